@@ -1,0 +1,164 @@
+"""The ``model.pt`` artifact: a versioned plain-data description of a trained QAT graph.
+
+Written with ``torch.save`` and read with ``torch.load(..., weights_only=True)``: only
+dicts, lists, strings, numbers, booleans, ``None`` and tensors, so loading never
+imports user classes nor runs code from the file.
+
+Schema (version 1)::
+
+    {
+      "format": "tinyqat.artifact", "version": 1, "producer": "tinyqat <version>",
+      "input":  {"name": str, "shape": [C, H, W] | [F],        # per sample, PyTorch order
+                 "scale": float, "zero_point": int},
+      "output": str,                                            # name of the result node
+      "nodes":  [node, ...]                                     # topological order
+    }
+    node = {"name": str, "op": str, "module": str,              # module path, for messages
+            "inputs": [str], "attrs": {...}, "params": {str: Tensor},
+            "qparams": {"scale": float, "zero_point": int} | None}
+
+Node ops, their attrs and params (``qparams`` is the output quantization, ``None`` for ops
+that keep their input's):
+
+* ``conv2d``: attrs ``stride [sh, sw]``, ``padding [top, left, bottom, right]``,
+  ``activation`` (``"none" | "relu" | "relu6"``), ``bn_eps`` (float, when BN params are present);
+  params ``weight [O, I, kh, kw]``, ``bias [O]``, optionally ``bn_weight``, ``bn_bias``,
+  ``bn_mean``, ``bn_var`` (each ``[O]``). qparams required.
+* ``linear``: as ``conv2d`` without stride/padding; ``weight [O, I]``. qparams required.
+* ``max_pool2d``: attrs ``kernel [kh, kw]``, ``stride [sh, sw]``, ``padding [ph, pw]``
+  (symmetric), ``ceil_mode`` (bool).
+* ``flatten``: no attrs (PyTorch ``flatten(start_dim=1)``).
+* ``relu``, ``relu6``: standalone clamps with the input's quantization.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import pickle
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+FORMAT = "tinyqat.artifact"
+VERSION = 1
+
+NODE_OPS = {
+    "conv2d": {"attrs": {"stride", "padding", "activation"}, "params": {"weight", "bias"}, "qparams": True},
+    "linear": {"attrs": {"activation"}, "params": {"weight", "bias"}, "qparams": True},
+    "max_pool2d": {"attrs": {"kernel", "stride", "padding", "ceil_mode"}, "params": set(), "qparams": False},
+    "flatten": {"attrs": set(), "params": set(), "qparams": False},
+    "relu": {"attrs": set(), "params": set(), "qparams": False},
+    "relu6": {"attrs": set(), "params": set(), "qparams": False},
+}
+BN_PARAMS = ("bn_weight", "bn_bias", "bn_mean", "bn_var")
+ACTIVATIONS = ("none", "relu", "relu6")
+
+
+class ArtifactError(ValueError):
+    """The file is not a valid tinyqat artifact; the message is one line for the user."""
+
+
+def save_artifact(artifact: dict[str, Any], path: str | Path) -> None:
+    """Validate ``artifact`` and write it to ``path`` (tensors made contiguous CPU float32)."""
+    validate_artifact(artifact)
+    torch.save(artifact, str(path))
+
+
+def load_artifact(path: str | Path) -> dict[str, Any]:
+    """Read and validate an artifact; raise :class:`ArtifactError` with a one-line reason."""
+    path = Path(path)
+    if not path.is_file():
+        raise ArtifactError(f"{path}: no such file")
+    data = path.read_bytes()
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise ArtifactError(f"{path}: not a tinyqat artifact (not a torch.save zip archive; truncated or another format?)")
+    try:
+        obj = torch.load(io.BytesIO(data), weights_only=True, map_location="cpu")
+    except pickle.UnpicklingError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ArtifactError(
+            f"{path}: refused to load: the file contains Python objects other than tensors and plain data "
+            f"(a pickled module or custom class?); tinyqat never unpickles code ({first[:120]})"
+        ) from None
+    except Exception as exc:  # torch raises many types for corrupt archives
+        raise ArtifactError(f"{path}: corrupt or truncated file ({type(exc).__name__})") from None
+    try:
+        validate_artifact(obj)
+    except ArtifactError as exc:
+        raise ArtifactError(f"{path}: {exc}") from None
+    return obj
+
+
+def _qparams_ok(q: Any) -> bool:
+    return (
+        isinstance(q, dict)
+        and isinstance(q.get("scale"), float)
+        and isinstance(q.get("zero_point"), int)
+        and -128 <= q["zero_point"] <= 127
+    )
+
+
+def validate_artifact(obj: Any) -> None:
+    """Check the schema above; raise :class:`ArtifactError` naming the first problem.
+
+    Numeric sanity (NaN, zero scales) is checked by lowering, which can say which layer.
+    """
+    if not isinstance(obj, dict) or obj.get("format") != FORMAT:
+        if isinstance(obj, dict) and obj and all(isinstance(v, torch.Tensor) for v in obj.values()):
+            raise ArtifactError("this is a plain state_dict, not a tinyqat artifact: create one with tinyqat.save(qat_model, path)")
+        raise ArtifactError("not a tinyqat artifact (create one with tinyqat.save(qat_model, path))")
+    version = obj.get("version")
+    if not isinstance(version, int) or version > VERSION:
+        raise ArtifactError(f"artifact format version {version!r} is newer than this tinyqat supports ({VERSION}); upgrade tinyqat")
+    if version < 1:
+        raise ArtifactError(f"unknown artifact format version {version!r}")
+    inp = obj.get("input")
+    if not (isinstance(inp, dict) and isinstance(inp.get("name"), str) and _qparams_ok(inp)):
+        raise ArtifactError("artifact input description is missing or malformed")
+    shape = inp.get("shape")
+    if not (isinstance(shape, list) and len(shape) in (1, 3) and all(isinstance(d, int) and d > 0 for d in shape)):
+        raise ArtifactError(f"artifact input shape {shape!r} must be [C, H, W] or [F]")
+    nodes = obj.get("nodes")
+    if not isinstance(nodes, list) or not nodes:
+        raise ArtifactError("artifact has no nodes")
+    known = {inp["name"]}
+    for node in nodes:
+        _validate_node(node, known)
+        known.add(node["name"])
+    if obj.get("output") not in known:
+        raise ArtifactError(f"artifact output {obj.get('output')!r} is not a node")
+
+
+def _validate_node(node: Any, known: set[str]) -> None:
+    if not isinstance(node, dict) or not isinstance(node.get("name"), str):
+        raise ArtifactError("malformed node entry")
+    name = node["name"]
+    spec = NODE_OPS.get(node.get("op"))
+    if spec is None:
+        raise ArtifactError(f"node {name!r}: unknown op {node.get('op')!r}")
+    inputs = node.get("inputs")
+    if not (isinstance(inputs, list) and len(inputs) == 1 and inputs[0] in known):
+        raise ArtifactError(f"node {name!r}: inputs {inputs!r} must name one earlier node")
+    if name in known:
+        raise ArtifactError(f"node {name!r}: duplicate name")
+    attrs, params = node.get("attrs"), node.get("params")
+    if not isinstance(attrs, dict) or not isinstance(params, dict) or not isinstance(node.get("module"), str):
+        raise ArtifactError(f"node {name!r}: attrs/params/module missing")
+    missing = (spec["attrs"] - attrs.keys()) | (spec["params"] - params.keys())
+    if missing:
+        raise ArtifactError(f"node {name!r}: missing {sorted(missing)}")
+    for key, t in params.items():
+        if not isinstance(t, torch.Tensor) or not t.is_floating_point():
+            raise ArtifactError(f"node {name!r}: param {key!r} is not a float tensor")
+    if "activation" in spec["attrs"] and attrs["activation"] not in ACTIVATIONS:
+        raise ArtifactError(f"node {name!r}: unknown activation {attrs['activation']!r}")
+    has_bn = [k in params for k in BN_PARAMS]
+    if any(has_bn) and not (all(has_bn) and isinstance(attrs.get("bn_eps"), float) and math.isfinite(attrs["bn_eps"])):
+        raise ArtifactError(f"node {name!r}: incomplete BatchNorm parameters")
+    if spec["qparams"] != (node.get("qparams") is not None):
+        raise ArtifactError(f"node {name!r}: qparams {'missing' if spec['qparams'] else 'unexpected'}")
+    if spec["qparams"] and not _qparams_ok(node["qparams"]):
+        raise ArtifactError(f"node {name!r}: malformed qparams")

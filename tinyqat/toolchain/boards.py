@@ -1,0 +1,84 @@
+"""Board profiles: data files ``boards/<name>.toml`` loaded into frozen :class:`Board` records.
+
+Keys (all required unless marked optional):
+
+* ``name`` (str, must equal the file stem), ``description`` (str)
+* ``cpu`` (str): ``-mcpu`` value, or ``"host"`` for the build machine
+* ``cc`` (str): C compiler executable (``gcc``, ``arm-none-eabi-gcc``)
+* ``cflags`` (list of str): target flags (``-mcpu``, ``-mthumb``, float ABI, FPU)
+* ``fpu`` (str): FPU name or ``"none"``
+* ``dsp`` (bool): the core has the Armv7E-M/Armv8-M DSP extension (SXTB16, SMLAD)
+* ``flash_bytes``, ``ram_bytes`` (int, optional): capacity of the typical part named in
+  ``description``; absent means unbounded (host)
+* ``qemu_machine`` (str, optional): ``qemu-system-arm -M`` machine that runs this core
+* ``apt_package`` (str): Debian package providing ``cc``
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from tinyqat.resources import resource_dir
+
+
+class BoardError(ValueError):
+    """Unknown or malformed board profile."""
+
+
+@dataclass(frozen=True)
+class Board:
+    """A target profile (see module docstring for the meaning of each field)."""
+
+    name: str
+    description: str
+    cpu: str
+    cc: str
+    cflags: tuple[str, ...]
+    fpu: str
+    dsp: bool
+    apt_package: str
+    flash_bytes: int | None = None
+    ram_bytes: int | None = None
+    qemu_machine: str | None = None
+
+
+_REQUIRED = {"name": str, "description": str, "cpu": str, "cc": str, "cflags": list, "fpu": str, "dsp": bool,
+             "apt_package": str}
+_OPTIONAL = {"flash_bytes": int, "ram_bytes": int, "qemu_machine": str}
+
+
+def _parse(path: Path) -> Board:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise BoardError(f"{path}: cannot read board profile ({exc})") from None
+    unknown = data.keys() - _REQUIRED.keys() - _OPTIONAL.keys()
+    if unknown:
+        raise BoardError(f"{path}: unknown keys {sorted(unknown)}")
+    for key, typ in {**_REQUIRED, **_OPTIONAL}.items():
+        if key not in data:
+            if key in _REQUIRED:
+                raise BoardError(f"{path}: missing key {key!r}")
+            continue
+        if not isinstance(data[key], typ) or (typ is int and isinstance(data[key], bool)):
+            raise BoardError(f"{path}: {key!r} must be {typ.__name__}")
+    if data["name"] != path.stem:
+        raise BoardError(f"{path}: name {data['name']!r} differs from the file name")
+    if not all(isinstance(f, str) for f in data["cflags"]):
+        raise BoardError(f"{path}: cflags must be strings")
+    return Board(**{**data, "cflags": tuple(data["cflags"])})
+
+
+def board_names() -> list[str]:
+    """Names of all shipped board profiles, sorted."""
+    return sorted(p.stem for p in resource_dir("boards").glob("*.toml"))
+
+
+def load_board(name: str) -> Board:
+    """Load board ``name``; :class:`BoardError` lists the known ones when it does not exist."""
+    path = resource_dir("boards") / f"{name}.toml"
+    if not path.is_file():
+        raise BoardError(f"unknown board {name!r}; known boards: {', '.join(board_names())}")
+    return _parse(path)
