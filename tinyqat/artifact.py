@@ -42,6 +42,8 @@ from typing import Any
 
 import torch
 
+from tinyqat.errors import TinyQatError
+
 FORMAT = "tinyqat.artifact"
 VERSION = 1
 
@@ -57,7 +59,7 @@ BN_PARAMS = ("bn_weight", "bn_bias", "bn_mean", "bn_var")
 ACTIVATIONS = ("none", "relu", "relu6")
 
 
-class ArtifactError(ValueError):
+class ArtifactError(TinyQatError):
     """The file is not a valid tinyqat artifact; the message is one line for the user."""
 
 

@@ -28,11 +28,13 @@ from typing import Union
 
 import numpy as np
 
+from tinyqat.errors import TinyQatError
+
 INT8_MIN, INT8_MAX = -128, 127
 WEIGHT_MIN, WEIGHT_MAX = -127, 127
 
 
-class IRError(ValueError):
+class IRError(TinyQatError):
     """The graph violates an IR invariant (a bug in a pass, or a malformed artifact)."""
 
 

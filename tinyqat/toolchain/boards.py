@@ -20,10 +20,11 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from tinyqat.errors import TinyQatError
 from tinyqat.resources import resource_dir
 
 
-class BoardError(ValueError):
+class BoardError(TinyQatError):
     """Unknown or malformed board profile."""
 
 
