@@ -76,7 +76,9 @@ def load_artifact(path: str | Path) -> dict[str, Any]:
         raise ArtifactError(f"{path}: no such file")
     data = path.read_bytes()
     if not zipfile.is_zipfile(io.BytesIO(data)):
-        raise ArtifactError(f"{path}: not a tinyqat artifact (not a torch.save zip archive; truncated or another format?)")
+        raise ArtifactError(
+            f"{path}: not a tinyqat artifact (not a torch.save zip archive; truncated or another format?)"
+        )
     try:
         obj = torch.load(io.BytesIO(data), weights_only=True, map_location="cpu")
     except pickle.UnpicklingError as exc:
@@ -110,11 +112,15 @@ def validate_artifact(obj: Any) -> None:
     """
     if not isinstance(obj, dict) or obj.get("format") != FORMAT:
         if isinstance(obj, dict) and obj and all(isinstance(v, torch.Tensor) for v in obj.values()):
-            raise ArtifactError("this is a plain state_dict, not a tinyqat artifact: create one with tinyqat.save(qat_model, path)")
+            raise ArtifactError(
+                "this is a plain state_dict, not a tinyqat artifact: create one with tinyqat.save(qat_model, path)"
+            )
         raise ArtifactError("not a tinyqat artifact (create one with tinyqat.save(qat_model, path))")
     version = obj.get("version")
     if not isinstance(version, int) or version > VERSION:
-        raise ArtifactError(f"artifact format version {version!r} is newer than this tinyqat supports ({VERSION}); upgrade tinyqat")
+        raise ArtifactError(
+            f"artifact format version {version!r} is newer than this tinyqat supports ({VERSION}); upgrade tinyqat"
+        )
     if version < 1:
         raise ArtifactError(f"unknown artifact format version {version!r}")
     inp = obj.get("input")

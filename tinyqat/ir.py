@@ -24,7 +24,6 @@ turns the first family into the second (see :mod:`tinyqat.lower`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 import numpy as np
 
@@ -218,9 +217,9 @@ class Clamp:
     hi: int
 
 
-FloatOp = Union[FloatConv2d, FloatLinear, Flatten]
-IntOp = Union[Conv2d, FullyConnected, MaxPool2d, Clamp]
-Op = Union[FloatOp, IntOp]
+FloatOp = FloatConv2d | FloatLinear | Flatten
+IntOp = Conv2d | FullyConnected | MaxPool2d | Clamp
+Op = FloatOp | IntOp
 INT_OPS = (Conv2d, FullyConnected, MaxPool2d, Clamp)
 
 

@@ -41,7 +41,9 @@ def weight_scales(weight: torch.Tensor) -> torch.Tensor:
     return torch.where(amax > 0, amax / float(WEIGHT_QMAX), torch.ones_like(amax))
 
 
-def quantize(x: torch.Tensor, scale: torch.Tensor, zero_point: torch.Tensor | int, qmin: int, qmax: int) -> torch.Tensor:
+def quantize(
+    x: torch.Tensor, scale: torch.Tensor, zero_point: torch.Tensor | int, qmin: int, qmax: int
+) -> torch.Tensor:
     """``clamp(round(x / scale) + zero_point, qmin, qmax)`` as a float tensor of integers."""
     return torch.clamp(torch.round(x / scale) + zero_point, qmin, qmax)
 
