@@ -1,0 +1,37 @@
+"""Pass: fuse a standalone clamp (ReLU / ReLU6) into the conv or linear layer that feeds it.
+
+Applies when the clamp reads the layer's output, that output has no other reader and is
+not the graph output.  The clamp keeps its input's quantization, so fusing only narrows
+the layer's range: ``act_min = max(act_min, lo)``, ``act_max = min(act_max, hi)``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from tinyqat import ir
+
+
+def fuse_activations(graph: ir.Graph) -> ir.Graph:
+    """Return ``graph`` with fusable clamps merged into their producers."""
+    producers = {op.output: i for i, op in enumerate(graph.ops)}
+    ops: list[ir.Op | None] = list(graph.ops)
+    dropped: set[str] = set()
+    for i, op in enumerate(graph.ops):
+        if not isinstance(op, ir.Clamp) or op.input == graph.output:
+            continue
+        j = producers.get(op.input)
+        producer = ops[j] if j is not None else None
+        if not isinstance(producer, (ir.Conv2d, ir.FullyConnected)) or len(graph.consumers(op.input)) != 1:
+            continue
+        ops[j] = dataclasses.replace(
+            producer,
+            output=op.output,
+            act_min=max(producer.act_min, op.lo),
+            act_max=min(producer.act_max, op.hi),
+        )
+        ops[i] = None
+        producers[op.output] = j
+        dropped.add(op.input)
+    tensors = tuple(t for t in graph.tensors if t.name not in dropped)
+    return dataclasses.replace(graph, tensors=tensors, ops=tuple(op for op in ops if op is not None))
