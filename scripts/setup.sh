@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Set up a tinyqat environment from a fresh clone: system tools, a virtual environment and a
+# plain (non-editable) install of the project. Sourced by scripts/demo.sh and scripts/test.sh.
+# Environment: TINYQAT_VENV (default .venv), TINYQAT_SKIP_APT=1 to never call apt-get.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${TINYQAT_VENV:-$ROOT/.venv}"
+TORCH_SPEC="torch==2.13.0"   # the local CPU build; an unpinned torch may pull a multi-GB CUDA build
+
+# gcc builds and verifies on the host; the Arm cross compiler and QEMU target Cortex-M.
+declare -A TOOL_PACKAGE=([gcc]=gcc [arm-none-eabi-gcc]=gcc-arm-none-eabi [qemu-system-arm]=qemu-system-arm)
+missing_packages=()
+for tool in gcc arm-none-eabi-gcc qemu-system-arm; do
+  command -v "$tool" >/dev/null 2>&1 || missing_packages+=("${TOOL_PACKAGE[$tool]}")
+done
+if [ "${#missing_packages[@]}" -gt 0 ]; then
+  [[ " ${missing_packages[*]} " == *" gcc-arm-none-eabi "* ]] && missing_packages+=(libnewlib-arm-none-eabi)
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1 && [ "${TINYQAT_SKIP_APT:-0}" != "1" ]; then
+    echo "setup: installing ${missing_packages[*]} with apt-get" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing_packages[@]}" >/dev/null
+  else
+    echo "setup: missing system packages: ${missing_packages[*]}" >&2
+    echo "setup: install them with: sudo apt-get install ${missing_packages[*]}" >&2
+    echo "setup: (tests that need them fail when CI=true, and are skipped otherwise)" >&2
+  fi
+fi
+
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "setup: creating virtual environment $VENV" >&2
+  python3 -m venv "$VENV"
+fi
+PY="$VENV/bin/python"
+"$PY" -m pip install -q --upgrade pip >/dev/null
+"$PY" -c "import torch" 2>/dev/null || "$PY" -m pip install -q "$TORCH_SPEC"
+"$PY" -m pip install -q hatchling "pytest>=7.4" "hypothesis>=6.80" "ruff>=0.5"
+# Plain install (not editable): tests and the demo run the package exactly as a wheel ships it.
+"$PY" -m pip install -q "$ROOT" >/dev/null
+export TINYQAT_PY="$PY"

@@ -1,0 +1,134 @@
+"""``tinyqat build``: artifact -> lowered graph -> arena plan -> C package in ``out_dir``.
+
+The package is rendered into a temporary sibling directory and moved into place at the
+end, so a failure never leaves a half-written output.  An existing output directory is
+replaced only with ``force=True`` and only when every file in it was written by tinyqat
+(listed in its :data:`MANIFEST`); files tinyqat did not create are never deleted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from tinyqat import __version__, ir
+from tinyqat.artifact import load_artifact
+from tinyqat.codegen.emit import emit_package
+from tinyqat.codegen.stats import weights_bytes
+from tinyqat.errors import DoesNotFitError, TinyQatError
+from tinyqat.lower import lower
+from tinyqat.memory.planner import GreedyPlanner, Plan, check_plan
+from tinyqat.toolchain.boards import Board, load_board
+
+MANIFEST = ".tinyqat-files"
+GENERATOR = f"tinyqat {__version__}"
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What a build produced: the graph, its arena plan, the board and sizes in bytes."""
+
+    out_dir: Path
+    graph: ir.Graph
+    plan: Plan
+    board: Board
+    weights_bytes: int
+    arena_bytes: int
+
+
+def check_fit(graph: ir.Graph, plan: Plan, board: Board) -> None:
+    """Raise :class:`DoesNotFitError` when weights exceed flash or the arena exceeds RAM.
+
+    The message gives the overshoot in bytes and the largest contributors.
+    """
+    problems = []
+    flash = weights_bytes(graph)
+    if board.flash_bytes is not None and flash > board.flash_bytes:
+        per_layer = sorted(
+            ((weights_bytes(ir.Graph(graph.tensors, (op,), graph.input, op.output)), op.name) for op in graph.ops),
+            reverse=True,
+        )[:3]
+        top = ", ".join(f"{name} {size} B" for size, name in per_layer)
+        problems.append(
+            f"weights need {flash} B of flash, {board.name} has {board.flash_bytes} B "
+            f"(over by {flash - board.flash_bytes} B; largest: {top})"
+        )
+    if board.ram_bytes is not None and plan.arena_size > board.ram_bytes:
+        biggest = sorted(((a.size, a.tensor) for a in plan.allocations), reverse=True)[:3]
+        top = ", ".join(f"{name} {size} B" for size, name in biggest)
+        problems.append(
+            f"the arena needs {plan.arena_size} B of RAM, {board.name} has {board.ram_bytes} B "
+            f"(over by {plan.arena_size - board.ram_bytes} B; largest tensors: {top})"
+        )
+    if problems:
+        raise DoesNotFitError("model does not fit: " + "; ".join(problems))
+
+
+def _prepare_destination(out_dir: Path, force: bool) -> None:
+    """Refuse to touch ``out_dir`` unless it is absent, empty, or a tinyqat output and ``force``."""
+    if not out_dir.exists():
+        return
+    if not out_dir.is_dir():
+        raise TinyQatError(f"{out_dir} exists and is not a directory")
+    entries = sorted(p.name for p in out_dir.iterdir())
+    if not entries:
+        return
+    if not force:
+        raise TinyQatError(f"{out_dir} already exists and is not empty; pass --force to replace a tinyqat output")
+    manifest = out_dir / MANIFEST
+    owned = set(manifest.read_text(encoding="utf-8").split()) | {MANIFEST} if manifest.is_file() else set()
+    foreign = [e for e in entries if e not in owned]
+    if foreign:
+        raise TinyQatError(
+            f"{out_dir} contains files tinyqat did not create ({', '.join(foreign[:3])}); "
+            "refusing to replace it, choose another output directory"
+        )
+
+
+def _install(tmp: Path, out_dir: Path) -> None:
+    """Move the finished package from ``tmp`` to ``out_dir`` (replacing a tinyqat output)."""
+    if out_dir.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+        os.replace(out_dir, old / "pkg")
+        os.replace(tmp, out_dir)
+        shutil.rmtree(old)
+    else:
+        os.replace(tmp, out_dir)
+
+
+def build(
+    model_path: str | Path,
+    out_dir: str | Path,
+    *,
+    board: str = "cortex-m4",
+    name: str = "tinyqat_model",
+    force: bool = False,
+) -> BuildResult:
+    """Lower ``model_path`` and write the C package for ``board`` into ``out_dir``."""
+    out_dir = Path(out_dir)
+    target = load_board(board)
+    _prepare_destination(out_dir, force)
+    source = Path(model_path).read_bytes() if Path(model_path).is_file() else b""
+    graph = lower(load_artifact(model_path), hashlib.sha256(source).hexdigest())
+    plan = GreedyPlanner().plan(graph)
+    check_plan(graph, plan)
+    check_fit(graph, plan, target)
+    parent = out_dir.resolve().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=parent))
+    except OSError as exc:
+        raise TinyQatError(f"cannot write to {parent}: {exc.strerror}") from None
+    try:
+        emit_package(graph, plan, target, name, tmp, source, GENERATOR)
+        files = sorted(p.name for p in tmp.iterdir())
+        (tmp / MANIFEST).write_text("\n".join(files) + "\n", encoding="utf-8")
+        _install(tmp, out_dir)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    return BuildResult(out_dir, graph, plan, target, weights_bytes(graph), plan.arena_size)

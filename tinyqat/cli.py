@@ -1,0 +1,105 @@
+"""The ``tinyqat`` command line (click).
+
+Exit status: 0 success, 1 verification mismatch, 2 usage or input error (one line on
+stderr, no traceback unless ``--debug``).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import numpy as np
+
+from tinyqat.errors import TinyQatError, VerificationError
+
+
+class _Group(click.Group):
+    """Turns :class:`TinyQatError` into a one-line message and exit status 1 or 2."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except TinyQatError as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1 if isinstance(exc, VerificationError) else 2)
+
+
+@click.group(cls=_Group)
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.version_option(package_name="tinyqat")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """tinyqat: QAT in PyTorch to bit-exact int8 C for microcontrollers."""
+    ctx.obj = {"debug": debug}
+
+
+@main.command()
+@click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--board", default="cortex-m4", show_default=True, help="Board profile (see `tinyqat boards`).")
+@click.option("-o", "--output", "out_dir", required=True, type=click.Path(path_type=Path), help="Output directory.")
+@click.option("--name", default="tinyqat_model", show_default=True, help="C symbol prefix of the model.")
+@click.option("--force", is_flag=True, help="Replace an existing tinyqat output directory.")
+def build(model: Path, board: str, out_dir: Path, name: str, force: bool) -> None:
+    """Lower MODEL (a tinyqat.save artifact) to a C package in OUTPUT."""
+    from tinyqat.build import build as run_build
+
+    result = run_build(model, out_dir, board=board, name=name, force=force)
+    b = result.board
+    flash = f" of {b.flash_bytes}" if b.flash_bytes else ""
+    ram = f" of {b.ram_bytes}" if b.ram_bytes else ""
+    click.echo(
+        f"built {len(result.graph.ops)} layers for {b.name} into {result.out_dir}/: "
+        f"weights {result.weights_bytes} B{flash} flash, arena {result.arena_bytes} B{ram} RAM "
+        f"(see {result.out_dir}/report.md)"
+    )
+
+
+@main.command()
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("-n", "--samples", "n_random", default=32, show_default=True, help="Random int8 inputs to test.")
+@click.option("--seed", default=0, show_default=True, help="Seed of the random inputs.")
+@click.option("--inputs", type=click.Path(dir_okay=False, path_type=Path),
+              help="A .npy of int8 inputs in PyTorch layout (N, C, H, W) or (N, F) instead of random ones.")
+@click.option("--sanitize", is_flag=True, help="Run a standalone build under AddressSanitizer and UBSan.")
+def verify(out_dir: Path, n_random: int, seed: int, inputs: Path | None, sanitize: bool) -> None:
+    """Compile OUT_DIR with gcc and require bit-exact equality with the simulator."""
+    from tinyqat.verify import check
+    from tinyqat.verify import verify as run_verify
+
+    samples = None
+    if inputs is not None:
+        try:
+            samples = np.load(inputs, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise TinyQatError(f"{inputs}: not a readable .npy array ({exc})") from None
+    report = check(run_verify(out_dir, samples=samples, n_random=n_random, seed=seed, sanitize=sanitize,
+                              progress=True))
+    how = "gcc + ASan/UBSan harness" if sanitize else "gcc + cffi"
+    click.echo(f"OK: {report.samples} inputs x {report.layers} layers bit-exact ({report.compared_bytes} bytes, {how})")
+
+
+@main.command()
+def boards() -> None:
+    """List the board profiles."""
+    from tinyqat.toolchain.boards import board_names, load_board
+
+    for name in board_names():
+        b = load_board(name)
+        flash = f"{b.flash_bytes // 1024} KiB" if b.flash_bytes else "-"
+        ram = f"{b.ram_bytes // 1024} KiB" if b.ram_bytes else "-"
+        click.echo(f"{name:14} flash {flash:>9}  RAM {ram:>8}  dsp {'yes' if b.dsp else 'no ':3}  {b.description}")
+
+
+@main.command()
+@click.option("-o", "--output", "out_dir", default=Path("demo_out"), show_default=True, type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Replace an existing demo output directory.")
+@click.option("--epochs", default=3, show_default=True, help="FP32 training epochs (QAT adds 2).")
+def demo(out_dir: Path, force: bool, epochs: int) -> None:
+    """Train a small CNN on the bundled MNIST subset, QAT it, build for cortex-m4 and verify."""
+    from tinyqat.demo import run_demo
+
+    run_demo(out_dir, force=force, fp32_epochs=epochs, echo=click.echo)

@@ -1,0 +1,146 @@
+"""``tinyqat verify``: the generated C must equal the simulator byte for byte, layer by layer.
+
+The package's ``model.pt`` is lowered again (lowering is deterministic and its sha256 is
+checked against ``model.json``), the simulator runs every input, and the C package,
+compiled with gcc and loaded through cffi, runs the same inputs one layer at a time.
+Every layer's output is compared, not only the last; the first diverging layer is named.
+
+Inputs: seeded random int8 samples plus the extremes (all -128, all 127, all equal to the
+input zero point), or the user's own samples (int8, PyTorch layout).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from tinyqat import ir
+from tinyqat.errors import TinyQatError, VerificationError
+from tinyqat.lower import lower_file
+from tinyqat.sim.interpreter import run_layers, to_channels_last, torch_shape
+from tinyqat.toolchain.host import compile_shared, load_model, run_harness
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """The first layer whose C output differs from the simulator's."""
+
+    layer: int
+    name: str
+    op: str
+    sample: int
+    differing_bytes: int
+    max_abs_diff: int
+
+    def __str__(self) -> str:
+        return (
+            f"layer {self.layer} '{self.name}' ({self.op}) diverges on sample {self.sample}: "
+            f"{self.differing_bytes} bytes differ, max |diff| {self.max_abs_diff}"
+        )
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """Outcome of a verification run."""
+
+    samples: int
+    layers: int
+    compared_bytes: int
+    mismatch: Mismatch | None
+
+    @property
+    def ok(self) -> bool:
+        """True when every layer output of every sample matched."""
+        return self.mismatch is None
+
+
+def verification_inputs(graph: ir.Graph, n_random: int, seed: int = 0) -> np.ndarray:
+    """Channels-last int8 batch: ``n_random`` seeded random samples, then the three extremes."""
+    inp = graph.tensor(graph.input)
+    rng = np.random.default_rng(seed)
+    random = rng.integers(-128, 128, (n_random, *inp.shape), dtype=np.int16)
+    extremes = np.stack([np.full(inp.shape, v) for v in (-128, 127, inp.qparams.zero_point)])
+    return np.concatenate([random, extremes]).astype(np.int8)
+
+
+def user_inputs(graph: ir.Graph, samples: np.ndarray) -> np.ndarray:
+    """Validate user samples (int8, PyTorch layout, batch first) and convert to channels-last."""
+    want = torch_shape(graph.tensor(graph.input).shape)
+    if samples.dtype != np.int8 or samples.shape[1:] != want:
+        raise TinyQatError(
+            f"inputs must be int8 of shape (N, {', '.join(map(str, want))}); got {samples.dtype} {samples.shape}"
+        )
+    return to_channels_last(samples)
+
+
+def compare_layers(
+    graph: ir.Graph, expected: dict[str, np.ndarray], got: list[list[np.ndarray]]
+) -> tuple[int, Mismatch | None]:
+    """Compare C layer outputs ``got[sample][layer]`` with simulator tensors; first mismatch wins."""
+    compared = 0
+    for layer, op in enumerate(graph.ops):
+        want = expected[op.output].reshape(len(got), -1)
+        for sample, outputs in enumerate(got):
+            diff = outputs[layer].astype(np.int16) - want[sample]
+            compared += diff.size
+            if np.any(diff):
+                return compared, Mismatch(layer, op.name, type(op).__name__, sample, int(np.count_nonzero(diff)),
+                                          int(np.abs(diff).max()))
+    return compared, None
+
+
+def verify(
+    out_dir: str | Path,
+    *,
+    samples: np.ndarray | None = None,
+    n_random: int = 32,
+    seed: int = 0,
+    sanitize: bool = False,
+    progress: bool = False,
+) -> VerifyReport:
+    """Compile the package in ``out_dir`` and compare every layer with the simulator.
+
+    ``sanitize`` builds a standalone harness with ``-fsanitize=address,undefined`` instead of
+    the cffi shared library.  Raises :class:`TinyQatError` for unusable inputs or packages;
+    a mismatch is reported in the returned :class:`VerifyReport` (see :func:`check`).
+    """
+    out_dir = Path(out_dir)
+    meta_path = out_dir / "model.json"
+    if not meta_path.is_file() or not (out_dir / "model.pt").is_file():
+        raise TinyQatError(f"{out_dir} is not a tinyqat build output (model.json and model.pt expected)")
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    graph = lower_file(out_dir / "model.pt")
+    if graph.source_sha256 != meta.get("source_sha256"):
+        raise TinyQatError(f"{out_dir}/model.pt does not match model.json (was the package edited?)")
+    x = verification_inputs(graph, n_random, seed) if samples is None else user_inputs(graph, samples)
+    expected = run_layers(graph, x)
+    with tempfile.TemporaryDirectory(prefix="tinyqat-verify-") as build_dir:
+        if sanitize:
+            got = run_harness(out_dir, Path(build_dir), x, sanitize=True)
+        else:
+            lib = load_model(compile_shared(out_dir, Path(build_dir)), meta["name"])
+            sizes = [graph.tensor(op.output).size for op in graph.ops]
+            got = []
+            for sample in tqdm(x, desc="verify", unit="sample", disable=not progress, leave=False):
+                lib.set_input(sample)
+                got.append([_run(lib, i, size) for i, size in enumerate(sizes)])
+    compared, mismatch = compare_layers(graph, expected, got)
+    return VerifyReport(len(x), len(graph.ops), compared, mismatch)
+
+
+def _run(lib, index: int, size: int) -> np.ndarray:  # noqa: ANN001 - cffi wrapper
+    if lib.run_layer(index) != 0:
+        raise VerificationError(f"layer {index}: run_layer returned an error")
+    return lib.layer_output(index, size)
+
+
+def check(report: VerifyReport) -> VerifyReport:
+    """Raise :class:`VerificationError` naming the first diverging layer, else return ``report``."""
+    if report.mismatch is not None:
+        raise VerificationError(f"C output differs from the simulator: {report.mismatch}")
+    return report
