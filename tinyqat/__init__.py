@@ -1,3 +1,50 @@
-"""tinyqat: quantization-aware training in PyTorch to bit-exact int8 C for microcontrollers."""
+"""tinyqat: quantization-aware training in PyTorch to bit-exact int8 C for microcontrollers.
+
+Typical use::
+
+    qat = tinyqat.prepare_qat(model, example_inputs=(torch.randn(1, 1, 28, 28),))
+    ...train qat...
+    tinyqat.save(qat, "model.pt")
+    y = tinyqat.simulate("model.pt", x_int8)
+"""
 
 __version__ = "0.1.0"
+
+from tinyqat.api import dequantize_output, load, quantize_input, simulate
+from tinyqat.build import build
+from tinyqat.capture import save
+from tinyqat.errors import (
+    DoesNotFitError,
+    LoweringError,
+    TinyQatError,
+    ToolchainError,
+    UnsupportedOpError,
+    VerificationError,
+)
+from tinyqat.qat.prepare import calibrate, enable_fake_quant, freeze_bn_stats, freeze_observers, prepare_qat
+from tinyqat.sim.interpreter import to_channels_last, to_torch_layout
+from tinyqat.verify import verify
+
+__all__ = [
+    "DoesNotFitError",
+    "LoweringError",
+    "TinyQatError",
+    "ToolchainError",
+    "UnsupportedOpError",
+    "VerificationError",
+    "__version__",
+    "build",
+    "calibrate",
+    "dequantize_output",
+    "enable_fake_quant",
+    "freeze_bn_stats",
+    "freeze_observers",
+    "load",
+    "prepare_qat",
+    "quantize_input",
+    "save",
+    "simulate",
+    "to_channels_last",
+    "to_torch_layout",
+    "verify",
+]

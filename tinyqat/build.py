@@ -18,7 +18,7 @@ from pathlib import Path
 from tinyqat import __version__, ir
 from tinyqat.artifact import load_artifact
 from tinyqat.codegen.emit import emit_package
-from tinyqat.codegen.stats import weights_bytes
+from tinyqat.codegen.stats import layer_weights_bytes, weights_bytes
 from tinyqat.errors import DoesNotFitError, TinyQatError
 from tinyqat.lower import lower
 from tinyqat.memory.planner import GreedyPlanner, Plan, check_plan
@@ -48,10 +48,7 @@ def check_fit(graph: ir.Graph, plan: Plan, board: Board) -> None:
     problems = []
     flash = weights_bytes(graph)
     if board.flash_bytes is not None and flash > board.flash_bytes:
-        per_layer = sorted(
-            ((weights_bytes(ir.Graph(graph.tensors, (op,), graph.input, op.output)), op.name) for op in graph.ops),
-            reverse=True,
-        )[:3]
+        per_layer = sorted(((layer_weights_bytes(op), op.name) for op in graph.ops), reverse=True)[:3]
         top = ", ".join(f"{name} {size} B" for size, name in per_layer)
         problems.append(
             f"weights need {flash} B of flash, {board.name} has {board.flash_bytes} B "
@@ -121,6 +118,7 @@ def build(
     try:
         parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=parent))
+        tmp.chmod(0o755)
     except OSError as exc:
         raise TinyQatError(f"cannot write to {parent}: {exc.strerror}") from None
     try:

@@ -127,16 +127,14 @@ def verify(
             sizes = [graph.tensor(op.output).size for op in graph.ops]
             got = []
             for sample in tqdm(x, desc="verify", unit="sample", disable=not progress, leave=False):
-                lib.set_input(sample)
-                got.append([_run(lib, i, size) for i, size in enumerate(sizes)])
+                lib.write_input(sample)
+                outputs = []
+                for i, size in enumerate(sizes):
+                    lib.run_layer(i)
+                    outputs.append(lib.layer_output(i, size))
+                got.append(outputs)
     compared, mismatch = compare_layers(graph, expected, got)
     return VerifyReport(len(x), len(graph.ops), compared, mismatch)
-
-
-def _run(lib, index: int, size: int) -> np.ndarray:  # noqa: ANN001 - cffi wrapper
-    if lib.run_layer(index) != 0:
-        raise VerificationError(f"layer {index}: run_layer returned an error")
-    return lib.layer_output(index, size)
 
 
 def check(report: VerifyReport) -> VerifyReport:

@@ -1,0 +1,90 @@
+/*
+ * tq_requant.h - tinyqat int8 requantization (TensorFlow Lite reference rules).
+ *
+ * The one C implementation of requantization: every kernel calls these helpers.
+ * Bit-identical twin of tinyqat/fixedpoint.py; integer arithmetic only, no float.
+ *
+ *   srdhm(a, b)  = INT32_MAX if a == b == INT32_MIN,
+ *                  else trunc((a*b + nudge) / 2^31), nudge = a*b >= 0 ? 2^30 : 1 - 2^30
+ *   rdbpot(x, e) = (x >> e) + ((x & mask) > (mask >> 1) + (x < 0)), mask = 2^e - 1, 0 <= e <= 31
+ *   mbqm(x, q, shift) = rdbpot(srdhm(sat32(x * 2^left), q), right),
+ *                  left = max(shift, 0), right = max(-shift, 0)   ("double rounding")
+ *
+ * sat32 saturates the left-shifted value to int32 (TFLite leaves that overflow undefined;
+ * both agree wherever TFLite is defined). Requires an arithmetic right shift of negative
+ * values (GCC and Clang on every target; checked at compile time below).
+ */
+#ifndef TQ_REQUANT_H
+#define TQ_REQUANT_H
+
+#include <stdint.h>
+
+/* Compile-time check: >> of a negative int32 must be an arithmetic shift. */
+typedef char tq_requires_arithmetic_shift[((int32_t)-1 >> 1) == (int32_t)-1 ? 1 : -1];
+
+/* SaturatingRoundingDoublingHighMul: round(a * b / 2^31), half away from zero, saturated. */
+static inline int32_t tq_srdhm(int32_t a, int32_t b)
+{
+    const int64_t ab = (int64_t)a * (int64_t)b;
+    const int64_t nudge = ab >= 0 ? ((int64_t)1 << 30) : (int64_t)1 - ((int64_t)1 << 30);
+    if (a == INT32_MIN && b == INT32_MIN) {
+        return INT32_MAX;
+    }
+    /* C division truncates toward zero, as the reference requires. */
+    return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+}
+
+/* RoundingDivideByPOT: x / 2^exponent rounded half away from zero; 0 <= exponent <= 31. */
+static inline int32_t tq_rdbpot(int32_t x, int32_t exponent)
+{
+    const int32_t mask = (int32_t)(((int64_t)1 << exponent) - 1);
+    const int32_t remainder = x & mask;
+    const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+/* Saturate an int64 value to the int32 range. */
+static inline int32_t tq_sat_s32(int64_t x)
+{
+    if (x > INT32_MAX) {
+        return INT32_MAX;
+    }
+    if (x < INT32_MIN) {
+        return INT32_MIN;
+    }
+    return (int32_t)x;
+}
+
+/*
+ * MultiplyByQuantizedMultiplier: x * q * 2^(shift - 31) with TFLite double rounding.
+ * q in [0, 2^31 - 1], shift in [-31, 30]. The left shift is a multiplication in int64
+ * (|x| * 2^30 < 2^62, no overflow, no shift of a negative value) saturated to int32.
+ */
+static inline int32_t tq_mbqm(int32_t x, int32_t q, int32_t shift)
+{
+    const int32_t left = shift > 0 ? shift : 0;
+    const int32_t right = shift > 0 ? 0 : -shift;
+    const int32_t shifted = tq_sat_s32((int64_t)x * ((int64_t)1 << left));
+    return tq_rdbpot(tq_srdhm(shifted, q), right);
+}
+
+/* min(max(x, lo), hi) on int32 values; requires lo <= hi. */
+static inline int32_t tq_clamp_s32(int32_t x, int32_t lo, int32_t hi)
+{
+    return x < lo ? lo : (x > hi ? hi : x);
+}
+
+/*
+ * The common output stage of conv / fully connected:
+ * clamp(mbqm(acc, q, shift) + zero_point, act_min, act_max) as int8,
+ * with -128 <= act_min <= act_max <= 127 and zero_point in [-128, 127].
+ * The zero point is added in int64 so a saturated mbqm result cannot overflow.
+ */
+static inline int8_t tq_requantize_s8(int32_t acc, int32_t q, int32_t shift, int32_t zero_point,
+                                      int32_t act_min, int32_t act_max)
+{
+    const int64_t y = (int64_t)tq_mbqm(acc, q, shift) + zero_point;
+    return (int8_t)tq_clamp_s32(tq_sat_s32(y), act_min, act_max);
+}
+
+#endif /* TQ_REQUANT_H */

@@ -1,0 +1,30 @@
+"""Shared test helpers.
+
+:func:`require_tool` is for tests that need an external program (compiler, emulator):
+under ``CI=true`` a missing tool FAILS the test (CI must have every tool installed);
+locally it skips with the install hint.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+
+def require_tool(tool: str, apt_package: str) -> str:
+    """Absolute path of executable ``tool``; fail (CI) or skip (locally) when it is missing."""
+    path = shutil.which(tool)
+    if path is not None:
+        return path
+    message = f"{tool} not found; install it with: apt-get install {apt_package}"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def gcc() -> str:
+    """Path of the host C compiler (``gcc``), see :func:`require_tool`."""
+    return require_tool("gcc", "gcc")

@@ -1,0 +1,265 @@
+"""Code generation: reproducible output, strict compiles, parity, linking two models, sanitizers."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+import runtime_graphs as rg
+from conftest import require_tool
+
+from tinyqat import ir
+from tinyqat.codegen import clit, stats
+from tinyqat.codegen.emit import emit_package
+from tinyqat.errors import TinyQatError
+from tinyqat.memory.planner import GreedyPlanner, NaivePlanner
+from tinyqat.toolchain import host
+from tinyqat.toolchain.boards import load_board
+
+MAIN_TWO_MODELS = """
+#include <stdio.h>
+#include "alpha.h"
+#include "beta.h"
+
+static void fill(int8_t *x, int32_t n)
+{
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        x[i] = (int8_t)((i * 37) % 256 - 128);
+    }
+}
+
+static void dump(const int8_t *y, int32_t n)
+{
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        printf("%d ", (int)y[i]);
+    }
+    printf("\\n");
+}
+
+int main(void)
+{
+    static int8_t a_in[ALPHA_INPUT_SIZE], a_out[ALPHA_OUTPUT_SIZE], b_in[BETA_INPUT_SIZE], b_out[BETA_OUTPUT_SIZE];
+    fill(a_in, ALPHA_INPUT_SIZE);
+    fill(b_in, BETA_INPUT_SIZE);
+    if (alpha_invoke(a_in, a_out) != 0 || beta_invoke(b_in, b_out) != 0) {
+        return 1;
+    }
+    dump(a_out, ALPHA_OUTPUT_SIZE);
+    dump(b_out, BETA_OUTPUT_SIZE);
+    return 0;
+}
+"""
+
+
+def _pattern(graph: ir.Graph) -> np.ndarray:
+    """The input ``fill()`` of MAIN_TWO_MODELS writes."""
+    t = graph.tensor(graph.input)
+    return (((np.arange(t.size) * 37) % 256) - 128).astype(np.int8).reshape(1, *t.shape)
+
+
+def _two_models(tmp_path: Path) -> tuple[ir.Graph, ir.Graph]:
+    alpha = rg.random_model(np.random.default_rng(11))
+    beta = rg.fan_out_graph(np.random.default_rng(12), 3)  # a different kernel subset
+    rg.emit(alpha, tmp_path / "pkg_alpha", "alpha")
+    rg.emit(beta, tmp_path / "pkg_beta", "beta")
+    (tmp_path / "main.c").write_text(MAIN_TWO_MODELS)
+    return alpha, beta
+
+
+def _expected_two_models(alpha: ir.Graph, beta: ir.Graph) -> str:
+    lines = [" ".join(str(v) for v in rg.reference_layers(g, _pattern(g))[-1].reshape(-1)) + " " for g in (alpha, beta)]
+    return "\n".join(lines) + "\n"
+
+
+def _run(cmd: list[str], cwd: Path) -> str:
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout
+
+
+# ------------------------------------------------------------------ pure Python
+
+
+def test_output_is_byte_identical_and_path_free(tmp_path: Path) -> None:
+    graph = rg.random_model(np.random.default_rng(0))
+    a, b = rg.emit(graph, tmp_path / "a"), rg.emit(graph, tmp_path / "b")
+    names = sorted(p.name for p in a.iterdir())
+    assert names == sorted(p.name for p in b.iterdir())
+    for name in names:
+        data = (a / name).read_bytes()
+        assert data == (b / name).read_bytes(), name
+        assert str(tmp_path).encode() not in data, name
+
+
+def test_package_contents(tmp_path: Path) -> None:
+    graph = rg.random_model(np.random.default_rng(1))
+    plan = GreedyPlanner().plan(graph)
+    out = tmp_path / "pkg"
+    out.mkdir()
+    emit_package(graph, plan, load_board("cortex-m4"), "kws", out, b"artifact bytes", "tinyqat 9.9")
+    kernels = sorted({f"tq_{stats.op_kind(op)}_s8.c" for op in graph.ops})
+    expected = {"kws.h", "kws.c", "kws_weights.h", "kws.mk", "CMakeLists.txt", "model.json", "report.md",
+                "model.pt", "tq_requant.h", "tq_kernels.h", *kernels}
+    assert {p.name for p in out.iterdir()} == expected
+    assert (out / "model.pt").read_bytes() == b"artifact bytes"
+    for name in expected - {"model.pt", "model.json"}:
+        if not name.startswith("tq_"):
+            assert "tinyqat 9.9" in (out / name).read_text(), name
+    manifest = json.loads((out / "model.json").read_text())
+    assert (out / "model.json").read_text() == json.dumps(manifest, indent=2, sort_keys=True) + "\n"
+    assert manifest["source_sha256"] == hashlib.sha256(b"artifact bytes").hexdigest()
+    assert manifest["board"] == "cortex-m4" and manifest["name"] == "kws"
+    assert manifest["arena_bytes"] == plan.arena_size
+    assert manifest["weights_bytes"] == stats.weights_bytes(graph)
+    assert [t["offset"] for t in manifest["tensors"]] == [plan.offset(t["name"]) for t in manifest["tensors"]]
+    assert [layer["macs"] for layer in manifest["layers"]] == [stats.macs(op, graph) for op in graph.ops]
+    assert manifest["input_shape"] == list(graph.tensor(graph.input).shape)
+    header = (out / "kws.h").read_text()
+    macros = dict(re.findall(r"#define (KWS_\w+) (\S+)", header))
+    x, y = graph.tensor(graph.input), graph.tensor(graph.output)
+    assert macros["KWS_INPUT_SIZE"] == str(x.size) and macros["KWS_OUTPUT_SIZE"] == str(y.size)
+    assert (macros["KWS_INPUT_H"], macros["KWS_INPUT_W"], macros["KWS_INPUT_C"]) == tuple(map(str, x.shape))
+    assert (macros["KWS_OUTPUT_DIMS"], macros["KWS_OUTPUT_H"], macros["KWS_OUTPUT_C"]) == ("1", "1", str(y.size))
+    assert np.float32(macros["KWS_INPUT_SCALE"].rstrip("f")) == np.float32(x.qparams.scale)
+    assert macros["KWS_NUM_LAYERS"] == str(len(graph.ops)) and macros["KWS_ARENA_SIZE"] == str(plan.arena_size)
+    assert "-mcpu=cortex-m4" in (out / "kws.mk").read_text()
+
+
+def test_macs_and_params() -> None:
+    rng = np.random.default_rng(2)
+    x = ir.Tensor("x", (9, 7, 3), rg.random_qparams(rng))
+    conv, y = rg.conv(rng, "y", x, 4, (3, 2), (2, 1), (1, 0, 1, 1))
+    graph = rg.chain(x, [(conv, y)])
+    assert stats.macs(conv, graph) == y.shape[0] * y.shape[1] * 4 * 3 * 2 * 3
+    assert stats.params(conv) == 4 * 3 * 2 * 3 + 4
+    assert stats.weights_bytes(graph) == 4 * 3 * 2 * 3 + 3 * 4 * 4
+
+
+@pytest.mark.parametrize("name", ["1net", "my-net", "int", "tq_model", "__x", "_Net", ""])
+def test_bad_model_names_are_rejected(name: str, tmp_path: Path) -> None:
+    graph = rg.random_model(np.random.default_rng(3))
+    with pytest.raises(TinyQatError):
+        emit_package(graph, NaivePlanner().plan(graph), load_board("host"), name, tmp_path, b"", "g")
+
+
+def test_emit_refuses_non_empty_dir_and_bad_plan(tmp_path: Path) -> None:
+    graph = rg.random_model(np.random.default_rng(4))
+    plan = GreedyPlanner().plan(graph)
+    (tmp_path / "junk").write_text("x")
+    with pytest.raises(ValueError, match="not empty"):
+        emit_package(graph, plan, load_board("host"), "net", tmp_path, b"", "g")
+    with pytest.raises(ValueError, match="overlap"):
+        bad = dataclasses.replace(plan.allocations[1], offset=plan.allocations[0].offset)
+        emit_package(graph, type(plan)(plan.arena_size, (plan.allocations[0], bad, *plan.allocations[2:])),
+                     load_board("host"), "net", tmp_path, b"", "g")
+
+
+def test_literals() -> None:
+    assert clit.c_float(1.0) == "1.0f"
+    assert clit.c_float(0.1) == "0.1f"
+    assert clit.c_float(3e-10) == "3e-10f"
+    rng = np.random.default_rng(5)
+    for v in np.float32(10 ** rng.uniform(-8, 8, 200)):
+        assert np.float32(clit.c_float(float(v))[:-1]) == v
+    assert clit.c_int(-(2**31)) == "(-2147483647 - 1)"
+    assert clit.c_macro_int(-5) == "(-5)" and clit.c_macro_int(5) == "5"
+    body = clit.int8_array_body(np.arange(-128, -108, dtype=np.int8))
+    assert body.splitlines()[0] == "    " + " ".join(f"{v},".rjust(5) for v in range(-128, -112))
+    assert len(body.splitlines()) == 2
+    assert clit.sanitize("layer1.conv-2") == "layer1_conv_2" and clit.sanitize("0x") == "_0x"
+    assert "*/" not in clit.c_comment("a */ b /* c\n") and "\n" not in clit.c_comment("a\nb")
+    with pytest.raises(ValueError):
+        clit.c_float(float("inf"))
+
+
+# ------------------------------------------------------------------ with a compiler
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_model_parity_layer_by_layer(seed: int, tmp_path: Path, gcc: str) -> None:
+    rng = np.random.default_rng(seed)
+    graph = rg.random_model(rng)
+    lib = rg.build(graph, tmp_path)
+    x = rg.random_input(rng, graph, 4)
+    assert rg.first_mismatch(lib, graph, x) is None
+    final = rg.reference_layers(graph, x)[-1]
+    for n in range(x.shape[0]):
+        np.testing.assert_array_equal(lib.invoke(x[n]), final[n].reshape(-1))
+    with pytest.raises(IndexError):
+        lib.run_layer(len(graph.ops))
+    with pytest.raises(IndexError):
+        lib.layer_output(-1)
+
+
+def test_corrupted_arena_offset_fails_parity(tmp_path: Path, gcc: str) -> None:
+    """Move layer 0's output onto its own input in the generated C: the parity check must catch it."""
+    rng = np.random.default_rng(0)
+    graph = rg.random_model(rng)
+    out = rg.emit(graph, tmp_path / "pkg")
+    source = out / "net.c"
+    text = source.read_text()
+    in_offset = re.search(r"#define OFFSET_T0 (\d+)", text).group(1)
+    text, count = re.subn(r"#define OFFSET_T1 \d+", f"#define OFFSET_T1 {in_offset}", text)
+    assert count == 1
+    source.write_text(text)
+    lib = host.load_model(host.compile_shared(out, tmp_path / "build"), "net")
+    mismatch = rg.first_mismatch(lib, graph, rg.random_input(rng, graph, 2))
+    assert mismatch is not None and "layer 0" in mismatch
+
+
+def test_sanitizer_harness_runs_clean(tmp_path: Path, gcc: str) -> None:
+    rng = np.random.default_rng(21)
+    for k, graph in enumerate((rg.random_model(rng), rg.fan_out_graph(rng, 8))):
+        out = rg.emit(graph, tmp_path / f"pkg{k}")
+        x = rg.random_input(rng, graph, 3)
+        got = host.run_harness(out, tmp_path / f"build{k}", x, sanitize=True)
+        expected = rg.reference_layers(graph, x)
+        for n in range(x.shape[0]):
+            for i in range(len(graph.ops)):
+                np.testing.assert_array_equal(got[n][i], expected[i][n])
+
+
+def test_two_models_link_with_make(tmp_path: Path, gcc: str) -> None:
+    require_tool("make", "make")
+    alpha, beta = _two_models(tmp_path)
+    (tmp_path / "Makefile").write_text(
+        "include pkg_alpha/alpha.mk\ninclude pkg_beta/beta.mk\n"
+        "prog: main.c $(ALPHA_SRCS) $(BETA_SRCS) $(TQ_RUNTIME_SRCS)\n"
+        "\tgcc $(ALPHA_CFLAGS) $(BETA_CFLAGS) -o $@ $^\n"
+        "print:\n\t@echo $(TQ_RUNTIME_SRCS)\n"
+    )
+    runtime = _run(["make", "-s", "print"], tmp_path).split()
+    assert len({Path(p).name for p in runtime}) == len(runtime)
+    _run(["make", "-s", "prog"], tmp_path)
+    assert _run([str(tmp_path / "prog")], tmp_path) == _expected_two_models(alpha, beta)
+
+
+def test_two_models_link_with_cmake(tmp_path: Path, gcc: str) -> None:
+    require_tool("cmake", "cmake")
+    alpha, beta = _two_models(tmp_path)
+    (tmp_path / "CMakeLists.txt").write_text(
+        "cmake_minimum_required(VERSION 3.13)\nproject(two C)\n"
+        "add_subdirectory(pkg_alpha)\nadd_subdirectory(pkg_beta)\n"
+        "add_executable(prog main.c)\ntarget_link_libraries(prog alpha beta)\n"
+    )
+    _run(["cmake", "-S", str(tmp_path), "-B", str(tmp_path / "build"), "-DCMAKE_C_COMPILER=gcc"], tmp_path)
+    _run(["cmake", "--build", str(tmp_path / "build")], tmp_path)
+    assert _run([str(tmp_path / "build" / "prog")], tmp_path) == _expected_two_models(alpha, beta)
+
+
+@pytest.mark.parametrize("board", ["cortex-m4", "cortex-m0plus"])
+def test_package_compiles_for_cortex_m(board: str, tmp_path: Path) -> None:
+    target = load_board(board)
+    cc = require_tool(target.cc, target.apt_package)
+    out = rg.emit(rg.random_model(np.random.default_rng(8)), tmp_path / "pkg", board=board)
+    for src in sorted(out.glob("*.c")):
+        host.run_compiler(cc, [*host.STRICT_CFLAGS, "-O2", *target.cflags, "-c", str(src),
+                               "-o", str(tmp_path / f"{src.stem}.o")], target.apt_package)

@@ -1,0 +1,424 @@
+"""QAT: fake quant with STE, observers, fusion in prepare_qat, exact eval forward, freezing, PTQ."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from tinyqat import quant
+from tinyqat.errors import UnsupportedOpError
+from tinyqat.qat import (
+    ActivationQuantizer,
+    QuantConv2d,
+    QuantFlatten,
+    QuantLinear,
+    QuantMaxPool2d,
+    SharedQuantClamp,
+    calibrate,
+    enable_fake_quant,
+    freeze_bn_stats,
+    freeze_observers,
+    prepare_qat,
+)
+from tinyqat.qat.fake_quant import fake_quantize, fake_quantize_weight
+
+
+@pytest.fixture(autouse=True)
+def _seed() -> None:
+    torch.manual_seed(0)
+
+
+class ConvNet(nn.Module):
+    """Conv+BN+ReLU, pool, conv+BN+ReLU6, pool, flatten, dropout, Linear+BN1d+ReLU, Linear."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(4, 8, 3, padding="same", bias=False), nn.BatchNorm2d(8), nn.ReLU6(), nn.MaxPool2d(2),
+        )  # fmt: skip
+        self.head = nn.Sequential(
+            nn.Flatten(), nn.Dropout(0.2), nn.Linear(8 * 4 * 4, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Linear(16, 3)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x))
+
+
+def _modules(gm: nn.Module, cls: type) -> dict[str, nn.Module]:
+    return {name: m for name, m in gm.named_modules() if isinstance(m, cls)}
+
+
+def _train(model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int, lr: float = 0.01) -> list[float]:
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    losses = []
+    model.train()
+    for _ in range(steps):
+        loss = F.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses
+
+
+# --- fake quant and observers -------------------------------------------------------------
+
+
+def test_ste_forward_is_quant_formula_and_gradient_is_clipped() -> None:
+    scale, zp = torch.tensor(0.1), torch.tensor(3)
+    x = torch.linspace(-20.0, 20.0, 401, requires_grad=True)
+    y = fake_quantize(x, scale, zp, -128, 127)
+    expected = quant.dequantize(quant.quantize(x.detach(), scale, zp, -128, 127), scale, zp)
+    assert torch.equal(y.detach(), expected)
+    y.sum().backward()
+    q = torch.round(x.detach() / scale) + zp
+    inside = (q >= -128) & (q <= 127)
+    assert torch.equal(x.grad, inside.float())
+    assert inside.any() and not inside.all()  # both regions exercised: [-13.1, 12.4] is inside
+
+
+def test_weight_fake_quant_is_per_channel_symmetric_on_grid() -> None:
+    w = torch.randn(5, 3, 3, 3) * torch.arange(1, 6).reshape(5, 1, 1, 1)
+    s = quant.weight_scales(w)
+    q = fake_quantize_weight(w) / quant.channel_view(s, 4)
+    assert torch.allclose(q, torch.round(q), atol=1e-4)
+    assert q.abs().amax().item() <= 127.0 + 1e-4
+    assert torch.allclose(q.reshape(5, -1).abs().amax(dim=1), torch.full((5,), 127.0))
+
+
+def test_observer_moving_average_and_modes() -> None:
+    obs = ActivationQuantizer(averaging_constant=0.1)
+    obs.train()
+    obs(torch.tensor([-1.0, 2.0]))
+    assert (obs.min_val.item(), obs.max_val.item()) == (-1.0, 2.0)  # first batch initialises
+    obs(torch.tensor([-3.0, 4.0]))
+    assert obs.min_val.item() == pytest.approx(-1.0 + 0.1 * (-3.0 + 1.0))
+    assert obs.max_val.item() == pytest.approx(2.0 + 0.1 * (4.0 - 2.0))
+    before = (obs.min_val.clone(), obs.max_val.clone())
+    obs.eval()
+    obs(torch.tensor([-100.0, 100.0]))  # eval: no update
+    assert torch.equal(obs.min_val, before[0]) and torch.equal(obs.max_val, before[1])
+    scale, zp = obs.qparams()
+    ref_scale, ref_zp = quant.activation_qparams(obs.min_val, obs.max_val)
+    assert torch.equal(scale, ref_scale) and torch.equal(zp, ref_zp)
+    restored = ActivationQuantizer()
+    restored.load_state_dict(obs.state_dict())
+    assert bool(restored.observed) and torch.equal(restored.max_val, obs.max_val)
+
+
+def test_unobserved_quantizer_passes_through() -> None:
+    obs = ActivationQuantizer().eval()
+    x = torch.randn(10)
+    assert torch.equal(obs(x), x)
+
+
+# --- prepare_qat: fusion --------------------------------------------------------------------
+
+
+def test_prepare_fuses_module_forms() -> None:
+    model = ConvNet()
+    gm = prepare_qat(model, (torch.randn(2, 1, 16, 16),))
+    convs, linears = _modules(gm, QuantConv2d), _modules(gm, QuantLinear)
+    assert [(m.source, m.activation, m.bn is not None) for m in convs.values()] == [
+        ("features.0", "relu", True),
+        ("features.4", "relu6", True),
+    ]
+    assert [(m.source, m.activation, m.bn is not None) for m in linears.values()] == [
+        ("head.2", "relu", True),
+        ("head.5", "none", False),
+    ]
+    assert list(convs.values())[1].padding == (1, 1, 1, 1)
+    assert len(_modules(gm, QuantMaxPool2d)) == 2 and len(_modules(gm, QuantFlatten)) == 1
+    assert not _modules(gm, nn.Dropout) and not _modules(gm, SharedQuantClamp)
+    # each layer reads its input scale from the upstream quantizer (through pool/flatten)
+    first, second = convs.values()
+    assert first.input_ref.quantizer is gm.input_quantizer
+    assert second.input_ref.quantizer is first.output_quantizer
+    assert linears["head_2"].input_ref.quantizer is second.output_quantizer
+    # the original model is untouched, and the quantizer references are not duplicated in state_dict
+    assert isinstance(model.features[0], nn.Conv2d)
+    assert sum(k.endswith("min_val") for k in gm.state_dict()) == 5
+
+
+class _Functional(nn.Module):
+    def __init__(self, act: str) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(2, 4, 3, padding=1)
+        self.fc = nn.Linear(4 * 3 * 3, 5)
+        self.act = act
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.conv(x)
+        if self.act == "F.relu":
+            y = F.relu(y)
+        elif self.act == "torch.relu":
+            y = torch.relu(y)
+        elif self.act == "method":
+            y = y.relu()
+        elif self.act == "F.relu6":
+            y = F.relu6(y)
+        elif self.act == "F.hardtanh":
+            y = F.hardtanh(y, 0.0, 6.0)
+        elif self.act == "F.hardtanh_kw":
+            y = nn.functional.hardtanh(y, min_val=0, max_val=6)
+        y = F.max_pool2d(y, 2, ceil_mode=True)
+        y = torch.flatten(y, 1) if self.act.startswith("F.") else y.flatten(1)
+        return F.relu(self.fc(F.dropout(y, 0.5, self.training)))
+
+
+@pytest.mark.parametrize(
+    ("act", "fused"),
+    [
+        ("F.relu", "relu"),
+        ("torch.relu", "relu"),
+        ("method", "relu"),
+        ("F.relu6", "relu6"),
+        ("F.hardtanh", "relu6"),
+        ("F.hardtanh_kw", "relu6"),
+    ],
+)
+def test_prepare_fuses_functional_forms(act: str, fused: str) -> None:
+    gm = prepare_qat(_Functional(act), (torch.randn(1, 2, 5, 5),))
+    (conv,) = _modules(gm, QuantConv2d).values()
+    (fc,) = _modules(gm, QuantLinear).values()
+    (pool,) = _modules(gm, QuantMaxPool2d).values()
+    assert (conv.activation, fc.activation) == (fused, "relu")
+    assert (pool.kernel_size, pool.stride, pool.ceil_mode) == ((2, 2), (2, 2), True)
+    assert len(_modules(gm, QuantFlatten)) == 1
+    assert gm(torch.randn(3, 2, 5, 5)).shape == (3, 5)
+
+
+def test_hardtanh_module_is_relu6() -> None:
+    gm = prepare_qat(nn.Sequential(nn.Linear(3, 4), nn.Hardtanh(0.0, 6.0)), (torch.randn(2, 3),))
+    assert _modules(gm, QuantLinear)["_0"].activation == "relu6"
+
+
+class _StandaloneRelu(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(1, 3, 3)
+        self.pool = nn.MaxPool2d(2)
+        self.act = nn.ReLU6()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(self.pool(self.conv(x)))
+
+
+def test_standalone_relu_after_pool_stays_on_upstream_grid() -> None:
+    gm = prepare_qat(_StandaloneRelu(), (torch.randn(1, 1, 8, 8),))
+    (clamp,) = _modules(gm, SharedQuantClamp).values()
+    (conv,) = _modules(gm, QuantConv2d).values()
+    assert clamp.activation == "relu6" and conv.activation == "none"
+    assert clamp.input_ref.quantizer is conv.output_quantizer
+    gm.train()
+    gm(torch.randn(4, 1, 8, 8) * 20)
+    before = conv.output_quantizer.max_val.clone()
+    y = gm(torch.randn(4, 1, 8, 8) * 20).detach()
+    assert conv.output_quantizer.max_val != before  # only the conv's quantizer observes
+    scale, zp = conv.output_quantizer.qparams()
+    q = y / scale + zp
+    assert torch.allclose(q, torch.round(q), atol=1e-3)
+    assert y.min().item() >= 0.0 and y.max().item() <= 6.0 + scale.item() / 2
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel:UserWarning")
+def test_same_padding_even_kernel_matches_torch() -> None:
+    conv = nn.Conv2d(2, 3, 4, padding="same")
+    gm = prepare_qat(nn.Sequential(conv), (torch.randn(1, 2, 7, 7),))
+    assert _modules(gm, QuantConv2d)["_0"].padding == (1, 1, 2, 2)
+    enable_fake_quant(gm, False)
+    x = torch.randn(2, 2, 7, 7)
+    assert torch.allclose(gm(x), conv(x), atol=1e-6)
+
+
+# --- exact eval forward ---------------------------------------------------------------------
+
+
+def _expected_weighted(m: QuantConv2d | QuantLinear, x: torch.Tensor, in_scale: torch.Tensor) -> torch.Tensor:
+    """The documented eval formula, written out with quant.* and torch.nn.functional only."""
+    layer, bn = m.layer, m.bn
+    w = layer.weight.detach()
+    b = layer.bias.detach() if layer.bias is not None else torch.zeros(w.shape[0])
+    if bn is not None:
+        w, b = quant.fold_bn(w, b, bn.weight.detach(), bn.bias.detach(), bn.running_mean, bn.running_var, bn.eps)
+    s_w = quant.weight_scales(w)
+    sw = quant.channel_view(s_w, w.dim())
+    w_q = quant.dequantize(quant.quantize(w, sw, 0, -127, 127), sw, 0)
+    s_b = quant.bias_scale(in_scale, s_w)
+    b_q = quant.dequantize(quant.quantize(b, s_b, 0, quant.INT32_QMIN, quant.INT32_QMAX), s_b, 0)
+    if isinstance(m, QuantConv2d):
+        top, left, bottom, right = m.padding
+        y = F.conv2d(F.pad(x, (left, right, top, bottom)), w_q, b_q, m.stride)
+    else:
+        y = F.linear(x, w_q, b_q)
+    y = {"none": y, "relu": F.relu(y), "relu6": F.relu6(y)}[m.activation]
+    s_out, zp_out = quant.activation_qparams(m.output_quantizer.min_val, m.output_quantizer.max_val)
+    return quant.dequantize(quant.quantize(y, s_out, zp_out, -128, 127), s_out, zp_out)
+
+
+def test_eval_forward_is_exact_documented_formula() -> None:
+    model = ConvNet()
+    x, y = torch.randn(16, 1, 16, 16), torch.randint(0, 3, (16,))
+    gm = prepare_qat(model, (x[:1],))
+    _train(gm, x, y, steps=5)
+    gm.eval()
+    with torch.no_grad():
+        s_in, zp_in = quant.activation_qparams(gm.input_quantizer.min_val, gm.input_quantizer.max_val)
+        h = quant.dequantize(quant.quantize(x, s_in, zp_in, -128, 127), s_in, zp_in)
+        c0, c1 = _modules(gm, QuantConv2d).values()
+        l0, l1 = _modules(gm, QuantLinear).values()
+        h = _expected_weighted(c0, h, s_in)
+        h = F.max_pool2d(h, 2)
+        h = _expected_weighted(c1, h, c0.output_quantizer.qparams()[0])
+        h = torch.flatten(F.max_pool2d(h, 2), 1)
+        h = _expected_weighted(l0, h, c1.output_quantizer.qparams()[0])
+        h = _expected_weighted(l1, h, l0.output_quantizer.qparams()[0])
+        assert torch.equal(gm(x), h)
+
+
+def test_bn_freeze_and_observer_freeze() -> None:
+    gm = prepare_qat(ConvNet(), (torch.randn(1, 1, 16, 16),))
+    x, y = torch.randn(8, 1, 16, 16), torch.randint(0, 3, (8,))
+    _train(gm, x, y, steps=2)
+    conv = _modules(gm, QuantConv2d)["features_0"]
+    mean = conv.bn.running_mean.clone()
+    gm.train()
+    gm(x)
+    assert not torch.equal(conv.bn.running_mean, mean)  # live BN updates its running statistics
+    freeze_bn_stats(gm)
+    freeze_observers(gm)
+    mean = conv.bn.running_mean.clone()
+    ranges = [(q.min_val.clone(), q.max_val.clone()) for q in _modules(gm, ActivationQuantizer).values()]
+    _train(gm, x, y, steps=2)
+    assert torch.equal(conv.bn.running_mean, mean)
+    for (lo, hi), q in zip(ranges, _modules(gm, ActivationQuantizer).values(), strict=True):
+        assert torch.equal(q.min_val, lo) and torch.equal(q.max_val, hi)
+    # with BN and observers frozen, training mode computes exactly the eval forward (dropout aside)
+    gm.train()
+    for m in gm.modules():
+        if isinstance(m, nn.Dropout):
+            m.eval()
+    with torch.no_grad():
+        out_train = gm(x)
+        assert torch.equal(out_train, gm.eval()(x))
+
+
+def test_training_reduces_loss() -> None:
+    x = torch.randn(32, 1, 16, 16)
+    y = (x.mean(dim=(1, 2, 3)) > 0).long() + (x[:, 0, :8].mean(dim=(1, 2)) > 0).long()
+    gm = prepare_qat(ConvNet(), (x[:1],))
+    losses = _train(gm, x, y, steps=30, lr=0.02)
+    assert sum(losses[-5:]) / 5 < 0.7 * sum(losses[:5]) / 5
+
+
+def test_calibrate_ptq_without_training() -> None:
+    model = ConvNet()
+    _train(model, torch.randn(16, 1, 16, 16), torch.randint(0, 3, (16,)), steps=3)  # non-trivial BN stats
+    model.eval()
+    gm = prepare_qat(model, (torch.randn(1, 1, 16, 16),))
+    gm.train()
+    bn_state = {k: v.clone() for k, v in gm.state_dict().items() if ".bn." in k}
+    batches = [torch.randn(8, 1, 16, 16) for _ in range(4)]
+    assert calibrate(gm, batches) is gm
+    assert gm.training  # mode restored
+    assert all(bool(q.observed) for q in _modules(gm, ActivationQuantizer).values())
+    assert all(torch.equal(gm.state_dict()[k], v) for k, v in bn_state.items())
+    gm.eval()
+    with torch.no_grad():
+        x = batches[0]
+        s_out = _modules(gm, QuantLinear)["head_5"].output_quantizer.qparams()[0]
+        assert (gm(x) - model(x)).abs().max().item() < 10 * s_out.item()
+
+
+def test_calibrate_overrides_frozen_observers_and_eval_mode() -> None:
+    gm = prepare_qat(nn.Sequential(nn.Linear(4, 2)), (torch.randn(1, 4),)).eval()
+    freeze_observers(gm)
+    calibrate(gm, [torch.randn(5, 4)])
+    assert bool(gm.input_quantizer.observed)
+    assert not gm.input_quantizer.observer_enabled
+
+
+def test_enable_fake_quant_off_gives_float_model() -> None:
+    model = ConvNet()
+    _train(model, torch.randn(16, 1, 16, 16), torch.randint(0, 3, (16,)), steps=2)
+    model.eval()
+    gm = prepare_qat(model, (torch.randn(1, 1, 16, 16),))
+    calibrate(gm, [torch.randn(8, 1, 16, 16)])
+    enable_fake_quant(gm, False)
+    x = torch.randn(4, 1, 16, 16)
+    with torch.no_grad():
+        assert torch.allclose(gm.eval()(x), model(x), atol=1e-5)
+        enable_fake_quant(gm, True)
+        assert not torch.allclose(gm(x), model(x), atol=1e-5)
+
+
+def test_deepcopy_and_state_dict_keep_quantizer_links() -> None:
+    gm = prepare_qat(ConvNet(), (torch.randn(1, 1, 16, 16),))
+    calibrate(gm, [torch.randn(4, 1, 16, 16)])
+    clone = copy.deepcopy(gm)
+    assert clone.features_4.input_ref.quantizer is clone.features_0.output_quantizer
+    fresh = prepare_qat(ConvNet(), (torch.randn(1, 1, 16, 16),))
+    fresh.load_state_dict(gm.state_dict())
+    x = torch.randn(2, 1, 16, 16)
+    assert torch.equal(fresh.eval()(x), gm.eval()(x))
+
+
+# --- unsupported models ---------------------------------------------------------------------
+
+
+class _Encoder(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lstm = nn.LSTM(4, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.lstm(x)[0]
+
+
+class _WithLstm(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.encoder = _Encoder()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encoder(x)
+
+
+class _Sorter(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.sort(x, dim=1)[0]
+
+
+class _Gate(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.sum() > 0:
+            return x
+        return -x
+
+
+@pytest.mark.parametrize(
+    ("model", "shape", "needles"),
+    [
+        (_WithLstm(), (2, 4), ("'encoder.lstm'", "nn.LSTM")),
+        (nn.Sequential(nn.Linear(4, 4), _Sorter()), (2, 4), ("'1'", "torch.sort")),
+        (nn.Sequential(nn.Conv2d(4, 4, 3, groups=2)), (1, 4, 6, 6), ("'0'", "nn.Conv2d", "groups=2")),
+        (nn.Sequential(nn.BatchNorm2d(3), nn.Conv2d(3, 2, 1)), (1, 3, 4, 4), ("'0'", "nn.BatchNorm2d")),
+        (nn.Sequential(nn.Linear(4, 4), _Gate()), (2, 4), ("'1'", "control flow")),
+        (nn.Sequential(nn.Conv2d(3, 2, 3, dilation=2)), (1, 3, 8, 8), ("'0'", "dilation")),
+        (nn.Sequential(nn.Linear(4, 4), nn.Sigmoid()), (2, 4), ("'1'", "nn.Sigmoid")),
+    ],
+)
+def test_unsupported_ops_raise_one_line_naming_module(
+    model: nn.Module, shape: tuple[int, ...], needles: tuple[str, ...]
+) -> None:
+    with pytest.raises(UnsupportedOpError) as info:
+        prepare_qat(model, (torch.randn(*shape),))
+    message = str(info.value)
+    assert "\n" not in message
+    for needle in needles:
+        assert needle in message

@@ -1,0 +1,167 @@
+"""Capture a trained QAT model (from :func:`tinyqat.qat.prepare_qat`) as a plain-data artifact.
+
+``to_artifact`` walks the QAT graph in execution order and emits one node per quantized layer,
+pool, flatten and standalone clamp (schema in :mod:`tinyqat.artifact`). Parameters are the raw
+float32 tensors (BatchNorm unfolded: lowering folds with ``quant.fold_bn`` exactly as the eval
+forward does); output quantization is ``quant.activation_qparams(min_val, max_val)`` of each
+observer, stored as Python ``float``/``int``.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import fx, nn
+
+from tinyqat import __version__
+from tinyqat.artifact import FORMAT, VERSION, save_artifact
+from tinyqat.errors import TinyQatError
+from tinyqat.qat.fake_quant import ActivationQuantizer, InputQuantizer
+from tinyqat.qat.modules import (
+    QuantConv2d,
+    QuantFlatten,
+    QuantLinear,
+    QuantMaxPool2d,
+    QuantWeighted,
+    SharedQuantClamp,
+)
+
+_NOT_PREPARED = "the model was not produced by tinyqat.prepare_qat (prepare it, train or calibrate, then save)"
+
+
+class CaptureError(TinyQatError):
+    """The model cannot be captured as an artifact (message is one line)."""
+
+
+class ArtifactExistsError(CaptureError, FileExistsError):
+    """``save`` refused to replace an existing file."""
+
+
+def _param(t: torch.Tensor) -> torch.Tensor:
+    return t.detach().to(device="cpu", dtype=torch.float32).contiguous().clone()
+
+
+def _qparams(q: ActivationQuantizer) -> dict[str, Any]:
+    scale, zero_point = q.qparams()
+    return {"scale": float(scale.item()), "zero_point": int(zero_point.item())}
+
+
+def _weighted_node(m: QuantWeighted) -> tuple[str, dict[str, Any], dict[str, torch.Tensor]]:
+    weight, bias = m.float_params()
+    params = {"weight": _param(weight), "bias": _param(bias)}
+    attrs: dict[str, Any] = {"activation": m.activation}
+    if m.bn is not None:
+        gamma, beta = m.bn_affine()
+        params |= {
+            "bn_weight": _param(gamma),
+            "bn_bias": _param(beta),
+            "bn_mean": _param(m.bn.running_mean),
+            "bn_var": _param(m.bn.running_var),
+        }
+        attrs["bn_eps"] = float(m.bn.eps)
+    if isinstance(m, QuantConv2d):
+        attrs |= {"stride": list(m.stride), "padding": list(m.padding)}
+        return "conv2d", attrs, params
+    return "linear", attrs, params
+
+
+def _node(name: str, m: nn.Module, src: str) -> dict[str, Any]:
+    attrs: dict[str, Any] = {}
+    params: dict[str, torch.Tensor] = {}
+    qparams = None
+    if isinstance(m, QuantConv2d | QuantLinear):
+        op, attrs, params = _weighted_node(m)
+        qparams = _qparams(m.output_quantizer)
+    elif isinstance(m, QuantMaxPool2d):
+        op = "max_pool2d"
+        attrs = {
+            "kernel": list(m.kernel_size),
+            "stride": list(m.stride),
+            "padding": list(m.padding),
+            "ceil_mode": bool(m.ceil_mode),
+        }
+    elif isinstance(m, QuantFlatten):
+        op = "flatten"
+    elif isinstance(m, SharedQuantClamp):
+        op = m.activation
+    else:
+        raise CaptureError(f"{_NOT_PREPARED}: unexpected module {type(m).__name__} at {name!r}")
+    return {
+        "name": name,
+        "op": op,
+        "module": m.source,
+        "inputs": [src],
+        "attrs": attrs,
+        "params": params,
+        "qparams": qparams,
+    }
+
+
+def to_artifact(qat_model: nn.Module) -> dict[str, Any]:
+    """The artifact dict (schema version 1 of :mod:`tinyqat.artifact`) of a prepared, trained model."""
+    if not isinstance(qat_model, fx.GraphModule):
+        raise CaptureError(_NOT_PREPARED)
+    placeholders = [n for n in qat_model.graph.nodes if n.op == "placeholder"]
+    if len(placeholders) != 1:
+        raise CaptureError(_NOT_PREPARED)
+    modules = dict(qat_model.named_modules())
+    unobserved = [name for name, m in modules.items() if isinstance(m, ActivationQuantizer) and not bool(m.observed)]
+    if unobserved:
+        raise CaptureError(
+            f"the model's quantizers have not observed any data ({unobserved[0]!r} and {len(unobserved) - 1} more): "
+            "train or calibrate it first"
+        )
+    names: dict[fx.Node, str] = {}
+    nodes: list[dict[str, Any]] = []
+    inp: dict[str, Any] | None = None
+    output = None
+    for node in qat_model.graph.nodes:
+        if node.op == "placeholder":
+            names[node] = node.name
+        elif node.op == "output":
+            output = node.args[0]
+        elif node.op == "call_module" and len(node.args) == 1 and node.args[0] in names:
+            m = modules[str(node.target)]
+            if isinstance(m, InputQuantizer) and node.args[0] is placeholders[0] and inp is None:
+                inp = {"name": node.args[0].name, "shape": list(m.input_shape), **_qparams(m)}
+                names[node] = node.args[0].name
+            else:
+                names[node] = str(node.target)
+                nodes.append(_node(names[node], m, names[node.args[0]]))
+        else:
+            raise CaptureError(f"{_NOT_PREPARED}: unexpected graph node {node.name!r}")
+    if inp is None or output not in names:
+        raise CaptureError(_NOT_PREPARED)
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "producer": f"tinyqat {__version__}",
+        "input": inp,
+        "output": names[output],
+        "nodes": nodes,
+    }
+
+
+def save(qat_model: nn.Module, path: str | os.PathLike[str], *, overwrite: bool = False) -> None:
+    """Write :func:`to_artifact` of ``qat_model`` to ``path`` atomically (temp file + ``os.replace``).
+
+    Refuses to replace an existing file unless ``overwrite=True``.
+    """
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise ArtifactExistsError(f"{path} already exists; pass overwrite=True to replace it")
+    if not path.parent.is_dir():
+        raise CaptureError(f"{path}: directory {path.parent} does not exist")
+    artifact = to_artifact(qat_model)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        save_artifact(artifact, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
