@@ -1,0 +1,5 @@
+"""`python -m tinyqat`: the command line."""
+
+from tinyqat.cli import main
+
+main()
