@@ -86,7 +86,7 @@ def compare_layers(
     for layer, op in enumerate(graph.ops):
         want = expected[op.output].reshape(len(got), -1)
         for sample, outputs in enumerate(got):
-            diff = outputs[layer].astype(np.int16) - want[sample]
+            diff = outputs[layer].reshape(-1).astype(np.int16) - want[sample]
             compared += diff.size
             if np.any(diff):
                 return compared, Mismatch(layer, op.name, type(op).__name__, sample, int(np.count_nonzero(diff)),
