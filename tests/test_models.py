@@ -30,17 +30,20 @@ def random_convnet(seed: int) -> tuple[nn.Module, tuple[int, int, int]]:
     shape = (c, h, w)
     layers: list[nn.Module] = []
     for _ in range(int(rng.integers(1, 4))):
-        k, s = int(rng.integers(1, 6)), int(rng.integers(1, 4))
-        p = int(rng.integers(0, k))
-        if min(h, w) + 2 * p < k:
+        k = rng.integers(1, 6, 2) if rng.random() < 0.3 else rng.integers(1, 6).repeat(2)
+        s = rng.integers(1, 4, 2) if rng.random() < 0.3 else rng.integers(1, 4).repeat(2)
+        p = rng.integers(0, k)  # up to kernel - 1 on each axis
+        (kh, kw), (sh, sw), (ph, pw) = (tuple(int(v) for v in a) for a in (k, s, p))
+        if h + 2 * ph < kh or w + 2 * pw < kw:
             continue
         out_c = int(rng.choice([1, 2, 3, 8, 16, 33])) if rng.random() < 0.5 else int(rng.integers(1, 34))
         use_bn = bool(rng.random() < 0.6)
-        layers.append(nn.Conv2d(c, out_c, k, stride=s, padding=p, bias=bool(rng.random() < 0.5) or not use_bn))
+        layers.append(nn.Conv2d(c, out_c, (kh, kw), stride=(sh, sw), padding=(ph, pw),
+                                bias=bool(rng.random() < 0.5) or not use_bn))
         if use_bn:
             layers.append(nn.BatchNorm2d(out_c))
         layers += _activation(rng)
-        c, h, w = out_c, (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
+        c, h, w = out_c, (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
         if rng.random() < 0.5 and min(h, w) >= 2:
             pk = min(int(rng.integers(2, 4)), h, w)
             pool = nn.MaxPool2d(pk, stride=int(rng.integers(1, 4)), padding=int(rng.integers(0, pk // 2 + 1)),
