@@ -74,7 +74,10 @@ def load_artifact(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise ArtifactError(f"{path}: no such file")
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ArtifactError(f"{path}: cannot read ({exc.strerror})") from None
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise ArtifactError(
             f"{path}: not a tinyqat artifact (not a torch.save zip archive; truncated or another format?)"

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from tinyqat import __version__, ir
 from tinyqat.artifact import load_artifact
+from tinyqat.codegen.clit import check_identifier
 from tinyqat.codegen.emit import emit_package
 from tinyqat.codegen.stats import layer_weights_bytes, weights_bytes
 from tinyqat.errors import DoesNotFitError, TinyQatError
@@ -108,13 +109,18 @@ def build(
     """Lower ``model_path`` and write the C package for ``board`` into ``out_dir``."""
     out_dir = Path(out_dir)
     target = load_board(board)
+    check_identifier(name)
     _prepare_destination(out_dir, force)
-    source = Path(model_path).read_bytes() if Path(model_path).is_file() else b""
-    graph = lower(load_artifact(model_path), hashlib.sha256(source).hexdigest())
+    artifact = load_artifact(model_path)
+    source = Path(model_path).read_bytes()
+    graph = lower(artifact, hashlib.sha256(source).hexdigest())
     plan = GreedyPlanner().plan(graph)
     check_plan(graph, plan)
     check_fit(graph, plan, target)
     parent = out_dir.resolve().parent
+    blocker = next((p for p in (parent, *parent.parents) if p.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        raise TinyQatError(f"cannot write to {parent}: {blocker} is a file, not a directory")
     try:
         parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=parent))
@@ -126,6 +132,8 @@ def build(
         files = sorted(p.name for p in tmp.iterdir())
         (tmp / MANIFEST).write_text("\n".join(files) + "\n", encoding="utf-8")
         _install(tmp, out_dir)
+    except OSError as exc:
+        raise TinyQatError(f"cannot write {out_dir}: {exc.strerror or exc}") from None
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)

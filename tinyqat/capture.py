@@ -146,6 +146,12 @@ def to_artifact(qat_model: nn.Module) -> dict[str, Any]:
     }
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def save(qat_model: nn.Module, path: str | os.PathLike[str], *, overwrite: bool = False) -> None:
     """Write :func:`to_artifact` of ``qat_model`` to ``path`` atomically (temp file + ``os.replace``).
 
@@ -161,6 +167,7 @@ def save(qat_model: nn.Module, path: str | os.PathLike[str], *, overwrite: bool 
     os.close(fd)
     try:
         save_artifact(artifact, tmp)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; give the file the usual permissions
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 import numpy as np
 
+from tinyqat import __version__
 from tinyqat.errors import TinyQatError, VerificationError
 
 
@@ -30,7 +31,7 @@ class _Group(click.Group):
 
 @click.group(cls=_Group)
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
-@click.version_option(package_name="tinyqat")
+@click.version_option(__version__, prog_name="tinyqat")
 @click.pass_context
 def main(ctx: click.Context, debug: bool) -> None:
     """tinyqat: QAT in PyTorch to bit-exact int8 C for microcontrollers."""
@@ -73,9 +74,13 @@ def verify(out_dir: Path, n_random: int, seed: int, inputs: Path | None, sanitiz
     samples = None
     if inputs is not None:
         try:
+            with inputs.open("rb") as f:
+                if f.read(6) != b"\x93NUMPY":
+                    raise TinyQatError(f"{inputs}: not a .npy file (save the inputs with numpy.save)")
             samples = np.load(inputs, allow_pickle=False)
         except (OSError, ValueError) as exc:
-            raise TinyQatError(f"{inputs}: not a readable .npy array ({exc})") from None
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0]
+            raise TinyQatError(f"{inputs}: not a readable .npy array ({reason})") from None
     report = check(run_verify(out_dir, samples=samples, n_random=n_random, seed=seed, sanitize=sanitize,
                               progress=True))
     how = "gcc + ASan/UBSan harness" if sanitize else "gcc + cffi"
@@ -97,7 +102,7 @@ def boards() -> None:
 @main.command()
 @click.option("-o", "--output", "out_dir", default=Path("demo_out"), show_default=True, type=click.Path(path_type=Path))
 @click.option("--force", is_flag=True, help="Replace an existing demo output directory.")
-@click.option("--epochs", default=3, show_default=True, help="FP32 training epochs (QAT adds 2).")
+@click.option("--epochs", default=10, show_default=True, help="FP32 training epochs (QAT fine-tuning adds 3).")
 def demo(out_dir: Path, force: bool, epochs: int) -> None:
     """Train a small CNN on the bundled MNIST subset, QAT it, build for cortex-m4 and verify."""
     from tinyqat.demo import run_demo

@@ -1,8 +1,8 @@
 """``tinyqat demo``: the built-in default job, end to end on the bundled MNIST subset.
 
 1. Split the 5,000 bundled digits into 4,000 train / 1,000 test (seeded permutation).
-2. Train :func:`mnist_cnn` in float32, then QAT fine-tune it (BN frozen and observers frozen
-   for the last epoch).
+2. Train :func:`mnist_cnn` in float32 (Adam, cosine schedule), then QAT fine-tune it at a
+   lower learning rate (BN statistics and observers frozen for the last epoch).
 3. Report test accuracy of FP32, the fake-quant model and the int8 simulator.
 4. Build a C package for cortex-m4, run all test images through the C code (gcc + cffi) and
    require its outputs to equal the simulator's; verify every layer bit-exact on a subset.
@@ -85,7 +85,7 @@ class DemoResult:
     out_dir: Path
 
 
-def run_demo(out_dir: Path, *, force: bool = False, fp32_epochs: int = 3, qat_epochs: int = 2,
+def run_demo(out_dir: Path, *, force: bool = False, fp32_epochs: int = 10, qat_epochs: int = 3,
              echo: Callable[[str], None] = print) -> DemoResult:
     """Run the whole demo (see module docstring) and return the measured accuracies."""
     import tinyqat
@@ -97,14 +97,16 @@ def run_demo(out_dir: Path, *, force: bool = False, fp32_epochs: int = 3, qat_ep
     torch.manual_seed(SEED)
     x_train, y_train, x_test, y_test = load_mnist_split()
     model = mnist_cnn()
-    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, max(fp32_epochs, 1))
     for epoch in range(fp32_epochs):
         loss = train_epoch(model, x_train, y_train, opt, SEED + epoch, f"fp32 epoch {epoch + 1}/{fp32_epochs}")
+        schedule.step()
         echo(f"fp32 epoch {epoch + 1}: loss {loss:.3f}")
     fp32 = accuracy(predict(model, x_test), y_test)
 
     qat = tinyqat.prepare_qat(model, example_inputs=(x_train[:1],))
-    opt = torch.optim.Adam(qat.parameters(), lr=2e-4)
+    opt = torch.optim.Adam(qat.parameters(), lr=1e-4)
     for epoch in range(qat_epochs):
         if epoch == qat_epochs - 1:
             tinyqat.freeze_bn_stats(qat)

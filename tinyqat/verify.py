@@ -126,7 +126,9 @@ def verify(
             lib = load_model(compile_shared(out_dir, Path(build_dir)), meta["name"])
             sizes = [graph.tensor(op.output).size for op in graph.ops]
             got = []
-            for sample in tqdm(x, desc="verify", unit="sample", disable=not progress, leave=False):
+            # disable=None: no progress bar when stderr is not a terminal (logs, captured output)
+            bar = tqdm(x, desc="verify", unit="sample", disable=None if progress else True, leave=False)
+            for sample in bar:
                 lib.write_input(sample)
                 outputs = []
                 for i, size in enumerate(sizes):

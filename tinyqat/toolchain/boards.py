@@ -80,6 +80,6 @@ def board_names() -> list[str]:
 def load_board(name: str) -> Board:
     """Load board ``name``; :class:`BoardError` lists the known ones when it does not exist."""
     path = resource_dir("boards") / f"{name}.toml"
-    if not path.is_file():
+    if name not in board_names():  # also refuses paths ("../x") that would read other files
         raise BoardError(f"unknown board {name!r}; known boards: {', '.join(board_names())}")
     return _parse(path)
