@@ -19,8 +19,9 @@ from tinyqat.codegen import clit, stats
 from tinyqat.codegen.emit import emit_package
 from tinyqat.errors import TinyQatError
 from tinyqat.memory.planner import GreedyPlanner, NaivePlanner
+from tinyqat.resources import resource_dir
 from tinyqat.toolchain import host
-from tinyqat.toolchain.boards import load_board
+from tinyqat.toolchain.boards import board_names, load_board
 
 MAIN_TWO_MODELS = """
 #include <stdio.h>
@@ -255,11 +256,14 @@ def test_two_models_link_with_cmake(tmp_path: Path, gcc: str) -> None:
     assert _run([str(tmp_path / "build" / "prog")], tmp_path) == _expected_two_models(alpha, beta)
 
 
-@pytest.mark.parametrize("board", ["cortex-m4", "cortex-m0plus"])
-def test_package_compiles_for_cortex_m(board: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("board", [b for b in board_names() if b != "host"])
+def test_package_and_runtime_compile_for_cortex_m(board: str, tmp_path: Path) -> None:
+    """Every runtime kernel and a generated package compile warning-free with the board's flags."""
     target = load_board(board)
     cc = require_tool(target.cc, target.apt_package)
     out = rg.emit(rg.random_model(np.random.default_rng(8)), tmp_path / "pkg", board=board)
-    for src in sorted(out.glob("*.c")):
-        host.run_compiler(cc, [*host.STRICT_CFLAGS, "-O2", *target.cflags, "-c", str(src),
+    sources = sorted(out.glob("*.c")) + sorted(resource_dir("runtime_c").glob("*.c"))
+    for src in sources:
+        host.run_compiler(cc, [*host.STRICT_CFLAGS, "-O2", *target.cflags, f"-I{out}", "-c", str(src),
                                "-o", str(tmp_path / f"{src.stem}.o")], target.apt_package)
+    assert len(sources) > 4

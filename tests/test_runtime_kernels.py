@@ -12,10 +12,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import runtime_graphs as rg
-from conftest import require_tool
-
-from tinyqat.resources import resource_dir
-from tinyqat.toolchain import host
 
 SEEDS = range(12)
 
@@ -38,15 +34,3 @@ def test_one_by_one_input_and_vector_ops(tmp_path: Path, gcc: str) -> None:
     graph = rg.chain(x, steps)
     lib = rg.build(graph, tmp_path)
     assert rg.first_mismatch(lib, graph, np.array([[[[-128]]], [[[127]]], [[[0]]]], np.int8)) is None
-
-
-@pytest.mark.parametrize("flags", [
-    ("-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"),
-    ("-mcpu=cortex-m0plus", "-mthumb"),
-])
-def test_runtime_compiles_for_cortex_m(flags: tuple[str, ...], tmp_path: Path) -> None:
-    cc = require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
-    runtime = resource_dir("runtime_c")
-    for src in sorted(runtime.glob("*.c")):
-        host.run_compiler(cc, [*host.STRICT_CFLAGS, "-O2", *flags, "-c", str(src), "-o", str(tmp_path / "k.o")],
-                          "gcc-arm-none-eabi")
