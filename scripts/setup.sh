@@ -33,9 +33,17 @@ if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
 fi
 PY="$VENV/bin/python"
-"$PY" -m pip install -q --upgrade pip >/dev/null
-"$PY" -c "import torch" 2>/dev/null || "$PY" -m pip install -q "$TORCH_SPEC"
-"$PY" -m pip install -q hatchling "pytest>=7.4" "hypothesis>=6.80" "ruff>=0.5"
+LOG="$VENV/setup.log"
+pip_install() {  # quiet pip; its output is shown only when it fails
+  if ! "$PY" -m pip install -q "$@" >>"$LOG" 2>&1; then
+    grep -v '^WARNING: Location' "$LOG" | tail -n 30 >&2
+    echo "setup: pip install $* failed (full log: $LOG)" >&2
+    exit 1
+  fi
+}
+: >"$LOG"
+"$PY" -c "import torch" 2>/dev/null || pip_install "$TORCH_SPEC"
+pip_install hatchling "pytest>=7.4" "hypothesis>=6.80" "ruff>=0.5"
 # Plain install (not editable): tests and the demo run the package exactly as a wheel ships it.
-"$PY" -m pip install -q "$ROOT" >/dev/null
+pip_install "$ROOT"
 export TINYQAT_PY="$PY"
