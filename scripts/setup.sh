@@ -46,4 +46,3 @@ pip_install() {  # quiet pip; its output is shown only when it fails
 pip_install hatchling "pytest>=7.4" "hypothesis>=6.80" "ruff>=0.5"
 # Plain install (not editable): tests and the demo run the package exactly as a wheel ships it.
 pip_install "$ROOT"
-export TINYQAT_PY="$PY"
