@@ -92,7 +92,9 @@ def clamp(rng: np.random.Generator, name: str, x: ir.Tensor) -> tuple[ir.Clamp, 
 
 def chain(x: ir.Tensor, steps: list[tuple[ir.IntOp, ir.Tensor]]) -> ir.Graph:
     """A validated straight-line graph from ``x`` through ``steps``."""
-    graph = ir.Graph((x, *(t for _, t in steps)), tuple(op for op, _ in steps), x.name, steps[-1][1].name)
+    y = steps[-1][1]
+    graph = ir.Graph((x, *(t for _, t in steps)), tuple(op for op, _ in steps), x.name, y.name,
+                     ir.torch_shape(x.shape), ir.torch_shape(y.shape))
     return ir.validate(graph)
 
 

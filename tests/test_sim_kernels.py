@@ -67,7 +67,7 @@ def test_conv2d_matches_naive(seed: int) -> None:
     x = random_input(rng, (2, h, w, c_in))
     in_t = ir.Tensor("x", (h, w, c_in), ir.QParams(0.1, zp_in))
     out_t = ir.Tensor("y", (oh, ow, oc), ir.QParams(0.1, zp_out))
-    got = kernels.conv2d(op, x, in_t, out_t)
+    got = kernels.conv2d(op, [x], [in_t], out_t)
     np.testing.assert_array_equal(got, naive_conv(op, x, zp_in, zp_out, (oh, ow, oc)))
 
 
@@ -80,7 +80,7 @@ def test_fully_connected_matches_naive(seed: int) -> None:
     op = ir.FullyConnected("f", "x", "y", rng.integers(-127, 128, (oc, f)), rng.integers(-10**5, 10**5, oc), q, s,
                            -128, 127)
     x = random_input(rng, (3, f))
-    got = kernels.fully_connected(op, x, ir.Tensor("x", (f,), ir.QParams(1.0, zp_in)),
+    got = kernels.fully_connected(op, [x], [ir.Tensor("x", (f,), ir.QParams(1.0, zp_in))],
                                   ir.Tensor("y", (oc,), ir.QParams(1.0, zp_out)))
     for b in range(3):
         for c in range(oc):
@@ -100,7 +100,7 @@ def test_max_pool_matches_naive(seed: int) -> None:
     oh, ow = ir.pool_output_size(h, kh, sh, ph, ceil), ir.pool_output_size(w, kw, sw, pw, ceil)
     x = random_input(rng, (2, h, w, c))
     q = ir.QParams(1.0, 0)
-    got = kernels.max_pool2d(op, x, ir.Tensor("x", (h, w, c), q), ir.Tensor("y", (oh, ow, c), q))
+    got = kernels.max_pool2d(op, [x], [ir.Tensor("x", (h, w, c), q)], ir.Tensor("y", (oh, ow, c), q))
     for oy in range(oh):
         for ox in range(ow):
             ys = slice(max(0, oy * sh - ph), min(h, oy * sh - ph + kh))
@@ -116,7 +116,7 @@ def test_max_pool_matches_torch() -> None:
         want = torch.nn.functional.max_pool2d(torch.from_numpy(x.astype(np.float32)).permute(0, 3, 1, 2), (3, 2),
                                               (2, 3), (1, 1), ceil_mode=ceil).permute(0, 2, 3, 1).numpy()
         q = ir.QParams(1.0, 0)
-        got = kernels.max_pool2d(op, x, ir.Tensor("x", (7, 9, 3), q), ir.Tensor("y", want.shape[1:], q))
+        got = kernels.max_pool2d(op, [x], [ir.Tensor("x", (7, 9, 3), q)], ir.Tensor("y", want.shape[1:], q))
         np.testing.assert_array_equal(got, want.astype(np.int8))
 
 
@@ -124,4 +124,4 @@ def test_clamp() -> None:
     x = np.arange(-128, 128, dtype=np.int8).reshape(1, -1)
     op = ir.Clamp("r", "x", "y", -5, 100)
     t = ir.Tensor("x", (256,), ir.QParams(1.0, -5))
-    np.testing.assert_array_equal(kernels.clamp(op, x, t, t), np.clip(x, -5, 100))
+    np.testing.assert_array_equal(kernels.clamp(op, [x], [t], t), np.clip(x, -5, 100))

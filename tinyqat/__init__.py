@@ -22,7 +22,6 @@ from tinyqat.errors import (
     VerificationError,
 )
 from tinyqat.qat.prepare import calibrate, enable_fake_quant, freeze_bn_stats, freeze_observers, prepare_qat
-from tinyqat.sim.interpreter import to_channels_last, to_torch_layout
 from tinyqat.verify import verify
 
 __all__ = [
@@ -44,7 +43,5 @@ __all__ = [
     "quantize_input",
     "save",
     "simulate",
-    "to_channels_last",
-    "to_torch_layout",
     "verify",
 ]

@@ -8,9 +8,8 @@ import numpy as np
 import torch
 
 from tinyqat import ir, quant
-from tinyqat.errors import TinyQatError
 from tinyqat.lower import lower_file
-from tinyqat.sim.interpreter import run_layers, to_channels_last, to_torch_layout, torch_shape
+from tinyqat.sim.interpreter import input_from_torch, output_to_torch, run_layers
 
 
 def load(model: str | Path | ir.Graph) -> ir.Graph:
@@ -47,10 +46,5 @@ def simulate(
     lowered graph by name (channels-last, as the C arena holds them) for debugging.
     """
     graph = load(model)
-    x = np.asarray(x)
-    want = torch_shape(graph.tensor(graph.input).shape)
-    if x.dtype != np.int8 or x.shape[1:] != want:
-        raise TinyQatError(f"simulate expects int8 input of shape (N, {', '.join(map(str, want))}); "
-                           f"got {x.dtype} {x.shape}")
-    values = run_layers(graph, to_channels_last(x))
-    return values if layers else to_torch_layout(values[graph.output])
+    values = run_layers(graph, input_from_torch(graph, x))
+    return values if layers else output_to_torch(graph, values[graph.output])

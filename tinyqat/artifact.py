@@ -8,7 +8,7 @@ Schema (version 1)::
 
     {
       "format": "tinyqat.artifact", "version": 1, "producer": "tinyqat <version>",
-      "input":  {"name": str, "shape": [C, H, W] | [F],        # per sample, PyTorch order
+      "input":  {"name": str, "shape": [C, H, W] | [C, L] | [F],  # per sample, PyTorch order
                  "scale": float, "zero_point": int},
       "output": str,                                            # name of the result node
       "nodes":  [node, ...]                                     # topological order
@@ -17,18 +17,27 @@ Schema (version 1)::
             "inputs": [str], "attrs": {...}, "params": {str: Tensor},
             "qparams": {"scale": float, "zero_point": int} | None}
 
-Node ops, their attrs and params (``qparams`` is the output quantization, ``None`` for ops
-that keep their input's):
+An ``activation`` attribute is ``"none"``, ``"relu"``, ``"relu6"`` or ``[lo, hi]`` (real
+bounds, ``None`` for unbounded: Hardtanh).  Node ops, their attrs and params (``qparams`` is
+the output quantization, ``None`` for ops that keep their input's); one input unless noted:
 
-* ``conv2d``: attrs ``stride [sh, sw]``, ``padding [top, left, bottom, right]``,
-  ``activation`` (``"none" | "relu" | "relu6"``), ``bn_eps`` (float, when BN params are present);
-  params ``weight [O, I, kh, kw]``, ``bias [O]``, optionally ``bn_weight``, ``bn_bias``,
-  ``bn_mean``, ``bn_var`` (each ``[O]``). qparams required.
-* ``linear``: as ``conv2d`` without stride/padding; ``weight [O, I]``. qparams required.
+* ``conv2d``: attrs ``stride [sh, sw]``, ``padding [top, left, bottom, right]``, ``activation``,
+  optional ``groups`` (1, or the input channel count for depthwise; default 1), ``bn_eps``
+  (float, when BN params are present); params ``weight [O, I/groups, kh, kw]``, ``bias [O]``,
+  optionally ``bn_weight``, ``bn_bias``, ``bn_mean``, ``bn_var`` (each ``[O]``).  A Conv1d is
+  stored as a conv2d with ``kh = 1`` on a ``[C, 1, L]`` map.  qparams required.
+* ``linear``: as ``conv2d`` without stride/padding/groups; ``weight [O, I]``. qparams required.
 * ``max_pool2d``: attrs ``kernel [kh, kw]``, ``stride [sh, sw]``, ``padding [ph, pw]``
   (symmetric), ``ceil_mode`` (bool).
+* ``avg_pool2d``: as ``max_pool2d`` plus ``count_include_pad`` (bool).  Global average pooling
+  is a window over the whole map.
 * ``flatten``: no attrs (PyTorch ``flatten(start_dim=1)``).
-* ``relu``, ``relu6``: standalone clamps with the input's quantization.
+* ``relu``, ``relu6``: standalone clamps with the input's quantization; ``hardtanh`` likewise
+  with attrs ``min_val``, ``max_val`` (floats).
+* ``add``: two inputs, attrs ``activation``; qparams required.
+* ``cat``: two or more inputs, concatenated along channels; qparams required.
+* ``sigmoid``, ``tanh``, ``hardswish``: qparams required (the output's).
+* ``softmax``: over channels; qparams must be scale 1/256, zero point -128.
 """
 
 from __future__ import annotations
@@ -36,6 +45,7 @@ from __future__ import annotations
 import io
 import math
 import pickle
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -47,14 +57,24 @@ from tinyqat.errors import TinyQatError
 FORMAT = "tinyqat.artifact"
 VERSION = 1
 
+_POOL = {"kernel", "stride", "padding", "ceil_mode"}
 NODE_OPS = {
     "conv2d": {"attrs": {"stride", "padding", "activation"}, "params": {"weight", "bias"}, "qparams": True},
     "linear": {"attrs": {"activation"}, "params": {"weight", "bias"}, "qparams": True},
-    "max_pool2d": {"attrs": {"kernel", "stride", "padding", "ceil_mode"}, "params": set(), "qparams": False},
+    "max_pool2d": {"attrs": _POOL, "params": set(), "qparams": False},
+    "avg_pool2d": {"attrs": _POOL | {"count_include_pad"}, "params": set(), "qparams": False},
     "flatten": {"attrs": set(), "params": set(), "qparams": False},
     "relu": {"attrs": set(), "params": set(), "qparams": False},
     "relu6": {"attrs": set(), "params": set(), "qparams": False},
+    "hardtanh": {"attrs": {"min_val", "max_val"}, "params": set(), "qparams": False},
+    "add": {"attrs": {"activation"}, "params": set(), "qparams": True},
+    "cat": {"attrs": set(), "params": set(), "qparams": True},
+    "sigmoid": {"attrs": set(), "params": set(), "qparams": True},
+    "tanh": {"attrs": set(), "params": set(), "qparams": True},
+    "hardswish": {"attrs": set(), "params": set(), "qparams": True},
+    "softmax": {"attrs": set(), "params": set(), "qparams": True},
 }
+INPUT_COUNTS = {"add": (2, 2), "cat": (2, 1 << 16)}
 BN_PARAMS = ("bn_weight", "bn_bias", "bn_mean", "bn_var")
 ACTIVATIONS = ("none", "relu", "relu6")
 
@@ -85,10 +105,12 @@ def load_artifact(path: str | Path) -> dict[str, Any]:
     try:
         obj = torch.load(io.BytesIO(data), weights_only=True, map_location="cpu")
     except pickle.UnpicklingError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        # torch's message is many lines (with terminal escapes) advising an unsafe load; keep the culprit only
+        found = re.search(r"GLOBAL ([\w.]+)", str(exc))
+        culprit = f" (it references {found.group(1)})" if found else ""
         raise ArtifactError(
             f"{path}: refused to load: the file contains Python objects other than tensors and plain data "
-            f"(a pickled module or custom class?); tinyqat never unpickles code ({first[:120]})"
+            f"(a pickled module or custom class?); tinyqat never unpickles code{culprit}"
         ) from None
     except Exception as exc:  # torch raises many types for corrupt archives
         raise ArtifactError(f"{path}: corrupt or truncated file ({type(exc).__name__})") from None
@@ -105,6 +127,17 @@ def _qparams_ok(q: Any) -> bool:
         and isinstance(q.get("scale"), float)
         and isinstance(q.get("zero_point"), int)
         and -128 <= q["zero_point"] <= 127
+    )
+
+
+def _activation_ok(act: Any) -> bool:
+    if isinstance(act, str):
+        return act in ACTIVATIONS
+    return (
+        isinstance(act, list)
+        and len(act) == 2
+        and all(b is None or (isinstance(b, float) and math.isfinite(b)) for b in act)
+        and (None in act or act[0] <= act[1])
     )
 
 
@@ -130,8 +163,8 @@ def validate_artifact(obj: Any) -> None:
     if not (isinstance(inp, dict) and isinstance(inp.get("name"), str) and _qparams_ok(inp)):
         raise ArtifactError("artifact input description is missing or malformed")
     shape = inp.get("shape")
-    if not (isinstance(shape, list) and len(shape) in (1, 3) and all(isinstance(d, int) and d > 0 for d in shape)):
-        raise ArtifactError(f"artifact input shape {shape!r} must be [C, H, W] or [F]")
+    if not (isinstance(shape, list) and len(shape) in (1, 2, 3) and all(isinstance(d, int) and d > 0 for d in shape)):
+        raise ArtifactError(f"artifact input shape {shape!r} must be [C, H, W], [C, L] or [F]")
     nodes = obj.get("nodes")
     if not isinstance(nodes, list) or not nodes:
         raise ArtifactError("artifact has no nodes")
@@ -151,8 +184,9 @@ def _validate_node(node: Any, known: set[str]) -> None:
     if spec is None:
         raise ArtifactError(f"node {name!r}: unknown op {node.get('op')!r}")
     inputs = node.get("inputs")
-    if not (isinstance(inputs, list) and len(inputs) == 1 and inputs[0] in known):
-        raise ArtifactError(f"node {name!r}: inputs {inputs!r} must name one earlier node")
+    lo, hi = INPUT_COUNTS.get(node["op"], (1, 1))
+    if not (isinstance(inputs, list) and lo <= len(inputs) <= hi and all(i in known for i in inputs)):
+        raise ArtifactError(f"node {name!r}: inputs {inputs!r} must name {lo}..{hi} earlier nodes")
     if name in known:
         raise ArtifactError(f"node {name!r}: duplicate name")
     attrs, params = node.get("attrs"), node.get("params")
@@ -164,7 +198,7 @@ def _validate_node(node: Any, known: set[str]) -> None:
     for key, t in params.items():
         if not isinstance(t, torch.Tensor) or not t.is_floating_point():
             raise ArtifactError(f"node {name!r}: param {key!r} is not a float tensor")
-    if "activation" in spec["attrs"] and attrs["activation"] not in ACTIVATIONS:
+    if "activation" in spec["attrs"] and not _activation_ok(attrs["activation"]):
         raise ArtifactError(f"node {name!r}: unknown activation {attrs['activation']!r}")
     has_bn = [k in params for k in BN_PARAMS]
     if any(has_bn) and not (all(has_bn) and isinstance(attrs.get("bn_eps"), float) and math.isfinite(attrs["bn_eps"])):

@@ -90,6 +90,7 @@ def run_demo(out_dir: Path, *, force: bool = False, fp32_epochs: int = 10, qat_e
     """Run the whole demo (see module docstring) and return the measured accuracies."""
     import tinyqat
     from tinyqat.build import build
+    from tinyqat.sim.interpreter import input_from_torch
     from tinyqat.toolchain.host import compile_shared, load_model
     from tinyqat.verify import check, verify
 
@@ -127,7 +128,8 @@ def run_demo(out_dir: Path, *, force: bool = False, fp32_epochs: int = 10, qat_e
     report = check(verify(out_dir, samples=x_q[:64], progress=True))
     with tempfile.TemporaryDirectory(prefix="tinyqat-demo-") as tmp:
         lib = load_model(compile_shared(out_dir, Path(tmp)), "tinyqat_model")
-        c_out = np.stack([lib.invoke(s) for s in tqdm(tinyqat.to_channels_last(x_q), desc="C inference", leave=False)])
+        x_nhwc = input_from_torch(graph, x_q)
+        c_out = np.stack([lib.invoke(s) for s in tqdm(x_nhwc, desc="C inference", leave=False)])
     if not np.array_equal(c_out, int8_sim_out):
         raise tinyqat.VerificationError("C outputs on the MNIST test set differ from the simulator")
     int8_c = accuracy(c_out, y_test)

@@ -14,11 +14,14 @@ Conventions (units and layouts):
 * ``multiplier``/``shift`` are the per-output-channel int32 pairs from
   :func:`tinyqat.fixedpoint.quantize_multiplier`.
 
-Two op families exist: *float* ops (:class:`FloatConv2d`, :class:`FloatLinear`,
-:class:`Flatten`), which carry the trained float parameters straight from the artifact,
-and *integer* ops (:class:`Conv2d`, :class:`FullyConnected`, :class:`MaxPool2d`,
-:class:`Clamp`), which are what the simulator and the C runtime execute.  Lowering
-turns the first family into the second (see :mod:`tinyqat.lower`).
+Two op families exist: *float* ops (``Float*`` classes and :class:`Flatten`), which carry
+the trained float parameters or real-valued settings straight from the artifact, and
+*integer* ops (:data:`INT_OPS`), which are what the simulator and the C runtime execute.
+Lowering turns the first family into the second (see :mod:`tinyqat.lower`).  Every op has
+``inputs`` (tensor names read, in order) and ``output``; single-input ops store ``input``.
+
+A fused activation is a real interval ``(lo, hi)`` (``None`` = unbounded): ReLU is
+``(0, None)``, ReLU6 ``(0, 6)``, Hardtanh(a, b) ``(a, b)``; it becomes an int8 clamp.
 """
 
 from __future__ import annotations
@@ -41,6 +44,21 @@ def _frozen_array(a: np.ndarray, dtype: type) -> np.ndarray:
     out = np.ascontiguousarray(a, dtype=dtype).copy()
     out.setflags(write=False)
     return out
+
+
+class SingleInput:
+    """Mixin for ops with one input tensor (field ``input``)."""
+
+    input: str
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """Names of the tensors read: ``(input,)``."""
+        return (self.input,)
+
+
+Activation = tuple[float | None, float | None]
+NO_ACTIVATION: Activation = (None, None)
 
 
 @dataclass(frozen=True)
@@ -81,11 +99,12 @@ class BatchNorm:
 
 
 @dataclass(frozen=True, eq=False)
-class FloatConv2d:
+class FloatConv2d(SingleInput):
     """A trained convolution before quantization.
 
-    ``weight`` is float32 ``[out][in][kh][kw]`` (PyTorch order), ``bias`` float32 ``[out]``.
-    ``activation`` is ``"none"``, ``"relu"`` or ``"relu6"`` (fused clamp).
+    ``weight`` is float32 ``[out][in/groups][kh][kw]`` (PyTorch order), ``bias`` float32 ``[out]``.
+    ``groups`` is 1 (dense) or the input channel count (depthwise, ``out = in * multiplier``).
+    ``activation`` is the fused real interval (module docstring).
     """
 
     name: str
@@ -96,7 +115,8 @@ class FloatConv2d:
     bn: BatchNorm | None
     stride: tuple[int, int]
     padding: tuple[int, int, int, int]
-    activation: str
+    groups: int
+    activation: Activation
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "weight", _frozen_array(self.weight, np.float32))
@@ -104,7 +124,7 @@ class FloatConv2d:
 
 
 @dataclass(frozen=True, eq=False)
-class FloatLinear:
+class FloatLinear(SingleInput):
     """A trained fully-connected layer: float32 ``weight [out][in]`` (input in the order of
     the *input tensor's* channels-last layout once :func:`tinyqat.passes.layout` ran)."""
 
@@ -114,7 +134,7 @@ class FloatLinear:
     weight: np.ndarray
     bias: np.ndarray
     bn: BatchNorm | None
-    activation: str
+    activation: Activation
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "weight", _frozen_array(self.weight, np.float32))
@@ -122,7 +142,7 @@ class FloatLinear:
 
 
 @dataclass(frozen=True)
-class Flatten:
+class Flatten(SingleInput):
     """PyTorch ``flatten(1)`` of an NCHW tensor; removed by the layout pass (no C code)."""
 
     name: str
@@ -131,7 +151,7 @@ class Flatten:
 
 
 @dataclass(frozen=True, eq=False)
-class Conv2d:
+class Conv2d(SingleInput):
     """int8 convolution, groups = 1 (TFLite ``reference_integer_ops::ConvPerChannel``).
 
     ``acc[c] = bias[c] + sum_{kh,kw,i valid} w[c,kh,kw,i] * (x[y*sh - pt + kh, x*sw - pl + kw, i] - zp_in)``
@@ -163,7 +183,7 @@ class Conv2d:
 
 
 @dataclass(frozen=True, eq=False)
-class FullyConnected:
+class FullyConnected(SingleInput):
     """int8 fully connected (TFLite ``reference_integer_ops::FullyConnected``, per channel).
 
     ``acc[c] = bias[c] + sum_i w[c,i] * (x[i] - zp_in)``;
@@ -187,7 +207,7 @@ class FullyConnected:
 
 
 @dataclass(frozen=True)
-class MaxPool2d:
+class MaxPool2d(SingleInput):
     """int8 max pooling: the max over in-bounds taps (padding never wins, as PyTorch's -inf).
 
     ``y[oy, ox, c] = max x[iy, ix, c]`` for ``iy in [oy*sh - pt, oy*sh - pt + kh)`` and
@@ -206,7 +226,7 @@ class MaxPool2d:
 
 
 @dataclass(frozen=True)
-class Clamp:
+class Clamp(SingleInput):
     """Elementwise ``y = min(max(x, lo), hi)`` on int8 with unchanged quantization
     (a standalone ReLU / ReLU6; ``lo``/``hi`` computed as TFLite's fused activation range)."""
 
@@ -217,20 +237,209 @@ class Clamp:
     hi: int
 
 
-FloatOp = FloatConv2d | FloatLinear | Flatten
-IntOp = Conv2d | FullyConnected | MaxPool2d | Clamp
+@dataclass(frozen=True, eq=False)
+class DepthwiseConv2d(SingleInput):
+    """int8 depthwise convolution (TFLite ``reference_integer_ops::DepthwiseConvPerChannel``).
+
+    Weights int8 ``[kh][kw][out_c]`` with ``out_c = in_c * depth_multiplier``; output channel
+    ``c`` reads input channel ``c // depth_multiplier``:
+    ``acc[c] = bias[c] + sum_{kh,kw valid} w[kh,kw,c] * (x[y*sh - pt + kh, x*sw - pl + kw, c // m] - zp_in)``;
+    ``y = clamp(mbqm(acc, multiplier[c], shift[c]) + zp_out, act_min, act_max)``.
+    """
+
+    name: str
+    input: str
+    output: str
+    weights: np.ndarray
+    bias: np.ndarray
+    multiplier: np.ndarray
+    shift: np.ndarray
+    stride: tuple[int, int]
+    padding: tuple[int, int, int, int]
+    depth_multiplier: int
+    act_min: int
+    act_max: int
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "weights", _frozen_array(self.weights, np.int8))
+        for name in ("bias", "multiplier", "shift"):
+            object.__setattr__(self, name, _frozen_array(getattr(self, name), np.int32))
+
+    @property
+    def kernel(self) -> tuple[int, int]:
+        """``(kh, kw)`` in input pixels."""
+        return int(self.weights.shape[0]), int(self.weights.shape[1])
+
+
+@dataclass(frozen=True)
+class AvgPool2d(SingleInput):
+    """int8 average pooling as PyTorch's ``AvgPool2d`` computes it; quantization unchanged.
+
+    For each window (rows ``[oy*sh - pt, oy*sh - pt + kh)`` clipped to ``[0, H + pb)``, same
+    for columns), ``acc = sum of in-bounds x + zp * (padded taps counted)`` and ``n`` is the
+    divisor: with ``count_include_pad`` the window area clipped to the padded input (PyTorch's
+    rule), else the number of in-bounds taps (TFLite's rule).  Padded taps stand for real 0,
+    i.e. the zero point.  ``y = clamp(acc > 0 ? (acc + n/2) / n : (acc - n/2) / n)`` with C
+    division (rounding half away from zero), as TFLite's int8 average pool.
+    """
+
+    name: str
+    input: str
+    output: str
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    padding: tuple[int, int, int, int]
+    ceil_mode: bool
+    count_include_pad: bool
+
+
+@dataclass(frozen=True)
+class Add:
+    """int8 elementwise add of two same-shape tensors (TFLite int8 ``ADD``).
+
+    With ``left_shift = 20``: ``a = mbqm((x1 - zp1) * 2**20, q1, e1)``,
+    ``b = mbqm((x2 - zp2) * 2**20, q2, e2)``,
+    ``y = clamp(mbqm(a + b, qo, eo) + zp_out, act_min, act_max)``, where
+    ``(q1, e1) = QM(s1 / t)``, ``(q2, e2) = QM(s2 / t)``, ``(qo, eo) = QM(t / (2**20 * s_out))``,
+    ``t = 2 * max(s1, s2)`` and ``QM`` is :func:`tinyqat.fixedpoint.quantize_multiplier`.
+    """
+
+    name: str
+    inputs: tuple[str, str]
+    output: str
+    multiplier1: int
+    shift1: int
+    multiplier2: int
+    shift2: int
+    output_multiplier: int
+    output_shift: int
+    act_min: int
+    act_max: int
+
+    LEFT_SHIFT = 20
+
+
+@dataclass(frozen=True, eq=False)
+class Concat:
+    """int8 concatenation along channels (the last, channels-last axis).
+
+    Each input ``i`` is requantized to the output's quantization in integers:
+    ``y = clamp(mbqm(x - zp_i, multiplier[i], shift[i]) + zp_out, -128, 127)`` with
+    ``(multiplier[i], shift[i]) = quantize_multiplier(s_i / s_out)`` (an input with the output's
+    exact quantization is copied).  TFLite requantizes here in float; tinyqat keeps the int8
+    path integer, and the two agree except on exact rounding ties.
+    """
+
+    name: str
+    inputs: tuple[str, ...]
+    output: str
+    multiplier: np.ndarray
+    shift: np.ndarray
+
+    def __post_init__(self) -> None:
+        for name in ("multiplier", "shift"):
+            object.__setattr__(self, name, _frozen_array(getattr(self, name), np.int32))
+
+
+@dataclass(frozen=True, eq=False)
+class Lookup(SingleInput):
+    """int8 -> int8 table: ``y = table[x + 128]`` (Sigmoid, Tanh, Hardswish).
+
+    Built at lowering: ``table[i] = clamp(round(f(s_in * (i - 128 - zp_in)) / s_out) + zp_out)``
+    in float64, so the table is exact by construction for every int8 input.
+    """
+
+    name: str
+    input: str
+    output: str
+    function: str
+    table: np.ndarray
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "table", _frozen_array(self.table, np.int8))
+
+
+@dataclass(frozen=True, eq=False)
+class Softmax(SingleInput):
+    """int8 softmax over the last axis, output scale 1/256 and zero point -128 (TFLite's).
+
+    Integer algorithm, per row: ``m = max(x)``, ``d_i = m - x_i`` (0..255),
+    ``e_i = exp_table[d_i]`` with ``exp_table[d] = round(2**16 * exp(-s_in * d))`` (int32,
+    built at lowering), ``sum = sum_i e_i`` (int32; rows hold fewer than 2**15 elements),
+    ``y_i = clamp((e_i * 256 + sum / 2) / sum - 128, -128, 127)`` (integer division of
+    non-negative values, i.e. rounding half up).
+    """
+
+    name: str
+    input: str
+    output: str
+    exp_table: np.ndarray
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "exp_table", _frozen_array(self.exp_table, np.int32))
+
+
+@dataclass(frozen=True)
+class FloatAdd:
+    """Residual add before quantization; ``activation`` is a fused real interval."""
+
+    name: str
+    inputs: tuple[str, str]
+    output: str
+    activation: Activation
+
+
+@dataclass(frozen=True)
+class FloatConcat:
+    """Channel concatenation before its requantization multipliers are computed."""
+
+    name: str
+    inputs: tuple[str, ...]
+    output: str
+
+
+@dataclass(frozen=True)
+class FloatLookup(SingleInput):
+    """A pointwise function (``sigmoid``, ``tanh``, ``hardswish``) to tabulate at lowering."""
+
+    name: str
+    input: str
+    output: str
+    function: str
+
+
+@dataclass(frozen=True)
+class FloatSoftmax(SingleInput):
+    """Softmax over channels before its exp table is computed."""
+
+    name: str
+    input: str
+    output: str
+
+
+FloatOp = FloatConv2d | FloatLinear | Flatten | FloatAdd | FloatConcat | FloatLookup | FloatSoftmax
+IntOp = Conv2d | DepthwiseConv2d | FullyConnected | MaxPool2d | AvgPool2d | Clamp | Add | Concat | Lookup | Softmax
 Op = FloatOp | IntOp
-INT_OPS = (Conv2d, FullyConnected, MaxPool2d, Clamp)
+INT_OPS = (Conv2d, DepthwiseConv2d, FullyConnected, MaxPool2d, AvgPool2d, Clamp, Add, Concat, Lookup, Softmax)
+LUT_FUNCTIONS = ("sigmoid", "tanh", "hardswish")
+SOFTMAX_QPARAMS = QParams(scale=1.0 / 256.0, zero_point=-128)
 
 
 @dataclass(frozen=True)
 class Graph:
-    """A straight-line graph: ``ops`` in execution order, one input, one output."""
+    """A straight-line graph: ``ops`` in execution order, one input, one output.
+
+    ``torch_input_shape`` / ``torch_output_shape`` are the per-sample PyTorch shapes at the
+    user boundary (``(C, H, W)``, ``(C, L)`` for 1-D convolutions, or ``(F,)``); the IR tensors
+    hold the same bytes channels-last (see :mod:`tinyqat.sim.interpreter` for conversions).
+    """
 
     tensors: tuple[Tensor, ...]
     ops: tuple[Op, ...]
     input: str
     output: str
+    torch_input_shape: tuple[int, ...]
+    torch_output_shape: tuple[int, ...]
     source_sha256: str = ""
     tensor_index: dict[str, Tensor] = field(init=False, repr=False, compare=False)
 
@@ -246,12 +455,17 @@ class Graph:
 
     def consumers(self, name: str) -> list[Op]:
         """Ops that read tensor ``name``."""
-        return [op for op in self.ops if op.input == name]
+        return [op for op in self.ops if name in op.inputs]
 
     @property
     def is_integer(self) -> bool:
         """True once every op is an integer op (lowering finished)."""
         return all(isinstance(op, INT_OPS) for op in self.ops)
+
+
+def torch_shape(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """PyTorch per-sample shape of a channels-last IR shape: ``(H, W, C) -> (C, H, W)``; vectors unchanged."""
+    return (shape[2], shape[0], shape[1]) if len(shape) == 3 else shape
 
 
 def conv_output_size(size: int, kernel: int, stride: int, pad_before: int, pad_after: int) -> int:
@@ -277,13 +491,18 @@ def _check(cond: bool, op_name: str, msg: str) -> None:
         raise IRError(f"{op_name}: {msg}")
 
 
-def _check_requant(op: Conv2d | FullyConnected, out_c: int) -> None:
+def _check_requant(op: Conv2d | DepthwiseConv2d | FullyConnected, out_c: int) -> None:
     for arr_name in ("bias", "multiplier", "shift"):
         arr = getattr(op, arr_name)
         _check(arr.shape == (out_c,), op.name, f"{arr_name} shape {arr.shape} != ({out_c},)")
-    _check(bool(np.all(op.multiplier >= 0)), op.name, "negative multiplier")
-    _check(bool(np.all((op.shift >= -31) & (op.shift <= 30))), op.name, "shift outside [-31, 30]")
+    _check_multipliers(op.name, op.multiplier, op.shift)
     _check(int(op.weights.min(initial=0)) >= WEIGHT_MIN, op.name, "weight -128 (symmetric range is [-127, 127])")
+    _check_clamp_range(op.name, op.act_min, op.act_max)
+
+
+def _check_multipliers(op_name: str, multiplier: np.ndarray, shift: np.ndarray) -> None:
+    _check(bool(np.all(multiplier >= 0)), op_name, "negative multiplier")
+    _check(bool(np.all((shift >= -31) & (shift <= 30))), op_name, "shift outside [-31, 30]")
 
 
 def _check_clamp_range(op_name: str, lo: int, hi: int) -> None:
@@ -293,10 +512,11 @@ def _check_clamp_range(op_name: str, lo: int, hi: int) -> None:
 def validate(graph: Graph) -> Graph:
     """Check every invariant of ``graph``; return it unchanged or raise :class:`IRError`.
 
-    Checks: unique tensor names; each op reads a defined tensor and defines a new one;
+    Checks: unique tensor names; each op reads defined tensors and defines a new one;
     the output is defined; shapes agree with each op's parameters; dtypes of parameter
     arrays; quantization ranges (scale finite and > 0, zero point and clamps in int8,
-    weights in [-127, 127], shifts in [-31, 30]).
+    weights in [-127, 127], shifts in [-31, 30]); boundary shapes hold the same element
+    counts as the IR tensors.
     """
     names = [t.name for t in graph.tensors]
     if len(set(names)) != len(names):
@@ -306,32 +526,58 @@ def validate(graph: Graph) -> Graph:
         _check(np.isfinite(t.qparams.scale) and t.qparams.scale > 0, t.name, f"bad scale {t.qparams.scale}")
         _check(INT8_MIN <= t.qparams.zero_point <= INT8_MAX, t.name, "zero point outside int8")
     defined = {graph.input}
-    graph.tensor(graph.input)
+    for boundary, torch_shape in ((graph.input, graph.torch_input_shape), (graph.output, graph.torch_output_shape)):
+        _check(int(np.prod(torch_shape)) == graph.tensor(boundary).size, boundary,
+               f"PyTorch shape {torch_shape} does not match {graph.tensor(boundary).shape}")
     for op in graph.ops:
-        _check(op.input in defined, op.name, f"reads undefined tensor {op.input!r}")
+        for name in op.inputs:
+            _check(name in defined, op.name, f"reads undefined tensor {name!r}")
         _check(op.output not in defined, op.name, f"redefines tensor {op.output!r}")
         defined.add(op.output)
-        _validate_op(op, graph.tensor(op.input), graph.tensor(op.output))
+        _validate_op(op, [graph.tensor(n) for n in op.inputs], graph.tensor(op.output))
     _check(graph.output in defined, "graph", f"output {graph.output!r} is never computed")
     return graph
 
 
-def _validate_op(op: Op, x: Tensor, y: Tensor) -> None:
-    if isinstance(op, (FloatConv2d, Conv2d)):
-        _check(len(x.shape) == 3 and len(y.shape) == 3, op.name, "conv needs (H, W, C) tensors")
-        if isinstance(op, Conv2d):
-            out_c, kh, kw, in_c = op.weights.shape
-            _check_requant(op, out_c)
-            _check_clamp_range(op.name, op.act_min, op.act_max)
-        else:
-            out_c, in_c, kh, kw = op.weight.shape
-            _check(op.bias.shape == (out_c,), op.name, "bias shape")
-        _check(x.shape[2] == in_c, op.name, f"input has {x.shape[2]} channels, weights expect {in_c}")
-        pt, pl, pb, pr = op.padding
-        oh = conv_output_size(x.shape[0], kh, op.stride[0], pt, pb)
-        ow = conv_output_size(x.shape[1], kw, op.stride[1], pl, pr)
-        _check(y.shape == (oh, ow, out_c), op.name, f"output shape {y.shape} != {(oh, ow, out_c)}")
-        _check(min(op.padding) >= 0 and min(op.stride) >= 1, op.name, "bad stride/padding")
+def _validate_conv(op: FloatConv2d | Conv2d | DepthwiseConv2d, x: Tensor, y: Tensor) -> None:
+    _check(len(x.shape) == 3 and len(y.shape) == 3, op.name, "conv needs (H, W, C) tensors")
+    if isinstance(op, Conv2d):
+        out_c, kh, kw, in_c = op.weights.shape
+        _check_requant(op, out_c)
+    elif isinstance(op, DepthwiseConv2d):
+        kh, kw, out_c = op.weights.shape
+        in_c = out_c // op.depth_multiplier
+        _check(in_c * op.depth_multiplier == out_c, op.name, "output channels not a multiple of the input's")
+        _check_requant(op, out_c)
+    else:
+        out_c, in_per_group, kh, kw = op.weight.shape
+        in_c = in_per_group * op.groups
+        _check(op.bias.shape == (out_c,), op.name, "bias shape")
+        _check(op.groups == 1 or (in_per_group == 1 and out_c % op.groups == 0), op.name,
+               "only dense (groups=1) and depthwise (groups=in_channels) convolutions")
+    _check(x.shape[2] == in_c, op.name, f"input has {x.shape[2]} channels, weights expect {in_c}")
+    pt, pl, pb, pr = op.padding
+    oh = conv_output_size(x.shape[0], kh, op.stride[0], pt, pb)
+    ow = conv_output_size(x.shape[1], kw, op.stride[1], pl, pr)
+    _check(y.shape == (oh, ow, out_c), op.name, f"output shape {y.shape} != {(oh, ow, out_c)}")
+    _check(min(op.padding) >= 0 and min(op.stride) >= 1, op.name, "bad stride/padding")
+
+
+def _validate_pool(op: MaxPool2d | AvgPool2d, x: Tensor, y: Tensor) -> None:
+    _check(len(x.shape) == 3 and y.shape[2:] == x.shape[2:], op.name, "pool needs (H, W, C) in and out")
+    _check(y.qparams == x.qparams, op.name, "pooling keeps quantization")
+    pt, pl, pb, pr = op.padding
+    _check(pt == pb and pl == pr, op.name, "pool padding must be symmetric")
+    _check(2 * pt <= op.kernel[0] and 2 * pl <= op.kernel[1], op.name, "padding > kernel/2")
+    oh = pool_output_size(x.shape[0], op.kernel[0], op.stride[0], pt, op.ceil_mode)
+    ow = pool_output_size(x.shape[1], op.kernel[1], op.stride[1], pl, op.ceil_mode)
+    _check(y.shape[:2] == (oh, ow), op.name, f"output shape {y.shape[:2]} != {(oh, ow)}")
+
+
+def _validate_op(op: Op, xs: list[Tensor], y: Tensor) -> None:
+    x = xs[0]
+    if isinstance(op, (FloatConv2d, Conv2d, DepthwiseConv2d)):
+        _validate_conv(op, x, y)
     elif isinstance(op, (FloatLinear, FullyConnected)):
         w = op.weights if isinstance(op, FullyConnected) else op.weight
         _check(w.ndim == 2, op.name, "weights must be 2-D")
@@ -339,21 +585,39 @@ def _validate_op(op: Op, x: Tensor, y: Tensor) -> None:
         _check(y.shape == (w.shape[0],), op.name, f"output shape {y.shape} != ({w.shape[0]},)")
         if isinstance(op, FullyConnected):
             _check_requant(op, w.shape[0])
-            _check_clamp_range(op.name, op.act_min, op.act_max)
     elif isinstance(op, Flatten):
         _check(y.shape == (x.size,), op.name, "flatten output must be (H*W*C,)")
         _check(y.qparams == x.qparams, op.name, "flatten must keep quantization")
-    elif isinstance(op, MaxPool2d):
-        _check(len(x.shape) == 3 and y.shape[2] == x.shape[2], op.name, "pool needs (H, W, C) in and out")
-        _check(y.qparams == x.qparams, op.name, "max pool must keep quantization")
-        pt, pl, pb, pr = op.padding
-        _check(pt == pb and pl == pr, op.name, "pool padding must be symmetric")
-        _check(2 * pt <= op.kernel[0] and 2 * pl <= op.kernel[1], op.name, "padding > kernel/2")
-        oh = pool_output_size(x.shape[0], op.kernel[0], op.stride[0], pt, op.ceil_mode)
-        ow = pool_output_size(x.shape[1], op.kernel[1], op.stride[1], pl, op.ceil_mode)
-        _check(y.shape[:2] == (oh, ow), op.name, f"output shape {y.shape[:2]} != {(oh, ow)}")
+    elif isinstance(op, (MaxPool2d, AvgPool2d)):
+        _validate_pool(op, x, y)
     elif isinstance(op, Clamp):
         _check(x.shape == y.shape and x.qparams == y.qparams, op.name, "clamp keeps shape and quantization")
         _check_clamp_range(op.name, op.lo, op.hi)
+    elif isinstance(op, (Add, FloatAdd)):
+        _check(len(xs) == 2 and xs[0].shape == xs[1].shape == y.shape, op.name, "add needs two same-shape inputs")
+        if isinstance(op, Add):
+            _check_multipliers(op.name, np.array([op.multiplier1, op.multiplier2, op.output_multiplier]),
+                               np.array([op.shift1, op.shift2, op.output_shift]))
+            _check_clamp_range(op.name, op.act_min, op.act_max)
+    elif isinstance(op, (Concat, FloatConcat)):
+        _check(len(xs) >= 2 and all(t.shape[:-1] == y.shape[:-1] for t in xs), op.name,
+               "concat needs two or more inputs that differ only in channels")
+        _check(sum(t.shape[-1] for t in xs) == y.shape[-1], op.name, "concat output channels")
+        if isinstance(op, Concat):
+            _check(op.multiplier.shape == op.shift.shape == (len(xs),), op.name, "one multiplier per input")
+            _check_multipliers(op.name, op.multiplier, op.shift)
+    elif isinstance(op, (Lookup, FloatLookup)):
+        _check(op.function in LUT_FUNCTIONS, op.name, f"unknown function {op.function!r}")
+        _check(x.shape == y.shape, op.name, "lookup keeps the shape")
+        if isinstance(op, Lookup):
+            _check(op.table.shape == (256,), op.name, "table must have 256 entries")
+    elif isinstance(op, (Softmax, FloatSoftmax)):
+        _check(x.shape == y.shape and y.qparams == SOFTMAX_QPARAMS, op.name,
+               "softmax keeps the shape; output scale 1/256, zero point -128")
+        _check(x.shape[-1] < 2**15, op.name, "softmax rows are limited to 32767 elements")
+        if isinstance(op, Softmax):
+            table = op.exp_table
+            _check(table.shape == (256,) and int(table.min()) >= 0 and int(table[0]) == 2**16, op.name,
+                   "exp table must have 256 entries in [0, 2**16], starting at 2**16")
     else:  # pragma: no cover - exhaustive over Op
         raise IRError(f"{op!r}: unknown op type")

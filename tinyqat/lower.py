@@ -51,58 +51,122 @@ def _bn(node: dict[str, Any]) -> ir.BatchNorm | None:
     return ir.BatchNorm(eps=float(node["attrs"]["bn_eps"]), **arrays)
 
 
-def _node_op(node: dict[str, Any], x: ir.Tensor) -> tuple[ir.Op, tuple[int, ...], ir.QParams]:
-    """The float-level op for ``node`` reading ``x``, with its output shape and qparams."""
+def _activation(act: str | list[float | None]) -> ir.Activation:
+    """Artifact activation -> real interval ``(lo, hi)``."""
+    named: dict[str, ir.Activation] = {"none": ir.NO_ACTIVATION, "relu": (0.0, None), "relu6": (0.0, 6.0)}
+    return named[act] if isinstance(act, str) else (act[0], act[1])
+
+
+def _conv(node: dict[str, Any], x: ir.Tensor, where: str) -> tuple[ir.Op, tuple[int, ...]]:
+    attrs, params = node["attrs"], node["params"]
+    weight, bias = params["weight"].numpy(), params["bias"].numpy()
+    groups = int(attrs.get("groups", 1))
+    if len(x.shape) != 3 or weight.ndim != 4 or weight.shape[1] * groups != x.shape[2]:
+        raise LoweringError(f"{where}: weight {tuple(weight.shape)} does not fit input {x.shape} (H, W, C)")
+    stride, padding = tuple(attrs["stride"]), tuple(attrs["padding"])
+    kh, kw = weight.shape[2:]
+    oh = ir.conv_output_size(x.shape[0], kh, stride[0], padding[0], padding[2])
+    ow = ir.conv_output_size(x.shape[1], kw, stride[1], padding[1], padding[3])
+    if oh < 1 or ow < 1:
+        raise LoweringError(f"{where}: kernel larger than the padded input {x.shape}")
+    conv = ir.FloatConv2d(name=node["name"], input=x.name, output=node["name"], weight=weight, bias=bias,
+                          bn=_bn(node), stride=stride, padding=padding, groups=groups,
+                          activation=_activation(attrs["activation"]))
+    return conv, (oh, ow, weight.shape[0])
+
+
+def _pool(node: dict[str, Any], x: ir.Tensor, where: str) -> tuple[ir.Op, tuple[int, ...]]:
+    attrs = node["attrs"]
+    if len(x.shape) != 3:
+        raise LoweringError(f"{where}: pooling needs a (C, H, W) input")
+    (kh, kw), (sh, sw), (ph, pw) = attrs["kernel"], attrs["stride"], attrs["padding"]
+    ceil = bool(attrs["ceil_mode"])
+    oh = ir.pool_output_size(x.shape[0], kh, sh, ph, ceil)
+    ow = ir.pool_output_size(x.shape[1], kw, sw, pw, ceil)
+    common = {"name": node["name"], "input": x.name, "output": node["name"], "kernel": (kh, kw), "stride": (sh, sw),
+              "padding": (ph, pw, ph, pw), "ceil_mode": ceil}
+    if node["op"] == "max_pool2d":
+        return ir.MaxPool2d(**common), (oh, ow, x.shape[2])
+    return ir.AvgPool2d(count_include_pad=bool(attrs["count_include_pad"]), **common), (oh, ow, x.shape[2])
+
+
+def _node_op(node: dict[str, Any], xs: list[ir.Tensor]) -> tuple[ir.Op, tuple[int, ...], ir.QParams]:
+    """The float-level op for ``node`` reading ``xs``, with its output shape and qparams."""
     name, op, attrs, params = node["name"], node["op"], node["attrs"], node["params"]
     where = f"layer '{name}' ({node['module'] or op})"
+    x = xs[0]
+    q = _qparams(node["qparams"], where) if node["qparams"] is not None else x.qparams
     io = {"name": name, "input": x.name, "output": name}
-    if op in ("conv2d", "linear"):
-        q = _qparams(node["qparams"], where)
+    if op == "conv2d":
+        return (*_conv(node, x, where), q)
+    if op == "linear":
         weight, bias = params["weight"].numpy(), params["bias"].numpy()
-        if op == "linear":
-            if weight.ndim != 2 or weight.shape[1] != x.size or len(x.shape) != 1:
-                raise LoweringError(f"{where}: expects {weight.shape[1:]} features, input is {x.shape}")
-            return ir.FloatLinear(weight=weight, bias=bias, bn=_bn(node), activation=attrs["activation"], **io), (
-                weight.shape[0],), q
-        if len(x.shape) != 3 or weight.ndim != 4 or weight.shape[1] != x.shape[2]:
-            raise LoweringError(f"{where}: weight {tuple(weight.shape)} does not fit input {x.shape} (H, W, C)")
-        stride, padding = tuple(attrs["stride"]), tuple(attrs["padding"])
-        kh, kw = weight.shape[2:]
-        oh = ir.conv_output_size(x.shape[0], kh, stride[0], padding[0], padding[2])
-        ow = ir.conv_output_size(x.shape[1], kw, stride[1], padding[1], padding[3])
-        if oh < 1 or ow < 1:
-            raise LoweringError(f"{where}: kernel larger than the padded input {x.shape}")
-        conv = ir.FloatConv2d(weight=weight, bias=bias, bn=_bn(node), stride=stride, padding=padding,
-                              activation=attrs["activation"], **io)
-        return conv, (oh, ow, weight.shape[0]), q
-    if op == "max_pool2d":
-        if len(x.shape) != 3:
-            raise LoweringError(f"{where}: max pool needs a (C, H, W) input")
-        (kh, kw), (sh, sw), (ph, pw) = attrs["kernel"], attrs["stride"], attrs["padding"]
-        ceil = bool(attrs["ceil_mode"])
-        oh = ir.pool_output_size(x.shape[0], kh, sh, ph, ceil)
-        ow = ir.pool_output_size(x.shape[1], kw, sw, pw, ceil)
-        pool = ir.MaxPool2d(kernel=(kh, kw), stride=(sh, sw), padding=(ph, pw, ph, pw), ceil_mode=ceil, **io)
-        return pool, (oh, ow, x.shape[2]), x.qparams
+        if weight.ndim != 2 or weight.shape[1] != x.size or len(x.shape) != 1:
+            raise LoweringError(f"{where}: expects {weight.shape[1:]} features, input is {x.shape}")
+        linear = ir.FloatLinear(weight=weight, bias=bias, bn=_bn(node), activation=_activation(attrs["activation"]),
+                                **io)
+        return linear, (weight.shape[0],), q
+    if op in ("max_pool2d", "avg_pool2d"):
+        return (*_pool(node, x, where), q)
     if op == "flatten":
-        return ir.Flatten(**io), (x.size,), x.qparams
-    lo, hi = activation_range(op, x.qparams)
-    return ir.Clamp(lo=lo, hi=hi, **io), x.shape, x.qparams
+        return ir.Flatten(**io), (x.size,), q
+    if op == "add":
+        if xs[0].shape != xs[1].shape:
+            raise LoweringError(f"{where}: cannot add {xs[0].shape} and {xs[1].shape} (no broadcasting)")
+        add = ir.FloatAdd(name=name, inputs=(xs[0].name, xs[1].name), output=name,
+                          activation=_activation(attrs["activation"]))
+        return add, x.shape, q
+    if op == "cat":
+        if any(t.shape[:-1] != x.shape[:-1] for t in xs):
+            raise LoweringError(f"{where}: inputs {[t.shape for t in xs]} differ in more than channels")
+        shape = (*x.shape[:-1], sum(t.shape[-1] for t in xs))
+        return ir.FloatConcat(name=name, inputs=tuple(t.name for t in xs), output=name), shape, q
+    if op in ir.LUT_FUNCTIONS:
+        return ir.FloatLookup(function=op, **io), x.shape, q
+    if op == "softmax":
+        if q != ir.SOFTMAX_QPARAMS:
+            raise LoweringError(f"{where}: softmax output must have scale 1/256 and zero point -128")
+        return ir.FloatSoftmax(**io), x.shape, q
+    bounds = {"relu": (0.0, None), "relu6": (0.0, 6.0)}.get(op) or (float(attrs["min_val"]), float(attrs["max_val"]))
+    lo, hi = activation_range(bounds, x.qparams)
+    return ir.Clamp(lo=lo, hi=hi, **io), x.shape, q
+
+
+def _ir_shape(torch_shape: tuple[int, ...]) -> tuple[int, ...]:
+    """Per-sample PyTorch shape -> channels-last IR shape ((C, L) maps to (1, L, C))."""
+    if len(torch_shape) == 3:
+        return (torch_shape[1], torch_shape[2], torch_shape[0])
+    if len(torch_shape) == 2:
+        return (1, torch_shape[1], torch_shape[0])
+    return torch_shape
 
 
 def import_artifact(artifact: dict[str, Any], source_sha256: str = "") -> ir.Graph:
     """Float-level graph of a validated artifact (see :mod:`tinyqat.artifact`)."""
     inp = artifact["input"]
-    shape = tuple(inp["shape"])
-    in_shape = (shape[1], shape[2], shape[0]) if len(shape) == 3 else shape
-    tensors = {inp["name"]: ir.Tensor(inp["name"], in_shape, _qparams(inp, "model input"))}
+    torch_in = tuple(inp["shape"])
+    tensors = {inp["name"]: ir.Tensor(inp["name"], _ir_shape(torch_in), _qparams(inp, "model input"))}
+    torch_shapes = {inp["name"]: torch_in}
     ops = []
     for node in artifact["nodes"]:
-        op, out_shape, q = _node_op(node, tensors[node["inputs"][0]])
+        xs = [tensors[i] for i in node["inputs"]]
+        op, out_shape, q = _node_op(node, xs)
         ops.append(op)
-        tensors[op.output] = ir.Tensor(op.output, tuple(int(d) for d in out_shape), q)
-    return ir.Graph(tensors=tuple(tensors.values()), ops=tuple(ops), input=inp["name"], output=artifact["output"],
-                    source_sha256=source_sha256)
+        shape = tuple(int(d) for d in out_shape)
+        tensors[op.output] = ir.Tensor(op.output, shape, q)
+        torch_shapes[op.output] = _torch_shape(shape, torch_shapes[xs[0].name])
+    out = artifact["output"]
+    return ir.Graph(tensors=tuple(tensors.values()), ops=tuple(ops), input=inp["name"], output=out,
+                    torch_input_shape=torch_in, torch_output_shape=torch_shapes[out], source_sha256=source_sha256)
+
+
+def _torch_shape(shape: tuple[int, ...], torch_in: tuple[int, ...]) -> tuple[int, ...]:
+    """PyTorch per-sample shape of a node output (1-D maps stay (C, L) through 1-D layers)."""
+    if len(shape) == 1:
+        return shape
+    if len(torch_in) == 2 and shape[0] == 1:
+        return (shape[2], shape[1])
+    return ir.torch_shape(shape)
 
 
 def lower(artifact: dict[str, Any], source_sha256: str = "") -> ir.Graph:

@@ -91,7 +91,7 @@ def live_ranges(graph: ir.Graph) -> list[Allocation]:
     defined = [(graph.input, 0)] + [(op.output, i) for i, op in enumerate(graph.ops)]
     ranges = []
     for name, first in defined:
-        readers = [i for i, op in enumerate(graph.ops) if op.input == name]
+        readers = [i for i, op in enumerate(graph.ops) if name in op.inputs]
         last = last_step if name == graph.output else max([first, *readers])
         ranges.append(Allocation(name, 0, graph.tensor(name).size, first, last))
     return ranges

@@ -1,8 +1,9 @@
-"""Pass: fuse a standalone clamp (ReLU / ReLU6) into the conv or linear layer that feeds it.
+"""Pass: fuse a standalone clamp (ReLU / ReLU6 / Hardtanh) into the op that feeds it.
 
-Applies when the clamp reads the layer's output, that output has no other reader and is
-not the graph output.  The clamp keeps its input's quantization, so fusing only narrows
-the layer's range: ``act_min = max(act_min, lo)``, ``act_max = min(act_max, hi)``.
+Applies when the clamp reads the output of a conv, depthwise conv, linear or add layer,
+that output has no other reader and is not the graph output.  The clamp keeps its input's
+quantization, so fusing only narrows the producer's range:
+``act_min = max(act_min, lo)``, ``act_max = min(act_max, hi)``.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import dataclasses
 
 from tinyqat import ir
+
+FUSABLE = (ir.Conv2d, ir.DepthwiseConv2d, ir.FullyConnected, ir.Add)
 
 
 def fuse_activations(graph: ir.Graph) -> ir.Graph:
@@ -22,7 +25,7 @@ def fuse_activations(graph: ir.Graph) -> ir.Graph:
             continue
         j = producers.get(op.input)
         producer = ops[j] if j is not None else None
-        if not isinstance(producer, (ir.Conv2d, ir.FullyConnected)) or len(graph.consumers(op.input)) != 1:
+        if not isinstance(producer, FUSABLE) or len(graph.consumers(op.input)) != 1:
             continue
         ops[j] = dataclasses.replace(
             producer,

@@ -9,6 +9,10 @@ float weights ``w [out, ...]`` / bias ``b [out]`` (all float32):
   ``(multiplier[c], shift[c]) = quantize_multiplier(M[c])``
 * clamps from the fused activation (:func:`activation_range`).
 
+Depthwise weights ``[out][1][kh][kw]`` become ``[kh][kw][out]``.  Add, concat, lookup tables
+and softmax get their integer parameters from the quantization of their tensors (each
+function's docstring gives the formula).
+
 The same :mod:`tinyqat.quant` functions run in the QAT forward, so the integers here are
 the ones training saw.  Layers whose worst-case int32 accumulator could overflow are
 refused (:func:`check_accumulator_range`).
@@ -16,6 +20,7 @@ refused (:func:`check_accumulator_range`).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -26,22 +31,24 @@ from tinyqat.errors import LoweringError
 from tinyqat.fixedpoint import INT32_MAX, INT32_MIN, quantize_multiplier
 
 
-def activation_range(activation: str, qparams: ir.QParams) -> tuple[int, int]:
-    """int8 clamp of a fused activation, as TFLite computes it (float32 arithmetic).
+def _roundf(v: float) -> int:
+    """C ``roundf``: nearest integer, halves away from zero."""
+    return int(math.copysign(math.floor(abs(v) + 0.5), v))
 
-    none: ``[-128, 127]``; relu: ``[max(-128, zp), 127]``;
-    relu6: ``[max(-128, zp), min(127, zp + roundf(6.0f / scale))]``.
+
+def activation_range(activation: ir.Activation, qparams: ir.QParams) -> tuple[int, int]:
+    """int8 clamp of a fused activation interval ``(lo, hi)``, as TFLite computes it.
+
+    ``q_lo = max(-128, zp + roundf(lo / scale))`` and ``q_hi = min(127, zp + roundf(hi / scale))``
+    with the division in float32 (so ReLU is ``[max(-128, zp), 127]`` and ReLU6's upper bound is
+    ``zp + roundf(6.0f / scale)``); an unbounded side keeps the int8 limit.
     """
-    zp = qparams.zero_point
-    if activation == "none":
-        return ir.INT8_MIN, ir.INT8_MAX
-    lo = max(ir.INT8_MIN, zp)
-    if activation == "relu":
-        return lo, ir.INT8_MAX
-    if activation == "relu6":
-        six = float(np.float32(6.0) / np.float32(qparams.scale))
-        return lo, max(lo, min(ir.INT8_MAX, zp + math.floor(six + 0.5)))
-    raise LoweringError(f"unknown activation {activation!r}")
+    lo, hi = activation
+    zp, scale = qparams.zero_point, np.float32(qparams.scale)
+    q_lo = ir.INT8_MIN if lo is None else max(ir.INT8_MIN, zp + _roundf(float(np.float32(lo) / scale)))
+    q_hi = ir.INT8_MAX if hi is None else min(ir.INT8_MAX, zp + _roundf(float(np.float32(hi) / scale)))
+    q_lo = min(q_lo, ir.INT8_MAX)
+    return q_lo, max(q_lo, q_hi)
 
 
 def check_accumulator_range(name: str, weights: np.ndarray, bias: np.ndarray, zp_in: int) -> None:
@@ -65,7 +72,9 @@ def _check_finite(name: str, **arrays: np.ndarray) -> None:
             raise LoweringError(f"layer '{name}': {key} contains NaN or Inf; retrain or check the model")
 
 
-def quantize_layer(op: ir.FloatConv2d | ir.FloatLinear, graph: ir.Graph) -> ir.Conv2d | ir.FullyConnected:
+def quantize_layer(
+    op: ir.FloatConv2d | ir.FloatLinear, graph: ir.Graph
+) -> ir.Conv2d | ir.DepthwiseConv2d | ir.FullyConnected:
     """Integer op for one float layer (formulas in the module docstring)."""
     if op.bn is not None:
         raise LoweringError(f"layer '{op.name}': BatchNorm must be folded before quantization")
@@ -82,22 +91,74 @@ def quantize_layer(op: ir.FloatConv2d | ir.FloatLinear, graph: ir.Graph) -> ir.C
     multiplier = np.array([p[0] for p in pairs], dtype=np.int64)
     shift = np.array([p[1] for p in pairs], dtype=np.int64)
     act_min, act_max = activation_range(op.activation, y_q)
-    if isinstance(op, ir.FloatConv2d):
-        weights = w_q.numpy().astype(np.int64).transpose(0, 2, 3, 1)  # [out][kh][kw][in]
-    else:
-        weights = w_q.numpy().astype(np.int64)
+    weights = w_q.numpy().astype(np.int64)
     check_accumulator_range(op.name, weights, bias, x_q.zero_point)
-    common = dict(name=op.name, input=op.input, output=op.output, weights=weights, bias=bias,
-                  multiplier=multiplier, shift=shift, act_min=act_min, act_max=act_max)
-    if isinstance(op, ir.FloatConv2d):
-        return ir.Conv2d(stride=op.stride, padding=op.padding, **common)
-    return ir.FullyConnected(**common)
+    common = dict(name=op.name, input=op.input, output=op.output, bias=bias, multiplier=multiplier, shift=shift,
+                  act_min=act_min, act_max=act_max)
+    if isinstance(op, ir.FloatLinear):
+        return ir.FullyConnected(weights=weights, **common)
+    if op.groups == 1:
+        return ir.Conv2d(weights=weights.transpose(0, 2, 3, 1), stride=op.stride, padding=op.padding, **common)
+    return ir.DepthwiseConv2d(weights=weights[:, 0].transpose(1, 2, 0), stride=op.stride, padding=op.padding,
+                              depth_multiplier=weights.shape[0] // op.groups, **common)
+
+
+def quantize_add(op: ir.FloatAdd, graph: ir.Graph) -> ir.Add:
+    """Add multipliers (TFLite int8 ADD): ``t = 2 * max(s1, s2)``, ``QM(s1/t)``, ``QM(s2/t)``,
+    ``QM(t / (2**20 * s_out))``; all real ratios in double precision."""
+    s1, s2 = (float(graph.tensor(name).qparams.scale) for name in op.inputs)
+    y_q = graph.tensor(op.output).qparams
+    twice_max = 2.0 * max(s1, s2)
+    (q1, e1), (q2, e2) = quantize_multiplier(s1 / twice_max), quantize_multiplier(s2 / twice_max)
+    qo, eo = quantize_multiplier(twice_max / (float(1 << ir.Add.LEFT_SHIFT) * float(y_q.scale)))
+    lo, hi = activation_range(op.activation, y_q)
+    return ir.Add(name=op.name, inputs=op.inputs, output=op.output, multiplier1=q1, shift1=e1, multiplier2=q2,
+                  shift2=e2, output_multiplier=qo, output_shift=eo, act_min=lo, act_max=hi)
+
+
+def quantize_concat(op: ir.FloatConcat, graph: ir.Graph) -> ir.Concat:
+    """Per-input ``QM(s_i / s_out)`` (double precision) for the integer requantization."""
+    s_out = float(graph.tensor(op.output).qparams.scale)
+    pairs = [quantize_multiplier(float(graph.tensor(name).qparams.scale) / s_out) for name in op.inputs]
+    return ir.Concat(name=op.name, inputs=op.inputs, output=op.output, multiplier=np.array([p[0] for p in pairs]),
+                     shift=np.array([p[1] for p in pairs]))
+
+
+LUT_FUNCTIONS = {
+    "sigmoid": lambda v: 1.0 / (1.0 + np.exp(-v)),
+    "tanh": np.tanh,
+    "hardswish": lambda v: v * np.clip(v + 3.0, 0.0, 6.0) / 6.0,
+}
+
+
+def quantize_lookup(op: ir.FloatLookup, graph: ir.Graph) -> ir.Lookup:
+    """256-entry table ``clamp(round(f(s_in * (q - zp_in)) / s_out) + zp_out)`` over every int8 ``q``
+    (float64, round half to even as ``np.round``)."""
+    x_q, y_q = graph.tensor(op.input).qparams, graph.tensor(op.output).qparams
+    q = np.arange(ir.INT8_MIN, ir.INT8_MAX + 1, dtype=np.float64)
+    real = LUT_FUNCTIONS[op.function](float(x_q.scale) * (q - x_q.zero_point))
+    table = np.clip(np.round(real / float(y_q.scale)) + y_q.zero_point, ir.INT8_MIN, ir.INT8_MAX)
+    return ir.Lookup(name=op.name, input=op.input, output=op.output, function=op.function, table=table)
+
+
+def quantize_softmax(op: ir.FloatSoftmax, graph: ir.Graph) -> ir.Softmax:
+    """``exp_table[d] = round(2**16 * exp(-s_in * d))`` for ``d = 0..255`` (float64)."""
+    s_in = float(graph.tensor(op.input).qparams.scale)
+    table = np.round(65536.0 * np.exp(-s_in * np.arange(256, dtype=np.float64)))
+    return ir.Softmax(name=op.name, input=op.input, output=op.output, exp_table=table)
+
+
+QUANTIZERS = {
+    ir.FloatConv2d: quantize_layer,
+    ir.FloatLinear: quantize_layer,
+    ir.FloatAdd: quantize_add,
+    ir.FloatConcat: quantize_concat,
+    ir.FloatLookup: quantize_lookup,
+    ir.FloatSoftmax: quantize_softmax,
+}
 
 
 def quantize_graph(graph: ir.Graph) -> ir.Graph:
-    """Replace every float conv/linear op with its integer op."""
-    ops = tuple(
-        quantize_layer(op, graph) if isinstance(op, (ir.FloatConv2d, ir.FloatLinear)) else op for op in graph.ops
-    )
-    return ir.Graph(tensors=graph.tensors, ops=ops, input=graph.input, output=graph.output,
-                    source_sha256=graph.source_sha256)
+    """Replace every float op with its integer op."""
+    ops = tuple(QUANTIZERS[type(op)](op, graph) if type(op) in QUANTIZERS else op for op in graph.ops)
+    return dataclasses.replace(graph, ops=ops)

@@ -15,19 +15,37 @@ from tinyqat.sim.kernels import KERNELS
 BATCH_CHUNK = 256
 
 
-def to_channels_last(x: np.ndarray) -> np.ndarray:
-    """NCHW -> NHWC for feature maps; vectors (N, F) are returned unchanged."""
-    return np.ascontiguousarray(x.transpose(0, 2, 3, 1)) if x.ndim == 4 else x
+def to_channels_last(x: np.ndarray, torch_shape: tuple[int, ...], ir_shape: tuple[int, ...]) -> np.ndarray:
+    """``(N, *torch_shape)`` in PyTorch layout -> ``(N, *ir_shape)`` channels-last.
+
+    Channels (axis 1) move last when the PyTorch sample has 2 or 3 dims ((C, L), (C, H, W)).
+    """
+    if len(torch_shape) >= 2:
+        x = np.moveaxis(x, 1, -1)
+    return np.ascontiguousarray(x.reshape(x.shape[0], *ir_shape))
 
 
-def to_torch_layout(x: np.ndarray) -> np.ndarray:
-    """NHWC -> NCHW for feature maps; vectors (N, F) are returned unchanged."""
-    return np.ascontiguousarray(x.transpose(0, 3, 1, 2)) if x.ndim == 4 else x
+def to_torch_layout(y: np.ndarray, ir_shape: tuple[int, ...], torch_shape: tuple[int, ...]) -> np.ndarray:
+    """Inverse of :func:`to_channels_last`: ``(N, *ir_shape)`` -> ``(N, *torch_shape)``."""
+    del ir_shape
+    n = y.shape[0]
+    if len(torch_shape) >= 2:
+        return np.ascontiguousarray(np.moveaxis(y.reshape(n, *torch_shape[1:], torch_shape[0]), -1, 1))
+    return np.ascontiguousarray(y.reshape(n, *torch_shape))
 
 
-def torch_shape(shape: tuple[int, ...]) -> tuple[int, ...]:
-    """Per-sample channels-last shape ``(H, W, C)`` -> PyTorch's ``(C, H, W)``; vectors unchanged."""
-    return (shape[2], shape[0], shape[1]) if len(shape) == 3 else shape
+def input_from_torch(graph: ir.Graph, x: np.ndarray) -> np.ndarray:
+    """Check an int8 batch in the model's PyTorch input layout and return it channels-last."""
+    x = np.asarray(x)
+    want = graph.torch_input_shape
+    if x.dtype != np.int8 or x.shape[1:] != want:
+        raise TinyQatError(f"input must be int8 of shape (N, {', '.join(map(str, want))}); got {x.dtype} {x.shape}")
+    return to_channels_last(x, want, graph.tensor(graph.input).shape)
+
+
+def output_to_torch(graph: ir.Graph, y: np.ndarray) -> np.ndarray:
+    """The graph output batch (channels-last) in the model's PyTorch output layout."""
+    return to_torch_layout(y, graph.tensor(graph.output).shape, graph.torch_output_shape)
 
 
 def run_layers(graph: ir.Graph, x: np.ndarray) -> dict[str, np.ndarray]:
@@ -52,7 +70,8 @@ def _run_chunk(graph: ir.Graph, x: np.ndarray) -> dict[str, np.ndarray]:
     values = {graph.input: x}
     for op in graph.ops:
         kernel = KERNELS[type(op)]
-        values[op.output] = kernel(op, values[op.input], graph.tensor(op.input), graph.tensor(op.output))
+        ins = [graph.tensor(name) for name in op.inputs]
+        values[op.output] = kernel(op, [values[name] for name in op.inputs], ins, graph.tensor(op.output))
     return values
 
 

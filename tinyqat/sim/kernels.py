@@ -1,10 +1,10 @@
 """Integer kernels of the simulator: the specification of every op (TFLite int8 reference).
 
-Each kernel takes ``(op, x, in_t, out_t)``: the IR op, an int8 batch ``x`` of shape
-``(N, *in_t.shape)`` (channels-last), and the input/output :class:`~tinyqat.ir.Tensor`
-descriptions; it returns an int8 batch of shape ``(N, *out_t.shape)``.  The formulas are
-in the op docstrings of :mod:`tinyqat.ir`; the C kernels in ``runtime_c/`` must equal these
-bit for bit.
+Each kernel takes ``(op, xs, ins, out)``: the IR op, its int8 input batches ``xs`` (one per
+name in ``op.inputs``, each of shape ``(N, *t.shape)``, channels-last), the input
+:class:`~tinyqat.ir.Tensor` descriptions ``ins`` and the output description ``out``; it
+returns an int8 batch of shape ``(N, *out.shape)``.  The formulas are in the op docstrings
+of :mod:`tinyqat.ir`; the C kernels in ``runtime_c/`` must equal these bit for bit.
 
 Accumulation: products ``w * (x - zp)`` are at most ``127 * 255`` in magnitude, so sums are
 formed with float64 matrix products, which are exact while ``|acc| < 2**53`` (any fan-in
@@ -14,14 +14,18 @@ int32 range the C code uses, so every value here is an exact integer.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from tinyqat import ir
 from tinyqat.fixedpoint import mbqm
 
+Kernel = Callable[[ir.IntOp, Sequence[np.ndarray], Sequence[ir.Tensor], ir.Tensor], np.ndarray]
 
-def requantize(acc: np.ndarray, op: ir.Conv2d | ir.FullyConnected, zp_out: int) -> np.ndarray:
+
+def requantize(acc: np.ndarray, op: ir.Conv2d | ir.DepthwiseConv2d | ir.FullyConnected, zp_out: int) -> np.ndarray:
     """``clamp(mbqm(acc, multiplier[c], shift[c]) + zp_out, act_min, act_max)``, channels last."""
     y = mbqm(acc, op.multiplier.astype(np.int64), op.shift.astype(np.int64)) + zp_out
     return np.clip(y, op.act_min, op.act_max).astype(np.int8)
@@ -33,57 +37,143 @@ def _windows(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int], ou
     return win[:, : out_hw[0] * stride[0] : stride[0], : out_hw[1] * stride[1] : stride[1]]
 
 
-def conv2d(op: ir.Conv2d, x: np.ndarray, in_t: ir.Tensor, out_t: ir.Tensor) -> np.ndarray:
-    """Per-channel int8 convolution (formula: :class:`tinyqat.ir.Conv2d`).
-
-    Padded taps contribute ``x - zp_in = 0``, i.e. only in-bounds taps are summed.
-    """
+def _centered_windows(op: ir.Conv2d | ir.DepthwiseConv2d, x: np.ndarray, zp_in: int,
+                      out_hw: tuple[int, int]) -> np.ndarray:
+    """Windows of ``x - zp_in`` (float64) zero-padded, i.e. padded taps contribute nothing."""
     pt, pl, pb, pr = op.padding
-    centered = x.astype(np.float64) - in_t.qparams.zero_point
-    padded = np.pad(centered, ((0, 0), (pt, pb), (pl, pr), (0, 0)))
-    oh, ow, oc = out_t.shape
-    win = _windows(padded, op.kernel, op.stride, (oh, ow))  # (N, OH, OW, C, kh, kw)
+    padded = np.pad(x.astype(np.float64) - zp_in, ((0, 0), (pt, pb), (pl, pr), (0, 0)))
+    return _windows(padded, op.kernel, op.stride, out_hw)
+
+
+def conv2d(op: ir.Conv2d, xs: Sequence[np.ndarray], ins: Sequence[ir.Tensor], out: ir.Tensor) -> np.ndarray:
+    """Per-channel int8 convolution (formula: :class:`tinyqat.ir.Conv2d`)."""
+    (x,), (x_t,) = xs, ins
+    oh, ow, oc = out.shape
+    win = _centered_windows(op, x, x_t.qparams.zero_point, (oh, ow))  # (N, OH, OW, C, kh, kw)
     patches = win.transpose(0, 1, 2, 4, 5, 3).reshape(x.shape[0], oh, ow, -1)
     w = op.weights.reshape(oc, -1).astype(np.float64)
     acc = (patches @ w.T).astype(np.int64) + op.bias.astype(np.int64)
-    return requantize(acc, op, out_t.qparams.zero_point)
+    return requantize(acc, op, out.qparams.zero_point)
 
 
-def fully_connected(op: ir.FullyConnected, x: np.ndarray, in_t: ir.Tensor, out_t: ir.Tensor) -> np.ndarray:
+def depthwise_conv2d(op: ir.DepthwiseConv2d, xs: Sequence[np.ndarray], ins: Sequence[ir.Tensor],
+                     out: ir.Tensor) -> np.ndarray:
+    """Per-channel int8 depthwise convolution (formula: :class:`tinyqat.ir.DepthwiseConv2d`)."""
+    (x,), (x_t,) = xs, ins
+    oh, ow, _ = out.shape
+    win = _centered_windows(op, x, x_t.qparams.zero_point, (oh, ow))  # (N, OH, OW, C_in, kh, kw)
+    win = np.repeat(win, op.depth_multiplier, axis=3)  # output channel c reads input c // m
+    acc = np.einsum("nhwckl,klc->nhwc", win, op.weights.astype(np.float64)).astype(np.int64)
+    return requantize(acc + op.bias.astype(np.int64), op, out.qparams.zero_point)
+
+
+def fully_connected(op: ir.FullyConnected, xs: Sequence[np.ndarray], ins: Sequence[ir.Tensor],
+                    out: ir.Tensor) -> np.ndarray:
     """Per-channel int8 fully connected layer (formula: :class:`tinyqat.ir.FullyConnected`).
 
     The input is read in its channels-last flattened order.
     """
-    centered = x.reshape(x.shape[0], -1).astype(np.float64) - in_t.qparams.zero_point
+    (x,), (x_t,) = xs, ins
+    centered = x.reshape(x.shape[0], -1).astype(np.float64) - x_t.qparams.zero_point
     acc = (centered @ op.weights.astype(np.float64).T).astype(np.int64) + op.bias.astype(np.int64)
-    return requantize(acc, op, out_t.qparams.zero_point)
+    return requantize(acc, op, out.qparams.zero_point)
 
 
-def max_pool2d(op: ir.MaxPool2d, x: np.ndarray, in_t: ir.Tensor, out_t: ir.Tensor) -> np.ndarray:
+def _pool_padding(op: ir.MaxPool2d | ir.AvgPool2d, x_t: ir.Tensor, out: ir.Tensor) -> tuple[int, int, int, int]:
+    """Padding ``(top, bottom, left, right)`` so every (ceil-mode) window lies inside the array."""
+    pt, pl, _, _ = op.padding
+    (h, w, _), (oh, ow, _) = x_t.shape, out.shape
+    bottom = max(0, (oh - 1) * op.stride[0] + op.kernel[0] - h - pt)
+    right = max(0, (ow - 1) * op.stride[1] + op.kernel[1] - w - pl)
+    return pt, bottom, pl, right
+
+
+def max_pool2d(op: ir.MaxPool2d, xs: Sequence[np.ndarray], ins: Sequence[ir.Tensor], out: ir.Tensor) -> np.ndarray:
     """Max over the in-bounds taps of each window (formula: :class:`tinyqat.ir.MaxPool2d`).
 
     Out-of-bounds taps are padded with -129, below every int8 value, so they never win;
     every window holds at least one in-bounds tap (guaranteed by PyTorch's size rule).
     """
-    pt, pl, _, _ = op.padding
-    h, w, _ = in_t.shape
-    oh, ow, _ = out_t.shape
-    (kh, kw), (sh, sw) = op.kernel, op.stride
-    bottom = max(0, (oh - 1) * sh + kh - h - pt)
-    right = max(0, (ow - 1) * sw + kw - w - pl)
-    padded = np.pad(x.astype(np.int16), ((0, 0), (pt, bottom), (pl, right), (0, 0)), constant_values=-129)
-    return _windows(padded, op.kernel, op.stride, (oh, ow)).max(axis=(4, 5)).astype(np.int8)
+    (x,), (x_t,) = xs, ins
+    pt, pb, pl, pr = _pool_padding(op, x_t, out)
+    padded = np.pad(x.astype(np.int16), ((0, 0), (pt, pb), (pl, pr), (0, 0)), constant_values=-129)
+    return _windows(padded, op.kernel, op.stride, out.shape[:2]).max(axis=(4, 5)).astype(np.int8)
 
 
-def clamp(op: ir.Clamp, x: np.ndarray, in_t: ir.Tensor, out_t: ir.Tensor) -> np.ndarray:
+def round_div(acc: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """``acc > 0 ? (acc + n/2) / n : (acc - n/2) / n`` with C division (half away from zero)."""
+    return np.sign(acc) * ((np.abs(acc) + n // 2) // n)
+
+
+def avg_pool2d(op: ir.AvgPool2d, xs: Sequence[np.ndarray], ins: Sequence[ir.Tensor], out: ir.Tensor) -> np.ndarray:
+    """Average of each window with PyTorch's divisor (formula: :class:`tinyqat.ir.AvgPool2d`)."""
+    (x,), (x_t,) = xs, ins
+    pt, pb, pl, pr = _pool_padding(op, x_t, out)
+    h, w, _ = x_t.shape
+    # Taps inside the declared padding count (as the zero point) when count_include_pad;
+    # taps past it (ceil-mode overhang) never count.
+    counted = np.zeros((pt + h + pb, pl + w + pr), dtype=np.int64)
+    ptop, pleft, pbot, pright = op.padding
+    if op.count_include_pad:
+        counted[pt - ptop : pt + h + pbot, pl - pleft : pl + w + pright] = 1
+    counted[pt : pt + h, pl : pl + w] = 1
+    zp = x_t.qparams.zero_point
+    values = np.pad(x.astype(np.int64), ((0, 0), (pt, pb), (pl, pr), (0, 0)), constant_values=zp)
+    values = values * counted[None, :, :, None]
+    oh, ow, _ = out.shape
+    acc = _windows(values.astype(np.float64), op.kernel, op.stride, (oh, ow)).sum(axis=(4, 5)).astype(np.int64)
+    n = _windows(counted[None, :, :, None].astype(np.float64), op.kernel, op.stride, (oh, ow)).sum(axis=(4, 5))
+    y = round_div(acc, np.broadcast_to(n.astype(np.int64), acc.shape))
+    return np.clip(y, ir.INT8_MIN, ir.INT8_MAX).astype(np.int8)
+
+
+def clamp(op: ir.Clamp, xs: Sequence[np.ndarray], ins: Sequence[ir.Tensor], out: ir.Tensor) -> np.ndarray:
     """``y = min(max(x, lo), hi)`` (formula: :class:`tinyqat.ir.Clamp`)."""
-    del in_t, out_t
-    return np.clip(x, op.lo, op.hi).astype(np.int8)
+    return np.clip(xs[0], op.lo, op.hi).astype(np.int8)
 
 
-KERNELS = {
+def add(op: ir.Add, xs: Sequence[np.ndarray], ins: Sequence[ir.Tensor], out: ir.Tensor) -> np.ndarray:
+    """TFLite int8 add (formula: :class:`tinyqat.ir.Add`)."""
+    scaled = [
+        mbqm((x.astype(np.int64) - t.qparams.zero_point) << ir.Add.LEFT_SHIFT, q, e)
+        for x, t, q, e in zip(xs, ins, (op.multiplier1, op.multiplier2), (op.shift1, op.shift2))
+    ]
+    y = mbqm(scaled[0] + scaled[1], op.output_multiplier, op.output_shift) + out.qparams.zero_point
+    return np.clip(y, op.act_min, op.act_max).astype(np.int8)
+
+
+def concat(op: ir.Concat, xs: Sequence[np.ndarray], ins: Sequence[ir.Tensor], out: ir.Tensor) -> np.ndarray:
+    """Channel concatenation with integer requantization (formula: :class:`tinyqat.ir.Concat`)."""
+    parts = [
+        mbqm(x.astype(np.int64) - t.qparams.zero_point, q, e) + out.qparams.zero_point
+        for x, t, q, e in zip(xs, ins, op.multiplier.tolist(), op.shift.tolist())
+    ]
+    return np.clip(np.concatenate(parts, axis=-1), ir.INT8_MIN, ir.INT8_MAX).astype(np.int8)
+
+
+def lookup(op: ir.Lookup, xs: Sequence[np.ndarray], ins: Sequence[ir.Tensor], out: ir.Tensor) -> np.ndarray:
+    """``y = table[x + 128]`` (formula: :class:`tinyqat.ir.Lookup`)."""
+    return op.table[xs[0].astype(np.int64) + 128]
+
+
+def softmax(op: ir.Softmax, xs: Sequence[np.ndarray], ins: Sequence[ir.Tensor], out: ir.Tensor) -> np.ndarray:
+    """Integer softmax over the last axis (formula: :class:`tinyqat.ir.Softmax`)."""
+    x = xs[0].astype(np.int64)
+    e = op.exp_table.astype(np.int64)[x.max(axis=-1, keepdims=True) - x]
+    total = e.sum(axis=-1, keepdims=True)
+    y = (e * 256 + total // 2) // total - 128
+    return np.clip(y, ir.INT8_MIN, ir.INT8_MAX).astype(np.int8)
+
+
+KERNELS: dict[type, Kernel] = {
     ir.Conv2d: conv2d,
+    ir.DepthwiseConv2d: depthwise_conv2d,
     ir.FullyConnected: fully_connected,
     ir.MaxPool2d: max_pool2d,
+    ir.AvgPool2d: avg_pool2d,
     ir.Clamp: clamp,
+    ir.Add: add,
+    ir.Concat: concat,
+    ir.Lookup: lookup,
+    ir.Softmax: softmax,
 }
