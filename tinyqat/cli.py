@@ -66,7 +66,9 @@ def build(model: Path, board: str, out_dir: Path, name: str, force: bool) -> Non
 @click.option("--inputs", type=click.Path(dir_okay=False, path_type=Path),
               help="A .npy of int8 inputs in PyTorch layout (N, C, H, W) or (N, F) instead of random ones.")
 @click.option("--sanitize", is_flag=True, help="Run a standalone build under AddressSanitizer and UBSan.")
-def verify(out_dir: Path, n_random: int, seed: int, inputs: Path | None, sanitize: bool) -> None:
+@click.option("--emulate", is_flag=True,
+              help="Build bare metal for the package's board and run it under qemu-system-arm instead.")
+def verify(out_dir: Path, n_random: int, seed: int, inputs: Path | None, sanitize: bool, emulate: bool) -> None:
     """Compile OUT_DIR with gcc and require bit-exact equality with the simulator."""
     from tinyqat.verify import check
     from tinyqat.verify import verify as run_verify
@@ -82,8 +84,8 @@ def verify(out_dir: Path, n_random: int, seed: int, inputs: Path | None, sanitiz
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0]
             raise TinyQatError(f"{inputs}: not a readable .npy array ({reason})") from None
     report = check(run_verify(out_dir, samples=samples, n_random=n_random, seed=seed, sanitize=sanitize,
-                              progress=True))
-    how = "gcc + ASan/UBSan harness" if sanitize else "gcc + cffi"
+                              emulate=emulate, progress=True))
+    how = "bare metal under QEMU" if emulate else "gcc + ASan/UBSan harness" if sanitize else "gcc + cffi"
     click.echo(f"OK: {report.samples} inputs x {report.layers} layers bit-exact ({report.compared_bytes} bytes, {how})")
 
 

@@ -22,8 +22,10 @@ from tqdm import tqdm
 from tinyqat import ir
 from tinyqat.errors import TinyQatError, VerificationError
 from tinyqat.lower import lower_file
-from tinyqat.sim.interpreter import run_layers, to_channels_last, torch_shape
+from tinyqat.sim.interpreter import input_from_torch, run_layers
+from tinyqat.toolchain.boards import load_board
 from tinyqat.toolchain.host import compile_shared, load_model, run_harness
+from tinyqat.toolchain.qemu import run_emulated
 
 
 @dataclass(frozen=True)
@@ -68,16 +70,6 @@ def verification_inputs(graph: ir.Graph, n_random: int, seed: int = 0) -> np.nda
     return np.concatenate([random, extremes]).astype(np.int8)
 
 
-def user_inputs(graph: ir.Graph, samples: np.ndarray) -> np.ndarray:
-    """Validate user samples (int8, PyTorch layout, batch first) and convert to channels-last."""
-    want = torch_shape(graph.tensor(graph.input).shape)
-    if samples.dtype != np.int8 or samples.shape[1:] != want:
-        raise TinyQatError(
-            f"inputs must be int8 of shape (N, {', '.join(map(str, want))}); got {samples.dtype} {samples.shape}"
-        )
-    return to_channels_last(samples)
-
-
 def compare_layers(
     graph: ir.Graph, expected: dict[str, np.ndarray], got: list[list[np.ndarray]]
 ) -> tuple[int, Mismatch | None]:
@@ -101,12 +93,15 @@ def verify(
     n_random: int = 32,
     seed: int = 0,
     sanitize: bool = False,
+    emulate: bool = False,
     progress: bool = False,
 ) -> VerifyReport:
     """Compile the package in ``out_dir`` and compare every layer with the simulator.
 
     ``sanitize`` builds a standalone harness with ``-fsanitize=address,undefined`` instead of
-    the cffi shared library.  Raises :class:`TinyQatError` for unusable inputs or packages;
+    the cffi shared library.  ``emulate`` builds it bare metal for the package's board (``board``
+    in ``model.json``) and runs it under QEMU (:func:`tinyqat.toolchain.qemu.run_emulated`).
+    Raises :class:`TinyQatError` for unusable inputs or packages;
     a mismatch is reported in the returned :class:`VerifyReport` (see :func:`check`).
     """
     out_dir = Path(out_dir)
@@ -114,13 +109,21 @@ def verify(
     if not meta_path.is_file() or not (out_dir / "model.pt").is_file():
         raise TinyQatError(f"{out_dir} is not a tinyqat build output (model.json and model.pt expected)")
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    if emulate and sanitize:
+        raise TinyQatError("emulation and sanitizers cannot be combined (sanitizers run on the build machine)")
+    board = load_board(meta["board"]) if emulate else None
+    if board is not None and board.qemu_machine is None:
+        raise TinyQatError(f"{out_dir} is built for board {board.name!r}, which runs on the build machine, not "
+                           f"in an emulator: verify it without emulation, or build for a Cortex-M board")
     graph = lower_file(out_dir / "model.pt")
     if graph.source_sha256 != meta.get("source_sha256"):
         raise TinyQatError(f"{out_dir}/model.pt does not match model.json (was the package edited?)")
-    x = verification_inputs(graph, n_random, seed) if samples is None else user_inputs(graph, samples)
+    x = verification_inputs(graph, n_random, seed) if samples is None else input_from_torch(graph, samples)
     expected = run_layers(graph, x)
     with tempfile.TemporaryDirectory(prefix="tinyqat-verify-") as build_dir:
-        if sanitize:
+        if board is not None:
+            got = run_emulated(out_dir, Path(build_dir), x, board)
+        elif sanitize:
             got = run_harness(out_dir, Path(build_dir), x, sanitize=True)
         else:
             lib = load_model(compile_shared(out_dir, Path(build_dir)), meta["name"])
