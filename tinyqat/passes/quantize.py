@@ -66,6 +66,20 @@ def check_accumulator_range(name: str, weights: np.ndarray, bias: np.ndarray, zp
         )
 
 
+def requant_multiplier(name: str, m: float) -> tuple[int, int]:
+    """``quantize_multiplier(m)``, refusing ratios it would saturate (``m >= 2**30``).
+
+    Ratios below ``2**-32`` flush to ``(0, 0)`` exactly as TFLite does (the layer then outputs
+    its zero point); simulator and C agree on both.
+    """
+    if not (math.isfinite(m) and m < 2.0**30):
+        raise LoweringError(
+            f"layer '{name}': effective scale ratio {m:.3g} is too large for an int32 multiplier "
+            "(output scale far smaller than input * weight scale); retrain or recalibrate"
+        )
+    return quantize_multiplier(m)
+
+
 def _check_finite(name: str, **arrays: np.ndarray) -> None:
     for key, arr in arrays.items():
         if not np.all(np.isfinite(arr)):
@@ -87,7 +101,7 @@ def quantize_layer(
     b_scale = quant.bias_scale(torch.tensor(x_q.scale, dtype=torch.float32), s_w)
     b_q = quant.quantize(torch.from_numpy(op.bias.copy()), b_scale, 0, quant.INT32_QMIN, quant.INT32_QMAX)
     bias = np.clip(b_q.double().numpy(), INT32_MIN, INT32_MAX).astype(np.int64)
-    pairs = [quantize_multiplier(float(x_q.scale) * float(s) / float(y_q.scale)) for s in s_w.tolist()]
+    pairs = [requant_multiplier(op.name, float(x_q.scale) * float(s) / float(y_q.scale)) for s in s_w.tolist()]
     multiplier = np.array([p[0] for p in pairs], dtype=np.int64)
     shift = np.array([p[1] for p in pairs], dtype=np.int64)
     act_min, act_max = activation_range(op.activation, y_q)
@@ -110,7 +124,7 @@ def quantize_add(op: ir.FloatAdd, graph: ir.Graph) -> ir.Add:
     y_q = graph.tensor(op.output).qparams
     twice_max = 2.0 * max(s1, s2)
     (q1, e1), (q2, e2) = quantize_multiplier(s1 / twice_max), quantize_multiplier(s2 / twice_max)
-    qo, eo = quantize_multiplier(twice_max / (float(1 << ir.Add.LEFT_SHIFT) * float(y_q.scale)))
+    qo, eo = requant_multiplier(op.name, twice_max / (float(1 << ir.Add.LEFT_SHIFT) * float(y_q.scale)))
     lo, hi = activation_range(op.activation, y_q)
     return ir.Add(name=op.name, inputs=op.inputs, output=op.output, multiplier1=q1, shift1=e1, multiplier2=q2,
                   shift2=e2, output_multiplier=qo, output_shift=eo, act_min=lo, act_max=hi)
@@ -119,7 +133,7 @@ def quantize_add(op: ir.FloatAdd, graph: ir.Graph) -> ir.Add:
 def quantize_concat(op: ir.FloatConcat, graph: ir.Graph) -> ir.Concat:
     """Per-input ``QM(s_i / s_out)`` (double precision) for the integer requantization."""
     s_out = float(graph.tensor(op.output).qparams.scale)
-    pairs = [quantize_multiplier(float(graph.tensor(name).qparams.scale) / s_out) for name in op.inputs]
+    pairs = [requant_multiplier(op.name, float(graph.tensor(name).qparams.scale) / s_out) for name in op.inputs]
     return ir.Concat(name=op.name, inputs=op.inputs, output=op.output, multiplier=np.array([p[0] for p in pairs]),
                      shift=np.array([p[1] for p in pairs]))
 
