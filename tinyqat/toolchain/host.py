@@ -32,7 +32,8 @@ HARNESS_TIMEOUT_S = 120
 _ERROR_LINES = 20
 
 
-def _manifest(out_dir: Path) -> dict:
+def read_manifest(out_dir: Path) -> dict:
+    """The package's ``model.json``; :class:`ToolchainError` when it is missing or malformed."""
     path = out_dir / "model.json"
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -51,16 +52,18 @@ def run_compiler(cc: str, args: Sequence[str], apt_package: str = "gcc") -> None
         raise ToolchainError(f"{cc} failed with status {proc.returncode}:\n{head}")
 
 
-def _sources(out_dir: Path) -> list[str]:
+def package_sources(out_dir: Path) -> list[str]:
+    """Paths of the package's ``*.c`` files, sorted."""
     return [str(p) for p in sorted(out_dir.glob("*.c"))]
 
 
 def compile_shared(out_dir: Path, build_dir: Path, cc: str = "gcc", extra_flags: Sequence[str] = ()) -> Path:
     """Compile all ``*.c`` in package ``out_dir`` into ``build_dir/lib<name>.so`` and return its path."""
-    name = _manifest(out_dir)["name"]
+    name = read_manifest(out_dir)["name"]
     build_dir.mkdir(parents=True, exist_ok=True)
     so_path = build_dir / f"lib{name}.so"
-    run_compiler(cc, [*STRICT_CFLAGS, "-O2", "-fPIC", "-shared", *extra_flags, *_sources(out_dir), "-o", str(so_path)])
+    run_compiler(cc, [*STRICT_CFLAGS, "-O2", "-fPIC", "-shared", *extra_flags, *package_sources(out_dir),
+                      "-o", str(so_path)])
     return so_path
 
 
@@ -138,20 +141,15 @@ def run_harness(out_dir: Path, build_dir: Path, inputs: np.ndarray, sanitize: bo
     With ``sanitize`` it is built with ``-fsanitize=address,undefined -fno-sanitize-recover=all
     -g``, so any memory or UB error makes it exit non-zero (:class:`ToolchainError`).
     """
-    manifest = _manifest(out_dir)
+    manifest = read_manifest(out_dir)
     name = manifest["name"]
-    shapes = {t["name"]: tuple(t["shape"]) for t in manifest["tensors"]}
-    layer_shapes = [shapes[layer["output"]] for layer in manifest["layers"]]
-    x = np.ascontiguousarray(inputs, dtype=np.int8)
-    per_sample = int(np.prod(manifest["input_shape"]))
-    if x.ndim == 0 or x.size != x.shape[0] * per_sample:
-        raise ValueError(f"inputs must be (N, {per_sample} values per sample), got shape {x.shape}")
+    x = harness_inputs(manifest, inputs)
     build_dir.mkdir(parents=True, exist_ok=True)
     harness = build_dir / "harness.c"
     harness.write_text(render("harness.c.j2", name=name, NAME=name.upper()), encoding="utf-8")
     exe = build_dir / ("harness_sanitized" if sanitize else "harness")
     flags = [*STRICT_CFLAGS, "-O1", *(SANITIZE_CFLAGS if sanitize else ())]
-    run_compiler("gcc", [*flags, f"-I{out_dir}", *_sources(out_dir), str(harness), "-o", str(exe)])
+    run_compiler("gcc", [*flags, f"-I{out_dir}", *package_sources(out_dir), str(harness), "-o", str(exe)])
     in_path, out_path = build_dir / "harness_in.bin", build_dir / "harness_out.bin"
     in_path.write_bytes(x.tobytes())
     try:
@@ -162,12 +160,28 @@ def run_harness(out_dir: Path, build_dir: Path, inputs: np.ndarray, sanitize: bo
     if proc.returncode != 0:
         head = "\n".join(proc.stderr.splitlines()[:_ERROR_LINES])
         raise ToolchainError(f"harness exited with status {proc.returncode}:\n{head}")
-    data = np.frombuffer(out_path.read_bytes(), dtype=np.int8)
+    return split_layers(manifest, out_path.read_bytes(), x.shape[0], "harness")
+
+
+def harness_inputs(manifest: dict, inputs: np.ndarray) -> np.ndarray:
+    """``inputs`` as contiguous int8 ``(N, ...)``; ``ValueError`` unless each sample has the input's size."""
+    x = np.ascontiguousarray(inputs, dtype=np.int8)
+    per_sample = int(np.prod(manifest["input_shape"]))
+    if x.ndim == 0 or x.size != x.shape[0] * per_sample:
+        raise ValueError(f"inputs must be (N, {per_sample} values per sample), got shape {x.shape}")
+    return x
+
+
+def split_layers(manifest: dict, data: bytes, samples: int, program: str) -> list[list[np.ndarray]]:
+    """Cut a harness output file (per sample, every layer's output in order) into ``[sample][layer]``
+    arrays shaped like the layers' output tensors; :class:`ToolchainError` naming ``program`` when
+    its size is wrong."""
+    shapes = {t["name"]: tuple(t["shape"]) for t in manifest["tensors"]}
+    layer_shapes = [shapes[layer["output"]] for layer in manifest["layers"]]
+    values = np.frombuffer(data, dtype=np.int8)
     sizes = [int(np.prod(s)) for s in layer_shapes]
-    if data.size != x.shape[0] * sum(sizes):
-        raise ToolchainError(f"harness wrote {data.size} bytes, expected {x.shape[0] * sum(sizes)}")
+    if values.size != samples * sum(sizes):
+        raise ToolchainError(f"{program} wrote {values.size} bytes, expected {samples * sum(sizes)}")
     bounds = np.cumsum([0, *sizes])
-    results = []
-    for sample in data.reshape(x.shape[0], -1):
-        results.append([sample[bounds[k]:bounds[k + 1]].reshape(s).copy() for k, s in enumerate(layer_shapes)])
-    return results
+    return [[sample[bounds[k]:bounds[k + 1]].reshape(s).copy() for k, s in enumerate(layer_shapes)]
+            for sample in values.reshape(samples, -1)]
