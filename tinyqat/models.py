@@ -1,0 +1,298 @@
+"""Reference models: the four MLPerf Tiny benchmark networks in plain PyTorch, plus ``mnist_cnn``.
+
+The architectures follow the public MLPerf Tiny reference models (mlcommons/tiny,
+``benchmark/training/*/keras_model.py`` and ``vww_model.py``), re-expressed as ``nn.Module``
+with explicit PyTorch paddings chosen so that output shapes, parameter counts and MACs equal
+the published int8 reference models (GUIDE section 4). Every model is traceable by
+``torch.fx.symbolic_trace`` (no data-dependent control flow; residual adds are ``out + shortcut``;
+global average pooling is ``nn.AvgPool2d(map size)`` followed by ``torch.flatten(x, 1)``), so it
+can go straight into :func:`tinyqat.prepare_qat`.
+
+Convolutions and Linear layers that are followed by BatchNorm have ``bias=False``: after BN
+folding each gets exactly one bias per output channel, which is how :func:`count_params` counts
+(weights + one bias per output channel; BN parameters are not counted separately).
+
+:data:`REFERENCE` lists each model with its constructor, per-sample input shape (C, H, W) or (F,),
+published parameter count, published MACs and the MLPerf Tiny int8 accuracy target.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from tinyqat.demo import mnist_cnn
+
+__all__ = [
+    "REFERENCE",
+    "ReferenceModel",
+    "count_macs",
+    "count_params",
+    "ds_cnn_kws",
+    "fc_autoencoder",
+    "mnist_cnn",
+    "mobilenet_v1_vww",
+    "resnet8_cifar",
+]
+
+
+def _conv_bn_relu(in_c: int, out_c: int, kernel: int | tuple[int, int], stride: int = 1,
+                  padding: int | tuple[int, int] = 0, groups: int = 1) -> list[nn.Module]:
+    """``Conv2d(bias=False) -> BatchNorm2d -> ReLU`` as a list of layers."""
+    return [
+        nn.Conv2d(in_c, out_c, kernel, stride=stride, padding=padding, groups=groups, bias=False),
+        nn.BatchNorm2d(out_c),
+        nn.ReLU(),
+    ]
+
+
+def _depthwise_separable(in_c: int, out_c: int, stride: int = 1) -> list[nn.Module]:
+    """Depthwise 3x3 (pad 1, stride ``stride``) + BN + ReLU, then pointwise 1x1 + BN + ReLU."""
+    return [
+        *_conv_bn_relu(in_c, in_c, 3, stride=stride, padding=1, groups=in_c),
+        *_conv_bn_relu(in_c, out_c, 1),
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# KWS: DS-CNN
+# --------------------------------------------------------------------------------------------
+
+
+def ds_cnn_kws(num_classes: int = 12, channels: int = 64, dropout: float = 0.4) -> nn.Module:
+    """MLPerf Tiny keyword spotting DS-CNN (mlcommons/tiny ``keyword_spotting/keras_model.py``).
+
+    Input ``(N, 1, 49, 10)`` (49 frames x 10 MFCCs) -> logits ``(N, num_classes)``.
+
+    - Conv 10x4, 1 -> 64, stride 2, padding (5, 1) -> 64 x 25 x 5; BN; ReLU; Dropout
+    - 4 x [depthwise 3x3 pad 1 + BN + ReLU, pointwise 1x1 64 -> 64 + BN + ReLU]
+    - Dropout; AvgPool (25, 5); flatten; Linear 64 -> 12
+
+    Dropout is active only in training (identity in eval, removed by lowering).
+    With the defaults: 22.6k parameters (after BN folding), 2.66M MACs.
+    """
+    layers: list[nn.Module] = [*_conv_bn_relu(1, channels, (10, 4), stride=2, padding=(5, 1)), nn.Dropout(dropout)]
+    for _ in range(4):
+        layers += _depthwise_separable(channels, channels)
+    layers += [nn.Dropout(dropout), nn.AvgPool2d((25, 5)), nn.Flatten(), nn.Linear(channels, num_classes)]
+    return nn.Sequential(*layers)
+
+
+# --------------------------------------------------------------------------------------------
+# VWW: MobileNetV1 alpha 0.25
+# --------------------------------------------------------------------------------------------
+
+# (output channels at alpha 1.0, depthwise stride) of MobileNetV1's 13 depthwise-separable blocks.
+_MOBILENET_V1_BLOCKS: tuple[tuple[int, int], ...] = (
+    (64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2),
+    (512, 1), (512, 1), (512, 1), (512, 1), (512, 1),
+    (1024, 2), (1024, 1),
+)
+
+
+def mobilenet_v1_vww(num_classes: int = 2, alpha: float = 0.25, input_size: int = 96) -> nn.Module:
+    """MLPerf Tiny visual wake words MobileNetV1 (mlcommons/tiny ``visual_wake_words/vww_model.py``).
+
+    Input ``(N, 3, 96, 96)`` -> logits ``(N, num_classes)``. At ``alpha=0.25``:
+
+    - Conv 3x3, 3 -> 8, stride 2, pad 1 -> 8 x 48 x 48; BN; ReLU
+    - 13 x [depthwise 3x3 pad 1 (stride s) + BN + ReLU, pointwise 1x1 + BN + ReLU] with outputs
+      16 s1, 32 s2, 32, 64 s2, 64, 128 s2, 5 x 128, 256 s2, 256 -> 256 x 3 x 3
+    - AvgPool 3x3 (global); flatten; Linear 256 -> 2
+
+    With the defaults: 210.9k parameters (after BN folding), 7.49M MACs.
+    """
+    first = int(32 * alpha)
+    layers: list[nn.Module] = _conv_bn_relu(3, first, 3, stride=2, padding=1)
+    in_c, size = first, (input_size + 1) // 2
+    for width, stride in _MOBILENET_V1_BLOCKS:
+        out_c = int(width * alpha)
+        layers += _depthwise_separable(in_c, out_c, stride)
+        in_c, size = out_c, (size + stride - 1) // stride
+    layers += [nn.AvgPool2d(size), nn.Flatten(), nn.Linear(in_c, num_classes)]
+    return nn.Sequential(*layers)
+
+
+# --------------------------------------------------------------------------------------------
+# IC: ResNet-8
+# --------------------------------------------------------------------------------------------
+
+
+class ResidualStack(nn.Module):
+    """One ResNet-8 stack: conv3x3 (stride s) + BN + ReLU -> conv3x3 + BN, add shortcut, ReLU.
+
+    The shortcut is the identity when ``stride == 1`` and the channel count is unchanged,
+    otherwise a 1x1 convolution with stride ``stride`` and a bias (no BN), as in the reference.
+    """
+
+    def __init__(self, in_c: int, out_c: int, stride: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_c, out_c, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(out_c)
+        self.relu1 = nn.ReLU()
+        self.conv2 = nn.Conv2d(out_c, out_c, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(out_c)
+        self.shortcut: nn.Module = (
+            nn.Identity() if stride == 1 and in_c == out_c else nn.Conv2d(in_c, out_c, 1, stride=stride)
+        )
+        self.relu2 = nn.ReLU()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x))``."""
+        out = self.relu1(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        out = out + self.shortcut(x)
+        return self.relu2(out)
+
+
+class ResNet8(nn.Module):
+    """ResNet-8 for 32x32 images; see :func:`resnet8_cifar`."""
+
+    def __init__(self, num_classes: int = 10, filters: Sequence[int] = (16, 32, 64)) -> None:
+        super().__init__()
+        f0, f1, f2 = filters
+        self.stem = nn.Sequential(*_conv_bn_relu(3, f0, 3, padding=1))
+        self.stack1 = ResidualStack(f0, f0, 1)
+        self.stack2 = ResidualStack(f0, f1, 2)
+        self.stack3 = ResidualStack(f1, f2, 2)
+        self.pool = nn.AvgPool2d(8)
+        self.fc = nn.Linear(f2, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Stem, three residual stacks, global average pool, classifier."""
+        x = self.stem(x)
+        x = self.stack3(self.stack2(self.stack1(x)))
+        x = torch.flatten(self.pool(x), 1)
+        return self.fc(x)
+
+
+def resnet8_cifar(num_classes: int = 10) -> nn.Module:
+    """MLPerf Tiny image classification ResNet-8 (mlcommons/tiny ``image_classification/keras_model.py``).
+
+    Input ``(N, 3, 32, 32)`` -> logits ``(N, num_classes)``.
+
+    - Conv 3x3, 3 -> 16, pad 1; BN; ReLU
+    - Stack 16, stride 1: conv3x3 + BN + ReLU, conv3x3 + BN, + identity, ReLU -> 16 x 32 x 32
+    - Stack 32, stride 2: same with a 1x1 stride-2 conv shortcut (with bias) -> 32 x 16 x 16
+    - Stack 64, stride 2: same with a 1x1 stride-2 conv shortcut (with bias) -> 64 x 8 x 8
+    - AvgPool 8x8; flatten; Linear 64 -> 10
+
+    With the defaults: 77.7k parameters (after BN folding), 12.50M MACs.
+    """
+    return ResNet8(num_classes)
+
+
+# --------------------------------------------------------------------------------------------
+# AD: fully connected autoencoder
+# --------------------------------------------------------------------------------------------
+
+
+def fc_autoencoder(input_dim: int = 640, hidden: int = 128, bottleneck: int = 8) -> nn.Module:
+    """MLPerf Tiny anomaly detection autoencoder (mlcommons/tiny ``anomaly_detection/keras_model.py``).
+
+    Input ``(N, 640)`` (5 frames x 128 log-mel bins, flattened) -> reconstruction ``(N, 640)``.
+
+    - Encoder: 4 x [Linear -> 128 + BatchNorm1d + ReLU], Linear 128 -> 8 + BatchNorm1d + ReLU
+    - Decoder: 4 x [Linear -> 128 + BatchNorm1d + ReLU], Linear 128 -> 640 (no BN, no ReLU)
+
+    With the defaults: 265.9k parameters (after BN folding), 0.264M MACs.
+    """
+    widths = [input_dim, hidden, hidden, hidden, hidden, bottleneck, hidden, hidden, hidden, hidden]
+    layers: list[nn.Module] = []
+    for in_f, out_f in itertools.pairwise(widths):
+        layers += [nn.Linear(in_f, out_f, bias=False), nn.BatchNorm1d(out_f), nn.ReLU()]
+    layers.append(nn.Linear(hidden, input_dim))
+    return nn.Sequential(*layers)
+
+
+# --------------------------------------------------------------------------------------------
+# Reference table and counting helpers
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReferenceModel:
+    """One reference model: constructor, per-sample input shape and published numbers.
+
+    ``params`` counts weights plus one bias per output channel (as after BN folding), ``macs``
+    multiply-accumulates per inference; ``accuracy_target`` is the MLPerf Tiny int8 quality
+    target (top-1 accuracy, or AUC for the autoencoder, see ``metric``).
+    """
+
+    name: str
+    build: Callable[[], nn.Module]
+    input_shape: tuple[int, ...]
+    params: int
+    macs: int
+    accuracy_target: float
+    metric: str = "top-1 accuracy"
+
+
+REFERENCE: dict[str, ReferenceModel] = {
+    m.name: m
+    for m in (
+        ReferenceModel("kws_ds_cnn", ds_cnn_kws, (1, 49, 10), 22_600, 2_660_000, 0.90),
+        ReferenceModel("vww_mobilenet_v1", mobilenet_v1_vww, (3, 96, 96), 210_900, 7_490_000, 0.80),
+        ReferenceModel("ic_resnet8", resnet8_cifar, (3, 32, 32), 77_700, 12_500_000, 0.85),
+        ReferenceModel("ad_fc_autoencoder", fc_autoencoder, (640,), 265_900, 264_000, 0.85, "AUC"),
+    )
+}
+"""The four MLPerf Tiny reference models by name (published counts rounded as in GUIDE section 4)."""
+
+
+def count_params(model: nn.Module) -> int:
+    """Parameters after BN folding: conv/linear weights plus one bias per output channel.
+
+    BatchNorm parameters are not counted (they fold into the preceding layer's weights and
+    bias); a conv/linear counts ``out_channels`` biases whether or not it has a bias today.
+    """
+    total = 0
+    for module in model.modules():
+        if isinstance(module, nn.Conv2d):
+            total += module.weight.numel() + module.out_channels
+        elif isinstance(module, nn.Linear):
+            total += module.weight.numel() + module.out_features
+    return total
+
+
+def count_macs(model: nn.Module, input_shape: Sequence[int]) -> int:
+    """Multiply-accumulates of one inference on a single sample of shape ``input_shape``.
+
+    Measured with forward hooks: a Conv2d counts ``out_h * out_w * out_c * kh * kw * in_c / groups``,
+    a Linear ``in_features * out_features``; every other layer counts 0. The model runs once in
+    eval mode under ``torch.no_grad`` and its training mode is restored afterwards.
+    """
+    total = 0
+
+    def conv_hook(module: nn.Module, _inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> None:
+        nonlocal total
+        assert isinstance(module, nn.Conv2d)
+        kh, kw = module.kernel_size
+        out_h, out_w = output.shape[-2:]
+        total += out_h * out_w * module.out_channels * kh * kw * module.in_channels // module.groups
+
+    def linear_hook(module: nn.Module, _inputs: tuple[torch.Tensor, ...], _output: torch.Tensor) -> None:
+        nonlocal total
+        assert isinstance(module, nn.Linear)
+        total += module.in_features * module.out_features
+
+    handles = []
+    for module in model.modules():
+        if isinstance(module, nn.Conv2d):
+            handles.append(module.register_forward_hook(conv_hook))
+        elif isinstance(module, nn.Linear):
+            handles.append(module.register_forward_hook(linear_hook))
+    was_training = model.training
+    try:
+        model.eval()
+        with torch.no_grad():
+            model(torch.zeros(1, *input_shape))
+    finally:
+        for handle in handles:
+            handle.remove()
+        model.train(was_training)
+    return int(total)
