@@ -90,6 +90,21 @@ def verify(out_dir: Path, n_random: int, seed: int, inputs: Path | None, sanitiz
 
 
 @main.command()
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--board", default=None, help="Board profile to compile for [default: the package's, from model.json].")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def bench(out_dir: Path, board: str | None, as_json: bool) -> None:
+    """Run OUT_DIR bare metal under QEMU: exact instructions, estimated cycles and cycles/MAC per layer, sizes."""
+    import json
+
+    from tinyqat.bench import bench as run_bench
+    from tinyqat.bench import format_report
+
+    report = run_bench(out_dir, board=board)
+    click.echo(json.dumps(report.to_dict(), indent=2) if as_json else format_report(report))
+
+
+@main.command()
 def boards() -> None:
     """List the board profiles."""
     from tinyqat.toolchain.boards import board_names, load_board

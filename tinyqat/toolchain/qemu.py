@@ -7,6 +7,8 @@
   ``fwrite`` reach host files, ``exit(n)`` becomes the emulator's exit status).
 * :func:`run_emulated` runs that image in ``qemu-system-arm -M <board.qemu_machine>`` and
   returns every layer's output for every sample, like ``run_harness``.
+* :func:`run_image` runs any such image (also with extra QEMU arguments, as
+  :mod:`tinyqat.bench` does with its instruction-counting TCG plugin).
 
 Which machine runs which board is data (``qemu_machine`` in ``boards/*.toml``); the memory
 map of each machine is in :data:`MACHINES`.  QEMU's mps2 machines accept only their own CPU,
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,6 +82,17 @@ def machine_of(board: Board) -> Machine:
     return MACHINES[board.qemu_machine]
 
 
+def baremetal_support(board: Board) -> dict[str, str]:
+    """``baremetal_startup.c`` and ``baremetal.ld`` for ``board``'s QEMU machine: file name -> text."""
+    machine = machine_of(board)
+    return {
+        "baremetal_startup.c": render("baremetal_startup.c.j2"),
+        "baremetal.ld": render("baremetal.ld.j2", machine=board.qemu_machine,
+                               flash_origin=f"{machine.flash_origin:#010x}", flash_bytes=f"{machine.flash_bytes:#x}",
+                               ram_origin=f"{machine.ram_origin:#010x}", ram_bytes=f"{machine.ram_bytes:#x}"),
+    }
+
+
 def build_image(out_dir: Path, build_dir: Path, board: Board) -> Path:
     """Link package ``out_dir`` with the harness into ``build_dir/harness.elf`` for ``board``.
 
@@ -87,16 +101,9 @@ def build_image(out_dir: Path, build_dir: Path, board: Board) -> Path:
     startup included.  A missing compiler raises :class:`ToolchainError` naming
     ``board.apt_package``.
     """
-    machine = machine_of(board)
     name = read_manifest(out_dir)["name"]
     build_dir.mkdir(parents=True, exist_ok=True)
-    generated = {
-        "harness.c": render("harness.c.j2", name=name, NAME=name.upper()),
-        "baremetal_startup.c": render("baremetal_startup.c.j2"),
-        "baremetal.ld": render("baremetal.ld.j2", machine=board.qemu_machine,
-                               flash_origin=f"{machine.flash_origin:#010x}", flash_bytes=f"{machine.flash_bytes:#x}",
-                               ram_origin=f"{machine.ram_origin:#010x}", ram_bytes=f"{machine.ram_bytes:#x}"),
-    }
+    generated = {"harness.c": render("harness.c.j2", name=name, NAME=name.upper()), **baremetal_support(board)}
     for fname, text in generated.items():
         (build_dir / fname).write_text(text, encoding="utf-8")
     elf = build_dir / "harness.elf"
@@ -104,6 +111,36 @@ def build_image(out_dir: Path, build_dir: Path, board: Board) -> Path:
                             str(build_dir / "harness.c"), str(build_dir / "baremetal_startup.c"),
                             f"-T{build_dir / 'baremetal.ld'}", "-o", str(elf)], board.apt_package)
     return elf
+
+
+def find_qemu() -> str:
+    """Absolute path of :data:`QEMU`; :class:`ToolchainError` naming its Debian package when missing."""
+    qemu = shutil.which(QEMU)
+    if qemu is None:
+        raise ToolchainError(f"emulator {QEMU!r} not found; install it with: apt-get install {QEMU_APT_PACKAGE}")
+    return qemu
+
+
+def run_image(qemu: str, elf: Path, board: Board, argv: Sequence[str], extra_args: Sequence[str] = (),
+              timeout_s: float = EMULATION_TIMEOUT_S) -> None:
+    """Run image ``elf`` in emulator ``qemu -M <board.qemu_machine>`` with semihosting arguments ``argv``.
+
+    The working directory is ``elf``'s folder (``argv`` and file names in ``extra_args``, such
+    as ``-plugin`` arguments, are relative to it).  A run longer than ``timeout_s`` seconds or
+    a non-zero exit status raises :class:`ToolchainError` with the emulator's first lines.
+    """
+    args = ",".join(f"arg={a}" for a in argv)
+    command = [qemu, "-M", str(board.qemu_machine), "-nographic", "-monitor", "none",
+               "-semihosting-config", f"enable=on,target=native,{args}", *extra_args, "-kernel", elf.name]
+    try:
+        proc = subprocess.run(command, cwd=elf.parent, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=timeout_s, check=False)
+    except subprocess.TimeoutExpired:
+        raise ToolchainError(f"{QEMU} -M {board.qemu_machine} timed out after {timeout_s:g} s") from None
+    if proc.returncode != 0:
+        head = "\n".join((proc.stderr + proc.stdout).splitlines()[:_ERROR_LINES])
+        raise ToolchainError(f"{QEMU} -M {board.qemu_machine}: the image exited with status {proc.returncode}"
+                             + (f":\n{head}" if head else ""))
 
 
 def run_emulated(out_dir: Path, build_dir: Path, inputs: np.ndarray, board: Board,
@@ -116,25 +153,12 @@ def run_emulated(out_dir: Path, build_dir: Path, inputs: np.ndarray, board: Boar
     longer than ``timeout_s`` seconds (wall clock, boot included) or a non-zero exit status
     (harness errors 1-4, CPU faults 100 + exception number) raise :class:`ToolchainError`.
     """
-    qemu = shutil.which(QEMU)
-    if qemu is None:
-        raise ToolchainError(f"emulator {QEMU!r} not found; install it with: apt-get install {QEMU_APT_PACKAGE}")
+    qemu = find_qemu()
     manifest = read_manifest(out_dir)
     x = harness_inputs(manifest, inputs)
     elf = build_image(out_dir, build_dir, board)
     in_name, out_name = "emulated_in.bin", "emulated_out.bin"
     (build_dir / in_name).write_bytes(x.tobytes())
     (build_dir / out_name).unlink(missing_ok=True)
-    args = ",".join(f"arg={a}" for a in (elf.name, in_name, out_name))
-    command = [qemu, "-M", str(board.qemu_machine), "-nographic", "-monitor", "none",
-               "-semihosting-config", f"enable=on,target=native,{args}", "-kernel", elf.name]
-    try:
-        proc = subprocess.run(command, cwd=build_dir, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                              timeout=timeout_s, check=False)
-    except subprocess.TimeoutExpired:
-        raise ToolchainError(f"{QEMU} -M {board.qemu_machine} timed out after {timeout_s:g} s") from None
-    if proc.returncode != 0:
-        head = "\n".join((proc.stderr + proc.stdout).splitlines()[:_ERROR_LINES])
-        raise ToolchainError(f"{QEMU} -M {board.qemu_machine}: the image exited with status {proc.returncode}"
-                             + (f":\n{head}" if head else ""))
+    run_image(qemu, elf, board, (elf.name, in_name, out_name), timeout_s=timeout_s)
     return split_layers(manifest, (build_dir / out_name).read_bytes(), x.shape[0], "emulated harness")

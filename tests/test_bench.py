@@ -1,0 +1,188 @@
+"""``tinyqat bench``: exact, repeatable instruction counts per layer under QEMU, cycle estimates
+from the timing tables, and sizes from the ELF; unusable boards and tools are clear errors.
+"""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+import torch.nn as nn
+from click.testing import CliRunner
+from conftest import require_tool
+from test_models import train_and_save
+
+import tinyqat
+from tinyqat.bench import BenchReport, bench, block_cycles, classify, load_timing, stack_usage
+from tinyqat.cli import main
+from tinyqat.errors import TinyQatError, ToolchainError
+from tinyqat.toolchain import qemu
+from tinyqat.toolchain.boards import board_names, load_board
+from tinyqat.toolchain.host import read_manifest
+
+
+def _require_arm_tools() -> None:
+    require_tool("gcc", "gcc")
+    require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
+    require_tool("qemu-system-arm", "qemu-system-arm")
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Conv (1 -> 8 channels, 12x12), max pool, conv (8 -> 16), linear (256 -> 10): 10368, 0, 18432, 2560 MACs."""
+    model = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(8, 16, 3), nn.ReLU(),
+                          nn.Flatten(), nn.Linear(16 * 4 * 4, 10))
+    path = tmp_path_factory.mktemp("bench_model") / "model.pt"
+    train_and_save(model, (1, 12, 12), path, 0)
+    return path
+
+
+@pytest.fixture(scope="module")
+def m4_package(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("bench_m4") / "out"
+    tinyqat.build(model_path, out, board="cortex-m4")
+    return out
+
+
+@pytest.fixture(scope="module")
+def m4_report(m4_package: Path) -> BenchReport:
+    _require_arm_tools()
+    return bench(m4_package)
+
+
+def test_counts_are_deterministic(m4_package: Path, m4_report: BenchReport) -> None:
+    again = bench(m4_package)
+    assert again == m4_report
+    assert all(layer.instructions > 0 and layer.cycles >= layer.instructions for layer in m4_report.layers)
+
+
+def test_layers_sum_to_totals_and_follow_macs(m4_package: Path, m4_report: BenchReport) -> None:
+    manifest = read_manifest(m4_package)
+    assert [layer.op for layer in m4_report.layers] == [m["op"] for m in manifest["layers"]]
+    assert [layer.macs for layer in m4_report.layers] == [m.get("macs", 0) for m in manifest["layers"]]
+    assert m4_report.instructions == sum(layer.instructions for layer in m4_report.layers)
+    assert m4_report.cycles == sum(layer.cycles for layer in m4_report.layers)
+    weighted = [layer for layer in m4_report.layers if layer.macs]
+    biggest, smallest = max(weighted, key=lambda x: x.macs), min(weighted, key=lambda x: x.macs)
+    assert biggest.macs > 4 * smallest.macs
+    assert biggest.instructions > 4 * smallest.instructions and biggest.cycles > 4 * smallest.cycles
+    assert m4_report.cycles_per_mac == pytest.approx(m4_report.cycles / m4_report.macs)
+    assert m4_report.layers[1].cycles_per_mac is None  # max pool: no MACs
+
+
+def test_sizes_are_plausible(m4_package: Path, m4_report: BenchReport) -> None:
+    manifest = read_manifest(m4_package)
+    sizes = m4_report.sizes
+    assert sizes.const_bytes >= manifest["weights_bytes"]
+    assert sizes.bss_bytes >= manifest["arena_bytes"] == sizes.arena_bytes
+    assert 200 < sizes.code_bytes < 20000
+    assert 0 < sizes.stack_bytes < 1024 and sizes.stack_bounded
+    assert sizes.stack_path[:2] == ("tinyqat_model_invoke", "tinyqat_model_run_layer")
+    assert sizes.flash_bytes == sizes.code_bytes + sizes.const_bytes + sizes.data_bytes
+    assert sizes.ram_bytes == sizes.data_bytes + sizes.bss_bytes + sizes.stack_bytes
+
+
+def test_cortex_m0plus_runs_and_costs_more(m4_package: Path, m4_report: BenchReport, model_path: Path,
+                                           tmp_path: Path) -> None:
+    """The same model built for the M0+ (no DSP, 2-cycle stores, library multiply) runs and costs more."""
+    tinyqat.build(model_path, tmp_path / "out", board="cortex-m0plus")
+    report = bench(tmp_path / "out")
+    assert report.board == "cortex-m0plus" and report.timing.core == "cortex-m0plus"
+    assert [layer.macs for layer in report.layers] == [layer.macs for layer in m4_report.layers]
+    assert report.instructions > m4_report.instructions and report.cycles > m4_report.cycles
+
+
+def test_cli_bench_table_and_json(m4_package: Path, m4_report: BenchReport) -> None:
+    result = CliRunner().invoke(main, ["bench", str(m4_package)])
+    assert result.exit_code == 0, result.output
+    assert "cycles/MAC" in result.output and "conv2d" in result.output and "flash:" in result.output
+    assert str(m4_report.instructions) in result.output
+    result = CliRunner().invoke(main, ["bench", str(m4_package), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["instructions"] == m4_report.instructions
+    assert [layer["instructions"] for layer in data["layers"]] == [layer.instructions for layer in m4_report.layers]
+    assert data["sizes"]["flash_bytes"] == m4_report.sizes.flash_bytes
+
+
+def test_host_board_is_refused(m4_package: Path) -> None:
+    with pytest.raises(TinyQatError, match="'host' runs on the build machine"):
+        bench(m4_package, board="host")
+    result = CliRunner().invoke(main, ["bench", str(m4_package), "--board", "host"])
+    assert result.exit_code == 2 and "error: board 'host'" in result.output
+
+
+def test_missing_qemu_is_a_toolchain_error(m4_package: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(qemu, "QEMU", "qemu-system-arm-absent")
+    with pytest.raises(ToolchainError, match="apt-get install qemu-system-arm"):
+        bench(m4_package)
+
+
+@pytest.mark.parametrize(("script", "error"), [
+    ("echo 'qemu-system-arm: -plugin: invalid option' >&2; exit 1", "-plugin: invalid option"),
+    ("exit 0", "plugin wrote no report"),
+], ids=["option-rejected", "plugin-ignored"])
+def test_qemu_without_plugins_is_a_toolchain_error(script: str, error: str, m4_package: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A QEMU built without TCG plugin support either rejects -plugin or (here faked) ignores it."""
+    _require_arm_tools()
+    fake = tmp_path / "qemu-system-arm"
+    fake.write_text(f"#!/bin/sh\n{script}\n", encoding="utf-8")
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setattr(qemu, "QEMU", str(fake))
+    with pytest.raises(ToolchainError, match=error):
+        bench(m4_package)
+
+
+def test_every_emulated_board_has_a_timing_table() -> None:
+    for name in board_names():
+        board = load_board(name)
+        if board.qemu_machine is not None:
+            assert load_timing(board.cpu).core == board.cpu
+
+
+def test_classify_thumb_mnemonics() -> None:
+    assert classify("ldr.w", "r3, [r3]") == ("load", 0)
+    assert classify("ldrsbne", "r0, [r1]") == ("load", 0)
+    assert classify("strb.w", "r0, [r1], #1") == ("store", 0)
+    assert classify("pop", "{r4, r5, r6, pc}") == ("ldm", 4)
+    assert classify("stmdb", "sp!, {r4, r5, r6, r7, r8, r9, sl, fp, lr}") == ("stm", 9)
+    assert classify("vpush", "{d8-d9}") == ("stm", 4)
+    assert classify("ldrd", "r3, r0, [r0, #24]") == ("ldm", 2)
+    assert classify("smlad", "r0, r1, r2, r0") == ("mac", 0)
+    assert classify("muls", "r0, r1") == ("mul", 0)
+    assert classify("mla", "r2, r0, r3, r6") == ("mul", 0)
+    assert classify("bl", "1c8 <f>") == ("call", 0)
+    assert classify("bls.n", "10 <f+0x10>") == ("branch", 0)
+    assert classify("ble.w", "24c <f+0x24c>") == ("branch", 0)
+    assert classify("bics", "r0, r1") == ("alu", 0)
+    assert classify("ittet", "ge") == ("it", 0)
+    assert classify("sxtb16", "r0, r1") == ("alu", 0)
+    assert classify("sdiv", "r0, r1, r2") == ("div", 0)
+
+
+def test_block_cycles_follow_the_table() -> None:
+    """Cortex-M4: a load after a load is pipelined (1), LDM 1 + N, MLA 1, store 1."""
+    m4 = load_timing("cortex-m4")
+    block = [("ldr", "r0, [r1]"), ("ldr", "r2, [r1, #4]"), ("mla", "r0, r0, r2, r3"), ("str", "r0, [r4]"),
+             ("ldr", "r0, [r5]"), ("pop", "{r4, pc}")]
+    assert block_cycles(block, m4) == 2 + 1 + 1 + 1 + 2 + 3
+    assert block_cycles(block, load_timing("cortex-m0plus")) == 2 + 2 + 1 + 2 + 2 + 3
+
+
+def test_stack_usage_follows_the_deepest_chain(tmp_path: Path) -> None:
+    (tmp_path / "a.ci").write_text(
+        'graph: { title: "a.c"\n'
+        'node: { title: "top" label: "top\\na.c:1:5\\n16 bytes (static)" }\n'
+        'node: { title: "small" label: "small\\na.c:2:5\\n8 bytes (static)" }\n'
+        'node: { title: "big" label: "big\\na.c:3:5\\n40 bytes (static)" }\n'
+        'node: { title: "memcpy" label: "memcpy\\n<built-in>" shape : ellipse }\n'
+        'edge: { sourcename: "top" targetname: "small" }\n'
+        'edge: { sourcename: "top" targetname: "big" }\n'
+        'edge: { sourcename: "small" targetname: "memcpy" }\n}\n', encoding="utf-8")
+    assert stack_usage([tmp_path / "a.ci"], "top") == (56, ("top", "big"), ("memcpy",), True)
+    (tmp_path / "b.ci").write_text('edge: { sourcename: "big" targetname: "top" }\n', encoding="utf-8")
+    with pytest.raises(ToolchainError, match="recursive call top -> big -> top"):
+        stack_usage([tmp_path / "a.ci", tmp_path / "b.ci"], "top")
