@@ -2,11 +2,47 @@
 #include "tq_kernels.h"
 #include "tq_requant.h"
 
+/*
+ * Pointwise fast path (1x1 kernel, stride 1, no padding, so out_h * out_w = in_h * in_w
+ * pixels): for each output channel c, wsum = sum_i w[c][i] once, then per pixel
+ * acc = bias[c] + sum_i w[c][i] * x[i] - input_zero_point * wsum, which is exactly the
+ * generic accumulator (integer identity; every partial sum stays within the int32 bound
+ * of tq_kernels.h). The inner loop is a plain int8 x int8 dot product.
+ */
+static void conv2d_1x1(const tq_conv2d_s8_params *p, const int8_t *input, int8_t *output)
+{
+    const int32_t pixels = p->in_h * p->in_w;
+    int32_t c, px, i;
+    for (c = 0; c < p->out_c; ++c) {
+        const int8_t *w = p->weights + c * p->in_c;
+        int32_t wsum = 0;
+        int32_t offset;
+        for (i = 0; i < p->in_c; ++i) {
+            wsum += w[i];
+        }
+        offset = p->bias[c] - p->input_zero_point * wsum;
+        for (px = 0; px < pixels; ++px) {
+            const int8_t *x = input + px * p->in_c;
+            int32_t acc = 0; /* int32 accumulator, as TFLite */
+            for (i = 0; i < p->in_c; ++i) {
+                acc += (int32_t)w[i] * (int32_t)x[i];
+            }
+            output[px * p->out_c + c] = tq_requantize_s8(acc + offset, p->multiplier[c], p->shift[c],
+                                                         p->output_zero_point, p->act_min, p->act_max);
+        }
+    }
+}
+
 void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t *output)
 {
     const tq_conv2d_s8_params *p = params;
     const int32_t tap_stride = p->kernel_h * p->kernel_w * p->in_c; /* weights per output channel */
     int32_t oy, ox, c, ky, kx, i;
+    if (p->kernel_h == 1 && p->kernel_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0
+        && p->pad_left == 0 && p->out_h == p->in_h && p->out_w == p->in_w) {
+        conv2d_1x1(p, input, output);
+        return;
+    }
     for (oy = 0; oy < p->out_h; ++oy) {
         const int32_t y0 = oy * p->stride_h - p->pad_top;
         for (ox = 0; ox < p->out_w; ++ox) {

@@ -2,7 +2,8 @@
  * tq_kernels.h - tinyqat portable int8 kernels: parameter structs and prototypes.
  *
  * Layouts: activations are NHWC with N = 1 (channels last, contiguous int8), conv weights
- * [out_c][kernel_h][kernel_w][in_c], fully-connected weights [out_features][in_features].
+ * [out_c][kernel_h][kernel_w][in_c], depthwise weights [kernel_h][kernel_w][out_c],
+ * fully-connected weights [out_features][in_features].
  * A quantized value q stands for scale * (q - zero_point); zero points are in [-128, 127].
  * Accumulators are int32, as in TensorFlow Lite's reference kernels: a layer must keep
  * |bias| + 255 * 127 * (taps per output) below 2^31 (it does for any realistic layer).
@@ -26,6 +27,9 @@
  * Skipping out-of-bounds taps equals padding the input with its zero point. The bottom and
  * right padding only set the output size: out_h = (in_h + pad_top + pad_bottom - kernel_h)
  * / stride_h + 1 (same for the width), so they are implied by out_h / out_w.
+ * Pointwise fast path: a 1x1 kernel with stride 1 and no padding runs a tight per-channel
+ * dot product, acc = bias[c] + sum_i w[c][i] * x[i] - input_zero_point * sum_i w[c][i]
+ * (the same integer, hence the same output; selected inside tq_conv2d_s8).
  */
 typedef struct {
     int32_t in_h, in_w, in_c;          /* input (in_h, in_w, in_c), all >= 1 */
@@ -41,6 +45,32 @@ typedef struct {
     const int32_t *multiplier;         /* [out_c], in [0, 2^31 - 1] */
     const int32_t *shift;              /* [out_c], in [-31, 30] */
 } tq_conv2d_s8_params;
+
+/*
+ * Depthwise convolution with depth multiplier m, dilation 1 (TFLite
+ * reference_integer_ops::DepthwiseConvPerChannel). out_c = in_c * m; output channel c reads
+ * input channel c / m. For output pixel (oy, ox) and channel c:
+ *   acc = bias[c] + sum over in-bounds taps (iy, ix) of
+ *         weights[ky][kx][c] * (input[iy][ix][c / m] - input_zero_point),
+ *   iy = oy * stride_h - pad_top + ky, ix = ox * stride_w - pad_left + kx;
+ *   output = clamp(mbqm(acc, multiplier[c], shift[c]) + output_zero_point, act_min, act_max).
+ * Padding as for tq_conv2d_s8 (bottom / right implied by out_h / out_w).
+ */
+typedef struct {
+    int32_t in_h, in_w, in_c;          /* input (in_h, in_w, in_c), all >= 1 */
+    int32_t out_h, out_w;              /* output (out_h, out_w, in_c * depth_multiplier), >= 1 */
+    int32_t depth_multiplier;          /* m >= 1 */
+    int32_t kernel_h, kernel_w;        /* window in input pixels, >= 1 */
+    int32_t stride_h, stride_w;        /* >= 1 */
+    int32_t pad_top, pad_left;         /* zero-point padding in input pixels, >= 0 */
+    int32_t input_zero_point;          /* [-128, 127] */
+    int32_t output_zero_point;         /* [-128, 127] */
+    int32_t act_min, act_max;          /* -128 <= act_min <= act_max <= 127 */
+    const int8_t *weights;             /* [kernel_h][kernel_w][in_c * m], values in [-127, 127] */
+    const int32_t *bias;               /* [in_c * m], scale input_scale * weight_scale[c] */
+    const int32_t *multiplier;         /* [in_c * m], in [0, 2^31 - 1] */
+    const int32_t *shift;              /* [in_c * m], in [-31, 30] */
+} tq_depthwise_conv2d_s8_params;
 
 /*
  * Fully connected, per output channel (TFLite reference_integer_ops::FullyConnected):
@@ -80,6 +110,87 @@ typedef struct {
     int32_t lo, hi;                    /* -128 <= lo <= hi <= 127 */
 } tq_clamp_s8_params;
 
+/*
+ * Average pooling as PyTorch's AvgPool2d (no zero-point subtraction; output keeps the
+ * input's quantization). Window rows [y0, y0 + kernel_h), y0 = oy * stride_h - pad_top;
+ * columns likewise. A tap is counted when it lies in the input, or, with
+ * count_include_pad, in the declared padding (rows [-pad_top, in_h + pad_top), columns
+ * [-pad_left, in_w + pad_left)); ceil-mode overhang past that never counts. Counted padded
+ * taps stand for real 0, i.e. the zero point:
+ *   acc = sum of in-bounds input + zero_point * (counted padded taps), n = counted taps,
+ *   output = clamp(acc > 0 ? (acc + n / 2) / n : (acc - n / 2) / n, -128, 127)
+ * (C division: rounding half away from zero, as TFLite's int8 average pool). Without
+ * count_include_pad this is TFLite's rule (n = in-bounds taps); with it, PyTorch's default.
+ * Every window holds at least one in-bounds tap (PyTorch's output size rule).
+ */
+typedef struct {
+    int32_t in_h, in_w, channels;      /* input (in_h, in_w, channels), all >= 1 */
+    int32_t out_h, out_w;              /* output (out_h, out_w, channels), all >= 1 */
+    int32_t kernel_h, kernel_w;        /* >= 1 */
+    int32_t stride_h, stride_w;        /* >= 1 */
+    int32_t pad_top, pad_left;         /* symmetric padding, <= kernel / 2 */
+    int32_t count_include_pad;         /* 1: padded taps count (PyTorch default), 0: they do not */
+    int32_t zero_point;                /* [-128, 127], input and output */
+} tq_avg_pool2d_s8_params;
+
+/*
+ * Elementwise add of two same-shape tensors (TFLite int8 ADD), L = left_shift (20):
+ *   a = mbqm((input1[i] - input1_zero_point) * 2^L, multiplier1, shift1),
+ *   b = mbqm((input2[i] - input2_zero_point) * 2^L, multiplier2, shift2),
+ *   output[i] = clamp(mbqm(sat32(a + b), output_multiplier, output_shift) + output_zero_point,
+ *                     act_min, act_max).
+ */
+typedef struct {
+    int32_t size;                      /* elements per input and output, >= 1 */
+    int32_t left_shift;                /* L in [0, 22] so (x - zp) * 2^L fits int32 */
+    int32_t input1_zero_point;         /* [-128, 127] */
+    int32_t input2_zero_point;         /* [-128, 127] */
+    int32_t output_zero_point;         /* [-128, 127] */
+    int32_t multiplier1, shift1;       /* QM(s1 / t), t = 2 * max(s1, s2); multipliers in [0, 2^31 - 1] */
+    int32_t multiplier2, shift2;       /* QM(s2 / t); shifts in [-31, 30] */
+    int32_t output_multiplier, output_shift; /* QM(t / (2^L * s_out)) */
+    int32_t act_min, act_max;          /* -128 <= act_min <= act_max <= 127 */
+} tq_add_s8_params;
+
+/*
+ * Concatenation along channels (the last axis) of num_inputs tensors (positions, channels[k]):
+ * output pixel p holds input 0's channels[0] values, then input 1's, ... (out_c = sum of
+ * channels). Each input k is requantized to the output's quantization:
+ *   y = clamp(mbqm(x - zero_point[k], multiplier[k], shift[k]) + output_zero_point, -128, 127).
+ * An input with multiplier 2^30, shift 1 (ratio 1.0) and the output's zero point is copied
+ * (the formula is the identity there).
+ */
+typedef struct {
+    int32_t num_inputs;                /* >= 2 */
+    int32_t positions;                 /* pixels per tensor (H * W, or 1 for vectors), >= 1 */
+    int32_t out_c;                     /* sum of channels[k] */
+    int32_t output_zero_point;         /* [-128, 127] */
+    const int32_t *channels;           /* [num_inputs], each >= 1 */
+    const int32_t *zero_point;         /* [num_inputs], input zero points in [-128, 127] */
+    const int32_t *multiplier;         /* [num_inputs], QM(s_k / s_out), in [0, 2^31 - 1] */
+    const int32_t *shift;              /* [num_inputs], in [-31, 30] */
+} tq_concat_s8_params;
+
+/* 256-entry table: output[i] = table[input[i] + 128] (sigmoid, tanh, hardswish, ...). */
+typedef struct {
+    int32_t size;                      /* number of int8 elements, >= 1 */
+    const int8_t *table;               /* [256], indexed by input + 128 */
+} tq_lookup_s8_params;
+
+/*
+ * Softmax over rows of row_size contiguous elements (the last axis); output scale 1/256,
+ * zero point -128. Per row: m = max(x), e_i = exp_table[m - x_i] (m - x_i in 0..255),
+ * sum = sum_i e_i, output_i = clamp((e_i * 256 + sum / 2) / sum - 128, -128, 127)
+ * (integer division of non-negative values: rounding half up).
+ * exp_table[d] = round(2^16 * exp(-input_scale * d)), so exp_table[0] = 2^16 >= e_i >= 0,
+ * sum >= 2^16 and, with row_size < 2^15, sum < 2^31 and e_i * 256 + sum / 2 < 2^31.
+ */
+typedef struct {
+    int32_t rows;                      /* number of rows (H * W, or 1 for a vector), >= 1 */
+    int32_t row_size;                  /* elements per row, in [1, 2^15 - 1] */
+    const int32_t *exp_table;          /* [256], values in [0, 2^16], exp_table[0] = 2^16 */
+} tq_softmax_s8_params;
+
 /* input and output must not overlap. */
 void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t *output);
 
@@ -91,5 +202,23 @@ void tq_max_pool2d_s8(const tq_max_pool2d_s8_params *params, const int8_t *input
 
 /* input == output is allowed (in place); partial overlap is not. */
 void tq_clamp_s8(const tq_clamp_s8_params *params, const int8_t *input, int8_t *output);
+
+/* input and output must not overlap. */
+void tq_depthwise_conv2d_s8(const tq_depthwise_conv2d_s8_params *params, const int8_t *input, int8_t *output);
+
+/* input and output must not overlap. */
+void tq_avg_pool2d_s8(const tq_avg_pool2d_s8_params *params, const int8_t *input, int8_t *output);
+
+/* input1 may equal input2; either may equal output (in place); partial overlap is not allowed. */
+void tq_add_s8(const tq_add_s8_params *params, const int8_t *input1, const int8_t *input2, int8_t *output);
+
+/* inputs[k] (k < num_inputs) must not overlap output. */
+void tq_concat_s8(const tq_concat_s8_params *params, const int8_t *const *inputs, int8_t *output);
+
+/* input == output is allowed (in place); partial overlap is not. */
+void tq_lookup_s8(const tq_lookup_s8_params *params, const int8_t *input, int8_t *output);
+
+/* input == output is allowed (in place: each row is read before it is written); partial overlap is not. */
+void tq_softmax_s8(const tq_softmax_s8_params *params, const int8_t *input, int8_t *output);
 
 #endif /* TQ_KERNELS_H */

@@ -5,6 +5,7 @@ The reference is the integer simulator (:mod:`tinyqat.sim`), the one spec of eve
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ import numpy as np
 from tinyqat import fixedpoint, ir
 from tinyqat.codegen.emit import emit_package
 from tinyqat.memory.planner import GreedyPlanner, Planner
+from tinyqat.passes import quantize
 from tinyqat.sim import interpreter
 from tinyqat.toolchain import host
 from tinyqat.toolchain.boards import load_board
@@ -90,6 +92,83 @@ def clamp(rng: np.random.Generator, name: str, x: ir.Tensor) -> tuple[ir.Clamp, 
     return ir.Clamp(f"clamp_{name}", x.name, name, lo, hi), ir.Tensor(name, x.shape, x.qparams)
 
 
+def depthwise(rng: np.random.Generator, name: str, x: ir.Tensor, multiplier: int, kernel: tuple[int, int],
+              stride: tuple[int, int], padding: tuple[int, int, int, int]) -> tuple[ir.DepthwiseConv2d, ir.Tensor]:
+    """A random DepthwiseConv2d reading ``x`` with depth multiplier ``multiplier``."""
+    kh, kw = kernel
+    out_c = x.shape[2] * multiplier
+    oh = ir.conv_output_size(x.shape[0], kh, stride[0], padding[0], padding[2])
+    ow = ir.conv_output_size(x.shape[1], kw, stride[1], padding[1], padding[3])
+    y = ir.Tensor(name, (oh, ow, out_c), random_qparams(rng))
+    bias, mult, shift = requant_params(rng, out_c)
+    lo, hi = activation_range(rng, y.qparams.zero_point)
+    w = rng.integers(-127, 128, (kh, kw, out_c)).astype(np.int8)
+    return ir.DepthwiseConv2d(f"dw_{name}", x.name, name, w, bias, mult, shift, stride, padding, multiplier,
+                              lo, hi), y
+
+
+def avg_pool(name: str, x: ir.Tensor, kernel: tuple[int, int], stride: tuple[int, int], pad: tuple[int, int],
+             ceil_mode: bool, count_include_pad: bool) -> tuple[ir.AvgPool2d, ir.Tensor]:
+    """AvgPool2d with symmetric padding ``pad = (ph, pw)``."""
+    oh = ir.pool_output_size(x.shape[0], kernel[0], stride[0], pad[0], ceil_mode)
+    ow = ir.pool_output_size(x.shape[1], kernel[1], stride[1], pad[1], ceil_mode)
+    y = ir.Tensor(name, (oh, ow, x.shape[2]), x.qparams)
+    return ir.AvgPool2d(f"avgpool_{name}", x.name, name, kernel, stride, (pad[0], pad[1], pad[0], pad[1]),
+                        ceil_mode, count_include_pad), y
+
+
+def _scope(*tensors: ir.Tensor) -> ir.Graph:
+    """An op-less graph holding ``tensors``, for the lowering functions that look quantization up by name."""
+    t = tensors[0]
+    return ir.Graph(tensors, (), t.name, t.name, t.shape, t.shape)
+
+
+def output_qparams(rng: np.random.Generator, inputs: list[ir.Tensor]) -> ir.QParams:
+    """Random output quantization; often an input's own (exact copies), sometimes a tiny scale (saturation)."""
+    u = rng.random()
+    if u < 0.3:
+        return inputs[int(rng.integers(len(inputs)))].qparams
+    if u < 0.45:
+        return ir.QParams(float(np.float32(min(t.qparams.scale for t in inputs) / 64)), int(rng.integers(-128, 128)))
+    return random_qparams(rng)
+
+
+def add(rng: np.random.Generator, name: str, a: ir.Tensor, b: ir.Tensor) -> tuple[ir.Add, ir.Tensor]:
+    """Add of ``a`` and ``b`` with multipliers from lowering's rule and a random clamp."""
+    y = ir.Tensor(name, a.shape, output_qparams(rng, [a, b]))
+    lo, hi = activation_range(rng, y.qparams.zero_point)
+    op = quantize.quantize_add(ir.FloatAdd(f"add_{name}", (a.name, b.name), name, ir.NO_ACTIVATION), _scope(a, b, y))
+    return dataclasses.replace(op, act_min=lo, act_max=hi), y
+
+
+def concat(rng: np.random.Generator, name: str, xs: list[ir.Tensor]) -> tuple[ir.Concat, ir.Tensor]:
+    """Channel concatenation of ``xs`` (same H, W) with multipliers from lowering's rule."""
+    y = ir.Tensor(name, (*xs[0].shape[:-1], sum(t.shape[-1] for t in xs)), output_qparams(rng, xs))
+    float_op = ir.FloatConcat(f"concat_{name}", tuple(t.name for t in xs), name)
+    return quantize.quantize_concat(float_op, _scope(*xs, y)), y
+
+
+def lookup(rng: np.random.Generator, name: str, x: ir.Tensor) -> tuple[ir.Lookup, ir.Tensor]:
+    """A lowered sigmoid / tanh / hardswish table, or (one in four) an arbitrary int8 table."""
+    y = ir.Tensor(name, x.shape, random_qparams(rng))
+    function = str(rng.choice(ir.LUT_FUNCTIONS))
+    op = quantize.quantize_lookup(ir.FloatLookup(f"lut_{name}", x.name, name, function), _scope(x, y))
+    if rng.random() < 0.25:
+        op = ir.Lookup(op.name, op.input, op.output, function, rng.integers(-128, 128, 256))
+    return op, y
+
+
+def softmax(rng: np.random.Generator, name: str, x: ir.Tensor) -> tuple[ir.Softmax, ir.Tensor]:
+    """Lowered softmax over the last axis, or (one in four) an arbitrary exp table in [0, 2**16]."""
+    y = ir.Tensor(name, x.shape, ir.SOFTMAX_QPARAMS)
+    op = quantize.quantize_softmax(ir.FloatSoftmax(f"softmax_{name}", x.name, name), _scope(x, y))
+    if rng.random() < 0.25:
+        table = rng.integers(0, 2**16 + 1, 256)
+        table[0] = 2**16
+        op = ir.Softmax(op.name, op.input, op.output, table)
+    return op, y
+
+
 def chain(x: ir.Tensor, steps: list[tuple[ir.IntOp, ir.Tensor]]) -> ir.Graph:
     """A validated straight-line graph from ``x`` through ``steps``."""
     y = steps[-1][1]
@@ -98,37 +177,79 @@ def chain(x: ir.Tensor, steps: list[tuple[ir.IntOp, ir.Tensor]]) -> ir.Graph:
     return ir.validate(graph)
 
 
-KINDS = ("conv2d", "fully_connected", "max_pool2d", "clamp")
+KINDS = ("conv2d", "fully_connected", "max_pool2d", "clamp", "depthwise_conv2d", "avg_pool2d", "lookup", "add",
+         "softmax", "concat")
+SAME_HW_KINDS = ("clamp", "lookup", "add", "softmax", "concat")  # outputs keep the input's (H, W)
 
 
-def random_op(rng: np.random.Generator, kind: str, name: str, x: ir.Tensor) -> tuple[ir.IntOp, ir.Tensor]:
-    """One random op of ``kind`` reading ``x``: odd kernels, strides and (asymmetric) paddings."""
+def _window_padding(rng: np.random.Generator, h: int, w: int, kh: int, kw: int) -> tuple[int, int, int, int]:
+    """Random (top, left, bottom, right) padding in [0, kernel - 1], often exactly kernel - 1."""
+    if rng.random() < 0.3:
+        return kh - 1, kw - 1, kh - 1, kw - 1
+    pt, pb = (int(v) for v in rng.integers(0, kh, 2))
+    pl, pr = (int(v) for v in rng.integers(0, kw, 2))
+    if h + pt + pb < kh or w + pl + pr < kw:
+        return kh - 1, kw - 1, kh - 1, kw - 1  # windows made mostly of padding
+    return pt, pl, pb, pr
+
+
+def random_op(rng: np.random.Generator, kind: str, name: str, pool: list[ir.Tensor]) -> tuple[ir.IntOp, ir.Tensor]:
+    """One random op of ``kind``: odd kernels, strides (also above the kernel) and (asymmetric) paddings.
+
+    ``pool[0]`` is the graph input; add and concat read 2-3 tensors of ``pool``, which all
+    share the input's (H, W) (so tensors end up read by several ops).
+    """
+    x = pool[0]
     h, w, _ = x.shape
+    stride = (int(rng.integers(1, 5)), int(rng.integers(1, 5)))
     if kind == "conv2d":
         kh, kw = (int(v) for v in rng.integers(1, 5, 2))
-        stride = (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
         padding = tuple(int(v) for v in rng.integers(0, 4, 4))
         if h + padding[0] + padding[2] < kh or w + padding[1] + padding[3] < kw:
             padding = (kh, kw, kh, kw)  # windows made of padding only: acc = bias
         return conv(rng, name, x, int(rng.integers(1, 6)), (kh, kw), stride, padding)
+    if kind == "depthwise_conv2d":
+        kh, kw = (int(v) for v in rng.integers(1, 5, 2))
+        return depthwise(rng, name, x, int(rng.integers(1, 3)), (kh, kw), stride, _window_padding(rng, h, w, kh, kw))
     if kind == "fully_connected":
         return fully_connected(rng, name, x, int(rng.integers(1, 12)))
-    if kind == "max_pool2d":
+    if kind in ("max_pool2d", "avg_pool2d"):
         kh, kw = int(rng.integers(1, min(h, 4) + 1)), int(rng.integers(1, min(w, 4) + 1))
         pad = (int(rng.integers(0, kh // 2 + 1)), int(rng.integers(0, kw // 2 + 1)))
-        stride = (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
-        return max_pool(name, x, (kh, kw), stride, pad, bool(rng.random() < 0.5))
+        ceil_mode = bool(rng.random() < 0.5)
+        if kind == "max_pool2d":
+            return max_pool(name, x, (kh, kw), stride, pad, ceil_mode)
+        return avg_pool(name, x, (kh, kw), stride, pad, ceil_mode, bool(rng.random() < 0.5))
+    if kind == "lookup":
+        return lookup(rng, name, x)
+    if kind == "softmax":
+        return softmax(rng, name, x)
+    if kind == "add":
+        a = pool[int(rng.integers(len(pool)))]
+        same = [t for t in pool if t.shape == a.shape]
+        return add(rng, name, a, same[int(rng.integers(len(same)))])
+    if kind == "concat":
+        count = int(rng.integers(2, 4))
+        picks = rng.choice(len(pool), count, replace=len(pool) < count)
+        return concat(rng, name, [pool[int(k)] for k in picks])
     return clamp(rng, name, x)
 
 
 def fan_out_graph(rng: np.random.Generator, n_ops: int) -> ir.Graph:
-    """``n_ops`` independent random ops (every kind, in turn) all reading one odd-shaped input.
+    """``n_ops`` random ops (every kind, in turn, see :data:`KINDS`) reading one odd-shaped input.
 
-    One compiled package then tests many kernel configurations; each layer's output is
-    compared on its own.
+    Single-input ops read the input; add and concat also read earlier outputs of the
+    (H, W)-preserving kinds.  One compiled package then tests many kernel configurations;
+    each layer's output is compared on its own.
     """
     x = ir.Tensor("x", tuple(int(v) for v in rng.integers(1, 8, 3)), random_qparams(rng))
-    return chain(x, [random_op(rng, KINDS[k % len(KINDS)], f"y{k}", x) for k in range(n_ops)])
+    pool, steps = [x], []
+    for k in range(n_ops):
+        kind = KINDS[k % len(KINDS)]
+        steps.append(random_op(rng, kind, f"y{k}", pool))
+        if kind in SAME_HW_KINDS:
+            pool.append(steps[-1][1])
+    return chain(x, steps)
 
 
 def random_model(rng: np.random.Generator) -> ir.Graph:
@@ -147,10 +268,41 @@ def random_model(rng: np.random.Generator) -> ir.Graph:
     return chain(x, steps)
 
 
+def residual_model(rng: np.random.Generator) -> ir.Graph:
+    """A small residual CNN using every kernel, with tensors read by up to three ops.
+
+    ``x -> conv 1x1 (c1) -> depthwise 3x3 (d1) -> add(c1, d1) -> lookup -> concat(c1, lut, x)
+    -> depthwise m=2 -> avg pool -> clamp -> max pool -> conv -> fc -> softmax``.
+    """
+    x = ir.Tensor("input", (int(rng.integers(6, 11)), int(rng.integers(6, 11)), int(rng.integers(1, 4))),
+                  random_qparams(rng))
+    steps = [conv(rng, "c1", x, int(rng.integers(1, 5)), (1, 1), (1, 1), (0, 0, 0, 0))]
+    c1 = steps[0][1]
+    steps.append(depthwise(rng, "d1", c1, 1, (3, 3), (1, 1), (1, 1, 1, 1)))
+    steps.append(add(rng, "a1", c1, steps[-1][1]))
+    steps.append(lookup(rng, "l1", steps[-1][1]))
+    steps.append(concat(rng, "k1", [c1, steps[-1][1], x]))
+    steps.append(depthwise(rng, "d2", steps[-1][1], 2, (3, 3), (2, 2), (1, 1, 1, 1)))
+    steps.append(avg_pool("p1", steps[-1][1], (2, 2), (1, 1), (1, 1), bool(rng.random() < 0.5),
+                          bool(rng.random() < 0.5)))
+    steps.append(clamp(rng, "r1", steps[-1][1]))
+    steps.append(max_pool("p2", steps[-1][1], (2, 2), (2, 2), (0, 0), True))
+    steps.append(conv(rng, "c2", steps[-1][1], int(rng.integers(1, 5)), (3, 3), (1, 1), (1, 1, 1, 1)))
+    steps.append(fully_connected(rng, "f1", steps[-1][1], int(rng.integers(2, 10))))
+    steps.append(softmax(rng, "s1", steps[-1][1]))
+    return chain(x, steps)
+
+
 def random_input(rng: np.random.Generator, graph: ir.Graph, n: int) -> np.ndarray:
-    """``n`` random int8 samples for ``graph``'s input, edge values included."""
+    """``n`` random int8 samples for ``graph``'s input, edge values included.
+
+    Each sample starts with -128, 127; with ``n >= 2`` the last sample holds only -128 and 127
+    (saturating inputs).
+    """
     x = rng.integers(-128, 128, (n, *graph.tensor(graph.input).shape)).astype(np.int8)
     x.reshape(n, -1)[:, :2] = (-128, 127) if x[0].size >= 2 else -128
+    if n >= 2:
+        x[-1] = rng.choice(np.array([-128, 127], np.int8), x[-1].shape)
     return x
 
 

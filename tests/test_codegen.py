@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -89,8 +90,10 @@ def _run(cmd: list[str], cwd: Path) -> str:
 # ------------------------------------------------------------------ pure Python
 
 
-def test_output_is_byte_identical_and_path_free(tmp_path: Path) -> None:
-    graph = rg.random_model(np.random.default_rng(0))
+@pytest.mark.parametrize("builder", [rg.random_model, rg.residual_model])
+def test_output_is_byte_identical_and_path_free(builder: Callable[[np.random.Generator], ir.Graph],
+                                                 tmp_path: Path) -> None:
+    graph = builder(np.random.default_rng(0))
     a, b = rg.emit(graph, tmp_path / "a"), rg.emit(graph, tmp_path / "b")
     names = sorted(p.name for p in a.iterdir())
     assert names == sorted(p.name for p in b.iterdir())
@@ -134,14 +137,62 @@ def test_package_contents(tmp_path: Path) -> None:
     assert "-mcpu=cortex-m4" in (out / "kws.mk").read_text()
 
 
-def test_macs_and_params() -> None:
+def test_macs_params_and_flash_bytes() -> None:
     rng = np.random.default_rng(2)
     x = ir.Tensor("x", (9, 7, 3), rg.random_qparams(rng))
     conv, y = rg.conv(rng, "y", x, 4, (3, 2), (2, 1), (1, 0, 1, 1))
-    graph = rg.chain(x, [(conv, y)])
+    dw, d = rg.depthwise(rng, "d", x, 2, (3, 3), (2, 2), (1, 1, 1, 1))
+    steps = [(conv, y), (dw, d), rg.add(rng, "a", x, x), rg.concat(rng, "k", [x, x, x]), rg.lookup(rng, "l", x),
+             rg.softmax(rng, "s", x), rg.avg_pool("p", x, (2, 2), (2, 2), (1, 1), True, True)]
+    graph = rg.chain(x, steps)
     assert stats.macs(conv, graph) == y.shape[0] * y.shape[1] * 4 * 3 * 2 * 3
     assert stats.params(conv) == 4 * 3 * 2 * 3 + 4
-    assert stats.weights_bytes(graph) == 4 * 3 * 2 * 3 + 3 * 4 * 4
+    assert stats.layer_weights_bytes(conv, graph) == 4 * 3 * 2 * 3 + 3 * 4 * 4
+    assert stats.macs(dw, graph) == d.shape[0] * d.shape[1] * 6 * 3 * 3
+    assert stats.params(dw) == 3 * 3 * 6 + 6
+    assert stats.layer_weights_bytes(dw, graph) == 3 * 3 * 6 + 3 * 4 * 6
+    flash = {stats.op_kind(op): stats.layer_weights_bytes(op, graph) for op in graph.ops[2:]}
+    assert flash == {"add": 0, "concat": 4 * 4 * 3, "lookup": 256, "softmax": 4 * 256, "avg_pool2d": 0}
+    assert all(stats.macs(op, graph) == stats.params(op) == 0 for op in graph.ops[2:])
+    assert stats.weights_bytes(graph) == sum(stats.layer_weights_bytes(op, graph) for op in graph.ops)
+    assert stats.total_macs(graph) == stats.macs(conv, graph) + stats.macs(dw, graph)
+
+
+def test_multi_input_layers_in_package(tmp_path: Path) -> None:
+    """Add and concat read several arena tensors; tables land in the weights header and the manifest."""
+    graph = rg.residual_model(np.random.default_rng(4))
+    out = rg.emit(graph, tmp_path / "pkg")
+    kernels = {p.name for p in out.glob("tq_*.c")}
+    assert kernels == {f"tq_{kind}_s8.c" for kind in stats.OP_KINDS.values()}
+    manifest = json.loads((out / "model.json").read_text())
+    layers = {layer["op"]: layer for layer in manifest["layers"]}
+    ops = {stats.op_kind(op): op for op in graph.ops}
+    assert [layer["inputs"] for layer in manifest["layers"]] == [list(op.inputs) for op in graph.ops]
+    add, cat = ops["add"], ops["concat"]
+    assert layers["add"]["multiplier"] == [add.multiplier1, add.multiplier2]
+    assert layers["add"]["output_shift"] == add.output_shift and layers["add"]["left_shift"] == 20
+    assert layers["concat"]["multiplier"] == cat.multiplier.tolist() and len(cat.inputs) == 3
+    assert layers["lookup"]["table_size"] == 256 and layers["lookup"]["weights_bytes"] == 256
+    assert layers["softmax"]["table_size"] == 256 and layers["softmax"]["weights_bytes"] == 1024
+    assert layers["depthwise_conv2d"]["depth_multiplier"] == 2
+    assert "count_include_pad" in layers["avg_pool2d"]
+    assert sum(layer["weights_bytes"] for layer in manifest["layers"]) == manifest["weights_bytes"]
+    source = (out / "net.c").read_text()
+    offset = {t["name"]: k for k, t in enumerate(manifest["tensors"])}
+    k = graph.ops.index(add)
+    assert (f"tq_add_s8(&l{k}_add_a1_params,\n            arena.bytes + OFFSET_T{offset[add.inputs[0]]},\n"
+            f"            arena.bytes + OFFSET_T{offset[add.inputs[1]]},") in source
+    k = graph.ops.index(cat)
+    table = "".join(f"    arena.bytes + OFFSET_T{offset[t]},\n" for t in cat.inputs)
+    assert f"static const int8_t *const l{k}_concat_k1_inputs[3] = {{\n{table}}};" in source
+    assert f"tq_concat_s8(&l{k}_concat_k1_params,\n            l{k}_concat_k1_inputs," in source
+    weights = (out / "net_weights.h").read_text()
+    k = graph.ops.index(ops["lookup"])
+    assert f"static const int8_t l{k}_lut_l1_table[256] = {{" in weights
+    k = graph.ops.index(ops["softmax"])
+    assert f"static const int32_t l{k}_softmax_s1_exp_table[256] = {{" in weights
+    report = (out / "report.md").read_text()
+    assert f"| {graph.ops.index(cat)} | concat_k1 | concat | {', '.join(cat.inputs)} |" in report
 
 
 @pytest.mark.parametrize("name", ["1net", "my-net", "int", "tq_model", "__x", "_Net", ""])
@@ -218,7 +269,9 @@ def test_corrupted_arena_offset_fails_parity(tmp_path: Path, gcc: str) -> None:
 
 def test_sanitizer_harness_runs_clean(tmp_path: Path, gcc: str) -> None:
     rng = np.random.default_rng(21)
-    for k, graph in enumerate((rg.random_model(rng), rg.fan_out_graph(rng, 8))):
+    graphs = (rg.random_model(rng), rg.fan_out_graph(rng, 2 * len(rg.KINDS)), rg.residual_model(rng),
+              rg.fan_out_graph(rng, 2 * len(rg.KINDS)))
+    for k, graph in enumerate(graphs):
         out = rg.emit(graph, tmp_path / f"pkg{k}")
         x = rg.random_input(rng, graph, 3)
         got = host.run_harness(out, tmp_path / f"build{k}", x, sanitize=True)
@@ -258,12 +311,13 @@ def test_two_models_link_with_cmake(tmp_path: Path, gcc: str) -> None:
 
 @pytest.mark.parametrize("board", [b for b in board_names() if b != "host"])
 def test_package_and_runtime_compile_for_cortex_m(board: str, tmp_path: Path) -> None:
-    """Every runtime kernel and a generated package compile warning-free with the board's flags."""
+    """Every runtime kernel and a generated package using every kernel compile warning-free with the
+    board's flags."""
     target = load_board(board)
     cc = require_tool(target.cc, target.apt_package)
-    out = rg.emit(rg.random_model(np.random.default_rng(8)), tmp_path / "pkg", board=board)
-    sources = sorted(out.glob("*.c")) + sorted(resource_dir("runtime_c").glob("*.c"))
-    for src in sources:
+    out = rg.emit(rg.residual_model(np.random.default_rng(8)), tmp_path / "pkg", board=board)
+    runtime = sorted(resource_dir("runtime_c").glob("*.c"))
+    assert {p.name for p in out.glob("tq_*.c")} == {p.name for p in runtime}
+    for src in [out / "net.c", *runtime]:
         host.run_compiler(cc, [*host.STRICT_CFLAGS, "-O2", *target.cflags, f"-I{out}", "-c", str(src),
                                "-o", str(tmp_path / f"{src.stem}.o")], target.apt_package)
-    assert len(sources) > 4

@@ -23,7 +23,8 @@ SEEDS = range(40)
 
 def _graphs(seed: int) -> list[rg.ir.Graph]:
     rng = np.random.default_rng(seed)
-    return [rg.random_model(rng), rg.fan_out_graph(rng, 6)]
+    return [rg.random_model(rng), rg.fan_out_graph(rng, 6), rg.fan_out_graph(rng, 2 * len(rg.KINDS)),
+            rg.residual_model(rng)]
 
 
 def test_live_ranges_follow_the_definition() -> None:
@@ -42,6 +43,34 @@ def test_fan_out_keeps_input_alive_and_output_to_the_end() -> None:
     assert ranges[graph.input] == (0, 4)
     assert ranges["y0"] == (0, 0)  # unread output: live at its own step only
     assert ranges[graph.output] == (4, 4)
+
+
+def test_residual_reads_extend_live_ranges() -> None:
+    """A tensor read by several ops lives until its last reader; every input of a multi-input op
+    is live at that op's step, so greedy never places it under the op's other inputs or output."""
+    graph = rg.residual_model(np.random.default_rng(2))
+    step = {op.output: i for i, op in enumerate(graph.ops)}
+    ranges = {a.tensor: (a.first, a.last) for a in live_ranges(graph)}
+    assert ranges[graph.input] == (0, step["k1"])  # read by the first conv and by the concat
+    assert ranges["c1"] == (step["c1"], step["k1"])  # read by depthwise, add and concat
+    plan = GreedyPlanner().plan(graph)
+    check_plan(graph, plan)
+    for i, op in enumerate(graph.ops):
+        live = [plan.allocation(t) for t in (*op.inputs, op.output)]
+        assert all(a.first <= i <= a.last for a in live)
+        for k, a in enumerate(live):
+            for b in live[k + 1:]:
+                assert a.tensor == b.tensor or a.end <= b.offset or b.end <= a.offset
+
+
+def test_check_plan_rejects_overlapping_residual_inputs() -> None:
+    """Putting add's first input (long-lived) on the bytes of its second input is caught."""
+    graph = rg.residual_model(np.random.default_rng(3))
+    plan = NaivePlanner().plan(graph)
+    add = next(op for op in graph.ops if isinstance(op, rg.ir.Add))
+    index = [a.tensor for a in plan.allocations].index(add.inputs[0])
+    with pytest.raises(ValueError, match="overlap"):
+        check_plan(graph, _replace(plan, index, offset=plan.offset(add.inputs[1])))
 
 
 @pytest.mark.parametrize("seed", SEEDS)

@@ -1,17 +1,25 @@
 """Each C kernel bit-exact against the reference on random configurations.
 
-A fan-out graph puts many independent ops (all kinds, odd shapes, strides, asymmetric
-paddings, 1 channel, zero points at -128/127, saturating requant) behind one input, so a
-single compiled package covers many kernel configurations.
+A fan-out graph puts many ops (all kinds, odd shapes, strides above the kernel, asymmetric
+paddings up to kernel - 1, 1 channel, depth multipliers 1 and 2, zero points at -128/127,
+saturating requant, add and concat over 2-3 tensors with equal and different scales) behind
+one input, so a single compiled package covers many kernel configurations.  A residual
+model chains every kernel with tensors read by several ops.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import cffi
 import numpy as np
 import pytest
 import runtime_graphs as rg
+
+from tinyqat import ir
+from tinyqat.codegen import emit, stats
+from tinyqat.resources import resource_dir
+from tinyqat.toolchain import host
 
 SEEDS = range(12)
 
@@ -19,18 +27,88 @@ SEEDS = range(12)
 @pytest.mark.parametrize("seed", SEEDS)
 def test_kernels_bit_exact(seed: int, tmp_path: Path, gcc: str) -> None:
     rng = np.random.default_rng(seed)
-    graph = rg.fan_out_graph(rng, 12)
+    graph = rg.fan_out_graph(rng, 2 * len(rg.KINDS))
+    assert {stats.op_kind(op) for op in graph.ops} == set(rg.KINDS) == set(stats.OP_KINDS.values())
     lib = rg.build(graph, tmp_path)
     assert rg.first_mismatch(lib, graph, rg.random_input(rng, graph, 3)) is None
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_residual_model_bit_exact(seed: int, tmp_path: Path, gcc: str) -> None:
+    rng = np.random.default_rng(seed)
+    graph = rg.residual_model(rng)
+    lib = rg.build(graph, tmp_path)
+    x = rg.random_input(rng, graph, 4)
+    assert rg.first_mismatch(lib, graph, x) is None
+    final = rg.reference_layers(graph, x)[-1]
+    for n in range(x.shape[0]):
+        np.testing.assert_array_equal(lib.invoke(x[n]), final[n].reshape(-1))
+
+
 def test_one_by_one_input_and_vector_ops(tmp_path: Path, gcc: str) -> None:
-    """1x1x1 input: every window is mostly padding; FC on a single feature."""
+    """1x1x1 input: every window is mostly padding; FC on a single feature; softmax on one channel."""
     rng = np.random.default_rng(100)
-    x = rg.ir.Tensor("x", (1, 1, 1), rg.random_qparams(rng))
+    x = ir.Tensor("x", (1, 1, 1), rg.random_qparams(rng))
     steps = [rg.conv(rng, "c", x, 3, (3, 3), (2, 2), (1, 1, 1, 1)),
              rg.max_pool("p", x, (1, 1), (1, 1), (0, 0), True),
+             rg.depthwise(rng, "d", x, 2, (3, 3), (2, 2), (2, 2, 2, 2)),
+             rg.avg_pool("a", x, (3, 3), (2, 2), (1, 1), True, True),
+             rg.lookup(rng, "l", x),
+             rg.softmax(rng, "s", x),
              rg.fully_connected(rng, "f", x, 1)]
     graph = rg.chain(x, steps)
     lib = rg.build(graph, tmp_path)
     assert rg.first_mismatch(lib, graph, np.array([[[[-128]]], [[[127]]], [[[0]]]], np.int8)) is None
+
+
+def test_pointwise_fast_path(tmp_path: Path, gcc: str) -> None:
+    """1x1 stride-1 unpadded convs take the fast path; padded / strided 1x1 convs the generic loop.
+
+    ``same_generic`` has the fast-path layer's weights plus bottom/right padding, so its
+    top-left (H, W) block must equal the fast path's output byte for byte.
+    """
+    rng = np.random.default_rng(7)
+    x = ir.Tensor("x", (5, 3, 7), ir.QParams(0.05, -128))
+    fast, y = rg.conv(rng, "fast", x, 6, (1, 1), (1, 1), (0, 0, 0, 0))
+    same_generic = ir.Conv2d("conv_g", "x", "g", fast.weights, fast.bias, fast.multiplier, fast.shift, (1, 1),
+                             (0, 0, 1, 1), fast.act_min, fast.act_max)
+    g = ir.Tensor("g", (6, 4, 6), y.qparams)
+    steps = [(fast, y), (same_generic, g), rg.conv(rng, "one_channel", x, 1, (1, 1), (1, 1), (0, 0, 0, 0)),
+             rg.conv(rng, "strided", x, 3, (1, 1), (2, 2), (0, 0, 0, 0))]
+    graph = rg.chain(x, steps)
+    lib = rg.build(graph, tmp_path)
+    inputs = rg.random_input(rng, graph, 4)
+    assert rg.first_mismatch(lib, graph, inputs) is None
+    for sample in inputs:
+        lib.write_input(sample)
+        lib.run_layer(0)
+        pointwise = lib.layer_output(0).reshape(y.shape)  # read now: layer 1 may reuse these bytes
+        lib.run_layer(1)
+        np.testing.assert_array_equal(pointwise, lib.layer_output(1).reshape(g.shape)[:5, :3])
+
+
+def test_in_place_kernels(tmp_path: Path, gcc: str) -> None:
+    """Kernels documented as in-place safe (lookup, softmax, add) give the simulator's result with
+    input == output; parameter structs filled from the generator's own field lists."""
+    runtime = resource_dir("runtime_c")
+    kinds = ("lookup", "softmax", "add")
+    so_path = tmp_path / "libinplace.so"
+    host.run_compiler("gcc", [*host.STRICT_CFLAGS, "-O2", "-fPIC", "-shared",
+                              *(str(runtime / f"tq_{k}_s8.c") for k in kinds), "-o", str(so_path)])
+    ffi = cffi.FFI()
+    header = (runtime / "tq_kernels.h").read_text()  # declarations straight from the header, minus the guards
+    ffi.cdef("\n".join(line for line in header.splitlines() if not line.startswith("#")))
+    lib = ffi.dlopen(str(so_path))
+    rng = np.random.default_rng(3)
+    x = ir.Tensor("x", (3, 2, 5), rg.random_qparams(rng))
+    graph = rg.chain(x, [rg.lookup(rng, "l", x), rg.softmax(rng, "s", x), rg.add(rng, "a", x, x)])
+    data = rg.random_input(rng, graph, 1)
+    expected = rg.reference_layers(graph, data)
+    for k, (kind, op) in enumerate(zip(kinds, graph.ops)):
+        arrays = {a.suffix: ffi.from_buffer(f"{a.values.dtype}_t[]", np.ascontiguousarray(a.values))
+                  for a in stats.const_arrays(op, graph)}
+        params = ffi.new(f"tq_{kind}_s8_params *", {**dict(emit.scalar_fields(op, graph)), **arrays})
+        buf = data[0].reshape(-1).copy()
+        ptr = ffi.from_buffer("int8_t[]", buf)
+        getattr(lib, f"tq_{kind}_s8")(params, *([ptr] * len(op.inputs)), ptr)
+        np.testing.assert_array_equal(buf, expected[k][0].reshape(-1), err_msg=kind)

@@ -49,7 +49,7 @@ def check_fit(graph: ir.Graph, plan: Plan, board: Board) -> None:
     problems = []
     flash = weights_bytes(graph)
     if board.flash_bytes is not None and flash > board.flash_bytes:
-        per_layer = sorted(((layer_weights_bytes(op), op.name) for op in graph.ops), reverse=True)[:3]
+        per_layer = sorted(((layer_weights_bytes(op, graph), op.name) for op in graph.ops), reverse=True)[:3]
         top = ", ".join(f"{name} {size} B" for size, name in per_layer)
         problems.append(
             f"weights need {flash} B of flash, {board.name} has {board.flash_bytes} B "

@@ -7,9 +7,14 @@ Files written into ``out_dir`` (which must exist and be empty), for model ``name
   features); ``<NAME>_INPUT_H/_W/_C`` are always defined, a vector being ``1 x 1 x F``
   (its NHWC layout).  The same holds for the output.
 * ``<name>.c``: the arena (one static buffer), ``static const`` kernel parameter structs and
-  the layer dispatch; ``<name>_weights.h``: the ``static const`` arrays (flash), included
-  only by ``<name>.c``.  Every non-static symbol starts with ``<name>_``, so several models
-  link into one program.
+  the layer dispatch; ``<name>_weights.h``: the ``static const`` arrays (flash: weights,
+  requantization constants, lookup and exp tables; :func:`tinyqat.codegen.stats.const_arrays`),
+  included only by ``<name>.c``.  Every non-static symbol starts with ``<name>_``, so several
+  models link into one program.
+* Calling conventions of the dispatch (``runtime_c/tq_kernels.h``): single-input ops
+  ``tq_<kind>_s8(&params, input, output)``, add ``tq_add_s8(&params, input1, input2,
+  output)``, concat ``tq_concat_s8(&params, inputs, output)`` with ``inputs`` a
+  ``static const`` table of arena pointers (one per input, in ``op.inputs`` order).
 * Runtime: ``tq_requant.h``, ``tq_kernels.h`` and the ``tq_<op>_s8.c`` kernels the model
   uses, copied from ``resource_dir("runtime_c")``.  They are identical for a given tinyqat
   version: a program with several models compiles each ``tq_*.c`` once (the ``.mk`` and
@@ -28,6 +33,8 @@ import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from tinyqat import ir
 from tinyqat.codegen import clit, stats
@@ -53,17 +60,26 @@ class CArray:
 
 @dataclass(frozen=True)
 class Layer:
-    """Everything the templates need about one op, already formatted."""
+    """Everything the templates need about one op, already formatted.
+
+    ``input_macros`` are the arena offset macros of ``op.inputs`` in order; ``input_table`` is
+    the identifier of the ``static const`` pointer table passed instead of them to a
+    variadic kernel (concat), or ``""`` when the inputs are passed one by one.
+    """
 
     index: int
     name: str
     ident: str
     kind: str
-    input_macro: str
+    input_macros: tuple[str, ...]
+    input_table: str
     output_macro: str
     output_size: str
     fields: tuple[tuple[str, str], ...]
     arrays: tuple[CArray, ...]
+
+
+VARIADIC_OPS = (ir.Concat,)
 
 
 def kernel_file(op: ir.IntOp) -> str:
@@ -71,62 +87,99 @@ def kernel_file(op: ir.IntOp) -> str:
     return f"tq_{stats.op_kind(op)}_s8.c"
 
 
-def _requant_arrays(op: ir.Conv2d | ir.FullyConnected, ident: str) -> tuple[CArray, ...]:
-    return (
-        CArray("int8_t", f"{ident}_weights", int(op.weights.size), clit.int8_array_body(op.weights),
-               f"weights {list(op.weights.shape)}"),
-        CArray("int32_t", f"{ident}_bias", int(op.bias.size), clit.int32_array_body(op.bias), "bias"),
-        CArray("int32_t", f"{ident}_multiplier", int(op.multiplier.size), clit.int32_array_body(op.multiplier),
-               "requant multiplier"),
-        CArray("int32_t", f"{ident}_shift", int(op.shift.size), clit.int32_array_body(op.shift), "requant shift"),
-    )
+def _c_array(a: stats.ConstArray, ident: str) -> CArray:
+    """``a`` as ``<ident>_<suffix>``: int8 or int32 elements, as stored in the IR."""
+    ctype, body = ("int8_t", clit.int8_array_body) if a.values.dtype == np.int8 else ("int32_t", clit.int32_array_body)
+    return CArray(ctype, f"{ident}_{a.suffix}", int(a.values.size), body(a.values), a.comment)
 
 
-def _fields(op: ir.IntOp, graph: ir.Graph, ident: str) -> list[tuple[str, int | str]]:
-    """Kernel parameter struct initializer, field by field (see runtime_c/tq_kernels.h)."""
-    x, y = graph.tensor(op.input), graph.tensor(op.output)
+def _window_fields(op: ir.Conv2d | ir.DepthwiseConv2d | ir.MaxPool2d | ir.AvgPool2d) -> list[tuple[str, int]]:
+    kh, kw = op.kernel
+    return [("kernel_h", kh), ("kernel_w", kw), ("stride_h", op.stride[0]), ("stride_w", op.stride[1]),
+            ("pad_top", op.padding[0]), ("pad_left", op.padding[1])]
+
+
+def scalar_fields(op: ir.IntOp, graph: ir.Graph) -> list[tuple[str, int]]:
+    """Scalar fields of the kernel parameter struct, in struct order (see runtime_c/tq_kernels.h)."""
+    xs = [graph.tensor(name) for name in op.inputs]
+    x, y = xs[0], graph.tensor(op.output)
     if isinstance(op, ir.Clamp):
         return [("size", x.size), ("lo", op.lo), ("hi", op.hi)]
-    if isinstance(op, ir.MaxPool2d):
-        return [("in_h", x.shape[0]), ("in_w", x.shape[1]), ("channels", x.shape[2]),
-                ("out_h", y.shape[0]), ("out_w", y.shape[1]), ("kernel_h", op.kernel[0]), ("kernel_w", op.kernel[1]),
-                ("stride_h", op.stride[0]), ("stride_w", op.stride[1]),
-                ("pad_top", op.padding[0]), ("pad_left", op.padding[1])]
+    if isinstance(op, ir.Lookup):
+        return [("size", x.size)]
+    if isinstance(op, ir.Softmax):
+        return [("rows", x.size // x.shape[-1]), ("row_size", x.shape[-1])]
+    if isinstance(op, ir.Add):
+        return [("size", y.size), ("left_shift", ir.Add.LEFT_SHIFT),
+                ("input1_zero_point", xs[0].qparams.zero_point), ("input2_zero_point", xs[1].qparams.zero_point),
+                ("output_zero_point", y.qparams.zero_point), ("multiplier1", op.multiplier1), ("shift1", op.shift1),
+                ("multiplier2", op.multiplier2), ("shift2", op.shift2),
+                ("output_multiplier", op.output_multiplier), ("output_shift", op.output_shift),
+                ("act_min", op.act_min), ("act_max", op.act_max)]
+    if isinstance(op, ir.Concat):
+        return [("num_inputs", len(xs)), ("positions", y.size // y.shape[-1]), ("out_c", y.shape[-1]),
+                ("output_zero_point", y.qparams.zero_point)]
+    if isinstance(op, (ir.MaxPool2d, ir.AvgPool2d)):
+        pool = [("in_h", x.shape[0]), ("in_w", x.shape[1]), ("channels", x.shape[2]),
+                ("out_h", y.shape[0]), ("out_w", y.shape[1]), *_window_fields(op)]
+        if isinstance(op, ir.AvgPool2d):
+            pool += [("count_include_pad", int(op.count_include_pad)), ("zero_point", x.qparams.zero_point)]
+        return pool
     quant = [("input_zero_point", x.qparams.zero_point), ("output_zero_point", y.qparams.zero_point),
              ("act_min", op.act_min), ("act_max", op.act_max)]
-    arrays = [(a, f"{ident}_{a}") for a in ("weights", "bias", "multiplier", "shift")]
     if isinstance(op, ir.FullyConnected):
-        return [("in_features", x.size), ("out_features", y.size), *quant, *arrays]
-    kh, kw = op.kernel
+        return [("in_features", x.size), ("out_features", y.size), *quant]
+    if isinstance(op, ir.DepthwiseConv2d):
+        return [("in_h", x.shape[0]), ("in_w", x.shape[1]), ("in_c", x.shape[2]),
+                ("out_h", y.shape[0]), ("out_w", y.shape[1]), ("depth_multiplier", op.depth_multiplier),
+                *_window_fields(op), *quant]
     return [("in_h", x.shape[0]), ("in_w", x.shape[1]), ("in_c", x.shape[2]),
-            ("out_h", y.shape[0]), ("out_w", y.shape[1]), ("out_c", y.shape[2]), ("kernel_h", kh), ("kernel_w", kw),
-            ("stride_h", op.stride[0]), ("stride_w", op.stride[1]),
-            ("pad_top", op.padding[0]), ("pad_left", op.padding[1]), *quant, *arrays]
+            ("out_h", y.shape[0]), ("out_w", y.shape[1]), ("out_c", y.shape[2]), *_window_fields(op), *quant]
 
 
 def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str]) -> Layer:
+    """Struct fields: the scalars, then one pointer per constant array (field name = array suffix)."""
     ident = f"l{index}_{clit.sanitize(op.name)}"
-    fields = tuple((f, v if isinstance(v, str) else clit.c_int(v)) for f, v in _fields(op, graph, ident))
-    arrays = _requant_arrays(op, ident) if isinstance(op, (ir.Conv2d, ir.FullyConnected)) else ()
-    return Layer(index, clit.c_comment(op.name), ident, stats.op_kind(op), macro[op.input], macro[op.output],
-                 clit.c_int(graph.tensor(op.output).size), fields, arrays)
+    consts = stats.const_arrays(op, graph)
+    fields = tuple([(f, clit.c_int(v)) for f, v in scalar_fields(op, graph)]
+                   + [(a.suffix, f"{ident}_{a.suffix}") for a in consts])
+    table = f"{ident}_inputs" if isinstance(op, VARIADIC_OPS) else ""
+    return Layer(index, clit.c_comment(op.name), ident, stats.op_kind(op), tuple(macro[t] for t in op.inputs),
+                 table, macro[op.output], clit.c_int(graph.tensor(op.output).size), fields,
+                 tuple(_c_array(a, ident) for a in consts))
 
 
 def _layer_json(index: int, op: ir.IntOp, graph: ir.Graph, plan: Plan) -> dict[str, object]:
+    """Manifest entry of one layer: I/O, placement, counts, and the op's integer parameters
+    (multipliers / shifts, clamps, windows, table sizes in entries)."""
     entry: dict[str, object] = {
-        "index": index, "name": op.name, "op": stats.op_kind(op), "input": op.input, "output": op.output,
+        "index": index, "name": op.name, "op": stats.op_kind(op), "inputs": list(op.inputs), "output": op.output,
         "output_offset": plan.offset(op.output), "output_size": graph.tensor(op.output).size,
         "macs": stats.macs(op, graph), "params": stats.params(op),
+        "weights_bytes": stats.layer_weights_bytes(op, graph),
     }
-    if isinstance(op, (ir.Conv2d, ir.FullyConnected)):
-        entry.update(multiplier=op.multiplier.tolist(), shift=op.shift.tolist(), act_min=op.act_min,
-                     act_max=op.act_max)
-    if isinstance(op, (ir.Conv2d, ir.MaxPool2d)):
+    if isinstance(op, (ir.Conv2d, ir.DepthwiseConv2d, ir.FullyConnected, ir.Concat)):
+        entry.update(multiplier=op.multiplier.tolist(), shift=op.shift.tolist())
+    if isinstance(op, (ir.Conv2d, ir.DepthwiseConv2d, ir.FullyConnected, ir.Add)):
+        entry.update(act_min=op.act_min, act_max=op.act_max)
+    if isinstance(op, (ir.Conv2d, ir.DepthwiseConv2d, ir.MaxPool2d, ir.AvgPool2d)):
         entry.update(kernel=list(op.kernel), stride=list(op.stride), padding=list(op.padding))
-    if isinstance(op, ir.MaxPool2d):
+    if isinstance(op, ir.DepthwiseConv2d):
+        entry["depth_multiplier"] = op.depth_multiplier
+    if isinstance(op, (ir.MaxPool2d, ir.AvgPool2d)):
         entry["ceil_mode"] = op.ceil_mode
+    if isinstance(op, ir.AvgPool2d):
+        entry["count_include_pad"] = op.count_include_pad
     if isinstance(op, ir.Clamp):
         entry.update(lo=op.lo, hi=op.hi)
+    if isinstance(op, ir.Add):
+        entry.update(multiplier=[op.multiplier1, op.multiplier2], shift=[op.shift1, op.shift2],
+                     output_multiplier=op.output_multiplier, output_shift=op.output_shift,
+                     left_shift=ir.Add.LEFT_SHIFT)
+    if isinstance(op, ir.Lookup):
+        entry.update(function=op.function, table_size=int(op.table.size))
+    if isinstance(op, ir.Softmax):
+        entry["table_size"] = int(op.exp_table.size)
     return entry
 
 
@@ -160,6 +213,11 @@ def _shape_text(shape: tuple[int, ...]) -> str:
     return "x".join(str(d) for d in shape)
 
 
+def _md(text: str) -> str:
+    """``text`` safe inside a Markdown table cell."""
+    return text.replace("|", "\\|")
+
+
 def emit_package(graph: ir.Graph, plan: Plan, board: Board, name: str, out_dir: Path, source_artifact: bytes,
                  generator: str) -> None:
     """Write the C package of integer ``graph`` laid out by ``plan`` into the empty directory ``out_dir``.
@@ -187,9 +245,11 @@ def emit_package(graph: ir.Graph, plan: Plan, board: Board, name: str, out_dir: 
     macros = [*_io_macros(f"{upper}_INPUT", graph.tensor(graph.input)),
               *_io_macros(f"{upper}_OUTPUT", graph.tensor(graph.output)),
               (f"{upper}_NUM_LAYERS", clit.c_int(len(graph.ops))), (f"{upper}_ARENA_SIZE", clit.c_int(plan.arena_size))]
-    report_rows = [{"index": i, "name": op.name.replace("|", "\\|"), "op": stats.op_kind(op),
+    report_rows = [{"index": i, "name": _md(op.name), "op": stats.op_kind(op),
+                    "inputs": ", ".join(_md(t) for t in op.inputs),
                     "shape": _shape_text(graph.tensor(op.output).shape), "macs": stats.macs(op, graph),
-                    "params": stats.params(op), "bytes": graph.tensor(op.output).size, "offset": plan.offset(op.output)}
+                    "params": stats.params(op), "flash": stats.layer_weights_bytes(op, graph),
+                    "bytes": graph.tensor(op.output).size, "offset": plan.offset(op.output)}
                    for i, op in enumerate(graph.ops)]
     totals = {"macs": stats.total_macs(graph), "params": sum(stats.params(op) for op in graph.ops),
               "weights_bytes": stats.weights_bytes(graph), "arena_bytes": plan.arena_size,

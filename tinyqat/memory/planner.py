@@ -6,6 +6,10 @@ Live ranges are in op *steps* (the index of an op in ``graph.ops``), both ends i
 * the output of op ``i`` is live from step ``i`` to its last reader (``i`` when unread);
 * the graph output stays live until the last step ``len(graph.ops) - 1``.
 
+Readers are the ops naming the tensor in ``op.inputs``, so a tensor read by several later
+ops (a residual branch, a concat input) stays live until the last of them, and every input
+of a multi-input op (add, concat) is live at that op's step.
+
 Two tensors *conflict* when their ranges intersect (``a.first <= b.last and b.first <= a.last``);
 conflicting tensors must occupy disjoint byte ranges ``[offset, offset + size)``.  An op's
 input and output are both live at its step, so no op runs in place yet.  Offsets are
