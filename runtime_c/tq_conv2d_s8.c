@@ -1,34 +1,32 @@
 /* tq_conv2d_s8.c - int8 2-D convolution, groups = 1 (see tq_kernels.h for the formula). */
 #include "tq_kernels.h"
+
+/* Cores with the DSP extension compile tq_conv2d_s8_dsp.c instead (same function, same result). */
+#if !defined(__ARM_FEATURE_DSP) || defined(TQ_PORTABLE)
 #include "tq_requant.h"
 
 /*
  * Pointwise fast path (1x1 kernel, stride 1, no padding, so out_h * out_w = in_h * in_w
- * pixels): for each output channel c, wsum = sum_i w[c][i] once, then per pixel
- * acc = bias[c] + sum_i w[c][i] * x[i] - input_zero_point * wsum, which is exactly the
- * generic accumulator (integer identity; every partial sum stays within the int32 bound
- * of tq_kernels.h). The inner loop is a plain int8 x int8 dot product.
+ * pixels): no window arithmetic, acc = bias[c] + sum_i w[c][i] * (x[i] - input_zero_point)
+ * per pixel and channel (the generic accumulator, same integer). Pixel by pixel in raster
+ * order, all channels of pixel px after reading only input pixel px: the in-place contract
+ * of tq_kernels.h.
  */
 static void conv2d_1x1(const tq_conv2d_s8_params *p, const int8_t *input, int8_t *output)
 {
     const int32_t pixels = p->in_h * p->in_w;
     int32_t c, px, i;
-    for (c = 0; c < p->out_c; ++c) {
-        const int8_t *w = p->weights + c * p->in_c;
-        int32_t wsum = 0;
-        int32_t offset;
-        for (i = 0; i < p->in_c; ++i) {
-            wsum += w[i];
-        }
-        offset = p->bias[c] - p->input_zero_point * wsum;
-        for (px = 0; px < pixels; ++px) {
-            const int8_t *x = input + px * p->in_c;
+    for (px = 0; px < pixels; ++px) {
+        const int8_t *x = input + px * p->in_c;
+        int8_t *out = output + px * p->out_c;
+        for (c = 0; c < p->out_c; ++c) {
+            const int8_t *w = p->weights + c * p->in_c;
             int32_t acc = 0; /* int32 accumulator, as TFLite */
             for (i = 0; i < p->in_c; ++i) {
-                acc += (int32_t)w[i] * (int32_t)x[i];
+                acc += (int32_t)w[i] * ((int32_t)x[i] - p->input_zero_point);
             }
-            output[px * p->out_c + c] = tq_requantize_s8(acc + offset, p->multiplier[c], p->shift[c],
-                                                         p->output_zero_point, p->act_min, p->act_max);
+            out[c] = tq_requantize_s8(acc + p->bias[c], p->multiplier[c], p->shift[c], p->output_zero_point,
+                                      p->act_min, p->act_max);
         }
     }
 }
@@ -77,3 +75,5 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
         }
     }
 }
+
+#endif /* !__ARM_FEATURE_DSP || TQ_PORTABLE */

@@ -11,6 +11,22 @@
  *
  * The runtime files are identical for a given tinyqat version: a program linking several
  * generated models compiles one copy of each tq_*.c file.
+ *
+ * In-place contract (the memory planner, tinyqat/memory/planner.py, relies on it):
+ * - Window kernels (tq_conv2d_s8 including its 1x1 fast path, tq_depthwise_conv2d_s8,
+ *   tq_max_pool2d_s8, tq_avg_pool2d_s8) compute output pixels p = oy * out_w + ox in raster
+ *   order, in blocks [s, e) of at most 2 consecutive pixels starting at even s (PIXEL_BLOCK
+ *   in planner.py; the portable kernels go pixel by pixel). While computing a block they
+ *   read only the input windows of the block's pixels and write only the block's output
+ *   pixels (all their channels), never bytes of later blocks. Output pixel p occupies bytes
+ *   [p * C_out, (p + 1) * C_out). So the output may start d bytes after the input
+ *   (output = input + d, d negative or positive) when, for every block [s, e),
+ *   d + e * C_out <= the lowest input byte read by any pixel q >= s, which is
+ *   (max(0, oy_q * stride_h - pad_top) * in_w + max(0, ox_q * stride_w - pad_left)) * in_c.
+ * - Elementwise kernels (clamp, lookup, add, softmax) read element i before writing it:
+ *   output == input (an add may write over either input) is allowed, partial overlap is not.
+ * - Fully connected and concat need input and output disjoint.
+ * No kernel uses scratch memory.
  */
 #ifndef TQ_KERNELS_H
 #define TQ_KERNELS_H
@@ -191,22 +207,22 @@ typedef struct {
     const int32_t *exp_table;          /* [256], values in [0, 2^16], exp_table[0] = 2^16 */
 } tq_softmax_s8_params;
 
-/* input and output must not overlap. */
+/* Window kernel: input and output may overlap as the in-place contract above allows. */
 void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t *output);
 
 /* input and output must not overlap. */
 void tq_fully_connected_s8(const tq_fully_connected_s8_params *params, const int8_t *input, int8_t *output);
 
-/* input and output must not overlap. */
+/* Window kernel: input and output may overlap as the in-place contract above allows. */
 void tq_max_pool2d_s8(const tq_max_pool2d_s8_params *params, const int8_t *input, int8_t *output);
 
 /* input == output is allowed (in place); partial overlap is not. */
 void tq_clamp_s8(const tq_clamp_s8_params *params, const int8_t *input, int8_t *output);
 
-/* input and output must not overlap. */
+/* Window kernel: input and output may overlap as the in-place contract above allows. */
 void tq_depthwise_conv2d_s8(const tq_depthwise_conv2d_s8_params *params, const int8_t *input, int8_t *output);
 
-/* input and output must not overlap. */
+/* Window kernel: input and output may overlap as the in-place contract above allows. */
 void tq_avg_pool2d_s8(const tq_avg_pool2d_s8_params *params, const int8_t *input, int8_t *output);
 
 /* input1 may equal input2; either may equal output (in place); partial overlap is not allowed. */

@@ -293,6 +293,30 @@ def residual_model(rng: np.random.Generator) -> ir.Graph:
     return chain(x, steps)
 
 
+def separable_model(rng: np.random.Generator) -> ir.Graph:
+    """A DS-CNN / MobileNet-like chain where in-place execution pays off.
+
+    ``x -> conv 3x3 s2 -> clamp -> [depthwise 3x3 (stride 1 or 2) -> conv 1x1 (C or 2C)] x 3
+    -> lookup -> avg pool (global) -> fc -> softmax``.
+    """
+    x = ir.Tensor("input", (int(rng.integers(8, 15)), int(rng.integers(6, 13)), int(rng.integers(1, 4))),
+                  random_qparams(rng))
+    c = int(rng.integers(2, 6))
+    steps = [conv(rng, "c0", x, c, (3, 3), (2, 2), (1, 1, 1, 1))]
+    steps.append(clamp(rng, "r0", steps[-1][1]))
+    for k in range(3):
+        s = 2 if k == 1 else 1
+        steps.append(depthwise(rng, f"d{k}", steps[-1][1], 1, (3, 3), (s, s), (1, 1, 1, 1)))
+        c = c * 2 if k == 1 else c
+        steps.append(conv(rng, f"p{k}", steps[-1][1], c, (1, 1), (1, 1), (0, 0, 0, 0)))
+    steps.append(lookup(rng, "l0", steps[-1][1]))
+    h, w, _ = steps[-1][1].shape
+    steps.append(avg_pool("g0", steps[-1][1], (h, w), (h, w), (0, 0), False, True))
+    steps.append(fully_connected(rng, "f0", steps[-1][1], int(rng.integers(2, 8))))
+    steps.append(softmax(rng, "s0", steps[-1][1]))
+    return chain(x, steps)
+
+
 def random_input(rng: np.random.Generator, graph: ir.Graph, n: int) -> np.ndarray:
     """``n`` random int8 samples for ``graph``'s input, edge values included.
 

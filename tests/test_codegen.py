@@ -19,7 +19,7 @@ from tinyqat import ir
 from tinyqat.codegen import clit, stats
 from tinyqat.codegen.emit import emit_package
 from tinyqat.errors import TinyQatError
-from tinyqat.memory.planner import GreedyPlanner, NaivePlanner
+from tinyqat.memory.planner import ALIGNMENT, GreedyPlanner, NaivePlanner, Plan, in_place_rules
 from tinyqat.resources import resource_dir
 from tinyqat.toolchain import host
 from tinyqat.toolchain.boards import board_names, load_board
@@ -109,9 +109,10 @@ def test_package_contents(tmp_path: Path) -> None:
     out = tmp_path / "pkg"
     out.mkdir()
     emit_package(graph, plan, load_board("cortex-m4"), "kws", out, b"artifact bytes", "tinyqat 9.9")
-    kernels = sorted({f"tq_{stats.op_kind(op)}_s8.c" for op in graph.ops})
+    kernels = sorted({f"tq_{stats.op_kind(op)}_s8{dsp}.c" for op in graph.ops for dsp in ("", "_dsp")
+                      if dsp == "" or stats.op_kind(op) in ("conv2d", "depthwise_conv2d", "fully_connected")})
     expected = {"kws.h", "kws.c", "kws_weights.h", "kws.mk", "CMakeLists.txt", "model.json", "report.md",
-                "model.pt", "tq_requant.h", "tq_kernels.h", *kernels}
+                "model.pt", "tq_requant.h", "tq_kernels.h", "tq_dsp.h", *kernels}
     assert {p.name for p in out.iterdir()} == expected
     assert (out / "model.pt").read_bytes() == b"artifact bytes"
     for name in expected - {"model.pt", "model.json"}:
@@ -163,7 +164,8 @@ def test_multi_input_layers_in_package(tmp_path: Path) -> None:
     graph = rg.residual_model(np.random.default_rng(4))
     out = rg.emit(graph, tmp_path / "pkg")
     kernels = {p.name for p in out.glob("tq_*.c")}
-    assert kernels == {f"tq_{kind}_s8.c" for kind in stats.OP_KINDS.values()}
+    assert kernels == ({f"tq_{kind}_s8.c" for kind in stats.OP_KINDS.values()}
+                       | {f"tq_{kind}_s8_dsp.c" for kind in ("conv2d", "depthwise_conv2d", "fully_connected")})
     manifest = json.loads((out / "model.json").read_text())
     layers = {layer["op"]: layer for layer in manifest["layers"]}
     ops = {stats.op_kind(op): op for op in graph.ops}
@@ -251,6 +253,80 @@ def test_model_parity_layer_by_layer(seed: int, tmp_path: Path, gcc: str) -> Non
         lib.layer_output(-1)
 
 
+def _in_place_layers(graph: ir.Graph, plan: Plan) -> list[int]:
+    """Steps whose output overlaps one of their inputs in ``plan``."""
+    return [i for i, op in enumerate(graph.ops)
+            if any(plan.allocation(op.output).overlaps(plan.allocation(t)) for t in op.inputs)]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_in_place_plans_are_bit_exact(seed: int, tmp_path: Path, gcc: str) -> None:
+    """Greedy plans with in-place layers (window ops at d <= d_max, elementwise at d = 0) stay bit-exact,
+    layer by layer and through the zero-copy API; the arena is exactly the planned size."""
+    rng = np.random.default_rng(100 + seed)
+    for k, graph in enumerate((rg.separable_model(rng), rg.residual_model(rng), rg.random_model(rng))):
+        plan = GreedyPlanner().plan(graph)
+        if k == 0:
+            assert _in_place_layers(graph, plan) and plan.arena_size < plan.peak_live_bytes
+        out = rg.emit(graph, tmp_path / f"pkg{k}")
+        assert re.search(rf"#define NET_ARENA_SIZE {plan.arena_size}\n", (out / "net.h").read_text())
+        assert "int8_t bytes[NET_ARENA_SIZE];" in (out / "net.c").read_text()
+        lib = host.load_model(host.compile_shared(out, tmp_path / f"build{k}"), "net")
+        x = rg.random_input(rng, graph, 3)
+        assert rg.first_mismatch(lib, graph, x) is None
+        final = rg.reference_layers(graph, x)[-1]
+        for n in range(x.shape[0]):
+            np.testing.assert_array_equal(lib.invoke(x[n]), final[n].reshape(-1))
+            lib.write_input(x[n])
+            assert lib.run() == 0
+            np.testing.assert_array_equal(lib.output(), final[n].reshape(-1))
+
+
+def test_in_place_plan_runs_bit_exact_under_qemu(tmp_path: Path) -> None:
+    """The same in-place layout, bare metal on an emulated Cortex-M4."""
+    board = load_board("cortex-m4")
+    require_tool(board.cc, board.apt_package)
+    require_tool("qemu-system-arm", "qemu-system-arm")
+    from tinyqat.toolchain.qemu import run_emulated
+
+    rng = np.random.default_rng(7)
+    graph = rg.separable_model(rng)
+    assert _in_place_layers(graph, GreedyPlanner().plan(graph))
+    out = rg.emit(graph, tmp_path / "pkg", board="cortex-m4")
+    x = rg.random_input(rng, graph, 2)
+    got = run_emulated(out, tmp_path / "build", x, board)
+    expected = rg.reference_layers(graph, x)
+    for n in range(x.shape[0]):
+        for i in range(len(graph.ops)):
+            np.testing.assert_array_equal(got[n][i], expected[i][n])
+
+
+def test_wrong_in_place_offset_fails_parity(tmp_path: Path, gcc: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Proof that the checks can fail: a depthwise 3x3 (padding 1) output moved from its safe in-place
+    offset to d = 0, on its own input (pixel 0 is overwritten before pixel 1 reads it), is rejected by
+    check_plan, and, emitted anyway, the C output differs from the simulator at that layer."""
+    rng = np.random.default_rng(3)
+    graph = rg.separable_model(rng)
+    plan = GreedyPlanner().plan(graph)
+    step = next(i for i in _in_place_layers(graph, plan) if isinstance(graph.ops[i], ir.DepthwiseConv2d))
+    op = graph.ops[step]
+    rule = next(r for r in in_place_rules(graph) if r.step == step)
+    x = plan.allocation(op.inputs[0])
+    bad = x.offset
+    assert rule.d_max < 0
+    allocs = tuple(dataclasses.replace(a, offset=bad) if a.tensor == op.output else a for a in plan.allocations)
+    wrong = Plan(max(plan.arena_size, -(-(bad + graph.tensor(op.output).size) // ALIGNMENT) * ALIGNMENT), allocs)
+    with pytest.raises(ValueError, match="in-place"):
+        emit_package(graph, wrong, load_board("host"), "net", tmp_path, b"", "g")
+    monkeypatch.setattr("tinyqat.codegen.emit.check_plan", lambda graph, plan: None)
+    out = tmp_path / "pkg"
+    out.mkdir()
+    emit_package(graph, wrong, load_board("host"), "net", out, b"", "g")
+    lib = host.load_model(host.compile_shared(out, tmp_path / "build"), "net")
+    mismatch = rg.first_mismatch(lib, graph, rg.random_input(rng, graph, 2))
+    assert mismatch is not None and f"layer {step} " in mismatch
+
+
 def test_corrupted_arena_offset_fails_parity(tmp_path: Path, gcc: str) -> None:
     """Move layer 0's output onto its own input in the generated C: the parity check must catch it."""
     rng = np.random.default_rng(0)
@@ -321,3 +397,29 @@ def test_package_and_runtime_compile_for_cortex_m(board: str, tmp_path: Path) ->
     for src in [out / "net.c", *runtime]:
         host.run_compiler(cc, [*host.STRICT_CFLAGS, "-O2", *target.cflags, f"-I{out}", "-c", str(src),
                                "-o", str(tmp_path / f"{src.stem}.o")], target.apt_package)
+
+
+def test_report_and_fit_check_state_the_memory_budget(tmp_path: Path) -> None:
+    """report.md states the arena, the peak layer and its live tensors, weights, estimated code and
+    headroom; a board too small fails with the overshoot and the largest live tensors at the peak."""
+    from tinyqat.build import check_fit
+    from tinyqat.errors import DoesNotFitError
+
+    graph = rg.separable_model(np.random.default_rng(5))
+    plan = GreedyPlanner().plan(graph)
+    board = load_board("cortex-m4")
+    out = rg.emit(graph, tmp_path / "pkg", board="cortex-m4")
+    memory = stats.memory_summary(graph, plan, board)
+    report = (out / "report.md").read_text()
+    assert f"| arena (RAM) bytes, input and output included | {plan.arena_size} |" in report
+    assert f"| peak layer | {plan.peak_step} ({graph.ops[plan.peak_step].name}): " in report
+    assert f"| RAM headroom on cortex-m4 | {board.ram_bytes - plan.arena_size} of {board.ram_bytes} |" in report
+    assert f"| code (flash) bytes, estimated | {stats.code_bytes(graph)} |" in report
+    for name, offset, size in memory.peak_tensors:
+        assert f"| {name} | {offset} | {size} |" in report
+    assert memory.peak_bytes <= plan.arena_size
+    tiny = dataclasses.replace(board, ram_bytes=plan.arena_size - 100)
+    with pytest.raises(DoesNotFitError, match="over by 100 B; peak at layer") as info:
+        check_fit(graph, plan, tiny)
+    largest = max(memory.peak_tensors, key=lambda t: t[2])
+    assert f"{largest[0]} {largest[2]} B" in str(info.value)

@@ -10,12 +10,15 @@ import runtime_graphs as rg
 
 from tinyqat.memory.planner import (
     ALIGNMENT,
+    PIXEL_BLOCK,
     Allocation,
     GreedyPlanner,
     NaivePlanner,
     Plan,
     check_plan,
+    in_place_rules,
     live_ranges,
+    window_delta_max,
 )
 
 SEEDS = range(40)
@@ -24,7 +27,7 @@ SEEDS = range(40)
 def _graphs(seed: int) -> list[rg.ir.Graph]:
     rng = np.random.default_rng(seed)
     return [rg.random_model(rng), rg.fan_out_graph(rng, 6), rg.fan_out_graph(rng, 2 * len(rg.KINDS)),
-            rg.residual_model(rng)]
+            rg.residual_model(rng), rg.separable_model(rng)]
 
 
 def test_live_ranges_follow_the_definition() -> None:
@@ -73,16 +76,122 @@ def test_check_plan_rejects_overlapping_residual_inputs() -> None:
         check_plan(graph, _replace(plan, index, offset=plan.offset(add.inputs[1])))
 
 
+def _independent_overlap_check(graph: rg.ir.Graph, plan: Plan) -> None:
+    """No two tensors live at one step share a byte, except an op's output over an input that dies
+    at that op, where the bytes written so far never include a byte still to be read (simulated)."""
+    allocs = {a.tensor: a for a in plan.allocations}
+    for a in plan.allocations:
+        for b in plan.allocations:
+            if a.tensor >= b.tensor or not (a.conflicts(b) and a.overlaps(b)):
+                continue
+            step = max(a.first, b.first)
+            op = graph.ops[step]
+            x, y = (a, b) if b.tensor == op.output else (b, a)
+            assert y.tensor == op.output and x.tensor in op.inputs and x.last == step, (a, b)
+            assert x.tensor != graph.output
+            if isinstance(op, rg.ir.Conv2d | rg.ir.DepthwiseConv2d | rg.ir.MaxPool2d | rg.ir.AvgPool2d):
+                assert _window_kernel_is_safe(graph, op, y.offset - x.offset)
+            else:
+                assert x.offset == y.offset and not isinstance(op, rg.ir.FullyConnected | rg.ir.Concat)
+    assert max((a.end for a in allocs.values()), default=0) <= plan.arena_size
+
+
+def _window_kernel_is_safe(graph: rg.ir.Graph, op: rg.ir.IntOp, d: int, block: int = PIXEL_BLOCK) -> bool:
+    """Simulate the raster-order contract in blocks of ``block`` pixels: no byte any block reads may have
+    been written by that block or an earlier one (output at input offset + ``d``)."""
+    h, w, c_in = graph.tensor(op.input).shape
+    out_h, out_w, c_out = graph.tensor(op.output).shape
+    kh, kw = op.kernel
+    written_end = None  # output bytes are written in increasing order: [d, written_end) so far
+    pixels = out_h * out_w
+    for s in range(0, pixels, block):
+        e = min(s + block, pixels)
+        written_end = d + e * c_out
+        for p in range(s, e):
+            oy, ox = divmod(p, out_w)
+            y0, x0 = oy * op.stride[0] - op.padding[0], ox * op.stride[1] - op.padding[1]
+            for iy in range(max(0, y0), min(h, y0 + kh)):
+                for ix in range(max(0, x0), min(w, x0 + kw)):
+                    first = (iy * w + ix) * c_in
+                    if first < written_end and d < first + c_in:
+                        return False
+    return True
+
+
 @pytest.mark.parametrize("seed", SEEDS)
-def test_plans_are_valid_and_greedy_beats_naive(seed: int) -> None:
+def test_plans_are_valid_and_in_place_beats_greedy_beats_naive(seed: int) -> None:
     for graph in _graphs(seed):
-        naive, greedy = NaivePlanner().plan(graph), GreedyPlanner().plan(graph)
-        check_plan(graph, naive)
-        check_plan(graph, greedy)
+        naive, greedy, in_place = (NaivePlanner().plan(graph), GreedyPlanner(in_place=False).plan(graph),
+                                   GreedyPlanner().plan(graph))
+        for plan in (naive, greedy, in_place):
+            check_plan(graph, plan)
+            _independent_overlap_check(graph, plan)
         assert greedy.peak_live_bytes <= greedy.arena_size <= naive.arena_size
+        assert in_place.arena_size <= greedy.arena_size
+        assert max(in_place.bytes_in_use(s) for s in range(len(graph.ops))) <= in_place.arena_size
         assert naive.arena_size == sum(-(-a.size // ALIGNMENT) * ALIGNMENT for a in naive.allocations)
-        assert all(a.offset % ALIGNMENT == 0 for a in greedy.allocations)
-        assert greedy == GreedyPlanner().plan(graph)  # deterministic
+        assert all(a.offset % ALIGNMENT == 0 for a in in_place.allocations)
+        assert in_place == GreedyPlanner().plan(graph)  # deterministic
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_window_delta_max_is_safe_and_tight(seed: int) -> None:
+    """Independent check of the formula: simulating the kernel contract, d_max is safe and, when every
+    window holds an input pixel, d_max + 1 is not; per-pixel kernels are safe too."""
+    rng = np.random.default_rng(seed)
+    x = rg.ir.Tensor("x", tuple(int(v) for v in rng.integers(1, 8, 3)), rg.random_qparams(rng))
+    kind = ("conv2d", "depthwise_conv2d", "max_pool2d", "avg_pool2d")[seed % 4]
+    op, y = rg.random_op(rng, kind, "y", [x])
+    graph = rg.chain(x, [(op, y)])
+    d_max = window_delta_max(x.shape, y.shape, op.stride, op.padding)
+    assert _window_kernel_is_safe(graph, op, d_max)
+    assert _window_kernel_is_safe(graph, op, d_max, block=1)
+    assert _window_kernel_is_safe(graph, op, d_max - 7)
+    h, w, _ = x.shape
+    all_read = all(0 <= oy * op.stride[0] - op.padding[0] < h and 0 <= ox * op.stride[1] - op.padding[1] < w
+                   for oy in range(y.shape[0]) for ox in range(y.shape[1]))
+    if all_read:
+        assert not _window_kernel_is_safe(graph, op, d_max + 1)
+
+
+def test_in_place_rules_follow_the_kernels() -> None:
+    """Window ops and elementwise ops whose input dies there qualify; FC, concat, long-lived inputs do not."""
+    graph = rg.residual_model(np.random.default_rng(4))
+    kinds = {r.output: type(graph.ops[r.step]).__name__ for r in in_place_rules(graph)}
+    assert "FullyConnected" not in kinds.values() and "Concat" not in kinds.values()
+    c1 = graph.ops[0].output  # read by depthwise, add and concat: dies at the concat
+    assert all(r.input != c1 for r in in_place_rules(graph))
+    assert {r.exact for r in in_place_rules(graph) if isinstance(graph.ops[r.step], rg.ir.Add)} <= {True}
+
+
+def test_in_place_goes_below_the_floor_on_separable_convs() -> None:
+    """Depthwise 3x3 / pointwise chains (DS-CNN, MobileNet) need less than the no-in-place floor."""
+    graph = rg.separable_model(np.random.default_rng(0))
+    plan = GreedyPlanner().plan(graph)
+    assert plan.arena_size < plan.peak_live_bytes
+    assert any(plan.allocation(op.output).overlaps(plan.allocation(op.inputs[0])) for op in graph.ops)
+
+
+def test_check_plan_rejects_unsafe_in_place_offsets() -> None:
+    """Moving an in-place output up by one aligned step past d_max, or an elementwise output off d = 0,
+    is caught even though the plan was produced by the planner."""
+    graph = rg.separable_model(np.random.default_rng(1))
+    plan = GreedyPlanner().plan(graph)
+    names = [a.tensor for a in plan.allocations]
+    checked = 0
+    for rule in in_place_rules(graph):
+        x, y = plan.allocation(rule.input), plan.allocation(rule.output)
+        if not x.overlaps(y):
+            continue
+        bad = y.offset + ALIGNMENT
+        moved = _replace(plan, names.index(y.tensor), offset=bad)
+        moved = Plan(max(moved.arena_size, bad + y.size + ALIGNMENT), moved.allocations)
+        d = bad - x.offset
+        if (rule.exact or d > rule.d_max) and bad < x.end:
+            with pytest.raises(ValueError, match="in-place"):
+                check_plan(graph, moved)
+            checked += 1
+    assert checked > 0
 
 
 def test_greedy_reuses_memory_on_a_chain() -> None:

@@ -19,7 +19,7 @@ from tinyqat import __version__, ir
 from tinyqat.artifact import load_artifact
 from tinyqat.codegen.clit import check_identifier
 from tinyqat.codegen.emit import emit_package
-from tinyqat.codegen.stats import layer_weights_bytes, weights_bytes
+from tinyqat.codegen.stats import MemorySummary, layer_weights_bytes, memory_summary
 from tinyqat.errors import DoesNotFitError, TinyQatError
 from tinyqat.lower import lower
 from tinyqat.memory.planner import GreedyPlanner, Plan, check_plan
@@ -31,36 +31,49 @@ GENERATOR = f"tinyqat {__version__}"
 
 @dataclass(frozen=True)
 class BuildResult:
-    """What a build produced: the graph, its arena plan, the board and sizes in bytes."""
+    """What a build produced: the graph, its arena plan, the board and its RAM / flash budget."""
 
     out_dir: Path
     graph: ir.Graph
     plan: Plan
     board: Board
-    weights_bytes: int
-    arena_bytes: int
+    memory: MemorySummary
+
+    @property
+    def weights_bytes(self) -> int:
+        """Flash bytes of the constant arrays."""
+        return self.memory.weights_bytes
+
+    @property
+    def arena_bytes(self) -> int:
+        """RAM bytes of the arena (all activations, input and output included)."""
+        return self.memory.arena_bytes
 
 
 def check_fit(graph: ir.Graph, plan: Plan, board: Board) -> None:
-    """Raise :class:`DoesNotFitError` when weights exceed flash or the arena exceeds RAM.
+    """Raise :class:`DoesNotFitError` when weights + estimated code exceed flash or the arena exceeds RAM.
 
-    The message gives the overshoot in bytes and the largest contributors.
+    The message gives the overshoot in bytes and the largest contributors: the three layers
+    with the most weight bytes and the code estimate (flash); the three largest tensors live
+    at the peak layer, with the layer (RAM).
     """
+    memory = memory_summary(graph, plan, board)
     problems = []
-    flash = weights_bytes(graph)
-    if board.flash_bytes is not None and flash > board.flash_bytes:
+    if memory.flash_headroom is not None and memory.flash_headroom < 0:
         per_layer = sorted(((layer_weights_bytes(op, graph), op.name) for op in graph.ops), reverse=True)[:3]
         top = ", ".join(f"{name} {size} B" for size, name in per_layer)
         problems.append(
-            f"weights need {flash} B of flash, {board.name} has {board.flash_bytes} B "
-            f"(over by {flash - board.flash_bytes} B; largest: {top})"
+            f"weights {memory.weights_bytes} B + code ~{memory.code_bytes} B need {memory.flash_needed} B of "
+            f"flash, {board.name} has {memory.flash_bytes} B (over by {-memory.flash_headroom} B; "
+            f"largest: {top}, code ~{memory.code_bytes} B)"
         )
-    if board.ram_bytes is not None and plan.arena_size > board.ram_bytes:
-        biggest = sorted(((a.size, a.tensor) for a in plan.allocations), reverse=True)[:3]
+    if memory.ram_headroom is not None and memory.ram_headroom < 0:
+        biggest = sorted(((size, name) for name, _, size in memory.peak_tensors), reverse=True)[:3]
         top = ", ".join(f"{name} {size} B" for size, name in biggest)
         problems.append(
-            f"the arena needs {plan.arena_size} B of RAM, {board.name} has {board.ram_bytes} B "
-            f"(over by {plan.arena_size - board.ram_bytes} B; largest tensors: {top})"
+            f"the arena needs {memory.arena_bytes} B of RAM, {board.name} has {memory.ram_bytes} B "
+            f"(over by {-memory.ram_headroom} B; peak at layer {memory.peak_step} ({memory.peak_layer}), "
+            f"largest live tensors there: {top})"
         )
     if problems:
         raise DoesNotFitError("model does not fit: " + "; ".join(problems))
@@ -137,4 +150,4 @@ def build(
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
-    return BuildResult(out_dir, graph, plan, target, weights_bytes(graph), plan.arena_size)
+    return BuildResult(out_dir, graph, plan, target, memory_summary(graph, plan, target))

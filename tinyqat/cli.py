@@ -49,14 +49,17 @@ def build(model: Path, board: str, out_dir: Path, name: str, force: bool) -> Non
     from tinyqat.build import build as run_build
 
     result = run_build(model, out_dir, board=board, name=name, force=force)
-    b = result.board
-    flash = f" of {b.flash_bytes}" if b.flash_bytes else ""
-    ram = f" of {b.ram_bytes}" if b.ram_bytes else ""
-    click.echo(
-        f"built {len(result.graph.ops)} layers for {b.name} into {result.out_dir}/: "
-        f"weights {result.weights_bytes} B{flash} flash, arena {result.arena_bytes} B{ram} RAM "
-        f"(see {result.out_dir}/report.md)"
-    )
+    m = result.memory
+    click.echo(f"built {len(result.graph.ops)} layers for {result.board.name} into {result.out_dir}/ "
+               f"(see {result.out_dir}/report.md)")
+    click.echo(f"  arena   {m.arena_bytes} B RAM, input and output included (no in-place floor {m.floor_bytes} B)")
+    names = ", ".join(f"{t} {size} B" for t, _, size in m.peak_tensors)
+    click.echo(f"  peak    layer {m.peak_step} ({m.peak_layer}): {m.peak_bytes} B live: {names}")
+    click.echo(f"  flash   weights {m.weights_bytes} B + code ~{m.code_bytes} B (estimate)")
+    if m.ram_headroom is not None:
+        click.echo(f"  RAM headroom {m.ram_headroom} B of {m.ram_bytes} B")
+    if m.flash_headroom is not None:
+        click.echo(f"  flash headroom {m.flash_headroom} B of {m.flash_bytes} B")
 
 
 @main.command()

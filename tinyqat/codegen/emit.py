@@ -15,8 +15,9 @@ Files written into ``out_dir`` (which must exist and be empty), for model ``name
   ``tq_<kind>_s8(&params, input, output)``, add ``tq_add_s8(&params, input1, input2,
   output)``, concat ``tq_concat_s8(&params, inputs, output)`` with ``inputs`` a
   ``static const`` table of arena pointers (one per input, in ``op.inputs`` order).
-* Runtime: ``tq_requant.h``, ``tq_kernels.h`` and the ``tq_<op>_s8.c`` kernels the model
-  uses, copied from ``resource_dir("runtime_c")``.  They are identical for a given tinyqat
+* Runtime: ``tq_requant.h``, ``tq_kernels.h``, ``tq_dsp.h`` and the ``tq_<op>_s8.c`` kernels the
+  model uses, with their ``tq_<op>_s8_dsp.c`` companions (:func:`kernel_files`), copied from
+  ``resource_dir("runtime_c")``.  They are identical for a given tinyqat
   version: a program with several models compiles each ``tq_*.c`` once (the ``.mk`` and
   ``CMakeLists.txt`` fragments do that).
 * ``<name>.mk`` (Make fragment) and ``CMakeLists.txt`` (static library ``<name>``).
@@ -44,7 +45,7 @@ from tinyqat.resources import resource_dir
 from tinyqat.toolchain.boards import Board
 from tinyqat.toolchain.host import STRICT_CFLAGS
 
-RUNTIME_HEADERS = ("tq_requant.h", "tq_kernels.h")
+RUNTIME_HEADERS = ("tq_requant.h", "tq_kernels.h", "tq_dsp.h")
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,16 @@ VARIADIC_OPS = (ir.Concat,)
 def kernel_file(op: ir.IntOp) -> str:
     """Runtime source implementing ``op`` (``tq_<kind>_s8.c``)."""
     return f"tq_{stats.op_kind(op)}_s8.c"
+
+
+def kernel_files(op: ir.IntOp) -> tuple[str, ...]:
+    """Runtime sources shipped for ``op``: :func:`kernel_file` and, when the runtime has one, its DSP
+    companion ``tq_<kind>_s8_dsp.c``.  Each file of a pair is wrapped in one preprocessor guard, so
+    exactly one of them defines the kernel: the companion where ``__ARM_FEATURE_DSP`` is defined
+    and ``TQ_PORTABLE`` is not, the portable file everywhere else (the host build included)."""
+    main = kernel_file(op)
+    companion = main.removesuffix(".c") + "_dsp.c"
+    return (main, companion) if (resource_dir("runtime_c") / companion).is_file() else (main,)
 
 
 def _c_array(a: stats.ConstArray, ident: str) -> CArray:
@@ -155,6 +166,7 @@ def _layer_json(index: int, op: ir.IntOp, graph: ir.Graph, plan: Plan) -> dict[s
     entry: dict[str, object] = {
         "index": index, "name": op.name, "op": stats.op_kind(op), "inputs": list(op.inputs), "output": op.output,
         "output_offset": plan.offset(op.output), "output_size": graph.tensor(op.output).size,
+        "in_place": _in_place_text(op, plan),
         "macs": stats.macs(op, graph), "params": stats.params(op),
         "weights_bytes": stats.layer_weights_bytes(op, graph),
     }
@@ -194,6 +206,7 @@ def _manifest(graph: ir.Graph, plan: Plan, board: Board, name: str, source_artif
         "output_scale": y.qparams.scale, "output_zero_point": y.qparams.zero_point,
         "input_shape": list(x.shape), "output_shape": list(y.shape),
         "arena_bytes": plan.arena_size, "weights_bytes": stats.weights_bytes(graph),
+        "code_bytes_estimate": stats.code_bytes(graph), "peak_layer": plan.peak_step,
         "tensors": [{"name": t, "shape": list(graph.tensor(t).shape), "scale": graph.tensor(t).qparams.scale,
                      "zero_point": graph.tensor(t).qparams.zero_point, "offset": plan.offset(t),
                      "size": graph.tensor(t).size} for t in planned],
@@ -207,6 +220,16 @@ def _io_macros(prefix: str, t: ir.Tensor) -> list[tuple[str, str]]:
             (f"{prefix}_H", clit.c_int(h)), (f"{prefix}_W", clit.c_int(w)), (f"{prefix}_C", clit.c_int(c)),
             (f"{prefix}_SCALE", clit.c_float(t.qparams.scale)),
             (f"{prefix}_ZERO_POINT", clit.c_macro_int(t.qparams.zero_point))]
+
+
+def _in_place_text(op: ir.IntOp, plan: Plan) -> str:
+    """``"over <input>, d = <out_off - in_off>"`` when ``op``'s output overlaps one of its inputs, else ``""``."""
+    y = plan.allocation(op.output)
+    for name in dict.fromkeys(op.inputs):
+        x = plan.allocation(name)
+        if x.overlaps(y):
+            return f"over {name}, d = {y.offset - x.offset}"
+    return ""
 
 
 def _shape_text(shape: tuple[int, ...]) -> str:
@@ -239,7 +262,7 @@ def emit_package(graph: ir.Graph, plan: Plan, board: Board, name: str, out_dir: 
     offsets = [(macro[t], plan.offset(t), clit.c_comment(f"{t}: {_shape_text(graph.tensor(t).shape)}, "
                                                           f"{graph.tensor(t).size} bytes")) for t in planned]
     layers = [_layer(i, op, graph, macro) for i, op in enumerate(graph.ops)]
-    kernels = sorted({kernel_file(op) for op in graph.ops})
+    kernels = sorted({f for op in graph.ops for f in kernel_files(op)})
     upper = name.upper()
     common = {"name": name, "NAME": upper, "generator": clit.c_comment(generator), "board": board.name}
     macros = [*_io_macros(f"{upper}_INPUT", graph.tensor(graph.input)),
@@ -249,11 +272,11 @@ def emit_package(graph: ir.Graph, plan: Plan, board: Board, name: str, out_dir: 
                     "inputs": ", ".join(_md(t) for t in op.inputs),
                     "shape": _shape_text(graph.tensor(op.output).shape), "macs": stats.macs(op, graph),
                     "params": stats.params(op), "flash": stats.layer_weights_bytes(op, graph),
-                    "bytes": graph.tensor(op.output).size, "offset": plan.offset(op.output)}
+                    "bytes": graph.tensor(op.output).size, "offset": plan.offset(op.output),
+                    "in_place": _md(_in_place_text(op, plan))}
                    for i, op in enumerate(graph.ops)]
-    totals = {"macs": stats.total_macs(graph), "params": sum(stats.params(op) for op in graph.ops),
-              "weights_bytes": stats.weights_bytes(graph), "arena_bytes": plan.arena_size,
-              "peak_bytes": plan.peak_live_bytes}
+    totals = {"macs": stats.total_macs(graph), "params": sum(stats.params(op) for op in graph.ops)}
+    memory = stats.memory_summary(graph, plan, board)
     cflags = [*STRICT_CFLAGS, *board.cflags]
 
     files = {
@@ -263,7 +286,8 @@ def emit_package(graph: ir.Graph, plan: Plan, board: Board, name: str, out_dir: 
         f"{name}_weights.h": render("model_weights.h.j2", **common, layers=layers),
         f"{name}.mk": render("model.mk.j2", **common, kernels=kernels, cflags=cflags),
         "CMakeLists.txt": render("CMakeLists.txt.j2", **common, kernels=kernels, cflags=cflags),
-        "report.md": render("report.md.j2", **common, rows=report_rows, totals=totals),
+        "report.md": render("report.md.j2", **common, rows=report_rows, totals=totals, memory=memory,
+                            peak_tensors=[(_md(t), offset, size) for t, offset, size in memory.peak_tensors]),
         "model.json": json.dumps(_manifest(graph, plan, board, name, source_artifact, generator),
                                  indent=2, sort_keys=True) + "\n",
     }

@@ -14,6 +14,13 @@
   lookup ``256`` (int8 table); softmax ``4 * 256`` (int32 exp table); others 0.  The small
   parameter structs and offset tables of the generated C (tens of bytes per layer,
   compiler dependent) are not counted.
+* Estimated code bytes (:func:`code_bytes`, flash besides the weights): the ``.text`` of each
+  kernel file the model uses (:data:`KERNEL_CODE_BYTES`, measured with arm-none-eabi-gcc 12.2
+  ``-O2 -mthumb -mcpu=cortex-m4`` and rounded up to 64 bytes; Cortex-M0+ code is up to 40 %
+  larger, DSP variants differ), plus :data:`LAYER_CODE_BYTES` per layer (its ``static const``
+  parameter struct, up to 19 words, and its dispatch case), plus :data:`MODEL_CODE_BYTES` for
+  the model's API functions.  An estimate: the linker map of the final program is the truth.
+* :func:`memory_summary`: the RAM / flash budget of a planned model on a board.
 """
 
 from __future__ import annotations
@@ -23,6 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from tinyqat import ir
+from tinyqat.memory.planner import Plan
+from tinyqat.toolchain.boards import Board
 
 OP_KINDS: dict[type, str] = {
     ir.Conv2d: "conv2d",
@@ -36,6 +45,14 @@ OP_KINDS: dict[type, str] = {
     ir.Lookup: "lookup",
     ir.Softmax: "softmax",
 }
+
+
+KERNEL_CODE_BYTES: dict[str, int] = {
+    "conv2d": 1536, "depthwise_conv2d": 896, "fully_connected": 576, "max_pool2d": 256, "avg_pool2d": 448,
+    "clamp": 64, "add": 1280, "concat": 768, "lookup": 64, "softmax": 256,
+}
+LAYER_CODE_BYTES = 112
+MODEL_CODE_BYTES = 512
 
 
 @dataclass(frozen=True, eq=False)
@@ -108,3 +125,59 @@ def weights_bytes(graph: ir.Graph) -> int:
 def total_macs(graph: ir.Graph) -> int:
     """Sum of :func:`macs` over all ops."""
     return sum(macs(op, graph) for op in graph.ops)
+
+
+def code_bytes(graph: ir.Graph) -> int:
+    """Estimated flash bytes of code and parameter structs (see module docstring)."""
+    kernels = sum(KERNEL_CODE_BYTES[kind] for kind in {op_kind(op) for op in graph.ops})
+    return kernels + LAYER_CODE_BYTES * len(graph.ops) + MODEL_CODE_BYTES
+
+
+@dataclass(frozen=True)
+class MemorySummary:
+    """RAM and flash of a planned model on a board, in bytes.
+
+    ``floor_bytes``: the most bytes of tensors live at one step (input and output included,
+    no in-place, no scratch), the least any arena without in-place execution needs.
+    ``peak_step``: the layer where the live tensors hold the most distinct bytes
+    (``peak_bytes``); ``peak_tensors`` are those tensors as ``(name, offset, size)``.
+    Headroom is capacity minus need (negative: over), ``None`` for an unbounded board.
+    """
+
+    arena_bytes: int
+    floor_bytes: int
+    peak_step: int
+    peak_layer: str
+    peak_bytes: int
+    peak_tensors: tuple[tuple[str, int, int], ...]
+    weights_bytes: int
+    code_bytes: int
+    ram_bytes: int | None
+    flash_bytes: int | None
+
+    @property
+    def flash_needed(self) -> int:
+        """Weights plus estimated code."""
+        return self.weights_bytes + self.code_bytes
+
+    @property
+    def ram_headroom(self) -> int | None:
+        """``ram_bytes - arena_bytes``."""
+        return None if self.ram_bytes is None else self.ram_bytes - self.arena_bytes
+
+    @property
+    def flash_headroom(self) -> int | None:
+        """``flash_bytes - flash_needed``."""
+        return None if self.flash_bytes is None else self.flash_bytes - self.flash_needed
+
+
+def memory_summary(graph: ir.Graph, plan: Plan, board: Board) -> MemorySummary:
+    """The :class:`MemorySummary` of ``graph`` laid out by ``plan`` on ``board``."""
+    step = plan.peak_step
+    return MemorySummary(
+        arena_bytes=plan.arena_size, floor_bytes=plan.peak_live_bytes, peak_step=step,
+        peak_layer=graph.ops[step].name, peak_bytes=plan.bytes_in_use(step),
+        peak_tensors=tuple((a.tensor, a.offset, a.size) for a in plan.live_at(step)),
+        weights_bytes=weights_bytes(graph), code_bytes=code_bytes(graph),
+        ram_bytes=board.ram_bytes, flash_bytes=board.flash_bytes,
+    )

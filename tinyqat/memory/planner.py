@@ -8,15 +8,31 @@ Live ranges are in op *steps* (the index of an op in ``graph.ops``), both ends i
 
 Readers are the ops naming the tensor in ``op.inputs``, so a tensor read by several later
 ops (a residual branch, a concat input) stays live until the last of them, and every input
-of a multi-input op (add, concat) is live at that op's step.
+of a multi-input op (add, concat) is live at that op's step.  The graph input and output
+are arena tensors like any other (the zero-copy API of the generated C writes and reads
+them in place), so the arena is all the activation RAM a model needs.  No kernel of
+``runtime_c`` needs scratch memory, so no scratch buffer is planned.
 
-Two tensors *conflict* when their ranges intersect (``a.first <= b.last and b.first <= a.last``);
-conflicting tensors must occupy disjoint byte ranges ``[offset, offset + size)``.  An op's
-input and output are both live at its step, so no op runs in place yet.  Offsets are
-multiples of :data:`ALIGNMENT` bytes and ``arena_size`` is rounded up to it as well.
+Two tensors *conflict* when their ranges intersect (``a.first <= b.last and b.first <= a.last``).
+Conflicting tensors must occupy disjoint byte ranges ``[offset, offset + size)``, with one
+exception, *in-place execution* (:func:`in_place_rules`): the output of op ``k`` may overlap
+an input ``x`` of op ``k`` that dies at ``k`` (``k`` is its last reader and ``x`` is not
+the graph output) when the kernel's access order makes it safe:
+
+* elementwise ops (clamp, lookup, softmax, add into either input) at the same offset
+  (``d = out_off - in_off = 0``; their kernels read element ``i`` before writing it and
+  allow ``input == output``, never a partial overlap);
+* spatial ops (conv, including the 1x1 fast path, depthwise conv, max and average pool)
+  at any ``d <= d_max`` (:func:`window_delta_max`), from the raster-order contract of
+  ``runtime_c/tq_kernels.h``;
+* fully connected and concat never (every output reads the whole input).
+
+Flatten / reshape are no ops in the integer IR (the layout pass removes them), so they
+cost neither code nor memory.  Offsets are multiples of :data:`ALIGNMENT` bytes and
+``arena_size`` is rounded up to it as well.
 
 :class:`NaivePlanner` (every tensor gets its own bytes) is the oracle the tests compare
-:class:`GreedyPlanner` against (TFLite Micro's linear vs greedy planners).
+:class:`GreedyPlanner` against (TFLite Micro's linear vs greedy planners, plus in-place).
 """
 
 from __future__ import annotations
@@ -24,9 +40,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+import numpy as np
+
 from tinyqat import ir
 
 ALIGNMENT = 4  # bytes; lets kernels read int32 words from any tensor start
+PIXEL_BLOCK = 2  # output pixels a kernel may compute together (DSP kernels: 2), see window_delta_max
+
+ELEMENTWISE_OPS = (ir.Clamp, ir.Lookup, ir.Softmax, ir.Add)
+WINDOW_OPS = (ir.Conv2d, ir.DepthwiseConv2d, ir.MaxPool2d, ir.AvgPool2d)
 
 
 @dataclass(frozen=True)
@@ -48,6 +70,37 @@ class Allocation:
         """True when the two live ranges share a step."""
         return self.first <= other.last and other.first <= self.last
 
+    def overlaps(self, other: Allocation) -> bool:
+        """True when the two byte ranges share a byte."""
+        return self.offset < other.end and other.offset < self.end
+
+
+@dataclass(frozen=True)
+class InPlaceRule:
+    """Op ``step`` may write ``output`` over ``input`` (which dies there) at ``d = out_off - in_off``.
+
+    ``exact``: only ``d == 0`` is allowed (elementwise kernels); otherwise any ``d <= d_max``.
+    """
+
+    step: int
+    input: str
+    output: str
+    d_max: int
+    exact: bool
+
+    def allows(self, d: int) -> bool:
+        """True when an output at ``in_off + d`` is safe for this op's kernel."""
+        return d == 0 if self.exact else d <= self.d_max
+
+    @property
+    def best_delta(self) -> int:
+        """The aligned ``d`` that minimizes the bytes input and output span together.
+
+        The pair spans ``max(d + out, in) - min(d, 0)`` bytes, smallest at ``d = min(0, d_max)``
+        (rounded down to :data:`ALIGNMENT`, still ``<= d_max``).
+        """
+        return 0 if self.exact else min(0, self.d_max) // ALIGNMENT * ALIGNMENT
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -67,9 +120,28 @@ class Plan:
         """Arena byte offset of tensor ``name``."""
         return self.allocation(name).offset
 
+    def live_at(self, step: int) -> tuple[Allocation, ...]:
+        """Allocations live at ``step``, by offset."""
+        return tuple(sorted((a for a in self.allocations if a.first <= step <= a.last), key=lambda a: a.offset))
+
+    def bytes_in_use(self, step: int) -> int:
+        """Distinct arena bytes held by the tensors live at ``step`` (in-place overlaps count once)."""
+        used, reach = 0, 0
+        for a in self.live_at(step):
+            used += max(0, a.end - max(a.offset, reach))
+            reach = max(reach, a.end)
+        return used
+
+    @property
+    def peak_step(self) -> int:
+        """The first step with the most :meth:`bytes_in_use` (the peak layer)."""
+        steps = range(max((a.last for a in self.allocations), default=0) + 1)
+        return max(steps, key=lambda s: (self.bytes_in_use(s), -s))
+
     @property
     def peak_live_bytes(self) -> int:
-        """``max over steps s of sum(size of tensors live at s)``: the lower bound of any arena."""
+        """``max over steps s of sum(size of tensors live at s)``: the floor of any arena without
+        in-place execution (input and output included, no scratch)."""
         steps = {s for a in self.allocations for s in (a.first, a.last)}
         return max((sum(a.size for a in self.allocations if a.first <= s <= a.last) for s in steps), default=0)
 
@@ -101,6 +173,57 @@ def live_ranges(graph: ir.Graph) -> list[Allocation]:
     return ranges
 
 
+def window_delta_max(in_shape: tuple[int, ...], out_shape: tuple[int, ...], stride: tuple[int, int],
+                     padding: tuple[int, int, int, int], block: int = PIXEL_BLOCK) -> int:
+    """Largest ``d = out_off - in_off`` at which a raster-order window kernel may run in place.
+
+    Kernel contract (``runtime_c/tq_kernels.h``): output pixels ``p = oy * out_w + ox`` are
+    computed in raster order, in blocks of at most ``block`` consecutive pixels; while
+    computing a block the kernel reads only the input windows of that block's pixels and
+    writes only that block's ``C_out`` bytes per pixel.  The first input byte pixel ``q``
+    reads is that of its clipped window,
+    ``minread(q) = (max(0, oy*sh - pt) * in_w + max(0, ox*sw - pl)) * C_in``
+    (a window without input pixels reads nothing; the formula then only over-approximates).
+    Writing block ``[s, e)`` must not touch a byte that block or a later one still reads:
+    ``d + e * C_out <= min(minread(q) for q >= s)``, so
+    ``d_max = min over blocks [s, e) of (min_{q >= s} minread(q) - e * C_out)``.
+    The per-pixel condition (``block = 1``) follows from the block one.
+    """
+    _, in_w, in_c = in_shape
+    out_h, out_w, out_c = out_shape
+    oy, ox = np.divmod(np.arange(out_h * out_w, dtype=np.int64), out_w)
+    rows = np.maximum(0, oy * stride[0] - padding[0])
+    cols = np.maximum(0, ox * stride[1] - padding[1])
+    minread = (rows * in_w + cols) * in_c
+    suffix_min = np.minimum.accumulate(minread[::-1])[::-1]
+    starts = np.arange(0, out_h * out_w, block)
+    ends = np.minimum(starts + block, out_h * out_w)
+    return int(np.min(suffix_min[starts] - ends * out_c))
+
+
+def in_place_rules(graph: ir.Graph) -> list[InPlaceRule]:
+    """Every sanctioned (input, output) overlap of ``graph``, derived from the graph alone.
+
+    One rule per op and dying input (an input whose last reader is that op and that is not
+    the graph output); see the module docstring for which ops qualify and how.
+    """
+    last = {a.tensor: a.last for a in live_ranges(graph)}
+    rules = []
+    for step, op in enumerate(graph.ops):
+        if not isinstance(op, ELEMENTWISE_OPS + WINDOW_OPS):
+            continue
+        for name in dict.fromkeys(op.inputs):
+            if last[name] != step or name == graph.output:
+                continue
+            if isinstance(op, WINDOW_OPS):
+                d_max = window_delta_max(graph.tensor(name).shape, graph.tensor(op.output).shape, op.stride,
+                                         op.padding)
+                rules.append(InPlaceRule(step, name, op.output, d_max, exact=False))
+            else:
+                rules.append(InPlaceRule(step, name, op.output, 0, exact=True))
+    return rules
+
+
 def _finish(placed: list[Allocation]) -> Plan:
     return Plan(_align(max((a.end for a in placed), default=0)), tuple(placed))
 
@@ -118,29 +241,117 @@ class NaivePlanner:
         return _finish(placed)
 
 
+@dataclass(frozen=True)
 class GreedyPlanner:
-    """Greedy by size: largest tensors first, each at the lowest aligned offset that fits.
+    """Greedy by size with first fit, optionally merging in-place chains into blocks.
 
-    Order: size descending, then first step, then definition order (deterministic).  For
-    each tensor, the already placed conflicting tensors are scanned by increasing offset;
-    the candidate offset starts at 0 and jumps to ``align(end)`` of every conflicting
-    tensor it would overlap, stopping at the first gap large enough.
+    With ``in_place``, an op with a rule (:func:`in_place_rules`; an add has one per dying
+    input) may tie its output to that input at ``rel(out) = rel(in) + rule.best_delta``.  A
+    tensor dies at one op, so the ties form chains; each chain is one *block* of tensors at
+    fixed relative offsets (normalized so the lowest is 0).  Without ``in_place`` every
+    tensor is its own block.
+
+    Blocks are placed largest member first (then by first step, then definition order).  A
+    block's base offset is the lowest aligned ``B >= 0`` at which no member overlaps an
+    already placed tensor it conflicts with; the candidates are 0 and
+    ``align(end(t)) - rel(m)`` for every member ``m`` and placed conflicting ``t`` (the lowest
+    feasible base always is one of them), tried in increasing order.
+
+    Which ties to keep is searched: starting from all of them, and again from none, each
+    output's choice (no tie, or a tie to one of its dying inputs) is changed one at a time,
+    keeping a change when it lowers the arena, or keeps it and lowers the per-step high-water
+    marks (:func:`_score`), until no single change helps (a rigid chain drifts down by ``|d|``
+    per op, so long chains must be cut where the drift costs more than the overlap saves).
+    The smallest arena of the two searches and of the plan without ties is returned (ties:
+    the plain plan), so it never does worse than plain greedy, which never does worse than
+    :class:`NaivePlanner` (each first-fit offset is at most the sum of the aligned sizes of
+    the tensors placed before it).  Deterministic: the same graph gives the same plan.
     """
+
+    in_place: bool = True
 
     def plan(self, graph: ir.Graph) -> Plan:
         """Plan ``graph``; allocations come back in definition order."""
         ranges = live_ranges(graph)
-        order = sorted(range(len(ranges)), key=lambda k: (-ranges[k].size, ranges[k].first, k))
-        placed: dict[int, Allocation] = {}
-        for k in order:
+        plain = _place(ranges, {})
+        if not self.in_place:
+            return plain
+        options: dict[str, list[tuple[str, int]]] = {}
+        for rule in in_place_rules(graph):
+            options.setdefault(rule.output, []).append((rule.input, rule.best_delta))
+        best = plain
+        for start in ({out: choices[0] for out, choices in options.items()}, {}):
+            plan = _improve(ranges, options, start)
+            if plan.arena_size < best.arena_size:
+                best = plan
+        return best
+
+
+def _improve(ranges: list[Allocation], options: dict[str, list[tuple[str, int]]],
+             ties: dict[str, tuple[str, int]]) -> Plan:
+    """First-improvement local search over the tie choices of ``options``, starting from ``ties``."""
+    best = _place(ranges, ties)
+    score = _score(best)
+    improved = True
+    while improved:
+        improved = False
+        for out, choices in options.items():
+            for choice in [None, *choices]:
+                if choice == ties.get(out):
+                    continue
+                trial = {k: v for k, v in ties.items() if k != out} | ({out: choice} if choice else {})
+                plan = _place(ranges, trial)
+                if _score(plan) < score:
+                    best, ties, score, improved = plan, trial, _score(plan), True
+    return best
+
+
+def _score(plan: Plan) -> tuple[int, int]:
+    """``(arena_size, sum over steps of the highest live byte)``: the second term rewards lowering
+    a local peak that does not set the arena yet, so ties that only pay off together get kept."""
+    steps = range(max((a.last for a in plan.allocations), default=0) + 1)
+    return plan.arena_size, sum(max((a.end for a in plan.live_at(s)), default=0) for s in steps)
+
+
+def _blocks(ranges: list[Allocation], ties: dict[str, tuple[str, int]]) -> list[list[tuple[int, int]]]:
+    """Chains of ``ties`` as lists of ``(index in ranges, relative offset)``, lowest offset 0."""
+    index = {a.tensor: k for k, a in enumerate(ranges)}
+    root: dict[int, tuple[int, int]] = {}  # tensor index -> (chain head index, offset from the head)
+    for k, a in enumerate(ranges):  # definition order: a tensor's input comes before it
+        if a.tensor in ties:
+            parent, d = ties[a.tensor]
+            head, rel = root[index[parent]]
+            root[k] = (head, rel + d)
+        else:
+            root[k] = (k, 0)
+    chains: dict[int, list[tuple[int, int]]] = {}
+    for k, (head, rel) in root.items():
+        chains.setdefault(head, []).append((k, rel))
+    blocks = []
+    for members in chains.values():
+        low = min(rel for _, rel in members)
+        blocks.append([(k, rel - low) for k, rel in members])
+    return blocks
+
+
+def _fits(base: int, rivals: list[tuple[int, Allocation, list[Allocation]]]) -> bool:
+    """True when no member (relative offset, range, placed conflicting tensors) overlaps at ``base``."""
+    return all(p.end <= base + rel or base + rel + a.size <= p.offset for rel, a, ps in rivals for p in ps)
+
+
+def _place(ranges: list[Allocation], ties: dict[str, tuple[str, int]]) -> Plan:
+    """First-fit placement of the blocks of ``ties`` (see :class:`GreedyPlanner`)."""
+    blocks = _blocks(ranges, ties)
+    blocks.sort(key=lambda b: (-max(ranges[k].size for k, _ in b), min(ranges[k].first for k, _ in b), b[0][0]))
+    placed: dict[int, Allocation] = {}
+    for block in blocks:
+        rivals = [(rel, ranges[k], [p for p in placed.values() if p.conflicts(ranges[k])]) for k, rel in block]
+        candidates = sorted({0} | {_align(p.end) - rel for rel, _, ps in rivals for p in ps if _align(p.end) >= rel})
+        base = next(b for b in candidates if _fits(b, rivals))
+        for k, rel in block:
             a = ranges[k]
-            offset = 0
-            for other in sorted((p for p in placed.values() if p.conflicts(a)), key=lambda p: (p.offset, p.end)):
-                if offset + a.size <= other.offset:
-                    break
-                offset = max(offset, _align(other.end))
-            placed[k] = Allocation(a.tensor, offset, a.size, a.first, a.last)
-        return _finish([placed[k] for k in range(len(ranges))])
+            placed[k] = Allocation(a.tensor, base + rel, a.size, a.first, a.last)
+    return _finish([placed[k] for k in range(len(ranges))])
 
 
 def check_plan(graph: ir.Graph, plan: Plan) -> None:
@@ -148,7 +359,9 @@ def check_plan(graph: ir.Graph, plan: Plan) -> None:
 
     Checks, against the live ranges recomputed from the graph: every planned tensor has
     exactly one allocation with the right size and range; offsets are non-negative and
-    aligned; every buffer ends within ``arena_size``; no two conflicting tensors share a byte.
+    aligned; every buffer ends within ``arena_size``; no two conflicting tensors share a
+    byte, except an op's output over an input that dies there at a ``d = out_off - in_off``
+    its rule allows (:func:`in_place_rules`, recomputed from the graph, never read from the plan).
     """
     expected = {a.tensor: a for a in live_ranges(graph)}
     got: dict[str, Allocation] = {}
@@ -170,9 +383,18 @@ def check_plan(graph: ir.Graph, plan: Plan) -> None:
             raise ValueError(f"{name}: offset {a.offset} is negative or not a multiple of {ALIGNMENT}")
         if a.end > plan.arena_size:
             raise ValueError(f"{name}: bytes [{a.offset}, {a.end}) run past the arena ({plan.arena_size} bytes)")
+    rules = {(r.input, r.output): r for r in in_place_rules(graph)}
     allocs = list(got.values())
     for i, a in enumerate(allocs):
         for b in allocs[i + 1:]:
-            if a.conflicts(b) and a.offset < b.end and b.offset < a.end:
+            if not (a.conflicts(b) and a.overlaps(b)):
+                continue
+            rule = rules.get((a.tensor, b.tensor)) or rules.get((b.tensor, a.tensor))
+            if rule is None:
                 raise ValueError(f"live tensors {a.tensor!r} [{a.offset}, {a.end}) and {b.tensor!r} "
                                  f"[{b.offset}, {b.end}) overlap")
+            d = got[rule.output].offset - got[rule.input].offset
+            if not rule.allows(d):
+                allowed = "0" if rule.exact else f"<= {rule.d_max}"
+                raise ValueError(f"in-place {rule.output!r} over {rule.input!r} at d = {d} overlaps bytes its "
+                                 f"kernel still reads (allowed d: {allowed}, or no overlap)")

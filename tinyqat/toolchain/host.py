@@ -78,6 +78,7 @@ class ModelLib:
             int {name}_invoke(const int8_t *input, int8_t *output);
             int8_t *{name}_input(void);
             int {name}_run_layer(int index);
+            int {name}_run(void);
             const int8_t *{name}_layer_output(int index);
             const int8_t *{name}_output(void);
             int32_t {name}_input_size(void);
@@ -117,6 +118,14 @@ class ModelLib:
         """Run layer ``index``; ``IndexError`` when the C side rejects the index."""
         if self._fn("run_layer")(index) != 0:
             raise IndexError(f"layer {index} out of range (model has {self.num_layers})")
+
+    def run(self) -> int:
+        """Zero-copy run: every layer on the input in the arena (:meth:`write_input`); returns 0."""
+        return int(self._fn("run")())
+
+    def output(self) -> np.ndarray:
+        """Copy of the model output in the arena (flat int8, ``output_size``)."""
+        return np.frombuffer(self._ffi.buffer(self._fn("output")(), self.output_size), dtype=np.int8).copy()
 
     def layer_output(self, index: int, size: int | None = None) -> np.ndarray:
         """Copy of layer ``index``'s output (flat int8; ``size`` bytes, default the layer's size)."""
