@@ -1,10 +1,12 @@
 """Capture a trained QAT model (from :func:`tinyqat.qat.prepare_qat`) as a plain-data artifact.
 
-``to_artifact`` walks the QAT graph in execution order and emits one node per quantized layer,
-pool, flatten and standalone clamp (schema in :mod:`tinyqat.artifact`). Parameters are the raw
-float32 tensors (BatchNorm unfolded: lowering folds with ``quant.fold_bn`` exactly as the eval
-forward does); output quantization is ``quant.activation_qparams(min_val, max_val)`` of each
-observer, stored as Python ``float``/``int``.
+``to_artifact`` walks the QAT graph in execution order and emits one node per QAT module
+(schema in :mod:`tinyqat.artifact`). Parameters are the raw float32 tensors (BatchNorm unfolded:
+lowering folds with ``quant.fold_bn`` exactly as the eval forward does; a Conv1d weight
+``[O, I, k]`` is stored as ``[O, I, 1, k]``); output quantization is the ``qparams()`` of each
+module's output quantizer (``quant.activation_qparams(min_val, max_val)``, or the fixed grid of
+sigmoid/tanh/softmax), stored as Python ``float``/``int``.  Modules that keep their input's grid
+(pools, flatten, standalone clamps) have ``qparams`` ``None``.
 """
 
 from __future__ import annotations
@@ -22,10 +24,16 @@ from tinyqat.artifact import FORMAT, VERSION, save_artifact
 from tinyqat.errors import TinyQatError
 from tinyqat.qat.fake_quant import ActivationQuantizer, InputQuantizer
 from tinyqat.qat.modules import (
+    Activation,
+    QuantAdd,
+    QuantAvgPool2d,
+    QuantCat,
+    QuantConv1d,
     QuantConv2d,
     QuantFlatten,
-    QuantLinear,
     QuantMaxPool2d,
+    QuantNonlinear,
+    QuantOutput,
     QuantWeighted,
     SharedQuantClamp,
 )
@@ -50,10 +58,17 @@ def _qparams(q: ActivationQuantizer) -> dict[str, Any]:
     return {"scale": float(scale.item()), "zero_point": int(zero_point.item())}
 
 
+def _activation(act: Activation) -> str | list[float]:
+    """Artifact form: the name, or ``[lo, hi]`` for a Hardtanh interval."""
+    return act if isinstance(act, str) else [float(act[0]), float(act[1])]
+
+
 def _weighted_node(m: QuantWeighted) -> tuple[str, dict[str, Any], dict[str, torch.Tensor]]:
     weight, bias = m.float_params()
+    if isinstance(m, QuantConv1d):
+        weight = weight.unsqueeze(2)
     params = {"weight": _param(weight), "bias": _param(bias)}
-    attrs: dict[str, Any] = {"activation": m.activation}
+    attrs: dict[str, Any] = {"activation": _activation(m.activation)}
     if m.bn is not None:
         gamma, beta = m.bn_affine()
         params |= {
@@ -65,39 +80,53 @@ def _weighted_node(m: QuantWeighted) -> tuple[str, dict[str, Any], dict[str, tor
         attrs["bn_eps"] = float(m.bn.eps)
     if isinstance(m, QuantConv2d):
         attrs |= {"stride": list(m.stride), "padding": list(m.padding)}
+        if m.groups != 1:
+            attrs["groups"] = m.groups
         return "conv2d", attrs, params
     return "linear", attrs, params
 
 
-def _node(name: str, m: nn.Module, src: str) -> dict[str, Any]:
+def _pool_attrs(m: QuantMaxPool2d | QuantAvgPool2d) -> dict[str, Any]:
+    return {
+        "kernel": list(m.kernel_size),
+        "stride": list(m.stride),
+        "padding": list(m.padding),
+        "ceil_mode": bool(m.ceil_mode),
+    }
+
+
+def _node(name: str, m: nn.Module, srcs: list[str]) -> dict[str, Any]:
     attrs: dict[str, Any] = {}
     params: dict[str, torch.Tensor] = {}
-    qparams = None
-    if isinstance(m, QuantConv2d | QuantLinear):
+    if isinstance(m, QuantWeighted):
         op, attrs, params = _weighted_node(m)
-        qparams = _qparams(m.output_quantizer)
     elif isinstance(m, QuantMaxPool2d):
-        op = "max_pool2d"
-        attrs = {
-            "kernel": list(m.kernel_size),
-            "stride": list(m.stride),
-            "padding": list(m.padding),
-            "ceil_mode": bool(m.ceil_mode),
-        }
+        op, attrs = "max_pool2d", _pool_attrs(m)
+    elif isinstance(m, QuantAvgPool2d):
+        op, attrs = "avg_pool2d", _pool_attrs(m) | {"count_include_pad": bool(m.count_include_pad)}
     elif isinstance(m, QuantFlatten):
         op = "flatten"
     elif isinstance(m, SharedQuantClamp):
-        op = m.activation
+        if isinstance(m.activation, tuple):
+            op, attrs = "hardtanh", {"min_val": float(m.activation[0]), "max_val": float(m.activation[1])}
+        else:
+            op = m.activation
+    elif isinstance(m, QuantAdd):
+        op, attrs = "add", {"activation": _activation(m.activation)}
+    elif isinstance(m, QuantCat):
+        op = "cat"
+    elif isinstance(m, QuantNonlinear):
+        op = m.function
     else:
         raise CaptureError(f"{_NOT_PREPARED}: unexpected module {type(m).__name__} at {name!r}")
     return {
         "name": name,
         "op": op,
         "module": m.source,
-        "inputs": [src],
+        "inputs": srcs,
         "attrs": attrs,
         "params": params,
-        "qparams": qparams,
+        "qparams": _qparams(m.output_quantizer) if isinstance(m, QuantOutput) else None,
     }
 
 
@@ -124,14 +153,14 @@ def to_artifact(qat_model: nn.Module) -> dict[str, Any]:
             names[node] = node.name
         elif node.op == "output":
             output = node.args[0]
-        elif node.op == "call_module" and len(node.args) == 1 and node.args[0] in names:
+        elif node.op == "call_module" and node.args and all(a in names for a in node.args) and not node.kwargs:
             m = modules[str(node.target)]
-            if isinstance(m, InputQuantizer) and node.args[0] is placeholders[0] and inp is None:
+            if isinstance(m, InputQuantizer) and node.args == (placeholders[0],) and inp is None:
                 inp = {"name": node.args[0].name, "shape": list(m.input_shape), **_qparams(m)}
                 names[node] = node.args[0].name
             else:
                 names[node] = str(node.target)
-                nodes.append(_node(names[node], m, names[node.args[0]]))
+                nodes.append(_node(names[node], m, [names[a] for a in node.args]))
         else:
             raise CaptureError(f"{_NOT_PREPARED}: unexpected graph node {node.name!r}")
     if inp is None or output not in names:

@@ -11,6 +11,8 @@ simulator uses are exactly the ones the fake-quant forward saw.
 * Bias, int32: ``round(b[c] / (s_in * s_w[c]))`` with the product taken in float32.
 * ``quantize(x, s, zp, lo, hi) = clamp(round(x / s) + zp, lo, hi)`` with ``round`` half to
   even (``torch.round``); ``dequantize(q, s, zp) = (q - zp) * s``.
+* Average pooling keeps the input grid: ``round_div(acc, n) = acc > 0 ? (acc + n/2) / n : (acc - n/2) / n``
+  with C integer division (half away from zero, as TFLite's int8 average pool).
 * BatchNorm folding: ``f = gamma / sqrt(var + eps)``; ``w' = w * f`` (per output channel);
   ``b' = beta + (b - mean) * f``.
 """
@@ -51,6 +53,14 @@ def quantize(
 def dequantize(q: torch.Tensor, scale: torch.Tensor, zero_point: torch.Tensor | int) -> torch.Tensor:
     """``(q - zero_point) * scale``."""
     return (q - zero_point) * scale
+
+
+def round_div(acc: torch.Tensor, n: torch.Tensor) -> torch.Tensor:
+    """C's ``acc > 0 ? (acc + n/2) / n : (acc - n/2) / n`` (truncating division) on float tensors of integers.
+
+    Exact while ``|acc| + n < 2**24`` (float32 integers).
+    """
+    return torch.sign(acc) * torch.floor((acc.abs() + torch.floor(n / 2)) / n)
 
 
 def channel_view(v: torch.Tensor, ndim: int) -> torch.Tensor:

@@ -1,7 +1,18 @@
 """Quantization-aware training: fake quant with STE, fused QAT modules, and ``prepare_qat``."""
 
-from tinyqat.qat.fake_quant import ActivationQuantizer, InputQuantizer, WeightQuantizer
-from tinyqat.qat.modules import QuantConv2d, QuantFlatten, QuantLinear, QuantMaxPool2d, SharedQuantClamp
+from tinyqat.qat.fake_quant import ActivationQuantizer, FixedQuantizer, InputQuantizer, WeightQuantizer
+from tinyqat.qat.modules import (
+    QuantAdd,
+    QuantAvgPool2d,
+    QuantCat,
+    QuantConv1d,
+    QuantConv2d,
+    QuantFlatten,
+    QuantLinear,
+    QuantMaxPool2d,
+    QuantNonlinear,
+    SharedQuantClamp,
+)
 from tinyqat.qat.prepare import (
     PrepareError,
     calibrate,
@@ -13,12 +24,18 @@ from tinyqat.qat.prepare import (
 
 __all__ = [
     "ActivationQuantizer",
+    "FixedQuantizer",
     "InputQuantizer",
     "PrepareError",
+    "QuantAdd",
+    "QuantAvgPool2d",
+    "QuantCat",
+    "QuantConv1d",
     "QuantConv2d",
     "QuantFlatten",
     "QuantLinear",
     "QuantMaxPool2d",
+    "QuantNonlinear",
     "SharedQuantClamp",
     "WeightQuantizer",
     "calibrate",

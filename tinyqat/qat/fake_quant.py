@@ -10,6 +10,8 @@ forward pass sees are the ones lowering computes from the saved parameters.
 * Activations (int8 per tensor, ``[-128, 127]``): moving-average min/max observer; the first
   observed batch sets ``min_val, max_val``, later batches do ``avg = avg + c * (batch - avg)``;
   ``(s, zp) = quant.activation_qparams(min_val, max_val)``.
+* Fixed output grids (:class:`FixedQuantizer`, TFLite's choice for bounded functions): sigmoid
+  and softmax ``(1/256, -128)``, tanh ``(1/128, 0)``; never observed.
 * Weights (int8 symmetric per output channel, ``[-127, 127]``): ``s_w = quant.weight_scales(w)``.
 * Bias (int32): ``s_b = quant.bias_scale(s_in, s_w)``, zero point 0.
 """
@@ -132,6 +134,31 @@ class InputQuantizer(ActivationQuantizer):
     def __init__(self, input_shape: tuple[int, ...], averaging_constant: float = 0.01) -> None:
         super().__init__(averaging_constant)
         self.input_shape = tuple(input_shape)
+
+
+class FixedQuantizer(ActivationQuantizer):
+    """An :class:`ActivationQuantizer` on a fixed grid ``(scale, zero_point)``: it never observes.
+
+    ``qparams()`` returns the fixed pair; ``min_val``/``max_val`` hold the grid's real range
+    ``[scale * (-128 - zp), scale * (127 - zp)]`` for display, and ``observed`` is set from the start.
+    """
+
+    def __init__(self, scale: float, zero_point: int) -> None:
+        super().__init__()
+        self.scale = scale
+        self.zero_point = zero_point
+        self.min_val.fill_(scale * (quant.ACT_QMIN - zero_point))
+        self.max_val.fill_(scale * (quant.ACT_QMAX - zero_point))
+        self.observed.fill_(True)
+
+    def observe(self, x: torch.Tensor) -> None:
+        """A fixed grid ignores the data."""
+
+    def qparams(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The fixed ``(scale, zero_point)`` as float32 and int64 scalars."""
+        device = self.min_val.device
+        return (torch.tensor(self.scale, dtype=torch.float32, device=device),
+                torch.tensor(self.zero_point, dtype=torch.int64, device=device))
 
 
 class WeightQuantizer(nn.Module):

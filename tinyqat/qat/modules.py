@@ -1,9 +1,13 @@
 """QAT modules that :func:`tinyqat.qat.prepare_qat` puts in place of float layers.
 
-Weighted layers (:class:`QuantConv2d`, :class:`QuantLinear`) own the float layer, the
-optional BatchNorm, a :class:`WeightQuantizer` and their output :class:`ActivationQuantizer`.
-They read their input's scale from the upstream quantizer through a :class:`QuantizerRef`
-(a plain attribute, so the upstream quantizer is registered, and saved, only once).
+Weighted layers (:class:`QuantConv2d`, :class:`QuantConv1d`, :class:`QuantLinear`) own the
+float layer, the optional BatchNorm, a :class:`WeightQuantizer` and their output
+:class:`ActivationQuantizer`.  They, and every module that keeps its input's grid (standalone
+clamps, average pools), read the upstream quantizer through a :class:`QuantizerRef` (a plain
+attribute, so the upstream quantizer is registered, and saved, only once).
+
+An activation is ``"none"``, ``"relu"``, ``"relu6"`` or a Hardtanh interval ``(lo, hi)``:
+``act(y) = y | max(y, 0) | min(max(y, 0), 6) | min(max(y, lo), hi)``.
 
 Exact forward in eval mode, or in training with BatchNorm frozen (lowering reproduces it)::
 
@@ -15,28 +19,56 @@ Exact forward in eval mode, or in training with BatchNorm frozen (lowering repro
     s_in, _ = input_quantizer.qparams()
     s_b = quant.bias_scale(s_in, s_w)
     b_q = dequantize(quantize(b, s_b, 0, INT32_QMIN, INT32_QMAX), s_b, 0)
-    y = F.conv2d(pad(x), w_q, b_q, stride)   |   F.linear(x, w_q, b_q)
-    y = relu(y) | relu6(y) | y
+    y = F.conv2d(pad(x), w_q, b_q, stride, groups=groups)   |   F.linear(x, w_q, b_q)
+    y = act(y)
     y = output_quantizer(y)                    # observes in training, then fake-quantizes
 
 (``b_q = b`` while the input quantizer has not observed data; ``w_q = w``, ``b_q = b`` when
-fake quant is disabled.)
+fake quant is disabled.)  A Conv1d runs as the conv2d of its ``(N, C, 1, L)`` map with weight
+``[O, I, 1, k]``, which is the same numbers.
 
 Training with live BatchNorm (as torch.ao's ConvBn): ``f = gamma / sqrt(running_var + eps)``;
 ``y = op(x, fq(w * f)) / f (+ layer.bias)``, then ``bn(y)`` with batch statistics (updating the
 running ones), then the activation and output fake quant.
+
+The other modules (``fq_out`` = own output quantizer, ``fq_in`` = the input's quantizer, which
+only fake-quantizes, never observes):
+
+* :class:`SharedQuantClamp`: ``fq_in(act(x))``;
+* :class:`QuantMaxPool2d`: ``max_pool2d(x)`` (a max of grid values is on the grid);
+* :class:`QuantAvgPool2d`: the int8 average on the input's grid (an average is not on the grid:
+  it is rounded as the integer kernel rounds, see the class);
+* :class:`QuantAdd`: ``fq_out(act(a + b))``;  :class:`QuantCat`: ``fq_out(cat(xs, dim=1))``;
+* :class:`QuantNonlinear`: ``fq_out(f(x))`` for sigmoid, tanh, hardswish and softmax over dim 1,
+  with fixed output grids (:data:`FIXED_QPARAMS`) except for hardswish.
+
+Pools on an ``(N, C, L)`` input pool the ``(N, C, 1, L)`` map (their kernel is ``(1, k)``).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from tinyqat import quant
-from tinyqat.qat.fake_quant import ActivationQuantizer, WeightQuantizer, fake_quantize_bias
+from tinyqat.qat.fake_quant import ActivationQuantizer, FixedQuantizer, WeightQuantizer, fake_quantize_bias
 
-ACTIVATIONS = ("none", "relu", "relu6")
+Activation = str | tuple[float, float]
+NAMED_ACTIVATIONS = ("none", "relu", "relu6")
+FUNCTIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "sigmoid": torch.sigmoid,
+    "tanh": torch.tanh,
+    "hardswish": F.hardswish,
+    "softmax": lambda x: torch.softmax(x, dim=1),
+}
+FIXED_QPARAMS: dict[str, tuple[float, int]] = {
+    "sigmoid": (1.0 / 256.0, -128),
+    "tanh": (1.0 / 128.0, 0),
+    "softmax": (1.0 / 256.0, -128),
+}
 
 
 class QuantizerRef:
@@ -49,7 +81,18 @@ class QuantizerRef:
         return "QuantizerRef()"
 
 
-def _activate(y: torch.Tensor, activation: str) -> torch.Tensor:
+def check_activation(activation: Activation) -> None:
+    """Raise ``ValueError`` unless ``activation`` is a named one or a ``(lo, hi)`` pair with ``lo <= hi``."""
+    ok = activation in NAMED_ACTIVATIONS if isinstance(activation, str) else (
+        isinstance(activation, tuple) and len(activation) == 2 and float(activation[0]) <= float(activation[1])
+    )
+    if not ok:
+        raise ValueError(f"activation must be one of {NAMED_ACTIVATIONS} or (lo, hi), got {activation!r}")
+
+
+def _activate(y: torch.Tensor, activation: Activation) -> torch.Tensor:
+    if isinstance(activation, tuple):
+        return F.hardtanh(y, activation[0], activation[1])
     if activation == "relu":
         return F.relu(y)
     if activation == "relu6":
@@ -57,21 +100,31 @@ def _activate(y: torch.Tensor, activation: str) -> torch.Tensor:
     return y
 
 
-class QuantWeighted(nn.Module):
+def _as_2d(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+    """``fn`` of the ``(N, C, 1, L)`` view of an ``(N, C, L)`` input, squeezed back; 4-D inputs as they are."""
+    return fn(x.unsqueeze(2)).squeeze(2) if x.dim() == 3 else fn(x)
+
+
+class QuantOutput(nn.Module):
+    """Base of the modules that own their output grid: ``output_quantizer``."""
+
+    output_quantizer: ActivationQuantizer
+
+
+class QuantWeighted(QuantOutput):
     """Shared forward of :class:`QuantConv2d` and :class:`QuantLinear` (see the module docstring)."""
 
     def __init__(
         self,
-        layer: nn.Conv2d | nn.Linear,
+        layer: nn.Conv2d | nn.Conv1d | nn.Linear,
         bn: nn.BatchNorm2d | nn.BatchNorm1d | None,
-        activation: str,
+        activation: Activation,
         input_quantizer: ActivationQuantizer,
         averaging_constant: float,
         source: str,
     ) -> None:
         super().__init__()
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
+        check_activation(activation)
         self.layer = layer
         self.bn = bn
         self.activation = activation
@@ -136,45 +189,57 @@ class QuantWeighted(nn.Module):
 
 
 class QuantConv2d(QuantWeighted):
-    """Conv2d (groups 1, dilation 1, zero padding) + optional folded BatchNorm2d + none/relu/relu6.
+    """Conv2d (dense or depthwise, dilation 1, zero padding) + optional folded BatchNorm2d + activation.
 
-    ``padding`` is explicit ``(top, left, bottom, right)``; asymmetric padding pads the input
-    with zeros (the input zero point once quantized) before an unpadded convolution.
+    ``padding`` is explicit ``(top, left, bottom, right)`` (the conv's own padding plus any folded
+    ``ZeroPad2d``); asymmetric padding pads the input with zeros (the input zero point once
+    quantized) before an unpadded convolution.  ``groups`` is 1 or the input channel count.
     """
 
     def __init__(
         self,
-        conv: nn.Conv2d,
-        bn: nn.BatchNorm2d | None,
-        activation: str,
+        conv: nn.Conv2d | nn.Conv1d,
+        bn: nn.BatchNorm2d | nn.BatchNorm1d | None,
+        activation: Activation,
         padding: tuple[int, int, int, int],
         input_quantizer: ActivationQuantizer,
         averaging_constant: float = 0.01,
         source: str = "",
     ) -> None:
         super().__init__(conv, bn, activation, input_quantizer, averaging_constant, source)
-        self.stride = (int(conv.stride[0]), int(conv.stride[1]))
+        stride = (1, *conv.stride) if isinstance(conv, nn.Conv1d) else conv.stride
+        self.stride = (int(stride[0]), int(stride[1]))
         self.padding = tuple(int(p) for p in padding)
+        self.groups = int(conv.groups)
 
     def extra_repr(self) -> str:
-        """Show stride, padding and the fused activation."""
-        return f"stride={self.stride}, padding={self.padding}, activation={self.activation!r}"
+        """Show stride, padding, groups and the fused activation."""
+        return f"stride={self.stride}, padding={self.padding}, groups={self.groups}, activation={self.activation!r}"
 
     def _op(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
         top, left, bottom, right = self.padding
         if top == bottom and left == right:
-            return F.conv2d(x, weight, bias, self.stride, (top, left))
-        return F.conv2d(F.pad(x, (left, right, top, bottom)), weight, bias, self.stride)
+            return F.conv2d(x, weight, bias, self.stride, (top, left), groups=self.groups)
+        return F.conv2d(F.pad(x, (left, right, top, bottom)), weight, bias, self.stride, groups=self.groups)
+
+
+class QuantConv1d(QuantConv2d):
+    """Conv1d on ``(N, C, L)`` + optional folded BatchNorm1d + activation, computed as the conv2d
+    of the ``(N, C, 1, L)`` map with weight ``[O, I, 1, k]``, ``stride = (1, s)`` and
+    ``padding = (0, left, 0, right)``."""
+
+    def _op(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+        return super()._op(x.unsqueeze(2), weight.unsqueeze(2), bias).squeeze(2)
 
 
 class QuantLinear(QuantWeighted):
-    """Linear on ``(N, F)`` + optional folded BatchNorm1d + none/relu/relu6."""
+    """Linear on ``(N, F)`` + optional folded BatchNorm1d + activation."""
 
     def __init__(
         self,
         linear: nn.Linear,
         bn: nn.BatchNorm1d | None,
-        activation: str,
+        activation: Activation,
         input_quantizer: ActivationQuantizer,
         averaging_constant: float = 0.01,
         source: str = "",
@@ -190,15 +255,16 @@ class QuantLinear(QuantWeighted):
 
 
 class SharedQuantClamp(nn.Module):
-    """Standalone ReLU/ReLU6: ``q.fake_quantize(clamp(x, 0, 6 or inf))`` on the upstream quantizer's grid.
+    """Standalone ReLU/ReLU6/Hardtanh: ``q.fake_quantize(act(x))`` on the upstream quantizer's grid.
 
     It never observes: the lowered op is an int8 clamp that keeps its input's quantization.
     """
 
-    def __init__(self, activation: str, input_quantizer: ActivationQuantizer, source: str = "") -> None:
+    def __init__(self, activation: Activation, input_quantizer: ActivationQuantizer, source: str = "") -> None:
         super().__init__()
-        if activation not in ("relu", "relu6"):
-            raise ValueError(f"activation must be 'relu' or 'relu6', got {activation!r}")
+        check_activation(activation)
+        if activation == "none":
+            raise ValueError("a standalone clamp needs an activation other than 'none'")
         self.activation = activation
         self.input_ref = QuantizerRef(input_quantizer)
         self.source = source
@@ -213,7 +279,10 @@ class SharedQuantClamp(nn.Module):
 
 
 class QuantMaxPool2d(nn.MaxPool2d):
-    """MaxPool2d (dilation 1, no indices); the max of int8 values keeps its input's quantization."""
+    """MaxPool2d (dilation 1, no indices); the max of int8 values keeps its input's quantization.
+
+    An ``(N, C, L)`` input is pooled as its ``(N, C, 1, L)`` map (MaxPool1d, kernel ``(1, k)``).
+    """
 
     def __init__(
         self,
@@ -225,6 +294,130 @@ class QuantMaxPool2d(nn.MaxPool2d):
     ) -> None:
         super().__init__(kernel_size, stride, padding, ceil_mode=ceil_mode)
         self.source = source
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``F.max_pool2d`` of the (N, C, H, W) map."""
+        return _as_2d(super().forward, x)
+
+
+class QuantAvgPool2d(nn.Module):
+    """AvgPool2d / AvgPool1d / global average pooling on the input's grid, as the int8 kernel computes it.
+
+    With the input quantizer's ``(s, zp)`` (no observing) and PyTorch's divisor ``n`` of each
+    window (``count_include_pad`` decides whether padded taps count)::
+
+        acc = sum over the window of (quantize(x, s, zp) - zp) + zp * n   # padded taps are real 0 = zp
+        y   = dequantize(quant.round_div(acc, n), s, zp)
+
+    which is the integer average of :class:`tinyqat.ir.AvgPool2d` (raw int8 values, rounding half
+    away from zero) exactly; the gradient is that of ``F.avg_pool2d(x)`` (straight through).  Before
+    the input quantizer has observed data, or with fake quant disabled, ``y = F.avg_pool2d(x)``.
+    An ``(N, C, L)`` input is pooled as its ``(N, C, 1, L)`` map.
+    """
+
+    def __init__(
+        self,
+        kernel_size: tuple[int, int],
+        stride: tuple[int, int],
+        padding: tuple[int, int],
+        ceil_mode: bool,
+        count_include_pad: bool,
+        input_quantizer: ActivationQuantizer,
+        source: str = "",
+    ) -> None:
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride
+        self.padding = padding
+        self.ceil_mode = ceil_mode
+        self.count_include_pad = count_include_pad
+        self.input_ref = QuantizerRef(input_quantizer)
+        self.source = source
+
+    def extra_repr(self) -> str:
+        """Show the window settings."""
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"ceil_mode={self.ceil_mode}, count_include_pad={self.count_include_pad}")
+
+    def _pool(self, x: torch.Tensor, divisor_override: int | None = None) -> torch.Tensor:
+        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
+                            divisor_override)
+
+    def _forward_2d(self, x: torch.Tensor) -> torch.Tensor:
+        y = self._pool(x)
+        in_q = self.input_ref.quantizer
+        if not (in_q.fake_quant_enabled and bool(in_q.observed)):
+            return y
+        s, zp = in_q.qparams()
+        with torch.no_grad():
+            ones = torch.ones_like(x[:1, :1])
+            n = torch.round(self._pool(ones, 1) / self._pool(ones))  # in-bounds taps / (in-bounds taps / divisor)
+            centered = quant.quantize(x, s, zp, quant.ACT_QMIN, quant.ACT_QMAX) - zp
+            exact = quant.dequantize(quant.round_div(self._pool(centered, 1) + zp * n, n), s, zp)
+        return y + (exact - y).detach()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The int8 average (class docstring), with the float average's gradient."""
+        return _as_2d(self._forward_2d, x)
+
+
+class QuantAdd(QuantOutput):
+    """Residual add of two quantized tensors + optional activation: ``output_quantizer(act(a + b))``."""
+
+    def __init__(self, activation: Activation, averaging_constant: float = 0.01, source: str = "") -> None:
+        super().__init__()
+        check_activation(activation)
+        self.activation = activation
+        self.output_quantizer = ActivationQuantizer(averaging_constant)
+        self.source = source
+
+    def extra_repr(self) -> str:
+        """Show the fused activation."""
+        return f"activation={self.activation!r}"
+
+    def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """``output_quantizer(act(a + b))``."""
+        return self.output_quantizer(_activate(a + b, self.activation))
+
+
+class QuantCat(QuantOutput):
+    """Concatenation along channels (dim 1) of quantized tensors: ``output_quantizer(cat(xs, 1))``."""
+
+    def __init__(self, averaging_constant: float = 0.01, source: str = "") -> None:
+        super().__init__()
+        self.output_quantizer = ActivationQuantizer(averaging_constant)
+        self.source = source
+
+    def forward(self, *xs: torch.Tensor) -> torch.Tensor:
+        """``output_quantizer(torch.cat(xs, dim=1))``."""
+        return self.output_quantizer(torch.cat(xs, dim=1))
+
+
+class QuantNonlinear(QuantOutput):
+    """Sigmoid, Tanh, Hardswish or Softmax (over dim 1): ``output_quantizer(f(x))``.
+
+    The output grid is fixed for the bounded functions (:data:`FIXED_QPARAMS`, TFLite's choice):
+    sigmoid and softmax ``(1/256, -128)``, tanh ``(1/128, 0)``; hardswish observes its range.
+    Lowering turns the first three into a 256-entry lookup table, softmax into TFLite-style
+    integer softmax.
+    """
+
+    def __init__(self, function: str, averaging_constant: float = 0.01, source: str = "") -> None:
+        super().__init__()
+        if function not in FUNCTIONS:
+            raise ValueError(f"function must be one of {sorted(FUNCTIONS)}, got {function!r}")
+        self.function = function
+        fixed = FIXED_QPARAMS.get(function)
+        self.output_quantizer = FixedQuantizer(*fixed) if fixed else ActivationQuantizer(averaging_constant)
+        self.source = source
+
+    def extra_repr(self) -> str:
+        """Show the function."""
+        return f"function={self.function!r}"
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``output_quantizer(f(x))``."""
+        return self.output_quantizer(FUNCTIONS[self.function](x))
 
 
 class QuantFlatten(nn.Flatten):

@@ -2,23 +2,37 @@
 
 Rewrites (fusion requires every intermediate result to have a single user):
 
-* the input placeholder -> :class:`InputQuantizer`;
-* Conv2d [+ BatchNorm2d] [+ ReLU | ReLU6] -> :class:`QuantConv2d`;
-* Linear [+ BatchNorm1d] [+ ReLU | ReLU6] -> :class:`QuantLinear`;
-* any other ReLU/ReLU6 -> :class:`SharedQuantClamp` (re-quantizes on its input's grid);
-* MaxPool2d -> :class:`QuantMaxPool2d`, Flatten(start_dim=1) -> :class:`QuantFlatten`;
+* the input placeholder -> :class:`InputQuantizer` (inputs ``(N, F)``, ``(N, C, L)``, ``(N, C, H, W)``);
+* [ZeroPad2d | F.pad] Conv2d [+ BatchNorm2d] [+ activation] -> :class:`QuantConv2d`, for dense
+  (groups 1) and depthwise (groups = in_channels) convs; the zero padding is folded into the
+  conv's explicit ``(top, left, bottom, right)`` padding;
+* [ZeroPad1d | F.pad] Conv1d [+ BatchNorm1d] [+ activation] -> :class:`QuantConv1d`;
+* Linear [+ BatchNorm1d] [+ activation] -> :class:`QuantLinear`;
+* add of two tensors [+ activation] -> :class:`QuantAdd`; cat along dim 1 -> :class:`QuantCat`;
+* any other activation -> :class:`SharedQuantClamp` (re-quantizes on its input's grid);
+* sigmoid, tanh, hardswish, softmax over dim 1 -> :class:`QuantNonlinear`;
+* MaxPool1d/2d -> :class:`QuantMaxPool2d`; AvgPool1d/2d -> :class:`QuantAvgPool2d`;
+* global average pooling (AdaptiveAvgPool1d/2d(1), ``mean`` over the spatial dims) ->
+  :class:`QuantAvgPool2d` with the whole map as window, then :class:`QuantFlatten` when the
+  spatial dims are dropped (``keepdim=False``);
+* Flatten(start_dim=1), ``torch.flatten(x, 1)``, and ``view``/``reshape`` to ``(batch, -1)``
+  (checked with the traced shapes) -> :class:`QuantFlatten`;
 * Identity and Dropout are removed.
 
-ReLU forms: ``nn.ReLU``, ``F.relu``, ``torch.relu``, ``Tensor.relu``; ReLU6 forms: ``nn.ReLU6``,
-``nn.Hardtanh(0, 6)``, ``F.relu6``, ``F.hardtanh(x, 0, 6)``. Everything else raises
-:class:`tinyqat.errors.UnsupportedOpError` with a one-line message naming the module path.
+Activations: ReLU (``nn.ReLU``, ``F.relu``, ``torch.relu``, ``Tensor.relu``), ReLU6 (``nn.ReLU6``,
+``F.relu6``, Hardtanh(0, 6)) and Hardtanh(lo, hi) (``nn.Hardtanh``, ``F.hardtanh``).  Everything
+else raises :class:`tinyqat.errors.UnsupportedOpError` with a one-line message naming the module
+path, the op, the source line when torch.fx recorded it, and why.
 """
 
 from __future__ import annotations
 
 import copy
 import inspect
+import math
 import operator
+import os
+import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,31 +46,123 @@ from torch.fx.node import _get_qualified_name
 from tinyqat.errors import TinyQatError, UnsupportedOpError
 from tinyqat.qat.fake_quant import ActivationQuantizer, InputQuantizer, WeightQuantizer
 from tinyqat.qat.modules import (
+    Activation,
+    QuantAdd,
+    QuantAvgPool2d,
+    QuantCat,
+    QuantConv1d,
     QuantConv2d,
     QuantFlatten,
     QuantLinear,
     QuantMaxPool2d,
+    QuantNonlinear,
+    QuantOutput,
     QuantWeighted,
     SharedQuantClamp,
 )
 
 SUPPORTED = (
-    "tinyqat supports Conv2d, Linear, BatchNorm2d/1d after them, ReLU, ReLU6, MaxPool2d, Flatten, Identity, Dropout"
+    "tinyqat supports Conv2d (groups 1 or depthwise) and Conv1d with optional ZeroPad before and BatchNorm after, "
+    "Linear [+ BatchNorm1d], ReLU, ReLU6, Hardtanh, Sigmoid, Tanh, Hardswish, Softmax(dim=1), MaxPool1d/2d, "
+    "AvgPool1d/2d, global average pooling (AdaptiveAvgPool(1), mean over the spatial dims), add, cat(dim=1), "
+    "flatten (nn.Flatten, torch.flatten(x, 1), x.view(x.size(0), -1)), Identity, Dropout"
 )
 
-_DROPOUT_MODULES = (nn.Dropout, nn.Dropout1d, nn.Dropout2d)
-_DROPOUT_FUNCTIONS = (F.dropout, F.dropout1d, F.dropout2d)
-_RELU_FUNCTIONS = (F.relu, torch.relu)
-_RELU6_FUNCTIONS = (F.relu6,)
-_FLATTEN_FUNCTIONS = (torch.flatten,)
+# kind and detail of every supported target: detail is the activation or function name, or the
+# number of spatial dims of a pool / pad ("1" for (N, C, L) inputs, "2" for (N, C, H, W)).
+_MODULES: dict[type, tuple[str, str]] = {
+    nn.Conv1d: ("conv", "1"),
+    nn.Conv2d: ("conv", "2"),
+    nn.Linear: ("linear", ""),
+    nn.BatchNorm1d: ("bn", ""),
+    nn.BatchNorm2d: ("bn", ""),
+    nn.ReLU: ("clamp", "relu"),
+    nn.ReLU6: ("clamp", "relu6"),
+    nn.Hardtanh: ("clamp", "hardtanh"),
+    nn.Sigmoid: ("nonlinear", "sigmoid"),
+    nn.Tanh: ("nonlinear", "tanh"),
+    nn.Hardswish: ("nonlinear", "hardswish"),
+    nn.Softmax: ("nonlinear", "softmax"),
+    nn.MaxPool1d: ("maxpool", "1"),
+    nn.MaxPool2d: ("maxpool", "2"),
+    nn.AvgPool1d: ("avgpool", "1"),
+    nn.AvgPool2d: ("avgpool", "2"),
+    nn.AdaptiveAvgPool1d: ("adaptive", "1"),
+    nn.AdaptiveAvgPool2d: ("adaptive", "2"),
+    nn.ZeroPad1d: ("pad", "1"),
+    nn.ZeroPad2d: ("pad", "2"),
+    nn.ConstantPad1d: ("pad", "1"),
+    nn.ConstantPad2d: ("pad", "2"),
+    nn.Flatten: ("flatten", ""),
+    nn.Identity: ("remove", ""),
+    nn.Dropout: ("remove", ""),
+    nn.Dropout1d: ("remove", ""),
+    nn.Dropout2d: ("remove", ""),
+}
+_FUNCTIONS: dict[Any, tuple[str, str]] = {
+    F.relu: ("clamp", "relu"),
+    torch.relu: ("clamp", "relu"),
+    F.relu6: ("clamp", "relu6"),
+    F.hardtanh: ("clamp", "hardtanh"),
+    torch.sigmoid: ("nonlinear", "sigmoid"),
+    torch.tanh: ("nonlinear", "tanh"),
+    F.hardswish: ("nonlinear", "hardswish"),
+    F.softmax: ("nonlinear", "softmax"),
+    torch.softmax: ("nonlinear", "softmax"),
+    F.max_pool1d: ("maxpool", "1"),
+    F.max_pool2d: ("maxpool", "2"),
+    F.avg_pool1d: ("avgpool", "1"),
+    F.avg_pool2d: ("avgpool", "2"),
+    F.adaptive_avg_pool1d: ("adaptive", "1"),
+    F.adaptive_avg_pool2d: ("adaptive", "2"),
+    torch.mean: ("mean", ""),
+    F.pad: ("pad", ""),
+    operator.add: ("add", ""),
+    torch.add: ("add", ""),
+    torch.cat: ("cat", ""),
+    torch.concat: ("cat", ""),
+    torch.flatten: ("flatten", ""),
+    torch.reshape: ("view", ""),
+    F.dropout: ("remove", ""),
+    F.dropout1d: ("remove", ""),
+    F.dropout2d: ("remove", ""),
+}
+_METHODS: dict[str, tuple[str, str]] = {
+    "relu": ("clamp", "relu"),
+    "relu_": ("clamp", "relu"),
+    "sigmoid": ("nonlinear", "sigmoid"),
+    "tanh": ("nonlinear", "tanh"),
+    "softmax": ("nonlinear", "softmax"),
+    "mean": ("mean", ""),
+    "add": ("add", ""),
+    "flatten": ("flatten", ""),
+    "view": ("view", ""),
+    "reshape": ("view", ""),
+    "size": ("shape", ""),
+}
+_TORCH_DIR = os.path.dirname(torch.__file__)
+_FRAME = re.compile(r'File "([^"]+)", line (\d+), in [^\n]*(?:\n {4}([^\n]*))?')
 
 
 class PrepareError(TinyQatError):
     """``prepare_qat`` cannot run the model on ``example_inputs`` (message is one line)."""
 
 
-# Signatures used to bind the arguments of traced functional calls.
-def _sig_max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+# Signatures used to bind the arguments of traced functional calls and of modules' attributes.
+def _sig_max_pool(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    pass
+
+
+def _sig_avg_pool(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+                  divisor_override=None):
+    pass
+
+
+def _sig_adaptive_pool(input, output_size):
+    pass
+
+
+def _sig_mean(input, dim=None, keepdim=False, dtype=None):
     pass
 
 
@@ -68,26 +174,67 @@ def _sig_hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     pass
 
 
-def _bind(sig: Callable[..., None], node: fx.Node) -> dict[str, Any]:
-    bound = inspect.signature(sig).bind(*node.args, **node.kwargs)
-    bound.apply_defaults()
-    return dict(bound.arguments)
+def _sig_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    pass
+
+
+def _sig_pad(input, pad, mode="constant", value=None):
+    pass
+
+
+def _sig_add(input, other, alpha=1):
+    pass
+
+
+def _sig_cat(tensors, dim=0):
+    pass
 
 
 @dataclass
 class _Op:
     """A traced node classified into one of the supported kinds."""
 
-    kind: str  # input conv linear bn relu relu6 maxpool flatten remove output
+    kind: str  # "input", "output", "shape" (x.size(0)...) or a key of _Builder.handlers
     where: str  # module path, for messages and the artifact
     label: str  # what the op is, for messages (``nn.Conv2d``, ``F.relu``...)
+    line: str = ""  # ``file.py:12 `code``` of the user's source line, when torch.fx recorded it
     module: nn.Module | None = None
+    detail: str = ""  # see _MODULES
+    activation: Activation = "none"  # of clamp ops
+
+    def error(self, why: str) -> UnsupportedOpError:
+        """The one-line :class:`UnsupportedOpError` for this op."""
+        return _unsupported(self.where, self.label, why, self.line)
+
+    @property
+    def spatial_dims(self) -> int:
+        """1 for ops on ``(N, C, L)`` maps, 2 for ``(N, C, H, W)`` (pools, pads, convs)."""
+        return int(self.detail)
 
 
-def _pair(v: int | tuple[int, ...] | list[int]) -> tuple[int, int]:
-    if isinstance(v, int):
-        return (v, v)
-    return (int(v[0]), int(v[1]))
+def _bind(sig: Callable[..., None], node: fx.Node, op: _Op) -> dict[str, Any]:
+    try:
+        bound = inspect.signature(sig).bind(*node.args, **node.kwargs)
+    except TypeError as exc:
+        raise op.error(f"unsupported arguments ({exc})") from None
+    bound.apply_defaults()
+    return dict(bound.arguments)
+
+
+def _args(sig: Callable[..., None], node: fx.Node, op: _Op) -> dict[str, Any]:
+    """Arguments of a functional call, or the same-named attributes of a module (defaults from ``sig``)."""
+    if op.module is None:
+        return _bind(sig, node, op)
+    params = inspect.signature(sig).parameters.values()
+    return {p.name: getattr(op.module, p.name, p.default) for p in params if p.name not in ("input", "tensors")}
+
+
+def _ntuple(v: Any, n: int, op: _Op, what: str) -> tuple[int, ...]:
+    """``v`` (an int or a sequence of ``n`` ints) as an ``n``-tuple; constants only."""
+    values = (v,) * n if isinstance(v, int) else tuple(v) if isinstance(v, (tuple, list)) else ()
+    if len(values) != n or not all(isinstance(i, int) and not isinstance(i, bool) for i in values):
+        raise op.error(f"{what} must be a constant int or {n} ints, got {v!r}")
+    return values
 
 
 def _module_label(m: nn.Module) -> str:
@@ -113,72 +260,78 @@ def _location(node: fx.Node) -> str:
     return node.name
 
 
-def _unsupported(where: str, label: str, why: str) -> UnsupportedOpError:
-    return UnsupportedOpError(f"unsupported op at '{where}' ({label}): {why}; {SUPPORTED}")
+def _source_line(node: fx.Node) -> str:
+    """``file.py:LINE `code``` of the innermost user frame (outside torch) that created ``node``, or ``""``."""
+    frames = [f for f in _FRAME.findall(node.stack_trace or "") if not f[0].startswith(_TORCH_DIR)]
+    if not frames:
+        return ""
+    file, line, code = frames[-1]
+    return f"{os.path.basename(file)}:{line}" + (f" `{code.strip()}`" if code.strip() else "")
+
+
+def _unsupported(where: str, label: str, why: str, line: str = "") -> UnsupportedOpError:
+    at = f", {line}" if line else ""
+    return UnsupportedOpError(f"unsupported op at '{where}' ({label}{at}): {why}; {SUPPORTED}")
+
+
+def _is_shape(node: fx.Node) -> bool:
+    """``x.size()`` or ``x.shape`` (a whole shape, indexed later)."""
+    if node.op == "call_method" and node.target == "size":
+        return len(node.args) == 1 and "dim" not in node.kwargs
+    return node.op == "call_function" and node.target is getattr and node.args[1] == "shape"
+
+
+def _is_batch_size(v: Any) -> bool:
+    """``x.size(0)``, ``x.size()[0]`` or ``x.shape[0]``."""
+    if not isinstance(v, fx.Node):
+        return False
+    if v.op == "call_method" and v.target == "size":
+        dim = v.args[1] if len(v.args) > 1 else v.kwargs.get("dim")
+        return dim == 0
+    return (v.op == "call_function" and v.target is operator.getitem and v.args[1] == 0
+            and isinstance(v.args[0], fx.Node) and _is_shape(v.args[0]))
+
+
+def _clamp_activation(node: fx.Node, op: _Op) -> Activation:
+    """``relu``, ``relu6`` (also Hardtanh(0, 6)) or a Hardtanh interval ``(lo, hi)``."""
+    if op.detail != "hardtanh":
+        return op.detail
+    args = _args(_sig_hardtanh, node, op)
+    lo, hi = args["min_val"], args["max_val"]
+    if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in (lo, hi)) or lo > hi:
+        raise op.error(f"hardtanh bounds must be finite constants with min_val <= max_val, got ({lo}, {hi})")
+    return "relu6" if (lo, hi) == (0, 6) else (float(lo), float(hi))
 
 
 def _classify(node: fx.Node, modules: dict[str, nn.Module]) -> _Op:
     """Map one traced node to a supported kind, or raise :class:`UnsupportedOpError`."""
-    where = _location(node)
-    if node.op == "placeholder":
-        return _Op("input", where, "input")
-    if node.op == "output":
-        return _Op("output", where, "output")
+    where, line = _location(node), _source_line(node)
+    if node.op in ("placeholder", "output"):
+        return _Op("input" if node.op == "placeholder" else "output", where, node.op)
     if node.op == "get_attr":
-        raise _unsupported(where, f"get_attr {node.target}", "a parameter or buffer is used directly in forward")
+        raise _unsupported(where, f"get_attr {node.target}", "a parameter or buffer is used directly in forward", line)
+    module = None
     if node.op == "call_module":
-        m = modules[str(node.target)]
-        label = _module_label(m)
-        cls = type(m)
-        kinds: dict[type, str] = {
-            nn.Conv2d: "conv",
-            nn.Linear: "linear",
-            nn.BatchNorm2d: "bn",
-            nn.BatchNorm1d: "bn",
-            nn.ReLU: "relu",
-            nn.ReLU6: "relu6",
-            nn.MaxPool2d: "maxpool",
-            nn.Flatten: "flatten",
-            nn.Identity: "remove",
-        }
-        if cls in _DROPOUT_MODULES:
-            return _Op("remove", where, label, m)
-        if cls is nn.Hardtanh:
-            if (m.min_val, m.max_val) == (0.0, 6.0):
-                return _Op("relu6", where, label, m)
-            raise _unsupported(where, label, f"Hardtanh({m.min_val}, {m.max_val}) is not ReLU6")
-        if cls not in kinds:
-            raise _unsupported(where, label, "this layer type cannot be quantized")
-        return _Op(kinds[cls], where, label, m)
-    label = _function_label(node.target) if node.op == "call_function" else f"Tensor.{node.target}"
-    target = node.target
-    if node.op == "call_function":
-        if target in _RELU_FUNCTIONS:
-            return _Op("relu", where, label)
-        if target in _RELU6_FUNCTIONS:
-            return _Op("relu6", where, label)
-        if target is F.hardtanh:
-            args = _bind(_sig_hardtanh, node)
-            if (args["min_val"], args["max_val"]) == (0, 6):
-                return _Op("relu6", where, label)
-            raise _unsupported(where, label, f"hardtanh({args['min_val']}, {args['max_val']}) is not ReLU6")
-        if target is F.max_pool2d:
-            return _Op("maxpool", where, label)
-        if target in _FLATTEN_FUNCTIONS:
-            return _Op("flatten", where, label)
-        if target in _DROPOUT_FUNCTIONS:
-            return _Op("remove", where, label)
-        why = "tuple results are not supported" if target is operator.getitem else "this function is not supported"
-        raise _unsupported(where, label, why)
-    if node.op == "call_method":
-        if target in ("relu", "relu_"):
-            return _Op("relu", where, label)
-        if target == "flatten":
-            return _Op("flatten", where, label)
-        if target in ("size", "view", "reshape"):
-            raise _unsupported(where, label, "shape-dependent code is not supported (use torch.flatten(x, 1))")
-        raise _unsupported(where, label, "this tensor method is not supported")
-    raise _unsupported(where, str(node.op), "this graph node is not supported")
+        module = modules[str(node.target)]
+        label, entry = _module_label(module), _MODULES.get(type(module))
+        why = "this layer type cannot be quantized"
+    elif node.op == "call_function":
+        label, entry = _function_label(node.target), _FUNCTIONS.get(node.target)
+        if entry is None and (_is_shape(node) or _is_batch_size(node)):
+            entry = ("shape", "")
+        tuples = node.target is operator.getitem
+        why = "indexing, slicing and tuple results are not supported" if tuples else "this function is not supported"
+    elif node.op == "call_method":
+        label, entry = f"Tensor.{node.target}", _METHODS.get(str(node.target))
+        why = "this tensor method is not supported"
+    else:
+        raise _unsupported(where, str(node.op), "this graph node is not supported", line)
+    if entry is None:
+        raise _unsupported(where, label, why, line)
+    op = _Op(entry[0], where, label, line, module, entry[1])
+    if op.kind == "clamp":
+        op.activation = _clamp_activation(node, op)
+    return op
 
 
 def _first_line(exc: BaseException) -> str:
@@ -188,6 +341,7 @@ def _first_line(exc: BaseException) -> str:
 
 def _trace(model: nn.Module) -> fx.GraphModule:
     tracer = fx.Tracer()
+    tracer.record_stack_traces = True
     try:
         graph = tracer.trace(model)
     except Exception as exc:
@@ -231,8 +385,11 @@ def _shape_prop(gm: fx.GraphModule, example_inputs: tuple[torch.Tensor, ...]) ->
 def _shape(node: fx.Node) -> tuple[int, ...]:
     shape = node.meta.get("tinyqat_shape")
     if shape is None:
-        raise _unsupported(_location(node), node.name, "its result is not a single tensor")
+        raise _unsupported(_location(node), node.name, "its result is not a single tensor", _source_line(node))
     return shape
+
+
+_MAP = {1: "(N, C, L)", 2: "(N, C, H, W)"}
 
 
 class _Builder:
@@ -247,7 +404,25 @@ class _Builder:
         self.env: dict[fx.Node, fx.Node] = {}  # traced node -> new node carrying its value
         self.grid: dict[fx.Node, ActivationQuantizer] = {}  # new node -> quantizer of its int8 grid
         self.fused: set[fx.Node] = set()
+        self.pads: dict[fx.Node, tuple[int, int, int, int]] = {}  # zero-pad node -> (top, left, bottom, right)
         self.names = {n.name for n in traced.graph.nodes if n.op == "placeholder"}
+        self.handlers: dict[str, Callable[[fx.Node, _Op], None]] = {
+            "remove": self._remove,
+            "bn": self._lone_bn,
+            "clamp": self._clamp,
+            "conv": self._weighted,
+            "linear": self._weighted,
+            "maxpool": self._pool,
+            "avgpool": self._pool,
+            "adaptive": self._global_pool,
+            "mean": self._global_pool,
+            "pad": self._pad,
+            "add": self._add,
+            "cat": self._cat,
+            "nonlinear": self._nonlinear,
+            "flatten": self._flatten,
+            "view": self._flatten,
+        }
 
     def _unique(self, base: str) -> str:
         name, i = base, 1
@@ -256,16 +431,17 @@ class _Builder:
         self.names.add(name)
         return name
 
-    def _add(self, base: str, module: nn.Module, src: fx.Node) -> fx.Node:
+    def _emit(self, base: str, module: nn.Module, srcs: tuple[fx.Node, ...]) -> fx.Node:
+        """Append ``module`` reading the new nodes ``srcs``; record the grid its result lies on."""
         name = self._unique(base)
         self.modules[name] = module
-        new = self.graph.call_module(name, (src,))
+        new = self.graph.call_module(name, srcs)
         if isinstance(module, ActivationQuantizer):
             self.grid[new] = module
-        elif isinstance(module, QuantWeighted):
+        elif isinstance(module, QuantOutput):
             self.grid[new] = module.output_quantizer
         else:
-            self.grid[new] = self.grid[src]
+            self.grid[new] = self.grid[srcs[0]]
         return new
 
     def _single_user_of_kind(self, node: fx.Node, kinds: tuple[str, ...]) -> fx.Node | None:
@@ -274,26 +450,39 @@ class _Builder:
             return users[0]
         return None
 
-    def _input_node(self, node: fx.Node) -> fx.Node:
+    def _fused_activation(self, node: fx.Node) -> tuple[fx.Node | None, Activation]:
+        """The activation node that is ``node``'s only user (now fused), and its activation."""
+        act_node = self._single_user_of_kind(node, ("clamp",))
+        if act_node is None:
+            return None, "none"
+        self.fused.add(act_node)
+        return act_node, self.ops[act_node].activation
+
+    def _operand(self, op: _Op, value: Any) -> fx.Node:
+        """A traced node whose (quantized) value the new graph already computes."""
+        if not isinstance(value, fx.Node) or value not in self.env:
+            raise op.error("its inputs must be tensors computed by supported ops (no constants or parameters)")
+        return value
+
+    def _source(self, node: fx.Node, op: _Op) -> tuple[fx.Node, fx.Node]:
+        """``(traced input node, new node carrying its value)`` of a single-input op."""
         arg = node.args[0] if node.args else next(iter(node.kwargs.values()), None)
-        if not isinstance(arg, fx.Node) or arg not in self.env:
-            op = self.ops[node]
-            raise _unsupported(op.where, op.label, "its input is not a tensor computed by a supported op")
-        return arg
+        src = self._operand(op, arg)
+        return src, self.env[src]
 
     def build(self, example_inputs: tuple[torch.Tensor, ...]) -> fx.GraphModule:
         for node in self.traced.graph.nodes:
-            if node in self.fused:
-                continue
             op = self.ops[node]
+            if node in self.fused or op.kind == "shape":
+                continue
             if op.kind == "input":
                 x = self.graph.placeholder(node.name)
                 shape = tuple(int(d) for d in example_inputs[0].shape[1:])
-                self.env[node] = self._add("input_quantizer", InputQuantizer(shape, self.c), x)
+                self.env[node] = self._emit("input_quantizer", InputQuantizer(shape, self.c), (x,))
             elif op.kind == "output":
                 self._output(node)
             else:
-                self._rewrite(node, op)
+                self.handlers[op.kind](node, op)
         self.graph.lint()
         gm = fx.GraphModule(self.modules, self.graph, self.traced.__class__.__name__)
         gm.graph.eliminate_dead_code()
@@ -310,118 +499,194 @@ class _Builder:
             raise _unsupported("output", "output", "the model computes nothing (its output is its input)")
         self.graph.output(new)
 
-    def _rewrite(self, node: fx.Node, op: _Op) -> None:
-        src = self._input_node(node)
-        new_src = self.env[src]
-        if op.kind == "remove":
-            self.env[node] = new_src
-        elif op.kind == "bn":
-            raise _unsupported(
-                op.where, op.label, "BatchNorm must directly follow a Conv2d/Linear whose output has no other users"
-            )
-        elif op.kind in ("relu", "relu6"):
-            self.env[node] = self._add(node.name, SharedQuantClamp(op.kind, self.grid[new_src], op.where), new_src)
-        elif op.kind in ("conv", "linear"):
-            self._weighted(node, op, src, new_src)
-        elif op.kind == "maxpool":
-            self.env[node] = self._add(node.name, self._maxpool(node, op, len(_shape(src))), new_src)
-        else:  # flatten
-            self._check_flatten(node, op, len(_shape(src)))
-            self.env[node] = self._add(node.name, QuantFlatten(op.where), new_src)
+    def _remove(self, node: fx.Node, op: _Op) -> None:
+        self.env[node] = self._source(node, op)[1]
 
-    def _weighted(self, node: fx.Node, op: _Op, src: fx.Node, new_src: fx.Node) -> None:
+    def _lone_bn(self, node: fx.Node, op: _Op) -> None:
+        raise op.error("BatchNorm must directly follow a Conv/Linear whose output has no other users")
+
+    def _clamp(self, node: fx.Node, op: _Op) -> None:
+        _, new_src = self._source(node, op)
+        self.env[node] = self._emit(node.name, SharedQuantClamp(op.activation, self.grid[new_src], op.where),
+                                    (new_src,))
+
+    def _weighted(self, node: fx.Node, op: _Op) -> None:
+        src, new_src = self._source(node, op)
         layer = op.module
-        last = node
         bn_node = self._single_user_of_kind(node, ("bn",))
         bn = None
         if bn_node is not None:
-            bn = self.ops[bn_node].module
-            want = nn.BatchNorm2d if op.kind == "conv" else nn.BatchNorm1d
+            bn_op = self.ops[bn_node]
+            bn = bn_op.module
+            want = nn.BatchNorm2d if isinstance(layer, nn.Conv2d) else nn.BatchNorm1d
             if type(bn) is not want:
-                raise _unsupported(self.ops[bn_node].where, self.ops[bn_node].label, f"expected {want.__name__} here")
+                raise bn_op.error(f"expected {want.__name__} here")
             if not bn.track_running_stats or bn.running_mean is None:
-                bn_op = self.ops[bn_node]
-                raise _unsupported(bn_op.where, bn_op.label, "BatchNorm without running statistics cannot be folded")
+                raise bn_op.error("BatchNorm without running statistics cannot be folded")
             self.fused.add(bn_node)
-            last = bn_node
-        act_node = self._single_user_of_kind(last, ("relu", "relu6"))
-        activation = "none"
-        if act_node is not None:
-            activation = self.ops[act_node].kind
-            self.fused.add(act_node)
-            last = act_node
-        shape = _shape(src)
-        if op.kind == "conv":
-            assert isinstance(layer, nn.Conv2d)
-            if len(shape) != 4:
-                raise _unsupported(op.where, op.label, f"input must be (N, C, H, W), got {len(shape)} dims")
-            module: nn.Module = QuantConv2d(
-                layer, bn, activation, self._conv_padding(layer, op), self.grid[new_src], self.c, op.where
-            )
+        act_node, activation = self._fused_activation(bn_node or node)
+        ndim = len(_shape(src))
+        if isinstance(layer, nn.Linear):
+            if ndim != 2:
+                raise op.error(f"input must be (N, F), got {ndim} dims (flatten first)")
+            module: nn.Module = QuantLinear(layer, bn, activation, self.grid[new_src], self.c, op.where)
         else:
-            if len(shape) != 2:
-                raise _unsupported(op.where, op.label, f"input must be (N, F), got {len(shape)} dims (flatten first)")
-            module = QuantLinear(layer, bn, activation, self.grid[new_src], self.c, op.where)
-        new = self._add(node.name, module, new_src)
+            assert isinstance(layer, nn.Conv1d | nn.Conv2d)
+            if ndim != op.spatial_dims + 2:
+                raise op.error(f"input must be {_MAP[op.spatial_dims]}, got {ndim} dims")
+            padding = tuple(a + b for a, b in zip(self._conv_padding(layer, op), self.pads.get(src, (0, 0, 0, 0))))
+            cls = QuantConv2d if op.spatial_dims == 2 else QuantConv1d
+            module = cls(layer, bn, activation, padding, self.grid[new_src], self.c, op.where)
+        new = self._emit(node.name, module, (new_src,))
         for n in (node, bn_node, act_node):
             if n is not None:
                 self.env[n] = new
 
     @staticmethod
-    def _conv_padding(conv: nn.Conv2d, op: _Op) -> tuple[int, int, int, int]:
-        if conv.groups != 1:
-            why = f"grouped/depthwise convolution (groups={conv.groups}) is not supported"
-            raise _unsupported(op.where, op.label, why)
-        if tuple(conv.dilation) != (1, 1):
-            raise _unsupported(op.where, op.label, f"dilation {tuple(conv.dilation)} is not supported")
+    def _conv_padding(conv: nn.Conv1d | nn.Conv2d, op: _Op) -> tuple[int, int, int, int]:
+        """The conv's own padding as ``(top, left, bottom, right)`` of its 2-D form."""
+        if conv.groups not in (1, conv.in_channels):
+            why = (f"grouped convolution (groups={conv.groups} of {conv.in_channels} input channels) is not "
+                   "supported, only groups=1 and depthwise (groups=in_channels)")
+            raise op.error(why)
+        if any(d != 1 for d in conv.dilation):
+            raise op.error(f"dilation {tuple(conv.dilation)} is not supported")
         if conv.padding_mode != "zeros":
-            raise _unsupported(op.where, op.label, f"padding_mode {conv.padding_mode!r} is not supported")
+            raise op.error(f"padding_mode {conv.padding_mode!r} is not supported")
+        kh, kw = (1, *conv.kernel_size) if op.spatial_dims == 1 else conv.kernel_size
         if conv.padding == "valid":
             return (0, 0, 0, 0)
         if conv.padding == "same":  # PyTorch puts the odd pixel at the bottom/right
-            kh, kw = conv.kernel_size
             return ((kh - 1) // 2, (kw - 1) // 2, kh - 1 - (kh - 1) // 2, kw - 1 - (kw - 1) // 2)
-        ph, pw = _pair(conv.padding)
+        ph, pw = (0, *conv.padding) if op.spatial_dims == 1 else conv.padding
         return (ph, pw, ph, pw)
 
-    @staticmethod
-    def _maxpool(node: fx.Node, op: _Op, ndim: int) -> QuantMaxPool2d:
+    def _pad(self, node: fx.Node, op: _Op) -> None:
+        src, new_src = self._source(node, op)
+        ndim = len(_shape(src))
         if op.module is not None:
-            m = op.module
-            assert isinstance(m, nn.MaxPool2d)
-            args = {
-                "kernel_size": m.kernel_size,
-                "stride": m.stride,
-                "padding": m.padding,
-                "dilation": m.dilation,
-                "ceil_mode": m.ceil_mode,
-                "return_indices": m.return_indices,
-            }
+            pad, mode, value = op.module.padding, "constant", op.module.value
         else:
-            args = _bind(_sig_max_pool2d, node)
-        for key in ("kernel_size", "stride", "padding", "dilation"):
-            if isinstance(args[key], fx.Node):
-                raise _unsupported(op.where, op.label, f"{key} must be a constant")
-        if _pair(args["dilation"]) != (1, 1):
-            raise _unsupported(op.where, op.label, f"dilation {args['dilation']} is not supported")
-        if args["return_indices"]:
-            raise _unsupported(op.where, op.label, "return_indices=True is not supported")
-        kernel = _pair(args["kernel_size"])
-        stride = _pair(args["stride"]) if args["stride"] not in (None, [], ()) else kernel
-        if ndim != 4:
-            raise _unsupported(op.where, op.label, "input must be (N, C, H, W)")
-        return QuantMaxPool2d(kernel, stride, _pair(args["padding"]), bool(args["ceil_mode"]), op.where)
+            args = _bind(_sig_pad, node, op)
+            pad, mode, value = args["pad"], args["mode"], args["value"]
+        if mode != "constant" or value not in (None, 0):
+            raise op.error(f"only zero padding is supported, got mode={mode!r}, value={value!r}")
+        conv = self._single_user_of_kind(node, ("conv",))
+        if conv is None or self.ops[conv].spatial_dims + 2 != ndim:
+            raise op.error("zero padding is only supported directly before a Conv2d / Conv1d (folded into its padding)")
+        sides = tuple(pad) if isinstance(pad, (tuple, list)) else ()
+        if len(sides) not in (2, 2 * (ndim - 2)) or not all(isinstance(v, int) and v >= 0 for v in sides):
+            raise op.error(f"padding {pad!r} must be non-negative ints for the spatial dims only")
+        left, right, top, bottom = (*sides, 0, 0)[:4]  # F.pad order: last dim first
+        self.pads[node] = (top, left, bottom, right)
+        self.env[node] = new_src
 
-    @staticmethod
-    def _check_flatten(node: fx.Node, op: _Op, ndim: int) -> None:
-        if op.module is not None:
-            assert isinstance(op.module, nn.Flatten)
-            start, end = op.module.start_dim, op.module.end_dim
+    def _pool(self, node: fx.Node, op: _Op) -> None:
+        src, new_src = self._source(node, op)
+        n = op.spatial_dims
+        ndim = len(_shape(src))
+        if ndim != n + 2:
+            raise op.error(f"input must be {_MAP[n]}, got {ndim} dims")
+        args = _args(_sig_max_pool if op.kind == "maxpool" else _sig_avg_pool, node, op)
+        kernel = _ntuple(args["kernel_size"], n, op, "kernel_size")
+        stride = kernel if args["stride"] in (None, [], ()) else _ntuple(args["stride"], n, op, "stride")
+        padding = _ntuple(args["padding"], n, op, "padding")
+        if not isinstance(args["ceil_mode"], bool):
+            raise op.error("ceil_mode must be a constant")
+        if n == 1:  # pooled as the (N, C, 1, L) map
+            kernel, stride, padding = (1, *kernel), (1, *stride), (0, *padding)
+        module: nn.Module
+        if op.kind == "maxpool":
+            if _ntuple(args["dilation"], n, op, "dilation") != (1,) * n:
+                raise op.error(f"dilation {args['dilation']} is not supported")
+            if args["return_indices"]:
+                raise op.error("return_indices=True is not supported")
+            module = QuantMaxPool2d(kernel, stride, padding, args["ceil_mode"], op.where)
         else:
-            args = _bind(_sig_flatten, node)
+            if args["divisor_override"] is not None:
+                raise op.error("divisor_override is not supported")
+            module = QuantAvgPool2d(kernel, stride, padding, args["ceil_mode"], bool(args["count_include_pad"]),
+                                    self.grid[new_src], op.where)
+        self.env[node] = self._emit(node.name, module, (new_src,))
+
+    def _global_pool(self, node: fx.Node, op: _Op) -> None:
+        """AdaptiveAvgPool(1) or ``mean`` over all spatial dims: one window over the whole map."""
+        src, new_src = self._source(node, op)
+        shape = _shape(src)
+        if op.kind == "adaptive":
+            if len(shape) != op.spatial_dims + 2:
+                raise op.error(f"input must be {_MAP[op.spatial_dims]}, got {len(shape)} dims")
+            size = _args(_sig_adaptive_pool, node, op)["output_size"]
+            if _ntuple(size, op.spatial_dims, op, "output_size") != (1,) * op.spatial_dims:
+                raise op.error(f"only global pooling (output_size=1) is supported, got {size!r}")
+            keepdim = True
+        else:
+            args = _bind(_sig_mean, node, op)
+            dims = args["dim"] if isinstance(args["dim"], (tuple, list)) else (args["dim"],)
+            spatial = all(isinstance(d, int) for d in dims) and sorted(d % len(shape) for d in dims) == list(
+                range(2, len(shape))
+            )
+            if len(shape) not in (3, 4) or not spatial or args["dtype"] is not None:
+                raise op.error(f"only a mean over all spatial dims of an (N, C, H, W) or (N, C, L) map is supported, "
+                               f"got dim={args['dim']} on {len(shape)} dims")
+            keepdim = bool(args["keepdim"])
+        kernel = (shape[2], shape[3]) if len(shape) == 4 else (1, shape[2])
+        pooled = self._emit(node.name, QuantAvgPool2d(kernel, kernel, (0, 0), False, True, self.grid[new_src],
+                                                      op.where), (new_src,))
+        self.env[node] = pooled if keepdim else self._emit(f"{node.name}_flatten", QuantFlatten(op.where), (pooled,))
+
+    def _add(self, node: fx.Node, op: _Op) -> None:
+        args = _bind(_sig_add, node, op)
+        if args["alpha"] != 1:
+            raise op.error(f"add with alpha={args['alpha']} is not supported")
+        a, b = self._operand(op, args["input"]), self._operand(op, args["other"])
+        if _shape(a) != _shape(b):
+            raise op.error(f"operands {_shape(a)} and {_shape(b)} differ (broadcasting is not supported)")
+        act_node, activation = self._fused_activation(node)
+        new = self._emit(node.name, QuantAdd(activation, self.c, op.where), (self.env[a], self.env[b]))
+        for n in (node, act_node):
+            if n is not None:
+                self.env[n] = new
+
+    def _cat(self, node: fx.Node, op: _Op) -> None:
+        args = _bind(_sig_cat, node, op)
+        tensors, dim = args["tensors"], args["dim"]
+        if not isinstance(tensors, (tuple, list)) or len(tensors) < 2:
+            raise op.error("cat needs a list of two or more tensors")
+        xs = [self._operand(op, t) for t in tensors]
+        ndim = len(_shape(xs[0]))
+        if not isinstance(dim, int) or ndim < 2 or dim % ndim != 1:
+            raise op.error(f"only concatenation along channels (dim=1) is supported, got dim={dim} on {ndim} dims")
+        self.env[node] = self._emit(node.name, QuantCat(self.c, op.where), tuple(self.env[x] for x in xs))
+
+    def _nonlinear(self, node: fx.Node, op: _Op) -> None:
+        src, new_src = self._source(node, op)
+        if op.detail == "softmax":
+            args = _args(_sig_softmax, node, op)
+            ndim = len(_shape(src))
+            if not isinstance(args["dim"], int) or ndim < 2 or args["dim"] % ndim != 1 or args["dtype"] is not None:
+                raise op.error(f"only softmax over channels (dim=1) is supported, got dim={args['dim']} on {ndim} dims")
+        self.env[node] = self._emit(node.name, QuantNonlinear(op.detail, self.c, op.where), (new_src,))
+
+    def _flatten(self, node: fx.Node, op: _Op) -> None:
+        src, new_src = self._source(node, op)
+        shape = _shape(src)
+        if op.kind == "flatten":
+            args = _args(_sig_flatten, node, op)
             start, end = args["start_dim"], args["end_dim"]
-        if start not in (1, 1 - ndim) or end not in (-1, ndim - 1):
-            raise _unsupported(op.where, op.label, f"only flatten(start_dim=1) is supported, got ({start}, {end})")
+            if start not in (1, 1 - len(shape)) or end not in (-1, len(shape) - 1):
+                raise op.error(f"only flatten(start_dim=1) is supported, got ({start}, {end})")
+        else:
+            dims = list(node.args[1:])
+            if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+                dims = list(dims[0])
+            features = math.prod(shape[1:])
+            batch_ok = len(dims) == 2 and (dims[0] == -1 or _is_batch_size(dims[0]))
+            features_ok = len(dims) == 2 and isinstance(dims[1], int) and dims[1] in (-1, features)
+            if node.kwargs or not (batch_ok and features_ok) or _shape(node) != (shape[0], features):
+                raise op.error("only a flatten of all non-batch dims is supported: x.view(x.size(0), -1), "
+                               "x.reshape(x.size(0), -1), x.view(-1, C*H*W), torch.flatten(x, 1)")
+        self.env[node] = self._emit(node.name, QuantFlatten(op.where), (new_src,))
 
 
 def prepare_qat(
@@ -429,15 +694,15 @@ def prepare_qat(
 ) -> fx.GraphModule:
     """Deep-copy ``model``, trace it and return the QAT ``GraphModule`` (see the module docstring).
 
-    ``example_inputs`` is a 1-tuple holding an ``(N, C, H, W)`` or ``(N, F)`` float tensor; it is
+    ``example_inputs`` is a 1-tuple holding an ``(N, C, H, W)``, ``(N, C, L)`` or ``(N, F)`` float tensor; it is
     used for shape checks only (the model runs once in eval mode, its state is unchanged).
     The returned model keeps the training mode of ``model``.
     """
     if not (isinstance(example_inputs, tuple) and len(example_inputs) == 1):
         raise PrepareError("example_inputs must be a 1-tuple (x,): tinyqat models take a single tensor input")
     x = example_inputs[0]
-    if not (isinstance(x, torch.Tensor) and x.is_floating_point() and x.dim() in (2, 4)):
-        raise PrepareError("the example input must be a float tensor shaped (N, C, H, W) or (N, F)")
+    if not (isinstance(x, torch.Tensor) and x.is_floating_point() and x.dim() in (2, 3, 4)):
+        raise PrepareError("the example input must be a float tensor shaped (N, C, H, W), (N, C, L) or (N, F)")
     traced = _trace(copy.deepcopy(model))
     modules = dict(traced.named_modules())
     ops = {node: _classify(node, modules) for node in traced.graph.nodes}
