@@ -1,5 +1,8 @@
 /* tq_depthwise_conv2d_s8.c - int8 depthwise convolution with depth multiplier (see tq_kernels.h). */
 #include "tq_kernels.h"
+
+/* Cores with the DSP extension compile tq_depthwise_conv2d_s8_dsp.c instead (same function, same result). */
+#if !defined(__ARM_FEATURE_DSP) || defined(TQ_PORTABLE)
 #include "tq_requant.h"
 
 void tq_depthwise_conv2d_s8(const tq_depthwise_conv2d_s8_params *params, const int8_t *input, int8_t *output)
@@ -36,3 +39,5 @@ void tq_depthwise_conv2d_s8(const tq_depthwise_conv2d_s8_params *params, const i
         }
     }
 }
+
+#endif /* !__ARM_FEATURE_DSP || TQ_PORTABLE */

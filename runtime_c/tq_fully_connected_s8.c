@@ -1,5 +1,8 @@
 /* tq_fully_connected_s8.c - int8 fully connected, per channel (see tq_kernels.h for the formula). */
 #include "tq_kernels.h"
+
+/* Cores with the DSP extension compile tq_fully_connected_s8_dsp.c instead (same function, same result). */
+#if !defined(__ARM_FEATURE_DSP) || defined(TQ_PORTABLE)
 #include "tq_requant.h"
 
 void tq_fully_connected_s8(const tq_fully_connected_s8_params *params, const int8_t *input, int8_t *output)
@@ -17,3 +20,5 @@ void tq_fully_connected_s8(const tq_fully_connected_s8_params *params, const int
                                      p->act_min, p->act_max);
     }
 }
+
+#endif /* !__ARM_FEATURE_DSP || TQ_PORTABLE */

@@ -27,6 +27,15 @@
  *   output == input (an add may write over either input) is allowed, partial overlap is not.
  * - Fully connected and concat need input and output disjoint.
  * No kernel uses scratch memory.
+ *
+ * Cores with the DSP extension (__ARM_FEATURE_DSP: Cortex-M4, M7, M33) compile
+ * tq_conv2d_s8_dsp.c, tq_depthwise_conv2d_s8_dsp.c and tq_fully_connected_s8_dsp.c instead of
+ * the portable files (one whole-file guard each; -DTQ_PORTABLE keeps the portable ones): the
+ * same functions and bit-identical results (SXTB16 / SMLAD, two MACs per instruction). They
+ * keep the in-place contract above (the DSP conv computes blocks of 2 pixels, the DSP depthwise
+ * pixel by pixel) and use no arena memory; the DSP conv keeps two int16 im2col columns of at most
+ * TQ_CONV_DSP_COLUMN_MAX = 576 values on the stack (2304 bytes; larger kernel_h * kernel_w * in_c
+ * use a portable loop).
  */
 #ifndef TQ_KERNELS_H
 #define TQ_KERNELS_H

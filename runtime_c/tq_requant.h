@@ -87,4 +87,32 @@ static inline int8_t tq_requantize_s8(int32_t acc, int32_t q, int32_t shift, int
     return (int8_t)tq_clamp_s32(tq_sat_s32(y), act_min, act_max);
 }
 
+/*
+ * tq_requantize_s8 with fewer instructions, the same result for every input (the DSP kernels'
+ * output stage; tests/test_dsp_kernels.py checks the equality on millions of inputs).
+ * When shift <= -1 (right shift e = -shift in [1, 31]), q in [0, 2^31 - 1] and
+ * acc in [-2^30, 2^30 - 1] it computes
+ *   t = (2 * acc * q + 2^31) >> 32                      (one SMLAL: 2 * acc fits int32)
+ *   y = (t + (t >> 31) + 2^(e - 1)) >> e                (arithmetic shifts, no overflow)
+ *   output = clamp(y + zero_point, act_min, act_max)    (an SSAT when the range is full)
+ * and otherwise calls tq_requantize_s8. Why it is equal:
+ *   srdhm(acc, q) = floor((acc*q + 2^30) / 2^31) for every int32 acc and q >= 0 (the nudge
+ *     1 - 2^30 with C's truncation toward zero of a negative numerator is a floor of the
+ *     numerator + 2^31 - 1, i.e. of acc*q + 2^30) = floor((2*acc*q + 2^31) / 2^32) = t;
+ *   rdbpot(t, e) = floor(t / 2^e) + (rem > 2^(e-1) - 1 + (t < 0)), rem = t mod 2^e, which is
+ *     floor((t + 2^(e-1) - (t < 0)) / 2^e), and t >> 31 = -(t < 0);
+ *   |acc| <= 2^30 and q < 2^31 give -2^30 <= t <= 2^30 - 1, so t + 2^(e-1) <= 2^31 - 1.
+ */
+static inline int8_t tq_requantize_s8_fast(int32_t acc, int32_t q, int32_t shift, int32_t zero_point,
+                                           int32_t act_min, int32_t act_max)
+{
+    if (shift <= -1 && (uint32_t)acc + 0x40000000u < 0x80000000u) {
+        const int32_t e = -shift;
+        const int32_t t = (int32_t)(((int64_t)(acc * 2) * q + ((int64_t)1 << 31)) >> 32);
+        const int32_t y = (t + (t >> 31) + (int32_t)(1u << (e - 1))) >> e;
+        return (int8_t)tq_clamp_s32(y + zero_point, act_min, act_max);
+    }
+    return tq_requantize_s8(acc, q, shift, zero_point, act_min, act_max);
+}
+
 #endif /* TQ_REQUANT_H */

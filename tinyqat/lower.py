@@ -90,8 +90,11 @@ def _pool(node: dict[str, Any], x: ir.Tensor, where: str) -> tuple[ir.Op, tuple[
     return ir.AvgPool2d(count_include_pad=bool(attrs["count_include_pad"]), **common), (oh, ow, x.shape[2])
 
 
-def _node_op(node: dict[str, Any], xs: list[ir.Tensor]) -> tuple[ir.Op, tuple[int, ...], ir.QParams]:
-    """The float-level op for ``node`` reading ``xs``, with its output shape and qparams."""
+def _node_op(
+    node: dict[str, Any], xs: list[ir.Tensor], torch_x: tuple[int, ...]
+) -> tuple[ir.Op, tuple[int, ...], ir.QParams]:
+    """The float-level op for ``node`` reading ``xs`` (PyTorch shape of the first: ``torch_x``),
+    with its output shape and qparams."""
     name, op, attrs, params = node["name"], node["op"], node["attrs"], node["params"]
     where = f"layer '{name}' ({node['module'] or op})"
     x = xs[0]
@@ -101,8 +104,8 @@ def _node_op(node: dict[str, Any], xs: list[ir.Tensor]) -> tuple[ir.Op, tuple[in
         return (*_conv(node, x, where), q)
     if op == "linear":
         weight, bias = params["weight"].numpy(), params["bias"].numpy()
-        if weight.ndim != 2 or weight.shape[1] != x.size or len(x.shape) != 1:
-            raise LoweringError(f"{where}: expects {weight.shape[1:]} features, input is {x.shape}")
+        if weight.ndim != 2 or weight.shape[1] != x.size or len(torch_x) != 1:
+            raise LoweringError(f"{where}: expects {weight.shape[1:]} features, input is {torch_x}")
         linear = ir.FloatLinear(weight=weight, bias=bias, bn=_bn(node), activation=_activation(attrs["activation"]),
                                 **io)
         return linear, (weight.shape[0],), q
@@ -142,29 +145,38 @@ def _ir_shape(torch_shape: tuple[int, ...]) -> tuple[int, ...]:
 
 
 def import_artifact(artifact: dict[str, Any], source_sha256: str = "") -> ir.Graph:
-    """Float-level graph of a validated artifact (see :mod:`tinyqat.artifact`)."""
+    """Float-level graph of a validated artifact (see :mod:`tinyqat.artifact`).
+
+    A flatten whose channels-last bytes already are in PyTorch's order (a vector, or a 1 x 1
+    map) becomes an alias of its input: no op, the same tensor, a vector PyTorch shape.
+    """
     inp = artifact["input"]
     torch_in = tuple(inp["shape"])
     tensors = {inp["name"]: ir.Tensor(inp["name"], _ir_shape(torch_in), _qparams(inp, "model input"))}
-    torch_shapes = {inp["name"]: torch_in}
+    names = {inp["name"]: inp["name"]}  # artifact node -> IR tensor
+    torch_shapes = {inp["name"]: torch_in}  # artifact node -> PyTorch per-sample shape
     ops = []
     for node in artifact["nodes"]:
-        xs = [tensors[i] for i in node["inputs"]]
-        op, out_shape, q = _node_op(node, xs)
+        xs = [tensors[names[i]] for i in node["inputs"]]
+        torch_x = torch_shapes[node["inputs"][0]]
+        if node["op"] == "flatten" and (len(xs[0].shape) == 1 or xs[0].shape[0] * xs[0].shape[1] == 1):
+            names[node["name"]], torch_shapes[node["name"]] = xs[0].name, (xs[0].size,)
+            continue
+        op, out_shape, q = _node_op(node, xs, torch_x)
         ops.append(op)
         shape = tuple(int(d) for d in out_shape)
         tensors[op.output] = ir.Tensor(op.output, shape, q)
-        torch_shapes[op.output] = _torch_shape(shape, torch_shapes[xs[0].name])
+        names[node["name"]], torch_shapes[node["name"]] = op.output, _torch_shape(shape, torch_x)
     out = artifact["output"]
-    return ir.Graph(tensors=tuple(tensors.values()), ops=tuple(ops), input=inp["name"], output=out,
+    return ir.Graph(tensors=tuple(tensors.values()), ops=tuple(ops), input=inp["name"], output=names[out],
                     torch_input_shape=torch_in, torch_output_shape=torch_shapes[out], source_sha256=source_sha256)
 
 
-def _torch_shape(shape: tuple[int, ...], torch_in: tuple[int, ...]) -> tuple[int, ...]:
-    """PyTorch per-sample shape of a node output (1-D maps stay (C, L) through 1-D layers)."""
-    if len(shape) == 1:
-        return shape
-    if len(torch_in) == 2 and shape[0] == 1:
+def _torch_shape(shape: tuple[int, ...], torch_x: tuple[int, ...]) -> tuple[int, ...]:
+    """PyTorch per-sample shape of an op output: vectors stay vectors, 1-D maps stay (C, L)."""
+    if len(torch_x) == 1 or len(shape) == 1:
+        return (int(np.prod(shape)),)
+    if len(torch_x) == 2 and shape[0] == 1:
         return (shape[2], shape[1])
     return ir.torch_shape(shape)
 

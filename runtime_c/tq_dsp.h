@@ -1,0 +1,77 @@
+/*
+ * tq_dsp.h - helpers of the kernels for cores with the DSP extension (tq_*_s8_dsp.c).
+ *
+ * Compiled only when __ARM_FEATURE_DSP is defined (Cortex-M4, M7, M33 with DSP) and
+ * TQ_PORTABLE is not; elsewhere this header is empty and the portable tq_*_s8.c files are
+ * used. Uses ACLE intrinsics from <arm_acle.h>; GCC 12 has no __ror and does not fold a
+ * rotate into SXTB16 / SXTAB16, so the two rotated forms are one instruction of inline asm.
+ *
+ * Lane notation: a 32-bit word holds int8 bytes (b0, b1, b2, b3) (b0 lowest) or int16
+ * halves (h0, h1) (h0 lowest). SMLAD(a, b, acc) = acc + a.h0 * b.h0 + a.h1 * b.h1.
+ * Unaligned words are read with memcpy (one LDR: Armv7E-M / Armv8-M allow unaligned LDR).
+ */
+#ifndef TQ_DSP_H
+#define TQ_DSP_H
+
+#if defined(__ARM_FEATURE_DSP) && !defined(TQ_PORTABLE)
+#include <arm_acle.h>
+#include <stdint.h>
+#include <string.h>
+
+/*
+ * For the innermost block functions: not inlined, and (GCC) not rescheduled, so the loads of a
+ * step stay next to each other as written (on the Cortex-M4 a load right after a load takes one
+ * cycle, two otherwise; GCC's scheduler interleaves them with the multiplies).
+ */
+#if defined(__GNUC__) && !defined(__clang__)
+#define TQ_DSP_BLOCK __attribute__((noinline, optimize("no-schedule-insns", "no-schedule-insns2")))
+#else
+#define TQ_DSP_BLOCK __attribute__((noinline))
+#endif
+
+/* Four int8 values from any address as one word (b0 = p[0]). */
+static inline int32_t tq_load_s8x4(const int8_t *p)
+{
+    int32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* Two int16 values from any address as one word (h0 = p[0]). */
+static inline int32_t tq_load_s16x2(const int16_t *p)
+{
+    int32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* Store word v as two int16 values (p[0] = h0). */
+static inline void tq_store_s16x2(int16_t *p, int32_t v)
+{
+    memcpy(p, &v, sizeof v);
+}
+
+/* (b1, b3) sign-extended to (h0, h1): SXTB16 with ROR #8 (the even bytes are __sxtb16). */
+static inline int32_t tq_sxtb16_odd(int32_t x)
+{
+    int32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+    return r;
+}
+
+/* a + (b1, b3) sign-extended, lane by lane (16-bit wrap): SXTAB16 with ROR #8. */
+static inline int32_t tq_sxtab16_odd(int32_t a, int32_t x)
+{
+    int32_t r;
+    __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(x));
+    return r;
+}
+
+/* The int16 value v in both halves: (v, v). */
+static inline int32_t tq_dup_s16(int32_t v)
+{
+    return (int32_t)(((uint32_t)v & 0xFFFFu) | ((uint32_t)v << 16));
+}
+
+#endif /* __ARM_FEATURE_DSP && !TQ_PORTABLE */
+#endif /* TQ_DSP_H */

@@ -1,0 +1,229 @@
+"""DSP kernels (``runtime_c/tq_*_s8_dsp.c``): bit-exact with the simulator under QEMU on a Cortex-M4
+(DSP path) and a Cortex-M0+ (portable path), really compiled in where ``__ARM_FEATURE_DSP`` is
+defined, and ``tq_requantize_s8_fast`` equal to ``tq_requantize_s8`` on every input tried.
+
+The randomized layers cover conv (1x1, 3-channel and 1-channel first layers, odd sizes,
+padding-only windows, strides, K above the stack column's bound), depthwise (multiplier 1 and
+2, channel counts that are and are not multiples of 4, windows clipped on every side) and fully
+connected (odd sizes), with zero points at the int8 ends, multipliers above and below 1 (fast
+and general requantization) and saturating inputs (:func:`runtime_graphs.random_input`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+from pathlib import Path
+
+import cffi
+import numpy as np
+import pytest
+import runtime_graphs as rg
+from conftest import require_tool
+
+from tinyqat import ir
+from tinyqat.codegen import emit
+from tinyqat.resources import resource_dir
+from tinyqat.toolchain import host, qemu
+from tinyqat.toolchain.boards import load_board
+
+DSP_KINDS = ("conv2d", "depthwise_conv2d", "fully_connected")
+
+
+def _require_arm_tools() -> None:
+    require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
+    require_tool("qemu-system-arm", "qemu-system-arm")
+
+
+def _fixed_graphs(rng: np.random.Generator) -> list[ir.Graph]:
+    """Shapes chosen for the DSP kernels' paths (see each comment)."""
+    graphs = []
+    x = ir.Tensor("x", (9, 7, 8), rg.random_qparams(rng))  # in_c multiple of 4: word copies
+    graphs.append(rg.chain(x, [
+        rg.conv(rng, "pw", x, 5, (1, 1), (1, 1), (0, 0, 0, 0)),  # pointwise, odd out_c
+        rg.conv(rng, "c33", x, 6, (3, 3), (1, 1), (1, 1, 1, 1)),
+        rg.conv(rng, "c33s2", x, 7, (3, 3), (2, 2), (1, 1, 0, 0)),
+        rg.conv(rng, "pad_only", x, 3, (3, 3), (1, 1), (3, 3, 3, 3)),  # border windows all padding
+        rg.depthwise(rng, "dw", x, 1, (3, 3), (1, 1), (1, 1, 1, 1)),  # unrolled 3x3 inside, clipped at edges
+        rg.depthwise(rng, "dwm2", x, 2, (3, 3), (2, 2), (1, 1, 1, 1)),  # multiplier 2
+        rg.depthwise(rng, "dw53", x, 1, (5, 3), (2, 1), (2, 1, 2, 1)),
+        rg.fully_connected(rng, "fc", x, 13),
+    ]))
+    x = ir.Tensor("x", (8, 9, 3), rg.random_qparams(rng))  # 3-channel image: rows of 9 values
+    graphs.append(rg.chain(x, [
+        rg.conv(rng, "first", x, 16, (3, 3), (1, 1), (1, 1, 1, 1)),
+        rg.conv(rng, "k2", x, 3, (2, 2), (2, 1), (0, 1, 1, 0)),
+        rg.depthwise(rng, "dw3", x, 1, (3, 3), (1, 1), (1, 1, 1, 1)),  # in_c < 4: portable channels only
+        rg.fully_connected(rng, "fc", x, 4),
+    ]))
+    x = ir.Tensor("x", (13, 6, 1), rg.random_qparams(rng))  # DS-CNN's first layer: 10x4 window, stride 2
+    graphs.append(rg.chain(x, [
+        rg.conv(rng, "kws", x, 8, (10, 4), (2, 2), (5, 1, 5, 1)),
+        rg.conv(rng, "pw1", x, 3, (1, 1), (1, 1), (0, 0, 0, 0)),
+    ]))
+    x = ir.Tensor("x", (5, 4, 68), rg.random_qparams(rng))  # K = 3 * 3 * 68 > 576: portable conv loop
+    graphs.append(rg.chain(x, [
+        rg.conv(rng, "wide", x, 4, (3, 3), (1, 1), (1, 1, 1, 1)),
+        rg.conv(rng, "pw68", x, 9, (1, 1), (1, 1), (0, 0, 0, 0)),
+        rg.depthwise(rng, "dw68", x, 1, (3, 3), (1, 1), (1, 1, 1, 1)),
+        rg.fully_connected(rng, "fc", x, 3),
+    ]))
+    x = ir.Tensor("x", (6, 7, 6), rg.random_qparams(rng))  # rows of 12 values, in_c not a multiple of 4
+    graphs.append(rg.chain(x, [
+        rg.conv(rng, "k2w", x, 4, (3, 2), (1, 1), (1, 1, 1, 1)),
+        rg.depthwise(rng, "dw6", x, 1, (3, 3), (1, 2), (0, 1, 2, 1)),
+        rg.depthwise(rng, "dw6m2", x, 2, (2, 3), (1, 1), (1, 0, 1, 1)),
+        rg.fully_connected(rng, "fc", x, 7),
+    ]))
+    return graphs
+
+
+def _random_graphs(rng: np.random.Generator, count: int, ops: int) -> list[ir.Graph]:
+    """``count`` graphs of ``ops`` random conv / depthwise / fc layers reading one odd-shaped input."""
+    graphs = []
+    for _ in range(count):
+        x = ir.Tensor("x", (int(rng.integers(1, 10)), int(rng.integers(1, 10)), int(rng.integers(1, 13))),
+                      rg.random_qparams(rng))
+        graphs.append(rg.chain(x, [rg.random_op(rng, DSP_KINDS[k % 3], f"y{k}", [x]) for k in range(ops)]))
+    return graphs
+
+
+def _layer_graphs() -> list[ir.Graph]:
+    rng = np.random.default_rng(2024)
+    return _fixed_graphs(rng) + _random_graphs(rng, 3, 12)
+
+
+def _first_mismatch(graph: ir.Graph, got: list[list[np.ndarray]], x: np.ndarray) -> str | None:
+    expected = rg.reference_layers(graph, x)
+    for n in range(x.shape[0]):
+        for i, op in enumerate(graph.ops):
+            want = expected[i][n].reshape(-1)
+            out = got[n][i].reshape(-1)
+            if not np.array_equal(out, want):
+                bad = int(np.flatnonzero(out != want)[0])
+                return f"sample {n} layer {i} ({op.name}): element {bad} is {out[bad]}, expected {want[bad]}"
+    return None
+
+
+@pytest.mark.parametrize(("board", "portable"), [("cortex-m4", False), ("cortex-m0plus", False),
+                                                 ("cortex-m4", True)],
+                         ids=["cortex-m4-dsp", "cortex-m0plus-portable", "cortex-m4-TQ_PORTABLE"])
+def test_emulated_layers_are_bit_exact(board: str, portable: bool, tmp_path: Path) -> None:
+    """Every layer of every graph equals the simulator under QEMU (DSP kernels on the M4; portable
+    ones on the M0+ and on the M4 with -DTQ_PORTABLE)."""
+    _require_arm_tools()
+    target = load_board(board)
+    if portable:
+        target = dataclasses.replace(target, cflags=(*target.cflags, "-DTQ_PORTABLE"))
+    rng = np.random.default_rng(7)
+    for k, graph in enumerate(_layer_graphs()):
+        out = rg.emit(graph, tmp_path / f"pkg{k}", board=board)
+        x = rg.random_input(rng, graph, 3)
+        got = qemu.run_emulated(out, tmp_path / f"build{k}", x, target)
+        assert _first_mismatch(graph, got, x) is None, f"graph {k}: {_first_mismatch(graph, got, x)}"
+
+
+def _disassembly(board: str, elf: Path) -> str:
+    objdump = load_board(board).cc.removesuffix("gcc") + "objdump"
+    return subprocess.run([objdump, "-d", str(elf)], capture_output=True, text=True, check=True).stdout
+
+
+def test_dsp_path_is_compiled_in_for_cortex_m4_only(tmp_path: Path) -> None:
+    """The M4 image runs SMLAD/SXTB16 code; the M0+ image and the M4 image with TQ_PORTABLE have none."""
+    _require_arm_tools()
+    graph = _fixed_graphs(np.random.default_rng(1))[0]
+    out = rg.emit(graph, tmp_path / "pkg", board="cortex-m4")
+    assert {f"tq_{k}_s8_dsp.c" for k in DSP_KINDS} <= {p.name for p in out.iterdir()}
+    m4 = load_board("cortex-m4")
+    cases = [("cortex-m4", m4, True), ("cortex-m0plus", load_board("cortex-m0plus"), False),
+             ("cortex-m4", dataclasses.replace(m4, cflags=(*m4.cflags, "-DTQ_PORTABLE")), False)]
+    for k, (name, target, dsp) in enumerate(cases):
+        text = _disassembly(name, qemu.build_image(out, tmp_path / f"build{k}", target))
+        assert ("smlad" in text and "sxtb16" in text) == dsp, (name, target.cflags)
+
+
+def test_host_build_uses_the_portable_kernels(tmp_path: Path, gcc: str) -> None:
+    """On the host the DSP companions compile to nothing: the package links one definition per kernel."""
+    graph = _fixed_graphs(np.random.default_rng(3))[1]
+    lib = rg.build(graph, tmp_path)
+    assert rg.first_mismatch(lib, graph, rg.random_input(np.random.default_rng(4), graph, 2)) is None
+    runtime = resource_dir("runtime_c")
+    for kind in DSP_KINDS:
+        obj = tmp_path / f"{kind}_dsp.o"
+        host.run_compiler(gcc, [*host.STRICT_CFLAGS, "-O2", "-c", str(runtime / f"tq_{kind}_s8_dsp.c"),
+                                "-o", str(obj)])
+        symbols = subprocess.run(["nm", str(obj)], capture_output=True, text=True, check=True).stdout
+        assert f"tq_{kind}_s8" not in symbols
+
+
+def test_kernel_files_ship_dsp_companions() -> None:
+    rng = np.random.default_rng(5)
+    x = ir.Tensor("x", (4, 4, 4), rg.random_qparams(rng))
+    conv, _ = rg.conv(rng, "c", x, 2, (1, 1), (1, 1), (0, 0, 0, 0))
+    pool, _ = rg.max_pool("p", x, (2, 2), (2, 2), (0, 0), False)
+    assert emit.kernel_files(conv) == ("tq_conv2d_s8.c", "tq_conv2d_s8_dsp.c")
+    assert emit.kernel_files(pool) == ("tq_max_pool2d_s8.c",)
+
+
+# ---------------------------------------------------------------- fast requantization
+
+SHIM = r"""
+#include "tq_requant.h"
+/* Number of (acc, q) pairs where the fast and general requantization differ; first one in *where. */
+long shim_mismatches(const int32_t *acc, long n_acc, const int32_t *q, long n_q, int32_t shift,
+                     int32_t zp, int32_t lo, int32_t hi, long *where)
+{
+    long i, j, bad = 0;
+    for (j = 0; j < n_q; ++j) {
+        for (i = 0; i < n_acc; ++i) {
+            if (tq_requantize_s8_fast(acc[i], q[j], shift, zp, lo, hi)
+                != tq_requantize_s8(acc[i], q[j], shift, zp, lo, hi)) {
+                if (bad++ == 0) {
+                    *where = j * n_acc + i;
+                }
+            }
+        }
+    }
+    return bad;
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def requant_shim(tmp_path_factory: pytest.TempPathFactory) -> tuple[cffi.FFI, object]:
+    require_tool("gcc", "gcc")
+    tmp = tmp_path_factory.mktemp("requant_fast")
+    (tmp / "shim.c").write_text(SHIM, encoding="utf-8")
+    so_path = tmp / "libshim.so"
+    host.run_compiler("gcc", [*host.STRICT_CFLAGS, "-O2", "-fPIC", "-shared", f"-I{resource_dir('runtime_c')}",
+                              str(tmp / "shim.c"), "-o", str(so_path)])
+    ffi = cffi.FFI()
+    ffi.cdef("long shim_mismatches(const int32_t *acc, long n_acc, const int32_t *q, long n_q, int32_t shift, "
+             "int32_t zp, int32_t lo, int32_t hi, long *where);")
+    return ffi, ffi.dlopen(str(so_path))
+
+
+def test_fast_requantization_equals_the_general_one(requant_shim: tuple[cffi.FFI, object]) -> None:
+    """Every shift in [-31, 30] (the fast formula for -31..-1, the general routine otherwise), 40
+    multipliers (edges and random) and ~90k accumulators: every acc in [-2^15, 2^15], the fast
+    path's limits +-2^30 and their neighbours, the int32 ends, random values of every magnitude;
+    zero points and clamps at the int8 ends. About 225M comparisons in C (~1.5 s)."""
+    ffi, lib = requant_shim
+    rng = np.random.default_rng(11)
+    edges = [0, 1, 2, 3, 2**29, 2**30 - 1, 2**30, 2**30 + 1, 2**31 - 2, 2**31 - 1]
+    accs = np.concatenate([
+        np.arange(-(2**15), 2**15 + 1),
+        np.array([e + d for e in (-(2**31), -(2**30), 2**30, 2**31 - 1) for d in range(-3, 4)
+                  if -(2**31) <= e + d < 2**31]),
+        (rng.integers(-(2**31), 2**31, 20000) >> rng.integers(0, 31, 20000)),
+        rng.integers(-(2**31), 2**31, 5000),
+    ]).astype(np.int32)
+    qs = np.array(edges + [int(v) for v in rng.integers(2**30, 2**31, 20)]
+                  + [int(v) for v in rng.integers(0, 2**30, 10)], np.int32)
+    where = ffi.new("long *")
+    acc_ptr, q_ptr = ffi.from_buffer("int32_t[]", accs), ffi.from_buffer("int32_t[]", qs)
+    for shift in range(-31, 31):
+        zp, lo, hi = [(0, -128, 127), (-128, -128, 127), (127, -128, 127), (5, -3, 90)][shift % 4]
+        bad = lib.shim_mismatches(acc_ptr, len(accs), q_ptr, len(qs), shift, zp, lo, hi, where)
+        j, i = divmod(where[0], len(accs))
+        assert bad == 0, f"shift {shift}: {bad} mismatches, first acc={accs[i]} q={qs[j]}"
