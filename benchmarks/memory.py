@@ -1,8 +1,8 @@
 """Arena RAM of the four MLPerf Tiny reference networks: floor, naive, greedy, greedy + in-place.
 
-Each network of :data:`tinyqat.models.REFERENCE` (untrained, seeded) goes through
-``prepare_qat``, one calibration pass on random inputs, ``tinyqat.save`` and lowering, so its
-integer graph has the real shapes; memory planning depends on nothing else.  Columns, in bytes:
+Each network of :data:`tinyqat.models.REFERENCE` goes through ``prepare_qat``, a short QAT
+run on seeded random data (:func:`tinyqat.models.short_qat_artifact`), ``tinyqat.save`` and
+lowering, so its integer graph has the real shapes; memory planning depends on nothing else.  Columns, in bytes:
 
 * floor: the most bytes of tensors live at one step, input and output included, without
   in-place execution or scratch (``Plan.peak_live_bytes``): the least any arena that keeps
@@ -29,9 +29,8 @@ import tinyqat
 from tinyqat import ir
 from tinyqat.lower import lower_file
 from tinyqat.memory.planner import GreedyPlanner, NaivePlanner, check_plan
-from tinyqat.models import REFERENCE, ReferenceModel
+from tinyqat.models import REFERENCE, ReferenceModel, short_qat_artifact
 
-CALIBRATION_SAMPLES = 8
 SEED = 0
 
 
@@ -53,19 +52,10 @@ class Row:
 
 
 def integer_graph(ref: ReferenceModel) -> ir.Graph:
-    """The lowered int8 graph of ``ref`` after one calibration pass on seeded random inputs."""
+    """The lowered int8 graph of ``ref`` after a short QAT run on seeded random data."""
     torch.manual_seed(SEED)
-    model = ref.build().eval()
-    x = torch.randn(CALIBRATION_SAMPLES, *ref.input_shape)
-    qat = tinyqat.prepare_qat(model, example_inputs=(x[:1],))
-    qat.train()
-    with torch.no_grad():
-        qat(x)
-    qat.eval()
     with tempfile.TemporaryDirectory(prefix="tinyqat-memory-") as tmp:
-        path = Path(tmp) / "model.pt"
-        tinyqat.save(qat, path, overwrite=True)
-        return lower_file(path)
+        return lower_file(short_qat_artifact(ref.build(), ref.input_shape, Path(tmp) / "model.pt", seed=SEED))
 
 
 def measure(name: str, graph: ir.Graph) -> Row:

@@ -12,12 +12,12 @@ import pytest
 import torch.nn as nn
 from click.testing import CliRunner
 from conftest import require_tool
-from test_models import train_and_save
 
 import tinyqat
 from tinyqat.bench import BenchReport, bench, block_cycles, classify, load_timing, stack_usage
 from tinyqat.cli import main
 from tinyqat.errors import TinyQatError, ToolchainError
+from tinyqat.models import short_qat_artifact
 from tinyqat.toolchain import qemu
 from tinyqat.toolchain.boards import board_names, load_board
 from tinyqat.toolchain.host import read_manifest
@@ -35,7 +35,7 @@ def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     model = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(8, 16, 3), nn.ReLU(),
                           nn.Flatten(), nn.Linear(16 * 4 * 4, 10))
     path = tmp_path_factory.mktemp("bench_model") / "model.pt"
-    train_and_save(model, (1, 12, 12), path, 0)
+    short_qat_artifact(model, (1, 12, 12), path, seed=0)
     return path
 
 

@@ -17,6 +17,7 @@ from torch import nn
 
 import tinyqat
 from tinyqat.demo import load_mnist_split, mnist_cnn, train_epoch
+from tinyqat.models import short_qat_artifact
 
 
 def _activation(rng: np.random.Generator) -> list[nn.Module]:
@@ -59,22 +60,6 @@ def random_convnet(seed: int) -> tuple[nn.Module, tuple[int, int, int]]:
     return nn.Sequential(*layers), shape
 
 
-def train_and_save(model: nn.Module, shape: tuple[int, ...], path: Path, seed: int) -> None:
-    """A few QAT steps on random data (BN live), freeze, calibrate, save."""
-    gen = torch.Generator().manual_seed(seed)
-    qat = tinyqat.prepare_qat(model, example_inputs=(torch.randn(1, *shape, generator=gen),))
-    opt = torch.optim.SGD(qat.parameters(), lr=0.01)
-    qat.train()
-    for _ in range(3):
-        out = qat(torch.randn(8, *shape, generator=gen))
-        opt.zero_grad()
-        out.square().mean().backward()
-        opt.step()
-    tinyqat.freeze_bn_stats(qat)
-    tinyqat.calibrate(qat, [torch.randn(16, *shape, generator=gen) * 2 for _ in range(2)])
-    tinyqat.save(qat, path)
-
-
 def build_and_verify(model_path: Path, out: Path, samples: np.ndarray | None = None, n_random: int = 6) -> None:
     tinyqat.build(model_path, out, board="cortex-m4")
     report = tinyqat.verify(out, samples=samples, n_random=n_random)
@@ -87,14 +72,14 @@ def build_and_verify(model_path: Path, out: Path, samples: np.ndarray | None = N
 def test_random_convnets_bit_exact(seed: int, tmp_path: Path) -> None:
     require_tool("gcc", "gcc")
     model, shape = random_convnet(seed)
-    train_and_save(model, shape, tmp_path / "model.pt", seed)
+    short_qat_artifact(model, shape, tmp_path / "model.pt", seed=seed)
     build_and_verify(tmp_path / "model.pt", tmp_path / "out", n_random=2 + seed % 5)
 
 
 def test_mlp_and_single_sample_batch(tmp_path: Path) -> None:
     require_tool("gcc", "gcc")
     model = nn.Sequential(nn.Linear(20, 33), nn.BatchNorm1d(33), nn.ReLU6(), nn.Linear(33, 1), nn.ReLU())
-    train_and_save(model, (20,), tmp_path / "model.pt", 3)
+    short_qat_artifact(model, (20,), tmp_path / "model.pt", seed=3)
     one = np.random.default_rng(0).integers(-128, 128, (1, 20)).astype(np.int8)
     build_and_verify(tmp_path / "model.pt", tmp_path / "out", samples=one)
 
@@ -137,3 +122,97 @@ def test_trained_mnist_c_bit_exact_with_sanitizers(trained_mnist: tuple[nn.Modul
     report = tinyqat.verify(tmp_path / "out", samples=samples, sanitize=True)
     assert report.ok, report.mismatch
     assert report.samples == 8
+
+
+class ResidualBlock(nn.Module):
+    """conv-bn-act -> conv-bn (+ 1x1 projection when shapes change) -> add -> act."""
+
+    def __init__(self, c_in: int, c_out: int, stride: int, act: type[nn.Module]) -> None:
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False), nn.BatchNorm2d(c_out), act(),
+                                  nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False), nn.BatchNorm2d(c_out))
+        self.skip = nn.Identity() if c_in == c_out and stride == 1 else nn.Conv2d(c_in, c_out, 1, stride)
+        self.act = act()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(self.body(x) + self.skip(x))
+
+
+class SeparableBlock(nn.Module):
+    """depthwise (multiplier m) -> pointwise, optionally concatenated with a 1x1 branch."""
+
+    def __init__(self, c_in: int, c_out: int, multiplier: int, stride: int, concat: bool) -> None:
+        super().__init__()
+        self.dw = nn.Sequential(nn.Conv2d(c_in, c_in * multiplier, 3, stride, 1, groups=c_in, bias=False),
+                                nn.BatchNorm2d(c_in * multiplier), nn.ReLU6())
+        self.pw = nn.Sequential(nn.Conv2d(c_in * multiplier, c_out, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU())
+        self.branch = nn.Conv2d(c_in, 2, 1, stride) if concat else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.pw(self.dw(x))
+        return y if self.branch is None else torch.cat([y, self.branch(x)], dim=1)
+
+
+class RandomNet(nn.Module):
+    """A random stack of residual / separable blocks, then a random head."""
+
+    def __init__(self, seed: int) -> None:
+        super().__init__()
+        rng = np.random.default_rng(seed)
+        c = int(rng.integers(1, 5))
+        self.in_channels = c
+        blocks: list[nn.Module] = []
+        for _ in range(int(rng.integers(1, 4))):
+            c_out, stride = int(rng.integers(1, 17)), int(rng.integers(1, 3))
+            if rng.random() < 0.5:
+                blocks.append(ResidualBlock(c, c_out, stride, nn.ReLU if rng.random() < 0.5 else nn.ReLU6))
+                c = c_out
+            else:
+                concat = bool(rng.random() < 0.5)
+                blocks.append(SeparableBlock(c, c_out, int(rng.integers(1, 3)), stride, concat))
+                c = c_out + 2 * concat
+        self.blocks = nn.Sequential(*blocks)
+        self.head_kind = int(rng.integers(4))
+        self.pool = nn.AvgPool2d(2, ceil_mode=True, count_include_pad=False)
+        self.fc = nn.Linear(c, int(rng.integers(2, 11)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.blocks(x)
+        if self.head_kind == 0:  # global average pooling by mean, then linear + softmax
+            return torch.softmax(self.fc(x.mean((2, 3))), dim=1)
+        if self.head_kind == 1:  # adaptive pooling, flatten, sigmoid
+            return torch.sigmoid(self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1)))
+        if self.head_kind == 2:  # pooled map out, hardswish
+            return nn.functional.hardswish(self.pool(x))
+        return torch.tanh(x.mean((2, 3)))  # pooled vector straight into a lookup table
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_random_residual_depthwise_concat_nets_bit_exact(seed: int, tmp_path: Path) -> None:
+    require_tool("gcc", "gcc")
+    torch.manual_seed(seed)
+    model = RandomNet(seed)
+    rng = np.random.default_rng(seed)
+    shape = (model.in_channels, int(rng.integers(4, 13)), int(rng.integers(4, 13)))
+    short_qat_artifact(model, shape, tmp_path / "model.pt", seed=seed)
+    build_and_verify(tmp_path / "model.pt", tmp_path / "out", n_random=3)
+
+
+@pytest.mark.parametrize("name", ["kws_ds_cnn", "vww_mobilenet_v1", "ic_resnet8", "ad_fc_autoencoder"])
+def test_reference_network_end_to_end(name: str, tmp_path: Path) -> None:
+    """MLPerf Tiny reference network: prepare_qat, short QAT on seeded random data, build for
+    cortex-m4, verify bit-exact on the host; params and MACs from the report match the model."""
+    require_tool("gcc", "gcc")
+    from tinyqat.codegen.stats import total_macs
+    from tinyqat.models import REFERENCE, count_macs, count_params
+
+    ref = REFERENCE[name]
+    torch.manual_seed(0)
+    model = ref.build()
+    short_qat_artifact(model, ref.input_shape, tmp_path / "model.pt", seed=0)
+    result = tinyqat.build(tmp_path / "model.pt", tmp_path / "out", board="cortex-m4")
+    assert total_macs(result.graph) == count_macs(ref.build(), ref.input_shape)
+    params = sum(int(op.weights.size + op.bias.size) for op in result.graph.ops if hasattr(op, "weights"))
+    assert params == count_params(ref.build())
+    report = tinyqat.verify(tmp_path / "out", n_random=2)
+    assert report.ok, report.mismatch

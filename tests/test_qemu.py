@@ -12,11 +12,12 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from conftest import require_tool
-from test_models import random_convnet, train_and_save
+from test_models import random_convnet
 
 import tinyqat
 from tinyqat.cli import main
 from tinyqat.errors import TinyQatError, ToolchainError
+from tinyqat.models import short_qat_artifact
 from tinyqat.toolchain import qemu
 from tinyqat.toolchain.boards import board_names, load_board
 from tinyqat.toolchain.host import read_manifest
@@ -34,7 +35,7 @@ def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A QAT conv net with conv, max pool, standalone ReLU and linear layers (random_convnet seed 6)."""
     model, shape = random_convnet(6)
     path = tmp_path_factory.mktemp("qemu_model") / "model.pt"
-    train_and_save(model, shape, path, 6)
+    short_qat_artifact(model, shape, path, seed=6)
     return path
 
 

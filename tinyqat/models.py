@@ -21,6 +21,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -32,6 +33,7 @@ __all__ = [
     "ReferenceModel",
     "count_macs",
     "count_params",
+    "short_qat_artifact",
     "ds_cnn_kws",
     "fc_autoencoder",
     "mnist_cnn",
@@ -296,3 +298,26 @@ def count_macs(model: nn.Module, input_shape: Sequence[int]) -> int:
             handle.remove()
         model.train(was_training)
     return int(total)
+
+
+def short_qat_artifact(model: nn.Module, input_shape: tuple[int, ...], path: str | Path, *, steps: int = 4,
+                       batch: int = 16, seed: int = 0) -> Path:
+    """Prepare ``model`` for QAT, train it ``steps`` SGD steps on seeded random data, save it.
+
+    The loss (mean square of the output) is arbitrary: the point is a realistic artifact
+    (BatchNorm statistics and observer ranges from live training) for builds, tests and
+    benchmarks when no dataset is at hand.  Returns ``path``.
+    """
+    import tinyqat
+
+    gen = torch.Generator().manual_seed(seed)
+    qat = tinyqat.prepare_qat(model, example_inputs=(torch.randn(1, *input_shape, generator=gen),))
+    opt = torch.optim.SGD(qat.parameters(), lr=1e-3)
+    qat.train()
+    for _ in range(steps):
+        out = qat(torch.randn(batch, *input_shape, generator=gen))
+        opt.zero_grad()
+        out.square().mean().backward()
+        opt.step()
+    tinyqat.save(qat.eval(), path, overwrite=True)
+    return Path(path)
