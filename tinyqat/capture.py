@@ -12,6 +12,7 @@ sigmoid/tanh/softmax), stored as Python ``float``/``int``.  Modules that keep th
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,8 @@ def _weighted_node(m: QuantWeighted) -> tuple[str, dict[str, Any], dict[str, tor
         weight = weight.unsqueeze(2)
     params = {"weight": _param(weight), "bias": _param(bias)}
     attrs: dict[str, Any] = {"activation": _activation(m.activation)}
+    if m.weight_bits != 8:
+        attrs["weight_bits"] = m.weight_bits
     if m.bn is not None:
         gamma, beta = m.bn_affine()
         params |= {
@@ -130,6 +133,22 @@ def _node(name: str, m: nn.Module, srcs: list[str]) -> dict[str, Any]:
     }
 
 
+def _readable_name(candidates: list[str], taken: set[str]) -> str:
+    """A node name from the user's module path (else the fx name): ``features.3`` -> ``features_3``,
+    ``0`` -> ``layer_0``; the first candidate not yet taken, else the first with ``_2``, ``_3``..."""
+    bases = []
+    for source in filter(None, candidates):
+        base = re.sub(r"\W", "_", source)
+        bases.append(base if base[:1].isalpha() else f"layer_{base.lstrip('_')}")
+    for base in bases:
+        if base not in taken:
+            return base
+    k = 2
+    while f"{bases[0]}_{k}" in taken:
+        k += 1
+    return f"{bases[0]}_{k}"
+
+
 def to_artifact(qat_model: nn.Module) -> dict[str, Any]:
     """The artifact dict (schema version 1 of :mod:`tinyqat.artifact`) of a prepared, trained model."""
     if not isinstance(qat_model, fx.GraphModule):
@@ -159,7 +178,7 @@ def to_artifact(qat_model: nn.Module) -> dict[str, Any]:
                 inp = {"name": node.args[0].name, "shape": list(m.input_shape), **_qparams(m)}
                 names[node] = node.args[0].name
             else:
-                names[node] = str(node.target)
+                names[node] = _readable_name([getattr(m, "source", ""), str(node.target)], set(names.values()))
                 nodes.append(_node(names[node], m, [names[a] for a in node.args]))
         else:
             raise CaptureError(f"{_NOT_PREPARED}: unexpected graph node {node.name!r}")
