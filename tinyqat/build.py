@@ -19,6 +19,7 @@ from tinyqat import __version__, ir
 from tinyqat.artifact import load_artifact
 from tinyqat.codegen.clit import check_identifier
 from tinyqat.codegen.emit import emit_package
+from tinyqat.codegen.layouts import check_optimize
 from tinyqat.codegen.stats import MemorySummary, layer_weights_bytes, memory_summary
 from tinyqat.errors import DoesNotFitError, TinyQatError
 from tinyqat.lower import lower
@@ -50,14 +51,14 @@ class BuildResult:
         return self.memory.arena_bytes
 
 
-def check_fit(graph: ir.Graph, plan: Plan, board: Board) -> None:
+def check_fit(graph: ir.Graph, plan: Plan, board: Board, optimize: str = "size") -> None:
     """Raise :class:`DoesNotFitError` when weights + estimated code exceed flash or the arena exceeds RAM.
 
     The message gives the overshoot in bytes and the largest contributors: the three layers
     with the most weight bytes and the code estimate (flash); the three largest tensors live
     at the peak layer, with the layer (RAM).
     """
-    memory = memory_summary(graph, plan, board)
+    memory = memory_summary(graph, plan, board, optimize)
     problems = []
     if memory.flash_headroom is not None and memory.flash_headroom < 0:
         per_layer = sorted(((layer_weights_bytes(op, graph), op.name) for op in graph.ops), reverse=True)[:3]
@@ -79,7 +80,7 @@ def check_fit(graph: ir.Graph, plan: Plan, board: Board) -> None:
         raise DoesNotFitError("model does not fit: " + "; ".join(problems))
 
 
-def _prepare_destination(out_dir: Path, force: bool) -> None:
+def check_destination(out_dir: Path, force: bool) -> None:
     """Refuse to touch ``out_dir`` unless it is absent, empty, or a tinyqat output and ``force``."""
     if not out_dir.exists():
         return
@@ -118,18 +119,24 @@ def build(
     board: str = "cortex-m4",
     name: str = "tinyqat_model",
     force: bool = False,
+    optimize: str = "size",
 ) -> BuildResult:
-    """Lower ``model_path`` and write the C package for ``board`` into ``out_dir``."""
+    """Lower ``model_path`` and write the C package for ``board`` into ``out_dir``.
+
+    ``optimize``: ``"size"`` (default) ships int8 weights only; ``"speed"`` ships, for the DSP
+    kernels, conv / depthwise weights pre-extended to int16 (about twice their flash, faster inner
+    loops; :mod:`tinyqat.codegen.layouts`)."""
+    check_optimize(optimize)
     out_dir = Path(out_dir)
     target = load_board(board)
     check_identifier(name)
-    _prepare_destination(out_dir, force)
+    check_destination(out_dir, force)
     artifact = load_artifact(model_path)
     source = Path(model_path).read_bytes()
     graph = lower(artifact, hashlib.sha256(source).hexdigest())
     plan = GreedyPlanner().plan(graph)
     check_plan(graph, plan)
-    check_fit(graph, plan, target)
+    check_fit(graph, plan, target, optimize)
     parent = out_dir.resolve().parent
     blocker = next((p for p in (parent, *parent.parents) if p.exists()), None)
     if blocker is not None and not blocker.is_dir():
@@ -141,7 +148,7 @@ def build(
     except OSError as exc:
         raise TinyQatError(f"cannot write to {parent}: {exc.strerror}") from None
     try:
-        emit_package(graph, plan, target, name, tmp, source, GENERATOR)
+        emit_package(graph, plan, target, name, tmp, source, GENERATOR, optimize)
         files = sorted(p.name for p in tmp.iterdir())
         (tmp / MANIFEST).write_text("\n".join(files) + "\n", encoding="utf-8")
         _install(tmp, out_dir)
@@ -150,4 +157,4 @@ def build(
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
-    return BuildResult(out_dir, graph, plan, target, memory_summary(graph, plan, target))
+    return BuildResult(out_dir, graph, plan, target, memory_summary(graph, plan, target, optimize))

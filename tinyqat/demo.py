@@ -89,12 +89,13 @@ def run_demo(out_dir: Path, *, force: bool = False, fp32_epochs: int = 10, qat_e
              echo: Callable[[str], None] = print) -> DemoResult:
     """Run the whole demo (see module docstring) and return the measured accuracies."""
     import tinyqat
-    from tinyqat.build import build
+    from tinyqat.build import build, check_destination
     from tinyqat.sim.interpreter import input_from_torch
     from tinyqat.toolchain.host import compile_shared, load_model
     from tinyqat.verify import check, verify
 
     out_dir = Path(out_dir)
+    check_destination(out_dir, force)  # refuse before training, not after
     torch.manual_seed(SEED)
     x_train, y_train, x_test, y_test = load_mnist_split()
     model = mnist_cnn()
@@ -116,15 +117,13 @@ def run_demo(out_dir: Path, *, force: bool = False, fp32_epochs: int = 10, qat_e
         echo(f"qat  epoch {epoch + 1}: loss {loss:.3f}")
     fake_quant = accuracy(predict(qat, x_test), y_test)
 
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    model_path = out_dir.parent / f"{out_dir.name}.model.pt"
-    tinyqat.save(qat, model_path, overwrite=True)
-    graph = tinyqat.load(model_path)
+    with tempfile.TemporaryDirectory(prefix="tinyqat-demo-") as tmp:
+        tinyqat.save(qat, Path(tmp) / "model.pt")
+        result = build(Path(tmp) / "model.pt", out_dir, board="cortex-m4", force=force)  # copies it to out/
+    graph = result.graph
     x_q = tinyqat.quantize_input(graph, x_test.numpy())
     int8_sim_out = tinyqat.simulate(graph, x_q)
     int8_sim = accuracy(int8_sim_out, y_test)
-
-    result = build(model_path, out_dir, board="cortex-m4", force=force)
     report = check(verify(out_dir, samples=x_q[:64], progress=True))
     with tempfile.TemporaryDirectory(prefix="tinyqat-demo-") as tmp:
         lib = load_model(compile_shared(out_dir, Path(tmp)), "tinyqat_model")
@@ -141,7 +140,7 @@ def run_demo(out_dir: Path, *, force: bool = False, fp32_epochs: int = 10, qat_e
     echo(f"  int8 simulator     {int8_sim * 100:6.2f} %")
     echo(f"  int8 C (gcc)       {int8_c * 100:6.2f} %  (all {len(y_test)} outputs identical to the simulator)")
     echo(f"per-layer verification: {report.samples} inputs x {report.layers} layers bit-exact")
-    echo(f"artifact: {model_path}")
+    echo(f"artifact: {out_dir / 'model.pt'}")
     echo(f"C package for {result.board.name}: {out_dir}/ (weights {result.weights_bytes} B, "
          f"arena {result.arena_bytes} B; see {out_dir}/report.md)")
     return DemoResult(fp32, fake_quant, int8_sim, int8_c, out_dir)
