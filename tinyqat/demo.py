@@ -110,7 +110,7 @@ def run_demo(out_dir: Path, *, force: bool = False, fp32_epochs: int = 10, qat_e
     qat = tinyqat.prepare_qat(model, example_inputs=(x_train[:1],))
     opt = torch.optim.Adam(qat.parameters(), lr=1e-4)
     for epoch in range(qat_epochs):
-        if epoch == qat_epochs - 1:
+        if epoch == qat_epochs - 1 and epoch > 0:  # observers need one epoch of data first
             tinyqat.freeze_bn_stats(qat)
             tinyqat.freeze_observers(qat)
         loss = train_epoch(qat, x_train, y_train, opt, 100 + epoch, f"qat epoch {epoch + 1}/{qat_epochs}")
