@@ -33,12 +33,12 @@ __all__ = [
     "ReferenceModel",
     "count_macs",
     "count_params",
-    "short_qat_artifact",
     "ds_cnn_kws",
     "fc_autoencoder",
     "mnist_cnn",
     "mobilenet_v1_vww",
     "resnet8_cifar",
+    "short_qat_artifact",
 ]
 
 
