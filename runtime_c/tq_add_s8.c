@@ -1,5 +1,8 @@
 /* tq_add_s8.c - int8 elementwise add, TFLite ADD rules (see tq_kernels.h for the formula). */
 #include "tq_kernels.h"
+
+/* Cores with the DSP extension compile tq_add_s8_dsp.c instead (same function, same result). */
+#if !TQ_USE_DSP
 #include "tq_requant.h"
 
 void tq_add_s8(const tq_add_s8_params *params, const int8_t *input1, const int8_t *input2, int8_t *output)
@@ -14,3 +17,5 @@ void tq_add_s8(const tq_add_s8_params *params, const int8_t *input1, const int8_
                                      p->output_zero_point, p->act_min, p->act_max);
     }
 }
+
+#endif /* !TQ_USE_DSP */

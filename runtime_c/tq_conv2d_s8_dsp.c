@@ -19,24 +19,150 @@
  * modulo 2^32 and never sees an overflow). Requantization: tq_requantize_s8_fast (equal to
  * tq_requantize_s8 for every input).
  *
+ * Speed layout (params->weights_s16 != NULL, tinyqat build --optimize speed): the weights
+ * pre-extended to int16 in the column order, so no extension in the inner loop, and output
+ * channels four at a time: a hand-scheduled 4 x 2 block (block_4x2, Thumb-2 assembly) loads two
+ * column words (one per pixel) and four weight words per pair of column values and issues eight
+ * SMLADs (16 MACs in 16 estimated cycles). Layout, with K2 = K rounded up to even and the
+ * column order perm (groups of four as (v0, v2, v1, v3), the K mod 4 last values in natural
+ * order, then one zero when K is odd): weights_s16[((g * K2 / 2 + j) * 4 + i) * 2 + h] =
+ * w[4 * g + i][perm[2 * j + h]] for channel group g < ceil(out_c / 4), pair j < K2 / 2, channel
+ * i < 4, half h < 2; channels past out_c and the padding value are 0. Used when
+ * K <= TQ_CONV_DSP_COLUMN_MAX (tinyqat/codegen/layouts.py emits it only then and is the twin).
+ *
+ * Output stage: tq_mbqm_fused (one SMLAL per output) when tq_requant_fused_ok holds for the
+ * layer, checked once per call; tq_requantize_s8_fast otherwise.
+ *
  * In-place contract (tq_kernels.h): a block writes all channels of pixels p and p + 1 after
  * reading only those two pixels' input windows, and blocks run in raster order.
  */
 #include "tq_kernels.h"
 
-#if defined(__ARM_FEATURE_DSP) && !defined(TQ_PORTABLE)
+#if TQ_USE_DSP
 #include "tq_dsp.h"
 #include "tq_requant.h"
 
-/* Largest K = kernel_h * kernel_w * in_c of the fast path (3 x 3 x 64, ResNet-8's widest conv). */
+/* Largest K = kernel_h * kernel_w * in_c of the fast path (3 x 3 x 64, ResNet-8's widest conv);
+ * tinyqat/codegen/layouts.py's CONV_DSP_COLUMN_MAX is the same number. */
 #define TQ_CONV_DSP_COLUMN_MAX 576
+#define TQ_STR2(x) #x
+#define TQ_STR(x) TQ_STR2(x)
+/* Byte offset from a pixel-0 column value to the same value of pixel 1 (2 * COLUMN_MAX). */
+#define TQ_CONV_DSP_COL1 1152
+
+/*
+ * 4 x 2 block (speed layout): acc[2 * i + n] += sum_j col_n[pair j] . w[pair j][channel i] with
+ * SMLAD, i < 4 channels, n < 2 pixels (col_1 = col_0 + TQ_CONV_DSP_COLUMN_MAX), j < pairs >= 1;
+ * w points at the group's first weight word. Hand-scheduled (GCC cannot keep 8 accumulators, 4
+ * operands and 2 pointers in the 14 usable registers): per pair, the loads of two column words
+ * and two weight words stay together (pipelined), then 4 SMLADs, 2 loads, 4 SMLADs; 4 pairs per
+ * loop iteration, the loop end and the remaining pairs' end kept on the stack.
+ * AAPCS: r0 = col, r1 = w, r2 = pairs, r3 = acc; r4-r11 saved.
+ */
+#define TQ_CONV_PAIR                                                                               \
+    "ldr r3, [r0, #" TQ_STR(TQ_CONV_DSP_COL1) "]\n\t"                                            \
+    "ldr r2, [r0], #4\n\t"                                                                        \
+    "ldr r12, [r1], #4\n\t"                                                                       \
+    "ldr lr, [r1], #4\n\t"                                                                        \
+    "smlad r4, r2, r12, r4\n\t"                                                                   \
+    "smlad r5, r3, r12, r5\n\t"                                                                   \
+    "smlad r6, r2, lr, r6\n\t"                                                                    \
+    "smlad r7, r3, lr, r7\n\t"                                                                    \
+    "ldr r12, [r1], #4\n\t"                                                                       \
+    "ldr lr, [r1], #4\n\t"                                                                        \
+    "smlad r8, r2, r12, r8\n\t"                                                                   \
+    "smlad r9, r3, r12, r9\n\t"                                                                   \
+    "smlad r10, r2, lr, r10\n\t"                                                                  \
+    "smlad r11, r3, lr, r11\n\t"
+
+/* The parameters are read by the assembly (AAPCS registers), not by C: marked unused. */
+#define TQ_ASM_ARG __attribute__((unused))
+__attribute__((naked, noinline)) static void block_4x2(TQ_ASM_ARG const int16_t *col, TQ_ASM_ARG const int16_t *w,
+                                                       TQ_ASM_ARG int32_t pairs, TQ_ASM_ARG int32_t *acc)
+{
+    __asm__ volatile(
+        "push {r3-r11, lr}\n\t"
+        "sub sp, sp, #8\n\t"
+        "add r12, r0, r2, lsl #2\n\t"
+        "bic r2, r2, #3\n\t"
+        "add r2, r0, r2, lsl #2\n\t"
+        "strd r2, r12, [sp]\n\t"
+        "ldm r3, {r4-r11}\n\t"
+        "cmp r0, r2\n\t"
+        "beq 2f\n"
+        "1:\n\t"
+        TQ_CONV_PAIR TQ_CONV_PAIR TQ_CONV_PAIR TQ_CONV_PAIR
+        "ldr r2, [sp]\n\t"
+        "cmp r0, r2\n\t"
+        "bne 1b\n"
+        "2:\n\t"
+        "ldr r2, [sp, #4]\n\t"
+        "cmp r0, r2\n\t"
+        "beq 4f\n"
+        "3:\n\t"
+        TQ_CONV_PAIR
+        "ldr r2, [sp, #4]\n\t"
+        "cmp r0, r2\n\t"
+        "bne 3b\n"
+        "4:\n\t"
+        "ldr r3, [sp, #8]\n\t"
+        "stm r3, {r4-r11}\n\t"
+        "add sp, sp, #8\n\t"
+        "pop {r3-r11, pc}\n\t");
+}
+
+/* The output stage of one channel: per-layer constants, fused or not (see the file comment). */
+typedef struct {
+    int32_t fused, zp_out, act_min, act_max;
+    const int32_t *multiplier, *shift;
+} out_stage;
+
+/* clamp(tq_mbqm_fused(acc, q, e) + zp, lo, hi), as int32 (stored with a plain STRB). */
+__attribute__((always_inline)) static inline int32_t requant_fused(int32_t acc, int32_t q, int32_t e, int32_t zp,
+                                                                   int32_t lo, int32_t hi)
+{
+    int32_t y = tq_mbqm_fused(acc, q, e) + zp;
+    y = y < lo ? lo : y;
+    return y > hi ? hi : y;
+}
+
+/* Channel c of the two pixels of a block: out0 = requant(acc0), out1 = requant(acc1) if two. */
+__attribute__((always_inline)) static inline void requant_pair(const out_stage *o, int32_t c, int32_t acc0,
+                                                               int32_t acc1, int32_t two, int8_t *out0,
+                                                               int8_t *out1)
+{
+    const int32_t q = o->multiplier[c], shift = o->shift[c];
+    if (o->fused) {
+        out0[c] = (int8_t)requant_fused(acc0, q, -shift, o->zp_out, o->act_min, o->act_max);
+        if (two) {
+            out1[c] = (int8_t)requant_fused(acc1, q, -shift, o->zp_out, o->act_min, o->act_max);
+        }
+        return;
+    }
+    out0[c] = tq_requantize_s8_fast(acc0, q, shift, o->zp_out, o->act_min, o->act_max);
+    if (two) {
+        out1[c] = tq_requantize_s8_fast(acc1, q, shift, o->zp_out, o->act_min, o->act_max);
+    }
+}
 
 /* n (a multiple of 4) int8 values from src minus the zero point, reordered by groups of 4: dst
  * gets (v0, v2, v1, v3, v4, v6, ...). nzp2 = (-input_zero_point, -input_zero_point). */
 static void column_copy(int16_t *dst, const int8_t *src, int32_t n, int32_t nzp2)
 {
-    int32_t i;
-    for (i = 0; i < n; i += 4) {
+    int32_t i = 0;
+    for (; i + 16 <= n; i += 16) { /* 16 values per iteration: the four loads pipelined */
+        const int32_t v0 = tq_load_s8x4(src + i), v1 = tq_load_s8x4(src + i + 4);
+        const int32_t v2 = tq_load_s8x4(src + i + 8), v3 = tq_load_s8x4(src + i + 12);
+        tq_store_s16x2(dst + i, __sxtab16(nzp2, v0));
+        tq_store_s16x2(dst + i + 2, tq_sxtab16_odd(nzp2, v0));
+        tq_store_s16x2(dst + i + 4, __sxtab16(nzp2, v1));
+        tq_store_s16x2(dst + i + 6, tq_sxtab16_odd(nzp2, v1));
+        tq_store_s16x2(dst + i + 8, __sxtab16(nzp2, v2));
+        tq_store_s16x2(dst + i + 10, tq_sxtab16_odd(nzp2, v2));
+        tq_store_s16x2(dst + i + 12, __sxtab16(nzp2, v3));
+        tq_store_s16x2(dst + i + 14, tq_sxtab16_odd(nzp2, v3));
+    }
+    for (; i < n; i += 4) {
         const int32_t v = tq_load_s8x4(src + i);
         tq_store_s16x2(dst + i, __sxtab16(nzp2, v));
         tq_store_s16x2(dst + i + 2, tq_sxtab16_odd(nzp2, v));
@@ -213,57 +339,92 @@ static void conv_generic(const tq_conv2d_s8_params *p, const int8_t *input, int8
     }
 }
 
+/* The next pixel after (oy, ox) in raster order. */
+static inline void next_pixel(int32_t *oy, int32_t *ox, int32_t out_w)
+{
+    if (++*ox == out_w) {
+        *ox = 0;
+        ++*oy;
+    }
+}
+
 void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t *output)
 {
     const tq_conv2d_s8_params *p = params;
     /* Locals, not p->...: stores through int8_t * may alias *p, so the compiler would reload. */
     const int32_t k_len = p->kernel_h * p->kernel_w * p->in_c;
+    const int32_t pairs = (k_len + 1) >> 1;
     const int32_t pixels = p->out_h * p->out_w;
     const int32_t out_w = p->out_w, out_c = p->out_c;
-    const int32_t zp_out = p->output_zero_point, act_min = p->act_min, act_max = p->act_max;
     const int32_t nzp2 = tq_dup_s16(-p->input_zero_point);
     const int8_t *weights = p->weights;
-    const int32_t *bias = p->bias, *multiplier = p->multiplier, *shift = p->shift;
+    const int16_t *weights_s16 = p->weights_s16;
+    const int32_t *bias = p->bias;
+    out_stage o;
     int16_t col[2 * TQ_CONV_DSP_COLUMN_MAX];
-    int32_t px, c, oy = 0, ox = 0;
+    int32_t px, c, i, oy = 0, ox = 0;
     if (k_len > TQ_CONV_DSP_COLUMN_MAX) {
         conv_generic(p, input, output);
         return;
+    }
+    o.fused = tq_requant_fused_ok(bias, p->shift, out_c, k_len);
+    o.zp_out = p->output_zero_point;
+    o.act_min = p->act_min;
+    o.act_max = p->act_max;
+    o.multiplier = p->multiplier;
+    o.shift = p->shift;
+    if (k_len & 1) { /* the speed layout's padding value after an odd K (< COLUMN_MAX) */
+        col[k_len] = 0;
+        col[TQ_CONV_DSP_COLUMN_MAX + k_len] = 0;
     }
     for (px = 0; px < pixels; px += 2) {
         const int32_t two = px + 1 < pixels; /* 0: the last pixel alone (computed twice, written once) */
         int8_t *out0 = output + px * out_c;
         int8_t *out1 = out0 + out_c;
         column_fill(p, input, oy, ox, nzp2, col);
-        if (++ox == out_w) {
-            ox = 0;
-            ++oy;
-        }
+        next_pixel(&oy, &ox, out_w);
         if (two) {
             column_fill(p, input, oy, ox, nzp2, col + TQ_CONV_DSP_COLUMN_MAX);
-            if (++ox == out_w) {
-                ox = 0;
-                ++oy;
-            }
+            next_pixel(&oy, &ox, out_w);
         } else {
             memcpy(col + TQ_CONV_DSP_COLUMN_MAX, col, (size_t)k_len * sizeof *col);
+        }
+        if (weights_s16 != NULL) {
+            const int16_t *w = weights_s16;
+            for (c = 0; c + 4 <= out_c; c += 4, w += 8 * pairs) {
+                int32_t acc[8];
+                acc[0] = acc[1] = bias[c];
+                acc[2] = acc[3] = bias[c + 1];
+                acc[4] = acc[5] = bias[c + 2];
+                acc[6] = acc[7] = bias[c + 3];
+                block_4x2(col, w, pairs, acc);
+                requant_pair(&o, c, acc[0], acc[1], two, out0, out1);
+                requant_pair(&o, c + 1, acc[2], acc[3], two, out0, out1);
+                requant_pair(&o, c + 2, acc[4], acc[5], two, out0, out1);
+                requant_pair(&o, c + 3, acc[6], acc[7], two, out0, out1);
+            }
+            if (c < out_c) { /* 1 to 3 channels left: the group's padding channels are computed, not written */
+                int32_t acc[8];
+                for (i = 0; i < 4; ++i) {
+                    acc[2 * i] = acc[2 * i + 1] = bias[c + i < out_c ? c + i : c];
+                }
+                block_4x2(col, w, pairs, acc);
+                for (i = 0; c + i < out_c; ++i) {
+                    requant_pair(&o, c + i, acc[2 * i], acc[2 * i + 1], two, out0, out1);
+                }
+            }
+            continue;
         }
         for (c = 0; c < out_c; c += 2) {
             const int32_t c1 = c + 1 < out_c ? c + 1 : c; /* odd out_c: the last channel twice */
             int32_t acc[4];
             block_2x2(col, weights + c * k_len, weights + c1 * k_len, k_len, bias[c], bias[c1], acc);
-            out0[c] = tq_requantize_s8_fast(acc[0], multiplier[c], shift[c], zp_out, act_min, act_max);
-            if (two) {
-                out1[c] = tq_requantize_s8_fast(acc[1], multiplier[c], shift[c], zp_out, act_min, act_max);
-            }
+            requant_pair(&o, c, acc[0], acc[1], two, out0, out1);
             if (c1 != c) {
-                out0[c1] = tq_requantize_s8_fast(acc[2], multiplier[c1], shift[c1], zp_out, act_min, act_max);
-                if (two) {
-                    out1[c1] = tq_requantize_s8_fast(acc[3], multiplier[c1], shift[c1], zp_out, act_min, act_max);
-                }
+                requant_pair(&o, c1, acc[2], acc[3], two, out0, out1);
             }
         }
     }
 }
 
-#endif /* __ARM_FEATURE_DSP && !TQ_PORTABLE */
+#endif /* TQ_USE_DSP */

@@ -13,15 +13,29 @@
  *
  * Accumulation starts from bias[c] and adds the products in tap order, as tq_kernels.h's bound
  * allows (every partial sum is at most |bias| + 255 * 127 * taps in magnitude). Requantization:
- * tq_requantize_s8_fast (equal to tq_requantize_s8 for every input).
+ * tq_mbqm_fused (one SMLAL) when tq_requant_fused_ok holds for the layer (checked once per call),
+ * else tq_requantize_s8_fast (both equal to tq_requantize_s8 for every input).
  *
  * In-place contract (tq_kernels.h): output pixel p is written after reading only its window.
  */
 #include "tq_kernels.h"
 
-#if defined(__ARM_FEATURE_DSP) && !defined(TQ_PORTABLE)
+#if TQ_USE_DSP
 #include "tq_dsp.h"
 #include "tq_requant.h"
+
+/* clamp(mbqm(acc, q, shift) + zp, lo, hi): fused (see the file comment) or the general routine. */
+static inline int8_t dw_requant(int32_t acc, int32_t fused, int32_t q, int32_t shift, int32_t zp, int32_t lo,
+                                int32_t hi)
+{
+    int32_t y;
+    if (!fused) {
+        return tq_requantize_s8_fast(acc, q, shift, zp, lo, hi);
+    }
+    y = tq_mbqm_fused(acc, q, -shift) + zp;
+    y = y < lo ? lo : y;
+    return (int8_t)(y > hi ? hi : y);
+}
 
 /* s[j] += w[j] * (x[j] - zp) for channels j < 4 of one tap; x, w at the tap's first channel. */
 static inline void tap4(const int8_t *x, const int8_t *w, int32_t nzp2, int32_t *s0, int32_t *s1, int32_t *s2,
@@ -106,6 +120,8 @@ void tq_depthwise_conv2d_s8(const tq_depthwise_conv2d_s8_params *params, const i
     const int32_t nzp2 = tq_dup_s16(-p->input_zero_point);
     const int8_t *weights = p->weights;
     const int32_t *bias = p->bias, *multiplier = p->multiplier, *shift = p->shift;
+    const int32_t fused = p->depth_multiplier == 1
+                          && tq_requant_fused_ok(bias, shift, ch, kernel_h * kernel_w);
     int32_t oy, ox, c;
     for (oy = 0; oy < out_h; ++oy) {
         const int32_t y0 = oy * stride_h - pad_top;
@@ -132,17 +148,14 @@ void tq_depthwise_conv2d_s8(const tq_depthwise_conv2d_s8_params *params, const i
                     acc[2] = bias[c + 2];
                     acc[3] = bias[c + 3];
                     block4(x_tap + c, w_tap + c, ky_end - ky_begin, taps, row, w_row, ch, nzp2, acc);
-                    out[c] = tq_requantize_s8_fast(acc[0], multiplier[c], shift[c], zp_out, act_min, act_max);
-                    out[c + 1] = tq_requantize_s8_fast(acc[1], multiplier[c + 1], shift[c + 1], zp_out,
-                                                       act_min, act_max);
-                    out[c + 2] = tq_requantize_s8_fast(acc[2], multiplier[c + 2], shift[c + 2], zp_out,
-                                                       act_min, act_max);
-                    out[c + 3] = tq_requantize_s8_fast(acc[3], multiplier[c + 3], shift[c + 3], zp_out,
-                                                       act_min, act_max);
+                    out[c] = dw_requant(acc[0], fused, multiplier[c], shift[c], zp_out, act_min, act_max);
+                    out[c + 1] = dw_requant(acc[1], fused, multiplier[c + 1], shift[c + 1], zp_out, act_min, act_max);
+                    out[c + 2] = dw_requant(acc[2], fused, multiplier[c + 2], shift[c + 2], zp_out, act_min, act_max);
+                    out[c + 3] = dw_requant(acc[3], fused, multiplier[c + 3], shift[c + 3], zp_out, act_min, act_max);
                 }
             } else {
                 for (c = 0; c < c4; ++c) { /* no in-bounds tap: acc = bias */
-                    out[c] = tq_requantize_s8_fast(bias[c], multiplier[c], shift[c], zp_out, act_min, act_max);
+                    out[c] = dw_requant(bias[c], fused, multiplier[c], shift[c], zp_out, act_min, act_max);
                 }
             }
             if (c4 < ch) {
@@ -152,4 +165,4 @@ void tq_depthwise_conv2d_s8(const tq_depthwise_conv2d_s8_params *params, const i
     }
 }
 
-#endif /* __ARM_FEATURE_DSP && !TQ_PORTABLE */
+#endif /* TQ_USE_DSP */

@@ -29,8 +29,8 @@
  * No kernel uses scratch memory.
  *
  * Cores with the DSP extension (__ARM_FEATURE_DSP: Cortex-M4, M7, M33) compile
- * tq_conv2d_s8_dsp.c, tq_depthwise_conv2d_s8_dsp.c and tq_fully_connected_s8_dsp.c instead of
- * the portable files (one whole-file guard each; -DTQ_PORTABLE keeps the portable ones): the
+ * tq_conv2d_s8_dsp.c, tq_depthwise_conv2d_s8_dsp.c, tq_fully_connected_s8_dsp.c and tq_add_s8_dsp.c
+ * instead of the portable files (one whole-file guard each; -DTQ_PORTABLE keeps the portable ones): the
  * same functions and bit-identical results (SXTB16 / SMLAD, two MACs per instruction). They
  * keep the in-place contract above (the DSP conv computes blocks of 2 pixels, the DSP depthwise
  * pixel by pixel) and use no arena memory; the DSP conv keeps two int16 im2col columns of at most
@@ -41,6 +41,14 @@
 #define TQ_KERNELS_H
 
 #include <stdint.h>
+
+/* 1 where the tq_*_s8_dsp.c kernels are compiled (DSP extension and no -DTQ_PORTABLE), else 0;
+ * generated weight files select the weight layouts they need with it. */
+#if defined(__ARM_FEATURE_DSP) && !defined(TQ_PORTABLE)
+#define TQ_USE_DSP 1
+#else
+#define TQ_USE_DSP 0
+#endif
 
 /*
  * 2-D convolution, groups = 1, dilation 1 (TFLite reference_integer_ops::ConvPerChannel).
@@ -69,6 +77,10 @@ typedef struct {
     const int32_t *bias;               /* [out_c], scale input_scale * weight_scale[c] */
     const int32_t *multiplier;         /* [out_c], in [0, 2^31 - 1] */
     const int32_t *shift;              /* [out_c], in [-31, 30] */
+    /* NULL, or (DSP kernel, tinyqat build --optimize speed) the weights pre-extended to int16 in
+     * the DSP conv's column order, read instead of weights (layout: tq_conv2d_s8_dsp.c; Python
+     * twin: tinyqat/codegen/layouts.py). Portable kernels ignore it. */
+    const int16_t *weights_s16;
 } tq_conv2d_s8_params;
 
 /*
@@ -245,5 +257,72 @@ void tq_lookup_s8(const tq_lookup_s8_params *params, const int8_t *input, int8_t
 
 /* input == output is allowed (in place: each row is read before it is written); partial overlap is not. */
 void tq_softmax_s8(const tq_softmax_s8_params *params, const int8_t *input, int8_t *output);
+
+/*
+ * 4-bit weights: tq_conv2d_s4_s8, tq_depthwise_conv2d_s4_s8 and tq_fully_connected_s4_s8 compute
+ * exactly the formulas of tq_conv2d_s8, tq_depthwise_conv2d_s8 and tq_fully_connected_s8, with the
+ * same parameters and layouts, except that the weights are 4-bit values in [-7, 7] packed two per
+ * byte in the layout's flat (C) order: element 2i in the low nibble of byte i, element 2i + 1 in
+ * its high nibble, each a 4-bit two's complement (an odd count leaves the last high nibble 0);
+ * TQ_S4_WEIGHT(packed, k) sign-extends element k. Python twin: tinyqat/codegen/pack.py. They are portable C
+ * used on every core (no DSP companions) and keep the in-place contract above (pixel by pixel,
+ * raster order). Flash for the weights is ceil(count / 2) bytes instead of count.
+ */
+/* Element k (>= 0) of packed 4-bit weights (const uint8_t *), sign-extended, as int32_t. */
+#define TQ_S4_WEIGHT(packed, k) ((int32_t)(((((k) & 1) != 0 ? (packed)[(k) >> 1] >> 4 : (packed)[(k) >> 1] & 0x0F) ^ 8) - 8))
+
+typedef struct {
+    int32_t in_h, in_w, in_c;          /* as tq_conv2d_s8_params */
+    int32_t out_h, out_w, out_c;
+    int32_t kernel_h, kernel_w;
+    int32_t stride_h, stride_w;
+    int32_t pad_top, pad_left;
+    int32_t input_zero_point;
+    int32_t output_zero_point;
+    int32_t act_min, act_max;
+    const uint8_t *weights;            /* [out_c][kernel_h][kernel_w][in_c] 4-bit in [-7, 7], packed */
+    const int32_t *bias;               /* [out_c] */
+    const int32_t *multiplier;         /* [out_c] */
+    const int32_t *shift;              /* [out_c] */
+} tq_conv2d_s4_s8_params;
+
+typedef struct {
+    int32_t in_h, in_w, in_c;          /* as tq_depthwise_conv2d_s8_params */
+    int32_t out_h, out_w;
+    int32_t depth_multiplier;
+    int32_t kernel_h, kernel_w;
+    int32_t stride_h, stride_w;
+    int32_t pad_top, pad_left;
+    int32_t input_zero_point;
+    int32_t output_zero_point;
+    int32_t act_min, act_max;
+    const uint8_t *weights;            /* [kernel_h][kernel_w][in_c * m] 4-bit in [-7, 7], packed */
+    const int32_t *bias;               /* [in_c * m] */
+    const int32_t *multiplier;         /* [in_c * m] */
+    const int32_t *shift;              /* [in_c * m] */
+} tq_depthwise_conv2d_s4_s8_params;
+
+typedef struct {
+    int32_t in_features;               /* as tq_fully_connected_s8_params */
+    int32_t out_features;
+    int32_t input_zero_point;
+    int32_t output_zero_point;
+    int32_t act_min, act_max;
+    const uint8_t *weights;            /* [out_features][in_features] 4-bit in [-7, 7], packed */
+    const int32_t *bias;               /* [out_features] */
+    const int32_t *multiplier;         /* [out_features] */
+    const int32_t *shift;              /* [out_features] */
+} tq_fully_connected_s4_s8_params;
+
+/* Window kernel: input and output may overlap as the in-place contract above allows. */
+void tq_conv2d_s4_s8(const tq_conv2d_s4_s8_params *params, const int8_t *input, int8_t *output);
+
+/* Window kernel: input and output may overlap as the in-place contract above allows. */
+void tq_depthwise_conv2d_s4_s8(const tq_depthwise_conv2d_s4_s8_params *params, const int8_t *input,
+                               int8_t *output);
+
+/* input and output must not overlap. */
+void tq_fully_connected_s4_s8(const tq_fully_connected_s4_s8_params *params, const int8_t *input,
+                              int8_t *output);
 
 #endif /* TQ_KERNELS_H */

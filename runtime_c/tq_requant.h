@@ -115,4 +115,41 @@ static inline int8_t tq_requantize_s8_fast(int32_t acc, int32_t q, int32_t shift
     return tq_requantize_s8(acc, q, shift, zero_point, act_min, act_max);
 }
 
+/*
+ * The fused output stage of the DSP kernels: per-layer constants checked once, then a few
+ * instructions per output (one SMLAL, no test). tq_requant_fused_ok says whether it applies to a
+ * layer: every right shift e = -shift[c] in [1, 31] (multiplier q[c] in [0, 2^31 - 1] as always)
+ * and every accumulator in [-2^30, 2^30 - 1], which |bias[c]| <= 2^30 - 1 - 32385 * taps
+ * guarantees (|w| <= 127, |x - zp| <= 255: 32385 per tap). Then
+ *   tq_mbqm_fused(acc, q, e) = hi >> e, where {hi, lo} = (int64)(2^(e-1) + (acc >> 31)) * 2^32
+ *                                                        + 2^31 + (2 * acc) * q     (one SMLAL)
+ * equals rdbpot(srdhm(acc, q), e) = tq_mbqm(acc, q, -e). Why: tq_requantize_s8_fast's comment
+ * shows srdhm(acc, q) = t = floor((2*acc*q + 2^31) / 2^32) and rdbpot(t, e) =
+ * floor((t + 2^(e-1) - [t < 0]) / 2^e); nesting the two floors (an integer added between them)
+ * gives floor((2*acc*q + 2^31 + (2^(e-1) - [t < 0]) * 2^32) / 2^(32+e)), the formula above with
+ * [acc < 0] = -(acc >> 31) in place of [t < 0]. Those differ only when acc < 0 and t = 0 (t <= 0
+ * whenever acc < 0), where both give floor((2^(e-1) - {0 or 1}) / 2^e) = 0 for e >= 1. hi lies in
+ * [-2^30 - 1, 2^31 - 1] (|t| <= 2^30), no overflow. tests/test_dsp_kernels.py checks the equality.
+ */
+static inline int32_t tq_mbqm_fused(int32_t acc, int32_t q, int32_t e)
+{
+    const int64_t v = (int64_t)(((uint64_t)(uint32_t)((int32_t)(1u << (e - 1)) + (acc >> 31)) << 32) | 0x80000000u)
+                      + (int64_t)(acc * 2) * q;
+    return (int32_t)(v >> 32) >> e;
+}
+
+/* 1 when tq_mbqm_fused applies to every output channel of a layer (see above): shift[c] in
+ * [-31, -1] and |bias[c]| <= 2^30 - 1 - 32385 * taps for c < channels (taps: products per output). */
+static inline int32_t tq_requant_fused_ok(const int32_t *bias, const int32_t *shift, int32_t channels, int32_t taps)
+{
+    const int32_t limit = taps < 33000 ? (int32_t)0x3FFFFFFF - 32385 * taps : -1;
+    int32_t c;
+    for (c = 0; c < channels; ++c) {
+        if (shift[c] > -1 || shift[c] < -31 || bias[c] > limit || bias[c] < -limit) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 #endif /* TQ_REQUANT_H */

@@ -317,6 +317,21 @@ def separable_model(rng: np.random.Generator) -> ir.Graph:
     return chain(x, steps)
 
 
+def to_int4(graph: ir.Graph, rng: np.random.Generator, every: int = 1) -> ir.Graph:
+    """``graph`` with every ``every``-th conv / depthwise / fully connected op 4-bit (random weights
+    in [-7, 7], both ends included)."""
+    ops, k = [], 0
+    for op in graph.ops:
+        if isinstance(op, (ir.Conv2d, ir.DepthwiseConv2d, ir.FullyConnected)):
+            if k % every == 0:
+                w = rng.integers(-7, 8, op.weights.shape)
+                w.reshape(-1)[:2] = (-7, 7)[: w.size]
+                op = dataclasses.replace(op, weights=w, weight_bits=4)
+            k += 1
+        ops.append(op)
+    return ir.validate(dataclasses.replace(graph, ops=tuple(ops)))
+
+
 def random_input(rng: np.random.Generator, graph: ir.Graph, n: int) -> np.ndarray:
     """``n`` random int8 samples for ``graph``'s input, edge values included.
 

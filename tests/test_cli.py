@@ -581,3 +581,17 @@ def test_saved_artifact_has_default_permissions(model_path: Path, built: Path) -
     os.umask(umask)
     assert model_path.stat().st_mode & 0o777 == 0o666 & ~umask
     assert (built / "model.pt").stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_build_optimize_speed_ships_int16_conv_weights(work: Path, built: Path) -> None:
+    """--optimize speed adds the int16 conv layout under TQ_USE_DSP and counts its flash; size is the default."""
+    out = work / "fast"
+    result = cli("build", work / "model.pt", "--board", "cortex-m4", "-o", out, "--optimize", "speed")
+    assert result.exit_code == 0, result.output
+    fast = (out / "tinyqat_model_weights.h").read_text()
+    assert "weights_s16" in fast and "#if TQ_USE_DSP" in fast
+    assert "weights_s16" not in (built / "tinyqat_model_weights.h").read_text()
+    default = cli("build", work / "model.pt", "--board", "cortex-m4", "-o", work / "small")
+    flash = [int(re.search(r"flash\s+weights (\d+) B", r.output)[1]) for r in (result, default)]  # type: ignore[index]
+    assert flash[0] > flash[1]
+    assert cli("build", work / "model.pt", "-o", work / "x", "--optimize", "fast").exit_code == 2

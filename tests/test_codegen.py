@@ -165,7 +165,7 @@ def test_multi_input_layers_in_package(tmp_path: Path) -> None:
     out = rg.emit(graph, tmp_path / "pkg")
     kernels = {p.name for p in out.glob("tq_*.c")}
     assert kernels == ({f"tq_{kind}_s8.c" for kind in stats.OP_KINDS.values()}
-                       | {f"tq_{kind}_s8_dsp.c" for kind in ("conv2d", "depthwise_conv2d", "fully_connected")})
+                       | {f"tq_{kind}_s8_dsp.c" for kind in ("conv2d", "depthwise_conv2d", "fully_connected", "add")})
     manifest = json.loads((out / "model.json").read_text())
     layers = {layer["op"]: layer for layer in manifest["layers"]}
     ops = {stats.op_kind(op): op for op in graph.ops}
@@ -391,10 +391,12 @@ def test_package_and_runtime_compile_for_cortex_m(board: str, tmp_path: Path) ->
     board's flags."""
     target = load_board(board)
     cc = require_tool(target.cc, target.apt_package)
-    out = rg.emit(rg.residual_model(np.random.default_rng(8)), tmp_path / "pkg", board=board)
+    graph = rg.residual_model(np.random.default_rng(8))
+    out = rg.emit(graph, tmp_path / "pkg", board=board)
+    out4 = rg.emit(rg.to_int4(graph, np.random.default_rng(8)), tmp_path / "pkg4", board=board)  # 4-bit kernels
     runtime = sorted(resource_dir("runtime_c").glob("*.c"))
-    assert {p.name for p in out.glob("tq_*.c")} == {p.name for p in runtime}
-    for src in [out / "net.c", *runtime]:
+    assert {p.name for d in (out, out4) for p in d.glob("tq_*.c")} == {p.name for p in runtime}
+    for src in [out / "net.c", out4 / "net.c", *runtime]:
         host.run_compiler(cc, [*host.STRICT_CFLAGS, "-O2", *target.cflags, f"-I{out}", "-c", str(src),
                                "-o", str(tmp_path / f"{src.stem}.o")], target.apt_package)
 

@@ -22,12 +22,14 @@ import runtime_graphs as rg
 from conftest import require_tool
 
 from tinyqat import ir
-from tinyqat.codegen import emit
+from tinyqat.codegen import emit, layouts
+from tinyqat.memory.planner import GreedyPlanner
 from tinyqat.resources import resource_dir
 from tinyqat.toolchain import host, qemu
 from tinyqat.toolchain.boards import load_board
 
 DSP_KINDS = ("conv2d", "depthwise_conv2d", "fully_connected")
+DSP_FILES = (*DSP_KINDS, "add")  # kernels with a tq_<kind>_s8_dsp.c companion
 
 
 def _require_arm_tools() -> None:
@@ -88,9 +90,26 @@ def _random_graphs(rng: np.random.Generator, count: int, ops: int) -> list[ir.Gr
     return graphs
 
 
+def _add_graphs(rng: np.random.Generator) -> list[ir.Graph]:
+    """Adds (the DSP add kernel): a residual network, an add of a tensor with itself, odd sizes."""
+    graphs = [rg.residual_model(rng)]
+    for shape in ((3, 5, 7), (1, 1, 13)):
+        x = ir.Tensor("x", shape, rg.random_qparams(rng))
+        y = rg.conv(rng, "c", x, shape[2], (1, 1), (1, 1), (0, 0, 0, 0))
+        graphs.append(rg.chain(x, [y, rg.add(rng, "sum", x, y[1]), rg.add(rng, "twice", x, x)]))
+    return graphs
+
+
 def _layer_graphs() -> list[ir.Graph]:
     rng = np.random.default_rng(2024)
-    return _fixed_graphs(rng) + _random_graphs(rng, 3, 12)
+    return _fixed_graphs(rng) + _random_graphs(rng, 3, 12) + _add_graphs(rng)
+
+
+def _emit(graph: ir.Graph, out: Path, board: str, optimize: str) -> Path:
+    out.mkdir(parents=True)
+    emit.emit_package(graph, GreedyPlanner().plan(graph), load_board(board), "net", out, b"test", "tinyqat test",
+                      optimize)
+    return out
 
 
 def _first_mismatch(graph: ir.Graph, got: list[list[np.ndarray]], x: np.ndarray) -> str | None:
@@ -123,6 +142,73 @@ def test_emulated_layers_are_bit_exact(board: str, portable: bool, tmp_path: Pat
         assert _first_mismatch(graph, got, x) is None, f"graph {k}: {_first_mismatch(graph, got, x)}"
 
 
+@pytest.mark.parametrize("portable", [False, True], ids=["cortex-m4-speed", "cortex-m4-speed-TQ_PORTABLE"])
+def test_speed_packages_are_bit_exact(portable: bool, tmp_path: Path) -> None:
+    """--optimize speed packages (int16 conv weights under TQ_USE_DSP, int8 otherwise) equal the
+    simulator under QEMU with the DSP kernels and with -DTQ_PORTABLE, and the DSP image reads the
+    int16 layout (its 4 x 2 assembly block is linked in)."""
+    _require_arm_tools()
+    target = load_board("cortex-m4")
+    if portable:
+        target = dataclasses.replace(target, cflags=(*target.cflags, "-DTQ_PORTABLE"))
+    rng = np.random.default_rng(8)
+    for k, graph in enumerate(_layer_graphs()):
+        out = _emit(graph, tmp_path / f"pkg{k}", "cortex-m4", "speed")
+        assert "weights_s16" in (out / "net_weights.h").read_text() or not any(
+            layouts.speed_weights(op) is not None for op in graph.ops)
+        x = rg.random_input(rng, graph, 2)
+        got = qemu.run_emulated(out, tmp_path / f"build{k}", x, target)
+        assert _first_mismatch(graph, got, x) is None, f"graph {k}: {_first_mismatch(graph, got, x)}"
+    text = _disassembly("cortex-m4", qemu.build_image(out, tmp_path / "image", target))
+    assert ("<block_4x2>:" in text) == (not portable)
+
+
+def test_speed_package_builds_on_the_host(tmp_path: Path, gcc: str) -> None:
+    """A portable core (the host) compiles a speed package with the int8 weights and matches."""
+    graph = _fixed_graphs(np.random.default_rng(3))[0]
+    out = _emit(graph, tmp_path / "pkg", "cortex-m4", "speed")
+    lib = host.load_model(host.compile_shared(out, tmp_path / "build"), "net")
+    assert rg.first_mismatch(lib, graph, rg.random_input(np.random.default_rng(4), graph, 2)) is None
+
+
+def _conv_weights_s16_by_definition(w: np.ndarray) -> np.ndarray:
+    """runtime_c/tq_conv2d_s8_dsp.c's speed layout, element by element from its comment."""
+    out_c = w.shape[0]
+    flat = w.reshape(out_c, -1)
+    k = flat.shape[1]
+    perm = [4 * (i // 4) + (0, 2, 1, 3)[i % 4] if i < k // 4 * 4 else i for i in range(k)]
+    perm += [-1] * (k & 1)  # the padding value
+    k2, groups = len(perm), -(-out_c // 4)
+    res = np.zeros(groups * k2 * 4, np.int16)
+    for g in range(groups):
+        for j in range(k2 // 2):
+            for i in range(4):
+                for h in range(2):
+                    c, src = 4 * g + i, perm[2 * j + h]
+                    res[((g * k2 // 2 + j) * 4 + i) * 2 + h] = flat[c, src] if c < out_c and src >= 0 else 0
+    return res
+
+
+@pytest.mark.parametrize("shape", [(4, 3, 3, 16), (5, 10, 4, 1), (3, 3, 3, 3), (7, 1, 1, 9), (1, 1, 1, 1)])
+def test_conv_speed_layout_matches_its_definition(shape: tuple[int, ...]) -> None:
+    w = np.random.default_rng(sum(shape)).integers(-127, 128, shape).astype(np.int8)
+    got = layouts.conv_weights_s16(w)
+    assert got.dtype == np.int16
+    assert np.array_equal(got, _conv_weights_s16_by_definition(w))
+
+
+def test_speed_layout_only_where_the_kernel_uses_it() -> None:
+    rng = np.random.default_rng(5)
+    x = ir.Tensor("x", (5, 4, 68), rg.random_qparams(rng))
+    wide, _ = rg.conv(rng, "wide", x, 4, (3, 3), (1, 1), (1, 1, 1, 1))  # K = 612 > 576: portable loop
+    pw, _ = rg.conv(rng, "pw", x, 4, (1, 1), (1, 1), (0, 0, 0, 0))
+    dw, _ = rg.depthwise(rng, "dw", x, 1, (3, 3), (1, 1), (1, 1, 1, 1))
+    assert layouts.speed_weights(wide) is None and layouts.speed_weights(dw) is None
+    assert layouts.speed_weights(pw) is not None
+    with pytest.raises(ValueError, match="optimize"):
+        layouts.check_optimize("fast")
+
+
 def _disassembly(board: str, elf: Path) -> str:
     objdump = load_board(board).cc.removesuffix("gcc") + "objdump"
     return subprocess.run([objdump, "-d", str(elf)], capture_output=True, text=True, check=True).stdout
@@ -148,7 +234,7 @@ def test_host_build_uses_the_portable_kernels(tmp_path: Path, gcc: str) -> None:
     lib = rg.build(graph, tmp_path)
     assert rg.first_mismatch(lib, graph, rg.random_input(np.random.default_rng(4), graph, 2)) is None
     runtime = resource_dir("runtime_c")
-    for kind in DSP_KINDS:
+    for kind in DSP_FILES:
         obj = tmp_path / f"{kind}_dsp.o"
         host.run_compiler(gcc, [*host.STRICT_CFLAGS, "-O2", "-c", str(runtime / f"tq_{kind}_s8_dsp.c"),
                                 "-o", str(obj)])
@@ -170,6 +256,25 @@ def test_kernel_files_ship_dsp_companions() -> None:
 SHIM = r"""
 #include "tq_requant.h"
 /* Number of (acc, q) pairs where the fast and general requantization differ; first one in *where. */
+/* Number of (acc, q) pairs, acc in [-2^30, 2^30 - 1], where tq_mbqm_fused(acc, q, e) != tq_mbqm(acc, q, -e). */
+long shim_fused_mismatches(const int32_t *acc, long n_acc, const int32_t *q, long n_q, int32_t e, long *where)
+{
+    long i, j, bad = 0;
+    for (j = 0; j < n_q; ++j) {
+        for (i = 0; i < n_acc; ++i) {
+            if (acc[i] < -(1L << 30) || acc[i] > (1L << 30) - 1) {
+                continue;
+            }
+            if (tq_mbqm_fused(acc[i], q[j], e) != tq_mbqm(acc[i], q[j], -e)) {
+                if (bad++ == 0) {
+                    *where = j * n_acc + i;
+                }
+            }
+        }
+    }
+    return bad;
+}
+
 long shim_mismatches(const int32_t *acc, long n_acc, const int32_t *q, long n_q, int32_t shift,
                      int32_t zp, int32_t lo, int32_t hi, long *where)
 {
@@ -198,6 +303,8 @@ def requant_shim(tmp_path_factory: pytest.TempPathFactory) -> tuple[cffi.FFI, ob
     host.run_compiler("gcc", [*host.STRICT_CFLAGS, "-O2", "-fPIC", "-shared", f"-I{resource_dir('runtime_c')}",
                               str(tmp / "shim.c"), "-o", str(so_path)])
     ffi = cffi.FFI()
+    ffi.cdef("long shim_fused_mismatches(const int32_t *acc, long n_acc, const int32_t *q, long n_q, int32_t e, "
+             "long *where);")
     ffi.cdef("long shim_mismatches(const int32_t *acc, long n_acc, const int32_t *q, long n_q, int32_t shift, "
              "int32_t zp, int32_t lo, int32_t hi, long *where);")
     return ffi, ffi.dlopen(str(so_path))
@@ -227,3 +334,25 @@ def test_fast_requantization_equals_the_general_one(requant_shim: tuple[cffi.FFI
         bad = lib.shim_mismatches(acc_ptr, len(accs), q_ptr, len(qs), shift, zp, lo, hi, where)
         j, i = divmod(where[0], len(accs))
         assert bad == 0, f"shift {shift}: {bad} mismatches, first acc={accs[i]} q={qs[j]}"
+
+
+def test_fused_requantization_equals_mbqm(requant_shim: tuple[cffi.FFI, object]) -> None:
+    """tq_mbqm_fused(acc, q, e) == tq_mbqm(acc, q, -e) for every right shift e in [1, 31] on ~90k
+    accumulators of the fused range [-2^30, 2^30 - 1] (edges, every small value, random) and 40
+    multipliers, and tq_requant_fused_ok's bound keeps conv accumulators in that range."""
+    ffi, lib = requant_shim
+    rng = np.random.default_rng(12)
+    accs = np.concatenate([
+        np.arange(-(2**15), 2**15 + 1),
+        np.array([e + d for e in (-(2**30), 0, 2**30 - 1) for d in range(-3, 4) if -(2**30) <= e + d < 2**30]),
+        (rng.integers(-(2**30), 2**30, 20000) >> rng.integers(0, 31, 20000)),
+    ]).astype(np.int32)
+    qs = np.array([0, 1, 2, 2**30 - 1, 2**30, 2**30 + 1, 2**31 - 1]
+                  + [int(v) for v in rng.integers(2**30, 2**31, 23)] + [int(v) for v in rng.integers(0, 2**30, 10)],
+                  np.int32)
+    where = ffi.new("long *")
+    acc_ptr, q_ptr = ffi.from_buffer("int32_t[]", accs), ffi.from_buffer("int32_t[]", qs)
+    for e in range(1, 32):
+        bad = lib.shim_fused_mismatches(acc_ptr, len(accs), q_ptr, len(qs), e, where)
+        j, i = divmod(where[0], len(accs))
+        assert bad == 0, f"e {e}: {bad} mismatches, first acc={accs[i]} q={qs[j]}"

@@ -22,6 +22,7 @@ from tinyqat.errors import (
     VerificationError,
 )
 from tinyqat.qat.prepare import calibrate, enable_fake_quant, freeze_bn_stats, freeze_observers, prepare_qat
+from tinyqat.qat.recipe import qat_finetune
 from tinyqat.verify import verify
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "freeze_observers",
     "load",
     "prepare_qat",
+    "qat_finetune",
     "quantize_input",
     "save",
     "simulate",

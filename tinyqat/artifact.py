@@ -27,6 +27,9 @@ the output quantization, ``None`` for ops that keep their input's); one input un
   optionally ``bn_weight``, ``bn_bias``, ``bn_mean``, ``bn_var`` (each ``[O]``).  A Conv1d is
   stored as a conv2d with ``kh = 1`` on a ``[C, 1, L]`` map.  qparams required.
 * ``linear``: as ``conv2d`` without stride/padding/groups; ``weight [O, I]``. qparams required.
+* ``conv2d`` and ``linear`` take an optional attr ``weight_bits``: 8 (the default when absent) or
+  4 (symmetric per-channel weights in ``[-7, 7]``, ``scale = max|w| / 7``; packed two per byte
+  in C).  Written only when it is not 8, so 8-bit artifacts are unchanged.
 * ``max_pool2d``: attrs ``kernel [kh, kw]``, ``stride [sh, sw]``, ``padding [ph, pw]``
   (symmetric), ``ceil_mode`` (bool).
 * ``avg_pool2d``: as ``max_pool2d`` plus ``count_include_pad`` (bool).  Global average pooling
@@ -53,6 +56,7 @@ from typing import Any
 import torch
 
 from tinyqat.errors import TinyQatError
+from tinyqat.quant import WEIGHT_BITS
 
 FORMAT = "tinyqat.artifact"
 VERSION = 1
@@ -77,6 +81,7 @@ NODE_OPS = {
 INPUT_COUNTS = {"add": (2, 2), "cat": (2, 1 << 16)}
 BN_PARAMS = ("bn_weight", "bn_bias", "bn_mean", "bn_var")
 ACTIVATIONS = ("none", "relu", "relu6")
+WEIGHTED_OPS = ("conv2d", "linear")
 
 
 class ArtifactError(TinyQatError):
@@ -198,6 +203,10 @@ def _validate_node(node: Any, known: set[str]) -> None:
     for key, t in params.items():
         if not isinstance(t, torch.Tensor) or not t.is_floating_point():
             raise ArtifactError(f"node {name!r}: param {key!r} is not a float tensor")
+    if "weight_bits" in attrs and (node["op"] not in WEIGHTED_OPS or type(attrs["weight_bits"]) is not int
+                                   or attrs["weight_bits"] not in WEIGHT_BITS):
+        raise ArtifactError(f"node {name!r}: weight_bits {attrs['weight_bits']!r} must be one of {WEIGHT_BITS} "
+                            "(conv2d and linear only)")
     if "activation" in spec["attrs"] and not _activation_ok(attrs["activation"]):
         raise ArtifactError(f"node {name!r}: unknown activation {attrs['activation']!r}")
     has_bn = [k in params for k in BN_PARAMS]

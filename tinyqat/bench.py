@@ -452,8 +452,12 @@ def stack_usage(callgraph_files: Iterable[Path], root: str) -> tuple[int, tuple[
     return total, chain, unknown, bounded
 
 
-def bench(out_dir: str | Path, board: str | None = None, timeout_s: float = 120.0) -> BenchReport:
+def bench(out_dir: str | Path, board: str | None = None, timeout_s: float = 120.0,
+          extra_cflags: Sequence[str] = ()) -> BenchReport:
     """Benchmark package ``out_dir`` under QEMU on ``board`` (default: ``board`` of its ``model.json``).
+
+    ``extra_cflags`` are appended to the board's flags (``("-DTQ_PORTABLE",)`` measures the
+    portable kernels on a core with the DSP extension).
 
     See the module docstring for the method and formulas.  Raises :class:`TinyQatError` for a
     board without an emulated machine (``host``) or without a timing table, and
@@ -463,6 +467,8 @@ def bench(out_dir: str | Path, board: str | None = None, timeout_s: float = 120.
     out_dir = Path(out_dir).resolve()
     manifest = read_manifest(out_dir)
     target = load_board(board or manifest["board"])
+    if extra_cflags:
+        target = dataclasses.replace(target, cflags=(*target.cflags, *extra_cflags))
     if target.qemu_machine is None:
         raise TinyQatError(f"board {target.name!r} runs on the build machine, not in an emulator: benchmark a "
                            f"Cortex-M build (tinyqat build --board cortex-m4, or tinyqat bench --board cortex-m4)")

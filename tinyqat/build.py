@@ -124,7 +124,7 @@ def build(
     """Lower ``model_path`` and write the C package for ``board`` into ``out_dir``.
 
     ``optimize``: ``"size"`` (default) ships int8 weights only; ``"speed"`` ships, for the DSP
-    kernels, conv / depthwise weights pre-extended to int16 (about twice their flash, faster inner
+    conv kernel, conv weights pre-extended to int16 (about twice their flash, faster inner
     loops; :mod:`tinyqat.codegen.layouts`)."""
     check_optimize(optimize)
     out_dir = Path(out_dir)

@@ -44,11 +44,13 @@ def main(ctx: click.Context, debug: bool) -> None:
 @click.option("-o", "--output", "out_dir", required=True, type=click.Path(path_type=Path), help="Output directory.")
 @click.option("--name", default="tinyqat_model", show_default=True, help="C symbol prefix of the model.")
 @click.option("--force", is_flag=True, help="Replace an existing tinyqat output directory.")
-def build(model: Path, board: str, out_dir: Path, name: str, force: bool) -> None:
+@click.option("--optimize", type=click.Choice(["size", "speed"]), default="size", show_default=True,
+              help="speed: the DSP conv kernel reads weights pre-extended to int16 (about 2x their flash).")
+def build(model: Path, board: str, out_dir: Path, name: str, force: bool, optimize: str) -> None:
     """Lower MODEL (a tinyqat.save artifact) to a C package in OUTPUT."""
     from tinyqat.build import build as run_build
 
-    result = run_build(model, out_dir, board=board, name=name, force=force)
+    result = run_build(model, out_dir, board=board, name=name, force=force, optimize=optimize)
     m = result.memory
     click.echo(f"built {len(result.graph.ops)} layers for {result.board.name} into {result.out_dir}/ "
                f"(see {result.out_dir}/report.md)")

@@ -8,6 +8,9 @@ Conventions (units and layouts):
 * A quantized value ``q`` (int8) stands for the real number ``scale * (q - zero_point)``;
   ``scale`` is a float32 value in real units per LSB, ``zero_point`` is in ``[-128, 127]``.
 * Padding is explicit ``(top, left, bottom, right)`` in input pixels.
+* Weighted ops (conv, depthwise, fully connected) carry ``weight_bits``: 8 (weights in
+  ``[-127, 127]``) or 4 (weights in ``[-7, 7]``, still stored as int8 values here; only the C
+  arrays pack them two per byte).
 * Conv weights are int8 ``[out][kh][kw][in]``, fully-connected weights int8 ``[out][in]``
   (``in`` in the channels-last flattened order of the input tensor), biases int32 with
   scale ``input_scale * weight_scale[c]`` and zero point 0.
@@ -34,6 +37,12 @@ from tinyqat.errors import TinyQatError
 
 INT8_MIN, INT8_MAX = -128, 127
 WEIGHT_MIN, WEIGHT_MAX = -127, 127
+WEIGHT_BITS = (4, 8)
+
+
+def weight_limit(bits: int) -> int:
+    """Largest weight integer of a ``bits``-bit layer: 127 (8) or 7 (4); weights lie in ``[-limit, limit]``."""
+    return (1 << (bits - 1)) - 1
 
 
 class IRError(TinyQatError):
@@ -117,6 +126,7 @@ class FloatConv2d(SingleInput):
     padding: tuple[int, int, int, int]
     groups: int
     activation: Activation
+    weight_bits: int = 8
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "weight", _frozen_array(self.weight, np.float32))
@@ -135,6 +145,7 @@ class FloatLinear(SingleInput):
     bias: np.ndarray
     bn: BatchNorm | None
     activation: Activation
+    weight_bits: int = 8
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "weight", _frozen_array(self.weight, np.float32))
@@ -170,6 +181,7 @@ class Conv2d(SingleInput):
     padding: tuple[int, int, int, int]
     act_min: int
     act_max: int
+    weight_bits: int = 8
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "weights", _frozen_array(self.weights, np.int8))
@@ -199,6 +211,7 @@ class FullyConnected(SingleInput):
     shift: np.ndarray
     act_min: int
     act_max: int
+    weight_bits: int = 8
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "weights", _frozen_array(self.weights, np.int8))
@@ -259,6 +272,7 @@ class DepthwiseConv2d(SingleInput):
     depth_multiplier: int
     act_min: int
     act_max: int
+    weight_bits: int = 8
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "weights", _frozen_array(self.weights, np.int8))
@@ -496,7 +510,10 @@ def _check_requant(op: Conv2d | DepthwiseConv2d | FullyConnected, out_c: int) ->
         arr = getattr(op, arr_name)
         _check(arr.shape == (out_c,), op.name, f"{arr_name} shape {arr.shape} != ({out_c},)")
     _check_multipliers(op.name, op.multiplier, op.shift)
-    _check(int(op.weights.min(initial=0)) >= WEIGHT_MIN, op.name, "weight -128 (symmetric range is [-127, 127])")
+    _check(op.weight_bits in WEIGHT_BITS, op.name, f"weight_bits {op.weight_bits!r} not in {WEIGHT_BITS}")
+    limit = weight_limit(op.weight_bits)
+    _check(int(op.weights.min(initial=0)) >= -limit and int(op.weights.max(initial=0)) <= limit, op.name,
+           f"{op.weight_bits}-bit weights must lie in [-{limit}, {limit}] (symmetric)")
     _check_clamp_range(op.name, op.act_min, op.act_max)
 
 
@@ -515,7 +532,7 @@ def validate(graph: Graph) -> Graph:
     Checks: unique tensor names; each op reads defined tensors and defines a new one;
     the output is defined; shapes agree with each op's parameters; dtypes of parameter
     arrays; quantization ranges (scale finite and > 0, zero point and clamps in int8,
-    weights in [-127, 127], shifts in [-31, 30]); boundary shapes hold the same element
+    weights in [-127, 127], or [-7, 7] for 4-bit layers, shifts in [-31, 30]); boundary shapes hold the same element
     counts as the IR tensors.
     """
     names = [t.name for t in graph.tensors]
@@ -576,6 +593,8 @@ def _validate_pool(op: MaxPool2d | AvgPool2d, x: Tensor, y: Tensor) -> None:
 
 def _validate_op(op: Op, xs: list[Tensor], y: Tensor) -> None:
     x = xs[0]
+    if isinstance(op, (FloatConv2d, FloatLinear)):
+        _check(op.weight_bits in WEIGHT_BITS, op.name, f"weight_bits {op.weight_bits!r} not in {WEIGHT_BITS}")
     if isinstance(op, (FloatConv2d, Conv2d, DepthwiseConv2d)):
         _validate_conv(op, x, y)
     elif isinstance(op, (FloatLinear, FullyConnected)):

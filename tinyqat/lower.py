@@ -71,7 +71,7 @@ def _conv(node: dict[str, Any], x: ir.Tensor, where: str) -> tuple[ir.Op, tuple[
         raise LoweringError(f"{where}: kernel larger than the padded input {x.shape}")
     conv = ir.FloatConv2d(name=node["name"], input=x.name, output=node["name"], weight=weight, bias=bias,
                           bn=_bn(node), stride=stride, padding=padding, groups=groups,
-                          activation=_activation(attrs["activation"]))
+                          activation=_activation(attrs["activation"]), weight_bits=int(attrs.get("weight_bits", 8)))
     return conv, (oh, ow, weight.shape[0])
 
 
@@ -107,7 +107,7 @@ def _node_op(
         if weight.ndim != 2 or weight.shape[1] != x.size or len(torch_x) != 1:
             raise LoweringError(f"{where}: expects {weight.shape[1:]} features, input is {torch_x}")
         linear = ir.FloatLinear(weight=weight, bias=bias, bn=_bn(node), activation=_activation(attrs["activation"]),
-                                **io)
+                                weight_bits=int(attrs.get("weight_bits", 8)), **io)
         return linear, (weight.shape[0],), q
     if op in ("max_pool2d", "avg_pool2d"):
         return (*_pool(node, x, where), q)

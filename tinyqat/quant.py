@@ -6,8 +6,11 @@ simulator uses are exactly the ones the fake-quant forward saw.
 * Activations, int8 asymmetric per tensor: the observed range ``[lo, hi]`` is widened to
   contain 0; ``scale = (hi - lo) / 255`` (float32; ``1.0`` when ``hi == lo``);
   ``zero_point = clamp(-128 - round(lo / scale), -128, 127)``.
-* Weights, int8 symmetric per output channel: ``scale[c] = max|w[c]| / 127`` (float32;
-  ``1.0`` for an all-zero channel), zero point 0, integers in ``[-127, 127]``.
+* Weights, symmetric per output channel with ``bits`` = 8 (default) or 4:
+  ``qmax = 2**(bits - 1) - 1`` (127 or 7), ``scale[c] = max|w[c]| / qmax`` (float32; ``1.0`` for
+  an all-zero channel), zero point 0, integers in ``[-qmax, qmax]`` (:func:`quantize_weight`).
+  4-bit integers are still int8 values in the IR and the simulator; only the C arrays pack
+  them two per byte (:mod:`tinyqat.codegen.pack`).
 * Bias, int32: ``round(b[c] / (s_in * s_w[c]))`` with the product taken in float32.
 * ``quantize(x, s, zp, lo, hi) = clamp(round(x / s) + zp, lo, hi)`` with ``round`` half to
   even (``torch.round``); ``dequantize(q, s, zp) = (q - zp) * s``.
@@ -23,6 +26,7 @@ import torch
 
 ACT_QMIN, ACT_QMAX = -128, 127
 WEIGHT_QMIN, WEIGHT_QMAX = -127, 127
+WEIGHT_BITS = (4, 8)
 INT32_QMIN, INT32_QMAX = -(2**31), 2**31 - 1
 
 
@@ -32,27 +36,55 @@ def activation_qparams(lo: torch.Tensor, hi: torch.Tensor) -> tuple[torch.Tensor
     hi = torch.clamp(hi.detach().float(), min=0.0)
     span = hi - lo
     scale = torch.where(span > 0, span / float(ACT_QMAX - ACT_QMIN), torch.ones_like(span))
-    zp = torch.clamp(ACT_QMIN - torch.round(lo / scale), ACT_QMIN, ACT_QMAX).to(torch.int64)
-    return scale, zp
+    return scale, activation_zero_point(lo, scale)
 
 
-def weight_scales(weight: torch.Tensor) -> torch.Tensor:
+def activation_zero_point(lo: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    """``clamp(-128 - round(min(lo, 0) / scale), -128, 127)`` as an int64 scalar tensor.
+
+    Also used with a learned scale (LSQ), where the observed ``lo`` only places the zero point.
+    """
+    lo = torch.clamp(lo.detach().float(), max=0.0)
+    return torch.clamp(ACT_QMIN - torch.round(lo / scale.detach()), ACT_QMIN, ACT_QMAX).to(torch.int64)
+
+
+def weight_qmax(bits: int = 8) -> int:
+    """Largest weight integer for ``bits`` (8: 127, 4: 7); the range is ``[-qmax, qmax]``."""
+    if bits not in WEIGHT_BITS:
+        raise ValueError(f"weight bits must be one of {WEIGHT_BITS}, got {bits!r}")
+    return 2 ** (bits - 1) - 1
+
+
+def weight_scales(weight: torch.Tensor, bits: int = 8) -> torch.Tensor:
     """Per-output-channel symmetric scales (float32, shape ``[out]``) of ``weight [out, ...]``."""
     w = weight.detach().float().reshape(weight.shape[0], -1)
     amax = w.abs().amax(dim=1)
-    return torch.where(amax > 0, amax / float(WEIGHT_QMAX), torch.ones_like(amax))
+    return torch.where(amax > 0, amax / float(weight_qmax(bits)), torch.ones_like(amax))
+
+
+def quantize_weight(weight: torch.Tensor, bits: int = 8) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(w_q, s_w)``: integers ``clamp(round(w / s_w[c]), -qmax, qmax)`` (float tensor) and the scales."""
+    qmax = weight_qmax(bits)
+    s_w = weight_scales(weight, bits)
+    return quantize(weight, channel_view(s_w, weight.dim()), 0, -qmax, qmax), s_w
+
+
+def round_scaled(x: torch.Tensor, scale: torch.Tensor, zero_point: torch.Tensor | int) -> torch.Tensor:
+    """``round(x / scale) + zero_point`` (not clamped) as a float tensor of integers."""
+    q = torch.round(x / scale)
+    return q if isinstance(zero_point, int) and zero_point == 0 else q + zero_point
 
 
 def quantize(
     x: torch.Tensor, scale: torch.Tensor, zero_point: torch.Tensor | int, qmin: int, qmax: int
 ) -> torch.Tensor:
     """``clamp(round(x / scale) + zero_point, qmin, qmax)`` as a float tensor of integers."""
-    return torch.clamp(torch.round(x / scale) + zero_point, qmin, qmax)
+    return torch.clamp(round_scaled(x, scale, zero_point), qmin, qmax)
 
 
 def dequantize(q: torch.Tensor, scale: torch.Tensor, zero_point: torch.Tensor | int) -> torch.Tensor:
     """``(q - zero_point) * scale``."""
-    return (q - zero_point) * scale
+    return (q if isinstance(zero_point, int) and zero_point == 0 else q - zero_point) * scale
 
 
 def round_div(acc: torch.Tensor, n: torch.Tensor) -> torch.Tensor:

@@ -99,6 +99,11 @@ def int8_array_body(values: np.ndarray) -> str:
     return c_array_body(np.asarray(values, dtype=np.int8), INT8_PER_LINE, 5)
 
 
+def uint8_array_body(values: np.ndarray) -> str:
+    """Body of a ``static const uint8_t x[] = {...}`` initializer (packed 4-bit weights)."""
+    return c_array_body(np.asarray(values, dtype=np.uint8), INT8_PER_LINE, 4)
+
+
 def int32_array_body(values: np.ndarray) -> str:
     """Body of a ``static const int32_t x[] = {...}`` initializer."""
     return c_array_body(np.asarray(values, dtype=np.int32), INT32_PER_LINE, 12)

@@ -20,6 +20,10 @@ Files written into ``out_dir`` (which must exist and be empty), for model ``name
   ``resource_dir("runtime_c")``.  They are identical for a given tinyqat
   version: a program with several models compiles each ``tq_*.c`` once (the ``.mk`` and
   ``CMakeLists.txt`` fragments do that).
+* ``optimize="speed"`` (:mod:`tinyqat.codegen.layouts`): conv layers the DSP kernel
+  run from pre-extended int16 weights get a ``<ident>_weights_s16`` array and struct field under
+  ``#if TQ_USE_DSP`` and keep their int8 ``weights`` under ``#else``; ``"size"`` (default) emits
+  the int8 weights only.
 * ``<name>.mk`` (Make fragment) and ``CMakeLists.txt`` (static library ``<name>``).
 * ``model.json`` (manifest, sorted keys), ``report.md`` (per-layer table and totals) and
   ``model.pt`` (the source artifact, byte for byte, for re-lowering during verification).
@@ -29,6 +33,7 @@ Output is a pure function of the arguments: no timestamps, no absolute paths.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import shutil
@@ -38,7 +43,7 @@ from pathlib import Path
 import numpy as np
 
 from tinyqat import ir
-from tinyqat.codegen import clit, stats
+from tinyqat.codegen import clit, layouts, stats
 from tinyqat.codegen.templates import render
 from tinyqat.memory.planner import Plan, check_plan, live_ranges
 from tinyqat.resources import resource_dir
@@ -57,6 +62,7 @@ class CArray:
     length: int
     body: str
     comment: str
+    guard: str = ""  # a preprocessor condition the array is emitted under ("" = always)
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,7 @@ class Layer:
     output_size: str
     fields: tuple[tuple[str, str], ...]
     arrays: tuple[CArray, ...]
+    variant_fields: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()  # (condition, fields) after fields
 
 
 VARIADIC_OPS = (ir.Concat,)
@@ -99,8 +106,10 @@ def kernel_files(op: ir.IntOp) -> tuple[str, ...]:
 
 
 def _c_array(a: stats.ConstArray, ident: str) -> CArray:
-    """``a`` as ``<ident>_<suffix>``: int8 or int32 elements, as stored in the IR."""
+    """``a`` as ``<ident>_<suffix>``: int8 or int32 elements, as stored in the IR (uint8: packed 4-bit weights)."""
     ctype, body = ("int8_t", clit.int8_array_body) if a.values.dtype == np.int8 else ("int32_t", clit.int32_array_body)
+    if a.values.dtype == np.uint8:
+        ctype, body = "uint8_t", clit.uint8_array_body
     return CArray(ctype, f"{ident}_{a.suffix}", int(a.values.size), body(a.values), a.comment)
 
 
@@ -148,16 +157,28 @@ def scalar_fields(op: ir.IntOp, graph: ir.Graph) -> list[tuple[str, int]]:
             ("out_h", y.shape[0]), ("out_w", y.shape[1]), ("out_c", y.shape[2]), *_window_fields(op), *quant]
 
 
-def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str]) -> Layer:
-    """Struct fields: the scalars, then one pointer per constant array (field name = array suffix)."""
+def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], optimize: str = "size") -> Layer:
+    """Struct fields: the scalars, then one pointer per constant array (field name = array suffix).
+    With ``optimize="speed"`` and a speed layout for ``op`` (:func:`layouts.speed_weights`), the
+    int8 ``weights`` become ``#if !TQ_USE_DSP`` and ``weights_s16`` ``#if TQ_USE_DSP``."""
     ident = f"l{index}_{clit.sanitize(op.name)}"
     consts = stats.const_arrays(op, graph)
-    fields = tuple([(f, clit.c_int(v)) for f, v in scalar_fields(op, graph)]
-                   + [(a.suffix, f"{ident}_{a.suffix}") for a in consts])
+    fields = [(f, clit.c_int(v)) for f, v in scalar_fields(op, graph)] + [(a.suffix, f"{ident}_{a.suffix}")
+                                                                          for a in consts]
+    arrays = [_c_array(a, ident) for a in consts]
+    variants: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    s16 = layouts.speed_weights(op) if optimize == "speed" else None
+    if s16 is not None:
+        fields = [f for f in fields if f[0] != "weights"]
+        arrays = [dataclasses.replace(a, guard="!TQ_USE_DSP") if a.ident == f"{ident}_weights" else a for a in arrays]
+        arrays.append(CArray("int16_t", f"{ident}_weights_s16", int(s16.size), clit.c_array_body(s16, 12, 7),
+                             "weights, int16 speed layout of the DSP kernel", "TQ_USE_DSP"))
+        variants = (("TQ_USE_DSP", (("weights_s16", f"{ident}_weights_s16"),)),
+                    ("!TQ_USE_DSP", (("weights", f"{ident}_weights"),)))
     table = f"{ident}_inputs" if isinstance(op, VARIADIC_OPS) else ""
     return Layer(index, clit.c_comment(op.name), ident, stats.op_kind(op), tuple(macro[t] for t in op.inputs),
-                 table, macro[op.output], clit.c_int(graph.tensor(op.output).size), fields,
-                 tuple(_c_array(a, ident) for a in consts))
+                 table, macro[op.output], clit.c_int(graph.tensor(op.output).size), tuple(fields),
+                 tuple(arrays), variants)
 
 
 def _layer_json(index: int, op: ir.IntOp, graph: ir.Graph, plan: Plan) -> dict[str, object]:
@@ -170,6 +191,8 @@ def _layer_json(index: int, op: ir.IntOp, graph: ir.Graph, plan: Plan) -> dict[s
         "macs": stats.macs(op, graph), "params": stats.params(op),
         "weights_bytes": stats.layer_weights_bytes(op, graph),
     }
+    if isinstance(op, (ir.Conv2d, ir.DepthwiseConv2d, ir.FullyConnected)):
+        entry["weight_bits"] = op.weight_bits
     if isinstance(op, (ir.Conv2d, ir.DepthwiseConv2d, ir.FullyConnected, ir.Concat)):
         entry.update(multiplier=op.multiplier.tolist(), shift=op.shift.tolist())
     if isinstance(op, (ir.Conv2d, ir.DepthwiseConv2d, ir.FullyConnected, ir.Add)):
@@ -206,6 +229,7 @@ def _manifest(graph: ir.Graph, plan: Plan, board: Board, name: str, source_artif
         "output_scale": y.qparams.scale, "output_zero_point": y.qparams.zero_point,
         "input_shape": list(x.shape), "output_shape": list(y.shape),
         "arena_bytes": plan.arena_size, "weights_bytes": stats.weights_bytes(graph),
+        "int4_saved_bytes": stats.int4_saved_bytes(graph),
         "code_bytes_estimate": stats.code_bytes(graph), "peak_layer": plan.peak_step,
         "tensors": [{"name": t, "shape": list(graph.tensor(t).shape), "scale": graph.tensor(t).qparams.scale,
                      "zero_point": graph.tensor(t).qparams.zero_point, "offset": plan.offset(t),
@@ -242,7 +266,7 @@ def _md(text: str) -> str:
 
 
 def emit_package(graph: ir.Graph, plan: Plan, board: Board, name: str, out_dir: Path, source_artifact: bytes,
-                 generator: str) -> None:
+                 generator: str, optimize: str = "size") -> None:
     """Write the C package of integer ``graph`` laid out by ``plan`` into the empty directory ``out_dir``.
 
     Raises :class:`tinyqat.codegen.clit.IdentifierError` for a ``name`` that is not a C
@@ -250,6 +274,7 @@ def emit_package(graph: ir.Graph, plan: Plan, board: Board, name: str, out_dir: 
     least one op, ``ValueError`` for an invalid plan or a non-empty ``out_dir``.
     """
     clit.check_identifier(name)
+    layouts.check_optimize(optimize)
     ir.validate(graph)
     if not graph.ops or not graph.is_integer:
         raise ir.IRError("code generation needs a lowered integer graph with at least one op")
@@ -261,7 +286,7 @@ def emit_package(graph: ir.Graph, plan: Plan, board: Board, name: str, out_dir: 
     macro = {t: f"OFFSET_T{k}" for k, t in enumerate(planned)}
     offsets = [(macro[t], plan.offset(t), clit.c_comment(f"{t}: {_shape_text(graph.tensor(t).shape)}, "
                                                           f"{graph.tensor(t).size} bytes")) for t in planned]
-    layers = [_layer(i, op, graph, macro) for i, op in enumerate(graph.ops)]
+    layers = [_layer(i, op, graph, macro, optimize) for i, op in enumerate(graph.ops)]
     kernels = sorted({f for op in graph.ops for f in kernel_files(op)})
     upper = name.upper()
     common = {"name": name, "NAME": upper, "generator": clit.c_comment(generator), "board": board.name}
@@ -275,8 +300,9 @@ def emit_package(graph: ir.Graph, plan: Plan, board: Board, name: str, out_dir: 
                     "bytes": graph.tensor(op.output).size, "offset": plan.offset(op.output),
                     "in_place": _md(_in_place_text(op, plan))}
                    for i, op in enumerate(graph.ops)]
-    totals = {"macs": stats.total_macs(graph), "params": sum(stats.params(op) for op in graph.ops)}
-    memory = stats.memory_summary(graph, plan, board)
+    totals = {"macs": stats.total_macs(graph), "params": sum(stats.params(op) for op in graph.ops),
+              "int4_saved": stats.int4_saved_bytes(graph)}
+    memory = stats.memory_summary(graph, plan, board, optimize)
     cflags = [*STRICT_CFLAGS, *board.cflags]
 
     files = {

@@ -9,7 +9,8 @@
 * Params: weights + biases (element counts) of conv, depthwise and fully connected; 0
   otherwise (tables and requantization constants are not trained parameters).
 * Weight (flash) bytes of a layer: the bytes of its constant arrays (:func:`const_arrays`):
-  conv / depthwise / fully connected ``weights (int8) + 4 * (bias + multiplier + shift)``;
+  conv / depthwise / fully connected ``weights (int8) + 4 * (bias + multiplier + shift)``, with
+  ``ceil(weights / 2)`` bytes for 4-bit layers (two per byte, :func:`int4_saved_bytes` saved);
   concat ``4 * 4 * inputs`` (int32 channels, zero point, multiplier and shift per input);
   lookup ``256`` (int8 table); softmax ``4 * 256`` (int32 exp table); others 0.  The small
   parameter structs and offset tables of the generated C (tens of bytes per layer,
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tinyqat import ir
+from tinyqat.codegen.pack import pack_s4
 from tinyqat.memory.planner import Plan
 from tinyqat.toolchain.boards import Board
 
@@ -50,6 +52,7 @@ OP_KINDS: dict[type, str] = {
 KERNEL_CODE_BYTES: dict[str, int] = {
     "conv2d": 1536, "depthwise_conv2d": 896, "fully_connected": 576, "max_pool2d": 256, "avg_pool2d": 448,
     "clamp": 64, "add": 1280, "concat": 768, "lookup": 64, "softmax": 256,
+    "conv2d_s4": 896, "depthwise_conv2d_s4": 960, "fully_connected_s4": 576,
 }
 LAYER_CODE_BYTES = 112
 MODEL_CODE_BYTES = 512
@@ -65,11 +68,16 @@ class ConstArray:
 
 
 def op_kind(op: ir.IntOp) -> str:
-    """Short op name (one of :data:`OP_KINDS`' values), also the kernel stem ``tq_<kind>_s8``."""
+    """Short op name (one of :data:`OP_KINDS`' values), also the kernel stem ``tq_<kind>_s8``.
+
+    A 4-bit conv / depthwise / fully connected layer is ``<kind>_s4`` (kernel ``tq_<kind>_s4_s8``,
+    parameter struct ``tq_<kind>_s4_s8_params``: packed weights, :mod:`tinyqat.codegen.pack`).
+    """
     try:
-        return OP_KINDS[type(op)]
+        kind = OP_KINDS[type(op)]
     except KeyError:
         raise ir.IRError(f"{op.name}: {type(op).__name__} is not an integer op; lower the graph first") from None
+    return f"{kind}_s4" if getattr(op, "weight_bits", 8) == 4 else kind
 
 
 def macs(op: ir.IntOp, graph: ir.Graph) -> int:
@@ -94,7 +102,11 @@ def params(op: ir.IntOp) -> int:
 def const_arrays(op: ir.IntOp, graph: ir.Graph) -> tuple[ConstArray, ...]:
     """The constant (flash) arrays the C kernel of ``op`` reads, in declaration order."""
     if isinstance(op, (ir.Conv2d, ir.DepthwiseConv2d, ir.FullyConnected)):
-        return (ConstArray("weights", op.weights, f"weights {list(op.weights.shape)}"),
+        weights = ConstArray("weights", op.weights, f"weights {list(op.weights.shape)}")
+        if op.weight_bits == 4:
+            weights = ConstArray("weights", pack_s4(op.weights), f"weights {list(op.weights.shape)}, 4-bit, packed "
+                                 "two per byte (element 2i in the low nibble, 2i+1 in the high nibble)")
+        return (weights,
                 ConstArray("bias", op.bias, "bias"),
                 ConstArray("multiplier", op.multiplier, "requant multiplier"),
                 ConstArray("shift", op.shift, "requant shift"))
@@ -115,6 +127,12 @@ def const_arrays(op: ir.IntOp, graph: ir.Graph) -> tuple[ConstArray, ...]:
 def layer_weights_bytes(op: ir.IntOp, graph: ir.Graph) -> int:
     """Flash bytes of ``op``'s constant arrays (sum of their byte sizes, see module docstring)."""
     return sum(int(a.values.nbytes) for a in const_arrays(op, graph))
+
+
+def int4_saved_bytes(graph: ir.Graph) -> int:
+    """Flash bytes the 4-bit layers save against 8-bit weights: ``size - ceil(size / 2)`` per layer."""
+    return sum(int(op.weights.size) - (int(op.weights.size) + 1) // 2 for op in graph.ops
+               if getattr(op, "weight_bits", 8) == 4)
 
 
 def weights_bytes(graph: ir.Graph) -> int:
@@ -171,13 +189,30 @@ class MemorySummary:
         return None if self.flash_bytes is None else self.flash_bytes - self.flash_needed
 
 
-def memory_summary(graph: ir.Graph, plan: Plan, board: Board) -> MemorySummary:
-    """The :class:`MemorySummary` of ``graph`` laid out by ``plan`` on ``board``."""
+def speed_weights_extra_bytes(graph: ir.Graph, board: Board, optimize: str = "size") -> int:
+    """Flash bytes ``optimize="speed"`` adds on ``board`` (:mod:`tinyqat.codegen.layouts`): on a board
+    with the DSP extension, each int16 speed-layout array replaces its layer's int8 weights; 0 otherwise."""
+    from tinyqat.codegen import layouts
+
+    if optimize != "speed" or not board.dsp:
+        return 0
+    extra = 0
+    for op in graph.ops:
+        s16 = layouts.speed_weights(op)
+        if s16 is not None:
+            extra += int(s16.nbytes) - int(op.weights.nbytes)  # type: ignore[attr-defined]
+    return extra
+
+
+def memory_summary(graph: ir.Graph, plan: Plan, board: Board, optimize: str = "size") -> MemorySummary:
+    """The :class:`MemorySummary` of ``graph`` laid out by ``plan`` on ``board`` (weights as shipped
+    for ``optimize``, see :func:`speed_weights_extra_bytes`)."""
     step = plan.peak_step
     return MemorySummary(
         arena_bytes=plan.arena_size, floor_bytes=plan.peak_live_bytes, peak_step=step,
         peak_layer=graph.ops[step].name, peak_bytes=plan.bytes_in_use(step),
         peak_tensors=tuple((a.tensor, a.offset, a.size) for a in plan.live_at(step)),
-        weights_bytes=weights_bytes(graph), code_bytes=code_bytes(graph),
+        weights_bytes=weights_bytes(graph) + speed_weights_extra_bytes(graph, board, optimize),
+        code_bytes=code_bytes(graph),
         ram_bytes=board.ram_bytes, flash_bytes=board.flash_bytes,
     )

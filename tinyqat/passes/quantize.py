@@ -3,7 +3,8 @@
 For a layer with input scale ``s_in``, output quantization ``(s_out, zp_out)`` and folded
 float weights ``w [out, ...]`` / bias ``b [out]`` (all float32):
 
-* ``s_w[c] = max|w[c]| / 127``; ``w_q = clamp(round(w / s_w[c]), -127, 127)`` (int8)
+* ``s_w[c] = max|w[c]| / qmax``; ``w_q = clamp(round(w / s_w[c]), -qmax, qmax)`` (int8 values),
+  ``qmax`` = 127 for 8-bit layers, 7 for 4-bit ones (``weight_bits``, :func:`tinyqat.quant.quantize_weight`)
 * ``b_q[c] = round(b[c] / (s_in * s_w[c]))`` (int32, product in float32)
 * ``M[c] = (double)s_in * (double)s_w[c] / (double)s_out``;
   ``(multiplier[c], shift[c]) = quantize_multiplier(M[c])``
@@ -96,8 +97,7 @@ def quantize_layer(
     x_q = graph.tensor(op.input).qparams
     y_q = graph.tensor(op.output).qparams
     w = torch.from_numpy(op.weight.copy())
-    s_w = quant.weight_scales(w)
-    w_q = quant.quantize(w, quant.channel_view(s_w, w.dim()), 0, quant.WEIGHT_QMIN, quant.WEIGHT_QMAX)
+    w_q, s_w = quant.quantize_weight(w, op.weight_bits)
     b_scale = quant.bias_scale(torch.tensor(x_q.scale, dtype=torch.float32), s_w)
     b_q = quant.quantize(torch.from_numpy(op.bias.copy()), b_scale, 0, quant.INT32_QMIN, quant.INT32_QMAX)
     bias = np.clip(b_q.double().numpy(), INT32_MIN, INT32_MAX).astype(np.int64)
@@ -108,7 +108,7 @@ def quantize_layer(
     weights = w_q.numpy().astype(np.int64)
     check_accumulator_range(op.name, weights, bias, x_q.zero_point)
     common = dict(name=op.name, input=op.input, output=op.output, bias=bias, multiplier=multiplier, shift=shift,
-                  act_min=act_min, act_max=act_max)
+                  act_min=act_min, act_max=act_max, weight_bits=op.weight_bits)
     if isinstance(op, ir.FloatLinear):
         return ir.FullyConnected(weights=weights, **common)
     if op.groups == 1:

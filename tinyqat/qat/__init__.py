@@ -21,6 +21,7 @@ from tinyqat.qat.prepare import (
     freeze_observers,
     prepare_qat,
 )
+from tinyqat.qat.recipe import qat_finetune
 
 __all__ = [
     "ActivationQuantizer",
@@ -43,4 +44,5 @@ __all__ = [
     "freeze_bn_stats",
     "freeze_observers",
     "prepare_qat",
+    "qat_finetune",
 ]

@@ -1,29 +1,69 @@
-"""Fake quantization with a clipped straight-through estimator, and the quantizers that use it.
+"""Fake quantization with a clipped straight-through estimator, observers, and the quantizers that use them.
 
-Every scale, zero point and rounding goes through :mod:`tinyqat.quant`, so the integers the
-forward pass sees are the ones lowering computes from the saved parameters.
+Every scale, zero point and rounding of a value that lowering reproduces goes through
+:mod:`tinyqat.quant`, so the integers the forward pass sees are the ones lowering computes from
+the saved parameters.
 
 * Fake quant: ``y = dequantize(quantize(x, s, zp, qmin, qmax), s, zp)``
-  ``= (clamp(round(x / s) + zp, qmin, qmax) - zp) * s``.
+  ``= (clamp(round(x / s) + zp, qmin, qmax) - zp) * s`` (``round(x / s)`` computed once).
 * Clipped STE gradient: ``dy/dx = 1`` where ``qmin <= round(x / s) + zp <= qmax``, else ``0``;
-  scales and zero points receive no gradient.
-* Activations (int8 per tensor, ``[-128, 127]``): moving-average min/max observer; the first
-  observed batch sets ``min_val, max_val``, later batches do ``avg = avg + c * (batch - avg)``;
-  ``(s, zp) = quant.activation_qparams(min_val, max_val)``.
+  scales and zero points receive no gradient (except learned scales, below).
+* Activations (int8 per tensor, ``[-128, 127]``): an observer gives each batch a range
+  ``[lo, hi]`` and keeps a moving average: the first observed batch sets ``min_val, max_val``,
+  later batches do ``avg = avg + c * (batch - avg)``; ``(s, zp) = quant.activation_qparams(min_val,
+  max_val)``.  Observers (``observer=``):
+
+  - ``"minmax"`` (default): the batch minimum and maximum.
+  - ``"percentile"``: the ``1 - p`` and ``p`` quantiles of the batch values (``p = 0.9999``, so the
+    0.01 % most extreme values at each end are clipped), by ``torch.kthvalue`` on at most
+    :data:`OBSERVER_SAMPLE` values (an even stride through the batch when it is larger).
+  - ``"mse"``: the clipping range minimising quantization error: for the batch min/max ``[lo, hi]``
+    and each fraction ``a`` of :data:`MSE_GRID` (0.30, 0.32, ..., 1.00), the range ``[a lo, a hi]`` is
+    quantized with :func:`tinyqat.quant.activation_qparams`; the ``a`` with the least mean squared
+    error ``(fq(x) - x)^2`` over (a stride subsample of at most :data:`OBSERVER_SAMPLE`) batch
+    values wins (ties: the wider range).
+
+* Inner activations fake-quantize with :class:`FastFakeQuantize`, the cheapest form of the same
+  function: ``q = round(x * (1 / s))``, ``y = clamp(q, qmin - zp, qmax - zp) * s`` (equal to the
+  formula above because ``zp`` is an integer), and a backward that is one fused
+  ``hardtanh_backward`` on the saved ``q`` (no boolean mask).  It rounds ``x * (1 / s)``, as
+  PyTorch's own ``torch.fake_quantize_per_tensor_affine`` does, where lowering's formula is
+  ``round(x / s)``: the two can differ by one ulp before rounding, i.e. by one step only for a value
+  within an ulp of a rounding boundary.  Lowering never re-quantizes an inner activation (the
+  integer kernels requantize accumulators with their own fixed-point arithmetic), so this changes
+  no integer of the C code; the fake-quant model already agrees with the integer model only to
+  within 1 LSB there.  The model *input* (:class:`InputQuantizer`), weights and biases use the
+  exact :func:`tinyqat.quant.quantize`, because :func:`tinyqat.quantize_input` and lowering
+  reproduce them.
+* Learned scales (``learn_scale=True``, LSQ: Esser et al., "Learned Step Size Quantization"):
+  the activation scale is a trainable parameter ``scale`` initialised from the observer's scale on
+  the first fake-quantized batch; the zero point stays ``quant.activation_zero_point(min_val,
+  scale)`` (observer-placed).  Forward as above with ``s = scale``; gradients
+  ``dy/dx`` = clipped STE, ``dy/ds = g * (round(x/s) - x/s)`` inside the range, ``g * (qmin - zp)``
+  below it and ``g * (qmax - zp)`` above, with ``g = 1 / sqrt(numel(x) * qmax)`` (LSQ's gradient
+  scale).  The saved qparams are the learned scale and its zero point (same artifact schema).
+  Weight scales are never learned: lowering recomputes them from ``max|w|``.
 * Fixed output grids (:class:`FixedQuantizer`, TFLite's choice for bounded functions): sigmoid
   and softmax ``(1/256, -128)``, tanh ``(1/128, 0)``; never observed.
-* Weights (int8 symmetric per output channel, ``[-127, 127]``): ``s_w = quant.weight_scales(w)``.
+* Weights (symmetric per output channel, ``bits`` 8 or 4: ``[-127, 127]`` or ``[-7, 7]``):
+  ``s_w = quant.weight_scales(w, bits)``.
 * Bias (int32): ``s_b = quant.bias_scale(s_in, s_w)``, zero point 0.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
 from torch import nn
 
 from tinyqat import quant
+
+OBSERVERS = ("minmax", "percentile", "mse")
+PERCENTILE = 0.9999
+OBSERVER_SAMPLE = 1 << 16
+MSE_GRID = tuple(round(0.30 + 0.02 * k, 2) for k in range(36))
 
 
 class FakeQuantize(torch.autograd.Function):
@@ -34,15 +74,64 @@ class FakeQuantize(torch.autograd.Function):
         ctx: Any, x: torch.Tensor, scale: torch.Tensor, zero_point: torch.Tensor | int, qmin: int, qmax: int
     ) -> torch.Tensor:
         """Fake-quantize ``x``; remember where ``round(x / s) + zp`` lies inside ``[qmin, qmax]``."""
-        unclamped = torch.round(x / scale) + zero_point
-        ctx.save_for_backward((unclamped >= qmin) & (unclamped <= qmax))
-        return quant.dequantize(quant.quantize(x, scale, zero_point, qmin, qmax), scale, zero_point)
+        q = quant.round_scaled(x, scale, zero_point)
+        ctx.bounds = (qmin - 0.5, qmax + 0.5)
+        if max(-qmin, qmax) < 2**23:  # q integral and exact in float32: lo - 0.5 < q < hi + 0.5 <=> lo <= q <= hi
+            ctx.save_for_backward(q)
+        else:  # int32 bias: compare the integers exactly
+            ctx.save_for_backward((q >= qmin) & (q <= qmax))
+        return quant.dequantize(torch.clamp(q, qmin, qmax), scale, zero_point)  # = quant.quantize, rounded once
 
     @staticmethod
     def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
         """Pass ``grad`` where the value was representable, zero where it was clipped."""
-        (inside,) = ctx.saved_tensors
-        return grad * inside, None, None, None, None
+        (saved,) = ctx.saved_tensors
+        if saved.dtype == torch.bool:
+            return grad * saved, None, None, None, None
+        return torch.ops.aten.hardtanh_backward(grad, saved, *ctx.bounds), None, None, None, None
+
+
+class LearnedScaleFakeQuantize(torch.autograd.Function):
+    """Per-tensor fake quant with a learned scale and the LSQ gradient (see the module docstring)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, scale: torch.Tensor, zero_point: torch.Tensor, qmin: int, qmax: int,
+                grad_factor: float) -> torch.Tensor:
+        """Exactly :func:`tinyqat.quant.quantize` then dequantize, with ``s = scale``."""
+        scaled = x / scale
+        q = torch.round(scaled) + zero_point
+        ctx.save_for_backward(scaled, q, zero_point)
+        ctx.bounds = (qmin, qmax, grad_factor)
+        return quant.dequantize(torch.clamp(q, qmin, qmax), scale, zero_point)
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        """Clipped STE for ``x``; LSQ's step-size gradient for ``scale``."""
+        scaled, q, zero_point = ctx.saved_tensors
+        qmin, qmax, g = ctx.bounds
+        below, above = q < qmin, q > qmax
+        inside = ~(below | above)
+        d_scale = torch.where(inside, (q - zero_point) - scaled,
+                              torch.where(below, (qmin - zero_point).float(), (qmax - zero_point).float()))
+        return grad * inside, (grad * d_scale).sum().reshape(()) * g, None, None, None, None
+
+
+class FastFakeQuantize(torch.autograd.Function):
+    """Per-tensor fake quant of an inner activation, ``x * (1 / s)`` rounding (see the module docstring)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, scale: torch.Tensor, lo: int, hi: int) -> torch.Tensor:
+        """``clamp(round(x * (1 / s)), lo, hi) * s`` with ``lo = qmin - zp``, ``hi = qmax - zp``."""
+        q = torch.round(x * torch.reciprocal(scale))
+        ctx.save_for_backward(q)
+        ctx.bounds = (lo - 0.5, hi + 0.5)  # q is integral: lo - 0.5 < q < hi + 0.5 <=> lo <= q <= hi
+        return torch.clamp(q, lo, hi).mul_(scale)
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        """``grad`` where ``lo <= q <= hi``, else 0 (clipped straight-through estimator)."""
+        (q,) = ctx.saved_tensors
+        return torch.ops.aten.hardtanh_backward(grad, q, *ctx.bounds), None, None, None
 
 
 def fake_quantize(
@@ -52,10 +141,12 @@ def fake_quantize(
     return FakeQuantize.apply(x, scale, zero_point, qmin, qmax)
 
 
-def fake_quantize_weight(weight: torch.Tensor) -> torch.Tensor:
-    """Per-output-channel symmetric int8: ``s_w = quant.weight_scales(w)`` broadcast over ``w [out, ...]``."""
-    scales = quant.channel_view(quant.weight_scales(weight), weight.dim())
-    return fake_quantize(weight, scales, 0, quant.WEIGHT_QMIN, quant.WEIGHT_QMAX)
+def fake_quantize_weight(weight: torch.Tensor, bits: int = 8, scales: torch.Tensor | None = None) -> torch.Tensor:
+    """Per-output-channel symmetric ``bits``-bit: ``s_w = quant.weight_scales(w, bits)`` broadcast over ``w``
+    (``scales`` may pass that ``s_w`` when the caller has it already)."""
+    qmax = quant.weight_qmax(bits)
+    s_w = quant.weight_scales(weight, bits) if scales is None else scales
+    return fake_quantize(weight, quant.channel_view(s_w, weight.dim()), 0, -qmax, qmax)
 
 
 def fake_quantize_bias(bias: torch.Tensor, input_scale: torch.Tensor, w_scales: torch.Tensor) -> torch.Tensor:
@@ -63,24 +154,56 @@ def fake_quantize_bias(bias: torch.Tensor, input_scale: torch.Tensor, w_scales: 
     return fake_quantize(bias, quant.bias_scale(input_scale, w_scales), 0, quant.INT32_QMIN, quant.INT32_QMAX)
 
 
+def _sample(x: torch.Tensor) -> torch.Tensor:
+    """At most :data:`OBSERVER_SAMPLE` values of ``x`` (flattened; an even stride when larger)."""
+    flat = x.detach().reshape(-1).float()
+    step = -(-flat.numel() // OBSERVER_SAMPLE)
+    return flat[::step] if step > 1 else flat
+
+
+def percentile_range(x: torch.Tensor, p: float = PERCENTILE) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(lo, hi)``: the ``1 - p`` and ``p`` quantiles of the values of ``x`` (see the module docstring)."""
+    flat = _sample(x)
+    n = flat.numel()
+    k = min(n, max(1, math.ceil((1.0 - p) * n)))
+    return flat.kthvalue(k).values, flat.kthvalue(n - k + 1).values
+
+
+def mse_range(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(a lo, a hi)`` with ``a`` in :data:`MSE_GRID` minimising the int8 quantization MSE of ``x``."""
+    flat = _sample(x)
+    lo, hi = torch.aminmax(flat)
+    fractions = torch.tensor(MSE_GRID, dtype=torch.float32, device=flat.device)
+    scale, zp = quant.activation_qparams(fractions * lo, fractions * hi)  # one candidate per fraction
+    scale, zp = scale[:, None], zp[:, None].float()
+    err = (quant.dequantize(quant.quantize(flat[None], scale, zp, quant.ACT_QMIN, quant.ACT_QMAX), scale, zp)
+           - flat[None]).square().mean(dim=1)
+    best = int(torch.nonzero(err <= err.min()).max())  # the widest range among the minima
+    return fractions[best] * lo, fractions[best] * hi
+
+
 class ActivationQuantizer(nn.Module):
-    """Int8 per-tensor fake quant of an activation with a moving-average min/max observer.
+    """Int8 per-tensor fake quant of an activation with a moving-average observer.
 
     Buffers (in ``state_dict``): ``min_val``, ``max_val`` (float32 scalars) and ``observed``
-    (bool scalar, set by the first observed batch). Flags (plain attributes):
+    (bool scalar, set by the first observed batch); with ``learn_scale`` also the parameter
+    ``scale`` and the buffer ``scale_initialized``.  Flags (plain attributes):
     ``observer_enabled``, ``fake_quant_enabled`` and ``calibrating`` (set by
     :func:`tinyqat.qat.calibrate`).
 
     The observer updates when ``calibrating`` is set, or when the module is in training mode
     and ``observer_enabled``. Fake quant applies when ``fake_quant_enabled`` and the observer
-    has seen data; before that the input passes through unchanged.
+    has seen data; before that the input passes through unchanged.  ``observer`` is one of
+    :data:`OBSERVERS` (module docstring).
     """
 
     min_val: torch.Tensor
     max_val: torch.Tensor
     observed: torch.Tensor
+    scale_initialized: torch.Tensor
+    exact_rounding = False  # True: round(x / s) exactly as lowering (the model input)
 
-    def __init__(self, averaging_constant: float = 0.01) -> None:
+    def __init__(self, averaging_constant: float = 0.01, observer: str = "minmax", learn_scale: bool = False) -> None:
         super().__init__()
         if not 0.0 < averaging_constant <= 1.0:
             raise ValueError(f"averaging_constant must be in (0, 1], got {averaging_constant}")
@@ -88,20 +211,48 @@ class ActivationQuantizer(nn.Module):
         self.observer_enabled = True
         self.fake_quant_enabled = True
         self.calibrating = False
+        self.learn_scale = False
         self.register_buffer("min_val", torch.zeros((), dtype=torch.float32))
         self.register_buffer("max_val", torch.zeros((), dtype=torch.float32))
         self.register_buffer("observed", torch.zeros((), dtype=torch.bool))
+        self.configure(observer, learn_scale)
+
+    def configure(self, observer: str = "minmax", learn_scale: bool = False) -> None:
+        """Choose the observer (one of :data:`OBSERVERS`) and whether the scale is learned.
+
+        Turning ``learn_scale`` on adds the parameter ``scale`` (initialised from the observer
+        on the first fake-quantized batch); a quantizer's scale cannot be un-learned.
+        """
+        if observer not in OBSERVERS:
+            raise ValueError(f"observer must be one of {OBSERVERS}, got {observer!r}")
+        if self.learn_scale and not learn_scale:
+            raise ValueError("a learned scale cannot be turned off")
+        self.observer = observer
+        if learn_scale and not self.learn_scale:
+            self.learn_scale = True
+            self.scale = nn.Parameter(torch.ones((), dtype=torch.float32, device=self.min_val.device))
+            self.register_buffer("scale_initialized", torch.zeros((), dtype=torch.bool, device=self.min_val.device))
 
     def extra_repr(self) -> str:
-        """Show the averaging constant and the observed range."""
+        """Show the observer, averaging constant and the observed range."""
         lo, hi = self.min_val.item(), self.max_val.item()
-        return f"averaging_constant={self.averaging_constant}, range=[{lo:.4g}, {hi:.4g}]"
+        learned = f", learned scale={self.scale.item():.4g}" if self.learn_scale else ""
+        return (f"observer={self.observer!r}, averaging_constant={self.averaging_constant}, "
+                f"range=[{lo:.4g}, {hi:.4g}]{learned}")
+
+    def batch_range(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """This observer's ``(lo, hi)`` of one batch (float32 scalars)."""
+        if self.observer == "percentile":
+            return percentile_range(x)
+        if self.observer == "mse":
+            return mse_range(x)
+        lo, hi = torch.aminmax(x.detach())
+        return lo.float(), hi.float()
 
     @torch.no_grad()
     def observe(self, x: torch.Tensor) -> None:
         """Update the range: first batch ``min/max = batch``; then ``avg = avg + c * (batch - avg)``."""
-        lo = x.detach().min().float()
-        hi = x.detach().max().float()
+        lo, hi = self.batch_range(x)
         if bool(self.observed):
             self.min_val.add_(self.averaging_constant * (lo - self.min_val))
             self.max_val.add_(self.averaging_constant * (hi - self.max_val))
@@ -110,16 +261,45 @@ class ActivationQuantizer(nn.Module):
             self.max_val.copy_(hi)
             self.observed.fill_(True)
 
+    def _learned_scale(self) -> torch.Tensor:
+        """The trainable scale, initialised from the observer on first use, kept positive."""
+        if not bool(self.scale_initialized):
+            with torch.no_grad():
+                self.scale.copy_(quant.activation_qparams(self.min_val, self.max_val)[0])
+                self.scale_initialized.fill_(True)
+        return torch.clamp(self.scale, min=1e-8)
+
     def qparams(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(scale, zero_point) = quant.activation_qparams(min_val, max_val)`` (float32, int64 scalars)."""
-        return quant.activation_qparams(self.min_val, self.max_val)
+        """``(scale, zero_point)``: ``quant.activation_qparams(min_val, max_val)``, or the learned scale
+        with ``quant.activation_zero_point(min_val, scale)`` (float32, int64 scalars; no gradient).
+
+        Memoised on the identity and in-place version counters of ``min_val`` / ``max_val`` (and of
+        the learned scale), so any change to them, ``load_state_dict`` included, recomputes.
+        """
+        if self.learn_scale and bool(self.observed):
+            scale = self._learned_scale().detach()
+            return scale, quant.activation_zero_point(self.min_val, scale)
+        key = (id(self.min_val), self.min_val._version, id(self.max_val), self.max_val._version)
+        cached = self.__dict__.get("_qparams_cache")
+        if cached is None or cached[0] != key:
+            cached = (key, quant.activation_qparams(self.min_val, self.max_val))
+            self.__dict__["_qparams_cache"] = cached
+        return cached[1]
 
     def fake_quantize(self, x: torch.Tensor) -> torch.Tensor:
         """Fake-quantize ``x`` on this quantizer's current grid, without observing it."""
         if not (self.fake_quant_enabled and bool(self.observed)):
             return x
+        if self.learn_scale:
+            scale = self._learned_scale()
+            zero_point = quant.activation_zero_point(self.min_val, scale)
+            grad_factor = 1.0 / math.sqrt(max(x.numel(), 1) * quant.ACT_QMAX)
+            return LearnedScaleFakeQuantize.apply(x, scale, zero_point, quant.ACT_QMIN, quant.ACT_QMAX, grad_factor)
         scale, zero_point = self.qparams()
-        return fake_quantize(x, scale, zero_point, quant.ACT_QMIN, quant.ACT_QMAX)
+        if self.exact_rounding:
+            return fake_quantize(x, scale, zero_point, quant.ACT_QMIN, quant.ACT_QMAX)
+        zp = int(zero_point)
+        return FastFakeQuantize.apply(x, scale, quant.ACT_QMIN - zp, quant.ACT_QMAX - zp)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Observe ``x`` (see class docstring for when), then fake-quantize it."""
@@ -129,10 +309,16 @@ class ActivationQuantizer(nn.Module):
 
 
 class InputQuantizer(ActivationQuantizer):
-    """The :class:`ActivationQuantizer` of the model input; remembers the per-sample input shape."""
+    """The :class:`ActivationQuantizer` of the model input; remembers the per-sample input shape.
 
-    def __init__(self, input_shape: tuple[int, ...], averaging_constant: float = 0.01) -> None:
-        super().__init__(averaging_constant)
+    Rounds exactly as :func:`tinyqat.quantize_input` (``round(x / s)``).
+    """
+
+    exact_rounding = True
+
+    def __init__(self, input_shape: tuple[int, ...], averaging_constant: float = 0.01, observer: str = "minmax",
+                 learn_scale: bool = False) -> None:
+        super().__init__(averaging_constant, observer, learn_scale)
         self.input_shape = tuple(input_shape)
 
 
@@ -145,11 +331,17 @@ class FixedQuantizer(ActivationQuantizer):
 
     def __init__(self, scale: float, zero_point: int) -> None:
         super().__init__()
-        self.scale = scale
+        self.scale_value = scale
         self.zero_point = zero_point
         self.min_val.fill_(scale * (quant.ACT_QMIN - zero_point))
         self.max_val.fill_(scale * (quant.ACT_QMAX - zero_point))
         self.observed.fill_(True)
+
+    def configure(self, observer: str = "minmax", learn_scale: bool = False) -> None:
+        """A fixed grid has no observer and no learned scale."""
+        if learn_scale:
+            raise ValueError("a fixed grid cannot learn its scale")
+        self.observer = observer
 
     def observe(self, x: torch.Tensor) -> None:
         """A fixed grid ignores the data."""
@@ -157,20 +349,27 @@ class FixedQuantizer(ActivationQuantizer):
     def qparams(self) -> tuple[torch.Tensor, torch.Tensor]:
         """The fixed ``(scale, zero_point)`` as float32 and int64 scalars."""
         device = self.min_val.device
-        return (torch.tensor(self.scale, dtype=torch.float32, device=device),
+        return (torch.tensor(self.scale_value, dtype=torch.float32, device=device),
                 torch.tensor(self.zero_point, dtype=torch.int64, device=device))
 
 
 class WeightQuantizer(nn.Module):
-    """Stateless per-output-channel symmetric int8 fake quant of a weight (see :func:`fake_quantize_weight`).
+    """Stateless per-output-channel symmetric fake quant of a weight (see :func:`fake_quantize_weight`).
 
-    ``fake_quant_enabled`` also governs the bias fake quant of the layer that owns it.
+    ``bits`` is 8 (``[-127, 127]``, default) or 4 (``[-7, 7]``).  ``fake_quant_enabled`` also
+    governs the bias fake quant of the layer that owns it.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, bits: int = 8) -> None:
         super().__init__()
+        quant.weight_qmax(bits)  # validates
+        self.bits = bits
         self.fake_quant_enabled = True
 
-    def forward(self, weight: torch.Tensor) -> torch.Tensor:
-        """Fake-quantized ``weight`` (unchanged when fake quant is disabled)."""
-        return fake_quantize_weight(weight) if self.fake_quant_enabled else weight
+    def extra_repr(self) -> str:
+        """Show the bit width."""
+        return f"bits={self.bits}"
+
+    def forward(self, weight: torch.Tensor, scales: torch.Tensor | None = None) -> torch.Tensor:
+        """Fake-quantized ``weight`` (unchanged when fake quant is disabled); ``scales``: its ``s_w`` if known."""
+        return fake_quantize_weight(weight, self.bits, scales) if self.fake_quant_enabled else weight

@@ -14,8 +14,8 @@ Exact forward in eval mode, or in training with BatchNorm frozen (lowering repro
     w, b = layer.weight, layer.bias (zeros if None)
     if bn: w, b = quant.fold_bn(w, b, bn.weight (ones if None), bn.bias (zeros if None),
                                 bn.running_mean, bn.running_var, bn.eps)
-    s_w = quant.weight_scales(w)
-    w_q = dequantize(quantize(w, channel_view(s_w), 0, -127, 127), channel_view(s_w), 0)
+    s_w = quant.weight_scales(w, bits)       # bits = weight_quantizer.bits: 8 ([-127, 127]) or 4 ([-7, 7])
+    w_q = dequantize(quantize(w, channel_view(s_w), 0, -qmax, qmax), channel_view(s_w), 0)
     s_in, _ = input_quantizer.qparams()
     s_b = quant.bias_scale(s_in, s_w)
     b_q = dequantize(quantize(b, s_b, 0, INT32_QMIN, INT32_QMAX), s_b, 0)
@@ -28,8 +28,9 @@ fake quant is disabled.)  A Conv1d runs as the conv2d of its ``(N, C, 1, L)`` ma
 ``[O, I, 1, k]``, which is the same numbers.
 
 Training with live BatchNorm (as torch.ao's ConvBn): ``f = gamma / sqrt(running_var + eps)``;
-``y = op(x, fq(w * f)) / f (+ layer.bias)``, then ``bn(y)`` with batch statistics (updating the
-running ones), then the activation and output fake quant.
+``y = op(x, fq(w * f) / f) (+ layer.bias)`` (``= op(x, fq(w * f)) / f``: the op is linear per output
+channel, so the division by ``f`` is applied to the weights, not to the feature map), then ``bn(y)``
+with batch statistics (updating the running ones), then the activation and output fake quant.
 
 The other modules (``fq_out`` = own output quantizer, ``fq_in`` = the input's quantizer, which
 only fake-quantizes, never observes):
@@ -134,6 +135,11 @@ class QuantWeighted(QuantOutput):
         self.bn_frozen = False
         self.source = source
 
+    @property
+    def weight_bits(self) -> int:
+        """Weight bit width (8 or 4) of this layer's :class:`WeightQuantizer`."""
+        return self.weight_quantizer.bits
+
     def _op(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
         raise NotImplementedError
 
@@ -163,9 +169,10 @@ class QuantWeighted(QuantOutput):
         w, b = self.folded_params()
         if self.weight_quantizer.fake_quant_enabled:
             in_q = self.input_ref.quantizer
+            s_w = quant.weight_scales(w, self.weight_bits)
             if bool(in_q.observed):
-                b = fake_quantize_bias(b, in_q.qparams()[0], quant.weight_scales(w))
-            w = self.weight_quantizer(w)
+                b = fake_quantize_bias(b, in_q.qparams()[0], s_w)
+            w = self.weight_quantizer(w, s_w)
         return self._op(x, w, b)
 
     def _forward_bn_train(self, x: torch.Tensor) -> torch.Tensor:
@@ -173,8 +180,10 @@ class QuantWeighted(QuantOutput):
         gamma, _ = self.bn_affine()
         factor = gamma / torch.sqrt(self.bn.running_var + self.bn.eps)
         w = self.layer.weight
-        y = self._op(x, self.weight_quantizer(w * quant.channel_view(factor, w.dim())), None)
-        y = y / factor.reshape((1, -1) + (1,) * (y.dim() - 2))
+        f = quant.channel_view(factor, w.dim())
+        # op(x, fq(w * f)) / f computed as op(x, fq(w * f) / f): the op is linear in each output
+        # channel's weights, so the division moves onto the (small) weight tensor
+        y = self._op(x, self.weight_quantizer(w * f) / f, None)
         if self.layer.bias is not None:
             y = y + self.layer.bias.reshape((1, -1) + (1,) * (y.dim() - 2))
         return self.bn(y)

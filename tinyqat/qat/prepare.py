@@ -33,7 +33,7 @@ import math
 import operator
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -44,7 +44,7 @@ from torch import fx, nn
 from torch.fx.node import _get_qualified_name
 
 from tinyqat.errors import TinyQatError, UnsupportedOpError
-from tinyqat.qat.fake_quant import ActivationQuantizer, InputQuantizer, WeightQuantizer
+from tinyqat.qat.fake_quant import OBSERVERS, ActivationQuantizer, FixedQuantizer, InputQuantizer, WeightQuantizer
 from tinyqat.qat.modules import (
     Activation,
     QuantAdd,
@@ -60,6 +60,7 @@ from tinyqat.qat.modules import (
     QuantWeighted,
     SharedQuantClamp,
 )
+from tinyqat.quant import WEIGHT_BITS
 
 SUPPORTED = (
     "tinyqat supports Conv2d (groups 1 or depthwise) and Conv1d with optional ZeroPad before and BatchNorm after, "
@@ -690,19 +691,43 @@ class _Builder:
 
 
 def prepare_qat(
-    model: nn.Module, example_inputs: tuple[torch.Tensor, ...], *, averaging_constant: float = 0.01
+    model: nn.Module,
+    example_inputs: tuple[torch.Tensor, ...],
+    *,
+    averaging_constant: float = 0.01,
+    weight_bits: int = 8,
+    layer_bits: Mapping[str, int] | None = None,
+    observer: str = "minmax",
+    learn_scales: bool = False,
 ) -> fx.GraphModule:
     """Deep-copy ``model``, trace it and return the QAT ``GraphModule`` (see the module docstring).
 
     ``example_inputs`` is a 1-tuple holding an ``(N, C, H, W)``, ``(N, C, L)`` or ``(N, F)`` float tensor; it is
     used for shape checks only (the model runs once in eval mode, its state is unchanged).
     The returned model keeps the training mode of ``model``.
+
+    Quantization options:
+
+    * ``weight_bits``: 8 (default) or 4, the weight width of every Conv/Linear; ``layer_bits``
+      overrides it per layer, keyed by the module path of the Conv/Linear in ``model`` (as in
+      ``model.named_modules()``, e.g. ``{"features.0": 4}``).  4-bit weights are symmetric per
+      channel in ``[-7, 7]`` and are packed two per byte in the C code.
+    * ``observer``: ``"minmax"`` (default), ``"percentile"`` or ``"mse"`` for every activation range
+      (see :mod:`tinyqat.qat.fake_quant`).
+    * ``learn_scales``: activation scales become trainable parameters with LSQ's gradient,
+      initialised from the observers (weight scales are always ``max|w| / qmax``).
     """
     if not (isinstance(example_inputs, tuple) and len(example_inputs) == 1):
         raise PrepareError("example_inputs must be a 1-tuple (x,): tinyqat models take a single tensor input")
     x = example_inputs[0]
     if not (isinstance(x, torch.Tensor) and x.is_floating_point() and x.dim() in (2, 3, 4)):
         raise PrepareError("the example input must be a float tensor shaped (N, C, H, W), (N, C, L) or (N, F)")
+    bits = _check_bits(weight_bits, "weight_bits")
+    layer_bits = dict(layer_bits or {})
+    for path, b in layer_bits.items():
+        _check_bits(b, f"layer_bits[{path!r}]")
+    if observer not in OBSERVERS:
+        raise PrepareError(f"observer must be one of {OBSERVERS}, got {observer!r}")
     traced = _trace(copy.deepcopy(model))
     modules = dict(traced.named_modules())
     ops = {node: _classify(node, modules) for node in traced.graph.nodes}
@@ -710,8 +735,24 @@ def prepare_qat(
         raise _unsupported("forward", "forward", "the model must take exactly one tensor argument")
     _shape_prop(traced, example_inputs)
     gm = _Builder(traced, ops, averaging_constant).build(example_inputs)
+    weighted = {m.source: m for m in _modules_of(gm, QuantWeighted)}
+    unknown = sorted(set(layer_bits) - set(weighted))
+    if unknown:
+        raise PrepareError(f"layer_bits names {unknown[0]!r}, which is not a Conv/Linear of the model; "
+                           f"the quantized layers are {sorted(weighted)}")
+    for path, m in weighted.items():
+        m.weight_quantizer.bits = layer_bits.get(path, bits)
+    for q in _modules_of(gm, ActivationQuantizer):
+        if not isinstance(q, FixedQuantizer):
+            q.configure(observer, learn_scales)
     gm.train(model.training)
     return gm
+
+
+def _check_bits(bits: Any, what: str) -> int:
+    if type(bits) is not int or bits not in WEIGHT_BITS:
+        raise PrepareError(f"{what} must be one of {WEIGHT_BITS}, got {bits!r}")
+    return int(bits)
 
 
 def _modules_of(model: nn.Module, cls: type[nn.Module]) -> Iterator[Any]:

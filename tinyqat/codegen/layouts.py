@@ -1,0 +1,64 @@
+"""Weight layouts of ``tinyqat build --optimize speed`` for the DSP kernels (the Python twins).
+
+``--optimize size`` (the default) ships the IR's int8 weights only.  ``--optimize speed`` ships,
+for the conv layers the DSP kernel can run from them, the weights pre-extended to
+int16 in the order the kernel's inner loop reads them, instead of the int8 weights on cores with
+the DSP extension (the generated ``*_weights.h`` selects with ``TQ_USE_DSP``, so the same package
+still builds with the portable kernels, which read the int8 weights).  Those layers' weight
+bytes double (int8 -> int16, plus padding); the inner loop loses its sign extensions.
+
+* Conv (:func:`conv_weights_s16`), ``runtime_c/tq_conv2d_s8_dsp.c``: K = kh * kw * in_c values
+  per output channel in the column order ``perm`` (:func:`conv_column_order`), padded to an even
+  K2 with 0, output channels padded to a multiple of 4 with 0;
+  ``out[((g * K2 / 2 + j) * 4 + i) * 2 + h] = w[4 g + i][perm[2 j + h]]``.  Only when
+  ``K <= CONV_DSP_COLUMN_MAX`` (the kernel's stack column bound, ``TQ_CONV_DSP_COLUMN_MAX``).
+* Depthwise, fully connected and the rest keep their int8 weights in both modes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinyqat import ir
+
+OPTIMIZE_CHOICES = ("size", "speed")
+CONV_DSP_COLUMN_MAX = 576  # = TQ_CONV_DSP_COLUMN_MAX in runtime_c/tq_conv2d_s8_dsp.c
+
+
+def conv_column_order(k: int) -> np.ndarray:
+    """The DSP conv column's order of the K = kh * kw * in_c window values: each group of four
+    ``(v0, v1, v2, v3)`` as ``(v0, v2, v1, v3)``, the ``K mod 4`` last ones in natural order."""
+    order = np.arange(k)
+    full = k // 4 * 4
+    order[:full] = order[:full].reshape(-1, 4)[:, [0, 2, 1, 3]].reshape(-1)
+    return order
+
+
+def conv_weights_s16(weights: np.ndarray) -> np.ndarray:
+    """Conv weights ``[out_c][kh][kw][in_c]`` (int8) in the speed layout (module docstring), int16."""
+    out_c = weights.shape[0]
+    flat = weights.reshape(out_c, -1).astype(np.int16)
+    k = flat.shape[1]
+    k2, groups = k + (k & 1), -(-out_c // 4)
+    cols = np.zeros((groups * 4, k2), np.int16)
+    cols[:out_c, :k] = flat[:, conv_column_order(k)]
+    # [g][i][j][h] -> [g][j][i][h]
+    return cols.reshape(groups, 4, k2 // 2, 2).transpose(0, 2, 1, 3).reshape(-1).copy()
+
+
+def speed_weights(op: ir.IntOp) -> np.ndarray | None:
+    """The speed-layout int16 weights of ``op``, or None when its DSP kernel does not use one."""
+    if getattr(op, "weight_bits", 8) != 8:  # 4-bit layers always run the portable packed tq_*_s4_s8 kernels
+        return None
+    if isinstance(op, ir.Conv2d):
+        if int(np.prod(op.weights.shape[1:])) <= CONV_DSP_COLUMN_MAX:
+            return conv_weights_s16(op.weights)
+        return None
+    return None
+
+
+def check_optimize(optimize: str) -> str:
+    """``optimize`` when it is one of :data:`OPTIMIZE_CHOICES`, else ``ValueError``."""
+    if optimize not in OPTIMIZE_CHOICES:
+        raise ValueError(f"optimize must be one of {', '.join(OPTIMIZE_CHOICES)}, not {optimize!r}")
+    return optimize
