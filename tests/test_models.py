@@ -216,3 +216,23 @@ def test_reference_network_end_to_end(name: str, tmp_path: Path) -> None:
     assert params == count_params(ref.build())
     report = tinyqat.verify(tmp_path / "out", n_random=2)
     assert report.ok, report.mismatch
+
+
+QEMU_CASES = [(name, "cortex-m4") for name in ("kws_ds_cnn", "vww_mobilenet_v1", "ic_resnet8", "ad_fc_autoencoder")]
+QEMU_CASES += [("kws_ds_cnn", "cortex-m0plus"), ("ic_resnet8", "cortex-m0plus")]  # the others exceed its 128 KiB flash
+
+
+@pytest.mark.parametrize(("name", "board"), QEMU_CASES)
+def test_reference_network_bit_exact_under_qemu(name: str, board: str, tmp_path: Path) -> None:
+    """The reference networks on a DSP core (cortex-m4: SXTB16/SMLAD kernels) and on a core without
+    DSP (cortex-m0plus: portable kernels), bare metal under QEMU, every layer bit-exact."""
+    require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
+    require_tool("qemu-system-arm", "qemu-system-arm")
+    from tinyqat.models import REFERENCE
+
+    ref = REFERENCE[name]
+    torch.manual_seed(0)
+    short_qat_artifact(ref.build(), ref.input_shape, tmp_path / "model.pt", seed=0)
+    tinyqat.build(tmp_path / "model.pt", tmp_path / "out", board=board)
+    report = tinyqat.verify(tmp_path / "out", n_random=1, emulate=True)
+    assert report.ok, report.mismatch
