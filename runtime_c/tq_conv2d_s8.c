@@ -1,6 +1,12 @@
 /* tq_conv2d_s8.c - int8 2-D convolution, groups = 1 (see tq_kernels.h for the formula). */
 #include "tq_kernels.h"
 
+/* Both builds: the scratch rule of tq_kernels.h (the portable kernel itself ignores the buffer). */
+int32_t tq_conv2d_s8_get_buffer_size(const tq_conv2d_s8_params *params)
+{
+    return TQ_CONV2D_S8_BUFFER_SIZE(params->kernel_h, params->kernel_w, params->in_c);
+}
+
 /* Cores with the DSP extension compile tq_conv2d_s8_dsp.c instead (same function, same result). */
 #if !defined(__ARM_FEATURE_DSP) || defined(TQ_PORTABLE)
 #include "tq_requant.h"

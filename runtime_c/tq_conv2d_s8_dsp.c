@@ -10,8 +10,10 @@
  * bytes (w1, w3), and one SMLAD adds two products. Output channels are taken two at a time:
  * each weight word is loaded and extended once for both pixels (2 x 2 block, 8 MACs per
  * 4 SMLADs). The last K mod 4 values stay in natural order and are multiplied one by one.
- * The columns live on the stack: 2 * TQ_CONV_DSP_COLUMN_MAX int16 (2304 bytes); a layer with
- * K above that, or a core without DSP, runs the portable loop below.
+ * The columns live in params->scratch (arena memory planned for this layer's step, disjoint from
+ * input and output; tq_conv2d_s8_get_buffer_size bytes, 4-byte aligned): pixel 0's at scratch,
+ * pixel 1's TQ_CONV_DSP_COLUMN_MAX values later. A layer with K above TQ_CONV_DSP_COLUMN_MAX or
+ * no scratch (NULL), or a core without DSP, runs the portable loop below.
  *
  * Accumulation order differs from the portable kernel but the int32 sum is the same integer:
  * every partial sum is bias[c] plus a subset of the products, so its magnitude is at most
@@ -42,9 +44,7 @@
 #include "tq_dsp.h"
 #include "tq_requant.h"
 
-/* Largest K = kernel_h * kernel_w * in_c of the fast path (3 x 3 x 64, ResNet-8's widest conv);
- * tinyqat/codegen/layouts.py's CONV_DSP_COLUMN_MAX is the same number. */
-#define TQ_CONV_DSP_COLUMN_MAX 576
+/* TQ_CONV_DSP_COLUMN_MAX (576) and the scratch size: tq_kernels.h. */
 #define TQ_STR2(x) #x
 #define TQ_STR(x) TQ_STR2(x)
 /* Byte offset from a pixel-0 column value to the same value of pixel 1 (2 * COLUMN_MAX). */
@@ -360,10 +360,10 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     const int8_t *weights = p->weights;
     const int16_t *weights_s16 = p->weights_s16;
     const int32_t *bias = p->bias;
+    int16_t *const col = (int16_t *)p->scratch; /* 2 columns, TQ_CONV_DSP_COLUMN_MAX values apart */
     out_stage o;
-    int16_t col[2 * TQ_CONV_DSP_COLUMN_MAX];
     int32_t px, c, i, oy = 0, ox = 0;
-    if (k_len > TQ_CONV_DSP_COLUMN_MAX) {
+    if (k_len > TQ_CONV_DSP_COLUMN_MAX || col == NULL) {
         conv_generic(p, input, output);
         return;
     }

@@ -26,16 +26,18 @@
  * - Elementwise kernels (clamp, lookup, add, softmax) read element i before writing it:
  *   output == input (an add may write over either input) is allowed, partial overlap is not.
  * - Fully connected and concat need input and output disjoint.
- * No kernel uses scratch memory.
+ * Scratch: only the DSP conv uses scratch memory, a buffer in the arena that the caller passes in
+ * tq_conv2d_s8_params.scratch (the memory planner reserves it for that layer's step only, disjoint
+ * from every live tensor); its size is tq_conv2d_s8_get_buffer_size (TQ_CONV2D_S8_BUFFER_SIZE),
+ * whose Python twin is tinyqat/memory/planner.py's scratch_bytes. Other kernels use none.
  *
  * Cores with the DSP extension (__ARM_FEATURE_DSP: Cortex-M4, M7, M33) compile
  * tq_conv2d_s8_dsp.c, tq_depthwise_conv2d_s8_dsp.c, tq_fully_connected_s8_dsp.c and tq_add_s8_dsp.c
  * instead of the portable files (one whole-file guard each; -DTQ_PORTABLE keeps the portable ones): the
  * same functions and bit-identical results (SXTB16 / SMLAD, two MACs per instruction). They
  * keep the in-place contract above (the DSP conv computes blocks of 2 pixels, the DSP depthwise
- * pixel by pixel) and use no arena memory; the DSP conv keeps two int16 im2col columns of at most
- * TQ_CONV_DSP_COLUMN_MAX = 576 values on the stack (2304 bytes; larger kernel_h * kernel_w * in_c
- * use a portable loop).
+ * pixel by pixel); the DSP conv builds two int16 im2col columns of K = kernel_h * kernel_w * in_c
+ * <= TQ_CONV_DSP_COLUMN_MAX values in params->scratch (larger K, or scratch NULL, use a portable loop).
  */
 #ifndef TQ_KERNELS_H
 #define TQ_KERNELS_H
@@ -49,6 +51,23 @@
 #else
 #define TQ_USE_DSP 0
 #endif
+
+/* Largest K = kernel_h * kernel_w * in_c of the DSP conv's fast path (3 x 3 x 64, ResNet-8's widest
+ * conv); tinyqat/codegen/layouts.py's CONV_DSP_COLUMN_MAX is the same number. */
+#define TQ_CONV_DSP_COLUMN_MAX 576
+
+/*
+ * Scratch bytes of tq_conv2d_s8 (int8 weights) for a kernel_h x kernel_w x in_c window, the same
+ * on every core (the planned arena does not depend on the core the package is compiled for):
+ * K = kernel_h * kernel_w * in_c; 0 when K > TQ_CONV_DSP_COLUMN_MAX (no fast path), else
+ * 2 * (TQ_CONV_DSP_COLUMN_MAX + K rounded up to even): the DSP conv's two int16 columns, pixel 1's
+ * at the fixed offset TQ_CONV_DSP_COLUMN_MAX values (an immediate of its assembly block), each K
+ * values plus one zero after an odd K. A multiple of 4; the buffer must be 4-byte aligned.
+ * Portable builds ignore the buffer. Python twin: tinyqat/memory/planner.py, scratch_bytes.
+ */
+/* K = kh * kw * c; one-line macros (tests read this header's declarations line by line). */
+#define TQ_CONV_DSP_K(kh, kw, c) ((int32_t)(kh) * (int32_t)(kw) * (int32_t)(c))
+#define TQ_CONV2D_S8_BUFFER_SIZE(kh, kw, c) (TQ_CONV_DSP_K(kh, kw, c) > TQ_CONV_DSP_COLUMN_MAX ? 0 : 2 * (TQ_CONV_DSP_COLUMN_MAX + ((TQ_CONV_DSP_K(kh, kw, c) + 1) & ~1)))
 
 /*
  * 2-D convolution, groups = 1, dilation 1 (TFLite reference_integer_ops::ConvPerChannel).
@@ -81,6 +100,10 @@ typedef struct {
      * the DSP conv's column order, read instead of weights (layout: tq_conv2d_s8_dsp.c; Python
      * twin: tinyqat/codegen/layouts.py). Portable kernels ignore it. */
     const int16_t *weights_s16;
+    /* NULL, or tq_conv2d_s8_get_buffer_size(params) bytes, 4-byte aligned, that the kernel may
+     * overwrite during the call (the DSP conv's columns; never overlapping input or output).
+     * Portable kernels ignore it; the DSP conv with NULL runs its portable loop. */
+    void *scratch;
 } tq_conv2d_s8_params;
 
 /*
@@ -230,6 +253,10 @@ typedef struct {
 
 /* Window kernel: input and output may overlap as the in-place contract above allows. */
 void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t *output);
+
+/* Scratch bytes tq_conv2d_s8 wants in params->scratch: TQ_CONV2D_S8_BUFFER_SIZE of the window
+ * (reads kernel_h, kernel_w and in_c only; the same value in portable and DSP builds). */
+int32_t tq_conv2d_s8_get_buffer_size(const tq_conv2d_s8_params *params);
 
 /* input and output must not overlap. */
 void tq_fully_connected_s8(const tq_fully_connected_s8_params *params, const int8_t *input, int8_t *output);

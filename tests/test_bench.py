@@ -78,8 +78,9 @@ def test_sizes_are_plausible(m4_package: Path, m4_report: BenchReport) -> None:
     assert sizes.const_bytes >= manifest["weights_bytes"]
     assert sizes.bss_bytes >= manifest["arena_bytes"] == sizes.arena_bytes
     assert 200 < sizes.code_bytes < 20000
-    # the M4's DSP conv keeps two int16 im2col columns on the stack: 2 * 576 * 2 bytes (tq_conv2d_s8_dsp.c)
-    assert 0 < sizes.stack_bytes < 1024 + 2 * 576 * 2 and sizes.stack_bounded
+    # the M4's DSP conv keeps its int16 im2col columns in the arena (planned scratch), not on the stack
+    assert any(layer["scratch_bytes"] > 0 for layer in manifest["layers"])
+    assert 0 < sizes.stack_bytes < 1024 and sizes.stack_bounded
     assert sizes.stack_path[:2] == ("tinyqat_model_invoke", "tinyqat_model_run_layer")
     assert sizes.flash_bytes == sizes.code_bytes + sizes.const_bytes + sizes.data_bytes
     assert sizes.ram_bytes == sizes.data_bytes + sizes.bss_bytes + sizes.stack_bytes

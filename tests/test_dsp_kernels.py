@@ -356,3 +356,22 @@ def test_fused_requantization_equals_mbqm(requant_shim: tuple[cffi.FFI, object])
         bad = lib.shim_fused_mismatches(acc_ptr, len(accs), q_ptr, len(qs), e, where)
         j, i = divmod(where[0], len(accs))
         assert bad == 0, f"e {e}: {bad} mismatches, first acc={accs[i]} q={qs[j]}"
+
+
+def test_dsp_kernels_without_arena_scratch_fall_back_exactly(tmp_path: Path) -> None:
+    """A package planned for cortex-m0plus (no scratch reserved) run on a DSP core: the DSP conv
+    gets no column buffer, takes its portable loop, and stays bit-exact."""
+    require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
+    require_tool("qemu-system-arm", "qemu-system-arm")
+    graph = rg.residual_model(np.random.default_rng(5))
+    plan = GreedyPlanner(dsp=False).plan(graph)
+    assert not plan.scratch
+    out = tmp_path / "pkg"
+    out.mkdir()
+    emit.emit_package(graph, plan, load_board("cortex-m0plus"), "net", out, b"test artifact", rg.GENERATOR)
+    x = rg.random_input(np.random.default_rng(6), graph, 3)
+    got = qemu.run_emulated(out, tmp_path / "build", x, load_board("cortex-m4"))
+    expected = rg.reference_layers(graph, x)
+    for layer in range(len(graph.ops)):
+        for sample in range(len(x)):
+            np.testing.assert_array_equal(got[sample][layer].reshape(-1), expected[layer][sample].reshape(-1))

@@ -18,6 +18,8 @@ from tinyqat.memory.planner import (
     check_plan,
     in_place_rules,
     live_ranges,
+    scratch_bytes,
+    scratch_ranges,
     window_delta_max,
 )
 
@@ -61,9 +63,11 @@ def test_residual_reads_extend_live_ranges() -> None:
     for i, op in enumerate(graph.ops):
         live = [plan.allocation(t) for t in (*op.inputs, op.output)]
         assert all(a.first <= i <= a.last for a in live)
+        sanctioned = {(r.input, r.output) for r in in_place_rules(graph) if r.step == i}
         for k, a in enumerate(live):
             for b in live[k + 1:]:
-                assert a.tensor == b.tensor or a.end <= b.offset or b.end <= a.offset
+                assert (a.tensor == b.tensor or a.end <= b.offset or b.end <= a.offset
+                        or (a.tensor, b.tensor) in sanctioned)
 
 
 def test_check_plan_rejects_overlapping_residual_inputs() -> None:
@@ -94,6 +98,23 @@ def _independent_overlap_check(graph: rg.ir.Graph, plan: Plan) -> None:
             else:
                 assert x.offset == y.offset and not isinstance(op, rg.ir.FullyConnected | rg.ir.Concat)
     assert max((a.end for a in allocs.values()), default=0) <= plan.arena_size
+    _independent_scratch_check(graph, plan)
+
+
+def _independent_scratch_check(graph: rg.ir.Graph, plan: Plan) -> None:
+    """Every op with scratch has one buffer of its rule's size, inside the arena, aligned, sharing no
+    byte with any tensor live at its step (the op's inputs and output included) or other scratch."""
+    assert [(s.first, s.size) for s in plan.scratch] == [
+        (i, scratch_bytes(op, graph)) for i, op in enumerate(graph.ops) if scratch_bytes(op, graph)]
+    for s in plan.scratch:
+        assert s.first == s.last and s.offset % ALIGNMENT == 0 and s.end <= plan.arena_size
+        step = s.first
+        live = [a for a in plan.allocations if a.first <= step <= a.last]
+        op = graph.ops[step]
+        assert {*op.inputs, op.output} <= {a.tensor for a in live}
+        scratch_bytes_set = set(range(s.offset, s.end))
+        for a in live + [t for t in plan.scratch if t is not s and t.first == step]:
+            assert not scratch_bytes_set & set(range(a.offset, a.end)), (s, a)
 
 
 def _window_kernel_is_safe(graph: rg.ir.Graph, op: rg.ir.IntOp, d: int, block: int = PIXEL_BLOCK) -> bool:
@@ -129,7 +150,8 @@ def test_plans_are_valid_and_in_place_beats_greedy_beats_naive(seed: int) -> Non
         assert greedy.peak_live_bytes <= greedy.arena_size <= naive.arena_size
         assert in_place.arena_size <= greedy.arena_size
         assert max(in_place.bytes_in_use(s) for s in range(len(graph.ops))) <= in_place.arena_size
-        assert naive.arena_size == sum(-(-a.size // ALIGNMENT) * ALIGNMENT for a in naive.allocations)
+        assert naive.arena_size == sum(-(-a.size // ALIGNMENT) * ALIGNMENT
+                                       for a in (*naive.allocations, *naive.scratch))
         assert all(a.offset % ALIGNMENT == 0 for a in in_place.allocations)
         assert in_place == GreedyPlanner().plan(graph)  # deterministic
 
@@ -168,7 +190,9 @@ def test_in_place_goes_below_the_floor_on_separable_convs() -> None:
     """Depthwise 3x3 / pointwise chains (DS-CNN, MobileNet) need less than the no-in-place floor."""
     graph = rg.separable_model(np.random.default_rng(0))
     plan = GreedyPlanner().plan(graph)
-    assert plan.arena_size < plan.peak_live_bytes
+    floor = max(sum(a.size for a in plan.live_at(s)) + sum(a.size for a in plan.scratch if a.first == s)
+                for s in range(len(graph.ops)))  # the no-in-place floor, scratch included
+    assert plan.arena_size < floor
     assert any(plan.allocation(op.output).overlaps(plan.allocation(op.inputs[0])) for op in graph.ops)
 
 
@@ -185,7 +209,7 @@ def test_check_plan_rejects_unsafe_in_place_offsets() -> None:
             continue
         bad = y.offset + ALIGNMENT
         moved = _replace(plan, names.index(y.tensor), offset=bad)
-        moved = Plan(max(moved.arena_size, bad + y.size + ALIGNMENT), moved.allocations)
+        moved = dataclasses.replace(moved, arena_size=max(moved.arena_size, bad + y.size + ALIGNMENT))
         d = bad - x.offset
         if (rule.exact or d > rule.d_max) and bad < x.end:
             with pytest.raises(ValueError, match="in-place"):
@@ -210,7 +234,7 @@ def test_plan_lookup() -> None:
 def _replace(plan: Plan, index: int, **changes: int) -> Plan:
     allocs = list(plan.allocations)
     allocs[index] = dataclasses.replace(allocs[index], **changes)
-    return Plan(plan.arena_size, tuple(allocs))
+    return dataclasses.replace(plan, allocations=tuple(allocs))
 
 
 def _corrupt(plan: Plan, how: str) -> Plan:
@@ -218,9 +242,9 @@ def _corrupt(plan: Plan, how: str) -> Plan:
     if how == "overlap":
         return _replace(plan, 1, offset=first.offset)
     if how == "missing":
-        return Plan(plan.arena_size, plan.allocations[1:])
+        return dataclasses.replace(plan, allocations=plan.allocations[1:])
     if how == "past the arena":
-        return Plan(max(a.end for a in plan.allocations) - 1, plan.allocations)
+        return dataclasses.replace(plan, arena_size=max(a.end for a in plan.allocations) - 1)
     if how == "wrong live range":
         return _replace(plan, 1, last=second.last + 1)
     if how == "wrong size":
@@ -228,8 +252,8 @@ def _corrupt(plan: Plan, how: str) -> Plan:
     if how == "unaligned":
         return _replace(plan, 1, offset=second.offset + 1)
     if how == "duplicate":
-        return Plan(plan.arena_size, (*plan.allocations, second))
-    return Plan(plan.arena_size, (*plan.allocations, Allocation("ghost", 0, 1, 0, 0)))
+        return dataclasses.replace(plan, allocations=(*plan.allocations, second))
+    return dataclasses.replace(plan, allocations=(*plan.allocations, Allocation("ghost", 0, 1, 0, 0)))
 
 
 @pytest.mark.parametrize("how", ["overlap", "missing", "past the arena", "wrong live range", "wrong size",
@@ -238,3 +262,65 @@ def test_check_plan_rejects_corruptions(how: str) -> None:
     graph = rg.random_model(np.random.default_rng(7))
     with pytest.raises(ValueError):
         check_plan(graph, _corrupt(GreedyPlanner().plan(graph), how))
+
+
+def _conv_graph(seed: int = 8) -> rg.ir.Graph:
+    """A chain whose 3x3 convs fit the DSP fast path (scratch) next to pools and an FC (none)."""
+    rng = np.random.default_rng(seed)
+    x = rg.ir.Tensor("x", (8, 8, 3), rg.random_qparams(rng))
+    c1 = rg.conv(rng, "c1", x, 8, (3, 3), (1, 1), (1, 1, 1, 1))
+    c2 = rg.conv(rng, "c2", c1[1], 8, (3, 3), (2, 2), (1, 1, 0, 0))
+    return rg.chain(x, [c1, c2, rg.fully_connected(rng, "fc", c2[1], 5)])
+
+
+def test_scratch_is_planned_per_op_and_never_overlaps_live_tensors() -> None:
+    """Each conv of the DSP path gets K-sized scratch live at its step only, in the arena, disjoint from
+    its input, output and every other live tensor; naive and greedy both; check_plan verifies it."""
+    graph = _conv_graph()
+    assert [a.first for a in scratch_ranges(graph)] == [0, 1]
+    assert [a.size for a in scratch_ranges(graph)] == [2 * (576 + 28), 2 * (576 + 72)]  # K = 27 -> 28, 72
+    for plan in (NaivePlanner().plan(graph), GreedyPlanner().plan(graph), GreedyPlanner(in_place=False).plan(graph)):
+        check_plan(graph, plan)
+        _independent_scratch_check(graph, plan)
+        assert plan.scratch_at(2) is None and plan.scratch_at(0) is not None
+    for seed in SEEDS:
+        for g in _graphs(seed):
+            _independent_scratch_check(g, GreedyPlanner().plan(g))
+
+
+@pytest.mark.parametrize("how", ["missing", "wrong size", "on the input", "on the output", "past the arena",
+                                 "unaligned"])
+def test_check_plan_rejects_bad_scratch(how: str) -> None:
+    graph = _conv_graph()
+    plan = GreedyPlanner().plan(graph)
+    s = plan.scratch[1]  # conv c2 at step 1: reads c1, writes c2
+    bad = {"missing": (), "wrong size": (dataclasses.replace(s, size=s.size - 4),),
+           "on the input": (dataclasses.replace(s, offset=plan.offset(graph.ops[1].inputs[0])),),
+           "on the output": (dataclasses.replace(s, offset=plan.offset(graph.ops[1].output)),),
+           "past the arena": (dataclasses.replace(s, offset=plan.arena_size),),
+           "unaligned": (dataclasses.replace(s, offset=s.offset + 2),)}[how]
+    with pytest.raises(ValueError, match="scratch"):
+        check_plan(graph, dataclasses.replace(plan, scratch=(plan.scratch[0], *bad)))
+
+
+def test_scratch_rule_edges() -> None:
+    """K above the DSP column bound, 4-bit convs and non-conv ops need none."""
+    rng = np.random.default_rng(9)
+    x = rg.ir.Tensor("x", (5, 4, 68), rg.random_qparams(rng))  # K = 612 > 576
+    wide = rg.conv(rng, "wide", x, 4, (3, 3), (1, 1), (1, 1, 1, 1))
+    fits = rg.conv(rng, "fits", x, 4, (1, 1), (1, 1), (0, 0, 0, 0))
+    graph = rg.chain(x, [wide, fits])
+    assert [scratch_bytes(op, graph) for op in graph.ops] == [0, 2 * (576 + 68)]
+    s4 = dataclasses.replace(graph.ops[1], weight_bits=4)
+    assert scratch_bytes(s4, graph) == 0
+
+
+def test_no_scratch_without_the_dsp_extension() -> None:
+    """Planned for a core without DSP (Cortex-M0+, host) no conv gets a column buffer."""
+    graph = rg.residual_model(np.random.default_rng(3))
+    with_dsp, without = GreedyPlanner().plan(graph), GreedyPlanner(dsp=False).plan(graph)
+    assert with_dsp.scratch and not without.scratch and not NaivePlanner(dsp=False).plan(graph).scratch
+    check_plan(graph, without)
+    assert without.arena_size <= with_dsp.arena_size
+    with pytest.raises(ValueError, match="scratch"):
+        check_plan(graph, dataclasses.replace(without, dsp=True))  # a DSP plan must hold the buffers

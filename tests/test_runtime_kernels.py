@@ -18,6 +18,7 @@ import runtime_graphs as rg
 
 from tinyqat import ir
 from tinyqat.codegen import emit, stats
+from tinyqat.memory.planner import scratch_bytes
 from tinyqat.resources import resource_dir
 from tinyqat.toolchain import host
 
@@ -112,3 +113,25 @@ def test_in_place_kernels(tmp_path: Path, gcc: str) -> None:
         ptr = ffi.from_buffer("int8_t[]", buf)
         getattr(lib, f"tq_{kind}_s8")(params, *([ptr] * len(op.inputs)), ptr)
         np.testing.assert_array_equal(buf, expected[k][0].reshape(-1), err_msg=kind)
+
+
+def test_conv_scratch_rule_matches_python(tmp_path: Path, gcc: str) -> None:
+    """tq_conv2d_s8_get_buffer_size (C, through cffi) equals planner.scratch_bytes for random conv windows
+    (K on both sides of TQ_CONV_DSP_COLUMN_MAX, odd and even); the function sits outside the files'
+    DSP guards, so DSP builds answer the same."""
+    runtime = resource_dir("runtime_c")
+    so_path = tmp_path / "libscratch.so"
+    host.run_compiler("gcc", [*host.STRICT_CFLAGS, "-O2", "-fPIC", "-shared", str(runtime / "tq_conv2d_s8.c"),
+                              str(runtime / "tq_conv2d_s8_dsp.c"), "-o", str(so_path)])
+    ffi = cffi.FFI()
+    header = (runtime / "tq_kernels.h").read_text()
+    ffi.cdef("\n".join(line for line in header.splitlines() if not line.startswith("#")))
+    lib = ffi.dlopen(str(so_path))
+    rng = np.random.default_rng(11)
+    for _ in range(200):
+        kh, kw = (int(v) for v in rng.integers(1, 8, 2))
+        in_c = int(rng.choice([1, 2, 3, 4, 7, 8, 16, 32, 64, 65, 100]))
+        x = ir.Tensor("x", (kh + int(rng.integers(0, 4)), kw + int(rng.integers(0, 4)), in_c), rg.random_qparams(rng))
+        graph = rg.chain(x, [rg.conv(rng, "y", x, int(rng.integers(1, 9)), (kh, kw), (1, 1), (0, 0, 0, 0))])
+        params = ffi.new("tq_conv2d_s8_params *", {"kernel_h": kh, "kernel_w": kw, "in_c": in_c})
+        assert lib.tq_conv2d_s8_get_buffer_size(params) == scratch_bytes(graph.ops[0], graph), (kh, kw, in_c)

@@ -20,6 +20,11 @@ Files written into ``out_dir`` (which must exist and be empty), for model ``name
   ``resource_dir("runtime_c")``.  They are identical for a given tinyqat
   version: a program with several models compiles each ``tq_*.c`` once (the ``.mk`` and
   ``CMakeLists.txt`` fragments do that).
+* Scratch (:func:`tinyqat.memory.planner.scratch_bytes`): a layer with a planned scratch buffer
+  gets an ``OFFSET_S<step>`` macro and ``.scratch = arena.bytes + OFFSET_S<step>`` in its
+  parameter struct (an address constant, so the struct stays ``static const``); the kernel
+  signature is the same for portable and DSP kernels (portable ones ignore the field).
+  ``model.json`` gives each layer ``scratch_offset`` / ``scratch_bytes`` (``null`` / 0 without).
 * ``optimize="speed"`` (:mod:`tinyqat.codegen.layouts`): conv layers the DSP kernel
   run from pre-extended int16 weights get a ``<ident>_weights_s16`` array and struct field under
   ``#if TQ_USE_DSP`` and keep their int8 ``weights`` under ``#else``; ``"size"`` (default) emits
@@ -157,11 +162,14 @@ def scalar_fields(op: ir.IntOp, graph: ir.Graph) -> list[tuple[str, int]]:
             ("out_h", y.shape[0]), ("out_w", y.shape[1]), ("out_c", y.shape[2]), *_window_fields(op), *quant]
 
 
-def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], optimize: str = "size") -> Layer:
-    """Struct fields: the scalars, then one pointer per constant array (field name = array suffix).
+def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], optimize: str = "size",
+           macro_scratch: dict[int, str] | None = None) -> Layer:
+    """Struct fields: the scalars, then one pointer per constant array (field name = array suffix),
+    then ``scratch`` when ``macro_scratch`` names an offset macro for layer ``index``.
     With ``optimize="speed"`` and a speed layout for ``op`` (:func:`layouts.speed_weights`), the
     int8 ``weights`` become ``#if !TQ_USE_DSP`` and ``weights_s16`` ``#if TQ_USE_DSP``."""
     ident = f"l{index}_{clit.sanitize(op.name)}"
+    macro_scratch = macro_scratch or {}
     consts = stats.const_arrays(op, graph)
     fields = [(f, clit.c_int(v)) for f, v in scalar_fields(op, graph)] + [(a.suffix, f"{ident}_{a.suffix}")
                                                                           for a in consts]
@@ -175,6 +183,8 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
                              "weights, int16 speed layout of the DSP kernel", "TQ_USE_DSP"))
         variants = (("TQ_USE_DSP", (("weights_s16", f"{ident}_weights_s16"),)),
                     ("!TQ_USE_DSP", (("weights", f"{ident}_weights"),)))
+    if index in macro_scratch:
+        fields.append(("scratch", f"arena.bytes + {macro_scratch[index]}"))
     table = f"{ident}_inputs" if isinstance(op, VARIADIC_OPS) else ""
     return Layer(index, clit.c_comment(op.name), ident, stats.op_kind(op), tuple(macro[t] for t in op.inputs),
                  table, macro[op.output], clit.c_int(graph.tensor(op.output).size), tuple(fields),
@@ -184,9 +194,12 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
 def _layer_json(index: int, op: ir.IntOp, graph: ir.Graph, plan: Plan) -> dict[str, object]:
     """Manifest entry of one layer: I/O, placement, counts, and the op's integer parameters
     (multipliers / shifts, clamps, windows, table sizes in entries)."""
+    scratch = plan.scratch_at(index)
     entry: dict[str, object] = {
         "index": index, "name": op.name, "op": stats.op_kind(op), "inputs": list(op.inputs), "output": op.output,
         "output_offset": plan.offset(op.output), "output_size": graph.tensor(op.output).size,
+        "scratch_offset": None if scratch is None else scratch.offset,
+        "scratch_bytes": 0 if scratch is None else scratch.size,
         "in_place": _in_place_text(op, plan),
         "macs": stats.macs(op, graph), "params": stats.params(op),
         "weights_bytes": stats.layer_weights_bytes(op, graph),
@@ -256,6 +269,12 @@ def _in_place_text(op: ir.IntOp, plan: Plan) -> str:
     return ""
 
 
+def _scratch_text(plan: Plan, step: int) -> str:
+    """``"<bytes> @ <offset>"`` for a layer with a scratch buffer, else ``""``."""
+    s = plan.scratch_at(step)
+    return "" if s is None else f"{s.size} @ {s.offset}"
+
+
 def _shape_text(shape: tuple[int, ...]) -> str:
     return "x".join(str(d) for d in shape)
 
@@ -286,7 +305,11 @@ def emit_package(graph: ir.Graph, plan: Plan, board: Board, name: str, out_dir: 
     macro = {t: f"OFFSET_T{k}" for k, t in enumerate(planned)}
     offsets = [(macro[t], plan.offset(t), clit.c_comment(f"{t}: {_shape_text(graph.tensor(t).shape)}, "
                                                           f"{graph.tensor(t).size} bytes")) for t in planned]
-    layers = [_layer(i, op, graph, macro, optimize) for i, op in enumerate(graph.ops)]
+    macro_scratch = {s.first: f"OFFSET_S{s.first}" for s in plan.scratch}
+    offsets += [(macro_scratch[s.first], s.offset, clit.c_comment(f"scratch of layer {s.first} "
+                                                                  f"({graph.ops[s.first].name}), {s.size} bytes"))
+                for s in plan.scratch]
+    layers = [_layer(i, op, graph, macro, optimize, macro_scratch) for i, op in enumerate(graph.ops)]
     kernels = sorted({f for op in graph.ops for f in kernel_files(op)})
     upper = name.upper()
     common = {"name": name, "NAME": upper, "generator": clit.c_comment(generator), "board": board.name}
@@ -298,7 +321,7 @@ def emit_package(graph: ir.Graph, plan: Plan, board: Board, name: str, out_dir: 
                     "shape": _shape_text(graph.tensor(op.output).shape), "macs": stats.macs(op, graph),
                     "params": stats.params(op), "flash": stats.layer_weights_bytes(op, graph),
                     "bytes": graph.tensor(op.output).size, "offset": plan.offset(op.output),
-                    "in_place": _md(_in_place_text(op, plan))}
+                    "in_place": _md(_in_place_text(op, plan)), "scratch": _scratch_text(plan, i)}
                    for i, op in enumerate(graph.ops)]
     totals = {"macs": stats.total_macs(graph), "params": sum(stats.params(op) for op in graph.ops),
               "int4_saved": stats.int4_saved_bytes(graph)}

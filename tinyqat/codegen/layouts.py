@@ -11,7 +11,7 @@ bytes double (int8 -> int16, plus padding); the inner loop loses its sign extens
   per output channel in the column order ``perm`` (:func:`conv_column_order`), padded to an even
   K2 with 0, output channels padded to a multiple of 4 with 0;
   ``out[((g * K2 / 2 + j) * 4 + i) * 2 + h] = w[4 g + i][perm[2 j + h]]``.  Only when
-  ``K <= CONV_DSP_COLUMN_MAX`` (the kernel's stack column bound, ``TQ_CONV_DSP_COLUMN_MAX``).
+  ``K <= CONV_DSP_COLUMN_MAX`` (the kernel's column bound, ``TQ_CONV_DSP_COLUMN_MAX``).
 * Depthwise, fully connected and the rest keep their int8 weights in both modes.
 """
 
@@ -22,7 +22,7 @@ import numpy as np
 from tinyqat import ir
 
 OPTIMIZE_CHOICES = ("size", "speed")
-CONV_DSP_COLUMN_MAX = 576  # = TQ_CONV_DSP_COLUMN_MAX in runtime_c/tq_conv2d_s8_dsp.c
+CONV_DSP_COLUMN_MAX = 576  # = TQ_CONV_DSP_COLUMN_MAX in runtime_c/tq_kernels.h
 
 
 def conv_column_order(k: int) -> np.ndarray:

@@ -10,8 +10,18 @@ Readers are the ops naming the tensor in ``op.inputs``, so a tensor read by seve
 ops (a residual branch, a concat input) stays live until the last of them, and every input
 of a multi-input op (add, concat) is live at that op's step.  The graph input and output
 are arena tensors like any other (the zero-copy API of the generated C writes and reads
-them in place), so the arena is all the activation RAM a model needs.  No kernel of
-``runtime_c`` needs scratch memory, so no scratch buffer is planned.
+them in place), so the arena is all the activation RAM a model needs.
+
+*Scratch*: an op whose kernel needs a work buffer (:func:`scratch_bytes`: the DSP conv's im2col
+columns) gets a scratch allocation ``scratch:<step>`` live at its own step only
+(:func:`scratch_ranges`), in the same arena and counted in ``arena_size``.  It conflicts with
+every tensor live at that step (the op's inputs and output included) and never overlaps one
+(no in-place exception); scratch of different steps may share bytes.  Scratch is reserved only
+when the plan is for a core with the DSP extension (``dsp=True``, from the board profile; the
+planners' default): the portable kernels (host, Cortex-M0+, ``-DTQ_PORTABLE``) never use it, and a
+DSP kernel handed no buffer (a package planned without DSP, compiled for a DSP core) falls back to
+its portable loop, so either way the results are the same integers.  ``Plan.dsp`` records the
+choice and :func:`check_plan` derives the expected buffers from it.
 
 Two tensors *conflict* when their ranges intersect (``a.first <= b.last and b.first <= a.last``).
 Conflicting tensors must occupy disjoint byte ranges ``[offset, offset + size)``, with one
@@ -37,12 +47,14 @@ cost neither code nor memory.  Offsets are multiples of :data:`ALIGNMENT` bytes 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
 from tinyqat import ir
+from tinyqat.codegen.layouts import CONV_DSP_COLUMN_MAX
 
 ALIGNMENT = 4  # bytes; lets kernels read int32 words from any tensor start
 PIXEL_BLOCK = 2  # output pixels a kernel may compute together (DSP kernels: 2), see window_delta_max
@@ -104,10 +116,18 @@ class InPlaceRule:
 
 @dataclass(frozen=True)
 class Plan:
-    """A memory plan: ``arena_size`` bytes and the allocations in planning-input order."""
+    """A memory plan: ``arena_size`` bytes, the tensor allocations in planning-input order and the
+    scratch allocations (:func:`scratch_ranges`, tensor ``scratch:<step>``, ``first == last == step``)
+    in step order.  :meth:`live_at`, :meth:`bytes_in_use` and the peaks are about tensors only."""
 
     arena_size: int
     allocations: tuple[Allocation, ...]
+    scratch: tuple[Allocation, ...] = ()
+    dsp: bool = True
+
+    def scratch_at(self, step: int) -> Allocation | None:
+        """The scratch allocation of op ``step``, or None when its kernel needs none."""
+        return next((a for a in self.scratch if a.first == step), None)
 
     def allocation(self, name: str) -> Allocation:
         """The allocation of tensor ``name`` (``KeyError`` when it has none)."""
@@ -156,6 +176,28 @@ class Planner(Protocol):
 
 def _align(n: int) -> int:
     return -(-n // ALIGNMENT) * ALIGNMENT
+
+
+def scratch_bytes(op: ir.IntOp, graph: ir.Graph, dsp: bool = True) -> int:
+    """Scratch bytes the kernel of ``op`` needs in the arena: the Python twin of
+    ``TQ_CONV2D_S8_BUFFER_SIZE`` / ``tq_conv2d_s8_get_buffer_size`` (``runtime_c/tq_kernels.h``).
+
+    An 8-bit conv with ``K = kh * kw * in_c <= CONV_DSP_COLUMN_MAX`` (the DSP conv's fast path) gets
+    ``2 * (CONV_DSP_COLUMN_MAX + K rounded up to even)`` (two int16 columns, the second at a fixed
+    ``CONV_DSP_COLUMN_MAX`` values); every other op, and every op when ``not dsp``, 0.
+    """
+    if not dsp or not isinstance(op, ir.Conv2d) or op.weight_bits != 8:  # 4-bit convs: portable tq_conv2d_s4_s8
+        return 0
+    kh, kw = op.kernel
+    k = kh * kw * graph.tensor(op.inputs[0]).shape[2]
+    return 0 if k > CONV_DSP_COLUMN_MAX else 2 * (CONV_DSP_COLUMN_MAX + k + (k & 1))
+
+
+def scratch_ranges(graph: ir.Graph, dsp: bool = True) -> list[Allocation]:
+    """Allocations with ``offset = 0``, one per op with :func:`scratch_bytes` > 0, named
+    ``scratch:<step>`` and live at that step only, in step order."""
+    return [Allocation(f"scratch:{i}", 0, size, i, i)
+            for i, op in enumerate(graph.ops) if (size := scratch_bytes(op, graph, dsp)) > 0]
 
 
 def live_ranges(graph: ir.Graph) -> list[Allocation]:
@@ -224,21 +266,28 @@ def in_place_rules(graph: ir.Graph) -> list[InPlaceRule]:
     return rules
 
 
-def _finish(placed: list[Allocation]) -> Plan:
-    return Plan(_align(max((a.end for a in placed), default=0)), tuple(placed))
+def _finish(placed: list[Allocation], tensors: int | None = None) -> Plan:
+    """The plan of ``placed``: its first ``tensors`` entries (all by default) are tensors, the rest scratch."""
+    n = len(placed) if tensors is None else tensors
+    return Plan(_align(max((a.end for a in placed), default=0)), tuple(placed[:n]), tuple(placed[n:]))
 
 
+@dataclass(frozen=True)
 class NaivePlanner:
-    """No reuse: tensors laid out back to back (each offset aligned), in definition order."""
+    """No reuse: tensors, then scratch buffers (``dsp``: module docstring), laid out back to back
+    (each offset aligned), in definition order."""
+
+    dsp: bool = True
 
     def plan(self, graph: ir.Graph) -> Plan:
         """``offset[k] = align(offset[k-1] + size[k-1])``; arena = aligned sum of sizes."""
         placed: list[Allocation] = []
         offset = 0
-        for a in live_ranges(graph):
+        ranges = live_ranges(graph)
+        for a in ranges + scratch_ranges(graph, self.dsp):
             placed.append(Allocation(a.tensor, offset, a.size, a.first, a.last))
             offset = _align(offset + a.size)
-        return _finish(placed)
+        return dataclasses.replace(_finish(placed, len(ranges)), dsp=self.dsp)
 
 
 @dataclass(frozen=True)
@@ -249,7 +298,8 @@ class GreedyPlanner:
     input) may tie its output to that input at ``rel(out) = rel(in) + rule.best_delta``.  A
     tensor dies at one op, so the ties form chains; each chain is one *block* of tensors at
     fixed relative offsets (normalized so the lowest is 0).  Without ``in_place`` every
-    tensor is its own block.
+    tensor is its own block.  Scratch buffers (:func:`scratch_ranges`) are blocks of their own,
+    placed like tensors live at one step.
 
     Blocks are placed largest member first (then by first step, then definition order).  A
     block's base offset is the lowest aligned ``B >= 0`` at which no member overlaps an
@@ -269,10 +319,15 @@ class GreedyPlanner:
     """
 
     in_place: bool = True
+    dsp: bool = True
 
     def plan(self, graph: ir.Graph) -> Plan:
-        """Plan ``graph``; allocations come back in definition order."""
-        ranges = live_ranges(graph)
+        """Plan ``graph`` (scratch only with ``dsp``: module docstring); allocations come back in
+        definition order."""
+        return dataclasses.replace(self._plan(graph), dsp=self.dsp)
+
+    def _plan(self, graph: ir.Graph) -> Plan:
+        ranges = live_ranges(graph) + scratch_ranges(graph, self.dsp)
         plain = _place(ranges, {})
         if not self.in_place:
             return plain
@@ -310,7 +365,8 @@ def _score(plan: Plan) -> tuple[int, int]:
     """``(arena_size, sum over steps of the highest live byte)``: the second term rewards lowering
     a local peak that does not set the arena yet, so ties that only pay off together get kept."""
     steps = range(max((a.last for a in plan.allocations), default=0) + 1)
-    return plan.arena_size, sum(max((a.end for a in plan.live_at(s)), default=0) for s in steps)
+    return plan.arena_size, sum(max((a.end for a in (*plan.live_at(s), *plan.scratch) if a.first <= s <= a.last),
+                                    default=0) for s in steps)
 
 
 def _blocks(ranges: list[Allocation], ties: dict[str, tuple[str, int]]) -> list[list[tuple[int, int]]]:
@@ -351,7 +407,11 @@ def _place(ranges: list[Allocation], ties: dict[str, tuple[str, int]]) -> Plan:
         for k, rel in block:
             a = ranges[k]
             placed[k] = Allocation(a.tensor, base + rel, a.size, a.first, a.last)
-    return _finish([placed[k] for k in range(len(ranges))])
+    return _finish([placed[k] for k in range(len(ranges))], sum(not _is_scratch(a) for a in ranges))
+
+
+def _is_scratch(a: Allocation) -> bool:
+    return a.tensor.startswith("scratch:")
 
 
 def check_plan(graph: ir.Graph, plan: Plan) -> None:
@@ -362,6 +422,8 @@ def check_plan(graph: ir.Graph, plan: Plan) -> None:
     aligned; every buffer ends within ``arena_size``; no two conflicting tensors share a
     byte, except an op's output over an input that dies there at a ``d = out_off - in_off``
     its rule allows (:func:`in_place_rules`, recomputed from the graph, never read from the plan).
+    The scratch allocations must be exactly those of :func:`scratch_ranges` (size, step), aligned,
+    within the arena and disjoint from every tensor live at their step and from each other.
     """
     expected = {a.tensor: a for a in live_ranges(graph)}
     got: dict[str, Allocation] = {}
@@ -383,6 +445,7 @@ def check_plan(graph: ir.Graph, plan: Plan) -> None:
             raise ValueError(f"{name}: offset {a.offset} is negative or not a multiple of {ALIGNMENT}")
         if a.end > plan.arena_size:
             raise ValueError(f"{name}: bytes [{a.offset}, {a.end}) run past the arena ({plan.arena_size} bytes)")
+    _check_scratch(graph, plan, list(got.values()))
     rules = {(r.input, r.output): r for r in in_place_rules(graph)}
     allocs = list(got.values())
     for i, a in enumerate(allocs):
@@ -398,3 +461,20 @@ def check_plan(graph: ir.Graph, plan: Plan) -> None:
                 allowed = "0" if rule.exact else f"<= {rule.d_max}"
                 raise ValueError(f"in-place {rule.output!r} over {rule.input!r} at d = {d} overlaps bytes its "
                                  f"kernel still reads (allowed d: {allowed}, or no overlap)")
+
+
+def _check_scratch(graph: ir.Graph, plan: Plan, tensors: list[Allocation]) -> None:
+    """The scratch part of :func:`check_plan`."""
+    want = [(a.tensor, a.size, a.first, a.last) for a in scratch_ranges(graph, plan.dsp)]
+    got = [(a.tensor, a.size, a.first, a.last) for a in plan.scratch]
+    if got != want:
+        raise ValueError(f"scratch (name, size, first, last) {got} != {want} derived from the graph")
+    for i, s in enumerate(plan.scratch):
+        if s.offset < 0 or s.offset % ALIGNMENT:
+            raise ValueError(f"{s.tensor}: offset {s.offset} is negative or not a multiple of {ALIGNMENT}")
+        if s.end > plan.arena_size:
+            raise ValueError(f"{s.tensor}: bytes [{s.offset}, {s.end}) run past the arena ({plan.arena_size} bytes)")
+        for t in (*tensors, *plan.scratch[i + 1:]):
+            if s.conflicts(t) and s.overlaps(t):
+                raise ValueError(f"{s.tensor} [{s.offset}, {s.end}) overlaps {t.tensor!r} [{t.offset}, {t.end}), "
+                                 f"live at step {s.first}")
