@@ -70,6 +70,16 @@ Activation = tuple[float | None, float | None]
 NO_ACTIVATION: Activation = (None, None)
 
 
+class RequantizedLayer(SingleInput):
+    """Mixin for the weighted int8 layers: freezes ``weights`` (int8) and the per-channel int32
+    ``bias``, ``multiplier`` and ``shift`` arrays after construction."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "weights", _frozen_array(self.weights, np.int8))
+        for name in ("bias", "multiplier", "shift"):
+            object.__setattr__(self, name, _frozen_array(getattr(self, name), np.int32))
+
+
 @dataclass(frozen=True)
 class QParams:
     """Affine int8 quantization: ``real = scale * (q - zero_point)``."""
@@ -162,7 +172,7 @@ class Flatten(SingleInput):
 
 
 @dataclass(frozen=True, eq=False)
-class Conv2d(SingleInput):
+class Conv2d(RequantizedLayer):
     """int8 convolution, groups = 1 (TFLite ``reference_integer_ops::ConvPerChannel``).
 
     ``acc[c] = bias[c] + sum_{kh,kw,i valid} w[c,kh,kw,i] * (x[y*sh - pt + kh, x*sw - pl + kw, i] - zp_in)``
@@ -183,11 +193,6 @@ class Conv2d(SingleInput):
     act_max: int
     weight_bits: int = 8
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "weights", _frozen_array(self.weights, np.int8))
-        for name in ("bias", "multiplier", "shift"):
-            object.__setattr__(self, name, _frozen_array(getattr(self, name), np.int32))
-
     @property
     def kernel(self) -> tuple[int, int]:
         """``(kh, kw)`` in input pixels."""
@@ -195,7 +200,7 @@ class Conv2d(SingleInput):
 
 
 @dataclass(frozen=True, eq=False)
-class FullyConnected(SingleInput):
+class FullyConnected(RequantizedLayer):
     """int8 fully connected (TFLite ``reference_integer_ops::FullyConnected``, per channel).
 
     ``acc[c] = bias[c] + sum_i w[c,i] * (x[i] - zp_in)``;
@@ -212,11 +217,6 @@ class FullyConnected(SingleInput):
     act_min: int
     act_max: int
     weight_bits: int = 8
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "weights", _frozen_array(self.weights, np.int8))
-        for name in ("bias", "multiplier", "shift"):
-            object.__setattr__(self, name, _frozen_array(getattr(self, name), np.int32))
 
 
 @dataclass(frozen=True)
@@ -251,7 +251,7 @@ class Clamp(SingleInput):
 
 
 @dataclass(frozen=True, eq=False)
-class DepthwiseConv2d(SingleInput):
+class DepthwiseConv2d(RequantizedLayer):
     """int8 depthwise convolution (TFLite ``reference_integer_ops::DepthwiseConvPerChannel``).
 
     Weights int8 ``[kh][kw][out_c]`` with ``out_c = in_c * depth_multiplier``; output channel
@@ -273,11 +273,6 @@ class DepthwiseConv2d(SingleInput):
     act_min: int
     act_max: int
     weight_bits: int = 8
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "weights", _frozen_array(self.weights, np.int8))
-        for name in ("bias", "multiplier", "shift"):
-            object.__setattr__(self, name, _frozen_array(getattr(self, name), np.int32))
 
     @property
     def kernel(self) -> tuple[int, int]:
