@@ -382,3 +382,11 @@ def first_mismatch(lib: host.ModelLib, graph: ir.Graph, x: np.ndarray) -> str | 
                 bad = int(np.flatnonzero(got != want)[0])
                 return f"sample {n} layer {i} ({op.name}): element {bad} is {got[bad]}, expected {want[bad]}"
     return None
+
+
+def assert_bit_exact(lib: host.ModelLib, graph: ir.Graph, x: np.ndarray) -> None:
+    """Every layer (layer by layer) and the final output (through ``invoke``) equal the simulator."""
+    assert first_mismatch(lib, graph, x) is None
+    final = reference_layers(graph, x)[-1]
+    for n in range(x.shape[0]):
+        np.testing.assert_array_equal(lib.invoke(x[n]), final[n].reshape(-1))
