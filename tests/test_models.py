@@ -111,6 +111,8 @@ def test_simulator_agrees_with_fake_quant(trained_mnist: tuple[nn.Module, Path, 
     assert diff.size == 10 * len(x_test)
     assert (diff <= 1).mean() >= 0.999
     assert (y_fq.argmax(1) == y_int.argmax(1)).mean() >= 0.99
+    real = tinyqat.dequantize_output(graph, y_int)  # scale * (q - zp), float32
+    assert real.dtype == np.float32 and (np.abs(real - y_fq) <= 1.5 * q.scale).mean() >= 0.999
 
 
 def test_trained_mnist_c_bit_exact_with_sanitizers(trained_mnist: tuple[nn.Module, Path, torch.Tensor],

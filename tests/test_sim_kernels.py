@@ -15,8 +15,17 @@ def requant_scalar(acc: int, q: int, shift: int, zp: int, lo: int, hi: int) -> i
     return int(np.clip(int(mbqm(np.array([acc]), np.array([q]), np.array([shift]))[0]) + zp, lo, hi))
 
 
-def naive_conv(op: ir.Conv2d, x: np.ndarray, zp_in: int, zp_out: int, out_shape: tuple[int, int, int]) -> np.ndarray:
-    n, h, w, c_in = x.shape
+def _tap(op: ir.Conv2d | ir.DepthwiseConv2d, pixel: np.ndarray, c: int, ky: int, kx: int, zp_in: int) -> int:
+    """Contribution of one in-bounds window position to output channel ``c`` (formulas in ir.py)."""
+    if isinstance(op, ir.DepthwiseConv2d):
+        return int(op.weights[ky, kx, c]) * (int(pixel[c // op.depth_multiplier]) - zp_in)
+    return sum(int(op.weights[c, ky, kx, i]) * (int(pixel[i]) - zp_in) for i in range(pixel.size))
+
+
+def naive_conv(op: ir.Conv2d | ir.DepthwiseConv2d, x: np.ndarray, zp_in: int, zp_out: int,
+               out_shape: tuple[int, int, int]) -> np.ndarray:
+    """Loop-by-loop (depthwise) convolution over in-bounds taps only, then the scalar requant."""
+    n, h, w, _ = x.shape
     oh, ow, oc = out_shape
     kh, kw = op.kernel
     pt, pl, _, _ = op.padding
@@ -30,8 +39,7 @@ def naive_conv(op: ir.Conv2d, x: np.ndarray, zp_in: int, zp_out: int, out_shape:
                         for kx in range(kw):
                             iy, ix = oy * op.stride[0] - pt + ky, ox * op.stride[1] - pl + kx
                             if 0 <= iy < h and 0 <= ix < w:
-                                for i in range(c_in):
-                                    acc += int(op.weights[c, ky, kx, i]) * (int(x[b, iy, ix, i]) - zp_in)
+                                acc += _tap(op, x[b, iy, ix], c, ky, kx, zp_in)
                     y[b, oy, ox, c] = requant_scalar(acc, int(op.multiplier[c]), int(op.shift[c]), zp_out,
                                                      op.act_min, op.act_max)
     return y
@@ -127,29 +135,6 @@ def test_clamp() -> None:
     np.testing.assert_array_equal(kernels.clamp(op, [x], [t], t), np.clip(x, -5, 100))
 
 
-def naive_depthwise(op: ir.DepthwiseConv2d, x: np.ndarray, zp_in: int, zp_out: int,
-                    out_shape: tuple[int, int, int]) -> np.ndarray:
-    n, h, w, _ = x.shape
-    oh, ow, oc = out_shape
-    kh, kw = op.kernel
-    pt, pl, _, _ = op.padding
-    y = np.zeros((n, oh, ow, oc), dtype=np.int8)
-    for b in range(n):
-        for oy in range(oh):
-            for ox in range(ow):
-                for c in range(oc):
-                    acc = int(op.bias[c])
-                    for ky in range(kh):
-                        for kx in range(kw):
-                            iy, ix = oy * op.stride[0] - pt + ky, ox * op.stride[1] - pl + kx
-                            if 0 <= iy < h and 0 <= ix < w:
-                                tap = int(x[b, iy, ix, c // op.depth_multiplier]) - zp_in
-                                acc += int(op.weights[ky, kx, c]) * tap
-                    y[b, oy, ox, c] = requant_scalar(acc, int(op.multiplier[c]), int(op.shift[c]), zp_out,
-                                                     op.act_min, op.act_max)
-    return y
-
-
 @pytest.mark.parametrize("seed", range(8))
 def test_depthwise_matches_naive(seed: int) -> None:
     rng = np.random.default_rng(300 + seed)
@@ -167,7 +152,7 @@ def test_depthwise_matches_naive(seed: int) -> None:
     x = random_input(rng, (2, h, w, c_in))
     got = kernels.depthwise_conv2d(op, [x], [ir.Tensor("x", (h, w, c_in), ir.QParams(0.1, zp_in))],
                                    ir.Tensor("y", (oh, ow, oc), ir.QParams(0.1, zp_out)))
-    np.testing.assert_array_equal(got, naive_depthwise(op, x, zp_in, zp_out, (oh, ow, oc)))
+    np.testing.assert_array_equal(got, naive_conv(op, x, zp_in, zp_out, (oh, ow, oc)))
 
 
 @pytest.mark.parametrize("seed", range(12))

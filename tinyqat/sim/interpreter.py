@@ -73,8 +73,3 @@ def _run_chunk(graph: ir.Graph, x: np.ndarray) -> dict[str, np.ndarray]:
         ins = [graph.tensor(name) for name in op.inputs]
         values[op.output] = kernel(op, [values[name] for name in op.inputs], ins, graph.tensor(op.output))
     return values
-
-
-def run(graph: ir.Graph, x: np.ndarray) -> np.ndarray:
-    """Graph output for channels-last int8 batch ``x`` (channels-last)."""
-    return run_layers(graph, x)[graph.output]
