@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 
 from tinyqat import fixedpoint, ir
+from tinyqat.boards import load_board
 from tinyqat.codegen.emit import emit_package
 from tinyqat.memory.planner import GreedyPlanner, Planner
 from tinyqat.passes import quantize
 from tinyqat.sim import interpreter
 from tinyqat.toolchain import host
-from tinyqat.toolchain.boards import load_board
 
 GENERATOR = "tinyqat test"
 

@@ -15,11 +15,11 @@ from conftest import require_tool
 
 import tinyqat
 from tinyqat.bench import BenchReport, bench, block_cycles, classify, load_timing, stack_usage
+from tinyqat.boards import board_names, load_board
 from tinyqat.cli import main
 from tinyqat.errors import TinyQatError, ToolchainError
 from tinyqat.models import short_qat_artifact
 from tinyqat.toolchain import qemu
-from tinyqat.toolchain.boards import board_names, load_board
 from tinyqat.toolchain.host import read_manifest
 
 

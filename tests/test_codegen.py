@@ -16,13 +16,14 @@ import runtime_graphs as rg
 from conftest import require_tool
 
 from tinyqat import ir
+from tinyqat.boards import board_names, load_board
 from tinyqat.codegen import clit, stats
 from tinyqat.codegen.emit import emit_package
 from tinyqat.errors import TinyQatError
-from tinyqat.memory.planner import ALIGNMENT, GreedyPlanner, NaivePlanner, Plan, in_place_rules
+from tinyqat.memory.planner import GreedyPlanner, NaivePlanner, Plan, in_place_rules
 from tinyqat.resources import resource_dir
+from tinyqat.target import ARENA_ALIGNMENT
 from tinyqat.toolchain import host
-from tinyqat.toolchain.boards import board_names, load_board
 
 MAIN_TWO_MODELS = """
 #include <stdio.h>
@@ -314,8 +315,8 @@ def test_wrong_in_place_offset_fails_parity(tmp_path: Path, gcc: str, monkeypatc
     bad = x.offset
     assert rule.d_max < 0
     allocs = tuple(dataclasses.replace(a, offset=bad) if a.tensor == op.output else a for a in plan.allocations)
-    wrong = Plan(max(plan.arena_size, -(-(bad + graph.tensor(op.output).size) // ALIGNMENT) * ALIGNMENT), allocs,
-                 plan.scratch)
+    end = -(-(bad + graph.tensor(op.output).size) // ARENA_ALIGNMENT) * ARENA_ALIGNMENT
+    wrong = Plan(max(plan.arena_size, end), allocs, plan.scratch)
     with pytest.raises(ValueError, match="in-place"):
         emit_package(graph, wrong, load_board("host"), "net", tmp_path, b"", "g")
     monkeypatch.setattr("tinyqat.codegen.emit.check_plan", lambda graph, plan: None)

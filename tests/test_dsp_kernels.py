@@ -22,11 +22,11 @@ import runtime_graphs as rg
 from conftest import require_tool
 
 from tinyqat import ir
+from tinyqat.boards import load_board
 from tinyqat.codegen import emit, layouts
 from tinyqat.memory.planner import GreedyPlanner
 from tinyqat.resources import resource_dir
 from tinyqat.toolchain import host, qemu
-from tinyqat.toolchain.boards import load_board
 
 DSP_KINDS = ("conv2d", "depthwise_conv2d", "fully_connected")
 DSP_FILES = (*DSP_KINDS, "add")  # kernels with a tq_<kind>_s8_dsp.c companion

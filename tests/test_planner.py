@@ -9,7 +9,6 @@ import pytest
 import runtime_graphs as rg
 
 from tinyqat.memory.planner import (
-    ALIGNMENT,
     PIXEL_BLOCK,
     Allocation,
     GreedyPlanner,
@@ -22,6 +21,7 @@ from tinyqat.memory.planner import (
     scratch_ranges,
     window_delta_max,
 )
+from tinyqat.target import ARENA_ALIGNMENT
 
 SEEDS = range(40)
 
@@ -107,7 +107,7 @@ def _independent_scratch_check(graph: rg.ir.Graph, plan: Plan) -> None:
     assert [(s.first, s.size) for s in plan.scratch] == [
         (i, scratch_bytes(op, graph)) for i, op in enumerate(graph.ops) if scratch_bytes(op, graph)]
     for s in plan.scratch:
-        assert s.first == s.last and s.offset % ALIGNMENT == 0 and s.end <= plan.arena_size
+        assert s.first == s.last and s.offset % ARENA_ALIGNMENT == 0 and s.end <= plan.arena_size
         step = s.first
         live = [a for a in plan.allocations if a.first <= step <= a.last]
         op = graph.ops[step]
@@ -150,9 +150,9 @@ def test_plans_are_valid_and_in_place_beats_greedy_beats_naive(seed: int) -> Non
         assert greedy.peak_live_bytes <= greedy.arena_size <= naive.arena_size
         assert in_place.arena_size <= greedy.arena_size
         assert max(in_place.bytes_in_use(s) for s in range(len(graph.ops))) <= in_place.arena_size
-        assert naive.arena_size == sum(-(-a.size // ALIGNMENT) * ALIGNMENT
+        assert naive.arena_size == sum(-(-a.size // ARENA_ALIGNMENT) * ARENA_ALIGNMENT
                                        for a in (*naive.allocations, *naive.scratch))
-        assert all(a.offset % ALIGNMENT == 0 for a in in_place.allocations)
+        assert all(a.offset % ARENA_ALIGNMENT == 0 for a in in_place.allocations)
         assert in_place == GreedyPlanner().plan(graph)  # deterministic
 
 
@@ -207,9 +207,9 @@ def test_check_plan_rejects_unsafe_in_place_offsets() -> None:
         x, y = plan.allocation(rule.input), plan.allocation(rule.output)
         if not x.overlaps(y):
             continue
-        bad = y.offset + ALIGNMENT
+        bad = y.offset + ARENA_ALIGNMENT
         moved = _replace(plan, names.index(y.tensor), offset=bad)
-        moved = dataclasses.replace(moved, arena_size=max(moved.arena_size, bad + y.size + ALIGNMENT))
+        moved = dataclasses.replace(moved, arena_size=max(moved.arena_size, bad + y.size + ARENA_ALIGNMENT))
         d = bad - x.offset
         if (rule.exact or d > rule.d_max) and bad < x.end:
             with pytest.raises(ValueError, match="in-place"):

@@ -15,11 +15,11 @@ from conftest import require_tool
 from test_models import random_convnet
 
 import tinyqat
+from tinyqat.boards import board_names, load_board
 from tinyqat.cli import main
 from tinyqat.errors import TinyQatError, ToolchainError
 from tinyqat.models import short_qat_artifact
 from tinyqat.toolchain import qemu
-from tinyqat.toolchain.boards import board_names, load_board
 from tinyqat.toolchain.host import read_manifest
 
 CORTEX_M = [b for b in board_names() if b != "host"]

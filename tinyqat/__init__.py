@@ -8,8 +8,6 @@ Typical use::
     y = tinyqat.simulate("model.pt", x_int8)
 """
 
-__version__ = "0.1.0"
-
 from tinyqat.api import dequantize_output, load, quantize_input, simulate
 from tinyqat.build import build
 from tinyqat.capture import save
@@ -24,6 +22,7 @@ from tinyqat.errors import (
 from tinyqat.qat.prepare import calibrate, enable_fake_quant, freeze_bn_stats, freeze_observers, prepare_qat
 from tinyqat.qat.recipe import qat_finetune
 from tinyqat.verify import verify
+from tinyqat.version import __version__
 
 __all__ = [
     "DoesNotFitError",

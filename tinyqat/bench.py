@@ -46,9 +46,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from tinyqat.boards import Board, load_board
 from tinyqat.codegen.templates import render
 from tinyqat.errors import TinyQatError, ToolchainError
-from tinyqat.toolchain.boards import Board, load_board
 from tinyqat.toolchain.host import STRICT_CFLAGS, package_sources, read_manifest, run_compiler
 from tinyqat.toolchain.qemu import IMAGE_FLAGS, baremetal_support, find_qemu, run_image
 

@@ -15,8 +15,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from tinyqat import __version__, ir
+from tinyqat import ir
 from tinyqat.artifact import load_artifact
+from tinyqat.boards import Board, load_board
 from tinyqat.codegen.clit import check_identifier
 from tinyqat.codegen.emit import emit_package
 from tinyqat.codegen.layouts import check_optimize
@@ -24,7 +25,7 @@ from tinyqat.codegen.stats import MemorySummary, layer_weights_bytes, memory_sum
 from tinyqat.errors import DoesNotFitError, TinyQatError
 from tinyqat.lower import lower
 from tinyqat.memory.planner import GreedyPlanner, Plan, check_plan
-from tinyqat.toolchain.boards import Board, load_board
+from tinyqat.version import __version__
 
 MANIFEST = ".tinyqat-files"
 GENERATOR = f"tinyqat {__version__}"

@@ -20,7 +20,6 @@ from typing import Any
 import torch
 from torch import fx, nn
 
-from tinyqat import __version__
 from tinyqat.artifact import FORMAT, VERSION, save_artifact
 from tinyqat.errors import TinyQatError
 from tinyqat.qat.fake_quant import ActivationQuantizer, InputQuantizer
@@ -38,6 +37,7 @@ from tinyqat.qat.modules import (
     QuantWeighted,
     SharedQuantClamp,
 )
+from tinyqat.version import __version__
 
 _NOT_PREPARED = "the model was not produced by tinyqat.prepare_qat (prepare it, train or calibrate, then save)"
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import click
 import numpy as np
 
-from tinyqat import __version__
 from tinyqat.errors import TinyQatError, VerificationError
+from tinyqat.version import __version__
 
 
 class _Group(click.Group):
@@ -112,7 +112,7 @@ def bench(out_dir: Path, board: str | None, as_json: bool) -> None:
 @main.command()
 def boards() -> None:
     """List the board profiles."""
-    from tinyqat.toolchain.boards import board_names, load_board
+    from tinyqat.boards import board_names, load_board
 
     for name in board_names():
         b = load_board(name)

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from tinyqat.models import mnist_cnn
 from tinyqat.resources import data_file
 
 SEED = 0
@@ -34,15 +35,6 @@ def load_mnist_split(seed: int = SEED) -> tuple[torch.Tensor, torch.Tensor, torc
     x = torch.from_numpy(images[order].astype(np.float32) / 255.0).unsqueeze(1)
     y = torch.from_numpy(labels[order].astype(np.int64))
     return x[:N_TRAIN], y[:N_TRAIN], x[N_TRAIN:], y[N_TRAIN:]
-
-
-def mnist_cnn() -> nn.Module:
-    """A small MNIST CNN (26.7k parameters, 0.31M MACs): two conv+BN+ReLU+pool blocks, two Linear."""
-    return nn.Sequential(
-        nn.Conv2d(1, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(8, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(16 * 7 * 7, 32), nn.ReLU(), nn.Dropout(0.1), nn.Linear(32, 10),
-    )
 
 
 def train_epoch(model: nn.Module, x: torch.Tensor, y: torch.Tensor, opt: torch.optim.Optimizer, seed: int,

@@ -20,10 +20,10 @@ import numpy as np
 from tqdm import tqdm
 
 from tinyqat import ir
+from tinyqat.boards import load_board
 from tinyqat.errors import TinyQatError, VerificationError
 from tinyqat.lower import lower_file
 from tinyqat.sim.interpreter import input_from_torch, run_layers
-from tinyqat.toolchain.boards import load_board
 from tinyqat.toolchain.host import compile_shared, load_model, run_harness
 from tinyqat.toolchain.qemu import run_emulated
 

@@ -48,12 +48,12 @@ from pathlib import Path
 import numpy as np
 
 from tinyqat import ir
+from tinyqat.boards import Board
 from tinyqat.codegen import clit, layouts, stats
 from tinyqat.codegen.templates import render
 from tinyqat.memory.planner import Plan, check_plan, live_ranges
 from tinyqat.resources import resource_dir
-from tinyqat.toolchain.boards import Board
-from tinyqat.toolchain.host import STRICT_CFLAGS
+from tinyqat.target import STRICT_CFLAGS
 
 RUNTIME_HEADERS = ("tq_requant.h", "tq_kernels.h", "tq_dsp.h")
 

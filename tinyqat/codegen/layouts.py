@@ -20,9 +20,9 @@ from __future__ import annotations
 import numpy as np
 
 from tinyqat import ir
+from tinyqat.target import CONV_DSP_COLUMN_MAX
 
 OPTIMIZE_CHOICES = ("size", "speed")
-CONV_DSP_COLUMN_MAX = 576  # = TQ_CONV_DSP_COLUMN_MAX in runtime_c/tq_kernels.h
 
 
 def conv_column_order(k: int) -> np.ndarray:

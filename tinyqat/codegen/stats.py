@@ -31,9 +31,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from tinyqat import ir
+from tinyqat.boards import Board
 from tinyqat.codegen.pack import pack_s4
 from tinyqat.memory.planner import Plan
-from tinyqat.toolchain.boards import Board
 
 OP_KINDS: dict[type, str] = {
     ir.Conv2d: "conv2d",

@@ -38,7 +38,7 @@ the graph output) when the kernel's access order makes it safe:
 * fully connected and concat never (every output reads the whole input).
 
 Flatten / reshape are no ops in the integer IR (the layout pass removes them), so they
-cost neither code nor memory.  Offsets are multiples of :data:`ALIGNMENT` bytes and
+cost neither code nor memory.  Offsets are multiples of :data:`~tinyqat.target.ARENA_ALIGNMENT` bytes and
 ``arena_size`` is rounded up to it as well.
 
 :class:`NaivePlanner` (every tensor gets its own bytes) is the oracle the tests compare
@@ -54,9 +54,8 @@ from typing import Protocol
 import numpy as np
 
 from tinyqat import ir
-from tinyqat.codegen.layouts import CONV_DSP_COLUMN_MAX
+from tinyqat.target import ARENA_ALIGNMENT, CONV_DSP_COLUMN_MAX
 
-ALIGNMENT = 4  # bytes; lets kernels read int32 words from any tensor start
 PIXEL_BLOCK = 2  # output pixels a kernel may compute together (DSP kernels: 2), see window_delta_max
 
 ELEMENTWISE_OPS = (ir.Clamp, ir.Lookup, ir.Softmax, ir.Add)
@@ -109,9 +108,9 @@ class InPlaceRule:
         """The aligned ``d`` that minimizes the bytes input and output span together.
 
         The pair spans ``max(d + out, in) - min(d, 0)`` bytes, smallest at ``d = min(0, d_max)``
-        (rounded down to :data:`ALIGNMENT`, still ``<= d_max``).
+        (rounded down to :data:`~tinyqat.target.ARENA_ALIGNMENT`, still ``<= d_max``).
         """
-        return 0 if self.exact else min(0, self.d_max) // ALIGNMENT * ALIGNMENT
+        return 0 if self.exact else min(0, self.d_max) // ARENA_ALIGNMENT * ARENA_ALIGNMENT
 
 
 @dataclass(frozen=True)
@@ -175,7 +174,7 @@ class Planner(Protocol):
 
 
 def _align(n: int) -> int:
-    return -(-n // ALIGNMENT) * ALIGNMENT
+    return -(-n // ARENA_ALIGNMENT) * ARENA_ALIGNMENT
 
 
 def scratch_bytes(op: ir.IntOp, graph: ir.Graph, dsp: bool = True) -> int:
@@ -441,8 +440,8 @@ def check_plan(graph: ir.Graph, plan: Plan) -> None:
         got_key, want_key = (a.size, a.first, a.last), (want.size, want.first, want.last)
         if got_key != want_key:
             raise ValueError(f"{name}: (size, first, last) {got_key} != {want_key} derived from the graph")
-        if a.offset < 0 or a.offset % ALIGNMENT:
-            raise ValueError(f"{name}: offset {a.offset} is negative or not a multiple of {ALIGNMENT}")
+        if a.offset < 0 or a.offset % ARENA_ALIGNMENT:
+            raise ValueError(f"{name}: offset {a.offset} is negative or not a multiple of {ARENA_ALIGNMENT}")
         if a.end > plan.arena_size:
             raise ValueError(f"{name}: bytes [{a.offset}, {a.end}) run past the arena ({plan.arena_size} bytes)")
     _check_scratch(graph, plan, list(got.values()))
@@ -470,8 +469,8 @@ def _check_scratch(graph: ir.Graph, plan: Plan, tensors: list[Allocation]) -> No
     if got != want:
         raise ValueError(f"scratch (name, size, first, last) {got} != {want} derived from the graph")
     for i, s in enumerate(plan.scratch):
-        if s.offset < 0 or s.offset % ALIGNMENT:
-            raise ValueError(f"{s.tensor}: offset {s.offset} is negative or not a multiple of {ALIGNMENT}")
+        if s.offset < 0 or s.offset % ARENA_ALIGNMENT:
+            raise ValueError(f"{s.tensor}: offset {s.offset} is negative or not a multiple of {ARENA_ALIGNMENT}")
         if s.end > plan.arena_size:
             raise ValueError(f"{s.tensor}: bytes [{s.offset}, {s.end}) run past the arena ({plan.arena_size} bytes)")
         for t in (*tensors, *plan.scratch[i + 1:]):

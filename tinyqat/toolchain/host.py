@@ -25,8 +25,8 @@ import numpy as np
 
 from tinyqat.codegen.templates import render
 from tinyqat.errors import ToolchainError
+from tinyqat.target import STRICT_CFLAGS
 
-STRICT_CFLAGS = ("-std=c99", "-Wall", "-Wextra", "-Wconversion", "-Werror", "-pedantic")
 SANITIZE_CFLAGS = ("-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-g")
 HARNESS_TIMEOUT_S = 120
 _ERROR_LINES = 20

@@ -31,9 +31,9 @@ from pathlib import Path
 
 import numpy as np
 
+from tinyqat.boards import Board
 from tinyqat.codegen.templates import render
 from tinyqat.errors import ToolchainError
-from tinyqat.toolchain.boards import Board
 from tinyqat.toolchain.host import (
     STRICT_CFLAGS,
     harness_inputs,

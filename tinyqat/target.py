@@ -1,0 +1,21 @@
+"""Constants of the C target shared by several pipeline stages (the foundation layer: it imports
+nothing from tinyqat, so the planner, codegen, toolchain and bench can all read it).
+
+Each constant that has a C twin names it; ``tests/test_codegen.py`` reads the C headers and
+requires the twins to be equal.
+
+* :data:`STRICT_CFLAGS`: the warning flags every generated package compiles clean under
+  (gcc and arm-none-eabi-gcc); the toolchain compiles with them, the generated Make and
+  CMake fragments record them.
+* :data:`ARENA_ALIGNMENT` (bytes): every arena offset is a multiple of it, so kernels may read
+  int32 words from any tensor start; the generated arena is a union with an ``int32_t``.
+* :data:`CONV_DSP_COLUMN_MAX` (values): the DSP conv's largest ``K = kh * kw * in_c`` on its fast
+  path, ``TQ_CONV_DSP_COLUMN_MAX`` in ``runtime_c/tq_kernels.h``; it sizes the conv's arena
+  scratch (memory planner) and the speed weight layout (codegen).
+"""
+
+from __future__ import annotations
+
+STRICT_CFLAGS = ("-std=c99", "-Wall", "-Wextra", "-Wconversion", "-Werror", "-pedantic")
+ARENA_ALIGNMENT = 4
+CONV_DSP_COLUMN_MAX = 576
