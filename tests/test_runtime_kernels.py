@@ -18,6 +18,7 @@ import runtime_graphs as rg
 
 from tinyqat import ir
 from tinyqat.codegen import emit, stats
+from tinyqat.codegen.arrays import const_arrays
 from tinyqat.memory.planner import scratch_bytes
 from tinyqat.resources import resource_dir
 from tinyqat.toolchain import host
@@ -104,7 +105,7 @@ def test_in_place_kernels(tmp_path: Path, gcc: str) -> None:
     expected = rg.reference_layers(graph, data)
     for k, (kind, op) in enumerate(zip(kinds, graph.ops)):
         arrays = {a.suffix: ffi.from_buffer(f"{a.values.dtype}_t[]", np.ascontiguousarray(a.values))
-                  for a in stats.const_arrays(op, graph)}
+                  for a in const_arrays(op, graph)}
         params = ffi.new(f"tq_{kind}_s8_params *", {**dict(emit.scalar_fields(op, graph)), **arrays})
         buf = data[0].reshape(-1).copy()
         ptr = ffi.from_buffer("int8_t[]", buf)

@@ -8,7 +8,7 @@ Files written into ``out_dir`` (which must exist and be empty), for model ``name
   (its NHWC layout).  The same holds for the output.
 * ``<name>.c``: the arena (one static buffer), ``static const`` kernel parameter structs and
   the layer dispatch; ``<name>_weights.h``: the ``static const`` arrays (flash: weights,
-  requantization constants, lookup and exp tables; :func:`tinyqat.codegen.stats.const_arrays`),
+  requantization constants, lookup and exp tables; :func:`tinyqat.codegen.arrays.const_arrays`),
   included only by ``<name>.c``.  Every non-static symbol starts with ``<name>_``, so several
   models link into one program.
 * Calling conventions of the dispatch (``runtime_c/tq_kernels.h``): single-input ops
@@ -50,6 +50,7 @@ import numpy as np
 from tinyqat import ir
 from tinyqat.boards import Board
 from tinyqat.codegen import clit, layouts, stats
+from tinyqat.codegen.arrays import ConstArray, const_arrays
 from tinyqat.codegen.templates import render
 from tinyqat.memory.planner import Plan, check_plan, live_ranges
 from tinyqat.resources import resource_dir
@@ -110,7 +111,7 @@ def kernel_files(op: ir.IntOp) -> tuple[str, ...]:
     return (main, companion) if (resource_dir("runtime_c") / companion).is_file() else (main,)
 
 
-def _c_array(a: stats.ConstArray, ident: str) -> CArray:
+def _c_array(a: ConstArray, ident: str) -> CArray:
     """``a`` as ``<ident>_<suffix>``: int8 or int32 elements, as stored in the IR (uint8: packed 4-bit weights)."""
     ctype, body = ("int8_t", clit.int8_array_body) if a.values.dtype == np.int8 else ("int32_t", clit.int32_array_body)
     if a.values.dtype == np.uint8:
@@ -170,7 +171,7 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
     int8 ``weights`` become ``#if !TQ_USE_DSP`` and ``weights_s16`` ``#if TQ_USE_DSP``."""
     ident = f"l{index}_{clit.sanitize(op.name)}"
     macro_scratch = macro_scratch or {}
-    consts = stats.const_arrays(op, graph)
+    consts = const_arrays(op, graph)
     fields = [(f, clit.c_int(v)) for f, v in scalar_fields(op, graph)] + [(a.suffix, f"{ident}_{a.suffix}")
                                                                           for a in consts]
     arrays = [_c_array(a, ident) for a in consts]

@@ -1,4 +1,4 @@
-"""Per-layer counts used by reports and board fit checks, and the constant arrays they count.
+"""Per-layer counts used by reports and board fit checks.
 
 * MACs (multiply-accumulates for one sample, all taps counted, padded taps included, the
   usual convention): conv ``out_h * out_w * out_c * kh * kw * in_c``; depthwise
@@ -8,9 +8,10 @@
   not MACs).
 * Params: weights + biases (element counts) of conv, depthwise and fully connected; 0
   otherwise (tables and requantization constants are not trained parameters).
-* Weight (flash) bytes of a layer: the bytes of its constant arrays (:func:`const_arrays`):
-  conv / depthwise / fully connected ``weights (int8) + 4 * (bias + multiplier + shift)``, with
-  ``ceil(weights / 2)`` bytes for 4-bit layers (two per byte, :func:`int4_saved_bytes` saved);
+* Weight (flash) bytes of a layer: the bytes of its constant arrays
+  (:func:`tinyqat.codegen.arrays.const_arrays`): conv / depthwise / fully connected
+  ``weights (int8) + 4 * (bias + multiplier + shift)``, with ``ceil(weights / 2)`` bytes for
+  4-bit layers (two per byte, :func:`int4_saved_bytes` saved);
   concat ``4 * 4 * inputs`` (int32 channels, zero point, multiplier and shift per input);
   lookup ``256`` (int8 table); softmax ``4 * 256`` (int32 exp table); others 0.  The small
   parameter structs and offset tables of the generated C (tens of bytes per layer,
@@ -28,11 +29,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from tinyqat import ir
 from tinyqat.boards import Board
-from tinyqat.codegen.pack import pack_s4
+from tinyqat.codegen.arrays import const_arrays
 from tinyqat.memory.planner import Plan
 
 OP_KINDS: dict[type, str] = {
@@ -56,15 +55,6 @@ KERNEL_CODE_BYTES: dict[str, int] = {
 }
 LAYER_CODE_BYTES = 112
 MODEL_CODE_BYTES = 512
-
-
-@dataclass(frozen=True, eq=False)
-class ConstArray:
-    """A constant array of a layer: C name suffix, values (int8 or int32) and a short description."""
-
-    suffix: str
-    values: np.ndarray
-    comment: str
 
 
 def op_kind(op: ir.IntOp) -> str:
@@ -97,31 +87,6 @@ def params(op: ir.IntOp) -> int:
     if isinstance(op, (ir.Conv2d, ir.DepthwiseConv2d, ir.FullyConnected)):
         return int(op.weights.size + op.bias.size)
     return 0
-
-
-def const_arrays(op: ir.IntOp, graph: ir.Graph) -> tuple[ConstArray, ...]:
-    """The constant (flash) arrays the C kernel of ``op`` reads, in declaration order."""
-    if isinstance(op, (ir.Conv2d, ir.DepthwiseConv2d, ir.FullyConnected)):
-        weights = ConstArray("weights", op.weights, f"weights {list(op.weights.shape)}")
-        if op.weight_bits == 4:
-            weights = ConstArray("weights", pack_s4(op.weights), f"weights {list(op.weights.shape)}, 4-bit, packed "
-                                 "two per byte (element 2i in the low nibble, 2i+1 in the high nibble)")
-        return (weights,
-                ConstArray("bias", op.bias, "bias"),
-                ConstArray("multiplier", op.multiplier, "requant multiplier"),
-                ConstArray("shift", op.shift, "requant shift"))
-    if isinstance(op, ir.Concat):
-        ins = [graph.tensor(name) for name in op.inputs]
-        return (ConstArray("channels", np.array([t.shape[-1] for t in ins], np.int32), "channels per input"),
-                ConstArray("zero_point", np.array([t.qparams.zero_point for t in ins], np.int32),
-                           "input zero points"),
-                ConstArray("multiplier", op.multiplier, "requant multiplier per input"),
-                ConstArray("shift", op.shift, "requant shift per input"))
-    if isinstance(op, ir.Lookup):
-        return (ConstArray("table", op.table, f"{op.function} table, indexed by x + 128"),)
-    if isinstance(op, ir.Softmax):
-        return (ConstArray("exp_table", op.exp_table, "round(2^16 * exp(-input_scale * d)), d = 0..255"),)
-    return ()
 
 
 def layer_weights_bytes(op: ir.IntOp, graph: ir.Graph) -> int:
