@@ -104,7 +104,8 @@ def measure(qat: nn.Module, x_test: torch.Tensor, y_test: torch.Tensor, work: Pa
     }
     if check_c and shutil.which("gcc"):
         from tinyqat.sim.interpreter import input_from_torch
-        from tinyqat.toolchain.host import compile_shared, load_model
+        from tinyqat.toolchain.cffi_model import load_model
+        from tinyqat.toolchain.compiler import compile_shared
 
         out = work / "pkg"
         tinyqat.build(path, out, board="cortex-m4", force=True)

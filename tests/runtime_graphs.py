@@ -16,7 +16,8 @@ from tinyqat.codegen.emit import emit_package
 from tinyqat.memory.planner import GreedyPlanner, Planner
 from tinyqat.passes import quantize
 from tinyqat.sim import interpreter
-from tinyqat.toolchain import host
+from tinyqat.toolchain.cffi_model import ModelLib, load_model
+from tinyqat.toolchain.compiler import compile_shared
 
 GENERATOR = "tinyqat test"
 
@@ -363,13 +364,13 @@ def emit(graph: ir.Graph, out_dir: Path, name: str = "net", board: str = "host",
     return out_dir
 
 
-def build(graph: ir.Graph, tmp: Path, name: str = "net") -> host.ModelLib:
+def build(graph: ir.Graph, tmp: Path, name: str = "net") -> ModelLib:
     """Emit ``graph`` under ``tmp``, compile it with the strict flags and load it."""
     out_dir = emit(graph, tmp / f"pkg_{name}", name)
-    return host.load_model(host.compile_shared(out_dir, tmp / f"build_{name}"), name)
+    return load_model(compile_shared(out_dir, tmp / f"build_{name}"), name)
 
 
-def first_mismatch(lib: host.ModelLib, graph: ir.Graph, x: np.ndarray) -> str | None:
+def first_mismatch(lib: ModelLib, graph: ir.Graph, x: np.ndarray) -> str | None:
     """Run ``x`` (N samples) layer by layer; describe the first layer differing from the reference."""
     expected = reference_layers(graph, x)
     for n in range(x.shape[0]):
@@ -384,7 +385,7 @@ def first_mismatch(lib: host.ModelLib, graph: ir.Graph, x: np.ndarray) -> str | 
     return None
 
 
-def assert_bit_exact(lib: host.ModelLib, graph: ir.Graph, x: np.ndarray) -> None:
+def assert_bit_exact(lib: ModelLib, graph: ir.Graph, x: np.ndarray) -> None:
     """Every layer (layer by layer) and the final output (through ``invoke``) equal the simulator."""
     assert first_mismatch(lib, graph, x) is None
     final = reference_layers(graph, x)[-1]

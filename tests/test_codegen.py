@@ -22,8 +22,10 @@ from tinyqat.codegen.emit import emit_package
 from tinyqat.errors import TinyQatError
 from tinyqat.memory.planner import GreedyPlanner, NaivePlanner, Plan, in_place_rules
 from tinyqat.resources import resource_dir
-from tinyqat.target import ARENA_ALIGNMENT
-from tinyqat.toolchain import host
+from tinyqat.target import ARENA_ALIGNMENT, STRICT_CFLAGS
+from tinyqat.toolchain.cffi_model import load_model
+from tinyqat.toolchain.compiler import compile_shared, run_compiler
+from tinyqat.toolchain.harness import run_harness
 
 MAIN_TWO_MODELS = """
 #include <stdio.h>
@@ -271,7 +273,7 @@ def test_in_place_plans_are_bit_exact(seed: int, tmp_path: Path, gcc: str) -> No
         out = rg.emit(graph, tmp_path / f"pkg{k}")
         assert re.search(rf"#define NET_ARENA_SIZE {plan.arena_size}\n", (out / "net.h").read_text())
         assert "int8_t bytes[NET_ARENA_SIZE];" in (out / "net.c").read_text()
-        lib = host.load_model(host.compile_shared(out, tmp_path / f"build{k}"), "net")
+        lib = load_model(compile_shared(out, tmp_path / f"build{k}"), "net")
         x = rg.random_input(rng, graph, 3)
         assert rg.first_mismatch(lib, graph, x) is None
         final = rg.reference_layers(graph, x)[-1]
@@ -323,7 +325,7 @@ def test_wrong_in_place_offset_fails_parity(tmp_path: Path, gcc: str, monkeypatc
     out = tmp_path / "pkg"
     out.mkdir()
     emit_package(graph, wrong, load_board("host"), "net", out, b"", "g")
-    lib = host.load_model(host.compile_shared(out, tmp_path / "build"), "net")
+    lib = load_model(compile_shared(out, tmp_path / "build"), "net")
     mismatch = rg.first_mismatch(lib, graph, rg.random_input(rng, graph, 2))
     assert mismatch is not None and f"layer {step} " in mismatch
 
@@ -339,7 +341,7 @@ def test_corrupted_arena_offset_fails_parity(tmp_path: Path, gcc: str) -> None:
     text, count = re.subn(r"#define OFFSET_T1 \d+", f"#define OFFSET_T1 {in_offset}", text)
     assert count == 1
     source.write_text(text)
-    lib = host.load_model(host.compile_shared(out, tmp_path / "build"), "net")
+    lib = load_model(compile_shared(out, tmp_path / "build"), "net")
     mismatch = rg.first_mismatch(lib, graph, rg.random_input(rng, graph, 2))
     assert mismatch is not None and "layer 0" in mismatch
 
@@ -351,7 +353,7 @@ def test_sanitizer_harness_runs_clean(tmp_path: Path, gcc: str) -> None:
     for k, graph in enumerate(graphs):
         out = rg.emit(graph, tmp_path / f"pkg{k}")
         x = rg.random_input(rng, graph, 3)
-        got = host.run_harness(out, tmp_path / f"build{k}", x, sanitize=True)
+        got = run_harness(out, tmp_path / f"build{k}", x, sanitize=True)
         expected = rg.reference_layers(graph, x)
         for n in range(x.shape[0]):
             for i in range(len(graph.ops)):
@@ -398,8 +400,8 @@ def test_package_and_runtime_compile_for_cortex_m(board: str, tmp_path: Path) ->
     runtime = sorted(resource_dir("runtime_c").glob("*.c"))
     assert {p.name for d in (out, out4) for p in d.glob("tq_*.c")} == {p.name for p in runtime}
     for src in [out / "net.c", out4 / "net.c", *runtime]:
-        host.run_compiler(cc, [*host.STRICT_CFLAGS, "-O2", *target.cflags, f"-I{out}", "-c", str(src),
-                               "-o", str(tmp_path / f"{src.stem}.o")], target.apt_package)
+        run_compiler(cc, [*STRICT_CFLAGS, "-O2", *target.cflags, f"-I{out}", "-c", str(src),
+                          "-o", str(tmp_path / f"{src.stem}.o")], target.apt_package)
 
 
 def test_report_and_fit_check_state_the_memory_budget(tmp_path: Path) -> None:

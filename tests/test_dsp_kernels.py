@@ -26,7 +26,10 @@ from tinyqat.boards import load_board
 from tinyqat.codegen import emit, layouts
 from tinyqat.memory.planner import GreedyPlanner
 from tinyqat.resources import resource_dir
-from tinyqat.toolchain import host, qemu
+from tinyqat.target import STRICT_CFLAGS
+from tinyqat.toolchain import qemu
+from tinyqat.toolchain.cffi_model import load_model
+from tinyqat.toolchain.compiler import compile_shared, run_compiler
 
 DSP_KINDS = ("conv2d", "depthwise_conv2d", "fully_connected")
 DSP_FILES = (*DSP_KINDS, "add")  # kernels with a tq_<kind>_s8_dsp.c companion
@@ -167,7 +170,7 @@ def test_speed_package_builds_on_the_host(tmp_path: Path, gcc: str) -> None:
     """A portable core (the host) compiles a speed package with the int8 weights and matches."""
     graph = _fixed_graphs(np.random.default_rng(3))[0]
     out = _emit(graph, tmp_path / "pkg", "cortex-m4", "speed")
-    lib = host.load_model(host.compile_shared(out, tmp_path / "build"), "net")
+    lib = load_model(compile_shared(out, tmp_path / "build"), "net")
     assert rg.first_mismatch(lib, graph, rg.random_input(np.random.default_rng(4), graph, 2)) is None
 
 
@@ -236,8 +239,8 @@ def test_host_build_uses_the_portable_kernels(tmp_path: Path, gcc: str) -> None:
     runtime = resource_dir("runtime_c")
     for kind in DSP_FILES:
         obj = tmp_path / f"{kind}_dsp.o"
-        host.run_compiler(gcc, [*host.STRICT_CFLAGS, "-O2", "-c", str(runtime / f"tq_{kind}_s8_dsp.c"),
-                                "-o", str(obj)])
+        run_compiler(gcc, [*STRICT_CFLAGS, "-O2", "-c", str(runtime / f"tq_{kind}_s8_dsp.c"),
+                           "-o", str(obj)])
         symbols = subprocess.run(["nm", str(obj)], capture_output=True, text=True, check=True).stdout
         assert f"tq_{kind}_s8" not in symbols
 
@@ -300,8 +303,8 @@ def requant_shim(tmp_path_factory: pytest.TempPathFactory) -> tuple[cffi.FFI, ob
     tmp = tmp_path_factory.mktemp("requant_fast")
     (tmp / "shim.c").write_text(SHIM, encoding="utf-8")
     so_path = tmp / "libshim.so"
-    host.run_compiler("gcc", [*host.STRICT_CFLAGS, "-O2", "-fPIC", "-shared", f"-I{resource_dir('runtime_c')}",
-                              str(tmp / "shim.c"), "-o", str(so_path)])
+    run_compiler("gcc", [*STRICT_CFLAGS, "-O2", "-fPIC", "-shared", f"-I{resource_dir('runtime_c')}",
+                         str(tmp / "shim.c"), "-o", str(so_path)])
     ffi = cffi.FFI()
     ffi.cdef("long shim_fused_mismatches(const int32_t *acc, long n_acc, const int32_t *q, long n_q, int32_t e, "
              "long *where);")

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tinyqat import ir
-from tinyqat.toolchain import host
+from tinyqat.toolchain.harness import run_harness
 
 EXAMPLES = int(os.environ.get("TINYQAT_FUZZ_EXAMPLES", "200"))
 VECTOR_KINDS = ("fully_connected", "clamp", "lookup", "softmax")
@@ -65,7 +65,7 @@ def test_fuzz_simulator_equals_c_under_sanitizers(seed: int, shape: tuple[int, i
     expected = rg.reference_layers(graph, x)
     with tempfile.TemporaryDirectory() as tmp:
         out = rg.emit(graph, Path(tmp) / "pkg")
-        got = host.run_harness(out, Path(tmp) / "build", x, sanitize=True)
+        got = run_harness(out, Path(tmp) / "build", x, sanitize=True)
     for layer, op in enumerate(graph.ops):
         for sample in range(len(x)):
             np.testing.assert_array_equal(got[sample][layer], expected[layer][sample],

@@ -25,7 +25,7 @@ from tinyqat.codegen.pack import pack_s4, unpack_s4
 from tinyqat.qat.modules import QuantWeighted
 from tinyqat.qat.prepare import PrepareError
 from tinyqat.resources import resource_dir
-from tinyqat.toolchain.host import STRICT_CFLAGS
+from tinyqat.target import STRICT_CFLAGS
 from tinyqat.verify import check, verify
 
 # --- packing -----------------------------------------------------------------------------------

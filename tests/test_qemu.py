@@ -20,7 +20,7 @@ from tinyqat.cli import main
 from tinyqat.errors import TinyQatError, ToolchainError
 from tinyqat.models import short_qat_artifact
 from tinyqat.toolchain import qemu
-from tinyqat.toolchain.host import read_manifest
+from tinyqat.toolchain.manifest import read_manifest
 
 CORTEX_M = [b for b in board_names() if b != "host"]
 

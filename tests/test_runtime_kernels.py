@@ -21,7 +21,8 @@ from tinyqat.codegen import emit, stats
 from tinyqat.codegen.arrays import const_arrays
 from tinyqat.memory.planner import scratch_bytes
 from tinyqat.resources import resource_dir
-from tinyqat.toolchain import host
+from tinyqat.target import STRICT_CFLAGS
+from tinyqat.toolchain.compiler import run_compiler
 
 SEEDS = range(12)
 
@@ -92,8 +93,8 @@ def test_in_place_kernels(tmp_path: Path, gcc: str) -> None:
     runtime = resource_dir("runtime_c")
     kinds = ("lookup", "softmax", "add")
     so_path = tmp_path / "libinplace.so"
-    host.run_compiler("gcc", [*host.STRICT_CFLAGS, "-O2", "-fPIC", "-shared",
-                              *(str(runtime / f"tq_{k}_s8.c") for k in kinds), "-o", str(so_path)])
+    run_compiler("gcc", [*STRICT_CFLAGS, "-O2", "-fPIC", "-shared",
+                         *(str(runtime / f"tq_{k}_s8.c") for k in kinds), "-o", str(so_path)])
     ffi = cffi.FFI()
     header = (runtime / "tq_kernels.h").read_text()  # declarations straight from the header, minus the guards
     ffi.cdef("\n".join(line for line in header.splitlines() if not line.startswith("#")))
@@ -119,8 +120,8 @@ def test_conv_scratch_rule_matches_python(tmp_path: Path, gcc: str) -> None:
     DSP guards, so DSP builds answer the same."""
     runtime = resource_dir("runtime_c")
     so_path = tmp_path / "libscratch.so"
-    host.run_compiler("gcc", [*host.STRICT_CFLAGS, "-O2", "-fPIC", "-shared", str(runtime / "tq_conv2d_s8.c"),
-                              str(runtime / "tq_conv2d_s8_dsp.c"), "-o", str(so_path)])
+    run_compiler("gcc", [*STRICT_CFLAGS, "-O2", "-fPIC", "-shared", str(runtime / "tq_conv2d_s8.c"),
+                         str(runtime / "tq_conv2d_s8_dsp.c"), "-o", str(so_path)])
     ffi = cffi.FFI()
     header = (runtime / "tq_kernels.h").read_text()
     ffi.cdef("\n".join(line for line in header.splitlines() if not line.startswith("#")))

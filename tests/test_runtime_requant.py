@@ -11,7 +11,8 @@ import pytest
 
 from tinyqat import fixedpoint
 from tinyqat.resources import resource_dir
-from tinyqat.toolchain import host
+from tinyqat.target import STRICT_CFLAGS
+from tinyqat.toolchain.compiler import run_compiler
 
 SHIM = """
 #include "tq_requant.h"
@@ -37,8 +38,8 @@ def shim(tmp_path_factory: pytest.TempPathFactory, gcc: str) -> tuple[cffi.FFI, 
     tmp = tmp_path_factory.mktemp("requant")
     (tmp / "shim.c").write_text(SHIM)
     so = tmp / "libshim.so"
-    host.run_compiler(gcc, [*host.STRICT_CFLAGS, "-O2", "-fPIC", "-shared", f"-I{resource_dir('runtime_c')}",
-                        str(tmp / "shim.c"), "-o", str(so)])
+    run_compiler(gcc, [*STRICT_CFLAGS, "-O2", "-fPIC", "-shared", f"-I{resource_dir('runtime_c')}",
+                       str(tmp / "shim.c"), "-o", str(so)])
     ffi = cffi.FFI()
     ffi.cdef(CDEF)
     return ffi, ffi.dlopen(str(so))

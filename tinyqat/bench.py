@@ -49,7 +49,9 @@ from pathlib import Path
 from tinyqat.boards import Board, load_board
 from tinyqat.codegen.templates import render
 from tinyqat.errors import TinyQatError, ToolchainError
-from tinyqat.toolchain.host import STRICT_CFLAGS, package_sources, read_manifest, run_compiler
+from tinyqat.target import STRICT_CFLAGS
+from tinyqat.toolchain.compiler import package_sources, run_compiler
+from tinyqat.toolchain.manifest import read_manifest
 from tinyqat.toolchain.qemu import IMAGE_FLAGS, baremetal_support, find_qemu, run_image
 
 _TOOLCHAIN = Path(__file__).resolve().parent / "toolchain"

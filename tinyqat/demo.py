@@ -83,7 +83,8 @@ def run_demo(out_dir: Path, *, force: bool = False, fp32_epochs: int = 10, qat_e
     import tinyqat
     from tinyqat.build import build, check_destination
     from tinyqat.sim.interpreter import input_from_torch
-    from tinyqat.toolchain.host import compile_shared, load_model
+    from tinyqat.toolchain.cffi_model import load_model
+    from tinyqat.toolchain.compiler import compile_shared
     from tinyqat.verify import check, verify
 
     out_dir = Path(out_dir)

@@ -24,7 +24,9 @@ from tinyqat.boards import load_board
 from tinyqat.errors import TinyQatError, VerificationError
 from tinyqat.lower import lower_file
 from tinyqat.sim.interpreter import input_from_torch, run_layers
-from tinyqat.toolchain.host import compile_shared, load_model, run_harness
+from tinyqat.toolchain.cffi_model import load_model
+from tinyqat.toolchain.compiler import compile_shared
+from tinyqat.toolchain.harness import run_harness
 from tinyqat.toolchain.qemu import run_emulated
 
 

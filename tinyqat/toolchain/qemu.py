@@ -1,7 +1,7 @@
 """Build generated packages for a Cortex-M board and run them bare metal under QEMU.
 
 * :func:`build_image` links ``templates/harness.c.j2`` (the same plain C99 stdio harness
-  :func:`tinyqat.toolchain.host.run_harness` uses), the package's ``*.c``,
+  :func:`tinyqat.toolchain.harness.run_harness` uses), the package's ``*.c``,
   ``templates/baremetal_startup.c.j2`` and ``templates/baremetal.ld.j2`` into an ELF with the
   board's compiler and flags, newlib-nano and rdimon (semihosting: ``fopen``/``fread``/
   ``fwrite`` reach host files, ``exit(n)`` becomes the emulator's exit status).
@@ -34,20 +34,15 @@ import numpy as np
 from tinyqat.boards import Board
 from tinyqat.codegen.templates import render
 from tinyqat.errors import ToolchainError
-from tinyqat.toolchain.host import (
-    STRICT_CFLAGS,
-    harness_inputs,
-    package_sources,
-    read_manifest,
-    run_compiler,
-    split_layers,
-)
+from tinyqat.target import STRICT_CFLAGS
+from tinyqat.toolchain.compiler import ERROR_LINES, package_sources, run_compiler
+from tinyqat.toolchain.harness import harness_inputs, split_layers
+from tinyqat.toolchain.manifest import read_manifest
 
 QEMU = "qemu-system-arm"
 QEMU_APT_PACKAGE = "qemu-system-arm"
 EMULATION_TIMEOUT_S = 120.0
 IMAGE_FLAGS = ("-O2", "-ffp-contract=off", "--specs=nano.specs", "--specs=rdimon.specs")
-_ERROR_LINES = 20
 
 
 @dataclass(frozen=True)
@@ -97,7 +92,7 @@ def build_image(out_dir: Path, build_dir: Path, board: Board) -> Path:
     """Link package ``out_dir`` with the harness into ``build_dir/harness.elf`` for ``board``.
 
     Flags: ``board.cflags``, :data:`IMAGE_FLAGS` (``-O2 -ffp-contract=off``, newlib-nano,
-    rdimon semihosting) and :data:`~tinyqat.toolchain.host.STRICT_CFLAGS` for every source,
+    rdimon semihosting) and :data:`~tinyqat.target.STRICT_CFLAGS` for every source,
     startup included.  A missing compiler raises :class:`ToolchainError` naming
     ``board.apt_package``.
     """
@@ -138,7 +133,7 @@ def run_image(qemu: str, elf: Path, board: Board, argv: Sequence[str], extra_arg
     except subprocess.TimeoutExpired:
         raise ToolchainError(f"{QEMU} -M {board.qemu_machine} timed out after {timeout_s:g} s") from None
     if proc.returncode != 0:
-        head = "\n".join((proc.stderr + proc.stdout).splitlines()[:_ERROR_LINES])
+        head = "\n".join((proc.stderr + proc.stdout).splitlines()[:ERROR_LINES])
         raise ToolchainError(f"{QEMU} -M {board.qemu_machine}: the image exited with status {proc.returncode}"
                              + (f":\n{head}" if head else ""))
 
@@ -147,7 +142,7 @@ def run_emulated(out_dir: Path, build_dir: Path, inputs: np.ndarray, board: Boar
                  timeout_s: float = EMULATION_TIMEOUT_S) -> list[list[np.ndarray]]:
     """Run every layer of package ``out_dir`` on each sample of ``inputs`` under QEMU.
 
-    Same contract as :func:`tinyqat.toolchain.host.run_harness`: ``inputs`` is int8 of shape
+    Same contract as :func:`tinyqat.toolchain.harness.run_harness`: ``inputs`` is int8 of shape
     ``(N, *input_shape)``; the result is ``[sample][layer]`` arrays shaped like the layers'
     output tensors.  The image is built with :func:`build_image`.  A missing emulator, a run
     longer than ``timeout_s`` seconds (wall clock, boot included) or a non-zero exit status
