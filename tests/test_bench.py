@@ -14,7 +14,9 @@ from click.testing import CliRunner
 from conftest import require_tool
 
 import tinyqat
-from tinyqat.bench import BenchReport, bench, block_cycles, classify, load_timing, stack_usage
+from tinyqat.bench import BenchReport, bench
+from tinyqat.bench.cost import block_cycles, classify, load_timing
+from tinyqat.bench.stack import stack_usage
 from tinyqat.boards import board_names, load_board
 from tinyqat.cli import main
 from tinyqat.errors import TinyQatError, ToolchainError

@@ -1,0 +1,153 @@
+"""The cycle cost model: a core's timing table and the cycles of a straight-line block of Thumb code.
+
+Item 4 of :mod:`tinyqat.bench`: every instruction is classified from its mnemonic and operands
+(:func:`classify`) and costed from the core's table ``toolchain/timing/<core>.toml``
+(:class:`TimingTable`); :func:`block_cycles` sums one pass through a block, jumps excluded.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from tinyqat.errors import TinyQatError
+
+TIMING_DIR = Path(__file__).resolve().parents[1] / "toolchain" / "timing"
+_CONDITIONS = frozenset({"eq", "ne", "cs", "hs", "cc", "lo", "mi", "pl", "vs", "vc", "hi", "ls", "ge", "lt", "gt", "le",
+                         "al"})
+
+
+@dataclass(frozen=True)
+class TimingTable:
+    """Cycles per instruction class of one core (``toolchain/timing/<core>.toml``, key ``[cycles]``).
+
+    Classes: ``alu`` (data processing, moves, shifts, compares, extends, saturation, SIMD
+    add/sub), ``it``, ``mul`` (MUL/MLA/MLS), ``mul_long`` (SMULL/UMLAL/...), ``mac`` (DSP
+    multiply(-accumulate): SMLAD, SMLABB, ...), ``div`` (SDIV/UDIV), ``load`` and
+    ``load_pipelined`` (single loads), ``store`` (single stores), ``ldm_base`` +
+    ``ldm_per_register`` and ``stm_base`` + ``stm_per_register`` (LDM/POP/LDRD, STM/PUSH/STRD),
+    ``branch``, ``call`` (BL), ``table_branch`` (TBB/TBH), ``refill`` (added per control
+    transfer), ``fpu``, ``fpu_div`` (VDIV/VSQRT), ``barrier``.  All in cycles.
+    """
+
+    core: str
+    alu: int
+    it: int
+    mul: int
+    mul_long: int
+    mac: int
+    div: int
+    load: int
+    load_pipelined: int
+    store: int
+    ldm_base: int
+    ldm_per_register: int
+    stm_base: int
+    stm_per_register: int
+    branch: int
+    call: int
+    table_branch: int
+    refill: int
+    fpu: int
+    fpu_div: int
+    barrier: int
+
+
+def load_timing(core: str) -> TimingTable:
+    """The timing table ``toolchain/timing/<core>.toml``; :class:`TinyQatError` when absent or malformed."""
+    path = TIMING_DIR / f"{core}.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise TinyQatError(f"no cycle timing table for core {core!r} ({exc})") from None
+    cycles = data.get("cycles", {})
+    keys = {f.name for f in dataclasses.fields(TimingTable)} - {"core"}
+    if data.get("core") != core or set(cycles) != keys or not all(
+            isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in cycles.values()):
+        raise TinyQatError(f"{path}: needs core = {core!r} and [cycles] with exactly {sorted(keys)} "
+                           f"as non-negative integers")
+    return TimingTable(core=core, **cycles)
+
+
+def _register_count(operands: str) -> int:
+    """Registers in a ``{...}`` list (``{r4, r5, lr}``, ``{r4-r7}``), in 32-bit words (``d`` registers count 2)."""
+    inside = operands[operands.index("{") + 1:operands.index("}")]
+    words = 0
+    for item in (i.strip() for i in inside.split(",")):
+        lo, _, hi = item.partition("-")
+        count = int(hi[1:]) - int(lo[1:]) + 1 if hi else 1
+        words += count * (2 if lo.startswith("d") else 1)
+    return words
+
+
+_CLASS_OF = {
+    **dict.fromkeys(("mul", "mla", "mls"), "mul"),
+    **dict.fromkeys(("smull", "umull", "smlal", "umlal", "umaal", "smlald", "smlaldx", "smlsld", "smlsldx",
+                     "smlalbb", "smlalbt", "smlaltb", "smlaltt"), "mul_long"),
+    **dict.fromkeys(("smlad", "smladx", "smlsd", "smlsdx", "smuad", "smuadx", "smusd", "smusdx", "smlabb", "smlabt",
+                     "smlatb", "smlatt", "smulbb", "smulbt", "smultb", "smultt", "smlawb", "smlawt", "smulwb",
+                     "smulwt", "smmul", "smmulr", "smmla", "smmlar", "smmls", "smmlsr", "usad8", "usada8"), "mac"),
+    **dict.fromkeys(("sdiv", "udiv"), "div"),
+    **dict.fromkeys(("ldr", "ldrb", "ldrh", "ldrsb", "ldrsh", "ldrex", "ldrexb", "ldrexh", "ldrt", "ldrbt", "ldrht",
+                     "ldrsbt", "ldrsht", "lda", "ldab", "ldah", "ldaex", "ldaexb", "ldaexh"), "load"),
+    **dict.fromkeys(("str", "strb", "strh", "strex", "strexb", "strexh", "strt", "strbt", "strht", "stl", "stlb",
+                     "stlh", "stlex", "stlexb", "stlexh"), "store"),
+    **dict.fromkeys(("ldm", "ldmia", "ldmfd", "ldmdb", "ldmea", "pop"), "ldm"),
+    **dict.fromkeys(("stm", "stmia", "stmea", "stmdb", "stmfd", "push"), "stm"),
+    **dict.fromkeys(("ldrd", "ldaexd", "ldrexd"), "ldrd"),
+    **dict.fromkeys(("strd", "stlexd", "strexd"), "strd"),
+    **dict.fromkeys(("b", "bx", "blx", "cbz", "cbnz"), "branch"),
+    "bl": "call",
+    **dict.fromkeys(("tbb", "tbh"), "table_branch"),
+    **dict.fromkeys(("dmb", "dsb", "isb"), "barrier"),
+}
+
+
+def classify(mnemonic: str, operands: str) -> tuple[str, int]:
+    """Timing class of a Thumb instruction (a :class:`TimingTable` field, or ``ldm``/``stm``) and,
+    for those two, its register count in words (LDRD/STRD: 2); 0 otherwise.
+
+    The mnemonic may carry a width (``.w``/``.n``), a condition (``addne``, inside IT blocks)
+    and a flag-setting ``s`` (``muls``).  Anything not listed is single-cycle data processing (``alu``).
+    """
+    base = mnemonic.split(".")[0]
+    if base.startswith("v"):  # floating point (FPv4/FPv5)
+        if base in ("vldr", "vstr"):
+            return ("load" if base == "vldr" else "store"), 0
+        if base.startswith(("vldm", "vpop", "vstm", "vpush")):
+            return ("ldm" if base.startswith(("vldm", "vpop")) else "stm"), _register_count(operands)
+        return ("fpu_div" if base in ("vdiv", "vsqrt") else "fpu"), 0
+    if re.fullmatch(r"it[te]{0,3}", base):
+        return "it", 0
+    candidates = [base, base[:-2]] if base[-2:] in _CONDITIONS else [base]
+    for candidate in candidates + [c[:-1] for c in candidates if c.endswith("s")]:
+        cls = _CLASS_OF.get(candidate)
+        if cls in ("ldm", "stm"):
+            return cls, _register_count(operands)
+        if cls in ("ldrd", "strd"):
+            return ("ldm" if cls == "ldrd" else "stm"), 2
+        if cls is not None:
+            return cls, 0
+    return "alu", 0
+
+
+def block_cycles(insns: Sequence[tuple[str, str]], timing: TimingTable) -> int:
+    """Cycles of one pass through a straight-line block of ``(mnemonic, operands)``, jumps excluded."""
+    total = 0
+    previous = ""
+    for mnemonic, operands in insns:
+        cls, words = classify(mnemonic, operands)
+        if cls == "ldm":
+            total += timing.ldm_base + words * timing.ldm_per_register
+        elif cls == "stm":
+            total += timing.stm_base + words * timing.stm_per_register
+        elif cls == "load" and previous == "load":
+            total += timing.load_pipelined
+        else:
+            total += getattr(timing, cls)
+        previous = cls
+    return total
