@@ -13,6 +13,7 @@ from tinyqat import quant
 from tinyqat.artifact import load_artifact, validate_artifact
 from tinyqat.capture import ArtifactExistsError, CaptureError, save, to_artifact
 from tinyqat.errors import TinyQatError
+from tinyqat.fixedpoint import INT32_MAX, INT32_MIN
 from tinyqat.qat import QuantConv2d, calibrate, prepare_qat
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel:UserWarning")
@@ -89,7 +90,7 @@ def test_artifact_reproduces_eval_forward(calibrated: fx.GraphModule) -> None:
             sw = quant.channel_view(s_w, w.dim())
             w_q = quant.dequantize(quant.quantize(w, sw, 0, -127, 127), sw, 0)
             s_b = quant.bias_scale(s, s_w)
-            b_q = quant.dequantize(quant.quantize(b, s_b, 0, quant.INT32_QMIN, quant.INT32_QMAX), s_b, 0)
+            b_q = quant.dequantize(quant.quantize(b, s_b, 0, INT32_MIN, INT32_MAX), s_b, 0)
             if node["op"] == "conv2d":
                 top, left, bottom, right = a["padding"]
                 h = F.conv2d(F.pad(h, (left, right, top, bottom)), w_q, b_q, a["stride"])

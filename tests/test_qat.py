@@ -11,6 +11,7 @@ from torch import nn
 
 from tinyqat import quant
 from tinyqat.errors import UnsupportedOpError
+from tinyqat.fixedpoint import INT32_MAX, INT32_MIN
 from tinyqat.qat import (
     ActivationQuantizer,
     QuantConv2d,
@@ -250,7 +251,7 @@ def _expected_weighted(m: QuantConv2d | QuantLinear, x: torch.Tensor, in_scale: 
     sw = quant.channel_view(s_w, w.dim())
     w_q = quant.dequantize(quant.quantize(w, sw, 0, -127, 127), sw, 0)
     s_b = quant.bias_scale(in_scale, s_w)
-    b_q = quant.dequantize(quant.quantize(b, s_b, 0, quant.INT32_QMIN, quant.INT32_QMAX), s_b, 0)
+    b_q = quant.dequantize(quant.quantize(b, s_b, 0, INT32_MIN, INT32_MAX), s_b, 0)
     if isinstance(m, QuantConv2d):
         top, left, bottom, right = m.padding
         y = F.conv2d(F.pad(x, (left, right, top, bottom)), w_q, b_q, m.stride)

@@ -10,7 +10,8 @@ Conventions (units and layouts):
 * Padding is explicit ``(top, left, bottom, right)`` in input pixels.
 * Weighted ops (conv, depthwise, fully connected) carry ``weight_bits``: 8 (weights in
   ``[-127, 127]``) or 4 (weights in ``[-7, 7]``, still stored as int8 values here; only the C
-  arrays pack them two per byte).
+  arrays pack them two per byte); the bit widths and limits are :data:`tinyqat.quant.WEIGHT_BITS`
+  and :func:`tinyqat.quant.weight_qmax`.
 * Conv weights are int8 ``[out][kh][kw][in]``, fully-connected weights int8 ``[out][in]``
   (``in`` in the channels-last flattened order of the input tensor), biases int32 with
   scale ``input_scale * weight_scale[c]`` and zero point 0.
@@ -33,16 +34,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from tinyqat import quant
 from tinyqat.errors import TinyQatError
 
 INT8_MIN, INT8_MAX = -128, 127
-WEIGHT_MIN, WEIGHT_MAX = -127, 127
-WEIGHT_BITS = (4, 8)
-
-
-def weight_limit(bits: int) -> int:
-    """Largest weight integer of a ``bits``-bit layer: 127 (8) or 7 (4); weights lie in ``[-limit, limit]``."""
-    return (1 << (bits - 1)) - 1
 
 
 class IRError(TinyQatError):
@@ -430,8 +425,8 @@ FloatOp = FloatConv2d | FloatLinear | Flatten | FloatAdd | FloatConcat | FloatLo
 IntOp = Conv2d | DepthwiseConv2d | FullyConnected | MaxPool2d | AvgPool2d | Clamp | Add | Concat | Lookup | Softmax
 Op = FloatOp | IntOp
 INT_OPS = (Conv2d, DepthwiseConv2d, FullyConnected, MaxPool2d, AvgPool2d, Clamp, Add, Concat, Lookup, Softmax)
-LUT_FUNCTIONS = ("sigmoid", "tanh", "hardswish")
-SOFTMAX_QPARAMS = QParams(scale=1.0 / 256.0, zero_point=-128)
+LUT_FUNCTIONS = tuple(quant.LUT_FUNCTIONS)  # names of the lookup-table functions
+SOFTMAX_QPARAMS = QParams(*quant.FIXED_QPARAMS["softmax"])
 
 
 @dataclass(frozen=True)
@@ -500,13 +495,17 @@ def _check(cond: bool, op_name: str, msg: str) -> None:
         raise IRError(f"{op_name}: {msg}")
 
 
+def _check_weight_bits(op: FloatConv2d | FloatLinear | Conv2d | DepthwiseConv2d | FullyConnected) -> None:
+    _check(op.weight_bits in quant.WEIGHT_BITS, op.name, f"weight_bits {op.weight_bits!r} not in {quant.WEIGHT_BITS}")
+
+
 def _check_requant(op: Conv2d | DepthwiseConv2d | FullyConnected, out_c: int) -> None:
     for arr_name in ("bias", "multiplier", "shift"):
         arr = getattr(op, arr_name)
         _check(arr.shape == (out_c,), op.name, f"{arr_name} shape {arr.shape} != ({out_c},)")
     _check_multipliers(op.name, op.multiplier, op.shift)
-    _check(op.weight_bits in WEIGHT_BITS, op.name, f"weight_bits {op.weight_bits!r} not in {WEIGHT_BITS}")
-    limit = weight_limit(op.weight_bits)
+    _check_weight_bits(op)
+    limit = quant.weight_qmax(op.weight_bits)
     _check(int(op.weights.min(initial=0)) >= -limit and int(op.weights.max(initial=0)) <= limit, op.name,
            f"{op.weight_bits}-bit weights must lie in [-{limit}, {limit}] (symmetric)")
     _check_clamp_range(op.name, op.act_min, op.act_max)
@@ -589,7 +588,7 @@ def _validate_pool(op: MaxPool2d | AvgPool2d, x: Tensor, y: Tensor) -> None:
 def _validate_op(op: Op, xs: list[Tensor], y: Tensor) -> None:
     x = xs[0]
     if isinstance(op, (FloatConv2d, FloatLinear)):
-        _check(op.weight_bits in WEIGHT_BITS, op.name, f"weight_bits {op.weight_bits!r} not in {WEIGHT_BITS}")
+        _check_weight_bits(op)
     if isinstance(op, (FloatConv2d, Conv2d, DepthwiseConv2d)):
         _validate_conv(op, x, y)
     elif isinstance(op, (FloatLinear, FullyConnected)):

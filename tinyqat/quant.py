@@ -11,23 +11,40 @@ simulator uses are exactly the ones the fake-quant forward saw.
   an all-zero channel), zero point 0, integers in ``[-qmax, qmax]`` (:func:`quantize_weight`).
   4-bit integers are still int8 values in the IR and the simulator; only the C arrays pack
   them two per byte (:mod:`tinyqat.codegen.pack`).
-* Bias, int32: ``round(b[c] / (s_in * s_w[c]))`` with the product taken in float32.
+* Bias, int32: ``round(b[c] / (s_in * s_w[c]))`` with the product taken in float32, in
+  ``[INT32_MIN, INT32_MAX]`` (:mod:`tinyqat.fixedpoint`).
 * ``quantize(x, s, zp, lo, hi) = clamp(round(x / s) + zp, lo, hi)`` with ``round`` half to
   even (``torch.round``); ``dequantize(q, s, zp) = (q - zp) * s``.
 * Average pooling keeps the input grid: ``round_div(acc, n) = acc > 0 ? (acc + n/2) / n : (acc - n/2) / n``
   with C integer division (half away from zero, as TFLite's int8 average pool).
 * BatchNorm folding: ``f = gamma / sqrt(var + eps)``; ``w' = w * f`` (per output channel);
   ``b' = beta + (b - mean) * f``.
+* Bounded functions have fixed output grids ``(scale, zero_point)`` (:data:`FIXED_QPARAMS`, TFLite's
+  choice): sigmoid and softmax ``(1/256, -128)``, tanh ``(1/128, 0)``.
+* Lookup-table functions (:data:`LUT_FUNCTIONS`, the real ``f`` of an int8 table, float64 numpy):
+  ``sigmoid(v) = 1 / (1 + exp(-v))``, ``tanh(v)``, ``hardswish(v) = v * clamp(v + 3, 0, 6) / 6``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import numpy as np
 import torch
 
 ACT_QMIN, ACT_QMAX = -128, 127
 WEIGHT_QMIN, WEIGHT_QMAX = -127, 127
 WEIGHT_BITS = (4, 8)
-INT32_QMIN, INT32_QMAX = -(2**31), 2**31 - 1
+FIXED_QPARAMS: dict[str, tuple[float, int]] = {
+    "sigmoid": (1.0 / 256.0, -128),
+    "tanh": (1.0 / 128.0, 0),
+    "softmax": (1.0 / 256.0, -128),
+}
+LUT_FUNCTIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "sigmoid": lambda v: 1.0 / (1.0 + np.exp(-v)),
+    "tanh": np.tanh,
+    "hardswish": lambda v: v * np.clip(v + 3.0, 0.0, 6.0) / 6.0,
+}
 
 
 def activation_qparams(lo: torch.Tensor, hi: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -99,7 +99,7 @@ def quantize_layer(
     w = torch.from_numpy(op.weight.copy())
     w_q, s_w = quant.quantize_weight(w, op.weight_bits)
     b_scale = quant.bias_scale(torch.tensor(x_q.scale, dtype=torch.float32), s_w)
-    b_q = quant.quantize(torch.from_numpy(op.bias.copy()), b_scale, 0, quant.INT32_QMIN, quant.INT32_QMAX)
+    b_q = quant.quantize(torch.from_numpy(op.bias.copy()), b_scale, 0, INT32_MIN, INT32_MAX)
     bias = np.clip(b_q.double().numpy(), INT32_MIN, INT32_MAX).astype(np.int64)
     pairs = [requant_multiplier(op.name, float(x_q.scale) * float(s) / float(y_q.scale)) for s in s_w.tolist()]
     multiplier = np.array([p[0] for p in pairs], dtype=np.int64)
@@ -138,19 +138,12 @@ def quantize_concat(op: ir.FloatConcat, graph: ir.Graph) -> ir.Concat:
                      shift=np.array([p[1] for p in pairs]))
 
 
-LUT_FUNCTIONS = {
-    "sigmoid": lambda v: 1.0 / (1.0 + np.exp(-v)),
-    "tanh": np.tanh,
-    "hardswish": lambda v: v * np.clip(v + 3.0, 0.0, 6.0) / 6.0,
-}
-
-
 def quantize_lookup(op: ir.FloatLookup, graph: ir.Graph) -> ir.Lookup:
     """256-entry table ``clamp(round(f(s_in * (q - zp_in)) / s_out) + zp_out)`` over every int8 ``q``
-    (float64, round half to even as ``np.round``)."""
+    (``f`` from :data:`tinyqat.quant.LUT_FUNCTIONS`; float64, round half to even as ``np.round``)."""
     x_q, y_q = graph.tensor(op.input).qparams, graph.tensor(op.output).qparams
     q = np.arange(ir.INT8_MIN, ir.INT8_MAX + 1, dtype=np.float64)
-    real = LUT_FUNCTIONS[op.function](float(x_q.scale) * (q - x_q.zero_point))
+    real = quant.LUT_FUNCTIONS[op.function](float(x_q.scale) * (q - x_q.zero_point))
     table = np.clip(np.round(real / float(y_q.scale)) + y_q.zero_point, ir.INT8_MIN, ir.INT8_MAX)
     return ir.Lookup(name=op.name, input=op.input, output=op.output, function=op.function, table=table)
 

@@ -59,6 +59,7 @@ import torch
 from torch import nn
 
 from tinyqat import quant
+from tinyqat.fixedpoint import INT32_MAX, INT32_MIN
 
 OBSERVERS = ("minmax", "percentile", "mse")
 PERCENTILE = 0.9999
@@ -151,7 +152,7 @@ def fake_quantize_weight(weight: torch.Tensor, bits: int = 8, scales: torch.Tens
 
 def fake_quantize_bias(bias: torch.Tensor, input_scale: torch.Tensor, w_scales: torch.Tensor) -> torch.Tensor:
     """Int32 bias: scale ``quant.bias_scale(s_in, s_w)`` per output channel, zero point 0."""
-    return fake_quantize(bias, quant.bias_scale(input_scale, w_scales), 0, quant.INT32_QMIN, quant.INT32_QMAX)
+    return fake_quantize(bias, quant.bias_scale(input_scale, w_scales), 0, INT32_MIN, INT32_MAX)
 
 
 def _sample(x: torch.Tensor) -> torch.Tensor:

@@ -18,7 +18,7 @@ Exact forward in eval mode, or in training with BatchNorm frozen (lowering repro
     w_q = dequantize(quantize(w, channel_view(s_w), 0, -qmax, qmax), channel_view(s_w), 0)
     s_in, _ = input_quantizer.qparams()
     s_b = quant.bias_scale(s_in, s_w)
-    b_q = dequantize(quantize(b, s_b, 0, INT32_QMIN, INT32_QMAX), s_b, 0)
+    b_q = dequantize(quantize(b, s_b, 0, INT32_MIN, INT32_MAX), s_b, 0)
     y = F.conv2d(pad(x), w_q, b_q, stride, groups=groups)   |   F.linear(x, w_q, b_q)
     y = act(y)
     y = output_quantizer(y)                    # observes in training, then fake-quantizes
@@ -41,7 +41,7 @@ only fake-quantizes, never observes):
   it is rounded as the integer kernel rounds, see the class);
 * :class:`QuantAdd`: ``fq_out(act(a + b))``;  :class:`QuantCat`: ``fq_out(cat(xs, dim=1))``;
 * :class:`QuantNonlinear`: ``fq_out(f(x))`` for sigmoid, tanh, hardswish and softmax over dim 1,
-  with fixed output grids (:data:`FIXED_QPARAMS`) except for hardswish.
+  with fixed output grids (:data:`tinyqat.quant.FIXED_QPARAMS`) except for hardswish.
 
 Pools on an ``(N, C, L)`` input pool the ``(N, C, 1, L)`` map (their kernel is ``(1, k)``).
 """
@@ -64,11 +64,6 @@ FUNCTIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "tanh": torch.tanh,
     "hardswish": F.hardswish,
     "softmax": lambda x: torch.softmax(x, dim=1),
-}
-FIXED_QPARAMS: dict[str, tuple[float, int]] = {
-    "sigmoid": (1.0 / 256.0, -128),
-    "tanh": (1.0 / 128.0, 0),
-    "softmax": (1.0 / 256.0, -128),
 }
 
 
@@ -405,8 +400,8 @@ class QuantCat(QuantOutput):
 class QuantNonlinear(QuantOutput):
     """Sigmoid, Tanh, Hardswish or Softmax (over dim 1): ``output_quantizer(f(x))``.
 
-    The output grid is fixed for the bounded functions (:data:`FIXED_QPARAMS`, TFLite's choice):
-    sigmoid and softmax ``(1/256, -128)``, tanh ``(1/128, 0)``; hardswish observes its range.
+    The output grid is fixed for the bounded functions (:data:`tinyqat.quant.FIXED_QPARAMS`, TFLite's
+    choice): sigmoid and softmax ``(1/256, -128)``, tanh ``(1/128, 0)``; hardswish observes its range.
     Lowering turns the first three into a 256-entry lookup table, softmax into TFLite-style
     integer softmax.
     """
@@ -416,7 +411,7 @@ class QuantNonlinear(QuantOutput):
         if function not in FUNCTIONS:
             raise ValueError(f"function must be one of {sorted(FUNCTIONS)}, got {function!r}")
         self.function = function
-        fixed = FIXED_QPARAMS.get(function)
+        fixed = quant.FIXED_QPARAMS.get(function)
         self.output_quantizer = FixedQuantizer(*fixed) if fixed else ActivationQuantizer(averaging_constant)
         self.source = source
 
