@@ -13,15 +13,18 @@ from torch import nn
 
 import tinyqat
 from tinyqat import quant
-from tinyqat.qat.fake_quant import (
+from tinyqat.qat.fake_quant import ActivationQuantizer, FastFakeQuantize, FixedQuantizer, fake_quantize
+from tinyqat.qat.modules import QuantWeighted
+from tinyqat.qat.observers import (
     MSE_GRID,
-    ActivationQuantizer,
-    FastFakeQuantize,
-    fake_quantize,
+    OBSERVER_CLASSES,
+    OBSERVERS,
+    MinMaxObserver,
+    MSEObserver,
+    PercentileObserver,
     mse_range,
     percentile_range,
 )
-from tinyqat.qat.modules import QuantWeighted
 
 
 def _net() -> nn.Module:
@@ -190,3 +193,48 @@ def test_qat_finetune_recipe() -> None:
     assert {m.weight_bits for m in weighted} == {4} and all(m.bn_frozen for m in weighted if m.bn is not None)
     assert not any(q.observer_enabled for q in _quantizers(qat))
     assert not torch.equal(weighted[0].layer.weight, model[0].weight)  # it trained; the float model is untouched
+
+
+def test_observer_classes_registry_and_quantizers() -> None:
+    assert OBSERVERS == ("minmax", "percentile", "mse") and tuple(OBSERVER_CLASSES) == OBSERVERS
+    for name, cls in OBSERVER_CLASSES.items():
+        q = ActivationQuantizer(observer=name)
+        assert cls.name == name and type(q.range_observer) is cls and q.observer == name
+    with pytest.raises(ValueError, match="observer must be one of"):
+        ActivationQuantizer(observer="histogram")
+    # an observer on its own: the batch range of its kind, then the moving average
+    x = torch.randn(4000) ** 3
+    for obs, (lo, hi) in [(MinMaxObserver(0.5), torch.aminmax(x)), (PercentileObserver(0.5), percentile_range(x)),
+                          (MSEObserver(0.5), mse_range(x))]:
+        assert obs(x) is x and bool(obs.observed)
+        assert torch.equal(obs.range()[0], lo) and torch.equal(obs.range()[1], hi)
+        obs.update(x * 3)
+        assert torch.equal(obs.min_val, lo + 0.5 * (obs.batch_range(x * 3)[0] - lo))
+    # the statistics are the observer's buffers; a new kind takes them over
+    q = ActivationQuantizer(averaging_constant=0.25)
+    q.observe(torch.tensor([-1.0, 2.0]))
+    q.configure("mse")
+    assert type(q.range_observer) is MSEObserver and q.averaging_constant == 0.25
+    q.observer = "percentile"
+    assert type(q.range_observer) is PercentileObserver
+    q.configure("mse")
+    assert (q.min_val.item(), q.max_val.item(), bool(q.observed)) == (-1.0, 2.0, True)
+    assert set(q.state_dict()) == {"range_observer.min_val", "range_observer.max_val", "range_observer.observed"}
+    fixed = FixedQuantizer(1 / 256, -128)
+    fixed.train()
+    fixed(torch.tensor([-50.0, 50.0]))  # never observes
+    assert (fixed.min_val.item(), fixed.max_val.item(), fixed.observer) == (0.0, 255 / 256, "fixed")
+
+
+def test_state_dict_with_statistics_on_the_quantizer_still_loads() -> None:
+    """The layout before observers were modules: ``...quantizer.min_val`` instead of ``...range_observer.min_val``."""
+    x = torch.randn(16, 2, 5, 5)
+    qat = tinyqat.prepare_qat(_net(), (x[:1],))
+    tinyqat.calibrate(qat, [x])
+    legacy = {k.replace("range_observer.", ""): v for k, v in qat.state_dict().items()}
+    assert sum(k.endswith("quantizer.min_val") for k in legacy) == 3
+    fresh = tinyqat.prepare_qat(_net(), (x[:1],))
+    fresh.load_state_dict(legacy)  # strict
+    assert all(bool(q.observed) for q in _quantizers(fresh))
+    assert torch.equal(fresh.eval()(x), qat.eval()(x))
+

@@ -1,4 +1,4 @@
-"""Quantization-aware training: fake quant with STE, fused QAT modules, and ``prepare_qat``."""
+"""Quantization-aware training: range observers, fake quant with STE, fused QAT modules, and ``prepare_qat``."""
 
 from tinyqat.qat.fake_quant import ActivationQuantizer, FixedQuantizer, InputQuantizer, WeightQuantizer
 from tinyqat.qat.modules import (
@@ -13,6 +13,14 @@ from tinyqat.qat.modules import (
     QuantNonlinear,
     SharedQuantClamp,
 )
+from tinyqat.qat.observers import (
+    OBSERVERS,
+    FixedRangeObserver,
+    MinMaxObserver,
+    MSEObserver,
+    Observer,
+    PercentileObserver,
+)
 from tinyqat.qat.prepare import (
     PrepareError,
     calibrate,
@@ -24,9 +32,15 @@ from tinyqat.qat.prepare import (
 from tinyqat.qat.recipe import qat_finetune
 
 __all__ = [
+    "OBSERVERS",
     "ActivationQuantizer",
     "FixedQuantizer",
+    "FixedRangeObserver",
     "InputQuantizer",
+    "MSEObserver",
+    "MinMaxObserver",
+    "Observer",
+    "PercentileObserver",
     "PrepareError",
     "QuantAdd",
     "QuantAvgPool2d",

@@ -1,4 +1,4 @@
-"""Fake quantization with a clipped straight-through estimator, observers, and the quantizers that use them.
+"""Fake quantization with a clipped straight-through estimator, and the quantizers that use it.
 
 Every scale, zero point and rounding of a value that lowering reproduces goes through
 :mod:`tinyqat.quant`, so the integers the forward pass sees are the ones lowering computes from
@@ -8,21 +8,9 @@ the saved parameters.
   ``= (clamp(round(x / s) + zp, qmin, qmax) - zp) * s`` (``round(x / s)`` computed once).
 * Clipped STE gradient: ``dy/dx = 1`` where ``qmin <= round(x / s) + zp <= qmax``, else ``0``;
   scales and zero points receive no gradient (except learned scales, below).
-* Activations (int8 per tensor, ``[-128, 127]``): an observer gives each batch a range
-  ``[lo, hi]`` and keeps a moving average: the first observed batch sets ``min_val, max_val``,
-  later batches do ``avg = avg + c * (batch - avg)``; ``(s, zp) = quant.activation_qparams(min_val,
-  max_val)``.  Observers (``observer=``):
-
-  - ``"minmax"`` (default): the batch minimum and maximum.
-  - ``"percentile"``: the ``1 - p`` and ``p`` quantiles of the batch values (``p = 0.9999``, so the
-    0.01 % most extreme values at each end are clipped), by ``torch.kthvalue`` on at most
-    :data:`OBSERVER_SAMPLE` values (an even stride through the batch when it is larger).
-  - ``"mse"``: the clipping range minimising quantization error: for the batch min/max ``[lo, hi]``
-    and each fraction ``a`` of :data:`MSE_GRID` (0.30, 0.32, ..., 1.00), the range ``[a lo, a hi]`` is
-    quantized with :func:`tinyqat.quant.activation_qparams`; the ``a`` with the least mean squared
-    error ``(fq(x) - x)^2`` over (a stride subsample of at most :data:`OBSERVER_SAMPLE`) batch
-    values wins (ties: the wider range).
-
+* Activations (int8 per tensor, ``[-128, 127]``): ``(s, zp) = quant.activation_qparams(min_val, max_val)``
+  of the quantizer's observer (:mod:`tinyqat.qat.observers`: a moving average of each batch's range, by
+  min/max, percentile or MSE; ``observer=`` one of :data:`~tinyqat.qat.observers.OBSERVERS`).
 * Inner activations fake-quantize with :class:`FastFakeQuantize`, the cheapest form of the same
   function: ``q = round(x * (1 / s))``, ``y = clamp(q, qmin - zp, qmax - zp) * s`` (equal to the
   formula above because ``zp`` is an integer), and a backward that is one fused
@@ -60,11 +48,7 @@ from torch import nn
 
 from tinyqat import quant
 from tinyqat.fixedpoint import INT32_MAX, INT32_MIN
-
-OBSERVERS = ("minmax", "percentile", "mse")
-PERCENTILE = 0.9999
-OBSERVER_SAMPLE = 1 << 16
-MSE_GRID = tuple(round(0.30 + 0.02 * k, 2) for k in range(36))
+from tinyqat.qat.observers import FixedRangeObserver, MinMaxObserver, Observer, observer_class
 
 
 class FakeQuantize(torch.autograd.Function):
@@ -155,118 +139,105 @@ def fake_quantize_bias(bias: torch.Tensor, input_scale: torch.Tensor, w_scales: 
     return fake_quantize(bias, quant.bias_scale(input_scale, w_scales), 0, INT32_MIN, INT32_MAX)
 
 
-def _sample(x: torch.Tensor) -> torch.Tensor:
-    """At most :data:`OBSERVER_SAMPLE` values of ``x`` (flattened; an even stride when larger)."""
-    flat = x.detach().reshape(-1).float()
-    step = -(-flat.numel() // OBSERVER_SAMPLE)
-    return flat[::step] if step > 1 else flat
-
-
-def percentile_range(x: torch.Tensor, p: float = PERCENTILE) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(lo, hi)``: the ``1 - p`` and ``p`` quantiles of the values of ``x`` (see the module docstring)."""
-    flat = _sample(x)
-    n = flat.numel()
-    k = min(n, max(1, math.ceil((1.0 - p) * n)))
-    return flat.kthvalue(k).values, flat.kthvalue(n - k + 1).values
-
-
-def mse_range(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(a lo, a hi)`` with ``a`` in :data:`MSE_GRID` minimising the int8 quantization MSE of ``x``."""
-    flat = _sample(x)
-    lo, hi = torch.aminmax(flat)
-    fractions = torch.tensor(MSE_GRID, dtype=torch.float32, device=flat.device)
-    scale, zp = quant.activation_qparams(fractions * lo, fractions * hi)  # one candidate per fraction
-    scale, zp = scale[:, None], zp[:, None].float()
-    err = (quant.dequantize(quant.quantize(flat[None], scale, zp, quant.ACT_QMIN, quant.ACT_QMAX), scale, zp)
-           - flat[None]).square().mean(dim=1)
-    best = int(torch.nonzero(err <= err.min()).max())  # the widest range among the minima
-    return fractions[best] * lo, fractions[best] * hi
-
-
 class ActivationQuantizer(nn.Module):
-    """Int8 per-tensor fake quant of an activation with a moving-average observer.
+    """Int8 per-tensor fake quant of an activation, on the range of its observer.
 
-    Buffers (in ``state_dict``): ``min_val``, ``max_val`` (float32 scalars) and ``observed``
-    (bool scalar, set by the first observed batch); with ``learn_scale`` also the parameter
-    ``scale`` and the buffer ``scale_initialized``.  Flags (plain attributes):
-    ``observer_enabled``, ``fake_quant_enabled`` and ``calibrating`` (set by
-    :func:`tinyqat.qat.calibrate`).
+    Submodule ``range_observer`` (an :class:`~tinyqat.qat.observers.Observer`, chosen by ``observer``,
+    one of :data:`~tinyqat.qat.observers.OBSERVERS`) holds the statistics in its buffers ``min_val``,
+    ``max_val`` and ``observed``; the quantizer shows them as read-only attributes of the same names.
+    With ``learn_scale`` the quantizer also has the parameter ``scale`` and the buffer
+    ``scale_initialized``.  Flags (plain attributes): ``observer_enabled``, ``fake_quant_enabled`` and
+    ``calibrating`` (set by :func:`tinyqat.qat.calibrate`).
 
     The observer updates when ``calibrating`` is set, or when the module is in training mode
     and ``observer_enabled``. Fake quant applies when ``fake_quant_enabled`` and the observer
-    has seen data; before that the input passes through unchanged.  ``observer`` is one of
-    :data:`OBSERVERS` (module docstring).
+    has seen data; before that the input passes through unchanged.
+
+    State dicts written before the observer was a submodule (``min_val``, ``max_val``, ``observed`` on
+    the quantizer itself) still load.
     """
 
-    min_val: torch.Tensor
-    max_val: torch.Tensor
-    observed: torch.Tensor
+    range_observer: Observer
     scale_initialized: torch.Tensor
     exact_rounding = False  # True: round(x / s) exactly as lowering (the model input)
 
     def __init__(self, averaging_constant: float = 0.01, observer: str = "minmax", learn_scale: bool = False) -> None:
         super().__init__()
-        if not 0.0 < averaging_constant <= 1.0:
-            raise ValueError(f"averaging_constant must be in (0, 1], got {averaging_constant}")
-        self.averaging_constant = averaging_constant
         self.observer_enabled = True
         self.fake_quant_enabled = True
         self.calibrating = False
         self.learn_scale = False
-        self.register_buffer("min_val", torch.zeros((), dtype=torch.float32))
-        self.register_buffer("max_val", torch.zeros((), dtype=torch.float32))
-        self.register_buffer("observed", torch.zeros((), dtype=torch.bool))
+        self.range_observer = MinMaxObserver(averaging_constant)  # checks the constant; configure sets the kind
         self.configure(observer, learn_scale)
 
-    def configure(self, observer: str = "minmax", learn_scale: bool = False) -> None:
-        """Choose the observer (one of :data:`OBSERVERS`) and whether the scale is learned.
+    @property
+    def observer(self) -> str:
+        """The name of the observer kind (``"minmax"``, ``"percentile"``, ``"mse"``; ``"fixed"`` for a fixed grid)."""
+        return self.range_observer.name
 
-        Turning ``learn_scale`` on adds the parameter ``scale`` (initialised from the observer
-        on the first fake-quantized batch); a quantizer's scale cannot be un-learned.
+    @observer.setter
+    def observer(self, name: str) -> None:
+        """Assigning a name is :meth:`configure` with that observer (the learned-scale setting unchanged)."""
+        self.configure(name, self.learn_scale)
+
+    @property
+    def averaging_constant(self) -> float:
+        """The observer's moving-average constant ``c``."""
+        return self.range_observer.averaging_constant
+
+    @property
+    def min_val(self) -> torch.Tensor:
+        """The observer's buffer ``min_val`` (low end of the observed range)."""
+        return self.range_observer.min_val
+
+    @property
+    def max_val(self) -> torch.Tensor:
+        """The observer's buffer ``max_val`` (high end of the observed range)."""
+        return self.range_observer.max_val
+
+    @property
+    def observed(self) -> torch.Tensor:
+        """The observer's buffer ``observed`` (bool scalar: it has seen data)."""
+        return self.range_observer.observed
+
+    def configure(self, observer: str = "minmax", learn_scale: bool = False) -> None:
+        """Choose the observer (one of :data:`~tinyqat.qat.observers.OBSERVERS`) and whether the scale is learned.
+
+        A new observer kind takes over the statistics gathered so far.  Turning ``learn_scale`` on adds
+        the parameter ``scale`` (initialised from the observer on the first fake-quantized batch); a
+        quantizer's scale cannot be un-learned.
         """
-        if observer not in OBSERVERS:
-            raise ValueError(f"observer must be one of {OBSERVERS}, got {observer!r}")
+        cls = observer_class(observer)
         if self.learn_scale and not learn_scale:
             raise ValueError("a learned scale cannot be turned off")
-        self.observer = observer
+        if type(self.range_observer) is not cls:
+            self.range_observer = self.range_observer.converted(cls)
         if learn_scale and not self.learn_scale:
             self.learn_scale = True
             self.scale = nn.Parameter(torch.ones((), dtype=torch.float32, device=self.min_val.device))
             self.register_buffer("scale_initialized", torch.zeros((), dtype=torch.bool, device=self.min_val.device))
 
     def extra_repr(self) -> str:
-        """Show the observer, averaging constant and the observed range."""
-        lo, hi = self.min_val.item(), self.max_val.item()
-        learned = f", learned scale={self.scale.item():.4g}" if self.learn_scale else ""
-        return (f"observer={self.observer!r}, averaging_constant={self.averaging_constant}, "
-                f"range=[{lo:.4g}, {hi:.4g}]{learned}")
+        """Show the learned scale, if any (the observer shows its own range)."""
+        return f"learned scale={self.scale.item():.4g}" if self.learn_scale else ""
 
-    def batch_range(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """This observer's ``(lo, hi)`` of one batch (float32 scalars)."""
-        if self.observer == "percentile":
-            return percentile_range(x)
-        if self.observer == "mse":
-            return mse_range(x)
-        lo, hi = torch.aminmax(x.detach())
-        return lo.float(), hi.float()
+    def _load_from_state_dict(self, state_dict: dict[str, Any], prefix: str, *args: Any) -> None:
+        """Accept the older layout with the observer's buffers directly on the quantizer."""
+        for buf in ("min_val", "max_val", "observed"):
+            new_key = f"{prefix}range_observer.{buf}"
+            if prefix + buf in state_dict and new_key not in state_dict:
+                state_dict[new_key] = state_dict.pop(prefix + buf)
+        super()._load_from_state_dict(state_dict, prefix, *args)
 
-    @torch.no_grad()
     def observe(self, x: torch.Tensor) -> None:
-        """Update the range: first batch ``min/max = batch``; then ``avg = avg + c * (batch - avg)``."""
-        lo, hi = self.batch_range(x)
-        if bool(self.observed):
-            self.min_val.add_(self.averaging_constant * (lo - self.min_val))
-            self.max_val.add_(self.averaging_constant * (hi - self.max_val))
-        else:
-            self.min_val.copy_(lo)
-            self.max_val.copy_(hi)
-            self.observed.fill_(True)
+        """Update the observer's range with ``x`` (:meth:`tinyqat.qat.observers.Observer.update`)."""
+        self.range_observer.update(x)
 
     def _learned_scale(self) -> torch.Tensor:
         """The trainable scale, initialised from the observer on first use, kept positive."""
         if not bool(self.scale_initialized):
             with torch.no_grad():
-                self.scale.copy_(quant.activation_qparams(self.min_val, self.max_val)[0])
+                self.scale.copy_(quant.activation_qparams(*self.range_observer.range())[0])
                 self.scale_initialized.fill_(True)
         return torch.clamp(self.scale, min=1e-8)
 
@@ -277,23 +248,26 @@ class ActivationQuantizer(nn.Module):
         Memoised on the identity and in-place version counters of ``min_val`` / ``max_val`` (and of
         the learned scale), so any change to them, ``load_state_dict`` included, recomputes.
         """
-        if self.learn_scale and bool(self.observed):
+        obs = self.range_observer
+        if self.learn_scale and bool(obs.observed):
             scale = self._learned_scale().detach()
-            return scale, quant.activation_zero_point(self.min_val, scale)
-        key = (id(self.min_val), self.min_val._version, id(self.max_val), self.max_val._version)
+            return scale, quant.activation_zero_point(obs.min_val, scale)
+        lo, hi = obs.range()
+        key = (id(lo), lo._version, id(hi), hi._version)
         cached = self.__dict__.get("_qparams_cache")
         if cached is None or cached[0] != key:
-            cached = (key, quant.activation_qparams(self.min_val, self.max_val))
+            cached = (key, quant.activation_qparams(lo, hi))
             self.__dict__["_qparams_cache"] = cached
         return cached[1]
 
     def fake_quantize(self, x: torch.Tensor) -> torch.Tensor:
         """Fake-quantize ``x`` on this quantizer's current grid, without observing it."""
-        if not (self.fake_quant_enabled and bool(self.observed)):
+        obs = self.range_observer
+        if not (self.fake_quant_enabled and bool(obs.observed)):
             return x
         if self.learn_scale:
             scale = self._learned_scale()
-            zero_point = quant.activation_zero_point(self.min_val, scale)
+            zero_point = quant.activation_zero_point(obs.min_val, scale)
             grad_factor = 1.0 / math.sqrt(max(x.numel(), 1) * quant.ACT_QMAX)
             return LearnedScaleFakeQuantize.apply(x, scale, zero_point, quant.ACT_QMIN, quant.ACT_QMAX, grad_factor)
         scale, zero_point = self.qparams()
@@ -305,7 +279,7 @@ class ActivationQuantizer(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Observe ``x`` (see class docstring for when), then fake-quantize it."""
         if self.calibrating or (self.training and self.observer_enabled):
-            self.observe(x)
+            self.range_observer.update(x)
         return self.fake_quantize(x)
 
 
@@ -326,26 +300,22 @@ class InputQuantizer(ActivationQuantizer):
 class FixedQuantizer(ActivationQuantizer):
     """An :class:`ActivationQuantizer` on a fixed grid ``(scale, zero_point)``: it never observes.
 
-    ``qparams()`` returns the fixed pair; ``min_val``/``max_val`` hold the grid's real range
-    ``[scale * (-128 - zp), scale * (127 - zp)]`` for display, and ``observed`` is set from the start.
+    ``qparams()`` returns the fixed pair; its observer is a
+    :class:`~tinyqat.qat.observers.FixedRangeObserver` holding the grid's real range
+    ``[scale * (-128 - zp), scale * (127 - zp)]`` for display, ``observed`` from the start.
     """
 
     def __init__(self, scale: float, zero_point: int) -> None:
         super().__init__()
         self.scale_value = scale
         self.zero_point = zero_point
-        self.min_val.fill_(scale * (quant.ACT_QMIN - zero_point))
-        self.max_val.fill_(scale * (quant.ACT_QMAX - zero_point))
-        self.observed.fill_(True)
+        self.range_observer = FixedRangeObserver(scale * (quant.ACT_QMIN - zero_point),
+                                                 scale * (quant.ACT_QMAX - zero_point))
 
     def configure(self, observer: str = "minmax", learn_scale: bool = False) -> None:
-        """A fixed grid has no observer and no learned scale."""
+        """A fixed grid keeps its fixed range (``observer`` is ignored) and cannot learn its scale."""
         if learn_scale:
             raise ValueError("a fixed grid cannot learn its scale")
-        self.observer = observer
-
-    def observe(self, x: torch.Tensor) -> None:
-        """A fixed grid ignores the data."""
 
     def qparams(self) -> tuple[torch.Tensor, torch.Tensor]:
         """The fixed ``(scale, zero_point)`` as float32 and int64 scalars."""

@@ -44,7 +44,7 @@ from torch import fx, nn
 from torch.fx.node import _get_qualified_name
 
 from tinyqat.errors import TinyQatError, UnsupportedOpError
-from tinyqat.qat.fake_quant import OBSERVERS, ActivationQuantizer, FixedQuantizer, InputQuantizer, WeightQuantizer
+from tinyqat.qat.fake_quant import ActivationQuantizer, FixedQuantizer, InputQuantizer, WeightQuantizer
 from tinyqat.qat.modules import (
     Activation,
     QuantAdd,
@@ -60,6 +60,7 @@ from tinyqat.qat.modules import (
     QuantWeighted,
     SharedQuantClamp,
 )
+from tinyqat.qat.observers import OBSERVERS
 from tinyqat.quant import WEIGHT_BITS
 
 SUPPORTED = (
@@ -713,7 +714,7 @@ def prepare_qat(
       ``model.named_modules()``, e.g. ``{"features.0": 4}``).  4-bit weights are symmetric per
       channel in ``[-7, 7]`` and are packed two per byte in the C code.
     * ``observer``: ``"minmax"`` (default), ``"percentile"`` or ``"mse"`` for every activation range
-      (see :mod:`tinyqat.qat.fake_quant`).
+      (see :mod:`tinyqat.qat.observers`).
     * ``learn_scales``: activation scales become trainable parameters with LSQ's gradient,
       initialised from the observers (weight scales are always ``max|w| / qmax``).
     """
