@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -238,3 +239,40 @@ def test_state_dict_with_statistics_on_the_quantizer_still_loads() -> None:
     assert all(bool(q.observed) for q in _quantizers(fresh))
     assert torch.equal(fresh.eval()(x), qat.eval()(x))
 
+
+def _finetune_batches() -> list[tuple[torch.Tensor, torch.Tensor]]:
+    torch.manual_seed(0)
+    x = torch.randn(64, 2, 5, 5)
+    y = (x.mean(dim=(1, 2, 3)) > 0).long() + (x[:, 0, 0, 0] > 1).long()
+    return [(x[i:i + 16], y[i:i + 16]) for i in range(0, 64, 16)]
+
+
+def test_qat_finetune_learning_rates_follow_the_cosine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Step k of total = epochs * len(batches) runs at base * 0.5 * (1 + cos(pi k / total)) in every group."""
+    seen: list[list[float]] = []
+
+    class RecordingAdam(torch.optim.Adam):
+        def step(self, closure: Any = None) -> Any:
+            seen.append([group["lr"] for group in self.param_groups])
+            return super().step(closure)
+
+    monkeypatch.setattr(torch.optim, "Adam", RecordingAdam)
+    batches = _finetune_batches()
+    tinyqat.qat_finetune(_net(), batches, epochs=3, lr=1e-3, learn_scales=True, scale_lr=5e-3)
+    total = 3 * len(batches)
+    assert seen == [[base * 0.5 * (1.0 + math.cos(math.pi * k / total)) for base in (1e-3, 5e-3)]
+                    for k in range(total)]
+    seen.clear()  # without a len, the rates stay constant; scale_lr=None is lr
+    tinyqat.qat_finetune(_net(), lambda epoch: iter(batches), epochs=2, lr=1e-3, learn_scales=True)
+    assert seen == [[1e-3, 1e-3]] * 8
+
+
+def test_qat_finetune_scale_lr_zero_freezes_learned_scales() -> None:
+    batches = _finetune_batches()
+    start = tinyqat.qat_finetune(_net(), batches, epochs=0, learn_scales=True)  # calibrated, scales initialised
+    tuned = tinyqat.qat_finetune(_net(), batches, epochs=2, lr=1e-2, learn_scales=True, scale_lr=0.0)
+    scales = [(q.scale.detach(), p.scale.detach()) for q, p in zip(_quantizers(start), _quantizers(tuned))]
+    assert len(scales) == 3 and all(torch.equal(a, b) for a, b in scales)
+    weighted = [(m.layer.weight, n.layer.weight) for m, n in zip(start.modules(), tuned.modules())
+                if isinstance(m, QuantWeighted)]
+    assert weighted and all(not torch.equal(a, b) for a, b in weighted)  # the other parameters trained

@@ -5,8 +5,11 @@
    and no training (PTQ ranges), so fake quant starts from the float model's real ranges instead
    of the first batch's (and learned scales start from them).
 3. Fine-tune ``epochs`` epochs with Adam at ``lr`` (default ``1e-4``, about a tenth or less of a
-   float training rate), cosine-annealed towards 0 when the batches have a ``len``; learned scales
-   (if any) use ``scale_lr`` (default ``lr``).
+   float training rate); learned scales (if any) use ``scale_lr`` (``None``, the default: ``lr``).
+   When the batches have a ``len``, every group's rate is cosine-annealed towards 0 per step
+   (``torch.optim.lr_scheduler.LambdaLR``): step ``k = 0, 1, ...`` runs at
+   ``base * 0.5 * (1 + cos(pi * k / total))`` with ``total = max(1, epochs * len(batches))`` and
+   ``base`` the group's ``lr`` or ``scale_lr``; otherwise the rates stay constant.
 4. From epoch ``freeze_bn_epoch`` (default ``epochs // 2``) BatchNorm uses its running statistics
    (the exact folded forward lowering reproduces); from epoch ``freeze_observers_epoch`` (default
    ``epochs - 1``, the last) the activation ranges stop moving.  Epochs count from 0.
@@ -76,10 +79,12 @@ def qat_finetune(
         groups.append({"params": scales, "lr": lr if scale_lr is None else scale_lr, "weight_decay": 0.0})
     opt = torch.optim.Adam(groups, lr=lr, weight_decay=weight_decay)
     first_epoch = _epoch_batches(train_batches, 0)
-    total = max(1, epochs * len(first_epoch)) if hasattr(first_epoch, "__len__") else None  # type: ignore[arg-type]
+    schedule = None
+    if hasattr(first_epoch, "__len__"):  # cosine annealing of every group's rate, one step per batch
+        total = max(1, epochs * len(first_epoch))  # type: ignore[arg-type]
+        schedule = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: 0.5 * (1.0 + math.cos(math.pi * k / total)))
     freeze_bn_at = epochs // 2 if freeze_bn_epoch is None else freeze_bn_epoch
     freeze_obs_at = max(epochs - 1, 0) if freeze_observers_epoch is None else freeze_observers_epoch
-    step = 0
     for epoch in range(epochs):
         if epoch >= freeze_bn_at:
             freeze_bn_stats(qat)
@@ -87,15 +92,13 @@ def qat_finetune(
             freeze_observers(qat)
         losses = []
         for x, y in _epoch_batches(train_batches, epoch):
-            if total is not None:  # cosine annealing of every group's rate
-                for group, base in zip(opt.param_groups, [lr] + ([] if not scales else [scale_lr or lr])):
-                    group["lr"] = base * 0.5 * (1.0 + math.cos(math.pi * step / total))
             opt.zero_grad()
             loss = loss_fn(qat(x), y)
             loss.backward()
             opt.step()
+            if schedule is not None:
+                schedule.step()
             losses.append(float(loss.detach()))
-            step += 1
         if on_epoch is not None:
             on_epoch(epoch, sum(losses) / max(len(losses), 1))
     if epochs == 0 or freeze_obs_at >= epochs:
