@@ -33,7 +33,6 @@ import numpy as np
 import torch
 
 ACT_QMIN, ACT_QMAX = -128, 127
-WEIGHT_QMIN, WEIGHT_QMAX = -127, 127
 WEIGHT_BITS = (4, 8)
 FIXED_QPARAMS: dict[str, tuple[float, int]] = {
     "sigmoid": (1.0 / 256.0, -128),

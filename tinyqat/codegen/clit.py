@@ -17,6 +17,7 @@ import re
 import numpy as np
 
 from tinyqat.errors import TinyQatError
+from tinyqat.fixedpoint import INT32_MAX, INT32_MIN
 
 INT8_PER_LINE = 16
 INT32_PER_LINE = 8
@@ -58,9 +59,9 @@ def sanitize(name: str) -> str:
 def c_int(value: int) -> str:
     """An int32 literal (``INT32_MIN`` spelled so it keeps type int)."""
     value = int(value)
-    if not -(2**31) <= value < 2**31:
+    if not INT32_MIN <= value <= INT32_MAX:
         raise ValueError(f"{value} does not fit int32")
-    return "(-2147483647 - 1)" if value == -(2**31) else str(value)
+    return "(-2147483647 - 1)" if value == INT32_MIN else str(value)
 
 
 def c_macro_int(value: int) -> str:
