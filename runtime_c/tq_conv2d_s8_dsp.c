@@ -13,7 +13,8 @@
  * The columns live in params->scratch (arena memory planned for this layer's step, disjoint from
  * input and output; tq_conv2d_s8_get_buffer_size bytes, 4-byte aligned): pixel 0's at scratch,
  * pixel 1's TQ_CONV_DSP_COLUMN_MAX values later. A layer with K above TQ_CONV_DSP_COLUMN_MAX or
- * no scratch (NULL), or a core without DSP, runs the portable loop below.
+ * no scratch (NULL) runs the portable window loop (tq_conv2d_s8_window_portable, tq_portable.h;
+ * a core without DSP compiles tq_conv2d_s8.c, which uses the same loop, instead).
  *
  * Accumulation order differs from the portable kernel but the int32 sum is the same integer:
  * every partial sum is bias[c] plus a subset of the products, so its magnitude is at most
@@ -32,23 +33,40 @@
  * i < 4, half h < 2; channels past out_c and the padding value are 0. Used when
  * K <= TQ_CONV_DSP_COLUMN_MAX (tinyqat/codegen/layouts.py emits it only then and is the twin).
  *
- * Output stage: tq_mbqm_fused (one SMLAL per output) when tq_requant_fused_ok holds for the
- * layer, checked once per call; tq_requantize_s8_fast otherwise.
+ * Output stage: tq_requantize_s8_fused (tq_mbqm_fused, one SMLAL per output) when tq_requant_fused_ok
+ * holds for the layer, checked once per call; tq_requantize_s8_fast otherwise (tq_requant.h).
  *
  * In-place contract (tq_kernels.h): a block writes all channels of pixels p and p + 1 after
  * reading only those two pixels' input windows, and blocks run in raster order.
  */
 #include "tq_kernels.h"
 
+/* TQ_CONV_DSP_COLUMN_MAX (576) and the scratch size: tq_kernels.h. Byte offset from a pixel-0 column
+ * value to the same value of pixel 1: TQ_CONV_DSP_COLUMN_MAX int16 values, written out because it is
+ * an immediate of block_4x2's assembly (an LDR offset, below 4096). */
+#define TQ_CONV_DSP_COL1 1152
+
+/* Compile-time checks (every build) that tie the columns to tq_kernels.h: pixel 1's column starts
+ * TQ_CONV_DSP_COL1 bytes after pixel 0's; TQ_CONV_DSP_COLUMN_MAX is even (pixel 1's column is
+ * 4-byte aligned, and an odd K < TQ_CONV_DSP_COLUMN_MAX leaves room for the padding value); the
+ * scratch size of the largest K is exactly the two columns, and K above it gets none. */
+typedef char tq_conv_dsp_col1_is_2_column_max[TQ_CONV_DSP_COL1 == 2 * TQ_CONV_DSP_COLUMN_MAX ? 1 : -1];
+typedef char tq_conv_dsp_col1_fits_ldr[TQ_CONV_DSP_COL1 < 4096 ? 1 : -1];
+typedef char tq_conv_dsp_column_max_is_even[TQ_CONV_DSP_COLUMN_MAX % 2 == 0 ? 1 : -1];
+typedef char tq_conv_dsp_buffer_is_two_columns
+    [TQ_CONV2D_S8_BUFFER_SIZE(1, 1, TQ_CONV_DSP_COLUMN_MAX) == 2 * TQ_CONV_DSP_COL1 ? 1 : -1];
+typedef char tq_conv_dsp_no_buffer_above_column_max
+    [TQ_CONV2D_S8_BUFFER_SIZE(1, 1, TQ_CONV_DSP_COLUMN_MAX + 1) == 0 ? 1 : -1];
+
 #if TQ_USE_DSP
 #include "tq_dsp.h"
+#include "tq_portable.h"
 #include "tq_requant.h"
 
-/* TQ_CONV_DSP_COLUMN_MAX (576) and the scratch size: tq_kernels.h. */
 #define TQ_STR2(x) #x
 #define TQ_STR(x) TQ_STR2(x)
-/* Byte offset from a pixel-0 column value to the same value of pixel 1 (2 * COLUMN_MAX). */
-#define TQ_CONV_DSP_COL1 1152
+/* block_4x2's stack locals (the two loop ends), below the saved r3-r11, lr: r3 (acc) is at this offset. */
+#define TQ_CONV_BLOCK_LOCALS 8
 
 /*
  * 4 x 2 block (speed layout): acc[2 * i + n] += sum_j col_n[pair j] . w[pair j][channel i] with
@@ -56,7 +74,8 @@
  * w points at the group's first weight word. Hand-scheduled (GCC cannot keep 8 accumulators, 4
  * operands and 2 pointers in the 14 usable registers): per pair, the loads of two column words
  * and two weight words stay together (pipelined), then 4 SMLADs, 2 loads, 4 SMLADs; 4 pairs per
- * loop iteration, the loop end and the remaining pairs' end kept on the stack.
+ * loop iteration (four TQ_CONV_PAIR; "bic #3" rounds pairs down to a multiple of 4), the loop end
+ * and the remaining pairs' end kept on the stack (TQ_CONV_BLOCK_LOCALS bytes).
  * AAPCS: r0 = col, r1 = w, r2 = pairs, r3 = acc; r4-r11 saved.
  */
 #define TQ_CONV_PAIR                                                                               \
@@ -82,7 +101,7 @@ __attribute__((naked, noinline)) static void block_4x2(TQ_ASM_ARG const int16_t 
 {
     __asm__ volatile(
         "push {r3-r11, lr}\n\t"
-        "sub sp, sp, #8\n\t"
+        "sub sp, sp, #" TQ_STR(TQ_CONV_BLOCK_LOCALS) "\n\t"
         "add r12, r0, r2, lsl #2\n\t"
         "bic r2, r2, #3\n\t"
         "add r2, r0, r2, lsl #2\n\t"
@@ -105,9 +124,9 @@ __attribute__((naked, noinline)) static void block_4x2(TQ_ASM_ARG const int16_t 
         "cmp r0, r2\n\t"
         "bne 3b\n"
         "4:\n\t"
-        "ldr r3, [sp, #8]\n\t"
+        "ldr r3, [sp, #" TQ_STR(TQ_CONV_BLOCK_LOCALS) "]\n\t"
         "stm r3, {r4-r11}\n\t"
-        "add sp, sp, #8\n\t"
+        "add sp, sp, #" TQ_STR(TQ_CONV_BLOCK_LOCALS) "\n\t"
         "pop {r3-r11, pc}\n\t");
 }
 
@@ -117,25 +136,16 @@ typedef struct {
     const int32_t *multiplier, *shift;
 } out_stage;
 
-/* clamp(tq_mbqm_fused(acc, q, e) + zp, lo, hi), as int32 (stored with a plain STRB). */
-__attribute__((always_inline)) static inline int32_t requant_fused(int32_t acc, int32_t q, int32_t e, int32_t zp,
-                                                                   int32_t lo, int32_t hi)
-{
-    int32_t y = tq_mbqm_fused(acc, q, e) + zp;
-    y = y < lo ? lo : y;
-    return y > hi ? hi : y;
-}
-
-/* Channel c of the two pixels of a block: out0 = requant(acc0), out1 = requant(acc1) if two. */
+/* Channel c of the two pixels of a block: out0[c] = requant(acc0), out1[c] = requant(acc1) if two. */
 __attribute__((always_inline)) static inline void requant_pair(const out_stage *o, int32_t c, int32_t acc0,
                                                                int32_t acc1, int32_t two, int8_t *out0,
                                                                int8_t *out1)
 {
     const int32_t q = o->multiplier[c], shift = o->shift[c];
     if (o->fused) {
-        out0[c] = (int8_t)requant_fused(acc0, q, -shift, o->zp_out, o->act_min, o->act_max);
+        out0[c] = (int8_t)tq_requantize_s8_fused(acc0, q, -shift, o->zp_out, o->act_min, o->act_max);
         if (two) {
-            out1[c] = (int8_t)requant_fused(acc1, q, -shift, o->zp_out, o->act_min, o->act_max);
+            out1[c] = (int8_t)tq_requantize_s8_fused(acc1, q, -shift, o->zp_out, o->act_min, o->act_max);
         }
         return;
     }
@@ -301,44 +311,6 @@ TQ_DSP_BLOCK static void block_2x2(const int16_t *col, const int8_t *w0, const i
     acc[3] = s11;
 }
 
-/* The portable loop (one pixel, one channel at a time), for K > TQ_CONV_DSP_COLUMN_MAX. */
-static void conv_generic(const tq_conv2d_s8_params *p, const int8_t *input, int8_t *output)
-{
-    const int32_t tap_stride = p->kernel_h * p->kernel_w * p->in_c;
-    int32_t oy, ox, c, ky, kx, i;
-    for (oy = 0; oy < p->out_h; ++oy) {
-        const int32_t y0 = oy * p->stride_h - p->pad_top;
-        for (ox = 0; ox < p->out_w; ++ox) {
-            const int32_t x0 = ox * p->stride_w - p->pad_left;
-            int8_t *out = output + (oy * p->out_w + ox) * p->out_c;
-            for (c = 0; c < p->out_c; ++c) {
-                int32_t acc = p->bias[c];
-                for (ky = 0; ky < p->kernel_h; ++ky) {
-                    const int32_t iy = y0 + ky;
-                    if (iy < 0 || iy >= p->in_h) {
-                        continue;
-                    }
-                    for (kx = 0; kx < p->kernel_w; ++kx) {
-                        const int32_t ix = x0 + kx;
-                        const int8_t *x;
-                        const int8_t *w;
-                        if (ix < 0 || ix >= p->in_w) {
-                            continue;
-                        }
-                        x = input + (iy * p->in_w + ix) * p->in_c;
-                        w = p->weights + c * tap_stride + (ky * p->kernel_w + kx) * p->in_c;
-                        for (i = 0; i < p->in_c; ++i) {
-                            acc += w[i] * (x[i] - p->input_zero_point);
-                        }
-                    }
-                }
-                out[c] = tq_requantize_s8_fast(acc, p->multiplier[c], p->shift[c], p->output_zero_point,
-                                               p->act_min, p->act_max);
-            }
-        }
-    }
-}
-
 /* The next pixel after (oy, ox) in raster order. */
 static inline void next_pixel(int32_t *oy, int32_t *ox, int32_t out_w)
 {
@@ -353,7 +325,7 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     const tq_conv2d_s8_params *p = params;
     /* Locals, not p->...: stores through int8_t * may alias *p, so the compiler would reload. */
     const int32_t k_len = p->kernel_h * p->kernel_w * p->in_c;
-    const int32_t pairs = (k_len + 1) >> 1;
+    const int32_t pairs = TQ_CONV_DSP_K2(k_len) >> 1; /* the speed layout's pairs per channel */
     const int32_t pixels = p->out_h * p->out_w;
     const int32_t out_w = p->out_w, out_c = p->out_c;
     const int32_t nzp2 = tq_dup_s16(-p->input_zero_point);
@@ -364,15 +336,15 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     out_stage o;
     int32_t px, c, i, oy = 0, ox = 0;
     if (k_len > TQ_CONV_DSP_COLUMN_MAX || col == NULL) {
-        conv_generic(p, input, output);
+        tq_conv2d_s8_window_portable(p, input, output);
         return;
     }
-    o.fused = tq_requant_fused_ok(bias, p->shift, out_c, k_len);
+    o.multiplier = p->multiplier;
+    o.shift = p->shift;
     o.zp_out = p->output_zero_point;
     o.act_min = p->act_min;
     o.act_max = p->act_max;
-    o.multiplier = p->multiplier;
-    o.shift = p->shift;
+    o.fused = tq_requant_fused_ok(bias, p->shift, out_c, k_len);
     if (k_len & 1) { /* the speed layout's padding value after an odd K (< COLUMN_MAX) */
         col[k_len] = 0;
         col[TQ_CONV_DSP_COLUMN_MAX + k_len] = 0;
@@ -416,7 +388,7 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
             continue;
         }
         for (c = 0; c < out_c; c += 2) {
-            const int32_t c1 = c + 1 < out_c ? c + 1 : c; /* odd out_c: the last channel twice */
+            const int32_t c1 = c + (c + 1 < out_c); /* odd out_c: the last channel twice */
             int32_t acc[4];
             block_2x2(col, weights + c * k_len, weights + c1 * k_len, k_len, bias[c], bias[c1], acc);
             requant_pair(&o, c, acc[0], acc[1], two, out0, out1);

@@ -1,6 +1,7 @@
 /* tq_depthwise_conv2d_s4_s8.c - depthwise convolution with depth multiplier, 4-bit packed weights,
  * int8 activations (the formula of tq_depthwise_conv2d_s8; weights unpacked with TQ_S4_WEIGHT). */
 #include "tq_kernels.h"
+#include "tq_portable.h"
 #include "tq_requant.h"
 
 void tq_depthwise_conv2d_s4_s8(const tq_depthwise_conv2d_s4_s8_params *params, const int8_t *input,
@@ -11,12 +12,12 @@ void tq_depthwise_conv2d_s4_s8(const tq_depthwise_conv2d_s4_s8_params *params, c
     int32_t oy, ox, ic, m, ky, kx;
     for (oy = 0; oy < p->out_h; ++oy) {
         const int32_t y0 = oy * p->stride_h - p->pad_top;
-        const int32_t ky_begin = y0 < 0 ? -y0 : 0;
-        const int32_t ky_end = y0 + p->kernel_h < p->in_h ? p->kernel_h : p->in_h - y0;
+        const int32_t ky_begin = TQ_WINDOW_BEGIN(y0);
+        const int32_t ky_end = TQ_WINDOW_END(y0, p->kernel_h, p->in_h);
         for (ox = 0; ox < p->out_w; ++ox) {
             const int32_t x0 = ox * p->stride_w - p->pad_left;
-            const int32_t kx_begin = x0 < 0 ? -x0 : 0;
-            const int32_t kx_end = x0 + p->kernel_w < p->in_w ? p->kernel_w : p->in_w - x0;
+            const int32_t kx_begin = TQ_WINDOW_BEGIN(x0);
+            const int32_t kx_end = TQ_WINDOW_END(x0, p->kernel_w, p->in_w);
             int8_t *out = output + (oy * p->out_w + ox) * out_c;
             for (ic = 0; ic < p->in_c; ++ic) {
                 for (m = 0; m < p->depth_multiplier; ++m) {

@@ -2,42 +2,13 @@
 #include "tq_kernels.h"
 
 /* Cores with the DSP extension compile tq_depthwise_conv2d_s8_dsp.c instead (same function, same result). */
-#if !defined(__ARM_FEATURE_DSP) || defined(TQ_PORTABLE)
-#include "tq_requant.h"
+#if !TQ_USE_DSP
+#include "tq_portable.h"
 
+/* The loop lives in tq_portable.h, shared with the DSP kernel's fallback. */
 void tq_depthwise_conv2d_s8(const tq_depthwise_conv2d_s8_params *params, const int8_t *input, int8_t *output)
 {
-    const tq_depthwise_conv2d_s8_params *p = params;
-    const int32_t out_c = p->in_c * p->depth_multiplier;
-    int32_t oy, ox, ic, m, ky, kx;
-    for (oy = 0; oy < p->out_h; ++oy) {
-        const int32_t y0 = oy * p->stride_h - p->pad_top;
-        const int32_t ky_begin = y0 < 0 ? -y0 : 0;
-        const int32_t ky_end = y0 + p->kernel_h < p->in_h ? p->kernel_h : p->in_h - y0;
-        for (ox = 0; ox < p->out_w; ++ox) {
-            const int32_t x0 = ox * p->stride_w - p->pad_left;
-            const int32_t kx_begin = x0 < 0 ? -x0 : 0;
-            const int32_t kx_end = x0 + p->kernel_w < p->in_w ? p->kernel_w : p->in_w - x0;
-            int8_t *out = output + (oy * p->out_w + ox) * out_c;
-            for (ic = 0; ic < p->in_c; ++ic) {
-                for (m = 0; m < p->depth_multiplier; ++m) {
-                    const int32_t c = ic * p->depth_multiplier + m; /* reads input channel c / m = ic */
-                    int32_t acc = 0; /* int32 accumulator, as TFLite */
-                    for (ky = ky_begin; ky < ky_end; ++ky) {
-                        const int8_t *x_row = input + (y0 + ky) * p->in_w * p->in_c + ic;
-                        const int8_t *w_row = p->weights + ky * p->kernel_w * out_c + c;
-                        for (kx = kx_begin; kx < kx_end; ++kx) {
-                            acc += (int32_t)w_row[kx * out_c]
-                                   * ((int32_t)x_row[(x0 + kx) * p->in_c] - p->input_zero_point);
-                        }
-                    }
-                    acc += p->bias[c];
-                    out[c] = tq_requantize_s8(acc, p->multiplier[c], p->shift[c], p->output_zero_point,
-                                              p->act_min, p->act_max);
-                }
-            }
-        }
-    }
+    tq_depthwise_conv2d_s8_portable(params, input, output);
 }
 
-#endif /* !__ARM_FEATURE_DSP || TQ_PORTABLE */
+#endif /* !TQ_USE_DSP */

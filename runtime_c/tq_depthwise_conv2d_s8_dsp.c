@@ -7,14 +7,16 @@
  * weights w[ky][kx][c..c+3]: __sxtab16 / SXTAB16 ROR #8 give (x0 - zp, x2 - zp) and
  * (x1 - zp, x3 - zp), __sxtb16 / SXTB16 ROR #8 give (w0, w2) and (w1, w3), and SMLABB / SMLATT
  * (bottom x bottom, top x top halves) add one product per channel each. The window is clipped
- * to its in-bounds taps once per pixel (no test per tap); rows of three taps are unrolled. The
- * in_c mod 4 last channels, and every depth multiplier other than 1, use the portable loop.
- * No scratch memory.
+ * to its in-bounds taps once per pixel (TQ_WINDOW_BEGIN / TQ_WINDOW_END of tq_portable.h, no test
+ * per tap); rows of three taps are unrolled. The in_c mod 4 last channels, and every depth
+ * multiplier other than 1, use the portable loop (tq_depthwise_conv2d_s8_pixel_portable,
+ * tq_portable.h). No scratch memory.
  *
  * Accumulation starts from bias[c] and adds the products in tap order, as tq_kernels.h's bound
  * allows (every partial sum is at most |bias| + 255 * 127 * taps in magnitude). Requantization:
- * tq_mbqm_fused (one SMLAL) when tq_requant_fused_ok holds for the layer (checked once per call),
- * else tq_requantize_s8_fast (both equal to tq_requantize_s8 for every input).
+ * tq_requantize_s8_fused_or_fast (tq_requant.h): tq_mbqm_fused (one SMLAL) when tq_requant_fused_ok
+ * holds for the layer (checked once per call), else tq_requantize_s8_fast (both equal to
+ * tq_requantize_s8 for every input).
  *
  * In-place contract (tq_kernels.h): output pixel p is written after reading only its window.
  */
@@ -22,20 +24,8 @@
 
 #if TQ_USE_DSP
 #include "tq_dsp.h"
+#include "tq_portable.h"
 #include "tq_requant.h"
-
-/* clamp(mbqm(acc, q, shift) + zp, lo, hi): fused (see the file comment) or the general routine. */
-static inline int8_t dw_requant(int32_t acc, int32_t fused, int32_t q, int32_t shift, int32_t zp, int32_t lo,
-                                int32_t hi)
-{
-    int32_t y;
-    if (!fused) {
-        return tq_requantize_s8_fast(acc, q, shift, zp, lo, hi);
-    }
-    y = tq_mbqm_fused(acc, q, -shift) + zp;
-    y = y < lo ? lo : y;
-    return (int8_t)(y > hi ? hi : y);
-}
 
 /* s[j] += w[j] * (x[j] - zp) for channels j < 4 of one tap; x, w at the tap's first channel. */
 static inline void tap4(const int8_t *x, const int8_t *w, int32_t nzp2, int32_t *s0, int32_t *s1, int32_t *s2,
@@ -77,32 +67,15 @@ TQ_DSP_BLOCK static void block4(const int8_t *x, const int8_t *w, int32_t rows, 
     acc[3] = s3;
 }
 
-/* The portable loop for output channels [c_begin, c_end) of pixel (oy, ox) (any multiplier). */
-static void dw_pixel_generic(const tq_depthwise_conv2d_s8_params *p, const int8_t *input, int32_t oy, int32_t ox,
-                             int32_t c_begin, int32_t c_end, int8_t *out)
+/* The portable loop (tq_portable.h) for input channels [ic_begin, in_c) of one pixel, out of line:
+ * one copy for its two uses (depth multiplier != 1, and the in_c mod 4 last channels). */
+__attribute__((noinline)) static void pixel_portable(const tq_depthwise_conv2d_s8_params *p, const int8_t *input,
+                                                     int32_t y0, int32_t ky_begin, int32_t ky_end, int32_t x0,
+                                                     int32_t kx_begin, int32_t kx_end, int32_t ic_begin,
+                                                     int8_t *out)
 {
-    const int32_t m = p->depth_multiplier;
-    const int32_t out_c = p->in_c * m;
-    const int32_t y0 = oy * p->stride_h - p->pad_top;
-    const int32_t x0 = ox * p->stride_w - p->pad_left;
-    const int32_t ky_begin = y0 < 0 ? -y0 : 0;
-    const int32_t ky_end = y0 + p->kernel_h < p->in_h ? p->kernel_h : p->in_h - y0;
-    const int32_t kx_begin = x0 < 0 ? -x0 : 0;
-    const int32_t kx_end = x0 + p->kernel_w < p->in_w ? p->kernel_w : p->in_w - x0;
-    int32_t c, ky, kx;
-    for (c = c_begin; c < c_end; ++c) {
-        const int32_t ic = c / m;
-        int32_t acc = p->bias[c];
-        for (ky = ky_begin; ky < ky_end; ++ky) {
-            const int8_t *x_row = input + (y0 + ky) * p->in_w * p->in_c + ic;
-            const int8_t *w_row = p->weights + ky * p->kernel_w * out_c + c;
-            for (kx = kx_begin; kx < kx_end; ++kx) {
-                acc += w_row[kx * out_c] * (x_row[(x0 + kx) * p->in_c] - p->input_zero_point);
-            }
-        }
-        out[c] = tq_requantize_s8_fast(acc, p->multiplier[c], p->shift[c], p->output_zero_point, p->act_min,
-                                       p->act_max);
-    }
+    tq_depthwise_conv2d_s8_pixel_portable(p, input, y0, ky_begin, ky_end, x0, kx_begin, kx_end, ic_begin,
+                                          p->in_c * p->depth_multiplier, out);
 }
 
 void tq_depthwise_conv2d_s8(const tq_depthwise_conv2d_s8_params *params, const int8_t *input, int8_t *output)
@@ -125,16 +98,16 @@ void tq_depthwise_conv2d_s8(const tq_depthwise_conv2d_s8_params *params, const i
     int32_t oy, ox, c;
     for (oy = 0; oy < out_h; ++oy) {
         const int32_t y0 = oy * stride_h - pad_top;
-        const int32_t ky_begin = y0 < 0 ? -y0 : 0;
-        const int32_t ky_end = y0 + kernel_h < in_h ? kernel_h : in_h - y0;
+        const int32_t ky_begin = TQ_WINDOW_BEGIN(y0);
+        const int32_t ky_end = TQ_WINDOW_END(y0, kernel_h, in_h);
         for (ox = 0; ox < out_w; ++ox) {
             const int32_t x0 = ox * stride_w - pad_left;
-            const int32_t kx_begin = x0 < 0 ? -x0 : 0;
-            const int32_t kx_end = x0 + kernel_w < in_w ? kernel_w : in_w - x0;
+            const int32_t kx_begin = TQ_WINDOW_BEGIN(x0);
+            const int32_t kx_end = TQ_WINDOW_END(x0, kernel_w, in_w);
             const int32_t taps = kx_end - kx_begin; /* in-bounds taps per row */
             int8_t *out = output + (oy * out_w + ox) * ch * p->depth_multiplier;
             if (p->depth_multiplier != 1) {
-                dw_pixel_generic(p, input, oy, ox, 0, ch * p->depth_multiplier, out);
+                pixel_portable(p, input, y0, ky_begin, ky_end, x0, kx_begin, kx_end, 0, out);
                 continue;
             }
             if (ky_begin < ky_end && taps > 0) {
@@ -148,18 +121,23 @@ void tq_depthwise_conv2d_s8(const tq_depthwise_conv2d_s8_params *params, const i
                     acc[2] = bias[c + 2];
                     acc[3] = bias[c + 3];
                     block4(x_tap + c, w_tap + c, ky_end - ky_begin, taps, row, w_row, ch, nzp2, acc);
-                    out[c] = dw_requant(acc[0], fused, multiplier[c], shift[c], zp_out, act_min, act_max);
-                    out[c + 1] = dw_requant(acc[1], fused, multiplier[c + 1], shift[c + 1], zp_out, act_min, act_max);
-                    out[c + 2] = dw_requant(acc[2], fused, multiplier[c + 2], shift[c + 2], zp_out, act_min, act_max);
-                    out[c + 3] = dw_requant(acc[3], fused, multiplier[c + 3], shift[c + 3], zp_out, act_min, act_max);
+                    out[c] = tq_requantize_s8_fused_or_fast(acc[0], fused, multiplier[c], shift[c], zp_out, act_min,
+                                                            act_max);
+                    out[c + 1] = tq_requantize_s8_fused_or_fast(acc[1], fused, multiplier[c + 1], shift[c + 1], zp_out,
+                                                                act_min, act_max);
+                    out[c + 2] = tq_requantize_s8_fused_or_fast(acc[2], fused, multiplier[c + 2], shift[c + 2], zp_out,
+                                                                act_min, act_max);
+                    out[c + 3] = tq_requantize_s8_fused_or_fast(acc[3], fused, multiplier[c + 3], shift[c + 3], zp_out,
+                                                                act_min, act_max);
                 }
             } else {
                 for (c = 0; c < c4; ++c) { /* no in-bounds tap: acc = bias */
-                    out[c] = dw_requant(bias[c], fused, multiplier[c], shift[c], zp_out, act_min, act_max);
+                    out[c] = tq_requantize_s8_fused_or_fast(bias[c], fused, multiplier[c], shift[c], zp_out, act_min,
+                                                            act_max);
                 }
             }
-            if (c4 < ch) {
-                dw_pixel_generic(p, input, oy, ox, c4, ch, out);
+            if (c4 < ch) { /* the last in_c mod 4 channels (multiplier 1: input channel = output channel) */
+                pixel_portable(p, input, y0, ky_begin, ky_end, x0, kx_begin, kx_end, c4, out);
             }
         }
     }

@@ -1,10 +1,10 @@
 /*
  * tq_dsp.h - helpers of the kernels for cores with the DSP extension (tq_*_s8_dsp.c).
  *
- * Compiled only when __ARM_FEATURE_DSP is defined (Cortex-M4, M7, M33 with DSP) and
- * TQ_PORTABLE is not; elsewhere this header is empty and the portable tq_*_s8.c files are
- * used. Uses ACLE intrinsics from <arm_acle.h>; GCC 12 has no __ror and does not fold a
- * rotate into SXTB16 / SXTAB16, so the two rotated forms are one instruction of inline asm.
+ * Compiled only when TQ_USE_DSP (tq_kernels.h: __ARM_FEATURE_DSP defined, as on Cortex-M4, M7 and
+ * M33 with DSP, and TQ_PORTABLE not) is 1; elsewhere this header is empty and the portable
+ * tq_*_s8.c files are used. Uses ACLE intrinsics from <arm_acle.h>; GCC 12 has no __ror and does
+ * not fold a rotate into SXTB16 / SXTAB16, so the two rotated forms are one instruction of inline asm.
  *
  * Lane notation: a 32-bit word holds int8 bytes (b0, b1, b2, b3) (b0 lowest) or int16
  * halves (h0, h1) (h0 lowest). SMLAD(a, b, acc) = acc + a.h0 * b.h0 + a.h1 * b.h1.
@@ -13,7 +13,9 @@
 #ifndef TQ_DSP_H
 #define TQ_DSP_H
 
-#if defined(__ARM_FEATURE_DSP) && !defined(TQ_PORTABLE)
+#include "tq_kernels.h"
+
+#if TQ_USE_DSP
 #include <arm_acle.h>
 #include <stdint.h>
 #include <string.h>
@@ -73,5 +75,5 @@ static inline int32_t tq_dup_s16(int32_t v)
     return (int32_t)(((uint32_t)v & 0xFFFFu) | ((uint32_t)v << 16));
 }
 
-#endif /* __ARM_FEATURE_DSP && !TQ_PORTABLE */
+#endif /* TQ_USE_DSP */
 #endif /* TQ_DSP_H */

@@ -13,7 +13,7 @@
  */
 #include "tq_kernels.h"
 
-#if defined(__ARM_FEATURE_DSP) && !defined(TQ_PORTABLE)
+#if TQ_USE_DSP
 #include "tq_dsp.h"
 #include "tq_requant.h"
 
@@ -54,4 +54,4 @@ void tq_fully_connected_s8(const tq_fully_connected_s8_params *params, const int
     }
 }
 
-#endif /* __ARM_FEATURE_DSP && !TQ_PORTABLE */
+#endif /* TQ_USE_DSP */

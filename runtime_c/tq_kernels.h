@@ -33,18 +33,21 @@
  *
  * Cores with the DSP extension (__ARM_FEATURE_DSP: Cortex-M4, M7, M33) compile
  * tq_conv2d_s8_dsp.c, tq_depthwise_conv2d_s8_dsp.c, tq_fully_connected_s8_dsp.c and tq_add_s8_dsp.c
- * instead of the portable files (one whole-file guard each; -DTQ_PORTABLE keeps the portable ones): the
- * same functions and bit-identical results (SXTB16 / SMLAD, two MACs per instruction). They
- * keep the in-place contract above (the DSP conv computes blocks of 2 pixels, the DSP depthwise
- * pixel by pixel); the DSP conv builds two int16 im2col columns of K = kernel_h * kernel_w * in_c
- * <= TQ_CONV_DSP_COLUMN_MAX values in params->scratch (larger K, or scratch NULL, use a portable loop).
+ * instead of the portable files (one whole-file guard each, #if TQ_USE_DSP / #if !TQ_USE_DSP;
+ * -DTQ_PORTABLE keeps the portable ones): the same functions and bit-identical results (SXTB16 /
+ * SMLAD, two MACs per instruction). The portable loops of those four kernels live once, in
+ * tq_portable.h, which the DSP files call for the cases they leave out. They keep the in-place
+ * contract above (the DSP conv computes blocks of 2 pixels, the DSP depthwise pixel by pixel); the
+ * DSP conv builds two int16 im2col columns of K = kernel_h * kernel_w * in_c <= TQ_CONV_DSP_COLUMN_MAX
+ * values in params->scratch (larger K, or scratch NULL, use the portable loop).
  */
 #ifndef TQ_KERNELS_H
 #define TQ_KERNELS_H
 
 #include <stdint.h>
 
-/* 1 where the tq_*_s8_dsp.c kernels are compiled (DSP extension and no -DTQ_PORTABLE), else 0;
+/* 1 where the tq_*_s8_dsp.c kernels are compiled (DSP extension and no -DTQ_PORTABLE), else 0: the
+ * one definition of that choice; every runtime file tests it (#if TQ_USE_DSP / #if !TQ_USE_DSP), and
  * generated weight files select the weight layouts they need with it. */
 #if defined(__ARM_FEATURE_DSP) && !defined(TQ_PORTABLE)
 #define TQ_USE_DSP 1
@@ -67,7 +70,9 @@
  */
 /* K = kh * kw * c; one-line macros (tests read this header's declarations line by line). */
 #define TQ_CONV_DSP_K(kh, kw, c) ((int32_t)(kh) * (int32_t)(kw) * (int32_t)(c))
-#define TQ_CONV2D_S8_BUFFER_SIZE(kh, kw, c) (TQ_CONV_DSP_K(kh, kw, c) > TQ_CONV_DSP_COLUMN_MAX ? 0 : 2 * (TQ_CONV_DSP_COLUMN_MAX + ((TQ_CONV_DSP_K(kh, kw, c) + 1) & ~1)))
+/* K rounded up to even: a DSP conv column's values (a zero after an odd K); its SMLAD pairs are half. */
+#define TQ_CONV_DSP_K2(k) (((k) + 1) & ~1)
+#define TQ_CONV2D_S8_BUFFER_SIZE(kh, kw, c) (TQ_CONV_DSP_K(kh, kw, c) > TQ_CONV_DSP_COLUMN_MAX ? 0 : 2 * (TQ_CONV_DSP_COLUMN_MAX + TQ_CONV_DSP_K2(TQ_CONV_DSP_K(kh, kw, c))))
 
 /*
  * 2-D convolution, groups = 1, dilation 1 (TFLite reference_integer_ops::ConvPerChannel).

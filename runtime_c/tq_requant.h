@@ -1,7 +1,8 @@
 /*
  * tq_requant.h - tinyqat int8 requantization (TensorFlow Lite reference rules).
  *
- * The one C implementation of requantization: every kernel calls these helpers.
+ * The one C implementation of requantization: every kernel calls these helpers (the DSP kernels'
+ * faster output stages included); no kernel file multiplies, shifts or rounds to requantize.
  * Bit-identical twin of tinyqat/fixedpoint.py; integer arithmetic only, no float.
  *
  *   srdhm(a, b)  = INT32_MAX if a == b == INT32_MIN,
@@ -138,11 +139,99 @@ static inline int32_t tq_mbqm_fused(int32_t acc, int32_t q, int32_t e)
     return (int32_t)(v >> 32) >> e;
 }
 
+/*
+ * clamp(tq_mbqm_fused(acc, q, e) + zero_point, act_min, act_max): the fused output stage of the DSP
+ * kernels, as an int32 in [act_min, act_max] (a caller stores it with a plain STRB). Under
+ * tq_mbqm_fused's conditions (e in [1, 31], q in [0, 2^31 - 1], acc in [-2^30, 2^30 - 1]) it equals
+ * tq_requantize_s8(acc, q, -e, zero_point, act_min, act_max): tq_mbqm_fused = tq_mbqm there, and
+ * |tq_mbqm_fused| < 2^30 (see there) so the int32 sum with zero_point in [-128, 127] neither overflows
+ * nor needs tq_requantize_s8's saturation. tests/test_dsp_kernels.py checks the equality.
+ */
+static inline int32_t tq_requantize_s8_fused(int32_t acc, int32_t q, int32_t e, int32_t zero_point,
+                                             int32_t act_min, int32_t act_max)
+{
+    int32_t y = tq_mbqm_fused(acc, q, e) + zero_point;
+    y = y < act_min ? act_min : y;
+    return y > act_max ? act_max : y;
+}
+
+/*
+ * The output stage of a DSP kernel layer whose tq_requant_fused_ok answer is fused:
+ * tq_requantize_s8_fused(acc, q, -shift, ...) when fused != 0, else tq_requantize_s8_fast(acc, q, shift, ...).
+ * Equal to tq_requantize_s8(acc, q, shift, zero_point, act_min, act_max) whenever fused != 0 implies
+ * shift in [-31, -1] and acc in [-2^30, 2^30 - 1] (what tq_requant_fused_ok guarantees for the layer's
+ * accumulators); for fused == 0 always. tests/test_dsp_kernels.py checks both.
+ */
+static inline int8_t tq_requantize_s8_fused_or_fast(int32_t acc, int32_t fused, int32_t q, int32_t shift,
+                                                    int32_t zero_point, int32_t act_min, int32_t act_max)
+{
+    if (!fused) {
+        return tq_requantize_s8_fast(acc, q, shift, zero_point, act_min, act_max);
+    }
+    return (int8_t)tq_requantize_s8_fused(acc, q, -shift, zero_point, act_min, act_max);
+}
+
+/*
+ * tq_mbqm_fused generalized to right shifts e in [0, 31] (TFLite ADD's multipliers, below 1, have
+ * shift 0 as well as negative shifts), its per-multiplier constants prepared once:
+ *   m = tq_fused_multiplier_make(q, shift), shift in [-31, 0]: m.q = q, m.e = -shift,
+ *       m.round = e ? 2^(e-1) : 0, m.sign = e ? -1 : 0;
+ *   tq_mbqm_fused_pre(v, m) = hi >> e, where {hi, lo} = (int64)(round + ((v >> 31) & sign)) * 2^32
+ *                                                       + 2^31 + (2 * v) * q     (one SMLAL)
+ * equals tq_mbqm(v, q, shift) for q in [0, 2^31 - 1] and v in [-2^30, 2^30 - 1]. Why: for e >= 1 the
+ * formula is tq_mbqm_fused(v, q, e)'s with round and sign precomputed (see there); for e = 0 the added
+ * term is 0, so hi = floor((2*v*q + 2^31) / 2^32) = srdhm(v, q) (tq_requantize_s8_fast's comment) and
+ * rdbpot(x, 0) = x. tests/test_dsp_kernels.py checks the equality.
+ */
+typedef struct {
+    int32_t q;      /* multiplier, [0, 2^31 - 1] */
+    int32_t e;      /* right shift -shift, [0, 31] */
+    int32_t round;  /* e ? 2^(e-1) : 0 */
+    int32_t sign;   /* e ? -1 : 0 */
+} tq_fused_multiplier;
+
+static inline tq_fused_multiplier tq_fused_multiplier_make(int32_t q, int32_t shift)
+{
+    tq_fused_multiplier m;
+    m.q = q;
+    m.e = -shift;
+    m.round = m.e ? (int32_t)(1u << (m.e - 1)) : 0;
+    m.sign = m.e ? -1 : 0;
+    return m;
+}
+
+static inline int32_t tq_mbqm_fused_pre(int32_t v, tq_fused_multiplier m)
+{
+    const int64_t t = (int64_t)(((uint64_t)(uint32_t)(m.round + ((v >> 31) & m.sign)) << 32) | 0x80000000u)
+                      + (int64_t)(v * 2) * m.q;
+    return (int32_t)(t >> 32) >> m.e;
+}
+
+/* clamp(tq_mbqm_fused_pre(v, m) + zero_point, act_min, act_max) as an int32 in [act_min, act_max]; equal to
+ * tq_requantize_s8(v, m.q, -m.e, zero_point, act_min, act_max) under tq_mbqm_fused_pre's conditions (its
+ * result is then at most 2^30 in magnitude: no overflow, no saturation). tests/test_dsp_kernels.py checks it. */
+static inline int32_t tq_requantize_s8_fused_pre(int32_t v, tq_fused_multiplier m, int32_t zero_point,
+                                                 int32_t act_min, int32_t act_max)
+{
+    int32_t y = tq_mbqm_fused_pre(v, m) + zero_point;
+    y = y < act_min ? act_min : y;
+    return y > act_max ? act_max : y;
+}
+
+/* Largest |w * (x - zp)| of one conv / depthwise / fully connected tap: |w| <= 127, |x - zp| <= 255. */
+#define TQ_TAP_PRODUCT_MAX 32385
+typedef char tq_tap_product_max_is_127_times_255[TQ_TAP_PRODUCT_MAX == 127 * 255 ? 1 : -1];
+
+/* tq_requant_fused_ok answers 0 from this many taps on; below it 2^30 - 1 - TQ_TAP_PRODUCT_MAX * taps
+ * is computed in int32 without overflow and stays >= 0. */
+#define TQ_FUSED_TAPS_LIMIT 33000
+typedef char tq_fused_taps_limit_fits[(int64_t)TQ_TAP_PRODUCT_MAX * TQ_FUSED_TAPS_LIMIT <= 0x3FFFFFFF ? 1 : -1];
+
 /* 1 when tq_mbqm_fused applies to every output channel of a layer (see above): shift[c] in
  * [-31, -1] and |bias[c]| <= 2^30 - 1 - 32385 * taps for c < channels (taps: products per output). */
 static inline int32_t tq_requant_fused_ok(const int32_t *bias, const int32_t *shift, int32_t channels, int32_t taps)
 {
-    const int32_t limit = taps < 33000 ? (int32_t)0x3FFFFFFF - 32385 * taps : -1;
+    const int32_t limit = taps < TQ_FUSED_TAPS_LIMIT ? (int32_t)0x3FFFFFFF - TQ_TAP_PRODUCT_MAX * taps : -1;
     int32_t c;
     for (c = 0; c < channels; ++c) {
         if (shift[c] > -1 || shift[c] < -31 || bias[c] > limit || bias[c] < -limit) {

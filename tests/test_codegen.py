@@ -115,7 +115,7 @@ def test_package_contents(tmp_path: Path) -> None:
     kernels = sorted({f"tq_{stats.op_kind(op)}_s8{dsp}.c" for op in graph.ops for dsp in ("", "_dsp")
                       if dsp == "" or stats.op_kind(op) in ("conv2d", "depthwise_conv2d", "fully_connected")})
     expected = {"kws.h", "kws.c", "kws_weights.h", "kws.mk", "CMakeLists.txt", "model.json", "report.md",
-                "model.pt", "tq_requant.h", "tq_kernels.h", "tq_dsp.h", *kernels}
+                "model.pt", "tq_requant.h", "tq_kernels.h", "tq_dsp.h", "tq_portable.h", *kernels}
     assert {p.name for p in out.iterdir()} == expected
     assert (out / "model.pt").read_bytes() == b"artifact bytes"
     for name in expected - {"model.pt", "model.json"}:

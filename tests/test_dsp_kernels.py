@@ -1,6 +1,7 @@
 """DSP kernels (``runtime_c/tq_*_s8_dsp.c``): bit-exact with the simulator under QEMU on a Cortex-M4
 (DSP path) and a Cortex-M0+ (portable path), really compiled in where ``__ARM_FEATURE_DSP`` is
-defined, and ``tq_requantize_s8_fast`` equal to ``tq_requantize_s8`` on every input tried.
+defined, and ``tq_requantize_s8_fast`` and the other DSP output-stage helpers of ``tq_requant.h``
+equal to the general path (``tq_requantize_s8``, ``tq_mbqm``) on every input tried.
 
 The randomized layers cover conv (1x1, 3-channel and 1-channel first layers, odd sizes,
 padding-only windows, strides, K above the stack column's bound), depthwise (multiplier 1 and
@@ -294,6 +295,48 @@ long shim_mismatches(const int32_t *acc, long n_acc, const int32_t *q, long n_q,
     }
     return bad;
 }
+
+/* The other DSP output-stage helpers against the general path, under their conditions (tq_requant.h):
+ * helper 0: tq_requantize_s8_fused(acc, q, -shift, ...) == tq_requantize_s8, shift in [-31, -1];
+ * helper 1: tq_requantize_s8_fused_or_fast(acc, 1, ...) == tq_requantize_s8, shift in [-31, -1];
+ * helper 2: tq_requantize_s8_fused_or_fast(acc, 0, ...) == tq_requantize_s8, any shift and acc;
+ * helper 3: tq_mbqm_fused_pre(acc, tq_fused_multiplier_make(q, shift)) == tq_mbqm, shift in [-31, 0];
+ * helper 4: tq_requantize_s8_fused_pre(acc, tq_fused_multiplier_make(q, shift), ...) == tq_requantize_s8,
+ *           shift in [-31, 0].
+ * Helpers 0, 1, 3 and 4 skip accumulators outside their range [-2^30, 2^30 - 1]. */
+long shim_helper_mismatches(int32_t helper, const int32_t *acc, long n_acc, const int32_t *q, long n_q,
+                            int32_t shift, int32_t zp, int32_t lo, int32_t hi, long *where)
+{
+    long i, j, bad = 0;
+    for (j = 0; j < n_q; ++j) {
+        const tq_fused_multiplier m = tq_fused_multiplier_make(q[j], shift);
+        for (i = 0; i < n_acc; ++i) {
+            int32_t got, want;
+            if (helper != 2 && (acc[i] < -(1L << 30) || acc[i] > (1L << 30) - 1)) {
+                continue;
+            }
+            if (helper == 3) {
+                got = tq_mbqm_fused_pre(acc[i], m);
+                want = tq_mbqm(acc[i], q[j], shift);
+            } else {
+                want = tq_requantize_s8(acc[i], q[j], shift, zp, lo, hi);
+                if (helper == 0) {
+                    got = tq_requantize_s8_fused(acc[i], q[j], -shift, zp, lo, hi);
+                } else if (helper == 4) {
+                    got = tq_requantize_s8_fused_pre(acc[i], m, zp, lo, hi);
+                } else {
+                    got = tq_requantize_s8_fused_or_fast(acc[i], helper == 1, q[j], shift, zp, lo, hi);
+                }
+            }
+            if (got != want) {
+                if (bad++ == 0) {
+                    *where = j * n_acc + i;
+                }
+            }
+        }
+    }
+    return bad;
+}
 """
 
 
@@ -310,6 +353,8 @@ def requant_shim(tmp_path_factory: pytest.TempPathFactory) -> tuple[cffi.FFI, ob
              "long *where);")
     ffi.cdef("long shim_mismatches(const int32_t *acc, long n_acc, const int32_t *q, long n_q, int32_t shift, "
              "int32_t zp, int32_t lo, int32_t hi, long *where);")
+    ffi.cdef("long shim_helper_mismatches(int32_t helper, const int32_t *acc, long n_acc, const int32_t *q, long n_q, "
+             "int32_t shift, int32_t zp, int32_t lo, int32_t hi, long *where);")
     return ffi, ffi.dlopen(str(so_path))
 
 
@@ -359,6 +404,63 @@ def test_fused_requantization_equals_mbqm(requant_shim: tuple[cffi.FFI, object])
         bad = lib.shim_fused_mismatches(acc_ptr, len(accs), q_ptr, len(qs), e, where)
         j, i = divmod(where[0], len(accs))
         assert bad == 0, f"e {e}: {bad} mismatches, first acc={accs[i]} q={qs[j]}"
+
+
+def _fused_range_inputs(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """~90k accumulators of the fused range [-2^30, 2^30 - 1] (edges, every small value, random) and 40
+    multipliers (edges and random), as test_fused_requantization_equals_mbqm uses."""
+    accs = np.concatenate([
+        np.arange(-(2**15), 2**15 + 1),
+        np.array([e + d for e in (-(2**30), 0, 2**30 - 1) for d in range(-3, 4) if -(2**30) <= e + d < 2**30]),
+        (rng.integers(-(2**30), 2**30, 20000) >> rng.integers(0, 31, 20000)),
+    ]).astype(np.int32)
+    qs = np.array([0, 1, 2, 2**30 - 1, 2**30, 2**30 + 1, 2**31 - 1]
+                  + [int(v) for v in rng.integers(2**30, 2**31, 23)] + [int(v) for v in rng.integers(0, 2**30, 10)],
+                  np.int32)
+    return accs, qs
+
+
+def _helper_mismatches(requant_shim: tuple[cffi.FFI, object], helper: int, accs: np.ndarray, qs: np.ndarray,
+                       shifts: range) -> None:
+    ffi, lib = requant_shim
+    where = ffi.new("long *")
+    acc_ptr, q_ptr = ffi.from_buffer("int32_t[]", accs), ffi.from_buffer("int32_t[]", qs)
+    for shift in shifts:
+        zp, lo, hi = [(0, -128, 127), (-128, -128, 127), (127, -128, 127), (5, -3, 90)][shift % 4]
+        bad = lib.shim_helper_mismatches(helper, acc_ptr, len(accs), q_ptr, len(qs), shift, zp, lo, hi, where)
+        j, i = divmod(where[0], len(accs))
+        assert bad == 0, f"helper {helper} shift {shift}: {bad} mismatches, first acc={accs[i]} q={qs[j]}"
+
+
+def test_fused_output_stages_equal_requantize(requant_shim: tuple[cffi.FFI, object]) -> None:
+    """The conv and depthwise DSP output stages: tq_requantize_s8_fused(acc, q, e) and
+    tq_requantize_s8_fused_or_fast(acc, fused=1) equal tq_requantize_s8(acc, q, -e) for every right
+    shift e in [1, 31] on the fused range, zero points and clamps at the int8 ends and inside."""
+    accs, qs = _fused_range_inputs(np.random.default_rng(13))
+    for helper in (0, 1):
+        _helper_mismatches(requant_shim, helper, accs, qs, range(-31, 0))
+
+
+def test_fused_or_fast_without_fused_equals_requantize(requant_shim: tuple[cffi.FFI, object]) -> None:
+    """tq_requantize_s8_fused_or_fast(acc, fused=0) is tq_requantize_s8 for every shift in [-31, 30]
+    and every accumulator tried, the int32 ends included."""
+    rng = np.random.default_rng(14)
+    accs = np.concatenate([
+        np.arange(-(2**12), 2**12 + 1),
+        np.array([-(2**31), -(2**31) + 1, -(2**30) - 1, 2**30, 2**31 - 2, 2**31 - 1]),
+        (rng.integers(-(2**31), 2**31, 5000) >> rng.integers(0, 31, 5000)),
+    ]).astype(np.int32)
+    _, qs = _fused_range_inputs(rng)
+    _helper_mismatches(requant_shim, 2, accs, qs, range(-31, 31))
+
+
+def test_prepared_fused_multiplier_equals_mbqm(requant_shim: tuple[cffi.FFI, object]) -> None:
+    """The DSP add's helpers: tq_mbqm_fused_pre(v, tq_fused_multiplier_make(q, shift)) == tq_mbqm(v, q, shift)
+    and tq_requantize_s8_fused_pre == tq_requantize_s8 for every shift in [-31, 0] (0 included: the
+    generalization of tq_mbqm_fused) on the range [-2^30, 2^30 - 1]."""
+    accs, qs = _fused_range_inputs(np.random.default_rng(15))
+    for helper in (3, 4):
+        _helper_mismatches(requant_shim, helper, accs, qs, range(-31, 1))
 
 
 def test_dsp_kernels_without_arena_scratch_fall_back_exactly(tmp_path: Path) -> None:

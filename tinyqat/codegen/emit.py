@@ -15,10 +15,10 @@ Files written into ``out_dir`` (which must exist and be empty), for model ``name
   ``tq_<kind>_s8(&params, input, output)``, add ``tq_add_s8(&params, input1, input2,
   output)``, concat ``tq_concat_s8(&params, inputs, output)`` with ``inputs`` a
   ``static const`` table of arena pointers (one per input, in ``op.inputs`` order).
-* Runtime: ``tq_requant.h``, ``tq_kernels.h``, ``tq_dsp.h`` and the ``tq_<op>_s8.c`` kernels the
-  model uses, with their ``tq_<op>_s8_dsp.c`` companions (:func:`kernel_files`), copied from
-  ``resource_dir("runtime_c")``.  They are identical for a given tinyqat
-  version: a program with several models compiles each ``tq_*.c`` once (the ``.mk`` and
+* Runtime: ``tq_requant.h``, ``tq_kernels.h``, ``tq_dsp.h``, ``tq_portable.h`` (:data:`RUNTIME_HEADERS`)
+  and the ``tq_<op>_s8.c`` kernels the model uses, with their ``tq_<op>_s8_dsp.c`` companions
+  (:func:`kernel_files`), copied from ``resource_dir("runtime_c")``.  They are identical for a given
+  tinyqat version: a program with several models compiles each ``tq_*.c`` once (the ``.mk`` and
   ``CMakeLists.txt`` fragments do that).
 * Scratch (:func:`tinyqat.memory.planner.scratch_bytes`): a layer with a planned scratch buffer
   gets an ``OFFSET_S<step>`` macro and ``.scratch = arena.bytes + OFFSET_S<step>`` in its
@@ -56,7 +56,7 @@ from tinyqat.memory.planner import Plan, check_plan, live_ranges
 from tinyqat.resources import resource_dir
 from tinyqat.target import STRICT_CFLAGS
 
-RUNTIME_HEADERS = ("tq_requant.h", "tq_kernels.h", "tq_dsp.h")
+RUNTIME_HEADERS = ("tq_requant.h", "tq_kernels.h", "tq_dsp.h", "tq_portable.h")
 
 
 @dataclass(frozen=True)
@@ -104,8 +104,9 @@ def kernel_file(op: ir.IntOp) -> str:
 def kernel_files(op: ir.IntOp) -> tuple[str, ...]:
     """Runtime sources shipped for ``op``: :func:`kernel_file` and, when the runtime has one, its DSP
     companion ``tq_<kind>_s8_dsp.c``.  Each file of a pair is wrapped in one preprocessor guard, so
-    exactly one of them defines the kernel: the companion where ``__ARM_FEATURE_DSP`` is defined
-    and ``TQ_PORTABLE`` is not, the portable file everywhere else (the host build included)."""
+    exactly one of them defines the kernel: the companion where ``TQ_USE_DSP`` is 1
+    (``__ARM_FEATURE_DSP`` defined, ``TQ_PORTABLE`` not; ``tq_kernels.h``), the portable file
+    everywhere else (the host build included)."""
     main = kernel_file(op)
     companion = main.removesuffix(".c") + "_dsp.c"
     return (main, companion) if (resource_dir("runtime_c") / companion).is_file() else (main,)

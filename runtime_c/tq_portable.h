@@ -1,0 +1,210 @@
+/*
+ * tq_portable.h - the portable loops of the kernels that have a DSP companion, and the window
+ * clipping of every window kernel. Internal to the runtime (generated code includes tq_kernels.h).
+ *
+ * conv2d, depthwise_conv2d, fully_connected and add have their portable implementation here, once,
+ * as static inline functions (formulas: tq_kernels.h): tq_<op>_s8.c defines the public tq_<op>_s8
+ * with it where TQ_USE_DSP is 0, and tq_<op>_s8_dsp.c calls it for the cases its fast paths leave
+ * out, so both builds run the same loop there. Each function keeps the in-place contract of
+ * tq_kernels.h on its own (pixel by pixel in raster order, or element by element).
+ */
+#ifndef TQ_PORTABLE_H
+#define TQ_PORTABLE_H
+
+#include "tq_kernels.h"
+#include "tq_requant.h"
+
+/* The loops below are written once but must compile as if written in their caller: GCC would
+ * otherwise optimize a large static inline body on its own before inlining it late, which costs
+ * spills in the inner loops (measured with benchmarks/cortex_m.py). */
+#if defined(__GNUC__)
+#define TQ_LOOP_INLINE __attribute__((always_inline)) static inline
+#else
+#define TQ_LOOP_INLINE static inline
+#endif
+
+/*
+ * The in-bounds taps of a window along one axis: a window of `kernel` taps whose first tap lies at
+ * input coordinate start (= o * stride - pad) covers start + k for k < kernel; those inside the
+ * input [0, size) are k in [TQ_WINDOW_BEGIN(start), TQ_WINDOW_END(start, kernel, size)), i.e.
+ * begin = max(0, -start), end = min(kernel, size - start); end <= begin when no tap is inside (a
+ * window entirely in the padding). Macros (arguments evaluated more than once: pass plain variables)
+ * because GCC compiles them exactly as the expressions written in place; an inline function made
+ * it allocate registers differently in the kernels' loops.
+ */
+#define TQ_WINDOW_BEGIN(start) ((start) < 0 ? -(start) : 0)
+#define TQ_WINDOW_END(start, kernel, size) ((start) + (kernel) < (size) ? (kernel) : (size) - (start))
+
+/*
+ * The output stage of the loops below: tq_requantize_s8, or where TQ_USE_DSP is 1 (the loops then
+ * run as the DSP kernels' fallbacks) tq_requantize_s8_fast, which gives the same result for every
+ * input (tq_requant.h) with fewer instructions on those cores.
+ */
+static inline int8_t tq_requantize_s8_portable(int32_t acc, int32_t q, int32_t shift, int32_t zero_point,
+                                               int32_t act_min, int32_t act_max)
+{
+#if TQ_USE_DSP
+    return tq_requantize_s8_fast(acc, q, shift, zero_point, act_min, act_max);
+#else
+    return tq_requantize_s8(acc, q, shift, zero_point, act_min, act_max);
+#endif
+}
+
+/*
+ * Pointwise conv (1x1 kernel, stride 1, no padding, so out_h * out_w = in_h * in_w pixels): no
+ * window arithmetic, acc = bias[c] + sum_i w[c][i] * (x[i] - input_zero_point) per pixel and
+ * channel (the generic accumulator, same integer). Pixel by pixel in raster order, all channels
+ * of pixel px after reading only input pixel px: the in-place contract of tq_kernels.h.
+ */
+TQ_LOOP_INLINE void tq_conv2d_s8_1x1_portable(const tq_conv2d_s8_params *p, const int8_t *input, int8_t *output)
+{
+    const int32_t pixels = p->in_h * p->in_w;
+    int32_t c, px, i;
+    for (px = 0; px < pixels; ++px) {
+        const int8_t *x = input + px * p->in_c;
+        int8_t *out = output + px * p->out_c;
+        for (c = 0; c < p->out_c; ++c) {
+            const int8_t *w = p->weights + c * p->in_c;
+            int32_t acc = 0; /* int32 accumulator, as TFLite */
+            for (i = 0; i < p->in_c; ++i) {
+                acc += (int32_t)w[i] * ((int32_t)x[i] - p->input_zero_point);
+            }
+            out[c] = tq_requantize_s8_portable(acc + p->bias[c], p->multiplier[c], p->shift[c],
+                                               p->output_zero_point, p->act_min, p->act_max);
+        }
+    }
+}
+
+/* Any conv, one pixel and one channel at a time over the window's in-bounds taps, pixels in raster
+ * order. Reads neither weights_s16 nor scratch. */
+TQ_LOOP_INLINE void tq_conv2d_s8_window_portable(const tq_conv2d_s8_params *p, const int8_t *input, int8_t *output)
+{
+    const int32_t tap_stride = p->kernel_h * p->kernel_w * p->in_c; /* weights per output channel */
+    int32_t oy, ox, c, ky, kx, i;
+    for (oy = 0; oy < p->out_h; ++oy) {
+        const int32_t y0 = oy * p->stride_h - p->pad_top;
+        const int32_t ky_begin = TQ_WINDOW_BEGIN(y0);
+        const int32_t ky_end = TQ_WINDOW_END(y0, p->kernel_h, p->in_h);
+        for (ox = 0; ox < p->out_w; ++ox) {
+            const int32_t x0 = ox * p->stride_w - p->pad_left;
+            const int32_t kx_begin = TQ_WINDOW_BEGIN(x0);
+            const int32_t kx_end = TQ_WINDOW_END(x0, p->kernel_w, p->in_w);
+            int8_t *out = output + (oy * p->out_w + ox) * p->out_c;
+            for (c = 0; c < p->out_c; ++c) {
+                const int8_t *w_c = p->weights + c * tap_stride;
+                int32_t acc = 0; /* int32 accumulator, as TFLite */
+                for (ky = ky_begin; ky < ky_end; ++ky) {
+                    for (kx = kx_begin; kx < kx_end; ++kx) {
+                        const int8_t *x = input + ((y0 + ky) * p->in_w + x0 + kx) * p->in_c;
+                        const int8_t *w = w_c + (ky * p->kernel_w + kx) * p->in_c;
+                        for (i = 0; i < p->in_c; ++i) {
+                            acc += (int32_t)w[i] * ((int32_t)x[i] - p->input_zero_point);
+                        }
+                    }
+                }
+                acc += p->bias[c];
+                out[c] = tq_requantize_s8_portable(acc, p->multiplier[c], p->shift[c], p->output_zero_point,
+                                                   p->act_min, p->act_max);
+            }
+        }
+    }
+}
+
+/* tq_conv2d_s8, portable: the pointwise path for 1x1 / stride 1 / unpadded layers, else the window loop. */
+TQ_LOOP_INLINE void tq_conv2d_s8_portable(const tq_conv2d_s8_params *params, const int8_t *input, int8_t *output)
+{
+    const tq_conv2d_s8_params *p = params;
+    if (p->kernel_h == 1 && p->kernel_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0
+        && p->pad_left == 0 && p->out_h == p->in_h && p->out_w == p->in_w) {
+        tq_conv2d_s8_1x1_portable(p, input, output);
+        return;
+    }
+    tq_conv2d_s8_window_portable(p, input, output);
+}
+
+/*
+ * Depthwise conv, one output pixel: output channels c = ic * m + j (j < m = depth_multiplier) of the
+ * input channels ic in [ic_begin, in_c), out_c = in_c * m. The pixel's window starts at input
+ * (y0, x0); ky in [ky_begin, ky_end) and kx in [kx_begin, kx_end) are its in-bounds taps
+ * (TQ_WINDOW_BEGIN / TQ_WINDOW_END); out points at the pixel's channel 0.
+ */
+TQ_LOOP_INLINE void tq_depthwise_conv2d_s8_pixel_portable(const tq_depthwise_conv2d_s8_params *p,
+                                                         const int8_t *input, int32_t y0, int32_t ky_begin,
+                                                         int32_t ky_end, int32_t x0, int32_t kx_begin,
+                                                         int32_t kx_end, int32_t ic_begin,
+                                                         int32_t out_c, int8_t *out)
+{
+    int32_t ic, m, ky, kx;
+    for (ic = ic_begin; ic < p->in_c; ++ic) {
+        for (m = 0; m < p->depth_multiplier; ++m) {
+            const int32_t c = ic * p->depth_multiplier + m; /* reads input channel c / m = ic */
+            int32_t acc = 0; /* int32 accumulator, as TFLite */
+            for (ky = ky_begin; ky < ky_end; ++ky) {
+                const int8_t *x_row = input + (y0 + ky) * p->in_w * p->in_c + ic;
+                const int8_t *w_row = p->weights + ky * p->kernel_w * out_c + c;
+                for (kx = kx_begin; kx < kx_end; ++kx) {
+                    acc += (int32_t)w_row[kx * out_c] * ((int32_t)x_row[(x0 + kx) * p->in_c] - p->input_zero_point);
+                }
+            }
+            acc += p->bias[c];
+            out[c] = tq_requantize_s8_portable(acc, p->multiplier[c], p->shift[c], p->output_zero_point,
+                                               p->act_min, p->act_max);
+        }
+    }
+}
+
+/* tq_depthwise_conv2d_s8, portable: pixel by pixel in raster order, every channel of a pixel. */
+TQ_LOOP_INLINE void tq_depthwise_conv2d_s8_portable(const tq_depthwise_conv2d_s8_params *params,
+                                                   const int8_t *input, int8_t *output)
+{
+    const tq_depthwise_conv2d_s8_params *p = params;
+    const int32_t out_c = p->in_c * p->depth_multiplier;
+    int32_t oy, ox;
+    for (oy = 0; oy < p->out_h; ++oy) {
+        const int32_t y0 = oy * p->stride_h - p->pad_top;
+        const int32_t ky_begin = TQ_WINDOW_BEGIN(y0);
+        const int32_t ky_end = TQ_WINDOW_END(y0, p->kernel_h, p->in_h);
+        for (ox = 0; ox < p->out_w; ++ox) {
+            const int32_t x0 = ox * p->stride_w - p->pad_left;
+            const int32_t kx_begin = TQ_WINDOW_BEGIN(x0);
+            const int32_t kx_end = TQ_WINDOW_END(x0, p->kernel_w, p->in_w);
+            tq_depthwise_conv2d_s8_pixel_portable(p, input, y0, ky_begin, ky_end, x0, kx_begin, kx_end, 0, out_c,
+                                                  output + (oy * p->out_w + ox) * out_c);
+        }
+    }
+}
+
+/* tq_fully_connected_s8, portable: one output channel at a time. */
+TQ_LOOP_INLINE void tq_fully_connected_s8_portable(const tq_fully_connected_s8_params *params, const int8_t *input,
+                                                  int8_t *output)
+{
+    const tq_fully_connected_s8_params *p = params;
+    int32_t c, i;
+    for (c = 0; c < p->out_features; ++c) {
+        const int8_t *w = p->weights + c * p->in_features;
+        int32_t acc = 0; /* int32 accumulator, as TFLite */
+        for (i = 0; i < p->in_features; ++i) {
+            acc += (int32_t)w[i] * ((int32_t)input[i] - p->input_zero_point);
+        }
+        acc += p->bias[c];
+        output[c] = tq_requantize_s8_portable(acc, p->multiplier[c], p->shift[c], p->output_zero_point,
+                                              p->act_min, p->act_max);
+    }
+}
+
+/* tq_add_s8, portable: element by element, element i read before it is written. */
+TQ_LOOP_INLINE void tq_add_s8_portable(const tq_add_s8_params *params, const int8_t *input1, const int8_t *input2,
+                                      int8_t *output)
+{
+    const tq_add_s8_params *p = params;
+    const int32_t scale = (int32_t)1 << p->left_shift; /* |x - zp| * 2^L <= 255 * 2^22 < 2^31 */
+    int32_t i;
+    for (i = 0; i < p->size; ++i) {
+        const int32_t a = tq_mbqm(((int32_t)input1[i] - p->input1_zero_point) * scale, p->multiplier1, p->shift1);
+        const int32_t b = tq_mbqm(((int32_t)input2[i] - p->input2_zero_point) * scale, p->multiplier2, p->shift2);
+        output[i] = tq_requantize_s8_portable(tq_sat_s32((int64_t)a + b), p->output_multiplier, p->output_shift,
+                                              p->output_zero_point, p->act_min, p->act_max);
+    }
+}
+
+#endif /* TQ_PORTABLE_H */
