@@ -33,8 +33,8 @@
  * i < 4, half h < 2; channels past out_c and the padding value are 0. Used when
  * K <= TQ_CONV_DSP_COLUMN_MAX (tinyqat/codegen/layouts.py emits it only then and is the twin).
  *
- * Output stage: tq_requantize_s8_fused (tq_mbqm_fused, one SMLAL per output) when tq_requant_fused_ok
- * holds for the layer, checked once per call; tq_requantize_s8_fast otherwise (tq_requant.h).
+ * Output stage: tq_requantize_s8_fused (tq_mbqm_fused, one SMLAL per output) when the params say
+ * requant_fused (decided at build time); tq_requantize_s8_fast otherwise (tq_requant.h).
  *
  * In-place contract (tq_kernels.h): a block writes all channels of pixels p and p + 1 after
  * reading only those two pixels' input windows, and blocks run in raster order.
@@ -344,7 +344,7 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     o.zp_out = p->output_zero_point;
     o.act_min = p->act_min;
     o.act_max = p->act_max;
-    o.fused = tq_requant_fused_ok(bias, p->shift, out_c, k_len);
+    o.fused = p->requant_fused;
     if (k_len & 1) { /* the speed layout's padding value after an odd K (< COLUMN_MAX) */
         col[k_len] = 0;
         col[TQ_CONV_DSP_COLUMN_MAX + k_len] = 0;

@@ -14,8 +14,8 @@
  *
  * Accumulation starts from bias[c] and adds the products in tap order, as tq_kernels.h's bound
  * allows (every partial sum is at most |bias| + 255 * 127 * taps in magnitude). Requantization:
- * tq_requantize_s8_fused_or_fast (tq_requant.h): tq_mbqm_fused (one SMLAL) when tq_requant_fused_ok
- * holds for the layer (checked once per call), else tq_requantize_s8_fast (both equal to
+ * tq_requantize_s8_fused_or_fast (tq_requant.h): tq_mbqm_fused (one SMLAL) when the params say
+ * requant_fused (decided at build time), else tq_requantize_s8_fast (both equal to
  * tq_requantize_s8 for every input).
  *
  * In-place contract (tq_kernels.h): output pixel p is written after reading only its window.
@@ -93,8 +93,7 @@ void tq_depthwise_conv2d_s8(const tq_depthwise_conv2d_s8_params *params, const i
     const int32_t nzp2 = tq_dup_s16(-p->input_zero_point);
     const int8_t *weights = p->weights;
     const int32_t *bias = p->bias, *multiplier = p->multiplier, *shift = p->shift;
-    const int32_t fused = p->depth_multiplier == 1
-                          && tq_requant_fused_ok(bias, shift, ch, kernel_h * kernel_w);
+    const int32_t fused = p->requant_fused;
     int32_t oy, ox, c;
     for (oy = 0; oy < out_h; ++oy) {
         const int32_t y0 = oy * stride_h - pad_top;

@@ -97,6 +97,11 @@ typedef struct {
     int32_t input_zero_point;          /* [-128, 127] */
     int32_t output_zero_point;         /* [-128, 127] */
     int32_t act_min, act_max;          /* -128 <= act_min <= act_max <= 127 */
+    /* 1 when the DSP kernel may use the fused output stage (tq_requantize_s8_fused, tq_requant.h) for
+     * every channel: every shift[c] in [-31, -1] and |bias[c]| <= 2^30 - 1 - 32385 * taps (taps:
+     * products per output), so every accumulator lies in [-2^30, 2^30 - 1]. Decided by the generator
+     * (tinyqat/fixedpoint.py, fused_requant_ok); 0 is always correct. Portable kernels ignore it. */
+    int32_t requant_fused;
     const int8_t *weights;             /* [out_c][kernel_h][kernel_w][in_c], values in [-127, 127] */
     const int32_t *bias;               /* [out_c], scale input_scale * weight_scale[c] */
     const int32_t *multiplier;         /* [out_c], in [0, 2^31 - 1] */
@@ -131,6 +136,11 @@ typedef struct {
     int32_t input_zero_point;          /* [-128, 127] */
     int32_t output_zero_point;         /* [-128, 127] */
     int32_t act_min, act_max;          /* -128 <= act_min <= act_max <= 127 */
+    /* 1 when the DSP kernel may use the fused output stage (tq_requantize_s8_fused, tq_requant.h) for
+     * every channel: every shift[c] in [-31, -1] and |bias[c]| <= 2^30 - 1 - 32385 * taps (taps:
+     * kernel_h * kernel_w), so every accumulator lies in [-2^30, 2^30 - 1]. Decided by the generator
+     * (tinyqat/fixedpoint.py, fused_requant_ok); 0 is always correct. Portable kernels ignore it. */
+    int32_t requant_fused;
     const int8_t *weights;             /* [kernel_h][kernel_w][in_c * m], values in [-127, 127] */
     const int32_t *bias;               /* [in_c * m], scale input_scale * weight_scale[c] */
     const int32_t *multiplier;         /* [in_c * m], in [0, 2^31 - 1] */

@@ -117,9 +117,9 @@ static inline int8_t tq_requantize_s8_fast(int32_t acc, int32_t q, int32_t shift
 }
 
 /*
- * The fused output stage of the DSP kernels: per-layer constants checked once, then a few
- * instructions per output (one SMLAL, no test). tq_requant_fused_ok says whether it applies to a
- * layer: every right shift e = -shift[c] in [1, 31] (multiplier q[c] in [0, 2^31 - 1] as always)
+ * The fused output stage of the DSP kernels: a few instructions per output (one SMLAL, no test).
+ * It applies to a layer whose params say requant_fused (tq_kernels.h; decided at build time by
+ * tinyqat/fixedpoint.py's fused_requant_ok): every right shift e = -shift[c] in [1, 31] (multiplier q[c] in [0, 2^31 - 1] as always)
  * and every accumulator in [-2^30, 2^30 - 1], which |bias[c]| <= 2^30 - 1 - 32385 * taps
  * guarantees (|w| <= 127, |x - zp| <= 255: 32385 per tap). Then
  *   tq_mbqm_fused(acc, q, e) = hi >> e, where {hi, lo} = (int64)(2^(e-1) + (acc >> 31)) * 2^32
@@ -156,10 +156,10 @@ static inline int32_t tq_requantize_s8_fused(int32_t acc, int32_t q, int32_t e, 
 }
 
 /*
- * The output stage of a DSP kernel layer whose tq_requant_fused_ok answer is fused:
+ * The output stage of a DSP kernel layer whose params say requant_fused = fused:
  * tq_requantize_s8_fused(acc, q, -shift, ...) when fused != 0, else tq_requantize_s8_fast(acc, q, shift, ...).
  * Equal to tq_requantize_s8(acc, q, shift, zero_point, act_min, act_max) whenever fused != 0 implies
- * shift in [-31, -1] and acc in [-2^30, 2^30 - 1] (what tq_requant_fused_ok guarantees for the layer's
+ * shift in [-31, -1] and acc in [-2^30, 2^30 - 1] (what requant_fused guarantees for the layer's
  * accumulators); for fused == 0 always. tests/test_dsp_kernels.py checks both.
  */
 static inline int8_t tq_requantize_s8_fused_or_fast(int32_t acc, int32_t fused, int32_t q, int32_t shift,
@@ -216,29 +216,6 @@ static inline int32_t tq_requantize_s8_fused_pre(int32_t v, tq_fused_multiplier 
     int32_t y = tq_mbqm_fused_pre(v, m) + zero_point;
     y = y < act_min ? act_min : y;
     return y > act_max ? act_max : y;
-}
-
-/* Largest |w * (x - zp)| of one conv / depthwise / fully connected tap: |w| <= 127, |x - zp| <= 255. */
-#define TQ_TAP_PRODUCT_MAX 32385
-typedef char tq_tap_product_max_is_127_times_255[TQ_TAP_PRODUCT_MAX == 127 * 255 ? 1 : -1];
-
-/* tq_requant_fused_ok answers 0 from this many taps on; below it 2^30 - 1 - TQ_TAP_PRODUCT_MAX * taps
- * is computed in int32 without overflow and stays >= 0. */
-#define TQ_FUSED_TAPS_LIMIT 33000
-typedef char tq_fused_taps_limit_fits[(int64_t)TQ_TAP_PRODUCT_MAX * TQ_FUSED_TAPS_LIMIT <= 0x3FFFFFFF ? 1 : -1];
-
-/* 1 when tq_mbqm_fused applies to every output channel of a layer (see above): shift[c] in
- * [-31, -1] and |bias[c]| <= 2^30 - 1 - 32385 * taps for c < channels (taps: products per output). */
-static inline int32_t tq_requant_fused_ok(const int32_t *bias, const int32_t *shift, int32_t channels, int32_t taps)
-{
-    const int32_t limit = taps < TQ_FUSED_TAPS_LIMIT ? (int32_t)0x3FFFFFFF - TQ_TAP_PRODUCT_MAX * taps : -1;
-    int32_t c;
-    for (c = 0; c < channels; ++c) {
-        if (shift[c] > -1 || shift[c] < -31 || bias[c] > limit || bias[c] < -limit) {
-            return 0;
-        }
-    }
-    return 1;
 }
 
 #endif /* TQ_REQUANT_H */

@@ -428,3 +428,26 @@ def test_report_and_fit_check_state_the_memory_budget(tmp_path: Path) -> None:
         check_fit(graph, plan, tiny)
     largest = max(memory.peak_tensors, key=lambda t: t[2])
     assert f"{largest[0]} {largest[2]} B" in str(info.value)
+
+
+def test_requant_fused_is_decided_at_build_time() -> None:
+    """The DSP kernels' fused output stage is a build-time flag in the layer's params, the generator's
+    fixedpoint.fused_requant_ok answer (right shifts in [1, 31], accumulators within 2^30); 4-bit
+    layers, whose kernels have no fused stage and no such field, get none."""
+    from tinyqat.codegen.emit import scalar_fields
+
+    rng = np.random.default_rng(5)
+    x = ir.Tensor("x", (6, 6, 8), ir.QParams(0.02, 3))
+    conv, y = rg.conv(rng, "y", x, 4, (3, 3), (1, 1), (1, 1, 1, 1))
+    graph = ir.Graph((x, y), (conv,), "x", "y", (8, 6, 6), (4, 6, 6))
+    small = dataclasses.replace(conv, bias=np.array([5, -5, 0, 2**30 - 1 - 32385 * 72], np.int32),
+                                shift=np.array([-1, -9, -31, -4], np.int32))
+    assert dict(scalar_fields(small, graph))["requant_fused"] == 1
+    for bad in (dataclasses.replace(small, shift=np.array([-1, 0, -31, -4], np.int32)),
+                dataclasses.replace(small, bias=np.array([5, -5, 0, 2**30 - 32385 * 72], np.int32))):
+        assert dict(scalar_fields(bad, graph))["requant_fused"] == 0
+    dw, z = rg.depthwise(rng, "z", x, 1, (3, 3), (1, 1), (1, 1, 1, 1))
+    dw = dataclasses.replace(dw, bias=np.full(8, 2**30 - 1 - 32385 * 9, np.int32), shift=np.full(8, -3, np.int32))
+    assert dict(scalar_fields(dw, ir.Graph((x, z), (dw,), "x", "z", (8, 6, 6), (8, 6, 6))))["requant_fused"] == 1
+    four_bit = dataclasses.replace(small, weights=np.clip(small.weights, -7, 7), weight_bits=4)
+    assert "requant_fused" not in dict(scalar_fields(four_bit, graph))

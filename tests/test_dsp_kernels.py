@@ -387,17 +387,9 @@ def test_fast_requantization_equals_the_general_one(requant_shim: tuple[cffi.FFI
 def test_fused_requantization_equals_mbqm(requant_shim: tuple[cffi.FFI, object]) -> None:
     """tq_mbqm_fused(acc, q, e) == tq_mbqm(acc, q, -e) for every right shift e in [1, 31] on ~90k
     accumulators of the fused range [-2^30, 2^30 - 1] (edges, every small value, random) and 40
-    multipliers, and tq_requant_fused_ok's bound keeps conv accumulators in that range."""
+    multipliers (the range that fixedpoint.fused_requant_ok's bound keeps a layer's accumulators in)."""
     ffi, lib = requant_shim
-    rng = np.random.default_rng(12)
-    accs = np.concatenate([
-        np.arange(-(2**15), 2**15 + 1),
-        np.array([e + d for e in (-(2**30), 0, 2**30 - 1) for d in range(-3, 4) if -(2**30) <= e + d < 2**30]),
-        (rng.integers(-(2**30), 2**30, 20000) >> rng.integers(0, 31, 20000)),
-    ]).astype(np.int32)
-    qs = np.array([0, 1, 2, 2**30 - 1, 2**30, 2**30 + 1, 2**31 - 1]
-                  + [int(v) for v in rng.integers(2**30, 2**31, 23)] + [int(v) for v in rng.integers(0, 2**30, 10)],
-                  np.int32)
+    accs, qs = _fused_range_inputs(np.random.default_rng(12))
     where = ffi.new("long *")
     acc_ptr, q_ptr = ffi.from_buffer("int32_t[]", accs), ffi.from_buffer("int32_t[]", qs)
     for e in range(1, 32):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tinyqat.fixedpoint import INT32_MAX, INT32_MIN, mbqm, quantize_multiplier, rdbpot, srdhm
+from tinyqat.fixedpoint import INT32_MAX, INT32_MIN, fused_requant_ok, mbqm, quantize_multiplier, rdbpot, srdhm
 
 
 def scalar_srdhm(a: int, b: int) -> int:
@@ -102,3 +102,19 @@ def test_mbqm_left_shift_saturates() -> None:
     assert shift == 3
     got = int(mbqm(np.array([1 << 29]), np.array([q]), np.array([shift]))[0])
     assert got == scalar_srdhm(INT32_MAX, q)
+
+
+def test_fused_requant_ok_bounds() -> None:
+    """The generator's rule for the fused output stage: right shifts in [1, 31] and every accumulator
+    |bias| + 32385 * taps within 2^30 - 1; one channel outside either bound refuses the layer."""
+    taps = 9
+    limit = 2**30 - 1 - 127 * 255 * taps
+    shift = np.array([-1, -31, -7])
+    assert fused_requant_ok(np.array([limit, -limit, 0]), shift, taps)
+    assert not fused_requant_ok(np.array([limit + 1, 0, 0]), shift, taps)
+    assert not fused_requant_ok(np.array([0, -limit - 1, 0]), shift, taps)
+    assert not fused_requant_ok(np.zeros(3, np.int64), np.array([-1, 0, -7]), taps)  # shift 0: no right shift
+    assert not fused_requant_ok(np.zeros(3, np.int64), np.array([-1, -32, -7]), taps)
+    too_many = (2**30 - 1) // (127 * 255) + 1  # even a zero bias may leave the range
+    assert fused_requant_ok(np.zeros(1, np.int64), np.array([-5]), too_many - 1)
+    assert not fused_requant_ok(np.zeros(1, np.int64), np.array([-5]), too_many)

@@ -29,6 +29,7 @@ import numpy as np
 
 INT32_MIN = -(2**31)
 INT32_MAX = 2**31 - 1
+TAP_PRODUCT_MAX = 127 * 255  # largest |w * (x - zp)| of one tap: |w| <= 127, |x - zp| <= 255
 
 
 def quantize_multiplier(m: float) -> tuple[int, int]:
@@ -80,3 +81,17 @@ def mbqm(x: np.ndarray, q: np.ndarray, shift: np.ndarray) -> np.ndarray:
     right = np.maximum(-shift, 0)
     shifted = np.clip(x << left, INT32_MIN, INT32_MAX)
     return rdbpot(srdhm(shifted, q), right)
+
+
+def fused_requant_ok(bias: np.ndarray, shift: np.ndarray, taps: int) -> bool:
+    """Whether a layer's output stage may take the fused one-SMLAL form of ``runtime_c/tq_requant.h``
+    (``tq_requantize_s8_fused``, equal to :func:`mbqm` there): the generator's answer, stored in the
+    kernel parameters (``requant_fused``) so no kernel scans its channels at run time.
+
+    True when every channel's right shift ``e = -shift[c]`` lies in ``[1, 31]`` and every accumulator
+    lies in ``[-2**30, 2**30 - 1]``, which ``|bias[c]| <= 2**30 - 1 - TAP_PRODUCT_MAX * taps``
+    guarantees (``taps``: products summed per output, ``TAP_PRODUCT_MAX = 127 * 255`` per tap).
+    """
+    limit = 2**30 - 1 - TAP_PRODUCT_MAX * int(taps)
+    bias, shift = np.asarray(bias, np.int64), np.asarray(shift, np.int64)
+    return bool(limit >= 0 and np.all((shift >= -31) & (shift <= -1)) and np.all(np.abs(bias) <= limit))

@@ -52,6 +52,7 @@ from tinyqat.boards import Board
 from tinyqat.codegen import clit, layouts, stats
 from tinyqat.codegen.arrays import ConstArray, const_arrays
 from tinyqat.codegen.templates import render
+from tinyqat.fixedpoint import fused_requant_ok
 from tinyqat.memory.planner import Plan, check_plan, live_ranges
 from tinyqat.resources import resource_dir
 from tinyqat.target import STRICT_CFLAGS
@@ -154,6 +155,9 @@ def scalar_fields(op: ir.IntOp, graph: ir.Graph) -> list[tuple[str, int]]:
         return pool
     quant = [("input_zero_point", x.qparams.zero_point), ("output_zero_point", y.qparams.zero_point),
              ("act_min", op.act_min), ("act_max", op.act_max)]
+    if isinstance(op, (ir.Conv2d, ir.DepthwiseConv2d)) and op.weight_bits == 8:  # s4 kernels have no fused stage
+        taps = int(np.prod(op.weights.shape[1:] if isinstance(op, ir.Conv2d) else op.weights.shape[:2]))
+        quant.append(("requant_fused", int(fused_requant_ok(op.bias, op.shift, taps))))
     if isinstance(op, ir.FullyConnected):
         return [("in_features", x.size), ("out_features", y.size), *quant]
     if isinstance(op, ir.DepthwiseConv2d):
