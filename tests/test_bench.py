@@ -176,6 +176,26 @@ def test_block_cycles_follow_the_table() -> None:
     assert block_cycles(block, load_timing("cortex-m0plus")) == 2 + 2 + 1 + 2 + 2 + 3
 
 
+def test_block_cycles_apply_the_load_store_rules() -> None:
+    """Cortex-M4 TRM 3.3.2: no pipelining behind a load that wrote the next load's address register
+    or updated its base; +1 for an address written by the data-processing instruction right before;
+    a store with a register offset costs 2.  The Cortex-M0+ has none of these rules."""
+    m4, m0 = load_timing("cortex-m4"), load_timing("cortex-m0plus")
+    assert block_cycles([("ldr", "r0, [r1]"), ("ldr", "r2, [r0, #4]")], m4) == 2 + 2  # r0 feeds the address
+    assert block_cycles([("ldr", "r0, [r1], #4"), ("ldr", "r2, [r3]")], m4) == 2 + 2  # base write-back
+    assert block_cycles([("ldr.w", "r0, [r1, #4]!"), ("ldr", "r2, [r3]")], m4) == 2 + 2
+    assert block_cycles([("adds", "r1, #4"), ("ldr", "r2, [r1]")], m4) == 1 + 2 + 1  # address dependency
+    assert block_cycles([("add.w", "r3, r3, r4"), ("ldrsb", "r2, [r1, r3]")], m4) == 1 + 2 + 1
+    assert block_cycles([("smlal", "r4, r5, r0, r1"), ("str", "r2, [r5]")], m4) == 1 + 1 + 1
+    assert block_cycles([("cmp", "r1, #4"), ("ldr", "r2, [r1]")], m4) == 1 + 2  # compares write no register
+    assert block_cycles([("adds", "r0, #4"), ("ldr", "r2, [r1]")], m4) == 1 + 2
+    assert block_cycles([("adds", "r0, #4"), ("push", "{r4, lr}")], m4) == 1 + 3
+    assert block_cycles([("mov", "r0, sp"), ("stmia", "r0!, {r1, r2}")], m4) == 1 + 3 + 1
+    assert block_cycles([("str", "r0, [r1, r2]"), ("strb.w", "r0, [r1, #1]")], m4) == 2 + 1
+    assert block_cycles([("adds", "r1, #4"), ("ldr", "r2, [r1]"), ("ldr", "r0, [r1, r2]")], m0) == 1 + 2 + 2
+    assert block_cycles([("str", "r0, [r1, r2]")], m0) == 2
+
+
 def test_stack_usage_follows_the_deepest_chain(tmp_path: Path) -> None:
     (tmp_path / "a.ci").write_text(
         'graph: { title: "a.c"\n'

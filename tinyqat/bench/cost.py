@@ -28,10 +28,16 @@ class TimingTable:
     Classes: ``alu`` (data processing, moves, shifts, compares, extends, saturation, SIMD
     add/sub), ``it``, ``mul`` (MUL/MLA/MLS), ``mul_long`` (SMULL/UMLAL/...), ``mac`` (DSP
     multiply(-accumulate): SMLAD, SMLABB, ...), ``div`` (SDIV/UDIV), ``load`` and
-    ``load_pipelined`` (single loads), ``store`` (single stores), ``ldm_base`` +
-    ``ldm_per_register`` and ``stm_base`` + ``stm_per_register`` (LDM/POP/LDRD, STM/PUSH/STRD),
-    ``branch``, ``call`` (BL), ``table_branch`` (TBB/TBH), ``refill`` (added per control
-    transfer), ``fpu``, ``fpu_div`` (VDIV/VSQRT), ``barrier``.  All in cycles.
+    ``load_pipelined`` (single loads), ``store`` and ``store_register_offset`` (single stores
+    with an immediate / a register offset), ``ldm_base`` + ``ldm_per_register`` and
+    ``stm_base`` + ``stm_per_register`` (LDM/POP/LDRD, STM/PUSH/STRD), ``branch``, ``call``
+    (BL), ``table_branch`` (TBB/TBH), ``refill`` (added per control transfer), ``fpu``,
+    ``fpu_div`` (VDIV/VSQRT), ``barrier``; and ``address_dependency``, added to a load or store
+    (single or multiple) whose address registers the instruction right before it, a data-processing
+    instruction, wrote.  All in cycles.
+
+    A load costs ``load_pipelined`` instead of ``load`` only when it directly follows a single load
+    that has no base write-back and whose destination is not one of its address registers.
     """
 
     core: str
@@ -44,6 +50,7 @@ class TimingTable:
     load: int
     load_pipelined: int
     store: int
+    store_register_offset: int
     ldm_base: int
     ldm_per_register: int
     stm_base: int
@@ -55,6 +62,7 @@ class TimingTable:
     fpu: int
     fpu_div: int
     barrier: int
+    address_dependency: int
 
 
 def load_timing(core: str) -> TimingTable:
@@ -135,19 +143,61 @@ def classify(mnemonic: str, operands: str) -> tuple[str, int]:
     return "alu", 0
 
 
+_WRITES_NO_REGISTER = frozenset({"cmp", "cmn", "tst", "teq"})
+_REGISTER = re.compile(r"\b(?:r1[0-5]|r[0-9]|sb|sl|fp|ip|sp|lr|pc)\b")
+_DATA_PROCESSING = frozenset({"alu", "mul", "mul_long", "mac", "div"})
+
+
+def _address_registers(operands: str) -> list[str]:
+    """Registers inside the ``[...]`` of a load/store (base, then any offset register), or the base of
+    LDM/STM (``sp`` for PUSH/POP)."""
+    if "[" in operands:
+        return _REGISTER.findall(operands[operands.index("["):operands.index("]") + 1])
+    if "{" in operands:
+        return _REGISTER.findall(operands[:operands.index("{")]) or ["sp"]
+    return []
+
+
+def _written_registers(mnemonic: str, cls: str, operands: str) -> set[str]:
+    """Registers a data-processing instruction or a single load writes: the first operand (both
+    destinations of a long multiply); none for compares, tests and IT."""
+    if cls == "it" or mnemonic[:3] in _WRITES_NO_REGISTER:
+        return set()
+    fields = [f.strip() for f in operands.split(",")]
+    return {f for f in fields[:2 if cls == "mul_long" else 1] if _REGISTER.fullmatch(f)}
+
+
+def _writes_back(operands: str) -> bool:
+    """A load/store with base update: pre-indexed ``[rn, #i]!`` or post-indexed ``[rn], #i`` / ``[rn], rm``."""
+    return "!" in operands or bool(re.search(r"\],\s*\S", operands))
+
+
 def block_cycles(insns: Sequence[tuple[str, str]], timing: TimingTable) -> int:
-    """Cycles of one pass through a straight-line block of ``(mnemonic, operands)``, jumps excluded."""
+    """Cycles of one pass through a straight-line block of ``(mnemonic, operands)``, jumps excluded.
+
+    The instruction before the block's first one is unknown (a block may be entered by a jump), so
+    the first instruction is neither pipelined nor stalled by it.
+    """
     total = 0
-    previous = ""
+    previous, previous_writes, previous_write_back = "", set(), False
     for mnemonic, operands in insns:
         cls, words = classify(mnemonic, operands)
+        memory = cls in ("load", "store", "ldm", "stm")
+        address = _address_registers(operands) if memory else []
         if cls == "ldm":
             total += timing.ldm_base + words * timing.ldm_per_register
         elif cls == "stm":
             total += timing.stm_base + words * timing.stm_per_register
-        elif cls == "load" and previous == "load":
-            total += timing.load_pipelined
+        elif cls == "load":
+            pipelined = previous == "load" and not previous_write_back and not previous_writes.intersection(address)
+            total += timing.load_pipelined if pipelined else timing.load
+        elif cls == "store":
+            total += timing.store_register_offset if len(address) > 1 else timing.store
         else:
             total += getattr(timing, cls)
+        if memory and previous in _DATA_PROCESSING and previous_writes.intersection(address):
+            total += timing.address_dependency
+        previous_writes = _written_registers(mnemonic, cls, operands) if cls in (*_DATA_PROCESSING, "load") else set()
+        previous_write_back = memory and _writes_back(operands)
         previous = cls
     return total
