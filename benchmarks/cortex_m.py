@@ -1,27 +1,33 @@
-"""Cortex-M4 cost of the four MLPerf Tiny reference networks: portable vs DSP (size) vs DSP (speed).
+"""Cortex-M cost of the four MLPerf Tiny reference networks, and where it stands against the speed targets.
 
 Each network of :data:`tinyqat.models.REFERENCE` goes through ``tinyqat.prepare_qat``, a short
 QAT run on seeded random data with BatchNorm live (:func:`tinyqat.models.short_qat_artifact`),
-``tinyqat.save`` and ``tinyqat.build(..., board="cortex-m4")`` twice (``optimize="size"``, the
-default, and ``optimize="speed"``), then ``tinyqat.bench`` (QEMU ``mps2-an386`` with the
-instruction-counting plugin) in three configurations:
+``tinyqat.save`` and ``tinyqat.build`` for each board and optimization mode below, then
+``tinyqat.bench`` (QEMU with the instruction-counting plugin; every layer counted: convs, pools,
+adds, copies) in these configurations:
 
-* portable: the size package compiled with ``-DTQ_PORTABLE`` (the plain C kernels);
-* DSP size: the size package (SXTB16 / SMLAD kernels, int8 weights);
-* DSP speed: the speed package (conv weights pre-extended to int16, 4 x 2 assembly block).
+* ``m4 portable``: cortex-m4, the size package compiled with ``-DTQ_PORTABLE`` (plain C kernels);
+* ``m4 size``: cortex-m4, the default build (DSP kernels, int8 weights): what a user gets;
+* ``m4 speed``: cortex-m4, ``--optimize speed`` (conv weights pre-extended to int16);
+* ``m7 speed``: cortex-m7, ``--optimize speed``;
+* ``m0+``: :data:`M0_BOARD` (Cortex-M0+ sized like a 512 KiB / 144 KiB part), the default build.
 
-Columns: executed instructions (exact), estimated cycles (``toolchain/timing/cortex-m4.toml``),
-cycles per MAC, flash = code + weights/constants (+ data), RAM = arena (static) + stack
-(deepest call chain, GCC's stack usage). Then the three layers with the most cycles per network
-(DSP speed).
+Tables: totals per network and configuration (executed instructions, exact; estimated cycles from
+``tinyqat/toolchain/timing/<core>.toml``, zero wait states; flash code = ``.text`` of the package,
+flash weights = ``.rodata`` + ``.data``; arena; stack = deepest call chain), the slowest layer of
+each kind on the cortex-m4 (first convs with at most 3 input channels, narrow convs with 4 to 16,
+other convs, depthwise, fully connected), and the issue's speed targets with the measured figure.
 
     python benchmarks/cortex_m.py [--markdown]
 """
 
 from __future__ import annotations
 
+import platform
+import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -29,60 +35,144 @@ import torch
 import tinyqat
 from tinyqat.bench import BenchReport, bench
 from tinyqat.models import REFERENCE, short_qat_artifact
+from tinyqat.toolchain.manifest import read_manifest
 
 SEED = 0
-CONFIGS = (("portable", "size", ("-DTQ_PORTABLE",)), ("DSP size", "size", ()), ("DSP speed", "speed", ()))
+M0_BOARD = "cortex-m0plus-512k"
+
+
+@dataclass(frozen=True)
+class Config:
+    """One measured configuration: a board, an optimization mode and extra C flags."""
+
+    label: str
+    board: str
+    optimize: str
+    cflags: tuple[str, ...] = ()
+
+
+CONFIGS = (
+    Config("m4 portable", "cortex-m4", "size", ("-DTQ_PORTABLE",)),
+    Config("m4 size", "cortex-m4", "size"),
+    Config("m4 speed", "cortex-m4", "speed"),
+    Config("m7 speed", "cortex-m7", "speed"),
+    Config("m0+", M0_BOARD, "size"),
+)
+SHORT = {"kws_ds_cnn": "KWS", "vww_mobilenet_v1": "VWW", "ic_resnet8": "IC", "ad_fc_autoencoder": "AD"}
+# (network, config, metric, target): metric "cycles" = est. cycles/MAC, "instructions" = instructions/MAC.
+NETWORK_TARGETS = (
+    *((net, "m4 size", "cycles", t) for net, t in (("ic_resnet8", 1.45), ("kws_ds_cnn", 1.6),
+                                                   ("vww_mobilenet_v1", 1.6), ("ad_fc_autoencoder", 1.5))),
+    *((net, "m4 speed", "cycles", t) for net, t in (("ic_resnet8", 1.25), ("kws_ds_cnn", 1.4),
+                                                    ("vww_mobilenet_v1", 1.4))),
+    ("ic_resnet8", "m7 speed", "cycles", 1.1), ("kws_ds_cnn", "m7 speed", "cycles", 1.3),
+    ("ic_resnet8", "m0+", "instructions", 6.0), ("kws_ds_cnn", "m0+", "instructions", 8.0),
+)
+# Per-layer targets on the cortex-m4, both modes: (layer kind, est. cycles/MAC at most).
+LAYER_TARGETS = (("first conv (<= 3 in)", 2.5), ("narrow conv (4-16 in)", 2.5), ("other conv", 2.5),
+                 ("depthwise 3x3", 2.6), ("fully connected", 1.5))
 
 
 def measure(tmp: Path) -> dict[str, dict[str, BenchReport]]:
-    """``{network: {config: report}}`` for every reference network and configuration."""
+    """``{network: {config label: report}}`` for every reference network and configuration."""
     results: dict[str, dict[str, BenchReport]] = {}
     for name, ref in REFERENCE.items():
         torch.manual_seed(SEED)
         artifact = short_qat_artifact(ref.build(), ref.input_shape, tmp / f"{name}.pt", seed=SEED)
         results[name] = {}
-        for label, optimize, cflags in CONFIGS:
-            out = tmp / f"{name}_{optimize}"
+        for config in CONFIGS:
+            out = tmp / f"{name}_{config.board}_{config.optimize}"
             if not out.exists():
-                tinyqat.build(artifact, out, board="cortex-m4", name="net", optimize=optimize)
-            results[name][label] = bench(out, timeout_s=600, extra_cflags=cflags)
+                tinyqat.build(artifact, out, board=config.board, name="net", optimize=config.optimize)
+            results[name][config.label] = bench(out, timeout_s=900, extra_cflags=config.cflags)
     return results
 
 
-def table(results: dict[str, dict[str, BenchReport]], markdown: bool) -> str:
-    """The totals table and the top-3 layers per network."""
-    head = ["network", "kernels", "MACs", "instructions", "est. cycles", "cycles/MAC", "flash code",
+def layer_kind(manifest: dict, index: int) -> str | None:
+    """The kind of a layer for :data:`LAYER_TARGETS` from the package manifest (``model.json``), None
+    for other ops.  A conv's input channels: MACs / (output elements * kernel taps)."""
+    layer = manifest["layers"][index]
+    op = layer["op"]
+    if op == "fully_connected":
+        return "fully connected"
+    if op == "depthwise_conv2d":
+        return "depthwise 3x3" if layer.get("kernel") == [3, 3] else None
+    if op == "conv2d":
+        in_c = layer["macs"] // (layer["output_size"] * layer["kernel"][0] * layer["kernel"][1])
+        return "first conv (<= 3 in)" if in_c <= 3 else "narrow conv (4-16 in)" if in_c <= 16 else "other conv"
+    return None
+
+
+def _fmt(value: float | None) -> str:
+    return f"{value:.2f}" if value is not None else "-"
+
+
+def _table(head: list[str], rows: list[list[str]], markdown: bool) -> list[str]:
+    if markdown:
+        return ["| " + " | ".join(head) + " |", "|" + "---|" * len(head), *("| " + " | ".join(r) + " |" for r in rows)]
+    widths = [max(len(head[i]), *(len(r[i]) for r in rows)) for i in range(len(head))]
+    return ["  ".join(h.rjust(w) for h, w in zip(head, widths)),
+            *("  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in rows)]
+
+
+Results = dict[str, dict[str, BenchReport]]
+
+
+def worst_layers(results: Results, manifests: dict[str, dict]) -> dict[tuple[str, str], tuple]:
+    """``{(config, kind): (cycles/MAC, network, layer name)}``: the slowest layer of each kind."""
+    worst: dict[tuple[str, str], tuple] = {}
+    for name, by_config in results.items():
+        for label in ("m4 size", "m4 speed"):
+            for layer in by_config[label].layers:
+                kind = layer_kind(manifests[name], layer.index)
+                if kind is None or not layer.cycles_per_mac:
+                    continue
+                key = (label, kind)
+                if key not in worst or layer.cycles_per_mac > worst[key][0]:
+                    worst[key] = (layer.cycles_per_mac, SHORT[name], layer.name)
+    return worst
+
+
+def render(results: dict[str, dict[str, BenchReport]], manifests: dict[str, dict], markdown: bool) -> str:
+    """The three tables (module docstring)."""
+    head = ["network", "config", "MACs", "instructions", "instr/MAC", "est. cycles", "cycles/MAC", "flash code",
             "flash weights", "arena", "stack"]
     rows = []
     for name, by_config in results.items():
         for label, r in by_config.items():
             s = r.sizes
-            rows.append([name, label, f"{r.macs}", f"{r.instructions}", f"{r.cycles}",
-                         f"{r.cycles_per_mac:.2f}" if r.cycles_per_mac else "-", f"{s.code_bytes}",
-                         f"{s.const_bytes + s.data_bytes}", f"{s.arena_bytes}", f"{s.stack_bytes}"])
-    top = []
-    for name, by_config in results.items():
-        r = by_config["DSP speed"]
-        layers = sorted(r.layers, key=lambda layer: -layer.cycles)[:3]
-        parts = [f"{layer.name} ({layer.op}, {100 * layer.cycles / r.cycles:.0f} %, "
-                 + (f"{layer.cycles_per_mac:.2f} c/MAC" if layer.cycles_per_mac else "no MACs") + ")"
-                 for layer in layers]
-        top.append(f"{name}: " + "; ".join(parts))
-    if markdown:
-        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        lines += ["| " + " | ".join(row) + " |" for row in rows]
-        lines += ["", "Top 3 layers by estimated cycles (DSP speed):", ""] + [f"- {t}" for t in top]
-        return "\n".join(lines)
-    widths = [max(len(head[i]), *(len(row[i]) for row in rows)) for i in range(len(head))]
-    lines = ["  ".join(h.rjust(w) for h, w in zip(head, widths))]
-    lines += ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in rows]
-    lines += ["", "top 3 layers by estimated cycles (DSP speed):"] + [f"  {t}" for t in top]
+            rows.append([SHORT[name], label, f"{r.macs}", f"{r.instructions}", _fmt(r.instructions / r.macs),
+                         f"{r.cycles}", _fmt(r.cycles_per_mac), f"{s.code_bytes}", f"{s.const_bytes + s.data_bytes}",
+                         f"{s.arena_bytes}", f"{s.stack_bytes}"])
+    lines = _table(head, rows, markdown)
+    worst = worst_layers(results, manifests)
+    lines += ["", "Slowest layer of each kind on the cortex-m4 (est. cycles/MAC; target in brackets):", ""]
+    rows = [[kind, f"<= {target}", *(f"{worst[(label, kind)][0]:.2f} ({worst[(label, kind)][1]} "
+                                        f"{worst[(label, kind)][2]})" if (label, kind) in worst else "-"
+                                        for label in ("m4 size", "m4 speed"))]
+            for kind, target in LAYER_TARGETS]
+    lines += _table(["layer kind", "target", "m4 size", "m4 speed"], rows, markdown)
+    lines += ["", "Network targets:", ""]
+    rows = []
+    for name, label, metric, target in NETWORK_TARGETS:
+        r = results[name][label]
+        value = r.cycles_per_mac if metric == "cycles" else r.instructions / r.macs
+        rows.append([SHORT[name], label, f"{metric}/MAC <= {target}", f"{value:.2f}",
+                     "met" if value <= target else "not met"])
+    lines += _table(["network", "config", "target", "measured", ""], rows, markdown)
     return "\n".join(lines)
 
 
 def main() -> None:
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                            cwd=Path(__file__).parent, check=False).stdout.strip() or "unknown"
+    print(f"commit {commit}; {platform.machine()} host, {platform.python_implementation()} "
+          f"{platform.python_version()}, torch {torch.__version__}; QEMU TCG plugin counts, zero-wait timing tables")
     with tempfile.TemporaryDirectory(prefix="tinyqat-cortex-m-") as tmp:
-        print(table(measure(Path(tmp)), "--markdown" in sys.argv))
+        results = measure(Path(tmp))
+        manifests = {name: read_manifest(Path(tmp) / f"{name}_cortex-m4_size")
+                     for name in results}
+        print(render(results, manifests, "--markdown" in sys.argv))
 
 
 if __name__ == "__main__":
