@@ -423,3 +423,64 @@ def test_unsupported_ops_raise_one_line_naming_module(
     assert "\n" not in message
     for needle in needles:
         assert needle in message
+
+
+class ZeroInitResidual(nn.Module):
+    """A ResNet basic block whose last BatchNorm starts at gamma = 0 (``zero_init_residual=True`` in
+    torchvision), and one channel of the first BatchNorm with a negative and one with a tiny gamma."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1, bias=False), nn.BatchNorm2d(4), nn.ReLU())
+        self.conv1 = nn.Conv2d(4, 4, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(4)
+        self.conv2 = nn.Conv2d(4, 4, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(4)
+        self.head = nn.Sequential(nn.AvgPool2d(8), nn.Flatten(), nn.Linear(4, 3))
+        nn.init.zeros_(self.bn2.weight)
+        with torch.no_grad():
+            self.bn1.weight[1] = -0.5
+            self.bn1.weight[2] = 1e-30
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.stem(x)
+        return self.head(F.relu(h + self.bn2(self.conv2(F.relu(self.bn1(self.conv1(h)))))))
+
+
+def test_zero_negative_and_tiny_batchnorm_gamma_train_and_ship(tmp_path) -> None:
+    """No NaN with zero / negative / tiny BatchNorm scales; the zero gamma learns (float gradient of
+    the normalised conv output); the model saves, builds and lowers to finite integers."""
+    import tinyqat
+
+    x = torch.randn(32, 1, 8, 8)
+    y = (x.mean(dim=(1, 2, 3)) > 0).long() + (x[:, 0, :4].mean(dim=(1, 2)) > 0).long()
+    gm = prepare_qat(ZeroInitResidual(), (x[:1],))
+    losses = _train(gm, x, y, steps=12, lr=0.01)
+    assert all(torch.isfinite(torch.tensor(losses))), losses
+    gammas = [m.bn.weight for m in _modules(gm, QuantConv2d).values() if m.bn is not None]
+    assert any(bool((g.abs() > 0).all()) and bool((g.abs() < 0.1).all()) for g in gammas), "bn2's gamma moved off 0"
+    gm.eval()
+    tinyqat.save(gm, tmp_path / "model.pt")
+    x_q = tinyqat.quantize_input(tmp_path / "model.pt", x[:4].numpy())
+    out = tinyqat.simulate(tmp_path / "model.pt", x_q)
+    assert out.shape == (4, 3)
+
+
+def test_nan_in_the_qat_forward_names_the_layer() -> None:
+    """NaN or Inf reaching an observed activation raises one clear error naming the layer (the first
+    one that sees it), and the observer's statistics stay as they were."""
+    from tinyqat.qat.observers import NonFiniteError
+
+    gm = prepare_qat(ConvNet(), (torch.randn(1, 1, 16, 16),))
+    gm.train()
+    gm(torch.randn(4, 1, 16, 16))
+    bad = torch.randn(4, 1, 16, 16)
+    bad[0, 0, 3, 3] = float("nan")
+    with pytest.raises(NonFiniteError, match=r"^layer 'input': NaN or Inf in the QAT forward"):
+        gm(bad)
+    with torch.no_grad():
+        gm.head_2.layer.weight[0, 0] = float("inf")  # the Linear(128, 16) of the user's head.2
+    before = gm.head_2.output_quantizer.min_val.clone()
+    with pytest.raises(NonFiniteError, match=r"^layer 'head\.2': NaN or Inf"):
+        gm(torch.randn(4, 1, 16, 16))
+    assert torch.equal(gm.head_2.output_quantizer.min_val, before)

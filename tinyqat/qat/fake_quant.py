@@ -160,6 +160,7 @@ class ActivationQuantizer(nn.Module):
     range_observer: Observer
     scale_initialized: torch.Tensor
     exact_rounding = False  # True: round(x / s) exactly as lowering (the model input)
+    layer_name = "?"  # the user's module path of the layer whose output this is (set by prepare_qat), for errors
 
     def __init__(self, averaging_constant: float = 0.01, observer: str = "minmax", learn_scale: bool = False) -> None:
         super().__init__()
@@ -279,7 +280,7 @@ class ActivationQuantizer(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Observe ``x`` (see class docstring for when), then fake-quantize it."""
         if self.calibrating or (self.training and self.observer_enabled):
-            self.range_observer.update(x)
+            self.range_observer.update(x, f"layer '{self.layer_name}'")
         return self.fake_quantize(x)
 
 

@@ -31,6 +31,8 @@ Training with live BatchNorm (as torch.ao's ConvBn): ``f = gamma / sqrt(running_
 ``y = op(x, fq(w * f) / f) (+ layer.bias)`` (``= op(x, fq(w * f)) / f``: the op is linear per output
 channel, so the division by ``f`` is applied to the weights, not to the feature map), then ``bn(y)``
 with batch statistics (updating the running ones), then the activation and output fake quant.
+A channel with ``|f| <= BN_FACTOR_MIN`` (a zero, or vanishing, BatchNorm scale) uses ``w`` in place of
+``fq(w * f) / f``: its BatchNorm output is ``beta`` either way, and the forward stays finite.
 
 The other modules (``fq_out`` = own output quantizer, ``fq_in`` = the input's quantizer, which
 only fake-quantizes, never observes):
@@ -99,6 +101,11 @@ def _activate(y: torch.Tensor, activation: Activation) -> torch.Tensor:
 def _as_2d(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
     """``fn`` of the ``(N, C, 1, L)`` view of an ``(N, C, L)`` input, squeezed back; 4-D inputs as they are."""
     return fn(x.unsqueeze(2)).squeeze(2) if x.dim() == 3 else fn(x)
+
+
+# |gamma / sqrt(var + eps)| at or below which a channel's folded weights count as zero in training
+# (QuantWeighted._forward_bn_train): their fake quant would divide by (nearly) zero.
+BN_FACTOR_MIN = 1e-12
 
 
 class QuantOutput(nn.Module):
@@ -177,8 +184,13 @@ class QuantWeighted(QuantOutput):
         w = self.layer.weight
         f = quant.channel_view(factor, w.dim())
         # op(x, fq(w * f)) / f computed as op(x, fq(w * f) / f): the op is linear in each output
-        # channel's weights, so the division moves onto the (small) weight tensor
-        y = self._op(x, self.weight_quantizer(w * f) / f, None)
+        # channel's weights, so the division moves onto the (small) weight tensor.  A channel whose
+        # BatchNorm scale is (near) zero, as in zero-initialised residual branches, has folded weights
+        # 0 and a BatchNorm output beta whatever the conv computes: it runs its float weights, which
+        # keeps the forward finite and gives gamma the float gradient (the normalised conv output).
+        live = f.abs() > BN_FACTOR_MIN
+        w_q = self.weight_quantizer(w * f) / torch.where(live, f, torch.ones_like(f))
+        y = self._op(x, torch.where(live, w_q, w), None)
         if self.layer.bias is not None:
             y = y + self.layer.bias.reshape((1, -1) + (1,) * (y.dim() - 2))
         return self.bn(y)

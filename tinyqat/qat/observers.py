@@ -35,10 +35,15 @@ import torch
 from torch import nn
 
 from tinyqat import quant
+from tinyqat.errors import TinyQatError
 
 PERCENTILE = 0.9999
 OBSERVER_SAMPLE = 1 << 16
 MSE_GRID = tuple(round(0.30 + 0.02 * k, 2) for k in range(36))
+
+
+class NonFiniteError(TinyQatError):
+    """NaN or Inf reached an observed activation during QAT (the message names the layer)."""
 
 
 def _sample(x: torch.Tensor) -> torch.Tensor:
@@ -101,16 +106,20 @@ class Observer(nn.Module):
         raise NotImplementedError
 
     @torch.no_grad()
-    def update(self, x: torch.Tensor) -> None:
-        """Update the range: first batch ``min/max = batch``; then ``avg = avg + c * (batch - avg)``."""
+    def update(self, x: torch.Tensor, where: str = "this activation") -> None:
+        """Update the range: first batch ``min/max = batch``; then ``avg = avg + c * (batch - avg)``.
+
+        A batch whose range is not finite (NaN or Inf in ``x``) raises :class:`NonFiniteError` naming
+        ``where`` and leaves the statistics unchanged (one host synchronisation per call).
+        """
         lo, hi = self.batch_range(x)
-        if bool(self.observed):
-            self.min_val.add_(self.averaging_constant * (lo - self.min_val))
-            self.max_val.add_(self.averaging_constant * (hi - self.max_val))
-        else:
-            self.min_val.copy_(lo)
-            self.max_val.copy_(hi)
-            self.observed.fill_(True)
+        if not bool(torch.isfinite(lo) & torch.isfinite(hi)):
+            raise NonFiniteError(f"{where}: NaN or Inf in the QAT forward (range [{float(lo)}, {float(hi)}]); "
+                                 "check the input data, the learning rate and the layers before it")
+        first = ~self.observed
+        self.min_val.copy_(torch.where(first, lo, self.min_val + self.averaging_constant * (lo - self.min_val)))
+        self.max_val.copy_(torch.where(first, hi, self.max_val + self.averaging_constant * (hi - self.max_val)))
+        self.observed.fill_(True)
 
     def range(self) -> tuple[torch.Tensor, torch.Tensor]:
         """``(min_val, max_val)``: the buffers themselves (meaningful once ``observed`` is set)."""
@@ -171,7 +180,7 @@ class FixedRangeObserver(Observer):
         self.max_val.fill_(hi)
         self.observed.fill_(True)
 
-    def update(self, x: torch.Tensor) -> None:
+    def update(self, x: torch.Tensor, where: str = "") -> None:
         """A fixed range ignores the data."""
 
 

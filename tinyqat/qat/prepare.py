@@ -691,6 +691,17 @@ class _Builder:
         self.env[node] = self._emit(node.name, QuantFlatten(op.where), (new_src,))
 
 
+def _name_quantizers(gm: fx.GraphModule) -> None:
+    """Give each activation quantizer the user's name of the layer it belongs to (errors name it): the
+    owning module's ``source`` path when it has one, else its name in ``gm`` (``input`` for the input)."""
+    modules = dict(gm.named_modules())
+    for name, q in modules.items():
+        if isinstance(q, ActivationQuantizer):
+            owner = name.rpartition(".")[0]
+            q.layer_name = "input" if isinstance(q, InputQuantizer) else (
+                getattr(modules.get(owner), "source", "") or owner or name)
+
+
 def prepare_qat(
     model: nn.Module,
     example_inputs: tuple[torch.Tensor, ...],
@@ -746,6 +757,7 @@ def prepare_qat(
     for q in _modules_of(gm, ActivationQuantizer):
         if not isinstance(q, FixedQuantizer):
             q.configure(observer, learn_scales)
+    _name_quantizers(gm)
     gm.train(model.training)
     return gm
 
