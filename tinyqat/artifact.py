@@ -89,9 +89,15 @@ class ArtifactError(TinyQatError):
 
 
 def save_artifact(artifact: dict[str, Any], path: str | Path) -> None:
-    """Validate ``artifact`` and write it to ``path`` (tensors made contiguous CPU float32)."""
+    """Validate ``artifact`` and write it to ``path`` (tensors made contiguous CPU float32).
+
+    Serialized in memory first: ``torch.save`` names the zip archive's folder after the file it writes,
+    so writing the bytes makes the file the same whatever it (or a temporary file) is called.
+    """
     validate_artifact(artifact)
-    torch.save(artifact, str(path))
+    buffer = io.BytesIO()
+    torch.save(artifact, buffer)
+    Path(path).write_bytes(buffer.getvalue())
 
 
 def load_artifact(path: str | Path) -> dict[str, Any]:

@@ -150,7 +150,13 @@ def _readable_name(candidates: list[str], taken: set[str]) -> str:
 
 
 def to_artifact(qat_model: nn.Module) -> dict[str, Any]:
-    """The artifact dict (schema version 1 of :mod:`tinyqat.artifact`) of a prepared, trained model."""
+    """The artifact dict (schema version 1 of :mod:`tinyqat.artifact`) of a prepared, trained model.
+
+    A ``DistributedDataParallel`` or ``DataParallel`` wrapper is unwrapped (its ``.module``): under DDP
+    every rank holds the same parameters and (broadcast from rank 0) buffers, so any rank may save.
+    """
+    if isinstance(qat_model, (nn.parallel.DistributedDataParallel, nn.DataParallel)):
+        qat_model = qat_model.module
     if not isinstance(qat_model, fx.GraphModule):
         raise CaptureError(_NOT_PREPARED)
     placeholders = [n for n in qat_model.graph.nodes if n.op == "placeholder"]

@@ -48,7 +48,7 @@ from torch import nn
 
 from tinyqat import quant
 from tinyqat.fixedpoint import INT32_MAX, INT32_MIN
-from tinyqat.qat.observers import FixedRangeObserver, MinMaxObserver, Observer, observer_class
+from tinyqat.qat.observers import FixedRangeObserver, MinMaxObserver, Observer, distributed, observer_class
 
 
 class FakeQuantize(torch.autograd.Function):
@@ -246,8 +246,10 @@ class ActivationQuantizer(nn.Module):
         """``(scale, zero_point)``: ``quant.activation_qparams(min_val, max_val)``, or the learned scale
         with ``quant.activation_zero_point(min_val, scale)`` (float32, int64 scalars; no gradient).
 
-        Memoised on the identity and in-place version counters of ``min_val`` / ``max_val`` (and of
-        the learned scale), so any change to them, ``load_state_dict`` included, recomputes.
+        Memoised on the identity and in-place version counters of ``min_val`` / ``max_val``, so any
+        change to them, ``load_state_dict`` included, recomputes; not memoised under
+        ``torch.distributed``, whose collectives (DDP's buffer broadcast) write buffers without
+        bumping their version counters.
         """
         obs = self.range_observer
         if self.learn_scale and bool(obs.observed):
@@ -256,7 +258,7 @@ class ActivationQuantizer(nn.Module):
         lo, hi = obs.range()
         key = (id(lo), lo._version, id(hi), hi._version)
         cached = self.__dict__.get("_qparams_cache")
-        if cached is None or cached[0] != key:
+        if cached is None or cached[0] != key or distributed():
             cached = (key, quant.activation_qparams(lo, hi))
             self.__dict__["_qparams_cache"] = cached
         return cached[1]

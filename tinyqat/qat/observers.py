@@ -32,6 +32,7 @@ import math
 from typing import ClassVar
 
 import torch
+import torch.distributed as dist
 from torch import nn
 
 from tinyqat import quant
@@ -40,6 +41,11 @@ from tinyqat.errors import TinyQatError
 PERCENTILE = 0.9999
 OBSERVER_SAMPLE = 1 << 16
 MSE_GRID = tuple(round(0.30 + 0.02 * k, 2) for k in range(36))
+
+
+def distributed() -> bool:
+    """Whether this process is one of several in an initialised ``torch.distributed`` group."""
+    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
 
 
 class NonFiniteError(TinyQatError):
@@ -110,9 +116,17 @@ class Observer(nn.Module):
         """Update the range: first batch ``min/max = batch``; then ``avg = avg + c * (batch - avg)``.
 
         A batch whose range is not finite (NaN or Inf in ``x``) raises :class:`NonFiniteError` naming
-        ``where`` and leaves the statistics unchanged (one host synchronisation per call).
+        ``where`` and leaves the statistics unchanged (one host synchronisation per call).  Under
+        ``torch.distributed`` with several processes the batch range is first all-reduced (the lowest
+        ``lo`` and highest ``hi`` of all ranks), so every rank keeps the same statistics and trains on the
+        same grid (DDP's buffer broadcast then changes nothing); every rank must observe the same number
+        of batches, as DDP training does.
         """
         lo, hi = self.batch_range(x)
+        if distributed():  # every rank observes the union of the ranks' batch ranges
+            both = torch.stack([-lo, hi])
+            dist.all_reduce(both, op=dist.ReduceOp.MAX)
+            lo, hi = -both[0], both[1]
         if not bool(torch.isfinite(lo) & torch.isfinite(hi)):
             raise NonFiniteError(f"{where}: NaN or Inf in the QAT forward (range [{float(lo)}, {float(hi)}]); "
                                  "check the input data, the learning rate and the layers before it")
