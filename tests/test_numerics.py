@@ -11,6 +11,7 @@ from conftest import require_tool
 
 import tinyqat
 import tinyqat.lower
+import tinyqat.quant
 from tinyqat.artifact import save_artifact
 from tinyqat.errors import LoweringError
 
@@ -115,3 +116,34 @@ def test_constant_activation_from_training_is_exact(tmp_path: Path) -> None:
     assert graph.tensor(graph.ops[0].output).qparams.scale == 1.0
     tinyqat.build(tmp_path / "m.pt", tmp_path / "out", board="host")
     assert tinyqat.verify(tmp_path / "out", n_random=4).ok
+
+
+def test_single_output_layer_uses_tflite_per_tensor_multiplier(tmp_path: Path) -> None:
+    """A layer with one output channel has one weight scale, which TFLite treats as per-tensor:
+    M = (double)(float)(s_in * s_w) / s_out, the product rounded to float32 first.  Scales are found
+    where that and the per-channel (double) product give different multipliers, and the lowered
+    layer must carry the float32-product one; a layer with two channels keeps the double product."""
+    import numpy as np
+
+    from tinyqat.fixedpoint import quantize_multiplier
+    from tinyqat.passes.quantize import effective_scales
+
+    rng = np.random.default_rng(3)
+    for _ in range(100000):
+        s_in, s_w, s_out = (float(np.float32(v)) for v in 10 ** rng.uniform(-4, -1, 3))
+        per_tensor = quantize_multiplier(float(np.float32(s_in) * np.float32(s_w)) / s_out)
+        if per_tensor != quantize_multiplier(s_in * s_w / s_out):
+            break
+    else:
+        pytest.fail("no scales where the two products differ")
+    assert [quantize_multiplier(m) for m in effective_scales(s_in, np.array([s_w], np.float32), s_out)] == [per_tensor]
+    assert effective_scales(s_in, np.array([s_w, s_w], np.float32), s_out) == [s_in * s_w / s_out] * 2
+
+    conv_w, _ = weights()
+    fc_w = torch.randn(1, 3 * 36, generator=torch.Generator().manual_seed(1)) * 0.05
+    save_artifact(artifact(conv_w, fc_w), tmp_path / "m.pt")
+    graph = tinyqat.load(tmp_path / "m.pt")
+    fc = graph.ops[-1]
+    s_fc = np.float32(tinyqat.quant.weight_scales(fc_w).item())  # max|w| / 127 in float32
+    expected = quantize_multiplier(float(np.float32(0.05) * s_fc) / float(np.float32(0.1)))
+    assert (int(fc.multiplier[0]), int(fc.shift[0])) == expected

@@ -7,7 +7,9 @@ float weights ``w [out, ...]`` / bias ``b [out]`` (all float32):
   ``qmax`` = 127 for 8-bit layers, 7 for 4-bit ones (``weight_bits``, :func:`tinyqat.quant.quantize_weight`)
 * ``b_q[c] = round(b[c] / (s_in * s_w[c]))`` (int32, product in float32)
 * ``M[c] = (double)s_in * (double)s_w[c] / (double)s_out``;
-  ``(multiplier[c], shift[c]) = quantize_multiplier(M[c])``
+  ``(multiplier[c], shift[c]) = quantize_multiplier(M[c])``.  A layer with one output channel has one
+  weight scale, which TFLite treats as per-tensor quantization with the product in float32:
+  ``M = (double)(float)(s_in * s_w) / (double)s_out`` (:func:`effective_scales`)
 * clamps from the fused activation (:func:`activation_range`).
 
 Depthwise weights ``[out][1][kh][kw]`` become ``[kh][kw][out]``.  Add, concat, lookup tables
@@ -81,6 +83,15 @@ def requant_multiplier(name: str, m: float) -> tuple[int, int]:
     return quantize_multiplier(m)
 
 
+def effective_scales(s_in: float, s_w: np.ndarray, s_out: float) -> list[float]:
+    """The real multipliers ``M[c]`` of a conv / fully connected layer (module docstring): per channel
+    ``(double)s_in * (double)s_w[c] / (double)s_out``; with a single channel TFLite's per-tensor
+    ``(double)(float)(s_in * s_w) / (double)s_out`` (the product rounded to float32 first)."""
+    if s_w.size == 1:
+        return [float(np.float32(s_in) * np.float32(s_w.reshape(-1)[0])) / float(s_out)]
+    return [float(s_in) * float(s) / float(s_out) for s in s_w.tolist()]
+
+
 def _check_finite(name: str, **arrays: np.ndarray) -> None:
     for key, arr in arrays.items():
         if not np.all(np.isfinite(arr)):
@@ -101,7 +112,7 @@ def quantize_layer(
     b_scale = quant.bias_scale(torch.tensor(x_q.scale, dtype=torch.float32), s_w)
     b_q = quant.quantize(torch.from_numpy(op.bias.copy()), b_scale, 0, INT32_MIN, INT32_MAX)
     bias = np.clip(b_q.double().numpy(), INT32_MIN, INT32_MAX).astype(np.int64)
-    pairs = [requant_multiplier(op.name, float(x_q.scale) * float(s) / float(y_q.scale)) for s in s_w.tolist()]
+    pairs = [requant_multiplier(op.name, m) for m in effective_scales(x_q.scale, s_w.numpy(), y_q.scale)]
     multiplier = np.array([p[0] for p in pairs], dtype=np.int64)
     shift = np.array([p[1] for p in pairs], dtype=np.int64)
     act_min, act_max = activation_range(op.activation, y_q)
