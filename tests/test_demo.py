@@ -22,3 +22,7 @@ def test_short_demo_end_to_end(tmp_path: Path) -> None:
     assert any("int8 C (gcc)" in line for line in lines)
     with pytest.raises(TinyQatError, match="already exists"):
         run_demo(tmp_path / "out", fp32_epochs=1, qat_epochs=1, echo=lines.append)
+    require_tool("qemu-system-arm", "qemu-system-arm")
+    require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
+    assert any(line.startswith("per-layer verification on cortex-m4 (arm-none-eabi-gcc, QEMU mps2-an386, DSP kernels)")
+               for line in lines), lines

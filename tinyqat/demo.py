@@ -5,11 +5,14 @@
    lower learning rate (BN statistics and observers frozen for the last epoch).
 3. Report test accuracy of FP32, the fake-quant model and the int8 simulator.
 4. Build a C package for cortex-m4, run all test images through the C code (gcc + cffi) and
-   require its outputs to equal the simulator's; verify every layer bit-exact on a subset.
+   require its outputs to equal the simulator's; verify every layer bit-exact on a subset, on the
+   host (portable kernels) and, when arm-none-eabi-gcc and QEMU are installed, bare metal under
+   QEMU with the cortex-m4's own (DSP) kernels.
 """
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -85,6 +88,7 @@ def run_demo(out_dir: Path, *, force: bool = False, fp32_epochs: int = 10, qat_e
     from tinyqat.sim.interpreter import input_from_torch
     from tinyqat.toolchain.cffi_model import load_model
     from tinyqat.toolchain.compiler import compile_shared
+    from tinyqat.toolchain.qemu import QEMU, QEMU_APT_PACKAGE
     from tinyqat.verify import check, verify
 
     out_dir = Path(out_dir)
@@ -118,6 +122,9 @@ def run_demo(out_dir: Path, *, force: bool = False, fp32_epochs: int = 10, qat_e
     int8_sim_out = tinyqat.simulate(graph, x_q)
     int8_sim = accuracy(int8_sim_out, y_test)
     report = check(verify(out_dir, samples=x_q[:64], progress=True))
+    emulated = None  # the board's own kernels (DSP on a cortex-m4) run only in its emulator
+    if shutil.which(result.board.cc) and shutil.which(QEMU) and result.board.qemu_machine:
+        emulated = check(verify(out_dir, samples=x_q[:64], emulate=True))
     with tempfile.TemporaryDirectory(prefix="tinyqat-demo-") as tmp:
         lib = load_model(compile_shared(out_dir, Path(tmp)), "tinyqat_model")
         x_nhwc = input_from_torch(graph, x_q)
@@ -132,7 +139,15 @@ def run_demo(out_dir: Path, *, force: bool = False, fp32_epochs: int = 10, qat_e
     echo(f"  fake-quant (QAT)   {fake_quant * 100:6.2f} %")
     echo(f"  int8 simulator     {int8_sim * 100:6.2f} %")
     echo(f"  int8 C (gcc)       {int8_c * 100:6.2f} %  (all {len(y_test)} outputs identical to the simulator)")
-    echo(f"per-layer verification: {report.samples} inputs x {report.layers} layers bit-exact")
+    echo(f"per-layer verification on the host (gcc, portable kernels): {report.samples} inputs x "
+         f"{report.layers} layers bit-exact")
+    if emulated is not None:
+        echo(f"per-layer verification on {result.board.name} ({result.board.cc}, QEMU {result.board.qemu_machine}, "
+             f"{'DSP' if result.board.dsp else 'portable'} kernels): {emulated.samples} inputs x "
+             f"{emulated.layers} layers bit-exact")
+    else:
+        echo(f"not verified on {result.board.name}'s own kernels: {result.board.cc} or {QEMU} is missing "
+             f"(apt-get install {result.board.apt_package} {QEMU_APT_PACKAGE})")
     echo(f"artifact: {out_dir / 'model.pt'}")
     echo(f"C package for {result.board.name}: {out_dir}/ (weights {result.weights_bytes} B, "
          f"arena {result.arena_bytes} B; see {out_dir}/report.md)")
