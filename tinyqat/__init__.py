@@ -8,7 +8,7 @@ Typical use::
     y = tinyqat.simulate("model.pt", x_int8)
 """
 
-from tinyqat.api import dequantize_output, load, quantize_input, simulate
+from tinyqat.api import dequantize_output, integer_model, load, quantize_input, quantize_input_torch, simulate
 from tinyqat.build import build
 from tinyqat.capture import save
 from tinyqat.errors import (
@@ -38,10 +38,12 @@ __all__ = [
     "enable_fake_quant",
     "freeze_bn_stats",
     "freeze_observers",
+    "integer_model",
     "load",
     "prepare_qat",
     "qat_finetune",
     "quantize_input",
+    "quantize_input_torch",
     "save",
     "simulate",
     "verify",

@@ -6,10 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch import nn
 
 from tinyqat import ir, quant
-from tinyqat.lower import lower_file
+from tinyqat.capture import to_artifact
+from tinyqat.lower import lower, lower_file
 from tinyqat.sim.interpreter import input_from_torch, output_to_torch, run_layers
+from tinyqat.sim.torch_model import IntegerModel
 
 
 def load(model: str | Path | ir.Graph) -> ir.Graph:
@@ -48,3 +51,24 @@ def simulate(
     graph = load(model)
     values = run_layers(graph, input_from_torch(graph, x))
     return values if layers else output_to_torch(graph, values[graph.output])
+
+
+def integer_model(model: str | Path | ir.Graph | nn.Module) -> IntegerModel:
+    """The integer model as a torch module (:class:`tinyqat.sim.torch_model.IntegerModel`): int8 in, int8
+    out, the simulator's integers, on the device of a QAT model (a trained, prepared model is captured
+    and lowered in memory, as ``save`` then ``load`` would) or on the CPU for an artifact path or graph.
+
+    For the device's accuracy during training, e.g. in ``qat_finetune(..., on_epoch=...)``:
+    ``im = integer_model(qat); y = im(quantize_input_torch(im, x))`` (see the README).
+    """
+    if isinstance(model, nn.Module):
+        device = next((t.device for t in model.state_dict().values()), torch.device("cpu"))
+        return IntegerModel(lower(to_artifact(model))).to(device)
+    return IntegerModel(load(model))
+
+
+def quantize_input_torch(model: IntegerModel, x: torch.Tensor) -> torch.Tensor:
+    """:func:`quantize_input` on a float tensor, on its device: int8 ``clamp(round(x / s) + zp)``."""
+    q = model.graph.tensor(model.graph.input).qparams
+    scale = torch.tensor(q.scale, dtype=torch.float32, device=x.device)
+    return quant.quantize(x.float(), scale, q.zero_point, quant.ACT_QMIN, quant.ACT_QMAX).to(torch.int8)

@@ -1,0 +1,233 @@
+"""The integer model in PyTorch: the same integers as the simulator, batched, on any device.
+
+:class:`IntegerModel` runs a lowered :class:`~tinyqat.ir.Graph` with torch tensor operations on the
+device it is moved to (CPU or CUDA), with no numpy round trip, so a training loop can measure the
+accuracy of exactly what the device will compute (``on_epoch`` of :func:`tinyqat.qat_finetune`, or
+any evaluation loop).  Every op implements the formula of its class in :mod:`tinyqat.ir`, as
+:mod:`tinyqat.sim.kernels` does; tests require the two to be equal on every op.
+
+Exactness: accumulators ``sum w * (x - zp)`` are formed by float64 convolutions and matrix
+products of integer-valued tensors, exact while ``|acc| < 2**53`` (lowering keeps them in int32);
+requantization (:func:`mbqm`) runs in int64 tensor arithmetic, the rules of
+:mod:`tinyqat.fixedpoint`: ``srdhm(a, b) = trunc((a*b + nudge) / 2**31)`` (``INT32_MAX`` for
+``a == b == INT32_MIN``), ``rdbpot(x, e) = (x >> e) + ((x & (2**e - 1)) > ((2**e - 1) >> 1) + (x < 0))``,
+``mbqm(x, q, s) = rdbpot(srdhm(sat32(x * 2**max(s, 0)), q), max(-s, 0))``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from tinyqat import ir, quant
+from tinyqat.fixedpoint import INT32_MAX, INT32_MIN
+
+
+def srdhm(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """SaturatingRoundingDoublingHighMul on int64 tensors holding int32 values (module docstring)."""
+    ab = a * b
+    nudge = torch.where(ab >= 0, 1 << 30, 1 - (1 << 30))
+    res = torch.div(ab + nudge, 1 << 31, rounding_mode="trunc")
+    return torch.where((a == INT32_MIN) & (b == INT32_MIN), INT32_MAX, res)
+
+
+def rdbpot(x: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
+    """RoundingDivideByPOT on int64 tensors, ``0 <= e <= 31`` (module docstring)."""
+    mask = (torch.ones_like(e) << e) - 1
+    threshold = (mask >> 1) + (x < 0).long()
+    return (x >> e) + ((x & mask) > threshold).long()
+
+
+def mbqm(x: torch.Tensor, q: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
+    """MultiplyByQuantizedMultiplier (double rounding) on int64 tensors; ``q``/``shift`` broadcast."""
+    left, right = shift.clamp(min=0), (-shift).clamp(min=0)
+    return rdbpot(srdhm((x << left).clamp(INT32_MIN, INT32_MAX), q), right)
+
+
+class IntegerModel(nn.Module):
+    """A lowered integer graph as a module: int8 batch in the model's PyTorch layout in, int8 out.
+
+    The graph's constants are buffers, so ``.to(device)`` moves them; ``forward`` runs where they are.
+    """
+
+    def __init__(self, graph: ir.Graph) -> None:
+        super().__init__()
+        if not graph.is_integer:
+            raise ValueError("graph is not lowered to integer ops yet")
+        self.graph = graph
+        self.register_buffer("_anchor", torch.zeros(()), persistent=False)  # the device of the model
+        self._consts: list[dict[str, str]] = []
+        for i, op in enumerate(graph.ops):
+            names = {}
+            for field in ("weights", "bias", "multiplier", "shift", "table", "exp_table"):
+                value = getattr(op, field, None)
+                if value is not None:
+                    names[field] = f"c{i}_{field}"
+                    self.register_buffer(names[field], torch.as_tensor(value.astype("int64")), persistent=False)
+            self._consts.append(names)
+
+    def _const(self, index: int, field: str) -> torch.Tensor:
+        return getattr(self, self._consts[index][field])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """int8 ``(N, *graph.torch_input_shape)`` -> int8 ``(N, *graph.torch_output_shape)``."""
+        graph = self.graph
+        if x.dtype != torch.int8 or tuple(x.shape[1:]) != tuple(graph.torch_input_shape):
+            raise ValueError(f"input must be int8 of shape (N, {', '.join(map(str, graph.torch_input_shape))}); "
+                             f"got {x.dtype} {tuple(x.shape)}")
+        if len(graph.torch_input_shape) >= 2:
+            x = torch.movedim(x, 1, -1)
+        y = self.run_layers(x.reshape(x.shape[0], *graph.tensor(graph.input).shape))[graph.output]
+        torch_out = graph.torch_output_shape
+        if len(torch_out) >= 2:
+            y = torch.movedim(y.reshape(y.shape[0], *torch_out[1:], torch_out[0]), -1, 1)
+        return y.reshape(y.shape[0], *torch_out).contiguous()
+
+    def run_layers(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Every tensor of the graph by name (int8, channels-last) for a channels-last int8 input batch,
+        as :func:`tinyqat.sim.interpreter.run_layers` returns them."""
+        graph = self.graph
+        values = {graph.input: x.to(self._anchor.device).long()}
+        for i, op in enumerate(graph.ops):
+            ins = [graph.tensor(name) for name in op.inputs]
+            values[op.output] = _KERNELS[type(op)](self, i, op, [values[n] for n in op.inputs], ins,
+                                                    graph.tensor(op.output))
+        return {name: v.to(torch.int8) for name, v in values.items()}
+
+
+# Kernels: (model, op index, op, int64 channels-last inputs, input tensors, output tensor) -> int64 output.
+Kernel = Callable[[IntegerModel, int, ir.IntOp, list[torch.Tensor], list[ir.Tensor], ir.Tensor], torch.Tensor]
+
+
+def _requantize(m: IntegerModel, i: int, op: ir.Conv2d | ir.DepthwiseConv2d | ir.FullyConnected, acc: torch.Tensor,
+                zp_out: int) -> torch.Tensor:
+    """``clamp(mbqm(acc + bias, multiplier[c], shift[c]) + zp_out, act_min, act_max)``, channels last."""
+    y = mbqm(acc + m._const(i, "bias"), m._const(i, "multiplier"), m._const(i, "shift")) + zp_out
+    return y.clamp(op.act_min, op.act_max)
+
+
+def _nchw_centered(x: torch.Tensor, zp: int, padding: tuple[int, int, int, int]) -> torch.Tensor:
+    """``x - zp`` as float64 NCHW, zero-padded (padded taps contribute nothing)."""
+    top, left, bottom, right = padding
+    return F.pad(torch.movedim(x - zp, -1, 1).double(), (left, right, top, bottom))
+
+
+def _exact(acc: torch.Tensor) -> torch.Tensor:
+    """A float64 tensor of exact integers as int64, channels last."""
+    return torch.movedim(torch.round(acc), 1, -1).long()
+
+
+def _conv2d(m: IntegerModel, i: int, op: ir.Conv2d, xs: list[torch.Tensor], ins: list[ir.Tensor],
+            out: ir.Tensor) -> torch.Tensor:
+    w = m._const(i, "weights").permute(0, 3, 1, 2).double()  # [oc][kh][kw][ic] -> [oc][ic][kh][kw]
+    acc = F.conv2d(_nchw_centered(xs[0], ins[0].qparams.zero_point, op.padding), w, stride=op.stride)
+    return _requantize(m, i, op, _exact(acc), out.qparams.zero_point)
+
+
+def _depthwise_conv2d(m: IntegerModel, i: int, op: ir.DepthwiseConv2d, xs: list[torch.Tensor],
+                      ins: list[ir.Tensor], out: ir.Tensor) -> torch.Tensor:
+    w = m._const(i, "weights").permute(2, 0, 1).unsqueeze(1).double()  # [kh][kw][oc] -> [oc][1][kh][kw]
+    acc = F.conv2d(_nchw_centered(xs[0], ins[0].qparams.zero_point, op.padding), w, stride=op.stride,
+                   groups=ins[0].shape[2])  # output channel c reads input channel c // m
+    return _requantize(m, i, op, _exact(acc), out.qparams.zero_point)
+
+
+def _fully_connected(m: IntegerModel, i: int, op: ir.FullyConnected, xs: list[torch.Tensor], ins: list[ir.Tensor],
+                     out: ir.Tensor) -> torch.Tensor:
+    x = xs[0].reshape(xs[0].shape[0], -1).double() - ins[0].qparams.zero_point
+    acc = torch.round(x @ m._const(i, "weights").double().T).long()
+    return _requantize(m, i, op, acc, out.qparams.zero_point)
+
+
+def _pool_padding(op: ir.MaxPool2d | ir.AvgPool2d, x_t: ir.Tensor, out: ir.Tensor) -> tuple[int, int, int, int]:
+    """``(left, right, top, bottom)`` so every (ceil-mode) window lies inside the padded map."""
+    pt, pl, _, _ = op.padding
+    (h, w, _), (oh, ow, _) = x_t.shape, out.shape
+    bottom = max(0, (oh - 1) * op.stride[0] + op.kernel[0] - h - pt)
+    right = max(0, (ow - 1) * op.stride[1] + op.kernel[1] - w - pl)
+    return pl, right, pt, bottom
+
+
+def _window_sum(x: torch.Tensor, op: ir.AvgPool2d, out: ir.Tensor) -> torch.Tensor:
+    """Sum over each window of a padded float64 NCHW map, the first ``out`` windows, channels last."""
+    total = F.avg_pool2d(x, op.kernel, op.stride, divisor_override=1)
+    return torch.movedim(total[:, :, : out.shape[0], : out.shape[1]], 1, -1)
+
+
+def _max_pool2d(m: IntegerModel, i: int, op: ir.MaxPool2d, xs: list[torch.Tensor], ins: list[ir.Tensor],
+                out: ir.Tensor) -> torch.Tensor:
+    """Max over in-bounds taps: out-of-bounds taps are -129, below every int8 value."""
+    x = F.pad(torch.movedim(xs[0], -1, 1).double(), _pool_padding(op, ins[0], out), value=-129.0)
+    y = F.max_pool2d(x, op.kernel, op.stride)[:, :, : out.shape[0], : out.shape[1]]
+    return torch.movedim(y, 1, -1).long()
+
+
+def _avg_pool2d(m: IntegerModel, i: int, op: ir.AvgPool2d, xs: list[torch.Tensor], ins: list[ir.Tensor],
+                out: ir.Tensor) -> torch.Tensor:
+    """PyTorch's divisor: taps inside the declared padding count (as the zero point) when
+    ``count_include_pad``, taps past it never; :func:`tinyqat.quant.round_div` halves away from zero."""
+    left, right, top, bottom = _pool_padding(op, ins[0], out)
+    h, w, _ = ins[0].shape
+    counted = torch.zeros(top + h + bottom, left + w + right, dtype=torch.float64, device=xs[0].device)
+    ptop, pleft, pbot, pright = op.padding
+    if op.count_include_pad:
+        counted[top - ptop : top + h + pbot, left - pleft : left + w + pright] = 1
+    counted[top : top + h, left : left + w] = 1
+    zp = ins[0].qparams.zero_point
+    values = F.pad(torch.movedim(xs[0], -1, 1).double(), (left, right, top, bottom), value=float(zp)) * counted
+    y = quant.round_div(_window_sum(values, op, out), _window_sum(counted[None, None], op, out))  # float64: exact
+    return y.long().clamp(ir.INT8_MIN, ir.INT8_MAX)
+
+
+def _clamp(m: IntegerModel, i: int, op: ir.Clamp, xs: list[torch.Tensor], ins: list[ir.Tensor],
+           out: ir.Tensor) -> torch.Tensor:
+    return xs[0].clamp(op.lo, op.hi)
+
+
+def _add(m: IntegerModel, i: int, op: ir.Add, xs: list[torch.Tensor], ins: list[ir.Tensor],
+         out: ir.Tensor) -> torch.Tensor:
+    def scalar(v: int) -> torch.Tensor:
+        return torch.tensor(v, dtype=torch.int64, device=xs[0].device)
+
+    scaled = [mbqm((x - t.qparams.zero_point) << ir.Add.LEFT_SHIFT, scalar(q), scalar(e))
+              for x, t, q, e in zip(xs, ins, (op.multiplier1, op.multiplier2), (op.shift1, op.shift2))]
+    y = mbqm(scaled[0] + scaled[1], scalar(op.output_multiplier), scalar(op.output_shift))
+    return (y + out.qparams.zero_point).clamp(op.act_min, op.act_max)
+
+
+def _concat(m: IntegerModel, i: int, op: ir.Concat, xs: list[torch.Tensor], ins: list[ir.Tensor],
+            out: ir.Tensor) -> torch.Tensor:
+    q, e = m._const(i, "multiplier"), m._const(i, "shift")
+    parts = [mbqm(x - t.qparams.zero_point, q[k], e[k]) + out.qparams.zero_point
+             for k, (x, t) in enumerate(zip(xs, ins))]
+    return torch.cat(parts, dim=-1).clamp(ir.INT8_MIN, ir.INT8_MAX)
+
+
+def _lookup(m: IntegerModel, i: int, op: ir.Lookup, xs: list[torch.Tensor], ins: list[ir.Tensor],
+            out: ir.Tensor) -> torch.Tensor:
+    return m._const(i, "table")[xs[0] + 128]
+
+
+def _softmax(m: IntegerModel, i: int, op: ir.Softmax, xs: list[torch.Tensor], ins: list[ir.Tensor],
+             out: ir.Tensor) -> torch.Tensor:
+    x = xs[0]
+    e = m._const(i, "exp_table")[x.amax(dim=-1, keepdim=True) - x]
+    total = e.sum(dim=-1, keepdim=True)
+    return (torch.div(e * 256 + total // 2, total, rounding_mode="floor") - 128).clamp(ir.INT8_MIN, ir.INT8_MAX)
+
+
+_KERNELS: dict[type, Kernel] = {
+    ir.Conv2d: _conv2d,
+    ir.DepthwiseConv2d: _depthwise_conv2d,
+    ir.FullyConnected: _fully_connected,
+    ir.MaxPool2d: _max_pool2d,
+    ir.AvgPool2d: _avg_pool2d,
+    ir.Clamp: _clamp,
+    ir.Add: _add,
+    ir.Concat: _concat,
+    ir.Lookup: _lookup,
+    ir.Softmax: _softmax,
+}
