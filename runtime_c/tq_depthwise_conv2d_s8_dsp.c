@@ -27,6 +27,8 @@
 #include "tq_portable.h"
 #include "tq_requant.h"
 
+#include <string.h>
+
 /* s[j] += w[j] * (x[j] - zp) for channels j < 4 of one tap; x, w at the tap's first channel. */
 static inline void tap4(const int8_t *x, const int8_t *w, int32_t nzp2, int32_t *s0, int32_t *s1, int32_t *s2,
                         int32_t *s3)
@@ -78,6 +80,249 @@ __attribute__((noinline)) static void pixel_portable(const tq_depthwise_conv2d_s
                                           p->in_c * p->depth_multiplier, out);
 }
 
+/* ---------------------------------------------------------------------------------------------
+ * Row path (3x3, depth multiplier 1, strides 1 or 2, requant_fused; TQ_DW_DSP_OK of tq_kernels.h).
+ * --------------------------------------------------------------------------------------------- */
+
+/* (lo, hi) int16 halves of two words: PKHBT lo, hi, LSL #16 = (lo.h0, hi.h0). */
+static inline int32_t pk_bottoms(int32_t lo, int32_t hi)
+{
+    return (int32_t)(((uint32_t)lo & 0xFFFFu) | ((uint32_t)hi << 16));
+}
+
+/* PKHTB hi, lo, ASR #16 = (lo.h1, hi.h1). */
+static inline int32_t pk_tops(int32_t lo, int32_t hi)
+{
+    return (int32_t)(((uint32_t)lo >> 16) | ((uint32_t)hi & 0xFFFF0000u));
+}
+
+/*
+ * Paired weights, doubled: pw[6 * c + 2 * r] = (2 w[r][0][c], 2 w[r][1][c]) and
+ * pw[6 * c + 2 * r + 1] = (2 w[r][1][c], 2 w[r][2][c]) for every channel c < ch and row r < 3, from
+ * the [3][3][ch] int8 weights (|2 w| <= 254 fits an int16 lane). Four channels per step: a tap's
+ * word gives (c0, c2) and (c1, c3) with SXTB16, and PKHBT / PKHTB pair two taps of one channel.
+ */
+static void pair_weights(const int8_t *w, int32_t ch, int32_t *pw)
+{
+    int32_t c, r;
+    for (c = 0; c + 4 <= ch; c += 4) {
+        int32_t *d = pw + 6 * c;
+        for (r = 0; r < 3; ++r) {
+            const int8_t *wr = w + 3 * r * ch + c;
+            const int32_t t0 = tq_load_s8x4(wr), t1 = tq_load_s8x4(wr + ch), t2 = tq_load_s8x4(wr + 2 * ch);
+            int32_t e0 = __sxtb16(t0), e1 = __sxtb16(t1), e2 = __sxtb16(t2);
+            int32_t o0 = tq_sxtb16_odd(t0), o1 = tq_sxtb16_odd(t1), o2 = tq_sxtb16_odd(t2);
+            e0 = __sadd16(e0, e0);
+            e1 = __sadd16(e1, e1);
+            e2 = __sadd16(e2, e2);
+            o0 = __sadd16(o0, o0);
+            o1 = __sadd16(o1, o1);
+            o2 = __sadd16(o2, o2);
+            d[2 * r] = pk_bottoms(e0, e1);
+            d[2 * r + 1] = pk_bottoms(e1, e2);
+            d[6 + 2 * r] = pk_bottoms(o0, o1);
+            d[6 + 2 * r + 1] = pk_bottoms(o1, o2);
+            d[12 + 2 * r] = pk_tops(e0, e1);
+            d[12 + 2 * r + 1] = pk_tops(e1, e2);
+            d[18 + 2 * r] = pk_tops(o0, o1);
+            d[18 + 2 * r + 1] = pk_tops(o1, o2);
+        }
+    }
+    for (; c < ch; ++c) {
+        for (r = 0; r < 3; ++r) {
+            const int32_t a = 2 * w[3 * r * ch + c], b = 2 * w[(3 * r + 1) * ch + c], e = 2 * w[(3 * r + 2) * ch + c];
+            pw[6 * c + 2 * r] = pk_bottoms(a, b);
+            pw[6 * c + 2 * r + 1] = pk_bottoms(b, e);
+        }
+    }
+}
+
+/*
+ * Pixels [0, n) of one input row (NHWC, ch channels) minus the zero point, as int16, into channel c's
+ * row dst + c * wp (columns 0 .. n - 1 from dst). Four channels and two pixels per step: PKHBT /
+ * PKHTB put (x0, x1) of both pixels in one word, SXTAB16 extends and subtracts the zero point.
+ */
+static void copy_row(const int8_t *src, int32_t n, int32_t ch, int32_t nzp2, int32_t zp, int16_t *dst,
+                     int32_t wp)
+{
+    int32_t c, i;
+    for (c = 0; c + 4 <= ch; c += 4) {
+        const int8_t *x = src + c;
+        int16_t *d0 = dst + c * wp;
+        int16_t *d1 = d0 + wp, *d2 = d1 + wp, *d3 = d2 + wp;
+        for (i = 0; i + 2 <= n; i += 2, x += 2 * ch) {
+            const int32_t a = tq_load_s8x4(x), b = tq_load_s8x4(x + ch);
+            const int32_t lo = (int32_t)(((uint32_t)a & 0xFFFFu) | ((uint32_t)b << 16)); /* (a0, a1, b0, b1) */
+            const int32_t hi = (int32_t)(((uint32_t)a >> 16) | ((uint32_t)b & 0xFFFF0000u)); /* (a2, a3, b2, b3) */
+            tq_store_s16x2(d0 + i, __sxtab16(nzp2, lo));
+            tq_store_s16x2(d1 + i, tq_sxtab16_odd(nzp2, lo));
+            tq_store_s16x2(d2 + i, __sxtab16(nzp2, hi));
+            tq_store_s16x2(d3 + i, tq_sxtab16_odd(nzp2, hi));
+        }
+        if (i < n) {
+            d0[i] = (int16_t)(x[0] - zp);
+            d1[i] = (int16_t)(x[1] - zp);
+            d2[i] = (int16_t)(x[2] - zp);
+            d3[i] = (int16_t)(x[3] - zp);
+        }
+    }
+    for (; c < ch; ++c) {
+        for (i = 0; i < n; ++i) {
+            dst[c * wp + i] = (int16_t)(src[i * ch + c] - zp);
+        }
+    }
+}
+
+/* The output stage of the row path (per channel). */
+typedef struct {
+    int32_t q, e, zp, act_min, act_max;
+} row_out;
+
+/*
+ * One output row of one channel, stride 1: out[ox * ch] for ox < n from the channel's three padded
+ * int16 rows x0, x1, x2 (column ox + k is tap k of output ox) and its paired weights w (pair_weights).
+ * Two outputs per step: per row, words a = (x[i], x[i+1]), b = (x[i+2], x[i+3]);
+ * s0 += SMLAD(a, (w0, w1)) + b.h0 * w2, s1 += a.h1 * w0 + SMLAD(b, (w1, w2)).
+ */
+TQ_DSP_BLOCK static void row_s1(const int16_t *x0, const int16_t *x1, const int16_t *x2, const int32_t *w,
+                                int32_t acc, int32_t n, int8_t *out, int32_t ch, const row_out *o)
+{
+    const int32_t w01a = w[0], w12a = w[1], w01b = w[2], w12b = w[3], w01c = w[4], w12c = w[5];
+    const int32_t q = o->q, e = o->e, zp = o->zp, lo = o->act_min, hi = o->act_max;
+    int32_t i;
+    for (i = 0; i + 2 <= n; i += 2, out += 2 * ch) {
+        int32_t a = tq_load_s16x2(x0 + i), b = tq_load_s16x2(x0 + i + 2);
+        int32_t s0 = __smlad(a, w01a, acc), s1 = __smlatb(a, w01a, acc);
+        s0 = __smlabt(b, w12a, s0);
+        s1 = __smlad(b, w12a, s1);
+        a = tq_load_s16x2(x1 + i);
+        b = tq_load_s16x2(x1 + i + 2);
+        s0 = __smlad(a, w01b, s0);
+        s1 = __smlatb(a, w01b, s1);
+        s0 = __smlabt(b, w12b, s0);
+        s1 = __smlad(b, w12b, s1);
+        a = tq_load_s16x2(x2 + i);
+        b = tq_load_s16x2(x2 + i + 2);
+        s0 = __smlad(a, w01c, s0);
+        s1 = __smlatb(a, w01c, s1);
+        s0 = __smlabt(b, w12c, s0);
+        s1 = __smlad(b, w12c, s1);
+        out[0] = (int8_t)tq_requantize_s8_fused2(s0, q, e, zp, lo, hi);
+        out[ch] = (int8_t)tq_requantize_s8_fused2(s1, q, e, zp, lo, hi);
+    }
+    if (i < n) {
+        int32_t s0 = __smlad(tq_load_s16x2(x0 + i), w01a, acc);
+        s0 = __smlabt(tq_load_s16x2(x0 + i + 2), w12a, s0);
+        s0 = __smlad(tq_load_s16x2(x1 + i), w01b, s0);
+        s0 = __smlabt(tq_load_s16x2(x1 + i + 2), w12b, s0);
+        s0 = __smlad(tq_load_s16x2(x2 + i), w01c, s0);
+        s0 = __smlabt(tq_load_s16x2(x2 + i + 2), w12c, s0);
+        out[0] = (int8_t)tq_requantize_s8_fused2(s0, q, e, zp, lo, hi);
+    }
+}
+
+/*
+ * As row_s1 with stride 2 (output ox reads columns 2 ox + k): per row, words a = (x[2i], x[2i+1]),
+ * b = (x[2i+2], x[2i+3]), c = (x[2i+4], x[2i+5]); s0 += SMLAD(a, (w0, w1)) + b.h0 * w2,
+ * s1 += SMLAD(b, (w0, w1)) + c.h0 * w2.
+ */
+TQ_DSP_BLOCK static void row_s2(const int16_t *x0, const int16_t *x1, const int16_t *x2, const int32_t *w,
+                                int32_t acc, int32_t n, int8_t *out, int32_t ch, const row_out *o)
+{
+    const int32_t w01a = w[0], w12a = w[1], w01b = w[2], w12b = w[3], w01c = w[4], w12c = w[5];
+    const int32_t q = o->q, e = o->e, zp = o->zp, lo = o->act_min, hi = o->act_max;
+    int32_t i;
+    for (i = 0; i + 2 <= n; i += 2, out += 2 * ch, x0 += 4, x1 += 4, x2 += 4) {
+        int32_t a = tq_load_s16x2(x0), b = tq_load_s16x2(x0 + 2), c = tq_load_s16x2(x0 + 4);
+        int32_t s0 = __smlad(a, w01a, acc), s1 = __smlad(b, w01a, acc);
+        s0 = __smlabt(b, w12a, s0);
+        s1 = __smlabt(c, w12a, s1);
+        a = tq_load_s16x2(x1);
+        b = tq_load_s16x2(x1 + 2);
+        c = tq_load_s16x2(x1 + 4);
+        s0 = __smlad(a, w01b, s0);
+        s1 = __smlad(b, w01b, s1);
+        s0 = __smlabt(b, w12b, s0);
+        s1 = __smlabt(c, w12b, s1);
+        a = tq_load_s16x2(x2);
+        b = tq_load_s16x2(x2 + 2);
+        c = tq_load_s16x2(x2 + 4);
+        s0 = __smlad(a, w01c, s0);
+        s1 = __smlad(b, w01c, s1);
+        s0 = __smlabt(b, w12c, s0);
+        s1 = __smlabt(c, w12c, s1);
+        out[0] = (int8_t)tq_requantize_s8_fused2(s0, q, e, zp, lo, hi);
+        out[ch] = (int8_t)tq_requantize_s8_fused2(s1, q, e, zp, lo, hi);
+    }
+    if (i < n) {
+        int32_t s0 = __smlad(tq_load_s16x2(x0), w01a, acc);
+        s0 = __smlabt(tq_load_s16x2(x0 + 2), w12a, s0);
+        s0 = __smlad(tq_load_s16x2(x1), w01b, s0);
+        s0 = __smlabt(tq_load_s16x2(x1 + 2), w12b, s0);
+        s0 = __smlad(tq_load_s16x2(x2), w01c, s0);
+        s0 = __smlabt(tq_load_s16x2(x2 + 2), w12c, s0);
+        out[0] = (int8_t)tq_requantize_s8_fused2(s0, q, e, zp, lo, hi);
+    }
+}
+
+/*
+ * The row path. Scratch: the paired weights (6 words per channel), then a ring of TQ_DW_DSP_ROWS
+ * slots, each one int16 row of wp = TQ_DW_DSP_WP values per channel ([slot][channel][wp]): padded
+ * column j holds input column j - pad_left minus the zero point, 0 in the padding (zeroed once; the
+ * copies write only input columns). Input row iy lives in slot (iy + 3) mod 3; a row in the padding
+ * is a zeroed slot. Output rows in order: first the input rows of its window not yet in the ring
+ * (all channels), then every channel's output row.
+ * In-place contract (tq_kernels.h): output row oy is written after reading only input rows of the
+ * windows of row oy (and earlier rows), and each byte read later lies in a window of a later
+ * pixel, so every read comes before any write the contract allows over it.
+ */
+static void rows_path(const tq_depthwise_conv2d_s8_params *p, const int8_t *input, int8_t *output)
+{
+    const int32_t ch = p->in_c, in_h = p->in_h, in_w = p->in_w, out_h = p->out_h, out_w = p->out_w;
+    const int32_t sh = p->stride_h, sw = p->stride_w, pt = p->pad_top, pl = p->pad_left;
+    const int32_t wp = TQ_DW_DSP_WP(out_w, sw);
+    const int32_t slot = ch * wp; /* int16 values per ring slot */
+    const int32_t zp = p->input_zero_point, nzp2 = tq_dup_s16(-zp);
+    const int32_t *bias = p->bias, *multiplier = p->multiplier, *shift = p->shift;
+    int32_t *pw = (int32_t *)p->scratch;
+    int16_t *ring = (int16_t *)(pw + TQ_DW_DSP_PAIR_WORDS * ch);
+    const int32_t last_col = (out_w - 1) * sw + 3 - pl; /* input columns used: [0, min(in_w, last_col)) */
+    const int32_t ncopy = in_w < last_col ? in_w : last_col;
+    int32_t next = -pt; /* the next input row to bring into the ring */
+    int32_t oy, c;
+    row_out o;
+    o.zp = p->output_zero_point;
+    o.act_min = p->act_min;
+    o.act_max = p->act_max;
+    pair_weights(p->weights, ch, pw);
+    memset(ring, 0, (size_t)(TQ_DW_DSP_ROWS * slot) * sizeof *ring);
+    for (oy = 0; oy < out_h; ++oy) {
+        const int32_t top = oy * sh - pt;
+        const int16_t *r0, *r1, *r2;
+        int8_t *out = output + oy * out_w * ch;
+        for (; next <= top + 2; ++next) {
+            int16_t *dst = ring + ((next + 3) % 3) * slot;
+            if (next < 0 || next >= in_h) {
+                memset(dst, 0, (size_t)slot * sizeof *dst);
+            } else {
+                copy_row(input + next * in_w * ch, ncopy, ch, nzp2, zp, dst + pl, wp);
+            }
+        }
+        r0 = ring + ((top + 3) % 3) * slot;
+        r1 = ring + ((top + 4) % 3) * slot;
+        r2 = ring + ((top + 5) % 3) * slot;
+        for (c = 0; c < ch; ++c, r0 += wp, r1 += wp, r2 += wp) {
+            o.q = multiplier[c];
+            o.e = -shift[c];
+            if (sw == 1) {
+                row_s1(r0, r1, r2, pw + TQ_DW_DSP_PAIR_WORDS * c, 2 * bias[c], out_w, out + c, ch, &o);
+            } else {
+                row_s2(r0, r1, r2, pw + TQ_DW_DSP_PAIR_WORDS * c, 2 * bias[c], out_w, out + c, ch, &o);
+            }
+        }
+    }
+}
+
 void tq_depthwise_conv2d_s8(const tq_depthwise_conv2d_s8_params *params, const int8_t *input, int8_t *output)
 {
     const tq_depthwise_conv2d_s8_params *p = params;
@@ -95,6 +340,11 @@ void tq_depthwise_conv2d_s8(const tq_depthwise_conv2d_s8_params *params, const i
     const int32_t *bias = p->bias, *multiplier = p->multiplier, *shift = p->shift;
     const int32_t fused = p->requant_fused;
     int32_t oy, ox, c;
+    if (p->scratch != NULL
+        && TQ_DW_DSP_OK(p->kernel_h, p->kernel_w, p->depth_multiplier, stride_h, stride_w, pad_top, pad_left, fused)) {
+        rows_path(p, input, output);
+        return;
+    }
     for (oy = 0; oy < out_h; ++oy) {
         const int32_t y0 = oy * stride_h - pad_top;
         const int32_t ky_begin = TQ_WINDOW_BEGIN(y0);

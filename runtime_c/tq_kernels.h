@@ -26,10 +26,12 @@
  * - Elementwise kernels (clamp, lookup, add, softmax) read element i before writing it:
  *   output == input (an add may write over either input) is allowed, partial overlap is not.
  * - Fully connected and concat need input and output disjoint.
- * Scratch: only the DSP conv uses scratch memory, a buffer in the arena that the caller passes in
- * tq_conv2d_s8_params.scratch (the memory planner reserves it for that layer's step only, disjoint
- * from every live tensor); its size is tq_conv2d_s8_get_buffer_size (TQ_CONV2D_S8_BUFFER_SIZE),
- * whose Python twin is tinyqat/memory/planner.py's scratch_bytes. Other kernels use none.
+ * Scratch: the DSP conv and the DSP depthwise conv use scratch memory, a buffer in the arena that
+ * the caller passes in params->scratch (the memory planner reserves it for that layer's step only,
+ * disjoint from every live tensor); its size is tq_conv2d_s8_get_buffer_size
+ * (TQ_CONV2D_S8_BUFFER_SIZE) / tq_depthwise_conv2d_s8_get_buffer_size
+ * (TQ_DEPTHWISE_CONV2D_S8_BUFFER_SIZE), whose Python twin is tinyqat/memory/planner.py's
+ * scratch_bytes. Other kernels use none.
  *
  * Cores with the DSP extension (__ARM_FEATURE_DSP: Cortex-M4, M7, M33) compile
  * tq_conv2d_s8_dsp.c, tq_depthwise_conv2d_s8_dsp.c, tq_fully_connected_s8_dsp.c and tq_add_s8_dsp.c
@@ -73,6 +75,21 @@
 /* K rounded up to even: a DSP conv column's values (a zero after an odd K); its SMLAD pairs are half. */
 #define TQ_CONV_DSP_K2(k) (((k) + 1) & ~1)
 #define TQ_CONV2D_S8_BUFFER_SIZE(kh, kw, c) (TQ_CONV_DSP_K(kh, kw, c) > TQ_CONV_DSP_COLUMN_MAX ? 0 : 2 * (TQ_CONV_DSP_COLUMN_MAX + TQ_CONV_DSP_K2(TQ_CONV_DSP_K(kh, kw, c))))
+
+/*
+ * Scratch bytes of tq_depthwise_conv2d_s8, the same on every core: nonzero only for the DSP kernel's
+ * row path (tq_depthwise_conv2d_s8_dsp.c), a 3x3 window with depth multiplier 1, strides in {1, 2},
+ * pad_top and pad_left <= 2 and requant_fused = 1: TQ_DW_DSP_ROWS (3) int16 rows of TQ_DW_DSP_WP
+ * values per channel (the padded input row, even length) plus TQ_DW_DSP_PAIR_WORDS (6) words of
+ * paired weights per channel: (6 * 4 + 3 * 2 * WP) * in_c bytes, a multiple of 4.
+ * Python twin: tinyqat/memory/planner.py, scratch_bytes.
+ */
+#define TQ_DW_DSP_ROWS 3
+#define TQ_DW_DSP_PAIR_WORDS 6
+/* Padded row length (int16 values): the last window's columns plus one, rounded up to even. */
+#define TQ_DW_DSP_WP(out_w, sw) (((((int32_t)(out_w) - 1) * (int32_t)(sw) + 4) + 1) & ~1)
+#define TQ_DW_DSP_OK(kh, kw, m, sh, sw, pt, pl, fused) ((kh) == 3 && (kw) == 3 && (m) == 1 && ((sh) == 1 || (sh) == 2) && ((sw) == 1 || (sw) == 2) && (pt) <= 2 && (pl) <= 2 && (fused) != 0)
+#define TQ_DEPTHWISE_CONV2D_S8_BUFFER_SIZE(kh, kw, m, sh, sw, pt, pl, fused, in_c, out_w) (TQ_DW_DSP_OK(kh, kw, m, sh, sw, pt, pl, fused) ? (4 * TQ_DW_DSP_PAIR_WORDS + 2 * TQ_DW_DSP_ROWS * TQ_DW_DSP_WP(out_w, sw)) * (int32_t)(in_c) : 0)
 
 /*
  * 2-D convolution, groups = 1, dilation 1 (TFLite reference_integer_ops::ConvPerChannel).
@@ -145,6 +162,10 @@ typedef struct {
     const int32_t *bias;               /* [in_c * m], scale input_scale * weight_scale[c] */
     const int32_t *multiplier;         /* [in_c * m], in [0, 2^31 - 1] */
     const int32_t *shift;              /* [in_c * m], in [-31, 30] */
+    /* NULL, or tq_depthwise_conv2d_s8_get_buffer_size(params) bytes, 4-byte aligned, that the kernel
+     * may overwrite during the call (the DSP kernel's int16 rows and paired weights; never overlapping
+     * input or output). Portable kernels ignore it; the DSP kernel with NULL runs its per-pixel loop. */
+    void *scratch;
 } tq_depthwise_conv2d_s8_params;
 
 /*
@@ -284,6 +305,10 @@ void tq_clamp_s8(const tq_clamp_s8_params *params, const int8_t *input, int8_t *
 
 /* Window kernel: input and output may overlap as the in-place contract above allows. */
 void tq_depthwise_conv2d_s8(const tq_depthwise_conv2d_s8_params *params, const int8_t *input, int8_t *output);
+
+/* Scratch bytes tq_depthwise_conv2d_s8 wants in params->scratch: TQ_DEPTHWISE_CONV2D_S8_BUFFER_SIZE
+ * of the layer (the same value in portable and DSP builds). */
+int32_t tq_depthwise_conv2d_s8_get_buffer_size(const tq_depthwise_conv2d_s8_params *params);
 
 /* Window kernel: input and output may overlap as the in-place contract above allows. */
 void tq_avg_pool2d_s8(const tq_avg_pool2d_s8_params *params, const int8_t *input, int8_t *output);

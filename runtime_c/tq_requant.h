@@ -156,6 +156,26 @@ static inline int32_t tq_requantize_s8_fused(int32_t acc, int32_t q, int32_t e, 
 }
 
 /*
+ * tq_requantize_s8_fused with the accumulator given doubled, acc2 = 2 * acc (the DSP depthwise conv
+ * accumulates with doubled weights and bias, which saves the doubling per output):
+ *   hi = ((2^(e-1) + (acc2 >> 31)) * 2^32 + 2^31 + acc2 * q) >> 32   (one SMLAL, or SMMLAR)
+ *   output = clamp((hi >> e) + zero_point, act_min, act_max)
+ * which is tq_requantize_s8_fused(acc, q, e, ...)'s formula with acc * 2 = acc2 and acc >> 31 =
+ * acc2 >> 31, so it equals tq_requantize_s8(acc, q, -e, zero_point, act_min, act_max) under the same
+ * conditions (e in [1, 31], q in [0, 2^31 - 1], acc in [-2^30, 2^30 - 1]). tests/test_dsp_kernels.py
+ * checks the equality.
+ */
+static inline int32_t tq_requantize_s8_fused2(int32_t acc2, int32_t q, int32_t e, int32_t zero_point,
+                                              int32_t act_min, int32_t act_max)
+{
+    const int64_t v = (int64_t)(((uint64_t)(uint32_t)((int32_t)(1u << (e - 1)) + (acc2 >> 31)) << 32) | 0x80000000u)
+                      + (int64_t)acc2 * q;
+    int32_t y = ((int32_t)(v >> 32) >> e) + zero_point;
+    y = y < act_min ? act_min : y;
+    return y > act_max ? act_max : y;
+}
+
+/*
  * The output stage of a DSP kernel layer whose params say requant_fused = fused:
  * tq_requantize_s8_fused(acc, q, -shift, ...) when fused != 0, else tq_requantize_s8_fast(acc, q, shift, ...).
  * Equal to tq_requantize_s8(acc, q, shift, zero_point, act_min, act_max) whenever fused != 0 implies

@@ -54,6 +54,7 @@ from typing import Protocol
 import numpy as np
 
 from tinyqat import ir
+from tinyqat.fixedpoint import fused_requant_ok
 from tinyqat.target import ARENA_ALIGNMENT, CONV_DSP_COLUMN_MAX
 
 PIXEL_BLOCK = 2  # output pixels a kernel may compute together (DSP kernels: 2), see window_delta_max
@@ -185,11 +186,32 @@ def scratch_bytes(op: ir.IntOp, graph: ir.Graph, dsp: bool = True) -> int:
     ``2 * (CONV_DSP_COLUMN_MAX + K rounded up to even)`` (two int16 columns, the second at a fixed
     ``CONV_DSP_COLUMN_MAX`` values); every other op, and every op when ``not dsp``, 0.
     """
+    if dsp and isinstance(op, ir.DepthwiseConv2d) and op.weight_bits == 8:
+        return depthwise_scratch_bytes(op, graph)
     if not dsp or not isinstance(op, ir.Conv2d) or op.weight_bits != 8:  # 4-bit convs: portable tq_conv2d_s4_s8
         return 0
     kh, kw = op.kernel
     k = kh * kw * graph.tensor(op.inputs[0]).shape[2]
     return 0 if k > CONV_DSP_COLUMN_MAX else 2 * (CONV_DSP_COLUMN_MAX + k + (k & 1))
+
+
+DW_DSP_ROWS = 3  # TQ_DW_DSP_ROWS: int16 rows the DSP depthwise row path keeps per channel
+DW_DSP_PAIR_WORDS = 6  # TQ_DW_DSP_PAIR_WORDS: paired weight words per channel
+
+
+def depthwise_scratch_bytes(op: ir.DepthwiseConv2d, graph: ir.Graph) -> int:
+    """Scratch of the DSP depthwise row path, the twin of ``TQ_DEPTHWISE_CONV2D_S8_BUFFER_SIZE``
+    (``runtime_c/tq_kernels.h``): for a 3x3 window, depth multiplier 1, strides in {1, 2}, top and
+    left padding <= 2 and a fused output stage (:func:`tinyqat.fixedpoint.fused_requant_ok`),
+    ``(4 * 6 + 2 * 3 * wp) * in_c`` bytes with ``wp = ((out_w - 1) * stride_w + 4)`` rounded up to
+    even; else 0."""
+    (sh, sw), (pt, pl) = op.stride, op.padding[:2]
+    if (op.kernel != (3, 3) or op.depth_multiplier != 1 or sh not in (1, 2) or sw not in (1, 2) or pt > 2
+            or pl > 2 or not fused_requant_ok(op.bias, op.shift, 9)):
+        return 0
+    out_w = graph.tensor(op.output).shape[1]
+    wp = ((out_w - 1) * sw + 4 + 1) & ~1
+    return (4 * DW_DSP_PAIR_WORDS + 2 * DW_DSP_ROWS * wp) * graph.tensor(op.inputs[0]).shape[2]
 
 
 def scratch_ranges(graph: ir.Graph, dsp: bool = True) -> list[Allocation]:
