@@ -80,16 +80,16 @@
  * Scratch bytes of tq_depthwise_conv2d_s8, the same on every core: nonzero only for the DSP kernel's
  * row path (tq_depthwise_conv2d_s8_dsp.c), a 3x3 window with depth multiplier 1, strides in {1, 2},
  * pad_top and pad_left <= 2 and requant_fused = 1: TQ_DW_DSP_ROWS (3) int16 rows of TQ_DW_DSP_WP
- * values per channel (the padded input row, even length) plus TQ_DW_DSP_PAIR_WORDS (6) words of
- * paired weights per channel: (6 * 4 + 3 * 2 * WP) * in_c bytes, a multiple of 4.
+ * values per channel (the padded input row, even length) plus TQ_DW_DSP_CHANNEL_WORDS (10) words
+ * per channel (paired weights and output-stage constants): (10 * 4 + 3 * 2 * WP) * in_c bytes, a multiple of 4.
  * Python twin: tinyqat/memory/planner.py, scratch_bytes.
  */
 #define TQ_DW_DSP_ROWS 3
-#define TQ_DW_DSP_PAIR_WORDS 6
+#define TQ_DW_DSP_CHANNEL_WORDS 10
 /* Padded row length (int16 values): the last window's columns plus one, rounded up to even. */
 #define TQ_DW_DSP_WP(out_w, sw) (((((int32_t)(out_w) - 1) * (int32_t)(sw) + 4) + 1) & ~1)
 #define TQ_DW_DSP_OK(kh, kw, m, sh, sw, pt, pl, fused) ((kh) == 3 && (kw) == 3 && (m) == 1 && ((sh) == 1 || (sh) == 2) && ((sw) == 1 || (sw) == 2) && (pt) <= 2 && (pl) <= 2 && (fused) != 0)
-#define TQ_DEPTHWISE_CONV2D_S8_BUFFER_SIZE(kh, kw, m, sh, sw, pt, pl, fused, in_c, out_w) (TQ_DW_DSP_OK(kh, kw, m, sh, sw, pt, pl, fused) ? (4 * TQ_DW_DSP_PAIR_WORDS + 2 * TQ_DW_DSP_ROWS * TQ_DW_DSP_WP(out_w, sw)) * (int32_t)(in_c) : 0)
+#define TQ_DEPTHWISE_CONV2D_S8_BUFFER_SIZE(kh, kw, m, sh, sw, pt, pl, fused, in_c, out_w) (TQ_DW_DSP_OK(kh, kw, m, sh, sw, pt, pl, fused) ? (4 * TQ_DW_DSP_CHANNEL_WORDS + 2 * TQ_DW_DSP_ROWS * TQ_DW_DSP_WP(out_w, sw)) * (int32_t)(in_c) : 0)
 
 /*
  * 2-D convolution, groups = 1, dilation 1 (TFLite reference_integer_ops::ConvPerChannel).

@@ -304,8 +304,10 @@ long shim_mismatches(const int32_t *acc, long n_acc, const int32_t *q, long n_q,
  * helper 3: tq_mbqm_fused_pre(acc, tq_fused_multiplier_make(q, shift)) == tq_mbqm, shift in [-31, 0];
  * helper 4: tq_requantize_s8_fused_pre(acc, tq_fused_multiplier_make(q, shift), ...) == tq_requantize_s8,
  *           shift in [-31, 0];
- * helper 5: tq_requantize_s8_fused2(2 * acc, q, -shift, ...) == tq_requantize_s8, shift in [-31, -1].
- * Helpers 0, 1, 3, 4 and 5 skip accumulators outside their range [-2^30, 2^30 - 1]. */
+ * helper 5: tq_requantize_s8_fused2(2 * acc, q, -shift, ...) == tq_requantize_s8, shift in [-31, -1];
+ * helper 6: tq_requantize_s8_fused2_folded(2 * acc, q, -shift, tq_fused2_offset(-shift, zp)) ==
+ *           tq_requantize_s8(..., zp, -128, 127), shift in [-22, -1].
+ * Helpers 0, 1, 3, 4, 5 and 6 skip accumulators outside their range [-2^30, 2^30 - 1]. */
 long shim_helper_mismatches(int32_t helper, const int32_t *acc, long n_acc, const int32_t *q, long n_q,
                             int32_t shift, int32_t zp, int32_t lo, int32_t hi, long *where)
 {
@@ -328,6 +330,9 @@ long shim_helper_mismatches(int32_t helper, const int32_t *acc, long n_acc, cons
                     got = tq_requantize_s8_fused_pre(acc[i], m, zp, lo, hi);
                 } else if (helper == 5) {
                     got = tq_requantize_s8_fused2(acc[i] * 2, q[j], -shift, zp, lo, hi);
+                } else if (helper == 6) {
+                    got = tq_requantize_s8_fused2_folded(acc[i] * 2, q[j], -shift, tq_fused2_offset(-shift, zp));
+                    want = tq_requantize_s8(acc[i], q[j], shift, zp, -128, 127);
                 } else {
                     got = tq_requantize_s8_fused_or_fast(acc[i], helper == 1, q[j], shift, zp, lo, hi);
                 }
@@ -436,6 +441,7 @@ def test_fused_output_stages_equal_requantize(requant_shim: tuple[cffi.FFI, obje
     accs, qs = _fused_range_inputs(np.random.default_rng(13))
     for helper in (0, 1, 5):
         _helper_mismatches(requant_shim, helper, accs, qs, range(-31, 0))
+    _helper_mismatches(requant_shim, 6, accs, qs, range(-22, 0))
 
 
 def test_fused_or_fast_without_fused_equals_requantize(requant_shim: tuple[cffi.FFI, object]) -> None:
@@ -480,12 +486,20 @@ def test_dsp_kernels_without_arena_scratch_fall_back_exactly(tmp_path: Path) -> 
 
 
 def _fused_depthwise(rng: np.random.Generator, name: str, x: ir.Tensor, stride: tuple[int, int],
-                     padding: tuple[int, int, int, int]) -> tuple[ir.DepthwiseConv2d, ir.Tensor]:
+                     padding: tuple[int, int, int, int], full: bool,
+                     tiny: bool = False) -> tuple[ir.DepthwiseConv2d, ir.Tensor]:
     """A 3x3 depthwise layer (multiplier 1) whose output stage may be fused (fused_requant_ok): right
-    shifts only, one channel with all weights at +-127 and a bias at the fused bound."""
+    shifts only, one channel with all weights at +-127 and a bias at the fused bound. ``full``: the
+    full int8 activation range (the row path's assembly), else a random one (its C loop); ``tiny``:
+    one channel's right shift above 22 (the C loop too)."""
     op, y = rg.depthwise(rng, name, x, 1, (3, 3), stride, padding)
+    if full:
+        op = dataclasses.replace(op, act_min=-128, act_max=127)
     c = x.shape[2]
-    pairs = [fixedpoint.quantize_multiplier(float(r)) for r in 10 ** rng.uniform(-4, -0.4, c)]
+    ratios = 10 ** rng.uniform(-4, -0.4, c)
+    if tiny:
+        ratios[-1] = 3e-9
+    pairs = [fixedpoint.quantize_multiplier(float(r)) for r in ratios]
     bias = rng.integers(-(2**14), 2**14, c).astype(np.int32)
     weights = op.weights.copy()
     k = int(rng.integers(c))
@@ -513,7 +527,7 @@ def _depthwise_row_graphs(rng: np.random.Generator) -> list[ir.Graph]:
         x = ir.Tensor("x", shape, rg.random_qparams(rng))
         steps, t = [], x
         for k, (stride, padding) in enumerate(layers):
-            op, t = _fused_depthwise(rng, f"d{k}", t, stride, padding)
+            op, t = _fused_depthwise(rng, f"d{k}", t, stride, padding, full=k % 3 != 2, tiny=k == 1 and shape[2] == 8)
             steps.append((op, t))
         graphs.append(rg.chain(x, steps))
     return graphs
