@@ -23,6 +23,10 @@
  *   (output = input + d, d negative or positive) when, for every block [s, e),
  *   d + e * C_out <= the lowest input byte read by any pixel q >= s, which is
  *   (max(0, oy_q * stride_h - pad_top) * in_w + max(0, ox_q * stride_w - pad_left)) * in_c.
+ *   A kernel may also read input earlier than this order says (reading early is always safe) as
+ *   long as every byte it reads after writing block [s, e) lies in the window of a pixel q >= s:
+ *   the DSP depthwise row path copies the input rows of output row oy's windows (all channels)
+ *   before writing row oy, then computes the row channel by channel.
  * - Elementwise kernels (clamp, lookup, add, softmax) read element i before writing it:
  *   output == input (an add may write over either input) is allowed, partial overlap is not.
  * - Fully connected and concat need input and output disjoint.
@@ -39,9 +43,11 @@
  * -DTQ_PORTABLE keeps the portable ones): the same functions and bit-identical results (SXTB16 /
  * SMLAD, two MACs per instruction). The portable loops of those four kernels live once, in
  * tq_portable.h, which the DSP files call for the cases they leave out. They keep the in-place
- * contract above (the DSP conv computes blocks of 2 pixels, the DSP depthwise pixel by pixel); the
- * DSP conv builds two int16 im2col columns of K = kernel_h * kernel_w * in_c <= TQ_CONV_DSP_COLUMN_MAX
- * values in params->scratch (larger K, or scratch NULL, use the portable loop).
+ * contract above (the DSP conv computes blocks of 2 pixels, the DSP depthwise row by row or pixel by
+ * pixel); the DSP conv builds two int16 im2col columns of K = kernel_h * kernel_w * in_c <=
+ * TQ_CONV_DSP_COLUMN_MAX values in params->scratch (larger K, or scratch NULL, use the portable loop);
+ * the DSP depthwise keeps three zero-point-padded int16 input rows per channel in params->scratch
+ * (TQ_DW_DSP_OK layers; others, or scratch NULL, use its pixel loop).
  */
 #ifndef TQ_KERNELS_H
 #define TQ_KERNELS_H

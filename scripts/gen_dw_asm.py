@@ -10,7 +10,8 @@ ACC = ["r4", "r5", "r6", "r7", "r8"]
 WREGS = ["r9", "r10", "r11"]  # rotating input words
 W01, W12 = "r12", "lr"
 REC_BIAS, REC_Q, REC_K, REC_E = 24, 28, 32, 36
-F_OUT, F_CH, F_WC, F_ADV, F_NMAIN, F_TAIL, F_NCH, F_OUTC, F_CNT = 0, 4, 8, 12, 16, 20, 24, 28, 32
+# frame = dw_job's first 8 words (out, ch, rec, adv, outadv, nmain, tail, rec_end), then the loop count
+F_OUT, F_CH, F_WC, F_ADV, F_OUTADV, F_NMAIN, F_TAIL, F_NCH, F_CNT = 0, 4, 8, 12, 16, 20, 24, 28, 32
 FRAME = 40
 
 
@@ -92,20 +93,21 @@ def block(s: int, k: int) -> list[str]:
 def function(s: int) -> list[str]:
     L = f"tq_dw{s}_"
     out = ["push {r4-r11, lr}", f"sub sp, sp, #{FRAME}", "ldm r0, {r1-r8}", "stm sp, {r1-r8}",
-           "ldr r1, [r0, #36]", "ldr r2, [r0, #40]", "ldr r0, [r0, #32]",
-           f"{L}ch:", f"ldr r3, [sp, #{F_WC}]", f"ldr lr, [sp, #{F_NMAIN}]", "cmp lr, #0", f"beq {L}tail",
+           "ldr r1, [r0, #36]", "ldr r2, [r0, #40]", "ldr r0, [r0, #32]", f"ldr r3, [sp, #{F_WC}]",
+           f"{L}ch:", f"ldr lr, [sp, #{F_NMAIN}]", "cmp lr, #0", f"beq {L}tail",
            f"str lr, [sp, #{F_CNT}]", f"{L}main:"]
     out += block(s, 4)
     out += [f"ldr lr, [sp, #{F_CNT}]", "subs lr, lr, #1", f"str lr, [sp, #{F_CNT}]", f"bne {L}main",
-            f"{L}tail:", f"ldr lr, [sp, #{F_TAIL}]", "cmp lr, #1", f"beq {L}t1", "cmp lr, #2", f"beq {L}t2",
-            "cmp lr, #3", f"beq {L}t3", "cmp lr, #5", f"beq {L}t5", f"b {L}next"]
+            f"{L}tail:", f"ldr lr, [sp, #{F_TAIL}]", "tbh [pc, lr, lsl #1]", f"{L}tbl:"]
+    targets = ["next", "t1", "t2", "t3", "next", "t5"]
+    out += [f".hword ({L}{t} - {L}tbl) / 2" for t in targets]
     for k in (1, 2, 3):
         out += [f"{L}t{k}:"] + block(s, k) + [f"b {L}next"]
     out += [f"{L}t5:"] + block(s, 5)
-    out += [f"{L}next:", f"ldr r12, [sp, #{F_ADV}]", "add r0, r0, r12", "add r1, r1, r12", "add r2, r2, r12",
-            f"ldr r3, [sp, #{F_WC}]", "add r3, r3, #40", f"str r3, [sp, #{F_WC}]",
-            f"ldr r4, [sp, #{F_OUTC}]", "add r4, r4, #1", f"str r4, [sp, #{F_OUTC}]", f"str r4, [sp, #{F_OUT}]",
-            f"ldr r5, [sp, #{F_NCH}]", "subs r5, r5, #1", f"str r5, [sp, #{F_NCH}]", f"bne {L}ch",
+    # next channel: rows += adv, out += outadv (1 - n * ch), record += 40 until the end record
+    out += [f"{L}next:", f"ldrd r12, r4, [sp, #{F_ADV}]", "add r0, r0, r12", "add r1, r1, r12", "add r2, r2, r12",
+            f"ldr r5, [sp, #{F_OUT}]", "add r5, r5, r4", f"str r5, [sp, #{F_OUT}]",
+            "add r3, r3, #40", f"str r3, [sp, #{F_WC}]", f"ldr r5, [sp, #{F_NCH}]", "cmp r3, r5", f"bne {L}ch",
             f"add sp, sp, #{FRAME}", "pop {r4-r11, pc}"]
     return out
 
