@@ -96,18 +96,6 @@ __attribute__((noinline)) static void pixel_portable(const tq_depthwise_conv2d_s
  * Row path (3x3, depth multiplier 1, strides 1 or 2, requant_fused; TQ_DW_DSP_OK of tq_kernels.h).
  * --------------------------------------------------------------------------------------------- */
 
-/* (lo, hi) int16 halves of two words: PKHBT lo, hi, LSL #16 = (lo.h0, hi.h0). */
-static inline int32_t pk_bottoms(int32_t lo, int32_t hi)
-{
-    return (int32_t)(((uint32_t)lo & 0xFFFFu) | ((uint32_t)hi << 16));
-}
-
-/* PKHTB hi, lo, ASR #16 = (lo.h1, hi.h1). */
-static inline int32_t pk_tops(int32_t lo, int32_t hi)
-{
-    return (int32_t)(((uint32_t)lo >> 16) | ((uint32_t)hi & 0xFFFF0000u));
-}
-
 /*
  * The channel records of the row path, TQ_DW_DSP_CHANNEL_WORDS (10) words per channel c at
  * rec + 10 c: words 2 r and 2 r + 1 (row r < 3) the paired weights, doubled,
@@ -135,21 +123,21 @@ static int32_t channel_records(const tq_depthwise_conv2d_s8_params *p, int32_t *
             o0 = __sadd16(o0, o0);
             o1 = __sadd16(o1, o1);
             o2 = __sadd16(o2, o2);
-            d[2 * r] = pk_bottoms(e0, e1);
-            d[2 * r + 1] = pk_bottoms(e1, e2);
-            d[TQ_DW_DSP_CHANNEL_WORDS + 2 * r] = pk_bottoms(o0, o1);
-            d[TQ_DW_DSP_CHANNEL_WORDS + 2 * r + 1] = pk_bottoms(o1, o2);
-            d[2 * TQ_DW_DSP_CHANNEL_WORDS + 2 * r] = pk_tops(e0, e1);
-            d[2 * TQ_DW_DSP_CHANNEL_WORDS + 2 * r + 1] = pk_tops(e1, e2);
-            d[3 * TQ_DW_DSP_CHANNEL_WORDS + 2 * r] = pk_tops(o0, o1);
-            d[3 * TQ_DW_DSP_CHANNEL_WORDS + 2 * r + 1] = pk_tops(o1, o2);
+            d[2 * r] = tq_pkhbt(e0, e1);
+            d[2 * r + 1] = tq_pkhbt(e1, e2);
+            d[TQ_DW_DSP_CHANNEL_WORDS + 2 * r] = tq_pkhbt(o0, o1);
+            d[TQ_DW_DSP_CHANNEL_WORDS + 2 * r + 1] = tq_pkhbt(o1, o2);
+            d[2 * TQ_DW_DSP_CHANNEL_WORDS + 2 * r] = tq_pkhtb(e0, e1);
+            d[2 * TQ_DW_DSP_CHANNEL_WORDS + 2 * r + 1] = tq_pkhtb(e1, e2);
+            d[3 * TQ_DW_DSP_CHANNEL_WORDS + 2 * r] = tq_pkhtb(o0, o1);
+            d[3 * TQ_DW_DSP_CHANNEL_WORDS + 2 * r + 1] = tq_pkhtb(o1, o2);
         }
     }
     for (; c < ch; ++c) {
         for (r = 0; r < 3; ++r) {
             const int32_t a = 2 * w[3 * r * ch + c], b = 2 * w[(3 * r + 1) * ch + c], e = 2 * w[(3 * r + 2) * ch + c];
-            rec[TQ_DW_DSP_CHANNEL_WORDS * c + 2 * r] = pk_bottoms(a, b);
-            rec[TQ_DW_DSP_CHANNEL_WORDS * c + 2 * r + 1] = pk_bottoms(b, e);
+            rec[TQ_DW_DSP_CHANNEL_WORDS * c + 2 * r] = tq_pkhbt(a, b);
+            rec[TQ_DW_DSP_CHANNEL_WORDS * c + 2 * r + 1] = tq_pkhbt(b, e);
         }
     }
     for (c = 0; c < ch; ++c, rec += TQ_DW_DSP_CHANNEL_WORDS) {
@@ -168,28 +156,30 @@ static int32_t channel_records(const tq_depthwise_conv2d_s8_params *p, int32_t *
  * row dst + c * wp (columns 0 .. n - 1 from dst). Four channels and two pixels per step: PKHBT /
  * PKHTB put (x0, x1) of both pixels in one word, SXTAB16 extends and subtracts the zero point.
  */
-static void copy_row(const int8_t *src, int32_t n, int32_t ch, int32_t nzp2, int32_t zp, int16_t *dst,
-                     int32_t wp)
+TQ_DSP_BLOCK static void copy_row(const int8_t *src, int32_t n, int32_t ch, int32_t nzp2, int32_t zp, int16_t *dst,
+                                  int32_t wp)
 {
     int32_t c, i;
     for (c = 0; c + 4 <= ch; c += 4) {
         const int8_t *x = src + c;
         int16_t *d0 = dst + c * wp;
         int16_t *d1 = d0 + wp, *d2 = d1 + wp, *d3 = d2 + wp;
-        for (i = 0; i + 2 <= n; i += 2, x += 2 * ch) {
+        for (i = n >> 1; i > 0; --i, x += 2 * ch, d0 += 2, d1 += 2, d2 += 2, d3 += 2) {
             const int32_t a = tq_load_s8x4(x), b = tq_load_s8x4(x + ch);
-            const int32_t lo = (int32_t)(((uint32_t)a & 0xFFFFu) | ((uint32_t)b << 16)); /* (a0, a1, b0, b1) */
-            const int32_t hi = (int32_t)(((uint32_t)a >> 16) | ((uint32_t)b & 0xFFFF0000u)); /* (a2, a3, b2, b3) */
-            tq_store_s16x2(d0 + i, __sxtab16(nzp2, lo));
-            tq_store_s16x2(d1 + i, tq_sxtab16_odd(nzp2, lo));
-            tq_store_s16x2(d2 + i, __sxtab16(nzp2, hi));
-            tq_store_s16x2(d3 + i, tq_sxtab16_odd(nzp2, hi));
+            const int32_t lo = tq_pkhbt(a, b); /* (a0, a1, b0, b1) */
+            const int32_t hi = tq_pkhtb(a, b); /* (a2, a3, b2, b3) */
+            tq_store_s16x2(d0, __sxtab16(nzp2, lo));
+            tq_store_s16x2(d1, tq_sxtab16_odd(nzp2, lo));
+            tq_store_s16x2(d2, __sxtab16(nzp2, hi));
+            tq_store_s16x2(d3, tq_sxtab16_odd(nzp2, hi));
         }
-        if (i < n) {
-            d0[i] = (int16_t)(x[0] - zp);
-            d1[i] = (int16_t)(x[1] - zp);
-            d2[i] = (int16_t)(x[2] - zp);
-            d3[i] = (int16_t)(x[3] - zp);
+        if (n & 1) {
+            const int32_t a = tq_load_s8x4(x);
+            const int32_t e = __sxtab16(nzp2, a), o = tq_sxtab16_odd(nzp2, a);
+            *d0 = (int16_t)e;
+            *d1 = (int16_t)o;
+            *d2 = (int16_t)(e >> 16);
+            *d3 = (int16_t)(o >> 16);
         }
     }
     for (; c < ch; ++c) {
