@@ -39,8 +39,6 @@
 #include "tq_portable.h"
 #include "tq_requant.h"
 
-#include <string.h>
-
 /* s[j] += w[j] * (x[j] - zp) for channels j < 4 of one tap; x, w at the tap's first channel. */
 static inline void tap4(const int8_t *x, const int8_t *w, int32_t nzp2, int32_t *s0, int32_t *s1, int32_t *s2,
                         int32_t *s3)
@@ -186,6 +184,26 @@ TQ_DSP_BLOCK static void copy_row(const int8_t *src, int32_t n, int32_t ch, int3
         for (i = 0; i < n; ++i) {
             dst[c * wp + i] = (int16_t)(src[i * ch + c] - zp);
         }
+    }
+}
+
+/* n (a multiple of 2) int16 zeros from p (4-byte aligned), a word at a time, four per iteration
+ * (newlib-nano's memset goes byte by byte; GCC would turn this loop back into a memset call). */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((noinline, optimize("no-tree-loop-distribute-patterns")))
+#endif
+static void zero_s16(int16_t *p, int32_t n)
+{
+    int32_t *w = (int32_t *)(void *)p;
+    int32_t i = n >> 1;
+    for (; i >= 4; i -= 4, w += 4) {
+        w[0] = 0;
+        w[1] = 0;
+        w[2] = 0;
+        w[3] = 0;
+    }
+    for (; i > 0; --i) {
+        *w++ = 0;
     }
 }
 
@@ -1062,7 +1080,7 @@ static void rows_path(const tq_depthwise_conv2d_s8_params *p, const int8_t *inpu
     o.act_min = p->act_min;
     o.act_max = p->act_max;
     const int32_t use_asm = channel_records(p, pw) && p->act_min == -128 && p->act_max == 127;
-    memset(ring, 0, (size_t)(TQ_DW_DSP_ROWS * slot) * sizeof *ring);
+    zero_s16(ring, TQ_DW_DSP_ROWS * slot);
     for (oy = 0; oy < out_h; ++oy) {
         const int32_t top = oy * sh - pt;
         const int16_t *r0, *r1, *r2;
@@ -1070,7 +1088,7 @@ static void rows_path(const tq_depthwise_conv2d_s8_params *p, const int8_t *inpu
         for (; next <= top + 2; ++next) {
             int16_t *dst = ring + ((next + 3) % 3) * slot;
             if (next < 0 || next >= in_h) {
-                memset(dst, 0, (size_t)slot * sizeof *dst);
+                zero_s16(dst, slot);
             } else {
                 copy_row(input + next * in_w * ch, ncopy, ch, nzp2, zp, dst + pl, wp);
             }
