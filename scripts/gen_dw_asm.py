@@ -102,8 +102,8 @@ def function(s: int) -> list[str]:
     targets = ["next", "t1", "t2", "t3", "next", "t5"]
     out += [f".hword ({L}{t} - {L}tbl) / 2" for t in targets]
     for k in (1, 2, 3):
-        out += [f"{L}t{k}:"] + block(s, k) + [f"b {L}next"]
-    out += [f"{L}t5:"] + block(s, 5)
+        out += [f"{L}t{k}:", *block(s, k), f"b {L}next"]
+    out += [f"{L}t5:", *block(s, 5)]
     # next channel: rows += adv, out += outadv (1 - n * ch), record += 40 until the end record
     out += [f"{L}next:", f"ldrd r12, r4, [sp, #{F_ADV}]", "add r0, r0, r12", "add r1, r1, r12", "add r2, r2, r12",
             f"ldr r5, [sp, #{F_OUT}]", "add r5, r5, r4", f"str r5, [sp, #{F_OUT}]",

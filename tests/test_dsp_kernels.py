@@ -557,3 +557,11 @@ def test_depthwise_row_graphs_on_the_host(tmp_path: Path, gcc: str) -> None:
     for k, graph in enumerate(_depthwise_row_graphs(np.random.default_rng(31))):
         lib = rg.build(graph, tmp_path / f"g{k}")
         assert rg.first_mismatch(lib, graph, rg.random_input(np.random.default_rng(k), graph, 3)) is None
+
+
+def test_depthwise_row_assembly_matches_its_generator() -> None:
+    """The row path's assembly in tq_depthwise_conv2d_s8_dsp.c is what scripts/gen_dw_asm.py prints."""
+    script = Path(__file__).resolve().parents[1] / "scripts" / "gen_dw_asm.py"
+    printed = subprocess.run(["python3", str(script)], check=True, capture_output=True, text=True).stdout
+    source = (resource_dir("runtime_c") / "tq_depthwise_conv2d_s8_dsp.c").read_text()
+    assert printed in source

@@ -13,8 +13,9 @@ are arena tensors like any other (the zero-copy API of the generated C writes an
 them in place), so the arena is all the activation RAM a model needs.
 
 *Scratch*: an op whose kernel needs a work buffer (:func:`scratch_bytes`: the DSP conv's im2col
-columns) gets a scratch allocation ``scratch:<step>`` live at its own step only
-(:func:`scratch_ranges`), in the same arena and counted in ``arena_size``.  It conflicts with
+columns, the DSP depthwise row path's int16 rows and channel records) gets a scratch allocation
+``scratch:<step>`` live at its own step only (:func:`scratch_ranges`), in the same arena and
+counted in ``arena_size``.  It conflicts with
 every tensor live at that step (the op's inputs and output included) and never overlaps one
 (no in-place exception); scratch of different steps may share bytes.  Scratch is reserved only
 when the plan is for a core with the DSP extension (``dsp=True``, from the board profile; the
@@ -180,7 +181,8 @@ def _align(n: int) -> int:
 
 def scratch_bytes(op: ir.IntOp, graph: ir.Graph, dsp: bool = True) -> int:
     """Scratch bytes the kernel of ``op`` needs in the arena: the Python twin of
-    ``TQ_CONV2D_S8_BUFFER_SIZE`` / ``tq_conv2d_s8_get_buffer_size`` (``runtime_c/tq_kernels.h``).
+    ``TQ_CONV2D_S8_BUFFER_SIZE`` / ``tq_conv2d_s8_get_buffer_size`` (``runtime_c/tq_kernels.h``), and
+    for 8-bit depthwise layers of :func:`depthwise_scratch_bytes`.
 
     An 8-bit conv with ``K = kh * kw * in_c <= CONV_DSP_COLUMN_MAX`` (the DSP conv's fast path) gets
     ``2 * (CONV_DSP_COLUMN_MAX + K rounded up to even)`` (two int16 columns, the second at a fixed
