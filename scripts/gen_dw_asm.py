@@ -11,7 +11,7 @@ WREGS = ["r9", "r10", "r11"]  # rotating input words
 W01, W12 = "r12", "lr"
 REC_BIAS, REC_Q, REC_K, REC_E = 24, 28, 32, 36
 # frame = dw_job's first 8 words (out, ch, rec, adv, outadv, nmain, tail, rec_end), then the loop count
-F_OUT, F_CH, F_WC, F_ADV, F_OUTADV, F_NMAIN, F_TAIL, F_NCH, F_CNT = 0, 4, 8, 12, 16, 20, 24, 28, 32
+F_OUT, F_CH, F_WC, F_ADV, F_OUTADV, F_NMAIN, F_TAIL, F_NCH, F_CNT, F_TARGET = 0, 4, 8, 12, 16, 20, 24, 28, 32, 36
 FRAME = 40
 
 
@@ -91,14 +91,19 @@ def block(s: int, k: int) -> list[str]:
 
 
 def function(s: int) -> list[str]:
+    """One call: every channel's output row. The channel loop returns to the address in the frame's
+    last word: the main loop's head, or (no block of 4) directly the tail block (MOV PC)."""
     L = f"tq_dw{s}_"
     out = ["push {r4-r11, lr}", f"sub sp, sp, #{FRAME}", "ldm r0, {r1-r8}", "stm sp, {r1-r8}",
            "ldr r1, [r0, #36]", "ldr r2, [r0, #40]", "ldr r0, [r0, #32]", f"ldr r3, [sp, #{F_WC}]",
-           f"{L}ch:", f"ldr lr, [sp, #{F_NMAIN}]", "cmp lr, #0", f"beq {L}tail",
-           f"str lr, [sp, #{F_CNT}]", f"{L}main:"]
+           f"adr r12, {L}ch", "cmp r6, #0", f"bne {L}go", "cmp r7, #1", f"bne {L}n1", f"adr r12, {L}t1",
+           f"{L}n1:", "cmp r7, #2", f"bne {L}n2", f"adr r12, {L}t2", f"{L}n2:", "cmp r7, #3", f"bne {L}n3",
+           f"adr r12, {L}t3", f"{L}n3:", "cmp r7, #5", f"bne {L}go", f"adr r12, {L}t5",
+           f"{L}go:", f"str r12, [sp, #{F_TARGET}]", "mov pc, r12",
+           f"{L}ch:", f"ldr lr, [sp, #{F_NMAIN}]", f"str lr, [sp, #{F_CNT}]", f"{L}main:"]
     out += block(s, 4)
     out += [f"ldr lr, [sp, #{F_CNT}]", "subs lr, lr, #1", f"str lr, [sp, #{F_CNT}]", f"bne {L}main",
-            f"{L}tail:", f"ldr lr, [sp, #{F_TAIL}]", "tbh [pc, lr, lsl #1]", f"{L}tbl:"]
+            f"ldr lr, [sp, #{F_TAIL}]", "tbh [pc, lr, lsl #1]", f"{L}tbl:"]
     targets = ["next", "t1", "t2", "t3", "next", "t5"]
     out += [f".hword ({L}{t} - {L}tbl) / 2" for t in targets]
     for k in (1, 2, 3):
@@ -107,7 +112,8 @@ def function(s: int) -> list[str]:
     # next channel: rows += adv, out += outadv (1 - n * ch), record += 40 until the end record
     out += [f"{L}next:", f"ldrd r12, r4, [sp, #{F_ADV}]", "add r0, r0, r12", "add r1, r1, r12", "add r2, r2, r12",
             f"ldr r5, [sp, #{F_OUT}]", "add r5, r5, r4", f"str r5, [sp, #{F_OUT}]",
-            "add r3, r3, #40", f"str r3, [sp, #{F_WC}]", f"ldr r5, [sp, #{F_NCH}]", "cmp r3, r5", f"bne {L}ch",
+            "add r3, r3, #40", f"str r3, [sp, #{F_WC}]", f"ldr r5, [sp, #{F_NCH}]", "cmp r3, r5",
+            "itt ne", f"ldrne r12, [sp, #{F_TARGET}]", "movne pc, r12",
             f"add sp, sp, #{FRAME}", "pop {r4-r11, pc}"]
     return out
 
