@@ -312,6 +312,10 @@ TQ_DSP_BLOCK static void row_s2(const int16_t *x0, const int16_t *x1, const int1
  * words, the main-loop count and the channel loop's head (the main loop, or without blocks of 4
  * the tail block itself); after the blocks of 4 the tail block is chosen with TBH.
  */
+/* Bytes per channel record: the assembly's record stride and offsets (scripts/gen_dw_asm.py). */
+#define TQ_DW_DSP_RECORD_BYTES 40
+typedef char tq_dw_dsp_record_bytes[TQ_DW_DSP_RECORD_BYTES == 4 * TQ_DW_DSP_CHANNEL_WORDS ? 1 : -1];
+
 typedef struct {
     int8_t *out;          /* the next output byte (the asm's frame keeps it) */
     int32_t ch;           /* channels: the output pixel stride */
