@@ -1,6 +1,15 @@
 /* tq_depthwise_conv2d_s8.c - int8 depthwise convolution with depth multiplier (see tq_kernels.h). */
 #include "tq_kernels.h"
 
+/* Both builds: the scratch rule of tq_kernels.h (the portable kernel itself ignores the buffer). */
+int32_t tq_depthwise_conv2d_s8_get_buffer_size(const tq_depthwise_conv2d_s8_params *params)
+{
+    const tq_depthwise_conv2d_s8_params *p = params;
+    return TQ_DEPTHWISE_CONV2D_S8_BUFFER_SIZE(p->kernel_h, p->kernel_w, p->depth_multiplier, p->stride_h,
+                                              p->stride_w, p->pad_top, p->pad_left, p->requant_fused, p->in_c,
+                                              p->out_w);
+}
+
 /* Cores with the DSP extension compile tq_depthwise_conv2d_s8_dsp.c instead (same function, same result). */
 #if !TQ_USE_DSP
 #include "tq_portable.h"

@@ -2,23 +2,35 @@
  * tq_depthwise_conv2d_s8_dsp.c - int8 depthwise convolution for cores with the DSP extension,
  * the same function and result as tq_depthwise_conv2d_s8.c (see tq_kernels.h for the formula).
  *
- * Method (depth multiplier 1): one output pixel at a time in raster order, its channels four at
- * a time. A tap's four input channels x[c..c+3] are one word (NHWC) and so are the four
- * weights w[ky][kx][c..c+3]: __sxtab16 / SXTAB16 ROR #8 give (x0 - zp, x2 - zp) and
+ * Row path (TQ_DW_DSP_OK of tq_kernels.h: 3x3, depth multiplier 1, strides 1 or 2, top / left
+ * padding <= 2, requant_fused; params->scratch of tq_depthwise_conv2d_s8_get_buffer_size bytes):
+ * - once per call, per channel, a record of paired doubled weights and output-stage constants
+ *   (channel_records), and a ring of three int16 input rows per channel, zeroed (the padding);
+ * - per output row: the input rows of its windows not yet in the ring are copied for all channels
+ *   as x - zero point (copy_row: PKHBT / PKHTB + SXTAB16, two pixels and four channels per step);
+ *   a row in the padding is a zeroed slot;
+ * - then each channel's output row from its three rows: per row of taps one SMLAD over two
+ *   horizontally adjacent taps and one SMLAxy for the third (2 products per 2 instructions, the
+ *   unaligned word loads allowed on Armv7E-M), accumulators in registers, blocks of up to 5 outputs
+ *   (dw_rows_s1 / dw_rows_s2, generated Thumb-2 assembly, when the activation range is the full
+ *   int8 range and every right shift e <= 22; else the C loops row_s1 / row_s2), output stage
+ *   tq_requantize_s8_fused2_folded / tq_requantize_s8_fused2 (tq_requant.h) on the doubled
+ *   accumulator, strided byte stores into the NHWC output.
+ * Accumulation starts from 2 bias[c] with doubled weights: the doubled integer sum, which the
+ * fused output stage takes as its 2 * acc (|2 acc| <= 2^31 under requant_fused).
+ *
+ * Pixel path (every other layer, or scratch NULL): one output pixel at a time in raster order,
+ * its channels four at a time. A tap's four input channels x[c..c+3] are one word (NHWC) and so are
+ * the four weights w[ky][kx][c..c+3]: __sxtab16 / SXTAB16 ROR #8 give (x0 - zp, x2 - zp) and
  * (x1 - zp, x3 - zp), __sxtb16 / SXTB16 ROR #8 give (w0, w2) and (w1, w3), and SMLABB / SMLATT
- * (bottom x bottom, top x top halves) add one product per channel each. The window is clipped
- * to its in-bounds taps once per pixel (TQ_WINDOW_BEGIN / TQ_WINDOW_END of tq_portable.h, no test
- * per tap); rows of three taps are unrolled. The in_c mod 4 last channels, and every depth
- * multiplier other than 1, use the portable loop (tq_depthwise_conv2d_s8_pixel_portable,
- * tq_portable.h). No scratch memory.
+ * add one product per channel each. The window is clipped to its in-bounds taps once per pixel
+ * (TQ_WINDOW_BEGIN / TQ_WINDOW_END of tq_portable.h); the in_c mod 4 last channels, and every depth
+ * multiplier other than 1, use the portable loop (tq_depthwise_conv2d_s8_pixel_portable).
+ * Requantization: tq_requantize_s8_fused_or_fast (tq_requant.h).
  *
- * Accumulation starts from bias[c] and adds the products in tap order, as tq_kernels.h's bound
- * allows (every partial sum is at most |bias| + 255 * 127 * taps in magnitude). Requantization:
- * tq_requantize_s8_fused_or_fast (tq_requant.h): tq_mbqm_fused (one SMLAL) when the params say
- * requant_fused (decided at build time), else tq_requantize_s8_fast (both equal to
- * tq_requantize_s8 for every input).
- *
- * In-place contract (tq_kernels.h): output pixel p is written after reading only its window.
+ * In-place contract (tq_kernels.h): the pixel path writes output pixel p after reading only its
+ * window; the row path writes output row oy after reading only rows of the windows of row oy and
+ * earlier rows (see rows_path).
  */
 #include "tq_kernels.h"
 
@@ -78,6 +90,1088 @@ __attribute__((noinline)) static void pixel_portable(const tq_depthwise_conv2d_s
                                           p->in_c * p->depth_multiplier, out);
 }
 
+/* ---------------------------------------------------------------------------------------------
+ * Row path (3x3, depth multiplier 1, strides 1 or 2, requant_fused; TQ_DW_DSP_OK of tq_kernels.h).
+ * --------------------------------------------------------------------------------------------- */
+
+/*
+ * The channel records of the row path, TQ_DW_DSP_CHANNEL_WORDS (10) words per channel c at
+ * rec + 10 c: words 2 r and 2 r + 1 (row r < 3) the paired weights, doubled,
+ * (2 w[r][0][c], 2 w[r][1][c]) and (2 w[r][1][c], 2 w[r][2][c]) (|2 w| <= 254 fits an int16 lane);
+ * word 6 the accumulator's start 2 bias[c]; words 7 to 9 the output stage q = multiplier[c],
+ * K = tq_fused2_offset(e, zero point) and e = -shift[c] (tq_requant.h). Four channels per step: a
+ * tap's word gives (c0, c2) and (c1, c3) with SXTB16, and PKHBT / PKHTB pair two taps of one channel.
+ * Returns 1 when every channel's e allows tq_fused2_offset (e <= TQ_FUSED2_OFFSET_E_MAX), else 0.
+ */
+static int32_t channel_records(const tq_depthwise_conv2d_s8_params *p, int32_t *rec)
+{
+    const int8_t *w = p->weights;
+    const int32_t ch = p->in_c, zp = p->output_zero_point;
+    int32_t c, r, ok = 1;
+    for (c = 0; c + 4 <= ch; c += 4) {
+        int32_t *d = rec + TQ_DW_DSP_CHANNEL_WORDS * c;
+        for (r = 0; r < 3; ++r) {
+            const int8_t *wr = w + 3 * r * ch + c;
+            const int32_t t0 = tq_load_s8x4(wr), t1 = tq_load_s8x4(wr + ch), t2 = tq_load_s8x4(wr + 2 * ch);
+            int32_t e0 = __sxtb16(t0), e1 = __sxtb16(t1), e2 = __sxtb16(t2);
+            int32_t o0 = tq_sxtb16_odd(t0), o1 = tq_sxtb16_odd(t1), o2 = tq_sxtb16_odd(t2);
+            e0 = __sadd16(e0, e0);
+            e1 = __sadd16(e1, e1);
+            e2 = __sadd16(e2, e2);
+            o0 = __sadd16(o0, o0);
+            o1 = __sadd16(o1, o1);
+            o2 = __sadd16(o2, o2);
+            d[2 * r] = tq_pkhbt(e0, e1);
+            d[2 * r + 1] = tq_pkhbt(e1, e2);
+            d[TQ_DW_DSP_CHANNEL_WORDS + 2 * r] = tq_pkhbt(o0, o1);
+            d[TQ_DW_DSP_CHANNEL_WORDS + 2 * r + 1] = tq_pkhbt(o1, o2);
+            d[2 * TQ_DW_DSP_CHANNEL_WORDS + 2 * r] = tq_pkhtb(e0, e1);
+            d[2 * TQ_DW_DSP_CHANNEL_WORDS + 2 * r + 1] = tq_pkhtb(e1, e2);
+            d[3 * TQ_DW_DSP_CHANNEL_WORDS + 2 * r] = tq_pkhtb(o0, o1);
+            d[3 * TQ_DW_DSP_CHANNEL_WORDS + 2 * r + 1] = tq_pkhtb(o1, o2);
+        }
+    }
+    for (; c < ch; ++c) {
+        for (r = 0; r < 3; ++r) {
+            const int32_t a = 2 * w[3 * r * ch + c], b = 2 * w[(3 * r + 1) * ch + c], e = 2 * w[(3 * r + 2) * ch + c];
+            rec[TQ_DW_DSP_CHANNEL_WORDS * c + 2 * r] = tq_pkhbt(a, b);
+            rec[TQ_DW_DSP_CHANNEL_WORDS * c + 2 * r + 1] = tq_pkhbt(b, e);
+        }
+    }
+    for (c = 0; c < ch; ++c, rec += TQ_DW_DSP_CHANNEL_WORDS) {
+        const int32_t e = -p->shift[c];
+        rec[6] = 2 * p->bias[c];
+        rec[7] = p->multiplier[c];
+        rec[8] = e <= TQ_FUSED2_OFFSET_E_MAX ? tq_fused2_offset(e, zp) : 0;
+        rec[9] = e;
+        ok &= e <= TQ_FUSED2_OFFSET_E_MAX;
+    }
+    return ok;
+}
+
+/*
+ * Pixels [0, n) of one input row (NHWC, ch channels) minus the zero point, as int16, into channel c's
+ * row dst + c * wp (columns 0 .. n - 1 from dst). Four channels and two pixels per step: PKHBT /
+ * PKHTB put (x0, x1) of both pixels in one word, SXTAB16 extends and subtracts the zero point.
+ */
+TQ_DSP_BLOCK static void copy_row(const int8_t *src, int32_t n, int32_t ch, int32_t nzp2, int32_t zp, int16_t *dst,
+                                  int32_t wp)
+{
+    int32_t c, i;
+    for (c = 0; c + 4 <= ch; c += 4) {
+        const int8_t *x = src + c;
+        int16_t *d0 = dst + c * wp;
+        int16_t *d1 = d0 + wp, *d2 = d1 + wp, *d3 = d2 + wp;
+        for (i = n >> 1; i > 0; --i, x += 2 * ch, d0 += 2, d1 += 2, d2 += 2, d3 += 2) {
+            const int32_t a = tq_load_s8x4(x), b = tq_load_s8x4(x + ch);
+            const int32_t lo = tq_pkhbt(a, b); /* (a0, a1, b0, b1) */
+            const int32_t hi = tq_pkhtb(a, b); /* (a2, a3, b2, b3) */
+            tq_store_s16x2(d0, __sxtab16(nzp2, lo));
+            tq_store_s16x2(d1, tq_sxtab16_odd(nzp2, lo));
+            tq_store_s16x2(d2, __sxtab16(nzp2, hi));
+            tq_store_s16x2(d3, tq_sxtab16_odd(nzp2, hi));
+        }
+        if (n & 1) {
+            const int32_t a = tq_load_s8x4(x);
+            const int32_t e = __sxtab16(nzp2, a), o = tq_sxtab16_odd(nzp2, a);
+            *d0 = (int16_t)e;
+            *d1 = (int16_t)o;
+            *d2 = (int16_t)(e >> 16);
+            *d3 = (int16_t)(o >> 16);
+        }
+    }
+    for (; c < ch; ++c) {
+        for (i = 0; i < n; ++i) {
+            dst[c * wp + i] = (int16_t)(src[i * ch + c] - zp);
+        }
+    }
+}
+
+/* n (a multiple of 2) int16 zeros from p (4-byte aligned), a word at a time, four per iteration
+ * (newlib-nano's memset goes byte by byte; GCC would turn this loop back into a memset call). */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((noinline, optimize("no-tree-loop-distribute-patterns")))
+#endif
+static void zero_s16(int16_t *p, int32_t n)
+{
+    int32_t *w = (int32_t *)(void *)p;
+    int32_t i = n >> 1;
+    for (; i >= 4; i -= 4, w += 4) {
+        w[0] = 0;
+        w[1] = 0;
+        w[2] = 0;
+        w[3] = 0;
+    }
+    for (; i > 0; --i) {
+        *w++ = 0;
+    }
+}
+
+/* The output stage of the row path (per channel). */
+typedef struct {
+    int32_t q, e, zp, act_min, act_max;
+} row_out;
+
+/*
+ * One output row of one channel, stride 1: out[ox * ch] for ox < n from the channel's three padded
+ * int16 rows x0, x1, x2 (column ox + k is tap k of output ox) and its paired weights w (pair_weights).
+ * Two outputs per step: per row, words a = (x[i], x[i+1]), b = (x[i+2], x[i+3]);
+ * s0 += SMLAD(a, (w0, w1)) + b.h0 * w2, s1 += a.h1 * w0 + SMLAD(b, (w1, w2)).
+ */
+TQ_DSP_BLOCK static void row_s1(const int16_t *x0, const int16_t *x1, const int16_t *x2, const int32_t *w,
+                                int32_t acc, int32_t n, int8_t *out, int32_t ch, const row_out *o)
+{
+    const int32_t w01a = w[0], w12a = w[1], w01b = w[2], w12b = w[3], w01c = w[4], w12c = w[5];
+    const int32_t q = o->q, e = o->e, zp = o->zp, lo = o->act_min, hi = o->act_max;
+    int32_t i;
+    for (i = 0; i + 2 <= n; i += 2, out += 2 * ch) {
+        int32_t a = tq_load_s16x2(x0 + i), b = tq_load_s16x2(x0 + i + 2);
+        int32_t s0 = __smlad(a, w01a, acc), s1 = __smlatb(a, w01a, acc);
+        s0 = __smlabt(b, w12a, s0);
+        s1 = __smlad(b, w12a, s1);
+        a = tq_load_s16x2(x1 + i);
+        b = tq_load_s16x2(x1 + i + 2);
+        s0 = __smlad(a, w01b, s0);
+        s1 = __smlatb(a, w01b, s1);
+        s0 = __smlabt(b, w12b, s0);
+        s1 = __smlad(b, w12b, s1);
+        a = tq_load_s16x2(x2 + i);
+        b = tq_load_s16x2(x2 + i + 2);
+        s0 = __smlad(a, w01c, s0);
+        s1 = __smlatb(a, w01c, s1);
+        s0 = __smlabt(b, w12c, s0);
+        s1 = __smlad(b, w12c, s1);
+        out[0] = (int8_t)tq_requantize_s8_fused2(s0, q, e, zp, lo, hi);
+        out[ch] = (int8_t)tq_requantize_s8_fused2(s1, q, e, zp, lo, hi);
+    }
+    if (i < n) {
+        int32_t s0 = __smlad(tq_load_s16x2(x0 + i), w01a, acc);
+        s0 = __smlabt(tq_load_s16x2(x0 + i + 2), w12a, s0);
+        s0 = __smlad(tq_load_s16x2(x1 + i), w01b, s0);
+        s0 = __smlabt(tq_load_s16x2(x1 + i + 2), w12b, s0);
+        s0 = __smlad(tq_load_s16x2(x2 + i), w01c, s0);
+        s0 = __smlabt(tq_load_s16x2(x2 + i + 2), w12c, s0);
+        out[0] = (int8_t)tq_requantize_s8_fused2(s0, q, e, zp, lo, hi);
+    }
+}
+
+/*
+ * As row_s1 with stride 2 (output ox reads columns 2 ox + k): per row, words a = (x[2i], x[2i+1]),
+ * b = (x[2i+2], x[2i+3]), c = (x[2i+4], x[2i+5]); s0 += SMLAD(a, (w0, w1)) + b.h0 * w2,
+ * s1 += SMLAD(b, (w0, w1)) + c.h0 * w2.
+ */
+TQ_DSP_BLOCK static void row_s2(const int16_t *x0, const int16_t *x1, const int16_t *x2, const int32_t *w,
+                                int32_t acc, int32_t n, int8_t *out, int32_t ch, const row_out *o)
+{
+    const int32_t w01a = w[0], w12a = w[1], w01b = w[2], w12b = w[3], w01c = w[4], w12c = w[5];
+    const int32_t q = o->q, e = o->e, zp = o->zp, lo = o->act_min, hi = o->act_max;
+    int32_t i;
+    for (i = 0; i + 2 <= n; i += 2, out += 2 * ch, x0 += 4, x1 += 4, x2 += 4) {
+        int32_t a = tq_load_s16x2(x0), b = tq_load_s16x2(x0 + 2), c = tq_load_s16x2(x0 + 4);
+        int32_t s0 = __smlad(a, w01a, acc), s1 = __smlad(b, w01a, acc);
+        s0 = __smlabt(b, w12a, s0);
+        s1 = __smlabt(c, w12a, s1);
+        a = tq_load_s16x2(x1);
+        b = tq_load_s16x2(x1 + 2);
+        c = tq_load_s16x2(x1 + 4);
+        s0 = __smlad(a, w01b, s0);
+        s1 = __smlad(b, w01b, s1);
+        s0 = __smlabt(b, w12b, s0);
+        s1 = __smlabt(c, w12b, s1);
+        a = tq_load_s16x2(x2);
+        b = tq_load_s16x2(x2 + 2);
+        c = tq_load_s16x2(x2 + 4);
+        s0 = __smlad(a, w01c, s0);
+        s1 = __smlad(b, w01c, s1);
+        s0 = __smlabt(b, w12c, s0);
+        s1 = __smlabt(c, w12c, s1);
+        out[0] = (int8_t)tq_requantize_s8_fused2(s0, q, e, zp, lo, hi);
+        out[ch] = (int8_t)tq_requantize_s8_fused2(s1, q, e, zp, lo, hi);
+    }
+    if (i < n) {
+        int32_t s0 = __smlad(tq_load_s16x2(x0), w01a, acc);
+        s0 = __smlabt(tq_load_s16x2(x0 + 2), w12a, s0);
+        s0 = __smlad(tq_load_s16x2(x1), w01b, s0);
+        s0 = __smlabt(tq_load_s16x2(x1 + 2), w12b, s0);
+        s0 = __smlad(tq_load_s16x2(x2), w01c, s0);
+        s0 = __smlabt(tq_load_s16x2(x2 + 2), w12c, s0);
+        out[0] = (int8_t)tq_requantize_s8_fused2(s0, q, e, zp, lo, hi);
+    }
+}
+
+/*
+ * The row path's assembly (full int8 activation range, every e <= TQ_FUSED2_OFFSET_E_MAX): one call
+ * computes one output row of every channel. For each channel (record wc, rows x0, x1, x2 at its
+ * first output's first column) blocks of k outputs (k = 4 in a loop, then one block of 1, 2, 3 or 5,
+ * dw_job.nmain / tail) accumulate the products of row_s1 / row_s2 (the same SMLAD / SMLAxy
+ * products, starting from 2 bias) and apply tq_requantize_s8_fused2_folded (tq_requant.h) to each:
+ * add t, K, acc, asr #31; smmlar acc, acc, q, t; asr acc, acc, e; ssat acc, #8, acc; strb.
+ * Registers: r0-r2 row pointers, r3 record (then the output pointer), r4-r8 accumulators, r9-r11
+ * input words, r12 / lr weight pairs (then the output stage's q, K, e, t, channel stride).
+ * Generated by scripts/gen_dw_asm.py (the register schedule), 40 bytes of frame: dw_job's first 8
+ * words, the main-loop count and the channel loop's head (the main loop, or without blocks of 4
+ * the tail block itself); after the blocks of 4 the tail block is chosen with TBH.
+ */
+/* Bytes per channel record: the assembly's record stride and offsets (scripts/gen_dw_asm.py). */
+#define TQ_DW_DSP_RECORD_BYTES 40
+typedef char tq_dw_dsp_record_bytes[TQ_DW_DSP_RECORD_BYTES == 4 * TQ_DW_DSP_CHANNEL_WORDS ? 1 : -1];
+
+typedef struct {
+    int8_t *out;          /* the next output byte (the asm's frame keeps it) */
+    int32_t ch;           /* channels: the output pixel stride */
+    const int32_t *rec;   /* channel 0's record */
+    int32_t adv;          /* bytes from a row pointer after its channel's row to the next channel's */
+    int32_t outadv;       /* 1 - out_w * ch: from the output after a channel's row to the next channel's */
+    int32_t nmain, tail;  /* blocks of 4, then one block of tail outputs (0, 1, 2, 3 or 5) */
+    const int32_t *rec_end; /* one past the last channel's record */
+    const int16_t *x0, *x1, *x2; /* channel 0's three rows at the first output's first column */
+} dw_job;
+
+/* dw_rows_s1: generated by scripts/gen_dw_asm.py */
+#define TQ_DW_ROWS_S1_ASM \
+    "\tpush {r4-r11, lr}\n" \
+    "\tsub sp, sp, #40\n" \
+    "\tldm r0, {r1-r8}\n" \
+    "\tstm sp, {r1-r8}\n" \
+    "\tldr r1, [r0, #36]\n" \
+    "\tldr r2, [r0, #40]\n" \
+    "\tldr r0, [r0, #32]\n" \
+    "\tldr r3, [sp, #8]\n" \
+    "\tadr r12, tq_dw1_ch\n" \
+    "\tcmp r6, #0\n" \
+    "\tbne tq_dw1_go\n" \
+    "\tcmp r7, #1\n" \
+    "\tbne tq_dw1_n1\n" \
+    "\tadr r12, tq_dw1_t1\n" \
+    "tq_dw1_n1:\n" \
+    "\tcmp r7, #2\n" \
+    "\tbne tq_dw1_n2\n" \
+    "\tadr r12, tq_dw1_t2\n" \
+    "tq_dw1_n2:\n" \
+    "\tcmp r7, #3\n" \
+    "\tbne tq_dw1_n3\n" \
+    "\tadr r12, tq_dw1_t3\n" \
+    "tq_dw1_n3:\n" \
+    "\tcmp r7, #5\n" \
+    "\tbne tq_dw1_go\n" \
+    "\tadr r12, tq_dw1_t5\n" \
+    "tq_dw1_go:\n" \
+    "\tstr r12, [sp, #36]\n" \
+    "\tmov pc, r12\n" \
+    "tq_dw1_ch:\n" \
+    "\tldr lr, [sp, #20]\n" \
+    "\tstr lr, [sp, #32]\n" \
+    "tq_dw1_main:\n" \
+    "\tldr r7, [r3, #24]\n" \
+    "\tldr r12, [r3, #0]\n" \
+    "\tldr lr, [r3, #4]\n" \
+    "\tldr r9, [r0, #0]\n" \
+    "\tldr r10, [r0, #4]\n" \
+    "\tldr r11, [r0, #8]\n" \
+    "\tsmlad r4, r9, r12, r7\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tsmlatb r5, r9, r12, r7\n" \
+    "\tsmlad r5, r10, lr, r5\n" \
+    "\tsmlad r6, r10, r12, r7\n" \
+    "\tsmlabt r6, r11, lr, r6\n" \
+    "\tsmlatb r7, r10, r12, r7\n" \
+    "\tsmlad r7, r11, lr, r7\n" \
+    "\tldr r12, [r3, #8]\n" \
+    "\tldr lr, [r3, #12]\n" \
+    "\tldr r9, [r1, #0]\n" \
+    "\tldr r10, [r1, #4]\n" \
+    "\tldr r11, [r1, #8]\n" \
+    "\tsmlad r4, r9, r12, r4\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tsmlatb r5, r9, r12, r5\n" \
+    "\tsmlad r5, r10, lr, r5\n" \
+    "\tsmlad r6, r10, r12, r6\n" \
+    "\tsmlabt r6, r11, lr, r6\n" \
+    "\tsmlatb r7, r10, r12, r7\n" \
+    "\tsmlad r7, r11, lr, r7\n" \
+    "\tldr r12, [r3, #16]\n" \
+    "\tldr lr, [r3, #20]\n" \
+    "\tldr r9, [r2, #0]\n" \
+    "\tldr r10, [r2, #4]\n" \
+    "\tldr r11, [r2, #8]\n" \
+    "\tsmlad r4, r9, r12, r4\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tsmlatb r5, r9, r12, r5\n" \
+    "\tsmlad r5, r10, lr, r5\n" \
+    "\tsmlad r6, r10, r12, r6\n" \
+    "\tsmlabt r6, r11, lr, r6\n" \
+    "\tsmlatb r7, r10, r12, r7\n" \
+    "\tsmlad r7, r11, lr, r7\n" \
+    "\tadds r0, r0, #8\n" \
+    "\tadds r1, r1, #8\n" \
+    "\tadds r2, r2, #8\n" \
+    "\tldr r9, [r3, #28]\n" \
+    "\tldr r10, [r3, #32]\n" \
+    "\tldr r11, [r3, #36]\n" \
+    "\tldrd r3, lr, [sp, #0]\n" \
+    "\tadd r12, r10, r4, asr #31\n" \
+    "\tsmmlar r4, r4, r9, r12\n" \
+    "\tasr r4, r4, r11\n" \
+    "\tssat r4, #8, r4\n" \
+    "\tstrb r4, [r3]\n" \
+    "\tadd r12, r10, r5, asr #31\n" \
+    "\tsmmlar r5, r5, r9, r12\n" \
+    "\tasr r5, r5, r11\n" \
+    "\tssat r5, #8, r5\n" \
+    "\tstrb r5, [r3, lr]\n" \
+    "\tadd r3, r3, lr, lsl #1\n" \
+    "\tadd r12, r10, r6, asr #31\n" \
+    "\tsmmlar r6, r6, r9, r12\n" \
+    "\tasr r6, r6, r11\n" \
+    "\tssat r6, #8, r6\n" \
+    "\tstrb r6, [r3]\n" \
+    "\tadd r12, r10, r7, asr #31\n" \
+    "\tsmmlar r7, r7, r9, r12\n" \
+    "\tasr r7, r7, r11\n" \
+    "\tssat r7, #8, r7\n" \
+    "\tstrb r7, [r3, lr]\n" \
+    "\tadd r3, r3, lr, lsl #1\n" \
+    "\tstr r3, [sp, #0]\n" \
+    "\tldr r3, [sp, #8]\n" \
+    "\tldr lr, [sp, #32]\n" \
+    "\tsubs lr, lr, #1\n" \
+    "\tstr lr, [sp, #32]\n" \
+    "\tbne tq_dw1_main\n" \
+    "\tldr lr, [sp, #24]\n" \
+    "\ttbh [pc, lr, lsl #1]\n" \
+    "tq_dw1_tbl:\n" \
+    "\t.hword (tq_dw1_next - tq_dw1_tbl) / 2\n" \
+    "\t.hword (tq_dw1_t1 - tq_dw1_tbl) / 2\n" \
+    "\t.hword (tq_dw1_t2 - tq_dw1_tbl) / 2\n" \
+    "\t.hword (tq_dw1_t3 - tq_dw1_tbl) / 2\n" \
+    "\t.hword (tq_dw1_next - tq_dw1_tbl) / 2\n" \
+    "\t.hword (tq_dw1_t5 - tq_dw1_tbl) / 2\n" \
+    "tq_dw1_t1:\n" \
+    "\tldr r4, [r3, #24]\n" \
+    "\tldr r12, [r3, #0]\n" \
+    "\tldr lr, [r3, #4]\n" \
+    "\tldr r9, [r0, #0]\n" \
+    "\tldr r10, [r0, #4]\n" \
+    "\tsmlad r4, r9, r12, r4\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tldr r12, [r3, #8]\n" \
+    "\tldr lr, [r3, #12]\n" \
+    "\tldr r9, [r1, #0]\n" \
+    "\tldr r10, [r1, #4]\n" \
+    "\tsmlad r4, r9, r12, r4\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tldr r12, [r3, #16]\n" \
+    "\tldr lr, [r3, #20]\n" \
+    "\tldr r9, [r2, #0]\n" \
+    "\tldr r10, [r2, #4]\n" \
+    "\tsmlad r4, r9, r12, r4\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tadds r0, r0, #2\n" \
+    "\tadds r1, r1, #2\n" \
+    "\tadds r2, r2, #2\n" \
+    "\tldr r9, [r3, #28]\n" \
+    "\tldr r10, [r3, #32]\n" \
+    "\tldr r11, [r3, #36]\n" \
+    "\tldrd r3, lr, [sp, #0]\n" \
+    "\tadd r12, r10, r4, asr #31\n" \
+    "\tsmmlar r4, r4, r9, r12\n" \
+    "\tasr r4, r4, r11\n" \
+    "\tssat r4, #8, r4\n" \
+    "\tstrb r4, [r3]\n" \
+    "\tadd r3, r3, lr\n" \
+    "\tstr r3, [sp, #0]\n" \
+    "\tldr r3, [sp, #8]\n" \
+    "\tb tq_dw1_next\n" \
+    "tq_dw1_t2:\n" \
+    "\tldr r5, [r3, #24]\n" \
+    "\tldr r12, [r3, #0]\n" \
+    "\tldr lr, [r3, #4]\n" \
+    "\tldr r9, [r0, #0]\n" \
+    "\tldr r10, [r0, #4]\n" \
+    "\tsmlad r4, r9, r12, r5\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tsmlatb r5, r9, r12, r5\n" \
+    "\tsmlad r5, r10, lr, r5\n" \
+    "\tldr r12, [r3, #8]\n" \
+    "\tldr lr, [r3, #12]\n" \
+    "\tldr r9, [r1, #0]\n" \
+    "\tldr r10, [r1, #4]\n" \
+    "\tsmlad r4, r9, r12, r4\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tsmlatb r5, r9, r12, r5\n" \
+    "\tsmlad r5, r10, lr, r5\n" \
+    "\tldr r12, [r3, #16]\n" \
+    "\tldr lr, [r3, #20]\n" \
+    "\tldr r9, [r2, #0]\n" \
+    "\tldr r10, [r2, #4]\n" \
+    "\tsmlad r4, r9, r12, r4\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tsmlatb r5, r9, r12, r5\n" \
+    "\tsmlad r5, r10, lr, r5\n" \
+    "\tadds r0, r0, #4\n" \
+    "\tadds r1, r1, #4\n" \
+    "\tadds r2, r2, #4\n" \
+    "\tldr r9, [r3, #28]\n" \
+    "\tldr r10, [r3, #32]\n" \
+    "\tldr r11, [r3, #36]\n" \
+    "\tldrd r3, lr, [sp, #0]\n" \
+    "\tadd r12, r10, r4, asr #31\n" \
+    "\tsmmlar r4, r4, r9, r12\n" \
+    "\tasr r4, r4, r11\n" \
+    "\tssat r4, #8, r4\n" \
+    "\tstrb r4, [r3]\n" \
+    "\tadd r12, r10, r5, asr #31\n" \
+    "\tsmmlar r5, r5, r9, r12\n" \
+    "\tasr r5, r5, r11\n" \
+    "\tssat r5, #8, r5\n" \
+    "\tstrb r5, [r3, lr]\n" \
+    "\tadd r3, r3, lr, lsl #1\n" \
+    "\tstr r3, [sp, #0]\n" \
+    "\tldr r3, [sp, #8]\n" \
+    "\tb tq_dw1_next\n" \
+    "tq_dw1_t3:\n" \
+    "\tldr r6, [r3, #24]\n" \
+    "\tldr r12, [r3, #0]\n" \
+    "\tldr lr, [r3, #4]\n" \
+    "\tldr r9, [r0, #0]\n" \
+    "\tldr r10, [r0, #4]\n" \
+    "\tldr r11, [r0, #8]\n" \
+    "\tsmlad r4, r9, r12, r6\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tsmlatb r5, r9, r12, r6\n" \
+    "\tsmlad r5, r10, lr, r5\n" \
+    "\tsmlad r6, r10, r12, r6\n" \
+    "\tsmlabt r6, r11, lr, r6\n" \
+    "\tldr r12, [r3, #8]\n" \
+    "\tldr lr, [r3, #12]\n" \
+    "\tldr r9, [r1, #0]\n" \
+    "\tldr r10, [r1, #4]\n" \
+    "\tldr r11, [r1, #8]\n" \
+    "\tsmlad r4, r9, r12, r4\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tsmlatb r5, r9, r12, r5\n" \
+    "\tsmlad r5, r10, lr, r5\n" \
+    "\tsmlad r6, r10, r12, r6\n" \
+    "\tsmlabt r6, r11, lr, r6\n" \
+    "\tldr r12, [r3, #16]\n" \
+    "\tldr lr, [r3, #20]\n" \
+    "\tldr r9, [r2, #0]\n" \
+    "\tldr r10, [r2, #4]\n" \
+    "\tldr r11, [r2, #8]\n" \
+    "\tsmlad r4, r9, r12, r4\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tsmlatb r5, r9, r12, r5\n" \
+    "\tsmlad r5, r10, lr, r5\n" \
+    "\tsmlad r6, r10, r12, r6\n" \
+    "\tsmlabt r6, r11, lr, r6\n" \
+    "\tadds r0, r0, #6\n" \
+    "\tadds r1, r1, #6\n" \
+    "\tadds r2, r2, #6\n" \
+    "\tldr r9, [r3, #28]\n" \
+    "\tldr r10, [r3, #32]\n" \
+    "\tldr r11, [r3, #36]\n" \
+    "\tldrd r3, lr, [sp, #0]\n" \
+    "\tadd r12, r10, r4, asr #31\n" \
+    "\tsmmlar r4, r4, r9, r12\n" \
+    "\tasr r4, r4, r11\n" \
+    "\tssat r4, #8, r4\n" \
+    "\tstrb r4, [r3]\n" \
+    "\tadd r12, r10, r5, asr #31\n" \
+    "\tsmmlar r5, r5, r9, r12\n" \
+    "\tasr r5, r5, r11\n" \
+    "\tssat r5, #8, r5\n" \
+    "\tstrb r5, [r3, lr]\n" \
+    "\tadd r3, r3, lr, lsl #1\n" \
+    "\tadd r12, r10, r6, asr #31\n" \
+    "\tsmmlar r6, r6, r9, r12\n" \
+    "\tasr r6, r6, r11\n" \
+    "\tssat r6, #8, r6\n" \
+    "\tstrb r6, [r3]\n" \
+    "\tadd r3, r3, lr\n" \
+    "\tstr r3, [sp, #0]\n" \
+    "\tldr r3, [sp, #8]\n" \
+    "\tb tq_dw1_next\n" \
+    "tq_dw1_t5:\n" \
+    "\tldr r8, [r3, #24]\n" \
+    "\tldr r12, [r3, #0]\n" \
+    "\tldr lr, [r3, #4]\n" \
+    "\tldr r9, [r0, #0]\n" \
+    "\tldr r10, [r0, #4]\n" \
+    "\tldr r11, [r0, #8]\n" \
+    "\tsmlad r4, r9, r12, r8\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tsmlatb r5, r9, r12, r8\n" \
+    "\tsmlad r5, r10, lr, r5\n" \
+    "\tsmlad r6, r10, r12, r8\n" \
+    "\tsmlabt r6, r11, lr, r6\n" \
+    "\tsmlatb r7, r10, r12, r8\n" \
+    "\tsmlad r7, r11, lr, r7\n" \
+    "\tsmlad r8, r11, r12, r8\n" \
+    "\tldr r9, [r0, #12]\n" \
+    "\tsmlabt r8, r9, lr, r8\n" \
+    "\tldr r12, [r3, #8]\n" \
+    "\tldr lr, [r3, #12]\n" \
+    "\tldr r9, [r1, #0]\n" \
+    "\tldr r10, [r1, #4]\n" \
+    "\tldr r11, [r1, #8]\n" \
+    "\tsmlad r4, r9, r12, r4\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tsmlatb r5, r9, r12, r5\n" \
+    "\tsmlad r5, r10, lr, r5\n" \
+    "\tsmlad r6, r10, r12, r6\n" \
+    "\tsmlabt r6, r11, lr, r6\n" \
+    "\tsmlatb r7, r10, r12, r7\n" \
+    "\tsmlad r7, r11, lr, r7\n" \
+    "\tsmlad r8, r11, r12, r8\n" \
+    "\tldr r9, [r1, #12]\n" \
+    "\tsmlabt r8, r9, lr, r8\n" \
+    "\tldr r12, [r3, #16]\n" \
+    "\tldr lr, [r3, #20]\n" \
+    "\tldr r9, [r2, #0]\n" \
+    "\tldr r10, [r2, #4]\n" \
+    "\tldr r11, [r2, #8]\n" \
+    "\tsmlad r4, r9, r12, r4\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tsmlatb r5, r9, r12, r5\n" \
+    "\tsmlad r5, r10, lr, r5\n" \
+    "\tsmlad r6, r10, r12, r6\n" \
+    "\tsmlabt r6, r11, lr, r6\n" \
+    "\tsmlatb r7, r10, r12, r7\n" \
+    "\tsmlad r7, r11, lr, r7\n" \
+    "\tsmlad r8, r11, r12, r8\n" \
+    "\tldr r9, [r2, #12]\n" \
+    "\tsmlabt r8, r9, lr, r8\n" \
+    "\tadds r0, r0, #10\n" \
+    "\tadds r1, r1, #10\n" \
+    "\tadds r2, r2, #10\n" \
+    "\tldr r9, [r3, #28]\n" \
+    "\tldr r10, [r3, #32]\n" \
+    "\tldr r11, [r3, #36]\n" \
+    "\tldrd r3, lr, [sp, #0]\n" \
+    "\tadd r12, r10, r4, asr #31\n" \
+    "\tsmmlar r4, r4, r9, r12\n" \
+    "\tasr r4, r4, r11\n" \
+    "\tssat r4, #8, r4\n" \
+    "\tstrb r4, [r3]\n" \
+    "\tadd r12, r10, r5, asr #31\n" \
+    "\tsmmlar r5, r5, r9, r12\n" \
+    "\tasr r5, r5, r11\n" \
+    "\tssat r5, #8, r5\n" \
+    "\tstrb r5, [r3, lr]\n" \
+    "\tadd r3, r3, lr, lsl #1\n" \
+    "\tadd r12, r10, r6, asr #31\n" \
+    "\tsmmlar r6, r6, r9, r12\n" \
+    "\tasr r6, r6, r11\n" \
+    "\tssat r6, #8, r6\n" \
+    "\tstrb r6, [r3]\n" \
+    "\tadd r12, r10, r7, asr #31\n" \
+    "\tsmmlar r7, r7, r9, r12\n" \
+    "\tasr r7, r7, r11\n" \
+    "\tssat r7, #8, r7\n" \
+    "\tstrb r7, [r3, lr]\n" \
+    "\tadd r3, r3, lr, lsl #1\n" \
+    "\tadd r12, r10, r8, asr #31\n" \
+    "\tsmmlar r8, r8, r9, r12\n" \
+    "\tasr r8, r8, r11\n" \
+    "\tssat r8, #8, r8\n" \
+    "\tstrb r8, [r3]\n" \
+    "\tadd r3, r3, lr\n" \
+    "\tstr r3, [sp, #0]\n" \
+    "\tldr r3, [sp, #8]\n" \
+    "tq_dw1_next:\n" \
+    "\tldrd r12, r4, [sp, #12]\n" \
+    "\tadd r0, r0, r12\n" \
+    "\tadd r1, r1, r12\n" \
+    "\tadd r2, r2, r12\n" \
+    "\tldr r5, [sp, #0]\n" \
+    "\tadd r5, r5, r4\n" \
+    "\tstr r5, [sp, #0]\n" \
+    "\tadd r3, r3, #40\n" \
+    "\tstr r3, [sp, #8]\n" \
+    "\tldr r5, [sp, #28]\n" \
+    "\tcmp r3, r5\n" \
+    "\titt ne\n" \
+    "\tldrne r12, [sp, #36]\n" \
+    "\tmovne pc, r12\n" \
+    "\tadd sp, sp, #40\n" \
+    "\tpop {r4-r11, pc}\n"
+
+/* dw_rows_s2: generated by scripts/gen_dw_asm.py */
+#define TQ_DW_ROWS_S2_ASM \
+    "\tpush {r4-r11, lr}\n" \
+    "\tsub sp, sp, #40\n" \
+    "\tldm r0, {r1-r8}\n" \
+    "\tstm sp, {r1-r8}\n" \
+    "\tldr r1, [r0, #36]\n" \
+    "\tldr r2, [r0, #40]\n" \
+    "\tldr r0, [r0, #32]\n" \
+    "\tldr r3, [sp, #8]\n" \
+    "\tadr r12, tq_dw2_ch\n" \
+    "\tcmp r6, #0\n" \
+    "\tbne tq_dw2_go\n" \
+    "\tcmp r7, #1\n" \
+    "\tbne tq_dw2_n1\n" \
+    "\tadr r12, tq_dw2_t1\n" \
+    "tq_dw2_n1:\n" \
+    "\tcmp r7, #2\n" \
+    "\tbne tq_dw2_n2\n" \
+    "\tadr r12, tq_dw2_t2\n" \
+    "tq_dw2_n2:\n" \
+    "\tcmp r7, #3\n" \
+    "\tbne tq_dw2_n3\n" \
+    "\tadr r12, tq_dw2_t3\n" \
+    "tq_dw2_n3:\n" \
+    "\tcmp r7, #5\n" \
+    "\tbne tq_dw2_go\n" \
+    "\tadr r12, tq_dw2_t5\n" \
+    "tq_dw2_go:\n" \
+    "\tstr r12, [sp, #36]\n" \
+    "\tmov pc, r12\n" \
+    "tq_dw2_ch:\n" \
+    "\tldr lr, [sp, #20]\n" \
+    "\tstr lr, [sp, #32]\n" \
+    "tq_dw2_main:\n" \
+    "\tldr r7, [r3, #24]\n" \
+    "\tldr r12, [r3, #0]\n" \
+    "\tldr lr, [r3, #4]\n" \
+    "\tldr r9, [r0, #0]\n" \
+    "\tldr r10, [r0, #4]\n" \
+    "\tldr r11, [r0, #8]\n" \
+    "\tsmlad r4, r9, r12, r7\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tsmlad r5, r10, r12, r7\n" \
+    "\tsmlabt r5, r11, lr, r5\n" \
+    "\tsmlad r6, r11, r12, r7\n" \
+    "\tldr r9, [r0, #12]\n" \
+    "\tldr r10, [r0, #16]\n" \
+    "\tsmlabt r6, r9, lr, r6\n" \
+    "\tsmlad r7, r9, r12, r7\n" \
+    "\tsmlabt r7, r10, lr, r7\n" \
+    "\tldr r12, [r3, #8]\n" \
+    "\tldr lr, [r3, #12]\n" \
+    "\tldr r9, [r1, #0]\n" \
+    "\tldr r10, [r1, #4]\n" \
+    "\tldr r11, [r1, #8]\n" \
+    "\tsmlad r4, r9, r12, r4\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tsmlad r5, r10, r12, r5\n" \
+    "\tsmlabt r5, r11, lr, r5\n" \
+    "\tsmlad r6, r11, r12, r6\n" \
+    "\tldr r9, [r1, #12]\n" \
+    "\tldr r10, [r1, #16]\n" \
+    "\tsmlabt r6, r9, lr, r6\n" \
+    "\tsmlad r7, r9, r12, r7\n" \
+    "\tsmlabt r7, r10, lr, r7\n" \
+    "\tldr r12, [r3, #16]\n" \
+    "\tldr lr, [r3, #20]\n" \
+    "\tldr r9, [r2, #0]\n" \
+    "\tldr r10, [r2, #4]\n" \
+    "\tldr r11, [r2, #8]\n" \
+    "\tsmlad r4, r9, r12, r4\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tsmlad r5, r10, r12, r5\n" \
+    "\tsmlabt r5, r11, lr, r5\n" \
+    "\tsmlad r6, r11, r12, r6\n" \
+    "\tldr r9, [r2, #12]\n" \
+    "\tldr r10, [r2, #16]\n" \
+    "\tsmlabt r6, r9, lr, r6\n" \
+    "\tsmlad r7, r9, r12, r7\n" \
+    "\tsmlabt r7, r10, lr, r7\n" \
+    "\tadds r0, r0, #16\n" \
+    "\tadds r1, r1, #16\n" \
+    "\tadds r2, r2, #16\n" \
+    "\tldr r9, [r3, #28]\n" \
+    "\tldr r10, [r3, #32]\n" \
+    "\tldr r11, [r3, #36]\n" \
+    "\tldrd r3, lr, [sp, #0]\n" \
+    "\tadd r12, r10, r4, asr #31\n" \
+    "\tsmmlar r4, r4, r9, r12\n" \
+    "\tasr r4, r4, r11\n" \
+    "\tssat r4, #8, r4\n" \
+    "\tstrb r4, [r3]\n" \
+    "\tadd r12, r10, r5, asr #31\n" \
+    "\tsmmlar r5, r5, r9, r12\n" \
+    "\tasr r5, r5, r11\n" \
+    "\tssat r5, #8, r5\n" \
+    "\tstrb r5, [r3, lr]\n" \
+    "\tadd r3, r3, lr, lsl #1\n" \
+    "\tadd r12, r10, r6, asr #31\n" \
+    "\tsmmlar r6, r6, r9, r12\n" \
+    "\tasr r6, r6, r11\n" \
+    "\tssat r6, #8, r6\n" \
+    "\tstrb r6, [r3]\n" \
+    "\tadd r12, r10, r7, asr #31\n" \
+    "\tsmmlar r7, r7, r9, r12\n" \
+    "\tasr r7, r7, r11\n" \
+    "\tssat r7, #8, r7\n" \
+    "\tstrb r7, [r3, lr]\n" \
+    "\tadd r3, r3, lr, lsl #1\n" \
+    "\tstr r3, [sp, #0]\n" \
+    "\tldr r3, [sp, #8]\n" \
+    "\tldr lr, [sp, #32]\n" \
+    "\tsubs lr, lr, #1\n" \
+    "\tstr lr, [sp, #32]\n" \
+    "\tbne tq_dw2_main\n" \
+    "\tldr lr, [sp, #24]\n" \
+    "\ttbh [pc, lr, lsl #1]\n" \
+    "tq_dw2_tbl:\n" \
+    "\t.hword (tq_dw2_next - tq_dw2_tbl) / 2\n" \
+    "\t.hword (tq_dw2_t1 - tq_dw2_tbl) / 2\n" \
+    "\t.hword (tq_dw2_t2 - tq_dw2_tbl) / 2\n" \
+    "\t.hword (tq_dw2_t3 - tq_dw2_tbl) / 2\n" \
+    "\t.hword (tq_dw2_next - tq_dw2_tbl) / 2\n" \
+    "\t.hword (tq_dw2_t5 - tq_dw2_tbl) / 2\n" \
+    "tq_dw2_t1:\n" \
+    "\tldr r4, [r3, #24]\n" \
+    "\tldr r12, [r3, #0]\n" \
+    "\tldr lr, [r3, #4]\n" \
+    "\tldr r9, [r0, #0]\n" \
+    "\tldr r10, [r0, #4]\n" \
+    "\tsmlad r4, r9, r12, r4\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tldr r12, [r3, #8]\n" \
+    "\tldr lr, [r3, #12]\n" \
+    "\tldr r9, [r1, #0]\n" \
+    "\tldr r10, [r1, #4]\n" \
+    "\tsmlad r4, r9, r12, r4\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tldr r12, [r3, #16]\n" \
+    "\tldr lr, [r3, #20]\n" \
+    "\tldr r9, [r2, #0]\n" \
+    "\tldr r10, [r2, #4]\n" \
+    "\tsmlad r4, r9, r12, r4\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tadds r0, r0, #4\n" \
+    "\tadds r1, r1, #4\n" \
+    "\tadds r2, r2, #4\n" \
+    "\tldr r9, [r3, #28]\n" \
+    "\tldr r10, [r3, #32]\n" \
+    "\tldr r11, [r3, #36]\n" \
+    "\tldrd r3, lr, [sp, #0]\n" \
+    "\tadd r12, r10, r4, asr #31\n" \
+    "\tsmmlar r4, r4, r9, r12\n" \
+    "\tasr r4, r4, r11\n" \
+    "\tssat r4, #8, r4\n" \
+    "\tstrb r4, [r3]\n" \
+    "\tadd r3, r3, lr\n" \
+    "\tstr r3, [sp, #0]\n" \
+    "\tldr r3, [sp, #8]\n" \
+    "\tb tq_dw2_next\n" \
+    "tq_dw2_t2:\n" \
+    "\tldr r5, [r3, #24]\n" \
+    "\tldr r12, [r3, #0]\n" \
+    "\tldr lr, [r3, #4]\n" \
+    "\tldr r9, [r0, #0]\n" \
+    "\tldr r10, [r0, #4]\n" \
+    "\tldr r11, [r0, #8]\n" \
+    "\tsmlad r4, r9, r12, r5\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tsmlad r5, r10, r12, r5\n" \
+    "\tsmlabt r5, r11, lr, r5\n" \
+    "\tldr r12, [r3, #8]\n" \
+    "\tldr lr, [r3, #12]\n" \
+    "\tldr r9, [r1, #0]\n" \
+    "\tldr r10, [r1, #4]\n" \
+    "\tldr r11, [r1, #8]\n" \
+    "\tsmlad r4, r9, r12, r4\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tsmlad r5, r10, r12, r5\n" \
+    "\tsmlabt r5, r11, lr, r5\n" \
+    "\tldr r12, [r3, #16]\n" \
+    "\tldr lr, [r3, #20]\n" \
+    "\tldr r9, [r2, #0]\n" \
+    "\tldr r10, [r2, #4]\n" \
+    "\tldr r11, [r2, #8]\n" \
+    "\tsmlad r4, r9, r12, r4\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tsmlad r5, r10, r12, r5\n" \
+    "\tsmlabt r5, r11, lr, r5\n" \
+    "\tadds r0, r0, #8\n" \
+    "\tadds r1, r1, #8\n" \
+    "\tadds r2, r2, #8\n" \
+    "\tldr r9, [r3, #28]\n" \
+    "\tldr r10, [r3, #32]\n" \
+    "\tldr r11, [r3, #36]\n" \
+    "\tldrd r3, lr, [sp, #0]\n" \
+    "\tadd r12, r10, r4, asr #31\n" \
+    "\tsmmlar r4, r4, r9, r12\n" \
+    "\tasr r4, r4, r11\n" \
+    "\tssat r4, #8, r4\n" \
+    "\tstrb r4, [r3]\n" \
+    "\tadd r12, r10, r5, asr #31\n" \
+    "\tsmmlar r5, r5, r9, r12\n" \
+    "\tasr r5, r5, r11\n" \
+    "\tssat r5, #8, r5\n" \
+    "\tstrb r5, [r3, lr]\n" \
+    "\tadd r3, r3, lr, lsl #1\n" \
+    "\tstr r3, [sp, #0]\n" \
+    "\tldr r3, [sp, #8]\n" \
+    "\tb tq_dw2_next\n" \
+    "tq_dw2_t3:\n" \
+    "\tldr r6, [r3, #24]\n" \
+    "\tldr r12, [r3, #0]\n" \
+    "\tldr lr, [r3, #4]\n" \
+    "\tldr r9, [r0, #0]\n" \
+    "\tldr r10, [r0, #4]\n" \
+    "\tldr r11, [r0, #8]\n" \
+    "\tsmlad r4, r9, r12, r6\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tsmlad r5, r10, r12, r6\n" \
+    "\tsmlabt r5, r11, lr, r5\n" \
+    "\tsmlad r6, r11, r12, r6\n" \
+    "\tldr r9, [r0, #12]\n" \
+    "\tsmlabt r6, r9, lr, r6\n" \
+    "\tldr r12, [r3, #8]\n" \
+    "\tldr lr, [r3, #12]\n" \
+    "\tldr r9, [r1, #0]\n" \
+    "\tldr r10, [r1, #4]\n" \
+    "\tldr r11, [r1, #8]\n" \
+    "\tsmlad r4, r9, r12, r4\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tsmlad r5, r10, r12, r5\n" \
+    "\tsmlabt r5, r11, lr, r5\n" \
+    "\tsmlad r6, r11, r12, r6\n" \
+    "\tldr r9, [r1, #12]\n" \
+    "\tsmlabt r6, r9, lr, r6\n" \
+    "\tldr r12, [r3, #16]\n" \
+    "\tldr lr, [r3, #20]\n" \
+    "\tldr r9, [r2, #0]\n" \
+    "\tldr r10, [r2, #4]\n" \
+    "\tldr r11, [r2, #8]\n" \
+    "\tsmlad r4, r9, r12, r4\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tsmlad r5, r10, r12, r5\n" \
+    "\tsmlabt r5, r11, lr, r5\n" \
+    "\tsmlad r6, r11, r12, r6\n" \
+    "\tldr r9, [r2, #12]\n" \
+    "\tsmlabt r6, r9, lr, r6\n" \
+    "\tadds r0, r0, #12\n" \
+    "\tadds r1, r1, #12\n" \
+    "\tadds r2, r2, #12\n" \
+    "\tldr r9, [r3, #28]\n" \
+    "\tldr r10, [r3, #32]\n" \
+    "\tldr r11, [r3, #36]\n" \
+    "\tldrd r3, lr, [sp, #0]\n" \
+    "\tadd r12, r10, r4, asr #31\n" \
+    "\tsmmlar r4, r4, r9, r12\n" \
+    "\tasr r4, r4, r11\n" \
+    "\tssat r4, #8, r4\n" \
+    "\tstrb r4, [r3]\n" \
+    "\tadd r12, r10, r5, asr #31\n" \
+    "\tsmmlar r5, r5, r9, r12\n" \
+    "\tasr r5, r5, r11\n" \
+    "\tssat r5, #8, r5\n" \
+    "\tstrb r5, [r3, lr]\n" \
+    "\tadd r3, r3, lr, lsl #1\n" \
+    "\tadd r12, r10, r6, asr #31\n" \
+    "\tsmmlar r6, r6, r9, r12\n" \
+    "\tasr r6, r6, r11\n" \
+    "\tssat r6, #8, r6\n" \
+    "\tstrb r6, [r3]\n" \
+    "\tadd r3, r3, lr\n" \
+    "\tstr r3, [sp, #0]\n" \
+    "\tldr r3, [sp, #8]\n" \
+    "\tb tq_dw2_next\n" \
+    "tq_dw2_t5:\n" \
+    "\tldr r8, [r3, #24]\n" \
+    "\tldr r12, [r3, #0]\n" \
+    "\tldr lr, [r3, #4]\n" \
+    "\tldr r9, [r0, #0]\n" \
+    "\tldr r10, [r0, #4]\n" \
+    "\tldr r11, [r0, #8]\n" \
+    "\tsmlad r4, r9, r12, r8\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tsmlad r5, r10, r12, r8\n" \
+    "\tsmlabt r5, r11, lr, r5\n" \
+    "\tsmlad r6, r11, r12, r8\n" \
+    "\tldr r9, [r0, #12]\n" \
+    "\tldr r10, [r0, #16]\n" \
+    "\tldr r11, [r0, #20]\n" \
+    "\tsmlabt r6, r9, lr, r6\n" \
+    "\tsmlad r7, r9, r12, r8\n" \
+    "\tsmlabt r7, r10, lr, r7\n" \
+    "\tsmlad r8, r10, r12, r8\n" \
+    "\tsmlabt r8, r11, lr, r8\n" \
+    "\tldr r12, [r3, #8]\n" \
+    "\tldr lr, [r3, #12]\n" \
+    "\tldr r9, [r1, #0]\n" \
+    "\tldr r10, [r1, #4]\n" \
+    "\tldr r11, [r1, #8]\n" \
+    "\tsmlad r4, r9, r12, r4\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tsmlad r5, r10, r12, r5\n" \
+    "\tsmlabt r5, r11, lr, r5\n" \
+    "\tsmlad r6, r11, r12, r6\n" \
+    "\tldr r9, [r1, #12]\n" \
+    "\tldr r10, [r1, #16]\n" \
+    "\tldr r11, [r1, #20]\n" \
+    "\tsmlabt r6, r9, lr, r6\n" \
+    "\tsmlad r7, r9, r12, r7\n" \
+    "\tsmlabt r7, r10, lr, r7\n" \
+    "\tsmlad r8, r10, r12, r8\n" \
+    "\tsmlabt r8, r11, lr, r8\n" \
+    "\tldr r12, [r3, #16]\n" \
+    "\tldr lr, [r3, #20]\n" \
+    "\tldr r9, [r2, #0]\n" \
+    "\tldr r10, [r2, #4]\n" \
+    "\tldr r11, [r2, #8]\n" \
+    "\tsmlad r4, r9, r12, r4\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tsmlad r5, r10, r12, r5\n" \
+    "\tsmlabt r5, r11, lr, r5\n" \
+    "\tsmlad r6, r11, r12, r6\n" \
+    "\tldr r9, [r2, #12]\n" \
+    "\tldr r10, [r2, #16]\n" \
+    "\tldr r11, [r2, #20]\n" \
+    "\tsmlabt r6, r9, lr, r6\n" \
+    "\tsmlad r7, r9, r12, r7\n" \
+    "\tsmlabt r7, r10, lr, r7\n" \
+    "\tsmlad r8, r10, r12, r8\n" \
+    "\tsmlabt r8, r11, lr, r8\n" \
+    "\tadds r0, r0, #20\n" \
+    "\tadds r1, r1, #20\n" \
+    "\tadds r2, r2, #20\n" \
+    "\tldr r9, [r3, #28]\n" \
+    "\tldr r10, [r3, #32]\n" \
+    "\tldr r11, [r3, #36]\n" \
+    "\tldrd r3, lr, [sp, #0]\n" \
+    "\tadd r12, r10, r4, asr #31\n" \
+    "\tsmmlar r4, r4, r9, r12\n" \
+    "\tasr r4, r4, r11\n" \
+    "\tssat r4, #8, r4\n" \
+    "\tstrb r4, [r3]\n" \
+    "\tadd r12, r10, r5, asr #31\n" \
+    "\tsmmlar r5, r5, r9, r12\n" \
+    "\tasr r5, r5, r11\n" \
+    "\tssat r5, #8, r5\n" \
+    "\tstrb r5, [r3, lr]\n" \
+    "\tadd r3, r3, lr, lsl #1\n" \
+    "\tadd r12, r10, r6, asr #31\n" \
+    "\tsmmlar r6, r6, r9, r12\n" \
+    "\tasr r6, r6, r11\n" \
+    "\tssat r6, #8, r6\n" \
+    "\tstrb r6, [r3]\n" \
+    "\tadd r12, r10, r7, asr #31\n" \
+    "\tsmmlar r7, r7, r9, r12\n" \
+    "\tasr r7, r7, r11\n" \
+    "\tssat r7, #8, r7\n" \
+    "\tstrb r7, [r3, lr]\n" \
+    "\tadd r3, r3, lr, lsl #1\n" \
+    "\tadd r12, r10, r8, asr #31\n" \
+    "\tsmmlar r8, r8, r9, r12\n" \
+    "\tasr r8, r8, r11\n" \
+    "\tssat r8, #8, r8\n" \
+    "\tstrb r8, [r3]\n" \
+    "\tadd r3, r3, lr\n" \
+    "\tstr r3, [sp, #0]\n" \
+    "\tldr r3, [sp, #8]\n" \
+    "tq_dw2_next:\n" \
+    "\tldrd r12, r4, [sp, #12]\n" \
+    "\tadd r0, r0, r12\n" \
+    "\tadd r1, r1, r12\n" \
+    "\tadd r2, r2, r12\n" \
+    "\tldr r5, [sp, #0]\n" \
+    "\tadd r5, r5, r4\n" \
+    "\tstr r5, [sp, #0]\n" \
+    "\tadd r3, r3, #40\n" \
+    "\tstr r3, [sp, #8]\n" \
+    "\tldr r5, [sp, #28]\n" \
+    "\tcmp r3, r5\n" \
+    "\titt ne\n" \
+    "\tldrne r12, [sp, #36]\n" \
+    "\tmovne pc, r12\n" \
+    "\tadd sp, sp, #40\n" \
+    "\tpop {r4-r11, pc}\n"
+
+#define TQ_ASM_ARG __attribute__((unused))
+__attribute__((naked, noinline)) static void dw_rows_s1(TQ_ASM_ARG const dw_job *job)
+{
+    __asm__ volatile(TQ_DW_ROWS_S1_ASM);
+}
+
+__attribute__((naked, noinline)) static void dw_rows_s2(TQ_ASM_ARG const dw_job *job)
+{
+    __asm__ volatile(TQ_DW_ROWS_S2_ASM);
+}
+
+/*
+ * The row path. Scratch: the paired weights (6 words per channel), then a ring of TQ_DW_DSP_ROWS
+ * slots, each one int16 row of wp = TQ_DW_DSP_WP values per channel ([slot][channel][wp]): padded
+ * column j holds input column j - pad_left minus the zero point, 0 in the padding (zeroed once; the
+ * copies write only input columns). Input row iy lives in slot (iy + 3) mod 3; a row in the padding
+ * is a zeroed slot. Output rows in order: first the input rows of its window not yet in the ring
+ * (all channels), then every channel's output row.
+ * In-place contract (tq_kernels.h): output row oy is written after reading only input rows of the
+ * windows of row oy (and earlier rows), and each byte read later lies in a window of a later
+ * pixel, so every read comes before any write the contract allows over it.
+ */
+static void rows_path(const tq_depthwise_conv2d_s8_params *p, const int8_t *input, int8_t *output)
+{
+    const int32_t ch = p->in_c, in_h = p->in_h, in_w = p->in_w, out_h = p->out_h, out_w = p->out_w;
+    const int32_t sh = p->stride_h, sw = p->stride_w, pt = p->pad_top, pl = p->pad_left;
+    const int32_t wp = TQ_DW_DSP_WP(out_w, sw);
+    const int32_t slot = ch * wp; /* int16 values per ring slot */
+    const int32_t zp = p->input_zero_point, nzp2 = tq_dup_s16(-zp);
+    const int32_t *multiplier = p->multiplier, *shift = p->shift;
+    int32_t *pw = (int32_t *)p->scratch;
+    int16_t *ring = (int16_t *)(pw + TQ_DW_DSP_CHANNEL_WORDS * ch);
+    const int32_t last_col = (out_w - 1) * sw + 3 - pl; /* input columns used: [0, min(in_w, last_col)) */
+    const int32_t ncopy = in_w < last_col ? in_w : last_col;
+    int32_t next = -pt; /* the next input row to bring into the ring */
+    int32_t oy, c;
+    row_out o;
+    dw_job job;
+    o.zp = p->output_zero_point;
+    o.act_min = p->act_min;
+    o.act_max = p->act_max;
+    const int32_t use_asm = channel_records(p, pw) && p->act_min == -128 && p->act_max == 127;
+    zero_s16(ring, TQ_DW_DSP_ROWS * slot);
+    for (oy = 0; oy < out_h; ++oy) {
+        const int32_t top = oy * sh - pt;
+        const int16_t *r0, *r1, *r2;
+        int8_t *out = output + oy * out_w * ch;
+        for (; next <= top + 2; ++next) {
+            int16_t *dst = ring + ((next + 3) % 3) * slot;
+            if (next < 0 || next >= in_h) {
+                zero_s16(dst, slot);
+            } else {
+                copy_row(input + next * in_w * ch, ncopy, ch, nzp2, zp, dst + pl, wp);
+            }
+        }
+        r0 = ring + ((top + 3) % 3) * slot;
+        r1 = ring + ((top + 4) % 3) * slot;
+        r2 = ring + ((top + 5) % 3) * slot;
+        if (use_asm) {
+            job.out = out;
+            job.ch = ch;
+            job.rec = pw;
+            job.adv = 2 * (wp - out_w * sw);
+            job.outadv = 1 - out_w * ch;
+            job.nmain = (out_w % 4 == 1 && out_w >= 5) ? (out_w - 5) / 4 : out_w / 4;
+            job.tail = (out_w % 4 == 1 && out_w >= 5) ? 5 : out_w % 4;
+            job.rec_end = pw + TQ_DW_DSP_CHANNEL_WORDS * ch;
+            job.x0 = r0;
+            job.x1 = r1;
+            job.x2 = r2;
+            if (sw == 1) {
+                dw_rows_s1(&job);
+            } else {
+                dw_rows_s2(&job);
+            }
+            continue;
+        }
+        for (c = 0; c < ch; ++c, r0 += wp, r1 += wp, r2 += wp) {
+            o.q = multiplier[c];
+            o.e = -shift[c];
+            if (sw == 1) {
+                row_s1(r0, r1, r2, pw + TQ_DW_DSP_CHANNEL_WORDS * c, pw[TQ_DW_DSP_CHANNEL_WORDS * c + 6], out_w, out + c, ch, &o);
+            } else {
+                row_s2(r0, r1, r2, pw + TQ_DW_DSP_CHANNEL_WORDS * c, pw[TQ_DW_DSP_CHANNEL_WORDS * c + 6], out_w, out + c, ch, &o);
+            }
+        }
+    }
+}
+
 void tq_depthwise_conv2d_s8(const tq_depthwise_conv2d_s8_params *params, const int8_t *input, int8_t *output)
 {
     const tq_depthwise_conv2d_s8_params *p = params;
@@ -95,6 +1189,11 @@ void tq_depthwise_conv2d_s8(const tq_depthwise_conv2d_s8_params *params, const i
     const int32_t *bias = p->bias, *multiplier = p->multiplier, *shift = p->shift;
     const int32_t fused = p->requant_fused;
     int32_t oy, ox, c;
+    if (p->scratch != NULL
+        && TQ_DW_DSP_OK(p->kernel_h, p->kernel_w, p->depth_multiplier, stride_h, stride_w, pad_top, pad_left, fused)) {
+        rows_path(p, input, output);
+        return;
+    }
     for (oy = 0; oy < out_h; ++oy) {
         const int32_t y0 = oy * stride_h - pad_top;
         const int32_t ky_begin = TQ_WINDOW_BEGIN(y0);

@@ -69,6 +69,22 @@ static inline int32_t tq_sxtab16_odd(int32_t a, int32_t x)
     return r;
 }
 
+/* (lo.h0, hi.h0): PKHBT lo, hi, LSL #16 (GCC 12 does not form it from shifts and masks). */
+static inline int32_t tq_pkhbt(int32_t lo, int32_t hi)
+{
+    int32_t r;
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(lo), "r"(hi));
+    return r;
+}
+
+/* (lo.h1, hi.h1): PKHTB hi, lo, ASR #16. */
+static inline int32_t tq_pkhtb(int32_t lo, int32_t hi)
+{
+    int32_t r;
+    __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(hi), "r"(lo));
+    return r;
+}
+
 /* The int16 value v in both halves: (v, v). */
 static inline int32_t tq_dup_s16(int32_t v)
 {

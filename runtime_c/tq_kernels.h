@@ -23,13 +23,19 @@
  *   (output = input + d, d negative or positive) when, for every block [s, e),
  *   d + e * C_out <= the lowest input byte read by any pixel q >= s, which is
  *   (max(0, oy_q * stride_h - pad_top) * in_w + max(0, ox_q * stride_w - pad_left)) * in_c.
+ *   A kernel may also read input earlier than this order says (reading early is always safe) as
+ *   long as every byte it reads after writing block [s, e) lies in the window of a pixel q >= s:
+ *   the DSP depthwise row path copies the input rows of output row oy's windows (all channels)
+ *   before writing row oy, then computes the row channel by channel.
  * - Elementwise kernels (clamp, lookup, add, softmax) read element i before writing it:
  *   output == input (an add may write over either input) is allowed, partial overlap is not.
  * - Fully connected and concat need input and output disjoint.
- * Scratch: only the DSP conv uses scratch memory, a buffer in the arena that the caller passes in
- * tq_conv2d_s8_params.scratch (the memory planner reserves it for that layer's step only, disjoint
- * from every live tensor); its size is tq_conv2d_s8_get_buffer_size (TQ_CONV2D_S8_BUFFER_SIZE),
- * whose Python twin is tinyqat/memory/planner.py's scratch_bytes. Other kernels use none.
+ * Scratch: the DSP conv and the DSP depthwise conv use scratch memory, a buffer in the arena that
+ * the caller passes in params->scratch (the memory planner reserves it for that layer's step only,
+ * disjoint from every live tensor); its size is tq_conv2d_s8_get_buffer_size
+ * (TQ_CONV2D_S8_BUFFER_SIZE) / tq_depthwise_conv2d_s8_get_buffer_size
+ * (TQ_DEPTHWISE_CONV2D_S8_BUFFER_SIZE), whose Python twin is tinyqat/memory/planner.py's
+ * scratch_bytes. Other kernels use none.
  *
  * Cores with the DSP extension (__ARM_FEATURE_DSP: Cortex-M4, M7, M33) compile
  * tq_conv2d_s8_dsp.c, tq_depthwise_conv2d_s8_dsp.c, tq_fully_connected_s8_dsp.c and tq_add_s8_dsp.c
@@ -37,9 +43,11 @@
  * -DTQ_PORTABLE keeps the portable ones): the same functions and bit-identical results (SXTB16 /
  * SMLAD, two MACs per instruction). The portable loops of those four kernels live once, in
  * tq_portable.h, which the DSP files call for the cases they leave out. They keep the in-place
- * contract above (the DSP conv computes blocks of 2 pixels, the DSP depthwise pixel by pixel); the
- * DSP conv builds two int16 im2col columns of K = kernel_h * kernel_w * in_c <= TQ_CONV_DSP_COLUMN_MAX
- * values in params->scratch (larger K, or scratch NULL, use the portable loop).
+ * contract above (the DSP conv computes blocks of 2 pixels, the DSP depthwise row by row or pixel by
+ * pixel); the DSP conv builds two int16 im2col columns of K = kernel_h * kernel_w * in_c <=
+ * TQ_CONV_DSP_COLUMN_MAX values in params->scratch (larger K, or scratch NULL, use the portable loop);
+ * the DSP depthwise keeps three zero-point-padded int16 input rows per channel in params->scratch
+ * (TQ_DW_DSP_OK layers; others, or scratch NULL, use its pixel loop).
  */
 #ifndef TQ_KERNELS_H
 #define TQ_KERNELS_H
@@ -73,6 +81,21 @@
 /* K rounded up to even: a DSP conv column's values (a zero after an odd K); its SMLAD pairs are half. */
 #define TQ_CONV_DSP_K2(k) (((k) + 1) & ~1)
 #define TQ_CONV2D_S8_BUFFER_SIZE(kh, kw, c) (TQ_CONV_DSP_K(kh, kw, c) > TQ_CONV_DSP_COLUMN_MAX ? 0 : 2 * (TQ_CONV_DSP_COLUMN_MAX + TQ_CONV_DSP_K2(TQ_CONV_DSP_K(kh, kw, c))))
+
+/*
+ * Scratch bytes of tq_depthwise_conv2d_s8, the same on every core: nonzero only for the DSP kernel's
+ * row path (tq_depthwise_conv2d_s8_dsp.c), a 3x3 window with depth multiplier 1, strides in {1, 2},
+ * pad_top and pad_left <= 2 and requant_fused = 1: TQ_DW_DSP_ROWS (3) int16 rows of TQ_DW_DSP_WP
+ * values per channel (the padded input row, even length) plus TQ_DW_DSP_CHANNEL_WORDS (10) words
+ * per channel (paired weights and output-stage constants): (10 * 4 + 3 * 2 * WP) * in_c bytes, a multiple of 4.
+ * Python twin: tinyqat/memory/planner.py, scratch_bytes.
+ */
+#define TQ_DW_DSP_ROWS 3
+#define TQ_DW_DSP_CHANNEL_WORDS 10
+/* Padded row length (int16 values): the last window's columns plus one, rounded up to even. */
+#define TQ_DW_DSP_WP(out_w, sw) (((((int32_t)(out_w) - 1) * (int32_t)(sw) + 4) + 1) & ~1)
+#define TQ_DW_DSP_OK(kh, kw, m, sh, sw, pt, pl, fused) ((kh) == 3 && (kw) == 3 && (m) == 1 && ((sh) == 1 || (sh) == 2) && ((sw) == 1 || (sw) == 2) && (pt) <= 2 && (pl) <= 2 && (fused) != 0)
+#define TQ_DEPTHWISE_CONV2D_S8_BUFFER_SIZE(kh, kw, m, sh, sw, pt, pl, fused, in_c, out_w) (TQ_DW_DSP_OK(kh, kw, m, sh, sw, pt, pl, fused) ? (4 * TQ_DW_DSP_CHANNEL_WORDS + 2 * TQ_DW_DSP_ROWS * TQ_DW_DSP_WP(out_w, sw)) * (int32_t)(in_c) : 0)
 
 /*
  * 2-D convolution, groups = 1, dilation 1 (TFLite reference_integer_ops::ConvPerChannel).
@@ -145,6 +168,10 @@ typedef struct {
     const int32_t *bias;               /* [in_c * m], scale input_scale * weight_scale[c] */
     const int32_t *multiplier;         /* [in_c * m], in [0, 2^31 - 1] */
     const int32_t *shift;              /* [in_c * m], in [-31, 30] */
+    /* NULL, or tq_depthwise_conv2d_s8_get_buffer_size(params) bytes, 4-byte aligned, that the kernel
+     * may overwrite during the call (the DSP kernel's int16 rows and paired weights; never overlapping
+     * input or output). Portable kernels ignore it; the DSP kernel with NULL runs its per-pixel loop. */
+    void *scratch;
 } tq_depthwise_conv2d_s8_params;
 
 /*
@@ -284,6 +311,10 @@ void tq_clamp_s8(const tq_clamp_s8_params *params, const int8_t *input, int8_t *
 
 /* Window kernel: input and output may overlap as the in-place contract above allows. */
 void tq_depthwise_conv2d_s8(const tq_depthwise_conv2d_s8_params *params, const int8_t *input, int8_t *output);
+
+/* Scratch bytes tq_depthwise_conv2d_s8 wants in params->scratch: TQ_DEPTHWISE_CONV2D_S8_BUFFER_SIZE
+ * of the layer (the same value in portable and DSP builds). */
+int32_t tq_depthwise_conv2d_s8_get_buffer_size(const tq_depthwise_conv2d_s8_params *params);
 
 /* Window kernel: input and output may overlap as the in-place contract above allows. */
 void tq_avg_pool2d_s8(const tq_avg_pool2d_s8_params *params, const int8_t *input, int8_t *output);

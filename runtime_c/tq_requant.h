@@ -156,6 +156,51 @@ static inline int32_t tq_requantize_s8_fused(int32_t acc, int32_t q, int32_t e, 
 }
 
 /*
+ * tq_requantize_s8_fused with the accumulator given doubled, acc2 = 2 * acc (the DSP depthwise conv
+ * accumulates with doubled weights and bias, which saves the doubling per output):
+ *   hi = ((2^(e-1) + (acc2 >> 31)) * 2^32 + 2^31 + acc2 * q) >> 32   (one SMLAL, or SMMLAR)
+ *   output = clamp((hi >> e) + zero_point, act_min, act_max)
+ * which is tq_requantize_s8_fused(acc, q, e, ...)'s formula with acc * 2 = acc2 and acc >> 31 =
+ * acc2 >> 31, so it equals tq_requantize_s8(acc, q, -e, zero_point, act_min, act_max) under the same
+ * conditions (e in [1, 31], q in [0, 2^31 - 1], acc in [-2^30, 2^30 - 1]). tests/test_dsp_kernels.py
+ * checks the equality.
+ */
+static inline int32_t tq_requantize_s8_fused2(int32_t acc2, int32_t q, int32_t e, int32_t zero_point,
+                                              int32_t act_min, int32_t act_max)
+{
+    const int64_t v = (int64_t)(((uint64_t)(uint32_t)((int32_t)(1u << (e - 1)) + (acc2 >> 31)) << 32) | 0x80000000u)
+                      + (int64_t)acc2 * q;
+    int32_t y = ((int32_t)(v >> 32) >> e) + zero_point;
+    y = y < act_min ? act_min : y;
+    return y > act_max ? act_max : y;
+}
+
+/*
+ * tq_requantize_s8_fused2 with the output zero point folded into the rounding term and a full int8
+ * clamp (act_min = -128, act_max = 127), the DSP depthwise row path's assembly stage:
+ *   K = tq_fused2_offset(e, zero_point) = 2^(e-1) + zero_point * 2^e    (once per channel)
+ *   hi = ((K + (acc2 >> 31)) * 2^32 + 2^31 + acc2 * q) >> 32             (SMMLAR)
+ *   output = clamp(hi >> e, -128, 127)                                      (ASR, SSAT #8)
+ * Equal to tq_requantize_s8_fused2(acc2, q, e, zero_point, -128, 127): adding zero_point * 2^e before
+ * the floor division by 2^e adds exactly zero_point after it, and with e <= TQ_FUSED2_OFFSET_E_MAX
+ * (22) |zero_point * 2^e| <= 2^29, so hi (within [-2^30 - 1, 2^30 + 2^21] without the term) stays in
+ * int32. tests/test_dsp_kernels.py checks the equality.
+ */
+#define TQ_FUSED2_OFFSET_E_MAX 22
+
+static inline int32_t tq_fused2_offset(int32_t e, int32_t zero_point)
+{
+    return (int32_t)(1u << (e - 1)) + zero_point * (int32_t)(1u << e);
+}
+
+static inline int32_t tq_requantize_s8_fused2_folded(int32_t acc2, int32_t q, int32_t e, int32_t k)
+{
+    const int64_t v = (int64_t)(((uint64_t)(uint32_t)(k + (acc2 >> 31)) << 32) | 0x80000000u) + (int64_t)acc2 * q;
+    const int32_t y = (int32_t)(v >> 32) >> e;
+    return y < -128 ? -128 : (y > 127 ? 127 : y);
+}
+
+/*
  * The output stage of a DSP kernel layer whose params say requant_fused = fused:
  * tq_requantize_s8_fused(acc, q, -shift, ...) when fused != 0, else tq_requantize_s8_fast(acc, q, shift, ...).
  * Equal to tq_requantize_s8(acc, q, shift, zero_point, act_min, act_max) whenever fused != 0 implies

@@ -16,6 +16,7 @@ import pytest
 
 import tinyqat
 from tinyqat import target
+from tinyqat.memory import planner
 from tinyqat.resources import resource_dir
 
 # The pipeline, earliest first.  A key is a module or a subpackage (``qat`` covers ``qat.*``).
@@ -126,6 +127,9 @@ def _c_define(header: str, macro: str) -> int:
 
 @pytest.mark.parametrize(("python_value", "header", "macro"), [
     (target.CONV_DSP_COLUMN_MAX, "tq_kernels.h", "TQ_CONV_DSP_COLUMN_MAX"),
+    (planner.DW_DSP_ROWS, "tq_kernels.h", "TQ_DW_DSP_ROWS"),
+    (planner.DW_DSP_CHANNEL_WORDS, "tq_kernels.h", "TQ_DW_DSP_CHANNEL_WORDS"),
+    (planner.DW_DSP_CHANNEL_WORDS * 4, "tq_depthwise_conv2d_s8_dsp.c", "TQ_DW_DSP_RECORD_BYTES"),
 ])
 def test_c_twins_equal(python_value: int, header: str, macro: str) -> None:
     assert python_value == _c_define(header, macro)

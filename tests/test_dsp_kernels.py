@@ -22,9 +22,10 @@ import pytest
 import runtime_graphs as rg
 from conftest import require_tool
 
-from tinyqat import ir
+from tinyqat import fixedpoint, ir
 from tinyqat.boards import load_board
 from tinyqat.codegen import emit, layouts
+from tinyqat.memory import planner
 from tinyqat.memory.planner import GreedyPlanner
 from tinyqat.resources import resource_dir
 from tinyqat.target import STRICT_CFLAGS
@@ -302,8 +303,11 @@ long shim_mismatches(const int32_t *acc, long n_acc, const int32_t *q, long n_q,
  * helper 2: tq_requantize_s8_fused_or_fast(acc, 0, ...) == tq_requantize_s8, any shift and acc;
  * helper 3: tq_mbqm_fused_pre(acc, tq_fused_multiplier_make(q, shift)) == tq_mbqm, shift in [-31, 0];
  * helper 4: tq_requantize_s8_fused_pre(acc, tq_fused_multiplier_make(q, shift), ...) == tq_requantize_s8,
- *           shift in [-31, 0].
- * Helpers 0, 1, 3 and 4 skip accumulators outside their range [-2^30, 2^30 - 1]. */
+ *           shift in [-31, 0];
+ * helper 5: tq_requantize_s8_fused2(2 * acc, q, -shift, ...) == tq_requantize_s8, shift in [-31, -1];
+ * helper 6: tq_requantize_s8_fused2_folded(2 * acc, q, -shift, tq_fused2_offset(-shift, zp)) ==
+ *           tq_requantize_s8(..., zp, -128, 127), shift in [-22, -1].
+ * Helpers 0, 1, 3, 4, 5 and 6 skip accumulators outside their range [-2^30, 2^30 - 1]. */
 long shim_helper_mismatches(int32_t helper, const int32_t *acc, long n_acc, const int32_t *q, long n_q,
                             int32_t shift, int32_t zp, int32_t lo, int32_t hi, long *where)
 {
@@ -324,6 +328,11 @@ long shim_helper_mismatches(int32_t helper, const int32_t *acc, long n_acc, cons
                     got = tq_requantize_s8_fused(acc[i], q[j], -shift, zp, lo, hi);
                 } else if (helper == 4) {
                     got = tq_requantize_s8_fused_pre(acc[i], m, zp, lo, hi);
+                } else if (helper == 5) {
+                    got = tq_requantize_s8_fused2(acc[i] * 2, q[j], -shift, zp, lo, hi);
+                } else if (helper == 6) {
+                    got = tq_requantize_s8_fused2_folded(acc[i] * 2, q[j], -shift, tq_fused2_offset(-shift, zp));
+                    want = tq_requantize_s8(acc[i], q[j], shift, zp, -128, 127);
                 } else {
                     got = tq_requantize_s8_fused_or_fast(acc[i], helper == 1, q[j], shift, zp, lo, hi);
                 }
@@ -425,12 +434,14 @@ def _helper_mismatches(requant_shim: tuple[cffi.FFI, object], helper: int, accs:
 
 
 def test_fused_output_stages_equal_requantize(requant_shim: tuple[cffi.FFI, object]) -> None:
-    """The conv and depthwise DSP output stages: tq_requantize_s8_fused(acc, q, e) and
-    tq_requantize_s8_fused_or_fast(acc, fused=1) equal tq_requantize_s8(acc, q, -e) for every right
-    shift e in [1, 31] on the fused range, zero points and clamps at the int8 ends and inside."""
+    """The conv and depthwise DSP output stages: tq_requantize_s8_fused(acc, q, e),
+    tq_requantize_s8_fused_or_fast(acc, fused=1) and tq_requantize_s8_fused2(2 * acc, q, e)
+    equal tq_requantize_s8(acc, q, -e) for every right shift e in [1, 31] on the fused range, zero
+    points and clamps at the int8 ends and inside."""
     accs, qs = _fused_range_inputs(np.random.default_rng(13))
-    for helper in (0, 1):
+    for helper in (0, 1, 5):
         _helper_mismatches(requant_shim, helper, accs, qs, range(-31, 0))
+    _helper_mismatches(requant_shim, 6, accs, qs, range(-22, 0))
 
 
 def test_fused_or_fast_without_fused_equals_requantize(requant_shim: tuple[cffi.FFI, object]) -> None:
@@ -472,3 +483,85 @@ def test_dsp_kernels_without_arena_scratch_fall_back_exactly(tmp_path: Path) -> 
     for layer in range(len(graph.ops)):
         for sample in range(len(x)):
             np.testing.assert_array_equal(got[sample][layer].reshape(-1), expected[layer][sample].reshape(-1))
+
+
+def _fused_depthwise(rng: np.random.Generator, name: str, x: ir.Tensor, stride: tuple[int, int],
+                     padding: tuple[int, int, int, int], full: bool,
+                     tiny: bool = False) -> tuple[ir.DepthwiseConv2d, ir.Tensor]:
+    """A 3x3 depthwise layer (multiplier 1) whose output stage may be fused (fused_requant_ok): right
+    shifts only, one channel with all weights at +-127 and a bias at the fused bound. ``full``: the
+    full int8 activation range (the row path's assembly), else a random one (its C loop); ``tiny``:
+    one channel's right shift above 22 (the C loop too)."""
+    op, y = rg.depthwise(rng, name, x, 1, (3, 3), stride, padding)
+    if full:
+        op = dataclasses.replace(op, act_min=-128, act_max=127)
+    c = x.shape[2]
+    ratios = 10 ** rng.uniform(-4, -0.4, c)
+    if tiny:
+        ratios[-1] = 3e-9
+    pairs = [fixedpoint.quantize_multiplier(float(r)) for r in ratios]
+    bias = rng.integers(-(2**14), 2**14, c).astype(np.int32)
+    weights = op.weights.copy()
+    k = int(rng.integers(c))
+    weights[:, :, k] = int(rng.choice([-127, 127]))
+    bias[k] = int(rng.choice([-1, 1])) * (2**30 - 1 - 32385 * 9)
+    op = dataclasses.replace(op, weights=weights, bias=bias, multiplier=np.array([q for q, _ in pairs], np.int32),
+                             shift=np.array([s for _, s in pairs], np.int32))
+    assert fixedpoint.fused_requant_ok(op.bias, op.shift, 9)
+    return op, y
+
+
+def _depthwise_row_graphs(rng: np.random.Generator) -> list[ir.Graph]:
+    """Chains of fused 3x3 depthwise layers (the DSP row path), each reading the previous one so the
+    planner runs them in place: strides 1 and 2 in both directions, paddings 0 to 2 on each side,
+    channel counts below, at and above multiples of 4, maps from 1x1 up."""
+    specs = [((9, 7, 8), [((1, 1), (1, 1, 1, 1)), ((2, 2), (1, 1, 1, 1)), ((1, 2), (0, 1, 2, 1)),
+                          ((2, 1), (2, 2, 0, 0)), ((1, 1), (2, 0, 1, 2))]),
+             ((6, 5, 13), [((1, 1), (1, 1, 1, 1)), ((2, 2), (0, 0, 1, 1)), ((1, 1), (2, 2, 2, 2))]),
+             ((1, 1, 5), [((1, 1), (1, 1, 1, 1)), ((2, 2), (1, 1, 1, 1))]),
+             ((2, 3, 1), [((2, 2), (1, 1, 1, 1)), ((1, 1), (1, 1, 1, 1))]),
+             ((12, 12, 22), [((2, 2), (1, 1, 1, 1)), ((1, 1), (1, 1, 1, 1)), ((1, 1), (0, 0, 0, 0))]),
+             ((5, 4, 3), [((1, 2), (1, 1, 1, 1)), ((2, 1), (1, 2, 1, 0))])]
+    graphs = []
+    for shape, layers in specs:
+        x = ir.Tensor("x", shape, rg.random_qparams(rng))
+        steps, t = [], x
+        for k, (stride, padding) in enumerate(layers):
+            op, t = _fused_depthwise(rng, f"d{k}", t, stride, padding, full=k % 3 != 2, tiny=k == 1 and shape[2] == 8)
+            steps.append((op, t))
+        graphs.append(rg.chain(x, steps))
+    return graphs
+
+
+@pytest.mark.parametrize("board", ["cortex-m4", "cortex-m7", "cortex-m33", "cortex-m0plus"])
+def test_depthwise_row_path_is_bit_exact(board: str, tmp_path: Path) -> None:
+    """The DSP depthwise row path (int16 rows in arena scratch, in place over its input) equals the
+    simulator on every layer under QEMU; the M0+ runs the portable kernel on the same packages."""
+    _require_arm_tools()
+    rng = np.random.default_rng(31)
+    graphs = _depthwise_row_graphs(rng)
+    in_place = 0
+    for k, graph in enumerate(graphs):
+        plan = GreedyPlanner().plan(graph)
+        assert all(planner.scratch_bytes(op, graph) > 0 for op in graph.ops)
+        in_place += sum(bool(emit._in_place_text(op, plan)) for op in graph.ops)
+        out = rg.emit(graph, tmp_path / f"pkg{k}", board=board)
+        x = rg.random_input(rng, graph, 3)
+        got = qemu.run_emulated(out, tmp_path / f"build{k}", x, load_board(board))
+        assert _first_mismatch(graph, got, x) is None, f"graph {k}: {_first_mismatch(graph, got, x)}"
+    assert in_place >= 5
+
+
+def test_depthwise_row_graphs_on_the_host(tmp_path: Path, gcc: str) -> None:
+    """The same graphs through the portable kernel on the host (cffi)."""
+    for k, graph in enumerate(_depthwise_row_graphs(np.random.default_rng(31))):
+        lib = rg.build(graph, tmp_path / f"g{k}")
+        assert rg.first_mismatch(lib, graph, rg.random_input(np.random.default_rng(k), graph, 3)) is None
+
+
+def test_depthwise_row_assembly_matches_its_generator() -> None:
+    """The row path's assembly in tq_depthwise_conv2d_s8_dsp.c is what scripts/gen_dw_asm.py prints."""
+    script = Path(__file__).resolve().parents[1] / "scripts" / "gen_dw_asm.py"
+    printed = subprocess.run(["python3", str(script)], check=True, capture_output=True, text=True).stdout
+    source = (resource_dir("runtime_c") / "tq_depthwise_conv2d_s8_dsp.c").read_text()
+    assert printed in source

@@ -9,6 +9,7 @@ model chains every kernel with tensors read by several ops.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import cffi
@@ -134,3 +135,36 @@ def test_conv_scratch_rule_matches_python(tmp_path: Path, gcc: str) -> None:
         graph = rg.chain(x, [rg.conv(rng, "y", x, int(rng.integers(1, 9)), (kh, kw), (1, 1), (0, 0, 0, 0))])
         params = ffi.new("tq_conv2d_s8_params *", {"kernel_h": kh, "kernel_w": kw, "in_c": in_c})
         assert lib.tq_conv2d_s8_get_buffer_size(params) == scratch_bytes(graph.ops[0], graph), (kh, kw, in_c)
+
+
+def test_depthwise_scratch_rule_matches_python(tmp_path: Path, gcc: str) -> None:
+    """tq_depthwise_conv2d_s8_get_buffer_size (C, through cffi) equals planner.scratch_bytes for random
+    depthwise layers: 3x3 and other windows, multipliers 1 and 2, strides 1 to 3, paddings 0 to 3,
+    fused and unfused output stages (nonzero only for the DSP row path's layers)."""
+    runtime = resource_dir("runtime_c")
+    so_path = tmp_path / "libscratch.so"
+    run_compiler("gcc", [*STRICT_CFLAGS, "-O2", "-fPIC", "-shared", str(runtime / "tq_depthwise_conv2d_s8.c"),
+                         str(runtime / "tq_depthwise_conv2d_s8_dsp.c"), "-o", str(so_path)])
+    ffi = cffi.FFI()
+    header = (runtime / "tq_kernels.h").read_text()
+    ffi.cdef("\n".join(line for line in header.splitlines() if not line.startswith("#")))
+    lib = ffi.dlopen(str(so_path))
+    rng = np.random.default_rng(12)
+    nonzero = 0
+    for _ in range(300):
+        kh, kw = (3, 3) if rng.random() < 0.7 else tuple(int(v) for v in rng.integers(1, 5, 2))
+        stride = tuple(int(v) for v in rng.integers(1, 4, 2))
+        pad = tuple(int(v) for v in rng.integers(0, 4, 4))
+        pad = tuple(min(p, k - 1) for p, k in zip(pad, (kh, kw, kh, kw)))
+        x = ir.Tensor("x", (kh + int(rng.integers(0, 9)), kw + int(rng.integers(0, 9)), int(rng.integers(1, 70))),
+                      rg.random_qparams(rng))
+        op, _ = rg.depthwise(rng, "y", x, int(rng.choice([1, 1, 1, 2])), (kh, kw), stride, pad)
+        if rng.random() < 0.6:
+            op = dataclasses.replace(op, shift=-np.abs(op.shift) - 1, bias=op.bias // 4)
+        graph = rg.chain(x, [(op, _)])
+        fields = dict(emit.scalar_fields(op, graph))
+        params = ffi.new("tq_depthwise_conv2d_s8_params *", fields)
+        want = scratch_bytes(op, graph)
+        nonzero += want > 0
+        assert lib.tq_depthwise_conv2d_s8_get_buffer_size(params) == want, fields
+    assert nonzero > 20

@@ -13,8 +13,9 @@ are arena tensors like any other (the zero-copy API of the generated C writes an
 them in place), so the arena is all the activation RAM a model needs.
 
 *Scratch*: an op whose kernel needs a work buffer (:func:`scratch_bytes`: the DSP conv's im2col
-columns) gets a scratch allocation ``scratch:<step>`` live at its own step only
-(:func:`scratch_ranges`), in the same arena and counted in ``arena_size``.  It conflicts with
+columns, the DSP depthwise row path's int16 rows and channel records) gets a scratch allocation
+``scratch:<step>`` live at its own step only (:func:`scratch_ranges`), in the same arena and
+counted in ``arena_size``.  It conflicts with
 every tensor live at that step (the op's inputs and output included) and never overlaps one
 (no in-place exception); scratch of different steps may share bytes.  Scratch is reserved only
 when the plan is for a core with the DSP extension (``dsp=True``, from the board profile; the
@@ -54,6 +55,7 @@ from typing import Protocol
 import numpy as np
 
 from tinyqat import ir
+from tinyqat.fixedpoint import fused_requant_ok
 from tinyqat.target import ARENA_ALIGNMENT, CONV_DSP_COLUMN_MAX
 
 PIXEL_BLOCK = 2  # output pixels a kernel may compute together (DSP kernels: 2), see window_delta_max
@@ -179,17 +181,39 @@ def _align(n: int) -> int:
 
 def scratch_bytes(op: ir.IntOp, graph: ir.Graph, dsp: bool = True) -> int:
     """Scratch bytes the kernel of ``op`` needs in the arena: the Python twin of
-    ``TQ_CONV2D_S8_BUFFER_SIZE`` / ``tq_conv2d_s8_get_buffer_size`` (``runtime_c/tq_kernels.h``).
+    ``TQ_CONV2D_S8_BUFFER_SIZE`` / ``tq_conv2d_s8_get_buffer_size`` (``runtime_c/tq_kernels.h``), and
+    for 8-bit depthwise layers of :func:`depthwise_scratch_bytes`.
 
     An 8-bit conv with ``K = kh * kw * in_c <= CONV_DSP_COLUMN_MAX`` (the DSP conv's fast path) gets
     ``2 * (CONV_DSP_COLUMN_MAX + K rounded up to even)`` (two int16 columns, the second at a fixed
     ``CONV_DSP_COLUMN_MAX`` values); every other op, and every op when ``not dsp``, 0.
     """
+    if dsp and isinstance(op, ir.DepthwiseConv2d) and op.weight_bits == 8:
+        return depthwise_scratch_bytes(op, graph)
     if not dsp or not isinstance(op, ir.Conv2d) or op.weight_bits != 8:  # 4-bit convs: portable tq_conv2d_s4_s8
         return 0
     kh, kw = op.kernel
     k = kh * kw * graph.tensor(op.inputs[0]).shape[2]
     return 0 if k > CONV_DSP_COLUMN_MAX else 2 * (CONV_DSP_COLUMN_MAX + k + (k & 1))
+
+
+DW_DSP_ROWS = 3  # TQ_DW_DSP_ROWS: int16 rows the DSP depthwise row path keeps per channel
+DW_DSP_CHANNEL_WORDS = 10  # TQ_DW_DSP_CHANNEL_WORDS: words per channel (paired weights, output stage)
+
+
+def depthwise_scratch_bytes(op: ir.DepthwiseConv2d, graph: ir.Graph) -> int:
+    """Scratch of the DSP depthwise row path, the twin of ``TQ_DEPTHWISE_CONV2D_S8_BUFFER_SIZE``
+    (``runtime_c/tq_kernels.h``): for a 3x3 window, depth multiplier 1, strides in {1, 2}, top and
+    left padding <= 2 and a fused output stage (:func:`tinyqat.fixedpoint.fused_requant_ok`),
+    ``(4 * 10 + 2 * 3 * wp) * in_c`` bytes with ``wp = ((out_w - 1) * stride_w + 4)`` rounded up to
+    even; else 0."""
+    (sh, sw), (pt, pl) = op.stride, op.padding[:2]
+    if (op.kernel != (3, 3) or op.depth_multiplier != 1 or sh not in (1, 2) or sw not in (1, 2) or pt > 2
+            or pl > 2 or not fused_requant_ok(op.bias, op.shift, 9)):
+        return 0
+    out_w = graph.tensor(op.output).shape[1]
+    wp = ((out_w - 1) * sw + 4 + 1) & ~1
+    return (4 * DW_DSP_CHANNEL_WORDS + 2 * DW_DSP_ROWS * wp) * graph.tensor(op.inputs[0]).shape[2]
 
 
 def scratch_ranges(graph: ir.Graph, dsp: bool = True) -> list[Allocation]:
