@@ -26,10 +26,11 @@
  * - Elementwise kernels (clamp, lookup, add, softmax) read element i before writing it:
  *   output == input (an add may write over either input) is allowed, partial overlap is not.
  * - Fully connected and concat need input and output disjoint.
- * Scratch: only the DSP conv uses scratch memory, a buffer in the arena that the caller passes in
- * tq_conv2d_s8_params.scratch (the memory planner reserves it for that layer's step only, disjoint
- * from every live tensor); its size is tq_conv2d_s8_get_buffer_size (TQ_CONV2D_S8_BUFFER_SIZE),
- * whose Python twin is tinyqat/memory/planner.py's scratch_bytes. Other kernels use none.
+ * Scratch: only the DSP and Armv6-M convs use scratch memory, a buffer in the arena that the caller
+ * passes in tq_conv2d_s8_params.scratch (the memory planner reserves it for that layer's step only,
+ * disjoint from every live tensor, for boards whose kernels use it); its size is
+ * tq_conv2d_s8_get_buffer_size (TQ_CONV2D_S8_BUFFER_SIZE, the same for both), whose Python twin is
+ * tinyqat/memory/planner.py's scratch_bytes. Other kernels use none.
  *
  * Cores with the DSP extension (__ARM_FEATURE_DSP: Cortex-M4, M7, M33) compile
  * tq_conv2d_s8_dsp.c, tq_depthwise_conv2d_s8_dsp.c, tq_fully_connected_s8_dsp.c and tq_add_s8_dsp.c
@@ -40,6 +41,12 @@
  * contract above (the DSP conv computes blocks of 2 pixels, the DSP depthwise pixel by pixel); the
  * DSP conv builds two int16 im2col columns of K = kernel_h * kernel_w * in_c <= TQ_CONV_DSP_COLUMN_MAX
  * values in params->scratch (larger K, or scratch NULL, use the portable loop).
+ *
+ * Armv6-M cores (TQ_USE_V6M: Cortex-M0 / M0+) compile tq_conv2d_s8_v6m.c instead of tq_conv2d_s8.c
+ * (#if TQ_USE_V6M / #if !TQ_USE_DSP && !TQ_USE_V6M): the same function and bit-identical results from
+ * an int32 im2col column in params->scratch (4 * K bytes, within the buffer size above) and
+ * weights_v6m, four output channels per Thumb-1 assembly block, pixel by pixel (the in-place contract
+ * above). Every Armv6-M output stage is tq_requantize_s8_v6m (no 64-bit multiply).
  */
 #ifndef TQ_KERNELS_H
 #define TQ_KERNELS_H
@@ -63,6 +70,9 @@
 #define TQ_USE_V6M 1
 #else
 #define TQ_USE_V6M 0
+#endif
+#if TQ_USE_DSP && TQ_USE_V6M
+#error "TQ_USE_DSP and TQ_USE_V6M are exclusive: one optimized kernel family per core"
 #endif
 
 /* Largest K = kernel_h * kernel_w * in_c of the DSP conv's fast path (3 x 3 x 64, ResNet-8's widest
@@ -119,6 +129,11 @@ typedef struct {
      * overwrite during the call (the DSP conv's columns; never overlapping input or output).
      * Portable kernels ignore it; the DSP conv with NULL runs its portable loop. */
     void *scratch;
+    /* NULL, or (Armv6-M kernel, packages planned for an Armv6-M board) the weights in the Armv6-M
+     * layout, w + 128 as uint8 interleaved by groups of four channels (layout: tq_conv2d_s8_v6m.c;
+     * Python twin: tinyqat/codegen/layouts.py), read instead of weights; set only together with
+     * scratch. Other kernels ignore it. */
+    const uint8_t *weights_v6m;
 } tq_conv2d_s8_params;
 
 /*

@@ -12,16 +12,17 @@ of a multi-input op (add, concat) is live at that op's step.  The graph input an
 are arena tensors like any other (the zero-copy API of the generated C writes and reads
 them in place), so the arena is all the activation RAM a model needs.
 
-*Scratch*: an op whose kernel needs a work buffer (:func:`scratch_bytes`: the DSP conv's im2col
-columns) gets a scratch allocation ``scratch:<step>`` live at its own step only
-(:func:`scratch_ranges`), in the same arena and counted in ``arena_size``.  It conflicts with
+*Scratch*: an op whose kernel needs a work buffer (:func:`scratch_bytes`: the DSP and Armv6-M convs'
+im2col columns, one size rule for both) gets a scratch allocation ``scratch:<step>`` live at its own
+step only (:func:`scratch_ranges`), in the same arena and counted in ``arena_size``.  It conflicts with
 every tensor live at that step (the op's inputs and output included) and never overlaps one
 (no in-place exception); scratch of different steps may share bytes.  Scratch is reserved only
-when the plan is for a core with the DSP extension (``dsp=True``, from the board profile; the
-planners' default): the portable kernels (host, Cortex-M0+, ``-DTQ_PORTABLE``) never use it, and a
-DSP kernel handed no buffer (a package planned without DSP, compiled for a DSP core) falls back to
-its portable loop, so either way the results are the same integers.  ``Plan.dsp`` records the
-choice and :func:`check_plan` derives the expected buffers from it.
+when the plan is for a board whose optimized kernels use it (``kernels`` ``"dsp"`` or ``"v6m"``, the
+board profile's field; ``"dsp"`` is the planners' default): the portable kernels (host,
+``-DTQ_PORTABLE``) never use it, and a DSP or Armv6-M conv handed no buffer (a package planned for
+portable kernels, compiled for such a core) falls back to its portable loop, so either way the
+results are the same integers.  ``Plan.kernels`` records the choice and :func:`check_plan` derives
+the expected buffers from it.
 
 Two tensors *conflict* when their ranges intersect (``a.first <= b.last and b.first <= a.last``).
 Conflicting tensors must occupy disjoint byte ranges ``[offset, offset + size)``, with one
@@ -122,7 +123,7 @@ class Plan:
     arena_size: int
     allocations: tuple[Allocation, ...]
     scratch: tuple[Allocation, ...] = ()
-    dsp: bool = True
+    kernels: str = "dsp"
 
     def scratch_at(self, step: int) -> Allocation | None:
         """The scratch allocation of op ``step``, or None when its kernel needs none."""
@@ -177,26 +178,28 @@ def _align(n: int) -> int:
     return -(-n // ARENA_ALIGNMENT) * ARENA_ALIGNMENT
 
 
-def scratch_bytes(op: ir.IntOp, graph: ir.Graph, dsp: bool = True) -> int:
-    """Scratch bytes the kernel of ``op`` needs in the arena: the Python twin of
-    ``TQ_CONV2D_S8_BUFFER_SIZE`` / ``tq_conv2d_s8_get_buffer_size`` (``runtime_c/tq_kernels.h``).
+def scratch_bytes(op: ir.IntOp, graph: ir.Graph, kernels: str = "dsp") -> int:
+    """Scratch bytes the kernel of ``op`` needs in the arena on a board with ``kernels`` (``"dsp"``,
+    ``"v6m"`` or ``"portable"``): the Python twin of ``TQ_CONV2D_S8_BUFFER_SIZE`` /
+    ``tq_conv2d_s8_get_buffer_size`` (``runtime_c/tq_kernels.h``).
 
-    An 8-bit conv with ``K = kh * kw * in_c <= CONV_DSP_COLUMN_MAX`` (the DSP conv's fast path) gets
-    ``2 * (CONV_DSP_COLUMN_MAX + K rounded up to even)`` (two int16 columns, the second at a fixed
-    ``CONV_DSP_COLUMN_MAX`` values); every other op, and every op when ``not dsp``, 0.
+    An 8-bit conv with ``K = kh * kw * in_c <= CONV_DSP_COLUMN_MAX`` (the fast paths of the DSP and
+    Armv6-M convs) gets ``2 * (CONV_DSP_COLUMN_MAX + K rounded up to even)`` (the DSP conv's two int16
+    columns, the second at a fixed ``CONV_DSP_COLUMN_MAX`` values; the Armv6-M conv's int32 column,
+    ``4 * K`` bytes, fits in it); every other op, and every op when ``kernels == "portable"``, 0.
     """
-    if not dsp or not isinstance(op, ir.Conv2d) or op.weight_bits != 8:  # 4-bit convs: portable tq_conv2d_s4_s8
+    if kernels == "portable" or not isinstance(op, ir.Conv2d) or op.weight_bits != 8:  # 4-bit: tq_conv2d_s4_s8
         return 0
     kh, kw = op.kernel
     k = kh * kw * graph.tensor(op.inputs[0]).shape[2]
     return 0 if k > CONV_DSP_COLUMN_MAX else 2 * (CONV_DSP_COLUMN_MAX + k + (k & 1))
 
 
-def scratch_ranges(graph: ir.Graph, dsp: bool = True) -> list[Allocation]:
+def scratch_ranges(graph: ir.Graph, kernels: str = "dsp") -> list[Allocation]:
     """Allocations with ``offset = 0``, one per op with :func:`scratch_bytes` > 0, named
     ``scratch:<step>`` and live at that step only, in step order."""
     return [Allocation(f"scratch:{i}", 0, size, i, i)
-            for i, op in enumerate(graph.ops) if (size := scratch_bytes(op, graph, dsp)) > 0]
+            for i, op in enumerate(graph.ops) if (size := scratch_bytes(op, graph, kernels)) > 0]
 
 
 def live_ranges(graph: ir.Graph) -> list[Allocation]:
@@ -273,20 +276,20 @@ def _finish(placed: list[Allocation], tensors: int | None = None) -> Plan:
 
 @dataclass(frozen=True)
 class NaivePlanner:
-    """No reuse: tensors, then scratch buffers (``dsp``: module docstring), laid out back to back
+    """No reuse: tensors, then scratch buffers (``kernels``: module docstring), laid out back to back
     (each offset aligned), in definition order."""
 
-    dsp: bool = True
+    kernels: str = "dsp"
 
     def plan(self, graph: ir.Graph) -> Plan:
         """``offset[k] = align(offset[k-1] + size[k-1])``; arena = aligned sum of sizes."""
         placed: list[Allocation] = []
         offset = 0
         ranges = live_ranges(graph)
-        for a in ranges + scratch_ranges(graph, self.dsp):
+        for a in ranges + scratch_ranges(graph, self.kernels):
             placed.append(Allocation(a.tensor, offset, a.size, a.first, a.last))
             offset = _align(offset + a.size)
-        return dataclasses.replace(_finish(placed, len(ranges)), dsp=self.dsp)
+        return dataclasses.replace(_finish(placed, len(ranges)), kernels=self.kernels)
 
 
 @dataclass(frozen=True)
@@ -318,15 +321,15 @@ class GreedyPlanner:
     """
 
     in_place: bool = True
-    dsp: bool = True
+    kernels: str = "dsp"
 
     def plan(self, graph: ir.Graph) -> Plan:
-        """Plan ``graph`` (scratch only with ``dsp``: module docstring); allocations come back in
+        """Plan ``graph`` (scratch only for ``kernels`` that use it: module docstring); allocations come back in
         definition order."""
-        return dataclasses.replace(self._plan(graph), dsp=self.dsp)
+        return dataclasses.replace(self._plan(graph), kernels=self.kernels)
 
     def _plan(self, graph: ir.Graph) -> Plan:
-        ranges = live_ranges(graph) + scratch_ranges(graph, self.dsp)
+        ranges = live_ranges(graph) + scratch_ranges(graph, self.kernels)
         plain = _place(ranges, {})
         if not self.in_place:
             return plain
@@ -464,7 +467,7 @@ def check_plan(graph: ir.Graph, plan: Plan) -> None:
 
 def _check_scratch(graph: ir.Graph, plan: Plan, tensors: list[Allocation]) -> None:
     """The scratch part of :func:`check_plan`."""
-    want = [(a.tensor, a.size, a.first, a.last) for a in scratch_ranges(graph, plan.dsp)]
+    want = [(a.tensor, a.size, a.first, a.last) for a in scratch_ranges(graph, plan.kernels)]
     got = [(a.tensor, a.size, a.first, a.last) for a in plan.scratch]
     if got != want:
         raise ValueError(f"scratch (name, size, first, last) {got} != {want} derived from the graph")
