@@ -1,8 +1,16 @@
 /* tq_depthwise_conv2d_s8.c - int8 depthwise convolution with depth multiplier (see tq_kernels.h). */
 #include "tq_kernels.h"
 
-/* Cores with the DSP extension compile tq_depthwise_conv2d_s8_dsp.c instead (same function, same result). */
-#if !TQ_USE_DSP
+/* Every build: the scratch rule of tq_kernels.h (only the Armv6-M kernel uses the buffer). */
+int32_t tq_depthwise_conv2d_s8_get_buffer_size(const tq_depthwise_conv2d_s8_params *params)
+{
+    const tq_depthwise_conv2d_s8_params *p = params;
+    return TQ_DEPTHWISE_CONV2D_S8_BUFFER_SIZE(p->out_h, p->out_w, p->kernel_h, p->kernel_w, p->stride_h, p->stride_w);
+}
+
+/* Cores with the DSP extension compile tq_depthwise_conv2d_s8_dsp.c instead, Armv6-M cores
+ * tq_depthwise_conv2d_s8_v6m.c (same function, same result). */
+#if !TQ_USE_DSP && !TQ_USE_V6M
 #include "tq_portable.h"
 
 /* The loop lives in tq_portable.h, shared with the DSP kernel's fallback. */
@@ -11,4 +19,4 @@ void tq_depthwise_conv2d_s8(const tq_depthwise_conv2d_s8_params *params, const i
     tq_depthwise_conv2d_s8_portable(params, input, output);
 }
 
-#endif /* !TQ_USE_DSP */
+#endif /* !TQ_USE_DSP && !TQ_USE_V6M */

@@ -26,10 +26,11 @@
  * - Elementwise kernels (clamp, lookup, add, softmax) read element i before writing it:
  *   output == input (an add may write over either input) is allowed, partial overlap is not.
  * - Fully connected and concat need input and output disjoint.
- * Scratch: only the DSP and Armv6-M convs use scratch memory, a buffer in the arena that the caller
- * passes in tq_conv2d_s8_params.scratch (the memory planner reserves it for that layer's step only,
- * disjoint from every live tensor, for boards whose kernels use it); its size is
- * tq_conv2d_s8_get_buffer_size (TQ_CONV2D_S8_BUFFER_SIZE, the same for both), whose Python twin is
+ * Scratch: only the DSP and Armv6-M convs and the Armv6-M depthwise use scratch memory, a buffer in
+ * the arena that the caller passes in the params' scratch field (the memory planner reserves it for
+ * that layer's step only, disjoint from every live tensor, for boards whose kernels use it); its size
+ * is tq_conv2d_s8_get_buffer_size (TQ_CONV2D_S8_BUFFER_SIZE, the same for DSP and Armv6-M) or
+ * tq_depthwise_conv2d_s8_get_buffer_size (TQ_DEPTHWISE_CONV2D_S8_BUFFER_SIZE), whose Python twin is
  * tinyqat/memory/planner.py's scratch_bytes. Other kernels use none.
  *
  * Cores with the DSP extension (__ARM_FEATURE_DSP: Cortex-M4, M7, M33) compile
@@ -46,7 +47,10 @@
  * (#if TQ_USE_V6M / #if !TQ_USE_DSP && !TQ_USE_V6M): the same function and bit-identical results from
  * an int32 im2col column in params->scratch (4 * K bytes, within the buffer size above) and
  * weights_v6m, four output channels per Thumb-1 assembly block, pixel by pixel (the in-place contract
- * above). Every Armv6-M output stage is tq_requantize_s8_v6m (no 64-bit multiply).
+ * above); likewise tq_depthwise_conv2d_s8_v6m.c, channel by channel from a uint8 plane in
+ * params->scratch (its file comment shows why that keeps every in-place placement the contract
+ * allows exact, and when it runs the portable loop instead). Every Armv6-M output stage is
+ * tq_requantize_s8_v6m (no 64-bit multiply).
  */
 #ifndef TQ_KERNELS_H
 #define TQ_KERNELS_H
@@ -93,6 +97,17 @@
 /* K rounded up to even: a DSP conv column's values (a zero after an odd K); its SMLAD pairs are half. */
 #define TQ_CONV_DSP_K2(k) (((k) + 1) & ~1)
 #define TQ_CONV2D_S8_BUFFER_SIZE(kh, kw, c) (TQ_CONV_DSP_K(kh, kw, c) > TQ_CONV_DSP_COLUMN_MAX ? 0 : 2 * (TQ_CONV_DSP_COLUMN_MAX + TQ_CONV_DSP_K2(TQ_CONV_DSP_K(kh, kw, c))))
+
+/*
+ * Scratch bytes of tq_depthwise_conv2d_s8 (int8 weights): the Armv6-M kernel's plane of one channel,
+ * plane_h * plane_w bytes with plane_h = (out_h - 1) * stride_h + kernel_h and plane_w likewise,
+ * rounded up to a multiple of 4; 0 (no fast path) when the plane exceeds TQ_DEPTHWISE_V6M_PLANE_MAX
+ * bytes. The same on every core; the planner reserves it only for Armv6-M boards. Python twin:
+ * tinyqat/memory/planner.py, scratch_bytes.
+ */
+#define TQ_DEPTHWISE_V6M_PLANE_MAX 8192
+#define TQ_DEPTHWISE_V6M_PLANE(oh, ow, kh, kw, sh, sw) ((((int32_t)(oh) - 1) * (int32_t)(sh) + (int32_t)(kh)) * (((int32_t)(ow) - 1) * (int32_t)(sw) + (int32_t)(kw)))
+#define TQ_DEPTHWISE_CONV2D_S8_BUFFER_SIZE(oh, ow, kh, kw, sh, sw) (TQ_DEPTHWISE_V6M_PLANE(oh, ow, kh, kw, sh, sw) > TQ_DEPTHWISE_V6M_PLANE_MAX ? 0 : (TQ_DEPTHWISE_V6M_PLANE(oh, ow, kh, kw, sh, sw) + 3) & ~3)
 
 /*
  * 2-D convolution, groups = 1, dilation 1 (TFLite reference_integer_ops::ConvPerChannel).
@@ -160,6 +175,10 @@ typedef struct {
     const int32_t *bias;               /* [in_c * m], scale input_scale * weight_scale[c] */
     const int32_t *multiplier;         /* [in_c * m], in [0, 2^31 - 1] */
     const int32_t *shift;              /* [in_c * m], in [-31, 30] */
+    /* NULL, or tq_depthwise_conv2d_s8_get_buffer_size(params) bytes that the kernel may overwrite
+     * during the call (the Armv6-M kernel's channel plane; never overlapping input or output). Other
+     * kernels ignore it; the Armv6-M kernel with NULL runs its portable loop. */
+    void *scratch;
 } tq_depthwise_conv2d_s8_params;
 
 /*
@@ -299,6 +318,10 @@ void tq_clamp_s8(const tq_clamp_s8_params *params, const int8_t *input, int8_t *
 
 /* Window kernel: input and output may overlap as the in-place contract above allows. */
 void tq_depthwise_conv2d_s8(const tq_depthwise_conv2d_s8_params *params, const int8_t *input, int8_t *output);
+
+/* Scratch bytes tq_depthwise_conv2d_s8 wants in params->scratch: TQ_DEPTHWISE_CONV2D_S8_BUFFER_SIZE of the
+ * layer (reads out_h, out_w, kernel_h, kernel_w, stride_h and stride_w only; the same value in every build). */
+int32_t tq_depthwise_conv2d_s8_get_buffer_size(const tq_depthwise_conv2d_s8_params *params);
 
 /* Window kernel: input and output may overlap as the in-place contract above allows. */
 void tq_avg_pool2d_s8(const tq_avg_pool2d_s8_params *params, const int8_t *input, int8_t *output);

@@ -230,7 +230,7 @@ static inline int32_t tq_requantize_s8_fused_pre(int32_t v, tq_fused_multiplier 
  *   ah = a >> 16 in [-2^15, 2^15 - 1], qh = q >> 16 in [0, 2^15 - 1], al, ql in [0, 2^16 - 1]:
  *   a*q + 2^30 = ah*qh*2^32 + (ah*ql + al*qh)*2^16 + al*ql + 2^30. With
  *     c0 = floor((al*ql + 2^30) / 2^16) = (al*ql >> 16) + 2^14          (al*ql < 2^32: uint32)
- *     m1 = ah*ql + c0                  in [-2^31 + 2^15, 2^31 - 2^14]    (fits int32)
+ *     m1 = ah*ql + c0                  in [-2^31 + 2^15, 2^31 - 2^14)    (fits int32)
  *     m2 = al*qh + (m1 mod 2^16)       in [0, (2^16 - 1) * 2^15]         (fits int32)
  *     h  = ah*qh + (m1 >> 16)          (|ah*qh| <= 2^30)
  *   floor((a*q + 2^30) / 2^16) = h*2^16 + m2 (m1 = (m1 >> 16)*2^16 + m1 mod 2^16), and since
@@ -246,8 +246,9 @@ static inline int32_t tq_requantize_s8_fused_pre(int32_t v, tq_fused_multiplier 
  *
  * tq_requantize_s8_v6m(acc, q, shift, zp, lo, hi) = tq_requantize_s8(...) for every int32 acc,
  *   q in [0, 2^31 - 1], shift in [-31, 30], zp in [-128, 127], -128 <= lo <= hi <= 127:
- *   r = tq_mbqm_v6m(acc, q, shift), then clamp(r + zp, lo, hi) = lo if r < lo - zp, hi if r > hi - zp, else r + zp (lo - zp and hi - zp
- *   lie in [-255, 255]: no int32 overflow, where tq_requantize_s8 adds in int64 and saturates).
+ *   r = tq_mbqm_v6m(acc, q, shift), then clamp(r + zp, lo, hi) = lo if r < lo - zp, hi if r > hi - zp,
+ *   else r + zp (lo - zp and hi - zp lie in [-255, 255]: no int32 overflow, where tq_requantize_s8
+ *   adds in int64 and saturates).
  */
 static inline int32_t tq_srdhm_v6m(int32_t a, int32_t q)
 {

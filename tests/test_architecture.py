@@ -126,6 +126,7 @@ def _c_define(header: str, macro: str) -> int:
 
 @pytest.mark.parametrize(("python_value", "header", "macro"), [
     (target.CONV_DSP_COLUMN_MAX, "tq_kernels.h", "TQ_CONV_DSP_COLUMN_MAX"),
+    (target.DEPTHWISE_V6M_PLANE_MAX, "tq_kernels.h", "TQ_DEPTHWISE_V6M_PLANE_MAX"),
 ])
 def test_c_twins_equal(python_value: int, header: str, macro: str) -> None:
     assert python_value == _c_define(header, macro)

@@ -55,7 +55,7 @@ from typing import Protocol
 import numpy as np
 
 from tinyqat import ir
-from tinyqat.target import ARENA_ALIGNMENT, CONV_DSP_COLUMN_MAX
+from tinyqat.target import ARENA_ALIGNMENT, CONV_DSP_COLUMN_MAX, DEPTHWISE_V6M_PLANE_MAX
 
 PIXEL_BLOCK = 2  # output pixels a kernel may compute together (DSP kernels: 2), see window_delta_max
 
@@ -186,8 +186,16 @@ def scratch_bytes(op: ir.IntOp, graph: ir.Graph, kernels: str = "dsp") -> int:
     An 8-bit conv with ``K = kh * kw * in_c <= CONV_DSP_COLUMN_MAX`` (the fast paths of the DSP and
     Armv6-M convs) gets ``2 * (CONV_DSP_COLUMN_MAX + K rounded up to even)`` (the DSP conv's two int16
     columns, the second at a fixed ``CONV_DSP_COLUMN_MAX`` values; the Armv6-M conv's int32 column,
-    ``4 * K`` bytes, fits in it); every other op, and every op when ``kernels == "portable"``, 0.
+    ``4 * K`` bytes, fits in it).  With ``kernels == "v6m"`` an 8-bit depthwise conv gets the Armv6-M
+    kernel's channel plane, ``plane_h * plane_w`` bytes rounded up to a multiple of 4
+    (``plane_h = (out_h - 1) * stride_h + kernel_h``, likewise the width), 0 above
+    ``DEPTHWISE_V6M_PLANE_MAX`` (``TQ_DEPTHWISE_CONV2D_S8_BUFFER_SIZE``).  Every other op, and every op
+    when ``kernels == "portable"``, 0.
     """
+    if kernels == "v6m" and isinstance(op, ir.DepthwiseConv2d) and op.weight_bits == 8:
+        out_h, out_w = graph.tensor(op.output).shape[:2]
+        plane = ((out_h - 1) * op.stride[0] + op.kernel[0]) * ((out_w - 1) * op.stride[1] + op.kernel[1])
+        return 0 if plane > DEPTHWISE_V6M_PLANE_MAX else -(-plane // 4) * 4
     if kernels == "portable" or not isinstance(op, ir.Conv2d) or op.weight_bits != 8:  # 4-bit: tq_conv2d_s4_s8
         return 0
     kh, kw = op.kernel
