@@ -258,7 +258,8 @@ def test_board_kernels_match_the_compiler(tmp_path: Path) -> None:
         text = subprocess.run([board.cc, *cmd], capture_output=True, text=True, check=True).stdout
         dsp = "#define TQ_USE_DSP 1" in text
         v6m = "#define TQ_USE_V6M 1" in text
-        assert {"dsp": (True, False), "v6m": (False, True), "portable": (False, False)}[board.kernels] == (dsp, v6m), name
+        expected = {"dsp": (True, False), "v6m": (False, True), "portable": (False, False)}[board.kernels]
+        assert expected == (dsp, v6m), name
     source = (resource_dir("boards") / "cortex-m0plus.toml").read_text()
     for bad, match in [('kernels = "dsp"', "contradicts"), ('kernels = "fast"', "must be one of")]:
         path = tmp_path / "cortex-m0plus.toml"

@@ -17,9 +17,9 @@ Files written into ``out_dir`` (which must exist and be empty), for model ``name
   ``static const`` table of arena pointers (one per input, in ``op.inputs`` order).
 * Runtime: ``tq_requant.h``, ``tq_kernels.h``, ``tq_dsp.h``, ``tq_portable.h`` (:data:`RUNTIME_HEADERS`)
   and the ``tq_<op>_s8.c`` kernels the model uses, with their ``tq_<op>_s8_dsp.c`` and
-  ``tq_<op>_s8_v6m.c`` companions (:func:`kernel_files`), copied from ``resource_dir("runtime_c")``.  They are identical for a given
-  tinyqat version: a program with several models compiles each ``tq_*.c`` once (the ``.mk`` and
-  ``CMakeLists.txt`` fragments do that).
+  ``tq_<op>_s8_v6m.c`` companions (:func:`kernel_files`), copied from ``resource_dir("runtime_c")``.
+  They are identical for a given tinyqat version: a program with several models compiles each
+  ``tq_*.c`` once (the ``.mk`` and ``CMakeLists.txt`` fragments do that).
 * Scratch (:func:`tinyqat.memory.planner.scratch_bytes`): a layer with a planned scratch buffer
   gets an ``OFFSET_S<step>`` macro and ``.scratch = arena.bytes + OFFSET_S<step>`` in its
   parameter struct (an address constant, so the struct stays ``static const``); the kernel
