@@ -11,7 +11,7 @@
  * 2. Output channels four at a time (block_1x4, Thumb-1 assembly): per tap one LDR of x'[k] and, per
  *    channel, LDRB of the offset weight v = w + 128 (an unsigned byte, so an immediate-offset LDRB; a
  *    signed LDRSB has only a register-offset form), MULS into the weight register, ADDS into the
- *    channel's accumulator: 13 instructions per 4 MACs, 4 taps per loop iteration.
+ *    channel's accumulator: 13 instructions per 4 MACs, 8 taps per loop iteration.
  *    sum_k v[k] * x'[k] = sum_k w[k] * x'[k] + 128 * S, so each accumulator starts at
  *    bias[c] - 128 * S (wrapping uint32 arithmetic: the final value, the layer's int32 accumulator,
  *    is exact modulo 2^32 and lies in the int32 range by tq_kernels.h's accumulator rule).
@@ -56,10 +56,10 @@ typedef char tq_conv_v6m_column_fits_scratch
 
 /*
  * acc[i] += sum_{k < taps} v[4k + i] * col[k] (mod 2^32) for i < 4, taps >= 1: v the group's offset
- * weights (uint8), col the int32 column. Four taps per loop iteration (immediate offsets up to 15
- * for LDRB, 12 for LDR), then the taps mod 4 one at a time. Accumulators in r4-r7, x' in r2, the
- * product in r3; the loop ends in r12 and lr (saved by the push). AAPCS: r0 = col, r1 = v,
- * r2 = taps, r3 = acc; r4-r7 saved.
+ * weights (uint8), col the int32 column. Eight taps per loop iteration (immediate offsets up to 31
+ * for LDRB, 28 for LDR; 4 instructions of loop overhead per 32 MACs), then the taps mod 8 one at a
+ * time. Accumulators in r4-r7, x' in r2, the product in r3; the loop ends in r12 and lr (saved by
+ * the push). AAPCS: r0 = col, r1 = v, r2 = taps, r3 = acc; r4-r7 saved.
  */
 #define TQ_ASM_ARG __attribute__((unused))
 __attribute__((naked, noinline)) static void block_1x4(TQ_ASM_ARG const int32_t *col, TQ_ASM_ARG const uint8_t *v,
@@ -69,18 +69,19 @@ __attribute__((naked, noinline)) static void block_1x4(TQ_ASM_ARG const int32_t 
         ".syntax unified\n\t" /* GCC passes Thumb-1 inline assembly in divided syntax; it restores its own after */
         "push {r3-r7, lr}\n\t"
         "ldm r3!, {r4-r7}\n\t"
-        "lsls r3, r2, #30\n\t"
-        "lsrs r3, r3, #28\n\t"          /* (taps mod 4) * 4: the tail's column bytes */
+        "lsls r3, r2, #29\n\t"
+        "lsrs r3, r3, #27\n\t"          /* (taps mod 8) * 4: the tail's column bytes */
         "mov lr, r3\n\t"
-        "lsrs r2, r2, #2\n\t"           /* groups of four taps */
+        "lsrs r2, r2, #3\n\t"           /* groups of eight taps */
         "beq 2f\n\t"
-        "lsls r2, r2, #4\n\t"
+        "lsls r2, r2, #5\n\t"
         "adds r2, r0, r2\n\t"
         "mov r12, r2\n"
         "1:\n\t"
         TQ_V6M_TAP(0) TQ_V6M_TAP(1) TQ_V6M_TAP(2) TQ_V6M_TAP(3)
-        "adds r0, #16\n\t"
-        "adds r1, #16\n\t"
+        TQ_V6M_TAP(4) TQ_V6M_TAP(5) TQ_V6M_TAP(6) TQ_V6M_TAP(7)
+        "adds r0, #32\n\t"
+        "adds r1, #32\n\t"
         "cmp r0, r12\n\t"
         "bne 1b\n"
         "2:\n\t"
