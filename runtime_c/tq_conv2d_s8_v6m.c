@@ -168,18 +168,28 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
         const uint32_t correction = 128u * (uint32_t)column_fill(p, input, oy, ox, col);
         int8_t *out = output + px * out_c;
         const uint8_t *v = weights_v6m;
+        int32_t acc[4];
         if (++ox == out_w) {
             ox = 0;
             ++oy;
         }
-        for (c = 0; c < out_c; c += 4, v += 4 * k_len) {
-            const int32_t n = out_c - c < 4 ? out_c - c : 4; /* the last group may have padding channels */
-            int32_t acc[4] = {0, 0, 0, 0};
-            for (i = 0; i < n; ++i) {
-                acc[i] = (int32_t)((uint32_t)bias[c + i] - correction);
+        for (c = 0; c + 4 <= out_c; c += 4, v += 4 * k_len) {
+            acc[0] = (int32_t)((uint32_t)bias[c] - correction);
+            acc[1] = (int32_t)((uint32_t)bias[c + 1] - correction);
+            acc[2] = (int32_t)((uint32_t)bias[c + 2] - correction);
+            acc[3] = (int32_t)((uint32_t)bias[c + 3] - correction);
+            block_1x4(col, v, k_len, acc);
+            out[c] = tq_requantize_s8_v6m(acc[0], multiplier[c], shift[c], zp_out, act_min, act_max);
+            out[c + 1] = tq_requantize_s8_v6m(acc[1], multiplier[c + 1], shift[c + 1], zp_out, act_min, act_max);
+            out[c + 2] = tq_requantize_s8_v6m(acc[2], multiplier[c + 2], shift[c + 2], zp_out, act_min, act_max);
+            out[c + 3] = tq_requantize_s8_v6m(acc[3], multiplier[c + 3], shift[c + 3], zp_out, act_min, act_max);
+        }
+        if (c < out_c) { /* 1 to 3 channels left: the group's padding channels are computed, not written */
+            for (i = 0; i < 4; ++i) {
+                acc[i] = (int32_t)((uint32_t)bias[c + i < out_c ? c + i : c] - correction);
             }
             block_1x4(col, v, k_len, acc);
-            for (i = 0; i < n; ++i) {
+            for (i = 0; c + i < out_c; ++i) {
                 out[c + i] = tq_requantize_s8_v6m(acc[i], multiplier[c + i], shift[c + i], zp_out, act_min, act_max);
             }
         }
