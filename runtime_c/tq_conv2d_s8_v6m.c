@@ -15,7 +15,8 @@
  *    sum_k v[k] * x'[k] = sum_k w[k] * x'[k] + 128 * S, so each accumulator starts at
  *    bias[c] - 128 * S (wrapping uint32 arithmetic: the final value, the layer's int32 accumulator,
  *    is exact modulo 2^32 and lies in the int32 range by tq_kernels.h's accumulator rule).
- * 3. Output stage: tq_requantize_s8_v6m (tq_requant.h: MULS only, equal to tq_requantize_s8).
+ * 3. Output stage: tq_requantize_s8_v6m_layer (tq_requant.h: MULS only, equal to tq_requantize_s8):
+ *    the short fused form when the generator set params->requant_fused, else tq_requantize_s8_v6m.
  *
  * Weights: params->weights_v6m, the Armv6-M layout (Python twin: tinyqat/codegen/layouts.py,
  * conv_weights_v6m): channel group g < ceil(out_c / 4), tap k < K, channel i < 4:
@@ -156,6 +157,7 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     const int32_t k_len = p->kernel_h * p->kernel_w * p->in_c;
     const int32_t out_c = p->out_c, out_w = p->out_w, pixels = p->out_h * p->out_w;
     const int32_t zp_out = p->output_zero_point, act_min = p->act_min, act_max = p->act_max;
+    const int32_t fused = p->requant_fused;
     const int32_t *bias = p->bias, *multiplier = p->multiplier, *shift = p->shift;
     const uint8_t *weights_v6m = p->weights_v6m;
     int32_t *const col = (int32_t *)p->scratch;
@@ -179,10 +181,13 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
             acc[2] = (int32_t)((uint32_t)bias[c + 2] - correction);
             acc[3] = (int32_t)((uint32_t)bias[c + 3] - correction);
             block_1x4(col, v, k_len, acc);
-            out[c] = tq_requantize_s8_v6m(acc[0], multiplier[c], shift[c], zp_out, act_min, act_max);
-            out[c + 1] = tq_requantize_s8_v6m(acc[1], multiplier[c + 1], shift[c + 1], zp_out, act_min, act_max);
-            out[c + 2] = tq_requantize_s8_v6m(acc[2], multiplier[c + 2], shift[c + 2], zp_out, act_min, act_max);
-            out[c + 3] = tq_requantize_s8_v6m(acc[3], multiplier[c + 3], shift[c + 3], zp_out, act_min, act_max);
+            out[c] = tq_requantize_s8_v6m_layer(acc[0], fused, multiplier[c], shift[c], zp_out, act_min, act_max);
+            out[c + 1] = tq_requantize_s8_v6m_layer(acc[1], fused, multiplier[c + 1], shift[c + 1], zp_out, act_min,
+                                                      act_max);
+            out[c + 2] = tq_requantize_s8_v6m_layer(acc[2], fused, multiplier[c + 2], shift[c + 2], zp_out, act_min,
+                                                      act_max);
+            out[c + 3] = tq_requantize_s8_v6m_layer(acc[3], fused, multiplier[c + 3], shift[c + 3], zp_out, act_min,
+                                                      act_max);
         }
         if (c < out_c) { /* 1 to 3 channels left: the group's padding channels are computed, not written */
             for (i = 0; i < 4; ++i) {
@@ -190,7 +195,8 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
             }
             block_1x4(col, v, k_len, acc);
             for (i = 0; c + i < out_c; ++i) {
-                out[c + i] = tq_requantize_s8_v6m(acc[i], multiplier[c + i], shift[c + i], zp_out, act_min, act_max);
+                out[c + i] = tq_requantize_s8_v6m_layer(acc[i], fused, multiplier[c + i], shift[c + i], zp_out, act_min,
+                                                        act_max);
             }
         }
     }

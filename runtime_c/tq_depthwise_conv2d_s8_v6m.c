@@ -14,8 +14,8 @@
  *    so acc = (bias[c] - (128 + zp) * W_c) + sum_t w_t * u_t, W_c = sum_t w_t computed once per
  *    channel (wrapping uint32 arithmetic; the final value is the layer's int32 accumulator). A 3 x 3
  *    window is unrolled with its nine weights in locals; other windows loop over the taps.
- * 3. Output stage: tq_requantize_s8_v6m (tq_requant.h), the channel's multiplier and shift fixed
- *    through its pixel loop.
+ * 3. Output stage: tq_requantize_s8_v6m_layer (tq_requant.h; the fused form when the generator set
+ *    params->requant_fused), the channel's multiplier and shift fixed through its pixel loop.
  * Layers whose plane exceeds TQ_DEPTHWISE_V6M_PLANE_MAX bytes (buffer size 0), or without scratch,
  * run the portable loop (tq_depthwise_conv2d_s8_portable, tq_portable.h).
  *
@@ -74,6 +74,7 @@ static void channel_3x3(const tq_depthwise_conv2d_s8_params *p, const uint8_t *p
     const int32_t w5 = wc[5 * out_c], w6 = wc[6 * out_c], w7 = wc[7 * out_c], w8 = wc[8 * out_c];
     const int32_t q = p->multiplier[c], shift = p->shift[c];
     const int32_t zp_out = p->output_zero_point, act_min = p->act_min, act_max = p->act_max;
+    const int32_t fused = p->requant_fused;
     const int32_t sw = p->stride_w, row_step = p->stride_h * plane_w, out_w = p->out_w;
     int32_t oy, ox;
     int8_t *out = output + c;
@@ -85,7 +86,7 @@ static void channel_3x3(const tq_depthwise_conv2d_s8_params *p, const uint8_t *p
             acc += (uint32_t)(w0 * r[0] + w1 * r[1] + w2 * r[2]);
             acc += (uint32_t)(w3 * r1[0] + w4 * r1[1] + w5 * r1[2]);
             acc += (uint32_t)(w6 * r2[0] + w7 * r2[1] + w8 * r2[2]);
-            *out = tq_requantize_s8_v6m((int32_t)acc, q, shift, zp_out, act_min, act_max);
+            *out = tq_requantize_s8_v6m_layer((int32_t)acc, fused, q, shift, zp_out, act_min, act_max);
         }
     }
 }
@@ -107,7 +108,8 @@ static void channel_any(const tq_depthwise_conv2d_s8_params *p, const uint8_t *p
                     acc += (uint32_t)((int32_t)wc[(ky * kw + kx) * out_c] * (int32_t)r[kx]);
                 }
             }
-            *out = tq_requantize_s8_v6m((int32_t)acc, q, shift, p->output_zero_point, p->act_min, p->act_max);
+            *out = tq_requantize_s8_v6m_layer((int32_t)acc, p->requant_fused, q, shift, p->output_zero_point,
+                                              p->act_min, p->act_max);
         }
     }
 }

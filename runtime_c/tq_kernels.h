@@ -149,6 +149,11 @@ typedef struct {
      * Python twin: tinyqat/codegen/layouts.py), read instead of weights; set only together with
      * scratch. Other kernels ignore it. */
     const uint8_t *weights_v6m;
+    /* 1 when tq_requant_fused_ok(bias, shift, out_c, kernel_h * kernel_w * in_c) holds (every shift in
+     * [-31, -1], |bias| small enough that every accumulator lies in [-2^30, 2^30 - 1]), decided by the
+     * generator (Python twin: tinyqat/fixedpoint.py, requant_fused_ok), else 0. The Armv6-M kernels
+     * then use the shorter output stage tq_requantize_s8_v6m_fused; the others ignore it. */
+    int32_t requant_fused;
 } tq_conv2d_s8_params;
 
 /*
@@ -179,6 +184,8 @@ typedef struct {
      * during the call (the Armv6-M kernel's channel plane; never overlapping input or output). Other
      * kernels ignore it; the Armv6-M kernel with NULL runs its portable loop. */
     void *scratch;
+    /* As tq_conv2d_s8_params.requant_fused, with kernel_h * kernel_w taps per output. */
+    int32_t requant_fused;
 } tq_depthwise_conv2d_s8_params;
 
 /*

@@ -294,6 +294,34 @@ static inline int8_t tq_requantize_s8_v6m(int32_t acc, int32_t q, int32_t shift,
     return (int8_t)(r + zero_point);
 }
 
+/*
+ * tq_requantize_s8_v6m_fused(acc, q, e, zp, lo, hi): the Armv6-M output stage of a layer whose
+ * requant_fused field is 1 (tq_requant_fused_ok's condition, decided by the generator: every right
+ * shift e = -shift[c] in [1, 31] and every accumulator in [-2^30, 2^30 - 1]):
+ *   y = (tq_srdhm_v6m(acc, q) + 2^(e-1) + (acc >> 31)) >> e,  output = clamp(y + zp, lo, hi).
+ * It equals tq_requantize_s8(acc, q, -e, zp, lo, hi) there: tq_mbqm_fused's comment shows
+ * rdbpot(srdhm(acc, q), e) = floor((t + 2^(e-1) - [acc < 0]) / 2^e) with t = srdhm(acc, q)
+ * (= tq_srdhm_v6m(acc, q)), and |t| <= 2^30 keeps the sum and y + zp inside int32 (no saturation).
+ * tests/test_v6m_kernels.py checks the equality.
+ */
+static inline int8_t tq_requantize_s8_v6m_fused(int32_t acc, int32_t q, int32_t e, int32_t zero_point,
+                                                int32_t act_min, int32_t act_max)
+{
+    const int32_t y = ((tq_srdhm_v6m(acc, q) + (int32_t)(1u << (e - 1)) + (acc >> 31)) >> e) + zero_point;
+    return (int8_t)(y < act_min ? act_min : (y > act_max ? act_max : y));
+}
+
+/* tq_requantize_s8_v6m_fused(acc, q, -shift, ...) when fused != 0 (the layer's requant_fused), else
+ * tq_requantize_s8_v6m(acc, q, shift, ...): equal to tq_requantize_s8 under the conditions above. */
+static inline int8_t tq_requantize_s8_v6m_layer(int32_t acc, int32_t fused, int32_t q, int32_t shift,
+                                                int32_t zero_point, int32_t act_min, int32_t act_max)
+{
+    if (fused) {
+        return tq_requantize_s8_v6m_fused(acc, q, -shift, zero_point, act_min, act_max);
+    }
+    return tq_requantize_s8_v6m(acc, q, shift, zero_point, act_min, act_max);
+}
+
 /* Largest |w * (x - zp)| of one conv / depthwise / fully connected tap: |w| <= 127, |x - zp| <= 255. */
 #define TQ_TAP_PRODUCT_MAX 32385
 typedef char tq_tap_product_max_is_127_times_255[TQ_TAP_PRODUCT_MAX == 127 * 255 ? 1 : -1];

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import tinyqat
-from tinyqat import target
+from tinyqat import fixedpoint, target
 from tinyqat.resources import resource_dir
 
 # The pipeline, earliest first.  A key is a module or a subpackage (``qat`` covers ``qat.*``).
@@ -127,6 +127,8 @@ def _c_define(header: str, macro: str) -> int:
 @pytest.mark.parametrize(("python_value", "header", "macro"), [
     (target.CONV_DSP_COLUMN_MAX, "tq_kernels.h", "TQ_CONV_DSP_COLUMN_MAX"),
     (target.DEPTHWISE_V6M_PLANE_MAX, "tq_kernels.h", "TQ_DEPTHWISE_V6M_PLANE_MAX"),
+    (fixedpoint.TAP_PRODUCT_MAX, "tq_requant.h", "TQ_TAP_PRODUCT_MAX"),
+    (fixedpoint.FUSED_TAPS_LIMIT, "tq_requant.h", "TQ_FUSED_TAPS_LIMIT"),
 ])
 def test_c_twins_equal(python_value: int, header: str, macro: str) -> None:
     assert python_value == _c_define(header, macro)

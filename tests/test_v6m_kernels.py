@@ -28,7 +28,7 @@ import runtime_graphs as rg
 from conftest import require_tool
 from test_dsp_kernels import _first_mismatch, _layer_graphs
 
-from tinyqat import ir
+from tinyqat import fixedpoint, ir
 from tinyqat.boards import BoardError, _parse, board_names, load_board
 from tinyqat.codegen import emit, layouts
 from tinyqat.memory.planner import GreedyPlanner, Plan, check_plan, in_place_rules, scratch_bytes
@@ -83,6 +83,8 @@ def test_emulated_v6m_layers_are_bit_exact(board: str, tmp_path: Path) -> None:
     target = load_board(board)
     rng = np.random.default_rng(17)
     graphs = _layer_graphs() + _v6m_graphs(np.random.default_rng(18))
+    fused = {dict(emit.scalar_fields(op, g)).get("requant_fused") for g in graphs for op in g.ops}
+    assert {0, 1} <= fused  # both output stages of the Armv6-M kernels run
     for k, graph in enumerate(graphs):
         out = _emit_v6m(graph, tmp_path / f"pkg{k}", board)
         x = rg.random_input(rng, graph, 2)
@@ -271,6 +273,44 @@ def test_board_kernels_match_the_compiler(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------- output stage
 
+def test_requant_fused_ok_twin_matches_c(tmp_path: Path, gcc: str) -> None:
+    """fixedpoint.requant_fused_ok (the generator's answer in requant_fused) equals tq_requant_fused_ok on
+    random layers with biases at, just inside and just outside the bound, shifts at -31, -1 and 0, and
+    tap counts up to past TQ_FUSED_TAPS_LIMIT; the generated field carries it."""
+    (tmp_path / "ok.c").write_text('#include "tq_requant.h"\nint32_t tq_ok(const int32_t *b, const int32_t *s, '
+                                   'int32_t n, int32_t t);\nint32_t tq_ok(const int32_t *b, const int32_t *s, '
+                                   'int32_t n, int32_t t)\n{\n    return tq_requant_fused_ok(b, s, n, t);\n}\n')
+    so_path = tmp_path / "libok.so"
+    run_compiler(gcc, [*STRICT_CFLAGS, "-O2", "-fPIC", "-shared", f"-I{resource_dir('runtime_c')}",
+                       str(tmp_path / "ok.c"), "-o", str(so_path)])
+    ffi = cffi.FFI()
+    ffi.cdef("int32_t tq_ok(const int32_t *b, const int32_t *s, int32_t n, int32_t t);")
+    lib = ffi.dlopen(str(so_path))
+    rng = np.random.default_rng(21)
+    answers = set()
+    for _ in range(3000):
+        taps = int(rng.choice([1, 9, 576, 33000 - 1, 33000, 40000, int(rng.integers(1, 40000))]))
+        limit = 0x3FFFFFFF - fixedpoint.TAP_PRODUCT_MAX * taps
+        n = int(rng.integers(1, 6))
+        bias = rng.integers(-(2**20), 2**20, n)
+        if rng.random() < 0.5:
+            bias[0] = int(rng.choice([limit, limit + 1, -limit, -limit - 1, limit - 1]))
+        bias = np.clip(bias, -(2**31), 2**31 - 1).astype(np.int32)
+        shift = rng.integers(-31, 0, n).astype(np.int32)
+        if rng.random() < 0.3:
+            shift[-1] = int(rng.choice([-32, 0, 1, -31, -1]))
+        want = lib.tq_ok(ffi.from_buffer("int32_t[]", bias), ffi.from_buffer("int32_t[]", shift), n, taps)
+        got = fixedpoint.requant_fused_ok(bias, shift, taps)
+        assert got == bool(want), (bias, shift, taps)
+        answers.add(got)
+    assert answers == {True, False}
+    x = ir.Tensor("x", (4, 4, 8), rg.random_qparams(rng))
+    conv, y = rg.conv(rng, "c", x, 4, (3, 3), (1, 1), (1, 1, 1, 1))
+    graph = rg.chain(x, [(conv, y)])
+    fields = dict(emit.scalar_fields(conv, graph))
+    assert fields["requant_fused"] == int(fixedpoint.requant_fused_ok(conv.bias, conv.shift, 72))
+
+
 REQUANT_CHECK = r"""
 #include <stdint.h>
 #include "tq_requant.h"
@@ -289,8 +329,9 @@ static const int32_t edges[] = {0, 1, -1, 2, -2, INT32_MIN, INT32_MIN + 1, INT32
                                 -0x10001, 0x7FFF, -0x8000, 0x8000, 0x7FFF0000, -0x7FFF0000};
 #define EDGES ((uint32_t)(sizeof edges / sizeof edges[0]))
 
-/* Mismatches of tq_srdhm_v6m, tq_mbqm_v6m and tq_requantize_s8_v6m against the general routines on n
- * pseudo-random cases (random bits, random magnitudes, int32 edges; every shift in [-31, 30]; zero
+/* Mismatches of tq_srdhm_v6m, tq_mbqm_v6m, tq_requantize_s8_v6m, tq_requantize_s8_v6m_layer and (under
+ * its conditions) tq_requantize_s8_v6m_fused against the general routines on n pseudo-random cases
+ * (random bits, random magnitudes, int32 edges, the fused range's ends; every shift in [-31, 30]; zero
  * points and clamps at the int8 ends and random). */
 long tq_v6m_mismatches(long n)
 {
@@ -302,6 +343,9 @@ long tq_v6m_mismatches(long n)
         int32_t hi = (int32_t)(next() % 256) - 128;
         if (it % 4 == 1) {
             a >>= next() % 32;
+        }
+        if (it % 8 == 6) { /* the fused range [-2^30, 2^30 - 1], its ends included */
+            a = (int32_t)(next() % 3) == 0 ? (it % 16 == 6 ? -0x40000000 : 0x3FFFFFFF) : a >> 1;
         }
         if (it % 7 == 2) {
             q >>= next() % 31;
@@ -325,6 +369,11 @@ long tq_v6m_mismatches(long n)
         bad += tq_srdhm_v6m(a, q) != tq_srdhm(a, q);
         bad += tq_mbqm_v6m(a, q, shift) != tq_mbqm(a, q, shift);
         bad += tq_requantize_s8_v6m(a, q, shift, zp, lo, hi) != tq_requantize_s8(a, q, shift, zp, lo, hi);
+        bad += tq_requantize_s8_v6m_layer(a, 0, q, shift, zp, lo, hi) != tq_requantize_s8(a, q, shift, zp, lo, hi);
+        if (shift <= -1 && a >= -0x40000000 && a <= 0x3FFFFFFF) { /* the fused form's conditions */
+            bad += tq_requantize_s8_v6m_fused(a, q, -shift, zp, lo, hi) != tq_requantize_s8(a, q, shift, zp, lo, hi);
+            bad += tq_requantize_s8_v6m_layer(a, 1, q, shift, zp, lo, hi) != tq_requantize_s8(a, q, shift, zp, lo, hi);
+        }
     }
     return bad;
 }
@@ -352,7 +401,7 @@ int main(void)
 
 
 def test_v6m_output_stage_equals_general_on_host(tmp_path: Path, gcc: str) -> None:
-    """6M cases x 3 routines, compiled with the strict flags under ASan and UBSan (no overflow, no
+    """6M cases x 4-6 routines, compiled with the strict flags under ASan and UBSan (no overflow, no
     invalid shift), plus exhaustive-ish small accumulators: zero mismatches."""
     (tmp_path / "check.c").write_text(REQUANT_CHECK)
     (tmp_path / "main.c").write_text(HOST_MAIN)

@@ -19,6 +19,8 @@ Definitions (``INT32_MIN = -2**31``, ``INT32_MAX = 2**31 - 1``):
   ``left = max(shift, 0)``, ``right = max(-shift, 0)``,
   ``rdbpot(srdhm(sat32(x * 2**left), q), right)``.  ``sat32`` saturates to int32; TFLite
   leaves that overflow undefined, so the two agree wherever TFLite is defined.
+* ``requant_fused_ok(bias, shift, taps)``: the condition of the C fused output stages
+  (``tq_requant_fused_ok``), decided here at build time for the Armv6-M kernels.
 """
 
 from __future__ import annotations
@@ -80,3 +82,19 @@ def mbqm(x: np.ndarray, q: np.ndarray, shift: np.ndarray) -> np.ndarray:
     right = np.maximum(-shift, 0)
     shifted = np.clip(x << left, INT32_MIN, INT32_MAX)
     return rdbpot(srdhm(shifted, q), right)
+
+
+TAP_PRODUCT_MAX = 127 * 255  # largest |w * (x - zp)| of one tap; C: TQ_TAP_PRODUCT_MAX
+FUSED_TAPS_LIMIT = 33000  # C: TQ_FUSED_TAPS_LIMIT
+
+
+def requant_fused_ok(bias: np.ndarray, shift: np.ndarray, taps: int) -> bool:
+    """Python twin of ``tq_requant_fused_ok`` (``runtime_c/tq_requant.h``): every right shift
+    ``-shift[c]`` in [1, 31] and ``|bias[c]| <= 2^30 - 1 - TAP_PRODUCT_MAX * taps`` (``taps`` products
+    per output), so every accumulator of the layer lies in [-2^30, 2^30 - 1] and the fused output
+    stages apply.  The generator stores the answer in the Armv6-M kernels' ``requant_fused`` field."""
+    limit = 0x3FFFFFFF - TAP_PRODUCT_MAX * taps if taps < FUSED_TAPS_LIMIT else -1
+    b = np.asarray(bias, np.int64)
+    s = np.asarray(shift, np.int64)
+    return bool(np.all((s <= -1) & (s >= -31) & (b <= limit) & (b >= -limit)))
+

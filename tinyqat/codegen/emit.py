@@ -49,7 +49,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tinyqat import ir
+from tinyqat import fixedpoint, ir
 from tinyqat.boards import Board
 from tinyqat.codegen import clit, layouts, stats
 from tinyqat.codegen.arrays import ConstArray, const_arrays
@@ -164,12 +164,18 @@ def scalar_fields(op: ir.IntOp, graph: ir.Graph) -> list[tuple[str, int]]:
              ("act_min", op.act_min), ("act_max", op.act_max)]
     if isinstance(op, ir.FullyConnected):
         return [("in_features", x.size), ("out_features", y.size), *quant]
+    kh, kw = op.kernel  # type: ignore[union-attr]
+    taps = kh * kw * (1 if isinstance(op, ir.DepthwiseConv2d) else x.shape[2])
+    # 8-bit conv / depthwise: the build-time answer of tq_requant_fused_ok (fixedpoint.requant_fused_ok)
+    fused = [("requant_fused", int(fixedpoint.requant_fused_ok(op.bias, op.shift, taps)))] \
+        if op.weight_bits == 8 else []  # type: ignore[union-attr]
     if isinstance(op, ir.DepthwiseConv2d):
         return [("in_h", x.shape[0]), ("in_w", x.shape[1]), ("in_c", x.shape[2]),
                 ("out_h", y.shape[0]), ("out_w", y.shape[1]), ("depth_multiplier", op.depth_multiplier),
-                *_window_fields(op), *quant]
+                *_window_fields(op), *quant, *fused]
     return [("in_h", x.shape[0]), ("in_w", x.shape[1]), ("in_c", x.shape[2]),
-            ("out_h", y.shape[0]), ("out_w", y.shape[1]), ("out_c", y.shape[2]), *_window_fields(op), *quant]
+            ("out_h", y.shape[0]), ("out_w", y.shape[1]), ("out_c", y.shape[2]), *_window_fields(op), *quant,
+            *fused]
 
 
 def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], optimize: str = "size",
