@@ -66,8 +66,8 @@
 #define TQ_USE_DSP 0
 #endif
 
-/* 1 where the tq_*_s8_v6m.c kernels are compiled (Armv6-M, i.e. Thumb-1 only: Cortex-M0, M0+, M1; and
- * no -DTQ_PORTABLE), else 0: the one definition of that choice, used like TQ_USE_DSP (never both 1).
+/* 1 where the tq_*_s8_v6m.c kernels are compiled (Armv6-M, i.e. Thumb-1 only: Cortex-M0, M0+, M1, and the
+ * Thumb-1-only Armv8-M Baseline (Cortex-M23), whose instructions they use; and no -DTQ_PORTABLE), else 0: the one definition of that choice, used like TQ_USE_DSP (never both 1).
  * Those cores have MULS (32 x 32 -> 32) and no 64-bit multiply: where TQ_USE_V6M is 1 every output
  * stage is tq_requantize_s8_v6m / tq_mbqm_v6m (tq_requant.h), no __aeabi_lmul call. */
 #if (defined(__ARM_ARCH_6M__) || (defined(__ARM_ARCH_ISA_THUMB) && __ARM_ARCH_ISA_THUMB == 1 && !defined(__ARM_ARCH_ISA_ARM))) && !defined(TQ_PORTABLE)
