@@ -1,5 +1,6 @@
 /* tq_concat_s8.c - int8 concatenation along channels with requantization (see tq_kernels.h). */
 #include "tq_kernels.h"
+#include "tq_portable.h"
 #include "tq_requant.h"
 
 #define TQ_UNIT_MULTIPLIER ((int32_t)1 << 30) /* QM(1.0) = (2^30, shift 1) */
@@ -25,8 +26,8 @@ void tq_concat_s8(const tq_concat_s8_params *params, const int8_t *const *inputs
                 }
             } else {
                 for (i = 0; i < channels; ++i) {
-                    dst[i] = tq_requantize_s8((int32_t)src[i] - zp, q, shift, p->output_zero_point, INT8_MIN,
-                                              INT8_MAX);
+                    dst[i] = tq_requantize_s8_portable((int32_t)src[i] - zp, q, shift, p->output_zero_point,
+                                                       INT8_MIN, INT8_MAX);
                 }
             }
         }

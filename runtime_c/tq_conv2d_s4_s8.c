@@ -30,8 +30,8 @@ void tq_conv2d_s4_s8(const tq_conv2d_s4_s8_params *params, const int8_t *input, 
                     }
                 }
                 acc += p->bias[c];
-                out[c] = tq_requantize_s8(acc, p->multiplier[c], p->shift[c], p->output_zero_point,
-                                          p->act_min, p->act_max);
+                out[c] = tq_requantize_s8_portable(acc, p->multiplier[c], p->shift[c], p->output_zero_point,
+                                                   p->act_min, p->act_max);
             }
         }
     }

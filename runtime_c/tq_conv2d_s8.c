@@ -1,14 +1,15 @@
 /* tq_conv2d_s8.c - int8 2-D convolution, groups = 1 (see tq_kernels.h for the formula). */
 #include "tq_kernels.h"
 
-/* Both builds: the scratch rule of tq_kernels.h (the portable kernel itself ignores the buffer). */
+/* Every build: the scratch rule of tq_kernels.h (the portable kernel itself ignores the buffer). */
 int32_t tq_conv2d_s8_get_buffer_size(const tq_conv2d_s8_params *params)
 {
     return TQ_CONV2D_S8_BUFFER_SIZE(params->kernel_h, params->kernel_w, params->in_c);
 }
 
-/* Cores with the DSP extension compile tq_conv2d_s8_dsp.c instead (same function, same result). */
-#if !TQ_USE_DSP
+/* Cores with the DSP extension compile tq_conv2d_s8_dsp.c instead, Armv6-M cores tq_conv2d_s8_v6m.c
+ * (same function, same result). */
+#if !TQ_USE_DSP && !TQ_USE_V6M
 #include "tq_portable.h"
 
 /* The loop lives in tq_portable.h, shared with the DSP kernel's fallback. */
@@ -17,4 +18,4 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     tq_conv2d_s8_portable(params, input, output);
 }
 
-#endif /* !TQ_USE_DSP */
+#endif /* !TQ_USE_DSP && !TQ_USE_V6M */

@@ -32,8 +32,8 @@ void tq_depthwise_conv2d_s4_s8(const tq_depthwise_conv2d_s4_s8_params *params, c
                         }
                     }
                     acc += p->bias[c];
-                    out[c] = tq_requantize_s8(acc, p->multiplier[c], p->shift[c], p->output_zero_point,
-                                              p->act_min, p->act_max);
+                    out[c] = tq_requantize_s8_portable(acc, p->multiplier[c], p->shift[c], p->output_zero_point,
+                                                       p->act_min, p->act_max);
                 }
             }
         }

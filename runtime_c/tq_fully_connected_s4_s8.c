@@ -1,6 +1,7 @@
 /* tq_fully_connected_s4_s8.c - fully connected, per channel, 4-bit packed weights, int8 activations
  * (the formula of tq_fully_connected_s8; weights unpacked with TQ_S4_WEIGHT, see tq_kernels.h). */
 #include "tq_kernels.h"
+#include "tq_portable.h"
 #include "tq_requant.h"
 
 void tq_fully_connected_s4_s8(const tq_fully_connected_s4_s8_params *params, const int8_t *input,
@@ -15,7 +16,7 @@ void tq_fully_connected_s4_s8(const tq_fully_connected_s4_s8_params *params, con
             acc += TQ_S4_WEIGHT(p->weights, k + i) * ((int32_t)input[i] - p->input_zero_point);
         }
         acc += p->bias[c];
-        output[c] = tq_requantize_s8(acc, p->multiplier[c], p->shift[c], p->output_zero_point,
-                                     p->act_min, p->act_max);
+        output[c] = tq_requantize_s8_portable(acc, p->multiplier[c], p->shift[c], p->output_zero_point,
+                                              p->act_min, p->act_max);
     }
 }

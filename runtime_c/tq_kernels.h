@@ -30,12 +30,13 @@
  * - Elementwise kernels (clamp, lookup, add, softmax) read element i before writing it:
  *   output == input (an add may write over either input) is allowed, partial overlap is not.
  * - Fully connected and concat need input and output disjoint.
- * Scratch: the DSP conv and the DSP depthwise conv use scratch memory, a buffer in the arena that
- * the caller passes in params->scratch (the memory planner reserves it for that layer's step only,
- * disjoint from every live tensor); its size is tq_conv2d_s8_get_buffer_size
- * (TQ_CONV2D_S8_BUFFER_SIZE) / tq_depthwise_conv2d_s8_get_buffer_size
- * (TQ_DEPTHWISE_CONV2D_S8_BUFFER_SIZE), whose Python twin is tinyqat/memory/planner.py's
- * scratch_bytes. Other kernels use none.
+ * Scratch: the DSP and Armv6-M convs and depthwise convs use scratch memory, a buffer in the arena
+ * that the caller passes in the params' scratch field (the memory planner reserves it for that
+ * layer's step only, disjoint from every live tensor, for boards whose kernels use it: the board's
+ * `kernels`); its size is tq_conv2d_s8_get_buffer_size (TQ_CONV2D_S8_BUFFER_SIZE, the same for DSP
+ * and Armv6-M) or tq_depthwise_conv2d_s8_get_buffer_size (TQ_DEPTHWISE_CONV2D_S8_DSP_BUFFER_SIZE or
+ * TQ_DEPTHWISE_CONV2D_S8_V6M_BUFFER_SIZE, for the kernels compiled), whose Python twin is
+ * tinyqat/memory/planner.py's scratch_bytes. Other kernels use none.
  *
  * Cores with the DSP extension (__ARM_FEATURE_DSP: Cortex-M4, M7, M33) compile
  * tq_conv2d_s8_dsp.c, tq_depthwise_conv2d_s8_dsp.c, tq_fully_connected_s8_dsp.c and tq_add_s8_dsp.c
@@ -48,6 +49,15 @@
  * TQ_CONV_DSP_COLUMN_MAX values in params->scratch (larger K, or scratch NULL, use the portable loop);
  * the DSP depthwise keeps three zero-point-padded int16 input rows per channel in params->scratch
  * (TQ_DW_DSP_OK layers; others, or scratch NULL, use its pixel loop).
+ *
+ * Armv6-M cores (TQ_USE_V6M: Cortex-M0 / M0+) compile tq_conv2d_s8_v6m.c instead of tq_conv2d_s8.c
+ * (#if TQ_USE_V6M / #if !TQ_USE_DSP && !TQ_USE_V6M): the same function and bit-identical results from
+ * an int32 im2col column in params->scratch (4 * K bytes, within the buffer size above) and
+ * weights_v6m, four output channels per Thumb-1 assembly block, pixel by pixel (the in-place contract
+ * above); likewise tq_depthwise_conv2d_s8_v6m.c, channel by channel from a uint8 plane in
+ * params->scratch (its file comment shows why that keeps every in-place placement the contract
+ * allows exact, and when it runs the portable loop instead). Every Armv6-M output stage is
+ * tq_requantize_s8_v6m (no 64-bit multiply).
  */
 #ifndef TQ_KERNELS_H
 #define TQ_KERNELS_H
@@ -61,6 +71,19 @@
 #define TQ_USE_DSP 1
 #else
 #define TQ_USE_DSP 0
+#endif
+
+/* 1 where the tq_*_s8_v6m.c kernels are compiled (Armv6-M, i.e. Thumb-1 only: Cortex-M0, M0+, M1, and the
+ * Thumb-1-only Armv8-M Baseline (Cortex-M23), whose instructions they use; and no -DTQ_PORTABLE), else 0: the one definition of that choice, used like TQ_USE_DSP (never both 1).
+ * Those cores have MULS (32 x 32 -> 32) and no 64-bit multiply: where TQ_USE_V6M is 1 every output
+ * stage is tq_requantize_s8_v6m / tq_mbqm_v6m (tq_requant.h), no __aeabi_lmul call. */
+#if (defined(__ARM_ARCH_6M__) || (defined(__ARM_ARCH_ISA_THUMB) && __ARM_ARCH_ISA_THUMB == 1 && !defined(__ARM_ARCH_ISA_ARM))) && !defined(TQ_PORTABLE)
+#define TQ_USE_V6M 1
+#else
+#define TQ_USE_V6M 0
+#endif
+#if TQ_USE_DSP && TQ_USE_V6M
+#error "TQ_USE_DSP and TQ_USE_V6M are exclusive: one optimized kernel family per core"
 #endif
 
 /* Largest K = kernel_h * kernel_w * in_c of the DSP conv's fast path (3 x 3 x 64, ResNet-8's widest
@@ -83,7 +106,7 @@
 #define TQ_CONV2D_S8_BUFFER_SIZE(kh, kw, c) (TQ_CONV_DSP_K(kh, kw, c) > TQ_CONV_DSP_COLUMN_MAX ? 0 : 2 * (TQ_CONV_DSP_COLUMN_MAX + TQ_CONV_DSP_K2(TQ_CONV_DSP_K(kh, kw, c))))
 
 /*
- * Scratch bytes of tq_depthwise_conv2d_s8, the same on every core: nonzero only for the DSP kernel's
+ * Scratch bytes of the DSP tq_depthwise_conv2d_s8: nonzero only for its
  * row path (tq_depthwise_conv2d_s8_dsp.c), a 3x3 window with depth multiplier 1, strides in {1, 2},
  * pad_top and pad_left <= 2 and requant_fused = 1: TQ_DW_DSP_ROWS (3) int16 rows of TQ_DW_DSP_WP
  * values per channel (the padded input row, even length) plus TQ_DW_DSP_CHANNEL_WORDS (10) words
@@ -95,7 +118,18 @@
 /* Padded row length (int16 values): the last window's columns plus one, rounded up to even. */
 #define TQ_DW_DSP_WP(out_w, sw) (((((int32_t)(out_w) - 1) * (int32_t)(sw) + 4) + 1) & ~1)
 #define TQ_DW_DSP_OK(kh, kw, m, sh, sw, pt, pl, fused) ((kh) == 3 && (kw) == 3 && (m) == 1 && ((sh) == 1 || (sh) == 2) && ((sw) == 1 || (sw) == 2) && (pt) <= 2 && (pl) <= 2 && (fused) != 0)
-#define TQ_DEPTHWISE_CONV2D_S8_BUFFER_SIZE(kh, kw, m, sh, sw, pt, pl, fused, in_c, out_w) (TQ_DW_DSP_OK(kh, kw, m, sh, sw, pt, pl, fused) ? (4 * TQ_DW_DSP_CHANNEL_WORDS + 2 * TQ_DW_DSP_ROWS * TQ_DW_DSP_WP(out_w, sw)) * (int32_t)(in_c) : 0)
+#define TQ_DEPTHWISE_CONV2D_S8_DSP_BUFFER_SIZE(kh, kw, m, sh, sw, pt, pl, fused, in_c, out_w) (TQ_DW_DSP_OK(kh, kw, m, sh, sw, pt, pl, fused) ? (4 * TQ_DW_DSP_CHANNEL_WORDS + 2 * TQ_DW_DSP_ROWS * TQ_DW_DSP_WP(out_w, sw)) * (int32_t)(in_c) : 0)
+
+/*
+ * Scratch bytes of the Armv6-M tq_depthwise_conv2d_s8 (int8 weights): its plane of one channel,
+ * plane_h * plane_w bytes with plane_h = (out_h - 1) * stride_h + kernel_h and plane_w likewise,
+ * rounded up to a multiple of 4; 0 (no fast path) when the plane exceeds TQ_DEPTHWISE_V6M_PLANE_MAX
+ * bytes. The planner reserves it only for Armv6-M boards. Python twin:
+ * tinyqat/memory/planner.py, scratch_bytes.
+ */
+#define TQ_DEPTHWISE_V6M_PLANE_MAX 8192
+#define TQ_DEPTHWISE_V6M_PLANE(oh, ow, kh, kw, sh, sw) ((((int32_t)(oh) - 1) * (int32_t)(sh) + (int32_t)(kh)) * (((int32_t)(ow) - 1) * (int32_t)(sw) + (int32_t)(kw)))
+#define TQ_DEPTHWISE_CONV2D_S8_V6M_BUFFER_SIZE(oh, ow, kh, kw, sh, sw) (TQ_DEPTHWISE_V6M_PLANE(oh, ow, kh, kw, sh, sw) > TQ_DEPTHWISE_V6M_PLANE_MAX ? 0 : (TQ_DEPTHWISE_V6M_PLANE(oh, ow, kh, kw, sh, sw) + 3) & ~3)
 
 /*
  * 2-D convolution, groups = 1, dilation 1 (TFLite reference_integer_ops::ConvPerChannel).
@@ -120,10 +154,11 @@ typedef struct {
     int32_t input_zero_point;          /* [-128, 127] */
     int32_t output_zero_point;         /* [-128, 127] */
     int32_t act_min, act_max;          /* -128 <= act_min <= act_max <= 127 */
-    /* 1 when the DSP kernel may use the fused output stage (tq_requantize_s8_fused, tq_requant.h) for
-     * every channel: every shift[c] in [-31, -1] and |bias[c]| <= 2^30 - 1 - 32385 * taps (taps:
-     * products per output), so every accumulator lies in [-2^30, 2^30 - 1]. Decided by the generator
-     * (tinyqat/fixedpoint.py, fused_requant_ok); 0 is always correct. Portable kernels ignore it. */
+    /* 1 when the optimized kernels may use a fused output stage (tq_requantize_s8_fused on DSP cores,
+     * tq_requantize_s8_v6m_fused on Armv6-M; tq_requant.h) for every channel: every shift[c] in
+     * [-31, -1] and |bias[c]| <= 2^30 - 1 - 32385 * taps (taps: products per output), so every
+     * accumulator lies in [-2^30, 2^30 - 1]. Decided by the generator (tinyqat/fixedpoint.py,
+     * fused_requant_ok); 0 is always correct. Portable kernels ignore it. */
     int32_t requant_fused;
     const int8_t *weights;             /* [out_c][kernel_h][kernel_w][in_c], values in [-127, 127] */
     const int32_t *bias;               /* [out_c], scale input_scale * weight_scale[c] */
@@ -137,6 +172,11 @@ typedef struct {
      * overwrite during the call (the DSP conv's columns; never overlapping input or output).
      * Portable kernels ignore it; the DSP conv with NULL runs its portable loop. */
     void *scratch;
+    /* NULL, or (Armv6-M kernel, packages planned for an Armv6-M board) the weights in the Armv6-M
+     * layout, w + 128 as uint8 interleaved by groups of four channels (layout: tq_conv2d_s8_v6m.c;
+     * Python twin: tinyqat/codegen/layouts.py), read instead of weights; set only together with
+     * scratch. Other kernels ignore it. */
+    const uint8_t *weights_v6m;
 } tq_conv2d_s8_params;
 
 /*
@@ -169,8 +209,9 @@ typedef struct {
     const int32_t *multiplier;         /* [in_c * m], in [0, 2^31 - 1] */
     const int32_t *shift;              /* [in_c * m], in [-31, 30] */
     /* NULL, or tq_depthwise_conv2d_s8_get_buffer_size(params) bytes, 4-byte aligned, that the kernel
-     * may overwrite during the call (the DSP kernel's int16 rows and paired weights; never overlapping
-     * input or output). Portable kernels ignore it; the DSP kernel with NULL runs its per-pixel loop. */
+     * may overwrite during the call (the DSP kernel's int16 rows and paired weights, the Armv6-M
+     * kernel's channel plane; never overlapping input or output). Portable kernels ignore it; the DSP
+     * kernel with NULL runs its per-pixel loop, the Armv6-M kernel its portable loop. */
     void *scratch;
 } tq_depthwise_conv2d_s8_params;
 
@@ -312,9 +353,14 @@ void tq_clamp_s8(const tq_clamp_s8_params *params, const int8_t *input, int8_t *
 /* Window kernel: input and output may overlap as the in-place contract above allows. */
 void tq_depthwise_conv2d_s8(const tq_depthwise_conv2d_s8_params *params, const int8_t *input, int8_t *output);
 
-/* Scratch bytes tq_depthwise_conv2d_s8 wants in params->scratch: TQ_DEPTHWISE_CONV2D_S8_BUFFER_SIZE
- * of the layer (the same value in portable and DSP builds). */
+/* Scratch bytes tq_depthwise_conv2d_s8 wants in params->scratch for the kernels this build compiles:
+ * TQ_DEPTHWISE_CONV2D_S8_V6M_BUFFER_SIZE on Armv6-M, TQ_DEPTHWISE_CONV2D_S8_DSP_BUFFER_SIZE elsewhere
+ * (portable kernels ignore the buffer); each rule is also available on its own below. */
 int32_t tq_depthwise_conv2d_s8_get_buffer_size(const tq_depthwise_conv2d_s8_params *params);
+/* TQ_DEPTHWISE_CONV2D_S8_DSP_BUFFER_SIZE of the layer, in every build. */
+int32_t tq_depthwise_conv2d_s8_dsp_buffer_size(const tq_depthwise_conv2d_s8_params *params);
+/* TQ_DEPTHWISE_CONV2D_S8_V6M_BUFFER_SIZE of the layer, in every build. */
+int32_t tq_depthwise_conv2d_s8_v6m_buffer_size(const tq_depthwise_conv2d_s8_params *params);
 
 /* Window kernel: input and output may overlap as the in-place contract above allows. */
 void tq_avg_pool2d_s8(const tq_avg_pool2d_s8_params *params, const int8_t *input, int8_t *output);

@@ -37,16 +37,29 @@
 
 /*
  * The output stage of the loops below: tq_requantize_s8, or where TQ_USE_DSP is 1 (the loops then
- * run as the DSP kernels' fallbacks) tq_requantize_s8_fast, which gives the same result for every
- * input (tq_requant.h) with fewer instructions on those cores.
+ * run as the DSP kernels' fallbacks) tq_requantize_s8_fast, or where TQ_USE_V6M is 1 (Armv6-M: no
+ * 64-bit multiply) tq_requantize_s8_v6m; all three give the same result for every input
+ * (tq_requant.h), the last two with fewer instructions on those cores. tq_mbqm_portable likewise
+ * (tq_mbqm, or tq_mbqm_v6m: equal for every input).
  */
 static inline int8_t tq_requantize_s8_portable(int32_t acc, int32_t q, int32_t shift, int32_t zero_point,
                                                int32_t act_min, int32_t act_max)
 {
 #if TQ_USE_DSP
     return tq_requantize_s8_fast(acc, q, shift, zero_point, act_min, act_max);
+#elif TQ_USE_V6M
+    return tq_requantize_s8_v6m(acc, q, shift, zero_point, act_min, act_max);
 #else
     return tq_requantize_s8(acc, q, shift, zero_point, act_min, act_max);
+#endif
+}
+
+static inline int32_t tq_mbqm_portable(int32_t x, int32_t q, int32_t shift)
+{
+#if TQ_USE_V6M
+    return tq_mbqm_v6m(x, q, shift);
+#else
+    return tq_mbqm(x, q, shift);
 #endif
 }
 
@@ -200,8 +213,10 @@ TQ_LOOP_INLINE void tq_add_s8_portable(const tq_add_s8_params *params, const int
     const int32_t scale = (int32_t)1 << p->left_shift; /* |x - zp| * 2^L <= 255 * 2^22 < 2^31 */
     int32_t i;
     for (i = 0; i < p->size; ++i) {
-        const int32_t a = tq_mbqm(((int32_t)input1[i] - p->input1_zero_point) * scale, p->multiplier1, p->shift1);
-        const int32_t b = tq_mbqm(((int32_t)input2[i] - p->input2_zero_point) * scale, p->multiplier2, p->shift2);
+        const int32_t a = tq_mbqm_portable(((int32_t)input1[i] - p->input1_zero_point) * scale, p->multiplier1,
+                                           p->shift1);
+        const int32_t b = tq_mbqm_portable(((int32_t)input2[i] - p->input2_zero_point) * scale, p->multiplier2,
+                                           p->shift2);
         output[i] = tq_requantize_s8_portable(tq_sat_s32((int64_t)a + b), p->output_multiplier, p->output_shift,
                                               p->output_zero_point, p->act_min, p->act_max);
     }

@@ -263,4 +263,108 @@ static inline int32_t tq_requantize_s8_fused_pre(int32_t v, tq_fused_multiplier 
     return y > act_max ? act_max : y;
 }
 
+/*
+ * Armv6-M (Cortex-M0+) output stage: 32 x 32 -> 32-bit multiplies only (MULS), no 64-bit product,
+ * so no __aeabi_lmul call. Equal to tq_srdhm / tq_requantize_s8 for every input
+ * (tests/test_v6m_kernels.py checks it on millions of random and extreme inputs, on the host and
+ * under QEMU on a Cortex-M0+).
+ *
+ * tq_srdhm_v6m(a, q) = srdhm(a, q) for every int32 a and q in [0, 2^31 - 1]:
+ *   srdhm(a, q) = floor((a*q + 2^30) / 2^31) for q >= 0 (tq_requantize_s8_fast's comment; the
+ *   saturating case a = q = INT32_MIN cannot occur). Split a = ah*2^16 + al, q = qh*2^16 + ql with
+ *   ah = a >> 16 in [-2^15, 2^15 - 1], qh = q >> 16 in [0, 2^15 - 1], al, ql in [0, 2^16 - 1]:
+ *   a*q + 2^30 = ah*qh*2^32 + (ah*ql + al*qh)*2^16 + al*ql + 2^30. With
+ *     c0 = floor((al*ql + 2^30) / 2^16) = (al*ql >> 16) + 2^14          (al*ql < 2^32: uint32)
+ *     m1 = ah*ql + c0                  in [-2^31 + 2^15, 2^31 - 2^14)    (fits int32)
+ *     m2 = al*qh + (m1 mod 2^16)       in [0, (2^16 - 1) * 2^15]         (fits int32)
+ *     h  = ah*qh + (m1 >> 16)          (|ah*qh| <= 2^30)
+ *   floor((a*q + 2^30) / 2^16) = h*2^16 + m2 (m1 = (m1 >> 16)*2^16 + m1 mod 2^16), and since
+ *   0 <= m2 < 2^31, floor(that / 2^15) = 2*h + (m2 >> 15). The last sum is done in uint32 (2*h
+ *   may leave the int32 range while the result, |srdhm| <= 2^31 - 1, does not): four MULS.
+ *
+ * tq_rdbpot_v6m(x, e) = tq_rdbpot(x, e) for e in [0, 31], with the mask in 32 bits
+ *   ((1u << e) - 1, 0x7FFFFFFF for e = 31) instead of a 64-bit shift.
+ *
+ * tq_mbqm_v6m(x, q, shift) = tq_mbqm(x, q, shift) for every int32 x, q in [0, 2^31 - 1] and shift
+ *   in [-31, 30]: sat32(x * 2^left) by comparison (x > INT32_MAX >> left saturates up,
+ *   x < INT32_MIN >> left down, else the shift is exact), then rdbpot(srdhm(., q), right).
+ *
+ * tq_requantize_s8_v6m(acc, q, shift, zp, lo, hi) = tq_requantize_s8(...) for every int32 acc,
+ *   q in [0, 2^31 - 1], shift in [-31, 30], zp in [-128, 127], -128 <= lo <= hi <= 127:
+ *   r = tq_mbqm_v6m(acc, q, shift), then clamp(r + zp, lo, hi) = lo if r < lo - zp, hi if r > hi - zp,
+ *   else r + zp (lo - zp and hi - zp lie in [-255, 255]: no int32 overflow, where tq_requantize_s8
+ *   adds in int64 and saturates).
+ */
+static inline int32_t tq_srdhm_v6m(int32_t a, int32_t q)
+{
+    const int32_t ah = a >> 16;
+    const uint32_t al = (uint32_t)a & 0xFFFFu;
+    const int32_t qh = q >> 16;
+    const uint32_t ql = (uint32_t)q & 0xFFFFu;
+    const uint32_t c0 = ((al * ql) >> 16) + 0x4000u;
+    const int32_t m1 = ah * (int32_t)ql + (int32_t)c0;
+    const uint32_t m2 = al * (uint32_t)qh + ((uint32_t)m1 & 0xFFFFu);
+    const uint32_t h = (uint32_t)(ah * qh + (m1 >> 16));
+    return (int32_t)((h << 1) + (m2 >> 15));
+}
+
+static inline int32_t tq_rdbpot_v6m(int32_t x, int32_t exponent)
+{
+    const uint32_t mask = (1u << exponent) - 1u;
+    const uint32_t remainder = (uint32_t)x & mask;
+    const uint32_t threshold = (mask >> 1) + (x < 0 ? 1u : 0u);
+    return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+static inline int32_t tq_mbqm_v6m(int32_t x, int32_t q, int32_t shift)
+{
+    if (shift > 0) {
+        const int32_t top = INT32_MAX >> shift, bottom = INT32_MIN >> shift;
+        const int32_t shifted = x > top ? INT32_MAX : (x < bottom ? INT32_MIN : (int32_t)((uint32_t)x << shift));
+        return tq_srdhm_v6m(shifted, q);
+    }
+    return tq_rdbpot_v6m(tq_srdhm_v6m(x, q), -shift);
+}
+
+static inline int8_t tq_requantize_s8_v6m(int32_t acc, int32_t q, int32_t shift, int32_t zero_point,
+                                          int32_t act_min, int32_t act_max)
+{
+    const int32_t r = tq_mbqm_v6m(acc, q, shift);
+    if (r < act_min - zero_point) {
+        return (int8_t)act_min;
+    }
+    if (r > act_max - zero_point) {
+        return (int8_t)act_max;
+    }
+    return (int8_t)(r + zero_point);
+}
+
+/*
+ * tq_requantize_s8_v6m_fused(acc, q, e, zp, lo, hi): the Armv6-M output stage of a layer whose
+ * requant_fused field is 1 (decided by the generator, tinyqat/fixedpoint.py's fused_requant_ok: every right
+ * shift e = -shift[c] in [1, 31] and every accumulator in [-2^30, 2^30 - 1]):
+ *   y = (tq_srdhm_v6m(acc, q) + 2^(e-1) + (acc >> 31)) >> e,  output = clamp(y + zp, lo, hi).
+ * It equals tq_requantize_s8(acc, q, -e, zp, lo, hi) there: tq_mbqm_fused's comment shows
+ * rdbpot(srdhm(acc, q), e) = floor((t + 2^(e-1) - [acc < 0]) / 2^e) with t = srdhm(acc, q)
+ * (= tq_srdhm_v6m(acc, q)), and |t| <= 2^30 keeps the sum and y + zp inside int32 (no saturation).
+ * tests/test_v6m_kernels.py checks the equality.
+ */
+static inline int8_t tq_requantize_s8_v6m_fused(int32_t acc, int32_t q, int32_t e, int32_t zero_point,
+                                                int32_t act_min, int32_t act_max)
+{
+    const int32_t y = ((tq_srdhm_v6m(acc, q) + (int32_t)(1u << (e - 1)) + (acc >> 31)) >> e) + zero_point;
+    return (int8_t)(y < act_min ? act_min : (y > act_max ? act_max : y));
+}
+
+/* tq_requantize_s8_v6m_fused(acc, q, -shift, ...) when fused != 0 (the layer's requant_fused), else
+ * tq_requantize_s8_v6m(acc, q, shift, ...): equal to tq_requantize_s8 under the conditions above. */
+static inline int8_t tq_requantize_s8_v6m_layer(int32_t acc, int32_t fused, int32_t q, int32_t shift,
+                                                int32_t zero_point, int32_t act_min, int32_t act_max)
+{
+    if (fused) {
+        return tq_requantize_s8_v6m_fused(acc, q, -shift, zero_point, act_min, act_max);
+    }
+    return tq_requantize_s8_v6m(acc, q, shift, zero_point, act_min, act_max);
+}
+
 #endif /* TQ_REQUANT_H */

@@ -130,6 +130,7 @@ def _c_define(header: str, macro: str) -> int:
     (planner.DW_DSP_ROWS, "tq_kernels.h", "TQ_DW_DSP_ROWS"),
     (planner.DW_DSP_CHANNEL_WORDS, "tq_kernels.h", "TQ_DW_DSP_CHANNEL_WORDS"),
     (planner.DW_DSP_CHANNEL_WORDS * 4, "tq_depthwise_conv2d_s8_dsp.c", "TQ_DW_DSP_RECORD_BYTES"),
+    (target.DEPTHWISE_V6M_PLANE_MAX, "tq_kernels.h", "TQ_DEPTHWISE_V6M_PLANE_MAX"),
 ])
 def test_c_twins_equal(python_value: int, header: str, macro: str) -> None:
     assert python_value == _c_define(header, macro)

@@ -252,7 +252,7 @@ def test_kernel_files_ship_dsp_companions() -> None:
     x = ir.Tensor("x", (4, 4, 4), rg.random_qparams(rng))
     conv, _ = rg.conv(rng, "c", x, 2, (1, 1), (1, 1), (0, 0, 0, 0))
     pool, _ = rg.max_pool("p", x, (2, 2), (2, 2), (0, 0), False)
-    assert emit.kernel_files(conv) == ("tq_conv2d_s8.c", "tq_conv2d_s8_dsp.c")
+    assert emit.kernel_files(conv) == ("tq_conv2d_s8.c", "tq_conv2d_s8_dsp.c", "tq_conv2d_s8_v6m.c")
     assert emit.kernel_files(pool) == ("tq_max_pool2d_s8.c",)
 
 
@@ -467,16 +467,16 @@ def test_prepared_fused_multiplier_equals_mbqm(requant_shim: tuple[cffi.FFI, obj
 
 
 def test_dsp_kernels_without_arena_scratch_fall_back_exactly(tmp_path: Path) -> None:
-    """A package planned for cortex-m0plus (no scratch reserved) run on a DSP core: the DSP conv
-    gets no column buffer, takes its portable loop, and stays bit-exact."""
+    """A package planned for portable kernels (the host: no scratch reserved) run on a DSP core: the
+    DSP conv gets no column buffer, takes its portable loop, and stays bit-exact."""
     require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
     require_tool("qemu-system-arm", "qemu-system-arm")
     graph = rg.residual_model(np.random.default_rng(5))
-    plan = GreedyPlanner(dsp=False).plan(graph)
+    plan = GreedyPlanner(kernels="portable").plan(graph)
     assert not plan.scratch
     out = tmp_path / "pkg"
     out.mkdir()
-    emit.emit_package(graph, plan, load_board("cortex-m0plus"), "net", out, b"test artifact", rg.GENERATOR)
+    emit.emit_package(graph, plan, load_board("host"), "net", out, b"test artifact", rg.GENERATOR)
     x = rg.random_input(np.random.default_rng(6), graph, 3)
     got = qemu.run_emulated(out, tmp_path / "build", x, load_board("cortex-m4"))
     expected = rg.reference_layers(graph, x)

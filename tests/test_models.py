@@ -222,12 +222,14 @@ def test_reference_network_end_to_end(name: str, tmp_path: Path) -> None:
 
 QEMU_CASES = [(name, "cortex-m4") for name in ("kws_ds_cnn", "vww_mobilenet_v1", "ic_resnet8", "ad_fc_autoencoder")]
 QEMU_CASES += [("kws_ds_cnn", "cortex-m0plus"), ("ic_resnet8", "cortex-m0plus")]  # the others exceed its 128 KiB flash
+QEMU_CASES += [("vww_mobilenet_v1", "cortex-m0plus-512k"), ("ad_fc_autoencoder", "cortex-m0plus-512k")]
 
 
 @pytest.mark.parametrize(("name", "board"), QEMU_CASES)
 def test_reference_network_bit_exact_under_qemu(name: str, board: str, tmp_path: Path) -> None:
-    """The reference networks on a DSP core (cortex-m4: SXTB16/SMLAD kernels) and on a core without
-    DSP (cortex-m0plus: portable kernels), bare metal under QEMU, every layer bit-exact."""
+    """The reference networks on a DSP core (cortex-m4: SXTB16/SMLAD kernels) and on Armv6-M cores
+    (cortex-m0plus and its 512 KiB part: the v6m conv / depthwise kernels and output stage, the others
+    portable), bare metal under QEMU, every layer bit-exact."""
     require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
     require_tool("qemu-system-arm", "qemu-system-arm")
     from tinyqat.models import REFERENCE

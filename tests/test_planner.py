@@ -316,11 +316,11 @@ def test_scratch_rule_edges() -> None:
 
 
 def test_no_scratch_without_the_dsp_extension() -> None:
-    """Planned for a core without DSP (Cortex-M0+, host) no conv gets a column buffer."""
+    """Planned for portable kernels (the host) no conv gets a column buffer."""
     graph = rg.residual_model(np.random.default_rng(3))
-    with_dsp, without = GreedyPlanner().plan(graph), GreedyPlanner(dsp=False).plan(graph)
-    assert with_dsp.scratch and not without.scratch and not NaivePlanner(dsp=False).plan(graph).scratch
+    with_dsp, without = GreedyPlanner().plan(graph), GreedyPlanner(kernels="portable").plan(graph)
+    assert with_dsp.scratch and not without.scratch and not NaivePlanner(kernels="portable").plan(graph).scratch
     check_plan(graph, without)
     assert without.arena_size <= with_dsp.arena_size
     with pytest.raises(ValueError, match="scratch"):
-        check_plan(graph, dataclasses.replace(without, dsp=True))  # a DSP plan must hold the buffers
+        check_plan(graph, dataclasses.replace(without, kernels="dsp"))  # a DSP plan must hold the buffers

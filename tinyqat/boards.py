@@ -8,6 +8,12 @@ Keys (all required unless marked optional):
 * ``cflags`` (list of str): target flags (``-mcpu``, ``-mthumb``, float ABI, FPU)
 * ``fpu`` (str): FPU name or ``"none"``
 * ``dsp`` (bool): the core has the Armv7E-M/Armv8-M DSP extension (SXTB16, SMLAD)
+* ``kernels`` (str): the optimized runtime kernels the board's compiler selects (``runtime_c/tq_kernels.h``):
+  ``"dsp"`` (``TQ_USE_DSP``, needs ``dsp = true``), ``"v6m"`` (``TQ_USE_V6M``: Armv6-M, Cortex-M0/M0+,
+  needs ``dsp = false``) or ``"portable"`` (none: the host).  The memory planner reserves the conv
+  scratch buffers and the generator emits the Armv6-M weight layout from it
+  (:mod:`tinyqat.memory.planner`, :mod:`tinyqat.codegen.layouts`); ``tests/test_v6m_kernels.py``
+  checks it against the macros the board's flags really define.
 * ``flash_bytes``, ``ram_bytes`` (int, optional): capacity of the typical part named in
   ``description``; absent means unbounded (host)
 * ``qemu_machine`` (str, optional): ``qemu-system-arm -M`` machine that runs this core
@@ -39,6 +45,7 @@ class Board:
     cflags: tuple[str, ...]
     fpu: str
     dsp: bool
+    kernels: str
     apt_package: str
     flash_bytes: int | None = None
     ram_bytes: int | None = None
@@ -46,7 +53,8 @@ class Board:
 
 
 _REQUIRED = {"name": str, "description": str, "cpu": str, "cc": str, "cflags": list, "fpu": str, "dsp": bool,
-             "apt_package": str}
+             "kernels": str, "apt_package": str}
+KERNELS = ("dsp", "v6m", "portable")
 _OPTIONAL = {"flash_bytes": int, "ram_bytes": int, "qemu_machine": str}
 
 
@@ -67,6 +75,12 @@ def _parse(path: Path) -> Board:
             raise BoardError(f"{path}: {key!r} must be {typ.__name__}")
     if data["name"] != path.stem:
         raise BoardError(f"{path}: name {data['name']!r} differs from the file name")
+    if data["kernels"] not in KERNELS:
+        raise BoardError(f"{path}: kernels must be one of {', '.join(repr(k) for k in KERNELS)}, "
+                         f"not {data['kernels']!r}")
+    if (data["kernels"] == "dsp" and not data["dsp"]) or (data["kernels"] == "v6m" and data["dsp"]):
+        raise BoardError(f"{path}: kernels = {data['kernels']!r} contradicts dsp = {str(data['dsp']).lower()} "
+                         "('dsp' needs the DSP extension, 'v6m' is Armv6-M, which has none)")
     if not all(isinstance(f, str) for f in data["cflags"]):
         raise BoardError(f"{path}: cflags must be strings")
     return Board(**{**data, "cflags": tuple(data["cflags"])})

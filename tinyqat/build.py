@@ -135,7 +135,7 @@ def build(
     artifact = load_artifact(model_path)
     source = Path(model_path).read_bytes()
     graph = lower(artifact, hashlib.sha256(source).hexdigest())
-    plan = GreedyPlanner(dsp=target.dsp).plan(graph)
+    plan = GreedyPlanner(kernels=target.kernels).plan(graph)
     check_plan(graph, plan)
     check_fit(graph, plan, target, optimize)
     parent = out_dir.resolve().parent

@@ -114,11 +114,14 @@ def boards() -> None:
     """List the board profiles."""
     from tinyqat.boards import board_names, load_board
 
-    for name in board_names():
+    names = board_names()
+    width = max(len(name) for name in names)
+    for name in names:
         b = load_board(name)
         flash = f"{b.flash_bytes // 1024} KiB" if b.flash_bytes else "-"
         ram = f"{b.ram_bytes // 1024} KiB" if b.ram_bytes else "-"
-        click.echo(f"{name:14} flash {flash:>9}  RAM {ram:>8}  dsp {'yes' if b.dsp else 'no ':3}  {b.description}")
+        click.echo(f"{name:{width}} flash {flash:>9}  RAM {ram:>8}  dsp {'yes' if b.dsp else 'no ':3}  "
+                   f"kernels {b.kernels:8}  {b.description}")
 
 
 @main.command()

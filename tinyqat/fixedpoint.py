@@ -19,6 +19,8 @@ Definitions (``INT32_MIN = -2**31``, ``INT32_MAX = 2**31 - 1``):
   ``left = max(shift, 0)``, ``right = max(-shift, 0)``,
   ``rdbpot(srdhm(sat32(x * 2**left), q), right)``.  ``sat32`` saturates to int32; TFLite
   leaves that overflow undefined, so the two agree wherever TFLite is defined.
+* ``fused_requant_ok(bias, shift, taps)``: the condition of the C fused output stages, decided
+  here at build time (the kernels' ``requant_fused`` field).
 """
 
 from __future__ import annotations

@@ -12,6 +12,9 @@ requires the twins to be equal.
 * :data:`CONV_DSP_COLUMN_MAX` (values): the DSP conv's largest ``K = kh * kw * in_c`` on its fast
   path, ``TQ_CONV_DSP_COLUMN_MAX`` in ``runtime_c/tq_kernels.h``; it sizes the conv's arena
   scratch (memory planner) and the speed weight layout (codegen).
+* :data:`DEPTHWISE_V6M_PLANE_MAX` (bytes): the largest channel plane of the Armv6-M depthwise kernel,
+  ``TQ_DEPTHWISE_V6M_PLANE_MAX`` in ``runtime_c/tq_kernels.h``; larger layers get no scratch and run
+  the portable loop.
 """
 
 from __future__ import annotations
@@ -19,3 +22,4 @@ from __future__ import annotations
 STRICT_CFLAGS = ("-std=c99", "-Wall", "-Wextra", "-Wconversion", "-Werror", "-pedantic")
 ARENA_ALIGNMENT = 4
 CONV_DSP_COLUMN_MAX = 576
+DEPTHWISE_V6M_PLANE_MAX = 8192

@@ -16,10 +16,10 @@ Files written into ``out_dir`` (which must exist and be empty), for model ``name
   output)``, concat ``tq_concat_s8(&params, inputs, output)`` with ``inputs`` a
   ``static const`` table of arena pointers (one per input, in ``op.inputs`` order).
 * Runtime: ``tq_requant.h``, ``tq_kernels.h``, ``tq_dsp.h``, ``tq_portable.h`` (:data:`RUNTIME_HEADERS`)
-  and the ``tq_<op>_s8.c`` kernels the model uses, with their ``tq_<op>_s8_dsp.c`` companions
-  (:func:`kernel_files`), copied from ``resource_dir("runtime_c")``.  They are identical for a given
-  tinyqat version: a program with several models compiles each ``tq_*.c`` once (the ``.mk`` and
-  ``CMakeLists.txt`` fragments do that).
+  and the ``tq_<op>_s8.c`` kernels the model uses, with their ``tq_<op>_s8_dsp.c`` and
+  ``tq_<op>_s8_v6m.c`` companions (:func:`kernel_files`), copied from ``resource_dir("runtime_c")``.
+  They are identical for a given tinyqat version: a program with several models compiles each
+  ``tq_*.c`` once (the ``.mk`` and ``CMakeLists.txt`` fragments do that).
 * Scratch (:func:`tinyqat.memory.planner.scratch_bytes`): a layer with a planned scratch buffer
   gets an ``OFFSET_S<step>`` macro and ``.scratch = arena.bytes + OFFSET_S<step>`` in its
   parameter struct (an address constant, so the struct stays ``static const``); the kernel
@@ -28,7 +28,9 @@ Files written into ``out_dir`` (which must exist and be empty), for model ``name
 * ``optimize="speed"`` (:mod:`tinyqat.codegen.layouts`): conv layers the DSP kernel
   run from pre-extended int16 weights get a ``<ident>_weights_s16`` array and struct field under
   ``#if TQ_USE_DSP`` and keep their int8 ``weights`` under ``#else``; ``"size"`` (default) emits
-  the int8 weights only.
+  the int8 weights only.  Boards with ``kernels = "v6m"`` (Armv6-M) get, whatever ``optimize``, a
+  ``<ident>_weights_v6m`` array (uint8, the Armv6-M conv's layout) under ``#if TQ_USE_V6M`` for the
+  convs that kernel runs from it, the int8 weights under the negation of the guards used.
 * ``<name>.mk`` (Make fragment) and ``CMakeLists.txt`` (static library ``<name>``).
 * ``model.json`` (manifest, sorted keys), ``report.md`` (per-layer table and totals) and
   ``model.pt`` (the source artifact, byte for byte, for re-lowering during verification).
@@ -47,7 +49,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tinyqat import ir
+from tinyqat import fixedpoint, ir
 from tinyqat.boards import Board
 from tinyqat.codegen import clit, layouts, stats
 from tinyqat.codegen.arrays import ConstArray, const_arrays
@@ -102,15 +104,21 @@ def kernel_file(op: ir.IntOp) -> str:
     return f"tq_{stats.op_kind(op)}_s8.c"
 
 
+COMPANION_SUFFIXES = ("_dsp", "_v6m")  # optimized variants tq_<kind>_s8<suffix>.c, see kernel_files
+
+
 def kernel_files(op: ir.IntOp) -> tuple[str, ...]:
-    """Runtime sources shipped for ``op``: :func:`kernel_file` and, when the runtime has one, its DSP
-    companion ``tq_<kind>_s8_dsp.c``.  Each file of a pair is wrapped in one preprocessor guard, so
-    exactly one of them defines the kernel: the companion where ``TQ_USE_DSP`` is 1
-    (``__ARM_FEATURE_DSP`` defined, ``TQ_PORTABLE`` not; ``tq_kernels.h``), the portable file
-    everywhere else (the host build included)."""
+    """Runtime sources shipped for ``op``: :func:`kernel_file` and each companion
+    ``tq_<kind>_s8<suffix>.c`` (suffix in :data:`COMPANION_SUFFIXES`) that the runtime has.  Each file
+    is wrapped in one preprocessor guard, so exactly one of them defines the kernel: ``_dsp`` where
+    ``TQ_USE_DSP`` is 1 (``__ARM_FEATURE_DSP`` defined, ``TQ_PORTABLE`` not; ``tq_kernels.h``), ``_v6m``
+    where ``TQ_USE_V6M`` is 1 (Armv6-M, ``TQ_PORTABLE`` not), the portable file everywhere else (the
+    host build included)."""
     main = kernel_file(op)
-    companion = main.removesuffix(".c") + "_dsp.c"
-    return (main, companion) if (resource_dir("runtime_c") / companion).is_file() else (main,)
+    runtime = resource_dir("runtime_c")
+    companions = tuple(f for f in (main.removesuffix(".c") + suffix + ".c" for suffix in COMPANION_SUFFIXES)
+                       if (runtime / f).is_file())
+    return (main, *companions)
 
 
 def _c_array(a: ConstArray, ident: str) -> CArray:
@@ -169,11 +177,13 @@ def scalar_fields(op: ir.IntOp, graph: ir.Graph) -> list[tuple[str, int]]:
 
 
 def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], optimize: str = "size",
-           macro_scratch: dict[int, str] | None = None) -> Layer:
+           macro_scratch: dict[int, str] | None = None, kernels: str = "portable") -> Layer:
     """Struct fields: the scalars, then one pointer per constant array (field name = array suffix),
     then ``scratch`` when ``macro_scratch`` names an offset macro for layer ``index``.
     With ``optimize="speed"`` and a speed layout for ``op`` (:func:`layouts.speed_weights`), the
-    int8 ``weights`` become ``#if !TQ_USE_DSP`` and ``weights_s16`` ``#if TQ_USE_DSP``."""
+    int8 ``weights`` become ``#if !TQ_USE_DSP`` and ``weights_s16`` ``#if TQ_USE_DSP``; likewise, for
+    ``kernels="v6m"`` (the board's field) and an Armv6-M layout for ``op`` (:func:`layouts.v6m_weights`),
+    ``weights_v6m`` ``#if TQ_USE_V6M`` (the int8 weights then under the negation of every guard used)."""
     ident = f"l{index}_{clit.sanitize(op.name)}"
     macro_scratch = macro_scratch or {}
     consts = const_arrays(op, graph)
@@ -181,14 +191,27 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
                                                                           for a in consts]
     arrays = [_c_array(a, ident) for a in consts]
     variants: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    # Optimized weight layouts (guard, field, array): each replaces the int8 weights where its guard holds.
+    layouts_used: list[tuple[str, str, CArray]] = []
     s16 = layouts.speed_weights(op) if optimize == "speed" else None
     if s16 is not None:
+        layouts_used.append(("TQ_USE_DSP", "weights_s16",
+                             CArray("int16_t", f"{ident}_weights_s16", int(s16.size), clit.c_array_body(s16, 12, 7),
+                                    "weights, int16 speed layout of the DSP kernel", "TQ_USE_DSP")))
+    v6m = layouts.v6m_weights(op) if kernels == "v6m" else None
+    if v6m is not None:
+        layouts_used.append(("TQ_USE_V6M", "weights_v6m",
+                             CArray("uint8_t", f"{ident}_weights_v6m", int(v6m.size), clit.uint8_array_body(v6m),
+                                    "weights + 128, Armv6-M layout (4 channels interleaved)", "TQ_USE_V6M")))
+    if layouts_used:
+        plain = "!(" + " || ".join(guard for guard, _, _ in layouts_used) + ")"
+        if len(layouts_used) == 1:
+            plain = f"!{layouts_used[0][0]}"
         fields = [f for f in fields if f[0] != "weights"]
-        arrays = [dataclasses.replace(a, guard="!TQ_USE_DSP") if a.ident == f"{ident}_weights" else a for a in arrays]
-        arrays.append(CArray("int16_t", f"{ident}_weights_s16", int(s16.size), clit.c_array_body(s16, 12, 7),
-                             "weights, int16 speed layout of the DSP kernel", "TQ_USE_DSP"))
-        variants = (("TQ_USE_DSP", (("weights_s16", f"{ident}_weights_s16"),)),
-                    ("!TQ_USE_DSP", (("weights", f"{ident}_weights"),)))
+        arrays = [dataclasses.replace(a, guard=plain) if a.ident == f"{ident}_weights" else a for a in arrays]
+        arrays += [array for _, _, array in layouts_used]
+        variants = (*((guard, ((field, array.ident),)) for guard, field, array in layouts_used),
+                    (plain, (("weights", f"{ident}_weights"),)))
     if index in macro_scratch:
         fields.append(("scratch", f"arena.bytes + {macro_scratch[index]}"))
     table = f"{ident}_inputs" if isinstance(op, VARIADIC_OPS) else ""
@@ -315,7 +338,7 @@ def emit_package(graph: ir.Graph, plan: Plan, board: Board, name: str, out_dir: 
     offsets += [(macro_scratch[s.first], s.offset, clit.c_comment(f"scratch of layer {s.first} "
                                                                   f"({graph.ops[s.first].name}), {s.size} bytes"))
                 for s in plan.scratch]
-    layers = [_layer(i, op, graph, macro, optimize, macro_scratch) for i, op in enumerate(graph.ops)]
+    layers = [_layer(i, op, graph, macro, optimize, macro_scratch, board.kernels) for i, op in enumerate(graph.ops)]
     kernels = sorted({f for op in graph.ops for f in kernel_files(op)})
     upper = name.upper()
     common = {"name": name, "NAME": upper, "generator": clit.c_comment(generator), "board": board.name}

@@ -13,6 +13,13 @@ bytes double (int8 -> int16, plus padding); the inner loop loses its sign extens
   ``out[((g * K2 / 2 + j) * 4 + i) * 2 + h] = w[4 g + i][perm[2 j + h]]``.  Only when
   ``K <= CONV_DSP_COLUMN_MAX`` (the kernel's column bound, ``TQ_CONV_DSP_COLUMN_MAX``).
 * Depthwise, fully connected and the rest keep their int8 weights in both modes.
+
+Armv6-M layout (:func:`conv_weights_v6m`, ``runtime_c/tq_conv2d_s8_v6m.c``), independent of
+``optimize``: packages for a board whose ``kernels`` is ``"v6m"`` ship it instead of the int8 conv
+weights where ``TQ_USE_V6M`` is 1 (same guard scheme), for convs with ``K <= CONV_DSP_COLUMN_MAX``
+(:func:`v6m_weights`): ``out[(g * K + k) * 4 + i] = w[4 g + i][k] + 128`` as uint8, channel groups
+of four padded with 128 (a zero weight).  Flash: ``ceil(out_c / 4) * 4 * K`` bytes instead of
+``out_c * K``.
 """
 
 from __future__ import annotations
@@ -54,6 +61,24 @@ def speed_weights(op: ir.IntOp) -> np.ndarray | None:
         if int(np.prod(op.weights.shape[1:])) <= CONV_DSP_COLUMN_MAX:
             return conv_weights_s16(op.weights)
         return None
+    return None
+
+
+def conv_weights_v6m(weights: np.ndarray) -> np.ndarray:
+    """Conv weights ``[out_c][kh][kw][in_c]`` (int8) in the Armv6-M layout (module docstring), uint8."""
+    out_c = weights.shape[0]
+    flat = weights.reshape(out_c, -1).astype(np.int16) + 128
+    groups = -(-out_c // 4)
+    rows = np.full((groups * 4, flat.shape[1]), 128, np.int16)
+    rows[:out_c] = flat
+    # [g][i][k] -> [g][k][i]
+    return rows.reshape(groups, 4, -1).transpose(0, 2, 1).reshape(-1).astype(np.uint8)
+
+
+def v6m_weights(op: ir.IntOp) -> np.ndarray | None:
+    """The Armv6-M layout of ``op``'s weights, or None when its Armv6-M kernel does not use one."""
+    if isinstance(op, ir.Conv2d) and op.weight_bits == 8 and int(np.prod(op.weights.shape[1:])) <= CONV_DSP_COLUMN_MAX:
+        return conv_weights_v6m(op.weights)
     return None
 
 

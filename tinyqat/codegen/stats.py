@@ -155,17 +155,21 @@ class MemorySummary:
 
 
 def speed_weights_extra_bytes(graph: ir.Graph, board: Board, optimize: str = "size") -> int:
-    """Flash bytes ``optimize="speed"`` adds on ``board`` (:mod:`tinyqat.codegen.layouts`): on a board
-    with the DSP extension, each int16 speed-layout array replaces its layer's int8 weights; 0 otherwise."""
+    """Flash bytes the optimized weight layouts add on ``board`` (:mod:`tinyqat.codegen.layouts`): on a
+    board with DSP kernels and ``optimize="speed"``, each int16 speed-layout array replaces its layer's
+    int8 weights; on an Armv6-M board (``kernels = "v6m"``), each Armv6-M array (channels padded to a
+    multiple of 4) does; 0 otherwise."""
     from tinyqat.codegen import layouts
 
-    if optimize != "speed" or not board.dsp:
-        return 0
     extra = 0
     for op in graph.ops:
-        s16 = layouts.speed_weights(op)
-        if s16 is not None:
-            extra += int(s16.nbytes) - int(op.weights.nbytes)  # type: ignore[attr-defined]
+        replaced = None
+        if optimize == "speed" and board.kernels == "dsp":
+            replaced = layouts.speed_weights(op)
+        elif board.kernels == "v6m":
+            replaced = layouts.v6m_weights(op)
+        if replaced is not None:
+            extra += int(replaced.nbytes) - int(op.weights.nbytes)  # type: ignore[attr-defined]
     return extra
 
 

@@ -12,17 +12,18 @@ of a multi-input op (add, concat) is live at that op's step.  The graph input an
 are arena tensors like any other (the zero-copy API of the generated C writes and reads
 them in place), so the arena is all the activation RAM a model needs.
 
-*Scratch*: an op whose kernel needs a work buffer (:func:`scratch_bytes`: the DSP conv's im2col
-columns, the DSP depthwise row path's int16 rows and channel records) gets a scratch allocation
-``scratch:<step>`` live at its own step only (:func:`scratch_ranges`), in the same arena and
-counted in ``arena_size``.  It conflicts with
+*Scratch*: an op whose kernel needs a work buffer (:func:`scratch_bytes`: the DSP and Armv6-M convs'
+im2col columns, one size rule for both; the DSP depthwise row path's int16 rows and channel records;
+the Armv6-M depthwise channel plane) gets a scratch allocation ``scratch:<step>`` live at its own
+step only (:func:`scratch_ranges`), in the same arena and counted in ``arena_size``.  It conflicts with
 every tensor live at that step (the op's inputs and output included) and never overlaps one
 (no in-place exception); scratch of different steps may share bytes.  Scratch is reserved only
-when the plan is for a core with the DSP extension (``dsp=True``, from the board profile; the
-planners' default): the portable kernels (host, Cortex-M0+, ``-DTQ_PORTABLE``) never use it, and a
-DSP kernel handed no buffer (a package planned without DSP, compiled for a DSP core) falls back to
-its portable loop, so either way the results are the same integers.  ``Plan.dsp`` records the
-choice and :func:`check_plan` derives the expected buffers from it.
+when the plan is for a board whose optimized kernels use it (``kernels`` ``"dsp"`` or ``"v6m"``, the
+board profile's field; ``"dsp"`` is the planners' default): the portable kernels (host,
+``-DTQ_PORTABLE``) never use it, and a DSP or Armv6-M conv handed no buffer (a package planned for
+portable kernels, compiled for such a core) falls back to its portable loop, so either way the
+results are the same integers.  ``Plan.kernels`` records the choice and :func:`check_plan` derives
+the expected buffers from it.
 
 Two tensors *conflict* when their ranges intersect (``a.first <= b.last and b.first <= a.last``).
 Conflicting tensors must occupy disjoint byte ranges ``[offset, offset + size)``, with one
@@ -56,7 +57,7 @@ import numpy as np
 
 from tinyqat import ir
 from tinyqat.fixedpoint import fused_requant_ok
-from tinyqat.target import ARENA_ALIGNMENT, CONV_DSP_COLUMN_MAX
+from tinyqat.target import ARENA_ALIGNMENT, CONV_DSP_COLUMN_MAX, DEPTHWISE_V6M_PLANE_MAX
 
 PIXEL_BLOCK = 2  # output pixels a kernel may compute together (DSP kernels: 2), see window_delta_max
 
@@ -124,7 +125,7 @@ class Plan:
     arena_size: int
     allocations: tuple[Allocation, ...]
     scratch: tuple[Allocation, ...] = ()
-    dsp: bool = True
+    kernels: str = "dsp"
 
     def scratch_at(self, step: int) -> Allocation | None:
         """The scratch allocation of op ``step``, or None when its kernel needs none."""
@@ -179,18 +180,29 @@ def _align(n: int) -> int:
     return -(-n // ARENA_ALIGNMENT) * ARENA_ALIGNMENT
 
 
-def scratch_bytes(op: ir.IntOp, graph: ir.Graph, dsp: bool = True) -> int:
-    """Scratch bytes the kernel of ``op`` needs in the arena: the Python twin of
-    ``TQ_CONV2D_S8_BUFFER_SIZE`` / ``tq_conv2d_s8_get_buffer_size`` (``runtime_c/tq_kernels.h``), and
-    for 8-bit depthwise layers of :func:`depthwise_scratch_bytes`.
+def scratch_bytes(op: ir.IntOp, graph: ir.Graph, kernels: str = "dsp") -> int:
+    """Scratch bytes the kernel of ``op`` needs in the arena on a board with ``kernels`` (``"dsp"``,
+    ``"v6m"`` or ``"portable"``): the Python twin of ``TQ_CONV2D_S8_BUFFER_SIZE`` /
+    ``tq_conv2d_s8_get_buffer_size`` and of ``tq_depthwise_conv2d_s8_get_buffer_size``
+    (``runtime_c/tq_kernels.h``).
 
-    An 8-bit conv with ``K = kh * kw * in_c <= CONV_DSP_COLUMN_MAX`` (the DSP conv's fast path) gets
-    ``2 * (CONV_DSP_COLUMN_MAX + K rounded up to even)`` (two int16 columns, the second at a fixed
-    ``CONV_DSP_COLUMN_MAX`` values); every other op, and every op when ``not dsp``, 0.
+    An 8-bit conv with ``K = kh * kw * in_c <= CONV_DSP_COLUMN_MAX`` (the fast paths of the DSP and
+    Armv6-M convs) gets ``2 * (CONV_DSP_COLUMN_MAX + K rounded up to even)`` (the DSP conv's two int16
+    columns, the second at a fixed ``CONV_DSP_COLUMN_MAX`` values; the Armv6-M conv's int32 column,
+    ``4 * K`` bytes, fits in it).  With ``kernels == "v6m"`` an 8-bit depthwise conv gets the Armv6-M
+    kernel's channel plane, ``plane_h * plane_w`` bytes rounded up to a multiple of 4
+    (``plane_h = (out_h - 1) * stride_h + kernel_h``, likewise the width), 0 above
+    ``DEPTHWISE_V6M_PLANE_MAX`` (``TQ_DEPTHWISE_CONV2D_S8_V6M_BUFFER_SIZE``); with ``kernels == "dsp"``
+    the DSP depthwise row path's buffer (:func:`depthwise_scratch_bytes`).  Every other op, and every op
+    when ``kernels == "portable"``, 0.
     """
-    if dsp and isinstance(op, ir.DepthwiseConv2d) and op.weight_bits == 8:
+    if isinstance(op, ir.DepthwiseConv2d) and op.weight_bits == 8 and kernels == "dsp":
         return depthwise_scratch_bytes(op, graph)
-    if not dsp or not isinstance(op, ir.Conv2d) or op.weight_bits != 8:  # 4-bit convs: portable tq_conv2d_s4_s8
+    if kernels == "v6m" and isinstance(op, ir.DepthwiseConv2d) and op.weight_bits == 8:
+        out_h, out_w = graph.tensor(op.output).shape[:2]
+        plane = ((out_h - 1) * op.stride[0] + op.kernel[0]) * ((out_w - 1) * op.stride[1] + op.kernel[1])
+        return 0 if plane > DEPTHWISE_V6M_PLANE_MAX else -(-plane // 4) * 4
+    if kernels == "portable" or not isinstance(op, ir.Conv2d) or op.weight_bits != 8:  # 4-bit: tq_conv2d_s4_s8
         return 0
     kh, kw = op.kernel
     k = kh * kw * graph.tensor(op.inputs[0]).shape[2]
@@ -202,7 +214,7 @@ DW_DSP_CHANNEL_WORDS = 10  # TQ_DW_DSP_CHANNEL_WORDS: words per channel (paired 
 
 
 def depthwise_scratch_bytes(op: ir.DepthwiseConv2d, graph: ir.Graph) -> int:
-    """Scratch of the DSP depthwise row path, the twin of ``TQ_DEPTHWISE_CONV2D_S8_BUFFER_SIZE``
+    """Scratch of the DSP depthwise row path, the twin of ``TQ_DEPTHWISE_CONV2D_S8_DSP_BUFFER_SIZE``
     (``runtime_c/tq_kernels.h``): for a 3x3 window, depth multiplier 1, strides in {1, 2}, top and
     left padding <= 2 and a fused output stage (:func:`tinyqat.fixedpoint.fused_requant_ok`),
     ``(4 * 10 + 2 * 3 * wp) * in_c`` bytes with ``wp = ((out_w - 1) * stride_w + 4)`` rounded up to
@@ -216,11 +228,11 @@ def depthwise_scratch_bytes(op: ir.DepthwiseConv2d, graph: ir.Graph) -> int:
     return (4 * DW_DSP_CHANNEL_WORDS + 2 * DW_DSP_ROWS * wp) * graph.tensor(op.inputs[0]).shape[2]
 
 
-def scratch_ranges(graph: ir.Graph, dsp: bool = True) -> list[Allocation]:
+def scratch_ranges(graph: ir.Graph, kernels: str = "dsp") -> list[Allocation]:
     """Allocations with ``offset = 0``, one per op with :func:`scratch_bytes` > 0, named
     ``scratch:<step>`` and live at that step only, in step order."""
     return [Allocation(f"scratch:{i}", 0, size, i, i)
-            for i, op in enumerate(graph.ops) if (size := scratch_bytes(op, graph, dsp)) > 0]
+            for i, op in enumerate(graph.ops) if (size := scratch_bytes(op, graph, kernels)) > 0]
 
 
 def live_ranges(graph: ir.Graph) -> list[Allocation]:
@@ -297,20 +309,20 @@ def _finish(placed: list[Allocation], tensors: int | None = None) -> Plan:
 
 @dataclass(frozen=True)
 class NaivePlanner:
-    """No reuse: tensors, then scratch buffers (``dsp``: module docstring), laid out back to back
+    """No reuse: tensors, then scratch buffers (``kernels``: module docstring), laid out back to back
     (each offset aligned), in definition order."""
 
-    dsp: bool = True
+    kernels: str = "dsp"
 
     def plan(self, graph: ir.Graph) -> Plan:
         """``offset[k] = align(offset[k-1] + size[k-1])``; arena = aligned sum of sizes."""
         placed: list[Allocation] = []
         offset = 0
         ranges = live_ranges(graph)
-        for a in ranges + scratch_ranges(graph, self.dsp):
+        for a in ranges + scratch_ranges(graph, self.kernels):
             placed.append(Allocation(a.tensor, offset, a.size, a.first, a.last))
             offset = _align(offset + a.size)
-        return dataclasses.replace(_finish(placed, len(ranges)), dsp=self.dsp)
+        return dataclasses.replace(_finish(placed, len(ranges)), kernels=self.kernels)
 
 
 @dataclass(frozen=True)
@@ -342,15 +354,15 @@ class GreedyPlanner:
     """
 
     in_place: bool = True
-    dsp: bool = True
+    kernels: str = "dsp"
 
     def plan(self, graph: ir.Graph) -> Plan:
-        """Plan ``graph`` (scratch only with ``dsp``: module docstring); allocations come back in
+        """Plan ``graph`` (scratch only for ``kernels`` that use it: module docstring); allocations come back in
         definition order."""
-        return dataclasses.replace(self._plan(graph), dsp=self.dsp)
+        return dataclasses.replace(self._plan(graph), kernels=self.kernels)
 
     def _plan(self, graph: ir.Graph) -> Plan:
-        ranges = live_ranges(graph) + scratch_ranges(graph, self.dsp)
+        ranges = live_ranges(graph) + scratch_ranges(graph, self.kernels)
         plain = _place(ranges, {})
         if not self.in_place:
             return plain
@@ -488,7 +500,7 @@ def check_plan(graph: ir.Graph, plan: Plan) -> None:
 
 def _check_scratch(graph: ir.Graph, plan: Plan, tensors: list[Allocation]) -> None:
     """The scratch part of :func:`check_plan`."""
-    want = [(a.tensor, a.size, a.first, a.last) for a in scratch_ranges(graph, plan.dsp)]
+    want = [(a.tensor, a.size, a.first, a.last) for a in scratch_ranges(graph, plan.kernels)]
     got = [(a.tensor, a.size, a.first, a.last) for a in plan.scratch]
     if got != want:
         raise ValueError(f"scratch (name, size, first, last) {got} != {want} derived from the graph")
