@@ -49,7 +49,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tinyqat import fixedpoint, ir
+from tinyqat import ir
 from tinyqat.boards import Board
 from tinyqat.codegen import clit, layouts, stats
 from tinyqat.codegen.arrays import ConstArray, const_arrays
