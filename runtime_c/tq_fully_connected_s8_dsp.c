@@ -6,35 +6,41 @@
  * point is folded into the bias at build time: bias_dsp[c] = bias[c] - zp * sum_i w[c][i] (exact
  * integer arithmetic), so acc[c] = bias_dsp[c] + sum_i w[c][i] * x[i] on the raw int8 input.
  * Rows are taken in pairs (a, b) whose weights are stored as one int16 per input,
- * v[i] = w[a][i] + 256 * w[b][i] (|v| <= 32639): its low byte, sign-extended, is w[a][i], and
- * the high byte is w[b][i] - (w[a][i] < 0). One weight word holds v for two inputs, and per word
+ * v[i] = w[a][i] + 256 * w[b][i] (|v| <= 32639): its low byte, sign-extended, is w[a][i] (the high
+ * byte is w[b][i] - (w[a][i] < 0)). One weight word holds v for two inputs, and per word
  *   R += SMLAD(x2, word)            R = sum x * (w_a + 256 * w_b)
  *   S += SMLAD(x2, SXTB16(word))    S = sum x * w_a
- * (x2: two inputs as int16, SXTB16 of an input word). So S is row a's sum, and (R - S) / 256 row
- * b's: 3 instructions per 4 MACs instead of 4. R and S wrap modulo 2^32, but R - S = 256 * sum x *
- * w_b is exact in int32 as long as |sum x * w_b| < 2^23, which 128 * 127 * inputs guarantees for up
- * to 516 inputs: longer rows are summed in chunks of TQ_FC_DSP_CHUNK_STEPS * 4 = 512 inputs, each
- * chunk's (S, (R - S) >> 8) added to the row's int32 sum. Every sum is the same integer as the
- * portable kernel's (tq_kernels.h bounds |acc|; partial sums are added modulo 2^32, uint32_t).
+ * (x2: two inputs as int16, SXTB16 of an input word): S is row a's sum and (R - S) / 256 row b's,
+ * 3 instructions per 4 MACs instead of 4. R and S wrap modulo 2^32; R - S = 256 * sum x * w_b is
+ * exact in int32 while |sum x * w_b| < 2^23, which 128 * 127 * inputs guarantees up to 516 inputs:
+ * longer rows run in chunks of at most TQ_FC_DSP_CHUNK_STEPS * 4 = 512 inputs (the first chunk
+ * takes the remainder), each chunk's (R - S) >> 8 added to row b's sum and R reset to S. S needs
+ * no chunks. Every sum is the portable kernel's modulo 2^32, hence equal to it (tq_kernels.h
+ * bounds |acc| below 2^31).
  *
- * Rows four at a time (two pairs): block_fc_4x4, Thumb-2 assembly, runs steps of four inputs: one
- * input word (x0, x1, x2, x3) gives x02 = SXTB16(x) and x13 = SXTB16(x, ROR #8), shared by both
- * pairs; four weight words (pair 0 with x02, pair 0 with x13, pair 1 with x02, pair 1 with x13)
- * follow in memory, and the step is 5 loads (pipelined), 6 SXTB16 and 8 SMLAD for 16 MACs.
- * The in_features mod 4 last inputs are multiplied one by one, the out_features mod 4 last rows
- * run a two-row SXTB16 loop on natural-order rows (an odd last row with itself as partner).
+ * fc_groups (Thumb-2 assembly) runs groups of eight rows (four pairs) in steps of four inputs: one
+ * input word (x0, x1, x2, x3) gives x02 = SXTB16(x) and x13 = SXTB16(x, ROR #8), shared by the four
+ * pairs, whose weight words follow in memory (pair 0 with x02, pair 0 with x13, pair 1 ...): per
+ * step 9 loads, 10 SXTB16 and 16 SMLAD for 32 MACs (39 estimated cycles), four steps per loop
+ * iteration. Layers whose params say requant_fused get their output stage in the same routine:
+ *   T = SMMLAR(2 * acc, q, acc >> 31) = srdhm(acc, q) - (acc < 0),
+ *   y = SSAT8(((T >> (e - 1)) + 1 + 2 * zp) >> 1),  e = -shift in [1, 31],
+ * tq_requantize_s8_fused's value before its clamp (tq_requant.h: with t = srdhm(acc, q),
+ * rdbpot(t, e) = floor((t + 2^(e-1) - (acc < 0)) / 2^e) = floor((T + 2^(e-1)) / 2^e)
+ * = floor((floor(T / 2^(e-1)) + 1) / 2); zp added inside the last halving is exact; |T| <= 2^30 + 1
+ * keeps everything in int32; SSAT to int8 then the clamp equals the clamp alone as
+ * -128 <= act_min <= act_max <= 127); the bytes are clamped to [act_min, act_max] four at a time
+ * (SSUB8 / SEL) and stored as two words. Other layers get the group's sums back (job.acc) and
+ * requantize in C. Rows after the last full group (out_features mod 8), and every row when
+ * in_features is not a multiple of 4, run a C loop on natural-order rows, two at a time with SXTB16.
  *
  * Layout of weights_dsp (in_features * out_features bytes; Python twin: tinyqat/codegen/layouts.py,
- * fc_weights_dsp), N = in_features, S = N / 4, T = N mod 4, G = out_features / 4:
- *   for each group g < G (rows 4g .. 4g + 3, pairs p = 0, 1 of rows (4g + 2p, 4g + 2p + 1)):
- *     16 * S bytes: for step s < S, pair p < 2, half h < 2, lane l < 2, the int16 (little-endian)
- *       w[4g + 2p][i] + 256 * w[4g + 2p + 1][i], i = 4s + 2l + h;
- *     then 4 * T bytes: w[4g + r][4S + t], r < 4, t < T;
- *   then the out_features mod 4 last rows in natural order, w[4G + r][i], i < N.
- *
- * Output stage: tq_requantize_s8_fused when the params say requant_fused (decided at build time),
- * tq_requantize_s8_fast otherwise (tq_requant.h). Params without weights_dsp (NULL) run the
- * portable loop (tq_portable.h). No scratch memory.
+ * fc_weights_dsp): G = out_features / 8 groups when in_features is a multiple of 4, else 0; group g,
+ * for step s < in_features / 4, pair p < 4, half h < 2, lane l < 2 (l fastest), holds the
+ * little-endian int16 w[8g + 2p][i] + 256 * w[8g + 2p + 1][i], i = 4s + 2l + h; then rows 8G ...
+ * out_features - 1 in natural order. Params without weights_dsp (NULL) run the portable loop
+ * (tq_portable.h) on weights and bias. No scratch memory; output bytes are written only within
+ * out_features (the output is 4-byte aligned: an arena tensor).
  */
 #include "tq_kernels.h"
 
@@ -42,152 +48,238 @@
 #include "tq_dsp.h"
 #include "tq_portable.h"
 #include "tq_requant.h"
+#include <stddef.h>
 
-/* Steps of four inputs per block_fc_4x4 call: 512 inputs, |sum x * w_b| <= 128 * 127 * 512 < 2^23. */
+#define TQ_FC_STR2(x) #x
+#define TQ_FC_STR(x) TQ_FC_STR2(x)
+
+/* Steps of four inputs per chunk: 512 inputs, |sum x * w_b| <= 128 * 127 * 512 < 2^23. */
 #define TQ_FC_DSP_CHUNK_STEPS 128
 
-/* One step of block_fc_4x4: r0 = x, r1 = w (both post-incremented), r4-r7 = R0, S0, R1, S1. */
-#define TQ_FC_STEP                                                                                 \
-    "ldr r8, [r0], #4\n\t"                                                                        \
-    "ldr r10, [r1], #4\n\t"                                                                       \
-    "ldr r11, [r1], #4\n\t"                                                                       \
-    "ldr r12, [r1], #4\n\t"                                                                       \
-    "ldr lr, [r1], #4\n\t"                                                                        \
-    "sxtb16 r9, r8, ror #8\n\t"                                                                   \
-    "sxtb16 r8, r8\n\t"                                                                           \
-    "smlad r4, r8, r10, r4\n\t"                                                                   \
-    "sxtb16 r10, r10\n\t"                                                                         \
-    "smlad r5, r8, r10, r5\n\t"                                                                   \
-    "smlad r4, r9, r11, r4\n\t"                                                                   \
-    "sxtb16 r11, r11\n\t"                                                                         \
-    "smlad r5, r9, r11, r5\n\t"                                                                   \
-    "smlad r6, r8, r12, r6\n\t"                                                                   \
+/* The work of fc_groups, read and updated by the assembly at the byte offsets in the comments. */
+typedef struct {
+    const int8_t *x;          /*  0: input */
+    const int8_t *w;          /*  4: the next group's weights (advanced) */
+    const int32_t *bias;      /*  8: the next group's 8 bias_dsp values (advanced) */
+    const int32_t *q;         /* 12: fused: the next group's multipliers (advanced) */
+    const int32_t *shift;     /* 16: fused: the next group's shifts (advanced) */
+    int8_t *out;              /* 20: fused: the next group's outputs (advanced) */
+    const int8_t *first_main; /* 24: end of the first chunk's 4-step loop */
+    const int8_t *first_end;  /* 28: end of the first chunk */
+    const int8_t *x_end;      /* 32: input + in_features */
+    int32_t groups;           /* 36: groups to run, >= 1 (1 when not fused) */
+    int32_t fused;            /* 40: 1: requantize and store; 0: leave the sums in acc */
+    int32_t zp2;              /* 44: 2 * output_zero_point + 1 */
+    uint32_t lo4, hi4;        /* 48, 52: act_min, act_max in each byte */
+    int32_t acc[8];           /* 56: not fused: the group's 8 sums; acc[0..3]: row b sums during a group */
+} fc_job;
+
+/* Compile-time checks of offsets the assembly uses (32-bit pointers). */
+typedef char tq_fc_job_x_end_at_32[offsetof(fc_job, x_end) == 32 ? 1 : -1];
+typedef char tq_fc_job_lo4_at_48[offsetof(fc_job, lo4) == 48 ? 1 : -1];
+typedef char tq_fc_job_acc_at_56[offsetof(fc_job, acc) == 56 ? 1 : -1];
+
+/* Pair (S, R) of a step: r2 = x02, r3 = x13, r12 / lr = the pair's two weight words (extended here). */
+#define TQ_FC_PAIR(S, R)                                                                           \
+    "smlad " R ", r2, r12, " R "\n\t"                                                             \
     "sxtb16 r12, r12\n\t"                                                                         \
-    "smlad r7, r8, r12, r7\n\t"                                                                   \
-    "smlad r6, r9, lr, r6\n\t"                                                                    \
+    "smlad " S ", r2, r12, " S "\n\t"                                                             \
+    "smlad " R ", r3, lr, " R "\n\t"                                                              \
     "sxtb16 lr, lr\n\t"                                                                           \
-    "smlad r7, r9, lr, r7\n\t"
+    "smlad " S ", r3, lr, " S "\n\t"
+
+#define TQ_FC_W2 "ldr r12, [r1], #4\n\t" "ldr lr, [r1], #4\n\t"
+
+/* One step: r0 = x, r1 = w (both post-incremented); (S, R) of pairs 0-3 in (r4, r5) ... (r10, r11). */
+#define TQ_FC_STEP                                                                                 \
+    "ldr r2, [r0], #4\n\t" TQ_FC_W2                                                               \
+    "sxtb16 r3, r2, ror #8\n\t"                                                                   \
+    "sxtb16 r2, r2\n\t"                                                                           \
+    TQ_FC_PAIR("r4", "r5") TQ_FC_W2 TQ_FC_PAIR("r6", "r7") TQ_FC_W2 TQ_FC_PAIR("r8", "r9")        \
+    TQ_FC_W2 TQ_FC_PAIR("r10", "r11")
+
+/* Fused output stage of one channel (see the file comment): acc in A, multiplier and shift loaded from
+ * [r1] and [r2] (post-incremented), r0 = 2 * zp + 1; the int8 result in A. Clobbers r3, r12, lr. */
+#define TQ_FC_OUT(A)                                                                               \
+    "ldr r3, [r1], #4\n\t"                                                                        \
+    "ldr r12, [r2], #4\n\t"                                                                       \
+    "asr lr, " A ", #31\n\t"                                                                      \
+    "lsl " A ", " A ", #1\n\t"                                                                    \
+    "smmlar lr, " A ", r3, lr\n\t"                                                                \
+    "mvn r12, r12\n\t"                                                                            \
+    "asr lr, lr, r12\n\t"                                                                         \
+    "add lr, lr, r0\n\t"                                                                          \
+    "ssat " A ", #8, lr, asr #1\n\t"
 
 /*
- * acc = {R0, S0, R1, S1} of two row pairs over steps >= 1 steps of four inputs from x, weights from w
- * (the group's stream, see the file comment), starting from 0. Four steps per loop iteration, then
- * one at a time. AAPCS: r0 = x, r1 = w, r2 = steps, r3 = acc; r4-r11 saved, r3 kept on the stack.
+ * Runs job->groups groups of 8 rows (see fc_job and the file comment). Stack: [sp] end of the chunk's
+ * 4-step loop, [sp + 4] end of the chunk, [sp + 8] job.
  */
 #define TQ_ASM_ARG __attribute__((unused))
-__attribute__((naked, noinline)) static void block_fc_4x4(TQ_ASM_ARG const int8_t *x, TQ_ASM_ARG const int8_t *w,
-                                                          TQ_ASM_ARG int32_t steps, TQ_ASM_ARG int32_t *acc)
+__attribute__((naked, noinline)) static void fc_groups(TQ_ASM_ARG fc_job *job)
 {
     __asm__ volatile(
-        "push {r3-r11, lr}\n\t"
-        "add r3, r0, r2, lsl #2\n\t"
-        "bic r2, r2, #3\n\t"
-        "add r2, r0, r2, lsl #2\n\t"
-        "movs r4, #0\n\t"
-        "movs r5, #0\n\t"
-        "movs r6, #0\n\t"
-        "movs r7, #0\n\t"
-        "cmp r0, r2\n\t"
+        "push {r0, r4-r11, lr}\n\t"
+        "sub sp, sp, #8\n"
+        "5:\n\t" /* group: r0 = job */
+        "ldr r2, [r0, #8]\n\t"
+        "ldm r2!, {r4-r11}\n\t"
+        "str r2, [r0, #8]\n\t"
+        "add r2, r0, #56\n\t"
+        "stm r2, {r5, r7, r9, r11}\n\t" /* row b sums start at their bias */
+        "mov r5, r4\n\t"                 /* R = S = bias of row a */
+        "mov r7, r6\n\t"
+        "mov r9, r8\n\t"
+        "mov r11, r10\n\t"
+        "ldrd r2, r3, [r0, #24]\n\t"
+        "strd r2, r3, [sp]\n\t"
+        "ldr r1, [r0, #4]\n\t"
+        "ldr r0, [r0, #0]\n"
+        "6:\n\t" /* chunk */
+        "ldr r12, [sp]\n\t"
+        "cmp r0, r12\n\t"
         "beq 2f\n"
         "1:\n\t"
         TQ_FC_STEP TQ_FC_STEP TQ_FC_STEP TQ_FC_STEP
-        "cmp r0, r2\n\t"
+        "ldr r12, [sp]\n\t"
+        "cmp r0, r12\n\t"
         "bne 1b\n"
         "2:\n\t"
-        "cmp r0, r3\n\t"
+        "ldr r12, [sp, #4]\n\t"
+        "cmp r0, r12\n\t"
         "beq 4f\n"
         "3:\n\t"
         TQ_FC_STEP
-        "cmp r0, r3\n\t"
+        "ldr r12, [sp, #4]\n\t"
+        "cmp r0, r12\n\t"
         "bne 3b\n"
-        "4:\n\t"
-        "ldr r3, [sp]\n\t"
-        "stm r3, {r4-r7}\n\t"
-        "pop {r3-r11, pc}\n\t");
+        "4:\n\t" /* chunk end: row b sums += (R - S) >> 8, R = S */
+        "ldr r3, [sp, #8]\n\t"
+        "sub r5, r5, r4\n\t"
+        "sub r7, r7, r6\n\t"
+        "sub r9, r9, r8\n\t"
+        "sub r11, r11, r10\n\t"
+        "ldrd r2, r12, [r3, #56]\n\t"
+        "add r2, r2, r5, asr #8\n\t"
+        "add r12, r12, r7, asr #8\n\t"
+        "strd r2, r12, [r3, #56]\n\t"
+        "ldrd r2, r12, [r3, #64]\n\t"
+        "add r2, r2, r9, asr #8\n\t"
+        "add r12, r12, r11, asr #8\n\t"
+        "strd r2, r12, [r3, #64]\n\t"
+        "mov r5, r4\n\t"
+        "mov r7, r6\n\t"
+        "mov r9, r8\n\t"
+        "mov r11, r10\n\t"
+        "ldr r2, [r3, #32]\n\t"
+        "cmp r0, r2\n\t"
+        "beq 7f\n\t"
+        "add r2, r0, #" TQ_FC_STR(TQ_FC_DSP_CHUNK_STEPS * 4) "\n\t" /* next chunk: a multiple of 4 steps */
+        "str r2, [sp]\n\t"
+        "str r2, [sp, #4]\n\t"
+        "b 6b\n"
+        "7:\n\t" /* group end: r3 = job, r1 = w; the 8 sums to r4-r11 in row order */
+        "str r1, [r3, #4]\n\t"
+        "add r2, r3, #56\n\t"
+        "ldm r2, {r5, r7, r9, r11}\n\t"
+        "ldr r12, [r3, #40]\n\t"
+        "cmp r12, #0\n\t"
+        "bne 8f\n\t"
+        "stm r2, {r4-r11}\n\t"
+        "b 9f\n"
+        "8:\n\t"
+        "ldr r1, [r3, #12]\n\t"
+        "ldr r2, [r3, #16]\n\t"
+        "ldr r0, [r3, #44]\n\t"
+        TQ_FC_OUT("r4") TQ_FC_OUT("r5") TQ_FC_OUT("r6") TQ_FC_OUT("r7")
+        TQ_FC_OUT("r8") TQ_FC_OUT("r9") TQ_FC_OUT("r10") TQ_FC_OUT("r11")
+        "ldr r3, [sp, #8]\n\t"
+        "str r1, [r3, #12]\n\t"
+        "str r2, [r3, #16]\n\t"
+        "bfi r4, r5, #8, #8\n\t"
+        "bfi r4, r6, #16, #8\n\t"
+        "bfi r4, r7, #24, #8\n\t"
+        "bfi r8, r9, #8, #8\n\t"
+        "bfi r8, r10, #16, #8\n\t"
+        "bfi r8, r11, #24, #8\n\t"
+        "ldrd r12, lr, [r3, #48]\n\t"
+        "ssub8 r5, r4, r12\n\t"
+        "sel r4, r4, r12\n\t"
+        "ssub8 r5, lr, r4\n\t"
+        "sel r4, r4, lr\n\t"
+        "ssub8 r5, r8, r12\n\t"
+        "sel r8, r8, r12\n\t"
+        "ssub8 r5, lr, r8\n\t"
+        "sel r8, r8, lr\n\t"
+        "ldr r2, [r3, #20]\n\t"
+        "strd r4, r8, [r2], #8\n\t"
+        "str r2, [r3, #20]\n\t"
+        "mov r0, r3\n\t"
+        "ldr r2, [r3, #36]\n\t"
+        "subs r2, r2, #1\n\t"
+        "str r2, [r3, #36]\n\t"
+        "bne 5b\n"
+        "9:\n\t"
+        "add sp, sp, #8\n\t"
+        "pop {r0, r4-r11, pc}\n\t");
 }
 
-/* Row b's sum of a pair from R and S: (R - S) / 256, exact (see the file comment). */
-static inline uint32_t pair_high(int32_t r, int32_t s)
+/* The C output stage (layers without requant_fused, and the rows after the last group), one copy. */
+__attribute__((noinline)) static int8_t requant(const tq_fully_connected_s8_params *p, int32_t c, int32_t acc)
 {
-    return (uint32_t)((int32_t)((uint32_t)r - (uint32_t)s) >> 8);
-}
-
-/* The output stage of one channel: per-layer constants, fused or not (see the file comment). */
-typedef struct {
-    int32_t fused, zp_out, act_min, act_max;
-    const int32_t *multiplier, *shift;
-} out_stage;
-
-/* The general (not fused) output stage, out of line: one copy of its code. */
-__attribute__((noinline)) static int8_t requant_fast(const out_stage *o, int32_t c, uint32_t acc)
-{
-    return tq_requantize_s8_fast((int32_t)acc, o->multiplier[c], o->shift[c], o->zp_out, o->act_min, o->act_max);
-}
-
-/* Channel c's output: the fused stage inline, else requant_fast. */
-__attribute__((always_inline)) static inline int8_t requant(const out_stage *o, int32_t c, uint32_t acc)
-{
-    if (o->fused) {
-        return (int8_t)tq_requantize_s8_fused((int32_t)acc, o->multiplier[c], -o->shift[c], o->zp_out, o->act_min,
-                                              o->act_max);
-    }
-    return requant_fast(o, c, acc);
+    return tq_requantize_s8_fused_or_fast(acc, p->requant_fused, p->multiplier[c], p->shift[c], p->output_zero_point,
+                                          p->act_min, p->act_max);
 }
 
 void tq_fully_connected_s8(const tq_fully_connected_s8_params *params, const int8_t *input, int8_t *output)
 {
     const tq_fully_connected_s8_params *p = params;
-    /* Locals, not p->...: stores through int8_t * may alias *p, so the compiler would reload. */
     const int32_t n = p->in_features, out_f = p->out_features;
-    const int32_t steps = n >> 2, tail = n & 3;
-    const int8_t *const x_tail = input + (n - tail);
+    const int32_t groups = (n & 3) != 0 ? 0 : out_f >> 3; /* layouts.py: fc_dsp_groups */
     const int32_t *bias = p->bias_dsp;
     const int8_t *w = p->weights_dsp;
-    out_stage o;
-    int32_t c, i, t;
+    int32_t c = 0, i;
     if (w == NULL) {
         tq_fully_connected_s8_portable(p, input, output);
         return;
     }
-    o.multiplier = p->multiplier;
-    o.shift = p->shift;
-    o.zp_out = p->output_zero_point;
-    o.act_min = p->act_min;
-    o.act_max = p->act_max;
-    o.fused = p->requant_fused;
-    for (c = 0; c + 4 <= out_f; c += 4) {
-        uint32_t s0 = (uint32_t)bias[c], s1 = (uint32_t)bias[c + 1];
-        uint32_t s2 = (uint32_t)bias[c + 2], s3 = (uint32_t)bias[c + 3];
-        const int8_t *x = input;
-        int32_t left = steps;
-        while (left > 0) {
-            const int32_t k = left < TQ_FC_DSP_CHUNK_STEPS ? left : TQ_FC_DSP_CHUNK_STEPS;
-            int32_t acc[4];
-            block_fc_4x4(x, w, k, acc);
-            s0 += (uint32_t)acc[1];
-            s1 += pair_high(acc[0], acc[1]);
-            s2 += (uint32_t)acc[3];
-            s3 += pair_high(acc[2], acc[3]);
-            x += 4 * k;
-            w += 16 * k;
-            left -= k;
+    if (groups > 0) {
+        const int32_t steps = n >> 2;
+        const int32_t first = steps - (steps - 1) / TQ_FC_DSP_CHUNK_STEPS * TQ_FC_DSP_CHUNK_STEPS; /* 1 .. 128 */
+        fc_job job;
+        job.x = input;
+        job.w = w;
+        job.bias = bias;
+        job.q = p->multiplier;
+        job.shift = p->shift;
+        job.out = output;
+        job.first_main = input + 4 * (first & ~3);
+        job.first_end = input + 4 * first;
+        job.x_end = input + n;
+        job.zp2 = 2 * p->output_zero_point + 1;
+        job.lo4 = 0x01010101u * (uint8_t)p->act_min;
+        job.hi4 = 0x01010101u * (uint8_t)p->act_max;
+        if (p->requant_fused) {
+            job.groups = groups;
+            job.fused = 1;
+            fc_groups(&job);
+        } else {
+            job.fused = 0;
+            for (c = 0; c < 8 * groups; c += 8) {
+                job.groups = 1;
+                fc_groups(&job);
+                for (i = 0; i < 8; ++i) {
+                    output[c + i] = requant(p, c + i, job.acc[i]);
+                }
+            }
         }
-        for (t = 0; t < tail; ++t, ++w) {
-            const int32_t v = x_tail[t];
-            s0 += (uint32_t)(w[0] * v);
-            s1 += (uint32_t)(w[tail] * v);
-            s2 += (uint32_t)(w[2 * tail] * v);
-            s3 += (uint32_t)(w[3 * tail] * v);
-        }
-        w += 3 * tail;
-        output[c] = requant(&o, c, s0);
-        output[c + 1] = requant(&o, c + 1, s1);
-        output[c + 2] = requant(&o, c + 2, s2);
-        output[c + 3] = requant(&o, c + 3, s3);
+        c = 8 * groups;
+        w = job.w;
     }
-    for (; c < out_f; c += 2) { /* the last 1 to 3 rows, natural order, two at a time */
+    for (; c < out_f; c += 2) { /* natural-order rows, two at a time (an odd last row twice) */
         const int32_t c1 = c + 1 < out_f ? c + 1 : c;
-        const int8_t *w0 = w + (c - (out_f & ~3)) * n;
-        const int8_t *w1 = w + (c1 - (out_f & ~3)) * n;
+        const int8_t *w0 = w;
+        const int8_t *w1 = w + (c1 - c) * n;
         int32_t a0 = bias[c], a1 = bias[c1];
         for (i = 0; i + 4 <= n; i += 4) {
             const int32_t xv = tq_load_s8x4(input + i);
@@ -199,12 +291,13 @@ void tq_fully_connected_s8(const tq_fully_connected_s8_params *params, const int
             a1 = __smlad(x02, __sxtb16(wv), a1);
             a1 = __smlad(x13, tq_sxtb16_odd(wv), a1);
         }
-        for (; i < n; ++i) {
+        for (; i < n; ++i) { /* modulo 2^32, as SMLAD: the final sum is exact */
             a0 = (int32_t)((uint32_t)a0 + (uint32_t)(w0[i] * input[i]));
             a1 = (int32_t)((uint32_t)a1 + (uint32_t)(w1[i] * input[i]));
         }
-        output[c] = requant(&o, c, (uint32_t)a0);
-        output[c1] = requant(&o, c1, (uint32_t)a1);
+        output[c] = requant(p, c, a0);
+        output[c1] = requant(p, c1, a1);
+        w += 2 * n;
     }
 }
 

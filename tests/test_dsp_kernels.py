@@ -22,7 +22,7 @@ import pytest
 import runtime_graphs as rg
 from conftest import require_tool
 
-from tinyqat import ir
+from tinyqat import fixedpoint, ir
 from tinyqat.boards import load_board
 from tinyqat.codegen import emit, layouts
 from tinyqat.memory.planner import GreedyPlanner
@@ -472,3 +472,122 @@ def test_dsp_kernels_without_arena_scratch_fall_back_exactly(tmp_path: Path) -> 
     for layer in range(len(graph.ops)):
         for sample in range(len(x)):
             np.testing.assert_array_equal(got[sample][layer].reshape(-1), expected[layer][sample].reshape(-1))
+
+
+# ---------------------------------------------------------------- fully connected (pair layout, fused stage)
+
+FC_BOARDS = ("cortex-m4", "cortex-m7", "cortex-m33", "cortex-m0plus")
+
+
+def _fc(rng: np.random.Generator, name: str, x: ir.Tensor, out_f: int, fused: bool,
+        weights: str = "random") -> tuple[ir.FullyConnected, ir.Tensor]:
+    """A FullyConnected on ``x``: ``fused`` picks multipliers below 1/2 and small biases (the fused
+    output stage, fixedpoint.fused_requant_ok) or rg's ratios up to 5 (the C output stage);
+    ``weights``: "random", "min" (all -127), "max" (all 127) or "ends" (rows of -127 and 127).
+    Output zero points at the int8 ends or random, clamps of every kind."""
+    zp = int(rng.choice([-128, 127, int(rng.integers(-128, 128))]))
+    y = ir.Tensor(name, (out_f,), ir.QParams(float(np.float32(10 ** rng.uniform(-3, 0))), zp))
+    n = x.size
+    bias, mult, shift = rg.requant_params(rng, out_f)
+    if fused:
+        pairs = [fixedpoint.quantize_multiplier(float(r)) for r in 10 ** rng.uniform(-6, -2.5, out_f)]
+        bias = rng.integers(-(2**20), 2**20, out_f).astype(np.int32)
+        mult, shift = np.array([q for q, _ in pairs], np.int32), np.array([s for _, s in pairs], np.int32)
+        assert fixedpoint.fused_requant_ok(bias, shift, n)
+    w = rng.integers(-127, 128, (out_f, n)).astype(np.int8)
+    if weights != "random":
+        w = np.full((out_f, n), -127 if weights == "min" else 127, np.int8)
+        if weights == "ends":
+            w[1::2] = -w[1::2]
+    lo, hi = rg.activation_range(rng, zp)
+    return ir.FullyConnected(f"fc_{name}", x.name, name, w, bias, mult, shift, lo, hi), y
+
+
+def _fc_graphs(rng: np.random.Generator) -> list[ir.Graph]:
+    """FC layers for the DSP kernel's paths: groups of 8 rows (fused and not), chunks of 512 inputs
+    (first chunk shorter than one 4-step iteration, exactly 512, 516 = 512 + 4), extreme weights with
+    saturating inputs (|sum x * w_b| at its 512-input bound), rows after the last group, in_features
+    not a multiple of 4 (natural rows only), tiny layers."""
+    specs = [  # (in_features, [(out, fused, weights)])
+        (1032, [(16, True, "random"), (19, False, "random"), (8, True, "min"), (9, True, "ends")]),
+        (512, [(8, True, "max"), (10, False, "ends"), (3, True, "random")]),
+        (516, [(24, True, "ends"), (8, False, "min")]),
+        (64, [(12, True, "random"), (10, False, "random"), (2, True, "random"), (64, True, "random")]),
+        (8, [(128, True, "random"), (8, False, "random")]),
+        (6, [(10, True, "random"), (9, False, "random")]),
+        (4, [(8, True, "random"), (1, False, "random")]),
+        (1, [(1, True, "random"), (8, False, "random")]),
+    ]
+    graphs = []
+    for n, layers in specs:
+        x = ir.Tensor("x", (1, 1, n), rg.random_qparams(rng))
+        graphs.append(rg.chain(x, [_fc(rng, f"f{k}", x, out_f, fused, weights)
+                                   for k, (out_f, fused, weights) in enumerate(layers)]))
+    return graphs
+
+
+def _fc_inputs(rng: np.random.Generator, graph: ir.Graph) -> np.ndarray:
+    """rg.random_input plus an all -128 and an all 127 sample."""
+    x = rg.random_input(rng, graph, 3)
+    return np.concatenate([x, np.full((1, *x.shape[1:]), -128, np.int8), np.full((1, *x.shape[1:]), 127, np.int8)])
+
+
+@pytest.mark.parametrize("board", FC_BOARDS)
+def test_fully_connected_layers_are_bit_exact(board: str, tmp_path: Path) -> None:
+    """The FC graphs equal the simulator under QEMU: the DSP kernel (pair layout, assembly groups,
+    fused stage, chunks, natural rows) on the M4, M7 and M33, the portable one on the M0+."""
+    _require_arm_tools()
+    rng = np.random.default_rng(11)
+    for k, graph in enumerate(_fc_graphs(rng)):
+        out = rg.emit(graph, tmp_path / f"pkg{k}", board=board)
+        x = _fc_inputs(rng, graph)
+        got = qemu.run_emulated(out, tmp_path / f"build{k}", x, load_board(board))
+        assert _first_mismatch(graph, got, x) is None, f"graph {k}: {_first_mismatch(graph, got, x)}"
+
+
+def test_fully_connected_layers_on_the_host(tmp_path: Path, gcc: str) -> None:
+    """The same FC graphs built for a DSP board run the portable kernel on the host (int8 weights and
+    bias under !TQ_USE_DSP) and match."""
+    rng = np.random.default_rng(11)
+    for k, graph in enumerate(_fc_graphs(rng)):
+        lib = rg.build(graph, tmp_path / f"b{k}")
+        assert rg.first_mismatch(lib, graph, _fc_inputs(rng, graph)) is None
+
+
+def _fc_weights_dsp_by_definition(w: np.ndarray) -> np.ndarray:
+    """runtime_c/tq_fully_connected_s8_dsp.c's layout, element by element from its comment."""
+    out_f, n = w.shape
+    groups = out_f // 8 if n % 4 == 0 else 0
+    res = []
+    for g in range(groups):
+        for s in range(n // 4):
+            for p in range(4):
+                for h in range(2):
+                    for lane in range(2):
+                        i = 4 * s + 2 * lane + h
+                        v = int(w[8 * g + 2 * p, i]) + 256 * int(w[8 * g + 2 * p + 1, i])
+                        res += [v & 0xFF, (v >> 8) & 0xFF]
+    res += [int(v) & 0xFF for v in w[8 * groups:].reshape(-1)]
+    return np.array(res, np.uint8).view(np.int8)
+
+
+@pytest.mark.parametrize("shape", [(16, 8), (19, 12), (8, 4), (7, 16), (24, 6), (9, 1), (1, 1)])
+def test_fc_dsp_layout_matches_its_definition(shape: tuple[int, int]) -> None:
+    w = np.random.default_rng(sum(shape)).integers(-127, 128, shape).astype(np.int8)
+    w[:2, 0] = -127  # a negative low byte under a negative high byte
+    got = layouts.fc_weights_dsp(w)
+    assert got.dtype == np.int8 and got.size == w.size
+    assert np.array_equal(got, _fc_weights_dsp_by_definition(w))
+
+
+def test_fc_dsp_bias_folds_the_input_zero_point() -> None:
+    rng = np.random.default_rng(3)
+    w = rng.integers(-127, 128, (5, 33)).astype(np.int8)
+    bias = rng.integers(-(2**20), 2**20, 5).astype(np.int32)
+    for zp in (-128, 0, 127):
+        x = rng.integers(-128, 128, 33)
+        want = bias.astype(np.int64) + (w.astype(np.int64) * (x - zp)).sum(axis=1)
+        got = layouts.fc_bias_dsp(w, bias, zp).astype(np.int64) + (w.astype(np.int64) * x).sum(axis=1)
+        assert np.array_equal(got, want)
+    with pytest.raises(ValueError, match="int32"):
+        layouts.fc_bias_dsp(np.full((1, 2**16), 127, np.int8), np.array([2**31 - 1], np.int32), -128)

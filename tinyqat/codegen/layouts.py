@@ -14,8 +14,8 @@ bytes double (int8 -> int16, plus padding); the inner loop loses its sign extens
   ``K <= CONV_DSP_COLUMN_MAX`` (the kernel's column bound, ``TQ_CONV_DSP_COLUMN_MAX``).
 * Depthwise and the rest keep their int8 weights in both modes.
 
-Fully connected layers (8-bit) have a DSP layout in both modes (:func:`fc_dsp_arrays`), the same
-number of bytes as their int8 weights: ``runtime_c/tq_fully_connected_s8_dsp.c`` reads
+Fully connected layers (8-bit) have a DSP layout in both modes (:func:`fc_dsp_arrays`), the
+int8 weights reordered (the same number of bytes): ``runtime_c/tq_fully_connected_s8_dsp.c`` reads
 ``weights_dsp`` (:func:`fc_weights_dsp`) and ``bias_dsp`` (the input zero point folded into the
 bias) instead of ``weights`` and ``bias`` under ``TQ_USE_DSP``.
 """
@@ -51,30 +51,34 @@ def conv_weights_s16(weights: np.ndarray) -> np.ndarray:
     return cols.reshape(groups, 4, k2 // 2, 2).transpose(0, 2, 1, 3).reshape(-1).copy()
 
 
-def fc_weights_dsp(weights: np.ndarray) -> np.ndarray:
-    """FC weights ``[out][in]`` (int8) in the DSP kernel's row-pair layout (int8, same size).
+FC_DSP_GROUP_ROWS = 8  # rows per group of the DSP FC kernel's assembly block (tq_fully_connected_s8_dsp.c)
 
-    With ``N = in``, ``S = N // 4``, ``T = N % 4``, ``G = out // 4``: for each group ``g < G``, ``16 S``
-    bytes, for step ``s < S``, pair ``p < 2``, half ``h < 2``, lane ``l < 2``, the little-endian
-    int16 ``w[4g + 2p][i] + 256 * w[4g + 2p + 1][i]`` with ``i = 4s + 2l + h``; then ``w[4g + r][4S + t]``
-    for ``r < 4``, ``t < T``; after the groups, the ``out % 4`` last rows in natural order.
+
+def fc_dsp_groups(out_features: int, in_features: int) -> int:
+    """Row groups of the DSP FC kernel's pair layout: ``out // 8`` when ``in`` is a multiple of 4, else 0."""
+    return out_features // FC_DSP_GROUP_ROWS if in_features % 4 == 0 else 0
+
+
+def fc_weights_dsp(weights: np.ndarray) -> np.ndarray:
+    """FC weights ``[out][in]`` (int8) in the DSP kernel's layout (int8, the same bytes reordered).
+
+    ``G = fc_dsp_groups(out, in)`` groups of 8 rows, then the other rows in natural order. Group
+    ``g``, for step ``s < in / 4``, pair ``p < 4``, half ``h < 2`` and lane ``l < 2`` (``l`` fastest):
+    the little-endian int16 ``w[8g + 2p][i] + 256 * w[8g + 2p + 1][i]`` with ``i = 4s + 2l + h``.
     """
     out_f, in_f = weights.shape
-    groups, steps, tail = out_f // 4, in_f // 4, in_f % 4
-    w = weights.astype(np.int32)
-    body = w[:4 * groups, :4 * steps].reshape(groups, 2, 2, steps, 2, 2)  # [g][p][row in pair][s][l][h]
-    lanes = body[:, :, 0] + 256 * body[:, :, 1]  # [g][p][s][l][h]
-    lanes = lanes.transpose(0, 2, 1, 4, 3).reshape(groups, 16 * steps // 2)  # [g][s][p][h][l]
-    stream = lanes.astype("<i2").view(np.int8).reshape(groups, 16 * steps)
-    tails = weights[:4 * groups, 4 * steps:].reshape(groups, 4 * tail)
-    parts = np.concatenate([stream, tails], axis=1).reshape(-1)
-    return np.concatenate([parts, weights[4 * groups:].reshape(-1)]).astype(np.int8)
+    groups, steps = fc_dsp_groups(out_f, in_f), in_f // 4
+    rows = FC_DSP_GROUP_ROWS * groups
+    body = weights[:rows].astype(np.int32).reshape(groups, 4, 2, steps, 2, 2)  # [g][p][row in pair][s][l][h]
+    lanes = (body[:, :, 0] + 256 * body[:, :, 1]).transpose(0, 2, 1, 4, 3)  # [g][s][p][h][l]
+    paired = lanes.astype("<i2").reshape(-1).view(np.int8)
+    return np.concatenate([paired, weights[rows:].reshape(-1)]).astype(np.int8)
 
 
 def fc_bias_dsp(weights: np.ndarray, bias: np.ndarray, input_zero_point: int) -> np.ndarray:
-    """``bias[c] - input_zero_point * sum_i weights[c][i]`` (int32): the DSP FC kernel's bias, the
-    input zero point folded in (exact; within int32 whenever the layer keeps tq_kernels.h's
-    accumulator bound ``|bias| + 255 * 127 * in < 2**31``)."""
+    """``bias[c] - input_zero_point * sum_i weights[c][i]`` (int32): the DSP FC kernel's bias, the input
+    zero point folded in (exact; within int32 whenever the layer keeps tq_kernels.h's accumulator
+    bound ``|bias| + 255 * 127 * in < 2**31``)."""
     folded = bias.astype(np.int64) - int(input_zero_point) * weights.astype(np.int64).sum(axis=1)
     if np.any(np.abs(folded) > 2**31 - 1):
         raise ValueError("fully connected bias with the input zero point folded in does not fit int32")
