@@ -38,15 +38,14 @@
  * fc_weights_dsp): G = out_features / 8 groups when in_features is a multiple of 4, else 0; group g,
  * for step s < in_features / 4, pair p < 4, half h < 2, lane l < 2 (l fastest), holds the
  * little-endian int16 w[8g + 2p][i] + 256 * w[8g + 2p + 1][i], i = 4s + 2l + h; then rows 8G ...
- * out_features - 1 in natural order. Params without weights_dsp (NULL) run the portable loop
- * (tq_portable.h) on weights and bias. No scratch memory; output bytes are written only within
+ * out_features - 1 in natural order. Params without weights_dsp (NULL) run the natural-row loop on
+ * weights and bias (input_zero_point subtracted with SXTAB16). No scratch memory; output bytes are written only within
  * out_features (the output is 4-byte aligned: an arena tensor).
  */
 #include "tq_kernels.h"
 
 #if TQ_USE_DSP
 #include "tq_dsp.h"
-#include "tq_portable.h"
 #include "tq_requant.h"
 #include <stddef.h>
 
@@ -153,12 +152,29 @@ __attribute__((naked, noinline)) static void fc_groups(TQ_ASM_ARG fc_job *job)
         "ldr r12, [sp, #4]\n\t"
         "cmp r0, r12\n\t"
         "bne 3b\n"
-        "4:\n\t" /* chunk end: row b sums += (R - S) >> 8, R = S */
+        "4:\n\t" /* chunk end: R - S = 256 * row b's chunk sum */
         "ldr r3, [sp, #8]\n\t"
         "sub r5, r5, r4\n\t"
         "sub r7, r7, r6\n\t"
         "sub r9, r9, r8\n\t"
         "sub r11, r11, r10\n\t"
+        "ldr r2, [r3, #32]\n\t"
+        "cmp r0, r2\n\t"
+        "bne 10f\n\t"
+        /* last chunk: r3 = job, r1 = w; the 8 sums to r4-r11 in row order */
+        "str r1, [r3, #4]\n\t"
+        "add r2, r3, #56\n\t"
+        "ldm r2, {r0, r1, r12, lr}\n\t"
+        "add r5, r0, r5, asr #8\n\t"
+        "add r7, r1, r7, asr #8\n\t"
+        "add r9, r12, r9, asr #8\n\t"
+        "add r11, lr, r11, asr #8\n\t"
+        "ldr r12, [r3, #40]\n\t"
+        "cmp r12, #0\n\t"
+        "bne 8f\n\t"
+        "stm r2, {r4-r11}\n\t"
+        "b 9f\n"
+        "10:\n\t" /* more chunks: row b sums += (R - S) >> 8, R = S, the next chunk is 128 steps */
         "ldrd r2, r12, [r3, #56]\n\t"
         "add r2, r2, r5, asr #8\n\t"
         "add r12, r12, r7, asr #8\n\t"
@@ -171,22 +187,10 @@ __attribute__((naked, noinline)) static void fc_groups(TQ_ASM_ARG fc_job *job)
         "mov r7, r6\n\t"
         "mov r9, r8\n\t"
         "mov r11, r10\n\t"
-        "ldr r2, [r3, #32]\n\t"
-        "cmp r0, r2\n\t"
-        "beq 7f\n\t"
-        "add r2, r0, #" TQ_FC_STR(TQ_FC_DSP_CHUNK_STEPS * 4) "\n\t" /* next chunk: a multiple of 4 steps */
+        "add r2, r0, #" TQ_FC_STR(TQ_FC_DSP_CHUNK_STEPS * 4) "\n\t"
         "str r2, [sp]\n\t"
         "str r2, [sp, #4]\n\t"
         "b 6b\n"
-        "7:\n\t" /* group end: r3 = job, r1 = w; the 8 sums to r4-r11 in row order */
-        "str r1, [r3, #4]\n\t"
-        "add r2, r3, #56\n\t"
-        "ldm r2, {r5, r7, r9, r11}\n\t"
-        "ldr r12, [r3, #40]\n\t"
-        "cmp r12, #0\n\t"
-        "bne 8f\n\t"
-        "stm r2, {r4-r11}\n\t"
-        "b 9f\n"
         "8:\n\t"
         "ldr r1, [r3, #12]\n\t"
         "ldr r2, [r3, #16]\n\t"
@@ -235,13 +239,16 @@ void tq_fully_connected_s8(const tq_fully_connected_s8_params *params, const int
 {
     const tq_fully_connected_s8_params *p = params;
     const int32_t n = p->in_features, out_f = p->out_features;
-    const int32_t groups = (n & 3) != 0 ? 0 : out_f >> 3; /* layouts.py: fc_dsp_groups */
+    int32_t groups = (n & 3) != 0 ? 0 : out_f >> 3; /* layouts.py: fc_dsp_groups */
     const int32_t *bias = p->bias_dsp;
     const int8_t *w = p->weights_dsp;
+    int32_t zp = 0; /* folded into bias_dsp */
     int32_t c = 0, i;
-    if (w == NULL) {
-        tq_fully_connected_s8_portable(p, input, output);
-        return;
+    if (w == NULL) { /* no DSP layout: the natural rows below on weights and bias */
+        w = p->weights;
+        bias = p->bias;
+        zp = p->input_zero_point;
+        groups = 0;
     }
     if (groups > 0) {
         const int32_t steps = n >> 2;
@@ -276,28 +283,32 @@ void tq_fully_connected_s8(const tq_fully_connected_s8_params *params, const int
         c = 8 * groups;
         w = job.w;
     }
-    for (; c < out_f; c += 2) { /* natural-order rows, two at a time (an odd last row twice) */
-        const int32_t c1 = c + 1 < out_f ? c + 1 : c;
-        const int8_t *w0 = w;
-        const int8_t *w1 = w + (c1 - c) * n;
-        int32_t a0 = bias[c], a1 = bias[c1];
-        for (i = 0; i + 4 <= n; i += 4) {
-            const int32_t xv = tq_load_s8x4(input + i);
-            const int32_t x02 = __sxtb16(xv), x13 = tq_sxtb16_odd(xv);
-            int32_t wv = tq_load_s8x4(w0 + i);
-            a0 = __smlad(x02, __sxtb16(wv), a0);
-            a0 = __smlad(x13, tq_sxtb16_odd(wv), a0);
-            wv = tq_load_s8x4(w1 + i);
-            a1 = __smlad(x02, __sxtb16(wv), a1);
-            a1 = __smlad(x13, tq_sxtb16_odd(wv), a1);
+    {
+        const int32_t nzp2 = tq_dup_s16(-zp);
+        for (; c < out_f; c += 2) { /* natural-order rows, two at a time (an odd last row twice) */
+            const int32_t c1 = c + 1 < out_f ? c + 1 : c;
+            const int8_t *w0 = w;
+            const int8_t *w1 = w + (c1 - c) * n;
+            int32_t a0 = bias[c], a1 = bias[c1];
+            for (i = 0; i + 4 <= n; i += 4) {
+                const int32_t xv = tq_load_s8x4(input + i);
+                const int32_t x02 = __sxtab16(nzp2, xv), x13 = tq_sxtab16_odd(nzp2, xv);
+                int32_t wv = tq_load_s8x4(w0 + i);
+                a0 = __smlad(x02, __sxtb16(wv), a0);
+                a0 = __smlad(x13, tq_sxtb16_odd(wv), a0);
+                wv = tq_load_s8x4(w1 + i);
+                a1 = __smlad(x02, __sxtb16(wv), a1);
+                a1 = __smlad(x13, tq_sxtb16_odd(wv), a1);
+            }
+            for (; i < n; ++i) { /* modulo 2^32, as SMLAD: the final sum is exact */
+                const int32_t v = input[i] - zp;
+                a0 = (int32_t)((uint32_t)a0 + (uint32_t)(w0[i] * v));
+                a1 = (int32_t)((uint32_t)a1 + (uint32_t)(w1[i] * v));
+            }
+            output[c] = requant(p, c, a0);
+            output[c1] = requant(p, c1, a1);
+            w += 2 * n;
         }
-        for (; i < n; ++i) { /* modulo 2^32, as SMLAD: the final sum is exact */
-            a0 = (int32_t)((uint32_t)a0 + (uint32_t)(w0[i] * input[i]));
-            a1 = (int32_t)((uint32_t)a1 + (uint32_t)(w1[i] * input[i]));
-        }
-        output[c] = requant(p, c, a0);
-        output[c1] = requant(p, c1, a1);
-        w += 2 * n;
     }
 }
 

@@ -171,7 +171,7 @@ typedef struct {
      * kernel's row-pair layout (in_features * out_features bytes; tq_fully_connected_s8_dsp.c, Python
      * twin tinyqat/codegen/layouts.py) and bias_dsp[c] = bias[c] - input_zero_point * sum_i
      * weights[c][i], read instead of weights and bias. Portable kernels ignore them; the DSP kernel
-     * with weights_dsp NULL runs the portable loop on weights and bias. */
+     * with weights_dsp NULL runs its natural-row loop on weights and bias. */
     const int8_t *weights_dsp;
     const int32_t *bias_dsp;           /* [out_features] */
 } tq_fully_connected_s8_params;

@@ -591,3 +591,20 @@ def test_fc_dsp_bias_folds_the_input_zero_point() -> None:
         assert np.array_equal(got, want)
     with pytest.raises(ValueError, match="int32"):
         layouts.fc_bias_dsp(np.full((1, 2**16), 127, np.int8), np.array([2**31 - 1], np.int32), -128)
+
+
+def test_fc_dsp_kernel_without_its_layout_stays_exact(tmp_path: Path) -> None:
+    """A package whose FC params carry only int8 weights and bias on the M4 (weights_dsp NULL: the
+    generated files edited to take their !TQ_USE_DSP arrays everywhere) runs the DSP kernel's
+    natural-row loop with the input zero point, and matches."""
+    _require_arm_tools()
+    rng = np.random.default_rng(12)
+    graph = _fc_graphs(rng)[3]
+    out = rg.emit(graph, tmp_path / "pkg", board="cortex-m4")
+    for name in ("net.c", "net_weights.h"):
+        text = (out / name).read_text()
+        assert "#if TQ_USE_DSP" in text
+        (out / name).write_text(text.replace("#if !TQ_USE_DSP", "#if 1").replace("#if TQ_USE_DSP", "#if 0"))
+    x = _fc_inputs(rng, graph)
+    got = qemu.run_emulated(out, tmp_path / "build", x, load_board("cortex-m4"))
+    assert _first_mismatch(graph, got, x) is None, _first_mismatch(graph, got, x)
