@@ -23,13 +23,8 @@
  * pairs, whose weight words follow in memory (pair 0 with x02, pair 0 with x13, pair 1 ...): per
  * step 9 loads, 10 SXTB16 and 16 SMLAD for 32 MACs (39 estimated cycles), four steps per loop
  * iteration. Layers whose params say requant_fused get their output stage in the same routine:
- *   T = SMMLAR(2 * acc, q, acc >> 31) = srdhm(acc, q) - (acc < 0),
- *   y = SSAT8(((T >> (e - 1)) + 1 + 2 * zp) >> 1),  e = -shift in [1, 31],
- * tq_requantize_s8_fused's value before its clamp (tq_requant.h: with t = srdhm(acc, q),
- * rdbpot(t, e) = floor((t + 2^(e-1) - (acc < 0)) / 2^e) = floor((T + 2^(e-1)) / 2^e)
- * = floor((floor(T / 2^(e-1)) + 1) / 2); zp added inside the last halving is exact; |T| <= 2^30 + 1
- * keeps everything in int32; SSAT to int8 then the clamp equals the clamp alone as
- * -128 <= act_min <= act_max <= 127); the bytes are clamped to [act_min, act_max] four at a time
+ * tq_requantize_s8_fused_ssat (tq_requant.h, one SMMLAR, as TQ_REQUANT_FUSED_SSAT_ASM), equal there to
+ * tq_requantize_s8 with the full int8 range; the bytes are then clamped to [act_min, act_max] four at a time
  * (SSUB8 / SEL) and stored as two words. Other layers get the group's sums back (job.acc) and
  * requantize in C. Rows after the last full group (out_features mod 8), and every row when
  * in_features is not a multiple of 4, run a C loop on natural-order rows, two at a time with SXTB16.
@@ -39,8 +34,8 @@
  * for step s < in_features / 4, pair p < 4, half h < 2, lane l < 2 (l fastest), holds the
  * little-endian int16 w[8g + 2p][i] + 256 * w[8g + 2p + 1][i], i = 4s + 2l + h; then rows 8G ...
  * out_features - 1 in natural order. Params without weights_dsp (NULL) run the natural-row loop on
- * weights and bias (input_zero_point subtracted with SXTAB16). No scratch memory; output bytes are written only within
- * out_features (the output is 4-byte aligned: an arena tensor).
+ * weights and bias (input_zero_point subtracted with SXTAB16). No scratch memory; output bytes are
+ * written only within out_features (the output is 4-byte aligned: an arena tensor).
  */
 #include "tq_kernels.h"
 
@@ -97,18 +92,12 @@ typedef char tq_fc_job_acc_at_56[offsetof(fc_job, acc) == 56 ? 1 : -1];
     TQ_FC_PAIR("r4", "r5") TQ_FC_W2 TQ_FC_PAIR("r6", "r7") TQ_FC_W2 TQ_FC_PAIR("r8", "r9")        \
     TQ_FC_W2 TQ_FC_PAIR("r10", "r11")
 
-/* Fused output stage of one channel (see the file comment): acc in A, multiplier and shift loaded from
- * [r1] and [r2] (post-incremented), r0 = 2 * zp + 1; the int8 result in A. Clobbers r3, r12, lr. */
+/* Fused output stage of one channel (tq_requant.h, tq_requantize_s8_fused_ssat): acc in A, multiplier and
+ * shift loaded from [r1] and [r2] (post-incremented), r0 = 2 * zp + 1; the int8 result in A. Clobbers r3,
+ * r12, lr. */
 #define TQ_FC_OUT(A)                                                                               \
     "ldr r3, [r1], #4\n\t"                                                                        \
-    "ldr r12, [r2], #4\n\t"                                                                       \
-    "asr lr, " A ", #31\n\t"                                                                      \
-    "lsl " A ", " A ", #1\n\t"                                                                    \
-    "smmlar lr, " A ", r3, lr\n\t"                                                                \
-    "mvn r12, r12\n\t"                                                                            \
-    "asr lr, lr, r12\n\t"                                                                         \
-    "add lr, lr, r0\n\t"                                                                          \
-    "ssat " A ", #8, lr, asr #1\n\t"
+    "ldr r12, [r2], #4\n\t" TQ_REQUANT_FUSED_SSAT_ASM(A, "r3", "r12", "lr", "r0")
 
 /*
  * Runs job->groups groups of 8 rows (see fc_job and the file comment). Stack: [sp] end of the chunk's
@@ -228,6 +217,39 @@ __attribute__((naked, noinline)) static void fc_groups(TQ_ASM_ARG fc_job *job)
         "pop {r0, r4-r11, pc}\n\t");
 }
 
+/* Two natural-order rows: acc[k] += sum_i w_k[i] * (x[i] - zp), nzp2 = (-zp, -zp), modulo 2^32 (the
+ * final sums are exact). Eight inputs per iteration; TQ_DSP_BLOCK keeps each group's loads together. */
+TQ_DSP_BLOCK static void rows_2(const int8_t *x, const int8_t *w0, const int8_t *w1, int32_t n, int32_t nzp2,
+                                int32_t acc[2])
+{
+    int32_t a0 = acc[0], a1 = acc[1], i = 0;
+    const int32_t zp = -(int16_t)nzp2;
+    for (; i + 8 <= n; i += 8) {
+        int32_t xv = tq_load_s8x4(x + i), u = tq_load_s8x4(w0 + i), v = tq_load_s8x4(w1 + i);
+        int32_t x02 = __sxtab16(nzp2, xv), x13 = tq_sxtab16_odd(nzp2, xv);
+        a0 = __smlad(x02, __sxtb16(u), a0);
+        a0 = __smlad(x13, tq_sxtb16_odd(u), a0);
+        a1 = __smlad(x02, __sxtb16(v), a1);
+        a1 = __smlad(x13, tq_sxtb16_odd(v), a1);
+        xv = tq_load_s8x4(x + i + 4);
+        u = tq_load_s8x4(w0 + i + 4);
+        v = tq_load_s8x4(w1 + i + 4);
+        x02 = __sxtab16(nzp2, xv);
+        x13 = tq_sxtab16_odd(nzp2, xv);
+        a0 = __smlad(x02, __sxtb16(u), a0);
+        a0 = __smlad(x13, tq_sxtb16_odd(u), a0);
+        a1 = __smlad(x02, __sxtb16(v), a1);
+        a1 = __smlad(x13, tq_sxtb16_odd(v), a1);
+    }
+    for (; i < n; ++i) {
+        const int32_t d = x[i] - zp;
+        a0 = (int32_t)((uint32_t)a0 + (uint32_t)(w0[i] * d));
+        a1 = (int32_t)((uint32_t)a1 + (uint32_t)(w1[i] * d));
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+}
+
 /* The C output stage (layers without requant_fused, and the rows after the last group), one copy. */
 __attribute__((noinline)) static int8_t requant(const tq_fully_connected_s8_params *p, int32_t c, int32_t acc)
 {
@@ -283,32 +305,15 @@ void tq_fully_connected_s8(const tq_fully_connected_s8_params *params, const int
         c = 8 * groups;
         w = job.w;
     }
-    {
-        const int32_t nzp2 = tq_dup_s16(-zp);
-        for (; c < out_f; c += 2) { /* natural-order rows, two at a time (an odd last row twice) */
-            const int32_t c1 = c + 1 < out_f ? c + 1 : c;
-            const int8_t *w0 = w;
-            const int8_t *w1 = w + (c1 - c) * n;
-            int32_t a0 = bias[c], a1 = bias[c1];
-            for (i = 0; i + 4 <= n; i += 4) {
-                const int32_t xv = tq_load_s8x4(input + i);
-                const int32_t x02 = __sxtab16(nzp2, xv), x13 = tq_sxtab16_odd(nzp2, xv);
-                int32_t wv = tq_load_s8x4(w0 + i);
-                a0 = __smlad(x02, __sxtb16(wv), a0);
-                a0 = __smlad(x13, tq_sxtb16_odd(wv), a0);
-                wv = tq_load_s8x4(w1 + i);
-                a1 = __smlad(x02, __sxtb16(wv), a1);
-                a1 = __smlad(x13, tq_sxtb16_odd(wv), a1);
-            }
-            for (; i < n; ++i) { /* modulo 2^32, as SMLAD: the final sum is exact */
-                const int32_t v = input[i] - zp;
-                a0 = (int32_t)((uint32_t)a0 + (uint32_t)(w0[i] * v));
-                a1 = (int32_t)((uint32_t)a1 + (uint32_t)(w1[i] * v));
-            }
-            output[c] = requant(p, c, a0);
-            output[c1] = requant(p, c1, a1);
-            w += 2 * n;
-        }
+    for (; c < out_f; c += 2) { /* natural-order rows, two at a time (an odd last row twice) */
+        const int32_t c1 = c + 1 < out_f ? c + 1 : c;
+        int32_t acc[2];
+        acc[0] = bias[c];
+        acc[1] = bias[c1];
+        rows_2(input, w, w + (c1 - c) * n, n, tq_dup_s16(-zp), acc);
+        output[c] = requant(p, c, acc[0]);
+        output[c1] = requant(p, c1, acc[1]);
+        w += 2 * n;
     }
 }
 

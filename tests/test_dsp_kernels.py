@@ -302,8 +302,10 @@ long shim_mismatches(const int32_t *acc, long n_acc, const int32_t *q, long n_q,
  * helper 2: tq_requantize_s8_fused_or_fast(acc, 0, ...) == tq_requantize_s8, any shift and acc;
  * helper 3: tq_mbqm_fused_pre(acc, tq_fused_multiplier_make(q, shift)) == tq_mbqm, shift in [-31, 0];
  * helper 4: tq_requantize_s8_fused_pre(acc, tq_fused_multiplier_make(q, shift), ...) == tq_requantize_s8,
- *           shift in [-31, 0].
- * Helpers 0, 1, 3 and 4 skip accumulators outside their range [-2^30, 2^30 - 1]. */
+ *           shift in [-31, 0];
+ * helper 5: tq_requantize_s8_fused_ssat(acc, q, shift, 2 * zp + 1) clamped to [lo, hi] == tq_requantize_s8,
+ *           shift in [-31, -1] (the DSP FC kernel's assembly output stage).
+ * Helpers 0, 1, 3, 4 and 5 skip accumulators outside their range [-2^30, 2^30 - 1]. */
 long shim_helper_mismatches(int32_t helper, const int32_t *acc, long n_acc, const int32_t *q, long n_q,
                             int32_t shift, int32_t zp, int32_t lo, int32_t hi, long *where)
 {
@@ -322,6 +324,9 @@ long shim_helper_mismatches(int32_t helper, const int32_t *acc, long n_acc, cons
                 want = tq_requantize_s8(acc[i], q[j], shift, zp, lo, hi);
                 if (helper == 0) {
                     got = tq_requantize_s8_fused(acc[i], q[j], -shift, zp, lo, hi);
+                } else if (helper == 5) {
+                    got = tq_requantize_s8_fused_ssat(acc[i], q[j], shift, 2 * zp + 1);
+                    got = got < lo ? lo : (got > hi ? hi : got);
                 } else if (helper == 4) {
                     got = tq_requantize_s8_fused_pre(acc[i], m, zp, lo, hi);
                 } else {
@@ -425,11 +430,12 @@ def _helper_mismatches(requant_shim: tuple[cffi.FFI, object], helper: int, accs:
 
 
 def test_fused_output_stages_equal_requantize(requant_shim: tuple[cffi.FFI, object]) -> None:
-    """The conv and depthwise DSP output stages: tq_requantize_s8_fused(acc, q, e) and
-    tq_requantize_s8_fused_or_fast(acc, fused=1) equal tq_requantize_s8(acc, q, -e) for every right
-    shift e in [1, 31] on the fused range, zero points and clamps at the int8 ends and inside."""
+    """The conv, depthwise and FC DSP output stages: tq_requantize_s8_fused(acc, q, e),
+    tq_requantize_s8_fused_or_fast(acc, fused=1) and tq_requantize_s8_fused_ssat (then clamped) equal
+    tq_requantize_s8(acc, q, -e) for every right shift e in [1, 31] on the fused range, zero points
+    and clamps at the int8 ends and inside."""
     accs, qs = _fused_range_inputs(np.random.default_rng(13))
-    for helper in (0, 1):
+    for helper in (0, 1, 5):
         _helper_mismatches(requant_shim, helper, accs, qs, range(-31, 0))
 
 
