@@ -29,6 +29,10 @@ Files written into ``out_dir`` (which must exist and be empty), for model ``name
   run from pre-extended int16 weights get a ``<ident>_weights_s16`` array and struct field under
   ``#if TQ_USE_DSP`` and keep their int8 ``weights`` under ``#else``; ``"size"`` (default) emits
   the int8 weights only.
+* Fully connected layers with 8-bit weights, in both modes (:func:`layouts.fc_dsp_arrays`): under
+  ``#if TQ_USE_DSP`` the DSP kernel's ``<ident>_weights_dsp`` (the same bytes reordered into row
+  pairs) and ``<ident>_bias_dsp`` (the input zero point folded into the bias) and struct fields;
+  under ``#else`` the int8 ``weights`` and ``bias``. Their ``requant_fused`` uses taps = in_features.
 * ``<name>.mk`` (Make fragment) and ``CMakeLists.txt`` (static library ``<name>``).
 * ``model.json`` (manifest, sorted keys), ``report.md`` (per-layer table and totals) and
   ``model.pt`` (the source artifact, byte for byte, for re-lowering during verification).
