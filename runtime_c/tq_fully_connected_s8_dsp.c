@@ -35,7 +35,7 @@
  * little-endian int16 w[8g + 2p][i] + 256 * w[8g + 2p + 1][i], i = 4s + 2l + h; then rows 8G ...
  * out_features - 1 in natural order. Params without weights_dsp (NULL) run the natural-row loop on
  * weights and bias (input_zero_point subtracted with SXTAB16). No scratch memory; output bytes are
- * written only within out_features (the output is 4-byte aligned: an arena tensor).
+ * written only within out_features.
  */
 #include "tq_kernels.h"
 
@@ -205,7 +205,8 @@ __attribute__((naked, noinline)) static void fc_groups(TQ_ASM_ARG fc_job *job)
         "ssub8 r5, lr, r8\n\t"
         "sel r8, r8, lr\n\t"
         "ldr r2, [r3, #20]\n\t"
-        "strd r4, r8, [r2], #8\n\t"
+        "str r4, [r2], #4\n\t"
+        "str r8, [r2], #4\n\t"
         "str r2, [r3, #20]\n\t"
         "mov r0, r3\n\t"
         "ldr r2, [r3, #36]\n\t"

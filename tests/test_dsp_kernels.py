@@ -31,6 +31,7 @@ from tinyqat.target import STRICT_CFLAGS
 from tinyqat.toolchain import qemu
 from tinyqat.toolchain.cffi_model import load_model
 from tinyqat.toolchain.compiler import compile_shared, run_compiler
+from tinyqat.toolchain.harness import run_harness
 
 DSP_KINDS = ("conv2d", "depthwise_conv2d", "fully_connected")
 DSP_FILES = (*DSP_KINDS, "add")  # kernels with a tq_<kind>_s8_dsp.c companion
@@ -552,12 +553,14 @@ def test_fully_connected_layers_are_bit_exact(board: str, tmp_path: Path) -> Non
 
 
 def test_fully_connected_layers_on_the_host(tmp_path: Path, gcc: str) -> None:
-    """The same FC graphs built for a DSP board run the portable kernel on the host (int8 weights and
-    bias under !TQ_USE_DSP) and match."""
+    """The same FC graphs run the portable kernel on the host (int8 weights and bias under
+    !TQ_USE_DSP) and match, built with AddressSanitizer and UBSan (the harness exits on any error)."""
     rng = np.random.default_rng(11)
     for k, graph in enumerate(_fc_graphs(rng)):
-        lib = rg.build(graph, tmp_path / f"b{k}")
-        assert rg.first_mismatch(lib, graph, _fc_inputs(rng, graph)) is None
+        out = rg.emit(graph, tmp_path / f"pkg{k}", board="cortex-m4")
+        x = _fc_inputs(rng, graph)
+        got = run_harness(out, tmp_path / f"build{k}", x, sanitize=True)
+        assert _first_mismatch(graph, got, x) is None, f"graph {k}: {_first_mismatch(graph, got, x)}"
 
 
 def _fc_weights_dsp_by_definition(w: np.ndarray) -> np.ndarray:
