@@ -514,7 +514,7 @@ def _fc_graphs(rng: np.random.Generator) -> list[ir.Graph]:
     """FC layers for the DSP kernel's paths: groups of 8 rows (fused and not), chunks of 512 inputs
     (first chunk shorter than one 4-step iteration, exactly 512, 516 = 512 + 4), extreme weights with
     saturating inputs (|sum x * w_b| at its 512-input bound), rows after the last group, in_features
-    not a multiple of 4 (natural rows only), tiny layers."""
+    not a multiple of 4 (natural rows only), tiny layers; input zero points -128, 127 and random."""
     specs = [  # (in_features, [(out, fused, weights)])
         (1032, [(16, True, "random"), (19, False, "random"), (8, True, "min"), (9, True, "ends")]),
         (512, [(8, True, "max"), (10, False, "ends"), (3, True, "random")]),
@@ -526,8 +526,9 @@ def _fc_graphs(rng: np.random.Generator) -> list[ir.Graph]:
         (1, [(1, True, "random"), (8, False, "random")]),
     ]
     graphs = []
-    for n, layers in specs:
-        x = ir.Tensor("x", (1, 1, n), rg.random_qparams(rng))
+    for k, (n, layers) in enumerate(specs):  # input zero points -128, 127 and random in turn
+        zp_in = (-128, 127, int(rng.integers(-128, 128)))[k % 3]
+        x = ir.Tensor("x", (1, 1, n), ir.QParams(rg.random_qparams(rng).scale, zp_in))
         graphs.append(rg.chain(x, [_fc(rng, f"f{k}", x, out_f, fused, weights)
                                    for k, (out_f, fused, weights) in enumerate(layers)]))
     return graphs
