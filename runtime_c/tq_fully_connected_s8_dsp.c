@@ -2,55 +2,319 @@
  * tq_fully_connected_s8_dsp.c - int8 fully connected for cores with the DSP extension,
  * the same function and result as tq_fully_connected_s8.c (see tq_kernels.h for the formula).
  *
- * Method: output channels two at a time; per group of four inputs one word of x gives
- * (x0 - zp, x2 - zp) = __sxtab16(nzp2, x) and (x1 - zp, x3 - zp) = SXTAB16 ROR #8, shared by
- * both channels, whose weight words give (w0, w2) = __sxtb16(w) and (w1, w3) = SXTB16 ROR #8;
- * SMLAD adds two products per instruction. The in_features mod 4 last inputs are multiplied one
- * by one; an odd last channel runs with itself as partner (computed twice, written once). No
- * scratch memory. Accumulation starts from bias[c]; every partial sum is at most
- * |bias| + 255 * 127 * in_features in magnitude (tq_kernels.h's bound), so the int32 sum equals
- * the portable kernel's. Requantization: tq_requantize_s8_fast (equal to tq_requantize_s8).
+ * Method (batch 1: every weight is used once, so the cost is the weight stream). The input zero
+ * point is folded into the bias at build time: bias_dsp[c] = bias[c] - zp * sum_i w[c][i] (exact
+ * integer arithmetic), so acc[c] = bias_dsp[c] + sum_i w[c][i] * x[i] on the raw int8 input.
+ * Rows are taken in pairs (a, b) whose weights are stored as one int16 per input,
+ * v[i] = w[a][i] + 256 * w[b][i] (|v| <= 32639): its low byte, sign-extended, is w[a][i] (the high
+ * byte is w[b][i] - (w[a][i] < 0)). One weight word holds v for two inputs, and per word
+ *   R += SMLAD(x2, word)            R = sum x * (w_a + 256 * w_b)
+ *   S += SMLAD(x2, SXTB16(word))    S = sum x * w_a
+ * (x2: two inputs as int16, SXTB16 of an input word): S is row a's sum and (R - S) / 256 row b's,
+ * 3 instructions per 4 MACs instead of 4. R and S wrap modulo 2^32; R - S = 256 * sum x * w_b is
+ * exact in int32 while |sum x * w_b| < 2^23, which 128 * 127 * inputs guarantees up to 516 inputs:
+ * longer rows run in chunks of at most TQ_FC_DSP_CHUNK_STEPS * 4 = 512 inputs (the first chunk
+ * takes the remainder), each chunk's (R - S) >> 8 added to row b's sum and R reset to S. S needs
+ * no chunks. Every sum is the portable kernel's modulo 2^32, hence equal to it (tq_kernels.h
+ * bounds |acc| below 2^31).
+ *
+ * fc_groups (Thumb-2 assembly) runs groups of eight rows (four pairs) in steps of four inputs: one
+ * input word (x0, x1, x2, x3) gives x02 = SXTB16(x) and x13 = SXTB16(x, ROR #8), shared by the four
+ * pairs, whose weight words follow in memory (pair 0 with x02, pair 0 with x13, pair 1 ...): per
+ * step 9 loads, 10 SXTB16 and 16 SMLAD for 32 MACs (39 estimated cycles), four steps per loop
+ * iteration. Layers whose params say requant_fused get their output stage in the same routine:
+ * tq_requantize_s8_fused_ssat (tq_requant.h, one SMMLAR, as TQ_REQUANT_FUSED_SSAT_ASM), equal there to
+ * tq_requantize_s8 with the full int8 range; the bytes are then clamped to [act_min, act_max] four at a time
+ * (SSUB8 / SEL) and stored as two words. Other layers get the group's sums back (job.acc) and
+ * requantize in C. Rows after the last full group (out_features mod 8), and every row when
+ * in_features is not a multiple of 4, run a C loop on natural-order rows, two at a time with SXTB16.
+ *
+ * Layout of weights_dsp (in_features * out_features bytes; Python twin: tinyqat/codegen/layouts.py,
+ * fc_weights_dsp): G = out_features / 8 groups when in_features is a multiple of 4, else 0; group g,
+ * for step s < in_features / 4, pair p < 4, half h < 2, lane l < 2 (l fastest), holds the
+ * little-endian int16 w[8g + 2p][i] + 256 * w[8g + 2p + 1][i], i = 4s + 2l + h; then rows 8G ...
+ * out_features - 1 in natural order. Params without weights_dsp (NULL) run the natural-row loop on
+ * weights and bias (input_zero_point subtracted with SXTAB16). No scratch memory; output bytes are
+ * written only within out_features.
  */
 #include "tq_kernels.h"
 
 #if TQ_USE_DSP
 #include "tq_dsp.h"
 #include "tq_requant.h"
+#include <stddef.h>
+
+#define TQ_FC_STR2(x) #x
+#define TQ_FC_STR(x) TQ_FC_STR2(x)
+
+/* Steps of four inputs per chunk: 512 inputs, |sum x * w_b| <= 128 * 127 * 512 < 2^23. */
+#define TQ_FC_DSP_CHUNK_STEPS 128
+
+/* The work of fc_groups, read and updated by the assembly at the byte offsets in the comments. */
+typedef struct {
+    const int8_t *x;          /*  0: input */
+    const int8_t *w;          /*  4: the next group's weights (advanced) */
+    const int32_t *bias;      /*  8: the next group's 8 bias_dsp values (advanced) */
+    const int32_t *q;         /* 12: fused: the next group's multipliers (advanced) */
+    const int32_t *shift;     /* 16: fused: the next group's shifts (advanced) */
+    int8_t *out;              /* 20: fused: the next group's outputs (advanced) */
+    const int8_t *first_main; /* 24: end of the first chunk's 4-step loop */
+    const int8_t *first_end;  /* 28: end of the first chunk */
+    const int8_t *x_end;      /* 32: input + in_features */
+    int32_t groups;           /* 36: groups to run, >= 1 (1 when not fused) */
+    int32_t fused;            /* 40: 1: requantize and store; 0: leave the sums in acc */
+    int32_t zp2;              /* 44: 2 * output_zero_point + 1 */
+    uint32_t lo4, hi4;        /* 48, 52: act_min, act_max in each byte */
+    int32_t acc[8];           /* 56: not fused: the group's 8 sums; acc[0..3]: row b sums during a group */
+} fc_job;
+
+/* Compile-time checks of offsets the assembly uses (32-bit pointers). */
+typedef char tq_fc_job_x_end_at_32[offsetof(fc_job, x_end) == 32 ? 1 : -1];
+typedef char tq_fc_job_lo4_at_48[offsetof(fc_job, lo4) == 48 ? 1 : -1];
+typedef char tq_fc_job_acc_at_56[offsetof(fc_job, acc) == 56 ? 1 : -1];
+
+/* Pair (S, R) of a step: r2 = x02, r3 = x13, r12 / lr = the pair's two weight words (extended here). */
+#define TQ_FC_PAIR(S, R)                                                                           \
+    "smlad " R ", r2, r12, " R "\n\t"                                                             \
+    "sxtb16 r12, r12\n\t"                                                                         \
+    "smlad " S ", r2, r12, " S "\n\t"                                                             \
+    "smlad " R ", r3, lr, " R "\n\t"                                                              \
+    "sxtb16 lr, lr\n\t"                                                                           \
+    "smlad " S ", r3, lr, " S "\n\t"
+
+#define TQ_FC_W2 "ldr r12, [r1], #4\n\t" "ldr lr, [r1], #4\n\t"
+
+/* One step: r0 = x, r1 = w (both post-incremented); (S, R) of pairs 0-3 in (r4, r5) ... (r10, r11). */
+#define TQ_FC_STEP                                                                                 \
+    "ldr r2, [r0], #4\n\t" TQ_FC_W2                                                               \
+    "sxtb16 r3, r2, ror #8\n\t"                                                                   \
+    "sxtb16 r2, r2\n\t"                                                                           \
+    TQ_FC_PAIR("r4", "r5") TQ_FC_W2 TQ_FC_PAIR("r6", "r7") TQ_FC_W2 TQ_FC_PAIR("r8", "r9")        \
+    TQ_FC_W2 TQ_FC_PAIR("r10", "r11")
+
+/* Fused output stage of one channel (tq_requant.h, tq_requantize_s8_fused_ssat): acc in A, multiplier and
+ * shift loaded from [r1] and [r2] (post-incremented), r0 = 2 * zp + 1; the int8 result in A. Clobbers r3,
+ * r12, lr. */
+#define TQ_FC_OUT(A)                                                                               \
+    "ldr r3, [r1], #4\n\t"                                                                        \
+    "ldr r12, [r2], #4\n\t" TQ_REQUANT_FUSED_SSAT_ASM(A, "r3", "r12", "lr", "r0")
+
+/*
+ * Runs job->groups groups of 8 rows (see fc_job and the file comment). Stack: [sp] end of the chunk's
+ * 4-step loop, [sp + 4] end of the chunk, [sp + 8] job.
+ */
+#define TQ_ASM_ARG __attribute__((unused))
+__attribute__((naked, noinline)) static void fc_groups(TQ_ASM_ARG fc_job *job)
+{
+    __asm__ volatile(
+        "push {r0, r4-r11, lr}\n\t"
+        "sub sp, sp, #8\n"
+        "5:\n\t" /* group: r0 = job */
+        "ldr r2, [r0, #8]\n\t"
+        "ldm r2!, {r4-r11}\n\t"
+        "str r2, [r0, #8]\n\t"
+        "add r2, r0, #56\n\t"
+        "stm r2, {r5, r7, r9, r11}\n\t" /* row b sums start at their bias */
+        "mov r5, r4\n\t"                 /* R = S = bias of row a */
+        "mov r7, r6\n\t"
+        "mov r9, r8\n\t"
+        "mov r11, r10\n\t"
+        "ldrd r2, r3, [r0, #24]\n\t"
+        "strd r2, r3, [sp]\n\t"
+        "ldr r1, [r0, #4]\n\t"
+        "ldr r0, [r0, #0]\n"
+        "6:\n\t" /* chunk */
+        "ldr r12, [sp]\n\t"
+        "cmp r0, r12\n\t"
+        "beq 2f\n"
+        "1:\n\t"
+        TQ_FC_STEP TQ_FC_STEP TQ_FC_STEP TQ_FC_STEP
+        "ldr r12, [sp]\n\t"
+        "cmp r0, r12\n\t"
+        "bne 1b\n"
+        "2:\n\t"
+        "ldr r12, [sp, #4]\n\t"
+        "cmp r0, r12\n\t"
+        "beq 4f\n"
+        "3:\n\t"
+        TQ_FC_STEP
+        "ldr r12, [sp, #4]\n\t"
+        "cmp r0, r12\n\t"
+        "bne 3b\n"
+        "4:\n\t" /* chunk end: R - S = 256 * row b's chunk sum */
+        "ldr r3, [sp, #8]\n\t"
+        "sub r5, r5, r4\n\t"
+        "sub r7, r7, r6\n\t"
+        "sub r9, r9, r8\n\t"
+        "sub r11, r11, r10\n\t"
+        "ldr r2, [r3, #32]\n\t"
+        "cmp r0, r2\n\t"
+        "bne 10f\n\t"
+        /* last chunk: r3 = job, r1 = w; the 8 sums to r4-r11 in row order */
+        "str r1, [r3, #4]\n\t"
+        "add r2, r3, #56\n\t"
+        "ldm r2, {r0, r1, r12, lr}\n\t"
+        "add r5, r0, r5, asr #8\n\t"
+        "add r7, r1, r7, asr #8\n\t"
+        "add r9, r12, r9, asr #8\n\t"
+        "add r11, lr, r11, asr #8\n\t"
+        "ldr r12, [r3, #40]\n\t"
+        "cmp r12, #0\n\t"
+        "bne 8f\n\t"
+        "stm r2, {r4-r11}\n\t"
+        "b 9f\n"
+        "10:\n\t" /* more chunks: row b sums += (R - S) >> 8, R = S, the next chunk is 128 steps */
+        "ldrd r2, r12, [r3, #56]\n\t"
+        "add r2, r2, r5, asr #8\n\t"
+        "add r12, r12, r7, asr #8\n\t"
+        "strd r2, r12, [r3, #56]\n\t"
+        "ldrd r2, r12, [r3, #64]\n\t"
+        "add r2, r2, r9, asr #8\n\t"
+        "add r12, r12, r11, asr #8\n\t"
+        "strd r2, r12, [r3, #64]\n\t"
+        "mov r5, r4\n\t"
+        "mov r7, r6\n\t"
+        "mov r9, r8\n\t"
+        "mov r11, r10\n\t"
+        "add r2, r0, #" TQ_FC_STR(TQ_FC_DSP_CHUNK_STEPS * 4) "\n\t"
+        "str r2, [sp]\n\t"
+        "str r2, [sp, #4]\n\t"
+        "b 6b\n"
+        "8:\n\t"
+        "ldr r1, [r3, #12]\n\t"
+        "ldr r2, [r3, #16]\n\t"
+        "ldr r0, [r3, #44]\n\t"
+        TQ_FC_OUT("r4") TQ_FC_OUT("r5") TQ_FC_OUT("r6") TQ_FC_OUT("r7")
+        TQ_FC_OUT("r8") TQ_FC_OUT("r9") TQ_FC_OUT("r10") TQ_FC_OUT("r11")
+        "ldr r3, [sp, #8]\n\t"
+        "str r1, [r3, #12]\n\t"
+        "str r2, [r3, #16]\n\t"
+        "bfi r4, r5, #8, #8\n\t"
+        "bfi r4, r6, #16, #8\n\t"
+        "bfi r4, r7, #24, #8\n\t"
+        "bfi r8, r9, #8, #8\n\t"
+        "bfi r8, r10, #16, #8\n\t"
+        "bfi r8, r11, #24, #8\n\t"
+        "ldrd r12, lr, [r3, #48]\n\t"
+        "ssub8 r5, r4, r12\n\t"
+        "sel r4, r4, r12\n\t"
+        "ssub8 r5, lr, r4\n\t"
+        "sel r4, r4, lr\n\t"
+        "ssub8 r5, r8, r12\n\t"
+        "sel r8, r8, r12\n\t"
+        "ssub8 r5, lr, r8\n\t"
+        "sel r8, r8, lr\n\t"
+        "ldr r2, [r3, #20]\n\t"
+        "str r4, [r2], #4\n\t"
+        "str r8, [r2], #4\n\t"
+        "str r2, [r3, #20]\n\t"
+        "mov r0, r3\n\t"
+        "ldr r2, [r3, #36]\n\t"
+        "subs r2, r2, #1\n\t"
+        "str r2, [r3, #36]\n\t"
+        "bne 5b\n"
+        "9:\n\t"
+        "add sp, sp, #8\n\t"
+        "pop {r0, r4-r11, pc}\n\t");
+}
+
+/* Two natural-order rows: acc[k] += sum_i w_k[i] * (x[i] - zp), nzp2 = (-zp, -zp), modulo 2^32 (the
+ * final sums are exact). Eight inputs per iteration; TQ_DSP_BLOCK keeps each group's loads together. */
+TQ_DSP_BLOCK static void rows_2(const int8_t *x, const int8_t *w0, const int8_t *w1, int32_t n, int32_t nzp2,
+                                int32_t acc[2])
+{
+    int32_t a0 = acc[0], a1 = acc[1], i = 0;
+    const int32_t zp = -(int16_t)nzp2;
+    for (; i + 8 <= n; i += 8) {
+        int32_t xv = tq_load_s8x4(x + i), u = tq_load_s8x4(w0 + i), v = tq_load_s8x4(w1 + i);
+        int32_t x02 = __sxtab16(nzp2, xv), x13 = tq_sxtab16_odd(nzp2, xv);
+        a0 = __smlad(x02, __sxtb16(u), a0);
+        a0 = __smlad(x13, tq_sxtb16_odd(u), a0);
+        a1 = __smlad(x02, __sxtb16(v), a1);
+        a1 = __smlad(x13, tq_sxtb16_odd(v), a1);
+        xv = tq_load_s8x4(x + i + 4);
+        u = tq_load_s8x4(w0 + i + 4);
+        v = tq_load_s8x4(w1 + i + 4);
+        x02 = __sxtab16(nzp2, xv);
+        x13 = tq_sxtab16_odd(nzp2, xv);
+        a0 = __smlad(x02, __sxtb16(u), a0);
+        a0 = __smlad(x13, tq_sxtb16_odd(u), a0);
+        a1 = __smlad(x02, __sxtb16(v), a1);
+        a1 = __smlad(x13, tq_sxtb16_odd(v), a1);
+    }
+    for (; i < n; ++i) {
+        const int32_t d = x[i] - zp;
+        a0 = (int32_t)((uint32_t)a0 + (uint32_t)(w0[i] * d));
+        a1 = (int32_t)((uint32_t)a1 + (uint32_t)(w1[i] * d));
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+}
+
+/* The C output stage (layers without requant_fused, and the rows after the last group), one copy. */
+__attribute__((noinline)) static int8_t requant(const tq_fully_connected_s8_params *p, int32_t c, int32_t acc)
+{
+    return tq_requantize_s8_fused_or_fast(acc, p->requant_fused, p->multiplier[c], p->shift[c], p->output_zero_point,
+                                          p->act_min, p->act_max);
+}
 
 void tq_fully_connected_s8(const tq_fully_connected_s8_params *params, const int8_t *input, int8_t *output)
 {
     const tq_fully_connected_s8_params *p = params;
-    const int32_t n = p->in_features;
-    const int32_t nzp2 = tq_dup_s16(-p->input_zero_point);
-    int32_t c, g, t;
-    for (c = 0; c < p->out_features; c += 2) {
-        const int32_t c1 = c + 1 < p->out_features ? c + 1 : c;
-        const int8_t *x = input;
-        const int8_t *w0 = p->weights + c * n;
-        const int8_t *w1 = p->weights + c1 * n;
-        int32_t s0 = p->bias[c], s1 = p->bias[c1];
-        for (g = n >> 2; g > 0; --g) {
-            const int32_t xv = tq_load_s8x4(x);
-            const int32_t x02 = __sxtab16(nzp2, xv), x13 = tq_sxtab16_odd(nzp2, xv);
-            int32_t wv = tq_load_s8x4(w0);
-            s0 = __smlad(x02, __sxtb16(wv), s0);
-            s0 = __smlad(x13, tq_sxtb16_odd(wv), s0);
-            wv = tq_load_s8x4(w1);
-            s1 = __smlad(x02, __sxtb16(wv), s1);
-            s1 = __smlad(x13, tq_sxtb16_odd(wv), s1);
-            x += 4;
-            w0 += 4;
-            w1 += 4;
+    const int32_t n = p->in_features, out_f = p->out_features;
+    int32_t groups = (n & 3) != 0 ? 0 : out_f >> 3; /* layouts.py: fc_dsp_groups */
+    const int32_t *bias = p->bias_dsp;
+    const int8_t *w = p->weights_dsp;
+    int32_t zp = 0; /* folded into bias_dsp */
+    int32_t c = 0, i;
+    if (w == NULL) { /* no DSP layout: the natural rows below on weights and bias */
+        w = p->weights;
+        bias = p->bias;
+        zp = p->input_zero_point;
+        groups = 0;
+    }
+    if (groups > 0) {
+        const int32_t steps = n >> 2;
+        const int32_t first = steps - (steps - 1) / TQ_FC_DSP_CHUNK_STEPS * TQ_FC_DSP_CHUNK_STEPS; /* 1 .. 128 */
+        fc_job job;
+        job.x = input;
+        job.w = w;
+        job.bias = bias;
+        job.q = p->multiplier;
+        job.shift = p->shift;
+        job.out = output;
+        job.first_main = input + 4 * (first & ~3);
+        job.first_end = input + 4 * first;
+        job.x_end = input + n;
+        job.zp2 = 2 * p->output_zero_point + 1;
+        job.lo4 = 0x01010101u * (uint8_t)p->act_min;
+        job.hi4 = 0x01010101u * (uint8_t)p->act_max;
+        if (p->requant_fused) {
+            job.groups = groups;
+            job.fused = 1;
+            fc_groups(&job);
+        } else {
+            job.fused = 0;
+            for (c = 0; c < 8 * groups; c += 8) {
+                job.groups = 1;
+                fc_groups(&job);
+                for (i = 0; i < 8; ++i) {
+                    output[c + i] = requant(p, c + i, job.acc[i]);
+                }
+            }
         }
-        for (t = 0; t < (n & 3); ++t) {
-            const int32_t v = x[t] - p->input_zero_point;
-            s0 += w0[t] * v;
-            s1 += w1[t] * v;
-        }
-        output[c] = tq_requantize_s8_fast(s0, p->multiplier[c], p->shift[c], p->output_zero_point, p->act_min,
-                                          p->act_max);
-        output[c1] = tq_requantize_s8_fast(s1, p->multiplier[c1], p->shift[c1], p->output_zero_point, p->act_min,
-                                           p->act_max);
+        c = 8 * groups;
+        w = job.w;
+    }
+    for (; c < out_f; c += 2) { /* natural-order rows, two at a time (an odd last row twice) */
+        const int32_t c1 = c + 1 < out_f ? c + 1 : c;
+        int32_t acc[2];
+        acc[0] = bias[c];
+        acc[1] = bias[c1];
+        rows_2(input, w, w + (c1 - c) * n, n, tq_dup_s16(-zp), acc);
+        output[c] = requant(p, c, acc[0]);
+        output[c1] = requant(p, c1, acc[1]);
+        w += 2 * n;
     }
 }
 

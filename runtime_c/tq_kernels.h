@@ -226,10 +226,22 @@ typedef struct {
     int32_t input_zero_point;          /* [-128, 127] */
     int32_t output_zero_point;         /* [-128, 127] */
     int32_t act_min, act_max;          /* -128 <= act_min <= act_max <= 127 */
+    /* 1 when the DSP kernel may use the fused output stage (tq_requantize_s8_fused, tq_requant.h) for
+     * every channel: every shift[c] in [-31, -1] and |bias[c]| <= 2^30 - 1 - 32385 * in_features, so
+     * every accumulator lies in [-2^30, 2^30 - 1]. Decided by the generator (tinyqat/fixedpoint.py,
+     * fused_requant_ok, taps = in_features); 0 is always correct. Portable kernels ignore it. */
+    int32_t requant_fused;
     const int8_t *weights;             /* [out_features][in_features], values in [-127, 127] */
     const int32_t *bias;               /* [out_features] */
     const int32_t *multiplier;         /* [out_features], in [0, 2^31 - 1] */
     const int32_t *shift;              /* [out_features], in [-31, 30] */
+    /* NULL, or (DSP kernel; the generator fills both on every DSP build) the weights in the DSP
+     * kernel's row-pair layout (in_features * out_features bytes; tq_fully_connected_s8_dsp.c, Python
+     * twin tinyqat/codegen/layouts.py) and bias_dsp[c] = bias[c] - input_zero_point * sum_i
+     * weights[c][i], read instead of weights and bias. Portable kernels ignore them; the DSP kernel
+     * with weights_dsp NULL runs its natural-row loop on weights and bias. */
+    const int8_t *weights_dsp;
+    const int32_t *bias_dsp;           /* [out_features] */
 } tq_fully_connected_s8_params;
 
 /*

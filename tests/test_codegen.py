@@ -453,3 +453,12 @@ def test_requant_fused_is_decided_at_build_time() -> None:
     assert dict(scalar_fields(dw, ir.Graph((x, z), (dw,), "x", "z", (8, 6, 6), (8, 6, 6))))["requant_fused"] == 1
     four_bit = dataclasses.replace(small, weights=np.clip(small.weights, -7, 7), weight_bits=4)
     assert "requant_fused" not in dict(scalar_fields(four_bit, graph))
+    fc, f = rg.fully_connected(rng, "f", x, 3)  # taps = in_features = 288
+    fc_graph = ir.Graph((x, f), (fc,), "x", "f", (8, 6, 6), (3,))
+    edge = 2**30 - 1 - 32385 * 288
+    fc = dataclasses.replace(fc, bias=np.array([edge, -edge, 0], np.int32), shift=np.array([-1, -7, -31], np.int32))
+    assert dict(scalar_fields(fc, fc_graph))["requant_fused"] == 1
+    assert dict(scalar_fields(dataclasses.replace(fc, bias=np.array([edge + 1, 0, 0], np.int32)),
+                              fc_graph))["requant_fused"] == 0
+    fc4 = dataclasses.replace(fc, weights=np.clip(fc.weights, -7, 7), weight_bits=4)
+    assert "requant_fused" not in dict(scalar_fields(fc4, fc_graph))

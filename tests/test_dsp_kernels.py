@@ -32,6 +32,7 @@ from tinyqat.target import STRICT_CFLAGS
 from tinyqat.toolchain import qemu
 from tinyqat.toolchain.cffi_model import load_model
 from tinyqat.toolchain.compiler import compile_shared, run_compiler
+from tinyqat.toolchain.harness import run_harness
 
 DSP_KINDS = ("conv2d", "depthwise_conv2d", "fully_connected")
 DSP_FILES = (*DSP_KINDS, "add")  # kernels with a tq_<kind>_s8_dsp.c companion
@@ -306,8 +307,10 @@ long shim_mismatches(const int32_t *acc, long n_acc, const int32_t *q, long n_q,
  *           shift in [-31, 0];
  * helper 5: tq_requantize_s8_fused2(2 * acc, q, -shift, ...) == tq_requantize_s8, shift in [-31, -1];
  * helper 6: tq_requantize_s8_fused2_folded(2 * acc, q, -shift, tq_fused2_offset(-shift, zp)) ==
- *           tq_requantize_s8(..., zp, -128, 127), shift in [-22, -1].
- * Helpers 0, 1, 3, 4, 5 and 6 skip accumulators outside their range [-2^30, 2^30 - 1]. */
+ *           tq_requantize_s8(..., zp, -128, 127), shift in [-22, -1];
+ * helper 7: tq_requantize_s8_fused_ssat(acc, q, shift, 2 * zp + 1) clamped to [lo, hi] == tq_requantize_s8,
+ *           shift in [-31, -1] (the DSP FC kernel's assembly output stage).
+ * Helpers 0, 1, 3, 4, 5, 6 and 7 skip accumulators outside their range [-2^30, 2^30 - 1]. */
 long shim_helper_mismatches(int32_t helper, const int32_t *acc, long n_acc, const int32_t *q, long n_q,
                             int32_t shift, int32_t zp, int32_t lo, int32_t hi, long *where)
 {
@@ -326,6 +329,9 @@ long shim_helper_mismatches(int32_t helper, const int32_t *acc, long n_acc, cons
                 want = tq_requantize_s8(acc[i], q[j], shift, zp, lo, hi);
                 if (helper == 0) {
                     got = tq_requantize_s8_fused(acc[i], q[j], -shift, zp, lo, hi);
+                } else if (helper == 7) {
+                    got = tq_requantize_s8_fused_ssat(acc[i], q[j], shift, 2 * zp + 1);
+                    got = got < lo ? lo : (got > hi ? hi : got);
                 } else if (helper == 4) {
                     got = tq_requantize_s8_fused_pre(acc[i], m, zp, lo, hi);
                 } else if (helper == 5) {
@@ -434,12 +440,12 @@ def _helper_mismatches(requant_shim: tuple[cffi.FFI, object], helper: int, accs:
 
 
 def test_fused_output_stages_equal_requantize(requant_shim: tuple[cffi.FFI, object]) -> None:
-    """The conv and depthwise DSP output stages: tq_requantize_s8_fused(acc, q, e),
-    tq_requantize_s8_fused_or_fast(acc, fused=1) and tq_requantize_s8_fused2(2 * acc, q, e)
-    equal tq_requantize_s8(acc, q, -e) for every right shift e in [1, 31] on the fused range, zero
-    points and clamps at the int8 ends and inside."""
+    """The conv, depthwise and FC DSP output stages: tq_requantize_s8_fused(acc, q, e),
+    tq_requantize_s8_fused_or_fast(acc, fused=1), tq_requantize_s8_fused2(2 * acc, q, e) and
+    tq_requantize_s8_fused_ssat (then clamped) equal tq_requantize_s8(acc, q, -e) for every right shift
+    e in [1, 31] on the fused range, zero points and clamps at the int8 ends and inside."""
     accs, qs = _fused_range_inputs(np.random.default_rng(13))
-    for helper in (0, 1, 5):
+    for helper in (0, 1, 5, 7):
         _helper_mismatches(requant_shim, helper, accs, qs, range(-31, 0))
     _helper_mismatches(requant_shim, 6, accs, qs, range(-22, 0))
 
@@ -565,3 +571,142 @@ def test_depthwise_row_assembly_matches_its_generator() -> None:
     printed = subprocess.run(["python3", str(script)], check=True, capture_output=True, text=True).stdout
     source = (resource_dir("runtime_c") / "tq_depthwise_conv2d_s8_dsp.c").read_text()
     assert printed in source
+
+
+# ---------------------------------------------------------------- fully connected (pair layout, fused stage)
+
+FC_BOARDS = ("cortex-m4", "cortex-m7", "cortex-m33", "cortex-m0plus")
+
+
+def _fc(rng: np.random.Generator, name: str, x: ir.Tensor, out_f: int, fused: bool,
+        weights: str = "random") -> tuple[ir.FullyConnected, ir.Tensor]:
+    """A FullyConnected on ``x``: ``fused`` picks multipliers below 1/2 and small biases (the fused
+    output stage, fixedpoint.fused_requant_ok) or rg's ratios up to 5 (the C output stage);
+    ``weights``: "random", "min" (all -127), "max" (all 127) or "ends" (rows of -127 and 127).
+    Output zero points at the int8 ends or random, clamps of every kind."""
+    zp = int(rng.choice([-128, 127, int(rng.integers(-128, 128))]))
+    y = ir.Tensor(name, (out_f,), ir.QParams(float(np.float32(10 ** rng.uniform(-3, 0))), zp))
+    n = x.size
+    bias, mult, shift = rg.requant_params(rng, out_f)
+    if fused:
+        pairs = [fixedpoint.quantize_multiplier(float(r)) for r in 10 ** rng.uniform(-6, -2.5, out_f)]
+        bias = rng.integers(-(2**20), 2**20, out_f).astype(np.int32)
+        mult, shift = np.array([q for q, _ in pairs], np.int32), np.array([s for _, s in pairs], np.int32)
+        assert fixedpoint.fused_requant_ok(bias, shift, n)
+    w = rng.integers(-127, 128, (out_f, n)).astype(np.int8)
+    if weights != "random":
+        w = np.full((out_f, n), -127 if weights == "min" else 127, np.int8)
+        if weights == "ends":
+            w[1::2] = -w[1::2]
+    lo, hi = rg.activation_range(rng, zp)
+    return ir.FullyConnected(f"fc_{name}", x.name, name, w, bias, mult, shift, lo, hi), y
+
+
+def _fc_graphs(rng: np.random.Generator) -> list[ir.Graph]:
+    """FC layers for the DSP kernel's paths: groups of 8 rows (fused and not), chunks of 512 inputs
+    (first chunk shorter than one 4-step iteration, exactly 512, 516 = 512 + 4), extreme weights with
+    saturating inputs (|sum x * w_b| at its 512-input bound), rows after the last group, in_features
+    not a multiple of 4 (natural rows only), tiny layers; input zero points -128, 127 and random."""
+    specs = [  # (in_features, [(out, fused, weights)])
+        (1032, [(16, True, "random"), (19, False, "random"), (8, True, "min"), (9, True, "ends")]),
+        (512, [(8, True, "max"), (10, False, "ends"), (3, True, "random")]),
+        (516, [(24, True, "ends"), (8, False, "min")]),
+        (64, [(12, True, "random"), (10, False, "random"), (2, True, "random"), (64, True, "random")]),
+        (8, [(128, True, "random"), (8, False, "random")]),
+        (6, [(10, True, "random"), (9, False, "random")]),
+        (4, [(8, True, "random"), (1, False, "random")]),
+        (1, [(1, True, "random"), (8, False, "random")]),
+    ]
+    graphs = []
+    for k, (n, layers) in enumerate(specs):  # input zero points -128, 127 and random in turn
+        zp_in = (-128, 127, int(rng.integers(-128, 128)))[k % 3]
+        x = ir.Tensor("x", (1, 1, n), ir.QParams(rg.random_qparams(rng).scale, zp_in))
+        graphs.append(rg.chain(x, [_fc(rng, f"f{k}", x, out_f, fused, weights)
+                                   for k, (out_f, fused, weights) in enumerate(layers)]))
+    return graphs
+
+
+def _fc_inputs(rng: np.random.Generator, graph: ir.Graph) -> np.ndarray:
+    """rg.random_input plus an all -128 and an all 127 sample."""
+    x = rg.random_input(rng, graph, 3)
+    return np.concatenate([x, np.full((1, *x.shape[1:]), -128, np.int8), np.full((1, *x.shape[1:]), 127, np.int8)])
+
+
+@pytest.mark.parametrize("board", FC_BOARDS)
+def test_fully_connected_layers_are_bit_exact(board: str, tmp_path: Path) -> None:
+    """The FC graphs equal the simulator under QEMU: the DSP kernel (pair layout, assembly groups,
+    fused stage, chunks, natural rows) on the M4, M7 and M33, the portable one on the M0+."""
+    _require_arm_tools()
+    rng = np.random.default_rng(11)
+    for k, graph in enumerate(_fc_graphs(rng)):
+        out = rg.emit(graph, tmp_path / f"pkg{k}", board=board)
+        x = _fc_inputs(rng, graph)
+        got = qemu.run_emulated(out, tmp_path / f"build{k}", x, load_board(board))
+        assert _first_mismatch(graph, got, x) is None, f"graph {k}: {_first_mismatch(graph, got, x)}"
+
+
+def test_fully_connected_layers_on_the_host(tmp_path: Path, gcc: str) -> None:
+    """The same FC graphs run the portable kernel on the host (int8 weights and bias under
+    !TQ_USE_DSP) and match, built with AddressSanitizer and UBSan (the harness exits on any error)."""
+    rng = np.random.default_rng(11)
+    for k, graph in enumerate(_fc_graphs(rng)):
+        out = rg.emit(graph, tmp_path / f"pkg{k}", board="cortex-m4")
+        x = _fc_inputs(rng, graph)
+        got = run_harness(out, tmp_path / f"build{k}", x, sanitize=True)
+        assert _first_mismatch(graph, got, x) is None, f"graph {k}: {_first_mismatch(graph, got, x)}"
+
+
+def _fc_weights_dsp_by_definition(w: np.ndarray) -> np.ndarray:
+    """runtime_c/tq_fully_connected_s8_dsp.c's layout, element by element from its comment."""
+    out_f, n = w.shape
+    groups = out_f // 8 if n % 4 == 0 else 0
+    res = []
+    for g in range(groups):
+        for s in range(n // 4):
+            for p in range(4):
+                for h in range(2):
+                    for lane in range(2):
+                        i = 4 * s + 2 * lane + h
+                        v = int(w[8 * g + 2 * p, i]) + 256 * int(w[8 * g + 2 * p + 1, i])
+                        res += [v & 0xFF, (v >> 8) & 0xFF]
+    res += [int(v) & 0xFF for v in w[8 * groups:].reshape(-1)]
+    return np.array(res, np.uint8).view(np.int8)
+
+
+@pytest.mark.parametrize("shape", [(16, 8), (19, 12), (8, 4), (7, 16), (24, 6), (9, 1), (1, 1)])
+def test_fc_dsp_layout_matches_its_definition(shape: tuple[int, int]) -> None:
+    w = np.random.default_rng(sum(shape)).integers(-127, 128, shape).astype(np.int8)
+    w[:2, 0] = -127  # a negative low byte under a negative high byte
+    got = layouts.fc_weights_dsp(w)
+    assert got.dtype == np.int8 and got.size == w.size
+    assert np.array_equal(got, _fc_weights_dsp_by_definition(w))
+
+
+def test_fc_dsp_bias_folds_the_input_zero_point() -> None:
+    rng = np.random.default_rng(3)
+    w = rng.integers(-127, 128, (5, 33)).astype(np.int8)
+    bias = rng.integers(-(2**20), 2**20, 5).astype(np.int32)
+    for zp in (-128, 0, 127):
+        x = rng.integers(-128, 128, 33)
+        want = bias.astype(np.int64) + (w.astype(np.int64) * (x - zp)).sum(axis=1)
+        got = layouts.fc_bias_dsp(w, bias, zp).astype(np.int64) + (w.astype(np.int64) * x).sum(axis=1)
+        assert np.array_equal(got, want)
+    with pytest.raises(ValueError, match="int32"):
+        layouts.fc_bias_dsp(np.full((1, 2**16), 127, np.int8), np.array([2**31 - 1], np.int32), -128)
+
+
+def test_fc_dsp_kernel_without_its_layout_stays_exact(tmp_path: Path) -> None:
+    """A package whose FC params carry only int8 weights and bias on the M4 (weights_dsp NULL: the
+    generated files edited to take their !TQ_USE_DSP arrays everywhere) runs the DSP kernel's
+    natural-row loop with the input zero point, and matches."""
+    _require_arm_tools()
+    rng = np.random.default_rng(12)
+    graph = _fc_graphs(rng)[3]
+    out = rg.emit(graph, tmp_path / "pkg", board="cortex-m4")
+    for name in ("net.c", "net_weights.h"):
+        text = (out / name).read_text()
+        assert "#if TQ_USE_DSP" in text
+        (out / name).write_text(text.replace("#if !TQ_USE_DSP", "#if 1").replace("#if TQ_USE_DSP", "#if 0"))
+    x = _fc_inputs(rng, graph)
+    got = qemu.run_emulated(out, tmp_path / "build", x, load_board("cortex-m4"))
+    assert _first_mismatch(graph, got, x) is None, _first_mismatch(graph, got, x)

@@ -31,6 +31,10 @@ Files written into ``out_dir`` (which must exist and be empty), for model ``name
   the int8 weights only.  Boards with ``kernels = "v6m"`` (Armv6-M) get, whatever ``optimize``, a
   ``<ident>_weights_v6m`` array (uint8, the Armv6-M conv's layout) under ``#if TQ_USE_V6M`` for the
   convs that kernel runs from it, the int8 weights under the negation of the guards used.
+* Fully connected layers with 8-bit weights, in both modes (:func:`layouts.fc_dsp_arrays`): under
+  ``#if TQ_USE_DSP`` the DSP kernel's ``<ident>_weights_dsp`` (the same bytes reordered into row
+  pairs) and ``<ident>_bias_dsp`` (the input zero point folded into the bias) and struct fields;
+  under ``#else`` the int8 ``weights`` and ``bias``. Their ``requant_fused`` uses taps = in_features.
 * ``<name>.mk`` (Make fragment) and ``CMakeLists.txt`` (static library ``<name>``).
 * ``model.json`` (manifest, sorted keys), ``report.md`` (per-layer table and totals) and
   ``model.pt`` (the source artifact, byte for byte, for re-lowering during verification).
@@ -163,8 +167,9 @@ def scalar_fields(op: ir.IntOp, graph: ir.Graph) -> list[tuple[str, int]]:
         return pool
     quant = [("input_zero_point", x.qparams.zero_point), ("output_zero_point", y.qparams.zero_point),
              ("act_min", op.act_min), ("act_max", op.act_max)]
-    if isinstance(op, (ir.Conv2d, ir.DepthwiseConv2d)) and op.weight_bits == 8:  # s4 kernels have no fused stage
-        taps = int(np.prod(op.weights.shape[1:] if isinstance(op, ir.Conv2d) else op.weights.shape[:2]))
+    if isinstance(op, (ir.Conv2d, ir.DepthwiseConv2d, ir.FullyConnected)) and op.weight_bits == 8:
+        # s4 kernels have no fused stage; taps = products per output (FC: in_features)
+        taps = int(np.prod(op.weights.shape[:2] if isinstance(op, ir.DepthwiseConv2d) else op.weights.shape[1:]))
         quant.append(("requant_fused", int(fused_requant_ok(op.bias, op.shift, taps))))
     if isinstance(op, ir.FullyConnected):
         return [("in_features", x.size), ("out_features", y.size), *quant]
@@ -212,6 +217,17 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
         arrays += [array for _, _, array in layouts_used]
         variants = (*((guard, ((field, array.ident),)) for guard, field, array in layouts_used),
                     (plain, (("weights", f"{ident}_weights"),)))
+    fc = layouts.fc_dsp_arrays(op, graph.tensor(op.inputs[0]).qparams.zero_point)
+    if fc is not None:  # both modes: the DSP FC kernel reads its layout and folded bias under TQ_USE_DSP
+        fields = [f for f in fields if f[0] not in ("weights", "bias")]
+        arrays = [dataclasses.replace(a, guard="!TQ_USE_DSP") if a.ident in (f"{ident}_weights", f"{ident}_bias")
+                  else a for a in arrays]
+        arrays += [CArray("int8_t", f"{ident}_weights_dsp", int(fc[0].size), clit.int8_array_body(fc[0]),
+                          "weights, row-pair layout of the DSP kernel", "TQ_USE_DSP"),
+                   CArray("int32_t", f"{ident}_bias_dsp", int(fc[1].size), clit.int32_array_body(fc[1]),
+                          "bias - input_zero_point * sum of the row's weights (DSP kernel)", "TQ_USE_DSP")]
+        variants = (("TQ_USE_DSP", (("weights_dsp", f"{ident}_weights_dsp"), ("bias_dsp", f"{ident}_bias_dsp"))),
+                    ("!TQ_USE_DSP", (("weights", f"{ident}_weights"), ("bias", f"{ident}_bias"))))
     if index in macro_scratch:
         fields.append(("scratch", f"arena.bytes + {macro_scratch[index]}"))
     table = f"{ident}_inputs" if isinstance(op, VARIADIC_OPS) else ""

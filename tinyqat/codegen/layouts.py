@@ -1,4 +1,4 @@
-"""Weight layouts of ``tinyqat build --optimize speed`` for the DSP kernels (the Python twins).
+"""Weight layouts of the optimized kernels (the Python twins): DSP speed and fully connected layouts, Armv6-M conv.
 
 ``--optimize size`` (the default) ships the IR's int8 weights only.  ``--optimize speed`` ships,
 for the conv layers the DSP kernel can run from them, the weights pre-extended to
@@ -12,7 +12,7 @@ bytes double (int8 -> int16, plus padding); the inner loop loses its sign extens
   K2 with 0, output channels padded to a multiple of 4 with 0;
   ``out[((g * K2 / 2 + j) * 4 + i) * 2 + h] = w[4 g + i][perm[2 j + h]]``.  Only when
   ``K <= CONV_DSP_COLUMN_MAX`` (the kernel's column bound, ``TQ_CONV_DSP_COLUMN_MAX``).
-* Depthwise, fully connected and the rest keep their int8 weights in both modes.
+* Depthwise and the rest keep their int8 weights in both modes.
 
 Armv6-M layout (:func:`conv_weights_v6m`, ``runtime_c/tq_conv2d_s8_v6m.c``), independent of
 ``optimize``: packages for a board whose ``kernels`` is ``"v6m"`` ship it instead of the int8 conv
@@ -20,6 +20,11 @@ weights where ``TQ_USE_V6M`` is 1 (same guard scheme), for convs with ``K <= CON
 (:func:`v6m_weights`): ``out[(g * K + k) * 4 + i] = w[4 g + i][k] + 128`` as uint8, channel groups
 of four padded with 128 (a zero weight).  Flash: ``ceil(out_c / 4) * 4 * K`` bytes instead of
 ``out_c * K``.
+
+Fully connected layers (8-bit) have a DSP layout in both modes (:func:`fc_dsp_arrays`), the
+int8 weights reordered (the same number of bytes): ``runtime_c/tq_fully_connected_s8_dsp.c`` reads
+``weights_dsp`` (:func:`fc_weights_dsp`) and ``bias_dsp`` (the input zero point folded into the
+bias) instead of ``weights`` and ``bias`` under ``TQ_USE_DSP``.
 """
 
 from __future__ import annotations
@@ -51,6 +56,48 @@ def conv_weights_s16(weights: np.ndarray) -> np.ndarray:
     cols[:out_c, :k] = flat[:, conv_column_order(k)]
     # [g][i][j][h] -> [g][j][i][h]
     return cols.reshape(groups, 4, k2 // 2, 2).transpose(0, 2, 1, 3).reshape(-1).copy()
+
+
+FC_DSP_GROUP_ROWS = 8  # rows per group of the DSP FC kernel's assembly block (tq_fully_connected_s8_dsp.c)
+
+
+def fc_dsp_groups(out_features: int, in_features: int) -> int:
+    """Row groups of the DSP FC kernel's pair layout: ``out // 8`` when ``in`` is a multiple of 4, else 0."""
+    return out_features // FC_DSP_GROUP_ROWS if in_features % 4 == 0 else 0
+
+
+def fc_weights_dsp(weights: np.ndarray) -> np.ndarray:
+    """FC weights ``[out][in]`` (int8) in the DSP kernel's layout (int8, the same bytes reordered).
+
+    ``G = fc_dsp_groups(out, in)`` groups of 8 rows, then the other rows in natural order. Group
+    ``g``, for step ``s < in / 4``, pair ``p < 4``, half ``h < 2`` and lane ``l < 2`` (``l`` fastest):
+    the little-endian int16 ``w[8g + 2p][i] + 256 * w[8g + 2p + 1][i]`` with ``i = 4s + 2l + h``.
+    """
+    out_f, in_f = weights.shape
+    groups, steps = fc_dsp_groups(out_f, in_f), in_f // 4
+    rows = FC_DSP_GROUP_ROWS * groups
+    body = weights[:rows].astype(np.int32).reshape(groups, 4, 2, steps, 2, 2)  # [g][p][row in pair][s][l][h]
+    lanes = (body[:, :, 0] + 256 * body[:, :, 1]).transpose(0, 2, 1, 4, 3)  # [g][s][p][h][l]
+    paired = lanes.astype("<i2").reshape(-1).view(np.int8)
+    return np.concatenate([paired, weights[rows:].reshape(-1)]).astype(np.int8)
+
+
+def fc_bias_dsp(weights: np.ndarray, bias: np.ndarray, input_zero_point: int) -> np.ndarray:
+    """``bias[c] - input_zero_point * sum_i weights[c][i]`` (int32): the DSP FC kernel's bias, the input
+    zero point folded in (exact; within int32 whenever the layer keeps tq_kernels.h's accumulator
+    bound ``|bias| + 255 * 127 * in < 2**31``)."""
+    folded = bias.astype(np.int64) - int(input_zero_point) * weights.astype(np.int64).sum(axis=1)
+    if np.any(np.abs(folded) > 2**31 - 1):
+        raise ValueError("fully connected bias with the input zero point folded in does not fit int32")
+    return folded.astype(np.int32)
+
+
+def fc_dsp_arrays(op: ir.IntOp, input_zero_point: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(weights_dsp, bias_dsp)`` of an 8-bit fully connected ``op`` (both modes, DSP builds), else None."""
+    if not isinstance(op, ir.FullyConnected) or op.weight_bits != 8:
+        return None
+    weights = op.weights.reshape(op.weights.shape[0], -1)
+    return fc_weights_dsp(weights), fc_bias_dsp(weights, op.bias, input_zero_point)
 
 
 def speed_weights(op: ir.IntOp) -> np.ndarray | None:
