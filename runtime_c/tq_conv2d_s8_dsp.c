@@ -130,6 +130,65 @@ __attribute__((naked, noinline)) static void block_4x2(TQ_ASM_ARG const int16_t 
         "pop {r3-r11, pc}\n\t");
 }
 
+/*
+ * 4 x 2 block, int8 layout (weights in the DSP kernel's int8 order, both build modes): the same sums
+ * as block_4x2 from one weight word per channel pair and column pair: SXTB16 of the word is channel
+ * 2s's (w[k], w[k+1]), SXTB16 ROR #8 channel 2s + 1's. Per pair: 3 pipelined loads (two column
+ * words, one weight word), 2 extends + 4 SMLADs, 1 load, 2 extends + 4 SMLADs (18 estimated cycles
+ * for 16 MACs); 4 pairs per loop iteration, as block_4x2, with the same registers and stack locals.
+ */
+#define TQ_CONV_PAIR_S8                                                                            \
+    "ldr r3, [r0, #" TQ_STR(TQ_CONV_DSP_COL1) "]\n\t"                                            \
+    "ldr r2, [r0], #4\n\t"                                                                        \
+    "ldr lr, [r1], #4\n\t"                                                                        \
+    "sxtb16 r12, lr\n\t"                                                                          \
+    "smlad r4, r2, r12, r4\n\t"                                                                   \
+    "smlad r5, r3, r12, r5\n\t"                                                                   \
+    "sxtb16 lr, lr, ror #8\n\t"                                                                   \
+    "smlad r6, r2, lr, r6\n\t"                                                                    \
+    "smlad r7, r3, lr, r7\n\t"                                                                    \
+    "ldr lr, [r1], #4\n\t"                                                                        \
+    "sxtb16 r12, lr\n\t"                                                                          \
+    "smlad r8, r2, r12, r8\n\t"                                                                   \
+    "smlad r9, r3, r12, r9\n\t"                                                                   \
+    "sxtb16 lr, lr, ror #8\n\t"                                                                   \
+    "smlad r10, r2, lr, r10\n\t"                                                                  \
+    "smlad r11, r3, lr, r11\n\t"
+
+__attribute__((naked, noinline)) static void block_4x2_s8(TQ_ASM_ARG const int16_t *col, TQ_ASM_ARG const int8_t *w,
+                                                          TQ_ASM_ARG int32_t pairs, TQ_ASM_ARG int32_t *acc)
+{
+    __asm__ volatile(
+        "push {r3-r11, lr}\n\t"
+        "sub sp, sp, #" TQ_STR(TQ_CONV_BLOCK_LOCALS) "\n\t"
+        "add r12, r0, r2, lsl #2\n\t"
+        "bic r2, r2, #3\n\t"
+        "add r2, r0, r2, lsl #2\n\t"
+        "strd r2, r12, [sp]\n\t"
+        "ldm r3, {r4-r11}\n\t"
+        "cmp r0, r2\n\t"
+        "beq 2f\n"
+        "1:\n\t"
+        TQ_CONV_PAIR_S8 TQ_CONV_PAIR_S8 TQ_CONV_PAIR_S8 TQ_CONV_PAIR_S8
+        "ldr r2, [sp]\n\t"
+        "cmp r0, r2\n\t"
+        "bne 1b\n"
+        "2:\n\t"
+        "ldr r2, [sp, #4]\n\t"
+        "cmp r0, r2\n\t"
+        "beq 4f\n"
+        "3:\n\t"
+        TQ_CONV_PAIR_S8
+        "ldr r2, [sp, #4]\n\t"
+        "cmp r0, r2\n\t"
+        "bne 3b\n"
+        "4:\n\t"
+        "ldr r3, [sp, #" TQ_STR(TQ_CONV_BLOCK_LOCALS) "]\n\t"
+        "stm r3, {r4-r11}\n\t"
+        "add sp, sp, #" TQ_STR(TQ_CONV_BLOCK_LOCALS) "\n\t"
+        "pop {r3-r11, pc}\n\t");
+}
+
 /* The output stage of one channel: per-layer constants, fused or not (see the file comment). */
 typedef struct {
     int32_t fused, zp_out, act_min, act_max;
@@ -252,65 +311,6 @@ static void column_fill(const tq_conv2d_s8_params *p, const int8_t *input, int32
     }
 }
 
-/* One group of four column values at offset k: 16 products (2 pixels x 2 channels x 4). */
-#define TQ_CONV_DSP_GROUP(k)                                                                       \
-    do {                                                                                           \
-        const int32_t a0 = tq_load_s16x2(x + (k)), b0 = tq_load_s16x2(x + (k) + 2);                \
-        const int32_t a1 = tq_load_s16x2(x + (k) + TQ_CONV_DSP_COLUMN_MAX);                        \
-        const int32_t b1 = tq_load_s16x2(x + (k) + TQ_CONV_DSP_COLUMN_MAX + 2);                    \
-        int32_t w = tq_load_s8x4(w0 + (k));                                                        \
-        int32_t even = __sxtb16(w), odd = tq_sxtb16_odd(w);                                        \
-        s00 = __smlad(a0, even, s00);                                                              \
-        s00 = __smlad(b0, odd, s00);                                                               \
-        s01 = __smlad(a1, even, s01);                                                              \
-        s01 = __smlad(b1, odd, s01);                                                               \
-        w = tq_load_s8x4(w1 + (k));                                                                \
-        even = __sxtb16(w);                                                                        \
-        odd = tq_sxtb16_odd(w);                                                                    \
-        s10 = __smlad(a0, even, s10);                                                              \
-        s10 = __smlad(b0, odd, s10);                                                               \
-        s11 = __smlad(a1, even, s11);                                                              \
-        s11 = __smlad(b1, odd, s11);                                                               \
-    } while (0)
-
-/*
- * 2 x 2 block: acc[2 * j + n] = bias_j + sum_k w_j[k] * column_n[k] for weight rows w_0, w_1 and
- * columns col (pixel 0) and col + TQ_CONV_DSP_COLUMN_MAX (pixel 1), k < K. Eight values per
- * loop iteration (two groups), then one group, then the K mod 4 natural-order values.
- * TQ_DSP_BLOCK: loads kept together (tq_dsp.h).
- */
-TQ_DSP_BLOCK static void block_2x2(const int16_t *col, const int8_t *w0, const int8_t *w1, int32_t k_len,
-                                   int32_t bias0, int32_t bias1, int32_t acc[4])
-{
-    const int16_t *x = col;
-    int32_t s00 = bias0, s01 = bias0, s10 = bias1, s11 = bias1; /* s<channel><pixel> */
-    int32_t n, t;
-    for (n = k_len >> 3; n > 0; --n) {
-        TQ_CONV_DSP_GROUP(0);
-        TQ_CONV_DSP_GROUP(4);
-        x += 8;
-        w0 += 8;
-        w1 += 8;
-    }
-    if (k_len & 4) {
-        TQ_CONV_DSP_GROUP(0);
-        x += 4;
-        w0 += 4;
-        w1 += 4;
-    }
-    for (t = 0; t < (k_len & 3); ++t) {
-        const int32_t v0 = x[t], v1 = x[t + TQ_CONV_DSP_COLUMN_MAX];
-        s00 += w0[t] * v0;
-        s01 += w0[t] * v1;
-        s10 += w1[t] * v0;
-        s11 += w1[t] * v1;
-    }
-    acc[0] = s00;
-    acc[1] = s01;
-    acc[2] = s10;
-    acc[3] = s11;
-}
-
 /* The next pixel after (oy, ox) in raster order. */
 static inline void next_pixel(int32_t *oy, int32_t *ox, int32_t out_w)
 {
@@ -333,6 +333,9 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     const int16_t *weights_s16 = p->weights_s16;
     const int32_t *bias = p->bias;
     int16_t *const col = (int16_t *)p->scratch; /* 2 columns, TQ_CONV_DSP_COLUMN_MAX values apart */
+    /* bytes per channel group: 4 channels x K2 values, int16 (speed layout) or int8 (int8 layout) */
+    const int32_t w_step = (weights_s16 != NULL ? 16 : 8) * pairs;
+    const uint8_t *w;
     out_stage o;
     int32_t px, c, i, oy = 0, ox = 0;
     if (k_len > TQ_CONV_DSP_COLUMN_MAX || col == NULL) {
@@ -361,39 +364,35 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
         } else {
             memcpy(col + TQ_CONV_DSP_COLUMN_MAX, col, (size_t)k_len * sizeof *col);
         }
-        if (weights_s16 != NULL) {
-            const int16_t *w = weights_s16;
-            for (c = 0; c + 4 <= out_c; c += 4, w += 8 * pairs) {
-                int32_t acc[8];
-                acc[0] = acc[1] = bias[c];
-                acc[2] = acc[3] = bias[c + 1];
-                acc[4] = acc[5] = bias[c + 2];
-                acc[6] = acc[7] = bias[c + 3];
-                block_4x2(col, w, pairs, acc);
-                requant_pair(&o, c, acc[0], acc[1], two, out0, out1);
-                requant_pair(&o, c + 1, acc[2], acc[3], two, out0, out1);
-                requant_pair(&o, c + 2, acc[4], acc[5], two, out0, out1);
-                requant_pair(&o, c + 3, acc[6], acc[7], two, out0, out1);
+        w = weights_s16 != NULL ? (const uint8_t *)(const void *)weights_s16 : (const uint8_t *)weights;
+        for (c = 0; c + 4 <= out_c; c += 4, w += w_step) {
+            int32_t acc[8];
+            acc[0] = acc[1] = bias[c];
+            acc[2] = acc[3] = bias[c + 1];
+            acc[4] = acc[5] = bias[c + 2];
+            acc[6] = acc[7] = bias[c + 3];
+            if (weights_s16 != NULL) {
+                block_4x2(col, (const int16_t *)(const void *)w, pairs, acc);
+            } else {
+                block_4x2_s8(col, (const int8_t *)w, pairs, acc);
             }
-            if (c < out_c) { /* 1 to 3 channels left: the group's padding channels are computed, not written */
-                int32_t acc[8];
-                for (i = 0; i < 4; ++i) {
-                    acc[2 * i] = acc[2 * i + 1] = bias[c + i < out_c ? c + i : c];
-                }
-                block_4x2(col, w, pairs, acc);
-                for (i = 0; c + i < out_c; ++i) {
-                    requant_pair(&o, c + i, acc[2 * i], acc[2 * i + 1], two, out0, out1);
-                }
-            }
-            continue;
-        }
-        for (c = 0; c < out_c; c += 2) {
-            const int32_t c1 = c + (c + 1 < out_c); /* odd out_c: the last channel twice */
-            int32_t acc[4];
-            block_2x2(col, weights + c * k_len, weights + c1 * k_len, k_len, bias[c], bias[c1], acc);
             requant_pair(&o, c, acc[0], acc[1], two, out0, out1);
-            if (c1 != c) {
-                requant_pair(&o, c1, acc[2], acc[3], two, out0, out1);
+            requant_pair(&o, c + 1, acc[2], acc[3], two, out0, out1);
+            requant_pair(&o, c + 2, acc[4], acc[5], two, out0, out1);
+            requant_pair(&o, c + 3, acc[6], acc[7], two, out0, out1);
+        }
+        if (c < out_c) { /* 1 to 3 channels left: the group's padding channels are computed, not written */
+            int32_t acc[8];
+            for (i = 0; i < 4; ++i) {
+                acc[2 * i] = acc[2 * i + 1] = bias[c + i < out_c ? c + i : c];
+            }
+            if (weights_s16 != NULL) {
+                block_4x2(col, (const int16_t *)(const void *)w, pairs, acc);
+            } else {
+                block_4x2_s8(col, (const int8_t *)w, pairs, acc);
+            }
+            for (i = 0; c + i < out_c; ++i) {
+                requant_pair(&o, c + i, acc[2 * i], acc[2 * i + 1], two, out0, out1);
             }
         }
     }

@@ -189,6 +189,12 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
                              "weights, int16 speed layout of the DSP kernel", "TQ_USE_DSP"))
         variants = (("TQ_USE_DSP", (("weights_s16", f"{ident}_weights_s16"),)),
                     ("!TQ_USE_DSP", (("weights", f"{ident}_weights"),)))
+    dsp8 = layouts.dsp_weights(op) if s16 is None and index in macro_scratch else None
+    if dsp8 is not None:  # the DSP kernel's int8 order under TQ_USE_DSP, the IR order otherwise
+        weights = f"{ident}_weights"
+        arrays = [dataclasses.replace(a, guard="!TQ_USE_DSP") if a.ident == weights else a for a in arrays]
+        arrays.append(CArray("int8_t", weights, int(dsp8.size), clit.int8_array_body(dsp8),
+                             "weights, int8 layout of the DSP kernel", "TQ_USE_DSP"))
     if index in macro_scratch:
         fields.append(("scratch", f"arena.bytes + {macro_scratch[index]}"))
     table = f"{ident}_inputs" if isinstance(op, VARIADIC_OPS) else ""

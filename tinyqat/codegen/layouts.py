@@ -13,6 +13,15 @@ bytes double (int8 -> int16, plus padding); the inner loop loses its sign extens
   ``out[((g * K2 / 2 + j) * 4 + i) * 2 + h] = w[4 g + i][perm[2 j + h]]``.  Only when
   ``K <= CONV_DSP_COLUMN_MAX`` (the kernel's column bound, ``TQ_CONV_DSP_COLUMN_MAX``).
 * Depthwise, fully connected and the rest keep their int8 weights in both modes.
+
+Both modes, on a core with the DSP extension (the layer has DSP scratch): the conv's int8 weights
+are shipped in the DSP kernel's int8 order (:func:`conv_weights_dsp`) under ``TQ_USE_DSP`` and in
+the IR order otherwise (same bytes, up to the padding below), so the default build's inner block
+reads one word per two channels and two column values:
+``out[((g * K2 / 2 + j) * 2 + s) * 4 + b] = w[4 g + 2 s + (b & 1)][perm[2 j + (b >> 1)]]``
+(channel group ``g``, pair ``j``, channel pair ``s``, byte ``b``; ``SXTB16`` of the word is the
+pair of channel ``4 g + 2 s``, ``SXTB16 ROR #8`` that of channel ``4 g + 2 s + 1``), padded with 0
+as the speed layout.  In speed mode the int16 layout replaces it where both apply.
 """
 
 from __future__ import annotations
@@ -44,6 +53,28 @@ def conv_weights_s16(weights: np.ndarray) -> np.ndarray:
     cols[:out_c, :k] = flat[:, conv_column_order(k)]
     # [g][i][j][h] -> [g][j][i][h]
     return cols.reshape(groups, 4, k2 // 2, 2).transpose(0, 2, 1, 3).reshape(-1).copy()
+
+
+def conv_weights_dsp(weights: np.ndarray) -> np.ndarray:
+    """Conv weights ``[out_c][kh][kw][in_c]`` (int8) in the DSP kernel's int8 layout (module docstring)."""
+    out_c = weights.shape[0]
+    flat = weights.reshape(out_c, -1).astype(np.int8)
+    k = flat.shape[1]
+    k2, groups = k + (k & 1), -(-out_c // 4)
+    cols = np.zeros((groups * 4, k2), np.int8)
+    cols[:out_c, :k] = flat[:, conv_column_order(k)]
+    # [g][s][c][j][h] -> [g][j][s][h][c]  (byte b = 2 h + c)
+    return cols.reshape(groups, 2, 2, k2 // 2, 2).transpose(0, 3, 1, 4, 2).reshape(-1).copy()
+
+
+def dsp_weights(op: ir.IntOp) -> np.ndarray | None:
+    """The int8 DSP-layout weights of ``op`` (both modes, on a DSP core with the layer's scratch),
+    or None when its DSP kernel reads the IR order."""
+    if getattr(op, "weight_bits", 8) != 8 or not isinstance(op, ir.Conv2d):
+        return None
+    if int(np.prod(op.weights.shape[1:])) <= CONV_DSP_COLUMN_MAX:
+        return conv_weights_dsp(op.weights)
+    return None
 
 
 def speed_weights(op: ir.IntOp) -> np.ndarray | None:

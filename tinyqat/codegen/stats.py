@@ -156,16 +156,18 @@ class MemorySummary:
 
 def speed_weights_extra_bytes(graph: ir.Graph, board: Board, optimize: str = "size") -> int:
     """Flash bytes ``optimize="speed"`` adds on ``board`` (:mod:`tinyqat.codegen.layouts`): on a board
-    with the DSP extension, each int16 speed-layout array replaces its layer's int8 weights; 0 otherwise."""
+    with the DSP extension, each int16 speed-layout array replaces its layer's int8 weights, and (both
+    modes) each int8 DSP-layout array adds its padding; 0 otherwise."""
     from tinyqat.codegen import layouts
 
-    if optimize != "speed" or not board.dsp:
+    if not board.dsp:
         return 0
     extra = 0
     for op in graph.ops:
-        s16 = layouts.speed_weights(op)
-        if s16 is not None:
-            extra += int(s16.nbytes) - int(op.weights.nbytes)  # type: ignore[attr-defined]
+        shipped = layouts.speed_weights(op) if optimize == "speed" else None
+        shipped = layouts.dsp_weights(op) if shipped is None else shipped
+        if shipped is not None:
+            extra += int(shipped.nbytes) - int(op.weights.nbytes)  # type: ignore[attr-defined]
     return extra
 
 
