@@ -67,6 +67,8 @@ typedef char tq_conv_dsp_no_buffer_above_column_max
 #define TQ_STR(x) TQ_STR2(x)
 /* block_4x2's stack locals (the two loop ends), below the saved r3-r11, lr: r3 (acc) is at this offset. */
 #define TQ_CONV_BLOCK_LOCALS 8
+/* Output channels per output stage call (a multiple of 4; the accumulators of a chunk live on the stack). */
+#define TQ_CONV_DSP_CHUNK 32
 
 /*
  * 4 x 2 block (speed layout): acc[2 * i + n] += sum_j col_n[pair j] . w[pair j][channel i] with
@@ -189,28 +191,42 @@ __attribute__((naked, noinline)) static void block_4x2_s8(TQ_ASM_ARG const int16
         "pop {r3-r11, pc}\n\t");
 }
 
-/* The output stage of one channel: per-layer constants, fused or not (see the file comment). */
+/* The output stage of a layer: per-layer constants (see the file comment). */
 typedef struct {
-    int32_t fused, zp_out, act_min, act_max;
+    int32_t zp_out, act_min, act_max;
     const int32_t *multiplier, *shift;
 } out_stage;
 
-/* Channel c of the two pixels of a block: out0[c] = requant(acc0), out1[c] = requant(acc1) if two. */
-__attribute__((always_inline)) static inline void requant_pair(const out_stage *o, int32_t c, int32_t acc0,
-                                                               int32_t acc1, int32_t two, int8_t *out0,
-                                                               int8_t *out1)
+/* Channels c .. c + n - 1 of the two pixels of a block from acc[2 * i + pixel] (i < n): out0[c + i],
+ * out1[c + i]; the fused output stage (the layer's requant_fused is 1). out1 == out0 for a last pixel
+ * alone (its accumulators are pixel 0's, so the same bytes are written twice). */
+static void requant_group_fused(const out_stage *o, int32_t c, int32_t n, const int32_t *acc, int8_t *out0,
+                                int8_t *out1)
 {
-    const int32_t q = o->multiplier[c], shift = o->shift[c];
-    if (o->fused) {
-        out0[c] = (int8_t)tq_requantize_s8_fused(acc0, q, -shift, o->zp_out, o->act_min, o->act_max);
-        if (two) {
-            out1[c] = (int8_t)tq_requantize_s8_fused(acc1, q, -shift, o->zp_out, o->act_min, o->act_max);
-        }
-        return;
+    const int32_t *q = o->multiplier + c, *shift = o->shift + c;
+    const int32_t zp = o->zp_out, lo = o->act_min, hi = o->act_max;
+    int32_t i;
+    out0 += c;
+    out1 += c;
+    for (i = 0; i < n; ++i, acc += 2) {
+        const int32_t qi = q[i], e = -shift[i];
+        out0[i] = (int8_t)tq_requantize_s8_fused(acc[0], qi, e, zp, lo, hi);
+        out1[i] = (int8_t)tq_requantize_s8_fused(acc[1], qi, e, zp, lo, hi);
     }
-    out0[c] = tq_requantize_s8_fast(acc0, q, shift, o->zp_out, o->act_min, o->act_max);
-    if (two) {
-        out1[c] = tq_requantize_s8_fast(acc1, q, shift, o->zp_out, o->act_min, o->act_max);
+}
+
+/* requant_group_fused with tq_requantize_s8_fast (the layer's requant_fused is 0). */
+static void requant_group_fast(const out_stage *o, int32_t c, int32_t n, const int32_t *acc, int8_t *out0,
+                               int8_t *out1)
+{
+    const int32_t *q = o->multiplier + c, *shift = o->shift + c;
+    const int32_t zp = o->zp_out, lo = o->act_min, hi = o->act_max;
+    int32_t i;
+    out0 += c;
+    out1 += c;
+    for (i = 0; i < n; ++i, acc += 2) {
+        out0[i] = tq_requantize_s8_fast(acc[0], q[i], shift[i], zp, lo, hi);
+        out1[i] = tq_requantize_s8_fast(acc[1], q[i], shift[i], zp, lo, hi);
     }
 }
 
@@ -325,17 +341,19 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     const tq_conv2d_s8_params *p = params;
     /* Locals, not p->...: stores through int8_t * may alias *p, so the compiler would reload. */
     const int32_t k_len = p->kernel_h * p->kernel_w * p->in_c;
-    const int32_t pairs = TQ_CONV_DSP_K2(k_len) >> 1; /* the speed layout's pairs per channel */
+    const int32_t pairs = TQ_CONV_DSP_K2(k_len) >> 1; /* column pairs per channel */
     const int32_t pixels = p->out_h * p->out_w;
     const int32_t out_w = p->out_w, out_c = p->out_c;
     const int32_t nzp2 = tq_dup_s16(-p->input_zero_point);
-    const int8_t *weights = p->weights;
     const int16_t *weights_s16 = p->weights_s16;
-    const int32_t *bias = p->bias;
-    int16_t *const col = (int16_t *)p->scratch; /* 2 columns, TQ_CONV_DSP_COLUMN_MAX values apart */
+    const uint8_t *const weights =
+        weights_s16 != NULL ? (const uint8_t *)(const void *)weights_s16 : (const uint8_t *)p->weights;
     /* bytes per channel group: 4 channels x K2 values, int16 (speed layout) or int8 (int8 layout) */
     const int32_t w_step = (weights_s16 != NULL ? 16 : 8) * pairs;
-    const uint8_t *w;
+    const int32_t *bias = p->bias;
+    int16_t *const col = (int16_t *)p->scratch; /* 2 columns, TQ_CONV_DSP_COLUMN_MAX values apart */
+    void (*const requant_group)(const out_stage *, int32_t, int32_t, const int32_t *, int8_t *, int8_t *) =
+        p->requant_fused ? requant_group_fused : requant_group_fast;
     out_stage o;
     int32_t px, c, i, oy = 0, ox = 0;
     if (k_len > TQ_CONV_DSP_COLUMN_MAX || col == NULL) {
@@ -347,53 +365,39 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     o.zp_out = p->output_zero_point;
     o.act_min = p->act_min;
     o.act_max = p->act_max;
-    o.fused = p->requant_fused;
-    if (k_len & 1) { /* the speed layout's padding value after an odd K (< COLUMN_MAX) */
+    if (k_len & 1) { /* the padding value after an odd K (< COLUMN_MAX) */
         col[k_len] = 0;
         col[TQ_CONV_DSP_COLUMN_MAX + k_len] = 0;
     }
     for (px = 0; px < pixels; px += 2) {
-        const int32_t two = px + 1 < pixels; /* 0: the last pixel alone (computed twice, written once) */
         int8_t *out0 = output + px * out_c;
         int8_t *out1 = out0 + out_c;
+        const uint8_t *w = weights;
         column_fill(p, input, oy, ox, nzp2, col);
         next_pixel(&oy, &ox, out_w);
-        if (two) {
+        if (px + 1 < pixels) {
             column_fill(p, input, oy, ox, nzp2, col + TQ_CONV_DSP_COLUMN_MAX);
             next_pixel(&oy, &ox, out_w);
-        } else {
+        } else { /* the last pixel alone: computed twice, written twice at the same place */
             memcpy(col + TQ_CONV_DSP_COLUMN_MAX, col, (size_t)k_len * sizeof *col);
+            out1 = out0;
         }
-        w = weights_s16 != NULL ? (const uint8_t *)(const void *)weights_s16 : (const uint8_t *)weights;
-        for (c = 0; c + 4 <= out_c; c += 4, w += w_step) {
-            int32_t acc[8];
-            acc[0] = acc[1] = bias[c];
-            acc[2] = acc[3] = bias[c + 1];
-            acc[4] = acc[5] = bias[c + 2];
-            acc[6] = acc[7] = bias[c + 3];
-            if (weights_s16 != NULL) {
-                block_4x2(col, (const int16_t *)(const void *)w, pairs, acc);
-            } else {
-                block_4x2_s8(col, (const int8_t *)w, pairs, acc);
+        for (c = 0; c < out_c; c += TQ_CONV_DSP_CHUNK) { /* chunks of channels, one output stage call each */
+            const int32_t n = out_c - c < TQ_CONV_DSP_CHUNK ? out_c - c : TQ_CONV_DSP_CHUNK;
+            int32_t acc[2 * TQ_CONV_DSP_CHUNK];
+            for (i = 0; i < n; i += 4, w += w_step) { /* channels past out_c: zero padding, not written */
+                int32_t *a = acc + 2 * i;
+                a[0] = a[1] = bias[c + i];
+                a[2] = a[3] = bias[c + i + 1 < out_c ? c + i + 1 : c];
+                a[4] = a[5] = bias[c + i + 2 < out_c ? c + i + 2 : c];
+                a[6] = a[7] = bias[c + i + 3 < out_c ? c + i + 3 : c];
+                if (weights_s16 != NULL) {
+                    block_4x2(col, (const int16_t *)(const void *)w, pairs, a);
+                } else {
+                    block_4x2_s8(col, (const int8_t *)w, pairs, a);
+                }
             }
-            requant_pair(&o, c, acc[0], acc[1], two, out0, out1);
-            requant_pair(&o, c + 1, acc[2], acc[3], two, out0, out1);
-            requant_pair(&o, c + 2, acc[4], acc[5], two, out0, out1);
-            requant_pair(&o, c + 3, acc[6], acc[7], two, out0, out1);
-        }
-        if (c < out_c) { /* 1 to 3 channels left: the group's padding channels are computed, not written */
-            int32_t acc[8];
-            for (i = 0; i < 4; ++i) {
-                acc[2 * i] = acc[2 * i + 1] = bias[c + i < out_c ? c + i : c];
-            }
-            if (weights_s16 != NULL) {
-                block_4x2(col, (const int16_t *)(const void *)w, pairs, acc);
-            } else {
-                block_4x2_s8(col, (const int8_t *)w, pairs, acc);
-            }
-            for (i = 0; c + i < out_c; ++i) {
-                requant_pair(&o, c + i, acc[2 * i], acc[2 * i + 1], two, out0, out1);
-            }
+            requant_group(&o, c, n, acc, out0, out1);
         }
     }
 }
