@@ -254,76 +254,91 @@ static void column_copy(int16_t *dst, const int8_t *src, int32_t n, int32_t nzp2
     }
 }
 
-/* Reorder groups of natural-order int16 values (v0, v1, v2, v3) in place to (v0, v2, v1, v3). */
-static void column_pair_up(int16_t *col, int32_t groups)
+/* GCC: keep the short loops below as loops (not memcpy / memset calls, slower for a few bytes). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define TQ_CONV_NO_LIBCALL __attribute__((optimize("no-tree-loop-distribute-patterns")))
+#else
+#define TQ_CONV_NO_LIBCALL
+#endif
+
+/* dst[0 .. n) = src[0 .. n) (int8, any alignment; words while 4 bytes are left). */
+TQ_CONV_NO_LIBCALL static void stage_copy(int8_t *dst, const int8_t *src, int32_t n)
 {
-    int32_t g;
-    for (g = 0; g < groups; ++g, col += 4) {
-        const uint32_t a = (uint32_t)tq_load_s16x2(col);      /* (v0, v1) */
-        const uint32_t b = (uint32_t)tq_load_s16x2(col + 2);  /* (v2, v3) */
-        tq_store_s16x2(col, (int32_t)((a & 0xFFFFu) | (b << 16)));          /* (v0, v2): PKHBT */
-        tq_store_s16x2(col + 2, (int32_t)((a >> 16) | (b & 0xFFFF0000u)));  /* (v1, v3): PKHTB */
+    for (; n >= 4; n -= 4, dst += 4, src += 4) {
+        const int32_t v = tq_load_s8x4(src);
+        memcpy(dst, &v, sizeof v);
+    }
+    for (; n > 0; --n) {
+        *dst++ = *src++;
     }
 }
 
-/* The column of output pixel (oy, ox) (see the file comment). Rows of kernel_w * in_c values
- * that are a multiple of 4 are built row by row (a fully in-bounds row is contiguous in NHWC);
- * otherwise the whole column is filled in natural order and then reordered. */
+/* dst[0 .. n) = v. */
+TQ_CONV_NO_LIBCALL static void stage_fill(int8_t *dst, int8_t v, int32_t n)
+{
+    for (; n > 0; --n) {
+        *dst++ = v;
+    }
+}
+
+/* The column of output pixel (oy, ox): K4 = TQ_CONV_DSP_K4(K) values (see the file comment). When every
+ * row of kernel_w * in_c values is a multiple of 4 and either lies fully inside the input or has in_c a
+ * multiple of 4, it is built row by row (an in-bounds row is contiguous in NHWC); otherwise the raw
+ * window (padded taps and the K4 - K padding values = the zero point) is first gathered as int8 in the
+ * column's own upper bytes [K4, 2 K4) and then converted in place by column_copy, which reads every
+ * group's bytes before it writes over them (byte 2 i + 7 of group i lies below byte K4 + i + 4 of the
+ * next group for i <= K4 - 4). */
 static void column_fill(const tq_conv2d_s8_params *p, const int8_t *input, int32_t oy, int32_t ox, int32_t nzp2,
                         int16_t *col)
 {
     const int32_t y0 = oy * p->stride_h - p->pad_top;
     const int32_t x0 = ox * p->stride_w - p->pad_left;
-    const int32_t row_len = p->kernel_w * p->in_c;
-    const int32_t zp = p->input_zero_point;
-    int32_t ky, kx, i;
-    if (row_len % 4 != 0) {
-        int16_t *dst = col;
-        for (ky = 0; ky < p->kernel_h; ++ky) {
+    const int32_t in_c = p->in_c, in_w = p->in_w, in_h = p->in_h, kernel_w = p->kernel_w;
+    const int32_t row_len = kernel_w * in_c;
+    const int32_t k_len = p->kernel_h * row_len, k4 = TQ_CONV_DSP_K4(k_len);
+    const int32_t x_inside = x0 >= 0 && x0 + kernel_w <= in_w;
+    /* the in-bounds taps of a row: kx in [kx_lo, kx_hi) */
+    const int32_t kx_lo = x0 < 0 ? -x0 : 0;
+    const int32_t kx_hi = x0 + kernel_w > in_w ? (in_w - x0 > kx_lo ? in_w - x0 : kx_lo) : kernel_w;
+    int32_t ky, kx;
+    if (row_len % 4 == 0 && (x_inside || in_c % 4 == 0)) {
+        for (ky = 0; ky < p->kernel_h; ++ky, col += row_len) {
             const int32_t iy = y0 + ky;
-            for (kx = 0; kx < p->kernel_w; ++kx) {
-                const int32_t ix = x0 + kx;
-                if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) {
-                    for (i = 0; i < p->in_c; ++i) {
-                        *dst++ = 0;
-                    }
+            if (iy < 0 || iy >= in_h) {
+                memset(col, 0, (size_t)row_len * sizeof *col);
+                continue;
+            }
+            const int8_t *src_row = input + iy * in_w * in_c;
+            if (x_inside) {
+                column_copy(col, src_row + x0 * in_c, row_len, nzp2);
+                continue;
+            }
+            for (kx = 0; kx < kernel_w; ++kx) {
+                if (kx < kx_lo || kx >= kx_hi) {
+                    memset(col + kx * in_c, 0, (size_t)in_c * sizeof *col);
                 } else {
-                    const int8_t *src = input + (iy * p->in_w + ix) * p->in_c;
-                    for (i = 0; i < p->in_c; ++i) {
-                        *dst++ = (int16_t)(src[i] - zp);
-                    }
+                    column_copy(col + kx * in_c, src_row + (x0 + kx) * in_c, in_c, nzp2);
                 }
             }
         }
-        column_pair_up(col, p->kernel_h * row_len / 4);
         return;
     }
-    for (ky = 0; ky < p->kernel_h; ++ky, col += row_len) {
-        const int32_t iy = y0 + ky;
-        const int8_t *src_row = input + (iy < 0 || iy >= p->in_h ? 0 : iy * p->in_w * p->in_c);
-        if (iy < 0 || iy >= p->in_h) {
-            memset(col, 0, (size_t)row_len * sizeof *col);
-        } else if (x0 >= 0 && x0 + p->kernel_w <= p->in_w) {
-            column_copy(col, src_row + x0 * p->in_c, row_len, nzp2);
-        } else if (p->in_c % 4 == 0) {
-            for (kx = 0; kx < p->kernel_w; ++kx) {
-                const int32_t ix = x0 + kx;
-                if (ix < 0 || ix >= p->in_w) {
-                    memset(col + kx * p->in_c, 0, (size_t)p->in_c * sizeof *col);
-                } else {
-                    column_copy(col + kx * p->in_c, src_row + ix * p->in_c, p->in_c, nzp2);
-                }
+    {
+        int8_t *const stage = (int8_t *)col + k4;
+        const int8_t zp = (int8_t)p->input_zero_point;
+        int8_t *dst = stage;
+        for (ky = 0; ky < p->kernel_h; ++ky, dst += row_len) {
+            const int32_t iy = y0 + ky;
+            if (iy < 0 || iy >= in_h || kx_lo >= kx_hi) {
+                stage_fill(dst, zp, row_len);
+                continue;
             }
-        } else {
-            int16_t *dst = col;
-            for (kx = 0; kx < p->kernel_w; ++kx) {
-                const int32_t ix = x0 + kx;
-                for (i = 0; i < p->in_c; ++i) {
-                    *dst++ = (ix < 0 || ix >= p->in_w) ? (int16_t)0 : (int16_t)(src_row[ix * p->in_c + i] - zp);
-                }
-            }
-            column_pair_up(col, row_len / 4);
+            stage_fill(dst, zp, kx_lo * in_c);
+            stage_copy(dst + kx_lo * in_c, input + (iy * in_w + x0 + kx_lo) * in_c, (kx_hi - kx_lo) * in_c);
+            stage_fill(dst + kx_hi * in_c, zp, (kernel_w - kx_hi) * in_c);
         }
+        stage_fill(stage + k_len, zp, k4 - k_len);
+        column_copy(col, stage, k4, nzp2);
     }
 }
 
@@ -341,7 +356,7 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     const tq_conv2d_s8_params *p = params;
     /* Locals, not p->...: stores through int8_t * may alias *p, so the compiler would reload. */
     const int32_t k_len = p->kernel_h * p->kernel_w * p->in_c;
-    const int32_t pairs = TQ_CONV_DSP_K2(k_len) >> 1; /* column pairs per channel */
+    const int32_t pairs = TQ_CONV_DSP_K4(k_len) >> 1; /* column pairs per channel */
     const int32_t pixels = p->out_h * p->out_w;
     const int32_t out_w = p->out_w, out_c = p->out_c;
     const int32_t nzp2 = tq_dup_s16(-p->input_zero_point);
@@ -365,10 +380,6 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     o.zp_out = p->output_zero_point;
     o.act_min = p->act_min;
     o.act_max = p->act_max;
-    if (k_len & 1) { /* the padding value after an odd K (< COLUMN_MAX) */
-        col[k_len] = 0;
-        col[TQ_CONV_DSP_COLUMN_MAX + k_len] = 0;
-    }
     for (px = 0; px < pixels; px += 2) {
         int8_t *out0 = output + px * out_c;
         int8_t *out1 = out0 + out_c;
@@ -379,7 +390,7 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
             column_fill(p, input, oy, ox, nzp2, col + TQ_CONV_DSP_COLUMN_MAX);
             next_pixel(&oy, &ox, out_w);
         } else { /* the last pixel alone: computed twice, written twice at the same place */
-            memcpy(col + TQ_CONV_DSP_COLUMN_MAX, col, (size_t)k_len * sizeof *col);
+            memcpy(col + TQ_CONV_DSP_COLUMN_MAX, col, (size_t)TQ_CONV_DSP_K4(k_len) * sizeof *col);
             out1 = out0;
         }
         for (c = 0; c < out_c; c += TQ_CONV_DSP_CHUNK) { /* chunks of channels, one output stage call each */

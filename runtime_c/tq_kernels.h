@@ -63,16 +63,16 @@
  * Scratch bytes of tq_conv2d_s8 (int8 weights) for a kernel_h x kernel_w x in_c window, the same
  * on every core (the planned arena does not depend on the core the package is compiled for):
  * K = kernel_h * kernel_w * in_c; 0 when K > TQ_CONV_DSP_COLUMN_MAX (no fast path), else
- * 2 * (TQ_CONV_DSP_COLUMN_MAX + K rounded up to even): the DSP conv's two int16 columns, pixel 1's
- * at the fixed offset TQ_CONV_DSP_COLUMN_MAX values (an immediate of its assembly block), each K
- * values plus one zero after an odd K. A multiple of 4; the buffer must be 4-byte aligned.
+ * 2 * (TQ_CONV_DSP_COLUMN_MAX + K4), K4 = K rounded up to a multiple of 4: the DSP conv's two int16
+ * columns, pixel 1's at the fixed offset TQ_CONV_DSP_COLUMN_MAX values (an immediate of its assembly
+ * blocks), each K values plus K4 - K zeros. A multiple of 4; the buffer must be 4-byte aligned.
  * Portable builds ignore the buffer. Python twin: tinyqat/memory/planner.py, scratch_bytes.
  */
 /* K = kh * kw * c; one-line macros (tests read this header's declarations line by line). */
 #define TQ_CONV_DSP_K(kh, kw, c) ((int32_t)(kh) * (int32_t)(kw) * (int32_t)(c))
-/* K rounded up to even: a DSP conv column's values (a zero after an odd K); its SMLAD pairs are half. */
-#define TQ_CONV_DSP_K2(k) (((k) + 1) & ~1)
-#define TQ_CONV2D_S8_BUFFER_SIZE(kh, kw, c) (TQ_CONV_DSP_K(kh, kw, c) > TQ_CONV_DSP_COLUMN_MAX ? 0 : 2 * (TQ_CONV_DSP_COLUMN_MAX + TQ_CONV_DSP_K2(TQ_CONV_DSP_K(kh, kw, c))))
+/* K rounded up to a multiple of 4: a DSP conv column's values (zeros after K); its SMLAD pairs are half. */
+#define TQ_CONV_DSP_K4(k) (((k) + 3) & ~3)
+#define TQ_CONV2D_S8_BUFFER_SIZE(kh, kw, c) (TQ_CONV_DSP_K(kh, kw, c) > TQ_CONV_DSP_COLUMN_MAX ? 0 : 2 * (TQ_CONV_DSP_COLUMN_MAX + TQ_CONV_DSP_K4(TQ_CONV_DSP_K(kh, kw, c))))
 
 /*
  * 2-D convolution, groups = 1, dilation 1 (TFLite reference_integer_ops::ConvPerChannel).

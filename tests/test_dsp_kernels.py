@@ -62,6 +62,17 @@ def _fixed_graphs(rng: np.random.Generator) -> list[ir.Graph]:
         rg.depthwise(rng, "dw3", x, 1, (3, 3), (1, 1), (1, 1, 1, 1)),  # in_c < 4: portable channels only
         rg.fully_connected(rng, "fc", x, 4),
     ]))
+    x = ir.Tensor("x", (7, 8, 3), rg.random_qparams(rng))  # MobileNet's first layer: K = 27 padded to 28
+    graphs.append(rg.chain(x, [
+        rg.conv(rng, "first_s2", x, 37, (3, 3), (2, 2), (0, 0, 1, 1)),  # 37 channels: two output chunks + a tail
+        rg.conv(rng, "pw3", x, 6, (1, 1), (1, 1), (0, 0, 0, 0)),  # K = 3: staged column, 3 zero weights
+        rg.conv(rng, "k13", x, 5, (1, 5), (1, 2), (0, 2, 0, 2)),  # rows of 15 values clipped on both sides
+    ]))
+    x = ir.Tensor("x", (5, 3, 8), rg.random_qparams(rng))  # narrow pointwise: K = 8, an odd pixel count
+    graphs.append(rg.chain(x, [
+        rg.conv(rng, "pw8", x, 16, (1, 1), (1, 1), (0, 0, 0, 0)),
+        rg.conv(rng, "pw8s2", x, 9, (1, 1), (2, 2), (0, 0, 0, 0)),
+    ]))
     x = ir.Tensor("x", (13, 6, 1), rg.random_qparams(rng))  # DS-CNN's first layer: 10x4 window, stride 2
     graphs.append(rg.chain(x, [
         rg.conv(rng, "kws", x, 8, (10, 4), (2, 2), (5, 1, 5, 1)),
@@ -128,9 +139,10 @@ def _first_mismatch(graph: ir.Graph, got: list[list[np.ndarray]], x: np.ndarray)
     return None
 
 
-@pytest.mark.parametrize(("board", "portable"), [("cortex-m4", False), ("cortex-m0plus", False),
-                                                 ("cortex-m4", True)],
-                         ids=["cortex-m4-dsp", "cortex-m0plus-portable", "cortex-m4-TQ_PORTABLE"])
+@pytest.mark.parametrize(("board", "portable"), [("cortex-m4", False), ("cortex-m7", False), ("cortex-m33", False),
+                                                 ("cortex-m0plus", False), ("cortex-m4", True)],
+                         ids=["cortex-m4-dsp", "cortex-m7-dsp", "cortex-m33-dsp", "cortex-m0plus-portable",
+                              "cortex-m4-TQ_PORTABLE"])
 def test_emulated_layers_are_bit_exact(board: str, portable: bool, tmp_path: Path) -> None:
     """Every layer of every graph equals the simulator under QEMU (DSP kernels on the M4; portable
     ones on the M0+ and on the M4 with -DTQ_PORTABLE)."""
@@ -180,8 +192,9 @@ def _conv_weights_s16_by_definition(w: np.ndarray) -> np.ndarray:
     out_c = w.shape[0]
     flat = w.reshape(out_c, -1)
     k = flat.shape[1]
-    perm = [4 * (i // 4) + (0, 2, 1, 3)[i % 4] if i < k // 4 * 4 else i for i in range(k)]
-    perm += [-1] * (k & 1)  # the padding value
+    k4 = -(-k // 4) * 4
+    perm = [4 * (i // 4) + (0, 2, 1, 3)[i % 4] for i in range(k4)]
+    perm = [-1 if i >= k else i for i in perm]  # the padding values
     k2, groups = len(perm), -(-out_c // 4)
     res = np.zeros(groups * k2 * 4, np.int16)
     for g in range(groups):
@@ -193,12 +206,32 @@ def _conv_weights_s16_by_definition(w: np.ndarray) -> np.ndarray:
     return res
 
 
+def _conv_weights_dsp_by_definition(w: np.ndarray) -> np.ndarray:
+    """tinyqat/codegen/layouts.py's int8 DSP layout, byte by byte from its docstring."""
+    out_c = w.shape[0]
+    flat = w.reshape(out_c, -1)
+    k = flat.shape[1]
+    k4, groups = -(-k // 4) * 4, -(-out_c // 4)
+    perm = [4 * (i // 4) + (0, 2, 1, 3)[i % 4] for i in range(k4)]
+    res = np.zeros(groups * k4 * 4, np.int8)
+    for g in range(groups):
+        for j in range(k4 // 2):
+            for s in range(2):
+                for b in range(4):
+                    c, src = 4 * g + 2 * s + (b & 1), perm[2 * j + (b >> 1)]
+                    res[((g * k4 // 2 + j) * 2 + s) * 4 + b] = flat[c, src] if c < out_c and src < k else 0
+    return res
+
+
 @pytest.mark.parametrize("shape", [(4, 3, 3, 16), (5, 10, 4, 1), (3, 3, 3, 3), (7, 1, 1, 9), (1, 1, 1, 1)])
 def test_conv_speed_layout_matches_its_definition(shape: tuple[int, ...]) -> None:
     w = np.random.default_rng(sum(shape)).integers(-127, 128, shape).astype(np.int8)
     got = layouts.conv_weights_s16(w)
     assert got.dtype == np.int16
     assert np.array_equal(got, _conv_weights_s16_by_definition(w))
+    got8 = layouts.conv_weights_dsp(w)
+    assert got8.dtype == np.int8
+    assert np.array_equal(got8, _conv_weights_dsp_by_definition(w))
 
 
 def test_speed_layout_only_where_the_kernel_uses_it() -> None:

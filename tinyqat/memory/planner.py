@@ -182,14 +182,14 @@ def scratch_bytes(op: ir.IntOp, graph: ir.Graph, dsp: bool = True) -> int:
     ``TQ_CONV2D_S8_BUFFER_SIZE`` / ``tq_conv2d_s8_get_buffer_size`` (``runtime_c/tq_kernels.h``).
 
     An 8-bit conv with ``K = kh * kw * in_c <= CONV_DSP_COLUMN_MAX`` (the DSP conv's fast path) gets
-    ``2 * (CONV_DSP_COLUMN_MAX + K rounded up to even)`` (two int16 columns, the second at a fixed
+    ``2 * (CONV_DSP_COLUMN_MAX + K rounded up to a multiple of 4)`` (two int16 columns, the second at a fixed
     ``CONV_DSP_COLUMN_MAX`` values); every other op, and every op when ``not dsp``, 0.
     """
     if not dsp or not isinstance(op, ir.Conv2d) or op.weight_bits != 8:  # 4-bit convs: portable tq_conv2d_s4_s8
         return 0
     kh, kw = op.kernel
     k = kh * kw * graph.tensor(op.inputs[0]).shape[2]
-    return 0 if k > CONV_DSP_COLUMN_MAX else 2 * (CONV_DSP_COLUMN_MAX + k + (k & 1))
+    return 0 if k > CONV_DSP_COLUMN_MAX else 2 * (CONV_DSP_COLUMN_MAX + -(-k // 4) * 4)
 
 
 def scratch_ranges(graph: ir.Graph, dsp: bool = True) -> list[Allocation]:
