@@ -215,6 +215,48 @@ static void requant_group_fused(const out_stage *o, int32_t c, int32_t n, const 
     }
 }
 
+/*
+ * requant_group_fused for a layer with the full int8 output range (requant_fused == 2): acc, q and shift
+ * point at channel c's entries, out0 / out1 at its bytes; n >= 1 channels. Per channel: its multiplier
+ * and shift, round = 2^(e - 1) for e = -shift, then TQ_REQUANT_FUSED_FULL_ASM (tq_requant.h) and a
+ * byte store per pixel (about 15 estimated cycles per output).
+ * AAPCS: r0 = acc, r1 = q, r2 = shift, r3 = n; stack: out0, out1, zp (read after the 9 saved registers).
+ */
+__attribute__((naked, noinline)) static void requant_group_full(TQ_ASM_ARG const int32_t *acc,
+                                                                TQ_ASM_ARG const int32_t *q,
+                                                                TQ_ASM_ARG const int32_t *shift, TQ_ASM_ARG int32_t n,
+                                                                TQ_ASM_ARG int8_t *out0, TQ_ASM_ARG int8_t *out1,
+                                                                TQ_ASM_ARG int32_t zp)
+{
+    __asm__ volatile(
+        "push {r4-r11, lr}\n\t"
+        "ldr r4, [sp, #36]\n\t"
+        "ldr r5, [sp, #40]\n\t"
+        "ldr r6, [sp, #44]\n\t"
+        "add r3, r0, r3, lsl #3\n"
+        "1:\n\t"
+        "ldr r7, [r1], #4\n\t"
+        "ldr r8, [r2], #4\n\t"
+        "ldrd r10, r11, [r0], #8\n\t"
+        "rsb r8, r8, #0\n\t"
+        "mov r9, #1\n\t"
+        "lsl r9, r9, r8\n\t"
+        "lsr r9, r9, #1\n\t"
+        TQ_REQUANT_FUSED_FULL_ASM("r10", "r7", "r8", "r9", "r6", "r12", "lr")
+        "strb r12, [r4], #1\n\t"
+        TQ_REQUANT_FUSED_FULL_ASM("r11", "r7", "r8", "r9", "r6", "r12", "lr")
+        "strb r12, [r5], #1\n\t"
+        "cmp r0, r3\n\t"
+        "bne 1b\n\t"
+        "pop {r4-r11, pc}\n\t");
+}
+
+static void requant_group_fused_full(const out_stage *o, int32_t c, int32_t n, const int32_t *acc, int8_t *out0,
+                                     int8_t *out1)
+{
+    requant_group_full(acc, o->multiplier + c, o->shift + c, n, out0 + c, out1 + c, o->zp_out);
+}
+
 /* requant_group_fused with tq_requantize_s8_fast (the layer's requant_fused is 0). */
 static void requant_group_fast(const out_stage *o, int32_t c, int32_t n, const int32_t *acc, int8_t *out0,
                                int8_t *out1)
@@ -368,7 +410,7 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     const int32_t *bias = p->bias;
     int16_t *const col = (int16_t *)p->scratch; /* 2 columns, TQ_CONV_DSP_COLUMN_MAX values apart */
     void (*const requant_group)(const out_stage *, int32_t, int32_t, const int32_t *, int8_t *, int8_t *) =
-        p->requant_fused ? requant_group_fused : requant_group_fast;
+        p->requant_fused == 2 ? requant_group_fused_full : p->requant_fused ? requant_group_fused : requant_group_fast;
     out_stage o;
     int32_t px, c, i, oy = 0, ox = 0;
     if (k_len > TQ_CONV_DSP_COLUMN_MAX || col == NULL) {

@@ -100,9 +100,13 @@ typedef struct {
     /* 1 when the DSP kernel may use the fused output stage (tq_requantize_s8_fused, tq_requant.h) for
      * every channel: every shift[c] in [-31, -1] and |bias[c]| <= 2^30 - 1 - 32385 * taps (taps:
      * products per output), so every accumulator lies in [-2^30, 2^30 - 1]. Decided by the generator
-     * (tinyqat/fixedpoint.py, fused_requant_ok); 0 is always correct. Portable kernels ignore it. */
+     * (tinyqat/fixedpoint.py, fused_requant_ok); 0 is always correct. 2: the same, and the output
+     * range is the full int8 range (act_min = -128, act_max = 127; the DSP conv clamps with one SSAT).
+     * Portable kernels ignore it. */
     int32_t requant_fused;
-    const int8_t *weights;             /* [out_c][kernel_h][kernel_w][in_c], values in [-127, 127] */
+    /* [out_c][kernel_h][kernel_w][in_c], values in [-127, 127]; with the DSP kernels and scratch, the
+     * int8 layout of tinyqat/codegen/layouts.py (conv_weights_dsp) instead (the generator chooses). */
+    const int8_t *weights;
     const int32_t *bias;               /* [out_c], scale input_scale * weight_scale[c] */
     const int32_t *multiplier;         /* [out_c], in [0, 2^31 - 1] */
     const int32_t *shift;              /* [out_c], in [-31, 30] */

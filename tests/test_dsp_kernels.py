@@ -22,7 +22,7 @@ import pytest
 import runtime_graphs as rg
 from conftest import require_tool
 
-from tinyqat import ir
+from tinyqat import fixedpoint, ir
 from tinyqat.boards import load_board
 from tinyqat.codegen import emit, layouts
 from tinyqat.memory.planner import GreedyPlanner
@@ -95,6 +95,35 @@ def _fixed_graphs(rng: np.random.Generator) -> list[ir.Graph]:
     return graphs
 
 
+def _fused(rng: np.random.Generator, layer: tuple[ir.Conv2d, ir.Tensor], full: bool) -> tuple[ir.Conv2d, ir.Tensor]:
+    """``layer`` with multipliers below 1 and small biases (the fused output stage applies: requant_fused 1,
+    or 2 with ``full``, the full int8 output range)."""
+    op, y = layer
+    pairs = [fixedpoint.quantize_multiplier(float(r)) for r in 10 ** rng.uniform(-4, -0.31, op.bias.size)]
+    lo, hi = (-128, 127) if full else (max(-128, y.qparams.zero_point), 127)
+    if not full and lo == -128:
+        hi = 100
+    op = dataclasses.replace(op, multiplier=np.array([q for q, _ in pairs], np.int32),
+                             shift=np.array([e for _, e in pairs], np.int32), act_min=lo, act_max=hi)
+    assert fixedpoint.fused_requant_ok(op.bias, op.shift, int(np.prod(op.weights.shape[1:])))
+    return op, y
+
+
+def _fused_graphs(rng: np.random.Generator) -> list[ir.Graph]:
+    """Conv layers with the fused output stage, full range (SSAT loop) and clamped."""
+    x = ir.Tensor("x", (9, 7, 8), rg.random_qparams(rng))
+    a = ir.Tensor("x", (7, 8, 3), rg.random_qparams(rng))
+    return [rg.chain(x, [
+        _fused(rng, rg.conv(rng, "f33", x, 16, (3, 3), (1, 1), (1, 1, 1, 1)), True),
+        _fused(rng, rg.conv(rng, "f33c", x, 6, (3, 3), (2, 2), (1, 1, 1, 1)), False),
+        _fused(rng, rg.conv(rng, "fpw", x, 37, (1, 1), (1, 1), (0, 0, 0, 0)), True),
+        _fused(rng, rg.conv(rng, "fpwc", x, 5, (1, 1), (1, 1), (0, 0, 0, 0)), False),
+    ]), rg.chain(a, [
+        _fused(rng, rg.conv(rng, "ffirst", a, 8, (3, 3), (2, 2), (0, 0, 1, 1)), True),
+        _fused(rng, rg.conv(rng, "ffirst13", a, 13, (3, 3), (1, 1), (1, 1, 1, 1)), True),
+    ])]
+
+
 def _random_graphs(rng: np.random.Generator, count: int, ops: int) -> list[ir.Graph]:
     """``count`` graphs of ``ops`` random conv / depthwise / fc layers reading one odd-shaped input."""
     graphs = []
@@ -117,7 +146,7 @@ def _add_graphs(rng: np.random.Generator) -> list[ir.Graph]:
 
 def _layer_graphs() -> list[ir.Graph]:
     rng = np.random.default_rng(2024)
-    return _fixed_graphs(rng) + _random_graphs(rng, 3, 12) + _add_graphs(rng)
+    return _fixed_graphs(rng) + _fused_graphs(rng) + _random_graphs(rng, 3, 12) + _add_graphs(rng)
 
 
 def _emit(graph: ir.Graph, out: Path, board: str, optimize: str) -> Path:

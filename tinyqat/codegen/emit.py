@@ -157,7 +157,10 @@ def scalar_fields(op: ir.IntOp, graph: ir.Graph) -> list[tuple[str, int]]:
              ("act_min", op.act_min), ("act_max", op.act_max)]
     if isinstance(op, (ir.Conv2d, ir.DepthwiseConv2d)) and op.weight_bits == 8:  # s4 kernels have no fused stage
         taps = int(np.prod(op.weights.shape[1:] if isinstance(op, ir.Conv2d) else op.weights.shape[:2]))
-        quant.append(("requant_fused", int(fused_requant_ok(op.bias, op.shift, taps))))
+        fused = int(fused_requant_ok(op.bias, op.shift, taps))
+        if fused and isinstance(op, ir.Conv2d) and (op.act_min, op.act_max) == (-128, 127):
+            fused = 2  # the DSP conv's output loop clamps with one SSAT (tq_kernels.h)
+        quant.append(("requant_fused", fused))
     if isinstance(op, ir.FullyConnected):
         return [("in_features", x.size), ("out_features", y.size), *quant]
     if isinstance(op, ir.DepthwiseConv2d):
