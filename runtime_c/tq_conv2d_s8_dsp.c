@@ -65,19 +65,54 @@ typedef char tq_conv_dsp_no_buffer_above_column_max
 
 #define TQ_STR2(x) #x
 #define TQ_STR(x) TQ_STR2(x)
-/* block_4x2's stack locals (the two loop ends), below the saved r3-r11, lr: r3 (acc) is at this offset. */
+/* The blocks' stack locals (loop end, pairs), below the saved r3-r11, lr: r3 (acc) is at this offset. */
 #define TQ_CONV_BLOCK_LOCALS 8
 /* Output channels per output stage call (a multiple of 4; the accumulators of a chunk live on the stack). */
 #define TQ_CONV_DSP_CHUNK 32
+
+/*
+ * The loop around a block's pairs (pairs even, >= 2: K4 / 2): 8 pairs per iteration up to pairs rounded
+ * down to a multiple of 8, then 4 pairs if pairs & 4, then 2 if pairs & 2 (no loop for the rest). Stack
+ * locals (TQ_CONV_BLOCK_LOCALS bytes, below the saved r3-r11, lr): [sp] the column pointer where the
+ * 8-pair loop ends, [sp, #4] pairs. Entry: load the 8 accumulators from acc (r3); exit: store them.
+ */
+#define TQ_CONV_BLOCK_ENTER                                                                        \
+    "push {r3-r11, lr}\n\t"                                                                       \
+    "sub sp, sp, #" TQ_STR(TQ_CONV_BLOCK_LOCALS) "\n\t"                                           \
+    "bic r12, r2, #7\n\t"                                                                         \
+    "add r12, r0, r12, lsl #2\n\t"                                                                \
+    "strd r12, r2, [sp]\n\t"                                                                      \
+    "ldm r3, {r4-r11}\n\t"                                                                        \
+    "cmp r0, r12\n\t"                                                                             \
+    "beq 2f\n"                                                                                     \
+    "1:\n\t"
+#define TQ_CONV_BLOCK_AFTER8                                                                       \
+    "ldr r2, [sp]\n\t"                                                                            \
+    "cmp r0, r2\n\t"                                                                              \
+    "bne 1b\n"                                                                                     \
+    "2:\n\t"                                                                                      \
+    "ldr r2, [sp, #4]\n\t"                                                                        \
+    "tst r2, #4\n\t"                                                                              \
+    "beq 3f\n\t"
+#define TQ_CONV_BLOCK_AFTER4                                                                       \
+    "3:\n\t"                                                                                      \
+    "ldr r2, [sp, #4]\n\t"                                                                        \
+    "tst r2, #2\n\t"                                                                              \
+    "beq 4f\n\t"
+#define TQ_CONV_BLOCK_EXIT                                                                         \
+    "4:\n\t"                                                                                      \
+    "ldr r3, [sp, #" TQ_STR(TQ_CONV_BLOCK_LOCALS) "]\n\t"                                         \
+    "stm r3, {r4-r11}\n\t"                                                                        \
+    "add sp, sp, #" TQ_STR(TQ_CONV_BLOCK_LOCALS) "\n\t"                                           \
+    "pop {r3-r11, pc}\n\t"
 
 /*
  * 4 x 2 block (speed layout): acc[2 * i + n] += sum_j col_n[pair j] . w[pair j][channel i] with
  * SMLAD, i < 4 channels, n < 2 pixels (col_1 = col_0 + TQ_CONV_DSP_COLUMN_MAX), j < pairs >= 1;
  * w points at the group's first weight word. Hand-scheduled (GCC cannot keep 8 accumulators, 4
  * operands and 2 pointers in the 14 usable registers): per pair, the loads of two column words
- * and two weight words stay together (pipelined), then 4 SMLADs, 2 loads, 4 SMLADs; 4 pairs per
- * loop iteration (four TQ_CONV_PAIR; "bic #3" rounds pairs down to a multiple of 4), the loop end
- * and the remaining pairs' end kept on the stack (TQ_CONV_BLOCK_LOCALS bytes).
+ * and two weight words stay together (pipelined), then 4 SMLADs, 2 loads, 4 SMLADs; the pairs in
+ * the loop of TQ_CONV_BLOCK_ENTER (8 per iteration, then 4 and 2).
  * AAPCS: r0 = col, r1 = w, r2 = pairs, r3 = acc; r4-r11 saved.
  */
 #define TQ_CONV_PAIR                                                                               \
@@ -101,35 +136,13 @@ typedef char tq_conv_dsp_no_buffer_above_column_max
 __attribute__((naked, noinline)) static void block_4x2(TQ_ASM_ARG const int16_t *col, TQ_ASM_ARG const int16_t *w,
                                                        TQ_ASM_ARG int32_t pairs, TQ_ASM_ARG int32_t *acc)
 {
-    __asm__ volatile(
-        "push {r3-r11, lr}\n\t"
-        "sub sp, sp, #" TQ_STR(TQ_CONV_BLOCK_LOCALS) "\n\t"
-        "add r12, r0, r2, lsl #2\n\t"
-        "bic r2, r2, #3\n\t"
-        "add r2, r0, r2, lsl #2\n\t"
-        "strd r2, r12, [sp]\n\t"
-        "ldm r3, {r4-r11}\n\t"
-        "cmp r0, r2\n\t"
-        "beq 2f\n"
-        "1:\n\t"
+    __asm__ volatile(TQ_CONV_BLOCK_ENTER
+        TQ_CONV_PAIR TQ_CONV_PAIR TQ_CONV_PAIR TQ_CONV_PAIR TQ_CONV_PAIR TQ_CONV_PAIR TQ_CONV_PAIR TQ_CONV_PAIR
+        TQ_CONV_BLOCK_AFTER8
         TQ_CONV_PAIR TQ_CONV_PAIR TQ_CONV_PAIR TQ_CONV_PAIR
-        "ldr r2, [sp]\n\t"
-        "cmp r0, r2\n\t"
-        "bne 1b\n"
-        "2:\n\t"
-        "ldr r2, [sp, #4]\n\t"
-        "cmp r0, r2\n\t"
-        "beq 4f\n"
-        "3:\n\t"
-        TQ_CONV_PAIR
-        "ldr r2, [sp, #4]\n\t"
-        "cmp r0, r2\n\t"
-        "bne 3b\n"
-        "4:\n\t"
-        "ldr r3, [sp, #" TQ_STR(TQ_CONV_BLOCK_LOCALS) "]\n\t"
-        "stm r3, {r4-r11}\n\t"
-        "add sp, sp, #" TQ_STR(TQ_CONV_BLOCK_LOCALS) "\n\t"
-        "pop {r3-r11, pc}\n\t");
+        TQ_CONV_BLOCK_AFTER4
+        TQ_CONV_PAIR TQ_CONV_PAIR
+        TQ_CONV_BLOCK_EXIT);
 }
 
 /*
@@ -137,7 +150,7 @@ __attribute__((naked, noinline)) static void block_4x2(TQ_ASM_ARG const int16_t 
  * as block_4x2 from one weight word per channel pair and column pair: SXTB16 of the word is channel
  * 2s's (w[k], w[k+1]), SXTB16 ROR #8 channel 2s + 1's. Per pair: 3 pipelined loads (two column
  * words, one weight word), 2 extends + 4 SMLADs, 1 load, 2 extends + 4 SMLADs (18 estimated cycles
- * for 16 MACs); 4 pairs per loop iteration, as block_4x2, with the same registers and stack locals.
+ * for 16 MACs), in the loop of TQ_CONV_BLOCK_ENTER, with block_4x2's registers and stack locals.
  */
 #define TQ_CONV_PAIR_S8                                                                            \
     "ldr r3, [r0, #" TQ_STR(TQ_CONV_DSP_COL1) "]\n\t"                                            \
@@ -160,35 +173,13 @@ __attribute__((naked, noinline)) static void block_4x2(TQ_ASM_ARG const int16_t 
 __attribute__((naked, noinline)) static void block_4x2_s8(TQ_ASM_ARG const int16_t *col, TQ_ASM_ARG const int8_t *w,
                                                           TQ_ASM_ARG int32_t pairs, TQ_ASM_ARG int32_t *acc)
 {
-    __asm__ volatile(
-        "push {r3-r11, lr}\n\t"
-        "sub sp, sp, #" TQ_STR(TQ_CONV_BLOCK_LOCALS) "\n\t"
-        "add r12, r0, r2, lsl #2\n\t"
-        "bic r2, r2, #3\n\t"
-        "add r2, r0, r2, lsl #2\n\t"
-        "strd r2, r12, [sp]\n\t"
-        "ldm r3, {r4-r11}\n\t"
-        "cmp r0, r2\n\t"
-        "beq 2f\n"
-        "1:\n\t"
+    __asm__ volatile(TQ_CONV_BLOCK_ENTER
+        TQ_CONV_PAIR_S8 TQ_CONV_PAIR_S8 TQ_CONV_PAIR_S8 TQ_CONV_PAIR_S8 TQ_CONV_PAIR_S8 TQ_CONV_PAIR_S8 TQ_CONV_PAIR_S8 TQ_CONV_PAIR_S8
+        TQ_CONV_BLOCK_AFTER8
         TQ_CONV_PAIR_S8 TQ_CONV_PAIR_S8 TQ_CONV_PAIR_S8 TQ_CONV_PAIR_S8
-        "ldr r2, [sp]\n\t"
-        "cmp r0, r2\n\t"
-        "bne 1b\n"
-        "2:\n\t"
-        "ldr r2, [sp, #4]\n\t"
-        "cmp r0, r2\n\t"
-        "beq 4f\n"
-        "3:\n\t"
-        TQ_CONV_PAIR_S8
-        "ldr r2, [sp, #4]\n\t"
-        "cmp r0, r2\n\t"
-        "bne 3b\n"
-        "4:\n\t"
-        "ldr r3, [sp, #" TQ_STR(TQ_CONV_BLOCK_LOCALS) "]\n\t"
-        "stm r3, {r4-r11}\n\t"
-        "add sp, sp, #" TQ_STR(TQ_CONV_BLOCK_LOCALS) "\n\t"
-        "pop {r3-r11, pc}\n\t");
+        TQ_CONV_BLOCK_AFTER4
+        TQ_CONV_PAIR_S8 TQ_CONV_PAIR_S8
+        TQ_CONV_BLOCK_EXIT);
 }
 
 /* The output stage of a layer: per-layer constants (see the file comment). */
