@@ -287,7 +287,8 @@ static void column_copy(int16_t *dst, const int8_t *src, int32_t n, int32_t nzp2
     }
 }
 
-/* GCC: keep the short loops below as loops (not memcpy / memset calls, slower for a few bytes). */
+/* GCC: keep the short loops of stage_copy / stage_fill (inlined in column_fill) as loops, not memcpy /
+ * memset calls (slower for a few bytes). */
 #if defined(__GNUC__) && !defined(__clang__)
 #define TQ_CONV_NO_LIBCALL __attribute__((optimize("no-tree-loop-distribute-patterns")))
 #else
@@ -295,7 +296,7 @@ static void column_copy(int16_t *dst, const int8_t *src, int32_t n, int32_t nzp2
 #endif
 
 /* dst[0 .. n) = src[0 .. n) (int8, any alignment; words while 4 bytes are left). */
-TQ_CONV_NO_LIBCALL static void stage_copy(int8_t *dst, const int8_t *src, int32_t n)
+__attribute__((always_inline)) static inline void stage_copy(int8_t *dst, const int8_t *src, int32_t n)
 {
     for (; n >= 4; n -= 4, dst += 4, src += 4) {
         const int32_t v = tq_load_s8x4(src);
@@ -307,7 +308,7 @@ TQ_CONV_NO_LIBCALL static void stage_copy(int8_t *dst, const int8_t *src, int32_
 }
 
 /* dst[0 .. n) = v. */
-TQ_CONV_NO_LIBCALL static void stage_fill(int8_t *dst, int8_t v, int32_t n)
+__attribute__((always_inline)) static inline void stage_fill(int8_t *dst, int8_t v, int32_t n)
 {
     for (; n > 0; --n) {
         *dst++ = v;
@@ -321,7 +322,7 @@ TQ_CONV_NO_LIBCALL static void stage_fill(int8_t *dst, int8_t v, int32_t n)
  * column's own upper bytes [K4, 2 K4) and then converted in place by column_copy, which reads every
  * group's bytes before it writes over them (byte 2 i + 7 of group i lies below byte K4 + i + 4 of the
  * next group for i <= K4 - 4). */
-static void column_fill(const tq_conv2d_s8_params *p, const int8_t *input, int32_t oy, int32_t ox, int32_t nzp2,
+TQ_CONV_NO_LIBCALL static void column_fill(const tq_conv2d_s8_params *p, const int8_t *input, int32_t oy, int32_t ox, int32_t nzp2,
                         int16_t *col)
 {
     const int32_t y0 = oy * p->stride_h - p->pad_top;
@@ -360,6 +361,15 @@ static void column_fill(const tq_conv2d_s8_params *p, const int8_t *input, int32
         int8_t *const stage = (int8_t *)col + k4;
         const int8_t zp = (int8_t)p->input_zero_point;
         int8_t *dst = stage;
+        if (x_inside && y0 >= 0 && y0 + p->kernel_h <= in_h) { /* the whole window inside: rows only */
+            const int8_t *src = input + (y0 * in_w + x0) * in_c;
+            for (ky = 0; ky < p->kernel_h; ++ky, dst += row_len, src += in_w * in_c) {
+                stage_copy(dst, src, row_len);
+            }
+            stage_fill(stage + k_len, zp, k4 - k_len);
+            column_copy(col, stage, k4, nzp2);
+            return;
+        }
         for (ky = 0; ky < p->kernel_h; ++ky, dst += row_len) {
             const int32_t iy = y0 + ky;
             if (iy < 0 || iy >= in_h || kx_lo >= kx_hi) {
