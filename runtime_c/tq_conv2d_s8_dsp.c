@@ -67,6 +67,8 @@ typedef char tq_conv_dsp_no_buffer_above_column_max
 #define TQ_STR(x) TQ_STR2(x)
 /* The blocks' stack locals (loop end, pairs), below the saved r3-r11, lr: r3 (acc) is at this offset. */
 #define TQ_CONV_BLOCK_LOCALS 8
+/* The blocks' fifth argument (bias) after their 10 pushed registers and the locals. */
+#define TQ_CONV_BLOCK_BIAS 48
 /* Output channels per output stage call (a multiple of 4; the accumulators of a chunk live on the stack). */
 #define TQ_CONV_DSP_CHUNK 32
 
@@ -74,15 +76,21 @@ typedef char tq_conv_dsp_no_buffer_above_column_max
  * The loop around a block's pairs (pairs even, >= 2: K4 / 2): 8 pairs per iteration up to pairs rounded
  * down to a multiple of 8, then 4 pairs if pairs & 4, then 2 if pairs & 2 (no loop for the rest). Stack
  * locals (TQ_CONV_BLOCK_LOCALS bytes, below the saved r3-r11, lr): [sp] the column pointer where the
- * 8-pair loop ends, [sp, #4] pairs. Entry: load the 8 accumulators from acc (r3); exit: store them.
+ * 8-pair loop ends, [sp, #4] pairs. Entry: the 8 accumulators from the 4 biases (the fifth argument,
+ * on the stack at TQ_CONV_BLOCK_BIAS after the pushes), each twice; exit: store them to acc (r3).
  */
 #define TQ_CONV_BLOCK_ENTER                                                                        \
     "push {r3-r11, lr}\n\t"                                                                       \
     "sub sp, sp, #" TQ_STR(TQ_CONV_BLOCK_LOCALS) "\n\t"                                           \
+    "ldr r12, [sp, #" TQ_STR(TQ_CONV_BLOCK_BIAS) "]\n\t"                                          \
+    "ldm r12, {r4, r6, r8, r10}\n\t"                                                              \
+    "mov r5, r4\n\t"                                                                              \
+    "mov r7, r6\n\t"                                                                              \
+    "mov r9, r8\n\t"                                                                              \
+    "mov r11, r10\n\t"                                                                            \
     "bic r12, r2, #7\n\t"                                                                         \
     "add r12, r0, r12, lsl #2\n\t"                                                                \
     "strd r12, r2, [sp]\n\t"                                                                      \
-    "ldm r3, {r4-r11}\n\t"                                                                        \
     "cmp r0, r12\n\t"                                                                             \
     "beq 2f\n"                                                                                     \
     "1:\n\t"
@@ -113,7 +121,7 @@ typedef char tq_conv_dsp_no_buffer_above_column_max
  * operands and 2 pointers in the 14 usable registers): per pair, the loads of two column words
  * and two weight words stay together (pipelined), then 4 SMLADs, 2 loads, 4 SMLADs; the pairs in
  * the loop of TQ_CONV_BLOCK_ENTER (8 per iteration, then 4 and 2).
- * AAPCS: r0 = col, r1 = w, r2 = pairs, r3 = acc; r4-r11 saved.
+ * AAPCS: r0 = col, r1 = w, r2 = pairs, r3 = acc, stack: bias (4 entries); r4-r11 saved.
  */
 #define TQ_CONV_PAIR                                                                               \
     "ldr r3, [r0, #" TQ_STR(TQ_CONV_DSP_COL1) "]\n\t"                                            \
@@ -133,8 +141,9 @@ typedef char tq_conv_dsp_no_buffer_above_column_max
 
 /* The parameters are read by the assembly (AAPCS registers), not by C: marked unused. */
 #define TQ_ASM_ARG __attribute__((unused))
-__attribute__((naked, noinline)) static void block_4x2(TQ_ASM_ARG const int16_t *col, TQ_ASM_ARG const int16_t *w,
-                                                       TQ_ASM_ARG int32_t pairs, TQ_ASM_ARG int32_t *acc)
+__attribute__((naked, noinline)) static void block_4x2(TQ_ASM_ARG const int16_t *col, TQ_ASM_ARG const void *w,
+                                                       TQ_ASM_ARG int32_t pairs, TQ_ASM_ARG int32_t *acc,
+                                                       TQ_ASM_ARG const int32_t *bias)
 {
     __asm__ volatile(TQ_CONV_BLOCK_ENTER
         TQ_CONV_PAIR TQ_CONV_PAIR TQ_CONV_PAIR TQ_CONV_PAIR TQ_CONV_PAIR TQ_CONV_PAIR TQ_CONV_PAIR TQ_CONV_PAIR
@@ -170,8 +179,9 @@ __attribute__((naked, noinline)) static void block_4x2(TQ_ASM_ARG const int16_t 
     "smlad r10, r2, lr, r10\n\t"                                                                  \
     "smlad r11, r3, lr, r11\n\t"
 
-__attribute__((naked, noinline)) static void block_4x2_s8(TQ_ASM_ARG const int16_t *col, TQ_ASM_ARG const int8_t *w,
-                                                          TQ_ASM_ARG int32_t pairs, TQ_ASM_ARG int32_t *acc)
+__attribute__((naked, noinline)) static void block_4x2_s8(TQ_ASM_ARG const int16_t *col, TQ_ASM_ARG const void *w,
+                                                          TQ_ASM_ARG int32_t pairs, TQ_ASM_ARG int32_t *acc,
+                                                          TQ_ASM_ARG const int32_t *bias)
 {
     __asm__ volatile(TQ_CONV_BLOCK_ENTER
         TQ_CONV_PAIR_S8 TQ_CONV_PAIR_S8 TQ_CONV_PAIR_S8 TQ_CONV_PAIR_S8 TQ_CONV_PAIR_S8 TQ_CONV_PAIR_S8 TQ_CONV_PAIR_S8 TQ_CONV_PAIR_S8
@@ -412,6 +422,8 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     int16_t *const col = (int16_t *)p->scratch; /* 2 columns, TQ_CONV_DSP_COLUMN_MAX values apart */
     void (*const requant_group)(const out_stage *, int32_t, int32_t, const int32_t *, int8_t *, int8_t *) =
         p->requant_fused == 2 ? requant_group_fused_full : p->requant_fused ? requant_group_fused : requant_group_fast;
+    void (*const block)(const int16_t *, const void *, int32_t, int32_t *, const int32_t *) =
+        weights_s16 != NULL ? block_4x2 : block_4x2_s8;
     out_stage o;
     int32_t px, c, i, oy = 0, ox = 0;
     if (k_len > TQ_CONV_DSP_COLUMN_MAX || col == NULL) {
@@ -439,17 +451,13 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
         for (c = 0; c < out_c; c += TQ_CONV_DSP_CHUNK) { /* chunks of channels, one output stage call each */
             const int32_t n = out_c - c < TQ_CONV_DSP_CHUNK ? out_c - c : TQ_CONV_DSP_CHUNK;
             int32_t acc[2 * TQ_CONV_DSP_CHUNK];
-            for (i = 0; i < n; i += 4, w += w_step) { /* channels past out_c: zero padding, not written */
-                int32_t *a = acc + 2 * i;
-                a[0] = a[1] = bias[c + i];
-                a[2] = a[3] = bias[c + i + 1 < out_c ? c + i + 1 : c];
-                a[4] = a[5] = bias[c + i + 2 < out_c ? c + i + 2 : c];
-                a[6] = a[7] = bias[c + i + 3 < out_c ? c + i + 3 : c];
-                if (weights_s16 != NULL) {
-                    block_4x2(col, (const int16_t *)(const void *)w, pairs, a);
-                } else {
-                    block_4x2_s8(col, (const int8_t *)w, pairs, a);
-                }
+            for (i = 0; i + 4 <= n; i += 4, w += w_step) {
+                block(col, w, pairs, acc + 2 * i, bias + c + i);
+            }
+            if (i < n) { /* 1 to 3 channels left: the group's padding channels are computed, not written */
+                int32_t b4[4] = {0, 0, 0, 0};
+                memcpy(b4, bias + c + i, (size_t)(n - i) * sizeof *b4);
+                block(col, w, pairs, acc + 2 * i, b4);
             }
             requant_group(&o, c, n, acc, out0, out1);
         }
