@@ -3,38 +3,44 @@
  * the same function and result as tq_conv2d_s8.c (see tq_kernels.h for the formula).
  *
  * Method: output pixels are taken two at a time in raster order (p, p + 1; the last one alone
- * when their number is odd). Each pixel's window is copied into an int16 column (im2col) of
- * K = kernel_h * kernel_w * in_c values x - input_zero_point (0 for padded taps), in the
- * weights' [ky][kx][i] order with every group of four reordered to (v0, v2, v1, v3): the
- * first word of a group then pairs with __sxtb16(w) = (w0, w2), the second with the odd
- * bytes (w1, w3), and one SMLAD adds two products. Output channels are taken two at a time:
- * each weight word is loaded and extended once for both pixels (2 x 2 block, 8 MACs per
- * 4 SMLADs). The last K mod 4 values stay in natural order and are multiplied one by one.
+ * when their number is odd, computed twice and written twice at the same place). Each pixel's
+ * window becomes an int16 column (im2col) of K4 values: the K = kernel_h * kernel_w * in_c values
+ * x - input_zero_point (0 for padded taps) in the weights' [ky][kx][i] order, K4 - K zeros after
+ * them (K4 = TQ_CONV_DSP_K4(K), K rounded up to a multiple of 4), every group of four reordered to
+ * (v0, v2, v1, v3) (column_copy: SXTAB16 and SXTAB16 ROR #8 of one word give both pairs). A window
+ * whose rows are multiples of 4 values is converted row by row from the input; any other (first
+ * layers with 1-3 channels, clipped windows with in_c not a multiple of 4) is first gathered as
+ * int8 in the column's upper bytes and converted in place (column_fill).
  * The columns live in params->scratch (arena memory planned for this layer's step, disjoint from
  * input and output; tq_conv2d_s8_get_buffer_size bytes, 4-byte aligned): pixel 0's at scratch,
  * pixel 1's TQ_CONV_DSP_COLUMN_MAX values later. A layer with K above TQ_CONV_DSP_COLUMN_MAX or
  * no scratch (NULL) runs the portable window loop (tq_conv2d_s8_window_portable, tq_portable.h;
- * a core without DSP compiles tq_conv2d_s8.c, which uses the same loop, instead).
+ * a core without DSP compiles tq_conv2d_s8.c, which uses the same loop, instead); the generator
+ * then ships the IR weights (the layouts below only come with scratch and K <= the bound).
+ *
+ * Blocks: output channels four at a time, each a hand-scheduled 4 x 2 block (Thumb-2 assembly; 4
+ * channels x 2 pixels, 8 accumulators in registers, initialised from the bias) over the K4 / 2
+ * column pairs, channels past out_c computed with zero weights and not written. Two weight layouts,
+ * both built by tinyqat/codegen/layouts.py (the Python twin) with K4 and perm = the column order:
+ * - int8 layout (params->weights under TQ_USE_DSP, both build modes; block_4x2_s8): one word per
+ *   channel pair and column pair, weights[((g * K4 / 2 + j) * 2 + s) * 4 + b] =
+ *   w[4 g + 2 s + (b & 1)][perm[2 j + (b >> 1)]]: SXTB16 gives channel 4g + 2s's pair, SXTB16 ROR #8
+ *   channel 4g + 2s + 1's (18 estimated cycles per 16 MACs);
+ * - speed layout (params->weights_s16 != NULL, tinyqat build --optimize speed; block_4x2): the
+ *   weights pre-extended to int16, weights_s16[((g * K4 / 2 + j) * 4 + i) * 2 + h] =
+ *   w[4 g + i][perm[2 j + h]] (16 estimated cycles per 16 MACs).
+ * Channel group g < ceil(out_c / 4), pair j < K4 / 2; padding weights (channels >= out_c, values
+ * >= K) are 0.
  *
  * Accumulation order differs from the portable kernel but the int32 sum is the same integer:
  * every partial sum is bias[c] plus a subset of the products, so its magnitude is at most
  * |bias| + 255 * 127 * taps, which tq_kernels.h requires to stay below 2^31 (SMLAD wraps
- * modulo 2^32 and never sees an overflow). Requantization: tq_requantize_s8_fast (equal to
- * tq_requantize_s8 for every input).
+ * modulo 2^32 and never sees an overflow).
  *
- * Speed layout (params->weights_s16 != NULL, tinyqat build --optimize speed): the weights
- * pre-extended to int16 in the column order, so no extension in the inner loop, and output
- * channels four at a time: a hand-scheduled 4 x 2 block (block_4x2, Thumb-2 assembly) loads two
- * column words (one per pixel) and four weight words per pair of column values and issues eight
- * SMLADs (16 MACs in 16 estimated cycles). Layout, with K2 = K rounded up to even and the
- * column order perm (groups of four as (v0, v2, v1, v3), the K mod 4 last values in natural
- * order, then one zero when K is odd): weights_s16[((g * K2 / 2 + j) * 4 + i) * 2 + h] =
- * w[4 * g + i][perm[2 * j + h]] for channel group g < ceil(out_c / 4), pair j < K2 / 2, channel
- * i < 4, half h < 2; channels past out_c and the padding value are 0. Used when
- * K <= TQ_CONV_DSP_COLUMN_MAX (tinyqat/codegen/layouts.py emits it only then and is the twin).
- *
- * Output stage: tq_requantize_s8_fused (tq_mbqm_fused, one SMLAL per output) when the params say
- * requant_fused (decided at build time); tq_requantize_s8_fast otherwise (tq_requant.h).
+ * Output stage, per chunk of up to TQ_CONV_DSP_CHUNK channels of the two pixels (accumulators on the
+ * stack), chosen by the build-time params->requant_fused: 2 (fused, full int8 range) an assembly loop
+ * of TQ_REQUANT_FUSED_FULL_ASM (one SMLAL and one SSAT per output); 1 tq_requantize_s8_fused; 0
+ * tq_requantize_s8_fast (all in tq_requant.h, equal to tq_requantize_s8 under their conditions).
  *
  * In-place contract (tq_kernels.h): a block writes all channels of pixels p and p + 1 after
  * reading only those two pixels' input windows, and blocks run in raster order.

@@ -39,7 +39,8 @@
  * tq_portable.h, which the DSP files call for the cases they leave out. They keep the in-place
  * contract above (the DSP conv computes blocks of 2 pixels, the DSP depthwise pixel by pixel); the
  * DSP conv builds two int16 im2col columns of K = kernel_h * kernel_w * in_c <= TQ_CONV_DSP_COLUMN_MAX
- * values in params->scratch (larger K, or scratch NULL, use the portable loop).
+ * values in params->scratch (larger K, or scratch NULL, use the portable loop) and then reads its
+ * weights in an int8 DSP layout (or the int16 speed layout) that the generator ships under TQ_USE_DSP.
  */
 #ifndef TQ_KERNELS_H
 #define TQ_KERNELS_H
