@@ -71,32 +71,42 @@ typedef char tq_conv_dsp_no_buffer_above_column_max
 
 #define TQ_STR2(x) #x
 #define TQ_STR(x) TQ_STR2(x)
-/* The blocks' stack locals (loop end, pairs), below the saved r3-r11, lr: r3 (acc) is at this offset. */
-#define TQ_CONV_BLOCK_LOCALS 8
-/* The blocks' fifth argument (bias) after their 10 pushed registers and the locals. */
-#define TQ_CONV_BLOCK_BIAS 48
+/* The blocks' stack locals (loop end, pairs, column start, unused), below the saved r3-r11, lr: r3 (acc)
+ * is at this offset. */
+#define TQ_CONV_BLOCK_LOCALS 16
+/* The blocks' fifth and sixth arguments (bias, groups) after their 10 pushed registers and the locals. */
+#define TQ_CONV_BLOCK_BIAS 56
+#define TQ_CONV_BLOCK_GROUPS 60
 /* Output channels per output stage call (a multiple of 4; the accumulators of a chunk live on the stack). */
 #define TQ_CONV_DSP_CHUNK 32
 
 /*
- * The loop around a block's pairs (pairs even, >= 2: K4 / 2): 8 pairs per iteration up to pairs rounded
- * down to a multiple of 8, then 4 pairs if pairs & 4, then 2 if pairs & 2 (no loop for the rest). Stack
+ * The loops around a block's pairs, for groups >= 1 consecutive channel groups (the weights of a group
+ * follow the previous group's; acc gets 8 accumulators per group, bias gives 4 values per group).
+ * Per group: the 8 accumulators from its 4 biases, each twice; then the column pairs (pairs even,
+ * >= 2: K4 / 2) from the column start: 8 pairs per iteration up to pairs rounded down to a multiple
+ * of 8, then 4 pairs if pairs & 4, then 2 if pairs & 2; then the accumulators stored to acc. Stack
  * locals (TQ_CONV_BLOCK_LOCALS bytes, below the saved r3-r11, lr): [sp] the column pointer where the
- * 8-pair loop ends, [sp, #4] pairs. Entry: the 8 accumulators from the 4 biases (the fifth argument,
- * on the stack at TQ_CONV_BLOCK_BIAS after the pushes), each twice; exit: store them to acc (r3).
+ * 8-pair loop ends, [sp, #4] pairs, [sp, #8] the column start; the saved r3 (acc), the fifth (bias)
+ * and the sixth (groups) argument slots advance / count down from group to group.
  */
 #define TQ_CONV_BLOCK_ENTER                                                                        \
     "push {r3-r11, lr}\n\t"                                                                       \
     "sub sp, sp, #" TQ_STR(TQ_CONV_BLOCK_LOCALS) "\n\t"                                           \
+    "bic r12, r2, #7\n\t"                                                                         \
+    "add r12, r0, r12, lsl #2\n\t"                                                                \
+    "strd r12, r2, [sp]\n\t"                                                                      \
+    "str r0, [sp, #8]\n"                                                                           \
+    "0:\n\t"                                                                                      \
     "ldr r12, [sp, #" TQ_STR(TQ_CONV_BLOCK_BIAS) "]\n\t"                                          \
-    "ldm r12, {r4, r6, r8, r10}\n\t"                                                              \
+    "ldm r12!, {r4, r6, r8, r10}\n\t"                                                             \
+    "str r12, [sp, #" TQ_STR(TQ_CONV_BLOCK_BIAS) "]\n\t"                                          \
     "mov r5, r4\n\t"                                                                              \
     "mov r7, r6\n\t"                                                                              \
     "mov r9, r8\n\t"                                                                              \
     "mov r11, r10\n\t"                                                                            \
-    "bic r12, r2, #7\n\t"                                                                         \
-    "add r12, r0, r12, lsl #2\n\t"                                                                \
-    "strd r12, r2, [sp]\n\t"                                                                      \
+    "ldr r0, [sp, #8]\n\t"                                                                        \
+    "ldr r12, [sp]\n\t"                                                                           \
     "cmp r0, r12\n\t"                                                                             \
     "beq 2f\n"                                                                                     \
     "1:\n\t"
@@ -116,18 +126,23 @@ typedef char tq_conv_dsp_no_buffer_above_column_max
 #define TQ_CONV_BLOCK_EXIT                                                                         \
     "4:\n\t"                                                                                      \
     "ldr r3, [sp, #" TQ_STR(TQ_CONV_BLOCK_LOCALS) "]\n\t"                                         \
-    "stm r3, {r4-r11}\n\t"                                                                        \
+    "stm r3!, {r4-r11}\n\t"                                                                       \
+    "str r3, [sp, #" TQ_STR(TQ_CONV_BLOCK_LOCALS) "]\n\t"                                         \
+    "ldr r2, [sp, #" TQ_STR(TQ_CONV_BLOCK_GROUPS) "]\n\t"                                         \
+    "subs r2, r2, #1\n\t"                                                                         \
+    "str r2, [sp, #" TQ_STR(TQ_CONV_BLOCK_GROUPS) "]\n\t"                                         \
+    "bne 0b\n\t"                                                                                  \
     "add sp, sp, #" TQ_STR(TQ_CONV_BLOCK_LOCALS) "\n\t"                                           \
     "pop {r3-r11, pc}\n\t"
 
 /*
- * 4 x 2 block (speed layout): acc[2 * i + n] += sum_j col_n[pair j] . w[pair j][channel i] with
- * SMLAD, i < 4 channels, n < 2 pixels (col_1 = col_0 + TQ_CONV_DSP_COLUMN_MAX), j < pairs >= 1;
- * w points at the group's first weight word. Hand-scheduled (GCC cannot keep 8 accumulators, 4
+ * 4 x 2 block (speed layout), for each of groups channel groups g: acc[8 g + 2 i + n] = bias[4 g + i]
+ * + sum_j col_n[pair j] . w_g[pair j][channel i] with SMLAD, i < 4 channels, n < 2 pixels (col_1 =
+ * col_0 + TQ_CONV_DSP_COLUMN_MAX), j < pairs; w points at the first group's first weight word. Hand-scheduled (GCC cannot keep 8 accumulators, 4
  * operands and 2 pointers in the 14 usable registers): per pair, the loads of two column words
  * and two weight words stay together (pipelined), then 4 SMLADs, 2 loads, 4 SMLADs; the pairs in
  * the loop of TQ_CONV_BLOCK_ENTER (8 per iteration, then 4 and 2).
- * AAPCS: r0 = col, r1 = w, r2 = pairs, r3 = acc, stack: bias (4 entries); r4-r11 saved.
+ * AAPCS: r0 = col, r1 = w, r2 = pairs, r3 = acc; stack: bias (4 entries per group), groups; r4-r11 saved.
  */
 #define TQ_CONV_PAIR                                                                               \
     "ldr r3, [r0, #" TQ_STR(TQ_CONV_DSP_COL1) "]\n\t"                                            \
@@ -149,7 +164,7 @@ typedef char tq_conv_dsp_no_buffer_above_column_max
 #define TQ_ASM_ARG __attribute__((unused))
 __attribute__((naked, noinline)) static void block_4x2(TQ_ASM_ARG const int16_t *col, TQ_ASM_ARG const void *w,
                                                        TQ_ASM_ARG int32_t pairs, TQ_ASM_ARG int32_t *acc,
-                                                       TQ_ASM_ARG const int32_t *bias)
+                                                       TQ_ASM_ARG const int32_t *bias, TQ_ASM_ARG int32_t groups)
 {
     __asm__ volatile(TQ_CONV_BLOCK_ENTER
         TQ_CONV_PAIR TQ_CONV_PAIR TQ_CONV_PAIR TQ_CONV_PAIR TQ_CONV_PAIR TQ_CONV_PAIR TQ_CONV_PAIR TQ_CONV_PAIR
@@ -187,7 +202,7 @@ __attribute__((naked, noinline)) static void block_4x2(TQ_ASM_ARG const int16_t 
 
 __attribute__((naked, noinline)) static void block_4x2_s8(TQ_ASM_ARG const int16_t *col, TQ_ASM_ARG const void *w,
                                                           TQ_ASM_ARG int32_t pairs, TQ_ASM_ARG int32_t *acc,
-                                                          TQ_ASM_ARG const int32_t *bias)
+                                                          TQ_ASM_ARG const int32_t *bias, TQ_ASM_ARG int32_t groups)
 {
     __asm__ volatile(TQ_CONV_BLOCK_ENTER
         TQ_CONV_PAIR_S8 TQ_CONV_PAIR_S8 TQ_CONV_PAIR_S8 TQ_CONV_PAIR_S8 TQ_CONV_PAIR_S8 TQ_CONV_PAIR_S8 TQ_CONV_PAIR_S8 TQ_CONV_PAIR_S8
@@ -428,10 +443,10 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     int16_t *const col = (int16_t *)p->scratch; /* 2 columns, TQ_CONV_DSP_COLUMN_MAX values apart */
     void (*const requant_group)(const out_stage *, int32_t, int32_t, const int32_t *, int8_t *, int8_t *) =
         p->requant_fused == 2 ? requant_group_fused_full : p->requant_fused ? requant_group_fused : requant_group_fast;
-    void (*const block)(const int16_t *, const void *, int32_t, int32_t *, const int32_t *) =
+    void (*const block)(const int16_t *, const void *, int32_t, int32_t *, const int32_t *, int32_t) =
         weights_s16 != NULL ? block_4x2 : block_4x2_s8;
     out_stage o;
-    int32_t px, c, i, oy = 0, ox = 0;
+    int32_t px, c, oy = 0, ox = 0;
     if (k_len > TQ_CONV_DSP_COLUMN_MAX || col == NULL) {
         tq_conv2d_s8_window_portable(p, input, output);
         return;
@@ -457,13 +472,14 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
         for (c = 0; c < out_c; c += TQ_CONV_DSP_CHUNK) { /* chunks of channels, one output stage call each */
             const int32_t n = out_c - c < TQ_CONV_DSP_CHUNK ? out_c - c : TQ_CONV_DSP_CHUNK;
             int32_t acc[2 * TQ_CONV_DSP_CHUNK];
-            for (i = 0; i + 4 <= n; i += 4, w += w_step) {
-                block(col, w, pairs, acc + 2 * i, bias + c + i);
+            if (n >= 4) { /* the chunk's full channel groups in one call */
+                block(col, w, pairs, acc, bias + c, n >> 2);
+                w += (n >> 2) * w_step;
             }
-            if (i < n) { /* 1 to 3 channels left: the group's padding channels are computed, not written */
+            if (n & 3) { /* 1 to 3 channels left: the group's padding channels are computed, not written */
                 int32_t b4[4] = {0, 0, 0, 0};
-                memcpy(b4, bias + c + i, (size_t)(n - i) * sizeof *b4);
-                block(col, w, pairs, acc + 2 * i, b4);
+                memcpy(b4, bias + c + (n & ~3), (size_t)(n & 3) * sizeof *b4);
+                block(col, w, pairs, acc + 2 * (n & ~3), b4, 1);
             }
             requant_group(&o, c, n, acc, out0, out1);
         }
