@@ -263,6 +263,29 @@ def test_conv_speed_layout_matches_its_definition(shape: tuple[int, ...]) -> Non
     assert np.array_equal(got8, _conv_weights_dsp_by_definition(w))
 
 
+@pytest.mark.parametrize("optimize", ["size", "speed"])
+def test_int8_dsp_layout_ships_with_the_scratch(optimize: str, tmp_path: Path) -> None:
+    """A conv the DSP kernel runs (scratch planned, K <= the column bound) ships its int8 DSP layout under
+    TQ_USE_DSP and the IR order otherwise (size build; the speed build ships int16 there instead); a plan
+    without DSP scratch (a portable core) and a conv above the bound ship the IR order only."""
+    rng = np.random.default_rng(11)
+    x = ir.Tensor("x", (5, 4, 68), rg.random_qparams(rng))
+    graph = rg.chain(x, [rg.conv(rng, "pw", x, 6, (1, 1), (1, 1), (0, 0, 0, 0)),
+                         rg.conv(rng, "wide", x, 4, (3, 3), (1, 1), (1, 1, 1, 1))])  # K = 612: portable loop
+    for dsp in (True, False):
+        out = tmp_path / f"pkg{dsp}"
+        out.mkdir()
+        emit.emit_package(graph, GreedyPlanner(dsp=dsp).plan(graph), load_board("cortex-m4"), "net", out, b"t",
+                          "tinyqat test", optimize)
+        text = (out / "net_weights.h").read_text()
+        assert text.count("int8 layout of the DSP kernel") == (dsp and optimize == "size")
+        assert ("l0_conv_pw_weights_s16" in text) == (dsp and optimize == "speed")
+        assert "l1_conv_wide_weights[" in text and "l1_conv_wide_weights_s16" not in text
+    want = layouts.conv_weights_dsp(graph.ops[0].weights)
+    assert want.size == 8 * 68 and want.dtype == np.int8  # 6 channels padded to 8, K = 68 already a multiple of 4
+    assert layouts.dsp_weights(graph.ops[1]) is None
+
+
 def test_speed_layout_only_where_the_kernel_uses_it() -> None:
     rng = np.random.default_rng(5)
     x = ir.Tensor("x", (5, 4, 68), rg.random_qparams(rng))

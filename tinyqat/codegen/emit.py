@@ -25,10 +25,11 @@ Files written into ``out_dir`` (which must exist and be empty), for model ``name
   parameter struct (an address constant, so the struct stays ``static const``); the kernel
   signature is the same for portable and DSP kernels (portable ones ignore the field).
   ``model.json`` gives each layer ``scratch_offset`` / ``scratch_bytes`` (``null`` / 0 without).
-* ``optimize="speed"`` (:mod:`tinyqat.codegen.layouts`): conv layers the DSP kernel
-  run from pre-extended int16 weights get a ``<ident>_weights_s16`` array and struct field under
-  ``#if TQ_USE_DSP`` and keep their int8 ``weights`` under ``#else``; ``"size"`` (default) emits
-  the int8 weights only.
+* Weight layouts (:mod:`tinyqat.codegen.layouts`), for conv layers the DSP kernel runs (DSP scratch
+  planned, K within its column bound): ``optimize="speed"`` gives them pre-extended int16 weights, a
+  ``<ident>_weights_s16`` array and struct field under ``#if TQ_USE_DSP``, keeping their int8
+  ``weights`` under ``#else``; ``"size"`` (default) gives them their int8 ``weights`` in the DSP
+  kernel's int8 order under ``#if TQ_USE_DSP`` and in the IR order under ``#else`` (same struct field).
 * ``<name>.mk`` (Make fragment) and ``CMakeLists.txt`` (static library ``<name>``).
 * ``model.json`` (manifest, sorted keys), ``report.md`` (per-layer table and totals) and
   ``model.pt`` (the source artifact, byte for byte, for re-lowering during verification).
@@ -175,8 +176,10 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
            macro_scratch: dict[int, str] | None = None) -> Layer:
     """Struct fields: the scalars, then one pointer per constant array (field name = array suffix),
     then ``scratch`` when ``macro_scratch`` names an offset macro for layer ``index``.
-    With ``optimize="speed"`` and a speed layout for ``op`` (:func:`layouts.speed_weights`), the
-    int8 ``weights`` become ``#if !TQ_USE_DSP`` and ``weights_s16`` ``#if TQ_USE_DSP``."""
+    When the layer has DSP scratch: with ``optimize="speed"`` and a speed layout for ``op``
+    (:func:`layouts.speed_weights`), the int8 ``weights`` become ``#if !TQ_USE_DSP`` and ``weights_s16``
+    ``#if TQ_USE_DSP``; otherwise, with an int8 DSP layout (:func:`layouts.dsp_weights`), ``weights`` is
+    that layout under ``TQ_USE_DSP`` and the IR order under ``!TQ_USE_DSP``."""
     ident = f"l{index}_{clit.sanitize(op.name)}"
     macro_scratch = macro_scratch or {}
     consts = const_arrays(op, graph)
@@ -184,7 +187,8 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
                                                                           for a in consts]
     arrays = [_c_array(a, ident) for a in consts]
     variants: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
-    s16 = layouts.speed_weights(op) if optimize == "speed" else None
+    # the DSP layouts only where the DSP kernel gets its scratch (else it runs the portable loop on the IR order)
+    s16 = layouts.speed_weights(op) if optimize == "speed" and index in macro_scratch else None
     if s16 is not None:
         fields = [f for f in fields if f[0] != "weights"]
         arrays = [dataclasses.replace(a, guard="!TQ_USE_DSP") if a.ident == f"{ident}_weights" else a for a in arrays]
