@@ -3,38 +3,44 @@
  * the same function and result as tq_conv2d_s8.c (see tq_kernels.h for the formula).
  *
  * Method: output pixels are taken two at a time in raster order (p, p + 1; the last one alone
- * when their number is odd). Each pixel's window is copied into an int16 column (im2col) of
- * K = kernel_h * kernel_w * in_c values x - input_zero_point (0 for padded taps), in the
- * weights' [ky][kx][i] order with every group of four reordered to (v0, v2, v1, v3): the
- * first word of a group then pairs with __sxtb16(w) = (w0, w2), the second with the odd
- * bytes (w1, w3), and one SMLAD adds two products. Output channels are taken two at a time:
- * each weight word is loaded and extended once for both pixels (2 x 2 block, 8 MACs per
- * 4 SMLADs). The last K mod 4 values stay in natural order and are multiplied one by one.
+ * when their number is odd, computed twice and written twice at the same place). Each pixel's
+ * window becomes an int16 column (im2col) of K4 values: the K = kernel_h * kernel_w * in_c values
+ * x - input_zero_point (0 for padded taps) in the weights' [ky][kx][i] order, K4 - K zeros after
+ * them (K4 = TQ_CONV_DSP_K4(K), K rounded up to a multiple of 4), every group of four reordered to
+ * (v0, v2, v1, v3) (column_copy: SXTAB16 and SXTAB16 ROR #8 of one word give both pairs). A window
+ * whose rows are multiples of 4 values is converted row by row from the input; any other (first
+ * layers with 1-3 channels, clipped windows with in_c not a multiple of 4) is first gathered as
+ * int8 in the column's upper bytes and converted in place (column_fill).
  * The columns live in params->scratch (arena memory planned for this layer's step, disjoint from
  * input and output; tq_conv2d_s8_get_buffer_size bytes, 4-byte aligned): pixel 0's at scratch,
  * pixel 1's TQ_CONV_DSP_COLUMN_MAX values later. A layer with K above TQ_CONV_DSP_COLUMN_MAX or
  * no scratch (NULL) runs the portable window loop (tq_conv2d_s8_window_portable, tq_portable.h;
- * a core without DSP compiles tq_conv2d_s8.c, which uses the same loop, instead).
+ * a core without DSP compiles tq_conv2d_s8.c, which uses the same loop, instead); the generator
+ * then ships the IR weights (the layouts below only come with scratch and K <= the bound).
+ *
+ * Blocks: output channels four at a time, each a hand-scheduled 4 x 2 block (Thumb-2 assembly; 4
+ * channels x 2 pixels, 8 accumulators in registers, initialised from the bias) over the K4 / 2
+ * column pairs, channels past out_c computed with zero weights and not written. Two weight layouts,
+ * both built by tinyqat/codegen/layouts.py (the Python twin) with K4 and perm = the column order:
+ * - int8 layout (params->weights under TQ_USE_DSP, both build modes; block_4x2_s8): one word per
+ *   channel pair and column pair, weights[((g * K4 / 2 + j) * 2 + s) * 4 + b] =
+ *   w[4 g + 2 s + (b & 1)][perm[2 j + (b >> 1)]]: SXTB16 gives channel 4g + 2s's pair, SXTB16 ROR #8
+ *   channel 4g + 2s + 1's (18 estimated cycles per 16 MACs);
+ * - speed layout (params->weights_s16 != NULL, tinyqat build --optimize speed; block_4x2): the
+ *   weights pre-extended to int16, weights_s16[((g * K4 / 2 + j) * 4 + i) * 2 + h] =
+ *   w[4 g + i][perm[2 j + h]] (16 estimated cycles per 16 MACs).
+ * Channel group g < ceil(out_c / 4), pair j < K4 / 2; padding weights (channels >= out_c, values
+ * >= K) are 0.
  *
  * Accumulation order differs from the portable kernel but the int32 sum is the same integer:
  * every partial sum is bias[c] plus a subset of the products, so its magnitude is at most
  * |bias| + 255 * 127 * taps, which tq_kernels.h requires to stay below 2^31 (SMLAD wraps
- * modulo 2^32 and never sees an overflow). Requantization: tq_requantize_s8_fast (equal to
- * tq_requantize_s8 for every input).
+ * modulo 2^32 and never sees an overflow).
  *
- * Speed layout (params->weights_s16 != NULL, tinyqat build --optimize speed): the weights
- * pre-extended to int16 in the column order, so no extension in the inner loop, and output
- * channels four at a time: a hand-scheduled 4 x 2 block (block_4x2, Thumb-2 assembly) loads two
- * column words (one per pixel) and four weight words per pair of column values and issues eight
- * SMLADs (16 MACs in 16 estimated cycles). Layout, with K2 = K rounded up to even and the
- * column order perm (groups of four as (v0, v2, v1, v3), the K mod 4 last values in natural
- * order, then one zero when K is odd): weights_s16[((g * K2 / 2 + j) * 4 + i) * 2 + h] =
- * w[4 * g + i][perm[2 * j + h]] for channel group g < ceil(out_c / 4), pair j < K2 / 2, channel
- * i < 4, half h < 2; channels past out_c and the padding value are 0. Used when
- * K <= TQ_CONV_DSP_COLUMN_MAX (tinyqat/codegen/layouts.py emits it only then and is the twin).
- *
- * Output stage: tq_requantize_s8_fused (tq_mbqm_fused, one SMLAL per output) when the params say
- * requant_fused (decided at build time); tq_requantize_s8_fast otherwise (tq_requant.h).
+ * Output stage, per chunk of up to TQ_CONV_DSP_CHUNK channels of the two pixels (accumulators on the
+ * stack), chosen by the build-time params->requant_fused: 2 (fused, full int8 range) an assembly loop
+ * of TQ_REQUANT_FUSED_FULL_ASM (one SMLAL and one SSAT per output); 1 tq_requantize_s8_fused; 0
+ * tq_requantize_s8_fast (all in tq_requant.h, equal to tq_requantize_s8 under their conditions).
  *
  * In-place contract (tq_kernels.h): a block writes all channels of pixels p and p + 1 after
  * reading only those two pixels' input windows, and blocks run in raster order.
@@ -65,18 +71,78 @@ typedef char tq_conv_dsp_no_buffer_above_column_max
 
 #define TQ_STR2(x) #x
 #define TQ_STR(x) TQ_STR2(x)
-/* block_4x2's stack locals (the two loop ends), below the saved r3-r11, lr: r3 (acc) is at this offset. */
-#define TQ_CONV_BLOCK_LOCALS 8
+/* The blocks' stack locals (loop end, pairs, column start, unused), below the saved r3-r11, lr: r3 (acc)
+ * is at this offset. */
+#define TQ_CONV_BLOCK_LOCALS 16
+/* The blocks' fifth and sixth arguments (bias, groups) after their 10 pushed registers and the locals. */
+#define TQ_CONV_BLOCK_BIAS 56
+#define TQ_CONV_BLOCK_GROUPS 60
+/* Output channels per output stage call (a multiple of 4; the accumulators of a chunk live on the stack). */
+#define TQ_CONV_DSP_CHUNK 32
 
 /*
- * 4 x 2 block (speed layout): acc[2 * i + n] += sum_j col_n[pair j] . w[pair j][channel i] with
- * SMLAD, i < 4 channels, n < 2 pixels (col_1 = col_0 + TQ_CONV_DSP_COLUMN_MAX), j < pairs >= 1;
- * w points at the group's first weight word. Hand-scheduled (GCC cannot keep 8 accumulators, 4
+ * The loops around a block's pairs, for groups >= 1 consecutive channel groups (the weights of a group
+ * follow the previous group's; acc gets 8 accumulators per group, bias gives 4 values per group).
+ * Per group: the 8 accumulators from its 4 biases, each twice; then the column pairs (pairs even,
+ * >= 2: K4 / 2) from the column start: 8 pairs per iteration up to pairs rounded down to a multiple
+ * of 8, then 4 pairs if pairs & 4, then 2 if pairs & 2; then the accumulators stored to acc. Stack
+ * locals (TQ_CONV_BLOCK_LOCALS bytes, below the saved r3-r11, lr): [sp] the column pointer where the
+ * 8-pair loop ends, [sp, #4] pairs, [sp, #8] the column start; the saved r3 (acc), the fifth (bias)
+ * and the sixth (groups) argument slots advance / count down from group to group.
+ */
+#define TQ_CONV_BLOCK_ENTER                                                                        \
+    "push {r3-r11, lr}\n\t"                                                                       \
+    "sub sp, sp, #" TQ_STR(TQ_CONV_BLOCK_LOCALS) "\n\t"                                           \
+    "bic r12, r2, #7\n\t"                                                                         \
+    "add r12, r0, r12, lsl #2\n\t"                                                                \
+    "strd r12, r2, [sp]\n\t"                                                                      \
+    "str r0, [sp, #8]\n"                                                                           \
+    "0:\n\t"                                                                                      \
+    "ldr r12, [sp, #" TQ_STR(TQ_CONV_BLOCK_BIAS) "]\n\t"                                          \
+    "ldm r12!, {r4, r6, r8, r10}\n\t"                                                             \
+    "str r12, [sp, #" TQ_STR(TQ_CONV_BLOCK_BIAS) "]\n\t"                                          \
+    "mov r5, r4\n\t"                                                                              \
+    "mov r7, r6\n\t"                                                                              \
+    "mov r9, r8\n\t"                                                                              \
+    "mov r11, r10\n\t"                                                                            \
+    "ldr r0, [sp, #8]\n\t"                                                                        \
+    "ldr r12, [sp]\n\t"                                                                           \
+    "cmp r0, r12\n\t"                                                                             \
+    "beq 2f\n"                                                                                     \
+    "1:\n\t"
+#define TQ_CONV_BLOCK_AFTER8                                                                       \
+    "ldr r2, [sp]\n\t"                                                                            \
+    "cmp r0, r2\n\t"                                                                              \
+    "bne 1b\n"                                                                                     \
+    "2:\n\t"                                                                                      \
+    "ldr r2, [sp, #4]\n\t"                                                                        \
+    "tst r2, #4\n\t"                                                                              \
+    "beq 3f\n\t"
+#define TQ_CONV_BLOCK_AFTER4                                                                       \
+    "3:\n\t"                                                                                      \
+    "ldr r2, [sp, #4]\n\t"                                                                        \
+    "tst r2, #2\n\t"                                                                              \
+    "beq 4f\n\t"
+#define TQ_CONV_BLOCK_EXIT                                                                         \
+    "4:\n\t"                                                                                      \
+    "ldr r3, [sp, #" TQ_STR(TQ_CONV_BLOCK_LOCALS) "]\n\t"                                         \
+    "stm r3!, {r4-r11}\n\t"                                                                       \
+    "str r3, [sp, #" TQ_STR(TQ_CONV_BLOCK_LOCALS) "]\n\t"                                         \
+    "ldr r2, [sp, #" TQ_STR(TQ_CONV_BLOCK_GROUPS) "]\n\t"                                         \
+    "subs r2, r2, #1\n\t"                                                                         \
+    "str r2, [sp, #" TQ_STR(TQ_CONV_BLOCK_GROUPS) "]\n\t"                                         \
+    "bne 0b\n\t"                                                                                  \
+    "add sp, sp, #" TQ_STR(TQ_CONV_BLOCK_LOCALS) "\n\t"                                           \
+    "pop {r3-r11, pc}\n\t"
+
+/*
+ * 4 x 2 block (speed layout), for each of groups channel groups g: acc[8 g + 2 i + n] = bias[4 g + i]
+ * + sum_j col_n[pair j] . w_g[pair j][channel i] with SMLAD, i < 4 channels, n < 2 pixels (col_1 =
+ * col_0 + TQ_CONV_DSP_COLUMN_MAX), j < pairs; w points at the first group's first weight word. Hand-scheduled (GCC cannot keep 8 accumulators, 4
  * operands and 2 pointers in the 14 usable registers): per pair, the loads of two column words
- * and two weight words stay together (pipelined), then 4 SMLADs, 2 loads, 4 SMLADs; 4 pairs per
- * loop iteration (four TQ_CONV_PAIR; "bic #3" rounds pairs down to a multiple of 4), the loop end
- * and the remaining pairs' end kept on the stack (TQ_CONV_BLOCK_LOCALS bytes).
- * AAPCS: r0 = col, r1 = w, r2 = pairs, r3 = acc; r4-r11 saved.
+ * and two weight words stay together (pipelined), then 4 SMLADs, 2 loads, 4 SMLADs; the pairs in
+ * the loop of TQ_CONV_BLOCK_ENTER (8 per iteration, then 4 and 2).
+ * AAPCS: r0 = col, r1 = w, r2 = pairs, r3 = acc; stack: bias (4 entries per group), groups; r4-r11 saved.
  */
 #define TQ_CONV_PAIR                                                                               \
     "ldr r3, [r0, #" TQ_STR(TQ_CONV_DSP_COL1) "]\n\t"                                            \
@@ -96,62 +162,135 @@ typedef char tq_conv_dsp_no_buffer_above_column_max
 
 /* The parameters are read by the assembly (AAPCS registers), not by C: marked unused. */
 #define TQ_ASM_ARG __attribute__((unused))
-__attribute__((naked, noinline)) static void block_4x2(TQ_ASM_ARG const int16_t *col, TQ_ASM_ARG const int16_t *w,
-                                                       TQ_ASM_ARG int32_t pairs, TQ_ASM_ARG int32_t *acc)
+__attribute__((naked, noinline)) static void block_4x2(TQ_ASM_ARG const int16_t *col, TQ_ASM_ARG const void *w,
+                                                       TQ_ASM_ARG int32_t pairs, TQ_ASM_ARG int32_t *acc,
+                                                       TQ_ASM_ARG const int32_t *bias, TQ_ASM_ARG int32_t groups)
 {
-    __asm__ volatile(
-        "push {r3-r11, lr}\n\t"
-        "sub sp, sp, #" TQ_STR(TQ_CONV_BLOCK_LOCALS) "\n\t"
-        "add r12, r0, r2, lsl #2\n\t"
-        "bic r2, r2, #3\n\t"
-        "add r2, r0, r2, lsl #2\n\t"
-        "strd r2, r12, [sp]\n\t"
-        "ldm r3, {r4-r11}\n\t"
-        "cmp r0, r2\n\t"
-        "beq 2f\n"
-        "1:\n\t"
+    __asm__ volatile(TQ_CONV_BLOCK_ENTER
+        TQ_CONV_PAIR TQ_CONV_PAIR TQ_CONV_PAIR TQ_CONV_PAIR TQ_CONV_PAIR TQ_CONV_PAIR TQ_CONV_PAIR TQ_CONV_PAIR
+        TQ_CONV_BLOCK_AFTER8
         TQ_CONV_PAIR TQ_CONV_PAIR TQ_CONV_PAIR TQ_CONV_PAIR
-        "ldr r2, [sp]\n\t"
-        "cmp r0, r2\n\t"
-        "bne 1b\n"
-        "2:\n\t"
-        "ldr r2, [sp, #4]\n\t"
-        "cmp r0, r2\n\t"
-        "beq 4f\n"
-        "3:\n\t"
-        TQ_CONV_PAIR
-        "ldr r2, [sp, #4]\n\t"
-        "cmp r0, r2\n\t"
-        "bne 3b\n"
-        "4:\n\t"
-        "ldr r3, [sp, #" TQ_STR(TQ_CONV_BLOCK_LOCALS) "]\n\t"
-        "stm r3, {r4-r11}\n\t"
-        "add sp, sp, #" TQ_STR(TQ_CONV_BLOCK_LOCALS) "\n\t"
-        "pop {r3-r11, pc}\n\t");
+        TQ_CONV_BLOCK_AFTER4
+        TQ_CONV_PAIR TQ_CONV_PAIR
+        TQ_CONV_BLOCK_EXIT);
 }
 
-/* The output stage of one channel: per-layer constants, fused or not (see the file comment). */
+/*
+ * 4 x 2 block, int8 layout (weights in the DSP kernel's int8 order, both build modes): the same sums
+ * as block_4x2 from one weight word per channel pair and column pair: SXTB16 of the word is channel
+ * 2s's (w[k], w[k+1]), SXTB16 ROR #8 channel 2s + 1's. Per pair: 3 pipelined loads (two column
+ * words, one weight word), 2 extends + 4 SMLADs, 1 load, 2 extends + 4 SMLADs (18 estimated cycles
+ * for 16 MACs), in the loop of TQ_CONV_BLOCK_ENTER, with block_4x2's registers and stack locals.
+ */
+#define TQ_CONV_PAIR_S8                                                                            \
+    "ldr r3, [r0, #" TQ_STR(TQ_CONV_DSP_COL1) "]\n\t"                                            \
+    "ldr r2, [r0], #4\n\t"                                                                        \
+    "ldr lr, [r1], #4\n\t"                                                                        \
+    "sxtb16 r12, lr\n\t"                                                                          \
+    "smlad r4, r2, r12, r4\n\t"                                                                   \
+    "smlad r5, r3, r12, r5\n\t"                                                                   \
+    "sxtb16 lr, lr, ror #8\n\t"                                                                   \
+    "smlad r6, r2, lr, r6\n\t"                                                                    \
+    "smlad r7, r3, lr, r7\n\t"                                                                    \
+    "ldr lr, [r1], #4\n\t"                                                                        \
+    "sxtb16 r12, lr\n\t"                                                                          \
+    "smlad r8, r2, r12, r8\n\t"                                                                   \
+    "smlad r9, r3, r12, r9\n\t"                                                                   \
+    "sxtb16 lr, lr, ror #8\n\t"                                                                   \
+    "smlad r10, r2, lr, r10\n\t"                                                                  \
+    "smlad r11, r3, lr, r11\n\t"
+
+__attribute__((naked, noinline)) static void block_4x2_s8(TQ_ASM_ARG const int16_t *col, TQ_ASM_ARG const void *w,
+                                                          TQ_ASM_ARG int32_t pairs, TQ_ASM_ARG int32_t *acc,
+                                                          TQ_ASM_ARG const int32_t *bias, TQ_ASM_ARG int32_t groups)
+{
+    __asm__ volatile(TQ_CONV_BLOCK_ENTER
+        TQ_CONV_PAIR_S8 TQ_CONV_PAIR_S8 TQ_CONV_PAIR_S8 TQ_CONV_PAIR_S8 TQ_CONV_PAIR_S8 TQ_CONV_PAIR_S8 TQ_CONV_PAIR_S8 TQ_CONV_PAIR_S8
+        TQ_CONV_BLOCK_AFTER8
+        TQ_CONV_PAIR_S8 TQ_CONV_PAIR_S8 TQ_CONV_PAIR_S8 TQ_CONV_PAIR_S8
+        TQ_CONV_BLOCK_AFTER4
+        TQ_CONV_PAIR_S8 TQ_CONV_PAIR_S8
+        TQ_CONV_BLOCK_EXIT);
+}
+
+/* The output stage of a layer: per-layer constants (see the file comment). */
 typedef struct {
-    int32_t fused, zp_out, act_min, act_max;
+    int32_t zp_out, act_min, act_max;
     const int32_t *multiplier, *shift;
 } out_stage;
 
-/* Channel c of the two pixels of a block: out0[c] = requant(acc0), out1[c] = requant(acc1) if two. */
-__attribute__((always_inline)) static inline void requant_pair(const out_stage *o, int32_t c, int32_t acc0,
-                                                               int32_t acc1, int32_t two, int8_t *out0,
-                                                               int8_t *out1)
+/* Channels c .. c + n - 1 of the two pixels of a block from acc[2 * i + pixel] (i < n): out0[c + i],
+ * out1[c + i]; the fused output stage (the layer's requant_fused is 1). out1 == out0 for a last pixel
+ * alone (its accumulators are pixel 0's, so the same bytes are written twice). */
+static void requant_group_fused(const out_stage *o, int32_t c, int32_t n, const int32_t *acc, int8_t *out0,
+                                int8_t *out1)
 {
-    const int32_t q = o->multiplier[c], shift = o->shift[c];
-    if (o->fused) {
-        out0[c] = (int8_t)tq_requantize_s8_fused(acc0, q, -shift, o->zp_out, o->act_min, o->act_max);
-        if (two) {
-            out1[c] = (int8_t)tq_requantize_s8_fused(acc1, q, -shift, o->zp_out, o->act_min, o->act_max);
-        }
-        return;
+    const int32_t *q = o->multiplier + c, *shift = o->shift + c;
+    const int32_t zp = o->zp_out, lo = o->act_min, hi = o->act_max;
+    int32_t i;
+    out0 += c;
+    out1 += c;
+    for (i = 0; i < n; ++i, acc += 2) {
+        const int32_t qi = q[i], e = -shift[i];
+        out0[i] = (int8_t)tq_requantize_s8_fused(acc[0], qi, e, zp, lo, hi);
+        out1[i] = (int8_t)tq_requantize_s8_fused(acc[1], qi, e, zp, lo, hi);
     }
-    out0[c] = tq_requantize_s8_fast(acc0, q, shift, o->zp_out, o->act_min, o->act_max);
-    if (two) {
-        out1[c] = tq_requantize_s8_fast(acc1, q, shift, o->zp_out, o->act_min, o->act_max);
+}
+
+/*
+ * requant_group_fused for a layer with the full int8 output range (requant_fused == 2): acc, q and shift
+ * point at channel c's entries, out0 / out1 at its bytes; n >= 1 channels. Per channel: its multiplier
+ * and shift, round = 2^(e - 1) for e = -shift, then TQ_REQUANT_FUSED_FULL_ASM (tq_requant.h) and a
+ * byte store per pixel (about 15 estimated cycles per output).
+ * AAPCS: r0 = acc, r1 = q, r2 = shift, r3 = n; stack: out0, out1, zp (read after the 9 saved registers).
+ */
+__attribute__((naked, noinline)) static void requant_group_full(TQ_ASM_ARG const int32_t *acc,
+                                                                TQ_ASM_ARG const int32_t *q,
+                                                                TQ_ASM_ARG const int32_t *shift, TQ_ASM_ARG int32_t n,
+                                                                TQ_ASM_ARG int8_t *out0, TQ_ASM_ARG int8_t *out1,
+                                                                TQ_ASM_ARG int32_t zp)
+{
+    __asm__ volatile(
+        "push {r4-r11, lr}\n\t"
+        "ldr r4, [sp, #36]\n\t"
+        "ldr r5, [sp, #40]\n\t"
+        "ldr r6, [sp, #44]\n\t"
+        "add r3, r0, r3, lsl #3\n"
+        "1:\n\t"
+        "ldr r7, [r1], #4\n\t"
+        "ldr r8, [r2], #4\n\t"
+        "ldrd r10, r11, [r0], #8\n\t"
+        "rsb r8, r8, #0\n\t"
+        "mov r9, #1\n\t"
+        "lsl r9, r9, r8\n\t"
+        "lsr r9, r9, #1\n\t"
+        TQ_REQUANT_FUSED_FULL_ASM("r10", "r7", "r8", "r9", "r6", "r12", "lr")
+        "strb r12, [r4], #1\n\t"
+        TQ_REQUANT_FUSED_FULL_ASM("r11", "r7", "r8", "r9", "r6", "r12", "lr")
+        "strb r12, [r5], #1\n\t"
+        "cmp r0, r3\n\t"
+        "bne 1b\n\t"
+        "pop {r4-r11, pc}\n\t");
+}
+
+static void requant_group_fused_full(const out_stage *o, int32_t c, int32_t n, const int32_t *acc, int8_t *out0,
+                                     int8_t *out1)
+{
+    requant_group_full(acc, o->multiplier + c, o->shift + c, n, out0 + c, out1 + c, o->zp_out);
+}
+
+/* requant_group_fused with tq_requantize_s8_fast (the layer's requant_fused is 0). */
+static void requant_group_fast(const out_stage *o, int32_t c, int32_t n, const int32_t *acc, int8_t *out0,
+                               int8_t *out1)
+{
+    const int32_t *q = o->multiplier + c, *shift = o->shift + c;
+    const int32_t zp = o->zp_out, lo = o->act_min, hi = o->act_max;
+    int32_t i;
+    out0 += c;
+    out1 += c;
+    for (i = 0; i < n; ++i, acc += 2) {
+        out0[i] = tq_requantize_s8_fast(acc[0], q[i], shift[i], zp, lo, hi);
+        out1[i] = tq_requantize_s8_fast(acc[1], q[i], shift[i], zp, lo, hi);
     }
 }
 
@@ -179,136 +318,102 @@ static void column_copy(int16_t *dst, const int8_t *src, int32_t n, int32_t nzp2
     }
 }
 
-/* Reorder groups of natural-order int16 values (v0, v1, v2, v3) in place to (v0, v2, v1, v3). */
-static void column_pair_up(int16_t *col, int32_t groups)
+/* GCC: keep the short loops of stage_copy / stage_fill (inlined in column_fill) as loops, not memcpy /
+ * memset calls (slower for a few bytes). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define TQ_CONV_NO_LIBCALL __attribute__((optimize("no-tree-loop-distribute-patterns")))
+#else
+#define TQ_CONV_NO_LIBCALL
+#endif
+
+/* dst[0 .. n) = src[0 .. n) (int8, any alignment; words while 4 bytes are left). */
+__attribute__((always_inline)) static inline void stage_copy(int8_t *dst, const int8_t *src, int32_t n)
 {
-    int32_t g;
-    for (g = 0; g < groups; ++g, col += 4) {
-        const uint32_t a = (uint32_t)tq_load_s16x2(col);      /* (v0, v1) */
-        const uint32_t b = (uint32_t)tq_load_s16x2(col + 2);  /* (v2, v3) */
-        tq_store_s16x2(col, (int32_t)((a & 0xFFFFu) | (b << 16)));          /* (v0, v2): PKHBT */
-        tq_store_s16x2(col + 2, (int32_t)((a >> 16) | (b & 0xFFFF0000u)));  /* (v1, v3): PKHTB */
+    for (; n >= 4; n -= 4, dst += 4, src += 4) {
+        const int32_t v = tq_load_s8x4(src);
+        memcpy(dst, &v, sizeof v);
+    }
+    for (; n > 0; --n) {
+        *dst++ = *src++;
     }
 }
 
-/* The column of output pixel (oy, ox) (see the file comment). Rows of kernel_w * in_c values
- * that are a multiple of 4 are built row by row (a fully in-bounds row is contiguous in NHWC);
- * otherwise the whole column is filled in natural order and then reordered. */
-static void column_fill(const tq_conv2d_s8_params *p, const int8_t *input, int32_t oy, int32_t ox, int32_t nzp2,
+/* dst[0 .. n) = v. */
+__attribute__((always_inline)) static inline void stage_fill(int8_t *dst, int8_t v, int32_t n)
+{
+    for (; n > 0; --n) {
+        *dst++ = v;
+    }
+}
+
+/* The column of output pixel (oy, ox): K4 = TQ_CONV_DSP_K4(K) values (see the file comment). When every
+ * row of kernel_w * in_c values is a multiple of 4 and either lies fully inside the input or has in_c a
+ * multiple of 4, it is built row by row (an in-bounds row is contiguous in NHWC); otherwise the raw
+ * window (padded taps and the K4 - K padding values = the zero point) is first gathered as int8 in the
+ * column's own upper bytes [K4, 2 K4) and then converted in place by column_copy, which reads every
+ * group's bytes before it writes over them (byte 2 i + 7 of group i lies below byte K4 + i + 4 of the
+ * next group for i <= K4 - 4). */
+TQ_CONV_NO_LIBCALL static void column_fill(const tq_conv2d_s8_params *p, const int8_t *input, int32_t oy, int32_t ox, int32_t nzp2,
                         int16_t *col)
 {
     const int32_t y0 = oy * p->stride_h - p->pad_top;
     const int32_t x0 = ox * p->stride_w - p->pad_left;
-    const int32_t row_len = p->kernel_w * p->in_c;
-    const int32_t zp = p->input_zero_point;
-    int32_t ky, kx, i;
-    if (row_len % 4 != 0) {
-        int16_t *dst = col;
-        for (ky = 0; ky < p->kernel_h; ++ky) {
+    const int32_t in_c = p->in_c, in_w = p->in_w, in_h = p->in_h, kernel_w = p->kernel_w;
+    const int32_t row_len = kernel_w * in_c;
+    const int32_t k_len = p->kernel_h * row_len, k4 = TQ_CONV_DSP_K4(k_len);
+    const int32_t x_inside = x0 >= 0 && x0 + kernel_w <= in_w;
+    /* the in-bounds taps of a row: kx in [kx_lo, kx_hi) */
+    const int32_t kx_lo = x0 < 0 ? -x0 : 0;
+    const int32_t kx_hi = x0 + kernel_w > in_w ? (in_w - x0 > kx_lo ? in_w - x0 : kx_lo) : kernel_w;
+    int32_t ky, kx;
+    if (row_len % 4 == 0 && (x_inside || in_c % 4 == 0)) {
+        for (ky = 0; ky < p->kernel_h; ++ky, col += row_len) {
             const int32_t iy = y0 + ky;
-            for (kx = 0; kx < p->kernel_w; ++kx) {
-                const int32_t ix = x0 + kx;
-                if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) {
-                    for (i = 0; i < p->in_c; ++i) {
-                        *dst++ = 0;
-                    }
+            if (iy < 0 || iy >= in_h) {
+                memset(col, 0, (size_t)row_len * sizeof *col);
+                continue;
+            }
+            const int8_t *src_row = input + iy * in_w * in_c;
+            if (x_inside) {
+                column_copy(col, src_row + x0 * in_c, row_len, nzp2);
+                continue;
+            }
+            for (kx = 0; kx < kernel_w; ++kx) {
+                if (kx < kx_lo || kx >= kx_hi) {
+                    memset(col + kx * in_c, 0, (size_t)in_c * sizeof *col);
                 } else {
-                    const int8_t *src = input + (iy * p->in_w + ix) * p->in_c;
-                    for (i = 0; i < p->in_c; ++i) {
-                        *dst++ = (int16_t)(src[i] - zp);
-                    }
+                    column_copy(col + kx * in_c, src_row + (x0 + kx) * in_c, in_c, nzp2);
                 }
             }
         }
-        column_pair_up(col, p->kernel_h * row_len / 4);
         return;
     }
-    for (ky = 0; ky < p->kernel_h; ++ky, col += row_len) {
-        const int32_t iy = y0 + ky;
-        const int8_t *src_row = input + (iy < 0 || iy >= p->in_h ? 0 : iy * p->in_w * p->in_c);
-        if (iy < 0 || iy >= p->in_h) {
-            memset(col, 0, (size_t)row_len * sizeof *col);
-        } else if (x0 >= 0 && x0 + p->kernel_w <= p->in_w) {
-            column_copy(col, src_row + x0 * p->in_c, row_len, nzp2);
-        } else if (p->in_c % 4 == 0) {
-            for (kx = 0; kx < p->kernel_w; ++kx) {
-                const int32_t ix = x0 + kx;
-                if (ix < 0 || ix >= p->in_w) {
-                    memset(col + kx * p->in_c, 0, (size_t)p->in_c * sizeof *col);
-                } else {
-                    column_copy(col + kx * p->in_c, src_row + ix * p->in_c, p->in_c, nzp2);
-                }
+    {
+        int8_t *const stage = (int8_t *)col + k4;
+        const int8_t zp = (int8_t)p->input_zero_point;
+        int8_t *dst = stage;
+        if (x_inside && y0 >= 0 && y0 + p->kernel_h <= in_h) { /* the whole window inside: rows only */
+            const int8_t *src = input + (y0 * in_w + x0) * in_c;
+            for (ky = 0; ky < p->kernel_h; ++ky, dst += row_len, src += in_w * in_c) {
+                stage_copy(dst, src, row_len);
             }
-        } else {
-            int16_t *dst = col;
-            for (kx = 0; kx < p->kernel_w; ++kx) {
-                const int32_t ix = x0 + kx;
-                for (i = 0; i < p->in_c; ++i) {
-                    *dst++ = (ix < 0 || ix >= p->in_w) ? (int16_t)0 : (int16_t)(src_row[ix * p->in_c + i] - zp);
-                }
-            }
-            column_pair_up(col, row_len / 4);
+            stage_fill(stage + k_len, zp, k4 - k_len);
+            column_copy(col, stage, k4, nzp2);
+            return;
         }
+        for (ky = 0; ky < p->kernel_h; ++ky, dst += row_len) {
+            const int32_t iy = y0 + ky;
+            if (iy < 0 || iy >= in_h || kx_lo >= kx_hi) {
+                stage_fill(dst, zp, row_len);
+                continue;
+            }
+            stage_fill(dst, zp, kx_lo * in_c);
+            stage_copy(dst + kx_lo * in_c, input + (iy * in_w + x0 + kx_lo) * in_c, (kx_hi - kx_lo) * in_c);
+            stage_fill(dst + kx_hi * in_c, zp, (kernel_w - kx_hi) * in_c);
+        }
+        stage_fill(stage + k_len, zp, k4 - k_len);
+        column_copy(col, stage, k4, nzp2);
     }
-}
-
-/* One group of four column values at offset k: 16 products (2 pixels x 2 channels x 4). */
-#define TQ_CONV_DSP_GROUP(k)                                                                       \
-    do {                                                                                           \
-        const int32_t a0 = tq_load_s16x2(x + (k)), b0 = tq_load_s16x2(x + (k) + 2);                \
-        const int32_t a1 = tq_load_s16x2(x + (k) + TQ_CONV_DSP_COLUMN_MAX);                        \
-        const int32_t b1 = tq_load_s16x2(x + (k) + TQ_CONV_DSP_COLUMN_MAX + 2);                    \
-        int32_t w = tq_load_s8x4(w0 + (k));                                                        \
-        int32_t even = __sxtb16(w), odd = tq_sxtb16_odd(w);                                        \
-        s00 = __smlad(a0, even, s00);                                                              \
-        s00 = __smlad(b0, odd, s00);                                                               \
-        s01 = __smlad(a1, even, s01);                                                              \
-        s01 = __smlad(b1, odd, s01);                                                               \
-        w = tq_load_s8x4(w1 + (k));                                                                \
-        even = __sxtb16(w);                                                                        \
-        odd = tq_sxtb16_odd(w);                                                                    \
-        s10 = __smlad(a0, even, s10);                                                              \
-        s10 = __smlad(b0, odd, s10);                                                               \
-        s11 = __smlad(a1, even, s11);                                                              \
-        s11 = __smlad(b1, odd, s11);                                                               \
-    } while (0)
-
-/*
- * 2 x 2 block: acc[2 * j + n] = bias_j + sum_k w_j[k] * column_n[k] for weight rows w_0, w_1 and
- * columns col (pixel 0) and col + TQ_CONV_DSP_COLUMN_MAX (pixel 1), k < K. Eight values per
- * loop iteration (two groups), then one group, then the K mod 4 natural-order values.
- * TQ_DSP_BLOCK: loads kept together (tq_dsp.h).
- */
-TQ_DSP_BLOCK static void block_2x2(const int16_t *col, const int8_t *w0, const int8_t *w1, int32_t k_len,
-                                   int32_t bias0, int32_t bias1, int32_t acc[4])
-{
-    const int16_t *x = col;
-    int32_t s00 = bias0, s01 = bias0, s10 = bias1, s11 = bias1; /* s<channel><pixel> */
-    int32_t n, t;
-    for (n = k_len >> 3; n > 0; --n) {
-        TQ_CONV_DSP_GROUP(0);
-        TQ_CONV_DSP_GROUP(4);
-        x += 8;
-        w0 += 8;
-        w1 += 8;
-    }
-    if (k_len & 4) {
-        TQ_CONV_DSP_GROUP(0);
-        x += 4;
-        w0 += 4;
-        w1 += 4;
-    }
-    for (t = 0; t < (k_len & 3); ++t) {
-        const int32_t v0 = x[t], v1 = x[t + TQ_CONV_DSP_COLUMN_MAX];
-        s00 += w0[t] * v0;
-        s01 += w0[t] * v1;
-        s10 += w1[t] * v0;
-        s11 += w1[t] * v1;
-    }
-    acc[0] = s00;
-    acc[1] = s01;
-    acc[2] = s10;
-    acc[3] = s11;
 }
 
 /* The next pixel after (oy, ox) in raster order. */
@@ -325,16 +430,23 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     const tq_conv2d_s8_params *p = params;
     /* Locals, not p->...: stores through int8_t * may alias *p, so the compiler would reload. */
     const int32_t k_len = p->kernel_h * p->kernel_w * p->in_c;
-    const int32_t pairs = TQ_CONV_DSP_K2(k_len) >> 1; /* the speed layout's pairs per channel */
+    const int32_t pairs = TQ_CONV_DSP_K4(k_len) >> 1; /* column pairs per channel */
     const int32_t pixels = p->out_h * p->out_w;
     const int32_t out_w = p->out_w, out_c = p->out_c;
     const int32_t nzp2 = tq_dup_s16(-p->input_zero_point);
-    const int8_t *weights = p->weights;
     const int16_t *weights_s16 = p->weights_s16;
+    const uint8_t *const weights =
+        weights_s16 != NULL ? (const uint8_t *)(const void *)weights_s16 : (const uint8_t *)p->weights;
+    /* bytes per channel group: 4 channels x K2 values, int16 (speed layout) or int8 (int8 layout) */
+    const int32_t w_step = (weights_s16 != NULL ? 16 : 8) * pairs;
     const int32_t *bias = p->bias;
     int16_t *const col = (int16_t *)p->scratch; /* 2 columns, TQ_CONV_DSP_COLUMN_MAX values apart */
+    void (*const requant_group)(const out_stage *, int32_t, int32_t, const int32_t *, int8_t *, int8_t *) =
+        p->requant_fused == 2 ? requant_group_fused_full : p->requant_fused ? requant_group_fused : requant_group_fast;
+    void (*const block)(const int16_t *, const void *, int32_t, int32_t *, const int32_t *, int32_t) =
+        weights_s16 != NULL ? block_4x2 : block_4x2_s8;
     out_stage o;
-    int32_t px, c, i, oy = 0, ox = 0;
+    int32_t px, c, oy = 0, ox = 0;
     if (k_len > TQ_CONV_DSP_COLUMN_MAX || col == NULL) {
         tq_conv2d_s8_window_portable(p, input, output);
         return;
@@ -344,57 +456,32 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     o.zp_out = p->output_zero_point;
     o.act_min = p->act_min;
     o.act_max = p->act_max;
-    o.fused = p->requant_fused;
-    if (k_len & 1) { /* the speed layout's padding value after an odd K (< COLUMN_MAX) */
-        col[k_len] = 0;
-        col[TQ_CONV_DSP_COLUMN_MAX + k_len] = 0;
-    }
     for (px = 0; px < pixels; px += 2) {
-        const int32_t two = px + 1 < pixels; /* 0: the last pixel alone (computed twice, written once) */
         int8_t *out0 = output + px * out_c;
         int8_t *out1 = out0 + out_c;
+        const uint8_t *w = weights;
         column_fill(p, input, oy, ox, nzp2, col);
         next_pixel(&oy, &ox, out_w);
-        if (two) {
+        if (px + 1 < pixels) {
             column_fill(p, input, oy, ox, nzp2, col + TQ_CONV_DSP_COLUMN_MAX);
             next_pixel(&oy, &ox, out_w);
-        } else {
-            memcpy(col + TQ_CONV_DSP_COLUMN_MAX, col, (size_t)k_len * sizeof *col);
+        } else { /* the last pixel alone: computed twice, written twice at the same place */
+            memcpy(col + TQ_CONV_DSP_COLUMN_MAX, col, (size_t)TQ_CONV_DSP_K4(k_len) * sizeof *col);
+            out1 = out0;
         }
-        if (weights_s16 != NULL) {
-            const int16_t *w = weights_s16;
-            for (c = 0; c + 4 <= out_c; c += 4, w += 8 * pairs) {
-                int32_t acc[8];
-                acc[0] = acc[1] = bias[c];
-                acc[2] = acc[3] = bias[c + 1];
-                acc[4] = acc[5] = bias[c + 2];
-                acc[6] = acc[7] = bias[c + 3];
-                block_4x2(col, w, pairs, acc);
-                requant_pair(&o, c, acc[0], acc[1], two, out0, out1);
-                requant_pair(&o, c + 1, acc[2], acc[3], two, out0, out1);
-                requant_pair(&o, c + 2, acc[4], acc[5], two, out0, out1);
-                requant_pair(&o, c + 3, acc[6], acc[7], two, out0, out1);
+        for (c = 0; c < out_c; c += TQ_CONV_DSP_CHUNK) { /* chunks of channels, one output stage call each */
+            const int32_t n = out_c - c < TQ_CONV_DSP_CHUNK ? out_c - c : TQ_CONV_DSP_CHUNK;
+            int32_t acc[2 * TQ_CONV_DSP_CHUNK];
+            if (n >= 4) { /* the chunk's full channel groups in one call */
+                block(col, w, pairs, acc, bias + c, n >> 2);
+                w += (n >> 2) * w_step;
             }
-            if (c < out_c) { /* 1 to 3 channels left: the group's padding channels are computed, not written */
-                int32_t acc[8];
-                for (i = 0; i < 4; ++i) {
-                    acc[2 * i] = acc[2 * i + 1] = bias[c + i < out_c ? c + i : c];
-                }
-                block_4x2(col, w, pairs, acc);
-                for (i = 0; c + i < out_c; ++i) {
-                    requant_pair(&o, c + i, acc[2 * i], acc[2 * i + 1], two, out0, out1);
-                }
+            if (n & 3) { /* 1 to 3 channels left: the group's padding channels are computed, not written */
+                int32_t b4[4] = {0, 0, 0, 0};
+                memcpy(b4, bias + c + (n & ~3), (size_t)(n & 3) * sizeof *b4);
+                block(col, w, pairs, acc + 2 * (n & ~3), b4, 1);
             }
-            continue;
-        }
-        for (c = 0; c < out_c; c += 2) {
-            const int32_t c1 = c + (c + 1 < out_c); /* odd out_c: the last channel twice */
-            int32_t acc[4];
-            block_2x2(col, weights + c * k_len, weights + c1 * k_len, k_len, bias[c], bias[c1], acc);
-            requant_pair(&o, c, acc[0], acc[1], two, out0, out1);
-            if (c1 != c) {
-                requant_pair(&o, c1, acc[2], acc[3], two, out0, out1);
-            }
+            requant_group(&o, c, n, acc, out0, out1);
         }
     }
 }

@@ -46,7 +46,9 @@
  * tq_portable.h, which the DSP files call for the cases they leave out. They keep the in-place
  * contract above (the DSP conv computes blocks of 2 pixels, the DSP depthwise row by row or pixel by
  * pixel); the DSP conv builds two int16 im2col columns of K = kernel_h * kernel_w * in_c <=
- * TQ_CONV_DSP_COLUMN_MAX values in params->scratch (larger K, or scratch NULL, use the portable loop);
+ * TQ_CONV_DSP_COLUMN_MAX values in params->scratch (larger K, or scratch NULL, use the portable loop)
+ * and reads its weights in an int8 DSP layout (or the int16 speed layout) that the generator ships
+ * under TQ_USE_DSP;
  * the DSP depthwise keeps three zero-point-padded int16 input rows per channel in params->scratch
  * (TQ_DW_DSP_OK layers; others, or scratch NULL, use its pixel loop).
  *
@@ -94,16 +96,16 @@
  * Scratch bytes of tq_conv2d_s8 (int8 weights) for a kernel_h x kernel_w x in_c window, the same
  * on every core (the planned arena does not depend on the core the package is compiled for):
  * K = kernel_h * kernel_w * in_c; 0 when K > TQ_CONV_DSP_COLUMN_MAX (no fast path), else
- * 2 * (TQ_CONV_DSP_COLUMN_MAX + K rounded up to even): the DSP conv's two int16 columns, pixel 1's
- * at the fixed offset TQ_CONV_DSP_COLUMN_MAX values (an immediate of its assembly block), each K
- * values plus one zero after an odd K. A multiple of 4; the buffer must be 4-byte aligned.
+ * 2 * (TQ_CONV_DSP_COLUMN_MAX + K4), K4 = K rounded up to a multiple of 4: the DSP conv's two int16
+ * columns, pixel 1's at the fixed offset TQ_CONV_DSP_COLUMN_MAX values (an immediate of its assembly
+ * blocks), each K values plus K4 - K zeros. A multiple of 4; the buffer must be 4-byte aligned.
  * Portable builds ignore the buffer. Python twin: tinyqat/memory/planner.py, scratch_bytes.
  */
 /* K = kh * kw * c; one-line macros (tests read this header's declarations line by line). */
 #define TQ_CONV_DSP_K(kh, kw, c) ((int32_t)(kh) * (int32_t)(kw) * (int32_t)(c))
-/* K rounded up to even: a DSP conv column's values (a zero after an odd K); its SMLAD pairs are half. */
-#define TQ_CONV_DSP_K2(k) (((k) + 1) & ~1)
-#define TQ_CONV2D_S8_BUFFER_SIZE(kh, kw, c) (TQ_CONV_DSP_K(kh, kw, c) > TQ_CONV_DSP_COLUMN_MAX ? 0 : 2 * (TQ_CONV_DSP_COLUMN_MAX + TQ_CONV_DSP_K2(TQ_CONV_DSP_K(kh, kw, c))))
+/* K rounded up to a multiple of 4: a DSP conv column's values (zeros after K); its SMLAD pairs are half. */
+#define TQ_CONV_DSP_K4(k) (((k) + 3) & ~3)
+#define TQ_CONV2D_S8_BUFFER_SIZE(kh, kw, c) (TQ_CONV_DSP_K(kh, kw, c) > TQ_CONV_DSP_COLUMN_MAX ? 0 : 2 * (TQ_CONV_DSP_COLUMN_MAX + TQ_CONV_DSP_K4(TQ_CONV_DSP_K(kh, kw, c))))
 
 /*
  * Scratch bytes of the DSP tq_depthwise_conv2d_s8: nonzero only for its
@@ -158,9 +160,13 @@ typedef struct {
      * tq_requantize_s8_v6m_fused on Armv6-M; tq_requant.h) for every channel: every shift[c] in
      * [-31, -1] and |bias[c]| <= 2^30 - 1 - 32385 * taps (taps: products per output), so every
      * accumulator lies in [-2^30, 2^30 - 1]. Decided by the generator (tinyqat/fixedpoint.py,
-     * fused_requant_ok); 0 is always correct. Portable kernels ignore it. */
+     * fused_requant_ok); 0 is always correct. 2 (conv only): the same, and the output range is
+     * the full int8 range (act_min = -128, act_max = 127; the DSP conv clamps with one SSAT). Portable
+     * kernels ignore it. */
     int32_t requant_fused;
-    const int8_t *weights;             /* [out_c][kernel_h][kernel_w][in_c], values in [-127, 127] */
+    /* [out_c][kernel_h][kernel_w][in_c], values in [-127, 127]; with the DSP kernels and scratch, the
+     * int8 layout of tinyqat/codegen/layouts.py (conv_weights_dsp) instead (the generator chooses). */
+    const int8_t *weights;
     const int32_t *bias;               /* [out_c], scale input_scale * weight_scale[c] */
     const int32_t *multiplier;         /* [out_c], in [0, 2^31 - 1] */
     const int32_t *shift;              /* [out_c], in [-31, 30] */

@@ -217,6 +217,24 @@ static inline int8_t tq_requantize_s8_fused_or_fast(int32_t acc, int32_t fused, 
 }
 
 /*
+ * tq_requantize_s8_fused(acc, q, e, zero_point, -128, 127) (the full int8 range: the clamp is one SSAT)
+ * as Thumb-2 assembly text for a DSP kernel's hand-scheduled output loop (Armv7E-M / Armv8-M Main with
+ * DSP): the arguments are register names (string literals); round holds 2^(e-1), hi and lo are
+ * scratch; acc is overwritten (2 * acc); the result, in [-128, 127], is left in hi. The same
+ * instructions as tq_mbqm_fused ({hi, lo} = (round + (acc >> 31)) * 2^32 + 2^31, SMLAL of 2 * acc
+ * and q, hi >> e) followed by + zero_point and the clamp, so the same conditions and proof apply;
+ * the emulated layer tests of tests/test_dsp_kernels.py check it against the simulator.
+ */
+#define TQ_REQUANT_FUSED_FULL_ASM(acc, q, e, round, zp, hi, lo)                                    \
+    "add " hi ", " round ", " acc ", asr #31\n\t"                                                 \
+    "mov " lo ", #0x80000000\n\t"                                                                 \
+    "lsl " acc ", " acc ", #1\n\t"                                                                \
+    "smlal " lo ", " hi ", " acc ", " q "\n\t"                                                    \
+    "asr " hi ", " hi ", " e "\n\t"                                                               \
+    "add " hi ", " hi ", " zp "\n\t"                                                              \
+    "ssat " hi ", #8, " hi "\n\t"
+
+/*
  * tq_mbqm_fused generalized to right shifts e in [0, 31] (TFLite ADD's multipliers, below 1, have
  * shift 0 as well as negative shifts), its per-multiplier constants prepared once:
  *   m = tq_fused_multiplier_make(q, shift), shift in [-31, 0]: m.q = q, m.e = -shift,

@@ -312,7 +312,8 @@ def test_wrong_in_place_offset_fails_parity(tmp_path: Path, gcc: str, monkeypatc
     rng = np.random.default_rng(3)
     graph = rg.separable_model(rng)
     plan = GreedyPlanner().plan(graph)
-    step = next(i for i in _in_place_layers(graph, plan) if isinstance(graph.ops[i], ir.DepthwiseConv2d))
+    step = next(i for i in _in_place_layers(graph, plan)  # stride 1: pixel 1 reads pixel 0's input
+                if isinstance(graph.ops[i], ir.DepthwiseConv2d) and graph.ops[i].stride == (1, 1))
     op = graph.ops[step]
     rule = next(r for r in in_place_rules(graph) if r.step == step)
     x = plan.allocation(op.inputs[0])
@@ -434,7 +435,8 @@ def test_report_and_fit_check_state_the_memory_budget(tmp_path: Path) -> None:
 
 def test_requant_fused_is_decided_at_build_time() -> None:
     """The DSP kernels' fused output stage is a build-time flag in the layer's params, the generator's
-    fixedpoint.fused_requant_ok answer (right shifts in [1, 31], accumulators within 2^30); 4-bit
+    fixedpoint.fused_requant_ok answer (right shifts in [1, 31], accumulators within 2^30; a conv with
+    the full int8 output range gets 2, the depthwise 1); 4-bit
     layers, whose kernels have no fused stage and no such field, get none."""
     from tinyqat.codegen.emit import scalar_fields
 
@@ -444,7 +446,11 @@ def test_requant_fused_is_decided_at_build_time() -> None:
     graph = ir.Graph((x, y), (conv,), "x", "y", (8, 6, 6), (4, 6, 6))
     small = dataclasses.replace(conv, bias=np.array([5, -5, 0, 2**30 - 1 - 32385 * 72], np.int32),
                                 shift=np.array([-1, -9, -31, -4], np.int32))
-    assert dict(scalar_fields(small, graph))["requant_fused"] == 1
+    full = (small.act_min, small.act_max) == (-128, 127)
+    assert dict(scalar_fields(small, graph))["requant_fused"] == (2 if full else 1)
+    # a conv with the full int8 output range gets 2 (the DSP conv's SSAT loop), a narrower range 1
+    assert dict(scalar_fields(dataclasses.replace(small, act_min=-128, act_max=127), graph))["requant_fused"] == 2
+    assert dict(scalar_fields(dataclasses.replace(small, act_min=-128, act_max=126), graph))["requant_fused"] == 1
     for bad in (dataclasses.replace(small, shift=np.array([-1, 0, -31, -4], np.int32)),
                 dataclasses.replace(small, bias=np.array([5, -5, 0, 2**30 - 32385 * 72], np.int32))):
         assert dict(scalar_fields(bad, graph))["requant_fused"] == 0

@@ -64,6 +64,17 @@ def _fixed_graphs(rng: np.random.Generator) -> list[ir.Graph]:
         rg.depthwise(rng, "dw3", x, 1, (3, 3), (1, 1), (1, 1, 1, 1)),  # in_c < 4: portable channels only
         rg.fully_connected(rng, "fc", x, 4),
     ]))
+    x = ir.Tensor("x", (7, 8, 3), rg.random_qparams(rng))  # MobileNet's first layer: K = 27 padded to 28
+    graphs.append(rg.chain(x, [
+        rg.conv(rng, "first_s2", x, 37, (3, 3), (2, 2), (0, 0, 1, 1)),  # 37 channels: two output chunks + a tail
+        rg.conv(rng, "pw3", x, 6, (1, 1), (1, 1), (0, 0, 0, 0)),  # K = 3: staged column, 3 zero weights
+        rg.conv(rng, "k13", x, 5, (1, 5), (1, 2), (0, 2, 0, 2)),  # rows of 15 values clipped on both sides
+    ]))
+    x = ir.Tensor("x", (5, 3, 8), rg.random_qparams(rng))  # narrow pointwise: K = 8, an odd pixel count
+    graphs.append(rg.chain(x, [
+        rg.conv(rng, "pw8", x, 16, (1, 1), (1, 1), (0, 0, 0, 0)),
+        rg.conv(rng, "pw8s2", x, 9, (1, 1), (2, 2), (0, 0, 0, 0)),
+    ]))
     x = ir.Tensor("x", (13, 6, 1), rg.random_qparams(rng))  # DS-CNN's first layer: 10x4 window, stride 2
     graphs.append(rg.chain(x, [
         rg.conv(rng, "kws", x, 8, (10, 4), (2, 2), (5, 1, 5, 1)),
@@ -84,6 +95,35 @@ def _fixed_graphs(rng: np.random.Generator) -> list[ir.Graph]:
         rg.fully_connected(rng, "fc", x, 7),
     ]))
     return graphs
+
+
+def _fused(rng: np.random.Generator, layer: tuple[ir.Conv2d, ir.Tensor], full: bool) -> tuple[ir.Conv2d, ir.Tensor]:
+    """``layer`` with multipliers below 1 and small biases (the fused output stage applies: requant_fused 1,
+    or 2 with ``full``, the full int8 output range)."""
+    op, y = layer
+    pairs = [fixedpoint.quantize_multiplier(float(r)) for r in 10 ** rng.uniform(-4, -0.31, op.bias.size)]
+    lo, hi = (-128, 127) if full else (max(-128, y.qparams.zero_point), 127)
+    if not full and lo == -128:
+        hi = 100
+    op = dataclasses.replace(op, multiplier=np.array([q for q, _ in pairs], np.int32),
+                             shift=np.array([e for _, e in pairs], np.int32), act_min=lo, act_max=hi)
+    assert fixedpoint.fused_requant_ok(op.bias, op.shift, int(np.prod(op.weights.shape[1:])))
+    return op, y
+
+
+def _fused_graphs(rng: np.random.Generator) -> list[ir.Graph]:
+    """Conv layers with the fused output stage, full range (SSAT loop) and clamped."""
+    x = ir.Tensor("x", (9, 7, 8), rg.random_qparams(rng))
+    a = ir.Tensor("x", (7, 8, 3), rg.random_qparams(rng))
+    return [rg.chain(x, [
+        _fused(rng, rg.conv(rng, "f33", x, 16, (3, 3), (1, 1), (1, 1, 1, 1)), True),
+        _fused(rng, rg.conv(rng, "f33c", x, 6, (3, 3), (2, 2), (1, 1, 1, 1)), False),
+        _fused(rng, rg.conv(rng, "fpw", x, 37, (1, 1), (1, 1), (0, 0, 0, 0)), True),
+        _fused(rng, rg.conv(rng, "fpwc", x, 5, (1, 1), (1, 1), (0, 0, 0, 0)), False),
+    ]), rg.chain(a, [
+        _fused(rng, rg.conv(rng, "ffirst", a, 8, (3, 3), (2, 2), (0, 0, 1, 1)), True),
+        _fused(rng, rg.conv(rng, "ffirst13", a, 13, (3, 3), (1, 1), (1, 1, 1, 1)), True),
+    ])]
 
 
 def _random_graphs(rng: np.random.Generator, count: int, ops: int) -> list[ir.Graph]:
@@ -108,7 +148,7 @@ def _add_graphs(rng: np.random.Generator) -> list[ir.Graph]:
 
 def _layer_graphs() -> list[ir.Graph]:
     rng = np.random.default_rng(2024)
-    return _fixed_graphs(rng) + _random_graphs(rng, 3, 12) + _add_graphs(rng)
+    return _fixed_graphs(rng) + _fused_graphs(rng) + _random_graphs(rng, 3, 12) + _add_graphs(rng)
 
 
 def _emit(graph: ir.Graph, out: Path, board: str, optimize: str) -> Path:
@@ -130,9 +170,10 @@ def _first_mismatch(graph: ir.Graph, got: list[list[np.ndarray]], x: np.ndarray)
     return None
 
 
-@pytest.mark.parametrize(("board", "portable"), [("cortex-m4", False), ("cortex-m0plus", False),
-                                                 ("cortex-m4", True)],
-                         ids=["cortex-m4-dsp", "cortex-m0plus-portable", "cortex-m4-TQ_PORTABLE"])
+@pytest.mark.parametrize(("board", "portable"), [("cortex-m4", False), ("cortex-m7", False), ("cortex-m33", False),
+                                                 ("cortex-m0plus", False), ("cortex-m4", True)],
+                         ids=["cortex-m4-dsp", "cortex-m7-dsp", "cortex-m33-dsp", "cortex-m0plus-portable",
+                              "cortex-m4-TQ_PORTABLE"])
 def test_emulated_layers_are_bit_exact(board: str, portable: bool, tmp_path: Path) -> None:
     """Every layer of every graph equals the simulator under QEMU (DSP kernels on the M4; portable
     ones on the M0+ and on the M4 with -DTQ_PORTABLE)."""
@@ -182,8 +223,9 @@ def _conv_weights_s16_by_definition(w: np.ndarray) -> np.ndarray:
     out_c = w.shape[0]
     flat = w.reshape(out_c, -1)
     k = flat.shape[1]
-    perm = [4 * (i // 4) + (0, 2, 1, 3)[i % 4] if i < k // 4 * 4 else i for i in range(k)]
-    perm += [-1] * (k & 1)  # the padding value
+    k4 = -(-k // 4) * 4
+    perm = [4 * (i // 4) + (0, 2, 1, 3)[i % 4] for i in range(k4)]
+    perm = [-1 if i >= k else i for i in perm]  # the padding values
     k2, groups = len(perm), -(-out_c // 4)
     res = np.zeros(groups * k2 * 4, np.int16)
     for g in range(groups):
@@ -195,12 +237,55 @@ def _conv_weights_s16_by_definition(w: np.ndarray) -> np.ndarray:
     return res
 
 
+def _conv_weights_dsp_by_definition(w: np.ndarray) -> np.ndarray:
+    """tinyqat/codegen/layouts.py's int8 DSP layout, byte by byte from its docstring."""
+    out_c = w.shape[0]
+    flat = w.reshape(out_c, -1)
+    k = flat.shape[1]
+    k4, groups = -(-k // 4) * 4, -(-out_c // 4)
+    perm = [4 * (i // 4) + (0, 2, 1, 3)[i % 4] for i in range(k4)]
+    res = np.zeros(groups * k4 * 4, np.int8)
+    for g in range(groups):
+        for j in range(k4 // 2):
+            for s in range(2):
+                for b in range(4):
+                    c, src = 4 * g + 2 * s + (b & 1), perm[2 * j + (b >> 1)]
+                    res[((g * k4 // 2 + j) * 2 + s) * 4 + b] = flat[c, src] if c < out_c and src < k else 0
+    return res
+
+
 @pytest.mark.parametrize("shape", [(4, 3, 3, 16), (5, 10, 4, 1), (3, 3, 3, 3), (7, 1, 1, 9), (1, 1, 1, 1)])
 def test_conv_speed_layout_matches_its_definition(shape: tuple[int, ...]) -> None:
     w = np.random.default_rng(sum(shape)).integers(-127, 128, shape).astype(np.int8)
     got = layouts.conv_weights_s16(w)
     assert got.dtype == np.int16
     assert np.array_equal(got, _conv_weights_s16_by_definition(w))
+    got8 = layouts.conv_weights_dsp(w)
+    assert got8.dtype == np.int8
+    assert np.array_equal(got8, _conv_weights_dsp_by_definition(w))
+
+
+@pytest.mark.parametrize("optimize", ["size", "speed"])
+def test_int8_dsp_layout_ships_with_the_scratch(optimize: str, tmp_path: Path) -> None:
+    """A conv the DSP kernel runs (scratch planned, K <= the column bound) ships its int8 DSP layout under
+    TQ_USE_DSP and the IR order otherwise (size build; the speed build ships int16 there instead); a plan
+    without DSP scratch (a portable core) and a conv above the bound ship the IR order only."""
+    rng = np.random.default_rng(11)
+    x = ir.Tensor("x", (5, 4, 68), rg.random_qparams(rng))
+    graph = rg.chain(x, [rg.conv(rng, "pw", x, 6, (1, 1), (1, 1), (0, 0, 0, 0)),
+                         rg.conv(rng, "wide", x, 4, (3, 3), (1, 1), (1, 1, 1, 1))])  # K = 612: portable loop
+    for dsp in (True, False):
+        out = tmp_path / f"pkg{dsp}"
+        out.mkdir()
+        emit.emit_package(graph, GreedyPlanner(kernels="dsp" if dsp else "portable").plan(graph), load_board("cortex-m4"), "net", out, b"t",
+                          "tinyqat test", optimize)
+        text = (out / "net_weights.h").read_text()
+        assert text.count("int8 layout of the DSP kernel") == (dsp and optimize == "size")
+        assert ("l0_conv_pw_weights_s16" in text) == (dsp and optimize == "speed")
+        assert "l1_conv_wide_weights[" in text and "l1_conv_wide_weights_s16" not in text
+    want = layouts.conv_weights_dsp(graph.ops[0].weights)
+    assert want.size == 8 * 68 and want.dtype == np.int8  # 6 channels padded to 8, K = 68 already a multiple of 4
+    assert layouts.dsp_weights(graph.ops[1]) is None
 
 
 def test_speed_layout_only_where_the_kernel_uses_it() -> None:

@@ -25,16 +25,19 @@ Files written into ``out_dir`` (which must exist and be empty), for model ``name
   parameter struct (an address constant, so the struct stays ``static const``); the kernel
   signature is the same for portable and DSP kernels (portable ones ignore the field).
   ``model.json`` gives each layer ``scratch_offset`` / ``scratch_bytes`` (``null`` / 0 without).
-* ``optimize="speed"`` (:mod:`tinyqat.codegen.layouts`): conv layers the DSP kernel
-  run from pre-extended int16 weights get a ``<ident>_weights_s16`` array and struct field under
-  ``#if TQ_USE_DSP`` and keep their int8 ``weights`` under ``#else``; ``"size"`` (default) emits
-  the int8 weights only.  Boards with ``kernels = "v6m"`` (Armv6-M) get, whatever ``optimize``, a
+* Weight layouts (:mod:`tinyqat.codegen.layouts`), for conv layers the DSP kernel runs (DSP scratch
+  planned, K within its column bound): ``optimize="speed"`` gives them pre-extended int16 weights, a
+  ``<ident>_weights_s16`` array and struct field under ``#if TQ_USE_DSP``, keeping their int8
+  ``weights`` under ``#else``; ``"size"`` (default) gives them their int8 ``weights`` in the DSP
+  kernel's int8 order under ``#if TQ_USE_DSP`` and in the IR order under ``#else`` (same struct field).
+  Boards with ``kernels = "v6m"`` (Armv6-M) get, whatever ``optimize``, a
   ``<ident>_weights_v6m`` array (uint8, the Armv6-M conv's layout) under ``#if TQ_USE_V6M`` for the
   convs that kernel runs from it, the int8 weights under the negation of the guards used.
-* Fully connected layers with 8-bit weights, in both modes (:func:`layouts.fc_dsp_arrays`): under
-  ``#if TQ_USE_DSP`` the DSP kernel's ``<ident>_weights_dsp`` (the same bytes reordered into row
-  pairs) and ``<ident>_bias_dsp`` (the input zero point folded into the bias) and struct fields;
-  under ``#else`` the int8 ``weights`` and ``bias``. Their ``requant_fused`` uses taps = in_features.
+* Fully connected layers with 8-bit weights on boards with DSP kernels, in both modes
+  (:func:`layouts.fc_dsp_arrays`): under ``#if TQ_USE_DSP`` the DSP kernel's ``<ident>_weights_dsp``
+  (the same bytes reordered into row pairs) and ``<ident>_bias_dsp`` (the input zero point folded into
+  the bias) and struct fields; under ``#else`` the int8 ``weights`` and ``bias``.  Their
+  ``requant_fused`` uses taps = in_features.
 * ``<name>.mk`` (Make fragment) and ``CMakeLists.txt`` (static library ``<name>``).
 * ``model.json`` (manifest, sorted keys), ``report.md`` (per-layer table and totals) and
   ``model.pt`` (the source artifact, byte for byte, for re-lowering during verification).
@@ -170,7 +173,10 @@ def scalar_fields(op: ir.IntOp, graph: ir.Graph) -> list[tuple[str, int]]:
     if isinstance(op, (ir.Conv2d, ir.DepthwiseConv2d, ir.FullyConnected)) and op.weight_bits == 8:
         # s4 kernels have no fused stage; taps = products per output (FC: in_features)
         taps = int(np.prod(op.weights.shape[:2] if isinstance(op, ir.DepthwiseConv2d) else op.weights.shape[1:]))
-        quant.append(("requant_fused", int(fused_requant_ok(op.bias, op.shift, taps))))
+        fused = int(fused_requant_ok(op.bias, op.shift, taps))
+        if fused and isinstance(op, ir.Conv2d) and (op.act_min, op.act_max) == (-128, 127):
+            fused = 2  # the DSP conv's output loop clamps with one SSAT (tq_kernels.h)
+        quant.append(("requant_fused", fused))
     if isinstance(op, ir.FullyConnected):
         return [("in_features", x.size), ("out_features", y.size), *quant]
     if isinstance(op, ir.DepthwiseConv2d):
@@ -185,10 +191,13 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
            macro_scratch: dict[int, str] | None = None, kernels: str = "portable") -> Layer:
     """Struct fields: the scalars, then one pointer per constant array (field name = array suffix),
     then ``scratch`` when ``macro_scratch`` names an offset macro for layer ``index``.
-    With ``optimize="speed"`` and a speed layout for ``op`` (:func:`layouts.speed_weights`), the
-    int8 ``weights`` become ``#if !TQ_USE_DSP`` and ``weights_s16`` ``#if TQ_USE_DSP``; likewise, for
-    ``kernels="v6m"`` (the board's field) and an Armv6-M layout for ``op`` (:func:`layouts.v6m_weights`),
-    ``weights_v6m`` ``#if TQ_USE_V6M`` (the int8 weights then under the negation of every guard used)."""
+    On a board with DSP kernels (``kernels="dsp"``) and when the layer has DSP scratch: with
+    ``optimize="speed"`` and a speed layout for ``op`` (:func:`layouts.speed_weights`), the int8
+    ``weights`` become ``#if !TQ_USE_DSP`` and ``weights_s16`` ``#if TQ_USE_DSP``; otherwise, with an int8
+    DSP layout (:func:`layouts.dsp_weights`), ``weights`` is that layout under ``TQ_USE_DSP`` and the IR
+    order under ``!TQ_USE_DSP``.  For ``kernels="v6m"`` and an Armv6-M layout for ``op``
+    (:func:`layouts.v6m_weights`), ``weights_v6m`` ``#if TQ_USE_V6M`` (the int8 weights then under the
+    negation of every guard used).  Fully connected layers on DSP boards: :func:`layouts.fc_dsp_arrays`."""
     ident = f"l{index}_{clit.sanitize(op.name)}"
     macro_scratch = macro_scratch or {}
     consts = const_arrays(op, graph)
@@ -196,9 +205,11 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
                                                                           for a in consts]
     arrays = [_c_array(a, ident) for a in consts]
     variants: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
-    # Optimized weight layouts (guard, field, array): each replaces the int8 weights where its guard holds.
+    # Optimized weight layouts (guard, field, array): each replaces the int8 weights where its guard holds;
+    # the DSP layouts only where the DSP kernel gets its scratch (else it runs the portable loop on the IR order)
     layouts_used: list[tuple[str, str, CArray]] = []
-    s16 = layouts.speed_weights(op) if optimize == "speed" else None
+    dsp_kernel = kernels == "dsp" and index in macro_scratch
+    s16 = layouts.speed_weights(op) if optimize == "speed" and dsp_kernel else None
     if s16 is not None:
         layouts_used.append(("TQ_USE_DSP", "weights_s16",
                              CArray("int16_t", f"{ident}_weights_s16", int(s16.size), clit.c_array_body(s16, 12, 7),
@@ -217,7 +228,13 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
         arrays += [array for _, _, array in layouts_used]
         variants = (*((guard, ((field, array.ident),)) for guard, field, array in layouts_used),
                     (plain, (("weights", f"{ident}_weights"),)))
-    fc = layouts.fc_dsp_arrays(op, graph.tensor(op.inputs[0]).qparams.zero_point)
+    dsp8 = layouts.dsp_weights(op) if s16 is None and dsp_kernel else None
+    if dsp8 is not None:  # the DSP kernel's int8 order under TQ_USE_DSP, the IR order otherwise
+        weights = f"{ident}_weights"
+        arrays = [dataclasses.replace(a, guard="!TQ_USE_DSP") if a.ident == weights else a for a in arrays]
+        arrays.append(CArray("int8_t", weights, int(dsp8.size), clit.int8_array_body(dsp8),
+                             "weights, int8 layout of the DSP kernel", "TQ_USE_DSP"))
+    fc = layouts.fc_dsp_arrays(op, graph.tensor(op.inputs[0]).qparams.zero_point) if kernels == "dsp" else None
     if fc is not None:  # both modes: the DSP FC kernel reads its layout and folded bias under TQ_USE_DSP
         fields = [f for f in fields if f[0] not in ("weights", "bias")]
         arrays = [dataclasses.replace(a, guard="!TQ_USE_DSP") if a.ident in (f"{ident}_weights", f"{ident}_bias")

@@ -8,10 +8,11 @@ still builds with the portable kernels, which read the int8 weights).  Those lay
 bytes double (int8 -> int16, plus padding); the inner loop loses its sign extensions.
 
 * Conv (:func:`conv_weights_s16`), ``runtime_c/tq_conv2d_s8_dsp.c``: K = kh * kw * in_c values
-  per output channel in the column order ``perm`` (:func:`conv_column_order`), padded to an even
-  K2 with 0, output channels padded to a multiple of 4 with 0;
-  ``out[((g * K2 / 2 + j) * 4 + i) * 2 + h] = w[4 g + i][perm[2 j + h]]``.  Only when
+  per output channel padded with 0 to K4 (K rounded up to a multiple of 4), in the column order
+  ``perm`` (:func:`conv_column_order`), output channels padded to a multiple of 4 with 0;
+  ``out[((g * K4 / 2 + j) * 4 + i) * 2 + h] = w[4 g + i][perm[2 j + h]]``.  Only when
   ``K <= CONV_DSP_COLUMN_MAX`` (the kernel's column bound, ``TQ_CONV_DSP_COLUMN_MAX``).
+<<<<<<< HEAD
 * Depthwise and the rest keep their int8 weights in both modes.
 
 Armv6-M layout (:func:`conv_weights_v6m`, ``runtime_c/tq_conv2d_s8_v6m.c``), independent of
@@ -25,6 +26,18 @@ Fully connected layers (8-bit) have a DSP layout in both modes (:func:`fc_dsp_ar
 int8 weights reordered (the same number of bytes): ``runtime_c/tq_fully_connected_s8_dsp.c`` reads
 ``weights_dsp`` (:func:`fc_weights_dsp`) and ``bias_dsp`` (the input zero point folded into the
 bias) instead of ``weights`` and ``bias`` under ``TQ_USE_DSP``.
+=======
+* Depthwise, fully connected and the rest keep their int8 weights in both modes.
+
+Both modes, on a core with the DSP extension (the layer has DSP scratch): the conv's int8 weights
+are shipped in the DSP kernel's int8 order (:func:`conv_weights_dsp`) under ``TQ_USE_DSP`` and in
+the IR order otherwise (same bytes, up to the padding below), so the default build's inner block
+reads one word per two channels and two column values:
+``out[((g * K4 / 2 + j) * 2 + s) * 4 + b] = w[4 g + 2 s + (b & 1)][perm[2 j + (b >> 1)]]``
+(channel group ``g``, pair ``j``, channel pair ``s``, byte ``b``; ``SXTB16`` of the word is the
+pair of channel ``4 g + 2 s``, ``SXTB16 ROR #8`` that of channel ``4 g + 2 s + 1``), padded with 0
+as the speed layout.  In speed mode the int16 layout replaces it where both apply.
+>>>>>>> speed-conv
 """
 
 from __future__ import annotations
@@ -38,24 +51,47 @@ OPTIMIZE_CHOICES = ("size", "speed")
 
 
 def conv_column_order(k: int) -> np.ndarray:
-    """The DSP conv column's order of the K = kh * kw * in_c window values: each group of four
-    ``(v0, v1, v2, v3)`` as ``(v0, v2, v1, v3)``, the ``K mod 4`` last ones in natural order."""
-    order = np.arange(k)
-    full = k // 4 * 4
-    order[:full] = order[:full].reshape(-1, 4)[:, [0, 2, 1, 3]].reshape(-1)
-    return order
+    """The DSP conv column's order of the K = kh * kw * in_c window values padded to K4 (K rounded up
+    to a multiple of 4; indices >= K are padding, weight 0): each group of four ``(v0, v1, v2, v3)``
+    as ``(v0, v2, v1, v3)``."""
+    return np.arange(-(-k // 4) * 4).reshape(-1, 4)[:, [0, 2, 1, 3]].reshape(-1)
+
+
+def _padded_columns(weights: np.ndarray, dtype: type) -> np.ndarray:
+    """``[out_c rounded up to 4][K4]``: the weights in column order, zero padded."""
+    out_c = weights.shape[0]
+    flat = weights.reshape(out_c, -1)
+    k = flat.shape[1]
+    k4, groups = -(-k // 4) * 4, -(-out_c // 4)
+    padded = np.zeros((groups * 4, k4), dtype)
+    padded[:out_c, :k] = flat
+    return padded[:, conv_column_order(k)]
 
 
 def conv_weights_s16(weights: np.ndarray) -> np.ndarray:
     """Conv weights ``[out_c][kh][kw][in_c]`` (int8) in the speed layout (module docstring), int16."""
-    out_c = weights.shape[0]
-    flat = weights.reshape(out_c, -1).astype(np.int16)
-    k = flat.shape[1]
-    k2, groups = k + (k & 1), -(-out_c // 4)
-    cols = np.zeros((groups * 4, k2), np.int16)
-    cols[:out_c, :k] = flat[:, conv_column_order(k)]
+    cols = _padded_columns(weights, np.int16)
+    groups, k4 = cols.shape[0] // 4, cols.shape[1]
     # [g][i][j][h] -> [g][j][i][h]
-    return cols.reshape(groups, 4, k2 // 2, 2).transpose(0, 2, 1, 3).reshape(-1).copy()
+    return cols.reshape(groups, 4, k4 // 2, 2).transpose(0, 2, 1, 3).reshape(-1).copy()
+
+
+def conv_weights_dsp(weights: np.ndarray) -> np.ndarray:
+    """Conv weights ``[out_c][kh][kw][in_c]`` (int8) in the DSP kernel's int8 layout (module docstring)."""
+    cols = _padded_columns(weights, np.int8)
+    groups, k4 = cols.shape[0] // 4, cols.shape[1]
+    # [g][s][c][j][h] -> [g][j][s][h][c]  (byte b = 2 h + c)
+    return cols.reshape(groups, 2, 2, k4 // 2, 2).transpose(0, 3, 1, 4, 2).reshape(-1).copy()
+
+
+def dsp_weights(op: ir.IntOp) -> np.ndarray | None:
+    """The int8 DSP-layout weights of ``op`` (both modes, on a DSP core with the layer's scratch),
+    or None when its DSP kernel reads the IR order."""
+    if getattr(op, "weight_bits", 8) != 8 or not isinstance(op, ir.Conv2d):
+        return None
+    if int(np.prod(op.weights.shape[1:])) <= CONV_DSP_COLUMN_MAX:
+        return conv_weights_dsp(op.weights)
+    return None
 
 
 FC_DSP_GROUP_ROWS = 8  # rows per group of the DSP FC kernel's assembly block (tq_fully_connected_s8_dsp.c)

@@ -156,20 +156,21 @@ class MemorySummary:
 
 def speed_weights_extra_bytes(graph: ir.Graph, board: Board, optimize: str = "size") -> int:
     """Flash bytes the optimized weight layouts add on ``board`` (:mod:`tinyqat.codegen.layouts`): on a
-    board with DSP kernels and ``optimize="speed"``, each int16 speed-layout array replaces its layer's
-    int8 weights; on an Armv6-M board (``kernels = "v6m"``), each Armv6-M array (channels padded to a
-    multiple of 4) does; 0 otherwise."""
+    board with DSP kernels, each int16 speed-layout array (``optimize="speed"``) replaces its layer's int8
+    weights and (both modes) each int8 DSP-layout array adds its padding; on an Armv6-M board
+    (``kernels = "v6m"``), each Armv6-M array (channels padded to a multiple of 4) does; 0 otherwise."""
     from tinyqat.codegen import layouts
 
     extra = 0
     for op in graph.ops:
-        replaced = None
-        if optimize == "speed" and board.kernels == "dsp":
-            replaced = layouts.speed_weights(op)
+        shipped = None
+        if board.kernels == "dsp":
+            shipped = layouts.speed_weights(op) if optimize == "speed" else None
+            shipped = layouts.dsp_weights(op) if shipped is None else shipped
         elif board.kernels == "v6m":
-            replaced = layouts.v6m_weights(op)
-        if replaced is not None:
-            extra += int(replaced.nbytes) - int(op.weights.nbytes)  # type: ignore[attr-defined]
+            shipped = layouts.v6m_weights(op)
+        if shipped is not None:
+            extra += int(shipped.nbytes) - int(op.weights.nbytes)  # type: ignore[attr-defined]
     return extra
 
 

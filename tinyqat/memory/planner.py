@@ -187,7 +187,7 @@ def scratch_bytes(op: ir.IntOp, graph: ir.Graph, kernels: str = "dsp") -> int:
     (``runtime_c/tq_kernels.h``).
 
     An 8-bit conv with ``K = kh * kw * in_c <= CONV_DSP_COLUMN_MAX`` (the fast paths of the DSP and
-    Armv6-M convs) gets ``2 * (CONV_DSP_COLUMN_MAX + K rounded up to even)`` (the DSP conv's two int16
+    Armv6-M convs) gets ``2 * (CONV_DSP_COLUMN_MAX + K rounded up to a multiple of 4)`` (the DSP conv's two int16
     columns, the second at a fixed ``CONV_DSP_COLUMN_MAX`` values; the Armv6-M conv's int32 column,
     ``4 * K`` bytes, fits in it).  With ``kernels == "v6m"`` an 8-bit depthwise conv gets the Armv6-M
     kernel's channel plane, ``plane_h * plane_w`` bytes rounded up to a multiple of 4
@@ -206,7 +206,7 @@ def scratch_bytes(op: ir.IntOp, graph: ir.Graph, kernels: str = "dsp") -> int:
         return 0
     kh, kw = op.kernel
     k = kh * kw * graph.tensor(op.inputs[0]).shape[2]
-    return 0 if k > CONV_DSP_COLUMN_MAX else 2 * (CONV_DSP_COLUMN_MAX + k + (k & 1))
+    return 0 if k > CONV_DSP_COLUMN_MAX else 2 * (CONV_DSP_COLUMN_MAX + -(-k // 4) * 4)
 
 
 DW_DSP_ROWS = 3  # TQ_DW_DSP_ROWS: int16 rows the DSP depthwise row path keeps per channel
