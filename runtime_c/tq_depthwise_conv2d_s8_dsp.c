@@ -101,13 +101,13 @@ __attribute__((noinline)) static void pixel_portable(const tq_depthwise_conv2d_s
  * word 6 the accumulator's start 2 bias[c]; words 7 to 9 the output stage q = multiplier[c],
  * K = tq_fused2_offset(e, zero point) and e = -shift[c] (tq_requant.h). Four channels per step: a
  * tap's word gives (c0, c2) and (c1, c3) with SXTB16, and PKHBT / PKHTB pair two taps of one channel.
- * Returns 1 when every channel's e allows tq_fused2_offset (e <= TQ_FUSED2_OFFSET_E_MAX), else 0.
+ * Word 8 is 0 for a channel whose e exceeds TQ_FUSED2_OFFSET_E_MAX (only the C loop runs such layers).
  */
-static int32_t channel_records(const tq_depthwise_conv2d_s8_params *p, int32_t *rec)
+static void channel_records(const tq_depthwise_conv2d_s8_params *p, int32_t *rec)
 {
     const int8_t *w = p->weights;
     const int32_t ch = p->in_c, zp = p->output_zero_point;
-    int32_t c, r, ok = 1;
+    int32_t c, r;
     for (c = 0; c + 4 <= ch; c += 4) {
         int32_t *d = rec + TQ_DW_DSP_CHANNEL_WORDS * c;
         for (r = 0; r < 3; ++r) {
@@ -144,9 +144,7 @@ static int32_t channel_records(const tq_depthwise_conv2d_s8_params *p, int32_t *
         rec[7] = p->multiplier[c];
         rec[8] = e <= TQ_FUSED2_OFFSET_E_MAX ? tq_fused2_offset(e, zp) : 0;
         rec[9] = e;
-        ok &= e <= TQ_FUSED2_OFFSET_E_MAX;
     }
-    return ok;
 }
 
 /*
@@ -1124,7 +1122,9 @@ static void rows_path(const tq_depthwise_conv2d_s8_params *p, const int8_t *inpu
     o.zp = p->output_zero_point;
     o.act_min = p->act_min;
     o.act_max = p->act_max;
-    const int32_t use_asm = channel_records(p, pw) && p->act_min == -128 && p->act_max == 127;
+    /* requant_fused == 2 (decided by the generator): the full int8 range and every e <= TQ_FUSED2_OFFSET_E_MAX */
+    const int32_t use_asm = p->requant_fused == 2;
+    channel_records(p, pw);
     zero_s16(ring, TQ_DW_DSP_ROWS * slot);
     for (oy = 0; oy < out_h; ++oy) {
         const int32_t top = oy * sh - pt;

@@ -160,9 +160,8 @@ typedef struct {
      * tq_requantize_s8_v6m_fused on Armv6-M; tq_requant.h) for every channel: every shift[c] in
      * [-31, -1] and |bias[c]| <= 2^30 - 1 - 32385 * taps (taps: products per output), so every
      * accumulator lies in [-2^30, 2^30 - 1]. Decided by the generator (tinyqat/fixedpoint.py,
-     * fused_requant_ok); 0 is always correct. 2 (conv only): the same, and the output range is
-     * the full int8 range (act_min = -128, act_max = 127; the DSP conv clamps with one SSAT). Portable
-     * kernels ignore it. */
+     * fused_requant_ok); 0 is always correct. 2: the same, and the output range is the full int8
+     * range (act_min = -128, act_max = 127; the DSP conv clamps with one SSAT). Portable kernels ignore it. */
     int32_t requant_fused;
     /* [out_c][kernel_h][kernel_w][in_c], values in [-127, 127]; with the DSP kernels and scratch, the
      * int8 layout of tinyqat/codegen/layouts.py (conv_weights_dsp) instead (the generator chooses). */
@@ -205,10 +204,10 @@ typedef struct {
     int32_t input_zero_point;          /* [-128, 127] */
     int32_t output_zero_point;         /* [-128, 127] */
     int32_t act_min, act_max;          /* -128 <= act_min <= act_max <= 127 */
-    /* 1 when the DSP kernel may use the fused output stage (tq_requantize_s8_fused, tq_requant.h) for
-     * every channel: every shift[c] in [-31, -1] and |bias[c]| <= 2^30 - 1 - 32385 * taps (taps:
-     * kernel_h * kernel_w), so every accumulator lies in [-2^30, 2^30 - 1]. Decided by the generator
-     * (tinyqat/fixedpoint.py, fused_requant_ok); 0 is always correct. Portable kernels ignore it. */
+    /* As tq_conv2d_s8_params.requant_fused with taps = kernel_h * kernel_w (1: the fused output stages
+     * apply; 0 is always correct), and 2 only when, besides, the output range is the full int8 range
+     * and every right shift -shift[c] is at most TQ_FUSED2_OFFSET_E_MAX (22): the DSP row path's
+     * assembly output stage (tq_requantize_s8_fused2_folded). Decided by the generator. */
     int32_t requant_fused;
     const int8_t *weights;             /* [kernel_h][kernel_w][in_c * m], values in [-127, 127] */
     const int32_t *bias;               /* [in_c * m], scale input_scale * weight_scale[c] */

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import tinyqat
-from tinyqat import target
+from tinyqat import fixedpoint, target
 from tinyqat.memory import planner
 from tinyqat.resources import resource_dir
 
@@ -131,6 +131,7 @@ def _c_define(header: str, macro: str) -> int:
     (planner.DW_DSP_CHANNEL_WORDS, "tq_kernels.h", "TQ_DW_DSP_CHANNEL_WORDS"),
     (planner.DW_DSP_CHANNEL_WORDS * 4, "tq_depthwise_conv2d_s8_dsp.c", "TQ_DW_DSP_RECORD_BYTES"),
     (target.DEPTHWISE_V6M_PLANE_MAX, "tq_kernels.h", "TQ_DEPTHWISE_V6M_PLANE_MAX"),
+    (fixedpoint.FUSED2_OFFSET_E_MAX, "tq_requant.h", "TQ_FUSED2_OFFSET_E_MAX"),
 ])
 def test_c_twins_equal(python_value: int, header: str, macro: str) -> None:
     assert python_value == _c_define(header, macro)

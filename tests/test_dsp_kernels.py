@@ -277,7 +277,8 @@ def test_int8_dsp_layout_ships_with_the_scratch(optimize: str, tmp_path: Path) -
     for dsp in (True, False):
         out = tmp_path / f"pkg{dsp}"
         out.mkdir()
-        emit.emit_package(graph, GreedyPlanner(kernels="dsp" if dsp else "portable").plan(graph), load_board("cortex-m4"), "net", out, b"t",
+        plan = GreedyPlanner(kernels="dsp" if dsp else "portable").plan(graph)
+        emit.emit_package(graph, plan, load_board("cortex-m4"), "net", out, b"t",
                           "tinyqat test", optimize)
         text = (out / "net_weights.h").read_text()
         assert text.count("int8 layout of the DSP kernel") == (dsp and optimize == "size")

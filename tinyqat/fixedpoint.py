@@ -32,6 +32,7 @@ import numpy as np
 INT32_MIN = -(2**31)
 INT32_MAX = 2**31 - 1
 TAP_PRODUCT_MAX = 127 * 255  # largest |w * (x - zp)| of one tap: |w| <= 127, |x - zp| <= 255
+FUSED2_OFFSET_E_MAX = 22  # largest right shift of the DSP depthwise's folded output stage (TQ_FUSED2_OFFSET_E_MAX)
 
 
 def quantize_multiplier(m: float) -> tuple[int, int]:

@@ -61,7 +61,7 @@ from tinyqat.boards import Board
 from tinyqat.codegen import clit, layouts, stats
 from tinyqat.codegen.arrays import ConstArray, const_arrays
 from tinyqat.codegen.templates import render
-from tinyqat.fixedpoint import fused_requant_ok
+from tinyqat.fixedpoint import FUSED2_OFFSET_E_MAX, fused_requant_ok
 from tinyqat.memory.planner import Plan, check_plan, live_ranges
 from tinyqat.resources import resource_dir
 from tinyqat.target import STRICT_CFLAGS
@@ -174,8 +174,12 @@ def scalar_fields(op: ir.IntOp, graph: ir.Graph) -> list[tuple[str, int]]:
         # s4 kernels have no fused stage; taps = products per output (FC: in_features)
         taps = int(np.prod(op.weights.shape[:2] if isinstance(op, ir.DepthwiseConv2d) else op.weights.shape[1:]))
         fused = int(fused_requant_ok(op.bias, op.shift, taps))
-        if fused and isinstance(op, ir.Conv2d) and (op.act_min, op.act_max) == (-128, 127):
-            fused = 2  # the DSP conv's output loop clamps with one SSAT (tq_kernels.h)
+        # 2: also the full int8 range, for the DSP conv's SSAT output loop and (right shifts <= 22) the DSP
+        # depthwise's folded output stage (tq_kernels.h); fully connected layers use 0 / 1
+        if fused and (op.act_min, op.act_max) == (-128, 127) and (
+                isinstance(op, ir.Conv2d)
+                or (isinstance(op, ir.DepthwiseConv2d) and int(-op.shift.min()) <= FUSED2_OFFSET_E_MAX)):
+            fused = 2
         quant.append(("requant_fused", fused))
     if isinstance(op, ir.FullyConnected):
         return [("in_features", x.size), ("out_features", y.size), *quant]
