@@ -8,10 +8,12 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${TINYQAT_VENV:-$ROOT/.venv}"
 TORCH_SPEC="torch==2.13.0"   # the local CPU build; an unpinned torch may pull a multi-GB CUDA build
 
-# gcc builds and verifies on the host; the Arm cross compiler and QEMU target Cortex-M.
-declare -A TOOL_PACKAGE=([gcc]=gcc [arm-none-eabi-gcc]=gcc-arm-none-eabi [qemu-system-arm]=qemu-system-arm)
+# gcc builds and verifies on the host; the Arm cross compiler and QEMU target Cortex-M; make and cmake
+# build the generated Make and CMake fragments in the tests.
+declare -A TOOL_PACKAGE=([gcc]=gcc [arm-none-eabi-gcc]=gcc-arm-none-eabi [qemu-system-arm]=qemu-system-arm
+                         [make]=make [cmake]=cmake)
 missing_packages=()
-for tool in gcc arm-none-eabi-gcc qemu-system-arm; do
+for tool in gcc arm-none-eabi-gcc qemu-system-arm make cmake; do
   command -v "$tool" >/dev/null 2>&1 || missing_packages+=("${TOOL_PACKAGE[$tool]}")
 done
 if [ "${#missing_packages[@]}" -gt 0 ]; then
@@ -43,6 +45,7 @@ pip_install() {  # quiet pip; its output is shown only when it fails
 }
 : >"$LOG"
 "$PY" -c "import torch" 2>/dev/null || pip_install "$TORCH_SPEC"
-pip_install hatchling "pytest>=7.4" "hypothesis>=6.80" "ruff>=0.5"
+# Dev tools within the ranges CI has passed with (ruff's rules change between minor releases).
+pip_install "hatchling>=1.21,<2" "pytest>=7.4,<10" "hypothesis>=6.80,<7" "ruff>=0.5,<0.18"
 # Plain install (not editable): tests and the demo run the package exactly as a wheel ships it.
 pip_install "$ROOT"
