@@ -407,26 +407,14 @@ typedef struct {
     "\tldr r10, [r3, #32]\n" \
     "\tldr r11, [r3, #36]\n" \
     "\tldrd r3, lr, [sp, #0]\n" \
-    "\tadd r12, r10, r4, asr #31\n" \
-    "\tsmmlar r4, r4, r9, r12\n" \
-    "\tasr r4, r4, r11\n" \
-    "\tssat r4, #8, r4\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "r11", "r12") \
     "\tstrb r4, [r3]\n" \
-    "\tadd r12, r10, r5, asr #31\n" \
-    "\tsmmlar r5, r5, r9, r12\n" \
-    "\tasr r5, r5, r11\n" \
-    "\tssat r5, #8, r5\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r9", "r10", "r11", "r12") \
     "\tstrb r5, [r3, lr]\n" \
     "\tadd r3, r3, lr, lsl #1\n" \
-    "\tadd r12, r10, r6, asr #31\n" \
-    "\tsmmlar r6, r6, r9, r12\n" \
-    "\tasr r6, r6, r11\n" \
-    "\tssat r6, #8, r6\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r9", "r10", "r11", "r12") \
     "\tstrb r6, [r3]\n" \
-    "\tadd r12, r10, r7, asr #31\n" \
-    "\tsmmlar r7, r7, r9, r12\n" \
-    "\tasr r7, r7, r11\n" \
-    "\tssat r7, #8, r7\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r7", "r9", "r10", "r11", "r12") \
     "\tstrb r7, [r3, lr]\n" \
     "\tadd r3, r3, lr, lsl #1\n" \
     "\tstr r3, [sp, #0]\n" \
@@ -471,10 +459,7 @@ typedef struct {
     "\tldr r10, [r3, #32]\n" \
     "\tldr r11, [r3, #36]\n" \
     "\tldrd r3, lr, [sp, #0]\n" \
-    "\tadd r12, r10, r4, asr #31\n" \
-    "\tsmmlar r4, r4, r9, r12\n" \
-    "\tasr r4, r4, r11\n" \
-    "\tssat r4, #8, r4\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "r11", "r12") \
     "\tstrb r4, [r3]\n" \
     "\tadd r3, r3, lr\n" \
     "\tstr r3, [sp, #0]\n" \
@@ -513,15 +498,9 @@ typedef struct {
     "\tldr r10, [r3, #32]\n" \
     "\tldr r11, [r3, #36]\n" \
     "\tldrd r3, lr, [sp, #0]\n" \
-    "\tadd r12, r10, r4, asr #31\n" \
-    "\tsmmlar r4, r4, r9, r12\n" \
-    "\tasr r4, r4, r11\n" \
-    "\tssat r4, #8, r4\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "r11", "r12") \
     "\tstrb r4, [r3]\n" \
-    "\tadd r12, r10, r5, asr #31\n" \
-    "\tsmmlar r5, r5, r9, r12\n" \
-    "\tasr r5, r5, r11\n" \
-    "\tssat r5, #8, r5\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r9", "r10", "r11", "r12") \
     "\tstrb r5, [r3, lr]\n" \
     "\tadd r3, r3, lr, lsl #1\n" \
     "\tstr r3, [sp, #0]\n" \
@@ -569,21 +548,12 @@ typedef struct {
     "\tldr r10, [r3, #32]\n" \
     "\tldr r11, [r3, #36]\n" \
     "\tldrd r3, lr, [sp, #0]\n" \
-    "\tadd r12, r10, r4, asr #31\n" \
-    "\tsmmlar r4, r4, r9, r12\n" \
-    "\tasr r4, r4, r11\n" \
-    "\tssat r4, #8, r4\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "r11", "r12") \
     "\tstrb r4, [r3]\n" \
-    "\tadd r12, r10, r5, asr #31\n" \
-    "\tsmmlar r5, r5, r9, r12\n" \
-    "\tasr r5, r5, r11\n" \
-    "\tssat r5, #8, r5\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r9", "r10", "r11", "r12") \
     "\tstrb r5, [r3, lr]\n" \
     "\tadd r3, r3, lr, lsl #1\n" \
-    "\tadd r12, r10, r6, asr #31\n" \
-    "\tsmmlar r6, r6, r9, r12\n" \
-    "\tasr r6, r6, r11\n" \
-    "\tssat r6, #8, r6\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r9", "r10", "r11", "r12") \
     "\tstrb r6, [r3]\n" \
     "\tadd r3, r3, lr\n" \
     "\tstr r3, [sp, #0]\n" \
@@ -646,32 +616,17 @@ typedef struct {
     "\tldr r10, [r3, #32]\n" \
     "\tldr r11, [r3, #36]\n" \
     "\tldrd r3, lr, [sp, #0]\n" \
-    "\tadd r12, r10, r4, asr #31\n" \
-    "\tsmmlar r4, r4, r9, r12\n" \
-    "\tasr r4, r4, r11\n" \
-    "\tssat r4, #8, r4\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "r11", "r12") \
     "\tstrb r4, [r3]\n" \
-    "\tadd r12, r10, r5, asr #31\n" \
-    "\tsmmlar r5, r5, r9, r12\n" \
-    "\tasr r5, r5, r11\n" \
-    "\tssat r5, #8, r5\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r9", "r10", "r11", "r12") \
     "\tstrb r5, [r3, lr]\n" \
     "\tadd r3, r3, lr, lsl #1\n" \
-    "\tadd r12, r10, r6, asr #31\n" \
-    "\tsmmlar r6, r6, r9, r12\n" \
-    "\tasr r6, r6, r11\n" \
-    "\tssat r6, #8, r6\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r9", "r10", "r11", "r12") \
     "\tstrb r6, [r3]\n" \
-    "\tadd r12, r10, r7, asr #31\n" \
-    "\tsmmlar r7, r7, r9, r12\n" \
-    "\tasr r7, r7, r11\n" \
-    "\tssat r7, #8, r7\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r7", "r9", "r10", "r11", "r12") \
     "\tstrb r7, [r3, lr]\n" \
     "\tadd r3, r3, lr, lsl #1\n" \
-    "\tadd r12, r10, r8, asr #31\n" \
-    "\tsmmlar r8, r8, r9, r12\n" \
-    "\tasr r8, r8, r11\n" \
-    "\tssat r8, #8, r8\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r8", "r9", "r10", "r11", "r12") \
     "\tstrb r8, [r3]\n" \
     "\tadd r3, r3, lr\n" \
     "\tstr r3, [sp, #0]\n" \
@@ -782,26 +737,14 @@ typedef struct {
     "\tldr r10, [r3, #32]\n" \
     "\tldr r11, [r3, #36]\n" \
     "\tldrd r3, lr, [sp, #0]\n" \
-    "\tadd r12, r10, r4, asr #31\n" \
-    "\tsmmlar r4, r4, r9, r12\n" \
-    "\tasr r4, r4, r11\n" \
-    "\tssat r4, #8, r4\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "r11", "r12") \
     "\tstrb r4, [r3]\n" \
-    "\tadd r12, r10, r5, asr #31\n" \
-    "\tsmmlar r5, r5, r9, r12\n" \
-    "\tasr r5, r5, r11\n" \
-    "\tssat r5, #8, r5\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r9", "r10", "r11", "r12") \
     "\tstrb r5, [r3, lr]\n" \
     "\tadd r3, r3, lr, lsl #1\n" \
-    "\tadd r12, r10, r6, asr #31\n" \
-    "\tsmmlar r6, r6, r9, r12\n" \
-    "\tasr r6, r6, r11\n" \
-    "\tssat r6, #8, r6\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r9", "r10", "r11", "r12") \
     "\tstrb r6, [r3]\n" \
-    "\tadd r12, r10, r7, asr #31\n" \
-    "\tsmmlar r7, r7, r9, r12\n" \
-    "\tasr r7, r7, r11\n" \
-    "\tssat r7, #8, r7\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r7", "r9", "r10", "r11", "r12") \
     "\tstrb r7, [r3, lr]\n" \
     "\tadd r3, r3, lr, lsl #1\n" \
     "\tstr r3, [sp, #0]\n" \
@@ -846,10 +789,7 @@ typedef struct {
     "\tldr r10, [r3, #32]\n" \
     "\tldr r11, [r3, #36]\n" \
     "\tldrd r3, lr, [sp, #0]\n" \
-    "\tadd r12, r10, r4, asr #31\n" \
-    "\tsmmlar r4, r4, r9, r12\n" \
-    "\tasr r4, r4, r11\n" \
-    "\tssat r4, #8, r4\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "r11", "r12") \
     "\tstrb r4, [r3]\n" \
     "\tadd r3, r3, lr\n" \
     "\tstr r3, [sp, #0]\n" \
@@ -891,15 +831,9 @@ typedef struct {
     "\tldr r10, [r3, #32]\n" \
     "\tldr r11, [r3, #36]\n" \
     "\tldrd r3, lr, [sp, #0]\n" \
-    "\tadd r12, r10, r4, asr #31\n" \
-    "\tsmmlar r4, r4, r9, r12\n" \
-    "\tasr r4, r4, r11\n" \
-    "\tssat r4, #8, r4\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "r11", "r12") \
     "\tstrb r4, [r3]\n" \
-    "\tadd r12, r10, r5, asr #31\n" \
-    "\tsmmlar r5, r5, r9, r12\n" \
-    "\tasr r5, r5, r11\n" \
-    "\tssat r5, #8, r5\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r9", "r10", "r11", "r12") \
     "\tstrb r5, [r3, lr]\n" \
     "\tadd r3, r3, lr, lsl #1\n" \
     "\tstr r3, [sp, #0]\n" \
@@ -950,21 +884,12 @@ typedef struct {
     "\tldr r10, [r3, #32]\n" \
     "\tldr r11, [r3, #36]\n" \
     "\tldrd r3, lr, [sp, #0]\n" \
-    "\tadd r12, r10, r4, asr #31\n" \
-    "\tsmmlar r4, r4, r9, r12\n" \
-    "\tasr r4, r4, r11\n" \
-    "\tssat r4, #8, r4\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "r11", "r12") \
     "\tstrb r4, [r3]\n" \
-    "\tadd r12, r10, r5, asr #31\n" \
-    "\tsmmlar r5, r5, r9, r12\n" \
-    "\tasr r5, r5, r11\n" \
-    "\tssat r5, #8, r5\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r9", "r10", "r11", "r12") \
     "\tstrb r5, [r3, lr]\n" \
     "\tadd r3, r3, lr, lsl #1\n" \
-    "\tadd r12, r10, r6, asr #31\n" \
-    "\tsmmlar r6, r6, r9, r12\n" \
-    "\tasr r6, r6, r11\n" \
-    "\tssat r6, #8, r6\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r9", "r10", "r11", "r12") \
     "\tstrb r6, [r3]\n" \
     "\tadd r3, r3, lr\n" \
     "\tstr r3, [sp, #0]\n" \
@@ -1033,32 +958,17 @@ typedef struct {
     "\tldr r10, [r3, #32]\n" \
     "\tldr r11, [r3, #36]\n" \
     "\tldrd r3, lr, [sp, #0]\n" \
-    "\tadd r12, r10, r4, asr #31\n" \
-    "\tsmmlar r4, r4, r9, r12\n" \
-    "\tasr r4, r4, r11\n" \
-    "\tssat r4, #8, r4\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "r11", "r12") \
     "\tstrb r4, [r3]\n" \
-    "\tadd r12, r10, r5, asr #31\n" \
-    "\tsmmlar r5, r5, r9, r12\n" \
-    "\tasr r5, r5, r11\n" \
-    "\tssat r5, #8, r5\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r9", "r10", "r11", "r12") \
     "\tstrb r5, [r3, lr]\n" \
     "\tadd r3, r3, lr, lsl #1\n" \
-    "\tadd r12, r10, r6, asr #31\n" \
-    "\tsmmlar r6, r6, r9, r12\n" \
-    "\tasr r6, r6, r11\n" \
-    "\tssat r6, #8, r6\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r9", "r10", "r11", "r12") \
     "\tstrb r6, [r3]\n" \
-    "\tadd r12, r10, r7, asr #31\n" \
-    "\tsmmlar r7, r7, r9, r12\n" \
-    "\tasr r7, r7, r11\n" \
-    "\tssat r7, #8, r7\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r7", "r9", "r10", "r11", "r12") \
     "\tstrb r7, [r3, lr]\n" \
     "\tadd r3, r3, lr, lsl #1\n" \
-    "\tadd r12, r10, r8, asr #31\n" \
-    "\tsmmlar r8, r8, r9, r12\n" \
-    "\tasr r8, r8, r11\n" \
-    "\tssat r8, #8, r8\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r8", "r9", "r10", "r11", "r12") \
     "\tstrb r8, [r3]\n" \
     "\tadd r3, r3, lr\n" \
     "\tstr r3, [sp, #0]\n" \

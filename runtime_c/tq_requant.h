@@ -193,6 +193,15 @@ static inline int32_t tq_fused2_offset(int32_t e, int32_t zero_point)
     return (int32_t)(1u << (e - 1)) + zero_point * (int32_t)(1u << e);
 }
 
+/* tq_requantize_s8_fused2_folded as inline-assembly text (Armv7E-M / Armv8-M DSP), register names as
+ * strings: ACC (in: acc2; out: the int8 value), Q (multiplier), K (tq_fused2_offset), E (right shift),
+ * T (scratch). Four instructions: ADD (K + (acc2 >> 31)), SMMLAR, ASR, SSAT #8. */
+#define TQ_REQUANT_FUSED2_FOLDED_ASM(ACC, Q, K, E, T)                                              \
+    "\tadd " T ", " K ", " ACC ", asr #31\n"                                                    \
+    "\tsmmlar " ACC ", " ACC ", " Q ", " T "\n"                                                 \
+    "\tasr " ACC ", " ACC ", " E "\n"                                                           \
+    "\tssat " ACC ", #8, " ACC "\n"
+
 static inline int32_t tq_requantize_s8_fused2_folded(int32_t acc2, int32_t q, int32_t e, int32_t k)
 {
     const int64_t v = (int64_t)(((uint64_t)(uint32_t)(k + (acc2 >> 31)) << 32) | 0x80000000u) + (int64_t)acc2 * q;

@@ -69,6 +69,9 @@ def row(s: int, k: int, r: int) -> list[str]:
     return out
 
 
+REQUANT = "TQ_REQUANT_FUSED2_FOLDED_ASM"  # tq_requantize_s8_fused2_folded as assembly text (tq_requant.h)
+
+
 def block(s: int, k: int) -> list[str]:
     out = [f"ldr {ACC[k - 1]}, [r3, #{REC_BIAS}]"]
     for r in range(3):
@@ -78,8 +81,7 @@ def block(s: int, k: int) -> list[str]:
             f"ldrd r3, lr, [sp, #{F_OUT}]"]
     for o in range(k):
         a = ACC[o]
-        out += [f"add r12, r10, {a}, asr #31", f"smmlar {a}, {a}, r9, r12", f"asr {a}, {a}, r11",
-                f"ssat {a}, #8, {a}"]
+        out.append(f'{REQUANT}("{a}", "r9", "r10", "r11", "r12")')  # tq_requant.h's output stage
         if o % 2 == 0:
             out.append(f"strb {a}, [r3]")
         else:
@@ -124,6 +126,10 @@ if __name__ == "__main__":
         print(f"#define TQ_DW_ROWS_S{s}_ASM \\")
         lines = function(s)
         for i, line in enumerate(lines):
+            end = " \\" if i < len(lines) - 1 else ""
+            if line.startswith(REQUANT):
+                print(f"    {line}{end}")
+                continue
             text = line if line.endswith(":") else "\\t" + line
-            print(f'    "{text}\\n"' + (" \\" if i < len(lines) - 1 else ""))
+            print(f'    "{text}\\n"{end}')
         print()
