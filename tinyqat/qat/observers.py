@@ -116,7 +116,7 @@ class Observer(nn.Module):
         """Update the range: first batch ``min/max = batch``; then ``avg = avg + c * (batch - avg)``.
 
         A batch whose range is not finite (NaN or Inf in ``x``) raises :class:`NonFiniteError` naming
-        ``where`` and leaves the statistics unchanged (one host synchronisation per call).  Under
+        ``where`` and leaves the statistics unchanged (the range is read on the host once per call).  Under
         ``torch.distributed`` with several processes the batch range is first all-reduced (the lowest
         ``lo`` and highest ``hi`` of all ranks), so every rank keeps the same statistics and trains on the
         same grid (DDP's buffer broadcast then changes nothing); every rank must observe the same number
@@ -127,13 +127,17 @@ class Observer(nn.Module):
             both = torch.stack([-lo, hi])
             dist.all_reduce(both, op=dist.ReduceOp.MAX)
             lo, hi = -both[0], both[1]
-        if not bool(torch.isfinite(lo) & torch.isfinite(hi)):
-            raise NonFiniteError(f"{where}: NaN or Inf in the QAT forward (range [{float(lo)}, {float(hi)}]); "
+        lo_f, hi_f = float(lo), float(hi)
+        if not (math.isfinite(lo_f) and math.isfinite(hi_f)):
+            raise NonFiniteError(f"{where}: NaN or Inf in the QAT forward (range [{lo_f}, {hi_f}]); "
                                  "check the input data, the learning rate and the layers before it")
-        first = ~self.observed
-        self.min_val.copy_(torch.where(first, lo, self.min_val + self.averaging_constant * (lo - self.min_val)))
-        self.max_val.copy_(torch.where(first, hi, self.max_val + self.averaging_constant * (hi - self.max_val)))
-        self.observed.fill_(True)
+        if bool(self.observed):
+            self.min_val.add_(self.averaging_constant * (lo - self.min_val))
+            self.max_val.add_(self.averaging_constant * (hi - self.max_val))
+        else:
+            self.min_val.copy_(lo)
+            self.max_val.copy_(hi)
+            self.observed.fill_(True)
 
     def range(self) -> tuple[torch.Tensor, torch.Tensor]:
         """``(min_val, max_val)``: the buffers themselves (meaningful once ``observed`` is set)."""
