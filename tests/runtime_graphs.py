@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import cffi
 import numpy as np
 
 from tinyqat import fixedpoint, ir
@@ -15,9 +16,11 @@ from tinyqat.boards import load_board
 from tinyqat.codegen.emit import emit_package
 from tinyqat.memory.planner import GreedyPlanner, Planner
 from tinyqat.passes import quantize
+from tinyqat.resources import resource_dir
 from tinyqat.sim import interpreter
+from tinyqat.target import STRICT_CFLAGS
 from tinyqat.toolchain.cffi_model import ModelLib, load_model
-from tinyqat.toolchain.compiler import compile_shared
+from tinyqat.toolchain.compiler import compile_shared, run_compiler
 
 GENERATOR = "tinyqat test"
 
@@ -391,3 +394,16 @@ def assert_bit_exact(lib: ModelLib, graph: ir.Graph, x: np.ndarray) -> None:
     final = reference_layers(graph, x)[-1]
     for n in range(x.shape[0]):
         np.testing.assert_array_equal(lib.invoke(x[n]), final[n].reshape(-1))
+
+
+def runtime_library(out: Path, files: list[str]) -> tuple[cffi.FFI, object]:
+    """``runtime_c`` files compiled with the strict flags into ``out/libruntime.so`` and opened with cffi,
+    declared straight from ``tq_kernels.h`` (its ``#`` lines dropped)."""
+    runtime = resource_dir("runtime_c")
+    so_path = out / "libruntime.so"
+    run_compiler("gcc", [*STRICT_CFLAGS, "-O2", "-fPIC", "-shared", *(str(runtime / f) for f in files),
+                         "-o", str(so_path)])
+    ffi = cffi.FFI()
+    header = (runtime / "tq_kernels.h").read_text()
+    ffi.cdef("\n".join(line for line in header.splitlines() if not line.startswith("#")))
+    return ffi, ffi.dlopen(str(so_path))

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-import cffi
 import numpy as np
 import pytest
 import runtime_graphs as rg
@@ -21,9 +20,6 @@ from tinyqat import ir
 from tinyqat.codegen import emit, stats
 from tinyqat.codegen.arrays import const_arrays
 from tinyqat.memory.planner import scratch_bytes
-from tinyqat.resources import resource_dir
-from tinyqat.target import STRICT_CFLAGS
-from tinyqat.toolchain.compiler import run_compiler
 
 SEEDS = range(12)
 
@@ -91,15 +87,8 @@ def test_pointwise_fast_path(tmp_path: Path, gcc: str) -> None:
 def test_in_place_kernels(tmp_path: Path, gcc: str) -> None:
     """Kernels documented as in-place safe (lookup, softmax, add) give the simulator's result with
     input == output; parameter structs filled from the generator's own field lists."""
-    runtime = resource_dir("runtime_c")
     kinds = ("lookup", "softmax", "add")
-    so_path = tmp_path / "libinplace.so"
-    run_compiler("gcc", [*STRICT_CFLAGS, "-O2", "-fPIC", "-shared",
-                         *(str(runtime / f"tq_{k}_s8.c") for k in kinds), "-o", str(so_path)])
-    ffi = cffi.FFI()
-    header = (runtime / "tq_kernels.h").read_text()  # declarations straight from the header, minus the guards
-    ffi.cdef("\n".join(line for line in header.splitlines() if not line.startswith("#")))
-    lib = ffi.dlopen(str(so_path))
+    ffi, lib = rg.runtime_library(tmp_path, [f"tq_{k}_s8.c" for k in kinds])
     rng = np.random.default_rng(3)
     x = ir.Tensor("x", (3, 2, 5), rg.random_qparams(rng))
     graph = rg.chain(x, [rg.lookup(rng, "l", x), rg.softmax(rng, "s", x), rg.add(rng, "a", x, x)])
@@ -119,14 +108,7 @@ def test_conv_scratch_rule_matches_python(tmp_path: Path, gcc: str) -> None:
     """tq_conv2d_s8_get_buffer_size (C, through cffi) equals planner.scratch_bytes for random conv windows
     (K on both sides of TQ_CONV_DSP_COLUMN_MAX, odd and even); the function sits outside the files'
     DSP guards, so DSP builds answer the same."""
-    runtime = resource_dir("runtime_c")
-    so_path = tmp_path / "libscratch.so"
-    run_compiler("gcc", [*STRICT_CFLAGS, "-O2", "-fPIC", "-shared", str(runtime / "tq_conv2d_s8.c"),
-                         str(runtime / "tq_conv2d_s8_dsp.c"), "-o", str(so_path)])
-    ffi = cffi.FFI()
-    header = (runtime / "tq_kernels.h").read_text()
-    ffi.cdef("\n".join(line for line in header.splitlines() if not line.startswith("#")))
-    lib = ffi.dlopen(str(so_path))
+    ffi, lib = rg.runtime_library(tmp_path, ["tq_conv2d_s8.c", "tq_conv2d_s8_dsp.c"])
     rng = np.random.default_rng(11)
     for _ in range(200):
         kh, kw = (int(v) for v in rng.integers(1, 8, 2))
@@ -141,14 +123,7 @@ def test_depthwise_scratch_rule_matches_python(tmp_path: Path, gcc: str) -> None
     """tq_depthwise_conv2d_s8_get_buffer_size (C, through cffi) equals planner.scratch_bytes for random
     depthwise layers: 3x3 and other windows, multipliers 1 and 2, strides 1 to 3, paddings 0 to 3,
     fused and unfused output stages (nonzero only for the DSP row path's layers)."""
-    runtime = resource_dir("runtime_c")
-    so_path = tmp_path / "libscratch.so"
-    run_compiler("gcc", [*STRICT_CFLAGS, "-O2", "-fPIC", "-shared", str(runtime / "tq_depthwise_conv2d_s8.c"),
-                         str(runtime / "tq_depthwise_conv2d_s8_dsp.c"), "-o", str(so_path)])
-    ffi = cffi.FFI()
-    header = (runtime / "tq_kernels.h").read_text()
-    ffi.cdef("\n".join(line for line in header.splitlines() if not line.startswith("#")))
-    lib = ffi.dlopen(str(so_path))
+    ffi, lib = rg.runtime_library(tmp_path, ["tq_depthwise_conv2d_s8.c", "tq_depthwise_conv2d_s8_dsp.c"])
     rng = np.random.default_rng(12)
     nonzero = 0
     for _ in range(300):

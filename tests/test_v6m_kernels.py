@@ -21,7 +21,6 @@ import dataclasses
 import subprocess
 from pathlib import Path
 
-import cffi
 import numpy as np
 import pytest
 import runtime_graphs as rg
@@ -221,15 +220,8 @@ def test_scratch_rules_match_c(tmp_path: Path, gcc: str) -> None:
     """tq_depthwise_conv2d_s8_v6m_buffer_size and tq_conv2d_s8_get_buffer_size (C, through cffi) equal
     planner.scratch_bytes for v6m plans on random layers (planes on both sides of the bound); a
     portable plan reserves nothing."""
-    runtime = resource_dir("runtime_c")
-    so_path = tmp_path / "libscratch.so"
-    run_compiler("gcc", [*STRICT_CFLAGS, "-O2", "-fPIC", "-shared", str(runtime / "tq_depthwise_conv2d_s8.c"),
-                         str(runtime / "tq_depthwise_conv2d_s8_v6m.c"), str(runtime / "tq_conv2d_s8.c"),
-                         str(runtime / "tq_conv2d_s8_v6m.c"), "-o", str(so_path)])
-    ffi = cffi.FFI()
-    header = (runtime / "tq_kernels.h").read_text()
-    ffi.cdef("\n".join(line for line in header.splitlines() if not line.startswith("#")))
-    lib = ffi.dlopen(str(so_path))
+    ffi, lib = rg.runtime_library(tmp_path, ["tq_depthwise_conv2d_s8.c", "tq_depthwise_conv2d_s8_v6m.c",
+                                             "tq_conv2d_s8.c", "tq_conv2d_s8_v6m.c"])
     rng = np.random.default_rng(12)
     for _ in range(200):
         kh, kw, sh, sw = (int(v) for v in rng.integers(1, 5, 4))
