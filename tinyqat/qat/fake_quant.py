@@ -119,6 +119,40 @@ class FastFakeQuantize(torch.autograd.Function):
         return torch.ops.aten.hardtanh_backward(grad, q, *ctx.bounds), None, None, None
 
 
+class IntegerSTE(torch.autograd.Function):
+    """``clamp(round(x / s), lo, hi)``: the integers of ``x`` on the grid ``s`` (zero point 0), with the
+    clipped straight-through gradient ``d/dx = 1 / s`` where ``lo <= round(x / s) <= hi``, else ``0``."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, scale: torch.Tensor, lo: float, hi: float) -> torch.Tensor:
+        """The clamped integers (a float tensor)."""
+        q = torch.round(x / scale)
+        ctx.save_for_backward(q, scale)
+        ctx.bounds = (lo - 0.5, hi + 0.5)  # q is integral: lo - 0.5 < q < hi + 0.5 <=> lo <= q <= hi
+        return torch.clamp(q, lo, hi)
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        """``grad / s`` inside the range, ``0`` outside."""
+        q, scale = ctx.saved_tensors
+        return torch.ops.aten.hardtanh_backward(grad, q, *ctx.bounds) / scale, None, None, None
+
+
+class ExactForward(torch.autograd.Function):
+    """Forward ``exact`` (a tensor without gradient), backward the gradient of ``surrogate``: the
+    straight-through form ``surrogate + (exact - surrogate).detach()`` without its two extra passes."""
+
+    @staticmethod
+    def forward(ctx: Any, surrogate: torch.Tensor, exact: torch.Tensor) -> torch.Tensor:
+        """``exact``."""
+        return exact
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        """All of ``grad`` to ``surrogate``."""
+        return grad, None
+
+
 def fake_quantize(
     x: torch.Tensor, scale: torch.Tensor, zero_point: torch.Tensor | int, qmin: int, qmax: int
 ) -> torch.Tensor:

@@ -56,8 +56,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from tinyqat import quant
-from tinyqat.qat.fake_quant import ActivationQuantizer, FixedQuantizer, WeightQuantizer, fake_quantize_bias
+from tinyqat import quant, requant
+from tinyqat.fixedpoint import INT32_MAX, INT32_MIN
+from tinyqat.qat.fake_quant import (
+    ActivationQuantizer,
+    ExactForward,
+    FixedQuantizer,
+    IntegerSTE,
+    WeightQuantizer,
+    fake_quantize_bias,
+)
 
 Activation = str | tuple[float, float]
 NAMED_ACTIVATIONS = ("none", "relu", "relu6")
@@ -103,6 +111,8 @@ def _as_2d(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch
     return fn(x.unsqueeze(2)).squeeze(2) if x.dim() == 3 else fn(x)
 
 
+# Largest |x - zp_in| of an int8 input: a channel's accumulator is at most sum|w_q| * ACC_INPUT_MAX in magnitude.
+ACC_INPUT_MAX = quant.ACT_QMAX - quant.ACT_QMIN
 # |gamma / sqrt(var + eps)| at or below which a channel's folded weights count as zero in training
 # (QuantWeighted._forward_bn_train): their fake quant would divide by (nearly) zero.
 BN_FACTOR_MIN = 1e-12
@@ -168,14 +178,43 @@ class QuantWeighted(QuantOutput):
         return quant.fold_bn(w, b, gamma, beta, self.bn.running_mean, self.bn.running_var, self.bn.eps)
 
     def _forward_folded(self, x: torch.Tensor) -> torch.Tensor:
+        """Folded forward (module docstring); the device's integers once both grids are known."""
         w, b = self.folded_params()
-        if self.weight_quantizer.fake_quant_enabled:
-            in_q = self.input_ref.quantizer
-            s_w = quant.weight_scales(w, self.weight_bits)
-            if bool(in_q.observed):
-                b = fake_quantize_bias(b, in_q.qparams()[0], s_w)
-            w = self.weight_quantizer(w, s_w)
-        return self._op(x, w, b)
+        out_q = self.output_quantizer
+        if not self.weight_quantizer.fake_quant_enabled:
+            return out_q(_activate(self._op(x, w, b), self.activation))
+        in_q = self.input_ref.quantizer
+        s_w = quant.weight_scales(w, self.weight_bits)
+        if not (in_q.fake_quant_enabled and bool(in_q.observed)):
+            return out_q(_activate(self._op(x, self.weight_quantizer(w, s_w), b), self.activation))
+        s_in, _ = in_q.qparams()
+        qmax = quant.weight_qmax(self.weight_bits)
+        w_int = IntegerSTE.apply(w, quant.channel_view(s_w, w.dim()), -qmax, qmax)
+        x_int = IntegerSTE.apply(x, s_in, quant.ACT_QMIN - quant.ACT_QMAX, quant.ACT_QMAX - quant.ACT_QMIN)
+        if bool(w_int.detach().abs().reshape(w.shape[0], -1).sum(1).max() * ACC_INPUT_MAX >= 2**24):
+            acc = self._op(x_int.double(), w_int.double(), None).float()  # float32 partial sums would round
+        else:
+            acc = self._op(x_int, w_int, None)  # integer partial sums below 2**24: exact in float32
+        s_b = quant.bias_scale(s_in, s_w)
+        view = (1, -1) + (1,) * (acc.dim() - 2)
+        y = acc * s_b.reshape(view) + fake_quantize_bias(b, s_in, s_w).reshape(view)
+        y_fq = out_q(_activate(y, self.activation))
+        if not (out_q.fake_quant_enabled and bool(out_q.observed)):
+            return y_fq
+        with torch.no_grad():
+            exact = self._output_stage(acc, b.detach(), s_in, s_w, s_b, view)
+        return ExactForward.apply(y_fq, exact)
+
+    def _output_stage(self, acc: torch.Tensor, b: torch.Tensor, s_in: torch.Tensor, s_w: torch.Tensor,
+                      s_b: torch.Tensor, view: tuple[int, ...]) -> torch.Tensor:
+        """The kernel's output stage on the accumulator, dequantized on the output grid (module docstring)."""
+        s_out, zp_out = self.output_quantizer.qparams()
+        b_q = quant.quantize(b, s_b, 0, INT32_MIN, INT32_MAX).long().clamp(INT32_MIN, INT32_MAX)
+        multiplier, shift = requant.quantize_multipliers(requant.effective_multipliers(s_in, s_w, s_out))
+        lo, hi = requant.activation_range(requant.activation_interval(self.activation), s_out, zp_out)
+        total = torch.round(acc).long() + b_q.reshape(view)
+        q = requant.mbqm(total, multiplier.reshape(view), shift.reshape(view)) + zp_out
+        return (torch.clamp(q, lo, hi) - zp_out).float() * s_out
 
     def _forward_bn_train(self, x: torch.Tensor) -> torch.Tensor:
         assert self.bn is not None

@@ -8,10 +8,8 @@ any evaluation loop).  Every op implements the formula of its class in :mod:`tin
 
 Exactness: accumulators ``sum w * (x - zp)`` are formed by float64 convolutions and matrix
 products of integer-valued tensors, exact while ``|acc| < 2**53`` (lowering keeps them in int32);
-requantization (:func:`mbqm`) runs in int64 tensor arithmetic, the rules of
-:mod:`tinyqat.fixedpoint`: ``srdhm(a, b) = trunc((a*b + nudge) / 2**31)`` (``INT32_MAX`` for
-``a == b == INT32_MIN``), ``rdbpot(x, e) = (x >> e) + ((x & (2**e - 1)) > ((2**e - 1) >> 1) + (x < 0))``,
-``mbqm(x, q, s) = rdbpot(srdhm(sat32(x * 2**max(s, 0)), q), max(-s, 0))``.
+requantization runs in int64 tensor arithmetic (:func:`tinyqat.requant.mbqm`, the torch twin of
+:mod:`tinyqat.fixedpoint`).
 """
 
 from __future__ import annotations
@@ -23,28 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from tinyqat import ir, quant
-from tinyqat.fixedpoint import INT32_MAX, INT32_MIN
-
-
-def srdhm(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """SaturatingRoundingDoublingHighMul on int64 tensors holding int32 values (module docstring)."""
-    ab = a * b
-    nudge = torch.where(ab >= 0, 1 << 30, 1 - (1 << 30))
-    res = torch.div(ab + nudge, 1 << 31, rounding_mode="trunc")
-    return torch.where((a == INT32_MIN) & (b == INT32_MIN), INT32_MAX, res)
-
-
-def rdbpot(x: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
-    """RoundingDivideByPOT on int64 tensors, ``0 <= e <= 31`` (module docstring)."""
-    mask = (torch.ones_like(e) << e) - 1
-    threshold = (mask >> 1) + (x < 0).long()
-    return (x >> e) + ((x & mask) > threshold).long()
-
-
-def mbqm(x: torch.Tensor, q: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
-    """MultiplyByQuantizedMultiplier (double rounding) on int64 tensors; ``q``/``shift`` broadcast."""
-    left, right = shift.clamp(min=0), (-shift).clamp(min=0)
-    return rdbpot(srdhm((x << left).clamp(INT32_MIN, INT32_MAX), q), right)
+from tinyqat.requant import mbqm
 
 
 class IntegerModel(nn.Module):
