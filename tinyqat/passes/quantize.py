@@ -36,9 +36,7 @@ from tinyqat.fixedpoint import INT32_MAX, INT32_MIN, quantize_multiplier
 def activation_range(activation: ir.Activation, qparams: ir.QParams) -> tuple[int, int]:
     """int8 clamp ``(q_lo, q_hi)`` of a fused activation interval on the output grid ``qparams``
     (:func:`tinyqat.requant.activation_range`: TFLite's rule, division in float32, ``roundf``)."""
-    lo, hi = requant.activation_range(activation, torch.tensor(qparams.scale, dtype=torch.float32),
-                                      torch.tensor(qparams.zero_point))
-    return int(lo), int(hi)
+    return requant.activation_range(activation, qparams.scale, qparams.zero_point)
 
 
 def check_accumulator_range(name: str, weights: np.ndarray, bias: np.ndarray, zp_in: int) -> None:

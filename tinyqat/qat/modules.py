@@ -9,23 +9,30 @@ attribute, so the upstream quantizer is registered, and saved, only once).
 An activation is ``"none"``, ``"relu"``, ``"relu6"`` or a Hardtanh interval ``(lo, hi)``:
 ``act(y) = y | max(y, 0) | min(max(y, 0), 6) | min(max(y, lo), hi)``.
 
-Exact forward in eval mode, or in training with BatchNorm frozen (lowering reproduces it)::
+Folded forward, in eval mode or in training with BatchNorm frozen: the device's integers.  Once the
+input and output quantizers have observed data it computes exactly what the integer kernel computes
+(``tinyqat.simulate`` and the C), with straight-through gradients::
 
     w, b = layer.weight, layer.bias (zeros if None)
     if bn: w, b = quant.fold_bn(w, b, bn.weight (ones if None), bn.bias (zeros if None),
                                 bn.running_mean, bn.running_var, bn.eps)
     s_w = quant.weight_scales(w, bits)       # bits = weight_quantizer.bits: 8 ([-127, 127]) or 4 ([-7, 7])
-    w_q = dequantize(quantize(w, channel_view(s_w), 0, -qmax, qmax), channel_view(s_w), 0)
-    s_in, _ = input_quantizer.qparams()
-    s_b = quant.bias_scale(s_in, s_w)
-    b_q = dequantize(quantize(b, s_b, 0, INT32_MIN, INT32_MAX), s_b, 0)
-    y = F.conv2d(pad(x), w_q, b_q, stride, groups=groups)   |   F.linear(x, w_q, b_q)
-    y = act(y)
-    y = output_quantizer(y)                    # observes in training, then fake-quantizes
+    w_q = clamp(round(w / s_w[c]), -qmax, qmax)                       # gradient 1 / s_w inside, 0 outside
+    s_in = input_quantizer.qparams()[0];  x_c = round(x / s_in)       # x is on the input grid: x_c = q_in - zp_in
+    s_b = quant.bias_scale(s_in, s_w);    b_q = clamp(round(b / s_b), INT32_MIN, INT32_MAX)
+    acc = op(pad(x_c), w_q)               # exact integers: float32 while sum|w_q[c]| * 255 < 2**24, else float64
+    y = (acc + b_q) * s_b                 # the real-valued accumulator: the surrogate the gradients flow through
+    y_fq = output_quantizer(act(y))       # observes act(y) in training; fake quant with its clipped STE
+    (s_out, zp_out) = output_quantizer.qparams()
+    M, e = requant.quantize_multipliers(requant.effective_multipliers(s_in, s_w, s_out))
+    (lo, hi) = requant.activation_range(act interval, s_out, zp_out)
+    q = clamp(mbqm(acc + b_q, M[c], e[c]) + zp_out, lo, hi)          # TFLite double rounding, as the kernels
+    forward value (q - zp_out) * s_out,   gradient that of y_fq       # (fake_quant.ExactForward)
 
-(``b_q = b`` while the input quantizer has not observed data; ``w_q = w``, ``b_q = b`` when
-fake quant is disabled.)  A Conv1d runs as the conv2d of its ``(N, C, 1, L)`` map with weight
-``[O, I, 1, k]``, which is the same numbers.
+``op`` is ``F.conv2d(..., stride, groups)`` or ``F.linear``.  Before the input quantizer has observed
+data the layer runs ``op(x, fake_quant(w), b)`` (float bias); before the output quantizer has, the
+output is ``y_fq``; with fake quant disabled ``op(x, w, b)``.  A Conv1d runs as the conv2d of its
+``(N, C, 1, L)`` map with weight ``[O, I, 1, k]``, which is the same numbers.
 
 Training with live BatchNorm (as torch.ao's ConvBn): ``f = gamma / sqrt(running_var + eps)``;
 ``y = op(x, fq(w * f) / f) (+ layer.bias)`` (``= op(x, fq(w * f)) / f``: the op is linear per output
@@ -63,8 +70,8 @@ from tinyqat.qat.fake_quant import (
     ExactForward,
     FixedQuantizer,
     IntegerSTE,
+    OnGridIntegers,
     WeightQuantizer,
-    fake_quantize_bias,
 )
 
 Activation = str | tuple[float, float]
@@ -190,31 +197,34 @@ class QuantWeighted(QuantOutput):
         s_in, _ = in_q.qparams()
         qmax = quant.weight_qmax(self.weight_bits)
         w_int = IntegerSTE.apply(w, quant.channel_view(s_w, w.dim()), -qmax, qmax)
-        x_int = IntegerSTE.apply(x, s_in, quant.ACT_QMIN - quant.ACT_QMAX, quant.ACT_QMAX - quant.ACT_QMIN)
-        if bool(w_int.detach().abs().reshape(w.shape[0], -1).sum(1).max() * ACC_INPUT_MAX >= 2**24):
+        x_int = OnGridIntegers.apply(x, torch.reciprocal(s_in))
+        s_b = quant.bias_scale(s_in, s_w)
+        b_int = IntegerSTE.apply(b, s_b, INT32_MIN, INT32_MAX)
+        fan_in = w[0].numel()
+        if qmax * fan_in * ACC_INPUT_MAX >= 2**24 and bool(w_int.detach().abs().reshape(w.shape[0], -1).sum(1).max()
+                                                             * ACC_INPUT_MAX >= 2**24):
             acc = self._op(x_int.double(), w_int.double(), None).float()  # float32 partial sums would round
         else:
             acc = self._op(x_int, w_int, None)  # integer partial sums below 2**24: exact in float32
-        s_b = quant.bias_scale(s_in, s_w)
         view = (1, -1) + (1,) * (acc.dim() - 2)
-        y = acc * s_b.reshape(view) + fake_quantize_bias(b, s_in, s_w).reshape(view)
+        y = torch.addcmul((b_int * s_b).reshape(view), acc, s_b.reshape(view))  # (acc + b_q) * s_in * s_w
         y_fq = out_q(_activate(y, self.activation))
         if not (out_q.fake_quant_enabled and bool(out_q.observed)):
             return y_fq
         with torch.no_grad():
-            exact = self._output_stage(acc, b.detach(), s_in, s_w, s_b, view)
+            exact = self._output_stage(acc, b_int, s_in, s_w, view)
         return ExactForward.apply(y_fq, exact)
 
-    def _output_stage(self, acc: torch.Tensor, b: torch.Tensor, s_in: torch.Tensor, s_w: torch.Tensor,
-                      s_b: torch.Tensor, view: tuple[int, ...]) -> torch.Tensor:
+    def _output_stage(self, acc: torch.Tensor, b_int: torch.Tensor, s_in: torch.Tensor, s_w: torch.Tensor,
+                      view: tuple[int, ...]) -> torch.Tensor:
         """The kernel's output stage on the accumulator, dequantized on the output grid (module docstring)."""
         s_out, zp_out = self.output_quantizer.qparams()
-        b_q = quant.quantize(b, s_b, 0, INT32_MIN, INT32_MAX).long().clamp(INT32_MIN, INT32_MAX)
+        zp = int(zp_out)
         multiplier, shift = requant.quantize_multipliers(requant.effective_multipliers(s_in, s_w, s_out))
-        lo, hi = requant.activation_range(requant.activation_interval(self.activation), s_out, zp_out)
-        total = torch.round(acc).long() + b_q.reshape(view)
-        q = requant.mbqm(total, multiplier.reshape(view), shift.reshape(view)) + zp_out
-        return (torch.clamp(q, lo, hi) - zp_out).float() * s_out
+        lo, hi = requant.activation_range(requant.activation_interval(self.activation), float(s_out), zp)
+        total = torch.round(acc).long().add_(b_int.long().clamp_(INT32_MIN, INT32_MAX).reshape(view))
+        q = requant.mbqm_nonnegative(total, multiplier.reshape(view), shift.reshape(view))
+        return q.clamp_(lo - zp, hi - zp).float().mul_(s_out)  # (clamp(q + zp, lo, hi) - zp) * s_out
 
     def _forward_bn_train(self, x: torch.Tensor) -> torch.Tensor:
         assert self.bn is not None
