@@ -7,12 +7,11 @@ the integer model (``tinyqat.integer_model``, equal to ``tinyqat.simulate`` and 
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from devices import DEVICE
 from torch import nn
 
 import tinyqat
@@ -22,7 +21,6 @@ from tinyqat.models import micro_cnn, mnist_ds_cnn
 from tinyqat.qat import freeze_bn_stats
 from tinyqat.qat.modules import QuantAvgPool2d, QuantOutput
 
-DEVICE = torch.device(os.environ.get("TINYQAT_TEST_DEVICE", "cpu"))
 EXACT_MIN = 0.999  # share of a layer's integers that must be exactly equal
 BIAS_MAX = 1e-3  # largest |mean signed difference| per layer, in LSB
 
@@ -150,3 +148,27 @@ def test_final_output_equals_the_simulator_on_the_cpu_artifact(tmp_path) -> None
     sim = tinyqat.simulate(graph, tinyqat.quantize_input(graph, x.numpy()))
     fq = np.round(y.numpy() / np.float32(out.scale)).astype(np.int64) + out.zero_point
     np.testing.assert_array_equal(fq, sim)
+
+
+@pytest.mark.parametrize(("observer", "learn_scales", "bits"), [("minmax", False, 8), ("percentile", True, 4),
+                                                                ("mse", False, 4)])
+def test_qat_finetune_reports_the_integer_accuracy_on_the_device(observer: str, learn_scales: bool,
+                                                                  bits: int) -> None:
+    """``qat_finetune`` on DEVICE with each observer, learned scales and 4-bit weights: ``on_epoch`` gets the
+    model, ``integer_accuracy`` measures the integer model where the model is, and once BatchNorm is frozen
+    the eval forward's argmax accuracy is that same number (the forward computes the device's integers)."""
+    torch.manual_seed(0)
+    x_train, y_train, x_test, y_test = load_mnist_split()
+    batches = [(x_train[i:i + 64].to(DEVICE), y_train[i:i + 64].to(DEVICE)) for i in range(0, 640, 64)]
+    test = [(x_test[:256].to(DEVICE), y_test[:256].to(DEVICE))]
+    seen: list[tuple[int, float]] = []
+    qat = tinyqat.qat_finetune(micro_cnn().to(DEVICE), batches, epochs=2, lr=3e-3, weight_bits=bits,
+                               observer=observer, learn_scales=learn_scales, freeze_bn_epoch=0,
+                               on_epoch=lambda e, _loss, m: seen.append((e, tinyqat.integer_accuracy(m, test))))
+    assert [e for e, _ in seen] == [0, 1]
+    assert all(p.device.type == DEVICE.type for p in qat.parameters())
+    qat.eval()
+    with torch.no_grad():
+        fq_acc = float((qat(test[0][0]).argmax(1) == test[0][1]).double().mean())
+    assert tinyqat.integer_accuracy(qat, test) == fq_acc
+    assert 0.0 <= seen[-1][1] <= 1.0

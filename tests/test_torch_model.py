@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 import runtime_graphs as rg
 import torch
+from devices import DEVICE
 
 import tinyqat
 from tinyqat.models import mnist_cnn, short_qat_artifact
+from tinyqat.requant import mbqm
 from tinyqat.sim import interpreter
-from tinyqat.sim.torch_model import IntegerModel, mbqm
-
-# The device the tests run the torch model on: TINYQAT_TEST_DEVICE=cuda on a GPU machine, else the CPU.
-DEVICE = torch.device(os.environ.get("TINYQAT_TEST_DEVICE", "cpu"))
+from tinyqat.sim.torch_model import IntegerModel
 
 
 def _assert_layers_equal(graph, x: np.ndarray) -> None:

@@ -46,6 +46,11 @@ class IntegerModel(nn.Module):
                     self.register_buffer(names[field], torch.as_tensor(value.astype("int64")), persistent=False)
             self._consts.append(names)
 
+    @property
+    def device(self) -> torch.device:
+        """The device the model's constants are on, where its forward runs."""
+        return self._anchor.device
+
     def _const(self, index: int, field: str) -> torch.Tensor:
         return getattr(self, self._consts[index][field])
 
@@ -67,7 +72,7 @@ class IntegerModel(nn.Module):
         """Every tensor of the graph by name (int8, channels-last) for a channels-last int8 input batch,
         as :func:`tinyqat.sim.interpreter.run_layers` returns them."""
         graph = self.graph
-        values = {graph.input: x.to(self._anchor.device).long()}
+        values = {graph.input: x.to(self.device).long()}
         for i, op in enumerate(graph.ops):
             ins = [graph.tensor(name) for name in op.inputs]
             values[op.output] = _KERNELS[type(op)](self, i, op, [values[n] for n in op.inputs], ins,
