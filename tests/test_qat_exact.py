@@ -42,6 +42,15 @@ class ResidualNet(nn.Module):
         return self.head(h)
 
 
+def nonlinear_net() -> nn.Module:
+    """Hardswish, tanh and sigmoid (lookup tables) and a final softmax (integer softmax)."""
+    return nn.Sequential(
+        nn.Conv2d(1, 8, 3, stride=2, padding=1), nn.BatchNorm2d(8), nn.Hardswish(),
+        nn.Conv2d(8, 8, 3, stride=2, padding=1), nn.Tanh(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+        nn.Linear(8, 16), nn.Sigmoid(), nn.Linear(16, 10), nn.Softmax(dim=1),
+    )
+
+
 def _qat(make, weight_bits: int, seed: int) -> nn.Module:
     """A short QAT run on MNIST (live BatchNorm, then frozen): a model with realistic ranges, on DEVICE."""
     torch.manual_seed(seed)
@@ -111,7 +120,7 @@ def _check_model(qat: nn.Module, x: torch.Tensor) -> None:
 
 
 @pytest.mark.parametrize(("make", "bits"), [(micro_cnn, 8), (micro_cnn, 4), (mnist_ds_cnn, 8), (mnist_ds_cnn, 4),
-                                            (ResidualNet, 8)])
+                                            (ResidualNet, 8), (nonlinear_net, 8)])
 def test_every_layer_of_the_qat_forward_is_the_integer_model(make, bits: int) -> None:
     """The tiny MNIST CNNs of ``benchmarks/accuracy.py`` (int8 and 4-bit weights) and a residual model:
     each layer's fake-quant integers equal the integer model's (>= 99.9 %, no bias), on held-out digits."""

@@ -15,6 +15,7 @@ rules), on int64 tensors holding int32 values; ``tests/test_fixedpoint.py`` hold
   (``INT32_MAX`` for ``a == b == INT32_MIN``);
   ``rdbpot(x, e) = (x >> e) + ((x & (2**e - 1)) > ((2**e - 1) >> 1) + (x < 0))``;
   ``mbqm(x, q, s) = rdbpot(srdhm(sat32(x * 2**max(s, 0)), q), max(-s, 0))`` (double rounding).
+* ``softmax_int8(x, exp_table)``: the integer softmax of :class:`tinyqat.ir.Softmax`.
 * ``activation_interval(act)``: ``"none" -> (None, None)``, ``"relu" -> (0, None)``, ``"relu6" -> (0, 6)``,
   a Hardtanh pair as it is.
 * ``activation_range((lo, hi), scale, zp)``: the int8 clamp of a fused activation as TFLite forms it,
@@ -34,6 +35,7 @@ from tinyqat.fixedpoint import INT32_MAX, INT32_MIN
 
 Interval = tuple[float | None, float | None]
 INT8_MIN, INT8_MAX = -128, 127
+ADD_LEFT_SHIFT = 20  # TFLite's int8 ADD scales both inputs by 2**20 before requantizing them
 NAMED_INTERVALS: dict[str, Interval] = {"none": (None, None), "relu": (0.0, None), "relu6": (0.0, 6.0)}
 
 
@@ -116,3 +118,12 @@ def activation_range(interval: Interval, scale: float, zero_point: int) -> tuple
     q_hi = INT8_MAX if hi is None else min(INT8_MAX, zero_point + _roundf(float(np.float32(hi) / s)))
     q_lo = min(q_lo, INT8_MAX)
     return q_lo, max(q_lo, q_hi)
+
+
+def softmax_int8(x: torch.Tensor, exp_table: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    """tinyqat's integer softmax (:class:`tinyqat.ir.Softmax`) of int64 int8 values along ``dim``:
+    ``e = exp_table[max(x) - x]``, ``y = clamp(floor((e * 256 + sum(e) // 2) / sum(e)) - 128, -128, 127)``."""
+    e = exp_table[x.amax(dim=dim, keepdim=True) - x]
+    total = e.sum(dim=dim, keepdim=True)
+    return (torch.div(e * 256 + total // 2, total, rounding_mode="floor") - 128).clamp(INT8_MIN, INT8_MAX)
+

@@ -135,18 +135,15 @@ def quantize_concat(op: ir.FloatConcat, graph: ir.Graph) -> ir.Concat:
 
 def quantize_lookup(op: ir.FloatLookup, graph: ir.Graph) -> ir.Lookup:
     """256-entry table ``clamp(round(f(s_in * (q - zp_in)) / s_out) + zp_out)`` over every int8 ``q``
-    (``f`` from :data:`tinyqat.quant.LUT_FUNCTIONS`; float64, round half to even as ``np.round``)."""
+    (:func:`tinyqat.quant.lookup_table`)."""
     x_q, y_q = graph.tensor(op.input).qparams, graph.tensor(op.output).qparams
-    q = np.arange(ir.INT8_MIN, ir.INT8_MAX + 1, dtype=np.float64)
-    real = quant.LUT_FUNCTIONS[op.function](float(x_q.scale) * (q - x_q.zero_point))
-    table = np.clip(np.round(real / float(y_q.scale)) + y_q.zero_point, ir.INT8_MIN, ir.INT8_MAX)
+    table = quant.lookup_table(op.function, x_q.scale, x_q.zero_point, y_q.scale, y_q.zero_point)
     return ir.Lookup(name=op.name, input=op.input, output=op.output, function=op.function, table=table)
 
 
 def quantize_softmax(op: ir.FloatSoftmax, graph: ir.Graph) -> ir.Softmax:
-    """``exp_table[d] = round(2**16 * exp(-s_in * d))`` for ``d = 0..255`` (float64)."""
-    s_in = float(graph.tensor(op.input).qparams.scale)
-    table = np.round(65536.0 * np.exp(-s_in * np.arange(256, dtype=np.float64)))
+    """``exp_table[d] = round(2**16 * exp(-s_in * d))`` for ``d = 0..255`` (:func:`tinyqat.quant.softmax_exp_table`)."""
+    table = quant.softmax_exp_table(graph.tensor(op.input).qparams.scale)
     return ir.Softmax(name=op.name, input=op.input, output=op.output, exp_table=table)
 
 

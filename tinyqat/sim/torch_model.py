@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from tinyqat import ir, quant
-from tinyqat.requant import mbqm
+from tinyqat.requant import mbqm, softmax_int8
 
 
 class IntegerModel(nn.Module):
@@ -195,10 +195,7 @@ def _lookup(m: IntegerModel, i: int, op: ir.Lookup, xs: list[torch.Tensor], ins:
 
 def _softmax(m: IntegerModel, i: int, op: ir.Softmax, xs: list[torch.Tensor], ins: list[ir.Tensor],
              out: ir.Tensor) -> torch.Tensor:
-    x = xs[0]
-    e = m._const(i, "exp_table")[x.amax(dim=-1, keepdim=True) - x]
-    total = e.sum(dim=-1, keepdim=True)
-    return (torch.div(e * 256 + total // 2, total, rounding_mode="floor") - 128).clamp(ir.INT8_MIN, ir.INT8_MAX)
+    return softmax_int8(xs[0], m._const(i, "exp_table"))
 
 
 _KERNELS: dict[type, Kernel] = {
