@@ -48,16 +48,17 @@ def activation_interval(activation: str | tuple[float | None, float | None] | li
 
 
 def quantize_multipliers(m: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(q_fixed, shift)`` int64 tensors for a non-negative float64 tensor ``m`` (module docstring)."""
+    """``(q_fixed, shift)`` int64 tensors for a non-negative float64 tensor ``m`` (module docstring).
+
+    ``frexp(0) = (0, 0)`` gives ``(0, 0)`` directly; the carry ``q_fixed == 2**31`` is ``q_fixed >> 31``.
+    """
     mantissa, exponent = torch.frexp(m.double())
-    q_fixed = torch.floor(mantissa * 2.0**31 + 0.5).long()
-    carry = q_fixed == 2**31
-    q_fixed = torch.where(carry, q_fixed >> 1, q_fixed)
-    shift = exponent.long() + carry.long()
-    flush = (m == 0) | (shift < -31)
-    q_fixed = torch.where(flush, 0, torch.where(shift > 30, INT32_MAX, q_fixed))
-    shift = torch.where(flush, 0, shift.clamp(max=30))
-    return q_fixed, shift
+    q_fixed = mantissa.mul_(2.0**31).add_(0.5).floor_().long()
+    carry = q_fixed >> 31
+    q_fixed = q_fixed >> carry
+    shift = exponent.long() + carry
+    q_fixed = torch.where(shift > 30, INT32_MAX, q_fixed * (shift >= -31))
+    return q_fixed, shift.clamp_(-31, 30) * (q_fixed != 0)
 
 
 def effective_multipliers(s_in: torch.Tensor, s_w: torch.Tensor, s_out: torch.Tensor) -> torch.Tensor:
