@@ -22,11 +22,19 @@ simulator uses are exactly the ones the fake-quant forward saw.
 * Bounded functions have fixed output grids ``(scale, zero_point)`` (:data:`FIXED_QPARAMS`, TFLite's
   choice): sigmoid and softmax ``(1/256, -128)``, tanh ``(1/128, 0)``.
 * Lookup-table functions (:data:`LUT_FUNCTIONS`, the real ``f`` of an int8 table, float64 numpy):
-  ``sigmoid(v) = 1 / (1 + exp(-v))``, ``tanh(v)``, ``hardswish(v) = v * clamp(v + 3, 0, 6) / 6``.
+  ``sigmoid(v) = 1 / (1 + exp(-v))``, ``tanh(v)``, ``hardswish(v) = v * clamp(v + 3, 0, 6) / 6``,
+  ``hardsigmoid(v) = clamp(v + 3, 0, 6) / 6`` (fixed grid ``(1/256, -128)``), ``silu(v) = v * sigmoid(v)``,
+  ``gelu(v) = v * (1 + erf(v / sqrt(2))) / 2``,
+  ``gelu_tanh(v) = v * (1 + tanh(sqrt(2 / pi) * (v + 0.044715 v^3))) / 2``,
+  ``elu(v; alpha) = v > 0 ? v : alpha * (exp(v) - 1)``, ``leaky_relu(v; slope) = v >= 0 ? v : slope * v``
+  (tabulated with TFLite's integer LEAKY_RELU rule, see :mod:`tinyqat.passes.quantize`) and the scalar
+  arithmetic ``affine(v; a, b) = a * v + b`` (``x * c``, ``x + c``, ``x - c``, ``x / c``, ``c - x``, ``-x``).
+  :data:`LUT_PARAMS` names each function's constants, in the order they follow ``v``.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -38,12 +46,23 @@ FIXED_QPARAMS: dict[str, tuple[float, int]] = {
     "sigmoid": (1.0 / 256.0, -128),
     "tanh": (1.0 / 128.0, 0),
     "softmax": (1.0 / 256.0, -128),
+    "hardsigmoid": (1.0 / 256.0, -128),
 }
-LUT_FUNCTIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+_ERF = np.frompyfunc(math.erf, 1, 1)
+LUT_FUNCTIONS: dict[str, Callable[..., np.ndarray]] = {
     "sigmoid": lambda v: 1.0 / (1.0 + np.exp(-v)),
     "tanh": np.tanh,
     "hardswish": lambda v: v * np.clip(v + 3.0, 0.0, 6.0) / 6.0,
+    "hardsigmoid": lambda v: np.clip(v + 3.0, 0.0, 6.0) / 6.0,
+    "silu": lambda v: v / (1.0 + np.exp(-v)),
+    "gelu": lambda v: v * (1.0 + _ERF(v / math.sqrt(2.0)).astype(np.float64)) / 2.0,
+    "gelu_tanh": lambda v: v * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (v + 0.044715 * v**3))) / 2.0,
+    "elu": lambda v, alpha=1.0: np.where(v > 0, v, alpha * np.expm1(np.minimum(v, 0.0))),
+    "leaky_relu": lambda v, slope=0.01: np.where(v >= 0, v, slope * v),
+    "affine": lambda v, a=1.0, b=0.0: a * v + b,
 }
+LUT_PARAMS: dict[str, tuple[str, ...]] = {"elu": ("alpha",), "leaky_relu": ("negative_slope",),
+                                          "affine": ("scale", "offset")}
 
 
 def activation_qparams(lo: torch.Tensor, hi: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -1,6 +1,6 @@
 """Pass: fuse a standalone clamp (ReLU / ReLU6 / Hardtanh) into the op that feeds it.
 
-Applies when the clamp reads the output of a conv, depthwise conv, linear or add layer,
+Applies when the clamp reads the output of a conv, depthwise conv, linear, add or mul layer,
 that output has no other reader and is not the graph output.  The clamp keeps its input's
 quantization, so fusing only narrows the producer's range:
 ``act_min = max(act_min, lo)``, ``act_max = min(act_max, hi)``.
@@ -12,7 +12,7 @@ import dataclasses
 
 from tinyqat import ir
 
-FUSABLE = (ir.Conv2d, ir.DepthwiseConv2d, ir.FullyConnected, ir.Add)
+FUSABLE = (ir.Conv2d, ir.DepthwiseConv2d, ir.FullyConnected, ir.Add, ir.Mul)
 
 
 def fuse_activations(graph: ir.Graph) -> ir.Graph:
