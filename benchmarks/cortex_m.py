@@ -1,6 +1,8 @@
-"""Cortex-M cost of the four MLPerf Tiny reference networks, and where it stands against the speed targets.
+"""Cortex-M cost of the four MLPerf Tiny reference networks (and the MobileNetV3-small style network),
+and where it stands against the speed targets.
 
-Each network of :data:`tinyqat.models.REFERENCE` goes through ``tinyqat.prepare_qat``, a short
+Each network of :data:`NETWORKS` (:data:`tinyqat.models.REFERENCE`, then
+:func:`tinyqat.models.mobilenet_v3_small`) goes through ``tinyqat.prepare_qat``, a short
 QAT run on seeded random data with BatchNorm live (:func:`tinyqat.models.short_qat_artifact`),
 ``tinyqat.save`` and ``tinyqat.build`` for each board and optimization mode below, then
 ``tinyqat.bench`` (QEMU with the instruction-counting plugin; every layer counted: convs, pools,
@@ -27,6 +29,7 @@ import platform
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +37,7 @@ import torch
 
 import tinyqat
 from tinyqat.bench import BenchReport, bench
-from tinyqat.models import REFERENCE, short_qat_artifact
+from tinyqat.models import REFERENCE, mobilenet_v3_small, short_qat_artifact
 from tinyqat.toolchain.manifest import read_manifest
 
 SEED = 0
@@ -58,7 +61,13 @@ CONFIGS = (
     Config("m7 speed", "cortex-m7", "speed"),
     Config("m0+", M0_BOARD, "size"),
 )
-SHORT = {"kws_ds_cnn": "KWS", "vww_mobilenet_v1": "VWW", "ic_resnet8": "IC", "ad_fc_autoencoder": "AD"}
+# name: (constructor, per-sample input shape): the MLPerf Tiny references, then other architectures
+NETWORKS: dict[str, tuple[Callable[[], torch.nn.Module], tuple[int, ...]]] = {
+    **{name: (ref.build, ref.input_shape) for name, ref in REFERENCE.items()},
+    "mobilenet_v3_small": (mobilenet_v3_small, (3, 96, 96)),
+}
+SHORT = {"kws_ds_cnn": "KWS", "vww_mobilenet_v1": "VWW", "ic_resnet8": "IC", "ad_fc_autoencoder": "AD",
+         "mobilenet_v3_small": "MNv3-S"}
 # (network, config, metric, target): metric "cycles" = est. cycles/MAC, "instructions" = instructions/MAC.
 NETWORK_TARGETS = (
     *((net, "m4 size", "cycles", t) for net, t in (("ic_resnet8", 1.45), ("kws_ds_cnn", 1.6),
@@ -74,11 +83,11 @@ LAYER_TARGETS = (("first conv (<= 3 in)", 2.5), ("narrow conv (4-16 in)", 2.5), 
 
 
 def measure(tmp: Path) -> dict[str, dict[str, BenchReport]]:
-    """``{network: {config label: report}}`` for every reference network and configuration."""
+    """``{network: {config label: report}}`` for every network of :data:`NETWORKS` and configuration."""
     results: dict[str, dict[str, BenchReport]] = {}
-    for name, ref in REFERENCE.items():
+    for name, (build, input_shape) in NETWORKS.items():
         torch.manual_seed(SEED)
-        artifact = short_qat_artifact(ref.build(), ref.input_shape, tmp / f"{name}.pt", seed=SEED)
+        artifact = short_qat_artifact(build(), input_shape, tmp / f"{name}.pt", seed=SEED)
         results[name] = {}
         for config in CONFIGS:
             out = tmp / f"{name}_{config.board}_{config.optimize}"
