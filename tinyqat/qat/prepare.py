@@ -11,6 +11,11 @@ Rewrites (fusion requires every intermediate result to have a single user):
 * add of two tensors [+ activation] -> :class:`QuantAdd`; cat along dim 1 -> :class:`QuantCat`;
 * any other activation -> :class:`SharedQuantClamp` (re-quantizes on its input's grid);
 * sigmoid, tanh, hardswish, softmax over dim 1 -> :class:`QuantNonlinear`;
+* hardsigmoid, silu, gelu, elu, leaky_relu (modules and ``F.`` forms), and arithmetic of a tensor and a
+  number constant (``x * c``, ``x + c``, ``x - c``, ``c - x``, ``x / c``, ``-x``: ``affine``) ->
+  :class:`QuantPointwise`; ``a * b`` of two tensors (same shape, or a map and its per-channel gate
+  ``(N, C, 1[, 1])``) -> :class:`QuantMul`; ``nn.PReLU`` -> :class:`QuantPReLU`
+  (:mod:`tinyqat.qat.elementwise`);
 * MaxPool1d/2d -> :class:`QuantMaxPool2d`; AvgPool1d/2d -> :class:`QuantAvgPool2d`;
 * global average pooling (AdaptiveAvgPool1d/2d(1), ``mean`` over the spatial dims) ->
   :class:`QuantAvgPool2d` with the whole map as window, then :class:`QuantFlatten` when the
@@ -20,7 +25,9 @@ Rewrites (fusion requires every intermediate result to have a single user):
 * Identity and Dropout are removed.
 
 Activations: ReLU (``nn.ReLU``, ``F.relu``, ``torch.relu``, ``Tensor.relu``), ReLU6 (``nn.ReLU6``,
-``F.relu6``, Hardtanh(0, 6)) and Hardtanh(lo, hi) (``nn.Hardtanh``, ``F.hardtanh``).  Everything
+``F.relu6``, Hardtanh(0, 6)) and Hardtanh(lo, hi) (``nn.Hardtanh``, ``F.hardtanh``), and the clamp forms
+``torch.clamp`` / ``Tensor.clamp`` / ``clip`` / ``clamp_min`` / ``clamp_max`` (``min=0`` is ReLU, ``(0, 6)``
+ReLU6, else an interval whose missing bound is infinite).  Everything
 else raises :class:`tinyqat.errors.UnsupportedOpError` with a one-line message naming the module
 path, the op, the source line when torch.fx recorded it, and why.
 """
