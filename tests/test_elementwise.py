@@ -317,3 +317,24 @@ def test_unsupported_forms_one_line(forward, needle: str) -> None:
         prepare_qat(Net(), (torch.randn(1, 2, 4, 4),))
     message = str(info.value)
     assert needle in message and "\n" not in message
+
+
+class HandwrittenHardswish(nn.Module):
+    """``y * F.relu6(y + 3) / 6`` and ``(y + 3).clamp(0, 6) / 6`` written out, as older code bases do."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(2, 4, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.conv(x)
+        return y * F.relu6(y + 3) / 6 + (y + 3).clamp(0, 6) / 6
+
+
+def test_clamp_after_a_table_folds_into_it(tmp_path: Path, gcc: str) -> None:
+    path = short_qat_artifact(HandwrittenHardswish(), (2, 5, 5), tmp_path / "m.pt", steps=3)
+    graph = lower_file(path)
+    kinds = [type(op).__name__ for op in graph.ops]
+    assert "Clamp" not in kinds and kinds.count("Lookup") == 4 and kinds.count("Mul") == 1, kinds
+    tinyqat.build(path, tmp_path / "out")
+    assert tinyqat.verify(tmp_path / "out", n_random=4).mismatch is None
