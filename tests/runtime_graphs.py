@@ -309,7 +309,8 @@ def residual_model(rng: np.random.Generator) -> ir.Graph:
     """A small residual CNN using every kernel, with tensors read by up to three ops.
 
     ``x -> conv 1x1 (c1) -> depthwise 3x3 (d1) -> add(c1, d1) -> lookup -> concat(c1, lut, x)
-    -> depthwise m=2 -> avg pool -> clamp -> max pool -> conv -> fc -> softmax``.
+    -> depthwise m=2 -> avg pool -> clamp (r1) -> r1 * global avg pool(r1) (a (1, 1, C) gate) -> prelu
+    -> max pool -> conv -> fc -> softmax``.
     """
     x = ir.Tensor("input", (int(rng.integers(6, 11)), int(rng.integers(6, 11)), int(rng.integers(1, 4))),
                   random_qparams(rng))
@@ -323,6 +324,10 @@ def residual_model(rng: np.random.Generator) -> ir.Graph:
     steps.append(avg_pool("p1", steps[-1][1], (2, 2), (1, 1), (1, 1), bool(rng.random() < 0.5),
                           bool(rng.random() < 0.5)))
     steps.append(clamp(rng, "r1", steps[-1][1]))
+    r1 = steps[-1][1]
+    steps.append(avg_pool("g1", r1, r1.shape[:2], r1.shape[:2], (0, 0), False, True))
+    steps.append(mul(rng, "m1", r1, steps[-1][1]))
+    steps.append(prelu(rng, "pr1", steps[-1][1]))
     steps.append(max_pool("p2", steps[-1][1], (2, 2), (2, 2), (0, 0), True))
     steps.append(conv(rng, "c2", steps[-1][1], int(rng.integers(1, 5)), (3, 3), (1, 1), (1, 1, 1, 1)))
     steps.append(fully_connected(rng, "f1", steps[-1][1], int(rng.integers(2, 10))))
