@@ -52,7 +52,7 @@ OP_KINDS: dict[type, str] = {
 
 KERNEL_CODE_BYTES: dict[str, int] = {
     "conv2d": 1536, "depthwise_conv2d": 896, "fully_connected": 576, "max_pool2d": 256, "avg_pool2d": 448,
-    "clamp": 64, "add": 1280, "concat": 768, "lookup": 64, "softmax": 256, "mul": 512, "prelu": 832,
+    "clamp": 64, "add": 1280, "concat": 768, "lookup": 64, "softmax": 256, "mul": 576, "prelu": 960,
     "conv2d_s4": 896, "depthwise_conv2d_s4": 960, "fully_connected_s4": 576,
 }
 LAYER_CODE_BYTES = 112
