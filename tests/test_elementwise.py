@@ -137,6 +137,21 @@ def test_elementwise_graphs_on_the_host(seed: int, tmp_path: Path, gcc: str) -> 
         rg.assert_bit_exact(lib, graph, rg.random_input(rng, graph, 4))
 
 
+def test_host_graphs_cover_both_output_stages() -> None:
+    """The host graphs hold mul and prelu multipliers with a right shift (the kernels' fused stage) and
+    without one (the general stage)."""
+    right_shift = {"mul": set(), "prelu": set()}
+    for seed in range(4):
+        rng = np.random.default_rng(100 + seed)
+        for graph in (_gate_graph(rng), _vector_graph(rng)):
+            for op in graph.ops:
+                if isinstance(op, ir.Mul):
+                    right_shift["mul"].add(op.shift <= -1)
+                if isinstance(op, ir.PRelu):
+                    right_shift["prelu"] |= {op.shift_pos <= -1, op.shift_neg <= -1}
+    assert right_shift == {"mul": {True, False}, "prelu": {True, False}}
+
+
 @pytest.mark.parametrize("board", ["cortex-m4", "cortex-m0plus"])
 def test_elementwise_graphs_under_qemu(board: str, tmp_path: Path) -> None:
     require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
