@@ -250,6 +250,7 @@ class Everything(nn.Module):
         x = F.hardsigmoid(x) * x.mul(self.hsig(x))
         x = F.hardtanh(x.clamp_max(2.0), -1.0, 1.0) * F.silu(x)
         x = torch.clamp(x, min=0) + F.relu6(x)
+        x = torch.div(torch.sub(F.hardswish(x), 0.1), 2.0).clamp_min(-0.5) * torch.sigmoid(x)
         return self.fc(torch.flatten(x, 1))
 
 
