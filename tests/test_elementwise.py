@@ -36,7 +36,7 @@ from tinyqat.lower import lower_file
 from tinyqat.memory.planner import GreedyPlanner, in_place_rules
 from tinyqat.models import short_qat_artifact
 from tinyqat.passes.quantize import leaky_relu_table
-from tinyqat.qat import prepare_qat
+from tinyqat.qat import enable_fake_quant, prepare_qat
 from tinyqat.toolchain import qemu
 
 NEW_FUNCTIONS = ("hardsigmoid", "silu", "gelu", "gelu_tanh", "elu", "leaky_relu", "affine")
@@ -271,8 +271,27 @@ def test_every_construct_prepares_into_elementwise_ops(everything_artifact: Path
     assert {"Mul", "PRelu", "Lookup"} <= kinds
     se = next(op for op in graph.ops if isinstance(op, ir.Mul) and graph.tensor(op.inputs[1]).shape == (1, 1, 8))
     assert graph.tensor(se.inputs[0]).shape == (6, 6, 8)  # the gate broadcasts over the map
+    constants = {(n["op"], tuple(sorted(n["attrs"].items()))) for n in art["nodes"] if n["op"] in ("elu", "leaky_relu")}
+    assert constants == {("elu", (("alpha", 0.5),)), ("leaky_relu", (("negative_slope", 0.1),)),
+                         ("leaky_relu", (("negative_slope", 0.05),))}  # module attributes and positional args
     assert art["nodes"][0]["attrs"]["activation"] == [-1.0, 3.0]  # clamp(-1, 3) fused into the conv
     assert isinstance(graph.ops[0], ir.Conv2d) and not isinstance(graph.ops[1], ir.Clamp)
+
+
+def test_prepared_model_without_fake_quant_is_the_float_model() -> None:
+    """Every construct keeps its constants and operand order: with fake quant off, the QAT model
+    computes what the float model computes."""
+    torch.manual_seed(2)
+    model = Everything().eval()
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.PReLU):
+                m.weight.uniform_(-0.5, 0.9)
+    gm = prepare_qat(model, (torch.randn(1, 3, 6, 6),)).eval()
+    enable_fake_quant(gm, False)
+    x = torch.randn(32, 3, 6, 6)
+    with torch.no_grad():
+        torch.testing.assert_close(gm(x), model(x), rtol=1e-4, atol=1e-5)
 
 
 def test_everything_model_matches_fake_quant(everything_artifact: Path) -> None:

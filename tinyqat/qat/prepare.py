@@ -204,8 +204,23 @@ def _sig_clamp_max(input, max):
     pass
 
 
-def _sig_pointwise(input, alpha=1.0, negative_slope=0.01, approximate="none", inplace=False):
+def _sig_elu(input, alpha=1.0, inplace=False):
     pass
+
+
+def _sig_leaky_relu(input, negative_slope=0.01, inplace=False):
+    pass
+
+
+def _sig_gelu(input, approximate="none"):
+    pass
+
+
+def _sig_inplace(input, inplace=False):
+    pass
+
+
+_POINTWISE_SIGS = {"elu": _sig_elu, "leaky_relu": _sig_leaky_relu, "gelu": _sig_gelu}
 
 
 def _sig_binary(input, other, alpha=1, rounding_mode=None):
@@ -237,7 +252,7 @@ def _clamp_bounds(node: fx.Node, op: _Op) -> Activation:
 def _pointwise_function(node: fx.Node, op: _Op) -> tuple[str, tuple[float, ...]]:
     """The table function of a ``pointwise`` op and its constants (ELU's alpha, LeakyReLU's slope),
     read from the module or bound from the call."""
-    args = _args(_sig_pointwise, node, op)
+    args = _args(_POINTWISE_SIGS.get(op.detail, _sig_inplace), node, op)
     if op.detail == "gelu":
         if args["approximate"] not in ("none", "tanh"):
             raise op.error(f"gelu approximate={args['approximate']!r} is not supported ('none' or 'tanh')")
