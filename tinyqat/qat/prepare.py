@@ -781,7 +781,8 @@ class _Builder:
         if _shape(a) != _shape(b):
             raise op.error(f"operands {_shape(a)} and {_shape(b)} differ (broadcasting is not supported)")
         act_node, activation = self._fused_activation(node)
-        new = self._emit(node.name, QuantAdd(activation, self.c, op.where), (self.env[a], self.env[b]))
+        grids = (self.grid[self.env[a]], self.grid[self.env[b]])
+        new = self._emit(node.name, QuantAdd(activation, grids, self.c, op.where), (self.env[a], self.env[b]))
         for n in (node, act_node):
             if n is not None:
                 self.env[n] = new
@@ -791,7 +792,8 @@ class _Builder:
     def _pointwise(self, node: fx.Node, op: _Op) -> None:
         _, new_src = self._source(node, op)
         function, params = _pointwise_function(node, op)
-        self.env[node] = self._emit(node.name, QuantPointwise(function, params, self.c, op.where), (new_src,))
+        module = QuantPointwise(function, params, self.grid[new_src], self.c, op.where)
+        self.env[node] = self._emit(node.name, module, (new_src,))
 
     def _arith(self, node: fx.Node, op: _Op) -> None:
         """``mul`` of two tensors (:meth:`_mul`), or ``mul`` / ``sub`` / ``div`` / ``neg`` with a constant."""
@@ -826,7 +828,7 @@ class _Builder:
             scale, offset = (1.0, -c) if tensor_first else (-1.0, c)
         else:
             scale, offset = {"add": (1.0, c), "mul": (c, 0.0), "div": (1.0 / c, 0.0)}[kind]
-        module = QuantPointwise("affine", (float(scale), float(offset)), self.c, op.where)
+        module = QuantPointwise("affine", (float(scale), float(offset)), self.grid[self.env[src]], self.c, op.where)
         self.env[node] = self._emit(node.name, module, (self.env[src],))
 
     def _mul(self, node: fx.Node, op: _Op, a: fx.Node, b: fx.Node) -> None:
@@ -838,7 +840,8 @@ class _Builder:
         if sa != sb and not gate:
             raise op.error(f"operands {sa} and {sb}: only same shapes, or a map times a per-channel gate "
                            "(N, C, 1, 1) are supported")
-        self.env[node] = self._emit(node.name, QuantMul(self.c, op.where), (self.env[xa], self.env[xb]))
+        grids = (self.grid[self.env[xa]], self.grid[self.env[xb]])
+        self.env[node] = self._emit(node.name, QuantMul(grids, self.c, op.where), (self.env[xa], self.env[xb]))
 
     def _prelu(self, node: fx.Node, op: _Op) -> None:
         src, new_src = self._source(node, op)
@@ -847,7 +850,8 @@ class _Builder:
         if len(shape) not in (2, 3, 4) or count not in (1, shape[1]):
             raise op.error(f"PReLU with {count} parameters on a {shape} input: one alpha, or one per channel "
                            "of an (N, C[, L | H, W]) input")
-        self.env[node] = self._emit(node.name, QuantPReLU(op.module, self.c, op.where), (new_src,))
+        module = QuantPReLU(op.module, self.grid[new_src], self.c, op.where)
+        self.env[node] = self._emit(node.name, module, (new_src,))
 
     # --- end of the elementwise handlers ---------------------------------------------------------------
 
@@ -860,7 +864,9 @@ class _Builder:
         ndim = len(_shape(xs[0]))
         if not isinstance(dim, int) or ndim < 2 or dim % ndim != 1:
             raise op.error(f"only concatenation along channels (dim=1) is supported, got dim={dim} on {ndim} dims")
-        self.env[node] = self._emit(node.name, QuantCat(self.c, op.where), tuple(self.env[x] for x in xs))
+        sources = tuple(self.env[x] for x in xs)
+        self.env[node] = self._emit(node.name, QuantCat(tuple(self.grid[x] for x in sources), self.c, op.where),
+                                    sources)
 
     def _nonlinear(self, node: fx.Node, op: _Op) -> None:
         src, new_src = self._source(node, op)
@@ -869,7 +875,8 @@ class _Builder:
             ndim = len(_shape(src))
             if not isinstance(args["dim"], int) or ndim < 2 or args["dim"] % ndim != 1 or args["dtype"] is not None:
                 raise op.error(f"only softmax over channels (dim=1) is supported, got dim={args['dim']} on {ndim} dims")
-        self.env[node] = self._emit(node.name, QuantNonlinear(op.detail, self.c, op.where), (new_src,))
+        self.env[node] = self._emit(node.name, QuantNonlinear(op.detail, self.grid[new_src], self.c, op.where),
+                                                 (new_src,))
 
     def _flatten(self, node: fx.Node, op: _Op) -> None:
         src, new_src = self._source(node, op)
