@@ -455,8 +455,8 @@ class _Forward(nn.Module):
         y = self.conv(x)
         if self.fn == "pad_pool":
             return F.max_pool2d(F.pad(y, (1, 1, 1, 1)), 2)
-        if self.fn == "add_const":
-            return y + 1.0
+        if self.fn == "add_alpha":
+            return y.add(1.0, alpha=2)
         if self.fn == "cat_w":
             return torch.cat([y, y], dim=3)
         if self.fn == "softmax_w":
@@ -478,12 +478,12 @@ class _Forward(nn.Module):
         (nn.Sequential(nn.Conv2d(3, 3, 1), nn.ReLU(), nn.BatchNorm2d(3)), (1, 3, 4, 4), ("'2'", "nn.BatchNorm2d")),
         (nn.Sequential(nn.Conv2d(3, 2, 3, dilation=2)), (1, 3, 8, 8), ("'0'", "nn.Conv2d", "dilation (2, 2)")),
         (_Forward("pad_pool"), (1, 2, 4, 4), ("F.pad", "directly before a Conv2d")),
-        (_Forward("add_const"), (1, 2, 4, 4), ("operator.add", "no constants")),
+        (_Forward("add_alpha"), (1, 2, 4, 4), ("Tensor.add", "alpha=2")),
         (_Forward("cat_w"), (1, 2, 4, 4), ("torch.cat", "dim=3")),
         (_Forward("softmax_w"), (1, 2, 4, 4), ("F.softmax", "over channels")),
         (_Forward("mean_c"), (1, 2, 4, 4), ("Tensor.mean", "spatial dims")),
         (_Forward("divisor"), (1, 2, 4, 4), ("avg_pool2d", "divisor_override")),
-        (nn.Sequential(nn.Linear(4, 4), nn.GELU()), (2, 4), ("'1'", "nn.GELU")),
+        (nn.Sequential(nn.Linear(4, 4), nn.Mish()), (2, 4), ("'1'", "nn.Mish")),
     ],
 )
 def test_unsupported_ops_one_line(model: nn.Module, shape: tuple[int, ...], needles: tuple[str, ...]) -> None:

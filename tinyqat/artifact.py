@@ -41,6 +41,13 @@ the output quantization, ``None`` for ops that keep their input's); one input un
 * ``cat``: two or more inputs, concatenated along channels; qparams required.
 * ``sigmoid``, ``tanh``, ``hardswish``: qparams required (the output's).
 * ``softmax``: over channels; qparams must be scale 1/256, zero point -128.
+* ``hardsigmoid``, ``silu``, ``gelu``, ``gelu_tanh``, ``elu`` (attr ``alpha``), ``leaky_relu`` (attr
+  ``negative_slope``), ``affine`` (attrs ``scale``, ``offset``: ``y = scale * x + offset``, the scalar
+  arithmetic ``x * c``, ``x + c``...): pointwise functions (``tinyqat.quant.LUT_FUNCTIONS``), float attrs,
+  qparams required.
+* ``mul``: two inputs, the second the first's shape or ``[C, 1, 1]`` against ``[C, H, W]``; qparams required.
+* ``prelu``: params ``weight [1]`` or ``[C]`` (alpha); qparams required.
+* ``hardtanh`` bounds may be ``None`` (one-sided ``clamp``).
 """
 
 from __future__ import annotations
@@ -56,7 +63,7 @@ from typing import Any
 import torch
 
 from tinyqat.errors import TinyQatError
-from tinyqat.quant import WEIGHT_BITS
+from tinyqat.quant import LUT_FUNCTIONS, LUT_PARAMS, WEIGHT_BITS
 
 FORMAT = "tinyqat.artifact"
 VERSION = 1
@@ -79,6 +86,13 @@ NODE_OPS = {
     "softmax": {"attrs": set(), "params": set(), "qparams": True},
 }
 INPUT_COUNTS = {"add": (2, 2), "cat": (2, 1 << 16)}
+# Elementwise ops and pointwise functions: tables of LUT_FUNCTIONS with their constants as float attrs
+# (LUT_PARAMS), the two-input mul, and prelu with its float alpha [1] or [C].
+NODE_OPS |= {f: {"attrs": set(LUT_PARAMS.get(f, ())), "params": set(), "qparams": True}
+             for f in LUT_FUNCTIONS if f not in NODE_OPS}
+NODE_OPS |= {"mul": {"attrs": set(), "params": set(), "qparams": True},
+             "prelu": {"attrs": set(), "params": {"weight"}, "qparams": True}}
+INPUT_COUNTS["mul"] = (2, 2)
 BN_PARAMS = ("bn_weight", "bn_bias", "bn_mean", "bn_var")
 ACTIVATIONS = ("none", "relu", "relu6")
 WEIGHTED_OPS = ("conv2d", "linear")
@@ -215,6 +229,11 @@ def _validate_node(node: Any, known: set[str]) -> None:
                             "(conv2d and linear only)")
     if "activation" in spec["attrs"] and not _activation_ok(attrs["activation"]):
         raise ArtifactError(f"node {name!r}: unknown activation {attrs['activation']!r}")
+    for key in LUT_PARAMS.get(node["op"], ()):
+        if not (isinstance(attrs[key], float) and math.isfinite(attrs[key])):
+            raise ArtifactError(f"node {name!r}: attr {key!r} must be a finite float, got {attrs[key]!r}")
+    if node["op"] == "hardtanh" and not _activation_ok([attrs["min_val"], attrs["max_val"]]):
+        raise ArtifactError(f"node {name!r}: hardtanh bounds must be finite floats or None with min_val <= max_val")
     has_bn = [k in params for k in BN_PARAMS]
     if any(has_bn) and not (all(has_bn) and isinstance(attrs.get("bn_eps"), float) and math.isfinite(attrs["bn_eps"])):
         raise ArtifactError(f"node {name!r}: incomplete BatchNorm parameters")

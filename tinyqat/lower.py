@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from tinyqat import ir, requant
+from tinyqat import ir, quant, requant
 from tinyqat.artifact import load_artifact
 from tinyqat.errors import LoweringError
 from tinyqat.passes.fold_bn import fold_bn
@@ -121,14 +121,34 @@ def _node_op(
         shape = (*x.shape[:-1], sum(t.shape[-1] for t in xs))
         return ir.FloatConcat(name=name, inputs=tuple(t.name for t in xs), output=name), shape, q
     if op in ir.LUT_FUNCTIONS:
-        return ir.FloatLookup(function=op, **io), x.shape, q
+        constants = tuple(float(attrs[k]) for k in quant.LUT_PARAMS.get(op, ()))
+        return ir.FloatLookup(function=op, params=constants, **io), x.shape, q
+    if op in ("mul", "prelu"):
+        return _elementwise(node, xs, where), max(xs, key=lambda t: t.size).shape, q
     if op == "softmax":
         if q != ir.SOFTMAX_QPARAMS:
             raise LoweringError(f"{where}: softmax output must have scale 1/256 and zero point -128")
         return ir.FloatSoftmax(**io), x.shape, q
-    bounds = requant.NAMED_INTERVALS.get(op) or (float(attrs["min_val"]), float(attrs["max_val"]))
+    bounds = requant.NAMED_INTERVALS.get(op) or requant.activation_interval((attrs["min_val"], attrs["max_val"]))
     lo, hi = activation_range(bounds, x.qparams)
     return ir.Clamp(lo=lo, hi=hi, **io), x.shape, q
+
+
+def _elementwise(node: dict[str, Any], xs: list[ir.Tensor], where: str) -> ir.Op:
+    """``mul`` (the full-shape operand first: multiplication commutes) or ``prelu``."""
+    name = node["name"]
+    if node["op"] == "prelu":
+        alpha = node["params"]["weight"].numpy().reshape(-1)
+        if alpha.size not in (1, xs[0].shape[-1]):
+            raise LoweringError(f"{where}: {alpha.size} alpha values for {xs[0].shape[-1]} channels")
+        return ir.FloatPRelu(name=name, input=xs[0].name, output=name, alpha=alpha)
+    a, b = xs
+    if not ir.mul_broadcasts(a.shape, b.shape):
+        a, b = b, a
+    if not ir.mul_broadcasts(a.shape, b.shape):
+        raise LoweringError(f"{where}: cannot multiply {xs[0].shape} and {xs[1].shape} (same shape, or a "
+                            "per-channel (1, 1, C) gate)")
+    return ir.FloatMul(name=name, inputs=(a.name, b.name), output=name)
 
 
 def _ir_shape(torch_shape: tuple[int, ...]) -> tuple[int, ...]:

@@ -17,7 +17,7 @@ rules), on int64 tensors holding int32 values; ``tests/test_fixedpoint.py`` hold
   ``mbqm(x, q, s) = rdbpot(srdhm(sat32(x * 2**max(s, 0)), q), max(-s, 0))`` (double rounding).
 * ``softmax_int8(x, exp_table)``: the integer softmax of :class:`tinyqat.ir.Softmax`.
 * ``activation_interval(act)``: ``"none" -> (None, None)``, ``"relu" -> (0, None)``, ``"relu6" -> (0, 6)``,
-  a Hardtanh pair as it is.
+  a Hardtanh pair as it is, an infinite bound (one-sided ``clamp``) as ``None``.
 * ``activation_range((lo, hi), scale, zp)``: the int8 clamp of a fused activation as TFLite forms it,
   ``q_lo = max(-128, zp + roundf(lo / scale))``, ``q_hi = min(127, zp + roundf(hi / scale))`` with the
   division in float32 and ``roundf`` halving away from zero; an unbounded side keeps the int8 limit,
@@ -43,8 +43,8 @@ def activation_interval(activation: str | tuple[float | None, float | None] | li
     """The real interval ``(lo, hi)`` of an activation: a name of :data:`NAMED_INTERVALS` or a ``(lo, hi)`` pair."""
     if isinstance(activation, str):
         return NAMED_INTERVALS[activation]
-    lo, hi = activation
-    return (None if lo is None else float(lo), None if hi is None else float(hi))
+    lo, hi = activation  # an infinite bound (a one-sided clamp) is unbounded
+    return (None if lo is None or math.isinf(lo) else float(lo), None if hi is None or math.isinf(hi) else float(hi))
 
 
 def quantize_multipliers(m: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

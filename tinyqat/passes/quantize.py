@@ -12,8 +12,8 @@ float weights ``w [out, ...]`` / bias ``b [out]`` (all float32):
   ``M = (double)(float)(s_in * s_w) / (double)s_out`` (:func:`tinyqat.requant.effective_multipliers`)
 * clamps from the fused activation (:func:`activation_range`).
 
-Depthwise weights ``[out][1][kh][kw]`` become ``[kh][kw][out]``.  Add, concat, lookup tables
-and softmax get their integer parameters from the quantization of their tensors (each
+Depthwise weights ``[out][1][kh][kw]`` become ``[kh][kw][out]``.  Add, concat, lookup tables,
+softmax, mul and prelu get their integer parameters from the quantization of their tensors (each
 function's docstring gives the formula).
 
 The same :mod:`tinyqat.quant` and :mod:`tinyqat.requant` functions run in the QAT forward, so the
@@ -135,10 +135,35 @@ def quantize_concat(op: ir.FloatConcat, graph: ir.Graph) -> ir.Concat:
 
 def quantize_lookup(op: ir.FloatLookup, graph: ir.Graph) -> ir.Lookup:
     """256-entry table ``clamp(round(f(s_in * (q - zp_in)) / s_out) + zp_out)`` over every int8 ``q``
-    (:func:`tinyqat.quant.lookup_table`)."""
+    (:func:`tinyqat.quant.lookup_table`, ``op.params`` its constants; ``leaky_relu`` is TFLite's integer
+    LEAKY_RELU there)."""
     x_q, y_q = graph.tensor(op.input).qparams, graph.tensor(op.output).qparams
-    table = quant.lookup_table(op.function, x_q.scale, x_q.zero_point, y_q.scale, y_q.zero_point)
+    table = quant.lookup_table(op.function, x_q.scale, x_q.zero_point, y_q.scale, y_q.zero_point, op.params)
     return ir.Lookup(name=op.name, input=op.input, output=op.output, function=op.function, table=table)
+
+
+def quantize_mul(op: ir.FloatMul, graph: ir.Graph) -> ir.Mul:
+    """TFLite int8 MUL: ``(multiplier, shift) = QM(s1 * s2 / s_out)`` (double precision), full int8 clamp
+    (a following ReLU fuses in later)."""
+    s1, s2 = (float(graph.tensor(name).qparams.scale) for name in op.inputs)
+    q, e = requant_multiplier(op.name, s1 * s2 / float(graph.tensor(op.output).qparams.scale))
+    return ir.Mul(name=op.name, inputs=op.inputs, output=op.output, multiplier=q, shift=e, act_min=ir.INT8_MIN,
+                  act_max=ir.INT8_MAX)
+
+
+def quantize_prelu(op: ir.FloatPRelu, graph: ir.Graph) -> ir.PRelu:
+    """TFLite int8 PRELU: ``alpha`` symmetric per tensor (``s_a = max|a| / 127``,
+    :func:`tinyqat.quant.quantize_weight` of the ``[1, n]`` row, repeated to C channels when ``n = 1``),
+    ``QM(s_in / s_out)`` and ``QM(s_in * s_a / s_out)`` (double precision)."""
+    _check_finite(op.name, alpha=op.alpha)
+    x, y = graph.tensor(op.input), graph.tensor(op.output)
+    a_q, s_a = quant.quantize_weight(torch.from_numpy(op.alpha.copy()).reshape(1, -1))
+    alpha = np.broadcast_to(a_q.numpy().reshape(-1).astype(np.int64), (x.shape[-1],))
+    ratio = float(x.qparams.scale) / float(y.qparams.scale)
+    q_pos, e_pos = requant_multiplier(op.name, ratio)
+    q_neg, e_neg = requant_multiplier(op.name, ratio * float(s_a[0]))
+    return ir.PRelu(name=op.name, input=op.input, output=op.output, alpha=alpha, multiplier_pos=q_pos,
+                    shift_pos=e_pos, multiplier_neg=q_neg, shift_neg=e_neg)
 
 
 def quantize_softmax(op: ir.FloatSoftmax, graph: ir.Graph) -> ir.Softmax:
@@ -154,6 +179,8 @@ QUANTIZERS = {
     ir.FloatConcat: quantize_concat,
     ir.FloatLookup: quantize_lookup,
     ir.FloatSoftmax: quantize_softmax,
+    ir.FloatMul: quantize_mul,
+    ir.FloatPRelu: quantize_prelu,
 }
 
 

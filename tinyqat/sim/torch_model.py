@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -39,9 +40,9 @@ class IntegerModel(nn.Module):
         self._consts: list[dict[str, str]] = []
         for i, op in enumerate(graph.ops):
             names = {}
-            for field in ("weights", "bias", "multiplier", "shift", "table", "exp_table"):
+            for field in ("weights", "bias", "multiplier", "shift", "table", "exp_table", "alpha"):
                 value = getattr(op, field, None)
-                if value is not None:
+                if isinstance(value, np.ndarray):  # Mul's multiplier / shift are scalars
                     names[field] = f"c{i}_{field}"
                     self.register_buffer(names[field], torch.as_tensor(value.astype("int64")), persistent=False)
             self._consts.append(names)
@@ -198,6 +199,32 @@ def _softmax(m: IntegerModel, i: int, op: ir.Softmax, xs: list[torch.Tensor], in
     return softmax_int8(xs[0], m._const(i, "exp_table"))
 
 
+# --- elementwise ops with two operands or per-channel constants (MUL, PRELU) ---------------------
+
+
+def _scalar(v: int, like: torch.Tensor) -> torch.Tensor:
+    return torch.tensor(v, dtype=torch.int64, device=like.device)
+
+
+def _mul(m: IntegerModel, i: int, op: ir.Mul, xs: list[torch.Tensor], ins: list[ir.Tensor],
+         out: ir.Tensor) -> torch.Tensor:
+    """:class:`tinyqat.ir.Mul`; the ``(1, 1, C)`` operand broadcasts as in numpy."""
+    product = (xs[0] - ins[0].qparams.zero_point) * (xs[1] - ins[1].qparams.zero_point)
+    y = mbqm(product, _scalar(op.multiplier, product), _scalar(op.shift, product)) + out.qparams.zero_point
+    return y.clamp(op.act_min, op.act_max)
+
+
+def _prelu(m: IntegerModel, i: int, op: ir.PRelu, xs: list[torch.Tensor], ins: list[ir.Tensor],
+           out: ir.Tensor) -> torch.Tensor:
+    """:class:`tinyqat.ir.PRelu`, alpha along the last (channel) axis."""
+    x_c = xs[0] - ins[0].qparams.zero_point
+    positive = mbqm(x_c, _scalar(op.multiplier_pos, x_c), _scalar(op.shift_pos, x_c))
+    negative = mbqm(x_c * m._const(i, "alpha"), _scalar(op.multiplier_neg, x_c), _scalar(op.shift_neg, x_c))
+    return (torch.where(x_c >= 0, positive, negative) + out.qparams.zero_point).clamp(ir.INT8_MIN, ir.INT8_MAX)
+
+
+# --- end of the elementwise block -----------------------------------------------------------------
+
 _KERNELS: dict[type, Kernel] = {
     ir.Conv2d: _conv2d,
     ir.DepthwiseConv2d: _depthwise_conv2d,
@@ -209,4 +236,6 @@ _KERNELS: dict[type, Kernel] = {
     ir.Concat: _concat,
     ir.Lookup: _lookup,
     ir.Softmax: _softmax,
+    ir.Mul: _mul,
+    ir.PRelu: _prelu,
 }
