@@ -41,6 +41,10 @@ the output quantization, ``None`` for ops that keep their input's); one input un
 * ``cat``: two or more inputs, concatenated along channels; qparams required.
 * ``sigmoid``, ``tanh``, ``hardswish``: qparams required (the output's).
 * ``softmax``: over channels; qparams must be scale 1/256, zero point -128.
+* ``reshape``: attrs ``shape`` (the per-sample PyTorch output shape, same channels-last bytes:
+  :mod:`tinyqat.movement`); ``gather``: attrs ``shape`` and ``index`` (output channel ``j`` of every
+  pixel is input channel ``index[j]``); ``resize_nearest``: attrs ``scale [sh, sw]`` (integer
+  factors, ``sh = 1`` for ``(C, L)`` maps).  All keep the input's quantization (qparams ``None``).
 """
 
 from __future__ import annotations
@@ -77,6 +81,9 @@ NODE_OPS = {
     "tanh": {"attrs": set(), "params": set(), "qparams": True},
     "hardswish": {"attrs": set(), "params": set(), "qparams": True},
     "softmax": {"attrs": set(), "params": set(), "qparams": True},
+    "reshape": {"attrs": {"shape"}, "params": set(), "qparams": False},
+    "gather": {"attrs": {"shape", "index"}, "params": set(), "qparams": False},
+    "resize_nearest": {"attrs": {"scale"}, "params": set(), "qparams": False},
 }
 INPUT_COUNTS = {"add": (2, 2), "cat": (2, 1 << 16)}
 BN_PARAMS = ("bn_weight", "bn_bias", "bn_mean", "bn_var")

@@ -126,6 +126,8 @@ def _node_op(
         return ir.FloatConcat(name=name, inputs=tuple(t.name for t in xs), output=name), shape, q
     if op in ir.LUT_FUNCTIONS:
         return ir.FloatLookup(function=op, **io), x.shape, q
+    if op in ("reshape", "gather", "resize_nearest"):
+        return (*_move(node, x, where), q)
     if op == "softmax":
         if q != ir.SOFTMAX_QPARAMS:
             raise LoweringError(f"{where}: softmax output must have scale 1/256 and zero point -128")
@@ -133,6 +135,26 @@ def _node_op(
     bounds = {"relu": (0.0, None), "relu6": (0.0, 6.0)}.get(op) or (float(attrs["min_val"]), float(attrs["max_val"]))
     lo, hi = activation_range(bounds, x.qparams)
     return ir.Clamp(lo=lo, hi=hi, **io), x.shape, q
+
+
+def _move(node: dict[str, Any], x: ir.Tensor, where: str) -> tuple[ir.Op, tuple[int, ...]]:
+    """A data-movement node (:mod:`tinyqat.movement`) as its int8 op and output shape."""
+    io = {"name": node["name"], "input": x.name, "output": node["name"]}
+    attrs = node["attrs"]
+    if node["op"] == "resize_nearest":
+        sh, sw = (int(v) for v in attrs["scale"])
+        if len(x.shape) != 3 or sh < 1 or sw < 1:
+            raise LoweringError(f"{where}: upsampling needs a (C, H, W) or (C, L) input and factors >= 1")
+        return ir.ResizeNearest(scale=(sh, sw), **io), (x.shape[0] * sh, x.shape[1] * sw, x.shape[2])
+    shape = _ir_shape(tuple(int(d) for d in attrs["shape"]))
+    if node["op"] == "reshape":
+        if int(np.prod(shape)) != x.size:
+            raise LoweringError(f"{where}: reshape to {tuple(attrs['shape'])} changes the size of {x.shape}")
+        return ir.Reshape(**io), shape
+    index = tuple(int(c) for c in attrs["index"])
+    if not index or int(np.prod(shape)) != x.size // x.shape[-1] * len(index):
+        raise LoweringError(f"{where}: gather of {len(index)} channels cannot give {tuple(attrs['shape'])}")
+    return ir.Gather(index=index, **io), shape
 
 
 def _ir_shape(torch_shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -162,11 +184,15 @@ def import_artifact(artifact: dict[str, Any], source_sha256: str = "") -> ir.Gra
         if node["op"] == "flatten" and (len(xs[0].shape) == 1 or xs[0].shape[0] * xs[0].shape[1] == 1):
             names[node["name"]], torch_shapes[node["name"]] = xs[0].name, (xs[0].size,)
             continue
+        if node["op"] == "reshape" and _ir_shape(tuple(node["attrs"]["shape"])) == xs[0].shape:
+            names[node["name"]], torch_shapes[node["name"]] = xs[0].name, tuple(node["attrs"]["shape"])
+            continue  # a relabel of the same channels-last tensor: nothing at all
         op, out_shape, q = _node_op(node, xs, torch_x)
         ops.append(op)
         shape = tuple(int(d) for d in out_shape)
         tensors[op.output] = ir.Tensor(op.output, shape, q)
-        names[node["name"]], torch_shapes[node["name"]] = op.output, _torch_shape(shape, torch_x)
+        names[node["name"]], torch_shapes[node["name"]] = op.output, (
+            tuple(node["attrs"]["shape"]) if node["op"] in ("reshape", "gather") else _torch_shape(shape, torch_x))
     out = artifact["output"]
     return ir.Graph(tensors=tuple(tensors.values()), ops=tuple(ops), input=inp["name"], output=names[out],
                     torch_input_shape=torch_in, torch_output_shape=torch_shapes[out], source_sha256=source_sha256)

@@ -37,10 +37,15 @@ the graph output) when the kernel's access order makes it safe:
 * spatial ops (conv, including the 1x1 fast path, depthwise conv, max and average pool)
   at any ``d <= d_max`` (:func:`window_delta_max`), from the raster-order contract of
   ``runtime_c/tq_kernels.h``;
-* fully connected and concat never (every output reads the whole input).
+* fully connected and concat never (every output reads the whole input);
+* data movement: a reshape (an elementwise copy that returns at once when ``output == input``)
+  at ``d = 0``, where it moves nothing; a channel gather whose index is strictly increasing
+  (a slice or a split part) at any ``d <= 0`` (output byte ``p * C_out + j`` is written after
+  input byte ``p * C_in + index[j] >= p * C_out + j`` is read, and later reads lie above it);
+  upsampling never.
 
-Flatten / reshape are no ops in the integer IR (the layout pass removes them), so they
-cost neither code nor memory.  Offsets are multiples of :data:`~tinyqat.target.ARENA_ALIGNMENT` bytes and
+Flatten and relabels that keep the bytes and the shape are no ops in the integer IR (the layout
+pass and lowering remove them), so they cost neither code nor memory.  Offsets are multiples of :data:`~tinyqat.target.ARENA_ALIGNMENT` bytes and
 ``arena_size`` is rounded up to it as well.
 
 :class:`NaivePlanner` (every tensor gets its own bytes) is the oracle the tests compare
@@ -61,7 +66,7 @@ from tinyqat.target import ARENA_ALIGNMENT, CONV_DSP_COLUMN_MAX, DEPTHWISE_V6M_P
 
 PIXEL_BLOCK = 2  # output pixels a kernel may compute together (DSP kernels: 2), see window_delta_max
 
-ELEMENTWISE_OPS = (ir.Clamp, ir.Lookup, ir.Softmax, ir.Add)
+ELEMENTWISE_OPS = (ir.Clamp, ir.Lookup, ir.Softmax, ir.Add, ir.Reshape)
 WINDOW_OPS = (ir.Conv2d, ir.DepthwiseConv2d, ir.MaxPool2d, ir.AvgPool2d)
 
 
@@ -278,6 +283,11 @@ def window_delta_max(in_shape: tuple[int, ...], out_shape: tuple[int, ...], stri
     return int(np.min(suffix_min[starts] - ends * out_c))
 
 
+def _in_order_gather(op: ir.IntOp) -> bool:
+    """A channel gather that may run in place at ``d <= 0``: strictly increasing index (module docstring)."""
+    return isinstance(op, ir.Gather) and all(a < b for a, b in zip(op.index, op.index[1:]))
+
+
 def in_place_rules(graph: ir.Graph) -> list[InPlaceRule]:
     """Every sanctioned (input, output) overlap of ``graph``, derived from the graph alone.
 
@@ -287,12 +297,14 @@ def in_place_rules(graph: ir.Graph) -> list[InPlaceRule]:
     last = {a.tensor: a.last for a in live_ranges(graph)}
     rules = []
     for step, op in enumerate(graph.ops):
-        if not isinstance(op, ELEMENTWISE_OPS + WINDOW_OPS):
+        if not (isinstance(op, ELEMENTWISE_OPS + WINDOW_OPS) or _in_order_gather(op)):
             continue
         for name in dict.fromkeys(op.inputs):
             if last[name] != step or name == graph.output:
                 continue
-            if isinstance(op, WINDOW_OPS):
+            if isinstance(op, ir.Gather):
+                rules.append(InPlaceRule(step, name, op.output, 0, exact=False))
+            elif isinstance(op, WINDOW_OPS):
                 d_max = window_delta_max(graph.tensor(name).shape, graph.tensor(op.output).shape, op.stride,
                                          op.padding)
                 rules.append(InPlaceRule(step, name, op.output, d_max, exact=False))

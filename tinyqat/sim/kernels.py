@@ -21,6 +21,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from tinyqat import ir
 from tinyqat.fixedpoint import mbqm
+from tinyqat.sim.move_kernels import MOVE_KERNELS
 
 Kernel = Callable[[ir.IntOp, Sequence[np.ndarray], Sequence[ir.Tensor], ir.Tensor], np.ndarray]
 
@@ -176,4 +177,5 @@ KERNELS: dict[type, Kernel] = {
     ir.Concat: concat,
     ir.Lookup: lookup,
     ir.Softmax: softmax,
+    **MOVE_KERNELS,
 }
