@@ -5,7 +5,8 @@ Pipeline, each step followed by :func:`tinyqat.ir.validate`:
 1. :func:`import_artifact`: nodes become float ops with channels-last shapes; ops that keep
    their input's quantization (pool, flatten, standalone clamps) inherit its qparams.
 2. :func:`tinyqat.passes.fold_bn.fold_bn`: BatchNorm folded into weights and bias.
-3. :func:`tinyqat.passes.layout.fold_flatten`: flatten removed, Linear weights permuted.
+3. :func:`tinyqat.passes.layout.fold_flatten`: flatten removed, Linear weights permuted;
+   :func:`tinyqat.passes.layout.fold_reshape`: reshapes only Linear layers read (or the output) removed.
 4. :func:`tinyqat.passes.quantize.quantize_graph`: int8 weights, int32 bias,
    multipliers/shifts, activation clamps.
 5. :func:`tinyqat.passes.fuse_act.fuse_activations`: standalone clamps merged.
@@ -26,10 +27,11 @@ from tinyqat.artifact import load_artifact
 from tinyqat.errors import LoweringError
 from tinyqat.passes.fold_bn import fold_bn
 from tinyqat.passes.fuse_act import fuse_activations
-from tinyqat.passes.layout import fold_flatten
+from tinyqat.passes.layout import fold_flatten, fold_reshape
 from tinyqat.passes.quantize import activation_range, quantize_graph
 
-PASSES: tuple[Callable[[ir.Graph], ir.Graph], ...] = (fold_bn, fold_flatten, quantize_graph, fuse_activations)
+PASSES: tuple[Callable[[ir.Graph], ir.Graph], ...] = (fold_bn, fold_flatten, fold_reshape, quantize_graph,
+                                                      fuse_activations)
 
 
 def _qparams(q: dict[str, Any], where: str) -> ir.QParams:
