@@ -23,7 +23,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-STORABLE_RANKS = (1, 2, 3)  # per-sample PyTorch ranks a tensor of the int8 graph may have
+STORABLE_RANKS = (1, 2, 3)
+_BETWEEN_PIXELS = ("it moves values between pixels (a spatial transpose or reshape): only relabels and per-pixel "
+                   "channel selections move data; keep the spatial dims in place")  # per-sample PyTorch ranks a tensor of the int8 graph may have
 
 
 def channels_last_order(shape: tuple[int, ...]) -> np.ndarray:
@@ -71,10 +73,9 @@ def classify(in_shape: tuple[int, ...], out_shape: tuple[int, ...], index: np.nd
     c_in = channels(in_shape)
     pixels = size_in // c_in
     if pos.size % pixels:
-        return "it moves values between pixels (only relabels and per-pixel channel selections are supported)"
+        return _BETWEEN_PIXELS
     c_out = pos.size // pixels
     rows = pos.reshape(pixels, c_out) - (np.arange(pixels, dtype=np.int64) * c_in)[:, None]
     if not (np.all(rows == rows[0]) and rows.min() >= 0 and rows.max() < c_in):
-        return ("it moves values between pixels, e.g. a transpose of spatial dims "
-                "(only relabels and per-pixel channel selections or reorders are supported)")
+        return _BETWEEN_PIXELS
     return Move("gather", tuple(int(c) for c in rows[0]))

@@ -45,8 +45,8 @@ the graph output) when the kernel's access order makes it safe:
   upsampling never.
 
 Flatten and relabels that keep the bytes and the shape are no ops in the integer IR (the layout
-pass and lowering remove them), so they cost neither code nor memory.  Offsets are multiples of :data:`~tinyqat.target.ARENA_ALIGNMENT` bytes and
-``arena_size`` is rounded up to it as well.
+pass and lowering remove them), so they cost neither code nor memory.  Offsets are multiples of
+:data:`~tinyqat.target.ARENA_ALIGNMENT` bytes and ``arena_size`` is rounded up to it as well.
 
 :class:`NaivePlanner` (every tensor gets its own bytes) is the oracle the tests compare
 :class:`GreedyPlanner` against (TFLite Micro's linear vs greedy planners, plus in-place).
@@ -359,7 +359,8 @@ class GreedyPlanner:
     keeping a change when it lowers the arena, or keeps it and lowers the per-step high-water
     marks (:func:`_score`), until no single change helps (a rigid chain drifts down by ``|d|``
     per op, so long chains must be cut where the drift costs more than the overlap saves).
-    The smallest arena of the two searches and of the plan without ties is returned (ties:
+    A reshape's tie to its dying input (d = 0: its kernel then moves nothing) is kept in both
+    searches.  The smallest arena of the two searches and of the plan without ties is returned (ties:
     the plain plan), so it never does worse than plain greedy, which never does worse than
     :class:`NaivePlanner` (each first-fit offset is at most the sum of the aligned sizes of
     the tensors placed before it).  Deterministic: the same graph gives the same plan.
@@ -379,11 +380,15 @@ class GreedyPlanner:
         if not self.in_place:
             return plain
         options: dict[str, list[tuple[str, int]]] = {}
+        forced: dict[str, tuple[str, int]] = {}  # a reshape over its input moves nothing: always tied
         for rule in in_place_rules(graph):
-            options.setdefault(rule.output, []).append((rule.input, rule.best_delta))
+            if isinstance(graph.ops[rule.step], ir.Reshape):
+                forced[rule.output] = (rule.input, 0)
+            else:
+                options.setdefault(rule.output, []).append((rule.input, rule.best_delta))
         best = plain
         for start in ({out: choices[0] for out, choices in options.items()}, {}):
-            plan = _improve(ranges, options, start)
+            plan = _improve(ranges, options, start | forced)
             if plan.arena_size < best.arena_size:
                 best = plan
         return best

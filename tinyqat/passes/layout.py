@@ -45,7 +45,16 @@ def fold_flatten(graph: ir.Graph) -> ir.Graph:
 
 def fold_reshape(graph: ir.Graph) -> ir.Graph:
     """Return ``graph`` without the Reshape ops only Linear layers read, or that are its output
-    (module docstring); their readers read the reshape's input."""
+    (module docstring); their readers read the reshape's input.  Repeated until none is left, so a
+    chain of reshapes in front of a Linear goes entirely."""
+    while True:
+        folded = _fold_reshape_once(graph)
+        if len(folded.ops) == len(graph.ops):
+            return folded
+        graph = folded
+
+
+def _fold_reshape_once(graph: ir.Graph) -> ir.Graph:
     renamed: dict[str, str] = {}
     ops = []
     for op in graph.ops:

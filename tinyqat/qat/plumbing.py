@@ -69,17 +69,18 @@ class DeployedAsLogits(nn.Module):
     Both functions are monotonic per sample, so the arg max is unchanged (``prepare_qat(...,
     deploy_logits=True)``)."""
 
-    def __init__(self, function: str, source: str = "") -> None:
+    def __init__(self, function: str, dim: int = 1, source: str = "") -> None:
         super().__init__()
         if function not in ("log_softmax", "softmax"):
             raise ValueError(f"unknown function {function!r}")
         self.function = function
+        self.dim = dim
         self.source = source
 
     def extra_repr(self) -> str:
-        """Show the function."""
-        return self.function
+        """Show the function and its dim."""
+        return f"{self.function}, dim={self.dim}"
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """``log_softmax(x, 1)`` or ``softmax(x, 1)`` in float."""
-        return F.log_softmax(x, dim=1) if self.function == "log_softmax" else F.softmax(x, dim=1)
+        """``log_softmax(x, dim)`` or ``softmax(x, dim)`` in float."""
+        return F.log_softmax(x, dim=self.dim) if self.function == "log_softmax" else F.softmax(x, dim=self.dim)

@@ -294,7 +294,8 @@ def _source_line(node: fx.Node) -> str:
     if not frames:
         return ""
     file, line, code = frames[-1]
-    return f"{os.path.basename(file)}:{line}" + (f" `{code.strip()}`" if code.strip() else "")
+    code = code.strip() if len(code.strip()) <= 80 else code.strip()[:77] + "..."
+    return f"{os.path.basename(file)}:{line}" + (f" `{code}`" if code else "")
 
 
 def _unsupported(where: str, label: str, why: str, line: str = "", todo: str = "") -> UnsupportedOpError:
@@ -595,8 +596,10 @@ class _Builder(PlumbingMixin):
         act_node, activation = self._fused_activation(bn_node or node)
         ndim = len(_shape(src))
         if isinstance(layer, nn.Linear):
-            if ndim != 2:
-                raise op.error(f"input must be (N, F), got {ndim} dims (flatten first)")
+            lead = _shape(src)[1:-1]  # (N, 1, ..., F): a Linear on the last dim of a vector, relabelled
+            if ndim < 2 or any(d != 1 for d in lead) or (lead and bn is not None):
+                raise op.error(f"input must be (N, F) or (N, 1, ..., F), got {_shape(src)} (flatten first)")
+            new_src = self._relabel(new_src, (_shape(src)[-1],), op.where) if lead else new_src
             module: nn.Module = QuantLinear(layer, bn, activation, self.grid[new_src], self.c, op.where)
         else:
             assert isinstance(layer, nn.Conv1d | nn.Conv2d)
@@ -606,6 +609,8 @@ class _Builder(PlumbingMixin):
             cls = QuantConv2d if op.spatial_dims == 2 else QuantConv1d
             module = cls(layer, bn, activation, padding, self.grid[new_src], self.c, op.where)
         new = self._emit(node.name, module, (new_src,))
+        if isinstance(layer, nn.Linear) and ndim > 2:
+            new = self._relabel(new, (*_shape(src)[1:-1], layer.out_features), op.where)
         for n in (node, bn_node, act_node):
             if n is not None:
                 self.env[n] = new
@@ -822,7 +827,7 @@ def prepare_qat(
     model = copy.deepcopy(model)
     unwrap_norm_act(model)
     traced = _trace(model)
-    modules = dict(traced.named_modules())
+    modules = {**dict(traced.named_modules()), **dict(model.named_modules())}  # the user's classes (hints)
     if sum(node.op == "placeholder" for node in traced.graph.nodes) != 1:
         raise _unsupported("forward", "forward", "the model must take exactly one tensor argument",
                            todo="take one tensor; build any other inputs inside the model")

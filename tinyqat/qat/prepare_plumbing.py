@@ -142,7 +142,8 @@ class PlumbingMixin:
                 result = node.target(*args, **kwargs)
         except Exception as exc:  # the op cannot run on an index tensor of batch N + 1
             raise op.error(f"cannot follow this reshape for other batch sizes ({type(exc).__name__}: "
-                           f"{str(exc).splitlines()[0][:120]}); keep the batch dim first, sized x.size(0) or -1")
+                           f"{str(exc).splitlines()[0][:120]}); keep the batch dim first, sized x.size(0) or -1"
+                           ) from None
         if not (isinstance(result, torch.Tensor) or (isinstance(result, tuple) and result
                                                     and all(isinstance(r, torch.Tensor) for r in result))):
             raise op.error("its result is not a tensor or a tuple of tensors")
@@ -157,13 +158,14 @@ class PlumbingMixin:
         b = self.index_batch
         in_shape = tuple(base.meta["tinyqat_shape"][1:])
         size = math.prod(in_shape)
-        flat = index.reshape(index.shape[0], -1) if index.dim() else index.reshape(1, 1)
-        offsets = torch.arange(b, dtype=torch.int64)[:, None] * size
-        if index.dim() < 2 or index.shape[0] != b or not torch.equal(flat - offsets, (flat - offsets)[:1].expand_as(flat)):
-            raise op.error("it mixes samples of the batch: keep the batch dim first, sized x.size(0) or -1")
-        per_sample = flat[0]
-        if int(per_sample.min()) < 0 or int(per_sample.max()) >= size:
-            raise op.error("it mixes samples of the batch: keep the batch dim first, sized x.size(0) or -1")
+        batch_error = "it mixes samples of the batch: keep the batch dim first and whole, sized x.size(0) or -1"
+        if index.dim() < 2 or index.shape[0] != b:
+            raise op.error(batch_error)
+        local = index.reshape(b, -1) - torch.arange(b, dtype=torch.int64)[:, None] * size
+        per_sample = local[0]
+        if not torch.equal(local, per_sample.expand_as(local)) or int(per_sample.min()) < 0 or (
+                int(per_sample.max()) >= size):
+            raise op.error(batch_error)
         out_shape = tuple(int(d) for d in index.shape[1:])
         move = classify(in_shape, out_shape, per_sample.numpy())
         if isinstance(move, str):
@@ -172,6 +174,12 @@ class PlumbingMixin:
             self.env[node] = self.env[base]
             return
         self.env[node] = self._emit(node.name, QuantMove(per_sample, out_shape, move, op.where), (self.env[base],))
+
+    def _relabel(self, new: fx.Node, shape: tuple[int, ...], where: str) -> fx.Node:
+        """``new`` (a node of the new graph) relabelled to the per-sample ``shape`` of the same size
+        and channels-last bytes (a Linear on ``(N, 1, F)`` reads and writes vectors)."""
+        index = torch.arange(math.prod(shape), dtype=torch.int64)
+        return self._emit(f"{new.name}_relabel", QuantMove(index, shape, Move("alias"), where), (new,))
 
     def _resize(self, node: fx.Node, op: Any) -> None:
         """Nearest-neighbour upsampling by integer factors (module docstring)."""
@@ -210,11 +218,15 @@ class PlumbingMixin:
                            "monotonic: the arg max is unchanged), or train on logits (CrossEntropyLoss) without it")
         src = node.args[0] if node.args else node.kwargs.get("input")
         dim = node.args[1] if len(node.args) > 1 else node.kwargs.get("dim", getattr(op.module, "dim", None))
-        ndim = len(node.meta["tinyqat_shape"])
-        if not isinstance(dim, int) or ndim < 2 or dim % ndim != 1:
-            raise op.error(f"only a {function} over channels (dim=1) is supported, got dim={dim}")
+        shape = node.meta["tinyqat_shape"]
+        ndim = len(shape)
+        # over channels, or over the last dim of (N, 1, ..., F) (torchaudio's tutorial: dim=2 on (N, 1, classes))
+        if not isinstance(dim, int) or ndim < 2 or not (dim % ndim == 1 or (
+                dim % ndim == ndim - 1 and all(d == 1 for d in shape[1:-1]))):
+            raise op.error(f"only a {function} over channels (dim=1) or the features of (N, 1, F) is supported, "
+                           f"got dim={dim} on {tuple(shape)}")
         new_src = self.env[self._operand(op, src)]  # type: ignore[attr-defined]
-        self.env[node] = self._emit(node.name, DeployedAsLogits(function, op.where), (new_src,))
+        self.env[node] = self._emit(node.name, DeployedAsLogits(function, dim % ndim, op.where), (new_src,))
         return True
 
 
@@ -235,8 +247,7 @@ def unwrap_norm_act(model: nn.Module) -> None:
 def bn_subclass_hint(module: nn.Module | None) -> str:
     """A hint for a BatchNorm subclass tinyqat does not unwrap, else ``""``."""
     if isinstance(module, _BN) and type(module) not in _BN:
-        return (f"{type(module).__qualname__} subclasses BatchNorm but is not a BatchNorm+activation module "
-                "tinyqat recognises (sub-modules 'act' and 'drop'): replace it with nn.BatchNorm2d followed by "
-                "its activation")
+        return (f"{type(module).__name__} is a BatchNorm subclass without 'act' and 'drop' sub-modules, which "
+                "tinyqat does not unwrap: use nn.BatchNorm2d followed by the activation")
     return ""
 
