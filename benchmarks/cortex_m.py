@@ -1,10 +1,11 @@
-"""Cortex-M cost of the four MLPerf Tiny reference networks, and where it stands against the speed targets.
+"""Cortex-M cost of the four MLPerf Tiny reference networks (and ``shufflenet_v2_tiny``), and where it
+stands against the speed targets.
 
-Each network of :data:`tinyqat.models.REFERENCE` goes through ``tinyqat.prepare_qat``, a short
-QAT run on seeded random data with BatchNorm live (:func:`tinyqat.models.short_qat_artifact`),
-``tinyqat.save`` and ``tinyqat.build`` for each board and optimization mode below, then
-``tinyqat.bench`` (QEMU with the instruction-counting plugin; every layer counted: convs, pools,
-adds, copies) in these configurations:
+Each network of :data:`NETWORKS` (:data:`tinyqat.models.REFERENCE` and ``shufflenet_v2_tiny``) goes
+through ``tinyqat.prepare_qat``, a short QAT run on seeded random data with BatchNorm live
+(:func:`tinyqat.models.short_qat_artifact`), ``tinyqat.save`` and ``tinyqat.build`` for each board
+and optimization mode below, then ``tinyqat.bench`` (QEMU with the instruction-counting plugin;
+every layer counted: convs, pools, adds, copies) in these configurations:
 
 * ``m4 portable``: cortex-m4, the size package compiled with ``-DTQ_PORTABLE`` (plain C kernels);
 * ``m4 size``: cortex-m4, the default build (DSP kernels, int8 weights): what a user gets;
@@ -34,7 +35,7 @@ import torch
 
 import tinyqat
 from tinyqat.bench import BenchReport, bench
-from tinyqat.models import REFERENCE, short_qat_artifact
+from tinyqat.models import REFERENCE, short_qat_artifact, shufflenet_v2_tiny
 from tinyqat.toolchain.manifest import read_manifest
 
 SEED = 0
@@ -58,7 +59,11 @@ CONFIGS = (
     Config("m7 speed", "cortex-m7", "speed"),
     Config("m0+", M0_BOARD, "size"),
 )
-SHORT = {"kws_ds_cnn": "KWS", "vww_mobilenet_v1": "VWW", "ic_resnet8": "IC", "ad_fc_autoencoder": "AD"}
+SHORT = {"kws_ds_cnn": "KWS", "vww_mobilenet_v1": "VWW", "ic_resnet8": "IC", "ad_fc_autoencoder": "AD",
+         "shufflenet_v2_tiny": "ShuffleNetV2"}
+# name -> (constructor, per-sample input shape): the reference networks, then the other tinyqat.models networks
+NETWORKS = {**{name: (ref.build, ref.input_shape) for name, ref in REFERENCE.items()},
+            "shufflenet_v2_tiny": (shufflenet_v2_tiny, (3, 32, 32))}
 # (network, config, metric, target): metric "cycles" = est. cycles/MAC, "instructions" = instructions/MAC.
 NETWORK_TARGETS = (
     *((net, "m4 size", "cycles", t) for net, t in (("ic_resnet8", 1.45), ("kws_ds_cnn", 1.6),
@@ -76,9 +81,9 @@ LAYER_TARGETS = (("first conv (<= 3 in)", 2.5), ("narrow conv (4-16 in)", 2.5), 
 def measure(tmp: Path) -> dict[str, dict[str, BenchReport]]:
     """``{network: {config label: report}}`` for every reference network and configuration."""
     results: dict[str, dict[str, BenchReport]] = {}
-    for name, ref in REFERENCE.items():
+    for name, (build, input_shape) in NETWORKS.items():
         torch.manual_seed(SEED)
-        artifact = short_qat_artifact(ref.build(), ref.input_shape, tmp / f"{name}.pt", seed=SEED)
+        artifact = short_qat_artifact(build(), input_shape, tmp / f"{name}.pt", seed=SEED)
         results[name] = {}
         for config in CONFIGS:
             out = tmp / f"{name}_{config.board}_{config.optimize}"

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-STORABLE_RANKS = (1, 2, 3)
+STORABLE_RANKS = (1, 2, 3)  # per-sample PyTorch ranks a tensor of the int8 graph may have
 _BETWEEN_PIXELS = ("it moves values between pixels (a spatial transpose or reshape): only relabels and per-pixel "
-                   "channel selections move data; keep the spatial dims in place")  # per-sample PyTorch ranks a tensor of the int8 graph may have
+                   "channel selections move data; keep the spatial dims in place")
 
 
 def channels_last_order(shape: tuple[int, ...]) -> np.ndarray:
