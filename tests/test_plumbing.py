@@ -4,6 +4,7 @@ from model libraries, and the error messages of what stays unsupported."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -143,6 +144,7 @@ class PlumbingNet(nn.Module):
         self.dw = nn.Conv2d(8, 8, 3, padding=1, groups=8)
         self.up = nn.Upsample(scale_factor=2, mode="nearest")
         self.conv3 = nn.Conv2d(6, 12, 3, stride=2, padding=1)
+        self.se = nn.Conv2d(12, 12, 1)
         self.fc = nn.Linear(12, 5)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -154,14 +156,16 @@ class PlumbingNet(nn.Module):
         x = self.up(self.dw(x))
         left, right = torch.split(x, [2, 6], dim=1)
         x = F.relu(self.conv3(right[:, :6] + F.interpolate(left, scale_factor=1)[:, [0, 1, 1, 0, 0, 1]]))
-        x = F.avg_pool2d(x, x.shape[-1]).squeeze(-1).squeeze(-1)
+        x = F.relu6(F.avg_pool2d(x, x.shape[-1]).squeeze(-1).squeeze(-1))  # a clamp on the (N, 12) vector
+        x = self.se(x[:, :, None, None]).flatten(1)  # back to a 1 x 1 map for a conv
         x = x.unsqueeze(1).permute(0, 2, 1).flatten(1)
         return F.log_softmax(self.fc(x), dim=1)
 
 
 class KwsTutorial(nn.Module):
     """The torchaudio speech-command tutorial's M5 ending: ``F.avg_pool1d(x, x.shape[-1])``,
-    ``x.permute(0, 2, 1)``, a Linear on ``(N, 1, C)`` and ``F.log_softmax(x, dim=2)``."""
+    ``x.permute(0, 2, 1)``, a Linear on ``(N, 1, C)`` and ``F.log_softmax(x, dim=2)``; with a 1-D
+    nearest upsampling and a channel slice of the 1-D map before it."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -170,7 +174,8 @@ class KwsTutorial(nn.Module):
         self.fc = nn.Linear(8, 4)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = F.relu(self.bn(self.conv(x)))
+        x = F.interpolate(F.relu(self.bn(self.conv(x))), scale_factor=3)
+        x = torch.cat([x[:, 4:], x[:, :4]], dim=1)
         x = F.avg_pool1d(x, x.shape[-1])
         x = x.permute(0, 2, 1)
         return F.log_softmax(self.fc(x), dim=2)
@@ -204,7 +209,9 @@ def plumbing_artifact(plumbing_qat: tuple[nn.Module, Path]) -> Path:
 def test_plumbing_net_prepares_into_moves(plumbing_artifact: Path) -> None:
     graph = tinyqat.build(plumbing_artifact, plumbing_artifact.parent / "out", board="cortex-m4").graph
     kinds = [type(op).__name__ for op in graph.ops]
-    assert {"Gather", "ResizeNearest"} <= set(kinds) and "Reshape" not in kinds  # squeezes / permute: nothing
+    assert {"Gather", "ResizeNearest"} <= set(kinds) and kinds.count("Reshape") == 2  # to the vector and back
+    layers = json.loads((plumbing_artifact.parent / "out" / "model.json").read_text())["layers"]
+    assert all(layer["in_place"].endswith("d = 0") for layer in layers if layer["op"] == "reshape")  # no move
     assert graph.torch_output_shape == (5,) and graph.tensor(graph.output).shape == (5,)  # the logits
     report = tinyqat.verify(plumbing_artifact.parent / "out", n_random=3)
     assert report.ok, report.mismatch
@@ -242,6 +249,8 @@ def test_kws_tutorial_ending(tmp_path: Path) -> None:
     _, path = _short_qat(KwsTutorial(), (1, 64), tmp_path / "model.pt")
     graph = tinyqat.build(path, tmp_path / "out", board="cortex-m0plus").graph
     assert graph.torch_output_shape == (1, 4) and not any(isinstance(op, ir.Reshape) for op in graph.ops)
+    assert [type(op).__name__ for op in graph.ops].count("Gather") == 2
+    assert next(op for op in graph.ops if isinstance(op, ir.ResizeNearest)).scale == (1, 3)
     report = tinyqat.verify(tmp_path / "out", n_random=2)
     assert report.ok, report.mismatch
 
@@ -255,6 +264,17 @@ def test_shufflenet_v2_tiny_bit_exact_under_qemu(tmp_path: Path) -> None:
     assert sum(isinstance(op, ir.Gather) for op in result.graph.ops) == 6  # 2 chunks x 2 halves + 2 shuffles
     report = tinyqat.verify(tmp_path / "out", n_random=1, emulate=True)
     assert report.ok, report.mismatch
+
+
+def test_final_softmax_deployed_as_logits(tmp_path: Path) -> None:
+    """With deploy_logits a final softmax is trained as written and left out of the int8 graph."""
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.Flatten(), nn.Linear(16, 3), nn.Softmax(dim=1))
+    qat = tinyqat.prepare_qat(model, (torch.randn(2, 3, 4, 4),), deploy_logits=True)
+    x = torch.randn(8, 3, 4, 4)
+    assert torch.allclose(qat(x).sum(1), torch.ones(8))  # still a softmax in training
+    tinyqat.save(qat.eval(), tmp_path / "m.pt")
+    graph = tinyqat.load(tmp_path / "m.pt")
+    assert type(graph.ops[-1]).__name__ == "FullyConnected" and graph.tensor(graph.output).shape == (3,)
 
 
 # ---------------------------------------------------------------- what is refused, and how
