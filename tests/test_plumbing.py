@@ -17,11 +17,14 @@ from torch import nn
 
 import tinyqat
 from tinyqat import ir
+from tinyqat.boards import load_board
+from tinyqat.codegen.emit import emit_package
 from tinyqat.errors import UnsupportedOpError
 from tinyqat.memory.planner import GreedyPlanner, in_place_rules
 from tinyqat.models import short_qat_artifact, shufflenet_v2_tiny
 from tinyqat.movement import Move, classify
 from tinyqat.sim import kernels
+from tinyqat.toolchain import qemu
 from tinyqat.toolchain.cffi_model import load_model
 from tinyqat.toolchain.compiler import compile_shared
 
@@ -105,6 +108,41 @@ def test_in_place_gather_and_reshape_bit_exact(tmp_path: Path, gcc: str) -> None
     inputs = np.stack([rg.random_input(rng, graph, 2)[0], np.full(x.shape, 127, np.int8),
                        np.full(x.shape, -128, np.int8)])
     rg.assert_bit_exact(lib, graph, inputs)
+
+
+def _plumbing_chain(rng: np.random.Generator) -> ir.Graph:
+    """conv -> gather -> resize -> gather -> reshape to a vector -> lookup -> gather of the vector,
+    random shapes, factors and indices (slices, shuffles, repeats); each op reads the previous output."""
+    x = ir.Tensor("x", tuple(int(v) for v in rng.integers(1, 7, 3)), rg.random_qparams(rng))
+    steps = [rg.conv(rng, "c", x, int(rng.integers(1, 9)), (1, 1), (1, 1), (0, 0, 0, 0))]
+    steps.append(rg.gather(rng, "g1", steps[-1][1]))
+    steps.append(rg.resize_nearest("u", steps[-1][1], (int(rng.integers(1, 4)), int(rng.integers(1, 4)))))
+    steps.append(rg.gather(rng, "g2", steps[-1][1]))
+    steps.append(rg.reshape("v", steps[-1][1], (steps[-1][1].size,)))
+    steps.append(rg.lookup(rng, "l", steps[-1][1]))
+    steps.append(rg.gather(rng, "g3", steps[-1][1]))
+    return rg.chain(x, steps)
+
+
+@pytest.mark.parametrize("board", ["cortex-m4", "cortex-m0plus"])
+def test_emulated_plumbing_kernels_are_bit_exact(board: str, tmp_path: Path) -> None:
+    """Randomized gather / resize / reshape layers under QEMU, planned for the board (in place where
+    the planner chose), every layer equal to the simulator on random and extreme inputs."""
+    require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
+    require_tool("qemu-system-arm", "qemu-system-arm")
+    from test_dsp_kernels import _first_mismatch
+
+    target = load_board(board)
+    rng = np.random.default_rng(23)
+    for k in range(3):
+        graph = _plumbing_chain(rng)
+        out = tmp_path / f"pkg{k}"
+        out.mkdir()
+        emit_package(graph, GreedyPlanner(kernels=target.kernels).plan(graph), target, "net", out, b"test",
+                     rg.GENERATOR)
+        x = rg.random_input(rng, graph, 3)
+        got = qemu.run_emulated(out, tmp_path / f"build{k}", x, target)
+        assert _first_mismatch(graph, got, x) is None, f"graph {k}: {_first_mismatch(graph, got, x)}"
 
 
 # ---------------------------------------------------------------- whole models through prepare_qat
