@@ -764,6 +764,8 @@ class _Builder(PlumbingMixin):
         if not flat:
             self._move(node, op)
             return
+        if self._flatten_lazily(node, op):
+            return
         self.env[node] = self._emit(node.name, QuantFlatten(op.where), (self._source(node, op)[1],))
 
 

@@ -149,8 +149,8 @@ class PlumbingMixin:
             raise op.error("its result is not a tensor or a tuple of tensors")
         self.virtual[node] = (bases[0], result)
 
-    def _materialize(self, node: fx.Node) -> None:
-        """Emit the :class:`QuantMove` computing a lazy move's value from its base (or nothing)."""
+    def _resolve(self, node: fx.Node) -> tuple[fx.Node, torch.Tensor, tuple[int, ...], Move | str]:
+        """``(base, per-sample index, output shape, move or the reason there is none)`` of a lazy move."""
         op = self.ops[node]
         base, index = self.virtual[node]
         if not isinstance(index, torch.Tensor):
@@ -167,13 +167,30 @@ class PlumbingMixin:
                 int(per_sample.max()) >= size):
             raise op.error(batch_error)
         out_shape = tuple(int(d) for d in index.shape[1:])
-        move = classify(in_shape, out_shape, per_sample.numpy())
+        return base, per_sample, out_shape, classify(in_shape, out_shape, per_sample.numpy())
+
+    def _materialize(self, node: fx.Node) -> None:
+        """Emit the :class:`QuantMove` computing a lazy move's value from its base (or nothing)."""
+        base, per_sample, out_shape, move = self._resolve(node)
         if isinstance(move, str):
-            raise op.error(move)
-        if move == Move("alias") and out_shape == in_shape:
+            raise self.ops[node].error(move)
+        if move == Move("alias") and out_shape == tuple(base.meta["tinyqat_shape"][1:]):
             self.env[node] = self.env[base]
             return
-        self.env[node] = self._emit(node.name, QuantMove(per_sample, out_shape, move, op.where), (self.env[base],))
+        self.env[node] = self._emit(node.name, QuantMove(per_sample, out_shape, move, self.ops[node].where),
+                                    (self.env[base],))
+
+    def _flatten_lazily(self, node: fx.Node, op: Any) -> bool:
+        """A flatten of a lazy move's result, followed as one more move when the whole chain is still a
+        relabel or a channel gather (else False: the caller materializes the source and flattens it)."""
+        src = node.args[0] if node.args else next(iter(node.kwargs.values()), None)
+        if src not in self.virtual or src in self.env:
+            return False
+        self._move(node, op)
+        if isinstance(self._resolve(node)[3], str):
+            del self.virtual[node]
+            return False
+        return True
 
     def _relabel(self, new: fx.Node, shape: tuple[int, ...], where: str) -> fx.Node:
         """``new`` (a node of the new graph) relabelled to the per-sample ``shape`` of the same size
