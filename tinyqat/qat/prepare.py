@@ -17,12 +17,16 @@ Rewrites (fusion requires every intermediate result to have a single user):
   spatial dims are dropped (``keepdim=False``);
 * Flatten(start_dim=1), ``torch.flatten(x, 1)``, and ``view``/``reshape`` to ``(batch, -1)``
   (checked with the traced shapes) -> :class:`QuantFlatten`;
-* Identity and Dropout are removed.
+* Identity and Dropout are removed;
+* shape queries, data movement (squeeze, permute, slices, chunk/split, channel shuffle...), nearest
+  upsampling, a final (log-)softmax with ``deploy_logits`` and BatchNorm+activation modules: see
+  :mod:`tinyqat.qat.prepare_plumbing`.
 
 Activations: ReLU (``nn.ReLU``, ``F.relu``, ``torch.relu``, ``Tensor.relu``), ReLU6 (``nn.ReLU6``,
 ``F.relu6``, Hardtanh(0, 6)) and Hardtanh(lo, hi) (``nn.Hardtanh``, ``F.hardtanh``).  Everything
 else raises :class:`tinyqat.errors.UnsupportedOpError` with a one-line message naming the module
-path, the op, the source line when torch.fx recorded it, and why.
+path, the op, the source line when torch.fx recorded it, why, what to do instead, and the README
+section listing the supported ops.
 """
 
 from __future__ import annotations
