@@ -31,6 +31,11 @@
  *   output == input (an add may write over either input, a mul over input1, and over input2 when
  *   it is not broadcast) is allowed, partial overlap is not.
  * - Fully connected and concat need input and output disjoint.
+ * - Data movement: tq_reshape_s8 copies element i after reading it and returns at once when
+ *   output == input (partial overlap is not allowed); tq_gather_s8 writes output byte
+ *   p * out_c + j right after reading input byte p * in_c + index[j], pixel by pixel, so with a
+ *   strictly increasing index it may write at output = input + d for any d <= 0;
+ *   tq_resize_nearest_s8 needs input and output disjoint.
  * Scratch: the DSP and Armv6-M convs and depthwise convs use scratch memory, a buffer in the arena
  * that the caller passes in the params' scratch field (the memory planner reserves it for that
  * layer's step only, disjoint from every live tensor, for boards whose kernels use it: the board's
@@ -501,5 +506,43 @@ void tq_depthwise_conv2d_s4_s8(const tq_depthwise_conv2d_s4_s8_params *params, c
 /* input and output must not overlap. */
 void tq_fully_connected_s4_s8(const tq_fully_connected_s4_s8_params *params, const int8_t *input,
                               int8_t *output);
+
+/* ---- Data movement (tensor plumbing): bytes are copied or kept, never requantized. ---- */
+
+/* Reshape: output[i] = input[i] for i < size (the same bytes under another shape); returns at once
+ * when output == input, where the planner puts it (it then moves nothing). */
+typedef struct {
+    int32_t size;                      /* number of int8 elements, >= 1 */
+} tq_reshape_s8_params;
+
+/*
+ * Per-pixel channel gather (TFLite GATHER on the last axis: channel slices, split parts, channel
+ * shuffles): output[p * out_c + j] = input[p * in_c + index[j]] for p < positions, j < out_c.
+ */
+typedef struct {
+    int32_t positions;                 /* pixels (H * W, or 1 for a vector), >= 1 */
+    int32_t in_c;                      /* input channels per pixel, >= 1 */
+    int32_t out_c;                     /* output channels per pixel, >= 1 */
+    const int32_t *index;              /* [out_c], each in [0, in_c) */
+} tq_gather_s8_params;
+
+/*
+ * Nearest-neighbour upsampling by integer factors (TFLite RESIZE_NEAREST_NEIGHBOR without
+ * align_corners / half_pixel_centers): output[oy][ox][c] = input[oy / scale_h][ox / scale_w][c],
+ * output (in_h * scale_h) x (in_w * scale_w) x channels.
+ */
+typedef struct {
+    int32_t in_h, in_w, channels;      /* input map, each >= 1 */
+    int32_t scale_h, scale_w;          /* integer factors, >= 1 */
+} tq_resize_nearest_s8_params;
+
+/* output == input is allowed (then nothing moves); partial overlap is not. */
+void tq_reshape_s8(const tq_reshape_s8_params *params, const int8_t *input, int8_t *output);
+
+/* output = input + d with d <= 0 is allowed when index is strictly increasing; otherwise disjoint. */
+void tq_gather_s8(const tq_gather_s8_params *params, const int8_t *input, int8_t *output);
+
+/* input and output must not overlap. */
+void tq_resize_nearest_s8(const tq_resize_nearest_s8_params *params, const int8_t *input, int8_t *output);
 
 #endif /* TQ_KERNELS_H */

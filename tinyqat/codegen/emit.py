@@ -148,8 +148,13 @@ def scalar_fields(op: ir.IntOp, graph: ir.Graph) -> list[tuple[str, int]]:
     x, y = xs[0], graph.tensor(op.output)
     if isinstance(op, ir.Clamp):
         return [("size", x.size), ("lo", op.lo), ("hi", op.hi)]
-    if isinstance(op, ir.Lookup):
+    if isinstance(op, (ir.Lookup, ir.Reshape)):
         return [("size", x.size)]
+    if isinstance(op, ir.Gather):
+        return [("positions", x.size // x.shape[-1]), ("in_c", x.shape[-1]), ("out_c", len(op.index))]
+    if isinstance(op, ir.ResizeNearest):
+        return [("in_h", x.shape[0]), ("in_w", x.shape[1]), ("channels", x.shape[2]),
+                ("scale_h", op.scale[0]), ("scale_w", op.scale[1])]
     if isinstance(op, ir.Softmax):
         return [("rows", x.size // x.shape[-1]), ("row_size", x.shape[-1])]
     if isinstance(op, ir.Add):
@@ -313,6 +318,10 @@ def _layer_json(index: int, op: ir.IntOp, graph: ir.Graph, plan: Plan) -> dict[s
         entry.update(multiplier=op.multiplier, shift=op.shift, act_min=op.act_min, act_max=op.act_max)
     if isinstance(op, ir.PRelu):
         entry.update(multiplier=[op.multiplier_pos, op.multiplier_neg], shift=[op.shift_pos, op.shift_neg])
+    if isinstance(op, ir.Gather):
+        entry["index"] = list(op.index)
+    if isinstance(op, ir.ResizeNearest):
+        entry["scale"] = list(op.scale)
     return entry
 
 
