@@ -135,3 +135,20 @@ def _c_define(header: str, macro: str) -> int:
 ])
 def test_c_twins_equal(python_value: int, header: str, macro: str) -> None:
     assert python_value == _c_define(header, macro)
+
+
+def test_no_merge_conflict_markers_in_the_tree() -> None:
+    """No file of the repository (sources, C runtime, templates, docs, tests, scripts) holds a git conflict
+    marker: a docstring or comment can hide one from every other check."""
+    root = Path(__file__).resolve().parent.parent
+    markers = ("<" * 7 + " ", "=" * 7 + "\n", ">" * 7 + " ")
+    found = []
+    for folder in ("tinyqat", "runtime_c", "templates", "boards", "tests", "benchmarks", "docs", "scripts", "examples"):
+        for path in sorted((root / folder).rglob("*")):
+            if path.is_file() and path.suffix in {".py", ".c", ".h", ".j2", ".md", ".toml", ".sh", ".txt", ".ld", ".S"}:
+                lines = path.read_text(errors="replace").splitlines(keepends=True)
+                found += [f"{path.relative_to(root)}:{n + 1}" for n, line in enumerate(lines)
+                          if line.startswith(markers)]
+    found += [f"README.md:{n + 1}" for n, line in enumerate((root / "README.md").read_text().splitlines(keepends=True))
+              if line.startswith(markers)]
+    assert not found, f"conflict markers at {found[:10]}"
