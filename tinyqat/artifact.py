@@ -105,10 +105,15 @@ def save_artifact(artifact: dict[str, Any], path: str | Path) -> None:
     Serialized in memory first: ``torch.save`` names the zip archive's folder after the file it writes,
     so writing the bytes makes the file the same whatever it (or a temporary file) is called.
     """
+    Path(path).write_bytes(encode_artifact(artifact))
+
+
+def encode_artifact(artifact: dict[str, Any]) -> bytes:
+    """Validate ``artifact`` and serialize it (the bytes :func:`save_artifact` writes)."""
     validate_artifact(artifact)
     buffer = io.BytesIO()
     torch.save(artifact, buffer)
-    Path(path).write_bytes(buffer.getvalue())
+    return buffer.getvalue()
 
 
 def load_artifact(path: str | Path) -> dict[str, Any]:
