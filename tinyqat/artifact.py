@@ -211,7 +211,9 @@ def validate_artifact(obj: Any) -> None:
             )
         raise ArtifactError("not a tinyqat artifact (create one with tinyqat.save(qat_model, path))")
     version = obj.get("version")
-    if type(version) is not int or version > VERSION:
+    if type(version) is not int:
+        raise ArtifactError(f"artifact format version {version!r} is not an integer")
+    if version > VERSION:
         raise ArtifactError(
             f"artifact format version {version!r} is newer than this tinyqat supports ({VERSION}); upgrade tinyqat"
         )
