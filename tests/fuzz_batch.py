@@ -13,7 +13,9 @@ A failing example is written to ``tests/regression/<target>-<seed>-<k>.json``, w
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -101,6 +103,16 @@ def _dispatcher(names: list[str]) -> str:
     return "\n".join(lines)
 
 
+def _compile_and_link(cc: str, flags: list[str], sources: list[str], link_flags: list[str], exe: Path,
+                      apt_package: str) -> None:
+    """Compile each source to an object on every CPU in parallel, then link them into ``exe``."""
+    objects = [str(exe.parent / f"obj_{k}.o") for k in range(len(sources))]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        list(pool.map(lambda so: run_compiler(cc, [*flags, "-c", so[0], "-o", so[1]], apt_package),
+                      zip(sources, objects, strict=True)))
+    run_compiler(cc, [*flags, *objects, *link_flags, "-o", str(exe)], apt_package)
+
+
 def run_batch(target: str, examples: list[Example], work: Path) -> list[str | None]:
     """Compile every example's package into one program for ``target``, run it once, and compare every
     layer of every example with the simulator: for each example ``None`` or the first mismatch."""
@@ -121,15 +133,15 @@ def run_batch(target: str, examples: list[Example], work: Path) -> list[str | No
     sources += [str(p) for p in runtime.values()] + [str(work / "main.c")]
     exe = work / "fuzz.elf"
     if board.qemu_machine is None:
-        run_compiler("gcc", [*STRICT_CFLAGS, "-O1", *SANITIZE_CFLAGS, *sources, "-o", str(exe)])
+        _compile_and_link("gcc", [*STRICT_CFLAGS, "-O1", *SANITIZE_CFLAGS], sources, [], exe, "gcc")
         proc = subprocess.run([str(exe)], cwd=work, capture_output=True, text=True, timeout=300, check=False)
         assert proc.returncode == 0, f"batch program failed with status {proc.returncode}:\n{proc.stderr[:4000]}"
     else:
         for fname, text in baremetal_support(board).items():
             (work / fname).write_text(text, encoding="utf-8")
-        run_compiler(board.cc, [*board.cflags, *IMAGE_FLAGS, *STRICT_CFLAGS, *sources,
-                                str(work / "baremetal_startup.c"), f"-T{work / 'baremetal.ld'}", "-o", str(exe)],
-                     board.apt_package)
+        _compile_and_link(board.cc, [*board.cflags, *IMAGE_FLAGS, *STRICT_CFLAGS],
+                          [*sources, str(work / "baremetal_startup.c")], [f"-T{work / 'baremetal.ld'}"], exe,
+                          board.apt_package)
         run_image(find_qemu(), exe, board, (exe.name,), timeout_s=300)
     results: list[str | None] = []
     for k, (graph, name) in enumerate(zip(graphs, names, strict=True)):

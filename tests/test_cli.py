@@ -714,3 +714,16 @@ def test_accepted_names_define_disjoint_symbols(work: Path, gcc: str) -> None:
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
     assert subprocess.run([str(work / "both")], check=False).returncode == 0
+
+
+def test_interrupt_is_exit_130_not_1(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C is neither a mismatch (1) nor a traceback: one line, exit 130, nothing left behind."""
+    build_module = importlib.import_module("tinyqat.build")
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(build_module, "emit_package", interrupted)
+    before = snapshot(work)
+    assert_error(cli("build", work / "model.pt", "-o", work / "out"), 130, "interrupted")
+    assert snapshot(work) == before

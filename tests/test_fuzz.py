@@ -80,3 +80,14 @@ def test_fuzz_regression(path: Path, tmp_path: Path) -> None:
     target, example = fb.load_regression(path)
     _require_tools(target)
     assert fb.run_batch(target, [example], tmp_path) == [None]
+
+
+def test_saved_regression_replays_the_same_graph(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a failing target saves is what test_fuzz_regression replays: same target, same graph."""
+    monkeypatch.setattr(fb, "REGRESSIONS", tmp_path / "regression")
+    example = fb.draw_examples(FUZZ_SEED, 1)[0]
+    path = fb.save_regression("qemu-cortex-m0plus", example, "probe")
+    assert path.name == "qemu-cortex-m0plus-probe.json" and path.parent == tmp_path / "regression"
+    target, loaded = fb.load_regression(path)
+    assert (target, loaded) == ("qemu-cortex-m0plus", example)
+    assert [op.name for op in loaded.graph().ops] == [op.name for op in example.graph().ops]

@@ -2,7 +2,7 @@
 
 Exit status: 0 success; 1 verification mismatch (and nothing else); 2 usage or input error,
 one ``error: ...`` line on stderr (a traceback only with ``--debug``); 3 internal error (a bug:
-one line saying so, the traceback with ``--debug``).
+one line saying so, the traceback with ``--debug``); 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import click
 from tinyqat.errors import TinyQatError, VerificationError
 from tinyqat.version import __version__
 
-EXIT_MISMATCH, EXIT_USER, EXIT_INTERNAL = 1, 2, 3
+EXIT_MISMATCH, EXIT_USER, EXIT_INTERNAL, EXIT_INTERRUPTED = 1, 2, 3, 130
 
 
 class _Group(click.Group):
@@ -36,6 +36,9 @@ class _Group(click.Group):
             sys.exit(EXIT_USER)
         except (click.exceptions.Exit, click.Abort):
             raise
+        except KeyboardInterrupt:
+            click.echo("error: interrupted", err=True)
+            sys.exit(EXIT_INTERRUPTED)
         except Exception as exc:
             if ctx.obj and ctx.obj.get("debug"):
                 traceback.print_exc()
