@@ -101,8 +101,10 @@ def check_destination(out_dir: Path, force: bool) -> None:
         return
     if not force:
         raise TinyQatError(f"{out_dir} already exists and is not empty; pass --force to replace a tinyqat output")
-    manifest = out_dir / MANIFEST
-    owned = set(manifest.read_text(encoding="utf-8").split()) | {MANIFEST} if manifest.is_file() else set()
+    try:
+        owned = set((out_dir / MANIFEST).read_text(encoding="utf-8").split()) | {MANIFEST}
+    except (OSError, UnicodeDecodeError):  # no readable list: nothing in it is known to be tinyqat's
+        owned = set()
     foreign = [e for e in entries if e not in owned]
     if foreign:
         raise TinyQatError(
