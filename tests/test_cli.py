@@ -61,8 +61,10 @@ def snapshot(root: Path) -> dict[str, tuple[str, int, bytes]]:
         rel = str(p.relative_to(root))
         if p.is_dir():
             entries[rel] = ("dir", st.st_mode & 0o7777, b"")
-        else:
+        elif p.is_file():
             entries[rel] = ("file", st.st_mode & 0o7777, p.read_bytes())
+        else:  # a named pipe or device: its identity, never its content (reading could block)
+            entries[rel] = ("other", st.st_mode, str(st.st_ino).encode())
     return entries
 
 

@@ -10,7 +10,8 @@ import dataclasses
 import numpy as np
 import pytest
 import runtime_graphs as rg
-from hypothesis import HealthCheck, given, settings
+from conftest import FUZZ_SEED
+from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
 from tinyqat import ir
@@ -81,7 +82,8 @@ def _replace_op(graph: ir.Graph, index: int, op: ir.Op) -> ir.Graph:
     return dataclasses.replace(graph, ops=(*graph.ops[:index], op, *graph.ops[index + 1:]))
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@seed(FUZZ_SEED)
+@settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1),
        shape=st.tuples(st.integers(1, 7), st.integers(1, 7), st.integers(1, 4)),
        plan=st.lists(st.tuples(st.sampled_from(rg.KINDS), st.integers(0, 20)), min_size=1, max_size=5),

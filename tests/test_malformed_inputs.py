@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import io
 import json
+import os
 import shutil
 import tempfile
 import zipfile
@@ -346,7 +347,18 @@ def _args_rows() -> list[tuple[str, Callable[[Path, dict[str, Any]], list[str | 
         ("bench-board-path", lambda w, g: ["bench", pkg(w, g), "--board", "../../etc/passwd"], "unknown board"),
         ("bench-host-board", lambda w, g: ["bench", pkg(w, g), "--board", "host"], "runs on the build machine"),
         ("bench-not-a-package", lambda w, g: ["bench", w], "model.json"),
+        ("bench-manifest-fifo", lambda w, g: ["bench", _fifo(pkg(w, g) / "model.json")], "model.json: no such file"),
+        ("verify-inputs-fifo", lambda w, g: ["verify", pkg(w, g), "--inputs", _fifo(w / "x.npy")], "no such file"),
+        ("build-model-fifo", lambda w, g: ["build", _fifo(w / "fifo.pt"), "-o", w / "out"], "no such file"),
     ]
+
+
+def _fifo(path: Path) -> Path:
+    """Replace ``path`` by a named pipe (reading it would block forever); returns the path to pass on
+    (the package directory for a manifest)."""
+    path.unlink(missing_ok=True)
+    os.mkfifo(path)
+    return path.parent if path.name == "model.json" else path
 
 
 def _matrix() -> list[Any]:

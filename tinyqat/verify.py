@@ -158,6 +158,8 @@ def load_inputs(path: Path) -> np.ndarray:
     """The array in the ``.npy`` file ``path``, refused in one line (:class:`TinyQatError`) when the file
     is not a ``.npy``, holds Python objects, or declares more than :data:`MAX_INPUT_BYTES` (read from
     its header, before the data is allocated)."""
+    if not path.is_file():  # not a FIFO or device either: reading those could block or never end
+        raise TinyQatError(f"{path}: not a readable .npy array (no such file; save the inputs with numpy.save)")
     try:
         with path.open("rb") as f:
             if f.read(6) != b"\x93NUMPY":

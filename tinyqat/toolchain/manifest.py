@@ -76,6 +76,8 @@ def _problem(m: Any, out_dir: Path) -> str | None:
 def read_manifest(out_dir: Path) -> dict:
     """The validated ``model.json`` of package ``out_dir``; :class:`ManifestError` when it is missing or malformed."""
     path = out_dir / "model.json"
+    if not path.is_file():  # not a FIFO or device either: reading those could block or never end
+        raise ManifestError(f"{path}: no such file; is {out_dir} a tinyqat build output?")
     try:
         with path.open("rb") as f:
             data = f.read(MAX_MANIFEST_BYTES + 1)
