@@ -6,6 +6,7 @@ A graph is an :class:`Example` (seed, input shape, op plan), replayed by
 :func:`runtime_graphs.fuzz_graph`; :func:`draw_examples` draws a batch from one integer seed.
 Each package ``g<k>`` gets the unmodified ``templates/harness.c.j2`` (its ``main`` renamed
 ``g<k>_harness``) and a generated ``main`` runs them in turn on ``in_<k>.bin`` / ``out_<k>.bin``.
+Odd example seeds use ``optimize="speed"`` (the DSP conv int16 weight layout on cortex-m4).
 A failing example is written to ``tests/regression/<target>-<seed>-<k>.json``, which
 ``test_fuzz.py`` replays as a named test in every later run.
 """
@@ -24,6 +25,7 @@ import runtime_graphs as rg
 
 from tinyqat import ir
 from tinyqat.boards import Board, load_board
+from tinyqat.codegen.emit import emit_package
 from tinyqat.codegen.templates import render
 from tinyqat.memory.planner import GreedyPlanner
 from tinyqat.target import STRICT_CFLAGS
@@ -78,8 +80,17 @@ def load_regression(path: Path) -> tuple[str, Example]:
     return data["target"], Example(data["seed"], tuple(data["shape"]), tuple(tuple(p) for p in data["plan"]))
 
 
-def _emit(graph: ir.Graph, out_dir: Path, name: str, board: Board) -> Path:
-    return rg.emit(graph, out_dir, name, board.name, GreedyPlanner(kernels=board.kernels))
+def optimize_of(example: Example) -> str:
+    """Half the examples (odd seeds) use ``optimize="speed"`` (the DSP conv's int16 weight layout on
+    boards with DSP kernels; the same package elsewhere), so both layouts are fuzzed."""
+    return "speed" if example.seed % 2 else "size"
+
+
+def _emit(example: Example, graph: ir.Graph, out_dir: Path, name: str, board: Board) -> Path:
+    out_dir.mkdir(parents=True)
+    plan = GreedyPlanner(kernels=board.kernels).plan(graph)
+    emit_package(graph, plan, board, name, out_dir, b"fuzz", rg.GENERATOR, optimize_of(example))
+    return out_dir
 
 
 def _harness(name: str) -> str:
@@ -123,7 +134,7 @@ def run_batch(target: str, examples: list[Example], work: Path) -> list[str | No
     runtime: dict[str, Path] = {}
     sources = []
     for k, (graph, name) in enumerate(zip(graphs, names, strict=True)):
-        pkg = _emit(graph, work / name, name, board)
+        pkg = _emit(examples[k], graph, work / name, name, board)
         (pkg / "harness.c").write_text(_harness(name), encoding="utf-8")
         sources += [str(pkg / f"{name}.c"), str(pkg / "harness.c")]
         for path in sorted(pkg.glob("tq_*.c")):
