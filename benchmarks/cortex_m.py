@@ -1,6 +1,8 @@
-"""Cortex-M cost of the four MLPerf Tiny reference networks, and where it stands against the speed targets.
+"""Cortex-M cost of the four MLPerf Tiny reference networks (and the MobileNetV3-small style network),
+and where it stands against the speed targets.
 
-Each network of :data:`tinyqat.models.REFERENCE` goes through ``tinyqat.prepare_qat``, a short
+Each network of :data:`NETWORKS` (:data:`tinyqat.models.REFERENCE`, then
+:func:`tinyqat.models.mobilenet_v3_small`) goes through ``tinyqat.prepare_qat``, a short
 QAT run on seeded random data with BatchNorm live (:func:`tinyqat.models.short_qat_artifact`),
 ``tinyqat.save`` and ``tinyqat.build`` for each board and optimization mode below, then
 ``tinyqat.bench`` (QEMU with the instruction-counting plugin; every layer counted: convs, pools,
@@ -27,6 +29,7 @@ import platform
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +37,8 @@ import torch
 
 import tinyqat
 from tinyqat.bench import BenchReport, bench
-from tinyqat.models import REFERENCE, short_qat_artifact
+from tinyqat.errors import DoesNotFitError
+from tinyqat.models import REFERENCE, mobilenet_v3_small, short_qat_artifact
 from tinyqat.toolchain.manifest import read_manifest
 
 SEED = 0
@@ -58,7 +62,13 @@ CONFIGS = (
     Config("m7 speed", "cortex-m7", "speed"),
     Config("m0+", M0_BOARD, "size"),
 )
-SHORT = {"kws_ds_cnn": "KWS", "vww_mobilenet_v1": "VWW", "ic_resnet8": "IC", "ad_fc_autoencoder": "AD"}
+# name: (constructor, per-sample input shape): the MLPerf Tiny references, then other architectures
+NETWORKS: dict[str, tuple[Callable[[], torch.nn.Module], tuple[int, ...]]] = {
+    **{name: (ref.build, ref.input_shape) for name, ref in REFERENCE.items()},
+    "mobilenet_v3_small": (mobilenet_v3_small, (3, 96, 96)),
+}
+SHORT = {"kws_ds_cnn": "KWS", "vww_mobilenet_v1": "VWW", "ic_resnet8": "IC", "ad_fc_autoencoder": "AD",
+         "mobilenet_v3_small": "MNv3-S"}
 # (network, config, metric, target): metric "cycles" = est. cycles/MAC, "instructions" = instructions/MAC.
 NETWORK_TARGETS = (
     *((net, "m4 size", "cycles", t) for net, t in (("ic_resnet8", 1.45), ("kws_ds_cnn", 1.6),
@@ -73,17 +83,22 @@ LAYER_TARGETS = (("first conv (<= 3 in)", 2.5), ("narrow conv (4-16 in)", 2.5), 
                  ("depthwise 3x3", 2.6), ("fully connected", 1.5))
 
 
-def measure(tmp: Path) -> dict[str, dict[str, BenchReport]]:
-    """``{network: {config label: report}}`` for every reference network and configuration."""
-    results: dict[str, dict[str, BenchReport]] = {}
-    for name, ref in REFERENCE.items():
+def measure(tmp: Path) -> dict[str, dict[str, BenchReport | None]]:
+    """``{network: {config label: report}}`` for every network of :data:`NETWORKS` and configuration;
+    ``None`` where the build does not fit the board (the table says so)."""
+    results: dict[str, dict[str, BenchReport | None]] = {}
+    for name, (build, input_shape) in NETWORKS.items():
         torch.manual_seed(SEED)
-        artifact = short_qat_artifact(ref.build(), ref.input_shape, tmp / f"{name}.pt", seed=SEED)
+        artifact = short_qat_artifact(build(), input_shape, tmp / f"{name}.pt", seed=SEED)
         results[name] = {}
         for config in CONFIGS:
             out = tmp / f"{name}_{config.board}_{config.optimize}"
-            if not out.exists():
-                tinyqat.build(artifact, out, board=config.board, name="net", optimize=config.optimize)
+            try:
+                if not out.exists():
+                    tinyqat.build(artifact, out, board=config.board, name="net", optimize=config.optimize)
+            except DoesNotFitError:
+                results[name][config.label] = None
+                continue
             results[name][config.label] = bench(out, timeout_s=900, extra_cflags=config.cflags)
     return results
 
@@ -115,7 +130,7 @@ def _table(head: list[str], rows: list[list[str]], markdown: bool) -> list[str]:
             *("  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in rows)]
 
 
-Results = dict[str, dict[str, BenchReport]]
+Results = dict[str, dict[str, BenchReport | None]]
 
 
 def worst_layers(results: Results, manifests: dict[str, dict]) -> dict[tuple[str, str], tuple]:
@@ -123,7 +138,7 @@ def worst_layers(results: Results, manifests: dict[str, dict]) -> dict[tuple[str
     worst: dict[tuple[str, str], tuple] = {}
     for name, by_config in results.items():
         for label in ("m4 size", "m4 speed"):
-            for layer in by_config[label].layers:
+            for layer in getattr(by_config[label], "layers", ()):  # None: did not fit
                 kind = layer_kind(manifests[name], layer.index)
                 if kind is None or not layer.cycles_per_mac:
                     continue
@@ -133,13 +148,16 @@ def worst_layers(results: Results, manifests: dict[str, dict]) -> dict[tuple[str
     return worst
 
 
-def render(results: dict[str, dict[str, BenchReport]], manifests: dict[str, dict], markdown: bool) -> str:
+def render(results: Results, manifests: dict[str, dict], markdown: bool) -> str:
     """The three tables (module docstring)."""
     head = ["network", "config", "MACs", "instructions", "instr/MAC", "est. cycles", "cycles/MAC", "flash code",
             "flash weights", "arena", "stack"]
     rows = []
     for name, by_config in results.items():
         for label, r in by_config.items():
+            if r is None:
+                rows.append([SHORT[name], label, "does not fit the board's flash / RAM", *(["-"] * (len(head) - 3))])
+                continue
             s = r.sizes
             rows.append([SHORT[name], label, f"{r.macs}", f"{r.instructions}", _fmt(r.instructions / r.macs),
                          f"{r.cycles}", _fmt(r.cycles_per_mac), f"{s.code_bytes}", f"{s.const_bytes + s.data_bytes}",

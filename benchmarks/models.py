@@ -1,4 +1,5 @@
-"""Report lines of the MLPerf Tiny reference networks (and the demo CNN) built by tinyqat.
+"""Report lines of the MLPerf Tiny reference networks (and the demo CNN, and the MobileNetV3-small
+style network) built by tinyqat.
 
 Each network goes through ``prepare_qat``, a short QAT run on seeded random data
 (:func:`tinyqat.models.short_qat_artifact`), ``tinyqat.save`` and ``tinyqat.build`` for
@@ -18,12 +19,13 @@ from pathlib import Path
 import tinyqat
 from tinyqat.codegen.stats import params, total_macs
 from tinyqat.demo import mnist_cnn
-from tinyqat.models import REFERENCE, short_qat_artifact
+from tinyqat.models import REFERENCE, mobilenet_v3_small, short_qat_artifact
 
 
 def main() -> None:
     rows = [(ref.name, ref.build(), ref.input_shape, ref.params, ref.macs) for ref in REFERENCE.values()]
     rows.append(("mnist_cnn (demo)", mnist_cnn(), (1, 28, 28), None, None))
+    rows.append(("mobilenet_v3_small", mobilenet_v3_small(), (3, 96, 96), None, None))
     print("| network | params | published | MACs | published | weights flash (B) | arena (B) | layers |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory(prefix="tinyqat-models-") as tmp:

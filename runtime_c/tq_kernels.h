@@ -27,8 +27,9 @@
  *   long as every byte it reads after writing block [s, e) lies in the window of a pixel q >= s:
  *   the DSP depthwise row path copies the input rows of output row oy's windows (all channels)
  *   before writing row oy, then computes the row channel by channel.
- * - Elementwise kernels (clamp, lookup, add, softmax) read element i before writing it:
- *   output == input (an add may write over either input) is allowed, partial overlap is not.
+ * - Elementwise kernels (clamp, lookup, add, softmax, mul, prelu) read element i before writing it:
+ *   output == input (an add may write over either input, a mul over input1, and over input2 when
+ *   it is not broadcast) is allowed, partial overlap is not.
  * - Fully connected and concat need input and output disjoint.
  * Scratch: the DSP and Armv6-M convs and depthwise convs use scratch memory, a buffer in the arena
  * that the caller passes in the params' scratch field (the memory planner reserves it for that
@@ -351,6 +352,40 @@ typedef struct {
     const int32_t *exp_table;          /* [256], values in [0, 2^16], exp_table[0] = 2^16 */
 } tq_softmax_s8_params;
 
+/*
+ * Elementwise multiply (TFLite int8 MUL) of input1 (positions x channels) by input2, which is
+ * either the same shape (broadcast = 0) or one row of channels repeated at every position
+ * (broadcast = 1: a per-channel gate, input2[c]):
+ *   output[p][c] = clamp(mbqm((input1[p][c] - input1_zero_point) * (input2[.][c] - input2_zero_point),
+ *                             multiplier, shift) + output_zero_point, act_min, act_max).
+ * |product| <= 255 * 255 fits int32.
+ */
+typedef struct {
+    int32_t positions;                 /* pixels (H * W, or 1 for a vector), >= 1 */
+    int32_t channels;                  /* elements per position, >= 1 */
+    int32_t broadcast;                 /* 0: input2 like input1; 1: input2 is [channels] */
+    int32_t input1_zero_point;         /* [-128, 127] */
+    int32_t input2_zero_point;         /* [-128, 127] */
+    int32_t output_zero_point;         /* [-128, 127] */
+    int32_t multiplier, shift;         /* QM(s1 * s2 / s_out): [0, 2^31 - 1], [-31, 30] */
+    int32_t act_min, act_max;          /* -128 <= act_min <= act_max <= 127 */
+} tq_mul_s8_params;
+
+/*
+ * PReLU with one int8 alpha per channel (TFLite int8 PRELU), x_c = input[p][c] - input_zero_point:
+ *   output[p][c] = clamp(output_zero_point + (x_c >= 0 ? mbqm(x_c, multiplier_pos, shift_pos)
+ *                        : mbqm(x_c * alpha[c], multiplier_neg, shift_neg)), -128, 127).
+ */
+typedef struct {
+    int32_t positions;                 /* pixels (H * W, or 1 for a vector), >= 1 */
+    int32_t channels;                  /* elements per position, >= 1 */
+    int32_t input_zero_point;          /* [-128, 127] */
+    int32_t output_zero_point;         /* [-128, 127] */
+    int32_t multiplier_pos, shift_pos; /* QM(s_in / s_out) */
+    int32_t multiplier_neg, shift_neg; /* QM(s_in * s_alpha / s_out) */
+    const int8_t *alpha;               /* [channels], in [-127, 127], zero point 0 */
+} tq_prelu_s8_params;
+
 /* Window kernel: input and output may overlap as the in-place contract above allows. */
 void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t *output);
 
@@ -393,6 +428,12 @@ void tq_lookup_s8(const tq_lookup_s8_params *params, const int8_t *input, int8_t
 
 /* input == output is allowed (in place: each row is read before it is written); partial overlap is not. */
 void tq_softmax_s8(const tq_softmax_s8_params *params, const int8_t *input, int8_t *output);
+
+/* output == input1 is allowed (in place), and output == input2 when broadcast = 0; partial overlap is not. */
+void tq_mul_s8(const tq_mul_s8_params *params, const int8_t *input1, const int8_t *input2, int8_t *output);
+
+/* input == output is allowed (in place); partial overlap is not. */
+void tq_prelu_s8(const tq_prelu_s8_params *params, const int8_t *input, int8_t *output);
 
 /*
  * 4-bit weights: tq_conv2d_s4_s8, tq_depthwise_conv2d_s4_s8 and tq_fully_connected_s4_s8 compute

@@ -11,7 +11,7 @@ from pathlib import Path
 import cffi
 import numpy as np
 
-from tinyqat import fixedpoint, ir
+from tinyqat import fixedpoint, ir, quant
 from tinyqat.boards import load_board
 from tinyqat.codegen.emit import emit_package
 from tinyqat.memory.planner import GreedyPlanner, Planner
@@ -152,11 +152,22 @@ def concat(rng: np.random.Generator, name: str, xs: list[ir.Tensor]) -> tuple[ir
     return quantize.quantize_concat(float_op, _scope(*xs, y)), y
 
 
-def lookup(rng: np.random.Generator, name: str, x: ir.Tensor) -> tuple[ir.Lookup, ir.Tensor]:
-    """A lowered sigmoid / tanh / hardswish table, or (one in four) an arbitrary int8 table."""
+def lut_params(rng: np.random.Generator, function: str) -> tuple[float, ...]:
+    """Random constants for ``function`` (ELU's alpha, LeakyReLU's slope, affine's scale and offset)."""
+    return tuple(float(v) for v in rng.uniform(-3, 3, len(quant.LUT_PARAMS.get(function, ()))))
+
+
+def lookup(rng: np.random.Generator, name: str, x: ir.Tensor,
+           function: str | None = None) -> tuple[ir.Lookup, ir.Tensor]:
+    """A lowered table of ``function`` (random one of ir.LUT_FUNCTIONS with random constants unless given),
+    or (one in four, when random) an arbitrary int8 table."""
     y = ir.Tensor(name, x.shape, random_qparams(rng))
-    function = str(rng.choice(ir.LUT_FUNCTIONS))
-    op = quantize.quantize_lookup(ir.FloatLookup(f"lut_{name}", x.name, name, function), _scope(x, y))
+    random_function = function is None
+    function = str(rng.choice(ir.LUT_FUNCTIONS)) if function is None else function
+    float_op = ir.FloatLookup(f"lut_{name}", x.name, name, function, lut_params(rng, function))
+    op = quantize.quantize_lookup(float_op, _scope(x, y))
+    if not random_function:
+        return op, y
     if rng.random() < 0.25:
         op = ir.Lookup(op.name, op.input, op.output, function, rng.integers(-128, 128, 256))
     return op, y
@@ -173,6 +184,22 @@ def softmax(rng: np.random.Generator, name: str, x: ir.Tensor) -> tuple[ir.Softm
     return op, y
 
 
+def mul(rng: np.random.Generator, name: str, a: ir.Tensor, b: ir.Tensor) -> tuple[ir.Mul, ir.Tensor]:
+    """TFLite MUL of ``a`` by ``b`` (``a``'s shape or a ``(1, 1, C)`` gate), lowering's multiplier, random clamp."""
+    y = ir.Tensor(name, a.shape, output_qparams(rng, [a, b]))
+    op = quantize.quantize_mul(ir.FloatMul(f"mul_{name}", (a.name, b.name), name), _scope(a, b, y))
+    if rng.random() < 0.5:
+        op = dataclasses.replace(op, act_min=activation_range(rng, y.qparams.zero_point)[0])
+    return op, y
+
+
+def prelu(rng: np.random.Generator, name: str, x: ir.Tensor, per_channel: bool = True) -> tuple[ir.PRelu, ir.Tensor]:
+    """PReLU with random alphas (one per channel, or one), often negative or above 1; lowering's rule."""
+    y = ir.Tensor(name, x.shape, output_qparams(rng, [x]))
+    alpha = rng.uniform(-2, 2, x.shape[-1] if per_channel else 1).astype(np.float32)
+    return quantize.quantize_prelu(ir.FloatPRelu(f"prelu_{name}", x.name, name, alpha), _scope(x, y)), y
+
+
 def chain(x: ir.Tensor, steps: list[tuple[ir.IntOp, ir.Tensor]]) -> ir.Graph:
     """A validated straight-line graph from ``x`` through ``steps``."""
     y = steps[-1][1]
@@ -182,8 +209,8 @@ def chain(x: ir.Tensor, steps: list[tuple[ir.IntOp, ir.Tensor]]) -> ir.Graph:
 
 
 KINDS = ("conv2d", "fully_connected", "max_pool2d", "clamp", "depthwise_conv2d", "avg_pool2d", "lookup", "add",
-         "softmax", "concat")
-SAME_HW_KINDS = ("clamp", "lookup", "add", "softmax", "concat")  # outputs keep the input's (H, W)
+         "softmax", "concat", "mul", "prelu")
+SAME_HW_KINDS = ("clamp", "lookup", "add", "softmax", "concat", "mul", "prelu")  # outputs keep the input's (H, W)
 
 
 def _window_padding(rng: np.random.Generator, h: int, w: int, kh: int, kw: int) -> tuple[int, int, int, int]:
@@ -232,6 +259,12 @@ def random_op(rng: np.random.Generator, kind: str, name: str, pool: list[ir.Tens
         a = pool[int(rng.integers(len(pool)))]
         same = [t for t in pool if t.shape == a.shape]
         return add(rng, name, a, same[int(rng.integers(len(same)))])
+    if kind == "mul":  # same shapes from the pool (the (1, 1, C) gate: test_elementwise.py)
+        a = pool[int(rng.integers(len(pool)))]
+        same = [t for t in pool if t.shape == a.shape]
+        return mul(rng, name, a, same[int(rng.integers(len(same)))])
+    if kind == "prelu":
+        return prelu(rng, name, x, bool(rng.random() < 0.7))
     if kind == "concat":
         count = int(rng.integers(2, 4))
         picks = rng.choice(len(pool), count, replace=len(pool) < count)
@@ -303,7 +336,8 @@ def residual_model(rng: np.random.Generator) -> ir.Graph:
     """A small residual CNN using every kernel, with tensors read by up to three ops.
 
     ``x -> conv 1x1 (c1) -> depthwise 3x3 (d1) -> add(c1, d1) -> lookup -> concat(c1, lut, x)
-    -> depthwise m=2 -> avg pool -> clamp -> max pool -> conv -> fc -> softmax``.
+    -> depthwise m=2 -> avg pool -> clamp (r1) -> r1 * global avg pool(r1) (a (1, 1, C) gate) -> prelu
+    -> max pool -> conv -> fc -> softmax``.
     """
     x = ir.Tensor("input", (int(rng.integers(6, 11)), int(rng.integers(6, 11)), int(rng.integers(1, 4))),
                   random_qparams(rng))
@@ -317,6 +351,10 @@ def residual_model(rng: np.random.Generator) -> ir.Graph:
     steps.append(avg_pool("p1", steps[-1][1], (2, 2), (1, 1), (1, 1), bool(rng.random() < 0.5),
                           bool(rng.random() < 0.5)))
     steps.append(clamp(rng, "r1", steps[-1][1]))
+    r1 = steps[-1][1]
+    steps.append(avg_pool("g1", r1, r1.shape[:2], r1.shape[:2], (0, 0), False, True))
+    steps.append(mul(rng, "m1", r1, steps[-1][1]))
+    steps.append(prelu(rng, "pr1", steps[-1][1]))
     steps.append(max_pool("p2", steps[-1][1], (2, 2), (2, 2), (0, 0), True))
     steps.append(conv(rng, "c2", steps[-1][1], int(rng.integers(1, 5)), (3, 3), (1, 1), (1, 1, 1, 1)))
     steps.append(fully_connected(rng, "f1", steps[-1][1], int(rng.integers(2, 10))))

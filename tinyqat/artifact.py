@@ -41,6 +41,13 @@ the output quantization, ``None`` for ops that keep their input's); one input un
 * ``cat``: two or more inputs, concatenated along channels; qparams required.
 * ``sigmoid``, ``tanh``, ``hardswish``: qparams required (the output's).
 * ``softmax``: over channels; qparams must be scale 1/256, zero point -128.
+* ``hardsigmoid``, ``silu``, ``gelu``, ``gelu_tanh``, ``elu`` (attr ``alpha``), ``leaky_relu`` (attr
+  ``negative_slope``), ``affine`` (attrs ``scale``, ``offset``: ``y = scale * x + offset``, the scalar
+  arithmetic ``x * c``, ``x + c``...): pointwise functions (``tinyqat.quant.LUT_FUNCTIONS``), float attrs,
+  qparams required.
+* ``mul``: two inputs, the second the first's shape or ``[C, 1, 1]`` against ``[C, H, W]``; qparams required.
+* ``prelu``: params ``weight [1]`` or ``[C]`` (alpha); qparams required.
+* ``hardtanh`` bounds may be ``None`` (one-sided ``clamp``).
 
 Limits, checked before anything of that size is allocated: the file is at most
 :data:`MAX_ARTIFACT_BYTES` and so is the sum of the sizes its zip directory declares (read
@@ -64,7 +71,7 @@ from typing import Any
 import torch
 
 from tinyqat.errors import TinyQatError
-from tinyqat.quant import WEIGHT_BITS
+from tinyqat.quant import LUT_FUNCTIONS, LUT_PARAMS, WEIGHT_BITS
 from tinyqat.target import MAX_DIM, MAX_TENSOR_BYTES
 
 FORMAT = "tinyqat.artifact"
@@ -88,6 +95,13 @@ NODE_OPS = {
     "softmax": {"attrs": set(), "params": set(), "qparams": True},
 }
 INPUT_COUNTS = {"add": (2, 2), "cat": (2, 1 << 16)}
+# Elementwise ops and pointwise functions: tables of LUT_FUNCTIONS with their constants as float attrs
+# (LUT_PARAMS), the two-input mul, and prelu with its float alpha [1] or [C].
+NODE_OPS |= {f: {"attrs": set(LUT_PARAMS.get(f, ())), "params": set(), "qparams": True}
+             for f in LUT_FUNCTIONS if f not in NODE_OPS}
+NODE_OPS |= {"mul": {"attrs": set(), "params": set(), "qparams": True},
+             "prelu": {"attrs": set(), "params": {"weight"}, "qparams": True}}
+INPUT_COUNTS["mul"] = (2, 2)
 BN_PARAMS = ("bn_weight", "bn_bias", "bn_mean", "bn_var")
 ACTIVATIONS = ("none", "relu", "relu6")
 WEIGHTED_OPS = ("conv2d", "linear")
@@ -174,10 +188,6 @@ def _int(value: Any, lo: int, hi: int) -> bool:
 
 def _ints(value: Any, length: int, lo: int, hi: int = MAX_DIM) -> bool:
     return isinstance(value, list) and len(value) == length and all(_int(v, lo, hi) for v in value)
-
-
-def _real(value: Any) -> bool:
-    return type(value) in (int, float) and math.isfinite(value)
 
 
 def _qparams_ok(q: Any) -> bool:
@@ -272,6 +282,11 @@ def _validate_node(node: Any, known: set[str]) -> None:
                             "(conv2d and linear only)")
     if "activation" in spec["attrs"] and not _activation_ok(attrs["activation"]):
         raise ArtifactError(f"node {name!r}: unknown activation {attrs['activation']!r}")
+    for key in LUT_PARAMS.get(node["op"], ()):
+        if not (isinstance(attrs[key], float) and math.isfinite(attrs[key])):
+            raise ArtifactError(f"node {name!r}: attr {key!r} must be a finite float, got {attrs[key]!r}")
+    if node["op"] == "hardtanh" and not _activation_ok([attrs["min_val"], attrs["max_val"]]):
+        raise ArtifactError(f"node {name!r}: hardtanh bounds must be finite floats or None with min_val <= max_val")
     has_bn = [k in params for k in BN_PARAMS]
     if any(has_bn) and not (all(has_bn) and isinstance(attrs.get("bn_eps"), float) and math.isfinite(attrs["bn_eps"])):
         raise ArtifactError(f"node {name!r}: incomplete BatchNorm parameters")
@@ -282,7 +297,7 @@ def _validate_node(node: Any, known: set[str]) -> None:
 
 
 def _validate_attrs(node: dict[str, Any]) -> None:
-    """Types and ranges of the window, flag and scalar attrs (module docstring) before lowering uses them."""
+    """Types and ranges of the window, flag and group attrs (module docstring) before lowering uses them."""
     name, op, attrs = node["name"], node["op"], node["attrs"]
     pool = op in ("max_pool2d", "avg_pool2d")
     checks = {
@@ -292,18 +307,14 @@ def _validate_attrs(node: dict[str, Any]) -> None:
         "ceil_mode": lambda v: isinstance(v, bool),
         "count_include_pad": lambda v: isinstance(v, bool),
         "groups": lambda v: _int(v, 1, MAX_TENSOR_BYTES),
-        "min_val": _real,
-        "max_val": _real,
     }
     what = {"stride": "2 integers >= 1", "padding": f"{2 if pool else 4} integers >= 0",
             "kernel": "2 integers >= 1", "ceil_mode": "a bool", "count_include_pad": "a bool",
-            "groups": "an integer >= 1", "min_val": "a finite number", "max_val": "a finite number"}
+            "groups": "an integer >= 1"}
     for key, ok in checks.items():
         if key in attrs and not ok(attrs[key]):
             limit = f" (each at most {MAX_DIM})" if key in ("stride", "padding", "kernel") else ""
             raise ArtifactError(f"node {name!r}: {key} {attrs[key]!r} must be {what[key]}{limit}")
-    if op == "hardtanh" and attrs["min_val"] > attrs["max_val"]:
-        raise ArtifactError(f"node {name!r}: hardtanh min_val {attrs['min_val']} exceeds max_val {attrs['max_val']}")
 
 
 def _validate_param_shapes(node: dict[str, Any]) -> None:

@@ -12,6 +12,7 @@ sigmoid/tanh/softmax), stored as Python ``float``/``int``.  Modules that keep th
 from __future__ import annotations
 
 import errno
+import math
 import os
 import re
 import secrets
@@ -23,6 +24,7 @@ from torch import fx, nn
 
 from tinyqat.artifact import FORMAT, VERSION, encode_artifact
 from tinyqat.errors import TinyQatError
+from tinyqat.qat.elementwise import QuantMul, QuantPointwise, QuantPReLU
 from tinyqat.qat.fake_quant import ActivationQuantizer, InputQuantizer
 from tinyqat.qat.modules import (
     Activation,
@@ -38,6 +40,7 @@ from tinyqat.qat.modules import (
     QuantWeighted,
     SharedQuantClamp,
 )
+from tinyqat.quant import LUT_PARAMS
 from tinyqat.version import __version__
 
 _NOT_PREPARED = "the model was not produced by tinyqat.prepare_qat (prepare it, train or calibrate, then save)"
@@ -60,9 +63,23 @@ def _qparams(q: ActivationQuantizer) -> dict[str, Any]:
     return {"scale": float(scale.item()), "zero_point": int(zero_point.item())}
 
 
-def _activation(act: Activation) -> str | list[float]:
-    """Artifact form: the name, or ``[lo, hi]`` for a Hardtanh interval."""
-    return act if isinstance(act, str) else [float(act[0]), float(act[1])]
+def _bound(v: float) -> float | None:
+    """An interval bound in artifact form: an infinite one (a one-sided ``clamp``) is ``None``."""
+    return float(v) if math.isfinite(v) else None
+
+
+def _activation(act: Activation) -> str | list[float | None]:
+    """Artifact form: the name, or ``[lo, hi]`` for a Hardtanh / clamp interval (``None``: unbounded)."""
+    return act if isinstance(act, str) else [_bound(act[0]), _bound(act[1])]
+
+
+def _elementwise_node(m: QuantPointwise | QuantMul | QuantPReLU) -> tuple[str, dict[str, Any], dict[str, torch.Tensor]]:
+    """``(op, attrs, params)`` of a module of :mod:`tinyqat.qat.elementwise`."""
+    if isinstance(m, QuantPointwise):
+        return m.function, dict(zip(LUT_PARAMS.get(m.function, ()), m.params, strict=True)), {}
+    if isinstance(m, QuantMul):
+        return "mul", {}, {}
+    return "prelu", {}, {"weight": _param(m.prelu.weight)}
 
 
 def _weighted_node(m: QuantWeighted) -> tuple[str, dict[str, Any], dict[str, torch.Tensor]]:
@@ -112,7 +129,7 @@ def _node(name: str, m: nn.Module, srcs: list[str]) -> dict[str, Any]:
         op = "flatten"
     elif isinstance(m, SharedQuantClamp):
         if isinstance(m.activation, tuple):
-            op, attrs = "hardtanh", {"min_val": float(m.activation[0]), "max_val": float(m.activation[1])}
+            op, attrs = "hardtanh", {"min_val": _bound(m.activation[0]), "max_val": _bound(m.activation[1])}
         else:
             op = m.activation
     elif isinstance(m, QuantAdd):
@@ -121,6 +138,8 @@ def _node(name: str, m: nn.Module, srcs: list[str]) -> dict[str, Any]:
         op = "cat"
     elif isinstance(m, QuantNonlinear):
         op = m.function
+    elif isinstance(m, (QuantPointwise, QuantMul, QuantPReLU)):
+        op, attrs, params = _elementwise_node(m)
     else:
         raise CaptureError(f"{_NOT_PREPARED}: unexpected module {type(m).__name__} at {name!r}")
     return {

@@ -38,6 +38,7 @@ import numpy as np
 
 from tinyqat import quant
 from tinyqat.errors import TinyQatError
+from tinyqat.requant import ADD_LEFT_SHIFT
 from tinyqat.target import MAX_DIM, MAX_TENSOR_BYTES
 
 INT8_MIN, INT8_MAX = -128, 127
@@ -342,7 +343,7 @@ class Add:
     act_min: int
     act_max: int
 
-    LEFT_SHIFT = 20
+    LEFT_SHIFT = ADD_LEFT_SHIFT
 
 
 @dataclass(frozen=True, eq=False)
@@ -369,10 +370,11 @@ class Concat:
 
 @dataclass(frozen=True, eq=False)
 class Lookup(SingleInput):
-    """int8 -> int8 table: ``y = table[x + 128]`` (Sigmoid, Tanh, Hardswish).
+    """int8 -> int8 table: ``y = table[x + 128]`` (the functions of :data:`LUT_FUNCTIONS`).
 
     Built at lowering: ``table[i] = clamp(round(f(s_in * (i - 128 - zp_in)) / s_out) + zp_out)``
-    in float64, so the table is exact by construction for every int8 input.
+    in float64, so the table is exact by construction for every int8 input; ``leaky_relu`` tabulates
+    TFLite's integer LEAKY_RELU instead (:func:`tinyqat.passes.quantize.leaky_relu_table`).
     """
 
     name: str
@@ -426,12 +428,14 @@ class FloatConcat:
 
 @dataclass(frozen=True)
 class FloatLookup(SingleInput):
-    """A pointwise function (``sigmoid``, ``tanh``, ``hardswish``) to tabulate at lowering."""
+    """A pointwise function (one of :data:`LUT_FUNCTIONS`) to tabulate at lowering; ``params`` are its
+    real constants in the order of :data:`tinyqat.quant.LUT_PARAMS` (ELU's alpha, ...)."""
 
     name: str
     input: str
     output: str
     function: str
+    params: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -443,10 +447,91 @@ class FloatSoftmax(SingleInput):
     output: str
 
 
-FloatOp = FloatConv2d | FloatLinear | Flatten | FloatAdd | FloatConcat | FloatLookup | FloatSoftmax
-IntOp = Conv2d | DepthwiseConv2d | FullyConnected | MaxPool2d | AvgPool2d | Clamp | Add | Concat | Lookup | Softmax
+# --- elementwise ops with two operands or per-channel constants (MUL, PRELU) ---------------------
+
+
+@dataclass(frozen=True)
+class Mul:
+    """int8 elementwise multiply (TFLite int8 ``MUL``), ``inputs[1]`` broadcast over positions.
+
+    ``inputs[1]`` has the shape of ``inputs[0]`` or is ``(1, 1, C)`` against an ``(H, W, C)``
+    ``inputs[0]`` (a per-channel gate: squeeze-excitation); the output has ``inputs[0]``'s shape.
+    ``y = clamp(mbqm((x1 - zp1) * (x2 - zp2), multiplier, shift) + zp_out, act_min, act_max)`` with
+    ``(multiplier, shift) = QM(s1 * s2 / s_out)`` (double precision); ``|(x1 - zp1) * (x2 - zp2)|
+    <= 255 * 255`` fits int32.
+    """
+
+    name: str
+    inputs: tuple[str, str]
+    output: str
+    multiplier: int
+    shift: int
+    act_min: int
+    act_max: int
+
+
+@dataclass(frozen=True, eq=False)
+class PRelu(SingleInput):
+    """int8 PReLU with one alpha per channel (the last axis; TFLite int8 ``PRELU``).
+
+    ``alpha`` is int8 ``[C]``, symmetric (zero point 0) with scale ``s_a = max|a| / 127``
+    (:func:`tinyqat.quant.weight_scales` of the ``[1, C]`` row; a single PyTorch alpha is repeated
+    over the channels).  With ``x_c = x - zp_in``:
+    ``y = clamp(zp_out + (x_c >= 0 ? mbqm(x_c, multiplier_pos, shift_pos)
+    : mbqm(x_c * alpha[c], multiplier_neg, shift_neg)), -128, 127)``,
+    ``(multiplier_pos, shift_pos) = QM(s_in / s_out)``, ``(multiplier_neg, shift_neg) = QM(s_in * s_a / s_out)``.
+    """
+
+    name: str
+    input: str
+    output: str
+    alpha: np.ndarray
+    multiplier_pos: int
+    shift_pos: int
+    multiplier_neg: int
+    shift_neg: int
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "alpha", _frozen_array(self.alpha, np.int8, f"{self.name}: alpha"))
+
+
+@dataclass(frozen=True)
+class FloatMul:
+    """Elementwise multiply before its requantization multiplier is computed."""
+
+    name: str
+    inputs: tuple[str, str]
+    output: str
+
+
+@dataclass(frozen=True, eq=False)
+class FloatPRelu(SingleInput):
+    """PReLU before quantization: float32 ``alpha`` of length 1 or C (the last axis)."""
+
+    name: str
+    input: str
+    output: str
+    alpha: np.ndarray
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "alpha", _frozen_array(self.alpha, np.float32, f"{self.name}: alpha"))
+
+
+def mul_broadcasts(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
+    """True when :class:`Mul` accepts shapes ``a`` (``inputs[0]``) and ``b``: equal, or ``b = (1, 1, C)``
+    against ``a = (H, W, C)``."""
+    return a == b or (len(a) == len(b) == 3 and b == (1, 1, a[2]))
+
+
+# --- end of the elementwise block -----------------------------------------------------------------
+
+FloatOp = (FloatConv2d | FloatLinear | Flatten | FloatAdd | FloatConcat | FloatLookup | FloatSoftmax
+           | FloatMul | FloatPRelu)
+IntOp = (Conv2d | DepthwiseConv2d | FullyConnected | MaxPool2d | AvgPool2d | Clamp | Add | Concat | Lookup | Softmax
+         | Mul | PRelu)
 Op = FloatOp | IntOp
-INT_OPS = (Conv2d, DepthwiseConv2d, FullyConnected, MaxPool2d, AvgPool2d, Clamp, Add, Concat, Lookup, Softmax)
+INT_OPS = (Conv2d, DepthwiseConv2d, FullyConnected, MaxPool2d, AvgPool2d, Clamp, Add, Concat, Lookup, Softmax,
+           Mul, PRelu)
 LUT_FUNCTIONS = tuple(quant.LUT_FUNCTIONS)  # names of the lookup-table functions
 SOFTMAX_QPARAMS = QParams(*quant.FIXED_QPARAMS["softmax"])
 
@@ -523,6 +608,8 @@ _INT_FIELDS: dict[str, tuple[int, int]] = {
     "hi": (INT8_MIN, INT8_MAX), "multiplier1": (0, 2**31 - 1), "multiplier2": (0, 2**31 - 1),
     "output_multiplier": (0, 2**31 - 1), "shift1": (-31, 30), "shift2": (-31, 30), "output_shift": (-31, 30),
     "depth_multiplier": (1, MAX_DIM), "groups": (1, MAX_DIM), "weight_bits": (min(quant.WEIGHT_BITS), 8),
+    "multiplier": (0, 2**31 - 1), "shift": (-31, 30),  # scalars (Mul); the per-channel arrays are checked as arrays
+    "multiplier_pos": (0, 2**31 - 1), "multiplier_neg": (0, 2**31 - 1), "shift_pos": (-31, 30), "shift_neg": (-31, 30),
 }
 _WINDOW_FIELDS: dict[str, tuple[int, int]] = {"kernel": (2, 1), "stride": (2, 1), "padding": (4, 0)}  # length, min
 _BOOL_FIELDS = ("ceil_mode", "count_include_pad")
@@ -537,7 +624,7 @@ def _check_fields(op: Op) -> None:
     before anything computes with them (an output size from a zero stride, a cast to int8)."""
     fields = {f.name for f in dataclasses.fields(op)}  # not properties: Conv2d.kernel reads the weights
     for name, (lo, hi) in _INT_FIELDS.items():
-        if name in fields:
+        if name in fields and not isinstance(getattr(op, name), np.ndarray):
             value = getattr(op, name)
             _check(_is_int(value) and lo <= value <= hi, op.name, f"{name} {value!r} is not an integer in [{lo}, {hi}]")
     for name, (length, lo) in _WINDOW_FIELDS.items():
@@ -709,5 +796,27 @@ def _validate_op(op: Op, xs: list[Tensor], y: Tensor) -> None:
             table = op.exp_table
             _check(table.shape == (256,) and int(table.min()) >= 0 and int(table[0]) == 2**16, op.name,
                    "exp table must have 256 entries in [0, 2**16], starting at 2**16")
+    elif isinstance(op, (Mul, FloatMul, PRelu, FloatPRelu)):
+        _validate_elementwise(op, xs, y)
     else:  # pragma: no cover - exhaustive over Op
         raise IRError(f"{op!r}: unknown op type")
+
+
+def _validate_elementwise(op: Mul | FloatMul | PRelu | FloatPRelu, xs: list[Tensor], y: Tensor) -> None:
+    """Shapes and integer parameters of :class:`Mul` and :class:`PRelu` (and their float forms)."""
+    if isinstance(op, (Mul, FloatMul)):
+        _check(len(xs) == 2 and mul_broadcasts(xs[0].shape, xs[1].shape) and y.shape == xs[0].shape, op.name,
+               "mul needs two same-shape inputs, or an (H, W, C) input times a (1, 1, C) one")
+        if isinstance(op, Mul):
+            _check_multipliers(op.name, np.array([op.multiplier]), np.array([op.shift]))
+            _check_clamp_range(op.name, op.act_min, op.act_max)
+        return
+    channels = xs[0].shape[-1]
+    _check(y.shape == xs[0].shape, op.name, "prelu keeps the shape")
+    if isinstance(op, PRelu):
+        _check(op.alpha.shape == (channels,), op.name, f"alpha shape {op.alpha.shape} != ({channels},)")
+        _check(int(op.alpha.min()) >= -127, op.name, "alpha must lie in [-127, 127] (symmetric)")
+        _check_multipliers(op.name, np.array([op.multiplier_pos, op.multiplier_neg]),
+                           np.array([op.shift_pos, op.shift_neg]))
+    else:
+        _check(op.alpha.shape in ((1,), (channels,)), op.name, f"alpha shape {op.alpha.shape}: 1 or {channels} values")

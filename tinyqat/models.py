@@ -1,4 +1,5 @@
-"""Reference models: the four MLPerf Tiny benchmark networks in plain PyTorch, plus ``mnist_cnn``.
+"""Reference models: the four MLPerf Tiny benchmark networks in plain PyTorch, plus ``mnist_cnn`` and
+``mobilenet_v3_small`` (a MobileNetV3-small style network: hardswish, squeeze-excitation gates).
 
 The architectures follow the public MLPerf Tiny reference models (mlcommons/tiny,
 ``benchmark/training/*/keras_model.py`` and ``vww_model.py``), re-expressed as ``nn.Module``
@@ -36,8 +37,11 @@ __all__ = [
     "count_params",
     "ds_cnn_kws",
     "fc_autoencoder",
+    "micro_cnn",
     "mnist_cnn",
+    "mnist_ds_cnn",
     "mobilenet_v1_vww",
+    "mobilenet_v3_small",
     "resnet8_cifar",
     "short_qat_artifact",
 ]
@@ -49,6 +53,29 @@ def mnist_cnn() -> nn.Module:
         nn.Conv2d(1, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(8, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
         nn.Flatten(), nn.Linear(16 * 7 * 7, 32), nn.ReLU(), nn.Dropout(0.1), nn.Linear(32, 10),
+    )
+
+
+def micro_cnn() -> nn.Module:
+    """A tiny MNIST CNN (1.6k parameters): three conv+BN+ReLU+pool blocks (4, 8, 8 channels), one Linear(72, 10)."""
+    return nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1, bias=False), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(4, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(8, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(8 * 3 * 3, 10),
+    )
+
+
+def mnist_ds_cnn() -> nn.Module:
+    """A tiny depthwise-separable MNIST CNN (1.4k parameters, MobileNet-style): conv s2,
+    [depthwise 3x3 + pointwise] x 2, global average pooling, Linear(32, 10)."""
+    return nn.Sequential(
+        nn.Conv2d(1, 8, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU(),
+        nn.Conv2d(8, 8, 3, padding=1, groups=8, bias=False), nn.BatchNorm2d(8), nn.ReLU(),
+        nn.Conv2d(8, 16, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU(),
+        nn.Conv2d(16, 16, 3, stride=2, padding=1, groups=16, bias=False), nn.BatchNorm2d(16), nn.ReLU(),
+        nn.Conv2d(16, 32, 1, bias=False), nn.BatchNorm2d(32), nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(32, 10),
     )
 
 
@@ -218,6 +245,91 @@ def fc_autoencoder(input_dim: int = 640, hidden: int = 128, bottleneck: int = 8)
     for in_f, out_f in itertools.pairwise(widths):
         layers += [nn.Linear(in_f, out_f, bias=False), nn.BatchNorm1d(out_f), nn.ReLU()]
     layers.append(nn.Linear(hidden, input_dim))
+    return nn.Sequential(*layers)
+
+
+# --------------------------------------------------------------------------------------------
+# MobileNetV3-small style (hardswish, squeeze-excitation with hardsigmoid)
+# --------------------------------------------------------------------------------------------
+
+
+def _divisible(v: float, divisor: int = 8) -> int:
+    """MobileNet channel rounding: nearest multiple of ``divisor``, never below 90 % of ``v``."""
+    rounded = max(divisor, int(v + divisor / 2) // divisor * divisor)
+    return rounded + divisor if rounded < 0.9 * v else rounded
+
+
+class SqueezeExcitation(nn.Module):
+    """``x * hardsigmoid(fc2(relu(fc1(avgpool(x)))))`` with 1x1 convolutions (torchvision's form)."""
+
+    def __init__(self, channels: int, squeeze: int) -> None:
+        super().__init__()
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc1 = nn.Conv2d(channels, squeeze, 1)
+        self.relu = nn.ReLU()
+        self.fc2 = nn.Conv2d(squeeze, channels, 1)
+        self.gate = nn.Hardsigmoid()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.gate(self.fc2(self.relu(self.fc1(self.pool(x))))) * x
+
+
+class InvertedResidual(nn.Module):
+    """MobileNetV3 block: [1x1 expand + BN + act] -> kxk depthwise (stride s) + BN + act -> [SE] ->
+    1x1 project + BN; the input is added back when the stride is 1 and the channels match."""
+
+    def __init__(self, in_c: int, kernel: int, expand_c: int, out_c: int, se: bool, act: type[nn.Module],
+                 stride: int) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        if expand_c != in_c:
+            layers += [nn.Conv2d(in_c, expand_c, 1, bias=False), nn.BatchNorm2d(expand_c), act()]
+        layers += [nn.Conv2d(expand_c, expand_c, kernel, stride=stride, padding=(kernel - 1) // 2, groups=expand_c,
+                             bias=False), nn.BatchNorm2d(expand_c), act()]
+        if se:
+            layers.append(SqueezeExcitation(expand_c, _divisible(expand_c / 4)))
+        layers += [nn.Conv2d(expand_c, out_c, 1, bias=False), nn.BatchNorm2d(out_c)]
+        self.block = nn.Sequential(*layers)
+        self.residual = stride == 1 and in_c == out_c
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.block(x)
+        return y + x if self.residual else y
+
+
+# torchvision's MobileNetV3-small settings: (kernel, expanded, out, squeeze-excitation, hardswish, stride)
+_MOBILENET_V3_SMALL = (
+    (3, 16, 16, True, False, 2), (3, 72, 24, False, False, 2), (3, 88, 24, False, False, 1),
+    (5, 96, 40, True, True, 2), (5, 240, 40, True, True, 1), (5, 240, 40, True, True, 1),
+    (5, 120, 48, True, True, 1), (5, 144, 48, True, True, 1), (5, 288, 96, True, True, 2),
+    (5, 576, 96, True, True, 1), (5, 576, 96, True, True, 1),
+)
+
+
+def mobilenet_v3_small(num_classes: int = 2, width: float = 0.5, last_channel: int = 256) -> nn.Module:
+    """MobileNetV3-small style network for 96x96x3 inputs (Howard et al. 2019, torchvision's small
+    configuration with every width multiplied by ``width`` and rounded to multiples of 8).
+
+    Stem conv 3x3 stride 2 + BN + Hardswish; eleven inverted-residual blocks (ReLU in the first
+    three, Hardswish after; squeeze-excitation with a Hardsigmoid gate in nine); 1x1 conv + BN +
+    Hardswish to ``6 * last block channels``; global average pooling; Linear to ``last_channel`` +
+    Hardswish (dropout 0.2 in training); Linear to ``num_classes``.  With the defaults it has 328k
+    parameters and 3.53M MACs; its int8 build (388 KB of weights, 31 KB arena) fits a 512 KiB flash /
+    128 KiB RAM part such as the cortex-m4 board.
+    """
+    stem = _divisible(16 * width)
+    layers: list[nn.Module] = [nn.Conv2d(3, stem, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(stem),
+                               nn.Hardswish()]
+    in_c = stem
+    for kernel, expand, out, se, hswish, stride in _MOBILENET_V3_SMALL:
+        out_c = _divisible(out * width)
+        layers.append(InvertedResidual(in_c, kernel, _divisible(expand * width), out_c, se,
+                                       nn.Hardswish if hswish else nn.ReLU, stride))
+        in_c = out_c
+    head = 6 * in_c
+    layers += [nn.Conv2d(in_c, head, 1, bias=False), nn.BatchNorm2d(head), nn.Hardswish(),
+               nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(head, last_channel), nn.Hardswish(),
+               nn.Dropout(0.2), nn.Linear(last_channel, num_classes)]
     return nn.Sequential(*layers)
 
 

@@ -22,15 +22,25 @@ simulator uses are exactly the ones the fake-quant forward saw.
 * Bounded functions have fixed output grids ``(scale, zero_point)`` (:data:`FIXED_QPARAMS`, TFLite's
   choice): sigmoid and softmax ``(1/256, -128)``, tanh ``(1/128, 0)``.
 * Lookup-table functions (:data:`LUT_FUNCTIONS`, the real ``f`` of an int8 table, float64 numpy):
-  ``sigmoid(v) = 1 / (1 + exp(-v))``, ``tanh(v)``, ``hardswish(v) = v * clamp(v + 3, 0, 6) / 6``.
+  ``sigmoid(v) = 1 / (1 + exp(-v))``, ``tanh(v)``, ``hardswish(v) = v * clamp(v + 3, 0, 6) / 6``,
+  ``hardsigmoid(v) = clamp(v + 3, 0, 6) / 6`` (fixed grid ``(1/256, -128)``), ``silu(v) = v * sigmoid(v)``,
+  ``gelu(v) = v * (1 + erf(v / sqrt(2))) / 2``,
+  ``gelu_tanh(v) = v * (1 + tanh(sqrt(2 / pi) * (v + 0.044715 v^3))) / 2``,
+  ``elu(v; alpha) = v > 0 ? v : alpha * (exp(v) - 1)``, ``leaky_relu(v; slope) = v >= 0 ? v : slope * v``
+  (tabulated with TFLite's integer LEAKY_RELU rule, :func:`leaky_relu_table`) and the scalar
+  arithmetic ``affine(v; a, b) = a * v + b`` (``x * c``, ``x + c``, ``x - c``, ``x / c``, ``c - x``, ``-x``).
+  :data:`LUT_PARAMS` names each function's constants, in the order they follow ``v``.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
 import torch
+
+from tinyqat.fixedpoint import mbqm, quantize_multiplier
 
 ACT_QMIN, ACT_QMAX = -128, 127
 WEIGHT_BITS = (4, 8)
@@ -38,12 +48,23 @@ FIXED_QPARAMS: dict[str, tuple[float, int]] = {
     "sigmoid": (1.0 / 256.0, -128),
     "tanh": (1.0 / 128.0, 0),
     "softmax": (1.0 / 256.0, -128),
+    "hardsigmoid": (1.0 / 256.0, -128),
 }
-LUT_FUNCTIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+_ERF = np.frompyfunc(math.erf, 1, 1)
+LUT_FUNCTIONS: dict[str, Callable[..., np.ndarray]] = {
     "sigmoid": lambda v: 1.0 / (1.0 + np.exp(-v)),
     "tanh": np.tanh,
     "hardswish": lambda v: v * np.clip(v + 3.0, 0.0, 6.0) / 6.0,
+    "hardsigmoid": lambda v: np.clip(v + 3.0, 0.0, 6.0) / 6.0,
+    "silu": lambda v: v / (1.0 + np.exp(-v)),
+    "gelu": lambda v: v * (1.0 + _ERF(v / math.sqrt(2.0)).astype(np.float64)) / 2.0,
+    "gelu_tanh": lambda v: v * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (v + 0.044715 * v**3))) / 2.0,
+    "elu": lambda v, alpha=1.0: np.where(v > 0, v, alpha * np.expm1(np.minimum(v, 0.0))),
+    "leaky_relu": lambda v, slope=0.01: np.where(v >= 0, v, slope * v),
+    "affine": lambda v, a=1.0, b=0.0: a * v + b,
 }
+LUT_PARAMS: dict[str, tuple[str, ...]] = {"elu": ("alpha",), "leaky_relu": ("negative_slope",),
+                                          "affine": ("scale", "offset")}
 
 
 def activation_qparams(lo: torch.Tensor, hi: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -133,3 +154,37 @@ def fold_bn(
     """Fold BatchNorm statistics into ``weight [out, ...]`` and ``bias [out]`` (float32)."""
     factor = gamma / torch.sqrt(var + eps)
     return weight * channel_view(factor, weight.dim()), beta + (bias - mean) * factor
+
+
+def lookup_table(function: str, s_in: float, zp_in: int, s_out: float, zp_out: int,
+                 params: tuple[float, ...] = ()) -> np.ndarray:
+    """The int8 table of a :data:`LUT_FUNCTIONS` function with its constants ``params`` (int64, 256
+    entries, index ``q + 128``): ``clamp(round(f(s_in * (q - zp_in), *params) / s_out) + zp_out, -128, 127)``
+    for every int8 ``q``, in float64 with ``round`` half to even (``np.round``); ``leaky_relu`` is
+    :func:`leaky_relu_table` instead.  Lowering and the QAT forward build it with this function."""
+    if function == "leaky_relu":
+        return leaky_relu_table(params[0] if params else 0.01, s_in, zp_in, s_out, zp_out)
+    q = np.arange(ACT_QMIN, ACT_QMAX + 1, dtype=np.float64)
+    real = LUT_FUNCTIONS[function](float(s_in) * (q - zp_in), *params)
+    return np.clip(np.round(real / float(s_out)) + zp_out, ACT_QMIN, ACT_QMAX).astype(np.int64)
+
+
+def leaky_relu_table(slope: float, s_in: float, zp_in: int, s_out: float, zp_out: int) -> np.ndarray:
+    """TFLite int8 LEAKY_RELU as a table over every int8 ``q``: ``x_c = q - zp_in``, ``y = clamp(zp_out +
+    (x_c >= 0 ? mbqm(x_c, QM(s_in / s_out)) : sign(slope) * mbqm(x_c, QM(|slope| * s_in / s_out))))``
+    (ratios in double precision, ``QM`` = :func:`tinyqat.fixedpoint.quantize_multiplier`; TFLite's negative
+    multiplier for a negative slope rounds symmetrically, so it equals the sign times the positive one)."""
+    x_c = np.arange(ACT_QMIN, ACT_QMAX + 1, dtype=np.int64) - zp_in
+    ratio = float(s_in) / float(s_out)
+    q_id, e_id = quantize_multiplier(ratio)
+    q_a, e_a = quantize_multiplier(abs(float(slope)) * ratio)
+    negative = np.sign(slope).astype(np.int64) * mbqm(x_c, q_a, e_a)
+    y = np.where(x_c >= 0, mbqm(x_c, q_id, e_id), negative) + zp_out
+    return np.clip(y, ACT_QMIN, ACT_QMAX).astype(np.int64)
+
+
+def softmax_exp_table(s_in: float) -> np.ndarray:
+    """Integer softmax's ``exp_table[d] = round(2**16 * exp(-s_in * d))`` for ``d = 0..255`` (float64, int64
+    result).  Lowering and the QAT forward build it with this function."""
+    return np.round(65536.0 * np.exp(-float(s_in) * np.arange(256, dtype=np.float64))).astype(np.int64)
+

@@ -159,6 +159,8 @@ def scalar_fields(op: ir.IntOp, graph: ir.Graph) -> list[tuple[str, int]]:
                 ("multiplier2", op.multiplier2), ("shift2", op.shift2),
                 ("output_multiplier", op.output_multiplier), ("output_shift", op.output_shift),
                 ("act_min", op.act_min), ("act_max", op.act_max)]
+    if isinstance(op, (ir.Mul, ir.PRelu)):
+        return _elementwise_fields(op, xs, y)
     if isinstance(op, ir.Concat):
         return [("num_inputs", len(xs)), ("positions", y.size // y.shape[-1]), ("out_c", y.shape[-1]),
                 ("output_zero_point", y.qparams.zero_point)]
@@ -189,6 +191,19 @@ def scalar_fields(op: ir.IntOp, graph: ir.Graph) -> list[tuple[str, int]]:
                 *_window_fields(op), *quant]
     return [("in_h", x.shape[0]), ("in_w", x.shape[1]), ("in_c", x.shape[2]),
             ("out_h", y.shape[0]), ("out_w", y.shape[1]), ("out_c", y.shape[2]), *_window_fields(op), *quant]
+
+
+def _elementwise_fields(op: ir.Mul | ir.PRelu, xs: list[ir.Tensor], y: ir.Tensor) -> list[tuple[str, int]]:
+    """Scalar fields of ``tq_mul_s8_params`` / ``tq_prelu_s8_params`` (positions x channels, channels last)."""
+    shape = [("positions", y.size // y.shape[-1]), ("channels", y.shape[-1])]
+    if isinstance(op, ir.Mul):
+        return [*shape, ("broadcast", int(xs[1].shape != xs[0].shape)),
+                ("input1_zero_point", xs[0].qparams.zero_point), ("input2_zero_point", xs[1].qparams.zero_point),
+                ("output_zero_point", y.qparams.zero_point), ("multiplier", op.multiplier), ("shift", op.shift),
+                ("act_min", op.act_min), ("act_max", op.act_max)]
+    return [*shape, ("input_zero_point", xs[0].qparams.zero_point), ("output_zero_point", y.qparams.zero_point),
+            ("multiplier_pos", op.multiplier_pos), ("shift_pos", op.shift_pos),
+            ("multiplier_neg", op.multiplier_neg), ("shift_neg", op.shift_neg)]
 
 
 def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], optimize: str = "size",
@@ -294,6 +309,10 @@ def _layer_json(index: int, op: ir.IntOp, graph: ir.Graph, plan: Plan) -> dict[s
         entry.update(function=op.function, table_size=int(op.table.size))
     if isinstance(op, ir.Softmax):
         entry["table_size"] = int(op.exp_table.size)
+    if isinstance(op, ir.Mul):
+        entry.update(multiplier=op.multiplier, shift=op.shift, act_min=op.act_min, act_max=op.act_max)
+    if isinstance(op, ir.PRelu):
+        entry.update(multiplier=[op.multiplier_pos, op.multiplier_neg], shift=[op.shift_pos, op.shift_neg])
     return entry
 
 

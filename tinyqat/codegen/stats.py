@@ -5,7 +5,7 @@
   ``out_h * out_w * out_c * kh * kw`` (one input channel per output channel); fully connected
   ``out * in``.  Pools, clamp, add, concat, lookup and softmax count 0: they multiply
   nothing into an accumulator (their adds, compares, requantizations and table reads are
-  not MACs).
+  not MACs); mul and prelu count 0 too (one product per element, no accumulation).
 * Params: weights + biases (element counts) of conv, depthwise and fully connected; 0
   otherwise (tables and requantization constants are not trained parameters).
 * Weight (flash) bytes of a layer: the bytes of its constant arrays
@@ -13,7 +13,7 @@
   ``weights (int8) + 4 * (bias + multiplier + shift)``, with ``ceil(weights / 2)`` bytes for
   4-bit layers (two per byte, :func:`int4_saved_bytes` saved);
   concat ``4 * 4 * inputs`` (int32 channels, zero point, multiplier and shift per input);
-  lookup ``256`` (int8 table); softmax ``4 * 256`` (int32 exp table); others 0.  The small
+  lookup ``256`` (int8 table); softmax ``4 * 256`` (int32 exp table); prelu ``C`` (int8 alpha); others 0.  The small
   parameter structs and offset tables of the generated C (tens of bytes per layer,
   compiler dependent) are not counted.
 * Estimated code bytes (:func:`code_bytes`, flash besides the weights): the ``.text`` of each
@@ -45,12 +45,14 @@ OP_KINDS: dict[type, str] = {
     ir.Concat: "concat",
     ir.Lookup: "lookup",
     ir.Softmax: "softmax",
+    ir.Mul: "mul",
+    ir.PRelu: "prelu",
 }
 
 
 KERNEL_CODE_BYTES: dict[str, int] = {
     "conv2d": 1536, "depthwise_conv2d": 896, "fully_connected": 576, "max_pool2d": 256, "avg_pool2d": 448,
-    "clamp": 64, "add": 1280, "concat": 768, "lookup": 64, "softmax": 256,
+    "clamp": 64, "add": 1280, "concat": 768, "lookup": 64, "softmax": 256, "mul": 576, "prelu": 960,
     "conv2d_s4": 896, "depthwise_conv2d_s4": 960, "fully_connected_s4": 576,
 }
 LAYER_CODE_BYTES = 112

@@ -1,18 +1,21 @@
 """Pass: fuse a standalone clamp (ReLU / ReLU6 / Hardtanh) into the op that feeds it.
 
-Applies when the clamp reads the output of a conv, depthwise conv, linear or add layer,
-that output has no other reader and is not the graph output.  The clamp keeps its input's
+Applies when the clamp reads the output of a conv, depthwise conv, linear, add, mul or lookup
+layer, that output has no other reader and is not the graph output.  The clamp keeps its input's
 quantization, so fusing only narrows the producer's range:
-``act_min = max(act_min, lo)``, ``act_max = min(act_max, hi)``.
+``act_min = max(act_min, lo)``, ``act_max = min(act_max, hi)``; a lookup table's entries are
+clamped instead (``table = clip(table, lo, hi)``: ``(x + 3).clamp(0, 6)`` is one table).
 """
 
 from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
+
 from tinyqat import ir
 
-FUSABLE = (ir.Conv2d, ir.DepthwiseConv2d, ir.FullyConnected, ir.Add)
+FUSABLE = (ir.Conv2d, ir.DepthwiseConv2d, ir.FullyConnected, ir.Add, ir.Mul, ir.Lookup)
 
 
 def fuse_activations(graph: ir.Graph) -> ir.Graph:
@@ -27,12 +30,15 @@ def fuse_activations(graph: ir.Graph) -> ir.Graph:
         producer = ops[j] if j is not None else None
         if not isinstance(producer, FUSABLE) or len(graph.consumers(op.input)) != 1:
             continue
-        ops[j] = dataclasses.replace(
-            producer,
-            output=op.output,
-            act_min=max(producer.act_min, op.lo),
-            act_max=min(producer.act_max, op.hi),
-        )
+        if isinstance(producer, ir.Lookup):
+            ops[j] = dataclasses.replace(producer, output=op.output, table=np.clip(producer.table, op.lo, op.hi))
+        else:
+            ops[j] = dataclasses.replace(
+                producer,
+                output=op.output,
+                act_min=max(producer.act_min, op.lo),
+                act_max=min(producer.act_max, op.hi),
+            )
         ops[i] = None
         producers[op.output] = j
         dropped.add(op.input)

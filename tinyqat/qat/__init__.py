@@ -1,5 +1,6 @@
 """Quantization-aware training: range observers, fake quant with STE, fused QAT modules, and ``prepare_qat``."""
 
+from tinyqat.qat.elementwise import QuantMul, QuantPointwise, QuantPReLU
 from tinyqat.qat.fake_quant import ActivationQuantizer, FixedQuantizer, InputQuantizer, WeightQuantizer
 from tinyqat.qat.modules import (
     QuantAdd,
@@ -50,7 +51,10 @@ __all__ = [
     "QuantFlatten",
     "QuantLinear",
     "QuantMaxPool2d",
+    "QuantMul",
     "QuantNonlinear",
+    "QuantPReLU",
+    "QuantPointwise",
     "SharedQuantClamp",
     "WeightQuantizer",
     "calibrate",

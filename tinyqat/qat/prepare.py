@@ -11,6 +11,11 @@ Rewrites (fusion requires every intermediate result to have a single user):
 * add of two tensors [+ activation] -> :class:`QuantAdd`; cat along dim 1 -> :class:`QuantCat`;
 * any other activation -> :class:`SharedQuantClamp` (re-quantizes on its input's grid);
 * sigmoid, tanh, hardswish, softmax over dim 1 -> :class:`QuantNonlinear`;
+* hardsigmoid, silu, gelu, elu, leaky_relu (modules and ``F.`` forms), and arithmetic of a tensor and a
+  number constant (``x * c``, ``x + c``, ``x - c``, ``c - x``, ``x / c``, ``-x``: ``affine``) ->
+  :class:`QuantPointwise`; ``a * b`` of two tensors (same shape, or a map and its per-channel gate
+  ``(N, C, 1[, 1])``) -> :class:`QuantMul`; ``nn.PReLU`` -> :class:`QuantPReLU`
+  (:mod:`tinyqat.qat.elementwise`);
 * MaxPool1d/2d -> :class:`QuantMaxPool2d`; AvgPool1d/2d -> :class:`QuantAvgPool2d`;
 * global average pooling (AdaptiveAvgPool1d/2d(1), ``mean`` over the spatial dims) ->
   :class:`QuantAvgPool2d` with the whole map as window, then :class:`QuantFlatten` when the
@@ -20,7 +25,9 @@ Rewrites (fusion requires every intermediate result to have a single user):
 * Identity and Dropout are removed.
 
 Activations: ReLU (``nn.ReLU``, ``F.relu``, ``torch.relu``, ``Tensor.relu``), ReLU6 (``nn.ReLU6``,
-``F.relu6``, Hardtanh(0, 6)) and Hardtanh(lo, hi) (``nn.Hardtanh``, ``F.hardtanh``).  Everything
+``F.relu6``, Hardtanh(0, 6)) and Hardtanh(lo, hi) (``nn.Hardtanh``, ``F.hardtanh``), and the clamp forms
+``torch.clamp`` / ``Tensor.clamp`` / ``clip`` / ``clamp_min`` / ``clamp_max`` (``min=0`` is ReLU, ``(0, 6)``
+ReLU6, else an interval whose missing bound is infinite).  Everything
 else raises :class:`tinyqat.errors.UnsupportedOpError` with a one-line message naming the module
 path, the op, the source line when torch.fx recorded it, and why.
 """
@@ -44,6 +51,7 @@ from torch import fx, nn
 from torch.fx.node import _get_qualified_name
 
 from tinyqat.errors import TinyQatError, UnsupportedOpError
+from tinyqat.qat.elementwise import QuantMul, QuantPointwise, QuantPReLU
 from tinyqat.qat.fake_quant import ActivationQuantizer, FixedQuantizer, InputQuantizer, WeightQuantizer
 from tinyqat.qat.modules import (
     Activation,
@@ -142,6 +150,123 @@ _METHODS: dict[str, tuple[str, str]] = {
     "reshape": ("view", ""),
     "size": ("shape", ""),
 }
+# --- elementwise ops and pointwise functions: kinds "pointwise" (a table function of one tensor), "mul",
+# "sub", "div", "neg" (of two tensors, or of a tensor and a constant: scalar arithmetic), "prelu", and the
+# clamp forms (torch.clamp / Tensor.clamp / clip / clamp_min / clamp_max) -------------------------------
+_MODULES.update({
+    nn.Hardsigmoid: ("pointwise", "hardsigmoid"),
+    nn.SiLU: ("pointwise", "silu"),
+    nn.GELU: ("pointwise", "gelu"),
+    nn.ELU: ("pointwise", "elu"),
+    nn.LeakyReLU: ("pointwise", "leaky_relu"),
+    nn.PReLU: ("prelu", ""),
+})
+_FUNCTIONS.update({
+    F.hardsigmoid: ("pointwise", "hardsigmoid"),
+    F.silu: ("pointwise", "silu"),
+    F.gelu: ("pointwise", "gelu"),
+    F.elu: ("pointwise", "elu"),
+    F.leaky_relu: ("pointwise", "leaky_relu"),
+    torch.clamp: ("clamp", "clamp"),
+    torch.clip: ("clamp", "clamp"),
+    torch.clamp_min: ("clamp", "clamp_min"),
+    torch.clamp_max: ("clamp", "clamp_max"),
+    operator.mul: ("mul", ""),
+    torch.mul: ("mul", ""),
+    operator.sub: ("sub", ""),
+    torch.sub: ("sub", ""),
+    operator.truediv: ("div", ""),
+    torch.div: ("div", ""),
+    operator.neg: ("neg", ""),
+    torch.neg: ("neg", ""),
+})
+_METHODS.update({
+    "clamp": ("clamp", "clamp"),
+    "clip": ("clamp", "clamp"),
+    "clamp_min": ("clamp", "clamp_min"),
+    "clamp_max": ("clamp", "clamp_max"),
+    "mul": ("mul", ""),
+    "sub": ("sub", ""),
+    "div": ("div", ""),
+    "neg": ("neg", ""),
+})
+
+
+def _sig_clamp(input, min=None, max=None):
+    pass
+
+
+def _sig_clamp_min(input, min):
+    pass
+
+
+def _sig_clamp_max(input, max):
+    pass
+
+
+def _sig_elu(input, alpha=1.0, inplace=False):
+    pass
+
+
+def _sig_leaky_relu(input, negative_slope=0.01, inplace=False):
+    pass
+
+
+def _sig_gelu(input, approximate="none"):
+    pass
+
+
+def _sig_inplace(input, inplace=False):
+    pass
+
+
+_POINTWISE_SIGS = {"elu": _sig_elu, "leaky_relu": _sig_leaky_relu, "gelu": _sig_gelu}
+
+
+def _sig_binary(input, other, alpha=1, rounding_mode=None):
+    pass
+
+
+def _number(v: Any) -> bool:
+    """A finite int or float constant (not a bool, not a traced value)."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _clamp_bounds(node: fx.Node, op: _Op) -> Activation:
+    """``torch.clamp`` / ``clip`` / ``clamp_min`` / ``clamp_max`` as an activation: ``relu`` for
+    ``min=0``, ``relu6`` for ``(0, 6)``, else the interval ``(lo, hi)`` with an absent bound infinite."""
+    sig = {"clamp": _sig_clamp, "clamp_min": _sig_clamp_min, "clamp_max": _sig_clamp_max}[op.detail]
+    args = _bind(sig, node, op)
+    lo, hi = args.get("min"), args.get("max")
+    if not all(v is None or _number(v) for v in (lo, hi)) or (lo is None and hi is None):
+        raise op.error(f"clamp bounds must be finite number constants (one may be None), got ({lo}, {hi})")
+    if lo is not None and hi is not None and lo > hi:
+        raise op.error(f"clamp needs min <= max, got ({lo}, {hi})")
+    if (lo, hi) == (0, None):
+        return "relu"
+    if (lo, hi) == (0, 6):
+        return "relu6"
+    return (-math.inf if lo is None else float(lo), math.inf if hi is None else float(hi))
+
+
+def _pointwise_function(node: fx.Node, op: _Op) -> tuple[str, tuple[float, ...]]:
+    """The table function of a ``pointwise`` op and its constants (ELU's alpha, LeakyReLU's slope),
+    read from the module or bound from the call."""
+    args = _args(_POINTWISE_SIGS.get(op.detail, _sig_inplace), node, op)
+    if op.detail == "gelu":
+        if args["approximate"] not in ("none", "tanh"):
+            raise op.error(f"gelu approximate={args['approximate']!r} is not supported ('none' or 'tanh')")
+        return ("gelu_tanh" if args["approximate"] == "tanh" else "gelu"), ()
+    key = {"elu": "alpha", "leaky_relu": "negative_slope"}.get(op.detail)
+    if key is None:
+        return op.detail, ()
+    if not _number(args[key]):
+        raise op.error(f"{key} must be a finite number constant, got {args[key]!r}")
+    return op.detail, (float(args[key]),)
+
+
+# --- end of the elementwise tables ----------------------------------------------------------------------
+
 _TORCH_DIR = os.path.dirname(torch.__file__)
 _FRAME = re.compile(r'File "([^"]+)", line (\d+), in [^\n]*(?:\n {4}([^\n]*))?')
 
@@ -296,6 +421,8 @@ def _is_batch_size(v: Any) -> bool:
 
 def _clamp_activation(node: fx.Node, op: _Op) -> Activation:
     """``relu``, ``relu6`` (also Hardtanh(0, 6)) or a Hardtanh interval ``(lo, hi)``."""
+    if op.detail in ("clamp", "clamp_min", "clamp_max"):
+        return _clamp_bounds(node, op)
     if op.detail != "hardtanh":
         return op.detail
     args = _args(_sig_hardtanh, node, op)
@@ -422,6 +549,12 @@ class _Builder:
             "add": self._add,
             "cat": self._cat,
             "nonlinear": self._nonlinear,
+            "pointwise": self._pointwise,
+            "mul": self._arith,
+            "sub": self._arith,
+            "div": self._arith,
+            "neg": self._arith,
+            "prelu": self._prelu,
             "flatten": self._flatten,
             "view": self._flatten,
         }
@@ -641,14 +774,86 @@ class _Builder:
         args = _bind(_sig_add, node, op)
         if args["alpha"] != 1:
             raise op.error(f"add with alpha={args['alpha']} is not supported")
+        if not (isinstance(args["input"], fx.Node) and isinstance(args["other"], fx.Node)):
+            self._scalar_arith(node, op, "add", args["input"], args["other"])
+            return
         a, b = self._operand(op, args["input"]), self._operand(op, args["other"])
         if _shape(a) != _shape(b):
             raise op.error(f"operands {_shape(a)} and {_shape(b)} differ (broadcasting is not supported)")
         act_node, activation = self._fused_activation(node)
-        new = self._emit(node.name, QuantAdd(activation, self.c, op.where), (self.env[a], self.env[b]))
+        grids = (self.grid[self.env[a]], self.grid[self.env[b]])
+        new = self._emit(node.name, QuantAdd(activation, grids, self.c, op.where), (self.env[a], self.env[b]))
         for n in (node, act_node):
             if n is not None:
                 self.env[n] = new
+
+    # --- elementwise ops and pointwise functions ------------------------------------------------------
+
+    def _pointwise(self, node: fx.Node, op: _Op) -> None:
+        _, new_src = self._source(node, op)
+        function, params = _pointwise_function(node, op)
+        module = QuantPointwise(function, params, self.grid[new_src], self.c, op.where)
+        self.env[node] = self._emit(node.name, module, (new_src,))
+
+    def _arith(self, node: fx.Node, op: _Op) -> None:
+        """``mul`` of two tensors (:meth:`_mul`), or ``mul`` / ``sub`` / ``div`` / ``neg`` with a constant."""
+        if op.kind == "neg":
+            self._scalar_arith(node, op, "neg", self._source(node, op)[0], None)
+            return
+        args = _bind(_sig_binary, node, op)
+        if args["alpha"] != 1 or args["rounding_mode"] is not None:
+            raise op.error("alpha and rounding_mode are not supported")
+        a, b = args["input"], args["other"]
+        if isinstance(a, fx.Node) and isinstance(b, fx.Node):
+            if op.kind != "mul":
+                raise op.error(f"{op.kind} of two tensors is not supported (only of a tensor and a constant); "
+                               "multiply or add them instead")
+            self._mul(node, op, a, b)
+            return
+        self._scalar_arith(node, op, op.kind, a, b)
+
+    def _scalar_arith(self, node: fx.Node, op: _Op, kind: str, a: Any, b: Any) -> None:
+        """``x + c``, ``x * c``, ``x - c``, ``c - x``, ``x / c``, ``-x`` (either operand order) as
+        ``affine(x; scale, offset) = scale * x + offset``, a table at lowering."""
+        tensor_first = isinstance(a, fx.Node)
+        x, c = (a, b) if tensor_first else (b, a)
+        src = self._operand(op, x)
+        if kind != "neg" and not _number(c):
+            raise op.error(f"the other operand must be a tensor or a finite number constant, got {c!r}")
+        if kind == "div" and (not tensor_first or c == 0):
+            raise op.error("only division of a tensor by a nonzero constant is supported")
+        if kind == "neg":
+            scale, offset = -1.0, 0.0
+        elif kind == "sub":
+            scale, offset = (1.0, -c) if tensor_first else (-1.0, c)
+        else:
+            scale, offset = {"add": (1.0, c), "mul": (c, 0.0), "div": (1.0 / c, 0.0)}[kind]
+        module = QuantPointwise("affine", (float(scale), float(offset)), self.grid[self.env[src]], self.c, op.where)
+        self.env[node] = self._emit(node.name, module, (self.env[src],))
+
+    def _mul(self, node: fx.Node, op: _Op, a: fx.Node, b: fx.Node) -> None:
+        """Product of two tensors of one shape, or of a map and its per-channel gate (N, C, 1[, 1])."""
+        xa, xb = self._operand(op, a), self._operand(op, b)
+        sa, sb = _shape(xa), _shape(xb)
+        big, small = (sa, sb) if math.prod(sa) >= math.prod(sb) else (sb, sa)
+        gate = len(big) in (3, 4) and small == (*big[:2], *(1,) * (len(big) - 2))
+        if sa != sb and not gate:
+            raise op.error(f"operands {sa} and {sb}: only same shapes, or a map times a per-channel gate "
+                           "(N, C, 1, 1) are supported")
+        grids = (self.grid[self.env[xa]], self.grid[self.env[xb]])
+        self.env[node] = self._emit(node.name, QuantMul(grids, self.c, op.where), (self.env[xa], self.env[xb]))
+
+    def _prelu(self, node: fx.Node, op: _Op) -> None:
+        src, new_src = self._source(node, op)
+        shape = _shape(src)
+        count = op.module.weight.numel()
+        if len(shape) not in (2, 3, 4) or count not in (1, shape[1]):
+            raise op.error(f"PReLU with {count} parameters on a {shape} input: one alpha, or one per channel "
+                           "of an (N, C[, L | H, W]) input")
+        module = QuantPReLU(op.module, self.grid[new_src], self.c, op.where)
+        self.env[node] = self._emit(node.name, module, (new_src,))
+
+    # --- end of the elementwise handlers ---------------------------------------------------------------
 
     def _cat(self, node: fx.Node, op: _Op) -> None:
         args = _bind(_sig_cat, node, op)
@@ -659,7 +864,9 @@ class _Builder:
         ndim = len(_shape(xs[0]))
         if not isinstance(dim, int) or ndim < 2 or dim % ndim != 1:
             raise op.error(f"only concatenation along channels (dim=1) is supported, got dim={dim} on {ndim} dims")
-        self.env[node] = self._emit(node.name, QuantCat(self.c, op.where), tuple(self.env[x] for x in xs))
+        sources = tuple(self.env[x] for x in xs)
+        self.env[node] = self._emit(node.name, QuantCat(tuple(self.grid[x] for x in sources), self.c, op.where),
+                                    sources)
 
     def _nonlinear(self, node: fx.Node, op: _Op) -> None:
         src, new_src = self._source(node, op)
@@ -668,7 +875,8 @@ class _Builder:
             ndim = len(_shape(src))
             if not isinstance(args["dim"], int) or ndim < 2 or args["dim"] % ndim != 1 or args["dtype"] is not None:
                 raise op.error(f"only softmax over channels (dim=1) is supported, got dim={args['dim']} on {ndim} dims")
-        self.env[node] = self._emit(node.name, QuantNonlinear(op.detail, self.c, op.where), (new_src,))
+        self.env[node] = self._emit(node.name, QuantNonlinear(op.detail, self.grid[new_src], self.c, op.where),
+                                                 (new_src,))
 
     def _flatten(self, node: fx.Node, op: _Op) -> None:
         src, new_src = self._source(node, op)

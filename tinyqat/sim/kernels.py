@@ -165,6 +165,28 @@ def softmax(op: ir.Softmax, xs: Sequence[np.ndarray], ins: Sequence[ir.Tensor], 
     return np.clip(y, ir.INT8_MIN, ir.INT8_MAX).astype(np.int8)
 
 
+# --- elementwise ops with two operands or per-channel constants (MUL, PRELU) ---------------------
+
+
+def mul(op: ir.Mul, xs: Sequence[np.ndarray], ins: Sequence[ir.Tensor], out: ir.Tensor) -> np.ndarray:
+    """TFLite int8 mul, ``inputs[1]`` broadcast from ``(1, 1, C)`` by numpy (formula: :class:`tinyqat.ir.Mul`)."""
+    (a, b), (a_t, b_t) = xs, ins
+    product = (a.astype(np.int64) - a_t.qparams.zero_point) * (b.astype(np.int64) - b_t.qparams.zero_point)
+    y = mbqm(product, op.multiplier, op.shift) + out.qparams.zero_point
+    return np.clip(y, op.act_min, op.act_max).astype(np.int8)
+
+
+def prelu(op: ir.PRelu, xs: Sequence[np.ndarray], ins: Sequence[ir.Tensor], out: ir.Tensor) -> np.ndarray:
+    """TFLite int8 PReLU, alpha per channel of the last axis (formula: :class:`tinyqat.ir.PRelu`)."""
+    x_c = xs[0].astype(np.int64) - ins[0].qparams.zero_point
+    positive = mbqm(x_c, op.multiplier_pos, op.shift_pos)
+    negative = mbqm(x_c * op.alpha.astype(np.int64), op.multiplier_neg, op.shift_neg)
+    y = np.where(x_c >= 0, positive, negative) + out.qparams.zero_point
+    return np.clip(y, ir.INT8_MIN, ir.INT8_MAX).astype(np.int8)
+
+
+# --- end of the elementwise block -----------------------------------------------------------------
+
 KERNELS: dict[type, Kernel] = {
     ir.Conv2d: conv2d,
     ir.DepthwiseConv2d: depthwise_conv2d,
@@ -176,4 +198,6 @@ KERNELS: dict[type, Kernel] = {
     ir.Concat: concat,
     ir.Lookup: lookup,
     ir.Softmax: softmax,
+    ir.Mul: mul,
+    ir.PRelu: prelu,
 }
