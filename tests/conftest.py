@@ -3,14 +3,24 @@
 :func:`require_tool` is for tests that need an external program (compiler, emulator):
 under ``CI=true`` a missing tool FAILS the test (CI must have every tool installed);
 locally it skips with the install hint.
+
+:data:`FUZZ_SEED` seeds every fuzz target (``test_fuzz.py``): new each run, printed in the
+session header, fixed with ``TINYQAT_FUZZ_SEED=<seed>`` to reproduce a run.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 
 import pytest
+
+FUZZ_SEED = int(os.environ.get("TINYQAT_FUZZ_SEED") or secrets.randbits(32))
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"tinyqat fuzz seed: {FUZZ_SEED} (reproduce with TINYQAT_FUZZ_SEED={FUZZ_SEED})"
 
 
 def require_tool(tool: str, apt_package: str) -> str:

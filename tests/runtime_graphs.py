@@ -308,6 +308,33 @@ def random_op(rng: np.random.Generator, kind: str, name: str, pool: list[ir.Tens
     return clamp(rng, name, x)
 
 
+VECTOR_KINDS = ("fully_connected", "clamp", "lookup", "softmax")
+
+
+def vector_op(rng: np.random.Generator, kind: str, name: str, x: ir.Tensor) -> tuple[ir.IntOp, ir.Tensor]:
+    """A random op of one of :data:`VECTOR_KINDS` reading the vector ``x``."""
+    if kind == "fully_connected":
+        return fully_connected(rng, name, x, int(rng.integers(1, 12)))
+    return {"clamp": clamp, "lookup": lookup, "softmax": softmax}[kind](rng, name, x)
+
+
+def fuzz_graph(seed: int, shape: tuple[int, int, int], plan: list[tuple[str, int]]) -> ir.Graph:
+    """A graph from ``plan``: each step is (op kind, index of the earlier tensor it reads); every
+    numeric parameter comes from ``seed``.  The fuzz tests and their saved regressions replay it."""
+    rng = np.random.default_rng(seed)
+    x = ir.Tensor("x", shape, random_qparams(rng))
+    tensors, steps = [x], []
+    for k, (kind, pick) in enumerate(plan):
+        src, name = tensors[pick % len(tensors)], f"t{k}"
+        if len(src.shape) == 1:  # after a fully connected layer only vector ops apply
+            steps.append(vector_op(rng, kind if kind in VECTOR_KINDS else VECTOR_KINDS[pick % 4], name, src))
+        else:
+            same = [t for t in tensors if t is not src and len(t.shape) == 3 and t.shape[:-1] == src.shape[:-1]]
+            steps.append(random_op(rng, kind, name, [src, *same]))
+        tensors.append(steps[-1][1])
+    return chain(x, steps)
+
+
 def fan_out_graph(rng: np.random.Generator, n_ops: int) -> ir.Graph:
     """``n_ops`` random ops (every kind, in turn, see :data:`KINDS`) reading one odd-shaped input.
 

@@ -135,6 +135,42 @@ def test_save_refuses_to_overwrite(calibrated: fx.GraphModule, tmp_path: Path) -
     assert load_artifact(path)["format"] == "tinyqat.artifact"
 
 
+def test_save_never_replaces_a_file_created_meanwhile(calibrated: fx.GraphModule, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file that appears between the existence check and the final step is not replaced (the
+    name is taken with a hard link, which fails on an existing name), and no temp file is left."""
+    import tinyqat.capture as capture
+
+    path = tmp_path / "model.pt"
+    real_encode = capture.encode_artifact
+
+    def encode_then_race(artifact: dict) -> bytes:
+        path.write_bytes(b"written by someone else")
+        return real_encode(artifact)
+
+    monkeypatch.setattr(capture, "encode_artifact", encode_then_race)
+    with pytest.raises(ArtifactExistsError):
+        save(calibrated, path)
+    assert path.read_bytes() == b"written by someone else"
+    assert [p.name for p in tmp_path.iterdir()] == ["model.pt"]
+
+
+def test_save_leaves_the_umask_alone(calibrated: fx.GraphModule, tmp_path: Path,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The process-wide umask is never flipped (other threads may create files meanwhile); the file
+    still gets the usual permissions, 0o666 less the umask."""
+    import os
+
+    umask = os.umask(0o027)
+    try:
+        monkeypatch.setattr(os, "umask", lambda *_: pytest.fail("save changed the process umask"))
+        save(calibrated, tmp_path / "model.pt")
+    finally:
+        monkeypatch.undo()
+        os.umask(umask)
+    assert (tmp_path / "model.pt").stat().st_mode & 0o777 == 0o640
+
+
 def test_refuses_unobserved_model(tmp_path: Path) -> None:
     gm = prepare_qat(Net(), (torch.randn(1, 2, 10, 10),))
     with pytest.raises(CaptureError, match="train or calibrate it first"):

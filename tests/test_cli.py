@@ -61,8 +61,10 @@ def snapshot(root: Path) -> dict[str, tuple[str, int, bytes]]:
         rel = str(p.relative_to(root))
         if p.is_dir():
             entries[rel] = ("dir", st.st_mode & 0o7777, b"")
-        else:
+        elif p.is_file():
             entries[rel] = ("file", st.st_mode & 0o7777, p.read_bytes())
+        else:  # a named pipe or device: its identity, never its content (reading could block)
+            entries[rel] = ("other", st.st_mode, str(st.st_ino).encode())
     return entries
 
 
@@ -595,3 +597,135 @@ def test_build_optimize_speed_ships_int16_conv_weights(work: Path, built: Path) 
     flash = [int(re.search(r"flash\s+weights (\d+) B", r.output)[1]) for r in (result, default)]  # type: ignore[index]
     assert flash[0] > flash[1]
     assert cli("build", work / "model.pt", "-o", work / "x", "--optimize", "fast").exit_code == 2
+
+
+# ---------------------------------------------------------------------------------------------
+# exit status 3, atomic installation, -o . and symlinks, name collisions
+
+
+def test_internal_error_is_exit_3_and_asks_for_a_report(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bug (any exception that is not a TinyQatError) is one line, exit 3; --debug adds the traceback."""
+    build_module = importlib.import_module("tinyqat.build")
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise KeyError("planner state")
+
+    monkeypatch.setattr(build_module, "lower", broken)
+    before = snapshot(work)
+    assert_error(cli("build", work / "model.pt", "-o", work / "out"), 3, "internal error, please report", "KeyError")
+    debug = CliRunner().invoke(main, ["--debug", "build", str(work / "model.pt"), "-o", str(work / "out")])
+    assert debug.exit_code == 3
+    assert "Traceback" in debug.stderr and "planner state" in debug.stderr
+    assert debug.stderr.strip().splitlines()[-1].startswith("error: internal error, please report")
+    assert snapshot(work) == before
+
+
+def test_force_replacement_is_one_atomic_exchange(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Replacing an output swaps two complete directories; at no call does `out` hold a partial package,
+    and nothing is left beside it."""
+    build_module = importlib.import_module("tinyqat.build")
+    out = work / "out"
+    assert cli("build", work / "model.pt", "-o", out, "--name", "first").exit_code == 0
+    seen = []
+    real_exchange = build_module._exchange
+
+    def watch(a: Path, b: Path) -> bool:
+        seen.append(sorted(p.name for p in b.iterdir()))
+        return real_exchange(a, b)
+
+    monkeypatch.setattr(build_module, "_exchange", watch)
+    assert cli("build", work / "model.pt", "-o", out, "--name", "second", "--force").exit_code == 0
+    assert len(seen) == 1 and "first.c" in seen[0]
+    assert "second.c" in {p.name for p in out.iterdir()}
+    assert sorted(p.name for p in work.iterdir()) == ["model.pt", "notes.txt", "out"]
+
+
+def test_force_replacement_without_exchange_restores_on_failure(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where renameat2 is unavailable the fallback renames aside; a failing second rename puts the old
+    package back and leaves nothing else."""
+    build_module = importlib.import_module("tinyqat.build")
+    out = work / "out"
+    assert cli("build", work / "model.pt", "-o", out).exit_code == 0
+    before = snapshot(work)
+    monkeypatch.setattr(build_module, "_exchange", lambda a, b: False)
+    real_replace = os.replace
+
+    def fail_second(src: Path, dst: Path) -> None:
+        if Path(dst) == out and ".tmp-" in str(src) and not str(src).endswith(".old"):
+            raise OSError(28, "No space left on device")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(build_module.os, "replace", fail_second)
+    assert_error(cli("build", work / "model.pt", "-o", out, "--force"), 2, "no space left")
+    assert snapshot(work) == before
+
+
+def test_output_dot_is_refused_and_symlinks_are_followed(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """-o . (or a parent of the current directory) is refused in one line; -o LINK builds where LINK points."""
+    monkeypatch.chdir(work)
+    before = snapshot(work)
+    assert_error(cli("build", "model.pt", "-o", "."), 2, "current directory")
+    assert_error(cli("build", "model.pt", "-o", ".."), 2, "current directory")
+    assert snapshot(work) == before
+    (work / "real").mkdir()
+    (work / "link").symlink_to(work / "real", target_is_directory=True)
+    assert cli("build", "model.pt", "-o", "link").exit_code == 0
+    assert (work / "link").is_symlink() and (work / "real" / "tinyqat_model.c").is_file()
+    assert cli("build", "model.pt", "-o", "link", "--force", "--name", "other").exit_code == 0
+    assert (work / "link").is_symlink() and (work / "real" / "other.c").is_file()
+
+
+def test_failed_build_removes_the_parents_it_created(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    build_module = importlib.import_module("tinyqat.build")
+
+    def fail(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(build_module, "emit_package", fail)
+    before = snapshot(work)
+    assert_error(cli("build", work / "model.pt", "-o", work / "a" / "b" / "out"), 2, "no space left")
+    assert snapshot(work) == before
+
+
+@pytest.mark.parametrize(("name", "other", "clash"), [
+    ("Net", "net", "capital"), ("NET", "net", "capital"),
+    ("net_layer", "net", "net_layer_output"), ("net_weights", "net", "net_weights.h"),
+])
+def test_colliding_model_names_are_refused(work: Path, name: str, other: str, clash: str) -> None:
+    """Two models linked into one program must not share a symbol, macro, include guard or file: the
+    second spelling (capitals) or the longer name (``<name>_layer`` against ``<name>``) is refused."""
+    assert cli("build", work / "model.pt", "-o", work / other, "--name", other).exit_code == 0
+    before = snapshot(work)
+    assert_error(cli("build", work / "model.pt", "-o", work / "second", "--name", name), 2, name, clash)
+    assert snapshot(work) == before
+
+
+def test_accepted_names_define_disjoint_symbols(work: Path, gcc: str) -> None:
+    """Accepted names that share a prefix (`net`, `net_run`, `net_input`, `net_output`) compile and link
+    into one program with every header in one file: no symbol, macro, include guard or file in common."""
+    names = ("net", "net_run", "net_input", "net_output")
+    for name in names:
+        assert cli("build", work / "model.pt", "-o", work / name, "--name", name, "--board", "host").exit_code == 0
+    main_c = work / "main.c"
+    total = " + ".join(f"{n}_run() + {n.upper()}_NUM_LAYERS" for n in names)
+    main_c.write_text("".join(f'#include "{n}.h"\n' for n in names)
+                      + f"int main(void)\n{{\n    return {total} - 4 * NET_NUM_LAYERS;\n}}\n")
+    runtime = sorted(str(p) for p in (work / "net").glob("tq_*.c"))
+    cmd = [gcc, "-std=c99", "-Wall", "-Werror", *(f"-I{work / n}" for n in names), str(main_c),
+           *(str(work / n / f"{n}.c") for n in names), *runtime, "-o", str(work / "both")]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert subprocess.run([str(work / "both")], check=False).returncode == 0
+
+
+def test_interrupt_is_exit_130_not_1(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C is neither a mismatch (1) nor a traceback: one line, exit 130, nothing left behind."""
+    build_module = importlib.import_module("tinyqat.build")
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(build_module, "emit_package", interrupted)
+    before = snapshot(work)
+    assert_error(cli("build", work / "model.pt", "-o", work / "out"), 130, "interrupted")
+    assert snapshot(work) == before

@@ -52,6 +52,14 @@ the output quantization, ``None`` for ops that keep their input's); one input un
   :mod:`tinyqat.movement`); ``gather``: attrs ``shape`` and ``index`` (output channel ``j`` of every
   pixel is input channel ``index[j]``); ``resize_nearest``: attrs ``scale [sh, sw]`` (integer
   factors, ``sh = 1`` for ``(C, L)`` maps).  All keep the input's quantization (qparams ``None``).
+
+Limits, checked before anything of that size is allocated: the file is at most
+:data:`MAX_ARTIFACT_BYTES` and so is the sum of the sizes its zip directory declares (read
+before ``torch.load``); a tensor holds at most :data:`~tinyqat.target.MAX_TENSOR_BYTES` values
+(the input shape too); kernel, stride and padding values are at most
+:data:`~tinyqat.target.MAX_DIM`.  Parameter shapes must agree with the node
+(``bias``/``bn_*`` ``[O]`` for a weight ``[O, ...]``); the input channels of each weight are
+checked against the graph by lowering, before any activation is allocated.
 """
 
 from __future__ import annotations
@@ -68,6 +76,7 @@ import torch
 
 from tinyqat.errors import TinyQatError
 from tinyqat.quant import LUT_FUNCTIONS, LUT_PARAMS, WEIGHT_BITS
+from tinyqat.target import MAX_DIM, MAX_TENSOR_BYTES
 
 FORMAT = "tinyqat.artifact"
 VERSION = 1
@@ -103,6 +112,8 @@ INPUT_COUNTS["mul"] = (2, 2)
 BN_PARAMS = ("bn_weight", "bn_bias", "bn_mean", "bn_var")
 ACTIVATIONS = ("none", "relu", "relu6")
 WEIGHTED_OPS = ("conv2d", "linear")
+MAX_ARTIFACT_BYTES = 1 << 29  # 512 MiB: 2**26 float32 weights with room to spare
+_WEIGHT_NDIM = {"conv2d": 4, "linear": 2}
 
 
 class ArtifactError(TinyQatError):
@@ -115,25 +126,52 @@ def save_artifact(artifact: dict[str, Any], path: str | Path) -> None:
     Serialized in memory first: ``torch.save`` names the zip archive's folder after the file it writes,
     so writing the bytes makes the file the same whatever it (or a temporary file) is called.
     """
+    Path(path).write_bytes(encode_artifact(artifact))
+
+
+def encode_artifact(artifact: dict[str, Any]) -> bytes:
+    """Validate ``artifact`` and serialize it (the bytes :func:`save_artifact` writes)."""
     validate_artifact(artifact)
     buffer = io.BytesIO()
     torch.save(artifact, buffer)
-    Path(path).write_bytes(buffer.getvalue())
+    return buffer.getvalue()
 
 
 def load_artifact(path: str | Path) -> dict[str, Any]:
     """Read and validate an artifact; raise :class:`ArtifactError` with a one-line reason."""
+    return read_artifact(path)[0]
+
+
+def read_artifact(path: str | Path) -> tuple[dict[str, Any], bytes]:
+    """The validated artifact at ``path`` and the exact bytes it was decoded from (the file is read
+    once, so a hash or a copy of the bytes always matches what was loaded)."""
     path = Path(path)
     if not path.is_file():
         raise ArtifactError(f"{path}: no such file")
     try:
-        data = path.read_bytes()
+        with path.open("rb") as f:
+            data = f.read(MAX_ARTIFACT_BYTES + 1)
     except OSError as exc:
         raise ArtifactError(f"{path}: cannot read ({exc.strerror})") from None
-    if not zipfile.is_zipfile(io.BytesIO(data)):
-        raise ArtifactError(
-            f"{path}: not a tinyqat artifact (not a torch.save zip archive; truncated or another format?)"
-        )
+    try:
+        return decode_artifact(data), data
+    except ArtifactError as exc:
+        raise ArtifactError(f"{path}: {exc}") from None
+
+
+def decode_artifact(data: bytes) -> dict[str, Any]:
+    """Validate the size limits (module docstring) of the serialized ``data``, then load and validate it."""
+    if len(data) > MAX_ARTIFACT_BYTES:
+        raise ArtifactError(f"larger than the artifact limit of {MAX_ARTIFACT_BYTES} bytes")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            declared = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise ArtifactError("not a tinyqat artifact (not a torch.save zip archive; truncated or another format?)"
+                            ) from None
+    if declared > MAX_ARTIFACT_BYTES:
+        raise ArtifactError(f"its archive declares {declared} bytes of content, more than the artifact limit of "
+                            f"{MAX_ARTIFACT_BYTES} bytes")
     try:
         obj = torch.load(io.BytesIO(data), weights_only=True, map_location="cpu")
     except pickle.UnpicklingError as exc:
@@ -141,24 +179,29 @@ def load_artifact(path: str | Path) -> dict[str, Any]:
         found = re.search(r"GLOBAL ([\w.]+)", str(exc))
         culprit = f" (it references {found.group(1)})" if found else ""
         raise ArtifactError(
-            f"{path}: refused to load: the file contains Python objects other than tensors and plain data "
+            "refused to load: the file contains Python objects other than tensors and plain data "
             f"(a pickled module or custom class?); tinyqat never unpickles code{culprit}"
         ) from None
     except Exception as exc:  # torch raises many types for corrupt archives
-        raise ArtifactError(f"{path}: corrupt or truncated file ({type(exc).__name__})") from None
-    try:
-        validate_artifact(obj)
-    except ArtifactError as exc:
-        raise ArtifactError(f"{path}: {exc}") from None
+        raise ArtifactError(f"corrupt or truncated file ({type(exc).__name__})") from None
+    validate_artifact(obj)
     return obj
+
+
+def _int(value: Any, lo: int, hi: int) -> bool:
+    """``value`` is an int (not a bool) in ``[lo, hi]``."""
+    return type(value) is int and lo <= value <= hi
+
+
+def _ints(value: Any, length: int, lo: int, hi: int = MAX_DIM) -> bool:
+    return isinstance(value, list) and len(value) == length and all(_int(v, lo, hi) for v in value)
 
 
 def _qparams_ok(q: Any) -> bool:
     return (
         isinstance(q, dict)
         and isinstance(q.get("scale"), float)
-        and isinstance(q.get("zero_point"), int)
-        and -128 <= q["zero_point"] <= 127
+        and _int(q.get("zero_point"), -128, 127)
     )
 
 
@@ -185,7 +228,9 @@ def validate_artifact(obj: Any) -> None:
             )
         raise ArtifactError("not a tinyqat artifact (create one with tinyqat.save(qat_model, path))")
     version = obj.get("version")
-    if not isinstance(version, int) or version > VERSION:
+    if type(version) is not int:
+        raise ArtifactError(f"artifact format version {version!r} is not an integer")
+    if version > VERSION:
         raise ArtifactError(
             f"artifact format version {version!r} is newer than this tinyqat supports ({VERSION}); upgrade tinyqat"
         )
@@ -195,8 +240,10 @@ def validate_artifact(obj: Any) -> None:
     if not (isinstance(inp, dict) and isinstance(inp.get("name"), str) and _qparams_ok(inp)):
         raise ArtifactError("artifact input description is missing or malformed")
     shape = inp.get("shape")
-    if not (isinstance(shape, list) and len(shape) in (1, 2, 3) and all(isinstance(d, int) and d > 0 for d in shape)):
+    if not (isinstance(shape, list) and len(shape) in (1, 2, 3) and all(_int(d, 1, MAX_TENSOR_BYTES) for d in shape)):
         raise ArtifactError(f"artifact input shape {shape!r} must be [C, H, W], [C, L] or [F]")
+    if math.prod(shape) > MAX_TENSOR_BYTES:
+        raise ArtifactError(f"artifact input shape {shape!r} exceeds the tensor limit of {MAX_TENSOR_BYTES} values")
     nodes = obj.get("nodes")
     if not isinstance(nodes, list) or not nodes:
         raise ArtifactError("artifact has no nodes")
@@ -230,6 +277,12 @@ def _validate_node(node: Any, known: set[str]) -> None:
     for key, t in params.items():
         if not isinstance(t, torch.Tensor) or not t.is_floating_point():
             raise ArtifactError(f"node {name!r}: param {key!r} is not a float tensor")
+        if t.numel() > MAX_TENSOR_BYTES:
+            raise ArtifactError(f"node {name!r}: param {key!r} has {t.numel()} values, more than the tensor limit of "
+                                f"{MAX_TENSOR_BYTES}")
+    _validate_attrs(node)
+    if node["op"] in WEIGHTED_OPS:
+        _validate_param_shapes(node)
     if "weight_bits" in attrs and (node["op"] not in WEIGHTED_OPS or type(attrs["weight_bits"]) is not int
                                    or attrs["weight_bits"] not in WEIGHT_BITS):
         raise ArtifactError(f"node {name!r}: weight_bits {attrs['weight_bits']!r} must be one of {WEIGHT_BITS} "
@@ -248,3 +301,40 @@ def _validate_node(node: Any, known: set[str]) -> None:
         raise ArtifactError(f"node {name!r}: qparams {'missing' if spec['qparams'] else 'unexpected'}")
     if spec["qparams"] and not _qparams_ok(node["qparams"]):
         raise ArtifactError(f"node {name!r}: malformed qparams")
+
+
+def _validate_attrs(node: dict[str, Any]) -> None:
+    """Types and ranges of the window, flag and group attrs (module docstring) before lowering uses them."""
+    name, op, attrs = node["name"], node["op"], node["attrs"]
+    pool = op in ("max_pool2d", "avg_pool2d")
+    checks = {
+        "stride": lambda v: _ints(v, 2, 1),
+        "padding": lambda v: _ints(v, 2 if pool else 4, 0),
+        "kernel": lambda v: _ints(v, 2, 1),
+        "ceil_mode": lambda v: isinstance(v, bool),
+        "count_include_pad": lambda v: isinstance(v, bool),
+        "groups": lambda v: _int(v, 1, MAX_TENSOR_BYTES),
+    }
+    what = {"stride": "2 integers >= 1", "padding": f"{2 if pool else 4} integers >= 0",
+            "kernel": "2 integers >= 1", "ceil_mode": "a bool", "count_include_pad": "a bool",
+            "groups": "an integer >= 1"}
+    for key, ok in checks.items():
+        if key in attrs and not ok(attrs[key]):
+            limit = f" (each at most {MAX_DIM})" if key in ("stride", "padding", "kernel") else ""
+            raise ArtifactError(f"node {name!r}: {key} {attrs[key]!r} must be {what[key]}{limit}")
+
+
+def _validate_param_shapes(node: dict[str, Any]) -> None:
+    """A conv/linear weight has its rank and non-empty dimensions (kernel dims at most
+    :data:`~tinyqat.target.MAX_DIM`); ``bias`` and ``bn_*`` hold one value per output channel."""
+    name, params = node["name"], node["params"]
+    weight = params["weight"]
+    ndim = _WEIGHT_NDIM[node["op"]]
+    if weight.dim() != ndim or min(weight.shape) < 1 or (ndim == 4 and max(weight.shape[2:]) > MAX_DIM):
+        raise ArtifactError(f"node {name!r}: weight shape {list(weight.shape)} is not a {node['op']} weight "
+                            f"({ndim} non-empty dimensions)")
+    out_c = weight.shape[0]
+    for key in ("bias", *BN_PARAMS):
+        if key in params and tuple(params[key].shape) != (out_c,):
+            raise ArtifactError(f"node {name!r}: {key} shape {list(params[key].shape)} != [{out_c}] "
+                                "(one per output channel)")

@@ -18,10 +18,17 @@ Keys (all required unless marked optional):
   ``description``; absent means unbounded (host)
 * ``qemu_machine`` (str, optional): ``qemu-system-arm -M`` machine that runs this core
 * ``apt_package`` (str): Debian package providing ``cc``
+
+Every profile is checked by :func:`_parse`, the one place a board file is validated, with one
+line per problem: TOML syntax, unknown or missing keys, types, ``name`` against the file name,
+``kernels`` against ``dsp``, each ``cflags`` entry an option (``-`` and no spaces, so no file
+names or extra arguments reach the compiler), capacities positive, and ``cc``, ``cpu``, ``fpu``,
+``qemu_machine``, ``apt_package`` single words.
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,8 +68,9 @@ _OPTIONAL = {"flash_bytes": int, "ram_bytes": int, "qemu_machine": str}
 def _parse(path: Path) -> Board:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise BoardError(f"{path}: cannot read board profile ({exc})") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else (str(exc).splitlines() or [""])[0]
+        raise BoardError(f"{path}: cannot read board profile ({reason})") from None
     unknown = data.keys() - _REQUIRED.keys() - _OPTIONAL.keys()
     if unknown:
         raise BoardError(f"{path}: unknown keys {sorted(unknown)}")
@@ -81,8 +89,14 @@ def _parse(path: Path) -> Board:
     if (data["kernels"] == "dsp" and not data["dsp"]) or (data["kernels"] == "v6m" and data["dsp"]):
         raise BoardError(f"{path}: kernels = {data['kernels']!r} contradicts dsp = {str(data['dsp']).lower()} "
                          "('dsp' needs the DSP extension, 'v6m' is Armv6-M, which has none)")
-    if not all(isinstance(f, str) for f in data["cflags"]):
-        raise BoardError(f"{path}: cflags must be strings")
+    if not all(isinstance(f, str) and re.fullmatch(r"-\S+", f) for f in data["cflags"]):
+        raise BoardError(f"{path}: cflags must be options (strings starting with '-', no spaces)")
+    for key in ("flash_bytes", "ram_bytes"):
+        if key in data and data[key] <= 0:
+            raise BoardError(f"{path}: {key} must be positive (leave it out for unbounded)")
+    for key in ("cc", "cpu", "fpu", "qemu_machine", "apt_package"):
+        if key in data and not re.fullmatch(r"[\w.+/-]+", data[key]):
+            raise BoardError(f"{path}: {key} {data[key]!r} must be one word (letters, digits, '_.+/-')")
     return Board(**{**data, "cflags": tuple(data["cflags"])})
 
 

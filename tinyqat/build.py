@@ -1,13 +1,22 @@
 """``tinyqat build``: artifact -> lowered graph -> arena plan -> C package in ``out_dir``.
 
-The package is rendered into a temporary sibling directory and moved into place at the
-end, so a failure never leaves a half-written output.  An existing output directory is
-replaced only with ``force=True`` and only when every file in it was written by tinyqat
-(listed in its :data:`MANIFEST`); files tinyqat did not create are never deleted.
+The artifact is read once (its bytes are hashed, lowered and copied into the package).  The
+package is rendered into a temporary sibling directory and installed with one atomic rename
+(see :func:`_install`), so a failure never leaves a half-written output, nor any temporary
+directory, nor parent directories it created.  An existing output directory is replaced only
+with ``force=True`` and only when every file in it was written by tinyqat (listed in its
+:data:`MANIFEST`); files tinyqat did not create are never deleted.
+
+``out_dir`` is resolved first: a symbolic link is followed (the package goes to the directory it
+points to, the link stays), ``..`` is collapsed.  The current directory, or one of its parents,
+is refused (``-o .``): it cannot be renamed into place; name a subdirectory.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import ctypes.util
 import hashlib
 import os
 import shutil
@@ -16,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tinyqat import ir
-from tinyqat.artifact import load_artifact
+from tinyqat.artifact import read_artifact
 from tinyqat.boards import Board, load_board
 from tinyqat.codegen.clit import check_identifier
 from tinyqat.codegen.emit import emit_package
@@ -92,8 +101,10 @@ def check_destination(out_dir: Path, force: bool) -> None:
         return
     if not force:
         raise TinyQatError(f"{out_dir} already exists and is not empty; pass --force to replace a tinyqat output")
-    manifest = out_dir / MANIFEST
-    owned = set(manifest.read_text(encoding="utf-8").split()) | {MANIFEST} if manifest.is_file() else set()
+    try:
+        owned = set((out_dir / MANIFEST).read_text(encoding="utf-8").split()) | {MANIFEST}
+    except (OSError, UnicodeDecodeError):  # no readable list: nothing in it is known to be tinyqat's
+        owned = set()
     foreign = [e for e in entries if e not in owned]
     if foreign:
         raise TinyQatError(
@@ -102,15 +113,51 @@ def check_destination(out_dir: Path, force: bool) -> None:
         )
 
 
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap the directories ``a`` and ``b`` (Linux ``renameat2(RENAME_EXCHANGE)``);
+    False where the system or file system cannot."""
+    libc = ctypes.util.find_library("c")
+    renameat2 = getattr(ctypes.CDLL(libc, use_errno=True), "renameat2", None) if libc else None
+    if renameat2 is None:
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
+
+
 def _install(tmp: Path, out_dir: Path) -> None:
-    """Move the finished package from ``tmp`` to ``out_dir`` (replacing a tinyqat output)."""
-    if out_dir.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
-        os.replace(out_dir, old / "pkg")
+    """Put the finished package ``tmp`` at ``out_dir`` in one atomic step.
+
+    ``out_dir`` absent or empty: one ``rename`` (it replaces an empty directory).  A tinyqat
+    output to replace: one ``renameat2(RENAME_EXCHANGE)`` swaps the two directories, then the
+    old package (now at ``tmp``) is deleted; at every instant ``out_dir`` holds a complete
+    package.  Where the exchange is unavailable (not Linux, or a file system without it) the old
+    package is renamed aside and the new one renamed in, the old one put back if that fails:
+    for that instant ``out_dir`` does not exist, but never holds a partial package.
+    """
+    if not out_dir.exists() or not any(out_dir.iterdir()):
         os.replace(tmp, out_dir)
-        shutil.rmtree(old)
-    else:
+        return
+    if _exchange(tmp, out_dir):
+        shutil.rmtree(tmp)
+        return
+    old = tmp.with_name(tmp.name + ".old")
+    os.replace(out_dir, old)
+    try:
         os.replace(tmp, out_dir)
+    except OSError:
+        os.replace(old, out_dir)
+        raise
+    shutil.rmtree(old)
+
+
+def _destination(out_dir: Path) -> Path:
+    """The absolute directory a package for ``-o out_dir`` is installed at (module docstring)."""
+    target = out_dir.resolve()
+    cwd = Path.cwd().resolve()
+    if target == cwd or target in cwd.parents:
+        raise TinyQatError(f"-o {out_dir} is the current directory or one of its parents; the package is installed by "
+                           "renaming a directory into place, so name a subdirectory (e.g. -o out)")
+    return target
 
 
 def build(
@@ -131,31 +178,33 @@ def build(
     out_dir = Path(out_dir)
     target = load_board(board)
     check_identifier(name)
-    check_destination(out_dir, force)
-    artifact = load_artifact(model_path)
-    source = Path(model_path).read_bytes()
+    dest = _destination(out_dir)
+    check_destination(dest, force)
+    artifact, source = read_artifact(model_path)
     graph = lower(artifact, hashlib.sha256(source).hexdigest())
     plan = GreedyPlanner(kernels=target.kernels).plan(graph)
     check_plan(graph, plan)
     check_fit(graph, plan, target, optimize)
-    parent = out_dir.resolve().parent
-    blocker = next((p for p in (parent, *parent.parents) if p.exists()), None)
+    missing = [p for p in (dest.parent, *dest.parent.parents) if not p.exists()]  # created here, removed on failure
+    blocker = next((p for p in (dest.parent, *dest.parent.parents) if p.exists()), None)
     if blocker is not None and not blocker.is_dir():
-        raise TinyQatError(f"cannot write to {parent}: {blocker} is a file, not a directory")
+        raise TinyQatError(f"cannot write to {dest.parent}: {blocker} is a file, not a directory")
+    tmp = None
     try:
-        parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=parent))
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=dest.parent))
         tmp.chmod(0o755)
-    except OSError as exc:
-        raise TinyQatError(f"cannot write to {parent}: {exc.strerror}") from None
-    try:
         emit_package(graph, plan, target, name, tmp, source, GENERATOR, optimize)
         files = sorted(p.name for p in tmp.iterdir())
         (tmp / MANIFEST).write_text("\n".join(files) + "\n", encoding="utf-8")
-        _install(tmp, out_dir)
+        _install(tmp, dest)
     except OSError as exc:
         raise TinyQatError(f"cannot write {out_dir}: {exc.strerror or exc}") from None
     finally:
-        if tmp.exists():
+        if tmp is not None and tmp.exists():
             shutil.rmtree(tmp)
+        if not dest.exists():
+            for p in missing:  # innermost first
+                with contextlib.suppress(OSError):
+                    p.rmdir()
     return BuildResult(out_dir, graph, plan, target, memory_summary(graph, plan, target, optimize))

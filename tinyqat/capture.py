@@ -11,17 +11,18 @@ sigmoid/tanh/softmax), stored as Python ``float``/``int``.  Modules that keep th
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 import re
-import tempfile
+import secrets
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import fx, nn
 
-from tinyqat.artifact import FORMAT, VERSION, save_artifact
+from tinyqat.artifact import FORMAT, VERSION, encode_artifact
 from tinyqat.errors import TinyQatError
 from tinyqat.qat.elementwise import QuantMul, QuantPointwise, QuantPReLU
 from tinyqat.qat.fake_quant import ActivationQuantizer, InputQuantizer
@@ -228,29 +229,48 @@ def to_artifact(qat_model: nn.Module) -> dict[str, Any]:
     }
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
 def save(qat_model: nn.Module, path: str | os.PathLike[str], *, overwrite: bool = False) -> None:
-    """Write :func:`to_artifact` of ``qat_model`` to ``path`` atomically (temp file + ``os.replace``).
+    """Write :func:`to_artifact` of ``qat_model`` to ``path`` atomically; never replaces an existing
+    file unless ``overwrite=True``.
 
-    Refuses to replace an existing file unless ``overwrite=True``.
+    The bytes go to a new temporary file beside ``path``, created with mode ``0o666`` so the
+    process umask applies as to any new file (the umask is never changed).  The finished file then
+    takes its name in one step: ``os.replace`` with ``overwrite``; otherwise ``os.link``, which
+    fails when ``path`` exists at that moment (no window between a check and a replace), and the
+    temporary name is removed.  On a file system without hard links the file is created with
+    ``O_EXCL`` and written in place (still never replacing a file; removed again if writing fails).
     """
     path = Path(path)
-    if path.exists() and not overwrite:
+    if path.exists() and not overwrite:  # early, friendly; the link below is what guarantees it
         raise ArtifactExistsError(f"{path} already exists; pass overwrite=True to replace it")
     if not path.parent.is_dir():
         raise CaptureError(f"{path}: directory {path.parent} does not exist")
-    artifact = to_artifact(qat_model)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    data = encode_artifact(to_artifact(qat_model))
+    tmp = _write_new(path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp"), data)
     try:
-        save_artifact(artifact, tmp)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; give the file the usual permissions
-        os.replace(tmp, path)
+        if overwrite:
+            os.replace(tmp, path)
+            return
+        try:
+            try:
+                os.link(tmp, path)
+            except OSError as exc:
+                if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
+                    raise
+                _write_new(path, data)
+        except FileExistsError:
+            raise ArtifactExistsError(f"{path} already exists; pass overwrite=True to replace it") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _write_new(path: Path, data: bytes) -> Path:
+    """Create ``path`` (which must not exist; mode 0o666 less the umask) holding ``data``; removed on failure."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
         raise
+    return path

@@ -1,23 +1,26 @@
 """The ``tinyqat`` command line (click).
 
-Exit status: 0 success, 1 verification mismatch, 2 usage or input error (one line on
-stderr, no traceback unless ``--debug``).
+Exit status: 0 success; 1 verification mismatch (and nothing else); 2 usage or input error,
+one ``error: ...`` line on stderr (a traceback only with ``--debug``); 3 internal error (a bug:
+one line saying so, the traceback with ``--debug``); 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
 
 import sys
+import traceback
 from pathlib import Path
 
 import click
-import numpy as np
 
 from tinyqat.errors import TinyQatError, VerificationError
 from tinyqat.version import __version__
 
+EXIT_MISMATCH, EXIT_USER, EXIT_INTERNAL, EXIT_INTERRUPTED = 1, 2, 3, 130
+
 
 class _Group(click.Group):
-    """Turns :class:`TinyQatError` into a one-line message and exit status 1 or 2."""
+    """Turns errors into one line and the exit statuses of the module docstring."""
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -26,7 +29,23 @@ class _Group(click.Group):
             if ctx.obj and ctx.obj.get("debug"):
                 raise
             click.echo(f"error: {exc}", err=True)
-            sys.exit(1 if isinstance(exc, VerificationError) else 2)
+            sys.exit(EXIT_MISMATCH if isinstance(exc, VerificationError) else EXIT_USER)
+        except click.UsageError as exc:  # a subcommand's arguments: one line instead of click's usage block
+            where = f"tinyqat {exc.ctx.command_path.split(' ', 1)[-1]} --help" if exc.ctx else "tinyqat --help"
+            click.echo(f"error: {exc.format_message().splitlines()[0]} (see {where})", err=True)
+            sys.exit(EXIT_USER)
+        except (click.exceptions.Exit, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("error: interrupted", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        except Exception as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                traceback.print_exc()
+            click.echo(f"error: internal error, please report: {type(exc).__name__}: "
+                       f"{(str(exc).splitlines() or [''])[0]} (tinyqat {__version__}; --debug shows the traceback)",
+                       err=True)
+            sys.exit(EXIT_INTERNAL)
 
 
 @click.group(cls=_Group)
@@ -66,8 +85,10 @@ def build(model: Path, board: str, out_dir: Path, name: str, force: bool, optimi
 
 @main.command()
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("-n", "--samples", "n_random", default=32, show_default=True, help="Random int8 inputs to test.")
-@click.option("--seed", default=0, show_default=True, help="Seed of the random inputs.")
+@click.option("-n", "--samples", "n_random", default=32, show_default=True, type=click.IntRange(0, 1 << 20),
+              help="Random int8 inputs to test.")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(0, 2**64 - 1),
+              help="Seed of the random inputs.")
 @click.option("--inputs", type=click.Path(dir_okay=False, path_type=Path),
               help="A .npy of int8 inputs in PyTorch layout (N, C, H, W) or (N, F) instead of random ones.")
 @click.option("--sanitize", is_flag=True, help="Run a standalone build under AddressSanitizer and UBSan.")
@@ -75,19 +96,10 @@ def build(model: Path, board: str, out_dir: Path, name: str, force: bool, optimi
               help="Build bare metal for the package's board and run it under qemu-system-arm instead.")
 def verify(out_dir: Path, n_random: int, seed: int, inputs: Path | None, sanitize: bool, emulate: bool) -> None:
     """Compile OUT_DIR with gcc and require bit-exact equality with the simulator."""
-    from tinyqat.verify import check
+    from tinyqat.verify import check, load_inputs
     from tinyqat.verify import verify as run_verify
 
-    samples = None
-    if inputs is not None:
-        try:
-            with inputs.open("rb") as f:
-                if f.read(6) != b"\x93NUMPY":
-                    raise TinyQatError(f"{inputs}: not a .npy file (save the inputs with numpy.save)")
-            samples = np.load(inputs, allow_pickle=False)
-        except (OSError, ValueError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0]
-            raise TinyQatError(f"{inputs}: not a readable .npy array ({reason})") from None
+    samples = None if inputs is None else load_inputs(inputs)
     report = check(run_verify(out_dir, samples=samples, n_random=n_random, seed=seed, sanitize=sanitize,
                               emulate=emulate, progress=True))
     how = "bare metal under QEMU" if emulate else "gcc + ASan/UBSan harness" if sanitize else "gcc + cffi"

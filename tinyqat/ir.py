@@ -30,6 +30,8 @@ A fused activation is a real interval ``(lo, hi)`` (``None`` = unbounded): ReLU 
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,6 +39,7 @@ import numpy as np
 from tinyqat import quant
 from tinyqat.errors import TinyQatError
 from tinyqat.requant import ADD_LEFT_SHIFT
+from tinyqat.target import MAX_DIM, MAX_TENSOR_BYTES
 
 INT8_MIN, INT8_MAX = -128, 127
 
@@ -45,8 +48,27 @@ class IRError(TinyQatError):
     """The graph violates an IR invariant (a bug in a pass, or a malformed artifact)."""
 
 
-def _frozen_array(a: np.ndarray, dtype: type) -> np.ndarray:
-    out = np.ascontiguousarray(a, dtype=dtype).copy()
+def _frozen_array(a: np.ndarray, dtype: type, what: str) -> np.ndarray:
+    """``a`` as a read-only contiguous ``dtype`` array.
+
+    Raises :class:`IRError` naming ``what`` when the cast would change a value (an integer out of
+    ``dtype``'s range, which numpy would wrap: 200 -> -56 in int8; a fractional or non-finite
+    value for an integer dtype; anything that is not a number), or when it holds more than
+    :data:`~tinyqat.target.MAX_TENSOR_BYTES` values; checked before any cast.
+    """
+    src = np.asarray(a)
+    if src.dtype.kind not in "biuf":
+        raise IRError(f"{what}: values of type {src.dtype} are not numbers")
+    if src.size > MAX_TENSOR_BYTES:
+        raise IRError(f"{what}: {src.size} values exceed the limit of {MAX_TENSOR_BYTES}")
+    if np.issubdtype(dtype, np.integer) and src.size:
+        info = np.iinfo(dtype)
+        if src.dtype.kind == "f" and not (np.all(np.isfinite(src)) and np.all(src == np.trunc(src))):
+            raise IRError(f"{what}: {dtype.__name__} values must be whole numbers")
+        lo, hi = src.min(), src.max()
+        if lo < info.min or hi > info.max:
+            raise IRError(f"{what}: values in [{lo}, {hi}] do not fit {dtype.__name__} [{info.min}, {info.max}]")
+    out = np.ascontiguousarray(src, dtype=dtype).copy()
     out.setflags(write=False)
     return out
 
@@ -71,9 +93,9 @@ class RequantizedLayer(SingleInput):
     ``bias``, ``multiplier`` and ``shift`` arrays after construction."""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "weights", _frozen_array(self.weights, np.int8))
+        object.__setattr__(self, "weights", _frozen_array(self.weights, np.int8, f"{self.name}: weights"))
         for name in ("bias", "multiplier", "shift"):
-            object.__setattr__(self, name, _frozen_array(getattr(self, name), np.int32))
+            object.__setattr__(self, name, _frozen_array(getattr(self, name), np.int32, f"{self.name}: {name}"))
 
 
 @dataclass(frozen=True)
@@ -110,7 +132,7 @@ class BatchNorm:
 
     def __post_init__(self) -> None:
         for name in ("gamma", "beta", "mean", "var"):
-            object.__setattr__(self, name, _frozen_array(getattr(self, name), np.float32))
+            object.__setattr__(self, name, _frozen_array(getattr(self, name), np.float32, f"BatchNorm {name}"))
 
 
 @dataclass(frozen=True, eq=False)
@@ -135,8 +157,8 @@ class FloatConv2d(SingleInput):
     weight_bits: int = 8
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "weight", _frozen_array(self.weight, np.float32))
-        object.__setattr__(self, "bias", _frozen_array(self.bias, np.float32))
+        object.__setattr__(self, "weight", _frozen_array(self.weight, np.float32, f"{self.name}: weight"))
+        object.__setattr__(self, "bias", _frozen_array(self.bias, np.float32, f"{self.name}: bias"))
 
 
 @dataclass(frozen=True, eq=False)
@@ -154,8 +176,8 @@ class FloatLinear(SingleInput):
     weight_bits: int = 8
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "weight", _frozen_array(self.weight, np.float32))
-        object.__setattr__(self, "bias", _frozen_array(self.bias, np.float32))
+        object.__setattr__(self, "weight", _frozen_array(self.weight, np.float32, f"{self.name}: weight"))
+        object.__setattr__(self, "bias", _frozen_array(self.bias, np.float32, f"{self.name}: bias"))
 
 
 @dataclass(frozen=True)
@@ -343,7 +365,7 @@ class Concat:
 
     def __post_init__(self) -> None:
         for name in ("multiplier", "shift"):
-            object.__setattr__(self, name, _frozen_array(getattr(self, name), np.int32))
+            object.__setattr__(self, name, _frozen_array(getattr(self, name), np.int32, f"{self.name}: {name}"))
 
 
 @dataclass(frozen=True, eq=False)
@@ -362,7 +384,7 @@ class Lookup(SingleInput):
     table: np.ndarray
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "table", _frozen_array(self.table, np.int8))
+        object.__setattr__(self, "table", _frozen_array(self.table, np.int8, f"{self.name}: table"))
 
 
 @dataclass(frozen=True, eq=False)
@@ -382,7 +404,7 @@ class Softmax(SingleInput):
     exp_table: np.ndarray
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "exp_table", _frozen_array(self.exp_table, np.int32))
+        object.__setattr__(self, "exp_table", _frozen_array(self.exp_table, np.int32, f"{self.name}: exp_table"))
 
 
 @dataclass(frozen=True)
@@ -470,7 +492,7 @@ class PRelu(SingleInput):
     shift_neg: int
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "alpha", _frozen_array(self.alpha, np.int8))
+        object.__setattr__(self, "alpha", _frozen_array(self.alpha, np.int8, f"{self.name}: alpha"))
 
 
 @dataclass(frozen=True)
@@ -492,7 +514,7 @@ class FloatPRelu(SingleInput):
     alpha: np.ndarray
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "alpha", _frozen_array(self.alpha, np.float32))
+        object.__setattr__(self, "alpha", _frozen_array(self.alpha, np.float32, f"{self.name}: alpha"))
 
 
 def mul_broadcasts(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
@@ -620,6 +642,59 @@ def _check(cond: bool, op_name: str, msg: str) -> None:
         raise IRError(f"{op_name}: {msg}")
 
 
+_INT_FIELDS: dict[str, tuple[int, int]] = {
+    # scalar integer fields of the ops: inclusive range
+    "act_min": (INT8_MIN, INT8_MAX), "act_max": (INT8_MIN, INT8_MAX), "lo": (INT8_MIN, INT8_MAX),
+    "hi": (INT8_MIN, INT8_MAX), "multiplier1": (0, 2**31 - 1), "multiplier2": (0, 2**31 - 1),
+    "output_multiplier": (0, 2**31 - 1), "shift1": (-31, 30), "shift2": (-31, 30), "output_shift": (-31, 30),
+    "depth_multiplier": (1, MAX_DIM), "groups": (1, MAX_DIM), "weight_bits": (min(quant.WEIGHT_BITS), 8),
+    "multiplier": (0, 2**31 - 1), "shift": (-31, 30),  # scalars (Mul); the per-channel arrays are checked as arrays
+    "multiplier_pos": (0, 2**31 - 1), "multiplier_neg": (0, 2**31 - 1), "shift_pos": (-31, 30), "shift_neg": (-31, 30),
+}
+_WINDOW_FIELDS: dict[str, tuple[int, int]] = {"kernel": (2, 1), "stride": (2, 1), "padding": (4, 0)}  # length, min
+_BOOL_FIELDS = ("ceil_mode", "count_include_pad")
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _check_fields(op: Op) -> None:
+    """Type and range of every scalar, window (kernel/stride/padding) and flag field of ``op``,
+    before anything computes with them (an output size from a zero stride, a cast to int8)."""
+    fields = {f.name for f in dataclasses.fields(op)}  # not properties: Conv2d.kernel reads the weights
+    for name, (lo, hi) in _INT_FIELDS.items():
+        if name in fields and not isinstance(getattr(op, name), np.ndarray):
+            value = getattr(op, name)
+            _check(_is_int(value) and lo <= value <= hi, op.name, f"{name} {value!r} is not an integer in [{lo}, {hi}]")
+    for name, (length, lo) in _WINDOW_FIELDS.items():
+        if name in fields:
+            value = getattr(op, name)
+            _check(isinstance(value, tuple) and len(value) == length and all(_is_int(v) and lo <= v <= MAX_DIM
+                                                                              for v in value),
+                   op.name, f"{name} {value!r} must be {length} integers in [{lo}, {MAX_DIM}]")
+    for name in _BOOL_FIELDS:
+        if name in fields:
+            _check(isinstance(getattr(op, name), bool), op.name, f"{name} {getattr(op, name)!r} must be a bool")
+    for name in ("name", "output", *(("input",) if isinstance(op, SingleInput) else ())):
+        _check(isinstance(getattr(op, name), str), str(op.name), f"{name} must be a string")
+    _check(isinstance(op.inputs, tuple) and all(isinstance(t, str) for t in op.inputs), op.name,
+           "inputs must be a tuple of tensor names")
+
+
+def _check_tensor(t: Tensor) -> None:
+    _check(isinstance(t.name, str), str(t.name), "tensor name must be a string")
+    _check(isinstance(t.shape, tuple) and len(t.shape) in (1, 3) and all(_is_int(d) and d >= 1 for d in t.shape),
+           t.name, f"bad shape {t.shape!r}: 1 or 3 positive integers")
+    size = math.prod(int(d) for d in t.shape)
+    _check(size <= MAX_TENSOR_BYTES, t.name, f"{size} bytes exceed the tensor limit of {MAX_TENSOR_BYTES}")
+    q = t.qparams
+    _check(isinstance(q, QParams) and isinstance(q.scale, float) and _is_int(q.zero_point), t.name,
+           "qparams must be a float scale and an integer zero point")
+    _check(np.isfinite(q.scale) and q.scale > 0, t.name, f"bad scale {q.scale}")
+    _check(INT8_MIN <= q.zero_point <= INT8_MAX, t.name, "zero point outside int8")
+
+
 def _check_weight_bits(op: FloatConv2d | FloatLinear | Conv2d | DepthwiseConv2d | FullyConnected) -> None:
     _check(op.weight_bits in quant.WEIGHT_BITS, op.name, f"weight_bits {op.weight_bits!r} not in {quant.WEIGHT_BITS}")
 
@@ -654,18 +729,20 @@ def validate(graph: Graph) -> Graph:
     weights in [-127, 127], or [-7, 7] for 4-bit layers, shifts in [-31, 30]); boundary shapes hold the same element
     counts as the IR tensors.
     """
+    for t in graph.tensors:
+        _check(isinstance(t, Tensor), "graph", f"{t!r} is not a Tensor")
+        _check_tensor(t)
     names = [t.name for t in graph.tensors]
     if len(set(names)) != len(names):
         raise IRError("duplicate tensor names")
-    for t in graph.tensors:
-        _check(all(d > 0 for d in t.shape) and len(t.shape) in (1, 3), t.name, f"bad shape {t.shape}")
-        _check(np.isfinite(t.qparams.scale) and t.qparams.scale > 0, t.name, f"bad scale {t.qparams.scale}")
-        _check(INT8_MIN <= t.qparams.zero_point <= INT8_MAX, t.name, "zero point outside int8")
     defined = {graph.input}
     for boundary, torch_shape in ((graph.input, graph.torch_input_shape), (graph.output, graph.torch_output_shape)):
-        _check(int(np.prod(torch_shape)) == graph.tensor(boundary).size, boundary,
+        _check(isinstance(torch_shape, tuple) and all(_is_int(d) and d >= 1 for d in torch_shape)
+               and math.prod(int(d) for d in torch_shape) == graph.tensor(boundary).size, str(boundary),
                f"PyTorch shape {torch_shape} does not match {graph.tensor(boundary).shape}")
     for op in graph.ops:
+        _check(isinstance(op, Op.__args__), "graph", f"{type(op).__name__} is not an op")  # type: ignore[attr-defined]
+        _check_fields(op)
         for name in op.inputs:
             _check(name in defined, op.name, f"reads undefined tensor {name!r}")
         _check(op.output not in defined, op.name, f"redefines tensor {op.output!r}")
@@ -677,6 +754,9 @@ def validate(graph: Graph) -> Graph:
 
 def _validate_conv(op: FloatConv2d | Conv2d | DepthwiseConv2d, x: Tensor, y: Tensor) -> None:
     _check(len(x.shape) == 3 and len(y.shape) == 3, op.name, "conv needs (H, W, C) tensors")
+    w = op.weight if isinstance(op, FloatConv2d) else op.weights
+    _check(w.ndim == (3 if isinstance(op, DepthwiseConv2d) else 4) and min(w.shape) >= 1
+           and max(w.shape) <= MAX_DIM, op.name, f"weights shape {w.shape} is not a conv kernel")
     if isinstance(op, Conv2d):
         out_c, kh, kw, in_c = op.weights.shape
         _check_requant(op, out_c)
@@ -696,7 +776,6 @@ def _validate_conv(op: FloatConv2d | Conv2d | DepthwiseConv2d, x: Tensor, y: Ten
     oh = conv_output_size(x.shape[0], kh, op.stride[0], pt, pb)
     ow = conv_output_size(x.shape[1], kw, op.stride[1], pl, pr)
     _check(y.shape == (oh, ow, out_c), op.name, f"output shape {y.shape} != {(oh, ow, out_c)}")
-    _check(min(op.padding) >= 0 and min(op.stride) >= 1, op.name, "bad stride/padding")
 
 
 def _validate_pool(op: MaxPool2d | AvgPool2d, x: Tensor, y: Tensor) -> None:

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from tinyqat import ir, quant, requant
-from tinyqat.artifact import load_artifact
+from tinyqat.artifact import read_artifact
 from tinyqat.errors import LoweringError
 from tinyqat.passes.fold_bn import fold_bn
 from tinyqat.passes.fuse_act import fuse_activations
@@ -237,6 +237,5 @@ def lower(artifact: dict[str, Any], source_sha256: str = "") -> ir.Graph:
 
 def lower_file(path: str | Path) -> ir.Graph:
     """Load and lower ``model.pt``; the graph records the file's sha256."""
-    data = Path(path).read_bytes() if Path(path).is_file() else b""
-    artifact = load_artifact(path)
+    artifact, data = read_artifact(path)
     return lower(artifact, hashlib.sha256(data).hexdigest())

@@ -15,6 +15,10 @@ requires the twins to be equal.
 * :data:`DEPTHWISE_V6M_PLANE_MAX` (bytes): the largest channel plane of the Armv6-M depthwise kernel,
   ``TQ_DEPTHWISE_V6M_PLANE_MAX`` in ``runtime_c/tq_kernels.h``; larger layers get no scratch and run
   the portable loop.
+* :data:`MAX_DIM`: the largest kernel size, stride, padding or channel multiplier a graph may declare,
+  and :data:`MAX_TENSOR_BYTES` the largest tensor (int8 activation elements, or weight values); every
+  index and byte offset the generated C computes then fits its ``int32_t`` arithmetic.  Artifacts
+  and graphs declaring more are refused before anything of that size is allocated.
 """
 
 from __future__ import annotations
@@ -23,3 +27,5 @@ STRICT_CFLAGS = ("-std=c99", "-Wall", "-Wextra", "-Wconversion", "-Werror", "-pe
 ARENA_ALIGNMENT = 4
 CONV_DSP_COLUMN_MAX = 576
 DEPTHWISE_V6M_PLANE_MAX = 8192
+MAX_DIM = 1 << 20
+MAX_TENSOR_BYTES = 1 << 26

@@ -11,7 +11,7 @@ input zero point), or the user's own samples (int8, PyTorch layout).
 
 from __future__ import annotations
 
-import json
+import math
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +27,10 @@ from tinyqat.sim.interpreter import input_from_torch, run_layers
 from tinyqat.toolchain.cffi_model import load_model
 from tinyqat.toolchain.compiler import compile_shared
 from tinyqat.toolchain.harness import run_harness
+from tinyqat.toolchain.manifest import read_manifest
 from tinyqat.toolchain.qemu import run_emulated
+
+MAX_INPUT_BYTES = 1 << 30  # a --inputs file: 1 GiB of int8 samples
 
 
 @dataclass(frozen=True)
@@ -107,10 +110,9 @@ def verify(
     a mismatch is reported in the returned :class:`VerifyReport` (see :func:`check`).
     """
     out_dir = Path(out_dir)
-    meta_path = out_dir / "model.json"
-    if not meta_path.is_file() or not (out_dir / "model.pt").is_file():
+    if not (out_dir / "model.json").is_file() or not (out_dir / "model.pt").is_file():
         raise TinyQatError(f"{out_dir} is not a tinyqat build output (model.json and model.pt expected)")
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta = read_manifest(out_dir)
     if emulate and sanitize:
         raise TinyQatError("emulation and sanitizers cannot be combined (sanitizers run on the build machine)")
     board = load_board(meta["board"]) if emulate else None
@@ -118,7 +120,7 @@ def verify(
         raise TinyQatError(f"{out_dir} is built for board {board.name!r}, which runs on the build machine, not "
                            f"in an emulator: verify it without emulation, or build for a Cortex-M board")
     graph = lower_file(out_dir / "model.pt")
-    if graph.source_sha256 != meta.get("source_sha256"):
+    if graph.source_sha256 != meta["source_sha256"] or not _manifest_matches(meta, graph):
         raise TinyQatError(f"{out_dir}/model.pt does not match model.json (was the package edited?)")
     x = verification_inputs(graph, n_random, seed) if samples is None else input_from_torch(graph, samples)
     expected = run_layers(graph, x)
@@ -142,6 +144,41 @@ def verify(
                 got.append(outputs)
     compared, mismatch = compare_layers(graph, expected, got)
     return VerifyReport(len(x), len(graph.ops), compared, mismatch)
+
+
+def _manifest_matches(meta: dict, graph: ir.Graph) -> bool:
+    """The manifest's input shape and layer outputs (what the harnesses split their output by) are the graph's."""
+    shapes = {t["name"]: tuple(t["shape"]) for t in meta["tensors"]}
+    return (tuple(meta["input_shape"]) == graph.tensor(graph.input).shape and len(meta["layers"]) == len(graph.ops)
+            and all(layer["output"] == op.output and shapes[layer["output"]] == graph.tensor(op.output).shape
+                    for layer, op in zip(meta["layers"], graph.ops, strict=True)))
+
+
+def load_inputs(path: Path) -> np.ndarray:
+    """The array in the ``.npy`` file ``path``, refused in one line (:class:`TinyQatError`) when the file
+    is not a ``.npy``, holds Python objects, or declares more than :data:`MAX_INPUT_BYTES` (read from
+    its header, before the data is allocated)."""
+    if not path.is_file():  # not a FIFO or device either: reading those could block or never end
+        raise TinyQatError(f"{path}: not a readable .npy array (no such file; save the inputs with numpy.save)")
+    try:
+        with path.open("rb") as f:
+            if f.read(6) != b"\x93NUMPY":
+                raise TinyQatError(f"{path}: not a .npy file (save the inputs with numpy.save)")
+            f.seek(0)
+            version = np.lib.format.read_magic(f)
+            readers = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+            if version not in readers:
+                raise TinyQatError(f"{path}: .npy format version {version} is not supported (save it with numpy.save)")
+            shape, _, dtype = readers[version](f)
+            if dtype.hasobject:
+                raise TinyQatError(f"{path}: not a readable .npy array (it holds Python objects; save int8 values)")
+            if math.prod(shape) * dtype.itemsize > MAX_INPUT_BYTES:
+                raise TinyQatError(f"{path}: declares {shape} {dtype} values, more than {MAX_INPUT_BYTES} bytes")
+            f.seek(0)
+            return np.load(f, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else (str(exc).splitlines() or [""])[0]
+        raise TinyQatError(f"{path}: not a readable .npy array ({reason or type(exc).__name__})") from None
 
 
 def check(report: VerifyReport) -> VerifyReport:

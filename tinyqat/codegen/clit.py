@@ -23,7 +23,7 @@ INT8_PER_LINE = 16
 INT32_PER_LINE = 8
 INDENT = "    "
 
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+C_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 C_KEYWORDS = frozenset((
     "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum", "extern",
     "float", "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return", "short", "signed",
@@ -40,14 +40,44 @@ def check_identifier(name: str) -> str:
     """Return ``name`` if it is a usable C identifier prefix, else raise :class:`IdentifierError`.
 
     Rejected: anything outside ``[A-Za-z_][A-Za-z0-9_]*``, C99 keywords, names reserved to the
-    C implementation (leading ``__`` or ``_`` + capital) and the runtime's ``tq_`` prefix.
+    C implementation (leading ``__`` or ``_`` + capital), the runtime's ``tq_`` prefix, and
+    capital letters: macros and include guards use the upper-cased name, so ``Foo`` and ``FOO``
+    would define the same ones (the lower-case spelling is the one name of each).
     """
-    if not _IDENT.fullmatch(name):
+    if not C_IDENTIFIER.fullmatch(name):
         raise IdentifierError(f"model name {name!r} is not a C identifier; use letters, digits and '_', "
                               "not starting with a digit")
     if name in C_KEYWORDS or name.startswith("__") or re.match(r"_[A-Z]", name) or name.lower().startswith("tq_"):
         raise IdentifierError(f"model name {name!r} is reserved in C or by the tinyqat runtime (tq_); pick another")
+    if name != name.lower():
+        raise IdentifierError(f"model name {name!r} has capital letters; macros and include guards are upper-cased, "
+                              f"so it would collide with other spellings: use {name.lower()!r}")
     return name
+
+
+def check_prefix_collisions(name: str, generated: dict[str, str]) -> None:
+    """Refuse ``name`` when another model's package could define one of the same names.
+
+    ``generated`` maps the package's file names to their text.  Its *tails* are what follows
+    the prefix in every name it defines: ``name`` + ``_invoke``, ``.h``, ``_weights.h`` (files,
+    identifiers) and ``NAME`` + ``_INPUT_H`` (macros, include guards).  Names ``a`` and ``b + "_" + w``
+    collide when ``"_" + w + t1 == t2`` for tails ``t1``, ``t2`` (``foo_layer`` + ``_output`` is
+    ``foo`` + ``_layer_output``); the longer name is refused, so any two accepted names
+    (lower case, :func:`check_identifier`) define disjoint sets of names.
+    """
+    for prefix in (name, name.upper()):
+        found = re.compile(rf"(?<![A-Za-z0-9_]){re.escape(prefix)}((?:[_.][A-Za-z0-9_]+)+)")
+        tails = {m.group(1) for text in (*generated, *generated.values()) for m in found.finditer(text)}
+        parts = prefix.split("_")
+        for cut in range(1, len(parts)):
+            head, rest = "_".join(parts[:cut]), "_" + "_".join(parts[cut:])
+            if not head:
+                continue
+            clash = next((t for t in sorted(tails) if rest + t in tails), None)
+            if clash is not None:
+                raise IdentifierError(
+                    f"model name {name!r} would collide with a model named {head.lower()!r}: both would define "
+                    f"{prefix + clash}; pick a name that does not end in {rest.lower()!r}")
 
 
 def sanitize(name: str) -> str:

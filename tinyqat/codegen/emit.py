@@ -434,6 +434,7 @@ def emit_package(graph: ir.Graph, plan: Plan, board: Board, name: str, out_dir: 
         "model.json": json.dumps(_manifest(graph, plan, board, name, source_artifact, generator),
                                  indent=2, sort_keys=True) + "\n",
     }
+    clit.check_prefix_collisions(name, files)
     for fname, text in files.items():
         (out_dir / fname).write_bytes(text.encode("utf-8"))
     (out_dir / "model.pt").write_bytes(source_artifact)
