@@ -478,7 +478,7 @@ def _tamper_weight(pkg: Path, layer: int) -> str:
     """Negate every weight of ``layer`` in the generated weights header; returns the layer's name."""
     header = pkg / "tinyqat_model_weights.h"
     text = header.read_text()
-    pattern = re.compile(rf"(static const int8_t l{layer}_\w+_weights\[\d+\] = \{{)([^}}]*)(\}};)")
+    pattern = re.compile(rf"(static const int8_t l{layer}_\w+_weights\[\d+\] \w+_WEIGHTS_PLACE = \{{)([^}}]*)(\}};)")
     match = pattern.search(text)
     assert match is not None, f"no weights for layer {layer}"
     negated = re.sub(r"-?\d+", lambda m: str(-int(m.group())), match.group(2))

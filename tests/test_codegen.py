@@ -187,17 +187,17 @@ def test_multi_input_layers_in_package(tmp_path: Path) -> None:
     source = (out / "net.c").read_text()
     offset = {t["name"]: k for k, t in enumerate(manifest["tensors"])}
     k = graph.ops.index(add)
-    assert (f"tq_add_s8(&l{k}_add_a1_params,\n            arena.bytes + OFFSET_T{offset[add.inputs[0]]},\n"
-            f"            arena.bytes + OFFSET_T{offset[add.inputs[1]]},") in source
+    assert (f"tq_add_s8(&l{k}_add_a1_params,\n            base + OFFSET_T{offset[add.inputs[0]]},\n"
+            f"            base + OFFSET_T{offset[add.inputs[1]]},") in source
     k = graph.ops.index(cat)
-    table = "".join(f"    arena.bytes + OFFSET_T{offset[t]},\n" for t in cat.inputs)
-    assert f"static const int8_t *const l{k}_concat_k1_inputs[3] = {{\n{table}}};" in source
+    table = "".join(f"            base + OFFSET_T{offset[t]},\n" for t in cat.inputs)
+    assert f"        const int8_t *const l{k}_concat_k1_inputs[3] = {{\n{table}        }};" in source
     assert f"tq_concat_s8(&l{k}_concat_k1_params,\n            l{k}_concat_k1_inputs," in source
     weights = (out / "net_weights.h").read_text()
     k = graph.ops.index(ops["lookup"])
-    assert f"static const int8_t l{k}_lut_l1_table[256] = {{" in weights
+    assert f"static const int8_t l{k}_lut_l1_table[256] NET_WEIGHTS_PLACE = {{" in weights
     k = graph.ops.index(ops["softmax"])
-    assert f"static const int32_t l{k}_softmax_s1_exp_table[256] = {{" in weights
+    assert f"static const int32_t l{k}_softmax_s1_exp_table[256] NET_WEIGHTS_PLACE = {{" in weights
     report = (out / "report.md").read_text()
     assert f"| {graph.ops.index(cat)} | concat_k1 | concat | {', '.join(cat.inputs)} |" in report
 
