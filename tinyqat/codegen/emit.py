@@ -64,6 +64,7 @@ from tinyqat import ir
 from tinyqat.boards import Board
 from tinyqat.codegen import clit, layouts, stats
 from tinyqat.codegen.arrays import ConstArray, const_arrays
+from tinyqat.codegen.stats import kernel_files
 from tinyqat.codegen.templates import render
 from tinyqat.fixedpoint import FUSED2_OFFSET_E_MAX, fused_requant_ok
 from tinyqat.memory.planner import Plan, check_plan, live_ranges
@@ -109,28 +110,6 @@ class Layer:
 
 
 VARIADIC_OPS = (ir.Concat,)
-
-
-def kernel_file(op: ir.IntOp) -> str:
-    """Runtime source implementing ``op`` (``tq_<kind>_s8.c``)."""
-    return f"tq_{stats.op_kind(op)}_s8.c"
-
-
-COMPANION_SUFFIXES = ("_dsp", "_v6m")  # optimized variants tq_<kind>_s8<suffix>.c, see kernel_files
-
-
-def kernel_files(op: ir.IntOp) -> tuple[str, ...]:
-    """Runtime sources shipped for ``op``: :func:`kernel_file` and each companion
-    ``tq_<kind>_s8<suffix>.c`` (suffix in :data:`COMPANION_SUFFIXES`) that the runtime has.  Each file
-    is wrapped in one preprocessor guard, so exactly one of them defines the kernel: ``_dsp`` where
-    ``TQ_USE_DSP`` is 1 (``__ARM_FEATURE_DSP`` defined, ``TQ_PORTABLE`` not; ``tq_kernels.h``), ``_v6m``
-    where ``TQ_USE_V6M`` is 1 (Armv6-M, ``TQ_PORTABLE`` not), the portable file everywhere else (the
-    host build included)."""
-    main = kernel_file(op)
-    runtime = resource_dir("runtime_c")
-    companions = tuple(f for f in (main.removesuffix(".c") + suffix + ".c" for suffix in COMPANION_SUFFIXES)
-                       if (runtime / f).is_file())
-    return (main, *companions)
 
 
 def _c_array(a: ConstArray, ident: str) -> CArray:
@@ -301,7 +280,7 @@ def _layer_json(index: int, op: ir.IntOp, graph: ir.Graph, plan: Plan) -> dict[s
 
 
 def _manifest(graph: ir.Graph, plan: Plan, board: Board, name: str, source_artifact: bytes,
-              generator: str) -> dict[str, object]:
+              generator: str, memory: stats.MemorySummary) -> dict[str, object]:
     x, y = graph.tensor(graph.input), graph.tensor(graph.output)
     planned = [a.tensor for a in live_ranges(graph)]
     return {
@@ -312,7 +291,7 @@ def _manifest(graph: ir.Graph, plan: Plan, board: Board, name: str, source_artif
         "input_shape": list(x.shape), "output_shape": list(y.shape),
         "arena_bytes": plan.arena_size, "weights_bytes": stats.weights_bytes(graph),
         "int4_saved_bytes": stats.int4_saved_bytes(graph),
-        "code_bytes_estimate": stats.code_bytes(graph), "peak_layer": plan.peak_step,
+        "code_bytes_estimate": memory.code_bytes, "peak_layer": plan.peak_step,
         "tensors": [{"name": t, "shape": list(graph.tensor(t).shape), "scale": graph.tensor(t).qparams.scale,
                      "zero_point": graph.tensor(t).qparams.zero_point, "offset": plan.offset(t),
                      "size": graph.tensor(t).size} for t in planned],
@@ -354,8 +333,11 @@ def _md(text: str) -> str:
 
 
 def emit_package(graph: ir.Graph, plan: Plan, board: Board, name: str, out_dir: Path, source_artifact: bytes,
-                 generator: str, optimize: str = "size") -> None:
+                 generator: str, optimize: str = "size", memory: stats.MemorySummary | None = None) -> None:
     """Write the C package of integer ``graph`` laid out by ``plan`` into the empty directory ``out_dir``.
+
+    ``memory`` is the RAM / flash budget for ``report.md`` and ``model.json`` (``tinyqat build`` passes
+    the one it checked: measured code, the chosen API); default :func:`stats.memory_summary`.
 
     Raises :class:`tinyqat.codegen.clit.IdentifierError` for a ``name`` that is not a C
     identifier, :class:`tinyqat.ir.IRError` for a graph that is not an integer graph with at
@@ -389,13 +371,13 @@ def emit_package(graph: ir.Graph, plan: Plan, board: Board, name: str, out_dir: 
     report_rows = [{"index": i, "name": _md(op.name), "op": stats.op_kind(op),
                     "inputs": ", ".join(_md(t) for t in op.inputs),
                     "shape": _shape_text(graph.tensor(op.output).shape), "macs": stats.macs(op, graph),
-                    "params": stats.params(op), "flash": stats.layer_weights_bytes(op, graph),
+                    "params": stats.params(op), "flash": stats.layer_flash_bytes(op, graph, board, optimize),
                     "bytes": graph.tensor(op.output).size, "offset": plan.offset(op.output),
                     "in_place": _md(_in_place_text(op, plan)), "scratch": _scratch_text(plan, i)}
                    for i, op in enumerate(graph.ops)]
     totals = {"macs": stats.total_macs(graph), "params": sum(stats.params(op) for op in graph.ops),
               "int4_saved": stats.int4_saved_bytes(graph)}
-    memory = stats.memory_summary(graph, plan, board, optimize)
+    memory = memory or stats.memory_summary(graph, plan, board, optimize)
     flags = {"strict_cflags": STRICT_CFLAGS, "board_cflags": board.cflags}
 
     files = {
@@ -407,7 +389,7 @@ def emit_package(graph: ir.Graph, plan: Plan, board: Board, name: str, out_dir: 
         "CMakeLists.txt": render("CMakeLists.txt.j2", **common, kernels=kernels, **flags),
         "report.md": render("report.md.j2", **common, rows=report_rows, totals=totals, memory=memory,
                             peak_tensors=[(_md(t), offset, size) for t, offset, size in memory.peak_tensors]),
-        "model.json": json.dumps(_manifest(graph, plan, board, name, source_artifact, generator),
+        "model.json": json.dumps(_manifest(graph, plan, board, name, source_artifact, generator, memory),
                                  indent=2, sort_keys=True) + "\n",
     }
     for fname, text in files.items():
