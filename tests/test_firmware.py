@@ -400,6 +400,9 @@ def test_user_board_profile(model_path: Path, tmp_path: Path) -> None:
     assert "RAM headroom on my-m4 (invoke API) |" in (tmp_path / "out" / "report.md").read_text()
     assert (tmp_path / "out" / "board.toml").read_text() == mine.read_text()
     assert package_board(tmp_path / "out", "my-m4").ram_bytes == 65536
+    _arm_tools()
+    report = tinyqat.verify(tmp_path / "out", emulate=True, n_random=1)  # reads the package's board.toml
+    assert report.ok, report.mismatch
     bad = tmp_path / "bad.toml"
     bad.write_text(shown.output.replace("ram_bytes = 131072", "ram_bytes = -1").replace('kernels = "dsp"',
                    'kernels = "fast"').replace("dsp = true", 'dsp = "yes"') + "clock_hz = 1\n")
