@@ -411,10 +411,15 @@ def test_user_board_profile(model_path: Path, tmp_path: Path) -> None:
     for problem in ("unknown key 'clock_hz'", "'dsp' must be a bool", "'ram_bytes' must be positive",
                     "'kernels' must be one of"):
         assert problem in result.output
+    broken = tmp_path / "broken.toml"  # valid fields, but flags the compiler refuses
+    broken.write_text(shown.output.replace("-mfpu=fpv4-sp-d16", "-mfpu=nonsense"))
+    result = runner.invoke(main, ["build", str(model_path), "--board", str(broken), "-o", str(tmp_path / "o3")])
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, result.output
+    assert "cannot build the runtime with the profile's cflags" in result.output and "nonsense" in result.output
     missing = runner.invoke(main, ["build", str(model_path), "--board", str(tmp_path / "nope.toml"), "-o",
                                    str(tmp_path / "o2")])
     assert missing.exit_code == 2 and "not found" in missing.output
-    assert not (tmp_path / "bad_out").exists() and not (tmp_path / "o2").exists()
+    assert not any((tmp_path / d).exists() for d in ("bad_out", "o2", "o3"))
 
 
 def test_with_startup_needs_a_memory_map(model_path: Path, tmp_path: Path) -> None:

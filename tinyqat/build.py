@@ -30,7 +30,7 @@ from tinyqat.codegen.clit import check_identifier
 from tinyqat.codegen.emit import emit_package
 from tinyqat.codegen.layouts import check_optimize
 from tinyqat.codegen.stats import API_CHOICES, MemorySummary, layer_flash_bytes, memory_summary, model_kernel_files
-from tinyqat.errors import DoesNotFitError, TinyQatError
+from tinyqat.errors import DoesNotFitError, TinyQatError, ToolchainError
 from tinyqat.lower import lower
 from tinyqat.memory.planner import GreedyPlanner, Plan, check_plan
 from tinyqat.toolchain.qemu import baremetal_support
@@ -65,7 +65,12 @@ def board_memory(graph: ir.Graph, plan: Plan, board: Board, optimize: str = "siz
                  api: str = "invoke") -> MemorySummary:
     """The :class:`MemorySummary` of ``graph`` on ``board`` for ``api``, with the runtime files' code bytes
     measured with the board's compiler when it is installed (boards with a flash size), else from the table."""
-    measured = kernel_code_bytes(board, model_kernel_files(graph)) if board.flash_bytes is not None else None
+    try:
+        measured = kernel_code_bytes(board, model_kernel_files(graph)) if board.flash_bytes is not None else None
+    except ToolchainError as exc:
+        first = " ".join(line.strip() for line in str(exc).splitlines()[:2])
+        raise TinyQatError(f"board {board.name!r}: its compiler cannot build the runtime with the profile's cflags "
+                           f"{' '.join(board.cflags)!r} ({first}); fix cc / cflags in the profile") from None
     source = f"measured with {board.cc} {' '.join(CODE_CFLAGS)}" if measured is not None else ""
     return memory_summary(graph, plan, board, optimize, api, measured, source)
 
