@@ -72,6 +72,10 @@
 
 #include <stdint.h>
 
+/* Version of these runtime files (major * 10000 + minor * 100 + patch of the tinyqat that wrote
+ * them; tinyqat/target.py RUNTIME_VERSION): every generated <name>.c checks it with #error. */
+#define TQ_RUNTIME_VERSION 100
+
 /* 1 where the tq_*_s8_dsp.c kernels are compiled (DSP extension and no -DTQ_PORTABLE), else 0: the
  * one definition of that choice; every runtime file tests it (#if TQ_USE_DSP / #if !TQ_USE_DSP), and
  * generated weight files select the weight layouts they need with it. */
@@ -92,6 +96,11 @@
 #endif
 #if TQ_USE_DSP && TQ_USE_V6M
 #error "TQ_USE_DSP and TQ_USE_V6M are exclusive: one optimized kernel family per core"
+#endif
+/* The DSP and Armv6-M kernels and their weight layouts read int8 data a word at a time, little-endian
+ * (the portable kernels go byte by byte and work on any byte order). */
+#if (TQ_USE_DSP || TQ_USE_V6M) && (defined(__ARM_BIG_ENDIAN) || (defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__))
+#error "tinyqat's Cortex-M kernels need a little-endian target; compile with -DTQ_PORTABLE for a big-endian one"
 #endif
 
 /* Largest K = kernel_h * kernel_w * in_c of the DSP conv's fast path (3 x 3 x 64, ResNet-8's widest

@@ -132,6 +132,7 @@ def _c_define(header: str, macro: str) -> int:
     (planner.DW_DSP_CHANNEL_WORDS * 4, "tq_depthwise_conv2d_s8_dsp.c", "TQ_DW_DSP_RECORD_BYTES"),
     (target.DEPTHWISE_V6M_PLANE_MAX, "tq_kernels.h", "TQ_DEPTHWISE_V6M_PLANE_MAX"),
     (fixedpoint.FUSED2_OFFSET_E_MAX, "tq_requant.h", "TQ_FUSED2_OFFSET_E_MAX"),
+    (target.RUNTIME_VERSION, "tq_kernels.h", "TQ_RUNTIME_VERSION"),
 ])
 def test_c_twins_equal(python_value: int, header: str, macro: str) -> None:
     assert python_value == _c_define(header, macro)
@@ -152,3 +153,10 @@ def test_no_merge_conflict_markers_in_the_tree() -> None:
     found += [f"README.md:{n + 1}" for n, line in enumerate((root / "README.md").read_text().splitlines(keepends=True))
               if line.startswith(markers)]
     assert not found, f"conflict markers at {found[:10]}"
+def test_runtime_version_follows_the_package_version() -> None:
+    """TQ_RUNTIME_VERSION is major * 10000 + minor * 100 + patch of tinyqat's version."""
+    from tinyqat.version import __version__
+
+    major, minor, patch = (int(part) for part in __version__.split(".")[:3])
+    assert 0 <= minor < 100 and 0 <= patch < 100
+    assert major * 10000 + minor * 100 + patch == target.RUNTIME_VERSION

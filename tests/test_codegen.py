@@ -187,17 +187,17 @@ def test_multi_input_layers_in_package(tmp_path: Path) -> None:
     source = (out / "net.c").read_text()
     offset = {t["name"]: k for k, t in enumerate(manifest["tensors"])}
     k = graph.ops.index(add)
-    assert (f"tq_add_s8(&l{k}_add_a1_params,\n            arena.bytes + OFFSET_T{offset[add.inputs[0]]},\n"
-            f"            arena.bytes + OFFSET_T{offset[add.inputs[1]]},") in source
+    assert (f"tq_add_s8(&l{k}_add_a1_params,\n            base + OFFSET_T{offset[add.inputs[0]]},\n"
+            f"            base + OFFSET_T{offset[add.inputs[1]]},") in source
     k = graph.ops.index(cat)
-    table = "".join(f"    arena.bytes + OFFSET_T{offset[t]},\n" for t in cat.inputs)
-    assert f"static const int8_t *const l{k}_concat_k1_inputs[3] = {{\n{table}}};" in source
+    table = "".join(f"            base + OFFSET_T{offset[t]},\n" for t in cat.inputs)
+    assert f"        const int8_t *const l{k}_concat_k1_inputs[3] = {{\n{table}        }};" in source
     assert f"tq_concat_s8(&l{k}_concat_k1_params,\n            l{k}_concat_k1_inputs," in source
     weights = (out / "net_weights.h").read_text()
     k = graph.ops.index(ops["lookup"])
-    assert f"static const int8_t l{k}_lut_l1_table[256] = {{" in weights
+    assert f"static const int8_t l{k}_lut_l1_table[256] NET_WEIGHTS_PLACE = {{" in weights
     k = graph.ops.index(ops["softmax"])
-    assert f"static const int32_t l{k}_softmax_s1_exp_table[256] = {{" in weights
+    assert f"static const int32_t l{k}_softmax_s1_exp_table[256] NET_WEIGHTS_PLACE = {{" in weights
     report = (out / "report.md").read_text()
     assert f"| {graph.ops.index(cat)} | concat_k1 | concat | {', '.join(cat.inputs)} |" in report
 
@@ -408,8 +408,9 @@ def test_package_and_runtime_compile_for_cortex_m(board: str, tmp_path: Path) ->
 
 
 def test_report_and_fit_check_state_the_memory_budget(tmp_path: Path) -> None:
-    """report.md states the arena, the peak layer and its live tensors, weights, estimated code and
-    headroom; a board too small fails with the overshoot and the largest live tensors at the peak."""
+    """report.md states the arena, the peak layer and its live tensors, weights, code, the invoke API's
+    caller buffers and headroom; a board too small fails with the overshoot and the largest live tensors
+    at the peak; the RAM check counts the invoke API's input and output buffers, not the zero-copy API."""
     from tinyqat.build import check_fit
     from tinyqat.errors import DoesNotFitError
 
@@ -421,16 +422,26 @@ def test_report_and_fit_check_state_the_memory_budget(tmp_path: Path) -> None:
     report = (out / "report.md").read_text()
     assert f"| arena (RAM) bytes, input and output included | {plan.arena_size} |" in report
     assert f"| peak layer | {plan.peak_step} ({graph.ops[plan.peak_step].name}): " in report
-    assert f"| RAM headroom on cortex-m4 | {board.ram_bytes - plan.arena_size} of {board.ram_bytes} |" in report
-    assert f"| code (flash) bytes, estimated | {stats.code_bytes(graph)} |" in report
+    io = graph.tensor(graph.input).size + graph.tensor(graph.output).size
+    assert memory.io_buffer_bytes == io and memory.ram_needed == plan.arena_size + io
+    assert f"| caller's input + output buffers (`net_invoke`; 0 with the zero-copy API, `--api zero-copy`) | {io} |" \
+        in report
+    assert (f"| RAM headroom on cortex-m4 (invoke API) | {board.ram_bytes - plan.arena_size - io} of "
+            f"{board.ram_bytes} |") in report
+    assert (f"| code (flash) bytes: runtime files from the table of the dsp kernels (arm-none-eabi-gcc 12.2 -O2), "
+            f"model code estimated | {stats.code_bytes(graph, 'dsp')} |") in report
     for name, offset, size in memory.peak_tensors:
         assert f"| {name} | {offset} | {size} |" in report
     assert memory.peak_bytes <= plan.arena_size
     tiny = dataclasses.replace(board, ram_bytes=plan.arena_size - 100)
     with pytest.raises(DoesNotFitError, match="over by 100 B; peak at layer") as info:
-        check_fit(graph, plan, tiny)
+        check_fit(graph, plan, tiny, api="zero-copy")
     largest = max(memory.peak_tensors, key=lambda t: t[2])
     assert f"{largest[0]} {largest[2]} B" in str(info.value)
+    fits_zero_copy = dataclasses.replace(board, ram_bytes=plan.arena_size + io - 1)
+    check_fit(graph, plan, fits_zero_copy, api="zero-copy")
+    with pytest.raises(DoesNotFitError, match=f"input and output buffers {io} B .*over by 1 B"):
+        check_fit(graph, plan, fits_zero_copy)
 
 
 def test_requant_fused_is_decided_at_build_time() -> None:

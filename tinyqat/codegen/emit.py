@@ -21,8 +21,9 @@ Files written into ``out_dir`` (which must exist and be empty), for model ``name
   They are identical for a given tinyqat version: a program with several models compiles each
   ``tq_*.c`` once (the ``.mk`` and ``CMakeLists.txt`` fragments do that).
 * Scratch (:func:`tinyqat.memory.planner.scratch_bytes`): a layer with a planned scratch buffer
-  gets an ``OFFSET_S<step>`` macro and ``.scratch = arena.bytes + OFFSET_S<step>`` in its
-  parameter struct (an address constant, so the struct stays ``static const``); the kernel
+  gets an ``OFFSET_S<step>`` macro; its dispatch copies the ``static const`` parameter struct to the
+  stack and sets ``.scratch = arena + OFFSET_S<step>`` (the arena may be the caller's,
+  ``<name>_set_arena``), so the struct stays in flash; the kernel
   signature is the same for portable and DSP kernels (portable ones ignore the field).
   ``model.json`` gives each layer ``scratch_offset`` / ``scratch_bytes`` (``null`` / 0 without).
 * Weight layouts (:mod:`tinyqat.codegen.layouts`), for conv layers the DSP kernel runs (DSP scratch
@@ -38,7 +39,10 @@ Files written into ``out_dir`` (which must exist and be empty), for model ``name
   (the same bytes reordered into row pairs) and ``<ident>_bias_dsp`` (the input zero point folded into
   the bias) and struct fields; under ``#else`` the int8 ``weights`` and ``bias``.  Their
   ``requant_fused`` uses taps = in_features.
-* ``<name>.mk`` (Make fragment) and ``CMakeLists.txt`` (static library ``<name>``).
+* ``<name>.mk`` (Make fragment) and ``CMakeLists.txt`` (static library ``<name>``): C99 and
+  ``TINYQAT_OPTIMIZE`` (default ``-O2``) after the user's flags, nothing else by default; the strict
+  warnings with ``-Werror`` and the board's CPU flags are opt-in settings (the CPU and float ABI
+  normally come from the user's toolchain).
 * ``model.json`` (manifest, sorted keys), ``report.md`` (per-layer table and totals) and
   ``model.pt`` (the source artifact, byte for byte, for re-lowering during verification).
 
@@ -60,11 +64,12 @@ from tinyqat import ir
 from tinyqat.boards import Board
 from tinyqat.codegen import clit, layouts, stats
 from tinyqat.codegen.arrays import ConstArray, const_arrays
+from tinyqat.codegen.stats import kernel_files
 from tinyqat.codegen.templates import render
 from tinyqat.fixedpoint import FUSED2_OFFSET_E_MAX, fused_requant_ok
 from tinyqat.memory.planner import Plan, check_plan, live_ranges
 from tinyqat.resources import resource_dir
-from tinyqat.target import STRICT_CFLAGS
+from tinyqat.target import ARENA_ALIGNMENT, RUNTIME_VERSION, STRICT_CFLAGS
 
 RUNTIME_HEADERS = ("tq_requant.h", "tq_kernels.h", "tq_dsp.h", "tq_portable.h")
 
@@ -101,31 +106,10 @@ class Layer:
     fields: tuple[tuple[str, str], ...]
     arrays: tuple[CArray, ...]
     variant_fields: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()  # (condition, fields) after fields
+    scratch_macro: str = ""  # arena offset macro of the layer's scratch buffer ("" = none)
 
 
 VARIADIC_OPS = (ir.Concat,)
-
-
-def kernel_file(op: ir.IntOp) -> str:
-    """Runtime source implementing ``op`` (``tq_<kind>_s8.c``)."""
-    return f"tq_{stats.op_kind(op)}_s8.c"
-
-
-COMPANION_SUFFIXES = ("_dsp", "_v6m")  # optimized variants tq_<kind>_s8<suffix>.c, see kernel_files
-
-
-def kernel_files(op: ir.IntOp) -> tuple[str, ...]:
-    """Runtime sources shipped for ``op``: :func:`kernel_file` and each companion
-    ``tq_<kind>_s8<suffix>.c`` (suffix in :data:`COMPANION_SUFFIXES`) that the runtime has.  Each file
-    is wrapped in one preprocessor guard, so exactly one of them defines the kernel: ``_dsp`` where
-    ``TQ_USE_DSP`` is 1 (``__ARM_FEATURE_DSP`` defined, ``TQ_PORTABLE`` not; ``tq_kernels.h``), ``_v6m``
-    where ``TQ_USE_V6M`` is 1 (Armv6-M, ``TQ_PORTABLE`` not), the portable file everywhere else (the
-    host build included)."""
-    main = kernel_file(op)
-    runtime = resource_dir("runtime_c")
-    companions = tuple(f for f in (main.removesuffix(".c") + suffix + ".c" for suffix in COMPANION_SUFFIXES)
-                       if (runtime / f).is_file())
-    return (main, *companions)
 
 
 def _c_array(a: ConstArray, ident: str) -> CArray:
@@ -214,7 +198,7 @@ def _elementwise_fields(op: ir.Mul | ir.PRelu, xs: list[ir.Tensor], y: ir.Tensor
 def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], optimize: str = "size",
            macro_scratch: dict[int, str] | None = None, kernels: str = "portable") -> Layer:
     """Struct fields: the scalars, then one pointer per constant array (field name = array suffix),
-    then ``scratch`` when ``macro_scratch`` names an offset macro for layer ``index``.
+    and ``scratch_macro`` when ``macro_scratch`` names an offset macro for layer ``index`` (set at dispatch).
     On a board with DSP kernels (``kernels="dsp"``) and when the layer has DSP scratch: with
     ``optimize="speed"`` and a speed layout for ``op`` (:func:`layouts.speed_weights`), the int8
     ``weights`` become ``#if !TQ_USE_DSP`` and ``weights_s16`` ``#if TQ_USE_DSP``; otherwise, with an int8
@@ -269,12 +253,10 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
                           "bias - input_zero_point * sum of the row's weights (DSP kernel)", "TQ_USE_DSP")]
         variants = (("TQ_USE_DSP", (("weights_dsp", f"{ident}_weights_dsp"), ("bias_dsp", f"{ident}_bias_dsp"))),
                     ("!TQ_USE_DSP", (("weights", f"{ident}_weights"), ("bias", f"{ident}_bias"))))
-    if index in macro_scratch:
-        fields.append(("scratch", f"arena.bytes + {macro_scratch[index]}"))
     table = f"{ident}_inputs" if isinstance(op, VARIADIC_OPS) else ""
     return Layer(index, clit.c_comment(op.name), ident, stats.op_kind(op), tuple(macro[t] for t in op.inputs),
                  table, macro[op.output], clit.c_int(graph.tensor(op.output).size), tuple(fields),
-                 tuple(arrays), variants)
+                 tuple(arrays), variants, macro_scratch.get(index, ""))
 
 
 def _layer_json(index: int, op: ir.IntOp, graph: ir.Graph, plan: Plan) -> dict[str, object]:
@@ -326,7 +308,7 @@ def _layer_json(index: int, op: ir.IntOp, graph: ir.Graph, plan: Plan) -> dict[s
 
 
 def _manifest(graph: ir.Graph, plan: Plan, board: Board, name: str, source_artifact: bytes,
-              generator: str) -> dict[str, object]:
+              generator: str, memory: stats.MemorySummary) -> dict[str, object]:
     x, y = graph.tensor(graph.input), graph.tensor(graph.output)
     planned = [a.tensor for a in live_ranges(graph)]
     return {
@@ -337,7 +319,7 @@ def _manifest(graph: ir.Graph, plan: Plan, board: Board, name: str, source_artif
         "input_shape": list(x.shape), "output_shape": list(y.shape),
         "arena_bytes": plan.arena_size, "weights_bytes": stats.weights_bytes(graph),
         "int4_saved_bytes": stats.int4_saved_bytes(graph),
-        "code_bytes_estimate": stats.code_bytes(graph), "peak_layer": plan.peak_step,
+        "code_bytes_estimate": memory.code_bytes, "peak_layer": plan.peak_step,
         "tensors": [{"name": t, "shape": list(graph.tensor(t).shape), "scale": graph.tensor(t).qparams.scale,
                      "zero_point": graph.tensor(t).qparams.zero_point, "offset": plan.offset(t),
                      "size": graph.tensor(t).size} for t in planned],
@@ -379,8 +361,11 @@ def _md(text: str) -> str:
 
 
 def emit_package(graph: ir.Graph, plan: Plan, board: Board, name: str, out_dir: Path, source_artifact: bytes,
-                 generator: str, optimize: str = "size") -> None:
+                 generator: str, optimize: str = "size", memory: stats.MemorySummary | None = None) -> None:
     """Write the C package of integer ``graph`` laid out by ``plan`` into the empty directory ``out_dir``.
+
+    ``memory`` is the RAM / flash budget for ``report.md`` and ``model.json`` (``tinyqat build`` passes
+    the one it checked: measured code, the chosen API); default :func:`stats.memory_summary`.
 
     Raises :class:`tinyqat.codegen.clit.IdentifierError` for a ``name`` that is not a C
     identifier, :class:`tinyqat.ir.IRError` for a graph that is not an integer graph with at
@@ -406,32 +391,33 @@ def emit_package(graph: ir.Graph, plan: Plan, board: Board, name: str, out_dir: 
     layers = [_layer(i, op, graph, macro, optimize, macro_scratch, board.kernels) for i, op in enumerate(graph.ops)]
     kernels = sorted({f for op in graph.ops for f in kernel_files(op)})
     upper = name.upper()
-    common = {"name": name, "NAME": upper, "generator": clit.c_comment(generator), "board": board.name}
+    common = {"name": name, "NAME": upper, "generator": clit.c_comment(generator), "board": board.name,
+              "runtime_version": RUNTIME_VERSION, "arena_alignment": ARENA_ALIGNMENT}
     macros = [*_io_macros(f"{upper}_INPUT", graph.tensor(graph.input)),
               *_io_macros(f"{upper}_OUTPUT", graph.tensor(graph.output)),
               (f"{upper}_NUM_LAYERS", clit.c_int(len(graph.ops))), (f"{upper}_ARENA_SIZE", clit.c_int(plan.arena_size))]
     report_rows = [{"index": i, "name": _md(op.name), "op": stats.op_kind(op),
                     "inputs": ", ".join(_md(t) for t in op.inputs),
                     "shape": _shape_text(graph.tensor(op.output).shape), "macs": stats.macs(op, graph),
-                    "params": stats.params(op), "flash": stats.layer_weights_bytes(op, graph),
+                    "params": stats.params(op), "flash": stats.layer_flash_bytes(op, graph, board, optimize),
                     "bytes": graph.tensor(op.output).size, "offset": plan.offset(op.output),
                     "in_place": _md(_in_place_text(op, plan)), "scratch": _scratch_text(plan, i)}
                    for i, op in enumerate(graph.ops)]
     totals = {"macs": stats.total_macs(graph), "params": sum(stats.params(op) for op in graph.ops),
               "int4_saved": stats.int4_saved_bytes(graph)}
-    memory = stats.memory_summary(graph, plan, board, optimize)
-    cflags = [*STRICT_CFLAGS, *board.cflags]
+    memory = memory or stats.memory_summary(graph, plan, board, optimize)
+    flags = {"strict_cflags": STRICT_CFLAGS, "board_cflags": board.cflags}
 
     files = {
         f"{name}.h": render("model.h.j2", **common, macros=macros),
         f"{name}.c": render("model.c.j2", **common, layers=layers, offsets=offsets,
                             input_macro=macro[graph.input], output_macro=macro[graph.output]),
         f"{name}_weights.h": render("model_weights.h.j2", **common, layers=layers),
-        f"{name}.mk": render("model.mk.j2", **common, kernels=kernels, cflags=cflags),
-        "CMakeLists.txt": render("CMakeLists.txt.j2", **common, kernels=kernels, cflags=cflags),
+        f"{name}.mk": render("model.mk.j2", **common, kernels=kernels, **flags),
+        "CMakeLists.txt": render("CMakeLists.txt.j2", **common, kernels=kernels, **flags),
         "report.md": render("report.md.j2", **common, rows=report_rows, totals=totals, memory=memory,
                             peak_tensors=[(_md(t), offset, size) for t, offset, size in memory.peak_tensors]),
-        "model.json": json.dumps(_manifest(graph, plan, board, name, source_artifact, generator),
+        "model.json": json.dumps(_manifest(graph, plan, board, name, source_artifact, generator, memory),
                                  indent=2, sort_keys=True) + "\n",
     }
     clit.check_prefix_collisions(name, files)
