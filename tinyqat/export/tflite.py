@@ -264,6 +264,12 @@ def _refuse(op: ir.IntOp) -> None:
 
 def to_tflite(graph: ir.Graph) -> bytes:
     """The ``.tflite`` bytes of the integer ``graph`` (see the module docstring), deterministic."""
+    return schema.serialize(tflite_model(graph))
+
+
+def tflite_model(graph: ir.Graph) -> schema.Model:
+    """The TFLite model of the integer ``graph``: the graph's tensors first, in graph order (tensor ``i``
+    is ``graph.tensors[i]``), then weights, biases, paddings and intermediates as the ops need them."""
     for op in graph.ops:
         if isinstance(op, (ir.Lookup, ir.Softmax)):
             _refuse(op)
@@ -284,6 +290,5 @@ def to_tflite(graph: ir.Graph) -> bytes:
             _concat(w, op, xs, y)
         else:  # ir.Clamp
             _clamp(w, op.name, w.index[xs[0].name], w.index[y.name], op.lo, op.hi, y.qparams)
-    model = schema.Model(tuple(w.tensors), tuple(w.operators), (w.index[graph.input],), (w.index[graph.output],),
-                         f"tinyqat {__version__}")
-    return schema.serialize(model)
+    return schema.Model(tuple(w.tensors), tuple(w.operators), (w.index[graph.input],), (w.index[graph.output],),
+                        f"tinyqat {__version__}")
