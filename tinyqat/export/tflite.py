@@ -18,7 +18,9 @@ AvgPool2d               [PAD with the zero point] AVERAGE_POOL_2D (``count_inclu
 Add                     ADD
 Concat                  QUANTIZE of each input whose quantization differs, CONCATENATION
 Clamp                   MAXIMUM and / or MINIMUM with an int8 constant
-Lookup, Softmax         refused: TFLite's LOGISTIC / TANH / HARD_SWISH / SOFTMAX compute other integers
+Lookup                  CAST to int32, ADD 128 (int32), GATHER from the 256-entry int8 table (TFLite's
+                        LOGISTIC / TANH / HARD_SWISH compute other integers than tinyqat's exact table)
+Softmax                 refused: TFLite's SOFTMAX computes another integer softmax
 ======================  ===========================================================================
 
 Biases are int32 with scale ``s_in * s_w[c]`` (float32) and zero point 0.  The weight scales are
@@ -55,7 +57,7 @@ FUSED_ACTIVATIONS: tuple[tuple[int, ir.Activation], ...] = (
 VERSIONS = {
     schema.CONV_2D: 3, schema.DEPTHWISE_CONV_2D: 3, schema.FULLY_CONNECTED: 4, schema.MAX_POOL_2D: 2,
     schema.AVERAGE_POOL_2D: 2, schema.ADD: 2, schema.CONCATENATION: 2, schema.QUANTIZE: 2, schema.PAD: 2,
-    schema.PADV2: 2, schema.MAXIMUM: 2, schema.MINIMUM: 2,
+    schema.PADV2: 2, schema.MAXIMUM: 2, schema.MINIMUM: 2, schema.CAST: 1, schema.GATHER: 2,
 }
 
 
@@ -256,10 +258,24 @@ def _concat(w: _Writer, op: ir.Concat, xs: list[ir.Tensor], y: ir.Tensor) -> Non
     w.op(schema.CONCATENATION, sources, [w.index[y.name]], options)
 
 
-def _refuse(op: ir.IntOp) -> None:
-    what = "SOFTMAX computes another integer softmax" if isinstance(op, ir.Softmax) else \
-        f"its {op.function} table has no TFLite op with the same integers"
-    raise ExportError(f"{_where(op)}: no exact TFLite form: TFLite's {what}; remove the layer to export")
+def _lookup(w: _Writer, op: ir.Lookup, x: ir.Tensor, y: ir.Tensor) -> None:
+    """``y = table[x + 128]``: CAST int8 -> int32 (the same integer), ADD 128, GATHER along the table's axis."""
+    shape = w.tensors[w.index[x.name]].shape
+    wide = w.add(schema.Tensor(f"{op.name}/int32", shape, schema.INT32, None))
+    w.op(schema.CAST, [w.index[x.name]], [wide], schema.Options(schema.CAST_OPTIONS, ((0, "b", schema.INT8),
+                                                                                     (1, "b", schema.INT32))))
+    offset = w.constant(f"{op.name}/offset", np.array([-ir.INT8_MIN]), schema.INT32, None)
+    index = w.add(schema.Tensor(f"{op.name}/index", shape, schema.INT32, None))
+    w.op(schema.ADD, [wide, offset], [index], schema.Options(schema.ADD_OPTIONS, ((0, "b", schema.ACT_NONE),)))
+    table = w.constant(f"{op.name}/table", op.table, schema.INT8,
+                       schema.Quantization((y.qparams.scale,), (y.qparams.zero_point,)))
+    w.op(schema.GATHER, [table, index], [w.index[y.name]], schema.Options(schema.GATHER_OPTIONS,
+                                                                           ((0, "i", 0), (1, "i", 0))))
+
+
+def _refuse(op: ir.Softmax) -> None:
+    raise ExportError(f"{_where(op)}: no exact TFLite form: TFLite's SOFTMAX computes another integer softmax "
+                      "(exp and division in gemmlowp fixed point); remove the layer to export")
 
 
 def to_tflite(graph: ir.Graph) -> bytes:
@@ -271,7 +287,7 @@ def tflite_model(graph: ir.Graph) -> schema.Model:
     """The TFLite model of the integer ``graph``: the graph's tensors first, in graph order (tensor ``i``
     is ``graph.tensors[i]``), then weights, biases, paddings and intermediates as the ops need them."""
     for op in graph.ops:
-        if isinstance(op, (ir.Lookup, ir.Softmax)):
+        if isinstance(op, ir.Softmax):
             _refuse(op)
     w = _Writer()
     for t in graph.tensors:
@@ -288,6 +304,8 @@ def tflite_model(graph: ir.Graph) -> schema.Model:
             _add(w, op, xs[0], xs[1], y)
         elif isinstance(op, ir.Concat):
             _concat(w, op, xs, y)
+        elif isinstance(op, ir.Lookup):
+            _lookup(w, op, xs[0], y)
         else:  # ir.Clamp
             _clamp(w, op.name, w.index[xs[0].name], w.index[y.name], op.lo, op.hi, y.qparams)
     return schema.Model(tuple(w.tensors), tuple(w.operators), (w.index[graph.input],), (w.index[graph.output],),

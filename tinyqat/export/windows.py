@@ -94,7 +94,7 @@ def _axis_matches(axis: Axis, mode: int, before: int, after: int, kind: str) -> 
 
 def _axis_pads(axis: Axis, mode: int, kind: str) -> tuple[int, int] | None:
     """The smallest ``(before, after)`` PAD that makes ``mode`` match tinyqat along ``axis``."""
-    limit = axis.k + axis.s + axis.pad
+    limit = axis.pad + axis.k + axis.s + abs((axis.out - 1) * axis.s + axis.k - axis.n)  # covers tinyqat's own padding
     options = sorted(((b, a) for b in range(limit + 1) for a in range(limit + 1)), key=lambda p: (p[0] + p[1], p))
     return next((p for p in options if _axis_matches(axis, mode, *p, kind)), None)
 
