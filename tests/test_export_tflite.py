@@ -18,6 +18,9 @@ looked up by index.
 from __future__ import annotations
 
 import dataclasses
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -266,3 +269,20 @@ def test_cli_export_refuses_overwrite_and_unexportable(tmp_path: Path) -> None:
     assert_error(cli("export", artifact, "-o", out, "--force"), 2, "layer '", "(Softmax)", "no exact TFLite form")
     assert out.read_bytes() == b"mine"
     assert_error(cli("export", artifact, "-o", tmp_path / "missing" / "m.tflite"), 2, "not a directory")
+
+
+def test_vela_places_every_reference_network_on_the_ethos_u55(reference_exports, tmp_path: Path) -> None:
+    """Vela compiles each export for an Ethos-U55 with 128 MACs/cycle and leaves no operator on the CPU
+    (``benchmarks/vela.py`` prints its cycle estimates)."""
+    require_module("ethosu.vela", "ethos-u-vela")
+    for name, (_, path) in reference_exports.items():
+        done = subprocess.run([sys.executable, "-m", "ethosu.vela", str(path), "--accelerator-config", "ethos-u55-128",
+                               "--output-dir", str(tmp_path / name)], capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stderr
+        assert re.search(r"^CPU operators = 0 ", done.stdout, re.MULTILINE), (name, done.stdout)
+        assert (tmp_path / name / f"{name}_vela.tflite").is_file()
+
+
+def test_help_lists_export() -> None:
+    result = cli("export", "--help")
+    assert result.exit_code == 0 and "TFLite" in result.stdout and "--force" in result.stdout
