@@ -181,14 +181,18 @@ def test_quantization_written_as_tflite_expects(reference_exports) -> None:
 
 def tflite_multipliers(graph: ir.Graph, rng: np.random.Generator) -> ir.Graph:
     """``graph`` with each weighted layer's multipliers derived, as TFLite derives them, from random
-    float32 weight scales (real ratios in [1e-4, 1)); a lowered model has such multipliers by construction."""
+    float32 weight scales (real ratios in [1e-4, 2), left shifts included; one layer in ten with a channel
+    whose ratio flushes to a zero multiplier); a lowered model has such multipliers by construction."""
     ops = []
     for op in graph.ops:
         if isinstance(op, (ir.Conv2d, ir.DepthwiseConv2d, ir.FullyConnected)):
             s_in, s_out = graph.tensor(op.input).qparams.scale, graph.tensor(op.output).qparams.scale
             per_tensor = isinstance(op, ir.FullyConnected) and op.bias.size == 1
+            ratios = 10 ** rng.uniform(-4, 0.3, op.bias.size)
+            if rng.random() < 0.1:
+                ratios[0] = 1e-11
             pairs = [tflite_multiplier(s_in, float(np.float32(m * s_out / s_in)), s_out, per_tensor_product=per_tensor)
-                     for m in 10 ** rng.uniform(-4, 0, op.bias.size)]
+                     for m in ratios]
             op = dataclasses.replace(op, multiplier=np.array([p[0] for p in pairs]),
                                      shift=np.array([p[1] for p in pairs]))
         ops.append(op)
