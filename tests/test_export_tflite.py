@@ -261,6 +261,12 @@ def test_ops_without_exact_tflite_form_are_refused() -> None:
     bad = dataclasses.replace(conv[0], multiplier=np.array([1 << 30, (1 << 30) + 1]), shift=np.array([-1, -1]))
     with pytest.raises(tinyqat.ExportError, match=r"^layer 'conv_c' \(Conv2d\): channel 0's requantization"):
         to_tflite(rg.chain(x, [(bad, conv[1])]))
+    # a left shift TFLite would overflow (undefined there; tinyqat saturates)
+    s_in, s_out = x.qparams.scale, conv[1].qparams.scale
+    q, e = tflite_multiplier(s_in, float(np.float32(1000 * s_out / s_in)), s_out, per_tensor_product=False)
+    big = dataclasses.replace(conv[0], multiplier=np.array([q, q]), shift=np.array([e, e]), bias=np.array([2**22, 0]))
+    with pytest.raises(tinyqat.ExportError, match=r"^layer 'conv_c' \(Conv2d\): a left shift .* overflow int32"):
+        to_tflite(rg.chain(x, [(big, conv[1])]))
 
 
 def test_cli_export_refuses_overwrite_and_unexportable(tmp_path: Path) -> None:

@@ -43,7 +43,7 @@ from tinyqat.errors import ExportError
 from tinyqat.export import schema, windows
 from tinyqat.export.scales import weight_scale
 from tinyqat.fixedpoint import quantize_multiplier
-from tinyqat.passes.quantize import activation_range
+from tinyqat.passes.quantize import accumulator_bound, activation_range
 from tinyqat.version import __version__
 
 FUSED_ACTIVATIONS: tuple[tuple[int, ir.Activation], ...] = (
@@ -136,14 +136,11 @@ def _weight_scales(op: ir.Conv2d | ir.DepthwiseConv2d | ir.FullyConnected, x: ir
 
 
 def _check_left_shift(op: ir.Conv2d | ir.DepthwiseConv2d | ir.FullyConnected, zp_in: int) -> None:
-    """TFLite leaves ``acc * 2**shift`` undefined when it leaves int32 (tinyqat saturates): refuse layers
-    whose worst-case accumulator (:func:`tinyqat.passes.quantize.check_accumulator_range`'s bound) could."""
-    worst_input = max(ir.INT8_MAX - zp_in, zp_in - ir.INT8_MIN)
-    taps = np.abs(op.weights.reshape(-1, op.bias.size) if isinstance(op, ir.DepthwiseConv2d)
-                  else op.weights.reshape(op.bias.size, -1).T).astype(np.int64).sum(axis=0)
-    bound = taps * worst_input + np.abs(op.bias.astype(np.int64))
-    left = np.maximum(op.shift.astype(np.int64), 0)
-    if np.any((bound << left) > 2**31 - 1):
+    """TFLite leaves ``acc * 2**shift`` undefined when it leaves int32 (tinyqat saturates): refuse a layer
+    whose worst-case accumulator (:func:`tinyqat.passes.quantize.accumulator_bound`) could."""
+    weights = np.moveaxis(op.weights, -1, 0) if isinstance(op, ir.DepthwiseConv2d) else op.weights
+    bound = accumulator_bound(weights, op.bias, zp_in)
+    if np.any((bound << np.maximum(op.shift.astype(np.int64), 0)) > 2**31 - 1):
         raise ExportError(f"{_where(op)}: a left shift of the requantization could overflow int32, which TFLite "
                           "leaves undefined (tinyqat saturates); retrain with a larger output scale")
 
