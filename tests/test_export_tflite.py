@@ -176,6 +176,40 @@ def test_quantization_written_as_tflite_expects(reference_exports) -> None:
     assert len(scales[f"{one.name}/weights"]) == 1  # per tensor, as TFLite treats a single weight scale
 
 
+class EveryOp(torch.nn.Module):
+    """A QAT model with every exportable layer: stride-2 conv with PyTorch padding (PAD), ReLU6, depthwise,
+    the three lookup tables, concat of different scales, max pool over padding (PADV2), average pool
+    counting its padding (PAD), residual add, and a fully connected layer with one output (per tensor)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        nn = torch.nn
+        self.conv, self.relu6 = nn.Conv2d(3, 8, 3, stride=2, padding=1), nn.ReLU6()
+        self.dw, self.sigmoid, self.hardswish = nn.Conv2d(8, 8, 3, padding=1, groups=8), nn.Sigmoid(), nn.Hardswish()
+        self.max_pool, self.avg_pool = nn.MaxPool2d(3, stride=2, padding=1), nn.AvgPool2d(3, stride=1, padding=1)
+        self.fc, self.tanh, self.out = nn.Linear(16 * 4 * 4, 5), nn.Tanh(), nn.Linear(5, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        a = self.relu6(self.conv(x))
+        c = self.max_pool(torch.cat([a, self.hardswish(self.sigmoid(self.dw(a)))], 1))
+        c = self.avg_pool(c) + c
+        return self.out(self.tanh(self.fc(torch.flatten(c, 1))))
+
+
+def test_qat_model_of_every_exportable_layer_bit_exact(tmp_path: Path) -> None:
+    _interpreters()
+    torch.manual_seed(0)
+    graph = tinyqat.load(short_qat_artifact(EveryOp(), (3, 16, 16), tmp_path / "m.pt", seed=1))
+    kinds = {type(op) for op in graph.ops}
+    assert kinds == {ir.Conv2d, ir.DepthwiseConv2d, ir.Lookup, ir.Concat, ir.MaxPool2d, ir.AvgPool2d, ir.Add,
+                     ir.FullyConnected}
+    assert graph.ops[-1].bias.size == 1
+    data = to_tflite(graph)
+    x = edge_inputs(np.random.default_rng(0), graph)
+    check_tflm(graph, data, x)
+    check_litert(graph, data, x)
+
+
 # ---------------------------------------------------------------- random graphs of every exportable op
 
 
