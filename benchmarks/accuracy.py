@@ -34,36 +34,14 @@ from torch import nn
 
 import tinyqat
 from tinyqat.codegen import stats
-from tinyqat.demo import accuracy, load_mnist_split, mnist_cnn, predict, train_epoch
+from tinyqat.demo import accuracy, load_mnist_split, predict, train_epoch
+from tinyqat.models import micro_cnn, mnist_cnn, mnist_ds_cnn
 
 SEED = 0
 BATCH = 64
 
 
-def micro_cnn() -> nn.Module:
-    """1.6k parameters: three conv+BN+ReLU+pool blocks (4, 8, 8 channels), one Linear(72, 10)."""
-    return nn.Sequential(
-        nn.Conv2d(1, 4, 3, padding=1, bias=False), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(4, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(8, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(8 * 3 * 3, 10),
-    )
-
-
-def ds_cnn() -> nn.Module:
-    """1.4k parameters, depthwise-separable (MobileNet-style): conv s2, [depthwise 3x3 + pointwise] x 2,
-    global average pooling, Linear(32, 10)."""
-    return nn.Sequential(
-        nn.Conv2d(1, 8, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU(),
-        nn.Conv2d(8, 8, 3, padding=1, groups=8, bias=False), nn.BatchNorm2d(8), nn.ReLU(),
-        nn.Conv2d(8, 16, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU(),
-        nn.Conv2d(16, 16, 3, stride=2, padding=1, groups=16, bias=False), nn.BatchNorm2d(16), nn.ReLU(),
-        nn.Conv2d(16, 32, 1, bias=False), nn.BatchNorm2d(32), nn.ReLU(),
-        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(32, 10),
-    )
-
-
-MODELS = {"micro_cnn": micro_cnn, "ds_cnn": ds_cnn, "mnist_cnn": mnist_cnn}
+MODELS = {"micro_cnn": micro_cnn, "ds_cnn": mnist_ds_cnn, "mnist_cnn": mnist_cnn}
 
 
 def train_fp32(make: type[nn.Module] | object, x: torch.Tensor, y: torch.Tensor, epochs: int,

@@ -126,7 +126,11 @@ def test_single_output_layer_uses_tflite_per_tensor_multiplier(tmp_path: Path) -
     import numpy as np
 
     from tinyqat.fixedpoint import quantize_multiplier
-    from tinyqat.passes.quantize import effective_scales
+    from tinyqat.requant import effective_multipliers
+
+    def effective_scales(s_in: float, s_w: np.ndarray, s_out: float) -> list[float]:
+        return effective_multipliers(torch.tensor(s_in, dtype=torch.float64), torch.from_numpy(s_w),
+                                     torch.tensor(s_out, dtype=torch.float64)).tolist()
 
     rng = np.random.default_rng(3)
     for _ in range(100000):

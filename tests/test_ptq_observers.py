@@ -188,7 +188,7 @@ def test_qat_finetune_recipe() -> None:
     epochs_seen: list[tuple[int, float]] = []
     model = _net()
     qat = tinyqat.qat_finetune(model, batches, epochs=2, lr=1e-3, weight_bits=4, learn_scales=True,
-                               on_epoch=lambda e, loss: epochs_seen.append((e, loss)))
+                               on_epoch=lambda e, loss, _qat: epochs_seen.append((e, loss)))
     assert [e for e, _ in epochs_seen] == [0, 1] and all(math.isfinite(loss) for _, loss in epochs_seen)
     weighted = [m for m in qat.modules() if isinstance(m, QuantWeighted)]
     assert {m.weight_bits for m in weighted} == {4} and all(m.bn_frozen for m in weighted if m.bn is not None)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import copy
+import math
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from devices import DEVICE
 from torch import nn
 
-from tinyqat import quant
+from tinyqat import fixedpoint, quant
 from tinyqat.errors import UnsupportedOpError
 from tinyqat.fixedpoint import INT32_MAX, INT32_MIN
 from tinyqat.qat import (
@@ -55,9 +58,12 @@ def _modules(gm: nn.Module, cls: type) -> dict[str, nn.Module]:
 
 
 def _train(model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int, lr: float = 0.01) -> list[float]:
+    """Adam steps on the device the model's parameters are on (the data moves there)."""
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     losses = []
     model.train()
+    device = next(model.parameters()).device
+    x, y = x.to(device), y.to(device)
     for _ in range(steps):
         loss = F.cross_entropy(model(x), y)
         opt.zero_grad()
@@ -241,25 +247,33 @@ def test_same_padding_even_kernel_matches_torch() -> None:
 
 
 def _expected_weighted(m: QuantConv2d | QuantLinear, x: torch.Tensor, in_scale: torch.Tensor) -> torch.Tensor:
-    """The documented eval formula, written out with quant.* and torch.nn.functional only."""
+    """The documented eval formula (the kernel's integers), written out with quant.*, the numpy fixed-point
+    reference (tinyqat.fixedpoint) and torch.nn.functional only."""
     layer, bn = m.layer, m.bn
     w = layer.weight.detach()
     b = layer.bias.detach() if layer.bias is not None else torch.zeros(w.shape[0])
     if bn is not None:
         w, b = quant.fold_bn(w, b, bn.weight.detach(), bn.bias.detach(), bn.running_mean, bn.running_var, bn.eps)
     s_w = quant.weight_scales(w)
-    sw = quant.channel_view(s_w, w.dim())
-    w_q = quant.dequantize(quant.quantize(w, sw, 0, -127, 127), sw, 0)
-    s_b = quant.bias_scale(in_scale, s_w)
-    b_q = quant.dequantize(quant.quantize(b, s_b, 0, INT32_MIN, INT32_MAX), s_b, 0)
+    w_q = quant.quantize(w, quant.channel_view(s_w, w.dim()), 0, -127, 127)
+    b_q = quant.quantize(b, quant.bias_scale(in_scale, s_w), 0, INT32_MIN, INT32_MAX)
+    x_c = torch.round(x / in_scale)
     if isinstance(m, QuantConv2d):
         top, left, bottom, right = m.padding
-        y = F.conv2d(F.pad(x, (left, right, top, bottom)), w_q, b_q, m.stride)
+        acc = F.conv2d(F.pad(x_c, (left, right, top, bottom)), w_q, None, m.stride)
     else:
-        y = F.linear(x, w_q, b_q)
-    y = {"none": y, "relu": F.relu(y), "relu6": F.relu6(y)}[m.activation]
+        acc = F.linear(x_c, w_q)
     s_out, zp_out = quant.activation_qparams(m.output_quantizer.min_val, m.output_quantizer.max_val)
-    return quant.dequantize(quant.quantize(y, s_out, zp_out, -128, 127), s_out, zp_out)
+    pairs = [fixedpoint.quantize_multiplier(float(in_scale) * float(s) / float(s_out)) for s in s_w.tolist()]
+    view = (1, -1) + (1,) * (acc.dim() - 2)
+    total = acc.double().numpy().astype(np.int64) + b_q.double().numpy().astype(np.int64).reshape(view)
+    multiplier, shift = (np.array(v).reshape(view) for v in zip(*pairs, strict=True))
+    q = fixedpoint.mbqm(total, multiplier, shift)
+    six = math.floor(float(np.float32(6.0) / np.float32(s_out)) + 0.5)  # C roundf(6.0f / s_out)
+    lo, hi = {"none": (-128, 127), "relu": (int(zp_out), 127),
+              "relu6": (int(zp_out), min(127, int(zp_out) + six))}[m.activation]
+    q = np.clip(q + int(zp_out), lo, hi)
+    return torch.from_numpy(q - int(zp_out)).float() * s_out
 
 
 def test_eval_forward_is_exact_documented_formula() -> None:
@@ -312,7 +326,7 @@ def test_bn_freeze_and_observer_freeze() -> None:
 def test_training_reduces_loss() -> None:
     x = torch.randn(32, 1, 16, 16)
     y = (x.mean(dim=(1, 2, 3)) > 0).long() + (x[:, 0, :8].mean(dim=(1, 2)) > 0).long()
-    gm = prepare_qat(ConvNet(), (x[:1],))
+    gm = prepare_qat(ConvNet(), (x[:1],)).to(DEVICE)
     losses = _train(gm, x, y, steps=30, lr=0.02)
     assert sum(losses[-5:]) / 5 < 0.7 * sum(losses[:5]) / 5
 
@@ -454,13 +468,13 @@ def test_zero_negative_and_tiny_batchnorm_gamma_train_and_ship(tmp_path) -> None
 
     x = torch.randn(32, 1, 8, 8)
     y = (x.mean(dim=(1, 2, 3)) > 0).long() + (x[:, 0, :4].mean(dim=(1, 2)) > 0).long()
-    gm = prepare_qat(ZeroInitResidual(), (x[:1],))
+    gm = prepare_qat(ZeroInitResidual(), (x[:1],)).to(DEVICE)
     losses = _train(gm, x, y, steps=12, lr=0.01)
     assert all(torch.isfinite(torch.tensor(losses))), losses
     gammas = [m.bn.weight for m in _modules(gm, QuantConv2d).values() if m.bn is not None]
     assert any(bool((g.abs() > 0).all()) and bool((g.abs() < 0.1).all()) for g in gammas), "bn2's gamma moved off 0"
     gm.eval()
-    tinyqat.save(gm, tmp_path / "model.pt")
+    tinyqat.save(gm.cpu(), tmp_path / "model.pt")
     x_q = tinyqat.quantize_input(tmp_path / "model.pt", x[:4].numpy())
     out = tinyqat.simulate(tmp_path / "model.pt", x_q)
     assert out.shape == (4, 3)
@@ -471,10 +485,10 @@ def test_nan_in_the_qat_forward_names_the_layer() -> None:
     one that sees it), and the observer's statistics stay as they were."""
     from tinyqat.qat.observers import NonFiniteError
 
-    gm = prepare_qat(ConvNet(), (torch.randn(1, 1, 16, 16),))
+    gm = prepare_qat(ConvNet(), (torch.randn(1, 1, 16, 16),)).to(DEVICE)
     gm.train()
-    gm(torch.randn(4, 1, 16, 16))
-    bad = torch.randn(4, 1, 16, 16)
+    gm(torch.randn(4, 1, 16, 16, device=DEVICE))
+    bad = torch.randn(4, 1, 16, 16, device=DEVICE)
     bad[0, 0, 3, 3] = float("nan")
     with pytest.raises(NonFiniteError, match=r"^layer 'input': NaN or Inf in the QAT forward"):
         gm(bad)
@@ -482,5 +496,5 @@ def test_nan_in_the_qat_forward_names_the_layer() -> None:
         gm.head_2.layer.weight[0, 0] = float("inf")  # the Linear(128, 16) of the user's head.2
     before = gm.head_2.output_quantizer.min_val.clone()
     with pytest.raises(NonFiniteError, match=r"^layer 'head\.2': NaN or Inf"):
-        gm(torch.randn(4, 1, 16, 16))
+        gm(torch.randn(4, 1, 16, 16, device=DEVICE))
     assert torch.equal(gm.head_2.output_quantizer.min_val, before)

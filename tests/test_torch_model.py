@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 import runtime_graphs as rg
 import torch
+from devices import DEVICE
 
 import tinyqat
 from tinyqat.models import mnist_cnn, short_qat_artifact
+from tinyqat.requant import mbqm
 from tinyqat.sim import interpreter
-from tinyqat.sim.torch_model import IntegerModel, mbqm
-
-# The device the tests run the torch model on: TINYQAT_TEST_DEVICE=cuda on a GPU machine, else the CPU.
-DEVICE = torch.device(os.environ.get("TINYQAT_TEST_DEVICE", "cpu"))
+from tinyqat.sim.torch_model import IntegerModel
 
 
 def _assert_layers_equal(graph, x: np.ndarray) -> None:
@@ -73,3 +70,22 @@ def test_integer_model_of_a_qat_module_is_the_saved_model(tmp_path) -> None:
     x_q = tinyqat.quantize_input(tmp_path / "q.pt", x.numpy())
     want = tinyqat.simulate(tmp_path / "q.pt", x_q)
     np.testing.assert_array_equal(in_memory(torch.from_numpy(x_q)).cpu().numpy(), want)
+
+
+def test_requant_twins_equal_fixedpoint() -> None:
+    """``requant.quantize_multipliers`` equals ``fixedpoint.quantize_multiplier`` (zero, flush below 2**-32, the
+    2**31 carry, saturation above 2**30, random ratios) and ``mbqm_nonnegative`` equals ``fixedpoint.mbqm`` for
+    every non-negative multiplier (left and right shifts, int32 extremes), on DEVICE."""
+    from tinyqat import fixedpoint, requant
+
+    rng = np.random.default_rng(1)
+    ratios = [0.0, 2.0**-40, 2.0**-32, 2.0**-31.5, 2.0**-31, 0.5, 1 - 2.0**-33, 1 - 2.0**-40, 1.0, 2.0**29, 2.0**30,
+              2.0**40, *rng.uniform(0, 4, 2000), *(10 ** rng.uniform(-12, 12, 2000))]
+    q, e = requant.quantize_multipliers(torch.tensor(ratios, dtype=torch.float64, device=DEVICE))
+    assert list(zip(q.tolist(), e.tolist(), strict=True)) == [fixedpoint.quantize_multiplier(m) for m in ratios]
+    edges = np.array([fixedpoint.INT32_MIN, fixedpoint.INT32_MIN + 1, -(2**30), -1, 0, 1, 2**30, fixedpoint.INT32_MAX])
+    x = np.concatenate([np.repeat(edges, 8), rng.integers(-(2**31), 2**31, 6000), rng.integers(-5000, 5000, 6000)])
+    mult = np.concatenate([np.tile(edges.clip(0), 8), rng.integers(0, 2**31, 12000)])
+    shift = np.concatenate([np.tile(np.arange(-31, 1, 4), 8), rng.integers(-31, 31, 12000)])
+    got = requant.mbqm_nonnegative(*(torch.from_numpy(v).to(DEVICE) for v in (x, mult, shift)))
+    np.testing.assert_array_equal(got.cpu().numpy(), fixedpoint.mbqm(x, mult, shift))

@@ -8,7 +8,15 @@ Typical use::
     y = tinyqat.simulate("model.pt", x_int8)
 """
 
-from tinyqat.api import dequantize_output, integer_model, load, quantize_input, quantize_input_torch, simulate
+from tinyqat.api import (
+    dequantize_output,
+    integer_accuracy,
+    integer_model,
+    load,
+    quantize_input,
+    quantize_input_torch,
+    simulate,
+)
 from tinyqat.build import build
 from tinyqat.capture import save
 from tinyqat.errors import (
@@ -42,6 +50,7 @@ __all__ = [
     "export_tflite",
     "freeze_bn_stats",
     "freeze_observers",
+    "integer_accuracy",
     "integer_model",
     "load",
     "prepare_qat",

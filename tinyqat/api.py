@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -59,12 +60,28 @@ def integer_model(model: str | Path | ir.Graph | nn.Module) -> IntegerModel:
     and lowered in memory, as ``save`` then ``load`` would) or on the CPU for an artifact path or graph.
 
     For the device's accuracy during training, e.g. in ``qat_finetune(..., on_epoch=...)``:
-    ``im = integer_model(qat); y = im(quantize_input_torch(im, x))`` (see the README).
+    ``im = integer_model(qat); y = im(quantize_input_torch(im, x))``, or :func:`integer_accuracy`.
     """
     if isinstance(model, nn.Module):
         device = next((t.device for t in model.state_dict().values()), torch.device("cpu"))
         return IntegerModel(lower(to_artifact(model))).to(device)
     return IntegerModel(load(model))
+
+
+def integer_accuracy(model: nn.Module, batches: Iterable[tuple[torch.Tensor, torch.Tensor]]) -> float:
+    """Top-1 accuracy of the integer model (what the device computes) of a prepared, trained QAT model on
+    ``(x, y)`` batches of float inputs and class labels: ``mean(argmax(im(quantize_input_torch(im, x))) == y)``,
+    on the model's device, the model left as it was.  For ``qat_finetune(..., on_epoch=...)``."""
+    im = integer_model(model)
+    correct = total = 0
+    with torch.no_grad():
+        for x, y in batches:
+            out = im(quantize_input_torch(im, x.to(im.device)))
+            correct += int((out.reshape(out.shape[0], -1).argmax(1) == y.to(out.device)).sum())
+            total += int(y.numel())
+    if total == 0:
+        raise ValueError("integer_accuracy needs at least one non-empty batch")
+    return correct / total
 
 
 def quantize_input_torch(model: IntegerModel, x: torch.Tensor) -> torch.Tensor:

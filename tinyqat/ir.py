@@ -36,6 +36,7 @@ import numpy as np
 
 from tinyqat import quant
 from tinyqat.errors import TinyQatError
+from tinyqat.requant import ADD_LEFT_SHIFT
 
 INT8_MIN, INT8_MAX = -128, 127
 
@@ -320,7 +321,7 @@ class Add:
     act_min: int
     act_max: int
 
-    LEFT_SHIFT = 20
+    LEFT_SHIFT = ADD_LEFT_SHIFT
 
 
 @dataclass(frozen=True, eq=False)

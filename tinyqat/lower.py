@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from tinyqat import ir
+from tinyqat import ir, requant
 from tinyqat.artifact import load_artifact
 from tinyqat.errors import LoweringError
 from tinyqat.passes.fold_bn import fold_bn
@@ -51,12 +51,6 @@ def _bn(node: dict[str, Any]) -> ir.BatchNorm | None:
     return ir.BatchNorm(eps=float(node["attrs"]["bn_eps"]), **arrays)
 
 
-def _activation(act: str | list[float | None]) -> ir.Activation:
-    """Artifact activation -> real interval ``(lo, hi)``."""
-    named: dict[str, ir.Activation] = {"none": ir.NO_ACTIVATION, "relu": (0.0, None), "relu6": (0.0, 6.0)}
-    return named[act] if isinstance(act, str) else (act[0], act[1])
-
-
 def _conv(node: dict[str, Any], x: ir.Tensor, where: str) -> tuple[ir.Op, tuple[int, ...]]:
     attrs, params = node["attrs"], node["params"]
     weight, bias = params["weight"].numpy(), params["bias"].numpy()
@@ -71,7 +65,8 @@ def _conv(node: dict[str, Any], x: ir.Tensor, where: str) -> tuple[ir.Op, tuple[
         raise LoweringError(f"{where}: kernel larger than the padded input {x.shape}")
     conv = ir.FloatConv2d(name=node["name"], input=x.name, output=node["name"], weight=weight, bias=bias,
                           bn=_bn(node), stride=stride, padding=padding, groups=groups,
-                          activation=_activation(attrs["activation"]), weight_bits=int(attrs.get("weight_bits", 8)))
+                          activation=requant.activation_interval(attrs["activation"]),
+                          weight_bits=int(attrs.get("weight_bits", 8)))
     return conv, (oh, ow, weight.shape[0])
 
 
@@ -106,7 +101,8 @@ def _node_op(
         weight, bias = params["weight"].numpy(), params["bias"].numpy()
         if weight.ndim != 2 or weight.shape[1] != x.size or len(torch_x) != 1:
             raise LoweringError(f"{where}: expects {weight.shape[1:]} features, input is {torch_x}")
-        linear = ir.FloatLinear(weight=weight, bias=bias, bn=_bn(node), activation=_activation(attrs["activation"]),
+        linear = ir.FloatLinear(weight=weight, bias=bias, bn=_bn(node),
+                                activation=requant.activation_interval(attrs["activation"]),
                                 weight_bits=int(attrs.get("weight_bits", 8)), **io)
         return linear, (weight.shape[0],), q
     if op in ("max_pool2d", "avg_pool2d"):
@@ -117,7 +113,7 @@ def _node_op(
         if xs[0].shape != xs[1].shape:
             raise LoweringError(f"{where}: cannot add {xs[0].shape} and {xs[1].shape} (no broadcasting)")
         add = ir.FloatAdd(name=name, inputs=(xs[0].name, xs[1].name), output=name,
-                          activation=_activation(attrs["activation"]))
+                          activation=requant.activation_interval(attrs["activation"]))
         return add, x.shape, q
     if op == "cat":
         if any(t.shape[:-1] != x.shape[:-1] for t in xs):
@@ -130,7 +126,7 @@ def _node_op(
         if q != ir.SOFTMAX_QPARAMS:
             raise LoweringError(f"{where}: softmax output must have scale 1/256 and zero point -128")
         return ir.FloatSoftmax(**io), x.shape, q
-    bounds = {"relu": (0.0, None), "relu6": (0.0, 6.0)}.get(op) or (float(attrs["min_val"]), float(attrs["max_val"]))
+    bounds = requant.NAMED_INTERVALS.get(op) or (float(attrs["min_val"]), float(attrs["max_val"]))
     lo, hi = activation_range(bounds, x.qparams)
     return ir.Clamp(lo=lo, hi=hi, **io), x.shape, q
 

@@ -36,7 +36,9 @@ __all__ = [
     "count_params",
     "ds_cnn_kws",
     "fc_autoencoder",
+    "micro_cnn",
     "mnist_cnn",
+    "mnist_ds_cnn",
     "mobilenet_v1_vww",
     "resnet8_cifar",
     "short_qat_artifact",
@@ -49,6 +51,29 @@ def mnist_cnn() -> nn.Module:
         nn.Conv2d(1, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(8, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
         nn.Flatten(), nn.Linear(16 * 7 * 7, 32), nn.ReLU(), nn.Dropout(0.1), nn.Linear(32, 10),
+    )
+
+
+def micro_cnn() -> nn.Module:
+    """A tiny MNIST CNN (1.6k parameters): three conv+BN+ReLU+pool blocks (4, 8, 8 channels), one Linear(72, 10)."""
+    return nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1, bias=False), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(4, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(8, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(8 * 3 * 3, 10),
+    )
+
+
+def mnist_ds_cnn() -> nn.Module:
+    """A tiny depthwise-separable MNIST CNN (1.4k parameters, MobileNet-style): conv s2,
+    [depthwise 3x3 + pointwise] x 2, global average pooling, Linear(32, 10)."""
+    return nn.Sequential(
+        nn.Conv2d(1, 8, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU(),
+        nn.Conv2d(8, 8, 3, padding=1, groups=8, bias=False), nn.BatchNorm2d(8), nn.ReLU(),
+        nn.Conv2d(8, 16, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU(),
+        nn.Conv2d(16, 16, 3, stride=2, padding=1, groups=16, bias=False), nn.BatchNorm2d(16), nn.ReLU(),
+        nn.Conv2d(16, 32, 1, bias=False), nn.BatchNorm2d(32), nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(32, 10),
     )
 
 

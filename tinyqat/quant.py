@@ -133,3 +133,19 @@ def fold_bn(
     """Fold BatchNorm statistics into ``weight [out, ...]`` and ``bias [out]`` (float32)."""
     factor = gamma / torch.sqrt(var + eps)
     return weight * channel_view(factor, weight.dim()), beta + (bias - mean) * factor
+
+
+def lookup_table(function: str, s_in: float, zp_in: int, s_out: float, zp_out: int) -> np.ndarray:
+    """The int8 table of a :data:`LUT_FUNCTIONS` function (int64, 256 entries, index ``q + 128``):
+    ``clamp(round(f(s_in * (q - zp_in)) / s_out) + zp_out, -128, 127)`` for every int8 ``q``, in float64
+    with ``round`` half to even (``np.round``).  Lowering and the QAT forward build it with this function."""
+    q = np.arange(ACT_QMIN, ACT_QMAX + 1, dtype=np.float64)
+    real = LUT_FUNCTIONS[function](float(s_in) * (q - zp_in))
+    return np.clip(np.round(real / float(s_out)) + zp_out, ACT_QMIN, ACT_QMAX).astype(np.int64)
+
+
+def softmax_exp_table(s_in: float) -> np.ndarray:
+    """Integer softmax's ``exp_table[d] = round(2**16 * exp(-s_in * d))`` for ``d = 0..255`` (float64, int64
+    result).  Lowering and the QAT forward build it with this function."""
+    return np.round(65536.0 * np.exp(-float(s_in) * np.arange(256, dtype=np.float64))).astype(np.int64)
+

@@ -9,49 +9,34 @@ float weights ``w [out, ...]`` / bias ``b [out]`` (all float32):
 * ``M[c] = (double)s_in * (double)s_w[c] / (double)s_out``;
   ``(multiplier[c], shift[c]) = quantize_multiplier(M[c])``.  A layer with one output channel has one
   weight scale, which TFLite treats as per-tensor quantization with the product in float32:
-  ``M = (double)(float)(s_in * s_w) / (double)s_out`` (:func:`effective_scales`)
+  ``M = (double)(float)(s_in * s_w) / (double)s_out`` (:func:`tinyqat.requant.effective_multipliers`)
 * clamps from the fused activation (:func:`activation_range`).
 
 Depthwise weights ``[out][1][kh][kw]`` become ``[kh][kw][out]``.  Add, concat, lookup tables
 and softmax get their integer parameters from the quantization of their tensors (each
 function's docstring gives the formula).
 
-The same :mod:`tinyqat.quant` functions run in the QAT forward, so the integers here are
-the ones training saw.  Layers whose worst-case int32 accumulator could overflow are
-refused (:func:`check_accumulator_range`).
+The same :mod:`tinyqat.quant` and :mod:`tinyqat.requant` functions run in the QAT forward, so the
+integers here (weights, biases, multipliers, shifts, clamps) are the ones training computed with.
+Layers whose worst-case int32 accumulator could overflow are refused (:func:`check_accumulator_range`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import numpy as np
 import torch
 
-from tinyqat import ir, quant
+from tinyqat import ir, quant, requant
 from tinyqat.errors import LoweringError
 from tinyqat.fixedpoint import INT32_MAX, INT32_MIN, quantize_multiplier
 
 
-def _roundf(v: float) -> int:
-    """C ``roundf``: nearest integer, halves away from zero."""
-    return int(math.copysign(math.floor(abs(v) + 0.5), v))
-
-
 def activation_range(activation: ir.Activation, qparams: ir.QParams) -> tuple[int, int]:
-    """int8 clamp of a fused activation interval ``(lo, hi)``, as TFLite computes it.
-
-    ``q_lo = max(-128, zp + roundf(lo / scale))`` and ``q_hi = min(127, zp + roundf(hi / scale))``
-    with the division in float32 (so ReLU is ``[max(-128, zp), 127]`` and ReLU6's upper bound is
-    ``zp + roundf(6.0f / scale)``); an unbounded side keeps the int8 limit.
-    """
-    lo, hi = activation
-    zp, scale = qparams.zero_point, np.float32(qparams.scale)
-    q_lo = ir.INT8_MIN if lo is None else max(ir.INT8_MIN, zp + _roundf(float(np.float32(lo) / scale)))
-    q_hi = ir.INT8_MAX if hi is None else min(ir.INT8_MAX, zp + _roundf(float(np.float32(hi) / scale)))
-    q_lo = min(q_lo, ir.INT8_MAX)
-    return q_lo, max(q_lo, q_hi)
+    """int8 clamp ``(q_lo, q_hi)`` of a fused activation interval on the output grid ``qparams``
+    (:func:`tinyqat.requant.activation_range`: TFLite's rule, division in float32, ``roundf``)."""
+    return requant.activation_range(activation, qparams.scale, qparams.zero_point)
 
 
 def accumulator_bound(weights: np.ndarray, bias: np.ndarray, zp_in: int) -> np.ndarray:
@@ -72,27 +57,27 @@ def check_accumulator_range(name: str, weights: np.ndarray, bias: np.ndarray, zp
         )
 
 
-def requant_multiplier(name: str, m: float) -> tuple[int, int]:
-    """``quantize_multiplier(m)``, refusing ratios it would saturate (``m >= 2**30``).
+def requant_multipliers(name: str, m: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """``(multiplier, shift)`` int64 arrays of :func:`tinyqat.requant.quantize_multipliers` of the float64
+    real multipliers ``m``, refusing ratios it would saturate (``m >= 2**30``).
 
     Ratios below ``2**-32`` flush to ``(0, 0)`` exactly as TFLite does (the layer then outputs
     its zero point); simulator and C agree on both.
     """
-    if not (math.isfinite(m) and m < 2.0**30):
+    worst = float(m.max()) if m.numel() else 0.0
+    if not (bool(torch.isfinite(m).all()) and worst < 2.0**30):
         raise LoweringError(
-            f"layer '{name}': effective scale ratio {m:.3g} is too large for an int32 multiplier "
+            f"layer '{name}': effective scale ratio {worst:.3g} is too large for an int32 multiplier "
             "(output scale far smaller than input * weight scale); retrain or recalibrate"
         )
-    return quantize_multiplier(m)
+    q, e = requant.quantize_multipliers(m)
+    return q.numpy(), e.numpy()
 
 
-def effective_scales(s_in: float, s_w: np.ndarray, s_out: float) -> list[float]:
-    """The real multipliers ``M[c]`` of a conv / fully connected layer (module docstring): per channel
-    ``(double)s_in * (double)s_w[c] / (double)s_out``; with a single channel TFLite's per-tensor
-    ``(double)(float)(s_in * s_w) / (double)s_out`` (the product rounded to float32 first)."""
-    if s_w.size == 1:
-        return [float(np.float32(s_in) * np.float32(s_w.reshape(-1)[0])) / float(s_out)]
-    return [float(s_in) * float(s) / float(s_out) for s in s_w.tolist()]
+def requant_multiplier(name: str, m: float) -> tuple[int, int]:
+    """:func:`requant_multipliers` of one real multiplier."""
+    q, e = requant_multipliers(name, torch.tensor([m], dtype=torch.float64))
+    return int(q[0]), int(e[0])
 
 
 def _check_finite(name: str, **arrays: np.ndarray) -> None:
@@ -115,9 +100,8 @@ def quantize_layer(
     b_scale = quant.bias_scale(torch.tensor(x_q.scale, dtype=torch.float32), s_w)
     b_q = quant.quantize(torch.from_numpy(op.bias.copy()), b_scale, 0, INT32_MIN, INT32_MAX)
     bias = np.clip(b_q.double().numpy(), INT32_MIN, INT32_MAX).astype(np.int64)
-    pairs = [requant_multiplier(op.name, m) for m in effective_scales(x_q.scale, s_w.numpy(), y_q.scale)]
-    multiplier = np.array([p[0] for p in pairs], dtype=np.int64)
-    shift = np.array([p[1] for p in pairs], dtype=np.int64)
+    s_in, s_out = (torch.tensor(q.scale, dtype=torch.float64) for q in (x_q, y_q))
+    multiplier, shift = requant_multipliers(op.name, requant.effective_multipliers(s_in, s_w, s_out))
     act_min, act_max = activation_range(op.activation, y_q)
     weights = w_q.numpy().astype(np.int64)
     check_accumulator_range(op.name, weights, bias, x_q.zero_point)
@@ -154,18 +138,15 @@ def quantize_concat(op: ir.FloatConcat, graph: ir.Graph) -> ir.Concat:
 
 def quantize_lookup(op: ir.FloatLookup, graph: ir.Graph) -> ir.Lookup:
     """256-entry table ``clamp(round(f(s_in * (q - zp_in)) / s_out) + zp_out)`` over every int8 ``q``
-    (``f`` from :data:`tinyqat.quant.LUT_FUNCTIONS`; float64, round half to even as ``np.round``)."""
+    (:func:`tinyqat.quant.lookup_table`)."""
     x_q, y_q = graph.tensor(op.input).qparams, graph.tensor(op.output).qparams
-    q = np.arange(ir.INT8_MIN, ir.INT8_MAX + 1, dtype=np.float64)
-    real = quant.LUT_FUNCTIONS[op.function](float(x_q.scale) * (q - x_q.zero_point))
-    table = np.clip(np.round(real / float(y_q.scale)) + y_q.zero_point, ir.INT8_MIN, ir.INT8_MAX)
+    table = quant.lookup_table(op.function, x_q.scale, x_q.zero_point, y_q.scale, y_q.zero_point)
     return ir.Lookup(name=op.name, input=op.input, output=op.output, function=op.function, table=table)
 
 
 def quantize_softmax(op: ir.FloatSoftmax, graph: ir.Graph) -> ir.Softmax:
-    """``exp_table[d] = round(2**16 * exp(-s_in * d))`` for ``d = 0..255`` (float64)."""
-    s_in = float(graph.tensor(op.input).qparams.scale)
-    table = np.round(65536.0 * np.exp(-s_in * np.arange(256, dtype=np.float64)))
+    """``exp_table[d] = round(2**16 * exp(-s_in * d))`` for ``d = 0..255`` (:func:`tinyqat.quant.softmax_exp_table`)."""
+    table = quant.softmax_exp_table(graph.tensor(op.input).qparams.scale)
     return ir.Softmax(name=op.name, input=op.input, output=op.output, exp_table=table)
 
 

@@ -47,7 +47,6 @@ import torch
 from torch import nn
 
 from tinyqat import quant
-from tinyqat.fixedpoint import INT32_MAX, INT32_MIN
 from tinyqat.qat.observers import FixedRangeObserver, MinMaxObserver, Observer, distributed, observer_class
 
 
@@ -60,20 +59,15 @@ class FakeQuantize(torch.autograd.Function):
     ) -> torch.Tensor:
         """Fake-quantize ``x``; remember where ``round(x / s) + zp`` lies inside ``[qmin, qmax]``."""
         q = quant.round_scaled(x, scale, zero_point)
-        ctx.bounds = (qmin - 0.5, qmax + 0.5)
-        if max(-qmin, qmax) < 2**23:  # q integral and exact in float32: lo - 0.5 < q < hi + 0.5 <=> lo <= q <= hi
-            ctx.save_for_backward(q)
-        else:  # int32 bias: compare the integers exactly
-            ctx.save_for_backward((q >= qmin) & (q <= qmax))
+        ctx.bounds = (qmin - 0.5, qmax + 0.5)  # q is integral: lo - 0.5 < q < hi + 0.5 <=> lo <= q <= hi
+        ctx.save_for_backward(q)
         return quant.dequantize(torch.clamp(q, qmin, qmax), scale, zero_point)  # = quant.quantize, rounded once
 
     @staticmethod
     def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
         """Pass ``grad`` where the value was representable, zero where it was clipped."""
-        (saved,) = ctx.saved_tensors
-        if saved.dtype == torch.bool:
-            return grad * saved, None, None, None, None
-        return torch.ops.aten.hardtanh_backward(grad, saved, *ctx.bounds), None, None, None, None
+        (q,) = ctx.saved_tensors
+        return torch.ops.aten.hardtanh_backward(grad, q, *ctx.bounds), None, None, None, None
 
 
 class LearnedScaleFakeQuantize(torch.autograd.Function):
@@ -119,6 +113,57 @@ class FastFakeQuantize(torch.autograd.Function):
         return torch.ops.aten.hardtanh_backward(grad, q, *ctx.bounds), None, None, None
 
 
+class IntegerSTE(torch.autograd.Function):
+    """``clamp(round(x / s), lo, hi)``: the integers of ``x`` on the grid ``s`` (zero point 0), with the
+    clipped straight-through gradient ``d/dx = 1 / s`` where ``lo <= round(x / s) <= hi``, else ``0``."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, scale: torch.Tensor, lo: float, hi: float) -> torch.Tensor:
+        """The clamped integers (a float tensor)."""
+        q = torch.round(x / scale)
+        ctx.save_for_backward(q, scale)
+        ctx.bounds = (lo - 0.5, hi + 0.5)  # q is integral: lo - 0.5 < q < hi + 0.5 <=> lo <= q <= hi
+        return torch.clamp(q, lo, hi)
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        """``grad / s`` inside the range, ``0`` outside."""
+        q, scale = ctx.saved_tensors
+        return torch.ops.aten.hardtanh_backward(grad, q, *ctx.bounds) / scale, None, None, None
+
+
+class OnGridIntegers(torch.autograd.Function):
+    """``round(x * (1 / s))`` of a tensor already on the grid ``s`` (the output of its fake quant): its integers
+    ``q - zp``, exactly (``x = k * s`` rounded to float32 is within an ulp of ``k * s``); gradient ``1 / s``."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, inverse_scale: torch.Tensor) -> torch.Tensor:
+        """The integers (a float tensor)."""
+        ctx.save_for_backward(inverse_scale)
+        return torch.round(x * inverse_scale)
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        """``grad / s``."""
+        (inverse_scale,) = ctx.saved_tensors
+        return grad * inverse_scale, None
+
+
+class ExactForward(torch.autograd.Function):
+    """Forward ``exact`` (a tensor without gradient), backward the gradient of ``surrogate``: the
+    straight-through form ``surrogate + (exact - surrogate).detach()`` without its two extra passes."""
+
+    @staticmethod
+    def forward(ctx: Any, surrogate: torch.Tensor, exact: torch.Tensor) -> torch.Tensor:
+        """``exact``."""
+        return exact
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        """All of ``grad`` to ``surrogate``."""
+        return grad, None
+
+
 def fake_quantize(
     x: torch.Tensor, scale: torch.Tensor, zero_point: torch.Tensor | int, qmin: int, qmax: int
 ) -> torch.Tensor:
@@ -132,11 +177,6 @@ def fake_quantize_weight(weight: torch.Tensor, bits: int = 8, scales: torch.Tens
     qmax = quant.weight_qmax(bits)
     s_w = quant.weight_scales(weight, bits) if scales is None else scales
     return fake_quantize(weight, quant.channel_view(s_w, weight.dim()), 0, -qmax, qmax)
-
-
-def fake_quantize_bias(bias: torch.Tensor, input_scale: torch.Tensor, w_scales: torch.Tensor) -> torch.Tensor:
-    """Int32 bias: scale ``quant.bias_scale(s_in, s_w)`` per output channel, zero point 0."""
-    return fake_quantize(bias, quant.bias_scale(input_scale, w_scales), 0, INT32_MIN, INT32_MAX)
 
 
 class ActivationQuantizer(nn.Module):

@@ -645,7 +645,8 @@ class _Builder:
         if _shape(a) != _shape(b):
             raise op.error(f"operands {_shape(a)} and {_shape(b)} differ (broadcasting is not supported)")
         act_node, activation = self._fused_activation(node)
-        new = self._emit(node.name, QuantAdd(activation, self.c, op.where), (self.env[a], self.env[b]))
+        grids = (self.grid[self.env[a]], self.grid[self.env[b]])
+        new = self._emit(node.name, QuantAdd(activation, grids, self.c, op.where), (self.env[a], self.env[b]))
         for n in (node, act_node):
             if n is not None:
                 self.env[n] = new
@@ -659,7 +660,9 @@ class _Builder:
         ndim = len(_shape(xs[0]))
         if not isinstance(dim, int) or ndim < 2 or dim % ndim != 1:
             raise op.error(f"only concatenation along channels (dim=1) is supported, got dim={dim} on {ndim} dims")
-        self.env[node] = self._emit(node.name, QuantCat(self.c, op.where), tuple(self.env[x] for x in xs))
+        sources = tuple(self.env[x] for x in xs)
+        self.env[node] = self._emit(node.name, QuantCat(tuple(self.grid[x] for x in sources), self.c, op.where),
+                                    sources)
 
     def _nonlinear(self, node: fx.Node, op: _Op) -> None:
         src, new_src = self._source(node, op)
@@ -668,7 +671,8 @@ class _Builder:
             ndim = len(_shape(src))
             if not isinstance(args["dim"], int) or ndim < 2 or args["dim"] % ndim != 1 or args["dtype"] is not None:
                 raise op.error(f"only softmax over channels (dim=1) is supported, got dim={args['dim']} on {ndim} dims")
-        self.env[node] = self._emit(node.name, QuantNonlinear(op.detail, self.c, op.where), (new_src,))
+        self.env[node] = self._emit(node.name, QuantNonlinear(op.detail, self.grid[new_src], self.c, op.where),
+                                                 (new_src,))
 
     def _flatten(self, node: fx.Node, op: _Op) -> None:
         src, new_src = self._source(node, op)

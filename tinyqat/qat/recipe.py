@@ -53,14 +53,15 @@ def qat_finetune(
     freeze_bn_epoch: int | None = None,
     freeze_observers_epoch: int | None = None,
     weight_decay: float = 0.0,
-    on_epoch: Callable[[int, float], Any] | None = None,
+    on_epoch: Callable[[int, float, fx.GraphModule], Any] | None = None,
 ) -> fx.GraphModule:
     """Quantization-aware fine-tuning of a trained float ``model`` (module docstring); returns the QAT model.
 
     ``train_batches`` yields ``(x, y)`` pairs: a re-iterable (list, ``DataLoader``) or a function
     ``epoch -> iterable`` (to reshuffle each epoch).  ``loss_fn(model(x), y)`` is minimised.
-    ``on_epoch(epoch, mean_loss)`` is called after each epoch.  The model is returned in training
-    mode; call ``.eval()`` to evaluate, :func:`tinyqat.save` to export.
+    ``on_epoch(epoch, mean_loss, qat_model)`` is called after each epoch (e.g. to measure the device's
+    accuracy with :func:`tinyqat.integer_accuracy`).  The model is returned in training mode; call
+    ``.eval()`` to evaluate, :func:`tinyqat.save` to export.
     """
     if epochs < 0:
         raise PrepareError(f"epochs must be >= 0, got {epochs}")
@@ -100,7 +101,7 @@ def qat_finetune(
                 schedule.step()
             losses.append(float(loss.detach()))
         if on_epoch is not None:
-            on_epoch(epoch, sum(losses) / max(len(losses), 1))
+            on_epoch(epoch, sum(losses) / max(len(losses), 1), qat)
     if epochs == 0 or freeze_obs_at >= epochs:
         freeze_observers(qat)
     if epochs == 0 or freeze_bn_at >= epochs:

@@ -8,10 +8,8 @@ any evaluation loop).  Every op implements the formula of its class in :mod:`tin
 
 Exactness: accumulators ``sum w * (x - zp)`` are formed by float64 convolutions and matrix
 products of integer-valued tensors, exact while ``|acc| < 2**53`` (lowering keeps them in int32);
-requantization (:func:`mbqm`) runs in int64 tensor arithmetic, the rules of
-:mod:`tinyqat.fixedpoint`: ``srdhm(a, b) = trunc((a*b + nudge) / 2**31)`` (``INT32_MAX`` for
-``a == b == INT32_MIN``), ``rdbpot(x, e) = (x >> e) + ((x & (2**e - 1)) > ((2**e - 1) >> 1) + (x < 0))``,
-``mbqm(x, q, s) = rdbpot(srdhm(sat32(x * 2**max(s, 0)), q), max(-s, 0))``.
+requantization runs in int64 tensor arithmetic (:func:`tinyqat.requant.mbqm`, the torch twin of
+:mod:`tinyqat.fixedpoint`).
 """
 
 from __future__ import annotations
@@ -23,28 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from tinyqat import ir, quant
-from tinyqat.fixedpoint import INT32_MAX, INT32_MIN
-
-
-def srdhm(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """SaturatingRoundingDoublingHighMul on int64 tensors holding int32 values (module docstring)."""
-    ab = a * b
-    nudge = torch.where(ab >= 0, 1 << 30, 1 - (1 << 30))
-    res = torch.div(ab + nudge, 1 << 31, rounding_mode="trunc")
-    return torch.where((a == INT32_MIN) & (b == INT32_MIN), INT32_MAX, res)
-
-
-def rdbpot(x: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
-    """RoundingDivideByPOT on int64 tensors, ``0 <= e <= 31`` (module docstring)."""
-    mask = (torch.ones_like(e) << e) - 1
-    threshold = (mask >> 1) + (x < 0).long()
-    return (x >> e) + ((x & mask) > threshold).long()
-
-
-def mbqm(x: torch.Tensor, q: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
-    """MultiplyByQuantizedMultiplier (double rounding) on int64 tensors; ``q``/``shift`` broadcast."""
-    left, right = shift.clamp(min=0), (-shift).clamp(min=0)
-    return rdbpot(srdhm((x << left).clamp(INT32_MIN, INT32_MAX), q), right)
+from tinyqat.requant import mbqm, softmax_int8
 
 
 class IntegerModel(nn.Module):
@@ -69,6 +46,11 @@ class IntegerModel(nn.Module):
                     self.register_buffer(names[field], torch.as_tensor(value.astype("int64")), persistent=False)
             self._consts.append(names)
 
+    @property
+    def device(self) -> torch.device:
+        """The device the model's constants are on, where its forward runs."""
+        return self._anchor.device
+
     def _const(self, index: int, field: str) -> torch.Tensor:
         return getattr(self, self._consts[index][field])
 
@@ -90,7 +72,7 @@ class IntegerModel(nn.Module):
         """Every tensor of the graph by name (int8, channels-last) for a channels-last int8 input batch,
         as :func:`tinyqat.sim.interpreter.run_layers` returns them."""
         graph = self.graph
-        values = {graph.input: x.to(self._anchor.device).long()}
+        values = {graph.input: x.to(self.device).long()}
         for i, op in enumerate(graph.ops):
             ins = [graph.tensor(name) for name in op.inputs]
             values[op.output] = _KERNELS[type(op)](self, i, op, [values[n] for n in op.inputs], ins,
@@ -213,10 +195,7 @@ def _lookup(m: IntegerModel, i: int, op: ir.Lookup, xs: list[torch.Tensor], ins:
 
 def _softmax(m: IntegerModel, i: int, op: ir.Softmax, xs: list[torch.Tensor], ins: list[ir.Tensor],
              out: ir.Tensor) -> torch.Tensor:
-    x = xs[0]
-    e = m._const(i, "exp_table")[x.amax(dim=-1, keepdim=True) - x]
-    total = e.sum(dim=-1, keepdim=True)
-    return (torch.div(e * 256 + total // 2, total, rounding_mode="floor") - 128).clamp(ir.INT8_MIN, ir.INT8_MAX)
+    return softmax_int8(xs[0], m._const(i, "exp_table"))
 
 
 _KERNELS: dict[type, Kernel] = {

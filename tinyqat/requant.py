@@ -1,0 +1,130 @@
+"""Requantization in torch tensor arithmetic: the twin of :mod:`tinyqat.fixedpoint`, batched, on any device.
+
+The QAT forward (:class:`tinyqat.qat.modules.QuantWeighted`) and the torch integer model
+(:mod:`tinyqat.sim.torch_model`) compute the device's output stage with these functions, so the
+model being trained emits the integers the C kernels will; lowering forms its multipliers and clamps
+with the same functions.  Every rule is the one of :mod:`tinyqat.fixedpoint` (TFLite's int8 reference
+rules), on int64 tensors holding int32 values; ``tests/test_fixedpoint.py`` holds them equal.
+
+* ``quantize_multipliers(M)``: :func:`tinyqat.fixedpoint.quantize_multiplier` of every element of a
+  float64 tensor: ``q, e = frexp(M)``, ``q_fixed = floor(q * 2**31 + 0.5)``, ``q_fixed == 2**31 ->
+  (2**30, e + 1)``, ``e < -31 -> (0, 0)``, ``e > 30 -> (2**31 - 1, 30)``.
+* ``effective_multipliers(s_in, s_w, s_out)``: ``M[c] = (double)s_in * (double)s_w[c] / (double)s_out``;
+  with one channel TFLite's per-tensor ``(double)(float)(s_in * s_w) / (double)s_out``.
+* ``srdhm(a, b) = trunc((a*b + nudge) / 2**31)``, ``nudge = 2**30`` if ``a*b >= 0`` else ``1 - 2**30``
+  (``INT32_MAX`` for ``a == b == INT32_MIN``);
+  ``rdbpot(x, e) = (x >> e) + ((x & (2**e - 1)) > ((2**e - 1) >> 1) + (x < 0))``;
+  ``mbqm(x, q, s) = rdbpot(srdhm(sat32(x * 2**max(s, 0)), q), max(-s, 0))`` (double rounding).
+* ``softmax_int8(x, exp_table)``: the integer softmax of :class:`tinyqat.ir.Softmax`.
+* ``activation_interval(act)``: ``"none" -> (None, None)``, ``"relu" -> (0, None)``, ``"relu6" -> (0, 6)``,
+  a Hardtanh pair as it is.
+* ``activation_range((lo, hi), scale, zp)``: the int8 clamp of a fused activation as TFLite forms it,
+  ``q_lo = max(-128, zp + roundf(lo / scale))``, ``q_hi = min(127, zp + roundf(hi / scale))`` with the
+  division in float32 and ``roundf`` halving away from zero; an unbounded side keeps the int8 limit,
+  and ``q_hi >= q_lo``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from tinyqat.fixedpoint import INT32_MAX, INT32_MIN
+
+Interval = tuple[float | None, float | None]
+INT8_MIN, INT8_MAX = -128, 127
+ADD_LEFT_SHIFT = 20  # TFLite's int8 ADD scales both inputs by 2**20 before requantizing them
+NAMED_INTERVALS: dict[str, Interval] = {"none": (None, None), "relu": (0.0, None), "relu6": (0.0, 6.0)}
+
+
+def activation_interval(activation: str | tuple[float | None, float | None] | list[float | None]) -> Interval:
+    """The real interval ``(lo, hi)`` of an activation: a name of :data:`NAMED_INTERVALS` or a ``(lo, hi)`` pair."""
+    if isinstance(activation, str):
+        return NAMED_INTERVALS[activation]
+    lo, hi = activation
+    return (None if lo is None else float(lo), None if hi is None else float(hi))
+
+
+def quantize_multipliers(m: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(q_fixed, shift)`` int64 tensors for a non-negative float64 tensor ``m`` (module docstring).
+
+    ``frexp(0) = (0, 0)`` gives ``(0, 0)`` directly; the carry ``q_fixed == 2**31`` is ``q_fixed >> 31``.
+    """
+    mantissa, exponent = torch.frexp(m.double())
+    q_fixed = mantissa.mul_(2.0**31).add_(0.5).floor_().long()
+    carry = q_fixed >> 31
+    q_fixed = q_fixed >> carry
+    shift = exponent.long() + carry
+    q_fixed = torch.where(shift > 30, INT32_MAX, q_fixed * (shift >= -31))
+    return q_fixed, shift.clamp_(-31, 30) * (q_fixed != 0)
+
+
+def effective_multipliers(s_in: torch.Tensor, s_w: torch.Tensor, s_out: torch.Tensor) -> torch.Tensor:
+    """Real multipliers ``M[c]`` (float64, shape of ``s_w``) of a conv / fully connected layer (module docstring)."""
+    if s_w.numel() == 1:
+        return (s_in.float() * s_w.float()).double() / s_out.double()
+    return s_in.double() * s_w.double() / s_out.double()
+
+
+def srdhm(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """SaturatingRoundingDoublingHighMul on int64 tensors holding int32 values (module docstring)."""
+    ab = a * b
+    nudge = torch.where(ab >= 0, 1 << 30, 1 - (1 << 30))
+    res = torch.div(ab + nudge, 1 << 31, rounding_mode="trunc")
+    return torch.where((a == INT32_MIN) & (b == INT32_MIN), INT32_MAX, res)
+
+
+def rdbpot(x: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
+    """RoundingDivideByPOT on int64 tensors, ``0 <= e <= 31`` (module docstring)."""
+    mask = (torch.ones_like(e) << e) - 1
+    threshold = (mask >> 1) + (x < 0).long()
+    return (x >> e) + ((x & mask) > threshold).long()
+
+
+def mbqm(x: torch.Tensor, q: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
+    """MultiplyByQuantizedMultiplier (double rounding) on int64 tensors; ``q``/``shift`` broadcast."""
+    left, right = shift.clamp(min=0), (-shift).clamp(min=0)
+    return rdbpot(srdhm((x << left).clamp(INT32_MIN, INT32_MAX), q), right)
+
+
+def mbqm_nonnegative(x: torch.Tensor, q: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
+    """:func:`mbqm` for multipliers ``q >= 0`` (every conv / fully connected multiplier), in fewer tensor passes.
+
+    With ``q >= 0`` the saturating case of ``srdhm`` cannot occur and its two roundings reduce to
+    arithmetic shifts: ``srdhm(a, q) = (a*q + 2**30) >> 31``; ``rdbpot(v, e) = (v + (2**e >> 1) + n) >> e``
+    with ``n = -1`` for ``v < 0 and e > 0``, else ``0`` (``(v >> 63) & -[e > 0]``).  Equal to :func:`mbqm`
+    (tested); ``q``/``shift`` broadcast against ``x``.
+    """
+    left, right = shift.clamp(min=0), (-shift).clamp(min=0)
+    if bool((left > 0).any()):
+        x = (x << left).clamp_(INT32_MIN, INT32_MAX)
+    v = (x * q).add_(1 << 30).bitwise_right_shift_(31)
+    negative_adjust = torch.where(right > 0, -1, 0)
+    return (v.bitwise_right_shift(63).bitwise_and_(negative_adjust).add_(v).add_((1 << right) >> 1)
+            .bitwise_right_shift_(right))
+
+
+def _roundf(v: float) -> int:
+    """C ``roundf``: nearest integer, halves away from zero (``v`` is a float32 value, so ``|v| + 0.5`` is exact)."""
+    return int(math.copysign(math.floor(abs(v) + 0.5), v))
+
+
+def activation_range(interval: Interval, scale: float, zero_point: int) -> tuple[int, int]:
+    """``(q_lo, q_hi)``: the int8 clamp of a fused activation on the grid ``(scale, zero_point)`` (module docstring)."""
+    lo, hi = interval
+    s = np.float32(scale)
+    q_lo = INT8_MIN if lo is None else max(INT8_MIN, zero_point + _roundf(float(np.float32(lo) / s)))
+    q_hi = INT8_MAX if hi is None else min(INT8_MAX, zero_point + _roundf(float(np.float32(hi) / s)))
+    q_lo = min(q_lo, INT8_MAX)
+    return q_lo, max(q_lo, q_hi)
+
+
+def softmax_int8(x: torch.Tensor, exp_table: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    """tinyqat's integer softmax (:class:`tinyqat.ir.Softmax`) of int64 int8 values along ``dim``:
+    ``e = exp_table[max(x) - x]``, ``y = clamp(floor((e * 256 + sum(e) // 2) / sum(e)) - 128, -128, 127)``."""
+    e = exp_table[x.amax(dim=dim, keepdim=True) - x]
+    total = e.sum(dim=dim, keepdim=True)
+    return (torch.div(e * 256 + total // 2, total, rounding_mode="floor") - 128).clamp(INT8_MIN, INT8_MAX)
+
