@@ -30,6 +30,11 @@ fused (``fused_activation_function``); any other clamp follows as MAXIMUM / MINI
 SAME / VALID where that reads exactly tinyqat's taps, else an explicit PAD op
 (:mod:`tinyqat.export.windows`).  4-bit layers are written as int8 weights (their values lie in
 [-7, 7]); the integers are unchanged.
+
+Reference interpreter: TFLite Micro, for every op: its kernels are integer throughout, as tinyqat's
+(and CMSIS-NN's).  LiteRT's reference kernels agree on every op except FULLY_CONNECTED, which LiteRT
+requantizes in floating point, so a rounding tie can land 1 LSB away there
+(``tests/test_export_tflite.py`` checks both, each against the simulator).
 """
 
 from __future__ import annotations
