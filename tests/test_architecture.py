@@ -29,7 +29,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("passes", "lower"),
     ("sim", "api"),
     ("memory",),
-    ("codegen",),
+    ("codegen", "export"),
     ("toolchain",),
     ("build", "verify", "bench"),
     ("demo", "cli", "__main__"),

@@ -131,6 +131,19 @@ def bench(out_dir: Path, board: str | None, as_json: bool) -> None:
 
 
 @main.command()
+@click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", "out_path", required=True, type=click.Path(path_type=Path),
+              help="The .tflite file to write.")
+@click.option("--force", is_flag=True, help="Replace an existing file.")
+def export(model: Path, out_path: Path, force: bool) -> None:
+    """Write MODEL's integer graph as a TFLite flatbuffer (TFLite Micro, LiteRT, Vela), bit-exact."""
+    from tinyqat.export import export_tflite
+
+    path = export_tflite(model, out_path, force=force)
+    click.echo(f"wrote {path} ({path.stat().st_size} B): int8 TFLite model, the simulator's integers")
+
+
+@main.command()
 @click.option("--show", "show", metavar="BOARD", default=None,
               help="Print BOARD's profile (TOML), a start for your own (tinyqat build --board my.toml).")
 def boards(show: str | None) -> None:
