@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+import itertools
 import math
 import operator
 import os
@@ -1007,7 +1008,7 @@ def prepare_qat(
 
     ``example_inputs`` is a 1-tuple holding an ``(N, C, H, W)``, ``(N, C, L)`` or ``(N, F)`` float tensor; it is
     used for shape checks only (the model runs once in eval mode, its state is unchanged).
-    The returned model keeps the training mode of ``model``.
+    The returned model keeps the training mode of ``model`` and is on the device of its parameters.
 
     Quantization options:
 
@@ -1060,7 +1061,8 @@ def prepare_qat(
             q.configure(observer, learn_scales)
     _name_quantizers(gm)
     gm.train(model.training)
-    return gm
+    device = next((t.device for t in itertools.chain(model.parameters(), model.buffers())), None)
+    return gm if device is None else gm.to(device)  # the new quantizers join the model's device
 
 
 def _check_bits(bits: Any, what: str) -> int:
