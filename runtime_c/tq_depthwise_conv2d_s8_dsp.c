@@ -4,8 +4,9 @@
  *
  * Row path (TQ_DW_DSP_OK of tq_kernels.h: 3x3, depth multiplier 1, strides 1 or 2, top / left
  * padding <= 2, requant_fused; params->scratch of tq_depthwise_conv2d_s8_get_buffer_size bytes):
- * - once per call, per channel, a record of paired doubled weights and output-stage constants
- *   (channel_records), and a ring of three int16 input rows per channel, zeroed (the padding);
+ * - per channel, a record of paired doubled weights and output-stage constants built at build time
+ *   (params->records, flash); once per call, a ring of three int16 input rows per channel in scratch,
+ *   zeroed (the padding);
  * - per output row: the input rows of its windows not yet in the ring are copied for all channels
  *   as x - zero point (copy_row: PKHBT / PKHTB + SXTAB16, two pixels and four channels per step);
  *   a row in the padding is a zeroed slot;
@@ -95,57 +96,14 @@ __attribute__((noinline)) static void pixel_portable(const tq_depthwise_conv2d_s
  * --------------------------------------------------------------------------------------------- */
 
 /*
- * The channel records of the row path, TQ_DW_DSP_CHANNEL_WORDS (10) words per channel c at
- * rec + 10 c: words 2 r and 2 r + 1 (row r < 3) the paired weights, doubled,
- * (2 w[r][0][c], 2 w[r][1][c]) and (2 w[r][1][c], 2 w[r][2][c]) (|2 w| <= 254 fits an int16 lane);
- * word 6 the accumulator's start 2 bias[c]; words 7 to 9 the output stage q = multiplier[c],
- * K = tq_fused2_offset(e, zero point) and e = -shift[c] (tq_requant.h). Four channels per step: a
- * tap's word gives (c0, c2) and (c1, c3) with SXTB16, and PKHBT / PKHTB pair two taps of one channel.
- * Word 8 is 0 for a channel whose e exceeds TQ_FUSED2_OFFSET_E_MAX (only the C loop runs such layers).
+ * The channel records of the row path (params->records, built at build time: tinyqat/codegen/layouts.py,
+ * dw_records), TQ_DW_DSP_CHANNEL_WORDS (10) words per channel c at rec + 10 c: words 2 r and 2 r + 1
+ * (row r < 3) the paired weights, doubled, (2 w[r][0][c], 2 w[r][1][c]) and (2 w[r][1][c], 2 w[r][2][c])
+ * (|2 w| <= 254 fits an int16 lane, first value in the low half); word 6 the accumulator's start
+ * 2 bias[c]; words 7 to 9 the output stage q = multiplier[c], K = tq_fused2_offset(e, zero point) and
+ * e = -shift[c] (tq_requant.h). Word 8 is 0 for a channel whose e exceeds TQ_FUSED2_OFFSET_E_MAX (only
+ * the C loop runs such layers).
  */
-static void channel_records(const tq_depthwise_conv2d_s8_params *p, int32_t *rec)
-{
-    const int8_t *w = p->weights;
-    const int32_t ch = p->in_c, zp = p->output_zero_point;
-    int32_t c, r;
-    for (c = 0; c + 4 <= ch; c += 4) {
-        int32_t *d = rec + TQ_DW_DSP_CHANNEL_WORDS * c;
-        for (r = 0; r < 3; ++r) {
-            const int8_t *wr = w + 3 * r * ch + c;
-            const int32_t t0 = tq_load_s8x4(wr), t1 = tq_load_s8x4(wr + ch), t2 = tq_load_s8x4(wr + 2 * ch);
-            int32_t e0 = __sxtb16(t0), e1 = __sxtb16(t1), e2 = __sxtb16(t2);
-            int32_t o0 = tq_sxtb16_odd(t0), o1 = tq_sxtb16_odd(t1), o2 = tq_sxtb16_odd(t2);
-            e0 = __sadd16(e0, e0);
-            e1 = __sadd16(e1, e1);
-            e2 = __sadd16(e2, e2);
-            o0 = __sadd16(o0, o0);
-            o1 = __sadd16(o1, o1);
-            o2 = __sadd16(o2, o2);
-            d[2 * r] = tq_pkhbt(e0, e1);
-            d[2 * r + 1] = tq_pkhbt(e1, e2);
-            d[TQ_DW_DSP_CHANNEL_WORDS + 2 * r] = tq_pkhbt(o0, o1);
-            d[TQ_DW_DSP_CHANNEL_WORDS + 2 * r + 1] = tq_pkhbt(o1, o2);
-            d[2 * TQ_DW_DSP_CHANNEL_WORDS + 2 * r] = tq_pkhtb(e0, e1);
-            d[2 * TQ_DW_DSP_CHANNEL_WORDS + 2 * r + 1] = tq_pkhtb(e1, e2);
-            d[3 * TQ_DW_DSP_CHANNEL_WORDS + 2 * r] = tq_pkhtb(o0, o1);
-            d[3 * TQ_DW_DSP_CHANNEL_WORDS + 2 * r + 1] = tq_pkhtb(o1, o2);
-        }
-    }
-    for (; c < ch; ++c) {
-        for (r = 0; r < 3; ++r) {
-            const int32_t a = 2 * w[3 * r * ch + c], b = 2 * w[(3 * r + 1) * ch + c], e = 2 * w[(3 * r + 2) * ch + c];
-            rec[TQ_DW_DSP_CHANNEL_WORDS * c + 2 * r] = tq_pkhbt(a, b);
-            rec[TQ_DW_DSP_CHANNEL_WORDS * c + 2 * r + 1] = tq_pkhbt(b, e);
-        }
-    }
-    for (c = 0; c < ch; ++c, rec += TQ_DW_DSP_CHANNEL_WORDS) {
-        const int32_t e = -p->shift[c];
-        rec[6] = 2 * p->bias[c];
-        rec[7] = p->multiplier[c];
-        rec[8] = e <= TQ_FUSED2_OFFSET_E_MAX ? tq_fused2_offset(e, zp) : 0;
-        rec[9] = e;
-    }
-}
 
 /*
  * Pixels [0, n) of one input row (NHWC, ch channels) minus the zero point, as int16, into channel c's
@@ -1003,8 +961,7 @@ __attribute__((naked, noinline)) static void dw_rows_s2(TQ_ASM_ARG const dw_job 
 }
 
 /*
- * The row path. Scratch: the paired weights (6 words per channel), then a ring of TQ_DW_DSP_ROWS
- * slots, each one int16 row of wp = TQ_DW_DSP_WP values per channel ([slot][channel][wp]): padded
+ * The row path. Scratch: a ring of TQ_DW_DSP_ROWS slots, each one int16 row of wp = TQ_DW_DSP_WP values per channel ([slot][channel][wp]): padded
  * column j holds input column j - pad_left minus the zero point, 0 in the padding (zeroed once; the
  * copies write only input columns). Input row iy lives in slot (iy + 3) mod 3; a row in the padding
  * is a zeroed slot. Output rows in order: first the input rows of its window not yet in the ring
@@ -1020,9 +977,8 @@ static void rows_path(const tq_depthwise_conv2d_s8_params *p, const int8_t *inpu
     const int32_t wp = TQ_DW_DSP_WP(out_w, sw);
     const int32_t slot = ch * wp; /* int16 values per ring slot */
     const int32_t zp = p->input_zero_point, nzp2 = tq_dup_s16(-zp);
-    const int32_t *multiplier = p->multiplier, *shift = p->shift;
-    int32_t *pw = (int32_t *)p->scratch;
-    int16_t *ring = (int16_t *)(pw + TQ_DW_DSP_CHANNEL_WORDS * ch);
+    const int32_t *pw = p->records;
+    int16_t *ring = (int16_t *)p->scratch;
     const int32_t last_col = (out_w - 1) * sw + 3 - pl; /* input columns used: [0, min(in_w, last_col)) */
     const int32_t ncopy = in_w < last_col ? in_w : last_col;
     int32_t next = -pt; /* the next input row to bring into the ring */
@@ -1034,7 +990,6 @@ static void rows_path(const tq_depthwise_conv2d_s8_params *p, const int8_t *inpu
     o.act_max = p->act_max;
     /* requant_fused == 2 (decided by the generator): the full int8 range and every e <= TQ_FUSED2_OFFSET_E_MAX */
     const int32_t use_asm = p->requant_fused == 2;
-    channel_records(p, pw);
     zero_s16(ring, TQ_DW_DSP_ROWS * slot);
     for (oy = 0; oy < out_h; ++oy) {
         const int32_t top = oy * sh - pt;
@@ -1071,12 +1026,13 @@ static void rows_path(const tq_depthwise_conv2d_s8_params *p, const int8_t *inpu
             continue;
         }
         for (c = 0; c < ch; ++c, r0 += wp, r1 += wp, r2 += wp) {
-            o.q = multiplier[c];
-            o.e = -shift[c];
+            const int32_t *rec = pw + TQ_DW_DSP_CHANNEL_WORDS * c;
+            o.q = rec[7];
+            o.e = rec[9];
             if (sw == 1) {
-                row_s1(r0, r1, r2, pw + TQ_DW_DSP_CHANNEL_WORDS * c, pw[TQ_DW_DSP_CHANNEL_WORDS * c + 6], out_w, out + c, ch, &o);
+                row_s1(r0, r1, r2, rec, rec[6], out_w, out + c, ch, &o);
             } else {
-                row_s2(r0, r1, r2, pw + TQ_DW_DSP_CHANNEL_WORDS * c, pw[TQ_DW_DSP_CHANNEL_WORDS * c + 6], out_w, out + c, ch, &o);
+                row_s2(r0, r1, r2, rec, rec[6], out_w, out + c, ch, &o);
             }
         }
     }
@@ -1099,7 +1055,7 @@ void tq_depthwise_conv2d_s8(const tq_depthwise_conv2d_s8_params *params, const i
     const int32_t *bias = p->bias, *multiplier = p->multiplier, *shift = p->shift;
     const int32_t fused = p->requant_fused;
     int32_t oy, ox, c;
-    if (p->scratch != NULL
+    if (p->scratch != NULL && p->records != NULL
         && TQ_DW_DSP_OK(p->kernel_h, p->kernel_w, p->depth_multiplier, stride_h, stride_w, pad_top, pad_left, fused)) {
         rows_path(p, input, output);
         return;

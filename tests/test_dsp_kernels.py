@@ -651,6 +651,42 @@ def test_depthwise_row_graphs_on_the_host(tmp_path: Path, gcc: str) -> None:
         assert rg.first_mismatch(lib, graph, rg.random_input(np.random.default_rng(k), graph, 3)) is None
 
 
+def test_depthwise_records_match_their_definition() -> None:
+    """layouts.dw_records, word by word from its definition: int16 pairs of doubled weights (low half
+    first), 2 bias, q, K = 2^(e-1) + zp 2^e (0 above e = 22) and e, for weights at +-127 and shifts at the ends."""
+    rng = np.random.default_rng(41)
+    x = ir.Tensor("x", (4, 4, 7), rg.random_qparams(rng))
+    op, _ = _fused_depthwise(rng, "d", x, (1, 1), (1, 1, 1, 1), full=True)
+    op = dataclasses.replace(op, shift=np.array([-1, -22, -23, -31, -5, -9, -2], np.int32))
+    for zp in (-128, 0, 127):
+        rec = layouts.dw_records(op, zp).reshape(7, 10)
+        for c in range(7):
+            w = [[2 * int(op.weights[r, k, c]) for k in range(3)] for r in range(3)]
+            e = -int(op.shift[c])
+            want = [v for r in range(3) for v in ((w[r][0] & 0xFFFF) | (w[r][1] << 16),
+                                                  (w[r][1] & 0xFFFF) | (w[r][2] << 16))]
+            want += [2 * int(op.bias[c]), int(op.multiplier[c]), 2 ** (e - 1) + zp * 2**e if e <= 22 else 0, e]
+            assert [int(v) for v in rec[c]] == [int(np.int32(np.int64(v))) for v in want], (zp, c)
+
+
+def test_depthwise_records_ship_with_the_scratch(tmp_path: Path) -> None:
+    """A depthwise layer with DSP scratch ships its records under TQ_USE_DSP and its four IR arrays under
+    !TQ_USE_DSP; planned for portable kernels (no scratch), the IR arrays only."""
+    rng = np.random.default_rng(42)
+    x = ir.Tensor("x", (6, 5, 13), rg.random_qparams(rng))
+    graph = rg.chain(x, [_fused_depthwise(rng, "d", x, (1, 1), (1, 1, 1, 1), full=True)])
+    for kernels in ("dsp", "portable"):
+        out = tmp_path / kernels
+        out.mkdir()
+        emit.emit_package(graph, GreedyPlanner(kernels=kernels).plan(graph), load_board("cortex-m4"), "net", out,
+                          b"t", "tinyqat test")
+        text = (out / "net_weights.h").read_text()
+        source = (out / "net.c").read_text()
+        assert ("l0_dw_d_records[130]" in text) == (kernels == "dsp")
+        assert ".records = l0_dw_d_records" in source if kernels == "dsp" else ".records" not in source
+        assert "l0_dw_d_weights[117]" in text and "l0_dw_d_shift[13]" in text
+
+
 def test_depthwise_row_assembly_matches_its_generator() -> None:
     """The row path's assembly in tq_depthwise_conv2d_s8_dsp.c is what scripts/gen_dw_asm.py prints."""
     script = Path(__file__).resolve().parents[1] / "scripts" / "gen_dw_asm.py"
