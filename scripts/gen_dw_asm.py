@@ -1,7 +1,12 @@
-"""Generate the Thumb-2 assembly of runtime_c/tq_depthwise_conv2d_s8_dsp.c's row blocks (dw_rows_s1,
+"""Generate the Thumb-2 assembly of runtime_c/tq_depthwise_conv2d_s8_dsp.c's row path (dw_rows_s1,
 dw_rows_s2): prints C string literals to paste between the GENERATED markers of that file.
 
     python scripts/gen_dw_asm.py > /tmp/asm.inc
+
+One call computes one output row of every channel. The row is cut into column blocks (first one
+block of ``tail`` outputs, 0, 1, 2, 3 or 5, then ``nmain`` blocks of 4); for each column block the
+inner loop runs over the channels, so the per-channel work is the block itself plus a few adds (no
+per-channel dispatch): rows += W (bytes between two channels' rows), record += 40, output += 1.
 """
 
 from __future__ import annotations
@@ -10,9 +15,13 @@ ACC = ["r4", "r5", "r6", "r7", "r8"]
 WREGS = ["r9", "r10", "r11"]  # rotating input words
 W01, W12 = "r12", "lr"
 REC_BIAS, REC_Q, REC_K, REC_E = 24, 28, 32, 36
-# frame = dw_job's first 8 words (out, ch, rec, adv, outadv, nmain, tail, rec_end), then the loop count
-F_OUT, F_CH, F_WC, F_ADV, F_OUTADV, F_NMAIN, F_TAIL, F_NCH, F_CNT, F_TARGET = 0, 4, 8, 12, 16, 20, 24, 28, 32, 36
+REC_BYTES = 40
+# frame = dw_job's 9 first words (out, ch, w, rec_end, rec, x0, x1, x2, nmain), then the column block's
+# output base: OUT is the current channel's output, BOUT / BX0-2 the column block's channel-0 output / rows
+F_OUT, F_CH, F_W, F_RECEND, F_REC, F_BX0, F_NMAIN, F_BOUT = 0, 4, 8, 12, 16, 20, 32, 36
 FRAME = 40
+TAILS = (1, 2, 3, 5)
+MAIN = 4
 
 
 def macs(s: int, k: int) -> list[tuple[int, int, str, str]]:
@@ -72,51 +81,55 @@ def row(s: int, k: int, r: int) -> list[str]:
 REQUANT = "TQ_REQUANT_FUSED2_FOLDED_ASM"  # tq_requantize_s8_fused2_folded as assembly text (tq_requant.h)
 
 
+def stores(k: int) -> list[str]:
+    """Output o of the block at OUT + o * ch (r12 = OUT, lr = ch); OUT += 1 (the next channel), last."""
+    out = ["ldr r12, [sp, #0]"]
+    ptrs = ["r12", "r9", "r10"]  # output 2 j at ptrs[j], 2 j + 1 at [ptrs[j], lr]
+    out += [f"add {ptrs[j]}, {ptrs[j - 1]}, lr, lsl #1" for j in range(1, (k + 1) // 2)]
+    for o in range(1, k):
+        j, odd = divmod(o, 2)
+        out.append(f"strb {ACC[o]}, [{ptrs[j]}, lr]" if odd else f"strb {ACC[o]}, [{ptrs[j]}]")
+    return [*out, f"strb {ACC[0]}, [r12], #1", f"str r12, [sp, #{F_OUT}]"]
+
+
 def block(s: int, k: int) -> list[str]:
+    """One channel's k outputs: MACs from 2 bias, the output stage, the stores."""
     out = [f"ldr {ACC[k - 1]}, [r3, #{REC_BIAS}]"]
     for r in range(3):
         out += row(s, k, r)
-    out += [f"adds r0, r0, #{4 * s * k // 2}", f"adds r1, r1, #{4 * s * k // 2}", f"adds r2, r2, #{4 * s * k // 2}"]
     out += [f"ldr r9, [r3, #{REC_Q}]", f"ldr r10, [r3, #{REC_K}]", f"ldr r11, [r3, #{REC_E}]",
-            f"ldrd r3, lr, [sp, #{F_OUT}]"]
-    for o in range(k):
-        a = ACC[o]
-        out.append(f'{REQUANT}("{a}", "r9", "r10", "r11", "r12")')  # tq_requant.h's output stage
-        if o % 2 == 0:
-            out.append(f"strb {a}, [r3]")
-        else:
-            out += [f"strb {a}, [r3, lr]", "add r3, r3, lr, lsl #1"]
-    if k % 2:
-        out.append("add r3, r3, lr")
-    out += [f"str r3, [sp, #{F_OUT}]", f"ldr r3, [sp, #{F_WC}]"]
+            f"ldr lr, [sp, #{F_CH}]"]
+    out += [f'{REQUANT}("{ACC[o]}", "r9", "r10", "r11", "r12")' for o in range(k)]  # tq_requant.h's output stage
+    return out + stores(k)
+
+
+def channel_loop(s: int, k: int, label: str, head: str) -> list[str]:
+    """Block k for every channel, then the column block's bases advanced by k outputs, then to head."""
+    out = [f"{label}:", *block(s, k),
+           f"ldr r9, [sp, #{F_W}]", f"ldr r10, [sp, #{F_RECEND}]", "add r0, r0, r9", "add r1, r1, r9",
+           "add r2, r2, r9", f"adds r3, r3, #{REC_BYTES}", "cmp r3, r10", f"bne {label}",
+           f"ldr r4, [sp, #{F_BOUT}]", f"ldr r5, [sp, #{F_CH}]"]
+    out += {1: ["add r4, r4, r5"], 2: ["add r4, r4, r5, lsl #1"], 3: ["add r4, r4, r5, lsl #1", "add r4, r4, r5"],
+            4: ["add r4, r4, r5, lsl #2"], 5: ["add r4, r4, r5, lsl #2", "add r4, r4, r5"]}[k]
+    out += [f"str r4, [sp, #{F_BOUT}]", f"str r4, [sp, #{F_OUT}]", f"add r6, sp, #{F_BX0}", "ldm r6, {r0-r2}",
+            *(f"add r{i}, r{i}, #{2 * s * k}" for i in range(3)), "stm r6, {r0-r2}", f"ldr r3, [sp, #{F_REC}]",
+            f"b {head}"]
     return out
 
 
 def function(s: int) -> list[str]:
-    """One call: every channel's output row. The channel loop returns to the address in the frame's
-    last word: the main loop's head, or (no block of 4) directly the tail block (MOV PC)."""
+    """One call: every channel's output row, column block by column block (module docstring)."""
     L = f"tq_dw{s}_"
-    out = ["push {r4-r11, lr}", f"sub sp, sp, #{FRAME}", "ldm r0, {r1-r8}", "stm sp, {r1-r8}",
-           "ldr r1, [r0, #36]", "ldr r2, [r0, #40]", "ldr r0, [r0, #32]", f"ldr r3, [sp, #{F_WC}]",
-           f"adr r12, {L}ch", "cmp r6, #0", f"bne {L}go", "cmp r7, #1", f"bne {L}n1", f"adr r12, {L}t1",
-           f"{L}n1:", "cmp r7, #2", f"bne {L}n2", f"adr r12, {L}t2", f"{L}n2:", "cmp r7, #3", f"bne {L}n3",
-           f"adr r12, {L}t3", f"{L}n3:", "cmp r7, #5", f"bne {L}go", f"adr r12, {L}t5",
-           f"{L}go:", f"str r12, [sp, #{F_TARGET}]", "mov pc, r12",
-           f"{L}ch:", f"ldr lr, [sp, #{F_NMAIN}]", f"str lr, [sp, #{F_CNT}]", f"{L}main:"]
-    out += block(s, 4)
-    out += [f"ldr lr, [sp, #{F_CNT}]", "subs lr, lr, #1", f"str lr, [sp, #{F_CNT}]", f"bne {L}main",
-            f"ldr lr, [sp, #{F_TAIL}]", "tbh [pc, lr, lsl #1]", f"{L}tbl:"]
-    targets = ["next", "t1", "t2", "t3", "next", "t5"]
-    out += [f".hword ({L}{t} - {L}tbl) / 2" for t in targets]
-    for k in (1, 2, 3):
-        out += [f"{L}t{k}:", *block(s, k), f"b {L}next"]
-    out += [f"{L}t5:", *block(s, 5)]
-    # next channel: rows += adv, out += outadv (1 - n * ch), record += 40 until the end record
-    out += [f"{L}next:", f"ldrd r12, r4, [sp, #{F_ADV}]", "add r0, r0, r12", "add r1, r1, r12", "add r2, r2, r12",
-            f"ldr r5, [sp, #{F_OUT}]", "add r5, r5, r4", f"str r5, [sp, #{F_OUT}]",
-            "add r3, r3, #40", f"str r3, [sp, #{F_WC}]", f"ldr r5, [sp, #{F_NCH}]", "cmp r3, r5",
-            "itt ne", f"ldrne r12, [sp, #{F_TARGET}]", "movne pc, r12",
-            f"add sp, sp, #{FRAME}", "pop {r4-r11, pc}"]
+    out = ["push {r4-r11, lr}", f"sub sp, sp, #{FRAME}", "ldm r0, {r1-r10}", "stm sp, {r1-r9}",
+           f"str r1, [sp, #{F_BOUT}]", "mov r3, r5", "mov r0, r6", "mov r1, r7", "mov r2, r8"]
+    for k in TAILS:
+        out += [f"cmp r10, #{k}", f"beq {L}t{k}"]
+    out += [f"b {L}mh"]
+    for k in TAILS:
+        out += channel_loop(s, k, f"{L}t{k}", f"{L}mh")
+    out += [f"{L}mh:", f"ldr r4, [sp, #{F_NMAIN}]", "subs r4, r4, #1", f"bmi {L}done", f"str r4, [sp, #{F_NMAIN}]"]
+    out += channel_loop(s, MAIN, f"{L}main", f"{L}mh")
+    out += [f"{L}done:", f"add sp, sp, #{FRAME}", "pop {r4-r11, pc}"]
     return out
 
 
