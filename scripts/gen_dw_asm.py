@@ -3,25 +3,29 @@ dw_rows_s2): prints C string literals to paste between the GENERATED markers of 
 
     python scripts/gen_dw_asm.py > /tmp/asm.inc
 
-One call computes one output row of every channel. The row is cut into column blocks (first one
-block of ``tail`` outputs, 0, 1, 2, 3 or 5, then ``nmain`` blocks of 4); for each column block the
+One call computes one output row of every channel. The row is cut into column blocks (``nmain``
+blocks of 6 outputs, then one block of ``tail`` outputs, 0 to 5); for each column block the
 inner loop runs over the channels, so the per-channel work is the block itself plus a few adds (no
 per-channel dispatch): rows += W (bytes between two channels' rows), record += 40, output += 1.
 """
 
 from __future__ import annotations
 
-ACC = ["r4", "r5", "r6", "r7", "r8"]
-WREGS = ["r9", "r10", "r11"]  # rotating input words
+ACC = ["r4", "r5", "r6", "r7", "r8", "r9"]  # accumulators of outputs 0 .. k - 1
 W01, W12 = "r12", "lr"
 REC_BIAS, REC_Q, REC_K, REC_E = 24, 28, 32, 36
 REC_BYTES = 40
-# frame = dw_job's 9 first words (out, ch, w, rec_end, rec, x0, x1, x2, nmain), then the column block's
-# output base: OUT is the current channel's output, BOUT / BX0-2 the column block's channel-0 output / rows
-F_OUT, F_CH, F_W, F_RECEND, F_REC, F_BX0, F_NMAIN, F_BOUT = 0, 4, 8, 12, 16, 20, 32, 36
-FRAME = 40
-TAILS = (1, 2, 3, 5)
-MAIN = 4
+# frame = dw_job (out, ch, w, rec_end, rec, x0, x1, x2, nmain, tail), then the column block's output base:
+# OUT is the current channel's output, BOUT / BX0-2 the column block's channel-0 output / rows
+F_OUT, F_CH, F_W, F_RECEND, F_REC, F_BX0, F_NMAIN, F_TAIL, F_BOUT = 0, 4, 8, 12, 16, 20, 32, 36, 40
+FRAME = 44
+TAILS = (1, 2, 3, 4, 5)
+MAIN = 6
+
+
+def wregs(k: int) -> list[str]:
+    """The rotating input-word registers of a block of k outputs: those the accumulators leave."""
+    return ["r9", "r10", "r11"][max(k - 5, 0):]
 
 
 def macs(s: int, k: int) -> list[tuple[int, int, str, str]]:
@@ -42,7 +46,7 @@ def row(s: int, k: int, r: int) -> list[str]:
     words = sorted({w for _, w, _, _ in ops})
     out = [f"ldr {W01}, [r3, #{8 * r}]", f"ldr {W12}, [r3, #{8 * r + 4}]"]
     reg_of: dict[int, str] = {}
-    free = list(WREGS)
+    free = wregs(k)
     pending = list(ops)
     first_done: set[int] = set()
     next_word = 0
@@ -81,55 +85,65 @@ def row(s: int, k: int, r: int) -> list[str]:
 REQUANT = "TQ_REQUANT_FUSED2_FOLDED_ASM"  # tq_requantize_s8_fused2_folded as assembly text (tq_requant.h)
 
 
-def stores(k: int) -> list[str]:
-    """Output o of the block at OUT + o * ch (r12 = OUT, lr = ch); OUT += 1 (the next channel), last."""
-    out = ["ldr r12, [sp, #0]"]
-    ptrs = ["r12", "r9", "r10"]  # output 2 j at ptrs[j], 2 j + 1 at [ptrs[j], lr]
+def stores(k: int, free: list[str]) -> list[str]:
+    """Output o of the block at OUT + o * ch (lr = ch; OUT loaded into free[0], the others hold the
+    pointers of outputs 2 j); OUT += 1 (the next channel), last."""
+    out = [f"ldr {free[0]}, [sp, #{F_OUT}]"]
+    ptrs = free[:3]  # output 2 j at ptrs[j], 2 j + 1 at [ptrs[j], lr]
     out += [f"add {ptrs[j]}, {ptrs[j - 1]}, lr, lsl #1" for j in range(1, (k + 1) // 2)]
     for o in range(1, k):
         j, odd = divmod(o, 2)
         out.append(f"strb {ACC[o]}, [{ptrs[j]}, lr]" if odd else f"strb {ACC[o]}, [{ptrs[j]}]")
-    return [*out, f"strb {ACC[0]}, [r12], #1", f"str r12, [sp, #{F_OUT}]"]
+    return [*out, f"strb {ACC[0]}, [{free[0]}], #1", f"str {free[0]}, [sp, #{F_OUT}]"]
 
 
 def block(s: int, k: int) -> list[str]:
-    """One channel's k outputs: MACs from 2 bias, the output stage, the stores."""
+    """One channel's k outputs: MACs from 2 bias, the output stage (q, K, e, t in the registers the
+    accumulators leave), the stores."""
     out = [f"ldr {ACC[k - 1]}, [r3, #{REC_BIAS}]"]
     for r in range(3):
         out += row(s, k, r)
-    out += [f"ldr r9, [r3, #{REC_Q}]", f"ldr r10, [r3, #{REC_K}]", f"ldr r11, [r3, #{REC_E}]",
-            f"ldr lr, [sp, #{F_CH}]"]
-    out += [f'{REQUANT}("{ACC[o]}", "r9", "r10", "r11", "r12")' for o in range(k)]  # tq_requant.h's output stage
-    return out + stores(k)
+    q, kk, e, t = [*wregs(k), "r12", "lr"][:4]
+    out += [f"ldr {q}, [r3, #{REC_Q}]", f"ldr {kk}, [r3, #{REC_K}]", f"ldr {e}, [r3, #{REC_E}]"]
+    if t != "lr":
+        out.append(f"ldr lr, [sp, #{F_CH}]")
+    out += [f'{REQUANT}("{ACC[o]}", "{q}", "{kk}", "{e}", "{t}")' for o in range(k)]  # tq_requant.h's output stage
+    if t == "lr":
+        out.append(f"ldr lr, [sp, #{F_CH}]")
+    free = ["r12", *[r for r in wregs(k) if r != "r12"]]
+    return out + stores(k, free)
 
 
-def channel_loop(s: int, k: int, label: str, head: str) -> list[str]:
-    """Block k for every channel, then the column block's bases advanced by k outputs, then to head."""
+def channel_loop(s: int, k: int, label: str, head: str | None) -> list[str]:
+    """Block k for every channel; then (main blocks, ``head`` given) the column block's bases advanced by
+    k outputs and a jump to ``head``, or (the tail block, last) the return."""
     out = [f"{label}:", *block(s, k),
            f"ldr r9, [sp, #{F_W}]", f"ldr r10, [sp, #{F_RECEND}]", "add r0, r0, r9", "add r1, r1, r9",
-           "add r2, r2, r9", f"adds r3, r3, #{REC_BYTES}", "cmp r3, r10", f"bne {label}",
-           f"ldr r4, [sp, #{F_BOUT}]", f"ldr r5, [sp, #{F_CH}]"]
-    out += {1: ["add r4, r4, r5"], 2: ["add r4, r4, r5, lsl #1"], 3: ["add r4, r4, r5, lsl #1", "add r4, r4, r5"],
-            4: ["add r4, r4, r5, lsl #2"], 5: ["add r4, r4, r5, lsl #2", "add r4, r4, r5"]}[k]
-    out += [f"str r4, [sp, #{F_BOUT}]", f"str r4, [sp, #{F_OUT}]", f"add r6, sp, #{F_BX0}", "ldm r6, {r0-r2}",
+           "add r2, r2, r9", f"adds r3, r3, #{REC_BYTES}", "cmp r3, r10", f"bne {label}"]
+    if head is None:
+        return [*out, f"add sp, sp, #{FRAME}", "pop {r4-r11, pc}"]
+    out += [f"ldr r4, [sp, #{F_BOUT}]", f"ldr r5, [sp, #{F_CH}]", "add r4, r4, r5, lsl #2", "add r4, r4, r5, lsl #1",
+            f"str r4, [sp, #{F_BOUT}]", f"str r4, [sp, #{F_OUT}]", f"add r6, sp, #{F_BX0}", "ldm r6, {r0-r2}",
             *(f"add r{i}, r{i}, #{2 * s * k}" for i in range(3)), "stm r6, {r0-r2}", f"ldr r3, [sp, #{F_REC}]",
             f"b {head}"]
     return out
 
 
 def function(s: int) -> list[str]:
-    """One call: every channel's output row, column block by column block (module docstring)."""
+    """One call: every channel's output row, column block by column block (module docstring). The main
+    blocks come first, so every block's words are 4-byte aligned (rows start aligned; 6 outputs = 12 s
+    bytes of columns)."""
     L = f"tq_dw{s}_"
-    out = ["push {r4-r11, lr}", f"sub sp, sp, #{FRAME}", "ldm r0, {r1-r10}", "stm sp, {r1-r9}",
-           f"str r1, [sp, #{F_BOUT}]", "mov r3, r5", "mov r0, r6", "mov r1, r7", "mov r2, r8"]
+    out = ["push {r4-r11, lr}", f"sub sp, sp, #{FRAME}", "ldm r0, {r1-r10}", "stm sp, {r1-r10}",
+           f"str r1, [sp, #{F_BOUT}]", "mov r3, r5", "mov r0, r6", "mov r1, r7", "mov r2, r8",
+           f"{L}mh:", f"ldr r4, [sp, #{F_NMAIN}]", "subs r4, r4, #1", f"bpl {L}go",
+           f"ldr r4, [sp, #{F_TAIL}]"]
     for k in TAILS:
-        out += [f"cmp r10, #{k}", f"beq {L}t{k}"]
-    out += [f"b {L}mh"]
-    for k in TAILS:
-        out += channel_loop(s, k, f"{L}t{k}", f"{L}mh")
-    out += [f"{L}mh:", f"ldr r4, [sp, #{F_NMAIN}]", "subs r4, r4, #1", f"bmi {L}done", f"str r4, [sp, #{F_NMAIN}]"]
+        out += [f"cmp r4, #{k}", f"beq {L}t{k}"]
+    out += [f"add sp, sp, #{FRAME}", "pop {r4-r11, pc}", f"{L}go:", f"str r4, [sp, #{F_NMAIN}]"]
     out += channel_loop(s, MAIN, f"{L}main", f"{L}mh")
-    out += [f"{L}done:", f"add sp, sp, #{FRAME}", "pop {r4-r11, pc}"]
+    for k in TAILS:
+        out += channel_loop(s, k, f"{L}t{k}", None)
     return out
 
 
