@@ -152,14 +152,20 @@ static void copy_row(const int8_t *src, int32_t n, int32_t ch, int32_t nzp2, int
         j.variant = lead + 2 * last;
         dw_copy(&j);
     }
-    for (c = ch & ~3; c < ch; ++c) {
+    for (c = ch & ~3; c < ch; ++c) { /* as dw_copy: the lead and last pairs' padding columns too */
         for (i = 0; i < n; ++i) {
             dst[c * wp + pl + i] = (int16_t)(src[i * ch + c] - zp);
+        }
+        if (lead) {
+            dst[c * wp + pl - 1] = 0;
+        }
+        if (last) {
+            dst[c * wp + pl + n] = 0;
         }
     }
 }
 
-/* n (a multiple of 2) int16 zeros from p (4-byte aligned), a word at a time, four per iteration
+/* n (a multiple of 2) int16 zeros from p (4-byte aligned), a word at a time, eight per iteration
  * (newlib-nano's memset goes byte by byte; GCC would turn this loop back into a memset call). */
 #if defined(__GNUC__) && !defined(__clang__)
 __attribute__((noinline, optimize("no-tree-loop-distribute-patterns")))
@@ -168,11 +174,15 @@ static void zero_s16(int16_t *p, int32_t n)
 {
     int32_t *w = (int32_t *)(void *)p;
     int32_t i = n >> 1;
-    for (; i >= 4; i -= 4, w += 4) {
+    for (; i >= 8; i -= 8, w += 8) {
         w[0] = 0;
         w[1] = 0;
         w[2] = 0;
         w[3] = 0;
+        w[4] = 0;
+        w[5] = 0;
+        w[6] = 0;
+        w[7] = 0;
     }
     for (; i > 0; --i) {
         *w++ = 0;
@@ -1406,16 +1416,16 @@ static void rows_path(const tq_depthwise_conv2d_s8_params *p, const int8_t *inpu
     o.act_max = p->act_max;
     /* requant_fused == 2 (decided by the generator): the full int8 range and every e <= TQ_FUSED2_OFFSET_E_MAX */
     const int32_t use_asm = p->requant_fused == 2;
-    zero_s16(ring, TQ_DW_DSP_ROWS * slot);
+    zero_s16(ring, TQ_DW_DSP_ROWS * slot); /* the padding (copies write only input columns) */
     for (oy = 0; oy < out_h; ++oy) {
         const int32_t top = oy * sh - pt;
         const int16_t *r0, *r1, *r2;
         int8_t *out = output + oy * out_w * ch;
         for (; next <= top + 2; ++next) {
             int16_t *dst = ring + ((next + 3) % 3) * slot;
-            if (next < 0 || next >= in_h) {
+            if (next >= in_h) { /* bottom padding (a top padding row's slot is still zero) */
                 zero_s16(dst, slot);
-            } else {
+            } else if (next >= 0) {
                 copy_row(input + next * in_w * ch, ncopy, ch, nzp2, zp, dst, wp, pl);
             }
         }
