@@ -286,9 +286,10 @@ TQ_DSP_BLOCK static void row_s2(const int16_t *x0, const int16_t *x1, const int1
  * computes one output row of every channel, column block by column block (dw_job.nmain blocks of 6
  * outputs, then one block of dw_job.tail = out_w mod 6: every word load 4-byte aligned); within a
  * column block the loop runs over the channels (rows += dw_job.w, record += 40, output += 1), so a
- * channel costs its block and no dispatch. A block of k outputs accumulates the products of row_s1 / row_s2 (the same SMLAD /
- * SMLAxy products, starting from 2 bias) and applies tq_requantize_s8_fused2_folded (tq_requant.h) to
- * each: add t, K, acc, asr #31; smmlar acc, acc, q, t; asr acc, acc, e; ssat acc, #8, acc; strb.
+ * channel costs its block and no dispatch. A block of k outputs accumulates the products of row_s1 /
+ * row_s2 (the same SMLAD / SMLAxy products, starting from 2 bias) and applies
+ * tq_requantize_s8_fused2_folded (tq_requant.h) to each: add t, K, acc, asr #31; smmlar acc, acc, q, t;
+ * asr acc, acc, e; ssat acc, #8, acc; strb.
  * Registers: r0-r2 row pointers, r3 record, r4 up to r9 accumulators, r9-r11 input words (those the
  * accumulators leave), r12 / lr weight pairs (then the output stage's q, K, e, t, channel stride and
  * output pointers).
@@ -1387,10 +1388,12 @@ __attribute__((naked, noinline)) static void dw_copy(TQ_ASM_ARG const dw_copy_jo
 }
 
 /*
- * The row path. Scratch: a ring of TQ_DW_DSP_ROWS slots, each one int16 row of wp = TQ_DW_DSP_WP values per channel ([slot][channel][wp]): padded
- * column j holds input column j - pad_left minus the zero point, 0 in the padding (zeroed once; the
- * copies write only input columns). Input row iy lives in slot (iy + 3) mod 3; a row in the padding
- * is a zeroed slot. Output rows in order: first the input rows of its window not yet in the ring
+ * The row path. Scratch: a ring of TQ_DW_DSP_ROWS slots, each one int16 row of wp = TQ_DW_DSP_WP
+ * values per channel ([slot][channel][wp]): padded column j holds input column j - pad_left minus the
+ * zero point, 0 in the padding (zeroed once; the copies write input columns and, for alignment, at
+ * most one padding column on each side, with 0). Input row iy lives in slot (iy + 3) mod 3; a row in
+ * the top padding is a slot still zero from the start, one in the bottom padding a slot zeroed again.
+ * Records: params->records (flash). Output rows in order: first the input rows of its window not yet in the ring
  * (all channels), then every channel's output row.
  * In-place contract (tq_kernels.h): output row oy is written after reading only input rows of the
  * windows of row oy (and earlier rows), and each byte read later lies in a window of a later
