@@ -606,14 +606,20 @@ def _fused_depthwise(rng: np.random.Generator, name: str, x: ir.Tensor, stride: 
 def _depthwise_row_graphs(rng: np.random.Generator) -> list[ir.Graph]:
     """Chains of fused 3x3 depthwise layers (the DSP row path), each reading the previous one so the
     planner runs them in place: strides 1 and 2 in both directions, paddings 0 to 2 on each side,
-    channel counts below, at and above multiples of 4, maps from 1x1 up."""
+    channel counts below, at and above multiples of 4, maps from 1x1 up, output rows of every column
+    block split of the assembly (blocks of 6, tails 1 to 5) and copies with and without their lead and
+    last padding pairs."""
     specs = [((9, 7, 8), [((1, 1), (1, 1, 1, 1)), ((2, 2), (1, 1, 1, 1)), ((1, 2), (0, 1, 2, 1)),
                           ((2, 1), (2, 2, 0, 0)), ((1, 1), (2, 0, 1, 2))]),
              ((6, 5, 13), [((1, 1), (1, 1, 1, 1)), ((2, 2), (0, 0, 1, 1)), ((1, 1), (2, 2, 2, 2))]),
              ((1, 1, 5), [((1, 1), (1, 1, 1, 1)), ((2, 2), (1, 1, 1, 1))]),
              ((2, 3, 1), [((2, 2), (1, 1, 1, 1)), ((1, 1), (1, 1, 1, 1))]),
              ((12, 12, 22), [((2, 2), (1, 1, 1, 1)), ((1, 1), (1, 1, 1, 1)), ((1, 1), (0, 0, 0, 0))]),
-             ((5, 4, 3), [((1, 2), (1, 1, 1, 1)), ((2, 1), (1, 2, 1, 0))])]
+             ((5, 4, 3), [((1, 2), (1, 1, 1, 1)), ((2, 1), (1, 2, 1, 0))]),
+             # the assembly's column blocks: several blocks of 6 then tails 5 and 3 (strides 1 and 2)
+             ((5, 29, 12), [((1, 1), (1, 1, 1, 1)), ((2, 2), (1, 1, 1, 1)), ((1, 1), (1, 1, 1, 1)),
+                            ((1, 2), (1, 0, 1, 2))]),
+             ((3, 9, 4), [((1, 1), (1, 1, 1, 1))])]
     graphs = []
     for shape, layers in specs:
         x = ir.Tensor("x", shape, rg.random_qparams(rng))
