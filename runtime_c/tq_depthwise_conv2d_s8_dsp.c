@@ -439,6 +439,8 @@ typedef struct {
     "\tldr r3, [sp, #16]\n" \
     "\tb tq_dw1_mh\n" \
     "tq_dw1_t1:\n" \
+    "\tldr r8, [sp, #0]\n" \
+    "tq_dw1_t1c:\n" \
     "\tldr r4, [r3, #24]\n" \
     "\tldr r12, [r3, #0]\n" \
     "\tldr lr, [r3, #4]\n" \
@@ -463,9 +465,7 @@ typedef struct {
     "\tldr r11, [r3, #36]\n" \
     "\tldr lr, [sp, #4]\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "r11", "r12") \
-    "\tldr r12, [sp, #0]\n" \
-    "\tstrb r4, [r12], #1\n" \
-    "\tstr r12, [sp, #0]\n" \
+    "\tstrb r4, [r8], #1\n" \
     "\tldr r9, [sp, #8]\n" \
     "\tldr r10, [sp, #12]\n" \
     "\tadd r0, r0, r9\n" \
@@ -473,10 +473,12 @@ typedef struct {
     "\tadd r2, r2, r9\n" \
     "\tadds r3, r3, #40\n" \
     "\tcmp r3, r10\n" \
-    "\tbne tq_dw1_t1\n" \
+    "\tbne tq_dw1_t1c\n" \
     "\tadd sp, sp, #44\n" \
     "\tpop {r4-r11, pc}\n" \
     "tq_dw1_t2:\n" \
+    "\tldr r8, [sp, #0]\n" \
+    "tq_dw1_t2c:\n" \
     "\tldr r5, [r3, #24]\n" \
     "\tldr r12, [r3, #0]\n" \
     "\tldr lr, [r3, #4]\n" \
@@ -508,10 +510,8 @@ typedef struct {
     "\tldr lr, [sp, #4]\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "r11", "r12") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r9", "r10", "r11", "r12") \
-    "\tldr r12, [sp, #0]\n" \
-    "\tstrb r5, [r12, lr]\n" \
-    "\tstrb r4, [r12], #1\n" \
-    "\tstr r12, [sp, #0]\n" \
+    "\tstrb r5, [r8, lr]\n" \
+    "\tstrb r4, [r8], #1\n" \
     "\tldr r9, [sp, #8]\n" \
     "\tldr r10, [sp, #12]\n" \
     "\tadd r0, r0, r9\n" \
@@ -519,10 +519,12 @@ typedef struct {
     "\tadd r2, r2, r9\n" \
     "\tadds r3, r3, #40\n" \
     "\tcmp r3, r10\n" \
-    "\tbne tq_dw1_t2\n" \
+    "\tbne tq_dw1_t2c\n" \
     "\tadd sp, sp, #44\n" \
     "\tpop {r4-r11, pc}\n" \
     "tq_dw1_t3:\n" \
+    "\tldr r8, [sp, #0]\n" \
+    "tq_dw1_t3c:\n" \
     "\tldr r6, [r3, #24]\n" \
     "\tldr r12, [r3, #0]\n" \
     "\tldr lr, [r3, #4]\n" \
@@ -564,12 +566,10 @@ typedef struct {
     TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "r11", "r12") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r9", "r10", "r11", "r12") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r9", "r10", "r11", "r12") \
-    "\tldr r12, [sp, #0]\n" \
-    "\tadd r9, r12, lr, lsl #1\n" \
-    "\tstrb r5, [r12, lr]\n" \
-    "\tstrb r6, [r9]\n" \
-    "\tstrb r4, [r12], #1\n" \
-    "\tstr r12, [sp, #0]\n" \
+    "\tadd r12, r8, lr, lsl #1\n" \
+    "\tstrb r5, [r8, lr]\n" \
+    "\tstrb r6, [r12]\n" \
+    "\tstrb r4, [r8], #1\n" \
     "\tldr r9, [sp, #8]\n" \
     "\tldr r10, [sp, #12]\n" \
     "\tadd r0, r0, r9\n" \
@@ -577,10 +577,12 @@ typedef struct {
     "\tadd r2, r2, r9\n" \
     "\tadds r3, r3, #40\n" \
     "\tcmp r3, r10\n" \
-    "\tbne tq_dw1_t3\n" \
+    "\tbne tq_dw1_t3c\n" \
     "\tadd sp, sp, #44\n" \
     "\tpop {r4-r11, pc}\n" \
     "tq_dw1_t4:\n" \
+    "\tldr r8, [sp, #0]\n" \
+    "tq_dw1_t4c:\n" \
     "\tldr r7, [r3, #24]\n" \
     "\tldr r12, [r3, #0]\n" \
     "\tldr lr, [r3, #4]\n" \
@@ -629,13 +631,11 @@ typedef struct {
     TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r9", "r10", "r11", "r12") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r9", "r10", "r11", "r12") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r7", "r9", "r10", "r11", "r12") \
-    "\tldr r12, [sp, #0]\n" \
-    "\tadd r9, r12, lr, lsl #1\n" \
-    "\tstrb r5, [r12, lr]\n" \
-    "\tstrb r6, [r9]\n" \
-    "\tstrb r7, [r9, lr]\n" \
-    "\tstrb r4, [r12], #1\n" \
-    "\tstr r12, [sp, #0]\n" \
+    "\tadd r12, r8, lr, lsl #1\n" \
+    "\tstrb r5, [r8, lr]\n" \
+    "\tstrb r6, [r12]\n" \
+    "\tstrb r7, [r12, lr]\n" \
+    "\tstrb r4, [r8], #1\n" \
     "\tldr r9, [sp, #8]\n" \
     "\tldr r10, [sp, #12]\n" \
     "\tadd r0, r0, r9\n" \
@@ -643,7 +643,7 @@ typedef struct {
     "\tadd r2, r2, r9\n" \
     "\tadds r3, r3, #40\n" \
     "\tcmp r3, r10\n" \
-    "\tbne tq_dw1_t4\n" \
+    "\tbne tq_dw1_t4c\n" \
     "\tadd sp, sp, #44\n" \
     "\tpop {r4-r11, pc}\n" \
     "tq_dw1_t5:\n" \
@@ -863,6 +863,8 @@ typedef struct {
     "\tldr r3, [sp, #16]\n" \
     "\tb tq_dw2_mh\n" \
     "tq_dw2_t1:\n" \
+    "\tldr r8, [sp, #0]\n" \
+    "tq_dw2_t1c:\n" \
     "\tldr r4, [r3, #24]\n" \
     "\tldr r12, [r3, #0]\n" \
     "\tldr lr, [r3, #4]\n" \
@@ -887,9 +889,7 @@ typedef struct {
     "\tldr r11, [r3, #36]\n" \
     "\tldr lr, [sp, #4]\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "r11", "r12") \
-    "\tldr r12, [sp, #0]\n" \
-    "\tstrb r4, [r12], #1\n" \
-    "\tstr r12, [sp, #0]\n" \
+    "\tstrb r4, [r8], #1\n" \
     "\tldr r9, [sp, #8]\n" \
     "\tldr r10, [sp, #12]\n" \
     "\tadd r0, r0, r9\n" \
@@ -897,10 +897,12 @@ typedef struct {
     "\tadd r2, r2, r9\n" \
     "\tadds r3, r3, #40\n" \
     "\tcmp r3, r10\n" \
-    "\tbne tq_dw2_t1\n" \
+    "\tbne tq_dw2_t1c\n" \
     "\tadd sp, sp, #44\n" \
     "\tpop {r4-r11, pc}\n" \
     "tq_dw2_t2:\n" \
+    "\tldr r8, [sp, #0]\n" \
+    "tq_dw2_t2c:\n" \
     "\tldr r5, [r3, #24]\n" \
     "\tldr r12, [r3, #0]\n" \
     "\tldr lr, [r3, #4]\n" \
@@ -935,10 +937,8 @@ typedef struct {
     "\tldr lr, [sp, #4]\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "r11", "r12") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r9", "r10", "r11", "r12") \
-    "\tldr r12, [sp, #0]\n" \
-    "\tstrb r5, [r12, lr]\n" \
-    "\tstrb r4, [r12], #1\n" \
-    "\tstr r12, [sp, #0]\n" \
+    "\tstrb r5, [r8, lr]\n" \
+    "\tstrb r4, [r8], #1\n" \
     "\tldr r9, [sp, #8]\n" \
     "\tldr r10, [sp, #12]\n" \
     "\tadd r0, r0, r9\n" \
@@ -946,10 +946,12 @@ typedef struct {
     "\tadd r2, r2, r9\n" \
     "\tadds r3, r3, #40\n" \
     "\tcmp r3, r10\n" \
-    "\tbne tq_dw2_t2\n" \
+    "\tbne tq_dw2_t2c\n" \
     "\tadd sp, sp, #44\n" \
     "\tpop {r4-r11, pc}\n" \
     "tq_dw2_t3:\n" \
+    "\tldr r8, [sp, #0]\n" \
+    "tq_dw2_t3c:\n" \
     "\tldr r6, [r3, #24]\n" \
     "\tldr r12, [r3, #0]\n" \
     "\tldr lr, [r3, #4]\n" \
@@ -994,12 +996,10 @@ typedef struct {
     TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "r11", "r12") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r9", "r10", "r11", "r12") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r9", "r10", "r11", "r12") \
-    "\tldr r12, [sp, #0]\n" \
-    "\tadd r9, r12, lr, lsl #1\n" \
-    "\tstrb r5, [r12, lr]\n" \
-    "\tstrb r6, [r9]\n" \
-    "\tstrb r4, [r12], #1\n" \
-    "\tstr r12, [sp, #0]\n" \
+    "\tadd r12, r8, lr, lsl #1\n" \
+    "\tstrb r5, [r8, lr]\n" \
+    "\tstrb r6, [r12]\n" \
+    "\tstrb r4, [r8], #1\n" \
     "\tldr r9, [sp, #8]\n" \
     "\tldr r10, [sp, #12]\n" \
     "\tadd r0, r0, r9\n" \
@@ -1007,10 +1007,12 @@ typedef struct {
     "\tadd r2, r2, r9\n" \
     "\tadds r3, r3, #40\n" \
     "\tcmp r3, r10\n" \
-    "\tbne tq_dw2_t3\n" \
+    "\tbne tq_dw2_t3c\n" \
     "\tadd sp, sp, #44\n" \
     "\tpop {r4-r11, pc}\n" \
     "tq_dw2_t4:\n" \
+    "\tldr r8, [sp, #0]\n" \
+    "tq_dw2_t4c:\n" \
     "\tldr r7, [r3, #24]\n" \
     "\tldr r12, [r3, #0]\n" \
     "\tldr lr, [r3, #4]\n" \
@@ -1065,13 +1067,11 @@ typedef struct {
     TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r9", "r10", "r11", "r12") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r9", "r10", "r11", "r12") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r7", "r9", "r10", "r11", "r12") \
-    "\tldr r12, [sp, #0]\n" \
-    "\tadd r9, r12, lr, lsl #1\n" \
-    "\tstrb r5, [r12, lr]\n" \
-    "\tstrb r6, [r9]\n" \
-    "\tstrb r7, [r9, lr]\n" \
-    "\tstrb r4, [r12], #1\n" \
-    "\tstr r12, [sp, #0]\n" \
+    "\tadd r12, r8, lr, lsl #1\n" \
+    "\tstrb r5, [r8, lr]\n" \
+    "\tstrb r6, [r12]\n" \
+    "\tstrb r7, [r12, lr]\n" \
+    "\tstrb r4, [r8], #1\n" \
     "\tldr r9, [sp, #8]\n" \
     "\tldr r10, [sp, #12]\n" \
     "\tadd r0, r0, r9\n" \
@@ -1079,7 +1079,7 @@ typedef struct {
     "\tadd r2, r2, r9\n" \
     "\tadds r3, r3, #40\n" \
     "\tcmp r3, r10\n" \
-    "\tbne tq_dw2_t4\n" \
+    "\tbne tq_dw2_t4c\n" \
     "\tadd sp, sp, #44\n" \
     "\tpop {r4-r11, pc}\n" \
     "tq_dw2_t5:\n" \

@@ -86,15 +86,18 @@ REQUANT = "TQ_REQUANT_FUSED2_FOLDED_ASM"  # tq_requantize_s8_fused2_folded as as
 
 
 def stores(k: int, free: list[str]) -> list[str]:
-    """Output o of the block at OUT + o * ch (lr = ch; OUT loaded into free[0], the others hold the
-    pointers of outputs 2 j); OUT += 1 (the next channel), last."""
-    out = [f"ldr {free[0]}, [sp, #{F_OUT}]"]
-    ptrs = free[:3]  # output 2 j at ptrs[j], 2 j + 1 at [ptrs[j], lr]
+    """Output o of the block at OUT + o * ch (lr = ch): OUT in r8 when the accumulators leave it (k <= 4,
+    the tail blocks: r8 holds OUT through the channel loop), else loaded into free[0] and stored back;
+    the other free registers hold the pointers of outputs 2 j. OUT += 1 (the next channel), last."""
+    base = "r8" if k <= 4 else free[0]
+    out = [] if k <= 4 else [f"ldr {base}, [sp, #{F_OUT}]"]
+    ptrs = [base, *[r for r in free if r != base]][:3]  # output 2 j at ptrs[j], 2 j + 1 at [ptrs[j], lr]
     out += [f"add {ptrs[j]}, {ptrs[j - 1]}, lr, lsl #1" for j in range(1, (k + 1) // 2)]
     for o in range(1, k):
         j, odd = divmod(o, 2)
         out.append(f"strb {ACC[o]}, [{ptrs[j]}, lr]" if odd else f"strb {ACC[o]}, [{ptrs[j]}]")
-    return [*out, f"strb {ACC[0]}, [{free[0]}], #1", f"str {free[0]}, [sp, #{F_OUT}]"]
+    out.append(f"strb {ACC[0]}, [{base}], #1")
+    return out if k <= 4 else [*out, f"str {base}, [sp, #{F_OUT}]"]
 
 
 def block(s: int, k: int) -> list[str]:
@@ -117,9 +120,11 @@ def block(s: int, k: int) -> list[str]:
 def channel_loop(s: int, k: int, label: str, head: str | None) -> list[str]:
     """Block k for every channel; then (main blocks, ``head`` given) the column block's bases advanced by
     k outputs and a jump to ``head``, or (the tail block, last) the return."""
-    out = [f"{label}:", *block(s, k),
-           f"ldr r9, [sp, #{F_W}]", f"ldr r10, [sp, #{F_RECEND}]", "add r0, r0, r9", "add r1, r1, r9",
-           "add r2, r2, r9", f"adds r3, r3, #{REC_BYTES}", "cmp r3, r10", f"bne {label}"]
+    loop = f"{label}c" if k <= 4 else label  # k <= 4: the entry loads OUT into r8 once (stores())
+    out = [f"{label}:", f"ldr r8, [sp, #{F_OUT}]", f"{loop}:"] if k <= 4 else [f"{label}:"]
+    out += [*block(s, k),
+            f"ldr r9, [sp, #{F_W}]", f"ldr r10, [sp, #{F_RECEND}]", "add r0, r0, r9", "add r1, r1, r9",
+            "add r2, r2, r9", f"adds r3, r3, #{REC_BYTES}", "cmp r3, r10", f"bne {loop}"]
     if head is None:
         return [*out, f"add sp, sp, #{FRAME}", "pop {r4-r11, pc}"]
     out += [f"ldr r4, [sp, #{F_BOUT}]", f"ldr r5, [sp, #{F_CH}]", "add r4, r4, r5, lsl #2", "add r4, r4, r5, lsl #1",
