@@ -125,9 +125,10 @@
 /*
  * Scratch bytes of the DSP tq_depthwise_conv2d_s8: nonzero only for its
  * row path (tq_depthwise_conv2d_s8_dsp.c), a 3x3 window with depth multiplier 1, strides in {1, 2},
- * pad_top and pad_left <= 2 and requant_fused = 1: TQ_DW_DSP_ROWS (3) int16 rows of TQ_DW_DSP_WP
- * values per channel (the padded input row, even length) plus TQ_DW_DSP_CHANNEL_WORDS (10) words
- * per channel (paired weights and output-stage constants): (10 * 4 + 3 * 2 * WP) * in_c bytes, a multiple of 4.
+ * pad_top and pad_left <= 2 and requant_fused != 0: TQ_DW_DSP_ROWS (3) int16 rows of TQ_DW_DSP_WP
+ * values per channel (the padded input row, even length): 2 * 3 * WP * in_c bytes, a multiple of 4.
+ * The row path's per-channel records (TQ_DW_DSP_CHANNEL_WORDS (10) words: paired weights and
+ * output-stage constants) are built at build time and read from flash (params->records).
  * Python twin: tinyqat/memory/planner.py, scratch_bytes.
  */
 #define TQ_DW_DSP_ROWS 3
@@ -135,7 +136,7 @@
 /* Padded row length (int16 values): the last window's columns plus one, rounded up to even. */
 #define TQ_DW_DSP_WP(out_w, sw) (((((int32_t)(out_w) - 1) * (int32_t)(sw) + 4) + 1) & ~1)
 #define TQ_DW_DSP_OK(kh, kw, m, sh, sw, pt, pl, fused) ((kh) == 3 && (kw) == 3 && (m) == 1 && ((sh) == 1 || (sh) == 2) && ((sw) == 1 || (sw) == 2) && (pt) <= 2 && (pl) <= 2 && (fused) != 0)
-#define TQ_DEPTHWISE_CONV2D_S8_DSP_BUFFER_SIZE(kh, kw, m, sh, sw, pt, pl, fused, in_c, out_w) (TQ_DW_DSP_OK(kh, kw, m, sh, sw, pt, pl, fused) ? (4 * TQ_DW_DSP_CHANNEL_WORDS + 2 * TQ_DW_DSP_ROWS * TQ_DW_DSP_WP(out_w, sw)) * (int32_t)(in_c) : 0)
+#define TQ_DEPTHWISE_CONV2D_S8_DSP_BUFFER_SIZE(kh, kw, m, sh, sw, pt, pl, fused, in_c, out_w) (TQ_DW_DSP_OK(kh, kw, m, sh, sw, pt, pl, fused) ? 2 * TQ_DW_DSP_ROWS * TQ_DW_DSP_WP(out_w, sw) * (int32_t)(in_c) : 0)
 
 /*
  * Scratch bytes of the Armv6-M tq_depthwise_conv2d_s8 (int8 weights): its plane of one channel,
@@ -229,10 +230,16 @@ typedef struct {
     const int32_t *multiplier;         /* [in_c * m], in [0, 2^31 - 1] */
     const int32_t *shift;              /* [in_c * m], in [-31, 30] */
     /* NULL, or tq_depthwise_conv2d_s8_get_buffer_size(params) bytes, 4-byte aligned, that the kernel
-     * may overwrite during the call (the DSP kernel's int16 rows and paired weights, the Armv6-M
-     * kernel's channel plane; never overlapping input or output). Portable kernels ignore it; the DSP
-     * kernel with NULL runs its per-pixel loop, the Armv6-M kernel its portable loop. */
+     * may overwrite during the call (the DSP kernel's int16 rows, the Armv6-M kernel's channel plane;
+     * never overlapping input or output). Portable kernels ignore it; the DSP kernel with NULL runs its
+     * per-pixel loop, the Armv6-M kernel its portable loop. */
     void *scratch;
+    /* NULL, or (DSP kernel, layers with scratch; the generator ships it under TQ_USE_DSP instead of
+     * weights, bias, multiplier and shift) the row path's channel records, TQ_DW_DSP_CHANNEL_WORDS
+     * words per channel (layout: tq_depthwise_conv2d_s8_dsp.c; Python twin: tinyqat/codegen/layouts.py,
+     * dw_records). Other kernels ignore it; the DSP kernel runs its row path only with scratch and
+     * records. */
+    const int32_t *records;
 } tq_depthwise_conv2d_s8_params;
 
 /*

@@ -16,6 +16,7 @@ import pytest
 
 import tinyqat
 from tinyqat import fixedpoint, target
+from tinyqat.codegen import layouts
 from tinyqat.memory import planner
 from tinyqat.resources import resource_dir
 
@@ -128,8 +129,8 @@ def _c_define(header: str, macro: str) -> int:
 @pytest.mark.parametrize(("python_value", "header", "macro"), [
     (target.CONV_DSP_COLUMN_MAX, "tq_kernels.h", "TQ_CONV_DSP_COLUMN_MAX"),
     (planner.DW_DSP_ROWS, "tq_kernels.h", "TQ_DW_DSP_ROWS"),
-    (planner.DW_DSP_CHANNEL_WORDS, "tq_kernels.h", "TQ_DW_DSP_CHANNEL_WORDS"),
-    (planner.DW_DSP_CHANNEL_WORDS * 4, "tq_depthwise_conv2d_s8_dsp.c", "TQ_DW_DSP_RECORD_BYTES"),
+    (layouts.DW_RECORD_WORDS, "tq_kernels.h", "TQ_DW_DSP_CHANNEL_WORDS"),
+    (layouts.DW_RECORD_WORDS * 4, "tq_depthwise_conv2d_s8_dsp.c", "TQ_DW_DSP_RECORD_BYTES"),
     (target.DEPTHWISE_V6M_PLANE_MAX, "tq_kernels.h", "TQ_DEPTHWISE_V6M_PLANE_MAX"),
     (fixedpoint.FUSED2_OFFSET_E_MAX, "tq_requant.h", "TQ_FUSED2_OFFSET_E_MAX"),
     (target.RUNTIME_VERSION, "tq_kernels.h", "TQ_RUNTIME_VERSION"),

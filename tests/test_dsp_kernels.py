@@ -606,14 +606,20 @@ def _fused_depthwise(rng: np.random.Generator, name: str, x: ir.Tensor, stride: 
 def _depthwise_row_graphs(rng: np.random.Generator) -> list[ir.Graph]:
     """Chains of fused 3x3 depthwise layers (the DSP row path), each reading the previous one so the
     planner runs them in place: strides 1 and 2 in both directions, paddings 0 to 2 on each side,
-    channel counts below, at and above multiples of 4, maps from 1x1 up."""
+    channel counts below, at and above multiples of 4, maps from 1x1 up, output rows of every column
+    block split of the assembly (blocks of 6, tails 1 to 5) and copies with and without their lead and
+    last padding pairs."""
     specs = [((9, 7, 8), [((1, 1), (1, 1, 1, 1)), ((2, 2), (1, 1, 1, 1)), ((1, 2), (0, 1, 2, 1)),
                           ((2, 1), (2, 2, 0, 0)), ((1, 1), (2, 0, 1, 2))]),
              ((6, 5, 13), [((1, 1), (1, 1, 1, 1)), ((2, 2), (0, 0, 1, 1)), ((1, 1), (2, 2, 2, 2))]),
              ((1, 1, 5), [((1, 1), (1, 1, 1, 1)), ((2, 2), (1, 1, 1, 1))]),
              ((2, 3, 1), [((2, 2), (1, 1, 1, 1)), ((1, 1), (1, 1, 1, 1))]),
              ((12, 12, 22), [((2, 2), (1, 1, 1, 1)), ((1, 1), (1, 1, 1, 1)), ((1, 1), (0, 0, 0, 0))]),
-             ((5, 4, 3), [((1, 2), (1, 1, 1, 1)), ((2, 1), (1, 2, 1, 0))])]
+             ((5, 4, 3), [((1, 2), (1, 1, 1, 1)), ((2, 1), (1, 2, 1, 0))]),
+             # the assembly's column blocks: several blocks of 6 then tails 5 and 3 (strides 1 and 2)
+             ((5, 29, 12), [((1, 1), (1, 1, 1, 1)), ((2, 2), (1, 1, 1, 1)), ((1, 1), (1, 1, 1, 1)),
+                            ((1, 2), (1, 0, 1, 2))]),
+             ((3, 9, 4), [((1, 1), (1, 1, 1, 1))])]
     graphs = []
     for shape, layers in specs:
         x = ir.Tensor("x", shape, rg.random_qparams(rng))
@@ -649,6 +655,42 @@ def test_depthwise_row_graphs_on_the_host(tmp_path: Path, gcc: str) -> None:
     for k, graph in enumerate(_depthwise_row_graphs(np.random.default_rng(31))):
         lib = rg.build(graph, tmp_path / f"g{k}")
         assert rg.first_mismatch(lib, graph, rg.random_input(np.random.default_rng(k), graph, 3)) is None
+
+
+def test_depthwise_records_match_their_definition() -> None:
+    """layouts.dw_records, word by word from its definition: int16 pairs of doubled weights (low half
+    first), 2 bias, q, K = 2^(e-1) + zp 2^e (0 above e = 22) and e, for weights at +-127 and shifts at the ends."""
+    rng = np.random.default_rng(41)
+    x = ir.Tensor("x", (4, 4, 7), rg.random_qparams(rng))
+    op, _ = _fused_depthwise(rng, "d", x, (1, 1), (1, 1, 1, 1), full=True)
+    op = dataclasses.replace(op, shift=np.array([-1, -22, -23, -31, -5, -9, -2], np.int32))
+    for zp in (-128, 0, 127):
+        rec = layouts.dw_records(op, zp).reshape(7, 10)
+        for c in range(7):
+            w = [[2 * int(op.weights[r, k, c]) for k in range(3)] for r in range(3)]
+            e = -int(op.shift[c])
+            want = [v for r in range(3) for v in ((w[r][0] & 0xFFFF) | (w[r][1] << 16),
+                                                  (w[r][1] & 0xFFFF) | (w[r][2] << 16))]
+            want += [2 * int(op.bias[c]), int(op.multiplier[c]), 2 ** (e - 1) + zp * 2**e if e <= 22 else 0, e]
+            assert [int(v) for v in rec[c]] == [int(np.int32(np.int64(v))) for v in want], (zp, c)
+
+
+def test_depthwise_records_ship_with_the_scratch(tmp_path: Path) -> None:
+    """A depthwise layer with DSP scratch ships its records under TQ_USE_DSP and its four IR arrays under
+    !TQ_USE_DSP; planned for portable kernels (no scratch), the IR arrays only."""
+    rng = np.random.default_rng(42)
+    x = ir.Tensor("x", (6, 5, 13), rg.random_qparams(rng))
+    graph = rg.chain(x, [_fused_depthwise(rng, "d", x, (1, 1), (1, 1, 1, 1), full=True)])
+    for kernels in ("dsp", "portable"):
+        out = tmp_path / kernels
+        out.mkdir()
+        emit.emit_package(graph, GreedyPlanner(kernels=kernels).plan(graph), load_board("cortex-m4"), "net", out,
+                          b"t", "tinyqat test")
+        text = (out / "net_weights.h").read_text()
+        source = (out / "net.c").read_text()
+        assert ("l0_dw_d_records[130]" in text) == (kernels == "dsp")
+        assert ".records = l0_dw_d_records" in source if kernels == "dsp" else ".records" not in source
+        assert "l0_dw_d_weights[117]" in text and "l0_dw_d_shift[13]" in text
 
 
 def test_depthwise_row_assembly_matches_its_generator() -> None:

@@ -39,6 +39,9 @@ Files written into ``out_dir`` (which must exist and be empty), for model ``name
   (the same bytes reordered into row pairs) and ``<ident>_bias_dsp`` (the input zero point folded into
   the bias) and struct fields; under ``#else`` the int8 ``weights`` and ``bias``.  Their
   ``requant_fused`` uses taps = in_features.
+* 8-bit depthwise layers with DSP scratch planned (the DSP row path), in both modes: under ``#if TQ_USE_DSP``
+  ``<ident>_records`` (:func:`layouts.dw_records`: paired doubled weights and output-stage constants per
+  channel) and its struct field; under ``#else`` the int8 ``weights``, ``bias``, ``multiplier``, ``shift``.
 * ``<name>.mk`` (Make fragment) and ``CMakeLists.txt`` (static library ``<name>``): C99 and
   ``TINYQAT_OPTIMIZE`` (default ``-O2``) after the user's flags, nothing else by default; the strict
   warnings with ``-Werror`` and the board's CPU flags are opt-in settings (the CPU and float ABI
@@ -205,7 +208,9 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
     DSP layout (:func:`layouts.dsp_weights`), ``weights`` is that layout under ``TQ_USE_DSP`` and the IR
     order under ``!TQ_USE_DSP``.  For ``kernels="v6m"`` and an Armv6-M layout for ``op``
     (:func:`layouts.v6m_weights`), ``weights_v6m`` ``#if TQ_USE_V6M`` (the int8 weights then under the
-    negation of every guard used).  Fully connected layers on DSP boards: :func:`layouts.fc_dsp_arrays`."""
+    negation of every guard used).  Fully connected layers on DSP boards: :func:`layouts.fc_dsp_arrays`;
+    depthwise layers with DSP scratch: :func:`layouts.dw_records` instead of their four arrays under
+    ``TQ_USE_DSP``."""
     ident = f"l{index}_{clit.sanitize(op.name)}"
     macro_scratch = macro_scratch or {}
     consts = const_arrays(op, graph)
@@ -253,6 +258,17 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
                           "bias - input_zero_point * sum of the row's weights (DSP kernel)", "TQ_USE_DSP")]
         variants = (("TQ_USE_DSP", (("weights_dsp", f"{ident}_weights_dsp"), ("bias_dsp", f"{ident}_bias_dsp"))),
                     ("!TQ_USE_DSP", (("weights", f"{ident}_weights"), ("bias", f"{ident}_bias"))))
+    if dsp_kernel and isinstance(op, ir.DepthwiseConv2d) and op.weight_bits == 8:
+        # the DSP row path (its scratch planned) reads its build-time channel records under TQ_USE_DSP
+        rec = layouts.dw_records(op, graph.tensor(op.output).qparams.zero_point)
+        plain = tuple((suffix, f"{ident}_{suffix}") for suffix in ("weights", "bias", "multiplier", "shift"))
+        fields = [f for f in fields if f not in plain]
+        arrays = [dataclasses.replace(a, guard="!TQ_USE_DSP") if (a.ident.removeprefix(f"{ident}_"), a.ident) in plain
+                  else a for a in arrays]
+        arrays.append(CArray("int32_t", f"{ident}_records", int(rec.size), clit.int32_array_body(rec),
+                             "channel records of the DSP row path (paired doubled weights, 2 bias, q, K, e)",
+                             "TQ_USE_DSP"))
+        variants = (("TQ_USE_DSP", (("records", f"{ident}_records"),)), ("!TQ_USE_DSP", plain))
     table = f"{ident}_inputs" if isinstance(op, VARIADIC_OPS) else ""
     return Layer(index, clit.c_comment(op.name), ident, stats.op_kind(op), tuple(macro[t] for t in op.inputs),
                  table, macro[op.output], clit.c_int(graph.tensor(op.output).size), tuple(fields),

@@ -41,6 +41,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinyqat import ir
+from tinyqat.fixedpoint import FUSED2_OFFSET_E_MAX
 from tinyqat.target import CONV_DSP_COLUMN_MAX
 
 OPTIMIZE_CHOICES = ("size", "speed")
@@ -159,6 +160,41 @@ def v6m_weights(op: ir.IntOp) -> np.ndarray | None:
     if isinstance(op, ir.Conv2d) and op.weight_bits == 8 and int(np.prod(op.weights.shape[1:])) <= CONV_DSP_COLUMN_MAX:
         return conv_weights_v6m(op.weights)
     return None
+
+
+DW_RECORD_WORDS = 10  # words per channel record of the DSP depthwise row path (TQ_DW_DSP_CHANNEL_WORDS)
+
+
+def _pair16(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """int32 words with int16 ``lo`` in bits 0-15 and ``hi`` in bits 16-31 (PKHBT's result)."""
+    return ((lo.astype(np.int64) & 0xFFFF) | (hi.astype(np.int64) << 16)).astype(np.int32)
+
+
+def dw_records(op: ir.DepthwiseConv2d, output_zero_point: int) -> np.ndarray:
+    """The DSP depthwise row path's channel records (``runtime_c/tq_depthwise_conv2d_s8_dsp.c``), int32,
+    ``DW_RECORD_WORDS`` words per channel ``c`` at ``10 c`` (weights ``w[ky][kx][c]``, 3x3, multiplier 1):
+
+    * words ``2 r`` and ``2 r + 1`` (row ``r < 3``): the int16 pairs ``(2 w[r][0][c], 2 w[r][1][c])`` and
+      ``(2 w[r][1][c], 2 w[r][2][c])``, first value in the low half (doubled weights: ``|2 w| <= 254``);
+    * word 6: ``2 bias[c]``, the doubled accumulator's start;
+    * words 7 to 9: ``q = multiplier[c]``, ``K = 2**(e - 1) + output_zero_point * 2**e`` (0 when
+      ``e > FUSED2_OFFSET_E_MAX``: only the C loop runs such layers) and ``e = -shift[c]``, the output stage
+      of ``tq_requant.h`` (``tq_fused2_offset``).
+
+    Built at build time (flash) so the kernel builds nothing per call; only layers with a fused output
+    stage (every ``e >= 1``) run the row path."""
+    w = op.weights.astype(np.int32) * 2  # [3][3][c]
+    e = -op.shift.astype(np.int64)
+    k = np.where(e <= FUSED2_OFFSET_E_MAX, (1 << np.maximum(e - 1, 0)) + int(output_zero_point) * (1 << e), 0)
+    rec = np.zeros((w.shape[2], DW_RECORD_WORDS), np.int32)
+    for r in range(3):
+        rec[:, 2 * r] = _pair16(w[r, 0], w[r, 1])
+        rec[:, 2 * r + 1] = _pair16(w[r, 1], w[r, 2])
+    rec[:, 6] = 2 * op.bias.astype(np.int64)
+    rec[:, 7] = op.multiplier
+    rec[:, 8] = k.astype(np.int32)
+    rec[:, 9] = e.astype(np.int32)
+    return rec.reshape(-1)
 
 
 def check_optimize(optimize: str) -> str:
