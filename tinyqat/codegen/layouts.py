@@ -12,8 +12,17 @@ bytes double (int8 -> int16, plus padding); the inner loop loses its sign extens
   ``perm`` (:func:`conv_column_order`), output channels padded to a multiple of 4 with 0;
   ``out[((g * K4 / 2 + j) * 4 + i) * 2 + h] = w[4 g + i][perm[2 j + h]]``.  Only when
   ``K <= CONV_DSP_COLUMN_MAX`` (the kernel's column bound, ``TQ_CONV_DSP_COLUMN_MAX``).
-<<<<<<< HEAD
 * Depthwise and the rest keep their int8 weights in both modes.
+
+Both modes, on a core with the DSP extension (the layer has DSP scratch): the conv's int8 weights
+are shipped in the DSP kernel's int8 order (:func:`conv_weights_dsp`) under ``TQ_USE_DSP`` and in
+the IR order otherwise (same bytes, up to the padding below), so the default build's inner block
+reads one word per two channels and two column values:
+``out[((g * K4 / 2 + j) * 2 + s) * 4 + b] = w[4 g + 2 s + (b & 1)][perm[2 j + (b >> 1)]]``
+(channel group ``g``, pair ``j``, channel pair ``s``, byte ``b``; ``SXTB16`` of the word is the
+pair of channel ``4 g + 2 s``, ``SXTB16 ROR #8`` that of channel ``4 g + 2 s + 1``), padded with 0
+as the speed layout.  In speed mode the int16 layout replaces it where both apply (its blocks are in
+``runtime_c/tq_conv2d_s8_speed.c``, shipped only then).
 
 Armv6-M layout (:func:`conv_weights_v6m`, ``runtime_c/tq_conv2d_s8_v6m.c``), independent of
 ``optimize``: packages for a board whose ``kernels`` is ``"v6m"`` ship it instead of the int8 conv
@@ -26,18 +35,6 @@ Fully connected layers (8-bit) have a DSP layout in both modes (:func:`fc_dsp_ar
 int8 weights reordered (the same number of bytes): ``runtime_c/tq_fully_connected_s8_dsp.c`` reads
 ``weights_dsp`` (:func:`fc_weights_dsp`) and ``bias_dsp`` (the input zero point folded into the
 bias) instead of ``weights`` and ``bias`` under ``TQ_USE_DSP``.
-=======
-* Depthwise, fully connected and the rest keep their int8 weights in both modes.
-
-Both modes, on a core with the DSP extension (the layer has DSP scratch): the conv's int8 weights
-are shipped in the DSP kernel's int8 order (:func:`conv_weights_dsp`) under ``TQ_USE_DSP`` and in
-the IR order otherwise (same bytes, up to the padding below), so the default build's inner block
-reads one word per two channels and two column values:
-``out[((g * K4 / 2 + j) * 2 + s) * 4 + b] = w[4 g + 2 s + (b & 1)][perm[2 j + (b >> 1)]]``
-(channel group ``g``, pair ``j``, channel pair ``s``, byte ``b``; ``SXTB16`` of the word is the
-pair of channel ``4 g + 2 s``, ``SXTB16 ROR #8`` that of channel ``4 g + 2 s + 1``), padded with 0
-as the speed layout.  In speed mode the int16 layout replaces it where both apply.
->>>>>>> speed-conv
 """
 
 from __future__ import annotations
