@@ -166,18 +166,18 @@ static void requant_group_fused_full(const out_stage *o, int32_t c, int32_t n, c
     requant_group_full(acc, o->multiplier + c, o->shift + c, n, out0 + c, out1 + c, o->zp_out);
 }
 
-/* requant_group_fused with tq_requantize_s8_fast (the layer's requant_fused is 0). */
+/* requant_group_fused with tq_requantize_s8_fast (the layer's requant_fused is 0), one output per iteration
+ * (acc[2 i + n] is channel c + i of pixel n; one inlined copy of the general output stage). */
 static void requant_group_fast(const out_stage *o, int32_t c, int32_t n, const int32_t *acc, int8_t *out0,
                                int8_t *out1)
 {
     const int32_t *q = o->multiplier + c, *shift = o->shift + c;
     const int32_t zp = o->zp_out, lo = o->act_min, hi = o->act_max;
     int32_t i;
-    out0 += c;
-    out1 += c;
-    for (i = 0; i < n; ++i, acc += 2) {
-        out0[i] = tq_requantize_s8_fast(acc[0], q[i], shift[i], zp, lo, hi);
-        out1[i] = tq_requantize_s8_fast(acc[1], q[i], shift[i], zp, lo, hi);
+    for (i = 0; i < 2 * n; ++i) {
+        const int32_t ch = i >> 1;
+        int8_t *const out = (i & 1) != 0 ? out1 : out0;
+        out[c + ch] = tq_requantize_s8_fast(acc[i], q[ch], shift[ch], zp, lo, hi);
     }
 }
 
@@ -361,34 +361,60 @@ static void column_3x3x3(const int8_t *src, int32_t row_stride, int32_t zp, int3
     column_word(col + 24, (int32_t)(((uint32_t)tq_load_s8x4(r2 + 5) >> 8) | ((uint32_t)zp << 24)), nzp2);
 }
 
-/* The column of output pixel (oy, ox) (see column_fill), pointwise: the pixel's channels in_c (a multiple
- * of 4) straight from the input (pointwise != 0, window always inside); a window inside the input with rows
- * not multiples of 4: column_3x3x3 (3 x 3 x 3) or column_inside; any other: column_fill. */
-__attribute__((always_inline)) static inline void column_build(const tq_conv2d_s8_params *p, const int8_t *input,
-                                                               int32_t oy, int32_t ox, int32_t nzp2, int16_t *col,
-                                                               int32_t pointwise, int32_t k_len)
+/* How tq_conv2d_s8 builds its columns (per call, from the shapes): column_fill for every window, or first
+ * a faster path: pointwise (a 1 x 1 window, no padding, in_c a multiple of 4, always inside the input: the
+ * pixel's channels, converted inline), or, for a window inside the input with rows not multiples of 4
+ * values, column_3x3x3 (3 x 3 x 3) or column_inside. */
+enum { COLUMN_FILL, COLUMN_POINTWISE, COLUMN_3X3X3, COLUMN_INSIDE };
+
+/* The walk over output pixels in raster order and the per-call constants of column_build. */
+typedef struct {
+    int32_t oy, ox;   /* the output pixel */
+    int32_t y0, x0;   /* its window's first input row and column (negative in the top / left padding) */
+    int32_t off;      /* (y0 * in_w + x0) * in_c: the window's first byte, when inside the input */
+    int32_t y_inside; /* rows y0 .. y0 + kernel_h - 1 lie inside the input */
+} pixel_walk;
+
+typedef struct {
+    int32_t mode, out_w, in_w, in_h, in_c, kernel_h, kernel_w, stride_h, stride_w, step_x, pad_left, zp, k_len;
+} walk_geometry;
+
+static inline void walk_row(pixel_walk *w, const walk_geometry *g)
 {
-    const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
-    if (pointwise) {
-        column_copy_short(col, input + (y0 * p->in_w + x0) * p->in_c, k_len, nzp2);
-    } else if (((p->kernel_w * p->in_c) & 3) != 0 && y0 >= 0 && x0 >= 0 && y0 + p->kernel_h <= p->in_h &&
-               x0 + p->kernel_w <= p->in_w) {
-        if (k_len == 27 && p->kernel_h == 3 && p->in_c == 3) {
-            column_3x3x3(input + (y0 * p->in_w + x0) * 3, p->in_w * 3, p->input_zero_point, nzp2, col);
-        } else {
-            column_inside(p, input + (y0 * p->in_w + x0) * p->in_c, nzp2, col);
-        }
+    w->x0 = -g->pad_left;
+    w->off = (w->y0 * g->in_w + w->x0) * g->in_c;
+    w->y_inside = w->y0 >= 0 && w->y0 + g->kernel_h <= g->in_h;
+}
+
+/* The next output pixel in raster order. */
+static inline void walk_next(pixel_walk *w, const walk_geometry *g)
+{
+    if (++w->ox == g->out_w) {
+        w->ox = 0;
+        ++w->oy;
+        w->y0 += g->stride_h;
+        walk_row(w, g);
     } else {
-        column_fill(p, input, oy, ox, nzp2, col);
+        w->x0 += g->stride_w;
+        w->off += g->step_x;
     }
 }
 
-/* The next pixel after (oy, ox) in raster order. */
-static inline void next_pixel(int32_t *oy, int32_t *ox, int32_t out_w)
+/* The column of the walk's pixel (see the COLUMN_* paths and column_fill). */
+__attribute__((always_inline)) static inline void column_build(const tq_conv2d_s8_params *p, const int8_t *input,
+                                                               const pixel_walk *w, const walk_geometry *g,
+                                                               int32_t nzp2, int16_t *col)
 {
-    if (++*ox == out_w) {
-        *ox = 0;
-        ++*oy;
+    if (g->mode == COLUMN_POINTWISE) {
+        column_copy_short(col, input + w->off, g->k_len, nzp2);
+    } else if (g->mode != COLUMN_FILL && w->y_inside && w->x0 >= 0 && w->x0 + g->kernel_w <= g->in_w) {
+        if (g->mode == COLUMN_3X3X3) {
+            column_3x3x3(input + w->off, g->in_w * 3, g->zp, nzp2, col);
+        } else {
+            column_inside(p, input + w->off, nzp2, col);
+        }
+    } else {
+        column_fill(p, input, w->oy, w->ox, nzp2, col);
     }
 }
 
@@ -515,9 +541,11 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     const int32_t pointwise = p->kernel_h == 1 && p->kernel_w == 1 && p->pad_top == 0 && p->pad_left == 0 &&
                               (p->in_c & 3) == 0 && (p->out_h - 1) * p->stride_h < p->in_h &&
                               (p->out_w - 1) * p->stride_w < p->in_w;
+    pixel_walk walk;
+    walk_geometry geo;
     out_stage o;
     block_job job;
-    int32_t px, c, k, oy = 0, ox = 0;
+    int32_t px, c, k;
     if (k_len > TQ_CONV_DSP_COLUMN_MAX || col == NULL || (weights_s16 != NULL && speed == NULL)) {
         tq_conv2d_s8_window_portable(p, input, output);
         return;
@@ -536,6 +564,25 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     o.act_min = p->act_min;
     o.act_max = p->act_max;
     table_fill(p, q_groups, table);
+    geo.mode = pointwise ? COLUMN_POINTWISE
+               : ((p->kernel_w * p->in_c) & 3) == 0 ? COLUMN_FILL
+               : k_len == 27 && p->kernel_h == 3 && p->in_c == 3 ? COLUMN_3X3X3 : COLUMN_INSIDE;
+    geo.out_w = out_w;
+    geo.in_w = p->in_w;
+    geo.in_h = p->in_h;
+    geo.in_c = p->in_c;
+    geo.kernel_h = p->kernel_h;
+    geo.kernel_w = p->kernel_w;
+    geo.stride_h = p->stride_h;
+    geo.stride_w = p->stride_w;
+    geo.step_x = p->stride_w * p->in_c;
+    geo.pad_left = p->pad_left;
+    geo.zp = p->input_zero_point;
+    geo.k_len = k_len;
+    walk.oy = 0;
+    walk.ox = 0;
+    walk.y0 = -p->pad_top;
+    walk_row(&walk, &geo);
     for (px = 0; px < pixels; px += 2) {
         int8_t *out0 = output + px * out_c;
         int8_t *out1 = out0 + out_c;
@@ -546,8 +593,8 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
                 out1 = out0;
                 break;
             }
-            column_build(p, input, oy, ox, nzp2, col + k * TQ_CONV_DSP_COLUMN_MAX, pointwise, k_len);
-            next_pixel(&oy, &ox, out_w);
+            column_build(p, input, &walk, &geo, nzp2, col + k * TQ_CONV_DSP_COLUMN_MAX);
+            walk_next(&walk, &geo);
         }
         c = 0;
         if (q_groups > 0) { /* every full group, output stage included */
