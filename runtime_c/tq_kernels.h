@@ -58,8 +58,8 @@
  * weights_v6m, four output channels per Thumb-1 assembly block, pixel by pixel (the in-place contract
  * above); likewise tq_depthwise_conv2d_s8_v6m.c, channel by channel from a uint8 plane in
  * params->scratch (its file comment shows why that keeps every in-place placement the contract
- * allows exact, and when it runs the portable loop instead). Every Armv6-M output stage is
- * tq_requantize_s8_v6m (no 64-bit multiply).
+ * allows exact, and when it runs the portable loop instead), and tq_fully_connected_s8_v6m.c (four rows per
+ * pass over the input). Every Armv6-M output stage is tq_requantize_s8_v6m (no 64-bit multiply).
  */
 #ifndef TQ_KERNELS_H
 #define TQ_KERNELS_H
