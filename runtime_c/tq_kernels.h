@@ -64,8 +64,8 @@
  * weights_v6m, four output channels per Thumb-1 assembly block, pixel by pixel (the in-place contract
  * above); likewise tq_depthwise_conv2d_s8_v6m.c, channel by channel from a uint8 plane in
  * params->scratch (its file comment shows why that keeps every in-place placement the contract
- * allows exact, and when it runs the portable loop instead). Every Armv6-M output stage is
- * tq_requantize_s8_v6m (no 64-bit multiply).
+ * allows exact, and when it runs the portable loop instead), and tq_fully_connected_s8_v6m.c (four rows per
+ * pass over the input). Every Armv6-M output stage is tq_requantize_s8_v6m (no 64-bit multiply).
  */
 #ifndef TQ_KERNELS_H
 #define TQ_KERNELS_H
@@ -149,6 +149,11 @@
 #define TQ_DEPTHWISE_V6M_PLANE(oh, ow, kh, kw, sh, sw) ((((int32_t)(oh) - 1) * (int32_t)(sh) + (int32_t)(kh)) * (((int32_t)(ow) - 1) * (int32_t)(sw) + (int32_t)(kw)))
 #define TQ_DEPTHWISE_CONV2D_S8_V6M_BUFFER_SIZE(oh, ow, kh, kw, sh, sw) (TQ_DEPTHWISE_V6M_PLANE(oh, ow, kh, kw, sh, sw) > TQ_DEPTHWISE_V6M_PLANE_MAX ? 0 : (TQ_DEPTHWISE_V6M_PLANE(oh, ow, kh, kw, sh, sw) + 3) & ~3)
 
+/* The DSP conv's int16 speed-layout blocks (opaque here; runtime_c/tq_conv_dsp.h), defined as
+ * tq_conv2d_s8_speed in tq_conv2d_s8_speed.c on cores with the DSP extension. */
+typedef struct tq_conv2d_s8_speed_blocks tq_conv2d_s8_speed_blocks;
+extern const tq_conv2d_s8_speed_blocks tq_conv2d_s8_speed;
+
 /*
  * 2-D convolution, groups = 1, dilation 1 (TFLite reference_integer_ops::ConvPerChannel).
  * For output pixel (oy, ox) and channel c:
@@ -176,8 +181,9 @@ typedef struct {
      * tq_requantize_s8_v6m_fused on Armv6-M; tq_requant.h) for every channel: every shift[c] in
      * [-31, -1] and |bias[c]| <= 2^30 - 1 - 32385 * taps (taps: products per output), so every
      * accumulator lies in [-2^30, 2^30 - 1]. Decided by the generator (tinyqat/fixedpoint.py,
-     * fused_requant_ok); 0 is always correct. 2: the same, and the output range is the full int8
-     * range (act_min = -128, act_max = 127; the DSP conv clamps with one SSAT). Portable kernels ignore it. */
+     * fused_requant_ok); 0 is always correct. 2: the same, the output range is the full int8 range
+     * (act_min = -128, act_max = 127; the DSP conv clamps with one SSAT) and every right shift -shift[c] is
+     * at most TQ_FUSED2_OFFSET_E_MAX (22; its folded output stage). Portable kernels ignore it. */
     int32_t requant_fused;
     /* [out_c][kernel_h][kernel_w][in_c], values in [-127, 127]; with the DSP kernels and scratch, the
      * int8 layout of tinyqat/codegen/layouts.py (conv_weights_dsp) instead (the generator chooses). */
@@ -198,6 +204,11 @@ typedef struct {
      * Python twin: tinyqat/codegen/layouts.py), read instead of weights; set only together with
      * scratch. Other kernels ignore it. */
     const uint8_t *weights_v6m;
+    /* NULL, or (DSP kernel, set together with weights_s16) &tq_conv2d_s8_speed: the blocks that read the
+     * int16 speed layout, in tq_conv2d_s8_speed.c, which only packages with such layers ship (a default
+     * build links none of that code). The DSP conv with weights_s16 and no speed_blocks runs its portable
+     * loop on weights; other kernels ignore it. */
+    const tq_conv2d_s8_speed_blocks *speed_blocks;
 } tq_conv2d_s8_params;
 
 /*

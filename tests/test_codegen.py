@@ -18,7 +18,7 @@ from conftest import require_tool
 from tinyqat import ir
 from tinyqat.boards import board_names, load_board
 from tinyqat.codegen import clit, stats
-from tinyqat.codegen.emit import emit_package
+from tinyqat.codegen.emit import SPEED_FILE, emit_package
 from tinyqat.errors import TinyQatError
 from tinyqat.memory.planner import GreedyPlanner, NaivePlanner, Plan, in_place_rules
 from tinyqat.resources import resource_dir
@@ -112,11 +112,11 @@ def test_package_contents(tmp_path: Path) -> None:
     out = tmp_path / "pkg"
     out.mkdir()
     emit_package(graph, plan, load_board("cortex-m4"), "kws", out, b"artifact bytes", "tinyqat 9.9")
-    companions = {"_dsp": ("conv2d", "depthwise_conv2d", "fully_connected"), "_v6m": ("conv2d",)}
+    companions = {"_dsp": ("conv2d", "depthwise_conv2d", "fully_connected"), "_v6m": ("conv2d", "fully_connected")}
     kernels = sorted({f"tq_{stats.op_kind(op)}_s8{suffix}.c" for op in graph.ops for suffix in ("", "_dsp", "_v6m")
                       if suffix == "" or stats.op_kind(op) in companions[suffix]})
     expected = {"kws.h", "kws.c", "kws_weights.h", "kws.mk", "CMakeLists.txt", "model.json", "report.md",
-                "model.pt", "tq_requant.h", "tq_kernels.h", "tq_dsp.h", "tq_portable.h", *kernels}
+                "model.pt", "tq_requant.h", "tq_kernels.h", "tq_dsp.h", "tq_portable.h", "tq_conv_dsp.h", *kernels}
     assert {p.name for p in out.iterdir()} == expected
     assert (out / "model.pt").read_bytes() == b"artifact bytes"
     for name in expected - {"model.pt", "model.json"}:
@@ -170,7 +170,7 @@ def test_multi_input_layers_in_package(tmp_path: Path) -> None:
     kernels = {p.name for p in out.glob("tq_*.c")}
     assert kernels == ({f"tq_{kind}_s8.c" for kind in stats.OP_KINDS.values()}
                        | {f"tq_{kind}_s8_dsp.c" for kind in ("conv2d", "depthwise_conv2d", "fully_connected", "add")}
-                       | {"tq_conv2d_s8_v6m.c", "tq_depthwise_conv2d_s8_v6m.c"})
+                       | {"tq_conv2d_s8_v6m.c", "tq_depthwise_conv2d_s8_v6m.c", "tq_fully_connected_s8_v6m.c"})
     manifest = json.loads((out / "model.json").read_text())
     layers = {layer["op"]: layer for layer in manifest["layers"]}
     ops = {stats.op_kind(op): op for op in graph.ops}
@@ -401,7 +401,8 @@ def test_package_and_runtime_compile_for_cortex_m(board: str, tmp_path: Path) ->
     out = rg.emit(graph, tmp_path / "pkg", board=board)
     out4 = rg.emit(rg.to_int4(graph, np.random.default_rng(8)), tmp_path / "pkg4", board=board)  # 4-bit kernels
     runtime = sorted(resource_dir("runtime_c").glob("*.c"))
-    assert {p.name for d in (out, out4) for p in d.glob("tq_*.c")} == {p.name for p in runtime}
+    # every runtime file but the speed-only blocks, which ship with --optimize speed (test_dsp_kernels.py)
+    assert {p.name for d in (out, out4) for p in d.glob("tq_*.c")} == {p.name for p in runtime} - {SPEED_FILE}
     for src in [out / "net.c", out4 / "net.c", *runtime]:
         run_compiler(cc, [*STRICT_CFLAGS, "-O2", *target.cflags, f"-I{out}", "-c", str(src),
                           "-o", str(tmp_path / f"{src.stem}.o")], target.apt_package)
@@ -447,7 +448,7 @@ def test_report_and_fit_check_state_the_memory_budget(tmp_path: Path) -> None:
 def test_requant_fused_is_decided_at_build_time() -> None:
     """The DSP kernels' fused output stage is a build-time flag in the layer's params, the generator's
     fixedpoint.fused_requant_ok answer (right shifts in [1, 31], accumulators within 2^30; a conv with
-    the full int8 output range gets 2, the depthwise 1); 4-bit
+    the full int8 output range and right shifts <= 22 gets 2, the depthwise here 1); 4-bit
     layers, whose kernels have no fused stage and no such field, get none."""
     from tinyqat.codegen.emit import scalar_fields
 
@@ -456,12 +457,17 @@ def test_requant_fused_is_decided_at_build_time() -> None:
     conv, y = rg.conv(rng, "y", x, 4, (3, 3), (1, 1), (1, 1, 1, 1))
     graph = ir.Graph((x, y), (conv,), "x", "y", (8, 6, 6), (4, 6, 6))
     small = dataclasses.replace(conv, bias=np.array([5, -5, 0, 2**30 - 1 - 32385 * 72], np.int32),
-                                shift=np.array([-1, -9, -31, -4], np.int32))
+                                shift=np.array([-1, -9, -22, -4], np.int32))
     full = (small.act_min, small.act_max) == (-128, 127)
     assert dict(scalar_fields(small, graph))["requant_fused"] == (2 if full else 1)
     # a conv with the full int8 output range gets 2 (the DSP conv's SSAT loop), a narrower range 1
     assert dict(scalar_fields(dataclasses.replace(small, act_min=-128, act_max=127), graph))["requant_fused"] == 2
     assert dict(scalar_fields(dataclasses.replace(small, act_min=-128, act_max=126), graph))["requant_fused"] == 1
+    # a right shift above 22 (TQ_FUSED2_OFFSET_E_MAX): the folded output stage does not apply, 1
+    e23 = dataclasses.replace(small, act_min=-128, act_max=127, shift=np.array([-1, -9, -23, -4], np.int32))
+    assert dict(scalar_fields(e23, graph))["requant_fused"] == 1
+    assert dict(scalar_fields(dataclasses.replace(e23, shift=np.array([-1, -9, -31, -4], np.int32)),
+                              graph))["requant_fused"] == 1
     for bad in (dataclasses.replace(small, shift=np.array([-1, 0, -31, -4], np.int32)),
                 dataclasses.replace(small, bias=np.array([5, -5, 0, 2**30 - 32385 * 72], np.int32))):
         assert dict(scalar_fields(bad, graph))["requant_fused"] == 0

@@ -126,6 +126,35 @@ def _fused_graphs(rng: np.random.Generator) -> list[ir.Graph]:
     ])]
 
 
+def _ends(layer: tuple[ir.Conv2d, ir.Tensor], zp_out: int, e: int | None = None) -> tuple[ir.Conv2d, ir.Tensor]:
+    """``layer`` with the output zero point ``zp_out`` and, with ``e``, channel 0's right shift set to ``e``."""
+    op, y = layer
+    if e is not None:
+        q, shift = fixedpoint.quantize_multiplier(0.75 * 2.0**-e)
+        assert shift == -e
+        op = dataclasses.replace(op, multiplier=np.concatenate([[q], op.multiplier[1:]]).astype(np.int32),
+                                 shift=np.concatenate([[shift], op.shift[1:]]).astype(np.int32))
+    return op, dataclasses.replace(y, qparams=ir.QParams(y.qparams.scale, zp_out))
+
+
+def _table_graphs(rng: np.random.Generator) -> list[ir.Graph]:
+    """Convs whose blocks requantize from the output-stage table (requant_fused 2: full range, right shifts
+    <= 22) with input and output zero points at the int8 ends: narrow pointwise (K = 8, strides 1 and 2, out_c
+    not a multiple of 4: a remainder group), first layers 3 x 3 x 3 (windows inside and clipped, stride 2), a
+    right shift of exactly 22 (requant_fused 2) and of 23 (requant_fused 1: the stack output stage)."""
+    x = ir.Tensor("x", (6, 7, 8), ir.QParams(0.05, -128))
+    a = ir.Tensor("x", (9, 8, 3), ir.QParams(0.02, 127))
+    full = True
+    return [rg.chain(x, [
+        _ends(_fused(rng, rg.conv(rng, "pw8", x, 16, (1, 1), (1, 1), (0, 0, 0, 0)), full), 127),
+        _ends(_fused(rng, rg.conv(rng, "pw8s2", x, 13, (1, 1), (2, 2), (0, 0, 0, 0)), full), -128, 22),
+        _ends(_fused(rng, rg.conv(rng, "pw8e23", x, 8, (1, 1), (1, 1), (0, 0, 0, 0)), full), 127, 23),
+    ]), rg.chain(a, [
+        _ends(_fused(rng, rg.conv(rng, "first", a, 8, (3, 3), (2, 2), (1, 1, 1, 1)), full), -128, 22),
+        _ends(_fused(rng, rg.conv(rng, "first13", a, 13, (3, 3), (1, 1), (1, 1, 1, 1)), full), 127),
+    ])]
+
+
 def _random_graphs(rng: np.random.Generator, count: int, ops: int) -> list[ir.Graph]:
     """``count`` graphs of ``ops`` random conv / depthwise / fc layers reading one odd-shaped input."""
     graphs = []
@@ -148,7 +177,7 @@ def _add_graphs(rng: np.random.Generator) -> list[ir.Graph]:
 
 def _layer_graphs() -> list[ir.Graph]:
     rng = np.random.default_rng(2024)
-    return _fixed_graphs(rng) + _fused_graphs(rng) + _random_graphs(rng, 3, 12) + _add_graphs(rng)
+    return _fixed_graphs(rng) + _fused_graphs(rng) + _table_graphs(rng) + _random_graphs(rng, 3, 12) + _add_graphs(rng)
 
 
 def _emit(graph: ir.Graph, out: Path, board: str, optimize: str) -> Path:
@@ -284,6 +313,9 @@ def test_int8_dsp_layout_ships_with_the_scratch(optimize: str, tmp_path: Path) -
         assert text.count("int8 layout of the DSP kernel") == (dsp and optimize == "size")
         assert ("l0_conv_pw_weights_s16" in text) == (dsp and optimize == "speed")
         assert "l1_conv_wide_weights[" in text and "l1_conv_wide_weights_s16" not in text
+        # the int16-layout blocks ship, and are named in the params, only with a layer in that layout
+        assert ((out / emit.SPEED_FILE).is_file()) == (dsp and optimize == "speed")
+        assert ("&tq_conv2d_s8_speed" in (out / "net.c").read_text()) == (dsp and optimize == "speed")
     want = layouts.conv_weights_dsp(graph.ops[0].weights)
     assert want.size == 8 * 68 and want.dtype == np.int8  # 6 channels padded to 8, K = 68 already a multiple of 4
     assert layouts.dsp_weights(graph.ops[1]) is None
@@ -307,7 +339,8 @@ def _disassembly(board: str, elf: Path) -> str:
 
 
 def test_dsp_path_is_compiled_in_for_cortex_m4_only(tmp_path: Path) -> None:
-    """The M4 image runs SMLAD/SXTB16 code; the M0+ image and the M4 image with TQ_PORTABLE have none."""
+    """The M4 image runs SMLAD/SXTB16 code; the M0+ image and the M4 image with TQ_PORTABLE have none; no image
+    of a default package links the speed layout's block (tq_conv2d_s8_speed.c)."""
     _require_arm_tools()
     graph = _fixed_graphs(np.random.default_rng(1))[0]
     out = rg.emit(graph, tmp_path / "pkg", board="cortex-m4")
@@ -318,6 +351,8 @@ def test_dsp_path_is_compiled_in_for_cortex_m4_only(tmp_path: Path) -> None:
     for k, (name, target, dsp) in enumerate(cases):
         text = _disassembly(name, qemu.build_image(out, tmp_path / f"build{k}", target))
         assert ("smlad" in text and "sxtb16" in text) == dsp, (name, target.cflags)
+        # a default (size) package links the int8-layout block and none of the speed layout's code
+        assert ("<block_4x2_s8>:" in text) == dsp and "<block_4x2>:" not in text
 
 
 def test_host_build_uses_the_portable_kernels(tmp_path: Path, gcc: str) -> None:

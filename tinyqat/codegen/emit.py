@@ -15,8 +15,8 @@ Files written into ``out_dir`` (which must exist and be empty), for model ``name
   ``tq_<kind>_s8(&params, input, output)``, add ``tq_add_s8(&params, input1, input2,
   output)``, concat ``tq_concat_s8(&params, inputs, output)`` with ``inputs`` a
   ``static const`` table of arena pointers (one per input, in ``op.inputs`` order).
-* Runtime: ``tq_requant.h``, ``tq_kernels.h``, ``tq_dsp.h``, ``tq_portable.h`` (:data:`RUNTIME_HEADERS`)
-  and the ``tq_<op>_s8.c`` kernels the model uses, with their ``tq_<op>_s8_dsp.c`` and
+* Runtime: ``tq_requant.h``, ``tq_kernels.h``, ``tq_dsp.h``, ``tq_portable.h``, ``tq_conv_dsp.h``
+  (:data:`RUNTIME_HEADERS`) and the ``tq_<op>_s8.c`` kernels the model uses, with their ``tq_<op>_s8_dsp.c`` and
   ``tq_<op>_s8_v6m.c`` companions (:func:`kernel_files`), copied from ``resource_dir("runtime_c")``.
   They are identical for a given tinyqat version: a program with several models compiles each
   ``tq_*.c`` once (the ``.mk`` and ``CMakeLists.txt`` fragments do that).
@@ -31,6 +31,9 @@ Files written into ``out_dir`` (which must exist and be empty), for model ``name
   ``<ident>_weights_s16`` array and struct field under ``#if TQ_USE_DSP``, keeping their int8
   ``weights`` under ``#else``; ``"size"`` (default) gives them their int8 ``weights`` in the DSP
   kernel's int8 order under ``#if TQ_USE_DSP`` and in the IR order under ``#else`` (same struct field).
+  Layers with ``weights_s16`` also get ``speed_blocks = &tq_conv2d_s8_speed`` under ``TQ_USE_DSP``, and
+  only such packages ship ``tq_conv2d_s8_speed.c`` (:data:`SPEED_FILE`, the int16-layout blocks), so a
+  default build neither compiles nor links them.
   Boards with ``kernels = "v6m"`` (Armv6-M) get, whatever ``optimize``, a
   ``<ident>_weights_v6m`` array (uint8, the Armv6-M conv's layout) under ``#if TQ_USE_V6M`` for the
   convs that kernel runs from it, the int8 weights under the negation of the guards used.
@@ -74,7 +77,8 @@ from tinyqat.memory.planner import Plan, check_plan, live_ranges
 from tinyqat.resources import resource_dir
 from tinyqat.target import ARENA_ALIGNMENT, RUNTIME_VERSION, STRICT_CFLAGS
 
-RUNTIME_HEADERS = ("tq_requant.h", "tq_kernels.h", "tq_dsp.h", "tq_portable.h")
+RUNTIME_HEADERS = ("tq_requant.h", "tq_kernels.h", "tq_dsp.h", "tq_portable.h", "tq_conv_dsp.h")
+SPEED_FILE = "tq_conv2d_s8_speed.c"  # the DSP conv's int16-layout blocks: shipped only with a speed-layout layer
 
 
 @dataclass(frozen=True)
@@ -168,11 +172,10 @@ def scalar_fields(op: ir.IntOp, graph: ir.Graph) -> list[tuple[str, int]]:
         # s4 kernels have no fused stage; taps = products per output (FC: in_features)
         taps = int(np.prod(op.weights.shape[:2] if isinstance(op, ir.DepthwiseConv2d) else op.weights.shape[1:]))
         fused = int(fused_requant_ok(op.bias, op.shift, taps))
-        # 2: also the full int8 range, for the DSP conv's SSAT output loop and (right shifts <= 22) the DSP
-        # depthwise's folded output stage (tq_kernels.h); fully connected layers use 0 / 1
-        if fused and (op.act_min, op.act_max) == (-128, 127) and (
-                isinstance(op, ir.Conv2d)
-                or (isinstance(op, ir.DepthwiseConv2d) and int(-op.shift.min()) <= FUSED2_OFFSET_E_MAX)):
+        # 2: also the full int8 range and right shifts <= 22, for the DSP conv's and depthwise's folded output
+        # stages (tq_kernels.h); fully connected layers use 0 / 1
+        if (fused and (op.act_min, op.act_max) == (-128, 127) and isinstance(op, (ir.Conv2d, ir.DepthwiseConv2d))
+                and int(-op.shift.min()) <= FUSED2_OFFSET_E_MAX):
             fused = 2
         quant.append(("requant_fused", fused))
     if isinstance(op, ir.FullyConnected):
@@ -239,7 +242,10 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
         fields = [f for f in fields if f[0] != "weights"]
         arrays = [dataclasses.replace(a, guard=plain) if a.ident == f"{ident}_weights" else a for a in arrays]
         arrays += [array for _, _, array in layouts_used]
-        variants = (*((guard, ((field, array.ident),)) for guard, field, array in layouts_used),
+        # the speed layout's blocks (SPEED_FILE) are named next to the int16 weights
+        variants = (*((guard, ((field, array.ident),) + ((("speed_blocks", "&tq_conv2d_s8_speed"),)
+                                                         if field == "weights_s16" else ()))
+                      for guard, field, array in layouts_used),
                     (plain, (("weights", f"{ident}_weights"),)))
     dsp8 = layouts.dsp_weights(op) if s16 is None and dsp_kernel else None
     if dsp8 is not None:  # the DSP kernel's int8 order under TQ_USE_DSP, the IR order otherwise
@@ -405,7 +411,9 @@ def emit_package(graph: ir.Graph, plan: Plan, board: Board, name: str, out_dir: 
                                                                   f"({graph.ops[s.first].name}), {s.size} bytes"))
                 for s in plan.scratch]
     layers = [_layer(i, op, graph, macro, optimize, macro_scratch, board.kernels) for i, op in enumerate(graph.ops)]
-    kernels = sorted({f for op in graph.ops for f in kernel_files(op)})
+    kernels = sorted({f for op in graph.ops for f in kernel_files(op)}
+                     | ({SPEED_FILE} if any(dict(v).get("speed_blocks") for layer in layers
+                                            for _, v in layer.variant_fields) else set()))
     upper = name.upper()
     common = {"name": name, "NAME": upper, "generator": clit.c_comment(generator), "board": board.name,
               "runtime_version": RUNTIME_VERSION, "arena_alignment": ARENA_ALIGNMENT}

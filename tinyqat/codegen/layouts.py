@@ -21,7 +21,8 @@ reads one word per two channels and two column values:
 ``out[((g * K4 / 2 + j) * 2 + s) * 4 + b] = w[4 g + 2 s + (b & 1)][perm[2 j + (b >> 1)]]``
 (channel group ``g``, pair ``j``, channel pair ``s``, byte ``b``; ``SXTB16`` of the word is the
 pair of channel ``4 g + 2 s``, ``SXTB16 ROR #8`` that of channel ``4 g + 2 s + 1``), padded with 0
-as the speed layout.  In speed mode the int16 layout replaces it where both apply.
+as the speed layout.  In speed mode the int16 layout replaces it where both apply (its blocks are in
+``runtime_c/tq_conv2d_s8_speed.c``, shipped only then).
 
 Armv6-M layout (:func:`conv_weights_v6m`, ``runtime_c/tq_conv2d_s8_v6m.c``), independent of
 ``optimize``: packages for a board whose ``kernels`` is ``"v6m"`` ship it instead of the int8 conv
