@@ -12,7 +12,8 @@ bytes double (int8 -> int16, plus padding); the inner loop loses its sign extens
   ``perm`` (:func:`conv_column_order`), output channels padded to a multiple of 4 with 0;
   ``out[((g * K4 / 2 + j) * 4 + i) * 2 + h] = w[4 g + i][perm[2 j + h]]``.  Only when
   ``K <= CONV_DSP_COLUMN_MAX`` (the kernel's column bound, ``TQ_CONV_DSP_COLUMN_MAX``).
-* Depthwise and the rest keep their int8 weights in both modes.
+* Depthwise layers on the DSP row path ship channel records instead (:func:`dw_records`); the rest keep
+  their int8 weights in both modes.
 
 Both modes, on a core with the DSP extension (the layer has DSP scratch): the conv's int8 weights
 are shipped in the DSP kernel's int8 order (:func:`conv_weights_dsp`) under ``TQ_USE_DSP`` and in
