@@ -285,6 +285,12 @@ def test_ops_without_exact_tflite_form_are_refused() -> None:
     graph = tflite_multipliers(rg.chain(x, [fc, rg.softmax(rng, "s", fc[1])]), rng)
     with pytest.raises(tinyqat.ExportError, match=r"^layer 'softmax_s' \(Softmax\): no exact TFLite form"):
         to_tflite(graph)
+    # ops whose export is not written yet: one line naming the layer, never a crash
+    gathered = rg.gather(rng, "g", x)
+    with pytest.raises(tinyqat.ExportError, match=r"^layer 'gather_g' \(Gather\): Gather is not exported"):
+        to_tflite(rg.chain(x, [gathered]))
+    with pytest.raises(tinyqat.ExportError, match=r"^layer 'prelu_p' \(PRelu\): PRelu is not exported"):
+        to_tflite(rg.chain(x, [rg.prelu(rng, "p", x)]))
     # average pool over padding, not counted, stride 2: TFLite counts differently in every form
     square = ir.Tensor("x", (6, 6, 2), x.qparams)
     pool = rg.avg_pool("p", square, (3, 3), (2, 2), (1, 1), False, False)

@@ -498,3 +498,28 @@ def test_nan_in_the_qat_forward_names_the_layer() -> None:
     with pytest.raises(NonFiniteError, match=r"^layer 'head\.2': NaN or Inf"):
         gm(torch.randn(4, 1, 16, 16, device=DEVICE))
     assert torch.equal(gm.head_2.output_quantizer.min_val, before)
+
+
+def test_sync_batchnorm_folds_like_batchnorm(tmp_path) -> None:
+    """``nn.SyncBatchNorm`` (DDP on CUDA) is recognised and folded, converted before or after ``prepare_qat``;
+    without a process group it normalises with the batch statistics, so both train and save the same model."""
+    import tinyqat
+
+    torch.manual_seed(0)
+    x, y = torch.randn(16, 1, 16, 16), torch.randint(0, 3, (16,))
+    model = ConvNet()
+    before = prepare_qat(nn.SyncBatchNorm.convert_sync_batchnorm(copy.deepcopy(model)), (x[:1],)).to(DEVICE)
+    after = nn.SyncBatchNorm.convert_sync_batchnorm(prepare_qat(model, (x[:1],))).to(DEVICE)
+    for gm in (before, after):
+        assert any(isinstance(m.bn, nn.SyncBatchNorm) for m in _modules(gm, QuantConv2d).values())
+        torch.manual_seed(1)  # the same dropout masks for both
+        losses = _train(gm, x, y, steps=4)
+        assert all(math.isfinite(v) for v in losses)
+    assert torch.equal(before.eval()(x.to(DEVICE)), after.eval()(x.to(DEVICE)))
+    tinyqat.save(before.cpu(), tmp_path / "m.pt")
+    x_q = tinyqat.quantize_input(tmp_path / "m.pt", x.numpy())
+    out = tinyqat.simulate(tmp_path / "m.pt", x_q)
+    s, zp = before.head_5.output_quantizer.qparams()
+    with torch.no_grad():
+        fq = torch.round(before(x) / s) + zp
+    np.testing.assert_array_equal(fq.numpy(), out.astype(np.float32))

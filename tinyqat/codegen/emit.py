@@ -419,7 +419,8 @@ def emit_package(graph: ir.Graph, plan: Plan, board: Board, name: str, out_dir: 
               "runtime_version": RUNTIME_VERSION, "arena_alignment": ARENA_ALIGNMENT}
     macros = [*_io_macros(f"{upper}_INPUT", graph.tensor(graph.input)),
               *_io_macros(f"{upper}_OUTPUT", graph.tensor(graph.output)),
-              (f"{upper}_NUM_LAYERS", clit.c_int(len(graph.ops))), (f"{upper}_ARENA_SIZE", clit.c_int(plan.arena_size))]
+              (f"{upper}_NUM_LAYERS", clit.c_int(len(graph.ops))), (f"{upper}_ARENA_SIZE", clit.c_int(plan.arena_size)),
+              (f"{upper}_ARENA_BYTES", f"{upper}_ARENA_SIZE")]  # the same number, by the name TFLM users look for
     report_rows = [{"index": i, "name": _md(op.name), "op": stats.op_kind(op),
                     "inputs": ", ".join(_md(t) for t in op.inputs),
                     "shape": _shape_text(graph.tensor(op.output).shape), "macs": stats.macs(op, graph),

@@ -21,6 +21,8 @@ Clamp                   MAXIMUM and / or MINIMUM with an int8 constant
 Lookup                  CAST to int32, ADD 128 (int32), GATHER from the 256-entry int8 table (TFLite's
                         LOGISTIC / TANH / HARD_SWISH compute other integers than tinyqat's exact table)
 Softmax                 refused: TFLite's SOFTMAX computes another integer softmax
+Mul, PRelu, Reshape,    refused for now (one line naming the layer): TFLite has MUL, PRELU, RESHAPE,
+Gather, ResizeNearest   GATHER and RESIZE_NEAREST_NEIGHBOR, but their export is not written yet
 ======================  ===========================================================================
 
 Biases are int32 with scale ``s_in * s_w[c]`` (float32) and zero point 0.  The weight scales are
@@ -285,12 +287,19 @@ def to_tflite(graph: ir.Graph) -> bytes:
     return schema.serialize(tflite_model(graph))
 
 
+EXPORTED_OPS = (ir.Conv2d, ir.DepthwiseConv2d, ir.FullyConnected, ir.MaxPool2d, ir.AvgPool2d, ir.Add, ir.Concat,
+                ir.Lookup, ir.Clamp)
+
+
 def tflite_model(graph: ir.Graph) -> schema.Model:
     """The TFLite model of the integer ``graph``: the graph's tensors first, in graph order (tensor ``i``
     is ``graph.tensors[i]``), then weights, biases, paddings and intermediates as the ops need them."""
     for op in graph.ops:
         if isinstance(op, ir.Softmax):
             _refuse(op)
+        if not isinstance(op, EXPORTED_OPS):
+            raise ExportError(f"{_where(op)}: {type(op).__name__} is not exported to TFLite yet (exported: "
+                              f"{', '.join(t.__name__ for t in EXPORTED_OPS)}); build the C package instead")
     w = _Writer()
     for t in graph.tensors:
         w.activation(t.name, t.shape, t.qparams)
@@ -308,7 +317,7 @@ def tflite_model(graph: ir.Graph) -> schema.Model:
             _concat(w, op, xs, y)
         elif isinstance(op, ir.Lookup):
             _lookup(w, op, xs[0], y)
-        else:  # ir.Clamp
+        else:  # ir.Clamp (EXPORTED_OPS)
             _clamp(w, op.name, w.index[xs[0].name], w.index[y.name], op.lo, op.hi, y.qparams)
     return schema.Model(tuple(w.tensors), tuple(w.operators), (w.index[graph.input],), (w.index[graph.output],),
                         f"tinyqat {__version__}")

@@ -3,7 +3,7 @@
 Rewrites (fusion requires every intermediate result to have a single user):
 
 * the input placeholder -> :class:`InputQuantizer` (inputs ``(N, F)``, ``(N, C, L)``, ``(N, C, H, W)``);
-* [ZeroPad2d | F.pad] Conv2d [+ BatchNorm2d] [+ activation] -> :class:`QuantConv2d`, for dense
+* [ZeroPad2d | F.pad] Conv2d [+ BatchNorm2d | SyncBatchNorm] [+ activation] -> :class:`QuantConv2d`, for dense
   (groups 1) and depthwise (groups = in_channels) convs; the zero padding is folded into the
   conv's explicit ``(top, left, bottom, right)`` padding;
 * [ZeroPad1d | F.pad] Conv1d [+ BatchNorm1d] [+ activation] -> :class:`QuantConv1d`;
@@ -113,6 +113,7 @@ _MODULES: dict[type, tuple[str, str]] = {
     nn.Linear: ("linear", ""),
     nn.BatchNorm1d: ("bn", ""),
     nn.BatchNorm2d: ("bn", ""),
+    nn.SyncBatchNorm: ("bn", ""),  # batch statistics over all ranks in DDP training (CUDA); folded as BatchNorm
     nn.ReLU: ("clamp", "relu"),
     nn.ReLU6: ("clamp", "relu6"),
     nn.Hardtanh: ("clamp", "hardtanh"),
@@ -726,8 +727,8 @@ class _Builder(PlumbingMixin):
             bn_op = self.ops[bn_node]
             bn = bn_op.module
             want = nn.BatchNorm2d if isinstance(layer, nn.Conv2d) else nn.BatchNorm1d
-            if type(bn) is not want:
-                raise bn_op.error(f"expected {want.__name__} here")
+            if type(bn) not in (want, nn.SyncBatchNorm):
+                raise bn_op.error(f"expected {want.__name__} (or nn.SyncBatchNorm) here")
             if not bn.track_running_stats or bn.running_mean is None:
                 raise bn_op.error("BatchNorm without running statistics cannot be folded")
             self.fused.add(bn_node)
