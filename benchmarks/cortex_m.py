@@ -1,12 +1,12 @@
-"""Cortex-M cost of the four MLPerf Tiny reference networks (and the MobileNetV3-small style network),
-and where it stands against the speed targets.
+"""Cortex-M cost of the four MLPerf Tiny reference networks (and the MobileNetV3-small and
+ShuffleNetV2 style networks), and where it stands against the speed targets.
 
 Each network of :data:`NETWORKS` (:data:`tinyqat.models.REFERENCE`, then
-:func:`tinyqat.models.mobilenet_v3_small`) goes through ``tinyqat.prepare_qat``, a short
-QAT run on seeded random data with BatchNorm live (:func:`tinyqat.models.short_qat_artifact`),
-``tinyqat.save`` and ``tinyqat.build`` for each board and optimization mode below, then
-``tinyqat.bench`` (QEMU with the instruction-counting plugin; every layer counted: convs, pools,
-adds, copies) in these configurations:
+:func:`tinyqat.models.mobilenet_v3_small` and :func:`tinyqat.models.shufflenet_v2_tiny`) goes through
+``tinyqat.prepare_qat``, a short QAT run on seeded random data with BatchNorm live
+(:func:`tinyqat.models.short_qat_artifact`), ``tinyqat.save`` and ``tinyqat.build`` for each board
+and optimization mode below, then ``tinyqat.bench`` (QEMU with the instruction-counting plugin;
+every layer counted: convs, pools, adds, copies) in these configurations:
 
 * ``m4 portable``: cortex-m4, the size package compiled with ``-DTQ_PORTABLE`` (plain C kernels);
 * ``m4 size``: cortex-m4, the default build (DSP kernels, int8 weights): what a user gets;
@@ -38,7 +38,7 @@ import torch
 import tinyqat
 from tinyqat.bench import BenchReport, bench
 from tinyqat.errors import DoesNotFitError
-from tinyqat.models import REFERENCE, mobilenet_v3_small, short_qat_artifact
+from tinyqat.models import REFERENCE, mobilenet_v3_small, short_qat_artifact, shufflenet_v2_tiny
 from tinyqat.toolchain.manifest import read_manifest
 
 SEED = 0
@@ -66,9 +66,10 @@ CONFIGS = (
 NETWORKS: dict[str, tuple[Callable[[], torch.nn.Module], tuple[int, ...]]] = {
     **{name: (ref.build, ref.input_shape) for name, ref in REFERENCE.items()},
     "mobilenet_v3_small": (mobilenet_v3_small, (3, 96, 96)),
+    "shufflenet_v2_tiny": (shufflenet_v2_tiny, (3, 32, 32)),
 }
 SHORT = {"kws_ds_cnn": "KWS", "vww_mobilenet_v1": "VWW", "ic_resnet8": "IC", "ad_fc_autoencoder": "AD",
-         "mobilenet_v3_small": "MNv3-S"}
+         "mobilenet_v3_small": "MNv3-S", "shufflenet_v2_tiny": "ShuffleNetV2"}
 # (network, config, metric, target): metric "cycles" = est. cycles/MAC, "instructions" = instructions/MAC.
 NETWORK_TARGETS = (
     *((net, "m4 size", "cycles", t) for net, t in (("ic_resnet8", 1.45), ("kws_ds_cnn", 1.6),

@@ -19,13 +19,14 @@ from pathlib import Path
 import tinyqat
 from tinyqat.codegen.stats import params, total_macs
 from tinyqat.demo import mnist_cnn
-from tinyqat.models import REFERENCE, mobilenet_v3_small, short_qat_artifact
+from tinyqat.models import REFERENCE, mobilenet_v3_small, short_qat_artifact, shufflenet_v2_tiny
 
 
 def main() -> None:
     rows = [(ref.name, ref.build(), ref.input_shape, ref.params, ref.macs) for ref in REFERENCE.values()]
     rows.append(("mnist_cnn (demo)", mnist_cnn(), (1, 28, 28), None, None))
     rows.append(("mobilenet_v3_small", mobilenet_v3_small(), (3, 96, 96), None, None))
+    rows.append(("shufflenet_v2_tiny (3x32x32 -> 10)", shufflenet_v2_tiny(), (3, 32, 32), None, None))
     print("| network | params | published | MACs | published | weights flash (B) | arena (B) | layers |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory(prefix="tinyqat-models-") as tmp:

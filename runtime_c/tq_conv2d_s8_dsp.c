@@ -7,10 +7,12 @@
  * window becomes an int16 column (im2col) of K4 values: the K = kernel_h * kernel_w * in_c values
  * x - input_zero_point (0 for padded taps) in the weights' [ky][kx][i] order, K4 - K zeros after
  * them (K4 = TQ_CONV_DSP_K4(K), K rounded up to a multiple of 4), every group of four reordered to
- * (v0, v2, v1, v3) (column_copy: SXTAB16 and SXTAB16 ROR #8 of one word give both pairs). A window
- * whose rows are multiples of 4 values is converted row by row from the input; any other (first
- * layers with 1-3 channels, clipped windows with in_c not a multiple of 4) is first gathered as
- * int8 in the column's upper bytes and converted in place (column_fill).
+ * (v0, v2, v1, v3) (column_copy: SXTAB16 and SXTAB16 ROR #8 of one word give both pairs). A pointwise
+ * window (1 x 1, no padding, in_c a multiple of 4) is the pixel's channels, converted inline; a window
+ * inside the input with rows not multiples of 4 values (first layers) is read word by word (3 x 3 x 3:
+ * column_3x3x3) or staged (column_inside); any other window is converted row by row from the input when
+ * its rows are multiples of 4 values, else first gathered as int8 in the column's upper bytes and
+ * converted in place (column_fill).
  * The columns live in params->scratch (arena memory planned for this layer's step, disjoint from
  * input and output; tq_conv2d_s8_get_buffer_size bytes, 4-byte aligned): pixel 0's at scratch,
  * pixel 1's TQ_CONV_DSP_COLUMN_MAX values later. A layer with K above TQ_CONV_DSP_COLUMN_MAX or
@@ -22,11 +24,12 @@
  * channels x 2 pixels, 8 accumulators in registers, initialised from the bias) over the K4 / 2
  * column pairs, channels past out_c computed with zero weights and not written. Two weight layouts,
  * both built by tinyqat/codegen/layouts.py (the Python twin) with K4 and perm = the column order:
- * - int8 layout (params->weights under TQ_USE_DSP, both build modes; block_4x2_s8): one word per
+ * - int8 layout (params->weights under TQ_USE_DSP, both build modes; block_4x2_s8 here): one word per
  *   channel pair and column pair, weights[((g * K4 / 2 + j) * 2 + s) * 4 + b] =
  *   w[4 g + 2 s + (b & 1)][perm[2 j + (b >> 1)]]: SXTB16 gives channel 4g + 2s's pair, SXTB16 ROR #8
  *   channel 4g + 2s + 1's (18 estimated cycles per 16 MACs);
- * - speed layout (params->weights_s16 != NULL, tinyqat build --optimize speed; block_4x2): the
+ * - speed layout (params->weights_s16 != NULL, tinyqat build --optimize speed; block_4x2 in
+ *   tq_conv2d_s8_speed.c, reached through params->speed_blocks so a default build does not link it): the
  *   weights pre-extended to int16, weights_s16[((g * K4 / 2 + j) * 4 + i) * 2 + h] =
  *   w[4 g + i][perm[2 j + h]] (16 estimated cycles per 16 MACs).
  * Channel group g < ceil(out_c / 4), pair j < K4 / 2; padding weights (channels >= out_c, values
@@ -37,20 +40,21 @@
  * |bias| + 255 * 127 * taps, which tq_kernels.h requires to stay below 2^31 (SMLAD wraps
  * modulo 2^32 and never sees an overflow).
  *
- * Output stage, per chunk of up to TQ_CONV_DSP_CHUNK channels of the two pixels (accumulators on the
- * stack), chosen by the build-time params->requant_fused: 2 (fused, full int8 range) an assembly loop
- * of TQ_REQUANT_FUSED_FULL_ASM (one SMLAL and one SSAT per output); 1 tq_requantize_s8_fused; 0
- * tq_requantize_s8_fast (all in tq_requant.h, equal to tq_requantize_s8 under their conditions).
+ * Output stage, chosen by the build-time params->requant_fused. 2 (fused, full int8 range, right shifts
+ * <= TQ_FUSED2_OFFSET_E_MAX) and the output-stage table fits the scratch between the two columns
+ * (2 * K4 + 64 * (out_c / 4) <= TQ_CONV_DSP_COL1 bytes: every narrow and first layer): the table (per
+ * channel group its biases and per channel q, tq_fused2_offset(e, zero point) and e; table_fill, once per
+ * call) makes the block requantize its 8 accumulators itself (TQ_REQUANT_FUSED2_FOLDED_ASM, 6 instructions
+ * and a byte store per output; tq_conv_dsp.h, block_job) for every full channel group. Otherwise, and for
+ * the last out_c mod 4 channels, the blocks leave their sums on the stack, per chunk of up to
+ * TQ_CONV_DSP_CHUNK channels of the two pixels: 2 an assembly loop of TQ_REQUANT_FUSED_FULL_ASM (one SMLAL
+ * and one SSAT per output); 1 tq_requantize_s8_fused; 0 tq_requantize_s8_fast (all in tq_requant.h, equal
+ * to tq_requantize_s8 under their conditions).
  *
  * In-place contract (tq_kernels.h): a block writes all channels of pixels p and p + 1 after
  * reading only those two pixels' input windows, and blocks run in raster order.
  */
-#include "tq_kernels.h"
-
-/* TQ_CONV_DSP_COLUMN_MAX (576) and the scratch size: tq_kernels.h. Byte offset from a pixel-0 column
- * value to the same value of pixel 1: TQ_CONV_DSP_COLUMN_MAX int16 values, written out because it is
- * an immediate of block_4x2's assembly (an LDR offset, below 4096). */
-#define TQ_CONV_DSP_COL1 1152
+#include "tq_conv_dsp.h"
 
 /* Compile-time checks (every build) that tie the columns to tq_kernels.h: pixel 1's column starts
  * TQ_CONV_DSP_COL1 bytes after pixel 0's; TQ_CONV_DSP_COLUMN_MAX is even (pixel 1's column is
@@ -67,150 +71,33 @@ typedef char tq_conv_dsp_no_buffer_above_column_max
 #if TQ_USE_DSP
 #include "tq_dsp.h"
 #include "tq_portable.h"
-#include "tq_requant.h"
 
-#define TQ_STR2(x) #x
-#define TQ_STR(x) TQ_STR2(x)
-/* The blocks' stack locals (loop end, pairs, column start, unused), below the saved r3-r11, lr: r3 (acc)
- * is at this offset. */
-#define TQ_CONV_BLOCK_LOCALS 16
-/* The blocks' fifth and sixth arguments (bias, groups) after their 10 pushed registers and the locals. */
-#define TQ_CONV_BLOCK_BIAS 56
-#define TQ_CONV_BLOCK_GROUPS 60
 /* Output channels per output stage call (a multiple of 4; the accumulators of a chunk live on the stack). */
 #define TQ_CONV_DSP_CHUNK 32
 
-/*
- * The loops around a block's pairs, for groups >= 1 consecutive channel groups (the weights of a group
- * follow the previous group's; acc gets 8 accumulators per group, bias gives 4 values per group).
- * Per group: the 8 accumulators from its 4 biases, each twice; then the column pairs (pairs even,
- * >= 2: K4 / 2) from the column start: 8 pairs per iteration up to pairs rounded down to a multiple
- * of 8, then 4 pairs if pairs & 4, then 2 if pairs & 2; then the accumulators stored to acc. Stack
- * locals (TQ_CONV_BLOCK_LOCALS bytes, below the saved r3-r11, lr): [sp] the column pointer where the
- * 8-pair loop ends, [sp, #4] pairs, [sp, #8] the column start; the saved r3 (acc), the fifth (bias)
- * and the sixth (groups) argument slots advance / count down from group to group.
- */
-#define TQ_CONV_BLOCK_ENTER                                                                        \
-    "push {r3-r11, lr}\n\t"                                                                       \
-    "sub sp, sp, #" TQ_STR(TQ_CONV_BLOCK_LOCALS) "\n\t"                                           \
-    "bic r12, r2, #7\n\t"                                                                         \
-    "add r12, r0, r12, lsl #2\n\t"                                                                \
-    "strd r12, r2, [sp]\n\t"                                                                      \
-    "str r0, [sp, #8]\n"                                                                           \
-    "0:\n\t"                                                                                      \
-    "ldr r12, [sp, #" TQ_STR(TQ_CONV_BLOCK_BIAS) "]\n\t"                                          \
-    "ldm r12!, {r4, r6, r8, r10}\n\t"                                                             \
-    "str r12, [sp, #" TQ_STR(TQ_CONV_BLOCK_BIAS) "]\n\t"                                          \
-    "mov r5, r4\n\t"                                                                              \
-    "mov r7, r6\n\t"                                                                              \
-    "mov r9, r8\n\t"                                                                              \
-    "mov r11, r10\n\t"                                                                            \
-    "ldr r0, [sp, #8]\n\t"                                                                        \
-    "ldr r12, [sp]\n\t"                                                                           \
-    "cmp r0, r12\n\t"                                                                             \
-    "beq 2f\n"                                                                                     \
-    "1:\n\t"
-#define TQ_CONV_BLOCK_AFTER8                                                                       \
-    "ldr r2, [sp]\n\t"                                                                            \
-    "cmp r0, r2\n\t"                                                                              \
-    "bne 1b\n"                                                                                     \
-    "2:\n\t"                                                                                      \
-    "ldr r2, [sp, #4]\n\t"                                                                        \
-    "tst r2, #4\n\t"                                                                              \
-    "beq 3f\n\t"
-#define TQ_CONV_BLOCK_AFTER4                                                                       \
-    "3:\n\t"                                                                                      \
-    "ldr r2, [sp, #4]\n\t"                                                                        \
-    "tst r2, #2\n\t"                                                                              \
-    "beq 4f\n\t"
-#define TQ_CONV_BLOCK_EXIT                                                                         \
-    "4:\n\t"                                                                                      \
-    "ldr r3, [sp, #" TQ_STR(TQ_CONV_BLOCK_LOCALS) "]\n\t"                                         \
-    "stm r3!, {r4-r11}\n\t"                                                                       \
-    "str r3, [sp, #" TQ_STR(TQ_CONV_BLOCK_LOCALS) "]\n\t"                                         \
-    "ldr r2, [sp, #" TQ_STR(TQ_CONV_BLOCK_GROUPS) "]\n\t"                                         \
-    "subs r2, r2, #1\n\t"                                                                         \
-    "str r2, [sp, #" TQ_STR(TQ_CONV_BLOCK_GROUPS) "]\n\t"                                         \
-    "bne 0b\n\t"                                                                                  \
-    "add sp, sp, #" TQ_STR(TQ_CONV_BLOCK_LOCALS) "\n\t"                                           \
-    "pop {r3-r11, pc}\n\t"
-
-/*
- * 4 x 2 block (speed layout), for each of groups channel groups g: acc[8 g + 2 i + n] = bias[4 g + i]
- * + sum_j col_n[pair j] . w_g[pair j][channel i] with SMLAD, i < 4 channels, n < 2 pixels (col_1 =
- * col_0 + TQ_CONV_DSP_COLUMN_MAX), j < pairs; w points at the first group's first weight word. Hand-scheduled (GCC cannot keep 8 accumulators, 4
- * operands and 2 pointers in the 14 usable registers): per pair, the loads of two column words
- * and two weight words stay together (pipelined), then 4 SMLADs, 2 loads, 4 SMLADs; the pairs in
- * the loop of TQ_CONV_BLOCK_ENTER (8 per iteration, then 4 and 2).
- * AAPCS: r0 = col, r1 = w, r2 = pairs, r3 = acc; stack: bias (4 entries per group), groups; r4-r11 saved.
- */
-#define TQ_CONV_PAIR                                                                               \
-    "ldr r3, [r0, #" TQ_STR(TQ_CONV_DSP_COL1) "]\n\t"                                            \
-    "ldr r2, [r0], #4\n\t"                                                                        \
-    "ldr r12, [r1], #4\n\t"                                                                       \
-    "ldr lr, [r1], #4\n\t"                                                                        \
-    "smlad r4, r2, r12, r4\n\t"                                                                   \
-    "smlad r5, r3, r12, r5\n\t"                                                                   \
-    "smlad r6, r2, lr, r6\n\t"                                                                    \
-    "smlad r7, r3, lr, r7\n\t"                                                                    \
-    "ldr r12, [r1], #4\n\t"                                                                       \
-    "ldr lr, [r1], #4\n\t"                                                                        \
-    "smlad r8, r2, r12, r8\n\t"                                                                   \
-    "smlad r9, r3, r12, r9\n\t"                                                                   \
-    "smlad r10, r2, lr, r10\n\t"                                                                  \
-    "smlad r11, r3, lr, r11\n\t"
-
-/* The parameters are read by the assembly (AAPCS registers), not by C: marked unused. */
-#define TQ_ASM_ARG __attribute__((unused))
-__attribute__((naked, noinline)) static void block_4x2(TQ_ASM_ARG const int16_t *col, TQ_ASM_ARG const void *w,
-                                                       TQ_ASM_ARG int32_t pairs, TQ_ASM_ARG int32_t *acc,
-                                                       TQ_ASM_ARG const int32_t *bias, TQ_ASM_ARG int32_t groups)
+/* The int8-layout 4 x 2 block (tq_conv_dsp.h: TQ_CONV_BLOCK with TQ_CONV_PAIR_S8; see block_job). */
+__attribute__((naked, noinline)) static void block_4x2_s8(TQ_ASM_ARG const int16_t *col, TQ_ASM_ARG const void *w,
+                                                          TQ_ASM_ARG int32_t pairs, TQ_ASM_ARG block_job *job)
 {
-    __asm__ volatile(TQ_CONV_BLOCK_ENTER
-        TQ_CONV_PAIR TQ_CONV_PAIR TQ_CONV_PAIR TQ_CONV_PAIR TQ_CONV_PAIR TQ_CONV_PAIR TQ_CONV_PAIR TQ_CONV_PAIR
-        TQ_CONV_BLOCK_AFTER8
-        TQ_CONV_PAIR TQ_CONV_PAIR TQ_CONV_PAIR TQ_CONV_PAIR
-        TQ_CONV_BLOCK_AFTER4
-        TQ_CONV_PAIR TQ_CONV_PAIR
-        TQ_CONV_BLOCK_EXIT);
+    __asm__ volatile(TQ_CONV_BLOCK(TQ_CONV_PAIR_S8));
 }
 
-/*
- * 4 x 2 block, int8 layout (weights in the DSP kernel's int8 order, both build modes): the same sums
- * as block_4x2 from one weight word per channel pair and column pair: SXTB16 of the word is channel
- * 2s's (w[k], w[k+1]), SXTB16 ROR #8 channel 2s + 1's. Per pair: 3 pipelined loads (two column
- * words, one weight word), 2 extends + 4 SMLADs, 1 load, 2 extends + 4 SMLADs (18 estimated cycles
- * for 16 MACs), in the loop of TQ_CONV_BLOCK_ENTER, with block_4x2's registers and stack locals.
- */
-#define TQ_CONV_PAIR_S8                                                                            \
-    "ldr r3, [r0, #" TQ_STR(TQ_CONV_DSP_COL1) "]\n\t"                                            \
-    "ldr r2, [r0], #4\n\t"                                                                        \
-    "ldr lr, [r1], #4\n\t"                                                                        \
-    "sxtb16 r12, lr\n\t"                                                                          \
-    "smlad r4, r2, r12, r4\n\t"                                                                   \
-    "smlad r5, r3, r12, r5\n\t"                                                                   \
-    "sxtb16 lr, lr, ror #8\n\t"                                                                   \
-    "smlad r6, r2, lr, r6\n\t"                                                                    \
-    "smlad r7, r3, lr, r7\n\t"                                                                    \
-    "ldr lr, [r1], #4\n\t"                                                                        \
-    "sxtb16 r12, lr\n\t"                                                                          \
-    "smlad r8, r2, r12, r8\n\t"                                                                   \
-    "smlad r9, r3, r12, r9\n\t"                                                                   \
-    "sxtb16 lr, lr, ror #8\n\t"                                                                   \
-    "smlad r10, r2, lr, r10\n\t"                                                                  \
-    "smlad r11, r3, lr, r11\n\t"
-
-__attribute__((naked, noinline)) static void block_4x2_s8(TQ_ASM_ARG const int16_t *col, TQ_ASM_ARG const void *w,
-                                                          TQ_ASM_ARG int32_t pairs, TQ_ASM_ARG int32_t *acc,
-                                                          TQ_ASM_ARG const int32_t *bias, TQ_ASM_ARG int32_t groups)
+/* The output-stage table of the first `groups` full channel groups (TQ_CONV_TABLE_GROUP_WORDS words each):
+ * group g: bias[4g .. 4g + 3], then per channel c = 4g + i: multiplier[c], tq_fused2_offset(e, zp), e with
+ * e = -shift[c] (in [1, TQ_FUSED2_OFFSET_E_MAX]: requant_fused == 2). */
+static void table_fill(const tq_conv2d_s8_params *p, int32_t groups, int32_t *table)
 {
-    __asm__ volatile(TQ_CONV_BLOCK_ENTER
-        TQ_CONV_PAIR_S8 TQ_CONV_PAIR_S8 TQ_CONV_PAIR_S8 TQ_CONV_PAIR_S8 TQ_CONV_PAIR_S8 TQ_CONV_PAIR_S8 TQ_CONV_PAIR_S8 TQ_CONV_PAIR_S8
-        TQ_CONV_BLOCK_AFTER8
-        TQ_CONV_PAIR_S8 TQ_CONV_PAIR_S8 TQ_CONV_PAIR_S8 TQ_CONV_PAIR_S8
-        TQ_CONV_BLOCK_AFTER4
-        TQ_CONV_PAIR_S8 TQ_CONV_PAIR_S8
-        TQ_CONV_BLOCK_EXIT);
+    const int32_t zp = p->output_zero_point;
+    int32_t g, i;
+    for (g = 0; g < groups; ++g, table += TQ_CONV_TABLE_GROUP_WORDS) {
+        for (i = 0; i < 4; ++i) {
+            const int32_t c = 4 * g + i, e = -p->shift[c];
+            table[i] = p->bias[c];
+            table[4 + 3 * i] = p->multiplier[c];
+            table[5 + 3 * i] = tq_fused2_offset(e, zp);
+            table[6 + 3 * i] = e;
+        }
+    }
 }
 
 /* The output stage of a layer: per-layer constants (see the file comment). */
@@ -279,18 +166,18 @@ static void requant_group_fused_full(const out_stage *o, int32_t c, int32_t n, c
     requant_group_full(acc, o->multiplier + c, o->shift + c, n, out0 + c, out1 + c, o->zp_out);
 }
 
-/* requant_group_fused with tq_requantize_s8_fast (the layer's requant_fused is 0). */
+/* requant_group_fused with tq_requantize_s8_fast (the layer's requant_fused is 0), one output per iteration
+ * (acc[2 i + n] is channel c + i of pixel n; one inlined copy of the general output stage). */
 static void requant_group_fast(const out_stage *o, int32_t c, int32_t n, const int32_t *acc, int8_t *out0,
                                int8_t *out1)
 {
     const int32_t *q = o->multiplier + c, *shift = o->shift + c;
     const int32_t zp = o->zp_out, lo = o->act_min, hi = o->act_max;
     int32_t i;
-    out0 += c;
-    out1 += c;
-    for (i = 0; i < n; ++i, acc += 2) {
-        out0[i] = tq_requantize_s8_fast(acc[0], q[i], shift[i], zp, lo, hi);
-        out1[i] = tq_requantize_s8_fast(acc[1], q[i], shift[i], zp, lo, hi);
+    for (i = 0; i < 2 * n; ++i) {
+        const int32_t ch = i >> 1;
+        int8_t *const out = (i & 1) != 0 ? out1 : out0;
+        out[c + ch] = tq_requantize_s8_fast(acc[i], q[ch], shift[ch], zp, lo, hi);
     }
 }
 
@@ -315,6 +202,19 @@ static void column_copy(int16_t *dst, const int8_t *src, int32_t n, int32_t nzp2
         const int32_t v = tq_load_s8x4(src + i);
         tq_store_s16x2(dst + i, __sxtab16(nzp2, v));
         tq_store_s16x2(dst + i + 2, tq_sxtab16_odd(nzp2, v));
+    }
+}
+
+/* column_copy inlined as one word loop, for the pointwise columns (a few words each: no call, no 16-value
+ * unrolling). */
+__attribute__((always_inline)) static inline void column_copy_short(int16_t *dst, const int8_t *src, int32_t n,
+                                                                    int32_t nzp2)
+{
+    const int16_t *const end = dst + n;
+    for (; dst != end; dst += 4, src += 4) {
+        const int32_t v = tq_load_s8x4(src);
+        tq_store_s16x2(dst, __sxtab16(nzp2, v));
+        tq_store_s16x2(dst + 2, tq_sxtab16_odd(nzp2, v));
     }
 }
 
@@ -416,13 +316,196 @@ TQ_CONV_NO_LIBCALL static void column_fill(const tq_conv2d_s8_params *p, const i
     }
 }
 
-/* The next pixel after (oy, ox) in raster order. */
-static inline void next_pixel(int32_t *oy, int32_t *ox, int32_t out_w)
+/* column_fill's staged path for a window inside the input whose rows are not multiples of 4 values (first
+ * layers with 1-3 channels), without its bookkeeping: src is the window's first byte; its kernel_h rows
+ * are staged as int8 in the column's upper bytes [K4, 2 K4), the K4 - K padding values as the zero point,
+ * then converted in place (column_copy_short reads each group's word before it writes the group's values,
+ * which end at byte 8 j + 8 <= K4 + 4 j + 4, below the next group's word, for every group j < K4 / 4). */
+TQ_CONV_NO_LIBCALL static void column_inside(const tq_conv2d_s8_params *p, const int8_t *src, int32_t nzp2,
+                                             int16_t *col)
 {
-    if (++*ox == out_w) {
-        *ox = 0;
-        ++*oy;
+    const int32_t row_len = p->kernel_w * p->in_c, row_stride = p->in_w * p->in_c, kernel_h = p->kernel_h;
+    const int32_t k4 = TQ_CONV_DSP_K4(kernel_h * row_len);
+    int8_t *const stage = (int8_t *)col + k4;
+    int8_t *dst = stage;
+    int32_t ky;
+    for (ky = 0; ky < kernel_h; ++ky, dst += row_len, src += row_stride) {
+        stage_copy(dst, src, row_len);
     }
+    stage_fill(dst, (int8_t)p->input_zero_point, (int32_t)(stage + k4 - dst));
+    column_copy_short(col, stage, k4, nzp2);
+}
+
+/* Two int16 values of a column group word: (v0, v2) and (v1, v3) of its four int8 values minus the zero point. */
+__attribute__((always_inline)) static inline void column_word(int16_t *dst, int32_t v, int32_t nzp2)
+{
+    tq_store_s16x2(dst, __sxtab16(nzp2, v));
+    tq_store_s16x2(dst + 2, tq_sxtab16_odd(nzp2, v));
+}
+
+/* column_inside for the 3 x 3 window of a 3-channel input (rows of 9 values, K = 27, K4 = 28: the usual
+ * first layer), without staging: each group word is read from the input (rows r0, r1, r2 of 9 bytes, any
+ * alignment) or, where a group spans two rows, put together from a byte or halfword of one and the start of
+ * the next: (a0-a3), (a4-a7), (a8, b0-b2), (b3-b6), (b7, b8, c0, c1), (c2-c5), (c6, c7, c8, zero point). */
+static void column_3x3x3(const int8_t *src, int32_t row_stride, int32_t zp, int32_t nzp2, int16_t *col)
+{
+    const int8_t *const r1 = src + row_stride, *const r2 = r1 + row_stride;
+    uint16_t b78;
+    memcpy(&b78, r1 + 7, sizeof b78);
+    column_word(col, tq_load_s8x4(src), nzp2);
+    column_word(col + 4, tq_load_s8x4(src + 4), nzp2);
+    column_word(col + 8, (int32_t)((uint32_t)(uint8_t)src[8] | ((uint32_t)tq_load_s8x4(r1) << 8)), nzp2);
+    column_word(col + 12, tq_load_s8x4(r1 + 3), nzp2);
+    column_word(col + 16, (int32_t)((uint32_t)b78 | ((uint32_t)tq_load_s8x4(r2) << 16)), nzp2);
+    column_word(col + 20, tq_load_s8x4(r2 + 2), nzp2);
+    column_word(col + 24, (int32_t)(((uint32_t)tq_load_s8x4(r2 + 5) >> 8) | ((uint32_t)zp << 24)), nzp2);
+}
+
+/* How tq_conv2d_s8 builds its columns (per call, from the shapes): column_fill for every window, or first
+ * a faster path: pointwise (a 1 x 1 window, no padding, in_c a multiple of 4, always inside the input: the
+ * pixel's channels, converted inline), or, for a window inside the input with rows not multiples of 4
+ * values, column_3x3x3 (3 x 3 x 3) or column_inside. */
+enum { COLUMN_FILL, COLUMN_POINTWISE, COLUMN_3X3X3, COLUMN_INSIDE };
+
+/* The walk over output pixels in raster order and the per-call constants of column_build. */
+typedef struct {
+    int32_t oy, ox;   /* the output pixel */
+    int32_t y0, x0;   /* its window's first input row and column (negative in the top / left padding) */
+    int32_t off;      /* (y0 * in_w + x0) * in_c: the window's first byte, when inside the input */
+    int32_t y_inside; /* rows y0 .. y0 + kernel_h - 1 lie inside the input */
+} pixel_walk;
+
+typedef struct {
+    int32_t mode, out_w, in_w, in_h, in_c, kernel_h, kernel_w, stride_h, stride_w, step_x, pad_left, zp, k_len;
+} walk_geometry;
+
+static inline void walk_row(pixel_walk *w, const walk_geometry *g)
+{
+    w->x0 = -g->pad_left;
+    w->off = (w->y0 * g->in_w + w->x0) * g->in_c;
+    w->y_inside = w->y0 >= 0 && w->y0 + g->kernel_h <= g->in_h;
+}
+
+/* The next output pixel in raster order. */
+static inline void walk_next(pixel_walk *w, const walk_geometry *g)
+{
+    if (++w->ox == g->out_w) {
+        w->ox = 0;
+        ++w->oy;
+        w->y0 += g->stride_h;
+        walk_row(w, g);
+    } else {
+        w->x0 += g->stride_w;
+        w->off += g->step_x;
+    }
+}
+
+/* The column of the walk's pixel (see the COLUMN_* paths and column_fill). */
+__attribute__((always_inline)) static inline void column_build(const tq_conv2d_s8_params *p, const int8_t *input,
+                                                               const pixel_walk *w, const walk_geometry *g,
+                                                               int32_t nzp2, int16_t *col)
+{
+    if (g->mode == COLUMN_POINTWISE) {
+        column_copy_short(col, input + w->off, g->k_len, nzp2);
+    } else if (g->mode != COLUMN_FILL && w->y_inside && w->x0 >= 0 && w->x0 + g->kernel_w <= g->in_w) {
+        if (g->mode == COLUMN_3X3X3) {
+            column_3x3x3(input + w->off, g->in_w * 3, g->zp, nzp2, col);
+        } else {
+            column_inside(p, input + w->off, nzp2, col);
+        }
+    } else {
+        column_fill(p, input, w->oy, w->ox, nzp2, col);
+    }
+}
+
+/*
+ * Pointwise convs with 8 input channels (MobileNet's narrow 1 x 1 layers: K = 8, too short for the 4 x 2
+ * blocks' per-group cost), tq_conv2d_s8's pw8 path: a 1 x 1 window, strides 1, no padding, out_h = in_h,
+ * out_w = in_w, requant_fused == 2, out_c a multiple of 4 and out_c records of TQ_CONV_PW8_WORDS words
+ * within the scratch. Pixel by pixel (raster order, its 8 input bytes read before its outputs are written:
+ * the in-place contract), channel by channel from a record built once per call (pw8_records):
+ *   W0..W3 = (2 w[c][0], 2 w[c][2]), (2 w[c][1], 2 w[c][3]), (2 w[c][4], 2 w[c][6]), (2 w[c][5], 2 w[c][7])
+ *   (int16 pairs), B = 2 (bias[c] - input_zero_point * sum_i w[c][i]), q[c], tq_fused2_offset(e, zp), e;
+ * the pixel's raw bytes x as SXTB16 pairs (x0, x2), (x1, x3), (x4, x6), (x5, x7), so
+ *   acc2 = B + SMLAD sums = 2 (bias[c] + sum_i w[c][i] (x[i] - input_zero_point)) = 2 acc (exact: the
+ *   final value lies in int32 and SMLAD wraps modulo 2^32), requantized by TQ_REQUANT_FUSED2_FOLDED_ASM.
+ * Per output: 2 LDM, 4 SMLAD, 4 output-stage instructions and a byte store (about 20 estimated cycles for
+ * 8 MACs).
+ */
+#define TQ_CONV_PW8_WORDS 8
+
+/* The record of each channel (see above) from the int8 or int16 layout (K4 = 8: pair j holds the values
+ * perm[2 j], perm[2 j + 1] = (0, 2), (1, 3), (4, 6), (5, 7)). */
+static void pw8_records(const tq_conv2d_s8_params *p, int32_t *rec)
+{
+    const int32_t zp = p->output_zero_point, zp_in = p->input_zero_point;
+    int32_t c, j;
+    for (c = 0; c < p->out_c; ++c, rec += TQ_CONV_PW8_WORDS) {
+        const int32_t g = c >> 2, e = -p->shift[c];
+        int32_t sum = 0;
+        for (j = 0; j < 4; ++j) {
+            int32_t lo, hi;
+            if (p->weights_s16 != NULL) {
+                const int16_t *w = p->weights_s16 + ((g * 4 + j) * 4 + (c & 3)) * 2;
+                lo = w[0];
+                hi = w[1];
+            } else {
+                const int8_t *w = p->weights + ((g * 4 + j) * 2 + ((c >> 1) & 1)) * 4 + (c & 1);
+                lo = w[0];
+                hi = w[2];
+            }
+            sum += lo + hi;
+            rec[j] = (int32_t)(((uint32_t)(2 * lo) & 0xFFFFu) | ((uint32_t)(2 * hi) << 16));
+        }
+        rec[4] = 2 * (p->bias[c] - zp_in * sum);
+        rec[5] = p->multiplier[c];
+        rec[6] = tq_fused2_offset(e, zp);
+        rec[7] = e;
+    }
+}
+
+/* One channel of pw8_run: its record from r2 (advanced), the pixel's pairs in r4-r7, the byte to r1 (advanced). */
+#define TQ_PW8_CHANNEL                                                                             \
+    "ldm r2!, {r3, r8, r9, r10, r11}\n\t"                                                         \
+    "smlad r11, r4, r3, r11\n\t"                                                                  \
+    "smlad r11, r5, r8, r11\n\t"                                                                  \
+    "smlad r11, r6, r9, r11\n\t"                                                                  \
+    "smlad r11, r7, r10, r11\n\t"                                                                 \
+    "ldm r2!, {r3, r8, r9}\n"                                                                      \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r11", "r3", "r8", "r9", "r12")                                  \
+    "\tstrb r11, [r1], #1\n\t"
+
+/* pixels >= 1 pixels from input (8 bytes each) to output (out_c bytes each); records .. records_end: the
+ * out_c records (out_c a multiple of 4), four channels per loop iteration. AAPCS: r0 = input, r1 = output,
+ * r2 = pixels, r3 = records; stack: records_end. */
+__attribute__((naked, noinline)) static void pw8_run(TQ_ASM_ARG const int8_t *input, TQ_ASM_ARG int8_t *output,
+                                                     TQ_ASM_ARG int32_t pixels, TQ_ASM_ARG const int32_t *records,
+                                                     TQ_ASM_ARG const int32_t *records_end)
+{
+    __asm__ volatile(
+        "push {r4-r11, lr}\n\t"
+        "ldr lr, [sp, #36]\n\t"
+        "sub sp, sp, #8\n\t"
+        "strd r3, r2, [sp]\n"
+        "0:\n\t"
+        "ldr r3, [r0]\n\t"
+        "ldr r12, [r0, #4]\n\t"
+        "add r0, r0, #8\n\t"
+        "sxtb16 r4, r3\n\t"
+        "sxtb16 r5, r3, ror #8\n\t"
+        "sxtb16 r6, r12\n\t"
+        "sxtb16 r7, r12, ror #8\n\t"
+        "ldr r2, [sp]\n"
+        "1:\n\t"
+        TQ_PW8_CHANNEL TQ_PW8_CHANNEL TQ_PW8_CHANNEL TQ_PW8_CHANNEL
+        "cmp r2, lr\n\t"
+        "bne 1b\n\t"
+        "ldr r3, [sp, #4]\n\t"
+        "subs r3, r3, #1\n\t"
+        "str r3, [sp, #4]\n\t"
+        "bne 0b\n\t"
+        "add sp, sp, #8\n\t"
+        "pop {r4-r11, pc}\n\t");
 }
 
 void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t *output)
@@ -430,7 +513,8 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     const tq_conv2d_s8_params *p = params;
     /* Locals, not p->...: stores through int8_t * may alias *p, so the compiler would reload. */
     const int32_t k_len = p->kernel_h * p->kernel_w * p->in_c;
-    const int32_t pairs = TQ_CONV_DSP_K4(k_len) >> 1; /* column pairs per channel */
+    const int32_t k4 = TQ_CONV_DSP_K4(k_len);
+    const int32_t pairs = k4 >> 1; /* column pairs per channel */
     const int32_t pixels = p->out_h * p->out_w;
     const int32_t out_w = p->out_w, out_c = p->out_c;
     const int32_t nzp2 = tq_dup_s16(-p->input_zero_point);
@@ -443,12 +527,35 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     int16_t *const col = (int16_t *)p->scratch; /* 2 columns, TQ_CONV_DSP_COLUMN_MAX values apart */
     void (*const requant_group)(const out_stage *, int32_t, int32_t, const int32_t *, int8_t *, int8_t *) =
         p->requant_fused == 2 ? requant_group_fused_full : p->requant_fused ? requant_group_fused : requant_group_fast;
-    void (*const block)(const int16_t *, const void *, int32_t, int32_t *, const int32_t *, int32_t) =
-        weights_s16 != NULL ? block_4x2 : block_4x2_s8;
+    /* the speed layout's blocks come from tq_conv2d_s8_speed.c through the params (set with weights_s16) */
+    const tq_conv2d_s8_speed_blocks *const speed = weights_s16 != NULL ? p->speed_blocks : NULL;
+    tq_conv_block_fn *const block = speed != NULL ? speed->block : block_4x2_s8;
+    /* Full channel groups run with the output stage in the block (block_job, acc NULL); its table lies in the
+     * scratch between the two columns: 2 * K4 bytes from the start, TQ_CONV_TABLE_GROUP_WORDS words per group. */
+    const int32_t q_groups =
+        p->requant_fused == 2 && 2 * k4 + 4 * TQ_CONV_TABLE_GROUP_WORDS * (out_c >> 2) <= TQ_CONV_DSP_COL1
+            ? out_c >> 2 : 0;
+    int32_t *const table = (int32_t *)(void *)(col + k4);
+    /* A pointwise window always inside the input with in_c a multiple of 4: the column is the pixel's
+     * channels (column_copy straight from the input). */
+    const int32_t pointwise = p->kernel_h == 1 && p->kernel_w == 1 && p->pad_top == 0 && p->pad_left == 0 &&
+                              (p->in_c & 3) == 0 && (p->out_h - 1) * p->stride_h < p->in_h &&
+                              (p->out_w - 1) * p->stride_w < p->in_w;
+    pixel_walk walk;
+    walk_geometry geo;
     out_stage o;
-    int32_t px, c, oy = 0, ox = 0;
-    if (k_len > TQ_CONV_DSP_COLUMN_MAX || col == NULL) {
+    block_job job;
+    int32_t px, c, k;
+    if (k_len > TQ_CONV_DSP_COLUMN_MAX || col == NULL || (weights_s16 != NULL && speed == NULL)) {
         tq_conv2d_s8_window_portable(p, input, output);
+        return;
+    }
+    if (pointwise && p->in_c == 8 && p->stride_h == 1 && p->stride_w == 1 && p->out_h == p->in_h &&
+        p->out_w == p->in_w && p->requant_fused == 2 && (out_c & 3) == 0 &&
+        4 * TQ_CONV_PW8_WORDS * out_c <= TQ_CONV2D_S8_BUFFER_SIZE(1, 1, 8)) {
+        int32_t *const rec = (int32_t *)p->scratch;
+        pw8_records(p, rec);
+        pw8_run(input, output, pixels, rec, rec + TQ_CONV_PW8_WORDS * out_c);
         return;
     }
     o.multiplier = p->multiplier;
@@ -456,30 +563,67 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     o.zp_out = p->output_zero_point;
     o.act_min = p->act_min;
     o.act_max = p->act_max;
+    table_fill(p, q_groups, table);
+    geo.mode = pointwise ? COLUMN_POINTWISE
+               : ((p->kernel_w * p->in_c) & 3) == 0 ? COLUMN_FILL
+               : k_len == 27 && p->kernel_h == 3 && p->in_c == 3 ? COLUMN_3X3X3 : COLUMN_INSIDE;
+    geo.out_w = out_w;
+    geo.in_w = p->in_w;
+    geo.in_h = p->in_h;
+    geo.in_c = p->in_c;
+    geo.kernel_h = p->kernel_h;
+    geo.kernel_w = p->kernel_w;
+    geo.stride_h = p->stride_h;
+    geo.stride_w = p->stride_w;
+    geo.step_x = p->stride_w * p->in_c;
+    geo.pad_left = p->pad_left;
+    geo.zp = p->input_zero_point;
+    geo.k_len = k_len;
+    walk.oy = 0;
+    walk.ox = 0;
+    walk.y0 = -p->pad_top;
+    walk_row(&walk, &geo);
     for (px = 0; px < pixels; px += 2) {
         int8_t *out0 = output + px * out_c;
         int8_t *out1 = out0 + out_c;
         const uint8_t *w = weights;
-        column_fill(p, input, oy, ox, nzp2, col);
-        next_pixel(&oy, &ox, out_w);
-        if (px + 1 < pixels) {
-            column_fill(p, input, oy, ox, nzp2, col + TQ_CONV_DSP_COLUMN_MAX);
-            next_pixel(&oy, &ox, out_w);
-        } else { /* the last pixel alone: computed twice, written twice at the same place */
-            memcpy(col + TQ_CONV_DSP_COLUMN_MAX, col, (size_t)TQ_CONV_DSP_K4(k_len) * sizeof *col);
-            out1 = out0;
+        for (k = 0; k < 2; ++k) { /* the two columns (one call site: column_build is inlined once) */
+            if (px + k == pixels) { /* the last pixel alone: computed twice, written twice at the same place */
+                memcpy(col + TQ_CONV_DSP_COLUMN_MAX, col, (size_t)k4 * sizeof *col);
+                out1 = out0;
+                break;
+            }
+            column_build(p, input, &walk, &geo, nzp2, col + k * TQ_CONV_DSP_COLUMN_MAX);
+            walk_next(&walk, &geo);
         }
-        for (c = 0; c < out_c; c += TQ_CONV_DSP_CHUNK) { /* chunks of channels, one output stage call each */
+        c = 0;
+        if (q_groups > 0) { /* every full group, output stage included */
+            job.bias = table;
+            job.out0 = out0;
+            job.out1 = out1;
+            job.groups = q_groups;
+            job.acc = NULL;
+            block(col, w, pairs, &job);
+            w += q_groups * w_step;
+            c = 4 * q_groups;
+        }
+        for (; c < out_c; c += TQ_CONV_DSP_CHUNK) { /* chunks of channels, one output stage call each */
             const int32_t n = out_c - c < TQ_CONV_DSP_CHUNK ? out_c - c : TQ_CONV_DSP_CHUNK;
             int32_t acc[2 * TQ_CONV_DSP_CHUNK];
+            int32_t b4[4] = {0, 0, 0, 0};
             if (n >= 4) { /* the chunk's full channel groups in one call */
-                block(col, w, pairs, acc, bias + c, n >> 2);
+                job.bias = bias + c;
+                job.groups = n >> 2;
+                job.acc = acc;
+                block(col, w, pairs, &job);
                 w += (n >> 2) * w_step;
             }
             if (n & 3) { /* 1 to 3 channels left: the group's padding channels are computed, not written */
-                int32_t b4[4] = {0, 0, 0, 0};
                 memcpy(b4, bias + c + (n & ~3), (size_t)(n & 3) * sizeof *b4);
-                block(col, w, pairs, acc + 2 * (n & ~3), b4, 1);
+                job.bias = b4;
+                job.groups = 1;
+                job.acc = acc + 2 * (n & ~3);
+                block(col, w, pairs, &job);
             }
             requant_group(&o, c, n, acc, out0, out1);
         }

@@ -4,14 +4,16 @@
  *
  * Row path (TQ_DW_DSP_OK of tq_kernels.h: 3x3, depth multiplier 1, strides 1 or 2, top / left
  * padding <= 2, requant_fused; params->scratch of tq_depthwise_conv2d_s8_get_buffer_size bytes):
- * - once per call, per channel, a record of paired doubled weights and output-stage constants
- *   (channel_records), and a ring of three int16 input rows per channel, zeroed (the padding);
+ * - per channel, a record of paired doubled weights and output-stage constants built at build time
+ *   (params->records, flash); once per call, a ring of three int16 input rows per channel in scratch,
+ *   zeroed (the padding);
  * - per output row: the input rows of its windows not yet in the ring are copied for all channels
- *   as x - zero point (copy_row: PKHBT / PKHTB + SXTAB16, two pixels and four channels per step);
+ *   as x - zero point (copy_row / dw_copy: PKHBT / PKHTB + SXTAB16, two pixels and four channels per
+ *   step, aligned word stores);
  *   a row in the padding is a zeroed slot;
  * - then each channel's output row from its three rows: per row of taps one SMLAD over two
  *   horizontally adjacent taps and one SMLAxy for the third (2 products per 2 instructions, the
- *   unaligned word loads allowed on Armv7E-M), accumulators in registers, blocks of up to 5 outputs
+ *   word loads 4-byte aligned), accumulators in registers, blocks of up to 6 outputs
  *   (dw_rows_s1 / dw_rows_s2, generated Thumb-2 assembly, when the activation range is the full
  *   int8 range and every right shift e <= 22; else the C loops row_s1 / row_s2), output stage
  *   tq_requantize_s8_fused2_folded / tq_requantize_s8_fused2 (tq_requant.h) on the doubled
@@ -95,97 +97,75 @@ __attribute__((noinline)) static void pixel_portable(const tq_depthwise_conv2d_s
  * --------------------------------------------------------------------------------------------- */
 
 /*
- * The channel records of the row path, TQ_DW_DSP_CHANNEL_WORDS (10) words per channel c at
- * rec + 10 c: words 2 r and 2 r + 1 (row r < 3) the paired weights, doubled,
- * (2 w[r][0][c], 2 w[r][1][c]) and (2 w[r][1][c], 2 w[r][2][c]) (|2 w| <= 254 fits an int16 lane);
- * word 6 the accumulator's start 2 bias[c]; words 7 to 9 the output stage q = multiplier[c],
- * K = tq_fused2_offset(e, zero point) and e = -shift[c] (tq_requant.h). Four channels per step: a
- * tap's word gives (c0, c2) and (c1, c3) with SXTB16, and PKHBT / PKHTB pair two taps of one channel.
- * Word 8 is 0 for a channel whose e exceeds TQ_FUSED2_OFFSET_E_MAX (only the C loop runs such layers).
+ * The channel records of the row path (params->records, built at build time: tinyqat/codegen/layouts.py,
+ * dw_records), TQ_DW_DSP_CHANNEL_WORDS (10) words per channel c at rec + 10 c: words 2 r and 2 r + 1
+ * (row r < 3) the paired weights, doubled, (2 w[r][0][c], 2 w[r][1][c]) and (2 w[r][1][c], 2 w[r][2][c])
+ * (|2 w| <= 254 fits an int16 lane, first value in the low half); word 6 the accumulator's start
+ * 2 bias[c]; words 7 to 9 the output stage q = multiplier[c], K = tq_fused2_offset(e, zero point) and
+ * e = -shift[c] (tq_requant.h). Word 8 is 0 for a channel whose e exceeds TQ_FUSED2_OFFSET_E_MAX (only
+ * the C loop runs such layers).
  */
-static void channel_records(const tq_depthwise_conv2d_s8_params *p, int32_t *rec)
-{
-    const int8_t *w = p->weights;
-    const int32_t ch = p->in_c, zp = p->output_zero_point;
-    int32_t c, r;
-    for (c = 0; c + 4 <= ch; c += 4) {
-        int32_t *d = rec + TQ_DW_DSP_CHANNEL_WORDS * c;
-        for (r = 0; r < 3; ++r) {
-            const int8_t *wr = w + 3 * r * ch + c;
-            const int32_t t0 = tq_load_s8x4(wr), t1 = tq_load_s8x4(wr + ch), t2 = tq_load_s8x4(wr + 2 * ch);
-            int32_t e0 = __sxtb16(t0), e1 = __sxtb16(t1), e2 = __sxtb16(t2);
-            int32_t o0 = tq_sxtb16_odd(t0), o1 = tq_sxtb16_odd(t1), o2 = tq_sxtb16_odd(t2);
-            e0 = __sadd16(e0, e0);
-            e1 = __sadd16(e1, e1);
-            e2 = __sadd16(e2, e2);
-            o0 = __sadd16(o0, o0);
-            o1 = __sadd16(o1, o1);
-            o2 = __sadd16(o2, o2);
-            d[2 * r] = tq_pkhbt(e0, e1);
-            d[2 * r + 1] = tq_pkhbt(e1, e2);
-            d[TQ_DW_DSP_CHANNEL_WORDS + 2 * r] = tq_pkhbt(o0, o1);
-            d[TQ_DW_DSP_CHANNEL_WORDS + 2 * r + 1] = tq_pkhbt(o1, o2);
-            d[2 * TQ_DW_DSP_CHANNEL_WORDS + 2 * r] = tq_pkhtb(e0, e1);
-            d[2 * TQ_DW_DSP_CHANNEL_WORDS + 2 * r + 1] = tq_pkhtb(e1, e2);
-            d[3 * TQ_DW_DSP_CHANNEL_WORDS + 2 * r] = tq_pkhtb(o0, o1);
-            d[3 * TQ_DW_DSP_CHANNEL_WORDS + 2 * r + 1] = tq_pkhtb(o1, o2);
-        }
-    }
-    for (; c < ch; ++c) {
-        for (r = 0; r < 3; ++r) {
-            const int32_t a = 2 * w[3 * r * ch + c], b = 2 * w[(3 * r + 1) * ch + c], e = 2 * w[(3 * r + 2) * ch + c];
-            rec[TQ_DW_DSP_CHANNEL_WORDS * c + 2 * r] = tq_pkhbt(a, b);
-            rec[TQ_DW_DSP_CHANNEL_WORDS * c + 2 * r + 1] = tq_pkhbt(b, e);
-        }
-    }
-    for (c = 0; c < ch; ++c, rec += TQ_DW_DSP_CHANNEL_WORDS) {
-        const int32_t e = -p->shift[c];
-        rec[6] = 2 * p->bias[c];
-        rec[7] = p->multiplier[c];
-        rec[8] = e <= TQ_FUSED2_OFFSET_E_MAX ? tq_fused2_offset(e, zp) : 0;
-        rec[9] = e;
-    }
-}
+
+/* dw_copy's arguments (its assembly is generated by scripts/gen_dw_asm.py, below the row blocks). */
+typedef struct {
+    const int8_t *src;   /* the row's pixel 0, channel 0 */
+    int32_t ch;          /* bytes per pixel */
+    int32_t nzp2;        /* (-zp, -zp) */
+    int16_t *d0;         /* channel 0's row at the first column written (even: aligned word stores) */
+    int32_t w;           /* bytes between two channels' rows */
+    int32_t d_adv;       /* bytes from a group's last store to the next group's channel-0 row */
+    int32_t s_adv;       /* bytes from the source after a group's pixels to the next group's */
+    int32_t groups;      /* channel groups of 4 (>= 1) */
+    int32_t pairs;       /* pixel pairs per group after the lead one */
+    int32_t zpw;         /* four zero-point bytes: a padding pixel */
+    int32_t variant;     /* bit 0: a lead pair (padding, pixel 0); bit 1: a last pair (pixel n - 1, padding) */
+} dw_copy_job;
+
+__attribute__((naked, noinline)) static void dw_copy(__attribute__((unused)) const dw_copy_job *job);
 
 /*
  * Pixels [0, n) of one input row (NHWC, ch channels) minus the zero point, as int16, into channel c's
- * row dst + c * wp (columns 0 .. n - 1 from dst). Four channels and two pixels per step: PKHBT /
- * PKHTB put (x0, x1) of both pixels in one word, SXTAB16 extends and subtracts the zero point.
+ * row dst + c * wp at padded columns pl .. pl + n - 1 (dst: the slot, 4-byte aligned, wp even).
+ * Channel groups of four in dw_copy (generated assembly: PKHBT / PKHTB put two pixels' channel pairs in
+ * one word each, SXTAB16 extends and subtracts the zero point, two pixels and four channels per step;
+ * an odd pl starts with the pair (column pl - 1, padding: 0; pixel 0), an odd remainder ends with
+ * (pixel n - 1; column pl + n: 0, a column the windows read as padding or never read), so every word
+ * store is aligned), the in_c mod 4 last channels one value at a time.
  */
-TQ_DSP_BLOCK static void copy_row(const int8_t *src, int32_t n, int32_t ch, int32_t nzp2, int32_t zp, int16_t *dst,
-                                  int32_t wp)
+static void copy_row(const int8_t *src, int32_t n, int32_t ch, int32_t nzp2, int32_t zp, int16_t *dst, int32_t wp,
+                     int32_t pl)
 {
+    const int32_t lead = pl & 1, pairs = (n - lead) >> 1, last = (n - lead) & 1;
     int32_t c, i;
-    for (c = 0; c + 4 <= ch; c += 4) {
-        const int8_t *x = src + c;
-        int16_t *d0 = dst + c * wp;
-        int16_t *d1 = d0 + wp, *d2 = d1 + wp, *d3 = d2 + wp;
-        for (i = n >> 1; i > 0; --i, x += 2 * ch, d0 += 2, d1 += 2, d2 += 2, d3 += 2) {
-            const int32_t a = tq_load_s8x4(x), b = tq_load_s8x4(x + ch);
-            const int32_t lo = tq_pkhbt(a, b); /* (a0, a1, b0, b1) */
-            const int32_t hi = tq_pkhtb(a, b); /* (a2, a3, b2, b3) */
-            tq_store_s16x2(d0, __sxtab16(nzp2, lo));
-            tq_store_s16x2(d1, tq_sxtab16_odd(nzp2, lo));
-            tq_store_s16x2(d2, __sxtab16(nzp2, hi));
-            tq_store_s16x2(d3, tq_sxtab16_odd(nzp2, hi));
-        }
-        if (n & 1) {
-            const int32_t a = tq_load_s8x4(x);
-            const int32_t e = __sxtab16(nzp2, a), o = tq_sxtab16_odd(nzp2, a);
-            *d0 = (int16_t)e;
-            *d1 = (int16_t)o;
-            *d2 = (int16_t)(e >> 16);
-            *d3 = (int16_t)(o >> 16);
-        }
+    if (ch >= 4) {
+        dw_copy_job j;
+        j.src = src;
+        j.ch = ch;
+        j.nzp2 = nzp2;
+        j.d0 = dst + pl - lead;
+        j.w = 2 * wp;
+        j.d_adv = 8 * wp - 4 * (lead + pairs + last);
+        j.s_adv = 4 - n * ch;
+        j.groups = ch >> 2;
+        j.pairs = pairs;
+        j.zpw = (int32_t)((uint32_t)(uint8_t)zp * 0x01010101u);
+        j.variant = lead + 2 * last;
+        dw_copy(&j);
     }
-    for (; c < ch; ++c) {
+    for (c = ch & ~3; c < ch; ++c) { /* as dw_copy: the lead and last pairs' padding columns too */
         for (i = 0; i < n; ++i) {
-            dst[c * wp + i] = (int16_t)(src[i * ch + c] - zp);
+            dst[c * wp + pl + i] = (int16_t)(src[i * ch + c] - zp);
+        }
+        if (lead) {
+            dst[c * wp + pl - 1] = 0;
+        }
+        if (last) {
+            dst[c * wp + pl + n] = 0;
         }
     }
 }
 
-/* n (a multiple of 2) int16 zeros from p (4-byte aligned), a word at a time, four per iteration
+/* n (a multiple of 2) int16 zeros from p (4-byte aligned), a word at a time, eight per iteration
  * (newlib-nano's memset goes byte by byte; GCC would turn this loop back into a memset call). */
 #if defined(__GNUC__) && !defined(__clang__)
 __attribute__((noinline, optimize("no-tree-loop-distribute-patterns")))
@@ -194,11 +174,15 @@ static void zero_s16(int16_t *p, int32_t n)
 {
     int32_t *w = (int32_t *)(void *)p;
     int32_t i = n >> 1;
-    for (; i >= 4; i -= 4, w += 4) {
+    for (; i >= 8; i -= 8, w += 8) {
         w[0] = 0;
         w[1] = 0;
         w[2] = 0;
         w[3] = 0;
+        w[4] = 0;
+        w[5] = 0;
+        w[6] = 0;
+        w[7] = 0;
     }
     for (; i > 0; --i) {
         *w++ = 0;
@@ -299,67 +283,306 @@ TQ_DSP_BLOCK static void row_s2(const int16_t *x0, const int16_t *x1, const int1
 
 /*
  * The row path's assembly (full int8 activation range, every e <= TQ_FUSED2_OFFSET_E_MAX): one call
- * computes one output row of every channel. For each channel (record wc, rows x0, x1, x2 at its
- * first output's first column) blocks of k outputs (k = 4 in a loop, then one block of 1, 2, 3 or 5,
- * dw_job.nmain / tail) accumulate the products of row_s1 / row_s2 (the same SMLAD / SMLAxy
- * products, starting from 2 bias) and apply tq_requantize_s8_fused2_folded (tq_requant.h) to each:
- * add t, K, acc, asr #31; smmlar acc, acc, q, t; asr acc, acc, e; ssat acc, #8, acc; strb.
- * Registers: r0-r2 row pointers, r3 record (then the output pointer), r4-r8 accumulators, r9-r11
- * input words, r12 / lr weight pairs (then the output stage's q, K, e, t, channel stride).
- * Generated by scripts/gen_dw_asm.py (the register schedule), 40 bytes of frame: dw_job's first 8
- * words, the main-loop count and the channel loop's head (the main loop, or without blocks of 4
- * the tail block itself); after the blocks of 4 the tail block is chosen with TBH.
+ * computes one output row of every channel, column block by column block (dw_job.nmain blocks of 6
+ * outputs, then one block of dw_job.tail = out_w mod 6: every word load 4-byte aligned); within a
+ * column block the loop runs over the channels (rows += dw_job.w, record += 40, output += 1), so a
+ * channel costs its block and no dispatch. A block of k outputs accumulates the products of row_s1 /
+ * row_s2 (the same SMLAD / SMLAxy products, starting from 2 bias) and applies
+ * tq_requantize_s8_fused2_folded (tq_requant.h) to each: add t, K, acc, asr #31; smmlar acc, acc, q, t;
+ * asr acc, acc, e; ssat acc, #8, acc; strb.
+ * Registers: r0-r2 row pointers, r3 record, r4 up to r9 accumulators, r9-r11 input words (those the
+ * accumulators leave), r12 / lr weight pairs (then the output stage's q, K, e, t, channel stride and
+ * output pointers).
+ * Generated by scripts/gen_dw_asm.py (the register schedule), 44 bytes of frame: dw_job (the current
+ * channel's output, the column block's rows, the main blocks left) and the column block's output base.
  */
 /* Bytes per channel record: the assembly's record stride and offsets (scripts/gen_dw_asm.py). */
 #define TQ_DW_DSP_RECORD_BYTES 40
 typedef char tq_dw_dsp_record_bytes[TQ_DW_DSP_RECORD_BYTES == 4 * TQ_DW_DSP_CHANNEL_WORDS ? 1 : -1];
 
 typedef struct {
-    int8_t *out;          /* the next output byte (the asm's frame keeps it) */
+    int8_t *out;          /* channel 0's first output of the row */
     int32_t ch;           /* channels: the output pixel stride */
-    const int32_t *rec;   /* channel 0's record */
-    int32_t adv;          /* bytes from a row pointer after its channel's row to the next channel's */
-    int32_t outadv;       /* 1 - out_w * ch: from the output after a channel's row to the next channel's */
-    int32_t nmain, tail;  /* blocks of 4, then one block of tail outputs (0, 1, 2, 3 or 5) */
+    int32_t w;            /* bytes from a channel's row to the next channel's (2 wp) */
     const int32_t *rec_end; /* one past the last channel's record */
+    const int32_t *rec;   /* channel 0's record */
     const int16_t *x0, *x1, *x2; /* channel 0's three rows at the first output's first column */
+    int32_t nmain, tail;  /* nmain column blocks of 6 outputs, then one of tail = out_w mod 6 */
 } dw_job;
 
 /* dw_rows_s1: generated by scripts/gen_dw_asm.py */
 #define TQ_DW_ROWS_S1_ASM \
     "\tpush {r4-r11, lr}\n" \
-    "\tsub sp, sp, #40\n" \
-    "\tldm r0, {r1-r8}\n" \
-    "\tstm sp, {r1-r8}\n" \
-    "\tldr r1, [r0, #36]\n" \
-    "\tldr r2, [r0, #40]\n" \
-    "\tldr r0, [r0, #32]\n" \
-    "\tldr r3, [sp, #8]\n" \
-    "\tadr r12, tq_dw1_ch\n" \
-    "\tcmp r6, #0\n" \
-    "\tbne tq_dw1_go\n" \
-    "\tcmp r7, #1\n" \
-    "\tbne tq_dw1_n1\n" \
-    "\tadr r12, tq_dw1_t1\n" \
-    "tq_dw1_n1:\n" \
-    "\tcmp r7, #2\n" \
-    "\tbne tq_dw1_n2\n" \
-    "\tadr r12, tq_dw1_t2\n" \
-    "tq_dw1_n2:\n" \
-    "\tcmp r7, #3\n" \
-    "\tbne tq_dw1_n3\n" \
-    "\tadr r12, tq_dw1_t3\n" \
-    "tq_dw1_n3:\n" \
-    "\tcmp r7, #5\n" \
-    "\tbne tq_dw1_go\n" \
-    "\tadr r12, tq_dw1_t5\n" \
+    "\tsub sp, sp, #44\n" \
+    "\tldm r0, {r1-r10}\n" \
+    "\tstm sp, {r1-r10}\n" \
+    "\tstr r1, [sp, #40]\n" \
+    "\tmov r3, r5\n" \
+    "\tmov r0, r6\n" \
+    "\tmov r1, r7\n" \
+    "\tmov r2, r8\n" \
+    "tq_dw1_mh:\n" \
+    "\tldr r4, [sp, #32]\n" \
+    "\tsubs r4, r4, #1\n" \
+    "\tbpl tq_dw1_go\n" \
+    "\tldr r4, [sp, #36]\n" \
+    "\tcmp r4, #1\n" \
+    "\tbeq tq_dw1_t1\n" \
+    "\tcmp r4, #2\n" \
+    "\tbeq tq_dw1_t2\n" \
+    "\tcmp r4, #3\n" \
+    "\tbeq tq_dw1_t3\n" \
+    "\tcmp r4, #4\n" \
+    "\tbeq tq_dw1_t4\n" \
+    "\tcmp r4, #5\n" \
+    "\tbeq tq_dw1_t5\n" \
+    "\tadd sp, sp, #44\n" \
+    "\tpop {r4-r11, pc}\n" \
     "tq_dw1_go:\n" \
-    "\tstr r12, [sp, #36]\n" \
-    "\tmov pc, r12\n" \
-    "tq_dw1_ch:\n" \
-    "\tldr lr, [sp, #20]\n" \
-    "\tstr lr, [sp, #32]\n" \
+    "\tstr r4, [sp, #32]\n" \
     "tq_dw1_main:\n" \
+    "\tldr r9, [r3, #24]\n" \
+    "\tldr r12, [r3, #0]\n" \
+    "\tldr lr, [r3, #4]\n" \
+    "\tldr r10, [r0, #0]\n" \
+    "\tldr r11, [r0, #4]\n" \
+    "\tsmlad r4, r10, r12, r9\n" \
+    "\tsmlabt r4, r11, lr, r4\n" \
+    "\tsmlatb r5, r10, r12, r9\n" \
+    "\tsmlad r5, r11, lr, r5\n" \
+    "\tsmlad r6, r11, r12, r9\n" \
+    "\tsmlatb r7, r11, r12, r9\n" \
+    "\tldr r10, [r0, #8]\n" \
+    "\tldr r11, [r0, #12]\n" \
+    "\tsmlabt r6, r10, lr, r6\n" \
+    "\tsmlad r7, r10, lr, r7\n" \
+    "\tsmlad r8, r10, r12, r9\n" \
+    "\tsmlabt r8, r11, lr, r8\n" \
+    "\tsmlatb r9, r10, r12, r9\n" \
+    "\tsmlad r9, r11, lr, r9\n" \
+    "\tldr r12, [r3, #8]\n" \
+    "\tldr lr, [r3, #12]\n" \
+    "\tldr r10, [r1, #0]\n" \
+    "\tldr r11, [r1, #4]\n" \
+    "\tsmlad r4, r10, r12, r4\n" \
+    "\tsmlabt r4, r11, lr, r4\n" \
+    "\tsmlatb r5, r10, r12, r5\n" \
+    "\tsmlad r5, r11, lr, r5\n" \
+    "\tsmlad r6, r11, r12, r6\n" \
+    "\tsmlatb r7, r11, r12, r7\n" \
+    "\tldr r10, [r1, #8]\n" \
+    "\tldr r11, [r1, #12]\n" \
+    "\tsmlabt r6, r10, lr, r6\n" \
+    "\tsmlad r7, r10, lr, r7\n" \
+    "\tsmlad r8, r10, r12, r8\n" \
+    "\tsmlabt r8, r11, lr, r8\n" \
+    "\tsmlatb r9, r10, r12, r9\n" \
+    "\tsmlad r9, r11, lr, r9\n" \
+    "\tldr r12, [r3, #16]\n" \
+    "\tldr lr, [r3, #20]\n" \
+    "\tldr r10, [r2, #0]\n" \
+    "\tldr r11, [r2, #4]\n" \
+    "\tsmlad r4, r10, r12, r4\n" \
+    "\tsmlabt r4, r11, lr, r4\n" \
+    "\tsmlatb r5, r10, r12, r5\n" \
+    "\tsmlad r5, r11, lr, r5\n" \
+    "\tsmlad r6, r11, r12, r6\n" \
+    "\tsmlatb r7, r11, r12, r7\n" \
+    "\tldr r10, [r2, #8]\n" \
+    "\tldr r11, [r2, #12]\n" \
+    "\tsmlabt r6, r10, lr, r6\n" \
+    "\tsmlad r7, r10, lr, r7\n" \
+    "\tsmlad r8, r10, r12, r8\n" \
+    "\tsmlabt r8, r11, lr, r8\n" \
+    "\tsmlatb r9, r10, r12, r9\n" \
+    "\tsmlad r9, r11, lr, r9\n" \
+    "\tldr r10, [r3, #28]\n" \
+    "\tldr r11, [r3, #32]\n" \
+    "\tldr r12, [r3, #36]\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r10", "r11", "r12", "lr") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r10", "r11", "r12", "lr") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r10", "r11", "r12", "lr") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r7", "r10", "r11", "r12", "lr") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r8", "r10", "r11", "r12", "lr") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r9", "r10", "r11", "r12", "lr") \
+    "\tldr lr, [sp, #4]\n" \
+    "\tldr r12, [sp, #0]\n" \
+    "\tadd r10, r12, lr, lsl #1\n" \
+    "\tadd r11, r10, lr, lsl #1\n" \
+    "\tstrb r5, [r12, lr]\n" \
+    "\tstrb r6, [r10]\n" \
+    "\tstrb r7, [r10, lr]\n" \
+    "\tstrb r8, [r11]\n" \
+    "\tstrb r9, [r11, lr]\n" \
+    "\tstrb r4, [r12], #1\n" \
+    "\tstr r12, [sp, #0]\n" \
+    "\tldr r9, [sp, #8]\n" \
+    "\tldr r10, [sp, #12]\n" \
+    "\tadd r0, r0, r9\n" \
+    "\tadd r1, r1, r9\n" \
+    "\tadd r2, r2, r9\n" \
+    "\tadds r3, r3, #40\n" \
+    "\tcmp r3, r10\n" \
+    "\tbne tq_dw1_main\n" \
+    "\tldr r4, [sp, #40]\n" \
+    "\tldr r5, [sp, #4]\n" \
+    "\tadd r4, r4, r5, lsl #2\n" \
+    "\tadd r4, r4, r5, lsl #1\n" \
+    "\tstr r4, [sp, #40]\n" \
+    "\tstr r4, [sp, #0]\n" \
+    "\tadd r6, sp, #20\n" \
+    "\tldm r6, {r0-r2}\n" \
+    "\tadd r0, r0, #12\n" \
+    "\tadd r1, r1, #12\n" \
+    "\tadd r2, r2, #12\n" \
+    "\tstm r6, {r0-r2}\n" \
+    "\tldr r3, [sp, #16]\n" \
+    "\tb tq_dw1_mh\n" \
+    "tq_dw1_t1:\n" \
+    "\tldr r8, [sp, #0]\n" \
+    "tq_dw1_t1c:\n" \
+    "\tldr r4, [r3, #24]\n" \
+    "\tldr r12, [r3, #0]\n" \
+    "\tldr lr, [r3, #4]\n" \
+    "\tldr r9, [r0, #0]\n" \
+    "\tldr r10, [r0, #4]\n" \
+    "\tsmlad r4, r9, r12, r4\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tldr r12, [r3, #8]\n" \
+    "\tldr lr, [r3, #12]\n" \
+    "\tldr r9, [r1, #0]\n" \
+    "\tldr r10, [r1, #4]\n" \
+    "\tsmlad r4, r9, r12, r4\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tldr r12, [r3, #16]\n" \
+    "\tldr lr, [r3, #20]\n" \
+    "\tldr r9, [r2, #0]\n" \
+    "\tldr r10, [r2, #4]\n" \
+    "\tsmlad r4, r9, r12, r4\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tldr r9, [r3, #28]\n" \
+    "\tldr r10, [r3, #32]\n" \
+    "\tldr r11, [r3, #36]\n" \
+    "\tldr lr, [sp, #4]\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "r11", "r12") \
+    "\tstrb r4, [r8], #1\n" \
+    "\tldr r9, [sp, #8]\n" \
+    "\tldr r10, [sp, #12]\n" \
+    "\tadd r0, r0, r9\n" \
+    "\tadd r1, r1, r9\n" \
+    "\tadd r2, r2, r9\n" \
+    "\tadds r3, r3, #40\n" \
+    "\tcmp r3, r10\n" \
+    "\tbne tq_dw1_t1c\n" \
+    "\tadd sp, sp, #44\n" \
+    "\tpop {r4-r11, pc}\n" \
+    "tq_dw1_t2:\n" \
+    "\tldr r8, [sp, #0]\n" \
+    "tq_dw1_t2c:\n" \
+    "\tldr r5, [r3, #24]\n" \
+    "\tldr r12, [r3, #0]\n" \
+    "\tldr lr, [r3, #4]\n" \
+    "\tldr r9, [r0, #0]\n" \
+    "\tldr r10, [r0, #4]\n" \
+    "\tsmlad r4, r9, r12, r5\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tsmlatb r5, r9, r12, r5\n" \
+    "\tsmlad r5, r10, lr, r5\n" \
+    "\tldr r12, [r3, #8]\n" \
+    "\tldr lr, [r3, #12]\n" \
+    "\tldr r9, [r1, #0]\n" \
+    "\tldr r10, [r1, #4]\n" \
+    "\tsmlad r4, r9, r12, r4\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tsmlatb r5, r9, r12, r5\n" \
+    "\tsmlad r5, r10, lr, r5\n" \
+    "\tldr r12, [r3, #16]\n" \
+    "\tldr lr, [r3, #20]\n" \
+    "\tldr r9, [r2, #0]\n" \
+    "\tldr r10, [r2, #4]\n" \
+    "\tsmlad r4, r9, r12, r4\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tsmlatb r5, r9, r12, r5\n" \
+    "\tsmlad r5, r10, lr, r5\n" \
+    "\tldr r9, [r3, #28]\n" \
+    "\tldr r10, [r3, #32]\n" \
+    "\tldr r11, [r3, #36]\n" \
+    "\tldr lr, [sp, #4]\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "r11", "r12") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r9", "r10", "r11", "r12") \
+    "\tstrb r5, [r8, lr]\n" \
+    "\tstrb r4, [r8], #1\n" \
+    "\tldr r9, [sp, #8]\n" \
+    "\tldr r10, [sp, #12]\n" \
+    "\tadd r0, r0, r9\n" \
+    "\tadd r1, r1, r9\n" \
+    "\tadd r2, r2, r9\n" \
+    "\tadds r3, r3, #40\n" \
+    "\tcmp r3, r10\n" \
+    "\tbne tq_dw1_t2c\n" \
+    "\tadd sp, sp, #44\n" \
+    "\tpop {r4-r11, pc}\n" \
+    "tq_dw1_t3:\n" \
+    "\tldr r8, [sp, #0]\n" \
+    "tq_dw1_t3c:\n" \
+    "\tldr r6, [r3, #24]\n" \
+    "\tldr r12, [r3, #0]\n" \
+    "\tldr lr, [r3, #4]\n" \
+    "\tldr r9, [r0, #0]\n" \
+    "\tldr r10, [r0, #4]\n" \
+    "\tldr r11, [r0, #8]\n" \
+    "\tsmlad r4, r9, r12, r6\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tsmlatb r5, r9, r12, r6\n" \
+    "\tsmlad r5, r10, lr, r5\n" \
+    "\tsmlad r6, r10, r12, r6\n" \
+    "\tsmlabt r6, r11, lr, r6\n" \
+    "\tldr r12, [r3, #8]\n" \
+    "\tldr lr, [r3, #12]\n" \
+    "\tldr r9, [r1, #0]\n" \
+    "\tldr r10, [r1, #4]\n" \
+    "\tldr r11, [r1, #8]\n" \
+    "\tsmlad r4, r9, r12, r4\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tsmlatb r5, r9, r12, r5\n" \
+    "\tsmlad r5, r10, lr, r5\n" \
+    "\tsmlad r6, r10, r12, r6\n" \
+    "\tsmlabt r6, r11, lr, r6\n" \
+    "\tldr r12, [r3, #16]\n" \
+    "\tldr lr, [r3, #20]\n" \
+    "\tldr r9, [r2, #0]\n" \
+    "\tldr r10, [r2, #4]\n" \
+    "\tldr r11, [r2, #8]\n" \
+    "\tsmlad r4, r9, r12, r4\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tsmlatb r5, r9, r12, r5\n" \
+    "\tsmlad r5, r10, lr, r5\n" \
+    "\tsmlad r6, r10, r12, r6\n" \
+    "\tsmlabt r6, r11, lr, r6\n" \
+    "\tldr r9, [r3, #28]\n" \
+    "\tldr r10, [r3, #32]\n" \
+    "\tldr r11, [r3, #36]\n" \
+    "\tldr lr, [sp, #4]\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "r11", "r12") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r9", "r10", "r11", "r12") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r9", "r10", "r11", "r12") \
+    "\tadd r12, r8, lr, lsl #1\n" \
+    "\tstrb r5, [r8, lr]\n" \
+    "\tstrb r6, [r12]\n" \
+    "\tstrb r4, [r8], #1\n" \
+    "\tldr r9, [sp, #8]\n" \
+    "\tldr r10, [sp, #12]\n" \
+    "\tadd r0, r0, r9\n" \
+    "\tadd r1, r1, r9\n" \
+    "\tadd r2, r2, r9\n" \
+    "\tadds r3, r3, #40\n" \
+    "\tcmp r3, r10\n" \
+    "\tbne tq_dw1_t3c\n" \
+    "\tadd sp, sp, #44\n" \
+    "\tpop {r4-r11, pc}\n" \
+    "tq_dw1_t4:\n" \
+    "\tldr r8, [sp, #0]\n" \
+    "tq_dw1_t4c:\n" \
     "\tldr r7, [r3, #24]\n" \
     "\tldr r12, [r3, #0]\n" \
     "\tldr lr, [r3, #4]\n" \
@@ -400,165 +623,29 @@ typedef struct {
     "\tsmlabt r6, r11, lr, r6\n" \
     "\tsmlatb r7, r10, r12, r7\n" \
     "\tsmlad r7, r11, lr, r7\n" \
-    "\tadds r0, r0, #8\n" \
-    "\tadds r1, r1, #8\n" \
-    "\tadds r2, r2, #8\n" \
     "\tldr r9, [r3, #28]\n" \
     "\tldr r10, [r3, #32]\n" \
     "\tldr r11, [r3, #36]\n" \
-    "\tldrd r3, lr, [sp, #0]\n" \
+    "\tldr lr, [sp, #4]\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "r11", "r12") \
-    "\tstrb r4, [r3]\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r9", "r10", "r11", "r12") \
-    "\tstrb r5, [r3, lr]\n" \
-    "\tadd r3, r3, lr, lsl #1\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r9", "r10", "r11", "r12") \
-    "\tstrb r6, [r3]\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r7", "r9", "r10", "r11", "r12") \
-    "\tstrb r7, [r3, lr]\n" \
-    "\tadd r3, r3, lr, lsl #1\n" \
-    "\tstr r3, [sp, #0]\n" \
-    "\tldr r3, [sp, #8]\n" \
-    "\tldr lr, [sp, #32]\n" \
-    "\tsubs lr, lr, #1\n" \
-    "\tstr lr, [sp, #32]\n" \
-    "\tbne tq_dw1_main\n" \
-    "\tldr lr, [sp, #24]\n" \
-    "\ttbh [pc, lr, lsl #1]\n" \
-    "tq_dw1_tbl:\n" \
-    "\t.hword (tq_dw1_next - tq_dw1_tbl) / 2\n" \
-    "\t.hword (tq_dw1_t1 - tq_dw1_tbl) / 2\n" \
-    "\t.hword (tq_dw1_t2 - tq_dw1_tbl) / 2\n" \
-    "\t.hword (tq_dw1_t3 - tq_dw1_tbl) / 2\n" \
-    "\t.hword (tq_dw1_next - tq_dw1_tbl) / 2\n" \
-    "\t.hword (tq_dw1_t5 - tq_dw1_tbl) / 2\n" \
-    "tq_dw1_t1:\n" \
-    "\tldr r4, [r3, #24]\n" \
-    "\tldr r12, [r3, #0]\n" \
-    "\tldr lr, [r3, #4]\n" \
-    "\tldr r9, [r0, #0]\n" \
-    "\tldr r10, [r0, #4]\n" \
-    "\tsmlad r4, r9, r12, r4\n" \
-    "\tsmlabt r4, r10, lr, r4\n" \
-    "\tldr r12, [r3, #8]\n" \
-    "\tldr lr, [r3, #12]\n" \
-    "\tldr r9, [r1, #0]\n" \
-    "\tldr r10, [r1, #4]\n" \
-    "\tsmlad r4, r9, r12, r4\n" \
-    "\tsmlabt r4, r10, lr, r4\n" \
-    "\tldr r12, [r3, #16]\n" \
-    "\tldr lr, [r3, #20]\n" \
-    "\tldr r9, [r2, #0]\n" \
-    "\tldr r10, [r2, #4]\n" \
-    "\tsmlad r4, r9, r12, r4\n" \
-    "\tsmlabt r4, r10, lr, r4\n" \
-    "\tadds r0, r0, #2\n" \
-    "\tadds r1, r1, #2\n" \
-    "\tadds r2, r2, #2\n" \
-    "\tldr r9, [r3, #28]\n" \
-    "\tldr r10, [r3, #32]\n" \
-    "\tldr r11, [r3, #36]\n" \
-    "\tldrd r3, lr, [sp, #0]\n" \
-    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "r11", "r12") \
-    "\tstrb r4, [r3]\n" \
-    "\tadd r3, r3, lr\n" \
-    "\tstr r3, [sp, #0]\n" \
-    "\tldr r3, [sp, #8]\n" \
-    "\tb tq_dw1_next\n" \
-    "tq_dw1_t2:\n" \
-    "\tldr r5, [r3, #24]\n" \
-    "\tldr r12, [r3, #0]\n" \
-    "\tldr lr, [r3, #4]\n" \
-    "\tldr r9, [r0, #0]\n" \
-    "\tldr r10, [r0, #4]\n" \
-    "\tsmlad r4, r9, r12, r5\n" \
-    "\tsmlabt r4, r10, lr, r4\n" \
-    "\tsmlatb r5, r9, r12, r5\n" \
-    "\tsmlad r5, r10, lr, r5\n" \
-    "\tldr r12, [r3, #8]\n" \
-    "\tldr lr, [r3, #12]\n" \
-    "\tldr r9, [r1, #0]\n" \
-    "\tldr r10, [r1, #4]\n" \
-    "\tsmlad r4, r9, r12, r4\n" \
-    "\tsmlabt r4, r10, lr, r4\n" \
-    "\tsmlatb r5, r9, r12, r5\n" \
-    "\tsmlad r5, r10, lr, r5\n" \
-    "\tldr r12, [r3, #16]\n" \
-    "\tldr lr, [r3, #20]\n" \
-    "\tldr r9, [r2, #0]\n" \
-    "\tldr r10, [r2, #4]\n" \
-    "\tsmlad r4, r9, r12, r4\n" \
-    "\tsmlabt r4, r10, lr, r4\n" \
-    "\tsmlatb r5, r9, r12, r5\n" \
-    "\tsmlad r5, r10, lr, r5\n" \
-    "\tadds r0, r0, #4\n" \
-    "\tadds r1, r1, #4\n" \
-    "\tadds r2, r2, #4\n" \
-    "\tldr r9, [r3, #28]\n" \
-    "\tldr r10, [r3, #32]\n" \
-    "\tldr r11, [r3, #36]\n" \
-    "\tldrd r3, lr, [sp, #0]\n" \
-    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "r11", "r12") \
-    "\tstrb r4, [r3]\n" \
-    TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r9", "r10", "r11", "r12") \
-    "\tstrb r5, [r3, lr]\n" \
-    "\tadd r3, r3, lr, lsl #1\n" \
-    "\tstr r3, [sp, #0]\n" \
-    "\tldr r3, [sp, #8]\n" \
-    "\tb tq_dw1_next\n" \
-    "tq_dw1_t3:\n" \
-    "\tldr r6, [r3, #24]\n" \
-    "\tldr r12, [r3, #0]\n" \
-    "\tldr lr, [r3, #4]\n" \
-    "\tldr r9, [r0, #0]\n" \
-    "\tldr r10, [r0, #4]\n" \
-    "\tldr r11, [r0, #8]\n" \
-    "\tsmlad r4, r9, r12, r6\n" \
-    "\tsmlabt r4, r10, lr, r4\n" \
-    "\tsmlatb r5, r9, r12, r6\n" \
-    "\tsmlad r5, r10, lr, r5\n" \
-    "\tsmlad r6, r10, r12, r6\n" \
-    "\tsmlabt r6, r11, lr, r6\n" \
-    "\tldr r12, [r3, #8]\n" \
-    "\tldr lr, [r3, #12]\n" \
-    "\tldr r9, [r1, #0]\n" \
-    "\tldr r10, [r1, #4]\n" \
-    "\tldr r11, [r1, #8]\n" \
-    "\tsmlad r4, r9, r12, r4\n" \
-    "\tsmlabt r4, r10, lr, r4\n" \
-    "\tsmlatb r5, r9, r12, r5\n" \
-    "\tsmlad r5, r10, lr, r5\n" \
-    "\tsmlad r6, r10, r12, r6\n" \
-    "\tsmlabt r6, r11, lr, r6\n" \
-    "\tldr r12, [r3, #16]\n" \
-    "\tldr lr, [r3, #20]\n" \
-    "\tldr r9, [r2, #0]\n" \
-    "\tldr r10, [r2, #4]\n" \
-    "\tldr r11, [r2, #8]\n" \
-    "\tsmlad r4, r9, r12, r4\n" \
-    "\tsmlabt r4, r10, lr, r4\n" \
-    "\tsmlatb r5, r9, r12, r5\n" \
-    "\tsmlad r5, r10, lr, r5\n" \
-    "\tsmlad r6, r10, r12, r6\n" \
-    "\tsmlabt r6, r11, lr, r6\n" \
-    "\tadds r0, r0, #6\n" \
-    "\tadds r1, r1, #6\n" \
-    "\tadds r2, r2, #6\n" \
-    "\tldr r9, [r3, #28]\n" \
-    "\tldr r10, [r3, #32]\n" \
-    "\tldr r11, [r3, #36]\n" \
-    "\tldrd r3, lr, [sp, #0]\n" \
-    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "r11", "r12") \
-    "\tstrb r4, [r3]\n" \
-    TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r9", "r10", "r11", "r12") \
-    "\tstrb r5, [r3, lr]\n" \
-    "\tadd r3, r3, lr, lsl #1\n" \
-    TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r9", "r10", "r11", "r12") \
-    "\tstrb r6, [r3]\n" \
-    "\tadd r3, r3, lr\n" \
-    "\tstr r3, [sp, #0]\n" \
-    "\tldr r3, [sp, #8]\n" \
-    "\tb tq_dw1_next\n" \
+    "\tadd r12, r8, lr, lsl #1\n" \
+    "\tstrb r5, [r8, lr]\n" \
+    "\tstrb r6, [r12]\n" \
+    "\tstrb r7, [r12, lr]\n" \
+    "\tstrb r4, [r8], #1\n" \
+    "\tldr r9, [sp, #8]\n" \
+    "\tldr r10, [sp, #12]\n" \
+    "\tadd r0, r0, r9\n" \
+    "\tadd r1, r1, r9\n" \
+    "\tadd r2, r2, r9\n" \
+    "\tadds r3, r3, #40\n" \
+    "\tcmp r3, r10\n" \
+    "\tbne tq_dw1_t4c\n" \
+    "\tadd sp, sp, #44\n" \
+    "\tpop {r4-r11, pc}\n" \
     "tq_dw1_t5:\n" \
     "\tldr r8, [r3, #24]\n" \
     "\tldr r12, [r3, #0]\n" \
@@ -609,81 +696,323 @@ typedef struct {
     "\tsmlad r8, r11, r12, r8\n" \
     "\tldr r9, [r2, #12]\n" \
     "\tsmlabt r8, r9, lr, r8\n" \
-    "\tadds r0, r0, #10\n" \
-    "\tadds r1, r1, #10\n" \
-    "\tadds r2, r2, #10\n" \
     "\tldr r9, [r3, #28]\n" \
     "\tldr r10, [r3, #32]\n" \
     "\tldr r11, [r3, #36]\n" \
-    "\tldrd r3, lr, [sp, #0]\n" \
+    "\tldr lr, [sp, #4]\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "r11", "r12") \
-    "\tstrb r4, [r3]\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r9", "r10", "r11", "r12") \
-    "\tstrb r5, [r3, lr]\n" \
-    "\tadd r3, r3, lr, lsl #1\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r9", "r10", "r11", "r12") \
-    "\tstrb r6, [r3]\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r7", "r9", "r10", "r11", "r12") \
-    "\tstrb r7, [r3, lr]\n" \
-    "\tadd r3, r3, lr, lsl #1\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r8", "r9", "r10", "r11", "r12") \
-    "\tstrb r8, [r3]\n" \
-    "\tadd r3, r3, lr\n" \
-    "\tstr r3, [sp, #0]\n" \
-    "\tldr r3, [sp, #8]\n" \
-    "tq_dw1_next:\n" \
-    "\tldrd r12, r4, [sp, #12]\n" \
-    "\tadd r0, r0, r12\n" \
-    "\tadd r1, r1, r12\n" \
-    "\tadd r2, r2, r12\n" \
-    "\tldr r5, [sp, #0]\n" \
-    "\tadd r5, r5, r4\n" \
-    "\tstr r5, [sp, #0]\n" \
-    "\tadd r3, r3, #40\n" \
-    "\tstr r3, [sp, #8]\n" \
-    "\tldr r5, [sp, #28]\n" \
-    "\tcmp r3, r5\n" \
-    "\titt ne\n" \
-    "\tldrne r12, [sp, #36]\n" \
-    "\tmovne pc, r12\n" \
-    "\tadd sp, sp, #40\n" \
+    "\tldr r12, [sp, #0]\n" \
+    "\tadd r9, r12, lr, lsl #1\n" \
+    "\tadd r10, r9, lr, lsl #1\n" \
+    "\tstrb r5, [r12, lr]\n" \
+    "\tstrb r6, [r9]\n" \
+    "\tstrb r7, [r9, lr]\n" \
+    "\tstrb r8, [r10]\n" \
+    "\tstrb r4, [r12], #1\n" \
+    "\tstr r12, [sp, #0]\n" \
+    "\tldr r9, [sp, #8]\n" \
+    "\tldr r10, [sp, #12]\n" \
+    "\tadd r0, r0, r9\n" \
+    "\tadd r1, r1, r9\n" \
+    "\tadd r2, r2, r9\n" \
+    "\tadds r3, r3, #40\n" \
+    "\tcmp r3, r10\n" \
+    "\tbne tq_dw1_t5\n" \
+    "\tadd sp, sp, #44\n" \
     "\tpop {r4-r11, pc}\n"
 
 /* dw_rows_s2: generated by scripts/gen_dw_asm.py */
 #define TQ_DW_ROWS_S2_ASM \
     "\tpush {r4-r11, lr}\n" \
-    "\tsub sp, sp, #40\n" \
-    "\tldm r0, {r1-r8}\n" \
-    "\tstm sp, {r1-r8}\n" \
-    "\tldr r1, [r0, #36]\n" \
-    "\tldr r2, [r0, #40]\n" \
-    "\tldr r0, [r0, #32]\n" \
-    "\tldr r3, [sp, #8]\n" \
-    "\tadr r12, tq_dw2_ch\n" \
-    "\tcmp r6, #0\n" \
-    "\tbne tq_dw2_go\n" \
-    "\tcmp r7, #1\n" \
-    "\tbne tq_dw2_n1\n" \
-    "\tadr r12, tq_dw2_t1\n" \
-    "tq_dw2_n1:\n" \
-    "\tcmp r7, #2\n" \
-    "\tbne tq_dw2_n2\n" \
-    "\tadr r12, tq_dw2_t2\n" \
-    "tq_dw2_n2:\n" \
-    "\tcmp r7, #3\n" \
-    "\tbne tq_dw2_n3\n" \
-    "\tadr r12, tq_dw2_t3\n" \
-    "tq_dw2_n3:\n" \
-    "\tcmp r7, #5\n" \
-    "\tbne tq_dw2_go\n" \
-    "\tadr r12, tq_dw2_t5\n" \
+    "\tsub sp, sp, #44\n" \
+    "\tldm r0, {r1-r10}\n" \
+    "\tstm sp, {r1-r10}\n" \
+    "\tstr r1, [sp, #40]\n" \
+    "\tmov r3, r5\n" \
+    "\tmov r0, r6\n" \
+    "\tmov r1, r7\n" \
+    "\tmov r2, r8\n" \
+    "tq_dw2_mh:\n" \
+    "\tldr r4, [sp, #32]\n" \
+    "\tsubs r4, r4, #1\n" \
+    "\tbpl tq_dw2_go\n" \
+    "\tldr r4, [sp, #36]\n" \
+    "\tcmp r4, #1\n" \
+    "\tbeq tq_dw2_t1\n" \
+    "\tcmp r4, #2\n" \
+    "\tbeq tq_dw2_t2\n" \
+    "\tcmp r4, #3\n" \
+    "\tbeq tq_dw2_t3\n" \
+    "\tcmp r4, #4\n" \
+    "\tbeq tq_dw2_t4\n" \
+    "\tcmp r4, #5\n" \
+    "\tbeq tq_dw2_t5\n" \
+    "\tadd sp, sp, #44\n" \
+    "\tpop {r4-r11, pc}\n" \
     "tq_dw2_go:\n" \
-    "\tstr r12, [sp, #36]\n" \
-    "\tmov pc, r12\n" \
-    "tq_dw2_ch:\n" \
-    "\tldr lr, [sp, #20]\n" \
-    "\tstr lr, [sp, #32]\n" \
+    "\tstr r4, [sp, #32]\n" \
     "tq_dw2_main:\n" \
+    "\tldr r9, [r3, #24]\n" \
+    "\tldr r12, [r3, #0]\n" \
+    "\tldr lr, [r3, #4]\n" \
+    "\tldr r10, [r0, #0]\n" \
+    "\tldr r11, [r0, #4]\n" \
+    "\tsmlad r4, r10, r12, r9\n" \
+    "\tsmlabt r4, r11, lr, r4\n" \
+    "\tsmlad r5, r11, r12, r9\n" \
+    "\tldr r10, [r0, #8]\n" \
+    "\tldr r11, [r0, #12]\n" \
+    "\tsmlabt r5, r10, lr, r5\n" \
+    "\tsmlad r6, r10, r12, r9\n" \
+    "\tsmlabt r6, r11, lr, r6\n" \
+    "\tsmlad r7, r11, r12, r9\n" \
+    "\tldr r10, [r0, #16]\n" \
+    "\tldr r11, [r0, #20]\n" \
+    "\tsmlabt r7, r10, lr, r7\n" \
+    "\tsmlad r8, r10, r12, r9\n" \
+    "\tsmlabt r8, r11, lr, r8\n" \
+    "\tsmlad r9, r11, r12, r9\n" \
+    "\tldr r10, [r0, #24]\n" \
+    "\tsmlabt r9, r10, lr, r9\n" \
+    "\tldr r12, [r3, #8]\n" \
+    "\tldr lr, [r3, #12]\n" \
+    "\tldr r10, [r1, #0]\n" \
+    "\tldr r11, [r1, #4]\n" \
+    "\tsmlad r4, r10, r12, r4\n" \
+    "\tsmlabt r4, r11, lr, r4\n" \
+    "\tsmlad r5, r11, r12, r5\n" \
+    "\tldr r10, [r1, #8]\n" \
+    "\tldr r11, [r1, #12]\n" \
+    "\tsmlabt r5, r10, lr, r5\n" \
+    "\tsmlad r6, r10, r12, r6\n" \
+    "\tsmlabt r6, r11, lr, r6\n" \
+    "\tsmlad r7, r11, r12, r7\n" \
+    "\tldr r10, [r1, #16]\n" \
+    "\tldr r11, [r1, #20]\n" \
+    "\tsmlabt r7, r10, lr, r7\n" \
+    "\tsmlad r8, r10, r12, r8\n" \
+    "\tsmlabt r8, r11, lr, r8\n" \
+    "\tsmlad r9, r11, r12, r9\n" \
+    "\tldr r10, [r1, #24]\n" \
+    "\tsmlabt r9, r10, lr, r9\n" \
+    "\tldr r12, [r3, #16]\n" \
+    "\tldr lr, [r3, #20]\n" \
+    "\tldr r10, [r2, #0]\n" \
+    "\tldr r11, [r2, #4]\n" \
+    "\tsmlad r4, r10, r12, r4\n" \
+    "\tsmlabt r4, r11, lr, r4\n" \
+    "\tsmlad r5, r11, r12, r5\n" \
+    "\tldr r10, [r2, #8]\n" \
+    "\tldr r11, [r2, #12]\n" \
+    "\tsmlabt r5, r10, lr, r5\n" \
+    "\tsmlad r6, r10, r12, r6\n" \
+    "\tsmlabt r6, r11, lr, r6\n" \
+    "\tsmlad r7, r11, r12, r7\n" \
+    "\tldr r10, [r2, #16]\n" \
+    "\tldr r11, [r2, #20]\n" \
+    "\tsmlabt r7, r10, lr, r7\n" \
+    "\tsmlad r8, r10, r12, r8\n" \
+    "\tsmlabt r8, r11, lr, r8\n" \
+    "\tsmlad r9, r11, r12, r9\n" \
+    "\tldr r10, [r2, #24]\n" \
+    "\tsmlabt r9, r10, lr, r9\n" \
+    "\tldr r10, [r3, #28]\n" \
+    "\tldr r11, [r3, #32]\n" \
+    "\tldr r12, [r3, #36]\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r10", "r11", "r12", "lr") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r10", "r11", "r12", "lr") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r10", "r11", "r12", "lr") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r7", "r10", "r11", "r12", "lr") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r8", "r10", "r11", "r12", "lr") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r9", "r10", "r11", "r12", "lr") \
+    "\tldr lr, [sp, #4]\n" \
+    "\tldr r12, [sp, #0]\n" \
+    "\tadd r10, r12, lr, lsl #1\n" \
+    "\tadd r11, r10, lr, lsl #1\n" \
+    "\tstrb r5, [r12, lr]\n" \
+    "\tstrb r6, [r10]\n" \
+    "\tstrb r7, [r10, lr]\n" \
+    "\tstrb r8, [r11]\n" \
+    "\tstrb r9, [r11, lr]\n" \
+    "\tstrb r4, [r12], #1\n" \
+    "\tstr r12, [sp, #0]\n" \
+    "\tldr r9, [sp, #8]\n" \
+    "\tldr r10, [sp, #12]\n" \
+    "\tadd r0, r0, r9\n" \
+    "\tadd r1, r1, r9\n" \
+    "\tadd r2, r2, r9\n" \
+    "\tadds r3, r3, #40\n" \
+    "\tcmp r3, r10\n" \
+    "\tbne tq_dw2_main\n" \
+    "\tldr r4, [sp, #40]\n" \
+    "\tldr r5, [sp, #4]\n" \
+    "\tadd r4, r4, r5, lsl #2\n" \
+    "\tadd r4, r4, r5, lsl #1\n" \
+    "\tstr r4, [sp, #40]\n" \
+    "\tstr r4, [sp, #0]\n" \
+    "\tadd r6, sp, #20\n" \
+    "\tldm r6, {r0-r2}\n" \
+    "\tadd r0, r0, #24\n" \
+    "\tadd r1, r1, #24\n" \
+    "\tadd r2, r2, #24\n" \
+    "\tstm r6, {r0-r2}\n" \
+    "\tldr r3, [sp, #16]\n" \
+    "\tb tq_dw2_mh\n" \
+    "tq_dw2_t1:\n" \
+    "\tldr r8, [sp, #0]\n" \
+    "tq_dw2_t1c:\n" \
+    "\tldr r4, [r3, #24]\n" \
+    "\tldr r12, [r3, #0]\n" \
+    "\tldr lr, [r3, #4]\n" \
+    "\tldr r9, [r0, #0]\n" \
+    "\tldr r10, [r0, #4]\n" \
+    "\tsmlad r4, r9, r12, r4\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tldr r12, [r3, #8]\n" \
+    "\tldr lr, [r3, #12]\n" \
+    "\tldr r9, [r1, #0]\n" \
+    "\tldr r10, [r1, #4]\n" \
+    "\tsmlad r4, r9, r12, r4\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tldr r12, [r3, #16]\n" \
+    "\tldr lr, [r3, #20]\n" \
+    "\tldr r9, [r2, #0]\n" \
+    "\tldr r10, [r2, #4]\n" \
+    "\tsmlad r4, r9, r12, r4\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tldr r9, [r3, #28]\n" \
+    "\tldr r10, [r3, #32]\n" \
+    "\tldr r11, [r3, #36]\n" \
+    "\tldr lr, [sp, #4]\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "r11", "r12") \
+    "\tstrb r4, [r8], #1\n" \
+    "\tldr r9, [sp, #8]\n" \
+    "\tldr r10, [sp, #12]\n" \
+    "\tadd r0, r0, r9\n" \
+    "\tadd r1, r1, r9\n" \
+    "\tadd r2, r2, r9\n" \
+    "\tadds r3, r3, #40\n" \
+    "\tcmp r3, r10\n" \
+    "\tbne tq_dw2_t1c\n" \
+    "\tadd sp, sp, #44\n" \
+    "\tpop {r4-r11, pc}\n" \
+    "tq_dw2_t2:\n" \
+    "\tldr r8, [sp, #0]\n" \
+    "tq_dw2_t2c:\n" \
+    "\tldr r5, [r3, #24]\n" \
+    "\tldr r12, [r3, #0]\n" \
+    "\tldr lr, [r3, #4]\n" \
+    "\tldr r9, [r0, #0]\n" \
+    "\tldr r10, [r0, #4]\n" \
+    "\tldr r11, [r0, #8]\n" \
+    "\tsmlad r4, r9, r12, r5\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tsmlad r5, r10, r12, r5\n" \
+    "\tsmlabt r5, r11, lr, r5\n" \
+    "\tldr r12, [r3, #8]\n" \
+    "\tldr lr, [r3, #12]\n" \
+    "\tldr r9, [r1, #0]\n" \
+    "\tldr r10, [r1, #4]\n" \
+    "\tldr r11, [r1, #8]\n" \
+    "\tsmlad r4, r9, r12, r4\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tsmlad r5, r10, r12, r5\n" \
+    "\tsmlabt r5, r11, lr, r5\n" \
+    "\tldr r12, [r3, #16]\n" \
+    "\tldr lr, [r3, #20]\n" \
+    "\tldr r9, [r2, #0]\n" \
+    "\tldr r10, [r2, #4]\n" \
+    "\tldr r11, [r2, #8]\n" \
+    "\tsmlad r4, r9, r12, r4\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tsmlad r5, r10, r12, r5\n" \
+    "\tsmlabt r5, r11, lr, r5\n" \
+    "\tldr r9, [r3, #28]\n" \
+    "\tldr r10, [r3, #32]\n" \
+    "\tldr r11, [r3, #36]\n" \
+    "\tldr lr, [sp, #4]\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "r11", "r12") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r9", "r10", "r11", "r12") \
+    "\tstrb r5, [r8, lr]\n" \
+    "\tstrb r4, [r8], #1\n" \
+    "\tldr r9, [sp, #8]\n" \
+    "\tldr r10, [sp, #12]\n" \
+    "\tadd r0, r0, r9\n" \
+    "\tadd r1, r1, r9\n" \
+    "\tadd r2, r2, r9\n" \
+    "\tadds r3, r3, #40\n" \
+    "\tcmp r3, r10\n" \
+    "\tbne tq_dw2_t2c\n" \
+    "\tadd sp, sp, #44\n" \
+    "\tpop {r4-r11, pc}\n" \
+    "tq_dw2_t3:\n" \
+    "\tldr r8, [sp, #0]\n" \
+    "tq_dw2_t3c:\n" \
+    "\tldr r6, [r3, #24]\n" \
+    "\tldr r12, [r3, #0]\n" \
+    "\tldr lr, [r3, #4]\n" \
+    "\tldr r9, [r0, #0]\n" \
+    "\tldr r10, [r0, #4]\n" \
+    "\tldr r11, [r0, #8]\n" \
+    "\tsmlad r4, r9, r12, r6\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tsmlad r5, r10, r12, r6\n" \
+    "\tsmlabt r5, r11, lr, r5\n" \
+    "\tsmlad r6, r11, r12, r6\n" \
+    "\tldr r9, [r0, #12]\n" \
+    "\tsmlabt r6, r9, lr, r6\n" \
+    "\tldr r12, [r3, #8]\n" \
+    "\tldr lr, [r3, #12]\n" \
+    "\tldr r9, [r1, #0]\n" \
+    "\tldr r10, [r1, #4]\n" \
+    "\tldr r11, [r1, #8]\n" \
+    "\tsmlad r4, r9, r12, r4\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tsmlad r5, r10, r12, r5\n" \
+    "\tsmlabt r5, r11, lr, r5\n" \
+    "\tsmlad r6, r11, r12, r6\n" \
+    "\tldr r9, [r1, #12]\n" \
+    "\tsmlabt r6, r9, lr, r6\n" \
+    "\tldr r12, [r3, #16]\n" \
+    "\tldr lr, [r3, #20]\n" \
+    "\tldr r9, [r2, #0]\n" \
+    "\tldr r10, [r2, #4]\n" \
+    "\tldr r11, [r2, #8]\n" \
+    "\tsmlad r4, r9, r12, r4\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tsmlad r5, r10, r12, r5\n" \
+    "\tsmlabt r5, r11, lr, r5\n" \
+    "\tsmlad r6, r11, r12, r6\n" \
+    "\tldr r9, [r2, #12]\n" \
+    "\tsmlabt r6, r9, lr, r6\n" \
+    "\tldr r9, [r3, #28]\n" \
+    "\tldr r10, [r3, #32]\n" \
+    "\tldr r11, [r3, #36]\n" \
+    "\tldr lr, [sp, #4]\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "r11", "r12") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r9", "r10", "r11", "r12") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r9", "r10", "r11", "r12") \
+    "\tadd r12, r8, lr, lsl #1\n" \
+    "\tstrb r5, [r8, lr]\n" \
+    "\tstrb r6, [r12]\n" \
+    "\tstrb r4, [r8], #1\n" \
+    "\tldr r9, [sp, #8]\n" \
+    "\tldr r10, [sp, #12]\n" \
+    "\tadd r0, r0, r9\n" \
+    "\tadd r1, r1, r9\n" \
+    "\tadd r2, r2, r9\n" \
+    "\tadds r3, r3, #40\n" \
+    "\tcmp r3, r10\n" \
+    "\tbne tq_dw2_t3c\n" \
+    "\tadd sp, sp, #44\n" \
+    "\tpop {r4-r11, pc}\n" \
+    "tq_dw2_t4:\n" \
+    "\tldr r8, [sp, #0]\n" \
+    "tq_dw2_t4c:\n" \
     "\tldr r7, [r3, #24]\n" \
     "\tldr r12, [r3, #0]\n" \
     "\tldr lr, [r3, #4]\n" \
@@ -730,171 +1059,29 @@ typedef struct {
     "\tsmlabt r6, r9, lr, r6\n" \
     "\tsmlad r7, r9, r12, r7\n" \
     "\tsmlabt r7, r10, lr, r7\n" \
-    "\tadds r0, r0, #16\n" \
-    "\tadds r1, r1, #16\n" \
-    "\tadds r2, r2, #16\n" \
     "\tldr r9, [r3, #28]\n" \
     "\tldr r10, [r3, #32]\n" \
     "\tldr r11, [r3, #36]\n" \
-    "\tldrd r3, lr, [sp, #0]\n" \
+    "\tldr lr, [sp, #4]\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "r11", "r12") \
-    "\tstrb r4, [r3]\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r9", "r10", "r11", "r12") \
-    "\tstrb r5, [r3, lr]\n" \
-    "\tadd r3, r3, lr, lsl #1\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r9", "r10", "r11", "r12") \
-    "\tstrb r6, [r3]\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r7", "r9", "r10", "r11", "r12") \
-    "\tstrb r7, [r3, lr]\n" \
-    "\tadd r3, r3, lr, lsl #1\n" \
-    "\tstr r3, [sp, #0]\n" \
-    "\tldr r3, [sp, #8]\n" \
-    "\tldr lr, [sp, #32]\n" \
-    "\tsubs lr, lr, #1\n" \
-    "\tstr lr, [sp, #32]\n" \
-    "\tbne tq_dw2_main\n" \
-    "\tldr lr, [sp, #24]\n" \
-    "\ttbh [pc, lr, lsl #1]\n" \
-    "tq_dw2_tbl:\n" \
-    "\t.hword (tq_dw2_next - tq_dw2_tbl) / 2\n" \
-    "\t.hword (tq_dw2_t1 - tq_dw2_tbl) / 2\n" \
-    "\t.hword (tq_dw2_t2 - tq_dw2_tbl) / 2\n" \
-    "\t.hword (tq_dw2_t3 - tq_dw2_tbl) / 2\n" \
-    "\t.hword (tq_dw2_next - tq_dw2_tbl) / 2\n" \
-    "\t.hword (tq_dw2_t5 - tq_dw2_tbl) / 2\n" \
-    "tq_dw2_t1:\n" \
-    "\tldr r4, [r3, #24]\n" \
-    "\tldr r12, [r3, #0]\n" \
-    "\tldr lr, [r3, #4]\n" \
-    "\tldr r9, [r0, #0]\n" \
-    "\tldr r10, [r0, #4]\n" \
-    "\tsmlad r4, r9, r12, r4\n" \
-    "\tsmlabt r4, r10, lr, r4\n" \
-    "\tldr r12, [r3, #8]\n" \
-    "\tldr lr, [r3, #12]\n" \
-    "\tldr r9, [r1, #0]\n" \
-    "\tldr r10, [r1, #4]\n" \
-    "\tsmlad r4, r9, r12, r4\n" \
-    "\tsmlabt r4, r10, lr, r4\n" \
-    "\tldr r12, [r3, #16]\n" \
-    "\tldr lr, [r3, #20]\n" \
-    "\tldr r9, [r2, #0]\n" \
-    "\tldr r10, [r2, #4]\n" \
-    "\tsmlad r4, r9, r12, r4\n" \
-    "\tsmlabt r4, r10, lr, r4\n" \
-    "\tadds r0, r0, #4\n" \
-    "\tadds r1, r1, #4\n" \
-    "\tadds r2, r2, #4\n" \
-    "\tldr r9, [r3, #28]\n" \
-    "\tldr r10, [r3, #32]\n" \
-    "\tldr r11, [r3, #36]\n" \
-    "\tldrd r3, lr, [sp, #0]\n" \
-    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "r11", "r12") \
-    "\tstrb r4, [r3]\n" \
-    "\tadd r3, r3, lr\n" \
-    "\tstr r3, [sp, #0]\n" \
-    "\tldr r3, [sp, #8]\n" \
-    "\tb tq_dw2_next\n" \
-    "tq_dw2_t2:\n" \
-    "\tldr r5, [r3, #24]\n" \
-    "\tldr r12, [r3, #0]\n" \
-    "\tldr lr, [r3, #4]\n" \
-    "\tldr r9, [r0, #0]\n" \
-    "\tldr r10, [r0, #4]\n" \
-    "\tldr r11, [r0, #8]\n" \
-    "\tsmlad r4, r9, r12, r5\n" \
-    "\tsmlabt r4, r10, lr, r4\n" \
-    "\tsmlad r5, r10, r12, r5\n" \
-    "\tsmlabt r5, r11, lr, r5\n" \
-    "\tldr r12, [r3, #8]\n" \
-    "\tldr lr, [r3, #12]\n" \
-    "\tldr r9, [r1, #0]\n" \
-    "\tldr r10, [r1, #4]\n" \
-    "\tldr r11, [r1, #8]\n" \
-    "\tsmlad r4, r9, r12, r4\n" \
-    "\tsmlabt r4, r10, lr, r4\n" \
-    "\tsmlad r5, r10, r12, r5\n" \
-    "\tsmlabt r5, r11, lr, r5\n" \
-    "\tldr r12, [r3, #16]\n" \
-    "\tldr lr, [r3, #20]\n" \
-    "\tldr r9, [r2, #0]\n" \
-    "\tldr r10, [r2, #4]\n" \
-    "\tldr r11, [r2, #8]\n" \
-    "\tsmlad r4, r9, r12, r4\n" \
-    "\tsmlabt r4, r10, lr, r4\n" \
-    "\tsmlad r5, r10, r12, r5\n" \
-    "\tsmlabt r5, r11, lr, r5\n" \
-    "\tadds r0, r0, #8\n" \
-    "\tadds r1, r1, #8\n" \
-    "\tadds r2, r2, #8\n" \
-    "\tldr r9, [r3, #28]\n" \
-    "\tldr r10, [r3, #32]\n" \
-    "\tldr r11, [r3, #36]\n" \
-    "\tldrd r3, lr, [sp, #0]\n" \
-    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "r11", "r12") \
-    "\tstrb r4, [r3]\n" \
-    TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r9", "r10", "r11", "r12") \
-    "\tstrb r5, [r3, lr]\n" \
-    "\tadd r3, r3, lr, lsl #1\n" \
-    "\tstr r3, [sp, #0]\n" \
-    "\tldr r3, [sp, #8]\n" \
-    "\tb tq_dw2_next\n" \
-    "tq_dw2_t3:\n" \
-    "\tldr r6, [r3, #24]\n" \
-    "\tldr r12, [r3, #0]\n" \
-    "\tldr lr, [r3, #4]\n" \
-    "\tldr r9, [r0, #0]\n" \
-    "\tldr r10, [r0, #4]\n" \
-    "\tldr r11, [r0, #8]\n" \
-    "\tsmlad r4, r9, r12, r6\n" \
-    "\tsmlabt r4, r10, lr, r4\n" \
-    "\tsmlad r5, r10, r12, r6\n" \
-    "\tsmlabt r5, r11, lr, r5\n" \
-    "\tsmlad r6, r11, r12, r6\n" \
-    "\tldr r9, [r0, #12]\n" \
-    "\tsmlabt r6, r9, lr, r6\n" \
-    "\tldr r12, [r3, #8]\n" \
-    "\tldr lr, [r3, #12]\n" \
-    "\tldr r9, [r1, #0]\n" \
-    "\tldr r10, [r1, #4]\n" \
-    "\tldr r11, [r1, #8]\n" \
-    "\tsmlad r4, r9, r12, r4\n" \
-    "\tsmlabt r4, r10, lr, r4\n" \
-    "\tsmlad r5, r10, r12, r5\n" \
-    "\tsmlabt r5, r11, lr, r5\n" \
-    "\tsmlad r6, r11, r12, r6\n" \
-    "\tldr r9, [r1, #12]\n" \
-    "\tsmlabt r6, r9, lr, r6\n" \
-    "\tldr r12, [r3, #16]\n" \
-    "\tldr lr, [r3, #20]\n" \
-    "\tldr r9, [r2, #0]\n" \
-    "\tldr r10, [r2, #4]\n" \
-    "\tldr r11, [r2, #8]\n" \
-    "\tsmlad r4, r9, r12, r4\n" \
-    "\tsmlabt r4, r10, lr, r4\n" \
-    "\tsmlad r5, r10, r12, r5\n" \
-    "\tsmlabt r5, r11, lr, r5\n" \
-    "\tsmlad r6, r11, r12, r6\n" \
-    "\tldr r9, [r2, #12]\n" \
-    "\tsmlabt r6, r9, lr, r6\n" \
-    "\tadds r0, r0, #12\n" \
-    "\tadds r1, r1, #12\n" \
-    "\tadds r2, r2, #12\n" \
-    "\tldr r9, [r3, #28]\n" \
-    "\tldr r10, [r3, #32]\n" \
-    "\tldr r11, [r3, #36]\n" \
-    "\tldrd r3, lr, [sp, #0]\n" \
-    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "r11", "r12") \
-    "\tstrb r4, [r3]\n" \
-    TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r9", "r10", "r11", "r12") \
-    "\tstrb r5, [r3, lr]\n" \
-    "\tadd r3, r3, lr, lsl #1\n" \
-    TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r9", "r10", "r11", "r12") \
-    "\tstrb r6, [r3]\n" \
-    "\tadd r3, r3, lr\n" \
-    "\tstr r3, [sp, #0]\n" \
-    "\tldr r3, [sp, #8]\n" \
-    "\tb tq_dw2_next\n" \
+    "\tadd r12, r8, lr, lsl #1\n" \
+    "\tstrb r5, [r8, lr]\n" \
+    "\tstrb r6, [r12]\n" \
+    "\tstrb r7, [r12, lr]\n" \
+    "\tstrb r4, [r8], #1\n" \
+    "\tldr r9, [sp, #8]\n" \
+    "\tldr r10, [sp, #12]\n" \
+    "\tadd r0, r0, r9\n" \
+    "\tadd r1, r1, r9\n" \
+    "\tadd r2, r2, r9\n" \
+    "\tadds r3, r3, #40\n" \
+    "\tcmp r3, r10\n" \
+    "\tbne tq_dw2_t4c\n" \
+    "\tadd sp, sp, #44\n" \
+    "\tpop {r4-r11, pc}\n" \
     "tq_dw2_t5:\n" \
     "\tldr r8, [r3, #24]\n" \
     "\tldr r12, [r3, #0]\n" \
@@ -951,44 +1138,237 @@ typedef struct {
     "\tsmlabt r7, r10, lr, r7\n" \
     "\tsmlad r8, r10, r12, r8\n" \
     "\tsmlabt r8, r11, lr, r8\n" \
-    "\tadds r0, r0, #20\n" \
-    "\tadds r1, r1, #20\n" \
-    "\tadds r2, r2, #20\n" \
     "\tldr r9, [r3, #28]\n" \
     "\tldr r10, [r3, #32]\n" \
     "\tldr r11, [r3, #36]\n" \
-    "\tldrd r3, lr, [sp, #0]\n" \
+    "\tldr lr, [sp, #4]\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "r11", "r12") \
-    "\tstrb r4, [r3]\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r9", "r10", "r11", "r12") \
-    "\tstrb r5, [r3, lr]\n" \
-    "\tadd r3, r3, lr, lsl #1\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r9", "r10", "r11", "r12") \
-    "\tstrb r6, [r3]\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r7", "r9", "r10", "r11", "r12") \
-    "\tstrb r7, [r3, lr]\n" \
-    "\tadd r3, r3, lr, lsl #1\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r8", "r9", "r10", "r11", "r12") \
-    "\tstrb r8, [r3]\n" \
-    "\tadd r3, r3, lr\n" \
-    "\tstr r3, [sp, #0]\n" \
-    "\tldr r3, [sp, #8]\n" \
-    "tq_dw2_next:\n" \
-    "\tldrd r12, r4, [sp, #12]\n" \
-    "\tadd r0, r0, r12\n" \
-    "\tadd r1, r1, r12\n" \
-    "\tadd r2, r2, r12\n" \
-    "\tldr r5, [sp, #0]\n" \
-    "\tadd r5, r5, r4\n" \
-    "\tstr r5, [sp, #0]\n" \
-    "\tadd r3, r3, #40\n" \
-    "\tstr r3, [sp, #8]\n" \
-    "\tldr r5, [sp, #28]\n" \
-    "\tcmp r3, r5\n" \
-    "\titt ne\n" \
-    "\tldrne r12, [sp, #36]\n" \
-    "\tmovne pc, r12\n" \
-    "\tadd sp, sp, #40\n" \
+    "\tldr r12, [sp, #0]\n" \
+    "\tadd r9, r12, lr, lsl #1\n" \
+    "\tadd r10, r9, lr, lsl #1\n" \
+    "\tstrb r5, [r12, lr]\n" \
+    "\tstrb r6, [r9]\n" \
+    "\tstrb r7, [r9, lr]\n" \
+    "\tstrb r8, [r10]\n" \
+    "\tstrb r4, [r12], #1\n" \
+    "\tstr r12, [sp, #0]\n" \
+    "\tldr r9, [sp, #8]\n" \
+    "\tldr r10, [sp, #12]\n" \
+    "\tadd r0, r0, r9\n" \
+    "\tadd r1, r1, r9\n" \
+    "\tadd r2, r2, r9\n" \
+    "\tadds r3, r3, #40\n" \
+    "\tcmp r3, r10\n" \
+    "\tbne tq_dw2_t5\n" \
+    "\tadd sp, sp, #44\n" \
+    "\tpop {r4-r11, pc}\n"
+
+/* dw_copy: generated by scripts/gen_dw_asm.py */
+#define TQ_DW_COPY_ASM \
+    "\tpush {r4-r11, lr}\n" \
+    "\tsub sp, sp, #16\n" \
+    "\tldm r0, {r1-r11}\n" \
+    "\tstr r9, [sp, #0]\n" \
+    "\tstr r7, [sp, #4]\n" \
+    "\tstr r8, [sp, #8]\n" \
+    "\tstr r10, [sp, #12]\n" \
+    "\tmov r0, r1\n" \
+    "\tmov r1, r2\n" \
+    "\tmov r2, r3\n" \
+    "\tmov r3, r4\n" \
+    "\tmov r8, r6\n" \
+    "\tadd r4, r3, r5\n" \
+    "\tadd r6, r4, r5, lsl #1\n" \
+    "\tadd r5, r4, r5\n" \
+    "\tcmp r11, #1\n" \
+    "\tbeq tq_dwc_v1\n" \
+    "\tcmp r11, #2\n" \
+    "\tbeq tq_dwc_v2\n" \
+    "\tcmp r11, #3\n" \
+    "\tbeq tq_dwc_v3\n" \
+    "tq_dwc_v0:\n" \
+    "\tldr r7, [sp, #0]\n" \
+    "\tcbz r7, tq_dwc_e0\n" \
+    "tq_dwc_p0:\n" \
+    "\tldr r9, [r0]\n" \
+    "\tldr r10, [r0, r1]\n" \
+    "\tadd r0, r0, r1, lsl #1\n" \
+    "\tpkhbt r11, r9, r10, lsl #16\n" \
+    "\tpkhtb r12, r10, r9, asr #16\n" \
+    "\tsxtab16 lr, r2, r11\n" \
+    "\tstr lr, [r3], #4\n" \
+    "\tsxtab16 lr, r2, r11, ror #8\n" \
+    "\tstr lr, [r4], #4\n" \
+    "\tsxtab16 lr, r2, r12\n" \
+    "\tstr lr, [r5], #4\n" \
+    "\tsxtab16 lr, r2, r12, ror #8\n" \
+    "\tstr lr, [r6], #4\n" \
+    "\tsubs r7, r7, #1\n" \
+    "\tbne tq_dwc_p0\n" \
+    "tq_dwc_e0:\n" \
+    "\tldr r9, [sp, #4]\n" \
+    "\tadd r0, r0, r9\n" \
+    "\tadd r3, r3, r8\n" \
+    "\tadd r4, r4, r8\n" \
+    "\tadd r5, r5, r8\n" \
+    "\tadd r6, r6, r8\n" \
+    "\tldr r9, [sp, #8]\n" \
+    "\tsubs r9, r9, #1\n" \
+    "\tstr r9, [sp, #8]\n" \
+    "\tbne tq_dwc_v0\n" \
+    "\tadd sp, sp, #16\n" \
+    "\tpop {r4-r11, pc}\n" \
+    "tq_dwc_v1:\n" \
+    "\tldr r9, [sp, #12]\n" \
+    "\tldr r10, [r0]\n" \
+    "\tadd r0, r0, r1\n" \
+    "\tpkhbt r11, r9, r10, lsl #16\n" \
+    "\tpkhtb r12, r10, r9, asr #16\n" \
+    "\tsxtab16 lr, r2, r11\n" \
+    "\tstr lr, [r3], #4\n" \
+    "\tsxtab16 lr, r2, r11, ror #8\n" \
+    "\tstr lr, [r4], #4\n" \
+    "\tsxtab16 lr, r2, r12\n" \
+    "\tstr lr, [r5], #4\n" \
+    "\tsxtab16 lr, r2, r12, ror #8\n" \
+    "\tstr lr, [r6], #4\n" \
+    "\tldr r7, [sp, #0]\n" \
+    "\tcbz r7, tq_dwc_e1\n" \
+    "tq_dwc_p1:\n" \
+    "\tldr r9, [r0]\n" \
+    "\tldr r10, [r0, r1]\n" \
+    "\tadd r0, r0, r1, lsl #1\n" \
+    "\tpkhbt r11, r9, r10, lsl #16\n" \
+    "\tpkhtb r12, r10, r9, asr #16\n" \
+    "\tsxtab16 lr, r2, r11\n" \
+    "\tstr lr, [r3], #4\n" \
+    "\tsxtab16 lr, r2, r11, ror #8\n" \
+    "\tstr lr, [r4], #4\n" \
+    "\tsxtab16 lr, r2, r12\n" \
+    "\tstr lr, [r5], #4\n" \
+    "\tsxtab16 lr, r2, r12, ror #8\n" \
+    "\tstr lr, [r6], #4\n" \
+    "\tsubs r7, r7, #1\n" \
+    "\tbne tq_dwc_p1\n" \
+    "tq_dwc_e1:\n" \
+    "\tldr r9, [sp, #4]\n" \
+    "\tadd r0, r0, r9\n" \
+    "\tadd r3, r3, r8\n" \
+    "\tadd r4, r4, r8\n" \
+    "\tadd r5, r5, r8\n" \
+    "\tadd r6, r6, r8\n" \
+    "\tldr r9, [sp, #8]\n" \
+    "\tsubs r9, r9, #1\n" \
+    "\tstr r9, [sp, #8]\n" \
+    "\tbne tq_dwc_v1\n" \
+    "\tadd sp, sp, #16\n" \
+    "\tpop {r4-r11, pc}\n" \
+    "tq_dwc_v2:\n" \
+    "\tldr r7, [sp, #0]\n" \
+    "\tcbz r7, tq_dwc_e2\n" \
+    "tq_dwc_p2:\n" \
+    "\tldr r9, [r0]\n" \
+    "\tldr r10, [r0, r1]\n" \
+    "\tadd r0, r0, r1, lsl #1\n" \
+    "\tpkhbt r11, r9, r10, lsl #16\n" \
+    "\tpkhtb r12, r10, r9, asr #16\n" \
+    "\tsxtab16 lr, r2, r11\n" \
+    "\tstr lr, [r3], #4\n" \
+    "\tsxtab16 lr, r2, r11, ror #8\n" \
+    "\tstr lr, [r4], #4\n" \
+    "\tsxtab16 lr, r2, r12\n" \
+    "\tstr lr, [r5], #4\n" \
+    "\tsxtab16 lr, r2, r12, ror #8\n" \
+    "\tstr lr, [r6], #4\n" \
+    "\tsubs r7, r7, #1\n" \
+    "\tbne tq_dwc_p2\n" \
+    "tq_dwc_e2:\n" \
+    "\tldr r9, [r0]\n" \
+    "\tldr r10, [sp, #12]\n" \
+    "\tadd r0, r0, r1\n" \
+    "\tpkhbt r11, r9, r10, lsl #16\n" \
+    "\tpkhtb r12, r10, r9, asr #16\n" \
+    "\tsxtab16 lr, r2, r11\n" \
+    "\tstr lr, [r3], #4\n" \
+    "\tsxtab16 lr, r2, r11, ror #8\n" \
+    "\tstr lr, [r4], #4\n" \
+    "\tsxtab16 lr, r2, r12\n" \
+    "\tstr lr, [r5], #4\n" \
+    "\tsxtab16 lr, r2, r12, ror #8\n" \
+    "\tstr lr, [r6], #4\n" \
+    "\tldr r9, [sp, #4]\n" \
+    "\tadd r0, r0, r9\n" \
+    "\tadd r3, r3, r8\n" \
+    "\tadd r4, r4, r8\n" \
+    "\tadd r5, r5, r8\n" \
+    "\tadd r6, r6, r8\n" \
+    "\tldr r9, [sp, #8]\n" \
+    "\tsubs r9, r9, #1\n" \
+    "\tstr r9, [sp, #8]\n" \
+    "\tbne tq_dwc_v2\n" \
+    "\tadd sp, sp, #16\n" \
+    "\tpop {r4-r11, pc}\n" \
+    "tq_dwc_v3:\n" \
+    "\tldr r9, [sp, #12]\n" \
+    "\tldr r10, [r0]\n" \
+    "\tadd r0, r0, r1\n" \
+    "\tpkhbt r11, r9, r10, lsl #16\n" \
+    "\tpkhtb r12, r10, r9, asr #16\n" \
+    "\tsxtab16 lr, r2, r11\n" \
+    "\tstr lr, [r3], #4\n" \
+    "\tsxtab16 lr, r2, r11, ror #8\n" \
+    "\tstr lr, [r4], #4\n" \
+    "\tsxtab16 lr, r2, r12\n" \
+    "\tstr lr, [r5], #4\n" \
+    "\tsxtab16 lr, r2, r12, ror #8\n" \
+    "\tstr lr, [r6], #4\n" \
+    "\tldr r7, [sp, #0]\n" \
+    "\tcbz r7, tq_dwc_e3\n" \
+    "tq_dwc_p3:\n" \
+    "\tldr r9, [r0]\n" \
+    "\tldr r10, [r0, r1]\n" \
+    "\tadd r0, r0, r1, lsl #1\n" \
+    "\tpkhbt r11, r9, r10, lsl #16\n" \
+    "\tpkhtb r12, r10, r9, asr #16\n" \
+    "\tsxtab16 lr, r2, r11\n" \
+    "\tstr lr, [r3], #4\n" \
+    "\tsxtab16 lr, r2, r11, ror #8\n" \
+    "\tstr lr, [r4], #4\n" \
+    "\tsxtab16 lr, r2, r12\n" \
+    "\tstr lr, [r5], #4\n" \
+    "\tsxtab16 lr, r2, r12, ror #8\n" \
+    "\tstr lr, [r6], #4\n" \
+    "\tsubs r7, r7, #1\n" \
+    "\tbne tq_dwc_p3\n" \
+    "tq_dwc_e3:\n" \
+    "\tldr r9, [r0]\n" \
+    "\tldr r10, [sp, #12]\n" \
+    "\tadd r0, r0, r1\n" \
+    "\tpkhbt r11, r9, r10, lsl #16\n" \
+    "\tpkhtb r12, r10, r9, asr #16\n" \
+    "\tsxtab16 lr, r2, r11\n" \
+    "\tstr lr, [r3], #4\n" \
+    "\tsxtab16 lr, r2, r11, ror #8\n" \
+    "\tstr lr, [r4], #4\n" \
+    "\tsxtab16 lr, r2, r12\n" \
+    "\tstr lr, [r5], #4\n" \
+    "\tsxtab16 lr, r2, r12, ror #8\n" \
+    "\tstr lr, [r6], #4\n" \
+    "\tldr r9, [sp, #4]\n" \
+    "\tadd r0, r0, r9\n" \
+    "\tadd r3, r3, r8\n" \
+    "\tadd r4, r4, r8\n" \
+    "\tadd r5, r5, r8\n" \
+    "\tadd r6, r6, r8\n" \
+    "\tldr r9, [sp, #8]\n" \
+    "\tsubs r9, r9, #1\n" \
+    "\tstr r9, [sp, #8]\n" \
+    "\tbne tq_dwc_v3\n" \
+    "\tadd sp, sp, #16\n" \
     "\tpop {r4-r11, pc}\n"
 
 #define TQ_ASM_ARG __attribute__((unused))
@@ -1002,12 +1382,18 @@ __attribute__((naked, noinline)) static void dw_rows_s2(TQ_ASM_ARG const dw_job 
     __asm__ volatile(TQ_DW_ROWS_S2_ASM);
 }
 
+__attribute__((naked, noinline)) static void dw_copy(TQ_ASM_ARG const dw_copy_job *job)
+{
+    __asm__ volatile(TQ_DW_COPY_ASM);
+}
+
 /*
- * The row path. Scratch: the paired weights (6 words per channel), then a ring of TQ_DW_DSP_ROWS
- * slots, each one int16 row of wp = TQ_DW_DSP_WP values per channel ([slot][channel][wp]): padded
- * column j holds input column j - pad_left minus the zero point, 0 in the padding (zeroed once; the
- * copies write only input columns). Input row iy lives in slot (iy + 3) mod 3; a row in the padding
- * is a zeroed slot. Output rows in order: first the input rows of its window not yet in the ring
+ * The row path. Scratch: a ring of TQ_DW_DSP_ROWS slots, each one int16 row of wp = TQ_DW_DSP_WP
+ * values per channel ([slot][channel][wp]): padded column j holds input column j - pad_left minus the
+ * zero point, 0 in the padding (zeroed once; the copies write input columns and, for alignment, at
+ * most one padding column on each side, with 0). Input row iy lives in slot (iy + 3) mod 3; a row in
+ * the top padding is a slot still zero from the start, one in the bottom padding a slot zeroed again.
+ * Records: params->records (flash). Output rows in order: first the input rows of its window not yet in the ring
  * (all channels), then every channel's output row.
  * In-place contract (tq_kernels.h): output row oy is written after reading only input rows of the
  * windows of row oy (and earlier rows), and each byte read later lies in a window of a later
@@ -1020,9 +1406,8 @@ static void rows_path(const tq_depthwise_conv2d_s8_params *p, const int8_t *inpu
     const int32_t wp = TQ_DW_DSP_WP(out_w, sw);
     const int32_t slot = ch * wp; /* int16 values per ring slot */
     const int32_t zp = p->input_zero_point, nzp2 = tq_dup_s16(-zp);
-    const int32_t *multiplier = p->multiplier, *shift = p->shift;
-    int32_t *pw = (int32_t *)p->scratch;
-    int16_t *ring = (int16_t *)(pw + TQ_DW_DSP_CHANNEL_WORDS * ch);
+    const int32_t *pw = p->records;
+    int16_t *ring = (int16_t *)p->scratch;
     const int32_t last_col = (out_w - 1) * sw + 3 - pl; /* input columns used: [0, min(in_w, last_col)) */
     const int32_t ncopy = in_w < last_col ? in_w : last_col;
     int32_t next = -pt; /* the next input row to bring into the ring */
@@ -1034,18 +1419,17 @@ static void rows_path(const tq_depthwise_conv2d_s8_params *p, const int8_t *inpu
     o.act_max = p->act_max;
     /* requant_fused == 2 (decided by the generator): the full int8 range and every e <= TQ_FUSED2_OFFSET_E_MAX */
     const int32_t use_asm = p->requant_fused == 2;
-    channel_records(p, pw);
-    zero_s16(ring, TQ_DW_DSP_ROWS * slot);
+    zero_s16(ring, TQ_DW_DSP_ROWS * slot); /* the padding (copies write only input columns) */
     for (oy = 0; oy < out_h; ++oy) {
         const int32_t top = oy * sh - pt;
         const int16_t *r0, *r1, *r2;
         int8_t *out = output + oy * out_w * ch;
         for (; next <= top + 2; ++next) {
             int16_t *dst = ring + ((next + 3) % 3) * slot;
-            if (next < 0 || next >= in_h) {
+            if (next >= in_h) { /* bottom padding (a top padding row's slot is still zero) */
                 zero_s16(dst, slot);
-            } else {
-                copy_row(input + next * in_w * ch, ncopy, ch, nzp2, zp, dst + pl, wp);
+            } else if (next >= 0) {
+                copy_row(input + next * in_w * ch, ncopy, ch, nzp2, zp, dst, wp, pl);
             }
         }
         r0 = ring + ((top + 3) % 3) * slot;
@@ -1054,15 +1438,14 @@ static void rows_path(const tq_depthwise_conv2d_s8_params *p, const int8_t *inpu
         if (use_asm) {
             job.out = out;
             job.ch = ch;
-            job.rec = pw;
-            job.adv = 2 * (wp - out_w * sw);
-            job.outadv = 1 - out_w * ch;
-            job.nmain = (out_w % 4 == 1 && out_w >= 5) ? (out_w - 5) / 4 : out_w / 4;
-            job.tail = (out_w % 4 == 1 && out_w >= 5) ? 5 : out_w % 4;
+            job.w = 2 * wp;
             job.rec_end = pw + TQ_DW_DSP_CHANNEL_WORDS * ch;
+            job.rec = pw;
             job.x0 = r0;
             job.x1 = r1;
             job.x2 = r2;
+            job.tail = out_w % 6;
+            job.nmain = out_w / 6;
             if (sw == 1) {
                 dw_rows_s1(&job);
             } else {
@@ -1071,12 +1454,13 @@ static void rows_path(const tq_depthwise_conv2d_s8_params *p, const int8_t *inpu
             continue;
         }
         for (c = 0; c < ch; ++c, r0 += wp, r1 += wp, r2 += wp) {
-            o.q = multiplier[c];
-            o.e = -shift[c];
+            const int32_t *rec = pw + TQ_DW_DSP_CHANNEL_WORDS * c;
+            o.q = rec[7];
+            o.e = rec[9];
             if (sw == 1) {
-                row_s1(r0, r1, r2, pw + TQ_DW_DSP_CHANNEL_WORDS * c, pw[TQ_DW_DSP_CHANNEL_WORDS * c + 6], out_w, out + c, ch, &o);
+                row_s1(r0, r1, r2, rec, rec[6], out_w, out + c, ch, &o);
             } else {
-                row_s2(r0, r1, r2, pw + TQ_DW_DSP_CHANNEL_WORDS * c, pw[TQ_DW_DSP_CHANNEL_WORDS * c + 6], out_w, out + c, ch, &o);
+                row_s2(r0, r1, r2, rec, rec[6], out_w, out + c, ch, &o);
             }
         }
     }
@@ -1099,7 +1483,7 @@ void tq_depthwise_conv2d_s8(const tq_depthwise_conv2d_s8_params *params, const i
     const int32_t *bias = p->bias, *multiplier = p->multiplier, *shift = p->shift;
     const int32_t fused = p->requant_fused;
     int32_t oy, ox, c;
-    if (p->scratch != NULL
+    if (p->scratch != NULL && p->records != NULL
         && TQ_DW_DSP_OK(p->kernel_h, p->kernel_w, p->depth_multiplier, stride_h, stride_w, pad_top, pad_left, fused)) {
         rows_path(p, input, output);
         return;

@@ -21,7 +21,7 @@
  * fc_groups (Thumb-2 assembly) runs groups of eight rows (four pairs) in steps of four inputs: one
  * input word (x0, x1, x2, x3) gives x02 = SXTB16(x) and x13 = SXTB16(x, ROR #8), shared by the four
  * pairs, whose weight words follow in memory (pair 0 with x02, pair 0 with x13, pair 1 ...): per
- * step 9 loads, 10 SXTB16 and 16 SMLAD for 32 MACs (39 estimated cycles), four steps per loop
+ * step 9 loads, 10 SXTB16 and 16 SMLAD for 32 MACs (40 estimated cycles), four steps per loop
  * iteration. Layers whose params say requant_fused get their output stage in the same routine:
  * tq_requantize_s8_fused_ssat (tq_requant.h, one SMMLAR, as TQ_REQUANT_FUSED_SSAT_ASM), equal there to
  * tq_requantize_s8 with the full int8 range; the bytes are then clamped to [act_min, act_max] four at a time
@@ -82,15 +82,18 @@ typedef char tq_fc_job_acc_at_56[offsetof(fc_job, acc) == 56 ? 1 : -1];
     "sxtb16 lr, lr\n\t"                                                                           \
     "smlad " S ", r3, lr, " S "\n\t"
 
-#define TQ_FC_W2 "ldr r12, [r1], #4\n\t" "ldr lr, [r1], #4\n\t"
+/* Pair p's two weight words of the step at r1 (immediate offsets, no write-back: on the Cortex-M4 the second
+ * load then pipelines with the first, which a load updating its base register would prevent). */
+#define TQ_FC_W2(OFF0, OFF1) "ldr r12, [r1, #" OFF0 "]\n\t" "ldr lr, [r1, #" OFF1 "]\n\t"
 
-/* One step: r0 = x, r1 = w (both post-incremented); (S, R) of pairs 0-3 in (r4, r5) ... (r10, r11). */
+/* One step: r0 = x (post-incremented), r1 = w (advanced by 32 before the last pair); (S, R) of pairs 0-3 in
+ * (r4, r5) ... (r10, r11). */
 #define TQ_FC_STEP                                                                                 \
-    "ldr r2, [r0], #4\n\t" TQ_FC_W2                                                               \
+    "ldr r2, [r0], #4\n\t" TQ_FC_W2("0", "4")                                                     \
     "sxtb16 r3, r2, ror #8\n\t"                                                                   \
     "sxtb16 r2, r2\n\t"                                                                           \
-    TQ_FC_PAIR("r4", "r5") TQ_FC_W2 TQ_FC_PAIR("r6", "r7") TQ_FC_W2 TQ_FC_PAIR("r8", "r9")        \
-    TQ_FC_W2 TQ_FC_PAIR("r10", "r11")
+    TQ_FC_PAIR("r4", "r5") TQ_FC_W2("8", "12") TQ_FC_PAIR("r6", "r7") TQ_FC_W2("16", "20")        \
+    TQ_FC_PAIR("r8", "r9") TQ_FC_W2("24", "28") "add r1, r1, #32\n\t" TQ_FC_PAIR("r10", "r11")
 
 /* Fused output stage of one channel (tq_requant.h, tq_requantize_s8_fused_ssat): acc in A, multiplier and
  * shift loaded from [r1] and [r2] (post-incremented), r0 = 2 * zp + 1; the int8 result in A. Clobbers r3,

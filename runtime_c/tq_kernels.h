@@ -31,6 +31,11 @@
  *   output == input (an add may write over either input, a mul over input1, and over input2 when
  *   it is not broadcast) is allowed, partial overlap is not.
  * - Fully connected and concat need input and output disjoint.
+ * - Data movement: tq_reshape_s8 copies element i after reading it and returns at once when
+ *   output == input (partial overlap is not allowed); tq_gather_s8 writes output byte
+ *   p * out_c + j right after reading input byte p * in_c + index[j], pixel by pixel, so with a
+ *   strictly increasing index it may write at output = input + d for any d <= 0;
+ *   tq_resize_nearest_s8 needs input and output disjoint.
  * Scratch: the DSP and Armv6-M convs and depthwise convs use scratch memory, a buffer in the arena
  * that the caller passes in the params' scratch field (the memory planner reserves it for that
  * layer's step only, disjoint from every live tensor, for boards whose kernels use it: the board's
@@ -59,13 +64,17 @@
  * weights_v6m, four output channels per Thumb-1 assembly block, pixel by pixel (the in-place contract
  * above); likewise tq_depthwise_conv2d_s8_v6m.c, channel by channel from a uint8 plane in
  * params->scratch (its file comment shows why that keeps every in-place placement the contract
- * allows exact, and when it runs the portable loop instead). Every Armv6-M output stage is
- * tq_requantize_s8_v6m (no 64-bit multiply).
+ * allows exact, and when it runs the portable loop instead), and tq_fully_connected_s8_v6m.c (four rows per
+ * pass over the input). Every Armv6-M output stage is tq_requantize_s8_v6m (no 64-bit multiply).
  */
 #ifndef TQ_KERNELS_H
 #define TQ_KERNELS_H
 
 #include <stdint.h>
+
+/* Version of these runtime files (major * 10000 + minor * 100 + patch of the tinyqat that wrote
+ * them; tinyqat/target.py RUNTIME_VERSION): every generated <name>.c checks it with #error. */
+#define TQ_RUNTIME_VERSION 100
 
 /* 1 where the tq_*_s8_dsp.c kernels are compiled (DSP extension and no -DTQ_PORTABLE), else 0: the
  * one definition of that choice; every runtime file tests it (#if TQ_USE_DSP / #if !TQ_USE_DSP), and
@@ -87,6 +96,11 @@
 #endif
 #if TQ_USE_DSP && TQ_USE_V6M
 #error "TQ_USE_DSP and TQ_USE_V6M are exclusive: one optimized kernel family per core"
+#endif
+/* The DSP and Armv6-M kernels and their weight layouts read int8 data a word at a time, little-endian
+ * (the portable kernels go byte by byte and work on any byte order). */
+#if (TQ_USE_DSP || TQ_USE_V6M) && (defined(__ARM_BIG_ENDIAN) || (defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__))
+#error "tinyqat's Cortex-M kernels need a little-endian target; compile with -DTQ_PORTABLE for a big-endian one"
 #endif
 
 /* Largest K = kernel_h * kernel_w * in_c of the DSP conv's fast path (3 x 3 x 64, ResNet-8's widest
@@ -111,9 +125,10 @@
 /*
  * Scratch bytes of the DSP tq_depthwise_conv2d_s8: nonzero only for its
  * row path (tq_depthwise_conv2d_s8_dsp.c), a 3x3 window with depth multiplier 1, strides in {1, 2},
- * pad_top and pad_left <= 2 and requant_fused = 1: TQ_DW_DSP_ROWS (3) int16 rows of TQ_DW_DSP_WP
- * values per channel (the padded input row, even length) plus TQ_DW_DSP_CHANNEL_WORDS (10) words
- * per channel (paired weights and output-stage constants): (10 * 4 + 3 * 2 * WP) * in_c bytes, a multiple of 4.
+ * pad_top and pad_left <= 2 and requant_fused != 0: TQ_DW_DSP_ROWS (3) int16 rows of TQ_DW_DSP_WP
+ * values per channel (the padded input row, even length): 2 * 3 * WP * in_c bytes, a multiple of 4.
+ * The row path's per-channel records (TQ_DW_DSP_CHANNEL_WORDS (10) words: paired weights and
+ * output-stage constants) are built at build time and read from flash (params->records).
  * Python twin: tinyqat/memory/planner.py, scratch_bytes.
  */
 #define TQ_DW_DSP_ROWS 3
@@ -121,7 +136,7 @@
 /* Padded row length (int16 values): the last window's columns plus one, rounded up to even. */
 #define TQ_DW_DSP_WP(out_w, sw) (((((int32_t)(out_w) - 1) * (int32_t)(sw) + 4) + 1) & ~1)
 #define TQ_DW_DSP_OK(kh, kw, m, sh, sw, pt, pl, fused) ((kh) == 3 && (kw) == 3 && (m) == 1 && ((sh) == 1 || (sh) == 2) && ((sw) == 1 || (sw) == 2) && (pt) <= 2 && (pl) <= 2 && (fused) != 0)
-#define TQ_DEPTHWISE_CONV2D_S8_DSP_BUFFER_SIZE(kh, kw, m, sh, sw, pt, pl, fused, in_c, out_w) (TQ_DW_DSP_OK(kh, kw, m, sh, sw, pt, pl, fused) ? (4 * TQ_DW_DSP_CHANNEL_WORDS + 2 * TQ_DW_DSP_ROWS * TQ_DW_DSP_WP(out_w, sw)) * (int32_t)(in_c) : 0)
+#define TQ_DEPTHWISE_CONV2D_S8_DSP_BUFFER_SIZE(kh, kw, m, sh, sw, pt, pl, fused, in_c, out_w) (TQ_DW_DSP_OK(kh, kw, m, sh, sw, pt, pl, fused) ? 2 * TQ_DW_DSP_ROWS * TQ_DW_DSP_WP(out_w, sw) * (int32_t)(in_c) : 0)
 
 /*
  * Scratch bytes of the Armv6-M tq_depthwise_conv2d_s8 (int8 weights): its plane of one channel,
@@ -133,6 +148,11 @@
 #define TQ_DEPTHWISE_V6M_PLANE_MAX 8192
 #define TQ_DEPTHWISE_V6M_PLANE(oh, ow, kh, kw, sh, sw) ((((int32_t)(oh) - 1) * (int32_t)(sh) + (int32_t)(kh)) * (((int32_t)(ow) - 1) * (int32_t)(sw) + (int32_t)(kw)))
 #define TQ_DEPTHWISE_CONV2D_S8_V6M_BUFFER_SIZE(oh, ow, kh, kw, sh, sw) (TQ_DEPTHWISE_V6M_PLANE(oh, ow, kh, kw, sh, sw) > TQ_DEPTHWISE_V6M_PLANE_MAX ? 0 : (TQ_DEPTHWISE_V6M_PLANE(oh, ow, kh, kw, sh, sw) + 3) & ~3)
+
+/* The DSP conv's int16 speed-layout blocks (opaque here; runtime_c/tq_conv_dsp.h), defined as
+ * tq_conv2d_s8_speed in tq_conv2d_s8_speed.c on cores with the DSP extension. */
+typedef struct tq_conv2d_s8_speed_blocks tq_conv2d_s8_speed_blocks;
+extern const tq_conv2d_s8_speed_blocks tq_conv2d_s8_speed;
 
 /*
  * 2-D convolution, groups = 1, dilation 1 (TFLite reference_integer_ops::ConvPerChannel).
@@ -161,8 +181,9 @@ typedef struct {
      * tq_requantize_s8_v6m_fused on Armv6-M; tq_requant.h) for every channel: every shift[c] in
      * [-31, -1] and |bias[c]| <= 2^30 - 1 - 32385 * taps (taps: products per output), so every
      * accumulator lies in [-2^30, 2^30 - 1]. Decided by the generator (tinyqat/fixedpoint.py,
-     * fused_requant_ok); 0 is always correct. 2: the same, and the output range is the full int8
-     * range (act_min = -128, act_max = 127; the DSP conv clamps with one SSAT). Portable kernels ignore it. */
+     * fused_requant_ok); 0 is always correct. 2: the same, the output range is the full int8 range
+     * (act_min = -128, act_max = 127; the DSP conv clamps with one SSAT) and every right shift -shift[c] is
+     * at most TQ_FUSED2_OFFSET_E_MAX (22; its folded output stage). Portable kernels ignore it. */
     int32_t requant_fused;
     /* [out_c][kernel_h][kernel_w][in_c], values in [-127, 127]; with the DSP kernels and scratch, the
      * int8 layout of tinyqat/codegen/layouts.py (conv_weights_dsp) instead (the generator chooses). */
@@ -183,6 +204,11 @@ typedef struct {
      * Python twin: tinyqat/codegen/layouts.py), read instead of weights; set only together with
      * scratch. Other kernels ignore it. */
     const uint8_t *weights_v6m;
+    /* NULL, or (DSP kernel, set together with weights_s16) &tq_conv2d_s8_speed: the blocks that read the
+     * int16 speed layout, in tq_conv2d_s8_speed.c, which only packages with such layers ship (a default
+     * build links none of that code). The DSP conv with weights_s16 and no speed_blocks runs its portable
+     * loop on weights; other kernels ignore it. */
+    const tq_conv2d_s8_speed_blocks *speed_blocks;
 } tq_conv2d_s8_params;
 
 /*
@@ -215,10 +241,16 @@ typedef struct {
     const int32_t *multiplier;         /* [in_c * m], in [0, 2^31 - 1] */
     const int32_t *shift;              /* [in_c * m], in [-31, 30] */
     /* NULL, or tq_depthwise_conv2d_s8_get_buffer_size(params) bytes, 4-byte aligned, that the kernel
-     * may overwrite during the call (the DSP kernel's int16 rows and paired weights, the Armv6-M
-     * kernel's channel plane; never overlapping input or output). Portable kernels ignore it; the DSP
-     * kernel with NULL runs its per-pixel loop, the Armv6-M kernel its portable loop. */
+     * may overwrite during the call (the DSP kernel's int16 rows, the Armv6-M kernel's channel plane;
+     * never overlapping input or output). Portable kernels ignore it; the DSP kernel with NULL runs its
+     * per-pixel loop, the Armv6-M kernel its portable loop. */
     void *scratch;
+    /* NULL, or (DSP kernel, layers with scratch; the generator ships it under TQ_USE_DSP instead of
+     * weights, bias, multiplier and shift) the row path's channel records, TQ_DW_DSP_CHANNEL_WORDS
+     * words per channel (layout: tq_depthwise_conv2d_s8_dsp.c; Python twin: tinyqat/codegen/layouts.py,
+     * dw_records). Other kernels ignore it; the DSP kernel runs its row path only with scratch and
+     * records. */
+    const int32_t *records;
 } tq_depthwise_conv2d_s8_params;
 
 /*
@@ -501,5 +533,43 @@ void tq_depthwise_conv2d_s4_s8(const tq_depthwise_conv2d_s4_s8_params *params, c
 /* input and output must not overlap. */
 void tq_fully_connected_s4_s8(const tq_fully_connected_s4_s8_params *params, const int8_t *input,
                               int8_t *output);
+
+/* ---- Data movement (tensor plumbing): bytes are copied or kept, never requantized. ---- */
+
+/* Reshape: output[i] = input[i] for i < size (the same bytes under another shape); returns at once
+ * when output == input, where the planner puts it (it then moves nothing). */
+typedef struct {
+    int32_t size;                      /* number of int8 elements, >= 1 */
+} tq_reshape_s8_params;
+
+/*
+ * Per-pixel channel gather (TFLite GATHER on the last axis: channel slices, split parts, channel
+ * shuffles): output[p * out_c + j] = input[p * in_c + index[j]] for p < positions, j < out_c.
+ */
+typedef struct {
+    int32_t positions;                 /* pixels (H * W, or 1 for a vector), >= 1 */
+    int32_t in_c;                      /* input channels per pixel, >= 1 */
+    int32_t out_c;                     /* output channels per pixel, >= 1 */
+    const int32_t *index;              /* [out_c], each in [0, in_c) */
+} tq_gather_s8_params;
+
+/*
+ * Nearest-neighbour upsampling by integer factors (TFLite RESIZE_NEAREST_NEIGHBOR without
+ * align_corners / half_pixel_centers): output[oy][ox][c] = input[oy / scale_h][ox / scale_w][c],
+ * output (in_h * scale_h) x (in_w * scale_w) x channels.
+ */
+typedef struct {
+    int32_t in_h, in_w, channels;      /* input map, each >= 1 */
+    int32_t scale_h, scale_w;          /* integer factors, >= 1 */
+} tq_resize_nearest_s8_params;
+
+/* output == input is allowed (then nothing moves); partial overlap is not. */
+void tq_reshape_s8(const tq_reshape_s8_params *params, const int8_t *input, int8_t *output);
+
+/* output = input + d with d <= 0 is allowed when index is strictly increasing; otherwise disjoint. */
+void tq_gather_s8(const tq_gather_s8_params *params, const int8_t *input, int8_t *output);
+
+/* input and output must not overlap. */
+void tq_resize_nearest_s8(const tq_resize_nearest_s8_params *params, const int8_t *input, int8_t *output);
 
 #endif /* TQ_KERNELS_H */

@@ -45,7 +45,9 @@ pip_install() {  # quiet pip; its output is shown only when it fails
 }
 : >"$LOG"
 "$PY" -c "import torch" 2>/dev/null || pip_install "$TORCH_SPEC"
-# Dev tools within the ranges CI has passed with (ruff's rules change between minor releases).
-pip_install "hatchling>=1.21,<2" "pytest>=7.4,<10" "hypothesis>=6.80,<7" "ruff>=0.5,<0.18"
+# Dev tools within the ranges CI has passed with (ruff's rules change between minor releases); the TFLite
+# interpreters (TFLite Micro, LiteRT) and Vela check and benchmark `tinyqat export`.
+pip_install "hatchling>=1.21,<2" "pytest>=7.4,<10" "hypothesis>=6.80,<7" "ruff>=0.5,<0.18" \
+  "tflite-micro>=0.dev20261023182759" "ai-edge-litert>=2.3,<2.4" "ethos-u-vela>=5.2,<5.3"
 # Plain install (not editable): tests and the demo run the package exactly as a wheel ships it.
 pip_install "$ROOT"

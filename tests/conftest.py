@@ -1,6 +1,7 @@
 """Shared test helpers.
 
-:func:`require_tool` is for tests that need an external program (compiler, emulator):
+:func:`require_tool` is for tests that need an external program (compiler, emulator), :func:`require_module`
+for those that need an optional Python package (the TFLite interpreters):
 under ``CI=true`` a missing tool FAILS the test (CI must have every tool installed);
 locally it skips with the install hint.
 
@@ -10,6 +11,7 @@ session header and after the summary, fixed with ``TINYQAT_FUZZ_SEED=<seed>`` to
 
 from __future__ import annotations
 
+import importlib
 import os
 import secrets
 import shutil
@@ -47,3 +49,14 @@ def require_tool(tool: str, apt_package: str) -> str:
 def gcc() -> str:
     """Path of the host C compiler (``gcc``), see :func:`require_tool`."""
     return require_tool("gcc", "gcc")
+
+
+def require_module(module: str, pip_package: str) -> None:
+    """Import ``module`` or fail (CI) / skip (locally) with the pip package that provides it."""
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        message = f"Python module {module} not found; install it with: pip install {pip_package}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)

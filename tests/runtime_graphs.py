@@ -198,6 +198,36 @@ def prelu(rng: np.random.Generator, name: str, x: ir.Tensor, per_channel: bool =
     y = ir.Tensor(name, x.shape, output_qparams(rng, [x]))
     alpha = rng.uniform(-2, 2, x.shape[-1] if per_channel else 1).astype(np.float32)
     return quantize.quantize_prelu(ir.FloatPRelu(f"prelu_{name}", x.name, name, alpha), _scope(x, y)), y
+def reshape(name: str, x: ir.Tensor, shape: tuple[int, ...]) -> tuple[ir.Reshape, ir.Tensor]:
+    """The bytes of ``x`` under ``shape`` (same size)."""
+    return ir.Reshape(f"reshape_{name}", x.name, name), ir.Tensor(name, shape, x.qparams)
+
+
+def gather_index(rng: np.random.Generator, channels: int) -> tuple[int, ...]:
+    """A channel slice (increasing: may run in place), a shuffle of ``g`` groups, or any selection with repeats."""
+    kind = rng.integers(3)
+    if kind == 0:
+        start = int(rng.integers(channels))
+        return tuple(range(start, int(rng.integers(start + 1, channels + 1))))
+    if kind == 1:
+        groups = [g for g in range(1, channels + 1) if channels % g == 0]
+        g = int(rng.choice(groups))
+        return tuple(int(v) for v in np.arange(channels).reshape(g, -1).T.reshape(-1))
+    return tuple(int(v) for v in rng.integers(0, channels, int(rng.integers(1, 2 * channels + 1))))
+
+
+def gather(rng: np.random.Generator, name: str, x: ir.Tensor,
+           index: tuple[int, ...] | None = None) -> tuple[ir.Gather, ir.Tensor]:
+    """A per-pixel channel gather of ``x`` (random :func:`gather_index` unless ``index``)."""
+    index = gather_index(rng, x.shape[-1]) if index is None else index
+    shape = (*x.shape[:-1], len(index))
+    return ir.Gather(f"gather_{name}", x.name, name, index), ir.Tensor(name, shape, x.qparams)
+
+
+def resize_nearest(name: str, x: ir.Tensor, scale: tuple[int, int]) -> tuple[ir.ResizeNearest, ir.Tensor]:
+    """Nearest-neighbour upsampling of the map ``x`` by ``scale``."""
+    shape = (x.shape[0] * scale[0], x.shape[1] * scale[1], x.shape[2])
+    return ir.ResizeNearest(f"resize_{name}", x.name, name, scale), ir.Tensor(name, shape, x.qparams)
 
 
 def chain(x: ir.Tensor, steps: list[tuple[ir.IntOp, ir.Tensor]]) -> ir.Graph:
@@ -209,7 +239,7 @@ def chain(x: ir.Tensor, steps: list[tuple[ir.IntOp, ir.Tensor]]) -> ir.Graph:
 
 
 KINDS = ("conv2d", "fully_connected", "max_pool2d", "clamp", "depthwise_conv2d", "avg_pool2d", "lookup", "add",
-         "softmax", "concat", "mul", "prelu")
+         "softmax", "concat", "mul", "prelu", "reshape", "gather", "resize_nearest")
 SAME_HW_KINDS = ("clamp", "lookup", "add", "softmax", "concat", "mul", "prelu")  # outputs keep the input's (H, W)
 
 
@@ -253,6 +283,12 @@ def random_op(rng: np.random.Generator, kind: str, name: str, pool: list[ir.Tens
         return avg_pool(name, x, (kh, kw), stride, pad, ceil_mode, bool(rng.random() < 0.5))
     if kind == "lookup":
         return lookup(rng, name, x)
+    if kind == "reshape":
+        return reshape(name, x, (x.size,))
+    if kind == "gather":
+        return gather(rng, name, x)
+    if kind == "resize_nearest":
+        return resize_nearest(name, x, (int(rng.integers(1, 4)), int(rng.integers(1, 4))))
     if kind == "softmax":
         return softmax(rng, name, x)
     if kind == "add":
@@ -336,8 +372,10 @@ def residual_model(rng: np.random.Generator) -> ir.Graph:
     """A small residual CNN using every kernel, with tensors read by up to three ops.
 
     ``x -> conv 1x1 (c1) -> depthwise 3x3 (d1) -> add(c1, d1) -> lookup -> concat(c1, lut, x)
+    ``x -> conv 1x1 (c1) -> depthwise 3x3 (d1) -> add(c1, d1) -> lookup -> concat(c1, lut, x)
     -> depthwise m=2 -> avg pool -> clamp (r1) -> r1 * global avg pool(r1) (a (1, 1, C) gate) -> prelu
-    -> max pool -> conv -> fc -> softmax``.
+    -> max pool -> resize x (2, 1) -> gather (channels reversed) -> conv -> reshape to a vector -> fc
+    -> softmax`` (the data movement draws nothing from ``rng``).
     """
     x = ir.Tensor("input", (int(rng.integers(6, 11)), int(rng.integers(6, 11)), int(rng.integers(1, 4))),
                   random_qparams(rng))
@@ -356,7 +394,10 @@ def residual_model(rng: np.random.Generator) -> ir.Graph:
     steps.append(mul(rng, "m1", r1, steps[-1][1]))
     steps.append(prelu(rng, "pr1", steps[-1][1]))
     steps.append(max_pool("p2", steps[-1][1], (2, 2), (2, 2), (0, 0), True))
+    steps.append(resize_nearest("u1", steps[-1][1], (2, 1)))
+    steps.append(gather(rng, "h1", steps[-1][1], tuple(range(steps[-1][1].shape[-1] - 1, -1, -1))))
     steps.append(conv(rng, "c2", steps[-1][1], int(rng.integers(1, 5)), (3, 3), (1, 1), (1, 1, 1, 1)))
+    steps.append(reshape("v1", steps[-1][1], (steps[-1][1].size,)))
     steps.append(fully_connected(rng, "f1", steps[-1][1], int(rng.integers(2, 10))))
     steps.append(softmax(rng, "s1", steps[-1][1]))
     return chain(x, steps)

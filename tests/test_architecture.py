@@ -16,20 +16,21 @@ import pytest
 
 import tinyqat
 from tinyqat import fixedpoint, target
+from tinyqat.codegen import layouts
 from tinyqat.memory import planner
 from tinyqat.resources import resource_dir
 
 # The pipeline, earliest first.  A key is a module or a subpackage (``qat`` covers ``qat.*``).
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("version", "errors", "resources", "fixedpoint", "target", "boards"),  # foundation
-    ("quant", "requant"),
+    ("quant", "requant", "movement"),
     ("qat",),
     ("capture", "artifact", "models"),
     ("ir",),
     ("passes", "lower"),
     ("sim", "api"),
     ("memory",),
-    ("codegen",),
+    ("codegen", "export"),
     ("toolchain",),
     ("build", "verify", "bench"),
     ("demo", "cli", "__main__"),
@@ -128,10 +129,35 @@ def _c_define(header: str, macro: str) -> int:
 @pytest.mark.parametrize(("python_value", "header", "macro"), [
     (target.CONV_DSP_COLUMN_MAX, "tq_kernels.h", "TQ_CONV_DSP_COLUMN_MAX"),
     (planner.DW_DSP_ROWS, "tq_kernels.h", "TQ_DW_DSP_ROWS"),
-    (planner.DW_DSP_CHANNEL_WORDS, "tq_kernels.h", "TQ_DW_DSP_CHANNEL_WORDS"),
-    (planner.DW_DSP_CHANNEL_WORDS * 4, "tq_depthwise_conv2d_s8_dsp.c", "TQ_DW_DSP_RECORD_BYTES"),
+    (layouts.DW_RECORD_WORDS, "tq_kernels.h", "TQ_DW_DSP_CHANNEL_WORDS"),
+    (layouts.DW_RECORD_WORDS * 4, "tq_depthwise_conv2d_s8_dsp.c", "TQ_DW_DSP_RECORD_BYTES"),
     (target.DEPTHWISE_V6M_PLANE_MAX, "tq_kernels.h", "TQ_DEPTHWISE_V6M_PLANE_MAX"),
     (fixedpoint.FUSED2_OFFSET_E_MAX, "tq_requant.h", "TQ_FUSED2_OFFSET_E_MAX"),
+    (target.RUNTIME_VERSION, "tq_kernels.h", "TQ_RUNTIME_VERSION"),
 ])
 def test_c_twins_equal(python_value: int, header: str, macro: str) -> None:
     assert python_value == _c_define(header, macro)
+
+
+def test_no_merge_conflict_markers_in_the_tree() -> None:
+    """No file of the repository (sources, C runtime, templates, docs, tests, scripts) holds a git conflict
+    marker: a docstring or comment can hide one from every other check."""
+    root = Path(__file__).resolve().parent.parent
+    markers = ("<" * 7 + " ", "=" * 7 + "\n", ">" * 7 + " ")
+    found = []
+    for folder in ("tinyqat", "runtime_c", "templates", "boards", "tests", "benchmarks", "docs", "scripts", "examples"):
+        for path in sorted((root / folder).rglob("*")):
+            if path.is_file() and path.suffix in {".py", ".c", ".h", ".j2", ".md", ".toml", ".sh", ".txt", ".ld", ".S"}:
+                lines = path.read_text(errors="replace").splitlines(keepends=True)
+                found += [f"{path.relative_to(root)}:{n + 1}" for n, line in enumerate(lines)
+                          if line.startswith(markers)]
+    found += [f"README.md:{n + 1}" for n, line in enumerate((root / "README.md").read_text().splitlines(keepends=True))
+              if line.startswith(markers)]
+    assert not found, f"conflict markers at {found[:10]}"
+def test_runtime_version_follows_the_package_version() -> None:
+    """TQ_RUNTIME_VERSION is major * 10000 + minor * 100 + patch of tinyqat's version."""
+    from tinyqat.version import __version__
+
+    major, minor, patch = (int(part) for part in __version__.split(".")[:3])
+    assert 0 <= minor < 100 and 0 <= patch < 100
+    assert major * 10000 + minor * 100 + patch == target.RUNTIME_VERSION

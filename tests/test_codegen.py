@@ -18,7 +18,7 @@ from conftest import require_tool
 from tinyqat import ir
 from tinyqat.boards import board_names, load_board
 from tinyqat.codegen import clit, stats
-from tinyqat.codegen.emit import emit_package
+from tinyqat.codegen.emit import SPEED_FILE, emit_package
 from tinyqat.errors import TinyQatError
 from tinyqat.memory.planner import GreedyPlanner, NaivePlanner, Plan, in_place_rules
 from tinyqat.resources import resource_dir
@@ -112,11 +112,11 @@ def test_package_contents(tmp_path: Path) -> None:
     out = tmp_path / "pkg"
     out.mkdir()
     emit_package(graph, plan, load_board("cortex-m4"), "kws", out, b"artifact bytes", "tinyqat 9.9")
-    companions = {"_dsp": ("conv2d", "depthwise_conv2d", "fully_connected"), "_v6m": ("conv2d",)}
+    companions = {"_dsp": ("conv2d", "depthwise_conv2d", "fully_connected"), "_v6m": ("conv2d", "fully_connected")}
     kernels = sorted({f"tq_{stats.op_kind(op)}_s8{suffix}.c" for op in graph.ops for suffix in ("", "_dsp", "_v6m")
                       if suffix == "" or stats.op_kind(op) in companions[suffix]})
     expected = {"kws.h", "kws.c", "kws_weights.h", "kws.mk", "CMakeLists.txt", "model.json", "report.md",
-                "model.pt", "tq_requant.h", "tq_kernels.h", "tq_dsp.h", "tq_portable.h", *kernels}
+                "model.pt", "tq_requant.h", "tq_kernels.h", "tq_dsp.h", "tq_portable.h", "tq_conv_dsp.h", *kernels}
     assert {p.name for p in out.iterdir()} == expected
     assert (out / "model.pt").read_bytes() == b"artifact bytes"
     for name in expected - {"model.pt", "model.json"}:
@@ -170,7 +170,7 @@ def test_multi_input_layers_in_package(tmp_path: Path) -> None:
     kernels = {p.name for p in out.glob("tq_*.c")}
     assert kernels == ({f"tq_{kind}_s8.c" for kind in stats.OP_KINDS.values()}
                        | {f"tq_{kind}_s8_dsp.c" for kind in ("conv2d", "depthwise_conv2d", "fully_connected", "add")}
-                       | {"tq_conv2d_s8_v6m.c", "tq_depthwise_conv2d_s8_v6m.c"})
+                       | {"tq_conv2d_s8_v6m.c", "tq_depthwise_conv2d_s8_v6m.c", "tq_fully_connected_s8_v6m.c"})
     manifest = json.loads((out / "model.json").read_text())
     layers = {layer["op"]: layer for layer in manifest["layers"]}
     ops = {stats.op_kind(op): op for op in graph.ops}
@@ -187,17 +187,17 @@ def test_multi_input_layers_in_package(tmp_path: Path) -> None:
     source = (out / "net.c").read_text()
     offset = {t["name"]: k for k, t in enumerate(manifest["tensors"])}
     k = graph.ops.index(add)
-    assert (f"tq_add_s8(&l{k}_add_a1_params,\n            arena.bytes + OFFSET_T{offset[add.inputs[0]]},\n"
-            f"            arena.bytes + OFFSET_T{offset[add.inputs[1]]},") in source
+    assert (f"tq_add_s8(&l{k}_add_a1_params,\n            base + OFFSET_T{offset[add.inputs[0]]},\n"
+            f"            base + OFFSET_T{offset[add.inputs[1]]},") in source
     k = graph.ops.index(cat)
-    table = "".join(f"    arena.bytes + OFFSET_T{offset[t]},\n" for t in cat.inputs)
-    assert f"static const int8_t *const l{k}_concat_k1_inputs[3] = {{\n{table}}};" in source
+    table = "".join(f"            base + OFFSET_T{offset[t]},\n" for t in cat.inputs)
+    assert f"        const int8_t *const l{k}_concat_k1_inputs[3] = {{\n{table}        }};" in source
     assert f"tq_concat_s8(&l{k}_concat_k1_params,\n            l{k}_concat_k1_inputs," in source
     weights = (out / "net_weights.h").read_text()
     k = graph.ops.index(ops["lookup"])
-    assert f"static const int8_t l{k}_lut_l1_table[256] = {{" in weights
+    assert f"static const int8_t l{k}_lut_l1_table[256] NET_WEIGHTS_PLACE = {{" in weights
     k = graph.ops.index(ops["softmax"])
-    assert f"static const int32_t l{k}_softmax_s1_exp_table[256] = {{" in weights
+    assert f"static const int32_t l{k}_softmax_s1_exp_table[256] NET_WEIGHTS_PLACE = {{" in weights
     report = (out / "report.md").read_text()
     assert f"| {graph.ops.index(cat)} | concat_k1 | concat | {', '.join(cat.inputs)} |" in report
 
@@ -401,15 +401,17 @@ def test_package_and_runtime_compile_for_cortex_m(board: str, tmp_path: Path) ->
     out = rg.emit(graph, tmp_path / "pkg", board=board)
     out4 = rg.emit(rg.to_int4(graph, np.random.default_rng(8)), tmp_path / "pkg4", board=board)  # 4-bit kernels
     runtime = sorted(resource_dir("runtime_c").glob("*.c"))
-    assert {p.name for d in (out, out4) for p in d.glob("tq_*.c")} == {p.name for p in runtime}
+    # every runtime file but the speed-only blocks, which ship with --optimize speed (test_dsp_kernels.py)
+    assert {p.name for d in (out, out4) for p in d.glob("tq_*.c")} == {p.name for p in runtime} - {SPEED_FILE}
     for src in [out / "net.c", out4 / "net.c", *runtime]:
         run_compiler(cc, [*STRICT_CFLAGS, "-O2", *target.cflags, f"-I{out}", "-c", str(src),
                           "-o", str(tmp_path / f"{src.stem}.o")], target.apt_package)
 
 
 def test_report_and_fit_check_state_the_memory_budget(tmp_path: Path) -> None:
-    """report.md states the arena, the peak layer and its live tensors, weights, estimated code and
-    headroom; a board too small fails with the overshoot and the largest live tensors at the peak."""
+    """report.md states the arena, the peak layer and its live tensors, weights, code, the invoke API's
+    caller buffers and headroom; a board too small fails with the overshoot and the largest live tensors
+    at the peak; the RAM check counts the invoke API's input and output buffers, not the zero-copy API."""
     from tinyqat.build import check_fit
     from tinyqat.errors import DoesNotFitError
 
@@ -421,22 +423,32 @@ def test_report_and_fit_check_state_the_memory_budget(tmp_path: Path) -> None:
     report = (out / "report.md").read_text()
     assert f"| arena (RAM) bytes, input and output included | {plan.arena_size} |" in report
     assert f"| peak layer | {plan.peak_step} ({graph.ops[plan.peak_step].name}): " in report
-    assert f"| RAM headroom on cortex-m4 | {board.ram_bytes - plan.arena_size} of {board.ram_bytes} |" in report
-    assert f"| code (flash) bytes, estimated | {stats.code_bytes(graph)} |" in report
+    io = graph.tensor(graph.input).size + graph.tensor(graph.output).size
+    assert memory.io_buffer_bytes == io and memory.ram_needed == plan.arena_size + io
+    assert f"| caller's input + output buffers (`net_invoke`; 0 with the zero-copy API, `--api zero-copy`) | {io} |" \
+        in report
+    assert (f"| RAM headroom on cortex-m4 (invoke API) | {board.ram_bytes - plan.arena_size - io} of "
+            f"{board.ram_bytes} |") in report
+    assert (f"| code (flash) bytes: runtime files from the table of the dsp kernels (arm-none-eabi-gcc 12.2 -O2), "
+            f"model code estimated | {stats.code_bytes(graph, 'dsp')} |") in report
     for name, offset, size in memory.peak_tensors:
         assert f"| {name} | {offset} | {size} |" in report
     assert memory.peak_bytes <= plan.arena_size
     tiny = dataclasses.replace(board, ram_bytes=plan.arena_size - 100)
     with pytest.raises(DoesNotFitError, match="over by 100 B; peak at layer") as info:
-        check_fit(graph, plan, tiny)
+        check_fit(graph, plan, tiny, api="zero-copy")
     largest = max(memory.peak_tensors, key=lambda t: t[2])
     assert f"{largest[0]} {largest[2]} B" in str(info.value)
+    fits_zero_copy = dataclasses.replace(board, ram_bytes=plan.arena_size + io - 1)
+    check_fit(graph, plan, fits_zero_copy, api="zero-copy")
+    with pytest.raises(DoesNotFitError, match=f"input and output buffers {io} B .*over by 1 B"):
+        check_fit(graph, plan, fits_zero_copy)
 
 
 def test_requant_fused_is_decided_at_build_time() -> None:
     """The DSP kernels' fused output stage is a build-time flag in the layer's params, the generator's
     fixedpoint.fused_requant_ok answer (right shifts in [1, 31], accumulators within 2^30; a conv with
-    the full int8 output range gets 2, the depthwise 1); 4-bit
+    the full int8 output range and right shifts <= 22 gets 2, the depthwise here 1); 4-bit
     layers, whose kernels have no fused stage and no such field, get none."""
     from tinyqat.codegen.emit import scalar_fields
 
@@ -445,12 +457,17 @@ def test_requant_fused_is_decided_at_build_time() -> None:
     conv, y = rg.conv(rng, "y", x, 4, (3, 3), (1, 1), (1, 1, 1, 1))
     graph = ir.Graph((x, y), (conv,), "x", "y", (8, 6, 6), (4, 6, 6))
     small = dataclasses.replace(conv, bias=np.array([5, -5, 0, 2**30 - 1 - 32385 * 72], np.int32),
-                                shift=np.array([-1, -9, -31, -4], np.int32))
+                                shift=np.array([-1, -9, -22, -4], np.int32))
     full = (small.act_min, small.act_max) == (-128, 127)
     assert dict(scalar_fields(small, graph))["requant_fused"] == (2 if full else 1)
     # a conv with the full int8 output range gets 2 (the DSP conv's SSAT loop), a narrower range 1
     assert dict(scalar_fields(dataclasses.replace(small, act_min=-128, act_max=127), graph))["requant_fused"] == 2
     assert dict(scalar_fields(dataclasses.replace(small, act_min=-128, act_max=126), graph))["requant_fused"] == 1
+    # a right shift above 22 (TQ_FUSED2_OFFSET_E_MAX): the folded output stage does not apply, 1
+    e23 = dataclasses.replace(small, act_min=-128, act_max=127, shift=np.array([-1, -9, -23, -4], np.int32))
+    assert dict(scalar_fields(e23, graph))["requant_fused"] == 1
+    assert dict(scalar_fields(dataclasses.replace(e23, shift=np.array([-1, -9, -31, -4], np.int32)),
+                              graph))["requant_fused"] == 1
     for bad in (dataclasses.replace(small, shift=np.array([-1, 0, -31, -4], np.int32)),
                 dataclasses.replace(small, bias=np.array([5, -5, 0, 2**30 - 32385 * 72], np.int32))):
         assert dict(scalar_fields(bad, graph))["requant_fused"] == 0

@@ -126,6 +126,35 @@ def _fused_graphs(rng: np.random.Generator) -> list[ir.Graph]:
     ])]
 
 
+def _ends(layer: tuple[ir.Conv2d, ir.Tensor], zp_out: int, e: int | None = None) -> tuple[ir.Conv2d, ir.Tensor]:
+    """``layer`` with the output zero point ``zp_out`` and, with ``e``, channel 0's right shift set to ``e``."""
+    op, y = layer
+    if e is not None:
+        q, shift = fixedpoint.quantize_multiplier(0.75 * 2.0**-e)
+        assert shift == -e
+        op = dataclasses.replace(op, multiplier=np.concatenate([[q], op.multiplier[1:]]).astype(np.int32),
+                                 shift=np.concatenate([[shift], op.shift[1:]]).astype(np.int32))
+    return op, dataclasses.replace(y, qparams=ir.QParams(y.qparams.scale, zp_out))
+
+
+def _table_graphs(rng: np.random.Generator) -> list[ir.Graph]:
+    """Convs whose blocks requantize from the output-stage table (requant_fused 2: full range, right shifts
+    <= 22) with input and output zero points at the int8 ends: narrow pointwise (K = 8, strides 1 and 2, out_c
+    not a multiple of 4: a remainder group), first layers 3 x 3 x 3 (windows inside and clipped, stride 2), a
+    right shift of exactly 22 (requant_fused 2) and of 23 (requant_fused 1: the stack output stage)."""
+    x = ir.Tensor("x", (6, 7, 8), ir.QParams(0.05, -128))
+    a = ir.Tensor("x", (9, 8, 3), ir.QParams(0.02, 127))
+    full = True
+    return [rg.chain(x, [
+        _ends(_fused(rng, rg.conv(rng, "pw8", x, 16, (1, 1), (1, 1), (0, 0, 0, 0)), full), 127),
+        _ends(_fused(rng, rg.conv(rng, "pw8s2", x, 13, (1, 1), (2, 2), (0, 0, 0, 0)), full), -128, 22),
+        _ends(_fused(rng, rg.conv(rng, "pw8e23", x, 8, (1, 1), (1, 1), (0, 0, 0, 0)), full), 127, 23),
+    ]), rg.chain(a, [
+        _ends(_fused(rng, rg.conv(rng, "first", a, 8, (3, 3), (2, 2), (1, 1, 1, 1)), full), -128, 22),
+        _ends(_fused(rng, rg.conv(rng, "first13", a, 13, (3, 3), (1, 1), (1, 1, 1, 1)), full), 127),
+    ])]
+
+
 def _random_graphs(rng: np.random.Generator, count: int, ops: int) -> list[ir.Graph]:
     """``count`` graphs of ``ops`` random conv / depthwise / fc layers reading one odd-shaped input."""
     graphs = []
@@ -148,7 +177,7 @@ def _add_graphs(rng: np.random.Generator) -> list[ir.Graph]:
 
 def _layer_graphs() -> list[ir.Graph]:
     rng = np.random.default_rng(2024)
-    return _fixed_graphs(rng) + _fused_graphs(rng) + _random_graphs(rng, 3, 12) + _add_graphs(rng)
+    return _fixed_graphs(rng) + _fused_graphs(rng) + _table_graphs(rng) + _random_graphs(rng, 3, 12) + _add_graphs(rng)
 
 
 def _emit(graph: ir.Graph, out: Path, board: str, optimize: str) -> Path:
@@ -284,6 +313,9 @@ def test_int8_dsp_layout_ships_with_the_scratch(optimize: str, tmp_path: Path) -
         assert text.count("int8 layout of the DSP kernel") == (dsp and optimize == "size")
         assert ("l0_conv_pw_weights_s16" in text) == (dsp and optimize == "speed")
         assert "l1_conv_wide_weights[" in text and "l1_conv_wide_weights_s16" not in text
+        # the int16-layout blocks ship, and are named in the params, only with a layer in that layout
+        assert ((out / emit.SPEED_FILE).is_file()) == (dsp and optimize == "speed")
+        assert ("&tq_conv2d_s8_speed" in (out / "net.c").read_text()) == (dsp and optimize == "speed")
     want = layouts.conv_weights_dsp(graph.ops[0].weights)
     assert want.size == 8 * 68 and want.dtype == np.int8  # 6 channels padded to 8, K = 68 already a multiple of 4
     assert layouts.dsp_weights(graph.ops[1]) is None
@@ -307,7 +339,8 @@ def _disassembly(board: str, elf: Path) -> str:
 
 
 def test_dsp_path_is_compiled_in_for_cortex_m4_only(tmp_path: Path) -> None:
-    """The M4 image runs SMLAD/SXTB16 code; the M0+ image and the M4 image with TQ_PORTABLE have none."""
+    """The M4 image runs SMLAD/SXTB16 code; the M0+ image and the M4 image with TQ_PORTABLE have none; no image
+    of a default package links the speed layout's block (tq_conv2d_s8_speed.c)."""
     _require_arm_tools()
     graph = _fixed_graphs(np.random.default_rng(1))[0]
     out = rg.emit(graph, tmp_path / "pkg", board="cortex-m4")
@@ -318,6 +351,8 @@ def test_dsp_path_is_compiled_in_for_cortex_m4_only(tmp_path: Path) -> None:
     for k, (name, target, dsp) in enumerate(cases):
         text = _disassembly(name, qemu.build_image(out, tmp_path / f"build{k}", target))
         assert ("smlad" in text and "sxtb16" in text) == dsp, (name, target.cflags)
+        # a default (size) package links the int8-layout block and none of the speed layout's code
+        assert ("<block_4x2_s8>:" in text) == dsp and "<block_4x2>:" not in text
 
 
 def test_host_build_uses_the_portable_kernels(tmp_path: Path, gcc: str) -> None:
@@ -606,14 +641,20 @@ def _fused_depthwise(rng: np.random.Generator, name: str, x: ir.Tensor, stride: 
 def _depthwise_row_graphs(rng: np.random.Generator) -> list[ir.Graph]:
     """Chains of fused 3x3 depthwise layers (the DSP row path), each reading the previous one so the
     planner runs them in place: strides 1 and 2 in both directions, paddings 0 to 2 on each side,
-    channel counts below, at and above multiples of 4, maps from 1x1 up."""
+    channel counts below, at and above multiples of 4, maps from 1x1 up, output rows of every column
+    block split of the assembly (blocks of 6, tails 1 to 5) and copies with and without their lead and
+    last padding pairs."""
     specs = [((9, 7, 8), [((1, 1), (1, 1, 1, 1)), ((2, 2), (1, 1, 1, 1)), ((1, 2), (0, 1, 2, 1)),
                           ((2, 1), (2, 2, 0, 0)), ((1, 1), (2, 0, 1, 2))]),
              ((6, 5, 13), [((1, 1), (1, 1, 1, 1)), ((2, 2), (0, 0, 1, 1)), ((1, 1), (2, 2, 2, 2))]),
              ((1, 1, 5), [((1, 1), (1, 1, 1, 1)), ((2, 2), (1, 1, 1, 1))]),
              ((2, 3, 1), [((2, 2), (1, 1, 1, 1)), ((1, 1), (1, 1, 1, 1))]),
              ((12, 12, 22), [((2, 2), (1, 1, 1, 1)), ((1, 1), (1, 1, 1, 1)), ((1, 1), (0, 0, 0, 0))]),
-             ((5, 4, 3), [((1, 2), (1, 1, 1, 1)), ((2, 1), (1, 2, 1, 0))])]
+             ((5, 4, 3), [((1, 2), (1, 1, 1, 1)), ((2, 1), (1, 2, 1, 0))]),
+             # the assembly's column blocks: several blocks of 6 then tails 5 and 3 (strides 1 and 2)
+             ((5, 29, 12), [((1, 1), (1, 1, 1, 1)), ((2, 2), (1, 1, 1, 1)), ((1, 1), (1, 1, 1, 1)),
+                            ((1, 2), (1, 0, 1, 2))]),
+             ((3, 9, 4), [((1, 1), (1, 1, 1, 1))])]
     graphs = []
     for shape, layers in specs:
         x = ir.Tensor("x", shape, rg.random_qparams(rng))
@@ -649,6 +690,42 @@ def test_depthwise_row_graphs_on_the_host(tmp_path: Path, gcc: str) -> None:
     for k, graph in enumerate(_depthwise_row_graphs(np.random.default_rng(31))):
         lib = rg.build(graph, tmp_path / f"g{k}")
         assert rg.first_mismatch(lib, graph, rg.random_input(np.random.default_rng(k), graph, 3)) is None
+
+
+def test_depthwise_records_match_their_definition() -> None:
+    """layouts.dw_records, word by word from its definition: int16 pairs of doubled weights (low half
+    first), 2 bias, q, K = 2^(e-1) + zp 2^e (0 above e = 22) and e, for weights at +-127 and shifts at the ends."""
+    rng = np.random.default_rng(41)
+    x = ir.Tensor("x", (4, 4, 7), rg.random_qparams(rng))
+    op, _ = _fused_depthwise(rng, "d", x, (1, 1), (1, 1, 1, 1), full=True)
+    op = dataclasses.replace(op, shift=np.array([-1, -22, -23, -31, -5, -9, -2], np.int32))
+    for zp in (-128, 0, 127):
+        rec = layouts.dw_records(op, zp).reshape(7, 10)
+        for c in range(7):
+            w = [[2 * int(op.weights[r, k, c]) for k in range(3)] for r in range(3)]
+            e = -int(op.shift[c])
+            want = [v for r in range(3) for v in ((w[r][0] & 0xFFFF) | (w[r][1] << 16),
+                                                  (w[r][1] & 0xFFFF) | (w[r][2] << 16))]
+            want += [2 * int(op.bias[c]), int(op.multiplier[c]), 2 ** (e - 1) + zp * 2**e if e <= 22 else 0, e]
+            assert [int(v) for v in rec[c]] == [int(np.int32(np.int64(v))) for v in want], (zp, c)
+
+
+def test_depthwise_records_ship_with_the_scratch(tmp_path: Path) -> None:
+    """A depthwise layer with DSP scratch ships its records under TQ_USE_DSP and its four IR arrays under
+    !TQ_USE_DSP; planned for portable kernels (no scratch), the IR arrays only."""
+    rng = np.random.default_rng(42)
+    x = ir.Tensor("x", (6, 5, 13), rg.random_qparams(rng))
+    graph = rg.chain(x, [_fused_depthwise(rng, "d", x, (1, 1), (1, 1, 1, 1), full=True)])
+    for kernels in ("dsp", "portable"):
+        out = tmp_path / kernels
+        out.mkdir()
+        emit.emit_package(graph, GreedyPlanner(kernels=kernels).plan(graph), load_board("cortex-m4"), "net", out,
+                          b"t", "tinyqat test")
+        text = (out / "net_weights.h").read_text()
+        source = (out / "net.c").read_text()
+        assert ("l0_dw_d_records[130]" in text) == (kernels == "dsp")
+        assert ".records = l0_dw_d_records" in source if kernels == "dsp" else ".records" not in source
+        assert "l0_dw_d_weights[117]" in text and "l0_dw_d_shift[13]" in text
 
 
 def test_depthwise_row_assembly_matches_its_generator() -> None:

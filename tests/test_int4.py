@@ -194,7 +194,8 @@ def test_4bit_package_flash_and_manifest(tmp_path: Path) -> None:
     first4 = next(i for i, op in enumerate(graph4.ops) if getattr(op, "weight_bits", 8) == 4)
     op = graph4.ops[first4]
     weights_h = (out / "net_weights.h").read_text()
-    assert f"static const uint8_t l{first4}_{op.name}_weights[{(op.weights.size + 1) // 2}] = {{" in weights_h
+    size = (op.weights.size + 1) // 2
+    assert f"static const uint8_t l{first4}_{op.name}_weights[{size}] NET_WEIGHTS_PLACE = {{" in weights_h
     assert f"static const tq_{stats.op_kind(op)}_s8_params l{first4}_{op.name}_params" in (out / "net.c").read_text()
 
 

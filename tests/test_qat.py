@@ -425,7 +425,7 @@ class _Gate(nn.Module):
         (nn.Sequential(nn.BatchNorm2d(3), nn.Conv2d(3, 2, 1)), (1, 3, 4, 4), ("'0'", "nn.BatchNorm2d")),
         (nn.Sequential(nn.Linear(4, 4), _Gate()), (2, 4), ("'1'", "control flow")),
         (nn.Sequential(nn.Conv2d(3, 2, 3, dilation=2)), (1, 3, 8, 8), ("'0'", "dilation")),
-        (nn.Sequential(nn.Linear(4, 4), nn.GELU()), (2, 4), ("'1'", "nn.GELU")),
+        (nn.Sequential(nn.Linear(4, 4), nn.Mish()), (2, 4), ("'1'", "nn.Mish")),
     ],
 )
 def test_unsupported_ops_raise_one_line_naming_module(

@@ -153,8 +153,9 @@ def _disassembly(elf: Path) -> str:
 
 
 def test_v6m_path_is_compiled_in_on_armv6m_only(tmp_path: Path) -> None:
-    """The M0+ image links block_1x4 and the plane kernel and calls no __aeabi_lmul (no 64-bit
-    multiply anywhere in the package); the M4 image and the M0+ image with -DTQ_PORTABLE have no v6m code."""
+    """The M0+ image links block_1x4, the plane kernel and the Armv6-M fully connected and calls no
+    __aeabi_lmul (no 64-bit multiply anywhere in the package); the M4 image and the M0+ image with
+    -DTQ_PORTABLE have no v6m code."""
     _require_arm_tools()
     graph = _v6m_graphs(np.random.default_rng(1))[0]
     out = _emit_v6m(graph, tmp_path / "pkg", "cortex-m0plus")
@@ -163,6 +164,13 @@ def test_v6m_path_is_compiled_in_on_armv6m_only(tmp_path: Path) -> None:
     text = _disassembly(qemu.build_image(out, tmp_path / "m0", m0))
     assert "<block_1x4>:" in text and "<plane_fill>:" in text
     assert "__aeabi_lmul" not in text
+    # fully connected too (tq_fully_connected_s8_v6m.c): no 64-bit multiply call
+    fc_graph = _layer_graphs()[0]
+    assert any(isinstance(op, ir.FullyConnected) for op in fc_graph.ops)
+    fc_out = _emit_v6m(fc_graph, tmp_path / "pkg_fc", "cortex-m0plus")
+    assert "tq_fully_connected_s8_v6m.c" in {p.name for p in fc_out.iterdir()}
+    fc_text = _disassembly(qemu.build_image(fc_out, tmp_path / "m0_fc", m0))
+    assert "<fc_v6m_out>:" in fc_text and "__aeabi_lmul" not in fc_text
     portable = dataclasses.replace(m0, cflags=(*m0.cflags, "-DTQ_PORTABLE"))
     for k, target in enumerate((portable, load_board("cortex-m4"))):
         text = _disassembly(qemu.build_image(out, tmp_path / f"other{k}", target))

@@ -21,12 +21,14 @@ from tinyqat.build import build
 from tinyqat.capture import save
 from tinyqat.errors import (
     DoesNotFitError,
+    ExportError,
     LoweringError,
     TinyQatError,
     ToolchainError,
     UnsupportedOpError,
     VerificationError,
 )
+from tinyqat.export import export_tflite
 from tinyqat.qat.prepare import calibrate, enable_fake_quant, freeze_bn_stats, freeze_observers, prepare_qat
 from tinyqat.qat.recipe import qat_finetune
 from tinyqat.verify import verify
@@ -34,6 +36,7 @@ from tinyqat.version import __version__
 
 __all__ = [
     "DoesNotFitError",
+    "ExportError",
     "LoweringError",
     "TinyQatError",
     "ToolchainError",
@@ -44,6 +47,7 @@ __all__ = [
     "calibrate",
     "dequantize_output",
     "enable_fake_quant",
+    "export_tflite",
     "freeze_bn_stats",
     "freeze_observers",
     "integer_accuracy",

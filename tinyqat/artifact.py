@@ -48,6 +48,10 @@ the output quantization, ``None`` for ops that keep their input's); one input un
 * ``mul``: two inputs, the second the first's shape or ``[C, 1, 1]`` against ``[C, H, W]``; qparams required.
 * ``prelu``: params ``weight [1]`` or ``[C]`` (alpha); qparams required.
 * ``hardtanh`` bounds may be ``None`` (one-sided ``clamp``).
+* ``reshape``: attrs ``shape`` (the per-sample PyTorch output shape, same channels-last bytes:
+  :mod:`tinyqat.movement`); ``gather``: attrs ``shape`` and ``index`` (output channel ``j`` of every
+  pixel is input channel ``index[j]``); ``resize_nearest``: attrs ``scale [sh, sw]`` (integer
+  factors, ``sh = 1`` for ``(C, L)`` maps).  All keep the input's quantization (qparams ``None``).
 
 Limits, checked before anything of that size is allocated: the file is at most
 :data:`MAX_ARTIFACT_BYTES` and so is the sum of the sizes its zip directory declares (read
@@ -93,6 +97,9 @@ NODE_OPS = {
     "tanh": {"attrs": set(), "params": set(), "qparams": True},
     "hardswish": {"attrs": set(), "params": set(), "qparams": True},
     "softmax": {"attrs": set(), "params": set(), "qparams": True},
+    "reshape": {"attrs": {"shape"}, "params": set(), "qparams": False},
+    "gather": {"attrs": {"shape", "index"}, "params": set(), "qparams": False},
+    "resize_nearest": {"attrs": {"scale"}, "params": set(), "qparams": False},
 }
 INPUT_COUNTS = {"add": (2, 2), "cat": (2, 1 << 16)}
 # Elementwise ops and pointwise functions: tables of LUT_FUNCTIONS with their constants as float attrs

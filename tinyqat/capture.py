@@ -40,6 +40,7 @@ from tinyqat.qat.modules import (
     QuantWeighted,
     SharedQuantClamp,
 )
+from tinyqat.qat.plumbing import DeployedAsLogits, QuantMove, QuantResizeNearest
 from tinyqat.quant import LUT_PARAMS
 from tinyqat.version import __version__
 
@@ -140,6 +141,11 @@ def _node(name: str, m: nn.Module, srcs: list[str]) -> dict[str, Any]:
         op = m.function
     elif isinstance(m, (QuantPointwise, QuantMul, QuantPReLU)):
         op, attrs, params = _elementwise_node(m)
+    elif isinstance(m, QuantMove):  # plumbing: see tinyqat.movement
+        op, attrs = ("reshape", {"shape": list(m.shape)}) if m.move.kind == "alias" else (
+            "gather", {"shape": list(m.shape), "index": list(m.move.index)})
+    elif isinstance(m, QuantResizeNearest):
+        op, attrs = "resize_nearest", {"scale": list(m.scale)}
     else:
         raise CaptureError(f"{_NOT_PREPARED}: unexpected module {type(m).__name__} at {name!r}")
     return {
@@ -189,6 +195,7 @@ def to_artifact(qat_model: nn.Module) -> dict[str, Any]:
             f"the model's quantizers have not observed any data ({unobserved[0]!r} and {len(unobserved) - 1} more): "
             "train or calibrate it first"
         )
+    output_node = next(n for n in qat_model.graph.nodes if n.op == "output")
     names: dict[fx.Node, str] = {}
     nodes: list[dict[str, Any]] = []
     inp: dict[str, Any] | None = None
@@ -203,6 +210,8 @@ def to_artifact(qat_model: nn.Module) -> dict[str, Any]:
             if isinstance(m, InputQuantizer) and node.args == (placeholders[0],) and inp is None:
                 inp = {"name": node.args[0].name, "shape": list(m.input_shape), **_qparams(m)}
                 names[node] = node.args[0].name
+            elif isinstance(m, DeployedAsLogits) and list(node.users) == [output_node]:
+                names[node] = names[node.args[0]]  # deployed as the logits it reads
             else:
                 names[node] = _readable_name([getattr(m, "source", ""), str(node.target)], set(names.values()))
                 nodes.append(_node(names[node], m, [names[a] for a in node.args]))

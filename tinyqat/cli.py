@@ -59,26 +59,35 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 @main.command()
 @click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--board", default="cortex-m4", show_default=True, help="Board profile (see `tinyqat boards`).")
+@click.option("--board", default="cortex-m4", show_default=True,
+              help="Board profile: a name (see `tinyqat boards`) or the path of your own .toml.")
 @click.option("-o", "--output", "out_dir", required=True, type=click.Path(path_type=Path), help="Output directory.")
 @click.option("--name", default="tinyqat_model", show_default=True, help="C symbol prefix of the model.")
 @click.option("--force", is_flag=True, help="Replace an existing tinyqat output directory.")
 @click.option("--optimize", type=click.Choice(["size", "speed"]), default="size", show_default=True,
               help="speed: the DSP conv kernel reads weights pre-extended to int16 (about 2x their flash).")
-def build(model: Path, board: str, out_dir: Path, name: str, force: bool, optimize: str) -> None:
+@click.option("--api", type=click.Choice(["invoke", "zero-copy"]), default="invoke", show_default=True,
+              help="What the RAM check counts: invoke adds the caller's input and output buffers to the arena.")
+@click.option("--with-startup", is_flag=True,
+              help="Also write baremetal/ (startup file and linker script for the board) to start a firmware from.")
+def build(model: Path, board: str, out_dir: Path, name: str, force: bool, optimize: str, api: str,
+          with_startup: bool) -> None:
     """Lower MODEL (a tinyqat.save artifact) to a C package in OUTPUT."""
     from tinyqat.build import build as run_build
 
-    result = run_build(model, out_dir, board=board, name=name, force=force, optimize=optimize)
+    result = run_build(model, out_dir, board=board, name=name, force=force, optimize=optimize, api=api,
+                       with_startup=with_startup)
     m = result.memory
     click.echo(f"built {len(result.graph.ops)} layers for {result.board.name} into {result.out_dir}/ "
                f"(see {result.out_dir}/report.md)")
     click.echo(f"  arena   {m.arena_bytes} B RAM, input and output included (no in-place floor {m.floor_bytes} B)")
     names = ", ".join(f"{t} {size} B" for t, _, size in m.peak_tensors)
     click.echo(f"  peak    layer {m.peak_step} ({m.peak_layer}): {m.peak_bytes} B live: {names}")
-    click.echo(f"  flash   weights {m.weights_bytes} B + code ~{m.code_bytes} B (estimate)")
+    click.echo(f"  flash   weights {m.weights_bytes} B + code {m.code_bytes} B (runtime {m.code_source})")
+    if m.io_buffer_bytes:
+        click.echo(f"  invoke  the caller's input and output buffers: {m.io_buffer_bytes} B RAM")
     if m.ram_headroom is not None:
-        click.echo(f"  RAM headroom {m.ram_headroom} B of {m.ram_bytes} B")
+        click.echo(f"  RAM headroom {m.ram_headroom} B of {m.ram_bytes} B ({m.api} API)")
     if m.flash_headroom is not None:
         click.echo(f"  flash headroom {m.flash_headroom} B of {m.flash_bytes} B")
 
@@ -122,10 +131,28 @@ def bench(out_dir: Path, board: str | None, as_json: bool) -> None:
 
 
 @main.command()
-def boards() -> None:
-    """List the board profiles."""
-    from tinyqat.boards import board_names, load_board
+@click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", "out_path", required=True, type=click.Path(path_type=Path),
+              help="The .tflite file to write.")
+@click.option("--force", is_flag=True, help="Replace an existing file.")
+def export(model: Path, out_path: Path, force: bool) -> None:
+    """Write MODEL's integer graph as a TFLite flatbuffer (TFLite Micro, LiteRT, Vela), bit-exact."""
+    from tinyqat.export import export_tflite
 
+    path = export_tflite(model, out_path, force=force)
+    click.echo(f"wrote {path} ({path.stat().st_size} B): int8 TFLite model, the simulator's integers")
+
+
+@main.command()
+@click.option("--show", "show", metavar="BOARD", default=None,
+              help="Print BOARD's profile (TOML), a start for your own (tinyqat build --board my.toml).")
+def boards(show: str | None) -> None:
+    """List the board profiles."""
+    from tinyqat.boards import board_names, load_board, profile_text
+
+    if show is not None:
+        click.echo(profile_text(show), nl=False)
+        return
     names = board_names()
     width = max(len(name) for name in names)
     for name in names:

@@ -25,5 +25,9 @@ class ToolchainError(TinyQatError):
     """A compiler or emulator is missing or failed (message says which package installs it)."""
 
 
+class ExportError(TinyQatError):
+    """The integer graph has no exact form in the export format (message names the layer and why)."""
+
+
 class VerificationError(TinyQatError):
     """Generated C and simulator disagree (message names the first diverging layer)."""

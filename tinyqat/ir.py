@@ -525,13 +525,53 @@ def mul_broadcasts(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
 
 # --- end of the elementwise block -----------------------------------------------------------------
 
+# ---- data movement (tensor plumbing, tinyqat.movement): bytes are copied or not moved, never requantized
+
+
+@dataclass(frozen=True)
+class Reshape(SingleInput):
+    """A relabel whose channels-last bytes are the input's, in the same order, under another
+    shape (e.g. ``(1, 1, C)`` -> ``(C,)``): ``y[i] = x[i]``; quantization unchanged.  Planned in place,
+    where it moves nothing (the C kernel returns at once when output == input)."""
+
+    name: str
+    input: str
+    output: str
+
+
+@dataclass(frozen=True)
+class Gather(SingleInput):
+    """Per-pixel channel gather (TFLite ``GATHER`` on the last axis; channel slices, split parts,
+    channel shuffles): with ``C_in`` input channels (a vector: its length), ``P = input_size / C_in``
+    pixels and ``C_out = len(index)``, ``y[p * C_out + j] = x[p * C_in + index[j]]``; quantization unchanged."""
+
+    name: str
+    input: str
+    output: str
+    index: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ResizeNearest(SingleInput):
+    """Nearest-neighbour upsampling by integer factors ``scale = (sh, sw)`` (TFLite
+    ``RESIZE_NEAREST_NEIGHBOR``, ``align_corners = half_pixel_centers = false``):
+    ``y[oy, ox, c] = x[oy // sh, ox // sw, c]``, output ``(H * sh, W * sw, C)``; quantization unchanged."""
+
+    name: str
+    input: str
+    output: str
+    scale: tuple[int, int]
+
+
+MOVE_OPS = (Reshape, Gather, ResizeNearest)
+
 FloatOp = (FloatConv2d | FloatLinear | Flatten | FloatAdd | FloatConcat | FloatLookup | FloatSoftmax
            | FloatMul | FloatPRelu)
 IntOp = (Conv2d | DepthwiseConv2d | FullyConnected | MaxPool2d | AvgPool2d | Clamp | Add | Concat | Lookup | Softmax
-         | Mul | PRelu)
+         | Mul | PRelu | Reshape | Gather | ResizeNearest)
 Op = FloatOp | IntOp
 INT_OPS = (Conv2d, DepthwiseConv2d, FullyConnected, MaxPool2d, AvgPool2d, Clamp, Add, Concat, Lookup, Softmax,
-           Mul, PRelu)
+           Mul, PRelu, *MOVE_OPS)
 LUT_FUNCTIONS = tuple(quant.LUT_FUNCTIONS)  # names of the lookup-table functions
 SOFTMAX_QPARAMS = QParams(*quant.FIXED_QPARAMS["softmax"])
 
@@ -798,6 +838,8 @@ def _validate_op(op: Op, xs: list[Tensor], y: Tensor) -> None:
                    "exp table must have 256 entries in [0, 2**16], starting at 2**16")
     elif isinstance(op, (Mul, FloatMul, PRelu, FloatPRelu)):
         _validate_elementwise(op, xs, y)
+    elif isinstance(op, MOVE_OPS):
+        _validate_move(op, x, y)
     else:  # pragma: no cover - exhaustive over Op
         raise IRError(f"{op!r}: unknown op type")
 
@@ -820,3 +862,20 @@ def _validate_elementwise(op: Mul | FloatMul | PRelu | FloatPRelu, xs: list[Tens
                            np.array([op.shift_pos, op.shift_neg]))
     else:
         _check(op.alpha.shape in ((1,), (channels,)), op.name, f"alpha shape {op.alpha.shape}: 1 or {channels} values")
+
+
+def _validate_move(op: Reshape | Gather | ResizeNearest, x: Tensor, y: Tensor) -> None:
+    _check(y.qparams == x.qparams, op.name, "data movement keeps quantization")
+    if isinstance(op, Reshape):
+        _check(x.size == y.size, op.name, f"reshape of {x.shape} to {y.shape} changes the size")
+    elif isinstance(op, Gather):
+        c_in = x.shape[-1]
+        pixels = x.size // c_in
+        _check(len(op.index) >= 1 and all(0 <= c < c_in for c in op.index), op.name,
+               f"gather indices must lie in [0, {c_in})")
+        _check(y.size == pixels * len(op.index), op.name, f"gather output size {y.size} != {pixels} * {len(op.index)}")
+    else:
+        sh, sw = op.scale
+        _check(len(x.shape) == 3 and sh >= 1 and sw >= 1, op.name, "resize needs an (H, W, C) input and factors >= 1")
+        _check(y.shape == (x.shape[0] * sh, x.shape[1] * sw, x.shape[2]), op.name,
+               f"resize output {y.shape} != {(x.shape[0] * sh, x.shape[1] * sw, x.shape[2])}")

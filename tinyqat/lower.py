@@ -5,7 +5,8 @@ Pipeline, each step followed by :func:`tinyqat.ir.validate`:
 1. :func:`import_artifact`: nodes become float ops with channels-last shapes; ops that keep
    their input's quantization (pool, flatten, standalone clamps) inherit its qparams.
 2. :func:`tinyqat.passes.fold_bn.fold_bn`: BatchNorm folded into weights and bias.
-3. :func:`tinyqat.passes.layout.fold_flatten`: flatten removed, Linear weights permuted.
+3. :func:`tinyqat.passes.layout.fold_flatten`: flatten removed, Linear weights permuted;
+   :func:`tinyqat.passes.layout.fold_reshape`: reshapes only Linear layers read (or the output) removed.
 4. :func:`tinyqat.passes.quantize.quantize_graph`: int8 weights, int32 bias,
    multipliers/shifts, activation clamps.
 5. :func:`tinyqat.passes.fuse_act.fuse_activations`: standalone clamps merged.
@@ -26,10 +27,11 @@ from tinyqat.artifact import read_artifact
 from tinyqat.errors import LoweringError
 from tinyqat.passes.fold_bn import fold_bn
 from tinyqat.passes.fuse_act import fuse_activations
-from tinyqat.passes.layout import fold_flatten
+from tinyqat.passes.layout import fold_flatten, fold_reshape
 from tinyqat.passes.quantize import activation_range, quantize_graph
 
-PASSES: tuple[Callable[[ir.Graph], ir.Graph], ...] = (fold_bn, fold_flatten, quantize_graph, fuse_activations)
+PASSES: tuple[Callable[[ir.Graph], ir.Graph], ...] = (fold_bn, fold_flatten, fold_reshape, quantize_graph,
+                                                      fuse_activations)
 
 
 def _qparams(q: dict[str, Any], where: str) -> ir.QParams:
@@ -125,6 +127,8 @@ def _node_op(
         return ir.FloatLookup(function=op, params=constants, **io), x.shape, q
     if op in ("mul", "prelu"):
         return _elementwise(node, xs, where), max(xs, key=lambda t: t.size).shape, q
+    if op in ("reshape", "gather", "resize_nearest"):
+        return (*_move(node, x, where), q)
     if op == "softmax":
         if q != ir.SOFTMAX_QPARAMS:
             raise LoweringError(f"{where}: softmax output must have scale 1/256 and zero point -128")
@@ -149,6 +153,26 @@ def _elementwise(node: dict[str, Any], xs: list[ir.Tensor], where: str) -> ir.Op
         raise LoweringError(f"{where}: cannot multiply {xs[0].shape} and {xs[1].shape} (same shape, or a "
                             "per-channel (1, 1, C) gate)")
     return ir.FloatMul(name=name, inputs=(a.name, b.name), output=name)
+
+
+def _move(node: dict[str, Any], x: ir.Tensor, where: str) -> tuple[ir.Op, tuple[int, ...]]:
+    """A data-movement node (:mod:`tinyqat.movement`) as its int8 op and output shape."""
+    io = {"name": node["name"], "input": x.name, "output": node["name"]}
+    attrs = node["attrs"]
+    if node["op"] == "resize_nearest":
+        sh, sw = (int(v) for v in attrs["scale"])
+        if len(x.shape) != 3 or sh < 1 or sw < 1:
+            raise LoweringError(f"{where}: upsampling needs a (C, H, W) or (C, L) input and factors >= 1")
+        return ir.ResizeNearest(scale=(sh, sw), **io), (x.shape[0] * sh, x.shape[1] * sw, x.shape[2])
+    shape = _ir_shape(tuple(int(d) for d in attrs["shape"]))
+    if node["op"] == "reshape":
+        if int(np.prod(shape)) != x.size:
+            raise LoweringError(f"{where}: reshape to {tuple(attrs['shape'])} changes the size of {x.shape}")
+        return ir.Reshape(**io), shape
+    index = tuple(int(c) for c in attrs["index"])
+    if not index or int(np.prod(shape)) != x.size // x.shape[-1] * len(index):
+        raise LoweringError(f"{where}: gather of {len(index)} channels cannot give {tuple(attrs['shape'])}")
+    return ir.Gather(index=index, **io), shape
 
 
 def _ir_shape(torch_shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -178,11 +202,15 @@ def import_artifact(artifact: dict[str, Any], source_sha256: str = "") -> ir.Gra
         if node["op"] == "flatten" and (len(xs[0].shape) == 1 or xs[0].shape[0] * xs[0].shape[1] == 1):
             names[node["name"]], torch_shapes[node["name"]] = xs[0].name, (xs[0].size,)
             continue
+        if node["op"] == "reshape" and _ir_shape(tuple(node["attrs"]["shape"])) == xs[0].shape:
+            names[node["name"]], torch_shapes[node["name"]] = xs[0].name, tuple(node["attrs"]["shape"])
+            continue  # a relabel of the same channels-last tensor: nothing at all
         op, out_shape, q = _node_op(node, xs, torch_x)
         ops.append(op)
         shape = tuple(int(d) for d in out_shape)
         tensors[op.output] = ir.Tensor(op.output, shape, q)
-        names[node["name"]], torch_shapes[node["name"]] = op.output, _torch_shape(shape, torch_x)
+        names[node["name"]], torch_shapes[node["name"]] = op.output, (
+            tuple(node["attrs"]["shape"]) if node["op"] in ("reshape", "gather") else _torch_shape(shape, torch_x))
     out = artifact["output"]
     return ir.Graph(tensors=tuple(tensors.values()), ops=tuple(ops), input=inp["name"], output=names[out],
                     torch_input_shape=torch_in, torch_output_shape=torch_shapes[out], source_sha256=source_sha256)

@@ -44,6 +44,7 @@ __all__ = [
     "mobilenet_v3_small",
     "resnet8_cifar",
     "short_qat_artifact",
+    "shufflenet_v2_tiny",
 ]
 
 
@@ -441,3 +442,69 @@ def short_qat_artifact(model: nn.Module, input_shape: tuple[int, ...], path: str
         opt.step()
     save(qat.eval(), path, overwrite=True)
     return Path(path)
+
+
+# ---- ShuffleNetV2-style network: channel split, channel shuffle, tuple-free tensor plumbing
+
+
+def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
+    """ShuffleNet's channel shuffle as torchvision writes it: ``view -> transpose -> view``."""
+    b, c, h, w = x.size()
+    x = x.view(b, groups, c // groups, h, w)
+    x = torch.transpose(x, 1, 2).contiguous()
+    return x.view(b, -1, h, w)
+
+
+class ShuffleUnit(nn.Module):
+    """ShuffleNetV2 unit (torchvision's ``InvertedResidual``): stride 1 splits the channels in two halves
+    (``x.chunk(2, dim=1)``) and transforms the second; stride 2 transforms the whole input twice (a
+    depthwise-separable branch and the main branch); then ``cat`` and ``channel_shuffle(out, 2)``."""
+
+    def __init__(self, in_c: int, out_c: int, stride: int) -> None:
+        super().__init__()
+        self.stride = stride
+        half = out_c // 2
+        if stride > 1:
+            self.branch1 = nn.Sequential(
+                nn.Conv2d(in_c, in_c, 3, stride, 1, groups=in_c, bias=False), nn.BatchNorm2d(in_c),
+                *_conv_bn_relu(in_c, half, 1))
+        branch_in = in_c if stride > 1 else half
+        self.branch2 = nn.Sequential(
+            *_conv_bn_relu(branch_in, half, 1),
+            nn.Conv2d(half, half, 3, stride, 1, groups=half, bias=False), nn.BatchNorm2d(half),
+            *_conv_bn_relu(half, half, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``cat(x1, branch2(x2))`` (stride 1) or ``cat(branch1(x), branch2(x))``, channel-shuffled."""
+        if self.stride == 1:
+            x1, x2 = x.chunk(2, dim=1)
+            out = torch.cat((x1, self.branch2(x2)), dim=1)
+        else:
+            out = torch.cat((self.branch1(x), self.branch2(x)), dim=1)
+        return channel_shuffle(out, 2)
+
+
+class ShuffleNetV2Tiny(nn.Module):
+    """See :func:`shufflenet_v2_tiny`."""
+
+    def __init__(self, num_classes: int, widths: tuple[int, int, int], last: int) -> None:
+        super().__init__()
+        stem, c2, c3 = widths
+        self.conv1 = nn.Sequential(*_conv_bn_relu(3, stem, 3, 2, 1))
+        self.stage2 = nn.Sequential(ShuffleUnit(stem, c2, 2), ShuffleUnit(c2, c2, 1))
+        self.stage3 = nn.Sequential(ShuffleUnit(c2, c3, 2), ShuffleUnit(c3, c3, 1))
+        self.conv5 = nn.Sequential(*_conv_bn_relu(c3, last, 1))
+        self.fc = nn.Linear(last, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Stem, two stages, conv 1x1, global mean, classifier."""
+        x = self.conv5(self.stage3(self.stage2(self.conv1(x))))
+        return self.fc(x.mean([2, 3]))
+
+
+def shufflenet_v2_tiny(num_classes: int = 10, widths: tuple[int, int, int] = (24, 48, 96),
+                       last: int = 128) -> nn.Module:
+    """A small ShuffleNetV2 for 3x32x32 inputs: conv 3x3 s2 pad 1 (3 -> 24) + BN + ReLU, two stages of
+    [stride-2 unit, stride-1 unit] (48 then 96 channels: 16x16 -> 8x8 -> 4x4), conv 1x1 (96 -> 128) +
+    BN + ReLU, ``x.mean([2, 3])``, Linear 128 -> ``num_classes``."""
+    return ShuffleNetV2Tiny(num_classes, widths, last)

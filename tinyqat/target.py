@@ -6,7 +6,11 @@ requires the twins to be equal.
 
 * :data:`STRICT_CFLAGS`: the warning flags every generated package compiles clean under
   (gcc and arm-none-eabi-gcc); the toolchain compiles with them, the generated Make and
-  CMake fragments record them.
+  CMake fragments offer them (opt-in, ``TINYQAT_WARNINGS_AS_ERRORS``).
+* :data:`RUNTIME_VERSION`: the version of the ``tq_*`` runtime files, ``TQ_RUNTIME_VERSION`` in
+  ``runtime_c/tq_kernels.h``: ``major * 10000 + minor * 100 + patch`` of :data:`tinyqat.version.__version__`
+  (a test ties them); every generated ``<name>.c`` refuses to compile against another one (``#error``),
+  and the generated CMake / Make fragments refuse to mix packages of two versions in one program.
 * :data:`ARENA_ALIGNMENT` (bytes): every arena offset is a multiple of it, so kernels may read
   int32 words from any tensor start; the generated arena is a union with an ``int32_t``.
 * :data:`CONV_DSP_COLUMN_MAX` (values): the DSP conv's largest ``K = kh * kw * in_c`` on its fast
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 STRICT_CFLAGS = ("-std=c99", "-Wall", "-Wextra", "-Wconversion", "-Werror", "-pedantic")
 ARENA_ALIGNMENT = 4
+RUNTIME_VERSION = 100
 CONV_DSP_COLUMN_MAX = 576
 DEPTHWISE_V6M_PLANE_MAX = 8192
 MAX_DIM = 1 << 20

@@ -20,7 +20,7 @@ import numpy as np
 from tqdm import tqdm
 
 from tinyqat import ir
-from tinyqat.boards import load_board
+from tinyqat.boards import package_board
 from tinyqat.errors import TinyQatError, VerificationError
 from tinyqat.lower import lower_file
 from tinyqat.sim.interpreter import input_from_torch, run_layers
@@ -115,7 +115,7 @@ def verify(
     meta = read_manifest(out_dir)
     if emulate and sanitize:
         raise TinyQatError("emulation and sanitizers cannot be combined (sanitizers run on the build machine)")
-    board = load_board(meta["board"]) if emulate else None
+    board = package_board(out_dir, meta["board"]) if emulate else None
     if board is not None and board.qemu_machine is None:
         raise TinyQatError(f"{out_dir} is built for board {board.name!r}, which runs on the build machine, not "
                            f"in an emulator: verify it without emulation, or build for a Cortex-M board")

@@ -55,7 +55,7 @@ from tinyqat.bench.image import build_bench_image
 from tinyqat.bench.plugin import count_blocks
 from tinyqat.bench.report import BenchReport, LayerBench, Sizes, format_report
 from tinyqat.bench.stack import stack_usage
-from tinyqat.boards import load_board
+from tinyqat.boards import load_board, package_board
 from tinyqat.errors import TinyQatError, ToolchainError
 from tinyqat.toolchain.manifest import read_manifest
 from tinyqat.toolchain.qemu import find_qemu
@@ -77,7 +77,7 @@ def bench(out_dir: str | Path, board: str | None = None, timeout_s: float = 120.
     """
     out_dir = Path(out_dir).resolve()
     manifest = read_manifest(out_dir)
-    target = load_board(board or manifest["board"])
+    target = load_board(board) if board else package_board(out_dir, manifest["board"])
     if extra_cflags:
         target = dataclasses.replace(target, cflags=(*target.cflags, *extra_cflags))
     if target.qemu_machine is None:

@@ -15,14 +15,15 @@ Files written into ``out_dir`` (which must exist and be empty), for model ``name
   ``tq_<kind>_s8(&params, input, output)``, add ``tq_add_s8(&params, input1, input2,
   output)``, concat ``tq_concat_s8(&params, inputs, output)`` with ``inputs`` a
   ``static const`` table of arena pointers (one per input, in ``op.inputs`` order).
-* Runtime: ``tq_requant.h``, ``tq_kernels.h``, ``tq_dsp.h``, ``tq_portable.h`` (:data:`RUNTIME_HEADERS`)
-  and the ``tq_<op>_s8.c`` kernels the model uses, with their ``tq_<op>_s8_dsp.c`` and
+* Runtime: ``tq_requant.h``, ``tq_kernels.h``, ``tq_dsp.h``, ``tq_portable.h``, ``tq_conv_dsp.h``
+  (:data:`RUNTIME_HEADERS`) and the ``tq_<op>_s8.c`` kernels the model uses, with their ``tq_<op>_s8_dsp.c`` and
   ``tq_<op>_s8_v6m.c`` companions (:func:`kernel_files`), copied from ``resource_dir("runtime_c")``.
   They are identical for a given tinyqat version: a program with several models compiles each
   ``tq_*.c`` once (the ``.mk`` and ``CMakeLists.txt`` fragments do that).
 * Scratch (:func:`tinyqat.memory.planner.scratch_bytes`): a layer with a planned scratch buffer
-  gets an ``OFFSET_S<step>`` macro and ``.scratch = arena.bytes + OFFSET_S<step>`` in its
-  parameter struct (an address constant, so the struct stays ``static const``); the kernel
+  gets an ``OFFSET_S<step>`` macro; its dispatch copies the ``static const`` parameter struct to the
+  stack and sets ``.scratch = arena + OFFSET_S<step>`` (the arena may be the caller's,
+  ``<name>_set_arena``), so the struct stays in flash; the kernel
   signature is the same for portable and DSP kernels (portable ones ignore the field).
   ``model.json`` gives each layer ``scratch_offset`` / ``scratch_bytes`` (``null`` / 0 without).
 * Weight layouts (:mod:`tinyqat.codegen.layouts`), for conv layers the DSP kernel runs (DSP scratch
@@ -30,6 +31,9 @@ Files written into ``out_dir`` (which must exist and be empty), for model ``name
   ``<ident>_weights_s16`` array and struct field under ``#if TQ_USE_DSP``, keeping their int8
   ``weights`` under ``#else``; ``"size"`` (default) gives them their int8 ``weights`` in the DSP
   kernel's int8 order under ``#if TQ_USE_DSP`` and in the IR order under ``#else`` (same struct field).
+  Layers with ``weights_s16`` also get ``speed_blocks = &tq_conv2d_s8_speed`` under ``TQ_USE_DSP``, and
+  only such packages ship ``tq_conv2d_s8_speed.c`` (:data:`SPEED_FILE`, the int16-layout blocks), so a
+  default build neither compiles nor links them.
   Boards with ``kernels = "v6m"`` (Armv6-M) get, whatever ``optimize``, a
   ``<ident>_weights_v6m`` array (uint8, the Armv6-M conv's layout) under ``#if TQ_USE_V6M`` for the
   convs that kernel runs from it, the int8 weights under the negation of the guards used.
@@ -38,7 +42,13 @@ Files written into ``out_dir`` (which must exist and be empty), for model ``name
   (the same bytes reordered into row pairs) and ``<ident>_bias_dsp`` (the input zero point folded into
   the bias) and struct fields; under ``#else`` the int8 ``weights`` and ``bias``.  Their
   ``requant_fused`` uses taps = in_features.
-* ``<name>.mk`` (Make fragment) and ``CMakeLists.txt`` (static library ``<name>``).
+* 8-bit depthwise layers with DSP scratch planned (the DSP row path), in both modes: under ``#if TQ_USE_DSP``
+  ``<ident>_records`` (:func:`layouts.dw_records`: paired doubled weights and output-stage constants per
+  channel) and its struct field; under ``#else`` the int8 ``weights``, ``bias``, ``multiplier``, ``shift``.
+* ``<name>.mk`` (Make fragment) and ``CMakeLists.txt`` (static library ``<name>``): C99 and
+  ``TINYQAT_OPTIMIZE`` (default ``-O2``) after the user's flags, nothing else by default; the strict
+  warnings with ``-Werror`` and the board's CPU flags are opt-in settings (the CPU and float ABI
+  normally come from the user's toolchain).
 * ``model.json`` (manifest, sorted keys), ``report.md`` (per-layer table and totals) and
   ``model.pt`` (the source artifact, byte for byte, for re-lowering during verification).
 
@@ -60,13 +70,15 @@ from tinyqat import ir
 from tinyqat.boards import Board
 from tinyqat.codegen import clit, layouts, stats
 from tinyqat.codegen.arrays import ConstArray, const_arrays
+from tinyqat.codegen.stats import kernel_files
 from tinyqat.codegen.templates import render
 from tinyqat.fixedpoint import FUSED2_OFFSET_E_MAX, fused_requant_ok
 from tinyqat.memory.planner import Plan, check_plan, live_ranges
 from tinyqat.resources import resource_dir
-from tinyqat.target import STRICT_CFLAGS
+from tinyqat.target import ARENA_ALIGNMENT, RUNTIME_VERSION, STRICT_CFLAGS
 
-RUNTIME_HEADERS = ("tq_requant.h", "tq_kernels.h", "tq_dsp.h", "tq_portable.h")
+RUNTIME_HEADERS = ("tq_requant.h", "tq_kernels.h", "tq_dsp.h", "tq_portable.h", "tq_conv_dsp.h")
+SPEED_FILE = "tq_conv2d_s8_speed.c"  # the DSP conv's int16-layout blocks: shipped only with a speed-layout layer
 
 
 @dataclass(frozen=True)
@@ -101,31 +113,10 @@ class Layer:
     fields: tuple[tuple[str, str], ...]
     arrays: tuple[CArray, ...]
     variant_fields: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()  # (condition, fields) after fields
+    scratch_macro: str = ""  # arena offset macro of the layer's scratch buffer ("" = none)
 
 
 VARIADIC_OPS = (ir.Concat,)
-
-
-def kernel_file(op: ir.IntOp) -> str:
-    """Runtime source implementing ``op`` (``tq_<kind>_s8.c``)."""
-    return f"tq_{stats.op_kind(op)}_s8.c"
-
-
-COMPANION_SUFFIXES = ("_dsp", "_v6m")  # optimized variants tq_<kind>_s8<suffix>.c, see kernel_files
-
-
-def kernel_files(op: ir.IntOp) -> tuple[str, ...]:
-    """Runtime sources shipped for ``op``: :func:`kernel_file` and each companion
-    ``tq_<kind>_s8<suffix>.c`` (suffix in :data:`COMPANION_SUFFIXES`) that the runtime has.  Each file
-    is wrapped in one preprocessor guard, so exactly one of them defines the kernel: ``_dsp`` where
-    ``TQ_USE_DSP`` is 1 (``__ARM_FEATURE_DSP`` defined, ``TQ_PORTABLE`` not; ``tq_kernels.h``), ``_v6m``
-    where ``TQ_USE_V6M`` is 1 (Armv6-M, ``TQ_PORTABLE`` not), the portable file everywhere else (the
-    host build included)."""
-    main = kernel_file(op)
-    runtime = resource_dir("runtime_c")
-    companions = tuple(f for f in (main.removesuffix(".c") + suffix + ".c" for suffix in COMPANION_SUFFIXES)
-                       if (runtime / f).is_file())
-    return (main, *companions)
 
 
 def _c_array(a: ConstArray, ident: str) -> CArray:
@@ -148,8 +139,13 @@ def scalar_fields(op: ir.IntOp, graph: ir.Graph) -> list[tuple[str, int]]:
     x, y = xs[0], graph.tensor(op.output)
     if isinstance(op, ir.Clamp):
         return [("size", x.size), ("lo", op.lo), ("hi", op.hi)]
-    if isinstance(op, ir.Lookup):
+    if isinstance(op, (ir.Lookup, ir.Reshape)):
         return [("size", x.size)]
+    if isinstance(op, ir.Gather):
+        return [("positions", x.size // x.shape[-1]), ("in_c", x.shape[-1]), ("out_c", len(op.index))]
+    if isinstance(op, ir.ResizeNearest):
+        return [("in_h", x.shape[0]), ("in_w", x.shape[1]), ("channels", x.shape[2]),
+                ("scale_h", op.scale[0]), ("scale_w", op.scale[1])]
     if isinstance(op, ir.Softmax):
         return [("rows", x.size // x.shape[-1]), ("row_size", x.shape[-1])]
     if isinstance(op, ir.Add):
@@ -176,11 +172,10 @@ def scalar_fields(op: ir.IntOp, graph: ir.Graph) -> list[tuple[str, int]]:
         # s4 kernels have no fused stage; taps = products per output (FC: in_features)
         taps = int(np.prod(op.weights.shape[:2] if isinstance(op, ir.DepthwiseConv2d) else op.weights.shape[1:]))
         fused = int(fused_requant_ok(op.bias, op.shift, taps))
-        # 2: also the full int8 range, for the DSP conv's SSAT output loop and (right shifts <= 22) the DSP
-        # depthwise's folded output stage (tq_kernels.h); fully connected layers use 0 / 1
-        if fused and (op.act_min, op.act_max) == (-128, 127) and (
-                isinstance(op, ir.Conv2d)
-                or (isinstance(op, ir.DepthwiseConv2d) and int(-op.shift.min()) <= FUSED2_OFFSET_E_MAX)):
+        # 2: also the full int8 range and right shifts <= 22, for the DSP conv's and depthwise's folded output
+        # stages (tq_kernels.h); fully connected layers use 0 / 1
+        if (fused and (op.act_min, op.act_max) == (-128, 127) and isinstance(op, (ir.Conv2d, ir.DepthwiseConv2d))
+                and int(-op.shift.min()) <= FUSED2_OFFSET_E_MAX):
             fused = 2
         quant.append(("requant_fused", fused))
     if isinstance(op, ir.FullyConnected):
@@ -209,14 +204,16 @@ def _elementwise_fields(op: ir.Mul | ir.PRelu, xs: list[ir.Tensor], y: ir.Tensor
 def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], optimize: str = "size",
            macro_scratch: dict[int, str] | None = None, kernels: str = "portable") -> Layer:
     """Struct fields: the scalars, then one pointer per constant array (field name = array suffix),
-    then ``scratch`` when ``macro_scratch`` names an offset macro for layer ``index``.
+    and ``scratch_macro`` when ``macro_scratch`` names an offset macro for layer ``index`` (set at dispatch).
     On a board with DSP kernels (``kernels="dsp"``) and when the layer has DSP scratch: with
     ``optimize="speed"`` and a speed layout for ``op`` (:func:`layouts.speed_weights`), the int8
     ``weights`` become ``#if !TQ_USE_DSP`` and ``weights_s16`` ``#if TQ_USE_DSP``; otherwise, with an int8
     DSP layout (:func:`layouts.dsp_weights`), ``weights`` is that layout under ``TQ_USE_DSP`` and the IR
     order under ``!TQ_USE_DSP``.  For ``kernels="v6m"`` and an Armv6-M layout for ``op``
     (:func:`layouts.v6m_weights`), ``weights_v6m`` ``#if TQ_USE_V6M`` (the int8 weights then under the
-    negation of every guard used).  Fully connected layers on DSP boards: :func:`layouts.fc_dsp_arrays`."""
+    negation of every guard used).  Fully connected layers on DSP boards: :func:`layouts.fc_dsp_arrays`;
+    depthwise layers with DSP scratch: :func:`layouts.dw_records` instead of their four arrays under
+    ``TQ_USE_DSP``."""
     ident = f"l{index}_{clit.sanitize(op.name)}"
     macro_scratch = macro_scratch or {}
     consts = const_arrays(op, graph)
@@ -245,7 +242,10 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
         fields = [f for f in fields if f[0] != "weights"]
         arrays = [dataclasses.replace(a, guard=plain) if a.ident == f"{ident}_weights" else a for a in arrays]
         arrays += [array for _, _, array in layouts_used]
-        variants = (*((guard, ((field, array.ident),)) for guard, field, array in layouts_used),
+        # the speed layout's blocks (SPEED_FILE) are named next to the int16 weights
+        variants = (*((guard, ((field, array.ident),) + ((("speed_blocks", "&tq_conv2d_s8_speed"),)
+                                                         if field == "weights_s16" else ()))
+                      for guard, field, array in layouts_used),
                     (plain, (("weights", f"{ident}_weights"),)))
     dsp8 = layouts.dsp_weights(op) if s16 is None and dsp_kernel else None
     if dsp8 is not None:  # the DSP kernel's int8 order under TQ_USE_DSP, the IR order otherwise
@@ -264,12 +264,21 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
                           "bias - input_zero_point * sum of the row's weights (DSP kernel)", "TQ_USE_DSP")]
         variants = (("TQ_USE_DSP", (("weights_dsp", f"{ident}_weights_dsp"), ("bias_dsp", f"{ident}_bias_dsp"))),
                     ("!TQ_USE_DSP", (("weights", f"{ident}_weights"), ("bias", f"{ident}_bias"))))
-    if index in macro_scratch:
-        fields.append(("scratch", f"arena.bytes + {macro_scratch[index]}"))
+    if dsp_kernel and isinstance(op, ir.DepthwiseConv2d) and op.weight_bits == 8:
+        # the DSP row path (its scratch planned) reads its build-time channel records under TQ_USE_DSP
+        rec = layouts.dw_records(op, graph.tensor(op.output).qparams.zero_point)
+        plain = tuple((suffix, f"{ident}_{suffix}") for suffix in ("weights", "bias", "multiplier", "shift"))
+        fields = [f for f in fields if f not in plain]
+        arrays = [dataclasses.replace(a, guard="!TQ_USE_DSP") if (a.ident.removeprefix(f"{ident}_"), a.ident) in plain
+                  else a for a in arrays]
+        arrays.append(CArray("int32_t", f"{ident}_records", int(rec.size), clit.int32_array_body(rec),
+                             "channel records of the DSP row path (paired doubled weights, 2 bias, q, K, e)",
+                             "TQ_USE_DSP"))
+        variants = (("TQ_USE_DSP", (("records", f"{ident}_records"),)), ("!TQ_USE_DSP", plain))
     table = f"{ident}_inputs" if isinstance(op, VARIADIC_OPS) else ""
     return Layer(index, clit.c_comment(op.name), ident, stats.op_kind(op), tuple(macro[t] for t in op.inputs),
                  table, macro[op.output], clit.c_int(graph.tensor(op.output).size), tuple(fields),
-                 tuple(arrays), variants)
+                 tuple(arrays), variants, macro_scratch.get(index, ""))
 
 
 def _layer_json(index: int, op: ir.IntOp, graph: ir.Graph, plan: Plan) -> dict[str, object]:
@@ -313,11 +322,15 @@ def _layer_json(index: int, op: ir.IntOp, graph: ir.Graph, plan: Plan) -> dict[s
         entry.update(multiplier=op.multiplier, shift=op.shift, act_min=op.act_min, act_max=op.act_max)
     if isinstance(op, ir.PRelu):
         entry.update(multiplier=[op.multiplier_pos, op.multiplier_neg], shift=[op.shift_pos, op.shift_neg])
+    if isinstance(op, ir.Gather):
+        entry["index"] = list(op.index)
+    if isinstance(op, ir.ResizeNearest):
+        entry["scale"] = list(op.scale)
     return entry
 
 
 def _manifest(graph: ir.Graph, plan: Plan, board: Board, name: str, source_artifact: bytes,
-              generator: str) -> dict[str, object]:
+              generator: str, memory: stats.MemorySummary) -> dict[str, object]:
     x, y = graph.tensor(graph.input), graph.tensor(graph.output)
     planned = [a.tensor for a in live_ranges(graph)]
     return {
@@ -328,7 +341,7 @@ def _manifest(graph: ir.Graph, plan: Plan, board: Board, name: str, source_artif
         "input_shape": list(x.shape), "output_shape": list(y.shape),
         "arena_bytes": plan.arena_size, "weights_bytes": stats.weights_bytes(graph),
         "int4_saved_bytes": stats.int4_saved_bytes(graph),
-        "code_bytes_estimate": stats.code_bytes(graph), "peak_layer": plan.peak_step,
+        "code_bytes_estimate": memory.code_bytes, "peak_layer": plan.peak_step,
         "tensors": [{"name": t, "shape": list(graph.tensor(t).shape), "scale": graph.tensor(t).qparams.scale,
                      "zero_point": graph.tensor(t).qparams.zero_point, "offset": plan.offset(t),
                      "size": graph.tensor(t).size} for t in planned],
@@ -370,8 +383,11 @@ def _md(text: str) -> str:
 
 
 def emit_package(graph: ir.Graph, plan: Plan, board: Board, name: str, out_dir: Path, source_artifact: bytes,
-                 generator: str, optimize: str = "size") -> None:
+                 generator: str, optimize: str = "size", memory: stats.MemorySummary | None = None) -> None:
     """Write the C package of integer ``graph`` laid out by ``plan`` into the empty directory ``out_dir``.
+
+    ``memory`` is the RAM / flash budget for ``report.md`` and ``model.json`` (``tinyqat build`` passes
+    the one it checked: measured code, the chosen API); default :func:`stats.memory_summary`.
 
     Raises :class:`tinyqat.codegen.clit.IdentifierError` for a ``name`` that is not a C
     identifier, :class:`tinyqat.ir.IRError` for a graph that is not an integer graph with at
@@ -395,34 +411,37 @@ def emit_package(graph: ir.Graph, plan: Plan, board: Board, name: str, out_dir: 
                                                                   f"({graph.ops[s.first].name}), {s.size} bytes"))
                 for s in plan.scratch]
     layers = [_layer(i, op, graph, macro, optimize, macro_scratch, board.kernels) for i, op in enumerate(graph.ops)]
-    kernels = sorted({f for op in graph.ops for f in kernel_files(op)})
+    kernels = sorted({f for op in graph.ops for f in kernel_files(op)}
+                     | ({SPEED_FILE} if any(dict(v).get("speed_blocks") for layer in layers
+                                            for _, v in layer.variant_fields) else set()))
     upper = name.upper()
-    common = {"name": name, "NAME": upper, "generator": clit.c_comment(generator), "board": board.name}
+    common = {"name": name, "NAME": upper, "generator": clit.c_comment(generator), "board": board.name,
+              "runtime_version": RUNTIME_VERSION, "arena_alignment": ARENA_ALIGNMENT}
     macros = [*_io_macros(f"{upper}_INPUT", graph.tensor(graph.input)),
               *_io_macros(f"{upper}_OUTPUT", graph.tensor(graph.output)),
               (f"{upper}_NUM_LAYERS", clit.c_int(len(graph.ops))), (f"{upper}_ARENA_SIZE", clit.c_int(plan.arena_size))]
     report_rows = [{"index": i, "name": _md(op.name), "op": stats.op_kind(op),
                     "inputs": ", ".join(_md(t) for t in op.inputs),
                     "shape": _shape_text(graph.tensor(op.output).shape), "macs": stats.macs(op, graph),
-                    "params": stats.params(op), "flash": stats.layer_weights_bytes(op, graph),
+                    "params": stats.params(op), "flash": stats.layer_flash_bytes(op, graph, board, optimize),
                     "bytes": graph.tensor(op.output).size, "offset": plan.offset(op.output),
                     "in_place": _md(_in_place_text(op, plan)), "scratch": _scratch_text(plan, i)}
                    for i, op in enumerate(graph.ops)]
     totals = {"macs": stats.total_macs(graph), "params": sum(stats.params(op) for op in graph.ops),
               "int4_saved": stats.int4_saved_bytes(graph)}
-    memory = stats.memory_summary(graph, plan, board, optimize)
-    cflags = [*STRICT_CFLAGS, *board.cflags]
+    memory = memory or stats.memory_summary(graph, plan, board, optimize)
+    flags = {"strict_cflags": STRICT_CFLAGS, "board_cflags": board.cflags}
 
     files = {
         f"{name}.h": render("model.h.j2", **common, macros=macros),
         f"{name}.c": render("model.c.j2", **common, layers=layers, offsets=offsets,
                             input_macro=macro[graph.input], output_macro=macro[graph.output]),
         f"{name}_weights.h": render("model_weights.h.j2", **common, layers=layers),
-        f"{name}.mk": render("model.mk.j2", **common, kernels=kernels, cflags=cflags),
-        "CMakeLists.txt": render("CMakeLists.txt.j2", **common, kernels=kernels, cflags=cflags),
+        f"{name}.mk": render("model.mk.j2", **common, kernels=kernels, **flags),
+        "CMakeLists.txt": render("CMakeLists.txt.j2", **common, kernels=kernels, **flags),
         "report.md": render("report.md.j2", **common, rows=report_rows, totals=totals, memory=memory,
                             peak_tensors=[(_md(t), offset, size) for t, offset, size in memory.peak_tensors]),
-        "model.json": json.dumps(_manifest(graph, plan, board, name, source_artifact, generator),
+        "model.json": json.dumps(_manifest(graph, plan, board, name, source_artifact, generator, memory),
                                  indent=2, sort_keys=True) + "\n",
     }
     clit.check_prefix_collisions(name, files)

@@ -12,8 +12,18 @@ bytes double (int8 -> int16, plus padding); the inner loop loses its sign extens
   ``perm`` (:func:`conv_column_order`), output channels padded to a multiple of 4 with 0;
   ``out[((g * K4 / 2 + j) * 4 + i) * 2 + h] = w[4 g + i][perm[2 j + h]]``.  Only when
   ``K <= CONV_DSP_COLUMN_MAX`` (the kernel's column bound, ``TQ_CONV_DSP_COLUMN_MAX``).
-<<<<<<< HEAD
-* Depthwise and the rest keep their int8 weights in both modes.
+* Depthwise layers on the DSP row path ship channel records instead (:func:`dw_records`); the rest keep
+  their int8 weights in both modes.
+
+Both modes, on a core with the DSP extension (the layer has DSP scratch): the conv's int8 weights
+are shipped in the DSP kernel's int8 order (:func:`conv_weights_dsp`) under ``TQ_USE_DSP`` and in
+the IR order otherwise (same bytes, up to the padding below), so the default build's inner block
+reads one word per two channels and two column values:
+``out[((g * K4 / 2 + j) * 2 + s) * 4 + b] = w[4 g + 2 s + (b & 1)][perm[2 j + (b >> 1)]]``
+(channel group ``g``, pair ``j``, channel pair ``s``, byte ``b``; ``SXTB16`` of the word is the
+pair of channel ``4 g + 2 s``, ``SXTB16 ROR #8`` that of channel ``4 g + 2 s + 1``), padded with 0
+as the speed layout.  In speed mode the int16 layout replaces it where both apply (its blocks are in
+``runtime_c/tq_conv2d_s8_speed.c``, shipped only then).
 
 Armv6-M layout (:func:`conv_weights_v6m`, ``runtime_c/tq_conv2d_s8_v6m.c``), independent of
 ``optimize``: packages for a board whose ``kernels`` is ``"v6m"`` ship it instead of the int8 conv
@@ -26,18 +36,6 @@ Fully connected layers (8-bit) have a DSP layout in both modes (:func:`fc_dsp_ar
 int8 weights reordered (the same number of bytes): ``runtime_c/tq_fully_connected_s8_dsp.c`` reads
 ``weights_dsp`` (:func:`fc_weights_dsp`) and ``bias_dsp`` (the input zero point folded into the
 bias) instead of ``weights`` and ``bias`` under ``TQ_USE_DSP``.
-=======
-* Depthwise, fully connected and the rest keep their int8 weights in both modes.
-
-Both modes, on a core with the DSP extension (the layer has DSP scratch): the conv's int8 weights
-are shipped in the DSP kernel's int8 order (:func:`conv_weights_dsp`) under ``TQ_USE_DSP`` and in
-the IR order otherwise (same bytes, up to the padding below), so the default build's inner block
-reads one word per two channels and two column values:
-``out[((g * K4 / 2 + j) * 2 + s) * 4 + b] = w[4 g + 2 s + (b & 1)][perm[2 j + (b >> 1)]]``
-(channel group ``g``, pair ``j``, channel pair ``s``, byte ``b``; ``SXTB16`` of the word is the
-pair of channel ``4 g + 2 s``, ``SXTB16 ROR #8`` that of channel ``4 g + 2 s + 1``), padded with 0
-as the speed layout.  In speed mode the int16 layout replaces it where both apply.
->>>>>>> speed-conv
 """
 
 from __future__ import annotations
@@ -45,6 +43,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinyqat import ir
+from tinyqat.fixedpoint import FUSED2_OFFSET_E_MAX
 from tinyqat.target import CONV_DSP_COLUMN_MAX
 
 OPTIMIZE_CHOICES = ("size", "speed")
@@ -163,6 +162,41 @@ def v6m_weights(op: ir.IntOp) -> np.ndarray | None:
     if isinstance(op, ir.Conv2d) and op.weight_bits == 8 and int(np.prod(op.weights.shape[1:])) <= CONV_DSP_COLUMN_MAX:
         return conv_weights_v6m(op.weights)
     return None
+
+
+DW_RECORD_WORDS = 10  # words per channel record of the DSP depthwise row path (TQ_DW_DSP_CHANNEL_WORDS)
+
+
+def _pair16(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """int32 words with int16 ``lo`` in bits 0-15 and ``hi`` in bits 16-31 (PKHBT's result)."""
+    return ((lo.astype(np.int64) & 0xFFFF) | (hi.astype(np.int64) << 16)).astype(np.int32)
+
+
+def dw_records(op: ir.DepthwiseConv2d, output_zero_point: int) -> np.ndarray:
+    """The DSP depthwise row path's channel records (``runtime_c/tq_depthwise_conv2d_s8_dsp.c``), int32,
+    ``DW_RECORD_WORDS`` words per channel ``c`` at ``10 c`` (weights ``w[ky][kx][c]``, 3x3, multiplier 1):
+
+    * words ``2 r`` and ``2 r + 1`` (row ``r < 3``): the int16 pairs ``(2 w[r][0][c], 2 w[r][1][c])`` and
+      ``(2 w[r][1][c], 2 w[r][2][c])``, first value in the low half (doubled weights: ``|2 w| <= 254``);
+    * word 6: ``2 bias[c]``, the doubled accumulator's start;
+    * words 7 to 9: ``q = multiplier[c]``, ``K = 2**(e - 1) + output_zero_point * 2**e`` (0 when
+      ``e > FUSED2_OFFSET_E_MAX``: only the C loop runs such layers) and ``e = -shift[c]``, the output stage
+      of ``tq_requant.h`` (``tq_fused2_offset``).
+
+    Built at build time (flash) so the kernel builds nothing per call; only layers with a fused output
+    stage (every ``e >= 1``) run the row path."""
+    w = op.weights.astype(np.int32) * 2  # [3][3][c]
+    e = -op.shift.astype(np.int64)
+    k = np.where(e <= FUSED2_OFFSET_E_MAX, (1 << np.maximum(e - 1, 0)) + int(output_zero_point) * (1 << e), 0)
+    rec = np.zeros((w.shape[2], DW_RECORD_WORDS), np.int32)
+    for r in range(3):
+        rec[:, 2 * r] = _pair16(w[r, 0], w[r, 1])
+        rec[:, 2 * r + 1] = _pair16(w[r, 1], w[r, 2])
+    rec[:, 6] = 2 * op.bias.astype(np.int64)
+    rec[:, 7] = op.multiplier
+    rec[:, 8] = k.astype(np.int32)
+    rec[:, 9] = e.astype(np.int32)
+    return rec.reshape(-1)
 
 
 def check_optimize(optimize: str) -> str:

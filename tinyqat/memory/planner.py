@@ -38,11 +38,16 @@ the graph output) when the kernel's access order makes it safe:
 * spatial ops (conv, including the 1x1 fast path, depthwise conv, max and average pool)
   at any ``d <= d_max`` (:func:`window_delta_max`), from the raster-order contract of
   ``runtime_c/tq_kernels.h``;
-* fully connected and concat never (every output reads the whole input).
+* fully connected and concat never (every output reads the whole input);
+* data movement: a reshape (an elementwise copy that returns at once when ``output == input``)
+  at ``d = 0``, where it moves nothing; a channel gather whose index is strictly increasing
+  (a slice or a split part) at any ``d <= 0`` (output byte ``p * C_out + j`` is written after
+  input byte ``p * C_in + index[j] >= p * C_out + j`` is read, and later reads lie above it);
+  upsampling never.
 
-Flatten / reshape are no ops in the integer IR (the layout pass removes them), so they
-cost neither code nor memory.  Offsets are multiples of :data:`~tinyqat.target.ARENA_ALIGNMENT` bytes and
-``arena_size`` is rounded up to it as well.
+Flatten and relabels that keep the bytes and the shape are no ops in the integer IR (the layout
+pass and lowering remove them), so they cost neither code nor memory.  Offsets are multiples of
+:data:`~tinyqat.target.ARENA_ALIGNMENT` bytes and ``arena_size`` is rounded up to it as well.
 
 :class:`NaivePlanner` (every tensor gets its own bytes) is the oracle the tests compare
 :class:`GreedyPlanner` against (TFLite Micro's linear vs greedy planners, plus in-place).
@@ -62,7 +67,7 @@ from tinyqat.target import ARENA_ALIGNMENT, CONV_DSP_COLUMN_MAX, DEPTHWISE_V6M_P
 
 PIXEL_BLOCK = 2  # output pixels a kernel may compute together (DSP kernels: 2), see window_delta_max
 
-ELEMENTWISE_OPS = (ir.Clamp, ir.Lookup, ir.Softmax, ir.Add, ir.Mul, ir.PRelu)
+ELEMENTWISE_OPS = (ir.Clamp, ir.Lookup, ir.Softmax, ir.Add, ir.Mul, ir.PRelu, ir.Reshape)
 WINDOW_OPS = (ir.Conv2d, ir.DepthwiseConv2d, ir.MaxPool2d, ir.AvgPool2d)
 
 
@@ -211,22 +216,21 @@ def scratch_bytes(op: ir.IntOp, graph: ir.Graph, kernels: str = "dsp") -> int:
 
 
 DW_DSP_ROWS = 3  # TQ_DW_DSP_ROWS: int16 rows the DSP depthwise row path keeps per channel
-DW_DSP_CHANNEL_WORDS = 10  # TQ_DW_DSP_CHANNEL_WORDS: words per channel (paired weights, output stage)
 
 
 def depthwise_scratch_bytes(op: ir.DepthwiseConv2d, graph: ir.Graph) -> int:
     """Scratch of the DSP depthwise row path, the twin of ``TQ_DEPTHWISE_CONV2D_S8_DSP_BUFFER_SIZE``
     (``runtime_c/tq_kernels.h``): for a 3x3 window, depth multiplier 1, strides in {1, 2}, top and
     left padding <= 2 and a fused output stage (:func:`tinyqat.fixedpoint.fused_requant_ok`),
-    ``(4 * 10 + 2 * 3 * wp) * in_c`` bytes with ``wp = ((out_w - 1) * stride_w + 4)`` rounded up to
-    even; else 0."""
+    ``2 * 3 * wp * in_c`` bytes (three int16 rows per channel) with ``wp = ((out_w - 1) * stride_w + 4)``
+    rounded up to even; else 0.  Its channel records are flash (``tinyqat.codegen.layouts.dw_records``)."""
     (sh, sw), (pt, pl) = op.stride, op.padding[:2]
     if (op.kernel != (3, 3) or op.depth_multiplier != 1 or sh not in (1, 2) or sw not in (1, 2) or pt > 2
             or pl > 2 or not fused_requant_ok(op.bias, op.shift, 9)):
         return 0
     out_w = graph.tensor(op.output).shape[1]
     wp = ((out_w - 1) * sw + 4 + 1) & ~1
-    return (4 * DW_DSP_CHANNEL_WORDS + 2 * DW_DSP_ROWS * wp) * graph.tensor(op.inputs[0]).shape[2]
+    return 2 * DW_DSP_ROWS * wp * graph.tensor(op.inputs[0]).shape[2]
 
 
 def scratch_ranges(graph: ir.Graph, kernels: str = "dsp") -> list[Allocation]:
@@ -279,6 +283,11 @@ def window_delta_max(in_shape: tuple[int, ...], out_shape: tuple[int, ...], stri
     return int(np.min(suffix_min[starts] - ends * out_c))
 
 
+def _in_order_gather(op: ir.IntOp) -> bool:
+    """A channel gather that may run in place at ``d <= 0``: strictly increasing index (module docstring)."""
+    return isinstance(op, ir.Gather) and all(a < b for a, b in zip(op.index, op.index[1:]))
+
+
 def in_place_rules(graph: ir.Graph) -> list[InPlaceRule]:
     """Every sanctioned (input, output) overlap of ``graph``, derived from the graph alone.
 
@@ -288,12 +297,14 @@ def in_place_rules(graph: ir.Graph) -> list[InPlaceRule]:
     last = {a.tensor: a.last for a in live_ranges(graph)}
     rules = []
     for step, op in enumerate(graph.ops):
-        if not isinstance(op, ELEMENTWISE_OPS + WINDOW_OPS):
+        if not (isinstance(op, ELEMENTWISE_OPS + WINDOW_OPS) or _in_order_gather(op)):
             continue
         for name in dict.fromkeys(op.inputs):
             if last[name] != step or name == graph.output:
                 continue
-            if isinstance(op, WINDOW_OPS):
+            if isinstance(op, ir.Gather):
+                rules.append(InPlaceRule(step, name, op.output, 0, exact=False))
+            elif isinstance(op, WINDOW_OPS):
                 d_max = window_delta_max(graph.tensor(name).shape, graph.tensor(op.output).shape, op.stride,
                                          op.padding)
                 rules.append(InPlaceRule(step, name, op.output, d_max, exact=False))
@@ -348,7 +359,8 @@ class GreedyPlanner:
     keeping a change when it lowers the arena, or keeps it and lowers the per-step high-water
     marks (:func:`_score`), until no single change helps (a rigid chain drifts down by ``|d|``
     per op, so long chains must be cut where the drift costs more than the overlap saves).
-    The smallest arena of the two searches and of the plan without ties is returned (ties:
+    A reshape's tie to its dying input (d = 0: its kernel then moves nothing) is kept in both
+    searches.  The smallest arena of the two searches and of the plan without ties is returned (ties:
     the plain plan), so it never does worse than plain greedy, which never does worse than
     :class:`NaivePlanner` (each first-fit offset is at most the sum of the aligned sizes of
     the tensors placed before it).  Deterministic: the same graph gives the same plan.
@@ -368,11 +380,15 @@ class GreedyPlanner:
         if not self.in_place:
             return plain
         options: dict[str, list[tuple[str, int]]] = {}
+        forced: dict[str, tuple[str, int]] = {}  # a reshape over its input moves nothing: always tied
         for rule in in_place_rules(graph):
-            options.setdefault(rule.output, []).append((rule.input, rule.best_delta))
+            if isinstance(graph.ops[rule.step], ir.Reshape):
+                forced[rule.output] = (rule.input, 0)
+            else:
+                options.setdefault(rule.output, []).append((rule.input, rule.best_delta))
         best = plain
         for start in ({out: choices[0] for out, choices in options.items()}, {}):
-            plan = _improve(ranges, options, start)
+            plan = _improve(ranges, options, start | forced)
             if plan.arena_size < best.arena_size:
                 best = plan
         return best

@@ -1,10 +1,14 @@
-"""Pass: remove ``Flatten`` ops; the data never moves.
+"""Passes: remove ``Flatten`` ops, and ``Reshape`` ops whose new shape no reader needs; the data never moves.
 
 PyTorch flattens an NCHW map as index ``c*H*W + h*W + w``; the C arena holds it as
 ``h*W*C + w*C + c``.  (Flattens of vectors and 1 x 1 maps, where the two orders agree, are
 already aliases after :func:`tinyqat.lower.import_artifact`.)  Every consumer of a remaining
 flatten must be a Linear layer, whose weight columns are permuted instead:
 ``W'[:, (h, w, c)] = W[:, (c, h, w)]``, i.e. ``W.reshape(O, C, H, W).transpose(0, 2, 3, 1)``.
+
+A :class:`~tinyqat.ir.Reshape` keeps the bytes and only changes the IR shape; Linear layers read
+any shape of the right size and the graph output's shape is the PyTorch one, so a reshape read
+only by Linear layers, or that is the graph output, is removed (:func:`fold_reshape`).
 """
 
 from __future__ import annotations
@@ -37,3 +41,30 @@ def fold_flatten(graph: ir.Graph) -> ir.Graph:
         ops.append(op)
     tensors = tuple(t for t in graph.tensors if t.name not in sources)
     return dataclasses.replace(graph, tensors=tensors, ops=tuple(ops))
+
+
+def fold_reshape(graph: ir.Graph) -> ir.Graph:
+    """Return ``graph`` without the Reshape ops only Linear layers read, or that are its output
+    (module docstring); their readers read the reshape's input.  Repeated until none is left, so a
+    chain of reshapes in front of a Linear goes entirely."""
+    while True:
+        folded = _fold_reshape_once(graph)
+        if len(folded.ops) == len(graph.ops):
+            return folded
+        graph = folded
+
+
+def _fold_reshape_once(graph: ir.Graph) -> ir.Graph:
+    renamed: dict[str, str] = {}
+    ops = []
+    for op in graph.ops:
+        op = dataclasses.replace(op, input=renamed[op.input]) if getattr(op, "input", None) in renamed else op
+        if isinstance(op, (ir.Add, ir.FloatAdd, ir.Concat, ir.FloatConcat)) and set(op.inputs) & renamed.keys():
+            op = dataclasses.replace(op, inputs=tuple(renamed.get(n, n) for n in op.inputs))
+        readers = graph.consumers(op.output)
+        if isinstance(op, ir.Reshape) and all(isinstance(u, (ir.FloatLinear, ir.FullyConnected)) for u in readers):
+            renamed[op.output] = op.input
+            continue
+        ops.append(op)
+    tensors = tuple(t for t in graph.tensors if t.name not in renamed)
+    return dataclasses.replace(graph, tensors=tensors, ops=tuple(ops), output=renamed.get(graph.output, graph.output))

@@ -39,15 +39,18 @@ def activation_range(activation: ir.Activation, qparams: ir.QParams) -> tuple[in
     return requant.activation_range(activation, qparams.scale, qparams.zero_point)
 
 
-def check_accumulator_range(name: str, weights: np.ndarray, bias: np.ndarray, zp_in: int) -> None:
-    """Refuse a layer whose accumulator ``bias + sum w * (x - zp_in)`` could leave int32.
-
-    Bound per channel: ``|bias[c]| + sum|w[c]| * max(127 - zp_in, zp_in + 128)``.
-    """
+def accumulator_bound(weights: np.ndarray, bias: np.ndarray, zp_in: int) -> np.ndarray:
+    """Per output channel, the largest ``|bias[c] + sum w[c] * (x - zp_in)|`` over int8 inputs (int64):
+    ``|bias[c]| + sum|w[c]| * max(127 - zp_in, zp_in + 128)``; ``weights`` output channel first."""
     worst_input = max(ir.INT8_MAX - zp_in, zp_in - ir.INT8_MIN)
     bound = np.abs(weights.reshape(weights.shape[0], -1).astype(np.int64)).sum(axis=1) * worst_input
-    bound += np.abs(bias.astype(np.int64))
-    worst = int(bound.max(initial=0))
+    return bound + np.abs(bias.astype(np.int64))
+
+
+def check_accumulator_range(name: str, weights: np.ndarray, bias: np.ndarray, zp_in: int) -> None:
+    """Refuse a layer whose accumulator ``bias + sum w * (x - zp_in)`` could leave int32
+    (:func:`accumulator_bound`)."""
+    worst = int(accumulator_bound(weights, bias, zp_in).max(initial=0))
     if worst > INT32_MAX:
         raise LoweringError(
             f"layer '{name}': worst-case accumulator {worst} exceeds int32 (fan-in or bias too large for its scales)"

@@ -22,20 +22,25 @@ Rewrites (fusion requires every intermediate result to have a single user):
   spatial dims are dropped (``keepdim=False``);
 * Flatten(start_dim=1), ``torch.flatten(x, 1)``, and ``view``/``reshape`` to ``(batch, -1)``
   (checked with the traced shapes) -> :class:`QuantFlatten`;
-* Identity and Dropout are removed.
+* Identity and Dropout are removed;
+* shape queries, data movement (squeeze, permute, slices, chunk/split, channel shuffle...), nearest
+  upsampling, a final (log-)softmax with ``deploy_logits`` and BatchNorm+activation modules: see
+  :mod:`tinyqat.qat.prepare_plumbing`.
 
 Activations: ReLU (``nn.ReLU``, ``F.relu``, ``torch.relu``, ``Tensor.relu``), ReLU6 (``nn.ReLU6``,
 ``F.relu6``, Hardtanh(0, 6)) and Hardtanh(lo, hi) (``nn.Hardtanh``, ``F.hardtanh``), and the clamp forms
 ``torch.clamp`` / ``Tensor.clamp`` / ``clip`` / ``clamp_min`` / ``clamp_max`` (``min=0`` is ReLU, ``(0, 6)``
 ReLU6, else an interval whose missing bound is infinite).  Everything
 else raises :class:`tinyqat.errors.UnsupportedOpError` with a one-line message naming the module
-path, the op, the source line when torch.fx recorded it, and why.
+path, the op, the source line when torch.fx recorded it, why, what to do instead, and the README
+section listing the supported ops.
 """
 
 from __future__ import annotations
 
 import copy
 import inspect
+import itertools
 import math
 import operator
 import os
@@ -69,18 +74,40 @@ from tinyqat.qat.modules import (
     SharedQuantClamp,
 )
 from tinyqat.qat.observers import OBSERVERS
+from tinyqat.qat.prepare_plumbing import (
+    LOG_SOFTMAX_FUNCTIONS,
+    MOVE_FUNCTIONS,
+    MOVE_METHODS,
+    MOVE_MODULES,
+    RESIZE_FUNCTIONS,
+    RESIZE_MODULES,
+    PlumbingMixin,
+    bn_subclass_hint,
+    is_const_target,
+    is_tensor,
+    is_tensor_tuple,
+    unwrap_norm_act,
+)
 from tinyqat.quant import WEIGHT_BITS
 
-SUPPORTED = (
-    "tinyqat supports Conv2d (groups 1 or depthwise) and Conv1d with optional ZeroPad before and BatchNorm after, "
-    "Linear [+ BatchNorm1d], ReLU, ReLU6, Hardtanh, Sigmoid, Tanh, Hardswish, Softmax(dim=1), MaxPool1d/2d, "
-    "AvgPool1d/2d, global average pooling (AdaptiveAvgPool(1), mean over the spatial dims), add, cat(dim=1), "
-    "flatten (nn.Flatten, torch.flatten(x, 1), x.view(x.size(0), -1)), Identity, Dropout"
-)
+SEE_README = "supported ops: README section 'Supported layers'"
+# What to do instead, for ops users often try (the message's last part); others get _DEFAULT_TODO.
+_RECURRENT = "recurrent layers are out of scope for now: use a 1-D conv over time (nn.Conv1d) instead"
+_TODOS: dict[str, str] = {
+    "nn.LSTM": _RECURRENT, "nn.GRU": _RECURRENT, "nn.RNN": _RECURRENT,
+    "nn.LSTMCell": _RECURRENT, "nn.GRUCell": _RECURRENT, "nn.RNNCell": _RECURRENT,
+    "nn.LayerNorm": "use BatchNorm after a conv / linear (folded into it)",
+    "nn.GroupNorm": "use BatchNorm after a conv / linear (folded into it)",
+}
+_DEFAULT_TODO = "replace it with a supported op, or move it out of the model (before the input or after the output)"
 
 # kind and detail of every supported target: detail is the activation or function name, or the
 # number of spatial dims of a pool / pad ("1" for (N, C, L) inputs, "2" for (N, C, H, W)).
+# Tensor plumbing (kinds "const", "move", "resize", "log_softmax") is handled in prepare_plumbing.py.
 _MODULES: dict[type, tuple[str, str]] = {
+    **{cls: ("move", "") for cls in MOVE_MODULES if cls is not nn.Flatten},
+    **{cls: ("resize", "") for cls in RESIZE_MODULES},
+    nn.LogSoftmax: ("log_softmax", ""),
     nn.Conv1d: ("conv", "1"),
     nn.Conv2d: ("conv", "2"),
     nn.Linear: ("linear", ""),
@@ -110,6 +137,9 @@ _MODULES: dict[type, tuple[str, str]] = {
     nn.Dropout2d: ("remove", ""),
 }
 _FUNCTIONS: dict[Any, tuple[str, str]] = {
+    **{f: ("move", "") for f in MOVE_FUNCTIONS if f not in (torch.reshape, torch.flatten)},
+    **{f: ("resize", "") for f in RESIZE_FUNCTIONS},
+    **{f: ("log_softmax", "") for f in LOG_SOFTMAX_FUNCTIONS},
     F.relu: ("clamp", "relu"),
     torch.relu: ("clamp", "relu"),
     F.relu6: ("clamp", "relu6"),
@@ -138,6 +168,8 @@ _FUNCTIONS: dict[Any, tuple[str, str]] = {
     F.dropout2d: ("remove", ""),
 }
 _METHODS: dict[str, tuple[str, str]] = {
+    **{m: ("move", "") for m in MOVE_METHODS if m not in ("view", "reshape", "flatten")},
+    "log_softmax": ("log_softmax", ""),
     "relu": ("clamp", "relu"),
     "relu_": ("clamp", "relu"),
     "sigmoid": ("nonlinear", "sigmoid"),
@@ -148,7 +180,6 @@ _METHODS: dict[str, tuple[str, str]] = {
     "flatten": ("flatten", ""),
     "view": ("view", ""),
     "reshape": ("view", ""),
-    "size": ("shape", ""),
 }
 # --- elementwise ops and pointwise functions: kinds "pointwise" (a table function of one tensor), "mul",
 # "sub", "div", "neg" (of two tensors, or of a tensor and a constant: scalar arithmetic), "prelu", and the
@@ -267,7 +298,7 @@ def _pointwise_function(node: fx.Node, op: _Op) -> tuple[str, tuple[float, ...]]
 
 # --- end of the elementwise tables ----------------------------------------------------------------------
 
-_TORCH_DIR = os.path.dirname(torch.__file__)
+_TORCH_DIR = os.path.dirname(torch.__file__) + os.sep  # torch's own frames (not torchvision's)
 _FRAME = re.compile(r'File "([^"]+)", line (\d+), in [^\n]*(?:\n {4}([^\n]*))?')
 
 
@@ -321,7 +352,7 @@ def _sig_cat(tensors, dim=0):
 class _Op:
     """A traced node classified into one of the supported kinds."""
 
-    kind: str  # "input", "output", "shape" (x.size(0)...) or a key of _Builder.handlers
+    kind: str  # "input", "output", "const" (x.size(0), x.shape[-1]...) or a key of _Builder.handlers
     where: str  # module path, for messages and the artifact
     label: str  # what the op is, for messages (``nn.Conv2d``, ``F.relu``...)
     line: str = ""  # ``file.py:12 `code``` of the user's source line, when torch.fx recorded it
@@ -393,12 +424,16 @@ def _source_line(node: fx.Node) -> str:
     if not frames:
         return ""
     file, line, code = frames[-1]
-    return f"{os.path.basename(file)}:{line}" + (f" `{code.strip()}`" if code.strip() else "")
+    code = code.strip() if len(code.strip()) <= 80 else code.strip()[:77] + "..."
+    return f"{os.path.basename(file)}:{line}" + (f" `{code}`" if code else "")
 
 
-def _unsupported(where: str, label: str, why: str, line: str = "") -> UnsupportedOpError:
+def _unsupported(where: str, label: str, why: str, line: str = "", todo: str = "") -> UnsupportedOpError:
+    """``unsupported op at 'path' (op, file.py:12 `code`): why; what to do; where the supported ops are``."""
     at = f", {line}" if line else ""
-    return UnsupportedOpError(f"unsupported op at '{where}' ({label}{at}): {why}; {SUPPORTED}")
+    todo = todo or ("" if ":" in why or "pass " in why else _TODOS.get(label, _DEFAULT_TODO))
+    return UnsupportedOpError(f"unsupported op at '{where}' ({label}{at}): {why}{'; ' + todo if todo else ''}; "
+                              f"{SEE_README}")
 
 
 def _is_shape(node: fx.Node) -> bool:
@@ -438,7 +473,14 @@ def _classify(node: fx.Node, modules: dict[str, nn.Module]) -> _Op:
     if node.op in ("placeholder", "output"):
         return _Op("input" if node.op == "placeholder" else "output", where, node.op)
     if node.op == "get_attr":
-        raise _unsupported(where, f"get_attr {node.target}", "a parameter or buffer is used directly in forward", line)
+        owner = modules.get(str(node.target).rpartition(".")[0])
+        raise _unsupported(where, f"get_attr {node.target}", "a parameter or buffer is used directly in forward", line,
+                           bn_subclass_hint(owner) or "wrap it in a layer (nn.Conv2d, nn.Linear...)")
+    if is_const_target(node) and not is_tensor(node) and not is_tensor_tuple(node):
+        return _Op("const", where, node.name, line)
+    if node.op == "call_function" and node.target is operator.getitem and (
+            is_tensor(node.args[0]) or is_tensor_tuple(node.args[0])):
+        return _Op("move", where, "Tensor.__getitem__", line)
     module = None
     if node.op == "call_module":
         module = modules[str(node.target)]
@@ -446,10 +488,7 @@ def _classify(node: fx.Node, modules: dict[str, nn.Module]) -> _Op:
         why = "this layer type cannot be quantized"
     elif node.op == "call_function":
         label, entry = _function_label(node.target), _FUNCTIONS.get(node.target)
-        if entry is None and (_is_shape(node) or _is_batch_size(node)):
-            entry = ("shape", "")
-        tuples = node.target is operator.getitem
-        why = "indexing, slicing and tuple results are not supported" if tuples else "this function is not supported"
+        why = "this function is not supported"
     elif node.op == "call_method":
         label, entry = f"Tensor.{node.target}", _METHODS.get(str(node.target))
         why = "this tensor method is not supported"
@@ -475,9 +514,15 @@ def _trace(model: nn.Module) -> fx.GraphModule:
         graph = tracer.trace(model)
     except Exception as exc:
         where = next(reversed(tracer.module_stack.values()))[0] if tracer.module_stack else "(top level)"
+        try:
+            hint = bn_subclass_hint(model.get_submodule(where)) if tracer.module_stack else ""
+        except AttributeError:
+            hint = ""
         raise UnsupportedOpError(
-            f"cannot trace the model at '{where}' with torch.fx ({_first_line(exc)}); "
-            "tinyqat needs a forward without data-dependent control flow"
+            f"cannot trace the model at '{where}' with torch.fx ({_first_line(exc)}): "
+            + (hint or "data-dependent control flow (an if or loop on tensor values) is out of scope; compute "
+               "both branches, or move the decision out of the model")
+            + f"; {SEE_README}"
         ) from None
     return fx.GraphModule(model, graph, type(model).__name__)
 
@@ -492,6 +537,8 @@ class _ShapeRecorder(fx.Interpreter):
         result = super().run_node(n)
         if isinstance(result, torch.Tensor):
             n.meta["tinyqat_shape"] = tuple(result.shape)
+        elif isinstance(result, (tuple, list)) and result and all(isinstance(r, torch.Tensor) for r in result):
+            n.meta["tinyqat_shapes"] = tuple(tuple(r.shape) for r in result)
         return result
 
 
@@ -521,10 +568,13 @@ def _shape(node: fx.Node) -> tuple[int, ...]:
 _MAP = {1: "(N, C, L)", 2: "(N, C, H, W)"}
 
 
-class _Builder:
+class _Builder(PlumbingMixin):
     """Builds the QAT graph from the classified trace (one pass in execution order)."""
 
-    def __init__(self, traced: fx.GraphModule, ops: dict[fx.Node, _Op], averaging_constant: float) -> None:
+    def __init__(self, traced: fx.GraphModule, ops: dict[fx.Node, _Op], averaging_constant: float,
+                 batch: int = 1, deploy_logits: bool = False) -> None:
+        self._init_plumbing(batch)
+        self.deploy_logits = deploy_logits
         self.traced = traced
         self.ops = ops
         self.c = averaging_constant
@@ -557,6 +607,9 @@ class _Builder:
             "prelu": self._prelu,
             "flatten": self._flatten,
             "view": self._flatten,
+            "move": self._move,
+            "resize": self._resize,
+            "log_softmax": lambda node, op: self._final_softmax(node, op, "log_softmax"),
         }
 
     def _unique(self, base: str) -> str:
@@ -594,7 +647,9 @@ class _Builder:
         return act_node, self.ops[act_node].activation
 
     def _operand(self, op: _Op, value: Any) -> fx.Node:
-        """A traced node whose (quantized) value the new graph already computes."""
+        """A traced node whose (quantized) value the new graph already computes (a lazy move's now)."""
+        if isinstance(value, fx.Node) and value in self.virtual and value not in self.env:
+            self._materialize(value)
         if not isinstance(value, fx.Node) or value not in self.env:
             raise op.error("its inputs must be tensors computed by supported ops (no constants or parameters)")
         return value
@@ -608,8 +663,10 @@ class _Builder:
     def build(self, example_inputs: tuple[torch.Tensor, ...]) -> fx.GraphModule:
         for node in self.traced.graph.nodes:
             op = self.ops[node]
-            if node in self.fused or op.kind == "shape":
+            if node in self.fused or op.kind == "const":
                 continue
+            if op.kind not in ("move", "view", "flatten", "resize", "log_softmax"):
+                self._fold_constants(node, op)
             if op.kind == "input":
                 x = self.graph.placeholder(node.name)
                 shape = tuple(int(d) for d in example_inputs[0].shape[1:])
@@ -625,11 +682,26 @@ class _Builder:
         gm.recompile()
         return gm
 
+    def _fold_constants(self, node: fx.Node, op: _Op) -> None:
+        """Replace the shape constants among ``node``'s arguments by their values; refuse one that
+        depends on the batch size (the layer would change with it)."""
+        if not any(self.ops.get(n) is not None and self.ops[n].kind == "const" for n in node.all_input_nodes):
+            return
+        const = {n for n in node.all_input_nodes if self.ops[n].kind == "const"}
+        args = fx.node.map_arg((node.args, node.kwargs), lambda n: self._value(n, self.index_batch - 1)
+                               if n in const else n)
+        other = fx.node.map_arg((node.args, node.kwargs), lambda n: self._value(n, self.index_batch)
+                                if n in const else n)
+        if repr(args) != repr(other):
+            raise op.error("an argument depends on the batch size (x.size(0)); use constants or other dims")
+        node.args, node.kwargs = args
+
     def _output(self, node: fx.Node) -> None:
         result = node.args[0]
         if not isinstance(result, fx.Node):
-            raise _unsupported("output", "output", "the model must return a single tensor")
-        new = self.env[result]
+            raise _unsupported("output", "output", "the model must return a single tensor",
+                               todo="a tuple of outputs is not supported yet: return one tensor (e.g. torch.cat)")
+        new = self.env[self._operand(self.ops[node], result)]
         if isinstance(self.modules.get(str(new.target)), InputQuantizer):
             raise _unsupported("output", "output", "the model computes nothing (its output is its input)")
         self.graph.output(new)
@@ -662,8 +734,10 @@ class _Builder:
         act_node, activation = self._fused_activation(bn_node or node)
         ndim = len(_shape(src))
         if isinstance(layer, nn.Linear):
-            if ndim != 2:
-                raise op.error(f"input must be (N, F), got {ndim} dims (flatten first)")
+            lead = _shape(src)[1:-1]  # (N, 1, ..., F): a Linear on the last dim of a vector, relabelled
+            if ndim < 2 or any(d != 1 for d in lead) or (lead and bn is not None):
+                raise op.error(f"input must be (N, F) or (N, 1, ..., F), got {_shape(src)} (flatten first)")
+            new_src = self._relabel(new_src, (_shape(src)[-1],), op.where) if lead else new_src
             module: nn.Module = QuantLinear(layer, bn, activation, self.grid[new_src], self.c, op.where)
         else:
             assert isinstance(layer, nn.Conv1d | nn.Conv2d)
@@ -673,6 +747,8 @@ class _Builder:
             cls = QuantConv2d if op.spatial_dims == 2 else QuantConv1d
             module = cls(layer, bn, activation, padding, self.grid[new_src], self.c, op.where)
         new = self._emit(node.name, module, (new_src,))
+        if isinstance(layer, nn.Linear) and ndim > 2:
+            new = self._relabel(new, (*_shape(src)[1:-1], layer.out_features), op.where)
         for n in (node, bn_node, act_node):
             if n is not None:
                 self.env[n] = new
@@ -869,6 +945,8 @@ class _Builder:
                                     sources)
 
     def _nonlinear(self, node: fx.Node, op: _Op) -> None:
+        if op.detail == "softmax" and self._final_softmax(node, op, "softmax"):
+            return
         src, new_src = self._source(node, op)
         if op.detail == "softmax":
             args = _args(_sig_softmax, node, op)
@@ -879,24 +957,29 @@ class _Builder:
                                                  (new_src,))
 
     def _flatten(self, node: fx.Node, op: _Op) -> None:
-        src, new_src = self._source(node, op)
+        """A flatten of all non-batch dims (:class:`QuantFlatten`); any other flatten / view / reshape is a move."""
+        src = node.args[0] if node.args else next(iter(node.kwargs.values()), None)
+        if not is_tensor(src):
+            raise op.error("its input must be a tensor computed by supported ops")
         shape = _shape(src)
         if op.kind == "flatten":
             args = _args(_sig_flatten, node, op)
-            start, end = args["start_dim"], args["end_dim"]
-            if start not in (1, 1 - len(shape)) or end not in (-1, len(shape) - 1):
-                raise op.error(f"only flatten(start_dim=1) is supported, got ({start}, {end})")
+            flat = args["start_dim"] in (1, 1 - len(shape)) and args["end_dim"] in (-1, len(shape) - 1)
         else:
             dims = list(node.args[1:])
             if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
                 dims = list(dims[0])
             features = math.prod(shape[1:])
             batch_ok = len(dims) == 2 and (dims[0] == -1 or _is_batch_size(dims[0]))
-            features_ok = len(dims) == 2 and isinstance(dims[1], int) and dims[1] in (-1, features)
-            if node.kwargs or not (batch_ok and features_ok) or _shape(node) != (shape[0], features):
-                raise op.error("only a flatten of all non-batch dims is supported: x.view(x.size(0), -1), "
-                               "x.reshape(x.size(0), -1), x.view(-1, C*H*W), torch.flatten(x, 1)")
-        self.env[node] = self._emit(node.name, QuantFlatten(op.where), (new_src,))
+            last = self._value(dims[1], shape[0]) if len(dims) == 2 else None
+            features_ok = isinstance(last, int) and last in (-1, features)
+            flat = not node.kwargs and batch_ok and features_ok and _shape(node) == (shape[0], features)
+        if not flat:
+            self._move(node, op)
+            return
+        if self._flatten_lazily(node, op):
+            return
+        self.env[node] = self._emit(node.name, QuantFlatten(op.where), (self._source(node, op)[1],))
 
 
 def _name_quantizers(gm: fx.GraphModule) -> None:
@@ -919,12 +1002,13 @@ def prepare_qat(
     layer_bits: Mapping[str, int] | None = None,
     observer: str = "minmax",
     learn_scales: bool = False,
+    deploy_logits: bool = False,
 ) -> fx.GraphModule:
     """Deep-copy ``model``, trace it and return the QAT ``GraphModule`` (see the module docstring).
 
     ``example_inputs`` is a 1-tuple holding an ``(N, C, H, W)``, ``(N, C, L)`` or ``(N, F)`` float tensor; it is
     used for shape checks only (the model runs once in eval mode, its state is unchanged).
-    The returned model keeps the training mode of ``model``.
+    The returned model keeps the training mode of ``model`` and is on the device of its parameters.
 
     Quantization options:
 
@@ -936,6 +1020,13 @@ def prepare_qat(
       (see :mod:`tinyqat.qat.observers`).
     * ``learn_scales``: activation scales become trainable parameters with LSQ's gradient,
       initialised from the observers (weight scales are always ``max|w| / qmax``).
+    * ``deploy_logits``: a final ``log_softmax`` / ``softmax`` over channels stays in the training
+      forward (float, after the last quantizer) and is left out of the deployed int8 graph, whose
+      output is then the logits (same arg max).  Without it a final ``log_softmax`` is refused
+      with that hint, and a final ``softmax`` is computed in int8.
+
+    Modules that fuse BatchNorm with an activation (timm's ``BatchNormAct2d``) are unwrapped into
+    BatchNorm + activation first (:func:`tinyqat.qat.prepare_plumbing.unwrap_norm_act`).
     """
     if not (isinstance(example_inputs, tuple) and len(example_inputs) == 1):
         raise PrepareError("example_inputs must be a 1-tuple (x,): tinyqat models take a single tensor input")
@@ -948,13 +1039,16 @@ def prepare_qat(
         _check_bits(b, f"layer_bits[{path!r}]")
     if observer not in OBSERVERS:
         raise PrepareError(f"observer must be one of {OBSERVERS}, got {observer!r}")
-    traced = _trace(copy.deepcopy(model))
-    modules = dict(traced.named_modules())
-    ops = {node: _classify(node, modules) for node in traced.graph.nodes}
-    if sum(op.kind == "input" for op in ops.values()) != 1:
-        raise _unsupported("forward", "forward", "the model must take exactly one tensor argument")
+    model = copy.deepcopy(model)
+    unwrap_norm_act(model)
+    traced = _trace(model)
+    modules = {**dict(traced.named_modules()), **dict(model.named_modules())}  # the user's classes (hints)
+    if sum(node.op == "placeholder" for node in traced.graph.nodes) != 1:
+        raise _unsupported("forward", "forward", "the model must take exactly one tensor argument",
+                           todo="take one tensor; build any other inputs inside the model")
     _shape_prop(traced, example_inputs)
-    gm = _Builder(traced, ops, averaging_constant).build(example_inputs)
+    ops = {node: _classify(node, modules) for node in traced.graph.nodes}
+    gm = _Builder(traced, ops, averaging_constant, int(x.shape[0]), deploy_logits).build(example_inputs)
     weighted = {m.source: m for m in _modules_of(gm, QuantWeighted)}
     unknown = sorted(set(layer_bits) - set(weighted))
     if unknown:
@@ -967,7 +1061,8 @@ def prepare_qat(
             q.configure(observer, learn_scales)
     _name_quantizers(gm)
     gm.train(model.training)
-    return gm
+    device = next((t.device for t in itertools.chain(model.parameters(), model.buffers())), None)
+    return gm if device is None else gm.to(device)  # the new quantizers join the model's device
 
 
 def _check_bits(bits: Any, what: str) -> int:

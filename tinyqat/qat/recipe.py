@@ -1,6 +1,6 @@
 """``qat_finetune``: the QAT recipe with sensible defaults, for a model already trained in float32.
 
-1. :func:`tinyqat.prepare_qat` (weight bits, observer and learned scales as given).
+1. :func:`tinyqat.prepare_qat` (weight bits, observer, learned scales and deploy_logits as given).
 2. Calibrate: run ``calibration_batches`` training batches through the model with observers on
    and no training (PTQ ranges), so fake quant starts from the float model's real ranges instead
    of the first batch's (and learned scales start from them).
@@ -48,6 +48,7 @@ def qat_finetune(
     layer_bits: Mapping[str, int] | None = None,
     observer: str = "minmax",
     learn_scales: bool = False,
+    deploy_logits: bool = False,
     scale_lr: float | None = None,
     calibration_batches: int = 16,
     freeze_bn_epoch: int | None = None,
@@ -69,7 +70,7 @@ def qat_finetune(
     if first is None:
         raise PrepareError("train_batches is empty")
     qat = prepare_qat(model, (first[0][:1],), weight_bits=weight_bits, layer_bits=layer_bits, observer=observer,
-                      learn_scales=learn_scales)
+                      learn_scales=learn_scales, deploy_logits=deploy_logits)
     calibrate(qat, (x for x, _ in itertools.islice(_epoch_batches(train_batches, 0), calibration_batches)))
     qat.train()
     scales = [q.scale for q in qat.modules() if isinstance(q, ActivationQuantizer) and q.learn_scale]

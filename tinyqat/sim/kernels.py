@@ -21,6 +21,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from tinyqat import ir
 from tinyqat.fixedpoint import mbqm
+from tinyqat.sim.move_kernels import MOVE_KERNELS
 
 Kernel = Callable[[ir.IntOp, Sequence[np.ndarray], Sequence[ir.Tensor], ir.Tensor], np.ndarray]
 
@@ -200,4 +201,5 @@ KERNELS: dict[type, Kernel] = {
     ir.Softmax: softmax,
     ir.Mul: mul,
     ir.PRelu: prelu,
+    **MOVE_KERNELS,
 }

@@ -225,6 +225,23 @@ def _prelu(m: IntegerModel, i: int, op: ir.PRelu, xs: list[torch.Tensor], ins: l
 
 # --- end of the elementwise block -----------------------------------------------------------------
 
+def _reshape(m: IntegerModel, i: int, op: ir.Reshape, xs: list[torch.Tensor], ins: list[ir.Tensor],
+             out: ir.Tensor) -> torch.Tensor:
+    return xs[0].reshape(xs[0].shape[0], *out.shape)
+
+
+def _gather(m: IntegerModel, i: int, op: ir.Gather, xs: list[torch.Tensor], ins: list[ir.Tensor],
+            out: ir.Tensor) -> torch.Tensor:
+    x = xs[0]
+    index = torch.as_tensor(op.index, dtype=torch.int64, device=x.device)
+    return x.reshape(x.shape[0], -1, ins[0].shape[-1])[:, :, index].reshape(x.shape[0], *out.shape)
+
+
+def _resize_nearest(m: IntegerModel, i: int, op: ir.ResizeNearest, xs: list[torch.Tensor], ins: list[ir.Tensor],
+                    out: ir.Tensor) -> torch.Tensor:
+    return xs[0].repeat_interleave(op.scale[0], dim=1).repeat_interleave(op.scale[1], dim=2)
+
+
 _KERNELS: dict[type, Kernel] = {
     ir.Conv2d: _conv2d,
     ir.DepthwiseConv2d: _depthwise_conv2d,
@@ -238,4 +255,7 @@ _KERNELS: dict[type, Kernel] = {
     ir.Softmax: _softmax,
     ir.Mul: _mul,
     ir.PRelu: _prelu,
+    ir.Reshape: _reshape,
+    ir.Gather: _gather,
+    ir.ResizeNearest: _resize_nearest,
 }

@@ -117,8 +117,9 @@ def find_qemu() -> str:
 
 
 def run_image(qemu: str, elf: Path, board: Board, argv: Sequence[str], extra_args: Sequence[str] = (),
-              timeout_s: float = EMULATION_TIMEOUT_S) -> None:
-    """Run image ``elf`` in emulator ``qemu -M <board.qemu_machine>`` with semihosting arguments ``argv``.
+              timeout_s: float = EMULATION_TIMEOUT_S) -> str:
+    """Run image ``elf`` in emulator ``qemu -M <board.qemu_machine>`` with semihosting arguments ``argv``;
+    returns what the image wrote to its standard output (semihosting).
 
     The working directory is ``elf``'s folder (``argv`` and file names in ``extra_args``, such
     as ``-plugin`` arguments, are relative to it).  A run longer than ``timeout_s`` seconds or
@@ -136,6 +137,7 @@ def run_image(qemu: str, elf: Path, board: Board, argv: Sequence[str], extra_arg
         head = "\n".join((proc.stderr + proc.stdout).splitlines()[:ERROR_LINES])
         raise ToolchainError(f"{QEMU} -M {board.qemu_machine}: the image exited with status {proc.returncode}"
                              + (f":\n{head}" if head else ""))
+    return proc.stdout
 
 
 def run_emulated(out_dir: Path, build_dir: Path, inputs: np.ndarray, board: Board,

@@ -1,0 +1,201 @@
+/*
+ * tq_conv_dsp.h - internal to the DSP conv (tq_conv2d_s8_dsp.c, and tq_conv2d_s8_speed.c which packages
+ * built with --optimize speed ship): the column geometry and the assembly text of its 4 x 2 blocks, shared
+ * by the int8-layout blocks (tq_conv2d_s8_dsp.c) and the int16 speed-layout blocks (tq_conv2d_s8_speed.c,
+ * reached through params->speed_blocks, so a default build links none of them). See tq_conv2d_s8_dsp.c
+ * for the method and the layouts.
+ */
+#ifndef TQ_CONV_DSP_H
+#define TQ_CONV_DSP_H
+
+#include "tq_kernels.h"
+
+/* TQ_CONV_DSP_COLUMN_MAX (576) and the scratch size: tq_kernels.h. Byte offset from a pixel-0 column
+ * value to the same value of pixel 1: TQ_CONV_DSP_COLUMN_MAX int16 values, written out because it is
+ * an immediate of block_4x2's assembly (an LDR offset, below 4096). */
+#define TQ_CONV_DSP_COL1 1152
+
+#if TQ_USE_DSP
+#include "tq_requant.h"
+#include <stddef.h>
+
+#define TQ_STR2(x) #x
+#define TQ_STR(x) TQ_STR2(x)
+
+/*
+ * One column pair of a 4 x 2 block, speed layout (tq_conv2d_s8_speed.c): acc(i, n) += col_n[pair] .
+ * w[pair][channel i] with SMLAD for i < 4 channels, n < 2 pixels (col_1 = col_0 + TQ_CONV_DSP_COLUMN_MAX);
+ * r0 = column, r1 = weights (both advanced), accumulators (i, n) in r(4 + 2 i + n). Hand-scheduled (GCC
+ * cannot keep 8 accumulators, 4 operands and 2 pointers in the 14 usable registers): the loads of two
+ * column words and two weight words stay together (pipelined), then 4 SMLADs, 2 loads, 4 SMLADs (16
+ * estimated cycles for 16 MACs).
+ */
+#define TQ_CONV_PAIR                                                                               \
+    "ldr r3, [r0, #" TQ_STR(TQ_CONV_DSP_COL1) "]\n\t"                                            \
+    "ldr r2, [r0], #4\n\t"                                                                        \
+    "ldr r12, [r1], #4\n\t"                                                                       \
+    "ldr lr, [r1], #4\n\t"                                                                        \
+    "smlad r4, r2, r12, r4\n\t"                                                                   \
+    "smlad r5, r3, r12, r5\n\t"                                                                   \
+    "smlad r6, r2, lr, r6\n\t"                                                                    \
+    "smlad r7, r3, lr, r7\n\t"                                                                    \
+    "ldr r12, [r1], #4\n\t"                                                                       \
+    "ldr lr, [r1], #4\n\t"                                                                        \
+    "smlad r8, r2, r12, r8\n\t"                                                                   \
+    "smlad r9, r3, r12, r9\n\t"                                                                   \
+    "smlad r10, r2, lr, r10\n\t"                                                                  \
+    "smlad r11, r3, lr, r11\n\t"
+
+/*
+ * TQ_CONV_PAIR for the int8 layout (both build modes): the same sums from one weight word per channel
+ * pair and column pair: SXTB16 of the word is channel 2s's (w[k], w[k+1]), SXTB16 ROR #8 channel
+ * 2s + 1's. 3 pipelined loads (two column words, one weight word), 2 extends + 4 SMLADs, 1 load,
+ * 2 extends + 4 SMLADs (18 estimated cycles for 16 MACs).
+ */
+#define TQ_CONV_PAIR_S8                                                                            \
+    "ldr r3, [r0, #" TQ_STR(TQ_CONV_DSP_COL1) "]\n\t"                                            \
+    "ldr r2, [r0], #4\n\t"                                                                        \
+    "ldr lr, [r1], #4\n\t"                                                                        \
+    "sxtb16 r12, lr\n\t"                                                                          \
+    "smlad r4, r2, r12, r4\n\t"                                                                   \
+    "smlad r5, r3, r12, r5\n\t"                                                                   \
+    "sxtb16 lr, lr, ror #8\n\t"                                                                   \
+    "smlad r6, r2, lr, r6\n\t"                                                                    \
+    "smlad r7, r3, lr, r7\n\t"                                                                    \
+    "ldr lr, [r1], #4\n\t"                                                                        \
+    "sxtb16 r12, lr\n\t"                                                                          \
+    "smlad r8, r2, r12, r8\n\t"                                                                   \
+    "smlad r9, r3, r12, r9\n\t"                                                                   \
+    "sxtb16 lr, lr, ror #8\n\t"                                                                   \
+    "smlad r10, r2, lr, r10\n\t"                                                                  \
+    "smlad r11, r3, lr, r11\n\t"
+
+/* The parameters are read by the assembly (AAPCS registers), not by C: marked unused. */
+#define TQ_ASM_ARG __attribute__((unused))
+
+/*
+ * The work of a 4 x 2 block call (TQ_CONV_BLOCK, below), read and updated by the assembly at the byte
+ * offsets in the comments. Each of `groups` consecutive channel groups g (4 channels; the weights of a group
+ * follow the previous group's) starts its 8 accumulators from 4 words at `bias` (each twice: both pixels)
+ * and runs the column pairs; then, with acc == NULL (a layer with requant_fused == 2; see tq_conv2d_s8),
+ * `bias` points at the group's output-stage table of TQ_CONV_TABLE_GROUP_WORDS words (its 4 biases, then
+ * (q, K, e) per channel: the multiplier, tq_fused2_offset(e, zero point) and the right shift e), each
+ * accumulator is doubled and requantized by TQ_REQUANT_FUSED2_FOLDED_ASM (tq_requant.h:
+ * tq_requantize_s8_fused2_folded, full int8 range, e <= TQ_FUSED2_OFFSET_E_MAX) and the group's 4 bytes of
+ * each pixel are stored at out0 / out1 (advanced by 4); with acc != NULL, `bias` advances by 4 words per
+ * group and the 8 sums (acc[2 i + n], channel i, pixel n) are stored at acc (advanced by 8 words).
+ */
+typedef struct {
+    const int32_t *bias; /*  0: the first group's biases or output-stage table */
+    int8_t *out0;        /*  4: acc == NULL: pixel 0's byte of the group's first channel (advanced) */
+    int8_t *out1;        /*  8: pixel 1's (advanced; equal to out0 for a last pixel alone) */
+    int32_t groups;      /* 12: groups to run, >= 1 */
+    int32_t *acc;        /* 16: NULL (requantize and store), or where the sums go (advanced) */
+} block_job;
+
+/* Compile-time checks of the offsets the assembly uses (32-bit pointers). */
+typedef char tq_conv_job_out0_at_4[offsetof(block_job, out0) == 4 ? 1 : -1];
+typedef char tq_conv_job_acc_at_16[offsetof(block_job, acc) == 16 ? 1 : -1];
+
+/* Words per channel group in the output-stage table: 4 biases, 4 x (q, K, e). */
+#define TQ_CONV_TABLE_GROUP_WORDS 16
+
+/* One channel's two accumulators A (pixel 0) and B (pixel 1): (q, K, e) to r1-r3 from the table at r0. */
+#define TQ_CONV_OUT_CHANNEL(A, B)                                                                  \
+    "ldm r0!, {r1, r2, r3}\n\t"                                                                   \
+    "lsl " A ", " A ", #1\n\t"                                                                    \
+    "lsl " B ", " B ", #1\n"                                                                      \
+    TQ_REQUANT_FUSED2_FOLDED_ASM(A, "r1", "r2", "r3", "lr")                                       \
+    TQ_REQUANT_FUSED2_FOLDED_ASM(B, "r1", "r2", "r3", "lr") "\t"
+
+/*
+ * The body of a 4 x 2 block function (naked; AAPCS: r0 = col, r1 = w, r2 = pairs (K4 / 2, even, >= 2),
+ * r3 = job) with PAIR = TQ_CONV_PAIR or TQ_CONV_PAIR_S8: per group (block_job), the accumulators from the
+ * biases, the pairs from the column start (8 per iteration up to pairs rounded down to a multiple of 8, then
+ * 4 if pairs & 4, then 2 if pairs & 2), then the output stage or the sums stored. Stack locals (24 bytes,
+ * below the saved r3-r11, lr): [sp] the column pointer where the 8-pair loop ends, [sp, #4] pairs, [sp, #8]
+ * the column start, [sp, #12] the bias / table pointer, [sp, #16] the weight pointer during the output
+ * stage, [sp, #20] groups left; the saved r3 (job) at [sp, #24].
+ */
+#define TQ_CONV_BLOCK(PAIR)                                                                        \
+    "push {r3-r11, lr}\n\t"                                                                       \
+    "sub sp, sp, #24\n\t"                                                                         \
+    "bic r12, r2, #7\n\t"                                                                         \
+    "add r12, r0, r12, lsl #2\n\t"                                                                \
+    "strd r12, r2, [sp]\n\t"                                                                      \
+    "str r0, [sp, #8]\n\t"                                                                        \
+    "ldr r12, [r3, #0]\n\t"                                                                       \
+    "str r12, [sp, #12]\n\t"                                                                      \
+    "ldr r12, [r3, #12]\n\t"                                                                      \
+    "str r12, [sp, #20]\n"                                                                        \
+    "0:\n\t"                                                                                      \
+    "ldr r12, [sp, #12]\n\t"                                                                      \
+    "ldm r12!, {r4, r6, r8, r10}\n\t"                                                             \
+    "str r12, [sp, #12]\n\t"                                                                      \
+    "mov r5, r4\n\t"                                                                              \
+    "mov r7, r6\n\t"                                                                              \
+    "mov r9, r8\n\t"                                                                              \
+    "mov r11, r10\n\t"                                                                            \
+    "ldr r0, [sp, #8]\n\t"                                                                        \
+    "ldr r12, [sp]\n\t"                                                                           \
+    "cmp r0, r12\n\t"                                                                             \
+    "beq 2f\n"                                                                                     \
+    "1:\n\t"                                                                                      \
+    PAIR PAIR PAIR PAIR PAIR PAIR PAIR PAIR                                                        \
+    "ldr r2, [sp]\n\t"                                                                            \
+    "cmp r0, r2\n\t"                                                                              \
+    "bne 1b\n"                                                                                     \
+    "2:\n\t"                                                                                      \
+    "ldr r2, [sp, #4]\n\t"                                                                        \
+    "tst r2, #4\n\t"                                                                              \
+    "beq 3f\n\t"                                                                                  \
+    PAIR PAIR PAIR PAIR                                                                            \
+    "3:\n\t"                                                                                      \
+    "ldr r2, [sp, #4]\n\t"                                                                        \
+    "tst r2, #2\n\t"                                                                              \
+    "beq 4f\n\t"                                                                                  \
+    PAIR PAIR                                                                                      \
+    "4:\n\t"                                                                                      \
+    "ldr r12, [sp, #24]\n\t"                                                                      \
+    "ldr r0, [r12, #16]\n\t"                                                                      \
+    "cmp r0, #0\n\t"                                                                              \
+    "bne 7f\n\t"                                                                                  \
+    "str r1, [sp, #16]\n\t"                                                                       \
+    "ldr r0, [sp, #12]\n\t"                                                                       \
+    TQ_CONV_OUT_CHANNEL("r4", "r5") TQ_CONV_OUT_CHANNEL("r6", "r7")                               \
+    TQ_CONV_OUT_CHANNEL("r8", "r9") TQ_CONV_OUT_CHANNEL("r10", "r11")                             \
+    "str r0, [sp, #12]\n\t"                                                                       \
+    "ldrd r0, r1, [r12, #4]\n\t"                                                                  \
+    "strb r6, [r0, #1]\n\t"                                                                       \
+    "strb r8, [r0, #2]\n\t"                                                                       \
+    "strb r10, [r0, #3]\n\t"                                                                      \
+    "strb r4, [r0], #4\n\t"                                                                       \
+    "strb r7, [r1, #1]\n\t"                                                                       \
+    "strb r9, [r1, #2]\n\t"                                                                       \
+    "strb r11, [r1, #3]\n\t"                                                                      \
+    "strb r5, [r1], #4\n\t"                                                                       \
+    "strd r0, r1, [r12, #4]\n\t"                                                                  \
+    "ldr r1, [sp, #16]\n"                                                                         \
+    "6:\n\t"                                                                                      \
+    "ldr r2, [sp, #20]\n\t"                                                                       \
+    "subs r2, r2, #1\n\t"                                                                         \
+    "str r2, [sp, #20]\n\t"                                                                       \
+    "bne 0b\n\t"                                                                                  \
+    "add sp, sp, #24\n\t"                                                                         \
+    "pop {r3-r11, pc}\n"                                                                          \
+    "7:\n\t"                                                                                      \
+    "stm r0!, {r4-r11}\n\t"                                                                       \
+    "str r0, [r12, #16]\n\t"                                                                      \
+    "b 6b\n\t"
+
+/* A 4 x 2 block function's C type (block_4x2_s8 in tq_conv2d_s8_dsp.c, block_4x2 in tq_conv2d_s8_speed.c). */
+typedef void tq_conv_block_fn(const int16_t *col, const void *w, int32_t pairs, block_job *job);
+
+/* The int16 speed-layout block (tq_conv2d_s8_speed.c: tq_conv2d_s8_speed, named by the generator in the
+ * params of the layers that ship weights_s16). */
+struct tq_conv2d_s8_speed_blocks {
+    tq_conv_block_fn *block;
+};
+
+#endif /* TQ_USE_DSP */
+#endif /* TQ_CONV_DSP_H */
