@@ -6,8 +6,8 @@ documented limits, tensors that disagree with the graph, damaged ``model.json`` 
 ``--inputs`` files, names and paths) and lists the commands that read that kind of file.  For
 each (row, command) pair the CLI must exit with status 2, print exactly one ``error: ...`` line
 (no traceback, nothing on stdout) and leave the file system exactly as it was, temporary
-directories included.  :data:`COMMANDS` says how each command is given each kind of file; a new
-command that reads artifacts (``export``) is one entry there.
+directories included.  :data:`COMMANDS` says how each command (``build``, ``verify``, ``bench``,
+``export``) is given each kind of file; a new command is one entry there.
 """
 
 from __future__ import annotations
@@ -68,6 +68,7 @@ COMMANDS: dict[str, dict[str, Callable[..., list[str | Path]]]] = {
         "inputs": lambda w, pkg, data: ["verify", _pkg_with(w, pkg), "--inputs", _write(w / "x.npy", data)],
     },
     "bench": {"manifest": lambda w, pkg, data: ["bench", _pkg_with(w, pkg, model_json=data)]},
+    "export": {"artifact": lambda w, pkg, data: ["export", _write(w / "bad.pt", data), "-o", w / "model.tflite"]},
 }
 
 
@@ -350,6 +351,8 @@ def _args_rows() -> list[tuple[str, Callable[[Path, dict[str, Any]], list[str | 
         ("bench-manifest-fifo", lambda w, g: ["bench", _fifo(pkg(w, g) / "model.json")], "model.json: no such file"),
         ("verify-inputs-fifo", lambda w, g: ["verify", pkg(w, g), "--inputs", _fifo(w / "x.npy")], "no such file"),
         ("build-model-fifo", lambda w, g: ["build", _fifo(w / "fifo.pt"), "-o", w / "out"], "no such file"),
+        ("export-model-missing", lambda w, g: ["export", w / "missing.pt", "-o", w / "m.tflite"], "no such file"),
+        ("export-output-exists", lambda w, g: ["export", model(w, g), "-o", model(w, g)], "already exists"),
     ]
 
 
