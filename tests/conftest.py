@@ -6,7 +6,7 @@ under ``CI=true`` a missing tool FAILS the test (CI must have every tool install
 locally it skips with the install hint.
 
 :data:`FUZZ_SEED` seeds every fuzz target (``test_fuzz.py``): new each run, printed in the
-session header, fixed with ``TINYQAT_FUZZ_SEED=<seed>`` to reproduce a run.
+session header and after the summary, fixed with ``TINYQAT_FUZZ_SEED=<seed>`` to reproduce a run.
 """
 
 from __future__ import annotations
@@ -21,8 +21,17 @@ import pytest
 FUZZ_SEED = int(os.environ.get("TINYQAT_FUZZ_SEED") or secrets.randbits(32))
 
 
-def pytest_report_header(config: pytest.Config) -> str:
+def _seed_line() -> str:
     return f"tinyqat fuzz seed: {FUZZ_SEED} (reproduce with TINYQAT_FUZZ_SEED={FUZZ_SEED})"
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return _seed_line()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Also at the end of the run: ``-q`` (scripts/test.sh) hides the header."""
+    terminalreporter.write_line(_seed_line())
 
 
 def require_tool(tool: str, apt_package: str) -> str:

@@ -34,7 +34,8 @@ def _bad_arrays(name: str, a: np.ndarray) -> list[object]:
     """Values of array field ``name`` that must be refused: out of its dtype's or its own range,
     wrong shape, not numbers."""
     flat = a.reshape(-1)
-    bad: list[object] = [np.array(["x"] * flat.size).reshape(a.shape), a.reshape(-1)[:0], np.concatenate([flat, flat])]
+    bad: list[object] = [np.array(["x"] * flat.size).reshape(a.shape), a.reshape(-1)[:0], np.concatenate([flat, flat]),
+                         np.ones(a.shape, bool)]
     if a.dtype == np.int8:
         bad += [np.full(a.shape, 200), np.full(a.shape, -129), np.full(a.shape, 1.5)]
         if name == "weights":
@@ -53,7 +54,10 @@ def invalid_variants(op: ir.Op) -> list[tuple[str, object]]:
     out: list[tuple[str, object]] = []
     for f in dataclasses.fields(op):
         value = getattr(op, f.name)
-        if f.name in ir._INT_FIELDS:
+        if isinstance(value, np.ndarray):
+            if f.name != "table":
+                out += [(f.name, v) for v in _bad_arrays(f.name, value)]
+        elif f.name in ir._INT_FIELDS:
             lo, hi = ir._INT_FIELDS[f.name]
             if f.name == "weight_bits":
                 out += [(f.name, v) for v in (3, 16, 0, *NOT_INTS)]
@@ -63,8 +67,6 @@ def invalid_variants(op: ir.Op) -> list[tuple[str, object]]:
             out += [(f.name, v) for v in _bad_windows(*ir._WINDOW_FIELDS[f.name])]
         elif f.name in ir._BOOL_FIELDS:
             out += [(f.name, v) for v in (1, "yes", None)]
-        elif isinstance(value, np.ndarray) and f.name not in ("table",):
-            out += [(f.name, v) for v in _bad_arrays(f.name, value)]
         elif f.name in ("input", "output"):
             out += [(f.name, v) for v in ("nowhere", 3, None)]
     return out

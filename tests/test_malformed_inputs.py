@@ -6,8 +6,8 @@ documented limits, tensors that disagree with the graph, damaged ``model.json`` 
 ``--inputs`` files, names and paths) and lists the commands that read that kind of file.  For
 each (row, command) pair the CLI must exit with status 2, print exactly one ``error: ...`` line
 (no traceback, nothing on stdout) and leave the file system exactly as it was, temporary
-directories included.  :data:`COMMANDS` says how each command is given each kind of file; a new
-command that reads artifacts (``export``) is one entry there.
+directories included.  :data:`COMMANDS` says how each command (``build``, ``verify``, ``bench``,
+``export``) is given each kind of file; a new command is one entry there.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from test_cli import INPUT_SHAPE, Evil, _calibrated_qat, _small_net, assert_erro
 
 import tinyqat
 from tinyqat.artifact import load_artifact
+from tinyqat.resources import resource_dir
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ COMMANDS: dict[str, dict[str, Callable[..., list[str | Path]]]] = {
         "inputs": lambda w, pkg, data: ["verify", _pkg_with(w, pkg), "--inputs", _write(w / "x.npy", data)],
     },
     "bench": {"manifest": lambda w, pkg, data: ["bench", _pkg_with(w, pkg, model_json=data)]},
+    "export": {"artifact": lambda w, pkg, data: ["export", _write(w / "bad.pt", data), "-o", w / "model.tflite"]},
 }
 
 
@@ -350,7 +352,26 @@ def _args_rows() -> list[tuple[str, Callable[[Path, dict[str, Any]], list[str | 
         ("bench-manifest-fifo", lambda w, g: ["bench", _fifo(pkg(w, g) / "model.json")], "model.json: no such file"),
         ("verify-inputs-fifo", lambda w, g: ["verify", pkg(w, g), "--inputs", _fifo(w / "x.npy")], "no such file"),
         ("build-model-fifo", lambda w, g: ["build", _fifo(w / "fifo.pt"), "-o", w / "out"], "no such file"),
+        ("build-board-file-truncated", lambda w, g: ["build", model(w, g), "-o", w / "out", "--board",
+                                                     _board(w, lambda t: t[: len(t) // 2] + '"')], "cannot read"),
+        ("build-board-file-cflag-injection", lambda w, g: ["build", model(w, g), "-o", w / "out", "--board",
+                                                           _board(w, lambda t: t.replace("cflags = [",
+                                                                                         'cflags = ["x.c", '))],
+         "cflags"),
+        ("build-board-file-fifo", lambda w, g: ["build", model(w, g), "-o", w / "out", "--board",
+                                                _fifo(w / "b.toml")], "b.toml"),
+        ("bench-board-file-unknown-key", lambda w, g: ["bench", pkg(w, g), "--board",
+                                                       _board(w, lambda t: t + 'speed = "fast"\n')], "unknown key"),
+        ("export-model-missing", lambda w, g: ["export", w / "missing.pt", "-o", w / "m.tflite"], "no such file"),
+        ("export-output-exists", lambda w, g: ["export", model(w, g), "-o", model(w, g)], "already exists"),
     ]
+
+
+def _board(work: Path, edit: Callable[[str], str]) -> Path:
+    """A user board profile: the shipped cortex-m4 profile edited by ``edit``."""
+    path = work / "my-board.toml"
+    path.write_text(edit((resource_dir("boards") / "cortex-m4.toml").read_text(encoding="utf-8")), encoding="utf-8")
+    return path
 
 
 def _fifo(path: Path) -> Path:

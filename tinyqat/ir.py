@@ -53,11 +53,11 @@ def _frozen_array(a: np.ndarray, dtype: type, what: str) -> np.ndarray:
 
     Raises :class:`IRError` naming ``what`` when the cast would change a value (an integer out of
     ``dtype``'s range, which numpy would wrap: 200 -> -56 in int8; a fractional or non-finite
-    value for an integer dtype; anything that is not a number), or when it holds more than
+    value for an integer dtype; booleans and anything else that is not a number), or when it holds more than
     :data:`~tinyqat.target.MAX_TENSOR_BYTES` values; checked before any cast.
     """
     src = np.asarray(a)
-    if src.dtype.kind not in "biuf":
+    if src.dtype.kind not in "iuf":
         raise IRError(f"{what}: values of type {src.dtype} are not numbers")
     if src.size > MAX_TENSOR_BYTES:
         raise IRError(f"{what}: {src.size} values exceed the limit of {MAX_TENSOR_BYTES}")
