@@ -22,7 +22,7 @@ from tinyqat.resources import resource_dir
 
 # The pipeline, earliest first.  A key is a module or a subpackage (``qat`` covers ``qat.*``).
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("version", "errors", "resources", "fixedpoint", "target", "boards"),  # foundation
+    ("version", "errors", "resources", "fixedpoint", "target", "boards", "files"),  # foundation
     ("quant", "requant", "movement"),
     ("qat",),
     ("capture", "artifact", "models"),

@@ -11,11 +11,9 @@ sigmoid/tanh/softmax), stored as Python ``float``/``int``.  Modules that keep th
 
 from __future__ import annotations
 
-import errno
 import math
 import os
 import re
-import secrets
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +22,7 @@ from torch import fx, nn
 
 from tinyqat.artifact import FORMAT, VERSION, encode_artifact
 from tinyqat.errors import TinyQatError
+from tinyqat.files import write_new_file
 from tinyqat.qat.elementwise import QuantMul, QuantPointwise, QuantPReLU
 from tinyqat.qat.fake_quant import ActivationQuantizer, InputQuantizer
 from tinyqat.qat.modules import (
@@ -231,46 +230,12 @@ def to_artifact(qat_model: nn.Module) -> dict[str, Any]:
 
 def save(qat_model: nn.Module, path: str | os.PathLike[str], *, overwrite: bool = False) -> None:
     """Write :func:`to_artifact` of ``qat_model`` to ``path`` atomically; never replaces an existing
-    file unless ``overwrite=True``.
-
-    The bytes go to a new temporary file beside ``path``, created with mode ``0o666`` so the
-    process umask applies as to any new file (the umask is never changed).  The finished file then
-    takes its name in one step: ``os.replace`` with ``overwrite``; otherwise ``os.link``, which
-    fails when ``path`` exists at that moment (no window between a check and a replace), and the
-    temporary name is removed.  On a file system without hard links the file is created with
-    ``O_EXCL`` and written in place (still never replacing a file; removed again if writing fails).
-    """
+    file unless ``overwrite=True`` (:func:`tinyqat.files.write_new_file`: a temporary file beside
+    ``path``, then one link or rename; the umask applies and is never changed)."""
     path = Path(path)
-    if path.exists() and not overwrite:  # early, friendly; the link below is what guarantees it
+    if path.exists() and not overwrite:  # early, friendly; write_new_file is what guarantees it
         raise ArtifactExistsError(f"{path} already exists; pass overwrite=True to replace it")
     if not path.parent.is_dir():
         raise CaptureError(f"{path}: directory {path.parent} does not exist")
-    data = encode_artifact(to_artifact(qat_model))
-    tmp = _write_new(path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp"), data)
-    try:
-        if overwrite:
-            os.replace(tmp, path)
-            return
-        try:
-            try:
-                os.link(tmp, path)
-            except OSError as exc:
-                if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
-                    raise
-                _write_new(path, data)
-        except FileExistsError:
-            raise ArtifactExistsError(f"{path} already exists; pass overwrite=True to replace it") from None
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _write_new(path: Path, data: bytes) -> Path:
-    """Create ``path`` (which must not exist; mode 0o666 less the umask) holding ``data``; removed on failure."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    return path
+    if not write_new_file(path, encode_artifact(to_artifact(qat_model)), replace=overwrite):
+        raise ArtifactExistsError(f"{path} already exists; pass overwrite=True to replace it")
