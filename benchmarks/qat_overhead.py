@@ -1,8 +1,11 @@
 """Training-step cost of QAT: FP32 vs tinyqat's QAT module vs PyTorch's own QAT (torch.ao FX).
 
-All three train the same model (the demo's MNIST CNN) on the same batch with the same
-optimizer.  Rounds are interleaved (FP32, tinyqat, torch.ao, FP32, ...) so machine noise hits
-all three alike; the table gives the median wall time and the median CPU time (process time,
+All train the same model (the demo's MNIST CNN) on the same batch with the same optimizer.
+``tinyqat QAT`` is the phase with live BatchNorm (batch statistics: the float surrogate forward);
+``tinyqat, BN frozen`` the phase after ``freeze_bn_stats``, where every layer computes the device's
+integers (exact accumulators and the integer output stage, :mod:`tinyqat.qat.modules`).
+Rounds are interleaved (FP32, tinyqat, torch.ao, FP32, ...) so machine noise hits
+all of them alike; the table gives the median wall time and the median CPU time (process time,
 all threads) per step and their ratios to FP32, measured in this one run.  On a shared machine
 the CPU time with ``--threads 1`` is the steadier measure of the work a step costs.
 
@@ -67,6 +70,8 @@ def main() -> None:
     runners = {
         "fp32": step_timer(fp32, x, y),
         "tinyqat QAT": step_timer(tinyqat.prepare_qat(fp32, example_inputs=(x[:1],)), x, y),
+        "tinyqat, BN frozen": step_timer(tinyqat.freeze_bn_stats(tinyqat.prepare_qat(fp32, example_inputs=(x[:1],))),
+                                         x, y),
         "torch.ao QAT (FX)": step_timer(torch_ao_qat(fp32, x[:1]), x, y),
     }
     for run in runners.values():

@@ -35,7 +35,7 @@ from torch import nn
 
 from tinyqat import quant, requant
 from tinyqat.qat.fake_quant import ActivationQuantizer, ExactForward, FixedQuantizer, WeightQuantizer
-from tinyqat.qat.modules import QuantizerRef, QuantOutput
+from tinyqat.qat.modules import QuantizerRef, QuantOutput, exact_now
 
 POINTWISE: dict[str, Callable[..., torch.Tensor]] = {
     "hardsigmoid": F.hardsigmoid,
@@ -91,7 +91,7 @@ class QuantPointwise(QuantOutput):
         """The table of ``f`` on the grids, with the gradient of ``output_quantizer(f(x, *params))``."""
         y_fq = self.output_quantizer(POINTWISE[self.function](x, *self.params))
         in_q, out_q = self.input_ref.quantizer, self.output_quantizer
-        if not _ready(in_q, out_q):
+        if not (exact_now(self) and _ready(in_q, out_q)):
             return y_fq
         with torch.no_grad():
             (s_in, zp_in), (s_out, zp_out) = in_q.qparams(), out_q.qparams()
@@ -118,7 +118,7 @@ class QuantMul(QuantOutput):
         """The integer product (broadcasting as PyTorch does), with the gradient of ``output_quantizer(a * b)``."""
         y_fq = self.output_quantizer(a * b)
         grids = [ref.quantizer for ref in self.input_refs] + [self.output_quantizer]
-        if not _ready(*grids):
+        if not (exact_now(self) and _ready(*grids)):
             return y_fq
         with torch.no_grad():
             (s1, _), (s2, _), (s_out, _) = (q.qparams() for q in grids)
@@ -149,7 +149,7 @@ class QuantPReLU(QuantOutput):
         """The integer PReLU, with the gradient of ``output_quantizer(F.prelu(x, alpha()))``."""
         y_fq = self.output_quantizer(F.prelu(x, self.alpha()))
         in_q = self.input_ref.quantizer
-        if not (_ready(in_q, self.output_quantizer) and self.alpha_quantizer.fake_quant_enabled):
+        if not (exact_now(self) and _ready(in_q, self.output_quantizer) and self.alpha_quantizer.fake_quant_enabled):
             return y_fq
         with torch.no_grad():
             (s_in, _), (s_out, _) = in_q.qparams(), self.output_quantizer.qparams()

@@ -128,6 +128,15 @@ ACC_INPUT_MAX = quant.ACT_QMAX - quant.ACT_QMIN
 BN_FACTOR_MIN = 1e-12
 
 
+def exact_now(module: nn.Module) -> bool:
+    """Whether ``module`` computes the device's integers in this forward: always in eval mode; in training
+    while its ``exact_in_training`` attribute is true.  ``prepare_qat`` sets it false in every layer of a
+    model with BatchNorm and :func:`tinyqat.qat.freeze_bn_stats` sets it true: while any BatchNorm still
+    normalises with batch statistics, no tensor after it is the integer model's, so its layers take the
+    cheaper float surrogate (the forward of ``y_fq`` below) until then."""
+    return not module.training or getattr(module, "exact_in_training", True)
+
+
 class QuantOutput(nn.Module):
     """Base of the modules that own their output grid: ``output_quantizer``."""
 
@@ -198,11 +207,13 @@ class QuantWeighted(QuantOutput):
         if not (in_q.fake_quant_enabled and bool(in_q.observed)):
             return out_q(_activate(self._op(x, self.weight_quantizer(w, s_w), b), self.activation))
         s_in, _ = in_q.qparams()
+        s_b = quant.bias_scale(s_in, s_w)
+        b_int = IntegerSTE.apply(b, s_b, INT32_MIN, INT32_MAX)
+        if not exact_now(self):  # the float surrogate: op(x, fq(w), b_q * s_b), then act and fake quant
+            return out_q(_activate(self._op(x, self.weight_quantizer(w, s_w), b_int * s_b), self.activation))
         qmax = quant.weight_qmax(self.weight_bits)
         w_int = IntegerSTE.apply(w, quant.channel_view(s_w, w.dim()), -qmax, qmax)
         x_int = OnGridIntegers.apply(x, torch.reciprocal(s_in))
-        s_b = quant.bias_scale(s_in, s_w)
-        b_int = IntegerSTE.apply(b, s_b, INT32_MIN, INT32_MAX)
         fan_in = w[0].numel()
         if qmax * fan_in * ACC_INPUT_MAX >= 2**24 and bool(w_int.detach().abs().reshape(w.shape[0], -1).sum(1).max()
                                                              * ACC_INPUT_MAX >= 2**24):
@@ -346,7 +357,7 @@ class SharedQuantClamp(nn.Module):
         lowered); gradient that of ``fake_quantize(act(x))`` on the upstream grid."""
         q_in = self.input_ref.quantizer
         y_fq = q_in.fake_quantize(_activate(x, self.activation))
-        if not (q_in.fake_quant_enabled and bool(q_in.observed)):
+        if not (exact_now(self) and q_in.fake_quant_enabled and bool(q_in.observed)):
             return y_fq
         with torch.no_grad():
             s, zp = q_in.qparams()
@@ -470,7 +481,7 @@ class QuantAdd(QuantOutput):
         """The integer add (class docstring), with the gradient of ``output_quantizer(act(a + b))``."""
         y_fq = self.output_quantizer(_activate(a + b, self.activation))
         grids = [ref.quantizer for ref in self.input_refs] + [self.output_quantizer]
-        if not all(q.fake_quant_enabled and bool(q.observed) for q in grids):
+        if not (exact_now(self) and all(q.fake_quant_enabled and bool(q.observed) for q in grids)):
             return y_fq
         with torch.no_grad():
             (s1, _), (s2, _), (s_out, zp_out) = (q.qparams() for q in grids)
@@ -504,7 +515,8 @@ class QuantCat(QuantOutput):
         """The integer concatenation (class docstring)."""
         y_fq = self.output_quantizer(torch.cat(xs, dim=1))
         grids = [ref.quantizer for ref in self.input_refs]
-        if not all(q.fake_quant_enabled and bool(q.observed) for q in [*grids, self.output_quantizer]):
+        if not (exact_now(self) and all(q.fake_quant_enabled and bool(q.observed)
+                                        for q in [*grids, self.output_quantizer])):
             return y_fq
         with torch.no_grad():
             s_out, zp_out = self.output_quantizer.qparams()
@@ -553,7 +565,7 @@ class QuantNonlinear(QuantOutput):
         """The device's int8 function (class docstring), with the gradient of ``output_quantizer(f(x))``."""
         y_fq = self.output_quantizer(FUNCTIONS[self.function](x))
         in_q, out_q = self.input_ref.quantizer, self.output_quantizer
-        if not (in_q.fake_quant_enabled and bool(in_q.observed) and out_q.fake_quant_enabled
+        if not (exact_now(self) and in_q.fake_quant_enabled and bool(in_q.observed) and out_q.fake_quant_enabled
                 and bool(out_q.observed)):
             return y_fq
         with torch.no_grad():

@@ -1061,6 +1061,9 @@ def prepare_qat(
         if not isinstance(q, FixedQuantizer):
             q.configure(observer, learn_scales)
     _name_quantizers(gm)
+    live_bn = any(m.bn is not None for m in _modules_of(gm, QuantWeighted))
+    for m in _modules_of(gm, (QuantOutput, SharedQuantClamp)):
+        m.exact_in_training = not live_bn  # modules.exact_now: exact in training once BatchNorm is frozen
     gm.train(model.training)
     device = next((t.device for t in itertools.chain(model.parameters(), model.buffers())), None)
     return gm if device is None else gm.to(device)  # the new quantizers join the model's device
@@ -1072,14 +1075,17 @@ def _check_bits(bits: Any, what: str) -> int:
     return int(bits)
 
 
-def _modules_of(model: nn.Module, cls: type[nn.Module]) -> Iterator[Any]:
+def _modules_of(model: nn.Module, cls: type[nn.Module] | tuple[type[nn.Module], ...]) -> Iterator[Any]:
     return (m for m in model.modules() if isinstance(m, cls))
 
 
 def freeze_bn_stats(model: nn.Module) -> nn.Module:
-    """From now on folded layers use the running BatchNorm statistics in training too (exact forward)."""
+    """From now on folded layers use the running BatchNorm statistics in training too, and every layer
+    computes the device's integers in training as in eval (:func:`tinyqat.qat.modules.exact_now`)."""
     for m in _modules_of(model, QuantWeighted):
         m.bn_frozen = True
+    for m in _modules_of(model, (QuantOutput, SharedQuantClamp)):
+        m.exact_in_training = True
     return model
 
 
