@@ -513,3 +513,30 @@ def runtime_library(out: Path, files: list[str]) -> tuple[cffi.FFI, object]:
     header = (runtime / "tq_kernels.h").read_text()
     ffi.cdef("\n".join(line for line in header.splitlines() if not line.startswith("#")))
     return ffi, ffi.dlopen(str(so_path))
+
+
+# C for the two-model test programs (alpha and beta packages): fill() writes the input pattern
+# (i * 37) % 256 - 128, dump() prints an output, then main's prologue fills both inputs.
+TWO_MODEL_MAIN_PROLOGUE = """static void fill(int8_t *x, int32_t n)
+{
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        x[i] = (int8_t)((i * 37) % 256 - 128);
+    }
+}
+
+static void dump(const int8_t *y, int32_t n)
+{
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        printf("%d ", (int)y[i]);
+    }
+    printf("\\n");
+}
+
+int main(void)
+{
+    static int8_t a_in[ALPHA_INPUT_SIZE], a_out[ALPHA_OUTPUT_SIZE], b_in[BETA_INPUT_SIZE], b_out[BETA_OUTPUT_SIZE];
+    fill(a_in, ALPHA_INPUT_SIZE);
+    fill(b_in, BETA_INPUT_SIZE);
+"""

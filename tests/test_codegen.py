@@ -32,28 +32,7 @@ MAIN_TWO_MODELS = """
 #include "alpha.h"
 #include "beta.h"
 
-static void fill(int8_t *x, int32_t n)
-{
-    int32_t i;
-    for (i = 0; i < n; ++i) {
-        x[i] = (int8_t)((i * 37) % 256 - 128);
-    }
-}
-
-static void dump(const int8_t *y, int32_t n)
-{
-    int32_t i;
-    for (i = 0; i < n; ++i) {
-        printf("%d ", (int)y[i]);
-    }
-    printf("\\n");
-}
-
-int main(void)
-{
-    static int8_t a_in[ALPHA_INPUT_SIZE], a_out[ALPHA_OUTPUT_SIZE], b_in[BETA_INPUT_SIZE], b_out[BETA_OUTPUT_SIZE];
-    fill(a_in, ALPHA_INPUT_SIZE);
-    fill(b_in, BETA_INPUT_SIZE);
+""" + rg.TWO_MODEL_MAIN_PROLOGUE + """\
     if (alpha_invoke(a_in, a_out) != 0 || beta_invoke(b_in, b_out) != 0) {
         return 1;
     }

@@ -268,28 +268,7 @@ SHARED_ARENA_MAIN = """
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 static int32_t shared[MAX(ALPHA_ARENA_SIZE, BETA_ARENA_SIZE) / 4 + 1];
 
-static void fill(int8_t *x, int32_t n)
-{
-    int32_t i;
-    for (i = 0; i < n; ++i) {
-        x[i] = (int8_t)((i * 37) % 256 - 128);
-    }
-}
-
-static void dump(const int8_t *y, int32_t n)
-{
-    int32_t i;
-    for (i = 0; i < n; ++i) {
-        printf("%d ", (int)y[i]);
-    }
-    printf("\\n");
-}
-
-int main(void)
-{
-    static int8_t a_in[ALPHA_INPUT_SIZE], a_out[ALPHA_OUTPUT_SIZE], b_in[BETA_INPUT_SIZE], b_out[BETA_OUTPUT_SIZE];
-    fill(a_in, ALPHA_INPUT_SIZE);
-    fill(b_in, BETA_INPUT_SIZE);
+""" + rg.TWO_MODEL_MAIN_PROLOGUE + """\
     if (alpha_input() != NULL || alpha_run() != -1 || alpha_invoke(a_in, a_out) != -1 || alpha_run_layer(0) != -1) {
         return 1; /* no arena yet */
     }
