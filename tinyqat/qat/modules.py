@@ -10,8 +10,10 @@ An activation is ``"none"``, ``"relu"``, ``"relu6"`` or a Hardtanh interval ``(l
 ``act(y) = y | max(y, 0) | min(max(y, 0), 6) | min(max(y, lo), hi)``.
 
 Folded forward, in eval mode or in training with BatchNorm frozen: the device's integers.  Once the
-input and output quantizers have observed data it computes exactly what the integer kernel computes
-(``tinyqat.simulate`` and the C), with straight-through gradients::
+input and output quantizers have observed data, and while :func:`exact_now` (always in eval; in
+training once every BatchNorm of the model is frozen, or from the start without BatchNorm), it computes
+exactly what the integer kernel computes (``tinyqat.simulate`` and the C), with straight-through
+gradients (otherwise the float surrogate ``y_fq = output_quantizer(act(op(x, fq(w), b_q * s_b)))``)::
 
     w, b = layer.weight, layer.bias (zeros if None)
     if bn: w, b = quant.fold_bn(w, b, bn.weight (ones if None), bn.bias (zeros if None),
