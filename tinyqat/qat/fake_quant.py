@@ -19,8 +19,9 @@ the saved parameters.
   ``round(x / s)``: the two can differ by one ulp before rounding, i.e. by one step only for a value
   within an ulp of a rounding boundary.  Lowering never re-quantizes an inner activation (the
   integer kernels requantize accumulators with their own fixed-point arithmetic), so this changes
-  no integer of the C code; the fake-quant model already agrees with the integer model only to
-  within 1 LSB there.  The model *input* (:class:`InputQuantizer`), weights and biases use the
+  no integer of the C code; and where the layers compute the device's integers
+  (:func:`tinyqat.qat.modules.exact_now`) this value only carries the gradient.  The model *input*
+  (:class:`InputQuantizer`), weights and biases use the
   exact :func:`tinyqat.quant.quantize`, because :func:`tinyqat.quantize_input` and lowering
   reproduce them.
 * Learned scales (``learn_scale=True``, LSQ: Esser et al., "Learned Step Size Quantization"):
