@@ -204,3 +204,20 @@ def test_qat_finetune_reports_the_integer_accuracy_on_the_device(observer: str, 
         fq_acc = float((qat(test[0][0]).argmax(1) == test[0][1]).double().mean())
     assert tinyqat.integer_accuracy(qat, test) == fq_acc
     assert 0.0 <= seen[-1][1] <= 1.0
+
+
+def test_training_forward_is_exact_once_no_batchnorm_is_live() -> None:
+    """Without BatchNorm the training forward is the integer model from the start; with BatchNorm it is the
+    float surrogate until ``freeze_bn_stats``, then the integer model (observers frozen: no range moves)."""
+    torch.manual_seed(0)
+    x = torch.randn(32, 1, 28, 28, device=DEVICE)
+    plain = nn.Sequential(nn.Conv2d(1, 4, 3, stride=2), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 13 * 13, 10))
+    for make, has_bn in ((lambda: plain, False), (micro_cnn, True)):
+        qat = tinyqat.prepare_qat(make().to(DEVICE), (x[:1],))
+        tinyqat.calibrate(qat, [x])
+        tinyqat.freeze_observers(qat)
+        with torch.no_grad():
+            eval_out = qat.eval()(x)
+            assert torch.equal(qat.train()(x), eval_out) != has_bn  # live BatchNorm also moved its statistics
+            tinyqat.freeze_bn_stats(qat)
+            assert torch.equal(qat.train()(x), qat.eval()(x))
