@@ -21,8 +21,11 @@ Clamp                   MAXIMUM and / or MINIMUM with an int8 constant
 Lookup                  CAST to int32, ADD 128 (int32), GATHER from the 256-entry int8 table (TFLite's
                         LOGISTIC / TANH / HARD_SWISH compute other integers than tinyqat's exact table)
 Softmax                 refused: TFLite's SOFTMAX computes another integer softmax
-Mul, PRelu, Reshape,    refused for now (one line naming the layer): TFLite has MUL, PRELU, RESHAPE,
-Gather, ResizeNearest   GATHER and RESIZE_NEAREST_NEIGHBOR, but their export is not written yet
+Reshape                 RESHAPE (the new shape as an int32 input)
+Gather                  GATHER of the channel indices along the last axis
+ResizeNearest           RESIZE_NEAREST_NEIGHBOR (``align_corners = half_pixel_centers = false``)
+Mul, PRelu              refused for now (one line naming the layer): TFLite has MUL and PRELU, but their
+                        export is not written yet
 ======================  ===========================================================================
 
 Biases are int32 with scale ``s_in * s_w[c]`` (float32) and zero point 0.  The weight scales are
@@ -65,6 +68,7 @@ VERSIONS = {
     schema.CONV_2D: 3, schema.DEPTHWISE_CONV_2D: 3, schema.FULLY_CONNECTED: 4, schema.MAX_POOL_2D: 2,
     schema.AVERAGE_POOL_2D: 2, schema.ADD: 2, schema.CONCATENATION: 2, schema.QUANTIZE: 2, schema.PAD: 2,
     schema.PADV2: 2, schema.MAXIMUM: 2, schema.MINIMUM: 2, schema.CAST: 1, schema.GATHER: 2,
+    schema.RESHAPE: 1, schema.RESIZE_NEAREST_NEIGHBOR: 2,
 }
 
 
@@ -277,6 +281,24 @@ def _lookup(w: _Writer, op: ir.Lookup, x: ir.Tensor, y: ir.Tensor) -> None:
                                                                            ((0, "i", 0), (1, "i", 0))))
 
 
+def _move(w: _Writer, op: ir.Reshape | ir.Gather | ir.ResizeNearest, x: ir.Tensor, y: ir.Tensor) -> None:
+    """Data movement, no requantization: RESHAPE to ``(1, *y.shape)`` (the shape as an int32 input);
+    GATHER of ``index`` along the channel axis; RESIZE_NEAREST_NEIGHBOR to ``(H * sh, W * sw)`` with
+    ``align_corners = half_pixel_centers = false``, whose source row ``floor(oy * H / (H * sh))`` is ``oy // sh``."""
+    src, dst = w.index[x.name], w.index[y.name]
+    if isinstance(op, ir.Reshape):
+        shape = w.constant(f"{op.name}/shape", np.array((1, *y.shape)), schema.INT32, None)
+        w.op(schema.RESHAPE, [src, shape], [dst], schema.Options(schema.RESHAPE_OPTIONS))
+    elif isinstance(op, ir.Gather):
+        index = w.constant(f"{op.name}/index", np.array(op.index), schema.INT32, None)
+        w.op(schema.GATHER, [src, index], [dst], schema.Options(schema.GATHER_OPTIONS, ((0, "i", len(x.shape)),
+                                                                                     (1, "i", 0))))
+    else:
+        size = w.constant(f"{op.name}/size", np.array(y.shape[:2]), schema.INT32, None)
+        w.op(schema.RESIZE_NEAREST_NEIGHBOR, [src, size], [dst],
+             schema.Options(schema.RESIZE_NEAREST_NEIGHBOR_OPTIONS, ((0, "?", 0), (1, "?", 0))))
+
+
 def _refuse(op: ir.Softmax) -> None:
     raise ExportError(f"{_where(op)}: no exact TFLite form: TFLite's SOFTMAX computes another integer softmax "
                       "(exp and division in gemmlowp fixed point); remove the layer to export")
@@ -288,7 +310,7 @@ def to_tflite(graph: ir.Graph) -> bytes:
 
 
 EXPORTED_OPS = (ir.Conv2d, ir.DepthwiseConv2d, ir.FullyConnected, ir.MaxPool2d, ir.AvgPool2d, ir.Add, ir.Concat,
-                ir.Lookup, ir.Clamp)
+                ir.Lookup, ir.Clamp, ir.Reshape, ir.Gather, ir.ResizeNearest)
 
 
 def tflite_model(graph: ir.Graph) -> schema.Model:
@@ -317,6 +339,8 @@ def tflite_model(graph: ir.Graph) -> schema.Model:
             _concat(w, op, xs, y)
         elif isinstance(op, ir.Lookup):
             _lookup(w, op, xs[0], y)
+        elif isinstance(op, (ir.Reshape, ir.Gather, ir.ResizeNearest)):
+            _move(w, op, xs[0], y)
         else:  # ir.Clamp (EXPORTED_OPS)
             _clamp(w, op.name, w.index[xs[0].name], w.index[y.name], op.lo, op.hi, y.qparams)
     return schema.Model(tuple(w.tensors), tuple(w.operators), (w.index[graph.input],), (w.index[graph.output],),
