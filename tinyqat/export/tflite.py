@@ -24,8 +24,8 @@ Softmax                 refused: TFLite's SOFTMAX computes another integer softm
 Reshape                 RESHAPE (the new shape as an int32 input)
 Gather                  GATHER of the channel indices along the last axis
 ResizeNearest           RESIZE_NEAREST_NEIGHBOR (``align_corners = half_pixel_centers = false``)
-Mul, PRelu              refused for now (one line naming the layer): TFLite has MUL and PRELU, but their
-                        export is not written yet
+Mul                     MUL (a ``(1, 1, C)`` gate broadcast), fused ReLU or MAXIMUM / MINIMUM
+PRelu                   PRELU, int8 alphas with the float32 scale that gives the graph's multiplier
 ======================  ===========================================================================
 
 Biases are int32 with scale ``s_in * s_w[c]`` (float32) and zero point 0.  The weight scales are
@@ -68,7 +68,7 @@ VERSIONS = {
     schema.CONV_2D: 3, schema.DEPTHWISE_CONV_2D: 3, schema.FULLY_CONNECTED: 4, schema.MAX_POOL_2D: 2,
     schema.AVERAGE_POOL_2D: 2, schema.ADD: 2, schema.CONCATENATION: 2, schema.QUANTIZE: 2, schema.PAD: 2,
     schema.PADV2: 2, schema.MAXIMUM: 2, schema.MINIMUM: 2, schema.CAST: 1, schema.GATHER: 2,
-    schema.RESHAPE: 1, schema.RESIZE_NEAREST_NEIGHBOR: 2,
+    schema.RESHAPE: 1, schema.RESIZE_NEAREST_NEIGHBOR: 2, schema.MUL: 2, schema.PRELU: 1,
 }
 
 
@@ -299,6 +299,35 @@ def _move(w: _Writer, op: ir.Reshape | ir.Gather | ir.ResizeNearest, x: ir.Tenso
              schema.Options(schema.RESIZE_NEAREST_NEIGHBOR_OPTIONS, ((0, "?", 0), (1, "?", 0))))
 
 
+def _mul(w: _Writer, op: ir.Mul, a: ir.Tensor, b: ir.Tensor, y: ir.Tensor) -> None:
+    """TFLite MUL derives ``QM((double)s1 * (double)s2 / (double)s_out)``; the graph's pair must be it.  A
+    ``(1, 1, C)`` gate broadcasts over the map as TFLite's MUL broadcasts."""
+    derived = quantize_multiplier(float(a.qparams.scale) * float(b.qparams.scale) / float(y.qparams.scale))
+    if derived != (op.multiplier, op.shift):
+        raise ExportError(f"{_where(op)}: multiplier {(op.multiplier, op.shift)} differs from TFLite's {derived}")
+    act, out, finish = _output(w, op, y, op.act_min, op.act_max)
+    w.op(schema.MUL, [w.index[a.name], w.index[b.name]], [out], schema.Options(schema.MUL_OPTIONS, ((0, "b", act),)))
+    finish()
+
+
+def _prelu(w: _Writer, op: ir.PRelu, x: ir.Tensor, y: ir.Tensor) -> None:
+    """TFLite PRELU: ``QM(s_in / s_out)`` for ``x >= zp_in`` and ``QM(s_in * s_a / s_out)`` with the alpha
+    tensor's scale ``s_a`` otherwise (double precision): the alphas are written as int8 with the float32
+    scale from which TFLite derives the graph's negative-side pair (:func:`scales.weight_scale`)."""
+    s_in, s_out = float(x.qparams.scale), float(y.qparams.scale)
+    derived = quantize_multiplier(s_in / s_out)
+    if derived != (op.multiplier_pos, op.shift_pos):
+        raise ExportError(f"{_where(op)}: multiplier {(op.multiplier_pos, op.shift_pos)} differs from TFLite's "
+                          f"{derived}")
+    s_a = weight_scale(s_in, s_out, (op.multiplier_neg, op.shift_neg), per_tensor_product=False)
+    if s_a is None:
+        raise ExportError(f"{_where(op)}: the negative-side multiplier {(op.multiplier_neg, op.shift_neg)} comes "
+                          "from no float32 alpha scale")
+    alpha = w.constant(f"{op.name}/alpha", op.alpha.reshape((1,) * len(x.shape) + (-1,)), schema.INT8,
+                       schema.Quantization((s_a,), (0,)))
+    w.op(schema.PRELU, [w.index[x.name], alpha], [w.index[y.name]], schema.Options(schema.NO_OPTIONS))
+
+
 def _refuse(op: ir.Softmax) -> None:
     raise ExportError(f"{_where(op)}: no exact TFLite form: TFLite's SOFTMAX computes another integer softmax "
                       "(exp and division in gemmlowp fixed point); remove the layer to export")
@@ -310,7 +339,7 @@ def to_tflite(graph: ir.Graph) -> bytes:
 
 
 EXPORTED_OPS = (ir.Conv2d, ir.DepthwiseConv2d, ir.FullyConnected, ir.MaxPool2d, ir.AvgPool2d, ir.Add, ir.Concat,
-                ir.Lookup, ir.Clamp, ir.Reshape, ir.Gather, ir.ResizeNearest)
+                ir.Lookup, ir.Clamp, ir.Reshape, ir.Gather, ir.ResizeNearest, ir.Mul, ir.PRelu)
 
 
 def tflite_model(graph: ir.Graph) -> schema.Model:
@@ -341,6 +370,10 @@ def tflite_model(graph: ir.Graph) -> schema.Model:
             _lookup(w, op, xs[0], y)
         elif isinstance(op, (ir.Reshape, ir.Gather, ir.ResizeNearest)):
             _move(w, op, xs[0], y)
+        elif isinstance(op, ir.Mul):
+            _mul(w, op, xs[0], xs[1], y)
+        elif isinstance(op, ir.PRelu):
+            _prelu(w, op, xs[0], y)
         else:  # ir.Clamp (EXPORTED_OPS)
             _clamp(w, op.name, w.index[xs[0].name], w.index[y.name], op.lo, op.hi, y.qparams)
     return schema.Model(tuple(w.tensors), tuple(w.operators), (w.index[graph.input],), (w.index[graph.output],),
