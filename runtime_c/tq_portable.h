@@ -5,8 +5,10 @@
  * conv2d, depthwise_conv2d, fully_connected and add have their portable implementation here, once,
  * as static inline functions (formulas: tq_kernels.h): tq_<op>_s8.c defines the public tq_<op>_s8
  * with it where TQ_USE_DSP is 0, and tq_<op>_s8_dsp.c calls it for the cases its fast paths leave
- * out, so both builds run the same loop there. Each function keeps the in-place contract of
- * tq_kernels.h on its own (pixel by pixel in raster order, or element by element).
+ * out, so both builds run the same loop there. The conv and depthwise loops are macros over the weight
+ * fetch (TQ_S8_WEIGHT_AT or TQ_S4_WEIGHT_AT), so the 4-bit kernels tq_conv2d_s4_s8 and
+ * tq_depthwise_conv2d_s4_s8 run the same loops. Each keeps the in-place contract of tq_kernels.h on
+ * its own (pixel by pixel in raster order, or element by element).
  */
 #ifndef TQ_PORTABLE_H
 #define TQ_PORTABLE_H
@@ -88,39 +90,54 @@ TQ_LOOP_INLINE void tq_conv2d_s8_1x1_portable(const tq_conv2d_s8_params *p, cons
     }
 }
 
+/* Weight k + i (flat index, in the layout of tq_kernels.h; k the start of a run, i the offset in it) of
+ * an int8 weight array, read through the pointer to the run's start, and of packed 4-bit weights
+ * (TQ_S4_WEIGHT, tq_kernels.h). The window loops below take either. */
+#define TQ_S8_WEIGHT_AT(weights, k, i) ((int32_t)((weights) + (k))[(i)])
+#define TQ_S4_WEIGHT_AT(weights, k, i) TQ_S4_WEIGHT((weights), (k) + (i))
+
 /* Any conv, one pixel and one channel at a time over the window's in-bounds taps, pixels in raster
- * order. Reads neither weights_s16 nor scratch. */
+ * order; WEIGHT(weights, k, i) reads weight k + i of a WTYPE array (int8_t with TQ_S8_WEIGHT_AT,
+ * uint8_t with TQ_S4_WEIGHT_AT): the one loop of
+ * tq_conv2d_s8's portable path and of tq_conv2d_s4_s8 (p: either params struct). */
+#define TQ_CONV2D_WINDOW_LOOP(p, input, output, WTYPE, WEIGHT)                                                 \
+    do {                                                                                                      \
+        const WTYPE *const weights_ = (p)->weights; /* read once: int8 output stores may alias the params */   \
+        const int32_t tap_stride = (p)->kernel_h * (p)->kernel_w * (p)->in_c; /* weights per channel */       \
+        int32_t oy, ox, c, ky, kx, i;                                                                         \
+        for (oy = 0; oy < (p)->out_h; ++oy) {                                                                 \
+            const int32_t y0 = oy * (p)->stride_h - (p)->pad_top;                                             \
+            const int32_t ky_begin = TQ_WINDOW_BEGIN(y0);                                                     \
+            const int32_t ky_end = TQ_WINDOW_END(y0, (p)->kernel_h, (p)->in_h);                               \
+            for (ox = 0; ox < (p)->out_w; ++ox) {                                                             \
+                const int32_t x0 = ox * (p)->stride_w - (p)->pad_left;                                        \
+                const int32_t kx_begin = TQ_WINDOW_BEGIN(x0);                                                 \
+                const int32_t kx_end = TQ_WINDOW_END(x0, (p)->kernel_w, (p)->in_w);                           \
+                int8_t *out_ = (output) + (oy * (p)->out_w + ox) * (p)->out_c;                                \
+                for (c = 0; c < (p)->out_c; ++c) {                                                            \
+                    const int32_t k_c_ = c * tap_stride; /* flat index of w[c][0][0][0] */                    \
+                    int32_t acc = 0; /* int32 accumulator, as TFLite */                                       \
+                    for (ky = ky_begin; ky < ky_end; ++ky) {                                                  \
+                        for (kx = kx_begin; kx < kx_end; ++kx) {                                              \
+                            const int8_t *x_ = (input) + ((y0 + ky) * (p)->in_w + x0 + kx) * (p)->in_c;       \
+                            const int32_t k_ = k_c_ + (ky * (p)->kernel_w + kx) * (p)->in_c;                  \
+                            for (i = 0; i < (p)->in_c; ++i) {                                                 \
+                                acc += WEIGHT(weights_, k_, i) * ((int32_t)x_[i] - (p)->input_zero_point);    \
+                            }                                                                                 \
+                        }                                                                                     \
+                    }                                                                                         \
+                    acc += (p)->bias[c];                                                                      \
+                    out_[c] = tq_requantize_s8_portable(acc, (p)->multiplier[c], (p)->shift[c],               \
+                                                        (p)->output_zero_point, (p)->act_min, (p)->act_max); \
+                }                                                                                             \
+            }                                                                                                 \
+        }                                                                                                     \
+    } while (0)
+
+/* Any conv, the window loop with int8 weights. Reads neither weights_s16 nor scratch. */
 TQ_LOOP_INLINE void tq_conv2d_s8_window_portable(const tq_conv2d_s8_params *p, const int8_t *input, int8_t *output)
 {
-    const int32_t tap_stride = p->kernel_h * p->kernel_w * p->in_c; /* weights per output channel */
-    int32_t oy, ox, c, ky, kx, i;
-    for (oy = 0; oy < p->out_h; ++oy) {
-        const int32_t y0 = oy * p->stride_h - p->pad_top;
-        const int32_t ky_begin = TQ_WINDOW_BEGIN(y0);
-        const int32_t ky_end = TQ_WINDOW_END(y0, p->kernel_h, p->in_h);
-        for (ox = 0; ox < p->out_w; ++ox) {
-            const int32_t x0 = ox * p->stride_w - p->pad_left;
-            const int32_t kx_begin = TQ_WINDOW_BEGIN(x0);
-            const int32_t kx_end = TQ_WINDOW_END(x0, p->kernel_w, p->in_w);
-            int8_t *out = output + (oy * p->out_w + ox) * p->out_c;
-            for (c = 0; c < p->out_c; ++c) {
-                const int8_t *w_c = p->weights + c * tap_stride;
-                int32_t acc = 0; /* int32 accumulator, as TFLite */
-                for (ky = ky_begin; ky < ky_end; ++ky) {
-                    for (kx = kx_begin; kx < kx_end; ++kx) {
-                        const int8_t *x = input + ((y0 + ky) * p->in_w + x0 + kx) * p->in_c;
-                        const int8_t *w = w_c + (ky * p->kernel_w + kx) * p->in_c;
-                        for (i = 0; i < p->in_c; ++i) {
-                            acc += (int32_t)w[i] * ((int32_t)x[i] - p->input_zero_point);
-                        }
-                    }
-                }
-                acc += p->bias[c];
-                out[c] = tq_requantize_s8_portable(acc, p->multiplier[c], p->shift[c], p->output_zero_point,
-                                                   p->act_min, p->act_max);
-            }
-        }
-    }
+    TQ_CONV2D_WINDOW_LOOP(p, input, output, int8_t, TQ_S8_WEIGHT_AT);
 }
 
 /* tq_conv2d_s8, portable: the pointwise path for 1x1 / stride 1 / unpadded layers, else the window loop. */
@@ -139,52 +156,70 @@ TQ_LOOP_INLINE void tq_conv2d_s8_portable(const tq_conv2d_s8_params *params, con
  * Depthwise conv, one output pixel: output channels c = ic * m + j (j < m = depth_multiplier) of the
  * input channels ic in [ic_begin, in_c), out_c = in_c * m. The pixel's window starts at input
  * (y0, x0); ky in [ky_begin, ky_end) and kx in [kx_begin, kx_end) are its in-bounds taps
- * (TQ_WINDOW_BEGIN / TQ_WINDOW_END); out points at the pixel's channel 0.
+ * (TQ_WINDOW_BEGIN / TQ_WINDOW_END); out points at the pixel's channel 0. WEIGHT(weights, k, i) reads
+ * weight k + i of a WTYPE array (int8_t with TQ_S8_WEIGHT_AT, uint8_t with TQ_S4_WEIGHT_AT); p is
+ * either depthwise params struct.
  */
+#define TQ_DEPTHWISE_PIXEL(p, input, y0, ky_begin, ky_end, x0, kx_begin, kx_end, ic_begin, out_c, out, WTYPE,  \
+                           WEIGHT)                                                                            \
+    do {                                                                                                      \
+        const WTYPE *const weights_ = (p)->weights; /* read once: int8 output stores may alias the params */   \
+        int32_t ic_, m_, ky_, kx_;                                                                            \
+        for (ic_ = (ic_begin); ic_ < (p)->in_c; ++ic_) {                                                      \
+            for (m_ = 0; m_ < (p)->depth_multiplier; ++m_) {                                                  \
+                const int32_t c_ = ic_ * (p)->depth_multiplier + m_; /* reads input channel c / m = ic */     \
+                int32_t acc_ = 0; /* int32 accumulator, as TFLite */                                          \
+                for (ky_ = (ky_begin); ky_ < (ky_end); ++ky_) {                                               \
+                    const int8_t *x_row_ = (input) + ((y0) + ky_) * (p)->in_w * (p)->in_c + ic_;              \
+                    const int32_t k_row_ = ky_ * (p)->kernel_w * (out_c) + c_; /* flat index of w[ky][0][c] */ \
+                    for (kx_ = (kx_begin); kx_ < (kx_end); ++kx_) {                                           \
+                        acc_ += WEIGHT(weights_, k_row_, kx_ * (out_c))                                       \
+                                * ((int32_t)x_row_[((x0) + kx_) * (p)->in_c] - (p)->input_zero_point);        \
+                    }                                                                                         \
+                }                                                                                             \
+                acc_ += (p)->bias[c_];                                                                        \
+                (out)[c_] = tq_requantize_s8_portable(acc_, (p)->multiplier[c_], (p)->shift[c_],              \
+                                                      (p)->output_zero_point, (p)->act_min, (p)->act_max);   \
+            }                                                                                                 \
+        }                                                                                                     \
+    } while (0)
+
+/* Depthwise conv, every output pixel in raster order, every channel of a pixel (TQ_DEPTHWISE_PIXEL). */
+#define TQ_DEPTHWISE_LOOP(p, input, output, WTYPE, WEIGHT)                                                    \
+    do {                                                                                                      \
+        const int32_t out_c = (p)->in_c * (p)->depth_multiplier;                                              \
+        int32_t oy, ox;                                                                                       \
+        for (oy = 0; oy < (p)->out_h; ++oy) {                                                                 \
+            const int32_t y0 = oy * (p)->stride_h - (p)->pad_top;                                             \
+            const int32_t ky_begin = TQ_WINDOW_BEGIN(y0);                                                     \
+            const int32_t ky_end = TQ_WINDOW_END(y0, (p)->kernel_h, (p)->in_h);                               \
+            for (ox = 0; ox < (p)->out_w; ++ox) {                                                             \
+                const int32_t x0 = ox * (p)->stride_w - (p)->pad_left;                                        \
+                const int32_t kx_begin = TQ_WINDOW_BEGIN(x0);                                                 \
+                const int32_t kx_end = TQ_WINDOW_END(x0, (p)->kernel_w, (p)->in_w);                           \
+                int8_t *out_ = (output) + (oy * (p)->out_w + ox) * out_c;                                     \
+                TQ_DEPTHWISE_PIXEL(p, input, y0, ky_begin, ky_end, x0, kx_begin, kx_end, 0, out_c, out_,      \
+                                   WTYPE, WEIGHT);                                                            \
+            }                                                                                                 \
+        }                                                                                                     \
+    } while (0)
+
+/* One depthwise output pixel with int8 weights (the DSP and Armv6-M kernels' fallback). */
 TQ_LOOP_INLINE void tq_depthwise_conv2d_s8_pixel_portable(const tq_depthwise_conv2d_s8_params *p,
                                                          const int8_t *input, int32_t y0, int32_t ky_begin,
                                                          int32_t ky_end, int32_t x0, int32_t kx_begin,
                                                          int32_t kx_end, int32_t ic_begin,
                                                          int32_t out_c, int8_t *out)
 {
-    int32_t ic, m, ky, kx;
-    for (ic = ic_begin; ic < p->in_c; ++ic) {
-        for (m = 0; m < p->depth_multiplier; ++m) {
-            const int32_t c = ic * p->depth_multiplier + m; /* reads input channel c / m = ic */
-            int32_t acc = 0; /* int32 accumulator, as TFLite */
-            for (ky = ky_begin; ky < ky_end; ++ky) {
-                const int8_t *x_row = input + (y0 + ky) * p->in_w * p->in_c + ic;
-                const int8_t *w_row = p->weights + ky * p->kernel_w * out_c + c;
-                for (kx = kx_begin; kx < kx_end; ++kx) {
-                    acc += (int32_t)w_row[kx * out_c] * ((int32_t)x_row[(x0 + kx) * p->in_c] - p->input_zero_point);
-                }
-            }
-            acc += p->bias[c];
-            out[c] = tq_requantize_s8_portable(acc, p->multiplier[c], p->shift[c], p->output_zero_point,
-                                               p->act_min, p->act_max);
-        }
-    }
+    TQ_DEPTHWISE_PIXEL(p, input, y0, ky_begin, ky_end, x0, kx_begin, kx_end, ic_begin, out_c, out, int8_t,
+                       TQ_S8_WEIGHT_AT);
 }
 
 /* tq_depthwise_conv2d_s8, portable: pixel by pixel in raster order, every channel of a pixel. */
 TQ_LOOP_INLINE void tq_depthwise_conv2d_s8_portable(const tq_depthwise_conv2d_s8_params *params,
                                                    const int8_t *input, int8_t *output)
 {
-    const tq_depthwise_conv2d_s8_params *p = params;
-    const int32_t out_c = p->in_c * p->depth_multiplier;
-    int32_t oy, ox;
-    for (oy = 0; oy < p->out_h; ++oy) {
-        const int32_t y0 = oy * p->stride_h - p->pad_top;
-        const int32_t ky_begin = TQ_WINDOW_BEGIN(y0);
-        const int32_t ky_end = TQ_WINDOW_END(y0, p->kernel_h, p->in_h);
-        for (ox = 0; ox < p->out_w; ++ox) {
-            const int32_t x0 = ox * p->stride_w - p->pad_left;
-            const int32_t kx_begin = TQ_WINDOW_BEGIN(x0);
-            const int32_t kx_end = TQ_WINDOW_END(x0, p->kernel_w, p->in_w);
-            tq_depthwise_conv2d_s8_pixel_portable(p, input, y0, ky_begin, ky_end, x0, kx_begin, kx_end, 0, out_c,
-                                                  output + (oy * p->out_w + ox) * out_c);
-        }
-    }
+    TQ_DEPTHWISE_LOOP(params, input, output, int8_t, TQ_S8_WEIGHT_AT);
 }
 
 /* tq_fully_connected_s8, portable: one output channel at a time. */
