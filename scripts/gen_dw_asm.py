@@ -152,51 +152,70 @@ def function(s: int) -> list[str]:
     return out
 
 
-# copy frame: pairs per group, source advance after a group, groups left, four zero-point bytes
-C_PAIRS, C_SADV, C_GROUPS, C_ZPW = 0, 4, 8, 12
-C_FRAME = 16
+# copy frame: pixel quads per group, whether a single pair follows them, source advance after a group,
+# destination advance after a group, groups left, four zero-point bytes
+C_QUADS, C_ODD, C_SADV, C_DADV, C_GROUPS, C_ZPW = 0, 4, 8, 12, 16, 20
+C_FRAME = 24
+C_STORES = ("r3", "r4", "r5", "r6")  # channel rows 0-3 of the group (post-incremented word stores)
+
+
+def extend(lo: str, hi: str, tmp: str) -> list[str]:
+    """Words ``lo`` (pixel a) and ``hi`` (pixel b) of 4 channels -> each channel's int16 pair
+    (a - zp, b - zp), stored at channel rows 0-3: PKHBT / PKHTB put (a0, a1, b0, b1) and (a2, a3, b2, b3)
+    in one word each (``tmp``, then ``hi``), SXTAB16 (ROR #8) extends the even (odd) bytes and adds
+    (-zp, -zp) (r2); ``lo`` is free after the first SXTAB16 and takes the stored words."""
+    return [f"pkhbt {tmp}, {lo}, {hi}, lsl #16", f"pkhtb {hi}, {hi}, {lo}, asr #16",
+            f"sxtab16 {lo}, r2, {tmp}", f"str {lo}, [r3], #4", f"sxtab16 {lo}, r2, {tmp}, ror #8", f"str {lo}, [r4], #4",
+            f"sxtab16 {lo}, r2, {hi}", f"str {lo}, [r5], #4", f"sxtab16 {lo}, r2, {hi}, ror #8", f"str {lo}, [r6], #4"]
 
 
 def pair(a: str, b: str) -> list[str]:
-    """Two adjacent pixels of 4 channels -> each channel's int16 pair (x0 - zp, x1 - zp), stored at d0-d3:
-    PKHBT / PKHTB put (a0, a1, b0, b1) and (a2, a3, b2, b3) in one word each, SXTAB16 (ROR #8) extends
-    the even (odd) bytes and adds (-zp, -zp). A pixel given as "zp" is four zero-point bytes (a column
-    of padding: 0 after the subtraction), so a single pixel is stored as a pair too."""
+    """Two adjacent pixels (r0, r0 + ch) -> each channel's pair; a pixel given as "zp" is four zero-point
+    bytes (a column of padding: 0 after the subtraction), so a single pixel is stored as a pair too."""
     if a == "zp":
         out = [f"ldr r9, [sp, #{C_ZPW}]", "ldr r10, [r0]", "add r0, r0, r1"]
     elif b == "zp":
         out = ["ldr r9, [r0]", f"ldr r10, [sp, #{C_ZPW}]", "add r0, r0, r1"]
     else:
         out = ["ldr r9, [r0]", "ldr r10, [r0, r1]", "add r0, r0, r1, lsl #1"]
-    return [*out, "pkhbt r11, r9, r10, lsl #16", "pkhtb r12, r10, r9, asr #16",
-            "sxtab16 lr, r2, r11", "str lr, [r3], #4", "sxtab16 lr, r2, r11, ror #8", "str lr, [r4], #4",
-            "sxtab16 lr, r2, r12", "str lr, [r5], #4", "sxtab16 lr, r2, r12, ror #8", "str lr, [r6], #4"]
+    return [*out, *extend("r9", "r10", "r11")]
+
+
+def quad() -> list[str]:
+    """Four adjacent pixels (r0, r0 + ch, r0 + 2 ch, r0 + 3 ch: r8 = 3 ch): the four loads together
+    (pipelined), then two pairs."""
+    return ["ldr r9, [r0]", "ldr r10, [r0, r1]", "ldr r11, [r0, r1, lsl #1]", "ldr r12, [r0, r8]",
+            "add r0, r0, r1, lsl #2", *extend("r9", "r10", "lr"), *extend("r11", "r12", "lr")]
 
 
 def copy_function() -> list[str]:
     """dw_copy: a row's pixels minus the zero point into each channel's int16 row, four channels per
     group (the C caller does the in_c mod 4 last ones). Per group: the lead pair (zero-point padding,
     pixel 0) when the padded row's first copied column is odd (so every word store is aligned), the
-    pixel pairs, and the odd last pixel paired with zero-point padding (a column the windows read as
-    padding or never read); one loop per (lead, odd) variant."""
+    pixel quads (two pairs per step), one more pair when the pairs are odd, and the odd last pixel
+    paired with zero-point padding (a column the windows read as padding or never read); one loop per
+    (lead, odd last pixel) variant."""
     out = ["push {r4-r11, lr}", f"sub sp, sp, #{C_FRAME}", "ldm r0, {r1-r11}",
            # r1 src, r2 ch, r3 nzp2, r4 d0, r5 w, r6 d_adv, r7 s_adv, r8 groups, r9 pairs, r10 zpw, r11 variant
-           f"str r9, [sp, #{C_PAIRS}]", f"str r7, [sp, #{C_SADV}]", f"str r8, [sp, #{C_GROUPS}]",
-           f"str r10, [sp, #{C_ZPW}]", "mov r0, r1", "mov r1, r2", "mov r2, r3", "mov r3, r4", "mov r8, r6",
-           "add r4, r3, r5", "add r6, r4, r5, lsl #1", "add r5, r4, r5"]
+           "lsr r12, r9, #1", f"str r12, [sp, #{C_QUADS}]", "and r12, r9, #1", f"str r12, [sp, #{C_ODD}]",
+           f"str r7, [sp, #{C_SADV}]", f"str r6, [sp, #{C_DADV}]", f"str r8, [sp, #{C_GROUPS}]",
+           f"str r10, [sp, #{C_ZPW}]", "mov r0, r1", "mov r1, r2", "mov r2, r3", "mov r3, r4",
+           "add r8, r1, r1, lsl #1", "add r4, r3, r5", "add r6, r4, r5, lsl #1", "add r5, r4, r5"]
     out += ["cmp r11, #1", "beq tq_dwc_v1", "cmp r11, #2", "beq tq_dwc_v2", "cmp r11, #3", "beq tq_dwc_v3"]
     for v in range(4):
         lead, odd = v & 1, v >> 1
         out += [f"tq_dwc_v{v}:"]
         if lead:
             out += pair("zp", "x")
-        out += [f"ldr r7, [sp, #{C_PAIRS}]", f"cbz r7, tq_dwc_e{v}", f"tq_dwc_p{v}:", *pair("x", "x"),
-                "subs r7, r7, #1", f"bne tq_dwc_p{v}", f"tq_dwc_e{v}:"]
+        out += [f"ldr r7, [sp, #{C_QUADS}]", f"cbz r7, tq_dwc_e{v}", f"tq_dwc_q{v}:", *quad(),
+                "subs r7, r7, #1", f"bne tq_dwc_q{v}", f"tq_dwc_e{v}:", f"ldr r7, [sp, #{C_ODD}]",
+                f"cbz r7, tq_dwc_o{v}", *pair("x", "x"), f"tq_dwc_o{v}:"]
         if odd:
             out += pair("x", "zp")
-        out += [f"ldr r9, [sp, #{C_SADV}]", "add r0, r0, r9", "add r3, r3, r8", "add r4, r4, r8", "add r5, r5, r8",
-                "add r6, r6, r8", f"ldr r9, [sp, #{C_GROUPS}]", "subs r9, r9, #1", f"str r9, [sp, #{C_GROUPS}]",
-                f"bne tq_dwc_v{v}", f"add sp, sp, #{C_FRAME}", "pop {r4-r11, pc}"]
+        out += [f"ldr r9, [sp, #{C_SADV}]", f"ldr r10, [sp, #{C_DADV}]", "add r0, r0, r9", "add r3, r3, r10",
+                "add r4, r4, r10", "add r5, r5, r10", "add r6, r6, r10", f"ldr r9, [sp, #{C_GROUPS}]",
+                "subs r9, r9, #1", f"str r9, [sp, #{C_GROUPS}]", f"bne tq_dwc_v{v}", f"add sp, sp, #{C_FRAME}",
+                "pop {r4-r11, pc}"]
     return out
 
 
