@@ -127,10 +127,12 @@ __attribute__((naked, noinline)) static void dw_copy(__attribute__((unused)) con
  * Pixels [0, n) of one input row (NHWC, ch channels) minus the zero point, as int16, into channel c's
  * row dst + c * wp at padded columns pl .. pl + n - 1 (dst: the slot, 4-byte aligned, wp even).
  * Channel groups of four in dw_copy (generated assembly: PKHBT / PKHTB put two pixels' channel pairs in
- * one word each, SXTAB16 extends and subtracts the zero point, two pixels and four channels per step;
- * an odd pl starts with the pair (column pl - 1, padding: 0; pixel 0), an odd remainder ends with
- * (pixel n - 1; column pl + n: 0, a column the windows read as padding or never read), so every word
- * store is aligned), the in_c mod 4 last channels one value at a time.
+ * one word each, SXTAB16 extends and subtracts the zero point, four pixels (two pairs, the loads
+ * together) and four channels per step; an odd pl starts with the pair (column pl - 1, padding: 0;
+ * pixel 0), an odd remainder ends with (pixel n - 1; column pl + n: 0, a column the windows read as
+ * padding or never read), so every word store is aligned; an odd count of pairs between them joins
+ * the lead or last pair in one step; one loop per variant, chosen once per call), the in_c mod 4 last
+ * channels one value at a time.
  */
 static void copy_row(const int8_t *src, int32_t n, int32_t ch, int32_t nzp2, int32_t zp, int16_t *dst, int32_t wp,
                      int32_t pl)
@@ -1172,14 +1174,15 @@ typedef struct {
     "\tpush {r4-r11, lr}\n" \
     "\tsub sp, sp, #24\n" \
     "\tldm r0, {r1-r11}\n" \
-    "\tlsr r12, r9, #1\n" \
-    "\tstr r12, [sp, #0]\n" \
+    "\tstr r7, [sp, #4]\n" \
+    "\tstr r6, [sp, #8]\n" \
+    "\tadd r12, r1, r8, lsl #2\n" \
+    "\tstr r12, [sp, #12]\n" \
+    "\tstr r10, [sp, #16]\n" \
+    "\tlsr r7, r9, #1\n" \
+    "\tstr r7, [sp, #0]\n" \
     "\tand r12, r9, #1\n" \
-    "\tstr r12, [sp, #4]\n" \
-    "\tstr r7, [sp, #8]\n" \
-    "\tstr r6, [sp, #12]\n" \
-    "\tstr r8, [sp, #16]\n" \
-    "\tstr r10, [sp, #20]\n" \
+    "\tadd r11, r11, r12, lsl #2\n" \
     "\tmov r0, r1\n" \
     "\tmov r1, r2\n" \
     "\tmov r2, r3\n" \
@@ -1194,8 +1197,15 @@ typedef struct {
     "\tbeq tq_dwc_v2\n" \
     "\tcmp r11, #3\n" \
     "\tbeq tq_dwc_v3\n" \
+    "\tcmp r11, #4\n" \
+    "\tbeq tq_dwc_v4\n" \
+    "\tcmp r11, #5\n" \
+    "\tbeq tq_dwc_v5\n" \
+    "\tcmp r11, #6\n" \
+    "\tbeq tq_dwc_v6\n" \
+    "\tcmp r11, #7\n" \
+    "\tbeq tq_dwc_v7\n" \
     "tq_dwc_v0:\n" \
-    "\tldr r7, [sp, #0]\n" \
     "\tcbz r7, tq_dwc_e0\n" \
     "tq_dwc_q0:\n" \
     "\tldr r9, [r0]\n" \
@@ -1226,50 +1236,33 @@ typedef struct {
     "\tsubs r7, r7, #1\n" \
     "\tbne tq_dwc_q0\n" \
     "tq_dwc_e0:\n" \
-    "\tldr r7, [sp, #4]\n" \
-    "\tcbz r7, tq_dwc_o0\n" \
-    "\tldr r9, [r0]\n" \
-    "\tldr r10, [r0, r1]\n" \
-    "\tadd r0, r0, r1, lsl #1\n" \
-    "\tpkhbt r11, r9, r10, lsl #16\n" \
-    "\tpkhtb r10, r10, r9, asr #16\n" \
-    "\tsxtab16 r9, r2, r11\n" \
-    "\tstr r9, [r3], #4\n" \
-    "\tsxtab16 r9, r2, r11, ror #8\n" \
-    "\tstr r9, [r4], #4\n" \
-    "\tsxtab16 r9, r2, r10\n" \
-    "\tstr r9, [r5], #4\n" \
-    "\tsxtab16 r9, r2, r10, ror #8\n" \
-    "\tstr r9, [r6], #4\n" \
-    "tq_dwc_o0:\n" \
-    "\tldr r9, [sp, #8]\n" \
-    "\tldr r10, [sp, #12]\n" \
+    "\tldr r9, [sp, #4]\n" \
+    "\tldr r10, [sp, #8]\n" \
+    "\tldr r11, [sp, #12]\n" \
+    "\tldr r7, [sp, #0]\n" \
     "\tadd r0, r0, r9\n" \
     "\tadd r3, r3, r10\n" \
     "\tadd r4, r4, r10\n" \
     "\tadd r5, r5, r10\n" \
     "\tadd r6, r6, r10\n" \
-    "\tldr r9, [sp, #16]\n" \
-    "\tsubs r9, r9, #1\n" \
-    "\tstr r9, [sp, #16]\n" \
+    "\tcmp r0, r11\n" \
     "\tbne tq_dwc_v0\n" \
     "\tadd sp, sp, #24\n" \
     "\tpop {r4-r11, pc}\n" \
     "tq_dwc_v1:\n" \
-    "\tldr r9, [sp, #20]\n" \
+    "\tldr r9, [sp, #16]\n" \
     "\tldr r10, [r0]\n" \
     "\tadd r0, r0, r1\n" \
-    "\tpkhbt r11, r9, r10, lsl #16\n" \
+    "\tpkhbt lr, r9, r10, lsl #16\n" \
     "\tpkhtb r10, r10, r9, asr #16\n" \
-    "\tsxtab16 r9, r2, r11\n" \
+    "\tsxtab16 r9, r2, lr\n" \
     "\tstr r9, [r3], #4\n" \
-    "\tsxtab16 r9, r2, r11, ror #8\n" \
+    "\tsxtab16 r9, r2, lr, ror #8\n" \
     "\tstr r9, [r4], #4\n" \
     "\tsxtab16 r9, r2, r10\n" \
     "\tstr r9, [r5], #4\n" \
     "\tsxtab16 r9, r2, r10, ror #8\n" \
     "\tstr r9, [r6], #4\n" \
-    "\tldr r7, [sp, #0]\n" \
     "\tcbz r7, tq_dwc_e1\n" \
     "tq_dwc_q1:\n" \
     "\tldr r9, [r0]\n" \
@@ -1300,37 +1293,20 @@ typedef struct {
     "\tsubs r7, r7, #1\n" \
     "\tbne tq_dwc_q1\n" \
     "tq_dwc_e1:\n" \
-    "\tldr r7, [sp, #4]\n" \
-    "\tcbz r7, tq_dwc_o1\n" \
-    "\tldr r9, [r0]\n" \
-    "\tldr r10, [r0, r1]\n" \
-    "\tadd r0, r0, r1, lsl #1\n" \
-    "\tpkhbt r11, r9, r10, lsl #16\n" \
-    "\tpkhtb r10, r10, r9, asr #16\n" \
-    "\tsxtab16 r9, r2, r11\n" \
-    "\tstr r9, [r3], #4\n" \
-    "\tsxtab16 r9, r2, r11, ror #8\n" \
-    "\tstr r9, [r4], #4\n" \
-    "\tsxtab16 r9, r2, r10\n" \
-    "\tstr r9, [r5], #4\n" \
-    "\tsxtab16 r9, r2, r10, ror #8\n" \
-    "\tstr r9, [r6], #4\n" \
-    "tq_dwc_o1:\n" \
-    "\tldr r9, [sp, #8]\n" \
-    "\tldr r10, [sp, #12]\n" \
+    "\tldr r9, [sp, #4]\n" \
+    "\tldr r10, [sp, #8]\n" \
+    "\tldr r11, [sp, #12]\n" \
+    "\tldr r7, [sp, #0]\n" \
     "\tadd r0, r0, r9\n" \
     "\tadd r3, r3, r10\n" \
     "\tadd r4, r4, r10\n" \
     "\tadd r5, r5, r10\n" \
     "\tadd r6, r6, r10\n" \
-    "\tldr r9, [sp, #16]\n" \
-    "\tsubs r9, r9, #1\n" \
-    "\tstr r9, [sp, #16]\n" \
+    "\tcmp r0, r11\n" \
     "\tbne tq_dwc_v1\n" \
     "\tadd sp, sp, #24\n" \
     "\tpop {r4-r11, pc}\n" \
     "tq_dwc_v2:\n" \
-    "\tldr r7, [sp, #0]\n" \
     "\tcbz r7, tq_dwc_e2\n" \
     "tq_dwc_q2:\n" \
     "\tldr r9, [r0]\n" \
@@ -1361,63 +1337,46 @@ typedef struct {
     "\tsubs r7, r7, #1\n" \
     "\tbne tq_dwc_q2\n" \
     "tq_dwc_e2:\n" \
-    "\tldr r7, [sp, #4]\n" \
-    "\tcbz r7, tq_dwc_o2\n" \
     "\tldr r9, [r0]\n" \
-    "\tldr r10, [r0, r1]\n" \
-    "\tadd r0, r0, r1, lsl #1\n" \
-    "\tpkhbt r11, r9, r10, lsl #16\n" \
-    "\tpkhtb r10, r10, r9, asr #16\n" \
-    "\tsxtab16 r9, r2, r11\n" \
-    "\tstr r9, [r3], #4\n" \
-    "\tsxtab16 r9, r2, r11, ror #8\n" \
-    "\tstr r9, [r4], #4\n" \
-    "\tsxtab16 r9, r2, r10\n" \
-    "\tstr r9, [r5], #4\n" \
-    "\tsxtab16 r9, r2, r10, ror #8\n" \
-    "\tstr r9, [r6], #4\n" \
-    "tq_dwc_o2:\n" \
-    "\tldr r9, [r0]\n" \
-    "\tldr r10, [sp, #20]\n" \
+    "\tldr r10, [sp, #16]\n" \
     "\tadd r0, r0, r1\n" \
-    "\tpkhbt r11, r9, r10, lsl #16\n" \
+    "\tpkhbt lr, r9, r10, lsl #16\n" \
     "\tpkhtb r10, r10, r9, asr #16\n" \
-    "\tsxtab16 r9, r2, r11\n" \
+    "\tsxtab16 r9, r2, lr\n" \
     "\tstr r9, [r3], #4\n" \
-    "\tsxtab16 r9, r2, r11, ror #8\n" \
+    "\tsxtab16 r9, r2, lr, ror #8\n" \
     "\tstr r9, [r4], #4\n" \
     "\tsxtab16 r9, r2, r10\n" \
     "\tstr r9, [r5], #4\n" \
     "\tsxtab16 r9, r2, r10, ror #8\n" \
     "\tstr r9, [r6], #4\n" \
-    "\tldr r9, [sp, #8]\n" \
-    "\tldr r10, [sp, #12]\n" \
+    "\tldr r9, [sp, #4]\n" \
+    "\tldr r10, [sp, #8]\n" \
+    "\tldr r11, [sp, #12]\n" \
+    "\tldr r7, [sp, #0]\n" \
     "\tadd r0, r0, r9\n" \
     "\tadd r3, r3, r10\n" \
     "\tadd r4, r4, r10\n" \
     "\tadd r5, r5, r10\n" \
     "\tadd r6, r6, r10\n" \
-    "\tldr r9, [sp, #16]\n" \
-    "\tsubs r9, r9, #1\n" \
-    "\tstr r9, [sp, #16]\n" \
+    "\tcmp r0, r11\n" \
     "\tbne tq_dwc_v2\n" \
     "\tadd sp, sp, #24\n" \
     "\tpop {r4-r11, pc}\n" \
     "tq_dwc_v3:\n" \
-    "\tldr r9, [sp, #20]\n" \
+    "\tldr r9, [sp, #16]\n" \
     "\tldr r10, [r0]\n" \
     "\tadd r0, r0, r1\n" \
-    "\tpkhbt r11, r9, r10, lsl #16\n" \
+    "\tpkhbt lr, r9, r10, lsl #16\n" \
     "\tpkhtb r10, r10, r9, asr #16\n" \
-    "\tsxtab16 r9, r2, r11\n" \
+    "\tsxtab16 r9, r2, lr\n" \
     "\tstr r9, [r3], #4\n" \
-    "\tsxtab16 r9, r2, r11, ror #8\n" \
+    "\tsxtab16 r9, r2, lr, ror #8\n" \
     "\tstr r9, [r4], #4\n" \
     "\tsxtab16 r9, r2, r10\n" \
     "\tstr r9, [r5], #4\n" \
     "\tsxtab16 r9, r2, r10, ror #8\n" \
     "\tstr r9, [r6], #4\n" \
-    "\tldr r7, [sp, #0]\n" \
     "\tcbz r7, tq_dwc_e3\n" \
     "tq_dwc_q3:\n" \
     "\tldr r9, [r0]\n" \
@@ -1448,46 +1407,307 @@ typedef struct {
     "\tsubs r7, r7, #1\n" \
     "\tbne tq_dwc_q3\n" \
     "tq_dwc_e3:\n" \
-    "\tldr r7, [sp, #4]\n" \
-    "\tcbz r7, tq_dwc_o3\n" \
     "\tldr r9, [r0]\n" \
-    "\tldr r10, [r0, r1]\n" \
-    "\tadd r0, r0, r1, lsl #1\n" \
-    "\tpkhbt r11, r9, r10, lsl #16\n" \
-    "\tpkhtb r10, r10, r9, asr #16\n" \
-    "\tsxtab16 r9, r2, r11\n" \
-    "\tstr r9, [r3], #4\n" \
-    "\tsxtab16 r9, r2, r11, ror #8\n" \
-    "\tstr r9, [r4], #4\n" \
-    "\tsxtab16 r9, r2, r10\n" \
-    "\tstr r9, [r5], #4\n" \
-    "\tsxtab16 r9, r2, r10, ror #8\n" \
-    "\tstr r9, [r6], #4\n" \
-    "tq_dwc_o3:\n" \
-    "\tldr r9, [r0]\n" \
-    "\tldr r10, [sp, #20]\n" \
+    "\tldr r10, [sp, #16]\n" \
     "\tadd r0, r0, r1\n" \
-    "\tpkhbt r11, r9, r10, lsl #16\n" \
+    "\tpkhbt lr, r9, r10, lsl #16\n" \
     "\tpkhtb r10, r10, r9, asr #16\n" \
-    "\tsxtab16 r9, r2, r11\n" \
+    "\tsxtab16 r9, r2, lr\n" \
     "\tstr r9, [r3], #4\n" \
-    "\tsxtab16 r9, r2, r11, ror #8\n" \
+    "\tsxtab16 r9, r2, lr, ror #8\n" \
     "\tstr r9, [r4], #4\n" \
     "\tsxtab16 r9, r2, r10\n" \
     "\tstr r9, [r5], #4\n" \
     "\tsxtab16 r9, r2, r10, ror #8\n" \
     "\tstr r9, [r6], #4\n" \
-    "\tldr r9, [sp, #8]\n" \
-    "\tldr r10, [sp, #12]\n" \
+    "\tldr r9, [sp, #4]\n" \
+    "\tldr r10, [sp, #8]\n" \
+    "\tldr r11, [sp, #12]\n" \
+    "\tldr r7, [sp, #0]\n" \
     "\tadd r0, r0, r9\n" \
     "\tadd r3, r3, r10\n" \
     "\tadd r4, r4, r10\n" \
     "\tadd r5, r5, r10\n" \
     "\tadd r6, r6, r10\n" \
-    "\tldr r9, [sp, #16]\n" \
-    "\tsubs r9, r9, #1\n" \
-    "\tstr r9, [sp, #16]\n" \
+    "\tcmp r0, r11\n" \
     "\tbne tq_dwc_v3\n" \
+    "\tadd sp, sp, #24\n" \
+    "\tpop {r4-r11, pc}\n" \
+    "tq_dwc_v4:\n" \
+    "\tldr r9, [r0]\n" \
+    "\tldr r10, [r0, r1]\n" \
+    "\tadd r0, r0, r1, lsl #1\n" \
+    "\tpkhbt lr, r9, r10, lsl #16\n" \
+    "\tpkhtb r10, r10, r9, asr #16\n" \
+    "\tsxtab16 r9, r2, lr\n" \
+    "\tstr r9, [r3], #4\n" \
+    "\tsxtab16 r9, r2, lr, ror #8\n" \
+    "\tstr r9, [r4], #4\n" \
+    "\tsxtab16 r9, r2, r10\n" \
+    "\tstr r9, [r5], #4\n" \
+    "\tsxtab16 r9, r2, r10, ror #8\n" \
+    "\tstr r9, [r6], #4\n" \
+    "\tcbz r7, tq_dwc_e4\n" \
+    "tq_dwc_q4:\n" \
+    "\tldr r9, [r0]\n" \
+    "\tldr r10, [r0, r1]\n" \
+    "\tldr r11, [r0, r1, lsl #1]\n" \
+    "\tldr r12, [r0, r8]\n" \
+    "\tadd r0, r0, r1, lsl #2\n" \
+    "\tpkhbt lr, r9, r10, lsl #16\n" \
+    "\tpkhtb r10, r10, r9, asr #16\n" \
+    "\tsxtab16 r9, r2, lr\n" \
+    "\tstr r9, [r3], #4\n" \
+    "\tsxtab16 r9, r2, lr, ror #8\n" \
+    "\tstr r9, [r4], #4\n" \
+    "\tsxtab16 r9, r2, r10\n" \
+    "\tstr r9, [r5], #4\n" \
+    "\tsxtab16 r9, r2, r10, ror #8\n" \
+    "\tstr r9, [r6], #4\n" \
+    "\tpkhbt lr, r11, r12, lsl #16\n" \
+    "\tpkhtb r12, r12, r11, asr #16\n" \
+    "\tsxtab16 r11, r2, lr\n" \
+    "\tstr r11, [r3], #4\n" \
+    "\tsxtab16 r11, r2, lr, ror #8\n" \
+    "\tstr r11, [r4], #4\n" \
+    "\tsxtab16 r11, r2, r12\n" \
+    "\tstr r11, [r5], #4\n" \
+    "\tsxtab16 r11, r2, r12, ror #8\n" \
+    "\tstr r11, [r6], #4\n" \
+    "\tsubs r7, r7, #1\n" \
+    "\tbne tq_dwc_q4\n" \
+    "tq_dwc_e4:\n" \
+    "\tldr r9, [sp, #4]\n" \
+    "\tldr r10, [sp, #8]\n" \
+    "\tldr r11, [sp, #12]\n" \
+    "\tldr r7, [sp, #0]\n" \
+    "\tadd r0, r0, r9\n" \
+    "\tadd r3, r3, r10\n" \
+    "\tadd r4, r4, r10\n" \
+    "\tadd r5, r5, r10\n" \
+    "\tadd r6, r6, r10\n" \
+    "\tcmp r0, r11\n" \
+    "\tbne tq_dwc_v4\n" \
+    "\tadd sp, sp, #24\n" \
+    "\tpop {r4-r11, pc}\n" \
+    "tq_dwc_v5:\n" \
+    "\tldr r9, [sp, #16]\n" \
+    "\tldr r10, [r0]\n" \
+    "\tldr r11, [r0, r1]\n" \
+    "\tldr r12, [r0, r1, lsl #1]\n" \
+    "\tadd r0, r0, r8\n" \
+    "\tpkhbt lr, r9, r10, lsl #16\n" \
+    "\tpkhtb r10, r10, r9, asr #16\n" \
+    "\tsxtab16 r9, r2, lr\n" \
+    "\tstr r9, [r3], #4\n" \
+    "\tsxtab16 r9, r2, lr, ror #8\n" \
+    "\tstr r9, [r4], #4\n" \
+    "\tsxtab16 r9, r2, r10\n" \
+    "\tstr r9, [r5], #4\n" \
+    "\tsxtab16 r9, r2, r10, ror #8\n" \
+    "\tstr r9, [r6], #4\n" \
+    "\tpkhbt lr, r11, r12, lsl #16\n" \
+    "\tpkhtb r12, r12, r11, asr #16\n" \
+    "\tsxtab16 r11, r2, lr\n" \
+    "\tstr r11, [r3], #4\n" \
+    "\tsxtab16 r11, r2, lr, ror #8\n" \
+    "\tstr r11, [r4], #4\n" \
+    "\tsxtab16 r11, r2, r12\n" \
+    "\tstr r11, [r5], #4\n" \
+    "\tsxtab16 r11, r2, r12, ror #8\n" \
+    "\tstr r11, [r6], #4\n" \
+    "\tcbz r7, tq_dwc_e5\n" \
+    "tq_dwc_q5:\n" \
+    "\tldr r9, [r0]\n" \
+    "\tldr r10, [r0, r1]\n" \
+    "\tldr r11, [r0, r1, lsl #1]\n" \
+    "\tldr r12, [r0, r8]\n" \
+    "\tadd r0, r0, r1, lsl #2\n" \
+    "\tpkhbt lr, r9, r10, lsl #16\n" \
+    "\tpkhtb r10, r10, r9, asr #16\n" \
+    "\tsxtab16 r9, r2, lr\n" \
+    "\tstr r9, [r3], #4\n" \
+    "\tsxtab16 r9, r2, lr, ror #8\n" \
+    "\tstr r9, [r4], #4\n" \
+    "\tsxtab16 r9, r2, r10\n" \
+    "\tstr r9, [r5], #4\n" \
+    "\tsxtab16 r9, r2, r10, ror #8\n" \
+    "\tstr r9, [r6], #4\n" \
+    "\tpkhbt lr, r11, r12, lsl #16\n" \
+    "\tpkhtb r12, r12, r11, asr #16\n" \
+    "\tsxtab16 r11, r2, lr\n" \
+    "\tstr r11, [r3], #4\n" \
+    "\tsxtab16 r11, r2, lr, ror #8\n" \
+    "\tstr r11, [r4], #4\n" \
+    "\tsxtab16 r11, r2, r12\n" \
+    "\tstr r11, [r5], #4\n" \
+    "\tsxtab16 r11, r2, r12, ror #8\n" \
+    "\tstr r11, [r6], #4\n" \
+    "\tsubs r7, r7, #1\n" \
+    "\tbne tq_dwc_q5\n" \
+    "tq_dwc_e5:\n" \
+    "\tldr r9, [sp, #4]\n" \
+    "\tldr r10, [sp, #8]\n" \
+    "\tldr r11, [sp, #12]\n" \
+    "\tldr r7, [sp, #0]\n" \
+    "\tadd r0, r0, r9\n" \
+    "\tadd r3, r3, r10\n" \
+    "\tadd r4, r4, r10\n" \
+    "\tadd r5, r5, r10\n" \
+    "\tadd r6, r6, r10\n" \
+    "\tcmp r0, r11\n" \
+    "\tbne tq_dwc_v5\n" \
+    "\tadd sp, sp, #24\n" \
+    "\tpop {r4-r11, pc}\n" \
+    "tq_dwc_v6:\n" \
+    "\tcbz r7, tq_dwc_e6\n" \
+    "tq_dwc_q6:\n" \
+    "\tldr r9, [r0]\n" \
+    "\tldr r10, [r0, r1]\n" \
+    "\tldr r11, [r0, r1, lsl #1]\n" \
+    "\tldr r12, [r0, r8]\n" \
+    "\tadd r0, r0, r1, lsl #2\n" \
+    "\tpkhbt lr, r9, r10, lsl #16\n" \
+    "\tpkhtb r10, r10, r9, asr #16\n" \
+    "\tsxtab16 r9, r2, lr\n" \
+    "\tstr r9, [r3], #4\n" \
+    "\tsxtab16 r9, r2, lr, ror #8\n" \
+    "\tstr r9, [r4], #4\n" \
+    "\tsxtab16 r9, r2, r10\n" \
+    "\tstr r9, [r5], #4\n" \
+    "\tsxtab16 r9, r2, r10, ror #8\n" \
+    "\tstr r9, [r6], #4\n" \
+    "\tpkhbt lr, r11, r12, lsl #16\n" \
+    "\tpkhtb r12, r12, r11, asr #16\n" \
+    "\tsxtab16 r11, r2, lr\n" \
+    "\tstr r11, [r3], #4\n" \
+    "\tsxtab16 r11, r2, lr, ror #8\n" \
+    "\tstr r11, [r4], #4\n" \
+    "\tsxtab16 r11, r2, r12\n" \
+    "\tstr r11, [r5], #4\n" \
+    "\tsxtab16 r11, r2, r12, ror #8\n" \
+    "\tstr r11, [r6], #4\n" \
+    "\tsubs r7, r7, #1\n" \
+    "\tbne tq_dwc_q6\n" \
+    "tq_dwc_e6:\n" \
+    "\tldr r9, [r0]\n" \
+    "\tldr r10, [r0, r1]\n" \
+    "\tldr r11, [r0, r1, lsl #1]\n" \
+    "\tldr r12, [sp, #16]\n" \
+    "\tadd r0, r0, r8\n" \
+    "\tpkhbt lr, r9, r10, lsl #16\n" \
+    "\tpkhtb r10, r10, r9, asr #16\n" \
+    "\tsxtab16 r9, r2, lr\n" \
+    "\tstr r9, [r3], #4\n" \
+    "\tsxtab16 r9, r2, lr, ror #8\n" \
+    "\tstr r9, [r4], #4\n" \
+    "\tsxtab16 r9, r2, r10\n" \
+    "\tstr r9, [r5], #4\n" \
+    "\tsxtab16 r9, r2, r10, ror #8\n" \
+    "\tstr r9, [r6], #4\n" \
+    "\tpkhbt lr, r11, r12, lsl #16\n" \
+    "\tpkhtb r12, r12, r11, asr #16\n" \
+    "\tsxtab16 r11, r2, lr\n" \
+    "\tstr r11, [r3], #4\n" \
+    "\tsxtab16 r11, r2, lr, ror #8\n" \
+    "\tstr r11, [r4], #4\n" \
+    "\tsxtab16 r11, r2, r12\n" \
+    "\tstr r11, [r5], #4\n" \
+    "\tsxtab16 r11, r2, r12, ror #8\n" \
+    "\tstr r11, [r6], #4\n" \
+    "\tldr r9, [sp, #4]\n" \
+    "\tldr r10, [sp, #8]\n" \
+    "\tldr r11, [sp, #12]\n" \
+    "\tldr r7, [sp, #0]\n" \
+    "\tadd r0, r0, r9\n" \
+    "\tadd r3, r3, r10\n" \
+    "\tadd r4, r4, r10\n" \
+    "\tadd r5, r5, r10\n" \
+    "\tadd r6, r6, r10\n" \
+    "\tcmp r0, r11\n" \
+    "\tbne tq_dwc_v6\n" \
+    "\tadd sp, sp, #24\n" \
+    "\tpop {r4-r11, pc}\n" \
+    "tq_dwc_v7:\n" \
+    "\tldr r9, [sp, #16]\n" \
+    "\tldr r10, [r0]\n" \
+    "\tldr r11, [r0, r1]\n" \
+    "\tldr r12, [r0, r1, lsl #1]\n" \
+    "\tadd r0, r0, r8\n" \
+    "\tpkhbt lr, r9, r10, lsl #16\n" \
+    "\tpkhtb r10, r10, r9, asr #16\n" \
+    "\tsxtab16 r9, r2, lr\n" \
+    "\tstr r9, [r3], #4\n" \
+    "\tsxtab16 r9, r2, lr, ror #8\n" \
+    "\tstr r9, [r4], #4\n" \
+    "\tsxtab16 r9, r2, r10\n" \
+    "\tstr r9, [r5], #4\n" \
+    "\tsxtab16 r9, r2, r10, ror #8\n" \
+    "\tstr r9, [r6], #4\n" \
+    "\tpkhbt lr, r11, r12, lsl #16\n" \
+    "\tpkhtb r12, r12, r11, asr #16\n" \
+    "\tsxtab16 r11, r2, lr\n" \
+    "\tstr r11, [r3], #4\n" \
+    "\tsxtab16 r11, r2, lr, ror #8\n" \
+    "\tstr r11, [r4], #4\n" \
+    "\tsxtab16 r11, r2, r12\n" \
+    "\tstr r11, [r5], #4\n" \
+    "\tsxtab16 r11, r2, r12, ror #8\n" \
+    "\tstr r11, [r6], #4\n" \
+    "\tcbz r7, tq_dwc_e7\n" \
+    "tq_dwc_q7:\n" \
+    "\tldr r9, [r0]\n" \
+    "\tldr r10, [r0, r1]\n" \
+    "\tldr r11, [r0, r1, lsl #1]\n" \
+    "\tldr r12, [r0, r8]\n" \
+    "\tadd r0, r0, r1, lsl #2\n" \
+    "\tpkhbt lr, r9, r10, lsl #16\n" \
+    "\tpkhtb r10, r10, r9, asr #16\n" \
+    "\tsxtab16 r9, r2, lr\n" \
+    "\tstr r9, [r3], #4\n" \
+    "\tsxtab16 r9, r2, lr, ror #8\n" \
+    "\tstr r9, [r4], #4\n" \
+    "\tsxtab16 r9, r2, r10\n" \
+    "\tstr r9, [r5], #4\n" \
+    "\tsxtab16 r9, r2, r10, ror #8\n" \
+    "\tstr r9, [r6], #4\n" \
+    "\tpkhbt lr, r11, r12, lsl #16\n" \
+    "\tpkhtb r12, r12, r11, asr #16\n" \
+    "\tsxtab16 r11, r2, lr\n" \
+    "\tstr r11, [r3], #4\n" \
+    "\tsxtab16 r11, r2, lr, ror #8\n" \
+    "\tstr r11, [r4], #4\n" \
+    "\tsxtab16 r11, r2, r12\n" \
+    "\tstr r11, [r5], #4\n" \
+    "\tsxtab16 r11, r2, r12, ror #8\n" \
+    "\tstr r11, [r6], #4\n" \
+    "\tsubs r7, r7, #1\n" \
+    "\tbne tq_dwc_q7\n" \
+    "tq_dwc_e7:\n" \
+    "\tldr r9, [r0]\n" \
+    "\tldr r10, [sp, #16]\n" \
+    "\tadd r0, r0, r1\n" \
+    "\tpkhbt lr, r9, r10, lsl #16\n" \
+    "\tpkhtb r10, r10, r9, asr #16\n" \
+    "\tsxtab16 r9, r2, lr\n" \
+    "\tstr r9, [r3], #4\n" \
+    "\tsxtab16 r9, r2, lr, ror #8\n" \
+    "\tstr r9, [r4], #4\n" \
+    "\tsxtab16 r9, r2, r10\n" \
+    "\tstr r9, [r5], #4\n" \
+    "\tsxtab16 r9, r2, r10, ror #8\n" \
+    "\tstr r9, [r6], #4\n" \
+    "\tldr r9, [sp, #4]\n" \
+    "\tldr r10, [sp, #8]\n" \
+    "\tldr r11, [sp, #12]\n" \
+    "\tldr r7, [sp, #0]\n" \
+    "\tadd r0, r0, r9\n" \
+    "\tadd r3, r3, r10\n" \
+    "\tadd r4, r4, r10\n" \
+    "\tadd r5, r5, r10\n" \
+    "\tadd r6, r6, r10\n" \
+    "\tcmp r0, r11\n" \
+    "\tbne tq_dwc_v7\n" \
     "\tadd sp, sp, #24\n" \
     "\tpop {r4-r11, pc}\n"
 
