@@ -24,8 +24,9 @@ MAIN = 6
 
 
 def wregs(k: int) -> list[str]:
-    """The rotating input-word registers of a block of k outputs: those the accumulators leave."""
-    return ["r9", "r10", "r11"][max(k - 5, 0):]
+    """The rotating input-word registers of a block of k outputs: those the accumulators leave (r7 too
+    when k <= 3: r8 holds the output pointer when k <= 4)."""
+    return ["r7", "r9", "r10", "r11"] if k <= 3 else ["r9", "r10", "r11"][max(k - 5, 0):]
 
 
 def macs(s: int, k: int) -> list[tuple[int, int, str, str]]:
