@@ -123,8 +123,40 @@ typedef struct {
 
 __attribute__((naked, noinline)) static void dw_copy(__attribute__((unused)) const dw_copy_job *job);
 
+/* A call's row copies: dw_copy's job (every field but src and d0 fixed for the call) and what the C loop
+ * of the in_c mod 4 last channels needs. */
+typedef struct {
+    dw_copy_job job;
+    int32_t n, ch, zp, wp, pl, lead, last;
+} row_copy;
+
+/* The fixed part of a call's row copies: n pixels per row (NHWC, ch channels) into channel rows of wp
+ * values from padded column pl (see copy_row). */
+static void copy_prepare(row_copy *rc, int32_t n, int32_t ch, int32_t zp, int32_t wp, int32_t pl)
+{
+    const int32_t lead = pl & 1, pairs = (n - lead) >> 1, last = (n - lead) & 1;
+    rc->n = n;
+    rc->ch = ch;
+    rc->zp = zp;
+    rc->wp = wp;
+    rc->pl = pl;
+    rc->lead = lead;
+    rc->last = last;
+    rc->job.src = NULL;
+    rc->job.ch = ch;
+    rc->job.nzp2 = tq_dup_s16(-zp);
+    rc->job.d0 = NULL;
+    rc->job.w = 2 * wp;
+    rc->job.d_adv = 8 * wp - 4 * (lead + pairs + last);
+    rc->job.s_adv = 4 - n * ch;
+    rc->job.groups = ch >> 2;
+    rc->job.pairs = pairs;
+    rc->job.zpw = (int32_t)((uint32_t)(uint8_t)zp * 0x01010101u);
+    rc->job.variant = lead + 2 * last;
+}
+
 /*
- * Pixels [0, n) of one input row (NHWC, ch channels) minus the zero point, as int16, into channel c's
+ * Pixels [0, n) of one input row src (NHWC, ch channels) minus the zero point, as int16, into channel c's
  * row dst + c * wp at padded columns pl .. pl + n - 1 (dst: the slot, 4-byte aligned, wp even).
  * Channel groups of four in dw_copy (generated assembly: PKHBT / PKHTB put two pixels' channel pairs in
  * one word each, SXTAB16 extends and subtracts the zero point, four pixels (two pairs, the loads
@@ -134,34 +166,23 @@ __attribute__((naked, noinline)) static void dw_copy(__attribute__((unused)) con
  * the lead or last pair in one step; one loop per variant, chosen once per call), the in_c mod 4 last
  * channels one value at a time.
  */
-static void copy_row(const int8_t *src, int32_t n, int32_t ch, int32_t nzp2, int32_t zp, int16_t *dst, int32_t wp,
-                     int32_t pl)
+static void copy_row(row_copy *rc, const int8_t *src, int16_t *dst)
 {
-    const int32_t lead = pl & 1, pairs = (n - lead) >> 1, last = (n - lead) & 1;
+    const int32_t n = rc->n, ch = rc->ch, zp = rc->zp, wp = rc->wp, pl = rc->pl;
     int32_t c, i;
     if (ch >= 4) {
-        dw_copy_job j;
-        j.src = src;
-        j.ch = ch;
-        j.nzp2 = nzp2;
-        j.d0 = dst + pl - lead;
-        j.w = 2 * wp;
-        j.d_adv = 8 * wp - 4 * (lead + pairs + last);
-        j.s_adv = 4 - n * ch;
-        j.groups = ch >> 2;
-        j.pairs = pairs;
-        j.zpw = (int32_t)((uint32_t)(uint8_t)zp * 0x01010101u);
-        j.variant = lead + 2 * last;
-        dw_copy(&j);
+        rc->job.src = src;
+        rc->job.d0 = dst + pl - rc->lead;
+        dw_copy(&rc->job);
     }
     for (c = ch & ~3; c < ch; ++c) { /* as dw_copy: the lead and last pairs' padding columns too */
         for (i = 0; i < n; ++i) {
             dst[c * wp + pl + i] = (int16_t)(src[i * ch + c] - zp);
         }
-        if (lead) {
+        if (rc->lead) {
             dst[c * wp + pl - 1] = 0;
         }
-        if (last) {
+        if (rc->last) {
             dst[c * wp + pl + n] = 0;
         }
     }
@@ -1749,7 +1770,6 @@ static void rows_path(const tq_depthwise_conv2d_s8_params *p, const int8_t *inpu
     const int32_t sh = p->stride_h, sw = p->stride_w, pt = p->pad_top, pl = p->pad_left;
     const int32_t wp = TQ_DW_DSP_WP(out_w, sw);
     const int32_t slot = ch * wp; /* int16 values per ring slot */
-    const int32_t zp = p->input_zero_point, nzp2 = tq_dup_s16(-zp);
     const int32_t *pw = p->records;
     int16_t *ring = (int16_t *)p->scratch;
     const int32_t last_col = (out_w - 1) * sw + 3 - pl; /* input columns used: [0, min(in_w, last_col)) */
@@ -1758,9 +1778,18 @@ static void rows_path(const tq_depthwise_conv2d_s8_params *p, const int8_t *inpu
     const int32_t lead = pl & 1, last = (ncopy - lead) & 1;
     const int32_t margins = pl - lead > 0 || pl + ncopy + last < (out_w - 1) * sw + 3;
     int32_t next = -pt; /* the next input row to bring into the ring */
+    int32_t next_slot = (next + 3) % 3, top_slot = next_slot; /* slots of input rows next and oy * sh - pt */
     int32_t oy, c;
+    row_copy rc;
     row_out o;
     dw_job job;
+    copy_prepare(&rc, ncopy, ch, p->input_zero_point, wp, pl);
+    job.ch = ch;
+    job.w = 2 * wp;
+    job.rec_end = pw + TQ_DW_DSP_CHANNEL_WORDS * ch;
+    job.rec = pw;
+    job.tail = out_w % 6;
+    job.nmain = out_w / 6;
     o.zp = p->output_zero_point;
     o.act_min = p->act_min;
     o.act_max = p->act_max;
@@ -1773,28 +1802,23 @@ static void rows_path(const tq_depthwise_conv2d_s8_params *p, const int8_t *inpu
         const int32_t top = oy * sh - pt;
         const int16_t *r0, *r1, *r2;
         int8_t *out = output + oy * out_w * ch;
-        for (; next <= top + 2; ++next) {
-            int16_t *dst = ring + ((next + 3) % 3) * slot;
+        for (; next <= top + 2; ++next, next_slot = next_slot == 2 ? 0 : next_slot + 1) {
+            int16_t *dst = ring + next_slot * slot;
             if (next >= in_h || (next < 0 && !margins)) { /* padding (top: zero from the start with margins) */
                 zero_s16(dst, slot);
             } else if (next >= 0) {
-                copy_row(input + next * in_w * ch, ncopy, ch, nzp2, zp, dst, wp, pl);
+                copy_row(&rc, input + next * in_w * ch, dst);
             }
         }
-        r0 = ring + ((top + 3) % 3) * slot;
-        r1 = ring + ((top + 4) % 3) * slot;
-        r2 = ring + ((top + 5) % 3) * slot;
+        r0 = ring + top_slot * slot;
+        r1 = ring + (top_slot == 2 ? 0 : top_slot + 1) * slot;
+        r2 = ring + (top_slot == 0 ? 2 : top_slot - 1) * slot;
+        top_slot = sh == 1 ? (top_slot == 2 ? 0 : top_slot + 1) : (top_slot == 0 ? 2 : top_slot - 1); /* + sh mod 3 */
         if (use_asm) {
             job.out = out;
-            job.ch = ch;
-            job.w = 2 * wp;
-            job.rec_end = pw + TQ_DW_DSP_CHANNEL_WORDS * ch;
-            job.rec = pw;
             job.x0 = r0;
             job.x1 = r1;
             job.x2 = r2;
-            job.tail = out_w % 6;
-            job.nmain = out_w / 6;
             if (sw == 1) {
                 dw_rows_s1(&job);
             } else {
