@@ -6,10 +6,10 @@
  * padding <= 2, requant_fused; params->scratch of tq_depthwise_conv2d_s8_get_buffer_size bytes):
  * - per channel, a record of paired doubled weights and output-stage constants built at build time
  *   (params->records, flash); once per call, a ring of three int16 input rows per channel in scratch,
- *   zeroed (the padding);
+ *   zeroed when the windows use padding columns the copies do not write (see rows_path);
  * - per output row: the input rows of its windows not yet in the ring are copied for all channels
- *   as x - zero point (copy_row / dw_copy: PKHBT / PKHTB + SXTAB16, two pixels and four channels per
- *   step, aligned word stores);
+ *   as x - zero point (copy_row / dw_copy: PKHBT / PKHTB + SXTAB16, four pixels (two pairs, the four
+ *   loads together) and four channels per step, aligned word stores);
  *   a row in the padding is a zeroed slot;
  * - then each channel's output row from its three rows: per row of taps one SMLAD over two
  *   horizontally adjacent taps and one SMLAxy for the third (2 products per 2 instructions, the
@@ -123,43 +123,66 @@ typedef struct {
 
 __attribute__((naked, noinline)) static void dw_copy(__attribute__((unused)) const dw_copy_job *job);
 
-/*
- * Pixels [0, n) of one input row (NHWC, ch channels) minus the zero point, as int16, into channel c's
- * row dst + c * wp at padded columns pl .. pl + n - 1 (dst: the slot, 4-byte aligned, wp even).
- * Channel groups of four in dw_copy (generated assembly: PKHBT / PKHTB put two pixels' channel pairs in
- * one word each, SXTAB16 extends and subtracts the zero point, two pixels and four channels per step;
- * an odd pl starts with the pair (column pl - 1, padding: 0; pixel 0), an odd remainder ends with
- * (pixel n - 1; column pl + n: 0, a column the windows read as padding or never read), so every word
- * store is aligned), the in_c mod 4 last channels one value at a time.
- */
-static void copy_row(const int8_t *src, int32_t n, int32_t ch, int32_t nzp2, int32_t zp, int16_t *dst, int32_t wp,
-                     int32_t pl)
+/* A call's row copies: dw_copy's job (every field but src and d0 fixed for the call) and what the C loop
+ * of the in_c mod 4 last channels needs. */
+typedef struct {
+    dw_copy_job job;
+    int32_t n, ch, zp, wp, pl, lead, last;
+} row_copy;
+
+/* The fixed part of a call's row copies: n pixels per row (NHWC, ch channels) into channel rows of wp
+ * values from padded column pl (see copy_row). */
+static void copy_prepare(row_copy *rc, int32_t n, int32_t ch, int32_t zp, int32_t wp, int32_t pl)
 {
     const int32_t lead = pl & 1, pairs = (n - lead) >> 1, last = (n - lead) & 1;
+    rc->n = n;
+    rc->ch = ch;
+    rc->zp = zp;
+    rc->wp = wp;
+    rc->pl = pl;
+    rc->lead = lead;
+    rc->last = last;
+    rc->job.src = NULL;
+    rc->job.ch = ch;
+    rc->job.nzp2 = tq_dup_s16(-zp);
+    rc->job.d0 = NULL;
+    rc->job.w = 2 * wp;
+    rc->job.d_adv = 8 * wp - 4 * (lead + pairs + last);
+    rc->job.s_adv = 4 - n * ch;
+    rc->job.groups = ch >> 2;
+    rc->job.pairs = pairs;
+    rc->job.zpw = (int32_t)((uint32_t)(uint8_t)zp * 0x01010101u);
+    rc->job.variant = lead + 2 * last;
+}
+
+/*
+ * Pixels [0, n) of one input row src (NHWC, ch channels) minus the zero point, as int16, into channel c's
+ * row dst + c * wp at padded columns pl .. pl + n - 1 (dst: the slot, 4-byte aligned, wp even).
+ * Channel groups of four in dw_copy (generated assembly: PKHBT / PKHTB put two pixels' channel pairs in
+ * one word each, SXTAB16 extends and subtracts the zero point, four pixels (two pairs, the loads
+ * together) and four channels per step; an odd pl starts with the pair (column pl - 1, padding: 0;
+ * pixel 0), an odd remainder ends with (pixel n - 1; column pl + n: 0, a column the windows read as
+ * padding or never read), so every word store is aligned; an odd count of pairs between them joins
+ * the lead or last pair in one step; one loop per variant, chosen once per call), the in_c mod 4 last
+ * channels one value at a time.
+ */
+static void copy_row(row_copy *rc, const int8_t *src, int16_t *dst)
+{
+    const int32_t n = rc->n, ch = rc->ch, zp = rc->zp, wp = rc->wp, pl = rc->pl;
     int32_t c, i;
     if (ch >= 4) {
-        dw_copy_job j;
-        j.src = src;
-        j.ch = ch;
-        j.nzp2 = nzp2;
-        j.d0 = dst + pl - lead;
-        j.w = 2 * wp;
-        j.d_adv = 8 * wp - 4 * (lead + pairs + last);
-        j.s_adv = 4 - n * ch;
-        j.groups = ch >> 2;
-        j.pairs = pairs;
-        j.zpw = (int32_t)((uint32_t)(uint8_t)zp * 0x01010101u);
-        j.variant = lead + 2 * last;
-        dw_copy(&j);
+        rc->job.src = src;
+        rc->job.d0 = dst + pl - rc->lead;
+        dw_copy(&rc->job);
     }
     for (c = ch & ~3; c < ch; ++c) { /* as dw_copy: the lead and last pairs' padding columns too */
         for (i = 0; i < n; ++i) {
             dst[c * wp + pl + i] = (int16_t)(src[i * ch + c] - zp);
         }
-        if (lead) {
+        if (rc->lead) {
             dst[c * wp + pl - 1] = 0;
         }
-        if (last) {
+        if (rc->last) {
             dst[c * wp + pl + n] = 0;
         }
     }
@@ -291,8 +314,8 @@ TQ_DSP_BLOCK static void row_s2(const int16_t *x0, const int16_t *x1, const int1
  * tq_requantize_s8_fused2_folded (tq_requant.h) to each: add t, K, acc, asr #31; smmlar acc, acc, q, t;
  * asr acc, acc, e; ssat acc, #8, acc; strb.
  * Registers: r0-r2 row pointers, r3 record, r4 up to r9 accumulators, r9-r11 input words (those the
- * accumulators leave), r12 / lr weight pairs (then the output stage's q, K, e, t, channel stride and
- * output pointers).
+ * accumulators leave; r7 too in blocks of up to 3 outputs), r12 / lr weight pairs (then the output
+ * stage's q, K, e, t, channel stride and output pointers), r8 the output pointer in blocks of up to 4.
  * Generated by scripts/gen_dw_asm.py (the register schedule), 44 bytes of frame: dw_job (the current
  * channel's output, the column block's rows, the main blocks left) and the column block's output base.
  */
@@ -444,27 +467,27 @@ typedef struct {
     "\tldr r4, [r3, #24]\n" \
     "\tldr r12, [r3, #0]\n" \
     "\tldr lr, [r3, #4]\n" \
-    "\tldr r9, [r0, #0]\n" \
-    "\tldr r10, [r0, #4]\n" \
-    "\tsmlad r4, r9, r12, r4\n" \
-    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tldr r7, [r0, #0]\n" \
+    "\tldr r9, [r0, #4]\n" \
+    "\tsmlad r4, r7, r12, r4\n" \
+    "\tsmlabt r4, r9, lr, r4\n" \
     "\tldr r12, [r3, #8]\n" \
     "\tldr lr, [r3, #12]\n" \
-    "\tldr r9, [r1, #0]\n" \
-    "\tldr r10, [r1, #4]\n" \
-    "\tsmlad r4, r9, r12, r4\n" \
-    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tldr r7, [r1, #0]\n" \
+    "\tldr r9, [r1, #4]\n" \
+    "\tsmlad r4, r7, r12, r4\n" \
+    "\tsmlabt r4, r9, lr, r4\n" \
     "\tldr r12, [r3, #16]\n" \
     "\tldr lr, [r3, #20]\n" \
-    "\tldr r9, [r2, #0]\n" \
-    "\tldr r10, [r2, #4]\n" \
-    "\tsmlad r4, r9, r12, r4\n" \
-    "\tsmlabt r4, r10, lr, r4\n" \
-    "\tldr r9, [r3, #28]\n" \
-    "\tldr r10, [r3, #32]\n" \
-    "\tldr r11, [r3, #36]\n" \
+    "\tldr r7, [r2, #0]\n" \
+    "\tldr r9, [r2, #4]\n" \
+    "\tsmlad r4, r7, r12, r4\n" \
+    "\tsmlabt r4, r9, lr, r4\n" \
+    "\tldr r7, [r3, #28]\n" \
+    "\tldr r9, [r3, #32]\n" \
+    "\tldr r10, [r3, #36]\n" \
     "\tldr lr, [sp, #4]\n" \
-    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "r11", "r12") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r7", "r9", "r10", "r11") \
     "\tstrb r4, [r8], #1\n" \
     "\tldr r9, [sp, #8]\n" \
     "\tldr r10, [sp, #12]\n" \
@@ -482,34 +505,34 @@ typedef struct {
     "\tldr r5, [r3, #24]\n" \
     "\tldr r12, [r3, #0]\n" \
     "\tldr lr, [r3, #4]\n" \
-    "\tldr r9, [r0, #0]\n" \
-    "\tldr r10, [r0, #4]\n" \
-    "\tsmlad r4, r9, r12, r5\n" \
-    "\tsmlabt r4, r10, lr, r4\n" \
-    "\tsmlatb r5, r9, r12, r5\n" \
-    "\tsmlad r5, r10, lr, r5\n" \
+    "\tldr r7, [r0, #0]\n" \
+    "\tldr r9, [r0, #4]\n" \
+    "\tsmlad r4, r7, r12, r5\n" \
+    "\tsmlabt r4, r9, lr, r4\n" \
+    "\tsmlatb r5, r7, r12, r5\n" \
+    "\tsmlad r5, r9, lr, r5\n" \
     "\tldr r12, [r3, #8]\n" \
     "\tldr lr, [r3, #12]\n" \
-    "\tldr r9, [r1, #0]\n" \
-    "\tldr r10, [r1, #4]\n" \
-    "\tsmlad r4, r9, r12, r4\n" \
-    "\tsmlabt r4, r10, lr, r4\n" \
-    "\tsmlatb r5, r9, r12, r5\n" \
-    "\tsmlad r5, r10, lr, r5\n" \
+    "\tldr r7, [r1, #0]\n" \
+    "\tldr r9, [r1, #4]\n" \
+    "\tsmlad r4, r7, r12, r4\n" \
+    "\tsmlabt r4, r9, lr, r4\n" \
+    "\tsmlatb r5, r7, r12, r5\n" \
+    "\tsmlad r5, r9, lr, r5\n" \
     "\tldr r12, [r3, #16]\n" \
     "\tldr lr, [r3, #20]\n" \
-    "\tldr r9, [r2, #0]\n" \
-    "\tldr r10, [r2, #4]\n" \
-    "\tsmlad r4, r9, r12, r4\n" \
-    "\tsmlabt r4, r10, lr, r4\n" \
-    "\tsmlatb r5, r9, r12, r5\n" \
-    "\tsmlad r5, r10, lr, r5\n" \
-    "\tldr r9, [r3, #28]\n" \
-    "\tldr r10, [r3, #32]\n" \
-    "\tldr r11, [r3, #36]\n" \
+    "\tldr r7, [r2, #0]\n" \
+    "\tldr r9, [r2, #4]\n" \
+    "\tsmlad r4, r7, r12, r4\n" \
+    "\tsmlabt r4, r9, lr, r4\n" \
+    "\tsmlatb r5, r7, r12, r5\n" \
+    "\tsmlad r5, r9, lr, r5\n" \
+    "\tldr r7, [r3, #28]\n" \
+    "\tldr r9, [r3, #32]\n" \
+    "\tldr r10, [r3, #36]\n" \
     "\tldr lr, [sp, #4]\n" \
-    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "r11", "r12") \
-    TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r9", "r10", "r11", "r12") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r7", "r9", "r10", "r11") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r7", "r9", "r10", "r11") \
     "\tstrb r5, [r8, lr]\n" \
     "\tstrb r4, [r8], #1\n" \
     "\tldr r9, [sp, #8]\n" \
@@ -528,44 +551,44 @@ typedef struct {
     "\tldr r6, [r3, #24]\n" \
     "\tldr r12, [r3, #0]\n" \
     "\tldr lr, [r3, #4]\n" \
-    "\tldr r9, [r0, #0]\n" \
-    "\tldr r10, [r0, #4]\n" \
-    "\tldr r11, [r0, #8]\n" \
-    "\tsmlad r4, r9, r12, r6\n" \
-    "\tsmlabt r4, r10, lr, r4\n" \
-    "\tsmlatb r5, r9, r12, r6\n" \
-    "\tsmlad r5, r10, lr, r5\n" \
-    "\tsmlad r6, r10, r12, r6\n" \
-    "\tsmlabt r6, r11, lr, r6\n" \
+    "\tldr r7, [r0, #0]\n" \
+    "\tldr r9, [r0, #4]\n" \
+    "\tldr r10, [r0, #8]\n" \
+    "\tsmlad r4, r7, r12, r6\n" \
+    "\tsmlabt r4, r9, lr, r4\n" \
+    "\tsmlatb r5, r7, r12, r6\n" \
+    "\tsmlad r5, r9, lr, r5\n" \
+    "\tsmlad r6, r9, r12, r6\n" \
+    "\tsmlabt r6, r10, lr, r6\n" \
     "\tldr r12, [r3, #8]\n" \
     "\tldr lr, [r3, #12]\n" \
-    "\tldr r9, [r1, #0]\n" \
-    "\tldr r10, [r1, #4]\n" \
-    "\tldr r11, [r1, #8]\n" \
-    "\tsmlad r4, r9, r12, r4\n" \
-    "\tsmlabt r4, r10, lr, r4\n" \
-    "\tsmlatb r5, r9, r12, r5\n" \
-    "\tsmlad r5, r10, lr, r5\n" \
-    "\tsmlad r6, r10, r12, r6\n" \
-    "\tsmlabt r6, r11, lr, r6\n" \
+    "\tldr r7, [r1, #0]\n" \
+    "\tldr r9, [r1, #4]\n" \
+    "\tldr r10, [r1, #8]\n" \
+    "\tsmlad r4, r7, r12, r4\n" \
+    "\tsmlabt r4, r9, lr, r4\n" \
+    "\tsmlatb r5, r7, r12, r5\n" \
+    "\tsmlad r5, r9, lr, r5\n" \
+    "\tsmlad r6, r9, r12, r6\n" \
+    "\tsmlabt r6, r10, lr, r6\n" \
     "\tldr r12, [r3, #16]\n" \
     "\tldr lr, [r3, #20]\n" \
-    "\tldr r9, [r2, #0]\n" \
-    "\tldr r10, [r2, #4]\n" \
-    "\tldr r11, [r2, #8]\n" \
-    "\tsmlad r4, r9, r12, r4\n" \
-    "\tsmlabt r4, r10, lr, r4\n" \
-    "\tsmlatb r5, r9, r12, r5\n" \
-    "\tsmlad r5, r10, lr, r5\n" \
-    "\tsmlad r6, r10, r12, r6\n" \
-    "\tsmlabt r6, r11, lr, r6\n" \
-    "\tldr r9, [r3, #28]\n" \
-    "\tldr r10, [r3, #32]\n" \
-    "\tldr r11, [r3, #36]\n" \
+    "\tldr r7, [r2, #0]\n" \
+    "\tldr r9, [r2, #4]\n" \
+    "\tldr r10, [r2, #8]\n" \
+    "\tsmlad r4, r7, r12, r4\n" \
+    "\tsmlabt r4, r9, lr, r4\n" \
+    "\tsmlatb r5, r7, r12, r5\n" \
+    "\tsmlad r5, r9, lr, r5\n" \
+    "\tsmlad r6, r9, r12, r6\n" \
+    "\tsmlabt r6, r10, lr, r6\n" \
+    "\tldr r7, [r3, #28]\n" \
+    "\tldr r9, [r3, #32]\n" \
+    "\tldr r10, [r3, #36]\n" \
     "\tldr lr, [sp, #4]\n" \
-    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "r11", "r12") \
-    TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r9", "r10", "r11", "r12") \
-    TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r9", "r10", "r11", "r12") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r7", "r9", "r10", "r11") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r7", "r9", "r10", "r11") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r7", "r9", "r10", "r11") \
     "\tadd r12, r8, lr, lsl #1\n" \
     "\tstrb r5, [r8, lr]\n" \
     "\tstrb r6, [r12]\n" \
@@ -868,27 +891,27 @@ typedef struct {
     "\tldr r4, [r3, #24]\n" \
     "\tldr r12, [r3, #0]\n" \
     "\tldr lr, [r3, #4]\n" \
-    "\tldr r9, [r0, #0]\n" \
-    "\tldr r10, [r0, #4]\n" \
-    "\tsmlad r4, r9, r12, r4\n" \
-    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tldr r7, [r0, #0]\n" \
+    "\tldr r9, [r0, #4]\n" \
+    "\tsmlad r4, r7, r12, r4\n" \
+    "\tsmlabt r4, r9, lr, r4\n" \
     "\tldr r12, [r3, #8]\n" \
     "\tldr lr, [r3, #12]\n" \
-    "\tldr r9, [r1, #0]\n" \
-    "\tldr r10, [r1, #4]\n" \
-    "\tsmlad r4, r9, r12, r4\n" \
-    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tldr r7, [r1, #0]\n" \
+    "\tldr r9, [r1, #4]\n" \
+    "\tsmlad r4, r7, r12, r4\n" \
+    "\tsmlabt r4, r9, lr, r4\n" \
     "\tldr r12, [r3, #16]\n" \
     "\tldr lr, [r3, #20]\n" \
-    "\tldr r9, [r2, #0]\n" \
-    "\tldr r10, [r2, #4]\n" \
-    "\tsmlad r4, r9, r12, r4\n" \
-    "\tsmlabt r4, r10, lr, r4\n" \
-    "\tldr r9, [r3, #28]\n" \
-    "\tldr r10, [r3, #32]\n" \
-    "\tldr r11, [r3, #36]\n" \
+    "\tldr r7, [r2, #0]\n" \
+    "\tldr r9, [r2, #4]\n" \
+    "\tsmlad r4, r7, r12, r4\n" \
+    "\tsmlabt r4, r9, lr, r4\n" \
+    "\tldr r7, [r3, #28]\n" \
+    "\tldr r9, [r3, #32]\n" \
+    "\tldr r10, [r3, #36]\n" \
     "\tldr lr, [sp, #4]\n" \
-    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "r11", "r12") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r7", "r9", "r10", "r11") \
     "\tstrb r4, [r8], #1\n" \
     "\tldr r9, [sp, #8]\n" \
     "\tldr r10, [sp, #12]\n" \
@@ -906,37 +929,37 @@ typedef struct {
     "\tldr r5, [r3, #24]\n" \
     "\tldr r12, [r3, #0]\n" \
     "\tldr lr, [r3, #4]\n" \
-    "\tldr r9, [r0, #0]\n" \
-    "\tldr r10, [r0, #4]\n" \
-    "\tldr r11, [r0, #8]\n" \
-    "\tsmlad r4, r9, r12, r5\n" \
-    "\tsmlabt r4, r10, lr, r4\n" \
-    "\tsmlad r5, r10, r12, r5\n" \
-    "\tsmlabt r5, r11, lr, r5\n" \
+    "\tldr r7, [r0, #0]\n" \
+    "\tldr r9, [r0, #4]\n" \
+    "\tldr r10, [r0, #8]\n" \
+    "\tsmlad r4, r7, r12, r5\n" \
+    "\tsmlabt r4, r9, lr, r4\n" \
+    "\tsmlad r5, r9, r12, r5\n" \
+    "\tsmlabt r5, r10, lr, r5\n" \
     "\tldr r12, [r3, #8]\n" \
     "\tldr lr, [r3, #12]\n" \
-    "\tldr r9, [r1, #0]\n" \
-    "\tldr r10, [r1, #4]\n" \
-    "\tldr r11, [r1, #8]\n" \
-    "\tsmlad r4, r9, r12, r4\n" \
-    "\tsmlabt r4, r10, lr, r4\n" \
-    "\tsmlad r5, r10, r12, r5\n" \
-    "\tsmlabt r5, r11, lr, r5\n" \
+    "\tldr r7, [r1, #0]\n" \
+    "\tldr r9, [r1, #4]\n" \
+    "\tldr r10, [r1, #8]\n" \
+    "\tsmlad r4, r7, r12, r4\n" \
+    "\tsmlabt r4, r9, lr, r4\n" \
+    "\tsmlad r5, r9, r12, r5\n" \
+    "\tsmlabt r5, r10, lr, r5\n" \
     "\tldr r12, [r3, #16]\n" \
     "\tldr lr, [r3, #20]\n" \
-    "\tldr r9, [r2, #0]\n" \
-    "\tldr r10, [r2, #4]\n" \
-    "\tldr r11, [r2, #8]\n" \
-    "\tsmlad r4, r9, r12, r4\n" \
-    "\tsmlabt r4, r10, lr, r4\n" \
-    "\tsmlad r5, r10, r12, r5\n" \
-    "\tsmlabt r5, r11, lr, r5\n" \
-    "\tldr r9, [r3, #28]\n" \
-    "\tldr r10, [r3, #32]\n" \
-    "\tldr r11, [r3, #36]\n" \
+    "\tldr r7, [r2, #0]\n" \
+    "\tldr r9, [r2, #4]\n" \
+    "\tldr r10, [r2, #8]\n" \
+    "\tsmlad r4, r7, r12, r4\n" \
+    "\tsmlabt r4, r9, lr, r4\n" \
+    "\tsmlad r5, r9, r12, r5\n" \
+    "\tsmlabt r5, r10, lr, r5\n" \
+    "\tldr r7, [r3, #28]\n" \
+    "\tldr r9, [r3, #32]\n" \
+    "\tldr r10, [r3, #36]\n" \
     "\tldr lr, [sp, #4]\n" \
-    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "r11", "r12") \
-    TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r9", "r10", "r11", "r12") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r7", "r9", "r10", "r11") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r7", "r9", "r10", "r11") \
     "\tstrb r5, [r8, lr]\n" \
     "\tstrb r4, [r8], #1\n" \
     "\tldr r9, [sp, #8]\n" \
@@ -955,47 +978,47 @@ typedef struct {
     "\tldr r6, [r3, #24]\n" \
     "\tldr r12, [r3, #0]\n" \
     "\tldr lr, [r3, #4]\n" \
-    "\tldr r9, [r0, #0]\n" \
-    "\tldr r10, [r0, #4]\n" \
-    "\tldr r11, [r0, #8]\n" \
-    "\tsmlad r4, r9, r12, r6\n" \
-    "\tsmlabt r4, r10, lr, r4\n" \
-    "\tsmlad r5, r10, r12, r6\n" \
-    "\tsmlabt r5, r11, lr, r5\n" \
-    "\tsmlad r6, r11, r12, r6\n" \
-    "\tldr r9, [r0, #12]\n" \
-    "\tsmlabt r6, r9, lr, r6\n" \
+    "\tldr r7, [r0, #0]\n" \
+    "\tldr r9, [r0, #4]\n" \
+    "\tldr r10, [r0, #8]\n" \
+    "\tldr r11, [r0, #12]\n" \
+    "\tsmlad r4, r7, r12, r6\n" \
+    "\tsmlabt r4, r9, lr, r4\n" \
+    "\tsmlad r5, r9, r12, r6\n" \
+    "\tsmlabt r5, r10, lr, r5\n" \
+    "\tsmlad r6, r10, r12, r6\n" \
+    "\tsmlabt r6, r11, lr, r6\n" \
     "\tldr r12, [r3, #8]\n" \
     "\tldr lr, [r3, #12]\n" \
-    "\tldr r9, [r1, #0]\n" \
-    "\tldr r10, [r1, #4]\n" \
-    "\tldr r11, [r1, #8]\n" \
-    "\tsmlad r4, r9, r12, r4\n" \
-    "\tsmlabt r4, r10, lr, r4\n" \
-    "\tsmlad r5, r10, r12, r5\n" \
-    "\tsmlabt r5, r11, lr, r5\n" \
-    "\tsmlad r6, r11, r12, r6\n" \
-    "\tldr r9, [r1, #12]\n" \
-    "\tsmlabt r6, r9, lr, r6\n" \
+    "\tldr r7, [r1, #0]\n" \
+    "\tldr r9, [r1, #4]\n" \
+    "\tldr r10, [r1, #8]\n" \
+    "\tldr r11, [r1, #12]\n" \
+    "\tsmlad r4, r7, r12, r4\n" \
+    "\tsmlabt r4, r9, lr, r4\n" \
+    "\tsmlad r5, r9, r12, r5\n" \
+    "\tsmlabt r5, r10, lr, r5\n" \
+    "\tsmlad r6, r10, r12, r6\n" \
+    "\tsmlabt r6, r11, lr, r6\n" \
     "\tldr r12, [r3, #16]\n" \
     "\tldr lr, [r3, #20]\n" \
-    "\tldr r9, [r2, #0]\n" \
-    "\tldr r10, [r2, #4]\n" \
-    "\tldr r11, [r2, #8]\n" \
-    "\tsmlad r4, r9, r12, r4\n" \
-    "\tsmlabt r4, r10, lr, r4\n" \
-    "\tsmlad r5, r10, r12, r5\n" \
-    "\tsmlabt r5, r11, lr, r5\n" \
-    "\tsmlad r6, r11, r12, r6\n" \
-    "\tldr r9, [r2, #12]\n" \
-    "\tsmlabt r6, r9, lr, r6\n" \
-    "\tldr r9, [r3, #28]\n" \
-    "\tldr r10, [r3, #32]\n" \
-    "\tldr r11, [r3, #36]\n" \
+    "\tldr r7, [r2, #0]\n" \
+    "\tldr r9, [r2, #4]\n" \
+    "\tldr r10, [r2, #8]\n" \
+    "\tldr r11, [r2, #12]\n" \
+    "\tsmlad r4, r7, r12, r4\n" \
+    "\tsmlabt r4, r9, lr, r4\n" \
+    "\tsmlad r5, r9, r12, r5\n" \
+    "\tsmlabt r5, r10, lr, r5\n" \
+    "\tsmlad r6, r10, r12, r6\n" \
+    "\tsmlabt r6, r11, lr, r6\n" \
+    "\tldr r7, [r3, #28]\n" \
+    "\tldr r9, [r3, #32]\n" \
+    "\tldr r10, [r3, #36]\n" \
     "\tldr lr, [sp, #4]\n" \
-    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "r11", "r12") \
-    TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r9", "r10", "r11", "r12") \
-    TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r9", "r10", "r11", "r12") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r7", "r9", "r10", "r11") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r7", "r9", "r10", "r11") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r7", "r9", "r10", "r11") \
     "\tadd r12, r8, lr, lsl #1\n" \
     "\tstrb r5, [r8, lr]\n" \
     "\tstrb r6, [r12]\n" \
@@ -1170,17 +1193,22 @@ typedef struct {
 /* dw_copy: generated by scripts/gen_dw_asm.py */
 #define TQ_DW_COPY_ASM \
     "\tpush {r4-r11, lr}\n" \
-    "\tsub sp, sp, #16\n" \
+    "\tsub sp, sp, #24\n" \
     "\tldm r0, {r1-r11}\n" \
-    "\tstr r9, [sp, #0]\n" \
     "\tstr r7, [sp, #4]\n" \
-    "\tstr r8, [sp, #8]\n" \
-    "\tstr r10, [sp, #12]\n" \
+    "\tstr r6, [sp, #8]\n" \
+    "\tadd r12, r1, r8, lsl #2\n" \
+    "\tstr r12, [sp, #12]\n" \
+    "\tstr r10, [sp, #16]\n" \
+    "\tlsr r7, r9, #1\n" \
+    "\tstr r7, [sp, #0]\n" \
+    "\tand r12, r9, #1\n" \
+    "\tadd r11, r11, r12, lsl #2\n" \
     "\tmov r0, r1\n" \
     "\tmov r1, r2\n" \
     "\tmov r2, r3\n" \
     "\tmov r3, r4\n" \
-    "\tmov r8, r6\n" \
+    "\tadd r8, r1, r1, lsl #1\n" \
     "\tadd r4, r3, r5\n" \
     "\tadd r6, r4, r5, lsl #1\n" \
     "\tadd r5, r4, r5\n" \
@@ -1190,185 +1218,518 @@ typedef struct {
     "\tbeq tq_dwc_v2\n" \
     "\tcmp r11, #3\n" \
     "\tbeq tq_dwc_v3\n" \
+    "\tcmp r11, #4\n" \
+    "\tbeq tq_dwc_v4\n" \
+    "\tcmp r11, #5\n" \
+    "\tbeq tq_dwc_v5\n" \
+    "\tcmp r11, #6\n" \
+    "\tbeq tq_dwc_v6\n" \
+    "\tcmp r11, #7\n" \
+    "\tbeq tq_dwc_v7\n" \
     "tq_dwc_v0:\n" \
-    "\tldr r7, [sp, #0]\n" \
     "\tcbz r7, tq_dwc_e0\n" \
-    "tq_dwc_p0:\n" \
+    "tq_dwc_q0:\n" \
     "\tldr r9, [r0]\n" \
     "\tldr r10, [r0, r1]\n" \
-    "\tadd r0, r0, r1, lsl #1\n" \
-    "\tpkhbt r11, r9, r10, lsl #16\n" \
-    "\tpkhtb r12, r10, r9, asr #16\n" \
-    "\tsxtab16 lr, r2, r11\n" \
-    "\tstr lr, [r3], #4\n" \
-    "\tsxtab16 lr, r2, r11, ror #8\n" \
-    "\tstr lr, [r4], #4\n" \
-    "\tsxtab16 lr, r2, r12\n" \
-    "\tstr lr, [r5], #4\n" \
-    "\tsxtab16 lr, r2, r12, ror #8\n" \
-    "\tstr lr, [r6], #4\n" \
+    "\tldr r11, [r0, r1, lsl #1]\n" \
+    "\tldr r12, [r0, r8]\n" \
+    "\tadd r0, r0, r1, lsl #2\n" \
+    "\tpkhbt lr, r9, r10, lsl #16\n" \
+    "\tpkhtb r10, r10, r9, asr #16\n" \
+    "\tsxtab16 r9, r2, lr\n" \
+    "\tstr r9, [r3], #4\n" \
+    "\tsxtab16 r9, r2, lr, ror #8\n" \
+    "\tstr r9, [r4], #4\n" \
+    "\tsxtab16 r9, r2, r10\n" \
+    "\tstr r9, [r5], #4\n" \
+    "\tsxtab16 r9, r2, r10, ror #8\n" \
+    "\tstr r9, [r6], #4\n" \
+    "\tpkhbt lr, r11, r12, lsl #16\n" \
+    "\tpkhtb r12, r12, r11, asr #16\n" \
+    "\tsxtab16 r11, r2, lr\n" \
+    "\tstr r11, [r3], #4\n" \
+    "\tsxtab16 r11, r2, lr, ror #8\n" \
+    "\tstr r11, [r4], #4\n" \
+    "\tsxtab16 r11, r2, r12\n" \
+    "\tstr r11, [r5], #4\n" \
+    "\tsxtab16 r11, r2, r12, ror #8\n" \
+    "\tstr r11, [r6], #4\n" \
     "\tsubs r7, r7, #1\n" \
-    "\tbne tq_dwc_p0\n" \
+    "\tbne tq_dwc_q0\n" \
     "tq_dwc_e0:\n" \
     "\tldr r9, [sp, #4]\n" \
+    "\tldr r10, [sp, #8]\n" \
+    "\tldr r11, [sp, #12]\n" \
+    "\tldr r7, [sp, #0]\n" \
     "\tadd r0, r0, r9\n" \
-    "\tadd r3, r3, r8\n" \
-    "\tadd r4, r4, r8\n" \
-    "\tadd r5, r5, r8\n" \
-    "\tadd r6, r6, r8\n" \
-    "\tldr r9, [sp, #8]\n" \
-    "\tsubs r9, r9, #1\n" \
-    "\tstr r9, [sp, #8]\n" \
+    "\tadd r3, r3, r10\n" \
+    "\tadd r4, r4, r10\n" \
+    "\tadd r5, r5, r10\n" \
+    "\tadd r6, r6, r10\n" \
+    "\tcmp r0, r11\n" \
     "\tbne tq_dwc_v0\n" \
-    "\tadd sp, sp, #16\n" \
+    "\tadd sp, sp, #24\n" \
     "\tpop {r4-r11, pc}\n" \
     "tq_dwc_v1:\n" \
-    "\tldr r9, [sp, #12]\n" \
+    "\tldr r9, [sp, #16]\n" \
     "\tldr r10, [r0]\n" \
     "\tadd r0, r0, r1\n" \
-    "\tpkhbt r11, r9, r10, lsl #16\n" \
-    "\tpkhtb r12, r10, r9, asr #16\n" \
-    "\tsxtab16 lr, r2, r11\n" \
-    "\tstr lr, [r3], #4\n" \
-    "\tsxtab16 lr, r2, r11, ror #8\n" \
-    "\tstr lr, [r4], #4\n" \
-    "\tsxtab16 lr, r2, r12\n" \
-    "\tstr lr, [r5], #4\n" \
-    "\tsxtab16 lr, r2, r12, ror #8\n" \
-    "\tstr lr, [r6], #4\n" \
-    "\tldr r7, [sp, #0]\n" \
+    "\tpkhbt lr, r9, r10, lsl #16\n" \
+    "\tpkhtb r10, r10, r9, asr #16\n" \
+    "\tsxtab16 r9, r2, lr\n" \
+    "\tstr r9, [r3], #4\n" \
+    "\tsxtab16 r9, r2, lr, ror #8\n" \
+    "\tstr r9, [r4], #4\n" \
+    "\tsxtab16 r9, r2, r10\n" \
+    "\tstr r9, [r5], #4\n" \
+    "\tsxtab16 r9, r2, r10, ror #8\n" \
+    "\tstr r9, [r6], #4\n" \
     "\tcbz r7, tq_dwc_e1\n" \
-    "tq_dwc_p1:\n" \
+    "tq_dwc_q1:\n" \
     "\tldr r9, [r0]\n" \
     "\tldr r10, [r0, r1]\n" \
-    "\tadd r0, r0, r1, lsl #1\n" \
-    "\tpkhbt r11, r9, r10, lsl #16\n" \
-    "\tpkhtb r12, r10, r9, asr #16\n" \
-    "\tsxtab16 lr, r2, r11\n" \
-    "\tstr lr, [r3], #4\n" \
-    "\tsxtab16 lr, r2, r11, ror #8\n" \
-    "\tstr lr, [r4], #4\n" \
-    "\tsxtab16 lr, r2, r12\n" \
-    "\tstr lr, [r5], #4\n" \
-    "\tsxtab16 lr, r2, r12, ror #8\n" \
-    "\tstr lr, [r6], #4\n" \
+    "\tldr r11, [r0, r1, lsl #1]\n" \
+    "\tldr r12, [r0, r8]\n" \
+    "\tadd r0, r0, r1, lsl #2\n" \
+    "\tpkhbt lr, r9, r10, lsl #16\n" \
+    "\tpkhtb r10, r10, r9, asr #16\n" \
+    "\tsxtab16 r9, r2, lr\n" \
+    "\tstr r9, [r3], #4\n" \
+    "\tsxtab16 r9, r2, lr, ror #8\n" \
+    "\tstr r9, [r4], #4\n" \
+    "\tsxtab16 r9, r2, r10\n" \
+    "\tstr r9, [r5], #4\n" \
+    "\tsxtab16 r9, r2, r10, ror #8\n" \
+    "\tstr r9, [r6], #4\n" \
+    "\tpkhbt lr, r11, r12, lsl #16\n" \
+    "\tpkhtb r12, r12, r11, asr #16\n" \
+    "\tsxtab16 r11, r2, lr\n" \
+    "\tstr r11, [r3], #4\n" \
+    "\tsxtab16 r11, r2, lr, ror #8\n" \
+    "\tstr r11, [r4], #4\n" \
+    "\tsxtab16 r11, r2, r12\n" \
+    "\tstr r11, [r5], #4\n" \
+    "\tsxtab16 r11, r2, r12, ror #8\n" \
+    "\tstr r11, [r6], #4\n" \
     "\tsubs r7, r7, #1\n" \
-    "\tbne tq_dwc_p1\n" \
+    "\tbne tq_dwc_q1\n" \
     "tq_dwc_e1:\n" \
     "\tldr r9, [sp, #4]\n" \
+    "\tldr r10, [sp, #8]\n" \
+    "\tldr r11, [sp, #12]\n" \
+    "\tldr r7, [sp, #0]\n" \
     "\tadd r0, r0, r9\n" \
-    "\tadd r3, r3, r8\n" \
-    "\tadd r4, r4, r8\n" \
-    "\tadd r5, r5, r8\n" \
-    "\tadd r6, r6, r8\n" \
-    "\tldr r9, [sp, #8]\n" \
-    "\tsubs r9, r9, #1\n" \
-    "\tstr r9, [sp, #8]\n" \
+    "\tadd r3, r3, r10\n" \
+    "\tadd r4, r4, r10\n" \
+    "\tadd r5, r5, r10\n" \
+    "\tadd r6, r6, r10\n" \
+    "\tcmp r0, r11\n" \
     "\tbne tq_dwc_v1\n" \
-    "\tadd sp, sp, #16\n" \
+    "\tadd sp, sp, #24\n" \
     "\tpop {r4-r11, pc}\n" \
     "tq_dwc_v2:\n" \
-    "\tldr r7, [sp, #0]\n" \
     "\tcbz r7, tq_dwc_e2\n" \
-    "tq_dwc_p2:\n" \
+    "tq_dwc_q2:\n" \
     "\tldr r9, [r0]\n" \
     "\tldr r10, [r0, r1]\n" \
-    "\tadd r0, r0, r1, lsl #1\n" \
-    "\tpkhbt r11, r9, r10, lsl #16\n" \
-    "\tpkhtb r12, r10, r9, asr #16\n" \
-    "\tsxtab16 lr, r2, r11\n" \
-    "\tstr lr, [r3], #4\n" \
-    "\tsxtab16 lr, r2, r11, ror #8\n" \
-    "\tstr lr, [r4], #4\n" \
-    "\tsxtab16 lr, r2, r12\n" \
-    "\tstr lr, [r5], #4\n" \
-    "\tsxtab16 lr, r2, r12, ror #8\n" \
-    "\tstr lr, [r6], #4\n" \
+    "\tldr r11, [r0, r1, lsl #1]\n" \
+    "\tldr r12, [r0, r8]\n" \
+    "\tadd r0, r0, r1, lsl #2\n" \
+    "\tpkhbt lr, r9, r10, lsl #16\n" \
+    "\tpkhtb r10, r10, r9, asr #16\n" \
+    "\tsxtab16 r9, r2, lr\n" \
+    "\tstr r9, [r3], #4\n" \
+    "\tsxtab16 r9, r2, lr, ror #8\n" \
+    "\tstr r9, [r4], #4\n" \
+    "\tsxtab16 r9, r2, r10\n" \
+    "\tstr r9, [r5], #4\n" \
+    "\tsxtab16 r9, r2, r10, ror #8\n" \
+    "\tstr r9, [r6], #4\n" \
+    "\tpkhbt lr, r11, r12, lsl #16\n" \
+    "\tpkhtb r12, r12, r11, asr #16\n" \
+    "\tsxtab16 r11, r2, lr\n" \
+    "\tstr r11, [r3], #4\n" \
+    "\tsxtab16 r11, r2, lr, ror #8\n" \
+    "\tstr r11, [r4], #4\n" \
+    "\tsxtab16 r11, r2, r12\n" \
+    "\tstr r11, [r5], #4\n" \
+    "\tsxtab16 r11, r2, r12, ror #8\n" \
+    "\tstr r11, [r6], #4\n" \
     "\tsubs r7, r7, #1\n" \
-    "\tbne tq_dwc_p2\n" \
+    "\tbne tq_dwc_q2\n" \
     "tq_dwc_e2:\n" \
     "\tldr r9, [r0]\n" \
-    "\tldr r10, [sp, #12]\n" \
+    "\tldr r10, [sp, #16]\n" \
     "\tadd r0, r0, r1\n" \
-    "\tpkhbt r11, r9, r10, lsl #16\n" \
-    "\tpkhtb r12, r10, r9, asr #16\n" \
-    "\tsxtab16 lr, r2, r11\n" \
-    "\tstr lr, [r3], #4\n" \
-    "\tsxtab16 lr, r2, r11, ror #8\n" \
-    "\tstr lr, [r4], #4\n" \
-    "\tsxtab16 lr, r2, r12\n" \
-    "\tstr lr, [r5], #4\n" \
-    "\tsxtab16 lr, r2, r12, ror #8\n" \
-    "\tstr lr, [r6], #4\n" \
+    "\tpkhbt lr, r9, r10, lsl #16\n" \
+    "\tpkhtb r10, r10, r9, asr #16\n" \
+    "\tsxtab16 r9, r2, lr\n" \
+    "\tstr r9, [r3], #4\n" \
+    "\tsxtab16 r9, r2, lr, ror #8\n" \
+    "\tstr r9, [r4], #4\n" \
+    "\tsxtab16 r9, r2, r10\n" \
+    "\tstr r9, [r5], #4\n" \
+    "\tsxtab16 r9, r2, r10, ror #8\n" \
+    "\tstr r9, [r6], #4\n" \
     "\tldr r9, [sp, #4]\n" \
+    "\tldr r10, [sp, #8]\n" \
+    "\tldr r11, [sp, #12]\n" \
+    "\tldr r7, [sp, #0]\n" \
     "\tadd r0, r0, r9\n" \
-    "\tadd r3, r3, r8\n" \
-    "\tadd r4, r4, r8\n" \
-    "\tadd r5, r5, r8\n" \
-    "\tadd r6, r6, r8\n" \
-    "\tldr r9, [sp, #8]\n" \
-    "\tsubs r9, r9, #1\n" \
-    "\tstr r9, [sp, #8]\n" \
+    "\tadd r3, r3, r10\n" \
+    "\tadd r4, r4, r10\n" \
+    "\tadd r5, r5, r10\n" \
+    "\tadd r6, r6, r10\n" \
+    "\tcmp r0, r11\n" \
     "\tbne tq_dwc_v2\n" \
-    "\tadd sp, sp, #16\n" \
+    "\tadd sp, sp, #24\n" \
     "\tpop {r4-r11, pc}\n" \
     "tq_dwc_v3:\n" \
-    "\tldr r9, [sp, #12]\n" \
+    "\tldr r9, [sp, #16]\n" \
     "\tldr r10, [r0]\n" \
     "\tadd r0, r0, r1\n" \
-    "\tpkhbt r11, r9, r10, lsl #16\n" \
-    "\tpkhtb r12, r10, r9, asr #16\n" \
-    "\tsxtab16 lr, r2, r11\n" \
-    "\tstr lr, [r3], #4\n" \
-    "\tsxtab16 lr, r2, r11, ror #8\n" \
-    "\tstr lr, [r4], #4\n" \
-    "\tsxtab16 lr, r2, r12\n" \
-    "\tstr lr, [r5], #4\n" \
-    "\tsxtab16 lr, r2, r12, ror #8\n" \
-    "\tstr lr, [r6], #4\n" \
-    "\tldr r7, [sp, #0]\n" \
+    "\tpkhbt lr, r9, r10, lsl #16\n" \
+    "\tpkhtb r10, r10, r9, asr #16\n" \
+    "\tsxtab16 r9, r2, lr\n" \
+    "\tstr r9, [r3], #4\n" \
+    "\tsxtab16 r9, r2, lr, ror #8\n" \
+    "\tstr r9, [r4], #4\n" \
+    "\tsxtab16 r9, r2, r10\n" \
+    "\tstr r9, [r5], #4\n" \
+    "\tsxtab16 r9, r2, r10, ror #8\n" \
+    "\tstr r9, [r6], #4\n" \
     "\tcbz r7, tq_dwc_e3\n" \
-    "tq_dwc_p3:\n" \
+    "tq_dwc_q3:\n" \
+    "\tldr r9, [r0]\n" \
+    "\tldr r10, [r0, r1]\n" \
+    "\tldr r11, [r0, r1, lsl #1]\n" \
+    "\tldr r12, [r0, r8]\n" \
+    "\tadd r0, r0, r1, lsl #2\n" \
+    "\tpkhbt lr, r9, r10, lsl #16\n" \
+    "\tpkhtb r10, r10, r9, asr #16\n" \
+    "\tsxtab16 r9, r2, lr\n" \
+    "\tstr r9, [r3], #4\n" \
+    "\tsxtab16 r9, r2, lr, ror #8\n" \
+    "\tstr r9, [r4], #4\n" \
+    "\tsxtab16 r9, r2, r10\n" \
+    "\tstr r9, [r5], #4\n" \
+    "\tsxtab16 r9, r2, r10, ror #8\n" \
+    "\tstr r9, [r6], #4\n" \
+    "\tpkhbt lr, r11, r12, lsl #16\n" \
+    "\tpkhtb r12, r12, r11, asr #16\n" \
+    "\tsxtab16 r11, r2, lr\n" \
+    "\tstr r11, [r3], #4\n" \
+    "\tsxtab16 r11, r2, lr, ror #8\n" \
+    "\tstr r11, [r4], #4\n" \
+    "\tsxtab16 r11, r2, r12\n" \
+    "\tstr r11, [r5], #4\n" \
+    "\tsxtab16 r11, r2, r12, ror #8\n" \
+    "\tstr r11, [r6], #4\n" \
+    "\tsubs r7, r7, #1\n" \
+    "\tbne tq_dwc_q3\n" \
+    "tq_dwc_e3:\n" \
+    "\tldr r9, [r0]\n" \
+    "\tldr r10, [sp, #16]\n" \
+    "\tadd r0, r0, r1\n" \
+    "\tpkhbt lr, r9, r10, lsl #16\n" \
+    "\tpkhtb r10, r10, r9, asr #16\n" \
+    "\tsxtab16 r9, r2, lr\n" \
+    "\tstr r9, [r3], #4\n" \
+    "\tsxtab16 r9, r2, lr, ror #8\n" \
+    "\tstr r9, [r4], #4\n" \
+    "\tsxtab16 r9, r2, r10\n" \
+    "\tstr r9, [r5], #4\n" \
+    "\tsxtab16 r9, r2, r10, ror #8\n" \
+    "\tstr r9, [r6], #4\n" \
+    "\tldr r9, [sp, #4]\n" \
+    "\tldr r10, [sp, #8]\n" \
+    "\tldr r11, [sp, #12]\n" \
+    "\tldr r7, [sp, #0]\n" \
+    "\tadd r0, r0, r9\n" \
+    "\tadd r3, r3, r10\n" \
+    "\tadd r4, r4, r10\n" \
+    "\tadd r5, r5, r10\n" \
+    "\tadd r6, r6, r10\n" \
+    "\tcmp r0, r11\n" \
+    "\tbne tq_dwc_v3\n" \
+    "\tadd sp, sp, #24\n" \
+    "\tpop {r4-r11, pc}\n" \
+    "tq_dwc_v4:\n" \
     "\tldr r9, [r0]\n" \
     "\tldr r10, [r0, r1]\n" \
     "\tadd r0, r0, r1, lsl #1\n" \
-    "\tpkhbt r11, r9, r10, lsl #16\n" \
-    "\tpkhtb r12, r10, r9, asr #16\n" \
-    "\tsxtab16 lr, r2, r11\n" \
-    "\tstr lr, [r3], #4\n" \
-    "\tsxtab16 lr, r2, r11, ror #8\n" \
-    "\tstr lr, [r4], #4\n" \
-    "\tsxtab16 lr, r2, r12\n" \
-    "\tstr lr, [r5], #4\n" \
-    "\tsxtab16 lr, r2, r12, ror #8\n" \
-    "\tstr lr, [r6], #4\n" \
-    "\tsubs r7, r7, #1\n" \
-    "\tbne tq_dwc_p3\n" \
-    "tq_dwc_e3:\n" \
+    "\tpkhbt lr, r9, r10, lsl #16\n" \
+    "\tpkhtb r10, r10, r9, asr #16\n" \
+    "\tsxtab16 r9, r2, lr\n" \
+    "\tstr r9, [r3], #4\n" \
+    "\tsxtab16 r9, r2, lr, ror #8\n" \
+    "\tstr r9, [r4], #4\n" \
+    "\tsxtab16 r9, r2, r10\n" \
+    "\tstr r9, [r5], #4\n" \
+    "\tsxtab16 r9, r2, r10, ror #8\n" \
+    "\tstr r9, [r6], #4\n" \
+    "\tcbz r7, tq_dwc_e4\n" \
+    "tq_dwc_q4:\n" \
     "\tldr r9, [r0]\n" \
-    "\tldr r10, [sp, #12]\n" \
-    "\tadd r0, r0, r1\n" \
-    "\tpkhbt r11, r9, r10, lsl #16\n" \
-    "\tpkhtb r12, r10, r9, asr #16\n" \
-    "\tsxtab16 lr, r2, r11\n" \
-    "\tstr lr, [r3], #4\n" \
-    "\tsxtab16 lr, r2, r11, ror #8\n" \
-    "\tstr lr, [r4], #4\n" \
-    "\tsxtab16 lr, r2, r12\n" \
-    "\tstr lr, [r5], #4\n" \
-    "\tsxtab16 lr, r2, r12, ror #8\n" \
-    "\tstr lr, [r6], #4\n" \
+    "\tldr r10, [r0, r1]\n" \
+    "\tldr r11, [r0, r1, lsl #1]\n" \
+    "\tldr r12, [r0, r8]\n" \
+    "\tadd r0, r0, r1, lsl #2\n" \
+    "\tpkhbt lr, r9, r10, lsl #16\n" \
+    "\tpkhtb r10, r10, r9, asr #16\n" \
+    "\tsxtab16 r9, r2, lr\n" \
+    "\tstr r9, [r3], #4\n" \
+    "\tsxtab16 r9, r2, lr, ror #8\n" \
+    "\tstr r9, [r4], #4\n" \
+    "\tsxtab16 r9, r2, r10\n" \
+    "\tstr r9, [r5], #4\n" \
+    "\tsxtab16 r9, r2, r10, ror #8\n" \
+    "\tstr r9, [r6], #4\n" \
+    "\tpkhbt lr, r11, r12, lsl #16\n" \
+    "\tpkhtb r12, r12, r11, asr #16\n" \
+    "\tsxtab16 r11, r2, lr\n" \
+    "\tstr r11, [r3], #4\n" \
+    "\tsxtab16 r11, r2, lr, ror #8\n" \
+    "\tstr r11, [r4], #4\n" \
+    "\tsxtab16 r11, r2, r12\n" \
+    "\tstr r11, [r5], #4\n" \
+    "\tsxtab16 r11, r2, r12, ror #8\n" \
+    "\tstr r11, [r6], #4\n" \
+    "\tsubs r7, r7, #1\n" \
+    "\tbne tq_dwc_q4\n" \
+    "tq_dwc_e4:\n" \
     "\tldr r9, [sp, #4]\n" \
+    "\tldr r10, [sp, #8]\n" \
+    "\tldr r11, [sp, #12]\n" \
+    "\tldr r7, [sp, #0]\n" \
     "\tadd r0, r0, r9\n" \
-    "\tadd r3, r3, r8\n" \
-    "\tadd r4, r4, r8\n" \
-    "\tadd r5, r5, r8\n" \
-    "\tadd r6, r6, r8\n" \
-    "\tldr r9, [sp, #8]\n" \
-    "\tsubs r9, r9, #1\n" \
-    "\tstr r9, [sp, #8]\n" \
-    "\tbne tq_dwc_v3\n" \
-    "\tadd sp, sp, #16\n" \
+    "\tadd r3, r3, r10\n" \
+    "\tadd r4, r4, r10\n" \
+    "\tadd r5, r5, r10\n" \
+    "\tadd r6, r6, r10\n" \
+    "\tcmp r0, r11\n" \
+    "\tbne tq_dwc_v4\n" \
+    "\tadd sp, sp, #24\n" \
+    "\tpop {r4-r11, pc}\n" \
+    "tq_dwc_v5:\n" \
+    "\tldr r9, [sp, #16]\n" \
+    "\tldr r10, [r0]\n" \
+    "\tldr r11, [r0, r1]\n" \
+    "\tldr r12, [r0, r1, lsl #1]\n" \
+    "\tadd r0, r0, r8\n" \
+    "\tpkhbt lr, r9, r10, lsl #16\n" \
+    "\tpkhtb r10, r10, r9, asr #16\n" \
+    "\tsxtab16 r9, r2, lr\n" \
+    "\tstr r9, [r3], #4\n" \
+    "\tsxtab16 r9, r2, lr, ror #8\n" \
+    "\tstr r9, [r4], #4\n" \
+    "\tsxtab16 r9, r2, r10\n" \
+    "\tstr r9, [r5], #4\n" \
+    "\tsxtab16 r9, r2, r10, ror #8\n" \
+    "\tstr r9, [r6], #4\n" \
+    "\tpkhbt lr, r11, r12, lsl #16\n" \
+    "\tpkhtb r12, r12, r11, asr #16\n" \
+    "\tsxtab16 r11, r2, lr\n" \
+    "\tstr r11, [r3], #4\n" \
+    "\tsxtab16 r11, r2, lr, ror #8\n" \
+    "\tstr r11, [r4], #4\n" \
+    "\tsxtab16 r11, r2, r12\n" \
+    "\tstr r11, [r5], #4\n" \
+    "\tsxtab16 r11, r2, r12, ror #8\n" \
+    "\tstr r11, [r6], #4\n" \
+    "\tcbz r7, tq_dwc_e5\n" \
+    "tq_dwc_q5:\n" \
+    "\tldr r9, [r0]\n" \
+    "\tldr r10, [r0, r1]\n" \
+    "\tldr r11, [r0, r1, lsl #1]\n" \
+    "\tldr r12, [r0, r8]\n" \
+    "\tadd r0, r0, r1, lsl #2\n" \
+    "\tpkhbt lr, r9, r10, lsl #16\n" \
+    "\tpkhtb r10, r10, r9, asr #16\n" \
+    "\tsxtab16 r9, r2, lr\n" \
+    "\tstr r9, [r3], #4\n" \
+    "\tsxtab16 r9, r2, lr, ror #8\n" \
+    "\tstr r9, [r4], #4\n" \
+    "\tsxtab16 r9, r2, r10\n" \
+    "\tstr r9, [r5], #4\n" \
+    "\tsxtab16 r9, r2, r10, ror #8\n" \
+    "\tstr r9, [r6], #4\n" \
+    "\tpkhbt lr, r11, r12, lsl #16\n" \
+    "\tpkhtb r12, r12, r11, asr #16\n" \
+    "\tsxtab16 r11, r2, lr\n" \
+    "\tstr r11, [r3], #4\n" \
+    "\tsxtab16 r11, r2, lr, ror #8\n" \
+    "\tstr r11, [r4], #4\n" \
+    "\tsxtab16 r11, r2, r12\n" \
+    "\tstr r11, [r5], #4\n" \
+    "\tsxtab16 r11, r2, r12, ror #8\n" \
+    "\tstr r11, [r6], #4\n" \
+    "\tsubs r7, r7, #1\n" \
+    "\tbne tq_dwc_q5\n" \
+    "tq_dwc_e5:\n" \
+    "\tldr r9, [sp, #4]\n" \
+    "\tldr r10, [sp, #8]\n" \
+    "\tldr r11, [sp, #12]\n" \
+    "\tldr r7, [sp, #0]\n" \
+    "\tadd r0, r0, r9\n" \
+    "\tadd r3, r3, r10\n" \
+    "\tadd r4, r4, r10\n" \
+    "\tadd r5, r5, r10\n" \
+    "\tadd r6, r6, r10\n" \
+    "\tcmp r0, r11\n" \
+    "\tbne tq_dwc_v5\n" \
+    "\tadd sp, sp, #24\n" \
+    "\tpop {r4-r11, pc}\n" \
+    "tq_dwc_v6:\n" \
+    "\tcbz r7, tq_dwc_e6\n" \
+    "tq_dwc_q6:\n" \
+    "\tldr r9, [r0]\n" \
+    "\tldr r10, [r0, r1]\n" \
+    "\tldr r11, [r0, r1, lsl #1]\n" \
+    "\tldr r12, [r0, r8]\n" \
+    "\tadd r0, r0, r1, lsl #2\n" \
+    "\tpkhbt lr, r9, r10, lsl #16\n" \
+    "\tpkhtb r10, r10, r9, asr #16\n" \
+    "\tsxtab16 r9, r2, lr\n" \
+    "\tstr r9, [r3], #4\n" \
+    "\tsxtab16 r9, r2, lr, ror #8\n" \
+    "\tstr r9, [r4], #4\n" \
+    "\tsxtab16 r9, r2, r10\n" \
+    "\tstr r9, [r5], #4\n" \
+    "\tsxtab16 r9, r2, r10, ror #8\n" \
+    "\tstr r9, [r6], #4\n" \
+    "\tpkhbt lr, r11, r12, lsl #16\n" \
+    "\tpkhtb r12, r12, r11, asr #16\n" \
+    "\tsxtab16 r11, r2, lr\n" \
+    "\tstr r11, [r3], #4\n" \
+    "\tsxtab16 r11, r2, lr, ror #8\n" \
+    "\tstr r11, [r4], #4\n" \
+    "\tsxtab16 r11, r2, r12\n" \
+    "\tstr r11, [r5], #4\n" \
+    "\tsxtab16 r11, r2, r12, ror #8\n" \
+    "\tstr r11, [r6], #4\n" \
+    "\tsubs r7, r7, #1\n" \
+    "\tbne tq_dwc_q6\n" \
+    "tq_dwc_e6:\n" \
+    "\tldr r9, [r0]\n" \
+    "\tldr r10, [r0, r1]\n" \
+    "\tldr r11, [r0, r1, lsl #1]\n" \
+    "\tldr r12, [sp, #16]\n" \
+    "\tadd r0, r0, r8\n" \
+    "\tpkhbt lr, r9, r10, lsl #16\n" \
+    "\tpkhtb r10, r10, r9, asr #16\n" \
+    "\tsxtab16 r9, r2, lr\n" \
+    "\tstr r9, [r3], #4\n" \
+    "\tsxtab16 r9, r2, lr, ror #8\n" \
+    "\tstr r9, [r4], #4\n" \
+    "\tsxtab16 r9, r2, r10\n" \
+    "\tstr r9, [r5], #4\n" \
+    "\tsxtab16 r9, r2, r10, ror #8\n" \
+    "\tstr r9, [r6], #4\n" \
+    "\tpkhbt lr, r11, r12, lsl #16\n" \
+    "\tpkhtb r12, r12, r11, asr #16\n" \
+    "\tsxtab16 r11, r2, lr\n" \
+    "\tstr r11, [r3], #4\n" \
+    "\tsxtab16 r11, r2, lr, ror #8\n" \
+    "\tstr r11, [r4], #4\n" \
+    "\tsxtab16 r11, r2, r12\n" \
+    "\tstr r11, [r5], #4\n" \
+    "\tsxtab16 r11, r2, r12, ror #8\n" \
+    "\tstr r11, [r6], #4\n" \
+    "\tldr r9, [sp, #4]\n" \
+    "\tldr r10, [sp, #8]\n" \
+    "\tldr r11, [sp, #12]\n" \
+    "\tldr r7, [sp, #0]\n" \
+    "\tadd r0, r0, r9\n" \
+    "\tadd r3, r3, r10\n" \
+    "\tadd r4, r4, r10\n" \
+    "\tadd r5, r5, r10\n" \
+    "\tadd r6, r6, r10\n" \
+    "\tcmp r0, r11\n" \
+    "\tbne tq_dwc_v6\n" \
+    "\tadd sp, sp, #24\n" \
+    "\tpop {r4-r11, pc}\n" \
+    "tq_dwc_v7:\n" \
+    "\tldr r9, [sp, #16]\n" \
+    "\tldr r10, [r0]\n" \
+    "\tldr r11, [r0, r1]\n" \
+    "\tldr r12, [r0, r1, lsl #1]\n" \
+    "\tadd r0, r0, r8\n" \
+    "\tpkhbt lr, r9, r10, lsl #16\n" \
+    "\tpkhtb r10, r10, r9, asr #16\n" \
+    "\tsxtab16 r9, r2, lr\n" \
+    "\tstr r9, [r3], #4\n" \
+    "\tsxtab16 r9, r2, lr, ror #8\n" \
+    "\tstr r9, [r4], #4\n" \
+    "\tsxtab16 r9, r2, r10\n" \
+    "\tstr r9, [r5], #4\n" \
+    "\tsxtab16 r9, r2, r10, ror #8\n" \
+    "\tstr r9, [r6], #4\n" \
+    "\tpkhbt lr, r11, r12, lsl #16\n" \
+    "\tpkhtb r12, r12, r11, asr #16\n" \
+    "\tsxtab16 r11, r2, lr\n" \
+    "\tstr r11, [r3], #4\n" \
+    "\tsxtab16 r11, r2, lr, ror #8\n" \
+    "\tstr r11, [r4], #4\n" \
+    "\tsxtab16 r11, r2, r12\n" \
+    "\tstr r11, [r5], #4\n" \
+    "\tsxtab16 r11, r2, r12, ror #8\n" \
+    "\tstr r11, [r6], #4\n" \
+    "\tcbz r7, tq_dwc_e7\n" \
+    "tq_dwc_q7:\n" \
+    "\tldr r9, [r0]\n" \
+    "\tldr r10, [r0, r1]\n" \
+    "\tldr r11, [r0, r1, lsl #1]\n" \
+    "\tldr r12, [r0, r8]\n" \
+    "\tadd r0, r0, r1, lsl #2\n" \
+    "\tpkhbt lr, r9, r10, lsl #16\n" \
+    "\tpkhtb r10, r10, r9, asr #16\n" \
+    "\tsxtab16 r9, r2, lr\n" \
+    "\tstr r9, [r3], #4\n" \
+    "\tsxtab16 r9, r2, lr, ror #8\n" \
+    "\tstr r9, [r4], #4\n" \
+    "\tsxtab16 r9, r2, r10\n" \
+    "\tstr r9, [r5], #4\n" \
+    "\tsxtab16 r9, r2, r10, ror #8\n" \
+    "\tstr r9, [r6], #4\n" \
+    "\tpkhbt lr, r11, r12, lsl #16\n" \
+    "\tpkhtb r12, r12, r11, asr #16\n" \
+    "\tsxtab16 r11, r2, lr\n" \
+    "\tstr r11, [r3], #4\n" \
+    "\tsxtab16 r11, r2, lr, ror #8\n" \
+    "\tstr r11, [r4], #4\n" \
+    "\tsxtab16 r11, r2, r12\n" \
+    "\tstr r11, [r5], #4\n" \
+    "\tsxtab16 r11, r2, r12, ror #8\n" \
+    "\tstr r11, [r6], #4\n" \
+    "\tsubs r7, r7, #1\n" \
+    "\tbne tq_dwc_q7\n" \
+    "tq_dwc_e7:\n" \
+    "\tldr r9, [r0]\n" \
+    "\tldr r10, [sp, #16]\n" \
+    "\tadd r0, r0, r1\n" \
+    "\tpkhbt lr, r9, r10, lsl #16\n" \
+    "\tpkhtb r10, r10, r9, asr #16\n" \
+    "\tsxtab16 r9, r2, lr\n" \
+    "\tstr r9, [r3], #4\n" \
+    "\tsxtab16 r9, r2, lr, ror #8\n" \
+    "\tstr r9, [r4], #4\n" \
+    "\tsxtab16 r9, r2, r10\n" \
+    "\tstr r9, [r5], #4\n" \
+    "\tsxtab16 r9, r2, r10, ror #8\n" \
+    "\tstr r9, [r6], #4\n" \
+    "\tldr r9, [sp, #4]\n" \
+    "\tldr r10, [sp, #8]\n" \
+    "\tldr r11, [sp, #12]\n" \
+    "\tldr r7, [sp, #0]\n" \
+    "\tadd r0, r0, r9\n" \
+    "\tadd r3, r3, r10\n" \
+    "\tadd r4, r4, r10\n" \
+    "\tadd r5, r5, r10\n" \
+    "\tadd r6, r6, r10\n" \
+    "\tcmp r0, r11\n" \
+    "\tbne tq_dwc_v7\n" \
+    "\tadd sp, sp, #24\n" \
     "\tpop {r4-r11, pc}\n"
 
 #define TQ_ASM_ARG __attribute__((unused))
@@ -1390,9 +1751,13 @@ __attribute__((naked, noinline)) static void dw_copy(TQ_ASM_ARG const dw_copy_jo
 /*
  * The row path. Scratch: a ring of TQ_DW_DSP_ROWS slots, each one int16 row of wp = TQ_DW_DSP_WP
  * values per channel ([slot][channel][wp]): padded column j holds input column j - pad_left minus the
- * zero point, 0 in the padding (zeroed once; the copies write input columns and, for alignment, at
- * most one padding column on each side, with 0). Input row iy lives in slot (iy + 3) mod 3; a row in
- * the top padding is a slot still zero from the start, one in the bottom padding a slot zeroed again.
+ * zero point, 0 in the padding. The copies write the input columns and, for alignment, at most one
+ * padding column on each side (with 0). When the windows use other padding columns (j < pad_left - 1,
+ * or from the copies' end up to column (out_w - 1) stride_w + 2; columns beyond are at most loaded in
+ * a word's unused half), the whole ring is zeroed once per call (copies never write those columns) and
+ * a row in the top padding is a slot still zero from the start; else nothing is zeroed up front and a
+ * top padding row's slot is zeroed when it enters the ring. Input row iy lives in slot (iy + 3) mod 3;
+ * a row in the bottom padding is a slot zeroed whole.
  * Records: params->records (flash). Output rows in order: first the input rows of its window not yet in the ring
  * (all channels), then every channel's output row.
  * In-place contract (tq_kernels.h): output row oy is written after reading only input rows of the
@@ -1405,47 +1770,55 @@ static void rows_path(const tq_depthwise_conv2d_s8_params *p, const int8_t *inpu
     const int32_t sh = p->stride_h, sw = p->stride_w, pt = p->pad_top, pl = p->pad_left;
     const int32_t wp = TQ_DW_DSP_WP(out_w, sw);
     const int32_t slot = ch * wp; /* int16 values per ring slot */
-    const int32_t zp = p->input_zero_point, nzp2 = tq_dup_s16(-zp);
     const int32_t *pw = p->records;
     int16_t *ring = (int16_t *)p->scratch;
     const int32_t last_col = (out_w - 1) * sw + 3 - pl; /* input columns used: [0, min(in_w, last_col)) */
     const int32_t ncopy = in_w < last_col ? in_w : last_col;
+    /* padding columns the windows use that no copy writes: copies write [pl - lead, pl + ncopy + last) */
+    const int32_t lead = pl & 1, last = (ncopy - lead) & 1;
+    const int32_t margins = pl - lead > 0 || pl + ncopy + last < (out_w - 1) * sw + 3;
     int32_t next = -pt; /* the next input row to bring into the ring */
+    int32_t next_slot = (next + 3) % 3, top_slot = next_slot; /* slots of input rows next and oy * sh - pt */
     int32_t oy, c;
+    row_copy rc;
     row_out o;
     dw_job job;
+    copy_prepare(&rc, ncopy, ch, p->input_zero_point, wp, pl);
+    job.ch = ch;
+    job.w = 2 * wp;
+    job.rec_end = pw + TQ_DW_DSP_CHANNEL_WORDS * ch;
+    job.rec = pw;
+    job.tail = out_w % 6;
+    job.nmain = out_w / 6;
     o.zp = p->output_zero_point;
     o.act_min = p->act_min;
     o.act_max = p->act_max;
     /* requant_fused == 2 (decided by the generator): the full int8 range and every e <= TQ_FUSED2_OFFSET_E_MAX */
     const int32_t use_asm = p->requant_fused == 2;
-    zero_s16(ring, TQ_DW_DSP_ROWS * slot); /* the padding (copies write only input columns) */
+    if (margins) {
+        zero_s16(ring, TQ_DW_DSP_ROWS * slot);
+    }
     for (oy = 0; oy < out_h; ++oy) {
         const int32_t top = oy * sh - pt;
         const int16_t *r0, *r1, *r2;
         int8_t *out = output + oy * out_w * ch;
-        for (; next <= top + 2; ++next) {
-            int16_t *dst = ring + ((next + 3) % 3) * slot;
-            if (next >= in_h) { /* bottom padding (a top padding row's slot is still zero) */
+        for (; next <= top + 2; ++next, next_slot = next_slot == 2 ? 0 : next_slot + 1) {
+            int16_t *dst = ring + next_slot * slot;
+            if (next >= in_h || (next < 0 && !margins)) { /* padding (top: zero from the start with margins) */
                 zero_s16(dst, slot);
             } else if (next >= 0) {
-                copy_row(input + next * in_w * ch, ncopy, ch, nzp2, zp, dst, wp, pl);
+                copy_row(&rc, input + next * in_w * ch, dst);
             }
         }
-        r0 = ring + ((top + 3) % 3) * slot;
-        r1 = ring + ((top + 4) % 3) * slot;
-        r2 = ring + ((top + 5) % 3) * slot;
+        r0 = ring + top_slot * slot;
+        r1 = ring + (top_slot == 2 ? 0 : top_slot + 1) * slot;
+        r2 = ring + (top_slot == 0 ? 2 : top_slot - 1) * slot;
+        top_slot = sh == 1 ? (top_slot == 2 ? 0 : top_slot + 1) : (top_slot == 0 ? 2 : top_slot - 1); /* + sh mod 3 */
         if (use_asm) {
             job.out = out;
-            job.ch = ch;
-            job.w = 2 * wp;
-            job.rec_end = pw + TQ_DW_DSP_CHANNEL_WORDS * ch;
-            job.rec = pw;
             job.x0 = r0;
             job.x1 = r1;
             job.x2 = r2;
-            job.tail = out_w % 6;
-            job.nmain = out_w / 6;
             if (sw == 1) {
                 dw_rows_s1(&job);
             } else {

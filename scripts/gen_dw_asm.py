@@ -24,8 +24,9 @@ MAIN = 6
 
 
 def wregs(k: int) -> list[str]:
-    """The rotating input-word registers of a block of k outputs: those the accumulators leave."""
-    return ["r9", "r10", "r11"][max(k - 5, 0):]
+    """The rotating input-word registers of a block of k outputs: those the accumulators leave (r7 too
+    when k <= 3: r8 holds the output pointer when k <= 4)."""
+    return ["r7", "r9", "r10", "r11"] if k <= 3 else ["r9", "r10", "r11"][max(k - 5, 0):]
 
 
 def macs(s: int, k: int) -> list[tuple[int, int, str, str]]:
@@ -152,51 +153,74 @@ def function(s: int) -> list[str]:
     return out
 
 
-# copy frame: pairs per group, source advance after a group, groups left, four zero-point bytes
-C_PAIRS, C_SADV, C_GROUPS, C_ZPW = 0, 4, 8, 12
-C_FRAME = 16
+# copy frame: pixel quads per group, source advance after a group, destination advance after a group,
+# the source's end (the first group's pixel 0 + 4 groups: where the advances stop), four zero-point bytes
+C_QUADS, C_SADV, C_DADV, C_SEND, C_ZPW = 0, 4, 8, 12, 16
+C_FRAME = 24  # 8-byte aligned
 
 
-def pair(a: str, b: str) -> list[str]:
-    """Two adjacent pixels of 4 channels -> each channel's int16 pair (x0 - zp, x1 - zp), stored at d0-d3:
-    PKHBT / PKHTB put (a0, a1, b0, b1) and (a2, a3, b2, b3) in one word each, SXTAB16 (ROR #8) extends
-    the even (odd) bytes and adds (-zp, -zp). A pixel given as "zp" is four zero-point bytes (a column
-    of padding: 0 after the subtraction), so a single pixel is stored as a pair too."""
-    if a == "zp":
-        out = [f"ldr r9, [sp, #{C_ZPW}]", "ldr r10, [r0]", "add r0, r0, r1"]
-    elif b == "zp":
-        out = ["ldr r9, [r0]", f"ldr r10, [sp, #{C_ZPW}]", "add r0, r0, r1"]
-    else:
-        out = ["ldr r9, [r0]", "ldr r10, [r0, r1]", "add r0, r0, r1, lsl #1"]
-    return [*out, "pkhbt r11, r9, r10, lsl #16", "pkhtb r12, r10, r9, asr #16",
-            "sxtab16 lr, r2, r11", "str lr, [r3], #4", "sxtab16 lr, r2, r11, ror #8", "str lr, [r4], #4",
-            "sxtab16 lr, r2, r12", "str lr, [r5], #4", "sxtab16 lr, r2, r12, ror #8", "str lr, [r6], #4"]
+def extend(lo: str, hi: str, tmp: str) -> list[str]:
+    """Words ``lo`` (pixel a) and ``hi`` (pixel b) of 4 channels -> each channel's int16 pair
+    (a - zp, b - zp), stored at channel rows 0-3 (r3-r6, post-incremented): PKHBT / PKHTB put
+    (a0, a1, b0, b1) and (a2, a3, b2, b3) in one word each (``tmp``, then ``hi``), SXTAB16 (ROR #8)
+    extends the even (odd) bytes and adds (-zp, -zp) (r2); ``lo`` takes the stored words."""
+    out = [f"pkhbt {tmp}, {lo}, {hi}, lsl #16", f"pkhtb {hi}, {hi}, {lo}, asr #16"]
+    for row, (word, ror) in zip(("r3", "r4", "r5", "r6"), ((tmp, ""), (tmp, ", ror #8"), (hi, ""), (hi, ", ror #8"))):
+        out += [f"sxtab16 {lo}, r2, {word}{ror}", f"str {lo}, [{row}], #4"]
+    return out
+
+
+def pixels(kinds: str) -> list[str]:
+    """Two or four adjacent columns, each "p" (the next pixel of the source, r0 + j ch) or "z" (a padding
+    column: four zero-point bytes, 0 after the subtraction), extended and stored as pairs; the loads
+    come first (pipelined), then r0 advances past the pixels read (r1 = ch, r8 = 3 ch)."""
+    regs = ["r9", "r10", "r11", "r12"][:len(kinds)]
+    out, j = [], 0
+    for reg, kind in zip(regs, kinds):
+        if kind == "z":
+            out.append(f"ldr {reg}, [sp, #{C_ZPW}]")
+            continue
+        out.append(f"ldr {reg}, [r0]" if j == 0 else f"ldr {reg}, [r0, r1]" if j == 1 else
+                   f"ldr {reg}, [r0, r1, lsl #1]" if j == 2 else f"ldr {reg}, [r0, r8]")
+        j += 1
+    out.append({1: "add r0, r0, r1", 2: "add r0, r0, r1, lsl #1", 3: "add r0, r0, r8", 4: "add r0, r0, r1, lsl #2"}[j])
+    out += extend("r9", "r10", "lr")
+    return out + extend("r11", "r12", "lr") if len(kinds) == 4 else out
+
+
+def copy_variant(v: int) -> list[str]:
+    """One group of variant v = lead + 2 last + 4 odd (lead: a padding column before pixel 0; last: one
+    after pixel n - 1; odd: an odd count of pixel pairs between them): the odd pair joins the lead pair
+    (a quad z p p p), else the last pair (p p p z), else comes first alone; then the quads (r7 of them),
+    then the last pair when it stands alone; then the advance to the next group (the next group's quad
+    count loaded with the advances)."""
+    lead, last, odd = v & 1, (v >> 1) & 1, v >> 2
+    head = "zppp" if lead and odd else "zp" if lead else "pp" if odd and not last else ""
+    tail = "pppz" if odd and last and not lead else "pz" if last else ""
+    out = [f"tq_dwc_v{v}:", *(pixels(head) if head else []), f"cbz r7, tq_dwc_e{v}", f"tq_dwc_q{v}:",
+           *pixels("pppp"), "subs r7, r7, #1", f"bne tq_dwc_q{v}", f"tq_dwc_e{v}:", *(pixels(tail) if tail else [])]
+    return [*out, f"ldr r9, [sp, #{C_SADV}]", f"ldr r10, [sp, #{C_DADV}]", f"ldr r11, [sp, #{C_SEND}]",
+            f"ldr r7, [sp, #{C_QUADS}]", "add r0, r0, r9", "add r3, r3, r10", "add r4, r4, r10", "add r5, r5, r10",
+            "add r6, r6, r10", "cmp r0, r11", f"bne tq_dwc_v{v}", f"add sp, sp, #{C_FRAME}", "pop {r4-r11, pc}"]
 
 
 def copy_function() -> list[str]:
     """dw_copy: a row's pixels minus the zero point into each channel's int16 row, four channels per
-    group (the C caller does the in_c mod 4 last ones). Per group: the lead pair (zero-point padding,
-    pixel 0) when the padded row's first copied column is odd (so every word store is aligned), the
-    pixel pairs, and the odd last pixel paired with zero-point padding (a column the windows read as
-    padding or never read); one loop per (lead, odd) variant."""
+    group (the C caller does the in_c mod 4 last ones), four pixels (two pairs) per step. Per group: the
+    lead pair (zero-point padding, pixel 0) when the padded row's first copied column is odd (so every
+    word store is aligned), the pixel pairs, and the odd last pixel paired with zero-point padding (a
+    column the windows read as padding or never read); one loop per variant (copy_variant), chosen once."""
     out = ["push {r4-r11, lr}", f"sub sp, sp, #{C_FRAME}", "ldm r0, {r1-r11}",
            # r1 src, r2 ch, r3 nzp2, r4 d0, r5 w, r6 d_adv, r7 s_adv, r8 groups, r9 pairs, r10 zpw, r11 variant
-           f"str r9, [sp, #{C_PAIRS}]", f"str r7, [sp, #{C_SADV}]", f"str r8, [sp, #{C_GROUPS}]",
-           f"str r10, [sp, #{C_ZPW}]", "mov r0, r1", "mov r1, r2", "mov r2, r3", "mov r3, r4", "mov r8, r6",
-           "add r4, r3, r5", "add r6, r4, r5, lsl #1", "add r5, r4, r5"]
-    out += ["cmp r11, #1", "beq tq_dwc_v1", "cmp r11, #2", "beq tq_dwc_v2", "cmp r11, #3", "beq tq_dwc_v3"]
-    for v in range(4):
-        lead, odd = v & 1, v >> 1
-        out += [f"tq_dwc_v{v}:"]
-        if lead:
-            out += pair("zp", "x")
-        out += [f"ldr r7, [sp, #{C_PAIRS}]", f"cbz r7, tq_dwc_e{v}", f"tq_dwc_p{v}:", *pair("x", "x"),
-                "subs r7, r7, #1", f"bne tq_dwc_p{v}", f"tq_dwc_e{v}:"]
-        if odd:
-            out += pair("x", "zp")
-        out += [f"ldr r9, [sp, #{C_SADV}]", "add r0, r0, r9", "add r3, r3, r8", "add r4, r4, r8", "add r5, r5, r8",
-                "add r6, r6, r8", f"ldr r9, [sp, #{C_GROUPS}]", "subs r9, r9, #1", f"str r9, [sp, #{C_GROUPS}]",
-                f"bne tq_dwc_v{v}", f"add sp, sp, #{C_FRAME}", "pop {r4-r11, pc}"]
+           f"str r7, [sp, #{C_SADV}]", f"str r6, [sp, #{C_DADV}]", "add r12, r1, r8, lsl #2",
+           f"str r12, [sp, #{C_SEND}]",
+           f"str r10, [sp, #{C_ZPW}]", "lsr r7, r9, #1", f"str r7, [sp, #{C_QUADS}]", "and r12, r9, #1",
+           "add r11, r11, r12, lsl #2", "mov r0, r1", "mov r1, r2", "mov r2, r3", "mov r3, r4",
+           "add r8, r1, r1, lsl #1", "add r4, r3, r5", "add r6, r4, r5, lsl #1", "add r5, r4, r5"]
+    for v in range(1, 8):
+        out += [f"cmp r11, #{v}", f"beq tq_dwc_v{v}"]
+    for v in range(8):
+        out += copy_variant(v)
     return out
 
 
