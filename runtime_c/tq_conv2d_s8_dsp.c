@@ -9,8 +9,9 @@
  * them (K4 = TQ_CONV_DSP_K4(K), K rounded up to a multiple of 4), every group of four reordered to
  * (v0, v2, v1, v3) (column_copy: SXTAB16 and SXTAB16 ROR #8 of one word give both pairs). A pointwise
  * window (1 x 1, no padding, in_c a multiple of 4) is the pixel's channels, converted inline; a window
- * inside the input with rows not multiples of 4 values (first layers) is read word by word (3 x 3 x 3:
- * column_3x3x3) or staged (column_inside); any other window is converted row by row from the input when
+ * inside the input is converted row by row in one loop when its rows are multiples of 8 values
+ * (column_rows), read word by word (3 x 3 x 3: column_3x3x3) or staged (column_inside) when they are
+ * not multiples of 4 values (first layers); any other window is converted row by row from the input when
  * its rows are multiples of 4 values, else first gathered as int8 in the column's upper bytes and
  * converted in place (column_fill).
  * The columns live in params->scratch (arena memory planned for this layer's step, disjoint from
@@ -361,11 +362,44 @@ static void column_3x3x3(const int8_t *src, int32_t row_stride, int32_t zp, int3
     column_word(col + 24, (int32_t)(((uint32_t)tq_load_s8x4(r2 + 5) >> 8) | ((uint32_t)zp << 24)), nzp2);
 }
 
+/* Four int8 words (16 values) from src minus the zero point, in column order, to dst (see column_copy). */
+__attribute__((always_inline)) static inline void column_words4(int16_t *dst, const int8_t *src, int32_t nzp2)
+{
+    const int32_t v0 = tq_load_s8x4(src), v1 = tq_load_s8x4(src + 4);
+    const int32_t v2 = tq_load_s8x4(src + 8), v3 = tq_load_s8x4(src + 12);
+    column_word(dst, v0, nzp2);
+    column_word(dst + 4, v1, nzp2);
+    column_word(dst + 8, v2, nzp2);
+    column_word(dst + 12, v3, nzp2);
+}
+
+/* column_fill for a window inside the input whose rows are multiples of 8 values (regular convs with in_c a
+ * multiple of 8): its kernel_h rows of row_len values converted straight from the input (16 values per step,
+ * then 8), one call (not inlined: its own registers) and no bound check per row. src is the window's first byte, row_stride the input row's bytes. */
+__attribute__((noinline)) static void column_rows(const int8_t *src, int32_t row_stride, int32_t kernel_h,
+                                                 int32_t row_len, int32_t nzp2, int16_t *col)
+{
+    const int32_t len16 = row_len & ~15;
+    int32_t ky;
+    for (ky = 0; ky < kernel_h; ++ky, src += row_stride) {
+        const int8_t *s = src;
+        const int8_t *const end = src + len16;
+        for (; s != end; s += 16, col += 16) {
+            column_words4(col, s, nzp2);
+        }
+        if ((row_len & 8) != 0) {
+            column_word(col, tq_load_s8x4(s), nzp2);
+            column_word(col + 4, tq_load_s8x4(s + 4), nzp2);
+            col += 8;
+        }
+    }
+}
+
 /* How tq_conv2d_s8 builds its columns (per call, from the shapes): column_fill for every window, or first
  * a faster path: pointwise (a 1 x 1 window, no padding, in_c a multiple of 4, always inside the input: the
- * pixel's channels, converted inline), or, for a window inside the input with rows not multiples of 4
- * values, column_3x3x3 (3 x 3 x 3) or column_inside. */
-enum { COLUMN_FILL, COLUMN_POINTWISE, COLUMN_3X3X3, COLUMN_INSIDE };
+ * pixel's channels, converted inline), or, for a window inside the input, column_rows (rows multiples of 8
+ * values), column_3x3x3 (3 x 3 x 3) or column_inside (rows not multiples of 4 values). */
+enum { COLUMN_FILL, COLUMN_POINTWISE, COLUMN_3X3X3, COLUMN_INSIDE, COLUMN_ROWS };
 
 /* The walk over output pixels in raster order and the per-call constants of column_build. */
 typedef struct {
@@ -408,7 +442,9 @@ __attribute__((always_inline)) static inline void column_build(const tq_conv2d_s
     if (g->mode == COLUMN_POINTWISE) {
         column_copy_short(col, input + w->off, g->k_len, nzp2);
     } else if (g->mode != COLUMN_FILL && w->y_inside && w->x0 >= 0 && w->x0 + g->kernel_w <= g->in_w) {
-        if (g->mode == COLUMN_3X3X3) {
+        if (g->mode == COLUMN_ROWS) {
+            column_rows(input + w->off, g->in_w * g->in_c, g->kernel_h, g->kernel_w * g->in_c, nzp2, col);
+        } else if (g->mode == COLUMN_3X3X3) {
             column_3x3x3(input + w->off, g->in_w * 3, g->zp, nzp2, col);
         } else {
             column_inside(p, input + w->off, nzp2, col);
@@ -565,6 +601,7 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     o.act_max = p->act_max;
     table_fill(p, q_groups, table);
     geo.mode = pointwise ? COLUMN_POINTWISE
+               : ((p->kernel_w * p->in_c) & 7) == 0 ? COLUMN_ROWS
                : ((p->kernel_w * p->in_c) & 3) == 0 ? COLUMN_FILL
                : k_len == 27 && p->kernel_h == 3 && p->in_c == 3 ? COLUMN_3X3X3 : COLUMN_INSIDE;
     geo.out_w = out_w;
