@@ -544,6 +544,52 @@ __attribute__((naked, noinline)) static void pw8_run(TQ_ASM_ARG const int8_t *in
         "pop {r4-r11, pc}\n\t");
 }
 
+/*
+ * tq_conv2d_s8's loop for a pointwise layer (1 x 1 window always inside the input, in_c a multiple of 4)
+ * whose every channel group runs through the output-stage table (out_c a multiple of 4): per pixel pair,
+ * the two columns straight from the pixels' channels and one block call, without the general loop's
+ * walk, column dispatch and output chunks. The last pixel alone (odd count) gets its column twice and
+ * out1 = out0 (written twice at the same place). Raster order, each pair's input read before its output
+ * is written: the in-place contract holds as for the general loop.
+ */
+static void pointwise_run(const tq_conv2d_s8_params *p, const int8_t *input, int8_t *output, int32_t nzp2,
+                          tq_conv_block_fn *block, const int32_t *table, int16_t *col)
+{
+    const int32_t in_c = p->in_c, out_c = p->out_c, out_w = p->out_w, pixels = p->out_h * out_w;
+    const int32_t step_x = p->stride_w * in_c;
+    const int32_t row_skip = (p->stride_h * p->in_w - out_w * p->stride_w) * in_c; /* after a row's last pixel */
+    const void *const weights = p->weights_s16 != NULL ? (const void *)p->weights_s16 : (const void *)p->weights;
+    const int8_t *src = input;
+    int32_t px, ox = 0;
+    block_job job;
+    job.bias = table;
+    job.groups = out_c >> 2;
+    job.acc = NULL;
+    for (px = 0; px < pixels; px += 2) {
+        const int8_t *const s0 = src; /* pixel px's channels */
+        job.out0 = output + px * out_c;
+        job.out1 = job.out0 + out_c;
+        column_copy_short(col, s0, in_c, nzp2);
+        src += step_x;
+        if (++ox == out_w) {
+            ox = 0;
+            src += row_skip;
+        }
+        if (px + 1 == pixels) { /* the last pixel alone */
+            column_copy_short(col + TQ_CONV_DSP_COLUMN_MAX, s0, in_c, nzp2);
+            job.out1 = job.out0;
+        } else {
+            column_copy_short(col + TQ_CONV_DSP_COLUMN_MAX, src, in_c, nzp2);
+            src += step_x;
+            if (++ox == out_w) {
+                ox = 0;
+                src += row_skip;
+            }
+        }
+        block(col, weights, in_c >> 1, &job);
+    }
+}
+
 void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t *output)
 {
     const tq_conv2d_s8_params *p = params;
@@ -600,6 +646,10 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     o.act_min = p->act_min;
     o.act_max = p->act_max;
     table_fill(p, q_groups, table);
+    if (pointwise && 4 * q_groups == out_c) {
+        pointwise_run(p, input, output, nzp2, block, table, col);
+        return;
+    }
     geo.mode = pointwise ? COLUMN_POINTWISE
                : ((p->kernel_w * p->in_c) & 7) == 0 ? COLUMN_ROWS
                : ((p->kernel_w * p->in_c) & 3) == 0 ? COLUMN_FILL
