@@ -114,19 +114,21 @@ typedef char tq_conv_job_acc_at_16[offsetof(block_job, acc) == 16 ? 1 : -1];
 /*
  * The body of a 4 x 2 block function (naked; AAPCS: r0 = col, r1 = w, r2 = pairs (K4 / 2, even, >= 2),
  * r3 = job; r1 is then kept 4 bytes before the next pair's weights, the pairs' pre-indexed base) with PAIR =
- * TQ_CONV_PAIR or TQ_CONV_PAIR_S8: per group (block_job), the accumulators from the
- * biases, the pairs from the column start (8 per iteration up to pairs rounded down to a multiple of 8, then
- * 4 if pairs & 4, then 2 if pairs & 2), then the output stage or the sums stored. Stack locals (24 bytes,
- * below the saved r3-r11, lr): [sp] the column pointer where the 8-pair loop ends, [sp, #4] pairs, [sp, #8]
- * the column start, [sp, #12] the bias / table pointer, [sp, #16] the weight pointer during the output
- * stage, [sp, #20] groups left; the saved r3 (job) at [sp, #24].
+ * TQ_CONV_PAIR or TQ_CONV_PAIR_S8, U = MASK + 1 (8 or 16) pairs per iteration of LOOP (PAIR U times) and TAIL8
+ * the 8-pair tail (U = 16) or nothing: per group (block_job), the accumulators from the biases, the pairs from
+ * the column start (U per iteration up to pairs rounded down to a multiple of U, then, unless pairs mod U is 0
+ * (one test), 8 if pairs & 8 (U = 16), 4 if pairs & 4, 2 if pairs & 2), then the output stage or the sums
+ * stored. Stack locals (24 bytes, below the saved r3-r11, lr): [sp] the column pointer where the U-pair loop
+ * ends, [sp, #4] pairs mod U, [sp, #8] the column start, [sp, #12] the bias / table pointer, [sp, #16] the
+ * weight pointer during the output stage, [sp, #20] groups left; the saved r3 (job) at [sp, #24].
  */
-#define TQ_CONV_BLOCK(PAIR)                                                                        \
+#define TQ_CONV_BLOCK_BODY(PAIR, MASK, LOOP, TAIL8)                                                \
     "push {r3-r11, lr}\n\t"                                                                       \
     "sub sp, sp, #24\n\t"                                                                         \
     "sub r1, r1, #4\n\t"                                                                          \
-    "bic r12, r2, #7\n\t"                                                                         \
+    "bic r12, r2, #" MASK "\n\t"                                                                  \
     "add r12, r0, r12, lsl #2\n\t"                                                                \
+    "and r2, r2, #" MASK "\n\t"                                                                   \
     "strd r12, r2, [sp]\n\t"                                                                      \
     "str r0, [sp, #8]\n\t"                                                                        \
     "ldr r12, [r3, #0]\n\t"                                                                       \
@@ -146,17 +148,20 @@ typedef char tq_conv_job_acc_at_16[offsetof(block_job, acc) == 16 ? 1 : -1];
     "cmp r0, r12\n\t"                                                                             \
     "beq 2f\n"                                                                                     \
     "1:\n\t"                                                                                      \
-    PAIR PAIR PAIR PAIR PAIR PAIR PAIR PAIR                                                        \
+    LOOP                                                                                           \
     "ldr r2, [sp]\n\t"                                                                            \
     "cmp r0, r2\n\t"                                                                              \
     "bne 1b\n"                                                                                     \
     "2:\n\t"                                                                                      \
     "ldr r2, [sp, #4]\n\t"                                                                        \
+    "cmp r2, #0\n\t"                                                                              \
+    "beq 4f\n\t"                                                                                  \
+    TAIL8                                                                                          \
     "tst r2, #4\n\t"                                                                              \
     "beq 3f\n\t"                                                                                  \
     PAIR PAIR PAIR PAIR                                                                            \
+    "ldr r2, [sp, #4]\n"                                                                          \
     "3:\n\t"                                                                                      \
-    "ldr r2, [sp, #4]\n\t"                                                                        \
     "tst r2, #2\n\t"                                                                              \
     "beq 4f\n\t"                                                                                  \
     PAIR PAIR                                                                                      \
@@ -192,6 +197,14 @@ typedef char tq_conv_job_acc_at_16[offsetof(block_job, acc) == 16 ? 1 : -1];
     "stm r0!, {r4-r11}\n\t"                                                                       \
     "str r0, [r12, #16]\n\t"                                                                      \
     "b 6b\n\t"
+
+/* The 4 x 2 block with 8 pairs per loop iteration (int8 layout, both build modes) and with 16 (the speed
+ * layout: fewer loop branches for twice the loop's code, in speed builds only). */
+#define TQ_CONV_PAIRS8(PAIR) PAIR PAIR PAIR PAIR PAIR PAIR PAIR PAIR
+#define TQ_CONV_BLOCK(PAIR) TQ_CONV_BLOCK_BODY(PAIR, "7", TQ_CONV_PAIRS8(PAIR), "")
+#define TQ_CONV_BLOCK16(PAIR)                                                                      \
+    TQ_CONV_BLOCK_BODY(PAIR, "15", TQ_CONV_PAIRS8(PAIR) TQ_CONV_PAIRS8(PAIR),                     \
+                       "tst r2, #8\n\t" "beq 9f\n\t" TQ_CONV_PAIRS8(PAIR) "ldr r2, [sp, #4]\n" "9:\n\t")
 
 /* A 4 x 2 block function's C type (block_4x2_s8 in tq_conv2d_s8_dsp.c, block_4x2 in tq_conv2d_s8_speed.c). */
 typedef void tq_conv_block_fn(const int16_t *col, const void *w, int32_t pairs, block_job *job);
