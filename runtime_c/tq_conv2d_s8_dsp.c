@@ -9,7 +9,7 @@
  * them (K4 = TQ_CONV_DSP_K4(K), K rounded up to a multiple of 4), every group of four reordered to
  * (v0, v2, v1, v3) (column_copy: SXTAB16 and SXTAB16 ROR #8 of one word give both pairs). A pointwise
  * window (1 x 1, no padding, in_c a multiple of 4) is the pixel's channels, converted inline; a window
- * inside the input is converted row by row in one loop when its rows are multiples of 8 values
+ * inside the input is converted row by row in one loop when its rows are multiples of 4 values
  * (column_rows), read word by word (3 x 3 x 3: column_3x3x3) or staged (column_inside) when they are
  * not multiples of 4 values (first layers); any other window is converted row by row from the input when
  * its rows are multiples of 4 values, else first gathered as int8 in the column's upper bytes and
@@ -373,9 +373,9 @@ __attribute__((always_inline)) static inline void column_words4(int16_t *dst, co
     column_word(dst + 12, v3, nzp2);
 }
 
-/* column_fill for a window inside the input whose rows are multiples of 8 values (regular convs with in_c a
- * multiple of 8): its kernel_h rows of row_len values converted straight from the input (16 values per step,
- * then 8), one call (not inlined: its own registers) and no bound check per row. src is the window's first byte, row_stride the input row's bytes. */
+/* column_fill for a window inside the input whose rows are multiples of 4 values (regular convs with in_c a
+ * multiple of 4, DS-CNN's 10 x 4 first layer): its kernel_h rows of row_len values converted straight from the
+ * input (16 values per step, then 8, then 4), one call (not inlined: its own registers) and no bound check per row. src is the window's first byte, row_stride the input row's bytes. */
 __attribute__((noinline)) static void column_rows(const int8_t *src, int32_t row_stride, int32_t kernel_h,
                                                  int32_t row_len, int32_t nzp2, int16_t *col)
 {
@@ -391,15 +391,20 @@ __attribute__((noinline)) static void column_rows(const int8_t *src, int32_t row
             column_word(col, tq_load_s8x4(s), nzp2);
             column_word(col + 4, tq_load_s8x4(s + 4), nzp2);
             col += 8;
+            s += 8;
+        }
+        if ((row_len & 4) != 0) {
+            column_word(col, tq_load_s8x4(s), nzp2);
+            col += 4;
         }
     }
 }
 
-/* How tq_conv2d_s8 builds its columns (per call, from the shapes): column_fill for every window, or first
- * a faster path: pointwise (a 1 x 1 window, no padding, in_c a multiple of 4, always inside the input: the
- * pixel's channels, converted inline), or, for a window inside the input, column_rows (rows multiples of 8
- * values), column_3x3x3 (3 x 3 x 3) or column_inside (rows not multiples of 4 values). */
-enum { COLUMN_FILL, COLUMN_POINTWISE, COLUMN_3X3X3, COLUMN_INSIDE, COLUMN_ROWS };
+/* How tq_conv2d_s8 builds its columns (per call, from the shapes): pointwise (a 1 x 1 window, no padding,
+ * in_c a multiple of 4, always inside the input: the pixel's channels, converted inline), or, for a window
+ * inside the input, column_rows (rows multiples of 4 values), column_3x3x3 (3 x 3 x 3) or column_inside (rows
+ * not multiples of 4 values), and column_fill for every other window. */
+enum { COLUMN_POINTWISE, COLUMN_ROWS, COLUMN_3X3X3, COLUMN_INSIDE };
 
 /* The walk over output pixels in raster order and the per-call constants of column_build. */
 typedef struct {
@@ -441,7 +446,7 @@ __attribute__((always_inline)) static inline void column_build(const tq_conv2d_s
 {
     if (g->mode == COLUMN_POINTWISE) {
         column_copy_short(col, input + w->off, g->k_len, nzp2);
-    } else if (g->mode != COLUMN_FILL && w->y_inside && w->x0 >= 0 && w->x0 + g->kernel_w <= g->in_w) {
+    } else if (w->y_inside && w->x0 >= 0 && w->x0 + g->kernel_w <= g->in_w) {
         if (g->mode == COLUMN_ROWS) {
             column_rows(input + w->off, g->in_w * g->in_c, g->kernel_h, g->kernel_w * g->in_c, nzp2, col);
         } else if (g->mode == COLUMN_3X3X3) {
@@ -651,8 +656,7 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
         return;
     }
     geo.mode = pointwise ? COLUMN_POINTWISE
-               : ((p->kernel_w * p->in_c) & 7) == 0 ? COLUMN_ROWS
-               : ((p->kernel_w * p->in_c) & 3) == 0 ? COLUMN_FILL
+               : ((p->kernel_w * p->in_c) & 3) == 0 ? COLUMN_ROWS
                : k_len == 27 && p->kernel_h == 3 && p->in_c == 3 ? COLUMN_3X3X3 : COLUMN_INSIDE;
     geo.out_w = out_w;
     geo.in_w = p->in_w;
