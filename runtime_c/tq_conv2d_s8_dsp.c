@@ -348,8 +348,9 @@ __attribute__((always_inline)) static inline void column_word(int16_t *dst, int3
  * first layer), without staging: each group word is read from the input (rows r0, r1, r2 of 9 bytes, any
  * alignment) or, where a group spans two rows, put together from a byte or halfword of one and the start of
  * the next: (a0-a3), (a4-a7), (a8, b0-b2), (b3-b6), (b7, b8, c0, c1), (c2-c5), (c6, c7, c8, zero point). */
-static void column_3x3x3(const int8_t *src, int32_t row_stride, int32_t zp, int32_t nzp2, int16_t *col)
+static void column_3x3x3(const tq_conv2d_s8_params *p, const int8_t *src, int32_t nzp2, int16_t *col)
 {
+    const int32_t row_stride = p->in_w * 3, zp = p->input_zero_point;
     const int8_t *const r1 = src + row_stride, *const r2 = r1 + row_stride;
     uint16_t b78;
     memcpy(&b78, r1 + 7, sizeof b78);
@@ -376,9 +377,10 @@ __attribute__((always_inline)) static inline void column_words4(int16_t *dst, co
 /* column_fill for a window inside the input whose rows are multiples of 4 values (regular convs with in_c a
  * multiple of 4, DS-CNN's 10 x 4 first layer): its kernel_h rows of row_len values converted straight from the
  * input (16 values per step, then 8, then 4), one call (not inlined: its own registers) and no bound check per row. src is the window's first byte, row_stride the input row's bytes. */
-__attribute__((noinline)) static void column_rows(const int8_t *src, int32_t row_stride, int32_t kernel_h,
-                                                 int32_t row_len, int32_t nzp2, int16_t *col)
+__attribute__((noinline)) static void column_rows(const tq_conv2d_s8_params *p, const int8_t *src, int32_t nzp2,
+                                                 int16_t *col)
 {
+    const int32_t row_stride = p->in_w * p->in_c, kernel_h = p->kernel_h, row_len = p->kernel_w * p->in_c;
     const int32_t len16 = row_len & ~15;
     int32_t ky;
     for (ky = 0; ky < kernel_h; ++ky, src += row_stride) {
@@ -415,7 +417,7 @@ typedef struct {
 } pixel_walk;
 
 typedef struct {
-    int32_t mode, out_w, in_w, in_h, in_c, kernel_h, kernel_w, stride_h, stride_w, step_x, pad_left, zp, k_len;
+    int32_t mode, out_w, in_w, in_h, in_c, kernel_h, kernel_w, stride_h, stride_w, step_x, pad_left, k_len;
 } walk_geometry;
 
 static inline void walk_row(pixel_walk *w, const walk_geometry *g)
@@ -448,9 +450,9 @@ __attribute__((always_inline)) static inline void column_build(const tq_conv2d_s
         column_copy_short(col, input + w->off, g->k_len, nzp2);
     } else if (w->y_inside && w->x0 >= 0 && w->x0 + g->kernel_w <= g->in_w) {
         if (g->mode == COLUMN_ROWS) {
-            column_rows(input + w->off, g->in_w * g->in_c, g->kernel_h, g->kernel_w * g->in_c, nzp2, col);
+            column_rows(p, input + w->off, nzp2, col);
         } else if (g->mode == COLUMN_3X3X3) {
-            column_3x3x3(input + w->off, g->in_w * 3, g->zp, nzp2, col);
+            column_3x3x3(p, input + w->off, nzp2, col);
         } else {
             column_inside(p, input + w->off, nzp2, col);
         }
@@ -595,6 +597,103 @@ static void pointwise_run(const tq_conv2d_s8_params *p, const int8_t *input, int
     }
 }
 
+/* A column builder for a window inside the input (column_rows, column_3x3x3, column_inside): src = its first byte. */
+typedef void inside_fn(const tq_conv2d_s8_params *p, const int8_t *src, int32_t nzp2, int16_t *col);
+
+/*
+ * tq_conv2d_s8's loop for a layer that is not pointwise and whose every channel group requantizes in the block
+ * (out_c a multiple of 4, the whole output-stage table in the scratch): per pixel pair its two columns (`inside`,
+ * the mode's builder, for a window inside the input, column_fill otherwise) and one block call. A separate function
+ * with its own walk (fewer live values than the general loop: first layers pay per pixel). The last pixel
+ * alone (odd count) gets pixel 0's column copied and out1 = out0. Raster order, each pair's windows read
+ * before its outputs are written (the in-place contract).
+ */
+__attribute__((noinline)) static void table_run(const tq_conv2d_s8_params *p, const int8_t *input, int8_t *output,
+                                                inside_fn *inside, int32_t nzp2, tq_conv_block_fn *block,
+                                                const void *weights, const int32_t *table, int16_t *col)
+{
+    const int32_t out_c = p->out_c, out_w = p->out_w, pixels = p->out_h * out_w;
+    const int32_t in_w = p->in_w, in_h = p->in_h, in_c = p->in_c, kernel_h = p->kernel_h;
+    const int32_t stride_h = p->stride_h, step_x = p->stride_w * in_c, pad_left = p->pad_left;
+    const int32_t k4 = TQ_CONV_DSP_K4(kernel_h * p->kernel_w * in_c);
+    /* the windows of ox in [ox_lo, ox_hi) lie inside the input's width */
+    const int32_t ox_lo = (pad_left + p->stride_w - 1) / p->stride_w;
+    const int32_t ox_hi = in_w - p->kernel_w + pad_left >= 0 ? (in_w - p->kernel_w + pad_left) / p->stride_w + 1 : 0;
+    int32_t px, k, oy = 0, ox = 0, y0 = -p->pad_top;
+    int32_t y_inside = y0 >= 0 && y0 + kernel_h <= in_h;
+    int32_t off = (y0 * in_w - pad_left) * in_c; /* the window's first byte, when inside */
+    block_job job;
+    job.bias = table;
+    job.groups = out_c >> 2;
+    job.acc = NULL;
+    for (px = 0; px < pixels; px += 2) {
+        job.out0 = output + px * out_c;
+        job.out1 = job.out0 + out_c;
+        for (k = 0; k < 2; ++k) {
+            int16_t *const c = col + k * TQ_CONV_DSP_COLUMN_MAX;
+            if (px + k == pixels) { /* the last pixel alone: computed twice, written twice at the same place */
+                memcpy(c, col, (size_t)k4 * sizeof *col);
+                job.out1 = job.out0;
+                break;
+            }
+            if (y_inside && ox >= ox_lo && ox < ox_hi) {
+                inside(p, input + off, nzp2, c);
+            } else {
+                column_fill(p, input, oy, ox, nzp2, c);
+            }
+            off += step_x;
+            if (++ox == out_w) {
+                ox = 0;
+                ++oy;
+                y0 += stride_h;
+                y_inside = y0 >= 0 && y0 + kernel_h <= in_h;
+                off = (y0 * in_w - pad_left) * in_c;
+            }
+        }
+        block(col, weights, k4 >> 1, &job);
+    }
+}
+
+/* An output stage over channels c .. c + n - 1 of a block's two pixels (requant_group_fused and its variants). */
+typedef void requant_fn(const out_stage *o, int32_t c, int32_t n, const int32_t *acc, int8_t *out0, int8_t *out1);
+
+/* The channels c .. out_c - 1 of one pixel pair (columns at col) whose blocks leave their sums on the stack
+ * (the file comment's output stage): chunks of up to TQ_CONV_DSP_CHUNK channels, each its full groups in one
+ * block call, then its 1 to 3 last channels (the group's padding channels computed, not written), then one
+ * requant_group call. w: channel c's group weights, w_step bytes per group. Not inlined: tq_conv2d_s8's pixel
+ * loop keeps fewer live values. */
+__attribute__((noinline)) static void chunks_run(const tq_conv2d_s8_params *p, const out_stage *o,
+                                                 requant_fn *requant_group, tq_conv_block_fn *block,
+                                                 const int16_t *col, const uint8_t *w, int32_t w_step, int32_t pairs,
+                                                 int32_t c, int8_t *out0, int8_t *out1)
+{
+    const int32_t out_c = p->out_c;
+    const int32_t *const bias = p->bias;
+    block_job job;
+    job.out0 = out0;
+    job.out1 = out1;
+    for (; c < out_c; c += TQ_CONV_DSP_CHUNK) {
+        const int32_t n = out_c - c < TQ_CONV_DSP_CHUNK ? out_c - c : TQ_CONV_DSP_CHUNK;
+        int32_t acc[2 * TQ_CONV_DSP_CHUNK];
+        int32_t b4[4] = {0, 0, 0, 0};
+        if (n >= 4) { /* the chunk's full channel groups in one call */
+            job.bias = bias + c;
+            job.groups = n >> 2;
+            job.acc = acc;
+            block(col, w, pairs, &job);
+            w += (n >> 2) * w_step;
+        }
+        if (n & 3) {
+            memcpy(b4, bias + c + (n & ~3), (size_t)(n & 3) * sizeof *b4);
+            job.bias = b4;
+            job.groups = 1;
+            job.acc = acc + 2 * (n & ~3);
+            block(col, w, pairs, &job);
+        }
+        requant_group(o, c, n, acc, out0, out1);
+    }
+}
+
 void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t *output)
 {
     const tq_conv2d_s8_params *p = params;
@@ -610,9 +709,8 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
         weights_s16 != NULL ? (const uint8_t *)(const void *)weights_s16 : (const uint8_t *)p->weights;
     /* bytes per channel group: 4 channels x K2 values, int16 (speed layout) or int8 (int8 layout) */
     const int32_t w_step = (weights_s16 != NULL ? 16 : 8) * pairs;
-    const int32_t *bias = p->bias;
     int16_t *const col = (int16_t *)p->scratch; /* 2 columns, TQ_CONV_DSP_COLUMN_MAX values apart */
-    void (*const requant_group)(const out_stage *, int32_t, int32_t, const int32_t *, int8_t *, int8_t *) =
+    requant_fn *const requant_group =
         p->requant_fused == 2 ? requant_group_fused_full : p->requant_fused ? requant_group_fused : requant_group_fast;
     /* the speed layout's blocks come from tq_conv2d_s8_speed.c through the params (set with weights_s16) */
     const tq_conv2d_s8_speed_blocks *const speed = weights_s16 != NULL ? p->speed_blocks : NULL;
@@ -658,6 +756,12 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     geo.mode = pointwise ? COLUMN_POINTWISE
                : ((p->kernel_w * p->in_c) & 3) == 0 ? COLUMN_ROWS
                : k_len == 27 && p->kernel_h == 3 && p->in_c == 3 ? COLUMN_3X3X3 : COLUMN_INSIDE;
+    if (4 * q_groups == out_c) {
+        table_run(p, input, output,
+                  geo.mode == COLUMN_ROWS ? column_rows : geo.mode == COLUMN_3X3X3 ? column_3x3x3 : column_inside, nzp2,
+                  block, weights, table, col);
+        return;
+    }
     geo.out_w = out_w;
     geo.in_w = p->in_w;
     geo.in_h = p->in_h;
@@ -668,7 +772,6 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     geo.stride_w = p->stride_w;
     geo.step_x = p->stride_w * p->in_c;
     geo.pad_left = p->pad_left;
-    geo.zp = p->input_zero_point;
     geo.k_len = k_len;
     walk.oy = 0;
     walk.ox = 0;
@@ -698,25 +801,8 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
             w += q_groups * w_step;
             c = 4 * q_groups;
         }
-        for (; c < out_c; c += TQ_CONV_DSP_CHUNK) { /* chunks of channels, one output stage call each */
-            const int32_t n = out_c - c < TQ_CONV_DSP_CHUNK ? out_c - c : TQ_CONV_DSP_CHUNK;
-            int32_t acc[2 * TQ_CONV_DSP_CHUNK];
-            int32_t b4[4] = {0, 0, 0, 0};
-            if (n >= 4) { /* the chunk's full channel groups in one call */
-                job.bias = bias + c;
-                job.groups = n >> 2;
-                job.acc = acc;
-                block(col, w, pairs, &job);
-                w += (n >> 2) * w_step;
-            }
-            if (n & 3) { /* 1 to 3 channels left: the group's padding channels are computed, not written */
-                memcpy(b4, bias + c + (n & ~3), (size_t)(n & 3) * sizeof *b4);
-                job.bias = b4;
-                job.groups = 1;
-                job.acc = acc + 2 * (n & ~3);
-                block(col, w, pairs, &job);
-            }
-            requant_group(&o, c, n, acc, out0, out1);
+        if (c < out_c) {
+            chunks_run(p, &o, requant_group, block, col, w, w_step, pairs, c, out0, out1);
         }
     }
 }
