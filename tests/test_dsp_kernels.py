@@ -225,24 +225,25 @@ def test_emulated_layers_are_bit_exact(board: str, portable: bool, tmp_path: Pat
         assert _first_mismatch(graph, got, x) is None, f"graph {k}: {_first_mismatch(graph, got, x)}"
 
 
-@pytest.mark.parametrize("portable", [False, True], ids=["cortex-m4-speed", "cortex-m4-speed-TQ_PORTABLE"])
-def test_speed_packages_are_bit_exact(portable: bool, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("board", "portable"), [("cortex-m4", False), ("cortex-m7", False), ("cortex-m4", True)],
+                         ids=["cortex-m4-speed", "cortex-m7-speed", "cortex-m4-speed-TQ_PORTABLE"])
+def test_speed_packages_are_bit_exact(board: str, portable: bool, tmp_path: Path) -> None:
     """--optimize speed packages (int16 conv weights under TQ_USE_DSP, int8 otherwise) equal the
-    simulator under QEMU with the DSP kernels and with -DTQ_PORTABLE, and the DSP image reads the
-    int16 layout (its 4 x 2 assembly block is linked in)."""
+    simulator under QEMU with the DSP kernels (Cortex-M4 and M7) and with -DTQ_PORTABLE, and the DSP
+    image reads the int16 layout (its 4 x 2 assembly block is linked in)."""
     _require_arm_tools()
-    target = load_board("cortex-m4")
+    target = load_board(board)
     if portable:
         target = dataclasses.replace(target, cflags=(*target.cflags, "-DTQ_PORTABLE"))
     rng = np.random.default_rng(8)
     for k, graph in enumerate(_layer_graphs()):
-        out = _emit(graph, tmp_path / f"pkg{k}", "cortex-m4", "speed")
+        out = _emit(graph, tmp_path / f"pkg{k}", board, "speed")
         assert "weights_s16" in (out / "net_weights.h").read_text() or not any(
             layouts.speed_weights(op) is not None for op in graph.ops)
         x = rg.random_input(rng, graph, 2)
         got = qemu.run_emulated(out, tmp_path / f"build{k}", x, target)
         assert _first_mismatch(graph, got, x) is None, f"graph {k}: {_first_mismatch(graph, got, x)}"
-    text = _disassembly("cortex-m4", qemu.build_image(out, tmp_path / "image", target))
+    text = _disassembly(board, qemu.build_image(out, tmp_path / "image", target))
     assert ("<block_4x2>:" in text) == (not portable)
 
 
