@@ -247,7 +247,9 @@ __attribute__((always_inline)) static inline void stage_fill(int8_t *dst, int8_t
     }
 }
 
-/* The column of output pixel (oy, ox): K4 = TQ_CONV_DSP_K4(K) values (see the file comment). When every
+/* The column of output pixel (oy, ox) whose window crosses the input's edge (windows inside the input have
+ * their own builders: column_rows, column_3x3x3, column_inside, column_pointwise): K4 = TQ_CONV_DSP_K4(K)
+ * values (see the file comment). When every
  * row of kernel_w * in_c values is a multiple of 4 and either lies fully inside the input or has in_c a
  * multiple of 4, it is built row by row (an in-bounds row is contiguous in NHWC); otherwise the raw
  * window (padded taps and the K4 - K padding values = the zero point) is first gathered as int8 in the
@@ -293,15 +295,6 @@ TQ_CONV_NO_LIBCALL static void column_fill(const tq_conv2d_s8_params *p, const i
         int8_t *const stage = (int8_t *)col + k4;
         const int8_t zp = (int8_t)p->input_zero_point;
         int8_t *dst = stage;
-        if (x_inside && y0 >= 0 && y0 + p->kernel_h <= in_h) { /* the whole window inside: rows only */
-            const int8_t *src = input + (y0 * in_w + x0) * in_c;
-            for (ky = 0; ky < p->kernel_h; ++ky, dst += row_len, src += in_w * in_c) {
-                stage_copy(dst, src, row_len);
-            }
-            stage_fill(stage + k_len, zp, k4 - k_len);
-            column_copy(col, stage, k4, nzp2);
-            return;
-        }
         for (ky = 0; ky < p->kernel_h; ++ky, dst += row_len) {
             const int32_t iy = y0 + ky;
             if (iy < 0 || iy >= in_h || kx_lo >= kx_hi) {
@@ -399,65 +392,6 @@ __attribute__((noinline)) static void column_rows(const tq_conv2d_s8_params *p, 
             column_word(col, tq_load_s8x4(s), nzp2);
             col += 4;
         }
-    }
-}
-
-/* How tq_conv2d_s8 builds its columns (per call, from the shapes): pointwise (a 1 x 1 window, no padding,
- * in_c a multiple of 4, always inside the input: the pixel's channels, converted inline), or, for a window
- * inside the input, column_rows (rows multiples of 4 values), column_3x3x3 (3 x 3 x 3) or column_inside (rows
- * not multiples of 4 values), and column_fill for every other window. */
-enum { COLUMN_POINTWISE, COLUMN_ROWS, COLUMN_3X3X3, COLUMN_INSIDE };
-
-/* The walk over output pixels in raster order and the per-call constants of column_build. */
-typedef struct {
-    int32_t oy, ox;   /* the output pixel */
-    int32_t y0, x0;   /* its window's first input row and column (negative in the top / left padding) */
-    int32_t off;      /* (y0 * in_w + x0) * in_c: the window's first byte, when inside the input */
-    int32_t y_inside; /* rows y0 .. y0 + kernel_h - 1 lie inside the input */
-} pixel_walk;
-
-typedef struct {
-    int32_t mode, out_w, in_w, in_h, in_c, kernel_h, kernel_w, stride_h, stride_w, step_x, pad_left, k_len;
-} walk_geometry;
-
-static inline void walk_row(pixel_walk *w, const walk_geometry *g)
-{
-    w->x0 = -g->pad_left;
-    w->off = (w->y0 * g->in_w + w->x0) * g->in_c;
-    w->y_inside = w->y0 >= 0 && w->y0 + g->kernel_h <= g->in_h;
-}
-
-/* The next output pixel in raster order. */
-static inline void walk_next(pixel_walk *w, const walk_geometry *g)
-{
-    if (++w->ox == g->out_w) {
-        w->ox = 0;
-        ++w->oy;
-        w->y0 += g->stride_h;
-        walk_row(w, g);
-    } else {
-        w->x0 += g->stride_w;
-        w->off += g->step_x;
-    }
-}
-
-/* The column of the walk's pixel (see the COLUMN_* paths and column_fill). */
-__attribute__((always_inline)) static inline void column_build(const tq_conv2d_s8_params *p, const int8_t *input,
-                                                               const pixel_walk *w, const walk_geometry *g,
-                                                               int32_t nzp2, int16_t *col)
-{
-    if (g->mode == COLUMN_POINTWISE) {
-        column_copy_short(col, input + w->off, g->k_len, nzp2);
-    } else if (w->y_inside && w->x0 >= 0 && w->x0 + g->kernel_w <= g->in_w) {
-        if (g->mode == COLUMN_ROWS) {
-            column_rows(p, input + w->off, nzp2, col);
-        } else if (g->mode == COLUMN_3X3X3) {
-            column_3x3x3(p, input + w->off, nzp2, col);
-        } else {
-            column_inside(p, input + w->off, nzp2, col);
-        }
-    } else {
-        column_fill(p, input, w->oy, w->ox, nzp2, col);
     }
 }
 
@@ -597,63 +531,6 @@ static void pointwise_run(const tq_conv2d_s8_params *p, const int8_t *input, int
     }
 }
 
-/* A column builder for a window inside the input (column_rows, column_3x3x3, column_inside): src = its first byte. */
-typedef void inside_fn(const tq_conv2d_s8_params *p, const int8_t *src, int32_t nzp2, int16_t *col);
-
-/*
- * tq_conv2d_s8's loop for a layer that is not pointwise and whose every channel group requantizes in the block
- * (out_c a multiple of 4, the whole output-stage table in the scratch): per pixel pair its two columns (`inside`,
- * the mode's builder, for a window inside the input, column_fill otherwise) and one block call. A separate function
- * with its own walk (fewer live values than the general loop: first layers pay per pixel). The last pixel
- * alone (odd count) gets pixel 0's column copied and out1 = out0. Raster order, each pair's windows read
- * before its outputs are written (the in-place contract).
- */
-__attribute__((noinline)) static void table_run(const tq_conv2d_s8_params *p, const int8_t *input, int8_t *output,
-                                                inside_fn *inside, int32_t nzp2, tq_conv_block_fn *block,
-                                                const void *weights, const int32_t *table, int16_t *col)
-{
-    const int32_t out_c = p->out_c, out_w = p->out_w, pixels = p->out_h * out_w;
-    const int32_t in_w = p->in_w, in_h = p->in_h, in_c = p->in_c, kernel_h = p->kernel_h;
-    const int32_t stride_h = p->stride_h, step_x = p->stride_w * in_c, pad_left = p->pad_left;
-    const int32_t k4 = TQ_CONV_DSP_K4(kernel_h * p->kernel_w * in_c);
-    /* the windows of ox in [ox_lo, ox_hi) lie inside the input's width */
-    const int32_t ox_lo = (pad_left + p->stride_w - 1) / p->stride_w;
-    const int32_t ox_hi = in_w - p->kernel_w + pad_left >= 0 ? (in_w - p->kernel_w + pad_left) / p->stride_w + 1 : 0;
-    int32_t px, k, oy = 0, ox = 0, y0 = -p->pad_top;
-    int32_t y_inside = y0 >= 0 && y0 + kernel_h <= in_h;
-    int32_t off = (y0 * in_w - pad_left) * in_c; /* the window's first byte, when inside */
-    block_job job;
-    job.bias = table;
-    job.groups = out_c >> 2;
-    job.acc = NULL;
-    for (px = 0; px < pixels; px += 2) {
-        job.out0 = output + px * out_c;
-        job.out1 = job.out0 + out_c;
-        for (k = 0; k < 2; ++k) {
-            int16_t *const c = col + k * TQ_CONV_DSP_COLUMN_MAX;
-            if (px + k == pixels) { /* the last pixel alone: computed twice, written twice at the same place */
-                memcpy(c, col, (size_t)k4 * sizeof *col);
-                job.out1 = job.out0;
-                break;
-            }
-            if (y_inside && ox >= ox_lo && ox < ox_hi) {
-                inside(p, input + off, nzp2, c);
-            } else {
-                column_fill(p, input, oy, ox, nzp2, c);
-            }
-            off += step_x;
-            if (++ox == out_w) {
-                ox = 0;
-                ++oy;
-                y0 += stride_h;
-                y_inside = y0 >= 0 && y0 + kernel_h <= in_h;
-                off = (y0 * in_w - pad_left) * in_c;
-            }
-        }
-        block(col, weights, k4 >> 1, &job);
-    }
-}
-
 /* An output stage over channels c .. c + n - 1 of a block's two pixels (requant_group_fused and its variants). */
 typedef void requant_fn(const out_stage *o, int32_t c, int32_t n, const int32_t *acc, int8_t *out0, int8_t *out1);
 
@@ -694,6 +571,88 @@ __attribute__((noinline)) static void chunks_run(const tq_conv2d_s8_params *p, c
     }
 }
 
+/* A column builder for a window inside the input (column_pointwise, column_rows, column_3x3x3, column_inside):
+ * src = the window's first byte. */
+typedef void inside_fn(const tq_conv2d_s8_params *p, const int8_t *src, int32_t nzp2, int16_t *col);
+
+/* The column of a pointwise window (1 x 1, in_c a multiple of 4): the pixel's channels. */
+static void column_pointwise(const tq_conv2d_s8_params *p, const int8_t *src, int32_t nzp2, int16_t *col)
+{
+    column_copy_short(col, src, p->in_c, nzp2);
+}
+
+/* What tq_conv2d_s8 decides once per call for pixel_run: the block and its weights (w_step bytes per channel
+ * group, pairs column pairs), the q_groups first channel groups requantized in the block from table, the rest
+ * by chunks_run with the output stage o and requant_group. */
+typedef struct {
+    tq_conv_block_fn *block;
+    const uint8_t *weights;
+    int32_t w_step, pairs, q_groups;
+    const int32_t *table;
+    out_stage o;
+    requant_fn *requant_group;
+} conv_run;
+
+/*
+ * tq_conv2d_s8's pixel loop (every layer but pw8 and pointwise_run's): per pixel pair (raster order) its two
+ * columns (`inside`, the layer's builder, for a window inside the input, column_fill otherwise), one block call
+ * for the q_groups channel groups with the output stage in the block, then chunks_run for the other channels.
+ * The last pixel alone (odd count) gets pixel 0's column copied and out1 = out0 (computed twice, written twice
+ * at the same place). Each pair's windows are read before its outputs are written (the in-place contract).
+ */
+__attribute__((noinline)) static void pixel_run(const tq_conv2d_s8_params *p, const int8_t *input, int8_t *output,
+                                                inside_fn *inside, int32_t nzp2, const conv_run *r, int16_t *col)
+{
+    const int32_t out_c = p->out_c, out_w = p->out_w, pixels = p->out_h * out_w;
+    const int32_t in_w = p->in_w, in_h = p->in_h, in_c = p->in_c, kernel_h = p->kernel_h;
+    const int32_t stride_h = p->stride_h, step_x = p->stride_w * in_c, pad_left = p->pad_left;
+    const int32_t k4 = TQ_CONV_DSP_K4(kernel_h * p->kernel_w * in_c), q_groups = r->q_groups;
+    /* the windows of ox in [ox_lo, ox_hi) lie inside the input's width */
+    const int32_t ox_lo = (pad_left + p->stride_w - 1) / p->stride_w;
+    const int32_t ox_hi = in_w - p->kernel_w + pad_left >= 0 ? (in_w - p->kernel_w + pad_left) / p->stride_w + 1 : 0;
+    int32_t px, k, oy = 0, ox = 0, y0 = -p->pad_top;
+    int32_t y_inside = y0 >= 0 && y0 + kernel_h <= in_h;
+    int32_t off = (y0 * in_w - pad_left) * in_c; /* the window's first byte, when inside */
+    block_job job;
+    for (px = 0; px < pixels; px += 2) {
+        int8_t *const out0 = output + px * out_c;
+        int8_t *out1 = out0 + out_c;
+        for (k = 0; k < 2; ++k) {
+            int16_t *const c = col + k * TQ_CONV_DSP_COLUMN_MAX;
+            if (px + k == pixels) { /* the last pixel alone */
+                memcpy(c, col, (size_t)k4 * sizeof *col);
+                out1 = out0;
+                break;
+            }
+            if (y_inside && ox >= ox_lo && ox < ox_hi) {
+                inside(p, input + off, nzp2, c);
+            } else {
+                column_fill(p, input, oy, ox, nzp2, c);
+            }
+            off += step_x;
+            if (++ox == out_w) {
+                ox = 0;
+                ++oy;
+                y0 += stride_h;
+                y_inside = y0 >= 0 && y0 + kernel_h <= in_h;
+                off = (y0 * in_w - pad_left) * in_c;
+            }
+        }
+        if (q_groups > 0) { /* every full group, output stage included */
+            job.bias = r->table;
+            job.out0 = out0;
+            job.out1 = out1;
+            job.groups = q_groups;
+            job.acc = NULL;
+            r->block(col, r->weights, r->pairs, &job);
+        }
+        if (4 * q_groups < out_c) {
+            chunks_run(p, &r->o, r->requant_group, r->block, col, r->weights + q_groups * r->w_step, r->w_step,
+                       r->pairs, 4 * q_groups, out0, out1);
+        }
+    }
+}
+
 void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t *output)
 {
     const tq_conv2d_s8_params *p = params;
@@ -702,7 +661,7 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     const int32_t k4 = TQ_CONV_DSP_K4(k_len);
     const int32_t pairs = k4 >> 1; /* column pairs per channel */
     const int32_t pixels = p->out_h * p->out_w;
-    const int32_t out_w = p->out_w, out_c = p->out_c;
+    const int32_t out_c = p->out_c;
     const int32_t nzp2 = tq_dup_s16(-p->input_zero_point);
     const int16_t *weights_s16 = p->weights_s16;
     const uint8_t *const weights =
@@ -710,8 +669,6 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     /* bytes per channel group: 4 channels x K2 values, int16 (speed layout) or int8 (int8 layout) */
     const int32_t w_step = (weights_s16 != NULL ? 16 : 8) * pairs;
     int16_t *const col = (int16_t *)p->scratch; /* 2 columns, TQ_CONV_DSP_COLUMN_MAX values apart */
-    requant_fn *const requant_group =
-        p->requant_fused == 2 ? requant_group_fused_full : p->requant_fused ? requant_group_fused : requant_group_fast;
     /* the speed layout's blocks come from tq_conv2d_s8_speed.c through the params (set with weights_s16) */
     const tq_conv2d_s8_speed_blocks *const speed = weights_s16 != NULL ? p->speed_blocks : NULL;
     tq_conv_block_fn *const block = speed != NULL ? speed->block : block_4x2_s8;
@@ -726,11 +683,7 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     const int32_t pointwise = p->kernel_h == 1 && p->kernel_w == 1 && p->pad_top == 0 && p->pad_left == 0 &&
                               (p->in_c & 3) == 0 && (p->out_h - 1) * p->stride_h < p->in_h &&
                               (p->out_w - 1) * p->stride_w < p->in_w;
-    pixel_walk walk;
-    walk_geometry geo;
-    out_stage o;
-    block_job job;
-    int32_t px, c, k;
+    conv_run r;
     if (k_len > TQ_CONV_DSP_COLUMN_MAX || col == NULL || (weights_s16 != NULL && speed == NULL)) {
         tq_conv2d_s8_window_portable(p, input, output);
         return;
@@ -743,68 +696,29 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
         pw8_run(input, output, pixels, rec, rec + TQ_CONV_PW8_WORDS * out_c);
         return;
     }
-    o.multiplier = p->multiplier;
-    o.shift = p->shift;
-    o.zp_out = p->output_zero_point;
-    o.act_min = p->act_min;
-    o.act_max = p->act_max;
     table_fill(p, q_groups, table);
     if (pointwise && 4 * q_groups == out_c) {
         pointwise_run(p, input, output, nzp2, block, table, col);
         return;
     }
-    geo.mode = pointwise ? COLUMN_POINTWISE
-               : ((p->kernel_w * p->in_c) & 3) == 0 ? COLUMN_ROWS
-               : k_len == 27 && p->kernel_h == 3 && p->in_c == 3 ? COLUMN_3X3X3 : COLUMN_INSIDE;
-    if (4 * q_groups == out_c) {
-        table_run(p, input, output,
-                  geo.mode == COLUMN_ROWS ? column_rows : geo.mode == COLUMN_3X3X3 ? column_3x3x3 : column_inside, nzp2,
-                  block, weights, table, col);
-        return;
-    }
-    geo.out_w = out_w;
-    geo.in_w = p->in_w;
-    geo.in_h = p->in_h;
-    geo.in_c = p->in_c;
-    geo.kernel_h = p->kernel_h;
-    geo.kernel_w = p->kernel_w;
-    geo.stride_h = p->stride_h;
-    geo.stride_w = p->stride_w;
-    geo.step_x = p->stride_w * p->in_c;
-    geo.pad_left = p->pad_left;
-    geo.k_len = k_len;
-    walk.oy = 0;
-    walk.ox = 0;
-    walk.y0 = -p->pad_top;
-    walk_row(&walk, &geo);
-    for (px = 0; px < pixels; px += 2) {
-        int8_t *out0 = output + px * out_c;
-        int8_t *out1 = out0 + out_c;
-        const uint8_t *w = weights;
-        for (k = 0; k < 2; ++k) { /* the two columns (one call site: column_build is inlined once) */
-            if (px + k == pixels) { /* the last pixel alone: computed twice, written twice at the same place */
-                memcpy(col + TQ_CONV_DSP_COLUMN_MAX, col, (size_t)k4 * sizeof *col);
-                out1 = out0;
-                break;
-            }
-            column_build(p, input, &walk, &geo, nzp2, col + k * TQ_CONV_DSP_COLUMN_MAX);
-            walk_next(&walk, &geo);
-        }
-        c = 0;
-        if (q_groups > 0) { /* every full group, output stage included */
-            job.bias = table;
-            job.out0 = out0;
-            job.out1 = out1;
-            job.groups = q_groups;
-            job.acc = NULL;
-            block(col, w, pairs, &job);
-            w += q_groups * w_step;
-            c = 4 * q_groups;
-        }
-        if (c < out_c) {
-            chunks_run(p, &o, requant_group, block, col, w, w_step, pairs, c, out0, out1);
-        }
-    }
+    r.block = block;
+    r.weights = weights;
+    r.w_step = w_step;
+    r.pairs = pairs;
+    r.q_groups = q_groups;
+    r.table = table;
+    r.o.multiplier = p->multiplier;
+    r.o.shift = p->shift;
+    r.o.zp_out = p->output_zero_point;
+    r.o.act_min = p->act_min;
+    r.o.act_max = p->act_max;
+    r.requant_group = p->requant_fused == 2 ? requant_group_fused_full
+                      : p->requant_fused ? requant_group_fused : requant_group_fast;
+    pixel_run(p, input, output,
+              pointwise ? column_pointwise
+              : ((p->kernel_w * p->in_c) & 3) == 0 ? column_rows
+              : k_len == 27 && p->kernel_h == 3 && p->in_c == 3 ? column_3x3x3 : column_inside,
+              nzp2, &r, col);
 }
 
 #endif /* TQ_USE_DSP */
