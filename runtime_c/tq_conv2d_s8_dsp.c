@@ -13,7 +13,9 @@
  * (column_rows), read word by word (3 x 3 x 3: column_3x3x3) or staged (column_inside) when they are
  * not multiples of 4 values (first layers); any other window is converted row by row from the input when
  * its rows are multiples of 4 values, else first gathered as int8 in the column's upper bytes and
- * converted in place (column_fill).
+ * converted in place (column_fill). Loops, chosen per call from the shapes: pw8_run (8-channel
+ * pointwise layers, below), pointwise_run (pointwise layers whose every channel group requantizes in the
+ * block: no bound checks) and pixel_run (every other layer; its column builder chosen once per call).
  * The columns live in params->scratch (arena memory planned for this layer's step, disjoint from
  * input and output; tq_conv2d_s8_get_buffer_size bytes, 4-byte aligned): pixel 0's at scratch,
  * pixel 1's TQ_CONV_DSP_COLUMN_MAX values later. A layer with K above TQ_CONV_DSP_COLUMN_MAX or
