@@ -9,10 +9,13 @@
  * them (K4 = TQ_CONV_DSP_K4(K), K rounded up to a multiple of 4), every group of four reordered to
  * (v0, v2, v1, v3) (column_copy: SXTAB16 and SXTAB16 ROR #8 of one word give both pairs). A pointwise
  * window (1 x 1, no padding, in_c a multiple of 4) is the pixel's channels, converted inline; a window
- * inside the input with rows not multiples of 4 values (first layers) is read word by word (3 x 3 x 3:
- * column_3x3x3) or staged (column_inside); any other window is converted row by row from the input when
+ * inside the input is converted row by row in one loop when its rows are multiples of 4 values
+ * (column_rows), read word by word (3 x 3 x 3: column_3x3x3) or staged (column_inside) when they are
+ * not multiples of 4 values (first layers); any other window is converted row by row from the input when
  * its rows are multiples of 4 values, else first gathered as int8 in the column's upper bytes and
- * converted in place (column_fill).
+ * converted in place (column_fill). Loops, chosen per call from the shapes: pw8_run (8-channel
+ * pointwise layers, below), pointwise_run (pointwise layers whose every channel group requantizes in the
+ * block: no bound checks) and pixel_run (every other layer; its column builder chosen once per call).
  * The columns live in params->scratch (arena memory planned for this layer's step, disjoint from
  * input and output; tq_conv2d_s8_get_buffer_size bytes, 4-byte aligned): pixel 0's at scratch,
  * pixel 1's TQ_CONV_DSP_COLUMN_MAX values later. A layer with K above TQ_CONV_DSP_COLUMN_MAX or
@@ -246,7 +249,9 @@ __attribute__((always_inline)) static inline void stage_fill(int8_t *dst, int8_t
     }
 }
 
-/* The column of output pixel (oy, ox): K4 = TQ_CONV_DSP_K4(K) values (see the file comment). When every
+/* The column of output pixel (oy, ox) whose window crosses the input's edge (windows inside the input have
+ * their own builders: column_rows, column_3x3x3, column_inside, column_pointwise): K4 = TQ_CONV_DSP_K4(K)
+ * values (see the file comment). When every
  * row of kernel_w * in_c values is a multiple of 4 and either lies fully inside the input or has in_c a
  * multiple of 4, it is built row by row (an in-bounds row is contiguous in NHWC); otherwise the raw
  * window (padded taps and the K4 - K padding values = the zero point) is first gathered as int8 in the
@@ -292,15 +297,6 @@ TQ_CONV_NO_LIBCALL static void column_fill(const tq_conv2d_s8_params *p, const i
         int8_t *const stage = (int8_t *)col + k4;
         const int8_t zp = (int8_t)p->input_zero_point;
         int8_t *dst = stage;
-        if (x_inside && y0 >= 0 && y0 + p->kernel_h <= in_h) { /* the whole window inside: rows only */
-            const int8_t *src = input + (y0 * in_w + x0) * in_c;
-            for (ky = 0; ky < p->kernel_h; ++ky, dst += row_len, src += in_w * in_c) {
-                stage_copy(dst, src, row_len);
-            }
-            stage_fill(stage + k_len, zp, k4 - k_len);
-            column_copy(col, stage, k4, nzp2);
-            return;
-        }
         for (ky = 0; ky < p->kernel_h; ++ky, dst += row_len) {
             const int32_t iy = y0 + ky;
             if (iy < 0 || iy >= in_h || kx_lo >= kx_hi) {
@@ -347,8 +343,9 @@ __attribute__((always_inline)) static inline void column_word(int16_t *dst, int3
  * first layer), without staging: each group word is read from the input (rows r0, r1, r2 of 9 bytes, any
  * alignment) or, where a group spans two rows, put together from a byte or halfword of one and the start of
  * the next: (a0-a3), (a4-a7), (a8, b0-b2), (b3-b6), (b7, b8, c0, c1), (c2-c5), (c6, c7, c8, zero point). */
-static void column_3x3x3(const int8_t *src, int32_t row_stride, int32_t zp, int32_t nzp2, int16_t *col)
+static void column_3x3x3(const tq_conv2d_s8_params *p, const int8_t *src, int32_t nzp2, int16_t *col)
 {
+    const int32_t row_stride = p->in_w * 3, zp = p->input_zero_point;
     const int8_t *const r1 = src + row_stride, *const r2 = r1 + row_stride;
     uint16_t b78;
     memcpy(&b78, r1 + 7, sizeof b78);
@@ -361,60 +358,42 @@ static void column_3x3x3(const int8_t *src, int32_t row_stride, int32_t zp, int3
     column_word(col + 24, (int32_t)(((uint32_t)tq_load_s8x4(r2 + 5) >> 8) | ((uint32_t)zp << 24)), nzp2);
 }
 
-/* How tq_conv2d_s8 builds its columns (per call, from the shapes): column_fill for every window, or first
- * a faster path: pointwise (a 1 x 1 window, no padding, in_c a multiple of 4, always inside the input: the
- * pixel's channels, converted inline), or, for a window inside the input with rows not multiples of 4
- * values, column_3x3x3 (3 x 3 x 3) or column_inside. */
-enum { COLUMN_FILL, COLUMN_POINTWISE, COLUMN_3X3X3, COLUMN_INSIDE };
-
-/* The walk over output pixels in raster order and the per-call constants of column_build. */
-typedef struct {
-    int32_t oy, ox;   /* the output pixel */
-    int32_t y0, x0;   /* its window's first input row and column (negative in the top / left padding) */
-    int32_t off;      /* (y0 * in_w + x0) * in_c: the window's first byte, when inside the input */
-    int32_t y_inside; /* rows y0 .. y0 + kernel_h - 1 lie inside the input */
-} pixel_walk;
-
-typedef struct {
-    int32_t mode, out_w, in_w, in_h, in_c, kernel_h, kernel_w, stride_h, stride_w, step_x, pad_left, zp, k_len;
-} walk_geometry;
-
-static inline void walk_row(pixel_walk *w, const walk_geometry *g)
+/* Four int8 words (16 values) from src minus the zero point, in column order, to dst (see column_copy). */
+__attribute__((always_inline)) static inline void column_words4(int16_t *dst, const int8_t *src, int32_t nzp2)
 {
-    w->x0 = -g->pad_left;
-    w->off = (w->y0 * g->in_w + w->x0) * g->in_c;
-    w->y_inside = w->y0 >= 0 && w->y0 + g->kernel_h <= g->in_h;
+    const int32_t v0 = tq_load_s8x4(src), v1 = tq_load_s8x4(src + 4);
+    const int32_t v2 = tq_load_s8x4(src + 8), v3 = tq_load_s8x4(src + 12);
+    column_word(dst, v0, nzp2);
+    column_word(dst + 4, v1, nzp2);
+    column_word(dst + 8, v2, nzp2);
+    column_word(dst + 12, v3, nzp2);
 }
 
-/* The next output pixel in raster order. */
-static inline void walk_next(pixel_walk *w, const walk_geometry *g)
+/* column_fill for a window inside the input whose rows are multiples of 4 values (regular convs with in_c a
+ * multiple of 4, DS-CNN's 10 x 4 first layer): its kernel_h rows of row_len values converted straight from the
+ * input (16 values per step, then 8, then 4), one call (not inlined: its own registers) and no bound check per row. src is the window's first byte, row_stride the input row's bytes. */
+__attribute__((noinline)) static void column_rows(const tq_conv2d_s8_params *p, const int8_t *src, int32_t nzp2,
+                                                 int16_t *col)
 {
-    if (++w->ox == g->out_w) {
-        w->ox = 0;
-        ++w->oy;
-        w->y0 += g->stride_h;
-        walk_row(w, g);
-    } else {
-        w->x0 += g->stride_w;
-        w->off += g->step_x;
-    }
-}
-
-/* The column of the walk's pixel (see the COLUMN_* paths and column_fill). */
-__attribute__((always_inline)) static inline void column_build(const tq_conv2d_s8_params *p, const int8_t *input,
-                                                               const pixel_walk *w, const walk_geometry *g,
-                                                               int32_t nzp2, int16_t *col)
-{
-    if (g->mode == COLUMN_POINTWISE) {
-        column_copy_short(col, input + w->off, g->k_len, nzp2);
-    } else if (g->mode != COLUMN_FILL && w->y_inside && w->x0 >= 0 && w->x0 + g->kernel_w <= g->in_w) {
-        if (g->mode == COLUMN_3X3X3) {
-            column_3x3x3(input + w->off, g->in_w * 3, g->zp, nzp2, col);
-        } else {
-            column_inside(p, input + w->off, nzp2, col);
+    const int32_t row_stride = p->in_w * p->in_c, kernel_h = p->kernel_h, row_len = p->kernel_w * p->in_c;
+    const int32_t len16 = row_len & ~15;
+    int32_t ky;
+    for (ky = 0; ky < kernel_h; ++ky, src += row_stride) {
+        const int8_t *s = src;
+        const int8_t *const end = src + len16;
+        for (; s != end; s += 16, col += 16) {
+            column_words4(col, s, nzp2);
         }
-    } else {
-        column_fill(p, input, w->oy, w->ox, nzp2, col);
+        if ((row_len & 8) != 0) {
+            column_word(col, tq_load_s8x4(s), nzp2);
+            column_word(col + 4, tq_load_s8x4(s + 4), nzp2);
+            col += 8;
+            s += 8;
+        }
+        if ((row_len & 4) != 0) {
+            column_word(col, tq_load_s8x4(s), nzp2);
+            col += 4;
+        }
     }
 }
 
@@ -508,6 +487,174 @@ __attribute__((naked, noinline)) static void pw8_run(TQ_ASM_ARG const int8_t *in
         "pop {r4-r11, pc}\n\t");
 }
 
+/*
+ * tq_conv2d_s8's loop for a pointwise layer (1 x 1 window always inside the input, in_c a multiple of 4)
+ * whose every channel group runs through the output-stage table (out_c a multiple of 4): per pixel pair,
+ * the two columns straight from the pixels' channels and one block call, without the general loop's
+ * walk, column dispatch and output chunks. The last pixel alone (odd count) gets its column twice and
+ * out1 = out0 (written twice at the same place). Raster order, each pair's input read before its output
+ * is written: the in-place contract holds as for the general loop.
+ */
+static void pointwise_run(const tq_conv2d_s8_params *p, const int8_t *input, int8_t *output, int32_t nzp2,
+                          tq_conv_block_fn *block, const int32_t *table, int16_t *col)
+{
+    const int32_t in_c = p->in_c, out_c = p->out_c, out_w = p->out_w, pixels = p->out_h * out_w;
+    const int32_t step_x = p->stride_w * in_c;
+    const int32_t row_skip = (p->stride_h * p->in_w - out_w * p->stride_w) * in_c; /* after a row's last pixel */
+    const void *const weights = p->weights_s16 != NULL ? (const void *)p->weights_s16 : (const void *)p->weights;
+    const int8_t *src = input;
+    int32_t px, ox = 0;
+    block_job job;
+    job.bias = table;
+    job.groups = out_c >> 2;
+    job.acc = NULL;
+    for (px = 0; px < pixels; px += 2) {
+        const int8_t *const s0 = src; /* pixel px's channels */
+        job.out0 = output + px * out_c;
+        job.out1 = job.out0 + out_c;
+        column_copy_short(col, s0, in_c, nzp2);
+        src += step_x;
+        if (++ox == out_w) {
+            ox = 0;
+            src += row_skip;
+        }
+        if (px + 1 == pixels) { /* the last pixel alone */
+            column_copy_short(col + TQ_CONV_DSP_COLUMN_MAX, s0, in_c, nzp2);
+            job.out1 = job.out0;
+        } else {
+            column_copy_short(col + TQ_CONV_DSP_COLUMN_MAX, src, in_c, nzp2);
+            src += step_x;
+            if (++ox == out_w) {
+                ox = 0;
+                src += row_skip;
+            }
+        }
+        block(col, weights, in_c >> 1, &job);
+    }
+}
+
+/* An output stage over channels c .. c + n - 1 of a block's two pixels (requant_group_fused and its variants). */
+typedef void requant_fn(const out_stage *o, int32_t c, int32_t n, const int32_t *acc, int8_t *out0, int8_t *out1);
+
+/* The channels c .. out_c - 1 of one pixel pair (columns at col) whose blocks leave their sums on the stack
+ * (the file comment's output stage): chunks of up to TQ_CONV_DSP_CHUNK channels, each its full groups in one
+ * block call, then its 1 to 3 last channels (the group's padding channels computed, not written), then one
+ * requant_group call. w: channel c's group weights, w_step bytes per group. Not inlined: tq_conv2d_s8's pixel
+ * loop keeps fewer live values. */
+__attribute__((noinline)) static void chunks_run(const tq_conv2d_s8_params *p, const out_stage *o,
+                                                 requant_fn *requant_group, tq_conv_block_fn *block,
+                                                 const int16_t *col, const uint8_t *w, int32_t w_step, int32_t pairs,
+                                                 int32_t c, int8_t *out0, int8_t *out1)
+{
+    const int32_t out_c = p->out_c;
+    const int32_t *const bias = p->bias;
+    block_job job;
+    job.out0 = out0;
+    job.out1 = out1;
+    for (; c < out_c; c += TQ_CONV_DSP_CHUNK) {
+        const int32_t n = out_c - c < TQ_CONV_DSP_CHUNK ? out_c - c : TQ_CONV_DSP_CHUNK;
+        int32_t acc[2 * TQ_CONV_DSP_CHUNK];
+        int32_t b4[4] = {0, 0, 0, 0};
+        if (n >= 4) { /* the chunk's full channel groups in one call */
+            job.bias = bias + c;
+            job.groups = n >> 2;
+            job.acc = acc;
+            block(col, w, pairs, &job);
+            w += (n >> 2) * w_step;
+        }
+        if (n & 3) {
+            memcpy(b4, bias + c + (n & ~3), (size_t)(n & 3) * sizeof *b4);
+            job.bias = b4;
+            job.groups = 1;
+            job.acc = acc + 2 * (n & ~3);
+            block(col, w, pairs, &job);
+        }
+        requant_group(o, c, n, acc, out0, out1);
+    }
+}
+
+/* A column builder for a window inside the input (column_pointwise, column_rows, column_3x3x3, column_inside):
+ * src = the window's first byte. */
+typedef void inside_fn(const tq_conv2d_s8_params *p, const int8_t *src, int32_t nzp2, int16_t *col);
+
+/* The column of a pointwise window (1 x 1, in_c a multiple of 4): the pixel's channels. */
+static void column_pointwise(const tq_conv2d_s8_params *p, const int8_t *src, int32_t nzp2, int16_t *col)
+{
+    column_copy_short(col, src, p->in_c, nzp2);
+}
+
+/* What tq_conv2d_s8 decides once per call for pixel_run: the block and its weights (w_step bytes per channel
+ * group, pairs column pairs), the q_groups first channel groups requantized in the block from table, the rest
+ * by chunks_run with the output stage o and requant_group. */
+typedef struct {
+    tq_conv_block_fn *block;
+    const uint8_t *weights;
+    int32_t w_step, pairs, q_groups;
+    const int32_t *table;
+    out_stage o;
+    requant_fn *requant_group;
+} conv_run;
+
+/*
+ * tq_conv2d_s8's pixel loop (every layer but pw8 and pointwise_run's): per pixel pair (raster order) its two
+ * columns (`inside`, the layer's builder, for a window inside the input, column_fill otherwise), one block call
+ * for the q_groups channel groups with the output stage in the block, then chunks_run for the other channels.
+ * The last pixel alone (odd count) gets pixel 0's column copied and out1 = out0 (computed twice, written twice
+ * at the same place). Each pair's windows are read before its outputs are written (the in-place contract).
+ */
+__attribute__((noinline)) static void pixel_run(const tq_conv2d_s8_params *p, const int8_t *input, int8_t *output,
+                                                inside_fn *inside, int32_t nzp2, const conv_run *r, int16_t *col)
+{
+    const int32_t out_c = p->out_c, out_w = p->out_w, pixels = p->out_h * out_w;
+    const int32_t in_w = p->in_w, in_h = p->in_h, in_c = p->in_c, kernel_h = p->kernel_h;
+    const int32_t stride_h = p->stride_h, step_x = p->stride_w * in_c, pad_left = p->pad_left;
+    const int32_t k4 = TQ_CONV_DSP_K4(kernel_h * p->kernel_w * in_c), q_groups = r->q_groups;
+    /* the windows of ox in [ox_lo, ox_hi) lie inside the input's width */
+    const int32_t ox_lo = (pad_left + p->stride_w - 1) / p->stride_w;
+    const int32_t ox_hi = in_w - p->kernel_w + pad_left >= 0 ? (in_w - p->kernel_w + pad_left) / p->stride_w + 1 : 0;
+    int32_t px, k, oy = 0, ox = 0, y0 = -p->pad_top;
+    int32_t y_inside = y0 >= 0 && y0 + kernel_h <= in_h;
+    int32_t off = (y0 * in_w - pad_left) * in_c; /* the window's first byte, when inside */
+    block_job job;
+    for (px = 0; px < pixels; px += 2) {
+        int8_t *const out0 = output + px * out_c;
+        int8_t *out1 = out0 + out_c;
+        for (k = 0; k < 2; ++k) {
+            int16_t *const c = col + k * TQ_CONV_DSP_COLUMN_MAX;
+            if (px + k == pixels) { /* the last pixel alone */
+                memcpy(c, col, (size_t)k4 * sizeof *col);
+                out1 = out0;
+                break;
+            }
+            if (y_inside && ox >= ox_lo && ox < ox_hi) {
+                inside(p, input + off, nzp2, c);
+            } else {
+                column_fill(p, input, oy, ox, nzp2, c);
+            }
+            off += step_x;
+            if (++ox == out_w) {
+                ox = 0;
+                ++oy;
+                y0 += stride_h;
+                y_inside = y0 >= 0 && y0 + kernel_h <= in_h;
+                off = (y0 * in_w - pad_left) * in_c;
+            }
+        }
+        if (q_groups > 0) { /* every full group, output stage included */
+            job.bias = r->table;
+            job.out0 = out0;
+            job.out1 = out1;
+            job.groups = q_groups;
+            job.acc = NULL;
+            r->block(col, r->weights, r->pairs, &job);
+        }
+        if (4 * q_groups < out_c) {
+            chunks_run(p, &r->o, r->requant_group, r->block, col, r->weights + q_groups * r->w_step, r->w_step,
+                       r->pairs, 4 * q_groups, out0, out1);
+        }
+    }
+}
+
 void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t *output)
 {
     const tq_conv2d_s8_params *p = params;
@@ -516,17 +663,14 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     const int32_t k4 = TQ_CONV_DSP_K4(k_len);
     const int32_t pairs = k4 >> 1; /* column pairs per channel */
     const int32_t pixels = p->out_h * p->out_w;
-    const int32_t out_w = p->out_w, out_c = p->out_c;
+    const int32_t out_c = p->out_c;
     const int32_t nzp2 = tq_dup_s16(-p->input_zero_point);
     const int16_t *weights_s16 = p->weights_s16;
     const uint8_t *const weights =
         weights_s16 != NULL ? (const uint8_t *)(const void *)weights_s16 : (const uint8_t *)p->weights;
     /* bytes per channel group: 4 channels x K2 values, int16 (speed layout) or int8 (int8 layout) */
     const int32_t w_step = (weights_s16 != NULL ? 16 : 8) * pairs;
-    const int32_t *bias = p->bias;
     int16_t *const col = (int16_t *)p->scratch; /* 2 columns, TQ_CONV_DSP_COLUMN_MAX values apart */
-    void (*const requant_group)(const out_stage *, int32_t, int32_t, const int32_t *, int8_t *, int8_t *) =
-        p->requant_fused == 2 ? requant_group_fused_full : p->requant_fused ? requant_group_fused : requant_group_fast;
     /* the speed layout's blocks come from tq_conv2d_s8_speed.c through the params (set with weights_s16) */
     const tq_conv2d_s8_speed_blocks *const speed = weights_s16 != NULL ? p->speed_blocks : NULL;
     tq_conv_block_fn *const block = speed != NULL ? speed->block : block_4x2_s8;
@@ -541,11 +685,7 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     const int32_t pointwise = p->kernel_h == 1 && p->kernel_w == 1 && p->pad_top == 0 && p->pad_left == 0 &&
                               (p->in_c & 3) == 0 && (p->out_h - 1) * p->stride_h < p->in_h &&
                               (p->out_w - 1) * p->stride_w < p->in_w;
-    pixel_walk walk;
-    walk_geometry geo;
-    out_stage o;
-    block_job job;
-    int32_t px, c, k;
+    conv_run r;
     if (k_len > TQ_CONV_DSP_COLUMN_MAX || col == NULL || (weights_s16 != NULL && speed == NULL)) {
         tq_conv2d_s8_window_portable(p, input, output);
         return;
@@ -558,76 +698,29 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
         pw8_run(input, output, pixels, rec, rec + TQ_CONV_PW8_WORDS * out_c);
         return;
     }
-    o.multiplier = p->multiplier;
-    o.shift = p->shift;
-    o.zp_out = p->output_zero_point;
-    o.act_min = p->act_min;
-    o.act_max = p->act_max;
     table_fill(p, q_groups, table);
-    geo.mode = pointwise ? COLUMN_POINTWISE
-               : ((p->kernel_w * p->in_c) & 3) == 0 ? COLUMN_FILL
-               : k_len == 27 && p->kernel_h == 3 && p->in_c == 3 ? COLUMN_3X3X3 : COLUMN_INSIDE;
-    geo.out_w = out_w;
-    geo.in_w = p->in_w;
-    geo.in_h = p->in_h;
-    geo.in_c = p->in_c;
-    geo.kernel_h = p->kernel_h;
-    geo.kernel_w = p->kernel_w;
-    geo.stride_h = p->stride_h;
-    geo.stride_w = p->stride_w;
-    geo.step_x = p->stride_w * p->in_c;
-    geo.pad_left = p->pad_left;
-    geo.zp = p->input_zero_point;
-    geo.k_len = k_len;
-    walk.oy = 0;
-    walk.ox = 0;
-    walk.y0 = -p->pad_top;
-    walk_row(&walk, &geo);
-    for (px = 0; px < pixels; px += 2) {
-        int8_t *out0 = output + px * out_c;
-        int8_t *out1 = out0 + out_c;
-        const uint8_t *w = weights;
-        for (k = 0; k < 2; ++k) { /* the two columns (one call site: column_build is inlined once) */
-            if (px + k == pixels) { /* the last pixel alone: computed twice, written twice at the same place */
-                memcpy(col + TQ_CONV_DSP_COLUMN_MAX, col, (size_t)k4 * sizeof *col);
-                out1 = out0;
-                break;
-            }
-            column_build(p, input, &walk, &geo, nzp2, col + k * TQ_CONV_DSP_COLUMN_MAX);
-            walk_next(&walk, &geo);
-        }
-        c = 0;
-        if (q_groups > 0) { /* every full group, output stage included */
-            job.bias = table;
-            job.out0 = out0;
-            job.out1 = out1;
-            job.groups = q_groups;
-            job.acc = NULL;
-            block(col, w, pairs, &job);
-            w += q_groups * w_step;
-            c = 4 * q_groups;
-        }
-        for (; c < out_c; c += TQ_CONV_DSP_CHUNK) { /* chunks of channels, one output stage call each */
-            const int32_t n = out_c - c < TQ_CONV_DSP_CHUNK ? out_c - c : TQ_CONV_DSP_CHUNK;
-            int32_t acc[2 * TQ_CONV_DSP_CHUNK];
-            int32_t b4[4] = {0, 0, 0, 0};
-            if (n >= 4) { /* the chunk's full channel groups in one call */
-                job.bias = bias + c;
-                job.groups = n >> 2;
-                job.acc = acc;
-                block(col, w, pairs, &job);
-                w += (n >> 2) * w_step;
-            }
-            if (n & 3) { /* 1 to 3 channels left: the group's padding channels are computed, not written */
-                memcpy(b4, bias + c + (n & ~3), (size_t)(n & 3) * sizeof *b4);
-                job.bias = b4;
-                job.groups = 1;
-                job.acc = acc + 2 * (n & ~3);
-                block(col, w, pairs, &job);
-            }
-            requant_group(&o, c, n, acc, out0, out1);
-        }
+    if (pointwise && 4 * q_groups == out_c) {
+        pointwise_run(p, input, output, nzp2, block, table, col);
+        return;
     }
+    r.block = block;
+    r.weights = weights;
+    r.w_step = w_step;
+    r.pairs = pairs;
+    r.q_groups = q_groups;
+    r.table = table;
+    r.o.multiplier = p->multiplier;
+    r.o.shift = p->shift;
+    r.o.zp_out = p->output_zero_point;
+    r.o.act_min = p->act_min;
+    r.o.act_max = p->act_max;
+    r.requant_group = p->requant_fused == 2 ? requant_group_fused_full
+                      : p->requant_fused ? requant_group_fused : requant_group_fast;
+    pixel_run(p, input, output,
+              pointwise ? column_pointwise
+              : ((p->kernel_w * p->in_c) & 3) == 0 ? column_rows
+              : k_len == 27 && p->kernel_h == 3 && p->in_c == 3 ? column_3x3x3 : column_inside,
+              nzp2, &r, col);
 }
 
 #endif /* TQ_USE_DSP */

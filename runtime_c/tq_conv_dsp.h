@@ -25,44 +25,47 @@
 /*
  * One column pair of a 4 x 2 block, speed layout (tq_conv2d_s8_speed.c): acc(i, n) += col_n[pair] .
  * w[pair][channel i] with SMLAD for i < 4 channels, n < 2 pixels (col_1 = col_0 + TQ_CONV_DSP_COLUMN_MAX);
- * r0 = column, r1 = weights (both advanced), accumulators (i, n) in r(4 + 2 i + n). Hand-scheduled (GCC
- * cannot keep 8 accumulators, 4 operands and 2 pointers in the 14 usable registers): the loads of two
- * column words and two weight words stay together (pipelined), then 4 SMLADs, 2 loads, 4 SMLADs (16
- * estimated cycles for 16 MACs).
+ * r0 = column (advanced by 4), r1 = 4 bytes before the pair's weights (advanced by 16), accumulators
+ * (i, n) in r(4 + 2 i + n). Hand-scheduled (GCC cannot keep 8 accumulators, 4 operands and 2 pointers in
+ * the 14 usable registers) so that only the last load of a run of loads updates its base (a load after a
+ * load with base write-back is not pipelined, TRM 3.3.2): two weight words and two column words (the
+ * column base advanced by the last), 4 SMLADs, two weight words (the weight base advanced by the last,
+ * pre-indexed), 4 SMLADs (16 estimated cycles for 16 MACs, no separate pointer updates).
  */
 #define TQ_CONV_PAIR                                                                               \
+    "ldr r12, [r1, #4]\n\t"                                                                       \
+    "ldr lr, [r1, #8]\n\t"                                                                        \
     "ldr r3, [r0, #" TQ_STR(TQ_CONV_DSP_COL1) "]\n\t"                                            \
     "ldr r2, [r0], #4\n\t"                                                                        \
-    "ldr r12, [r1], #4\n\t"                                                                       \
-    "ldr lr, [r1], #4\n\t"                                                                        \
     "smlad r4, r2, r12, r4\n\t"                                                                   \
     "smlad r5, r3, r12, r5\n\t"                                                                   \
     "smlad r6, r2, lr, r6\n\t"                                                                    \
     "smlad r7, r3, lr, r7\n\t"                                                                    \
-    "ldr r12, [r1], #4\n\t"                                                                       \
-    "ldr lr, [r1], #4\n\t"                                                                        \
+    "ldr r12, [r1, #12]\n\t"                                                                      \
+    "ldr lr, [r1, #16]!\n\t"                                                                      \
     "smlad r8, r2, r12, r8\n\t"                                                                   \
     "smlad r9, r3, r12, r9\n\t"                                                                   \
     "smlad r10, r2, lr, r10\n\t"                                                                  \
     "smlad r11, r3, lr, r11\n\t"
 
 /*
- * TQ_CONV_PAIR for the int8 layout (both build modes): the same sums from one weight word per channel
- * pair and column pair: SXTB16 of the word is channel 2s's (w[k], w[k+1]), SXTB16 ROR #8 channel
- * 2s + 1's. 3 pipelined loads (two column words, one weight word), 2 extends + 4 SMLADs, 1 load,
- * 2 extends + 4 SMLADs (18 estimated cycles for 16 MACs).
+ * TQ_CONV_PAIR for the int8 layout (both build modes; r1 = 4 bytes before the pair's weights, advanced by
+ * 8): the same sums from one weight word per channel pair and column pair: SXTB16 of the word is channel
+ * 2s's (w[k], w[k+1]), SXTB16 ROR #8 channel 2s + 1's. 3 pipelined loads (one weight word, two column words,
+ * the last advancing the column base), 2 extends + 4 SMLADs, 1 load (advancing the weight base), 2 extends
+ * + 4 SMLADs (18 estimated cycles for 16 MACs).
  */
 #define TQ_CONV_PAIR_S8                                                                            \
+    "ldr lr, [r1, #4]\n\t"                                                                        \
     "ldr r3, [r0, #" TQ_STR(TQ_CONV_DSP_COL1) "]\n\t"                                            \
     "ldr r2, [r0], #4\n\t"                                                                        \
-    "ldr lr, [r1], #4\n\t"                                                                        \
     "sxtb16 r12, lr\n\t"                                                                          \
     "smlad r4, r2, r12, r4\n\t"                                                                   \
     "smlad r5, r3, r12, r5\n\t"                                                                   \
     "sxtb16 lr, lr, ror #8\n\t"                                                                   \
     "smlad r6, r2, lr, r6\n\t"                                                                    \
     "smlad r7, r3, lr, r7\n\t"                                                                    \
-    "ldr lr, [r1], #4\n\t"                                                                        \
+    "ldr lr, [r1, #8]!\n\t"                                                                       \
     "sxtb16 r12, lr\n\t"                                                                          \
     "smlad r8, r2, r12, r8\n\t"                                                                   \
     "smlad r9, r3, r12, r9\n\t"                                                                   \
@@ -110,18 +113,22 @@ typedef char tq_conv_job_acc_at_16[offsetof(block_job, acc) == 16 ? 1 : -1];
 
 /*
  * The body of a 4 x 2 block function (naked; AAPCS: r0 = col, r1 = w, r2 = pairs (K4 / 2, even, >= 2),
- * r3 = job) with PAIR = TQ_CONV_PAIR or TQ_CONV_PAIR_S8: per group (block_job), the accumulators from the
- * biases, the pairs from the column start (8 per iteration up to pairs rounded down to a multiple of 8, then
- * 4 if pairs & 4, then 2 if pairs & 2), then the output stage or the sums stored. Stack locals (24 bytes,
- * below the saved r3-r11, lr): [sp] the column pointer where the 8-pair loop ends, [sp, #4] pairs, [sp, #8]
- * the column start, [sp, #12] the bias / table pointer, [sp, #16] the weight pointer during the output
- * stage, [sp, #20] groups left; the saved r3 (job) at [sp, #24].
+ * r3 = job; r1 is then kept 4 bytes before the next pair's weights, the pairs' pre-indexed base) with PAIR =
+ * TQ_CONV_PAIR or TQ_CONV_PAIR_S8, U = MASK + 1 (8 or 16) pairs per iteration of LOOP (PAIR U times) and TAIL8
+ * the 8-pair tail (U = 16) or nothing: per group (block_job), the accumulators from the biases, the pairs from
+ * the column start (U per iteration up to pairs rounded down to a multiple of U, then, unless pairs mod U is 0
+ * (one test), 8 if pairs & 8 (U = 16), 4 if pairs & 4, 2 if pairs & 2), then the output stage or the sums
+ * stored. Stack locals (24 bytes, below the saved r3-r11, lr): [sp] the column pointer where the U-pair loop
+ * ends, [sp, #4] pairs mod U, [sp, #8] the column start, [sp, #12] the bias / table pointer, [sp, #16] the
+ * weight pointer during the output stage, [sp, #20] groups left; the saved r3 (job) at [sp, #24].
  */
-#define TQ_CONV_BLOCK(PAIR)                                                                        \
+#define TQ_CONV_BLOCK_BODY(PAIR, MASK, LOOP, TAIL8)                                                \
     "push {r3-r11, lr}\n\t"                                                                       \
     "sub sp, sp, #24\n\t"                                                                         \
-    "bic r12, r2, #7\n\t"                                                                         \
+    "sub r1, r1, #4\n\t"                                                                          \
+    "bic r12, r2, #" MASK "\n\t"                                                                  \
     "add r12, r0, r12, lsl #2\n\t"                                                                \
+    "and r2, r2, #" MASK "\n\t"                                                                   \
     "strd r12, r2, [sp]\n\t"                                                                      \
     "str r0, [sp, #8]\n\t"                                                                        \
     "ldr r12, [r3, #0]\n\t"                                                                       \
@@ -141,17 +148,20 @@ typedef char tq_conv_job_acc_at_16[offsetof(block_job, acc) == 16 ? 1 : -1];
     "cmp r0, r12\n\t"                                                                             \
     "beq 2f\n"                                                                                     \
     "1:\n\t"                                                                                      \
-    PAIR PAIR PAIR PAIR PAIR PAIR PAIR PAIR                                                        \
+    LOOP                                                                                           \
     "ldr r2, [sp]\n\t"                                                                            \
     "cmp r0, r2\n\t"                                                                              \
     "bne 1b\n"                                                                                     \
     "2:\n\t"                                                                                      \
     "ldr r2, [sp, #4]\n\t"                                                                        \
+    "cmp r2, #0\n\t"                                                                              \
+    "beq 4f\n\t"                                                                                  \
+    TAIL8                                                                                          \
     "tst r2, #4\n\t"                                                                              \
     "beq 3f\n\t"                                                                                  \
     PAIR PAIR PAIR PAIR                                                                            \
+    "ldr r2, [sp, #4]\n"                                                                          \
     "3:\n\t"                                                                                      \
-    "ldr r2, [sp, #4]\n\t"                                                                        \
     "tst r2, #2\n\t"                                                                              \
     "beq 4f\n\t"                                                                                  \
     PAIR PAIR                                                                                      \
@@ -187,6 +197,14 @@ typedef char tq_conv_job_acc_at_16[offsetof(block_job, acc) == 16 ? 1 : -1];
     "stm r0!, {r4-r11}\n\t"                                                                       \
     "str r0, [r12, #16]\n\t"                                                                      \
     "b 6b\n\t"
+
+/* The 4 x 2 block with 8 pairs per loop iteration (int8 layout, both build modes) and with 16 (the speed
+ * layout: fewer loop branches for twice the loop's code, in speed builds only). */
+#define TQ_CONV_PAIRS8(PAIR) PAIR PAIR PAIR PAIR PAIR PAIR PAIR PAIR
+#define TQ_CONV_BLOCK(PAIR) TQ_CONV_BLOCK_BODY(PAIR, "7", TQ_CONV_PAIRS8(PAIR), "")
+#define TQ_CONV_BLOCK16(PAIR)                                                                      \
+    TQ_CONV_BLOCK_BODY(PAIR, "15", TQ_CONV_PAIRS8(PAIR) TQ_CONV_PAIRS8(PAIR),                     \
+                       "tst r2, #8\n\t" "beq 9f\n\t" TQ_CONV_PAIRS8(PAIR) "ldr r2, [sp, #4]\n" "9:\n\t")
 
 /* A 4 x 2 block function's C type (block_4x2_s8 in tq_conv2d_s8_dsp.c, block_4x2 in tq_conv2d_s8_speed.c). */
 typedef void tq_conv_block_fn(const int16_t *col, const void *w, int32_t pairs, block_job *job);

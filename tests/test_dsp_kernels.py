@@ -141,14 +141,21 @@ def _table_graphs(rng: np.random.Generator) -> list[ir.Graph]:
     """Convs whose blocks requantize from the output-stage table (requant_fused 2: full range, right shifts
     <= 22) with input and output zero points at the int8 ends: narrow pointwise (K = 8, strides 1 and 2, out_c
     not a multiple of 4: a remainder group), first layers 3 x 3 x 3 (windows inside and clipped, stride 2), a
-    right shift of exactly 22 (requant_fused 2) and of 23 (requant_fused 1: the stack output stage)."""
+    right shift of exactly 22 (requant_fused 2) and of 23 (requant_fused 1: the stack output stage); wider
+    pointwise layers with out_c a multiple of 4 (the pointwise loop: strides 1 and 2, rows skipped, an odd
+    pixel count)."""
     x = ir.Tensor("x", (6, 7, 8), ir.QParams(0.05, -128))
     a = ir.Tensor("x", (9, 8, 3), ir.QParams(0.02, 127))
+    w = ir.Tensor("x", (5, 3, 12), ir.QParams(0.03, 127))  # pointwise_run: an odd pixel count, in_c 12
     full = True
     return [rg.chain(x, [
         _ends(_fused(rng, rg.conv(rng, "pw8", x, 16, (1, 1), (1, 1), (0, 0, 0, 0)), full), 127),
         _ends(_fused(rng, rg.conv(rng, "pw8s2", x, 13, (1, 1), (2, 2), (0, 0, 0, 0)), full), -128, 22),
         _ends(_fused(rng, rg.conv(rng, "pw8e23", x, 8, (1, 1), (1, 1), (0, 0, 0, 0)), full), 127, 23),
+        _ends(_fused(rng, rg.conv(rng, "pw8s2q", x, 12, (1, 1), (2, 2), (0, 0, 0, 0)), full), 127),
+    ]), rg.chain(w, [
+        _ends(_fused(rng, rg.conv(rng, "pw12", w, 16, (1, 1), (1, 1), (0, 0, 0, 0)), full), -128, 22),
+        _ends(_fused(rng, rg.conv(rng, "pw12s2", w, 8, (1, 1), (2, 1), (0, 0, 0, 0)), full), 127),
     ]), rg.chain(a, [
         _ends(_fused(rng, rg.conv(rng, "first", a, 8, (3, 3), (2, 2), (1, 1, 1, 1)), full), -128, 22),
         _ends(_fused(rng, rg.conv(rng, "first13", a, 13, (3, 3), (1, 1), (1, 1, 1, 1)), full), 127),
@@ -218,24 +225,25 @@ def test_emulated_layers_are_bit_exact(board: str, portable: bool, tmp_path: Pat
         assert _first_mismatch(graph, got, x) is None, f"graph {k}: {_first_mismatch(graph, got, x)}"
 
 
-@pytest.mark.parametrize("portable", [False, True], ids=["cortex-m4-speed", "cortex-m4-speed-TQ_PORTABLE"])
-def test_speed_packages_are_bit_exact(portable: bool, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("board", "portable"), [("cortex-m4", False), ("cortex-m7", False), ("cortex-m4", True)],
+                         ids=["cortex-m4-speed", "cortex-m7-speed", "cortex-m4-speed-TQ_PORTABLE"])
+def test_speed_packages_are_bit_exact(board: str, portable: bool, tmp_path: Path) -> None:
     """--optimize speed packages (int16 conv weights under TQ_USE_DSP, int8 otherwise) equal the
-    simulator under QEMU with the DSP kernels and with -DTQ_PORTABLE, and the DSP image reads the
-    int16 layout (its 4 x 2 assembly block is linked in)."""
+    simulator under QEMU with the DSP kernels (Cortex-M4 and M7) and with -DTQ_PORTABLE, and the DSP
+    image reads the int16 layout (its 4 x 2 assembly block is linked in)."""
     _require_arm_tools()
-    target = load_board("cortex-m4")
+    target = load_board(board)
     if portable:
         target = dataclasses.replace(target, cflags=(*target.cflags, "-DTQ_PORTABLE"))
     rng = np.random.default_rng(8)
     for k, graph in enumerate(_layer_graphs()):
-        out = _emit(graph, tmp_path / f"pkg{k}", "cortex-m4", "speed")
+        out = _emit(graph, tmp_path / f"pkg{k}", board, "speed")
         assert "weights_s16" in (out / "net_weights.h").read_text() or not any(
             layouts.speed_weights(op) is not None for op in graph.ops)
         x = rg.random_input(rng, graph, 2)
         got = qemu.run_emulated(out, tmp_path / f"build{k}", x, target)
         assert _first_mismatch(graph, got, x) is None, f"graph {k}: {_first_mismatch(graph, got, x)}"
-    text = _disassembly("cortex-m4", qemu.build_image(out, tmp_path / "image", target))
+    text = _disassembly(board, qemu.build_image(out, tmp_path / "image", target))
     assert ("<block_4x2>:" in text) == (not portable)
 
 
