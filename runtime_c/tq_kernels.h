@@ -27,7 +27,7 @@
  *   long as every byte it reads after writing block [s, e) lies in the window of a pixel q >= s:
  *   the DSP depthwise row path copies the input rows of output row oy's windows (all channels)
  *   before writing row oy, then computes the row channel by channel.
- * - Elementwise kernels (clamp, lookup, add, softmax, mul, prelu) read element i before writing it:
+ * - Elementwise kernels (clamp, lookup, add, softmax, log_softmax, mul, prelu) read element i before writing it:
  *   output == input (an add may write over either input, a mul over input1, and over input2 when
  *   it is not broadcast) is allowed, partial overlap is not.
  * - Fully connected and concat need input and output disjoint.
@@ -385,6 +385,25 @@ typedef struct {
 } tq_softmax_s8_params;
 
 /*
+ * Log-softmax over rows of row_size contiguous elements: TFLite's int8 LOG_SOFTMAX, output scale
+ * 16/256, zero point 127 (formula: tinyqat.ir.LogSoftmax). Per row: d_i = x_i - max(x);
+ * sum = sum_i exp_table[-d_i] (Q12); log_sum = log(sum) in Q5 (gemmlowp's fixed-point log);
+ * cut = max(diff_min - 1, mbqm(log_sum - 2^31, reverse_multiplier, reverse_shift));
+ * output_i = d_i > cut ? clamp(rdbpot(sat32(mbqm(d_i, input_multiplier, input_shift) - log_sum), 22)
+ *                              + 127, -128, 127) : -128.
+ */
+typedef struct {
+    int32_t rows;                      /* number of rows (H * W, or 1 for a vector), >= 1 */
+    int32_t row_size;                  /* elements per row, in [1, 4095] */
+    int32_t input_multiplier;          /* QM(input_scale * 2^26), in [2^30, 2^31 - 1] */
+    int32_t input_shift;               /* its left shift, in [2, 30] */
+    int32_t reverse_multiplier;        /* QM(2^(31 - input_shift) / input_multiplier), in [2^30, 2^31 - 1] */
+    int32_t reverse_shift;             /* in [-31, 0] */
+    int32_t diff_min;                  /* -floor(31 * 2^26 / 2^input_shift) */
+    const int32_t *exp_table;          /* [256], Q12 exps in [0, 2^19], exp_table[0] = 2^19 */
+} tq_log_softmax_s8_params;
+
+/*
  * Elementwise multiply (TFLite int8 MUL) of input1 (positions x channels) by input2, which is
  * either the same shape (broadcast = 0) or one row of channels repeated at every position
  * (broadcast = 1: a per-channel gate, input2[c]):
@@ -460,6 +479,9 @@ void tq_lookup_s8(const tq_lookup_s8_params *params, const int8_t *input, int8_t
 
 /* input == output is allowed (in place: each row is read before it is written); partial overlap is not. */
 void tq_softmax_s8(const tq_softmax_s8_params *params, const int8_t *input, int8_t *output);
+
+/* input == output is allowed (in place: each row is read before it is written); partial overlap is not. */
+void tq_log_softmax_s8(const tq_log_softmax_s8_params *params, const int8_t *input, int8_t *output);
 
 /* output == input1 is allowed (in place), and output == input2 when broadcast = 0; partial overlap is not. */
 void tq_mul_s8(const tq_mul_s8_params *params, const int8_t *input1, const int8_t *input2, int8_t *output);

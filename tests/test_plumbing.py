@@ -338,8 +338,10 @@ class _Lambda(nn.Module):
         return self.fn(self, x)
 
 
-def test_log_softmax_without_deploy_logits_says_what_to_do() -> None:
-    msg = _prepare_error(_Lambda(lambda m, x: F.log_softmax(m.conv(x), dim=1)), (3, 4, 4))
+def test_log_softmax_not_over_channels_says_what_to_do() -> None:
+    """Over channels log_softmax is computed in int8 (tests/test_log_softmax.py); over pixels it is refused
+    with the deploy_logits hint."""
+    msg = _prepare_error(_Lambda(lambda m, x: F.log_softmax(m.conv(x), dim=2)), (3, 4, 4))
     assert "deploy_logits=True" in msg and "test_plumbing.py" in msg and "log_softmax" in msg
 
 

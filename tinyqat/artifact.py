@@ -41,6 +41,7 @@ the output quantization, ``None`` for ops that keep their input's); one input un
 * ``cat``: two or more inputs, concatenated along channels; qparams required.
 * ``sigmoid``, ``tanh``, ``hardswish``: qparams required (the output's).
 * ``softmax``: over channels; qparams must be scale 1/256, zero point -128.
+* ``log_softmax``: over channels (TFLite's int8 LOG_SOFTMAX); qparams must be scale 16/256, zero point 127.
 * ``hardsigmoid``, ``silu``, ``gelu``, ``gelu_tanh``, ``elu`` (attr ``alpha``), ``leaky_relu`` (attr
   ``negative_slope``), ``affine`` (attrs ``scale``, ``offset``: ``y = scale * x + offset``, the scalar
   arithmetic ``x * c``, ``x + c``...): pointwise functions (``tinyqat.quant.LUT_FUNCTIONS``), float attrs,
@@ -97,6 +98,7 @@ NODE_OPS = {
     "tanh": {"attrs": set(), "params": set(), "qparams": True},
     "hardswish": {"attrs": set(), "params": set(), "qparams": True},
     "softmax": {"attrs": set(), "params": set(), "qparams": True},
+    "log_softmax": {"attrs": set(), "params": set(), "qparams": True},
     "reshape": {"attrs": {"shape"}, "params": set(), "qparams": False},
     "gather": {"attrs": {"shape", "index"}, "params": set(), "qparams": False},
     "resize_nearest": {"attrs": {"scale"}, "params": set(), "qparams": False},

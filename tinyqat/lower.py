@@ -133,6 +133,10 @@ def _node_op(
         if q != ir.SOFTMAX_QPARAMS:
             raise LoweringError(f"{where}: softmax output must have scale 1/256 and zero point -128")
         return ir.FloatSoftmax(**io), x.shape, q
+    if op == "log_softmax":
+        if q != ir.LOG_SOFTMAX_QPARAMS:
+            raise LoweringError(f"{where}: log_softmax output must have scale 16/256 and zero point 127")
+        return ir.FloatLogSoftmax(**io), x.shape, q
     bounds = requant.NAMED_INTERVALS.get(op) or requant.activation_interval((attrs["min_val"], attrs["max_val"]))
     lo, hi = activation_range(bounds, x.qparams)
     return ir.Clamp(lo=lo, hi=hi, **io), x.shape, q

@@ -148,6 +148,10 @@ def scalar_fields(op: ir.IntOp, graph: ir.Graph) -> list[tuple[str, int]]:
                 ("scale_h", op.scale[0]), ("scale_w", op.scale[1])]
     if isinstance(op, ir.Softmax):
         return [("rows", x.size // x.shape[-1]), ("row_size", x.shape[-1])]
+    if isinstance(op, ir.LogSoftmax):
+        return [("rows", x.size // x.shape[-1]), ("row_size", x.shape[-1]), ("input_multiplier", op.input_multiplier),
+                ("input_shift", op.input_shift), ("reverse_multiplier", op.reverse_multiplier),
+                ("reverse_shift", op.reverse_shift), ("diff_min", op.diff_min)]
     if isinstance(op, ir.Add):
         return [("size", y.size), ("left_shift", ir.Add.LEFT_SHIFT),
                 ("input1_zero_point", xs[0].qparams.zero_point), ("input2_zero_point", xs[1].qparams.zero_point),
@@ -318,6 +322,10 @@ def _layer_json(index: int, op: ir.IntOp, graph: ir.Graph, plan: Plan) -> dict[s
         entry.update(function=op.function, table_size=int(op.table.size))
     if isinstance(op, ir.Softmax):
         entry["table_size"] = int(op.exp_table.size)
+    if isinstance(op, ir.LogSoftmax):
+        entry.update(table_size=int(op.exp_table.size), input_multiplier=op.input_multiplier,
+                     input_shift=op.input_shift, reverse_multiplier=op.reverse_multiplier,
+                     reverse_shift=op.reverse_shift, diff_min=op.diff_min)
     if isinstance(op, ir.Mul):
         entry.update(multiplier=op.multiplier, shift=op.shift, act_min=op.act_min, act_max=op.act_max)
     if isinstance(op, ir.PRelu):

@@ -175,6 +175,19 @@ def quantize_softmax(op: ir.FloatSoftmax, graph: ir.Graph) -> ir.Softmax:
     return ir.Softmax(name=op.name, input=op.input, output=op.output, exp_table=table)
 
 
+def quantize_log_softmax(op: ir.FloatLogSoftmax, graph: ir.Graph) -> ir.LogSoftmax:
+    """TFLite's LOG_SOFTMAX constants and exp table for the input scale (:func:`tinyqat.quant.log_softmax_params`,
+    :func:`tinyqat.quant.log_softmax_exp_table`); an input scale outside their range is refused."""
+    s_in = graph.tensor(op.input).qparams.scale
+    try:
+        q_in, left, q_rev, e_rev, diff_min = quant.log_softmax_params(s_in)
+    except ValueError as e:
+        raise LoweringError(f"{op.name}: {e}; log_softmax needs logits on a grid finer than 16") from None
+    return ir.LogSoftmax(name=op.name, input=op.input, output=op.output, exp_table=quant.log_softmax_exp_table(s_in),
+                         input_multiplier=q_in, input_shift=left, reverse_multiplier=q_rev, reverse_shift=e_rev,
+                         diff_min=diff_min)
+
+
 QUANTIZERS = {
     ir.FloatConv2d: quantize_layer,
     ir.FloatLinear: quantize_layer,
@@ -182,6 +195,7 @@ QUANTIZERS = {
     ir.FloatConcat: quantize_concat,
     ir.FloatLookup: quantize_lookup,
     ir.FloatSoftmax: quantize_softmax,
+    ir.FloatLogSoftmax: quantize_log_softmax,
     ir.FloatMul: quantize_mul,
     ir.FloatPRelu: quantize_prelu,
 }

@@ -86,6 +86,7 @@ FUNCTIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "tanh": torch.tanh,
     "hardswish": F.hardswish,
     "softmax": lambda x: torch.softmax(x, dim=1),
+    "log_softmax": lambda x: torch.log_softmax(x, dim=1),
 }
 
 
@@ -533,16 +534,19 @@ class QuantCat(QuantOutput):
 
 
 class QuantNonlinear(QuantOutput):
-    """Sigmoid, Tanh, Hardswish or Softmax (over dim 1): the int8 function the device computes.
+    """Sigmoid, Tanh, Hardswish, Softmax or LogSoftmax (over dim 1): the int8 function the device computes.
 
     The output grid is fixed for the bounded functions (:data:`tinyqat.quant.FIXED_QPARAMS`, TFLite's
-    choice): sigmoid and softmax ``(1/256, -128)``, tanh ``(1/128, 0)``; hardswish observes its range.
-    Lowering turns the first three into a 256-entry lookup table, softmax into tinyqat's integer softmax.
+    choice): sigmoid and softmax ``(1/256, -128)``, tanh ``(1/128, 0)``, log_softmax ``(16/256, 127)``;
+    hardswish observes its range.  Lowering turns the first three into a 256-entry lookup table, softmax
+    into tinyqat's integer softmax, log_softmax into TFLite's int8 LOG_SOFTMAX.
     Forward, once the input (``fq_in``, never observed here) and output grids are known::
 
         q_in = round(x / s_in) + zp_in                  # x is on the input grid
         q = quant.lookup_table(f, s_in, zp_in, s_out, zp_out)[q_in + 128]     (sigmoid, tanh, hardswish)
         q = requant.softmax_int8(q_in, quant.softmax_exp_table(s_in), dim=1)  (softmax)
+        q = requant.log_softmax_int8(q_in, quant.log_softmax_exp_table(s_in),
+                                     quant.log_softmax_params(s_in), dim=1)      (log_softmax)
         forward value (q - zp_out) * s_out, gradient that of output_quantizer(f(x))
 
     (the lowered table and integer softmax exactly); before that ``output_quantizer(f(x))``.
@@ -576,6 +580,9 @@ class QuantNonlinear(QuantOutput):
             if self.function == "softmax":
                 table = torch.from_numpy(quant.softmax_exp_table(float(s_in))).to(x.device)
                 q = requant.softmax_int8(q_in, table, dim=1)
+            elif self.function == "log_softmax":
+                table = torch.from_numpy(quant.log_softmax_exp_table(float(s_in))).to(x.device)
+                q = requant.log_softmax_int8(q_in, table, quant.log_softmax_params(float(s_in)), dim=1)
             else:
                 table = quant.lookup_table(self.function, float(s_in), int(zp_in), float(s_out), int(zp_out))
                 q = torch.from_numpy(table).to(x.device)[q_in.clamp(quant.ACT_QMIN, quant.ACT_QMAX) + 128]

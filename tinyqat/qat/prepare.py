@@ -10,7 +10,7 @@ Rewrites (fusion requires every intermediate result to have a single user):
 * Linear [+ BatchNorm1d] [+ activation] -> :class:`QuantLinear`;
 * add of two tensors [+ activation] -> :class:`QuantAdd`; cat along dim 1 -> :class:`QuantCat`;
 * any other activation -> :class:`SharedQuantClamp` (re-quantizes on its input's grid);
-* sigmoid, tanh, hardswish, softmax over dim 1 -> :class:`QuantNonlinear`;
+* sigmoid, tanh, hardswish, softmax and log_softmax over dim 1 -> :class:`QuantNonlinear`;
 * hardsigmoid, silu, gelu, elu, leaky_relu (modules and ``F.`` forms), and arithmetic of a tensor and a
   number constant (``x * c``, ``x + c``, ``x - c``, ``c - x``, ``x / c``, ``-x``: ``affine``) ->
   :class:`QuantPointwise`; ``a * b`` of two tensors (same shape, or a map and its per-channel gate
@@ -47,7 +47,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -610,7 +610,7 @@ class _Builder(PlumbingMixin):
             "view": self._flatten,
             "move": self._move,
             "resize": self._resize,
-            "log_softmax": lambda node, op: self._final_softmax(node, op, "log_softmax"),
+            "log_softmax": self._log_softmax,
         }
 
     def _unique(self, base: str) -> str:
@@ -945,15 +945,24 @@ class _Builder(PlumbingMixin):
         self.env[node] = self._emit(node.name, QuantCat(tuple(self.grid[x] for x in sources), self.c, op.where),
                                     sources)
 
+    def _log_softmax(self, node: fx.Node, op: _Op) -> None:
+        """A final log_softmax with ``deploy_logits`` is left out of the int8 graph; otherwise TFLite's int8
+        LOG_SOFTMAX computes it (:class:`QuantNonlinear`)."""
+        if not self._final_softmax(node, op, "log_softmax"):
+            self._nonlinear(node, replace(op, detail="log_softmax"))
+
     def _nonlinear(self, node: fx.Node, op: _Op) -> None:
         if op.detail == "softmax" and self._final_softmax(node, op, "softmax"):
             return
         src, new_src = self._source(node, op)
-        if op.detail == "softmax":
+        if op.detail in ("softmax", "log_softmax"):
             args = _args(_sig_softmax, node, op)
             ndim = len(_shape(src))
             if not isinstance(args["dim"], int) or ndim < 2 or args["dim"] % ndim != 1 or args["dtype"] is not None:
-                raise op.error(f"only softmax over channels (dim=1) is supported, got dim={args['dim']} on {ndim} dims")
+                hint = (" (a final one over the features of (N, 1, F): pass prepare_qat(..., deploy_logits=True) "
+                        "to deploy the logits)" if op.detail == "log_softmax" else "")
+                raise op.error(f"only {op.detail} over channels (dim=1) is computed in int8, got dim={args['dim']} "
+                               f"on {ndim} dims{hint}")
         self.env[node] = self._emit(node.name, QuantNonlinear(op.detail, self.grid[new_src], self.c, op.where),
                                                  (new_src,))
 
@@ -1023,8 +1032,8 @@ def prepare_qat(
       initialised from the observers (weight scales are always ``max|w| / qmax``).
     * ``deploy_logits``: a final ``log_softmax`` / ``softmax`` over channels stays in the training
       forward (float, after the last quantizer) and is left out of the deployed int8 graph, whose
-      output is then the logits (same arg max).  Without it a final ``log_softmax`` is refused
-      with that hint, and a final ``softmax`` is computed in int8.
+      output is then the logits (same arg max).  Without it both are computed in int8 (``log_softmax``
+      as TFLite's int8 LOG_SOFTMAX, output grid ``(16/256, 127)``).
 
     Modules that fuse BatchNorm with an activation (timm's ``BatchNormAct2d``) are unwrapped into
     BatchNorm + activation first (:func:`tinyqat.qat.prepare_plumbing.unwrap_norm_act`).

@@ -20,7 +20,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from tinyqat import ir
-from tinyqat.fixedpoint import mbqm
+from tinyqat.fixedpoint import INT32_MAX, INT32_MIN, log_x_q12, mbqm, rdbpot
 from tinyqat.sim.move_kernels import MOVE_KERNELS
 
 Kernel = Callable[[ir.IntOp, Sequence[np.ndarray], Sequence[ir.Tensor], ir.Tensor], np.ndarray]
@@ -166,6 +166,16 @@ def softmax(op: ir.Softmax, xs: Sequence[np.ndarray], ins: Sequence[ir.Tensor], 
     return np.clip(y, ir.INT8_MIN, ir.INT8_MAX).astype(np.int8)
 
 
+def log_softmax(op: ir.LogSoftmax, xs: Sequence[np.ndarray], ins: Sequence[ir.Tensor], out: ir.Tensor) -> np.ndarray:
+    """TFLite's int8 log-softmax over the last axis (formula: :class:`tinyqat.ir.LogSoftmax`)."""
+    d = xs[0].astype(np.int64) - xs[0].max(axis=-1, keepdims=True)
+    log_sum = log_x_q12(op.exp_table.astype(np.int64)[-d].sum(axis=-1, keepdims=True))
+    cut = np.maximum(op.diff_min - 1, mbqm(log_sum + INT32_MIN, op.reverse_multiplier, op.reverse_shift))
+    scaled = np.clip(mbqm(d, op.input_multiplier, op.input_shift) - log_sum, INT32_MIN, INT32_MAX)
+    y = np.clip(rdbpot(scaled, 22) + 127, ir.INT8_MIN, ir.INT8_MAX)
+    return np.where(d > cut, y, ir.INT8_MIN).astype(np.int8)
+
+
 # --- elementwise ops with two operands or per-channel constants (MUL, PRELU) ---------------------
 
 
@@ -199,6 +209,7 @@ KERNELS: dict[type, Kernel] = {
     ir.Concat: concat,
     ir.Lookup: lookup,
     ir.Softmax: softmax,
+    ir.LogSoftmax: log_softmax,
     ir.Mul: mul,
     ir.PRelu: prelu,
     **MOVE_KERNELS,

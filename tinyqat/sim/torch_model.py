@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from tinyqat import ir, quant
-from tinyqat.requant import mbqm, softmax_int8
+from tinyqat.requant import log_softmax_int8, mbqm, softmax_int8
 
 
 class IntegerModel(nn.Module):
@@ -199,6 +199,12 @@ def _softmax(m: IntegerModel, i: int, op: ir.Softmax, xs: list[torch.Tensor], in
     return softmax_int8(xs[0], m._const(i, "exp_table"))
 
 
+def _log_softmax(m: IntegerModel, i: int, op: ir.LogSoftmax, xs: list[torch.Tensor], ins: list[ir.Tensor],
+                 out: ir.Tensor) -> torch.Tensor:
+    params = (op.input_multiplier, op.input_shift, op.reverse_multiplier, op.reverse_shift, op.diff_min)
+    return log_softmax_int8(xs[0], m._const(i, "exp_table"), params)
+
+
 # --- elementwise ops with two operands or per-channel constants (MUL, PRELU) ---------------------
 
 
@@ -253,6 +259,7 @@ _KERNELS: dict[type, Kernel] = {
     ir.Concat: _concat,
     ir.Lookup: _lookup,
     ir.Softmax: _softmax,
+    ir.LogSoftmax: _log_softmax,
     ir.Mul: _mul,
     ir.PRelu: _prelu,
     ir.Reshape: _reshape,
