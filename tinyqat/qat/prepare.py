@@ -701,7 +701,9 @@ class _Builder(PlumbingMixin):
         result = node.args[0]
         if not isinstance(result, fx.Node):
             raise _unsupported("output", "output", "the model must return a single tensor",
-                               todo="a tuple of outputs is not supported yet: return one tensor (e.g. torch.cat)")
+                               todo="a tuple of outputs is not supported yet: return one tensor, e.g. "
+                               "torch.cat([a.flatten(1), b.flatten(1)], 1) split again after the C call, or prepare "
+                               "one model per output")
         new = self.env[self._operand(self.ops[node], result)]
         if isinstance(self.modules.get(str(new.target)), InputQuantizer):
             raise _unsupported("output", "output", "the model computes nothing (its output is its input)")
