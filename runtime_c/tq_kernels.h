@@ -327,11 +327,14 @@ typedef struct {
 } tq_avg_pool2d_s8_params;
 
 /*
- * Elementwise add of two same-shape tensors (TFLite int8 ADD), L = left_shift (20):
+ * Elementwise add (TFLite int8 ADD) or subtract (subtract = 1: TFLite int8 SUB, input1 - input2) of
+ * input1 (size elements: positions x channels) and input2, which is either the same shape
+ * (broadcast = 0) or one row of channels read at every position (broadcast = 1: input2[c]);
+ * L = left_shift (20), element i at channel c = i % channels:
  *   a = mbqm((input1[i] - input1_zero_point) * 2^L, multiplier1, shift1),
- *   b = mbqm((input2[i] - input2_zero_point) * 2^L, multiplier2, shift2),
- *   output[i] = clamp(mbqm(sat32(a + b), output_multiplier, output_shift) + output_zero_point,
- *                     act_min, act_max).
+ *   b = mbqm((input2[broadcast ? c : i] - input2_zero_point) * 2^L, multiplier2, shift2),
+ *   output[i] = clamp(mbqm(sat32(subtract ? a - b : a + b), output_multiplier, output_shift)
+ *                     + output_zero_point, act_min, act_max).
  */
 typedef struct {
     int32_t size;                      /* elements per input and output, >= 1 */
@@ -343,6 +346,9 @@ typedef struct {
     int32_t multiplier2, shift2;       /* QM(s2 / t); shifts in [-31, 30] */
     int32_t output_multiplier, output_shift; /* QM(t / (2^L * s_out)) */
     int32_t act_min, act_max;          /* -128 <= act_min <= act_max <= 127 */
+    int32_t channels;                  /* elements per position, >= 1, dividing size */
+    int32_t broadcast;                 /* 0: input2 like input1; 1: input2 is [channels] */
+    int32_t subtract;                  /* 0: a + b (ADD); 1: a - b (SUB) */
 } tq_add_s8_params;
 
 /*
@@ -468,7 +474,8 @@ int32_t tq_depthwise_conv2d_s8_v6m_buffer_size(const tq_depthwise_conv2d_s8_para
 /* Window kernel: input and output may overlap as the in-place contract above allows. */
 void tq_avg_pool2d_s8(const tq_avg_pool2d_s8_params *params, const int8_t *input, int8_t *output);
 
-/* input1 may equal input2; either may equal output (in place); partial overlap is not allowed. */
+/* input1 may equal input2; either may equal output (in place; input2 only when broadcast = 0); partial overlap
+ * is not allowed. */
 void tq_add_s8(const tq_add_s8_params *params, const int8_t *input1, const int8_t *input2, int8_t *output);
 
 /* inputs[k] (k < num_inputs) must not overlap output. */

@@ -322,11 +322,13 @@ class AvgPool2d(SingleInput):
 
 @dataclass(frozen=True)
 class Add:
-    """int8 elementwise add of two same-shape tensors (TFLite int8 ``ADD``).
+    """int8 elementwise add (TFLite int8 ``ADD``), or subtract with ``subtract`` (TFLite int8 ``SUB``, x1 - x2).
 
+    ``inputs[1]`` has ``inputs[0]``'s shape or is ``(1, 1, C)`` against an ``(H, W, C)`` ``inputs[0]``
+    (broadcast over positions, as TFLite broadcasts); the output has ``inputs[0]``'s shape.
     With ``left_shift = 20``: ``a = mbqm((x1 - zp1) * 2**20, q1, e1)``,
     ``b = mbqm((x2 - zp2) * 2**20, q2, e2)``,
-    ``y = clamp(mbqm(a + b, qo, eo) + zp_out, act_min, act_max)``, where
+    ``y = clamp(mbqm(a + b, qo, eo) + zp_out, act_min, act_max)`` (``a - b`` when subtracting), where
     ``(q1, e1) = QM(s1 / t)``, ``(q2, e2) = QM(s2 / t)``, ``(qo, eo) = QM(t / (2**20 * s_out))``,
     ``t = 2 * max(s1, s2)`` and ``QM`` is :func:`tinyqat.fixedpoint.quantize_multiplier`.
     """
@@ -342,6 +344,7 @@ class Add:
     output_shift: int
     act_min: int
     act_max: int
+    subtract: bool = False
 
     LEFT_SHIFT = ADD_LEFT_SHIFT
 
@@ -438,12 +441,14 @@ class LogSoftmax(SingleInput):
 
 @dataclass(frozen=True)
 class FloatAdd:
-    """Residual add before quantization; ``activation`` is a fused real interval."""
+    """Residual add (or subtract: ``inputs[0] - inputs[1]``) before quantization; ``activation`` is a fused
+    real interval."""
 
     name: str
     inputs: tuple[str, str]
     output: str
     activation: Activation
+    subtract: bool = False
 
 
 @dataclass(frozen=True)
@@ -693,7 +698,7 @@ _INT_FIELDS: dict[str, tuple[int, int]] = {
     "reverse_shift": (-31, 0), "diff_min": (-(2**31), -1),  # LogSoftmax
 }
 _WINDOW_FIELDS: dict[str, tuple[int, int]] = {"kernel": (2, 1), "stride": (2, 1), "padding": (4, 0)}  # length, min
-_BOOL_FIELDS = ("ceil_mode", "count_include_pad")
+_BOOL_FIELDS = ("ceil_mode", "count_include_pad", "subtract")
 
 
 def _is_int(value: object) -> bool:
@@ -852,7 +857,8 @@ def _validate_op(op: Op, xs: list[Tensor], y: Tensor) -> None:
         _check(x.shape == y.shape and x.qparams == y.qparams, op.name, "clamp keeps shape and quantization")
         _check_clamp_range(op.name, op.lo, op.hi)
     elif isinstance(op, (Add, FloatAdd)):
-        _check(len(xs) == 2 and xs[0].shape == xs[1].shape == y.shape, op.name, "add needs two same-shape inputs")
+        _check(len(xs) == 2 and mul_broadcasts(xs[0].shape, xs[1].shape) and y.shape == xs[0].shape, op.name,
+               "add needs two same-shape inputs, or an (H, W, C) input and a (1, 1, C) one")
         if isinstance(op, Add):
             _check_multipliers(op.name, np.array([op.multiplier1, op.multiplier2, op.output_multiplier]),
                                np.array([op.shift1, op.shift2, op.output_shift]))

@@ -158,7 +158,8 @@ def scalar_fields(op: ir.IntOp, graph: ir.Graph) -> list[tuple[str, int]]:
                 ("output_zero_point", y.qparams.zero_point), ("multiplier1", op.multiplier1), ("shift1", op.shift1),
                 ("multiplier2", op.multiplier2), ("shift2", op.shift2),
                 ("output_multiplier", op.output_multiplier), ("output_shift", op.output_shift),
-                ("act_min", op.act_min), ("act_max", op.act_max)]
+                ("act_min", op.act_min), ("act_max", op.act_max), ("channels", y.shape[-1]),
+                ("broadcast", int(xs[1].size != y.size)), ("subtract", int(op.subtract))]
     if isinstance(op, (ir.Mul, ir.PRelu)):
         return _elementwise_fields(op, xs, y)
     if isinstance(op, ir.Concat):
@@ -317,7 +318,7 @@ def _layer_json(index: int, op: ir.IntOp, graph: ir.Graph, plan: Plan) -> dict[s
     if isinstance(op, ir.Add):
         entry.update(multiplier=[op.multiplier1, op.multiplier2], shift=[op.shift1, op.shift2],
                      output_multiplier=op.output_multiplier, output_shift=op.output_shift,
-                     left_shift=ir.Add.LEFT_SHIFT)
+                     left_shift=ir.Add.LEFT_SHIFT, subtract=op.subtract)
     if isinstance(op, ir.Lookup):
         entry.update(function=op.function, table_size=int(op.table.size))
     if isinstance(op, ir.Softmax):

@@ -15,7 +15,7 @@ FullyConnected          FULLY_CONNECTED: per channel (dimension 0); one output -
 MaxPool2d               [PADV2 with -128] MAX_POOL_2D
 AvgPool2d               [PAD with the zero point] AVERAGE_POOL_2D (``count_include_pad`` where the
                         padded taps can be counted this way; refused otherwise)
-Add                     ADD
+Add                     ADD, or SUB for a subtraction (a ``(1, 1, C)`` second operand broadcast)
 Concat                  QUANTIZE of each input whose quantization differs, CONCATENATION
 Clamp                   MAXIMUM and / or MINIMUM with an int8 constant
 Lookup                  CAST to int32, ADD 128 (int32), GATHER from the 256-entry int8 table (TFLite's
@@ -70,6 +70,7 @@ VERSIONS = {
     schema.AVERAGE_POOL_2D: 2, schema.ADD: 2, schema.CONCATENATION: 2, schema.QUANTIZE: 2, schema.PAD: 2,
     schema.PADV2: 2, schema.MAXIMUM: 2, schema.MINIMUM: 2, schema.CAST: 1, schema.GATHER: 2,
     schema.RESHAPE: 1, schema.RESIZE_NEAREST_NEIGHBOR: 2, schema.MUL: 2, schema.PRELU: 1, schema.LOG_SOFTMAX: 2,
+    schema.SUB: 2,
 }
 
 
@@ -235,8 +236,9 @@ def _pool(w: _Writer, op: ir.MaxPool2d | ir.AvgPool2d, x: ir.Tensor, y: ir.Tenso
 
 
 def _add(w: _Writer, op: ir.Add, a: ir.Tensor, b: ir.Tensor, y: ir.Tensor) -> None:
-    """TFLite ADD derives ``QM(s1/t)``, ``QM(s2/t)``, ``QM(t / (2**20 s_out))`` with ``t = 2 max(s1, s2)``
-    in double precision; the graph's pairs must be those."""
+    """TFLite ADD (SUB for a subtraction) derives ``QM(s1/t)``, ``QM(s2/t)``, ``QM(t / (2**20 s_out))`` with
+    ``t = 2 max(s1, s2)`` in double precision; the graph's pairs must be those.  A ``(1, 1, C)`` second operand
+    broadcasts as TFLite's ADD / SUB broadcast."""
     s1, s2, s_out = float(a.qparams.scale), float(b.qparams.scale), float(y.qparams.scale)
     t = 2.0 * max(s1, s2)
     derived = (quantize_multiplier(s1 / t), quantize_multiplier(s2 / t),
@@ -245,7 +247,8 @@ def _add(w: _Writer, op: ir.Add, a: ir.Tensor, b: ir.Tensor, y: ir.Tensor) -> No
     if derived != graph:
         raise ExportError(f"{_where(op)}: multipliers {graph} differ from TFLite's {derived} for these scales")
     act, out, finish = _output(w, op, y, op.act_min, op.act_max)
-    w.op(schema.ADD, [w.index[a.name], w.index[b.name]], [out], schema.Options(schema.ADD_OPTIONS, ((0, "b", act),)))
+    code, options = (schema.SUB, schema.SUB_OPTIONS) if op.subtract else (schema.ADD, schema.ADD_OPTIONS)
+    w.op(code, [w.index[a.name], w.index[b.name]], [out], schema.Options(options, ((0, "b", act),)))
     finish()
 
 

@@ -116,8 +116,8 @@ def quantize_layer(
 
 
 def quantize_add(op: ir.FloatAdd, graph: ir.Graph) -> ir.Add:
-    """Add multipliers (TFLite int8 ADD): ``t = 2 * max(s1, s2)``, ``QM(s1/t)``, ``QM(s2/t)``,
-    ``QM(t / (2**20 * s_out))``; all real ratios in double precision."""
+    """Add / sub multipliers (TFLite int8 ADD and SUB prepare alike): ``t = 2 * max(s1, s2)``, ``QM(s1/t)``,
+    ``QM(s2/t)``, ``QM(t / (2**20 * s_out))``; all real ratios in double precision."""
     s1, s2 = (float(graph.tensor(name).qparams.scale) for name in op.inputs)
     y_q = graph.tensor(op.output).qparams
     twice_max = 2.0 * max(s1, s2)
@@ -125,7 +125,7 @@ def quantize_add(op: ir.FloatAdd, graph: ir.Graph) -> ir.Add:
     qo, eo = requant_multiplier(op.name, twice_max / (float(1 << ir.Add.LEFT_SHIFT) * float(y_q.scale)))
     lo, hi = activation_range(op.activation, y_q)
     return ir.Add(name=op.name, inputs=op.inputs, output=op.output, multiplier1=q1, shift1=e1, multiplier2=q2,
-                  shift2=e2, output_multiplier=qo, output_shift=eo, act_min=lo, act_max=hi)
+                  shift2=e2, output_multiplier=qo, output_shift=eo, act_min=lo, act_max=hi, subtract=op.subtract)
 
 
 def quantize_concat(op: ir.FloatConcat, graph: ir.Graph) -> ir.Concat:

@@ -134,12 +134,13 @@ def clamp(op: ir.Clamp, xs: Sequence[np.ndarray], ins: Sequence[ir.Tensor], out:
 
 
 def add(op: ir.Add, xs: Sequence[np.ndarray], ins: Sequence[ir.Tensor], out: ir.Tensor) -> np.ndarray:
-    """TFLite int8 add (formula: :class:`tinyqat.ir.Add`)."""
+    """TFLite int8 add or sub (formula: :class:`tinyqat.ir.Add`)."""
     scaled = [
         mbqm((x.astype(np.int64) - t.qparams.zero_point) << ir.Add.LEFT_SHIFT, q, e)
         for x, t, q, e in zip(xs, ins, (op.multiplier1, op.multiplier2), (op.shift1, op.shift2))
     ]
-    y = mbqm(scaled[0] + scaled[1], op.output_multiplier, op.output_shift) + out.qparams.zero_point
+    total = scaled[0] - scaled[1] if op.subtract else scaled[0] + scaled[1]  # a (1, 1, C) operand broadcasts
+    y = mbqm(total, op.output_multiplier, op.output_shift) + out.qparams.zero_point
     return np.clip(y, op.act_min, op.act_max).astype(np.int8)
 
 
