@@ -127,6 +127,19 @@ def test_params_follow_tflite_prepare_and_refuse_out_of_range_scales() -> None:
                                       ir.Graph((x, y), (), "x", "y", (4,), (4,)))
 
 
+def test_qat_forward_with_an_out_of_range_input_scale_does_not_fail() -> None:
+    """Logits on a grid of 16 or more have no TFLite constants: training goes on (fake quant), lowering refuses."""
+    gm = tinyqat.prepare_qat(nn.Sequential(nn.Linear(4, 3), nn.LogSoftmax(dim=1)), (torch.randn(2, 4),))
+    gm.train()
+    gm(torch.randn(8, 4) * 5000)
+    gm.eval()
+    assert torch.isfinite(gm(torch.randn(8, 4) * 5000)).all()
+    from tinyqat.capture import to_artifact
+    from tinyqat.lower import lower
+    with pytest.raises(LoweringError, match=r"finer than 16$"):
+        lower(to_artifact(gm))
+
+
 def test_close_to_float_log_softmax() -> None:
     """Dequantized outputs within 1/16 + 1/32 of the float log_softmax of the dequantized input (above the grid's
     floor of -255/16), for scales where the input grid is fine enough to matter (TFLite's own accuracy)."""

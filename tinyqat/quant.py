@@ -198,13 +198,18 @@ def softmax_exp_table(s_in: float) -> np.ndarray:
 
 
 
+def log_softmax_scale_ok(s_in: float) -> bool:
+    """Whether TFLite's LOG_SOFTMAX constants exist for the input scale: ``2**-25 <= s_in < 16``, i.e. the left
+    shift of ``QM(s_in * 2**26)`` lies in [2, 30]."""
+    return 2.0**-25 <= float(s_in) < 16.0
+
+
 def log_softmax_params(s_in: float) -> tuple[int, int, int, int, int]:
     """TFLite's LOG_SOFTMAX constants ``(q_in, left_shift, q_rev, e_rev, diff_min)`` for the input scale
     ``s_in`` (module docstring); ``ValueError`` for ``s_in`` outside [2**-25, 16)."""
-    m = float(s_in) * 2.0**26  # below TFLite's cap 2**31 - 1 in the accepted range
-    if not 2.0 <= m < 2.0**30:
+    if not log_softmax_scale_ok(s_in):
         raise ValueError(f"log_softmax input scale {s_in!r} is outside [2**-25, 16)")
-    q_in, left = quantize_multiplier(m)
+    q_in, left = quantize_multiplier(float(s_in) * 2.0**26)  # below TFLite's cap 2**31 - 1 in this range
     q_rev, e_rev = quantize_multiplier(float(2 ** (31 - left)) / float(q_in))
     diff_min = -math.floor(31.0 * 2.0**26 / 2.0**left)
     return q_in, left, q_rev, e_rev, diff_min

@@ -584,6 +584,8 @@ class QuantNonlinear(QuantOutput):
                 table = torch.from_numpy(quant.softmax_exp_table(float(s_in))).to(x.device)
                 q = requant.softmax_int8(q_in, table, dim=1)
             elif self.function == "log_softmax":
+                if not quant.log_softmax_scale_ok(float(s_in)):  # no constants: lowering refuses it in one line
+                    return y_fq
                 table = torch.from_numpy(quant.log_softmax_exp_table(float(s_in))).to(x.device)
                 q = requant.log_softmax_int8(q_in, table, quant.log_softmax_params(float(s_in)), dim=1)
             else:
