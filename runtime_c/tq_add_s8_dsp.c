@@ -6,7 +6,7 @@
  * preparation gives that: every multiplier below 1), every MultiplyByQuantizedMultiplier is
  * tq_mbqm_fused_pre (one SMLAL, tq_requant.h), provided L <= TQ_ADD_DSP_LEFT_SHIFT_MAX (20, what
  * tinyqat uses): then its arguments stay in [-2^30, 2^30 - 1]: |(x - zp) * 2^L| <= 255 * 2^20 < 2^28,
- * |a|, |b| <= that (q < 2^31, e >= 0), so |a + b| <= 510 * 2^20 < 2^29 and sat32 never saturates.
+ * |a|, |b| <= that (q < 2^31, e >= 0), so |a +- b| <= 510 * 2^20 < 2^29 and sat32 never saturates.
  * Otherwise the portable loop (tq_portable.h) runs.
  * Elementwise, element i read before it is written: in place as tq_kernels.h allows.
  */
@@ -27,7 +27,9 @@ void tq_add_s8(const tq_add_s8_params *params, const int8_t *input1, const int8_
     const int32_t zp1 = p->input1_zero_point, zp2 = p->input2_zero_point, zp_out = p->output_zero_point;
     const int32_t lo = p->act_min, hi = p->act_max;
     const int32_t scale = (int32_t)1 << p->left_shift;
-    int32_t i;
+    const int32_t sign = p->subtract ? -1 : 1;
+    const int32_t step = p->broadcast ? p->channels : n; /* elements of input2 per pass */
+    int32_t base, c;
     if (p->shift1 > 0 || p->shift1 < -31 || p->shift2 > 0 || p->shift2 < -31 || p->output_shift > 0
         || p->output_shift < -31 || p->left_shift > TQ_ADD_DSP_LEFT_SHIFT_MAX) {
         tq_add_s8_portable(p, input1, input2, output);
@@ -37,10 +39,13 @@ void tq_add_s8(const tq_add_s8_params *params, const int8_t *input1, const int8_
         const tq_fused_multiplier m1 = tq_fused_multiplier_make(p->multiplier1, p->shift1);
         const tq_fused_multiplier m2 = tq_fused_multiplier_make(p->multiplier2, p->shift2);
         const tq_fused_multiplier mo = tq_fused_multiplier_make(p->output_multiplier, p->output_shift);
-        for (i = 0; i < n; ++i) {
-            const int32_t a = tq_mbqm_fused_pre((input1[i] - zp1) * scale, m1);
-            const int32_t b = tq_mbqm_fused_pre((input2[i] - zp2) * scale, m2);
-            output[i] = (int8_t)tq_requantize_s8_fused_pre(a + b, mo, zp_out, lo, hi);
+        for (base = 0; base < n; base += step) {
+            const int8_t *in2 = p->broadcast ? input2 : input2 + base;
+            for (c = 0; c < step; ++c) {
+                const int32_t a = tq_mbqm_fused_pre((input1[base + c] - zp1) * scale, m1);
+                const int32_t b = tq_mbqm_fused_pre((in2[c] - zp2) * scale, m2);
+                output[base + c] = (int8_t)tq_requantize_s8_fused_pre(a + sign * b, mo, zp_out, lo, hi);
+            }
         }
     }
 }

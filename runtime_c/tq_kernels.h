@@ -27,7 +27,7 @@
  *   long as every byte it reads after writing block [s, e) lies in the window of a pixel q >= s:
  *   the DSP depthwise row path copies the input rows of output row oy's windows (all channels)
  *   before writing row oy, then computes the row channel by channel.
- * - Elementwise kernels (clamp, lookup, add, softmax, mul, prelu) read element i before writing it:
+ * - Elementwise kernels (clamp, lookup, add, softmax, log_softmax, mul, prelu) read element i before writing it:
  *   output == input (an add may write over either input, a mul over input1, and over input2 when
  *   it is not broadcast) is allowed, partial overlap is not.
  * - Fully connected and concat need input and output disjoint.
@@ -327,11 +327,14 @@ typedef struct {
 } tq_avg_pool2d_s8_params;
 
 /*
- * Elementwise add of two same-shape tensors (TFLite int8 ADD), L = left_shift (20):
+ * Elementwise add (TFLite int8 ADD) or subtract (subtract = 1: TFLite int8 SUB, input1 - input2) of
+ * input1 (size elements: positions x channels) and input2, which is either the same shape
+ * (broadcast = 0) or one row of channels read at every position (broadcast = 1: input2[c]);
+ * L = left_shift (20), element i at channel c = i % channels:
  *   a = mbqm((input1[i] - input1_zero_point) * 2^L, multiplier1, shift1),
- *   b = mbqm((input2[i] - input2_zero_point) * 2^L, multiplier2, shift2),
- *   output[i] = clamp(mbqm(sat32(a + b), output_multiplier, output_shift) + output_zero_point,
- *                     act_min, act_max).
+ *   b = mbqm((input2[broadcast ? c : i] - input2_zero_point) * 2^L, multiplier2, shift2),
+ *   output[i] = clamp(mbqm(sat32(subtract ? a - b : a + b), output_multiplier, output_shift)
+ *                     + output_zero_point, act_min, act_max).
  */
 typedef struct {
     int32_t size;                      /* elements per input and output, >= 1 */
@@ -343,6 +346,9 @@ typedef struct {
     int32_t multiplier2, shift2;       /* QM(s2 / t); shifts in [-31, 30] */
     int32_t output_multiplier, output_shift; /* QM(t / (2^L * s_out)) */
     int32_t act_min, act_max;          /* -128 <= act_min <= act_max <= 127 */
+    int32_t channels;                  /* elements per position, >= 1, dividing size */
+    int32_t broadcast;                 /* 0: input2 like input1; 1: input2 is [channels] */
+    int32_t subtract;                  /* 0: a + b (ADD); 1: a - b (SUB) */
 } tq_add_s8_params;
 
 /*
@@ -383,6 +389,25 @@ typedef struct {
     int32_t row_size;                  /* elements per row, in [1, 2^15 - 1] */
     const int32_t *exp_table;          /* [256], values in [0, 2^16], exp_table[0] = 2^16 */
 } tq_softmax_s8_params;
+
+/*
+ * Log-softmax over rows of row_size contiguous elements: TFLite's int8 LOG_SOFTMAX, output scale
+ * 16/256, zero point 127 (formula: tinyqat.ir.LogSoftmax). Per row: d_i = x_i - max(x);
+ * sum = sum_i exp_table[-d_i] (Q12); log_sum = log(sum) in Q5 (gemmlowp's fixed-point log);
+ * cut = max(diff_min - 1, mbqm(log_sum - 2^31, reverse_multiplier, reverse_shift));
+ * output_i = d_i > cut ? clamp(rdbpot(sat32(mbqm(d_i, input_multiplier, input_shift) - log_sum), 22)
+ *                              + 127, -128, 127) : -128.
+ */
+typedef struct {
+    int32_t rows;                      /* number of rows (H * W, or 1 for a vector), >= 1 */
+    int32_t row_size;                  /* elements per row, in [1, 4095] */
+    int32_t input_multiplier;          /* QM(input_scale * 2^26), in [2^30, 2^31 - 1] */
+    int32_t input_shift;               /* its left shift, in [2, 30] */
+    int32_t reverse_multiplier;        /* QM(2^(31 - input_shift) / input_multiplier), in [2^30, 2^31 - 1] */
+    int32_t reverse_shift;             /* in [-31, 0] */
+    int32_t diff_min;                  /* -floor(31 * 2^26 / 2^input_shift) */
+    const int32_t *exp_table;          /* [256], Q12 exps in [0, 2^19], exp_table[0] = 2^19 */
+} tq_log_softmax_s8_params;
 
 /*
  * Elementwise multiply (TFLite int8 MUL) of input1 (positions x channels) by input2, which is
@@ -449,7 +474,8 @@ int32_t tq_depthwise_conv2d_s8_v6m_buffer_size(const tq_depthwise_conv2d_s8_para
 /* Window kernel: input and output may overlap as the in-place contract above allows. */
 void tq_avg_pool2d_s8(const tq_avg_pool2d_s8_params *params, const int8_t *input, int8_t *output);
 
-/* input1 may equal input2; either may equal output (in place); partial overlap is not allowed. */
+/* input1 may equal input2; either may equal output (in place; input2 only when broadcast = 0); partial overlap
+ * is not allowed. */
 void tq_add_s8(const tq_add_s8_params *params, const int8_t *input1, const int8_t *input2, int8_t *output);
 
 /* inputs[k] (k < num_inputs) must not overlap output. */
@@ -460,6 +486,9 @@ void tq_lookup_s8(const tq_lookup_s8_params *params, const int8_t *input, int8_t
 
 /* input == output is allowed (in place: each row is read before it is written); partial overlap is not. */
 void tq_softmax_s8(const tq_softmax_s8_params *params, const int8_t *input, int8_t *output);
+
+/* input == output is allowed (in place: each row is read before it is written); partial overlap is not. */
+void tq_log_softmax_s8(const tq_log_softmax_s8_params *params, const int8_t *input, int8_t *output);
 
 /* output == input1 is allowed (in place), and output == input2 when broadcast = 0; partial overlap is not. */
 void tq_mul_s8(const tq_mul_s8_params *params, const int8_t *input1, const int8_t *input2, int8_t *output);

@@ -240,20 +240,27 @@ TQ_LOOP_INLINE void tq_fully_connected_s8_portable(const tq_fully_connected_s8_p
     }
 }
 
-/* tq_add_s8, portable: element by element, element i read before it is written. */
+/* tq_add_s8, portable: element by element, element i read before it is written (input2 of a broadcast is
+ * read again at every position, never written). */
 TQ_LOOP_INLINE void tq_add_s8_portable(const tq_add_s8_params *params, const int8_t *input1, const int8_t *input2,
                                       int8_t *output)
 {
     const tq_add_s8_params *p = params;
     const int32_t scale = (int32_t)1 << p->left_shift; /* |x - zp| * 2^L <= 255 * 2^22 < 2^31 */
-    int32_t i;
-    for (i = 0; i < p->size; ++i) {
-        const int32_t a = tq_mbqm_portable(((int32_t)input1[i] - p->input1_zero_point) * scale, p->multiplier1,
-                                           p->shift1);
-        const int32_t b = tq_mbqm_portable(((int32_t)input2[i] - p->input2_zero_point) * scale, p->multiplier2,
-                                           p->shift2);
-        output[i] = tq_requantize_s8_portable(tq_sat_s32((int64_t)a + b), p->output_multiplier, p->output_shift,
-                                              p->output_zero_point, p->act_min, p->act_max);
+    const int32_t sign = p->subtract ? -1 : 1;
+    const int32_t step = p->broadcast ? p->channels : p->size; /* elements of input2 per pass */
+    int32_t base, c;
+    for (base = 0; base < p->size; base += step) {
+        const int8_t *in2 = p->broadcast ? input2 : input2 + base;
+        for (c = 0; c < step; ++c) {
+            const int32_t i = base + c;
+            const int32_t a = tq_mbqm_portable(((int32_t)input1[i] - p->input1_zero_point) * scale, p->multiplier1,
+                                               p->shift1);
+            const int32_t b = tq_mbqm_portable(((int32_t)in2[c] - p->input2_zero_point) * scale, p->multiplier2,
+                                               p->shift2);
+            output[i] = tq_requantize_s8_portable(tq_sat_s32((int64_t)a + (int64_t)sign * b), p->output_multiplier,
+                                                  p->output_shift, p->output_zero_point, p->act_min, p->act_max);
+        }
     }
 }
 

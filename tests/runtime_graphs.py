@@ -137,11 +137,15 @@ def output_qparams(rng: np.random.Generator, inputs: list[ir.Tensor]) -> ir.QPar
     return random_qparams(rng)
 
 
-def add(rng: np.random.Generator, name: str, a: ir.Tensor, b: ir.Tensor) -> tuple[ir.Add, ir.Tensor]:
-    """Add of ``a`` and ``b`` with multipliers from lowering's rule and a random clamp."""
+def add(rng: np.random.Generator, name: str, a: ir.Tensor, b: ir.Tensor,
+        subtract: bool | None = None) -> tuple[ir.Add, ir.Tensor]:
+    """Add (or, randomly unless ``subtract`` is given, sub: ``a - b``) of ``a`` and ``b`` (``a``'s shape or a
+    ``(1, 1, C)`` operand) with multipliers from lowering's rule and a random clamp."""
     y = ir.Tensor(name, a.shape, output_qparams(rng, [a, b]))
     lo, hi = activation_range(rng, y.qparams.zero_point)
-    op = quantize.quantize_add(ir.FloatAdd(f"add_{name}", (a.name, b.name), name, ir.NO_ACTIVATION), _scope(a, b, y))
+    subtract = bool(rng.random() < 0.3) if subtract is None else subtract
+    float_op = ir.FloatAdd(f"add_{name}", (a.name, b.name), name, ir.NO_ACTIVATION, subtract)
+    op = quantize.quantize_add(float_op, _scope(a, b, y))
     return dataclasses.replace(op, act_min=lo, act_max=hi), y
 
 
@@ -182,6 +186,13 @@ def softmax(rng: np.random.Generator, name: str, x: ir.Tensor) -> tuple[ir.Softm
         table[0] = 2**16
         op = ir.Softmax(op.name, op.input, op.output, table)
     return op, y
+
+
+def log_softmax(rng: np.random.Generator, name: str, x: ir.Tensor) -> tuple[ir.LogSoftmax, ir.Tensor]:
+    """TFLite's int8 LOG_SOFTMAX over the last axis as lowering builds it for ``x``'s scale (``rng`` unused:
+    the constants follow from the scale)."""
+    y = ir.Tensor(name, x.shape, ir.LOG_SOFTMAX_QPARAMS)
+    return quantize.quantize_log_softmax(ir.FloatLogSoftmax(f"log_softmax_{name}", x.name, name), _scope(x, y)), y
 
 
 def mul(rng: np.random.Generator, name: str, a: ir.Tensor, b: ir.Tensor) -> tuple[ir.Mul, ir.Tensor]:
@@ -239,8 +250,9 @@ def chain(x: ir.Tensor, steps: list[tuple[ir.IntOp, ir.Tensor]]) -> ir.Graph:
 
 
 KINDS = ("conv2d", "fully_connected", "max_pool2d", "clamp", "depthwise_conv2d", "avg_pool2d", "lookup", "add",
-         "softmax", "concat", "mul", "prelu", "reshape", "gather", "resize_nearest")
-SAME_HW_KINDS = ("clamp", "lookup", "add", "softmax", "concat", "mul", "prelu")  # outputs keep the input's (H, W)
+         "softmax", "concat", "mul", "prelu", "reshape", "gather", "resize_nearest", "log_softmax")
+# outputs keep the input's (H, W)
+SAME_HW_KINDS = ("clamp", "lookup", "add", "softmax", "concat", "mul", "prelu", "log_softmax")
 
 
 def _window_padding(rng: np.random.Generator, h: int, w: int, kh: int, kw: int) -> tuple[int, int, int, int]:
@@ -291,6 +303,8 @@ def random_op(rng: np.random.Generator, kind: str, name: str, pool: list[ir.Tens
         return resize_nearest(name, x, (int(rng.integers(1, 4)), int(rng.integers(1, 4))))
     if kind == "softmax":
         return softmax(rng, name, x)
+    if kind == "log_softmax":
+        return log_softmax(rng, name, x)
     if kind == "add":
         a = pool[int(rng.integers(len(pool)))]
         same = [t for t in pool if t.shape == a.shape]
@@ -308,14 +322,14 @@ def random_op(rng: np.random.Generator, kind: str, name: str, pool: list[ir.Tens
     return clamp(rng, name, x)
 
 
-VECTOR_KINDS = ("fully_connected", "clamp", "lookup", "softmax")
+VECTOR_KINDS = ("fully_connected", "clamp", "lookup", "softmax", "log_softmax")
 
 
 def vector_op(rng: np.random.Generator, kind: str, name: str, x: ir.Tensor) -> tuple[ir.IntOp, ir.Tensor]:
     """A random op of one of :data:`VECTOR_KINDS` reading the vector ``x``."""
     if kind == "fully_connected":
         return fully_connected(rng, name, x, int(rng.integers(1, 12)))
-    return {"clamp": clamp, "lookup": lookup, "softmax": softmax}[kind](rng, name, x)
+    return {"clamp": clamp, "lookup": lookup, "softmax": softmax, "log_softmax": log_softmax}[kind](rng, name, x)
 
 
 def fuzz_graph(seed: int, shape: tuple[int, int, int], plan: list[tuple[str, int]]) -> ir.Graph:
@@ -375,7 +389,7 @@ def residual_model(rng: np.random.Generator) -> ir.Graph:
     ``x -> conv 1x1 (c1) -> depthwise 3x3 (d1) -> add(c1, d1) -> lookup -> concat(c1, lut, x)
     -> depthwise m=2 -> avg pool -> clamp (r1) -> r1 * global avg pool(r1) (a (1, 1, C) gate) -> prelu
     -> max pool -> resize x (2, 1) -> gather (channels reversed) -> conv -> reshape to a vector -> fc
-    -> softmax`` (the data movement draws nothing from ``rng``).
+    -> log_softmax, and softmax of the fc`` (the data movement and log_softmax draw nothing from ``rng``).
     """
     x = ir.Tensor("input", (int(rng.integers(6, 11)), int(rng.integers(6, 11)), int(rng.integers(1, 4))),
                   random_qparams(rng))
@@ -399,7 +413,8 @@ def residual_model(rng: np.random.Generator) -> ir.Graph:
     steps.append(conv(rng, "c2", steps[-1][1], int(rng.integers(1, 5)), (3, 3), (1, 1), (1, 1, 1, 1)))
     steps.append(reshape("v1", steps[-1][1], (steps[-1][1].size,)))
     steps.append(fully_connected(rng, "f1", steps[-1][1], int(rng.integers(2, 10))))
-    steps.append(softmax(rng, "s1", steps[-1][1]))
+    steps.append(log_softmax(rng, "ls1", steps[-1][1]))
+    steps.append(softmax(rng, "s1", steps[-2][1]))
     return chain(x, steps)
 
 

@@ -41,7 +41,7 @@ from tinyqat.sim.kernels import KERNELS
 ARENA_BYTES = 8 << 20
 RANDOM_GRAPHS = 100
 EXPORTABLE_KINDS = ("conv2d", "depthwise_conv2d", "fully_connected", "max_pool2d", "avg_pool2d", "clamp", "add",
-                    "concat", "lookup", "reshape", "gather", "resize_nearest", "mul", "prelu")
+                    "concat", "lookup", "reshape", "gather", "resize_nearest", "mul", "prelu", "log_softmax")
 
 
 def _interpreters() -> None:
@@ -244,7 +244,8 @@ def random_graph(seed: int) -> ir.Graph:
         src = tensors[int(rng.integers(len(tensors)))]
         if len(src.shape) == 1:
             step = rg.fully_connected(rng, f"t{k}", src, int(rng.integers(1, 12))) if kind == "fully_connected" \
-                else rg.lookup(rng, f"t{k}", src) if kind == "lookup" else rg.clamp(rng, f"t{k}", src)
+                else rg.lookup(rng, f"t{k}", src) if kind == "lookup" \
+                else rg.log_softmax(rng, f"t{k}", src) if kind == "log_softmax" else rg.clamp(rng, f"t{k}", src)
         else:
             same = [t for t in tensors if t is not src and len(t.shape) == 3 and t.shape[:-1] == src.shape[:-1]]
             step = rg.random_op(rng, kind, f"t{k}", [src, *same])

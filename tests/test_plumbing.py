@@ -338,8 +338,10 @@ class _Lambda(nn.Module):
         return self.fn(self, x)
 
 
-def test_log_softmax_without_deploy_logits_says_what_to_do() -> None:
-    msg = _prepare_error(_Lambda(lambda m, x: F.log_softmax(m.conv(x), dim=1)), (3, 4, 4))
+def test_log_softmax_not_over_channels_says_what_to_do() -> None:
+    """Over channels log_softmax is computed in int8 (tests/test_log_softmax.py); over pixels it is refused
+    with the deploy_logits hint."""
+    msg = _prepare_error(_Lambda(lambda m, x: F.log_softmax(m.conv(x), dim=2)), (3, 4, 4))
     assert "deploy_logits=True" in msg and "test_plumbing.py" in msg and "log_softmax" in msg
 
 
@@ -402,3 +404,9 @@ def test_source_line_inside_a_third_party_package() -> None:
                         f'  File "{vision}/models/shufflenetv2.py", line 42, in forward\n'
                         f'    x = torch.sort(x)\n')
     assert prepare._source_line(node) == "shufflenetv2.py:42 `x = torch.sort(x)`"
+
+
+def test_tuple_of_outputs_says_what_to_do() -> None:
+    """A tuple of outputs is refused in one line that names the way round (one concatenated tensor)."""
+    msg = _prepare_error(_Lambda(lambda m, x: (m.conv(x), m.conv(x).relu())), (3, 4, 4))
+    assert "tuple of outputs" in msg and "torch.cat([a.flatten(1), b.flatten(1)], 1)" in msg

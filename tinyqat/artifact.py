@@ -37,10 +37,12 @@ the output quantization, ``None`` for ops that keep their input's); one input un
 * ``flatten``: no attrs (PyTorch ``flatten(start_dim=1)``).
 * ``relu``, ``relu6``: standalone clamps with the input's quantization; ``hardtanh`` likewise
   with attrs ``min_val``, ``max_val`` (floats).
-* ``add``: two inputs, attrs ``activation``; qparams required.
+* ``add``, ``sub`` (first minus second): two inputs, the second the first's shape or ``[C, 1, 1]`` against
+  ``[C, H, W]``; attrs ``activation``; qparams required.
 * ``cat``: two or more inputs, concatenated along channels; qparams required.
 * ``sigmoid``, ``tanh``, ``hardswish``: qparams required (the output's).
 * ``softmax``: over channels; qparams must be scale 1/256, zero point -128.
+* ``log_softmax``: over channels (TFLite's int8 LOG_SOFTMAX); qparams must be scale 16/256, zero point 127.
 * ``hardsigmoid``, ``silu``, ``gelu``, ``gelu_tanh``, ``elu`` (attr ``alpha``), ``leaky_relu`` (attr
   ``negative_slope``), ``affine`` (attrs ``scale``, ``offset``: ``y = scale * x + offset``, the scalar
   arithmetic ``x * c``, ``x + c``...): pointwise functions (``tinyqat.quant.LUT_FUNCTIONS``), float attrs,
@@ -92,16 +94,18 @@ NODE_OPS = {
     "relu6": {"attrs": set(), "params": set(), "qparams": False},
     "hardtanh": {"attrs": {"min_val", "max_val"}, "params": set(), "qparams": False},
     "add": {"attrs": {"activation"}, "params": set(), "qparams": True},
+    "sub": {"attrs": {"activation"}, "params": set(), "qparams": True},
     "cat": {"attrs": set(), "params": set(), "qparams": True},
     "sigmoid": {"attrs": set(), "params": set(), "qparams": True},
     "tanh": {"attrs": set(), "params": set(), "qparams": True},
     "hardswish": {"attrs": set(), "params": set(), "qparams": True},
     "softmax": {"attrs": set(), "params": set(), "qparams": True},
+    "log_softmax": {"attrs": set(), "params": set(), "qparams": True},
     "reshape": {"attrs": {"shape"}, "params": set(), "qparams": False},
     "gather": {"attrs": {"shape", "index"}, "params": set(), "qparams": False},
     "resize_nearest": {"attrs": {"scale"}, "params": set(), "qparams": False},
 }
-INPUT_COUNTS = {"add": (2, 2), "cat": (2, 1 << 16)}
+INPUT_COUNTS = {"add": (2, 2), "sub": (2, 2), "cat": (2, 1 << 16)}
 # Elementwise ops and pointwise functions: tables of LUT_FUNCTIONS with their constants as float attrs
 # (LUT_PARAMS), the two-input mul, and prelu with its float alpha [1] or [C].
 NODE_OPS |= {f: {"attrs": set(LUT_PARAMS.get(f, ())), "params": set(), "qparams": True}

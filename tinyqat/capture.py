@@ -133,7 +133,7 @@ def _node(name: str, m: nn.Module, srcs: list[str]) -> dict[str, Any]:
         else:
             op = m.activation
     elif isinstance(m, QuantAdd):
-        op, attrs = "add", {"activation": _activation(m.activation)}
+        op, attrs = "sub" if m.subtract else "add", {"activation": _activation(m.activation)}
     elif isinstance(m, QuantCat):
         op = "cat"
     elif isinstance(m, QuantNonlinear):

@@ -322,11 +322,13 @@ class AvgPool2d(SingleInput):
 
 @dataclass(frozen=True)
 class Add:
-    """int8 elementwise add of two same-shape tensors (TFLite int8 ``ADD``).
+    """int8 elementwise add (TFLite int8 ``ADD``), or subtract with ``subtract`` (TFLite int8 ``SUB``, x1 - x2).
 
+    ``inputs[1]`` has ``inputs[0]``'s shape or is ``(1, 1, C)`` against an ``(H, W, C)`` ``inputs[0]``
+    (broadcast over positions, as TFLite broadcasts); the output has ``inputs[0]``'s shape.
     With ``left_shift = 20``: ``a = mbqm((x1 - zp1) * 2**20, q1, e1)``,
     ``b = mbqm((x2 - zp2) * 2**20, q2, e2)``,
-    ``y = clamp(mbqm(a + b, qo, eo) + zp_out, act_min, act_max)``, where
+    ``y = clamp(mbqm(a + b, qo, eo) + zp_out, act_min, act_max)`` (``a - b`` when subtracting), where
     ``(q1, e1) = QM(s1 / t)``, ``(q2, e2) = QM(s2 / t)``, ``(qo, eo) = QM(t / (2**20 * s_out))``,
     ``t = 2 * max(s1, s2)`` and ``QM`` is :func:`tinyqat.fixedpoint.quantize_multiplier`.
     """
@@ -342,6 +344,7 @@ class Add:
     output_shift: int
     act_min: int
     act_max: int
+    subtract: bool = False
 
     LEFT_SHIFT = ADD_LEFT_SHIFT
 
@@ -407,14 +410,45 @@ class Softmax(SingleInput):
         object.__setattr__(self, "exp_table", _frozen_array(self.exp_table, np.int32, f"{self.name}: exp_table"))
 
 
+@dataclass(frozen=True, eq=False)
+class LogSoftmax(SingleInput):
+    """int8 log-softmax over the last axis: TFLite's int8 LOG_SOFTMAX, output scale 16/256, zero point 127.
+
+    Per row (at most :data:`tinyqat.quant.LOG_SOFTMAX_ROW_MAX` elements), with the constants of
+    :func:`tinyqat.quant.log_softmax_params` and the fixed-point functions of :mod:`tinyqat.fixedpoint`:
+    ``d_i = x_i - max(x)``; ``sum = sum_i exp_table[-d_i]`` (Q12; the table holds TFLite's
+    ``rdbpot(exp_on_negative_values(mbqm(d, input_multiplier, input_shift)), 12)`` for
+    ``diff_min <= d <= 0`` and 0 below, built at lowering); ``log_sum = log_x_q12(sum)`` (Q5);
+    ``cut = max(diff_min - 1, mbqm(log_sum - 2**31, reverse_multiplier, reverse_shift))``;
+    ``y_i = clamp(rdbpot(sat32(mbqm(d_i, input_multiplier, input_shift) - log_sum), 22) + 127, -128, 127)``
+    where ``d_i > cut``, else ``-128``.  (``sat32``: TFLite leaves that int32 overflow undefined; the cut
+    keeps it out of reach.)
+    """
+
+    name: str
+    input: str
+    output: str
+    exp_table: np.ndarray
+    input_multiplier: int
+    input_shift: int
+    reverse_multiplier: int
+    reverse_shift: int
+    diff_min: int
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "exp_table", _frozen_array(self.exp_table, np.int32, f"{self.name}: exp_table"))
+
+
 @dataclass(frozen=True)
 class FloatAdd:
-    """Residual add before quantization; ``activation`` is a fused real interval."""
+    """Residual add (or subtract: ``inputs[0] - inputs[1]``) before quantization; ``activation`` is a fused
+    real interval."""
 
     name: str
     inputs: tuple[str, str]
     output: str
     activation: Activation
+    subtract: bool = False
 
 
 @dataclass(frozen=True)
@@ -441,6 +475,15 @@ class FloatLookup(SingleInput):
 @dataclass(frozen=True)
 class FloatSoftmax(SingleInput):
     """Softmax over channels before its exp table is computed."""
+
+    name: str
+    input: str
+    output: str
+
+
+@dataclass(frozen=True)
+class FloatLogSoftmax(SingleInput):
+    """Log-softmax over channels before its TFLite constants and exp table are computed."""
 
     name: str
     input: str
@@ -566,14 +609,15 @@ class ResizeNearest(SingleInput):
 MOVE_OPS = (Reshape, Gather, ResizeNearest)
 
 FloatOp = (FloatConv2d | FloatLinear | Flatten | FloatAdd | FloatConcat | FloatLookup | FloatSoftmax
-           | FloatMul | FloatPRelu)
+           | FloatLogSoftmax | FloatMul | FloatPRelu)
 IntOp = (Conv2d | DepthwiseConv2d | FullyConnected | MaxPool2d | AvgPool2d | Clamp | Add | Concat | Lookup | Softmax
-         | Mul | PRelu | Reshape | Gather | ResizeNearest)
+         | LogSoftmax | Mul | PRelu | Reshape | Gather | ResizeNearest)
 Op = FloatOp | IntOp
 INT_OPS = (Conv2d, DepthwiseConv2d, FullyConnected, MaxPool2d, AvgPool2d, Clamp, Add, Concat, Lookup, Softmax,
-           Mul, PRelu, *MOVE_OPS)
+           LogSoftmax, Mul, PRelu, *MOVE_OPS)
 LUT_FUNCTIONS = tuple(quant.LUT_FUNCTIONS)  # names of the lookup-table functions
 SOFTMAX_QPARAMS = QParams(*quant.FIXED_QPARAMS["softmax"])
+LOG_SOFTMAX_QPARAMS = QParams(*quant.FIXED_QPARAMS["log_softmax"])
 
 
 @dataclass(frozen=True)
@@ -650,9 +694,11 @@ _INT_FIELDS: dict[str, tuple[int, int]] = {
     "depth_multiplier": (1, MAX_DIM), "groups": (1, MAX_DIM), "weight_bits": (min(quant.WEIGHT_BITS), 8),
     "multiplier": (0, 2**31 - 1), "shift": (-31, 30),  # scalars (Mul); the per-channel arrays are checked as arrays
     "multiplier_pos": (0, 2**31 - 1), "multiplier_neg": (0, 2**31 - 1), "shift_pos": (-31, 30), "shift_neg": (-31, 30),
+    "input_multiplier": (2**30, 2**31 - 1), "input_shift": (2, 30), "reverse_multiplier": (2**30, 2**31 - 1),
+    "reverse_shift": (-31, 0), "diff_min": (-(2**31), -1),  # LogSoftmax
 }
 _WINDOW_FIELDS: dict[str, tuple[int, int]] = {"kernel": (2, 1), "stride": (2, 1), "padding": (4, 0)}  # length, min
-_BOOL_FIELDS = ("ceil_mode", "count_include_pad")
+_BOOL_FIELDS = ("ceil_mode", "count_include_pad", "subtract")
 
 
 def _is_int(value: object) -> bool:
@@ -811,7 +857,8 @@ def _validate_op(op: Op, xs: list[Tensor], y: Tensor) -> None:
         _check(x.shape == y.shape and x.qparams == y.qparams, op.name, "clamp keeps shape and quantization")
         _check_clamp_range(op.name, op.lo, op.hi)
     elif isinstance(op, (Add, FloatAdd)):
-        _check(len(xs) == 2 and xs[0].shape == xs[1].shape == y.shape, op.name, "add needs two same-shape inputs")
+        _check(len(xs) == 2 and mul_broadcasts(xs[0].shape, xs[1].shape) and y.shape == xs[0].shape, op.name,
+               "add needs two same-shape inputs, or an (H, W, C) input and a (1, 1, C) one")
         if isinstance(op, Add):
             _check_multipliers(op.name, np.array([op.multiplier1, op.multiplier2, op.output_multiplier]),
                                np.array([op.shift1, op.shift2, op.output_shift]))
@@ -836,6 +883,18 @@ def _validate_op(op: Op, xs: list[Tensor], y: Tensor) -> None:
             table = op.exp_table
             _check(table.shape == (256,) and int(table.min()) >= 0 and int(table[0]) == 2**16, op.name,
                    "exp table must have 256 entries in [0, 2**16], starting at 2**16")
+    elif isinstance(op, (LogSoftmax, FloatLogSoftmax)):
+        _check(x.shape == y.shape and y.qparams == LOG_SOFTMAX_QPARAMS, op.name,
+               "log_softmax keeps the shape; output scale 16/256, zero point 127")
+        _check(x.shape[-1] <= quant.LOG_SOFTMAX_ROW_MAX, op.name,
+               f"log_softmax rows are limited to {quant.LOG_SOFTMAX_ROW_MAX} elements")
+        if isinstance(op, LogSoftmax):
+            table = op.exp_table
+            _check(table.shape == (256,) and int(table.min()) >= 0 and int(table.max()) <= 2**19
+                   and int(table[0]) == 2**19, op.name,
+                   "exp table must have 256 entries in [0, 2**19], starting at 2**19")
+            _check(op.diff_min == -((31 << 26) >> op.input_shift), op.name,
+                   "diff_min must be -floor(31 * 2**26 / 2**input_shift)")
     elif isinstance(op, (Mul, FloatMul, PRelu, FloatPRelu)):
         _validate_elementwise(op, xs, y)
     elif isinstance(op, MOVE_OPS):

@@ -111,11 +111,12 @@ def _node_op(
         return (*_pool(node, x, where), q)
     if op == "flatten":
         return ir.Flatten(**io), (x.size,), q
-    if op == "add":
-        if xs[0].shape != xs[1].shape:
-            raise LoweringError(f"{where}: cannot add {xs[0].shape} and {xs[1].shape} (no broadcasting)")
+    if op in ("add", "sub"):
+        if not ir.mul_broadcasts(xs[0].shape, xs[1].shape):
+            raise LoweringError(f"{where}: cannot {op} {xs[0].shape} and {xs[1].shape}: the second must have the "
+                                "first's shape or be a per-channel (1, 1, C) operand")
         add = ir.FloatAdd(name=name, inputs=(xs[0].name, xs[1].name), output=name,
-                          activation=requant.activation_interval(attrs["activation"]))
+                          activation=requant.activation_interval(attrs["activation"]), subtract=op == "sub")
         return add, x.shape, q
     if op == "cat":
         if any(t.shape[:-1] != x.shape[:-1] for t in xs):
@@ -133,6 +134,10 @@ def _node_op(
         if q != ir.SOFTMAX_QPARAMS:
             raise LoweringError(f"{where}: softmax output must have scale 1/256 and zero point -128")
         return ir.FloatSoftmax(**io), x.shape, q
+    if op == "log_softmax":
+        if q != ir.LOG_SOFTMAX_QPARAMS:
+            raise LoweringError(f"{where}: log_softmax output must have scale 16/256 and zero point 127")
+        return ir.FloatLogSoftmax(**io), x.shape, q
     bounds = requant.NAMED_INTERVALS.get(op) or requant.activation_interval((attrs["min_val"], attrs["max_val"]))
     lo, hi = activation_range(bounds, x.qparams)
     return ir.Clamp(lo=lo, hi=hi, **io), x.shape, q

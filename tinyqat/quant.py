@@ -20,7 +20,13 @@ simulator uses are exactly the ones the fake-quant forward saw.
 * BatchNorm folding: ``f = gamma / sqrt(var + eps)``; ``w' = w * f`` (per output channel);
   ``b' = beta + (b - mean) * f``.
 * Bounded functions have fixed output grids ``(scale, zero_point)`` (:data:`FIXED_QPARAMS`, TFLite's
-  choice): sigmoid and softmax ``(1/256, -128)``, tanh ``(1/128, 0)``.
+  choice): sigmoid and softmax ``(1/256, -128)``, tanh ``(1/128, 0)``, log_softmax ``(16/256, 127)``.
+* TFLite's int8 LOG_SOFTMAX constants (:func:`log_softmax_params`, its ``Prepare`` with beta 1 and 5
+  integer bits): ``(q_in, L) = QM(s_in * 2**26)`` (double; ``s_in`` in [2**-25, 16), so the left shift
+  ``L`` lies in [2, 30]),
+  ``(q_rev, e_rev) = QM(2**(31 - L) / q_in)`` (``e_rev <= 0``), ``diff_min = -floor(31 * 2**26 / 2**L)``;
+  and the exp table of the differences ``d = x - max(x)``: ``exp_table[-d] = rdbpot(exp_on_negative_values(
+  mbqm(d, q_in, L)), 12)`` (a Q12 exp) for ``diff_min <= d <= 0``, 0 below (TFLite skips those terms).
 * Lookup-table functions (:data:`LUT_FUNCTIONS`, the real ``f`` of an int8 table, float64 numpy):
   ``sigmoid(v) = 1 / (1 + exp(-v))``, ``tanh(v)``, ``hardswish(v) = v * clamp(v + 3, 0, 6) / 6``,
   ``hardsigmoid(v) = clamp(v + 3, 0, 6) / 6`` (fixed grid ``(1/256, -128)``), ``silu(v) = v * sigmoid(v)``,
@@ -40,7 +46,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from tinyqat.fixedpoint import mbqm, quantize_multiplier
+from tinyqat.fixedpoint import exp_on_negative_values, mbqm, quantize_multiplier, rdbpot
 
 ACT_QMIN, ACT_QMAX = -128, 127
 WEIGHT_BITS = (4, 8)
@@ -49,7 +55,9 @@ FIXED_QPARAMS: dict[str, tuple[float, int]] = {
     "tanh": (1.0 / 128.0, 0),
     "softmax": (1.0 / 256.0, -128),
     "hardsigmoid": (1.0 / 256.0, -128),
+    "log_softmax": (16.0 / 256.0, 127),
 }
+LOG_SOFTMAX_ROW_MAX = 4095  # the Q12 sum of exps (at most 2**19 per element) stays below 2**31
 _ERF = np.frompyfunc(math.erf, 1, 1)
 LUT_FUNCTIONS: dict[str, Callable[..., np.ndarray]] = {
     "sigmoid": lambda v: 1.0 / (1.0 + np.exp(-v)),
@@ -188,3 +196,29 @@ def softmax_exp_table(s_in: float) -> np.ndarray:
     result).  Lowering and the QAT forward build it with this function."""
     return np.round(65536.0 * np.exp(-float(s_in) * np.arange(256, dtype=np.float64))).astype(np.int64)
 
+
+
+def log_softmax_scale_ok(s_in: float) -> bool:
+    """Whether TFLite's LOG_SOFTMAX constants exist for the input scale: ``2**-25 <= s_in < 16``, i.e. the left
+    shift of ``QM(s_in * 2**26)`` lies in [2, 30]."""
+    return 2.0**-25 <= float(s_in) < 16.0
+
+
+def log_softmax_params(s_in: float) -> tuple[int, int, int, int, int]:
+    """TFLite's LOG_SOFTMAX constants ``(q_in, left_shift, q_rev, e_rev, diff_min)`` for the input scale
+    ``s_in`` (module docstring); ``ValueError`` for ``s_in`` outside [2**-25, 16)."""
+    if not log_softmax_scale_ok(s_in):
+        raise ValueError(f"log_softmax input scale {s_in!r} is outside [2**-25, 16)")
+    q_in, left = quantize_multiplier(float(s_in) * 2.0**26)  # below TFLite's cap 2**31 - 1 in this range
+    q_rev, e_rev = quantize_multiplier(float(2 ** (31 - left)) / float(q_in))
+    diff_min = -math.floor(31.0 * 2.0**26 / 2.0**left)
+    return q_in, left, q_rev, e_rev, diff_min
+
+
+def log_softmax_exp_table(s_in: float) -> np.ndarray:
+    """``exp_table[k]``, ``k = max(x) - x = 0..255``: the Q12 exp TFLite's LOG_SOFTMAX sums for that difference,
+    0 where it skips it (module docstring).  Lowering and the QAT forward build it with this function."""
+    q_in, left, _, _, diff_min = log_softmax_params(s_in)
+    d = -np.arange(256, dtype=np.int64)
+    terms = rdbpot(exp_on_negative_values(mbqm(np.maximum(d, diff_min), q_in, left)), 12)
+    return np.where(d >= diff_min, terms, 0).astype(np.int64)

@@ -16,6 +16,9 @@ rules), on int64 tensors holding int32 values; ``tests/test_fixedpoint.py`` hold
   ``rdbpot(x, e) = (x >> e) + ((x & (2**e - 1)) > ((2**e - 1) >> 1) + (x < 0))``;
   ``mbqm(x, q, s) = rdbpot(srdhm(sat32(x * 2**max(s, 0)), q), max(-s, 0))`` (double rounding).
 * ``softmax_int8(x, exp_table)``: the integer softmax of :class:`tinyqat.ir.Softmax`.
+* ``log_softmax_int8(x, exp_table, params)``: TFLite's int8 LOG_SOFTMAX of :class:`tinyqat.ir.LogSoftmax`;
+  the per-row logarithm is :func:`tinyqat.fixedpoint.log_x_q12` itself, on the row sums copied to the CPU
+  (one small transfer per call), so it cannot drift from the simulator.
 * ``activation_interval(act)``: ``"none" -> (None, None)``, ``"relu" -> (0, None)``, ``"relu6" -> (0, 6)``,
   a Hardtanh pair as it is, an infinite bound (one-sided ``clamp``) as ``None``.
 * ``activation_range((lo, hi), scale, zp)``: the int8 clamp of a fused activation as TFLite forms it,
@@ -31,7 +34,7 @@ import math
 import numpy as np
 import torch
 
-from tinyqat.fixedpoint import INT32_MAX, INT32_MIN
+from tinyqat.fixedpoint import INT32_MAX, INT32_MIN, log_x_q12
 
 Interval = tuple[float | None, float | None]
 INT8_MIN, INT8_MAX = -128, 127
@@ -128,3 +131,17 @@ def softmax_int8(x: torch.Tensor, exp_table: torch.Tensor, dim: int = -1) -> tor
     total = e.sum(dim=dim, keepdim=True)
     return (torch.div(e * 256 + total // 2, total, rounding_mode="floor") - 128).clamp(INT8_MIN, INT8_MAX)
 
+
+
+def log_softmax_int8(x: torch.Tensor, exp_table: torch.Tensor, params: tuple[int, int, int, int, int],
+                     dim: int = -1) -> torch.Tensor:
+    """TFLite's int8 log-softmax (:class:`tinyqat.ir.LogSoftmax`) of int64 int8 values along ``dim``;
+    ``params = (input_multiplier, input_shift, reverse_multiplier, reverse_shift, diff_min)``."""
+    q_in, left, q_rev, e_rev, diff_min = (torch.tensor(v, dtype=torch.int64, device=x.device) for v in params)
+    d = x - x.amax(dim=dim, keepdim=True)
+    total = exp_table[-d].sum(dim=dim, keepdim=True)
+    log_sum = torch.from_numpy(log_x_q12(total.cpu().numpy())).to(x.device)
+    cut = torch.maximum(mbqm(log_sum + INT32_MIN, q_rev, e_rev), diff_min - 1)
+    scaled = (mbqm(d, q_in, left) - log_sum).clamp(INT32_MIN, INT32_MAX)
+    y = (rdbpot(scaled, torch.full_like(scaled, 22)) + 127).clamp(INT8_MIN, INT8_MAX)
+    return torch.where(d > cut, y, INT8_MIN)

@@ -47,6 +47,8 @@ def const_arrays(op: ir.IntOp, graph: ir.Graph) -> tuple[ConstArray, ...]:
         return (ConstArray("alpha", op.alpha, "alpha per channel, int8, zero point 0"),)
     if isinstance(op, ir.Softmax):
         return (ConstArray("exp_table", op.exp_table, "round(2^16 * exp(-input_scale * d)), d = 0..255"),)
+    if isinstance(op, ir.LogSoftmax):
+        return (ConstArray("exp_table", op.exp_table, "Q12 exp of each difference max - x = 0..255 (TFLite's)"),)
     if isinstance(op, ir.Gather):
         return (ConstArray("index", np.array(op.index, np.int32), "input channel of each output channel"),)
     return ()

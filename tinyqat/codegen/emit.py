@@ -148,13 +148,18 @@ def scalar_fields(op: ir.IntOp, graph: ir.Graph) -> list[tuple[str, int]]:
                 ("scale_h", op.scale[0]), ("scale_w", op.scale[1])]
     if isinstance(op, ir.Softmax):
         return [("rows", x.size // x.shape[-1]), ("row_size", x.shape[-1])]
+    if isinstance(op, ir.LogSoftmax):
+        return [("rows", x.size // x.shape[-1]), ("row_size", x.shape[-1]), ("input_multiplier", op.input_multiplier),
+                ("input_shift", op.input_shift), ("reverse_multiplier", op.reverse_multiplier),
+                ("reverse_shift", op.reverse_shift), ("diff_min", op.diff_min)]
     if isinstance(op, ir.Add):
         return [("size", y.size), ("left_shift", ir.Add.LEFT_SHIFT),
                 ("input1_zero_point", xs[0].qparams.zero_point), ("input2_zero_point", xs[1].qparams.zero_point),
                 ("output_zero_point", y.qparams.zero_point), ("multiplier1", op.multiplier1), ("shift1", op.shift1),
                 ("multiplier2", op.multiplier2), ("shift2", op.shift2),
                 ("output_multiplier", op.output_multiplier), ("output_shift", op.output_shift),
-                ("act_min", op.act_min), ("act_max", op.act_max)]
+                ("act_min", op.act_min), ("act_max", op.act_max), ("channels", y.shape[-1]),
+                ("broadcast", int(xs[1].size != y.size)), ("subtract", int(op.subtract))]
     if isinstance(op, (ir.Mul, ir.PRelu)):
         return _elementwise_fields(op, xs, y)
     if isinstance(op, ir.Concat):
@@ -313,11 +318,15 @@ def _layer_json(index: int, op: ir.IntOp, graph: ir.Graph, plan: Plan) -> dict[s
     if isinstance(op, ir.Add):
         entry.update(multiplier=[op.multiplier1, op.multiplier2], shift=[op.shift1, op.shift2],
                      output_multiplier=op.output_multiplier, output_shift=op.output_shift,
-                     left_shift=ir.Add.LEFT_SHIFT)
+                     left_shift=ir.Add.LEFT_SHIFT, subtract=op.subtract)
     if isinstance(op, ir.Lookup):
         entry.update(function=op.function, table_size=int(op.table.size))
     if isinstance(op, ir.Softmax):
         entry["table_size"] = int(op.exp_table.size)
+    if isinstance(op, ir.LogSoftmax):
+        entry.update(table_size=int(op.exp_table.size), input_multiplier=op.input_multiplier,
+                     input_shift=op.input_shift, reverse_multiplier=op.reverse_multiplier,
+                     reverse_shift=op.reverse_shift, diff_min=op.diff_min)
     if isinstance(op, ir.Mul):
         entry.update(multiplier=op.multiplier, shift=op.shift, act_min=op.act_min, act_max=op.act_max)
     if isinstance(op, ir.PRelu):

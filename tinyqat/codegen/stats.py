@@ -3,7 +3,7 @@
 * MACs (multiply-accumulates for one sample, all taps counted, padded taps included, the
   usual convention): conv ``out_h * out_w * out_c * kh * kw * in_c``; depthwise
   ``out_h * out_w * out_c * kh * kw`` (one input channel per output channel); fully connected
-  ``out * in``.  Pools, clamp, add, concat, lookup, softmax and data movement count 0: they multiply
+  ``out * in``.  Pools, clamp, add, concat, lookup, (log-)softmax and data movement count 0: they multiply
   nothing into an accumulator (their adds, compares, requantizations and table reads are
   not MACs); mul and prelu count 0 too (one product per element, no accumulation).
 * Params: weights + biases (element counts) of conv, depthwise and fully connected; 0
@@ -13,7 +13,7 @@
   ``weights (int8) + 4 * (bias + multiplier + shift)``, with ``ceil(weights / 2)`` bytes for
   4-bit layers (two per byte, :func:`int4_saved_bytes` saved);
   concat ``4 * 4 * inputs`` (int32 channels, zero point, multiplier and shift per input);
-  lookup ``256`` (int8 table); softmax ``4 * 256`` (int32 exp table); prelu ``C`` (int8 alpha); gather
+  lookup ``256`` (int8 table); softmax and log_softmax ``4 * 256`` (int32 exp table); prelu ``C`` (int8 alpha); gather
   ``4 * C_out`` (int32 channel index); others 0.  The small
   parameter structs and offset tables of the generated C (tens of bytes per layer,
   compiler dependent) are not counted.
@@ -55,6 +55,7 @@ OP_KINDS: dict[type, str] = {
     ir.Concat: "concat",
     ir.Lookup: "lookup",
     ir.Softmax: "softmax",
+    ir.LogSoftmax: "log_softmax",
     ir.Mul: "mul",
     ir.PRelu: "prelu",
     ir.Reshape: "reshape",
@@ -69,7 +70,7 @@ OP_KINDS: dict[type, str] = {
 KERNEL_CODE_BYTES: dict[str, dict[str, int]] = {
     "dsp": {
         "tq_add_s8.c": 0,
-        "tq_add_s8_dsp.c": 1740,
+        "tq_add_s8_dsp.c": 1820,
         "tq_avg_pool2d_s8.c": 432,
         "tq_clamp_s8.c": 60,
         "tq_concat_s8.c": 844,
@@ -87,6 +88,7 @@ KERNEL_CODE_BYTES: dict[str, dict[str, int]] = {
         "tq_fully_connected_s8_dsp.c": 2516,
         "tq_fully_connected_s8_v6m.c": 0,
         "tq_gather_s8.c": 80,
+        "tq_log_softmax_s8.c": 2500,
         "tq_lookup_s8.c": 48,
         "tq_max_pool2d_s8.c": 248,
         "tq_mul_s8.c": 580,
@@ -96,7 +98,7 @@ KERNEL_CODE_BYTES: dict[str, dict[str, int]] = {
         "tq_softmax_s8.c": 220,
     },
     "v6m": {
-        "tq_add_s8.c": 1008,
+        "tq_add_s8.c": 1068,
         "tq_add_s8_dsp.c": 0,
         "tq_avg_pool2d_s8.c": 484,
         "tq_clamp_s8.c": 40,
@@ -115,6 +117,7 @@ KERNEL_CODE_BYTES: dict[str, dict[str, int]] = {
         "tq_fully_connected_s8_dsp.c": 0,
         "tq_fully_connected_s8_v6m.c": 764,
         "tq_gather_s8.c": 64,
+        "tq_log_softmax_s8.c": 3372,
         "tq_lookup_s8.c": 36,
         "tq_max_pool2d_s8.c": 312,
         "tq_mul_s8.c": 1024,
@@ -124,7 +127,7 @@ KERNEL_CODE_BYTES: dict[str, dict[str, int]] = {
         "tq_softmax_s8.c": 256,
     },
     "portable": {
-        "tq_add_s8.c": 1256,
+        "tq_add_s8.c": 1296,
         "tq_add_s8_dsp.c": 0,
         "tq_avg_pool2d_s8.c": 432,
         "tq_clamp_s8.c": 60,
@@ -143,6 +146,7 @@ KERNEL_CODE_BYTES: dict[str, dict[str, int]] = {
         "tq_fully_connected_s8_dsp.c": 0,
         "tq_fully_connected_s8_v6m.c": 0,
         "tq_gather_s8.c": 80,
+        "tq_log_softmax_s8.c": 2500,
         "tq_lookup_s8.c": 48,
         "tq_max_pool2d_s8.c": 248,
         "tq_mul_s8.c": 580,

@@ -15,12 +15,13 @@ FullyConnected          FULLY_CONNECTED: per channel (dimension 0); one output -
 MaxPool2d               [PADV2 with -128] MAX_POOL_2D
 AvgPool2d               [PAD with the zero point] AVERAGE_POOL_2D (``count_include_pad`` where the
                         padded taps can be counted this way; refused otherwise)
-Add                     ADD
+Add                     ADD, or SUB for a subtraction (a ``(1, 1, C)`` second operand broadcast)
 Concat                  QUANTIZE of each input whose quantization differs, CONCATENATION
 Clamp                   MAXIMUM and / or MINIMUM with an int8 constant
 Lookup                  CAST to int32, ADD 128 (int32), GATHER from the 256-entry int8 table (TFLite's
                         LOGISTIC / TANH / HARD_SWISH compute other integers than tinyqat's exact table)
 Softmax                 refused: TFLite's SOFTMAX computes another integer softmax
+LogSoftmax              LOG_SOFTMAX (TFLite derives the same constants from the input scale)
 Reshape                 RESHAPE (the new shape as an int32 input)
 Gather                  GATHER of the channel indices along the last axis
 ResizeNearest           RESIZE_NEAREST_NEIGHBOR (``align_corners = half_pixel_centers = false``)
@@ -48,7 +49,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from tinyqat import ir
+from tinyqat import ir, quant
 from tinyqat.errors import ExportError
 from tinyqat.export import schema, windows
 from tinyqat.export.scales import weight_scale
@@ -68,7 +69,8 @@ VERSIONS = {
     schema.CONV_2D: 3, schema.DEPTHWISE_CONV_2D: 3, schema.FULLY_CONNECTED: 4, schema.MAX_POOL_2D: 2,
     schema.AVERAGE_POOL_2D: 2, schema.ADD: 2, schema.CONCATENATION: 2, schema.QUANTIZE: 2, schema.PAD: 2,
     schema.PADV2: 2, schema.MAXIMUM: 2, schema.MINIMUM: 2, schema.CAST: 1, schema.GATHER: 2,
-    schema.RESHAPE: 1, schema.RESIZE_NEAREST_NEIGHBOR: 2, schema.MUL: 2, schema.PRELU: 1,
+    schema.RESHAPE: 1, schema.RESIZE_NEAREST_NEIGHBOR: 2, schema.MUL: 2, schema.PRELU: 1, schema.LOG_SOFTMAX: 2,
+    schema.SUB: 2,
 }
 
 
@@ -234,8 +236,9 @@ def _pool(w: _Writer, op: ir.MaxPool2d | ir.AvgPool2d, x: ir.Tensor, y: ir.Tenso
 
 
 def _add(w: _Writer, op: ir.Add, a: ir.Tensor, b: ir.Tensor, y: ir.Tensor) -> None:
-    """TFLite ADD derives ``QM(s1/t)``, ``QM(s2/t)``, ``QM(t / (2**20 s_out))`` with ``t = 2 max(s1, s2)``
-    in double precision; the graph's pairs must be those."""
+    """TFLite ADD (SUB for a subtraction) derives ``QM(s1/t)``, ``QM(s2/t)``, ``QM(t / (2**20 s_out))`` with
+    ``t = 2 max(s1, s2)`` in double precision; the graph's pairs must be those.  A ``(1, 1, C)`` second operand
+    broadcasts as TFLite's ADD / SUB broadcast."""
     s1, s2, s_out = float(a.qparams.scale), float(b.qparams.scale), float(y.qparams.scale)
     t = 2.0 * max(s1, s2)
     derived = (quantize_multiplier(s1 / t), quantize_multiplier(s2 / t),
@@ -244,7 +247,8 @@ def _add(w: _Writer, op: ir.Add, a: ir.Tensor, b: ir.Tensor, y: ir.Tensor) -> No
     if derived != graph:
         raise ExportError(f"{_where(op)}: multipliers {graph} differ from TFLite's {derived} for these scales")
     act, out, finish = _output(w, op, y, op.act_min, op.act_max)
-    w.op(schema.ADD, [w.index[a.name], w.index[b.name]], [out], schema.Options(schema.ADD_OPTIONS, ((0, "b", act),)))
+    code, options = (schema.SUB, schema.SUB_OPTIONS) if op.subtract else (schema.ADD, schema.ADD_OPTIONS)
+    w.op(code, [w.index[a.name], w.index[b.name]], [out], schema.Options(options, ((0, "b", act),)))
     finish()
 
 
@@ -328,6 +332,15 @@ def _prelu(w: _Writer, op: ir.PRelu, x: ir.Tensor, y: ir.Tensor) -> None:
     w.op(schema.PRELU, [w.index[x.name], alpha], [w.index[y.name]], schema.Options(schema.NO_OPTIONS))
 
 
+def _log_softmax(w: _Writer, op: ir.LogSoftmax, x: ir.Tensor, y: ir.Tensor) -> None:
+    """TFLite's LOG_SOFTMAX derives its constants from the input scale in its Prepare; the op's must be those."""
+    params = quant.log_softmax_params(x.qparams.scale)
+    mine = (op.input_multiplier, op.input_shift, op.reverse_multiplier, op.reverse_shift, op.diff_min)
+    if params != mine or not np.array_equal(op.exp_table, quant.log_softmax_exp_table(x.qparams.scale)):
+        raise ExportError(f"{_where(op)}: constants {mine} or exp table differ from TFLite's {params}")
+    w.op(schema.LOG_SOFTMAX, [w.index[x.name]], [w.index[y.name]], schema.Options(schema.LOG_SOFTMAX_OPTIONS))
+
+
 def _refuse(op: ir.Softmax) -> None:
     raise ExportError(f"{_where(op)}: no exact TFLite form: TFLite's SOFTMAX computes another integer softmax "
                       "(exp and division in gemmlowp fixed point); remove the layer to export")
@@ -367,6 +380,8 @@ def tflite_model(graph: ir.Graph) -> schema.Model:
             _mul(w, op, xs[0], xs[1], y)
         elif isinstance(op, ir.PRelu):
             _prelu(w, op, xs[0], y)
+        elif isinstance(op, ir.LogSoftmax):
+            _log_softmax(w, op, xs[0], y)
         elif isinstance(op, ir.Clamp):
             _clamp(w, op.name, w.index[xs[0].name], w.index[y.name], op.lo, op.hi, y.qparams)
         else:  # an op added to the IR without an export: one line, never a crash

@@ -31,7 +31,7 @@ exception, *in-place execution* (:func:`in_place_rules`): the output of op ``k``
 an input ``x`` of op ``k`` that dies at ``k`` (``k`` is its last reader and ``x`` is not
 the graph output) when the kernel's access order makes it safe:
 
-* elementwise ops (clamp, lookup, softmax, prelu, add into either input, mul into an input of the
+* elementwise ops (clamp, lookup, softmax, log_softmax, prelu, add into either input, mul into an input of the
   output's size: not a broadcast gate) at the same offset
   (``d = out_off - in_off = 0``; their kernels read element ``i`` before writing it and
   allow ``input == output``, never a partial overlap);
@@ -67,7 +67,7 @@ from tinyqat.target import ARENA_ALIGNMENT, CONV_DSP_COLUMN_MAX, DEPTHWISE_V6M_P
 
 PIXEL_BLOCK = 2  # output pixels a kernel may compute together (DSP kernels: 2), see window_delta_max
 
-ELEMENTWISE_OPS = (ir.Clamp, ir.Lookup, ir.Softmax, ir.Add, ir.Mul, ir.PRelu, ir.Reshape)
+ELEMENTWISE_OPS = (ir.Clamp, ir.Lookup, ir.Softmax, ir.LogSoftmax, ir.Add, ir.Mul, ir.PRelu, ir.Reshape)
 WINDOW_OPS = (ir.Conv2d, ir.DepthwiseConv2d, ir.MaxPool2d, ir.AvgPool2d)
 
 

@@ -116,8 +116,8 @@ def quantize_layer(
 
 
 def quantize_add(op: ir.FloatAdd, graph: ir.Graph) -> ir.Add:
-    """Add multipliers (TFLite int8 ADD): ``t = 2 * max(s1, s2)``, ``QM(s1/t)``, ``QM(s2/t)``,
-    ``QM(t / (2**20 * s_out))``; all real ratios in double precision."""
+    """Add / sub multipliers (TFLite int8 ADD and SUB prepare alike): ``t = 2 * max(s1, s2)``, ``QM(s1/t)``,
+    ``QM(s2/t)``, ``QM(t / (2**20 * s_out))``; all real ratios in double precision."""
     s1, s2 = (float(graph.tensor(name).qparams.scale) for name in op.inputs)
     y_q = graph.tensor(op.output).qparams
     twice_max = 2.0 * max(s1, s2)
@@ -125,7 +125,7 @@ def quantize_add(op: ir.FloatAdd, graph: ir.Graph) -> ir.Add:
     qo, eo = requant_multiplier(op.name, twice_max / (float(1 << ir.Add.LEFT_SHIFT) * float(y_q.scale)))
     lo, hi = activation_range(op.activation, y_q)
     return ir.Add(name=op.name, inputs=op.inputs, output=op.output, multiplier1=q1, shift1=e1, multiplier2=q2,
-                  shift2=e2, output_multiplier=qo, output_shift=eo, act_min=lo, act_max=hi)
+                  shift2=e2, output_multiplier=qo, output_shift=eo, act_min=lo, act_max=hi, subtract=op.subtract)
 
 
 def quantize_concat(op: ir.FloatConcat, graph: ir.Graph) -> ir.Concat:
@@ -175,6 +175,19 @@ def quantize_softmax(op: ir.FloatSoftmax, graph: ir.Graph) -> ir.Softmax:
     return ir.Softmax(name=op.name, input=op.input, output=op.output, exp_table=table)
 
 
+def quantize_log_softmax(op: ir.FloatLogSoftmax, graph: ir.Graph) -> ir.LogSoftmax:
+    """TFLite's LOG_SOFTMAX constants and exp table for the input scale (:func:`tinyqat.quant.log_softmax_params`,
+    :func:`tinyqat.quant.log_softmax_exp_table`); an input scale outside their range is refused."""
+    s_in = graph.tensor(op.input).qparams.scale
+    try:
+        q_in, left, q_rev, e_rev, diff_min = quant.log_softmax_params(s_in)
+    except ValueError as e:
+        raise LoweringError(f"{op.name}: {e}; log_softmax needs logits on a grid finer than 16") from None
+    return ir.LogSoftmax(name=op.name, input=op.input, output=op.output, exp_table=quant.log_softmax_exp_table(s_in),
+                         input_multiplier=q_in, input_shift=left, reverse_multiplier=q_rev, reverse_shift=e_rev,
+                         diff_min=diff_min)
+
+
 QUANTIZERS = {
     ir.FloatConv2d: quantize_layer,
     ir.FloatLinear: quantize_layer,
@@ -182,6 +195,7 @@ QUANTIZERS = {
     ir.FloatConcat: quantize_concat,
     ir.FloatLookup: quantize_lookup,
     ir.FloatSoftmax: quantize_softmax,
+    ir.FloatLogSoftmax: quantize_log_softmax,
     ir.FloatMul: quantize_mul,
     ir.FloatPRelu: quantize_prelu,
 }

@@ -86,6 +86,7 @@ FUNCTIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "tanh": torch.tanh,
     "hardswish": F.hardswish,
     "softmax": lambda x: torch.softmax(x, dim=1),
+    "log_softmax": lambda x: torch.log_softmax(x, dim=1),
 }
 
 
@@ -452,14 +453,15 @@ class QuantAvgPool2d(nn.Module):
 
 
 class QuantAdd(QuantOutput):
-    """Residual add of two quantized tensors + optional activation, as TFLite's int8 ADD computes it.
+    """Residual add (or, with ``subtract``, ``a - b`` as TFLite's int8 SUB) of two quantized tensors + optional
+    activation, as TFLite's int8 ADD computes it; ``b`` may be a per-channel (N, C, 1, 1) operand of the map ``a``.
 
     With the inputs' grids ``(s1, zp1)``, ``(s2, zp2)`` (``fq_in`` of each, never observed here) and the
     output's ``(s_out, zp_out)``, ``t = 2 * max(s1, s2)`` (float64)::
 
         a = mbqm((round(x1 / s1)) * 2**20, QM(s1 / t))      # round(x / s) = q - zp: inputs are on their grids
         b = mbqm((round(x2 / s2)) * 2**20, QM(s2 / t))
-        q = clamp(mbqm(a + b, QM(t / (2**20 * s_out))) + zp_out, lo, hi)    # (lo, hi): requant.activation_range
+        q = clamp(mbqm(a + b, QM(t / (2**20 * s_out))) + zp_out, lo, hi)    # a - b for sub; (lo, hi): activation_range
         forward value (q - zp_out) * s_out, gradient that of output_quantizer(act(x1 + x2))
 
     (``QM`` = :func:`tinyqat.requant.quantize_multipliers`), the lowered :class:`tinyqat.ir.Add` exactly;
@@ -467,21 +469,22 @@ class QuantAdd(QuantOutput):
     """
 
     def __init__(self, activation: Activation, input_quantizers: tuple[ActivationQuantizer, ActivationQuantizer],
-                 averaging_constant: float = 0.01, source: str = "") -> None:
+                 averaging_constant: float = 0.01, source: str = "", subtract: bool = False) -> None:
         super().__init__()
         check_activation(activation)
         self.activation = activation
+        self.subtract = subtract
         self.output_quantizer = ActivationQuantizer(averaging_constant)
         self.input_refs = tuple(QuantizerRef(q) for q in input_quantizers)
         self.source = source
 
     def extra_repr(self) -> str:
-        """Show the fused activation."""
-        return f"activation={self.activation!r}"
+        """Show the fused activation (and a subtraction)."""
+        return f"activation={self.activation!r}" + (", subtract=True" if self.subtract else "")
 
     def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        """The integer add (class docstring), with the gradient of ``output_quantizer(act(a + b))``."""
-        y_fq = self.output_quantizer(_activate(a + b, self.activation))
+        """The integer add or sub (class docstring), with the gradient of ``output_quantizer(act(a +- b))``."""
+        y_fq = self.output_quantizer(_activate(a - b if self.subtract else a + b, self.activation))
         grids = [ref.quantizer for ref in self.input_refs] + [self.output_quantizer]
         if not (exact_now(self) and all(q.fake_quant_enabled and bool(q.observed) for q in grids)):
             return y_fq
@@ -493,7 +496,8 @@ class QuantAdd(QuantOutput):
             multiplier, shift = requant.quantize_multipliers(ratios)
             scaled = [requant.mbqm_nonnegative(torch.round(x * torch.reciprocal(s)).long() << requant.ADD_LEFT_SHIFT,
                                                multiplier[k], shift[k]) for k, (x, s) in enumerate(((a, s1), (b, s2)))]
-            q = requant.mbqm_nonnegative(scaled[0] + scaled[1], multiplier[2], shift[2])
+            total = scaled[0] - scaled[1] if self.subtract else scaled[0] + scaled[1]  # (N, C, 1, 1) broadcasts
+            q = requant.mbqm_nonnegative(total, multiplier[2], shift[2])
             zp = int(zp_out)
             lo, hi = requant.activation_range(requant.activation_interval(self.activation), float(s_out), zp)
             exact = q.clamp_(lo - zp, hi - zp).float().mul_(s_out)
@@ -533,16 +537,19 @@ class QuantCat(QuantOutput):
 
 
 class QuantNonlinear(QuantOutput):
-    """Sigmoid, Tanh, Hardswish or Softmax (over dim 1): the int8 function the device computes.
+    """Sigmoid, Tanh, Hardswish, Softmax or LogSoftmax (over dim 1): the int8 function the device computes.
 
     The output grid is fixed for the bounded functions (:data:`tinyqat.quant.FIXED_QPARAMS`, TFLite's
-    choice): sigmoid and softmax ``(1/256, -128)``, tanh ``(1/128, 0)``; hardswish observes its range.
-    Lowering turns the first three into a 256-entry lookup table, softmax into tinyqat's integer softmax.
+    choice): sigmoid and softmax ``(1/256, -128)``, tanh ``(1/128, 0)``, log_softmax ``(16/256, 127)``;
+    hardswish observes its range.  Lowering turns the first three into a 256-entry lookup table, softmax
+    into tinyqat's integer softmax, log_softmax into TFLite's int8 LOG_SOFTMAX.
     Forward, once the input (``fq_in``, never observed here) and output grids are known::
 
         q_in = round(x / s_in) + zp_in                  # x is on the input grid
         q = quant.lookup_table(f, s_in, zp_in, s_out, zp_out)[q_in + 128]     (sigmoid, tanh, hardswish)
         q = requant.softmax_int8(q_in, quant.softmax_exp_table(s_in), dim=1)  (softmax)
+        q = requant.log_softmax_int8(q_in, quant.log_softmax_exp_table(s_in),
+                                     quant.log_softmax_params(s_in), dim=1)      (log_softmax)
         forward value (q - zp_out) * s_out, gradient that of output_quantizer(f(x))
 
     (the lowered table and integer softmax exactly); before that ``output_quantizer(f(x))``.
@@ -576,6 +583,11 @@ class QuantNonlinear(QuantOutput):
             if self.function == "softmax":
                 table = torch.from_numpy(quant.softmax_exp_table(float(s_in))).to(x.device)
                 q = requant.softmax_int8(q_in, table, dim=1)
+            elif self.function == "log_softmax":
+                if not quant.log_softmax_scale_ok(float(s_in)):  # no constants: lowering refuses it in one line
+                    return y_fq
+                table = torch.from_numpy(quant.log_softmax_exp_table(float(s_in))).to(x.device)
+                q = requant.log_softmax_int8(q_in, table, quant.log_softmax_params(float(s_in)), dim=1)
             else:
                 table = quant.lookup_table(self.function, float(s_in), int(zp_in), float(s_out), int(zp_out))
                 q = torch.from_numpy(table).to(x.device)[q_in.clamp(quant.ACT_QMIN, quant.ACT_QMAX) + 128]

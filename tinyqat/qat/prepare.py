@@ -10,7 +10,7 @@ Rewrites (fusion requires every intermediate result to have a single user):
 * Linear [+ BatchNorm1d] [+ activation] -> :class:`QuantLinear`;
 * add of two tensors [+ activation] -> :class:`QuantAdd`; cat along dim 1 -> :class:`QuantCat`;
 * any other activation -> :class:`SharedQuantClamp` (re-quantizes on its input's grid);
-* sigmoid, tanh, hardswish, softmax over dim 1 -> :class:`QuantNonlinear`;
+* sigmoid, tanh, hardswish, softmax and log_softmax over dim 1 -> :class:`QuantNonlinear`;
 * hardsigmoid, silu, gelu, elu, leaky_relu (modules and ``F.`` forms), and arithmetic of a tensor and a
   number constant (``x * c``, ``x + c``, ``x - c``, ``c - x``, ``x / c``, ``-x``: ``affine``) ->
   :class:`QuantPointwise`; ``a * b`` of two tensors (same shape, or a map and its per-channel gate
@@ -47,7 +47,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -388,6 +388,11 @@ def _args(sig: Callable[..., None], node: fx.Node, op: _Op) -> dict[str, Any]:
     return {p.name: getattr(op.module, p.name, p.default) for p in params if p.name not in ("input", "tensors")}
 
 
+def _per_channel(big: tuple[int, ...], small: tuple[int, ...]) -> bool:
+    """True when ``small`` is a per-channel operand (N, C, 1[, 1]) of the map ``big`` (N, C, L | H, W)."""
+    return len(big) in (3, 4) and small == (*big[:2], *(1,) * (len(big) - 2))
+
+
 def _ntuple(v: Any, n: int, op: _Op, what: str) -> tuple[int, ...]:
     """``v`` (an int or a sequence of ``n`` ints) as an ``n``-tuple; constants only."""
     values = (v,) * n if isinstance(v, int) else tuple(v) if isinstance(v, (tuple, list)) else ()
@@ -476,7 +481,8 @@ def _classify(node: fx.Node, modules: dict[str, nn.Module]) -> _Op:
     if node.op == "get_attr":
         owner = modules.get(str(node.target).rpartition(".")[0])
         raise _unsupported(where, f"get_attr {node.target}", "a parameter or buffer is used directly in forward", line,
-                           bn_subclass_hint(owner) or "wrap it in a layer (nn.Conv2d, nn.Linear...)")
+                           bn_subclass_hint(owner) or "wrap it in a layer (nn.Conv2d, nn.Linear...; a "
+                           "per-channel factor or offset is a depthwise 1x1 nn.Conv2d(C, C, 1, groups=C))")
     if is_const_target(node) and not is_tensor(node) and not is_tensor_tuple(node):
         return _Op("const", where, node.name, line)
     if node.op == "call_function" and node.target is operator.getitem and (
@@ -610,7 +616,7 @@ class _Builder(PlumbingMixin):
             "view": self._flatten,
             "move": self._move,
             "resize": self._resize,
-            "log_softmax": lambda node, op: self._final_softmax(node, op, "log_softmax"),
+            "log_softmax": self._log_softmax,
         }
 
     def _unique(self, base: str) -> str:
@@ -701,7 +707,9 @@ class _Builder(PlumbingMixin):
         result = node.args[0]
         if not isinstance(result, fx.Node):
             raise _unsupported("output", "output", "the model must return a single tensor",
-                               todo="a tuple of outputs is not supported yet: return one tensor (e.g. torch.cat)")
+                               todo="a tuple of outputs is not supported yet: return one tensor, e.g. "
+                               "torch.cat([a.flatten(1), b.flatten(1)], 1) split again after the C call, or prepare "
+                               "one model per output")
         new = self.env[self._operand(self.ops[node], result)]
         if isinstance(self.modules.get(str(new.target)), InputQuantizer):
             raise _unsupported("output", "output", "the model computes nothing (its output is its input)")
@@ -854,12 +862,21 @@ class _Builder(PlumbingMixin):
         if not (isinstance(args["input"], fx.Node) and isinstance(args["other"], fx.Node)):
             self._scalar_arith(node, op, "add", args["input"], args["other"])
             return
-        a, b = self._operand(op, args["input"]), self._operand(op, args["other"])
-        if _shape(a) != _shape(b):
-            raise op.error(f"operands {_shape(a)} and {_shape(b)} differ (broadcasting is not supported)")
+        self._add_tensors(node, op, self._operand(op, args["input"]), self._operand(op, args["other"]), False)
+
+    def _add_tensors(self, node: fx.Node, op: _Op, a: fx.Node, b: fx.Node, subtract: bool) -> None:
+        """``a + b`` (TFLite ADD) or ``a - b`` (SUB) of two tensors of one shape, or of a map and a per-channel
+        operand (N, C, 1[, 1]) broadcast over it (the map first; an add swaps its operands)."""
+        sa, sb = _shape(a), _shape(b)
+        if sa != sb and _per_channel(sb, sa) and not subtract:
+            a, b, sa, sb = b, a, sb, sa
+        if sa != sb and not _per_channel(sa, sb):
+            raise op.error(f"operands {sa} and {sb}: only same shapes, or a map and a per-channel (N, C, 1, 1) "
+                           f"operand{' after it (write -(x - g) for g - x)' if subtract else ''} are supported")
         act_node, activation = self._fused_activation(node)
         grids = (self.grid[self.env[a]], self.grid[self.env[b]])
-        new = self._emit(node.name, QuantAdd(activation, grids, self.c, op.where), (self.env[a], self.env[b]))
+        module = QuantAdd(activation, grids, self.c, op.where, subtract=subtract)
+        new = self._emit(node.name, module, (self.env[a], self.env[b]))
         for n in (node, act_node):
             if n is not None:
                 self.env[n] = new
@@ -882,10 +899,13 @@ class _Builder(PlumbingMixin):
             raise op.error("alpha and rounding_mode are not supported")
         a, b = args["input"], args["other"]
         if isinstance(a, fx.Node) and isinstance(b, fx.Node):
-            if op.kind != "mul":
+            if op.kind == "sub":
+                self._add_tensors(node, op, self._operand(op, a), self._operand(op, b), True)
+            elif op.kind == "mul":
+                self._mul(node, op, a, b)
+            else:
                 raise op.error(f"{op.kind} of two tensors is not supported (only of a tensor and a constant); "
-                               "multiply or add them instead")
-            self._mul(node, op, a, b)
+                               "multiply them by a reciprocal computed in the model instead")
             return
         self._scalar_arith(node, op, op.kind, a, b)
 
@@ -913,8 +933,7 @@ class _Builder(PlumbingMixin):
         xa, xb = self._operand(op, a), self._operand(op, b)
         sa, sb = _shape(xa), _shape(xb)
         big, small = (sa, sb) if math.prod(sa) >= math.prod(sb) else (sb, sa)
-        gate = len(big) in (3, 4) and small == (*big[:2], *(1,) * (len(big) - 2))
-        if sa != sb and not gate:
+        if sa != sb and not _per_channel(big, small):
             raise op.error(f"operands {sa} and {sb}: only same shapes, or a map times a per-channel gate "
                            "(N, C, 1, 1) are supported")
         grids = (self.grid[self.env[xa]], self.grid[self.env[xb]])
@@ -945,15 +964,24 @@ class _Builder(PlumbingMixin):
         self.env[node] = self._emit(node.name, QuantCat(tuple(self.grid[x] for x in sources), self.c, op.where),
                                     sources)
 
+    def _log_softmax(self, node: fx.Node, op: _Op) -> None:
+        """A final log_softmax with ``deploy_logits`` is left out of the int8 graph; otherwise TFLite's int8
+        LOG_SOFTMAX computes it (:class:`QuantNonlinear`)."""
+        if not self._final_softmax(node, op, "log_softmax"):
+            self._nonlinear(node, replace(op, detail="log_softmax"))
+
     def _nonlinear(self, node: fx.Node, op: _Op) -> None:
         if op.detail == "softmax" and self._final_softmax(node, op, "softmax"):
             return
         src, new_src = self._source(node, op)
-        if op.detail == "softmax":
+        if op.detail in ("softmax", "log_softmax"):
             args = _args(_sig_softmax, node, op)
             ndim = len(_shape(src))
             if not isinstance(args["dim"], int) or ndim < 2 or args["dim"] % ndim != 1 or args["dtype"] is not None:
-                raise op.error(f"only softmax over channels (dim=1) is supported, got dim={args['dim']} on {ndim} dims")
+                hint = (" (a final one over the features of (N, 1, F): pass prepare_qat(..., deploy_logits=True) "
+                        "to deploy the logits)" if op.detail == "log_softmax" else "")
+                raise op.error(f"only {op.detail} over channels (dim=1) is computed in int8, got dim={args['dim']} "
+                               f"on {ndim} dims{hint}")
         self.env[node] = self._emit(node.name, QuantNonlinear(op.detail, self.grid[new_src], self.c, op.where),
                                                  (new_src,))
 
@@ -1023,8 +1051,8 @@ def prepare_qat(
       initialised from the observers (weight scales are always ``max|w| / qmax``).
     * ``deploy_logits``: a final ``log_softmax`` / ``softmax`` over channels stays in the training
       forward (float, after the last quantizer) and is left out of the deployed int8 graph, whose
-      output is then the logits (same arg max).  Without it a final ``log_softmax`` is refused
-      with that hint, and a final ``softmax`` is computed in int8.
+      output is then the logits (same arg max).  Without it both are computed in int8 (``log_softmax``
+      as TFLite's int8 LOG_SOFTMAX, output grid ``(16/256, 127)``).
 
     Modules that fuse BatchNorm with an activation (timm's ``BatchNormAct2d``) are unwrapped into
     BatchNorm + activation first (:func:`tinyqat.qat.prepare_plumbing.unwrap_norm_act`).

@@ -223,16 +223,11 @@ class PlumbingMixin:
 
     def _final_softmax(self, node: fx.Node, op: Any, function: str) -> bool:
         """Handle a (log-)softmax over channels as :class:`DeployedAsLogits` when it is the model's
-        output and ``deploy_logits`` is set; False (not handled) for a softmax otherwise."""
+        output and ``deploy_logits`` is set; False (not handled: computed in int8) otherwise."""
         users = list(node.users)
         final = len(users) == 1 and users[0].op == "output" and users[0].args[0] is node
         if not (self.deploy_logits and final):
-            if function == "softmax":
-                return False
-            why = ("log_softmax is not computed in int8" if final else
-                   "log_softmax is only supported as the model's output")
-            raise op.error(f"{why}; pass prepare_qat(..., deploy_logits=True) to deploy the logits (log_softmax is "
-                           "monotonic: the arg max is unchanged), or train on logits (CrossEntropyLoss) without it")
+            return False
         src = node.args[0] if node.args else node.kwargs.get("input")
         dim = node.args[1] if len(node.args) > 1 else node.kwargs.get("dim", getattr(op.module, "dim", None))
         shape = node.meta["tinyqat_shape"]

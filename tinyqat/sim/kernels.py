@@ -20,7 +20,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from tinyqat import ir
-from tinyqat.fixedpoint import mbqm
+from tinyqat.fixedpoint import INT32_MAX, INT32_MIN, log_x_q12, mbqm, rdbpot
 from tinyqat.sim.move_kernels import MOVE_KERNELS
 
 Kernel = Callable[[ir.IntOp, Sequence[np.ndarray], Sequence[ir.Tensor], ir.Tensor], np.ndarray]
@@ -134,12 +134,13 @@ def clamp(op: ir.Clamp, xs: Sequence[np.ndarray], ins: Sequence[ir.Tensor], out:
 
 
 def add(op: ir.Add, xs: Sequence[np.ndarray], ins: Sequence[ir.Tensor], out: ir.Tensor) -> np.ndarray:
-    """TFLite int8 add (formula: :class:`tinyqat.ir.Add`)."""
+    """TFLite int8 add or sub (formula: :class:`tinyqat.ir.Add`)."""
     scaled = [
         mbqm((x.astype(np.int64) - t.qparams.zero_point) << ir.Add.LEFT_SHIFT, q, e)
         for x, t, q, e in zip(xs, ins, (op.multiplier1, op.multiplier2), (op.shift1, op.shift2))
     ]
-    y = mbqm(scaled[0] + scaled[1], op.output_multiplier, op.output_shift) + out.qparams.zero_point
+    total = scaled[0] - scaled[1] if op.subtract else scaled[0] + scaled[1]  # a (1, 1, C) operand broadcasts
+    y = mbqm(total, op.output_multiplier, op.output_shift) + out.qparams.zero_point
     return np.clip(y, op.act_min, op.act_max).astype(np.int8)
 
 
@@ -164,6 +165,16 @@ def softmax(op: ir.Softmax, xs: Sequence[np.ndarray], ins: Sequence[ir.Tensor], 
     total = e.sum(axis=-1, keepdims=True)
     y = (e * 256 + total // 2) // total - 128
     return np.clip(y, ir.INT8_MIN, ir.INT8_MAX).astype(np.int8)
+
+
+def log_softmax(op: ir.LogSoftmax, xs: Sequence[np.ndarray], ins: Sequence[ir.Tensor], out: ir.Tensor) -> np.ndarray:
+    """TFLite's int8 log-softmax over the last axis (formula: :class:`tinyqat.ir.LogSoftmax`)."""
+    d = xs[0].astype(np.int64) - xs[0].max(axis=-1, keepdims=True)
+    log_sum = log_x_q12(op.exp_table.astype(np.int64)[-d].sum(axis=-1, keepdims=True))
+    cut = np.maximum(op.diff_min - 1, mbqm(log_sum + INT32_MIN, op.reverse_multiplier, op.reverse_shift))
+    scaled = np.clip(mbqm(d, op.input_multiplier, op.input_shift) - log_sum, INT32_MIN, INT32_MAX)
+    y = np.clip(rdbpot(scaled, 22) + 127, ir.INT8_MIN, ir.INT8_MAX)
+    return np.where(d > cut, y, ir.INT8_MIN).astype(np.int8)
 
 
 # --- elementwise ops with two operands or per-channel constants (MUL, PRELU) ---------------------
@@ -199,6 +210,7 @@ KERNELS: dict[type, Kernel] = {
     ir.Concat: concat,
     ir.Lookup: lookup,
     ir.Softmax: softmax,
+    ir.LogSoftmax: log_softmax,
     ir.Mul: mul,
     ir.PRelu: prelu,
     **MOVE_KERNELS,

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from tinyqat import ir, quant
-from tinyqat.requant import mbqm, softmax_int8
+from tinyqat.requant import log_softmax_int8, mbqm, softmax_int8
 
 
 class IntegerModel(nn.Module):
@@ -177,7 +177,8 @@ def _add(m: IntegerModel, i: int, op: ir.Add, xs: list[torch.Tensor], ins: list[
 
     scaled = [mbqm((x - t.qparams.zero_point) << ir.Add.LEFT_SHIFT, scalar(q), scalar(e))
               for x, t, q, e in zip(xs, ins, (op.multiplier1, op.multiplier2), (op.shift1, op.shift2))]
-    y = mbqm(scaled[0] + scaled[1], scalar(op.output_multiplier), scalar(op.output_shift))
+    total = scaled[0] - scaled[1] if op.subtract else scaled[0] + scaled[1]  # a (1, 1, C) operand broadcasts
+    y = mbqm(total, scalar(op.output_multiplier), scalar(op.output_shift))
     return (y + out.qparams.zero_point).clamp(op.act_min, op.act_max)
 
 
@@ -197,6 +198,12 @@ def _lookup(m: IntegerModel, i: int, op: ir.Lookup, xs: list[torch.Tensor], ins:
 def _softmax(m: IntegerModel, i: int, op: ir.Softmax, xs: list[torch.Tensor], ins: list[ir.Tensor],
              out: ir.Tensor) -> torch.Tensor:
     return softmax_int8(xs[0], m._const(i, "exp_table"))
+
+
+def _log_softmax(m: IntegerModel, i: int, op: ir.LogSoftmax, xs: list[torch.Tensor], ins: list[ir.Tensor],
+                 out: ir.Tensor) -> torch.Tensor:
+    params = (op.input_multiplier, op.input_shift, op.reverse_multiplier, op.reverse_shift, op.diff_min)
+    return log_softmax_int8(xs[0], m._const(i, "exp_table"), params)
 
 
 # --- elementwise ops with two operands or per-channel constants (MUL, PRELU) ---------------------
@@ -253,6 +260,7 @@ _KERNELS: dict[type, Kernel] = {
     ir.Concat: _concat,
     ir.Lookup: _lookup,
     ir.Softmax: _softmax,
+    ir.LogSoftmax: _log_softmax,
     ir.Mul: _mul,
     ir.PRelu: _prelu,
     ir.Reshape: _reshape,
