@@ -24,6 +24,7 @@ import runtime_graphs as rg
 import torch
 import torch.nn.functional as F
 from conftest import require_tool
+from devices import DEVICE
 from test_dsp_kernels import _first_mismatch
 from test_export_tflite import _interpreters, check_litert, check_tflm, edge_inputs
 from torch import nn
@@ -166,6 +167,19 @@ def test_torch_twin_equals_simulator() -> None:
         got = requant.log_softmax_int8(torch.from_numpy(x.astype(np.int64)), torch.from_numpy(
             op.exp_table.astype(np.int64)), params)
         np.testing.assert_array_equal(got.numpy(), want, err_msg=f"scale {scale}")
+
+
+def test_torch_fixed_point_log_equals_numpy() -> None:
+    """The QAT forward's per-row logarithm (requant.log_x_q12, on the tensor's device) equals the simulator's
+    on the ends of its domain (Q12 1.0 to INT32_MAX), every power of two and its neighbours, and random raws."""
+    rng = np.random.default_rng(3)
+    powers = np.array([1 << k for k in range(12, 31)], np.int64)
+    x = np.concatenate([powers - 1, powers, powers + 1, [1 << 12, 2**31 - 1, 4095 * 4096],
+                        rng.integers(1 << 12, 2**31 - 1, 5000)])
+    x = x[x >= 1 << 12]
+    got = requant.log_x_q12(torch.from_numpy(x).to(DEVICE))
+    np.testing.assert_array_equal(got.cpu().numpy(), fixedpoint.log_x_q12(x))
+    assert int(requant.clz32(torch.tensor([0, 1, 2**31 - 1])).sum()) == 32 + 31 + 1
 
 
 # --- the C kernel: host and QEMU ----------------------------------------------------------------------------------

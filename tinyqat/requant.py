@@ -17,8 +17,9 @@ rules), on int64 tensors holding int32 values; ``tests/test_fixedpoint.py`` hold
   ``mbqm(x, q, s) = rdbpot(srdhm(sat32(x * 2**max(s, 0)), q), max(-s, 0))`` (double rounding).
 * ``softmax_int8(x, exp_table)``: the integer softmax of :class:`tinyqat.ir.Softmax`.
 * ``log_softmax_int8(x, exp_table, params)``: TFLite's int8 LOG_SOFTMAX of :class:`tinyqat.ir.LogSoftmax`;
-  the per-row logarithm is :func:`tinyqat.fixedpoint.log_x_q12` itself, on the row sums copied to the CPU
-  (one small transfer per call), so it cannot drift from the simulator.
+  the per-row logarithm is :func:`log_x_q12`, the twin of :func:`tinyqat.fixedpoint.log_x_q12` on the
+  tensor's device (with the twins of ``pot``, ``rounding_half_sum``, ``one_over_one_plus_x`` and the
+  leading-zero count; ``tests/test_log_softmax.py`` holds them equal on edges and random values).
 * ``activation_interval(act)``: ``"none" -> (None, None)``, ``"relu" -> (0, None)``, ``"relu6" -> (0, 6)``,
   a Hardtanh pair as it is, an infinite bound (one-sided ``clamp``) as ``None``.
 * ``activation_range((lo, hi), scale, zp)``: the int8 clamp of a fused activation as TFLite forms it,
@@ -29,12 +30,13 @@ rules), on int64 tensors holding int32 values; ``tests/test_fixedpoint.py`` hold
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 import torch
 
-from tinyqat.fixedpoint import INT32_MAX, INT32_MIN, log_x_q12
+from tinyqat.fixedpoint import INT32_MAX, INT32_MIN
 
 Interval = tuple[float | None, float | None]
 INT8_MIN, INT8_MAX = -128, 127
@@ -133,6 +135,70 @@ def softmax_int8(x: torch.Tensor, exp_table: torch.Tensor, dim: int = -1) -> tor
 
 
 
+def pot(x: torch.Tensor, exponent: int) -> torch.Tensor:
+    """SaturatingRoundingMultiplyByPOT (:func:`tinyqat.fixedpoint.pot`) for a scalar ``exponent``."""
+    if exponent < 0:
+        return rdbpot(x, torch.full_like(x, -exponent))
+    threshold = (1 << (31 - exponent)) - 1
+    return torch.where(x > threshold, INT32_MAX, torch.where(x < -threshold, INT32_MIN, x << exponent))
+
+
+def pot_tensor(x: torch.Tensor, exponent: torch.Tensor) -> torch.Tensor:
+    """:func:`pot` with a per-element ``exponent`` (int64 tensor), as :func:`tinyqat.fixedpoint.pot`."""
+    up = exponent.clamp(min=0)
+    threshold = (torch.ones_like(up) << (31 - up)) - 1
+    left = torch.where(x > threshold, INT32_MAX, torch.where(x < -threshold, INT32_MIN, x << up))
+    return torch.where(exponent >= 0, left, rdbpot(x, (-exponent).clamp(min=0)))
+
+
+def rounding_half_sum(a: torch.Tensor, b: torch.Tensor | int) -> torch.Tensor:
+    """``trunc((a + b + sign(a + b)) / 2)``, ``sign(0) = 1`` (:func:`tinyqat.fixedpoint.rounding_half_sum`)."""
+    total = a + b
+    return torch.where(total >= 0, torch.div(total + 1, 2, rounding_mode="floor"),
+                       -torch.div(1 - total, 2, rounding_mode="floor"))
+
+
+def one_over_one_plus_x(a: torch.Tensor) -> torch.Tensor:
+    """``1 / (1 + a)`` for a Q0 ``a`` in [0, 1) (:func:`tinyqat.fixedpoint.one_over_one_plus_x`)."""
+    h = rounding_half_sum(a, INT32_MAX)
+    x = 1515870810 + srdhm(h, torch.full_like(h, -1010580540))
+    for _ in range(3):
+        x = x + pot(srdhm(x, (1 << 29) - srdhm(h, x)), 2)
+    return pot(x, 1)
+
+
+def clz32(x: torch.Tensor) -> torch.Tensor:
+    """Leading zeros of non-negative int32 values held in int64 (32 for 0), exact integer arithmetic."""
+    count = torch.full_like(x, 32)
+    rest = x.clone()
+    for bits in (16, 8, 4, 2, 1):
+        high = rest >> bits
+        keep = high > 0
+        count = count - torch.where(keep, bits, 0)
+        rest = torch.where(keep, high, rest)
+    return count - (rest > 0).long()
+
+
+def log_x_q12(x: torch.Tensor) -> torch.Tensor:
+    """``log(x)`` of a Q12 ``x >= 1`` (positive int32 raws in int64), Q5 result: the twin of
+    :func:`tinyqat.fixedpoint.log_x_q12` (same steps, same constants)."""
+    sqrt_half, sqrt_sqrt_half, quarter = 1518500250, 1805811301, 1 << 23
+    const = functools.partial(torch.full_like, x)
+    ha = clz32(x)
+    ra = pot(srdhm(pot_tensor(x, ha - 1), const(sqrt_half)), 1)
+    za = (pot(12 - ha, 25) + quarter).clamp(INT32_MIN, INT32_MAX)
+    hb = clz32(srdhm(x, const(sqrt_half))) - 1
+    rb = pot_tensor(x, hb)
+    zb = (pot(12 - hb, 25) - quarter).clamp(INT32_MIN, INT32_MAX)
+    r, z = torch.minimum(ra, rb), torch.maximum(za, zb)
+    p = rounding_half_sum(r, sqrt_sqrt_half)
+    q = 2 * (r - sqrt_sqrt_half)
+    c = srdhm(q, q)
+    num = srdhm(q, r) + srdhm(srdhm(q, c), const(117049297))
+    den = srdhm(p, 1057819769 + q + srdhm(const(127690142), c)) + srdhm(const(638450708), q)
+    return pot(srdhm(z, const(1488522236)) + srdhm(rdbpot(num, const(6)), one_over_one_plus_x(den)), 1)
+
+
 def log_softmax_int8(x: torch.Tensor, exp_table: torch.Tensor, params: tuple[int, int, int, int, int],
                      dim: int = -1) -> torch.Tensor:
     """TFLite's int8 log-softmax (:class:`tinyqat.ir.LogSoftmax`) of int64 int8 values along ``dim``;
@@ -140,7 +206,7 @@ def log_softmax_int8(x: torch.Tensor, exp_table: torch.Tensor, params: tuple[int
     q_in, left, q_rev, e_rev, diff_min = (torch.tensor(v, dtype=torch.int64, device=x.device) for v in params)
     d = x - x.amax(dim=dim, keepdim=True)
     total = exp_table[-d].sum(dim=dim, keepdim=True)
-    log_sum = torch.from_numpy(log_x_q12(total.cpu().numpy())).to(x.device)
+    log_sum = log_x_q12(total)
     cut = torch.maximum(mbqm(log_sum + INT32_MIN, q_rev, e_rev), diff_min - 1)
     scaled = (mbqm(d, q_in, left) - log_sum).clamp(INT32_MIN, INT32_MAX)
     y = (rdbpot(scaled, torch.full_like(scaled, 22)) + 127).clamp(INT8_MIN, INT8_MAX)
