@@ -64,8 +64,8 @@
  * weights_v6m, four output channels per Thumb-1 assembly block, pixel by pixel (the in-place contract
  * above); likewise tq_depthwise_conv2d_s8_v6m.c, channel by channel from a uint8 plane in
  * params->scratch (its file comment shows why that keeps every in-place placement the contract
- * allows exact, and when it runs the portable loop instead), and tq_fully_connected_s8_v6m.c (four rows per
- * pass over the input). Every Armv6-M output stage is tq_requantize_s8_v6m (no 64-bit multiply).
+ * allows exact, and when it runs the portable loop instead), tq_fully_connected_s8_v6m.c (four rows per
+ * pass over the input) and tq_add_s8_v6m.c. Every Armv6-M output stage is tq_requantize_s8_v6m (no 64-bit multiply).
  */
 #ifndef TQ_KERNELS_H
 #define TQ_KERNELS_H
@@ -343,6 +343,12 @@ typedef struct {
     int32_t multiplier2, shift2;       /* QM(s2 / t); shifts in [-31, 30] */
     int32_t output_multiplier, output_shift; /* QM(t / (2^L * s_out)) */
     int32_t act_min, act_max;          /* -128 <= act_min <= act_max <= 127 */
+    /* NULL, or (DSP and Armv6-M kernels; the generator ships it, tinyqat/codegen/layouts.py add_table) input 2's
+     * rescaled values doubled, table[k] = 2 * b for input2[i] = (int8_t)k, k = 0..255 (indexed by the byte as
+     * uint8_t), for a layer with left_shift = 20, (multiplier1, shift1) = (2^30, 0) (so a = (x1 - zp1) * 2^19
+     * exactly) and output_shift in [-31, -1]: output[i] = clamp(mbqm(a + b, ...) + output_zero_point, ...) with
+     * one fused output stage. Portable kernels ignore it. */
+    const int32_t *table;
 } tq_add_s8_params;
 
 /*

@@ -42,6 +42,9 @@ Files written into ``out_dir`` (which must exist and be empty), for model ``name
   (the same bytes reordered into row pairs) and ``<ident>_bias_dsp`` (the input zero point folded into
   the bias) and struct fields; under ``#else`` the int8 ``weights`` and ``bias``.  Their
   ``requant_fused`` uses taps = in_features.
+* Adds on boards with DSP or Armv6-M kernels (:func:`layouts.add_table`; the default build from
+  ``ADD_TABLE_MIN_SIZE`` elements): under ``#if TQ_USE_DSP || TQ_USE_V6M`` ``<ident>_table`` (input 2's
+  rescaled values) and its struct field, the inputs in the order that puts the exact one first.
 * 8-bit depthwise layers with DSP scratch planned (the DSP row path), in both modes: under ``#if TQ_USE_DSP``
   ``<ident>_records`` (:func:`layouts.dw_records`: paired doubled weights and output-stage constants per
   channel) and its struct field; under ``#else`` the int8 ``weights``, ``bias``, ``multiplier``, ``shift``.
@@ -216,6 +219,9 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
     ``TQ_USE_DSP``."""
     ident = f"l{index}_{clit.sanitize(op.name)}"
     macro_scratch = macro_scratch or {}
+    add = layouts.add_table(op, graph, kernels, optimize)
+    if add is not None:  # the exact input first (layouts.add_table), the same sums
+        op = add[0]
     consts = const_arrays(op, graph)
     fields = [(f, clit.c_int(v)) for f, v in scalar_fields(op, graph)] + [(a.suffix, f"{ident}_{a.suffix}")
                                                                           for a in consts]
@@ -275,6 +281,11 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
                              "channel records of the DSP row path (paired doubled weights, 2 bias, q, K, e)",
                              "TQ_USE_DSP"))
         variants = (("TQ_USE_DSP", (("records", f"{ident}_records"),)), ("!TQ_USE_DSP", plain))
+    if add is not None:  # both modes on DSP / Armv6-M boards: the rescale table of input 2
+        guard = "TQ_USE_DSP || TQ_USE_V6M"
+        arrays.append(CArray("int32_t", f"{ident}_table", int(add[1].size), clit.int32_array_body(add[1]),
+                             "2 * mbqm((x - zp2) * 2^20, multiplier2, shift2), indexed by (uint8_t)x", guard))
+        variants = ((guard, (("table", f"{ident}_table"),)),)
     table = f"{ident}_inputs" if isinstance(op, VARIADIC_OPS) else ""
     return Layer(index, clit.c_comment(op.name), ident, stats.op_kind(op), tuple(macro[t] for t in op.inputs),
                  table, macro[op.output], clit.c_int(graph.tensor(op.output).size), tuple(fields),
