@@ -154,8 +154,8 @@ def _disassembly(elf: Path) -> str:
 
 def test_v6m_path_is_compiled_in_on_armv6m_only(tmp_path: Path) -> None:
     """The M0+ image links block_1x4, the plane kernel, the Armv6-M fully connected and add (with and
-    without its table) and calls no __aeabi_lmul (no 64-bit multiply anywhere in the package); the M4 image and the M0+ image with
-    -DTQ_PORTABLE have no v6m code."""
+    without its table) and calls no __aeabi_lmul (no 64-bit multiply anywhere in the package); the M4 image
+    and the M0+ image with -DTQ_PORTABLE have no v6m code."""
     _require_arm_tools()
     graph = _v6m_graphs(np.random.default_rng(1))[0]
     out = _emit_v6m(graph, tmp_path / "pkg", "cortex-m0plus")
