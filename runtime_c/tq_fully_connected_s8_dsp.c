@@ -21,7 +21,7 @@
  * fc_groups (Thumb-2 assembly) runs groups of eight rows (four pairs) in steps of four inputs: one
  * input word (x0, x1, x2, x3) gives x02 = SXTB16(x) and x13 = SXTB16(x, ROR #8), shared by the four
  * pairs, whose weight words follow in memory (pair 0 with x02, pair 0 with x13, pair 1 ...): per
- * step 9 loads, 10 SXTB16 and 16 SMLAD for 32 MACs (40 estimated cycles), four steps per loop
+ * step 9 loads, 10 SXTB16 and 16 SMLAD for 32 MACs (40 estimated cycles), TQ_FC_DSP_UNROLL (8) steps per loop
  * iteration. Layers whose params say requant_fused get their output stage in the same routine:
  * tq_requantize_s8_fused_ssat (tq_requant.h, one SMMLAR, as TQ_REQUANT_FUSED_SSAT_ASM), equal there to
  * tq_requantize_s8 with the full int8 range; the bytes are then clamped to [act_min, act_max] four at a time
@@ -49,6 +49,8 @@
 
 /* Steps of four inputs per chunk: 512 inputs, |sum x * w_b| <= 128 * 127 * 512 < 2^23. */
 #define TQ_FC_DSP_CHUNK_STEPS 128
+/* Steps per iteration of fc_groups' main loop (a divisor of TQ_FC_DSP_CHUNK_STEPS). */
+#define TQ_FC_DSP_UNROLL 8
 
 /* The work of fc_groups, read and updated by the assembly at the byte offsets in the comments. */
 typedef struct {
@@ -58,7 +60,7 @@ typedef struct {
     const int32_t *q;         /* 12: fused: the next group's multipliers (advanced) */
     const int32_t *shift;     /* 16: fused: the next group's shifts (advanced) */
     int8_t *out;              /* 20: fused: the next group's outputs (advanced) */
-    const int8_t *first_main; /* 24: end of the first chunk's 4-step loop */
+    const int8_t *first_main; /* 24: end of the first chunk's unrolled loop */
     const int8_t *first_end;  /* 28: end of the first chunk */
     const int8_t *x_end;      /* 32: input + in_features */
     int32_t groups;           /* 36: groups to run, >= 1 (1 when not fused) */
@@ -104,7 +106,7 @@ typedef char tq_fc_job_acc_at_56[offsetof(fc_job, acc) == 56 ? 1 : -1];
 
 /*
  * Runs job->groups groups of 8 rows (see fc_job and the file comment). Stack: [sp] end of the chunk's
- * 4-step loop, [sp + 4] end of the chunk, [sp + 8] job.
+ * unrolled loop, [sp + 4] end of the chunk, [sp + 8] job.
  */
 #define TQ_ASM_ARG __attribute__((unused))
 __attribute__((naked, noinline)) static void fc_groups(TQ_ASM_ARG fc_job *job)
@@ -131,7 +133,7 @@ __attribute__((naked, noinline)) static void fc_groups(TQ_ASM_ARG fc_job *job)
         "cmp r0, r12\n\t"
         "beq 2f\n"
         "1:\n\t"
-        TQ_FC_STEP TQ_FC_STEP TQ_FC_STEP TQ_FC_STEP
+        TQ_FC_STEP TQ_FC_STEP TQ_FC_STEP TQ_FC_STEP TQ_FC_STEP TQ_FC_STEP TQ_FC_STEP TQ_FC_STEP
         "ldr r12, [sp]\n\t"
         "cmp r0, r12\n\t"
         "bne 1b\n"
@@ -286,7 +288,7 @@ void tq_fully_connected_s8(const tq_fully_connected_s8_params *params, const int
         job.q = p->multiplier;
         job.shift = p->shift;
         job.out = output;
-        job.first_main = input + 4 * (first & ~3);
+        job.first_main = input + 4 * (first & ~(TQ_FC_DSP_UNROLL - 1));
         job.first_end = input + 4 * first;
         job.x_end = input + n;
         job.zp2 = 2 * p->output_zero_point + 1;

@@ -772,7 +772,8 @@ def _fc(rng: np.random.Generator, name: str, x: ir.Tensor, out_f: int, fused: bo
 
 def _fc_graphs(rng: np.random.Generator) -> list[ir.Graph]:
     """FC layers for the DSP kernel's paths: groups of 8 rows (fused and not), chunks of 512 inputs
-    (first chunk shorter than one 4-step iteration, exactly 512, 516 = 512 + 4), extreme weights with
+    (first chunk shorter than one unrolled 8-step iteration, longer and not a multiple of it, exactly 512,
+    516 = 512 + 4), extreme weights with
     saturating inputs (|sum x * w_b| at its 512-input bound), rows after the last group, in_features
     not a multiple of 4 (natural rows only), tiny layers; input zero points -128, 127 and random."""
     specs = [  # (in_features, [(out, fused, weights)])
@@ -784,6 +785,8 @@ def _fc_graphs(rng: np.random.Generator) -> list[ir.Graph]:
         (6, [(10, True, "random"), (9, False, "random")]),
         (4, [(8, True, "random"), (1, False, "random")]),
         (1, [(1, True, "random"), (8, False, "random")]),
+        (52, [(16, True, "random"), (8, False, "ends")]),  # 13 steps: one unrolled iteration and 5 single steps
+        (564, [(8, True, "ends")]),  # first chunk 13 steps, then 128
     ]
     graphs = []
     for k, (n, layers) in enumerate(specs):  # input zero points -128, 127 and random in turn
@@ -950,3 +953,45 @@ def test_add_table_matches_its_definition() -> None:
                       small_y), (op,), "a", "y", ir.torch_shape(small_y.shape), ir.torch_shape(small_y.shape))
     assert layouts.add_table(op, small, "dsp", "size") is None
     assert layouts.add_table(op, small, "v6m", "speed") is not None
+
+
+def _pool_graphs(rng: np.random.Generator) -> list[ir.Graph]:
+    """Average and max pools (the four-channel blocks and the channels left, tq_*_pool2d_s8.c): KWS's global
+    average pool (25 x 5 x 64), windows clipped on every side with and without count_include_pad, ceil mode,
+    channel counts 7, 3 and 12, pools chained on each other's outputs (in place where the planner puts them),
+    zero points and inputs at the int8 ends (rg.random_input)."""
+    x = ir.Tensor("x", (25, 5, 64), ir.QParams(0.05, -128))
+    a = rg.avg_pool("g", x, (25, 5), (25, 5), (0, 0), False, True)
+    b = rg.avg_pool("a3", x, (3, 3), (1, 1), (1, 1), False, True)
+    graphs = [rg.chain(x, [a, b, rg.max_pool("m2", b[1], (2, 2), (2, 2), (0, 0), True)])]
+    x = ir.Tensor("x", (9, 7, 7), ir.QParams(0.1, 127))
+    a = rg.avg_pool("a", x, (3, 3), (2, 2), (1, 1), True, False)
+    b = rg.max_pool("m", a[1], (3, 3), (2, 2), (1, 1), True)
+    graphs.append(rg.chain(x, [a, b, rg.avg_pool("c", b[1], (2, 3), (1, 2), (1, 1), False, True)]))
+    x = ir.Tensor("x", (4, 6, 12), rg.random_qparams(rng))
+    a = rg.max_pool("m", x, (2, 2), (2, 2), (0, 0), False)
+    graphs.append(rg.chain(x, [a, rg.avg_pool("g", a[1], (2, 3), (2, 3), (0, 0), False, True),
+                               rg.avg_pool("k", x, (3, 3), (1, 1), (1, 1), False, False)]))
+    x = ir.Tensor("x", (5, 5, 3), rg.random_qparams(rng))
+    graphs.append(rg.chain(x, [rg.max_pool("m", x, (3, 3), (1, 1), (1, 1), False),
+                               rg.avg_pool("a", x, (5, 5), (5, 5), (0, 0), False, True)]))
+    return graphs
+
+
+@pytest.mark.parametrize("board", ["cortex-m4", "cortex-m7", "cortex-m33", "cortex-m0plus"])
+def test_pool_layers_are_bit_exact(board: str, tmp_path: Path) -> None:
+    """Every pool layer of _pool_graphs equals the simulator under QEMU."""
+    _require_arm_tools()
+    rng = np.random.default_rng(41)
+    for k, graph in enumerate(_pool_graphs(np.random.default_rng(40))):
+        out = rg.emit(graph, tmp_path / f"pkg{k}", board=board)
+        x = rg.random_input(rng, graph, 3)
+        got = qemu.run_emulated(out, tmp_path / f"build{k}", x, load_board(board))
+        assert _first_mismatch(graph, got, x) is None, f"graph {k}: {_first_mismatch(graph, got, x)}"
+
+
+def test_pool_layers_on_the_host(tmp_path: Path) -> None:
+    """The same pools on the host, compiled with the strict flags."""
+    for k, graph in enumerate(_pool_graphs(np.random.default_rng(40))):
+        lib = rg.build(graph, tmp_path, f"net{k}")
+        assert rg.first_mismatch(lib, graph, rg.random_input(np.random.default_rng(k), graph, 3)) is None
