@@ -280,6 +280,9 @@ typedef struct {
      * with weights_dsp NULL runs its natural-row loop on weights and bias. */
     const int8_t *weights_dsp;
     const int32_t *bias_dsp;           /* [out_features] */
+    /* NULL, or (DSP kernel, set together with weights_dsp) the pairs (multiplier[c], -shift[c] - 1),
+     * [2 * out_features], read instead of multiplier and shift. Portable kernels ignore it. */
+    const int32_t *requant_dsp;
 } tq_fully_connected_s8_params;
 
 /*

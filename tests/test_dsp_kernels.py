@@ -866,6 +866,15 @@ def test_fc_dsp_bias_folds_the_input_zero_point() -> None:
         layouts.fc_bias_dsp(np.full((1, 2**16), 127, np.int8), np.array([2**31 - 1], np.int32), -128)
 
 
+def test_fc_requant_pairs_match_their_definition() -> None:
+    """layouts.fc_requant_dsp: (multiplier[c], -shift[c] - 1) for each channel, int32, the shifts' ends included."""
+    q = np.array([0, 1, 2**30, 2**31 - 1, 12345], np.int32)
+    shift = np.array([-31, -1, 0, 30, -7], np.int32)
+    got = layouts.fc_requant_dsp(q, shift)
+    assert got.dtype == np.int32
+    assert got.tolist() == [v for c in range(5) for v in (int(q[c]), -int(shift[c]) - 1)]
+
+
 def test_fc_dsp_kernel_without_its_layout_stays_exact(tmp_path: Path) -> None:
     """A package whose FC params carry only int8 weights and bias on the M4 (weights_dsp NULL: the
     generated files edited to take their !TQ_USE_DSP arrays everywhere) runs the DSP kernel's

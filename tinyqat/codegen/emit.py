@@ -39,8 +39,9 @@ Files written into ``out_dir`` (which must exist and be empty), for model ``name
   convs that kernel runs from it, the int8 weights under the negation of the guards used.
 * Fully connected layers with 8-bit weights on boards with DSP kernels, in both modes
   (:func:`layouts.fc_dsp_arrays`): under ``#if TQ_USE_DSP`` the DSP kernel's ``<ident>_weights_dsp``
-  (the same bytes reordered into row pairs) and ``<ident>_bias_dsp`` (the input zero point folded into
-  the bias) and struct fields; under ``#else`` the int8 ``weights`` and ``bias``.  Their
+  (the same bytes reordered into row pairs), ``<ident>_bias_dsp`` (the input zero point folded into
+  the bias) and ``<ident>_requant_dsp`` (multiplier and shift as pairs) and struct fields; under ``#else`` the
+  int8 ``weights``, ``bias``, ``multiplier`` and ``shift``.  Their
   ``requant_fused`` uses taps = in_features.
 * Adds on boards with DSP or Armv6-M kernels (:func:`layouts.add_table`; the default build from
   ``ADD_TABLE_MIN_SIZE`` elements): under ``#if TQ_USE_DSP || TQ_USE_V6M`` ``<ident>_table`` (input 2's
@@ -260,16 +261,20 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
         arrays.append(CArray("int8_t", weights, int(dsp8.size), clit.int8_array_body(dsp8),
                              "weights, int8 layout of the DSP kernel", "TQ_USE_DSP"))
     fc = layouts.fc_dsp_arrays(op, graph.tensor(op.inputs[0]).qparams.zero_point) if kernels == "dsp" else None
-    if fc is not None:  # both modes: the DSP FC kernel reads its layout and folded bias under TQ_USE_DSP
-        fields = [f for f in fields if f[0] not in ("weights", "bias")]
-        arrays = [dataclasses.replace(a, guard="!TQ_USE_DSP") if a.ident in (f"{ident}_weights", f"{ident}_bias")
+    if fc is not None:  # both modes: the DSP FC kernel reads its layout, folded bias and pairs under TQ_USE_DSP
+        plain = tuple((suffix, f"{ident}_{suffix}") for suffix in ("weights", "bias", "multiplier", "shift"))
+        fields = [f for f in fields if f not in plain]
+        arrays = [dataclasses.replace(a, guard="!TQ_USE_DSP") if (a.ident.removeprefix(f"{ident}_"), a.ident) in plain
                   else a for a in arrays]
         arrays += [CArray("int8_t", f"{ident}_weights_dsp", int(fc[0].size), clit.int8_array_body(fc[0]),
                           "weights, row-pair layout of the DSP kernel", "TQ_USE_DSP"),
                    CArray("int32_t", f"{ident}_bias_dsp", int(fc[1].size), clit.int32_array_body(fc[1]),
-                          "bias - input_zero_point * sum of the row's weights (DSP kernel)", "TQ_USE_DSP")]
-        variants = (("TQ_USE_DSP", (("weights_dsp", f"{ident}_weights_dsp"), ("bias_dsp", f"{ident}_bias_dsp"))),
-                    ("!TQ_USE_DSP", (("weights", f"{ident}_weights"), ("bias", f"{ident}_bias"))))
+                          "bias - input_zero_point * sum of the row's weights (DSP kernel)", "TQ_USE_DSP"),
+                   CArray("int32_t", f"{ident}_requant_dsp", int(fc[2].size), clit.int32_array_body(fc[2]),
+                          "(multiplier, -shift - 1) per channel (DSP kernel)", "TQ_USE_DSP")]
+        variants = (("TQ_USE_DSP", (("weights_dsp", f"{ident}_weights_dsp"), ("bias_dsp", f"{ident}_bias_dsp"),
+                                    ("requant_dsp", f"{ident}_requant_dsp"))),
+                    ("!TQ_USE_DSP", plain))
     if dsp_kernel and isinstance(op, ir.DepthwiseConv2d) and op.weight_bits == 8:
         # the DSP row path (its scratch planned) reads its build-time channel records under TQ_USE_DSP
         rec = layouts.dw_records(op, graph.tensor(op.output).qparams.zero_point)

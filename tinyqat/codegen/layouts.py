@@ -34,8 +34,9 @@ of four padded with 128 (a zero weight).  Flash: ``ceil(out_c / 4) * 4 * K`` byt
 
 Fully connected layers (8-bit) have a DSP layout in both modes (:func:`fc_dsp_arrays`), the
 int8 weights reordered (the same number of bytes): ``runtime_c/tq_fully_connected_s8_dsp.c`` reads
-``weights_dsp`` (:func:`fc_weights_dsp`) and ``bias_dsp`` (the input zero point folded into the
-bias) instead of ``weights`` and ``bias`` under ``TQ_USE_DSP``.
+``weights_dsp`` (:func:`fc_weights_dsp`), ``bias_dsp`` (the input zero point folded into the
+bias) and ``requant_dsp`` (:func:`fc_requant_dsp`) instead of ``weights``, ``bias``, ``multiplier`` and ``shift``
+under ``TQ_USE_DSP``.
 
 Adds on boards with DSP or Armv6-M kernels (:func:`add_table`): a 256-entry int32 table of one input's
 rescaled value, so an element costs two loads and a table read instead of two requantizations
@@ -133,12 +134,21 @@ def fc_bias_dsp(weights: np.ndarray, bias: np.ndarray, input_zero_point: int) ->
     return folded.astype(np.int32)
 
 
-def fc_dsp_arrays(op: ir.IntOp, input_zero_point: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """``(weights_dsp, bias_dsp)`` of an 8-bit fully connected ``op`` (both modes, DSP builds), else None."""
+def fc_requant_dsp(multiplier: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """The DSP FC kernel's output-stage pairs (int32): ``multiplier[c], -shift[c] - 1`` for every channel ``c``
+    (``e - 1`` for a right shift ``e``, what its assembly output stage shifts by; one LDRD per channel), the
+    same bytes as the multiplier and shift arrays it replaces."""
+    return np.stack([multiplier.astype(np.int32), (-shift.astype(np.int64) - 1).astype(np.int32)], axis=1).reshape(-1)
+
+
+def fc_dsp_arrays(op: ir.IntOp, input_zero_point: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """``(weights_dsp, bias_dsp, requant_dsp)`` of an 8-bit fully connected ``op`` (both modes, DSP builds), else
+    None."""
     if not isinstance(op, ir.FullyConnected) or op.weight_bits != 8:
         return None
     weights = op.weights.reshape(op.weights.shape[0], -1)
-    return fc_weights_dsp(weights), fc_bias_dsp(weights, op.bias, input_zero_point)
+    return (fc_weights_dsp(weights), fc_bias_dsp(weights, op.bias, input_zero_point),
+            fc_requant_dsp(op.multiplier, op.shift))
 
 
 def speed_weights(op: ir.IntOp) -> np.ndarray | None:
