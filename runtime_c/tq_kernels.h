@@ -65,7 +65,7 @@
  * above); likewise tq_depthwise_conv2d_s8_v6m.c, channel by channel from a uint8 plane in
  * params->scratch (its file comment shows why that keeps every in-place placement the contract
  * allows exact, and when it runs the portable loop instead), tq_fully_connected_s8_v6m.c (four rows per
- * pass over the input) and tq_add_s8_v6m.c. Every Armv6-M output stage is tq_requantize_s8_v6m (no 64-bit multiply).
+ * pass over the input, from its own weight layout) and tq_add_s8_v6m.c. Every Armv6-M output stage is tq_requantize_s8_v6m (no 64-bit multiply).
  */
 #ifndef TQ_KERNELS_H
 #define TQ_KERNELS_H
@@ -283,6 +283,12 @@ typedef struct {
     /* NULL, or (DSP kernel, set together with weights_dsp) the pairs (multiplier[c], -shift[c] - 1),
      * [2 * out_features], read instead of multiplier and shift. Portable kernels ignore it. */
     const int32_t *requant_dsp;
+    /* NULL, or (Armv6-M kernel, packages planned for an Armv6-M board; set together) the weights + 128 as
+     * uint8 in row groups of four (the conv's Armv6-M layout with K = in_features) and bias_v6m[c] = bias[c] -
+     * input_zero_point * sum_i weights[c][i], read instead of weights and bias (tq_fully_connected_s8_v6m.c;
+     * Python twin tinyqat/codegen/layouts.py, fc_v6m_arrays). Other kernels ignore them. */
+    const uint8_t *weights_v6m;
+    const int32_t *bias_v6m;           /* [out_features] */
 } tq_fully_connected_s8_params;
 
 /*

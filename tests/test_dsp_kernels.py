@@ -892,6 +892,19 @@ def test_fc_dsp_kernel_without_its_layout_stays_exact(tmp_path: Path) -> None:
     assert _first_mismatch(graph, got, x) is None, _first_mismatch(graph, got, x)
 
 
+def test_v6m_fc_without_its_layout_stays_exact(tmp_path: Path) -> None:
+    """Packages planned for the host (no Armv6-M arrays: weights_v6m NULL) run on a Cortex-M0+: the Armv6-M
+    kernel's natural-row loop, four rows and then one at a time, matches."""
+    _require_arm_tools()
+    rng = np.random.default_rng(13)
+    for k, graph in enumerate(_fc_graphs(rng)[3:6]):
+        out = rg.emit(graph, tmp_path / f"pkg{k}")
+        assert "weights_v6m" not in (out / "net_weights.h").read_text()
+        x = _fc_inputs(rng, graph)
+        got = qemu.run_emulated(out, tmp_path / f"build{k}", x, load_board("cortex-m0plus"))
+        assert _first_mismatch(graph, got, x) is None, _first_mismatch(graph, got, x)
+
+
 def _add_table_graphs(rng: np.random.Generator) -> list[ir.Graph]:
     """Adds for the table path (layouts.add_table): the exact input (the larger scale) first and second (the
     generator swaps), a tensor added to itself (both exact), input zero points at the int8 ends, sizes that

@@ -36,7 +36,8 @@ Files written into ``out_dir`` (which must exist and be empty), for model ``name
   default build neither compiles nor links them.
   Boards with ``kernels = "v6m"`` (Armv6-M) get, whatever ``optimize``, a
   ``<ident>_weights_v6m`` array (uint8, the Armv6-M conv's layout) under ``#if TQ_USE_V6M`` for the
-  convs that kernel runs from it, the int8 weights under the negation of the guards used.
+  convs that kernel runs from it and every 8-bit fully connected layer (with ``<ident>_bias_v6m``, the input
+  zero point folded in), the int8 weights (and bias) under the negation of the guards used.
 * Fully connected layers with 8-bit weights on boards with DSP kernels, in both modes
   (:func:`layouts.fc_dsp_arrays`): under ``#if TQ_USE_DSP`` the DSP kernel's ``<ident>_weights_dsp``
   (the same bytes reordered into row pairs), ``<ident>_bias_dsp`` (the input zero point folded into
@@ -254,6 +255,15 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
                                                          if field == "weights_s16" else ()))
                       for guard, field, array in layouts_used),
                     (plain, (("weights", f"{ident}_weights"),)))
+    if v6m is not None and isinstance(op, ir.FullyConnected):  # the Armv6-M FC also reads its folded bias
+        bias6 = layouts.fc_bias_dsp(op.weights.reshape(op.weights.shape[0], -1), op.bias,
+                                    graph.tensor(op.inputs[0]).qparams.zero_point)
+        fields = [f for f in fields if f[0] != "bias"]
+        arrays = [dataclasses.replace(a, guard="!TQ_USE_V6M") if a.ident == f"{ident}_bias" else a for a in arrays]
+        arrays.append(CArray("int32_t", f"{ident}_bias_v6m", int(bias6.size), clit.int32_array_body(bias6),
+                             "bias - input_zero_point * sum of the row's weights (Armv6-M kernel)", "TQ_USE_V6M"))
+        variants = tuple((guard, (*fs, ("bias_v6m", f"{ident}_bias_v6m") if guard == "TQ_USE_V6M"
+                                   else ("bias", f"{ident}_bias"))) for guard, fs in variants)
     dsp8 = layouts.dsp_weights(op) if s16 is None and dsp_kernel else None
     if dsp8 is not None:  # the DSP kernel's int8 order under TQ_USE_DSP, the IR order otherwise
         weights = f"{ident}_weights"

@@ -30,7 +30,8 @@ Armv6-M layout (:func:`conv_weights_v6m`, ``runtime_c/tq_conv2d_s8_v6m.c``), ind
 weights where ``TQ_USE_V6M`` is 1 (same guard scheme), for convs with ``K <= CONV_DSP_COLUMN_MAX``
 (:func:`v6m_weights`): ``out[(g * K + k) * 4 + i] = w[4 g + i][k] + 128`` as uint8, channel groups
 of four padded with 128 (a zero weight).  Flash: ``ceil(out_c / 4) * 4 * K`` bytes instead of
-``out_c * K``.
+``out_c * K``.  Fully connected layers get the same layout (``K = in_features``,
+``runtime_c/tq_fully_connected_s8_v6m.c``) with ``bias_v6m`` (:func:`fc_bias_dsp`) instead of ``bias``.
 
 Fully connected layers (8-bit) have a DSP layout in both modes (:func:`fc_dsp_arrays`), the
 int8 weights reordered (the same number of bytes): ``runtime_c/tq_fully_connected_s8_dsp.c`` reads
@@ -174,8 +175,12 @@ def conv_weights_v6m(weights: np.ndarray) -> np.ndarray:
 
 
 def v6m_weights(op: ir.IntOp) -> np.ndarray | None:
-    """The Armv6-M layout of ``op``'s weights, or None when its Armv6-M kernel does not use one."""
+    """The Armv6-M layout of ``op``'s weights, or None when its Armv6-M kernel does not use one: convs with
+    ``K <= CONV_DSP_COLUMN_MAX`` and every 8-bit fully connected layer (``K = in_features``; its kernel also
+    reads :func:`fc_bias_dsp`'s folded bias as ``bias_v6m``)."""
     if isinstance(op, ir.Conv2d) and op.weight_bits == 8 and int(np.prod(op.weights.shape[1:])) <= CONV_DSP_COLUMN_MAX:
+        return conv_weights_v6m(op.weights)
+    if isinstance(op, ir.FullyConnected) and op.weight_bits == 8:
         return conv_weights_v6m(op.weights)
     return None
 

@@ -115,7 +115,7 @@ KERNEL_CODE_BYTES: dict[str, dict[str, int]] = {
         "tq_fully_connected_s4_s8.c": 464,
         "tq_fully_connected_s8.c": 0,
         "tq_fully_connected_s8_dsp.c": 0,
-        "tq_fully_connected_s8_v6m.c": 764,
+        "tq_fully_connected_s8_v6m.c": 1224,
         "tq_gather_s8.c": 64,
         "tq_lookup_s8.c": 36,
         "tq_max_pool2d_s8.c": 560,
