@@ -10,8 +10,8 @@
  * Otherwise the portable loop (tq_portable.h) runs.
  *
  * Table path (params->table set by the generator; its conditions in tq_kernels.h): input 1's rescaled value
- * doubled is 2a = (x1 - zp1) * 2^20 = x1 * 2^20 - zp1 * 2^20 (one SXTB and one RSB), input 2's is
- * table[(uint8_t)x2], so acc2 = 2 * (a + b) with |a + b| <= 255 * 2^19 + 255 * 2^19 < 2^30 (|b| <= |x2 - zp2| *
+ * doubled is 2a = (x1 - zp1) * 2^20 = x1 * 2^20 - zp1 * 2^20, and table[(uint8_t)x2] = 2b - zp1 * 2^20, so
+ * acc2 = 2 * (a + b) = x1 * 2^20 + table[(uint8_t)x2] (one SXTB, one ADD with LSL #20) with |a + b| <= 255 * 2^19 + 255 * 2^19 < 2^30 (|b| <= |x2 - zp2| *
  * 2^20 * q2 / 2^31 <= 255 * 2^19); the output stage is tq_requantize_s8_fused_ssat2 (tq_requant.h, five
  * instructions, TQ_REQUANT_FUSED_SSAT2_ASM), equal there to clamp(mbqm(a + b, qo, eo) + zp_out, -128, 127),
  * then the bytes are clamped to [act_min, act_max] four at a time (SSUB8 / SEL). Four elements per step: one
@@ -39,16 +39,16 @@ typedef char tq_add_dsp_left_shift_max_fits[((2 * 255) << TQ_ADD_DSP_LEFT_SHIFT_
 static void add_table(const tq_add_s8_params *p, const int8_t *input1, const int8_t *input2, int8_t *output)
 {
     const int32_t *table = p->table;
-    const int32_t n = p->size, c1 = p->input1_zero_point * (1 << 20);
+    const int32_t n = p->size;
     const int32_t q = p->output_multiplier, em1 = -p->output_shift - 1, zp2 = 2 * p->output_zero_point + 1;
     const uint32_t lo4 = 0x01010101u * (uint8_t)p->act_min, hi4 = 0x01010101u * (uint8_t)p->act_max;
     int32_t i, t;
     for (i = 0; i + 4 <= n; i += 4) {
         const uint32_t u = (uint32_t)tq_load_s8x4(input1 + i), v = (uint32_t)tq_load_s8x4(input2 + i);
-        int32_t y0 = (int32_t)(int8_t)u * (1 << 20) - c1 + table[v & 0xFFu];
-        int32_t y1 = (int32_t)(int8_t)(u >> 8) * (1 << 20) - c1 + table[(v >> 8) & 0xFFu];
-        int32_t y2 = (int32_t)(int8_t)(u >> 16) * (1 << 20) - c1 + table[(v >> 16) & 0xFFu];
-        int32_t y3 = (int32_t)(int8_t)(u >> 24) * (1 << 20) - c1 + table[v >> 24];
+        int32_t y0 = (int32_t)(int8_t)u * (1 << 20) + table[v & 0xFFu];
+        int32_t y1 = (int32_t)(int8_t)(u >> 8) * (1 << 20) + table[(v >> 8) & 0xFFu];
+        int32_t y2 = (int32_t)(int8_t)(u >> 16) * (1 << 20) + table[(v >> 16) & 0xFFu];
+        int32_t y3 = (int32_t)(int8_t)(u >> 24) * (1 << 20) + table[v >> 24];
         TQ_ADD_OUT(y0);
         TQ_ADD_OUT(y1);
         TQ_ADD_OUT(y2);
@@ -65,7 +65,7 @@ static void add_table(const tq_add_s8_params *p, const int8_t *input1, const int
         memcpy(output + i, &y0, sizeof y0);
     }
     for (; i < n; ++i) {
-        int32_t y = input1[i] * (1 << 20) - c1 + table[(uint8_t)input2[i]];
+        int32_t y = input1[i] * (1 << 20) + table[(uint8_t)input2[i]];
         TQ_ADD_OUT(y);
         output[i] = (int8_t)(y < p->act_min ? p->act_min : (y > p->act_max ? p->act_max : y));
     }

@@ -3,8 +3,8 @@
  * the same function and result as tq_add_s8.c (formula: tq_kernels.h).
  *
  * Table path (params->table set by the generator; its conditions in tq_kernels.h): input 1's rescaled value
- * doubled is 2a = (x1 - zp1) * 2^20 = x1 * 2^20 - zp1 * 2^20, input 2's is table[(uint8_t)x2], so
- * acc2 = 2 * (a + b), even, with |a + b| <= 255 * 2^19 + 255 * 2^19 < 2^30; the output stage is
+ * doubled is 2a = (x1 - zp1) * 2^20 = x1 * 2^20 - zp1 * 2^20, and table[(uint8_t)x2] = 2b - zp1 * 2^20, so
+ * acc2 = 2 * (a + b) = x1 * 2^20 + table[(uint8_t)x2], even, with |a + b| <= 255 * 2^19 + 255 * 2^19 < 2^30; the output stage is
  * tq_requantize_s8_v6m_fused(acc2 >> 1, q, e, ...) (tq_requant.h), equal to tq_requantize_s8 for accumulators
  * in [-2^30, 2^30 - 1] and e = -output_shift in [1, 31].
  * Otherwise every MultiplyByQuantizedMultiplier is tq_mbqm_v6m and the output stage tq_requantize_s8_v6m
@@ -25,9 +25,9 @@ void tq_add_s8(const tq_add_s8_params *params, const int8_t *input1, const int8_
     int32_t i;
     if (p->table != NULL) {
         const int32_t *table = p->table;
-        const int32_t c1 = p->input1_zero_point * (1 << 20), q = p->output_multiplier, e = -p->output_shift;
+        const int32_t q = p->output_multiplier, e = -p->output_shift;
         for (i = 0; i < n; ++i) {
-            const int32_t acc2 = input1[i] * (1 << 20) - c1 + table[(uint8_t)input2[i]];
+            const int32_t acc2 = input1[i] * (1 << 20) + table[(uint8_t)input2[i]];
             output[i] = tq_requantize_s8_v6m_fused(acc2 >> 1, q, e, zp_out, lo, hi);
         }
     } else {

@@ -353,10 +353,11 @@ typedef struct {
     int32_t output_multiplier, output_shift; /* QM(t / (2^L * s_out)) */
     int32_t act_min, act_max;          /* -128 <= act_min <= act_max <= 127 */
     /* NULL, or (DSP and Armv6-M kernels; the generator ships it, tinyqat/codegen/layouts.py add_table) input 2's
-     * rescaled values doubled, table[k] = 2 * b for input2[i] = (int8_t)k, k = 0..255 (indexed by the byte as
-     * uint8_t), for a layer with left_shift = 20, (multiplier1, shift1) = (2^30, 0) (so a = (x1 - zp1) * 2^19
-     * exactly) and output_shift in [-31, -1]: output[i] = clamp(mbqm(a + b, ...) + output_zero_point, ...) with
-     * one fused output stage. Portable kernels ignore it. */
+     * rescaled values doubled less input 1's zero-point term, table[k] = 2 * b - input1_zero_point * 2^20 for
+     * input2[i] = (int8_t)k, k = 0..255 (indexed by the byte as uint8_t), for a layer with left_shift = 20,
+     * (multiplier1, shift1) = (2^30, 0) (so a = (x1 - zp1) * 2^19 exactly) and output_shift in [-31, -1]: then
+     * 2 * (a + b) = input1[i] * 2^20 + table[k], requantized with one fused output stage. Portable kernels
+     * ignore it. */
     const int32_t *table;
 } tq_add_s8_params;
 

@@ -952,9 +952,9 @@ def test_add_table_package_on_the_host(tmp_path: Path, gcc: str) -> None:
 
 
 def test_add_table_matches_its_definition() -> None:
-    """layouts.add_table: table[k] = 2 * mbqm(((int8) k - zp2) * 2^20, q2, e2), the exact input first (swapped
-    when it was second), shipped by the default build only from ADD_TABLE_MIN_SIZE elements, and only on DSP /
-    Armv6-M boards with an output right shift."""
+    """layouts.add_table: table[k] = 2 * mbqm(((int8) k - zp2) * 2^20, q2, e2) - zp1 * 2^20, the exact input
+    first (swapped when it was second), shipped by the default build only from ADD_TABLE_MIN_SIZE elements,
+    and only on DSP / Armv6-M boards with an output right shift."""
     rng = np.random.default_rng(32)
     a = ir.Tensor("a", (32, 32, 1), ir.QParams(0.02, -128))
     b = ir.Tensor("b", (32, 32, 1), ir.QParams(0.05, 127))
@@ -966,7 +966,8 @@ def test_add_table_matches_its_definition() -> None:
     assert (swapped.multiplier2, swapped.shift2) == (op.multiplier1, op.shift1)
     x = np.arange(256)
     x = np.where(x >= 128, x - 256, x)
-    want = [2 * int(fixedpoint.mbqm(np.int64((v + 128) * 2**20), op.multiplier1, op.shift1)) for v in x]
+    want = [2 * int(fixedpoint.mbqm(np.int64((v + 128) * 2**20), op.multiplier1, op.shift1)) - 127 * 2**20
+            for v in x]  # input 2 after the swap is a (zero point -128), input 1 is b (zero point 127)
     assert table.dtype == np.int32 and table.tolist() == want
     assert layouts.add_table(op, graph, "portable", "speed") is None
     assert layouts.add_table(dataclasses.replace(op, output_shift=0), graph, "v6m", "speed") is None

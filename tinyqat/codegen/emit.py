@@ -299,7 +299,7 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
     if add is not None:  # both modes on DSP / Armv6-M boards: the rescale table of input 2
         guard = "TQ_USE_DSP || TQ_USE_V6M"
         arrays.append(CArray("int32_t", f"{ident}_table", int(add[1].size), clit.int32_array_body(add[1]),
-                             "2 * mbqm((x - zp2) * 2^20, multiplier2, shift2), indexed by (uint8_t)x", guard))
+                             "2 * mbqm((x - zp2) * 2^20, q2, shift2) - zp1 * 2^20, by (uint8_t)x", guard))
         variants = ((guard, (("table", f"{ident}_table"),)),)
     table = f"{ident}_inputs" if isinstance(op, VARIADIC_OPS) else ""
     return Layer(index, clit.c_comment(op.name), ident, stats.op_kind(op), tuple(macro[t] for t in op.inputs),

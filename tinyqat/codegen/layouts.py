@@ -240,8 +240,9 @@ def add_table(op: ir.IntOp, graph: ir.Graph, kernels: str, optimize: str) -> tup
     ``a = mbqm((x1 - zp1) * 2**20, 2**30, 0) = (x1 - zp1) * 2**19`` exactly; TFLite's rule gives that to the
     input with the larger scale, :func:`swap_add_inputs` puts it first) and ``output_shift`` in ``[-31, -1]``
     (the output stage ``tq_requantize_s8_fused_ssat2`` / ``tq_requantize_s8_v6m_fused``: ``|a + b| <= 2**29``
-    lies in its range). ``table[k] = 2 * mbqm(((int8) k - zp2) * 2**20, multiplier2, shift2)``, ``k`` the
-    byte's unsigned value (0..255): twice input 2's rescaled value, as int32 (``|table| <= 255 * 2**21``).
+    lies in its range). ``table[k] = 2 * mbqm(((int8) k - zp2) * 2**20, multiplier2, shift2) - zp1 * 2**20``,
+    ``k`` the byte's unsigned value (0..255): twice input 2's rescaled value less input 1's zero-point term, so
+    ``2 * (a + b) = x1 * 2**20 + table[x2]``; int32 (``|table| <= 255 * 2**20 + 128 * 2**20``).
     Shipped for ``kernels`` ``"dsp"`` and ``"v6m"``; with ``optimize="size"`` only for adds of at least
     :data:`ADD_TABLE_MIN_SIZE` elements."""
     if not isinstance(op, ir.Add) or kernels not in ("dsp", "v6m") or ir.Add.LEFT_SHIFT != 20:
@@ -256,7 +257,8 @@ def add_table(op: ir.IntOp, graph: ir.Graph, kernels: str, optimize: str) -> tup
         return None
     x = np.arange(256, dtype=np.int64)
     x = np.where(x >= 128, x - 256, x) - graph.tensor(op.inputs[1]).qparams.zero_point
-    return op, (2 * mbqm(x * 2**20, op.multiplier2, op.shift2)).astype(np.int32)
+    zp1 = graph.tensor(op.inputs[0]).qparams.zero_point
+    return op, (2 * mbqm(x * 2**20, op.multiplier2, op.shift2) - zp1 * 2**20).astype(np.int32)
 
 
 def check_optimize(optimize: str) -> str:

@@ -69,7 +69,7 @@ OP_KINDS: dict[type, str] = {
 KERNEL_CODE_BYTES: dict[str, dict[str, int]] = {
     "dsp": {
         "tq_add_s8.c": 0,
-        "tq_add_s8_dsp.c": 2176,
+        "tq_add_s8_dsp.c": 2152,
         "tq_add_s8_v6m.c": 0,
         "tq_avg_pool2d_s8.c": 796,
         "tq_clamp_s8.c": 60,
@@ -99,7 +99,7 @@ KERNEL_CODE_BYTES: dict[str, dict[str, int]] = {
     "v6m": {
         "tq_add_s8.c": 0,
         "tq_add_s8_dsp.c": 0,
-        "tq_add_s8_v6m.c": 1224,
+        "tq_add_s8_v6m.c": 1232,
         "tq_avg_pool2d_s8.c": 928,
         "tq_clamp_s8.c": 40,
         "tq_concat_s8.c": 620,
