@@ -2,20 +2,21 @@
  * tq_fully_connected_s8_v6m.c - int8 fully connected for Armv6-M (Cortex-M0 / M0+: Thumb-1, MULS 32 x 32 -> 32,
  * no 64-bit multiply), the same function and result as tq_fully_connected_s8.c (formula: tq_kernels.h).
  *
- * Layout path (params->weights_v6m and bias_v6m, which the generator ships for packages planned for an
- * Armv6-M board; Python twins in tinyqat/codegen/layouts.py, fc_v6m_arrays): output rows four at a time
- * (fc_block_1x4, Thumb-1 assembly): per input one LDRB and SXTB of x and, per row, LDRB of the offset weight
- * v = w + 128 (an unsigned byte, so an immediate-offset LDRB; a signed LDRSB has only a register-offset
- * form), MULS, ADDS: 14 instructions per 4 MACs, 8 inputs per loop iteration. With S = sum_i x[i] (once per
- * call) and the input zero point folded into bias_v6m[c] = bias[c] - zp * sum_i w[c][i] at build time,
+ * Layout path (params->weights_v6m and bias_v6m, which the generator ships for layers with at least 4 outputs
+ * of packages planned for an Armv6-M board; Python twins in tinyqat/codegen/layouts.py, v6m_weights and
+ * fc_bias_dsp): output rows four at a time (fc_block_1x4, Thumb-1 assembly): per input one LDRB and SXTB of
+ * x and, per row, LDRB of the offset weight v = w + 128 (an unsigned byte, so an immediate-offset LDRB; a
+ * signed LDRSB has only a register-offset form), MULS, ADDS: 14 instructions per 4 MACs, 8 inputs per loop
+ * iteration. With S = sum_i x[i] (once per call) and the input zero point folded into
+ * bias_v6m[c] = bias[c] - zp * sum_i w[c][i] at build time,
  *   acc[c] = bias[c] + sum_i w[c][i] * (x[i] - zp) = bias_v6m[c] - 128 * S + sum_i v[c][i] * x[i],
  * computed in wrapping uint32 arithmetic (exact modulo 2^32; the final value lies in the int32 range by
  * tq_kernels.h's accumulator rule). weights_v6m (uint8) is the conv's Armv6-M layout with K = in_features:
  * row group g < ceil(out_features / 4), input i, row r < 4 at (g * in_features + i) * 4 + r, rows past
  * out_features with v = 128 (w = 0; computed, never written).
- * Without the layout (weights_v6m NULL: a package planned for another core): output rows four at a time
- * in C on the natural [out][in] weights, each input value x' = input[i] - input_zero_point loaded and
- * offset once per four rows; every partial sum is the bias plus a subset of the products, within
+ * Without the layout (weights_v6m NULL: fewer than 4 outputs, or a package planned for another core): output
+ * rows four at a time in C on the natural [out][in] weights, each input value x' = input[i] - input_zero_point
+ * loaded and offset once per four rows; every partial sum is the bias plus a subset of the products, within
  * tq_kernels.h's accumulator bound; the out_features mod 4 last rows one at a time.
  * Output stage: tq_requantize_s8_v6m_layer (tq_requant.h: MULS only, the fused form when the generator set
  * params->requant_fused), so no __aeabi_lmul call. No scratch; input and output must not overlap

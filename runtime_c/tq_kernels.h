@@ -286,7 +286,7 @@ typedef struct {
     /* NULL, or (Armv6-M kernel, packages planned for an Armv6-M board; set together) the weights + 128 as
      * uint8 in row groups of four (the conv's Armv6-M layout with K = in_features) and bias_v6m[c] = bias[c] -
      * input_zero_point * sum_i weights[c][i], read instead of weights and bias (tq_fully_connected_s8_v6m.c;
-     * Python twin tinyqat/codegen/layouts.py, fc_v6m_arrays). Other kernels ignore them. */
+     * Python twins tinyqat/codegen/layouts.py, v6m_weights and fc_bias_dsp). Other kernels ignore them. */
     const uint8_t *weights_v6m;
     const int32_t *bias_v6m;           /* [out_features] */
 } tq_fully_connected_s8_params;

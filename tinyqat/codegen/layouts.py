@@ -176,11 +176,12 @@ def conv_weights_v6m(weights: np.ndarray) -> np.ndarray:
 
 def v6m_weights(op: ir.IntOp) -> np.ndarray | None:
     """The Armv6-M layout of ``op``'s weights, or None when its Armv6-M kernel does not use one: convs with
-    ``K <= CONV_DSP_COLUMN_MAX`` and every 8-bit fully connected layer (``K = in_features``; its kernel also
-    reads :func:`fc_bias_dsp`'s folded bias as ``bias_v6m``)."""
+    ``K <= CONV_DSP_COLUMN_MAX`` and 8-bit fully connected layers with at least 4 outputs (``K = in_features``;
+    its kernel also reads :func:`fc_bias_dsp`'s folded bias as ``bias_v6m``; with fewer outputs the padded
+    rows of its group of four would cost more than the layout saves, and its natural-row loop runs)."""
     if isinstance(op, ir.Conv2d) and op.weight_bits == 8 and int(np.prod(op.weights.shape[1:])) <= CONV_DSP_COLUMN_MAX:
         return conv_weights_v6m(op.weights)
-    if isinstance(op, ir.FullyConnected) and op.weight_bits == 8:
+    if isinstance(op, ir.FullyConnected) and op.weight_bits == 8 and op.weights.shape[0] >= 4:
         return conv_weights_v6m(op.weights)
     return None
 
