@@ -8,7 +8,16 @@
  * tinyqat uses): then its arguments stay in [-2^30, 2^30 - 1]: |(x - zp) * 2^L| <= 255 * 2^20 < 2^28,
  * |a|, |b| <= that (q < 2^31, e >= 0), so |a +- b| <= 510 * 2^20 < 2^29 and sat32 never saturates.
  * Otherwise the portable loop (tq_portable.h) runs.
- * Elementwise, element i read before it is written: in place as tq_kernels.h allows.
+ *
+ * Table path (params->table set by the generator; its conditions in tq_kernels.h): input 1's rescaled value
+ * doubled is 2a = (x1 - zp1) * 2^20 = x1 * 2^20 - zp1 * 2^20, and table[(uint8_t)x2] = 2b - zp1 * 2^20, so
+ * acc2 = 2 * (a + b) = x1 * 2^20 + table[(uint8_t)x2] (one SXTB, one ADD with LSL #20) with |a + b| <= 255 * 2^19 + 255 * 2^19 < 2^30 (|b| <= |x2 - zp2| *
+ * 2^20 * q2 / 2^31 <= 255 * 2^19); the output stage is tq_requantize_s8_fused_ssat2 (tq_requant.h, five
+ * instructions, TQ_REQUANT_FUSED_SSAT2_ASM), equal there to clamp(mbqm(a + b, qo, eo) + zp_out, -128, 127),
+ * then the bytes are clamped to [act_min, act_max] four at a time (SSUB8 / SEL). Four elements per step: one
+ * word of each input read, then one word written.
+ * Elementwise, element i read before it is written (a step reads its four elements of both inputs before
+ * writing them): in place as tq_kernels.h allows.
  */
 #include "tq_kernels.h"
 
@@ -17,8 +26,50 @@
 typedef char tq_add_dsp_left_shift_max_fits[((2 * 255) << TQ_ADD_DSP_LEFT_SHIFT_MAX) <= 0x3FFFFFFF ? 1 : -1];
 
 #if TQ_USE_DSP
+#include "tq_dsp.h"
 #include "tq_portable.h"
 #include "tq_requant.h"
+#include <string.h>
+
+/* One element of the table path: acc2 = 2 * (a + b) in, the output byte (before the act clamp) out. */
+#define TQ_ADD_OUT(acc2) __asm__(TQ_REQUANT_FUSED_SSAT2_ASM("%0", "%2", "%3", "%1", "%4") \
+                                 : "+r"(acc2), "=&r"(t) : "r"(q), "r"(em1), "r"(zp2))
+
+/* The table path (file comment). */
+static void add_table(const tq_add_s8_params *p, const int8_t *input1, const int8_t *input2, int8_t *output)
+{
+    const int32_t *table = p->table;
+    const int32_t n = p->size;
+    const int32_t q = p->output_multiplier, em1 = -p->output_shift - 1, zp2 = 2 * p->output_zero_point + 1;
+    const uint32_t lo4 = 0x01010101u * (uint8_t)p->act_min, hi4 = 0x01010101u * (uint8_t)p->act_max;
+    int32_t i, t;
+    for (i = 0; i + 4 <= n; i += 4) {
+        const uint32_t u = (uint32_t)tq_load_s8x4(input1 + i), v = (uint32_t)tq_load_s8x4(input2 + i);
+        int32_t y0 = (int32_t)(int8_t)u * (1 << 20) + table[v & 0xFFu];
+        int32_t y1 = (int32_t)(int8_t)(u >> 8) * (1 << 20) + table[(v >> 8) & 0xFFu];
+        int32_t y2 = (int32_t)(int8_t)(u >> 16) * (1 << 20) + table[(v >> 16) & 0xFFu];
+        int32_t y3 = (int32_t)(int8_t)(u >> 24) * (1 << 20) + table[v >> 24];
+        TQ_ADD_OUT(y0);
+        TQ_ADD_OUT(y1);
+        TQ_ADD_OUT(y2);
+        TQ_ADD_OUT(y3);
+        /* the four bytes into y0 (BFI), then clamped to [act_min, act_max] byte by byte */
+        __asm__("bfi %0, %2, #8, #8\n\t"
+                "bfi %0, %3, #16, #8\n\t"
+                "bfi %0, %4, #24, #8\n\t"
+                "ssub8 %1, %0, %5\n\t"
+                "sel %0, %0, %5\n\t"
+                "ssub8 %1, %6, %0\n\t"
+                "sel %0, %0, %6"
+                : "+r"(y0), "=&r"(t) : "r"(y1), "r"(y2), "r"(y3), "r"(lo4), "r"(hi4) : "cc");
+        memcpy(output + i, &y0, sizeof y0);
+    }
+    for (; i < n; ++i) {
+        int32_t y = input1[i] * (1 << 20) + table[(uint8_t)input2[i]];
+        TQ_ADD_OUT(y);
+        output[i] = (int8_t)(y < p->act_min ? p->act_min : (y > p->act_max ? p->act_max : y));
+    }
+}
 
 void tq_add_s8(const tq_add_s8_params *params, const int8_t *input1, const int8_t *input2, int8_t *output)
 {
@@ -30,6 +81,10 @@ void tq_add_s8(const tq_add_s8_params *params, const int8_t *input1, const int8_
     const int32_t sign = p->subtract ? -1 : 1;
     const int32_t step = p->broadcast ? p->channels : n; /* elements of input2 per pass */
     int32_t base, c;
+    if (p->table != NULL) {
+        add_table(p, input1, input2, output);
+        return;
+    }
     if (p->shift1 > 0 || p->shift1 < -31 || p->shift2 > 0 || p->shift2 < -31 || p->output_shift > 0
         || p->output_shift < -31 || p->left_shift > TQ_ADD_DSP_LEFT_SHIFT_MAX) {
         tq_add_s8_portable(p, input1, input2, output);

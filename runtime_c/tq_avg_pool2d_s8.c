@@ -10,9 +10,22 @@ static int32_t overlap(int32_t start, int32_t kernel, int32_t lo, int32_t hi)
     return end > begin ? end - begin : 0;
 }
 
+/* Round acc / n half away from zero with C division (truncation toward zero), clamped to int8. */
+static int8_t average(int32_t acc, int32_t n)
+{
+    acc = acc > 0 ? (acc + n / 2) / n : (acc - n / 2) / n;
+    return (int8_t)tq_clamp_s32(acc, INT8_MIN, INT8_MAX);
+}
+
+/*
+ * Output pixel by pixel in raster order (the in-place contract of tq_kernels.h): the window's in-bounds
+ * rows [y_begin, y_end) and columns [x_begin, x_end) are summed for four channels at a time (four
+ * accumulators, the window walked once per four channels), then the channels left one at a time.
+ */
 void tq_avg_pool2d_s8(const tq_avg_pool2d_s8_params *params, const int8_t *input, int8_t *output)
 {
     const tq_avg_pool2d_s8_params *p = params;
+    const int32_t ch = p->channels, row_step = p->in_w * p->channels;
     /* Counted region: the input, plus the declared padding with count_include_pad. */
     const int32_t count_h = p->count_include_pad ? p->pad_top : 0;
     const int32_t count_w = p->count_include_pad ? p->pad_left : 0;
@@ -28,17 +41,36 @@ void tq_avg_pool2d_s8(const tq_avg_pool2d_s8_params *params, const int8_t *input
             const int32_t x_end = x0 + p->kernel_w < p->in_w ? x0 + p->kernel_w : p->in_w;
             const int32_t n = rows * overlap(x0, p->kernel_w, -count_w, p->in_w + count_w); /* >= 1 */
             const int32_t padded = n - (y_end - y_begin) * (x_end - x_begin); /* counted padded taps */
-            int8_t *out = output + (oy * p->out_w + ox) * p->channels;
-            for (c = 0; c < p->channels; ++c) {
-                int32_t acc = padded * p->zero_point;
-                for (iy = y_begin; iy < y_end; ++iy) {
-                    for (ix = x_begin; ix < x_end; ++ix) {
-                        acc += input[(iy * p->in_w + ix) * p->channels + c];
+            const int32_t start = padded * p->zero_point;
+            const int8_t *window = input + y_begin * row_step + x_begin * ch;
+            int8_t *out = output + (oy * p->out_w + ox) * ch;
+            for (c = 0; c + 4 <= ch; c += 4) {
+                int32_t a0 = start, a1 = start, a2 = start, a3 = start;
+                const int8_t *row = window + c;
+                for (iy = y_begin; iy < y_end; ++iy, row += row_step) {
+                    const int8_t *x = row;
+                    for (ix = x_begin; ix < x_end; ++ix, x += ch) {
+                        a0 += x[0];
+                        a1 += x[1];
+                        a2 += x[2];
+                        a3 += x[3];
                     }
                 }
-                /* Round half away from zero with C division (truncation toward zero). */
-                acc = acc > 0 ? (acc + n / 2) / n : (acc - n / 2) / n;
-                out[c] = (int8_t)tq_clamp_s32(acc, INT8_MIN, INT8_MAX);
+                out[c] = average(a0, n);
+                out[c + 1] = average(a1, n);
+                out[c + 2] = average(a2, n);
+                out[c + 3] = average(a3, n);
+            }
+            for (; c < ch; ++c) {
+                int32_t acc = start;
+                const int8_t *row = window + c;
+                for (iy = y_begin; iy < y_end; ++iy, row += row_step) {
+                    const int8_t *x = row;
+                    for (ix = x_begin; ix < x_end; ++ix, x += ch) {
+                        acc += *x;
+                    }
+                }
+                out[c] = average(acc, n);
             }
         }
     }

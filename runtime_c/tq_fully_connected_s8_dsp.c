@@ -21,10 +21,11 @@
  * fc_groups (Thumb-2 assembly) runs groups of eight rows (four pairs) in steps of four inputs: one
  * input word (x0, x1, x2, x3) gives x02 = SXTB16(x) and x13 = SXTB16(x, ROR #8), shared by the four
  * pairs, whose weight words follow in memory (pair 0 with x02, pair 0 with x13, pair 1 ...): per
- * step 9 loads, 10 SXTB16 and 16 SMLAD for 32 MACs (40 estimated cycles), four steps per loop
+ * step 9 loads, 10 SXTB16 and 16 SMLAD for 32 MACs (40 estimated cycles), TQ_FC_DSP_UNROLL (8) steps per loop
  * iteration. Layers whose params say requant_fused get their output stage in the same routine:
- * tq_requantize_s8_fused_ssat (tq_requant.h, one SMMLAR, as TQ_REQUANT_FUSED_SSAT_ASM), equal there to
- * tq_requantize_s8 with the full int8 range; the bytes are then clamped to [act_min, act_max] four at a time
+ * tq_requantize_s8_fused_ssat2 of the doubled sum (tq_requant.h, one SMMLAR, as TQ_REQUANT_FUSED_SSAT2_ASM,
+ * reading the channel's (q, e - 1) pair of requant_dsp with one LDRD), equal there to tq_requantize_s8 with the
+ * full int8 range; the bytes are then clamped to [act_min, act_max] four at a time
  * (SSUB8 / SEL) and stored as two words. Other layers get the group's sums back (job.acc) and
  * requantize in C. Rows after the last full group (out_features mod 8), and every row when
  * in_features is not a multiple of 4, run a C loop on natural-order rows, two at a time with SXTB16.
@@ -33,8 +34,9 @@
  * fc_weights_dsp): G = out_features / 8 groups when in_features is a multiple of 4, else 0; group g,
  * for step s < in_features / 4, pair p < 4, half h < 2, lane l < 2 (l fastest), holds the
  * little-endian int16 w[8g + 2p][i] + 256 * w[8g + 2p + 1][i], i = 4s + 2l + h; then rows 8G ...
- * out_features - 1 in natural order. Params without weights_dsp (NULL) run the natural-row loop on
- * weights and bias (input_zero_point subtracted with SXTAB16). No scratch memory; output bytes are
+ * out_features - 1 in natural order. requant_dsp (Python twin: layouts.fc_requant_dsp) holds the pairs
+ * (multiplier[c], -shift[c] - 1), set together with weights_dsp. Params without weights_dsp (NULL) run the
+ * natural-row loop on weights and bias (input_zero_point subtracted with SXTAB16), multiplier and shift. No scratch memory; output bytes are
  * written only within out_features.
  */
 #include "tq_kernels.h"
@@ -49,29 +51,35 @@
 
 /* Steps of four inputs per chunk: 512 inputs, |sum x * w_b| <= 128 * 127 * 512 < 2^23. */
 #define TQ_FC_DSP_CHUNK_STEPS 128
+/* Steps per iteration of fc_groups' main loop (a divisor of TQ_FC_DSP_CHUNK_STEPS). */
+#define TQ_FC_DSP_UNROLL 8
 
 /* The work of fc_groups, read and updated by the assembly at the byte offsets in the comments. */
 typedef struct {
     const int8_t *x;          /*  0: input */
     const int8_t *w;          /*  4: the next group's weights (advanced) */
     const int32_t *bias;      /*  8: the next group's 8 bias_dsp values (advanced) */
-    const int32_t *q;         /* 12: fused: the next group's multipliers (advanced) */
-    const int32_t *shift;     /* 16: fused: the next group's shifts (advanced) */
-    int8_t *out;              /* 20: fused: the next group's outputs (advanced) */
-    const int8_t *first_main; /* 24: end of the first chunk's 4-step loop */
-    const int8_t *first_end;  /* 28: end of the first chunk */
-    const int8_t *x_end;      /* 32: input + in_features */
-    int32_t groups;           /* 36: groups to run, >= 1 (1 when not fused) */
-    int32_t fused;            /* 40: 1: requantize and store; 0: leave the sums in acc */
-    int32_t zp2;              /* 44: 2 * output_zero_point + 1 */
-    uint32_t lo4, hi4;        /* 48, 52: act_min, act_max in each byte */
-    int32_t acc[8];           /* 56: not fused: the group's 8 sums; acc[0..3]: row b sums during a group */
+    const int32_t *rq;        /* 12: fused: the next group's requant_dsp pairs (advanced) */
+    int8_t *out;              /* 16: fused: the next group's outputs (advanced) */
+    const int8_t *first_main; /* 20: end of the first chunk's unrolled loop */
+    const int8_t *first_end;  /* 24: end of the first chunk */
+    const int8_t *x_end;      /* 28: input + in_features */
+    int32_t groups;           /* 32: groups to run, >= 1 (1 when not fused) */
+    int32_t fused;            /* 36: 1: requantize and store; 0: leave the sums in acc */
+    int32_t zp2;              /* 40: 2 * output_zero_point + 1 */
+    uint32_t lo4, hi4;        /* 44, 48: act_min, act_max in each byte */
+    int32_t acc[8];           /* 52: not fused: the group's 8 sums; acc[0..3]: row b sums during a group */
 } fc_job;
 
-/* Compile-time checks of offsets the assembly uses (32-bit pointers). */
-typedef char tq_fc_job_x_end_at_32[offsetof(fc_job, x_end) == 32 ? 1 : -1];
-typedef char tq_fc_job_lo4_at_48[offsetof(fc_job, lo4) == 48 ? 1 : -1];
-typedef char tq_fc_job_acc_at_56[offsetof(fc_job, acc) == 56 ? 1 : -1];
+/* Compile-time checks of the offsets the assembly uses (32-bit pointers). */
+typedef char tq_fc_job_rq_at_12[offsetof(fc_job, rq) == 12 ? 1 : -1];
+typedef char tq_fc_job_out_at_16[offsetof(fc_job, out) == 16 ? 1 : -1];
+typedef char tq_fc_job_first_main_at_20[offsetof(fc_job, first_main) == 20 ? 1 : -1];
+typedef char tq_fc_job_x_end_at_28[offsetof(fc_job, x_end) == 28 ? 1 : -1];
+typedef char tq_fc_job_groups_at_32[offsetof(fc_job, groups) == 32 ? 1 : -1];
+typedef char tq_fc_job_zp2_at_40[offsetof(fc_job, zp2) == 40 ? 1 : -1];
+typedef char tq_fc_job_lo4_at_44[offsetof(fc_job, lo4) == 44 ? 1 : -1];
+typedef char tq_fc_job_acc_at_52[offsetof(fc_job, acc) == 52 ? 1 : -1];
 
 /* Pair (S, R) of a step: r2 = x02, r3 = x13, r12 / lr = the pair's two weight words (extended here). */
 #define TQ_FC_PAIR(S, R)                                                                           \
@@ -95,16 +103,16 @@ typedef char tq_fc_job_acc_at_56[offsetof(fc_job, acc) == 56 ? 1 : -1];
     TQ_FC_PAIR("r4", "r5") TQ_FC_W2("8", "12") TQ_FC_PAIR("r6", "r7") TQ_FC_W2("16", "20")        \
     TQ_FC_PAIR("r8", "r9") TQ_FC_W2("24", "28") "add r1, r1, #32\n\t" TQ_FC_PAIR("r10", "r11")
 
-/* Fused output stage of one channel (tq_requant.h, tq_requantize_s8_fused_ssat): acc in A, multiplier and
- * shift loaded from [r1] and [r2] (post-incremented), r0 = 2 * zp + 1; the int8 result in A. Clobbers r3,
- * r12, lr. */
+/* Fused output stage of one channel (tq_requant.h, tq_requantize_s8_fused_ssat2 of 2 * acc): acc in A, the
+ * channel's requant_dsp pair (q, e - 1) loaded from [r1] (post-incremented), r0 = 2 * zp + 1; the int8 result
+ * in A. Clobbers r3, r12, lr. */
 #define TQ_FC_OUT(A)                                                                               \
-    "ldr r3, [r1], #4\n\t"                                                                        \
-    "ldr r12, [r2], #4\n\t" TQ_REQUANT_FUSED_SSAT_ASM(A, "r3", "r12", "lr", "r0")
+    "ldrd r3, r12, [r1], #8\n\t"                                                                  \
+    "lsl " A ", " A ", #1\n\t" TQ_REQUANT_FUSED_SSAT2_ASM(A, "r3", "r12", "lr", "r0")
 
 /*
  * Runs job->groups groups of 8 rows (see fc_job and the file comment). Stack: [sp] end of the chunk's
- * 4-step loop, [sp + 4] end of the chunk, [sp + 8] job.
+ * unrolled loop, [sp + 4] end of the chunk, [sp + 8] job.
  */
 #define TQ_ASM_ARG __attribute__((unused))
 __attribute__((naked, noinline)) static void fc_groups(TQ_ASM_ARG fc_job *job)
@@ -116,13 +124,13 @@ __attribute__((naked, noinline)) static void fc_groups(TQ_ASM_ARG fc_job *job)
         "ldr r2, [r0, #8]\n\t"
         "ldm r2!, {r4-r11}\n\t"
         "str r2, [r0, #8]\n\t"
-        "add r2, r0, #56\n\t"
+        "add r2, r0, #52\n\t"
         "stm r2, {r5, r7, r9, r11}\n\t" /* row b sums start at their bias */
         "mov r5, r4\n\t"                 /* R = S = bias of row a */
         "mov r7, r6\n\t"
         "mov r9, r8\n\t"
         "mov r11, r10\n\t"
-        "ldrd r2, r3, [r0, #24]\n\t"
+        "ldrd r2, r3, [r0, #20]\n\t"
         "strd r2, r3, [sp]\n\t"
         "ldr r1, [r0, #4]\n\t"
         "ldr r0, [r0, #0]\n"
@@ -131,7 +139,7 @@ __attribute__((naked, noinline)) static void fc_groups(TQ_ASM_ARG fc_job *job)
         "cmp r0, r12\n\t"
         "beq 2f\n"
         "1:\n\t"
-        TQ_FC_STEP TQ_FC_STEP TQ_FC_STEP TQ_FC_STEP
+        TQ_FC_STEP TQ_FC_STEP TQ_FC_STEP TQ_FC_STEP TQ_FC_STEP TQ_FC_STEP TQ_FC_STEP TQ_FC_STEP
         "ldr r12, [sp]\n\t"
         "cmp r0, r12\n\t"
         "bne 1b\n"
@@ -150,31 +158,31 @@ __attribute__((naked, noinline)) static void fc_groups(TQ_ASM_ARG fc_job *job)
         "sub r7, r7, r6\n\t"
         "sub r9, r9, r8\n\t"
         "sub r11, r11, r10\n\t"
-        "ldr r2, [r3, #32]\n\t"
+        "ldr r2, [r3, #28]\n\t"
         "cmp r0, r2\n\t"
         "bne 10f\n\t"
         /* last chunk: r3 = job, r1 = w; the 8 sums to r4-r11 in row order */
         "str r1, [r3, #4]\n\t"
-        "add r2, r3, #56\n\t"
+        "add r2, r3, #52\n\t"
         "ldm r2, {r0, r1, r12, lr}\n\t"
         "add r5, r0, r5, asr #8\n\t"
         "add r7, r1, r7, asr #8\n\t"
         "add r9, r12, r9, asr #8\n\t"
         "add r11, lr, r11, asr #8\n\t"
-        "ldr r12, [r3, #40]\n\t"
+        "ldr r12, [r3, #36]\n\t"
         "cmp r12, #0\n\t"
         "bne 8f\n\t"
         "stm r2, {r4-r11}\n\t"
         "b 9f\n"
         "10:\n\t" /* more chunks: row b sums += (R - S) >> 8, R = S, the next chunk is 128 steps */
-        "ldrd r2, r12, [r3, #56]\n\t"
+        "ldrd r2, r12, [r3, #52]\n\t"
         "add r2, r2, r5, asr #8\n\t"
         "add r12, r12, r7, asr #8\n\t"
-        "strd r2, r12, [r3, #56]\n\t"
-        "ldrd r2, r12, [r3, #64]\n\t"
+        "strd r2, r12, [r3, #52]\n\t"
+        "ldrd r2, r12, [r3, #60]\n\t"
         "add r2, r2, r9, asr #8\n\t"
         "add r12, r12, r11, asr #8\n\t"
-        "strd r2, r12, [r3, #64]\n\t"
+        "strd r2, r12, [r3, #60]\n\t"
         "mov r5, r4\n\t"
         "mov r7, r6\n\t"
         "mov r9, r8\n\t"
@@ -185,20 +193,18 @@ __attribute__((naked, noinline)) static void fc_groups(TQ_ASM_ARG fc_job *job)
         "b 6b\n"
         "8:\n\t"
         "ldr r1, [r3, #12]\n\t"
-        "ldr r2, [r3, #16]\n\t"
-        "ldr r0, [r3, #44]\n\t"
+        "ldr r0, [r3, #40]\n\t"
         TQ_FC_OUT("r4") TQ_FC_OUT("r5") TQ_FC_OUT("r6") TQ_FC_OUT("r7")
         TQ_FC_OUT("r8") TQ_FC_OUT("r9") TQ_FC_OUT("r10") TQ_FC_OUT("r11")
         "ldr r3, [sp, #8]\n\t"
         "str r1, [r3, #12]\n\t"
-        "str r2, [r3, #16]\n\t"
         "bfi r4, r5, #8, #8\n\t"
         "bfi r4, r6, #16, #8\n\t"
         "bfi r4, r7, #24, #8\n\t"
         "bfi r8, r9, #8, #8\n\t"
         "bfi r8, r10, #16, #8\n\t"
         "bfi r8, r11, #24, #8\n\t"
-        "ldrd r12, lr, [r3, #48]\n\t"
+        "ldrd r12, lr, [r3, #44]\n\t"
         "ssub8 r5, r4, r12\n\t"
         "sel r4, r4, r12\n\t"
         "ssub8 r5, lr, r4\n\t"
@@ -207,14 +213,14 @@ __attribute__((naked, noinline)) static void fc_groups(TQ_ASM_ARG fc_job *job)
         "sel r8, r8, r12\n\t"
         "ssub8 r5, lr, r8\n\t"
         "sel r8, r8, lr\n\t"
-        "ldr r2, [r3, #20]\n\t"
+        "ldr r2, [r3, #16]\n\t"
         "str r4, [r2], #4\n\t"
         "str r8, [r2], #4\n\t"
-        "str r2, [r3, #20]\n\t"
+        "str r2, [r3, #16]\n\t"
         "mov r0, r3\n\t"
-        "ldr r2, [r3, #36]\n\t"
+        "ldr r2, [r3, #32]\n\t"
         "subs r2, r2, #1\n\t"
-        "str r2, [r3, #36]\n\t"
+        "str r2, [r3, #32]\n\t"
         "bne 5b\n"
         "9:\n\t"
         "add sp, sp, #8\n\t"
@@ -254,11 +260,15 @@ TQ_DSP_BLOCK static void rows_2(const int8_t *x, const int8_t *w0, const int8_t 
     acc[1] = a1;
 }
 
-/* The C output stage (layers without requant_fused, and the rows after the last group), one copy. */
+/* The C output stage (layers without requant_fused, and the rows after the last group), one copy: channel c's
+ * multiplier and shift from requant_dsp when the params have it (q, -shift - 1), else from multiplier / shift. */
 __attribute__((noinline)) static int8_t requant(const tq_fully_connected_s8_params *p, int32_t c, int32_t acc)
 {
-    return tq_requantize_s8_fused_or_fast(acc, p->requant_fused, p->multiplier[c], p->shift[c], p->output_zero_point,
-                                          p->act_min, p->act_max);
+    const int32_t *rq = p->requant_dsp;
+    const int32_t q = rq != NULL ? rq[2 * c] : p->multiplier[c];
+    const int32_t shift = rq != NULL ? -rq[2 * c + 1] - 1 : p->shift[c];
+    return tq_requantize_s8_fused_or_fast(acc, p->requant_fused, q, shift, p->output_zero_point, p->act_min,
+                                          p->act_max);
 }
 
 void tq_fully_connected_s8(const tq_fully_connected_s8_params *params, const int8_t *input, int8_t *output)
@@ -283,10 +293,9 @@ void tq_fully_connected_s8(const tq_fully_connected_s8_params *params, const int
         job.x = input;
         job.w = w;
         job.bias = bias;
-        job.q = p->multiplier;
-        job.shift = p->shift;
+        job.rq = p->requant_dsp;
         job.out = output;
-        job.first_main = input + 4 * (first & ~3);
+        job.first_main = input + 4 * (first & ~(TQ_FC_DSP_UNROLL - 1));
         job.first_end = input + 4 * first;
         job.x_end = input + n;
         job.zp2 = 2 * p->output_zero_point + 1;

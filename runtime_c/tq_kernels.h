@@ -64,8 +64,8 @@
  * weights_v6m, four output channels per Thumb-1 assembly block, pixel by pixel (the in-place contract
  * above); likewise tq_depthwise_conv2d_s8_v6m.c, channel by channel from a uint8 plane in
  * params->scratch (its file comment shows why that keeps every in-place placement the contract
- * allows exact, and when it runs the portable loop instead), and tq_fully_connected_s8_v6m.c (four rows per
- * pass over the input). Every Armv6-M output stage is tq_requantize_s8_v6m (no 64-bit multiply).
+ * allows exact, and when it runs the portable loop instead), tq_fully_connected_s8_v6m.c (four rows per
+ * pass over the input, from its own weight layout) and tq_add_s8_v6m.c. Every Armv6-M output stage is tq_requantize_s8_v6m (no 64-bit multiply).
  */
 #ifndef TQ_KERNELS_H
 #define TQ_KERNELS_H
@@ -280,6 +280,15 @@ typedef struct {
      * with weights_dsp NULL runs its natural-row loop on weights and bias. */
     const int8_t *weights_dsp;
     const int32_t *bias_dsp;           /* [out_features] */
+    /* NULL, or (DSP kernel, set together with weights_dsp) the pairs (multiplier[c], -shift[c] - 1),
+     * [2 * out_features], read instead of multiplier and shift. Portable kernels ignore it. */
+    const int32_t *requant_dsp;
+    /* NULL, or (Armv6-M kernel, packages planned for an Armv6-M board; set together) the weights + 128 as
+     * uint8 in row groups of four (the conv's Armv6-M layout with K = in_features) and bias_v6m[c] = bias[c] -
+     * input_zero_point * sum_i weights[c][i], read instead of weights and bias (tq_fully_connected_s8_v6m.c;
+     * Python twins tinyqat/codegen/layouts.py, v6m_weights and fc_bias_dsp). Other kernels ignore them. */
+    const uint8_t *weights_v6m;
+    const int32_t *bias_v6m;           /* [out_features] */
 } tq_fully_connected_s8_params;
 
 /*
@@ -349,6 +358,13 @@ typedef struct {
     int32_t channels;                  /* elements per position, >= 1, dividing size */
     int32_t broadcast;                 /* 0: input2 like input1; 1: input2 is [channels] */
     int32_t subtract;                  /* 0: a + b (ADD); 1: a - b (SUB) */
+    /* NULL, or (DSP and Armv6-M kernels; the generator ships it, tinyqat/codegen/layouts.py add_table) input 2's
+     * rescaled values doubled less input 1's zero-point term, table[k] = 2 * b - input1_zero_point * 2^20 for
+     * input2[i] = (int8_t)k, k = 0..255 (indexed by the byte as uint8_t), for a layer with left_shift = 20,
+     * (multiplier1, shift1) = (2^30, 0) (so a = (x1 - zp1) * 2^19 exactly) and output_shift in [-31, -1]: then
+     * 2 * (a + b) = input1[i] * 2^20 + table[k], requantized with one fused output stage. Portable kernels
+     * ignore it. */
+    const int32_t *table;
 } tq_add_s8_params;
 
 /*

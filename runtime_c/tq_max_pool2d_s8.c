@@ -1,9 +1,21 @@
 /* tq_max_pool2d_s8.c - int8 max pooling over in-bounds taps (see tq_kernels.h for the formula). */
 #include "tq_kernels.h"
 
+/* The larger of a and b. */
+static int8_t larger(int8_t a, int8_t b)
+{
+    return a > b ? a : b;
+}
+
+/*
+ * Output pixel by pixel in raster order (the in-place contract of tq_kernels.h): the window's in-bounds
+ * taps are scanned for four channels at a time (four running maxima, the window walked once per four
+ * channels), then the channels left one at a time.
+ */
 void tq_max_pool2d_s8(const tq_max_pool2d_s8_params *params, const int8_t *input, int8_t *output)
 {
     const tq_max_pool2d_s8_params *p = params;
+    const int32_t ch = p->channels, row_step = p->in_w * p->channels;
     int32_t oy, ox, c, iy, ix;
     for (oy = 0; oy < p->out_h; ++oy) {
         const int32_t y0 = oy * p->stride_h - p->pad_top;
@@ -13,13 +25,32 @@ void tq_max_pool2d_s8(const tq_max_pool2d_s8_params *params, const int8_t *input
             const int32_t x0 = ox * p->stride_w - p->pad_left;
             const int32_t x_begin = x0 > 0 ? x0 : 0;
             const int32_t x_end = x0 + p->kernel_w < p->in_w ? x0 + p->kernel_w : p->in_w;
-            int8_t *out = output + (oy * p->out_w + ox) * p->channels;
-            for (c = 0; c < p->channels; ++c) {
+            const int8_t *window = input + y_begin * row_step + x_begin * ch;
+            int8_t *out = output + (oy * p->out_w + ox) * ch;
+            for (c = 0; c + 4 <= ch; c += 4) {
+                int8_t m0 = INT8_MIN, m1 = INT8_MIN, m2 = INT8_MIN, m3 = INT8_MIN;
+                const int8_t *row = window + c;
+                for (iy = y_begin; iy < y_end; ++iy, row += row_step) {
+                    const int8_t *x = row;
+                    for (ix = x_begin; ix < x_end; ++ix, x += ch) {
+                        m0 = larger(m0, x[0]);
+                        m1 = larger(m1, x[1]);
+                        m2 = larger(m2, x[2]);
+                        m3 = larger(m3, x[3]);
+                    }
+                }
+                out[c] = m0;
+                out[c + 1] = m1;
+                out[c + 2] = m2;
+                out[c + 3] = m3;
+            }
+            for (; c < ch; ++c) {
                 int8_t best = INT8_MIN;
-                for (iy = y_begin; iy < y_end; ++iy) {
-                    for (ix = x_begin; ix < x_end; ++ix) {
-                        const int8_t v = input[(iy * p->in_w + ix) * p->channels + c];
-                        best = v > best ? v : best;
+                const int8_t *row = window + c;
+                for (iy = y_begin; iy < y_end; ++iy, row += row_step) {
+                    const int8_t *x = row;
+                    for (ix = x_begin; ix < x_end; ++ix, x += ch) {
+                        best = larger(best, *x);
                     }
                 }
                 out[c] = best;

@@ -395,9 +395,9 @@ static inline int8_t tq_requantize_s8_v6m_layer(int32_t acc, int32_t fused, int3
 }
 
 /*
- * tq_mbqm_fused without its rounding constant, the form of the DSP FC kernel's assembly output stage
- * (one SMMLAR, whose built-in 2^31 rounding is srdhm's): for e = -shift in [1, 31], q in [0, 2^31 - 1],
- * acc in [-2^30, 2^30 - 1] and zp2 = 2 * zero_point + 1,
+ * tq_mbqm_fused without its rounding constant, the form of the DSP FC and add kernels' assembly output
+ * stage (one SMMLAR, whose built-in 2^31 rounding is srdhm's; they run it as tq_requantize_s8_fused_ssat2
+ * below): for e = -shift in [1, 31], q in [0, 2^31 - 1], acc in [-2^30, 2^30 - 1] and zp2 = 2 * zero_point + 1,
  *   T = floor(((acc >> 31) * 2^32 + 2 * acc * q + 2^31) / 2^32)     (SMMLAR(2 * acc, q, acc >> 31))
  *   tq_requantize_s8_fused_ssat(acc, q, shift, zp2) = clamp(((T >> (e - 1)) + zp2) >> 1, -128, 127)
  * equals clamp(tq_mbqm_fused(acc, q, e) + zero_point, -128, 127). Why: T = t - [acc < 0] with
@@ -406,7 +406,7 @@ static inline int8_t tq_requantize_s8_v6m_layer(int32_t acc, int32_t fused, int3
  * = floor((floor(T / 2^(e-1)) + 1) / 2) (nested floors of an integer sum); adding zero_point inside
  * the halving adds it outside. |T| <= 2^30 + 1, so nothing overflows. A clamp to [act_min, act_max]
  * after it gives tq_requantize_s8 (-128 <= act_min <= act_max <= 127). tests/test_dsp_kernels.py
- * checks the equality; TQ_REQUANT_FUSED_SSAT_ASM is the same computation as Thumb-2 text.
+ * checks the equality.
  */
 static inline int32_t tq_requantize_s8_fused_ssat(int32_t acc, int32_t q, int32_t shift, int32_t zp2)
 {
@@ -416,16 +416,31 @@ static inline int32_t tq_requantize_s8_fused_ssat(int32_t acc, int32_t q, int32_
     return v < -128 ? -128 : (v > 127 ? 127 : v);
 }
 
-/* tq_requantize_s8_fused_ssat as inline-assembly text (Armv7E-M / Armv8-M DSP), register names as
- * strings: ACC (in: acc; out: the int8 value, sign-extended), Q (multiplier), S (in: shift; clobbered),
- * T (scratch), ZP2 (2 * zero_point + 1). Seven instructions. */
-#define TQ_REQUANT_FUSED_SSAT_ASM(ACC, Q, S, T, ZP2)                                               \
-    "asr " T ", " ACC ", #31\n\t"                                                                 \
-    "lsl " ACC ", " ACC ", #1\n\t"                                                                \
-    "smmlar " T ", " ACC ", " Q ", " T "\n\t"                                                     \
-    "mvn " S ", " S "\n\t"                                                                        \
-    "asr " T ", " T ", " S "\n\t"                                                                 \
+/*
+ * tq_requantize_s8_fused_ssat with the accumulator given doubled and the right shift as e - 1 (the DSP add's
+ * table path, whose table holds doubled values, and the DSP FC's output stage, whose requant_dsp holds e - 1): for acc in [-2^30, 2^30 - 1], acc2 = 2 * acc, q in
+ * [0, 2^31 - 1], shift in [-31, -1] and em1 = -shift - 1,
+ *   tq_requantize_s8_fused_ssat2(acc2, q, em1, zp2) = tq_requantize_s8_fused_ssat(acc, q, shift, zp2):
+ * acc2 >> 31 = acc >> 31 and acc2 = acc * 2, so T and the result are the same numbers.
+ * tests/test_dsp_kernels.py checks the equality; TQ_REQUANT_FUSED_SSAT2_ASM is the same computation as
+ * Thumb-2 text (five instructions).
+ */
+static inline int32_t tq_requantize_s8_fused_ssat2(int32_t acc2, int32_t q, int32_t em1, int32_t zp2)
+{
+    const int64_t r = (int64_t)(acc2 >> 31) * ((int64_t)1 << 32) + (int64_t)acc2 * q + ((int64_t)1 << 31);
+    const int32_t t = (int32_t)(r >> 32);
+    const int32_t v = ((t >> em1) + zp2) >> 1;
+    return v < -128 ? -128 : (v > 127 ? 127 : v);
+}
+
+/* tq_requantize_s8_fused_ssat2 as inline-assembly text (Armv7E-M / Armv8-M DSP), register names as strings:
+ * ACC2 (in: 2 * acc; out: the int8 value, sign-extended), Q (multiplier), EM1 (e - 1), T (scratch),
+ * ZP2 (2 * zero_point + 1). */
+#define TQ_REQUANT_FUSED_SSAT2_ASM(ACC2, Q, EM1, T, ZP2)                                           \
+    "asr " T ", " ACC2 ", #31\n\t"                                                                \
+    "smmlar " T ", " ACC2 ", " Q ", " T "\n\t"                                                    \
+    "asr " T ", " T ", " EM1 "\n\t"                                                               \
     "add " T ", " T ", " ZP2 "\n\t"                                                               \
-    "ssat " ACC ", #8, " T ", asr #1\n\t"
+    "ssat " ACC2 ", #8, " T ", asr #1\n\t"
 
 #endif /* TQ_REQUANT_H */

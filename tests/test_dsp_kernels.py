@@ -438,8 +438,9 @@ long shim_mismatches(const int32_t *acc, long n_acc, const int32_t *q, long n_q,
  * helper 6: tq_requantize_s8_fused2_folded(2 * acc, q, -shift, tq_fused2_offset(-shift, zp)) ==
  *           tq_requantize_s8(..., zp, -128, 127), shift in [-22, -1];
  * helper 7: tq_requantize_s8_fused_ssat(acc, q, shift, 2 * zp + 1) clamped to [lo, hi] == tq_requantize_s8,
- *           shift in [-31, -1] (the DSP FC kernel's assembly output stage).
- * Helpers 0, 1, 3, 4, 5, 6 and 7 skip accumulators outside their range [-2^30, 2^30 - 1]. */
+ *           shift in [-31, -1] (the DSP FC kernel's assembly output stage);
+ * helper 8: tq_requantize_s8_fused_ssat2(2 * acc, q, -shift - 1, 2 * zp + 1) clamped likewise (the DSP add's).
+ * Helpers 0, 1, 3 to 8 skip accumulators outside their range [-2^30, 2^30 - 1]. */
 long shim_helper_mismatches(int32_t helper, const int32_t *acc, long n_acc, const int32_t *q, long n_q,
                             int32_t shift, int32_t zp, int32_t lo, int32_t hi, long *where)
 {
@@ -460,6 +461,9 @@ long shim_helper_mismatches(int32_t helper, const int32_t *acc, long n_acc, cons
                     got = tq_requantize_s8_fused(acc[i], q[j], -shift, zp, lo, hi);
                 } else if (helper == 7) {
                     got = tq_requantize_s8_fused_ssat(acc[i], q[j], shift, 2 * zp + 1);
+                    got = got < lo ? lo : (got > hi ? hi : got);
+                } else if (helper == 8) {
+                    got = tq_requantize_s8_fused_ssat2(acc[i] * 2, q[j], -shift - 1, 2 * zp + 1);
                     got = got < lo ? lo : (got > hi ? hi : got);
                 } else if (helper == 4) {
                     got = tq_requantize_s8_fused_pre(acc[i], m, zp, lo, hi);
@@ -569,12 +573,13 @@ def _helper_mismatches(requant_shim: tuple[cffi.FFI, object], helper: int, accs:
 
 
 def test_fused_output_stages_equal_requantize(requant_shim: tuple[cffi.FFI, object]) -> None:
-    """The conv, depthwise and FC DSP output stages: tq_requantize_s8_fused(acc, q, e),
-    tq_requantize_s8_fused_or_fast(acc, fused=1), tq_requantize_s8_fused2(2 * acc, q, e) and
-    tq_requantize_s8_fused_ssat (then clamped) equal tq_requantize_s8(acc, q, -e) for every right shift
+    """The conv, depthwise, FC and add DSP output stages: tq_requantize_s8_fused(acc, q, e),
+    tq_requantize_s8_fused_or_fast(acc, fused=1), tq_requantize_s8_fused2(2 * acc, q, e),
+    tq_requantize_s8_fused_ssat and tq_requantize_s8_fused_ssat2 (then clamped) equal
+    tq_requantize_s8(acc, q, -e) for every right shift
     e in [1, 31] on the fused range, zero points and clamps at the int8 ends and inside."""
     accs, qs = _fused_range_inputs(np.random.default_rng(13))
-    for helper in (0, 1, 5, 7):
+    for helper in (0, 1, 5, 7, 8):
         _helper_mismatches(requant_shim, helper, accs, qs, range(-31, 0))
     _helper_mismatches(requant_shim, 6, accs, qs, range(-22, 0))
 
@@ -778,7 +783,8 @@ def _fc(rng: np.random.Generator, name: str, x: ir.Tensor, out_f: int, fused: bo
 
 def _fc_graphs(rng: np.random.Generator) -> list[ir.Graph]:
     """FC layers for the DSP kernel's paths: groups of 8 rows (fused and not), chunks of 512 inputs
-    (first chunk shorter than one 4-step iteration, exactly 512, 516 = 512 + 4), extreme weights with
+    (first chunk shorter than one unrolled 8-step iteration, longer and not a multiple of it, exactly 512,
+    516 = 512 + 4), extreme weights with
     saturating inputs (|sum x * w_b| at its 512-input bound), rows after the last group, in_features
     not a multiple of 4 (natural rows only), tiny layers; input zero points -128, 127 and random."""
     specs = [  # (in_features, [(out, fused, weights)])
@@ -790,6 +796,8 @@ def _fc_graphs(rng: np.random.Generator) -> list[ir.Graph]:
         (6, [(10, True, "random"), (9, False, "random")]),
         (4, [(8, True, "random"), (1, False, "random")]),
         (1, [(1, True, "random"), (8, False, "random")]),
+        (52, [(16, True, "random"), (8, False, "ends")]),  # 13 steps: one unrolled iteration and 5 single steps
+        (564, [(8, True, "ends")]),  # first chunk 13 steps, then 128
     ]
     graphs = []
     for k, (n, layers) in enumerate(specs):  # input zero points -128, 127 and random in turn
@@ -869,6 +877,15 @@ def test_fc_dsp_bias_folds_the_input_zero_point() -> None:
         layouts.fc_bias_dsp(np.full((1, 2**16), 127, np.int8), np.array([2**31 - 1], np.int32), -128)
 
 
+def test_fc_requant_pairs_match_their_definition() -> None:
+    """layouts.fc_requant_dsp: (multiplier[c], -shift[c] - 1) for each channel, int32, the shifts' ends included."""
+    q = np.array([0, 1, 2**30, 2**31 - 1, 12345], np.int32)
+    shift = np.array([-31, -1, 0, 30, -7], np.int32)
+    got = layouts.fc_requant_dsp(q, shift)
+    assert got.dtype == np.int32
+    assert got.tolist() == [v for c in range(5) for v in (int(q[c]), -int(shift[c]) - 1)]
+
+
 def test_fc_dsp_kernel_without_its_layout_stays_exact(tmp_path: Path) -> None:
     """A package whose FC params carry only int8 weights and bias on the M4 (weights_dsp NULL: the
     generated files edited to take their !TQ_USE_DSP arrays everywhere) runs the DSP kernel's
@@ -884,3 +901,131 @@ def test_fc_dsp_kernel_without_its_layout_stays_exact(tmp_path: Path) -> None:
     x = _fc_inputs(rng, graph)
     got = qemu.run_emulated(out, tmp_path / "build", x, load_board("cortex-m4"))
     assert _first_mismatch(graph, got, x) is None, _first_mismatch(graph, got, x)
+
+
+def test_v6m_fc_without_its_layout_stays_exact(tmp_path: Path) -> None:
+    """Packages planned for the host (no Armv6-M arrays: weights_v6m NULL) run on a Cortex-M0+: the Armv6-M
+    kernel's natural-row loop, four rows and then one at a time, matches."""
+    _require_arm_tools()
+    rng = np.random.default_rng(13)
+    for k, graph in enumerate(_fc_graphs(rng)[3:6]):
+        out = rg.emit(graph, tmp_path / f"pkg{k}")
+        assert "weights_v6m" not in (out / "net_weights.h").read_text()
+        x = _fc_inputs(rng, graph)
+        got = qemu.run_emulated(out, tmp_path / f"build{k}", x, load_board("cortex-m0plus"))
+        assert _first_mismatch(graph, got, x) is None, _first_mismatch(graph, got, x)
+
+
+def _add_table_graphs(rng: np.random.Generator) -> list[ir.Graph]:
+    """Adds for the table path (layouts.add_table): the exact input (the larger scale) first and second (the
+    generator swaps), a tensor added to itself (both exact), input zero points at the int8 ends, sizes that
+    are not multiples of 4 (the scalar tail) and a 1x1 tensor; the output scales of rg.add include tiny ones
+    (output shift > 0: no table, the other paths)."""
+    graphs = []
+    for shape, zp in (((5, 7, 3), -128), ((1, 1, 7), 127), ((3, 2, 1), 0), ((1, 1, 1), 127), ((6, 6, 8), -128)):
+        x = ir.Tensor("x", shape, ir.QParams(float(np.float32(10 ** rng.uniform(-3, 0))), zp))
+        c = rg.conv(rng, "c", x, shape[2], (1, 1), (1, 1), (0, 0, 0, 0))
+        steps = [c, rg.add(rng, "sum", x, c[1])]
+        steps += [rg.add(rng, "rev", c[1], steps[-1][1]), rg.add(rng, "twice", x, x), rg.add(rng, "mix", x, c[1])]
+        graphs.append(rg.chain(x, steps))
+    return graphs
+
+
+def _table_adds(out: Path) -> int:
+    return (out / "net_weights.h").read_text().count("_table[256]")
+
+
+@pytest.mark.parametrize("board", ["cortex-m4", "cortex-m7", "cortex-m33", "cortex-m0plus"])
+def test_add_table_path_is_bit_exact(board: str, tmp_path: Path) -> None:
+    """Speed packages (every eligible add gets its table) equal the simulator under QEMU on the DSP and
+    Armv6-M kernels, layer by layer, with the planner's in-place placements (adds over an input)."""
+    _require_arm_tools()
+    rng = np.random.default_rng(31)
+    target, tables = load_board(board), 0
+    for k, graph in enumerate(_add_table_graphs(np.random.default_rng(30))):
+        out = tmp_path / f"pkg{k}"
+        out.mkdir()
+        emit.emit_package(graph, GreedyPlanner(kernels=target.kernels).plan(graph), target, "net", out, b"test",
+                          "tinyqat test", "speed")
+        tables += _table_adds(out)
+        x = rg.random_input(rng, graph, 3)
+        got = qemu.run_emulated(out, tmp_path / f"build{k}", x, target)
+        assert _first_mismatch(graph, got, x) is None, f"graph {k}: {_first_mismatch(graph, got, x)}"
+    assert tables >= 12  # most adds run the table path (tiny output scales do not)
+
+
+def test_add_table_package_on_the_host(tmp_path: Path, gcc: str) -> None:
+    """The host (portable kernels, no table) runs a DSP speed package with swapped add inputs exactly."""
+    for k, graph in enumerate(_add_table_graphs(np.random.default_rng(30))):
+        out = _emit(graph, tmp_path / f"pkg{k}", "cortex-m4", "speed")
+        lib = load_model(compile_shared(out, tmp_path / f"build{k}"), "net")
+        assert rg.first_mismatch(lib, graph, rg.random_input(np.random.default_rng(k), graph, 2)) is None
+
+
+def test_add_table_matches_its_definition() -> None:
+    """layouts.add_table: table[k] = 2 * mbqm(((int8) k - zp2) * 2^20, q2, e2) - zp1 * 2^20, the exact input
+    first (swapped when it was second), shipped by the default build only from ADD_TABLE_MIN_SIZE elements,
+    and only on DSP / Armv6-M boards with an output right shift."""
+    rng = np.random.default_rng(32)
+    a = ir.Tensor("a", (32, 32, 1), ir.QParams(0.02, -128))
+    b = ir.Tensor("b", (32, 32, 1), ir.QParams(0.05, 127))
+    op, y = rg.add(rng, "y", a, b)  # b has the larger scale: input 2 is the exact one
+    op = dataclasses.replace(op, output_multiplier=1 << 30, output_shift=-18)
+    graph = ir.Graph((a, b, y), (op,), "a", "y", ir.torch_shape(a.shape), ir.torch_shape(y.shape))
+    swapped, table = layouts.add_table(op, graph, "dsp", "size")
+    assert swapped.inputs == ("b", "a") and (swapped.multiplier1, swapped.shift1) == (1 << 30, 0)
+    assert (swapped.multiplier2, swapped.shift2) == (op.multiplier1, op.shift1)
+    x = np.arange(256)
+    x = np.where(x >= 128, x - 256, x)
+    want = [2 * int(fixedpoint.mbqm(np.int64((v + 128) * 2**20), op.multiplier1, op.shift1)) - 127 * 2**20
+            for v in x]  # input 2 after the swap is a (zero point -128), input 1 is b (zero point 127)
+    assert table.dtype == np.int32 and table.tolist() == want
+    assert layouts.add_table(op, graph, "portable", "speed") is None
+    assert layouts.add_table(dataclasses.replace(op, output_shift=0), graph, "v6m", "speed") is None
+    small_y = dataclasses.replace(y, shape=(1, 1, layouts.ADD_TABLE_MIN_SIZE - 1))
+    small = ir.Graph((dataclasses.replace(a, shape=small_y.shape), dataclasses.replace(b, shape=small_y.shape),
+                      small_y), (op,), "a", "y", ir.torch_shape(small_y.shape), ir.torch_shape(small_y.shape))
+    assert layouts.add_table(op, small, "dsp", "size") is None
+    assert layouts.add_table(op, small, "v6m", "speed") is not None
+
+
+def _pool_graphs(rng: np.random.Generator) -> list[ir.Graph]:
+    """Average and max pools (the four-channel blocks and the channels left, tq_*_pool2d_s8.c): KWS's global
+    average pool (25 x 5 x 64), windows clipped on every side with and without count_include_pad, ceil mode,
+    channel counts 7, 3 and 12, pools chained on each other's outputs (in place where the planner puts them),
+    zero points and inputs at the int8 ends (rg.random_input)."""
+    x = ir.Tensor("x", (25, 5, 64), ir.QParams(0.05, -128))
+    a = rg.avg_pool("g", x, (25, 5), (25, 5), (0, 0), False, True)
+    b = rg.avg_pool("a3", x, (3, 3), (1, 1), (1, 1), False, True)
+    graphs = [rg.chain(x, [a, b, rg.max_pool("m2", b[1], (2, 2), (2, 2), (0, 0), True)])]
+    x = ir.Tensor("x", (9, 7, 7), ir.QParams(0.1, 127))
+    a = rg.avg_pool("a", x, (3, 3), (2, 2), (1, 1), True, False)
+    b = rg.max_pool("m", a[1], (3, 3), (2, 2), (1, 1), True)
+    graphs.append(rg.chain(x, [a, b, rg.avg_pool("c", b[1], (2, 3), (1, 2), (1, 1), False, True)]))
+    x = ir.Tensor("x", (4, 6, 12), rg.random_qparams(rng))
+    a = rg.max_pool("m", x, (2, 2), (2, 2), (0, 0), False)
+    graphs.append(rg.chain(x, [a, rg.avg_pool("g", a[1], (2, 3), (2, 3), (0, 0), False, True),
+                               rg.avg_pool("k", x, (3, 3), (1, 1), (1, 1), False, False)]))
+    x = ir.Tensor("x", (5, 5, 3), rg.random_qparams(rng))
+    graphs.append(rg.chain(x, [rg.max_pool("m", x, (3, 3), (1, 1), (1, 1), False),
+                               rg.avg_pool("a", x, (5, 5), (5, 5), (0, 0), False, True)]))
+    return graphs
+
+
+@pytest.mark.parametrize("board", ["cortex-m4", "cortex-m7", "cortex-m33", "cortex-m0plus"])
+def test_pool_layers_are_bit_exact(board: str, tmp_path: Path) -> None:
+    """Every pool layer of _pool_graphs equals the simulator under QEMU."""
+    _require_arm_tools()
+    rng = np.random.default_rng(41)
+    for k, graph in enumerate(_pool_graphs(np.random.default_rng(40))):
+        out = rg.emit(graph, tmp_path / f"pkg{k}", board=board)
+        x = rg.random_input(rng, graph, 3)
+        got = qemu.run_emulated(out, tmp_path / f"build{k}", x, load_board(board))
+        assert _first_mismatch(graph, got, x) is None, f"graph {k}: {_first_mismatch(graph, got, x)}"
+
+
+def test_pool_layers_on_the_host(tmp_path: Path) -> None:
+    """The same pools on the host, compiled with the strict flags."""
+    for k, graph in enumerate(_pool_graphs(np.random.default_rng(40))):
+        lib = rg.build(graph, tmp_path, f"net{k}")
+        assert rg.first_mismatch(lib, graph, rg.random_input(np.random.default_rng(k), graph, 3)) is None

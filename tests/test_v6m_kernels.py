@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 import runtime_graphs as rg
 from conftest import require_tool
-from test_dsp_kernels import _first_mismatch, _layer_graphs
+from test_dsp_kernels import _add_table_graphs, _first_mismatch, _layer_graphs
 
 from tinyqat import fixedpoint, ir
 from tinyqat.boards import BoardError, _parse, board_names, load_board
@@ -153,9 +153,9 @@ def _disassembly(elf: Path) -> str:
 
 
 def test_v6m_path_is_compiled_in_on_armv6m_only(tmp_path: Path) -> None:
-    """The M0+ image links block_1x4, the plane kernel and the Armv6-M fully connected and calls no
-    __aeabi_lmul (no 64-bit multiply anywhere in the package); the M4 image and the M0+ image with
-    -DTQ_PORTABLE have no v6m code."""
+    """The M0+ image links block_1x4, the plane kernel, the Armv6-M fully connected and add (with and
+    without its table) and calls no __aeabi_lmul (no 64-bit multiply anywhere in the package); the M4 image
+    and the M0+ image with -DTQ_PORTABLE have no v6m code."""
     _require_arm_tools()
     graph = _v6m_graphs(np.random.default_rng(1))[0]
     out = _emit_v6m(graph, tmp_path / "pkg", "cortex-m0plus")
@@ -171,6 +171,16 @@ def test_v6m_path_is_compiled_in_on_armv6m_only(tmp_path: Path) -> None:
     assert "tq_fully_connected_s8_v6m.c" in {p.name for p in fc_out.iterdir()}
     fc_text = _disassembly(qemu.build_image(fc_out, tmp_path / "m0_fc", m0))
     assert "<fc_v6m_out>:" in fc_text and "__aeabi_lmul" not in fc_text
+    # add (tq_add_s8_v6m.c), without its table (default build, a small add) and with it (speed)
+    add_graph = _add_table_graphs(np.random.default_rng(30))[0]
+    for optimize in ("size", "speed"):
+        add_out = tmp_path / f"pkg_add_{optimize}"
+        add_out.mkdir()
+        emit.emit_package(add_graph, GreedyPlanner(kernels="v6m").plan(add_graph), m0, "net", add_out, b"test",
+                          rg.GENERATOR, optimize)
+        assert ("_table[256]" in (add_out / "net_weights.h").read_text()) == (optimize == "speed")
+        add_text = _disassembly(qemu.build_image(add_out, tmp_path / f"m0_add_{optimize}", m0))
+        assert "__aeabi_lmul" not in add_text
     portable = dataclasses.replace(m0, cflags=(*m0.cflags, "-DTQ_PORTABLE"))
     for k, target in enumerate((portable, load_board("cortex-m4"))):
         text = _disassembly(qemu.build_image(out, tmp_path / f"other{k}", target))

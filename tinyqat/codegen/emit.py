@@ -36,12 +36,17 @@ Files written into ``out_dir`` (which must exist and be empty), for model ``name
   default build neither compiles nor links them.
   Boards with ``kernels = "v6m"`` (Armv6-M) get, whatever ``optimize``, a
   ``<ident>_weights_v6m`` array (uint8, the Armv6-M conv's layout) under ``#if TQ_USE_V6M`` for the
-  convs that kernel runs from it, the int8 weights under the negation of the guards used.
+  convs that kernel runs from it and every 8-bit fully connected layer (with ``<ident>_bias_v6m``, the input
+  zero point folded in), the int8 weights (and bias) under the negation of the guards used.
 * Fully connected layers with 8-bit weights on boards with DSP kernels, in both modes
   (:func:`layouts.fc_dsp_arrays`): under ``#if TQ_USE_DSP`` the DSP kernel's ``<ident>_weights_dsp``
-  (the same bytes reordered into row pairs) and ``<ident>_bias_dsp`` (the input zero point folded into
-  the bias) and struct fields; under ``#else`` the int8 ``weights`` and ``bias``.  Their
+  (the same bytes reordered into row pairs), ``<ident>_bias_dsp`` (the input zero point folded into
+  the bias) and ``<ident>_requant_dsp`` (multiplier and shift as pairs) and struct fields; under ``#else`` the
+  int8 ``weights``, ``bias``, ``multiplier`` and ``shift``.  Their
   ``requant_fused`` uses taps = in_features.
+* Adds on boards with DSP or Armv6-M kernels (:func:`layouts.add_table`; the default build from
+  ``ADD_TABLE_MIN_SIZE`` elements): under ``#if TQ_USE_DSP || TQ_USE_V6M`` ``<ident>_table`` (input 2's
+  rescaled values) and its struct field, the inputs in the order that puts the exact one first.
 * 8-bit depthwise layers with DSP scratch planned (the DSP row path), in both modes: under ``#if TQ_USE_DSP``
   ``<ident>_records`` (:func:`layouts.dw_records`: paired doubled weights and output-stage constants per
   channel) and its struct field; under ``#else`` the int8 ``weights``, ``bias``, ``multiplier``, ``shift``.
@@ -221,6 +226,9 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
     ``TQ_USE_DSP``."""
     ident = f"l{index}_{clit.sanitize(op.name)}"
     macro_scratch = macro_scratch or {}
+    add = layouts.add_table(op, graph, kernels, optimize)
+    if add is not None:  # the exact input first (layouts.add_table), the same sums
+        op = add[0]
     consts = const_arrays(op, graph)
     fields = [(f, clit.c_int(v)) for f, v in scalar_fields(op, graph)] + [(a.suffix, f"{ident}_{a.suffix}")
                                                                           for a in consts]
@@ -252,6 +260,15 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
                                                          if field == "weights_s16" else ()))
                       for guard, field, array in layouts_used),
                     (plain, (("weights", f"{ident}_weights"),)))
+    if v6m is not None and isinstance(op, ir.FullyConnected):  # the Armv6-M FC also reads its folded bias
+        bias6 = layouts.fc_bias_dsp(op.weights.reshape(op.weights.shape[0], -1), op.bias,
+                                    graph.tensor(op.inputs[0]).qparams.zero_point)
+        fields = [f for f in fields if f[0] != "bias"]
+        arrays = [dataclasses.replace(a, guard="!TQ_USE_V6M") if a.ident == f"{ident}_bias" else a for a in arrays]
+        arrays.append(CArray("int32_t", f"{ident}_bias_v6m", int(bias6.size), clit.int32_array_body(bias6),
+                             "bias - input_zero_point * sum of the row's weights (Armv6-M kernel)", "TQ_USE_V6M"))
+        variants = tuple((guard, (*fs, ("bias_v6m", f"{ident}_bias_v6m") if guard == "TQ_USE_V6M"
+                                   else ("bias", f"{ident}_bias"))) for guard, fs in variants)
     dsp8 = layouts.dsp_weights(op) if s16 is None and dsp_kernel else None
     if dsp8 is not None:  # the DSP kernel's int8 order under TQ_USE_DSP, the IR order otherwise
         weights = f"{ident}_weights"
@@ -259,16 +276,20 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
         arrays.append(CArray("int8_t", weights, int(dsp8.size), clit.int8_array_body(dsp8),
                              "weights, int8 layout of the DSP kernel", "TQ_USE_DSP"))
     fc = layouts.fc_dsp_arrays(op, graph.tensor(op.inputs[0]).qparams.zero_point) if kernels == "dsp" else None
-    if fc is not None:  # both modes: the DSP FC kernel reads its layout and folded bias under TQ_USE_DSP
-        fields = [f for f in fields if f[0] not in ("weights", "bias")]
-        arrays = [dataclasses.replace(a, guard="!TQ_USE_DSP") if a.ident in (f"{ident}_weights", f"{ident}_bias")
+    if fc is not None:  # both modes: the DSP FC kernel reads its layout, folded bias and pairs under TQ_USE_DSP
+        plain = tuple((suffix, f"{ident}_{suffix}") for suffix in ("weights", "bias", "multiplier", "shift"))
+        fields = [f for f in fields if f not in plain]
+        arrays = [dataclasses.replace(a, guard="!TQ_USE_DSP") if (a.ident.removeprefix(f"{ident}_"), a.ident) in plain
                   else a for a in arrays]
         arrays += [CArray("int8_t", f"{ident}_weights_dsp", int(fc[0].size), clit.int8_array_body(fc[0]),
                           "weights, row-pair layout of the DSP kernel", "TQ_USE_DSP"),
                    CArray("int32_t", f"{ident}_bias_dsp", int(fc[1].size), clit.int32_array_body(fc[1]),
-                          "bias - input_zero_point * sum of the row's weights (DSP kernel)", "TQ_USE_DSP")]
-        variants = (("TQ_USE_DSP", (("weights_dsp", f"{ident}_weights_dsp"), ("bias_dsp", f"{ident}_bias_dsp"))),
-                    ("!TQ_USE_DSP", (("weights", f"{ident}_weights"), ("bias", f"{ident}_bias"))))
+                          "bias - input_zero_point * sum of the row's weights (DSP kernel)", "TQ_USE_DSP"),
+                   CArray("int32_t", f"{ident}_requant_dsp", int(fc[2].size), clit.int32_array_body(fc[2]),
+                          "(multiplier, -shift - 1) per channel (DSP kernel)", "TQ_USE_DSP")]
+        variants = (("TQ_USE_DSP", (("weights_dsp", f"{ident}_weights_dsp"), ("bias_dsp", f"{ident}_bias_dsp"),
+                                    ("requant_dsp", f"{ident}_requant_dsp"))),
+                    ("!TQ_USE_DSP", plain))
     if dsp_kernel and isinstance(op, ir.DepthwiseConv2d) and op.weight_bits == 8:
         # the DSP row path (its scratch planned) reads its build-time channel records under TQ_USE_DSP
         rec = layouts.dw_records(op, graph.tensor(op.output).qparams.zero_point)
@@ -280,6 +301,11 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
                              "channel records of the DSP row path (paired doubled weights, 2 bias, q, K, e)",
                              "TQ_USE_DSP"))
         variants = (("TQ_USE_DSP", (("records", f"{ident}_records"),)), ("!TQ_USE_DSP", plain))
+    if add is not None:  # both modes on DSP / Armv6-M boards: the rescale table of input 2
+        guard = "TQ_USE_DSP || TQ_USE_V6M"
+        arrays.append(CArray("int32_t", f"{ident}_table", int(add[1].size), clit.int32_array_body(add[1]),
+                             "2 * mbqm((x - zp2) * 2^20, q2, shift2) - zp1 * 2^20, by (uint8_t)x", guard))
+        variants = ((guard, (("table", f"{ident}_table"),)),)
     table = f"{ident}_inputs" if isinstance(op, VARIADIC_OPS) else ""
     return Layer(index, clit.c_comment(op.name), ident, stats.op_kind(op), tuple(macro[t] for t in op.inputs),
                  table, macro[op.output], clit.c_int(graph.tensor(op.output).size), tuple(fields),

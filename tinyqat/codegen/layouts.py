@@ -30,12 +30,20 @@ Armv6-M layout (:func:`conv_weights_v6m`, ``runtime_c/tq_conv2d_s8_v6m.c``), ind
 weights where ``TQ_USE_V6M`` is 1 (same guard scheme), for convs with ``K <= CONV_DSP_COLUMN_MAX``
 (:func:`v6m_weights`): ``out[(g * K + k) * 4 + i] = w[4 g + i][k] + 128`` as uint8, channel groups
 of four padded with 128 (a zero weight).  Flash: ``ceil(out_c / 4) * 4 * K`` bytes instead of
-``out_c * K``.
+``out_c * K``.  Fully connected layers get the same layout (``K = in_features``,
+``runtime_c/tq_fully_connected_s8_v6m.c``) with ``bias_v6m`` (:func:`fc_bias_dsp`) instead of ``bias``.
 
 Fully connected layers (8-bit) have a DSP layout in both modes (:func:`fc_dsp_arrays`), the
 int8 weights reordered (the same number of bytes): ``runtime_c/tq_fully_connected_s8_dsp.c`` reads
-``weights_dsp`` (:func:`fc_weights_dsp`) and ``bias_dsp`` (the input zero point folded into the
-bias) instead of ``weights`` and ``bias`` under ``TQ_USE_DSP``.
+``weights_dsp`` (:func:`fc_weights_dsp`), ``bias_dsp`` (the input zero point folded into the
+bias) and ``requant_dsp`` (:func:`fc_requant_dsp`) instead of ``weights``, ``bias``, ``multiplier`` and ``shift``
+under ``TQ_USE_DSP``.
+
+Adds on boards with DSP or Armv6-M kernels (:func:`add_table`): a 256-entry int32 table of one input's
+rescaled value, so an element costs two loads and a table read instead of two requantizations
+(``runtime_c/tq_add_s8_dsp.c``, ``tq_add_s8_v6m.c``). 1 KiB of flash per add; the default build ships it
+for adds of at least :data:`ADD_TABLE_MIN_SIZE` elements (at most one table byte per element), the speed
+build for every add.
 """
 
 from __future__ import annotations
@@ -43,7 +51,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinyqat import ir
-from tinyqat.fixedpoint import FUSED2_OFFSET_E_MAX
+from tinyqat.fixedpoint import FUSED2_OFFSET_E_MAX, mbqm
 from tinyqat.target import CONV_DSP_COLUMN_MAX
 
 OPTIMIZE_CHOICES = ("size", "speed")
@@ -127,12 +135,21 @@ def fc_bias_dsp(weights: np.ndarray, bias: np.ndarray, input_zero_point: int) ->
     return folded.astype(np.int32)
 
 
-def fc_dsp_arrays(op: ir.IntOp, input_zero_point: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """``(weights_dsp, bias_dsp)`` of an 8-bit fully connected ``op`` (both modes, DSP builds), else None."""
+def fc_requant_dsp(multiplier: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """The DSP FC kernel's output-stage pairs (int32): ``multiplier[c], -shift[c] - 1`` for every channel ``c``
+    (``e - 1`` for a right shift ``e``, what its assembly output stage shifts by; one LDRD per channel), the
+    same bytes as the multiplier and shift arrays it replaces."""
+    return np.stack([multiplier.astype(np.int32), (-shift.astype(np.int64) - 1).astype(np.int32)], axis=1).reshape(-1)
+
+
+def fc_dsp_arrays(op: ir.IntOp, input_zero_point: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """``(weights_dsp, bias_dsp, requant_dsp)`` of an 8-bit fully connected ``op`` (both modes, DSP builds), else
+    None."""
     if not isinstance(op, ir.FullyConnected) or op.weight_bits != 8:
         return None
     weights = op.weights.reshape(op.weights.shape[0], -1)
-    return fc_weights_dsp(weights), fc_bias_dsp(weights, op.bias, input_zero_point)
+    return (fc_weights_dsp(weights), fc_bias_dsp(weights, op.bias, input_zero_point),
+            fc_requant_dsp(op.multiplier, op.shift))
 
 
 def speed_weights(op: ir.IntOp) -> np.ndarray | None:
@@ -158,8 +175,13 @@ def conv_weights_v6m(weights: np.ndarray) -> np.ndarray:
 
 
 def v6m_weights(op: ir.IntOp) -> np.ndarray | None:
-    """The Armv6-M layout of ``op``'s weights, or None when its Armv6-M kernel does not use one."""
+    """The Armv6-M layout of ``op``'s weights, or None when its Armv6-M kernel does not use one: convs with
+    ``K <= CONV_DSP_COLUMN_MAX`` and 8-bit fully connected layers with at least 4 outputs (``K = in_features``;
+    its kernel also reads :func:`fc_bias_dsp`'s folded bias as ``bias_v6m``; with fewer outputs the padded
+    rows of its group of four would cost more than the layout saves, and its natural-row loop runs)."""
     if isinstance(op, ir.Conv2d) and op.weight_bits == 8 and int(np.prod(op.weights.shape[1:])) <= CONV_DSP_COLUMN_MAX:
+        return conv_weights_v6m(op.weights)
+    if isinstance(op, ir.FullyConnected) and op.weight_bits == 8 and op.weights.shape[0] >= 4:
         return conv_weights_v6m(op.weights)
     return None
 
@@ -197,6 +219,49 @@ def dw_records(op: ir.DepthwiseConv2d, output_zero_point: int) -> np.ndarray:
     rec[:, 8] = k.astype(np.int32)
     rec[:, 9] = e.astype(np.int32)
     return rec.reshape(-1)
+
+
+ADD_TABLE_MIN_SIZE = 1024  # default build: an add gets its 1 KiB table from this many elements on
+ADD_EXACT = (2**30, 0)  # (multiplier, shift) of QM(1 / 2): the larger-scale input of every TFLite add
+
+
+def swap_add_inputs(op: ir.Add) -> ir.Add:
+    """``op`` with its two inputs (and their multipliers) exchanged: the same sums (``a + b = b + a``)."""
+    return ir.Add(name=op.name, inputs=op.inputs[::-1], output=op.output, multiplier1=op.multiplier2,
+                  shift1=op.shift2, multiplier2=op.multiplier1, shift2=op.shift1,
+                  output_multiplier=op.output_multiplier, output_shift=op.output_shift, act_min=op.act_min,
+                  act_max=op.act_max)
+
+
+def add_table(op: ir.IntOp, graph: ir.Graph, kernels: str, optimize: str) -> tuple[ir.Add, np.ndarray] | None:
+    """``(op', table)`` for an add the DSP / Armv6-M table path runs (``tq_kernels.h``, ``tq_add_s8_params.table``),
+    else None; ``op'`` is ``op`` or :func:`swap_add_inputs` of it, so that input 1 is the exact one.
+
+    The table path needs ``left_shift = 20``, input 1 with ``(multiplier1, shift1) = (2**30, 0)`` (then
+    ``a = mbqm((x1 - zp1) * 2**20, 2**30, 0) = (x1 - zp1) * 2**19`` exactly; TFLite's rule gives that to the
+    input with the larger scale, :func:`swap_add_inputs` puts it first) and ``output_shift`` in ``[-31, -1]``
+    (the output stage ``tq_requantize_s8_fused_ssat2`` / ``tq_requantize_s8_v6m_fused``: ``|a + b| <= 2**29``
+    lies in its range). ``table[k] = 2 * mbqm(((int8) k - zp2) * 2**20, multiplier2, shift2) - zp1 * 2**20``,
+    ``k`` the byte's unsigned value (0..255): twice input 2's rescaled value less input 1's zero-point term, so
+    ``2 * (a + b) = x1 * 2**20 + table[x2]``; int32 (``|table| <= 255 * 2**20 + 128 * 2**20``).
+    Shipped for ``kernels`` ``"dsp"`` and ``"v6m"``; with ``optimize="size"`` only for adds of at least
+    :data:`ADD_TABLE_MIN_SIZE` elements."""
+    if not isinstance(op, ir.Add) or kernels not in ("dsp", "v6m") or ir.Add.LEFT_SHIFT != 20 or op.subtract:
+        return None
+    if graph.tensor(op.inputs[1]).size != graph.tensor(op.inputs[0]).size:  # a broadcast operand
+        return None
+    if optimize != "speed" and graph.tensor(op.output).size < ADD_TABLE_MIN_SIZE:
+        return None
+    if (op.multiplier1, op.shift1) != ADD_EXACT:
+        if (op.multiplier2, op.shift2) != ADD_EXACT:
+            return None
+        op = swap_add_inputs(op)
+    if not -31 <= op.output_shift <= -1:
+        return None
+    x = np.arange(256, dtype=np.int64)
+    x = np.where(x >= 128, x - 256, x) - graph.tensor(op.inputs[1]).qparams.zero_point
+    zp1 = graph.tensor(op.inputs[0]).qparams.zero_point
+    return op, (2 * mbqm(x * 2**20, op.multiplier2, op.shift2) - zp1 * 2**20).astype(np.int32)
 
 
 def check_optimize(optimize: str) -> str:

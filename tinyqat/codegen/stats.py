@@ -70,14 +70,15 @@ OP_KINDS: dict[type, str] = {
 KERNEL_CODE_BYTES: dict[str, dict[str, int]] = {
     "dsp": {
         "tq_add_s8.c": 0,
-        "tq_add_s8_dsp.c": 1820,
-        "tq_avg_pool2d_s8.c": 432,
+        "tq_add_s8_dsp.c": 2140,
+        "tq_add_s8_v6m.c": 0,
+        "tq_avg_pool2d_s8.c": 796,
         "tq_clamp_s8.c": 60,
         "tq_concat_s8.c": 844,
         "tq_conv2d_s4_s8.c": 952,
         "tq_conv2d_s8.c": 40,
-        "tq_conv2d_s8_dsp.c": 6744,
-        "tq_conv2d_s8_speed.c": 1132,
+        "tq_conv2d_s8_dsp.c": 7040,
+        "tq_conv2d_s8_speed.c": 2052,
         "tq_conv2d_s8_v6m.c": 0,
         "tq_depthwise_conv2d_s4_s8.c": 952,
         "tq_depthwise_conv2d_s8.c": 228,
@@ -85,12 +86,12 @@ KERNEL_CODE_BYTES: dict[str, dict[str, int]] = {
         "tq_depthwise_conv2d_s8_v6m.c": 0,
         "tq_fully_connected_s4_s8.c": 636,
         "tq_fully_connected_s8.c": 0,
-        "tq_fully_connected_s8_dsp.c": 2516,
+        "tq_fully_connected_s8_dsp.c": 3044,
         "tq_fully_connected_s8_v6m.c": 0,
         "tq_gather_s8.c": 80,
         "tq_log_softmax_s8.c": 2500,
         "tq_lookup_s8.c": 48,
-        "tq_max_pool2d_s8.c": 248,
+        "tq_max_pool2d_s8.c": 492,
         "tq_mul_s8.c": 580,
         "tq_prelu_s8.c": 952,
         "tq_reshape_s8.c": 44,
@@ -98,9 +99,10 @@ KERNEL_CODE_BYTES: dict[str, dict[str, int]] = {
         "tq_softmax_s8.c": 220,
     },
     "v6m": {
-        "tq_add_s8.c": 1068,
+        "tq_add_s8.c": 0,
         "tq_add_s8_dsp.c": 0,
-        "tq_avg_pool2d_s8.c": 484,
+        "tq_add_s8_v6m.c": 1360,
+        "tq_avg_pool2d_s8.c": 928,
         "tq_clamp_s8.c": 40,
         "tq_concat_s8.c": 620,
         "tq_conv2d_s4_s8.c": 796,
@@ -115,11 +117,11 @@ KERNEL_CODE_BYTES: dict[str, dict[str, int]] = {
         "tq_fully_connected_s4_s8.c": 464,
         "tq_fully_connected_s8.c": 0,
         "tq_fully_connected_s8_dsp.c": 0,
-        "tq_fully_connected_s8_v6m.c": 764,
+        "tq_fully_connected_s8_v6m.c": 1224,
         "tq_gather_s8.c": 64,
         "tq_log_softmax_s8.c": 3372,
         "tq_lookup_s8.c": 36,
-        "tq_max_pool2d_s8.c": 312,
+        "tq_max_pool2d_s8.c": 560,
         "tq_mul_s8.c": 1024,
         "tq_prelu_s8.c": 1464,
         "tq_reshape_s8.c": 28,
@@ -129,7 +131,8 @@ KERNEL_CODE_BYTES: dict[str, dict[str, int]] = {
     "portable": {
         "tq_add_s8.c": 1296,
         "tq_add_s8_dsp.c": 0,
-        "tq_avg_pool2d_s8.c": 432,
+        "tq_add_s8_v6m.c": 0,
+        "tq_avg_pool2d_s8.c": 796,
         "tq_clamp_s8.c": 60,
         "tq_concat_s8.c": 744,
         "tq_conv2d_s4_s8.c": 888,
@@ -148,7 +151,7 @@ KERNEL_CODE_BYTES: dict[str, dict[str, int]] = {
         "tq_gather_s8.c": 80,
         "tq_log_softmax_s8.c": 2500,
         "tq_lookup_s8.c": 48,
-        "tq_max_pool2d_s8.c": 248,
+        "tq_max_pool2d_s8.c": 492,
         "tq_mul_s8.c": 580,
         "tq_prelu_s8.c": 952,
         "tq_reshape_s8.c": 44,
@@ -296,13 +299,17 @@ class MemorySummary:
         return None if self.flash_bytes is None else self.flash_bytes - self.flash_needed
 
 
-def layout_extra_bytes(op: ir.IntOp, board: Board, optimize: str = "size") -> int:
+def layout_extra_bytes(op: ir.IntOp, board: Board, optimize: str = "size", graph: ir.Graph | None = None) -> int:
     """Flash bytes the optimized weight layouts add to ``op`` on ``board`` (:mod:`tinyqat.codegen.layouts`):
     on a board with DSP kernels, an int16 speed-layout array (``optimize="speed"``) replaces the layer's int8
     weights and (both modes) an int8 DSP-layout array adds its padding; on an Armv6-M board
-    (``kernels = "v6m"``), an Armv6-M array (channels padded to a multiple of 4) does; 0 otherwise."""
+    (``kernels = "v6m"``), an Armv6-M array (channels padded to a multiple of 4) does; an add's table
+    (:func:`layouts.add_table`, needs ``graph``) adds 1 KiB; 0 otherwise."""
     from tinyqat.codegen import layouts
 
+    if isinstance(op, ir.Add):
+        add = None if graph is None else layouts.add_table(op, graph, board.kernels, optimize)
+        return 0 if add is None else int(add[1].nbytes)
     shipped = None
     if board.kernels == "dsp":
         shipped = layouts.speed_weights(op) if optimize == "speed" else None
@@ -314,12 +321,12 @@ def layout_extra_bytes(op: ir.IntOp, board: Board, optimize: str = "size") -> in
 
 def layer_flash_bytes(op: ir.IntOp, graph: ir.Graph, board: Board, optimize: str = "size") -> int:
     """Flash bytes of ``op``'s constant arrays as shipped for ``board`` and ``optimize``."""
-    return layer_weights_bytes(op, graph) + layout_extra_bytes(op, board, optimize)
+    return layer_weights_bytes(op, graph) + layout_extra_bytes(op, board, optimize, graph)
 
 
 def speed_weights_extra_bytes(graph: ir.Graph, board: Board, optimize: str = "size") -> int:
     """Sum of :func:`layout_extra_bytes` over ``graph``'s ops."""
-    return sum(layout_extra_bytes(op, board, optimize) for op in graph.ops)
+    return sum(layout_extra_bytes(op, board, optimize, graph) for op in graph.ops)
 
 
 def io_buffer_bytes(graph: ir.Graph, api: str) -> int:
