@@ -19,6 +19,7 @@ from tinyqat import ir
 from tinyqat.boards import board_names, load_board
 from tinyqat.codegen import clit, stats
 from tinyqat.codegen.emit import SPEED_FILE, emit_package
+from tinyqat.codegen.layouts import CONV_DSP_PATH_FILES
 from tinyqat.errors import TinyQatError
 from tinyqat.memory.planner import GreedyPlanner, NaivePlanner, Plan, in_place_rules
 from tinyqat.resources import resource_dir
@@ -380,8 +381,12 @@ def test_package_and_runtime_compile_for_cortex_m(board: str, tmp_path: Path) ->
     out = rg.emit(graph, tmp_path / "pkg", board=board)
     out4 = rg.emit(rg.to_int4(graph, np.random.default_rng(8)), tmp_path / "pkg4", board=board)  # 4-bit kernels
     runtime = sorted(resource_dir("runtime_c").glob("*.c"))
-    # every runtime file but the speed-only blocks, which ship with --optimize speed (test_dsp_kernels.py)
-    assert {p.name for d in (out, out4) for p in d.glob("tq_*.c")} == {p.name for p in runtime} - {SPEED_FILE}
+    # every runtime file but the speed-only blocks, which ship with --optimize speed (test_dsp_kernels.py), and
+    # the DSP conv paths of their own files, which ship with the layers that name them
+    paths = {f for d in (out, out4) for sym, f in CONV_DSP_PATH_FILES.items()
+             if f"&{sym}," in (d / "net.c").read_text()}
+    assert {p.name for d in (out, out4) for p in d.glob("tq_*.c")} == (
+        {p.name for p in runtime} - {SPEED_FILE} - set(CONV_DSP_PATH_FILES.values())) | paths
     for src in [out / "net.c", out4 / "net.c", *runtime]:
         run_compiler(cc, [*STRICT_CFLAGS, "-O2", *target.cflags, f"-I{out}", "-c", str(src),
                           "-o", str(tmp_path / f"{src.stem}.o")], target.apt_package)
