@@ -13,13 +13,19 @@
  * (column_rows), read word by word (3 x 3 x 3: column_3x3x3) or staged (column_inside) when they are
  * not multiples of 4 values (first layers); any other window is converted row by row from the input when
  * its rows are multiples of 4 values, else first gathered as int8 in the column's upper bytes and
- * converted in place (column_fill). Loops, chosen per call from the shapes: pw8_run (8-channel
- * pointwise layers, below), pointwise_run (pointwise layers whose every channel group requantizes in the
- * block: no bound checks) and pixel_run (every other layer; its column builder chosen once per call).
+ * converted in place (column_fill). Loops, chosen per call from the shapes: pointwise_run (pointwise layers
+ * whose every channel group requantizes in the block: no bound checks) and pixel_run (every other layer; its
+ * column builder chosen once per call).
+ *
+ * Paths in runtime files of their own, which the generator ships and names in params->dsp_path only for
+ * layers that need them (tinyqat/codegen/layouts.py, conv_dsp_path), so other builds link none of them:
+ * a path with `run` does the whole call (tq_conv2d_s8_window.c: the portable window loop for a layer
+ * without scratch; tq_conv2d_s8_pw8.c: pointwise layers with 8 input channels), one with `requant_group`
+ * is the output stage of a layer with requant_fused 0 or 1 (tq_conv2d_s8_stages.c).
  * The columns live in params->scratch (arena memory planned for this layer's step, disjoint from
  * input and output; tq_conv2d_s8_get_buffer_size bytes, 4-byte aligned): pixel 0's at scratch,
  * pixel 1's TQ_CONV_DSP_COLUMN_MAX values later. A layer with K above TQ_CONV_DSP_COLUMN_MAX or
- * no scratch (NULL) runs the portable window loop (tq_conv2d_s8_window_portable, tq_portable.h;
+ * no scratch (NULL) runs the portable window loop (tq_conv2d_s8_window.c, through params->dsp_path;
  * a core without DSP compiles tq_conv2d_s8.c, which uses the same loop, instead); the generator
  * then ships the IR weights (the layouts below only come with scratch and K <= the bound).
  *
@@ -52,7 +58,7 @@
  * the last out_c mod 4 channels, the blocks leave their sums on the stack, per chunk of up to
  * TQ_CONV_DSP_CHUNK channels of the two pixels: 2 an assembly loop of TQ_REQUANT_FUSED_FULL_ASM (one SMLAL
  * and one SSAT per output); 1 tq_requantize_s8_fused; 0 tq_requantize_s8_fast (all in tq_requant.h, equal
- * to tq_requantize_s8 under their conditions).
+ * to tq_requantize_s8 under their conditions; 1 and 0 in tq_conv2d_s8_stages.c, through params->dsp_path).
  *
  * In-place contract (tq_kernels.h): a block writes all channels of pixels p and p + 1 after
  * reading only those two pixels' input windows, and blocks run in raster order.
@@ -73,7 +79,6 @@ typedef char tq_conv_dsp_no_buffer_above_column_max
 
 #if TQ_USE_DSP
 #include "tq_dsp.h"
-#include "tq_portable.h"
 
 /* Output channels per output stage call (a multiple of 4; the accumulators of a chunk live on the stack). */
 #define TQ_CONV_DSP_CHUNK 32
@@ -103,32 +108,8 @@ static void table_fill(const tq_conv2d_s8_params *p, int32_t groups, int32_t *ta
     }
 }
 
-/* The output stage of a layer: per-layer constants (see the file comment). */
-typedef struct {
-    int32_t zp_out, act_min, act_max;
-    const int32_t *multiplier, *shift;
-} out_stage;
-
-/* Channels c .. c + n - 1 of the two pixels of a block from acc[2 * i + pixel] (i < n): out0[c + i],
- * out1[c + i]; the fused output stage (the layer's requant_fused is 1). out1 == out0 for a last pixel
- * alone (its accumulators are pixel 0's, so the same bytes are written twice). */
-static void requant_group_fused(const out_stage *o, int32_t c, int32_t n, const int32_t *acc, int8_t *out0,
-                                int8_t *out1)
-{
-    const int32_t *q = o->multiplier + c, *shift = o->shift + c;
-    const int32_t zp = o->zp_out, lo = o->act_min, hi = o->act_max;
-    int32_t i;
-    out0 += c;
-    out1 += c;
-    for (i = 0; i < n; ++i, acc += 2) {
-        const int32_t qi = q[i], e = -shift[i];
-        out0[i] = (int8_t)tq_requantize_s8_fused(acc[0], qi, e, zp, lo, hi);
-        out1[i] = (int8_t)tq_requantize_s8_fused(acc[1], qi, e, zp, lo, hi);
-    }
-}
-
 /*
- * requant_group_fused for a layer with the full int8 output range (requant_fused == 2): acc, q and shift
+ * The output stage of a layer with the full int8 output range (requant_fused == 2): acc, q and shift
  * point at channel c's entries, out0 / out1 at its bytes; n >= 1 channels. Per channel: its multiplier
  * and shift, round = 2^(e - 1) for e = -shift, then TQ_REQUANT_FUSED_FULL_ASM (tq_requant.h) and a
  * byte store per pixel (about 15 estimated cycles per output).
@@ -163,25 +144,10 @@ __attribute__((naked, noinline)) static void requant_group_full(TQ_ASM_ARG const
         "pop {r4-r11, pc}\n\t");
 }
 
-static void requant_group_fused_full(const out_stage *o, int32_t c, int32_t n, const int32_t *acc, int8_t *out0,
+static void requant_group_fused_full(const tq_conv_out_stage *o, int32_t c, int32_t n, const int32_t *acc, int8_t *out0,
                                      int8_t *out1)
 {
     requant_group_full(acc, o->multiplier + c, o->shift + c, n, out0 + c, out1 + c, o->zp_out);
-}
-
-/* requant_group_fused with tq_requantize_s8_fast (the layer's requant_fused is 0), one output per iteration
- * (acc[2 i + n] is channel c + i of pixel n; one inlined copy of the general output stage). */
-static void requant_group_fast(const out_stage *o, int32_t c, int32_t n, const int32_t *acc, int8_t *out0,
-                               int8_t *out1)
-{
-    const int32_t *q = o->multiplier + c, *shift = o->shift + c;
-    const int32_t zp = o->zp_out, lo = o->act_min, hi = o->act_max;
-    int32_t i;
-    for (i = 0; i < 2 * n; ++i) {
-        const int32_t ch = i >> 1;
-        int8_t *const out = (i & 1) != 0 ? out1 : out0;
-        out[c + ch] = tq_requantize_s8_fast(acc[i], q[ch], shift[ch], zp, lo, hi);
-    }
 }
 
 /* n (a multiple of 4) int8 values from src minus the zero point, reordered by groups of 4: dst
@@ -398,96 +364,6 @@ __attribute__((noinline)) static void column_rows(const tq_conv2d_s8_params *p, 
 }
 
 /*
- * Pointwise convs with 8 input channels (MobileNet's narrow 1 x 1 layers: K = 8, too short for the 4 x 2
- * blocks' per-group cost), tq_conv2d_s8's pw8 path: a 1 x 1 window, strides 1, no padding, out_h = in_h,
- * out_w = in_w, requant_fused == 2, out_c a multiple of 4 and out_c records of TQ_CONV_PW8_WORDS words
- * within the scratch. Pixel by pixel (raster order, its 8 input bytes read before its outputs are written:
- * the in-place contract), channel by channel from a record built once per call (pw8_records):
- *   W0..W3 = (2 w[c][0], 2 w[c][2]), (2 w[c][1], 2 w[c][3]), (2 w[c][4], 2 w[c][6]), (2 w[c][5], 2 w[c][7])
- *   (int16 pairs), B = 2 (bias[c] - input_zero_point * sum_i w[c][i]), q[c], tq_fused2_offset(e, zp), e;
- * the pixel's raw bytes x as SXTB16 pairs (x0, x2), (x1, x3), (x4, x6), (x5, x7), so
- *   acc2 = B + SMLAD sums = 2 (bias[c] + sum_i w[c][i] (x[i] - input_zero_point)) = 2 acc (exact: the
- *   final value lies in int32 and SMLAD wraps modulo 2^32), requantized by TQ_REQUANT_FUSED2_FOLDED_ASM.
- * Per output: 2 LDM, 4 SMLAD, 4 output-stage instructions and a byte store (about 20 estimated cycles for
- * 8 MACs).
- */
-#define TQ_CONV_PW8_WORDS 8
-
-/* The record of each channel (see above) from the int8 or int16 layout (K4 = 8: pair j holds the values
- * perm[2 j], perm[2 j + 1] = (0, 2), (1, 3), (4, 6), (5, 7)). */
-static void pw8_records(const tq_conv2d_s8_params *p, int32_t *rec)
-{
-    const int32_t zp = p->output_zero_point, zp_in = p->input_zero_point;
-    int32_t c, j;
-    for (c = 0; c < p->out_c; ++c, rec += TQ_CONV_PW8_WORDS) {
-        const int32_t g = c >> 2, e = -p->shift[c];
-        int32_t sum = 0;
-        for (j = 0; j < 4; ++j) {
-            int32_t lo, hi;
-            if (p->weights_s16 != NULL) {
-                const int16_t *w = p->weights_s16 + ((g * 4 + j) * 4 + (c & 3)) * 2;
-                lo = w[0];
-                hi = w[1];
-            } else {
-                const int8_t *w = p->weights + ((g * 4 + j) * 2 + ((c >> 1) & 1)) * 4 + (c & 1);
-                lo = w[0];
-                hi = w[2];
-            }
-            sum += lo + hi;
-            rec[j] = (int32_t)(((uint32_t)(2 * lo) & 0xFFFFu) | ((uint32_t)(2 * hi) << 16));
-        }
-        rec[4] = 2 * (p->bias[c] - zp_in * sum);
-        rec[5] = p->multiplier[c];
-        rec[6] = tq_fused2_offset(e, zp);
-        rec[7] = e;
-    }
-}
-
-/* One channel of pw8_run: its record from r2 (advanced), the pixel's pairs in r4-r7, the byte to r1 (advanced). */
-#define TQ_PW8_CHANNEL                                                                             \
-    "ldm r2!, {r3, r8, r9, r10, r11}\n\t"                                                         \
-    "smlad r11, r4, r3, r11\n\t"                                                                  \
-    "smlad r11, r5, r8, r11\n\t"                                                                  \
-    "smlad r11, r6, r9, r11\n\t"                                                                  \
-    "smlad r11, r7, r10, r11\n\t"                                                                 \
-    "ldm r2!, {r3, r8, r9}\n"                                                                      \
-    TQ_REQUANT_FUSED2_FOLDED_ASM("r11", "r3", "r8", "r9", "r12")                                  \
-    "\tstrb r11, [r1], #1\n\t"
-
-/* pixels >= 1 pixels from input (8 bytes each) to output (out_c bytes each); records .. records_end: the
- * out_c records (out_c a multiple of 4), four channels per loop iteration. AAPCS: r0 = input, r1 = output,
- * r2 = pixels, r3 = records; stack: records_end. */
-__attribute__((naked, noinline)) static void pw8_run(TQ_ASM_ARG const int8_t *input, TQ_ASM_ARG int8_t *output,
-                                                     TQ_ASM_ARG int32_t pixels, TQ_ASM_ARG const int32_t *records,
-                                                     TQ_ASM_ARG const int32_t *records_end)
-{
-    __asm__ volatile(
-        "push {r4-r11, lr}\n\t"
-        "ldr lr, [sp, #36]\n\t"
-        "sub sp, sp, #8\n\t"
-        "strd r3, r2, [sp]\n"
-        "0:\n\t"
-        "ldr r3, [r0]\n\t"
-        "ldr r12, [r0, #4]\n\t"
-        "add r0, r0, #8\n\t"
-        "sxtb16 r4, r3\n\t"
-        "sxtb16 r5, r3, ror #8\n\t"
-        "sxtb16 r6, r12\n\t"
-        "sxtb16 r7, r12, ror #8\n\t"
-        "ldr r2, [sp]\n"
-        "1:\n\t"
-        TQ_PW8_CHANNEL TQ_PW8_CHANNEL TQ_PW8_CHANNEL TQ_PW8_CHANNEL
-        "cmp r2, lr\n\t"
-        "bne 1b\n\t"
-        "ldr r3, [sp, #4]\n\t"
-        "subs r3, r3, #1\n\t"
-        "str r3, [sp, #4]\n\t"
-        "bne 0b\n\t"
-        "add sp, sp, #8\n\t"
-        "pop {r4-r11, pc}\n\t");
-}
-
-/*
  * tq_conv2d_s8's loop for a pointwise layer (1 x 1 window always inside the input, in_c a multiple of 4)
  * whose every channel group runs through the output-stage table (out_c a multiple of 4): per pixel pair,
  * the two columns straight from the pixels' channels and one block call, without the general loop's
@@ -533,16 +409,13 @@ static void pointwise_run(const tq_conv2d_s8_params *p, const int8_t *input, int
     }
 }
 
-/* An output stage over channels c .. c + n - 1 of a block's two pixels (requant_group_fused and its variants). */
-typedef void requant_fn(const out_stage *o, int32_t c, int32_t n, const int32_t *acc, int8_t *out0, int8_t *out1);
-
 /* The channels c .. out_c - 1 of one pixel pair (columns at col) whose blocks leave their sums on the stack
  * (the file comment's output stage): chunks of up to TQ_CONV_DSP_CHUNK channels, each its full groups in one
  * block call, then its 1 to 3 last channels (the group's padding channels computed, not written), then one
  * requant_group call. w: channel c's group weights, w_step bytes per group. Not inlined: tq_conv2d_s8's pixel
  * loop keeps fewer live values. */
-__attribute__((noinline)) static void chunks_run(const tq_conv2d_s8_params *p, const out_stage *o,
-                                                 requant_fn *requant_group, tq_conv_block_fn *block,
+__attribute__((noinline)) static void chunks_run(const tq_conv2d_s8_params *p, const tq_conv_out_stage *o,
+                                                 tq_conv_requant_fn *requant_group, tq_conv_block_fn *block,
                                                  const int16_t *col, const uint8_t *w, int32_t w_step, int32_t pairs,
                                                  int32_t c, int8_t *out0, int8_t *out1)
 {
@@ -591,13 +464,13 @@ typedef struct {
     const uint8_t *weights;
     int32_t w_step, pairs, q_groups;
     const int32_t *table;
-    out_stage o;
-    requant_fn *requant_group;
+    tq_conv_out_stage o;
+    tq_conv_requant_fn *requant_group;
 } conv_run;
 
 /*
- * tq_conv2d_s8's pixel loop (every layer but pw8 and pointwise_run's): per pixel pair (raster order) its two
- * columns (`inside`, the layer's builder, for a window inside the input, column_fill otherwise), one block call
+ * tq_conv2d_s8's pixel loop (every layer but pointwise_run's and the dsp_path runs): per pixel pair (raster
+ * order) its two columns (`inside`, the layer's builder, for a window inside the input, column_fill otherwise), one block call
  * for the q_groups channel groups with the output stage in the block, then chunks_run for the other channels.
  * The last pixel alone (odd count) gets pixel 0's column copied and out1 = out0 (computed twice, written twice
  * at the same place). Each pair's windows are read before its outputs are written (the in-place contract).
@@ -662,7 +535,6 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     const int32_t k_len = p->kernel_h * p->kernel_w * p->in_c;
     const int32_t k4 = TQ_CONV_DSP_K4(k_len);
     const int32_t pairs = k4 >> 1; /* column pairs per channel */
-    const int32_t pixels = p->out_h * p->out_w;
     const int32_t out_c = p->out_c;
     const int32_t nzp2 = tq_dup_s16(-p->input_zero_point);
     const int16_t *weights_s16 = p->weights_s16;
@@ -672,8 +544,7 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     const int32_t w_step = (weights_s16 != NULL ? 16 : 8) * pairs;
     int16_t *const col = (int16_t *)p->scratch; /* 2 columns, TQ_CONV_DSP_COLUMN_MAX values apart */
     /* the speed layout's blocks come from tq_conv2d_s8_speed.c through the params (set with weights_s16) */
-    const tq_conv2d_s8_speed_blocks *const speed = weights_s16 != NULL ? p->speed_blocks : NULL;
-    tq_conv_block_fn *const block = speed != NULL ? speed->block : block_4x2_s8;
+    tq_conv_block_fn *const block = weights_s16 != NULL ? p->speed_blocks->block : block_4x2_s8;
     /* Full channel groups run with the output stage in the block (block_job, acc NULL); its table lies in the
      * scratch between the two columns: 2 * K4 bytes from the start, TQ_CONV_TABLE_GROUP_WORDS words per group. */
     const int32_t q_groups =
@@ -685,17 +556,12 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     const int32_t pointwise = p->kernel_h == 1 && p->kernel_w == 1 && p->pad_top == 0 && p->pad_left == 0 &&
                               (p->in_c & 3) == 0 && (p->out_h - 1) * p->stride_h < p->in_h &&
                               (p->out_w - 1) * p->stride_w < p->in_w;
+    /* the paths in runtime files of their own (the generator's choice, tq_kernels.h): the whole call, or the
+     * output stage of requant_fused 0 / 1 */
+    const tq_conv2d_s8_dsp_path *const path = p->dsp_path;
     conv_run r;
-    if (k_len > TQ_CONV_DSP_COLUMN_MAX || col == NULL || (weights_s16 != NULL && speed == NULL)) {
-        tq_conv2d_s8_window_portable(p, input, output);
-        return;
-    }
-    if (pointwise && p->in_c == 8 && p->stride_h == 1 && p->stride_w == 1 && p->out_h == p->in_h &&
-        p->out_w == p->in_w && p->requant_fused == 2 && (out_c & 3) == 0 &&
-        4 * TQ_CONV_PW8_WORDS * out_c <= TQ_CONV2D_S8_BUFFER_SIZE(1, 1, 8)) {
-        int32_t *const rec = (int32_t *)p->scratch;
-        pw8_records(p, rec);
-        pw8_run(input, output, pixels, rec, rec + TQ_CONV_PW8_WORDS * out_c);
+    if (path != NULL && path->run != NULL) {
+        path->run(p, input, output);
         return;
     }
     table_fill(p, q_groups, table);
@@ -714,8 +580,7 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     r.o.zp_out = p->output_zero_point;
     r.o.act_min = p->act_min;
     r.o.act_max = p->act_max;
-    r.requant_group = p->requant_fused == 2 ? requant_group_fused_full
-                      : p->requant_fused ? requant_group_fused : requant_group_fast;
+    r.requant_group = p->requant_fused == 2 ? requant_group_fused_full : path->requant_group;
     pixel_run(p, input, output,
               pointwise ? column_pointwise
               : ((p->kernel_w * p->in_c) & 3) == 0 ? column_rows

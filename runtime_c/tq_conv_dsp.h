@@ -215,5 +215,25 @@ struct tq_conv2d_s8_speed_blocks {
     tq_conv_block_fn *block;
 };
 
+/* The output stage of a layer: per-layer constants (tq_conv2d_s8_dsp.c's file comment). */
+typedef struct {
+    int32_t zp_out, act_min, act_max;
+    const int32_t *multiplier, *shift;
+} tq_conv_out_stage;
+
+/* An output stage over channels c .. c + n - 1 of a block's two pixels from acc[2 * i + pixel] (i < n): out0[c + i],
+ * out1[c + i] (out1 == out0 for a last pixel alone). */
+typedef void tq_conv_requant_fn(const tq_conv_out_stage *o, int32_t c, int32_t n, const int32_t *acc, int8_t *out0,
+                                int8_t *out1);
+
+/* A DSP conv path in a runtime file of its own, which only packages with a layer that needs it ship
+ * (tq_kernels.h: params->dsp_path, named by the generator): `run`, when not NULL, does the whole call
+ * (tq_conv2d_s8_window.c: the portable window loop; tq_conv2d_s8_pw8.c: 8-channel pointwise layers);
+ * otherwise `requant_group` is the output stage of a layer with requant_fused 0 or 1 (tq_conv2d_s8_stages.c). */
+struct tq_conv2d_s8_dsp_path {
+    void (*run)(const tq_conv2d_s8_params *params, const int8_t *input, int8_t *output);
+    tq_conv_requant_fn *requant_group;
+};
+
 #endif /* TQ_USE_DSP */
 #endif /* TQ_CONV_DSP_H */

@@ -52,7 +52,8 @@
  * tq_portable.h, which the DSP files call for the cases they leave out. They keep the in-place
  * contract above (the DSP conv computes blocks of 2 pixels, the DSP depthwise row by row or pixel by
  * pixel); the DSP conv builds two int16 im2col columns of K = kernel_h * kernel_w * in_c <=
- * TQ_CONV_DSP_COLUMN_MAX values in params->scratch (larger K, or scratch NULL, use the portable loop)
+ * TQ_CONV_DSP_COLUMN_MAX values in params->scratch (larger K, hence scratch NULL, use the portable loop,
+ * in tq_conv2d_s8_window.c: params->dsp_path)
  * and reads its weights in an int8 DSP layout (or the int16 speed layout) that the generator ships
  * under TQ_USE_DSP;
  * the DSP depthwise keeps three zero-point-padded int16 input rows per channel in params->scratch
@@ -154,6 +155,12 @@
 typedef struct tq_conv2d_s8_speed_blocks tq_conv2d_s8_speed_blocks;
 extern const tq_conv2d_s8_speed_blocks tq_conv2d_s8_speed;
 
+/* The DSP conv's paths that live in runtime files of their own (opaque here; runtime_c/tq_conv_dsp.h), on cores
+ * with the DSP extension: tq_conv2d_s8_window (tq_conv2d_s8_window.c), tq_conv2d_s8_pw8 (tq_conv2d_s8_pw8.c),
+ * tq_conv2d_s8_fused1 and tq_conv2d_s8_fast (tq_conv2d_s8_stages.c). */
+typedef struct tq_conv2d_s8_dsp_path tq_conv2d_s8_dsp_path;
+extern const tq_conv2d_s8_dsp_path tq_conv2d_s8_window, tq_conv2d_s8_pw8, tq_conv2d_s8_fused1, tq_conv2d_s8_fast;
+
 /*
  * 2-D convolution, groups = 1, dilation 1 (TFLite reference_integer_ops::ConvPerChannel).
  * For output pixel (oy, ox) and channel c:
@@ -197,18 +204,24 @@ typedef struct {
     const int16_t *weights_s16;
     /* NULL, or tq_conv2d_s8_get_buffer_size(params) bytes, 4-byte aligned, that the kernel may
      * overwrite during the call (the DSP conv's columns; never overlapping input or output).
-     * Portable kernels ignore it; the DSP conv with NULL runs its portable loop. */
+     * Portable kernels ignore it; the DSP conv with NULL runs its portable loop (params->dsp_path). */
     void *scratch;
     /* NULL, or (Armv6-M kernel, packages planned for an Armv6-M board) the weights in the Armv6-M
      * layout, w + 128 as uint8 interleaved by groups of four channels (layout: tq_conv2d_s8_v6m.c;
      * Python twin: tinyqat/codegen/layouts.py), read instead of weights; set only together with
      * scratch. Other kernels ignore it. */
     const uint8_t *weights_v6m;
-    /* NULL, or (DSP kernel, set together with weights_s16) &tq_conv2d_s8_speed: the blocks that read the
-     * int16 speed layout, in tq_conv2d_s8_speed.c, which only packages with such layers ship (a default
-     * build links none of that code). The DSP conv with weights_s16 and no speed_blocks runs its portable
-     * loop on weights; other kernels ignore it. */
+    /* NULL, or (DSP kernel, set together with weights_s16, and required with it) &tq_conv2d_s8_speed: the
+     * blocks that read the int16 speed layout, in tq_conv2d_s8_speed.c, which only packages with such layers
+     * ship (a default build links none of that code). Other kernels ignore it. */
     const tq_conv2d_s8_speed_blocks *speed_blocks;
+    /* The DSP conv's path in a runtime file of its own, set by the generator under TQ_USE_DSP (other kernels
+     * ignore it) and required where the layer needs one (tinyqat/codegen/layouts.py, conv_dsp_path):
+     * &tq_conv2d_s8_window when scratch is NULL (the portable window loop), &tq_conv2d_s8_pw8 for the 8-channel
+     * pointwise path (tq_conv2d_s8_dsp.c), &tq_conv2d_s8_fused1 / &tq_conv2d_s8_fast for requant_fused 1 / 0
+     * with scratch; NULL otherwise (requant_fused 2 with scratch). A default build links only the paths its
+     * layers use. */
+    const tq_conv2d_s8_dsp_path *dsp_path;
 } tq_conv2d_s8_params;
 
 /*

@@ -324,6 +324,9 @@ def test_int8_dsp_layout_ships_with_the_scratch(optimize: str, tmp_path: Path) -
         # the int16-layout blocks ship, and are named in the params, only with a layer in that layout
         assert ((out / emit.SPEED_FILE).is_file()) == (dsp and optimize == "speed")
         assert ("&tq_conv2d_s8_speed" in (out / "net.c").read_text()) == (dsp and optimize == "speed")
+        # the conv above the bound has no scratch: the window path, in its own file, in every build
+        assert ".dsp_path = &tq_conv2d_s8_window," in (out / "net.c").read_text()
+        assert (out / "tq_conv2d_s8_window.c").is_file() and not (out / "tq_conv2d_s8_pw8.c").is_file()
     want = layouts.conv_weights_dsp(graph.ops[0].weights)
     assert want.size == 8 * 68 and want.dtype == np.int8  # 6 channels padded to 8, K = 68 already a multiple of 4
     assert layouts.dsp_weights(graph.ops[1]) is None
@@ -339,6 +342,22 @@ def test_speed_layout_only_where_the_kernel_uses_it() -> None:
     assert layouts.speed_weights(pw) is not None
     with pytest.raises(ValueError, match="optimize"):
         layouts.check_optimize("fast")
+
+
+def test_conv_dsp_paths_are_chosen_from_the_struct_fields() -> None:
+    """layouts.conv_dsp_path (the generator's choice of the DSP conv's path in a file of its own): the pw8 path for
+    the stride-1 8-channel pointwise layer with requant_fused 2 and out_c a multiple of 4, the output stage of
+    requant_fused 1 for a right shift of 23, none for strides 2 with requant_fused 2, the window path without
+    scratch; each path's file is a runtime file."""
+    graph = _table_graphs(np.random.default_rng(3))[0]
+    want = ["tq_conv2d_s8_pw8", None, "tq_conv2d_s8_fused1", None]
+    for op, path in zip(graph.ops, want, strict=True):
+        fields = dict(emit.scalar_fields(op, graph))
+        assert layouts.conv_dsp_path(op, fields, True) == path
+        assert layouts.conv_dsp_path(op, fields, False) == "tq_conv2d_s8_window"
+        assert layouts.conv_dsp_path(op, {**fields, "requant_fused": 0}, True) == "tq_conv2d_s8_fast"
+    runtime = {p.name for p in resource_dir("runtime_c").glob("tq_*.c")}
+    assert set(layouts.CONV_DSP_PATH_FILES.values()) <= runtime
 
 
 def _disassembly(board: str, elf: Path) -> str:

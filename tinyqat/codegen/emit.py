@@ -34,6 +34,9 @@ Files written into ``out_dir`` (which must exist and be empty), for model ``name
   Layers with ``weights_s16`` also get ``speed_blocks = &tq_conv2d_s8_speed`` under ``TQ_USE_DSP``, and
   only such packages ship ``tq_conv2d_s8_speed.c`` (:data:`SPEED_FILE`, the int16-layout blocks), so a
   default build neither compiles nor links them.
+  8-bit conv layers that need a DSP conv path in a runtime file of its own (:func:`layouts.conv_dsp_path`: no
+  scratch, 8-channel pointwise, output stages of ``requant_fused`` 0 / 1) get ``dsp_path = &<path>`` under
+  ``TQ_USE_DSP``, and only then does the package ship its file (:data:`layouts.CONV_DSP_PATH_FILES`).
   Boards with ``kernels = "v6m"`` (Armv6-M) get, whatever ``optimize``, a
   ``<ident>_weights_v6m`` array (uint8, the Armv6-M conv's layout) under ``#if TQ_USE_V6M`` for the
   convs that kernel runs from it and every 8-bit fully connected layer (with ``<ident>_bias_v6m``, the input
@@ -230,8 +233,8 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
     if add is not None:  # the exact input first (layouts.add_table), the same sums
         op = add[0]
     consts = const_arrays(op, graph)
-    fields = [(f, clit.c_int(v)) for f, v in scalar_fields(op, graph)] + [(a.suffix, f"{ident}_{a.suffix}")
-                                                                          for a in consts]
+    scalars = scalar_fields(op, graph)
+    fields = [(f, clit.c_int(v)) for f, v in scalars] + [(a.suffix, f"{ident}_{a.suffix}") for a in consts]
     arrays = [_c_array(a, ident) for a in consts]
     variants: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
     # Optimized weight layouts (guard, field, array): each replaces the int8 weights where its guard holds;
@@ -306,6 +309,9 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
         arrays.append(CArray("int32_t", f"{ident}_table", int(add[1].size), clit.int32_array_body(add[1]),
                              "2 * mbqm((x - zp2) * 2^20, q2, shift2) - zp1 * 2^20, by (uint8_t)x", guard))
         variants = ((guard, (("table", f"{ident}_table"),)),)
+    path = layouts.conv_dsp_path(op, dict(scalars), index in macro_scratch)
+    if path is not None:  # the DSP conv's path in a runtime file of its own (layouts.CONV_DSP_PATH_FILES)
+        variants = (*variants, ("TQ_USE_DSP", (("dsp_path", f"&{path}"),)))
     table = f"{ident}_inputs" if isinstance(op, VARIADIC_OPS) else ""
     return Layer(index, clit.c_comment(op.name), ident, stats.op_kind(op), tuple(macro[t] for t in op.inputs),
                  table, macro[op.output], clit.c_int(graph.tensor(op.output).size), tuple(fields),
@@ -448,7 +454,9 @@ def emit_package(graph: ir.Graph, plan: Plan, board: Board, name: str, out_dir: 
     layers = [_layer(i, op, graph, macro, optimize, macro_scratch, board.kernels) for i, op in enumerate(graph.ops)]
     kernels = sorted({f for op in graph.ops for f in kernel_files(op)}
                      | ({SPEED_FILE} if any(dict(v).get("speed_blocks") for layer in layers
-                                            for _, v in layer.variant_fields) else set()))
+                                            for _, v in layer.variant_fields) else set())
+                     | {layouts.CONV_DSP_PATH_FILES[dict(v)["dsp_path"][1:]] for layer in layers
+                        for _, v in layer.variant_fields if "dsp_path" in dict(v)})
     upper = name.upper()
     common = {"name": name, "NAME": upper, "generator": clit.c_comment(generator), "board": board.name,
               "runtime_version": RUNTIME_VERSION, "arena_alignment": ARENA_ALIGNMENT}

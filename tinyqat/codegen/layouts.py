@@ -48,6 +48,8 @@ build for every add.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from tinyqat import ir
@@ -161,6 +163,37 @@ def speed_weights(op: ir.IntOp) -> np.ndarray | None:
             return conv_weights_s16(op.weights)
         return None
     return None
+
+
+# The DSP conv's paths in runtime files of their own (runtime_c/tq_conv_dsp.h, params->dsp_path): C symbol -> file.
+CONV_DSP_PATH_FILES = {"tq_conv2d_s8_window": "tq_conv2d_s8_window.c", "tq_conv2d_s8_pw8": "tq_conv2d_s8_pw8.c",
+                       "tq_conv2d_s8_fused1": "tq_conv2d_s8_stages.c", "tq_conv2d_s8_fast": "tq_conv2d_s8_stages.c"}
+CONV_PW8_WORDS = 8  # int32 words per output channel of the pw8 path's records (TQ_CONV_PW8_WORDS)
+
+
+def conv_dsp_path(op: ir.IntOp, fields: Mapping[str, int], scratch: bool) -> str | None:
+    """The DSP conv path (a key of :data:`CONV_DSP_PATH_FILES`) an 8-bit conv ``op`` needs on a DSP core, from its
+    struct's scalar ``fields`` (``tq_conv2d_s8_params``) and whether its scratch is planned; None for none.
+
+    * ``tq_conv2d_s8_window`` without scratch (K above ``CONV_DSP_COLUMN_MAX``, or a package planned without
+      DSP scratch run on a DSP core): the portable window loop.
+    * ``tq_conv2d_s8_pw8``: a 1 x 1 window, strides 1, no padding, output size = input size, ``in_c = 8``,
+      ``requant_fused = 2``, ``out_c`` a multiple of 4 whose ``out_c * CONV_PW8_WORDS`` records fit the scratch
+      (``4 * 8 * out_c <= 2 * (CONV_DSP_COLUMN_MAX + 8)`` bytes).
+    * ``tq_conv2d_s8_fused1`` / ``tq_conv2d_s8_fast``: ``requant_fused`` 1 / 0 (the output stages outside the
+      blocks).
+    """
+    if not isinstance(op, ir.Conv2d) or op.weight_bits != 8:
+        return None
+    if not scratch:
+        return "tq_conv2d_s8_window"
+    f = fields
+    if ((f["kernel_h"], f["kernel_w"], f["stride_h"], f["stride_w"], f["pad_top"], f["pad_left"], f["in_c"])
+            == (1, 1, 1, 1, 0, 0, 8) and (f["out_h"], f["out_w"]) == (f["in_h"], f["in_w"])
+            and f["requant_fused"] == 2 and f["out_c"] % 4 == 0
+            and 4 * CONV_PW8_WORDS * f["out_c"] <= 2 * (CONV_DSP_COLUMN_MAX + 8)):
+        return "tq_conv2d_s8_pw8"
+    return {0: "tq_conv2d_s8_fast", 1: "tq_conv2d_s8_fused1"}.get(f["requant_fused"])
 
 
 def conv_weights_v6m(weights: np.ndarray) -> np.ndarray:
