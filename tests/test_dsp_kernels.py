@@ -200,9 +200,9 @@ def _first_mismatch(graph: ir.Graph, got: list[list[np.ndarray]], x: np.ndarray)
 
 
 @pytest.mark.parametrize(("board", "portable"), [("cortex-m4", False), ("cortex-m7", False), ("cortex-m33", False),
-                                                 ("cortex-m0plus", False), ("cortex-m4", True)],
-                         ids=["cortex-m4-dsp", "cortex-m7-dsp", "cortex-m33-dsp", "cortex-m0plus-portable",
-                              "cortex-m4-TQ_PORTABLE"])
+                                                 ("cortex-m55", False), ("cortex-m0plus", False), ("cortex-m4", True)],
+                         ids=["cortex-m4-dsp", "cortex-m7-dsp", "cortex-m33-dsp", "cortex-m55",
+                              "cortex-m0plus-portable", "cortex-m4-TQ_PORTABLE"])
 def test_emulated_layers_are_bit_exact(board: str, portable: bool, tmp_path: Path) -> None:
     """Every layer of every graph equals the simulator under QEMU (DSP kernels on the M4; portable
     ones on the M0+ and on the M4 with -DTQ_PORTABLE)."""
@@ -666,7 +666,7 @@ def _depthwise_row_graphs(rng: np.random.Generator) -> list[ir.Graph]:
     return graphs
 
 
-@pytest.mark.parametrize("board", ["cortex-m4", "cortex-m7", "cortex-m33", "cortex-m0plus"])
+@pytest.mark.parametrize("board", ["cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55", "cortex-m0plus"])
 def test_depthwise_row_path_is_bit_exact(board: str, tmp_path: Path) -> None:
     """The DSP depthwise row path (int16 rows in arena scratch, in place over its input) equals the
     simulator on every layer under QEMU; the M0+ runs the portable kernel on the same packages."""
@@ -738,7 +738,7 @@ def test_depthwise_row_assembly_matches_its_generator() -> None:
 
 # ---------------------------------------------------------------- fully connected (pair layout, fused stage)
 
-FC_BOARDS = ("cortex-m4", "cortex-m7", "cortex-m33", "cortex-m0plus")
+FC_BOARDS = ("cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55", "cortex-m0plus")
 
 
 def _fc(rng: np.random.Generator, name: str, x: ir.Tensor, out_f: int, fused: bool,
