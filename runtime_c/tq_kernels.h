@@ -76,13 +76,23 @@
  * them; tinyqat/target.py RUNTIME_VERSION): every generated <name>.c checks it with #error. */
 #define TQ_RUNTIME_VERSION 100
 
-/* 1 where the tq_*_s8_dsp.c kernels are compiled (DSP extension and no -DTQ_PORTABLE), else 0: the
+/* 1 where the tq_*_s8_dsp.c kernels are compiled (DSP extension, no Helium, no -DTQ_PORTABLE), else 0: the
  * one definition of that choice; every runtime file tests it (#if TQ_USE_DSP / #if !TQ_USE_DSP), and
  * generated weight files select the weight layouts they need with it. */
-#if defined(__ARM_FEATURE_DSP) && !defined(TQ_PORTABLE)
+#if defined(__ARM_FEATURE_DSP) && !defined(__ARM_FEATURE_MVE) && !defined(TQ_PORTABLE)
 #define TQ_USE_DSP 1
 #else
 #define TQ_USE_DSP 0
+#endif
+
+/* 1 where the tq_*_s8_mve.c kernels are compiled (Helium, the M-profile vector extension, integer
+ * part: Armv8.1-M Cortex-M55, M85; and no -DTQ_PORTABLE), else 0; used like TQ_USE_DSP. Such cores
+ * also have the DSP extension, but TQ_USE_DSP is 0 there: each kernel with an _mve file runs it,
+ * every other kernel its portable file (no DSP weight layouts are shipped for them). */
+#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1) && !defined(TQ_PORTABLE)
+#define TQ_USE_MVE 1
+#else
+#define TQ_USE_MVE 0
 #endif
 
 /* 1 where the tq_*_s8_v6m.c kernels are compiled (Armv6-M, i.e. Thumb-1 only: Cortex-M0, M0+, M1, and the
@@ -94,12 +104,12 @@
 #else
 #define TQ_USE_V6M 0
 #endif
-#if TQ_USE_DSP && TQ_USE_V6M
-#error "TQ_USE_DSP and TQ_USE_V6M are exclusive: one optimized kernel family per core"
+#if TQ_USE_DSP + TQ_USE_V6M + TQ_USE_MVE > 1
+#error "TQ_USE_DSP, TQ_USE_V6M and TQ_USE_MVE are exclusive: one optimized kernel family per core"
 #endif
 /* The DSP and Armv6-M kernels and their weight layouts read int8 data a word at a time, little-endian
  * (the portable kernels go byte by byte and work on any byte order). */
-#if (TQ_USE_DSP || TQ_USE_V6M) && (defined(__ARM_BIG_ENDIAN) || (defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__))
+#if (TQ_USE_DSP || TQ_USE_V6M || TQ_USE_MVE) && (defined(__ARM_BIG_ENDIAN) || (defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__))
 #error "tinyqat's Cortex-M kernels need a little-endian target; compile with -DTQ_PORTABLE for a big-endian one"
 #endif
 

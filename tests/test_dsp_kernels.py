@@ -798,7 +798,8 @@ def _fc_inputs(rng: np.random.Generator, graph: ir.Graph) -> np.ndarray:
 @pytest.mark.parametrize("board", FC_BOARDS)
 def test_fully_connected_layers_are_bit_exact(board: str, tmp_path: Path) -> None:
     """The FC graphs equal the simulator under QEMU: the DSP kernel (pair layout, assembly groups,
-    fused stage, chunks, natural rows) on the M4, M7 and M33, the portable one on the M0+."""
+    fused stage, chunks, natural rows) on the M4, M7 and M33, the Helium one (groups of four rows,
+    tail-predicated steps) on the M55, the portable one on the M0+."""
     _require_arm_tools()
     rng = np.random.default_rng(11)
     for k, graph in enumerate(_fc_graphs(rng)):
