@@ -374,7 +374,8 @@ def test_kernel_files_ship_dsp_companions() -> None:
     x = ir.Tensor("x", (4, 4, 4), rg.random_qparams(rng))
     conv, _ = rg.conv(rng, "c", x, 2, (1, 1), (1, 1), (0, 0, 0, 0))
     pool, _ = rg.max_pool("p", x, (2, 2), (2, 2), (0, 0), False)
-    assert emit.kernel_files(conv) == ("tq_conv2d_s8.c", "tq_conv2d_s8_dsp.c", "tq_conv2d_s8_v6m.c")
+    assert emit.kernel_files(conv) == ("tq_conv2d_s8.c", "tq_conv2d_s8_dsp.c", "tq_conv2d_s8_v6m.c",
+                                       "tq_conv2d_s8_mve.c")
     assert emit.kernel_files(pool) == ("tq_max_pool2d_s8.c",)
 
 

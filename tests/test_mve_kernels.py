@@ -1,0 +1,128 @@
+"""Helium (MVE) kernels (``runtime_c/tq_*_s8_mve.c``): compiled in exactly where ``__ARM_FEATURE_MVE``
+is defined, and bit-exact with the simulator under QEMU on the Cortex-M55 (``mps3-an547``).
+
+The conv graphs cover the kernel's paths: pointwise layers read in place (odd pixel and channel
+counts), windows copied into scratch (3-channel first layers, strides, asymmetric padding, windows
+wholly in the padding, K = 576 at the column bound) and the portable fallback above it (K = 585);
+zero points at the int8 ends, weights at -127 / 127, inputs at -128 / 127 besides random ones.  The
+fully connected kernel's graphs are tests/test_dsp_kernels.py's (``FC_BOARDS`` includes the M55).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+import runtime_graphs as rg
+from conftest import require_tool
+from test_dsp_kernels import _first_mismatch
+
+from tinyqat import ir
+from tinyqat.boards import load_board
+from tinyqat.codegen import emit
+from tinyqat.resources import resource_dir
+from tinyqat.toolchain import qemu
+
+MVE_KINDS = ("conv2d", "fully_connected")  # kernels with a tq_<kind>_s8_mve.c companion
+BOARD = "cortex-m55"
+
+
+def _require_arm_tools() -> None:
+    require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
+    require_tool("qemu-system-arm", "qemu-system-arm")
+
+
+def _conv(rng: np.random.Generator, name: str, x: ir.Tensor, out_c: int, kernel: tuple[int, int],
+          stride: tuple[int, int], padding: tuple[int, int, int, int], weights: str = "random",
+          zp_out: int | None = None) -> tuple[ir.Conv2d, ir.Tensor]:
+    """rg.conv with ``weights`` "random", "min" (all -127), "max" (all 127) or "ends" (channels of -127
+    and 127 in turn), and the output zero point ``zp_out`` when given."""
+    op, y = rg.conv(rng, name, x, out_c, kernel, stride, padding)
+    if weights != "random":
+        w = np.full(op.weights.shape, -127 if weights == "min" else 127, np.int8)
+        if weights == "ends":
+            w[1::2] = -w[1::2]
+        op = ir.Conv2d(op.name, op.inputs[0], op.output, w, op.bias, op.multiplier, op.shift, op.stride,
+                       op.padding, op.act_min, op.act_max)
+    if zp_out is not None:
+        y = ir.Tensor(y.name, y.shape, ir.QParams(y.qparams.scale, zp_out))
+        lo, hi = rg.activation_range(rng, zp_out)
+        op = ir.Conv2d(op.name, op.inputs[0], op.output, op.weights, op.bias, op.multiplier, op.shift, op.stride,
+                       op.padding, lo, hi)
+    return op, y
+
+
+def _input(rng: np.random.Generator, shape: tuple[int, int, int], zp: int) -> ir.Tensor:
+    return ir.Tensor("x", shape, ir.QParams(rg.random_qparams(rng).scale, zp))
+
+
+def _conv_graphs(rng: np.random.Generator) -> list[ir.Graph]:
+    graphs = []
+    # first layers (3 channels), strides, asymmetric padding, a 5x5 window, pointwise with odd counts
+    x = _input(rng, (9, 9, 3), -128)
+    steps = [_conv(rng, "a", x, 16, (3, 3), (2, 2), (1, 1, 1, 1), zp_out=127)]
+    steps.append(_conv(rng, "b", steps[-1][1], 7, (5, 5), (1, 1), (2, 2, 2, 2), weights="ends", zp_out=-128))
+    steps.append(_conv(rng, "c", steps[-1][1], 5, (1, 1), (1, 1), (0, 0, 0, 0)))
+    steps.append(_conv(rng, "d", steps[-1][1], 9, (3, 2), (2, 1), (0, 2, 1, 0), weights="max"))
+    graphs.append(rg.chain(x, steps))
+    # windows wholly in the padding (pad = kernel), 1x1 padded (not the pointwise path)
+    x = _input(rng, (4, 5, 6), 127)
+    steps = [_conv(rng, "e", x, 3, (3, 3), (1, 1), (3, 3, 3, 3), weights="min")]
+    steps.append(_conv(rng, "f", steps[-1][1], 4, (1, 1), (1, 1), (1, 1, 1, 1)))
+    graphs.append(rg.chain(x, steps))
+    # K = 3 * 3 * 64 = 576, the column bound; then pointwise 64 -> 33 on 35 pixels
+    x = _input(rng, (5, 7, 64), int(rng.integers(-128, 128)))
+    steps = [_conv(rng, "g", x, 64, (3, 3), (1, 1), (1, 1, 1, 1), zp_out=-128)]
+    steps.append(_conv(rng, "h", steps[-1][1], 33, (1, 1), (1, 1), (0, 0, 0, 0), weights="ends"))
+    graphs.append(rg.chain(x, steps))
+    # K = 3 * 3 * 65 = 585: above the bound, the portable loop
+    x = _input(rng, (4, 4, 65), -128)
+    graphs.append(rg.chain(x, [_conv(rng, "i", x, 3, (3, 3), (1, 1), (1, 1, 1, 1))]))
+    return graphs
+
+
+def _inputs(rng: np.random.Generator, graph: ir.Graph) -> np.ndarray:
+    """rg.random_input plus an all -128 and an all 127 sample."""
+    x = rg.random_input(rng, graph, 2)
+    return np.concatenate([x, np.full((1, *x.shape[1:]), -128, np.int8), np.full((1, *x.shape[1:]), 127, np.int8)])
+
+
+def test_conv_layers_are_bit_exact(tmp_path: Path) -> None:
+    """Every conv graph equals the simulator layer by layer under QEMU on the M55."""
+    _require_arm_tools()
+    rng = np.random.default_rng(55)
+    for k, graph in enumerate(_conv_graphs(rng)):
+        out = rg.emit(graph, tmp_path / f"pkg{k}", board=BOARD)
+        x = _inputs(rng, graph)
+        got = qemu.run_emulated(out, tmp_path / f"build{k}", x, load_board(BOARD))
+        assert _first_mismatch(graph, got, x) is None, f"graph {k}: {_first_mismatch(graph, got, x)}"
+
+
+@pytest.mark.parametrize(("board", "expected"), [("cortex-m55", True), ("cortex-m4", False), ("host", False)])
+def test_mve_kernels_are_compiled_only_for_helium(board: str, expected: bool, tmp_path: Path) -> None:
+    """Each tq_<kind>_s8_mve.c defines its kernel exactly when the board's compiler has Helium, and then
+    the portable and DSP files define nothing (one definition per core)."""
+    target = load_board(board)
+    require_tool(target.cc, target.apt_package)
+    runtime = resource_dir("runtime_c")
+    for kind in MVE_KINDS:
+        defined = {}
+        for suffix in ("", "_dsp", "_mve"):
+            obj = tmp_path / f"{kind}{suffix}.o"
+            source = runtime / f"tq_{kind}_s8{suffix}.c"
+            subprocess.run([target.cc, *target.cflags, "-O2", "-std=c99", "-c", str(source), "-o", str(obj)],
+                           check=True)
+            nm = target.cc.removesuffix("gcc") + "nm"
+            symbols = subprocess.run([nm, "--defined-only", str(obj)], capture_output=True, text=True, check=True)
+            defined[suffix] = f"tq_{kind}_s8" in symbols.stdout.split()
+        assert defined["_mve"] is expected, (board, kind)
+        assert sum(defined.values()) == 1, (board, kind, defined)
+
+
+def test_kernel_files_ship_mve_companions() -> None:
+    rng = np.random.default_rng(5)
+    x = ir.Tensor("x", (4, 4, 4), rg.random_qparams(rng))
+    fc, _ = rg.fully_connected(rng, "f", x, 3)
+    assert "tq_fully_connected_s8_mve.c" in emit.kernel_files(fc)
