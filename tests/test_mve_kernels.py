@@ -1,11 +1,14 @@
 """Helium (MVE) kernels (``runtime_c/tq_*_s8_mve.c``): compiled in exactly where ``__ARM_FEATURE_MVE``
 is defined, and bit-exact with the simulator under QEMU on the Cortex-M55 (``mps3-an547``).
 
-The conv graphs cover the kernel's paths: pointwise layers read in place (odd pixel and channel
+The conv graphs cover the conv kernel's paths: pointwise layers read in place (odd pixel and channel
 counts), windows copied into scratch (3-channel first layers, strides, asymmetric padding, windows
 wholly in the padding, K = 576 at the column bound) and the portable fallback above it (K = 585);
 zero points at the int8 ends, weights at -127 / 127, inputs at -128 / 127 besides random ones.  The
-fully connected kernel's graphs are tests/test_dsp_kernels.py's (``FC_BOARDS`` includes the M55).
+depthwise graphs: 8-channel steps and 4-channel tails (3, 8, 13, 20 channels), strides 1 and 2,
+windows clipped on every side and wholly in the padding, 5x5 and 1x3 windows, multiplier 2 (the
+portable loop).  The fully connected kernel's graphs are tests/test_dsp_kernels.py's (``FC_BOARDS``
+includes the M55).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from tinyqat.codegen import emit
 from tinyqat.resources import resource_dir
 from tinyqat.toolchain import qemu
 
-MVE_KINDS = ("conv2d", "fully_connected")  # kernels with a tq_<kind>_s8_mve.c companion
+MVE_KINDS = ("conv2d", "depthwise_conv2d", "fully_connected")  # kernels with a tq_<kind>_s8_mve.c companion
 BOARD = "cortex-m55"
 
 
@@ -83,17 +86,50 @@ def _conv_graphs(rng: np.random.Generator) -> list[ir.Graph]:
     return graphs
 
 
+def _depthwise(rng: np.random.Generator, name: str, x: ir.Tensor, multiplier: int, kernel: tuple[int, int],
+               stride: tuple[int, int], padding: tuple[int, int, int, int],
+               weights: str = "random") -> tuple[ir.DepthwiseConv2d, ir.Tensor]:
+    """rg.depthwise with ``weights`` "random", "min" or "max" (all -127 / 127)."""
+    op, y = rg.depthwise(rng, name, x, multiplier, kernel, stride, padding)
+    if weights != "random":
+        w = np.full(op.weights.shape, -127 if weights == "min" else 127, np.int8)
+        op = ir.DepthwiseConv2d(op.name, op.inputs[0], op.output, w, op.bias, op.multiplier, op.shift, op.stride,
+                                op.padding, op.depth_multiplier, op.act_min, op.act_max)
+    return op, y
+
+
+def _depthwise_graphs(rng: np.random.Generator) -> list[ir.Graph]:
+    graphs = []
+    x = _input(rng, (7, 6, 20), -128)
+    steps = [_depthwise(rng, "a", x, 1, (3, 3), (1, 1), (1, 1, 1, 1), weights="max")]
+    steps.append(_depthwise(rng, "b", steps[-1][1], 1, (3, 3), (2, 2), (0, 1, 1, 0)))
+    steps.append(_depthwise(rng, "c", steps[-1][1], 1, (5, 5), (1, 1), (2, 2, 2, 2), weights="min"))
+    graphs.append(rg.chain(x, steps))
+    x = _input(rng, (5, 9, 13), 127)
+    steps = [_depthwise(rng, "d", x, 1, (1, 3), (1, 2), (3, 3, 3, 3))]
+    steps.append(_depthwise(rng, "e", steps[-1][1], 1, (3, 3), (1, 1), (1, 1, 1, 1)))
+    graphs.append(rg.chain(x, steps))
+    x = _input(rng, (6, 6, 8), int(rng.integers(-128, 128)))
+    steps = [_depthwise(rng, "f", x, 1, (3, 3), (2, 2), (1, 1, 1, 1))]
+    steps.append(_depthwise(rng, "g", steps[-1][1], 2, (3, 3), (1, 1), (1, 1, 1, 1)))
+    graphs.append(rg.chain(x, steps))
+    x = _input(rng, (4, 4, 3), -128)
+    graphs.append(rg.chain(x, [_depthwise(rng, "h", x, 1, (3, 3), (1, 1), (1, 1, 1, 1))]))
+    return graphs
+
+
 def _inputs(rng: np.random.Generator, graph: ir.Graph) -> np.ndarray:
     """rg.random_input plus an all -128 and an all 127 sample."""
     x = rg.random_input(rng, graph, 2)
     return np.concatenate([x, np.full((1, *x.shape[1:]), -128, np.int8), np.full((1, *x.shape[1:]), 127, np.int8)])
 
 
-def test_conv_layers_are_bit_exact(tmp_path: Path) -> None:
-    """Every conv graph equals the simulator layer by layer under QEMU on the M55."""
+@pytest.mark.parametrize("kind", ["conv", "depthwise"])
+def test_layers_are_bit_exact(kind: str, tmp_path: Path) -> None:
+    """Every conv / depthwise graph equals the simulator layer by layer under QEMU on the M55."""
     _require_arm_tools()
     rng = np.random.default_rng(55)
-    for k, graph in enumerate(_conv_graphs(rng)):
+    for k, graph in enumerate(_conv_graphs(rng) if kind == "conv" else _depthwise_graphs(rng)):
         out = rg.emit(graph, tmp_path / f"pkg{k}", board=BOARD)
         x = _inputs(rng, graph)
         got = qemu.run_emulated(out, tmp_path / f"build{k}", x, load_board(BOARD))
