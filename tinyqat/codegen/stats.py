@@ -150,7 +150,7 @@ KERNEL_CODE_BYTES: dict[str, dict[str, int]] = {
         "tq_fully_connected_s4_s8.c": 608,
         "tq_fully_connected_s8.c": 0,
         "tq_fully_connected_s8_dsp.c": 0,
-        "tq_fully_connected_s8_mve.c": 1564,
+        "tq_fully_connected_s8_mve.c": 2524,
         "tq_fully_connected_s8_v6m.c": 0,
         "tq_gather_s8.c": 80,
         "tq_lookup_s8.c": 48,
