@@ -11,11 +11,13 @@
  * TQ_CONV_MVE_CORR_MAX(K) run the vector path; every other layer the portable loop (tq_portable.h).
  * Scratch: two columns of K16 bytes (K rounded up to 16) then corr (out_c int32),
  * computed once per call (VADDVA.S8 over each weight row). Pixels go in blocks of two (raster order,
- * the in-place contract of tq_kernels.h): a 1x1 / stride 1 / unpadded layer reads both columns
- * straight from the input (pixel q's channels are its column), any other copies the two windows into
- * the scratch columns before writing the block. Channels go in groups of four, two rows at a time:
- * per 16 values one VLDRB of each column and each weight row and four VMLADAVA.S8; a last partial
- * step (K mod 16) is tail-predicated (VCTP.8: inactive lanes load zero and read no memory). Each group's
+ * the in-place contract of tq_kernels.h): a 1x1 / stride 1 / unpadded layer with K a multiple of 16
+ * reads both columns straight from the input (pixel q's channels are its column), any other copies
+ * the two windows into the scratch columns, whose K16 - K last bytes are zero, before writing the
+ * block. Channels go in groups of four, two rows at a time: per 16 values one VLDRB of each column and
+ * each weight row and four VMLADAVA.S8, over K16 values (the weights read after a row's K are the
+ * next row's, times a zero column value); the last group, whose reads past K would leave the weights
+ * array, ends with a tail-predicated step instead (VCTP.8: inactive lanes load zero, read no memory). Each group's
  * eight sums become two int32x4 vectors (pixel a, pixel b) whose output stage is
  * tq_requantize_s32x4_mve (tq_requant.h), stored as four bytes per pixel; the out_c mod 4 last
  * channels use tq_requantize_s8.
@@ -70,6 +72,32 @@ static inline void tq_conv_mve_dot2x2(const int8_t *wa, const int8_t *wb, const 
     r[3] = bb;
 }
 
+/* tq_conv_mve_dot2x2 over k16 values, a multiple of 16, unpredicated: the columns' values after K are zero,
+ * so the weights read after row wa's or wb's K values (the next row's, inside the array) add nothing. */
+static inline void tq_conv_mve_dot2x2_padded(const int8_t *wa, const int8_t *wb, const int8_t *xa, const int8_t *xb,
+                                             int32_t k16, int32_t r[4])
+{
+    int32_t aa = 0, ab = 0, ba = 0, bb = 0, n;
+    for (n = k16; n > 0; n -= 16) {
+        const int8x16_t x0 = vldrbq_s8(xa);
+        const int8x16_t x1 = vldrbq_s8(xb);
+        const int8x16_t v0 = vldrbq_s8(wa);
+        const int8x16_t v1 = vldrbq_s8(wb);
+        aa = vmladavaq_s8(aa, v0, x0);
+        ab = vmladavaq_s8(ab, v0, x1);
+        ba = vmladavaq_s8(ba, v1, x0);
+        bb = vmladavaq_s8(bb, v1, x1);
+        xa += 16;
+        xb += 16;
+        wa += 16;
+        wb += 16;
+    }
+    r[0] = aa;
+    r[1] = ab;
+    r[2] = ba;
+    r[3] = bb;
+}
+
 /* Pixel q's window in weight order (ky, kx, i) into col: K bytes, the input zero point outside the input. */
 static void tq_conv_mve_column(const tq_conv2d_s8_params *p, const int8_t *input, int32_t q, int8_t *col)
 {
@@ -114,6 +142,7 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     const int32_t zp_out = p->output_zero_point, act_min = p->act_min, act_max = p->act_max;
     const int pointwise = p->kernel_h == 1 && p->kernel_w == 1 && p->stride_h == 1 && p->stride_w == 1
                           && p->pad_top == 0 && p->pad_left == 0 && p->out_h == p->in_h && p->out_w == p->in_w;
+    const int padded = k16 != k; /* pointwise columns are copied then, to be zero-padded */
     int8_t *const cols = (int8_t *)p->scratch;
     int32_t *corr;
     int32_t q, c;
@@ -122,6 +151,9 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
         return;
     }
     corr = (int32_t *)(void *)(cols + 2 * k16); /* 2 * k16 is a multiple of 4: the buffer is 4-byte aligned */
+    /* zeros after K in both columns: the unpredicated steps of tq_conv_mve_dot2x2_padded read them */
+    memset(cols + k, 0, (size_t)(k16 - k));
+    memset(cols + k16 + k, 0, (size_t)(k16 - k));
     for (c = 0; c < out_c; ++c) {
         const int8_t *w = weights + c * k;
         int32_t sum = 0, n = k;
@@ -142,6 +174,11 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
         if (!pointwise) {
             tq_conv_mve_column(p, input, q, cols);
             tq_conv_mve_column(p, input, last, cols + k16);
+        } else if (padded) {
+            memcpy(cols, xa, (size_t)k);
+            memcpy(cols + k16, xb, (size_t)k);
+        }
+        if (!pointwise || padded) {
             xa = cols;
             xb = cols + k16;
         }
@@ -151,8 +188,13 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
             const int32x4_t mult = vldrwq_s32(p->multiplier + c);
             const int32x4_t shift = vldrwq_s32(p->shift + c);
             const int32x4_t base = vldrwq_s32(corr + c);
-            tq_conv_mve_dot2x2(weights + c * k, weights + (c + 1) * k, xa, xb, k, r0);
-            tq_conv_mve_dot2x2(weights + (c + 2) * k, weights + (c + 3) * k, xa, xb, k, r1);
+            if ((out_c - c - 4) * k >= k16 - k) { /* row c + 3's k16 reads stay inside the weights array */
+                tq_conv_mve_dot2x2_padded(weights + c * k, weights + (c + 1) * k, xa, xb, k16, r0);
+                tq_conv_mve_dot2x2_padded(weights + (c + 2) * k, weights + (c + 3) * k, xa, xb, k16, r1);
+            } else {
+                tq_conv_mve_dot2x2(weights + c * k, weights + (c + 1) * k, xa, xb, k, r0);
+                tq_conv_mve_dot2x2(weights + (c + 2) * k, weights + (c + 3) * k, xa, xb, k, r1);
+            }
             va = vsetq_lane_s32(r0[0], vdupq_n_s32(0), 0);
             va = vsetq_lane_s32(r0[2], va, 1);
             va = vsetq_lane_s32(r1[0], va, 2);
