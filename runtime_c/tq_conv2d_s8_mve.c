@@ -20,7 +20,8 @@
  * array, ends with a tail-predicated step instead (VCTP.8: inactive lanes load zero, read no memory). Each group's
  * eight sums become two int32x4 vectors (pixel a, pixel b) whose output stage is
  * tq_requantize_s32x4_mve (tq_requant.h), stored as four bytes per pixel; the out_c mod 4 last
- * channels use tq_requantize_s8.
+ * channels use tq_requantize_s8. With K <= 32 the two columns stay in registers (one or two vectors
+ * each) while every group's rows are read once (tq_conv_mve_small4, no loop per row).
  */
 #include "tq_kernels.h"
 
@@ -96,6 +97,60 @@ static inline void tq_conv_mve_dot2x2_padded(const int8_t *wa, const int8_t *wb,
     r[1] = ab;
     r[2] = ba;
     r[3] = bb;
+}
+
+/* Row w's dot products with the columns in registers (K <= 32, k16 = 16 or 32; the second vectors unused
+ * when k16 = 16): one or two VLDRB, the last predicated by tail (VCTP.8 of K - k16 + 16), so no read
+ * leaves the row. */
+#define TQ_CONV_MVE_SMALL_ROW(w, k16, tail, xa0, xa1, xb0, xb1, da, db)                                          \
+    do {                                                                                                      \
+        if ((k16) == 16) {                                                                                    \
+            const int8x16_t v0_ = vldrbq_z_s8((w), (tail));                                                   \
+            (da) = vmladavq_s8(v0_, (xa0));                                                                   \
+            (db) = vmladavq_s8(v0_, (xb0));                                                                   \
+        } else {                                                                                              \
+            const int8x16_t v0_ = vldrbq_s8(w);                                                               \
+            const int8x16_t v1_ = vldrbq_z_s8((w) + 16, (tail));                                              \
+            (da) = vmladavaq_s8(vmladavq_s8(v0_, (xa0)), v1_, (xa1));                                         \
+            (db) = vmladavaq_s8(vmladavq_s8(v0_, (xb0)), v1_, (xb1));                                         \
+        }                                                                                                     \
+    } while (0)
+
+/* Channels c .. c + 3 (rows w, w + k, w + 2k, w + 3k) of the two pixels, K <= 32: the sums as the vectors of
+ * pixel a (*va) and pixel b (*vb). */
+TQ_LOOP_INLINE void tq_conv_mve_small4(const int8_t *w, int32_t k, int32_t k16, mve_pred16_t tail, int8x16_t xa0,
+                                       int8x16_t xa1, int8x16_t xb0, int8x16_t xb1, int32x4_t *va, int32x4_t *vb)
+{
+    int32_t a0, a1, a2, a3, b0, b1, b2, b3;
+    TQ_CONV_MVE_SMALL_ROW(w, k16, tail, xa0, xa1, xb0, xb1, a0, b0);
+    TQ_CONV_MVE_SMALL_ROW(w + k, k16, tail, xa0, xa1, xb0, xb1, a1, b1);
+    TQ_CONV_MVE_SMALL_ROW(w + 2 * k, k16, tail, xa0, xa1, xb0, xb1, a2, b2);
+    TQ_CONV_MVE_SMALL_ROW(w + 3 * k, k16, tail, xa0, xa1, xb0, xb1, a3, b3);
+    *va = vsetq_lane_s32(a3, vsetq_lane_s32(a2, vsetq_lane_s32(a1, vdupq_n_s32(a0), 1), 2), 3);
+    *vb = vsetq_lane_s32(b3, vsetq_lane_s32(b2, vsetq_lane_s32(b1, vdupq_n_s32(b0), 1), 2), 3);
+}
+
+/* The K <= 32 groups of one pixel pair (columns xa, xb of k16 readable bytes), k16 a constant where inlined. */
+TQ_LOOP_INLINE void tq_conv_mve_small_groups(const tq_conv2d_s8_params *p, const int8_t *weights, const int32_t *corr,
+                                             const int8_t *xa, const int8_t *xb, int32_t k, int32_t k16,
+                                             int32_t groups, int8_t *out_a, int8_t *out_b)
+{
+    const mve_pred16_t tail = vctp8q((uint32_t)(k - (k16 - 16)));
+    const int8x16_t xa0 = vldrbq_s8(xa), xb0 = vldrbq_s8(xb);
+    const int8x16_t xa1 = k16 == 32 ? vldrbq_s8(xa + 16) : xa0;
+    const int8x16_t xb1 = k16 == 32 ? vldrbq_s8(xb + 16) : xb0;
+    int32_t c;
+    for (c = 0; c < groups; c += 4) {
+        int32x4_t va, vb;
+        const int32x4_t mult = vldrwq_s32(p->multiplier + c);
+        const int32x4_t shift = vldrwq_s32(p->shift + c);
+        const int32x4_t base = vldrwq_s32(corr + c);
+        tq_conv_mve_small4(weights + c * k, k, k16, tail, xa0, xa1, xb0, xb1, &va, &vb);
+        vstrbq_s32(out_a + c, tq_requantize_s32x4_mve(vaddq_s32(va, base), mult, shift, p->output_zero_point,
+                                                      p->act_min, p->act_max));
+        vstrbq_s32(out_b + c, tq_requantize_s32x4_mve(vaddq_s32(vb, base), mult, shift, p->output_zero_point,
+                                                      p->act_min, p->act_max));
+    }
 }
 
 /* Pixel q's window in weight order (ky, kx, i) into col: K bytes, the input zero point outside the input. */
@@ -182,7 +237,12 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
             xa = cols;
             xb = cols + k16;
         }
-        for (c = 0; c < groups; c += 4) {
+        if (k16 == 16) { /* small K: the columns stay in registers for every channel */
+            tq_conv_mve_small_groups(p, weights, corr, xa, xb, k, 16, groups, out_a, out_b);
+        } else if (k16 == 32) {
+            tq_conv_mve_small_groups(p, weights, corr, xa, xb, k, 32, groups, out_a, out_b);
+        }
+        for (c = k16 <= 32 ? groups : 0; c < groups; c += 4) {
             int32_t r0[4], r1[4];
             int32x4_t va, vb;
             const int32x4_t mult = vldrwq_s32(p->multiplier + c);

@@ -2,8 +2,9 @@
 is defined, and bit-exact with the simulator under QEMU on the Cortex-M55 (``mps3-an547``).
 
 The conv graphs cover the conv kernel's paths: pointwise layers read in place (odd pixel and channel
-counts), windows copied into scratch (3-channel first layers, strides, asymmetric padding, windows
-wholly in the padding, K = 576 at the column bound) and the portable fallback above it (K = 585);
+counts; K = 16 and 32 with the columns in registers), windows copied into scratch (3-channel first
+layers, strides, asymmetric padding, windows wholly in the padding, K = 576 at the column bound) and
+the portable fallback above it (K = 585);
 zero points at the int8 ends, weights at -127 / 127, inputs at -128 / 127 besides random ones.  The
 depthwise graphs: 8-channel steps and 4-channel tails (3, 8, 13, 20 channels), strides 1 and 2,
 windows clipped on every side and wholly in the padding, 5x5 and 1x3 windows, multiplier 2 (the
@@ -75,10 +76,12 @@ def _conv_graphs(rng: np.random.Generator) -> list[ir.Graph]:
     steps = [_conv(rng, "e", x, 3, (3, 3), (1, 1), (3, 3, 3, 3), weights="min")]
     steps.append(_conv(rng, "f", steps[-1][1], 4, (1, 1), (1, 1), (1, 1, 1, 1)))
     graphs.append(rg.chain(x, steps))
-    # K = 3 * 3 * 64 = 576, the column bound; then pointwise 64 -> 33 on 35 pixels
+    # K = 3 * 3 * 64 = 576, the column bound; then pointwise 64 -> 32 -> 16 -> 9 on 35 pixels
     x = _input(rng, (5, 7, 64), int(rng.integers(-128, 128)))
     steps = [_conv(rng, "g", x, 64, (3, 3), (1, 1), (1, 1, 1, 1), zp_out=-128)]
-    steps.append(_conv(rng, "h", steps[-1][1], 33, (1, 1), (1, 1), (0, 0, 0, 0), weights="ends"))
+    steps.append(_conv(rng, "h", steps[-1][1], 32, (1, 1), (1, 1), (0, 0, 0, 0), weights="ends"))
+    steps.append(_conv(rng, "h2", steps[-1][1], 16, (1, 1), (1, 1), (0, 0, 0, 0)))  # K = 32 read in place
+    steps.append(_conv(rng, "h3", steps[-1][1], 9, (1, 1), (1, 1), (0, 0, 0, 0), zp_out=127))  # K = 16
     graphs.append(rg.chain(x, steps))
     # K = 3 * 3 * 65 = 585: above the bound, the portable loop
     x = _input(rng, (4, 4, 65), -128)
