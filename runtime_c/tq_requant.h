@@ -440,7 +440,9 @@ static inline int32_t tq_requantize_s8_fused_ssat(int32_t acc, int32_t q, int32_
  *   rdbpot(t, e) = floor((t + 2^(e-1) - [t < 0]) / 2^e) for e >= 1 (the same comment), i.e. VRSHL
  *     (a rounding shift right by e, computed without overflow) of t + (t >> 31); for e = 0 it is t,
  *     so the -1 is added only to lanes with e >= 1. t > -2^31 (|x| <= 2^31 and q < 2^31), so
- *     t + (t >> 31) does not wrap.
+ *     t + (t >> 31) does not wrap;
+ *   the zero point is added with saturation (VQADD), as tq_requantize_s8's sat32 of the int64 sum (a
+ *     saturated left shift can bring mbqm to within 128 of the int32 ends).
  */
 static inline int32x4_t tq_requantize_s32x4_mve(int32x4_t acc, int32x4_t q, int32x4_t shift, int32_t zero_point,
                                                int32_t act_min, int32_t act_max)
@@ -449,7 +451,7 @@ static inline int32x4_t tq_requantize_s32x4_mve(int32x4_t acc, int32x4_t q, int3
     const int32x4_t right = vminq_s32(shift, vdupq_n_s32(0)); /* -e */
     int32x4_t t = vqrdmulhq_s32(vqshlq_s32(acc, left), q);
     t = vaddq_m_s32(t, t, vshrq_n_s32(t, 31), vcmpltq_n_s32(right, 0));
-    t = vaddq_n_s32(vrshlq_s32(t, right), zero_point);
+    t = vqaddq_n_s32(vrshlq_s32(t, right), zero_point); /* saturating: sat32(mbqm + zero_point) */
     return vminq_s32(vmaxq_s32(t, vdupq_n_s32(act_min)), vdupq_n_s32(act_max));
 }
 #endif /* __ARM_FEATURE_MVE */

@@ -27,10 +27,66 @@ from tinyqat import ir
 from tinyqat.boards import load_board
 from tinyqat.codegen import emit
 from tinyqat.resources import resource_dir
+from tinyqat.target import STRICT_CFLAGS
 from tinyqat.toolchain import qemu
+from tinyqat.toolchain.compiler import run_compiler
 
 MVE_KINDS = ("conv2d", "depthwise_conv2d", "fully_connected")  # kernels with a tq_<kind>_s8_mve.c companion
 BOARD = "cortex-m55"
+
+
+# tq_requantize_s32x4_mve against tq_requantize_s8 lane by lane: random bits and int32 edges for the
+# accumulator, multipliers from 0 to 2^31 - 1, every shift in [-31, 30], zero points and clamps at the
+# int8 ends and random; exit status 1 on any mismatch.
+REQUANT_CHECK = r"""
+#include <stdint.h>
+#include <stdlib.h>
+#include <arm_mve.h>
+#include "tq_requant.h"
+
+static uint64_t state = 88172645463325252ull;
+static uint32_t next(void)
+{
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return (uint32_t)state;
+}
+
+static const int32_t edges[] = {0, 1, -1, 2, -2, INT32_MIN, INT32_MIN + 1, INT32_MAX, INT32_MAX - 1, 0x40000000,
+                                -0x40000000, 0x3FFFFFFF, -0x40000001, 0xFFFF, -0x10000, 0x7FFF, -0x8000};
+static const int32_t qs[] = {0, 1, 0x40000000, 0x7FFFFFFF, 0x7FFFFFFE, 0x40000001};
+
+int main(void)
+{
+    long it, bad = 0;
+    for (it = 0; it < 300000L; ++it) {
+        int32_t acc[4], q[4], shift[4], got[4], lane;
+        const int32_t zp = it % 5 == 0 ? -128 : (it % 5 == 1 ? 127 : (int32_t)(next() % 256) - 128);
+        int32_t lo = (int32_t)(next() % 256) - 128, hi = (int32_t)(next() % 256) - 128;
+        if (it % 3 == 0) {
+            lo = -128;
+            hi = 127;
+        } else if (lo > hi) {
+            const int32_t t = lo;
+            lo = hi;
+            hi = t;
+        }
+        for (lane = 0; lane < 4; ++lane) {
+            const uint32_t r = next();
+            acc[lane] = r % 4 == 0 ? edges[next() % (sizeof edges / sizeof edges[0])]
+                        : (r % 4 == 1 ? (int32_t)next() >> (next() % 31) : (int32_t)next());
+            q[lane] = next() % 3 == 0 ? qs[next() % (sizeof qs / sizeof qs[0])] : (int32_t)(next() >> 1);
+            shift[lane] = (int32_t)((it * 4 + lane) % 62) - 31;
+        }
+        vst1q_s32(got, tq_requantize_s32x4_mve(vld1q_s32(acc), vld1q_s32(q), vld1q_s32(shift), zp, lo, hi));
+        for (lane = 0; lane < 4; ++lane) {
+            bad += got[lane] != tq_requantize_s8(acc[lane], q[lane], shift[lane], zp, lo, hi);
+        }
+    }
+    exit(bad != 0 ? 1 : 0);
+}
+"""
 
 
 def _require_arm_tools() -> None:
@@ -137,6 +193,19 @@ def test_layers_are_bit_exact(kind: str, tmp_path: Path) -> None:
         x = _inputs(rng, graph)
         got = qemu.run_emulated(out, tmp_path / f"build{k}", x, load_board(BOARD))
         assert _first_mismatch(graph, got, x) is None, f"graph {k}: {_first_mismatch(graph, got, x)}"
+
+
+def test_vector_output_stage_equals_general_under_qemu(tmp_path: Path) -> None:
+    """tq_requantize_s32x4_mve equals tq_requantize_s8 on 1.2M lanes under QEMU on the M55."""
+    _require_arm_tools()
+    target = load_board(BOARD)
+    for fname, text in {"check.c": REQUANT_CHECK, **qemu.baremetal_support(target)}.items():
+        (tmp_path / fname).write_text(text)
+    elf = tmp_path / "check.elf"
+    run_compiler(target.cc, [*target.cflags, *qemu.IMAGE_FLAGS, *STRICT_CFLAGS, f"-I{resource_dir('runtime_c')}",
+                             str(tmp_path / "check.c"), str(tmp_path / "baremetal_startup.c"),
+                             f"-T{tmp_path / 'baremetal.ld'}", "-o", str(elf)], target.apt_package)
+    qemu.run_image(qemu.find_qemu(), elf, target, ["check.elf"], timeout_s=300)
 
 
 @pytest.mark.parametrize(("board", "expected"), [("cortex-m55", True), ("cortex-m4", False), ("host", False)])
