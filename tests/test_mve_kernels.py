@@ -8,7 +8,8 @@ the portable fallback above it (K = 585);
 zero points at the int8 ends, weights at -127 / 127, inputs at -128 / 127 besides random ones.  The
 depthwise graphs: 8-channel steps and 4-channel tails (3, 8, 13, 20 channels), strides 1 and 2,
 windows clipped on every side and wholly in the padding, 5x5 and 1x3 windows, multiplier 2 (the
-portable loop).  The fully connected kernel's graphs are tests/test_dsp_kernels.py's (``FC_BOARDS``
+portable loop).  The add graphs: a residual network, x + x in place, odd sizes, zero points -128 and
+127.  The fully connected kernel's graphs are tests/test_dsp_kernels.py's (``FC_BOARDS``
 includes the M55).
 """
 
@@ -21,7 +22,7 @@ import numpy as np
 import pytest
 import runtime_graphs as rg
 from conftest import require_tool
-from test_dsp_kernels import _first_mismatch
+from test_dsp_kernels import _add_graphs, _first_mismatch
 
 from tinyqat import ir
 from tinyqat.boards import load_board
@@ -31,7 +32,7 @@ from tinyqat.target import STRICT_CFLAGS
 from tinyqat.toolchain import qemu
 from tinyqat.toolchain.compiler import run_compiler
 
-MVE_KINDS = ("conv2d", "depthwise_conv2d", "fully_connected")  # kernels with a tq_<kind>_s8_mve.c companion
+MVE_KINDS = ("add", "conv2d", "depthwise_conv2d", "fully_connected")  # kernels with a tq_<kind>_s8_mve.c companion
 BOARD = "cortex-m55"
 
 
@@ -177,18 +178,32 @@ def _depthwise_graphs(rng: np.random.Generator) -> list[ir.Graph]:
     return graphs
 
 
+def _adds(rng: np.random.Generator) -> list[ir.Graph]:
+    """test_dsp_kernels' add graphs (a residual network, x + x in place, odd sizes) and adds of tensors
+    whose zero points are -128 and 127 (sizes 4k + 1 and 4k + 3: the predicated tail)."""
+    graphs = _add_graphs(rng)
+    for shape in ((3, 3, 5), (1, 1, 7)):
+        x = _input(rng, shape, -128)
+        y = _conv(rng, "c", x, shape[2], (1, 1), (1, 1), (0, 0, 0, 0), zp_out=127)
+        graphs.append(rg.chain(x, [y, rg.add(rng, "sum", x, y[1])]))
+    return graphs
+
+
+GRAPHS = {"conv": _conv_graphs, "depthwise": _depthwise_graphs, "add": _adds}
+
+
 def _inputs(rng: np.random.Generator, graph: ir.Graph) -> np.ndarray:
     """rg.random_input plus an all -128 and an all 127 sample."""
     x = rg.random_input(rng, graph, 2)
     return np.concatenate([x, np.full((1, *x.shape[1:]), -128, np.int8), np.full((1, *x.shape[1:]), 127, np.int8)])
 
 
-@pytest.mark.parametrize("kind", ["conv", "depthwise"])
+@pytest.mark.parametrize("kind", sorted(GRAPHS))
 def test_layers_are_bit_exact(kind: str, tmp_path: Path) -> None:
-    """Every conv / depthwise graph equals the simulator layer by layer under QEMU on the M55."""
+    """Every conv / depthwise / add graph equals the simulator layer by layer under QEMU on the M55."""
     _require_arm_tools()
     rng = np.random.default_rng(55)
-    for k, graph in enumerate(_conv_graphs(rng) if kind == "conv" else _depthwise_graphs(rng)):
+    for k, graph in enumerate(GRAPHS[kind](rng)):
         out = rg.emit(graph, tmp_path / f"pkg{k}", board=BOARD)
         x = _inputs(rng, graph)
         got = qemu.run_emulated(out, tmp_path / f"build{k}", x, load_board(BOARD))
