@@ -130,7 +130,7 @@ TQ_LOOP_INLINE void tq_conv_mve_small4(const int8_t *w, int32_t k, int32_t k16, 
     *vb = vsetq_lane_s32(b3, vsetq_lane_s32(b2, vsetq_lane_s32(b1, vdupq_n_s32(b0), 1), 2), 3);
 }
 
-/* The K <= 32 groups of one pixel pair (columns xa, xb of k16 readable bytes), k16 a constant where inlined. */
+/* The K <= 32 groups of one pixel pair (columns xa, xb of k16 readable bytes, k16 = 16 or 32). */
 TQ_LOOP_INLINE void tq_conv_mve_small_groups(const tq_conv2d_s8_params *p, const int8_t *weights, const int32_t *corr,
                                              const int8_t *xa, const int8_t *xb, int32_t k, int32_t k16,
                                              int32_t groups, int8_t *out_a, int8_t *out_b)
@@ -151,6 +151,27 @@ TQ_LOOP_INLINE void tq_conv_mve_small_groups(const tq_conv2d_s8_params *p, const
         vstrbq_s32(out_b + c, tq_requantize_s32x4_mve(vaddq_s32(vb, base), mult, shift, p->output_zero_point,
                                                       p->act_min, p->act_max));
     }
+}
+
+/* tq_conv_mve_small_groups for k16 = 16 and 32, each compiled on its own (not inlined: the general path's
+ * registers are then allocated without them). */
+#if defined(__GNUC__)
+#define TQ_CONV_MVE_OUTLINE __attribute__((noinline))
+#else
+#define TQ_CONV_MVE_OUTLINE
+#endif
+TQ_CONV_MVE_OUTLINE static void tq_conv_mve_small16(const tq_conv2d_s8_params *p, const int8_t *weights,
+                                                    const int32_t *corr, const int8_t *xa, const int8_t *xb, int32_t k,
+                                                    int32_t groups, int8_t *out_a, int8_t *out_b)
+{
+    tq_conv_mve_small_groups(p, weights, corr, xa, xb, k, 16, groups, out_a, out_b);
+}
+
+TQ_CONV_MVE_OUTLINE static void tq_conv_mve_small32(const tq_conv2d_s8_params *p, const int8_t *weights,
+                                                    const int32_t *corr, const int8_t *xa, const int8_t *xb, int32_t k,
+                                                    int32_t groups, int8_t *out_a, int8_t *out_b)
+{
+    tq_conv_mve_small_groups(p, weights, corr, xa, xb, k, 32, groups, out_a, out_b);
 }
 
 /* Pixel q's window in weight order (ky, kx, i) into col: K bytes, the input zero point outside the input. */
@@ -238,9 +259,9 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
             xb = cols + k16;
         }
         if (k16 == 16) { /* small K: the columns stay in registers for every channel */
-            tq_conv_mve_small_groups(p, weights, corr, xa, xb, k, 16, groups, out_a, out_b);
+            tq_conv_mve_small16(p, weights, corr, xa, xb, k, groups, out_a, out_b);
         } else if (k16 == 32) {
-            tq_conv_mve_small_groups(p, weights, corr, xa, xb, k, 32, groups, out_a, out_b);
+            tq_conv_mve_small32(p, weights, corr, xa, xb, k, groups, out_a, out_b);
         }
         for (c = k16 <= 32 ? groups : 0; c < groups; c += 4) {
             int32_t r0[4], r1[4];

@@ -142,7 +142,7 @@ KERNEL_CODE_BYTES: dict[str, dict[str, int]] = {
         "tq_conv2d_s4_s8.c": 932,
         "tq_conv2d_s8.c": 40,
         "tq_conv2d_s8_dsp.c": 0,
-        "tq_conv2d_s8_mve.c": 6716,
+        "tq_conv2d_s8_mve.c": 6616,
         "tq_conv2d_s8_speed.c": 0,
         "tq_conv2d_s8_v6m.c": 0,
         "tq_depthwise_conv2d_s4_s8.c": 976,
