@@ -91,8 +91,9 @@ def test_package_contents(tmp_path: Path) -> None:
     out = tmp_path / "pkg"
     out.mkdir()
     emit_package(graph, plan, load_board("cortex-m4"), "kws", out, b"artifact bytes", "tinyqat 9.9")
-    companions = {"_dsp": ("conv2d", "depthwise_conv2d", "fully_connected"), "_v6m": ("conv2d", "fully_connected")}
-    kernels = sorted({f"tq_{stats.op_kind(op)}_s8{suffix}.c" for op in graph.ops for suffix in ("", "_dsp", "_v6m")
+    companions = {"_dsp": ("conv2d", "depthwise_conv2d", "fully_connected"), "_v6m": ("conv2d", "fully_connected"),
+                  "_mve": ("add", "conv2d", "depthwise_conv2d", "fully_connected")}
+    kernels = sorted({f"tq_{stats.op_kind(op)}_s8{suffix}.c" for op in graph.ops for suffix in ("", *companions)
                       if suffix == "" or stats.op_kind(op) in companions[suffix]})
     expected = {"kws.h", "kws.c", "kws_weights.h", "kws.mk", "CMakeLists.txt", "model.json", "report.md",
                 "model.pt", "tq_requant.h", "tq_kernels.h", "tq_dsp.h", "tq_portable.h", "tq_conv_dsp.h", *kernels}
