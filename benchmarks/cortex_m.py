@@ -12,7 +12,8 @@ every layer counted: convs, pools, adds, copies) in these configurations:
 * ``m4 size``: cortex-m4, the default build (DSP kernels, int8 weights): what a user gets;
 * ``m4 speed``: cortex-m4, ``--optimize speed`` (conv weights pre-extended to int16);
 * ``m7 speed``: cortex-m7, ``--optimize speed``;
-* ``m0+``: :data:`M0_BOARD` (Cortex-M0+ sized like a 512 KiB / 144 KiB part), the default build.
+* ``m0+``: :data:`M0_BOARD` (Cortex-M0+ sized like a 512 KiB / 144 KiB part), the default build;
+* ``m55``: cortex-m55 (Helium), the default build (its ``_mve`` kernels; QEMU ``mps3-an547``).
 
 Tables: totals per network and configuration (executed instructions, exact; estimated cycles from
 ``tinyqat/toolchain/timing/<core>.toml``, zero wait states; flash code = ``.text`` of the package,
@@ -61,6 +62,7 @@ CONFIGS = (
     Config("m4 speed", "cortex-m4", "speed"),
     Config("m7 speed", "cortex-m7", "speed"),
     Config("m0+", M0_BOARD, "size"),
+    Config("m55", "cortex-m55", "size"),
 )
 # name: (constructor, per-sample input shape): the MLPerf Tiny references, then other architectures
 NETWORKS: dict[str, tuple[Callable[[], torch.nn.Module], tuple[int, ...]]] = {
@@ -78,6 +80,8 @@ NETWORK_TARGETS = (
                                                     ("vww_mobilenet_v1", 1.4))),
     ("ic_resnet8", "m7 speed", "cycles", 1.1), ("kws_ds_cnn", "m7 speed", "cycles", 1.3),
     ("ic_resnet8", "m0+", "instructions", 6.0), ("kws_ds_cnn", "m0+", "instructions", 8.0),
+    *((net, "m55", "cycles", t) for net, t in (("ic_resnet8", 0.35), ("kws_ds_cnn", 0.6), ("vww_mobilenet_v1", 0.8),
+                                                ("ad_fc_autoencoder", 0.9))),
 )
 # Per-layer targets on the cortex-m4, both modes: (layer kind, est. cycles/MAC at most).
 LAYER_TARGETS = (("first conv (<= 3 in)", 2.5), ("narrow conv (4-16 in)", 2.5), ("other conv", 2.5),

@@ -7,9 +7,9 @@ int32_t tq_conv2d_s8_get_buffer_size(const tq_conv2d_s8_params *params)
     return TQ_CONV2D_S8_BUFFER_SIZE(params->kernel_h, params->kernel_w, params->in_c);
 }
 
-/* Cores with the DSP extension compile tq_conv2d_s8_dsp.c instead, Armv6-M cores tq_conv2d_s8_v6m.c
- * (same function, same result). */
-#if !TQ_USE_DSP && !TQ_USE_V6M
+/* Cores with the DSP extension compile tq_conv2d_s8_dsp.c instead, Armv6-M cores tq_conv2d_s8_v6m.c,
+ * Helium cores tq_conv2d_s8_mve.c (same function, same result). */
+#if !TQ_USE_DSP && !TQ_USE_V6M && !TQ_USE_MVE
 #include "tq_portable.h"
 
 /* The loop lives in tq_portable.h, shared with the DSP kernel's fallback. */
@@ -18,4 +18,4 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     tq_conv2d_s8_portable(params, input, output);
 }
 
-#endif /* !TQ_USE_DSP && !TQ_USE_V6M */
+#endif /* !TQ_USE_DSP && !TQ_USE_V6M && !TQ_USE_MVE */

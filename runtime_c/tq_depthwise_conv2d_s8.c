@@ -21,14 +21,17 @@ int32_t tq_depthwise_conv2d_s8_get_buffer_size(const tq_depthwise_conv2d_s8_para
 {
 #if TQ_USE_V6M
     return tq_depthwise_conv2d_s8_v6m_buffer_size(params);
+#elif TQ_USE_MVE
+    (void)params; /* the Helium kernel uses no scratch */
+    return 0;
 #else
     return tq_depthwise_conv2d_s8_dsp_buffer_size(params);
 #endif
 }
 
 /* Cores with the DSP extension compile tq_depthwise_conv2d_s8_dsp.c instead, Armv6-M cores
- * tq_depthwise_conv2d_s8_v6m.c (same function, same result). */
-#if !TQ_USE_DSP && !TQ_USE_V6M
+ * tq_depthwise_conv2d_s8_v6m.c, Helium cores tq_depthwise_conv2d_s8_mve.c (same function, same result). */
+#if !TQ_USE_DSP && !TQ_USE_V6M && !TQ_USE_MVE
 #include "tq_portable.h"
 
 /* The loop lives in tq_portable.h, shared with the DSP kernel's fallback. */
@@ -37,4 +40,4 @@ void tq_depthwise_conv2d_s8(const tq_depthwise_conv2d_s8_params *params, const i
     tq_depthwise_conv2d_s8_portable(params, input, output);
 }
 
-#endif /* !TQ_USE_DSP && !TQ_USE_V6M */
+#endif /* !TQ_USE_DSP && !TQ_USE_V6M && !TQ_USE_MVE */

@@ -2,8 +2,8 @@
 #include "tq_kernels.h"
 
 /* Cores with the DSP extension compile tq_fully_connected_s8_dsp.c instead, Armv6-M cores
- * tq_fully_connected_s8_v6m.c (same function, same result). */
-#if !TQ_USE_DSP && !TQ_USE_V6M
+ * tq_fully_connected_s8_v6m.c, Helium cores tq_fully_connected_s8_mve.c (same function, same result). */
+#if !TQ_USE_DSP && !TQ_USE_V6M && !TQ_USE_MVE
 #include "tq_portable.h"
 
 /* The loop lives in tq_portable.h, with the other kernels that have a DSP companion. */
@@ -12,4 +12,4 @@ void tq_fully_connected_s8(const tq_fully_connected_s8_params *params, const int
     tq_fully_connected_s8_portable(params, input, output);
 }
 
-#endif /* !TQ_USE_DSP && !TQ_USE_V6M */
+#endif /* !TQ_USE_DSP && !TQ_USE_V6M && !TQ_USE_MVE */

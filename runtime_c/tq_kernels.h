@@ -59,6 +59,12 @@
  * the DSP depthwise keeps three zero-point-padded int16 input rows per channel in params->scratch
  * (TQ_DW_DSP_OK layers; others, or scratch NULL, use its pixel loop).
  *
+ * Helium cores (TQ_USE_MVE: Cortex-M55, M85) compile tq_conv2d_s8_mve.c, tq_depthwise_conv2d_s8_mve.c,
+ * tq_fully_connected_s8_mve.c and tq_add_s8_mve.c instead of the portable files (#if TQ_USE_MVE /
+ * #if ... && !TQ_USE_MVE): the same functions and bit-identical results, each file's comment giving its
+ * method; the conv uses the scratch above (two int8 columns and per-channel sums, within
+ * TQ_CONV2D_S8_BUFFER_SIZE), the others none; the depthwise computes blocks of one pixel.
+ *
  * Armv6-M cores (TQ_USE_V6M: Cortex-M0 / M0+) compile tq_conv2d_s8_v6m.c instead of tq_conv2d_s8.c
  * (#if TQ_USE_V6M / #if !TQ_USE_DSP && !TQ_USE_V6M): the same function and bit-identical results from
  * an int32 im2col column in params->scratch (4 * K bytes, within the buffer size above) and
@@ -77,13 +83,23 @@
  * them; tinyqat/target.py RUNTIME_VERSION): every generated <name>.c checks it with #error. */
 #define TQ_RUNTIME_VERSION 100
 
-/* 1 where the tq_*_s8_dsp.c kernels are compiled (DSP extension and no -DTQ_PORTABLE), else 0: the
+/* 1 where the tq_*_s8_dsp.c kernels are compiled (DSP extension, no Helium, no -DTQ_PORTABLE), else 0: the
  * one definition of that choice; every runtime file tests it (#if TQ_USE_DSP / #if !TQ_USE_DSP), and
  * generated weight files select the weight layouts they need with it. */
-#if defined(__ARM_FEATURE_DSP) && !defined(TQ_PORTABLE)
+#if defined(__ARM_FEATURE_DSP) && !defined(__ARM_FEATURE_MVE) && !defined(TQ_PORTABLE)
 #define TQ_USE_DSP 1
 #else
 #define TQ_USE_DSP 0
+#endif
+
+/* 1 where the tq_*_s8_mve.c kernels are compiled (Helium, the M-profile vector extension, integer
+ * part: Armv8.1-M Cortex-M55, M85; and no -DTQ_PORTABLE), else 0; used like TQ_USE_DSP. Such cores
+ * also have the DSP extension, but TQ_USE_DSP is 0 there: each kernel with an _mve file runs it,
+ * every other kernel its portable file (no DSP weight layouts are shipped for them). */
+#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1) && !defined(TQ_PORTABLE)
+#define TQ_USE_MVE 1
+#else
+#define TQ_USE_MVE 0
 #endif
 
 /* 1 where the tq_*_s8_v6m.c kernels are compiled (Armv6-M, i.e. Thumb-1 only: Cortex-M0, M0+, M1, and the
@@ -95,12 +111,12 @@
 #else
 #define TQ_USE_V6M 0
 #endif
-#if TQ_USE_DSP && TQ_USE_V6M
-#error "TQ_USE_DSP and TQ_USE_V6M are exclusive: one optimized kernel family per core"
+#if TQ_USE_DSP + TQ_USE_V6M + TQ_USE_MVE > 1
+#error "TQ_USE_DSP, TQ_USE_V6M and TQ_USE_MVE are exclusive: one optimized kernel family per core"
 #endif
 /* The DSP and Armv6-M kernels and their weight layouts read int8 data a word at a time, little-endian
  * (the portable kernels go byte by byte and work on any byte order). */
-#if (TQ_USE_DSP || TQ_USE_V6M) && (defined(__ARM_BIG_ENDIAN) || (defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__))
+#if (TQ_USE_DSP || TQ_USE_V6M || TQ_USE_MVE) && (defined(__ARM_BIG_ENDIAN) || (defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__))
 #error "tinyqat's Cortex-M kernels need a little-endian target; compile with -DTQ_PORTABLE for a big-endian one"
 #endif
 

@@ -443,4 +443,38 @@ static inline int32_t tq_requantize_s8_fused_ssat2(int32_t acc2, int32_t q, int3
     "add " T ", " T ", " ZP2 "\n\t"                                                               \
     "ssat " ACC2 ", #8, " T ", asr #1\n\t"
 
+#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
+#include <arm_mve.h>
+
+/*
+ * tq_mbqm and tq_requantize_s8 on four int32 lanes (Helium; the _mve kernels' output stage): lane j of
+ * tq_mbqm_s32x4_mve is mbqm(acc_j, q_j, shift_j), of tq_requantize_s32x4_mve
+ * clamp(mbqm(acc_j, q_j, shift_j) + zero_point, act_min, act_max), the same integers. Why:
+ *   VQSHL by left = max(shift, 0) is sat32(acc * 2^left) (saturating shift left);
+ *   VQRDMULH(x, q) = sat((2 * x * q + 2^31) >> 32) = floor((x * q + 2^30) / 2^31), which is srdhm(x, q)
+ *     for q >= 0 (tq_requantize_s8_fast's comment), never saturating as q != INT32_MIN;
+ *   rdbpot(t, e) = floor((t + 2^(e-1) - [t < 0]) / 2^e) for e >= 1 (the same comment), i.e. VRSHL
+ *     (a rounding shift right by e, computed without overflow) of t + (t >> 31); for e = 0 it is t,
+ *     so the -1 is added only to lanes with e >= 1. t > -2^31 (|x| <= 2^31 and q < 2^31), so
+ *     t + (t >> 31) does not wrap;
+ *   the zero point is added with saturation (VQADD), as tq_requantize_s8's sat32 of the int64 sum (a
+ *     saturated left shift can bring mbqm to within 128 of the int32 ends).
+ */
+static inline int32x4_t tq_mbqm_s32x4_mve(int32x4_t acc, int32x4_t q, int32x4_t shift)
+{
+    const int32x4_t left = vmaxq_s32(shift, vdupq_n_s32(0));
+    const int32x4_t right = vminq_s32(shift, vdupq_n_s32(0)); /* -e */
+    int32x4_t t = vqrdmulhq_s32(vqshlq_s32(acc, left), q);
+    t = vaddq_m_s32(t, t, vshrq_n_s32(t, 31), vcmpltq_n_s32(right, 0));
+    return vrshlq_s32(t, right);
+}
+
+static inline int32x4_t tq_requantize_s32x4_mve(int32x4_t acc, int32x4_t q, int32x4_t shift, int32_t zero_point,
+                                               int32_t act_min, int32_t act_max)
+{
+    const int32x4_t t = vqaddq_n_s32(tq_mbqm_s32x4_mve(acc, q, shift), zero_point); /* sat32(mbqm + zero_point) */
+    return vminq_s32(vmaxq_s32(t, vdupq_n_s32(act_min)), vdupq_n_s32(act_max));
+}
+#endif /* __ARM_FEATURE_MVE */
+
 #endif /* TQ_REQUANT_H */

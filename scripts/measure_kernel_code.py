@@ -11,7 +11,8 @@ from tinyqat.bench.codesize import kernel_code_bytes
 from tinyqat.boards import load_board
 from tinyqat.resources import resource_dir
 
-FAMILIES = {"dsp": ("cortex-m4", ()), "v6m": ("cortex-m0plus", ()), "portable": ("cortex-m4", ("-DTQ_PORTABLE",))}
+FAMILIES = {"dsp": ("cortex-m4", ()), "v6m": ("cortex-m0plus", ()), "mve": ("cortex-m55", ()),
+            "portable": ("cortex-m4", ("-DTQ_PORTABLE",))}
 
 
 def measure() -> dict[str, dict[str, int]]:

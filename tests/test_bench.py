@@ -98,6 +98,16 @@ def test_cortex_m0plus_runs_and_costs_more(m4_package: Path, m4_report: BenchRep
     assert report.instructions > m4_report.instructions and report.cycles > m4_report.cycles
 
 
+def test_cortex_m55_runs_on_its_timing_table(m4_report: BenchReport, model_path: Path, tmp_path: Path) -> None:
+    """The same model built for the M55 (mps3-an547, Helium) runs every layer under the counting plugin."""
+    tinyqat.build(model_path, tmp_path / "out", board="cortex-m55")
+    report = bench(tmp_path / "out")
+    assert report.board == "cortex-m55" and report.qemu_machine == "mps3-an547"
+    assert report.timing.core == "cortex-m55" and report.timing.mve_overlapped == 1
+    assert [layer.macs for layer in report.layers] == [layer.macs for layer in m4_report.layers]
+    assert all(layer.instructions > 0 and layer.cycles > 0 for layer in report.layers)
+
+
 def test_cli_bench_table_and_json(m4_package: Path, m4_report: BenchReport) -> None:
     result = CliRunner().invoke(main, ["bench", str(m4_package)])
     assert result.exit_code == 0, result.output
@@ -165,6 +175,36 @@ def test_classify_thumb_mnemonics() -> None:
     assert classify("ittet", "ge") == ("it", 0)
     assert classify("sxtb16", "r0, r1") == ("alu", 0)
     assert classify("sdiv", "r0, r1, r2") == ("div", 0)
+
+
+def test_classify_helium_mnemonics() -> None:
+    """MVE (objdump -marmv8.1-m.main spelling): by pipeline; FP on s/d registers and LOB stay as they were."""
+    assert classify("vldrb.u8", "q3, [r3], #16") == ("mve_load", 0)
+    assert classify("vldrbt.s16", "q0, [r1]") == ("mve_load", 0)
+    assert classify("vstrw.32", "q3, [r0], #16") == ("mve_store", 0)
+    assert classify("vmlava.s8", "r0, q3, q2") == ("mve_mul", 0)
+    assert classify("vmladava.s8", "r0, q3, q2") == ("mve_mul", 0)
+    assert classify("vqrdmulh.s32", "q3, q3, r2") == ("mve_mul", 0)
+    assert classify("vadd.i32", "q3, q3, r3") == ("mve_alu", 0)
+    assert classify("vaddva.s8", "r0, q1") == ("mve_alu", 0)
+    assert classify("vadd.f32", "q0, q1, q2") == ("mve_mul", 0)
+    assert classify("vadd.f32", "s0, s1, s2") == ("fpu", 0)
+    assert classify("vldr", "s0, [r0]") == ("load", 0)
+    assert classify("le", "lr, 18 <dot+0x18>") == ("branch", 0)
+    assert classify("dls", "lr, lr") == ("alu", 0)
+
+
+def test_helium_beats_overlap_across_pipelines() -> None:
+    """Cortex-M55: a vector instruction takes 2 cycles (dual beat); right after one of another pipeline it
+    overlaps (1); two in the same pipeline do not; a table without Helium entries refuses them."""
+    m55 = load_timing("cortex-m55")
+    load, mac = ("vldrb.u8", "q3, [r3], #16"), ("vmlava.s8", "r0, q3, q2")
+    assert block_cycles([load, load, mac, load, mac], m55) == 2 + 2 + 1 + 1 + 1
+    assert block_cycles([mac, mac, ("vstrw.32", "q3, [r0]"), load], m55) == 2 + 2 + 1 + 2
+    assert block_cycles([load, ("adds", "r0, #1"), mac], m55) == 2 + 1 + 2
+    with pytest.raises(TinyQatError, match="no Helium"):
+        block_cycles([load], load_timing("cortex-m4"))
+    assert all(load_timing(core).mve_load is None for core in ("cortex-m0plus", "cortex-m4", "cortex-m7", "cortex-m33"))
 
 
 def test_block_cycles_follow_the_table() -> None:

@@ -28,7 +28,7 @@ from torch import nn
 import tinyqat
 from tinyqat.cli import main
 
-BOARDS = ("host", "cortex-m0plus", "cortex-m0plus-512k", "cortex-m4", "cortex-m7", "cortex-m33")
+BOARDS = ("host", "cortex-m0plus", "cortex-m0plus-512k", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55")
 INPUT_SHAPE = (1, 8, 8)
 M0PLUS_FLASH = 131072
 

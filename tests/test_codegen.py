@@ -92,8 +92,10 @@ def test_package_contents(tmp_path: Path) -> None:
     out = tmp_path / "pkg"
     out.mkdir()
     emit_package(graph, plan, load_board("cortex-m4"), "kws", out, b"artifact bytes", "tinyqat 9.9")
-    companions = {"_dsp": ("conv2d", "depthwise_conv2d", "fully_connected"), "_v6m": ("conv2d", "fully_connected")}
-    kernels = sorted({f"tq_{stats.op_kind(op)}_s8{suffix}.c" for op in graph.ops for suffix in ("", "_dsp", "_v6m")
+    companions = {"_dsp": ("conv2d", "depthwise_conv2d", "fully_connected"),
+                  "_v6m": ("add", "conv2d", "fully_connected"),
+                  "_mve": ("add", "conv2d", "depthwise_conv2d", "fully_connected")}
+    kernels = sorted({f"tq_{stats.op_kind(op)}_s8{suffix}.c" for op in graph.ops for suffix in ("", *companions)
                       if suffix == "" or stats.op_kind(op) in companions[suffix]})
     # the DSP conv paths of their own files ship with the layers that name them (layouts.conv_dsp_path)
     paths = {f for sym, f in CONV_DSP_PATH_FILES.items() if f"&{sym}," in (out / "kws.c").read_text()}
@@ -155,7 +157,8 @@ def test_multi_input_layers_in_package(tmp_path: Path) -> None:
     assert kernels == ({f"tq_{kind}_s8.c" for kind in stats.OP_KINDS.values()} | paths
                        | {f"tq_{kind}_s8_dsp.c" for kind in ("conv2d", "depthwise_conv2d", "fully_connected", "add")}
                        | {"tq_conv2d_s8_v6m.c", "tq_depthwise_conv2d_s8_v6m.c", "tq_fully_connected_s8_v6m.c",
-                          "tq_add_s8_v6m.c"})
+                          "tq_add_s8_v6m.c"}
+                       | {f"tq_{kind}_s8_mve.c" for kind in ("add", "conv2d", "depthwise_conv2d", "fully_connected")})
     manifest = json.loads((out / "model.json").read_text())
     layers = {layer["op"]: layer for layer in manifest["layers"]}
     ops = {stats.op_kind(op): op for op in graph.ops}

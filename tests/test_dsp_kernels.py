@@ -207,9 +207,9 @@ def _first_mismatch(graph: ir.Graph, got: list[list[np.ndarray]], x: np.ndarray)
 
 
 @pytest.mark.parametrize(("board", "portable"), [("cortex-m4", False), ("cortex-m7", False), ("cortex-m33", False),
-                                                 ("cortex-m0plus", False), ("cortex-m4", True)],
-                         ids=["cortex-m4-dsp", "cortex-m7-dsp", "cortex-m33-dsp", "cortex-m0plus-portable",
-                              "cortex-m4-TQ_PORTABLE"])
+                                                 ("cortex-m55", False), ("cortex-m0plus", False), ("cortex-m4", True)],
+                         ids=["cortex-m4-dsp", "cortex-m7-dsp", "cortex-m33-dsp", "cortex-m55",
+                              "cortex-m0plus-portable", "cortex-m4-TQ_PORTABLE"])
 def test_emulated_layers_are_bit_exact(board: str, portable: bool, tmp_path: Path) -> None:
     """Every layer of every graph equals the simulator under QEMU (DSP kernels on the M4; portable
     ones on the M0+ and on the M4 with -DTQ_PORTABLE)."""
@@ -401,7 +401,8 @@ def test_kernel_files_ship_dsp_companions() -> None:
     x = ir.Tensor("x", (4, 4, 4), rg.random_qparams(rng))
     conv, _ = rg.conv(rng, "c", x, 2, (1, 1), (1, 1), (0, 0, 0, 0))
     pool, _ = rg.max_pool("p", x, (2, 2), (2, 2), (0, 0), False)
-    assert emit.kernel_files(conv) == ("tq_conv2d_s8.c", "tq_conv2d_s8_dsp.c", "tq_conv2d_s8_v6m.c")
+    assert emit.kernel_files(conv) == ("tq_conv2d_s8.c", "tq_conv2d_s8_dsp.c", "tq_conv2d_s8_v6m.c",
+                                       "tq_conv2d_s8_mve.c")
     assert emit.kernel_files(pool) == ("tq_max_pool2d_s8.c",)
 
 
@@ -701,7 +702,7 @@ def _depthwise_row_graphs(rng: np.random.Generator) -> list[ir.Graph]:
     return graphs
 
 
-@pytest.mark.parametrize("board", ["cortex-m4", "cortex-m7", "cortex-m33", "cortex-m0plus"])
+@pytest.mark.parametrize("board", ["cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55", "cortex-m0plus"])
 def test_depthwise_row_path_is_bit_exact(board: str, tmp_path: Path) -> None:
     """The DSP depthwise row path (int16 rows in arena scratch, in place over its input) equals the
     simulator on every layer under QEMU; the M0+ runs the portable kernel on the same packages."""
@@ -773,7 +774,7 @@ def test_depthwise_row_assembly_matches_its_generator() -> None:
 
 # ---------------------------------------------------------------- fully connected (pair layout, fused stage)
 
-FC_BOARDS = ("cortex-m4", "cortex-m7", "cortex-m33", "cortex-m0plus")
+FC_BOARDS = ("cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55", "cortex-m0plus")
 
 
 def _fc(rng: np.random.Generator, name: str, x: ir.Tensor, out_f: int, fused: bool,
@@ -836,7 +837,8 @@ def _fc_inputs(rng: np.random.Generator, graph: ir.Graph) -> np.ndarray:
 @pytest.mark.parametrize("board", FC_BOARDS)
 def test_fully_connected_layers_are_bit_exact(board: str, tmp_path: Path) -> None:
     """The FC graphs equal the simulator under QEMU: the DSP kernel (pair layout, assembly groups,
-    fused stage, chunks, natural rows) on the M4, M7 and M33, the portable one on the M0+."""
+    fused stage, chunks, natural rows) on the M4, M7 and M33, the Helium one (groups of four rows,
+    tail-predicated steps) on the M55, the portable one on the M0+."""
     _require_arm_tools()
     rng = np.random.default_rng(11)
     for k, graph in enumerate(_fc_graphs(rng)):

@@ -416,7 +416,8 @@ def test_kernel_code_table_is_measured() -> None:
     within 10 % of a fresh measurement per kernel family (scripts/measure_kernel_code.py regenerates it)."""
     require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
     files = sorted(p.name for p in resource_dir("runtime_c").glob("tq_*.c"))
-    families = {"dsp": ("cortex-m4", ()), "v6m": ("cortex-m0plus", ()), "portable": ("cortex-m4", ("-DTQ_PORTABLE",))}
+    families = {"dsp": ("cortex-m4", ()), "v6m": ("cortex-m0plus", ()), "mve": ("cortex-m55", ()),
+                "portable": ("cortex-m4", ("-DTQ_PORTABLE",))}
     for family, (board, extra) in families.items():
         table = stats.KERNEL_CODE_BYTES[family]
         assert sorted(table) == files, family

@@ -52,7 +52,7 @@ def _one_sample(package: Path) -> np.ndarray:
 
 
 def test_every_cortex_m_board_has_an_emulated_machine() -> None:
-    assert {"cortex-m0plus", "cortex-m4", "cortex-m7", "cortex-m33"} <= set(CORTEX_M)
+    assert {"cortex-m0plus", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55"} <= set(CORTEX_M)
     for name in CORTEX_M:
         assert load_board(name).qemu_machine in qemu.MACHINES, name
 

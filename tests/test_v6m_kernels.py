@@ -192,9 +192,10 @@ def test_kernel_files_ship_v6m_companions() -> None:
     x = ir.Tensor("x", (4, 4, 4), rg.random_qparams(rng))
     conv, _ = rg.conv(rng, "c", x, 2, (1, 1), (1, 1), (0, 0, 0, 0))
     dw, _ = rg.depthwise(rng, "d", x, 1, (3, 3), (1, 1), (1, 1, 1, 1))
-    assert emit.kernel_files(conv) == ("tq_conv2d_s8.c", "tq_conv2d_s8_dsp.c", "tq_conv2d_s8_v6m.c")
+    assert emit.kernel_files(conv) == ("tq_conv2d_s8.c", "tq_conv2d_s8_dsp.c", "tq_conv2d_s8_v6m.c",
+                                       "tq_conv2d_s8_mve.c")
     assert emit.kernel_files(dw) == ("tq_depthwise_conv2d_s8.c", "tq_depthwise_conv2d_s8_dsp.c",
-                                     "tq_depthwise_conv2d_s8_v6m.c")
+                                     "tq_depthwise_conv2d_s8_v6m.c", "tq_depthwise_conv2d_s8_mve.c")
 
 
 def _conv_weights_v6m_by_definition(w: np.ndarray) -> np.ndarray:
@@ -260,18 +261,21 @@ def test_scratch_rules_match_c(tmp_path: Path, gcc: str) -> None:
 
 def test_board_kernels_match_the_compiler(tmp_path: Path) -> None:
     """Each Cortex-M board's ``kernels`` is what its compiler and flags select in tq_kernels.h
-    (TQ_USE_DSP / TQ_USE_V6M), and a contradictory or unknown value is refused."""
+    (TQ_USE_DSP / TQ_USE_V6M / TQ_USE_MVE), and a contradictory or unknown value is refused."""
     require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
     probe = tmp_path / "probe.c"
-    probe.write_text('#include "tq_kernels.h"\nint tq_probe_dsp = TQ_USE_DSP;\nint tq_probe_v6m = TQ_USE_V6M;\n')
+    probe.write_text('#include "tq_kernels.h"\nint tq_probe_dsp = TQ_USE_DSP;\nint tq_probe_v6m = TQ_USE_V6M;\n'
+                     'int tq_probe_mve = TQ_USE_MVE;\n')
     for name in board_names():
         board = load_board(name)
         cmd = [*board.cflags, f"-I{resource_dir('runtime_c')}", "-E", "-dD", str(probe)]
         text = subprocess.run([board.cc, *cmd], capture_output=True, text=True, check=True).stdout
         dsp = "#define TQ_USE_DSP 1" in text
         v6m = "#define TQ_USE_V6M 1" in text
-        expected = {"dsp": (True, False), "v6m": (False, True), "portable": (False, False)}[board.kernels]
-        assert expected == (dsp, v6m), name
+        mve = "#define TQ_USE_MVE 1" in text
+        expected = {"dsp": (True, False, False), "v6m": (False, True, False), "mve": (False, False, True),
+                    "portable": (False, False, False)}[board.kernels]
+        assert expected == (dsp, v6m, mve), name
     source = (resource_dir("boards") / "cortex-m0plus.toml").read_text()
     for bad, match in [('kernels = "dsp"', "contradicts"), ('kernels = "fast"', "must be one of")]:
         path = tmp_path / "cortex-m0plus.toml"

@@ -15,7 +15,9 @@ Keys (all required unless marked optional):
 * ``dsp`` (bool): the core has the Armv7E-M/Armv8-M DSP extension (SXTB16, SMLAD)
 * ``kernels`` (str): the optimized runtime kernels the board's compiler selects (``runtime_c/tq_kernels.h``):
   ``"dsp"`` (``TQ_USE_DSP``, needs ``dsp = true``), ``"v6m"`` (``TQ_USE_V6M``: Armv6-M, Cortex-M0/M0+,
-  needs ``dsp = false``) or ``"portable"`` (none: the host).  The memory planner reserves the conv
+  needs ``dsp = false``), ``"mve"`` (``TQ_USE_MVE``: Helium, Armv8.1-M Cortex-M55/M85, needs
+  ``dsp = true``: the ``_mve`` kernels where they exist, the portable ones elsewhere) or
+  ``"portable"`` (none: the host).  The memory planner reserves the conv
   scratch buffers and the generator emits the Armv6-M weight layout from it
   (:mod:`tinyqat.memory.planner`, :mod:`tinyqat.codegen.layouts`); ``tests/test_v6m_kernels.py``
   checks it against the macros the board's flags really define.
@@ -66,7 +68,7 @@ class Board:
 
 _REQUIRED = {"name": str, "description": str, "cpu": str, "cc": str, "cflags": list, "fpu": str, "dsp": bool,
              "kernels": str, "apt_package": str}
-KERNELS = ("dsp", "v6m", "portable")
+KERNELS = ("dsp", "v6m", "mve", "portable")
 _OPTIONAL = {"flash_bytes": int, "ram_bytes": int, "qemu_machine": str}
 
 
@@ -105,9 +107,9 @@ def _problems(data: dict, path: Path, shipped: bool) -> list[str]:
     if "kernels" in typed and typed["kernels"] not in KERNELS:
         problems.append(f"'kernels' must be one of {', '.join(repr(k) for k in KERNELS)}, not {typed['kernels']!r}")
     elif "kernels" in typed and "dsp" in typed and (
-            (typed["kernels"] == "dsp" and not typed["dsp"]) or (typed["kernels"] == "v6m" and typed["dsp"])):
+            (typed["kernels"] in ("dsp", "mve") and not typed["dsp"]) or (typed["kernels"] == "v6m" and typed["dsp"])):
         problems.append(f"kernels = {typed['kernels']!r} contradicts dsp = {str(typed['dsp']).lower()} "
-                        "('dsp' needs the DSP extension, 'v6m' is Armv6-M, which has none)")
+                        "('dsp' and 'mve' need the DSP extension, 'v6m' is Armv6-M, which has none)")
     return problems
 
 

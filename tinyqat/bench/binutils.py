@@ -42,9 +42,15 @@ def function_symbols(board: Board, elf: Path) -> dict[str, tuple[int, int]]:
     return symbols
 
 
+# objdump decodes Helium (MVE) instructions only when told the architecture: by default it prints
+# their encodings as coprocessor instructions (LDC, CDP). Other cores keep objdump's default.
+OBJDUMP_ARCH = {"cortex-m55": "armv8.1-m.main", "cortex-m85": "armv8.1-m.main"}
+
+
 def disassembly(board: Board, elf: Path) -> dict[int, tuple[str, str]]:
-    """Every instruction of ``elf``'s code: address -> (mnemonic, operands)."""
-    listing = _output([_tool(board, "objdump"), "-d", "--no-show-raw-insn", str(elf)], board.apt_package)
+    """Every instruction of ``elf``'s code: address -> (mnemonic, operands) (:data:`OBJDUMP_ARCH`)."""
+    arch = [f"-m{OBJDUMP_ARCH[board.cpu]}"] if board.cpu in OBJDUMP_ARCH else []
+    listing = _output([_tool(board, "objdump"), "-d", *arch, "--no-show-raw-insn", str(elf)], board.apt_package)
     insns = {}
     for match in re.finditer(r"^\s*([0-9a-f]+):\t(\S+)[ \t]*([^\n@;]*)", listing, re.MULTILINE):
         insns[int(match[1], 16)] = (match[2].lower(), match[3].strip())

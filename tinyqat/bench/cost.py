@@ -3,6 +3,16 @@
 Item 4 of :mod:`tinyqat.bench`: every instruction is classified from its mnemonic and operands
 (:func:`classify`) and costed from the core's table ``toolchain/timing/<core>.toml``
 (:class:`TimingTable`); :func:`block_cycles` sums one pass through a block, jumps excluded.
+
+Helium (MVE, Armv8.1-M: Cortex-M55) instructions, those with a ``q`` register operand, have classes
+of their own by the pipeline that executes them (:func:`mve_unit`): ``mve_load`` (VLDRB/H/W,
+VLD2x/VLD4x, also gathers), ``mve_store`` (VSTRx, VST2x/VST4x), ``mve_mul`` (multiplies,
+multiply-accumulates and their reductions: VMUL, VQDMULH, VMLA, VMLADAV(A), VMLAV(A), VMLALDAV,
+and the vector floating-point operations) and ``mve_alu`` (every other vector instruction: VADD,
+VSHL, VDUP, VMAX, VMOVL, VADDV(A), VPT, moves between lanes and core registers, ...).  A table that
+times them has the four ``mve_*`` keys and ``mve_overlapped``: on a core that executes a 128-bit
+vector instruction in several beats, an MVE instruction right after an MVE instruction of another
+pipeline (load/store, integer, multiply) overlaps it and costs ``mve_overlapped`` instead.
 """
 
 from __future__ import annotations
@@ -38,6 +48,11 @@ class TimingTable:
 
     A load costs ``load_pipelined`` instead of ``load`` only when it directly follows a single load
     that has no base write-back and whose destination is not one of its address registers.
+
+    Optional (all or none; only cores with Helium have them): ``mve_load``, ``mve_store``,
+    ``mve_alu``, ``mve_mul`` (cycles of one vector instruction of that class) and
+    ``mve_overlapped`` (an MVE instruction right after one of another pipeline; see the module
+    docstring).  A block with an MVE instruction on a table without them is an error.
     """
 
     core: str
@@ -63,6 +78,14 @@ class TimingTable:
     fpu_div: int
     barrier: int
     address_dependency: int
+    mve_load: int | None = None
+    mve_store: int | None = None
+    mve_alu: int | None = None
+    mve_mul: int | None = None
+    mve_overlapped: int | None = None
+
+
+MVE_KEYS = ("mve_load", "mve_store", "mve_alu", "mve_mul", "mve_overlapped")
 
 
 def load_timing(core: str) -> TimingTable:
@@ -73,11 +96,11 @@ def load_timing(core: str) -> TimingTable:
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise TinyQatError(f"no cycle timing table for core {core!r} ({exc})") from None
     cycles = data.get("cycles", {})
-    keys = {f.name for f in dataclasses.fields(TimingTable)} - {"core"}
-    if data.get("core") != core or set(cycles) != keys or not all(
+    keys = {f.name for f in dataclasses.fields(TimingTable)} - {"core"} - set(MVE_KEYS)
+    if data.get("core") != core or set(cycles) not in (keys, keys | set(MVE_KEYS)) or not all(
             isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in cycles.values()):
         raise TinyQatError(f"{path}: needs core = {core!r} and [cycles] with exactly {sorted(keys)} "
-                           f"as non-negative integers")
+                           f"(and, for a core with Helium, {list(MVE_KEYS)}) as non-negative integers")
     return TimingTable(core=core, **cycles)
 
 
@@ -108,11 +131,25 @@ _CLASS_OF = {
     **dict.fromkeys(("stm", "stmia", "stmea", "stmdb", "stmfd", "push"), "stm"),
     **dict.fromkeys(("ldrd", "ldaexd", "ldrexd"), "ldrd"),
     **dict.fromkeys(("strd", "stlexd", "strexd"), "strd"),
-    **dict.fromkeys(("b", "bx", "blx", "cbz", "cbnz"), "branch"),
+    **dict.fromkeys(("b", "bx", "blx", "cbz", "cbnz", "le", "letp", "wls", "wlstp"), "branch"),
     "bl": "call",
     **dict.fromkeys(("tbb", "tbh"), "table_branch"),
     **dict.fromkeys(("dmb", "dsb", "isb"), "barrier"),
 }
+
+
+_Q_REGISTER = re.compile(r"\bq[0-7]\b")
+_MVE_MUL = re.compile(r"v(?:q?r?d?mul|r?mulh|mull|q?r?d?mla|mls|fm[as]|cmul|cmla|rmlal|rmlsl)")
+
+
+def mve_unit(base: str) -> str:
+    """The MVE class of a vector instruction's base mnemonic (no data-type suffix): ``mve_load``,
+    ``mve_store``, ``mve_mul`` or ``mve_alu`` (module docstring)."""
+    if base.startswith(("vldr", "vld2", "vld4")):
+        return "mve_load"
+    if base.startswith(("vstr", "vst2", "vst4")):
+        return "mve_store"
+    return "mve_mul" if _MVE_MUL.match(base) else "mve_alu"
 
 
 def classify(mnemonic: str, operands: str) -> tuple[str, int]:
@@ -121,8 +158,13 @@ def classify(mnemonic: str, operands: str) -> tuple[str, int]:
 
     The mnemonic may carry a width (``.w``/``.n``), a condition (``addne``, inside IT blocks)
     and a flag-setting ``s`` (``muls``).  Anything not listed is single-cycle data processing (``alu``).
+    An instruction with a ``q`` register operand is Helium (MVE): :func:`mve_unit`; a vector
+    floating-point data type (``.f16``/``.f32`` on ``q`` registers) runs in the multiply pipeline.
     """
     base = mnemonic.split(".")[0]
+    if base.startswith("v") and _Q_REGISTER.search(operands):  # Helium (MVE)
+        kind = mve_unit(base)
+        return ("mve_mul" if kind == "mve_alu" and ".f" in mnemonic else kind), 0
     if base.startswith("v"):  # floating point (FPv4/FPv5)
         if base in ("vldr", "vstr"):
             return ("load" if base == "vldr" else "store"), 0
@@ -176,12 +218,23 @@ def block_cycles(insns: Sequence[tuple[str, str]], timing: TimingTable) -> int:
     """Cycles of one pass through a straight-line block of ``(mnemonic, operands)``, jumps excluded.
 
     The instruction before the block's first one is unknown (a block may be entered by a jump), so
-    the first instruction is neither pipelined nor stalled by it.
+    the first instruction is neither pipelined nor stalled by it.  MVE loads and stores take no part
+    in the scalar pairing rules (neither pipelined nor stalled); an MVE instruction costs
+    ``mve_overlapped`` right after an MVE instruction of another pipeline (load and store share one).
     """
     total = 0
     previous, previous_writes, previous_write_back = "", set(), False
     for mnemonic, operands in insns:
         cls, words = classify(mnemonic, operands)
+        if cls.startswith("mve_"):
+            cost = getattr(timing, cls)
+            if cost is None:
+                raise TinyQatError(f"timing/{timing.core}.toml has no Helium (MVE) entries for {mnemonic} {operands}")
+            unit, previous_unit = cls.replace("store", "load"), previous.replace("store", "load")
+            overlapped = previous_unit.startswith("mve_") and previous_unit != unit
+            total += timing.mve_overlapped if overlapped else cost
+            previous, previous_writes, previous_write_back = cls, set(), False
+            continue
         memory = cls in ("load", "store", "ldm", "stm")
         address = _address_registers(operands) if memory else []
         if cls == "ldm":

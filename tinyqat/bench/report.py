@@ -87,12 +87,13 @@ class BenchReport:
         return self.cycles / self.macs if self.macs else None
 
     def to_dict(self) -> dict:
-        """Plain JSON-ready dict: every field and derived total (``cycles_per_mac`` may be None)."""
+        """Plain JSON-ready dict: every field and derived total (``cycles_per_mac`` may be None; the timing
+        table without the Helium entries of a core that has none)."""
         sizes = {**dataclasses.asdict(self.sizes), "flash_bytes": self.sizes.flash_bytes,
                  "static_ram_bytes": self.sizes.static_ram_bytes, "ram_bytes": self.sizes.ram_bytes}
         return {
             "name": self.name, "board": self.board, "qemu_machine": self.qemu_machine,
-            "timing": dataclasses.asdict(self.timing),
+            "timing": {k: v for k, v in dataclasses.asdict(self.timing).items() if v is not None},
             "layers": [{**dataclasses.asdict(layer), "cycles_per_mac": layer.cycles_per_mac} for layer in self.layers],
             "instructions": self.instructions, "cycles": self.cycles, "macs": self.macs,
             "cycles_per_mac": self.cycles_per_mac, "sizes": sizes,

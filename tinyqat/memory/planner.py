@@ -18,9 +18,9 @@ the Armv6-M depthwise channel plane) gets a scratch allocation ``scratch:<step>`
 step only (:func:`scratch_ranges`), in the same arena and counted in ``arena_size``.  It conflicts with
 every tensor live at that step (the op's inputs and output included) and never overlaps one
 (no in-place exception); scratch of different steps may share bytes.  Scratch is reserved only
-when the plan is for a board whose optimized kernels use it (``kernels`` ``"dsp"`` or ``"v6m"``, the
-board profile's field; ``"dsp"`` is the planners' default): the portable kernels (host,
-``-DTQ_PORTABLE``) never use it, and a DSP or Armv6-M conv handed no buffer (a package planned for
+when the plan is for a board whose optimized kernels use it (``kernels`` ``"dsp"``, ``"v6m"`` or ``"mve"``,
+the board profile's field; ``"dsp"`` is the planners' default): the portable kernels (host,
+``-DTQ_PORTABLE``) never use it, and a DSP, Armv6-M or Helium conv handed no buffer (a package planned for
 portable kernels, compiled for such a core) falls back to its portable loop, so either way the
 results are the same integers.  ``Plan.kernels`` records the choice and :func:`check_plan` derives
 the expected buffers from it.
@@ -188,19 +188,20 @@ def _align(n: int) -> int:
 
 def scratch_bytes(op: ir.IntOp, graph: ir.Graph, kernels: str = "dsp") -> int:
     """Scratch bytes the kernel of ``op`` needs in the arena on a board with ``kernels`` (``"dsp"``,
-    ``"v6m"`` or ``"portable"``): the Python twin of ``TQ_CONV2D_S8_BUFFER_SIZE`` /
+    ``"v6m"``, ``"mve"`` or ``"portable"``): the Python twin of ``TQ_CONV2D_S8_BUFFER_SIZE`` /
     ``tq_conv2d_s8_get_buffer_size`` and of ``tq_depthwise_conv2d_s8_get_buffer_size``
     (``runtime_c/tq_kernels.h``).
 
-    An 8-bit conv with ``K = kh * kw * in_c <= CONV_DSP_COLUMN_MAX`` (the fast paths of the DSP and
-    Armv6-M convs) gets ``2 * (CONV_DSP_COLUMN_MAX + K rounded up to a multiple of 4)`` (the DSP conv's two int16
-    columns, the second at a fixed ``CONV_DSP_COLUMN_MAX`` values; the Armv6-M conv's int32 column,
-    ``4 * K`` bytes, fits in it).  With ``kernels == "v6m"`` an 8-bit depthwise conv gets the Armv6-M
+    An 8-bit conv with ``K = kh * kw * in_c <= CONV_DSP_COLUMN_MAX`` (the fast paths of the DSP,
+    Armv6-M and Helium convs) gets ``2 * (CONV_DSP_COLUMN_MAX + K rounded up to a multiple of 4)``
+    (the DSP conv's two int16 columns, the second at a fixed ``CONV_DSP_COLUMN_MAX`` values; the
+    Armv6-M conv's int32 column, ``4 * K`` bytes, and the Helium conv's two int8 columns and
+    per-channel sums fit in it).  With ``kernels == "v6m"`` an 8-bit depthwise conv gets the Armv6-M
     kernel's channel plane, ``plane_h * plane_w`` bytes rounded up to a multiple of 4
     (``plane_h = (out_h - 1) * stride_h + kernel_h``, likewise the width), 0 above
     ``DEPTHWISE_V6M_PLANE_MAX`` (``TQ_DEPTHWISE_CONV2D_S8_V6M_BUFFER_SIZE``); with ``kernels == "dsp"``
-    the DSP depthwise row path's buffer (:func:`depthwise_scratch_bytes`).  Every other op, and every op
-    when ``kernels == "portable"``, 0.
+    the DSP depthwise row path's buffer (:func:`depthwise_scratch_bytes`); the Helium depthwise uses none.
+    Every other op, and every op when ``kernels == "portable"``, 0.
     """
     if isinstance(op, ir.DepthwiseConv2d) and op.weight_bits == 8 and kernels == "dsp":
         return depthwise_scratch_bytes(op, graph)

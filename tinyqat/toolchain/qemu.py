@@ -11,11 +11,12 @@
   :mod:`tinyqat.bench` does with its instruction-counting TCG plugin).
 
 Which machine runs which board is data (``qemu_machine`` in ``boards/*.toml``); the memory
-map of each machine is in :data:`MACHINES`.  QEMU's mps2 machines accept only their own CPU,
-so no ``-cpu`` is passed: Cortex-M0+ code (Armv6-M, a subset of Armv7-M Thumb-2) runs on the
-AN385's Cortex-M3, which unlike an M0+ tolerates unaligned word accesses.  The AN505's
-Cortex-M33 boots in Secure state with its vector table at 0x10000000 (``INITSVTOR``), so its
-image is linked at the Secure aliases of its code and data SRAM.
+map of each machine is in :data:`MACHINES`.  QEMU's mps2 and mps3 machines accept only their
+own CPU, so no ``-cpu`` is passed: Cortex-M0+ code (Armv6-M, a subset of Armv7-M Thumb-2) runs on
+the AN385's Cortex-M3, which unlike an M0+ tolerates unaligned word accesses; the MPS3 AN547 is a
+Cortex-M55 with Helium (MVE).  The AN505's Cortex-M33 and the AN547's Cortex-M55 boot in Secure
+state with their vector table at 0x10000000 (``INITSVTOR``), so their images are linked at the
+Secure aliases of their code and data SRAM.
 
 Every file name given to the emulator is relative to ``build_dir``, its working directory, so
 host paths with spaces or commas need no quoting.
@@ -47,12 +48,15 @@ IMAGE_FLAGS = ("-O2", "-ffp-contract=off", "--specs=nano.specs", "--specs=rdimon
 
 @dataclass(frozen=True)
 class Machine:
-    """Memory map of a QEMU machine: code SRAM ("flash") and data SRAM, addresses and bytes."""
+    """Memory map of a QEMU machine: code SRAM ("flash") and data SRAM, addresses and bytes; and, where
+    the vector table must sit outside the code SRAM, the region it is read from at reset."""
 
     flash_origin: int
     flash_bytes: int
     ram_origin: int
     ram_bytes: int
+    vectors_origin: int | None = None
+    vectors_bytes: int | None = None
 
 
 MACHINES: dict[str, Machine] = {
@@ -64,6 +68,13 @@ MACHINES: dict[str, Machine] = {
     # MPS2 AN505 (Cortex-M33, TrustZone): Secure aliases of SSRAM1 (4 MiB at 0x10000000) and
     # SSRAM2/3 (4 MiB at 0x38000000).
     "mps2-an505": Machine(0x10000000, 0x400000, 0x38000000, 0x400000),
+    # MPS3 AN547 (Cortex-M55, TrustZone): boots Secure and reads its vector table at 0x10000000, the
+    # Secure alias of the ITCM (512 KiB, also at 0x0). Semihosting's SYS_HEAPINFO reports the largest
+    # plain RAM, the ITCM at 0x0, and newlib's rdimon _start moves the stack to its top (0x80000),
+    # where newlib's sbrk needs the heap (from `end`) below it: so data lives in the ITCM at
+    # 0x400-0x80000 (after the vector table), code and constants in the Secure alias of the SRAM
+    # (2 MiB at 0x11000000).
+    "mps3-an547": Machine(0x11000000, 0x200000, 0x00000400, 0x7FC00, vectors_origin=0x10000000, vectors_bytes=0x400),
 }
 
 
@@ -80,11 +91,14 @@ def machine_of(board: Board) -> Machine:
 def baremetal_support(board: Board) -> dict[str, str]:
     """``baremetal_startup.c`` and ``baremetal.ld`` for ``board``'s QEMU machine: file name -> text."""
     machine = machine_of(board)
+    vectors = None if machine.vectors_origin is None else (f"{machine.vectors_origin:#010x}",
+                                                           f"{machine.vectors_bytes:#x}")
     return {
         "baremetal_startup.c": render("baremetal_startup.c.j2"),
         "baremetal.ld": render("baremetal.ld.j2", machine=board.qemu_machine,
                                flash_origin=f"{machine.flash_origin:#010x}", flash_bytes=f"{machine.flash_bytes:#x}",
-                               ram_origin=f"{machine.ram_origin:#010x}", ram_bytes=f"{machine.ram_bytes:#x}"),
+                               ram_origin=f"{machine.ram_origin:#010x}", ram_bytes=f"{machine.ram_bytes:#x}",
+                               vectors=vectors),
     }
 
 

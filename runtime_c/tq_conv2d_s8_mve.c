@@ -1,0 +1,306 @@
+/*
+ * tq_conv2d_s8_mve.c - int8 2-D convolution for cores with Helium (MVE, Armv8.1-M: Cortex-M55,
+ * M85), the same function and result as tq_conv2d_s8.c (formula: tq_kernels.h).
+ *
+ * Method. With K = kernel_h * kernel_w * in_c and zp the input zero point, output (pixel q, channel c)
+ * is acc = corr[c] + sum_k w[c][k] * col_q[k], corr[c] = bias[c] - zp * sum_k w[c][k], where col_q is
+ * the pixel's window in weight order (ky, kx, i) with the input zero point in place of out-of-bounds
+ * taps (those then add w * (zp - zp) = 0, as the formula's skipped taps): the formula's sum regrouped,
+ * exact (added modulo 2^32, equal to the int32 sum tq_kernels.h bounds).
+ * Layers with scratch (K <= TQ_CONV_DSP_COLUMN_MAX; TQ_CONV2D_S8_BUFFER_SIZE bytes) and out_c <=
+ * TQ_CONV_MVE_CORR_MAX(K) run the vector path; every other layer the portable loop (tq_portable.h).
+ * Scratch: two columns of K16 bytes (K rounded up to 16) then corr (out_c int32),
+ * computed once per call (VADDVA.S8 over each weight row). Pixels go in blocks of two (raster order,
+ * the in-place contract of tq_kernels.h): a 1x1 / stride 1 / unpadded layer with K a multiple of 16
+ * reads both columns straight from the input (pixel q's channels are its column), any other copies
+ * the two windows into the scratch columns, whose K16 - K last bytes are zero, before writing the
+ * block. Channels go in groups of four, two rows at a time: per 16 values one VLDRB of each column and
+ * each weight row and four VMLADAVA.S8, over K16 values (the weights read after a row's K are the
+ * next row's, times a zero column value); the last group, whose reads past K would leave the weights
+ * array, ends with a tail-predicated step instead (VCTP.8: inactive lanes load zero, read no memory). Each group's
+ * eight sums become two int32x4 vectors (pixel a, pixel b) whose output stage is
+ * tq_requantize_s32x4_mve (tq_requant.h), stored as four bytes per pixel; the out_c mod 4 last
+ * channels use tq_requantize_s8. With K <= 32 the two columns stay in registers (one or two vectors
+ * each) while every group's rows are read once (tq_conv_mve_small4, no loop per row).
+ */
+#include "tq_kernels.h"
+
+#if TQ_USE_MVE
+#include <arm_mve.h>
+#include <string.h>
+
+#include "tq_portable.h"
+#include "tq_requant.h"
+
+/* Most channels whose corr fits in the scratch after the two columns: (buffer - 2 * K16) / 4. */
+#define TQ_CONV_MVE_K16(k) (((k) + 15) & ~15)
+#define TQ_CONV_MVE_CORR_MAX(k) ((2 * (TQ_CONV_DSP_COLUMN_MAX + (((k) + 3) & ~3)) - 2 * TQ_CONV_MVE_K16(k)) / 4)
+
+/* r[0..3] += dot(wa, xa), dot(wa, xb), dot(wb, xa), dot(wb, xb) over k values (no alignment needed). */
+static inline void tq_conv_mve_dot2x2(const int8_t *wa, const int8_t *wb, const int8_t *xa, const int8_t *xb,
+                                      int32_t k, int32_t r[4])
+{
+    int32_t aa = 0, ab = 0, ba = 0, bb = 0, n = k;
+    while (n >= 16) {
+        const int8x16_t x0 = vldrbq_s8(xa);
+        const int8x16_t x1 = vldrbq_s8(xb);
+        const int8x16_t v0 = vldrbq_s8(wa);
+        const int8x16_t v1 = vldrbq_s8(wb);
+        aa = vmladavaq_s8(aa, v0, x0);
+        ab = vmladavaq_s8(ab, v0, x1);
+        ba = vmladavaq_s8(ba, v1, x0);
+        bb = vmladavaq_s8(bb, v1, x1);
+        xa += 16;
+        xb += 16;
+        wa += 16;
+        wb += 16;
+        n -= 16;
+    }
+    if (n > 0) {
+        const mve_pred16_t lanes = vctp8q((uint32_t)n);
+        const int8x16_t x0 = vldrbq_z_s8(xa, lanes);
+        const int8x16_t x1 = vldrbq_z_s8(xb, lanes);
+        const int8x16_t v0 = vldrbq_z_s8(wa, lanes);
+        const int8x16_t v1 = vldrbq_z_s8(wb, lanes);
+        aa = vmladavaq_s8(aa, v0, x0);
+        ab = vmladavaq_s8(ab, v0, x1);
+        ba = vmladavaq_s8(ba, v1, x0);
+        bb = vmladavaq_s8(bb, v1, x1);
+    }
+    r[0] = aa;
+    r[1] = ab;
+    r[2] = ba;
+    r[3] = bb;
+}
+
+/* tq_conv_mve_dot2x2 over k16 values, a multiple of 16, unpredicated: the columns' values after K are zero,
+ * so the weights read after row wa's or wb's K values (the next row's, inside the array) add nothing. */
+static inline void tq_conv_mve_dot2x2_padded(const int8_t *wa, const int8_t *wb, const int8_t *xa, const int8_t *xb,
+                                             int32_t k16, int32_t r[4])
+{
+    int32_t aa = 0, ab = 0, ba = 0, bb = 0, n;
+    for (n = k16; n > 0; n -= 16) {
+        const int8x16_t x0 = vldrbq_s8(xa);
+        const int8x16_t x1 = vldrbq_s8(xb);
+        const int8x16_t v0 = vldrbq_s8(wa);
+        const int8x16_t v1 = vldrbq_s8(wb);
+        aa = vmladavaq_s8(aa, v0, x0);
+        ab = vmladavaq_s8(ab, v0, x1);
+        ba = vmladavaq_s8(ba, v1, x0);
+        bb = vmladavaq_s8(bb, v1, x1);
+        xa += 16;
+        xb += 16;
+        wa += 16;
+        wb += 16;
+    }
+    r[0] = aa;
+    r[1] = ab;
+    r[2] = ba;
+    r[3] = bb;
+}
+
+/* Row w's dot products with the columns in registers (K <= 32, k16 = 16 or 32; the second vectors unused
+ * when k16 = 16): one or two VLDRB, the last predicated by tail (VCTP.8 of K - k16 + 16), so no read
+ * leaves the row. */
+#define TQ_CONV_MVE_SMALL_ROW(w, k16, tail, xa0, xa1, xb0, xb1, da, db)                                          \
+    do {                                                                                                      \
+        if ((k16) == 16) {                                                                                    \
+            const int8x16_t v0_ = vldrbq_z_s8((w), (tail));                                                   \
+            (da) = vmladavq_s8(v0_, (xa0));                                                                   \
+            (db) = vmladavq_s8(v0_, (xb0));                                                                   \
+        } else {                                                                                              \
+            const int8x16_t v0_ = vldrbq_s8(w);                                                               \
+            const int8x16_t v1_ = vldrbq_z_s8((w) + 16, (tail));                                              \
+            (da) = vmladavaq_s8(vmladavq_s8(v0_, (xa0)), v1_, (xa1));                                         \
+            (db) = vmladavaq_s8(vmladavq_s8(v0_, (xb0)), v1_, (xb1));                                         \
+        }                                                                                                     \
+    } while (0)
+
+/* Channels c .. c + 3 (rows w, w + k, w + 2k, w + 3k) of the two pixels, K <= 32: the sums as the vectors of
+ * pixel a (*va) and pixel b (*vb). */
+TQ_LOOP_INLINE void tq_conv_mve_small4(const int8_t *w, int32_t k, int32_t k16, mve_pred16_t tail, int8x16_t xa0,
+                                       int8x16_t xa1, int8x16_t xb0, int8x16_t xb1, int32x4_t *va, int32x4_t *vb)
+{
+    int32_t a0, a1, a2, a3, b0, b1, b2, b3;
+    TQ_CONV_MVE_SMALL_ROW(w, k16, tail, xa0, xa1, xb0, xb1, a0, b0);
+    TQ_CONV_MVE_SMALL_ROW(w + k, k16, tail, xa0, xa1, xb0, xb1, a1, b1);
+    TQ_CONV_MVE_SMALL_ROW(w + 2 * k, k16, tail, xa0, xa1, xb0, xb1, a2, b2);
+    TQ_CONV_MVE_SMALL_ROW(w + 3 * k, k16, tail, xa0, xa1, xb0, xb1, a3, b3);
+    *va = vsetq_lane_s32(a3, vsetq_lane_s32(a2, vsetq_lane_s32(a1, vdupq_n_s32(a0), 1), 2), 3);
+    *vb = vsetq_lane_s32(b3, vsetq_lane_s32(b2, vsetq_lane_s32(b1, vdupq_n_s32(b0), 1), 2), 3);
+}
+
+/* The K <= 32 groups of one pixel pair (columns xa, xb of k16 readable bytes, k16 = 16 or 32). */
+TQ_LOOP_INLINE void tq_conv_mve_small_groups(const tq_conv2d_s8_params *p, const int8_t *weights, const int32_t *corr,
+                                             const int8_t *xa, const int8_t *xb, int32_t k, int32_t k16,
+                                             int32_t groups, int8_t *out_a, int8_t *out_b)
+{
+    const mve_pred16_t tail = vctp8q((uint32_t)(k - (k16 - 16)));
+    const int8x16_t xa0 = vldrbq_s8(xa), xb0 = vldrbq_s8(xb);
+    const int8x16_t xa1 = k16 == 32 ? vldrbq_s8(xa + 16) : xa0;
+    const int8x16_t xb1 = k16 == 32 ? vldrbq_s8(xb + 16) : xb0;
+    int32_t c;
+    for (c = 0; c < groups; c += 4) {
+        int32x4_t va, vb;
+        const int32x4_t mult = vldrwq_s32(p->multiplier + c);
+        const int32x4_t shift = vldrwq_s32(p->shift + c);
+        const int32x4_t base = vldrwq_s32(corr + c);
+        tq_conv_mve_small4(weights + c * k, k, k16, tail, xa0, xa1, xb0, xb1, &va, &vb);
+        vstrbq_s32(out_a + c, tq_requantize_s32x4_mve(vaddq_s32(va, base), mult, shift, p->output_zero_point,
+                                                      p->act_min, p->act_max));
+        vstrbq_s32(out_b + c, tq_requantize_s32x4_mve(vaddq_s32(vb, base), mult, shift, p->output_zero_point,
+                                                      p->act_min, p->act_max));
+    }
+}
+
+/* tq_conv_mve_small_groups for k16 = 16 and 32, each compiled on its own (not inlined: the general path's
+ * registers are then allocated without them). */
+#if defined(__GNUC__)
+#define TQ_CONV_MVE_OUTLINE __attribute__((noinline))
+#else
+#define TQ_CONV_MVE_OUTLINE
+#endif
+TQ_CONV_MVE_OUTLINE static void tq_conv_mve_small16(const tq_conv2d_s8_params *p, const int8_t *weights,
+                                                    const int32_t *corr, const int8_t *xa, const int8_t *xb, int32_t k,
+                                                    int32_t groups, int8_t *out_a, int8_t *out_b)
+{
+    tq_conv_mve_small_groups(p, weights, corr, xa, xb, k, 16, groups, out_a, out_b);
+}
+
+TQ_CONV_MVE_OUTLINE static void tq_conv_mve_small32(const tq_conv2d_s8_params *p, const int8_t *weights,
+                                                    const int32_t *corr, const int8_t *xa, const int8_t *xb, int32_t k,
+                                                    int32_t groups, int8_t *out_a, int8_t *out_b)
+{
+    tq_conv_mve_small_groups(p, weights, corr, xa, xb, k, 32, groups, out_a, out_b);
+}
+
+/* Pixel q's window in weight order (ky, kx, i) into col: K bytes, the input zero point outside the input. */
+static void tq_conv_mve_column(const tq_conv2d_s8_params *p, const int8_t *input, int32_t q, int8_t *col)
+{
+    const int32_t y0 = (q / p->out_w) * p->stride_h - p->pad_top;
+    const int32_t x0 = (q % p->out_w) * p->stride_w - p->pad_left;
+    const int32_t row = p->kernel_w * p->in_c;
+    const int zp = (int)(int8_t)p->input_zero_point;
+    int32_t ky;
+    for (ky = 0; ky < p->kernel_h; ++ky) {
+        const int32_t iy = y0 + ky;
+        int8_t *dst = col + ky * row;
+        if (iy < 0 || iy >= p->in_h) {
+            memset(dst, zp, (size_t)row);
+        } else {
+            /* in-bounds taps [kb, ke), both clipped to the window (a window may lie wholly in the padding) */
+            const int32_t begin = TQ_WINDOW_BEGIN(x0);
+            const int32_t kb = begin < p->kernel_w ? begin : p->kernel_w;
+            const int32_t end = TQ_WINDOW_END(x0, p->kernel_w, p->in_w);
+            const int32_t ke = end > kb ? end : kb;
+            if (kb > 0) {
+                memset(dst, zp, (size_t)(kb * p->in_c));
+            }
+            if (ke > kb) {
+                memcpy(dst + kb * p->in_c, input + (iy * p->in_w + x0 + kb) * p->in_c, (size_t)((ke - kb) * p->in_c));
+            }
+            if (ke < p->kernel_w) {
+                memset(dst + ke * p->in_c, zp, (size_t)((p->kernel_w - ke) * p->in_c));
+            }
+        }
+    }
+}
+
+void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t *output)
+{
+    const tq_conv2d_s8_params *p = params;
+    const int8_t *const weights = p->weights; /* read once: int8 output stores may alias the params */
+    const int32_t k = p->kernel_h * p->kernel_w * p->in_c;
+    const int32_t k16 = TQ_CONV_MVE_K16(k);
+    const int32_t pixels = p->out_h * p->out_w;
+    const int32_t out_c = p->out_c;
+    const int32_t groups = out_c & ~3;
+    const int32_t zp_out = p->output_zero_point, act_min = p->act_min, act_max = p->act_max;
+    const int pointwise = p->kernel_h == 1 && p->kernel_w == 1 && p->stride_h == 1 && p->stride_w == 1
+                          && p->pad_top == 0 && p->pad_left == 0 && p->out_h == p->in_h && p->out_w == p->in_w;
+    const int padded = k16 != k; /* pointwise columns are copied then, to be zero-padded */
+    int8_t *const cols = (int8_t *)p->scratch;
+    int32_t *corr;
+    int32_t q, c;
+    if (cols == 0 || k > TQ_CONV_DSP_COLUMN_MAX || out_c > TQ_CONV_MVE_CORR_MAX(k)) {
+        tq_conv2d_s8_portable(p, input, output);
+        return;
+    }
+    corr = (int32_t *)(void *)(cols + 2 * k16); /* 2 * k16 is a multiple of 4: the buffer is 4-byte aligned */
+    /* zeros after K in both columns: the unpredicated steps of tq_conv_mve_dot2x2_padded read them */
+    memset(cols + k, 0, (size_t)(k16 - k));
+    memset(cols + k16 + k, 0, (size_t)(k16 - k));
+    for (c = 0; c < out_c; ++c) {
+        const int8_t *w = weights + c * k;
+        int32_t sum = 0, n = k;
+        for (; n >= 16; n -= 16, w += 16) {
+            sum = vaddvaq_s8(sum, vldrbq_s8(w));
+        }
+        if (n > 0) {
+            sum = vaddvaq_s8(sum, vldrbq_z_s8(w, vctp8q((uint32_t)n)));
+        }
+        corr[c] = (int32_t)((uint32_t)p->bias[c] - (uint32_t)p->input_zero_point * (uint32_t)sum);
+    }
+    for (q = 0; q < pixels; q += 2) {
+        const int32_t last = q + 1 < pixels ? q + 1 : q; /* an odd last pixel is computed twice */
+        const int8_t *xa = input + q * k;
+        const int8_t *xb = input + last * k;
+        int8_t *out_a = output + q * out_c;
+        int8_t *out_b = output + last * out_c;
+        if (!pointwise) {
+            tq_conv_mve_column(p, input, q, cols);
+            tq_conv_mve_column(p, input, last, cols + k16);
+        } else if (padded) {
+            memcpy(cols, xa, (size_t)k);
+            memcpy(cols + k16, xb, (size_t)k);
+        }
+        if (!pointwise || padded) {
+            xa = cols;
+            xb = cols + k16;
+        }
+        if (k16 == 16) { /* small K: the columns stay in registers for every channel */
+            tq_conv_mve_small16(p, weights, corr, xa, xb, k, groups, out_a, out_b);
+        } else if (k16 == 32) {
+            tq_conv_mve_small32(p, weights, corr, xa, xb, k, groups, out_a, out_b);
+        }
+        for (c = k16 <= 32 ? groups : 0; c < groups; c += 4) {
+            int32_t r0[4], r1[4];
+            int32x4_t va, vb;
+            const int32x4_t mult = vldrwq_s32(p->multiplier + c);
+            const int32x4_t shift = vldrwq_s32(p->shift + c);
+            const int32x4_t base = vldrwq_s32(corr + c);
+            if ((out_c - c - 4) * k >= k16 - k) { /* row c + 3's k16 reads stay inside the weights array */
+                tq_conv_mve_dot2x2_padded(weights + c * k, weights + (c + 1) * k, xa, xb, k16, r0);
+                tq_conv_mve_dot2x2_padded(weights + (c + 2) * k, weights + (c + 3) * k, xa, xb, k16, r1);
+            } else {
+                tq_conv_mve_dot2x2(weights + c * k, weights + (c + 1) * k, xa, xb, k, r0);
+                tq_conv_mve_dot2x2(weights + (c + 2) * k, weights + (c + 3) * k, xa, xb, k, r1);
+            }
+            va = vsetq_lane_s32(r0[0], vdupq_n_s32(0), 0);
+            va = vsetq_lane_s32(r0[2], va, 1);
+            va = vsetq_lane_s32(r1[0], va, 2);
+            va = vsetq_lane_s32(r1[2], va, 3);
+            vb = vsetq_lane_s32(r0[1], vdupq_n_s32(0), 0);
+            vb = vsetq_lane_s32(r0[3], vb, 1);
+            vb = vsetq_lane_s32(r1[1], vb, 2);
+            vb = vsetq_lane_s32(r1[3], vb, 3);
+            vstrbq_s32(out_a + c, tq_requantize_s32x4_mve(vaddq_s32(va, base), mult, shift, zp_out, act_min, act_max));
+            vstrbq_s32(out_b + c, tq_requantize_s32x4_mve(vaddq_s32(vb, base), mult, shift, zp_out, act_min, act_max));
+        }
+        for (c = groups; c < out_c; c += 2) {
+            const int32_t d = c + 1 < out_c ? c + 1 : c; /* an odd last channel is computed twice */
+            int32_t r[4];
+            tq_conv_mve_dot2x2(weights + c * k, weights + d * k, xa, xb, k, r);
+            out_a[c] = tq_requantize_s8((int32_t)((uint32_t)corr[c] + (uint32_t)r[0]), p->multiplier[c], p->shift[c],
+                                        zp_out, act_min, act_max);
+            out_b[c] = tq_requantize_s8((int32_t)((uint32_t)corr[c] + (uint32_t)r[1]), p->multiplier[c], p->shift[c],
+                                        zp_out, act_min, act_max);
+            out_a[d] = tq_requantize_s8((int32_t)((uint32_t)corr[d] + (uint32_t)r[2]), p->multiplier[d], p->shift[d],
+                                        zp_out, act_min, act_max);
+            out_b[d] = tq_requantize_s8((int32_t)((uint32_t)corr[d] + (uint32_t)r[3]), p->multiplier[d], p->shift[d],
+                                        zp_out, act_min, act_max);
+        }
+    }
+}
+
+#endif /* TQ_USE_MVE */

@@ -1,0 +1,94 @@
+/*
+ * tq_depthwise_conv2d_s8_mve.c - int8 depthwise convolution for cores with Helium (MVE, Armv8.1-M:
+ * Cortex-M55, M85), the same function and result as tq_depthwise_conv2d_s8.c (formula: tq_kernels.h).
+ *
+ * Method (depth multiplier 1; other multipliers run the portable loop of tq_portable.h). Pixel by pixel
+ * in raster order, every channel of a pixel before the next pixel (the in-place contract of
+ * tq_kernels.h): acc = bias + sum over the pixel's in-bounds taps of w * (x - zp), eight channels
+ * per step as int16 (one VLDRB.S16 of the input and one VSUB of the zero point: |x - zp| <= 255; one
+ * VLDRB.S16 of the weights) multiplied into int32 by VMULLB / VMULLT (even and odd channels) and
+ * added to two int32x4 accumulators (every sum is the formula's, exact in int32 as tq_kernels.h bounds
+ * it). Skipping out-of-bounds taps equals zero-point padding. Biases, multipliers and shifts of the
+ * even and odd channels are loaded de-interleaved (VLD20 / VLD21), each accumulator goes through
+ * tq_requantize_s32x4_mve (tq_requant.h), and VMOVNB / VMOVNT interleave the two results back into
+ * channel order for one 8-byte store. The last in_c mod 8 channels go four at a time in int32 lanes
+ * (VMUL, VADD), the last group tail-predicated (VCTP.32: inactive lanes read and write no memory).
+ * No scratch (tq_depthwise_conv2d_s8_get_buffer_size is 0 on these cores).
+ */
+#include "tq_kernels.h"
+
+#if TQ_USE_MVE
+#include <arm_mve.h>
+
+#include "tq_portable.h"
+#include "tq_requant.h"
+
+void tq_depthwise_conv2d_s8(const tq_depthwise_conv2d_s8_params *params, const int8_t *input, int8_t *output)
+{
+    const tq_depthwise_conv2d_s8_params *p = params;
+    const int8_t *const weights = p->weights; /* read once: int8 output stores may alias the params */
+    const int32_t in_c = p->in_c, in_w = p->in_w, kernel_w = p->kernel_w;
+    const int32_t zp = p->input_zero_point, zp_out = p->output_zero_point;
+    const int32_t act_min = p->act_min, act_max = p->act_max;
+    int32_t oy, ox, c, ky, kx;
+    if (p->depth_multiplier != 1) {
+        tq_depthwise_conv2d_s8_portable(p, input, output);
+        return;
+    }
+    for (oy = 0; oy < p->out_h; ++oy) {
+        const int32_t y0 = oy * p->stride_h - p->pad_top;
+        const int32_t ky_begin = TQ_WINDOW_BEGIN(y0);
+        const int32_t ky_end = TQ_WINDOW_END(y0, p->kernel_h, p->in_h);
+        for (ox = 0; ox < p->out_w; ++ox) {
+            const int32_t x0 = ox * p->stride_w - p->pad_left;
+            const int32_t kx_begin = TQ_WINDOW_BEGIN(x0);
+            const int32_t kx_end = TQ_WINDOW_END(x0, kernel_w, in_w);
+            int8_t *out = output + (oy * p->out_w + ox) * in_c;
+            for (c = 0; c + 8 <= in_c; c += 8) {
+                /* even channels c, c + 2, c + 4, c + 6 in ae, odd ones in ao */
+                const int32x4x2_t bias = vld2q_s32(p->bias + c); /* val[0]: even channels, val[1]: odd */
+                int32x4_t ae = bias.val[0];
+                int32x4_t ao = bias.val[1];
+                int16x8_t packed = vdupq_n_s16(0);
+                for (ky = ky_begin; ky < ky_end; ++ky) {
+                    const int8_t *x = input + ((y0 + ky) * in_w + x0 + kx_begin) * in_c + c;
+                    const int8_t *w = weights + (ky * kernel_w + kx_begin) * in_c + c;
+                    for (kx = kx_begin; kx < kx_end; ++kx) {
+                        const int16x8_t xv = vsubq_n_s16(vldrbq_s16(x), (int16_t)zp); /* |x - zp| <= 255 */
+                        const int16x8_t wv = vldrbq_s16(w);
+                        ae = vaddq_s32(ae, vmullbq_int_s16(xv, wv));
+                        ao = vaddq_s32(ao, vmulltq_int_s16(xv, wv));
+                        x += in_c;
+                        w += in_c;
+                    }
+                }
+                const int32x4x2_t mult = vld2q_s32(p->multiplier + c);
+                const int32x4x2_t shift = vld2q_s32(p->shift + c);
+                ae = tq_requantize_s32x4_mve(ae, mult.val[0], shift.val[0], zp_out, act_min, act_max);
+                ao = tq_requantize_s32x4_mve(ao, mult.val[1], shift.val[1], zp_out, act_min, act_max);
+                packed = vmovnbq_s32(packed, ae);
+                packed = vmovntq_s32(packed, ao);
+                vstrbq_s16(out + c, packed);
+            }
+            for (; c < in_c; c += 4) { /* the last in_c mod 8 channels, four at a time */
+                const mve_pred16_t lanes = vctp32q((uint32_t)(in_c - c));
+                int32x4_t acc = vldrwq_z_s32(p->bias + c, lanes);
+                for (ky = ky_begin; ky < ky_end; ++ky) {
+                    const int8_t *x = input + ((y0 + ky) * in_w + x0 + kx_begin) * in_c + c;
+                    const int8_t *w = weights + (ky * kernel_w + kx_begin) * in_c + c;
+                    for (kx = kx_begin; kx < kx_end; ++kx) {
+                        const int32x4_t xv = vsubq_n_s32(vldrbq_z_s32(x, lanes), zp);
+                        acc = vaddq_s32(acc, vmulq_s32(xv, vldrbq_z_s32(w, lanes)));
+                        x += in_c;
+                        w += in_c;
+                    }
+                }
+                vstrbq_p_s32(out + c, tq_requantize_s32x4_mve(acc, vldrwq_z_s32(p->multiplier + c, lanes),
+                                                               vldrwq_z_s32(p->shift + c, lanes), zp_out, act_min,
+                                                               act_max), lanes);
+            }
+        }
+    }
+}
+
+#endif /* TQ_USE_MVE */

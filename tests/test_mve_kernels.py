@@ -1,0 +1,251 @@
+"""Helium (MVE) kernels (``runtime_c/tq_*_s8_mve.c``): compiled in exactly where ``__ARM_FEATURE_MVE``
+is defined, and bit-exact with the simulator under QEMU on the Cortex-M55 (``mps3-an547``).
+
+The conv graphs cover the conv kernel's paths: pointwise layers read in place (odd pixel and channel
+counts; K = 16 and 32 with the columns in registers), windows copied into scratch (3-channel first
+layers, strides, asymmetric padding, windows wholly in the padding, K = 576 at the column bound) and
+the portable fallback above it (K = 585);
+zero points at the int8 ends, weights at -127 / 127, inputs at -128 / 127 besides random ones.  The
+depthwise graphs: 8-channel steps and 4-channel tails (3, 8, 13, 20 channels), strides 1 and 2,
+windows clipped on every side and wholly in the padding, 5x5 and 1x3 windows, multiplier 2 (the
+portable loop).  The add graphs: a residual network, x + x in place, odd sizes, zero points -128 and
+127.  The fully connected kernel's graphs are tests/test_dsp_kernels.py's (``FC_BOARDS``
+includes the M55).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+import runtime_graphs as rg
+from conftest import require_tool
+from test_dsp_kernels import _add_graphs, _first_mismatch
+
+from tinyqat import ir
+from tinyqat.boards import load_board
+from tinyqat.codegen import emit
+from tinyqat.resources import resource_dir
+from tinyqat.target import STRICT_CFLAGS
+from tinyqat.toolchain import qemu
+from tinyqat.toolchain.compiler import run_compiler
+
+MVE_KINDS = ("add", "conv2d", "depthwise_conv2d", "fully_connected")  # kernels with a tq_<kind>_s8_mve.c companion
+BOARD = "cortex-m55"
+
+
+# tq_requantize_s32x4_mve against tq_requantize_s8 lane by lane: random bits and int32 edges for the
+# accumulator, multipliers from 0 to 2^31 - 1, every shift in [-31, 30], zero points and clamps at the
+# int8 ends and random; exit status 1 on any mismatch.
+REQUANT_CHECK = r"""
+#include <stdint.h>
+#include <stdlib.h>
+#include <arm_mve.h>
+#include "tq_requant.h"
+
+static uint64_t state = 88172645463325252ull;
+static uint32_t next(void)
+{
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return (uint32_t)state;
+}
+
+static const int32_t edges[] = {0, 1, -1, 2, -2, INT32_MIN, INT32_MIN + 1, INT32_MAX, INT32_MAX - 1, 0x40000000,
+                                -0x40000000, 0x3FFFFFFF, -0x40000001, 0xFFFF, -0x10000, 0x7FFF, -0x8000};
+static const int32_t qs[] = {0, 1, 0x40000000, 0x7FFFFFFF, 0x7FFFFFFE, 0x40000001};
+
+int main(void)
+{
+    long it, bad = 0;
+    for (it = 0; it < 300000L; ++it) {
+        int32_t acc[4], q[4], shift[4], got[4], lane;
+        const int32_t zp = it % 5 == 0 ? -128 : (it % 5 == 1 ? 127 : (int32_t)(next() % 256) - 128);
+        int32_t lo = (int32_t)(next() % 256) - 128, hi = (int32_t)(next() % 256) - 128;
+        if (it % 3 == 0) {
+            lo = -128;
+            hi = 127;
+        } else if (lo > hi) {
+            const int32_t t = lo;
+            lo = hi;
+            hi = t;
+        }
+        for (lane = 0; lane < 4; ++lane) {
+            const uint32_t r = next();
+            acc[lane] = r % 4 == 0 ? edges[next() % (sizeof edges / sizeof edges[0])]
+                        : (r % 4 == 1 ? (int32_t)next() >> (next() % 31) : (int32_t)next());
+            q[lane] = next() % 3 == 0 ? qs[next() % (sizeof qs / sizeof qs[0])] : (int32_t)(next() >> 1);
+            shift[lane] = (int32_t)((it * 4 + lane) % 62) - 31;
+        }
+        vst1q_s32(got, tq_requantize_s32x4_mve(vld1q_s32(acc), vld1q_s32(q), vld1q_s32(shift), zp, lo, hi));
+        for (lane = 0; lane < 4; ++lane) {
+            bad += got[lane] != tq_requantize_s8(acc[lane], q[lane], shift[lane], zp, lo, hi);
+        }
+    }
+    exit(bad != 0 ? 1 : 0);
+}
+"""
+
+
+def _require_arm_tools() -> None:
+    require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
+    require_tool("qemu-system-arm", "qemu-system-arm")
+
+
+def _conv(rng: np.random.Generator, name: str, x: ir.Tensor, out_c: int, kernel: tuple[int, int],
+          stride: tuple[int, int], padding: tuple[int, int, int, int], weights: str = "random",
+          zp_out: int | None = None) -> tuple[ir.Conv2d, ir.Tensor]:
+    """rg.conv with ``weights`` "random", "min" (all -127), "max" (all 127) or "ends" (channels of -127
+    and 127 in turn), and the output zero point ``zp_out`` when given."""
+    op, y = rg.conv(rng, name, x, out_c, kernel, stride, padding)
+    if weights != "random":
+        w = np.full(op.weights.shape, -127 if weights == "min" else 127, np.int8)
+        if weights == "ends":
+            w[1::2] = -w[1::2]
+        op = ir.Conv2d(op.name, op.inputs[0], op.output, w, op.bias, op.multiplier, op.shift, op.stride,
+                       op.padding, op.act_min, op.act_max)
+    if zp_out is not None:
+        y = ir.Tensor(y.name, y.shape, ir.QParams(y.qparams.scale, zp_out))
+        lo, hi = rg.activation_range(rng, zp_out)
+        op = ir.Conv2d(op.name, op.inputs[0], op.output, op.weights, op.bias, op.multiplier, op.shift, op.stride,
+                       op.padding, lo, hi)
+    return op, y
+
+
+def _input(rng: np.random.Generator, shape: tuple[int, int, int], zp: int) -> ir.Tensor:
+    return ir.Tensor("x", shape, ir.QParams(rg.random_qparams(rng).scale, zp))
+
+
+def _conv_graphs(rng: np.random.Generator) -> list[ir.Graph]:
+    graphs = []
+    # first layers (3 channels), strides, asymmetric padding, a 5x5 window, pointwise with odd counts
+    x = _input(rng, (9, 9, 3), -128)
+    steps = [_conv(rng, "a", x, 16, (3, 3), (2, 2), (1, 1, 1, 1), zp_out=127)]
+    steps.append(_conv(rng, "b", steps[-1][1], 7, (5, 5), (1, 1), (2, 2, 2, 2), weights="ends", zp_out=-128))
+    steps.append(_conv(rng, "c", steps[-1][1], 5, (1, 1), (1, 1), (0, 0, 0, 0)))
+    steps.append(_conv(rng, "d", steps[-1][1], 9, (3, 2), (2, 1), (0, 2, 1, 0), weights="max"))
+    graphs.append(rg.chain(x, steps))
+    # windows wholly in the padding (pad = kernel), 1x1 padded (not the pointwise path)
+    x = _input(rng, (4, 5, 6), 127)
+    steps = [_conv(rng, "e", x, 3, (3, 3), (1, 1), (3, 3, 3, 3), weights="min")]
+    steps.append(_conv(rng, "f", steps[-1][1], 4, (1, 1), (1, 1), (1, 1, 1, 1)))
+    graphs.append(rg.chain(x, steps))
+    # K = 3 * 3 * 64 = 576, the column bound; then pointwise 64 -> 32 -> 16 -> 9 on 35 pixels
+    x = _input(rng, (5, 7, 64), int(rng.integers(-128, 128)))
+    steps = [_conv(rng, "g", x, 64, (3, 3), (1, 1), (1, 1, 1, 1), zp_out=-128)]
+    steps.append(_conv(rng, "h", steps[-1][1], 32, (1, 1), (1, 1), (0, 0, 0, 0), weights="ends"))
+    steps.append(_conv(rng, "h2", steps[-1][1], 16, (1, 1), (1, 1), (0, 0, 0, 0)))  # K = 32 read in place
+    steps.append(_conv(rng, "h3", steps[-1][1], 9, (1, 1), (1, 1), (0, 0, 0, 0), zp_out=127))  # K = 16
+    graphs.append(rg.chain(x, steps))
+    # K = 3 * 3 * 65 = 585: above the bound, the portable loop
+    x = _input(rng, (4, 4, 65), -128)
+    graphs.append(rg.chain(x, [_conv(rng, "i", x, 3, (3, 3), (1, 1), (1, 1, 1, 1))]))
+    return graphs
+
+
+def _depthwise(rng: np.random.Generator, name: str, x: ir.Tensor, multiplier: int, kernel: tuple[int, int],
+               stride: tuple[int, int], padding: tuple[int, int, int, int],
+               weights: str = "random") -> tuple[ir.DepthwiseConv2d, ir.Tensor]:
+    """rg.depthwise with ``weights`` "random", "min" or "max" (all -127 / 127)."""
+    op, y = rg.depthwise(rng, name, x, multiplier, kernel, stride, padding)
+    if weights != "random":
+        w = np.full(op.weights.shape, -127 if weights == "min" else 127, np.int8)
+        op = ir.DepthwiseConv2d(op.name, op.inputs[0], op.output, w, op.bias, op.multiplier, op.shift, op.stride,
+                                op.padding, op.depth_multiplier, op.act_min, op.act_max)
+    return op, y
+
+
+def _depthwise_graphs(rng: np.random.Generator) -> list[ir.Graph]:
+    graphs = []
+    x = _input(rng, (7, 6, 20), -128)
+    steps = [_depthwise(rng, "a", x, 1, (3, 3), (1, 1), (1, 1, 1, 1), weights="max")]
+    steps.append(_depthwise(rng, "b", steps[-1][1], 1, (3, 3), (2, 2), (0, 1, 1, 0)))
+    steps.append(_depthwise(rng, "c", steps[-1][1], 1, (5, 5), (1, 1), (2, 2, 2, 2), weights="min"))
+    graphs.append(rg.chain(x, steps))
+    x = _input(rng, (5, 9, 13), 127)
+    steps = [_depthwise(rng, "d", x, 1, (1, 3), (1, 2), (3, 3, 3, 3))]
+    steps.append(_depthwise(rng, "e", steps[-1][1], 1, (3, 3), (1, 1), (1, 1, 1, 1)))
+    graphs.append(rg.chain(x, steps))
+    x = _input(rng, (6, 6, 8), int(rng.integers(-128, 128)))
+    steps = [_depthwise(rng, "f", x, 1, (3, 3), (2, 2), (1, 1, 1, 1))]
+    steps.append(_depthwise(rng, "g", steps[-1][1], 2, (3, 3), (1, 1), (1, 1, 1, 1)))
+    graphs.append(rg.chain(x, steps))
+    x = _input(rng, (4, 4, 3), -128)
+    graphs.append(rg.chain(x, [_depthwise(rng, "h", x, 1, (3, 3), (1, 1), (1, 1, 1, 1))]))
+    return graphs
+
+
+def _adds(rng: np.random.Generator) -> list[ir.Graph]:
+    """test_dsp_kernels' add graphs (a residual network, x + x in place, odd sizes) and adds of tensors
+    whose zero points are -128 and 127 (sizes 4k + 1 and 4k + 3: the predicated tail)."""
+    graphs = _add_graphs(rng)
+    for shape in ((3, 3, 5), (1, 1, 7)):
+        x = _input(rng, shape, -128)
+        y = _conv(rng, "c", x, shape[2], (1, 1), (1, 1), (0, 0, 0, 0), zp_out=127)
+        graphs.append(rg.chain(x, [y, rg.add(rng, "sum", x, y[1])]))
+    return graphs
+
+
+GRAPHS = {"conv": _conv_graphs, "depthwise": _depthwise_graphs, "add": _adds}
+
+
+def _inputs(rng: np.random.Generator, graph: ir.Graph) -> np.ndarray:
+    """rg.random_input plus an all -128 and an all 127 sample."""
+    x = rg.random_input(rng, graph, 2)
+    return np.concatenate([x, np.full((1, *x.shape[1:]), -128, np.int8), np.full((1, *x.shape[1:]), 127, np.int8)])
+
+
+@pytest.mark.parametrize("kind", sorted(GRAPHS))
+def test_layers_are_bit_exact(kind: str, tmp_path: Path) -> None:
+    """Every conv / depthwise / add graph equals the simulator layer by layer under QEMU on the M55."""
+    _require_arm_tools()
+    rng = np.random.default_rng(55)
+    for k, graph in enumerate(GRAPHS[kind](rng)):
+        out = rg.emit(graph, tmp_path / f"pkg{k}", board=BOARD)
+        x = _inputs(rng, graph)
+        got = qemu.run_emulated(out, tmp_path / f"build{k}", x, load_board(BOARD))
+        assert _first_mismatch(graph, got, x) is None, f"graph {k}: {_first_mismatch(graph, got, x)}"
+
+
+def test_vector_output_stage_equals_general_under_qemu(tmp_path: Path) -> None:
+    """tq_requantize_s32x4_mve equals tq_requantize_s8 on 1.2M lanes under QEMU on the M55."""
+    _require_arm_tools()
+    target = load_board(BOARD)
+    for fname, text in {"check.c": REQUANT_CHECK, **qemu.baremetal_support(target)}.items():
+        (tmp_path / fname).write_text(text)
+    elf = tmp_path / "check.elf"
+    run_compiler(target.cc, [*target.cflags, *qemu.IMAGE_FLAGS, *STRICT_CFLAGS, f"-I{resource_dir('runtime_c')}",
+                             str(tmp_path / "check.c"), str(tmp_path / "baremetal_startup.c"),
+                             f"-T{tmp_path / 'baremetal.ld'}", "-o", str(elf)], target.apt_package)
+    qemu.run_image(qemu.find_qemu(), elf, target, ["check.elf"], timeout_s=300)
+
+
+@pytest.mark.parametrize(("board", "expected"), [("cortex-m55", True), ("cortex-m4", False), ("host", False)])
+def test_mve_kernels_are_compiled_only_for_helium(board: str, expected: bool, tmp_path: Path) -> None:
+    """Each tq_<kind>_s8_mve.c defines its kernel exactly when the board's compiler has Helium, and then
+    the portable and DSP files define nothing (one definition per core)."""
+    target = load_board(board)
+    require_tool(target.cc, target.apt_package)
+    runtime = resource_dir("runtime_c")
+    for kind in MVE_KINDS:
+        defined = {}
+        for suffix in ("", "_dsp", "_mve"):
+            obj = tmp_path / f"{kind}{suffix}.o"
+            source = runtime / f"tq_{kind}_s8{suffix}.c"
+            subprocess.run([target.cc, *target.cflags, "-O2", "-std=c99", "-c", str(source), "-o", str(obj)],
+                           check=True)
+            nm = target.cc.removesuffix("gcc") + "nm"
+            symbols = subprocess.run([nm, "--defined-only", str(obj)], capture_output=True, text=True, check=True)
+            defined[suffix] = f"tq_{kind}_s8" in symbols.stdout.split()
+        assert defined["_mve"] is expected, (board, kind)
+        assert sum(defined.values()) == 1, (board, kind, defined)
+
+
+def test_kernel_files_ship_mve_companions() -> None:
+    rng = np.random.default_rng(5)
+    x = ir.Tensor("x", (4, 4, 4), rg.random_qparams(rng))
+    fc, _ = rg.fully_connected(rng, "f", x, 3)
+    assert "tq_fully_connected_s8_mve.c" in emit.kernel_files(fc)
