@@ -118,6 +118,29 @@ def test_observer_moving_average_and_modes() -> None:
     assert bool(restored.observed) and torch.equal(restored.max_val, obs.max_val)
 
 
+def test_every_output_observer_updates_once_per_forward() -> None:
+    """Live BatchNorm, BN frozen (the exact forward), calibration: one range update per layer output per batch."""
+    x = torch.randn(8, 1, 16, 16)
+    gm = prepare_qat(ConvNet(), (x[:1],))
+    counts: dict[str, int] = {}
+    for name, q in _modules(gm, ActivationQuantizer).items():
+        update = q.range_observer.update
+
+        def counted(*args: object, _name: str = name, _update=update) -> None:
+            counts[_name] = counts.get(_name, 0) + 1
+            _update(*args)
+
+        q.range_observer.update = counted
+    for phase in ("live", "frozen", "calibrate"):
+        counts.clear()
+        if phase == "calibrate":
+            calibrate(gm, [x])
+        else:
+            gm.train()(x)
+            freeze_bn_stats(gm)
+        assert counts and set(counts.values()) == {1}, (phase, counts)
+
+
 def test_unobserved_quantizer_passes_through() -> None:
     obs = ActivationQuantizer().eval()
     x = torch.randn(10)

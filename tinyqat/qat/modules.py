@@ -263,10 +263,8 @@ class QuantWeighted(QuantOutput):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """See the module docstring: folded exact forward, or live BatchNorm in training."""
         if self.bn is not None and self.training and not self.bn_frozen:
-            y = self._forward_bn_train(x)
-        else:
-            y = self._forward_folded(x)
-        return self.output_quantizer(_activate(y, self.activation))
+            return self.output_quantizer(_activate(self._forward_bn_train(x), self.activation))
+        return self._forward_folded(x)  # already on the output grid (observed once)
 
 
 class QuantConv2d(QuantWeighted):
