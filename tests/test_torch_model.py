@@ -89,3 +89,49 @@ def test_requant_twins_equal_fixedpoint() -> None:
     shift = np.concatenate([np.tile(np.arange(-31, 1, 4), 8), rng.integers(-31, 31, 12000)])
     got = requant.mbqm_nonnegative(*(torch.from_numpy(v).to(DEVICE) for v in (x, mult, shift)))
     np.testing.assert_array_equal(got.cpu().numpy(), fixedpoint.mbqm(x, mult, shift))
+
+
+def test_mbqm_float_equals_fixedpoint_within_its_bound() -> None:
+    """``requant.mbqm_float`` equals ``fixedpoint.mbqm`` for every ``|acc| + |bias|`` that ``mbqm_float_exact``
+    admits: random and tie-dense multipliers (``q`` with many trailing zeros: exact halves at both roundings),
+    every shift, values up to the bound, exhaustive small values, float32 and float64 accumulators; the bound
+    refuses one step beyond ``2**51`` and beyond int32 saturation."""
+    from tinyqat import fixedpoint, requant
+
+    rng = np.random.default_rng(2)
+    n = 40000
+    zeros = rng.integers(8, 31, n // 2)  # q = odd * 2**zeros in [2**30, 2**31)
+    odd = rng.integers(2 ** (30 - zeros), 2 ** (31 - zeros)) | 1
+    q = np.concatenate([rng.integers(2**30, 2**31, n // 2), odd << zeros])
+    q[:64] = 2**30  # a power of two: a tie at every half step
+    shift = rng.integers(-31, 31, n)
+    left = np.maximum(shift, 0)
+    bound = np.minimum(np.floor(2.0**51 / (q * 2.0**left)), np.floor(fixedpoint.INT32_MAX / 2.0**left))
+    frac = np.concatenate([rng.uniform(-1, 1, n // 2), rng.choice([-1.0, 1.0], n // 4),
+                           rng.uniform(-1e-3, 1e-3, n // 4)])
+    x = np.trunc(frac * bound).astype(np.int64)
+    small = np.arange(-3000, 3000)
+    x = np.concatenate([x, small, small, small])
+    q = np.concatenate([q, np.full(small.size, 2**30), np.full(small.size, 3 * 2**29), np.full(small.size, 5 * 2**28)])
+    shift = np.concatenate([shift, np.full(small.size, -3), np.full(small.size, -7), np.full(small.size, -1)])
+    bias = np.trunc(x * rng.uniform(0, 1, x.size)).astype(np.int64)  # same sign: |acc| + |bias| = |x|
+    half = np.trunc(bound / 2).astype(np.int64)[: n // 8]
+    bias[: n // 8] = half * rng.choice([-1, 1], n // 8)  # large bias that the accumulator cancels
+    x[: n // 8] = bias[: n // 8] - np.sign(bias[: n // 8]) * (half - rng.integers(0, 2**12, n // 8)).clip(0)
+    acc = x - bias
+    qt, st = (torch.from_numpy(v).to(DEVICE) for v in (q, shift))
+    assert requant.mbqm_float_exact(torch.from_numpy(np.abs(acc) + np.abs(bias)).to(DEVICE), qt, st)
+    m, h = requant.float_multipliers(qt, st)
+    want = fixedpoint.mbqm(x, q, shift)
+    acc64 = torch.from_numpy(acc).double().to(DEVICE)
+    got = requant.mbqm_float(acc64, torch.from_numpy(bias).double().to(DEVICE), m, h)
+    np.testing.assert_array_equal(got.cpu().numpy(), want)
+    np.testing.assert_array_equal(acc64.cpu().numpy(), acc)  # the accumulator is not written
+    narrow = np.abs(acc) < 2**24  # float32 accumulators (the QAT forward's usual case)
+    got32 = requant.mbqm_float(torch.from_numpy(acc[narrow]).float().to(DEVICE),
+                               torch.from_numpy(bias[narrow]).float().to(DEVICE), m[narrow], h[narrow])
+    np.testing.assert_array_equal(got32.cpu().numpy(), want[narrow])
+    one, pow30 = torch.ones(1, dtype=torch.int64, device=DEVICE), torch.full((1,), 2**30, device=DEVICE)
+    assert requant.mbqm_float_exact(torch.full((1,), 2.0**21, device=DEVICE), pow30, 0 * one)
+    assert not requant.mbqm_float_exact(torch.full((1,), 2.0**21 + 1, device=DEVICE), pow30, 0 * one)
+    assert not requant.mbqm_float_exact(torch.full((1,), 2.0**31, device=DEVICE), one, 0 * one)

@@ -216,30 +216,42 @@ class QuantWeighted(QuantOutput):
         qmax = quant.weight_qmax(self.weight_bits)
         w_int = IntegerSTE.apply(w, quant.channel_view(s_w, w.dim()), -qmax, qmax)
         x_int = OnGridIntegers.apply(x, torch.reciprocal(s_in))
-        fan_in = w[0].numel()
-        if qmax * fan_in * ACC_INPUT_MAX >= 2**24 and bool(w_int.detach().abs().reshape(w.shape[0], -1).sum(1).max()
-                                                             * ACC_INPUT_MAX >= 2**24):
-            acc = self._op(x_int.double(), w_int.double(), None).float()  # float32 partial sums would round
+        acc_bound = w_int.detach().abs().reshape(w.shape[0], -1).sum(1) * ACC_INPUT_MAX  # >= |acc[:, c]|
+        if qmax * w[0].numel() * ACC_INPUT_MAX >= 2**24 and bool(acc_bound.max() >= 2**24):
+            acc_exact = self._op(x_int.double(), w_int.double(), None)  # float32 partial sums would round
+            acc = acc_exact.float()
         else:
-            acc = self._op(x_int, w_int, None)  # integer partial sums below 2**24: exact in float32
+            acc = acc_exact = self._op(x_int, w_int, None)  # integer partial sums below 2**24: exact in float32
         view = (1, -1) + (1,) * (acc.dim() - 2)
         y = torch.addcmul((b_int * s_b).reshape(view), acc, s_b.reshape(view))  # (acc + b_q) * s_in * s_w
         y_fq = out_q(_activate(y, self.activation))
         if not (out_q.fake_quant_enabled and bool(out_q.observed)):
             return y_fq
         with torch.no_grad():
-            exact = self._output_stage(acc, b_int, s_in, s_w, view)
+            exact = self._output_stage(acc_exact.detach(), acc_bound, b_int.detach(), s_in, s_w, view)
         return ExactForward.apply(y_fq, exact)
 
-    def _output_stage(self, acc: torch.Tensor, b_int: torch.Tensor, s_in: torch.Tensor, s_w: torch.Tensor,
-                      view: tuple[int, ...]) -> torch.Tensor:
-        """The kernel's output stage on the accumulator, dequantized on the output grid (module docstring)."""
+    def _output_stage(self, acc: torch.Tensor, acc_bound: torch.Tensor, b_int: torch.Tensor, s_in: torch.Tensor,
+                      s_w: torch.Tensor, view: tuple[int, ...]) -> torch.Tensor:
+        """The kernel's output stage on the accumulator, dequantized on the output grid (module docstring).
+
+        ``mbqm`` runs as :func:`tinyqat.requant.mbqm_float` (float64, a few passes) where
+        :func:`tinyqat.requant.mbqm_float_exact` proves it exact for ``acc_bound`` (per channel, from the
+        weights) or else for the accumulator's actual largest magnitude; otherwise in int64.
+        """
         s_out, zp_out = self.output_quantizer.qparams()
         zp = int(zp_out)
         multiplier, shift = requant.quantize_multipliers(requant.effective_multipliers(s_in, s_w, s_out))
         lo, hi = requant.activation_range(requant.activation_interval(self.activation), float(s_out), zp)
-        total = torch.round(acc).long().add_(b_int.long().clamp_(INT32_MIN, INT32_MAX).reshape(view))
-        q = requant.mbqm_nonnegative(total, multiplier.reshape(view), shift.reshape(view))
+        bias = b_int.double().clamp_(INT32_MIN, INT32_MAX)  # float32 rounds INT32_MAX up to 2**31
+        bias_abs = bias.abs()
+        if (requant.mbqm_float_exact(acc_bound + bias_abs, multiplier, shift)
+                or requant.mbqm_float_exact(acc.abs().amax() + bias_abs, multiplier, shift)):
+            m, h = requant.float_multipliers(multiplier, shift)
+            q = requant.mbqm_float(acc, bias.reshape(view), m.reshape(view), h.reshape(view))
+        else:
+            total = torch.round(acc).long().add_(bias.long().reshape(view))
+            q = requant.mbqm_nonnegative(total, multiplier.reshape(view), shift.reshape(view))
         return q.clamp_(lo - zp, hi - zp).float().mul_(s_out)  # (clamp(q + zp, lo, hi) - zp) * s_out
 
     def _forward_bn_train(self, x: torch.Tensor) -> torch.Tensor:
