@@ -72,6 +72,7 @@ from tinyqat import quant, requant
 from tinyqat.fixedpoint import INT32_MAX, INT32_MIN
 from tinyqat.qat.fake_quant import (
     ActivationQuantizer,
+    ClampedExactForward,
     ExactForward,
     FixedQuantizer,
     IntegerSTE,
@@ -201,18 +202,17 @@ class QuantWeighted(QuantOutput):
     def _forward_folded(self, x: torch.Tensor) -> torch.Tensor:
         """Folded forward (module docstring); the device's integers once both grids are known."""
         w, b = self.folded_params()
-        out_q = self.output_quantizer
         if not self.weight_quantizer.fake_quant_enabled:
-            return out_q(_activate(self._op(x, w, b), self.activation))
+            return self._quantize_output(self._op(x, w, b))
         in_q = self.input_ref.quantizer
         s_w = quant.weight_scales(w, self.weight_bits)
         if not (in_q.fake_quant_enabled and bool(in_q.observed)):
-            return out_q(_activate(self._op(x, self.weight_quantizer(w, s_w), b), self.activation))
+            return self._quantize_output(self._op(x, self.weight_quantizer(w, s_w), b))
         s_in, _ = in_q.qparams()
         s_b = quant.bias_scale(s_in, s_w)
         b_int = IntegerSTE.apply(b, s_b, INT32_MIN, INT32_MAX)
         if not exact_now(self):  # the float surrogate: op(x, fq(w), b_q * s_b), then act and fake quant
-            return out_q(_activate(self._op(x, self.weight_quantizer(w, s_w), b_int * s_b), self.activation))
+            return self._quantize_output(self._op(x, self.weight_quantizer(w, s_w), b_int * s_b))
         qmax = quant.weight_qmax(self.weight_bits)
         w_int = IntegerSTE.apply(w, quant.channel_view(s_w, w.dim()), -qmax, qmax)
         x_int = OnGridIntegers.apply(x, torch.reciprocal(s_in))
@@ -223,13 +223,34 @@ class QuantWeighted(QuantOutput):
         else:
             acc = acc_exact = self._op(x_int, w_int, None)  # integer partial sums below 2**24: exact in float32
         view = (1, -1) + (1,) * (acc.dim() - 2)
-        y = torch.addcmul((b_int * s_b).reshape(view), acc, s_b.reshape(view))  # (acc + b_q) * s_in * s_w
-        y_fq = out_q(_activate(y, self.activation))
+        # (acc + b_q) * s_in * s_w: one addcmul into a full-size copy of the bias term (faster than a broadcast addend)
+        y = (b_int * s_b).reshape(view).expand_as(acc).contiguous().addcmul_(acc, s_b.reshape(view))
+        return self._quantize_output(y, lambda: self._output_stage(acc_exact.detach(), acc_bound, b_int.detach(),
+                                                                   s_in, s_w, view))
+
+    def _quantize_output(self, y: torch.Tensor, exact: Callable[[], torch.Tensor] | None = None) -> torch.Tensor:
+        """``output_quantizer(act(y))``, value and gradient; with ``exact`` (the device's output on the grid, called
+        without gradient once the grid is known) that value instead, with the same gradient.  A
+        ``clamp_fusable`` quantizer observes and fake-quantizes ``act(y)`` in one step
+        (:meth:`~tinyqat.qat.fake_quant.ActivationQuantizer.fake_quantize_clamped`), and with ``exact`` skips the
+        fake quant whose value would be discarded (:class:`~tinyqat.qat.fake_quant.ClampedExactForward`)."""
+        out_q = self.output_quantizer
+        if not out_q.clamp_fusable:
+            y_fq = out_q(_activate(y, self.activation))
+            if exact is None or not (out_q.fake_quant_enabled and bool(out_q.observed)):
+                return y_fq
+            with torch.no_grad():
+                value = exact()
+            return ExactForward.apply(y_fq, value)
+        interval = requant.activation_interval(self.activation)
+        out_q.observe_clamped(y, interval)
         if not (out_q.fake_quant_enabled and bool(out_q.observed)):
-            return y_fq
+            return _activate(y, self.activation)
+        if exact is None:
+            return out_q.fake_quantize_clamped(y, interval)
         with torch.no_grad():
-            exact = self._output_stage(acc_exact.detach(), acc_bound, b_int.detach(), s_in, s_w, view)
-        return ExactForward.apply(y_fq, exact)
+            value = exact()
+        return ClampedExactForward.apply(y, value, *out_q.clamped_bounds(interval)[2:])
 
     def _output_stage(self, acc: torch.Tensor, acc_bound: torch.Tensor, b_int: torch.Tensor, s_in: torch.Tensor,
                       s_w: torch.Tensor, view: tuple[int, ...]) -> torch.Tensor:
@@ -275,7 +296,7 @@ class QuantWeighted(QuantOutput):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """See the module docstring: folded exact forward, or live BatchNorm in training."""
         if self.bn is not None and self.training and not self.bn_frozen:
-            return self.output_quantizer(_activate(self._forward_bn_train(x), self.activation))
+            return self._quantize_output(self._forward_bn_train(x))
         return self._forward_folded(x)  # already on the output grid (observed once)
 
 

@@ -83,9 +83,9 @@ def mse_range(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 class Observer(nn.Module):
     """Moving average of a per-batch range (module docstring); subclasses define :meth:`batch_range`.
 
-    Interface: :meth:`update` (observe one batch), :meth:`range` (the current ``(min_val, max_val)``) and
-    the buffer ``observed``.  Calling the module updates it and returns ``x`` unchanged; the quantizer
-    calls :meth:`update` directly.
+    Interface: :meth:`update` (observe one batch), :meth:`update_range` (observe one batch's ``(lo, hi)``
+    computed elsewhere), :meth:`range` (the current ``(min_val, max_val)``) and the buffer ``observed``.
+    Calling the module updates it and returns ``x`` unchanged; the quantizer calls :meth:`update` directly.
     """
 
     name: ClassVar[str] = ""
@@ -122,7 +122,11 @@ class Observer(nn.Module):
         same grid (DDP's buffer broadcast then changes nothing); every rank must observe the same number
         of batches, as DDP training does.
         """
-        lo, hi = self.batch_range(x)
+        self.update_range(*self.batch_range(x), where)
+
+    @torch.no_grad()
+    def update_range(self, lo: torch.Tensor, hi: torch.Tensor, where: str = "this activation") -> None:
+        """:meth:`update` with the batch's ``(lo, hi)`` (float32 scalars) already computed."""
         if distributed():  # every rank observes the union of the ranks' batch ranges
             both = torch.stack([-lo, hi])
             dist.all_reduce(both, op=dist.ReduceOp.MAX)
@@ -199,6 +203,9 @@ class FixedRangeObserver(Observer):
         self.observed.fill_(True)
 
     def update(self, x: torch.Tensor, where: str = "") -> None:
+        """A fixed range ignores the data."""
+
+    def update_range(self, lo: torch.Tensor, hi: torch.Tensor, where: str = "") -> None:
         """A fixed range ignores the data."""
 
 
