@@ -15,9 +15,9 @@ rules), on int64 tensors holding int32 values; ``tests/test_fixedpoint.py`` hold
   (``INT32_MAX`` for ``a == b == INT32_MIN``);
   ``rdbpot(x, e) = (x >> e) + ((x & (2**e - 1)) > ((2**e - 1) >> 1) + (x < 0))``;
   ``mbqm(x, q, s) = rdbpot(srdhm(sat32(x * 2**max(s, 0)), q), max(-s, 0))`` (double rounding).
-* ``mbqm_float(acc, bias, m, h)``: :func:`mbqm` of ``x = acc + bias`` for ``q >= 0`` in float64 arithmetic,
-  ``floor(t + 1/2 + h * sign(t))`` with ``t = x * m``, ``(m, h) = float_multipliers(q, shift)``; exact (equal to
-  :func:`mbqm`) wherever ``mbqm_float_exact`` holds (its docstring gives the proof).
+* ``mbqm_float(acc, bias, m, h)``: :func:`mbqm` of ``x = acc + bias`` in float64 arithmetic,
+  ``floor(t + 1/2 + h * sign(t))`` with ``t = x * m``, ``(m, h, x_max) = float_multipliers(q, shift)``; exact
+  (equal to :func:`mbqm`) wherever ``|acc| + |bias| <= x_max`` (:func:`float_multipliers` gives the proof).
 * ``softmax_int8(x, exp_table)``: the integer softmax of :class:`tinyqat.ir.Softmax`.
 * ``activation_interval(act)``: ``"none" -> (None, None)``, ``"relu" -> (0, None)``, ``"relu6" -> (0, 6)``,
   a Hardtanh pair as it is, an infinite bound (one-sided ``clamp``) as ``None``.
@@ -50,18 +50,24 @@ def activation_interval(activation: str | tuple[float | None, float | None] | li
     return (None if lo is None or math.isinf(lo) else float(lo), None if hi is None or math.isinf(hi) else float(hi))
 
 
+MULTIPLIER_SATURATED = 2.0**30 - 2.0**-1  # quantize_multipliers: (INT32_MAX, 30) from here on
+MULTIPLIER_FLUSH = 2.0**-32 - 2.0**-64  # quantize_multipliers: (0, 0) below this
+
+
 def quantize_multipliers(m: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """``(q_fixed, shift)`` int64 tensors for a non-negative float64 tensor ``m`` (module docstring).
 
-    ``frexp(0) = (0, 0)`` gives ``(0, 0)`` directly; the carry ``q_fixed == 2**31`` is ``q_fixed >> 31``.
+    ``frexp(0) = (0, 0)`` gives ``(0, 0)`` directly; the carry ``q_fixed == 2**31`` is ``q_fixed >> 31``.  The two
+    ends are clamps of ``m``: every ``m >= 2**30 - 2**-2`` saturates (its shift, with the carry, exceeds 30) and
+    so does ``MULTIPLIER_SATURATED = 2**30 - 2**-1`` itself, which gives ``(2**31 - 1, 30)`` as does every ``m``
+    between the two; below ``MULTIPLIER_FLUSH = 2**-32 - 2**-64`` the shift stays below -31 even with the carry
+    (``(0, 0)``), from it on it is -31.
     """
-    mantissa, exponent = torch.frexp(m.double())
+    m = m.double().clamp(max=MULTIPLIER_SATURATED)
+    mantissa, exponent = torch.frexp(m.mul_(m >= MULTIPLIER_FLUSH))
     q_fixed = mantissa.mul_(2.0**31).add_(0.5).floor_().long()
     carry = q_fixed >> 31
-    q_fixed = q_fixed >> carry
-    shift = exponent.long() + carry
-    q_fixed = torch.where(shift > 30, INT32_MAX, q_fixed * (shift >= -31))
-    return q_fixed, shift.clamp_(-31, 30) * (q_fixed != 0)
+    return q_fixed >> carry, exponent.long() + carry
 
 
 def effective_multipliers(s_in: torch.Tensor, s_w: torch.Tensor, s_out: torch.Tensor) -> torch.Tensor:
@@ -109,42 +115,40 @@ def mbqm_nonnegative(x: torch.Tensor, q: torch.Tensor, shift: torch.Tensor) -> t
             .bitwise_right_shift_(right))
 
 
-# |x| * q * 2**max(shift, 0) at or below which mbqm_float is exact (see mbqm_float_exact).
+# |x| * q * 2**max(shift, 0) at or below which mbqm_float is exact (see float_multipliers).
 FLOAT_PRODUCT_MAX = 2.0**51
 
 
-def float_multipliers(q: torch.Tensor, shift: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(m, h)`` float64 for :func:`mbqm_float`: ``m = q * 2**(shift - 31)`` and ``h = 2**(shift - 1)`` where
-    ``shift < 0``, else ``0`` (both exact: ``q < 2**31`` has at most 31 significant bits)."""
-    m = torch.ldexp(q.double(), shift - 31)
-    return m, torch.where(shift < 0, torch.ldexp(torch.ones_like(m), shift - 1), torch.zeros_like(m))
-
-
-def mbqm_float_exact(x_bound: torch.Tensor, q: torch.Tensor, shift: torch.Tensor) -> bool:
-    """Whether :func:`mbqm_float` equals :func:`mbqm` for every ``|x| <= x_bound`` (float64, broadcast against
-    ``q``/``shift``, all ``q >= 0``): ``x_bound * 2**max(shift, 0) <= INT32_MAX`` and
-    ``x_bound * q * 2**max(shift, 0) <= 2**51`` (:data:`FLOAT_PRODUCT_MAX`).
+def float_multipliers(q: torch.Tensor, shift: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(m, h, x_max)`` float64 for :func:`mbqm_float` from ``(q, shift) = quantize_multipliers(M)`` (so ``q = 0``
+    or ``2**30 <= q < 2**31``): ``m = q * 2**(shift - 31)`` and ``h = 2**(shift - 1)`` where ``shift < 0``,
+    else ``0`` (both exact), and ``x_max = 2**51 / (q * 2**max(shift, 0))`` (:data:`FLOAT_PRODUCT_MAX`;
+    ``inf`` for ``q = 0``): :func:`mbqm_float` equals :func:`mbqm` wherever ``|x| <= x_max``.
 
     Proof, with ``l = max(shift, 0)``, ``r = max(-shift, 0)``, ``X = x * 2**l`` and ``P = X * q``:
-    ``sat32(X) = X``; with ``q >= 0``, ``srdhm(X, q) = v = floor((P + 2**30) / 2**31)``
-    (:func:`mbqm_nonnegative`) and for ``r > 0`` ``rdbpot(v, r) = floor((v + 2**(r-1) - [v < 0]) / 2**r)``;
-    nested floors of divisions by integers combine, so ``mbqm = floor(t + 1/2 + h - 2h [v < 0])`` with
-    ``t = P / 2**(31+r)`` (the ``h`` terms vanish for ``r = 0``).  ``v < 0`` iff ``t < -h``, and for
-    ``-h <= t < 0`` both ``t + 1/2 + h`` and ``t + 1/2 - h`` lie in ``[0, 1)`` (``h <= 1/4``), so ``[t < 0]``
-    may replace ``[v < 0]``: ``mbqm = floor(t + 1/2 + h * sign(t))``.  In float64: ``x * m`` is ``P`` (an
-    integer ``<= 2**51``) times a power of two, exact (so is ``acc * m + bias * m``: each product is exact
-    and the exact sum is representable); for ``r <= 21`` every partial sum is an integer multiple of
-    ``2**-(31+r)`` below ``2**53`` of them (``2**51 + 2**30 + 2**51``), exact; for ``r >= 22`` ``|t| <= 1/4``,
-    so the exact and the rounded sums lie in ``(0, 1)`` and both floors are 0.
+    ``|X| <= 2**51 / q <= 2**21``, so ``sat32(X) = X`` (``q = 0`` gives 0 on both sides); with ``q >= 0``,
+    ``srdhm(X, q) = v = floor((P + 2**30) / 2**31)`` (:func:`mbqm_nonnegative`) and for ``r > 0``
+    ``rdbpot(v, r) = floor((v + 2**(r-1) - [v < 0]) / 2**r)``; nested floors of divisions by integers combine,
+    so ``mbqm = floor(t + 1/2 + h - 2h [v < 0])`` with ``t = P / 2**(31+r)`` (the ``h`` terms vanish for
+    ``r = 0``).  ``v < 0`` iff ``t < -h``, and for ``-h <= t < 0`` both ``t + 1/2 + h`` and ``t + 1/2 - h``
+    lie in ``[0, 1)`` (``h <= 1/4``), so ``[t < 0]`` may replace ``[v < 0]``:
+    ``mbqm = floor(t + 1/2 + h * sign(t))``.  In float64: ``x * m`` is ``P`` (an integer ``<= 2**51``) times
+    a power of two, exact (so is ``acc * m + bias * m`` for ``|acc| + |bias| <= x_max``: each product is
+    exact and the exact sum is representable); for ``r <= 21`` every partial sum is an integer multiple of
+    ``2**-(31+r)`` below ``2**53`` of them (``2**51 + 2**30 + 2**51``), exact; for ``r >= 22``
+    ``|t| <= 1/4``, so the exact and the rounded sums lie in ``(0, 1)`` and both floors are 0.
     """
-    x_scaled = torch.ldexp(x_bound.double(), shift.clamp(min=0))
-    return bool(((x_scaled <= INT32_MAX) & (x_scaled * q <= FLOAT_PRODUCT_MAX)).all())
+    exponent = shift.double()
+    power = torch.exp2(exponent - 31)
+    m = q * power
+    h = power.mul(2.0**30).mul_(shift < 0)
+    return m, h, FLOAT_PRODUCT_MAX / (q * torch.exp2(exponent.clamp_(min=0)))
 
 
 def mbqm_float(acc: torch.Tensor, bias: torch.Tensor, m: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
     """:func:`mbqm` of ``acc + bias`` (float tensors holding integers; ``bias``, ``m``, ``h`` broadcast) as a float64
     tensor of integers: ``floor(t + 1/2 + h * sign(t))``, ``t = acc * m + bias * m``; exact where
-    :func:`mbqm_float_exact` holds for ``x_bound >= |acc| + |bias|`` (each product exact on its own)."""
+    ``|acc| + |bias| <= x_max`` of :func:`float_multipliers` (each product exact on its own)."""
     t = acc.to(torch.float64, copy=True).mul_(m).add_(bias.double() * m)
     return t.add_(torch.sign(t).mul_(h)).add_(0.5).floor_()
 

@@ -50,7 +50,7 @@ from torch import nn
 
 from tinyqat import quant
 from tinyqat.qat.observers import FixedRangeObserver, MinMaxObserver, Observer, distributed, observer_class
-from tinyqat.requant import Interval
+from tinyqat.requant import Interval, activation_range
 
 
 class FakeQuantize(torch.autograd.Function):
@@ -429,14 +429,36 @@ class ActivationQuantizer(nn.Module):
             else:
                 self.range_observer.update(_clamp(y.detach(), interval), where)
 
-    def clamped_bounds(self, interval: Interval) -> tuple[int, int, float, float]:
-        """:func:`clamped_grid_bounds` on the current grid, memoised with :meth:`qparams` (and ``interval``)."""
+    def _grid_memo(self) -> dict[Any, Any]:
+        """A dict of values derived from the current grid, emptied whenever :meth:`qparams` returns a new one (it
+        memoises on the observer's buffers); ``"host"``: ``(float(scale), int(zero_point))``."""
         scale, zero_point = self.qparams()
-        cached = self.__dict__.get("_bounds_cache")
-        if cached is None or cached[0] is not scale or cached[1] != interval:
-            cached = (scale, interval, clamped_grid_bounds(float(scale), int(zero_point), interval))
-            self.__dict__["_bounds_cache"] = cached
-        return cached[2]
+        memo = self.__dict__.get("_grid_memo_cache")
+        if memo is None or memo[0] is not scale:
+            memo = (scale, {"host": (float(scale), int(zero_point))})
+            self.__dict__["_grid_memo_cache"] = memo
+        return memo[1]
+
+    def host_qparams(self) -> tuple[float, int]:
+        """``(float(scale), int(zero_point))`` of :meth:`qparams`, read from the device once per grid."""
+        return self._grid_memo()["host"]
+
+    def clamped_bounds(self, interval: Interval) -> tuple[int, int, float, float]:
+        """:func:`clamped_grid_bounds` on the current grid, memoised with it."""
+        memo = self._grid_memo()
+        key = ("clamped", interval)
+        if key not in memo:
+            memo[key] = clamped_grid_bounds(*memo["host"], interval)
+        return memo[key]
+
+    def activation_range(self, interval: Interval) -> tuple[int, int]:
+        """:func:`tinyqat.requant.activation_range` of ``interval`` on the current grid (the int8 clamp lowering
+        fuses), memoised with it."""
+        memo = self._grid_memo()
+        key = ("range", interval)
+        if key not in memo:
+            memo[key] = activation_range(interval, *memo["host"])
+        return memo[key]
 
     def fake_quantize_clamped(self, y: torch.Tensor, interval: Interval) -> torch.Tensor:
         """:meth:`fake_quantize` of ``clamp(y, *interval)`` and its gradient through the clamp, bit for bit, in one

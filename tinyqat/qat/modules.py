@@ -256,19 +256,19 @@ class QuantWeighted(QuantOutput):
                       s_w: torch.Tensor, view: tuple[int, ...]) -> torch.Tensor:
         """The kernel's output stage on the accumulator, dequantized on the output grid (module docstring).
 
-        ``mbqm`` runs as :func:`tinyqat.requant.mbqm_float` (float64, a few passes) where
-        :func:`tinyqat.requant.mbqm_float_exact` proves it exact for ``acc_bound`` (per channel, from the
-        weights) or else for the accumulator's actual largest magnitude; otherwise in int64.
+        ``mbqm`` runs as :func:`tinyqat.requant.mbqm_float` (float64, a few passes) where its bound ``x_max``
+        (:func:`tinyqat.requant.float_multipliers`) holds for ``|acc| + |b_q|`` with ``|acc| <= acc_bound``
+        (per channel, from the weights) or with the accumulator's actual largest magnitude; otherwise in int64.
         """
-        s_out, zp_out = self.output_quantizer.qparams()
-        zp = int(zp_out)
+        out_q = self.output_quantizer
+        s_out = out_q.qparams()[0]
+        zp = out_q.host_qparams()[1]
         multiplier, shift = requant.quantize_multipliers(requant.effective_multipliers(s_in, s_w, s_out))
-        lo, hi = requant.activation_range(requant.activation_interval(self.activation), float(s_out), zp)
+        lo, hi = out_q.activation_range(requant.activation_interval(self.activation))
         bias = b_int.double().clamp_(INT32_MIN, INT32_MAX)  # float32 rounds INT32_MAX up to 2**31
-        bias_abs = bias.abs()
-        if (requant.mbqm_float_exact(acc_bound + bias_abs, multiplier, shift)
-                or requant.mbqm_float_exact(acc.abs().amax() + bias_abs, multiplier, shift)):
-            m, h = requant.float_multipliers(multiplier, shift)
+        m, h, x_max = requant.float_multipliers(multiplier, shift)
+        margin = x_max - bias.abs()  # largest |acc| for which the float64 form is exact
+        if bool((acc_bound <= margin).all()) or bool(acc.abs().amax() <= margin.min()):
             q = requant.mbqm_float(acc, bias.reshape(view), m.reshape(view), h.reshape(view))
         else:
             total = torch.round(acc).long().add_(bias.long().reshape(view))
