@@ -412,7 +412,7 @@ class ActivationQuantizer(nn.Module):
 
     @property
     def clamp_fusable(self) -> bool:
-        """Whether :meth:`clamped_bounds` describes this quantizer's fake quant (a grid from the observer,
+        """Whether :meth:`Grid.clamped_bounds` describes this quantizer's fake quant (a grid from the observer,
         rounding ``x * (1 / s)``: neither a learned scale nor the model input's exact rounding)."""
         return not (self.learn_scale or self.exact_rounding)
 
@@ -429,42 +429,46 @@ class ActivationQuantizer(nn.Module):
             else:
                 self.range_observer.update(_clamp(y.detach(), interval), where)
 
-    def _grid_memo(self) -> dict[Any, Any]:
-        """A dict of values derived from the current grid, emptied whenever :meth:`qparams` returns a new one (it
-        memoises on the observer's buffers); ``"host"``: ``(float(scale), int(zero_point))``."""
+    def grid(self) -> Grid:
+        """The current grid (:meth:`qparams`) as a :class:`Grid`, one object per grid (memoised with :meth:`qparams`),
+        which reads the device once and memoises the values derived from the grid."""
         scale, zero_point = self.qparams()
-        memo = self.__dict__.get("_grid_memo_cache")
-        if memo is None or memo[0] is not scale:
-            memo = (scale, {"host": (float(scale), int(zero_point))})
-            self.__dict__["_grid_memo_cache"] = memo
-        return memo[1]
-
-    def host_qparams(self) -> tuple[float, int]:
-        """``(float(scale), int(zero_point))`` of :meth:`qparams`, read from the device once per grid."""
-        return self._grid_memo()["host"]
-
-    def clamped_bounds(self, interval: Interval) -> tuple[int, int, float, float]:
-        """:func:`clamped_grid_bounds` on the current grid, memoised with it."""
-        memo = self._grid_memo()
-        key = ("clamped", interval)
-        if key not in memo:
-            memo[key] = clamped_grid_bounds(*memo["host"], interval)
-        return memo[key]
-
-    def activation_range(self, interval: Interval) -> tuple[int, int]:
-        """:func:`tinyqat.requant.activation_range` of ``interval`` on the current grid (the int8 clamp lowering
-        fuses), memoised with it."""
-        memo = self._grid_memo()
-        key = ("range", interval)
-        if key not in memo:
-            memo[key] = activation_range(interval, *memo["host"])
-        return memo[key]
+        grid = self.__dict__.get("_grid_cache")
+        if grid is None or grid.scale is not scale:
+            grid = Grid(scale, zero_point)
+            self.__dict__["_grid_cache"] = grid
+        return grid
 
     def fake_quantize_clamped(self, y: torch.Tensor, interval: Interval) -> torch.Tensor:
         """:meth:`fake_quantize` of ``clamp(y, *interval)`` and its gradient through the clamp, bit for bit, in one
         :class:`ClampedFakeQuantize` (``clamp_fusable`` quantizers that have observed data)."""
-        return ClampedFakeQuantize.apply(y, self.qparams()[0], *self.clamped_bounds(interval))
+        grid = self.grid()
+        return ClampedFakeQuantize.apply(y, grid.scale, *grid.clamped_bounds(interval))
 
+
+class Grid:
+    """An activation grid ``(scale, zero_point)`` (float32 and int64 scalar tensors) with its host values
+    ``host = (float(scale), int(zero_point))`` and, memoised per activation interval,
+    :meth:`clamped_bounds` and :meth:`activation_range`."""
+
+    def __init__(self, scale: torch.Tensor, zero_point: torch.Tensor) -> None:
+        self.scale, self.zero_point = scale, zero_point
+        self.host = (float(scale), int(zero_point))
+        self._memo: dict[tuple[str, Interval], Any] = {}
+
+    def clamped_bounds(self, interval: Interval) -> tuple[int, int, float, float]:
+        """:func:`clamped_grid_bounds` of ``interval`` on this grid."""
+        key = ("clamped", interval)
+        if key not in self._memo:
+            self._memo[key] = clamped_grid_bounds(*self.host, interval)
+        return self._memo[key]
+
+    def activation_range(self, interval: Interval) -> tuple[int, int]:
+        """:func:`tinyqat.requant.activation_range` of ``interval`` on this grid (the int8 clamp lowering fuses)."""
+        key = ("range", interval)
+        if key not in self._memo:
+            self._memo[key] = activation_range(interval, *self.host)
+        return self._memo[key]
 
 
 class InputQuantizer(ActivationQuantizer):

@@ -75,6 +75,7 @@ from tinyqat.qat.fake_quant import (
     ClampedExactForward,
     ExactForward,
     FixedQuantizer,
+    Grid,
     IntegerSTE,
     OnGridIntegers,
     WeightQuantizer,
@@ -225,12 +226,13 @@ class QuantWeighted(QuantOutput):
         view = (1, -1) + (1,) * (acc.dim() - 2)
         # (acc + b_q) * s_in * s_w: one addcmul into a full-size copy of the bias term (faster than a broadcast addend)
         y = (b_int * s_b).reshape(view).expand_as(acc).contiguous().addcmul_(acc, s_b.reshape(view))
-        return self._quantize_output(y, lambda: self._output_stage(acc_exact.detach(), acc_bound, b_int.detach(),
-                                                                   s_in, s_w, view))
+        return self._quantize_output(y, lambda grid: self._output_stage(acc_exact.detach(), acc_bound,
+                                                                        b_int.detach(), s_in, s_w, view, grid))
 
-    def _quantize_output(self, y: torch.Tensor, exact: Callable[[], torch.Tensor] | None = None) -> torch.Tensor:
-        """``output_quantizer(act(y))``, value and gradient; with ``exact`` (the device's output on the grid, called
-        without gradient once the grid is known) that value instead, with the same gradient.  A
+    def _quantize_output(self, y: torch.Tensor,
+                         exact: Callable[[Grid], torch.Tensor] | None = None) -> torch.Tensor:
+        """``output_quantizer(act(y))``, value and gradient; with ``exact`` (the device's output on the grid it is
+        given, called without gradient once the grid is known) that value instead, with the same gradient.  A
         ``clamp_fusable`` quantizer observes and fake-quantizes ``act(y)`` in one step
         (:meth:`~tinyqat.qat.fake_quant.ActivationQuantizer.fake_quantize_clamped`), and with ``exact`` skips the
         fake quant whose value would be discarded (:class:`~tinyqat.qat.fake_quant.ClampedExactForward`)."""
@@ -240,7 +242,7 @@ class QuantWeighted(QuantOutput):
             if exact is None or not (out_q.fake_quant_enabled and bool(out_q.observed)):
                 return y_fq
             with torch.no_grad():
-                value = exact()
+                value = exact(out_q.grid())
             return ExactForward.apply(y_fq, value)
         interval = requant.activation_interval(self.activation)
         out_q.observe_clamped(y, interval)
@@ -248,23 +250,22 @@ class QuantWeighted(QuantOutput):
             return _activate(y, self.activation)
         if exact is None:
             return out_q.fake_quantize_clamped(y, interval)
+        grid = out_q.grid()
         with torch.no_grad():
-            value = exact()
-        return ClampedExactForward.apply(y, value, *out_q.clamped_bounds(interval)[2:])
+            value = exact(grid)
+        return ClampedExactForward.apply(y, value, *grid.clamped_bounds(interval)[2:])
 
     def _output_stage(self, acc: torch.Tensor, acc_bound: torch.Tensor, b_int: torch.Tensor, s_in: torch.Tensor,
-                      s_w: torch.Tensor, view: tuple[int, ...]) -> torch.Tensor:
-        """The kernel's output stage on the accumulator, dequantized on the output grid (module docstring).
+                      s_w: torch.Tensor, view: tuple[int, ...], grid: Grid) -> torch.Tensor:
+        """The kernel's output stage on the accumulator, dequantized on the output ``grid`` (module docstring).
 
         ``mbqm`` runs as :func:`tinyqat.requant.mbqm_float` (float64, a few passes) where its bound ``x_max``
         (:func:`tinyqat.requant.float_multipliers`) holds for ``|acc| + |b_q|`` with ``|acc| <= acc_bound``
         (per channel, from the weights) or with the accumulator's actual largest magnitude; otherwise in int64.
         """
-        out_q = self.output_quantizer
-        s_out = out_q.qparams()[0]
-        zp = out_q.host_qparams()[1]
+        s_out, zp = grid.scale, grid.host[1]
         multiplier, shift = requant.quantize_multipliers(requant.effective_multipliers(s_in, s_w, s_out))
-        lo, hi = out_q.activation_range(requant.activation_interval(self.activation))
+        lo, hi = grid.activation_range(requant.activation_interval(self.activation))
         bias = b_int.double().clamp_(INT32_MIN, INT32_MAX)  # float32 rounds INT32_MAX up to 2**31
         m, h, x_max = requant.float_multipliers(multiplier, shift)
         margin = x_max - bias.abs()  # largest |acc| for which the float64 form is exact
