@@ -150,7 +150,7 @@ def mbqm_float(acc: torch.Tensor, bias: torch.Tensor, m: torch.Tensor, h: torch.
     tensor of integers: ``floor(t + 1/2 + h * sign(t))``, ``t = acc * m + bias * m``; exact where
     ``|acc| + |bias| <= x_max`` of :func:`float_multipliers` (each product exact on its own)."""
     t = acc.to(torch.float64, copy=True).mul_(m).add_(bias.double() * m)
-    return t.add_(torch.sign(t).mul_(h)).add_(0.5).floor_()
+    return t.addcmul_(torch.sign(t), h).add_(0.5).floor_()
 
 
 def _roundf(v: float) -> int:

@@ -274,7 +274,8 @@ class QuantWeighted(QuantOutput):
         else:
             total = torch.round(acc).long().add_(bias.long().reshape(view))
             q = requant.mbqm_nonnegative(total, multiplier.reshape(view), shift.reshape(view))
-        return q.clamp_(lo - zp, hi - zp).float().mul_(s_out)  # (clamp(q + zp, lo, hi) - zp) * s_out
+        # (clamp(q + zp, lo, hi) - zp) * s_out; float32 before the clamp (monotone rounding: same clamped integers)
+        return q.float().clamp_(lo - zp, hi - zp).mul_(s_out)
 
     def _forward_bn_train(self, x: torch.Tensor) -> torch.Tensor:
         assert self.bn is not None
