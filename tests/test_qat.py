@@ -167,7 +167,7 @@ def test_clamped_fake_quant_equals_activation_then_fake_quant(activation) -> Non
         y_ref = y.clone().requires_grad_()
         ref = FastFakeQuantize.apply(_activate(y_ref, activation), s, -128 - zp, 127 - zp)
         ref.backward(grad)
-        bounds = clamped_grid_bounds(float(s), zp, interval)
+        bounds = clamped_grid_bounds(float(s), zp, interval, float(torch.reciprocal(s)))
         y_new = y.clone().requires_grad_()
         got = ClampedFakeQuantize.apply(y_new, s, *bounds)
         got.backward(grad)

@@ -138,11 +138,16 @@ def float_multipliers(q: torch.Tensor, shift: torch.Tensor) -> tuple[torch.Tenso
     ``2**-(31+r)`` below ``2**53`` of them (``2**51 + 2**30 + 2**51``), exact; for ``r >= 22``
     ``|t| <= 1/4``, so the exact and the rounded sums lie in ``(0, 1)`` and both floors are 0.
     """
-    exponent = shift.double()
-    power = torch.exp2(exponent - 31)
+    power = _pow2(shift - 31)
     m = q * power
     h = power.mul(2.0**30).mul_(shift < 0)
-    return m, h, FLOAT_PRODUCT_MAX / (q * torch.exp2(exponent.clamp_(min=0)))
+    return m, h, FLOAT_PRODUCT_MAX / (q * _pow2(shift.clamp(min=0)))
+
+
+def _pow2(k: torch.Tensor) -> torch.Tensor:
+    """``2.0**k`` (float64) of an int64 tensor with ``-1022 <= k <= 1023``, exact on every device: the IEEE bit
+    pattern ``(k + 1023) << 52`` (``exp2`` and ``pow`` need not be exact on an accelerator)."""
+    return ((k + 1023) << 52).view(torch.float64)
 
 
 def mbqm_float(acc: torch.Tensor, bias: torch.Tensor, m: torch.Tensor, h: torch.Tensor) -> torch.Tensor:

@@ -164,7 +164,8 @@ def _grid_index(v: np.float32, inverse_scale: np.float32) -> float:
     return float(np.rint(np.float32(v) * inverse_scale))
 
 
-def clamped_grid_bounds(scale: float, zero_point: int, interval: Interval) -> tuple[int, int, float, float]:
+def clamped_grid_bounds(scale: float, zero_point: int, interval: Interval,
+                        inverse_scale: float | None = None) -> tuple[int, int, float, float]:
     """``(lo, hi, y_lo, y_hi)`` such that ``FastFakeQuantize(clamp(y, a, b))`` (``(a, b) = interval``, ``None`` =
     unbounded; the clamp as ``F.relu`` / ``F.relu6`` / ``F.hardtanh`` compute it) equals, value and gradient,
     ``clamp(round(y * (1 / s)), lo, hi) * s`` with gradient ``grad * [y_lo < y < y_hi]`` for float32 ``y``.
@@ -175,9 +176,10 @@ def clamped_grid_bounds(scale: float, zero_point: int, interval: Interval) -> tu
     ``grad`` where ``a < y < b`` (the activation's strict backward) and ``qmin - zp <= r(y) <= qmax - zp``
     (there ``clamp(y) = y``); ``r`` monotone makes the second ``v_lo <= y <= v_hi`` for the smallest and
     largest float32 ``v`` inside, found by stepping ulps from ``(bound -/+ 1/2) * s``; the two strict
-    bounds are ``y_lo = max(a, prev(v_lo))`` and ``y_hi = min(b, next(v_hi))``.
+    bounds are ``y_lo = max(a, prev(v_lo))`` and ``y_hi = min(b, next(v_hi))``.  ``inverse_scale``: the float32
+    ``1 / s`` the device computes (``torch.reciprocal``), by default the IEEE quotient.
     """
-    inv = np.float32(1.0) / np.float32(scale)
+    inv = np.float32(1.0) / np.float32(scale) if inverse_scale is None else np.float32(inverse_scale)
     q_lo, q_hi = quant.ACT_QMIN - zero_point, quant.ACT_QMAX - zero_point
     v_hi = np.float32((q_hi + 0.5) * scale)
     while _grid_index(v_hi, inv) > q_hi:
@@ -457,10 +459,10 @@ class Grid:
         self._memo: dict[tuple[str, Interval], Any] = {}
 
     def clamped_bounds(self, interval: Interval) -> tuple[int, int, float, float]:
-        """:func:`clamped_grid_bounds` of ``interval`` on this grid."""
+        """:func:`clamped_grid_bounds` of ``interval`` on this grid (with the device's ``1 / s``)."""
         key = ("clamped", interval)
         if key not in self._memo:
-            self._memo[key] = clamped_grid_bounds(*self.host, interval)
+            self._memo[key] = clamped_grid_bounds(*self.host, interval, float(torch.reciprocal(self.scale)))
         return self._memo[key]
 
     def activation_range(self, interval: Interval) -> tuple[int, int]:
