@@ -24,6 +24,12 @@ the saved parameters.
   (:class:`InputQuantizer`), weights and biases use the
   exact :func:`tinyqat.quant.quantize`, because :func:`tinyqat.quantize_input` and lowering
   reproduce them.
+* A layer's fused activation ``act(y) = clamp(y, a, b)`` and its output fake quant run as one
+  :class:`ClampedFakeQuantize`: ``r = round(y * (1 / s))``, value ``clamp(r, lo, hi) * s`` with ``lo, hi`` the
+  grid's bounds applied to ``r(a), r(b)``, gradient ``grad * [y_lo < y < y_hi]`` (:func:`clamped_grid_bounds`),
+  equal bit for bit, value and gradient, to :class:`FastFakeQuantize` of ``act(y)`` with the activation's
+  gradient; a min/max observer takes the clamped range of ``y``.  Where the layer's value is the device's
+  integers, :class:`ClampedExactForward` keeps that gradient and skips the fake quant.
 * Learned scales (``learn_scale=True``, LSQ: Esser et al., "Learned Step Size Quantization"):
   the activation scale is a trainable parameter ``scale`` initialised from the observer's scale on
   the first fake-quantized batch; the zero point stays ``quant.activation_zero_point(min_val,
