@@ -429,13 +429,13 @@ class ActivationQuantizer(nn.Module):
         observer: the clamp is monotone, so the range of ``clamp(y)`` is the clamped range of ``y``."""
         if not (self.calibrating or (self.training and self.observer_enabled)):
             return
-        where = f"layer '{self.layer_name}'"
+        where, observer = f"layer '{self.layer_name}'", self.range_observer
         with torch.no_grad():
-            if type(self.range_observer) is MinMaxObserver:
+            if type(observer) is MinMaxObserver:
                 lo, hi = torch.aminmax(y.detach())
-                self.range_observer.update_range(_clamp(lo.float(), interval), _clamp(hi.float(), interval), where)
+                observer.update_range(_clamp(lo.float(), interval), _clamp(hi.float(), interval), where)
             else:
-                self.range_observer.update(_clamp(y.detach(), interval), where)
+                observer.update(_clamp(y.detach(), interval), where)
 
     def grid(self) -> Grid:
         """The current grid (:meth:`qparams`) as a :class:`Grid`, one object per grid (memoised with :meth:`qparams`),

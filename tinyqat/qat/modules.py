@@ -180,41 +180,43 @@ class QuantWeighted(QuantOutput):
 
     def bn_affine(self) -> tuple[torch.Tensor, torch.Tensor]:
         """BatchNorm ``(gamma, beta)``; ones/zeros for a BatchNorm without affine parameters."""
-        assert self.bn is not None
-        mean = self.bn.running_mean
-        gamma = self.bn.weight if self.bn.weight is not None else torch.ones_like(mean)
-        beta = self.bn.bias if self.bn.bias is not None else torch.zeros_like(mean)
-        return gamma, beta
+        bn = self.bn
+        assert bn is not None
+        mean, gamma, beta = bn.running_mean, bn.weight, bn.bias
+        return (gamma if gamma is not None else torch.ones_like(mean),
+                beta if beta is not None else torch.zeros_like(mean))
 
     def float_params(self) -> tuple[torch.Tensor, torch.Tensor]:
         """The layer's ``(weight, bias)``; a zero bias when the layer has none."""
-        w = self.layer.weight
-        b = self.layer.bias if self.layer.bias is not None else torch.zeros(w.shape[0], dtype=w.dtype, device=w.device)
-        return w, b
+        layer = self.layer
+        w, b = layer.weight, layer.bias
+        return w, b if b is not None else torch.zeros(w.shape[0], dtype=w.dtype, device=w.device)
 
     def folded_params(self) -> tuple[torch.Tensor, torch.Tensor]:
         """``quant.fold_bn`` of :meth:`float_params` with the running statistics (unchanged without BN)."""
         w, b = self.float_params()
-        if self.bn is None:
+        bn = self.bn
+        if bn is None:
             return w, b
         gamma, beta = self.bn_affine()
-        return quant.fold_bn(w, b, gamma, beta, self.bn.running_mean, self.bn.running_var, self.bn.eps)
+        return quant.fold_bn(w, b, gamma, beta, bn.running_mean, bn.running_var, bn.eps)
 
     def _forward_folded(self, x: torch.Tensor) -> torch.Tensor:
         """Folded forward (module docstring); the device's integers once both grids are known."""
         w, b = self.folded_params()
-        if not self.weight_quantizer.fake_quant_enabled:
+        w_quantizer = self.weight_quantizer
+        if not w_quantizer.fake_quant_enabled:
             return self._quantize_output(self._op(x, w, b))
         in_q = self.input_ref.quantizer
-        s_w = quant.weight_scales(w, self.weight_bits)
+        s_w = quant.weight_scales(w, w_quantizer.bits)
         if not (in_q.fake_quant_enabled and bool(in_q.observed)):
-            return self._quantize_output(self._op(x, self.weight_quantizer(w, s_w), b))
+            return self._quantize_output(self._op(x, w_quantizer(w, s_w), b))
         s_in, _ = in_q.qparams()
         s_b = quant.bias_scale(s_in, s_w)
         b_int = IntegerSTE.apply(b, s_b, INT32_MIN, INT32_MAX)
         if not exact_now(self):  # the float surrogate: op(x, fq(w), b_q * s_b), then act and fake quant
-            return self._quantize_output(self._op(x, self.weight_quantizer(w, s_w), b_int * s_b))
-        qmax = quant.weight_qmax(self.weight_bits)
+            return self._quantize_output(self._op(x, w_quantizer(w, s_w), b_int * s_b))
+        qmax = quant.weight_qmax(w_quantizer.bits)
         w_int = IntegerSTE.apply(w, quant.channel_view(s_w, w.dim()), -qmax, qmax)
         x_int = OnGridIntegers.apply(x, torch.reciprocal(s_in))
         acc_bound = w_int.detach().abs().reshape(w.shape[0], -1).sum(1) * ACC_INPUT_MAX  # >= |acc[:, c]|

@@ -135,13 +135,14 @@ class Observer(nn.Module):
         if not (math.isfinite(lo_f) and math.isfinite(hi_f)):
             raise NonFiniteError(f"{where}: NaN or Inf in the QAT forward (range [{lo_f}, {hi_f}]); "
                                  "check the input data, the learning rate and the layers before it")
-        if bool(self.observed):
-            self.min_val.add_(self.averaging_constant * (lo - self.min_val))
-            self.max_val.add_(self.averaging_constant * (hi - self.max_val))
+        min_val, max_val, observed = self.min_val, self.max_val, self.observed
+        if bool(observed):
+            min_val.add_(self.averaging_constant * (lo - min_val))
+            max_val.add_(self.averaging_constant * (hi - max_val))
         else:
-            self.min_val.copy_(lo)
-            self.max_val.copy_(hi)
-            self.observed.fill_(True)
+            min_val.copy_(lo)
+            max_val.copy_(hi)
+            observed.fill_(True)
 
     def range(self) -> tuple[torch.Tensor, torch.Tensor]:
         """``(min_val, max_val)``: the buffers themselves (meaningful once ``observed`` is set)."""
