@@ -138,3 +138,5 @@ def test_mbqm_float_equals_fixedpoint_within_its_bound() -> None:
     got32 = requant.mbqm_float(torch.from_numpy(acc[narrow]).float().to(DEVICE),
                                torch.from_numpy(bias[narrow]).float().to(DEVICE), m[narrow], h[narrow])
     np.testing.assert_array_equal(got32.cpu().numpy(), want[narrow])
+    clamped = requant.mbqm_float(acc64, torch.from_numpy(bias).double().to(DEVICE), m, h, negative=False)
+    np.testing.assert_array_equal(clamped.clamp(min=0).cpu().numpy(), np.maximum(want, 0))

@@ -272,7 +272,7 @@ class QuantWeighted(QuantOutput):
         m, h, x_max = requant.float_multipliers(multiplier, shift)
         margin = x_max - bias.abs()  # largest |acc| for which the float64 form is exact
         if bool((acc_bound <= margin).all()) or bool(acc.abs().amax() <= margin.min()):
-            q = requant.mbqm_float(acc, bias.reshape(view), m.reshape(view), h.reshape(view))
+            q = requant.mbqm_float(acc, bias.reshape(view), m.reshape(view), h.reshape(view), lo - zp < 0)
         else:
             total = torch.round(acc).long().add_(bias.long().reshape(view))
             q = requant.mbqm_nonnegative(total, multiplier.reshape(view), shift.reshape(view))
