@@ -233,7 +233,7 @@ class OnGridIntegers(torch.autograd.Function):
     def forward(ctx: Any, x: torch.Tensor, inverse_scale: torch.Tensor) -> torch.Tensor:
         """The integers (a float tensor)."""
         ctx.save_for_backward(inverse_scale)
-        return torch.round(x * inverse_scale)
+        return torch.mul(x, inverse_scale).round_()
 
     @staticmethod
     def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
