@@ -182,7 +182,7 @@ def test_fused_output_quantization_trains_as_the_generic_path(phase: str, monkey
     """Layers whose output quantizer takes the fused forms (``clamp_fusable``) train bit for bit as with the generic
     ``output_quantizer(act(y))``: same weights, BatchNorm statistics and observed ranges after a few steps."""
     x, y = torch.randn(16, 1, 16, 16), torch.randint(0, 3, (16,))
-    base = prepare_qat(ConvNet(), (x[:1],))
+    base = prepare_qat(ConvNet(), (x[:1],)).to(DEVICE)
     if phase == "BN frozen":
         _train(base, x, y, steps=1)
         freeze_bn_stats(base)

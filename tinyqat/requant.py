@@ -159,6 +159,7 @@ def mbqm_float(acc: torch.Tensor, bias: torch.Tensor, m: torch.Tensor, h: torch.
     ``negative=False`` is for a caller that clamps the result at 0 or above (a ReLU's clamp): it computes
     ``floor(t + (bias * m + 1/2 + h))`` (``+h`` for every sign, three passes fewer), whose ``max(., 0)`` is that of
     :func:`mbqm`: for ``t >= 0`` the two are the same; for ``t < 0`` both ``t + 1/2 +- h < 1`` floor to ``<= 0``.
+    The folded constant and the sum are exact by the count of :func:`float_multipliers`.
     """
     if not negative:
         return acc.to(torch.float64, copy=True).mul_(m).add_(bias.double() * m + (h + 0.5)).floor_()

@@ -271,7 +271,7 @@ class QuantWeighted(QuantOutput):
         bias = b_int.double().clamp_(INT32_MIN, INT32_MAX)  # float32 rounds INT32_MAX up to 2**31
         m, h, x_max = requant.float_multipliers(multiplier, shift)
         margin = x_max - bias.abs()  # largest |acc| for which the float64 form is exact
-        if bool((acc_bound <= margin).all()) or bool(acc.abs().amax() <= margin.min()):
+        if bool((acc_bound <= margin).all()) or (acc.numel() > 0 and bool(acc.abs().amax() <= margin.min())):
             q = requant.mbqm_float(acc, bias.reshape(view), m.reshape(view), h.reshape(view), lo - zp < 0)
         else:
             total = torch.round(acc).long().add_(bias.long().reshape(view))
