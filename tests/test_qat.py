@@ -118,6 +118,85 @@ def test_observer_moving_average_and_modes() -> None:
     assert bool(restored.observed) and torch.equal(restored.max_val, obs.max_val)
 
 
+def test_every_output_observer_updates_once_per_forward() -> None:
+    """Live BatchNorm, BN frozen (the exact forward), calibration: one range update per layer output per batch."""
+    x = torch.randn(8, 1, 16, 16)
+    gm = prepare_qat(ConvNet(), (x[:1],))
+    counts: dict[str, int] = {}
+    for name, q in _modules(gm, ActivationQuantizer).items():
+        update = q.range_observer.update
+
+        def counted(*args: object, _name: str = name, _update=update) -> None:
+            counts[_name] = counts.get(_name, 0) + 1
+            _update(*args)
+
+        q.range_observer.update = counted
+    for phase in ("live", "frozen", "calibrate"):
+        counts.clear()
+        if phase == "calibrate":
+            calibrate(gm, [x])
+        else:
+            gm.train()(x)
+            freeze_bn_stats(gm)
+        assert counts and set(counts.values()) == {1}, (phase, counts)
+
+
+@pytest.mark.parametrize("activation", ["none", "relu", "relu6", (-1.5, 2.25), (0.1, 0.1), (-3.0, -2.0)])
+def test_clamped_fake_quant_equals_activation_then_fake_quant(activation) -> None:
+    """``ClampedFakeQuantize`` with ``clamped_grid_bounds`` is ``FastFakeQuantize(act(y))`` bit for bit, value and
+    gradient, and ``ClampedExactForward`` passes the same gradient: grids with zero points at both ends and
+    in between, values on, halfway between and one ulp beside every grid step and the activation's bounds."""
+    from tinyqat import requant
+    from tinyqat.qat.fake_quant import (
+        ClampedExactForward,
+        ClampedFakeQuantize,
+        FastFakeQuantize,
+        clamped_grid_bounds,
+    )
+    from tinyqat.qat.modules import _activate
+
+    interval = requant.activation_interval(activation)
+    for scale, zp in [(0.1, -128), (1 / 256, 0), (0.0173, 127), (2.0**-7, -5), (3.3e-4, 40)]:
+        s = torch.tensor(scale, dtype=torch.float32, device=DEVICE)
+        steps = torch.arange(-300, 300, dtype=torch.float32, device=DEVICE)
+        anchors = torch.cat([steps * s, (steps + 0.5) * s, torch.tensor([0.0, -0.0, 1e6, -1e6, 0.1, 2.25, -1.5, 6.0],
+                                                                         device=DEVICE)])
+        y = torch.cat([anchors, torch.nextafter(anchors, anchors + 1), torch.nextafter(anchors, anchors - 1),
+                       torch.randn(4000, device=DEVICE) * 300 * s])
+        grad = torch.randn_like(y)
+        y_ref = y.clone().requires_grad_()
+        ref = FastFakeQuantize.apply(_activate(y_ref, activation), s, -128 - zp, 127 - zp)
+        ref.backward(grad)
+        bounds = clamped_grid_bounds(float(s), zp, interval, float(torch.reciprocal(s)))
+        y_new = y.clone().requires_grad_()
+        got = ClampedFakeQuantize.apply(y_new, s, *bounds)
+        got.backward(grad)
+        assert torch.equal(got, ref) and torch.equal(y_new.grad, y_ref.grad), (scale, zp)
+        y_exact = y.clone().requires_grad_()
+        ClampedExactForward.apply(y_exact, ref.detach(), *bounds[2:]).backward(grad)
+        assert torch.equal(y_exact.grad, y_ref.grad)
+
+
+@pytest.mark.parametrize("phase", ["live BN", "BN frozen"])
+def test_fused_output_quantization_trains_as_the_generic_path(phase: str, monkeypatch) -> None:
+    """Layers whose output quantizer takes the fused forms (``clamp_fusable``) train bit for bit as with the generic
+    ``output_quantizer(act(y))``: same weights, BatchNorm statistics and observed ranges after a few steps."""
+    x, y = torch.randn(16, 1, 16, 16), torch.randint(0, 3, (16,))
+    base = prepare_qat(ConvNet(), (x[:1],)).to(DEVICE)
+    if phase == "BN frozen":
+        _train(base, x, y, steps=1)
+        freeze_bn_stats(base)
+    fused, generic = copy.deepcopy(base), copy.deepcopy(base)
+    torch.manual_seed(1)
+    _train(fused, x, y, steps=3)
+    monkeypatch.setattr(ActivationQuantizer, "clamp_fusable", property(lambda self: False))
+    torch.manual_seed(1)
+    _train(generic, x, y, steps=3)
+    want = generic.state_dict()
+    for key, value in fused.state_dict().items():
+        assert torch.equal(value, want[key]), key
+
+
 def test_unobserved_quantizer_passes_through() -> None:
     obs = ActivationQuantizer().eval()
     x = torch.randn(10)

@@ -80,7 +80,10 @@ def test_requant_twins_equal_fixedpoint() -> None:
 
     rng = np.random.default_rng(1)
     ratios = [0.0, 2.0**-40, 2.0**-32, 2.0**-31.5, 2.0**-31, 0.5, 1 - 2.0**-33, 1 - 2.0**-40, 1.0, 2.0**29, 2.0**30,
-              2.0**40, *rng.uniform(0, 4, 2000), *(10 ** rng.uniform(-12, 12, 2000))]
+              2.0**40, 2.0**-32 - 2.0**-64, 2.0**-32 - 2.0**-63, 2.0**-33, 2.0**30 - 2.0**-2, 2.0**30 - 2.0**-1,
+              2.0**30 - 2.0**-1 - 2.0**-22, 2.0**30 - 2.0**-2 - 2.0**-22, 2.0**30 - 1,
+              *rng.uniform(0, 4, 2000), *(10 ** rng.uniform(-12, 12, 2000)), *(2 ** rng.uniform(-33, -31, 500)),
+              *(2 ** rng.uniform(29.9, 30.1, 500))]
     q, e = requant.quantize_multipliers(torch.tensor(ratios, dtype=torch.float64, device=DEVICE))
     assert list(zip(q.tolist(), e.tolist(), strict=True)) == [fixedpoint.quantize_multiplier(m) for m in ratios]
     edges = np.array([fixedpoint.INT32_MIN, fixedpoint.INT32_MIN + 1, -(2**30), -1, 0, 1, 2**30, fixedpoint.INT32_MAX])
@@ -89,3 +92,51 @@ def test_requant_twins_equal_fixedpoint() -> None:
     shift = np.concatenate([np.tile(np.arange(-31, 1, 4), 8), rng.integers(-31, 31, 12000)])
     got = requant.mbqm_nonnegative(*(torch.from_numpy(v).to(DEVICE) for v in (x, mult, shift)))
     np.testing.assert_array_equal(got.cpu().numpy(), fixedpoint.mbqm(x, mult, shift))
+
+
+def test_mbqm_float_equals_fixedpoint_within_its_bound() -> None:
+    """``requant.mbqm_float`` equals ``fixedpoint.mbqm`` wherever ``|acc| + |bias| <= x_max`` of
+    ``requant.float_multipliers``: random and tie-dense multipliers (``q`` with many trailing zeros: exact halves at
+    both roundings), every shift, ``q = 0`` and the saturated ``(INT32_MAX, 30)``, values up to the bound and a
+    bias the accumulator cancels, exhaustive small values, float32 and float64 accumulators."""
+    from tinyqat import fixedpoint, requant
+
+    rng = np.random.default_rng(2)
+    n = 40000
+    zeros = rng.integers(8, 31, n // 2)  # q = odd * 2**zeros in [2**30, 2**31)
+    odd = rng.integers(2 ** (30 - zeros), 2 ** (31 - zeros)) | 1
+    q = np.concatenate([rng.integers(2**30, 2**31, n // 2), odd << zeros])
+    q[:64] = 2**30  # a power of two: a tie at every half step
+    shift = rng.integers(-31, 31, n)
+    q[64:96], shift[64:96] = 0, 0  # M = 0 (or below 2**-32)
+    q[96:128], shift[96:128] = fixedpoint.INT32_MAX, 30  # M saturated
+    small = np.arange(-3000, 3000)
+    q = np.concatenate([q, np.full(small.size, 2**30), np.full(small.size, 3 * 2**29), np.full(small.size, 5 * 2**28)])
+    shift = np.concatenate([shift, np.full(small.size, -3), np.full(small.size, -7), np.full(small.size, -1)])
+    qt, st = (torch.from_numpy(v).to(DEVICE) for v in (q, shift))
+    m, h, x_max = (v.cpu().numpy() for v in requant.float_multipliers(qt, st))
+    with np.errstate(divide="ignore"):
+        np.testing.assert_array_equal(x_max, 2.0**51 / (q * 2.0 ** np.maximum(shift, 0)))
+    bound = np.minimum(np.floor(x_max), fixedpoint.INT32_MAX)
+    frac = np.concatenate([rng.uniform(-1, 1, n // 2), rng.choice([-1.0, 1.0], n // 4),
+                           rng.uniform(-1e-3, 1e-3, n // 4)])
+    x = np.concatenate([np.trunc(frac * bound[:n]).astype(np.int64), small, small, small])
+    bias = np.trunc(x * rng.uniform(0, 1, x.size)).astype(np.int64)  # same sign: |acc| + |bias| = |x|
+    cancel = slice(128, n // 8)  # a large bias that the accumulator cancels
+    half = np.trunc(bound / 2).astype(np.int64)[cancel]
+    bias[cancel] = half * rng.choice([-1, 1], half.size)
+    x[cancel] = bias[cancel] - np.sign(bias[cancel]) * (half - rng.integers(0, 2**12, half.size)).clip(0)
+    acc = x - bias
+    assert np.all(np.abs(acc) + np.abs(bias) <= x_max)
+    want = fixedpoint.mbqm(x, q, shift)
+    m, h = torch.from_numpy(m).to(DEVICE), torch.from_numpy(h).to(DEVICE)
+    acc64 = torch.from_numpy(acc).double().to(DEVICE)
+    got = requant.mbqm_float(acc64, torch.from_numpy(bias).double().to(DEVICE), m, h)
+    np.testing.assert_array_equal(got.cpu().numpy(), want)
+    np.testing.assert_array_equal(acc64.cpu().numpy(), acc)  # the accumulator is not written
+    narrow = np.abs(acc) < 2**24  # float32 accumulators (the QAT forward's usual case)
+    got32 = requant.mbqm_float(torch.from_numpy(acc[narrow]).float().to(DEVICE),
+                               torch.from_numpy(bias[narrow]).float().to(DEVICE), m[narrow], h[narrow])
+    np.testing.assert_array_equal(got32.cpu().numpy(), want[narrow])
+    clamped = requant.mbqm_float(acc64, torch.from_numpy(bias).double().to(DEVICE), m, h, negative=False)
+    np.testing.assert_array_equal(clamped.clamp(min=0).cpu().numpy(), np.maximum(want, 0))

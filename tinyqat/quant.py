@@ -78,10 +78,9 @@ LUT_PARAMS: dict[str, tuple[str, ...]] = {"elu": ("alpha",), "leaky_relu": ("neg
 def activation_qparams(lo: torch.Tensor, hi: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Scale (float32 scalar tensor) and zero point (int64 scalar tensor) for range ``[lo, hi]``."""
     lo = torch.clamp(lo.detach().float(), max=0.0)
-    hi = torch.clamp(hi.detach().float(), min=0.0)
-    span = hi - lo
-    scale = torch.where(span > 0, span / float(ACT_QMAX - ACT_QMIN), torch.ones_like(span))
-    return scale, activation_zero_point(lo, scale)
+    span = torch.clamp(hi.detach().float(), min=0.0) - lo
+    scale = torch.where(span > 0, span / float(ACT_QMAX - ACT_QMIN), 1.0)
+    return scale, _zero_point(lo, scale)
 
 
 def activation_zero_point(lo: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
@@ -89,8 +88,12 @@ def activation_zero_point(lo: torch.Tensor, scale: torch.Tensor) -> torch.Tensor
 
     Also used with a learned scale (LSQ), where the observed ``lo`` only places the zero point.
     """
-    lo = torch.clamp(lo.detach().float(), max=0.0)
-    return torch.clamp(ACT_QMIN - torch.round(lo / scale.detach()), ACT_QMIN, ACT_QMAX).to(torch.int64)
+    return _zero_point(torch.clamp(lo.detach().float(), max=0.0), scale.detach())
+
+
+def _zero_point(lo: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    """:func:`activation_zero_point` of an ``lo <= 0`` (float32)."""
+    return torch.clamp(ACT_QMIN - torch.round(lo / scale), ACT_QMIN, ACT_QMAX).to(torch.int64)
 
 
 def weight_qmax(bits: int = 8) -> int:
@@ -102,9 +105,8 @@ def weight_qmax(bits: int = 8) -> int:
 
 def weight_scales(weight: torch.Tensor, bits: int = 8) -> torch.Tensor:
     """Per-output-channel symmetric scales (float32, shape ``[out]``) of ``weight [out, ...]``."""
-    w = weight.detach().float().reshape(weight.shape[0], -1)
-    amax = w.abs().amax(dim=1)
-    return torch.where(amax > 0, amax / float(weight_qmax(bits)), torch.ones_like(amax))
+    amax = weight.detach().float().reshape(weight.shape[0], -1).abs().amax(dim=1)
+    return torch.where(amax > 0, amax / float(weight_qmax(bits)), 1.0)
 
 
 def quantize_weight(weight: torch.Tensor, bits: int = 8) -> tuple[torch.Tensor, torch.Tensor]:

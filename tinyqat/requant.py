@@ -15,6 +15,9 @@ rules), on int64 tensors holding int32 values; ``tests/test_fixedpoint.py`` hold
   (``INT32_MAX`` for ``a == b == INT32_MIN``);
   ``rdbpot(x, e) = (x >> e) + ((x & (2**e - 1)) > ((2**e - 1) >> 1) + (x < 0))``;
   ``mbqm(x, q, s) = rdbpot(srdhm(sat32(x * 2**max(s, 0)), q), max(-s, 0))`` (double rounding).
+* ``mbqm_float(acc, bias, m, h)``: :func:`mbqm` of ``x = acc + bias`` in float64 arithmetic,
+  ``floor(t + 1/2 + h * sign(t))`` with ``t = x * m``, ``(m, h, x_max) = float_multipliers(q, shift)``; exact
+  (equal to :func:`mbqm`) wherever ``|acc| + |bias| <= x_max`` (:func:`float_multipliers` gives the proof).
 * ``softmax_int8(x, exp_table)``: the integer softmax of :class:`tinyqat.ir.Softmax`.
 * ``log_softmax_int8(x, exp_table, params)``: TFLite's int8 LOG_SOFTMAX of :class:`tinyqat.ir.LogSoftmax`;
   the per-row logarithm is :func:`log_x_q12`, the twin of :func:`tinyqat.fixedpoint.log_x_q12` on the
@@ -52,18 +55,24 @@ def activation_interval(activation: str | tuple[float | None, float | None] | li
     return (None if lo is None or math.isinf(lo) else float(lo), None if hi is None or math.isinf(hi) else float(hi))
 
 
+MULTIPLIER_SATURATED = 2.0**30 - 2.0**-1  # quantize_multipliers: (INT32_MAX, 30) from here on
+MULTIPLIER_FLUSH = 2.0**-32 - 2.0**-64  # quantize_multipliers: (0, 0) below this
+
+
 def quantize_multipliers(m: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """``(q_fixed, shift)`` int64 tensors for a non-negative float64 tensor ``m`` (module docstring).
 
-    ``frexp(0) = (0, 0)`` gives ``(0, 0)`` directly; the carry ``q_fixed == 2**31`` is ``q_fixed >> 31``.
+    ``frexp(0) = (0, 0)`` gives ``(0, 0)`` directly; the carry ``q_fixed == 2**31`` is ``q_fixed >> 31``.  The two
+    ends are clamps of ``m``: every ``m >= 2**30 - 2**-2`` saturates (its shift, with the carry, exceeds 30) and
+    so does ``MULTIPLIER_SATURATED = 2**30 - 2**-1`` itself, which gives ``(2**31 - 1, 30)`` as does every ``m``
+    between the two; below ``MULTIPLIER_FLUSH = 2**-32 - 2**-64`` the shift stays below -31 even with the carry
+    (``(0, 0)``), from it on it is -31.
     """
-    mantissa, exponent = torch.frexp(m.double())
+    m = m.double().clamp(max=MULTIPLIER_SATURATED)
+    mantissa, exponent = torch.frexp(m.mul_(m >= MULTIPLIER_FLUSH))
     q_fixed = mantissa.mul_(2.0**31).add_(0.5).floor_().long()
     carry = q_fixed >> 31
-    q_fixed = q_fixed >> carry
-    shift = exponent.long() + carry
-    q_fixed = torch.where(shift > 30, INT32_MAX, q_fixed * (shift >= -31))
-    return q_fixed, shift.clamp_(-31, 30) * (q_fixed != 0)
+    return q_fixed >> carry, exponent.long() + carry
 
 
 def effective_multipliers(s_in: torch.Tensor, s_w: torch.Tensor, s_out: torch.Tensor) -> torch.Tensor:
@@ -109,6 +118,58 @@ def mbqm_nonnegative(x: torch.Tensor, q: torch.Tensor, shift: torch.Tensor) -> t
     negative_adjust = torch.where(right > 0, -1, 0)
     return (v.bitwise_right_shift(63).bitwise_and_(negative_adjust).add_(v).add_((1 << right) >> 1)
             .bitwise_right_shift_(right))
+
+
+# |x| * q * 2**max(shift, 0) at or below which mbqm_float is exact (see float_multipliers).
+FLOAT_PRODUCT_MAX = 2.0**51
+
+
+def float_multipliers(q: torch.Tensor, shift: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(m, h, x_max)`` float64 for :func:`mbqm_float` from ``(q, shift) = quantize_multipliers(M)`` (so ``q = 0``
+    or ``2**30 <= q < 2**31``): ``m = q * 2**(shift - 31)`` and ``h = 2**(shift - 1)`` where ``shift < 0``,
+    else ``0`` (both exact), and ``x_max = 2**51 / (q * 2**max(shift, 0))`` (:data:`FLOAT_PRODUCT_MAX`;
+    ``inf`` for ``q = 0``): :func:`mbqm_float` equals :func:`mbqm` wherever ``|x| <= x_max``.
+
+    Proof, with ``l = max(shift, 0)``, ``r = max(-shift, 0)``, ``X = x * 2**l`` and ``P = X * q``:
+    ``|X| <= 2**51 / q <= 2**21``, so ``sat32(X) = X`` (``q = 0`` gives 0 on both sides); with ``q >= 0``,
+    ``srdhm(X, q) = v = floor((P + 2**30) / 2**31)`` (:func:`mbqm_nonnegative`) and for ``r > 0``
+    ``rdbpot(v, r) = floor((v + 2**(r-1) - [v < 0]) / 2**r)``; nested floors of divisions by integers combine,
+    so ``mbqm = floor(t + 1/2 + h - 2h [v < 0])`` with ``t = P / 2**(31+r)`` (the ``h`` terms vanish for
+    ``r = 0``).  ``v < 0`` iff ``t < -h``, and for ``-h <= t < 0`` both ``t + 1/2 + h`` and ``t + 1/2 - h``
+    lie in ``[0, 1)`` (``h <= 1/4``), so ``[t < 0]`` may replace ``[v < 0]``:
+    ``mbqm = floor(t + 1/2 + h * sign(t))``.  In float64: ``x * m`` is ``P`` (an integer ``<= 2**51``) times
+    a power of two, exact (so is ``acc * m + bias * m`` for ``|acc| + |bias| <= x_max``: each product is
+    exact and the exact sum is representable); for ``r <= 21`` every partial sum is an integer multiple of
+    ``2**-(31+r)`` below ``2**53`` of them (``2**51 + 2**30 + 2**51``), exact; for ``r >= 22``
+    ``|t| <= 1/4``, so the exact and the rounded sums lie in ``(0, 1)`` and both floors are 0.
+    """
+    power = _pow2(shift - 31)
+    m = q * power
+    h = power.mul(2.0**30).mul_(shift < 0)
+    return m, h, FLOAT_PRODUCT_MAX / (q * _pow2(shift.clamp(min=0)))
+
+
+def _pow2(k: torch.Tensor) -> torch.Tensor:
+    """``2.0**k`` (float64) of an int64 tensor with ``-1022 <= k <= 1023``, exact on every device: the IEEE bit
+    pattern ``(k + 1023) << 52`` (``exp2`` and ``pow`` need not be exact on an accelerator)."""
+    return ((k + 1023) << 52).view(torch.float64)
+
+
+def mbqm_float(acc: torch.Tensor, bias: torch.Tensor, m: torch.Tensor, h: torch.Tensor,
+               negative: bool = True) -> torch.Tensor:
+    """:func:`mbqm` of ``acc + bias`` (float tensors holding integers; ``bias``, ``m``, ``h`` broadcast) as a float64
+    tensor of integers: ``floor(t + 1/2 + h * sign(t))``, ``t = acc * m + bias * m``; exact where
+    ``|acc| + |bias| <= x_max`` of :func:`float_multipliers` (each product exact on its own).
+
+    ``negative=False`` is for a caller that clamps the result at 0 or above (a ReLU's clamp): it computes
+    ``floor(t + (bias * m + 1/2 + h))`` (``+h`` for every sign, three passes fewer), whose ``max(., 0)`` is that of
+    :func:`mbqm`: for ``t >= 0`` the two are the same; for ``t < 0`` both ``t + 1/2 +- h < 1`` floor to ``<= 0``.
+    The folded constant and the sum are exact by the count of :func:`float_multipliers`.
+    """
+    if not negative:
+        return acc.to(torch.float64, copy=True).mul_(m).add_(bias.double() * m + (h + 0.5)).floor_()
+    t = acc.to(torch.float64, copy=True).mul_(m).add_(bias.double() * m)
+    return t.addcmul_(torch.sign(t), h).add_(0.5).floor_()
 
 
 def _roundf(v: float) -> int:

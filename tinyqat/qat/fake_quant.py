@@ -24,6 +24,12 @@ the saved parameters.
   (:class:`InputQuantizer`), weights and biases use the
   exact :func:`tinyqat.quant.quantize`, because :func:`tinyqat.quantize_input` and lowering
   reproduce them.
+* A layer's fused activation ``act(y) = clamp(y, a, b)`` and its output fake quant run as one
+  :class:`ClampedFakeQuantize`: ``r = round(y * (1 / s))``, value ``clamp(r, lo, hi) * s`` with ``lo, hi`` the
+  grid's bounds applied to ``r(a), r(b)``, gradient ``grad * [y_lo < y < y_hi]`` (:func:`clamped_grid_bounds`),
+  equal bit for bit, value and gradient, to :class:`FastFakeQuantize` of ``act(y)`` with the activation's
+  gradient; a min/max observer takes the clamped range of ``y``.  Where the layer's value is the device's
+  integers, :class:`ClampedExactForward` keeps that gradient and skips the fake quant.
 * Learned scales (``learn_scale=True``, LSQ: Esser et al., "Learned Step Size Quantization"):
   the activation scale is a trainable parameter ``scale`` initialised from the observer's scale on
   the first fake-quantized batch; the zero point stays ``quant.activation_zero_point(min_val,
@@ -44,11 +50,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
 from tinyqat import quant
 from tinyqat.qat.observers import FixedRangeObserver, MinMaxObserver, Observer, distributed, observer_class
+from tinyqat.requant import Interval, activation_range
 
 
 class FakeQuantize(torch.autograd.Function):
@@ -114,6 +122,90 @@ class FastFakeQuantize(torch.autograd.Function):
         return torch.ops.aten.hardtanh_backward(grad, q, *ctx.bounds), None, None, None
 
 
+class ClampedFakeQuantize(torch.autograd.Function):
+    """:class:`FastFakeQuantize` of ``clamp(y, a, b)`` (a fused activation) in one pass set, with the gradient of
+    the activation and the fake quant together (see :func:`clamped_grid_bounds` for ``lo, hi, y_lo, y_hi``)."""
+
+    @staticmethod
+    def forward(ctx: Any, y: torch.Tensor, scale: torch.Tensor, lo: int, hi: int, y_lo: float,
+                y_hi: float) -> torch.Tensor:
+        """``clamp(round(y * (1 / s)), lo, hi) * s``."""
+        ctx.save_for_backward(y)
+        ctx.bounds = (y_lo, y_hi)
+        return torch.mul(y, torch.reciprocal(scale)).round_().clamp_(lo, hi).mul_(scale)
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        """``grad`` where ``y_lo < y < y_hi``, else 0."""
+        (y,) = ctx.saved_tensors
+        return torch.ops.aten.hardtanh_backward(grad, y, *ctx.bounds), None, None, None, None, None
+
+
+class ClampedExactForward(torch.autograd.Function):
+    """Forward ``exact`` (a tensor without gradient), backward the gradient :class:`ClampedFakeQuantize` gives ``y``:
+    ``grad`` where ``y_lo < y < y_hi``, else 0 (the straight-through form of :class:`ExactForward` without
+    computing the fake quant whose value it discards)."""
+
+    @staticmethod
+    def forward(ctx: Any, y: torch.Tensor, exact: torch.Tensor, y_lo: float, y_hi: float) -> torch.Tensor:
+        """``exact``."""
+        ctx.save_for_backward(y)
+        ctx.bounds = (y_lo, y_hi)
+        return exact
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        """``grad`` where ``y_lo < y < y_hi``, else 0."""
+        (y,) = ctx.saved_tensors
+        return torch.ops.aten.hardtanh_backward(grad, y, *ctx.bounds), None, None, None
+
+
+def _clamp(x: torch.Tensor, interval: Interval) -> torch.Tensor:
+    """``clamp(x, lo, hi)`` with ``None`` for an unbounded side (the tensor itself when both are)."""
+    return x if interval == (None, None) else torch.clamp(x, *interval)
+
+
+def _grid_index(v: np.float32, inverse_scale: np.float32) -> float:
+    """``round(v * (1 / s))`` as :class:`FastFakeQuantize` computes it (float32 product, half to even)."""
+    return float(np.rint(np.float32(v) * inverse_scale))
+
+
+def clamped_grid_bounds(scale: float, zero_point: int, interval: Interval,
+                        inverse_scale: float | None = None) -> tuple[int, int, float, float]:
+    """``(lo, hi, y_lo, y_hi)`` such that ``FastFakeQuantize(clamp(y, a, b))`` (``(a, b) = interval``, ``None`` =
+    unbounded; the clamp as ``F.relu`` / ``F.relu6`` / ``F.hardtanh`` compute it) equals, value and gradient,
+    ``clamp(round(y * (1 / s)), lo, hi) * s`` with gradient ``grad * [y_lo < y < y_hi]`` for float32 ``y``.
+
+    With ``inv = 1 / s`` (float32) and ``r(v) = round(v * inv)``, monotone in ``v``: ``r(clamp(y, a, b)) =
+    clamp(r(y), r(a), r(b))``, and clamping that to ``[qmin - zp, qmax - zp]`` is one clamp to
+    ``[lo, hi]`` = the grid's bounds applied to ``r(a)``, ``r(b)``.  The gradient of the composition is
+    ``grad`` where ``a < y < b`` (the activation's strict backward) and ``qmin - zp <= r(y) <= qmax - zp``
+    (there ``clamp(y) = y``); ``r`` monotone makes the second ``v_lo <= y <= v_hi`` for the smallest and
+    largest float32 ``v`` inside, found by stepping ulps from ``(bound -/+ 1/2) * s``; the two strict
+    bounds are ``y_lo = max(a, prev(v_lo))`` and ``y_hi = min(b, next(v_hi))``.  ``inverse_scale``: the float32
+    ``1 / s`` the device computes (``torch.reciprocal``), by default the IEEE quotient.
+    """
+    inv = np.float32(1.0) / np.float32(scale) if inverse_scale is None else np.float32(inverse_scale)
+    q_lo, q_hi = quant.ACT_QMIN - zero_point, quant.ACT_QMAX - zero_point
+    v_hi = np.float32((q_hi + 0.5) * scale)
+    while _grid_index(v_hi, inv) > q_hi:
+        v_hi = np.nextafter(v_hi, np.float32(-np.inf))
+    while _grid_index(np.nextafter(v_hi, np.float32(np.inf)), inv) <= q_hi:
+        v_hi = np.nextafter(v_hi, np.float32(np.inf))
+    v_lo = np.float32((q_lo - 0.5) * scale)
+    while _grid_index(v_lo, inv) < q_lo:
+        v_lo = np.nextafter(v_lo, np.float32(np.inf))
+    while _grid_index(np.nextafter(v_lo, np.float32(-np.inf)), inv) >= q_lo:
+        v_lo = np.nextafter(v_lo, np.float32(-np.inf))
+    a, b = interval
+    lo = q_lo if a is None else int(min(max(_grid_index(np.float32(a), inv), q_lo), q_hi))
+    hi = q_hi if b is None else int(min(max(_grid_index(np.float32(b), inv), q_lo), q_hi))
+    y_lo = float(np.nextafter(v_lo, np.float32(-np.inf)))
+    y_hi = float(np.nextafter(v_hi, np.float32(np.inf)))
+    return (lo, hi, y_lo if a is None else max(float(np.float32(a)), y_lo),
+            y_hi if b is None else min(float(np.float32(b)), y_hi))
+
+
 class IntegerSTE(torch.autograd.Function):
     """``clamp(round(x / s), lo, hi)``: the integers of ``x`` on the grid ``s`` (zero point 0), with the
     clipped straight-through gradient ``d/dx = 1 / s`` where ``lo <= round(x / s) <= hi``, else ``0``."""
@@ -141,7 +233,7 @@ class OnGridIntegers(torch.autograd.Function):
     def forward(ctx: Any, x: torch.Tensor, inverse_scale: torch.Tensor) -> torch.Tensor:
         """The integers (a float tensor)."""
         ctx.save_for_backward(inverse_scale)
-        return torch.round(x * inverse_scale)
+        return torch.mul(x, inverse_scale).round_()
 
     @staticmethod
     def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
@@ -325,6 +417,66 @@ class ActivationQuantizer(nn.Module):
         if self.calibrating or (self.training and self.observer_enabled):
             self.range_observer.update(x, f"layer '{self.layer_name}'")
         return self.fake_quantize(x)
+
+    @property
+    def clamp_fusable(self) -> bool:
+        """Whether :meth:`Grid.clamped_bounds` describes this quantizer's fake quant (a grid from the observer,
+        rounding ``x * (1 / s)``: neither a learned scale nor the model input's exact rounding)."""
+        return not (self.learn_scale or self.exact_rounding)
+
+    def observe_clamped(self, y: torch.Tensor, interval: Interval) -> None:
+        """What :meth:`forward` of ``clamp(y, *interval)`` observes, without forming the clamp for a min/max
+        observer: the clamp is monotone, so the range of ``clamp(y)`` is the clamped range of ``y``."""
+        if not (self.calibrating or (self.training and self.observer_enabled)):
+            return
+        where, observer = f"layer '{self.layer_name}'", self.range_observer
+        with torch.no_grad():
+            if type(observer) is MinMaxObserver:
+                lo, hi = torch.aminmax(y.detach())
+                observer.update_range(_clamp(lo.float(), interval), _clamp(hi.float(), interval), where)
+            else:
+                observer.update(_clamp(y.detach(), interval), where)
+
+    def grid(self) -> Grid:
+        """The current grid (:meth:`qparams`) as a :class:`Grid`, one object per grid (memoised with :meth:`qparams`),
+        which reads the device once and memoises the values derived from the grid."""
+        scale, zero_point = self.qparams()
+        grid = self.__dict__.get("_grid_cache")
+        if grid is None or grid.scale is not scale:
+            grid = Grid(scale, zero_point)
+            self.__dict__["_grid_cache"] = grid
+        return grid
+
+    def fake_quantize_clamped(self, y: torch.Tensor, interval: Interval) -> torch.Tensor:
+        """:meth:`fake_quantize` of ``clamp(y, *interval)`` and its gradient through the clamp, bit for bit, in one
+        :class:`ClampedFakeQuantize` (``clamp_fusable`` quantizers that have observed data)."""
+        grid = self.grid()
+        return ClampedFakeQuantize.apply(y, grid.scale, *grid.clamped_bounds(interval))
+
+
+class Grid:
+    """An activation grid ``(scale, zero_point)`` (float32 and int64 scalar tensors) with its host values
+    ``host = (float(scale), int(zero_point))`` and, memoised per activation interval,
+    :meth:`clamped_bounds` and :meth:`activation_range`."""
+
+    def __init__(self, scale: torch.Tensor, zero_point: torch.Tensor) -> None:
+        self.scale, self.zero_point = scale, zero_point
+        self.host = (float(scale), int(zero_point))
+        self._memo: dict[tuple[str, Interval], Any] = {}
+
+    def clamped_bounds(self, interval: Interval) -> tuple[int, int, float, float]:
+        """:func:`clamped_grid_bounds` of ``interval`` on this grid (with the device's ``1 / s``)."""
+        key = ("clamped", interval)
+        if key not in self._memo:
+            self._memo[key] = clamped_grid_bounds(*self.host, interval, float(torch.reciprocal(self.scale)))
+        return self._memo[key]
+
+    def activation_range(self, interval: Interval) -> tuple[int, int]:
+        """:func:`tinyqat.requant.activation_range` of ``interval`` on this grid (the int8 clamp lowering fuses)."""
+        key = ("range", interval)
+        if key not in self._memo:
+            self._memo[key] = activation_range(interval, *self.host)
+        return self._memo[key]
 
 
 class InputQuantizer(ActivationQuantizer):

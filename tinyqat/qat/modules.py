@@ -72,8 +72,10 @@ from tinyqat import quant, requant
 from tinyqat.fixedpoint import INT32_MAX, INT32_MIN
 from tinyqat.qat.fake_quant import (
     ActivationQuantizer,
+    ClampedExactForward,
     ExactForward,
     FixedQuantizer,
+    Grid,
     IntegerSTE,
     OnGridIntegers,
     WeightQuantizer,
@@ -179,69 +181,104 @@ class QuantWeighted(QuantOutput):
 
     def bn_affine(self) -> tuple[torch.Tensor, torch.Tensor]:
         """BatchNorm ``(gamma, beta)``; ones/zeros for a BatchNorm without affine parameters."""
-        assert self.bn is not None
-        mean = self.bn.running_mean
-        gamma = self.bn.weight if self.bn.weight is not None else torch.ones_like(mean)
-        beta = self.bn.bias if self.bn.bias is not None else torch.zeros_like(mean)
-        return gamma, beta
+        bn = self.bn
+        assert bn is not None
+        mean, gamma, beta = bn.running_mean, bn.weight, bn.bias
+        return (gamma if gamma is not None else torch.ones_like(mean),
+                beta if beta is not None else torch.zeros_like(mean))
 
     def float_params(self) -> tuple[torch.Tensor, torch.Tensor]:
         """The layer's ``(weight, bias)``; a zero bias when the layer has none."""
-        w = self.layer.weight
-        b = self.layer.bias if self.layer.bias is not None else torch.zeros(w.shape[0], dtype=w.dtype, device=w.device)
-        return w, b
+        layer = self.layer
+        w, b = layer.weight, layer.bias
+        return w, b if b is not None else torch.zeros(w.shape[0], dtype=w.dtype, device=w.device)
 
     def folded_params(self) -> tuple[torch.Tensor, torch.Tensor]:
         """``quant.fold_bn`` of :meth:`float_params` with the running statistics (unchanged without BN)."""
         w, b = self.float_params()
-        if self.bn is None:
+        bn = self.bn
+        if bn is None:
             return w, b
         gamma, beta = self.bn_affine()
-        return quant.fold_bn(w, b, gamma, beta, self.bn.running_mean, self.bn.running_var, self.bn.eps)
+        return quant.fold_bn(w, b, gamma, beta, bn.running_mean, bn.running_var, bn.eps)
 
     def _forward_folded(self, x: torch.Tensor) -> torch.Tensor:
         """Folded forward (module docstring); the device's integers once both grids are known."""
         w, b = self.folded_params()
-        out_q = self.output_quantizer
-        if not self.weight_quantizer.fake_quant_enabled:
-            return out_q(_activate(self._op(x, w, b), self.activation))
+        w_quantizer = self.weight_quantizer
+        if not w_quantizer.fake_quant_enabled:
+            return self._quantize_output(self._op(x, w, b))
         in_q = self.input_ref.quantizer
-        s_w = quant.weight_scales(w, self.weight_bits)
+        s_w = quant.weight_scales(w, w_quantizer.bits)
         if not (in_q.fake_quant_enabled and bool(in_q.observed)):
-            return out_q(_activate(self._op(x, self.weight_quantizer(w, s_w), b), self.activation))
+            return self._quantize_output(self._op(x, w_quantizer(w, s_w), b))
         s_in, _ = in_q.qparams()
         s_b = quant.bias_scale(s_in, s_w)
         b_int = IntegerSTE.apply(b, s_b, INT32_MIN, INT32_MAX)
         if not exact_now(self):  # the float surrogate: op(x, fq(w), b_q * s_b), then act and fake quant
-            return out_q(_activate(self._op(x, self.weight_quantizer(w, s_w), b_int * s_b), self.activation))
-        qmax = quant.weight_qmax(self.weight_bits)
+            return self._quantize_output(self._op(x, w_quantizer(w, s_w), b_int * s_b))
+        qmax = quant.weight_qmax(w_quantizer.bits)
         w_int = IntegerSTE.apply(w, quant.channel_view(s_w, w.dim()), -qmax, qmax)
         x_int = OnGridIntegers.apply(x, torch.reciprocal(s_in))
-        fan_in = w[0].numel()
-        if qmax * fan_in * ACC_INPUT_MAX >= 2**24 and bool(w_int.detach().abs().reshape(w.shape[0], -1).sum(1).max()
-                                                             * ACC_INPUT_MAX >= 2**24):
-            acc = self._op(x_int.double(), w_int.double(), None).float()  # float32 partial sums would round
+        acc_bound = w_int.detach().abs().reshape(w.shape[0], -1).sum(1) * ACC_INPUT_MAX  # >= |acc[:, c]|
+        if qmax * w[0].numel() * ACC_INPUT_MAX >= 2**24 and bool(acc_bound.max() >= 2**24):
+            acc_exact = self._op(x_int.double(), w_int.double(), None)  # float32 partial sums would round
+            acc = acc_exact.float()
         else:
-            acc = self._op(x_int, w_int, None)  # integer partial sums below 2**24: exact in float32
+            acc = acc_exact = self._op(x_int, w_int, None)  # integer partial sums below 2**24: exact in float32
         view = (1, -1) + (1,) * (acc.dim() - 2)
-        y = torch.addcmul((b_int * s_b).reshape(view), acc, s_b.reshape(view))  # (acc + b_q) * s_in * s_w
-        y_fq = out_q(_activate(y, self.activation))
-        if not (out_q.fake_quant_enabled and bool(out_q.observed)):
-            return y_fq
-        with torch.no_grad():
-            exact = self._output_stage(acc, b_int, s_in, s_w, view)
-        return ExactForward.apply(y_fq, exact)
+        # (acc + b_q) * s_in * s_w: one addcmul into a full-size copy of the bias term (faster than a broadcast addend)
+        y = (b_int * s_b).reshape(view).expand_as(acc).contiguous().addcmul_(acc, s_b.reshape(view))
+        return self._quantize_output(y, lambda grid: self._output_stage(acc_exact.detach(), acc_bound,
+                                                                        b_int.detach(), s_in, s_w, view, grid))
 
-    def _output_stage(self, acc: torch.Tensor, b_int: torch.Tensor, s_in: torch.Tensor, s_w: torch.Tensor,
-                      view: tuple[int, ...]) -> torch.Tensor:
-        """The kernel's output stage on the accumulator, dequantized on the output grid (module docstring)."""
-        s_out, zp_out = self.output_quantizer.qparams()
-        zp = int(zp_out)
+    def _quantize_output(self, y: torch.Tensor,
+                         exact: Callable[[Grid], torch.Tensor] | None = None) -> torch.Tensor:
+        """``output_quantizer(act(y))``, value and gradient; with ``exact`` (the device's output on the grid it is
+        given, called without gradient once the grid is known) that value instead, with the same gradient.  A
+        ``clamp_fusable`` quantizer observes and fake-quantizes ``act(y)`` in one step
+        (:meth:`~tinyqat.qat.fake_quant.ActivationQuantizer.fake_quantize_clamped`), and with ``exact`` skips the
+        fake quant whose value would be discarded (:class:`~tinyqat.qat.fake_quant.ClampedExactForward`)."""
+        out_q = self.output_quantizer
+        if not out_q.clamp_fusable:
+            y_fq = out_q(_activate(y, self.activation))
+            if exact is None or not (out_q.fake_quant_enabled and bool(out_q.observed)):
+                return y_fq
+            with torch.no_grad():
+                value = exact(out_q.grid())
+            return ExactForward.apply(y_fq, value)
+        interval = requant.activation_interval(self.activation)
+        out_q.observe_clamped(y, interval)
+        if not (out_q.fake_quant_enabled and bool(out_q.observed)):
+            return _activate(y, self.activation)
+        if exact is None:
+            return out_q.fake_quantize_clamped(y, interval)
+        grid = out_q.grid()
+        with torch.no_grad():
+            value = exact(grid)
+        return ClampedExactForward.apply(y, value, *grid.clamped_bounds(interval)[2:])
+
+    def _output_stage(self, acc: torch.Tensor, acc_bound: torch.Tensor, b_int: torch.Tensor, s_in: torch.Tensor,
+                      s_w: torch.Tensor, view: tuple[int, ...], grid: Grid) -> torch.Tensor:
+        """The kernel's output stage on the accumulator, dequantized on the output ``grid`` (module docstring).
+
+        ``mbqm`` runs as :func:`tinyqat.requant.mbqm_float` (float64, a few passes) where its bound ``x_max``
+        (:func:`tinyqat.requant.float_multipliers`) holds for ``|acc| + |b_q|`` with ``|acc| <= acc_bound``
+        (per channel, from the weights) or with the accumulator's actual largest magnitude; otherwise in int64.
+        """
+        s_out, zp = grid.scale, grid.host[1]
         multiplier, shift = requant.quantize_multipliers(requant.effective_multipliers(s_in, s_w, s_out))
-        lo, hi = requant.activation_range(requant.activation_interval(self.activation), float(s_out), zp)
-        total = torch.round(acc).long().add_(b_int.long().clamp_(INT32_MIN, INT32_MAX).reshape(view))
-        q = requant.mbqm_nonnegative(total, multiplier.reshape(view), shift.reshape(view))
-        return q.clamp_(lo - zp, hi - zp).float().mul_(s_out)  # (clamp(q + zp, lo, hi) - zp) * s_out
+        lo, hi = grid.activation_range(requant.activation_interval(self.activation))
+        bias = b_int.double().clamp_(INT32_MIN, INT32_MAX)  # float32 rounds INT32_MAX up to 2**31
+        m, h, x_max = requant.float_multipliers(multiplier, shift)
+        margin = x_max - bias.abs()  # largest |acc| for which the float64 form is exact
+        if bool((acc_bound <= margin).all()) or (acc.numel() > 0 and bool(acc.abs().amax() <= margin.min())):
+            q = requant.mbqm_float(acc, bias.reshape(view), m.reshape(view), h.reshape(view), lo - zp < 0)
+        else:
+            total = torch.round(acc).long().add_(bias.long().reshape(view))
+            q = requant.mbqm_nonnegative(total, multiplier.reshape(view), shift.reshape(view))
+        # (clamp(q + zp, lo, hi) - zp) * s_out; float32 before the clamp (monotone rounding: same clamped integers)
+        return q.float().clamp_(lo - zp, hi - zp).mul_(s_out)
 
     def _forward_bn_train(self, x: torch.Tensor) -> torch.Tensor:
         assert self.bn is not None
@@ -264,10 +301,8 @@ class QuantWeighted(QuantOutput):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """See the module docstring: folded exact forward, or live BatchNorm in training."""
         if self.bn is not None and self.training and not self.bn_frozen:
-            y = self._forward_bn_train(x)
-        else:
-            y = self._forward_folded(x)
-        return self.output_quantizer(_activate(y, self.activation))
+            return self._quantize_output(self._forward_bn_train(x))
+        return self._forward_folded(x)  # already on the output grid (observed once)
 
 
 class QuantConv2d(QuantWeighted):

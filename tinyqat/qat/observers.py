@@ -83,9 +83,9 @@ def mse_range(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 class Observer(nn.Module):
     """Moving average of a per-batch range (module docstring); subclasses define :meth:`batch_range`.
 
-    Interface: :meth:`update` (observe one batch), :meth:`range` (the current ``(min_val, max_val)``) and
-    the buffer ``observed``.  Calling the module updates it and returns ``x`` unchanged; the quantizer
-    calls :meth:`update` directly.
+    Interface: :meth:`update` (observe one batch), :meth:`update_range` (observe one batch's ``(lo, hi)``
+    computed elsewhere), :meth:`range` (the current ``(min_val, max_val)``) and the buffer ``observed``.
+    Calling the module updates it and returns ``x`` unchanged; the quantizer calls :meth:`update` directly.
     """
 
     name: ClassVar[str] = ""
@@ -122,7 +122,11 @@ class Observer(nn.Module):
         same grid (DDP's buffer broadcast then changes nothing); every rank must observe the same number
         of batches, as DDP training does.
         """
-        lo, hi = self.batch_range(x)
+        self.update_range(*self.batch_range(x), where)
+
+    @torch.no_grad()
+    def update_range(self, lo: torch.Tensor, hi: torch.Tensor, where: str = "this activation") -> None:
+        """:meth:`update` with the batch's ``(lo, hi)`` (float32 scalars) already computed."""
         if distributed():  # every rank observes the union of the ranks' batch ranges
             both = torch.stack([-lo, hi])
             dist.all_reduce(both, op=dist.ReduceOp.MAX)
@@ -131,13 +135,14 @@ class Observer(nn.Module):
         if not (math.isfinite(lo_f) and math.isfinite(hi_f)):
             raise NonFiniteError(f"{where}: NaN or Inf in the QAT forward (range [{lo_f}, {hi_f}]); "
                                  "check the input data, the learning rate and the layers before it")
-        if bool(self.observed):
-            self.min_val.add_(self.averaging_constant * (lo - self.min_val))
-            self.max_val.add_(self.averaging_constant * (hi - self.max_val))
+        min_val, max_val, observed = self.min_val, self.max_val, self.observed
+        if bool(observed):
+            min_val.add_(self.averaging_constant * (lo - min_val))
+            max_val.add_(self.averaging_constant * (hi - max_val))
         else:
-            self.min_val.copy_(lo)
-            self.max_val.copy_(hi)
-            self.observed.fill_(True)
+            min_val.copy_(lo)
+            max_val.copy_(hi)
+            observed.fill_(True)
 
     def range(self) -> tuple[torch.Tensor, torch.Tensor]:
         """``(min_val, max_val)``: the buffers themselves (meaningful once ``observed`` is set)."""
@@ -199,6 +204,9 @@ class FixedRangeObserver(Observer):
         self.observed.fill_(True)
 
     def update(self, x: torch.Tensor, where: str = "") -> None:
+        """A fixed range ignores the data."""
+
+    def update_range(self, lo: torch.Tensor, hi: torch.Tensor, where: str = "") -> None:
         """A fixed range ignores the data."""
 
 
