@@ -142,8 +142,10 @@ def _window_sum(x: torch.Tensor, op: ir.AvgPool2d, out: ir.Tensor) -> torch.Tens
 
 def _max_pool2d(m: IntegerModel, i: int, op: ir.MaxPool2d, xs: list[torch.Tensor], ins: list[ir.Tensor],
                 out: ir.Tensor) -> torch.Tensor:
-    """Max over in-bounds taps: out-of-bounds taps are -129, below every int8 value."""
-    x = F.pad(torch.movedim(xs[0], -1, 1).double(), _pool_padding(op, ins[0], out), value=-129.0)
+    """Max over in-bounds taps: out-of-bounds taps are -129, below every int8 value.  In float32 (exact for
+    these integers) on a contiguous NCHW map: CUDA's float64 max pool fails on the channels-last strides
+    that ``movedim`` leaves (torch 2.11, "misaligned address")."""
+    x = F.pad(torch.movedim(xs[0], -1, 1).float().contiguous(), _pool_padding(op, ins[0], out), value=-129.0)
     y = F.max_pool2d(x, op.kernel, op.stride)[:, :, : out.shape[0], : out.shape[1]]
     return torch.movedim(y, 1, -1).long()
 
