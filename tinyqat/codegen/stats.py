@@ -234,8 +234,9 @@ def total_macs(graph: ir.Graph) -> int:
 
 
 def model_kernel_files(graph: ir.Graph) -> list[str]:
-    """Every runtime source the package of ``graph`` ships, sorted (:func:`kernel_files` of each op)."""
-    return sorted({f for op in graph.ops for f in kernel_files(op)})
+    """Every runtime source the package of ``graph`` ships, sorted (:func:`kernel_files` of each op as its
+    kernel runs it, :func:`tinyqat.ir.kernel_op`)."""
+    return sorted({f for op in graph.ops for f in kernel_files(ir.kernel_op(op, graph))})
 
 
 def code_bytes(graph: ir.Graph, kernels: str = "portable", measured: Mapping[str, int] | None = None) -> int:
@@ -309,13 +310,14 @@ def layout_extra_bytes(op: ir.IntOp, board: Board, optimize: str = "size") -> in
 
 
 def layer_flash_bytes(op: ir.IntOp, graph: ir.Graph, board: Board, optimize: str = "size") -> int:
-    """Flash bytes of ``op``'s constant arrays as shipped for ``board`` and ``optimize``."""
-    return layer_weights_bytes(op, graph) + layout_extra_bytes(op, board, optimize)
+    """Flash bytes of ``op``'s constant arrays as shipped for ``board`` and ``optimize`` (the layouts of its
+    kernel, :func:`tinyqat.ir.kernel_op`)."""
+    return layer_weights_bytes(op, graph) + layout_extra_bytes(ir.kernel_op(op, graph), board, optimize)
 
 
 def speed_weights_extra_bytes(graph: ir.Graph, board: Board, optimize: str = "size") -> int:
-    """Sum of :func:`layout_extra_bytes` over ``graph``'s ops."""
-    return sum(layout_extra_bytes(op, board, optimize) for op in graph.ops)
+    """Sum of :func:`layout_extra_bytes` over ``graph``'s ops (as their kernels run them)."""
+    return sum(layout_extra_bytes(ir.kernel_op(op, graph), board, optimize) for op in graph.ops)
 
 
 def io_buffer_bytes(graph: ir.Graph, api: str) -> int:

@@ -38,7 +38,8 @@ the graph output) when the kernel's access order makes it safe:
 * spatial ops (conv, including the 1x1 fast path, depthwise conv, max and average pool)
   at any ``d <= d_max`` (:func:`window_delta_max`), from the raster-order contract of
   ``runtime_c/tq_kernels.h``;
-* fully connected and concat never (every output reads the whole input);
+* fully connected and concat never (every output reads the whole input), nor a conv that runs the
+  fully connected kernel (:func:`tinyqat.ir.kernel_op`: a 1x1 conv on a 1x1 map);
 * data movement: a reshape (an elementwise copy that returns at once when ``output == input``)
   at ``d = 0``, where it moves nothing; a channel gather whose index is strictly increasing
   (a slice or a split part) at any ``d <= 0`` (output byte ``p * C_out + j`` is written after
@@ -200,8 +201,10 @@ def scratch_bytes(op: ir.IntOp, graph: ir.Graph, kernels: str = "dsp") -> int:
     (``plane_h = (out_h - 1) * stride_h + kernel_h``, likewise the width), 0 above
     ``DEPTHWISE_V6M_PLANE_MAX`` (``TQ_DEPTHWISE_CONV2D_S8_V6M_BUFFER_SIZE``); with ``kernels == "dsp"``
     the DSP depthwise row path's buffer (:func:`depthwise_scratch_bytes`).  Every other op, and every op
-    when ``kernels == "portable"``, 0.
+    when ``kernels == "portable"``, 0.  ``op`` is taken as its kernel runs it (:func:`tinyqat.ir.kernel_op`:
+    a 1x1 conv on a 1x1 map runs the fully connected kernel, which needs none).
     """
+    op = ir.kernel_op(op, graph)
     if isinstance(op, ir.DepthwiseConv2d) and op.weight_bits == 8 and kernels == "dsp":
         return depthwise_scratch_bytes(op, graph)
     if kernels == "v6m" and isinstance(op, ir.DepthwiseConv2d) and op.weight_bits == 8:
@@ -297,6 +300,7 @@ def in_place_rules(graph: ir.Graph) -> list[InPlaceRule]:
     last = {a.tensor: a.last for a in live_ranges(graph)}
     rules = []
     for step, op in enumerate(graph.ops):
+        op = ir.kernel_op(op, graph)  # a 1x1 conv on a 1x1 map runs the fully connected kernel: never in place
         if not (isinstance(op, ELEMENTWISE_OPS + WINDOW_OPS) or _in_order_gather(op)):
             continue
         for name in dict.fromkeys(op.inputs):
