@@ -324,16 +324,17 @@ TQ_DSP_BLOCK static void row_s2(const int16_t *x0, const int16_t *x1, const int1
  * and applied to every output that reads it, the four pairs held for the row.
  * The last word loaded is column (n - 1) + 5 at most, inside TQ_DW_DSP_WP.
  */
-TQ_DSP_BLOCK static void row5_s1(const int16_t *const x[5], const int32_t *w, int32_t n, int8_t *out, int32_t ch,
-                                 const row_out *o)
+static inline __attribute__((always_inline)) void row5_s1(const int16_t *const x[5], int32_t off, const int32_t *w,
+                                                          int32_t n, int8_t *out, int32_t ch, const row_out *o)
 {
-    const int32_t q = o->q, e = o->e, zp = o->zp, lo = o->act_min, hi = o->act_max, acc = w[TQ_DW5_BIAS];
+    const int32_t q = w[TQ_DW5_BIAS + 1], e = w[TQ_DW5_BIAS + 3], acc = w[TQ_DW5_BIAS];
+    const int32_t zp = o->zp, lo = o->act_min, hi = o->act_max;
     int32_t i = 0, r;
     for (; i + 6 <= n; i += 6, out += 6 * ch) {
         int32_t s0 = acc, s1 = acc, s2 = acc, s3 = acc, s4 = acc, s5 = acc;
         for (r = 0; r < 5; ++r) {
             const int32_t *wr = w + 4 * r;
-            const int16_t *xr = x[r] + i;
+            const int16_t *xr = x[r] + off + i;
             const int32_t p01 = wr[0], p23 = wr[1], p12 = wr[2], p34 = wr[3];
             int32_t v = tq_load_s16x2(xr);
             s0 = __smlad(v, p01, s0);
@@ -370,7 +371,7 @@ TQ_DSP_BLOCK static void row5_s1(const int16_t *const x[5], const int32_t *w, in
         int32_t s0 = acc, s1 = acc, s2 = acc, s3 = acc;
         for (r = 0; r < 5; ++r) {
             const int32_t *wr = w + 4 * r;
-            const int16_t *xr = x[r] + i;
+            const int16_t *xr = x[r] + off + i;
             int32_t p = wr[0];
             const int32_t a = tq_load_s16x2(xr), b = tq_load_s16x2(xr + 2);
             int32_t c, d;
@@ -401,7 +402,7 @@ TQ_DSP_BLOCK static void row5_s1(const int16_t *const x[5], const int32_t *w, in
         int32_t s0 = acc, s1 = acc;
         for (r = 0; r < 5; ++r) {
             const int32_t *wr = w + 4 * r;
-            const int16_t *xr = x[r] + i;
+            const int16_t *xr = x[r] + off + i;
             const int32_t a = tq_load_s16x2(xr), b = tq_load_s16x2(xr + 2), c = tq_load_s16x2(xr + 4);
             s0 = __smlad(a, wr[0], s0);
             s1 = __smlatb(a, wr[0], s1);
@@ -418,7 +419,7 @@ TQ_DSP_BLOCK static void row5_s1(const int16_t *const x[5], const int32_t *w, in
     if (i < n) {
         int32_t s0 = acc;
         for (r = 0; r < 5; ++r) {
-            const int16_t *xr = x[r] + i;
+            const int16_t *xr = x[r] + off + i;
             s0 = __smlad(tq_load_s16x2(xr), w[4 * r], s0);
             s0 = __smlad(tq_load_s16x2(xr + 2), w[4 * r + 1], s0);
             s0 = __smlabt(tq_load_s16x2(xr + 4), w[4 * r + 3], s0);
@@ -434,16 +435,17 @@ TQ_DSP_BLOCK static void row5_s1(const int16_t *const x[5], const int32_t *w, in
  * word loaded once and applied to the (up to three) outputs that read it, the three pairs held for the row.
  * The last word loaded is column 2 (n - 1) + 5 at most.
  */
-TQ_DSP_BLOCK static void row5_s2(const int16_t *const x[5], const int32_t *w, int32_t n, int8_t *out, int32_t ch,
-                                 const row_out *o)
+static inline __attribute__((always_inline)) void row5_s2(const int16_t *const x[5], int32_t off, const int32_t *w,
+                                                          int32_t n, int8_t *out, int32_t ch, const row_out *o)
 {
-    const int32_t q = o->q, e = o->e, zp = o->zp, lo = o->act_min, hi = o->act_max, acc = w[TQ_DW5_BIAS];
+    const int32_t q = w[TQ_DW5_BIAS + 1], e = w[TQ_DW5_BIAS + 3], acc = w[TQ_DW5_BIAS];
+    const int32_t zp = o->zp, lo = o->act_min, hi = o->act_max;
     int32_t i = 0, r;
     for (; i + 6 <= n; i += 6, out += 6 * ch) {
         int32_t s0 = acc, s1 = acc, s2 = acc, s3 = acc, s4 = acc, s5 = acc;
         for (r = 0; r < 5; ++r) {
             const int32_t *wr = w + 4 * r;
-            const int16_t *xr = x[r] + 2 * i;
+            const int16_t *xr = x[r] + off + 2 * i;
             const int32_t p01 = wr[0], p23 = wr[1], p34 = wr[3];
             int32_t v = tq_load_s16x2(xr);
             s0 = __smlad(v, p01, s0);
@@ -483,7 +485,7 @@ TQ_DSP_BLOCK static void row5_s2(const int16_t *const x[5], const int32_t *w, in
         int32_t s0 = acc, s1 = acc, s2 = acc, s3 = acc;
         for (r = 0; r < 5; ++r) {
             const int32_t *wr = w + 4 * r;
-            const int16_t *xr = x[r] + 2 * i;
+            const int16_t *xr = x[r] + off + 2 * i;
             int32_t p = wr[0];
             int32_t a = tq_load_s16x2(xr), b = tq_load_s16x2(xr + 2);
             int32_t c = tq_load_s16x2(xr + 4), d = tq_load_s16x2(xr + 6);
@@ -512,12 +514,35 @@ TQ_DSP_BLOCK static void row5_s2(const int16_t *const x[5], const int32_t *w, in
     for (; i < n; ++i, out += ch) {
         int32_t s0 = acc;
         for (r = 0; r < 5; ++r) {
-            const int16_t *xr = x[r] + 2 * i;
+            const int16_t *xr = x[r] + off + 2 * i;
             s0 = __smlad(tq_load_s16x2(xr), w[4 * r], s0);
             s0 = __smlad(tq_load_s16x2(xr + 2), w[4 * r + 1], s0);
             s0 = __smlabt(tq_load_s16x2(xr + 4), w[4 * r + 3], s0);
         }
         out[0] = (int8_t)tq_requantize_s8_fused2(s0, q, e, zp, lo, hi);
+    }
+}
+
+/*
+ * Every channel's output row, 5x5 window, stride 1 (rows5_s1) or 2 (rows5_s2), one call per output row:
+ * channel c's rows at x[r] + c wp, its record at rec + 24 c, its outputs at out + c (row5_s1 / row5_s2
+ * inlined in the channel loop: no call and no output-stage setup per channel).
+ */
+TQ_DSP_BLOCK static void rows5_s1(const int16_t *const x[5], int32_t wp, const int32_t *rec, int32_t n, int8_t *out,
+                                  int32_t ch, const row_out *o)
+{
+    int32_t c;
+    for (c = 0; c < ch; ++c) {
+        row5_s1(x, c * wp, rec + TQ_DW_DSP5_CHANNEL_WORDS * c, n, out + c, ch, o);
+    }
+}
+
+TQ_DSP_BLOCK static void rows5_s2(const int16_t *const x[5], int32_t wp, const int32_t *rec, int32_t n, int8_t *out,
+                                  int32_t ch, const row_out *o)
+{
+    int32_t c;
+    for (c = 0; c < ch; ++c) {
+        row5_s2(x, c * wp, rec + TQ_DW_DSP5_CHANNEL_WORDS * c, n, out + c, ch, o);
     }
 }
 
@@ -1988,7 +2013,6 @@ static void rows_path(const tq_depthwise_conv2d_s8_params *p, const int8_t *inpu
     const int32_t k = p->kernel_h; /* = kernel_w: 3 or 5, the ring's slots */
     const int32_t wp = TQ_DW_DSP_WP(out_w, sw, k);
     const int32_t slot = ch * wp; /* int16 values per ring slot */
-    const int32_t words = k == 3 ? TQ_DW_DSP_CHANNEL_WORDS : TQ_DW_DSP5_CHANNEL_WORDS;
     const int32_t *pw = p->records;
     int16_t *ring = (int16_t *)p->scratch;
     const int32_t last_col = (out_w - 1) * sw + k - pl; /* input columns used: [0, min(in_w, last_col)) */
@@ -2049,27 +2073,22 @@ static void rows_path(const tq_depthwise_conv2d_s8_params *p, const int8_t *inpu
             }
             continue;
         }
-        for (c = 0; c < ch; ++c) {
-            const int32_t *rec = pw + words * c;
-            if (k == 3) {
-                o.q = rec[7];
-                o.e = rec[9];
-                if (sw == 1) {
-                    row_s1(r[0], r[1], r[2], rec, rec[6], out_w, out + c, ch, &o);
-                } else {
-                    row_s2(r[0], r[1], r[2], rec, rec[6], out_w, out + c, ch, &o);
-                }
+        if (k == 5) {
+            if (sw == 1) {
+                rows5_s1(r, wp, pw, out_w, out, ch, &o);
             } else {
-                o.q = rec[TQ_DW5_BIAS + 1];
-                o.e = rec[TQ_DW5_BIAS + 3];
-                if (sw == 1) {
-                    row5_s1(r, rec, out_w, out + c, ch, &o);
-                } else {
-                    row5_s2(r, rec, out_w, out + c, ch, &o);
-                }
+                rows5_s2(r, wp, pw, out_w, out, ch, &o);
             }
-            for (j = 0; j < k; ++j) {
-                r[j] += wp;
+            continue;
+        }
+        for (c = 0; c < ch; ++c, r[0] += wp, r[1] += wp, r[2] += wp) {
+            const int32_t *rec = pw + TQ_DW_DSP_CHANNEL_WORDS * c;
+            o.q = rec[7];
+            o.e = rec[9];
+            if (sw == 1) {
+                row_s1(r[0], r[1], r[2], rec, rec[6], out_w, out + c, ch, &o);
+            } else {
+                row_s2(r[0], r[1], r[2], rec, rec[6], out_w, out + c, ch, &o);
             }
         }
     }
