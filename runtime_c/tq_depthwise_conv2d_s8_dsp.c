@@ -2,8 +2,9 @@
  * tq_depthwise_conv2d_s8_dsp.c - int8 depthwise convolution for cores with the DSP extension,
  * the same function and result as tq_depthwise_conv2d_s8.c (see tq_kernels.h for the formula).
  *
- * Row path (TQ_DW_DSP_OK of tq_kernels.h: 3x3, depth multiplier 1, strides 1 or 2, top / left
- * padding <= 2, requant_fused; params->scratch of tq_depthwise_conv2d_s8_get_buffer_size bytes):
+ * Row path (TQ_DW_DSP_OK of tq_kernels.h: 3x3 or 5x5 with out_w >= 6, depth multiplier 1, strides 1 or 2, top / left
+ * padding < kernel, requant_fused; params->scratch of tq_depthwise_conv2d_s8_get_buffer_size bytes;
+ * a 5x5 window: a ring of five rows, the C loops row5_s1 / row5_s2 below, the rest as for 3x3):
  * - per channel, a record of paired doubled weights and output-stage constants built at build time
  *   (params->records, flash); once per call, a ring of three int16 input rows per channel in scratch,
  *   zeroed when the windows use padding columns the copies do not write (see rows_path);
@@ -301,6 +302,247 @@ TQ_DSP_BLOCK static void row_s2(const int16_t *x0, const int16_t *x1, const int1
         s0 = __smlad(tq_load_s16x2(x2), w01c, s0);
         s0 = __smlabt(tq_load_s16x2(x2 + 2), w12c, s0);
         out[0] = (int8_t)tq_requantize_s8_fused2(s0, q, e, zp, lo, hi);
+    }
+}
+
+/*
+ * 5x5 records (TQ_DW_DSP5_CHANNEL_WORDS (24) words per channel c at rec + 24 c, layouts.dw_records): words
+ * 4 r to 4 r + 3 (row r < 5) the doubled weight pairs (w0, w1), (w2, w3), (w1, w2), (w3, w4) of row r (first
+ * value in the low half); word 20 the accumulator's start 2 bias[c]; words 21 to 23 q, K, e as words 7 to 9
+ * of the 3x3 records.
+ */
+#define TQ_DW5_BIAS 20
+
+/*
+ * One output row of one channel, 5x5 window, stride 1: out[ox * ch] for ox < n from the channel's five
+ * padded int16 rows x[0..4] (column ox + k is tap k of output ox) and its 5x5 record w. Four outputs per
+ * step (each weight word loaded once for them): per row, words a, b, c, d at columns i, i + 2, i + 4, i + 6
+ * and the pairs P01 = (w0, w1), P23 = (w2, w3), P12 = (w1, w2), P34 = (w3, w4);
+ * s0 += SMLAD(a, P01) + SMLAD(b, P23) + c.h0 * w4, s1 += a.h1 * w0 + SMLAD(b, P12) + SMLAD(c, P34),
+ * s2 and s3 the same from b, c, d; then two outputs per step (s0, s1), then one (s0). Before them, six
+ * outputs per step with the same products, each of the five words W0 .. W4 (columns i + 2k) loaded once
+ * and applied to every output that reads it, the four pairs held for the row.
+ * The last word loaded is column (n - 1) + 5 at most, inside TQ_DW_DSP_WP.
+ */
+static inline __attribute__((always_inline)) void row5_s1(const int16_t *const x[5], int32_t off, const int32_t *w,
+                                                          int32_t n, int8_t *out, int32_t ch, const row_out *o)
+{
+    const int32_t q = w[TQ_DW5_BIAS + 1], e = w[TQ_DW5_BIAS + 3], acc = w[TQ_DW5_BIAS];
+    const int32_t zp = o->zp, lo = o->act_min, hi = o->act_max;
+    int32_t i = 0, r;
+    for (; i + 6 <= n; i += 6, out += 6 * ch) {
+        int32_t s0 = acc, s1 = acc, s2 = acc, s3 = acc, s4 = acc, s5 = acc;
+        for (r = 0; r < 5; ++r) {
+            const int32_t *wr = w + 4 * r;
+            const int16_t *xr = x[r] + off + i;
+            const int32_t p01 = wr[0], p23 = wr[1], p12 = wr[2], p34 = wr[3];
+            int32_t v = tq_load_s16x2(xr);
+            s0 = __smlad(v, p01, s0);
+            s1 = __smlatb(v, p01, s1);
+            v = tq_load_s16x2(xr + 2);
+            s2 = __smlad(v, p01, s2);
+            s3 = __smlatb(v, p01, s3);
+            s0 = __smlad(v, p23, s0);
+            s1 = __smlad(v, p12, s1);
+            v = tq_load_s16x2(xr + 4);
+            s4 = __smlad(v, p01, s4);
+            s5 = __smlatb(v, p01, s5);
+            s2 = __smlad(v, p23, s2);
+            s3 = __smlad(v, p12, s3);
+            s0 = __smlabt(v, p34, s0);
+            s1 = __smlad(v, p34, s1);
+            v = tq_load_s16x2(xr + 6);
+            s4 = __smlad(v, p23, s4);
+            s5 = __smlad(v, p12, s5);
+            s2 = __smlabt(v, p34, s2);
+            s3 = __smlad(v, p34, s3);
+            v = tq_load_s16x2(xr + 8);
+            s4 = __smlabt(v, p34, s4);
+            s5 = __smlad(v, p34, s5);
+        }
+        out[0] = (int8_t)tq_requantize_s8_fused2(s0, q, e, zp, lo, hi);
+        out[ch] = (int8_t)tq_requantize_s8_fused2(s1, q, e, zp, lo, hi);
+        out[2 * ch] = (int8_t)tq_requantize_s8_fused2(s2, q, e, zp, lo, hi);
+        out[3 * ch] = (int8_t)tq_requantize_s8_fused2(s3, q, e, zp, lo, hi);
+        out[4 * ch] = (int8_t)tq_requantize_s8_fused2(s4, q, e, zp, lo, hi);
+        out[5 * ch] = (int8_t)tq_requantize_s8_fused2(s5, q, e, zp, lo, hi);
+    }
+    for (; i + 4 <= n; i += 4, out += 4 * ch) {
+        int32_t s0 = acc, s1 = acc, s2 = acc, s3 = acc;
+        for (r = 0; r < 5; ++r) {
+            const int32_t *wr = w + 4 * r;
+            const int16_t *xr = x[r] + off + i;
+            int32_t p = wr[0];
+            const int32_t a = tq_load_s16x2(xr), b = tq_load_s16x2(xr + 2);
+            int32_t c, d;
+            s0 = __smlad(a, p, s0);
+            s1 = __smlatb(a, p, s1);
+            s2 = __smlad(b, p, s2);
+            s3 = __smlatb(b, p, s3);
+            p = wr[1];
+            c = tq_load_s16x2(xr + 4);
+            s0 = __smlad(b, p, s0);
+            s2 = __smlad(c, p, s2);
+            p = wr[2];
+            s1 = __smlad(b, p, s1);
+            s3 = __smlad(c, p, s3);
+            p = wr[3];
+            d = tq_load_s16x2(xr + 6);
+            s0 = __smlabt(c, p, s0);
+            s1 = __smlad(c, p, s1);
+            s2 = __smlabt(d, p, s2);
+            s3 = __smlad(d, p, s3);
+        }
+        out[0] = (int8_t)tq_requantize_s8_fused2(s0, q, e, zp, lo, hi);
+        out[ch] = (int8_t)tq_requantize_s8_fused2(s1, q, e, zp, lo, hi);
+        out[2 * ch] = (int8_t)tq_requantize_s8_fused2(s2, q, e, zp, lo, hi);
+        out[3 * ch] = (int8_t)tq_requantize_s8_fused2(s3, q, e, zp, lo, hi);
+    }
+    if (i + 2 <= n) {
+        int32_t s0 = acc, s1 = acc;
+        for (r = 0; r < 5; ++r) {
+            const int32_t *wr = w + 4 * r;
+            const int16_t *xr = x[r] + off + i;
+            const int32_t a = tq_load_s16x2(xr), b = tq_load_s16x2(xr + 2), c = tq_load_s16x2(xr + 4);
+            s0 = __smlad(a, wr[0], s0);
+            s1 = __smlatb(a, wr[0], s1);
+            s0 = __smlad(b, wr[1], s0);
+            s1 = __smlad(b, wr[2], s1);
+            s0 = __smlabt(c, wr[3], s0);
+            s1 = __smlad(c, wr[3], s1);
+        }
+        out[0] = (int8_t)tq_requantize_s8_fused2(s0, q, e, zp, lo, hi);
+        out[ch] = (int8_t)tq_requantize_s8_fused2(s1, q, e, zp, lo, hi);
+        i += 2;
+        out += 2 * ch;
+    }
+    if (i < n) {
+        int32_t s0 = acc;
+        for (r = 0; r < 5; ++r) {
+            const int16_t *xr = x[r] + off + i;
+            s0 = __smlad(tq_load_s16x2(xr), w[4 * r], s0);
+            s0 = __smlad(tq_load_s16x2(xr + 2), w[4 * r + 1], s0);
+            s0 = __smlabt(tq_load_s16x2(xr + 4), w[4 * r + 3], s0);
+        }
+        out[0] = (int8_t)tq_requantize_s8_fused2(s0, q, e, zp, lo, hi);
+    }
+}
+
+/*
+ * As row5_s1 with stride 2 (output ox reads columns 2 ox + k): four outputs per step from the words
+ * W0 .. W5 at columns 2i, 2i + 2, ..., 2i + 10: s_j += SMLAD(W_j, P01) + SMLAD(W_j+1, P23) + W_j+2.h0 * w4;
+ * then one output per step (s0 from W0, W1, W2). Before them, six outputs per step from W0 .. W7, each
+ * word loaded once and applied to the (up to three) outputs that read it, the three pairs held for the row.
+ * The last word loaded is column 2 (n - 1) + 5 at most.
+ */
+static inline __attribute__((always_inline)) void row5_s2(const int16_t *const x[5], int32_t off, const int32_t *w,
+                                                          int32_t n, int8_t *out, int32_t ch, const row_out *o)
+{
+    const int32_t q = w[TQ_DW5_BIAS + 1], e = w[TQ_DW5_BIAS + 3], acc = w[TQ_DW5_BIAS];
+    const int32_t zp = o->zp, lo = o->act_min, hi = o->act_max;
+    int32_t i = 0, r;
+    for (; i + 6 <= n; i += 6, out += 6 * ch) {
+        int32_t s0 = acc, s1 = acc, s2 = acc, s3 = acc, s4 = acc, s5 = acc;
+        for (r = 0; r < 5; ++r) {
+            const int32_t *wr = w + 4 * r;
+            const int16_t *xr = x[r] + off + 2 * i;
+            const int32_t p01 = wr[0], p23 = wr[1], p34 = wr[3];
+            int32_t v = tq_load_s16x2(xr);
+            s0 = __smlad(v, p01, s0);
+            v = tq_load_s16x2(xr + 2);
+            s1 = __smlad(v, p01, s1);
+            s0 = __smlad(v, p23, s0);
+            v = tq_load_s16x2(xr + 4);
+            s2 = __smlad(v, p01, s2);
+            s1 = __smlad(v, p23, s1);
+            s0 = __smlabt(v, p34, s0);
+            v = tq_load_s16x2(xr + 6);
+            s3 = __smlad(v, p01, s3);
+            s2 = __smlad(v, p23, s2);
+            s1 = __smlabt(v, p34, s1);
+            v = tq_load_s16x2(xr + 8);
+            s4 = __smlad(v, p01, s4);
+            s3 = __smlad(v, p23, s3);
+            s2 = __smlabt(v, p34, s2);
+            v = tq_load_s16x2(xr + 10);
+            s5 = __smlad(v, p01, s5);
+            s4 = __smlad(v, p23, s4);
+            s3 = __smlabt(v, p34, s3);
+            v = tq_load_s16x2(xr + 12);
+            s5 = __smlad(v, p23, s5);
+            s4 = __smlabt(v, p34, s4);
+            v = tq_load_s16x2(xr + 14);
+            s5 = __smlabt(v, p34, s5);
+        }
+        out[0] = (int8_t)tq_requantize_s8_fused2(s0, q, e, zp, lo, hi);
+        out[ch] = (int8_t)tq_requantize_s8_fused2(s1, q, e, zp, lo, hi);
+        out[2 * ch] = (int8_t)tq_requantize_s8_fused2(s2, q, e, zp, lo, hi);
+        out[3 * ch] = (int8_t)tq_requantize_s8_fused2(s3, q, e, zp, lo, hi);
+        out[4 * ch] = (int8_t)tq_requantize_s8_fused2(s4, q, e, zp, lo, hi);
+        out[5 * ch] = (int8_t)tq_requantize_s8_fused2(s5, q, e, zp, lo, hi);
+    }
+    for (; i + 4 <= n; i += 4, out += 4 * ch) {
+        int32_t s0 = acc, s1 = acc, s2 = acc, s3 = acc;
+        for (r = 0; r < 5; ++r) {
+            const int32_t *wr = w + 4 * r;
+            const int16_t *xr = x[r] + off + 2 * i;
+            int32_t p = wr[0];
+            int32_t a = tq_load_s16x2(xr), b = tq_load_s16x2(xr + 2);
+            int32_t c = tq_load_s16x2(xr + 4), d = tq_load_s16x2(xr + 6);
+            s0 = __smlad(a, p, s0);
+            s1 = __smlad(b, p, s1);
+            s2 = __smlad(c, p, s2);
+            s3 = __smlad(d, p, s3);
+            p = wr[1];
+            a = tq_load_s16x2(xr + 8);
+            s0 = __smlad(b, p, s0);
+            s1 = __smlad(c, p, s1);
+            s2 = __smlad(d, p, s2);
+            s3 = __smlad(a, p, s3);
+            p = wr[3];
+            b = tq_load_s16x2(xr + 10);
+            s0 = __smlabt(c, p, s0);
+            s1 = __smlabt(d, p, s1);
+            s2 = __smlabt(a, p, s2);
+            s3 = __smlabt(b, p, s3);
+        }
+        out[0] = (int8_t)tq_requantize_s8_fused2(s0, q, e, zp, lo, hi);
+        out[ch] = (int8_t)tq_requantize_s8_fused2(s1, q, e, zp, lo, hi);
+        out[2 * ch] = (int8_t)tq_requantize_s8_fused2(s2, q, e, zp, lo, hi);
+        out[3 * ch] = (int8_t)tq_requantize_s8_fused2(s3, q, e, zp, lo, hi);
+    }
+    for (; i < n; ++i, out += ch) {
+        int32_t s0 = acc;
+        for (r = 0; r < 5; ++r) {
+            const int16_t *xr = x[r] + off + 2 * i;
+            s0 = __smlad(tq_load_s16x2(xr), w[4 * r], s0);
+            s0 = __smlad(tq_load_s16x2(xr + 2), w[4 * r + 1], s0);
+            s0 = __smlabt(tq_load_s16x2(xr + 4), w[4 * r + 3], s0);
+        }
+        out[0] = (int8_t)tq_requantize_s8_fused2(s0, q, e, zp, lo, hi);
+    }
+}
+
+/*
+ * Every channel's output row, 5x5 window, stride 1 (rows5_s1) or 2 (rows5_s2), one call per output row:
+ * channel c's rows at x[r] + c wp, its record at rec + 24 c, its outputs at out + c (row5_s1 / row5_s2
+ * inlined in the channel loop: no call and no output-stage setup per channel).
+ */
+TQ_DSP_BLOCK static void rows5_s1(const int16_t *const x[5], int32_t wp, const int32_t *rec, int32_t n, int8_t *out,
+                                  int32_t ch, const row_out *o)
+{
+    int32_t c;
+    for (c = 0; c < ch; ++c) {
+        row5_s1(x, c * wp, rec + TQ_DW_DSP5_CHANNEL_WORDS * c, n, out + c, ch, o);
+    }
+}
+
+TQ_DSP_BLOCK static void rows5_s2(const int16_t *const x[5], int32_t wp, const int32_t *rec, int32_t n, int8_t *out,
+                                  int32_t ch, const row_out *o)
+{
+    int32_t c;
+    for (c = 0; c < ch; ++c) {
+        row5_s2(x, c * wp, rec + TQ_DW_DSP5_CHANNEL_WORDS * c, n, out + c, ch, o);
     }
 }
 
@@ -1749,14 +1991,14 @@ __attribute__((naked, noinline)) static void dw_copy(TQ_ASM_ARG const dw_copy_jo
 }
 
 /*
- * The row path. Scratch: a ring of TQ_DW_DSP_ROWS slots, each one int16 row of wp = TQ_DW_DSP_WP
+ * The row path. Scratch: a ring of k = kernel_h (3 or 5) slots, each one int16 row of wp = TQ_DW_DSP_WP
  * values per channel ([slot][channel][wp]): padded column j holds input column j - pad_left minus the
  * zero point, 0 in the padding. The copies write the input columns and, for alignment, at most one
  * padding column on each side (with 0). When the windows use other padding columns (j < pad_left - 1,
- * or from the copies' end up to column (out_w - 1) stride_w + 2; columns beyond are at most loaded in
+ * or from the copies' end up to column (out_w - 1) stride_w + k - 1; columns beyond are at most loaded in
  * a word's unused half), the whole ring is zeroed once per call (copies never write those columns) and
  * a row in the top padding is a slot still zero from the start; else nothing is zeroed up front and a
- * top padding row's slot is zeroed when it enters the ring. Input row iy lives in slot (iy + 3) mod 3;
+ * top padding row's slot is zeroed when it enters the ring. Input row iy lives in slot (iy + k) mod k;
  * a row in the bottom padding is a slot zeroed whole.
  * Records: params->records (flash). Output rows in order: first the input rows of its window not yet in the ring
  * (all channels), then every channel's output row.
@@ -1768,18 +2010,20 @@ static void rows_path(const tq_depthwise_conv2d_s8_params *p, const int8_t *inpu
 {
     const int32_t ch = p->in_c, in_h = p->in_h, in_w = p->in_w, out_h = p->out_h, out_w = p->out_w;
     const int32_t sh = p->stride_h, sw = p->stride_w, pt = p->pad_top, pl = p->pad_left;
-    const int32_t wp = TQ_DW_DSP_WP(out_w, sw);
+    const int32_t k = p->kernel_h; /* = kernel_w: 3 or 5, the ring's slots */
+    const int32_t wp = TQ_DW_DSP_WP(out_w, sw, k);
     const int32_t slot = ch * wp; /* int16 values per ring slot */
     const int32_t *pw = p->records;
     int16_t *ring = (int16_t *)p->scratch;
-    const int32_t last_col = (out_w - 1) * sw + 3 - pl; /* input columns used: [0, min(in_w, last_col)) */
+    const int32_t last_col = (out_w - 1) * sw + k - pl; /* input columns used: [0, min(in_w, last_col)) */
     const int32_t ncopy = in_w < last_col ? in_w : last_col;
     /* padding columns the windows use that no copy writes: copies write [pl - lead, pl + ncopy + last) */
     const int32_t lead = pl & 1, last = (ncopy - lead) & 1;
-    const int32_t margins = pl - lead > 0 || pl + ncopy + last < (out_w - 1) * sw + 3;
+    const int32_t margins = pl - lead > 0 || pl + ncopy + last < (out_w - 1) * sw + k;
     int32_t next = -pt; /* the next input row to bring into the ring */
-    int32_t next_slot = (next + 3) % 3, top_slot = next_slot; /* slots of input rows next and oy * sh - pt */
-    int32_t oy, c;
+    int32_t next_slot = next + k, top_slot = next_slot; /* slots of input rows next and oy * sh - pt (pt < k) */
+    int32_t oy, c, j;
+    const int16_t *r[5];
     row_copy rc;
     row_out o;
     dw_job job;
@@ -1793,16 +2037,19 @@ static void rows_path(const tq_depthwise_conv2d_s8_params *p, const int8_t *inpu
     o.zp = p->output_zero_point;
     o.act_min = p->act_min;
     o.act_max = p->act_max;
-    /* requant_fused == 2 (decided by the generator): the full int8 range and every e <= TQ_FUSED2_OFFSET_E_MAX */
-    const int32_t use_asm = p->requant_fused == 2;
+    /* requant_fused == 2 (decided by the generator): the full int8 range and every e <= TQ_FUSED2_OFFSET_E_MAX;
+     * the assembly covers 3x3 windows, 5x5 ones run the C loops */
+    const int32_t use_asm = p->requant_fused == 2 && k == 3;
+    if (next_slot == k) {
+        next_slot = top_slot = 0;
+    }
     if (margins) {
-        zero_s16(ring, TQ_DW_DSP_ROWS * slot);
+        zero_s16(ring, k * slot);
     }
     for (oy = 0; oy < out_h; ++oy) {
         const int32_t top = oy * sh - pt;
-        const int16_t *r0, *r1, *r2;
         int8_t *out = output + oy * out_w * ch;
-        for (; next <= top + 2; ++next, next_slot = next_slot == 2 ? 0 : next_slot + 1) {
+        for (; next <= top + k - 1; ++next, next_slot = next_slot == k - 1 ? 0 : next_slot + 1) {
             int16_t *dst = ring + next_slot * slot;
             if (next >= in_h || (next < 0 && !margins)) { /* padding (top: zero from the start with margins) */
                 zero_s16(dst, slot);
@@ -1810,15 +2057,15 @@ static void rows_path(const tq_depthwise_conv2d_s8_params *p, const int8_t *inpu
                 copy_row(&rc, input + next * in_w * ch, dst);
             }
         }
-        r0 = ring + top_slot * slot;
-        r1 = ring + (top_slot == 2 ? 0 : top_slot + 1) * slot;
-        r2 = ring + (top_slot == 0 ? 2 : top_slot - 1) * slot;
-        top_slot = sh == 1 ? (top_slot == 2 ? 0 : top_slot + 1) : (top_slot == 0 ? 2 : top_slot - 1); /* + sh mod 3 */
+        for (j = 0; j < k; ++j) { /* window row j: input row top + j, slot (top_slot + j) mod k */
+            r[j] = ring + (top_slot + j < k ? top_slot + j : top_slot + j - k) * slot;
+        }
+        top_slot = top_slot + sh < k ? top_slot + sh : top_slot + sh - k;
         if (use_asm) {
             job.out = out;
-            job.x0 = r0;
-            job.x1 = r1;
-            job.x2 = r2;
+            job.x0 = r[0];
+            job.x1 = r[1];
+            job.x2 = r[2];
             if (sw == 1) {
                 dw_rows_s1(&job);
             } else {
@@ -1826,14 +2073,22 @@ static void rows_path(const tq_depthwise_conv2d_s8_params *p, const int8_t *inpu
             }
             continue;
         }
-        for (c = 0; c < ch; ++c, r0 += wp, r1 += wp, r2 += wp) {
+        if (k == 5) {
+            if (sw == 1) {
+                rows5_s1(r, wp, pw, out_w, out, ch, &o);
+            } else {
+                rows5_s2(r, wp, pw, out_w, out, ch, &o);
+            }
+            continue;
+        }
+        for (c = 0; c < ch; ++c, r[0] += wp, r[1] += wp, r[2] += wp) {
             const int32_t *rec = pw + TQ_DW_DSP_CHANNEL_WORDS * c;
             o.q = rec[7];
             o.e = rec[9];
             if (sw == 1) {
-                row_s1(r0, r1, r2, rec, rec[6], out_w, out + c, ch, &o);
+                row_s1(r[0], r[1], r[2], rec, rec[6], out_w, out + c, ch, &o);
             } else {
-                row_s2(r0, r1, r2, rec, rec[6], out_w, out + c, ch, &o);
+                row_s2(r[0], r[1], r[2], rec, rec[6], out_w, out + c, ch, &o);
             }
         }
     }
@@ -1857,7 +2112,8 @@ void tq_depthwise_conv2d_s8(const tq_depthwise_conv2d_s8_params *params, const i
     const int32_t fused = p->requant_fused;
     int32_t oy, ox, c;
     if (p->scratch != NULL && p->records != NULL
-        && TQ_DW_DSP_OK(p->kernel_h, p->kernel_w, p->depth_multiplier, stride_h, stride_w, pad_top, pad_left, fused)) {
+        && TQ_DW_DSP_OK(p->kernel_h, p->kernel_w, p->depth_multiplier, stride_h, stride_w, pad_top, pad_left, fused,
+                        out_w)) {
         rows_path(p, input, output);
         return;
     }

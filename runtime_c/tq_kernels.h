@@ -56,8 +56,8 @@
  * in tq_conv2d_s8_window.c: params->dsp_path)
  * and reads its weights in an int8 DSP layout (or the int16 speed layout) that the generator ships
  * under TQ_USE_DSP;
- * the DSP depthwise keeps three zero-point-padded int16 input rows per channel in params->scratch
- * (TQ_DW_DSP_OK layers; others, or scratch NULL, use its pixel loop).
+ * the DSP depthwise keeps kernel_h (3 or 5) zero-point-padded int16 input rows per channel in
+ * params->scratch (TQ_DW_DSP_OK layers; others, or scratch NULL, use its pixel loop).
  *
  * Helium cores (TQ_USE_MVE: Cortex-M55, M85) compile tq_conv2d_s8_mve.c, tq_depthwise_conv2d_s8_mve.c,
  * tq_fully_connected_s8_mve.c and tq_add_s8_mve.c instead of the portable files (#if TQ_USE_MVE /
@@ -141,19 +141,22 @@
 
 /*
  * Scratch bytes of the DSP tq_depthwise_conv2d_s8: nonzero only for its
- * row path (tq_depthwise_conv2d_s8_dsp.c), a 3x3 window with depth multiplier 1, strides in {1, 2},
- * pad_top and pad_left <= 2 and requant_fused != 0: TQ_DW_DSP_ROWS (3) int16 rows of TQ_DW_DSP_WP
- * values per channel (the padded input row, even length): 2 * 3 * WP * in_c bytes, a multiple of 4.
- * The row path's per-channel records (TQ_DW_DSP_CHANNEL_WORDS (10) words: paired weights and
- * output-stage constants) are built at build time and read from flash (params->records).
+ * row path (tq_depthwise_conv2d_s8_dsp.c), a 3x3 or 5x5 (out_w >= 6) window with depth multiplier 1, strides in {1, 2},
+ * pad_top and pad_left <= kernel - 1 and requant_fused != 0: a ring of kernel_h int16 rows of TQ_DW_DSP_WP
+ * values per channel (the padded input row, even length): 2 * kernel_h * WP * in_c bytes, a multiple of 4.
+ * The row path's per-channel records (TQ_DW_DSP_CHANNEL_WORDS (10) words for 3x3, TQ_DW_DSP5_CHANNEL_WORDS
+ * (24) for 5x5: paired weights and output-stage constants) are built at build time and read from flash
+ * (params->records).
  * Python twin: tinyqat/memory/planner.py, scratch_bytes.
  */
-#define TQ_DW_DSP_ROWS 3
 #define TQ_DW_DSP_CHANNEL_WORDS 10
+#define TQ_DW_DSP5_CHANNEL_WORDS 24
 /* Padded row length (int16 values): the last window's columns plus one, rounded up to even. */
-#define TQ_DW_DSP_WP(out_w, sw) (((((int32_t)(out_w) - 1) * (int32_t)(sw) + 4) + 1) & ~1)
-#define TQ_DW_DSP_OK(kh, kw, m, sh, sw, pt, pl, fused) ((kh) == 3 && (kw) == 3 && (m) == 1 && ((sh) == 1 || (sh) == 2) && ((sw) == 1 || (sw) == 2) && (pt) <= 2 && (pl) <= 2 && (fused) != 0)
-#define TQ_DEPTHWISE_CONV2D_S8_DSP_BUFFER_SIZE(kh, kw, m, sh, sw, pt, pl, fused, in_c, out_w) (TQ_DW_DSP_OK(kh, kw, m, sh, sw, pt, pl, fused) ? 2 * TQ_DW_DSP_ROWS * TQ_DW_DSP_WP(out_w, sw) * (int32_t)(in_c) : 0)
+#define TQ_DW_DSP_WP(out_w, sw, kw) (((((int32_t)(out_w) - 1) * (int32_t)(sw) + (int32_t)(kw) + 1) + 1) & ~1)
+/* 5x5 windows take the row path from this output width on (narrower rows: the pixel loop is faster). */
+#define TQ_DW_DSP5_MIN_OUT_W 6
+#define TQ_DW_DSP_OK(kh, kw, m, sh, sw, pt, pl, fused, out_w) ((kh) == (kw) && ((kh) == 3 || ((kh) == 5 && (out_w) >= TQ_DW_DSP5_MIN_OUT_W)) && (m) == 1 && ((sh) == 1 || (sh) == 2) && ((sw) == 1 || (sw) == 2) && (pt) < (kh) && (pl) < (kw) && (fused) != 0)
+#define TQ_DEPTHWISE_CONV2D_S8_DSP_BUFFER_SIZE(kh, kw, m, sh, sw, pt, pl, fused, in_c, out_w) (TQ_DW_DSP_OK(kh, kw, m, sh, sw, pt, pl, fused, out_w) ? 2 * (int32_t)(kh) * TQ_DW_DSP_WP(out_w, sw, kw) * (int32_t)(in_c) : 0)
 
 /*
  * Scratch bytes of the Armv6-M tq_depthwise_conv2d_s8 (int8 weights): its plane of one channel,
@@ -276,7 +279,7 @@ typedef struct {
     void *scratch;
     /* NULL, or (DSP kernel, layers with scratch; the generator ships it under TQ_USE_DSP instead of
      * weights, bias, multiplier and shift) the row path's channel records, TQ_DW_DSP_CHANNEL_WORDS
-     * words per channel (layout: tq_depthwise_conv2d_s8_dsp.c; Python twin: tinyqat/codegen/layouts.py,
+     * (3x3) or TQ_DW_DSP5_CHANNEL_WORDS (5x5) words per channel (layout: tq_depthwise_conv2d_s8_dsp.c; Python twin: tinyqat/codegen/layouts.py,
      * dw_records). Other kernels ignore it; the DSP kernel runs its row path only with scratch and
      * records. */
     const int32_t *records;

@@ -24,7 +24,7 @@ from conftest import require_tool
 
 from tinyqat import fixedpoint, ir
 from tinyqat.boards import load_board
-from tinyqat.codegen import emit, layouts
+from tinyqat.codegen import emit, layouts, stats
 from tinyqat.memory import planner
 from tinyqat.memory.planner import GreedyPlanner
 from tinyqat.resources import resource_dir
@@ -236,14 +236,17 @@ def test_speed_packages_are_bit_exact(board: str, portable: bool, tmp_path: Path
     if portable:
         target = dataclasses.replace(target, cflags=(*target.cflags, "-DTQ_PORTABLE"))
     rng = np.random.default_rng(8)
+    speed_package = None  # the last package with an int16-layout layer (a 1x1 conv on a 1x1 map runs the FC kernel)
     for k, graph in enumerate(_layer_graphs()):
         out = _emit(graph, tmp_path / f"pkg{k}", board, "speed")
-        assert "weights_s16" in (out / "net_weights.h").read_text() or not any(
-            layouts.speed_weights(op) is not None for op in graph.ops)
+        s16 = any(layouts.speed_weights(ir.kernel_op(op, graph)) is not None for op in graph.ops)
+        assert ("weights_s16" in (out / "net_weights.h").read_text()) == s16
+        speed_package = out if s16 else speed_package
         x = rg.random_input(rng, graph, 2)
         got = qemu.run_emulated(out, tmp_path / f"build{k}", x, target)
         assert _first_mismatch(graph, got, x) is None, f"graph {k}: {_first_mismatch(graph, got, x)}"
-    text = _disassembly(board, qemu.build_image(out, tmp_path / "image", target))
+    assert speed_package is not None
+    text = _disassembly(board, qemu.build_image(speed_package, tmp_path / "image", target))
     assert ("<block_4x2>:" in text) == (not portable)
 
 
@@ -401,9 +404,9 @@ def test_kernel_files_ship_dsp_companions() -> None:
     x = ir.Tensor("x", (4, 4, 4), rg.random_qparams(rng))
     conv, _ = rg.conv(rng, "c", x, 2, (1, 1), (1, 1), (0, 0, 0, 0))
     pool, _ = rg.max_pool("p", x, (2, 2), (2, 2), (0, 0), False)
-    assert emit.kernel_files(conv) == ("tq_conv2d_s8.c", "tq_conv2d_s8_dsp.c", "tq_conv2d_s8_v6m.c",
-                                       "tq_conv2d_s8_mve.c")
-    assert emit.kernel_files(pool) == ("tq_max_pool2d_s8.c",)
+    assert stats.kernel_files(conv) == ("tq_conv2d_s8.c", "tq_conv2d_s8_dsp.c", "tq_conv2d_s8_v6m.c",
+                                        "tq_conv2d_s8_mve.c")
+    assert stats.kernel_files(pool) == ("tq_max_pool2d_s8.c",)
 
 
 # ---------------------------------------------------------------- fast requantization
@@ -647,12 +650,12 @@ def test_dsp_kernels_without_arena_scratch_fall_back_exactly(tmp_path: Path) -> 
 
 def _fused_depthwise(rng: np.random.Generator, name: str, x: ir.Tensor, stride: tuple[int, int],
                      padding: tuple[int, int, int, int], full: bool,
-                     tiny: bool = False) -> tuple[ir.DepthwiseConv2d, ir.Tensor]:
-    """A 3x3 depthwise layer (multiplier 1) whose output stage may be fused (fused_requant_ok): right
-    shifts only, one channel with all weights at +-127 and a bias at the fused bound. ``full``: the
-    full int8 activation range (the row path's assembly), else a random one (its C loop); ``tiny``:
+                     tiny: bool = False, k: int = 3) -> tuple[ir.DepthwiseConv2d, ir.Tensor]:
+    """A k x k (3 or 5) depthwise layer (multiplier 1) whose output stage may be fused (fused_requant_ok):
+    right shifts only, one channel with all weights at +-127 and a bias at the fused bound. ``full``: the
+    full int8 activation range (the row path's 3x3 assembly), else a random one (its C loop); ``tiny``:
     one channel's right shift above 22 (the C loop too)."""
-    op, y = rg.depthwise(rng, name, x, 1, (3, 3), stride, padding)
+    op, y = rg.depthwise(rng, name, x, 1, (k, k), stride, padding)
     if full:
         op = dataclasses.replace(op, act_min=-128, act_max=127)
     c = x.shape[2]
@@ -664,10 +667,10 @@ def _fused_depthwise(rng: np.random.Generator, name: str, x: ir.Tensor, stride: 
     weights = op.weights.copy()
     k = int(rng.integers(c))
     weights[:, :, k] = int(rng.choice([-127, 127]))
-    bias[k] = int(rng.choice([-1, 1])) * (2**30 - 1 - 32385 * 9)
+    bias[k] = int(rng.choice([-1, 1])) * (2**30 - 1 - 32385 * op.weights.shape[0] * op.weights.shape[1])
     op = dataclasses.replace(op, weights=weights, bias=bias, multiplier=np.array([q for q, _ in pairs], np.int32),
                              shift=np.array([s for _, s in pairs], np.int32))
-    assert fixedpoint.fused_requant_ok(op.bias, op.shift, 9)
+    assert fixedpoint.fused_requant_ok(op.bias, op.shift, op.weights.shape[0] * op.weights.shape[1])
     return op, y
 
 
@@ -699,7 +702,37 @@ def _depthwise_row_graphs(rng: np.random.Generator) -> list[ir.Graph]:
             op, t = _fused_depthwise(rng, f"d{k}", t, stride, padding, full=k % 3 != 2, tiny=k == 1 and shape[2] == 8)
             steps.append((op, t))
         graphs.append(rg.chain(x, steps))
+    return graphs + _depthwise5_row_graphs(rng)
+
+
+def _depthwise5_row_graphs(rng: np.random.Generator) -> list[ir.Graph]:
+    """Chains of fused 5x5 depthwise layers (the row path's ring of five rows, its C loops): MobileNetV3's
+    shapes (padding 2, strides 1 and 2), strides mixed across directions, paddings 0 to 4 (windows of
+    padding only, rings zeroed up front or row by row), odd and even output widths (the loops' tails),
+    channel counts below, at and above multiples of 4, maps from 1x1 up."""
+    specs = [((6, 6, 24), [((1, 1), (2, 2, 2, 2)), ((1, 1), (2, 2, 2, 2))]),  # blocks of 6 exactly
+             # output widths 6 + 1 (stride 2 then 1), 6 + 6, 6 + 6 + 4 and 6 + 2 (stride 2), 6 + 4 (both strides)
+             ((12, 13, 13), [((2, 2), (2, 2, 2, 2)), ((1, 1), (1, 0, 3, 4))]),
+             ((8, 16, 6), [((1, 1), (0, 0, 0, 0)), ((1, 1), (4, 4, 4, 4)), ((2, 2), (3, 1, 1, 3))]),
+             ((9, 20, 5), [((1, 2), (2, 2, 2, 2)), ((2, 1), (4, 3, 0, 1))]),
+             ((5, 11, 3), [((1, 1), (2, 1, 2, 1))])]  # 6 + 2 + 1
+    graphs = []
+    for shape, layers in specs:
+        x = ir.Tensor("x", shape, rg.random_qparams(rng))
+        steps, t = [], x
+        for k, (stride, padding) in enumerate(layers):
+            op, t = _fused_depthwise(rng, f"d{k}", t, stride, padding, full=k % 2 == 0, tiny=k == 1, k=5)
+            steps.append((op, t))
+        graphs.append(rg.chain(x, steps))
     return graphs
+
+
+def _depthwise5_pixel_graphs(rng: np.random.Generator) -> list[ir.Graph]:
+    """Fused 5x5 layers with output rows narrower than planner.DW5_MIN_OUT_W: no scratch, the pixel loop."""
+    x = ir.Tensor("x", (7, 9, 6), rg.random_qparams(rng))
+    a = _fused_depthwise(rng, "d0", x, (2, 2), (3, 1, 1, 3), full=True, k=5)
+    b = _fused_depthwise(rng, "d1", a[1], (1, 1), (2, 2, 2, 2), full=False, k=5)
+    return [rg.chain(x, [a, b])]
 
 
 @pytest.mark.parametrize("board", ["cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55", "cortex-m0plus"])
@@ -708,11 +741,13 @@ def test_depthwise_row_path_is_bit_exact(board: str, tmp_path: Path) -> None:
     simulator on every layer under QEMU; the M0+ runs the portable kernel on the same packages."""
     _require_arm_tools()
     rng = np.random.default_rng(31)
-    graphs = _depthwise_row_graphs(rng)
+    graphs = _depthwise_row_graphs(rng) + _depthwise5_pixel_graphs(rng)
     in_place = 0
     for k, graph in enumerate(graphs):
         plan = GreedyPlanner().plan(graph)
-        assert all(planner.scratch_bytes(op, graph) > 0 for op in graph.ops)
+        assert all((planner.scratch_bytes(op, graph) > 0)
+                   == (op.kernel == (3, 3) or graph.tensor(op.output).shape[1] >= planner.DW5_MIN_OUT_W)
+                   for op in graph.ops)
         in_place += sum(bool(emit._in_place_text(op, plan)) for op in graph.ops)
         out = rg.emit(graph, tmp_path / f"pkg{k}", board=board)
         x = rg.random_input(rng, graph, 3)
@@ -730,20 +765,21 @@ def test_depthwise_row_graphs_on_the_host(tmp_path: Path, gcc: str) -> None:
 
 def test_depthwise_records_match_their_definition() -> None:
     """layouts.dw_records, word by word from its definition: int16 pairs of doubled weights (low half
-    first), 2 bias, q, K = 2^(e-1) + zp 2^e (0 above e = 22) and e, for weights at +-127 and shifts at the ends."""
+    first; 3x3: (w0, w1), (w1, w2) per row; 5x5: (w0, w1), (w2, w3), (w1, w2), (w3, w4) per row), 2 bias, q,
+    K = 2^(e-1) + zp 2^e (0 above e = 22) and e, for weights at +-127 and shifts at the ends."""
     rng = np.random.default_rng(41)
-    x = ir.Tensor("x", (4, 4, 7), rg.random_qparams(rng))
-    op, _ = _fused_depthwise(rng, "d", x, (1, 1), (1, 1, 1, 1), full=True)
-    op = dataclasses.replace(op, shift=np.array([-1, -22, -23, -31, -5, -9, -2], np.int32))
-    for zp in (-128, 0, 127):
-        rec = layouts.dw_records(op, zp).reshape(7, 10)
-        for c in range(7):
-            w = [[2 * int(op.weights[r, k, c]) for k in range(3)] for r in range(3)]
-            e = -int(op.shift[c])
-            want = [v for r in range(3) for v in ((w[r][0] & 0xFFFF) | (w[r][1] << 16),
-                                                  (w[r][1] & 0xFFFF) | (w[r][2] << 16))]
-            want += [2 * int(op.bias[c]), int(op.multiplier[c]), 2 ** (e - 1) + zp * 2**e if e <= 22 else 0, e]
-            assert [int(v) for v in rec[c]] == [int(np.int32(np.int64(v))) for v in want], (zp, c)
+    x = ir.Tensor("x", (6, 6, 7), rg.random_qparams(rng))
+    for k, firsts, words in ((3, (0, 1), 10), (5, (0, 2, 1, 3), 24)):
+        op, _ = _fused_depthwise(rng, "d", x, (1, 1), (1, 1, 1, 1), full=True, k=k)
+        op = dataclasses.replace(op, shift=np.array([-1, -22, -23, -31, -5, -9, -2], np.int32))
+        for zp in (-128, 0, 127):
+            rec = layouts.dw_records(op, zp).reshape(7, words)
+            for c in range(7):
+                w = [[2 * int(op.weights[r, t, c]) for t in range(k)] for r in range(k)]
+                e = -int(op.shift[c])
+                want = [(w[r][a] & 0xFFFF) | (w[r][a + 1] << 16) for r in range(k) for a in firsts]
+                want += [2 * int(op.bias[c]), int(op.multiplier[c]), 2 ** (e - 1) + zp * 2**e if e <= 22 else 0, e]
+                assert [int(v) for v in rec[c]] == [int(np.int32(np.int64(v))) for v in want], (k, zp, c)
 
 
 def test_depthwise_records_ship_with_the_scratch(tmp_path: Path) -> None:

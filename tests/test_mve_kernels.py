@@ -26,7 +26,7 @@ from test_dsp_kernels import _add_graphs, _first_mismatch
 
 from tinyqat import ir
 from tinyqat.boards import load_board
-from tinyqat.codegen import emit
+from tinyqat.codegen import stats
 from tinyqat.resources import resource_dir
 from tinyqat.target import STRICT_CFLAGS
 from tinyqat.toolchain import qemu
@@ -248,4 +248,4 @@ def test_kernel_files_ship_mve_companions() -> None:
     rng = np.random.default_rng(5)
     x = ir.Tensor("x", (4, 4, 4), rg.random_qparams(rng))
     fc, _ = rg.fully_connected(rng, "f", x, 3)
-    assert "tq_fully_connected_s8_mve.c" in emit.kernel_files(fc)
+    assert "tq_fully_connected_s8_mve.c" in stats.kernel_files(fc)

@@ -121,13 +121,14 @@ def test_conv_scratch_rule_matches_python(tmp_path: Path, gcc: str) -> None:
 
 def test_depthwise_scratch_rule_matches_python(tmp_path: Path, gcc: str) -> None:
     """tq_depthwise_conv2d_s8_get_buffer_size (C, through cffi) equals planner.scratch_bytes for random
-    depthwise layers: 3x3 and other windows, multipliers 1 and 2, strides 1 to 3, paddings 0 to 3,
+    depthwise layers: 3x3, 5x5 and other windows, multipliers 1 and 2, strides 1 to 3, paddings 0 to 3,
     fused and unfused output stages (nonzero only for the DSP row path's layers)."""
     ffi, lib = rg.runtime_library(tmp_path, ["tq_depthwise_conv2d_s8.c", "tq_depthwise_conv2d_s8_dsp.c"])
     rng = np.random.default_rng(12)
     nonzero = 0
     for _ in range(300):
-        kh, kw = (3, 3) if rng.random() < 0.7 else tuple(int(v) for v in rng.integers(1, 5, 2))
+        kh, kw = (3, 3) if rng.random() < 0.6 else (5, 5) if rng.random() < 0.4 else tuple(
+            int(v) for v in rng.integers(1, 6, 2))
         stride = tuple(int(v) for v in rng.integers(1, 4, 2))
         pad = tuple(int(v) for v in rng.integers(0, 4, 4))
         pad = tuple(min(p, k - 1) for p, k in zip(pad, (kh, kw, kh, kw)))

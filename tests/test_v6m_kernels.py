@@ -29,7 +29,7 @@ from test_dsp_kernels import _add_table_graphs, _first_mismatch, _layer_graphs
 
 from tinyqat import fixedpoint, ir
 from tinyqat.boards import BoardError, _parse, board_names, load_board
-from tinyqat.codegen import emit, layouts
+from tinyqat.codegen import emit, layouts, stats
 from tinyqat.memory.planner import GreedyPlanner, Plan, check_plan, in_place_rules, scratch_bytes
 from tinyqat.resources import resource_dir
 from tinyqat.target import STRICT_CFLAGS
@@ -192,10 +192,10 @@ def test_kernel_files_ship_v6m_companions() -> None:
     x = ir.Tensor("x", (4, 4, 4), rg.random_qparams(rng))
     conv, _ = rg.conv(rng, "c", x, 2, (1, 1), (1, 1), (0, 0, 0, 0))
     dw, _ = rg.depthwise(rng, "d", x, 1, (3, 3), (1, 1), (1, 1, 1, 1))
-    assert emit.kernel_files(conv) == ("tq_conv2d_s8.c", "tq_conv2d_s8_dsp.c", "tq_conv2d_s8_v6m.c",
+    assert stats.kernel_files(conv) == ("tq_conv2d_s8.c", "tq_conv2d_s8_dsp.c", "tq_conv2d_s8_v6m.c",
                                        "tq_conv2d_s8_mve.c")
-    assert emit.kernel_files(dw) == ("tq_depthwise_conv2d_s8.c", "tq_depthwise_conv2d_s8_dsp.c",
-                                     "tq_depthwise_conv2d_s8_v6m.c", "tq_depthwise_conv2d_s8_mve.c")
+    assert stats.kernel_files(dw) == ("tq_depthwise_conv2d_s8.c", "tq_depthwise_conv2d_s8_dsp.c",
+                                      "tq_depthwise_conv2d_s8_v6m.c", "tq_depthwise_conv2d_s8_mve.c")
 
 
 def _conv_weights_v6m_by_definition(w: np.ndarray) -> np.ndarray:

@@ -681,6 +681,21 @@ def pool_output_size(size: int, kernel: int, stride: int, pad: int, ceil_mode: b
     return out
 
 
+def kernel_op(op: IntOp, graph: Graph) -> IntOp:
+    """The op as its C kernel runs it: ``op`` itself, except for a :class:`Conv2d` with a 1x1 window and
+    no padding on a 1x1 input map (the squeeze-excitation convs after a global pool), which is exactly a
+    :class:`FullyConnected` over its ``in_c`` inputs: with one output pixel and one tap per input channel,
+    ``acc[c] = bias[c] + sum_i w[c,0,0,i] * (x[0,0,i] - zp_in)``, the same per-channel ``multiplier`` /
+    ``shift`` and clamp.  Its weights ``(out_c, 1, 1, in_c)`` are read as ``(out_c, in_c)`` (the same
+    bytes).  The graph keeps the conv (simulator, export, ``model.json``'s ``op``); the planner, the
+    package's kernel choice, its parameter struct and arrays follow the returned op."""
+    if (isinstance(op, Conv2d) and op.kernel == (1, 1) and not any(op.padding)
+            and graph.tensor(op.input).shape[:2] == (1, 1)):
+        return FullyConnected(op.name, op.input, op.output, op.weights.reshape(op.weights.shape[0], -1), op.bias,
+                              op.multiplier, op.shift, op.act_min, op.act_max, op.weight_bits)
+    return op
+
+
 def _check(cond: bool, op_name: str, msg: str) -> None:
     if not cond:
         raise IRError(f"{op_name}: {msg}")

@@ -17,7 +17,8 @@ Files written into ``out_dir`` (which must exist and be empty), for model ``name
   ``static const`` table of arena pointers (one per input, in ``op.inputs`` order).
 * Runtime: ``tq_requant.h``, ``tq_kernels.h``, ``tq_dsp.h``, ``tq_portable.h``, ``tq_conv_dsp.h``
   (:data:`RUNTIME_HEADERS`) and the ``tq_<op>_s8.c`` kernels the model uses, with their ``tq_<op>_s8_dsp.c`` and
-  ``tq_<op>_s8_v6m.c`` companions (:func:`kernel_files`), copied from ``resource_dir("runtime_c")``.
+  ``tq_<op>_s8_v6m.c`` companions (:func:`tinyqat.codegen.stats.model_kernel_files`), copied from
+  ``resource_dir("runtime_c")``.
   They are identical for a given tinyqat version: a program with several models compiles each
   ``tq_*.c`` once (the ``.mk`` and ``CMakeLists.txt`` fragments do that).
 * Scratch (:func:`tinyqat.memory.planner.scratch_bytes`): a layer with a planned scratch buffer
@@ -57,7 +58,8 @@ Files written into ``out_dir`` (which must exist and be empty), for model ``name
   ``TINYQAT_OPTIMIZE`` (default ``-O2``) after the user's flags, nothing else by default; the strict
   warnings with ``-Werror`` and the board's CPU flags are opt-in settings (the CPU and float ABI
   normally come from the user's toolchain).
-* ``model.json`` (manifest, sorted keys), ``report.md`` (per-layer table and totals) and
+* ``model.json`` (manifest, sorted keys; each layer's ``op`` is the IR op, ``kernel_op`` the kind of the kernel
+  called, :func:`tinyqat.ir.kernel_op`), ``report.md`` (per-layer table and totals) and
   ``model.pt`` (the source artifact, byte for byte, for re-lowering during verification).
 
 Output is a pure function of the arguments: no timestamps, no absolute paths.
@@ -78,7 +80,6 @@ from tinyqat import ir
 from tinyqat.boards import Board
 from tinyqat.codegen import clit, layouts, stats
 from tinyqat.codegen.arrays import ConstArray, const_arrays
-from tinyqat.codegen.stats import kernel_files
 from tinyqat.codegen.templates import render
 from tinyqat.fixedpoint import FUSED2_OFFSET_E_MAX, fused_requant_ok
 from tinyqat.memory.planner import Plan, check_plan, live_ranges
@@ -226,7 +227,9 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
     (:func:`layouts.v6m_weights`), ``weights_v6m`` ``#if TQ_USE_V6M`` (the int8 weights then under the
     negation of every guard used).  Fully connected layers on DSP boards: :func:`layouts.fc_dsp_arrays`;
     depthwise layers with DSP scratch: :func:`layouts.dw_records` instead of their four arrays under
-    ``TQ_USE_DSP``."""
+    ``TQ_USE_DSP``.  All of this for ``op`` as its kernel runs it (:func:`tinyqat.ir.kernel_op`: a 1x1 conv
+    on a 1x1 map is called as the fully connected layer it equals)."""
+    op = ir.kernel_op(op, graph)
     ident = f"l{index}_{clit.sanitize(op.name)}"
     macro_scratch = macro_scratch or {}
     add = layouts.add_table(op, graph, kernels, optimize)
@@ -323,7 +326,8 @@ def _layer_json(index: int, op: ir.IntOp, graph: ir.Graph, plan: Plan) -> dict[s
     (multipliers / shifts, clamps, windows, table sizes in entries)."""
     scratch = plan.scratch_at(index)
     entry: dict[str, object] = {
-        "index": index, "name": op.name, "op": stats.op_kind(op), "inputs": list(op.inputs), "output": op.output,
+        "index": index, "name": op.name, "op": stats.op_kind(op), "kernel_op": stats.op_kind(ir.kernel_op(op, graph)),
+        "inputs": list(op.inputs), "output": op.output,
         "output_offset": plan.offset(op.output), "output_size": graph.tensor(op.output).size,
         "scratch_offset": None if scratch is None else scratch.offset,
         "scratch_bytes": 0 if scratch is None else scratch.size,
@@ -408,6 +412,12 @@ def _in_place_text(op: ir.IntOp, plan: Plan) -> str:
     return ""
 
 
+def _op_text(op: ir.IntOp, graph: ir.Graph) -> str:
+    """``op``'s kind, and the kernel that runs it when that is another (``"conv2d (fully_connected kernel)"``)."""
+    kind, kernel = stats.op_kind(op), stats.op_kind(ir.kernel_op(op, graph))
+    return kind if kernel == kind else f"{kind} ({kernel} kernel)"
+
+
 def _scratch_text(plan: Plan, step: int) -> str:
     """``"<bytes> @ <offset>"`` for a layer with a scratch buffer, else ``""``."""
     s = plan.scratch_at(step)
@@ -452,7 +462,7 @@ def emit_package(graph: ir.Graph, plan: Plan, board: Board, name: str, out_dir: 
                                                                   f"({graph.ops[s.first].name}), {s.size} bytes"))
                 for s in plan.scratch]
     layers = [_layer(i, op, graph, macro, optimize, macro_scratch, board.kernels) for i, op in enumerate(graph.ops)]
-    kernels = sorted({f for op in graph.ops for f in kernel_files(op)}
+    kernels = sorted(set(stats.model_kernel_files(graph))
                      | ({SPEED_FILE} if any(dict(v).get("speed_blocks") for layer in layers
                                             for _, v in layer.variant_fields) else set())
                      | {layouts.CONV_DSP_PATH_FILES[dict(v)["dsp_path"][1:]] for layer in layers
@@ -464,7 +474,7 @@ def emit_package(graph: ir.Graph, plan: Plan, board: Board, name: str, out_dir: 
               *_io_macros(f"{upper}_OUTPUT", graph.tensor(graph.output)),
               (f"{upper}_NUM_LAYERS", clit.c_int(len(graph.ops))), (f"{upper}_ARENA_SIZE", clit.c_int(plan.arena_size)),
               (f"{upper}_ARENA_BYTES", f"{upper}_ARENA_SIZE")]  # the same number, by the name TFLM users look for
-    report_rows = [{"index": i, "name": _md(op.name), "op": stats.op_kind(op),
+    report_rows = [{"index": i, "name": _md(op.name), "op": _op_text(op, graph),
                     "inputs": ", ".join(_md(t) for t in op.inputs),
                     "shape": _shape_text(graph.tensor(op.output).shape), "macs": stats.macs(op, graph),
                     "params": stats.params(op), "flash": stats.layer_flash_bytes(op, graph, board, optimize),

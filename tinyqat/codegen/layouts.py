@@ -220,6 +220,7 @@ def v6m_weights(op: ir.IntOp) -> np.ndarray | None:
 
 
 DW_RECORD_WORDS = 10  # words per channel record of the DSP depthwise row path (TQ_DW_DSP_CHANNEL_WORDS)
+DW5_RECORD_WORDS = 24  # the same for a 5x5 window (TQ_DW_DSP5_CHANNEL_WORDS)
 
 
 def _pair16(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -238,19 +239,25 @@ def dw_records(op: ir.DepthwiseConv2d, output_zero_point: int) -> np.ndarray:
       ``e > FUSED2_OFFSET_E_MAX``: only the C loop runs such layers) and ``e = -shift[c]``, the output stage
       of ``tq_requant.h`` (``tq_fused2_offset``).
 
+    A 5x5 window has ``DW5_RECORD_WORDS`` words per channel at ``24 c``: words ``4 r`` to ``4 r + 3`` (row
+    ``r < 5``) the doubled pairs ``(w0, w1)``, ``(w2, w3)``, ``(w1, w2)``, ``(w3, w4)`` of ``w[r][.][c]``,
+    word 20 ``2 bias[c]``, words 21 to 23 ``q``, ``K``, ``e`` as above.
+
     Built at build time (flash) so the kernel builds nothing per call; only layers with a fused output
     stage (every ``e >= 1``) run the row path."""
-    w = op.weights.astype(np.int32) * 2  # [3][3][c]
+    w = op.weights.astype(np.int32) * 2  # [k][k][c]
     e = -op.shift.astype(np.int64)
     k = np.where(e <= FUSED2_OFFSET_E_MAX, (1 << np.maximum(e - 1, 0)) + int(output_zero_point) * (1 << e), 0)
-    rec = np.zeros((w.shape[2], DW_RECORD_WORDS), np.int32)
-    for r in range(3):
-        rec[:, 2 * r] = _pair16(w[r, 0], w[r, 1])
-        rec[:, 2 * r + 1] = _pair16(w[r, 1], w[r, 2])
-    rec[:, 6] = 2 * op.bias.astype(np.int64)
-    rec[:, 7] = op.multiplier
-    rec[:, 8] = k.astype(np.int32)
-    rec[:, 9] = e.astype(np.int32)
+    if op.kernel == (5, 5):
+        pairs = [_pair16(w[r, a], w[r, a + 1]) for r in range(5) for a in (0, 2, 1, 3)]
+    else:
+        pairs = [_pair16(w[r, a], w[r, a + 1]) for r in range(3) for a in (0, 1)]
+    rec = np.zeros((w.shape[2], DW5_RECORD_WORDS if op.kernel == (5, 5) else DW_RECORD_WORDS), np.int32)
+    rec[:, :-4] = np.stack(pairs, axis=1)
+    rec[:, -4] = 2 * op.bias.astype(np.int64)
+    rec[:, -3] = op.multiplier
+    rec[:, -2] = k.astype(np.int32)
+    rec[:, -1] = e.astype(np.int32)
     return rec.reshape(-1)
 
 

@@ -87,8 +87,8 @@ KERNEL_CODE_BYTES: dict[str, dict[str, int]] = {
         "tq_conv2d_s8_v6m.c": 0,
         "tq_conv2d_s8_window.c": 928,
         "tq_depthwise_conv2d_s4_s8.c": 952,
-        "tq_depthwise_conv2d_s8.c": 228,
-        "tq_depthwise_conv2d_s8_dsp.c": 11732,
+        "tq_depthwise_conv2d_s8.c": 160,
+        "tq_depthwise_conv2d_s8_dsp.c": 14404,
         "tq_depthwise_conv2d_s8_mve.c": 0,
         "tq_depthwise_conv2d_s8_v6m.c": 0,
         "tq_fully_connected_s4_s8.c": 636,
@@ -124,7 +124,7 @@ KERNEL_CODE_BYTES: dict[str, dict[str, int]] = {
         "tq_conv2d_s8_v6m.c": 4392,
         "tq_conv2d_s8_window.c": 0,
         "tq_depthwise_conv2d_s4_s8.c": 860,
-        "tq_depthwise_conv2d_s8.c": 176,
+        "tq_depthwise_conv2d_s8.c": 192,
         "tq_depthwise_conv2d_s8_dsp.c": 0,
         "tq_depthwise_conv2d_s8_mve.c": 0,
         "tq_depthwise_conv2d_s8_v6m.c": 2840,
@@ -161,7 +161,7 @@ KERNEL_CODE_BYTES: dict[str, dict[str, int]] = {
         "tq_conv2d_s8_v6m.c": 0,
         "tq_conv2d_s8_window.c": 0,
         "tq_depthwise_conv2d_s4_s8.c": 976,
-        "tq_depthwise_conv2d_s8.c": 140,
+        "tq_depthwise_conv2d_s8.c": 156,
         "tq_depthwise_conv2d_s8_dsp.c": 0,
         "tq_depthwise_conv2d_s8_mve.c": 2012,
         "tq_depthwise_conv2d_s8_v6m.c": 0,
@@ -198,7 +198,7 @@ KERNEL_CODE_BYTES: dict[str, dict[str, int]] = {
         "tq_conv2d_s8_v6m.c": 0,
         "tq_conv2d_s8_window.c": 0,
         "tq_depthwise_conv2d_s4_s8.c": 908,
-        "tq_depthwise_conv2d_s8.c": 1140,
+        "tq_depthwise_conv2d_s8.c": 1072,
         "tq_depthwise_conv2d_s8_dsp.c": 0,
         "tq_depthwise_conv2d_s8_mve.c": 0,
         "tq_depthwise_conv2d_s8_v6m.c": 0,
@@ -243,7 +243,6 @@ def kernel_files(op: ir.IntOp) -> tuple[str, ...]:
     companions = tuple(f for f in (main.removesuffix(".c") + suffix + ".c" for suffix in COMPANION_SUFFIXES)
                        if (runtime / f).is_file())
     return (main, *companions)
-
 
 
 def op_kind(op: ir.IntOp) -> str:
@@ -300,8 +299,9 @@ def total_macs(graph: ir.Graph) -> int:
 
 
 def model_kernel_files(graph: ir.Graph) -> list[str]:
-    """Every runtime source the package of ``graph`` ships, sorted (:func:`kernel_files` of each op)."""
-    return sorted({f for op in graph.ops for f in kernel_files(op)})
+    """Every runtime source the package of ``graph`` ships, sorted (:func:`kernel_files` of each op as its
+    kernel runs it, :func:`tinyqat.ir.kernel_op`)."""
+    return sorted({f for op in graph.ops for f in kernel_files(ir.kernel_op(op, graph))})
 
 
 def code_bytes(graph: ir.Graph, kernels: str = "portable", measured: Mapping[str, int] | None = None) -> int:

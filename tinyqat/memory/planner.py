@@ -38,7 +38,8 @@ the graph output) when the kernel's access order makes it safe:
 * spatial ops (conv, including the 1x1 fast path, depthwise conv, max and average pool)
   at any ``d <= d_max`` (:func:`window_delta_max`), from the raster-order contract of
   ``runtime_c/tq_kernels.h``;
-* fully connected and concat never (every output reads the whole input);
+* fully connected and concat never (every output reads the whole input), nor a conv that runs the
+  fully connected kernel (:func:`tinyqat.ir.kernel_op`: a 1x1 conv on a 1x1 map);
 * data movement: a reshape (an elementwise copy that returns at once when ``output == input``)
   at ``d = 0``, where it moves nothing; a channel gather whose index is strictly increasing
   (a slice or a split part) at any ``d <= 0`` (output byte ``p * C_out + j`` is written after
@@ -201,8 +202,10 @@ def scratch_bytes(op: ir.IntOp, graph: ir.Graph, kernels: str = "dsp") -> int:
     (``plane_h = (out_h - 1) * stride_h + kernel_h``, likewise the width), 0 above
     ``DEPTHWISE_V6M_PLANE_MAX`` (``TQ_DEPTHWISE_CONV2D_S8_V6M_BUFFER_SIZE``); with ``kernels == "dsp"``
     the DSP depthwise row path's buffer (:func:`depthwise_scratch_bytes`); the Helium depthwise uses none.
-    Every other op, and every op when ``kernels == "portable"``, 0.
+    Every other op, and every op when ``kernels == "portable"``, 0.  ``op`` is taken as its kernel runs it
+    (:func:`tinyqat.ir.kernel_op`: a 1x1 conv on a 1x1 map runs the fully connected kernel, which needs none).
     """
+    op = ir.kernel_op(op, graph)
     if isinstance(op, ir.DepthwiseConv2d) and op.weight_bits == 8 and kernels == "dsp":
         return depthwise_scratch_bytes(op, graph)
     if kernels == "v6m" and isinstance(op, ir.DepthwiseConv2d) and op.weight_bits == 8:
@@ -216,22 +219,25 @@ def scratch_bytes(op: ir.IntOp, graph: ir.Graph, kernels: str = "dsp") -> int:
     return 0 if k > CONV_DSP_COLUMN_MAX else 2 * (CONV_DSP_COLUMN_MAX + -(-k // 4) * 4)
 
 
-DW_DSP_ROWS = 3  # TQ_DW_DSP_ROWS: int16 rows the DSP depthwise row path keeps per channel
+DW5_MIN_OUT_W = 6  # TQ_DW_DSP5_MIN_OUT_W: 5x5 depthwise layers take the DSP row path from this output width
 
 
 def depthwise_scratch_bytes(op: ir.DepthwiseConv2d, graph: ir.Graph) -> int:
     """Scratch of the DSP depthwise row path, the twin of ``TQ_DEPTHWISE_CONV2D_S8_DSP_BUFFER_SIZE``
-    (``runtime_c/tq_kernels.h``): for a 3x3 window, depth multiplier 1, strides in {1, 2}, top and
-    left padding <= 2 and a fused output stage (:func:`tinyqat.fixedpoint.fused_requant_ok`),
-    ``2 * 3 * wp * in_c`` bytes (three int16 rows per channel) with ``wp = ((out_w - 1) * stride_w + 4)``
-    rounded up to even; else 0.  Its channel records are flash (``tinyqat.codegen.layouts.dw_records``)."""
-    (sh, sw), (pt, pl) = op.stride, op.padding[:2]
-    if (op.kernel != (3, 3) or op.depth_multiplier != 1 or sh not in (1, 2) or sw not in (1, 2) or pt > 2
-            or pl > 2 or not fused_requant_ok(op.bias, op.shift, 9)):
-        return 0
+    (``runtime_c/tq_kernels.h``): for a ``k x k`` window with ``k`` 3 or 5 (5: ``out_w >= DW5_MIN_OUT_W``,
+    narrower rows run the pixel loop, faster there), depth multiplier 1, strides in
+    {1, 2}, top and left padding < ``k`` and a fused output stage (:func:`tinyqat.fixedpoint.fused_requant_ok`
+    over ``k * k`` taps), ``2 * k * wp * in_c`` bytes (a ring of ``k`` int16 rows per channel) with
+    ``wp = ((out_w - 1) * stride_w + k + 1)`` rounded up to even; else 0.  Its channel records are flash
+    (``tinyqat.codegen.layouts.dw_records``)."""
+    (sh, sw), (pt, pl), (k, kw) = op.stride, op.padding[:2], op.kernel
     out_w = graph.tensor(op.output).shape[1]
-    wp = ((out_w - 1) * sw + 4 + 1) & ~1
-    return 2 * DW_DSP_ROWS * wp * graph.tensor(op.inputs[0]).shape[2]
+    if (k != kw or k not in (3, 5) or (k == 5 and out_w < DW5_MIN_OUT_W) or op.depth_multiplier != 1
+            or sh not in (1, 2) or sw not in (1, 2) or pt >= k or pl >= k
+            or not fused_requant_ok(op.bias, op.shift, k * k)):
+        return 0
+    wp = ((out_w - 1) * sw + k + 1 + 1) & ~1
+    return 2 * k * wp * graph.tensor(op.inputs[0]).shape[2]
 
 
 def scratch_ranges(graph: ir.Graph, kernels: str = "dsp") -> list[Allocation]:
@@ -298,6 +304,7 @@ def in_place_rules(graph: ir.Graph) -> list[InPlaceRule]:
     last = {a.tensor: a.last for a in live_ranges(graph)}
     rules = []
     for step, op in enumerate(graph.ops):
+        op = ir.kernel_op(op, graph)  # a 1x1 conv on a 1x1 map runs the fully connected kernel: never in place
         if not (isinstance(op, ELEMENTWISE_OPS + WINDOW_OPS) or _in_order_gather(op)):
             continue
         for name in dict.fromkeys(op.inputs):
