@@ -397,7 +397,18 @@ typedef struct {
      * 2 * (a + b) = input1[i] * 2^20 + table[k], requantized with one fused output stage. Portable kernels
      * ignore it. */
     const int32_t *table;
+    /* Under TQ_USE_DSP, required when table is NULL (tinyqat/codegen/layouts.py, add_dsp_path: the generator
+     * sets it): &tq_add_s8_general, the DSP add without a table, in a runtime file of its own
+     * (tq_add_s8_general.c) that a package ships only with such a layer, so a package whose adds all have
+     * tables links none of it. Other kernels ignore it. */
+    const struct tq_add_s8_dsp_path *dsp_path;
 } tq_add_s8_params;
+
+/* The DSP add's path without a table (params->dsp_path): run computes tq_add_s8's result. */
+struct tq_add_s8_dsp_path {
+    void (*run)(const tq_add_s8_params *params, const int8_t *input1, const int8_t *input2, int8_t *output);
+};
+extern const struct tq_add_s8_dsp_path tq_add_s8_general;
 
 /*
  * Concatenation along channels (the last axis) of num_inputs tensors (positions, channels[k]):

@@ -19,7 +19,7 @@ from tinyqat import ir
 from tinyqat.boards import board_names, load_board
 from tinyqat.codegen import clit, stats
 from tinyqat.codegen.emit import SPEED_FILE, emit_package
-from tinyqat.codegen.layouts import CONV_DSP_PATH_FILES
+from tinyqat.codegen.layouts import DSP_PATH_FILES
 from tinyqat.errors import TinyQatError
 from tinyqat.memory.planner import GreedyPlanner, NaivePlanner, Plan, in_place_rules
 from tinyqat.resources import resource_dir
@@ -98,7 +98,7 @@ def test_package_contents(tmp_path: Path) -> None:
     kernels = sorted({f"tq_{stats.op_kind(op)}_s8{suffix}.c" for op in graph.ops for suffix in ("", *companions)
                       if suffix == "" or stats.op_kind(op) in companions[suffix]})
     # the DSP conv paths of their own files ship with the layers that name them (layouts.conv_dsp_path)
-    paths = {f for sym, f in CONV_DSP_PATH_FILES.items() if f"&{sym}," in (out / "kws.c").read_text()}
+    paths = {f for sym, f in DSP_PATH_FILES.items() if f"&{sym}," in (out / "kws.c").read_text()}
     expected = {"kws.h", "kws.c", "kws_weights.h", "kws.mk", "CMakeLists.txt", "model.json", "report.md",
                 "model.pt", "tq_requant.h", "tq_kernels.h", "tq_dsp.h", "tq_portable.h", "tq_conv_dsp.h", *kernels,
                 *paths}
@@ -153,7 +153,7 @@ def test_multi_input_layers_in_package(tmp_path: Path) -> None:
     graph = rg.residual_model(np.random.default_rng(4))
     out = rg.emit(graph, tmp_path / "pkg")
     kernels = {p.name for p in out.glob("tq_*.c")}
-    paths = {f for sym, f in CONV_DSP_PATH_FILES.items() if f"&{sym}," in (out / "net.c").read_text()}
+    paths = {f for sym, f in DSP_PATH_FILES.items() if f"&{sym}," in (out / "net.c").read_text()}
     assert kernels == ({f"tq_{kind}_s8.c" for kind in stats.OP_KINDS.values()} | paths
                        | {f"tq_{kind}_s8_dsp.c" for kind in ("conv2d", "depthwise_conv2d", "fully_connected", "add")}
                        | {"tq_conv2d_s8_v6m.c", "tq_depthwise_conv2d_s8_v6m.c", "tq_fully_connected_s8_v6m.c",
@@ -391,10 +391,10 @@ def test_package_and_runtime_compile_for_cortex_m(board: str, tmp_path: Path) ->
     runtime = sorted(resource_dir("runtime_c").glob("*.c"))
     # every runtime file but the speed-only blocks, which ship with --optimize speed (test_dsp_kernels.py), and
     # the DSP conv paths of their own files, which ship with the layers that name them
-    paths = {f for d in (out, out4) for sym, f in CONV_DSP_PATH_FILES.items()
+    paths = {f for d in (out, out4) for sym, f in DSP_PATH_FILES.items()
              if f"&{sym}," in (d / "net.c").read_text()}
     assert {p.name for d in (out, out4) for p in d.glob("tq_*.c")} == (
-        {p.name for p in runtime} - {SPEED_FILE} - set(CONV_DSP_PATH_FILES.values())) | paths
+        {p.name for p in runtime} - {SPEED_FILE} - set(DSP_PATH_FILES.values())) | paths
     for src in [out / "net.c", out4 / "net.c", *runtime]:
         run_compiler(cc, [*STRICT_CFLAGS, "-O2", *target.cflags, f"-I{out}", "-c", str(src),
                           "-o", str(tmp_path / f"{src.stem}.o")], target.apt_package)

@@ -360,7 +360,7 @@ def test_conv_dsp_paths_are_chosen_from_the_struct_fields() -> None:
         assert layouts.conv_dsp_path(op, fields, False) == "tq_conv2d_s8_window"
         assert layouts.conv_dsp_path(op, {**fields, "requant_fused": 0}, True) == "tq_conv2d_s8_fast"
     runtime = {p.name for p in resource_dir("runtime_c").glob("tq_*.c")}
-    assert set(layouts.CONV_DSP_PATH_FILES.values()) <= runtime
+    assert set(layouts.DSP_PATH_FILES.values()) <= runtime
 
 
 def _disassembly(board: str, elf: Path) -> str:
@@ -1086,3 +1086,21 @@ def test_pool_layers_on_the_host(tmp_path: Path) -> None:
     for k, graph in enumerate(_pool_graphs(np.random.default_rng(40))):
         lib = rg.build(graph, tmp_path, f"net{k}")
         assert rg.first_mismatch(lib, graph, rg.random_input(np.random.default_rng(k), graph, 3)) is None
+
+
+def test_add_general_path_ships_only_with_adds_without_a_table(tmp_path: Path) -> None:
+    """layouts.add_dsp_path: an add without a table (the default build's small adds, subtraction) names
+    tq_add_s8_general and its package ships tq_add_s8_general.c; a package whose adds all have tables (speed
+    build, eligible adds) neither names nor ships it."""
+    graph = _add_table_graphs(np.random.default_rng(30))[4]  # 6x6x8: every add below ADD_TABLE_MIN_SIZE elements
+    add = next(op for op in graph.ops if isinstance(op, ir.Add))
+    assert layouts.add_dsp_path(add, False) == "tq_add_s8_general" and layouts.add_dsp_path(add, True) is None
+    size = _emit(graph, tmp_path / "size", "cortex-m4", "size")
+    assert "&tq_add_s8_general," in (size / "net.c").read_text() and (size / "tq_add_s8_general.c").is_file()
+    x = ir.Tensor("x", (32, 32, 4), ir.QParams(0.02, -128))
+    rng = np.random.default_rng(33)
+    c = rg.conv(rng, "c", x, 4, (1, 1), (1, 1), (0, 0, 0, 0))
+    big = rg.chain(x, [c, rg.add(rng, "sum", x, c[1])])
+    out = _emit(big, tmp_path / "big", "cortex-m4", "size")
+    assert _table_adds(out) == 1  # 4,096 elements, an output right shift: the table path
+    assert "&tq_add_s8_general," not in (out / "net.c").read_text() and not (out / "tq_add_s8_general.c").exists()

@@ -37,7 +37,9 @@ Files written into ``out_dir`` (which must exist and be empty), for model ``name
   default build neither compiles nor links them.
   8-bit conv layers that need a DSP conv path in a runtime file of its own (:func:`layouts.conv_dsp_path`: no
   scratch, 8-channel pointwise, output stages of ``requant_fused`` 0 / 1) get ``dsp_path = &<path>`` under
-  ``TQ_USE_DSP``, and only then does the package ship its file (:data:`layouts.CONV_DSP_PATH_FILES`).
+  ``TQ_USE_DSP``, and only then does the package ship its file (:data:`layouts.CONV_DSP_PATH_FILES`); likewise
+  an add without a table gets ``dsp_path = &tq_add_s8_general`` (:func:`layouts.add_dsp_path`, the file
+  ``tq_add_s8_general.c``).
   Boards with ``kernels = "v6m"`` (Armv6-M) get, whatever ``optimize``, a
   ``<ident>_weights_v6m`` array (uint8, the Armv6-M conv's layout) under ``#if TQ_USE_V6M`` for the
   convs that kernel runs from it and every 8-bit fully connected layer (with ``<ident>_bias_v6m``, the input
@@ -312,8 +314,9 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
         arrays.append(CArray("int32_t", f"{ident}_table", int(add[1].size), clit.int32_array_body(add[1]),
                              "2 * mbqm((x - zp2) * 2^20, q2, shift2) - zp1 * 2^20, by (uint8_t)x", guard))
         variants = ((guard, (("table", f"{ident}_table"),)),)
-    path = layouts.conv_dsp_path(op, dict(scalars), index in macro_scratch)
-    if path is not None:  # the DSP conv's path in a runtime file of its own (layouts.CONV_DSP_PATH_FILES)
+    path = (layouts.conv_dsp_path(op, dict(scalars), index in macro_scratch)
+            or layouts.add_dsp_path(op, add is not None))
+    if path is not None:  # the DSP conv's or add's path in a runtime file of its own (layouts.DSP_PATH_FILES)
         variants = (*variants, ("TQ_USE_DSP", (("dsp_path", f"&{path}"),)))
     table = f"{ident}_inputs" if isinstance(op, VARIADIC_OPS) else ""
     return Layer(index, clit.c_comment(op.name), ident, stats.op_kind(op), tuple(macro[t] for t in op.inputs),
@@ -465,7 +468,7 @@ def emit_package(graph: ir.Graph, plan: Plan, board: Board, name: str, out_dir: 
     kernels = sorted(set(stats.model_kernel_files(graph))
                      | ({SPEED_FILE} if any(dict(v).get("speed_blocks") for layer in layers
                                             for _, v in layer.variant_fields) else set())
-                     | {layouts.CONV_DSP_PATH_FILES[dict(v)["dsp_path"][1:]] for layer in layers
+                     | {layouts.DSP_PATH_FILES[dict(v)["dsp_path"][1:]] for layer in layers
                         for _, v in layer.variant_fields if "dsp_path" in dict(v)})
     upper = name.upper()
     common = {"name": name, "NAME": upper, "generator": clit.c_comment(generator), "board": board.name,

@@ -196,6 +196,19 @@ def conv_dsp_path(op: ir.IntOp, fields: Mapping[str, int], scratch: bool) -> str
     return {0: "tq_conv2d_s8_fast", 1: "tq_conv2d_s8_fused1"}.get(f["requant_fused"])
 
 
+# The DSP add's path without a table (runtime_c/tq_kernels.h, tq_add_s8_params.dsp_path): C symbol -> file.
+ADD_DSP_PATH_FILES = {"tq_add_s8_general": "tq_add_s8_general.c"}
+# Every DSP path of a runtime file of its own (params->dsp_path): C symbol -> file.
+DSP_PATH_FILES = {**CONV_DSP_PATH_FILES, **ADD_DSP_PATH_FILES}
+
+
+def add_dsp_path(op: ir.IntOp, has_table: bool) -> str | None:
+    """The DSP add path (a key of :data:`ADD_DSP_PATH_FILES`) an add ``op`` needs on a DSP core: the general one
+    when it ships without a table (:func:`add_table`: subtraction, a broadcast operand, a small add in the default
+    build, a board without DSP / Armv6-M kernels), else None (the table path in ``tq_add_s8_dsp.c``)."""
+    return "tq_add_s8_general" if isinstance(op, ir.Add) and not has_table else None
+
+
 def conv_weights_v6m(weights: np.ndarray) -> np.ndarray:
     """Conv weights ``[out_c][kh][kw][in_c]`` (int8) in the Armv6-M layout (module docstring), uint8."""
     out_c = weights.shape[0]

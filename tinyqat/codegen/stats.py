@@ -71,7 +71,8 @@ OP_KINDS: dict[type, str] = {
 KERNEL_CODE_BYTES: dict[str, dict[str, int]] = {
     "dsp": {
         "tq_add_s8.c": 0,
-        "tq_add_s8_dsp.c": 2140,
+        "tq_add_s8_dsp.c": 412,
+        "tq_add_s8_general.c": 1824,
         "tq_add_s8_mve.c": 0,
         "tq_add_s8_v6m.c": 0,
         "tq_avg_pool2d_s8.c": 796,
@@ -109,6 +110,7 @@ KERNEL_CODE_BYTES: dict[str, dict[str, int]] = {
     "v6m": {
         "tq_add_s8.c": 0,
         "tq_add_s8_dsp.c": 0,
+        "tq_add_s8_general.c": 0,
         "tq_add_s8_mve.c": 0,
         "tq_add_s8_v6m.c": 1360,
         "tq_avg_pool2d_s8.c": 928,
@@ -146,6 +148,7 @@ KERNEL_CODE_BYTES: dict[str, dict[str, int]] = {
     "mve": {
         "tq_add_s8.c": 0,
         "tq_add_s8_dsp.c": 0,
+        "tq_add_s8_general.c": 0,
         "tq_add_s8_mve.c": 576,
         "tq_add_s8_v6m.c": 0,
         "tq_avg_pool2d_s8.c": 772,
@@ -183,6 +186,7 @@ KERNEL_CODE_BYTES: dict[str, dict[str, int]] = {
     "portable": {
         "tq_add_s8.c": 1296,
         "tq_add_s8_dsp.c": 0,
+        "tq_add_s8_general.c": 0,
         "tq_add_s8_mve.c": 0,
         "tq_add_s8_v6m.c": 0,
         "tq_avg_pool2d_s8.c": 796,
