@@ -73,32 +73,6 @@ static inline void tq_conv_mve_dot2x2(const int8_t *wa, const int8_t *wb, const 
     r[3] = bb;
 }
 
-/* tq_conv_mve_dot2x2 over k16 values, a multiple of 16, unpredicated: the columns' values after K are zero,
- * so the weights read after row wa's or wb's K values (the next row's, inside the array) add nothing. */
-static inline void tq_conv_mve_dot2x2_padded(const int8_t *wa, const int8_t *wb, const int8_t *xa, const int8_t *xb,
-                                             int32_t k16, int32_t r[4])
-{
-    int32_t aa = 0, ab = 0, ba = 0, bb = 0, n;
-    for (n = k16; n > 0; n -= 16) {
-        const int8x16_t x0 = vldrbq_s8(xa);
-        const int8x16_t x1 = vldrbq_s8(xb);
-        const int8x16_t v0 = vldrbq_s8(wa);
-        const int8x16_t v1 = vldrbq_s8(wb);
-        aa = vmladavaq_s8(aa, v0, x0);
-        ab = vmladavaq_s8(ab, v0, x1);
-        ba = vmladavaq_s8(ba, v1, x0);
-        bb = vmladavaq_s8(bb, v1, x1);
-        xa += 16;
-        xb += 16;
-        wa += 16;
-        wb += 16;
-    }
-    r[0] = aa;
-    r[1] = ab;
-    r[2] = ba;
-    r[3] = bb;
-}
-
 /* Row w's dot products with the columns in registers (K <= 32, k16 = 16 or 32; the second vectors unused
  * when k16 = 16): one or two VLDRB, the last predicated by tail (VCTP.8 of K - k16 + 16), so no read
  * leaves the row. */
@@ -227,7 +201,8 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
         return;
     }
     corr = (int32_t *)(void *)(cols + 2 * k16); /* 2 * k16 is a multiple of 4: the buffer is 4-byte aligned */
-    /* zeros after K in both columns: the unpredicated steps of tq_conv_mve_dot2x2_padded read them */
+    /* zeros after K in both columns: tq_conv_mve_dot2x2 over k16 values (a multiple of 16: no predicated step) reads
+     * them, with the weights after row wa's or wb's K values (the next row's, inside the array), which add nothing */
     memset(cols + k, 0, (size_t)(k16 - k));
     memset(cols + k16 + k, 0, (size_t)(k16 - k));
     for (c = 0; c < out_c; ++c) {
@@ -270,8 +245,8 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
             const int32x4_t shift = vldrwq_s32(p->shift + c);
             const int32x4_t base = vldrwq_s32(corr + c);
             if ((out_c - c - 4) * k >= k16 - k) { /* row c + 3's k16 reads stay inside the weights array */
-                tq_conv_mve_dot2x2_padded(weights + c * k, weights + (c + 1) * k, xa, xb, k16, r0);
-                tq_conv_mve_dot2x2_padded(weights + (c + 2) * k, weights + (c + 3) * k, xa, xb, k16, r1);
+                tq_conv_mve_dot2x2(weights + c * k, weights + (c + 1) * k, xa, xb, k16, r0);
+                tq_conv_mve_dot2x2(weights + (c + 2) * k, weights + (c + 3) * k, xa, xb, k16, r1);
             } else {
                 tq_conv_mve_dot2x2(weights + c * k, weights + (c + 1) * k, xa, xb, k, r0);
                 tq_conv_mve_dot2x2(weights + (c + 2) * k, weights + (c + 3) * k, xa, xb, k, r1);

@@ -6,10 +6,12 @@ The reference is the integer simulator (:mod:`tinyqat.sim`), the one spec of eve
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 
 import cffi
 import numpy as np
+import torch
 
 from tinyqat import fixedpoint, ir, quant
 from tinyqat.boards import load_board
@@ -555,3 +557,26 @@ int main(void)
     fill(a_in, ALPHA_INPUT_SIZE);
     fill(b_in, BETA_INPUT_SIZE);
 """
+
+
+def qat_vs_integer(make: Callable[[], torch.nn.Module], shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """``make()`` (built after seeding 1) prepared for QAT, three training forward passes (observers, BatchNorm
+    statistics), then in eval mode on 128 random inputs of per-sample ``shape``: (the fake-quant outputs on the
+    output grid, the integer simulator's outputs), both float64."""
+    from tinyqat.api import quantize_input, simulate
+    from tinyqat.capture import to_artifact
+    from tinyqat.lower import lower
+    from tinyqat.qat import prepare_qat
+
+    torch.manual_seed(1)
+    gm = prepare_qat(make(), (torch.randn(1, *shape),))
+    gm.train()
+    for _ in range(3):
+        gm(torch.randn(16, *shape))
+    graph = lower(to_artifact(gm.eval()))
+    x = torch.randn(128, *shape)
+    y_int = simulate(graph, quantize_input(graph, x)).astype(np.float64)
+    with torch.no_grad():
+        y_fq = gm(x).numpy()
+    q = graph.tensor(graph.output).qparams
+    return np.round(y_fq / np.float32(q.scale)) + q.zero_point, y_int

@@ -27,7 +27,6 @@ from torch import nn
 
 import tinyqat
 from tinyqat import fixedpoint, ir
-from tinyqat.api import quantize_input, simulate
 from tinyqat.boards import load_board
 from tinyqat.codegen import emit
 from tinyqat.codegen.arrays import const_arrays
@@ -185,20 +184,8 @@ def test_model_under_qemu(board: str, addsub_artifact: Path, tmp_path: Path) -> 
 
 
 def test_model_qat_forward_is_the_integer_model() -> None:
-    torch.manual_seed(1)
-    gm = prepare_qat(AddSubNet(), (torch.randn(1, 3, 5, 5),))
-    gm.train()
-    for _ in range(3):
-        gm(torch.randn(16, 3, 5, 5))
-    from tinyqat.capture import to_artifact
-    from tinyqat.lower import lower
-    graph = lower(to_artifact(gm.eval()))
-    x = torch.randn(128, 3, 5, 5)
-    y_int = simulate(graph, quantize_input(graph, x)).astype(np.float64)
-    with torch.no_grad():
-        y_fq = gm(x).numpy()
-    q = graph.tensor(graph.output).qparams
-    diff = np.abs(np.round(y_fq / np.float32(q.scale)) + q.zero_point - y_int)
+    y_fq, y_int = rg.qat_vs_integer(AddSubNet, (3, 5, 5))
+    diff = np.abs(y_fq - y_int)
     assert (diff == 0).mean() >= 0.999, f"max {diff.max()}, exactly equal {(diff == 0).mean():.4f}"
 
 

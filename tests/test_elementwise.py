@@ -28,7 +28,6 @@ from torch import nn
 
 import tinyqat
 from tinyqat import fixedpoint, ir, quant
-from tinyqat.api import quantize_input, simulate
 from tinyqat.boards import load_board
 from tinyqat.codegen import emit
 from tinyqat.codegen.arrays import const_arrays
@@ -295,21 +294,8 @@ def test_prepared_model_without_fake_quant_is_the_float_model() -> None:
 
 
 def test_everything_model_qat_forward_is_the_integer_model(everything_artifact: Path) -> None:
-    torch.manual_seed(1)
-    model = Everything()
-    gm = prepare_qat(model, (torch.randn(1, 3, 6, 6),))
-    gm.train()
-    for _ in range(3):
-        gm(torch.randn(16, 3, 6, 6))
-    from tinyqat.capture import to_artifact
-    from tinyqat.lower import lower
-    graph = lower(to_artifact(gm.eval()))
-    x = torch.randn(128, 3, 6, 6)
-    y_int = simulate(graph, quantize_input(graph, x)).astype(np.float64)
-    with torch.no_grad():
-        y_fq = gm(x).numpy()
-    q = graph.tensor(graph.output).qparams
-    diff = np.abs(np.round(y_fq / np.float32(q.scale)) + q.zero_point - y_int)
+    y_fq, y_int = rg.qat_vs_integer(Everything, (3, 6, 6))
+    diff = np.abs(y_fq - y_int)
     assert (diff == 0).mean() >= 0.999, f"max {diff.max()}, exactly equal {(diff == 0).mean():.4f}"
 
 

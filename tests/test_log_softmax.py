@@ -31,7 +31,6 @@ from torch import nn
 
 import tinyqat
 from tinyqat import fixedpoint, ir, quant, requant
-from tinyqat.api import quantize_input, simulate
 from tinyqat.boards import load_board
 from tinyqat.codegen import emit
 from tinyqat.codegen.arrays import const_arrays
@@ -282,20 +281,8 @@ def test_mnist_example_under_qemu(board: str, mnist_artifact: Path, tmp_path: Pa
 
 
 def test_mnist_example_qat_forward_is_the_integer_model() -> None:
-    torch.manual_seed(1)
-    gm = tinyqat.prepare_qat(MnistExample(), (torch.randn(1, 1, 14, 14),))
-    gm.train()
-    for _ in range(3):
-        gm(torch.randn(16, 1, 14, 14))
-    from tinyqat.capture import to_artifact
-    from tinyqat.lower import lower
-    graph = lower(to_artifact(gm.eval()))
-    x = torch.randn(128, 1, 14, 14)
-    y_int = simulate(graph, quantize_input(graph, x)).astype(np.float64)
-    with torch.no_grad():
-        y_fq = gm(x).numpy()
-    q = graph.tensor(graph.output).qparams
-    np.testing.assert_array_equal(np.round(y_fq / np.float32(q.scale)) + q.zero_point, y_int)
+    y_fq, y_int = rg.qat_vs_integer(MnistExample, (1, 14, 14))
+    np.testing.assert_array_equal(y_fq, y_int)
 
 
 def test_mnist_example_exports_log_softmax_bit_exact_in_tflm_and_litert(mnist_artifact: Path) -> None:
