@@ -130,7 +130,7 @@ def _spread(values: list[float], scale: float = 100.0, digits: int = 1, signed: 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--fp32-epochs", type=int, default=10)
     parser.add_argument("--qat-epochs", type=int, default=3)
     parser.add_argument("--seeds", type=int, default=5, help="training seeds 0..N-1 (the data split stays fixed)")

@@ -26,9 +26,9 @@ other convs, depthwise, fully connected), and the issue's speed targets with the
 
 from __future__ import annotations
 
+import argparse
 import platform
 import subprocess
-import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -187,6 +187,9 @@ def render(results: Results, manifests: dict[str, dict], markdown: bool) -> str:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
+    parser.add_argument("--markdown", action="store_true", help="print Markdown tables (as in the README)")
+    args = parser.parse_args()
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                             cwd=Path(__file__).parent, check=False).stdout.strip() or "unknown"
     print(f"commit {commit}; {platform.machine()} host, {platform.python_implementation()} "
@@ -195,7 +198,7 @@ def main() -> None:
         results = measure(Path(tmp))
         manifests = {name: read_manifest(Path(tmp) / f"{name}_cortex-m4_size")
                      for name in results}
-        print(render(results, manifests, "--markdown" in sys.argv))
+        print(render(results, manifests, args.markdown))
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ interpreter records: tensors, nodes, per-channel multipliers).  The interpreter 
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import tempfile
@@ -113,6 +114,7 @@ def tflm_arena(graph: ir.Graph) -> tuple[int, int, int]:
 
 def main() -> None:
     """Print the tables (Markdown) and the networks that could not be planned or measured."""
+    argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split())).parse_args()
     rows, failed, graphs = [], [], {}
     for name, ref in REFERENCE.items():
         try:

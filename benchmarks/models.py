@@ -13,6 +13,7 @@ the published parameter and MAC counts for comparison.
 
 from __future__ import annotations
 
+import argparse
 import tempfile
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from tinyqat.models import REFERENCE, mobilenet_v3_small, short_qat_artifact, sh
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split())).parse_args()
     rows = [(ref.name, ref.build(), ref.input_shape, ref.params, ref.macs) for ref in REFERENCE.values()]
     rows.append(("mnist_cnn (demo)", mnist_cnn(), (1, 28, 28), None, None))
     rows.append(("mobilenet_v3_small", mobilenet_v3_small(), (3, 96, 96), None, None))

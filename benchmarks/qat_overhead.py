@@ -55,7 +55,7 @@ def step_timer(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> Callable[[
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--steps", type=int, default=30, help="training steps per timed round")
     parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds (median is reported)")
     parser.add_argument("--batch", type=int, default=64)

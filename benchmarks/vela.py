@@ -19,6 +19,7 @@ and memory mode ``Shared_Sram`` (weights in flash, tensor arena in SRAM).  Colum
 
 from __future__ import annotations
 
+import argparse
 import csv
 import re
 import subprocess
@@ -77,6 +78,7 @@ def compile_network(name: str, ops: int, model: Path, out_dir: Path) -> Row:
 
 def main() -> None:
     """Print the table (Markdown)."""
+    argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split())).parse_args()
     rows = []
     with tempfile.TemporaryDirectory(prefix="tinyqat-vela-") as tmp:
         for name, ref in REFERENCE.items():

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -250,3 +252,12 @@ def test_stack_usage_follows_the_deepest_chain(tmp_path: Path) -> None:
     (tmp_path / "b.ci").write_text('edge: { sourcename: "big" targetname: "top" }\n', encoding="utf-8")
     with pytest.raises(ToolchainError, match="recursive call top -> big -> top"):
         stack_usage([tmp_path / "a.ci", tmp_path / "b.ci"], "top")
+
+
+@pytest.mark.parametrize("script", sorted(p.name for p in (Path(__file__).parents[1] / "benchmarks").glob("*.py")))
+def test_benchmark_scripts_answer_help_without_measuring(script: str) -> None:
+    """Every script in ``benchmarks/`` parses its arguments before it measures anything: ``--help`` prints
+    its usage and exits 0 (``cortex_m.py --help`` used to run the whole benchmark)."""
+    path = Path(__file__).parents[1] / "benchmarks" / script
+    shown = subprocess.run([sys.executable, str(path), "--help"], capture_output=True, text=True, check=False)
+    assert shown.returncode == 0 and shown.stdout.startswith("usage:"), shown.stdout + shown.stderr
