@@ -227,6 +227,79 @@ __attribute__((naked, noinline)) static void fc_groups(TQ_ASM_ARG fc_job *job)
         "pop {r0, r4-r11, pc}\n\t");
 }
 
+/* One step of a row pair (S, R) of a tail block: x02 / x13 the step's inputs as int16 pairs, u0 / u1 the pair's two
+ * weight words (see the file comment). */
+static inline void pair_step(int32_t x02, int32_t x13, int32_t u0, int32_t u1, int32_t *s, int32_t *r)
+{
+    *r = __smlad(x02, u0, *r);
+    *s = __smlad(x02, __sxtb16(u0), *s);
+    *r = __smlad(x13, u1, *r);
+    *s = __smlad(x13, __sxtb16(u1), *s);
+}
+
+/* row b's sum += (R - S) / 256 of a chunk (exact, see the file comment), modulo 2^32. */
+static inline int32_t pair_b(int32_t b, int32_t r, int32_t s)
+{
+    return (int32_t)((uint32_t)b + (uint32_t)((int32_t)((uint32_t)r - (uint32_t)s) >> 8));
+}
+
+/* The tail block of two pairs (rows a0, b0, a1, b1 in acc, which start at their bias_dsp and end at their sums) over
+ * `steps` steps of four inputs, in chunks of at most TQ_FC_DSP_CHUNK_STEPS steps; source order keeps the step's
+ * five loads together (TQ_DSP_BLOCK). Returns the weights after the block. */
+TQ_DSP_BLOCK static const int8_t *tail_pairs2(const int8_t *x, const int8_t *w, int32_t steps, int32_t acc[4])
+{
+    int32_t s0 = acc[0], b0 = acc[1], s1 = acc[2], b1 = acc[3];
+    const int8_t *x_end = x + 4 * steps;
+    while (x != x_end) {
+        const int8_t *chunk_end = x_end - x > 4 * TQ_FC_DSP_CHUNK_STEPS ? x + 4 * TQ_FC_DSP_CHUNK_STEPS : x_end;
+        int32_t r0 = s0, r1 = s1;
+        do {
+            const int32_t xv = tq_load_s8x4(x), u0 = tq_load_s8x4(w), u1 = tq_load_s8x4(w + 4);
+            const int32_t u2 = tq_load_s8x4(w + 8), u3 = tq_load_s8x4(w + 12);
+            const int32_t x02 = __sxtb16(xv), x13 = tq_sxtb16_odd(xv);
+            pair_step(x02, x13, u0, u1, &s0, &r0);
+            pair_step(x02, x13, u2, u3, &s1, &r1);
+            x += 4;
+            w += 16;
+        } while (x != chunk_end);
+        b0 = pair_b(b0, r0, s0);
+        b1 = pair_b(b1, r1, s1);
+    }
+    acc[0] = s0;
+    acc[1] = b0;
+    acc[2] = s1;
+    acc[3] = b1;
+    return w;
+}
+
+/* The tail block of one pair (rows a, b in acc, as tail_pairs2), two steps per iteration (six loads together) while
+ * the chunk has two left. Returns the weights after the block. */
+TQ_DSP_BLOCK static const int8_t *tail_pairs1(const int8_t *x, const int8_t *w, int32_t steps, int32_t acc[2])
+{
+    int32_t s = acc[0], b = acc[1];
+    const int8_t *x_end = x + 4 * steps;
+    while (x != x_end) {
+        const int8_t *chunk_end = x_end - x > 4 * TQ_FC_DSP_CHUNK_STEPS ? x + 4 * TQ_FC_DSP_CHUNK_STEPS : x_end;
+        int32_t r = s;
+        for (; chunk_end - x >= 8; x += 8, w += 16) {
+            const int32_t xv = tq_load_s8x4(x), xw = tq_load_s8x4(x + 4), u0 = tq_load_s8x4(w);
+            const int32_t u1 = tq_load_s8x4(w + 4), u2 = tq_load_s8x4(w + 8), u3 = tq_load_s8x4(w + 12);
+            pair_step(__sxtb16(xv), tq_sxtb16_odd(xv), u0, u1, &s, &r);
+            pair_step(__sxtb16(xw), tq_sxtb16_odd(xw), u2, u3, &s, &r);
+        }
+        if (x != chunk_end) {
+            const int32_t xv = tq_load_s8x4(x), u0 = tq_load_s8x4(w), u1 = tq_load_s8x4(w + 4);
+            pair_step(__sxtb16(xv), tq_sxtb16_odd(xv), u0, u1, &s, &r);
+            x += 4;
+            w += 8;
+        }
+        b = pair_b(b, r, s);
+    }
+    acc[0] = s;
+    acc[1] = b;
+    return w;
+}
+
 /* Two natural-order rows: acc[k] += sum_i w_k[i] * (x[i] - zp), nzp2 = (-zp, -zp), modulo 2^32 (the
  * final sums are exact). Eight inputs per iteration; TQ_DSP_BLOCK keeps each group's loads together. */
 TQ_DSP_BLOCK static void rows_2(const int8_t *x, const int8_t *w0, const int8_t *w1, int32_t n, int32_t nzp2,
@@ -317,6 +390,28 @@ void tq_fully_connected_s8(const tq_fully_connected_s8_params *params, const int
         }
         c = 8 * groups;
         w = job.w;
+    }
+    if (p->weights_dsp != NULL && (n & 3) == 0) { /* the tail blocks (layouts.py: fc_dsp_tail_pairs) */
+        int32_t acc[4];
+        if (out_f - c >= 4) {
+            acc[0] = bias[c];
+            acc[1] = bias[c + 1];
+            acc[2] = bias[c + 2];
+            acc[3] = bias[c + 3];
+            w = tail_pairs2(input, w, n >> 2, acc);
+            for (i = 0; i < 4; ++i) {
+                output[c + i] = requant(p, c + i, acc[i]);
+            }
+            c += 4;
+        }
+        if (out_f - c >= 2) {
+            acc[0] = bias[c];
+            acc[1] = bias[c + 1];
+            w = tail_pairs1(input, w, n >> 2, acc);
+            output[c] = requant(p, c, acc[0]);
+            output[c + 1] = requant(p, c + 1, acc[1]);
+            c += 2;
+        }
     }
     for (; c < out_f; c += 2) { /* natural-order rows, two at a time (an odd last row twice) */
         const int32_t c1 = c + 1 < out_f ? c + 1 : c;
