@@ -21,8 +21,8 @@
  * fc_groups (Thumb-2 assembly) runs groups of eight rows (four pairs) in steps of four inputs: one
  * input word (x0, x1, x2, x3) gives x02 = SXTB16(x) and x13 = SXTB16(x, ROR #8), shared by the four
  * pairs, whose weight words follow in memory (pair 0 with x02, pair 0 with x13, pair 1 ...): per
- * step 9 loads, 10 SXTB16 and 16 SMLAD for 32 MACs (40 estimated cycles), TQ_FC_DSP_UNROLL (8) steps per loop
- * iteration. Layers whose params say requant_fused get their output stage in the same routine:
+ * step 9 loads (immediate offsets, no base update), 10 SXTB16 and 16 SMLAD for 32 MACs (39 estimated cycles),
+ * TQ_FC_DSP_UNROLL (8) steps per loop iteration. Layers whose params say requant_fused get their output stage in the same routine:
  * tq_requantize_s8_fused_ssat2 of the doubled sum (tq_requant.h, one SMMLAR, as TQ_REQUANT_FUSED_SSAT2_ASM,
  * reading the channel's (q, e - 1) pair of requant_dsp with one LDRD), equal there to tq_requantize_s8 with the
  * full int8 range; the bytes are then clamped to [act_min, act_max] four at a time
@@ -90,18 +90,19 @@ typedef char tq_fc_job_acc_at_52[offsetof(fc_job, acc) == 52 ? 1 : -1];
     "sxtb16 lr, lr\n\t"                                                                           \
     "smlad " S ", r3, lr, " S "\n\t"
 
-/* Pair p's two weight words of the step at r1 (immediate offsets, no write-back: on the Cortex-M4 the second
- * load then pipelines with the first, which a load updating its base register would prevent). */
-#define TQ_FC_W2(OFF0, OFF1) "ldr r12, [r1, #" OFF0 "]\n\t" "ldr lr, [r1, #" OFF1 "]\n\t"
+/* Pair p's two weight words of the step at r1 + K * 32 (immediate offsets, no write-back: on the Cortex-M4 the
+ * second load then pipelines with the first, which a load updating its base register would prevent). */
+#define TQ_FC_W2(K, OFF0, OFF1)                                                                    \
+    "ldr r12, [r1, #(32 * " K " + " OFF0 ")]\n\t" "ldr lr, [r1, #(32 * " K " + " OFF1 ")]\n\t"
 
-/* One step: r0 = x (post-incremented), r1 = w (advanced by 32 before the last pair); (S, R) of pairs 0-3 in
- * (r4, r5) ... (r10, r11). */
-#define TQ_FC_STEP                                                                                 \
-    "ldr r2, [r0], #4\n\t" TQ_FC_W2("0", "4")                                                     \
+/* Step K of an iteration: its input word at r0 + 4 * K, its weights at r1 + 32 * K (the iteration advances r0 and r1
+ * once, immediate offsets keep every load pipelined); (S, R) of pairs 0-3 in (r4, r5) ... (r10, r11). */
+#define TQ_FC_STEP(K)                                                                              \
+    "ldr r2, [r0, #(4 * " K ")]\n\t" TQ_FC_W2(K, "0", "4")                                          \
     "sxtb16 r3, r2, ror #8\n\t"                                                                   \
     "sxtb16 r2, r2\n\t"                                                                           \
-    TQ_FC_PAIR("r4", "r5") TQ_FC_W2("8", "12") TQ_FC_PAIR("r6", "r7") TQ_FC_W2("16", "20")        \
-    TQ_FC_PAIR("r8", "r9") TQ_FC_W2("24", "28") "add r1, r1, #32\n\t" TQ_FC_PAIR("r10", "r11")
+    TQ_FC_PAIR("r4", "r5") TQ_FC_W2(K, "8", "12") TQ_FC_PAIR("r6", "r7") TQ_FC_W2(K, "16", "20")  \
+    TQ_FC_PAIR("r8", "r9") TQ_FC_W2(K, "24", "28") TQ_FC_PAIR("r10", "r11")
 
 /* Fused output stage of one channel (tq_requant.h, tq_requantize_s8_fused_ssat2 of 2 * acc): acc in A, the
  * channel's requant_dsp pair (q, e - 1) loaded from [r1] (post-incremented), r0 = 2 * zp + 1; the int8 result
@@ -139,7 +140,10 @@ __attribute__((naked, noinline)) static void fc_groups(TQ_ASM_ARG fc_job *job)
         "cmp r0, r12\n\t"
         "beq 2f\n"
         "1:\n\t"
-        TQ_FC_STEP TQ_FC_STEP TQ_FC_STEP TQ_FC_STEP TQ_FC_STEP TQ_FC_STEP TQ_FC_STEP TQ_FC_STEP
+        TQ_FC_STEP("0") TQ_FC_STEP("1") TQ_FC_STEP("2") TQ_FC_STEP("3") TQ_FC_STEP("4") TQ_FC_STEP("5")
+        TQ_FC_STEP("6") TQ_FC_STEP("7")
+        "add r0, r0, #32\n\t"
+        "add r1, r1, #256\n\t"
         "ldr r12, [sp]\n\t"
         "cmp r0, r12\n\t"
         "bne 1b\n"
@@ -148,7 +152,9 @@ __attribute__((naked, noinline)) static void fc_groups(TQ_ASM_ARG fc_job *job)
         "cmp r0, r12\n\t"
         "beq 4f\n"
         "3:\n\t"
-        TQ_FC_STEP
+        TQ_FC_STEP("0")
+        "add r0, r0, #4\n\t"
+        "add r1, r1, #32\n\t"
         "ldr r12, [sp, #4]\n\t"
         "cmp r0, r12\n\t"
         "bne 3b\n"
@@ -243,17 +249,41 @@ static inline int32_t pair_b(int32_t b, int32_t r, int32_t s)
     return (int32_t)((uint32_t)b + (uint32_t)((int32_t)((uint32_t)r - (uint32_t)s) >> 8));
 }
 
+/* Steps of the next chunk of a tail block (at most TQ_FC_DSP_CHUNK_STEPS) when `left` steps remain. */
+static inline int32_t chunk_steps(int32_t left)
+{
+    return left > TQ_FC_DSP_CHUNK_STEPS ? TQ_FC_DSP_CHUNK_STEPS : left;
+}
+
 /* The tail block of two pairs (rows a0, b0, a1, b1 in acc, which start at their bias_dsp and end at their sums) over
- * `steps` steps of four inputs, in chunks of at most TQ_FC_DSP_CHUNK_STEPS steps; source order keeps the step's
- * five loads together (TQ_DSP_BLOCK). Returns the weights after the block. */
+ * `steps` steps of four inputs, in chunks of at most TQ_FC_DSP_CHUNK_STEPS steps, two steps per iteration; source
+ * order keeps each step's five loads together (TQ_DSP_BLOCK). Returns the weights after the block. */
 TQ_DSP_BLOCK static const int8_t *tail_pairs2(const int8_t *x, const int8_t *w, int32_t steps, int32_t acc[4])
 {
     int32_t s0 = acc[0], b0 = acc[1], s1 = acc[2], b1 = acc[3];
-    const int8_t *x_end = x + 4 * steps;
-    while (x != x_end) {
-        const int8_t *chunk_end = x_end - x > 4 * TQ_FC_DSP_CHUNK_STEPS ? x + 4 * TQ_FC_DSP_CHUNK_STEPS : x_end;
-        int32_t r0 = s0, r1 = s1;
-        do {
+    while (steps > 0) {
+        const int32_t chunk = chunk_steps(steps);
+        int32_t r0 = s0, r1 = s1, k;
+        steps -= chunk;
+        for (k = chunk >> 1; k > 0; --k) {
+            int32_t xv = tq_load_s8x4(x), u0 = tq_load_s8x4(w), u1 = tq_load_s8x4(w + 4);
+            int32_t u2 = tq_load_s8x4(w + 8), u3 = tq_load_s8x4(w + 12);
+            int32_t x02 = __sxtb16(xv), x13 = tq_sxtb16_odd(xv);
+            pair_step(x02, x13, u0, u1, &s0, &r0);
+            pair_step(x02, x13, u2, u3, &s1, &r1);
+            xv = tq_load_s8x4(x + 4);
+            u0 = tq_load_s8x4(w + 16);
+            u1 = tq_load_s8x4(w + 20);
+            u2 = tq_load_s8x4(w + 24);
+            u3 = tq_load_s8x4(w + 28);
+            x02 = __sxtb16(xv);
+            x13 = tq_sxtb16_odd(xv);
+            pair_step(x02, x13, u0, u1, &s0, &r0);
+            pair_step(x02, x13, u2, u3, &s1, &r1);
+            x += 8;
+            w += 32;
+        }
+        if ((chunk & 1) != 0) {
             const int32_t xv = tq_load_s8x4(x), u0 = tq_load_s8x4(w), u1 = tq_load_s8x4(w + 4);
             const int32_t u2 = tq_load_s8x4(w + 8), u3 = tq_load_s8x4(w + 12);
             const int32_t x02 = __sxtb16(xv), x13 = tq_sxtb16_odd(xv);
@@ -261,7 +291,7 @@ TQ_DSP_BLOCK static const int8_t *tail_pairs2(const int8_t *x, const int8_t *w, 
             pair_step(x02, x13, u2, u3, &s1, &r1);
             x += 4;
             w += 16;
-        } while (x != chunk_end);
+        }
         b0 = pair_b(b0, r0, s0);
         b1 = pair_b(b1, r1, s1);
     }
@@ -272,22 +302,36 @@ TQ_DSP_BLOCK static const int8_t *tail_pairs2(const int8_t *x, const int8_t *w, 
     return w;
 }
 
-/* The tail block of one pair (rows a, b in acc, as tail_pairs2), two steps per iteration (six loads together) while
- * the chunk has two left. Returns the weights after the block. */
+/* Two steps of a one-pair tail block at x, w (six loads together). */
+static inline void pair1_2steps(const int8_t *x, const int8_t *w, int32_t *s, int32_t *r)
+{
+    const int32_t xv = tq_load_s8x4(x), xw = tq_load_s8x4(x + 4), u0 = tq_load_s8x4(w);
+    const int32_t u1 = tq_load_s8x4(w + 4), u2 = tq_load_s8x4(w + 8), u3 = tq_load_s8x4(w + 12);
+    pair_step(__sxtb16(xv), tq_sxtb16_odd(xv), u0, u1, s, r);
+    pair_step(__sxtb16(xw), tq_sxtb16_odd(xw), u2, u3, s, r);
+}
+
+/* The tail block of one pair (rows a, b in acc, as tail_pairs2), four steps per iteration, then two and one.
+ * Returns the weights after the block. */
 TQ_DSP_BLOCK static const int8_t *tail_pairs1(const int8_t *x, const int8_t *w, int32_t steps, int32_t acc[2])
 {
     int32_t s = acc[0], b = acc[1];
-    const int8_t *x_end = x + 4 * steps;
-    while (x != x_end) {
-        const int8_t *chunk_end = x_end - x > 4 * TQ_FC_DSP_CHUNK_STEPS ? x + 4 * TQ_FC_DSP_CHUNK_STEPS : x_end;
-        int32_t r = s;
-        for (; chunk_end - x >= 8; x += 8, w += 16) {
-            const int32_t xv = tq_load_s8x4(x), xw = tq_load_s8x4(x + 4), u0 = tq_load_s8x4(w);
-            const int32_t u1 = tq_load_s8x4(w + 4), u2 = tq_load_s8x4(w + 8), u3 = tq_load_s8x4(w + 12);
-            pair_step(__sxtb16(xv), tq_sxtb16_odd(xv), u0, u1, &s, &r);
-            pair_step(__sxtb16(xw), tq_sxtb16_odd(xw), u2, u3, &s, &r);
+    while (steps > 0) {
+        const int32_t chunk = chunk_steps(steps);
+        int32_t r = s, k;
+        steps -= chunk;
+        for (k = chunk >> 2; k > 0; --k) {
+            pair1_2steps(x, w, &s, &r);
+            pair1_2steps(x + 8, w + 16, &s, &r);
+            x += 16;
+            w += 32;
         }
-        if (x != chunk_end) {
+        if ((chunk & 2) != 0) {
+            pair1_2steps(x, w, &s, &r);
+            x += 8;
+            w += 16;
+        }
+        if ((chunk & 1) != 0) {
             const int32_t xv = tq_load_s8x4(x), u0 = tq_load_s8x4(w), u1 = tq_load_s8x4(w + 4);
             pair_step(__sxtb16(xv), tq_sxtb16_odd(xv), u0, u1, &s, &r);
             x += 4;
@@ -333,15 +377,32 @@ TQ_DSP_BLOCK static void rows_2(const int8_t *x, const int8_t *w0, const int8_t 
     acc[1] = a1;
 }
 
-/* The C output stage (layers without requant_fused, and the rows after the last group), one copy: channel c's
- * multiplier and shift from requant_dsp when the params have it (q, -shift - 1), else from multiplier / shift. */
-__attribute__((noinline)) static int8_t requant(const tq_fully_connected_s8_params *p, int32_t c, int32_t acc)
+/* The C output stage (layers without requant_fused, the tail blocks and the natural rows), one copy: output[c + k] of
+ * acc[k], k < count; channel c's multiplier and shift from requant_dsp when the params have it (q, -shift - 1), else
+ * from multiplier / shift. */
+__attribute__((noinline)) static void requant_rows(const tq_fully_connected_s8_params *p, int32_t c, const int32_t *acc,
+                                                   int32_t count, int8_t *output)
 {
     const int32_t *rq = p->requant_dsp;
-    const int32_t q = rq != NULL ? rq[2 * c] : p->multiplier[c];
-    const int32_t shift = rq != NULL ? -rq[2 * c + 1] - 1 : p->shift[c];
-    return tq_requantize_s8_fused_or_fast(acc, p->requant_fused, q, shift, p->output_zero_point, p->act_min,
-                                          p->act_max);
+    const int32_t fused = p->requant_fused, zp = p->output_zero_point, lo = p->act_min, hi = p->act_max;
+    int32_t k;
+    if (fused && rq != NULL) { /* fc_groups' fused stage: TQ_REQUANT_FUSED_SSAT2_ASM of 2 * acc, then the clamp */
+        const int32_t zp2 = 2 * zp + 1;
+        for (k = 0; k < count; ++k, ++c) {
+            int32_t y = (int32_t)((uint32_t)acc[k] << 1), t;
+            __asm__(TQ_REQUANT_FUSED_SSAT2_ASM("%0", "%2", "%3", "%1", "%4")
+                    : "+r"(y), "=&r"(t)
+                    : "r"(rq[2 * c]), "r"(rq[2 * c + 1]), "r"(zp2));
+            y = y < lo ? lo : y;
+            output[c] = (int8_t)(y > hi ? hi : y);
+        }
+        return;
+    }
+    for (k = 0; k < count; ++k, ++c) {
+        const int32_t q = rq != NULL ? rq[2 * c] : p->multiplier[c];
+        const int32_t shift = rq != NULL ? -rq[2 * c + 1] - 1 : p->shift[c];
+        output[c] = tq_requantize_s8_fused_or_fast(acc[k], fused, q, shift, zp, lo, hi);
+    }
 }
 
 void tq_fully_connected_s8(const tq_fully_connected_s8_params *params, const int8_t *input, int8_t *output)
@@ -352,7 +413,7 @@ void tq_fully_connected_s8(const tq_fully_connected_s8_params *params, const int
     const int32_t *bias = p->bias_dsp;
     const int8_t *w = p->weights_dsp;
     int32_t zp = 0; /* folded into bias_dsp */
-    int32_t c = 0, i;
+    int32_t c = 0;
     if (w == NULL) { /* no DSP layout: the natural rows below on weights and bias */
         w = p->weights;
         bias = p->bias;
@@ -383,9 +444,7 @@ void tq_fully_connected_s8(const tq_fully_connected_s8_params *params, const int
             for (c = 0; c < 8 * groups; c += 8) {
                 job.groups = 1;
                 fc_groups(&job);
-                for (i = 0; i < 8; ++i) {
-                    output[c + i] = requant(p, c + i, job.acc[i]);
-                }
+                requant_rows(p, c, job.acc, 8, output);
             }
         }
         c = 8 * groups;
@@ -399,17 +458,14 @@ void tq_fully_connected_s8(const tq_fully_connected_s8_params *params, const int
             acc[2] = bias[c + 2];
             acc[3] = bias[c + 3];
             w = tail_pairs2(input, w, n >> 2, acc);
-            for (i = 0; i < 4; ++i) {
-                output[c + i] = requant(p, c + i, acc[i]);
-            }
+            requant_rows(p, c, acc, 4, output);
             c += 4;
         }
         if (out_f - c >= 2) {
             acc[0] = bias[c];
             acc[1] = bias[c + 1];
             w = tail_pairs1(input, w, n >> 2, acc);
-            output[c] = requant(p, c, acc[0]);
-            output[c + 1] = requant(p, c + 1, acc[1]);
+            requant_rows(p, c, acc, 2, output);
             c += 2;
         }
     }
@@ -419,8 +475,7 @@ void tq_fully_connected_s8(const tq_fully_connected_s8_params *params, const int
         acc[0] = bias[c];
         acc[1] = bias[c1];
         rows_2(input, w, w + (c1 - c) * n, n, tq_dup_s16(-zp), acc);
-        output[c] = requant(p, c, acc[0]);
-        output[c1] = requant(p, c1, acc[1]);
+        requant_rows(p, c, acc, c1 - c + 1, output);
         w += 2 * n;
     }
 }
