@@ -255,53 +255,6 @@ static inline int32_t chunk_steps(int32_t left)
     return left > TQ_FC_DSP_CHUNK_STEPS ? TQ_FC_DSP_CHUNK_STEPS : left;
 }
 
-/* The tail block of two pairs (rows a0, b0, a1, b1 in acc, which start at their bias_dsp and end at their sums) over
- * `steps` steps of four inputs, in chunks of at most TQ_FC_DSP_CHUNK_STEPS steps, two steps per iteration; source
- * order keeps each step's five loads together (TQ_DSP_BLOCK). Returns the weights after the block. */
-TQ_DSP_BLOCK static const int8_t *tail_pairs2(const int8_t *x, const int8_t *w, int32_t steps, int32_t acc[4])
-{
-    int32_t s0 = acc[0], b0 = acc[1], s1 = acc[2], b1 = acc[3];
-    while (steps > 0) {
-        const int32_t chunk = chunk_steps(steps);
-        int32_t r0 = s0, r1 = s1, k;
-        steps -= chunk;
-        for (k = chunk >> 1; k > 0; --k) {
-            int32_t xv = tq_load_s8x4(x), u0 = tq_load_s8x4(w), u1 = tq_load_s8x4(w + 4);
-            int32_t u2 = tq_load_s8x4(w + 8), u3 = tq_load_s8x4(w + 12);
-            int32_t x02 = __sxtb16(xv), x13 = tq_sxtb16_odd(xv);
-            pair_step(x02, x13, u0, u1, &s0, &r0);
-            pair_step(x02, x13, u2, u3, &s1, &r1);
-            xv = tq_load_s8x4(x + 4);
-            u0 = tq_load_s8x4(w + 16);
-            u1 = tq_load_s8x4(w + 20);
-            u2 = tq_load_s8x4(w + 24);
-            u3 = tq_load_s8x4(w + 28);
-            x02 = __sxtb16(xv);
-            x13 = tq_sxtb16_odd(xv);
-            pair_step(x02, x13, u0, u1, &s0, &r0);
-            pair_step(x02, x13, u2, u3, &s1, &r1);
-            x += 8;
-            w += 32;
-        }
-        if ((chunk & 1) != 0) {
-            const int32_t xv = tq_load_s8x4(x), u0 = tq_load_s8x4(w), u1 = tq_load_s8x4(w + 4);
-            const int32_t u2 = tq_load_s8x4(w + 8), u3 = tq_load_s8x4(w + 12);
-            const int32_t x02 = __sxtb16(xv), x13 = tq_sxtb16_odd(xv);
-            pair_step(x02, x13, u0, u1, &s0, &r0);
-            pair_step(x02, x13, u2, u3, &s1, &r1);
-            x += 4;
-            w += 16;
-        }
-        b0 = pair_b(b0, r0, s0);
-        b1 = pair_b(b1, r1, s1);
-    }
-    acc[0] = s0;
-    acc[1] = b0;
-    acc[2] = s1;
-    acc[3] = b1;
-    return w;
-}
-
 /* Two steps of a one-pair tail block at x, w (six loads together). */
 static inline void pair1_2steps(const int8_t *x, const int8_t *w, int32_t *s, int32_t *r)
 {
@@ -311,8 +264,9 @@ static inline void pair1_2steps(const int8_t *x, const int8_t *w, int32_t *s, in
     pair_step(__sxtb16(xw), tq_sxtb16_odd(xw), u2, u3, s, r);
 }
 
-/* The tail block of one pair (rows a, b in acc, as tail_pairs2), four steps per iteration, then two and one.
- * Returns the weights after the block. */
+/* A tail pair (rows a, b in acc, which start at their bias_dsp and end at their sums) over `steps` steps of four
+ * inputs, in chunks of at most TQ_FC_DSP_CHUNK_STEPS steps, four steps per iteration (then two and one); source order
+ * keeps each two steps' six loads together (TQ_DSP_BLOCK). Returns the weights after the pair. */
 TQ_DSP_BLOCK static const int8_t *tail_pairs1(const int8_t *x, const int8_t *w, int32_t steps, int32_t acc[2])
 {
     int32_t s = acc[0], b = acc[1];
@@ -450,24 +404,15 @@ void tq_fully_connected_s8(const tq_fully_connected_s8_params *params, const int
         c = 8 * groups;
         w = job.w;
     }
-    if (p->weights_dsp != NULL && (n & 3) == 0) { /* the tail blocks (layouts.py: fc_dsp_tail_pairs) */
-        int32_t acc[4];
-        if (out_f - c >= 4) {
-            acc[0] = bias[c];
-            acc[1] = bias[c + 1];
-            acc[2] = bias[c + 2];
-            acc[3] = bias[c + 3];
-            w = tail_pairs2(input, w, n >> 2, acc);
-            requant_rows(p, c, acc, 4, output);
-            c += 4;
+    if (p->weights_dsp != NULL && (n & 3) == 0 && out_f - c >= 2) { /* tail pairs (layouts.py: fc_dsp_tail_pairs) */
+        int32_t acc[6], k = 0;
+        for (; k + 2 <= out_f - c; k += 2) {
+            acc[k] = bias[c + k];
+            acc[k + 1] = bias[c + k + 1];
+            w = tail_pairs1(input, w, n >> 2, acc + k);
         }
-        if (out_f - c >= 2) {
-            acc[0] = bias[c];
-            acc[1] = bias[c + 1];
-            w = tail_pairs1(input, w, n >> 2, acc);
-            requant_rows(p, c, acc, 2, output);
-            c += 2;
-        }
+        requant_rows(p, c, acc, k, output);
+        c += k;
     }
     for (; c < out_f; c += 2) { /* natural-order rows, two at a time (an odd last row twice) */
         const int32_t c1 = c + 1 < out_f ? c + 1 : c;

@@ -842,7 +842,7 @@ def _fc_graphs(rng: np.random.Generator) -> list[ir.Graph]:
     (first chunk shorter than one unrolled 8-step iteration, longer and not a multiple of it, exactly 512,
     516 = 512 + 4), extreme weights with
     saturating inputs (|sum x * w_b| at its 512-input bound), rows after the last group, in_features
-    not a multiple of 4 (natural rows only), tiny layers, the tail blocks of 2 and 1 pairs (with and without groups
+    not a multiple of 4 (natural rows only), tiny layers, the tail pairs (1 to 3, with and without groups
     before them, over chunks, odd steps); input zero points -128, 127 and random."""
     specs = [  # (in_features, [(out, fused, weights)])
         (1032, [(16, True, "random"), (19, False, "random"), (8, True, "min"), (9, True, "ends")]),
@@ -901,17 +901,12 @@ def test_fully_connected_layers_on_the_host(tmp_path: Path, gcc: str) -> None:
 
 
 def _fc_weights_dsp_by_definition(w: np.ndarray) -> np.ndarray:
-    """runtime_c/tq_fully_connected_s8_dsp.c's layout, element by element from its comment: blocks of 4 pairs,
-    then (in a multiple of 4) a block of 2 pairs when 4 or more rows are left and one of 1 pair when 2 or more
-    are left, then natural rows."""
+    """runtime_c/tq_fully_connected_s8_dsp.c's layout, element by element from its comment: (in a multiple of 4)
+    blocks of 4 pairs, then blocks of 1 pair for the rows left but an odd last one, then natural rows."""
     out_f, n = w.shape
     blocks = [4] * (out_f // 8) if n % 4 == 0 else []
-    left = out_f - 8 * len(blocks)
     if n % 4 == 0:
-        for pairs in (2, 1):
-            if left >= 2 * pairs:
-                blocks.append(pairs)
-                left -= 2 * pairs
+        blocks += [1] * (out_f % 8 // 2)
     res, r = [], 0
     for pairs in blocks:
         for s in range(n // 4):

@@ -111,19 +111,10 @@ def fc_dsp_groups(out_features: int, in_features: int) -> int:
     return out_features // FC_DSP_GROUP_ROWS if in_features % 4 == 0 else 0
 
 
-def fc_dsp_tail_pairs(out_features: int, in_features: int) -> tuple[int, ...]:
-    """Pairs per tail block of the DSP FC kernel after its groups of 8 rows (``in`` a multiple of 4): a block
-    of two pairs (4 rows) when 4 or more rows are left, then one of one pair when 2 or more are left; the
-    last row (odd counts) stays in natural order. ``()`` when ``in`` is not a multiple of 4."""
-    if in_features % 4 != 0:
-        return ()
-    left, tail = out_features % FC_DSP_GROUP_ROWS, []
-    if left >= 4:
-        tail.append(2)
-        left -= 4
-    if left >= 2:
-        tail.append(1)
-    return tuple(tail)
+def fc_dsp_tail_pairs(out_features: int, in_features: int) -> int:
+    """Row pairs of the DSP FC kernel after its groups of 8 rows, each a block of one pair: ``(out mod 8) // 2``
+    when ``in`` is a multiple of 4, else 0 (the last row of an odd count stays in natural order)."""
+    return out_features % FC_DSP_GROUP_ROWS // 2 if in_features % 4 == 0 else 0
 
 
 def _paired_rows(rows: np.ndarray, pairs: int) -> np.ndarray:
@@ -139,19 +130,17 @@ def _paired_rows(rows: np.ndarray, pairs: int) -> np.ndarray:
 def fc_weights_dsp(weights: np.ndarray) -> np.ndarray:
     """FC weights ``[out][in]`` (int8) in the DSP kernel's layout (int8, the same bytes reordered).
 
-    ``G = fc_dsp_groups(out, in)`` groups of 8 rows (4 pairs), then the tail blocks of
-    :func:`fc_dsp_tail_pairs` (2 pairs, then 1 pair), then the other rows in natural order. A block of ``P``
+    ``G = fc_dsp_groups(out, in)`` groups of 8 rows (4 pairs), then :func:`fc_dsp_tail_pairs` blocks of one pair,
+    then the last row (odd counts) in natural order. A block of ``P``
     pairs, for step ``s < in / 4``, pair ``p < P``, half ``h < 2`` and lane ``l < 2`` (``l`` fastest), holds
     the little-endian int16 ``w[r + 2p][i] + 256 * w[r + 2p + 1][i]`` with ``i = 4s + 2l + h`` (``r``: the
     block's first row).
     """
     out_f, in_f = weights.shape
     rows = FC_DSP_GROUP_ROWS * fc_dsp_groups(out_f, in_f)
-    parts = [_paired_rows(weights[:rows], FC_DSP_GROUP_ROWS // 2)]
-    for pairs in fc_dsp_tail_pairs(out_f, in_f):
-        parts.append(_paired_rows(weights[rows:rows + 2 * pairs], pairs))
-        rows += 2 * pairs
-    return np.concatenate([*parts, weights[rows:].reshape(-1)]).astype(np.int8)
+    pairs = fc_dsp_tail_pairs(out_f, in_f)
+    parts = [_paired_rows(weights[:rows], FC_DSP_GROUP_ROWS // 2), _paired_rows(weights[rows:rows + 2 * pairs], 1)]
+    return np.concatenate([*parts, weights[rows + 2 * pairs:].reshape(-1)]).astype(np.int8)
 
 
 def fc_bias_dsp(weights: np.ndarray, bias: np.ndarray, input_zero_point: int) -> np.ndarray:
