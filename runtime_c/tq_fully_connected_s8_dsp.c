@@ -27,14 +27,19 @@
  * reading the channel's (q, e - 1) pair of requant_dsp with one LDRD), equal there to tq_requantize_s8 with the
  * full int8 range; the bytes are then clamped to [act_min, act_max] four at a time
  * (SSUB8 / SEL) and stored as two words. Other layers get the group's sums back (job.acc) and
- * requantize in C. Rows after the last full group (out_features mod 8), and every row when
- * in_features is not a multiple of 4, run a C loop on natural-order rows, two at a time with SXTB16.
+ * requantize in C (requant_rows). The pairs of rows after the last full group (out_features mod 8, but an odd last
+ * row) run tail_pairs1 (C, the same pair method, one pair at a time, four steps per iteration with each two steps'
+ * six loads together, the same chunks), then requant_rows (fused layers: TQ_REQUANT_FUSED_SSAT2_ASM as above and
+ * the clamp). An odd last row, and every row when in_features is not a multiple of 4, run a C loop on
+ * natural-order rows, two at a time with SXTB16.
  *
  * Layout of weights_dsp (in_features * out_features bytes; Python twin: tinyqat/codegen/layouts.py,
  * fc_weights_dsp): G = out_features / 8 groups when in_features is a multiple of 4, else 0; group g,
  * for step s < in_features / 4, pair p < 4, half h < 2, lane l < 2 (l fastest), holds the
- * little-endian int16 w[8g + 2p][i] + 256 * w[8g + 2p + 1][i], i = 4s + 2l + h; then rows 8G ...
- * out_features - 1 in natural order. requant_dsp (Python twin: layouts.fc_requant_dsp) holds the pairs
+ * little-endian int16 w[8g + 2p][i] + 256 * w[8g + 2p + 1][i], i = 4s + 2l + h; then (in_features a multiple of
+ * 4) P = (out_features mod 8) / 2 blocks of one pair (layouts.fc_dsp_tail_pairs), block t holding for step s, half
+ * h, lane l the int16 w[8G + 2t][i] + 256 * w[8G + 2t + 1][i]; then the other rows (8G + 2P ... out_features - 1)
+ * in natural order. requant_dsp (Python twin: layouts.fc_requant_dsp) holds the pairs
  * (multiplier[c], -shift[c] - 1), set together with weights_dsp. Params without weights_dsp (NULL) run the
  * natural-row loop on weights and bias (input_zero_point subtracted with SXTAB16), multiplier and shift. No scratch memory; output bytes are
  * written only within out_features.
