@@ -66,7 +66,7 @@ typedef struct {
     const int32_t *bias;      /*  8: the next group's 8 bias_dsp values (advanced) */
     const int32_t *rq;        /* 12: fused: the next group's requant_dsp pairs (advanced) */
     int8_t *out;              /* 16: fused: the next group's outputs (advanced) */
-    const int8_t *first_main; /* 20: end of the first chunk's unrolled loop */
+    int32_t skip;             /* 20: steps of the first iteration skipped (0 .. 7): the first chunk's steps mod 8 run first */
     const int8_t *first_end;  /* 24: end of the first chunk */
     const int8_t *x_end;      /* 28: input + in_features */
     int32_t groups;           /* 32: groups to run, >= 1 (1 when not fused) */
@@ -79,7 +79,7 @@ typedef struct {
 /* Compile-time checks of the offsets the assembly uses (32-bit pointers). */
 typedef char tq_fc_job_rq_at_12[offsetof(fc_job, rq) == 12 ? 1 : -1];
 typedef char tq_fc_job_out_at_16[offsetof(fc_job, out) == 16 ? 1 : -1];
-typedef char tq_fc_job_first_main_at_20[offsetof(fc_job, first_main) == 20 ? 1 : -1];
+typedef char tq_fc_job_skip_at_20[offsetof(fc_job, skip) == 20 ? 1 : -1];
 typedef char tq_fc_job_x_end_at_28[offsetof(fc_job, x_end) == 28 ? 1 : -1];
 typedef char tq_fc_job_groups_at_32[offsetof(fc_job, groups) == 32 ? 1 : -1];
 typedef char tq_fc_job_zp2_at_40[offsetof(fc_job, zp2) == 40 ? 1 : -1];
@@ -101,9 +101,11 @@ typedef char tq_fc_job_acc_at_52[offsetof(fc_job, acc) == 52 ? 1 : -1];
     "ldr r12, [r1, #(32 * " K " + " OFF0 ")]\n\t" "ldr lr, [r1, #(32 * " K " + " OFF1 ")]\n\t"
 
 /* Step K of an iteration: its input word at r0 + 4 * K, its weights at r1 + 32 * K (the iteration advances r0 and r1
- * once, immediate offsets keep every load pipelined); (S, R) of pairs 0-3 in (r4, r5) ... (r10, r11). */
+ * once, immediate offsets keep every load pipelined); (S, R) of pairs 0-3 in (r4, r5) ... (r10, r11). Every
+ * instruction is 32-bit, so a step is TQ_FC_STEP_BYTES long (fc_groups enters its loop at a step). */
+#define TQ_FC_STEP_BYTES 140
 #define TQ_FC_STEP(K)                                                                              \
-    "ldr r2, [r0, #(4 * " K ")]\n\t" TQ_FC_W2(K, "0", "4")                                          \
+    "ldr.w r2, [r0, #(4 * " K ")]\n\t" TQ_FC_W2(K, "0", "4")                                        \
     "sxtb16 r3, r2, ror #8\n\t"                                                                   \
     "sxtb16 r2, r2\n\t"                                                                           \
     TQ_FC_PAIR("r4", "r5") TQ_FC_W2(K, "8", "12") TQ_FC_PAIR("r6", "r7") TQ_FC_W2(K, "16", "20")  \
@@ -117,8 +119,10 @@ typedef char tq_fc_job_acc_at_52[offsetof(fc_job, acc) == 52 ? 1 : -1];
     "lsl " A ", " A ", #1\n\t" TQ_REQUANT_FUSED_SSAT2_ASM(A, "r3", "r12", "lr", "r0")
 
 /*
- * Runs job->groups groups of 8 rows (see fc_job and the file comment). Stack: [sp] end of the chunk's
- * unrolled loop, [sp + 4] end of the chunk, [sp + 8] job.
+ * Runs job->groups groups of 8 rows (see fc_job and the file comment). Stack: [sp] end of the chunk, [sp + 8] job.
+ * Each chunk runs whole iterations of TQ_FC_DSP_UNROLL steps; the first chunk's first iteration enters the loop at
+ * step job->skip (a computed jump of skip * TQ_FC_STEP_BYTES) with x and w rewound by skip steps, so that its
+ * remainder steps need no loop of their own.
  */
 #define TQ_ASM_ARG __attribute__((unused))
 __attribute__((naked, noinline)) static void fc_groups(TQ_ASM_ARG fc_job *job)
@@ -137,13 +141,18 @@ __attribute__((naked, noinline)) static void fc_groups(TQ_ASM_ARG fc_job *job)
         "mov r9, r8\n\t"
         "mov r11, r10\n\t"
         "ldrd r2, r3, [r0, #20]\n\t"
-        "strd r2, r3, [sp]\n\t"
+        "str r3, [sp]\n\t"
         "ldr r1, [r0, #4]\n\t"
-        "ldr r0, [r0, #0]\n"
-        "6:\n\t" /* chunk */
-        "ldr r12, [sp]\n\t"
-        "cmp r0, r12\n\t"
-        "beq 2f\n"
+        "ldr r0, [r0, #0]\n\t"
+        /* the first chunk's first iteration starts at step `skip` (r2), x and w rewound by as many steps */
+        "sub r0, r0, r2, lsl #2\n\t"
+        "sub r1, r1, r2, lsl #5\n\t"
+        "mov r3, #" TQ_FC_STR(TQ_FC_STEP_BYTES) "\n\t"
+        "mul r2, r2, r3\n\t"
+        "adr.w r3, 1f\n\t"
+        "add r3, r3, r2\n\t"
+        "mov pc, r3\n\t"
+        ".p2align 2\n"
         "1:\n\t"
         TQ_FC_STEP("0") TQ_FC_STEP("1") TQ_FC_STEP("2") TQ_FC_STEP("3") TQ_FC_STEP("4") TQ_FC_STEP("5")
         TQ_FC_STEP("6") TQ_FC_STEP("7")
@@ -151,19 +160,8 @@ __attribute__((naked, noinline)) static void fc_groups(TQ_ASM_ARG fc_job *job)
         "add r1, r1, #256\n\t"
         "ldr r12, [sp]\n\t"
         "cmp r0, r12\n\t"
-        "bne 1b\n"
-        "2:\n\t"
-        "ldr r12, [sp, #4]\n\t"
-        "cmp r0, r12\n\t"
-        "beq 4f\n"
-        "3:\n\t"
-        TQ_FC_STEP("0")
-        "add r0, r0, #4\n\t"
-        "add r1, r1, #32\n\t"
-        "ldr r12, [sp, #4]\n\t"
-        "cmp r0, r12\n\t"
-        "bne 3b\n"
-        "4:\n\t" /* chunk end: R - S = 256 * row b's chunk sum */
+        "bne 1b\n\t"
+        /* chunk end: R - S = 256 * row b's chunk sum */
         "ldr r3, [sp, #8]\n\t"
         "sub r5, r5, r4\n\t"
         "sub r7, r7, r6\n\t"
@@ -200,8 +198,7 @@ __attribute__((naked, noinline)) static void fc_groups(TQ_ASM_ARG fc_job *job)
         "mov r11, r10\n\t"
         "add r2, r0, #" TQ_FC_STR(TQ_FC_DSP_CHUNK_STEPS * 4) "\n\t"
         "str r2, [sp]\n\t"
-        "str r2, [sp, #4]\n\t"
-        "b 6b\n"
+        "b 1b\n"
         "8:\n\t"
         "ldr r1, [r3, #12]\n\t"
         "ldr r0, [r3, #40]\n\t"
@@ -388,7 +385,7 @@ void tq_fully_connected_s8(const tq_fully_connected_s8_params *params, const int
         job.bias = bias;
         job.rq = p->requant_dsp;
         job.out = output;
-        job.first_main = input + 4 * (first & ~(TQ_FC_DSP_UNROLL - 1));
+        job.skip = (TQ_FC_DSP_UNROLL - (first & (TQ_FC_DSP_UNROLL - 1))) & (TQ_FC_DSP_UNROLL - 1);
         job.first_end = input + 4 * first;
         job.x_end = input + n;
         job.zp2 = 2 * p->output_zero_point + 1;
