@@ -842,8 +842,9 @@ def _fc_graphs(rng: np.random.Generator) -> list[ir.Graph]:
     (first chunk shorter than one unrolled 8-step iteration, longer and not a multiple of it, exactly 512,
     516 = 512 + 4), extreme weights with
     saturating inputs (|sum x * w_b| at its 512-input bound), rows after the last group, in_features
-    not a multiple of 4 (natural rows only), tiny layers, the tail pairs (1 to 3, with and without groups
-    before them, over chunks, odd steps); input zero points -128, 127 and random."""
+    not a multiple of 4 (natural rows only), tiny layers, every entry step 0-7 of fc_groups' loop, the tail
+    pairs (1 to 3, with and without groups before them, over chunks, odd steps); input zero points -128, 127
+    and random."""
     specs = [  # (in_features, [(out, fused, weights)])
         (1032, [(16, True, "random"), (19, False, "random"), (8, True, "min"), (9, True, "ends")]),
         (512, [(8, True, "max"), (10, False, "ends"), (3, True, "random")]),
@@ -859,6 +860,8 @@ def _fc_graphs(rng: np.random.Generator) -> list[ir.Graph]:
         (1036, [(14, True, "ends"), (7, False, "max"), (2, True, "min")]),
         (16, [(7, True, "random"), (6, False, "ends"), (4, True, "random"), (5, False, "random")]),
         (12, [(15, True, "random"), (2, False, "random"), (3, True, "max")]),
+        (28, [(8, True, "max"), (8, False, "random")]),  # 7 steps: the loop entered at step 1, then 2 steps (at 6)
+        (24, [(9, False, "min")]),  # 6 steps: entered at step 2
     ]
     graphs = []
     for k, (n, layers) in enumerate(specs):  # input zero points -128, 127 and random in turn
