@@ -21,20 +21,25 @@
  * fc_groups (Thumb-2 assembly) runs groups of eight rows (four pairs) in steps of four inputs: one
  * input word (x0, x1, x2, x3) gives x02 = SXTB16(x) and x13 = SXTB16(x, ROR #8), shared by the four
  * pairs, whose weight words follow in memory (pair 0 with x02, pair 0 with x13, pair 1 ...): per
- * step 9 loads, 10 SXTB16 and 16 SMLAD for 32 MACs (40 estimated cycles), TQ_FC_DSP_UNROLL (8) steps per loop
- * iteration. Layers whose params say requant_fused get their output stage in the same routine:
+ * step 9 loads (immediate offsets, no base update), 10 SXTB16 and 16 SMLAD for 32 MACs (39 estimated cycles),
+ * TQ_FC_DSP_UNROLL (8) steps per loop iteration. Layers whose params say requant_fused get their output stage in the same routine:
  * tq_requantize_s8_fused_ssat2 of the doubled sum (tq_requant.h, one SMMLAR, as TQ_REQUANT_FUSED_SSAT2_ASM,
  * reading the channel's (q, e - 1) pair of requant_dsp with one LDRD), equal there to tq_requantize_s8 with the
  * full int8 range; the bytes are then clamped to [act_min, act_max] four at a time
  * (SSUB8 / SEL) and stored as two words. Other layers get the group's sums back (job.acc) and
- * requantize in C. Rows after the last full group (out_features mod 8), and every row when
- * in_features is not a multiple of 4, run a C loop on natural-order rows, two at a time with SXTB16.
+ * requantize in C (requant_rows). The pairs of rows after the last full group (out_features mod 8, but an odd last
+ * row) run tail_pairs1 (C, the same pair method, one pair at a time, four steps per iteration with each two steps'
+ * six loads together, the same chunks), then requant_rows (fused layers: TQ_REQUANT_FUSED_SSAT2_ASM as above and
+ * the clamp). An odd last row, and every row when in_features is not a multiple of 4, run a C loop on
+ * natural-order rows, two at a time with SXTB16.
  *
  * Layout of weights_dsp (in_features * out_features bytes; Python twin: tinyqat/codegen/layouts.py,
  * fc_weights_dsp): G = out_features / 8 groups when in_features is a multiple of 4, else 0; group g,
  * for step s < in_features / 4, pair p < 4, half h < 2, lane l < 2 (l fastest), holds the
- * little-endian int16 w[8g + 2p][i] + 256 * w[8g + 2p + 1][i], i = 4s + 2l + h; then rows 8G ...
- * out_features - 1 in natural order. requant_dsp (Python twin: layouts.fc_requant_dsp) holds the pairs
+ * little-endian int16 w[8g + 2p][i] + 256 * w[8g + 2p + 1][i], i = 4s + 2l + h; then (in_features a multiple of
+ * 4) P = (out_features mod 8) / 2 blocks of one pair (layouts.fc_dsp_tail_pairs), block t holding for step s, half
+ * h, lane l the int16 w[8G + 2t][i] + 256 * w[8G + 2t + 1][i]; then the other rows (8G + 2P ... out_features - 1)
+ * in natural order. requant_dsp (Python twin: layouts.fc_requant_dsp) holds the pairs
  * (multiplier[c], -shift[c] - 1), set together with weights_dsp. Params without weights_dsp (NULL) run the
  * natural-row loop on weights and bias (input_zero_point subtracted with SXTAB16), multiplier and shift. No scratch memory; output bytes are
  * written only within out_features.
@@ -61,7 +66,7 @@ typedef struct {
     const int32_t *bias;      /*  8: the next group's 8 bias_dsp values (advanced) */
     const int32_t *rq;        /* 12: fused: the next group's requant_dsp pairs (advanced) */
     int8_t *out;              /* 16: fused: the next group's outputs (advanced) */
-    const int8_t *first_main; /* 20: end of the first chunk's unrolled loop */
+    int32_t skip;             /* 20: steps of the first iteration skipped (0 .. 7): the first chunk's steps mod 8 run first */
     const int8_t *first_end;  /* 24: end of the first chunk */
     const int8_t *x_end;      /* 28: input + in_features */
     int32_t groups;           /* 32: groups to run, >= 1 (1 when not fused) */
@@ -74,7 +79,7 @@ typedef struct {
 /* Compile-time checks of the offsets the assembly uses (32-bit pointers). */
 typedef char tq_fc_job_rq_at_12[offsetof(fc_job, rq) == 12 ? 1 : -1];
 typedef char tq_fc_job_out_at_16[offsetof(fc_job, out) == 16 ? 1 : -1];
-typedef char tq_fc_job_first_main_at_20[offsetof(fc_job, first_main) == 20 ? 1 : -1];
+typedef char tq_fc_job_skip_at_20[offsetof(fc_job, skip) == 20 ? 1 : -1];
 typedef char tq_fc_job_x_end_at_28[offsetof(fc_job, x_end) == 28 ? 1 : -1];
 typedef char tq_fc_job_groups_at_32[offsetof(fc_job, groups) == 32 ? 1 : -1];
 typedef char tq_fc_job_zp2_at_40[offsetof(fc_job, zp2) == 40 ? 1 : -1];
@@ -90,18 +95,21 @@ typedef char tq_fc_job_acc_at_52[offsetof(fc_job, acc) == 52 ? 1 : -1];
     "sxtb16 lr, lr\n\t"                                                                           \
     "smlad " S ", r3, lr, " S "\n\t"
 
-/* Pair p's two weight words of the step at r1 (immediate offsets, no write-back: on the Cortex-M4 the second
- * load then pipelines with the first, which a load updating its base register would prevent). */
-#define TQ_FC_W2(OFF0, OFF1) "ldr r12, [r1, #" OFF0 "]\n\t" "ldr lr, [r1, #" OFF1 "]\n\t"
+/* Pair p's two weight words of the step at r1 + K * 32 (immediate offsets, no write-back: on the Cortex-M4 the
+ * second load then pipelines with the first, which a load updating its base register would prevent). */
+#define TQ_FC_W2(K, OFF0, OFF1)                                                                    \
+    "ldr r12, [r1, #(32 * " K " + " OFF0 ")]\n\t" "ldr lr, [r1, #(32 * " K " + " OFF1 ")]\n\t"
 
-/* One step: r0 = x (post-incremented), r1 = w (advanced by 32 before the last pair); (S, R) of pairs 0-3 in
- * (r4, r5) ... (r10, r11). */
-#define TQ_FC_STEP                                                                                 \
-    "ldr r2, [r0], #4\n\t" TQ_FC_W2("0", "4")                                                     \
+/* Step K of an iteration: its input word at r0 + 4 * K, its weights at r1 + 32 * K (the iteration advances r0 and r1
+ * once, immediate offsets keep every load pipelined); (S, R) of pairs 0-3 in (r4, r5) ... (r10, r11). Every
+ * instruction is 32-bit, so a step is TQ_FC_STEP_BYTES long (fc_groups enters its loop at a step). */
+#define TQ_FC_STEP_BYTES 140
+#define TQ_FC_STEP(K)                                                                              \
+    "ldr.w r2, [r0, #(4 * " K ")]\n\t" TQ_FC_W2(K, "0", "4")                                        \
     "sxtb16 r3, r2, ror #8\n\t"                                                                   \
     "sxtb16 r2, r2\n\t"                                                                           \
-    TQ_FC_PAIR("r4", "r5") TQ_FC_W2("8", "12") TQ_FC_PAIR("r6", "r7") TQ_FC_W2("16", "20")        \
-    TQ_FC_PAIR("r8", "r9") TQ_FC_W2("24", "28") "add r1, r1, #32\n\t" TQ_FC_PAIR("r10", "r11")
+    TQ_FC_PAIR("r4", "r5") TQ_FC_W2(K, "8", "12") TQ_FC_PAIR("r6", "r7") TQ_FC_W2(K, "16", "20")  \
+    TQ_FC_PAIR("r8", "r9") TQ_FC_W2(K, "24", "28") TQ_FC_PAIR("r10", "r11")
 
 /* Fused output stage of one channel (tq_requant.h, tq_requantize_s8_fused_ssat2 of 2 * acc): acc in A, the
  * channel's requant_dsp pair (q, e - 1) loaded from [r1] (post-incremented), r0 = 2 * zp + 1; the int8 result
@@ -111,8 +119,10 @@ typedef char tq_fc_job_acc_at_52[offsetof(fc_job, acc) == 52 ? 1 : -1];
     "lsl " A ", " A ", #1\n\t" TQ_REQUANT_FUSED_SSAT2_ASM(A, "r3", "r12", "lr", "r0")
 
 /*
- * Runs job->groups groups of 8 rows (see fc_job and the file comment). Stack: [sp] end of the chunk's
- * unrolled loop, [sp + 4] end of the chunk, [sp + 8] job.
+ * Runs job->groups groups of 8 rows (see fc_job and the file comment). Stack: [sp] end of the chunk, [sp + 8] job.
+ * Each chunk runs whole iterations of TQ_FC_DSP_UNROLL steps; the first chunk's first iteration enters the loop at
+ * step job->skip (a computed jump of skip * TQ_FC_STEP_BYTES) with x and w rewound by skip steps, so that its
+ * remainder steps need no loop of their own.
  */
 #define TQ_ASM_ARG __attribute__((unused))
 __attribute__((naked, noinline)) static void fc_groups(TQ_ASM_ARG fc_job *job)
@@ -131,28 +141,27 @@ __attribute__((naked, noinline)) static void fc_groups(TQ_ASM_ARG fc_job *job)
         "mov r9, r8\n\t"
         "mov r11, r10\n\t"
         "ldrd r2, r3, [r0, #20]\n\t"
-        "strd r2, r3, [sp]\n\t"
+        "str r3, [sp]\n\t"
         "ldr r1, [r0, #4]\n\t"
-        "ldr r0, [r0, #0]\n"
-        "6:\n\t" /* chunk */
-        "ldr r12, [sp]\n\t"
-        "cmp r0, r12\n\t"
-        "beq 2f\n"
+        "ldr r0, [r0, #0]\n\t"
+        /* the first chunk's first iteration starts at step `skip` (r2), x and w rewound by as many steps */
+        "sub r0, r0, r2, lsl #2\n\t"
+        "sub r1, r1, r2, lsl #5\n\t"
+        "mov r3, #" TQ_FC_STR(TQ_FC_STEP_BYTES) "\n\t"
+        "mul r2, r2, r3\n\t"
+        "adr.w r3, 1f\n\t"
+        "add r3, r3, r2\n\t"
+        "mov pc, r3\n\t"
+        ".p2align 2\n"
         "1:\n\t"
-        TQ_FC_STEP TQ_FC_STEP TQ_FC_STEP TQ_FC_STEP TQ_FC_STEP TQ_FC_STEP TQ_FC_STEP TQ_FC_STEP
+        TQ_FC_STEP("0") TQ_FC_STEP("1") TQ_FC_STEP("2") TQ_FC_STEP("3") TQ_FC_STEP("4") TQ_FC_STEP("5")
+        TQ_FC_STEP("6") TQ_FC_STEP("7")
+        "add r0, r0, #32\n\t"
+        "add r1, r1, #256\n\t"
         "ldr r12, [sp]\n\t"
         "cmp r0, r12\n\t"
-        "bne 1b\n"
-        "2:\n\t"
-        "ldr r12, [sp, #4]\n\t"
-        "cmp r0, r12\n\t"
-        "beq 4f\n"
-        "3:\n\t"
-        TQ_FC_STEP
-        "ldr r12, [sp, #4]\n\t"
-        "cmp r0, r12\n\t"
-        "bne 3b\n"
-        "4:\n\t" /* chunk end: R - S = 256 * row b's chunk sum */
+        "bne 1b\n\t"
+        /* chunk end: R - S = 256 * row b's chunk sum */
         "ldr r3, [sp, #8]\n\t"
         "sub r5, r5, r4\n\t"
         "sub r7, r7, r6\n\t"
@@ -189,8 +198,7 @@ __attribute__((naked, noinline)) static void fc_groups(TQ_ASM_ARG fc_job *job)
         "mov r11, r10\n\t"
         "add r2, r0, #" TQ_FC_STR(TQ_FC_DSP_CHUNK_STEPS * 4) "\n\t"
         "str r2, [sp]\n\t"
-        "str r2, [sp, #4]\n\t"
-        "b 6b\n"
+        "b 1b\n"
         "8:\n\t"
         "ldr r1, [r3, #12]\n\t"
         "ldr r0, [r3, #40]\n\t"
@@ -227,6 +235,71 @@ __attribute__((naked, noinline)) static void fc_groups(TQ_ASM_ARG fc_job *job)
         "pop {r0, r4-r11, pc}\n\t");
 }
 
+/* One step of a row pair (S, R) of a tail block: x02 / x13 the step's inputs as int16 pairs, u0 / u1 the pair's two
+ * weight words (see the file comment). */
+static inline void pair_step(int32_t x02, int32_t x13, int32_t u0, int32_t u1, int32_t *s, int32_t *r)
+{
+    *r = __smlad(x02, u0, *r);
+    *s = __smlad(x02, __sxtb16(u0), *s);
+    *r = __smlad(x13, u1, *r);
+    *s = __smlad(x13, __sxtb16(u1), *s);
+}
+
+/* row b's sum += (R - S) / 256 of a chunk (exact, see the file comment), modulo 2^32. */
+static inline int32_t pair_b(int32_t b, int32_t r, int32_t s)
+{
+    return (int32_t)((uint32_t)b + (uint32_t)((int32_t)((uint32_t)r - (uint32_t)s) >> 8));
+}
+
+/* Steps of the next chunk of a tail block (at most TQ_FC_DSP_CHUNK_STEPS) when `left` steps remain. */
+static inline int32_t chunk_steps(int32_t left)
+{
+    return left > TQ_FC_DSP_CHUNK_STEPS ? TQ_FC_DSP_CHUNK_STEPS : left;
+}
+
+/* Two steps of a one-pair tail block at x, w (six loads together). */
+static inline void pair1_2steps(const int8_t *x, const int8_t *w, int32_t *s, int32_t *r)
+{
+    const int32_t xv = tq_load_s8x4(x), xw = tq_load_s8x4(x + 4), u0 = tq_load_s8x4(w);
+    const int32_t u1 = tq_load_s8x4(w + 4), u2 = tq_load_s8x4(w + 8), u3 = tq_load_s8x4(w + 12);
+    pair_step(__sxtb16(xv), tq_sxtb16_odd(xv), u0, u1, s, r);
+    pair_step(__sxtb16(xw), tq_sxtb16_odd(xw), u2, u3, s, r);
+}
+
+/* A tail pair (rows a, b in acc, which start at their bias_dsp and end at their sums) over `steps` steps of four
+ * inputs, in chunks of at most TQ_FC_DSP_CHUNK_STEPS steps, four steps per iteration (then two and one); source order
+ * keeps each two steps' six loads together (TQ_DSP_BLOCK). Returns the weights after the pair. */
+TQ_DSP_BLOCK static const int8_t *tail_pairs1(const int8_t *x, const int8_t *w, int32_t steps, int32_t acc[2])
+{
+    int32_t s = acc[0], b = acc[1];
+    while (steps > 0) {
+        const int32_t chunk = chunk_steps(steps);
+        int32_t r = s, k;
+        steps -= chunk;
+        for (k = chunk >> 2; k > 0; --k) {
+            pair1_2steps(x, w, &s, &r);
+            pair1_2steps(x + 8, w + 16, &s, &r);
+            x += 16;
+            w += 32;
+        }
+        if ((chunk & 2) != 0) {
+            pair1_2steps(x, w, &s, &r);
+            x += 8;
+            w += 16;
+        }
+        if ((chunk & 1) != 0) {
+            const int32_t xv = tq_load_s8x4(x), u0 = tq_load_s8x4(w), u1 = tq_load_s8x4(w + 4);
+            pair_step(__sxtb16(xv), tq_sxtb16_odd(xv), u0, u1, &s, &r);
+            x += 4;
+            w += 8;
+        }
+        b = pair_b(b, r, s);
+    }
+    acc[0] = s;
+    acc[1] = b;
+    return w;
+}
+
 /* Two natural-order rows: acc[k] += sum_i w_k[i] * (x[i] - zp), nzp2 = (-zp, -zp), modulo 2^32 (the
  * final sums are exact). Eight inputs per iteration; TQ_DSP_BLOCK keeps each group's loads together. */
 TQ_DSP_BLOCK static void rows_2(const int8_t *x, const int8_t *w0, const int8_t *w1, int32_t n, int32_t nzp2,
@@ -260,15 +333,32 @@ TQ_DSP_BLOCK static void rows_2(const int8_t *x, const int8_t *w0, const int8_t 
     acc[1] = a1;
 }
 
-/* The C output stage (layers without requant_fused, and the rows after the last group), one copy: channel c's
- * multiplier and shift from requant_dsp when the params have it (q, -shift - 1), else from multiplier / shift. */
-__attribute__((noinline)) static int8_t requant(const tq_fully_connected_s8_params *p, int32_t c, int32_t acc)
+/* The C output stage (layers without requant_fused, the tail blocks and the natural rows), one copy: output[c + k] of
+ * acc[k], k < count; channel c's multiplier and shift from requant_dsp when the params have it (q, -shift - 1), else
+ * from multiplier / shift. */
+__attribute__((noinline)) static void requant_rows(const tq_fully_connected_s8_params *p, int32_t c, const int32_t *acc,
+                                                   int32_t count, int8_t *output)
 {
     const int32_t *rq = p->requant_dsp;
-    const int32_t q = rq != NULL ? rq[2 * c] : p->multiplier[c];
-    const int32_t shift = rq != NULL ? -rq[2 * c + 1] - 1 : p->shift[c];
-    return tq_requantize_s8_fused_or_fast(acc, p->requant_fused, q, shift, p->output_zero_point, p->act_min,
-                                          p->act_max);
+    const int32_t fused = p->requant_fused, zp = p->output_zero_point, lo = p->act_min, hi = p->act_max;
+    int32_t k;
+    if (fused && rq != NULL) { /* fc_groups' fused stage: TQ_REQUANT_FUSED_SSAT2_ASM of 2 * acc, then the clamp */
+        const int32_t zp2 = 2 * zp + 1;
+        for (k = 0; k < count; ++k, ++c) {
+            int32_t y = (int32_t)((uint32_t)acc[k] << 1), t;
+            __asm__(TQ_REQUANT_FUSED_SSAT2_ASM("%0", "%2", "%3", "%1", "%4")
+                    : "+r"(y), "=&r"(t)
+                    : "r"(rq[2 * c]), "r"(rq[2 * c + 1]), "r"(zp2));
+            y = y < lo ? lo : y;
+            output[c] = (int8_t)(y > hi ? hi : y);
+        }
+        return;
+    }
+    for (k = 0; k < count; ++k, ++c) {
+        const int32_t q = rq != NULL ? rq[2 * c] : p->multiplier[c];
+        const int32_t shift = rq != NULL ? -rq[2 * c + 1] - 1 : p->shift[c];
+        output[c] = tq_requantize_s8_fused_or_fast(acc[k], fused, q, shift, zp, lo, hi);
+    }
 }
 
 void tq_fully_connected_s8(const tq_fully_connected_s8_params *params, const int8_t *input, int8_t *output)
@@ -279,7 +369,7 @@ void tq_fully_connected_s8(const tq_fully_connected_s8_params *params, const int
     const int32_t *bias = p->bias_dsp;
     const int8_t *w = p->weights_dsp;
     int32_t zp = 0; /* folded into bias_dsp */
-    int32_t c = 0, i;
+    int32_t c = 0;
     if (w == NULL) { /* no DSP layout: the natural rows below on weights and bias */
         w = p->weights;
         bias = p->bias;
@@ -295,7 +385,7 @@ void tq_fully_connected_s8(const tq_fully_connected_s8_params *params, const int
         job.bias = bias;
         job.rq = p->requant_dsp;
         job.out = output;
-        job.first_main = input + 4 * (first & ~(TQ_FC_DSP_UNROLL - 1));
+        job.skip = (TQ_FC_DSP_UNROLL - (first & (TQ_FC_DSP_UNROLL - 1))) & (TQ_FC_DSP_UNROLL - 1);
         job.first_end = input + 4 * first;
         job.x_end = input + n;
         job.zp2 = 2 * p->output_zero_point + 1;
@@ -310,13 +400,21 @@ void tq_fully_connected_s8(const tq_fully_connected_s8_params *params, const int
             for (c = 0; c < 8 * groups; c += 8) {
                 job.groups = 1;
                 fc_groups(&job);
-                for (i = 0; i < 8; ++i) {
-                    output[c + i] = requant(p, c + i, job.acc[i]);
-                }
+                requant_rows(p, c, job.acc, 8, output);
             }
         }
         c = 8 * groups;
         w = job.w;
+    }
+    if (p->weights_dsp != NULL && (n & 3) == 0 && out_f - c >= 2) { /* tail pairs (layouts.py: fc_dsp_tail_pairs) */
+        int32_t acc[6], k = 0;
+        for (; k + 2 <= out_f - c; k += 2) {
+            acc[k] = bias[c + k];
+            acc[k + 1] = bias[c + k + 1];
+            w = tail_pairs1(input, w, n >> 2, acc + k);
+        }
+        requant_rows(p, c, acc, k, output);
+        c += k;
     }
     for (; c < out_f; c += 2) { /* natural-order rows, two at a time (an odd last row twice) */
         const int32_t c1 = c + 1 < out_f ? c + 1 : c;
@@ -324,8 +422,7 @@ void tq_fully_connected_s8(const tq_fully_connected_s8_params *params, const int
         acc[0] = bias[c];
         acc[1] = bias[c1];
         rows_2(input, w, w + (c1 - c) * n, n, tq_dup_s16(-zp), acc);
-        output[c] = requant(p, c, acc[0]);
-        output[c1] = requant(p, c1, acc[1]);
+        requant_rows(p, c, acc, c1 - c + 1, output);
         w += 2 * n;
     }
 }

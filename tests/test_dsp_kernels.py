@@ -842,7 +842,9 @@ def _fc_graphs(rng: np.random.Generator) -> list[ir.Graph]:
     (first chunk shorter than one unrolled 8-step iteration, longer and not a multiple of it, exactly 512,
     516 = 512 + 4), extreme weights with
     saturating inputs (|sum x * w_b| at its 512-input bound), rows after the last group, in_features
-    not a multiple of 4 (natural rows only), tiny layers; input zero points -128, 127 and random."""
+    not a multiple of 4 (natural rows only), tiny layers, every entry step 0-7 of fc_groups' loop, the tail
+    pairs (1 to 3, with and without groups before them, over chunks, odd steps); input zero points -128, 127
+    and random."""
     specs = [  # (in_features, [(out, fused, weights)])
         (1032, [(16, True, "random"), (19, False, "random"), (8, True, "min"), (9, True, "ends")]),
         (512, [(8, True, "max"), (10, False, "ends"), (3, True, "random")]),
@@ -854,6 +856,12 @@ def _fc_graphs(rng: np.random.Generator) -> list[ir.Graph]:
         (1, [(1, True, "random"), (8, False, "random")]),
         (52, [(16, True, "random"), (8, False, "ends")]),  # 13 steps: one unrolled iteration and 5 single steps
         (564, [(8, True, "ends")]),  # first chunk 13 steps, then 128
+        # tail blocks (2 pairs, 1 pair, a natural last row) after groups or alone, over several chunks and tiny
+        (1036, [(14, True, "ends"), (7, False, "max"), (2, True, "min")]),
+        (16, [(7, True, "random"), (6, False, "ends"), (4, True, "random"), (5, False, "random")]),
+        (12, [(15, True, "random"), (2, False, "random"), (3, True, "max")]),
+        (28, [(8, True, "max"), (8, False, "random")]),  # 7 steps: the loop entered at step 1, then 2 steps (at 6)
+        (24, [(9, False, "min")]),  # 6 steps: entered at step 2
     ]
     graphs = []
     for k, (n, layers) in enumerate(specs):  # input zero points -128, 127 and random in turn
@@ -896,23 +904,28 @@ def test_fully_connected_layers_on_the_host(tmp_path: Path, gcc: str) -> None:
 
 
 def _fc_weights_dsp_by_definition(w: np.ndarray) -> np.ndarray:
-    """runtime_c/tq_fully_connected_s8_dsp.c's layout, element by element from its comment."""
+    """runtime_c/tq_fully_connected_s8_dsp.c's layout, element by element from its comment: (in a multiple of 4)
+    blocks of 4 pairs, then blocks of 1 pair for the rows left but an odd last one, then natural rows."""
     out_f, n = w.shape
-    groups = out_f // 8 if n % 4 == 0 else 0
-    res = []
-    for g in range(groups):
+    blocks = [4] * (out_f // 8) if n % 4 == 0 else []
+    if n % 4 == 0:
+        blocks += [1] * (out_f % 8 // 2)
+    res, r = [], 0
+    for pairs in blocks:
         for s in range(n // 4):
-            for p in range(4):
+            for p in range(pairs):
                 for h in range(2):
                     for lane in range(2):
                         i = 4 * s + 2 * lane + h
-                        v = int(w[8 * g + 2 * p, i]) + 256 * int(w[8 * g + 2 * p + 1, i])
+                        v = int(w[r + 2 * p, i]) + 256 * int(w[r + 2 * p + 1, i])
                         res += [v & 0xFF, (v >> 8) & 0xFF]
-    res += [int(v) & 0xFF for v in w[8 * groups:].reshape(-1)]
+        r += 2 * pairs
+    res += [int(v) & 0xFF for v in w[r:].reshape(-1)]
     return np.array(res, np.uint8).view(np.int8)
 
 
-@pytest.mark.parametrize("shape", [(16, 8), (19, 12), (8, 4), (7, 16), (24, 6), (9, 1), (1, 1)])
+@pytest.mark.parametrize("shape", [(16, 8), (19, 12), (8, 4), (7, 16), (24, 6), (9, 1), (1, 1), (14, 8), (2, 4),
+                                   (5, 12), (3, 6)])
 def test_fc_dsp_layout_matches_its_definition(shape: tuple[int, int]) -> None:
     w = np.random.default_rng(sum(shape)).integers(-127, 128, shape).astype(np.int8)
     w[:2, 0] = -127  # a negative low byte under a negative high byte

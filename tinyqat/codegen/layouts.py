@@ -111,20 +111,36 @@ def fc_dsp_groups(out_features: int, in_features: int) -> int:
     return out_features // FC_DSP_GROUP_ROWS if in_features % 4 == 0 else 0
 
 
+def fc_dsp_tail_pairs(out_features: int, in_features: int) -> int:
+    """Row pairs of the DSP FC kernel after its groups of 8 rows, each a block of one pair: ``(out mod 8) // 2``
+    when ``in`` is a multiple of 4, else 0 (the last row of an odd count stays in natural order)."""
+    return out_features % FC_DSP_GROUP_ROWS // 2 if in_features % 4 == 0 else 0
+
+
+def _paired_rows(rows: np.ndarray, pairs: int) -> np.ndarray:
+    """Rows ``[2 * pairs * G][in]`` as blocks of ``pairs`` row pairs: block ``g``, step ``s < in / 4``, pair
+    ``p``, half ``h``, lane ``l`` (fastest) hold the little-endian int16 ``w[2p][i] + 256 * w[2p + 1][i]``
+    of the block's rows, ``i = 4s + 2l + h``."""
+    blocks, steps = rows.shape[0] // (2 * pairs), rows.shape[1] // 4
+    body = rows.astype(np.int32).reshape(blocks, pairs, 2, steps, 2, 2)  # [g][p][row in pair][s][l][h]
+    lanes = (body[:, :, 0] + 256 * body[:, :, 1]).transpose(0, 2, 1, 4, 3)  # [g][s][p][h][l]
+    return lanes.astype("<i2").reshape(-1).view(np.int8)
+
+
 def fc_weights_dsp(weights: np.ndarray) -> np.ndarray:
     """FC weights ``[out][in]`` (int8) in the DSP kernel's layout (int8, the same bytes reordered).
 
-    ``G = fc_dsp_groups(out, in)`` groups of 8 rows, then the other rows in natural order. Group
-    ``g``, for step ``s < in / 4``, pair ``p < 4``, half ``h < 2`` and lane ``l < 2`` (``l`` fastest):
-    the little-endian int16 ``w[8g + 2p][i] + 256 * w[8g + 2p + 1][i]`` with ``i = 4s + 2l + h``.
+    ``G = fc_dsp_groups(out, in)`` groups of 8 rows (4 pairs), then :func:`fc_dsp_tail_pairs` blocks of one pair,
+    then the last row (odd counts) in natural order. A block of ``P``
+    pairs, for step ``s < in / 4``, pair ``p < P``, half ``h < 2`` and lane ``l < 2`` (``l`` fastest), holds
+    the little-endian int16 ``w[r + 2p][i] + 256 * w[r + 2p + 1][i]`` with ``i = 4s + 2l + h`` (``r``: the
+    block's first row).
     """
     out_f, in_f = weights.shape
-    groups, steps = fc_dsp_groups(out_f, in_f), in_f // 4
-    rows = FC_DSP_GROUP_ROWS * groups
-    body = weights[:rows].astype(np.int32).reshape(groups, 4, 2, steps, 2, 2)  # [g][p][row in pair][s][l][h]
-    lanes = (body[:, :, 0] + 256 * body[:, :, 1]).transpose(0, 2, 1, 4, 3)  # [g][s][p][h][l]
-    paired = lanes.astype("<i2").reshape(-1).view(np.int8)
-    return np.concatenate([paired, weights[rows:].reshape(-1)]).astype(np.int8)
+    rows = FC_DSP_GROUP_ROWS * fc_dsp_groups(out_f, in_f)
+    pairs = fc_dsp_tail_pairs(out_f, in_f)
+    parts = [_paired_rows(weights[:rows], FC_DSP_GROUP_ROWS // 2), _paired_rows(weights[rows:rows + 2 * pairs], 1)]
+    return np.concatenate([*parts, weights[rows + 2 * pairs:].reshape(-1)]).astype(np.int8)
 
 
 def fc_bias_dsp(weights: np.ndarray, bias: np.ndarray, input_zero_point: int) -> np.ndarray:
