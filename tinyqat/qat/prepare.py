@@ -974,16 +974,26 @@ class _Builder(PlumbingMixin):
         if op.detail == "softmax" and self._final_softmax(node, op, "softmax"):
             return
         src, new_src = self._source(node, op)
+        shape, features = _shape(src), None
         if op.detail in ("softmax", "log_softmax"):
             args = _args(_sig_softmax, node, op)
-            ndim = len(_shape(src))
-            if not isinstance(args["dim"], int) or ndim < 2 or args["dim"] % ndim != 1 or args["dtype"] is not None:
-                hint = (" (a final one over the features of (N, 1, F): pass prepare_qat(..., deploy_logits=True) "
-                        "to deploy the logits)" if op.detail == "log_softmax" else "")
-                raise op.error(f"only {op.detail} over channels (dim=1) is computed in int8, got dim={args['dim']} "
-                               f"on {ndim} dims{hint}")
-        self.env[node] = self._emit(node.name, QuantNonlinear(op.detail, self.grid[new_src], self.c, op.where),
-                                                 (new_src,))
+            ndim, dim = len(shape), args["dim"]
+            # over the last dim of (N, 1, ..., F) (torchaudio's M5: dim=2 on (N, 1, classes)): the same op on
+            # the vector of F features, relabelled to it and back (no bytes move)
+            if isinstance(dim, int) and ndim > 2 and dim % ndim == ndim - 1 and all(d == 1 for d in shape[1:-1]):
+                features = (shape[-1],)
+            elif not isinstance(dim, int) or ndim < 2 or dim % ndim != 1:
+                hint = (", or pass prepare_qat(..., deploy_logits=True) to deploy the logits of a final one"
+                        if op.detail == "log_softmax" else "")
+                raise op.error(f"only {op.detail} over channels (dim=1) or over the features of (N, 1, F) is "
+                               f"computed in int8, got dim={dim} on {tuple(shape)}: move that dim to dim 1 "
+                               f"first{hint}")
+            if args["dtype"] is not None:
+                raise op.error(f"{op.detail} with dtype={args['dtype']} is not supported: drop the dtype argument")
+        if features is not None:
+            new_src = self._relabel(new_src, features, op.where)
+        new = self._emit(node.name, QuantNonlinear(op.detail, self.grid[new_src], self.c, op.where), (new_src,))
+        self.env[node] = self._relabel(new, tuple(shape[1:]), op.where) if features is not None else new
 
     def _flatten(self, node: fx.Node, op: _Op) -> None:
         """A flatten of all non-batch dims (:class:`QuantFlatten`); any other flatten / view / reshape is a move."""
