@@ -140,13 +140,13 @@ def output_qparams(rng: np.random.Generator, inputs: list[ir.Tensor]) -> ir.QPar
 
 
 def add(rng: np.random.Generator, name: str, a: ir.Tensor, b: ir.Tensor,
-        subtract: bool | None = None) -> tuple[ir.Add, ir.Tensor]:
-    """Add (or, randomly unless ``subtract`` is given, sub: ``a - b``) of ``a`` and ``b`` (``a``'s shape or a
-    ``(1, 1, C)`` operand) with multipliers from lowering's rule and a random clamp."""
+        subtract: bool | None = None, reverse: bool = False) -> tuple[ir.Add, ir.Tensor]:
+    """Add (or, randomly unless ``subtract`` is given, sub: ``a - b``; ``b - a`` with ``reverse``) of ``a`` and
+    ``b`` (``a``'s shape or a ``(1, 1, C)`` operand) with multipliers from lowering's rule and a random clamp."""
     y = ir.Tensor(name, a.shape, output_qparams(rng, [a, b]))
     lo, hi = activation_range(rng, y.qparams.zero_point)
-    subtract = bool(rng.random() < 0.3) if subtract is None else subtract
-    float_op = ir.FloatAdd(f"add_{name}", (a.name, b.name), name, ir.NO_ACTIVATION, subtract)
+    subtract = reverse or (bool(rng.random() < 0.3) if subtract is None else subtract)
+    float_op = ir.FloatAdd(f"add_{name}", (a.name, b.name), name, ir.NO_ACTIVATION, subtract, reverse)
     op = quantize.quantize_add(float_op, _scope(a, b, y))
     return dataclasses.replace(op, act_min=lo, act_max=hi), y
 

@@ -328,9 +328,11 @@ class Add:
     (broadcast over positions, as TFLite broadcasts); the output has ``inputs[0]``'s shape.
     With ``left_shift = 20``: ``a = mbqm((x1 - zp1) * 2**20, q1, e1)``,
     ``b = mbqm((x2 - zp2) * 2**20, q2, e2)``,
-    ``y = clamp(mbqm(a + b, qo, eo) + zp_out, act_min, act_max)`` (``a - b`` when subtracting), where
+    ``y = clamp(mbqm(a + b, qo, eo) + zp_out, act_min, act_max)`` (``a - b`` when subtracting; ``b - a``
+    when subtracting with ``reverse``: ``g - x``, TFLite ``SUB(x2, x1)`` whose first operand is the broadcast
+    one), where
     ``(q1, e1) = QM(s1 / t)``, ``(q2, e2) = QM(s2 / t)``, ``(qo, eo) = QM(t / (2**20 * s_out))``,
-    ``t = 2 * max(s1, s2)`` and ``QM`` is :func:`tinyqat.fixedpoint.quantize_multiplier`.
+    ``t = 2 * max(s1, s2)`` (symmetric in the two inputs) and ``QM`` is :func:`tinyqat.fixedpoint.quantize_multiplier`.
     """
 
     name: str
@@ -345,6 +347,7 @@ class Add:
     act_min: int
     act_max: int
     subtract: bool = False
+    reverse: bool = False
 
     LEFT_SHIFT = ADD_LEFT_SHIFT
 
@@ -441,14 +444,15 @@ class LogSoftmax(SingleInput):
 
 @dataclass(frozen=True)
 class FloatAdd:
-    """Residual add (or subtract: ``inputs[0] - inputs[1]``) before quantization; ``activation`` is a fused
-    real interval."""
+    """Residual add (or subtract: ``inputs[0] - inputs[1]``, ``inputs[1] - inputs[0]`` with ``reverse``) before
+    quantization; ``activation`` is a fused real interval."""
 
     name: str
     inputs: tuple[str, str]
     output: str
     activation: Activation
     subtract: bool = False
+    reverse: bool = False
 
 
 @dataclass(frozen=True)
@@ -713,7 +717,7 @@ _INT_FIELDS: dict[str, tuple[int, int]] = {
     "reverse_shift": (-31, 0), "diff_min": (-(2**31), -1),  # LogSoftmax
 }
 _WINDOW_FIELDS: dict[str, tuple[int, int]] = {"kernel": (2, 1), "stride": (2, 1), "padding": (4, 0)}  # length, min
-_BOOL_FIELDS = ("ceil_mode", "count_include_pad", "subtract")
+_BOOL_FIELDS = ("ceil_mode", "count_include_pad", "subtract", "reverse")
 
 
 def _is_int(value: object) -> bool:
@@ -874,6 +878,7 @@ def _validate_op(op: Op, xs: list[Tensor], y: Tensor) -> None:
     elif isinstance(op, (Add, FloatAdd)):
         _check(len(xs) == 2 and mul_broadcasts(xs[0].shape, xs[1].shape) and y.shape == xs[0].shape, op.name,
                "add needs two same-shape inputs, or an (H, W, C) input and a (1, 1, C) one")
+        _check(op.subtract or not op.reverse, op.name, "reverse (inputs[1] - inputs[0]) needs subtract")
         if isinstance(op, Add):
             _check_multipliers(op.name, np.array([op.multiplier1, op.multiplier2, op.output_multiplier]),
                                np.array([op.shift1, op.shift2, op.output_shift]))

@@ -112,11 +112,16 @@ def _node_op(
     if op == "flatten":
         return ir.Flatten(**io), (x.size,), q
     if op in ("add", "sub"):
+        reverse = op == "sub" and xs[0].size < xs[1].size  # g - x: SUB whose first operand is the broadcast one
+        if reverse:
+            xs = xs[::-1]
+            x = xs[0]
         if not ir.mul_broadcasts(xs[0].shape, xs[1].shape):
             raise LoweringError(f"{where}: cannot {op} {xs[0].shape} and {xs[1].shape}: the second must have the "
                                 "first's shape or be a per-channel (1, 1, C) operand")
         add = ir.FloatAdd(name=name, inputs=(xs[0].name, xs[1].name), output=name,
-                          activation=requant.activation_interval(attrs["activation"]), subtract=op == "sub")
+                          activation=requant.activation_interval(attrs["activation"]), subtract=op == "sub",
+                          reverse=reverse)
         return add, x.shape, q
     if op == "cat":
         if any(t.shape[:-1] != x.shape[:-1] for t in xs):

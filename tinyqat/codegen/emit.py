@@ -170,7 +170,7 @@ def scalar_fields(op: ir.IntOp, graph: ir.Graph) -> list[tuple[str, int]]:
                 ("multiplier2", op.multiplier2), ("shift2", op.shift2),
                 ("output_multiplier", op.output_multiplier), ("output_shift", op.output_shift),
                 ("act_min", op.act_min), ("act_max", op.act_max), ("channels", y.shape[-1]),
-                ("broadcast", int(xs[1].size != y.size)), ("subtract", int(op.subtract))]
+                ("broadcast", int(xs[1].size != y.size)), ("subtract", 2 if op.reverse else int(op.subtract))]
     if isinstance(op, (ir.Mul, ir.PRelu)):
         return _elementwise_fields(op, xs, y)
     if isinstance(op, ir.Concat):
@@ -357,7 +357,7 @@ def _layer_json(index: int, op: ir.IntOp, graph: ir.Graph, plan: Plan) -> dict[s
     if isinstance(op, ir.Add):
         entry.update(multiplier=[op.multiplier1, op.multiplier2], shift=[op.shift1, op.shift2],
                      output_multiplier=op.output_multiplier, output_shift=op.output_shift,
-                     left_shift=ir.Add.LEFT_SHIFT, subtract=op.subtract)
+                     left_shift=ir.Add.LEFT_SHIFT, subtract=op.subtract, reverse=op.reverse)
     if isinstance(op, ir.Lookup):
         entry.update(function=op.function, table_size=int(op.table.size))
     if isinstance(op, ir.Softmax):

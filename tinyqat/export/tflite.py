@@ -238,14 +238,17 @@ def _pool(w: _Writer, op: ir.MaxPool2d | ir.AvgPool2d, x: ir.Tensor, y: ir.Tenso
 def _add(w: _Writer, op: ir.Add, a: ir.Tensor, b: ir.Tensor, y: ir.Tensor) -> None:
     """TFLite ADD (SUB for a subtraction) derives ``QM(s1/t)``, ``QM(s2/t)``, ``QM(t / (2**20 s_out))`` with
     ``t = 2 max(s1, s2)`` in double precision; the graph's pairs must be those.  A ``(1, 1, C)`` second operand
-    broadcasts as TFLite's ADD / SUB broadcast."""
+    broadcasts as TFLite's ADD / SUB broadcast; a reversed subtraction (``g - x``) is SUB(g, x), TFLite's first
+    operand broadcast."""
+    pairs = ((op.multiplier1, op.shift1), (op.multiplier2, op.shift2), (op.output_multiplier, op.output_shift))
+    if op.reverse:
+        a, b, pairs = b, a, (pairs[1], pairs[0], pairs[2])
     s1, s2, s_out = float(a.qparams.scale), float(b.qparams.scale), float(y.qparams.scale)
     t = 2.0 * max(s1, s2)
     derived = (quantize_multiplier(s1 / t), quantize_multiplier(s2 / t),
                quantize_multiplier(t / (float(1 << ir.Add.LEFT_SHIFT) * s_out)))
-    graph = ((op.multiplier1, op.shift1), (op.multiplier2, op.shift2), (op.output_multiplier, op.output_shift))
-    if derived != graph:
-        raise ExportError(f"{_where(op)}: multipliers {graph} differ from TFLite's {derived} for these scales")
+    if derived != pairs:
+        raise ExportError(f"{_where(op)}: multipliers {pairs} differ from TFLite's {derived} for these scales")
     act, out, finish = _output(w, op, y, op.act_min, op.act_max)
     code, options = (schema.SUB, schema.SUB_OPTIONS) if op.subtract else (schema.ADD, schema.ADD_OPTIONS)
     w.op(code, [w.index[a.name], w.index[b.name]], [out], schema.Options(options, ((0, "b", act),)))

@@ -125,7 +125,8 @@ def quantize_add(op: ir.FloatAdd, graph: ir.Graph) -> ir.Add:
     qo, eo = requant_multiplier(op.name, twice_max / (float(1 << ir.Add.LEFT_SHIFT) * float(y_q.scale)))
     lo, hi = activation_range(op.activation, y_q)
     return ir.Add(name=op.name, inputs=op.inputs, output=op.output, multiplier1=q1, shift1=e1, multiplier2=q2,
-                  shift2=e2, output_multiplier=qo, output_shift=eo, act_min=lo, act_max=hi, subtract=op.subtract)
+                  shift2=e2, output_multiplier=qo, output_shift=eo, act_min=lo, act_max=hi, subtract=op.subtract,
+                  reverse=op.reverse)
 
 
 def quantize_concat(op: ir.FloatConcat, graph: ir.Graph) -> ir.Concat:

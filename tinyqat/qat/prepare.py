@@ -866,13 +866,14 @@ class _Builder(PlumbingMixin):
 
     def _add_tensors(self, node: fx.Node, op: _Op, a: fx.Node, b: fx.Node, subtract: bool) -> None:
         """``a + b`` (TFLite ADD) or ``a - b`` (SUB) of two tensors of one shape, or of a map and a per-channel
-        operand (N, C, 1[, 1]) broadcast over it (the map first; an add swaps its operands)."""
+        operand (N, C, 1[, 1]) broadcast over it (an add puts the map first; ``g - x`` stays in its order:
+        lowering makes it a SUB with reversed operands, :class:`tinyqat.ir.Add`)."""
         sa, sb = _shape(a), _shape(b)
         if sa != sb and _per_channel(sb, sa) and not subtract:
             a, b, sa, sb = b, a, sb, sa
-        if sa != sb and not _per_channel(sa, sb):
+        if sa != sb and not (_per_channel(sa, sb) or (subtract and _per_channel(sb, sa))):
             raise op.error(f"operands {sa} and {sb}: only same shapes, or a map and a per-channel (N, C, 1, 1) "
-                           f"operand{' after it (write -(x - g) for g - x)' if subtract else ''} are supported")
+                           "operand are supported: pool or expand the other operand to one of those shapes")
         act_node, activation = self._fused_activation(node)
         grids = (self.grid[self.env[a]], self.grid[self.env[b]])
         module = QuantAdd(activation, grids, self.c, op.where, subtract=subtract)

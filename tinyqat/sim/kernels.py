@@ -139,7 +139,8 @@ def add(op: ir.Add, xs: Sequence[np.ndarray], ins: Sequence[ir.Tensor], out: ir.
         mbqm((x.astype(np.int64) - t.qparams.zero_point) << ir.Add.LEFT_SHIFT, q, e)
         for x, t, q, e in zip(xs, ins, (op.multiplier1, op.multiplier2), (op.shift1, op.shift2))
     ]
-    total = scaled[0] - scaled[1] if op.subtract else scaled[0] + scaled[1]  # a (1, 1, C) operand broadcasts
+    total = scaled[0] + scaled[1] if not op.subtract else (scaled[1] - scaled[0] if op.reverse
+                                                           else scaled[0] - scaled[1])  # (1, 1, C) broadcasts
     y = mbqm(total, op.output_multiplier, op.output_shift) + out.qparams.zero_point
     return np.clip(y, op.act_min, op.act_max).astype(np.int8)
 

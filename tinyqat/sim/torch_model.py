@@ -179,7 +179,8 @@ def _add(m: IntegerModel, i: int, op: ir.Add, xs: list[torch.Tensor], ins: list[
 
     scaled = [mbqm((x - t.qparams.zero_point) << ir.Add.LEFT_SHIFT, scalar(q), scalar(e))
               for x, t, q, e in zip(xs, ins, (op.multiplier1, op.multiplier2), (op.shift1, op.shift2))]
-    total = scaled[0] - scaled[1] if op.subtract else scaled[0] + scaled[1]  # a (1, 1, C) operand broadcasts
+    total = scaled[0] + scaled[1] if not op.subtract else (scaled[1] - scaled[0] if op.reverse
+                                                           else scaled[0] - scaled[1])  # (1, 1, C) broadcasts
     y = mbqm(total, scalar(op.output_multiplier), scalar(op.output_shift))
     return (y + out.qparams.zero_point).clamp(op.act_min, op.act_max)
 
