@@ -476,6 +476,8 @@ typedef struct {
  *   output[p][c] = clamp(mbqm((input1[p][c] - input1_zero_point) * (input2[.][c] - input2_zero_point),
  *                             multiplier, shift) + output_zero_point, act_min, act_max).
  * |product| <= 255 * 255 fits int32.
+ * tq_mul_const_s8 (TFLite MUL with a constant operand) is tq_mul_s8 with input2 = constant (broadcast = 1,
+ * input2_zero_point = 0: the constant is symmetric int8 in [-127, 127], one value per channel).
  */
 typedef struct {
     int32_t positions;                 /* pixels (H * W, or 1 for a vector), >= 1 */
@@ -486,7 +488,9 @@ typedef struct {
     int32_t output_zero_point;         /* [-128, 127] */
     int32_t multiplier, shift;         /* QM(s1 * s2 / s_out): [0, 2^31 - 1], [-31, 30] */
     int32_t act_min, act_max;          /* -128 <= act_min <= act_max <= 127 */
+    const int8_t *constant;            /* tq_mul_const_s8: the constant [channels]; NULL for tq_mul_s8 */
 } tq_mul_s8_params;
+typedef tq_mul_s8_params tq_mul_const_s8_params;
 
 /*
  * PReLU with one int8 alpha per channel (TFLite int8 PRELU), x_c = input[p][c] - input_zero_point:
@@ -552,6 +556,9 @@ void tq_log_softmax_s8(const tq_log_softmax_s8_params *params, const int8_t *inp
 
 /* output == input1 is allowed (in place), and output == input2 when broadcast = 0; partial overlap is not. */
 void tq_mul_s8(const tq_mul_s8_params *params, const int8_t *input1, const int8_t *input2, int8_t *output);
+
+/* input == output is allowed (in place); partial overlap is not. */
+void tq_mul_const_s8(const tq_mul_const_s8_params *params, const int8_t *input, int8_t *output);
 
 /* input == output is allowed (in place); partial overlap is not. */
 void tq_prelu_s8(const tq_prelu_s8_params *params, const int8_t *input, int8_t *output);

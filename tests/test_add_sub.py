@@ -197,8 +197,8 @@ def test_model_qat_forward_is_the_integer_model() -> None:
 @pytest.mark.parametrize(("forward", "needle"), [
     (lambda m, x: m.c1(x) + m.c1(x)[:, :1], "per-channel (N, C, 1, 1)"),
     (lambda m, x: m.c1(x) / m.c1(x), "div of two tensors"),
-    (lambda m, x: m.c1(x) * m.scale, "nn.Conv2d(C, C, 1, groups=C)"),
-], ids=["spatial-broadcast", "tensor-div", "constant-per-channel"])
+    (lambda m, x: m.c1(x) + m.scale, "nn.Conv2d(C, C, 1, groups=C)"),
+], ids=["spatial-broadcast", "tensor-div", "constant-per-channel-offset"])
 def test_unsupported_forms_one_line(forward, needle: str) -> None:
     class Net(AddSubNet):
         def __init__(self) -> None:

@@ -27,6 +27,7 @@ Gather                  GATHER of the channel indices along the last axis
 ResizeNearest           RESIZE_NEAREST_NEIGHBOR (``align_corners = half_pixel_centers = false``)
 Mul                     MUL (a ``(1, 1, C)`` gate broadcast), fused ReLU or MAXIMUM / MINIMUM
 PRelu                   PRELU, int8 alphas with the float32 scale that gives the graph's multiplier
+MulConst                MUL with a constant int8 ``[C]`` operand (its scale, zero point 0), broadcast
 ======================  ===========================================================================
 
 Biases are int32 with scale ``s_in * s_w[c]`` (float32) and zero point 0.  The weight scales are
@@ -317,6 +318,19 @@ def _mul(w: _Writer, op: ir.Mul, a: ir.Tensor, b: ir.Tensor, y: ir.Tensor) -> No
     finish()
 
 
+def _mul_const(w: _Writer, op: ir.MulConst, x: ir.Tensor, y: ir.Tensor) -> None:
+    """TFLite MUL of ``x`` and a constant int8 tensor ``[C]`` (scale ``constant_scale``, zero point 0) broadcast
+    over positions; TFLite derives ``QM((double)s_in * (double)s_c / (double)s_out)``, the graph's pair."""
+    derived = quantize_multiplier(float(x.qparams.scale) * op.constant_scale / float(y.qparams.scale))
+    if derived != (op.multiplier, op.shift):
+        raise ExportError(f"{_where(op)}: multiplier {(op.multiplier, op.shift)} differs from TFLite's {derived}")
+    constant = w.constant(f"{op.name}/constant", op.constant.reshape((1,) * (len(x.shape) - 1) + (-1,)), schema.INT8,
+                          schema.Quantization((op.constant_scale,), (0,)))
+    act, out, finish = _output(w, op, y, op.act_min, op.act_max)
+    w.op(schema.MUL, [w.index[x.name], constant], [out], schema.Options(schema.MUL_OPTIONS, ((0, "b", act),)))
+    finish()
+
+
 def _prelu(w: _Writer, op: ir.PRelu, x: ir.Tensor, y: ir.Tensor) -> None:
     """TFLite PRELU: ``QM(s_in / s_out)`` for ``x >= zp_in`` and ``QM(s_in * s_a / s_out)`` with the alpha
     tensor's scale ``s_a`` otherwise (double precision): the alphas are written as int8 with the float32
@@ -383,6 +397,8 @@ def tflite_model(graph: ir.Graph) -> schema.Model:
             _mul(w, op, xs[0], xs[1], y)
         elif isinstance(op, ir.PRelu):
             _prelu(w, op, xs[0], y)
+        elif isinstance(op, ir.MulConst):
+            _mul_const(w, op, xs[0], y)
         elif isinstance(op, ir.LogSoftmax):
             _log_softmax(w, op, xs[0], y)
         elif isinstance(op, ir.Clamp):

@@ -40,7 +40,7 @@ class IntegerModel(nn.Module):
         self._consts: list[dict[str, str]] = []
         for i, op in enumerate(graph.ops):
             names = {}
-            for field in ("weights", "bias", "multiplier", "shift", "table", "exp_table", "alpha"):
+            for field in ("weights", "bias", "multiplier", "shift", "table", "exp_table", "alpha", "constant"):
                 value = getattr(op, field, None)
                 if isinstance(value, np.ndarray):  # Mul's multiplier / shift are scalars
                     names[field] = f"c{i}_{field}"
@@ -224,6 +224,14 @@ def _mul(m: IntegerModel, i: int, op: ir.Mul, xs: list[torch.Tensor], ins: list[
     return y.clamp(op.act_min, op.act_max)
 
 
+def _mul_const(m: IntegerModel, i: int, op: ir.MulConst, xs: list[torch.Tensor], ins: list[ir.Tensor],
+               out: ir.Tensor) -> torch.Tensor:
+    """:class:`tinyqat.ir.MulConst`, the constant along the last (channel) axis."""
+    product = (xs[0] - ins[0].qparams.zero_point) * m._const(i, "constant")
+    y = mbqm(product, _scalar(op.multiplier, product), _scalar(op.shift, product)) + out.qparams.zero_point
+    return y.clamp(op.act_min, op.act_max)
+
+
 def _prelu(m: IntegerModel, i: int, op: ir.PRelu, xs: list[torch.Tensor], ins: list[ir.Tensor],
            out: ir.Tensor) -> torch.Tensor:
     """:class:`tinyqat.ir.PRelu`, alpha along the last (channel) axis."""
@@ -266,6 +274,7 @@ _KERNELS: dict[type, Kernel] = {
     ir.LogSoftmax: _log_softmax,
     ir.Mul: _mul,
     ir.PRelu: _prelu,
+    ir.MulConst: _mul_const,
     ir.Reshape: _reshape,
     ir.Gather: _gather,
     ir.ResizeNearest: _resize_nearest,
