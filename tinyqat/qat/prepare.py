@@ -40,6 +40,7 @@ section listing the supported ops.
 from __future__ import annotations
 
 import copy
+import functools
 import inspect
 import itertools
 import math
@@ -956,8 +957,9 @@ class _Builder(PlumbingMixin):
         """``x * c`` with a parameter or buffer ``c`` of one value or one per channel (``(C, 1, 1)``,
         ``(1, C, 1, 1)``, ``(C,)`` on ``(N, C)``...): :class:`QuantMulConst` (TFLite MUL with a constant)."""
         src = self._operand(op, x)
-        value = self.traced.get_parameter(str(param.target)) if str(param.target) in dict(
-            self.traced.named_parameters()) else self.traced.get_buffer(str(param.target))
+        value = functools.reduce(getattr, str(param.target).split("."), self.traced)  # parameter, buffer, constant
+        if not isinstance(value, torch.Tensor):
+            raise op.error(f"{param.target} is not a tensor: multiply by a tensor parameter or buffer")
         shape, c_shape = _shape(src), tuple(value.shape)
         padded = (1,) * (len(shape) - len(c_shape)) + c_shape
         per_channel = len(shape) >= 2 and padded == (1, shape[1], *(1,) * (len(shape) - 2))
