@@ -28,7 +28,8 @@ static void add_general(const tq_add_s8_params *params, const int8_t *input1, co
     const int32_t zp1 = p->input1_zero_point, zp2 = p->input2_zero_point, zp_out = p->output_zero_point;
     const int32_t lo = p->act_min, hi = p->act_max;
     const int32_t scale = (int32_t)1 << p->left_shift;
-    const int32_t sign = p->subtract ? -1 : 1;
+    const int32_t sign1 = p->subtract == 2 ? -1 : 1; /* b - a */
+    const int32_t sign = p->subtract == 1 ? -1 : 1;  /* a - b */
     const int32_t step = p->broadcast ? p->channels : n; /* elements of input2 per pass */
     int32_t base, c;
     if (p->shift1 > 0 || p->shift1 < -31 || p->shift2 > 0 || p->shift2 < -31 || p->output_shift > 0
@@ -45,7 +46,7 @@ static void add_general(const tq_add_s8_params *params, const int8_t *input1, co
             for (c = 0; c < step; ++c) {
                 const int32_t a = tq_mbqm_fused_pre((input1[base + c] - zp1) * scale, m1);
                 const int32_t b = tq_mbqm_fused_pre((in2[c] - zp2) * scale, m2);
-                output[base + c] = (int8_t)tq_requantize_s8_fused_pre(a + sign * b, mo, zp_out, lo, hi);
+                output[base + c] = (int8_t)tq_requantize_s8_fused_pre(sign1 * a + sign * b, mo, zp_out, lo, hi);
             }
         }
     }

@@ -4,7 +4,7 @@
  *
  * Method: four elements per step in int32 lanes: each input one VLDRB.S32, minus its zero point,
  * shifted left by L (|x - zp| * 2^L < 2^31, exact), through tq_mbqm_s32x4_mve with its multiplier and
- * shift; the two terms added (subtracted for SUB) with saturation (VQADD / VQSUB: sat32(a +- b)); a broadcast
+ * shift; the two terms added (subtracted for SUB) with saturation (VQADD / VQSUB: sat32(a +- b) or b - a); a broadcast
  * input 2 ([channels], params->broadcast) is read from its start for every position; the output stage
  * tq_requantize_s32x4_mve (tq_requant.h); four bytes stored. The last size mod 4 elements are a
  * tail-predicated step (VCTP.32: inactive lanes read and write no memory; per position with a broadcast). Element i is read before
@@ -34,7 +34,8 @@ void tq_add_s8(const tq_add_s8_params *params, const int8_t *input1, const int8_
             const int32x4_t x1 = vshlq_r_s32(vsubq_n_s32(vldrbq_z_s32(input1 + base + i, lanes), zp1), left);
             const int32x4_t x2 = vshlq_r_s32(vsubq_n_s32(vldrbq_z_s32(in2 + i, lanes), zp2), left);
             const int32x4_t a = tq_mbqm_s32x4_mve(x1, q1, s1), b = tq_mbqm_s32x4_mve(x2, q2, s2);
-            const int32x4_t sum = p->subtract ? vqsubq_s32(a, b) : vqaddq_s32(a, b);
+            const int32x4_t sum = p->subtract == 2 ? vqsubq_s32(b, a)
+                                  : p->subtract ? vqsubq_s32(a, b) : vqaddq_s32(a, b);
             vstrbq_p_s32(output + base + i, tq_requantize_s32x4_mve(sum, qo, so, zp_out, act_min, act_max), lanes);
         }
     }

@@ -40,7 +40,8 @@ void tq_add_s8(const tq_add_s8_params *params, const int8_t *input1, const int8_
             for (i = 0; i < step; ++i) {
                 const int32_t a = tq_mbqm_v6m((input1[base + i] - zp1) * scale, p->multiplier1, p->shift1);
                 const int32_t b = tq_mbqm_v6m((in2[i] - zp2) * scale, p->multiplier2, p->shift2);
-                const int64_t sum = p->subtract ? (int64_t)a - b : (int64_t)a + b;
+                const int64_t sum = p->subtract == 2 ? (int64_t)b - a
+                                    : p->subtract ? (int64_t)a - b : (int64_t)a + b;
                 output[base + i] = tq_requantize_s8_v6m(tq_sat_s32(sum), p->output_multiplier, p->output_shift,
                                                         zp_out, lo, hi);
             }

@@ -368,13 +368,14 @@ typedef struct {
 } tq_avg_pool2d_s8_params;
 
 /*
- * Elementwise add (TFLite int8 ADD) or subtract (subtract = 1: TFLite int8 SUB, input1 - input2) of
+ * Elementwise add (TFLite int8 ADD) or subtract (subtract = 1: TFLite int8 SUB, input1 - input2; subtract = 2:
+ * input2 - input1, TFLite's SUB(input2, input1) for g - x with the broadcast g as input2) of
  * input1 (size elements: positions x channels) and input2, which is either the same shape
  * (broadcast = 0) or one row of channels read at every position (broadcast = 1: input2[c]);
  * L = left_shift (20), element i at channel c = i % channels:
  *   a = mbqm((input1[i] - input1_zero_point) * 2^L, multiplier1, shift1),
  *   b = mbqm((input2[broadcast ? c : i] - input2_zero_point) * 2^L, multiplier2, shift2),
- *   output[i] = clamp(mbqm(sat32(subtract ? a - b : a + b), output_multiplier, output_shift)
+ *   output[i] = clamp(mbqm(sat32(subtract == 2 ? b - a : subtract ? a - b : a + b), output_multiplier, output_shift)
  *                     + output_zero_point, act_min, act_max).
  */
 typedef struct {
@@ -389,7 +390,7 @@ typedef struct {
     int32_t act_min, act_max;          /* -128 <= act_min <= act_max <= 127 */
     int32_t channels;                  /* elements per position, >= 1, dividing size */
     int32_t broadcast;                 /* 0: input2 like input1; 1: input2 is [channels] */
-    int32_t subtract;                  /* 0: a + b (ADD); 1: a - b (SUB) */
+    int32_t subtract;                  /* 0: a + b (ADD); 1: a - b (SUB); 2: b - a (SUB, operands swapped) */
     /* NULL, or (DSP and Armv6-M kernels; the generator ships it, tinyqat/codegen/layouts.py add_table) input 2's
      * rescaled values doubled less input 1's zero-point term, table[k] = 2 * b - input1_zero_point * 2^20 for
      * input2[i] = (int8_t)k, k = 0..255 (indexed by the byte as uint8_t), for a layer with left_shift = 20,
@@ -475,6 +476,8 @@ typedef struct {
  *   output[p][c] = clamp(mbqm((input1[p][c] - input1_zero_point) * (input2[.][c] - input2_zero_point),
  *                             multiplier, shift) + output_zero_point, act_min, act_max).
  * |product| <= 255 * 255 fits int32.
+ * tq_mul_const_s8 (TFLite MUL with a constant operand) is tq_mul_s8 with input2 = constant (broadcast = 1,
+ * input2_zero_point = 0: the constant is symmetric int8 in [-127, 127], one value per channel).
  */
 typedef struct {
     int32_t positions;                 /* pixels (H * W, or 1 for a vector), >= 1 */
@@ -485,7 +488,9 @@ typedef struct {
     int32_t output_zero_point;         /* [-128, 127] */
     int32_t multiplier, shift;         /* QM(s1 * s2 / s_out): [0, 2^31 - 1], [-31, 30] */
     int32_t act_min, act_max;          /* -128 <= act_min <= act_max <= 127 */
+    const int8_t *constant;            /* tq_mul_const_s8: the constant [channels]; NULL for tq_mul_s8 */
 } tq_mul_s8_params;
+typedef tq_mul_s8_params tq_mul_const_s8_params;
 
 /*
  * PReLU with one int8 alpha per channel (TFLite int8 PRELU), x_c = input[p][c] - input_zero_point:
@@ -551,6 +556,9 @@ void tq_log_softmax_s8(const tq_log_softmax_s8_params *params, const int8_t *inp
 
 /* output == input1 is allowed (in place), and output == input2 when broadcast = 0; partial overlap is not. */
 void tq_mul_s8(const tq_mul_s8_params *params, const int8_t *input1, const int8_t *input2, int8_t *output);
+
+/* input == output is allowed (in place); partial overlap is not. */
+void tq_mul_const_s8(const tq_mul_const_s8_params *params, const int8_t *input, int8_t *output);
 
 /* input == output is allowed (in place); partial overlap is not. */
 void tq_prelu_s8(const tq_prelu_s8_params *params, const int8_t *input, int8_t *output);

@@ -1,6 +1,7 @@
 /* tq_mul_s8.c - int8 elementwise multiply with per-channel broadcast, TFLite MUL rules, in place allowed
  * (see tq_kernels.h for the formula). |product| <= 255 * 255 < 2^30, so with a right shift (shift <= -1)
- * the fused output stage tq_requantize_s8_fused equals tq_requantize_s8 (tq_requant.h) and is used. */
+ * the fused output stage tq_requantize_s8_fused equals tq_requantize_s8 (tq_requant.h) and is used.
+ * tq_mul_const_s8 is the same kernel with the layer's constant as the broadcast input 2. */
 #include "tq_kernels.h"
 #include "tq_requant.h"
 
@@ -27,4 +28,9 @@ void tq_mul_s8(const tq_mul_s8_params *params, const int8_t *input1, const int8_
                                : tq_requantize_s8(product, q, shift, zp_out, lo, hi);
         }
     }
+}
+
+void tq_mul_const_s8(const tq_mul_const_s8_params *params, const int8_t *input, int8_t *output)
+{
+    tq_mul_s8(params, input, params->constant, output);
 }

@@ -247,7 +247,8 @@ TQ_LOOP_INLINE void tq_add_s8_portable(const tq_add_s8_params *params, const int
 {
     const tq_add_s8_params *p = params;
     const int32_t scale = (int32_t)1 << p->left_shift; /* |x - zp| * 2^L <= 255 * 2^22 < 2^31 */
-    const int32_t sign = p->subtract ? -1 : 1;
+    const int32_t sign1 = p->subtract == 2 ? -1 : 1; /* b - a */
+    const int32_t sign = p->subtract == 1 ? -1 : 1;  /* a - b */
     const int32_t step = p->broadcast ? p->channels : p->size; /* elements of input2 per pass */
     int32_t base, c;
     for (base = 0; base < p->size; base += step) {
@@ -258,7 +259,7 @@ TQ_LOOP_INLINE void tq_add_s8_portable(const tq_add_s8_params *params, const int
                                                p->shift1);
             const int32_t b = tq_mbqm_portable(((int32_t)in2[c] - p->input2_zero_point) * scale, p->multiplier2,
                                                p->shift2);
-            output[i] = tq_requantize_s8_portable(tq_sat_s32((int64_t)a + (int64_t)sign * b), p->output_multiplier,
+            output[i] = tq_requantize_s8_portable(tq_sat_s32((int64_t)sign1 * a + (int64_t)sign * b), p->output_multiplier,
                                                   p->output_shift, p->output_zero_point, p->act_min, p->act_max);
         }
     }

@@ -140,13 +140,13 @@ def output_qparams(rng: np.random.Generator, inputs: list[ir.Tensor]) -> ir.QPar
 
 
 def add(rng: np.random.Generator, name: str, a: ir.Tensor, b: ir.Tensor,
-        subtract: bool | None = None) -> tuple[ir.Add, ir.Tensor]:
-    """Add (or, randomly unless ``subtract`` is given, sub: ``a - b``) of ``a`` and ``b`` (``a``'s shape or a
-    ``(1, 1, C)`` operand) with multipliers from lowering's rule and a random clamp."""
+        subtract: bool | None = None, reverse: bool = False) -> tuple[ir.Add, ir.Tensor]:
+    """Add (or, randomly unless ``subtract`` is given, sub: ``a - b``; ``b - a`` with ``reverse``) of ``a`` and
+    ``b`` (``a``'s shape or a ``(1, 1, C)`` operand) with multipliers from lowering's rule and a random clamp."""
     y = ir.Tensor(name, a.shape, output_qparams(rng, [a, b]))
     lo, hi = activation_range(rng, y.qparams.zero_point)
-    subtract = bool(rng.random() < 0.3) if subtract is None else subtract
-    float_op = ir.FloatAdd(f"add_{name}", (a.name, b.name), name, ir.NO_ACTIVATION, subtract)
+    subtract = reverse or (bool(rng.random() < 0.3) if subtract is None else subtract)
+    float_op = ir.FloatAdd(f"add_{name}", (a.name, b.name), name, ir.NO_ACTIVATION, subtract, reverse)
     op = quantize.quantize_add(float_op, _scope(a, b, y))
     return dataclasses.replace(op, act_min=lo, act_max=hi), y
 
@@ -211,6 +211,20 @@ def prelu(rng: np.random.Generator, name: str, x: ir.Tensor, per_channel: bool =
     y = ir.Tensor(name, x.shape, output_qparams(rng, [x]))
     alpha = rng.uniform(-2, 2, x.shape[-1] if per_channel else 1).astype(np.float32)
     return quantize.quantize_prelu(ir.FloatPRelu(f"prelu_{name}", x.name, name, alpha), _scope(x, y)), y
+
+
+def mul_const(rng: np.random.Generator, name: str, x: ir.Tensor,
+              per_channel: bool = True) -> tuple[ir.MulConst, ir.Tensor]:
+    """Product with a random constant (one per channel, or one; the largest is +-127 once quantized, often a zero
+    among them), lowering's rule, sometimes a clamp."""
+    y = ir.Tensor(name, x.shape, output_qparams(rng, [x]))
+    constant = rng.uniform(-2, 2, x.shape[-1] if per_channel else 1).astype(np.float32)
+    if per_channel and rng.random() < 0.3:
+        constant[int(rng.integers(constant.size))] = 0.0
+    op = quantize.quantize_mul_const(ir.FloatMulConst(f"mul_const_{name}", x.name, name, constant), _scope(x, y))
+    if rng.random() < 0.5:
+        op = dataclasses.replace(op, act_min=activation_range(rng, y.qparams.zero_point)[0])
+    return op, y
 def reshape(name: str, x: ir.Tensor, shape: tuple[int, ...]) -> tuple[ir.Reshape, ir.Tensor]:
     """The bytes of ``x`` under ``shape`` (same size)."""
     return ir.Reshape(f"reshape_{name}", x.name, name), ir.Tensor(name, shape, x.qparams)
@@ -252,9 +266,9 @@ def chain(x: ir.Tensor, steps: list[tuple[ir.IntOp, ir.Tensor]]) -> ir.Graph:
 
 
 KINDS = ("conv2d", "fully_connected", "max_pool2d", "clamp", "depthwise_conv2d", "avg_pool2d", "lookup", "add",
-         "softmax", "concat", "mul", "prelu", "reshape", "gather", "resize_nearest", "log_softmax")
+         "softmax", "concat", "mul", "prelu", "reshape", "gather", "resize_nearest", "log_softmax", "mul_const")
 # outputs keep the input's (H, W)
-SAME_HW_KINDS = ("clamp", "lookup", "add", "softmax", "concat", "mul", "prelu", "log_softmax")
+SAME_HW_KINDS = ("clamp", "lookup", "add", "softmax", "concat", "mul", "prelu", "log_softmax", "mul_const")
 
 
 def _window_padding(rng: np.random.Generator, h: int, w: int, kh: int, kw: int) -> tuple[int, int, int, int]:
@@ -317,6 +331,8 @@ def random_op(rng: np.random.Generator, kind: str, name: str, pool: list[ir.Tens
         return mul(rng, name, a, same[int(rng.integers(len(same)))])
     if kind == "prelu":
         return prelu(rng, name, x, bool(rng.random() < 0.7))
+    if kind == "mul_const":
+        return mul_const(rng, name, x, bool(rng.random() < 0.7))
     if kind == "concat":
         count = int(rng.integers(2, 4))
         picks = rng.choice(len(pool), count, replace=len(pool) < count)
@@ -324,14 +340,15 @@ def random_op(rng: np.random.Generator, kind: str, name: str, pool: list[ir.Tens
     return clamp(rng, name, x)
 
 
-VECTOR_KINDS = ("fully_connected", "clamp", "lookup", "softmax", "log_softmax")
+VECTOR_KINDS = ("fully_connected", "clamp", "lookup", "softmax", "log_softmax", "mul_const")
 
 
 def vector_op(rng: np.random.Generator, kind: str, name: str, x: ir.Tensor) -> tuple[ir.IntOp, ir.Tensor]:
     """A random op of one of :data:`VECTOR_KINDS` reading the vector ``x``."""
     if kind == "fully_connected":
         return fully_connected(rng, name, x, int(rng.integers(1, 12)))
-    return {"clamp": clamp, "lookup": lookup, "softmax": softmax, "log_softmax": log_softmax}[kind](rng, name, x)
+    return {"clamp": clamp, "lookup": lookup, "softmax": softmax, "log_softmax": log_softmax,
+            "mul_const": mul_const}[kind](rng, name, x)
 
 
 def fuzz_graph(seed: int, shape: tuple[int, int, int], plan: list[tuple[str, int]]) -> ir.Graph:
@@ -390,7 +407,8 @@ def residual_model(rng: np.random.Generator) -> ir.Graph:
     ``x -> conv 1x1 (c1) -> depthwise 3x3 (d1) -> add(c1, d1) -> lookup -> concat(c1, lut, x)
     ``x -> conv 1x1 (c1) -> depthwise 3x3 (d1) -> add(c1, d1) -> lookup -> concat(c1, lut, x)
     -> depthwise m=2 -> avg pool -> clamp (r1) -> r1 * global avg pool(r1) (a (1, 1, C) gate) -> prelu
-    -> max pool -> resize x (2, 1) -> gather (channels reversed) -> conv -> reshape to a vector -> fc
+    -> times a constant per channel (its own seeded generator: the other draws stay as they were) -> max pool
+    -> resize x (2, 1) -> gather (channels reversed) -> conv -> reshape to a vector -> fc
     -> log_softmax, and softmax of the fc`` (the data movement and log_softmax draw nothing from ``rng``).
     """
     x = ir.Tensor("input", (int(rng.integers(6, 11)), int(rng.integers(6, 11)), int(rng.integers(1, 4))),
@@ -409,6 +427,7 @@ def residual_model(rng: np.random.Generator) -> ir.Graph:
     steps.append(avg_pool("g1", r1, r1.shape[:2], r1.shape[:2], (0, 0), False, True))
     steps.append(mul(rng, "m1", r1, steps[-1][1]))
     steps.append(prelu(rng, "pr1", steps[-1][1]))
+    steps.append(mul_const(np.random.default_rng(7), "mc1", steps[-1][1]))
     steps.append(max_pool("p2", steps[-1][1], (2, 2), (2, 2), (0, 0), True))
     steps.append(resize_nearest("u1", steps[-1][1], (2, 1)))
     steps.append(gather(rng, "h1", steps[-1][1], tuple(range(steps[-1][1].shape[-1] - 1, -1, -1))))

@@ -1,15 +1,17 @@
 """Broadcast add and tensor - tensor subtraction on the add machinery (issue 12): TFLite int8 ADD with a
-per-channel ``(1, 1, C)`` second operand, and TFLite int8 SUB (``x1 - x2``, same shape or per-channel).
+per-channel ``(1, 1, C)`` second operand, and TFLite int8 SUB (``x1 - x2``, same shape or per-channel, and
+``g - x``: SUB whose first operand is the broadcast one, ``ir.Add.reverse``, C ``subtract = 2``).
 
 * The simulator kernel is its formula (:class:`tinyqat.ir.Add`) element by element.
 * Randomized graphs (maps plus their global-average per-channel operand, added and subtracted; same-shape
   subtractions; zero points at -128 / 127; -128 / 127 inputs) equal the simulator layer by layer on the host
-  and under QEMU on Cortex-M4 / M7 (the DSP add) and Cortex-M0+ / M33; TFLite Micro and LiteRT compute the
+  and under QEMU on Cortex-M4 / M7 (the DSP add), Cortex-M0+ / M33 and the M55 (Helium); TFLite Micro and
+  LiteRT compute the
   same integers for the exported ADD / SUB.
 * ``tq_add_s8`` runs in place over input1 with a broadcast operand.
-* A QAT model with ``x + g``, ``g + x``, ``x - g``, ``x - y`` and ``torch.sub`` (g of shape (N, C, 1, 1))
-  prepares, trains, saves, builds and verifies bit-exact (host, ASan/UBSan, QEMU), and its QAT forward
-  is the integer model; ``g - x`` and a spatial broadcast are refused in one line.
+* A QAT model with ``x + g``, ``g + x``, ``x - g``, ``g - x``, ``x - y`` and ``torch.sub`` (g of shape
+  (N, C, 1, 1)) prepares, trains, saves, builds and verifies bit-exact (host, ASan/UBSan, QEMU), and its QAT
+  forward is the integer model; a spatial broadcast is refused in one line.
 """
 
 from __future__ import annotations
@@ -47,14 +49,16 @@ def _tensor(rng: np.random.Generator, name: str, shape: tuple[int, ...]) -> ir.T
 
 
 def _graph(rng: np.random.Generator) -> ir.Graph:
-    """x (H, W, C) -> g = global average (1, 1, C); x + g, x - g, x - x', (x - g) + x (in place over a dying map)."""
+    """x (H, W, C) -> g = global average (1, 1, C); x + g, x - g, g - x, x - x', (x - g) + x (in place over a
+    dying map)."""
     h, w, c = (int(v) for v in rng.integers(1, 7, 3))
     x = _tensor(rng, "x", (h, w, c))
     pool = rg.avg_pool("g", x, (h, w), (h, w), (0, 0), False, True)
     g = pool[1]
     lut = rg.lookup(rng, "x2", x)
     steps = [pool, lut, rg.add(rng, "bcast_add", x, g, subtract=False), rg.add(rng, "bcast_sub", x, g, subtract=True),
-             rg.add(rng, "sub", x, lut[1], subtract=True), rg.add(rng, "self_sub", x, x, subtract=True)]
+             rg.add(rng, "sub", x, lut[1], subtract=True), rg.add(rng, "self_sub", x, x, subtract=True),
+             rg.add(rng, "bcast_rsub", x, g, reverse=True)]
     steps.append(rg.add(rng, "last", steps[3][1], x, subtract=bool(rng.random() < 0.5)))
     return rg.chain(x, steps)
 
@@ -73,7 +77,7 @@ def test_kernel_is_its_formula() -> None:
             for i in np.ndindex(a.shape):
                 sa = fixedpoint.mbqm((int(a[i]) - ta.qparams.zero_point) << 20, op.multiplier1, op.shift1)
                 sb = fixedpoint.mbqm((int(b[i]) - tb.qparams.zero_point) << 20, op.multiplier2, op.shift2)
-                total = sa - sb if op.subtract else sa + sb
+                total = (sb - sa if op.reverse else sa - sb) if op.subtract else sa + sb
                 want = min(op.act_max, max(op.act_min, int(fixedpoint.mbqm(total, op.output_multiplier,
                                                                            op.output_shift)) + y_t.qparams.zero_point))
                 assert values[op.output][i] == want, (op.name, i)
@@ -88,7 +92,7 @@ def test_graphs_on_the_host(seed: int, tmp_path: Path, gcc: str) -> None:
     rg.assert_bit_exact(lib, graph, rg.random_input(rng, graph, 4))
 
 
-@pytest.mark.parametrize("board", ["cortex-m4", "cortex-m0plus", "cortex-m7", "cortex-m33"])
+@pytest.mark.parametrize("board", ["cortex-m4", "cortex-m0plus", "cortex-m7", "cortex-m33", "cortex-m55"])
 def test_graphs_under_qemu(board: str, tmp_path: Path) -> None:
     require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
     require_tool("qemu-system-arm", "qemu-system-arm")
@@ -105,14 +109,14 @@ def test_graphs_under_qemu(board: str, tmp_path: Path) -> None:
 
 
 def test_broadcast_add_in_place(tmp_path: Path, gcc: str) -> None:
-    """output == input1 with a (1, 1, C) input2, add and sub."""
+    """output == input1 with a (1, 1, C) input2, add, sub and reversed sub."""
     ffi, lib = rg.runtime_library(tmp_path, ["tq_add_s8.c"])
     rng = np.random.default_rng(5)
-    for subtract in (False, True):
+    for subtract, reverse in ((False, False), (True, False), (True, True)):
         x = _tensor(rng, "x", (3, 4, 5))
         pool = rg.avg_pool("g", x, (3, 4), (3, 4), (0, 0), False, True)
         g = pool[1]
-        graph = rg.chain(x, [pool, rg.add(rng, "y", x, g, subtract=subtract)])
+        graph = rg.chain(x, [pool, rg.add(rng, "y", x, g, subtract=subtract, reverse=reverse)])
         op = graph.ops[1]
         data = rg.random_input(rng, graph, 1)
         gate = rng.integers(-128, 128, 5).astype(np.int8)
@@ -156,6 +160,7 @@ class AddSubNet(nn.Module):
         y = g + torch.relu(y)  # the per-channel operand first: swapped
         y = torch.sub(self.c2(y), y)
         y = (y - x.sigmoid()).relu() + self.pool(y)
+        y = self.pool(y) - y  # the per-channel operand first: SUB(g, y)
         return self.fc(y.flatten(1))
 
 
@@ -168,8 +173,8 @@ def addsub_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_model_builds_and_verifies(addsub_artifact: Path, tmp_path: Path, gcc: str) -> None:
     graph = tinyqat.build(addsub_artifact, tmp_path / "host").graph
     adds = [op for op in graph.ops if isinstance(op, ir.Add)]
-    assert sum(op.subtract for op in adds) == 3 and len(adds) == 5
-    assert sum(graph.tensor(op.inputs[1]).shape == (1, 1, 6) for op in adds) == 3
+    assert sum(op.subtract for op in adds) == 4 and len(adds) == 6 and sum(op.reverse for op in adds) == 1
+    assert sum(graph.tensor(op.inputs[1]).shape == (1, 1, 6) for op in adds) == 4
     report = tinyqat.verify(tmp_path / "host", n_random=8)
     assert report.mismatch is None and report.layers == len(graph.ops)
     assert tinyqat.verify(tmp_path / "host", n_random=2, sanitize=True).mismatch is None
@@ -190,11 +195,10 @@ def test_model_qat_forward_is_the_integer_model() -> None:
 
 
 @pytest.mark.parametrize(("forward", "needle"), [
-    (lambda m, x: m.pool(m.c1(x)) - m.c1(x), "write -(x - g) for g - x"),
     (lambda m, x: m.c1(x) + m.c1(x)[:, :1], "per-channel (N, C, 1, 1)"),
     (lambda m, x: m.c1(x) / m.c1(x), "div of two tensors"),
-    (lambda m, x: m.c1(x) * m.scale, "nn.Conv2d(C, C, 1, groups=C)"),
-], ids=["gate-minus-map", "spatial-broadcast", "tensor-div", "constant-per-channel"])
+    (lambda m, x: m.c1(x) + m.scale, "nn.Conv2d(C, C, 1, groups=C)"),
+], ids=["spatial-broadcast", "tensor-div", "constant-per-channel-offset"])
 def test_unsupported_forms_one_line(forward, needle: str) -> None:
     class Net(AddSubNet):
         def __init__(self) -> None:

@@ -41,7 +41,8 @@ from tinyqat.sim.kernels import KERNELS
 ARENA_BYTES = 8 << 20
 RANDOM_GRAPHS = 100
 EXPORTABLE_KINDS = ("conv2d", "depthwise_conv2d", "fully_connected", "max_pool2d", "avg_pool2d", "clamp", "add",
-                    "concat", "lookup", "reshape", "gather", "resize_nearest", "mul", "prelu", "log_softmax")
+                    "concat", "lookup", "reshape", "gather", "resize_nearest", "mul", "prelu", "log_softmax",
+                    "mul_const")
 
 
 def _interpreters() -> None:

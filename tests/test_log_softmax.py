@@ -293,3 +293,91 @@ def test_mnist_example_exports_log_softmax_bit_exact_in_tflm_and_litert(mnist_ar
     x = edge_inputs(np.random.default_rng(2), graph)
     check_tflm(graph, data, x)
     check_litert(graph, data, x)
+
+
+# --- over the last dim of (N, 1, F): the torchaudio speech-command tutorial's M5 -----------------------------
+
+
+class M5(nn.Module):
+    """The torchaudio speech-command tutorial's M5 as written (narrower, 800 samples): conv1d stack,
+    ``F.avg_pool1d(x, x.shape[-1])``, ``x.permute(0, 2, 1)``, ``fc``, ``F.log_softmax(x, dim=2)``."""
+
+    def __init__(self, n_output: int = 5, n_channel: int = 8) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv1d(1, n_channel, kernel_size=20, stride=4)
+        self.bn1 = nn.BatchNorm1d(n_channel)
+        self.pool1 = nn.MaxPool1d(4)
+        self.conv2 = nn.Conv1d(n_channel, n_channel, kernel_size=3)
+        self.bn2 = nn.BatchNorm1d(n_channel)
+        self.pool2 = nn.MaxPool1d(4)
+        self.fc1 = nn.Linear(n_channel, n_output)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.pool1(F.relu(self.bn1(self.conv1(x))))
+        x = self.pool2(F.relu(self.bn2(self.conv2(x))))
+        x = F.avg_pool1d(x, x.shape[-1])
+        x = x.permute(0, 2, 1)
+        x = self.fc1(x)
+        return F.log_softmax(x, dim=2)
+
+
+@pytest.fixture(scope="module")
+def m5_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    torch.manual_seed(0)
+    return short_qat_artifact(M5(), (1, 800), tmp_path_factory.mktemp("m5") / "model.pt", steps=4)
+
+
+def test_m5_log_softmax_over_last_dim_builds_and_verifies(m5_artifact: Path, tmp_path: Path, gcc: str) -> None:
+    """The log_softmax over (N, 1, 5)'s last dim is one LogSoftmax over the Linear's 5 outputs: no reshape left."""
+    out = tmp_path / "host"
+    graph = tinyqat.build(m5_artifact, out).graph
+    assert [type(op).__name__ for op in graph.ops[-2:]] == ["FullyConnected", "LogSoftmax"]
+    assert graph.tensor(graph.output).shape == (5,) and graph.torch_output_shape == (1, 5)
+    assert not any(isinstance(op, ir.Reshape) for op in graph.ops)
+    report = tinyqat.verify(out, n_random=8)
+    assert report.mismatch is None and report.layers == len(graph.ops)
+    assert tinyqat.verify(out, n_random=2, sanitize=True).mismatch is None
+
+
+@pytest.mark.parametrize("board", ["cortex-m4", "cortex-m0plus"])
+def test_m5_under_qemu(board: str, m5_artifact: Path, tmp_path: Path) -> None:
+    require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
+    require_tool("qemu-system-arm", "qemu-system-arm")
+    out = tmp_path / board
+    tinyqat.build(m5_artifact, out, board=board)
+    assert tinyqat.verify(out, n_random=3, emulate=True).mismatch is None
+
+
+def test_m5_qat_forward_is_the_integer_model() -> None:
+    y_fq, y_int = rg.qat_vs_integer(M5, (1, 800))
+    np.testing.assert_array_equal(y_fq.reshape(y_int.shape), y_int)
+
+
+def test_m5_exports_log_softmax_bit_exact_in_tflm_and_litert(m5_artifact: Path) -> None:
+    _interpreters()
+    graph = tinyqat.load(m5_artifact)
+    data = to_tflite(graph)
+    x = edge_inputs(np.random.default_rng(3), graph)
+    check_tflm(graph, data, x)
+    check_litert(graph, data, x)
+
+
+class OneChannelMap(nn.Module):
+    """log_softmax over the length of a one-channel 1-D map (N, 1, L): the channels-last (1, L, 1) bytes are the
+    row, relabelled to a vector for the kernel."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv1d(2, 1, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.log_softmax(self.conv(x), dim=-1)
+
+
+def test_log_softmax_over_the_length_of_a_one_channel_map(tmp_path: Path, gcc: str) -> None:
+    y_fq, y_int = rg.qat_vs_integer(OneChannelMap, (2, 12))
+    np.testing.assert_array_equal(y_fq.reshape(y_int.shape), y_int)
+    artifact = short_qat_artifact(OneChannelMap(), (2, 12), tmp_path / "model.pt")
+    graph = tinyqat.build(artifact, tmp_path / "out").graph
+    assert isinstance(graph.ops[-1], ir.LogSoftmax) and graph.tensor(graph.output).shape == (12,)
+    assert tinyqat.verify(tmp_path / "out", n_random=4).mismatch is None

@@ -49,6 +49,8 @@ the output quantization, ``None`` for ops that keep their input's); one input un
   qparams required.
 * ``mul``: two inputs, the second the first's shape or ``[C, 1, 1]`` against ``[C, H, W]``; qparams required.
 * ``prelu``: params ``weight [1]`` or ``[C]`` (alpha); qparams required.
+* ``mul_const``: the product with a constant, params ``constant [1]`` or ``[C]`` (float, per channel);
+  qparams required.
 * ``hardtanh`` bounds may be ``None`` (one-sided ``clamp``).
 * ``reshape``: attrs ``shape`` (the per-sample PyTorch output shape, same channels-last bytes:
   :mod:`tinyqat.movement`); ``gather``: attrs ``shape`` and ``index`` (output channel ``j`` of every
@@ -111,7 +113,8 @@ INPUT_COUNTS = {"add": (2, 2), "sub": (2, 2), "cat": (2, 1 << 16)}
 NODE_OPS |= {f: {"attrs": set(LUT_PARAMS.get(f, ())), "params": set(), "qparams": True}
              for f in LUT_FUNCTIONS if f not in NODE_OPS}
 NODE_OPS |= {"mul": {"attrs": set(), "params": set(), "qparams": True},
-             "prelu": {"attrs": set(), "params": {"weight"}, "qparams": True}}
+             "prelu": {"attrs": set(), "params": {"weight"}, "qparams": True},
+             "mul_const": {"attrs": set(), "params": {"constant"}, "qparams": True}}
 INPUT_COUNTS["mul"] = (2, 2)
 BN_PARAMS = ("bn_weight", "bn_bias", "bn_mean", "bn_var")
 ACTIVATIONS = ("none", "relu", "relu6")

@@ -23,7 +23,7 @@ from torch import fx, nn
 from tinyqat.artifact import FORMAT, VERSION, encode_artifact
 from tinyqat.errors import TinyQatError
 from tinyqat.files import write_new_file
-from tinyqat.qat.elementwise import QuantMul, QuantPointwise, QuantPReLU
+from tinyqat.qat.elementwise import QuantMul, QuantMulConst, QuantPointwise, QuantPReLU
 from tinyqat.qat.fake_quant import ActivationQuantizer, InputQuantizer
 from tinyqat.qat.modules import (
     Activation,
@@ -73,12 +73,16 @@ def _activation(act: Activation) -> str | list[float | None]:
     return act if isinstance(act, str) else [_bound(act[0]), _bound(act[1])]
 
 
-def _elementwise_node(m: QuantPointwise | QuantMul | QuantPReLU) -> tuple[str, dict[str, Any], dict[str, torch.Tensor]]:
+def _elementwise_node(
+    m: QuantPointwise | QuantMul | QuantPReLU | QuantMulConst,
+) -> tuple[str, dict[str, Any], dict[str, torch.Tensor]]:
     """``(op, attrs, params)`` of a module of :mod:`tinyqat.qat.elementwise`."""
     if isinstance(m, QuantPointwise):
         return m.function, dict(zip(LUT_PARAMS.get(m.function, ()), m.params, strict=True)), {}
     if isinstance(m, QuantMul):
         return "mul", {}, {}
+    if isinstance(m, QuantMulConst):
+        return "mul_const", {}, {"constant": _param(m.constant.reshape(-1))}
     return "prelu", {}, {"weight": _param(m.prelu.weight)}
 
 
@@ -138,7 +142,7 @@ def _node(name: str, m: nn.Module, srcs: list[str]) -> dict[str, Any]:
         op = "cat"
     elif isinstance(m, QuantNonlinear):
         op = m.function
-    elif isinstance(m, (QuantPointwise, QuantMul, QuantPReLU)):
+    elif isinstance(m, (QuantPointwise, QuantMul, QuantPReLU, QuantMulConst)):
         op, attrs, params = _elementwise_node(m)
     elif isinstance(m, QuantMove):  # plumbing: see tinyqat.movement
         op, attrs = ("reshape", {"shape": list(m.shape)}) if m.move.kind == "alias" else (

@@ -328,9 +328,11 @@ class Add:
     (broadcast over positions, as TFLite broadcasts); the output has ``inputs[0]``'s shape.
     With ``left_shift = 20``: ``a = mbqm((x1 - zp1) * 2**20, q1, e1)``,
     ``b = mbqm((x2 - zp2) * 2**20, q2, e2)``,
-    ``y = clamp(mbqm(a + b, qo, eo) + zp_out, act_min, act_max)`` (``a - b`` when subtracting), where
+    ``y = clamp(mbqm(a + b, qo, eo) + zp_out, act_min, act_max)`` (``a - b`` when subtracting; ``b - a``
+    when subtracting with ``reverse``: ``g - x``, TFLite ``SUB(x2, x1)`` whose first operand is the broadcast
+    one), where
     ``(q1, e1) = QM(s1 / t)``, ``(q2, e2) = QM(s2 / t)``, ``(qo, eo) = QM(t / (2**20 * s_out))``,
-    ``t = 2 * max(s1, s2)`` and ``QM`` is :func:`tinyqat.fixedpoint.quantize_multiplier`.
+    ``t = 2 * max(s1, s2)`` (symmetric in the two inputs) and ``QM`` is :func:`tinyqat.fixedpoint.quantize_multiplier`.
     """
 
     name: str
@@ -345,6 +347,7 @@ class Add:
     act_min: int
     act_max: int
     subtract: bool = False
+    reverse: bool = False
 
     LEFT_SHIFT = ADD_LEFT_SHIFT
 
@@ -441,14 +444,15 @@ class LogSoftmax(SingleInput):
 
 @dataclass(frozen=True)
 class FloatAdd:
-    """Residual add (or subtract: ``inputs[0] - inputs[1]``) before quantization; ``activation`` is a fused
-    real interval."""
+    """Residual add (or subtract: ``inputs[0] - inputs[1]``, ``inputs[1] - inputs[0]`` with ``reverse``) before
+    quantization; ``activation`` is a fused real interval."""
 
     name: str
     inputs: tuple[str, str]
     output: str
     activation: Activation
     subtract: bool = False
+    reverse: bool = False
 
 
 @dataclass(frozen=True)
@@ -538,6 +542,48 @@ class PRelu(SingleInput):
         object.__setattr__(self, "alpha", _frozen_array(self.alpha, np.int8, f"{self.name}: alpha"))
 
 
+@dataclass(frozen=True, eq=False)
+class MulConst(SingleInput):
+    """int8 product with a constant per channel (TFLite int8 ``MUL`` whose second operand is a constant int8
+    tensor ``[C]`` broadcast over positions; ``x * self.scale`` with a parameter or buffer of shape
+    ``(C, 1, 1)``, ``(1, C, 1, 1)``, ``(C,)`` or a single value, repeated to C channels).
+
+    The constant is quantized per tensor and symmetric, as TFLite quantizes a constant operand:
+    ``constant_scale = s_c = max|c| / 127`` (float32; :func:`tinyqat.quant.quantize_weight` of the ``[1, n]``
+    row), ``constant = clamp(round(c / s_c), -127, 127)``, zero point 0.  With ``x_c = x - zp_in``:
+    ``y = clamp(mbqm(x_c * constant[ch], multiplier, shift) + zp_out, act_min, act_max)``,
+    ``(multiplier, shift) = QM((double)s_in * (double)s_c / (double)s_out)`` (TFLite MUL's Prepare);
+    ``|x_c * constant| <= 255 * 127`` fits int32.  C: ``tq_mul_const_s8``, the MUL kernel with the constant as
+    its broadcast second input.
+    """
+
+    name: str
+    input: str
+    output: str
+    constant: np.ndarray
+    constant_scale: float
+    multiplier: int
+    shift: int
+    act_min: int = INT8_MIN
+    act_max: int = INT8_MAX
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "constant", _frozen_array(self.constant, np.int8, f"{self.name}: constant"))
+
+
+@dataclass(frozen=True, eq=False)
+class FloatMulConst(SingleInput):
+    """Product with a constant before quantization: float32 ``constant`` of length 1 or C (the last axis)."""
+
+    name: str
+    input: str
+    output: str
+    constant: np.ndarray
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "constant", _frozen_array(self.constant, np.float32, f"{self.name}: constant"))
+
+
 @dataclass(frozen=True)
 class FloatMul:
     """Elementwise multiply before its requantization multiplier is computed."""
@@ -609,12 +655,12 @@ class ResizeNearest(SingleInput):
 MOVE_OPS = (Reshape, Gather, ResizeNearest)
 
 FloatOp = (FloatConv2d | FloatLinear | Flatten | FloatAdd | FloatConcat | FloatLookup | FloatSoftmax
-           | FloatLogSoftmax | FloatMul | FloatPRelu)
+           | FloatLogSoftmax | FloatMul | FloatPRelu | FloatMulConst)
 IntOp = (Conv2d | DepthwiseConv2d | FullyConnected | MaxPool2d | AvgPool2d | Clamp | Add | Concat | Lookup | Softmax
-         | LogSoftmax | Mul | PRelu | Reshape | Gather | ResizeNearest)
+         | LogSoftmax | Mul | PRelu | MulConst | Reshape | Gather | ResizeNearest)
 Op = FloatOp | IntOp
 INT_OPS = (Conv2d, DepthwiseConv2d, FullyConnected, MaxPool2d, AvgPool2d, Clamp, Add, Concat, Lookup, Softmax,
-           LogSoftmax, Mul, PRelu, *MOVE_OPS)
+           LogSoftmax, Mul, PRelu, MulConst, *MOVE_OPS)
 LUT_FUNCTIONS = tuple(quant.LUT_FUNCTIONS)  # names of the lookup-table functions
 SOFTMAX_QPARAMS = QParams(*quant.FIXED_QPARAMS["softmax"])
 LOG_SOFTMAX_QPARAMS = QParams(*quant.FIXED_QPARAMS["log_softmax"])
@@ -713,7 +759,7 @@ _INT_FIELDS: dict[str, tuple[int, int]] = {
     "reverse_shift": (-31, 0), "diff_min": (-(2**31), -1),  # LogSoftmax
 }
 _WINDOW_FIELDS: dict[str, tuple[int, int]] = {"kernel": (2, 1), "stride": (2, 1), "padding": (4, 0)}  # length, min
-_BOOL_FIELDS = ("ceil_mode", "count_include_pad", "subtract")
+_BOOL_FIELDS = ("ceil_mode", "count_include_pad", "subtract", "reverse")
 
 
 def _is_int(value: object) -> bool:
@@ -874,6 +920,7 @@ def _validate_op(op: Op, xs: list[Tensor], y: Tensor) -> None:
     elif isinstance(op, (Add, FloatAdd)):
         _check(len(xs) == 2 and mul_broadcasts(xs[0].shape, xs[1].shape) and y.shape == xs[0].shape, op.name,
                "add needs two same-shape inputs, or an (H, W, C) input and a (1, 1, C) one")
+        _check(op.subtract or not op.reverse, op.name, "reverse (inputs[1] - inputs[0]) needs subtract")
         if isinstance(op, Add):
             _check_multipliers(op.name, np.array([op.multiplier1, op.multiplier2, op.output_multiplier]),
                                np.array([op.shift1, op.shift2, op.output_shift]))
@@ -910,7 +957,7 @@ def _validate_op(op: Op, xs: list[Tensor], y: Tensor) -> None:
                    "exp table must have 256 entries in [0, 2**19], starting at 2**19")
             _check(op.diff_min == -((31 << 26) >> op.input_shift), op.name,
                    "diff_min must be -floor(31 * 2**26 / 2**input_shift)")
-    elif isinstance(op, (Mul, FloatMul, PRelu, FloatPRelu)):
+    elif isinstance(op, (Mul, FloatMul, PRelu, FloatPRelu, MulConst, FloatMulConst)):
         _validate_elementwise(op, xs, y)
     elif isinstance(op, MOVE_OPS):
         _validate_move(op, x, y)
@@ -918,8 +965,10 @@ def _validate_op(op: Op, xs: list[Tensor], y: Tensor) -> None:
         raise IRError(f"{op!r}: unknown op type")
 
 
-def _validate_elementwise(op: Mul | FloatMul | PRelu | FloatPRelu, xs: list[Tensor], y: Tensor) -> None:
-    """Shapes and integer parameters of :class:`Mul` and :class:`PRelu` (and their float forms)."""
+def _validate_elementwise(op: Mul | FloatMul | PRelu | FloatPRelu | MulConst | FloatMulConst, xs: list[Tensor],
+                          y: Tensor) -> None:
+    """Shapes and integer parameters of :class:`Mul`, :class:`PRelu` and :class:`MulConst` (and their float
+    forms)."""
     if isinstance(op, (Mul, FloatMul)):
         _check(len(xs) == 2 and mul_broadcasts(xs[0].shape, xs[1].shape) and y.shape == xs[0].shape, op.name,
                "mul needs two same-shape inputs, or an (H, W, C) input times a (1, 1, C) one")
@@ -928,8 +977,18 @@ def _validate_elementwise(op: Mul | FloatMul | PRelu | FloatPRelu, xs: list[Tens
             _check_clamp_range(op.name, op.act_min, op.act_max)
         return
     channels = xs[0].shape[-1]
-    _check(y.shape == xs[0].shape, op.name, "prelu keeps the shape")
-    if isinstance(op, PRelu):
+    _check(y.shape == xs[0].shape, op.name, "an elementwise op with a constant keeps the shape")
+    if isinstance(op, MulConst):
+        _check(op.constant.shape == (channels,), op.name, f"constant shape {op.constant.shape} != ({channels},)")
+        _check(int(op.constant.min()) >= -127, op.name, "constant must lie in [-127, 127] (symmetric)")
+        _check(isinstance(op.constant_scale, float) and math.isfinite(op.constant_scale) and op.constant_scale > 0,
+               op.name, f"constant_scale {op.constant_scale!r} must be a positive finite float")
+        _check_multipliers(op.name, np.array([op.multiplier]), np.array([op.shift]))
+        _check_clamp_range(op.name, op.act_min, op.act_max)
+    elif isinstance(op, FloatMulConst):
+        _check(op.constant.shape in ((1,), (channels,)), op.name,
+               f"constant shape {op.constant.shape}: 1 or {channels} values")
+    elif isinstance(op, PRelu):
         _check(op.alpha.shape == (channels,), op.name, f"alpha shape {op.alpha.shape} != ({channels},)")
         _check(int(op.alpha.min()) >= -127, op.name, "alpha must lie in [-127, 127] (symmetric)")
         _check_multipliers(op.name, np.array([op.multiplier_pos, op.multiplier_neg]),

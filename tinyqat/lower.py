@@ -112,11 +112,16 @@ def _node_op(
     if op == "flatten":
         return ir.Flatten(**io), (x.size,), q
     if op in ("add", "sub"):
+        reverse = op == "sub" and xs[0].size < xs[1].size  # g - x: SUB whose first operand is the broadcast one
+        if reverse:
+            xs = xs[::-1]
+            x = xs[0]
         if not ir.mul_broadcasts(xs[0].shape, xs[1].shape):
             raise LoweringError(f"{where}: cannot {op} {xs[0].shape} and {xs[1].shape}: the second must have the "
                                 "first's shape or be a per-channel (1, 1, C) operand")
         add = ir.FloatAdd(name=name, inputs=(xs[0].name, xs[1].name), output=name,
-                          activation=requant.activation_interval(attrs["activation"]), subtract=op == "sub")
+                          activation=requant.activation_interval(attrs["activation"]), subtract=op == "sub",
+                          reverse=reverse)
         return add, x.shape, q
     if op == "cat":
         if any(t.shape[:-1] != x.shape[:-1] for t in xs):
@@ -126,7 +131,7 @@ def _node_op(
     if op in ir.LUT_FUNCTIONS:
         constants = tuple(float(attrs[k]) for k in quant.LUT_PARAMS.get(op, ()))
         return ir.FloatLookup(function=op, params=constants, **io), x.shape, q
-    if op in ("mul", "prelu"):
+    if op in ("mul", "prelu", "mul_const"):
         return _elementwise(node, xs, where), max(xs, key=lambda t: t.size).shape, q
     if op in ("reshape", "gather", "resize_nearest"):
         return (*_move(node, x, where), q)
@@ -144,8 +149,13 @@ def _node_op(
 
 
 def _elementwise(node: dict[str, Any], xs: list[ir.Tensor], where: str) -> ir.Op:
-    """``mul`` (the full-shape operand first: multiplication commutes) or ``prelu``."""
+    """``mul`` (the full-shape operand first: multiplication commutes), ``prelu`` or ``mul_const``."""
     name = node["name"]
+    if node["op"] == "mul_const":
+        constant = node["params"]["constant"].numpy().reshape(-1)
+        if constant.size not in (1, xs[0].shape[-1]):
+            raise LoweringError(f"{where}: {constant.size} constant values for {xs[0].shape[-1]} channels")
+        return ir.FloatMulConst(name=name, input=xs[0].name, output=name, constant=constant)
     if node["op"] == "prelu":
         alpha = node["params"]["weight"].numpy().reshape(-1)
         if alpha.size not in (1, xs[0].shape[-1]):

@@ -45,6 +45,8 @@ def const_arrays(op: ir.IntOp, graph: ir.Graph) -> tuple[ConstArray, ...]:
         return (ConstArray("table", op.table, f"{op.function} table, indexed by x + 128"),)
     if isinstance(op, ir.PRelu):
         return (ConstArray("alpha", op.alpha, "alpha per channel, int8, zero point 0"),)
+    if isinstance(op, ir.MulConst):
+        return (ConstArray("constant", op.constant, "constant factor per channel, int8, zero point 0"),)
     if isinstance(op, ir.Softmax):
         return (ConstArray("exp_table", op.exp_table, "round(2^16 * exp(-input_scale * d)), d = 0..255"),)
     if isinstance(op, ir.LogSoftmax):

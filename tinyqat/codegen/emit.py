@@ -170,8 +170,8 @@ def scalar_fields(op: ir.IntOp, graph: ir.Graph) -> list[tuple[str, int]]:
                 ("multiplier2", op.multiplier2), ("shift2", op.shift2),
                 ("output_multiplier", op.output_multiplier), ("output_shift", op.output_shift),
                 ("act_min", op.act_min), ("act_max", op.act_max), ("channels", y.shape[-1]),
-                ("broadcast", int(xs[1].size != y.size)), ("subtract", int(op.subtract))]
-    if isinstance(op, (ir.Mul, ir.PRelu)):
+                ("broadcast", int(xs[1].size != y.size)), ("subtract", 2 if op.reverse else int(op.subtract))]
+    if isinstance(op, (ir.Mul, ir.PRelu, ir.MulConst)):
         return _elementwise_fields(op, xs, y)
     if isinstance(op, ir.Concat):
         return [("num_inputs", len(xs)), ("positions", y.size // y.shape[-1]), ("out_c", y.shape[-1]),
@@ -204,9 +204,15 @@ def scalar_fields(op: ir.IntOp, graph: ir.Graph) -> list[tuple[str, int]]:
             ("out_h", y.shape[0]), ("out_w", y.shape[1]), ("out_c", y.shape[2]), *_window_fields(op), *quant]
 
 
-def _elementwise_fields(op: ir.Mul | ir.PRelu, xs: list[ir.Tensor], y: ir.Tensor) -> list[tuple[str, int]]:
-    """Scalar fields of ``tq_mul_s8_params`` / ``tq_prelu_s8_params`` (positions x channels, channels last)."""
+def _elementwise_fields(op: ir.Mul | ir.PRelu | ir.MulConst, xs: list[ir.Tensor],
+                        y: ir.Tensor) -> list[tuple[str, int]]:
+    """Scalar fields of ``tq_mul_s8_params`` (also MulConst's: the constant is the broadcast input 2, zero
+    point 0) / ``tq_prelu_s8_params`` (positions x channels, channels last)."""
     shape = [("positions", y.size // y.shape[-1]), ("channels", y.shape[-1])]
+    if isinstance(op, ir.MulConst):
+        return [*shape, ("broadcast", 1), ("input1_zero_point", xs[0].qparams.zero_point), ("input2_zero_point", 0),
+                ("output_zero_point", y.qparams.zero_point), ("multiplier", op.multiplier), ("shift", op.shift),
+                ("act_min", op.act_min), ("act_max", op.act_max)]
     if isinstance(op, ir.Mul):
         return [*shape, ("broadcast", int(xs[1].shape != xs[0].shape)),
                 ("input1_zero_point", xs[0].qparams.zero_point), ("input2_zero_point", xs[1].qparams.zero_point),
@@ -357,7 +363,7 @@ def _layer_json(index: int, op: ir.IntOp, graph: ir.Graph, plan: Plan) -> dict[s
     if isinstance(op, ir.Add):
         entry.update(multiplier=[op.multiplier1, op.multiplier2], shift=[op.shift1, op.shift2],
                      output_multiplier=op.output_multiplier, output_shift=op.output_shift,
-                     left_shift=ir.Add.LEFT_SHIFT, subtract=op.subtract)
+                     left_shift=ir.Add.LEFT_SHIFT, subtract=op.subtract, reverse=op.reverse)
     if isinstance(op, ir.Lookup):
         entry.update(function=op.function, table_size=int(op.table.size))
     if isinstance(op, ir.Softmax):
@@ -366,8 +372,10 @@ def _layer_json(index: int, op: ir.IntOp, graph: ir.Graph, plan: Plan) -> dict[s
         entry.update(table_size=int(op.exp_table.size), input_multiplier=op.input_multiplier,
                      input_shift=op.input_shift, reverse_multiplier=op.reverse_multiplier,
                      reverse_shift=op.reverse_shift, diff_min=op.diff_min)
-    if isinstance(op, ir.Mul):
+    if isinstance(op, (ir.Mul, ir.MulConst)):
         entry.update(multiplier=op.multiplier, shift=op.shift, act_min=op.act_min, act_max=op.act_max)
+    if isinstance(op, ir.MulConst):
+        entry["constant_scale"] = op.constant_scale
     if isinstance(op, ir.PRelu):
         entry.update(multiplier=[op.multiplier_pos, op.multiplier_neg], shift=[op.shift_pos, op.shift_neg])
     if isinstance(op, ir.Gather):

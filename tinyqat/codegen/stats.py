@@ -5,7 +5,7 @@
   ``out_h * out_w * out_c * kh * kw`` (one input channel per output channel); fully connected
   ``out * in``.  Pools, clamp, add, concat, lookup, (log-)softmax and data movement count 0: they multiply
   nothing into an accumulator (their adds, compares, requantizations and table reads are
-  not MACs); mul and prelu count 0 too (one product per element, no accumulation).
+  not MACs); mul, mul_const and prelu count 0 too (one product per element, no accumulation).
 * Params: weights + biases (element counts) of conv, depthwise and fully connected; 0
   otherwise (tables and requantization constants are not trained parameters).
 * Weight (flash) bytes of a layer: the bytes of its constant arrays
@@ -13,8 +13,8 @@
   ``weights (int8) + 4 * (bias + multiplier + shift)``, with ``ceil(weights / 2)`` bytes for
   4-bit layers (two per byte, :func:`int4_saved_bytes` saved);
   concat ``4 * 4 * inputs`` (int32 channels, zero point, multiplier and shift per input);
-  lookup ``256`` (int8 table); softmax and log_softmax ``4 * 256`` (int32 exp table); prelu ``C`` (int8 alpha); gather
-  ``4 * C_out`` (int32 channel index); others 0.  The small
+  lookup ``256`` (int8 table); softmax and log_softmax ``4 * 256`` (int32 exp table); prelu ``C`` (int8 alpha);
+  mul_const ``C`` (int8 constant); gather ``4 * C_out`` (int32 channel index); others 0.  The small
   parameter structs and offset tables of the generated C (tens of bytes per layer,
   compiler dependent) are not counted.
 * Code bytes (:func:`code_bytes`, flash besides the weights): the bytes (``.text + .rodata + .data``)
@@ -58,6 +58,7 @@ OP_KINDS: dict[type, str] = {
     ir.LogSoftmax: "log_softmax",
     ir.Mul: "mul",
     ir.PRelu: "prelu",
+    ir.MulConst: "mul_const",
     ir.Reshape: "reshape",
     ir.Gather: "gather",
     ir.ResizeNearest: "resize_nearest",
@@ -227,9 +228,13 @@ LAYER_CODE_BYTES = 112
 MODEL_CODE_BYTES = 512
 
 
+KERNEL_FILE_KIND = {"mul_const": "mul"}  # kinds whose kernel lives in another kind's file
+
+
 def kernel_file(op: ir.IntOp) -> str:
-    """Runtime source implementing ``op`` (``tq_<kind>_s8.c``)."""
-    return f"tq_{op_kind(op)}_s8.c"
+    """Runtime source implementing ``op`` (``tq_<kind>_s8.c``; MulConst's ``tq_mul_const_s8`` is in ``tq_mul_s8.c``)."""
+    kind = op_kind(op)
+    return f"tq_{KERNEL_FILE_KIND.get(kind, kind)}_s8.c"
 
 
 COMPANION_SUFFIXES = ("_dsp", "_v6m", "_mve")  # optimized variants tq_<kind>_s8<suffix>.c, see kernel_files

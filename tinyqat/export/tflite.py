@@ -27,6 +27,7 @@ Gather                  GATHER of the channel indices along the last axis
 ResizeNearest           RESIZE_NEAREST_NEIGHBOR (``align_corners = half_pixel_centers = false``)
 Mul                     MUL (a ``(1, 1, C)`` gate broadcast), fused ReLU or MAXIMUM / MINIMUM
 PRelu                   PRELU, int8 alphas with the float32 scale that gives the graph's multiplier
+MulConst                MUL with a constant int8 ``[C]`` operand (its scale, zero point 0), broadcast
 ======================  ===========================================================================
 
 Biases are int32 with scale ``s_in * s_w[c]`` (float32) and zero point 0.  The weight scales are
@@ -238,14 +239,17 @@ def _pool(w: _Writer, op: ir.MaxPool2d | ir.AvgPool2d, x: ir.Tensor, y: ir.Tenso
 def _add(w: _Writer, op: ir.Add, a: ir.Tensor, b: ir.Tensor, y: ir.Tensor) -> None:
     """TFLite ADD (SUB for a subtraction) derives ``QM(s1/t)``, ``QM(s2/t)``, ``QM(t / (2**20 s_out))`` with
     ``t = 2 max(s1, s2)`` in double precision; the graph's pairs must be those.  A ``(1, 1, C)`` second operand
-    broadcasts as TFLite's ADD / SUB broadcast."""
+    broadcasts as TFLite's ADD / SUB broadcast; a reversed subtraction (``g - x``) is SUB(g, x), TFLite's first
+    operand broadcast."""
+    pairs = ((op.multiplier1, op.shift1), (op.multiplier2, op.shift2), (op.output_multiplier, op.output_shift))
+    if op.reverse:
+        a, b, pairs = b, a, (pairs[1], pairs[0], pairs[2])
     s1, s2, s_out = float(a.qparams.scale), float(b.qparams.scale), float(y.qparams.scale)
     t = 2.0 * max(s1, s2)
     derived = (quantize_multiplier(s1 / t), quantize_multiplier(s2 / t),
                quantize_multiplier(t / (float(1 << ir.Add.LEFT_SHIFT) * s_out)))
-    graph = ((op.multiplier1, op.shift1), (op.multiplier2, op.shift2), (op.output_multiplier, op.output_shift))
-    if derived != graph:
-        raise ExportError(f"{_where(op)}: multipliers {graph} differ from TFLite's {derived} for these scales")
+    if derived != pairs:
+        raise ExportError(f"{_where(op)}: multipliers {pairs} differ from TFLite's {derived} for these scales")
     act, out, finish = _output(w, op, y, op.act_min, op.act_max)
     code, options = (schema.SUB, schema.SUB_OPTIONS) if op.subtract else (schema.ADD, schema.ADD_OPTIONS)
     w.op(code, [w.index[a.name], w.index[b.name]], [out], schema.Options(options, ((0, "b", act),)))
@@ -311,6 +315,19 @@ def _mul(w: _Writer, op: ir.Mul, a: ir.Tensor, b: ir.Tensor, y: ir.Tensor) -> No
         raise ExportError(f"{_where(op)}: multiplier {(op.multiplier, op.shift)} differs from TFLite's {derived}")
     act, out, finish = _output(w, op, y, op.act_min, op.act_max)
     w.op(schema.MUL, [w.index[a.name], w.index[b.name]], [out], schema.Options(schema.MUL_OPTIONS, ((0, "b", act),)))
+    finish()
+
+
+def _mul_const(w: _Writer, op: ir.MulConst, x: ir.Tensor, y: ir.Tensor) -> None:
+    """TFLite MUL of ``x`` and a constant int8 tensor ``[C]`` (scale ``constant_scale``, zero point 0) broadcast
+    over positions; TFLite derives ``QM((double)s_in * (double)s_c / (double)s_out)``, the graph's pair."""
+    derived = quantize_multiplier(float(x.qparams.scale) * op.constant_scale / float(y.qparams.scale))
+    if derived != (op.multiplier, op.shift):
+        raise ExportError(f"{_where(op)}: multiplier {(op.multiplier, op.shift)} differs from TFLite's {derived}")
+    constant = w.constant(f"{op.name}/constant", op.constant.reshape((1,) * (len(x.shape) - 1) + (-1,)), schema.INT8,
+                          schema.Quantization((op.constant_scale,), (0,)))
+    act, out, finish = _output(w, op, y, op.act_min, op.act_max)
+    w.op(schema.MUL, [w.index[x.name], constant], [out], schema.Options(schema.MUL_OPTIONS, ((0, "b", act),)))
     finish()
 
 
@@ -380,6 +397,8 @@ def tflite_model(graph: ir.Graph) -> schema.Model:
             _mul(w, op, xs[0], xs[1], y)
         elif isinstance(op, ir.PRelu):
             _prelu(w, op, xs[0], y)
+        elif isinstance(op, ir.MulConst):
+            _mul_const(w, op, xs[0], y)
         elif isinstance(op, ir.LogSoftmax):
             _log_softmax(w, op, xs[0], y)
         elif isinstance(op, ir.Clamp):

@@ -68,7 +68,8 @@ from tinyqat.target import ARENA_ALIGNMENT, CONV_DSP_COLUMN_MAX, DEPTHWISE_V6M_P
 
 PIXEL_BLOCK = 2  # output pixels a kernel may compute together (DSP kernels: 2), see window_delta_max
 
-ELEMENTWISE_OPS = (ir.Clamp, ir.Lookup, ir.Softmax, ir.LogSoftmax, ir.Add, ir.Mul, ir.PRelu, ir.Reshape)
+ELEMENTWISE_OPS = (ir.Clamp, ir.Lookup, ir.Softmax, ir.LogSoftmax, ir.Add, ir.Mul, ir.PRelu, ir.MulConst,
+                   ir.Reshape)
 WINDOW_OPS = (ir.Conv2d, ir.DepthwiseConv2d, ir.MaxPool2d, ir.AvgPool2d)
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from tinyqat import ir
 
-FUSABLE = (ir.Conv2d, ir.DepthwiseConv2d, ir.FullyConnected, ir.Add, ir.Mul, ir.Lookup)
+FUSABLE = (ir.Conv2d, ir.DepthwiseConv2d, ir.FullyConnected, ir.Add, ir.Mul, ir.MulConst, ir.Lookup)
 
 
 def fuse_activations(graph: ir.Graph) -> ir.Graph:

@@ -8,7 +8,8 @@ flatten must be a Linear layer, whose weight columns are permuted instead:
 
 A :class:`~tinyqat.ir.Reshape` keeps the bytes and only changes the IR shape; Linear layers read
 any shape of the right size and the graph output's shape is the PyTorch one, so a reshape read
-only by Linear layers, or that is the graph output, is removed (:func:`fold_reshape`).
+only by Linear layers or by other reshapes, or that is the graph output, is removed, and so is a
+reshape to its input's own shape (:func:`fold_reshape`).
 """
 
 from __future__ import annotations
@@ -59,10 +60,12 @@ def _fold_reshape_once(graph: ir.Graph) -> ir.Graph:
     ops = []
     for op in graph.ops:
         op = dataclasses.replace(op, input=renamed[op.input]) if getattr(op, "input", None) in renamed else op
-        if isinstance(op, (ir.Add, ir.FloatAdd, ir.Concat, ir.FloatConcat)) and set(op.inputs) & renamed.keys():
+        if set(getattr(op, "inputs", ())) & renamed.keys():
             op = dataclasses.replace(op, inputs=tuple(renamed.get(n, n) for n in op.inputs))
         readers = graph.consumers(op.output)
-        if isinstance(op, ir.Reshape) and all(isinstance(u, (ir.FloatLinear, ir.FullyConnected)) for u in readers):
+        if isinstance(op, ir.Reshape) and not (op.input == graph.input and op.output == graph.output) and (
+                graph.tensor(op.input).shape == graph.tensor(op.output).shape
+                or all(isinstance(u, (ir.FloatLinear, ir.FullyConnected, ir.Reshape)) for u in readers)):
             renamed[op.output] = op.input
             continue
         ops.append(op)

@@ -125,7 +125,8 @@ def quantize_add(op: ir.FloatAdd, graph: ir.Graph) -> ir.Add:
     qo, eo = requant_multiplier(op.name, twice_max / (float(1 << ir.Add.LEFT_SHIFT) * float(y_q.scale)))
     lo, hi = activation_range(op.activation, y_q)
     return ir.Add(name=op.name, inputs=op.inputs, output=op.output, multiplier1=q1, shift1=e1, multiplier2=q2,
-                  shift2=e2, output_multiplier=qo, output_shift=eo, act_min=lo, act_max=hi, subtract=op.subtract)
+                  shift2=e2, output_multiplier=qo, output_shift=eo, act_min=lo, act_max=hi, subtract=op.subtract,
+                  reverse=op.reverse)
 
 
 def quantize_concat(op: ir.FloatConcat, graph: ir.Graph) -> ir.Concat:
@@ -169,6 +170,20 @@ def quantize_prelu(op: ir.FloatPRelu, graph: ir.Graph) -> ir.PRelu:
                     shift_pos=e_pos, multiplier_neg=q_neg, shift_neg=e_neg)
 
 
+def quantize_mul_const(op: ir.FloatMulConst, graph: ir.Graph) -> ir.MulConst:
+    """TFLite int8 MUL with a constant operand: the constant symmetric per tensor (``s_c = max|c| / 127``,
+    :func:`tinyqat.quant.quantize_weight` of the ``[1, n]`` row, repeated to C channels when ``n = 1``) and
+    ``QM((double)s_in * (double)s_c / (double)s_out)`` (:class:`tinyqat.ir.MulConst`)."""
+    _check_finite(op.name, constant=op.constant)
+    x, y = graph.tensor(op.input), graph.tensor(op.output)
+    c_q, s_c = quant.quantize_weight(torch.from_numpy(op.constant.copy()).reshape(1, -1))
+    constant = np.broadcast_to(c_q.numpy().reshape(-1).astype(np.int64), (x.shape[-1],))
+    scale = float(s_c[0])
+    q, e = requant_multiplier(op.name, float(x.qparams.scale) * scale / float(y.qparams.scale))
+    return ir.MulConst(name=op.name, input=op.input, output=op.output, constant=constant, constant_scale=scale,
+                       multiplier=q, shift=e)
+
+
 def quantize_softmax(op: ir.FloatSoftmax, graph: ir.Graph) -> ir.Softmax:
     """``exp_table[d] = round(2**16 * exp(-s_in * d))`` for ``d = 0..255`` (:func:`tinyqat.quant.softmax_exp_table`)."""
     table = quant.softmax_exp_table(graph.tensor(op.input).qparams.scale)
@@ -198,6 +213,7 @@ QUANTIZERS = {
     ir.FloatLogSoftmax: quantize_log_softmax,
     ir.FloatMul: quantize_mul,
     ir.FloatPRelu: quantize_prelu,
+    ir.FloatMulConst: quantize_mul_const,
 }
 
 

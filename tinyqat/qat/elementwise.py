@@ -1,4 +1,5 @@
-"""QAT modules of the elementwise ops: pointwise table functions, two-tensor multiply and PReLU.
+"""QAT modules of the elementwise ops: pointwise table functions, two-tensor multiply, PReLU and the product
+with a constant (:class:`QuantMulConst`, its formula in its docstring).
 
 ``prepare_qat`` puts them in place of the float ops.  Each computes, once its input and output grids
 are known (``fq_in`` of each input, never observed here; its own output quantizer ``fq_out``, observing
@@ -160,5 +161,40 @@ class QuantPReLU(QuantOutput):
             alpha = a_q.long().reshape(1, -1, *(1,) * (x.dim() - 2))  # one alpha broadcasts over every channel
             q = torch.where(c >= 0, requant.mbqm_nonnegative(c, multiplier[0], shift[0]),
                             requant.mbqm(c * alpha, multiplier[1], shift[1]))
+            exact = _exact(q, self.output_quantizer)
+        return ExactForward.apply(y_fq, exact)
+
+
+class QuantMulConst(QuantOutput):
+    """``x * c`` with a constant ``c`` (a parameter, trained, or a buffer) of one value or one per channel, as
+    TFLite's int8 MUL with a constant operand (:class:`tinyqat.ir.MulConst`): ``c`` fake-quantized to int8,
+    symmetric per tensor (``s_c = max|c| / 127``, ``c_q`` its integers, as lowering does);
+    ``q = clamp(mbqm(round(x / s_in) * c_q, QM(s_in * s_c / s_out)) + zp_out, -128, 127)``;
+    surrogate ``fq_out(x * fq(c))``.  ``constant`` keeps the user's shape, which broadcasts per channel."""
+
+    def __init__(self, constant: torch.Tensor, input_quantizer: ActivationQuantizer,
+                 averaging_constant: float = 0.01, source: str = "") -> None:
+        super().__init__()
+        if isinstance(constant, nn.Parameter):
+            self.constant = constant
+        else:
+            self.register_buffer("constant", constant.detach().clone())
+        self.constant_quantizer = WeightQuantizer(8)
+        self.output_quantizer = ActivationQuantizer(averaging_constant)
+        self.input_ref = QuantizerRef(input_quantizer)
+        self.source = source
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The integer product, with the gradient of ``output_quantizer(x * fq(constant))``."""
+        c = self.constant
+        y_fq = self.output_quantizer(x * self.constant_quantizer(c.reshape(1, -1)).reshape(c.shape))
+        in_q = self.input_ref.quantizer
+        if not (exact_now(self) and _ready(in_q, self.output_quantizer) and self.constant_quantizer.fake_quant_enabled):
+            return y_fq
+        with torch.no_grad():
+            (s_in, _), (s_out, _) = in_q.qparams(), self.output_quantizer.qparams()
+            c_q, s_c = quant.quantize_weight(c.detach().reshape(1, -1))
+            multiplier, shift = requant.quantize_multipliers(s_in.double() * s_c[0].double() / s_out.double())
+            q = requant.mbqm(_centered(x, s_in) * c_q.long().reshape(c.shape), multiplier, shift)
             exact = _exact(q, self.output_quantizer)
         return ExactForward.apply(y_fq, exact)

@@ -14,7 +14,8 @@ Rewrites (fusion requires every intermediate result to have a single user):
 * hardsigmoid, silu, gelu, elu, leaky_relu (modules and ``F.`` forms), and arithmetic of a tensor and a
   number constant (``x * c``, ``x + c``, ``x - c``, ``c - x``, ``x / c``, ``-x``: ``affine``) ->
   :class:`QuantPointwise`; ``a * b`` of two tensors (same shape, or a map and its per-channel gate
-  ``(N, C, 1[, 1])``) -> :class:`QuantMul`; ``nn.PReLU`` -> :class:`QuantPReLU`
+  ``(N, C, 1[, 1])``) -> :class:`QuantMul`; ``nn.PReLU`` -> :class:`QuantPReLU`; ``x * self.scale`` (a
+  parameter or buffer of one value or one per channel) -> :class:`QuantMulConst`
   (:mod:`tinyqat.qat.elementwise`);
 * MaxPool1d/2d -> :class:`QuantMaxPool2d`; AvgPool1d/2d -> :class:`QuantAvgPool2d`;
 * global average pooling (AdaptiveAvgPool1d/2d(1), ``mean`` over the spatial dims) ->
@@ -39,6 +40,7 @@ section listing the supported ops.
 from __future__ import annotations
 
 import copy
+import functools
 import inspect
 import itertools
 import math
@@ -56,7 +58,7 @@ from torch import fx, nn
 from torch.fx.node import _get_qualified_name
 
 from tinyqat.errors import TinyQatError, UnsupportedOpError
-from tinyqat.qat.elementwise import QuantMul, QuantPointwise, QuantPReLU
+from tinyqat.qat.elementwise import QuantMul, QuantMulConst, QuantPointwise, QuantPReLU
 from tinyqat.qat.fake_quant import ActivationQuantizer, FixedQuantizer, InputQuantizer, WeightQuantizer
 from tinyqat.qat.modules import (
     Activation,
@@ -473,6 +475,12 @@ def _clamp_activation(node: fx.Node, op: _Op) -> Activation:
     return "relu6" if (lo, hi) == (0, 6) else (float(lo), float(hi))
 
 
+def _is_mul(node: fx.Node) -> bool:
+    """``a * b``, ``torch.mul(a, b)`` or ``a.mul(b)``."""
+    return (node.op == "call_function" and node.target in (operator.mul, torch.mul)) or (
+        node.op == "call_method" and node.target == "mul")
+
+
 def _classify(node: fx.Node, modules: dict[str, nn.Module]) -> _Op:
     """Map one traced node to a supported kind, or raise :class:`UnsupportedOpError`."""
     where, line = _location(node), _source_line(node)
@@ -480,6 +488,8 @@ def _classify(node: fx.Node, modules: dict[str, nn.Module]) -> _Op:
         return _Op("input" if node.op == "placeholder" else "output", where, node.op)
     if node.op == "get_attr":
         owner = modules.get(str(node.target).rpartition(".")[0])
+        if node.users and all(_is_mul(u) for u in node.users):  # x * self.scale: the product with a constant
+            return _Op("param", where, f"get_attr {node.target}", line)
         raise _unsupported(where, f"get_attr {node.target}", "a parameter or buffer is used directly in forward", line,
                            bn_subclass_hint(owner) or "wrap it in a layer (nn.Conv2d, nn.Linear...; a "
                            "per-channel factor or offset is a depthwise 1x1 nn.Conv2d(C, C, 1, groups=C))")
@@ -670,7 +680,7 @@ class _Builder(PlumbingMixin):
     def build(self, example_inputs: tuple[torch.Tensor, ...]) -> fx.GraphModule:
         for node in self.traced.graph.nodes:
             op = self.ops[node]
-            if node in self.fused or op.kind == "const":
+            if node in self.fused or op.kind in ("const", "param"):
                 continue
             if op.kind not in ("move", "view", "flatten", "resize", "log_softmax"):
                 self._fold_constants(node, op)
@@ -866,13 +876,14 @@ class _Builder(PlumbingMixin):
 
     def _add_tensors(self, node: fx.Node, op: _Op, a: fx.Node, b: fx.Node, subtract: bool) -> None:
         """``a + b`` (TFLite ADD) or ``a - b`` (SUB) of two tensors of one shape, or of a map and a per-channel
-        operand (N, C, 1[, 1]) broadcast over it (the map first; an add swaps its operands)."""
+        operand (N, C, 1[, 1]) broadcast over it (an add puts the map first; ``g - x`` stays in its order:
+        lowering makes it a SUB with reversed operands, :class:`tinyqat.ir.Add`)."""
         sa, sb = _shape(a), _shape(b)
         if sa != sb and _per_channel(sb, sa) and not subtract:
             a, b, sa, sb = b, a, sb, sa
-        if sa != sb and not _per_channel(sa, sb):
+        if sa != sb and not (_per_channel(sa, sb) or (subtract and _per_channel(sb, sa))):
             raise op.error(f"operands {sa} and {sb}: only same shapes, or a map and a per-channel (N, C, 1, 1) "
-                           f"operand{' after it (write -(x - g) for g - x)' if subtract else ''} are supported")
+                           "operand are supported: pool or expand the other operand to one of those shapes")
         act_node, activation = self._fused_activation(node)
         grids = (self.grid[self.env[a]], self.grid[self.env[b]])
         module = QuantAdd(activation, grids, self.c, op.where, subtract=subtract)
@@ -899,8 +910,11 @@ class _Builder(PlumbingMixin):
             raise op.error("alpha and rounding_mode are not supported")
         a, b = args["input"], args["other"]
         if isinstance(a, fx.Node) and isinstance(b, fx.Node):
+            params = [n for n in (a, b) if self.ops[n].kind == "param"]
             if op.kind == "sub":
                 self._add_tensors(node, op, self._operand(op, a), self._operand(op, b), True)
+            elif op.kind == "mul" and params:
+                self._mul_const(node, op, b if params[0] is a else a, params[0])
             elif op.kind == "mul":
                 self._mul(node, op, a, b)
             else:
@@ -939,6 +953,22 @@ class _Builder(PlumbingMixin):
         grids = (self.grid[self.env[xa]], self.grid[self.env[xb]])
         self.env[node] = self._emit(node.name, QuantMul(grids, self.c, op.where), (self.env[xa], self.env[xb]))
 
+    def _mul_const(self, node: fx.Node, op: _Op, x: fx.Node, param: fx.Node) -> None:
+        """``x * c`` with a parameter or buffer ``c`` of one value or one per channel (``(C, 1, 1)``,
+        ``(1, C, 1, 1)``, ``(C,)`` on ``(N, C)``...): :class:`QuantMulConst` (TFLite MUL with a constant)."""
+        src = self._operand(op, x)
+        value = functools.reduce(getattr, str(param.target).split("."), self.traced)  # parameter, buffer, constant
+        if not isinstance(value, torch.Tensor):
+            raise op.error(f"{param.target} is not a tensor: multiply by a tensor parameter or buffer")
+        shape, c_shape = _shape(src), tuple(value.shape)
+        padded = (1,) * (len(shape) - len(c_shape)) + c_shape
+        per_channel = len(shape) >= 2 and padded == (1, shape[1], *(1,) * (len(shape) - 2))
+        if len(padded) != len(shape) or not (value.numel() == 1 or per_channel) or not value.is_floating_point():
+            raise op.error(f"a constant of shape {c_shape} times a {tuple(shape)} tensor: only a single value or one "
+                           "per channel ((C, 1, 1), (1, C, 1, 1), (C,) on (N, C)) is supported; reshape the constant")
+        module = QuantMulConst(value, self.grid[self.env[src]], self.c, op.where)
+        self.env[node] = self._emit(node.name, module, (self.env[src],))
+
     def _prelu(self, node: fx.Node, op: _Op) -> None:
         src, new_src = self._source(node, op)
         shape = _shape(src)
@@ -974,16 +1004,26 @@ class _Builder(PlumbingMixin):
         if op.detail == "softmax" and self._final_softmax(node, op, "softmax"):
             return
         src, new_src = self._source(node, op)
+        shape, features = _shape(src), None
         if op.detail in ("softmax", "log_softmax"):
             args = _args(_sig_softmax, node, op)
-            ndim = len(_shape(src))
-            if not isinstance(args["dim"], int) or ndim < 2 or args["dim"] % ndim != 1 or args["dtype"] is not None:
-                hint = (" (a final one over the features of (N, 1, F): pass prepare_qat(..., deploy_logits=True) "
-                        "to deploy the logits)" if op.detail == "log_softmax" else "")
-                raise op.error(f"only {op.detail} over channels (dim=1) is computed in int8, got dim={args['dim']} "
-                               f"on {ndim} dims{hint}")
-        self.env[node] = self._emit(node.name, QuantNonlinear(op.detail, self.grid[new_src], self.c, op.where),
-                                                 (new_src,))
+            ndim, dim = len(shape), args["dim"]
+            # over the last dim of (N, 1, ..., F) (torchaudio's M5: dim=2 on (N, 1, classes)): the same op on
+            # the vector of F features, relabelled to it and back (no bytes move)
+            if isinstance(dim, int) and ndim > 2 and dim % ndim == ndim - 1 and all(d == 1 for d in shape[1:-1]):
+                features = (shape[-1],)
+            elif not isinstance(dim, int) or ndim < 2 or dim % ndim != 1:
+                hint = (", or pass prepare_qat(..., deploy_logits=True) to deploy the logits of a final one"
+                        if op.detail == "log_softmax" else "")
+                raise op.error(f"only {op.detail} over channels (dim=1) or over the features of (N, 1, F) is "
+                               f"computed in int8, got dim={dim} on {tuple(shape)}: move that dim to dim 1 "
+                               f"first{hint}")
+            if args["dtype"] is not None:
+                raise op.error(f"{op.detail} with dtype={args['dtype']} is not supported: drop the dtype argument")
+        if features is not None:
+            new_src = self._relabel(new_src, features, op.where)
+        new = self._emit(node.name, QuantNonlinear(op.detail, self.grid[new_src], self.c, op.where), (new_src,))
+        self.env[node] = self._relabel(new, tuple(shape[1:]), op.where) if features is not None else new
 
     def _flatten(self, node: fx.Node, op: _Op) -> None:
         """A flatten of all non-batch dims (:class:`QuantFlatten`); any other flatten / view / reshape is a move."""

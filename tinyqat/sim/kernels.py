@@ -139,7 +139,8 @@ def add(op: ir.Add, xs: Sequence[np.ndarray], ins: Sequence[ir.Tensor], out: ir.
         mbqm((x.astype(np.int64) - t.qparams.zero_point) << ir.Add.LEFT_SHIFT, q, e)
         for x, t, q, e in zip(xs, ins, (op.multiplier1, op.multiplier2), (op.shift1, op.shift2))
     ]
-    total = scaled[0] - scaled[1] if op.subtract else scaled[0] + scaled[1]  # a (1, 1, C) operand broadcasts
+    total = scaled[0] + scaled[1] if not op.subtract else (scaled[1] - scaled[0] if op.reverse
+                                                           else scaled[0] - scaled[1])  # (1, 1, C) broadcasts
     y = mbqm(total, op.output_multiplier, op.output_shift) + out.qparams.zero_point
     return np.clip(y, op.act_min, op.act_max).astype(np.int8)
 
@@ -188,6 +189,13 @@ def mul(op: ir.Mul, xs: Sequence[np.ndarray], ins: Sequence[ir.Tensor], out: ir.
     return np.clip(y, op.act_min, op.act_max).astype(np.int8)
 
 
+def mul_const(op: ir.MulConst, xs: Sequence[np.ndarray], ins: Sequence[ir.Tensor], out: ir.Tensor) -> np.ndarray:
+    """TFLite int8 mul by the constant per channel of the last axis (formula: :class:`tinyqat.ir.MulConst`)."""
+    product = (xs[0].astype(np.int64) - ins[0].qparams.zero_point) * op.constant.astype(np.int64)
+    y = mbqm(product, op.multiplier, op.shift) + out.qparams.zero_point
+    return np.clip(y, op.act_min, op.act_max).astype(np.int8)
+
+
 def prelu(op: ir.PRelu, xs: Sequence[np.ndarray], ins: Sequence[ir.Tensor], out: ir.Tensor) -> np.ndarray:
     """TFLite int8 PReLU, alpha per channel of the last axis (formula: :class:`tinyqat.ir.PRelu`)."""
     x_c = xs[0].astype(np.int64) - ins[0].qparams.zero_point
@@ -213,5 +221,6 @@ KERNELS: dict[type, Kernel] = {
     ir.LogSoftmax: log_softmax,
     ir.Mul: mul,
     ir.PRelu: prelu,
+    ir.MulConst: mul_const,
     **MOVE_KERNELS,
 }

@@ -40,7 +40,7 @@ class IntegerModel(nn.Module):
         self._consts: list[dict[str, str]] = []
         for i, op in enumerate(graph.ops):
             names = {}
-            for field in ("weights", "bias", "multiplier", "shift", "table", "exp_table", "alpha"):
+            for field in ("weights", "bias", "multiplier", "shift", "table", "exp_table", "alpha", "constant"):
                 value = getattr(op, field, None)
                 if isinstance(value, np.ndarray):  # Mul's multiplier / shift are scalars
                     names[field] = f"c{i}_{field}"
@@ -179,7 +179,8 @@ def _add(m: IntegerModel, i: int, op: ir.Add, xs: list[torch.Tensor], ins: list[
 
     scaled = [mbqm((x - t.qparams.zero_point) << ir.Add.LEFT_SHIFT, scalar(q), scalar(e))
               for x, t, q, e in zip(xs, ins, (op.multiplier1, op.multiplier2), (op.shift1, op.shift2))]
-    total = scaled[0] - scaled[1] if op.subtract else scaled[0] + scaled[1]  # a (1, 1, C) operand broadcasts
+    total = scaled[0] + scaled[1] if not op.subtract else (scaled[1] - scaled[0] if op.reverse
+                                                           else scaled[0] - scaled[1])  # (1, 1, C) broadcasts
     y = mbqm(total, scalar(op.output_multiplier), scalar(op.output_shift))
     return (y + out.qparams.zero_point).clamp(op.act_min, op.act_max)
 
@@ -219,6 +220,14 @@ def _mul(m: IntegerModel, i: int, op: ir.Mul, xs: list[torch.Tensor], ins: list[
          out: ir.Tensor) -> torch.Tensor:
     """:class:`tinyqat.ir.Mul`; the ``(1, 1, C)`` operand broadcasts as in numpy."""
     product = (xs[0] - ins[0].qparams.zero_point) * (xs[1] - ins[1].qparams.zero_point)
+    y = mbqm(product, _scalar(op.multiplier, product), _scalar(op.shift, product)) + out.qparams.zero_point
+    return y.clamp(op.act_min, op.act_max)
+
+
+def _mul_const(m: IntegerModel, i: int, op: ir.MulConst, xs: list[torch.Tensor], ins: list[ir.Tensor],
+               out: ir.Tensor) -> torch.Tensor:
+    """:class:`tinyqat.ir.MulConst`, the constant along the last (channel) axis."""
+    product = (xs[0] - ins[0].qparams.zero_point) * m._const(i, "constant")
     y = mbqm(product, _scalar(op.multiplier, product), _scalar(op.shift, product)) + out.qparams.zero_point
     return y.clamp(op.act_min, op.act_max)
 
@@ -265,6 +274,7 @@ _KERNELS: dict[type, Kernel] = {
     ir.LogSoftmax: _log_softmax,
     ir.Mul: _mul,
     ir.PRelu: _prelu,
+    ir.MulConst: _mul_const,
     ir.Reshape: _reshape,
     ir.Gather: _gather,
     ir.ResizeNearest: _resize_nearest,
