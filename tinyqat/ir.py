@@ -548,7 +548,8 @@ class MulConst(SingleInput):
     tensor ``[C]`` broadcast over positions; ``x * self.scale`` with a parameter or buffer of shape
     ``(C, 1, 1)``, ``(1, C, 1, 1)``, ``(C,)`` or a single value, repeated to C channels).
 
-    The constant is quantized per tensor and symmetric, as TFLite quantizes a constant operand:
+    The constant is quantized per tensor and symmetric (tinyqat's choice, like its weights; TFLite's MUL
+    takes any operand zero point, and the exported model computes the same integers in TFLite Micro and LiteRT):
     ``constant_scale = s_c = max|c| / 127`` (float32; :func:`tinyqat.quant.quantize_weight` of the ``[1, n]``
     row), ``constant = clamp(round(c / s_c), -127, 127)``, zero point 0.  With ``x_c = x - zp_in``:
     ``y = clamp(mbqm(x_c * constant[ch], multiplier, shift) + zp_out, act_min, act_max)``,
