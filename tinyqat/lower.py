@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from tinyqat import ir, quant, requant
-from tinyqat.artifact import read_artifact
+from tinyqat.artifact import output_names, read_artifact
 from tinyqat.errors import LoweringError
 from tinyqat.passes.fold_bn import fold_bn
 from tinyqat.passes.fuse_act import fuse_activations
@@ -216,9 +216,11 @@ def import_artifact(artifact: dict[str, Any], source_sha256: str = "") -> ir.Gra
         tensors[op.output] = ir.Tensor(op.output, shape, q)
         names[node["name"]], torch_shapes[node["name"]] = op.output, (
             tuple(node["attrs"]["shape"]) if node["op"] in ("reshape", "gather") else _torch_shape(shape, torch_x))
-    out = artifact["output"]
+    out, *extra = output_names(artifact)
     return ir.Graph(tensors=tuple(tensors.values()), ops=tuple(ops), input=inp["name"], output=names[out],
-                    torch_input_shape=torch_in, torch_output_shape=torch_shapes[out], source_sha256=source_sha256)
+                    torch_input_shape=torch_in, torch_output_shape=torch_shapes[out], source_sha256=source_sha256,
+                    extra_outputs=tuple(names[o] for o in extra),
+                    extra_torch_output_shapes=tuple(torch_shapes[o] for o in extra))
 
 
 def _torch_shape(shape: tuple[int, ...], torch_x: tuple[int, ...]) -> tuple[int, ...]:

@@ -26,7 +26,7 @@ def fold_flatten(graph: ir.Graph) -> ir.Graph:
     for op in graph.ops:
         if isinstance(op, ir.Flatten):
             bad = [u for u in graph.consumers(op.output) if not isinstance(u, ir.FloatLinear)]
-            if bad or op.output == graph.output:
+            if bad or op.output in graph.outputs:
                 what = f"'{bad[0].name}'" if bad else "the model output"
                 raise LoweringError(
                     f"flatten at '{op.name}' feeds {what}: a flatten of an H x W map (H*W > 1) is only "
@@ -62,9 +62,11 @@ def _fold_reshape_once(graph: ir.Graph) -> ir.Graph:
         if isinstance(op, (ir.Add, ir.FloatAdd, ir.Concat, ir.FloatConcat)) and set(op.inputs) & renamed.keys():
             op = dataclasses.replace(op, inputs=tuple(renamed.get(n, n) for n in op.inputs))
         readers = graph.consumers(op.output)
-        if isinstance(op, ir.Reshape) and all(isinstance(u, (ir.FloatLinear, ir.FullyConnected)) for u in readers):
+        if (isinstance(op, ir.Reshape) and all(isinstance(u, (ir.FloatLinear, ir.FullyConnected)) for u in readers)
+                and not {op.input, op.output} <= set(graph.outputs)):  # outputs stay distinct tensors
             renamed[op.output] = op.input
             continue
         ops.append(op)
     tensors = tuple(t for t in graph.tensors if t.name not in renamed)
-    return dataclasses.replace(graph, tensors=tensors, ops=tuple(ops), output=renamed.get(graph.output, graph.output))
+    return dataclasses.replace(graph, tensors=tensors, ops=tuple(ops), output=renamed.get(graph.output, graph.output),
+                               extra_outputs=tuple(renamed.get(n, n) for n in graph.extra_outputs))
