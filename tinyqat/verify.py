@@ -52,7 +52,7 @@ class Mismatch:
     def __str__(self) -> str:
         where = f"layer {self.layer} '{self.name}' ({self.op})"
         if self.output is not None:
-            where = f"output {self.output} ({self.outputs}, computed by {where}) after the last layer"
+            where = f"{self.outputs or 'the model output'} (computed by {where}) read after the last layer"
         elif self.outputs:
             where += f", which is {self.outputs},"
         return f"{where} diverges on sample {self.sample}: {self.differing_bytes} bytes differ, " \

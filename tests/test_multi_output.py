@@ -1,0 +1,341 @@
+"""Models that return a tuple of outputs: prepare_qat keeps the tuple, the artifact records the outputs in
+order, the simulator and the integer model return tuples, the planner keeps every output alive to the end,
+the C package has the N-output API, and verify (host, QEMU) compares every output after the last layer."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import runtime_graphs as rg
+import torch
+import torch.nn.functional as F
+from conftest import require_module, require_tool
+from torch import nn
+
+import tinyqat
+from tinyqat import ir
+from tinyqat.artifact import read_artifact
+from tinyqat.errors import UnsupportedOpError
+from tinyqat.export.tflite import to_tflite
+from tinyqat.memory.planner import GreedyPlanner, check_plan, in_place_rules, live_ranges
+from tinyqat.toolchain.cffi_model import load_model
+from tinyqat.toolchain.compiler import compile_shared
+from tinyqat.verify import compare_layers
+
+SHAPE = (3, 8, 8)
+
+
+class LogitsAndFeatures(nn.Module):
+    """A small CNN returning (logits, pooled features): the features are also the classifier's input."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.c1 = nn.Conv2d(3, 8, 3, padding=1)
+        self.b1 = nn.BatchNorm2d(8)
+        self.c2 = nn.Conv2d(8, 8, 3, stride=2, padding=1)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(8, 5)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        x = F.relu(self.b1(self.c1(x)))
+        features = self.pool(F.relu(self.c2(x))).flatten(1)
+        return self.fc(features), features
+
+
+class MapThenHead(nn.Module):
+    """Returns (head, map): the map, returned second, also feeds an elementwise op that could otherwise run
+    in place over it, and a conv that could otherwise reuse its bytes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.c1 = nn.Conv2d(3, 6, 3, padding=1)
+        self.c2 = nn.Conv2d(6, 6, 3, padding=1)
+        self.fc = nn.Linear(6, 4)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        m = self.c1(x)
+        h = F.relu(self.c2(torch.sigmoid(m)))
+        return self.fc(h.mean((2, 3))), m
+
+
+def _train_save(model: nn.Module, path: Path) -> tuple[nn.Module, Path]:
+    """prepare_qat, three SGD steps on the sum of the outputs' mean squares, save."""
+    gen = torch.Generator().manual_seed(0)
+    qat = tinyqat.prepare_qat(model, (torch.randn(2, *SHAPE, generator=gen),))
+    opt = torch.optim.SGD(qat.parameters(), lr=1e-3)
+    for _ in range(3):
+        loss = sum(y.square().mean() for y in qat(torch.randn(8, *SHAPE, generator=gen)))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    tinyqat.save(qat.eval(), path)
+    return qat, path
+
+
+@pytest.fixture(scope="module", params=[LogitsAndFeatures, MapThenHead])
+def trained(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[nn.Module, Path]:
+    torch.manual_seed(0)
+    return _train_save(request.param(), tmp_path_factory.mktemp(request.param.__name__) / "model.pt")
+
+
+@pytest.fixture(scope="module")
+def package(trained: tuple[nn.Module, Path]) -> Path:
+    out = trained[1].parent / "out"
+    tinyqat.build(trained[1], out, board="cortex-m4")
+    return out
+
+
+# ---------------------------------------------------------------- Python side
+
+
+def test_qat_forward_artifact_simulator_and_integer_model_keep_the_tuple(trained: tuple[nn.Module, Path]) -> None:
+    """The QAT forward returns the tuple; the artifact (version 2) lists the outputs in order; the simulator
+    and the integer model return tuples of the same shapes, equal to each other and to the QAT forward's
+    fake-quantized outputs on their grids (the QAT forward is the integer model)."""
+    qat, path = trained
+    x = torch.randn(16, *SHAPE, generator=torch.Generator().manual_seed(5))
+    with torch.no_grad():
+        ys = qat(x)
+    assert isinstance(ys, tuple) and len(ys) == 2
+    artifact, _ = read_artifact(path)
+    assert artifact["version"] == 2 and isinstance(artifact["output"], list) and len(artifact["output"]) == 2
+    graph = tinyqat.load(path)
+    assert len(graph.outputs) == 2 and graph.torch_output_shapes == tuple(tuple(y.shape[1:]) for y in ys)
+    xq = tinyqat.quantize_input(graph, x)
+    sim = tinyqat.simulate(graph, xq)
+    im = tinyqat.integer_model(qat)
+    ints = im(torch.from_numpy(xq))
+    assert isinstance(sim, tuple) and isinstance(ints, tuple) and len(sim) == len(ints) == 2
+    for name, y, s, i in zip(graph.outputs, ys, sim, ints, strict=True):
+        np.testing.assert_array_equal(s, i.numpy())
+        q = graph.tensor(name).qparams
+        np.testing.assert_array_equal(np.round(y.numpy() / np.float32(q.scale)) + q.zero_point, s)
+    floats = tinyqat.dequantize_output(graph, sim)
+    assert isinstance(floats, tuple) and [f.shape for f in floats] == [s.shape for s in sim]
+    assert 0.0 <= tinyqat.integer_accuracy(qat, [(x, torch.zeros(16, dtype=torch.long))]) <= 1.0  # first output
+
+
+def test_single_output_model_keeps_version_1_and_plain_arrays(tmp_path: Path) -> None:
+    """One returned tensor: version-1 artifact with a string output, simulate returns an array; a model
+    returning a 1-tuple keeps its tuple in the QAT forward and deploys as a single output."""
+    for model, want_list in ((nn.Sequential(nn.Conv2d(3, 4, 1), nn.ReLU()), False),
+                             (_Lambda(lambda m, x: (m.conv(x),)), True)):
+        path = tmp_path / f"{want_list}.pt"
+        qat = tinyqat.prepare_qat(model, (torch.randn(2, *SHAPE),))
+        with torch.no_grad():
+            y = qat(torch.randn(4, *SHAPE))
+        assert isinstance(y, tuple) == want_list
+        tinyqat.save(qat.eval(), path)
+        artifact, _ = read_artifact(path)
+        assert artifact["version"] == (2 if want_list else 1) and isinstance(artifact["output"], list) == want_list
+        out = tinyqat.simulate(path, np.zeros((2, *SHAPE), np.int8))
+        assert isinstance(out, np.ndarray) and out.shape == (2, 4, 8, 8)
+
+
+class _Lambda(nn.Module):
+    def __init__(self, fn) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 1)
+        self.fn = fn
+
+    def forward(self, x: torch.Tensor):
+        return self.fn(self, x)
+
+
+@pytest.mark.parametrize(("fn", "needle"), [
+    (lambda m, x: (m.conv(x), (m.conv(x).relu(), m.conv(x).sigmoid())), "flat tuple of tensors"),
+    (lambda m, x: {"a": m.conv(x), "b": m.conv(x).relu()}, "flat tuple of tensors"),
+    (lambda m, x: (m.conv(x).relu(),) * 2, "the same tensor twice"),
+    (lambda m, x: (m.conv(x), x), "an output is the model input"),
+])
+def test_refused_output_structures_say_what_to_do(fn, needle: str) -> None:
+    """Nested tuples, dicts, a tensor returned twice and the input returned: one line with the way round."""
+    with pytest.raises(UnsupportedOpError) as info:
+        tinyqat.prepare_qat(_Lambda(fn), (torch.randn(2, *SHAPE),))
+    message = str(info.value)
+    assert "\n" not in message and needle in message and "README section 'Supported layers'" in message, message
+
+
+# ---------------------------------------------------------------- planner liveness
+
+
+def _graph_with_outputs(rng: np.random.Generator) -> ir.Graph:
+    """conv a -> lookup b (elementwise: in place over a were a not an output) -> conv c -> fc d; outputs
+    (d, a, c): a is read by b, c is read by d and both are intermediates of d."""
+    x = ir.Tensor("x", (4, 4, 3), rg.random_qparams(rng))
+    steps = [rg.conv(rng, "a", x, 4, (1, 1), (1, 1), (0, 0, 0, 0))]
+    steps.append(rg.lookup(rng, "b", steps[-1][1]))
+    steps.append(rg.conv(rng, "c", steps[-1][1], 4, (3, 3), (1, 1), (1, 1, 1, 1)))
+    steps.append(rg.fully_connected(rng, "d", steps[-1][1], 5))
+    graph = rg.chain(x, steps)
+    return ir.validate(dataclasses.replace(graph, extra_outputs=("a", "c"),
+                                           extra_torch_output_shapes=((4, 4, 4), (4, 4, 4))))
+
+
+def test_planner_keeps_every_output_alive_to_the_end() -> None:
+    graph = _graph_with_outputs(np.random.default_rng(0))
+    last = len(graph.ops) - 1
+    ranges = {a.tensor: a for a in live_ranges(graph)}
+    assert all(ranges[t].last == last for t in graph.outputs) and ranges["b"].last == 2
+    assert not [r for r in in_place_rules(graph) if r.input in graph.outputs]  # no in-place over an output
+    for kernels in ("portable", "dsp", "v6m"):
+        plan = GreedyPlanner(kernels=kernels).plan(graph)
+        check_plan(graph, plan)
+        for t in graph.outputs:  # nothing written after the output is computed shares a byte with it
+            mine = plan.allocation(t)
+            assert mine.last == last
+            assert not [a.tensor for a in (*plan.allocations, *plan.scratch)
+                        if a.tensor != t and a.overlaps(mine) and a.last > mine.first]
+
+
+def test_planner_would_reuse_the_bytes_were_they_not_outputs() -> None:
+    """The same graph with one output: the lookup runs in place over a (so the test above can fail)."""
+    graph = _graph_with_outputs(np.random.default_rng(0))
+    single = dataclasses.replace(graph, extra_outputs=(), extra_torch_output_shapes=())
+    assert any(r.input == "a" for r in in_place_rules(single))
+    assert live_ranges(single)[1].last == 1
+
+
+def test_validate_refuses_bad_outputs() -> None:
+    graph = _graph_with_outputs(np.random.default_rng(0))
+    for extra, shapes, needle in ((("d",), ((5,),), "distinct"), (("x",), ((3, 4, 4),), "distinct"),
+                                  (("a",), (), "same length"), (("zz",), ((1,),), "unknown tensor")):
+        with pytest.raises(ir.IRError, match=needle):
+            ir.validate(dataclasses.replace(graph, extra_outputs=extra, extra_torch_output_shapes=shapes))
+
+
+def test_emitted_graph_bit_exact_with_invoke(tmp_path: Path, gcc: str) -> None:
+    """The random three-output graph through cffi: layer by layer, each output after the run, and invoke."""
+    del gcc
+    rng = np.random.default_rng(1)
+    graph = _graph_with_outputs(rng)
+    out = rg.emit(graph, tmp_path / "pkg")
+    lib = load_model(compile_shared(out, tmp_path / "build"), "net", 3)
+    x = np.stack([rg.random_input(rng, graph, 1)[0], np.full((4, 4, 3), 127, np.int8),
+                  np.full((4, 4, 3), -128, np.int8)])
+    values = tinyqat.simulate(graph, np.moveaxis(x, -1, 1).copy(), layers=True)
+    for sample in range(len(x)):
+        got = lib.invoke(x[sample])
+        assert isinstance(got, tuple) and len(got) == 3
+        for name, y in zip(graph.outputs, got, strict=True):
+            np.testing.assert_array_equal(y, values[name][sample].reshape(-1))
+            np.testing.assert_array_equal(lib.output(graph.outputs.index(name)), y)
+
+
+# ---------------------------------------------------------------- verify names the output
+
+
+def test_compare_layers_names_a_clobbered_output() -> None:
+    """Every layer right after it ran is fine but output 1 differs after the last layer: the mismatch names
+    the output and the layer that computed it."""
+    graph = _graph_with_outputs(np.random.default_rng(0))
+    x = rg.random_input(np.random.default_rng(2), graph, 2)
+    values = tinyqat.simulate(graph, np.moveaxis(x, -1, 1).copy(), layers=True)
+    got = [[values[op.output][n] for op in graph.ops] + [values[t][n].copy() for t in graph.outputs]
+           for n in range(2)]
+    assert compare_layers(graph, values, got)[1] is None
+    got[1][len(graph.ops) + 1][0, 0, 0] ^= 1
+    mismatch = compare_layers(graph, values, got)[1]
+    assert mismatch is not None and mismatch.output == 1 and mismatch.sample == 1
+    assert str(mismatch).startswith("model output 1 'a' (computed by layer 0 'conv_a' (Conv2d)) read after the "
+                                    "last layer diverges on sample 1: 1 bytes differ")
+    got[0][0] = got[0][0] + 1
+    assert "layer 0 'conv_a' (Conv2d), which is model output 1 'a', diverges on sample 0" in \
+        str(compare_layers(graph, values, got)[1])
+
+
+# ---------------------------------------------------------------- the C package, host and QEMU
+
+
+def test_package_api_and_host_verify(trained: tuple[nn.Module, Path], package: Path, tmp_path: Path) -> None:
+    """model.json lists the outputs; the header has the N-output API and not the single-output one;
+    verify compares every output; invoke through cffi equals simulate."""
+    meta = json.loads((package / "model.json").read_text())
+    graph = tinyqat.load(trained[1])
+    assert meta["outputs"] == list(graph.outputs)
+    header = (package / "tinyqat_model.h").read_text()
+    for needle in ("#define TINYQAT_MODEL_NUM_OUTPUTS 2", "#define TINYQAT_MODEL_OUTPUT1_SIZE",
+                   "#define TINYQAT_MODEL_OUTPUT0_ZERO_POINT", "const int8_t *tinyqat_model_output_ptr(int index);",
+                   "int tinyqat_model_invoke(const int8_t *input, int8_t *const outputs[TINYQAT_MODEL_NUM_OUTPUTS]);",
+                   "int tinyqat_model_dequantize_output_at(int index, const int8_t *output, float *values);"):
+        assert needle in header, needle
+    assert not re.search(r"TINYQAT_MODEL_OUTPUT_SIZE |tinyqat_model_output\(void\)", header)
+    report = tinyqat.verify(package, n_random=3)
+    assert report.ok, report.mismatch
+    lib = load_model(compile_shared(package, tmp_path / "build"), "tinyqat_model", 2)
+    x = tinyqat.quantize_input(graph, torch.randn(2, *SHAPE))
+    sim = tinyqat.simulate(graph, x, layers=True)
+    for n in range(2):
+        got = lib.invoke(np.moveaxis(x[n], 0, -1).copy())
+        for name, y in zip(graph.outputs, got, strict=True):
+            np.testing.assert_array_equal(y, sim[name][n].reshape(-1))
+
+
+def test_single_output_header_is_unchanged_api(tmp_path: Path) -> None:
+    path = tmp_path / "m.pt"
+    qat = tinyqat.prepare_qat(nn.Sequential(nn.Conv2d(3, 4, 1), nn.ReLU()), (torch.randn(2, *SHAPE),))
+    with torch.no_grad():
+        qat(torch.randn(4, *SHAPE))
+    tinyqat.save(qat.eval(), path)
+    tinyqat.build(path, tmp_path / "out", board="host")
+    header = (tmp_path / "out" / "tinyqat_model.h").read_text()
+    assert "int tinyqat_model_invoke(const int8_t *input, int8_t *output);" in header
+    assert "const int8_t *tinyqat_model_output(void);" in header and "#define TINYQAT_MODEL_OUTPUT_SIZE 256" in header
+    assert "#define TINYQAT_MODEL_NUM_OUTPUTS 1" in header and "output_ptr" not in header
+
+
+@pytest.mark.parametrize("board", ["cortex-m4", "cortex-m0plus"])
+def test_multi_output_bit_exact_under_qemu(trained: tuple[nn.Module, Path], board: str, tmp_path: Path) -> None:
+    require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
+    require_tool("qemu-system-arm", "qemu-system-arm")
+    tinyqat.build(trained[1], tmp_path / "out", board=board)
+    report = tinyqat.verify(tmp_path / "out", n_random=2, emulate=True)
+    assert report.ok, report.mismatch
+
+
+def test_bench_reports_a_multi_output_package(package: Path) -> None:
+    require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
+    require_tool("qemu-system-arm", "qemu-system-arm")
+    from click.testing import CliRunner
+
+    from tinyqat.cli import main
+
+    result = CliRunner().invoke(main, ["bench", str(package)])
+    assert result.exit_code == 0, result.output
+    assert "total" in result.output
+
+
+# ---------------------------------------------------------------- .tflite
+
+
+def test_tflite_export_has_every_output(trained: tuple[nn.Module, Path]) -> None:
+    """The subgraph's outputs are the model's, in order; TFLite Micro and LiteRT give the simulator's."""
+    require_module("tflite_micro", "tflite-micro")
+    require_module("ai_edge_litert", "ai-edge-litert")
+    from ai_edge_litert import interpreter as litert
+    from tflite_micro.python.tflite_micro import runtime
+
+    graph = tinyqat.load(trained[1])
+    data = to_tflite(graph)
+    x = np.moveaxis(tinyqat.quantize_input(graph, torch.randn(3, *SHAPE)), 1, -1).copy()
+    values = tinyqat.simulate(graph, np.moveaxis(x, -1, 1).copy(), layers=True)
+    micro = runtime.Interpreter.from_bytes(data, arena_size=8 << 20)
+    lite = litert.Interpreter(model_content=data, experimental_op_resolver_type=litert.OpResolverType.BUILTIN_REF)
+    lite.allocate_tensors()
+    details = lite.get_output_details()
+    assert [d["name"] for d in details] == list(graph.outputs)
+    for n, sample in enumerate(x):
+        micro.set_input(sample[None], 0)
+        micro.invoke()
+        lite.set_tensor(lite.get_input_details()[0]["index"], sample[None])
+        lite.invoke()
+        for i, name in enumerate(graph.outputs):
+            want = values[name][n].reshape(-1)
+            np.testing.assert_array_equal(micro.get_output(i).reshape(-1), want)
+            if not any(isinstance(op, ir.FullyConnected) for op in graph.ops):  # LiteRT's FC: see test_export
+                np.testing.assert_array_equal(lite.get_tensor(details[i]["index"]).reshape(-1), want)
