@@ -15,11 +15,12 @@ import runtime_graphs as rg
 import torch
 import torch.nn.functional as F
 from conftest import require_module, require_tool
+from test_cli import cli
 from torch import nn
 
 import tinyqat
 from tinyqat import ir
-from tinyqat.artifact import read_artifact
+from tinyqat.artifact import ArtifactError, output_names, read_artifact, validate_artifact
 from tinyqat.errors import UnsupportedOpError
 from tinyqat.export.tflite import to_tflite
 from tinyqat.memory.planner import GreedyPlanner, check_plan, in_place_rules, live_ranges
@@ -148,8 +149,8 @@ class _Lambda(nn.Module):
 
 
 @pytest.mark.parametrize(("fn", "needle"), [
-    (lambda m, x: (m.conv(x), (m.conv(x).relu(), m.conv(x).sigmoid())), "flat tuple of tensors"),
-    (lambda m, x: {"a": m.conv(x), "b": m.conv(x).relu()}, "flat tuple of tensors"),
+    (lambda m, x: (lambda y: (y, (y.relu(), y.sigmoid())))(m.conv(x)), "flat tuple of tensors"),
+    (lambda m, x: (lambda y: {"a": y, "b": y.relu()})(m.conv(x)), "flat tuple of tensors"),
     (lambda m, x: (m.conv(x).relu(),) * 2, "the same tensor twice"),
     (lambda m, x: (m.conv(x), x), "an output is the model input"),
 ])
@@ -159,6 +160,36 @@ def test_refused_output_structures_say_what_to_do(fn, needle: str) -> None:
         tinyqat.prepare_qat(_Lambda(fn), (torch.randn(2, *SHAPE),))
     message = str(info.value)
     assert "\n" not in message and needle in message and "README section 'Supported layers'" in message, message
+
+
+def test_artifact_outputs_are_checked(trained: tuple[nn.Module, Path]) -> None:
+    """A list of outputs needs version 2; every entry must name a distinct computed node; the version-1
+    form (a string) is read by this version too."""
+    artifact, _ = read_artifact(trained[1])
+    first, second = artifact["output"]
+    validate_artifact({**artifact, "version": 1, "output": first})
+    assert output_names({**artifact, "output": first}) == (first,)
+    for version, output, needle in ((1, [first, second], "is not a node"), (2, [first, "nope"], "is not a node"),
+                                    (2, [], "is not a node"), (2, [first, first], "distinct"),
+                                    (2, [first, artifact["input"]["name"]], "distinct")):
+        with pytest.raises(ArtifactError, match=needle):
+            validate_artifact({**artifact, "version": version, "output": output})
+
+
+def test_deploy_logits_inside_a_tuple(tmp_path: Path) -> None:
+    """A final log_softmax returned in a tuple is deployed as its logits with deploy_logits=True; returning
+    the logits too would return one tensor twice: refused."""
+    model = _Lambda(lambda m, x: (lambda y: (F.log_softmax(y, 1), y.relu()))(m.conv(x)))
+    qat = tinyqat.prepare_qat(model, (torch.randn(2, *SHAPE),), deploy_logits=True)
+    with torch.no_grad():
+        probs, _ = qat(torch.randn(4, *SHAPE))
+    assert torch.allclose(probs.exp().sum(1), torch.ones(4, 8, 8), atol=1e-4)  # trained as written
+    tinyqat.save(qat.eval(), tmp_path / "m.pt")
+    graph = tinyqat.load(tmp_path / "m.pt")
+    assert len(graph.outputs) == 2 and not any(isinstance(op, ir.LogSoftmax) for op in graph.ops)
+    with pytest.raises(UnsupportedOpError, match="a \\(log-\\)softmax deployed as logits is its logits"):
+        tinyqat.prepare_qat(_Lambda(lambda m, x: (lambda y: (F.log_softmax(y, 1), y))(m.conv(x))),
+                            (torch.randn(2, *SHAPE),), deploy_logits=True)
 
 
 # ---------------------------------------------------------------- planner liveness
@@ -298,16 +329,19 @@ def test_multi_output_bit_exact_under_qemu(trained: tuple[nn.Module, Path], boar
     assert report.ok, report.mismatch
 
 
-def test_bench_reports_a_multi_output_package(package: Path) -> None:
+def test_cli_build_verify_bench(trained: tuple[nn.Module, Path], package: Path, tmp_path: Path) -> None:
+    """The CLI names the outputs after a build and counts them in verify's OK line; bench runs."""
     require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
     require_tool("qemu-system-arm", "qemu-system-arm")
-    from click.testing import CliRunner
-
-    from tinyqat.cli import main
-
-    result = CliRunner().invoke(main, ["bench", str(package)])
-    assert result.exit_code == 0, result.output
-    assert "total" in result.output
+    graph = tinyqat.load(trained[1])
+    built = cli("build", trained[1], "--board", "host", "-o", tmp_path / "out", "--name", "net")
+    assert built.exit_code == 0, built.output
+    assert f"  outputs 2 (net_output_ptr(i)): 0 {graph.outputs[0]} " in built.stdout, built.stdout
+    verified = cli("verify", tmp_path / "out", "-n", "2")
+    want = f"OK: 5 inputs x {len(graph.ops)} layers and 2 outputs bit-exact"
+    assert verified.stdout.startswith(want), verified.output
+    benched = cli("bench", package)
+    assert benched.exit_code == 0 and "total" in benched.stdout, benched.output
 
 
 # ---------------------------------------------------------------- .tflite

@@ -67,6 +67,7 @@ class VerifyReport:
     layers: int
     compared_bytes: int
     mismatch: Mismatch | None
+    outputs: int = 1  # model outputs, each compared after the last layer too
 
     @property
     def ok(self) -> bool:
@@ -165,7 +166,7 @@ def verify(
                     outputs.append(lib.layer_output(i, size))
                 got.append([*outputs, *(lib.output(i) for i in range(len(graph.outputs)))])
     compared, mismatch = compare_layers(graph, expected, got)
-    return VerifyReport(len(x), len(graph.ops), compared, mismatch)
+    return VerifyReport(len(x), len(graph.ops), compared, mismatch, len(graph.outputs))
 
 
 def _manifest_matches(meta: dict, graph: ir.Graph) -> bool:

@@ -74,6 +74,7 @@ from tinyqat.qat.modules import (
     SharedQuantClamp,
 )
 from tinyqat.qat.observers import OBSERVERS
+from tinyqat.qat.plumbing import DeployedAsLogits
 from tinyqat.qat.prepare_plumbing import (
     LOG_SOFTMAX_FUNCTIONS,
     MOVE_FUNCTIONS,
@@ -719,8 +720,11 @@ class _Builder(PlumbingMixin):
             raise _unsupported("output", "output", "the model computes nothing (its output is its input)"
                                if len(news) == 1 else "an output is the model input",
                                todo="return only computed tensors")
-        if len(set(news)) != len(news):
-            raise _unsupported("output", "output", "the model returns the same tensor twice",
+        deployed = {new.args[0] for new in news if isinstance(self.modules.get(str(new.target)), DeployedAsLogits)}
+        if len(set(news)) != len(news) or deployed & set(news):
+            raise _unsupported("output", "output", "the model returns the same tensor twice (a (log-)softmax "
+                               "deployed as logits is its logits)" if deployed & set(news) else
+                               "the model returns the same tensor twice",
                                todo="return each tensor once and copy it after the call")
         self.graph.output(news[0] if isinstance(result, fx.Node) else tuple(news))
 
