@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from conftest import require_module, require_tool
 from test_cli import cli
+from test_export_tflite import tflite_multipliers
 from torch import nn
 
 import tinyqat
@@ -296,8 +297,9 @@ def test_package_api_and_host_verify(trained: tuple[nn.Module, Path], package: P
                    "int tinyqat_model_dequantize_output_at(int index, const int8_t *output, float *values);"):
         assert needle in header, needle
     assert not re.search(r"TINYQAT_MODEL_OUTPUT_SIZE |tinyqat_model_output\(void\)", header)
-    report = tinyqat.verify(package, n_random=3)
-    assert report.ok, report.mismatch
+    for sanitize in (False, True):
+        report = tinyqat.verify(package, n_random=3, sanitize=sanitize)
+        assert report.ok and report.outputs == 2, report.mismatch
     lib = load_model(compile_shared(package, tmp_path / "build"), "tinyqat_model", 2)
     x = tinyqat.quantize_input(graph, torch.randn(2, *SHAPE))
     sim = tinyqat.simulate(graph, x, layers=True)
@@ -373,3 +375,38 @@ def test_tflite_export_has_every_output(trained: tuple[nn.Module, Path]) -> None
             np.testing.assert_array_equal(micro.get_output(i).reshape(-1), want)
             if not any(isinstance(op, ir.FullyConnected) for op in graph.ops):  # LiteRT's FC: see test_export
                 np.testing.assert_array_equal(lite.get_tensor(details[i]["index"]).reshape(-1), want)
+
+
+def test_tflite_conv_graph_with_outputs_in_litert(gcc: str) -> None:
+    """Without a FULLY_CONNECTED (LiteRT's float requantization), LiteRT's reference kernels give every
+    output of a three-output graph exactly, as TFLite Micro does."""
+    del gcc
+    require_module("tflite_micro", "tflite-micro")
+    require_module("ai_edge_litert", "ai-edge-litert")
+    from ai_edge_litert import interpreter as litert
+    from tflite_micro.python.tflite_micro import runtime
+
+    rng = np.random.default_rng(3)
+    x = ir.Tensor("x", (5, 5, 3), rg.random_qparams(rng))
+    steps = [rg.conv(rng, "a", x, 4, (1, 1), (1, 1), (0, 0, 0, 0))]
+    steps.append(rg.lookup(rng, "b", steps[-1][1]))
+    steps.append(rg.conv(rng, "c", steps[-1][1], 3, (3, 3), (1, 1), (1, 1, 1, 1)))
+    graph = ir.validate(dataclasses.replace(tflite_multipliers(rg.chain(x, steps), rng), extra_outputs=("a", "b"),
+                                            extra_torch_output_shapes=((4, 5, 5), (4, 5, 5))))
+    data = to_tflite(graph)
+    batch = np.concatenate([rg.random_input(rng, graph, 3), np.full((1, 5, 5, 3), 127, np.int8),
+                            np.full((1, 5, 5, 3), -128, np.int8)])
+    values = tinyqat.simulate(graph, np.moveaxis(batch, -1, 1).copy(), layers=True)
+    micro = runtime.Interpreter.from_bytes(data, arena_size=8 << 20)
+    lite = litert.Interpreter(model_content=data, experimental_op_resolver_type=litert.OpResolverType.BUILTIN_REF)
+    lite.allocate_tensors()
+    details = lite.get_output_details()
+    assert [d["name"] for d in details] == ["c", "a", "b"]
+    for n, sample in enumerate(batch):
+        micro.set_input(sample[None], 0)
+        micro.invoke()
+        lite.set_tensor(lite.get_input_details()[0]["index"], sample[None])
+        lite.invoke()
+        for i, name in enumerate(graph.outputs):
+            np.testing.assert_array_equal(micro.get_output(i).reshape(-1), values[name][n].reshape(-1))
+            np.testing.assert_array_equal(lite.get_tensor(details[i]["index"]).reshape(-1), values[name][n].reshape(-1))
