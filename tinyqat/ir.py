@@ -813,8 +813,9 @@ def validate(graph: Graph) -> Graph:
         raise IRError("duplicate tensor names")
     defined = {graph.input}
     _check(isinstance(graph.extra_outputs, tuple) and isinstance(graph.extra_torch_output_shapes, tuple)
-           and len(graph.extra_outputs) == len(graph.extra_torch_output_shapes), "graph",
-           "extra_outputs and extra_torch_output_shapes must be tuples of the same length")
+           and len(graph.extra_outputs) == len(graph.extra_torch_output_shapes)
+           and all(isinstance(n, str) for n in graph.extra_outputs), "graph",
+           "extra_outputs (tensor names) and extra_torch_output_shapes must be tuples of the same length")
     _check(len(set(graph.outputs)) == len(graph.outputs) and graph.input not in graph.outputs, "graph",
            f"outputs {graph.outputs} must be distinct tensors other than the input")
     for boundary, torch_shape in ((graph.input, graph.torch_input_shape),

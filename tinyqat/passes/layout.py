@@ -8,7 +8,8 @@ flatten must be a Linear layer, whose weight columns are permuted instead:
 
 A :class:`~tinyqat.ir.Reshape` keeps the bytes and only changes the IR shape; Linear layers read
 any shape of the right size and the graph output's shape is the PyTorch one, so a reshape read
-only by Linear layers, or that is the graph output, is removed (:func:`fold_reshape`).
+only by Linear layers, or that is a graph output, is removed (:func:`fold_reshape`), unless it is an
+output copying the input or another output (outputs are distinct tensors).
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def _fold_reshape_once(graph: ir.Graph) -> ir.Graph:
             op = dataclasses.replace(op, inputs=tuple(renamed.get(n, n) for n in op.inputs))
         readers = graph.consumers(op.output)
         if (isinstance(op, ir.Reshape) and all(isinstance(u, (ir.FloatLinear, ir.FullyConnected)) for u in readers)
-                and not {op.input, op.output} <= set(graph.outputs)):  # outputs stay distinct tensors
+                and not (op.output in graph.outputs and op.input in (graph.input, *graph.outputs))):  # the copy
             renamed[op.output] = op.input
             continue
         ops.append(op)
