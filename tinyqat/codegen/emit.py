@@ -477,7 +477,7 @@ def emit_package(graph: ir.Graph, plan: Plan, board: Board, name: str, out_dir: 
     output_macros = (_io_macros(f"{upper}_OUTPUT", outputs[0]) if len(outputs) == 1 else
                      [m for i, t in enumerate(outputs) for m in _io_macros(f"{upper}_OUTPUT{i}", t)])
     output_list = [{"index": i, "macro": macro[t.name], "comment": clit.c_comment(
-        f"output {i}: {t.name}, {_shape_text(t.shape)}, {t.size} bytes")} for i, t in enumerate(outputs)]
+        f"output {i}: {t.name}, shape {_shape_text(t.shape)}, {t.size} bytes")} for i, t in enumerate(outputs)]
     macros = [*_io_macros(f"{upper}_INPUT", graph.tensor(graph.input)), *output_macros,
               (f"{upper}_NUM_OUTPUTS", clit.c_int(len(outputs))),
               (f"{upper}_NUM_LAYERS", clit.c_int(len(graph.ops))), (f"{upper}_ARENA_SIZE", clit.c_int(plan.arena_size)),
