@@ -51,7 +51,7 @@ class ModelLib:
         self.input_size = int(self._fn("input_size")())
         self.output_sizes = ((int(self._fn("output_size")()),) if num_outputs == 1 else
                              tuple(int(self._fn("output_size_at")(i)) for i in range(num_outputs)))
-        self.output_size = self.output_sizes[0]
+        self.output_size = self.output_sizes[0]  # the single-output name, kept for existing callers
         self.num_layers = int(self._fn("num_layers")())
 
     def _fn(self, suffix: str) -> Any:
