@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -25,8 +26,10 @@ from tinyqat.artifact import ArtifactError, output_names, read_artifact, validat
 from tinyqat.errors import UnsupportedOpError
 from tinyqat.export.tflite import to_tflite
 from tinyqat.memory.planner import GreedyPlanner, check_plan, in_place_rules, live_ranges
+from tinyqat.target import STRICT_CFLAGS
 from tinyqat.toolchain.cffi_model import load_model
-from tinyqat.toolchain.compiler import compile_shared
+from tinyqat.toolchain.compiler import compile_shared, package_sources, run_compiler
+from tinyqat.toolchain.harness import SANITIZE_CFLAGS
 from tinyqat.verify import compare_layers
 
 SHAPE = (3, 8, 8)
@@ -376,6 +379,70 @@ def test_package_api_and_host_verify(trained: tuple[nn.Module, Path], package: P
         got = lib.invoke(np.moveaxis(x[n], 0, -1).copy())
         for name, y in zip(graph.outputs, got, strict=True):
             np.testing.assert_array_equal(y, sim[name][n].reshape(-1))
+
+
+_FIRMWARE = """#include <stdio.h>
+#include "tinyqat_model.h"
+
+static int8_t input[TINYQAT_MODEL_INPUT_SIZE];
+static int8_t out0[TINYQAT_MODEL_OUTPUT0_SIZE];
+static int8_t out1[TINYQAT_MODEL_OUTPUT1_SIZE];
+static float values[TINYQAT_MODEL_OUTPUT1_SIZE];
+
+int main(void)
+{
+    int8_t *outputs[TINYQAT_MODEL_NUM_OUTPUTS] = {out0, out1};
+    int32_t i;
+    int k;
+    if (fread(input, 1, sizeof input, stdin) != sizeof input || tinyqat_model_invoke(input, outputs) != 0) {
+        return 1;
+    }
+    if (tinyqat_model_num_outputs() != 2 || tinyqat_model_output_ptr(2) != NULL
+            || tinyqat_model_output_ptr(-1) != NULL || tinyqat_model_output_size_at(2) != -1
+            || tinyqat_model_dequantize_output_at(2, out0, values) != -1) {
+        return 2;
+    }
+    for (k = 0; k < TINYQAT_MODEL_NUM_OUTPUTS; ++k) {
+        const int8_t *copy = k == 0 ? out0 : out1;
+        if (tinyqat_model_dequantize_output_at(k, copy, values) != 0) {
+            return 3;
+        }
+        for (i = 0; i < tinyqat_model_output_size_at(k); ++i) {
+            if (tinyqat_model_output_ptr(k)[i] != copy[i]) {
+                return 4;
+            }
+            printf("%d %.9g\\n", copy[i], (double)values[i]);
+        }
+    }
+    return 0;
+}
+"""
+
+
+def test_firmware_uses_the_c_api(trained: tuple[nn.Module, Path], package: Path, tmp_path: Path, gcc: str) -> None:
+    """A C program on the N-output API (strict flags, ASan/UBSan): invoke into an array of buffers, output_ptr,
+    the sizes, dequantize_output_at (equal to tinyqat.dequantize_output), and -1 / NULL out of range."""
+    del gcc
+    (tmp_path / "main.c").write_text(_FIRMWARE, encoding="utf-8")
+    exe = tmp_path / "firmware"
+    run_compiler("gcc", [*STRICT_CFLAGS, "-O1", *SANITIZE_CFLAGS, f"-I{package}", *package_sources(package),
+                         str(tmp_path / "main.c"), "-o", str(exe)])
+    graph = tinyqat.load(trained[1])
+    x = tinyqat.quantize_input(graph, torch.randn(1, *SHAPE))
+    proc = subprocess.run([str(exe)], input=np.moveaxis(x, 1, -1).tobytes(), capture_output=True, check=False)
+    assert proc.returncode == 0, (proc.returncode, proc.stderr[-2000:])
+    rows = [line.split() for line in proc.stdout.decode().splitlines()]
+    ys = tinyqat.simulate(graph, x, layers=True)
+    want_q = np.concatenate([ys[t].reshape(-1) for t in graph.outputs])
+    want_f = np.concatenate([_dequantize(graph, t, ys[t]) for t in graph.outputs])
+    np.testing.assert_array_equal(np.array([int(r[0]) for r in rows]), want_q)
+    np.testing.assert_array_equal(np.array([float(r[1]) for r in rows], dtype=np.float32), want_f)
+
+
+def _dequantize(graph: ir.Graph, name: str, y: np.ndarray) -> np.ndarray:
+    """Output ``name`` (channels-last, as the arena holds it) dequantized with tinyqat.dequantize_output."""
+    ys = tuple(y if t == name else np.zeros((1, 1), np.int8) for t in graph.outputs)
+    return tinyqat.dequantize_output(graph, ys)[graph.outputs.index(name)].reshape(-1)
 
 
 def test_single_output_header_is_unchanged_api(tmp_path: Path) -> None:
