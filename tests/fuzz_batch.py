@@ -4,7 +4,7 @@ for the price of one compiler and one emulator start per target.
 
 A graph is an :class:`Example` (seed, input shape, op plan), replayed by
 :func:`runtime_graphs.fuzz_graph`; :func:`draw_examples` draws a batch from one integer seed.
-Each package ``g<k>`` gets the unmodified ``templates/harness.c.j2`` (its ``main`` renamed
+Each package ``g<k>`` gets the unmodified ``templates/harness.c.j2`` (``harness_source``; its ``main`` renamed
 ``g<k>_harness``) and a generated ``main`` runs them in turn on ``in_<k>.bin`` / ``out_<k>.bin``.
 Odd example seeds use ``optimize="speed"`` (the DSP conv int16 weight layout on cortex-m4).
 A failing example is written to ``tests/regression/<target>-<seed>-<k>.json``, which
@@ -26,11 +26,10 @@ import runtime_graphs as rg
 from tinyqat import ir
 from tinyqat.boards import Board, load_board
 from tinyqat.codegen.emit import emit_package
-from tinyqat.codegen.templates import render
 from tinyqat.memory.planner import GreedyPlanner
 from tinyqat.target import STRICT_CFLAGS
 from tinyqat.toolchain.compiler import run_compiler
-from tinyqat.toolchain.harness import SANITIZE_CFLAGS, split_layers
+from tinyqat.toolchain.harness import SANITIZE_CFLAGS, harness_source, split_layers
 from tinyqat.toolchain.manifest import read_manifest
 from tinyqat.toolchain.qemu import IMAGE_FLAGS, baremetal_support, find_qemu, run_image
 
@@ -93,8 +92,8 @@ def _emit(example: Example, graph: ir.Graph, out_dir: Path, name: str, board: Bo
     return out_dir
 
 
-def _harness(name: str) -> str:
-    text = render("harness.c.j2", name=name, NAME=name.upper())
+def _harness(pkg: Path, name: str) -> str:
+    text = harness_source(read_manifest(pkg))
     signature = "int main(int argc, char **argv)"
     assert text.count(signature) == 1
     return text.replace(signature, f"int {name}_harness(int argc, char **argv);\n\nint {name}_harness(int argc, "
@@ -135,7 +134,7 @@ def run_batch(target: str, examples: list[Example], work: Path) -> list[str | No
     sources = []
     for k, (graph, name) in enumerate(zip(graphs, names, strict=True)):
         pkg = _emit(examples[k], graph, work / name, name, board)
-        (pkg / "harness.c").write_text(_harness(name), encoding="utf-8")
+        (pkg / "harness.c").write_text(_harness(pkg, name), encoding="utf-8")
         sources += [str(pkg / f"{name}.c"), str(pkg / "harness.c")]
         for path in sorted(pkg.glob("tq_*.c")):
             runtime.setdefault(path.name, path)

@@ -406,7 +406,3 @@ def test_source_line_inside_a_third_party_package() -> None:
     assert prepare._source_line(node) == "shufflenetv2.py:42 `x = torch.sort(x)`"
 
 
-def test_tuple_of_outputs_says_what_to_do() -> None:
-    """A tuple of outputs is refused in one line that names the way round (one concatenated tensor)."""
-    msg = _prepare_error(_Lambda(lambda m, x: (m.conv(x), m.conv(x).relu())), (3, 4, 4))
-    assert "tuple of outputs" in msg and "torch.cat([a.flatten(1), b.flatten(1)], 1)" in msg

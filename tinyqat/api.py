@@ -12,7 +12,7 @@ from torch import nn
 from tinyqat import ir, quant
 from tinyqat.capture import to_artifact
 from tinyqat.lower import lower, lower_file
-from tinyqat.sim.interpreter import input_from_torch, output_to_torch, run_layers
+from tinyqat.sim.interpreter import input_from_torch, outputs_to_torch, run_layers
 from tinyqat.sim.torch_model import IntegerModel
 
 
@@ -34,24 +34,33 @@ def quantize_input(model: str | Path | ir.Graph, x: np.ndarray | torch.Tensor) -
     return out.numpy().astype(np.int8)
 
 
-def dequantize_output(model: str | Path | ir.Graph, y: np.ndarray) -> np.ndarray:
-    """int8 output -> float32 ``scale * (y - zero_point)``."""
+def dequantize_output(model: str | Path | ir.Graph, y: np.ndarray | tuple[np.ndarray, ...]
+                      ) -> np.ndarray | tuple[np.ndarray, ...]:
+    """int8 output -> float32 ``scale * (y - zero_point)``; for a model with several outputs, the tuple
+    :func:`simulate` returns -> the tuple of each output dequantized with its own quantization."""
     graph = load(model)
-    q = graph.tensor(graph.output).qparams
-    return (np.float32(q.scale) * (y.astype(np.float32) - np.float32(q.zero_point))).astype(np.float32)
+    ys = y if isinstance(y, tuple) else (y,)
+    if len(ys) != len(graph.outputs):
+        raise ValueError(f"the model has {len(graph.outputs)} outputs, got {len(ys)} arrays")
+    out = []
+    for name, yi in zip(graph.outputs, ys):
+        q = graph.tensor(name).qparams
+        out.append((np.float32(q.scale) * (yi.astype(np.float32) - np.float32(q.zero_point))).astype(np.float32))
+    return tuple(out) if isinstance(y, tuple) else out[0]
 
 
 def simulate(
     model: str | Path | ir.Graph, x: np.ndarray, *, layers: bool = False
-) -> np.ndarray | dict[str, np.ndarray]:
+) -> np.ndarray | tuple[np.ndarray, ...] | dict[str, np.ndarray]:
     """Run the integer simulator on an int8 batch in PyTorch layout ((N, C, H, W) or (N, F)).
 
-    Returns the int8 output in PyTorch layout, or with ``layers=True`` every tensor of the
-    lowered graph by name (channels-last, as the C arena holds them) for debugging.
+    Returns the int8 output in PyTorch layout (for a model that returns a tuple of several tensors,
+    the tuple of them in that order), or with ``layers=True`` every tensor of the lowered graph by
+    name (channels-last, as the C arena holds them) for debugging.
     """
     graph = load(model)
     values = run_layers(graph, input_from_torch(graph, x))
-    return values if layers else output_to_torch(graph, values[graph.output])
+    return values if layers else outputs_to_torch(graph, values)
 
 
 def integer_model(model: str | Path | ir.Graph | nn.Module) -> IntegerModel:
@@ -71,12 +80,14 @@ def integer_model(model: str | Path | ir.Graph | nn.Module) -> IntegerModel:
 def integer_accuracy(model: nn.Module, batches: Iterable[tuple[torch.Tensor, torch.Tensor]]) -> float:
     """Top-1 accuracy of the integer model (what the device computes) of a prepared, trained QAT model on
     ``(x, y)`` batches of float inputs and class labels: ``mean(argmax(im(quantize_input_torch(im, x))) == y)``,
-    on the model's device, the model left as it was.  For ``qat_finetune(..., on_epoch=...)``."""
+    on the model's device, the model left as it was (the first output of a model that returns a tuple).
+    For ``qat_finetune(..., on_epoch=...)``."""
     im = integer_model(model)
     correct = total = 0
     with torch.no_grad():
         for x, y in batches:
             out = im(quantize_input_torch(im, x.to(im.device)))
+            out = out[0] if isinstance(out, tuple) else out
             correct += int((out.reshape(out.shape[0], -1).argmax(1) == y.to(out.device)).sum())
             total += int(y.numel())
     if total == 0:

@@ -4,13 +4,14 @@ Written with ``torch.save`` and read with ``torch.load(..., weights_only=True)``
 dicts, lists, strings, numbers, booleans, ``None`` and tensors, so loading never
 imports user classes nor runs code from the file.
 
-Schema (version 1)::
+Schema (version 2; a version-1 file is the same with ``"output"`` a string)::
 
     {
       "format": "tinyqat.artifact", "version": 1, "producer": "tinyqat <version>",
       "input":  {"name": str, "shape": [C, H, W] | [C, L] | [F],  # per sample, PyTorch order
                  "scale": float, "zero_point": int},
-      "output": str,                                            # name of the result node
+      "output": str | [str, ...],                               # the result node, or the nodes of a
+                                                                #   returned tuple, in order
       "nodes":  [node, ...]                                     # topological order
     }
     node = {"name": str, "op": str, "module": str,              # module path, for messages
@@ -83,7 +84,8 @@ from tinyqat.quant import LUT_FUNCTIONS, LUT_PARAMS, WEIGHT_BITS
 from tinyqat.target import MAX_DIM, MAX_TENSOR_BYTES
 
 FORMAT = "tinyqat.artifact"
-VERSION = 1
+VERSION = 2  # 2: "output" may be a list (a model returning a tuple)
+SINGLE_OUTPUT_VERSION = 1  # written for a model returning one tensor, so older tinyqat versions read it
 
 _POOL = {"kernel", "stride", "padding", "ceil_mode"}
 NODE_OPS = {
@@ -258,8 +260,19 @@ def validate_artifact(obj: Any) -> None:
     for node in nodes:
         _validate_node(node, known)
         known.add(node["name"])
-    if obj.get("output") not in known:
-        raise ArtifactError(f"artifact output {obj.get('output')!r} is not a node")
+    output = obj.get("output")
+    names = output if isinstance(output, list) and version >= 2 else [output]
+    if not names or not all(isinstance(n, str) and n in known for n in names):
+        raise ArtifactError(f"artifact output {output!r} is not a node"
+                            + (" or a list of nodes" if version >= 2 else ""))
+    if len(set(names)) != len(names) or inp["name"] in names:
+        raise ArtifactError(f"artifact outputs {names!r} must be distinct computed nodes")
+
+
+def output_names(artifact: dict[str, Any]) -> tuple[str, ...]:
+    """The output nodes of a validated artifact, in the order the model returns them."""
+    output = artifact["output"]
+    return tuple(output) if isinstance(output, list) else (output,)
 
 
 def _validate_node(node: Any, known: set[str]) -> None:

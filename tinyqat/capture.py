@@ -20,7 +20,7 @@ from typing import Any
 import torch
 from torch import fx, nn
 
-from tinyqat.artifact import FORMAT, VERSION, encode_artifact
+from tinyqat.artifact import FORMAT, SINGLE_OUTPUT_VERSION, VERSION, encode_artifact
 from tinyqat.errors import TinyQatError
 from tinyqat.files import write_new_file
 from tinyqat.qat.elementwise import QuantMul, QuantMulConst, QuantPointwise, QuantPReLU
@@ -202,12 +202,13 @@ def to_artifact(qat_model: nn.Module) -> dict[str, Any]:
     names: dict[fx.Node, str] = {}
     nodes: list[dict[str, Any]] = []
     inp: dict[str, Any] | None = None
-    output = None
+    outputs: tuple[Any, ...] = ()
     for node in qat_model.graph.nodes:
         if node.op == "placeholder":
             names[node] = node.name
         elif node.op == "output":
-            output = node.args[0]
+            result = node.args[0]
+            outputs = tuple(result) if isinstance(result, (tuple, list)) else (result,)
         elif node.op == "call_module" and node.args and all(a in names for a in node.args) and not node.kwargs:
             m = modules[str(node.target)]
             if isinstance(m, InputQuantizer) and node.args == (placeholders[0],) and inp is None:
@@ -220,14 +221,15 @@ def to_artifact(qat_model: nn.Module) -> dict[str, Any]:
                 nodes.append(_node(names[node], m, [names[a] for a in node.args]))
         else:
             raise CaptureError(f"{_NOT_PREPARED}: unexpected graph node {node.name!r}")
-    if inp is None or output not in names:
+    if inp is None or not outputs or not all(isinstance(o, fx.Node) and o in names for o in outputs):
         raise CaptureError(_NOT_PREPARED)
+    tupled = isinstance(output_node.args[0], (tuple, list))
     return {
         "format": FORMAT,
-        "version": VERSION,
+        "version": VERSION if tupled else SINGLE_OUTPUT_VERSION,
         "producer": f"tinyqat {__version__}",
         "input": inp,
-        "output": names[output],
+        "output": [names[o] for o in outputs] if tupled else names[outputs[0]],
         "nodes": nodes,
     }
 

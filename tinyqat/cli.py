@@ -81,6 +81,10 @@ def build(model: Path, board: str, out_dir: Path, name: str, force: bool, optimi
     click.echo(f"built {len(result.graph.ops)} layers for {result.board.name} into {result.out_dir}/ "
                f"(see {result.out_dir}/report.md)")
     click.echo(f"  arena   {m.arena_bytes} B RAM, input and output included (no in-place floor {m.floor_bytes} B)")
+    graph = result.graph
+    if len(graph.outputs) > 1:
+        click.echo(f"  outputs {len(graph.outputs)} ({name}_output_ptr(i)): " + ", ".join(
+            f"{i} {t} {graph.tensor(t).size} B" for i, t in enumerate(graph.outputs)))
     names = ", ".join(f"{t} {size} B" for t, _, size in m.peak_tensors)
     click.echo(f"  peak    layer {m.peak_step} ({m.peak_layer}): {m.peak_bytes} B live: {names}")
     click.echo(f"  flash   weights {m.weights_bytes} B + code {m.code_bytes} B (runtime {m.code_source})")
@@ -112,7 +116,9 @@ def verify(out_dir: Path, n_random: int, seed: int, inputs: Path | None, sanitiz
     report = check(run_verify(out_dir, samples=samples, n_random=n_random, seed=seed, sanitize=sanitize,
                               emulate=emulate, progress=True))
     how = "bare metal under QEMU" if emulate else "gcc + ASan/UBSan harness" if sanitize else "gcc + cffi"
-    click.echo(f"OK: {report.samples} inputs x {report.layers} layers bit-exact ({report.compared_bytes} bytes, {how})")
+    outputs = f" and {report.outputs} outputs" if report.outputs > 1 else ""
+    click.echo(f"OK: {report.samples} inputs x {report.layers} layers{outputs} bit-exact "
+               f"({report.compared_bytes} bytes, {how})")
 
 
 @main.command()

@@ -669,11 +669,14 @@ LOG_SOFTMAX_QPARAMS = QParams(*quant.FIXED_QPARAMS["log_softmax"])
 
 @dataclass(frozen=True)
 class Graph:
-    """A straight-line graph: ``ops`` in execution order, one input, one output.
+    """A straight-line graph: ``ops`` in execution order, one input, one or more outputs.
 
     ``torch_input_shape`` / ``torch_output_shape`` are the per-sample PyTorch shapes at the
     user boundary (``(C, H, W)``, ``(C, L)`` for 1-D convolutions, or ``(F,)``); the IR tensors
     hold the same bytes channels-last (see :mod:`tinyqat.sim.interpreter` for conversions).
+    A model that returns a tuple has its first result in ``output`` and the others, in order, in
+    ``extra_outputs`` (their PyTorch shapes in ``extra_torch_output_shapes``); :attr:`outputs` and
+    :attr:`torch_output_shapes` list them all.  The outputs are distinct tensors.
     """
 
     tensors: tuple[Tensor, ...]
@@ -683,6 +686,8 @@ class Graph:
     torch_input_shape: tuple[int, ...]
     torch_output_shape: tuple[int, ...]
     source_sha256: str = ""
+    extra_outputs: tuple[str, ...] = ()
+    extra_torch_output_shapes: tuple[tuple[int, ...], ...] = ()
     tensor_index: dict[str, Tensor] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -694,6 +699,16 @@ class Graph:
             return self.tensor_index[name]
         except KeyError:
             raise IRError(f"unknown tensor {name!r}") from None
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        """Every output tensor, in the order the model returns them."""
+        return (self.output, *self.extra_outputs)
+
+    @property
+    def torch_output_shapes(self) -> tuple[tuple[int, ...], ...]:
+        """The PyTorch per-sample shape of each of :attr:`outputs`."""
+        return (self.torch_output_shape, *self.extra_torch_output_shapes)
 
     def consumers(self, name: str) -> list[Op]:
         """Ops that read tensor ``name``."""
@@ -832,7 +847,7 @@ def validate(graph: Graph) -> Graph:
     """Check every invariant of ``graph``; return it unchanged or raise :class:`IRError`.
 
     Checks: unique tensor names; each op reads defined tensors and defines a new one;
-    the output is defined; shapes agree with each op's parameters; dtypes of parameter
+    every output is defined (distinct, not the input); shapes agree with each op's parameters; dtypes of parameter
     arrays; quantization ranges (scale finite and > 0, zero point and clamps in int8,
     weights in [-127, 127], or [-7, 7] for 4-bit layers, shifts in [-31, 30]); boundary shapes hold the same element
     counts as the IR tensors.
@@ -844,7 +859,14 @@ def validate(graph: Graph) -> Graph:
     if len(set(names)) != len(names):
         raise IRError("duplicate tensor names")
     defined = {graph.input}
-    for boundary, torch_shape in ((graph.input, graph.torch_input_shape), (graph.output, graph.torch_output_shape)):
+    _check(isinstance(graph.extra_outputs, tuple) and isinstance(graph.extra_torch_output_shapes, tuple)
+           and len(graph.extra_outputs) == len(graph.extra_torch_output_shapes)
+           and all(isinstance(n, str) for n in graph.extra_outputs), "graph",
+           "extra_outputs (tensor names) and extra_torch_output_shapes must be tuples of the same length")
+    _check(len(set(graph.outputs)) == len(graph.outputs) and graph.input not in graph.outputs, "graph",
+           f"outputs {graph.outputs} must be distinct tensors other than the input")
+    for boundary, torch_shape in ((graph.input, graph.torch_input_shape),
+                                  *zip(graph.outputs, graph.torch_output_shapes)):
         _check(isinstance(torch_shape, tuple) and all(_is_int(d) and d >= 1 for d in torch_shape)
                and math.prod(int(d) for d in torch_shape) == graph.tensor(boundary).size, str(boundary),
                f"PyTorch shape {torch_shape} does not match {graph.tensor(boundary).shape}")
@@ -856,7 +878,8 @@ def validate(graph: Graph) -> Graph:
         _check(op.output not in defined, op.name, f"redefines tensor {op.output!r}")
         defined.add(op.output)
         _validate_op(op, [graph.tensor(n) for n in op.inputs], graph.tensor(op.output))
-    _check(graph.output in defined, "graph", f"output {graph.output!r} is never computed")
+    for name in graph.outputs:
+        _check(name in defined, "graph", f"output {name!r} is never computed")
     return graph
 
 

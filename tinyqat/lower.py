@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from tinyqat import ir, quant, requant
-from tinyqat.artifact import read_artifact
+from tinyqat.artifact import output_names, read_artifact
 from tinyqat.errors import LoweringError
 from tinyqat.passes.fold_bn import fold_bn
 from tinyqat.passes.fuse_act import fuse_activations
@@ -203,7 +203,9 @@ def import_artifact(artifact: dict[str, Any], source_sha256: str = "") -> ir.Gra
     """Float-level graph of a validated artifact (see :mod:`tinyqat.artifact`).
 
     A flatten whose channels-last bytes already are in PyTorch's order (a vector, or a 1 x 1
-    map) becomes an alias of its input: no op, the same tensor, a vector PyTorch shape.
+    map) becomes an alias of its input: no op, the same tensor, a vector PyTorch shape.  A model
+    output that so aliases the input or an earlier output gets a tensor of its own, copied by a
+    :class:`~tinyqat.ir.Reshape` at the end (outputs are distinct tensors, each kept to the end).
     """
     inp = artifact["input"]
     torch_in = tuple(inp["shape"])
@@ -226,9 +228,18 @@ def import_artifact(artifact: dict[str, Any], source_sha256: str = "") -> ir.Gra
         tensors[op.output] = ir.Tensor(op.output, shape, q)
         names[node["name"]], torch_shapes[node["name"]] = op.output, (
             tuple(node["attrs"]["shape"]) if node["op"] in ("reshape", "gather") else _torch_shape(shape, torch_x))
-    out = artifact["output"]
-    return ir.Graph(tensors=tuple(tensors.values()), ops=tuple(ops), input=inp["name"], output=names[out],
-                    torch_input_shape=torch_in, torch_output_shape=torch_shapes[out], source_sha256=source_sha256)
+    outputs = []  # IR tensor of each output; one that aliases the input or an earlier output is copied
+    for node_name in output_names(artifact):
+        t = names[node_name]
+        if t in (inp["name"], *outputs):  # e.g. (y, y.flatten(1)) of a 1 x 1 map: the same bytes
+            ops.append(ir.Reshape(name=node_name, input=t, output=node_name))
+            tensors[node_name] = ir.Tensor(node_name, tensors[t].shape, tensors[t].qparams)
+            t = node_name
+        outputs.append(t)
+    out, *extra = output_names(artifact)
+    return ir.Graph(tensors=tuple(tensors.values()), ops=tuple(ops), input=inp["name"], output=outputs[0],
+                    torch_input_shape=torch_in, torch_output_shape=torch_shapes[out], source_sha256=source_sha256,
+                    extra_outputs=tuple(outputs[1:]), extra_torch_output_shapes=tuple(torch_shapes[o] for o in extra))
 
 
 def _torch_shape(shape: tuple[int, ...], torch_x: tuple[int, ...]) -> tuple[int, ...]:

@@ -427,8 +427,8 @@ def short_qat_artifact(model: nn.Module, input_shape: tuple[int, ...], path: str
                        batch: int = 16, seed: int = 0) -> Path:
     """Prepare ``model`` for QAT, train it ``steps`` SGD steps on seeded random data, save it.
 
-    The loss (mean square of the output) is arbitrary: the point is a realistic artifact
-    (BatchNorm statistics and observer ranges from live training) for builds, tests and
+    The loss (mean square of the output; their sum for a model returning a tuple) is arbitrary: the
+    point is a realistic artifact (BatchNorm statistics and observer ranges from live training) for builds, tests and
     benchmarks when no dataset is at hand.  Returns ``path``.
     """
     gen = torch.Generator().manual_seed(seed)
@@ -438,7 +438,8 @@ def short_qat_artifact(model: nn.Module, input_shape: tuple[int, ...], path: str
     for _ in range(steps):
         out = qat(torch.randn(batch, *input_shape, generator=gen))
         opt.zero_grad()
-        out.square().mean().backward()
+        loss = sum(y.square().mean() for y in out) if isinstance(out, tuple) else out.square().mean()
+        loss.backward()
         opt.step()
     save(qat.eval(), path, overwrite=True)
     return Path(path)

@@ -3,7 +3,8 @@
 The package's ``model.pt`` is lowered again (lowering is deterministic and its sha256 is
 checked against ``model.json``), the simulator runs every input, and the C package,
 compiled with gcc and loaded through cffi, runs the same inputs one layer at a time.
-Every layer's output is compared, not only the last; the first diverging layer is named.
+Every layer's output is compared, not only the last, and then every model output (a model may return
+several) as it is after the last layer; the first diverging layer, and the model output it is, are named.
 
 Inputs: seeded random int8 samples plus the extremes (all -128, all 127, all equal to the
 input zero point), or the user's own samples (int8, PyTorch layout).
@@ -27,7 +28,7 @@ from tinyqat.sim.interpreter import input_from_torch, run_layers
 from tinyqat.toolchain.cffi_model import load_model
 from tinyqat.toolchain.compiler import compile_shared
 from tinyqat.toolchain.harness import run_harness
-from tinyqat.toolchain.manifest import read_manifest
+from tinyqat.toolchain.manifest import model_outputs, read_manifest
 from tinyqat.toolchain.qemu import run_emulated
 
 MAX_INPUT_BYTES = 1 << 30  # a --inputs file: 1 GiB of int8 samples
@@ -35,7 +36,9 @@ MAX_INPUT_BYTES = 1 << 30  # a --inputs file: 1 GiB of int8 samples
 
 @dataclass(frozen=True)
 class Mismatch:
-    """The first layer whose C output differs from the simulator's."""
+    """The first layer whose C output differs from the simulator's, or, when every layer matched right
+    after it ran, the first model output that differs after the last layer (``output`` is its index; a
+    later layer wrote over it); ``outputs`` names the model outputs the diverging tensor is."""
 
     layer: int
     name: str
@@ -43,12 +46,17 @@ class Mismatch:
     sample: int
     differing_bytes: int
     max_abs_diff: int
+    output: int | None = None
+    outputs: str = ""
 
     def __str__(self) -> str:
-        return (
-            f"layer {self.layer} '{self.name}' ({self.op}) diverges on sample {self.sample}: "
-            f"{self.differing_bytes} bytes differ, max |diff| {self.max_abs_diff}"
-        )
+        where = f"layer {self.layer} '{self.name}' ({self.op})"
+        if self.output is not None:
+            where = f"{self.outputs or 'the model output'} (computed by {where}) read after the last layer"
+        elif self.outputs:
+            where += f", which is {self.outputs},"
+        return f"{where} diverges on sample {self.sample}: {self.differing_bytes} bytes differ, " \
+               f"max |diff| {self.max_abs_diff}"
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,7 @@ class VerifyReport:
     layers: int
     compared_bytes: int
     mismatch: Mismatch | None
+    outputs: int = 1  # model outputs, each compared after the last layer too
 
     @property
     def ok(self) -> bool:
@@ -78,17 +87,31 @@ def verification_inputs(graph: ir.Graph, n_random: int, seed: int = 0) -> np.nda
 def compare_layers(
     graph: ir.Graph, expected: dict[str, np.ndarray], got: list[list[np.ndarray]]
 ) -> tuple[int, Mismatch | None]:
-    """Compare C layer outputs ``got[sample][layer]`` with simulator tensors; first mismatch wins."""
+    """Compare C outputs ``got[sample][k]`` with simulator tensors: for ``k < len(graph.ops)`` layer ``k``'s
+    output right after it ran, then each model output after the last layer (the harnesses'
+    :func:`~tinyqat.toolchain.harness.split_layers` order); first mismatch wins, every layer before any output."""
+    producer = {op.output: k for k, op in enumerate(graph.ops)}
+    checks = [(k, op.output, None) for k, op in enumerate(graph.ops)]
+    checks += [(len(graph.ops) + i, name, i) for i, name in enumerate(graph.outputs)]
     compared = 0
-    for layer, op in enumerate(graph.ops):
-        want = expected[op.output].reshape(len(got), -1)
+    for k, tensor, output in checks:
+        want = expected[tensor].reshape(len(got), -1)
         for sample, outputs in enumerate(got):
-            diff = outputs[layer].reshape(-1).astype(np.int16) - want[sample]
+            diff = outputs[k].reshape(-1).astype(np.int16) - want[sample]
             compared += diff.size
             if np.any(diff):
+                layer = producer[tensor]
+                op = graph.ops[layer]
                 return compared, Mismatch(layer, op.name, type(op).__name__, sample, int(np.count_nonzero(diff)),
-                                          int(np.abs(diff).max()))
+                                          int(np.abs(diff).max()), output, _output_names(graph, tensor))
     return compared, None
+
+
+def _output_names(graph: ir.Graph, tensor: str) -> str:
+    """``"model output i 'name'"`` when ``tensor`` is one of several model outputs, else ``""``."""
+    if len(graph.outputs) == 1 or tensor not in graph.outputs:
+        return ""
+    return f"model output {graph.outputs.index(tensor)} '{tensor}'"
 
 
 def verify(
@@ -130,7 +153,7 @@ def verify(
         elif sanitize:
             got = run_harness(out_dir, Path(build_dir), x, sanitize=True)
         else:
-            lib = load_model(compile_shared(out_dir, Path(build_dir)), meta["name"])
+            lib = load_model(compile_shared(out_dir, Path(build_dir)), meta["name"], len(graph.outputs))
             sizes = [graph.tensor(op.output).size for op in graph.ops]
             got = []
             # disable=None: no progress bar when stderr is not a terminal (logs, captured output)
@@ -141,15 +164,17 @@ def verify(
                 for i, size in enumerate(sizes):
                     lib.run_layer(i)
                     outputs.append(lib.layer_output(i, size))
-                got.append(outputs)
+                got.append([*outputs, *(lib.output(i) for i in range(len(graph.outputs)))])
     compared, mismatch = compare_layers(graph, expected, got)
-    return VerifyReport(len(x), len(graph.ops), compared, mismatch)
+    return VerifyReport(len(x), len(graph.ops), compared, mismatch, len(graph.outputs))
 
 
 def _manifest_matches(meta: dict, graph: ir.Graph) -> bool:
-    """The manifest's input shape and layer outputs (what the harnesses split their output by) are the graph's."""
+    """The manifest's input shape, layer outputs and model outputs (what the harnesses split their output by)
+    are the graph's."""
     shapes = {t["name"]: tuple(t["shape"]) for t in meta["tensors"]}
     return (tuple(meta["input_shape"]) == graph.tensor(graph.input).shape and len(meta["layers"]) == len(graph.ops)
+            and tuple(model_outputs(meta)) == graph.outputs
             and all(layer["output"] == op.output and shapes[layer["output"]] == graph.tensor(op.output).shape
                     for layer, op in zip(meta["layers"], graph.ops, strict=True)))
 

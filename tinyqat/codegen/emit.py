@@ -394,7 +394,7 @@ def _manifest(graph: ir.Graph, plan: Plan, board: Board, name: str, source_artif
         "source_sha256": hashlib.sha256(source_artifact).hexdigest(),
         "input_scale": x.qparams.scale, "input_zero_point": x.qparams.zero_point,
         "output_scale": y.qparams.scale, "output_zero_point": y.qparams.zero_point,
-        "input_shape": list(x.shape), "output_shape": list(y.shape),
+        "input_shape": list(x.shape), "output_shape": list(y.shape), "outputs": list(graph.outputs),
         "arena_bytes": plan.arena_size, "weights_bytes": stats.weights_bytes(graph),
         "int4_saved_bytes": stats.int4_saved_bytes(graph),
         "code_bytes_estimate": memory.code_bytes, "peak_layer": plan.peak_step,
@@ -481,8 +481,13 @@ def emit_package(graph: ir.Graph, plan: Plan, board: Board, name: str, out_dir: 
     upper = name.upper()
     common = {"name": name, "NAME": upper, "generator": clit.c_comment(generator), "board": board.name,
               "runtime_version": RUNTIME_VERSION, "arena_alignment": ARENA_ALIGNMENT}
-    macros = [*_io_macros(f"{upper}_INPUT", graph.tensor(graph.input)),
-              *_io_macros(f"{upper}_OUTPUT", graph.tensor(graph.output)),
+    outputs = [graph.tensor(t) for t in graph.outputs]
+    output_macros = (_io_macros(f"{upper}_OUTPUT", outputs[0]) if len(outputs) == 1 else
+                     [m for i, t in enumerate(outputs) for m in _io_macros(f"{upper}_OUTPUT{i}", t)])
+    output_list = [{"index": i, "macro": macro[t.name], "comment": clit.c_comment(
+        f"output {i}: {t.name}, shape {_shape_text(t.shape)}, {t.size} bytes")} for i, t in enumerate(outputs)]
+    macros = [*_io_macros(f"{upper}_INPUT", graph.tensor(graph.input)), *output_macros,
+              (f"{upper}_NUM_OUTPUTS", clit.c_int(len(outputs))),
               (f"{upper}_NUM_LAYERS", clit.c_int(len(graph.ops))), (f"{upper}_ARENA_SIZE", clit.c_int(plan.arena_size)),
               (f"{upper}_ARENA_BYTES", f"{upper}_ARENA_SIZE")]  # the same number, by the name TFLM users look for
     report_rows = [{"index": i, "name": _md(op.name), "op": _op_text(op, graph),
@@ -498,9 +503,9 @@ def emit_package(graph: ir.Graph, plan: Plan, board: Board, name: str, out_dir: 
     flags = {"strict_cflags": STRICT_CFLAGS, "board_cflags": board.cflags}
 
     files = {
-        f"{name}.h": render("model.h.j2", **common, macros=macros),
+        f"{name}.h": render("model.h.j2", **common, macros=macros, outputs=output_list),
         f"{name}.c": render("model.c.j2", **common, layers=layers, offsets=offsets,
-                            input_macro=macro[graph.input], output_macro=macro[graph.output]),
+                            input_macro=macro[graph.input], outputs=output_list),
         f"{name}_weights.h": render("model_weights.h.j2", **common, layers=layers),
         f"{name}.mk": render("model.mk.j2", **common, kernels=kernels, **flags),
         "CMakeLists.txt": render("CMakeLists.txt.j2", **common, kernels=kernels, **flags),

@@ -399,10 +399,11 @@ def speed_weights_extra_bytes(graph: ir.Graph, board: Board, optimize: str = "si
 
 def io_buffer_bytes(graph: ir.Graph, api: str) -> int:
     """RAM the caller holds besides the arena for ``api``: ``"invoke"`` copies from the caller's input
-    buffer and into its output buffer (input size + output size); ``"zero-copy"`` needs none."""
+    buffer and into its output buffers (input size + the size of every output); ``"zero-copy"`` needs none."""
     if api not in API_CHOICES:
         raise ValueError(f"api must be one of {', '.join(API_CHOICES)}, not {api!r}")
-    return graph.tensor(graph.input).size + graph.tensor(graph.output).size if api == "invoke" else 0
+    outputs = sum(graph.tensor(t).size for t in graph.outputs)
+    return graph.tensor(graph.input).size + outputs if api == "invoke" else 0
 
 
 def memory_summary(graph: ir.Graph, plan: Plan, board: Board, optimize: str = "size", api: str = "invoke",

@@ -405,5 +405,6 @@ def tflite_model(graph: ir.Graph) -> schema.Model:
             _clamp(w, op.name, w.index[xs[0].name], w.index[y.name], op.lo, op.hi, y.qparams)
         else:  # an op added to the IR without an export: one line, never a crash
             raise ExportError(f"{_where(op)}: {type(op).__name__} has no TFLite export yet; build the C package")
-    return schema.Model(tuple(w.tensors), tuple(w.operators), (w.index[graph.input],), (w.index[graph.output],),
+    return schema.Model(tuple(w.tensors), tuple(w.operators), (w.index[graph.input],),
+                        tuple(w.index[name] for name in graph.outputs),
                         f"tinyqat {__version__}")

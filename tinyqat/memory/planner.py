@@ -4,7 +4,9 @@ Live ranges are in op *steps* (the index of an op in ``graph.ops``), both ends i
 
 * the graph input is live from step 0 to its last reader;
 * the output of op ``i`` is live from step ``i`` to its last reader (``i`` when unread);
-* the graph output stays live until the last step ``len(graph.ops) - 1``.
+* every graph output (a model may return several: ``graph.outputs``) stays live until the last step
+  ``len(graph.ops) - 1``, also one a later op reads and one that another output is computed from, so
+  no later tensor, scratch or in-place output ever takes its bytes.
 
 Readers are the ops naming the tensor in ``op.inputs``, so a tensor read by several later
 ops (a residual branch, a concat input) stays live until the last of them, and every input
@@ -29,7 +31,7 @@ Two tensors *conflict* when their ranges intersect (``a.first <= b.last and b.fi
 Conflicting tensors must occupy disjoint byte ranges ``[offset, offset + size)``, with one
 exception, *in-place execution* (:func:`in_place_rules`): the output of op ``k`` may overlap
 an input ``x`` of op ``k`` that dies at ``k`` (``k`` is its last reader and ``x`` is not
-the graph output) when the kernel's access order makes it safe:
+a graph output) when the kernel's access order makes it safe:
 
 * elementwise ops (clamp, lookup, softmax, log_softmax, prelu, add into either input, mul into an input of the
   output's size: not a broadcast gate) at the same offset
@@ -258,7 +260,7 @@ def live_ranges(graph: ir.Graph) -> list[Allocation]:
     ranges = []
     for name, first in defined:
         readers = [i for i, op in enumerate(graph.ops) if name in op.inputs]
-        last = last_step if name == graph.output else max([first, *readers])
+        last = last_step if name in graph.outputs else max([first, *readers])
         ranges.append(Allocation(name, 0, graph.tensor(name).size, first, last))
     return ranges
 
@@ -300,7 +302,7 @@ def in_place_rules(graph: ir.Graph) -> list[InPlaceRule]:
     """Every sanctioned (input, output) overlap of ``graph``, derived from the graph alone.
 
     One rule per op and dying input (an input whose last reader is that op and that is not
-    the graph output); see the module docstring for which ops qualify and how.
+    a graph output); see the module docstring for which ops qualify and how.
     """
     last = {a.tensor: a.last for a in live_ranges(graph)}
     rules = []
@@ -309,7 +311,7 @@ def in_place_rules(graph: ir.Graph) -> list[InPlaceRule]:
         if not (isinstance(op, ELEMENTWISE_OPS + WINDOW_OPS) or _in_order_gather(op)):
             continue
         for name in dict.fromkeys(op.inputs):
-            if last[name] != step or name == graph.output:
+            if last[name] != step or name in graph.outputs:
                 continue
             if isinstance(op, ir.Gather):
                 rules.append(InPlaceRule(step, name, op.output, 0, exact=False))

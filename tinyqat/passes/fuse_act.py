@@ -1,7 +1,7 @@
 """Pass: fuse a standalone clamp (ReLU / ReLU6 / Hardtanh) into the op that feeds it.
 
 Applies when the clamp reads the output of a conv, depthwise conv, linear, add, mul or lookup
-layer, that output has no other reader and is not the graph output.  The clamp keeps its input's
+layer, that output has no other reader and is not a graph output.  The clamp keeps its input's
 quantization, so fusing only narrows the producer's range:
 ``act_min = max(act_min, lo)``, ``act_max = min(act_max, hi)``; a lookup table's entries are
 clamped instead (``table = clip(table, lo, hi)``: ``(x + 3).clamp(0, 6)`` is one table).
@@ -24,7 +24,7 @@ def fuse_activations(graph: ir.Graph) -> ir.Graph:
     ops: list[ir.Op | None] = list(graph.ops)
     dropped: set[str] = set()
     for i, op in enumerate(graph.ops):
-        if not isinstance(op, ir.Clamp) or op.input == graph.output:
+        if not isinstance(op, ir.Clamp) or op.input in graph.outputs:
             continue
         j = producers.get(op.input)
         producer = ops[j] if j is not None else None

@@ -8,8 +8,9 @@ flatten must be a Linear layer, whose weight columns are permuted instead:
 
 A :class:`~tinyqat.ir.Reshape` keeps the bytes and only changes the IR shape; Linear layers read
 any shape of the right size and the graph output's shape is the PyTorch one, so a reshape read
-only by Linear layers or by other reshapes, or that is the graph output, is removed, and so is a
-reshape to its input's own shape (:func:`fold_reshape`).
+only by Linear layers or by other reshapes, or that is a graph output, is removed, and so is a
+reshape to its input's own shape (:func:`fold_reshape`), unless it is an output copying the input or
+another output (outputs are distinct tensors).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ def fold_flatten(graph: ir.Graph) -> ir.Graph:
     for op in graph.ops:
         if isinstance(op, ir.Flatten):
             bad = [u for u in graph.consumers(op.output) if not isinstance(u, ir.FloatLinear)]
-            if bad or op.output == graph.output:
+            if bad or op.output in graph.outputs:
                 what = f"'{bad[0].name}'" if bad else "the model output"
                 raise LoweringError(
                     f"flatten at '{op.name}' feeds {what}: a flatten of an H x W map (H*W > 1) is only "
@@ -63,11 +64,13 @@ def _fold_reshape_once(graph: ir.Graph) -> ir.Graph:
         if set(getattr(op, "inputs", ())) & renamed.keys():
             op = dataclasses.replace(op, inputs=tuple(renamed.get(n, n) for n in op.inputs))
         readers = graph.consumers(op.output)
-        if isinstance(op, ir.Reshape) and not (op.input == graph.input and op.output == graph.output) and (
+        if isinstance(op, ir.Reshape) and (
                 graph.tensor(op.input).shape == graph.tensor(op.output).shape
-                or all(isinstance(u, (ir.FloatLinear, ir.FullyConnected, ir.Reshape)) for u in readers)):
+                or all(isinstance(u, (ir.FloatLinear, ir.FullyConnected, ir.Reshape)) for u in readers)) and not (
+                op.output in graph.outputs and op.input in (graph.input, *graph.outputs)):  # the copy
             renamed[op.output] = op.input
             continue
         ops.append(op)
     tensors = tuple(t for t in graph.tensors if t.name not in renamed)
-    return dataclasses.replace(graph, tensors=tensors, ops=tuple(ops), output=renamed.get(graph.output, graph.output))
+    return dataclasses.replace(graph, tensors=tensors, ops=tuple(ops), output=renamed.get(graph.output, graph.output),
+                               extra_outputs=tuple(renamed.get(n, n) for n in graph.extra_outputs))

@@ -76,6 +76,7 @@ from tinyqat.qat.modules import (
     SharedQuantClamp,
 )
 from tinyqat.qat.observers import OBSERVERS
+from tinyqat.qat.plumbing import DeployedAsLogits
 from tinyqat.qat.prepare_plumbing import (
     LOG_SOFTMAX_FUNCTIONS,
     MOVE_FUNCTIONS,
@@ -714,16 +715,28 @@ class _Builder(PlumbingMixin):
         node.args, node.kwargs = args
 
     def _output(self, node: fx.Node) -> None:
+        """The graph output: one tensor, or a flat tuple/list of distinct tensors (returned as a tuple)."""
         result = node.args[0]
-        if not isinstance(result, fx.Node):
-            raise _unsupported("output", "output", "the model must return a single tensor",
-                               todo="a tuple of outputs is not supported yet: return one tensor, e.g. "
-                               "torch.cat([a.flatten(1), b.flatten(1)], 1) split again after the C call, or prepare "
-                               "one model per output")
-        new = self.env[self._operand(self.ops[node], result)]
-        if isinstance(self.modules.get(str(new.target)), InputQuantizer):
-            raise _unsupported("output", "output", "the model computes nothing (its output is its input)")
-        self.graph.output(new)
+        if isinstance(result, (tuple, list)) and result and all(isinstance(r, fx.Node) for r in result):
+            results: tuple[fx.Node, ...] = tuple(result)
+        elif isinstance(result, fx.Node):
+            results = (result,)
+        else:
+            raise _unsupported("output", "output", "the model must return a tensor or a flat tuple of tensors",
+                               todo="return e.g. `logits` or `(logits, features)`; put the parts of a nested "
+                               "structure or dict in one flat tuple")
+        news = [self.env[self._operand(self.ops[node], r)] for r in results]
+        if any(isinstance(self.modules.get(str(new.target)), InputQuantizer) for new in news):
+            raise _unsupported("output", "output", "the model computes nothing (its output is its input)"
+                               if len(news) == 1 else "an output is the model input",
+                               todo="return only computed tensors")
+        deployed = {new.args[0] for new in news if isinstance(self.modules.get(str(new.target)), DeployedAsLogits)}
+        if len(set(news)) != len(news) or deployed & set(news):
+            raise _unsupported("output", "output", "the model returns the same tensor twice (a (log-)softmax "
+                               "deployed as logits is its logits)" if deployed & set(news) else
+                               "the model returns the same tensor twice",
+                               todo="return each tensor once and copy it after the call")
+        self.graph.output(news[0] if isinstance(result, fx.Node) else tuple(news))
 
     def _remove(self, node: fx.Node, op: _Op) -> None:
         self.env[node] = self._source(node, op)[1]

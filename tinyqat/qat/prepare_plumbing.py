@@ -225,7 +225,8 @@ class PlumbingMixin:
         """Handle a (log-)softmax over channels as :class:`DeployedAsLogits` when it is the model's
         output and ``deploy_logits`` is set; False (not handled: computed in int8) otherwise."""
         users = list(node.users)
-        final = len(users) == 1 and users[0].op == "output" and users[0].args[0] is node
+        result = users[0].args[0] if len(users) == 1 and users[0].op == "output" else None
+        final = result is node or (isinstance(result, (tuple, list)) and node in result)  # or one of a tuple
         if not (self.deploy_logits and final):
             return False
         src = node.args[0] if node.args else node.kwargs.get("input")

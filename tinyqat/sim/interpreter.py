@@ -43,9 +43,16 @@ def input_from_torch(graph: ir.Graph, x: np.ndarray) -> np.ndarray:
     return to_channels_last(x, want, graph.tensor(graph.input).shape)
 
 
-def output_to_torch(graph: ir.Graph, y: np.ndarray) -> np.ndarray:
-    """The graph output batch (channels-last) in the model's PyTorch output layout."""
-    return to_torch_layout(y, graph.tensor(graph.output).shape, graph.torch_output_shape)
+def output_to_torch(graph: ir.Graph, y: np.ndarray, index: int = 0) -> np.ndarray:
+    """Output ``index``'s batch (channels-last) in the model's PyTorch layout of that output."""
+    return to_torch_layout(y, graph.tensor(graph.outputs[index]).shape, graph.torch_output_shapes[index])
+
+
+def outputs_to_torch(graph: ir.Graph, values: dict[str, np.ndarray]) -> np.ndarray | tuple[np.ndarray, ...]:
+    """The model's result from :func:`run_layers`'s ``values``: the output batch in PyTorch layout, or
+    for a model with several outputs the tuple of them, in the order the model returns them."""
+    ys = tuple(output_to_torch(graph, values[name], i) for i, name in enumerate(graph.outputs))
+    return ys if len(ys) > 1 else ys[0]
 
 
 def run_layers(graph: ir.Graph, x: np.ndarray) -> dict[str, np.ndarray]:

@@ -55,19 +55,19 @@ class IntegerModel(nn.Module):
     def _const(self, index: int, field: str) -> torch.Tensor:
         return getattr(self, self._consts[index][field])
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """int8 ``(N, *graph.torch_input_shape)`` -> int8 ``(N, *graph.torch_output_shape)``."""
+    def forward(self, x: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, ...]:
+        """int8 ``(N, *graph.torch_input_shape)`` -> int8 ``(N, *graph.torch_output_shape)``; for a graph
+        with several outputs, the tuple of them in order (``(N, *shape)`` for each of ``torch_output_shapes``)."""
         graph = self.graph
         if x.dtype != torch.int8 or tuple(x.shape[1:]) != tuple(graph.torch_input_shape):
             raise ValueError(f"input must be int8 of shape (N, {', '.join(map(str, graph.torch_input_shape))}); "
                              f"got {x.dtype} {tuple(x.shape)}")
         if len(graph.torch_input_shape) >= 2:
             x = torch.movedim(x, 1, -1)
-        y = self.run_layers(x.reshape(x.shape[0], *graph.tensor(graph.input).shape))[graph.output]
-        torch_out = graph.torch_output_shape
-        if len(torch_out) >= 2:
-            y = torch.movedim(y.reshape(y.shape[0], *torch_out[1:], torch_out[0]), -1, 1)
-        return y.reshape(y.shape[0], *torch_out).contiguous()
+        values = self.run_layers(x.reshape(x.shape[0], *graph.tensor(graph.input).shape))
+        ys = tuple(_to_torch_layout(values[name], shape)
+                   for name, shape in zip(graph.outputs, graph.torch_output_shapes, strict=True))
+        return ys if len(ys) > 1 else ys[0]
 
     def run_layers(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """Every tensor of the graph by name (int8, channels-last) for a channels-last int8 input batch,
@@ -79,6 +79,13 @@ class IntegerModel(nn.Module):
             values[op.output] = _KERNELS[type(op)](self, i, op, [values[n] for n in op.inputs], ins,
                                                     graph.tensor(op.output))
         return {name: v.to(torch.int8) for name, v in values.items()}
+
+
+def _to_torch_layout(y: torch.Tensor, torch_shape: tuple[int, ...]) -> torch.Tensor:
+    """A channels-last ``(N, ...)`` batch in PyTorch layout ``(N, *torch_shape)`` (channels back to axis 1)."""
+    if len(torch_shape) >= 2:
+        y = torch.movedim(y.reshape(y.shape[0], *torch_shape[1:], torch_shape[0]), -1, 1)
+    return y.reshape(y.shape[0], *torch_shape).contiguous()
 
 
 # Kernels: (model, op index, op, int64 channels-last inputs, input tensors, output tensor) -> int64 output.

@@ -18,7 +18,7 @@ from tinyqat.codegen.templates import render
 from tinyqat.errors import ToolchainError
 from tinyqat.target import STRICT_CFLAGS
 from tinyqat.toolchain.compiler import ERROR_LINES, package_sources, run_compiler
-from tinyqat.toolchain.manifest import read_manifest
+from tinyqat.toolchain.manifest import model_outputs, read_manifest
 
 SANITIZE_CFLAGS = ("-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-g")
 HARNESS_TIMEOUT_S = 120
@@ -29,16 +29,15 @@ def run_harness(out_dir: Path, build_dir: Path, inputs: np.ndarray, sanitize: bo
 
     ``inputs`` is int8 of shape ``(N, *input_shape)``.  The harness reads the N samples
     concatenated from a file and writes, for each sample, every layer's output in layer
-    order; the result is ``[sample][layer]`` arrays shaped like the layers' output tensors.
+    order, then each model output after the last layer; the result is ``[sample][k]`` arrays (:func:`split_layers`).
     With ``sanitize`` it is built with ``-fsanitize=address,undefined -fno-sanitize-recover=all
     -g``, so any memory or UB error makes it exit non-zero (:class:`ToolchainError`).
     """
     manifest = read_manifest(out_dir)
-    name = manifest["name"]
     x = harness_inputs(manifest, inputs)
     build_dir.mkdir(parents=True, exist_ok=True)
     harness = build_dir / "harness.c"
-    harness.write_text(render("harness.c.j2", name=name, NAME=name.upper()), encoding="utf-8")
+    harness.write_text(harness_source(manifest), encoding="utf-8")
     exe = build_dir / ("harness_sanitized" if sanitize else "harness")
     flags = [*STRICT_CFLAGS, "-O1", *(SANITIZE_CFLAGS if sanitize else ())]
     run_compiler("gcc", [*flags, f"-I{out_dir}", *package_sources(out_dir), str(harness), "-o", str(exe)])
@@ -55,6 +54,12 @@ def run_harness(out_dir: Path, build_dir: Path, inputs: np.ndarray, sanitize: bo
     return split_layers(manifest, out_path.read_bytes(), x.shape[0], "harness")
 
 
+def harness_source(manifest: dict) -> str:
+    """``harness.c`` for the package of ``manifest`` (its name and number of outputs)."""
+    name = manifest["name"]
+    return render("harness.c.j2", name=name, NAME=name.upper(), num_outputs=len(model_outputs(manifest)))
+
+
 def harness_inputs(manifest: dict, inputs: np.ndarray) -> np.ndarray:
     """``inputs`` as contiguous int8 ``(N, ...)``; ``ValueError`` unless each sample has the input's size."""
     x = np.ascontiguousarray(inputs, dtype=np.int8)
@@ -65,11 +70,11 @@ def harness_inputs(manifest: dict, inputs: np.ndarray) -> np.ndarray:
 
 
 def split_layers(manifest: dict, data: bytes, samples: int, program: str) -> list[list[np.ndarray]]:
-    """Cut a harness output file (per sample, every layer's output in order) into ``[sample][layer]``
-    arrays shaped like the layers' output tensors; :class:`ToolchainError` naming ``program`` when
-    its size is wrong."""
+    """Cut a harness output file (per sample, every layer's output in order, then each model output as
+    it is after the last layer) into ``[sample][layer or len(layers) + output index]`` arrays shaped like
+    those tensors; :class:`ToolchainError` naming ``program`` when its size is wrong."""
     shapes = {t["name"]: tuple(t["shape"]) for t in manifest["tensors"]}
-    layer_shapes = [shapes[layer["output"]] for layer in manifest["layers"]]
+    layer_shapes = [shapes[t] for t in [*(layer["output"] for layer in manifest["layers"]), *model_outputs(manifest)]]
     values = np.frombuffer(data, dtype=np.int8)
     sizes = [int(np.prod(s)) for s in layer_shapes]
     if values.size != samples * sum(sizes):

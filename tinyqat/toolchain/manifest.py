@@ -7,7 +7,9 @@ C code); ``board`` a string (resolved by :func:`tinyqat.boards.load_board`); ``s
 64 hex digits; ``input_shape`` 1 or 3 positive integers; ``arena_bytes`` a non-negative integer;
 ``tensors`` objects with a unique ``name`` and a ``shape`` (1 or 3 positive integers, at most
 :data:`~tinyqat.target.MAX_TENSOR_BYTES` bytes); ``layers`` a non-empty list of objects with
-``name`` and ``op`` strings, an ``output`` among the tensors and ``macs`` a non-negative integer.
+``name`` and ``op`` strings, an ``output`` among the tensors and ``macs`` a non-negative integer;
+``outputs`` (the model's outputs in order; absent before multi-output models, then the last layer's
+output) a non-empty list of distinct tensor names.
 """
 
 from __future__ import annotations
@@ -70,7 +72,16 @@ def _problem(m: Any, out_dir: Path) -> str | None:
         if not (isinstance(layer, dict) and isinstance(layer.get("name"), str) and isinstance(layer.get("op"), str)
                 and layer.get("output") in names and _count(layer.get("macs", 0))):
             return f"layer {k} is malformed (name, op, an output among the tensors, macs)"
+    outputs = m.get("outputs", [layers[-1]["output"]])
+    if not (isinstance(outputs, list) and outputs and all(isinstance(o, str) and o in names for o in outputs)
+            and len(set(outputs)) == len(outputs)):
+        return f"outputs {outputs!r} is not a non-empty list of distinct tensor names"
     return None
+
+
+def model_outputs(manifest: dict) -> list[str]:
+    """The output tensor names of a validated manifest, in the model's order (module docstring)."""
+    return list(manifest.get("outputs", [manifest["layers"][-1]["output"]]))
 
 
 def read_manifest(out_dir: Path) -> dict:

@@ -37,7 +37,7 @@ from tinyqat.codegen.templates import render
 from tinyqat.errors import ToolchainError
 from tinyqat.target import STRICT_CFLAGS
 from tinyqat.toolchain.compiler import ERROR_LINES, package_sources, run_compiler
-from tinyqat.toolchain.harness import harness_inputs, split_layers
+from tinyqat.toolchain.harness import harness_inputs, harness_source, split_layers
 from tinyqat.toolchain.manifest import read_manifest
 
 QEMU = "qemu-system-arm"
@@ -110,9 +110,9 @@ def build_image(out_dir: Path, build_dir: Path, board: Board) -> Path:
     startup included.  A missing compiler raises :class:`ToolchainError` naming
     ``board.apt_package``.
     """
-    name = read_manifest(out_dir)["name"]
+    manifest = read_manifest(out_dir)
     build_dir.mkdir(parents=True, exist_ok=True)
-    generated = {"harness.c": render("harness.c.j2", name=name, NAME=name.upper()), **baremetal_support(board)}
+    generated = {"harness.c": harness_source(manifest), **baremetal_support(board)}
     for fname, text in generated.items():
         (build_dir / fname).write_text(text, encoding="utf-8")
     elf = build_dir / "harness.elf"
