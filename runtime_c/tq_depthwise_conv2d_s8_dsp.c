@@ -189,7 +189,7 @@ static void copy_row(row_copy *rc, const int8_t *src, int16_t *dst)
     }
 }
 
-/* n (a multiple of 2) int16 zeros from p (4-byte aligned), a word at a time, eight per iteration
+/* n (a multiple of 2) int16 zeros from p (4-byte aligned), a word at a time, sixteen per iteration
  * (newlib-nano's memset goes byte by byte; GCC would turn this loop back into a memset call). */
 #if defined(__GNUC__) && !defined(__clang__)
 __attribute__((noinline, optimize("no-tree-loop-distribute-patterns")))
@@ -198,7 +198,7 @@ static void zero_s16(int16_t *p, int32_t n)
 {
     int32_t *w = (int32_t *)(void *)p;
     int32_t i = n >> 1;
-    for (; i >= 8; i -= 8, w += 8) {
+    for (; i >= 16; i -= 16, w += 16) {
         w[0] = 0;
         w[1] = 0;
         w[2] = 0;
@@ -207,6 +207,14 @@ static void zero_s16(int16_t *p, int32_t n)
         w[5] = 0;
         w[6] = 0;
         w[7] = 0;
+        w[8] = 0;
+        w[9] = 0;
+        w[10] = 0;
+        w[11] = 0;
+        w[12] = 0;
+        w[13] = 0;
+        w[14] = 0;
+        w[15] = 0;
     }
     for (; i > 0; --i) {
         *w++ = 0;
