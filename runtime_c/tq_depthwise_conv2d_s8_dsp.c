@@ -603,6 +603,12 @@ typedef struct {
     "\tsubs r4, r4, #1\n" \
     "\tbpl tq_dw1_go\n" \
     "\tldr r4, [sp, #36]\n" \
+    "\tcmp r4, #9\n" \
+    "\tbeq tq_dw1_t1s\n" \
+    "\tcmp r4, #11\n" \
+    "\tbeq tq_dw1_t3s\n" \
+    "\tcmp r4, #13\n" \
+    "\tbeq tq_dw1_t5s\n" \
     "\tcmp r4, #1\n" \
     "\tbeq tq_dw1_t1\n" \
     "\tcmp r4, #2\n" \
@@ -613,12 +619,6 @@ typedef struct {
     "\tbeq tq_dw1_t4\n" \
     "\tcmp r4, #5\n" \
     "\tbeq tq_dw1_t5\n" \
-    "\tcmp r4, #9\n" \
-    "\tbeq tq_dw1_t1s\n" \
-    "\tcmp r4, #11\n" \
-    "\tbeq tq_dw1_t3s\n" \
-    "\tcmp r4, #13\n" \
-    "\tbeq tq_dw1_t5s\n" \
     "\tadd sp, sp, #44\n" \
     "\tpop {r4-r11, pc}\n" \
     "tq_dw1_go:\n" \

@@ -154,10 +154,10 @@ def function(s: int) -> list[str]:
            f"{L}mh:", f"ldr r4, [sp, #{F_NMAIN}]", "subs r4, r4, #1", f"bpl {L}go",
            f"ldr r4, [sp, #{F_TAIL}]"]
     skips = SKIP_TAILS if s == 1 else ()
+    for k in skips:  # first: SAME-padded stride-1 rows of odd width take them
+        out += [f"cmp r4, #{k + SKIP}", f"beq {L}t{k}s"]
     for k in TAILS:
         out += [f"cmp r4, #{k}", f"beq {L}t{k}"]
-    for k in skips:
-        out += [f"cmp r4, #{k + SKIP}", f"beq {L}t{k}s"]
     out += [f"add sp, sp, #{FRAME}", "pop {r4-r11, pc}", f"{L}go:", f"str r4, [sp, #{F_NMAIN}]"]
     out += channel_loop(s, MAIN, f"{L}main", f"{L}mh")
     for k in TAILS:
