@@ -21,6 +21,11 @@ F_OUT, F_CH, F_W, F_RECEND, F_REC, F_BX0, F_NMAIN, F_TAIL, F_BOUT = 0, 4, 8, 12,
 FRAME = 44
 TAILS = (1, 2, 3, 4, 5)
 MAIN = 6
+# Stride-1 tails of odd length whose last output's third tap is right padding (the row path's
+# ``dw_job.tail`` = k + SKIP): that tap (the word's low half, 0 in the padding) is left out, so the
+# block neither loads that word nor needs the padding column written.
+SKIP_TAILS = (1, 3, 5)
+SKIP = 8
 
 
 def wregs(k: int) -> list[str]:
@@ -29,8 +34,9 @@ def wregs(k: int) -> list[str]:
     return ["r7", "r9", "r10", "r11"] if k <= 3 else ["r9", "r10", "r11"][max(k - 5, 0):]
 
 
-def macs(s: int, k: int) -> list[tuple[int, int, str, str]]:
-    """(output, word, op, weight) of one row: words are (x[2m], x[2m+1]) of the block's columns."""
+def macs(s: int, k: int, skip: bool = False) -> list[tuple[int, int, str, str]]:
+    """(output, word, op, weight) of one row: words are (x[2m], x[2m+1]) of the block's columns;
+    ``skip`` (stride 1, k odd): the last output's third tap (a padding column) is left out."""
     ops = []
     for o in range(k):
         if s == 1:
@@ -38,12 +44,15 @@ def macs(s: int, k: int) -> list[tuple[int, int, str, str]]:
             ops += [(o, m, "smlad" if par == 0 else "smlatb", W01), (o, m + 1, "smlabt" if par == 0 else "smlad", W12)]
         else:
             ops += [(o, o, "smlad", W01), (o, o + 1, "smlabt", W12)]
+    if skip:
+        assert s == 1 and k % 2 == 1 and ops[-1][2] == "smlabt"
+        ops.pop()
     return ops
 
 
-def row(s: int, k: int, r: int) -> list[str]:
+def row(s: int, k: int, r: int, skip: bool = False) -> list[str]:
     ptr = f"r{r}"
-    ops = macs(s, k)
+    ops = macs(s, k, skip)
     words = sorted({w for _, w, _, _ in ops})
     out = [f"ldr {W01}, [r3, #{8 * r}]", f"ldr {W12}, [r3, #{8 * r + 4}]"]
     reg_of: dict[int, str] = {}
@@ -101,12 +110,12 @@ def stores(k: int, free: list[str]) -> list[str]:
     return out if k <= 4 else [*out, f"str {base}, [sp, #{F_OUT}]"]
 
 
-def block(s: int, k: int) -> list[str]:
+def block(s: int, k: int, skip: bool = False) -> list[str]:
     """One channel's k outputs: MACs from 2 bias, the output stage (q, K, e, t in the registers the
     accumulators leave), the stores."""
     out = [f"ldr {ACC[k - 1]}, [r3, #{REC_BIAS}]"]
     for r in range(3):
-        out += row(s, k, r)
+        out += row(s, k, r, skip)
     q, kk, e, t = [*wregs(k), "r12", "lr"][:4]
     out += [f"ldr {q}, [r3, #{REC_Q}]", f"ldr {kk}, [r3, #{REC_K}]", f"ldr {e}, [r3, #{REC_E}]"]
     if t != "lr":
@@ -118,12 +127,12 @@ def block(s: int, k: int) -> list[str]:
     return out + stores(k, free)
 
 
-def channel_loop(s: int, k: int, label: str, head: str | None) -> list[str]:
+def channel_loop(s: int, k: int, label: str, head: str | None, skip: bool = False) -> list[str]:
     """Block k for every channel; then (main blocks, ``head`` given) the column block's bases advanced by
     k outputs and a jump to ``head``, or (the tail block, last) the return."""
     loop = f"{label}c" if k <= 4 else label  # k <= 4: the entry loads OUT into r8 once (stores())
     out = [f"{label}:", f"ldr r8, [sp, #{F_OUT}]", f"{loop}:"] if k <= 4 else [f"{label}:"]
-    out += [*block(s, k),
+    out += [*block(s, k, skip),
             f"ldr r9, [sp, #{F_W}]", f"ldr r10, [sp, #{F_RECEND}]", "add r0, r0, r9", "add r1, r1, r9",
             "add r2, r2, r9", f"adds r3, r3, #{REC_BYTES}", "cmp r3, r10", f"bne {loop}"]
     if head is None:
@@ -144,12 +153,17 @@ def function(s: int) -> list[str]:
            f"str r1, [sp, #{F_BOUT}]", "mov r3, r5", "mov r0, r6", "mov r1, r7", "mov r2, r8",
            f"{L}mh:", f"ldr r4, [sp, #{F_NMAIN}]", "subs r4, r4, #1", f"bpl {L}go",
            f"ldr r4, [sp, #{F_TAIL}]"]
+    skips = SKIP_TAILS if s == 1 else ()
+    for k in skips:  # first: SAME-padded stride-1 rows of odd width take them
+        out += [f"cmp r4, #{k + SKIP}", f"beq {L}t{k}s"]
     for k in TAILS:
         out += [f"cmp r4, #{k}", f"beq {L}t{k}"]
     out += [f"add sp, sp, #{FRAME}", "pop {r4-r11, pc}", f"{L}go:", f"str r4, [sp, #{F_NMAIN}]"]
     out += channel_loop(s, MAIN, f"{L}main", f"{L}mh")
     for k in TAILS:
         out += channel_loop(s, k, f"{L}t{k}", None)
+    for k in skips:
+        out += channel_loop(s, k, f"{L}t{k}s", None, skip=True)
     return out
 
 

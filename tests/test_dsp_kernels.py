@@ -678,7 +678,8 @@ def _depthwise_row_graphs(rng: np.random.Generator) -> list[ir.Graph]:
     """Chains of fused 3x3 depthwise layers (the DSP row path), each reading the previous one so the
     planner runs them in place: strides 1 and 2 in both directions, paddings 0 to 2 on each side,
     channel counts below, at and above multiples of 4, maps from 1x1 up, output rows of every column
-    block split of the assembly (blocks of 6, tails 1 to 5), every copy variant of the assembly (with and
+    block split of the assembly (blocks of 6, tails 1 to 5, the odd ones also skipping the last output's third
+    tap when it is right padding), every copy variant of the assembly (with and
     without the lead and last padding pairs, odd and even pair counts, with and without four-pixel steps)
     and rings zeroed up front or row by row."""
     specs = [((9, 7, 8), [((1, 1), (1, 1, 1, 1)), ((2, 2), (1, 1, 1, 1)), ((1, 2), (0, 1, 2, 1)),
@@ -693,7 +694,11 @@ def _depthwise_row_graphs(rng: np.random.Generator) -> list[ir.Graph]:
                             ((1, 2), (1, 0, 1, 2))]),
              ((3, 9, 4), [((1, 1), (1, 1, 1, 1))]),
              # copies without lead and last pairs (two quads), and a padding of 2 (ring zeroed up front)
-             ((6, 8, 12), [((1, 1), (0, 0, 0, 0)), ((1, 1), (2, 2, 2, 2))])]
+             ((6, 8, 12), [((1, 1), (0, 0, 0, 0)), ((1, 1), (2, 2, 2, 2))]),
+             # stride-1 odd tails with the last output's third tap in the right padding (the skipping tails,
+             # TQ_DW_SKIP: KWS DS-CNN's 5-wide rows) and inside the input (right padding 0: the plain tails)
+             ((7, 5, 6), [((1, 1), (1, 1, 1, 1)), ((1, 1), (1, 2, 1, 0))]),
+             ((4, 7, 5), [((1, 1), (0, 2, 0, 0)), ((1, 1), (1, 1, 1, 1))])]
     graphs = []
     for shape, layers in specs:
         x = ir.Tensor("x", shape, rg.random_qparams(rng))

@@ -8,6 +8,7 @@ version and byte-order checks.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 import subprocess
@@ -24,7 +25,7 @@ from test_codegen import _expected_two_models, _two_models
 from torch import nn
 
 import tinyqat
-from tinyqat import ir
+from tinyqat import fixedpoint, ir
 from tinyqat.bench import bench
 from tinyqat.bench.binutils import function_symbols
 from tinyqat.bench.codesize import kernel_code_bytes
@@ -426,16 +427,37 @@ def test_kernel_code_table_is_measured() -> None:
         assert abs(sum(measured.values()) - sum(table.values())) <= 0.10 * sum(measured.values()), family
 
 
+def _row_path_depthwise_model(rng: np.random.Generator) -> ir.Graph:
+    """3x3 (strides 1 and 2) and 5x5 depthwise layers with fused output stages (the DSP row path ships their
+    channel records), and a 5x5 one too narrow for it (its four arrays)."""
+    x = ir.Tensor("input", (9, 14, 6), rg.random_qparams(rng))
+    steps: list[tuple[ir.IntOp, ir.Tensor]] = []
+    for k, (kernel, stride, pad) in enumerate([(3, 1, 1), (3, 2, 1), (5, 1, 2), (5, 2, 2)]):
+        op, y = rg.depthwise(rng, f"d{k}", steps[-1][1] if steps else x, 1, (kernel, kernel), (stride, stride),
+                             (pad, pad, pad, pad))
+        pairs = [fixedpoint.quantize_multiplier(float(r)) for r in 10 ** rng.uniform(-4, -1, y.shape[2])]
+        op = dataclasses.replace(op, bias=rng.integers(-(2**12), 2**12, y.shape[2]).astype(np.int32),
+                                 multiplier=np.array([q for q, _ in pairs], np.int32),
+                                 shift=np.array([s for _, s in pairs], np.int32))
+        steps.append((op, y))
+    return rg.chain(x, steps)
+
+
 @pytest.mark.parametrize("optimize", ["size", "speed"])
-def test_flash_bytes_are_the_compiled_ones(optimize: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("model", ["residual", "depthwise"])
+def test_flash_bytes_are_the_compiled_ones(optimize: str, model: str, tmp_path: Path) -> None:
     """report.md's per-layer flash for cortex-m4 and the mode equals the bytes of the layer's arrays in
-    the compiled object, and the code line is measured with the board's compiler."""
+    the compiled object (depthwise layers on the DSP row path: their channel records), and the code line is
+    measured with the board's compiler."""
     cc = require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
     from tinyqat.build import board_memory
+    from tinyqat.memory import planner
     from tinyqat.memory.planner import GreedyPlanner
 
     board = load_board("cortex-m4")
-    graph = rg.residual_model(np.random.default_rng(8))
+    graph = (rg.residual_model if model == "residual" else _row_path_depthwise_model)(np.random.default_rng(8))
+    if model == "depthwise":  # three row-path layers (records), one pixel-loop layer (5x5, out_w 4 < 6)
+        assert [planner.scratch_bytes(op, graph) > 0 for op in graph.ops] == [True, True, True, False]
     plan = GreedyPlanner(kernels=board.kernels).plan(graph)
     memory = board_memory(graph, plan, board, optimize)
     out = tmp_path / "pkg"

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from tinyqat import ir
 from tinyqat.boards import Board
 from tinyqat.codegen.arrays import const_arrays
+from tinyqat.memory import planner
 from tinyqat.memory.planner import Plan
 from tinyqat.resources import resource_dir
 
@@ -90,7 +91,7 @@ KERNEL_CODE_BYTES: dict[str, dict[str, int]] = {
         "tq_conv2d_s8_window.c": 928,
         "tq_depthwise_conv2d_s4_s8.c": 952,
         "tq_depthwise_conv2d_s8.c": 160,
-        "tq_depthwise_conv2d_s8_dsp.c": 14404,
+        "tq_depthwise_conv2d_s8_dsp.c": 15132,
         "tq_depthwise_conv2d_s8_mve.c": 0,
         "tq_depthwise_conv2d_s8_v6m.c": 0,
         "tq_fully_connected_s4_s8.c": 636,
@@ -372,12 +373,20 @@ def layout_extra_bytes(op: ir.IntOp, board: Board, optimize: str = "size", graph
     on a board with DSP kernels, an int16 speed-layout array (``optimize="speed"``) replaces the layer's int8
     weights and (both modes) an int8 DSP-layout array adds its padding; on an Armv6-M board
     (``kernels = "v6m"``), an Armv6-M array (channels padded to a multiple of 4) does; an add's table
-    (:func:`layouts.add_table`, needs ``graph``) adds 1 KiB; 0 otherwise."""
+    (:func:`layouts.add_table`, needs ``graph``) adds 1 KiB; on a board with DSP kernels, a depthwise layer
+    on the DSP row path (its scratch planned, :func:`tinyqat.memory.planner.scratch_bytes`; needs ``graph``)
+    ships its channel records (:func:`layouts.dw_records`: 40 bytes per channel for 3x3, 96 for 5x5) instead
+    of its weights, bias, multipliers and shifts (both modes); 0 otherwise."""
     from tinyqat.codegen import layouts
 
     if isinstance(op, ir.Add):
         add = None if graph is None else layouts.add_table(op, graph, board.kernels, optimize)
         return 0 if add is None else int(add[1].nbytes)
+    if isinstance(op, ir.DepthwiseConv2d) and board.kernels == "dsp":
+        if graph is None or planner.scratch_bytes(op, graph, board.kernels) == 0:
+            return 0
+        records = layouts.dw_records(op, graph.tensor(op.output).qparams.zero_point)
+        return int(records.nbytes) - sum(int(a.values.nbytes) for a in const_arrays(op, graph))
     shipped = None
     if board.kernels == "dsp":
         shipped = layouts.speed_weights(op) if optimize == "speed" else None
