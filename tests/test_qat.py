@@ -89,6 +89,56 @@ def test_ste_forward_is_quant_formula_and_gradient_is_clipped() -> None:
     assert inside.any() and not inside.all()  # both regions exercised: [-13.1, 12.4] is inside
 
 
+def test_fake_quant_with_integer_zero_point_is_the_tensor_form() -> None:
+    """The two-pass form for a host zero point (``clamp(round(x / s), qmin - zp, qmax - zp) * s``) equals the
+    quantize / dequantize formula with a tensor zero point, value and gradient, beyond the int8 range and past
+    ``2**24 * s`` (where ``round(x / s) + zp`` rounds in float32)."""
+    scale = torch.tensor(0.0371, device=DEVICE)
+    x = torch.cat([torch.linspace(-9.0, 9.0, 2001), torch.tensor([-1e9, -6.3e5, 6.3e5, 1e9, 0.0, -0.0])])
+    x = x.to(DEVICE)
+    for zp in (-128, -17, 0, 5, 127):
+        xs = [x.clone().requires_grad_(True) for _ in range(2)]
+        got = fake_quantize(xs[0], scale, zp, -128, 127)
+        ref = fake_quantize(xs[1], scale, torch.tensor(zp, device=DEVICE), -128, 127)
+        assert torch.equal(got, ref)
+        grad = torch.randn_like(x)
+        got.backward(grad)
+        ref.backward(grad)
+        assert torch.equal(xs[0].grad, xs[1].grad)
+
+
+def test_layer_integers_are_the_integer_ste_of_each_operand() -> None:
+    """:class:`LayerIntegers` (one autograd node) gives the values and gradients of :class:`IntegerSTE` on the
+    weights and the bias and of ``round(x / s_in)`` (gradient ``1 / s_in``) on an on-grid input; an input
+    without gradient gives an integer tensor without one."""
+    from tinyqat.qat.fake_quant import IntegerSTE, LayerIntegers
+
+    s_in, qmax = torch.tensor(0.02, device=DEVICE), 7
+    w = torch.randn(4, 3, 2, 2, device=DEVICE)
+    s_w = quant.channel_view(quant.weight_scales(w, 4) * 0.9, 4)  # some weights clip at +-qmax
+    b = torch.randn(4, device=DEVICE) * 1e3
+    s_b = torch.tensor([1e-3, 1e-6, 1e-7, 2.0], device=DEVICE)  # bias beyond INT32 in channels 1 and 2
+    x_on_grid = (torch.randint(-128, 128, (2, 3, 5, 5), device=DEVICE).float() * s_in)
+    for x_grad in (True, False):
+        leaves = [t.clone().requires_grad_(True) for t in (w, b)]
+        x0 = x_on_grid.clone().requires_grad_(x_grad)
+        x_int, w_int, b_int = LayerIntegers.apply(x0, torch.reciprocal(s_in), leaves[0], s_w, qmax, leaves[1], s_b)
+        refs = [t.clone().requires_grad_(True) for t in (w, b)]
+        x1 = x_on_grid.clone().requires_grad_(x_grad)
+        x_ref = torch.round(x1 * torch.reciprocal(s_in))
+        w_ref = IntegerSTE.apply(refs[0], s_w, -qmax, qmax)
+        b_ref = IntegerSTE.apply(refs[1], s_b, INT32_MIN, INT32_MAX)
+        assert torch.equal(x_int, x_ref.detach()) and torch.equal(w_int, w_ref) and torch.equal(b_int, b_ref)
+        assert x_int.requires_grad == x_grad
+        grads = [torch.randn_like(t) for t in (x_int, w_int, b_int)]
+        (sum((t * g).sum() for t, g in zip((x_int, w_int, b_int), grads, strict=True))).backward()
+        (sum((t * g).sum() for t, g in zip((w_ref, b_ref), grads[1:], strict=True))).backward()
+        assert torch.equal(leaves[0].grad, refs[0].grad) and torch.equal(leaves[1].grad, refs[1].grad)
+        assert (leaves[0].grad == 0).any() and (leaves[1].grad == 0).any()  # the clipped parts are exercised
+        if x_grad:
+            assert torch.equal(x0.grad, grads[0] * torch.reciprocal(s_in))
+
+
 def test_weight_fake_quant_is_per_channel_symmetric_on_grid() -> None:
     w = torch.randn(5, 3, 3, 3) * torch.arange(1, 6).reshape(5, 1, 1, 1)
     s = quant.weight_scales(w)

@@ -75,10 +75,17 @@ LUT_PARAMS: dict[str, tuple[str, ...]] = {"elu": ("alpha",), "leaky_relu": ("neg
                                           "affine": ("scale", "offset")}
 
 
+def as_float32(t: torch.Tensor) -> torch.Tensor:
+    """``t.detach().float()``, without the dispatches that would change nothing (no gradient, or already float32)."""
+    if t.requires_grad:
+        t = t.detach()
+    return t if t.dtype == torch.float32 else t.float()
+
+
 def activation_qparams(lo: torch.Tensor, hi: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Scale (float32 scalar tensor) and zero point (int64 scalar tensor) for range ``[lo, hi]``."""
-    lo = torch.clamp(lo.detach().float(), max=0.0)
-    span = torch.clamp(hi.detach().float(), min=0.0) - lo
+    lo = torch.clamp(as_float32(lo), max=0.0)
+    span = torch.clamp(as_float32(hi), min=0.0) - lo
     scale = torch.where(span > 0, span / float(ACT_QMAX - ACT_QMIN), 1.0)
     return scale, _zero_point(lo, scale)
 
@@ -88,7 +95,7 @@ def activation_zero_point(lo: torch.Tensor, scale: torch.Tensor) -> torch.Tensor
 
     Also used with a learned scale (LSQ), where the observed ``lo`` only places the zero point.
     """
-    return _zero_point(torch.clamp(lo.detach().float(), max=0.0), scale.detach())
+    return _zero_point(torch.clamp(as_float32(lo), max=0.0), scale.detach())
 
 
 def _zero_point(lo: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
@@ -105,7 +112,7 @@ def weight_qmax(bits: int = 8) -> int:
 
 def weight_scales(weight: torch.Tensor, bits: int = 8) -> torch.Tensor:
     """Per-output-channel symmetric scales (float32, shape ``[out]``) of ``weight [out, ...]``."""
-    amax = weight.detach().float().reshape(weight.shape[0], -1).abs().amax(dim=1)
+    amax = as_float32(weight).reshape(weight.shape[0], -1).abs().amax(dim=1)
     return torch.where(amax > 0, amax / float(weight_qmax(bits)), 1.0)
 
 
@@ -149,7 +156,7 @@ def channel_view(v: torch.Tensor, ndim: int) -> torch.Tensor:
 
 def bias_scale(input_scale: torch.Tensor, w_scales: torch.Tensor) -> torch.Tensor:
     """Bias scale per channel: ``s_in * s_w[c]`` in float32."""
-    return input_scale.float() * w_scales
+    return (input_scale if input_scale.dtype == torch.float32 else input_scale.float()) * w_scales
 
 
 def fold_bn(

@@ -68,11 +68,11 @@ def quantize_multipliers(m: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     between the two; below ``MULTIPLIER_FLUSH = 2**-32 - 2**-64`` the shift stays below -31 even with the carry
     (``(0, 0)``), from it on it is -31.
     """
-    m = m.double().clamp(max=MULTIPLIER_SATURATED)
+    m = _float64(m).clamp(max=MULTIPLIER_SATURATED)
     mantissa, exponent = torch.frexp(m.mul_(m >= MULTIPLIER_FLUSH))
     q_fixed = mantissa.mul_(2.0**31).add_(0.5).floor_().long()
     carry = q_fixed >> 31
-    return q_fixed >> carry, exponent.long() + carry
+    return q_fixed >> carry, carry.add_(exponent)
 
 
 def effective_multipliers(s_in: torch.Tensor, s_w: torch.Tensor, s_out: torch.Tensor) -> torch.Tensor:
@@ -143,16 +143,21 @@ def float_multipliers(q: torch.Tensor, shift: torch.Tensor) -> tuple[torch.Tenso
     ``2**-(31+r)`` below ``2**53`` of them (``2**51 + 2**30 + 2**51``), exact; for ``r >= 22``
     ``|t| <= 1/4``, so the exact and the rounded sums lie in ``(0, 1)`` and both floors are 0.
     """
-    power = _pow2(shift - 31)
+    power = _pow2(shift, -31)
     m = q * power
     h = power.mul(2.0**30).mul_(shift < 0)
     return m, h, FLOAT_PRODUCT_MAX / (q * _pow2(shift.clamp(min=0)))
 
 
-def _pow2(k: torch.Tensor) -> torch.Tensor:
-    """``2.0**k`` (float64) of an int64 tensor with ``-1022 <= k <= 1023``, exact on every device: the IEEE bit
-    pattern ``(k + 1023) << 52`` (``exp2`` and ``pow`` need not be exact on an accelerator)."""
-    return ((k + 1023) << 52).view(torch.float64)
+def _pow2(k: torch.Tensor, offset: int = 0) -> torch.Tensor:
+    """``2.0**(k + offset)`` (float64) of an int64 tensor with ``-1022 <= k + offset <= 1023``, exact on every device:
+    the IEEE bit pattern ``(k + offset + 1023) << 52`` (``exp2`` and ``pow`` need not be exact on an accelerator)."""
+    return ((k + (offset + 1023)) << 52).view(torch.float64)
+
+
+def _float64(t: torch.Tensor) -> torch.Tensor:
+    """``t.double()``, without a dispatch for a tensor that is float64 already."""
+    return t if t.dtype == torch.float64 else t.double()
 
 
 def mbqm_float(acc: torch.Tensor, bias: torch.Tensor, m: torch.Tensor, h: torch.Tensor,
@@ -167,8 +172,8 @@ def mbqm_float(acc: torch.Tensor, bias: torch.Tensor, m: torch.Tensor, h: torch.
     The folded constant and the sum are exact by the count of :func:`float_multipliers`.
     """
     if not negative:
-        return acc.to(torch.float64, copy=True).mul_(m).add_(bias.double() * m + (h + 0.5)).floor_()
-    t = acc.to(torch.float64, copy=True).mul_(m).add_(bias.double() * m)
+        return acc.to(torch.float64, copy=True).mul_(m).add_(_float64(bias) * m + (h + 0.5)).floor_()
+    t = acc.to(torch.float64, copy=True).mul_(m).add_(_float64(bias) * m)
     return t.addcmul_(torch.sign(t), h).add_(0.5).floor_()
 
 

@@ -77,7 +77,7 @@ from tinyqat.qat.fake_quant import (
     FixedQuantizer,
     Grid,
     IntegerSTE,
-    OnGridIntegers,
+    LayerIntegers,
     WeightQuantizer,
 )
 
@@ -214,12 +214,12 @@ class QuantWeighted(QuantOutput):
             return self._quantize_output(self._op(x, w_quantizer(w, s_w), b))
         s_in, _ = in_q.qparams()
         s_b = quant.bias_scale(s_in, s_w)
-        b_int = IntegerSTE.apply(b, s_b, INT32_MIN, INT32_MAX)
         if not exact_now(self):  # the float surrogate: op(x, fq(w), b_q * s_b), then act and fake quant
+            b_int = IntegerSTE.apply(b, s_b, INT32_MIN, INT32_MAX)
             return self._quantize_output(self._op(x, w_quantizer(w, s_w), b_int * s_b))
         qmax = quant.weight_qmax(w_quantizer.bits)
-        w_int = IntegerSTE.apply(w, quant.channel_view(s_w, w.dim()), -qmax, qmax)
-        x_int = OnGridIntegers.apply(x, torch.reciprocal(s_in))
+        x_int, w_int, b_int = LayerIntegers.apply(x, torch.reciprocal(s_in), w, quant.channel_view(s_w, w.dim()),
+                                                  qmax, b, s_b)
         acc_bound = w_int.detach().abs().reshape(w.shape[0], -1).sum(1) * ACC_INPUT_MAX  # >= |acc[:, c]|
         if qmax * w[0].numel() * ACC_INPUT_MAX >= 2**24 and bool(acc_bound.max() >= 2**24):
             acc_exact = self._op(x_int.double(), w_int.double(), None)  # float32 partial sums would round
@@ -229,8 +229,8 @@ class QuantWeighted(QuantOutput):
         view = (1, -1) + (1,) * (acc.dim() - 2)
         # (acc + b_q) * s_in * s_w: one addcmul into a full-size copy of the bias term (faster than a broadcast addend)
         y = (b_int * s_b).reshape(view).expand_as(acc).contiguous().addcmul_(acc, s_b.reshape(view))
-        return self._quantize_output(y, lambda grid: self._output_stage(acc_exact.detach(), acc_bound,
-                                                                        b_int.detach(), s_in, s_w, view, grid))
+        return self._quantize_output(y, lambda grid: self._output_stage(acc_exact, acc_bound, b_int, s_in, s_w,
+                                                                        view, grid))
 
     def _quantize_output(self, y: torch.Tensor,
                          exact: Callable[[Grid], torch.Tensor] | None = None) -> torch.Tensor:
@@ -292,7 +292,7 @@ class QuantWeighted(QuantOutput):
         # 0 and a BatchNorm output beta whatever the conv computes: it runs its float weights, which
         # keeps the forward finite and gives gamma the float gradient (the normalised conv output).
         live = f.abs() > BN_FACTOR_MIN
-        w_q = self.weight_quantizer(w * f) / torch.where(live, f, torch.ones_like(f))
+        w_q = self.weight_quantizer(w * f) / torch.where(live, f, 1.0)
         y = self._op(x, torch.where(live, w_q, w), None)
         if self.layer.bias is not None:
             y = y + self.layer.bias.reshape((1, -1) + (1,) * (y.dim() - 2))
