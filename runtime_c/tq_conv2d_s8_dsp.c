@@ -87,7 +87,7 @@ typedef char tq_conv_dsp_no_buffer_above_column_max
 __attribute__((naked, noinline)) static void block_4x2_s8(TQ_ASM_ARG const int16_t *col, TQ_ASM_ARG const void *w,
                                                           TQ_ASM_ARG int32_t pairs, TQ_ASM_ARG block_job *job)
 {
-    __asm__ volatile(TQ_CONV_BLOCK(TQ_CONV_PAIR_S8));
+    __asm__ volatile(TQ_CONV_BLOCK16(TQ_CONV_PAIR_S8, 64));
 }
 
 /* The output-stage table of the first `groups` full channel groups (TQ_CONV_TABLE_GROUP_WORDS words each):
@@ -174,16 +174,36 @@ static void column_copy(int16_t *dst, const int8_t *src, int32_t n, int32_t nzp2
     }
 }
 
-/* column_copy inlined as one word loop, for the pointwise columns (a few words each: no call, no 16-value
- * unrolling). */
+/* Two int16 values of a column group word: (v0, v2) and (v1, v3) of its four int8 values minus the zero point. */
+__attribute__((always_inline)) static inline void column_word(int16_t *dst, int32_t v, int32_t nzp2)
+{
+    tq_store_s16x2(dst, __sxtab16(nzp2, v));
+    tq_store_s16x2(dst + 2, tq_sxtab16_odd(nzp2, v));
+}
+
+/* Four int8 words (16 values) from src minus the zero point, in column order, to dst (see column_copy). */
+__attribute__((always_inline)) static inline void column_words4(int16_t *dst, const int8_t *src, int32_t nzp2)
+{
+    const int32_t v0 = tq_load_s8x4(src), v1 = tq_load_s8x4(src + 4);
+    const int32_t v2 = tq_load_s8x4(src + 8), v3 = tq_load_s8x4(src + 12);
+    column_word(dst, v0, nzp2);
+    column_word(dst + 4, v1, nzp2);
+    column_word(dst + 8, v2, nzp2);
+    column_word(dst + 12, v3, nzp2);
+}
+
+/* column_copy inlined, for the pointwise columns and column_inside (n a multiple of 4): 16 values per step
+ * (column_words4), then word by word; no call. */
 __attribute__((always_inline)) static inline void column_copy_short(int16_t *dst, const int8_t *src, int32_t n,
                                                                     int32_t nzp2)
 {
     const int16_t *const end = dst + n;
+    const int16_t *const end16 = dst + (n & ~15);
+    for (; dst != end16; dst += 16, src += 16) {
+        column_words4(dst, src, nzp2);
+    }
     for (; dst != end; dst += 4, src += 4) {
-        const int32_t v = tq_load_s8x4(src);
-        tq_store_s16x2(dst, __sxtab16(nzp2, v));
-        tq_store_s16x2(dst + 2, tq_sxtab16_odd(nzp2, v));
+        column_word(dst, tq_load_s8x4(src), nzp2);
     }
 }
 
@@ -281,8 +301,9 @@ TQ_CONV_NO_LIBCALL static void column_fill(const tq_conv2d_s8_params *p, const i
 /* column_fill's staged path for a window inside the input whose rows are not multiples of 4 values (first
  * layers with 1-3 channels), without its bookkeeping: src is the window's first byte; its kernel_h rows
  * are staged as int8 in the column's upper bytes [K4, 2 K4), the K4 - K padding values as the zero point,
- * then converted in place (column_copy_short reads each group's word before it writes the group's values,
- * which end at byte 8 j + 8 <= K4 + 4 j + 4, below the next group's word, for every group j < K4 / 4). */
+ * then converted in place (column_copy_short reads the words of groups j .. j + 3 (or of one group j) before it
+ * writes their values, which end at byte 8 j + 32 <= K4 + 4 j + 16 (8 j + 8 <= K4 + 4 j + 4), below the next
+ * groups' words, since 4 j + 16 <= K4 (4 j + 4 <= K4)). */
 TQ_CONV_NO_LIBCALL static void column_inside(const tq_conv2d_s8_params *p, const int8_t *src, int32_t nzp2,
                                              int16_t *col)
 {
@@ -296,13 +317,6 @@ TQ_CONV_NO_LIBCALL static void column_inside(const tq_conv2d_s8_params *p, const
     }
     stage_fill(dst, (int8_t)p->input_zero_point, (int32_t)(stage + k4 - dst));
     column_copy_short(col, stage, k4, nzp2);
-}
-
-/* Two int16 values of a column group word: (v0, v2) and (v1, v3) of its four int8 values minus the zero point. */
-__attribute__((always_inline)) static inline void column_word(int16_t *dst, int32_t v, int32_t nzp2)
-{
-    tq_store_s16x2(dst, __sxtab16(nzp2, v));
-    tq_store_s16x2(dst + 2, tq_sxtab16_odd(nzp2, v));
 }
 
 /* column_inside for the 3 x 3 window of a 3-channel input (rows of 9 values, K = 27, K4 = 28: the usual
@@ -322,17 +336,6 @@ static void column_3x3x3(const tq_conv2d_s8_params *p, const int8_t *src, int32_
     column_word(col + 16, (int32_t)((uint32_t)b78 | ((uint32_t)tq_load_s8x4(r2) << 16)), nzp2);
     column_word(col + 20, tq_load_s8x4(r2 + 2), nzp2);
     column_word(col + 24, (int32_t)(((uint32_t)tq_load_s8x4(r2 + 5) >> 8) | ((uint32_t)zp << 24)), nzp2);
-}
-
-/* Four int8 words (16 values) from src minus the zero point, in column order, to dst (see column_copy). */
-__attribute__((always_inline)) static inline void column_words4(int16_t *dst, const int8_t *src, int32_t nzp2)
-{
-    const int32_t v0 = tq_load_s8x4(src), v1 = tq_load_s8x4(src + 4);
-    const int32_t v2 = tq_load_s8x4(src + 8), v3 = tq_load_s8x4(src + 12);
-    column_word(dst, v0, nzp2);
-    column_word(dst + 4, v1, nzp2);
-    column_word(dst + 8, v2, nzp2);
-    column_word(dst + 12, v3, nzp2);
 }
 
 /* column_fill for a window inside the input whose rows are multiples of 4 values (regular convs with in_c a

@@ -12,7 +12,7 @@
 __attribute__((naked, noinline)) static void block_4x2(TQ_ASM_ARG const int16_t *col, TQ_ASM_ARG const void *w,
                                                        TQ_ASM_ARG int32_t pairs, TQ_ASM_ARG block_job *job)
 {
-    __asm__ volatile(TQ_CONV_BLOCK16(TQ_CONV_PAIR));
+    __asm__ volatile(TQ_CONV_BLOCK32(TQ_CONV_PAIR, 56));
 }
 
 const tq_conv2d_s8_speed_blocks tq_conv2d_s8_speed = {block_4x2};

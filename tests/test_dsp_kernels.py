@@ -140,7 +140,8 @@ def _ends(layer: tuple[ir.Conv2d, ir.Tensor], zp_out: int, e: int | None = None)
 def _table_graphs(rng: np.random.Generator) -> list[ir.Graph]:
     """Convs whose blocks requantize from the output-stage table (requant_fused 2: full range, right shifts
     <= 22) with input and output zero points at the int8 ends: narrow pointwise (K = 8, strides 1 and 2, out_c
-    not a multiple of 4: a remainder group), first layers 3 x 3 x 3 (windows inside and clipped, stride 2), a
+    not a multiple of 4: a remainder group; stride 1 with out_c mod 16 = 0, 4, 8, 12, out_c 4 to 28: every entry
+    of the pw8 path's 16-channel loop), first layers 3 x 3 x 3 (windows inside and clipped, stride 2), a
     right shift of exactly 22 (requant_fused 2) and of 23 (requant_fused 1: the stack output stage); wider
     pointwise layers with out_c a multiple of 4 (the pointwise loop: strides 1 and 2, rows skipped, an odd
     pixel count)."""
@@ -153,6 +154,10 @@ def _table_graphs(rng: np.random.Generator) -> list[ir.Graph]:
         _ends(_fused(rng, rg.conv(rng, "pw8s2", x, 13, (1, 1), (2, 2), (0, 0, 0, 0)), full), -128, 22),
         _ends(_fused(rng, rg.conv(rng, "pw8e23", x, 8, (1, 1), (1, 1), (0, 0, 0, 0)), full), 127, 23),
         _ends(_fused(rng, rg.conv(rng, "pw8s2q", x, 12, (1, 1), (2, 2), (0, 0, 0, 0)), full), 127),
+        _ends(_fused(rng, rg.conv(rng, "pw8r4", x, 20, (1, 1), (1, 1), (0, 0, 0, 0)), full), -128, 22),
+        _ends(_fused(rng, rg.conv(rng, "pw8r8", x, 8, (1, 1), (1, 1), (0, 0, 0, 0)), full), 127),
+        _ends(_fused(rng, rg.conv(rng, "pw8r12", x, 28, (1, 1), (1, 1), (0, 0, 0, 0)), full), -128),
+        _ends(_fused(rng, rg.conv(rng, "pw8r4b", x, 4, (1, 1), (1, 1), (0, 0, 0, 0)), full), 127),
     ]), rg.chain(w, [
         _ends(_fused(rng, rg.conv(rng, "pw12", w, 16, (1, 1), (1, 1), (0, 0, 0, 0)), full), -128, 22),
         _ends(_fused(rng, rg.conv(rng, "pw12s2", w, 8, (1, 1), (2, 1), (0, 0, 0, 0)), full), 127),
@@ -353,7 +358,7 @@ def test_conv_dsp_paths_are_chosen_from_the_struct_fields() -> None:
     requant_fused 1 for a right shift of 23, none for strides 2 with requant_fused 2, the window path without
     scratch; each path's file is a runtime file."""
     graph = _table_graphs(np.random.default_rng(3))[0]
-    want = ["tq_conv2d_s8_pw8", None, "tq_conv2d_s8_fused1", None]
+    want = ["tq_conv2d_s8_pw8", None, "tq_conv2d_s8_fused1", None, *["tq_conv2d_s8_pw8"] * 4]
     for op, path in zip(graph.ops, want, strict=True):
         fields = dict(emit.scalar_fields(op, graph))
         assert layouts.conv_dsp_path(op, fields, True) == path
