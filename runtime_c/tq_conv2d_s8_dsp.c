@@ -237,7 +237,9 @@ __attribute__((always_inline)) static inline void stage_fill(int8_t *dst, int8_t
 
 /* The column of output pixel (oy, ox) whose window crosses the input's edge (windows inside the input have
  * their own builders: column_rows, column_3x3x3, column_inside, column_pointwise): K4 = TQ_CONV_DSP_K4(K)
- * values (see the file comment). When every
+ * values (see the file comment). Rows of 4 values (kernel_w * in_c == 4) are one group word each, put
+ * together in a register from the row's in-bounds bytes and the zero point (a row outside the input is zeros).
+ * Otherwise, when every
  * row of kernel_w * in_c values is a multiple of 4 and either lies fully inside the input or has in_c a
  * multiple of 4, it is built row by row (an in-bounds row is contiguous in NHWC); otherwise the raw
  * window (padded taps and the K4 - K padding values = the zero point) is first gathered as int8 in the
@@ -257,6 +259,26 @@ TQ_CONV_NO_LIBCALL static void column_fill(const tq_conv2d_s8_params *p, const i
     const int32_t kx_lo = x0 < 0 ? -x0 : 0;
     const int32_t kx_hi = x0 + kernel_w > in_w ? (in_w - x0 > kx_lo ? in_w - x0 : kx_lo) : kernel_w;
     int32_t ky, kx;
+    if (row_len == 4) { /* one group word per row (DS-CNN's 10 x 4 x 1 window): built in a register */
+        const uint32_t zp_word = (uint32_t)(uint8_t)p->input_zero_point * 0x01010101u;
+        const int32_t lo = kx_lo * in_c, hi = kx_hi * in_c; /* the row's bytes [lo, hi) lie in the input */
+        for (ky = 0; ky < p->kernel_h; ++ky, col += 4) {
+            const int32_t iy = y0 + ky;
+            int32_t j;
+            uint32_t w = zp_word;
+            if (iy < 0 || iy >= in_h || lo >= hi) {
+                tq_store_s16x2(col, 0);
+                tq_store_s16x2(col + 2, 0);
+                continue;
+            }
+            const int8_t *const s = input + (iy * in_w + x0 + kx_lo) * in_c; /* byte lo of the row */
+            for (j = lo; j < hi; ++j) {
+                w = (w & ~(0xFFu << (8 * j))) | ((uint32_t)(uint8_t)s[j - lo] << (8 * j));
+            }
+            column_word(col, (int32_t)w, nzp2);
+        }
+        return;
+    }
     if (row_len % 4 == 0 && (x_inside || in_c % 4 == 0)) {
         for (ky = 0; ky < p->kernel_h; ++ky, col += row_len) {
             const int32_t iy = y0 + ky;
