@@ -83,7 +83,8 @@ typedef char tq_conv_dsp_no_buffer_above_column_max
 /* Output channels per output stage call (a multiple of 4; the accumulators of a chunk live on the stack). */
 #define TQ_CONV_DSP_CHUNK 32
 
-/* The int8-layout 4 x 2 block (tq_conv_dsp.h: TQ_CONV_BLOCK with TQ_CONV_PAIR_S8; see block_job). */
+/* The int8-layout 4 x 2 block (tq_conv_dsp.h: TQ_CONV_BLOCK16 with TQ_CONV_PAIR_S8, 64 code bytes per pair; see
+ * block_job). */
 __attribute__((naked, noinline)) static void block_4x2_s8(TQ_ASM_ARG const int16_t *col, TQ_ASM_ARG const void *w,
                                                           TQ_ASM_ARG int32_t pairs, TQ_ASM_ARG block_job *job)
 {
@@ -192,7 +193,7 @@ __attribute__((always_inline)) static inline void column_words4(int16_t *dst, co
     column_word(dst + 12, v3, nzp2);
 }
 
-/* column_copy inlined, for the pointwise columns and column_inside (n a multiple of 4): 16 values per step
+/* column_copy inlined, for pointwise_run's columns (n a multiple of 4): 16 values per step
  * (column_words4), then word by word; no call. */
 __attribute__((always_inline)) static inline void column_copy_short(int16_t *dst, const int8_t *src, int32_t n,
                                                                     int32_t nzp2)
@@ -323,7 +324,7 @@ TQ_CONV_NO_LIBCALL static void column_fill(const tq_conv2d_s8_params *p, const i
 /* column_fill's staged path for a window inside the input whose rows are not multiples of 4 values (first
  * layers with 1-3 channels), without its bookkeeping: src is the window's first byte; its kernel_h rows
  * are staged as int8 in the column's upper bytes [K4, 2 K4), the K4 - K padding values as the zero point,
- * then converted in place (column_copy_short reads the words of groups j .. j + 3 (or of one group j) before it
+ * then converted in place (column_copy reads the words of groups j .. j + 3 (or of one group j) before it
  * writes their values, which end at byte 8 j + 32 <= K4 + 4 j + 16 (8 j + 8 <= K4 + 4 j + 4), below the next
  * groups' words, since 4 j + 16 <= K4 (4 j + 4 <= K4)). */
 TQ_CONV_NO_LIBCALL static void column_inside(const tq_conv2d_s8_params *p, const int8_t *src, int32_t nzp2,
@@ -338,7 +339,7 @@ TQ_CONV_NO_LIBCALL static void column_inside(const tq_conv2d_s8_params *p, const
         stage_copy(dst, src, row_len);
     }
     stage_fill(dst, (int8_t)p->input_zero_point, (int32_t)(stage + k4 - dst));
-    column_copy_short(col, stage, k4, nzp2);
+    column_copy(col, stage, k4, nzp2);
 }
 
 /* column_inside for the 3 x 3 window of a 3-channel input (rows of 9 values, K = 27, K4 = 28: the usual
@@ -478,7 +479,7 @@ typedef void inside_fn(const tq_conv2d_s8_params *p, const int8_t *src, int32_t 
 /* The column of a pointwise window (1 x 1, in_c a multiple of 4): the pixel's channels. */
 static void column_pointwise(const tq_conv2d_s8_params *p, const int8_t *src, int32_t nzp2, int16_t *col)
 {
-    column_copy_short(col, src, p->in_c, nzp2);
+    column_copy(col, src, p->in_c, nzp2);
 }
 
 /* What tq_conv2d_s8 decides once per call for pixel_run: the block and its weights (w_step bytes per channel

@@ -32,17 +32,17 @@
  * column base advanced by the last), 4 SMLADs, two weight words (the weight base advanced by the last,
  * pre-indexed), 4 SMLADs (16 estimated cycles for 16 MACs, no separate pointer updates).
  */
-#define TQ_CONV_PAIR                                                                               \
-    "ldr.w r12, [r1, #4]\n\t"                                                                       \
-    "ldr.w lr, [r1, #8]\n\t"                                                                        \
-    "ldr.w r3, [r0, #" TQ_STR(TQ_CONV_DSP_COL1) "]\n\t"                                            \
-    "ldr.w r2, [r0], #4\n\t"                                                                        \
+#define TQ_CONV_PAIR                                                                              \
+    "ldr.w r12, [r1, #4]\n\t"                                                                     \
+    "ldr.w lr, [r1, #8]\n\t"                                                                      \
+    "ldr.w r3, [r0, #" TQ_STR(TQ_CONV_DSP_COL1) "]\n\t"                                           \
+    "ldr.w r2, [r0], #4\n\t"                                                                      \
     "smlad r4, r2, r12, r4\n\t"                                                                   \
     "smlad r5, r3, r12, r5\n\t"                                                                   \
     "smlad r6, r2, lr, r6\n\t"                                                                    \
     "smlad r7, r3, lr, r7\n\t"                                                                    \
-    "ldr.w r12, [r1, #12]\n\t"                                                                      \
-    "ldr.w lr, [r1, #16]!\n\t"                                                                      \
+    "ldr.w r12, [r1, #12]\n\t"                                                                    \
+    "ldr.w lr, [r1, #16]!\n\t"                                                                    \
     "smlad r8, r2, r12, r8\n\t"                                                                   \
     "smlad r9, r3, r12, r9\n\t"                                                                   \
     "smlad r10, r2, lr, r10\n\t"                                                                  \
@@ -55,17 +55,17 @@
  * the last advancing the column base), 2 extends + 4 SMLADs, 1 load (advancing the weight base), 2 extends
  * + 4 SMLADs (18 estimated cycles for 16 MACs).
  */
-#define TQ_CONV_PAIR_S8                                                                            \
-    "ldr.w lr, [r1, #4]\n\t"                                                                        \
-    "ldr.w r3, [r0, #" TQ_STR(TQ_CONV_DSP_COL1) "]\n\t"                                            \
-    "ldr.w r2, [r0], #4\n\t"                                                                        \
+#define TQ_CONV_PAIR_S8                                                                           \
+    "ldr.w lr, [r1, #4]\n\t"                                                                      \
+    "ldr.w r3, [r0, #" TQ_STR(TQ_CONV_DSP_COL1) "]\n\t"                                           \
+    "ldr.w r2, [r0], #4\n\t"                                                                      \
     "sxtb16 r12, lr\n\t"                                                                          \
     "smlad r4, r2, r12, r4\n\t"                                                                   \
     "smlad r5, r3, r12, r5\n\t"                                                                   \
     "sxtb16 lr, lr, ror #8\n\t"                                                                   \
     "smlad r6, r2, lr, r6\n\t"                                                                    \
     "smlad r7, r3, lr, r7\n\t"                                                                    \
-    "ldr.w lr, [r1, #8]!\n\t"                                                                       \
+    "ldr.w lr, [r1, #8]!\n\t"                                                                     \
     "sxtb16 r12, lr\n\t"                                                                          \
     "smlad r8, r2, r12, r8\n\t"                                                                   \
     "smlad r9, r3, r12, r9\n\t"                                                                   \
@@ -78,15 +78,16 @@
 
 /*
  * The work of a 4 x 2 block call (TQ_CONV_BLOCK_BODY, below), read (not written) by the assembly at the byte
- * offsets in the comments; "advanced" below is the assembly's own copy, from one group to the next. Each of `groups` consecutive channel groups g (4 channels; the weights of a group
- * follow the previous group's) starts its 8 accumulators from 4 words at `bias` (each twice: both pixels)
- * and runs the column pairs; then, with acc == NULL (a layer with requant_fused == 2; see tq_conv2d_s8),
- * `bias` points at the group's output-stage table of TQ_CONV_TABLE_GROUP_WORDS words (its 4 biases, then
- * (q, K, e) per channel: the multiplier, tq_fused2_offset(e, zero point) and the right shift e), each
- * accumulator is doubled and requantized by TQ_REQUANT_FUSED2_FOLDED_ASM (tq_requant.h:
- * tq_requantize_s8_fused2_folded, full int8 range, e <= TQ_FUSED2_OFFSET_E_MAX) and the group's 4 bytes of
- * each pixel are stored at out0 / out1 (advanced by 4); with acc != NULL, `bias` advances by 4 words per
- * group and the 8 sums (acc[2 i + n], channel i, pixel n) are stored at acc (advanced by 8 words).
+ * offsets in the comments; "advanced" below is the assembly's own copy, from one group to the next. Each of
+ * `groups` consecutive channel groups g (4 channels; the weights of a group follow the previous group's)
+ * starts its 8 accumulators from 4 words at `bias` (each twice: both pixels) and runs the column pairs; then,
+ * with acc == NULL (a layer with requant_fused == 2; see tq_conv2d_s8), `bias` points at the group's
+ * output-stage table of TQ_CONV_TABLE_GROUP_WORDS words (its 4 biases, then (q, K, e) per channel: the
+ * multiplier, tq_fused2_offset(e, zero point) and the right shift e), each accumulator is doubled and
+ * requantized by TQ_REQUANT_FUSED2_FOLDED_ASM (tq_requant.h: tq_requantize_s8_fused2_folded, full int8 range,
+ * e <= TQ_FUSED2_OFFSET_E_MAX) and the group's 4 bytes of each pixel are stored at out0 / out1 (advanced by 4);
+ * with acc != NULL, `bias` advances by 4 words per group and the 8 sums (acc[2 i + n], channel i, pixel n) are
+ * stored at acc (advanced by 8 words).
  */
 typedef struct {
     const int32_t *bias; /*  0: the first group's biases or output-stage table */
@@ -105,7 +106,7 @@ typedef char tq_conv_job_acc_at_16[offsetof(block_job, acc) == 16 ? 1 : -1];
 
 /* One channel's two accumulators A (pixel 0) and B (pixel 1): (q, K, e) to r2, r3, r12 from the table at r0
  * (advanced), lr scratch. */
-#define TQ_CONV_OUT_CHANNEL(A, B)                                                                  \
+#define TQ_CONV_OUT_CHANNEL(A, B)                                                                 \
     "ldm r0!, {r2, r3, r12}\n\t"                                                                  \
     "lsl " A ", " A ", #1\n\t"                                                                    \
     "lsl " B ", " B ", #1\n"                                                                      \
@@ -134,8 +135,8 @@ typedef char tq_conv_job_acc_at_16[offsetof(block_job, acc) == 16 ? 1 : -1];
     "add r12, r0, r2, lsl #2\n\t"                                                                 \
     "str r12, [sp]\n\t"                                                                           \
     "rsb r12, r2, #0\n\t"                                                                         \
-    "and r12, r12, #" TQ_STR(U) " - 1\n\t"                                                       \
-    "mov lr, #" TQ_STR(PAIR_BYTES) "\n\t"                                                        \
+    "and r12, r12, #" TQ_STR(U) " - 1\n\t"                                                        \
+    "mov lr, #" TQ_STR(PAIR_BYTES) "\n\t"                                                         \
     "mul r12, r12, lr\n\t"                                                                        \
     "adr.w lr, 1f\n\t"                                                                            \
     "add r12, r12, lr\n\t"                                                                        \
@@ -167,7 +168,7 @@ typedef char tq_conv_job_acc_at_16[offsetof(block_job, acc) == 16 ? 1 : -1];
     "ldr pc, [sp, #4]\n\t"                                                                        \
     ".p2align 2\n"                                                                                \
     "1:\n\t"                                                                                      \
-    LOOP                                                                                           \
+    LOOP                                                                                          \
     "ldr r2, [sp]\n\t"                                                                            \
     "cmp r0, r2\n\t"                                                                              \
     "bne 1b\n\t"                                                                                  \
@@ -205,7 +206,7 @@ typedef char tq_conv_job_acc_at_16[offsetof(block_job, acc) == 16 ? 1 : -1];
 #define TQ_CONV_PAIRS8(PAIR) PAIR PAIR PAIR PAIR PAIR PAIR PAIR PAIR
 #define TQ_CONV_PAIRS16(PAIR) TQ_CONV_PAIRS8(PAIR) TQ_CONV_PAIRS8(PAIR)
 #define TQ_CONV_BLOCK16(PAIR, PAIR_BYTES) TQ_CONV_BLOCK_BODY(PAIR, PAIR_BYTES, 16, TQ_CONV_PAIRS16(PAIR))
-#define TQ_CONV_BLOCK32(PAIR, PAIR_BYTES)                                                          \
+#define TQ_CONV_BLOCK32(PAIR, PAIR_BYTES)                                                         \
     TQ_CONV_BLOCK_BODY(PAIR, PAIR_BYTES, 32, TQ_CONV_PAIRS16(PAIR) TQ_CONV_PAIRS16(PAIR))
 
 /* A 4 x 2 block function's C type (block_4x2_s8 in tq_conv2d_s8_dsp.c, block_4x2 in tq_conv2d_s8_speed.c). */
