@@ -50,15 +50,16 @@
  * modulo 2^32 and never sees an overflow).
  *
  * Output stage, chosen by the build-time params->requant_fused. 2 (fused, full int8 range, right shifts
- * <= TQ_FUSED2_OFFSET_E_MAX) and the output-stage table fits the scratch between the two columns
- * (2 * K4 + 64 * (out_c / 4) <= TQ_CONV_DSP_COL1 bytes: every narrow and first layer): the table (per
- * channel group its biases and per channel q, tq_fused2_offset(e, zero point) and e; table_fill, once per
+ * <= TQ_FUSED2_OFFSET_E_MAX): the output-stage table in the scratch between the two columns (per channel
+ * group its biases and per channel q, tq_fused2_offset(e, zero point) and e, 64 bytes; table_fill, once per
  * call) makes the block requantize its 8 accumulators itself (TQ_REQUANT_FUSED2_FOLDED_ASM, 6 instructions
- * and a byte store per output; tq_conv_dsp.h, block_job) for every full channel group. Otherwise, and for
- * the last out_c mod 4 channels, the blocks leave their sums on the stack, per chunk of up to
- * TQ_CONV_DSP_CHUNK channels of the two pixels: 2 an assembly loop of TQ_REQUANT_FUSED_FULL_ASM (one SMLAL
- * and one SSAT per output); 1 tq_requantize_s8_fused; 0 tq_requantize_s8_fast (all in tq_requant.h, equal
- * to tq_requantize_s8 under their conditions; 1 and 0 in tq_conv2d_s8_stages.c, through params->dsp_path).
+ * and a byte store per output; tq_conv_dsp.h, block_job) for the first full channel groups, as many as the
+ * table holds (2 * K4 + 64 * groups <= TQ_CONV_DSP_COL1 bytes: all of every narrow and first layer, some of
+ * wide ones). For the other channels (the last out_c mod 4 among them), and every channel otherwise, the
+ * blocks leave their sums on the stack, per chunk of up to TQ_CONV_DSP_CHUNK channels of the two pixels: 2 an
+ * assembly loop of TQ_REQUANT_FUSED_FULL_ASM (one SMLAL and one SSAT per output); 1 tq_requantize_s8_fused;
+ * 0 tq_requantize_s8_fast (all in tq_requant.h, equal to tq_requantize_s8 under their conditions; 1 and 0 in
+ * tq_conv2d_s8_stages.c, through params->dsp_path).
  *
  * In-place contract (tq_kernels.h): a block writes all channels of pixels p and p + 1 after
  * reading only those two pixels' input windows, and blocks run in raster order.
@@ -571,11 +572,11 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     int16_t *const col = (int16_t *)p->scratch; /* 2 columns, TQ_CONV_DSP_COLUMN_MAX values apart */
     /* the speed layout's blocks come from tq_conv2d_s8_speed.c through the params (set with weights_s16) */
     tq_conv_block_fn *const block = weights_s16 != NULL ? p->speed_blocks->block : block_4x2_s8;
-    /* Full channel groups run with the output stage in the block (block_job, acc NULL); its table lies in the
-     * scratch between the two columns: 2 * K4 bytes from the start, TQ_CONV_TABLE_GROUP_WORDS words per group. */
-    const int32_t q_groups =
-        p->requant_fused == 2 && 2 * k4 + 4 * TQ_CONV_TABLE_GROUP_WORDS * (out_c >> 2) <= TQ_CONV_DSP_COL1
-            ? out_c >> 2 : 0;
+    /* The first q_groups full channel groups run with the output stage in the block (block_job, acc NULL); its
+     * table lies in the scratch between the two columns: 2 * K4 bytes from the start, TQ_CONV_TABLE_GROUP_WORDS
+     * words per group, as many groups as fit below pixel 1's column. */
+    const int32_t table_groups = (TQ_CONV_DSP_COL1 - 2 * k4) / (4 * TQ_CONV_TABLE_GROUP_WORDS);
+    const int32_t q_groups = p->requant_fused != 2 ? 0 : (out_c >> 2) < table_groups ? out_c >> 2 : table_groups;
     int32_t *const table = (int32_t *)(void *)(col + k4);
     /* A pointwise window always inside the input with in_c a multiple of 4: the column is the pixel's
      * channels (column_copy straight from the input). */

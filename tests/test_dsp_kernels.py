@@ -145,12 +145,14 @@ def _table_graphs(rng: np.random.Generator) -> list[ir.Graph]:
     right shift of exactly 22 (requant_fused 2) and of 23 (requant_fused 1: the stack output stage); wider
     pointwise layers with out_c a multiple of 4 (the pointwise loop: strides 1 and 2, rows skipped, an odd
     pixel count); windows with rows of 4 values (10 x 4 x 1 and 3 x 2 x 2) clipped on every side, strides 1
-    and 2, fused and not."""
+    and 2, fused and not; wide layers whose table holds only the first channel groups (the rest by chunks)."""
     x = ir.Tensor("x", (6, 7, 8), ir.QParams(0.05, -128))
     a = ir.Tensor("x", (9, 8, 3), ir.QParams(0.02, 127))
     w = ir.Tensor("x", (5, 3, 12), ir.QParams(0.03, 127))  # pointwise_run: an odd pixel count, in_c 12
     k = ir.Tensor("x", (12, 5, 1), ir.QParams(0.04, 127))  # rows of 4 values (DS-CNN's first layer), clipped
     k2 = ir.Tensor("x", (7, 5, 2), ir.QParams(0.04, -128))  # rows of 4 values, 2 channels
+    v = ir.Tensor("x", (3, 2, 200), ir.QParams(0.02, 127))  # wide: the table holds 11 of 13 full groups
+    v2 = ir.Tensor("x", (3, 5, 24), ir.QParams(0.02, -128))  # K = 216: 11 of 12 full groups, then 2 channels
     full = True
     return [rg.chain(x, [
         _ends(_fused(rng, rg.conv(rng, "pw8", x, 16, (1, 1), (1, 1), (0, 0, 0, 0)), full), 127),
@@ -172,6 +174,10 @@ def _table_graphs(rng: np.random.Generator) -> list[ir.Graph]:
         _ends(rg.conv(rng, "kws1", k, 6, (10, 4), (1, 1), (4, 3, 5, 0)), 127),
     ]), rg.chain(k2, [
         _ends(_fused(rng, rg.conv(rng, "k32c2", k2, 8, (3, 2), (1, 1), (1, 1, 1, 1)), full), 127),
+    ]), rg.chain(v, [
+        _ends(_fused(rng, rg.conv(rng, "pw200", v, 54, (1, 1), (1, 1), (0, 0, 0, 0)), full), -128, 22),
+    ]), rg.chain(v2, [
+        _ends(_fused(rng, rg.conv(rng, "k216", v2, 50, (3, 3), (1, 1), (1, 1, 1, 1)), full), 127),
     ])]
 
 
