@@ -50,15 +50,16 @@
  * modulo 2^32 and never sees an overflow).
  *
  * Output stage, chosen by the build-time params->requant_fused. 2 (fused, full int8 range, right shifts
- * <= TQ_FUSED2_OFFSET_E_MAX) and the output-stage table fits the scratch between the two columns
- * (2 * K4 + 64 * (out_c / 4) <= TQ_CONV_DSP_COL1 bytes: every narrow and first layer): the table (per
- * channel group its biases and per channel q, tq_fused2_offset(e, zero point) and e; table_fill, once per
+ * <= TQ_FUSED2_OFFSET_E_MAX): the output-stage table in the scratch between the two columns (per channel
+ * group its biases and per channel q, tq_fused2_offset(e, zero point) and e, 64 bytes; table_fill, once per
  * call) makes the block requantize its 8 accumulators itself (TQ_REQUANT_FUSED2_FOLDED_ASM, 6 instructions
- * and a byte store per output; tq_conv_dsp.h, block_job) for every full channel group. Otherwise, and for
- * the last out_c mod 4 channels, the blocks leave their sums on the stack, per chunk of up to
- * TQ_CONV_DSP_CHUNK channels of the two pixels: 2 an assembly loop of TQ_REQUANT_FUSED_FULL_ASM (one SMLAL
- * and one SSAT per output); 1 tq_requantize_s8_fused; 0 tq_requantize_s8_fast (all in tq_requant.h, equal
- * to tq_requantize_s8 under their conditions; 1 and 0 in tq_conv2d_s8_stages.c, through params->dsp_path).
+ * and a byte store per output; tq_conv_dsp.h, block_job) for the first full channel groups, as many as the
+ * table holds (2 * K4 + 64 * groups <= TQ_CONV_DSP_COL1 bytes: all of every narrow and first layer, some of
+ * wide ones). For the other channels (the last out_c mod 4 among them), and every channel otherwise, the
+ * blocks leave their sums on the stack, per chunk of up to TQ_CONV_DSP_CHUNK channels of the two pixels: 2 an
+ * assembly loop of TQ_REQUANT_FUSED_FULL_ASM (one SMLAL and one SSAT per output); 1 tq_requantize_s8_fused;
+ * 0 tq_requantize_s8_fast (all in tq_requant.h, equal to tq_requantize_s8 under their conditions; 1 and 0 in
+ * tq_conv2d_s8_stages.c, through params->dsp_path).
  *
  * In-place contract (tq_kernels.h): a block writes all channels of pixels p and p + 1 after
  * reading only those two pixels' input windows, and blocks run in raster order.
@@ -83,11 +84,12 @@ typedef char tq_conv_dsp_no_buffer_above_column_max
 /* Output channels per output stage call (a multiple of 4; the accumulators of a chunk live on the stack). */
 #define TQ_CONV_DSP_CHUNK 32
 
-/* The int8-layout 4 x 2 block (tq_conv_dsp.h: TQ_CONV_BLOCK with TQ_CONV_PAIR_S8; see block_job). */
+/* The int8-layout 4 x 2 block (tq_conv_dsp.h: TQ_CONV_BLOCK16 with TQ_CONV_PAIR_S8, 64 code bytes per pair; see
+ * block_job). */
 __attribute__((naked, noinline)) static void block_4x2_s8(TQ_ASM_ARG const int16_t *col, TQ_ASM_ARG const void *w,
                                                           TQ_ASM_ARG int32_t pairs, TQ_ASM_ARG block_job *job)
 {
-    __asm__ volatile(TQ_CONV_BLOCK(TQ_CONV_PAIR_S8));
+    __asm__ volatile(TQ_CONV_BLOCK16(TQ_CONV_PAIR_S8, 64));
 }
 
 /* The output-stage table of the first `groups` full channel groups (TQ_CONV_TABLE_GROUP_WORDS words each):
@@ -174,16 +176,36 @@ static void column_copy(int16_t *dst, const int8_t *src, int32_t n, int32_t nzp2
     }
 }
 
-/* column_copy inlined as one word loop, for the pointwise columns (a few words each: no call, no 16-value
- * unrolling). */
+/* Two int16 values of a column group word: (v0, v2) and (v1, v3) of its four int8 values minus the zero point. */
+__attribute__((always_inline)) static inline void column_word(int16_t *dst, int32_t v, int32_t nzp2)
+{
+    tq_store_s16x2(dst, __sxtab16(nzp2, v));
+    tq_store_s16x2(dst + 2, tq_sxtab16_odd(nzp2, v));
+}
+
+/* Four int8 words (16 values) from src minus the zero point, in column order, to dst (see column_copy). */
+__attribute__((always_inline)) static inline void column_words4(int16_t *dst, const int8_t *src, int32_t nzp2)
+{
+    const int32_t v0 = tq_load_s8x4(src), v1 = tq_load_s8x4(src + 4);
+    const int32_t v2 = tq_load_s8x4(src + 8), v3 = tq_load_s8x4(src + 12);
+    column_word(dst, v0, nzp2);
+    column_word(dst + 4, v1, nzp2);
+    column_word(dst + 8, v2, nzp2);
+    column_word(dst + 12, v3, nzp2);
+}
+
+/* column_copy inlined, for pointwise_run's columns (n a multiple of 4): 16 values per step
+ * (column_words4), then word by word; no call. */
 __attribute__((always_inline)) static inline void column_copy_short(int16_t *dst, const int8_t *src, int32_t n,
                                                                     int32_t nzp2)
 {
     const int16_t *const end = dst + n;
+    const int16_t *const end16 = dst + (n & ~15);
+    for (; dst != end16; dst += 16, src += 16) {
+        column_words4(dst, src, nzp2);
+    }
     for (; dst != end; dst += 4, src += 4) {
-        const int32_t v = tq_load_s8x4(src);
-        tq_store_s16x2(dst, __sxtab16(nzp2, v));
-        tq_store_s16x2(dst + 2, tq_sxtab16_odd(nzp2, v));
+        column_word(dst, tq_load_s8x4(src), nzp2);
     }
 }
 
@@ -217,7 +239,9 @@ __attribute__((always_inline)) static inline void stage_fill(int8_t *dst, int8_t
 
 /* The column of output pixel (oy, ox) whose window crosses the input's edge (windows inside the input have
  * their own builders: column_rows, column_3x3x3, column_inside, column_pointwise): K4 = TQ_CONV_DSP_K4(K)
- * values (see the file comment). When every
+ * values (see the file comment). Rows of 4 values (kernel_w * in_c == 4) are one group word each, put
+ * together in a register from the row's in-bounds bytes and the zero point (a row outside the input is zeros).
+ * Otherwise, when every
  * row of kernel_w * in_c values is a multiple of 4 and either lies fully inside the input or has in_c a
  * multiple of 4, it is built row by row (an in-bounds row is contiguous in NHWC); otherwise the raw
  * window (padded taps and the K4 - K padding values = the zero point) is first gathered as int8 in the
@@ -237,6 +261,26 @@ TQ_CONV_NO_LIBCALL static void column_fill(const tq_conv2d_s8_params *p, const i
     const int32_t kx_lo = x0 < 0 ? -x0 : 0;
     const int32_t kx_hi = x0 + kernel_w > in_w ? (in_w - x0 > kx_lo ? in_w - x0 : kx_lo) : kernel_w;
     int32_t ky, kx;
+    if (row_len == 4) { /* one group word per row (DS-CNN's 10 x 4 x 1 window): built in a register */
+        const uint32_t zp_word = (uint32_t)(uint8_t)p->input_zero_point * 0x01010101u;
+        const int32_t lo = kx_lo * in_c, hi = kx_hi * in_c; /* the row's bytes [lo, hi) lie in the input */
+        for (ky = 0; ky < p->kernel_h; ++ky, col += 4) {
+            const int32_t iy = y0 + ky;
+            int32_t j;
+            uint32_t w = zp_word;
+            if (iy < 0 || iy >= in_h || lo >= hi) {
+                tq_store_s16x2(col, 0);
+                tq_store_s16x2(col + 2, 0);
+                continue;
+            }
+            const int8_t *const s = input + (iy * in_w + x0 + kx_lo) * in_c; /* byte lo of the row */
+            for (j = lo; j < hi; ++j) {
+                w = (w & ~(0xFFu << (8 * j))) | ((uint32_t)(uint8_t)s[j - lo] << (8 * j));
+            }
+            column_word(col, (int32_t)w, nzp2);
+        }
+        return;
+    }
     if (row_len % 4 == 0 && (x_inside || in_c % 4 == 0)) {
         for (ky = 0; ky < p->kernel_h; ++ky, col += row_len) {
             const int32_t iy = y0 + ky;
@@ -281,8 +325,9 @@ TQ_CONV_NO_LIBCALL static void column_fill(const tq_conv2d_s8_params *p, const i
 /* column_fill's staged path for a window inside the input whose rows are not multiples of 4 values (first
  * layers with 1-3 channels), without its bookkeeping: src is the window's first byte; its kernel_h rows
  * are staged as int8 in the column's upper bytes [K4, 2 K4), the K4 - K padding values as the zero point,
- * then converted in place (column_copy_short reads each group's word before it writes the group's values,
- * which end at byte 8 j + 8 <= K4 + 4 j + 4, below the next group's word, for every group j < K4 / 4). */
+ * then converted in place (column_copy reads the words of groups j .. j + 3 (or of one group j) before it
+ * writes their values, which end at byte 8 j + 32 <= K4 + 4 j + 16 (8 j + 8 <= K4 + 4 j + 4), below the next
+ * groups' words, since 4 j + 16 <= K4 (4 j + 4 <= K4)). */
 TQ_CONV_NO_LIBCALL static void column_inside(const tq_conv2d_s8_params *p, const int8_t *src, int32_t nzp2,
                                              int16_t *col)
 {
@@ -295,14 +340,7 @@ TQ_CONV_NO_LIBCALL static void column_inside(const tq_conv2d_s8_params *p, const
         stage_copy(dst, src, row_len);
     }
     stage_fill(dst, (int8_t)p->input_zero_point, (int32_t)(stage + k4 - dst));
-    column_copy_short(col, stage, k4, nzp2);
-}
-
-/* Two int16 values of a column group word: (v0, v2) and (v1, v3) of its four int8 values minus the zero point. */
-__attribute__((always_inline)) static inline void column_word(int16_t *dst, int32_t v, int32_t nzp2)
-{
-    tq_store_s16x2(dst, __sxtab16(nzp2, v));
-    tq_store_s16x2(dst + 2, tq_sxtab16_odd(nzp2, v));
+    column_copy(col, stage, k4, nzp2);
 }
 
 /* column_inside for the 3 x 3 window of a 3-channel input (rows of 9 values, K = 27, K4 = 28: the usual
@@ -322,17 +360,6 @@ static void column_3x3x3(const tq_conv2d_s8_params *p, const int8_t *src, int32_
     column_word(col + 16, (int32_t)((uint32_t)b78 | ((uint32_t)tq_load_s8x4(r2) << 16)), nzp2);
     column_word(col + 20, tq_load_s8x4(r2 + 2), nzp2);
     column_word(col + 24, (int32_t)(((uint32_t)tq_load_s8x4(r2 + 5) >> 8) | ((uint32_t)zp << 24)), nzp2);
-}
-
-/* Four int8 words (16 values) from src minus the zero point, in column order, to dst (see column_copy). */
-__attribute__((always_inline)) static inline void column_words4(int16_t *dst, const int8_t *src, int32_t nzp2)
-{
-    const int32_t v0 = tq_load_s8x4(src), v1 = tq_load_s8x4(src + 4);
-    const int32_t v2 = tq_load_s8x4(src + 8), v3 = tq_load_s8x4(src + 12);
-    column_word(dst, v0, nzp2);
-    column_word(dst + 4, v1, nzp2);
-    column_word(dst + 8, v2, nzp2);
-    column_word(dst + 12, v3, nzp2);
 }
 
 /* column_fill for a window inside the input whose rows are multiples of 4 values (regular convs with in_c a
@@ -453,7 +480,7 @@ typedef void inside_fn(const tq_conv2d_s8_params *p, const int8_t *src, int32_t 
 /* The column of a pointwise window (1 x 1, in_c a multiple of 4): the pixel's channels. */
 static void column_pointwise(const tq_conv2d_s8_params *p, const int8_t *src, int32_t nzp2, int16_t *col)
 {
-    column_copy_short(col, src, p->in_c, nzp2);
+    column_copy(col, src, p->in_c, nzp2);
 }
 
 /* What tq_conv2d_s8 decides once per call for pixel_run: the block and its weights (w_step bytes per channel
@@ -545,11 +572,11 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     int16_t *const col = (int16_t *)p->scratch; /* 2 columns, TQ_CONV_DSP_COLUMN_MAX values apart */
     /* the speed layout's blocks come from tq_conv2d_s8_speed.c through the params (set with weights_s16) */
     tq_conv_block_fn *const block = weights_s16 != NULL ? p->speed_blocks->block : block_4x2_s8;
-    /* Full channel groups run with the output stage in the block (block_job, acc NULL); its table lies in the
-     * scratch between the two columns: 2 * K4 bytes from the start, TQ_CONV_TABLE_GROUP_WORDS words per group. */
-    const int32_t q_groups =
-        p->requant_fused == 2 && 2 * k4 + 4 * TQ_CONV_TABLE_GROUP_WORDS * (out_c >> 2) <= TQ_CONV_DSP_COL1
-            ? out_c >> 2 : 0;
+    /* The first q_groups full channel groups run with the output stage in the block (block_job, acc NULL); its
+     * table lies in the scratch between the two columns: 2 * K4 bytes from the start, TQ_CONV_TABLE_GROUP_WORDS
+     * words per group, as many groups as fit below pixel 1's column. */
+    const int32_t table_groups = (TQ_CONV_DSP_COL1 - 2 * k4) / (4 * TQ_CONV_TABLE_GROUP_WORDS);
+    const int32_t q_groups = p->requant_fused != 2 ? 0 : (out_c >> 2) < table_groups ? out_c >> 2 : table_groups;
     int32_t *const table = (int32_t *)(void *)(col + k4);
     /* A pointwise window always inside the input with in_c a multiple of 4: the column is the pixel's
      * channels (column_copy straight from the input). */

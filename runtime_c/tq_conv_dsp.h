@@ -32,17 +32,17 @@
  * column base advanced by the last), 4 SMLADs, two weight words (the weight base advanced by the last,
  * pre-indexed), 4 SMLADs (16 estimated cycles for 16 MACs, no separate pointer updates).
  */
-#define TQ_CONV_PAIR                                                                               \
-    "ldr r12, [r1, #4]\n\t"                                                                       \
-    "ldr lr, [r1, #8]\n\t"                                                                        \
-    "ldr r3, [r0, #" TQ_STR(TQ_CONV_DSP_COL1) "]\n\t"                                            \
-    "ldr r2, [r0], #4\n\t"                                                                        \
+#define TQ_CONV_PAIR                                                                              \
+    "ldr.w r12, [r1, #4]\n\t"                                                                     \
+    "ldr.w lr, [r1, #8]\n\t"                                                                      \
+    "ldr.w r3, [r0, #" TQ_STR(TQ_CONV_DSP_COL1) "]\n\t"                                           \
+    "ldr.w r2, [r0], #4\n\t"                                                                      \
     "smlad r4, r2, r12, r4\n\t"                                                                   \
     "smlad r5, r3, r12, r5\n\t"                                                                   \
     "smlad r6, r2, lr, r6\n\t"                                                                    \
     "smlad r7, r3, lr, r7\n\t"                                                                    \
-    "ldr r12, [r1, #12]\n\t"                                                                      \
-    "ldr lr, [r1, #16]!\n\t"                                                                      \
+    "ldr.w r12, [r1, #12]\n\t"                                                                    \
+    "ldr.w lr, [r1, #16]!\n\t"                                                                    \
     "smlad r8, r2, r12, r8\n\t"                                                                   \
     "smlad r9, r3, r12, r9\n\t"                                                                   \
     "smlad r10, r2, lr, r10\n\t"                                                                  \
@@ -55,17 +55,17 @@
  * the last advancing the column base), 2 extends + 4 SMLADs, 1 load (advancing the weight base), 2 extends
  * + 4 SMLADs (18 estimated cycles for 16 MACs).
  */
-#define TQ_CONV_PAIR_S8                                                                            \
-    "ldr lr, [r1, #4]\n\t"                                                                        \
-    "ldr r3, [r0, #" TQ_STR(TQ_CONV_DSP_COL1) "]\n\t"                                            \
-    "ldr r2, [r0], #4\n\t"                                                                        \
+#define TQ_CONV_PAIR_S8                                                                           \
+    "ldr.w lr, [r1, #4]\n\t"                                                                      \
+    "ldr.w r3, [r0, #" TQ_STR(TQ_CONV_DSP_COL1) "]\n\t"                                           \
+    "ldr.w r2, [r0], #4\n\t"                                                                      \
     "sxtb16 r12, lr\n\t"                                                                          \
     "smlad r4, r2, r12, r4\n\t"                                                                   \
     "smlad r5, r3, r12, r5\n\t"                                                                   \
     "sxtb16 lr, lr, ror #8\n\t"                                                                   \
     "smlad r6, r2, lr, r6\n\t"                                                                    \
     "smlad r7, r3, lr, r7\n\t"                                                                    \
-    "ldr lr, [r1, #8]!\n\t"                                                                       \
+    "ldr.w lr, [r1, #8]!\n\t"                                                                     \
     "sxtb16 r12, lr\n\t"                                                                          \
     "smlad r8, r2, r12, r8\n\t"                                                                   \
     "smlad r9, r3, r12, r9\n\t"                                                                   \
@@ -77,16 +77,17 @@
 #define TQ_ASM_ARG __attribute__((unused))
 
 /*
- * The work of a 4 x 2 block call (TQ_CONV_BLOCK, below), read and updated by the assembly at the byte
- * offsets in the comments. Each of `groups` consecutive channel groups g (4 channels; the weights of a group
- * follow the previous group's) starts its 8 accumulators from 4 words at `bias` (each twice: both pixels)
- * and runs the column pairs; then, with acc == NULL (a layer with requant_fused == 2; see tq_conv2d_s8),
- * `bias` points at the group's output-stage table of TQ_CONV_TABLE_GROUP_WORDS words (its 4 biases, then
- * (q, K, e) per channel: the multiplier, tq_fused2_offset(e, zero point) and the right shift e), each
- * accumulator is doubled and requantized by TQ_REQUANT_FUSED2_FOLDED_ASM (tq_requant.h:
- * tq_requantize_s8_fused2_folded, full int8 range, e <= TQ_FUSED2_OFFSET_E_MAX) and the group's 4 bytes of
- * each pixel are stored at out0 / out1 (advanced by 4); with acc != NULL, `bias` advances by 4 words per
- * group and the 8 sums (acc[2 i + n], channel i, pixel n) are stored at acc (advanced by 8 words).
+ * The work of a 4 x 2 block call (TQ_CONV_BLOCK_BODY, below), read (not written) by the assembly at the byte
+ * offsets in the comments; "advanced" below is the assembly's own copy, from one group to the next. Each of
+ * `groups` consecutive channel groups g (4 channels; the weights of a group follow the previous group's)
+ * starts its 8 accumulators from 4 words at `bias` (each twice: both pixels) and runs the column pairs; then,
+ * with acc == NULL (a layer with requant_fused == 2; see tq_conv2d_s8), `bias` points at the group's
+ * output-stage table of TQ_CONV_TABLE_GROUP_WORDS words (its 4 biases, then (q, K, e) per channel: the
+ * multiplier, tq_fused2_offset(e, zero point) and the right shift e), each accumulator is doubled and
+ * requantized by TQ_REQUANT_FUSED2_FOLDED_ASM (tq_requant.h: tq_requantize_s8_fused2_folded, full int8 range,
+ * e <= TQ_FUSED2_OFFSET_E_MAX) and the group's 4 bytes of each pixel are stored at out0 / out1 (advanced by 4);
+ * with acc != NULL, `bias` advances by 4 words per group and the 8 sums (acc[2 i + n], channel i, pixel n) are
+ * stored at acc (advanced by 8 words).
  */
 typedef struct {
     const int32_t *bias; /*  0: the first group's biases or output-stage table */
@@ -103,108 +104,110 @@ typedef char tq_conv_job_acc_at_16[offsetof(block_job, acc) == 16 ? 1 : -1];
 /* Words per channel group in the output-stage table: 4 biases, 4 x (q, K, e). */
 #define TQ_CONV_TABLE_GROUP_WORDS 16
 
-/* One channel's two accumulators A (pixel 0) and B (pixel 1): (q, K, e) to r1-r3 from the table at r0. */
-#define TQ_CONV_OUT_CHANNEL(A, B)                                                                  \
-    "ldm r0!, {r1, r2, r3}\n\t"                                                                   \
+/* One channel's two accumulators A (pixel 0) and B (pixel 1): (q, K, e) to r2, r3, r12 from the table at r0
+ * (advanced), lr scratch. */
+#define TQ_CONV_OUT_CHANNEL(A, B)                                                                 \
+    "ldm r0!, {r2, r3, r12}\n\t"                                                                  \
     "lsl " A ", " A ", #1\n\t"                                                                    \
     "lsl " B ", " B ", #1\n"                                                                      \
-    TQ_REQUANT_FUSED2_FOLDED_ASM(A, "r1", "r2", "r3", "lr")                                       \
-    TQ_REQUANT_FUSED2_FOLDED_ASM(B, "r1", "r2", "r3", "lr") "\t"
+    TQ_REQUANT_FUSED2_FOLDED_ASM(A, "r2", "r3", "r12", "lr")                                      \
+    TQ_REQUANT_FUSED2_FOLDED_ASM(B, "r2", "r3", "r12", "lr") "\t"
 
 /*
  * The body of a 4 x 2 block function (naked; AAPCS: r0 = col, r1 = w, r2 = pairs (K4 / 2, even, >= 2),
  * r3 = job; r1 is then kept 4 bytes before the next pair's weights, the pairs' pre-indexed base) with PAIR =
- * TQ_CONV_PAIR or TQ_CONV_PAIR_S8, U = MASK + 1 (8 or 16) pairs per iteration of LOOP (PAIR U times) and TAIL8
- * the 8-pair tail (U = 16) or nothing: per group (block_job), the accumulators from the biases, the pairs from
- * the column start (U per iteration up to pairs rounded down to a multiple of U, then, unless pairs mod U is 0
- * (one test), 8 if pairs & 8 (U = 16), 4 if pairs & 4, 2 if pairs & 2), then the output stage or the sums
- * stored. Stack locals (24 bytes, below the saved r3-r11, lr): [sp] the column pointer where the U-pair loop
- * ends, [sp, #4] pairs mod U, [sp, #8] the column start, [sp, #12] the bias / table pointer, [sp, #16] the
- * weight pointer during the output stage, [sp, #20] groups left; the saved r3 (job) at [sp, #24].
+ * TQ_CONV_PAIR or TQ_CONV_PAIR_S8, PAIR_BYTES its code bytes (14 and 16 instructions, each a 32-bit encoding,
+ * LDR.W forced: 56 and 64; the loop is word-aligned, which also makes the section word-aligned, so the ADR of
+ * its address holds wherever the linker puts the function) and LOOP = U copies of PAIR (U = 16 or 32): per group
+ * (block_job), the accumulators from the biases, then all `pairs` column pairs in the loop of U pairs per
+ * iteration, the first iteration entered at pair (-pairs) mod U of the loop (the entry address, computed once
+ * per call, is loaded to pc: no tail code and no test before the loop; each PAIR advances r0 and r1 itself, so
+ * entering late runs exactly pairs mod U pairs first), then the output stage or the sums stored. The job's
+ * fields are read once into stack locals (the job is not written). Stack locals (32 bytes, below the saved
+ * r4-r11, lr): [sp] the column end (col + 4 pairs), [sp, #4] the entry (Thumb address), [sp, #8] the column
+ * start, [sp, #12] the bias / table pointer after the group's biases, [sp, #16] where that pointer ends (groups
+ * x 16 or, with the output stage, x 64 bytes), [sp, #20] out0, [sp, #24] out1, [sp, #28] acc.
  */
-#define TQ_CONV_BLOCK_BODY(PAIR, MASK, LOOP, TAIL8)                                                \
-    "push {r3-r11, lr}\n\t"                                                                       \
-    "sub sp, sp, #24\n\t"                                                                         \
+#define TQ_CONV_BLOCK_BODY(PAIR, PAIR_BYTES, U, LOOP)                                             \
+    "push {r4-r11, lr}\n\t"                                                                       \
+    "sub sp, sp, #32\n\t"                                                                         \
     "sub r1, r1, #4\n\t"                                                                          \
-    "bic r12, r2, #" MASK "\n\t"                                                                  \
-    "add r12, r0, r12, lsl #2\n\t"                                                                \
-    "and r2, r2, #" MASK "\n\t"                                                                   \
-    "strd r12, r2, [sp]\n\t"                                                                      \
+    "add r12, r0, r2, lsl #2\n\t"                                                                 \
+    "str r12, [sp]\n\t"                                                                           \
+    "rsb r12, r2, #0\n\t"                                                                         \
+    "and r12, r12, #" TQ_STR(U) " - 1\n\t"                                                        \
+    "mov lr, #" TQ_STR(PAIR_BYTES) "\n\t"                                                         \
+    "mul r12, r12, lr\n\t"                                                                        \
+    "adr.w lr, 1f\n\t"                                                                            \
+    "add r12, r12, lr\n\t"                                                                        \
+    "orr r12, r12, #1\n\t"                                                                        \
+    "str r12, [sp, #4]\n\t"                                                                       \
     "str r0, [sp, #8]\n\t"                                                                        \
-    "ldr r12, [r3, #0]\n\t"                                                                       \
-    "str r12, [sp, #12]\n\t"                                                                      \
-    "ldr r12, [r3, #12]\n\t"                                                                      \
-    "str r12, [sp, #20]\n"                                                                        \
+    "ldr r0, [r3, #0]\n\t"                                                                        \
+    "ldr r2, [r3, #12]\n\t"                                                                       \
+    "ldr r12, [r3, #16]\n\t"                                                                      \
+    "str r12, [sp, #28]\n\t"                                                                      \
+    "lsl r2, r2, #4\n\t"                                                                          \
+    "cmp r12, #0\n\t"                                                                             \
+    "it eq\n\t"                                                                                   \
+    "lsleq r2, r2, #2\n\t"                                                                        \
+    "add r2, r0, r2\n\t"                                                                          \
+    "str r2, [sp, #16]\n\t"                                                                       \
+    "ldr r2, [r3, #4]\n\t"                                                                        \
+    "ldr r12, [r3, #8]\n\t"                                                                       \
+    "str r2, [sp, #20]\n\t"                                                                       \
+    "str r12, [sp, #24]\n"                                                                        \
     "0:\n\t"                                                                                      \
-    "ldr r12, [sp, #12]\n\t"                                                                      \
-    "ldm r12!, {r4, r6, r8, r10}\n\t"                                                             \
-    "str r12, [sp, #12]\n\t"                                                                      \
+    "ldm r0!, {r4, r6, r8, r10}\n\t"                                                              \
+    "str r0, [sp, #12]\n\t"                                                                       \
     "mov r5, r4\n\t"                                                                              \
     "mov r7, r6\n\t"                                                                              \
     "mov r9, r8\n\t"                                                                              \
     "mov r11, r10\n\t"                                                                            \
     "ldr r0, [sp, #8]\n\t"                                                                        \
-    "ldr r12, [sp]\n\t"                                                                           \
-    "cmp r0, r12\n\t"                                                                             \
-    "beq 2f\n"                                                                                     \
+    "ldr pc, [sp, #4]\n\t"                                                                        \
+    ".p2align 2\n"                                                                                \
     "1:\n\t"                                                                                      \
-    LOOP                                                                                           \
+    LOOP                                                                                          \
     "ldr r2, [sp]\n\t"                                                                            \
     "cmp r0, r2\n\t"                                                                              \
-    "bne 1b\n"                                                                                     \
-    "2:\n\t"                                                                                      \
-    "ldr r2, [sp, #4]\n\t"                                                                        \
-    "cmp r2, #0\n\t"                                                                              \
-    "beq 4f\n\t"                                                                                  \
-    TAIL8                                                                                          \
-    "tst r2, #4\n\t"                                                                              \
-    "beq 3f\n\t"                                                                                  \
-    PAIR PAIR PAIR PAIR                                                                            \
-    "ldr r2, [sp, #4]\n"                                                                          \
-    "3:\n\t"                                                                                      \
-    "tst r2, #2\n\t"                                                                              \
-    "beq 4f\n\t"                                                                                  \
-    PAIR PAIR                                                                                      \
-    "4:\n\t"                                                                                      \
-    "ldr r12, [sp, #24]\n\t"                                                                      \
-    "ldr r0, [r12, #16]\n\t"                                                                      \
-    "cmp r0, #0\n\t"                                                                              \
-    "bne 7f\n\t"                                                                                  \
-    "str r1, [sp, #16]\n\t"                                                                       \
+    "bne 1b\n\t"                                                                                  \
+    "ldr r2, [sp, #28]\n\t"                                                                       \
     "ldr r0, [sp, #12]\n\t"                                                                       \
+    "cmp r2, #0\n\t"                                                                              \
+    "bne 7f\n\t"                                                                                  \
     TQ_CONV_OUT_CHANNEL("r4", "r5") TQ_CONV_OUT_CHANNEL("r6", "r7")                               \
     TQ_CONV_OUT_CHANNEL("r8", "r9") TQ_CONV_OUT_CHANNEL("r10", "r11")                             \
-    "str r0, [sp, #12]\n\t"                                                                       \
-    "ldrd r0, r1, [r12, #4]\n\t"                                                                  \
-    "strb r6, [r0, #1]\n\t"                                                                       \
-    "strb r8, [r0, #2]\n\t"                                                                       \
-    "strb r10, [r0, #3]\n\t"                                                                      \
-    "strb r4, [r0], #4\n\t"                                                                       \
-    "strb r7, [r1, #1]\n\t"                                                                       \
-    "strb r9, [r1, #2]\n\t"                                                                       \
-    "strb r11, [r1, #3]\n\t"                                                                      \
-    "strb r5, [r1], #4\n\t"                                                                       \
-    "strd r0, r1, [r12, #4]\n\t"                                                                  \
-    "ldr r1, [sp, #16]\n"                                                                         \
-    "6:\n\t"                                                                                      \
     "ldr r2, [sp, #20]\n\t"                                                                       \
-    "subs r2, r2, #1\n\t"                                                                         \
+    "ldr r3, [sp, #24]\n\t"                                                                       \
+    "strb r6, [r2, #1]\n\t"                                                                       \
+    "strb r8, [r2, #2]\n\t"                                                                       \
+    "strb r10, [r2, #3]\n\t"                                                                      \
+    "strb r4, [r2], #4\n\t"                                                                       \
+    "strb r7, [r3, #1]\n\t"                                                                       \
+    "strb r9, [r3, #2]\n\t"                                                                       \
+    "strb r11, [r3, #3]\n\t"                                                                      \
+    "strb r5, [r3], #4\n\t"                                                                       \
     "str r2, [sp, #20]\n\t"                                                                       \
+    "str r3, [sp, #24]\n"                                                                         \
+    "6:\n\t"                                                                                      \
+    "ldr r2, [sp, #16]\n\t"                                                                       \
+    "cmp r0, r2\n\t"                                                                              \
     "bne 0b\n\t"                                                                                  \
-    "add sp, sp, #24\n\t"                                                                         \
-    "pop {r3-r11, pc}\n"                                                                          \
+    "add sp, sp, #32\n\t"                                                                         \
+    "pop {r4-r11, pc}\n"                                                                          \
     "7:\n\t"                                                                                      \
-    "stm r0!, {r4-r11}\n\t"                                                                       \
-    "str r0, [r12, #16]\n\t"                                                                      \
+    "stm r2!, {r4-r11}\n\t"                                                                       \
+    "str r2, [sp, #28]\n\t"                                                                       \
     "b 6b\n\t"
 
-/* The 4 x 2 block with 8 pairs per loop iteration (int8 layout, both build modes) and with 16 (the speed
+/* The 4 x 2 block with 16 pairs per loop iteration (int8 layout, both build modes) and with 32 (the speed
  * layout: fewer loop branches for twice the loop's code, in speed builds only). */
 #define TQ_CONV_PAIRS8(PAIR) PAIR PAIR PAIR PAIR PAIR PAIR PAIR PAIR
-#define TQ_CONV_BLOCK(PAIR) TQ_CONV_BLOCK_BODY(PAIR, "7", TQ_CONV_PAIRS8(PAIR), "")
-#define TQ_CONV_BLOCK16(PAIR)                                                                      \
-    TQ_CONV_BLOCK_BODY(PAIR, "15", TQ_CONV_PAIRS8(PAIR) TQ_CONV_PAIRS8(PAIR),                     \
-                       "tst r2, #8\n\t" "beq 9f\n\t" TQ_CONV_PAIRS8(PAIR) "ldr r2, [sp, #4]\n" "9:\n\t")
+#define TQ_CONV_PAIRS16(PAIR) TQ_CONV_PAIRS8(PAIR) TQ_CONV_PAIRS8(PAIR)
+#define TQ_CONV_BLOCK16(PAIR, PAIR_BYTES) TQ_CONV_BLOCK_BODY(PAIR, PAIR_BYTES, 16, TQ_CONV_PAIRS16(PAIR))
+#define TQ_CONV_BLOCK32(PAIR, PAIR_BYTES)                                                         \
+    TQ_CONV_BLOCK_BODY(PAIR, PAIR_BYTES, 32, TQ_CONV_PAIRS16(PAIR) TQ_CONV_PAIRS16(PAIR))
 
 /* A 4 x 2 block function's C type (block_4x2_s8 in tq_conv2d_s8_dsp.c, block_4x2 in tq_conv2d_s8_speed.c). */
 typedef void tq_conv_block_fn(const int16_t *col, const void *w, int32_t pairs, block_job *job);

@@ -140,25 +140,45 @@ def _ends(layer: tuple[ir.Conv2d, ir.Tensor], zp_out: int, e: int | None = None)
 def _table_graphs(rng: np.random.Generator) -> list[ir.Graph]:
     """Convs whose blocks requantize from the output-stage table (requant_fused 2: full range, right shifts
     <= 22) with input and output zero points at the int8 ends: narrow pointwise (K = 8, strides 1 and 2, out_c
-    not a multiple of 4: a remainder group), first layers 3 x 3 x 3 (windows inside and clipped, stride 2), a
+    not a multiple of 4: a remainder group; stride 1 with out_c mod 16 = 0, 4, 8, 12, out_c 4 to 28: every entry
+    of the pw8 path's 16-channel loop), first layers 3 x 3 x 3 (windows inside and clipped, stride 2), a
     right shift of exactly 22 (requant_fused 2) and of 23 (requant_fused 1: the stack output stage); wider
     pointwise layers with out_c a multiple of 4 (the pointwise loop: strides 1 and 2, rows skipped, an odd
-    pixel count)."""
+    pixel count); windows with rows of 4 values (10 x 4 x 1 and 3 x 2 x 2) clipped on every side, strides 1
+    and 2, fused and not; wide layers whose table holds only the first channel groups (the rest by chunks)."""
     x = ir.Tensor("x", (6, 7, 8), ir.QParams(0.05, -128))
     a = ir.Tensor("x", (9, 8, 3), ir.QParams(0.02, 127))
     w = ir.Tensor("x", (5, 3, 12), ir.QParams(0.03, 127))  # pointwise_run: an odd pixel count, in_c 12
+    k = ir.Tensor("x", (12, 5, 1), ir.QParams(0.04, 127))  # rows of 4 values (DS-CNN's first layer), clipped
+    k2 = ir.Tensor("x", (7, 5, 2), ir.QParams(0.04, -128))  # rows of 4 values, 2 channels
+    v = ir.Tensor("x", (3, 2, 200), ir.QParams(0.02, 127))  # wide: the table holds 11 of 13 full groups
+    v2 = ir.Tensor("x", (3, 5, 24), ir.QParams(0.02, -128))  # K = 216: 11 of 12 full groups, then 2 channels
     full = True
+    r2 = np.random.default_rng(2026)  # the later cases' draws: rng's stream (the graphs after these) unchanged
     return [rg.chain(x, [
         _ends(_fused(rng, rg.conv(rng, "pw8", x, 16, (1, 1), (1, 1), (0, 0, 0, 0)), full), 127),
         _ends(_fused(rng, rg.conv(rng, "pw8s2", x, 13, (1, 1), (2, 2), (0, 0, 0, 0)), full), -128, 22),
         _ends(_fused(rng, rg.conv(rng, "pw8e23", x, 8, (1, 1), (1, 1), (0, 0, 0, 0)), full), 127, 23),
         _ends(_fused(rng, rg.conv(rng, "pw8s2q", x, 12, (1, 1), (2, 2), (0, 0, 0, 0)), full), 127),
+        _ends(_fused(r2, rg.conv(r2, "pw8r4", x, 20, (1, 1), (1, 1), (0, 0, 0, 0)), full), -128, 22),
+        _ends(_fused(r2, rg.conv(r2, "pw8r8", x, 8, (1, 1), (1, 1), (0, 0, 0, 0)), full), 127),
+        _ends(_fused(r2, rg.conv(r2, "pw8r12", x, 28, (1, 1), (1, 1), (0, 0, 0, 0)), full), -128),
+        _ends(_fused(r2, rg.conv(r2, "pw8r4b", x, 4, (1, 1), (1, 1), (0, 0, 0, 0)), full), 127),
     ]), rg.chain(w, [
         _ends(_fused(rng, rg.conv(rng, "pw12", w, 16, (1, 1), (1, 1), (0, 0, 0, 0)), full), -128, 22),
         _ends(_fused(rng, rg.conv(rng, "pw12s2", w, 8, (1, 1), (2, 1), (0, 0, 0, 0)), full), 127),
     ]), rg.chain(a, [
         _ends(_fused(rng, rg.conv(rng, "first", a, 8, (3, 3), (2, 2), (1, 1, 1, 1)), full), -128, 22),
         _ends(_fused(rng, rg.conv(rng, "first13", a, 13, (3, 3), (1, 1), (1, 1, 1, 1)), full), 127),
+    ]), rg.chain(k, [
+        _ends(_fused(r2, rg.conv(r2, "kws", k, 12, (10, 4), (2, 2), (5, 1, 5, 1)), full), -128, 22),
+        _ends(rg.conv(r2, "kws1", k, 6, (10, 4), (1, 1), (4, 3, 5, 0)), 127),
+    ]), rg.chain(k2, [
+        _ends(_fused(r2, rg.conv(r2, "k32c2", k2, 8, (3, 2), (1, 1), (1, 1, 1, 1)), full), 127),
+    ]), rg.chain(v, [
+        _ends(_fused(r2, rg.conv(r2, "pw200", v, 54, (1, 1), (1, 1), (0, 0, 0, 0)), full), -128, 22),
+    ]), rg.chain(v2, [
+        _ends(_fused(r2, rg.conv(r2, "k216", v2, 50, (3, 3), (1, 1), (1, 1, 1, 1)), full), 127),
     ])]
 
 
@@ -353,7 +373,7 @@ def test_conv_dsp_paths_are_chosen_from_the_struct_fields() -> None:
     requant_fused 1 for a right shift of 23, none for strides 2 with requant_fused 2, the window path without
     scratch; each path's file is a runtime file."""
     graph = _table_graphs(np.random.default_rng(3))[0]
-    want = ["tq_conv2d_s8_pw8", None, "tq_conv2d_s8_fused1", None]
+    want = ["tq_conv2d_s8_pw8", None, "tq_conv2d_s8_fused1", None, *["tq_conv2d_s8_pw8"] * 4]
     for op, path in zip(graph.ops, want, strict=True):
         fields = dict(emit.scalar_fields(op, graph))
         assert layouts.conv_dsp_path(op, fields, True) == path
