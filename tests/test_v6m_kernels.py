@@ -30,6 +30,7 @@ from test_dsp_kernels import _add_table_graphs, _first_mismatch, _layer_graphs
 from tinyqat import fixedpoint, ir
 from tinyqat.boards import BoardError, _parse, board_names, load_board
 from tinyqat.codegen import emit, layouts, stats
+from tinyqat.errors import ToolchainError
 from tinyqat.memory.planner import GreedyPlanner, Plan, check_plan, in_place_rules, scratch_bytes
 from tinyqat.resources import resource_dir
 from tinyqat.target import STRICT_CFLAGS
@@ -427,3 +428,29 @@ def test_v6m_output_stage_equals_general_under_qemu(board: str, tmp_path: Path) 
                              str(tmp_path / "only.c"), "-o", str(obj)], target.apt_package)
     symbols = subprocess.run(["arm-none-eabi-nm", str(obj)], capture_output=True, text=True, check=True).stdout
     assert "__aeabi" not in symbols, symbols
+
+
+def test_a_package_runs_only_with_kernels_that_read_it(tmp_path: Path) -> None:
+    """A one-channel 3x3 depthwise whose Armv6-M plane (8 x 11 = 88 bytes) is larger than the DSP row path's
+    buffer (72 bytes): a cortex-m4 package compiled for a Cortex-M0+ made the Armv6-M kernel run past its
+    scratch into the next tensor (a wrong output, found by a test that planned for the wrong board). Now
+    ``emit_package`` refuses a plan for another family, and the generated C refuses to compile for kernels
+    that would misread it (``emit.MISREAD_BY``: M4 -> M0+, M0+ -> M4), naming the board and the fix;
+    ``-DTQ_PORTABLE`` runs the cortex-m4 package on the M0+ bit-exactly."""
+    _require_arm_tools()
+    rng = np.random.default_rng(19)
+    x = ir.Tensor("x", (6, 9, 1), rg.random_qparams(rng))
+    graph = rg.chain(x, [rg.depthwise(rng, "dw", x, 1, (3, 3), (1, 1), (1, 1, 1, 1))])
+    assert 0 < scratch_bytes(graph.ops[0], graph, "dsp") < scratch_bytes(graph.ops[0], graph, "v6m")
+    with pytest.raises(ValueError, match=r"GreedyPlanner\(kernels='v6m'\)"):
+        _emit_v6m(graph, tmp_path / "mixed", "cortex-m0plus", GreedyPlanner(kernels="dsp").plan(graph))
+    m4 = rg.emit(graph, tmp_path / "m4", board="cortex-m4")
+    m0 = _emit_v6m(graph, tmp_path / "m0", "cortex-m0plus")
+    for out, other, board in ((m4, "cortex-m0plus", "cortex-m4"), (m0, "cortex-m4", "cortex-m0plus")):
+        with pytest.raises(ToolchainError, match=f"generated for board {board} .* -DTQ_PORTABLE"):
+            qemu.build_image(out, tmp_path / f"image-{board}", load_board(other))
+    m0_board = load_board("cortex-m0plus")
+    portable = dataclasses.replace(m0_board, cflags=(*m0_board.cflags, "-DTQ_PORTABLE"))
+    xs = rg.random_input(rng, graph, 3)
+    got = qemu.run_emulated(m4, tmp_path / "portable", xs, portable)
+    assert _first_mismatch(graph, got, xs) is None, _first_mismatch(graph, got, xs)

@@ -56,6 +56,12 @@ Files written into ``out_dir`` (which must exist and be empty), for model ``name
 * 8-bit depthwise layers with DSP scratch planned (the DSP row path), in both modes: under ``#if TQ_USE_DSP``
   ``<ident>_records`` (:func:`layouts.dw_records`: paired doubled weights and output-stage constants per
   channel) and its struct field; under ``#else`` the int8 ``weights``, ``bias``, ``multiplier``, ``shift``.
+* Kernel family: the package is generated for its board's ``kernels`` (``dsp``, ``v6m``, ``mve`` or
+  ``portable``; the plan must be for them or for ``portable``).  ``<name>.c`` stops the compiler with an
+  ``#error`` where ``tq_kernels.h`` selects a family that would misread the package
+  (:data:`MISREAD_BY`), naming the board and the fix (build for that core, or ``-DTQ_PORTABLE``, which
+  every package supports).  Every other pairing runs: an optimized kernel handed no layout or scratch
+  falls back to its portable loop.
 * ``<name>.mk`` (Make fragment) and ``CMakeLists.txt`` (static library ``<name>``): C99 and
   ``TINYQAT_OPTIMIZE`` (default ``-O2``) after the user's flags, nothing else by default; the strict
   warnings with ``-Werror`` and the board's CPU flags are opt-in settings (the CPU and float ABI
@@ -88,6 +94,11 @@ from tinyqat.memory.planner import Plan, check_plan, live_ranges
 from tinyqat.resources import resource_dir
 from tinyqat.target import ARENA_ALIGNMENT, RUNTIME_VERSION, STRICT_CFLAGS
 
+# Board kernel family -> tq_kernels.h's macro of the family whose kernels would misread its package: the DSP conv
+# and add need the dsp_path fields only a DSP board's package sets (no path = a null call), and the Armv6-M
+# depthwise would run past the DSP depthwise's scratch buffer (its channel plane can be larger).
+MISREAD_BY = {"dsp": "TQ_USE_V6M", "v6m": "TQ_USE_DSP", "mve": "TQ_USE_DSP", "portable": "TQ_USE_DSP"}
+KERNEL_NAMES = {"dsp": "DSP", "v6m": "Armv6-M", "mve": "Helium", "portable": "portable"}
 RUNTIME_HEADERS = ("tq_requant.h", "tq_kernels.h", "tq_dsp.h", "tq_portable.h", "tq_conv_dsp.h")
 SPEED_FILE = "tq_conv2d_s8_speed.c"  # the DSP conv's int16-layout blocks: shipped only with a speed-layout layer
 
@@ -461,6 +472,9 @@ def emit_package(graph: ir.Graph, plan: Plan, board: Board, name: str, out_dir: 
     if not graph.ops or not graph.is_integer:
         raise ir.IRError("code generation needs a lowered integer graph with at least one op")
     check_plan(graph, plan)
+    if plan.kernels not in (board.kernels, "portable"):
+        raise ValueError(f"the plan reserves scratch for {plan.kernels} kernels, board {board.name} runs "
+                         f"{board.kernels} kernels: plan with GreedyPlanner(kernels={board.kernels!r})")
     if any(out_dir.iterdir()):
         raise ValueError(f"output directory {out_dir} is not empty")
 
@@ -480,7 +494,9 @@ def emit_package(graph: ir.Graph, plan: Plan, board: Board, name: str, out_dir: 
                         for _, v in layer.variant_fields if "dsp_path" in dict(v)})
     upper = name.upper()
     common = {"name": name, "NAME": upper, "generator": clit.c_comment(generator), "board": board.name,
-              "runtime_version": RUNTIME_VERSION, "arena_alignment": ARENA_ALIGNMENT}
+              "runtime_version": RUNTIME_VERSION, "arena_alignment": ARENA_ALIGNMENT,
+              "kernel_family": KERNEL_NAMES[board.kernels],
+              "misread_by": MISREAD_BY[board.kernels]}
     outputs = [graph.tensor(t) for t in graph.outputs]
     output_macros = (_io_macros(f"{upper}_OUTPUT", outputs[0]) if len(outputs) == 1 else
                      [m for i, t in enumerate(outputs) for m in _io_macros(f"{upper}_OUTPUT{i}", t)])

@@ -22,10 +22,12 @@ every tensor live at that step (the op's inputs and output included) and never o
 (no in-place exception); scratch of different steps may share bytes.  Scratch is reserved only
 when the plan is for a board whose optimized kernels use it (``kernels`` ``"dsp"``, ``"v6m"`` or ``"mve"``,
 the board profile's field; ``"dsp"`` is the planners' default): the portable kernels (host,
-``-DTQ_PORTABLE``) never use it, and a DSP, Armv6-M or Helium conv handed no buffer (a package planned for
-portable kernels, compiled for such a core) falls back to its portable loop, so either way the
-results are the same integers.  ``Plan.kernels`` records the choice and :func:`check_plan` derives
-the expected buffers from it.
+``-DTQ_PORTABLE``) never use it, and an optimized kernel handed no buffer (a package of a board with
+optimized kernels planned for ``"portable"``) falls back to its portable loop, so either way the
+results are the same integers.  The families' rules differ (the 8-bit depthwise: DSP rows and records,
+Armv6-M plane, none on Helium), so a plan is for its board's family or for ``"portable"``
+(:func:`tinyqat.codegen.emit.emit_package` checks it, and the generated C refuses to compile for another
+family).  ``Plan.kernels`` records the choice and :func:`check_plan` derives the expected buffers from it.
 
 Two tensors *conflict* when their ranges intersect (``a.first <= b.last and b.first <= a.last``).
 Conflicting tensors must occupy disjoint byte ranges ``[offset, offset + size)``, with one
