@@ -183,8 +183,9 @@ def test_v6m_path_is_compiled_in_on_armv6m_only(tmp_path: Path) -> None:
         add_text = _disassembly(qemu.build_image(add_out, tmp_path / f"m0_add_{optimize}", m0))
         assert "__aeabi_lmul" not in add_text
     portable = dataclasses.replace(m0, cflags=(*m0.cflags, "-DTQ_PORTABLE"))
-    for k, target in enumerate((portable, load_board("cortex-m4"))):
-        text = _disassembly(qemu.build_image(out, tmp_path / f"other{k}", target))
+    m4_out = rg.emit(graph, tmp_path / "pkg_m4", board="cortex-m4")  # an M0+ package does not compile for the M4
+    for k, (package, target) in enumerate(((out, portable), (m4_out, load_board("cortex-m4")))):
+        text = _disassembly(qemu.build_image(package, tmp_path / f"other{k}", target))
         assert "<block_1x4>:" not in text and "<plane_fill>:" not in text
 
 

@@ -57,11 +57,11 @@ Files written into ``out_dir`` (which must exist and be empty), for model ``name
   ``<ident>_records`` (:func:`layouts.dw_records`: paired doubled weights and output-stage constants per
   channel) and its struct field; under ``#else`` the int8 ``weights``, ``bias``, ``multiplier``, ``shift``.
 * Kernel family: the package is generated for its board's ``kernels`` (``dsp``, ``v6m``, ``mve`` or
-  ``portable``; the plan must be for them or for ``portable``).  ``<name>.c`` stops the compiler with an
-  ``#error`` where ``tq_kernels.h`` selects a family that would misread the package
-  (:data:`MISREAD_BY`), naming the board and the fix (build for that core, or ``-DTQ_PORTABLE``, which
-  every package supports).  Every other pairing runs: an optimized kernel handed no layout or scratch
-  falls back to its portable loop.
+  ``portable``; on a board with optimized kernels the plan must be for them or for ``portable``).
+  ``<name>.c`` stops the compiler with an ``#error`` where ``tq_kernels.h`` selects a family that would
+  misread the package (:data:`MISREAD_BY`), naming the board and the fix (build for that core, or
+  ``-DTQ_PORTABLE``, which every package supports).  Every other pairing runs: an optimized kernel
+  handed no layout or scratch falls back to its portable loop.
 * ``<name>.mk`` (Make fragment) and ``CMakeLists.txt`` (static library ``<name>``): C99 and
   ``TINYQAT_OPTIMIZE`` (default ``-O2``) after the user's flags, nothing else by default; the strict
   warnings with ``-Werror`` and the board's CPU flags are opt-in settings (the CPU and float ABI
@@ -96,7 +96,8 @@ from tinyqat.target import ARENA_ALIGNMENT, RUNTIME_VERSION, STRICT_CFLAGS
 
 # Board kernel family -> tq_kernels.h's macro of the family whose kernels would misread its package: the DSP conv
 # and add need the dsp_path fields only a DSP board's package sets (no path = a null call), and the Armv6-M
-# depthwise would run past the DSP depthwise's scratch buffer (its channel plane can be larger).
+# depthwise would run past the DSP depthwise's scratch buffer (its channel plane can be larger), so a package
+# planned for DSP scratch (also on the host, whose portable kernels ignore it) is misread by MISREAD_BY["dsp"] too.
 MISREAD_BY = {"dsp": "TQ_USE_V6M", "v6m": "TQ_USE_DSP", "mve": "TQ_USE_DSP", "portable": "TQ_USE_DSP"}
 KERNEL_NAMES = {"dsp": "DSP", "v6m": "Armv6-M", "mve": "Helium", "portable": "portable"}
 RUNTIME_HEADERS = ("tq_requant.h", "tq_kernels.h", "tq_dsp.h", "tq_portable.h", "tq_conv_dsp.h")
@@ -472,7 +473,7 @@ def emit_package(graph: ir.Graph, plan: Plan, board: Board, name: str, out_dir: 
     if not graph.ops or not graph.is_integer:
         raise ir.IRError("code generation needs a lowered integer graph with at least one op")
     check_plan(graph, plan)
-    if plan.kernels not in (board.kernels, "portable"):
+    if board.kernels != "portable" and plan.kernels not in (board.kernels, "portable"):  # portable kernels: no scratch
         raise ValueError(f"the plan reserves scratch for {plan.kernels} kernels, board {board.name} runs "
                          f"{board.kernels} kernels: plan with GreedyPlanner(kernels={board.kernels!r})")
     if any(out_dir.iterdir()):
@@ -496,7 +497,8 @@ def emit_package(graph: ir.Graph, plan: Plan, board: Board, name: str, out_dir: 
     common = {"name": name, "NAME": upper, "generator": clit.c_comment(generator), "board": board.name,
               "runtime_version": RUNTIME_VERSION, "arena_alignment": ARENA_ALIGNMENT,
               "kernel_family": KERNEL_NAMES[board.kernels],
-              "misread_by": MISREAD_BY[board.kernels]}
+              "misread_by": " || ".join(sorted({MISREAD_BY[board.kernels]}
+                                               | ({MISREAD_BY["dsp"]} if plan.kernels == "dsp" else set())))}
     outputs = [graph.tensor(t) for t in graph.outputs]
     output_macros = (_io_macros(f"{upper}_OUTPUT", outputs[0]) if len(outputs) == 1 else
                      [m for i, t in enumerate(outputs) for m in _io_macros(f"{upper}_OUTPUT{i}", t)])
