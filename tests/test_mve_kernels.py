@@ -9,8 +9,10 @@ zero points at the int8 ends, weights at -127 / 127, inputs at -128 / 127 beside
 depthwise graphs: 8-channel steps and 4-channel tails (3, 8, 13, 20 channels), strides 1 and 2,
 windows clipped on every side and wholly in the padding, 5x5 and 1x3 windows, multiplier 2 (the
 portable loop).  The add graphs: a residual network, x + x in place, odd sizes, zero points -128 and
-127.  The fully connected kernel's graphs are tests/test_dsp_kernels.py's (``FC_BOARDS``
-includes the M55).
+127.  The pool graphs: 16-lane (max) and 4-lane (average) steps and their predicated tails (1, 5, 16,
+19, 33 channels), strides 1 and 2, padding, ceil-mode overhang, count_include_pad on and off, zero
+points -128 and 127, a global 8x8 average.  The fully connected kernel's graphs are
+tests/test_dsp_kernels.py's (``FC_BOARDS`` includes the M55).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import numpy as np
 import pytest
 import runtime_graphs as rg
 from conftest import require_tool
-from test_dsp_kernels import _add_graphs, _first_mismatch
+from test_dsp_kernels import _add_graphs, _first_mismatch, _pool_graphs
 
 from tinyqat import ir
 from tinyqat.boards import load_board
@@ -32,7 +34,8 @@ from tinyqat.target import STRICT_CFLAGS
 from tinyqat.toolchain import qemu
 from tinyqat.toolchain.compiler import run_compiler
 
-MVE_KINDS = ("add", "conv2d", "depthwise_conv2d", "fully_connected")  # kernels with a tq_<kind>_s8_mve.c companion
+# kernels with a tq_<kind>_s8_mve.c companion
+MVE_KINDS = ("add", "avg_pool2d", "conv2d", "depthwise_conv2d", "fully_connected", "max_pool2d")
 BOARD = "cortex-m55"
 
 
@@ -189,7 +192,31 @@ def _adds(rng: np.random.Generator) -> list[ir.Graph]:
     return graphs
 
 
-GRAPHS = {"conv": _conv_graphs, "depthwise": _depthwise_graphs, "add": _adds}
+def _pools(rng: np.random.Generator) -> list[ir.Graph]:
+    """test_dsp_kernels' pool graphs (KWS's 25 x 5 x 64 global average among them) and max and average pools
+    after a conv (random values) or on the input (values at the ends)."""
+    graphs = _pool_graphs(rng)
+    for shape, zp in (((7, 6, 19), -128), ((5, 5, 33), 127), ((4, 9, 5), int(rng.integers(-128, 128)))):
+        x = _input(rng, shape, zp)
+        steps = [rg.max_pool("m1", x, (3, 3), (2, 2), (1, 1), True)]
+        steps.append(rg.avg_pool("a1", steps[-1][1], (3, 2), (1, 2), (1, 1), True, True))
+        steps.append(rg.avg_pool("a2", steps[-1][1], (2, 3), (2, 1), (1, 1), False, False))
+        steps.append(rg.max_pool("m2", steps[-1][1], (2, 2), (1, 1), (0, 0), False))
+        graphs.append(rg.chain(x, steps))
+    x = _input(rng, (8, 8, 16), -128)
+    steps = [_conv(rng, "c", x, 16, (1, 1), (1, 1), (0, 0, 0, 0), zp_out=127)]
+    steps.append(rg.max_pool("m", steps[-1][1], (2, 2), (2, 2), (0, 0), False))
+    steps.append(rg.avg_pool("g", x, (8, 8), (8, 8), (0, 0), False, False))  # global average of the input
+    graphs.append(rg.chain(x, steps[:2]))
+    graphs.append(rg.chain(x, [steps[2]]))
+    x = _input(rng, (3, 4, 1), 127)  # one channel: only the predicated step
+    steps = [rg.avg_pool("a", x, (3, 3), (1, 1), (1, 1), False, True)]
+    steps.append(rg.max_pool("m", steps[-1][1], (3, 3), (1, 1), (1, 1), False))
+    graphs.append(rg.chain(x, steps))
+    return graphs
+
+
+GRAPHS = {"conv": _conv_graphs, "depthwise": _depthwise_graphs, "add": _adds, "pool": _pools}
 
 
 def _inputs(rng: np.random.Generator, graph: ir.Graph) -> np.ndarray:
@@ -235,6 +262,8 @@ def test_mve_kernels_are_compiled_only_for_helium(board: str, expected: bool, tm
         for suffix in ("", "_dsp", "_mve"):
             obj = tmp_path / f"{kind}{suffix}.o"
             source = runtime / f"tq_{kind}_s8{suffix}.c"
+            if not source.is_file():  # the pools have no DSP file
+                continue
             subprocess.run([target.cc, *target.cflags, "-O2", "-std=c99", "-c", str(source), "-o", str(obj)],
                            check=True)
             nm = target.cc.removesuffix("gcc") + "nm"
