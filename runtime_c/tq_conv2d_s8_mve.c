@@ -36,7 +36,7 @@
 #define TQ_CONV_MVE_K16(k) (((k) + 15) & ~15)
 #define TQ_CONV_MVE_CORR_MAX(k) ((2 * (TQ_CONV_DSP_COLUMN_MAX + (((k) + 3) & ~3)) - 2 * TQ_CONV_MVE_K16(k)) / 4)
 
-/* r[0..3] += dot(wa, xa), dot(wa, xb), dot(wb, xa), dot(wb, xb) over k values (no alignment needed). */
+/* r[0..3] = dot(wa, xa), dot(wa, xb), dot(wb, xa), dot(wb, xb) over k values (no alignment needed). */
 static inline void tq_conv_mve_dot2x2(const int8_t *wa, const int8_t *wb, const int8_t *xa, const int8_t *xb,
                                       int32_t k, int32_t r[4])
 {
@@ -66,6 +66,36 @@ static inline void tq_conv_mve_dot2x2(const int8_t *wa, const int8_t *wb, const 
         ab = vmladavaq_s8(ab, v0, x1);
         ba = vmladavaq_s8(ba, v1, x0);
         bb = vmladavaq_s8(bb, v1, x1);
+    }
+    r[0] = aa;
+    r[1] = ab;
+    r[2] = ba;
+    r[3] = bb;
+}
+
+/* The same sums for windows read in place: kernel_h rows of n16 * 16 values, the rows' values contiguous,
+ * the pixels' next window row x_skip values after the end of the previous one. */
+static inline void tq_conv_mve_dot2x2_rows(const int8_t *wa, const int8_t *wb, const int8_t *xa, const int8_t *xb,
+                                           int32_t rows, int32_t n16, int32_t x_skip, int32_t r[4])
+{
+    int32_t aa = 0, ab = 0, ba = 0, bb = 0, y, i;
+    for (y = rows; y > 0; --y) {
+        for (i = n16; i > 0; --i) {
+            const int8x16_t x0 = vldrbq_s8(xa);
+            const int8x16_t x1 = vldrbq_s8(xb);
+            const int8x16_t v0 = vldrbq_s8(wa);
+            const int8x16_t v1 = vldrbq_s8(wb);
+            aa = vmladavaq_s8(aa, v0, x0);
+            ab = vmladavaq_s8(ab, v0, x1);
+            ba = vmladavaq_s8(ba, v1, x0);
+            bb = vmladavaq_s8(bb, v1, x1);
+            xa += 16;
+            xb += 16;
+            wa += 16;
+            wb += 16;
+        }
+        xa += x_skip;
+        xb += x_skip;
     }
     r[0] = aa;
     r[1] = ab;
@@ -148,6 +178,77 @@ TQ_CONV_MVE_OUTLINE static void tq_conv_mve_small32(const tq_conv2d_s8_params *p
     tq_conv_mve_small_groups(p, weights, corr, xa, xb, k, 32, groups, out_a, out_b);
 }
 
+/* Channels [0, groups) (groups a multiple of 4) of one pixel pair, K > 32, four at a time: two rows per
+ * dot product, the eight sums moved into a vector per pixel for tq_requantize_s32x4_mve. Columns (rows = 0):
+ * xa / xb hold K16 values whose K16 - K last are zero, read over K16 values unless row c + 3's reads would
+ * leave the weights array (then K). Windows in place (rows = kernel_h): tq_conv_mve_dot2x2_rows. */
+TQ_LOOP_INLINE void tq_conv_mve_groups(const tq_conv2d_s8_params *p, const int8_t *weights, const int32_t *corr,
+                                       const int8_t *xa, const int8_t *xb, int32_t k, int32_t k16, int32_t rows,
+                                       int32_t n16, int32_t x_skip, int32_t groups, int8_t *out_a, int8_t *out_b)
+{
+    const int32_t zp_out = p->output_zero_point, act_min = p->act_min, act_max = p->act_max;
+    int32_t c;
+    for (c = 0; c < groups; c += 4) {
+        int32_t r0[4], r1[4];
+        int32x4_t va, vb;
+        const int32x4_t mult = vldrwq_s32(p->multiplier + c);
+        const int32x4_t shift = vldrwq_s32(p->shift + c);
+        const int32x4_t base = vldrwq_s32(corr + c);
+        const int8_t *w = weights + c * k;
+        if (rows > 0) {
+            tq_conv_mve_dot2x2_rows(w, w + k, xa, xb, rows, n16, x_skip, r0);
+            tq_conv_mve_dot2x2_rows(w + 2 * k, w + 3 * k, xa, xb, rows, n16, x_skip, r1);
+        } else {
+            const int32_t n = (p->out_c - c - 4) * k >= k16 - k ? k16 : k; /* row c + 3 inside the array */
+            tq_conv_mve_dot2x2(w, w + k, xa, xb, n, r0);
+            tq_conv_mve_dot2x2(w + 2 * k, w + 3 * k, xa, xb, n, r1);
+        }
+        va = vsetq_lane_s32(r0[0], vdupq_n_s32(0), 0);
+        va = vsetq_lane_s32(r0[2], va, 1);
+        va = vsetq_lane_s32(r1[0], va, 2);
+        va = vsetq_lane_s32(r1[2], va, 3);
+        vb = vsetq_lane_s32(r0[1], vdupq_n_s32(0), 0);
+        vb = vsetq_lane_s32(r0[3], vb, 1);
+        vb = vsetq_lane_s32(r1[1], vb, 2);
+        vb = vsetq_lane_s32(r1[3], vb, 3);
+        vstrbq_s32(out_a + c, tq_requantize_s32x4_mve(vaddq_s32(va, base), mult, shift, zp_out, act_min, act_max));
+        vstrbq_s32(out_b + c, tq_requantize_s32x4_mve(vaddq_s32(vb, base), mult, shift, zp_out, act_min, act_max));
+    }
+}
+
+/* tq_conv_mve_groups for columns and for windows in place, each compiled on its own. */
+TQ_CONV_MVE_OUTLINE static void tq_conv_mve_groups_columns(const tq_conv2d_s8_params *p, const int8_t *weights,
+                                                           const int32_t *corr, const int8_t *xa, const int8_t *xb,
+                                                           int32_t k, int32_t groups, int8_t *out_a, int8_t *out_b)
+{
+    tq_conv_mve_groups(p, weights, corr, xa, xb, k, TQ_CONV_MVE_K16(k), 0, 0, 0, groups, out_a, out_b);
+}
+
+TQ_CONV_MVE_OUTLINE static void tq_conv_mve_groups_rows(const tq_conv2d_s8_params *p, const int8_t *weights,
+                                                        const int32_t *corr, const int8_t *xa, const int8_t *xb,
+                                                        int32_t k, int32_t groups, int8_t *out_a, int8_t *out_b)
+{
+    const int32_t row = p->kernel_w * p->in_c; /* a multiple of 16 */
+    tq_conv_mve_groups(p, weights, corr, xa, xb, k, k, p->kernel_h, row / 16, p->in_w * p->in_c - row, groups, out_a,
+                       out_b);
+}
+
+/* 1 when output pixel q's window lies wholly inside the input. */
+static inline int tq_conv_mve_inside(const tq_conv2d_s8_params *p, int32_t q)
+{
+    const int32_t y0 = (q / p->out_w) * p->stride_h - p->pad_top;
+    const int32_t x0 = (q % p->out_w) * p->stride_w - p->pad_left;
+    return y0 >= 0 && x0 >= 0 && y0 + p->kernel_h <= p->in_h && x0 + p->kernel_w <= p->in_w;
+}
+
+/* Offset of the first input value of output pixel q's window (inside the input). */
+static inline int32_t tq_conv_mve_window_start(const tq_conv2d_s8_params *p, int32_t q)
+{
+    const int32_t y0 = (q / p->out_w) * p->stride_h - p->pad_top;
+    const int32_t x0 = (q % p->out_w) * p->stride_w - p->pad_left;
+    return (y0 * p->in_w + x0) * p->in_c;
+}
+
 /* Pixel q's window in weight order (ky, kx, i) into col: K bytes, the input zero point outside the input. */
 static void tq_conv_mve_column(const tq_conv2d_s8_params *p, const int8_t *input, int32_t q, int8_t *col)
 {
@@ -193,6 +294,8 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     const int pointwise = p->kernel_h == 1 && p->kernel_w == 1 && p->stride_h == 1 && p->stride_w == 1
                           && p->pad_top == 0 && p->pad_left == 0 && p->out_h == p->in_h && p->out_w == p->in_w;
     const int padded = k16 != k; /* pointwise columns are copied then, to be zero-padded */
+    /* windows inside the input are read in place when their rows are whole vectors (no column copy) */
+    const int rows_direct = k16 > 32 && (p->kernel_w * p->in_c) % 16 == 0;
     int8_t *const cols = (int8_t *)p->scratch;
     int32_t *corr;
     int32_t q, c;
@@ -222,50 +325,41 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
         const int8_t *xb = input + last * k;
         int8_t *out_a = output + q * out_c;
         int8_t *out_b = output + last * out_c;
-        if (!pointwise) {
-            tq_conv_mve_column(p, input, q, cols);
-            tq_conv_mve_column(p, input, last, cols + k16);
-        } else if (padded) {
-            memcpy(cols, xa, (size_t)k);
-            memcpy(cols + k16, xb, (size_t)k);
-        }
-        if (!pointwise || padded) {
-            xa = cols;
-            xb = cols + k16;
+        const int in_place = !pointwise && rows_direct && tq_conv_mve_inside(p, q) && tq_conv_mve_inside(p, last);
+        if (in_place) { /* both windows inside the input: read in place, kernel_h rows of kernel_w * in_c values */
+            xa = input + tq_conv_mve_window_start(p, q);
+            xb = input + tq_conv_mve_window_start(p, last);
+        } else {
+            if (!pointwise) {
+                tq_conv_mve_column(p, input, q, cols);
+                tq_conv_mve_column(p, input, last, cols + k16);
+            } else if (padded) {
+                memcpy(cols, xa, (size_t)k);
+                memcpy(cols + k16, xb, (size_t)k);
+            }
+            if (!pointwise || padded) {
+                xa = cols;
+                xb = cols + k16;
+            }
         }
         if (k16 == 16) { /* small K: the columns stay in registers for every channel */
             tq_conv_mve_small16(p, weights, corr, xa, xb, k, groups, out_a, out_b);
         } else if (k16 == 32) {
             tq_conv_mve_small32(p, weights, corr, xa, xb, k, groups, out_a, out_b);
-        }
-        for (c = k16 <= 32 ? groups : 0; c < groups; c += 4) {
-            int32_t r0[4], r1[4];
-            int32x4_t va, vb;
-            const int32x4_t mult = vldrwq_s32(p->multiplier + c);
-            const int32x4_t shift = vldrwq_s32(p->shift + c);
-            const int32x4_t base = vldrwq_s32(corr + c);
-            if ((out_c - c - 4) * k >= k16 - k) { /* row c + 3's k16 reads stay inside the weights array */
-                tq_conv_mve_dot2x2(weights + c * k, weights + (c + 1) * k, xa, xb, k16, r0);
-                tq_conv_mve_dot2x2(weights + (c + 2) * k, weights + (c + 3) * k, xa, xb, k16, r1);
-            } else {
-                tq_conv_mve_dot2x2(weights + c * k, weights + (c + 1) * k, xa, xb, k, r0);
-                tq_conv_mve_dot2x2(weights + (c + 2) * k, weights + (c + 3) * k, xa, xb, k, r1);
-            }
-            va = vsetq_lane_s32(r0[0], vdupq_n_s32(0), 0);
-            va = vsetq_lane_s32(r0[2], va, 1);
-            va = vsetq_lane_s32(r1[0], va, 2);
-            va = vsetq_lane_s32(r1[2], va, 3);
-            vb = vsetq_lane_s32(r0[1], vdupq_n_s32(0), 0);
-            vb = vsetq_lane_s32(r0[3], vb, 1);
-            vb = vsetq_lane_s32(r1[1], vb, 2);
-            vb = vsetq_lane_s32(r1[3], vb, 3);
-            vstrbq_s32(out_a + c, tq_requantize_s32x4_mve(vaddq_s32(va, base), mult, shift, zp_out, act_min, act_max));
-            vstrbq_s32(out_b + c, tq_requantize_s32x4_mve(vaddq_s32(vb, base), mult, shift, zp_out, act_min, act_max));
+        } else if (in_place) {
+            tq_conv_mve_groups_rows(p, weights, corr, xa, xb, k, groups, out_a, out_b);
+        } else {
+            tq_conv_mve_groups_columns(p, weights, corr, xa, xb, k, groups, out_a, out_b);
         }
         for (c = groups; c < out_c; c += 2) {
             const int32_t d = c + 1 < out_c ? c + 1 : c; /* an odd last channel is computed twice */
             int32_t r[4];
-            tq_conv_mve_dot2x2(weights + c * k, weights + d * k, xa, xb, k, r);
+            if (in_place) {
+                tq_conv_mve_dot2x2_rows(weights + c * k, weights + d * k, xa, xb, p->kernel_h,
+                                        p->kernel_w * p->in_c / 16, (p->in_w - p->kernel_w) * p->in_c, r);
+            } else {
+                tq_conv_mve_dot2x2(weights + c * k, weights + d * k, xa, xb, k, r);
+            }
             out_a[c] = tq_requantize_s8((int32_t)((uint32_t)corr[c] + (uint32_t)r[0]), p->multiplier[c], p->shift[c],
                                         zp_out, act_min, act_max);
             out_b[c] = tq_requantize_s8((int32_t)((uint32_t)corr[c] + (uint32_t)r[1]), p->multiplier[c], p->shift[c],

@@ -4,7 +4,8 @@ is defined, and bit-exact with the simulator under QEMU on the Cortex-M55 (``mps
 The conv graphs cover the conv kernel's paths: pointwise layers read in place (odd pixel and channel
 counts; K = 16 and 32 with the columns in registers), windows copied into scratch (3-channel first
 layers, strides, asymmetric padding, windows wholly in the padding, K = 576 at the column bound) and
-the portable fallback above it (K = 585);
+the portable fallback above it (K = 585); windows wholly inside the input read in place (rows of
+kernel_w * in_c values a multiple of 16: in_c 16, 32, 64), pixel pairs astride the border;
 zero points at the int8 ends, weights at -127 / 127, inputs at -128 / 127 besides random ones.  The
 depthwise graphs: 8-channel steps and 4-channel tails (3, 8, 13, 20 channels), strides 1 and 2,
 windows clipped on every side and wholly in the padding, 5x5 and 1x3 windows, multiplier 2 (the
@@ -142,6 +143,13 @@ def _conv_graphs(rng: np.random.Generator) -> list[ir.Graph]:
     steps.append(_conv(rng, "h", steps[-1][1], 32, (1, 1), (1, 1), (0, 0, 0, 0), weights="ends"))
     steps.append(_conv(rng, "h2", steps[-1][1], 16, (1, 1), (1, 1), (0, 0, 0, 0)))  # K = 32 read in place
     steps.append(_conv(rng, "h3", steps[-1][1], 9, (1, 1), (1, 1), (0, 0, 0, 0), zp_out=127))  # K = 16
+    graphs.append(rg.chain(x, steps))
+    # windows read in place (rows of 48 and 96 values, whole vectors): pixel pairs inside, astride the
+    # border and across output rows, stride 2, no padding (every pixel inside), out_c mod 4 channels
+    x = _input(rng, (9, 8, 16), 127)
+    steps = [_conv(rng, "j", x, 16, (3, 3), (1, 1), (1, 1, 1, 1), weights="ends", zp_out=-128)]
+    steps.append(_conv(rng, "k", steps[-1][1], 32, (3, 3), (2, 2), (0, 1, 1, 0)))
+    steps.append(_conv(rng, "l", steps[-1][1], 7, (3, 3), (1, 1), (0, 0, 0, 0), weights="min", zp_out=127))
     graphs.append(rg.chain(x, steps))
     # K = 3 * 3 * 65 = 585: above the bound, the portable loop
     x = _input(rng, (4, 4, 65), -128)
