@@ -143,17 +143,18 @@ TQ_LOOP_INLINE void tq_conv_mve_small_groups(const tq_conv2d_s8_params *p, const
     const int8x16_t xa0 = vldrbq_s8(xa), xb0 = vldrbq_s8(xb);
     const int8x16_t xa1 = k16 == 32 ? vldrbq_s8(xa + 16) : xa0;
     const int8x16_t xb1 = k16 == 32 ? vldrbq_s8(xb + 16) : xb0;
+    /* read once: the int8 output stores may alias the params */
+    const int32_t *const multiplier = p->multiplier, *const shifts = p->shift;
+    const int32_t zp_out = p->output_zero_point, act_min = p->act_min, act_max = p->act_max;
     int32_t c;
     for (c = 0; c < groups; c += 4) {
         int32x4_t va, vb;
-        const int32x4_t mult = vldrwq_s32(p->multiplier + c);
-        const int32x4_t shift = vldrwq_s32(p->shift + c);
+        const int32x4_t mult = vldrwq_s32(multiplier + c);
+        const int32x4_t shift = vldrwq_s32(shifts + c);
         const int32x4_t base = vldrwq_s32(corr + c);
         tq_conv_mve_small4(weights + c * k, k, k16, tail, xa0, xa1, xb0, xb1, &va, &vb);
-        vstrbq_s32(out_a + c, tq_requantize_s32x4_mve(vaddq_s32(va, base), mult, shift, p->output_zero_point,
-                                                      p->act_min, p->act_max));
-        vstrbq_s32(out_b + c, tq_requantize_s32x4_mve(vaddq_s32(vb, base), mult, shift, p->output_zero_point,
-                                                      p->act_min, p->act_max));
+        vstrbq_s32(out_a + c, tq_requantize_s32x4_mve(vaddq_s32(va, base), mult, shift, zp_out, act_min, act_max));
+        vstrbq_s32(out_b + c, tq_requantize_s32x4_mve(vaddq_s32(vb, base), mult, shift, zp_out, act_min, act_max));
     }
 }
 
@@ -186,20 +187,22 @@ TQ_LOOP_INLINE void tq_conv_mve_groups(const tq_conv2d_s8_params *p, const int8_
                                        const int8_t *xa, const int8_t *xb, int32_t k, int32_t k16, int32_t rows,
                                        int32_t n16, int32_t x_skip, int32_t groups, int8_t *out_a, int8_t *out_b)
 {
-    const int32_t zp_out = p->output_zero_point, act_min = p->act_min, act_max = p->act_max;
+    /* read once: the int8 output stores may alias the params */
+    const int32_t *const multiplier = p->multiplier, *const shifts = p->shift;
+    const int32_t zp_out = p->output_zero_point, act_min = p->act_min, act_max = p->act_max, out_c = p->out_c;
     int32_t c;
     for (c = 0; c < groups; c += 4) {
         int32_t r0[4], r1[4];
         int32x4_t va, vb;
-        const int32x4_t mult = vldrwq_s32(p->multiplier + c);
-        const int32x4_t shift = vldrwq_s32(p->shift + c);
+        const int32x4_t mult = vldrwq_s32(multiplier + c);
+        const int32x4_t shift = vldrwq_s32(shifts + c);
         const int32x4_t base = vldrwq_s32(corr + c);
         const int8_t *w = weights + c * k;
         if (rows > 0) {
             tq_conv_mve_dot2x2_rows(w, w + k, xa, xb, rows, n16, x_skip, r0);
             tq_conv_mve_dot2x2_rows(w + 2 * k, w + 3 * k, xa, xb, rows, n16, x_skip, r1);
         } else {
-            const int32_t n = (p->out_c - c - 4) * k >= k16 - k ? k16 : k; /* row c + 3 inside the array */
+            const int32_t n = (out_c - c - 4) * k >= k16 - k ? k16 : k; /* row c + 3 inside the array */
             tq_conv_mve_dot2x2(w, w + k, xa, xb, n, r0);
             tq_conv_mve_dot2x2(w + 2 * k, w + 3 * k, xa, xb, n, r1);
         }
@@ -233,30 +236,50 @@ TQ_CONV_MVE_OUTLINE static void tq_conv_mve_groups_rows(const tq_conv2d_s8_param
                        out_b);
 }
 
-/* 1 when output pixel q's window lies wholly inside the input. */
-static inline int tq_conv_mve_inside(const tq_conv2d_s8_params *p, int32_t q)
+/* 1 when the window of output pixel (oy, ox) lies wholly inside the input. */
+static inline int tq_conv_mve_inside(const tq_conv2d_s8_params *p, int32_t oy, int32_t ox)
 {
-    const int32_t y0 = (q / p->out_w) * p->stride_h - p->pad_top;
-    const int32_t x0 = (q % p->out_w) * p->stride_w - p->pad_left;
+    const int32_t y0 = oy * p->stride_h - p->pad_top;
+    const int32_t x0 = ox * p->stride_w - p->pad_left;
     return y0 >= 0 && x0 >= 0 && y0 + p->kernel_h <= p->in_h && x0 + p->kernel_w <= p->in_w;
 }
 
-/* Offset of the first input value of output pixel q's window (inside the input). */
-static inline int32_t tq_conv_mve_window_start(const tq_conv2d_s8_params *p, int32_t q)
+/* Offset of the first input value of output pixel (oy, ox)'s window (inside the input). */
+static inline int32_t tq_conv_mve_window_start(const tq_conv2d_s8_params *p, int32_t oy, int32_t ox)
 {
-    const int32_t y0 = (q / p->out_w) * p->stride_h - p->pad_top;
-    const int32_t x0 = (q % p->out_w) * p->stride_w - p->pad_left;
-    return (y0 * p->in_w + x0) * p->in_c;
+    return ((oy * p->stride_h - p->pad_top) * p->in_w + ox * p->stride_w - p->pad_left) * p->in_c;
 }
 
-/* Pixel q's window in weight order (ky, kx, i) into col: K bytes, the input zero point outside the input. */
-static void tq_conv_mve_column(const tq_conv2d_s8_params *p, const int8_t *input, int32_t q, int8_t *col)
+/* n bytes from src to dst, 16 per predicated vector step (VCTP.8: no byte past n read or written). */
+static inline void tq_conv_mve_copy(int8_t *dst, const int8_t *src, int32_t n)
 {
-    const int32_t y0 = (q / p->out_w) * p->stride_h - p->pad_top;
-    const int32_t x0 = (q % p->out_w) * p->stride_w - p->pad_left;
+    int32_t i;
+    for (i = 0; i < n; i += 16) {
+        const mve_pred16_t lanes = vctp8q((uint32_t)(n - i));
+        vstrbq_p_s8(dst + i, vldrbq_z_s8(src + i, lanes), lanes);
+    }
+}
+
+/* Output pixel (oy, ox)'s window in weight order (ky, kx, i) into col: K bytes, the input zero point outside the
+ * input. */
+static void tq_conv_mve_column(const tq_conv2d_s8_params *p, const int8_t *input, int32_t oy, int32_t ox, int8_t *col)
+{
+    const int32_t y0 = oy * p->stride_h - p->pad_top;
+    const int32_t x0 = ox * p->stride_w - p->pad_left;
     const int32_t row = p->kernel_w * p->in_c;
     const int zp = (int)(int8_t)p->input_zero_point;
     int32_t ky;
+    if (x0 >= 0 && x0 + p->kernel_w <= p->in_w) { /* every row whole or wholly in the padding */
+        for (ky = 0; ky < p->kernel_h; ++ky) {
+            const int32_t iy = y0 + ky;
+            if (iy < 0 || iy >= p->in_h) {
+                memset(col + ky * row, zp, (size_t)row);
+            } else {
+                tq_conv_mve_copy(col + ky * row, input + (iy * p->in_w + x0) * p->in_c, row);
+            }
+        }
+        return;
+    }
     for (ky = 0; ky < p->kernel_h; ++ky) {
         const int32_t iy = y0 + ky;
         int8_t *dst = col + ky * row;
@@ -291,14 +314,13 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     const int32_t out_c = p->out_c;
     const int32_t groups = out_c & ~3;
     const int32_t zp_out = p->output_zero_point, act_min = p->act_min, act_max = p->act_max;
-    const int pointwise = p->kernel_h == 1 && p->kernel_w == 1 && p->stride_h == 1 && p->stride_w == 1
-                          && p->pad_top == 0 && p->pad_left == 0 && p->out_h == p->in_h && p->out_w == p->in_w;
-    const int padded = k16 != k; /* pointwise columns are copied then, to be zero-padded */
-    /* windows inside the input are read in place when their rows are whole vectors (no column copy) */
+    /* windows inside the input are read in place: one row (kernel_h 1) of K = K16 values, the column itself;
+     * or kernel_h rows of whole vectors (no column copy) */
+    const int column_direct = p->kernel_h == 1 && k16 == k;
     const int rows_direct = k16 > 32 && (p->kernel_w * p->in_c) % 16 == 0;
     int8_t *const cols = (int8_t *)p->scratch;
     int32_t *corr;
-    int32_t q, c;
+    int32_t q, c, qy = 0, qx = 0; /* (qy, qx): output pixel q */
     if (cols == 0 || k > TQ_CONV_DSP_COLUMN_MAX || out_c > TQ_CONV_MVE_CORR_MAX(k)) {
         tq_conv2d_s8_portable(p, input, output);
         return;
@@ -321,26 +343,24 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     }
     for (q = 0; q < pixels; q += 2) {
         const int32_t last = q + 1 < pixels ? q + 1 : q; /* an odd last pixel is computed twice */
-        const int8_t *xa = input + q * k;
-        const int8_t *xb = input + last * k;
+        const int wrap = last != q && qx + 1 == p->out_w; /* pixel last starts the next output row */
+        const int32_t ly = qy + wrap, lx = last == q ? qx : (wrap ? 0 : qx + 1);
+        const int inside = tq_conv_mve_inside(p, qy, qx) && tq_conv_mve_inside(p, ly, lx);
+        const int in_place = inside && !column_direct && rows_direct; /* kernel_h rows read in place */
+        const int8_t *xa = cols, *xb = cols + k16;
         int8_t *out_a = output + q * out_c;
         int8_t *out_b = output + last * out_c;
-        const int in_place = !pointwise && rows_direct && tq_conv_mve_inside(p, q) && tq_conv_mve_inside(p, last);
-        if (in_place) { /* both windows inside the input: read in place, kernel_h rows of kernel_w * in_c values */
-            xa = input + tq_conv_mve_window_start(p, q);
-            xb = input + tq_conv_mve_window_start(p, last);
+        if (inside && (column_direct || rows_direct)) {
+            xa = input + tq_conv_mve_window_start(p, qy, qx);
+            xb = input + tq_conv_mve_window_start(p, ly, lx);
         } else {
-            if (!pointwise) {
-                tq_conv_mve_column(p, input, q, cols);
-                tq_conv_mve_column(p, input, last, cols + k16);
-            } else if (padded) {
-                memcpy(cols, xa, (size_t)k);
-                memcpy(cols + k16, xb, (size_t)k);
-            }
-            if (!pointwise || padded) {
-                xa = cols;
-                xb = cols + k16;
-            }
+            tq_conv_mve_column(p, input, qy, qx, cols);
+            tq_conv_mve_column(p, input, ly, lx, cols + k16);
+        }
+        qx += 2;
+        while (qx >= p->out_w) {
+            qx -= p->out_w;
+            ++qy;
         }
         if (k16 == 16) { /* small K: the columns stay in registers for every channel */
             tq_conv_mve_small16(p, weights, corr, xa, xb, k, groups, out_a, out_b);
