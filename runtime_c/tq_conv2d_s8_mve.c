@@ -201,10 +201,12 @@ TQ_LOOP_INLINE void tq_conv_mve_groups(const tq_conv2d_s8_params *p, const int8_
         if (rows > 0) {
             tq_conv_mve_dot2x2_rows(w, w + k, xa, xb, rows, n16, x_skip, r0);
             tq_conv_mve_dot2x2_rows(w + 2 * k, w + 3 * k, xa, xb, rows, n16, x_skip, r1);
+        } else if ((out_c - c - 4) * k >= k16 - k) { /* row c + 3's K16 reads inside the array: whole vectors */
+            tq_conv_mve_dot2x2_rows(w, w + k, xa, xb, 1, k16 / 16, 0, r0);
+            tq_conv_mve_dot2x2_rows(w + 2 * k, w + 3 * k, xa, xb, 1, k16 / 16, 0, r1);
         } else {
-            const int32_t n = (out_c - c - 4) * k >= k16 - k ? k16 : k; /* row c + 3 inside the array */
-            tq_conv_mve_dot2x2(w, w + k, xa, xb, n, r0);
-            tq_conv_mve_dot2x2(w + 2 * k, w + 3 * k, xa, xb, n, r1);
+            tq_conv_mve_dot2x2(w, w + k, xa, xb, k, r0);
+            tq_conv_mve_dot2x2(w + 2 * k, w + 3 * k, xa, xb, k, r1);
         }
         va = vsetq_lane_s32(r0[0], vdupq_n_s32(0), 0);
         va = vsetq_lane_s32(r0[2], va, 1);

@@ -8,7 +8,8 @@
  * per step as int16 (one VLDRB.S16 of the input and one VSUB of the zero point: |x - zp| <= 255; one
  * VLDRB.S16 of the weights) multiplied into int32 by VMULLB / VMULLT (even and odd channels) and
  * added to two int32x4 accumulators (every sum is the formula's, exact in int32 as tq_kernels.h bounds
- * it). Skipping out-of-bounds taps equals zero-point padding. Biases, multipliers and shifts of the
+ * it). Skipping out-of-bounds taps equals zero-point padding. A 3x3 window inside the input has its nine
+ * taps unrolled (no loop per tap). Biases, multipliers and shifts of the
  * even and odd channels are loaded de-interleaved (VLD20 / VLD21), each accumulator goes through
  * tq_requantize_s32x4_mve (tq_requant.h), and VMOVNB / VMOVNT interleave the two results back into
  * channel order for one 8-byte store. The last in_c mod 8 channels go four at a time in int32 lanes
@@ -23,6 +24,15 @@
 #include "tq_portable.h"
 #include "tq_requant.h"
 
+/* One tap of eight channels: x - zp (|x - zp| <= 255) times w, even channels added to *ae, odd ones to *ao. */
+TQ_LOOP_INLINE void tq_dw_mve_tap8(const int8_t *x, const int8_t *w, int16_t zp, int32x4_t *ae, int32x4_t *ao)
+{
+    const int16x8_t xv = vsubq_n_s16(vldrbq_s16(x), zp);
+    const int16x8_t wv = vldrbq_s16(w);
+    *ae = vaddq_s32(*ae, vmullbq_int_s16(xv, wv));
+    *ao = vaddq_s32(*ao, vmulltq_int_s16(xv, wv));
+}
+
 void tq_depthwise_conv2d_s8(const tq_depthwise_conv2d_s8_params *params, const int8_t *input, int8_t *output)
 {
     const tq_depthwise_conv2d_s8_params *p = params;
@@ -30,6 +40,8 @@ void tq_depthwise_conv2d_s8(const tq_depthwise_conv2d_s8_params *params, const i
     const int32_t in_c = p->in_c, in_w = p->in_w, kernel_w = p->kernel_w;
     const int32_t zp = p->input_zero_point, zp_out = p->output_zero_point;
     const int32_t act_min = p->act_min, act_max = p->act_max;
+    const int32_t x_row = in_w * in_c;
+    const int16_t zp16 = (int16_t)zp;
     int32_t oy, ox, c, ky, kx;
     if (p->depth_multiplier != 1) {
         tq_depthwise_conv2d_s8_portable(p, input, output);
@@ -44,22 +56,31 @@ void tq_depthwise_conv2d_s8(const tq_depthwise_conv2d_s8_params *params, const i
             const int32_t kx_begin = TQ_WINDOW_BEGIN(x0);
             const int32_t kx_end = TQ_WINDOW_END(x0, kernel_w, in_w);
             int8_t *out = output + (oy * p->out_w + ox) * in_c;
+            const int full3x3 = kernel_w == 3 && p->kernel_h == 3 && ky_begin == 0 && ky_end == 3 && kx_begin == 0
+                                && kx_end == 3;
             for (c = 0; c + 8 <= in_c; c += 8) {
                 /* even channels c, c + 2, c + 4, c + 6 in ae, odd ones in ao */
                 const int32x4x2_t bias = vld2q_s32(p->bias + c); /* val[0]: even channels, val[1]: odd */
                 int32x4_t ae = bias.val[0];
                 int32x4_t ao = bias.val[1];
                 int16x8_t packed = vdupq_n_s16(0);
-                for (ky = ky_begin; ky < ky_end; ++ky) {
-                    const int8_t *x = input + ((y0 + ky) * in_w + x0 + kx_begin) * in_c + c;
-                    const int8_t *w = weights + (ky * kernel_w + kx_begin) * in_c + c;
-                    for (kx = kx_begin; kx < kx_end; ++kx) {
-                        const int16x8_t xv = vsubq_n_s16(vldrbq_s16(x), (int16_t)zp); /* |x - zp| <= 255 */
-                        const int16x8_t wv = vldrbq_s16(w);
-                        ae = vaddq_s32(ae, vmullbq_int_s16(xv, wv));
-                        ao = vaddq_s32(ao, vmulltq_int_s16(xv, wv));
-                        x += in_c;
-                        w += in_c;
+                if (full3x3) { /* a 3x3 window inside the input: the nine taps unrolled */
+                    const int8_t *x = input + (y0 * in_w + x0) * in_c + c;
+                    const int8_t *w = weights + c;
+                    for (ky = 0; ky < 3; ++ky, x += x_row, w += 3 * in_c) {
+                        tq_dw_mve_tap8(x, w, zp16, &ae, &ao);
+                        tq_dw_mve_tap8(x + in_c, w + in_c, zp16, &ae, &ao);
+                        tq_dw_mve_tap8(x + 2 * in_c, w + 2 * in_c, zp16, &ae, &ao);
+                    }
+                } else {
+                    for (ky = ky_begin; ky < ky_end; ++ky) {
+                        const int8_t *x = input + ((y0 + ky) * in_w + x0 + kx_begin) * in_c + c;
+                        const int8_t *w = weights + (ky * kernel_w + kx_begin) * in_c + c;
+                        for (kx = kx_begin; kx < kx_end; ++kx) {
+                            tq_dw_mve_tap8(x, w, zp16, &ae, &ao);
+                            x += in_c;
+                            w += in_c;
+                        }
                     }
                 }
                 const int32x4x2_t mult = vld2q_s32(p->multiplier + c);
