@@ -36,25 +36,45 @@
 #define TQ_CONV_MVE_K16(k) (((k) + 15) & ~15)
 #define TQ_CONV_MVE_CORR_MAX(k) ((2 * (TQ_CONV_DSP_COLUMN_MAX + (((k) + 3) & ~3)) - 2 * TQ_CONV_MVE_K16(k)) / 4)
 
+/* One 16-value step of the 2x2 dot products: aa += dot(wa, xa), ab += dot(wa, xb), ba += dot(wb, xa),
+ * bb += dot(wb, xb), the four pointers advanced by 16. GCC inline assembly (the accumulators in even registers,
+ * "Te", as VMLADAVA needs) in the order load, multiply, load, multiply, ... so that each VMLADAVA follows a
+ * VLDRB (another pipeline: the beats overlap, cortex-m55.toml) where GCC's own order put loads and VMLADAVAs in
+ * pairs. */
+#define TQ_CONV_MVE_STEP(aa, ab, ba, bb, xa, xb, wa, wb)                                                         \
+    do {                                                                                                      \
+        int8x16_t x0_, x1_, v0_, v1_;                                                                         \
+        __asm__("vldrb.8 %q[x0], [%[pxa]], #16\n\t"                                                          \
+                "vldrb.8 %q[v0], [%[pwa]], #16\n\t"                                                          \
+                "vmladava.s8 %[raa], %q[v0], %q[x0]\n\t"                                                     \
+                "vldrb.8 %q[x1], [%[pxb]], #16\n\t"                                                          \
+                "vmladava.s8 %[rab], %q[v0], %q[x1]\n\t"                                                     \
+                "vldrb.8 %q[v1], [%[pwb]], #16\n\t"                                                          \
+                "vmladava.s8 %[rba], %q[v1], %q[x0]\n\t"                                                     \
+                "vmladava.s8 %[rbb], %q[v1], %q[x1]"                                                          \
+                : [raa] "+Te"(aa), [rab] "+Te"(ab), [rba] "+Te"(ba), [rbb] "+Te"(bb), [pxa] "+r"(xa),             \
+                  [pxb] "+r"(xb), [pwa] "+r"(wa), [pwb] "+r"(wb), [x0] "=&w"(x0_), [x1] "=&w"(x1_),               \
+                  [v0] "=&w"(v0_), [v1] "=&w"(v1_)                                                            \
+                :                                                                                             \
+                : "memory");                                                                                  \
+    } while (0)
+
+/* The four sums of TQ_CONV_MVE_STEP, zero, in fixed even registers (GCC local register variables, which bind
+ * asm operands): left to the allocator, the "Te" operands were copied to and from other registers in some loops. */
+#define TQ_CONV_MVE_ACCUMULATORS                                                                                \
+    register int32_t aa __asm__("r4") = 0;                                                                    \
+    register int32_t ab __asm__("r6") = 0;                                                                    \
+    register int32_t ba __asm__("r8") = 0;                                                                    \
+    register int32_t bb __asm__("r10") = 0
+
 /* r[0..3] = dot(wa, xa), dot(wa, xb), dot(wb, xa), dot(wb, xb) over k values (no alignment needed). */
 static inline void tq_conv_mve_dot2x2(const int8_t *wa, const int8_t *wb, const int8_t *xa, const int8_t *xb,
                                       int32_t k, int32_t r[4])
 {
-    int32_t aa = 0, ab = 0, ba = 0, bb = 0, n = k;
-    while (n >= 16) {
-        const int8x16_t x0 = vldrbq_s8(xa);
-        const int8x16_t x1 = vldrbq_s8(xb);
-        const int8x16_t v0 = vldrbq_s8(wa);
-        const int8x16_t v1 = vldrbq_s8(wb);
-        aa = vmladavaq_s8(aa, v0, x0);
-        ab = vmladavaq_s8(ab, v0, x1);
-        ba = vmladavaq_s8(ba, v1, x0);
-        bb = vmladavaq_s8(bb, v1, x1);
-        xa += 16;
-        xb += 16;
-        wa += 16;
-        wb += 16;
-        n -= 16;
+    TQ_CONV_MVE_ACCUMULATORS;
+    int32_t n = k;
+    for (; n >= 16; n -= 16) {
+        TQ_CONV_MVE_STEP(aa, ab, ba, bb, xa, xb, wa, wb);
     }
     if (n > 0) {
         const mve_pred16_t lanes = vctp8q((uint32_t)n);
@@ -78,21 +98,11 @@ static inline void tq_conv_mve_dot2x2(const int8_t *wa, const int8_t *wb, const 
 static inline void tq_conv_mve_dot2x2_rows(const int8_t *wa, const int8_t *wb, const int8_t *xa, const int8_t *xb,
                                            int32_t rows, int32_t n16, int32_t x_skip, int32_t r[4])
 {
-    int32_t aa = 0, ab = 0, ba = 0, bb = 0, y, i;
+    TQ_CONV_MVE_ACCUMULATORS;
+    int32_t y, i;
     for (y = rows; y > 0; --y) {
         for (i = n16; i > 0; --i) {
-            const int8x16_t x0 = vldrbq_s8(xa);
-            const int8x16_t x1 = vldrbq_s8(xb);
-            const int8x16_t v0 = vldrbq_s8(wa);
-            const int8x16_t v1 = vldrbq_s8(wb);
-            aa = vmladavaq_s8(aa, v0, x0);
-            ab = vmladavaq_s8(ab, v0, x1);
-            ba = vmladavaq_s8(ba, v1, x0);
-            bb = vmladavaq_s8(bb, v1, x1);
-            xa += 16;
-            xb += 16;
-            wa += 16;
-            wb += 16;
+            TQ_CONV_MVE_STEP(aa, ab, ba, bb, xa, xb, wa, wb);
         }
         xa += x_skip;
         xb += x_skip;
@@ -180,12 +190,14 @@ TQ_CONV_MVE_OUTLINE static void tq_conv_mve_small32(const tq_conv2d_s8_params *p
 }
 
 /* Channels [0, groups) (groups a multiple of 4) of one pixel pair, K > 32, four at a time: two rows per
- * dot product, the eight sums moved into a vector per pixel for tq_requantize_s32x4_mve. Columns (rows = 0):
+ * dot product, the eight sums moved into a vector per pixel for tq_requantize_s32x4_mve. Columns (in_place 0):
  * xa / xb hold K16 values whose K16 - K last are zero, read over K16 values unless row c + 3's reads would
- * leave the weights array (then K). Windows in place (rows = kernel_h): tq_conv_mve_dot2x2_rows. */
+ * leave the weights array (then K). Windows in place (in_place 1, a constant in each outlined copy): kernel_h
+ * rows by tq_conv_mve_dot2x2_rows. */
 TQ_LOOP_INLINE void tq_conv_mve_groups(const tq_conv2d_s8_params *p, const int8_t *weights, const int32_t *corr,
-                                       const int8_t *xa, const int8_t *xb, int32_t k, int32_t k16, int32_t rows,
-                                       int32_t n16, int32_t x_skip, int32_t groups, int8_t *out_a, int8_t *out_b)
+                                       const int8_t *xa, const int8_t *xb, int32_t k, int32_t k16, int in_place,
+                                       int32_t rows, int32_t n16, int32_t x_skip, int32_t groups, int8_t *out_a,
+                                       int8_t *out_b)
 {
     /* read once: the int8 output stores may alias the params */
     const int32_t *const multiplier = p->multiplier, *const shifts = p->shift;
@@ -198,7 +210,7 @@ TQ_LOOP_INLINE void tq_conv_mve_groups(const tq_conv2d_s8_params *p, const int8_
         const int32x4_t shift = vldrwq_s32(shifts + c);
         const int32x4_t base = vldrwq_s32(corr + c);
         const int8_t *w = weights + c * k;
-        if (rows > 0) {
+        if (in_place) {
             tq_conv_mve_dot2x2_rows(w, w + k, xa, xb, rows, n16, x_skip, r0);
             tq_conv_mve_dot2x2_rows(w + 2 * k, w + 3 * k, xa, xb, rows, n16, x_skip, r1);
         } else if ((out_c - c - 4) * k >= k16 - k) { /* row c + 3's K16 reads inside the array: whole vectors */
@@ -226,7 +238,7 @@ TQ_CONV_MVE_OUTLINE static void tq_conv_mve_groups_columns(const tq_conv2d_s8_pa
                                                            const int32_t *corr, const int8_t *xa, const int8_t *xb,
                                                            int32_t k, int32_t groups, int8_t *out_a, int8_t *out_b)
 {
-    tq_conv_mve_groups(p, weights, corr, xa, xb, k, TQ_CONV_MVE_K16(k), 0, 0, 0, groups, out_a, out_b);
+    tq_conv_mve_groups(p, weights, corr, xa, xb, k, TQ_CONV_MVE_K16(k), 0, 0, 0, 0, groups, out_a, out_b);
 }
 
 TQ_CONV_MVE_OUTLINE static void tq_conv_mve_groups_rows(const tq_conv2d_s8_params *p, const int8_t *weights,
@@ -234,8 +246,8 @@ TQ_CONV_MVE_OUTLINE static void tq_conv_mve_groups_rows(const tq_conv2d_s8_param
                                                         int32_t k, int32_t groups, int8_t *out_a, int8_t *out_b)
 {
     const int32_t row = p->kernel_w * p->in_c; /* a multiple of 16 */
-    tq_conv_mve_groups(p, weights, corr, xa, xb, k, k, p->kernel_h, row / 16, p->in_w * p->in_c - row, groups, out_a,
-                       out_b);
+    tq_conv_mve_groups(p, weights, corr, xa, xb, k, k, 1, p->kernel_h, row / 16, p->in_w * p->in_c - row, groups,
+                       out_a, out_b);
 }
 
 /* 1 when the window of output pixel (oy, ox) lies wholly inside the input. */

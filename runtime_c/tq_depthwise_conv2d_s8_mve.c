@@ -33,6 +33,67 @@ TQ_LOOP_INLINE void tq_dw_mve_tap8(const int8_t *x, const int8_t *w, int16_t zp,
     *ao = vaddq_s32(*ao, vmulltq_int_s16(xv, wv));
 }
 
+/* One tap of tq_dw_mve_taps3x3: x - zp (VLDRB.S16, VSUB.I16) times w (VLDRB.S16), even lanes (VMULLB.S16) added
+ * to ae, odd ones (VMULLT.S16) to ao; then x advances by the register named by x_step, w by in_c. */
+#define TQ_DW_MVE_TAP(x_step)                                                                                     \
+    "vldrb.s16 %q[xv], [%[x]]\n\t"                                                                              \
+    "vldrb.s16 %q[wv], [%[w]]\n\t"                                                                              \
+    "vsub.i16 %q[xv], %q[xv], %[zp]\n\t"                                                                        \
+    "vmullb.s16 %q[t], %q[xv], %q[wv]\n\t"                                                                      \
+    "vadd.i32 %q[ae], %q[ae], %q[t]\n\t"                                                                        \
+    "vmullt.s16 %q[t], %q[xv], %q[wv]\n\t"                                                                      \
+    "vadd.i32 %q[ao], %q[ao], %q[t]\n\t"                                                                        \
+    "add %[x], %[x], %[" x_step "]\n\t"                                                                         \
+    "add %[w], %[w], %[in_c]\n\t"
+
+/* The nine taps of eight channels of a 3x3 window inside the input (x: its first value of channel c, w: the
+ * weights of channel c, tap 0), added to ae (even channels) and ao (odd): tq_dw_mve_tap8's arithmetic in one
+ * GCC inline-assembly block, so the compiler neither hoists the eighteen addresses nor spills. */
+static inline void tq_dw_mve_taps3x3(const int8_t *x, const int8_t *w, int32_t in_c, int32_t x_row, int32_t zp,
+                                     int32x4_t *ae, int32x4_t *ao)
+{
+    const int32_t next_row = x_row - 2 * in_c; /* from a row's third tap to the next row's first */
+    int32x4_t e = *ae, o = *ao, t;
+    int16x8_t xv, wv;
+    __asm__(TQ_DW_MVE_TAP("in_c") TQ_DW_MVE_TAP("in_c") TQ_DW_MVE_TAP("next_row")
+            TQ_DW_MVE_TAP("in_c") TQ_DW_MVE_TAP("in_c") TQ_DW_MVE_TAP("next_row")
+            TQ_DW_MVE_TAP("in_c") TQ_DW_MVE_TAP("in_c") TQ_DW_MVE_TAP("next_row")
+            : [x] "+r"(x), [w] "+r"(w), [ae] "+w"(e), [ao] "+w"(o), [xv] "=&w"(xv), [wv] "=&w"(wv), [t] "=&w"(t)
+            : [in_c] "r"(in_c), [next_row] "r"(next_row), [zp] "r"(zp)
+            : "memory");
+    *ae = e;
+    *ao = o;
+}
+
+/* Channels [0, channels) (a multiple of 8) of the output pixel whose 3x3 window, starting at x, lies inside the
+ * input: tq_dw_mve_taps3x3 per eight-channel step, the output stage of the loop below. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void tq_dw_mve_inside3x3(const tq_depthwise_conv2d_s8_params *p, const int8_t *x, int8_t *out, int32_t channels)
+{
+    /* read once: the int8 output stores may alias the params */
+    const int32_t in_c = p->in_c, x_row = p->in_w * p->in_c, zp = p->input_zero_point;
+    const int32_t zp_out = p->output_zero_point, act_min = p->act_min, act_max = p->act_max;
+    const int8_t *w = p->weights;
+    const int32_t *bias = p->bias, *multiplier = p->multiplier, *shifts = p->shift;
+    int32_t c;
+    for (c = 0; c < channels; c += 8) {
+        const int32x4x2_t b = vld2q_s32(bias + c); /* val[0]: even channels, val[1]: odd */
+        int32x4_t ae = b.val[0], ao = b.val[1];
+        int32x4x2_t mult, shift;
+        int16x8_t packed = vdupq_n_s16(0);
+        tq_dw_mve_taps3x3(x + c, w + c, in_c, x_row, zp, &ae, &ao);
+        mult = vld2q_s32(multiplier + c);
+        shift = vld2q_s32(shifts + c);
+        ae = tq_requantize_s32x4_mve(ae, mult.val[0], shift.val[0], zp_out, act_min, act_max);
+        ao = tq_requantize_s32x4_mve(ao, mult.val[1], shift.val[1], zp_out, act_min, act_max);
+        packed = vmovnbq_s32(packed, ae);
+        packed = vmovntq_s32(packed, ao);
+        vstrbq_s16(out + c, packed);
+    }
+}
+
 void tq_depthwise_conv2d_s8(const tq_depthwise_conv2d_s8_params *params, const int8_t *input, int8_t *output)
 {
     const tq_depthwise_conv2d_s8_params *p = params;
@@ -40,7 +101,6 @@ void tq_depthwise_conv2d_s8(const tq_depthwise_conv2d_s8_params *params, const i
     const int32_t in_c = p->in_c, in_w = p->in_w, kernel_w = p->kernel_w;
     const int32_t zp = p->input_zero_point, zp_out = p->output_zero_point;
     const int32_t act_min = p->act_min, act_max = p->act_max;
-    const int32_t x_row = in_w * in_c;
     const int16_t zp16 = (int16_t)zp;
     int32_t oy, ox, c, ky, kx;
     if (p->depth_multiplier != 1) {
@@ -58,29 +118,24 @@ void tq_depthwise_conv2d_s8(const tq_depthwise_conv2d_s8_params *params, const i
             int8_t *out = output + (oy * p->out_w + ox) * in_c;
             const int full3x3 = kernel_w == 3 && p->kernel_h == 3 && ky_begin == 0 && ky_end == 3 && kx_begin == 0
                                 && kx_end == 3;
-            for (c = 0; c + 8 <= in_c; c += 8) {
+            c = 0;
+            if (full3x3) { /* a 3x3 window inside the input: its eight-channel steps out of line */
+                c = in_c & ~7;
+                tq_dw_mve_inside3x3(p, input + (y0 * in_w + x0) * in_c, out, c);
+            }
+            for (; c + 8 <= in_c; c += 8) {
                 /* even channels c, c + 2, c + 4, c + 6 in ae, odd ones in ao */
                 const int32x4x2_t bias = vld2q_s32(p->bias + c); /* val[0]: even channels, val[1]: odd */
                 int32x4_t ae = bias.val[0];
                 int32x4_t ao = bias.val[1];
                 int16x8_t packed = vdupq_n_s16(0);
-                if (full3x3) { /* a 3x3 window inside the input: the nine taps unrolled */
-                    const int8_t *x = input + (y0 * in_w + x0) * in_c + c;
-                    const int8_t *w = weights + c;
-                    for (ky = 0; ky < 3; ++ky, x += x_row, w += 3 * in_c) {
+                for (ky = ky_begin; ky < ky_end; ++ky) {
+                    const int8_t *x = input + ((y0 + ky) * in_w + x0 + kx_begin) * in_c + c;
+                    const int8_t *w = weights + (ky * kernel_w + kx_begin) * in_c + c;
+                    for (kx = kx_begin; kx < kx_end; ++kx) {
                         tq_dw_mve_tap8(x, w, zp16, &ae, &ao);
-                        tq_dw_mve_tap8(x + in_c, w + in_c, zp16, &ae, &ao);
-                        tq_dw_mve_tap8(x + 2 * in_c, w + 2 * in_c, zp16, &ae, &ao);
-                    }
-                } else {
-                    for (ky = ky_begin; ky < ky_end; ++ky) {
-                        const int8_t *x = input + ((y0 + ky) * in_w + x0 + kx_begin) * in_c + c;
-                        const int8_t *w = weights + (ky * kernel_w + kx_begin) * in_c + c;
-                        for (kx = kx_begin; kx < kx_end; ++kx) {
-                            tq_dw_mve_tap8(x, w, zp16, &ae, &ao);
-                            x += in_c;
-                            w += in_c;
-                        }
+                        x += in_c;
+                        w += in_c;
                     }
                 }
                 const int32x4x2_t mult = vld2q_s32(p->multiplier + c);
