@@ -24,15 +24,6 @@
 #include "tq_portable.h"
 #include "tq_requant.h"
 
-/* One tap of eight channels: x - zp (|x - zp| <= 255) times w, even channels added to *ae, odd ones to *ao. */
-TQ_LOOP_INLINE void tq_dw_mve_tap8(const int8_t *x, const int8_t *w, int16_t zp, int32x4_t *ae, int32x4_t *ao)
-{
-    const int16x8_t xv = vsubq_n_s16(vldrbq_s16(x), zp);
-    const int16x8_t wv = vldrbq_s16(w);
-    *ae = vaddq_s32(*ae, vmullbq_int_s16(xv, wv));
-    *ao = vaddq_s32(*ao, vmulltq_int_s16(xv, wv));
-}
-
 /* One tap of tq_dw_mve_taps3x3: x - zp (VLDRB.S16, VSUB.I16) times w (VLDRB.S16), even lanes (VMULLB.S16) added
  * to ae, odd ones (VMULLT.S16) to ao; then x advances by the register named by x_step, w by in_c. */
 #define TQ_DW_MVE_TAP(x_step)                                                                                     \
@@ -94,6 +85,60 @@ static void tq_dw_mve_inside3x3(const tq_depthwise_conv2d_s8_params *p, const in
     }
 }
 
+/* One tap of eight channels at x, w (tq_dw_mve_taps3x3's arithmetic in one inline-assembly block), x and w then
+ * advanced by in_c. */
+static inline void tq_dw_mve_tap(const int8_t **x, const int8_t **w, int32_t in_c, int32_t zp, int32x4_t *ae,
+                                 int32x4_t *ao)
+{
+    const int8_t *px = *x, *pw = *w;
+    int32x4_t e = *ae, o = *ao, t;
+    int16x8_t xv, wv;
+    __asm__(TQ_DW_MVE_TAP("in_c")
+            : [x] "+r"(px), [w] "+r"(pw), [ae] "+w"(e), [ao] "+w"(o), [xv] "=&w"(xv), [wv] "=&w"(wv), [t] "=&w"(t)
+            : [in_c] "r"(in_c), [zp] "r"(zp)
+            : "memory");
+    *x = px;
+    *w = pw;
+    *ae = e;
+    *ao = o;
+}
+
+/* Channels [0, channels) (a multiple of 8) of an output pixel whose window keeps `rows` rows of `taps` taps
+ * inside the input (either may be 0: a window wholly in the padding), the first at x (input) and w (weights),
+ * both of channel 0: tq_dw_mve_tap per tap and eight-channel step, the output stage of the loop below. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void tq_dw_mve_clipped(const tq_depthwise_conv2d_s8_params *p, const int8_t *x, const int8_t *w, int32_t rows,
+                              int32_t taps, int8_t *out, int32_t channels)
+{
+    /* read once: the int8 output stores may alias the params */
+    const int32_t in_c = p->in_c, zp = p->input_zero_point;
+    const int32_t x_skip = (p->in_w - taps) * p->in_c, w_skip = (p->kernel_w - taps) * p->in_c;
+    const int32_t zp_out = p->output_zero_point, act_min = p->act_min, act_max = p->act_max;
+    const int32_t *bias = p->bias, *multiplier = p->multiplier, *shifts = p->shift;
+    int32_t c, r, t;
+    for (c = 0; c < channels; c += 8) {
+        const int32x4x2_t b = vld2q_s32(bias + c); /* val[0]: even channels, val[1]: odd */
+        int32x4_t ae = b.val[0], ao = b.val[1];
+        const int8_t *px = x + c, *pw = w + c;
+        int32x4x2_t mult, shift;
+        int16x8_t packed = vdupq_n_s16(0);
+        for (r = rows; r > 0; --r, px += x_skip, pw += w_skip) {
+            for (t = taps; t > 0; --t) {
+                tq_dw_mve_tap(&px, &pw, in_c, zp, &ae, &ao);
+            }
+        }
+        mult = vld2q_s32(multiplier + c);
+        shift = vld2q_s32(shifts + c);
+        ae = tq_requantize_s32x4_mve(ae, mult.val[0], shift.val[0], zp_out, act_min, act_max);
+        ao = tq_requantize_s32x4_mve(ao, mult.val[1], shift.val[1], zp_out, act_min, act_max);
+        packed = vmovnbq_s32(packed, ae);
+        packed = vmovntq_s32(packed, ao);
+        vstrbq_s16(out + c, packed);
+    }
+}
+
 void tq_depthwise_conv2d_s8(const tq_depthwise_conv2d_s8_params *params, const int8_t *input, int8_t *output)
 {
     const tq_depthwise_conv2d_s8_params *p = params;
@@ -101,7 +146,6 @@ void tq_depthwise_conv2d_s8(const tq_depthwise_conv2d_s8_params *params, const i
     const int32_t in_c = p->in_c, in_w = p->in_w, kernel_w = p->kernel_w;
     const int32_t zp = p->input_zero_point, zp_out = p->output_zero_point;
     const int32_t act_min = p->act_min, act_max = p->act_max;
-    const int16_t zp16 = (int16_t)zp;
     int32_t oy, ox, c, ky, kx;
     if (p->depth_multiplier != 1) {
         tq_depthwise_conv2d_s8_portable(p, input, output);
@@ -118,33 +162,14 @@ void tq_depthwise_conv2d_s8(const tq_depthwise_conv2d_s8_params *params, const i
             int8_t *out = output + (oy * p->out_w + ox) * in_c;
             const int full3x3 = kernel_w == 3 && p->kernel_h == 3 && ky_begin == 0 && ky_end == 3 && kx_begin == 0
                                 && kx_end == 3;
-            c = 0;
-            if (full3x3) { /* a 3x3 window inside the input: its eight-channel steps out of line */
-                c = in_c & ~7;
+            c = in_c & ~7; /* eight-channel steps out of line */
+            if (full3x3) { /* a 3x3 window inside the input: the nine taps unrolled */
                 tq_dw_mve_inside3x3(p, input + (y0 * in_w + x0) * in_c, out, c);
-            }
-            for (; c + 8 <= in_c; c += 8) {
-                /* even channels c, c + 2, c + 4, c + 6 in ae, odd ones in ao */
-                const int32x4x2_t bias = vld2q_s32(p->bias + c); /* val[0]: even channels, val[1]: odd */
-                int32x4_t ae = bias.val[0];
-                int32x4_t ao = bias.val[1];
-                int16x8_t packed = vdupq_n_s16(0);
-                for (ky = ky_begin; ky < ky_end; ++ky) {
-                    const int8_t *x = input + ((y0 + ky) * in_w + x0 + kx_begin) * in_c + c;
-                    const int8_t *w = weights + (ky * kernel_w + kx_begin) * in_c + c;
-                    for (kx = kx_begin; kx < kx_end; ++kx) {
-                        tq_dw_mve_tap8(x, w, zp16, &ae, &ao);
-                        x += in_c;
-                        w += in_c;
-                    }
-                }
-                const int32x4x2_t mult = vld2q_s32(p->multiplier + c);
-                const int32x4x2_t shift = vld2q_s32(p->shift + c);
-                ae = tq_requantize_s32x4_mve(ae, mult.val[0], shift.val[0], zp_out, act_min, act_max);
-                ao = tq_requantize_s32x4_mve(ao, mult.val[1], shift.val[1], zp_out, act_min, act_max);
-                packed = vmovnbq_s32(packed, ae);
-                packed = vmovntq_s32(packed, ao);
-                vstrbq_s16(out + c, packed);
+            } else if (c > 0) {
+                const int any = ky_end > ky_begin && kx_end > kx_begin; /* else wholly in the padding: the bias */
+                tq_dw_mve_clipped(p, any ? input + ((y0 + ky_begin) * in_w + x0 + kx_begin) * in_c : input,
+                                  any ? weights + (ky_begin * kernel_w + kx_begin) * in_c : weights,
+                                  any ? ky_end - ky_begin : 0, kx_end - kx_begin, out, c);
             }
             for (; c < in_c; c += 4) { /* the last in_c mod 8 channels, four at a time */
                 const mve_pred16_t lanes = vctp32q((uint32_t)(in_c - c));
