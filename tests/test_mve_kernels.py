@@ -40,7 +40,8 @@ MVE_KINDS = ("add", "avg_pool2d", "conv2d", "depthwise_conv2d", "fully_connected
 BOARD = "cortex-m55"
 
 
-# tq_requantize_s32x4_mve against tq_requantize_s8 lane by lane: random bits and int32 edges for the
+# tq_requantize_s32x4_mve and its per-tensor form tq_requantize_s32x4_n_mve (one multiplier and shift for all
+# lanes) against tq_requantize_s8 lane by lane: random bits and int32 edges for the
 # accumulator, multipliers from 0 to 2^31 - 1, every shift in [-31, 30], zero points and clamps at the
 # int8 ends and random; exit status 1 on any mismatch.
 REQUANT_CHECK = r"""
@@ -87,6 +88,11 @@ int main(void)
         vst1q_s32(got, tq_requantize_s32x4_mve(vld1q_s32(acc), vld1q_s32(q), vld1q_s32(shift), zp, lo, hi));
         for (lane = 0; lane < 4; ++lane) {
             bad += got[lane] != tq_requantize_s8(acc[lane], q[lane], shift[lane], zp, lo, hi);
+        }
+        /* the per-tensor form: lane (it mod 4)'s multiplier and shift for every lane (every shift in turn) */
+        vst1q_s32(got, tq_requantize_s32x4_n_mve(vld1q_s32(acc), q[it % 4], shift[it % 4], zp, lo, hi));
+        for (lane = 0; lane < 4; ++lane) {
+            bad += got[lane] != tq_requantize_s8(acc[lane], q[it % 4], shift[it % 4], zp, lo, hi);
         }
     }
     exit(bad != 0 ? 1 : 0);
@@ -246,7 +252,8 @@ def test_layers_are_bit_exact(kind: str, tmp_path: Path) -> None:
 
 
 def test_vector_output_stage_equals_general_under_qemu(tmp_path: Path) -> None:
-    """tq_requantize_s32x4_mve equals tq_requantize_s8 on 1.2M lanes under QEMU on the M55."""
+    """tq_requantize_s32x4_mve and tq_requantize_s32x4_n_mve equal tq_requantize_s8 on 1.2M lanes each under QEMU
+    on the M55."""
     _require_arm_tools()
     target = load_board(BOARD)
     for fname, text in {"check.c": REQUANT_CHECK, **qemu.baremetal_support(target)}.items():
