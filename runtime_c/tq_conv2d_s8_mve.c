@@ -113,6 +113,20 @@ static inline void tq_conv_mve_dot2x2_rows(const int8_t *wa, const int8_t *wb, c
     r[3] = bb;
 }
 
+/* The vector (l0, l1, l2, l3): two VMOV of two general-purpose registers to two lanes, GCC inline assembly, where
+ * vsetq_lane compiles to four one-lane moves. "VMOV Qd[2], Qd[0], Rt, Rt2" writes Rt to lane 0 and Rt2 to lane 2
+ * (the encoding's lane bit selects the lower lane; QEMU's trans_VMOV_from_2gp; the conv tests fail with the
+ * registers swapped), "VMOV Qd[3], Qd[1], ..." lanes 1 and 3. */
+static inline int32x4_t tq_conv_mve_vector(int32_t l0, int32_t l1, int32_t l2, int32_t l3)
+{
+    int32x4_t v;
+    __asm__("vmov %q[v][2], %q[v][0], %[l0], %[l2]\n\t"
+            "vmov %q[v][3], %q[v][1], %[l1], %[l3]"
+            : [v] "=&w"(v)
+            : [l0] "r"(l0), [l1] "r"(l1), [l2] "r"(l2), [l3] "r"(l3));
+    return v;
+}
+
 /* Row w's dot products with the columns in registers (K <= 32, k16 = 16 or 32; the second vectors unused
  * when k16 = 16): one or two VLDRB, the last predicated by tail (VCTP.8 of K - k16 + 16), so no read
  * leaves the row. */
@@ -140,8 +154,8 @@ TQ_LOOP_INLINE void tq_conv_mve_small4(const int8_t *w, int32_t k, int32_t k16, 
     TQ_CONV_MVE_SMALL_ROW(w + k, k16, tail, xa0, xa1, xb0, xb1, a1, b1);
     TQ_CONV_MVE_SMALL_ROW(w + 2 * k, k16, tail, xa0, xa1, xb0, xb1, a2, b2);
     TQ_CONV_MVE_SMALL_ROW(w + 3 * k, k16, tail, xa0, xa1, xb0, xb1, a3, b3);
-    *va = vsetq_lane_s32(a3, vsetq_lane_s32(a2, vsetq_lane_s32(a1, vdupq_n_s32(a0), 1), 2), 3);
-    *vb = vsetq_lane_s32(b3, vsetq_lane_s32(b2, vsetq_lane_s32(b1, vdupq_n_s32(b0), 1), 2), 3);
+    *va = tq_conv_mve_vector(a0, a1, a2, a3);
+    *vb = tq_conv_mve_vector(b0, b1, b2, b3);
 }
 
 /* The K <= 32 groups of one pixel pair (columns xa, xb of k16 readable bytes, k16 = 16 or 32). */
@@ -220,14 +234,8 @@ TQ_LOOP_INLINE void tq_conv_mve_groups(const tq_conv2d_s8_params *p, const int8_
             tq_conv_mve_dot2x2(w, w + k, xa, xb, k, r0);
             tq_conv_mve_dot2x2(w + 2 * k, w + 3 * k, xa, xb, k, r1);
         }
-        va = vsetq_lane_s32(r0[0], vdupq_n_s32(0), 0);
-        va = vsetq_lane_s32(r0[2], va, 1);
-        va = vsetq_lane_s32(r1[0], va, 2);
-        va = vsetq_lane_s32(r1[2], va, 3);
-        vb = vsetq_lane_s32(r0[1], vdupq_n_s32(0), 0);
-        vb = vsetq_lane_s32(r0[3], vb, 1);
-        vb = vsetq_lane_s32(r1[1], vb, 2);
-        vb = vsetq_lane_s32(r1[3], vb, 3);
+        va = tq_conv_mve_vector(r0[0], r0[2], r1[0], r1[2]);
+        vb = tq_conv_mve_vector(r0[1], r0[3], r1[1], r1[3]);
         vstrbq_s32(out_a + c, tq_requantize_s32x4_mve(vaddq_s32(va, base), mult, shift, zp_out, act_min, act_max));
         vstrbq_s32(out_b + c, tq_requantize_s32x4_mve(vaddq_s32(vb, base), mult, shift, zp_out, act_min, act_max));
     }
