@@ -164,9 +164,11 @@ TQ_LOOP_INLINE void tq_conv_mve_small_groups(const tq_conv2d_s8_params *p, const
                                              int32_t groups, int8_t *out_a, int8_t *out_b)
 {
     const mve_pred16_t tail = vctp8q((uint32_t)(k - (k16 - 16)));
-    const int8x16_t xa0 = vldrbq_s8(xa), xb0 = vldrbq_s8(xb);
-    const int8x16_t xa1 = k16 == 32 ? vldrbq_s8(xa + 16) : xa0;
-    const int8x16_t xb1 = k16 == 32 ? vldrbq_s8(xb + 16) : xb0;
+    /* the columns' last vector predicated like the rows': no read past K (columns read in place) */
+    const int8x16_t xa0 = k16 == 16 ? vldrbq_z_s8(xa, tail) : vldrbq_s8(xa);
+    const int8x16_t xb0 = k16 == 16 ? vldrbq_z_s8(xb, tail) : vldrbq_s8(xb);
+    const int8x16_t xa1 = k16 == 32 ? vldrbq_z_s8(xa + 16, tail) : xa0;
+    const int8x16_t xb1 = k16 == 32 ? vldrbq_z_s8(xb + 16, tail) : xb0;
     /* read once: the int8 output stores may alias the params */
     const int32_t *const multiplier = p->multiplier, *const shifts = p->shift;
     const int32_t zp_out = p->output_zero_point, act_min = p->act_min, act_max = p->act_max;
@@ -336,9 +338,10 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     const int32_t out_c = p->out_c;
     const int32_t groups = out_c & ~3;
     const int32_t zp_out = p->output_zero_point, act_min = p->act_min, act_max = p->act_max;
-    /* windows inside the input are read in place: one row (kernel_h 1) of K = K16 values, the column itself;
+    /* windows inside the input are read in place: one row (kernel_h 1) of K values, the column itself, when K is
+     * K16 or K <= 32 (the small paths' predicated loads read no value past K);
      * or kernel_h rows of whole vectors (no column copy) */
-    const int column_direct = p->kernel_h == 1 && k16 == k;
+    const int column_direct = p->kernel_h == 1 && (k16 == k || k16 <= 32);
     const int rows_direct = k16 > 32 && (p->kernel_w * p->in_c) % 16 == 0;
     int8_t *const cols = (int8_t *)p->scratch;
     int32_t *corr;
