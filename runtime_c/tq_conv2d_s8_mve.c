@@ -11,14 +11,17 @@
  * TQ_CONV_MVE_CORR_MAX(K) run the vector path; every other layer the portable loop (tq_portable.h).
  * Scratch: two columns of K16 bytes (K rounded up to 16) then corr (out_c int32),
  * computed once per call (VADDVA.S8 over each weight row). Pixels go in blocks of two (raster order,
- * the in-place contract of tq_kernels.h): a 1x1 / stride 1 / unpadded layer with K a multiple of 16
- * reads both columns straight from the input (pixel q's channels are its column), any other copies
- * the two windows into the scratch columns, whose K16 - K last bytes are zero, before writing the
- * block. Channels go in groups of four, two rows at a time: per 16 values one VLDRB of each column and
- * each weight row and four VMLADAVA.S8, over K16 values (the weights read after a row's K are the
+ * the in-place contract of tq_kernels.h: a block reads only its pixels' windows and writes only its
+ * pixels' outputs). Where both windows lie inside the input they are read in place: a one-row window
+ * (kernel_h 1: 1x1 layers of any stride) is its column when K is a multiple of 16 or K <= 32; kernel_h
+ * rows of kernel_w * in_c values, a multiple of 16, are read row by row (tq_conv_mve_dot2x2_rows).
+ * Other windows are copied into the scratch columns (predicated vector steps for whole rows), whose
+ * K16 - K last bytes are zero. Channels go in groups of four, two rows at a time: per 16 values one VLDRB
+ * of each column and each weight row and four VMLADAVA.S8 (TQ_CONV_MVE_STEP, inline assembly ordering
+ * them so the beats overlap), over K16 values for columns (the weights read after a row's K are the
  * next row's, times a zero column value); the last group, whose reads past K would leave the weights
- * array, ends with a tail-predicated step instead (VCTP.8: inactive lanes load zero, read no memory). Each group's
- * eight sums become two int32x4 vectors (pixel a, pixel b) whose output stage is
+ * array, ends with a tail-predicated step instead (VCTP.8: inactive lanes load zero, read no memory). Each
+ * group's eight sums become two int32x4 vectors (pixel a, pixel b) whose output stage is
  * tq_requantize_s32x4_mve (tq_requant.h), stored as four bytes per pixel; the out_c mod 4 last
  * channels use tq_requantize_s8. With K <= 32 the two columns stay in registers (one or two vectors
  * each) while every group's rows are read once (tq_conv_mve_small4, no loop per row).

@@ -8,8 +8,9 @@
  * per step as int16 (one VLDRB.S16 of the input and one VSUB of the zero point: |x - zp| <= 255; one
  * VLDRB.S16 of the weights) multiplied into int32 by VMULLB / VMULLT (even and odd channels) and
  * added to two int32x4 accumulators (every sum is the formula's, exact in int32 as tq_kernels.h bounds
- * it). Skipping out-of-bounds taps equals zero-point padding. A 3x3 window inside the input has its nine
- * taps unrolled (no loop per tap). Biases, multipliers and shifts of the
+ * it). Skipping out-of-bounds taps equals zero-point padding. The eight-channel steps run out of line per
+ * pixel: a 3x3 window inside the input as nine taps in one inline-assembly block (tq_dw_mve_taps3x3),
+ * any other window one inline-assembly tap per in-bounds tap (tq_dw_mve_clipped). Biases, multipliers and shifts of the
  * even and odd channels are loaded de-interleaved (VLD20 / VLD21), each accumulator goes through
  * tq_requantize_s32x4_mve (tq_requant.h), and VMOVNB / VMOVNT interleave the two results back into
  * channel order for one 8-byte store. The last in_c mod 8 channels go four at a time in int32 lanes
