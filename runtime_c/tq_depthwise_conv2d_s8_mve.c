@@ -26,11 +26,12 @@
 #include "tq_requant.h"
 
 /* One tap of tq_dw_mve_taps3x3: x - zp (VLDRB.S16, VSUB.I16) times w (VLDRB.S16), even lanes (VMULLB.S16) added
- * to ae, odd ones (VMULLT.S16) to ao; then x advances by the register named by x_step, w by in_c. */
+ * to ae, odd ones (VMULLT.S16) to ao; then x advances by the register named by x_step, w by in_c. The two loads
+ * are apart (load, integer, load, multiply, ...: every vector instruction after one of another pipeline). */
 #define TQ_DW_MVE_TAP(x_step)                                                                                     \
     "vldrb.s16 %q[xv], [%[x]]\n\t"                                                                              \
-    "vldrb.s16 %q[wv], [%[w]]\n\t"                                                                              \
     "vsub.i16 %q[xv], %q[xv], %[zp]\n\t"                                                                        \
+    "vldrb.s16 %q[wv], [%[w]]\n\t"                                                                              \
     "vmullb.s16 %q[t], %q[xv], %q[wv]\n\t"                                                                      \
     "vadd.i32 %q[ae], %q[ae], %q[t]\n\t"                                                                        \
     "vmullt.s16 %q[t], %q[xv], %q[wv]\n\t"                                                                      \
