@@ -17,19 +17,21 @@
 
 #include "tq_requant.h"
 
-/* Four elements: input1 and input2 (lanes selected by `lanes`; inactive ones read no memory), their sum or
- * difference through the output stage. Every parameter a scalar: no vector register holds a constant. */
+/* The sum (difference for SUB) of four elements' scaled terms, before the output stage: x1, x2 are the inputs
+ * minus their zero points, shifted left by L. Every parameter a scalar: no vector register holds a constant. */
+static inline int32x4_t tq_add_mve_sum(int32x4_t x1, int32x4_t x2, int32_t q1, int32_t s1, int32_t q2, int32_t s2,
+                                       int32_t subtract)
+{
+    const int32x4_t a = tq_mbqm_s32x4_n_mve(x1, q1, s1), b = tq_mbqm_s32x4_n_mve(x2, q2, s2);
+    return subtract ? vqsubq_s32(a, b) : vqaddq_s32(a, b);
+}
+
+/* Four elements at in1, in2 (lanes selected by `lanes`; inactive ones read no memory) through the output stage. */
 #define TQ_ADD_MVE_STEP(in1, in2, lanes)                                                                        \
-    tq_requantize_s32x4_n_mve(                                                                                  \
-        subtract ? vqsubq_s32(tq_mbqm_s32x4_n_mve(vshlq_r_s32(vsubq_n_s32(vldrbq_z_s32((in1), (lanes)), zp1), left),\
-                                                  q1, s1),                                                     \
-                              tq_mbqm_s32x4_n_mve(vshlq_r_s32(vsubq_n_s32(vldrbq_z_s32((in2), (lanes)), zp2), left),\
-                                                  q2, s2))                                                     \
-                 : vqaddq_s32(tq_mbqm_s32x4_n_mve(vshlq_r_s32(vsubq_n_s32(vldrbq_z_s32((in1), (lanes)), zp1), left),\
-                                                  q1, s1),                                                     \
-                              tq_mbqm_s32x4_n_mve(vshlq_r_s32(vsubq_n_s32(vldrbq_z_s32((in2), (lanes)), zp2), left),\
-                                                  q2, s2)),                                                    \
-        qo, so, zp_out, act_min, act_max)
+    tq_requantize_s32x4_n_mve(tq_add_mve_sum(vshlq_r_s32(vsubq_n_s32(vldrbq_z_s32((in1), (lanes)), zp1), left),  \
+                                             vshlq_r_s32(vsubq_n_s32(vldrbq_z_s32((in2), (lanes)), zp2), left),  \
+                                             q1, s1, q2, s2, subtract),                                         \
+                              qo, so, zp_out, act_min, act_max)
 
 void tq_add_s8(const tq_add_s8_params *params, const int8_t *input1, const int8_t *input2, int8_t *output)
 {
