@@ -1,21 +1,8 @@
 /* tq_avg_pool2d_s8.c - int8 average pooling with PyTorch's divisor rule (see tq_kernels.h). */
 #include "tq_kernels.h"
-#include "tq_requant.h"
 
-/* Number of window positions [start, start + kernel) inside [lo, hi). */
-static int32_t overlap(int32_t start, int32_t kernel, int32_t lo, int32_t hi)
-{
-    const int32_t begin = start > lo ? start : lo;
-    const int32_t end = start + kernel < hi ? start + kernel : hi;
-    return end > begin ? end - begin : 0;
-}
-
-/* Round acc / n half away from zero with C division (truncation toward zero), clamped to int8. */
-static int8_t average(int32_t acc, int32_t n)
-{
-    acc = acc > 0 ? (acc + n / 2) / n : (acc - n / 2) / n;
-    return (int8_t)tq_clamp_s32(acc, INT8_MIN, INT8_MAX);
-}
+#if !TQ_USE_MVE /* Helium cores: tq_avg_pool2d_s8_mve.c */
+#include "tq_portable.h"
 
 /*
  * Output pixel by pixel in raster order (the in-place contract of tq_kernels.h): the window's in-bounds
@@ -34,12 +21,12 @@ void tq_avg_pool2d_s8(const tq_avg_pool2d_s8_params *params, const int8_t *input
         const int32_t y0 = oy * p->stride_h - p->pad_top;
         const int32_t y_begin = y0 > 0 ? y0 : 0;
         const int32_t y_end = y0 + p->kernel_h < p->in_h ? y0 + p->kernel_h : p->in_h;
-        const int32_t rows = overlap(y0, p->kernel_h, -count_h, p->in_h + count_h);
+        const int32_t rows = tq_pool_overlap(y0, p->kernel_h, -count_h, p->in_h + count_h);
         for (ox = 0; ox < p->out_w; ++ox) {
             const int32_t x0 = ox * p->stride_w - p->pad_left;
             const int32_t x_begin = x0 > 0 ? x0 : 0;
             const int32_t x_end = x0 + p->kernel_w < p->in_w ? x0 + p->kernel_w : p->in_w;
-            const int32_t n = rows * overlap(x0, p->kernel_w, -count_w, p->in_w + count_w); /* >= 1 */
+            const int32_t n = rows * tq_pool_overlap(x0, p->kernel_w, -count_w, p->in_w + count_w); /* >= 1 */
             const int32_t padded = n - (y_end - y_begin) * (x_end - x_begin); /* counted padded taps */
             const int32_t start = padded * p->zero_point;
             const int8_t *window = input + y_begin * row_step + x_begin * ch;
@@ -56,10 +43,10 @@ void tq_avg_pool2d_s8(const tq_avg_pool2d_s8_params *params, const int8_t *input
                         a3 += x[3];
                     }
                 }
-                out[c] = average(a0, n);
-                out[c + 1] = average(a1, n);
-                out[c + 2] = average(a2, n);
-                out[c + 3] = average(a3, n);
+                out[c] = tq_avg_pool_round(a0, n);
+                out[c + 1] = tq_avg_pool_round(a1, n);
+                out[c + 2] = tq_avg_pool_round(a2, n);
+                out[c + 3] = tq_avg_pool_round(a3, n);
             }
             for (; c < ch; ++c) {
                 int32_t acc = start;
@@ -70,8 +57,10 @@ void tq_avg_pool2d_s8(const tq_avg_pool2d_s8_params *params, const int8_t *input
                         acc += *x;
                     }
                 }
-                out[c] = average(acc, n);
+                out[c] = tq_avg_pool_round(acc, n);
             }
         }
     }
 }
+
+#endif /* !TQ_USE_MVE */

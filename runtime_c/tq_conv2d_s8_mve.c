@@ -11,14 +11,17 @@
  * TQ_CONV_MVE_CORR_MAX(K) run the vector path; every other layer the portable loop (tq_portable.h).
  * Scratch: two columns of K16 bytes (K rounded up to 16) then corr (out_c int32),
  * computed once per call (VADDVA.S8 over each weight row). Pixels go in blocks of two (raster order,
- * the in-place contract of tq_kernels.h): a 1x1 / stride 1 / unpadded layer with K a multiple of 16
- * reads both columns straight from the input (pixel q's channels are its column), any other copies
- * the two windows into the scratch columns, whose K16 - K last bytes are zero, before writing the
- * block. Channels go in groups of four, two rows at a time: per 16 values one VLDRB of each column and
- * each weight row and four VMLADAVA.S8, over K16 values (the weights read after a row's K are the
+ * the in-place contract of tq_kernels.h: a block reads only its pixels' windows and writes only its
+ * pixels' outputs). Where both windows lie inside the input they are read in place: a one-row window
+ * (kernel_h 1: 1x1 layers of any stride) is its column when K is a multiple of 16 or K <= 32; kernel_h
+ * rows of kernel_w * in_c values, a multiple of 16, are read row by row (tq_conv_mve_dot2x2_rows).
+ * Other windows are copied into the scratch columns (predicated vector steps for whole rows), whose
+ * K16 - K last bytes are zero. Channels go in groups of four, two rows at a time: per 16 values one VLDRB
+ * of each column and each weight row and four VMLADAVA.S8 (TQ_CONV_MVE_STEP, inline assembly ordering
+ * them so the beats overlap), over K16 values for columns (the weights read after a row's K are the
  * next row's, times a zero column value); the last group, whose reads past K would leave the weights
- * array, ends with a tail-predicated step instead (VCTP.8: inactive lanes load zero, read no memory). Each group's
- * eight sums become two int32x4 vectors (pixel a, pixel b) whose output stage is
+ * array, ends with a tail-predicated step instead (VCTP.8: inactive lanes load zero, read no memory). Each
+ * group's eight sums become two int32x4 vectors (pixel a, pixel b) whose output stage is
  * tq_requantize_s32x4_mve (tq_requant.h), stored as four bytes per pixel; the out_c mod 4 last
  * channels use tq_requantize_s8. With K <= 32 the two columns stay in registers (one or two vectors
  * each) while every group's rows are read once (tq_conv_mve_small4, no loop per row).
@@ -36,25 +39,45 @@
 #define TQ_CONV_MVE_K16(k) (((k) + 15) & ~15)
 #define TQ_CONV_MVE_CORR_MAX(k) ((2 * (TQ_CONV_DSP_COLUMN_MAX + (((k) + 3) & ~3)) - 2 * TQ_CONV_MVE_K16(k)) / 4)
 
-/* r[0..3] += dot(wa, xa), dot(wa, xb), dot(wb, xa), dot(wb, xb) over k values (no alignment needed). */
+/* One 16-value step of the 2x2 dot products: aa += dot(wa, xa), ab += dot(wa, xb), ba += dot(wb, xa),
+ * bb += dot(wb, xb), the four pointers advanced by 16. GCC inline assembly (the accumulators in even registers,
+ * "Te", as VMLADAVA needs) in the order load, multiply, load, multiply, ... so that each VMLADAVA follows a
+ * VLDRB (another pipeline: the beats overlap, cortex-m55.toml) where GCC's own order put loads and VMLADAVAs in
+ * pairs. */
+#define TQ_CONV_MVE_STEP(aa, ab, ba, bb, xa, xb, wa, wb)                                                         \
+    do {                                                                                                      \
+        int8x16_t x0_, x1_, v0_, v1_;                                                                         \
+        __asm__("vldrb.8 %q[x0], [%[pxa]], #16\n\t"                                                          \
+                "vldrb.8 %q[v0], [%[pwa]], #16\n\t"                                                          \
+                "vmladava.s8 %[raa], %q[v0], %q[x0]\n\t"                                                     \
+                "vldrb.8 %q[x1], [%[pxb]], #16\n\t"                                                          \
+                "vmladava.s8 %[rab], %q[v0], %q[x1]\n\t"                                                     \
+                "vldrb.8 %q[v1], [%[pwb]], #16\n\t"                                                          \
+                "vmladava.s8 %[rba], %q[v1], %q[x0]\n\t"                                                     \
+                "vmladava.s8 %[rbb], %q[v1], %q[x1]"                                                          \
+                : [raa] "+Te"(aa), [rab] "+Te"(ab), [rba] "+Te"(ba), [rbb] "+Te"(bb), [pxa] "+r"(xa),             \
+                  [pxb] "+r"(xb), [pwa] "+r"(wa), [pwb] "+r"(wb), [x0] "=&w"(x0_), [x1] "=&w"(x1_),               \
+                  [v0] "=&w"(v0_), [v1] "=&w"(v1_)                                                            \
+                :                                                                                             \
+                : "memory");                                                                                  \
+    } while (0)
+
+/* The four sums of TQ_CONV_MVE_STEP, zero, in fixed even registers (GCC local register variables, which bind
+ * asm operands): left to the allocator, the "Te" operands were copied to and from other registers in some loops. */
+#define TQ_CONV_MVE_ACCUMULATORS                                                                                \
+    register int32_t aa __asm__("r4") = 0;                                                                    \
+    register int32_t ab __asm__("r6") = 0;                                                                    \
+    register int32_t ba __asm__("r8") = 0;                                                                    \
+    register int32_t bb __asm__("r10") = 0
+
+/* r[0..3] = dot(wa, xa), dot(wa, xb), dot(wb, xa), dot(wb, xb) over k values (no alignment needed). */
 static inline void tq_conv_mve_dot2x2(const int8_t *wa, const int8_t *wb, const int8_t *xa, const int8_t *xb,
                                       int32_t k, int32_t r[4])
 {
-    int32_t aa = 0, ab = 0, ba = 0, bb = 0, n = k;
-    while (n >= 16) {
-        const int8x16_t x0 = vldrbq_s8(xa);
-        const int8x16_t x1 = vldrbq_s8(xb);
-        const int8x16_t v0 = vldrbq_s8(wa);
-        const int8x16_t v1 = vldrbq_s8(wb);
-        aa = vmladavaq_s8(aa, v0, x0);
-        ab = vmladavaq_s8(ab, v0, x1);
-        ba = vmladavaq_s8(ba, v1, x0);
-        bb = vmladavaq_s8(bb, v1, x1);
-        xa += 16;
-        xb += 16;
-        wa += 16;
-        wb += 16;
-        n -= 16;
+    TQ_CONV_MVE_ACCUMULATORS;
+    int32_t n = k;
+    for (; n >= 16; n -= 16) {
+        TQ_CONV_MVE_STEP(aa, ab, ba, bb, xa, xb, wa, wb);
     }
     if (n > 0) {
         const mve_pred16_t lanes = vctp8q((uint32_t)n);
@@ -71,6 +94,40 @@ static inline void tq_conv_mve_dot2x2(const int8_t *wa, const int8_t *wb, const 
     r[1] = ab;
     r[2] = ba;
     r[3] = bb;
+}
+
+/* The same sums for windows read in place: kernel_h rows of n16 * 16 values, the rows' values contiguous,
+ * the pixels' next window row x_skip values after the end of the previous one. */
+static inline void tq_conv_mve_dot2x2_rows(const int8_t *wa, const int8_t *wb, const int8_t *xa, const int8_t *xb,
+                                           int32_t rows, int32_t n16, int32_t x_skip, int32_t r[4])
+{
+    TQ_CONV_MVE_ACCUMULATORS;
+    int32_t y, i;
+    for (y = rows; y > 0; --y) {
+        for (i = n16; i > 0; --i) {
+            TQ_CONV_MVE_STEP(aa, ab, ba, bb, xa, xb, wa, wb);
+        }
+        xa += x_skip;
+        xb += x_skip;
+    }
+    r[0] = aa;
+    r[1] = ab;
+    r[2] = ba;
+    r[3] = bb;
+}
+
+/* The vector (l0, l1, l2, l3): two VMOV of two general-purpose registers to two lanes, GCC inline assembly, where
+ * vsetq_lane compiles to four one-lane moves. "VMOV Qd[2], Qd[0], Rt, Rt2" writes Rt to lane 0 and Rt2 to lane 2
+ * (the encoding's lane bit selects the lower lane; QEMU's trans_VMOV_from_2gp; the conv tests fail with the
+ * registers swapped), "VMOV Qd[3], Qd[1], ..." lanes 1 and 3. */
+static inline int32x4_t tq_conv_mve_vector(int32_t l0, int32_t l1, int32_t l2, int32_t l3)
+{
+    int32x4_t v;
+    __asm__("vmov %q[v][2], %q[v][0], %[l0], %[l2]\n\t"
+            "vmov %q[v][3], %q[v][1], %[l1], %[l3]"
+            : [v] "=&w"(v)
+            : [l0] "r"(l0), [l1] "r"(l1), [l2] "r"(l2), [l3] "r"(l3));
+    return v;
 }
 
 /* Row w's dot products with the columns in registers (K <= 32, k16 = 16 or 32; the second vectors unused
@@ -100,8 +157,8 @@ TQ_LOOP_INLINE void tq_conv_mve_small4(const int8_t *w, int32_t k, int32_t k16, 
     TQ_CONV_MVE_SMALL_ROW(w + k, k16, tail, xa0, xa1, xb0, xb1, a1, b1);
     TQ_CONV_MVE_SMALL_ROW(w + 2 * k, k16, tail, xa0, xa1, xb0, xb1, a2, b2);
     TQ_CONV_MVE_SMALL_ROW(w + 3 * k, k16, tail, xa0, xa1, xb0, xb1, a3, b3);
-    *va = vsetq_lane_s32(a3, vsetq_lane_s32(a2, vsetq_lane_s32(a1, vdupq_n_s32(a0), 1), 2), 3);
-    *vb = vsetq_lane_s32(b3, vsetq_lane_s32(b2, vsetq_lane_s32(b1, vdupq_n_s32(b0), 1), 2), 3);
+    *va = tq_conv_mve_vector(a0, a1, a2, a3);
+    *vb = tq_conv_mve_vector(b0, b1, b2, b3);
 }
 
 /* The K <= 32 groups of one pixel pair (columns xa, xb of k16 readable bytes, k16 = 16 or 32). */
@@ -110,20 +167,23 @@ TQ_LOOP_INLINE void tq_conv_mve_small_groups(const tq_conv2d_s8_params *p, const
                                              int32_t groups, int8_t *out_a, int8_t *out_b)
 {
     const mve_pred16_t tail = vctp8q((uint32_t)(k - (k16 - 16)));
-    const int8x16_t xa0 = vldrbq_s8(xa), xb0 = vldrbq_s8(xb);
-    const int8x16_t xa1 = k16 == 32 ? vldrbq_s8(xa + 16) : xa0;
-    const int8x16_t xb1 = k16 == 32 ? vldrbq_s8(xb + 16) : xb0;
+    /* the columns' last vector predicated like the rows': no read past K (columns read in place) */
+    const int8x16_t xa0 = k16 == 16 ? vldrbq_z_s8(xa, tail) : vldrbq_s8(xa);
+    const int8x16_t xb0 = k16 == 16 ? vldrbq_z_s8(xb, tail) : vldrbq_s8(xb);
+    const int8x16_t xa1 = k16 == 32 ? vldrbq_z_s8(xa + 16, tail) : xa0;
+    const int8x16_t xb1 = k16 == 32 ? vldrbq_z_s8(xb + 16, tail) : xb0;
+    /* read once: the int8 output stores may alias the params */
+    const int32_t *const multiplier = p->multiplier, *const shifts = p->shift;
+    const int32_t zp_out = p->output_zero_point, act_min = p->act_min, act_max = p->act_max;
     int32_t c;
     for (c = 0; c < groups; c += 4) {
         int32x4_t va, vb;
-        const int32x4_t mult = vldrwq_s32(p->multiplier + c);
-        const int32x4_t shift = vldrwq_s32(p->shift + c);
+        const int32x4_t mult = vldrwq_s32(multiplier + c);
+        const int32x4_t shift = vldrwq_s32(shifts + c);
         const int32x4_t base = vldrwq_s32(corr + c);
         tq_conv_mve_small4(weights + c * k, k, k16, tail, xa0, xa1, xb0, xb1, &va, &vb);
-        vstrbq_s32(out_a + c, tq_requantize_s32x4_mve(vaddq_s32(va, base), mult, shift, p->output_zero_point,
-                                                      p->act_min, p->act_max));
-        vstrbq_s32(out_b + c, tq_requantize_s32x4_mve(vaddq_s32(vb, base), mult, shift, p->output_zero_point,
-                                                      p->act_min, p->act_max));
+        vstrbq_s32(out_a + c, tq_requantize_s32x4_mve(vaddq_s32(va, base), mult, shift, zp_out, act_min, act_max));
+        vstrbq_s32(out_b + c, tq_requantize_s32x4_mve(vaddq_s32(vb, base), mult, shift, zp_out, act_min, act_max));
     }
 }
 
@@ -148,14 +208,105 @@ TQ_CONV_MVE_OUTLINE static void tq_conv_mve_small32(const tq_conv2d_s8_params *p
     tq_conv_mve_small_groups(p, weights, corr, xa, xb, k, 32, groups, out_a, out_b);
 }
 
-/* Pixel q's window in weight order (ky, kx, i) into col: K bytes, the input zero point outside the input. */
-static void tq_conv_mve_column(const tq_conv2d_s8_params *p, const int8_t *input, int32_t q, int8_t *col)
+/* Channels [0, groups) (groups a multiple of 4) of one pixel pair, K > 32, four at a time: two rows per
+ * dot product, the eight sums moved into a vector per pixel for tq_requantize_s32x4_mve. Columns (in_place 0):
+ * xa / xb hold K16 values whose K16 - K last are zero, read over K16 values unless row c + 3's reads would
+ * leave the weights array (then K). Windows in place (in_place 1, a constant in each outlined copy): kernel_h
+ * rows by tq_conv_mve_dot2x2_rows. */
+TQ_LOOP_INLINE void tq_conv_mve_groups(const tq_conv2d_s8_params *p, const int8_t *weights, const int32_t *corr,
+                                       const int8_t *xa, const int8_t *xb, int32_t k, int32_t k16, int in_place,
+                                       int32_t rows, int32_t n16, int32_t x_skip, int32_t groups, int8_t *out_a,
+                                       int8_t *out_b)
 {
-    const int32_t y0 = (q / p->out_w) * p->stride_h - p->pad_top;
-    const int32_t x0 = (q % p->out_w) * p->stride_w - p->pad_left;
+    /* read once: the int8 output stores may alias the params */
+    const int32_t *const multiplier = p->multiplier, *const shifts = p->shift;
+    const int32_t zp_out = p->output_zero_point, act_min = p->act_min, act_max = p->act_max, out_c = p->out_c;
+    int32_t c;
+    for (c = 0; c < groups; c += 4) {
+        int32_t r0[4], r1[4];
+        int32x4_t va, vb;
+        const int32x4_t mult = vldrwq_s32(multiplier + c);
+        const int32x4_t shift = vldrwq_s32(shifts + c);
+        const int32x4_t base = vldrwq_s32(corr + c);
+        const int8_t *w = weights + c * k;
+        if (in_place) {
+            tq_conv_mve_dot2x2_rows(w, w + k, xa, xb, rows, n16, x_skip, r0);
+            tq_conv_mve_dot2x2_rows(w + 2 * k, w + 3 * k, xa, xb, rows, n16, x_skip, r1);
+        } else if ((out_c - c - 4) * k >= k16 - k) { /* row c + 3's K16 reads inside the array: whole vectors */
+            tq_conv_mve_dot2x2_rows(w, w + k, xa, xb, 1, k16 / 16, 0, r0);
+            tq_conv_mve_dot2x2_rows(w + 2 * k, w + 3 * k, xa, xb, 1, k16 / 16, 0, r1);
+        } else {
+            tq_conv_mve_dot2x2(w, w + k, xa, xb, k, r0);
+            tq_conv_mve_dot2x2(w + 2 * k, w + 3 * k, xa, xb, k, r1);
+        }
+        va = tq_conv_mve_vector(r0[0], r0[2], r1[0], r1[2]);
+        vb = tq_conv_mve_vector(r0[1], r0[3], r1[1], r1[3]);
+        vstrbq_s32(out_a + c, tq_requantize_s32x4_mve(vaddq_s32(va, base), mult, shift, zp_out, act_min, act_max));
+        vstrbq_s32(out_b + c, tq_requantize_s32x4_mve(vaddq_s32(vb, base), mult, shift, zp_out, act_min, act_max));
+    }
+}
+
+/* tq_conv_mve_groups for columns and for windows in place, each compiled on its own. */
+TQ_CONV_MVE_OUTLINE static void tq_conv_mve_groups_columns(const tq_conv2d_s8_params *p, const int8_t *weights,
+                                                           const int32_t *corr, const int8_t *xa, const int8_t *xb,
+                                                           int32_t k, int32_t groups, int8_t *out_a, int8_t *out_b)
+{
+    tq_conv_mve_groups(p, weights, corr, xa, xb, k, TQ_CONV_MVE_K16(k), 0, 0, 0, 0, groups, out_a, out_b);
+}
+
+TQ_CONV_MVE_OUTLINE static void tq_conv_mve_groups_rows(const tq_conv2d_s8_params *p, const int8_t *weights,
+                                                        const int32_t *corr, const int8_t *xa, const int8_t *xb,
+                                                        int32_t k, int32_t groups, int8_t *out_a, int8_t *out_b)
+{
+    const int32_t row = p->kernel_w * p->in_c; /* a multiple of 16 */
+    tq_conv_mve_groups(p, weights, corr, xa, xb, k, k, 1, p->kernel_h, row / 16, p->in_w * p->in_c - row, groups,
+                       out_a, out_b);
+}
+
+/* 1 when the window of output pixel (oy, ox) lies wholly inside the input. */
+static inline int tq_conv_mve_inside(const tq_conv2d_s8_params *p, int32_t oy, int32_t ox)
+{
+    const int32_t y0 = oy * p->stride_h - p->pad_top;
+    const int32_t x0 = ox * p->stride_w - p->pad_left;
+    return y0 >= 0 && x0 >= 0 && y0 + p->kernel_h <= p->in_h && x0 + p->kernel_w <= p->in_w;
+}
+
+/* Offset of the first input value of output pixel (oy, ox)'s window (inside the input). */
+static inline int32_t tq_conv_mve_window_start(const tq_conv2d_s8_params *p, int32_t oy, int32_t ox)
+{
+    return ((oy * p->stride_h - p->pad_top) * p->in_w + ox * p->stride_w - p->pad_left) * p->in_c;
+}
+
+/* n bytes from src to dst, 16 per predicated vector step (VCTP.8: no byte past n read or written). */
+static inline void tq_conv_mve_copy(int8_t *dst, const int8_t *src, int32_t n)
+{
+    int32_t i;
+    for (i = 0; i < n; i += 16) {
+        const mve_pred16_t lanes = vctp8q((uint32_t)(n - i));
+        vstrbq_p_s8(dst + i, vldrbq_z_s8(src + i, lanes), lanes);
+    }
+}
+
+/* Output pixel (oy, ox)'s window in weight order (ky, kx, i) into col: K bytes, the input zero point outside the
+ * input. */
+static void tq_conv_mve_column(const tq_conv2d_s8_params *p, const int8_t *input, int32_t oy, int32_t ox, int8_t *col)
+{
+    const int32_t y0 = oy * p->stride_h - p->pad_top;
+    const int32_t x0 = ox * p->stride_w - p->pad_left;
     const int32_t row = p->kernel_w * p->in_c;
     const int zp = (int)(int8_t)p->input_zero_point;
     int32_t ky;
+    if (x0 >= 0 && x0 + p->kernel_w <= p->in_w) { /* every row whole or wholly in the padding */
+        for (ky = 0; ky < p->kernel_h; ++ky) {
+            const int32_t iy = y0 + ky;
+            if (iy < 0 || iy >= p->in_h) {
+                memset(col + ky * row, zp, (size_t)row);
+            } else {
+                tq_conv_mve_copy(col + ky * row, input + (iy * p->in_w + x0) * p->in_c, row);
+            }
+        }
+        return;
+    }
     for (ky = 0; ky < p->kernel_h; ++ky) {
         const int32_t iy = y0 + ky;
         int8_t *dst = col + ky * row;
@@ -190,12 +341,14 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     const int32_t out_c = p->out_c;
     const int32_t groups = out_c & ~3;
     const int32_t zp_out = p->output_zero_point, act_min = p->act_min, act_max = p->act_max;
-    const int pointwise = p->kernel_h == 1 && p->kernel_w == 1 && p->stride_h == 1 && p->stride_w == 1
-                          && p->pad_top == 0 && p->pad_left == 0 && p->out_h == p->in_h && p->out_w == p->in_w;
-    const int padded = k16 != k; /* pointwise columns are copied then, to be zero-padded */
+    /* windows inside the input are read in place: one row (kernel_h 1) of K values, the column itself, when K is
+     * K16 or K <= 32 (the small paths' predicated loads read no value past K);
+     * or kernel_h rows of whole vectors (no column copy) */
+    const int column_direct = p->kernel_h == 1 && (k16 == k || k16 <= 32);
+    const int rows_direct = k16 > 32 && (p->kernel_w * p->in_c) % 16 == 0;
     int8_t *const cols = (int8_t *)p->scratch;
     int32_t *corr;
-    int32_t q, c;
+    int32_t q, c, qy = 0, qx = 0; /* (qy, qx): output pixel q */
     if (cols == 0 || k > TQ_CONV_DSP_COLUMN_MAX || out_c > TQ_CONV_MVE_CORR_MAX(k)) {
         tq_conv2d_s8_portable(p, input, output);
         return;
@@ -218,54 +371,43 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     }
     for (q = 0; q < pixels; q += 2) {
         const int32_t last = q + 1 < pixels ? q + 1 : q; /* an odd last pixel is computed twice */
-        const int8_t *xa = input + q * k;
-        const int8_t *xb = input + last * k;
+        const int wrap = last != q && qx + 1 == p->out_w; /* pixel last starts the next output row */
+        const int32_t ly = qy + wrap, lx = last == q ? qx : (wrap ? 0 : qx + 1);
+        const int inside = tq_conv_mve_inside(p, qy, qx) && tq_conv_mve_inside(p, ly, lx);
+        const int in_place = inside && !column_direct && rows_direct; /* kernel_h rows read in place */
+        const int8_t *xa = cols, *xb = cols + k16;
         int8_t *out_a = output + q * out_c;
         int8_t *out_b = output + last * out_c;
-        if (!pointwise) {
-            tq_conv_mve_column(p, input, q, cols);
-            tq_conv_mve_column(p, input, last, cols + k16);
-        } else if (padded) {
-            memcpy(cols, xa, (size_t)k);
-            memcpy(cols + k16, xb, (size_t)k);
+        if (inside && (column_direct || rows_direct)) {
+            xa = input + tq_conv_mve_window_start(p, qy, qx);
+            xb = input + tq_conv_mve_window_start(p, ly, lx);
+        } else {
+            tq_conv_mve_column(p, input, qy, qx, cols);
+            tq_conv_mve_column(p, input, ly, lx, cols + k16);
         }
-        if (!pointwise || padded) {
-            xa = cols;
-            xb = cols + k16;
+        qx += 2;
+        while (qx >= p->out_w) {
+            qx -= p->out_w;
+            ++qy;
         }
         if (k16 == 16) { /* small K: the columns stay in registers for every channel */
             tq_conv_mve_small16(p, weights, corr, xa, xb, k, groups, out_a, out_b);
         } else if (k16 == 32) {
             tq_conv_mve_small32(p, weights, corr, xa, xb, k, groups, out_a, out_b);
-        }
-        for (c = k16 <= 32 ? groups : 0; c < groups; c += 4) {
-            int32_t r0[4], r1[4];
-            int32x4_t va, vb;
-            const int32x4_t mult = vldrwq_s32(p->multiplier + c);
-            const int32x4_t shift = vldrwq_s32(p->shift + c);
-            const int32x4_t base = vldrwq_s32(corr + c);
-            if ((out_c - c - 4) * k >= k16 - k) { /* row c + 3's k16 reads stay inside the weights array */
-                tq_conv_mve_dot2x2(weights + c * k, weights + (c + 1) * k, xa, xb, k16, r0);
-                tq_conv_mve_dot2x2(weights + (c + 2) * k, weights + (c + 3) * k, xa, xb, k16, r1);
-            } else {
-                tq_conv_mve_dot2x2(weights + c * k, weights + (c + 1) * k, xa, xb, k, r0);
-                tq_conv_mve_dot2x2(weights + (c + 2) * k, weights + (c + 3) * k, xa, xb, k, r1);
-            }
-            va = vsetq_lane_s32(r0[0], vdupq_n_s32(0), 0);
-            va = vsetq_lane_s32(r0[2], va, 1);
-            va = vsetq_lane_s32(r1[0], va, 2);
-            va = vsetq_lane_s32(r1[2], va, 3);
-            vb = vsetq_lane_s32(r0[1], vdupq_n_s32(0), 0);
-            vb = vsetq_lane_s32(r0[3], vb, 1);
-            vb = vsetq_lane_s32(r1[1], vb, 2);
-            vb = vsetq_lane_s32(r1[3], vb, 3);
-            vstrbq_s32(out_a + c, tq_requantize_s32x4_mve(vaddq_s32(va, base), mult, shift, zp_out, act_min, act_max));
-            vstrbq_s32(out_b + c, tq_requantize_s32x4_mve(vaddq_s32(vb, base), mult, shift, zp_out, act_min, act_max));
+        } else if (in_place) {
+            tq_conv_mve_groups_rows(p, weights, corr, xa, xb, k, groups, out_a, out_b);
+        } else {
+            tq_conv_mve_groups_columns(p, weights, corr, xa, xb, k, groups, out_a, out_b);
         }
         for (c = groups; c < out_c; c += 2) {
             const int32_t d = c + 1 < out_c ? c + 1 : c; /* an odd last channel is computed twice */
             int32_t r[4];
-            tq_conv_mve_dot2x2(weights + c * k, weights + d * k, xa, xb, k, r);
+            if (in_place) {
+                tq_conv_mve_dot2x2_rows(weights + c * k, weights + d * k, xa, xb, p->kernel_h,
+                                        p->kernel_w * p->in_c / 16, (p->in_w - p->kernel_w) * p->in_c, r);
+            } else {
+                tq_conv_mve_dot2x2(weights + c * k, weights + d * k, xa, xb, k, r);
+            }
             out_a[c] = tq_requantize_s8((int32_t)((uint32_t)corr[c] + (uint32_t)r[0]), p->multiplier[c], p->shift[c],
                                         zp_out, act_min, act_max);
             out_b[c] = tq_requantize_s8((int32_t)((uint32_t)corr[c] + (uint32_t)r[1]), p->multiplier[c], p->shift[c],

@@ -1,6 +1,8 @@
 /* tq_max_pool2d_s8.c - int8 max pooling over in-bounds taps (see tq_kernels.h for the formula). */
 #include "tq_kernels.h"
 
+#if !TQ_USE_MVE /* Helium cores: tq_max_pool2d_s8_mve.c */
+
 /* The larger of a and b. */
 static int8_t larger(int8_t a, int8_t b)
 {
@@ -58,3 +60,5 @@ void tq_max_pool2d_s8(const tq_max_pool2d_s8_params *params, const int8_t *input
         }
     }
 }
+
+#endif /* !TQ_USE_MVE */

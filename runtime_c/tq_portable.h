@@ -8,7 +8,8 @@
  * out, so both builds run the same loop there. The conv and depthwise loops are macros over the weight
  * fetch (TQ_S8_WEIGHT_AT or TQ_S4_WEIGHT_AT), so the 4-bit kernels tq_conv2d_s4_s8 and
  * tq_depthwise_conv2d_s4_s8 run the same loops. Each keeps the in-place contract of tq_kernels.h on
- * its own (pixel by pixel in raster order, or element by element).
+ * its own (pixel by pixel in raster order, or element by element). The average pool's window count and
+ * rounding are here too, shared by tq_avg_pool2d_s8.c and tq_avg_pool2d_s8_mve.c.
  */
 #ifndef TQ_PORTABLE_H
 #define TQ_PORTABLE_H
@@ -36,6 +37,22 @@
  */
 #define TQ_WINDOW_BEGIN(start) ((start) < 0 ? -(start) : 0)
 #define TQ_WINDOW_END(start, kernel, size) ((start) + (kernel) < (size) ? (kernel) : (size) - (start))
+
+/* Pooling (tq_avg_pool2d_s8.c and its Helium companion): the number of window positions
+ * [start, start + kernel) inside [lo, hi), and the average's rounding: acc / n half away from zero
+ * with C division (truncation toward zero), clamped to int8 (formula: tq_kernels.h). */
+static inline int32_t tq_pool_overlap(int32_t start, int32_t kernel, int32_t lo, int32_t hi)
+{
+    const int32_t begin = start > lo ? start : lo;
+    const int32_t end = start + kernel < hi ? start + kernel : hi;
+    return end > begin ? end - begin : 0;
+}
+
+static inline int8_t tq_avg_pool_round(int32_t acc, int32_t n)
+{
+    acc = acc > 0 ? (acc + n / 2) / n : (acc - n / 2) / n;
+    return (int8_t)tq_clamp_s32(acc, INT8_MIN, INT8_MAX);
+}
 
 /*
  * The output stage of the loops below: tq_requantize_s8, or where TQ_USE_DSP is 1 (the loops then

@@ -469,10 +469,32 @@ static inline int32x4_t tq_mbqm_s32x4_mve(int32x4_t acc, int32x4_t q, int32x4_t 
     return vrshlq_s32(t, right);
 }
 
+/*
+ * tq_mbqm_s32x4_mve with one multiplier q and shift for all four lanes, as scalars (per-tensor requantization:
+ * the add's inputs and output): the same steps with the scalar forms VQSHL / VQRDMULH / VRSHL (register
+ * operand; VRSHL by a register is vrshlq_n) and the -1 of negative lanes added for e >= 1 through a mask that
+ * is all ones or zero, so lane j is mbqm(acc_j, q, shift) exactly as in tq_mbqm_s32x4_mve.
+ */
+static inline int32x4_t tq_mbqm_s32x4_n_mve(int32x4_t acc, int32_t q, int32_t shift)
+{
+    const int32_t left = shift > 0 ? shift : 0, right = shift < 0 ? shift : 0; /* right = -e */
+    const int32x4_t t = vqrdmulhq_n_s32(vqshlq_r_s32(acc, left), q);
+    const int32x4_t fix = vandq_s32(vshrq_n_s32(t, 31), vdupq_n_s32(right < 0 ? -1 : 0));
+    return vrshlq_n_s32(vaddq_s32(t, fix), right);
+}
+
 static inline int32x4_t tq_requantize_s32x4_mve(int32x4_t acc, int32x4_t q, int32x4_t shift, int32_t zero_point,
                                                int32_t act_min, int32_t act_max)
 {
     const int32x4_t t = vqaddq_n_s32(tq_mbqm_s32x4_mve(acc, q, shift), zero_point); /* sat32(mbqm + zero_point) */
+    return vminq_s32(vmaxq_s32(t, vdupq_n_s32(act_min)), vdupq_n_s32(act_max));
+}
+
+/* tq_requantize_s32x4_mve with one multiplier and shift for all lanes (tq_mbqm_s32x4_n_mve). */
+static inline int32x4_t tq_requantize_s32x4_n_mve(int32x4_t acc, int32_t q, int32_t shift, int32_t zero_point,
+                                                  int32_t act_min, int32_t act_max)
+{
+    const int32x4_t t = vqaddq_n_s32(tq_mbqm_s32x4_n_mve(acc, q, shift), zero_point);
     return vminq_s32(vmaxq_s32(t, vdupq_n_s32(act_min)), vdupq_n_s32(act_max));
 }
 #endif /* __ARM_FEATURE_MVE */

@@ -158,7 +158,8 @@ def test_multi_input_layers_in_package(tmp_path: Path) -> None:
                        | {f"tq_{kind}_s8_dsp.c" for kind in ("conv2d", "depthwise_conv2d", "fully_connected", "add")}
                        | {"tq_conv2d_s8_v6m.c", "tq_depthwise_conv2d_s8_v6m.c", "tq_fully_connected_s8_v6m.c",
                           "tq_add_s8_v6m.c"}
-                       | {f"tq_{kind}_s8_mve.c" for kind in ("add", "conv2d", "depthwise_conv2d", "fully_connected")})
+                       | {f"tq_{kind}_s8_mve.c" for kind in ("add", "conv2d", "depthwise_conv2d", "fully_connected",
+                                                             "max_pool2d", "avg_pool2d")})
     manifest = json.loads((out / "model.json").read_text())
     layers = {layer["op"]: layer for layer in manifest["layers"]}
     ops = {stats.op_kind(op): op for op in graph.ops}

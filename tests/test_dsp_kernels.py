@@ -426,7 +426,7 @@ def test_kernel_files_ship_dsp_companions() -> None:
     pool, _ = rg.max_pool("p", x, (2, 2), (2, 2), (0, 0), False)
     assert stats.kernel_files(conv) == ("tq_conv2d_s8.c", "tq_conv2d_s8_dsp.c", "tq_conv2d_s8_v6m.c",
                                         "tq_conv2d_s8_mve.c")
-    assert stats.kernel_files(pool) == ("tq_max_pool2d_s8.c",)
+    assert stats.kernel_files(pool) == ("tq_max_pool2d_s8.c", "tq_max_pool2d_s8_mve.c")
 
 
 # ---------------------------------------------------------------- fast requantization

@@ -4,13 +4,16 @@ is defined, and bit-exact with the simulator under QEMU on the Cortex-M55 (``mps
 The conv graphs cover the conv kernel's paths: pointwise layers read in place (odd pixel and channel
 counts; K = 16 and 32 with the columns in registers), windows copied into scratch (3-channel first
 layers, strides, asymmetric padding, windows wholly in the padding, K = 576 at the column bound) and
-the portable fallback above it (K = 585);
+the portable fallback above it (K = 585); windows wholly inside the input read in place (rows of
+kernel_w * in_c values a multiple of 16: in_c 16, 32, 64), pixel pairs astride the border;
 zero points at the int8 ends, weights at -127 / 127, inputs at -128 / 127 besides random ones.  The
 depthwise graphs: 8-channel steps and 4-channel tails (3, 8, 13, 20 channels), strides 1 and 2,
 windows clipped on every side and wholly in the padding, 5x5 and 1x3 windows, multiplier 2 (the
 portable loop).  The add graphs: a residual network, x + x in place, odd sizes, zero points -128 and
-127.  The fully connected kernel's graphs are tests/test_dsp_kernels.py's (``FC_BOARDS``
-includes the M55).
+127.  The pool graphs: 16-lane (max) and 4-lane (average) steps and their predicated tails (1, 5, 16,
+19, 33 channels), strides 1 and 2, padding, ceil-mode overhang, count_include_pad on and off, zero
+points -128 and 127, a global 8x8 average.  The fully connected kernel's graphs are
+tests/test_dsp_kernels.py's (``FC_BOARDS`` includes the M55).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import numpy as np
 import pytest
 import runtime_graphs as rg
 from conftest import require_tool
-from test_dsp_kernels import _add_graphs, _first_mismatch
+from test_dsp_kernels import _add_graphs, _first_mismatch, _pool_graphs
 
 from tinyqat import ir
 from tinyqat.boards import load_board
@@ -32,11 +35,13 @@ from tinyqat.target import STRICT_CFLAGS
 from tinyqat.toolchain import qemu
 from tinyqat.toolchain.compiler import run_compiler
 
-MVE_KINDS = ("add", "conv2d", "depthwise_conv2d", "fully_connected")  # kernels with a tq_<kind>_s8_mve.c companion
+# kernels with a tq_<kind>_s8_mve.c companion
+MVE_KINDS = ("add", "avg_pool2d", "conv2d", "depthwise_conv2d", "fully_connected", "max_pool2d")
 BOARD = "cortex-m55"
 
 
-# tq_requantize_s32x4_mve against tq_requantize_s8 lane by lane: random bits and int32 edges for the
+# tq_requantize_s32x4_mve and its per-tensor form tq_requantize_s32x4_n_mve (one multiplier and shift for all
+# lanes) against tq_requantize_s8 lane by lane: random bits and int32 edges for the
 # accumulator, multipliers from 0 to 2^31 - 1, every shift in [-31, 30], zero points and clamps at the
 # int8 ends and random; exit status 1 on any mismatch.
 REQUANT_CHECK = r"""
@@ -83,6 +88,11 @@ int main(void)
         vst1q_s32(got, tq_requantize_s32x4_mve(vld1q_s32(acc), vld1q_s32(q), vld1q_s32(shift), zp, lo, hi));
         for (lane = 0; lane < 4; ++lane) {
             bad += got[lane] != tq_requantize_s8(acc[lane], q[lane], shift[lane], zp, lo, hi);
+        }
+        /* the per-tensor form: lane (it mod 4)'s multiplier and shift for every lane (every shift in turn) */
+        vst1q_s32(got, tq_requantize_s32x4_n_mve(vld1q_s32(acc), q[it % 4], shift[it % 4], zp, lo, hi));
+        for (lane = 0; lane < 4; ++lane) {
+            bad += got[lane] != tq_requantize_s8(acc[lane], q[it % 4], shift[it % 4], zp, lo, hi);
         }
     }
     exit(bad != 0 ? 1 : 0);
@@ -140,6 +150,13 @@ def _conv_graphs(rng: np.random.Generator) -> list[ir.Graph]:
     steps.append(_conv(rng, "h2", steps[-1][1], 16, (1, 1), (1, 1), (0, 0, 0, 0)))  # K = 32 read in place
     steps.append(_conv(rng, "h3", steps[-1][1], 9, (1, 1), (1, 1), (0, 0, 0, 0), zp_out=127))  # K = 16
     graphs.append(rg.chain(x, steps))
+    # windows read in place (rows of 48 and 96 values, whole vectors): pixel pairs inside, astride the
+    # border and across output rows, stride 2, no padding (every pixel inside), out_c mod 4 channels
+    x = _input(rng, (9, 8, 16), 127)
+    steps = [_conv(rng, "j", x, 16, (3, 3), (1, 1), (1, 1, 1, 1), weights="ends", zp_out=-128)]
+    steps.append(_conv(rng, "k", steps[-1][1], 32, (3, 3), (2, 2), (0, 1, 1, 0)))
+    steps.append(_conv(rng, "l", steps[-1][1], 7, (3, 3), (1, 1), (0, 0, 0, 0), weights="min", zp_out=127))
+    graphs.append(rg.chain(x, steps))
     # K = 3 * 3 * 65 = 585: above the bound, the portable loop
     x = _input(rng, (4, 4, 65), -128)
     graphs.append(rg.chain(x, [_conv(rng, "i", x, 3, (3, 3), (1, 1), (1, 1, 1, 1))]))
@@ -189,7 +206,31 @@ def _adds(rng: np.random.Generator) -> list[ir.Graph]:
     return graphs
 
 
-GRAPHS = {"conv": _conv_graphs, "depthwise": _depthwise_graphs, "add": _adds}
+def _pools(rng: np.random.Generator) -> list[ir.Graph]:
+    """test_dsp_kernels' pool graphs (KWS's 25 x 5 x 64 global average among them) and max and average pools
+    after a conv (random values) or on the input (values at the ends)."""
+    graphs = _pool_graphs(rng)
+    for shape, zp in (((7, 6, 19), -128), ((5, 5, 33), 127), ((4, 9, 5), int(rng.integers(-128, 128)))):
+        x = _input(rng, shape, zp)
+        steps = [rg.max_pool("m1", x, (3, 3), (2, 2), (1, 1), True)]
+        steps.append(rg.avg_pool("a1", steps[-1][1], (3, 2), (1, 2), (1, 1), True, True))
+        steps.append(rg.avg_pool("a2", steps[-1][1], (2, 3), (2, 1), (1, 1), False, False))
+        steps.append(rg.max_pool("m2", steps[-1][1], (2, 2), (1, 1), (0, 0), False))
+        graphs.append(rg.chain(x, steps))
+    x = _input(rng, (8, 8, 16), -128)
+    steps = [_conv(rng, "c", x, 16, (1, 1), (1, 1), (0, 0, 0, 0), zp_out=127)]
+    steps.append(rg.max_pool("m", steps[-1][1], (2, 2), (2, 2), (0, 0), False))
+    steps.append(rg.avg_pool("g", x, (8, 8), (8, 8), (0, 0), False, False))  # global average of the input
+    graphs.append(rg.chain(x, steps[:2]))
+    graphs.append(rg.chain(x, [steps[2]]))
+    x = _input(rng, (3, 4, 1), 127)  # one channel: only the predicated step
+    steps = [rg.avg_pool("a", x, (3, 3), (1, 1), (1, 1), False, True)]
+    steps.append(rg.max_pool("m", steps[-1][1], (3, 3), (1, 1), (1, 1), False))
+    graphs.append(rg.chain(x, steps))
+    return graphs
+
+
+GRAPHS = {"conv": _conv_graphs, "depthwise": _depthwise_graphs, "add": _adds, "pool": _pools}
 
 
 def _inputs(rng: np.random.Generator, graph: ir.Graph) -> np.ndarray:
@@ -211,7 +252,8 @@ def test_layers_are_bit_exact(kind: str, tmp_path: Path) -> None:
 
 
 def test_vector_output_stage_equals_general_under_qemu(tmp_path: Path) -> None:
-    """tq_requantize_s32x4_mve equals tq_requantize_s8 on 1.2M lanes under QEMU on the M55."""
+    """tq_requantize_s32x4_mve and tq_requantize_s32x4_n_mve equal tq_requantize_s8 on 1.2M lanes each under QEMU
+    on the M55."""
     _require_arm_tools()
     target = load_board(BOARD)
     for fname, text in {"check.c": REQUANT_CHECK, **qemu.baremetal_support(target)}.items():
@@ -235,6 +277,8 @@ def test_mve_kernels_are_compiled_only_for_helium(board: str, expected: bool, tm
         for suffix in ("", "_dsp", "_mve"):
             obj = tmp_path / f"{kind}{suffix}.o"
             source = runtime / f"tq_{kind}_s8{suffix}.c"
+            if not source.is_file():  # the pools have no DSP file
+                continue
             subprocess.run([target.cc, *target.cflags, "-O2", "-std=c99", "-c", str(source), "-o", str(obj)],
                            check=True)
             nm = target.cc.removesuffix("gcc") + "nm"
