@@ -56,12 +56,13 @@ Files written into ``out_dir`` (which must exist and be empty), for model ``name
 * 8-bit depthwise layers with DSP scratch planned (the DSP row path), in both modes: under ``#if TQ_USE_DSP``
   ``<ident>_records`` (:func:`layouts.dw_records`: paired doubled weights and output-stage constants per
   channel) and its struct field; under ``#else`` the int8 ``weights``, ``bias``, ``multiplier``, ``shift``.
-* Kernel family: the package is generated for its board's ``kernels`` (``dsp``, ``v6m``, ``mve`` or
-  ``portable``; on a board with optimized kernels the plan must be for them or for ``portable``).
-  ``<name>.c`` stops the compiler with an ``#error`` where ``tq_kernels.h`` selects a family that would
-  misread the package (:data:`MISREAD_BY`), naming the board and the fix (build for that core, or
-  ``-DTQ_PORTABLE``, which every package supports).  Every other pairing runs: an optimized kernel
-  handed no layout or scratch falls back to its portable loop.
+* Kernel family: on a board with optimized kernels the plan must be for them or for ``portable``.  A
+  package also runs on cores of another family where that is safe (the DSP depthwise and fully connected
+  and the Armv6-M conv and fully connected fall back to their portable loops without their layouts; every
+  package names the DSP conv's and add's paths, ``dsp_path``, whatever its board), except where the plan
+  gives a depthwise layer less scratch than the Armv6-M kernel's channel plane, which it takes without a
+  layout field to tell it otherwise: then ``<name>.c`` stops with an ``#error`` under ``TQ_USE_V6M``
+  (:func:`_misread_by`), naming the board and the fix (build for that core, or ``-DTQ_PORTABLE``).
 * ``<name>.mk`` (Make fragment) and ``CMakeLists.txt`` (static library ``<name>``): C99 and
   ``TINYQAT_OPTIMIZE`` (default ``-O2``) after the user's flags, nothing else by default; the strict
   warnings with ``-Werror`` and the board's CPU flags are opt-in settings (the CPU and float ABI
@@ -90,15 +91,10 @@ from tinyqat.codegen import clit, layouts, stats
 from tinyqat.codegen.arrays import ConstArray, const_arrays
 from tinyqat.codegen.templates import render
 from tinyqat.fixedpoint import FUSED2_OFFSET_E_MAX, fused_requant_ok
-from tinyqat.memory.planner import Plan, check_plan, live_ranges
+from tinyqat.memory.planner import Plan, check_plan, live_ranges, scratch_bytes
 from tinyqat.resources import resource_dir
 from tinyqat.target import ARENA_ALIGNMENT, RUNTIME_VERSION, STRICT_CFLAGS
 
-# Board kernel family -> tq_kernels.h's macro of the family whose kernels would misread its package: the DSP conv
-# and add need the dsp_path fields only a DSP board's package sets (no path = a null call), and the Armv6-M
-# depthwise would run past the DSP depthwise's scratch buffer (its channel plane can be larger), so a package
-# planned for DSP scratch (also on the host, whose portable kernels ignore it) is misread by MISREAD_BY["dsp"] too.
-MISREAD_BY = {"dsp": "TQ_USE_V6M", "v6m": "TQ_USE_DSP", "mve": "TQ_USE_DSP", "portable": "TQ_USE_DSP"}
 KERNEL_NAMES = {"dsp": "DSP", "v6m": "Armv6-M", "mve": "Helium", "portable": "portable"}
 RUNTIME_HEADERS = ("tq_requant.h", "tq_kernels.h", "tq_dsp.h", "tq_portable.h", "tq_conv_dsp.h")
 SPEED_FILE = "tq_conv2d_s8_speed.c"  # the DSP conv's int16-layout blocks: shipped only with a speed-layout layer
@@ -456,6 +452,15 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|")
 
 
+def _misread_by(graph: ir.Graph, plan: Plan) -> str:
+    """The ``tq_kernels.h`` macro of the cores that must not compile this package, or "": ``TQ_USE_V6M`` when
+    a layer's planned scratch is smaller than what the Armv6-M kernels take from a buffer they are handed
+    (:func:`tinyqat.memory.planner.scratch_bytes` with ``"v6m"``; in practice a DSP plan's depthwise buffer
+    below the channel plane), since that kernel sizes the buffer itself and would run past it."""
+    short = any(0 < s.size < scratch_bytes(graph.ops[s.first], graph, "v6m") for s in plan.scratch)
+    return "TQ_USE_V6M" if short else ""
+
+
 def emit_package(graph: ir.Graph, plan: Plan, board: Board, name: str, out_dir: Path, source_artifact: bytes,
                  generator: str, optimize: str = "size", memory: stats.MemorySummary | None = None) -> None:
     """Write the C package of integer ``graph`` laid out by ``plan`` into the empty directory ``out_dir``.
@@ -497,8 +502,7 @@ def emit_package(graph: ir.Graph, plan: Plan, board: Board, name: str, out_dir: 
     common = {"name": name, "NAME": upper, "generator": clit.c_comment(generator), "board": board.name,
               "runtime_version": RUNTIME_VERSION, "arena_alignment": ARENA_ALIGNMENT,
               "kernel_family": KERNEL_NAMES[board.kernels],
-              "misread_by": " || ".join(sorted({MISREAD_BY[board.kernels]}
-                                               | ({MISREAD_BY["dsp"]} if plan.kernels == "dsp" else set())))}
+              "misread_by": _misread_by(graph, plan)}
     outputs = [graph.tensor(t) for t in graph.outputs]
     output_macros = (_io_macros(f"{upper}_OUTPUT", outputs[0]) if len(outputs) == 1 else
                      [m for i, t in enumerate(outputs) for m in _io_macros(f"{upper}_OUTPUT{i}", t)])
