@@ -188,7 +188,15 @@ def test_classify_helium_mnemonics() -> None:
     assert classify("vmladava.s8", "r0, q3, q2") == ("mve_mul", 0)
     assert classify("vqrdmulh.s32", "q3, q3, r2") == ("mve_mul", 0)
     assert classify("vadd.i32", "q3, q3, r3") == ("mve_alu", 0)
-    assert classify("vaddva.s8", "r0, q1") == ("mve_alu", 0)
+    # Arm's ARMScheduleM55.td: add reductions, compares, VPT, VMOV from a lane and VMOV immediate on the
+    # multiply pipeline; VMOV between q registers (VORR), into a lane, VMOVL/VMOVN on the integer one
+    for mnemonic, operands in (("vaddva.s8", "r0, q1"), ("vaddv.s32", "r2, q0"), ("vaddlva.s32", "r0, r1, q2"),
+                               ("vcmp.s32", "gt, q0, q1"), ("vpt.s32", "ge, q0, r2"), ("vptete.i8", "eq, q1, q2"),
+                               ("vmov", "r0, r1, q0[2], q0[0]"), ("vmov.32", "r3, q1[1]"), ("vmov.i32", "q0, #0")):
+        assert classify(mnemonic, operands) == ("mve_mul", 0), mnemonic
+    for mnemonic, operands in (("vmov", "q0, q1"), ("vmov.32", "q0[1], r2"), ("vmovlb.s8", "q0, q1"),
+                               ("vmovnt.i32", "q0, q1"), ("vadd.i32", "q0, q1, q2"), ("vpsel", "q0, q1, q2")):
+        assert classify(mnemonic, operands) == ("mve_alu", 0), mnemonic
     assert classify("vadd.f32", "q0, q1, q2") == ("mve_mul", 0)
     assert classify("vadd.f32", "s0, s1, s2") == ("fpu", 0)
     assert classify("vldr", "s0, [r0]") == ("load", 0)

@@ -8,8 +8,10 @@ Helium (MVE, Armv8.1-M: Cortex-M55) instructions, those with a ``q`` register op
 of their own by the pipeline that executes them (:func:`mve_unit`): ``mve_load`` (VLDRB/H/W,
 VLD2x/VLD4x, also gathers), ``mve_store`` (VSTRx, VST2x/VST4x), ``mve_mul`` (multiplies,
 multiply-accumulates and their reductions: VMUL, VQDMULH, VMLA, VMLADAV(A), VMLAV(A), VMLALDAV,
-and the vector floating-point operations) and ``mve_alu`` (every other vector instruction: VADD,
-VSHL, VDUP, VMAX, VMOVL, VADDV(A), VPT, moves between lanes and core registers, ...).  A table that
+the vector floating-point operations, and, as Arm's Cortex-M55 scheduling model in LLVM
+(``ARMScheduleM55.td``) places them, the add reductions VADDV(A)/VADDLV(A), the compares VCMP/VPT, VMOV
+from a lane to core registers and VMOV of an immediate) and ``mve_alu`` (every other vector instruction:
+VADD, VSHL, VDUP, VMAX, VMOVL, VMOVN, VMOV between q registers or into a lane, ...).  A table that
 times them has the four ``mve_*`` keys and ``mve_overlapped``: on a core that executes a 128-bit
 vector instruction in several beats, an MVE instruction right after an MVE instruction of another
 pipeline (load/store, integer, multiply) overlaps it and costs ``mve_overlapped`` instead.
@@ -139,16 +141,19 @@ _CLASS_OF = {
 
 
 _Q_REGISTER = re.compile(r"\bq[0-7]\b")
-_MVE_MUL = re.compile(r"v(?:q?r?d?mul|r?mulh|mull|q?r?d?mla|mls|fm[as]|cmul|cmla|rmlal|rmlsl)")
+_MVE_MUL = re.compile(r"v(?:q?r?d?mul|r?mulh|mull|q?r?d?mla|mls|fm[as]|cmul|cmla|rmlal|rmlsl|addl?va?$|cmp$|pt[te]*$)")
 
 
-def mve_unit(base: str) -> str:
-    """The MVE class of a vector instruction's base mnemonic (no data-type suffix): ``mve_load``,
-    ``mve_store``, ``mve_mul`` or ``mve_alu`` (module docstring)."""
+def mve_unit(base: str, operands: str = "") -> str:
+    """The MVE class of a vector instruction's base mnemonic (no data-type suffix) and its operands:
+    ``mve_load``, ``mve_store``, ``mve_mul`` or ``mve_alu`` (module docstring; a ``vmov`` whose first
+    operand is a core register or whose source is an immediate is ``mve_mul``)."""
     if base.startswith(("vldr", "vld2", "vld4")):
         return "mve_load"
     if base.startswith(("vstr", "vst2", "vst4")):
         return "mve_store"
+    if base == "vmov":
+        return "mve_mul" if operands.lstrip().startswith("r") or "#" in operands else "mve_alu"
     return "mve_mul" if _MVE_MUL.match(base) else "mve_alu"
 
 
@@ -163,7 +168,7 @@ def classify(mnemonic: str, operands: str) -> tuple[str, int]:
     """
     base = mnemonic.split(".")[0]
     if base.startswith("v") and _Q_REGISTER.search(operands):  # Helium (MVE)
-        kind = mve_unit(base)
+        kind = mve_unit(base, operands)
         return ("mve_mul" if kind == "mve_alu" and ".f" in mnemonic else kind), 0
     if base.startswith("v"):  # floating point (FPv4/FPv5)
         if base in ("vldr", "vstr"):
