@@ -39,6 +39,22 @@
     "add %[x], %[x], %[" x_step "]\n\t"                                                                         \
     "add %[w], %[w], %[in_c]\n\t"
 
+/* The output stage of eight channels whose accumulators are ae (even channels) and ao (odd): each through
+ * tq_requantize_s32x4_mve with its channel's multiplier and shift (from multiplier, shifts), interleaved
+ * back by VMOVNB / VMOVNT and stored as eight bytes at out. The caller passes the params' fields it read
+ * once (int8 output stores may alias the params). */
+static inline void tq_dw_mve_store8(int8_t *out, int32x4_t ae, int32x4_t ao, const int32_t *multiplier,
+                                    const int32_t *shifts, int32_t zp_out, int32_t act_min, int32_t act_max)
+{
+    const int32x4x2_t mult = vld2q_s32(multiplier), shift = vld2q_s32(shifts);
+    int16x8_t packed = vdupq_n_s16(0);
+    ae = tq_requantize_s32x4_mve(ae, mult.val[0], shift.val[0], zp_out, act_min, act_max);
+    ao = tq_requantize_s32x4_mve(ao, mult.val[1], shift.val[1], zp_out, act_min, act_max);
+    packed = vmovnbq_s32(packed, ae);
+    packed = vmovntq_s32(packed, ao);
+    vstrbq_s16(out, packed);
+}
+
 /* The nine taps of eight channels of a 3x3 window inside the input (x: its first value of channel c, w: the
  * weights of channel c, tap 0), added to ae (even channels) and ao (odd): tq_dw_mve_tap8's arithmetic in one
  * GCC inline-assembly block, so the compiler neither hoists the eighteen addresses nor spills. */
@@ -74,16 +90,8 @@ static void tq_dw_mve_inside3x3(const tq_depthwise_conv2d_s8_params *p, const in
     for (c = 0; c < channels; c += 8) {
         const int32x4x2_t b = vld2q_s32(bias + c); /* val[0]: even channels, val[1]: odd */
         int32x4_t ae = b.val[0], ao = b.val[1];
-        int32x4x2_t mult, shift;
-        int16x8_t packed = vdupq_n_s16(0);
         tq_dw_mve_taps3x3(x + c, w + c, in_c, x_row, zp, &ae, &ao);
-        mult = vld2q_s32(multiplier + c);
-        shift = vld2q_s32(shifts + c);
-        ae = tq_requantize_s32x4_mve(ae, mult.val[0], shift.val[0], zp_out, act_min, act_max);
-        ao = tq_requantize_s32x4_mve(ao, mult.val[1], shift.val[1], zp_out, act_min, act_max);
-        packed = vmovnbq_s32(packed, ae);
-        packed = vmovntq_s32(packed, ao);
-        vstrbq_s16(out + c, packed);
+        tq_dw_mve_store8(out + c, ae, ao, multiplier + c, shifts + c, zp_out, act_min, act_max);
     }
 }
 
@@ -124,20 +132,12 @@ static void tq_dw_mve_clipped(const tq_depthwise_conv2d_s8_params *p, const int8
         const int32x4x2_t b = vld2q_s32(bias + c); /* val[0]: even channels, val[1]: odd */
         int32x4_t ae = b.val[0], ao = b.val[1];
         const int8_t *px = x + c, *pw = w + c;
-        int32x4x2_t mult, shift;
-        int16x8_t packed = vdupq_n_s16(0);
         for (r = rows; r > 0; --r, px += x_skip, pw += w_skip) {
             for (t = taps; t > 0; --t) {
                 tq_dw_mve_tap(&px, &pw, in_c, zp, &ae, &ao);
             }
         }
-        mult = vld2q_s32(multiplier + c);
-        shift = vld2q_s32(shifts + c);
-        ae = tq_requantize_s32x4_mve(ae, mult.val[0], shift.val[0], zp_out, act_min, act_max);
-        ao = tq_requantize_s32x4_mve(ao, mult.val[1], shift.val[1], zp_out, act_min, act_max);
-        packed = vmovnbq_s32(packed, ae);
-        packed = vmovntq_s32(packed, ao);
-        vstrbq_s16(out + c, packed);
+        tq_dw_mve_store8(out + c, ae, ao, multiplier + c, shifts + c, zp_out, act_min, act_max);
     }
 }
 

@@ -51,7 +51,6 @@ class ModelLib:
         self.input_size = int(self._fn("input_size")())
         self.output_sizes = ((int(self._fn("output_size")()),) if num_outputs == 1 else
                              tuple(int(self._fn("output_size_at")(i)) for i in range(num_outputs)))
-        self.output_size = self.output_sizes[0]  # the single-output name, kept for existing callers
         self.num_layers = int(self._fn("num_layers")())
 
     def _fn(self, suffix: str) -> Any:
@@ -65,7 +64,7 @@ class ModelLib:
         return x
 
     def invoke(self, x: np.ndarray) -> np.ndarray | tuple[np.ndarray, ...]:
-        """Run the whole model on one sample; returns the flat int8 output (``output_size``,), or for a
+        """Run the whole model on one sample; returns the flat int8 output (``output_sizes[0]``,), or for a
         model with several outputs the tuple of them (``output_sizes``)."""
         x = self._check_input(x)
         outs = [np.empty(n, dtype=np.int8) for n in self.output_sizes]
