@@ -2173,7 +2173,7 @@ __attribute__((naked, noinline)) static void dw_copy(TQ_ASM_ARG const dw_copy_jo
  * the last output's third tap (TQ_DW_SKIP); columns beyond are at most loaded in a word's unused half),
  * the whole ring is zeroed once per call (copies never write those columns) and
  * a row in the top padding is a slot still zero from the start; else nothing is zeroed up front and a
- * top padding row's slot is zeroed when it enters the ring. Input row iy lives in slot (iy + k) mod k;
+ * top padding row's slot is zeroed when it enters the ring. Input row iy lives in slot (iy + pad_top) mod k;
  * a row in the bottom padding is a slot zeroed whole.
  * Records: params->records (flash). Output rows in order: first the input rows of its window not yet in the ring
  * (all channels), then every channel's output row.
@@ -2188,6 +2188,7 @@ static void rows_path(const tq_depthwise_conv2d_s8_params *p, const int8_t *inpu
     const int32_t k = p->kernel_h; /* = kernel_w: 3 or 5, the ring's slots */
     const int32_t wp = TQ_DW_DSP_WP(out_w, sw, k);
     const int32_t slot = ch * wp; /* int16 values per ring slot */
+    const int32_t in_row = in_w * ch, out_row = out_w * ch; /* bytes per input / output row */
     const int32_t *pw = p->records;
     int16_t *ring = (int16_t *)p->scratch;
     const int32_t last_col = (out_w - 1) * sw + k - pl; /* input columns used: [0, min(in_w, last_col)) */
@@ -2202,13 +2203,17 @@ static void rows_path(const tq_depthwise_conv2d_s8_params *p, const int8_t *inpu
      * the windows use [0, (out_w - 1) sw + k), less the last column when the assembly skips it */
     const int32_t lead = pl & 1, last = (ncopy - lead) & 1;
     const int32_t margins = pl - lead > 0 || pl + ncopy + last < (out_w - 1) * sw + k - skip;
+    int16_t *slots[10]; /* slot s at slots[s] and slots[s + k]: a window's rows without a wrap test */
     int32_t next = -pt; /* the next input row to bring into the ring */
-    int32_t next_slot = next + k, top_slot = next_slot; /* slots of input rows next and oy * sh - pt (pt < k) */
+    int32_t next_slot = 0, top_slot = 0; /* slots of input rows next and oy * sh - pt (row -pt: slot 0) */
     int32_t oy, c, j;
     const int16_t *r[5];
     row_copy rc;
     row_out o;
     dw_job job;
+    for (j = 0; j < k; ++j) {
+        slots[j] = slots[j + k] = ring + j * slot;
+    }
     copy_prepare(&rc, ncopy, ch, p->input_zero_point, wp, pl);
     job.ch = ch;
     job.w = 2 * wp;
@@ -2216,35 +2221,27 @@ static void rows_path(const tq_depthwise_conv2d_s8_params *p, const int8_t *inpu
     job.rec = pw;
     job.tail = out_w % 6 + (skip ? TQ_DW_SKIP : 0);
     job.nmain = out_w / 6;
+    job.out = output;
     o.zp = p->output_zero_point;
     o.act_min = p->act_min;
     o.act_max = p->act_max;
-    if (next_slot == k) {
-        next_slot = top_slot = 0;
-    }
     if (margins) {
         zero_s16(ring, k * slot);
     }
-    for (oy = 0; oy < out_h; ++oy) {
+    for (oy = 0; oy < out_h; ++oy, job.out += out_row) {
         const int32_t top = oy * sh - pt;
-        int8_t *out = output + oy * out_w * ch;
         for (; next <= top + k - 1; ++next, next_slot = next_slot == k - 1 ? 0 : next_slot + 1) {
-            int16_t *dst = ring + next_slot * slot;
             if (next >= in_h || (next < 0 && !margins)) { /* padding (top: zero from the start with margins) */
-                zero_s16(dst, slot);
+                zero_s16(slots[next_slot], slot);
             } else if (next >= 0) {
-                copy_row(&rc, input + next * in_w * ch, dst);
+                copy_row(&rc, input + next * in_row, slots[next_slot]);
             }
         }
-        for (j = 0; j < k; ++j) { /* window row j: input row top + j, slot (top_slot + j) mod k */
-            r[j] = ring + (top_slot + j < k ? top_slot + j : top_slot + j - k) * slot;
-        }
-        top_slot = top_slot + sh < k ? top_slot + sh : top_slot + sh - k;
-        if (use_asm) {
-            job.out = out;
-            job.x0 = r[0];
-            job.x1 = r[1];
-            job.x2 = r[2];
+        if (use_asm) { /* window row j: input row top + j, slot (top_slot + j) mod k */
+            job.x0 = slots[top_slot];
+            job.x1 = slots[top_slot + 1];
+            job.x2 = slots[top_slot + 2];
+            top_slot = top_slot + sh < k ? top_slot + sh : top_slot + sh - k;
             if (sw == 1) {
                 dw_rows_s1(&job);
             } else {
@@ -2252,11 +2249,15 @@ static void rows_path(const tq_depthwise_conv2d_s8_params *p, const int8_t *inpu
             }
             continue;
         }
+        for (j = 0; j < k; ++j) {
+            r[j] = slots[top_slot + j];
+        }
+        top_slot = top_slot + sh < k ? top_slot + sh : top_slot + sh - k;
         if (k == 5) {
             if (sw == 1) {
-                rows5_s1(r, wp, pw, out_w, out, ch, &o);
+                rows5_s1(r, wp, pw, out_w, job.out, ch, &o);
             } else {
-                rows5_s2(r, wp, pw, out_w, out, ch, &o);
+                rows5_s2(r, wp, pw, out_w, job.out, ch, &o);
             }
             continue;
         }
@@ -2265,9 +2266,9 @@ static void rows_path(const tq_depthwise_conv2d_s8_params *p, const int8_t *inpu
             o.q = rec[7];
             o.e = rec[9];
             if (sw == 1) {
-                row_s1(r[0], r[1], r[2], rec, rec[6], out_w, out + c, ch, &o);
+                row_s1(r[0], r[1], r[2], rec, rec[6], out_w, job.out + c, ch, &o);
             } else {
-                row_s2(r[0], r[1], r[2], rec, rec[6], out_w, out + c, ch, &o);
+                row_s2(r[0], r[1], r[2], rec, rec[6], out_w, job.out + c, ch, &o);
             }
         }
     }
