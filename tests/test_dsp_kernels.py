@@ -727,7 +727,24 @@ def _depthwise_row_graphs(rng: np.random.Generator) -> list[ir.Graph]:
             op, t = _fused_depthwise(rng, f"d{k}", t, stride, padding, full=k % 3 != 2, tiny=k == 1 and shape[2] == 8)
             steps.append((op, t))
         graphs.append(rg.chain(x, steps))
-    return graphs + _depthwise5_row_graphs(rng)
+    return graphs + _depthwise5_row_graphs(rng) + _depthwise_small_map_graphs(rng)
+
+
+def _depthwise_small_map_graphs(rng: np.random.Generator) -> list[ir.Graph]:
+    """VWW MobileNetV1's last depthwise shapes (a 6x6 map to 3x3 with stride 2, then 3x3 with stride 1), 4x4
+    and 2x2 maps, channel counts off the group of 4, input zero points at both int8 ends (the copies'
+    subtracted zero point and padding bytes): the row path's per-row glue (ring slots per top padding)."""
+    specs = [((6, 6, 21), -128, [((2, 2), (1, 1, 1, 1)), ((1, 1), (1, 1, 1, 1)), ((1, 1), (2, 2, 0, 0))]),
+             ((4, 4, 10), 127, [((1, 1), (1, 1, 1, 1)), ((2, 2), (0, 0, 1, 1)), ((1, 1), (1, 1, 1, 1))])]
+    graphs = []
+    for shape, zp, layers in specs:
+        x = ir.Tensor("x", shape, ir.QParams(float(np.float32(10 ** rng.uniform(-3, 0))), zp))
+        steps, t = [], x
+        for k, (stride, padding) in enumerate(layers):
+            op, t = _fused_depthwise(rng, f"d{k}", t, stride, padding, full=k != 1)
+            steps.append((op, t))
+        graphs.append(rg.chain(x, steps))
+    return graphs
 
 
 def _depthwise5_row_graphs(rng: np.random.Generator) -> list[ir.Graph]:
