@@ -7,6 +7,9 @@ One call computes one output row of every channel. The row is cut into column bl
 blocks of 6 outputs, then one block of ``tail`` outputs, 0 to 5); for each column block the
 inner loop runs over the channels, so the per-channel work is the block itself plus a few adds (no
 per-channel dispatch): rows += W (bytes between two channels' rows), record += 40, output += 1.
+W and the end of the channel loop come with the record's e word (REC_E: e in bits 0-7, the only bits
+ASR by a register reads; bit 8 set on the last channel's record; W in bits 16-31), which stays in lr
+from the output stage to the loop's end.
 """
 
 from __future__ import annotations
@@ -15,10 +18,11 @@ ACC = ["r4", "r5", "r6", "r7", "r8", "r9"]  # accumulators of outputs 0 .. k - 1
 W01, W12 = "r12", "lr"
 REC_BIAS, REC_Q, REC_K, REC_E = 24, 28, 32, 36
 REC_BYTES = 40
-# frame = dw_job (out, ch, w, rec_end, rec, x0, x1, x2, nmain, tail), then the column block's output base:
+REC_LAST = 256  # the e word's last-channel bit
+# frame = dw_job (out, ch, rec, x0, x1, x2, nmain, tail), then the column block's output base:
 # OUT is the current channel's output, BOUT / BX0-2 the column block's channel-0 output / rows
-F_OUT, F_CH, F_W, F_RECEND, F_REC, F_BX0, F_NMAIN, F_TAIL, F_BOUT = 0, 4, 8, 12, 16, 20, 32, 36, 40
-FRAME = 44
+F_OUT, F_CH, F_REC, F_BX0, F_NMAIN, F_TAIL, F_BOUT = 0, 4, 8, 12, 24, 28, 32
+FRAME = 36  # with the nine pushed registers: 72 bytes, sp stays 8-byte aligned
 TAILS = (1, 2, 3, 4, 5)
 MAIN = 6
 # Stride-1 tails of odd length whose last output's third tap is right padding (the row path's
@@ -95,36 +99,43 @@ def row(s: int, k: int, r: int, skip: bool = False) -> list[str]:
 REQUANT = "TQ_REQUANT_FUSED2_FOLDED_ASM"  # tq_requantize_s8_fused2_folded as assembly text (tq_requant.h)
 
 
-def stores(k: int, free: list[str]) -> list[str]:
-    """Output o of the block at OUT + o * ch (lr = ch): OUT in r8 when the accumulators leave it (k <= 4,
-    the tail blocks: r8 holds OUT through the channel loop), else loaded into free[0] and stored back;
-    the other free registers hold the pointers of outputs 2 j. OUT += 1 (the next channel), last."""
-    base = "r8" if k <= 4 else free[0]
-    out = [] if k <= 4 else [f"ldr {base}, [sp, #{F_OUT}]"]
-    ptrs = [base, *[r for r in free if r != base]][:3]  # output 2 j at ptrs[j], 2 j + 1 at [ptrs[j], lr]
-    out += [f"add {ptrs[j]}, {ptrs[j - 1]}, lr, lsl #1" for j in range(1, (k + 1) // 2)]
-    for o in range(1, k):
-        j, odd = divmod(o, 2)
-        out.append(f"strb {ACC[o]}, [{ptrs[j]}, lr]" if odd else f"strb {ACC[o]}, [{ptrs[j]}]")
-    out.append(f"strb {ACC[0]}, [{base}], #1")
-    return out if k <= 4 else [*out, f"str {base}, [sp, #{F_OUT}]"]
+def stores(k: int, ch: str, base: str, ptr: str) -> list[str]:
+    """Output o of the block at OUT + o * ch (register ``ch``, loaded when k > 1): OUT in r8 when the
+    accumulators leave it (k <= 4, the tail blocks: r8 holds OUT through the channel loop), else loaded
+    into ``base`` and stored back; ``ptr`` walks the outputs 2 j (j >= 1), 2 j + 1 at [ptr, ch]. OUT += 1
+    (the next channel). A store never follows the add that wrote its pointer (no address stall)."""
+    out = [f"ldr {ch}, [sp, #{F_CH}]"] if k > 1 else []
+    if k > 4:
+        out.append(f"ldr {base}, [sp, #{F_OUT}]")
+    if k > 1:
+        out.append(f"strb {ACC[1]}, [{base}, {ch}]")
+    for j in range(1, (k + 1) // 2):
+        out.append(f"add {ptr}, {base if j == 1 else ptr}, {ch}, lsl #1")
+        if j == 1:  # output 0 between the add and the store that reads its pointer
+            out.append(f"strb {ACC[0]}, [{base}], #1")
+        else:  # OUT back to the frame there (k > 4)
+            out.append(f"str {base}, [sp, #{F_OUT}]")
+        out.append(f"strb {ACC[2 * j]}, [{ptr}]")
+        if 2 * j + 1 < k:
+            out.append(f"strb {ACC[2 * j + 1]}, [{ptr}, {ch}]")
+    if k <= 2:
+        out.append(f"strb {ACC[0]}, [{base}], #1")
+    return out
 
 
 def block(s: int, k: int, skip: bool = False) -> list[str]:
-    """One channel's k outputs: MACs from 2 bias, the output stage (q, K, e, t in the registers the
-    accumulators leave), the stores."""
+    """One channel's k outputs: MACs from 2 bias, the output stage (q, K, t in the registers the
+    accumulators leave, the e word in lr: it stays there for the channel loop's end), the stores."""
     out = [f"ldr {ACC[k - 1]}, [r3, #{REC_BIAS}]"]
     for r in range(3):
         out += row(s, k, r, skip)
-    q, kk, e, t = [*wregs(k), "r12", "lr"][:4]
-    out += [f"ldr {q}, [r3, #{REC_Q}]", f"ldr {kk}, [r3, #{REC_K}]", f"ldr {e}, [r3, #{REC_E}]"]
-    if t != "lr":
-        out.append(f"ldr lr, [sp, #{F_CH}]")
-    out += [f'{REQUANT}("{ACC[o]}", "{q}", "{kk}", "{e}", "{t}")' for o in range(k)]  # tq_requant.h's output stage
-    if t == "lr":
-        out.append(f"ldr lr, [sp, #{F_CH}]")
-    free = ["r12", *[r for r in wregs(k) if r != "r12"]]
-    return out + stores(k, free)
+    free = [*wregs(k), "r12"]  # after the MACs: the word and weight registers
+    q, kk, t = free[:3]
+    out += [f"ldr {q}, [r3, #{REC_Q}]", f"ldr {kk}, [r3, #{REC_K}]", f"ldr lr, [r3, #{REC_E}]"]
+    out += [f'{REQUANT}("{ACC[o]}", "{q}", "{kk}", "lr", "{t}")' for o in range(k)]  # tq_requant.h's output stage
+    base = "r8" if k <= 4 else free[1]
+    ch, ptr = [r for r in free if r != base][:2]
+    return out + stores(k, ch, base, ptr)
 
 
 def channel_loop(s: int, k: int, label: str, head: str | None, skip: bool = False) -> list[str]:
@@ -132,9 +143,8 @@ def channel_loop(s: int, k: int, label: str, head: str | None, skip: bool = Fals
     k outputs and a jump to ``head``, or (the tail block, last) the return."""
     loop = f"{label}c" if k <= 4 else label  # k <= 4: the entry loads OUT into r8 once (stores())
     out = [f"{label}:", f"ldr r8, [sp, #{F_OUT}]", f"{loop}:"] if k <= 4 else [f"{label}:"]
-    out += [*block(s, k, skip),
-            f"ldr r9, [sp, #{F_W}]", f"ldr r10, [sp, #{F_RECEND}]", "add r0, r0, r9", "add r1, r1, r9",
-            "add r2, r2, r9", f"adds r3, r3, #{REC_BYTES}", "cmp r3, r10", f"bne {loop}"]
+    out += [*block(s, k, skip), *(f"add r{i}, r{i}, lr, lsr #16" for i in range(3)), f"add r3, r3, #{REC_BYTES}",
+            f"tst lr, #{REC_LAST}", f"beq {loop}"]
     if head is None:
         return [*out, f"add sp, sp, #{FRAME}", "pop {r4-r11, pc}"]
     out += [f"ldr r4, [sp, #{F_BOUT}]", f"ldr r5, [sp, #{F_CH}]", "add r4, r4, r5, lsl #2", "add r4, r4, r5, lsl #1",
@@ -149,8 +159,8 @@ def function(s: int) -> list[str]:
     blocks come first, so every block's words are 4-byte aligned (rows start aligned; 6 outputs = 12 s
     bytes of columns)."""
     L = f"tq_dw{s}_"
-    out = ["push {r4-r11, lr}", f"sub sp, sp, #{FRAME}", "ldm r0, {r1-r10}", "stm sp, {r1-r10}",
-           f"str r1, [sp, #{F_BOUT}]", "mov r3, r5", "mov r0, r6", "mov r1, r7", "mov r2, r8",
+    out = ["push {r4-r11, lr}", f"sub sp, sp, #{FRAME}", "ldm r0, {r1-r8}", "stm sp, {r1-r8}",
+           f"str r1, [sp, #{F_BOUT}]", "mov r0, r4", "mov r1, r5", "mov r2, r6",
            f"{L}mh:", f"ldr r4, [sp, #{F_NMAIN}]", "subs r4, r4, #1", f"bpl {L}go",
            f"ldr r4, [sp, #{F_TAIL}]"]
     skips = SKIP_TAILS if s == 1 else ()

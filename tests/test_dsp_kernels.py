@@ -727,7 +727,24 @@ def _depthwise_row_graphs(rng: np.random.Generator) -> list[ir.Graph]:
             op, t = _fused_depthwise(rng, f"d{k}", t, stride, padding, full=k % 3 != 2, tiny=k == 1 and shape[2] == 8)
             steps.append((op, t))
         graphs.append(rg.chain(x, steps))
-    return graphs + _depthwise5_row_graphs(rng)
+    return graphs + _depthwise5_row_graphs(rng) + _depthwise_small_map_graphs(rng)
+
+
+def _depthwise_small_map_graphs(rng: np.random.Generator) -> list[ir.Graph]:
+    """VWW MobileNetV1's last depthwise shapes (a 6x6 map to 3x3 with stride 2, then 3x3 with stride 1), 4x4
+    and 2x2 maps, channel counts off the group of 4, input zero points at both int8 ends (the copies'
+    subtracted zero point and padding bytes): the row path's per-row glue (ring slots per top padding)."""
+    specs = [((6, 6, 21), -128, [((2, 2), (1, 1, 1, 1)), ((1, 1), (1, 1, 1, 1)), ((1, 1), (2, 2, 0, 0))]),
+             ((4, 4, 10), 127, [((1, 1), (1, 1, 1, 1)), ((2, 2), (0, 0, 1, 1)), ((1, 1), (1, 1, 1, 1))])]
+    graphs = []
+    for shape, zp, layers in specs:
+        x = ir.Tensor("x", shape, ir.QParams(float(np.float32(10 ** rng.uniform(-3, 0))), zp))
+        steps, t = [], x
+        for k, (stride, padding) in enumerate(layers):
+            op, t = _fused_depthwise(rng, f"d{k}", t, stride, padding, full=k != 1)
+            steps.append((op, t))
+        graphs.append(rg.chain(x, steps))
+    return graphs
 
 
 def _depthwise5_row_graphs(rng: np.random.Generator) -> list[ir.Graph]:
@@ -791,19 +808,22 @@ def test_depthwise_row_graphs_on_the_host(tmp_path: Path, gcc: str) -> None:
 def test_depthwise_records_match_their_definition() -> None:
     """layouts.dw_records, word by word from its definition: int16 pairs of doubled weights (low half
     first; 3x3: (w0, w1), (w1, w2) per row; 5x5: (w0, w1), (w2, w3), (w1, w2), (w3, w4) per row), 2 bias, q,
-    K = 2^(e-1) + zp 2^e (0 above e = 22) and e, for weights at +-127 and shifts at the ends."""
+    K = 2^(e-1) + zp 2^e (0 above e = 22) and e (3x3: + 256 on the last channel + 65536 W, W = 2 wp the bytes
+    between two channels' rows, wp = TQ_DW_DSP_WP: output width 6 at stride 1 -> wp = 10, width 3 at
+    stride 2 -> wp = 8), for weights at +-127 and shifts at the ends."""
     rng = np.random.default_rng(41)
     x = ir.Tensor("x", (6, 6, 7), rg.random_qparams(rng))
-    for k, firsts, words in ((3, (0, 1), 10), (5, (0, 2, 1, 3), 24)):
-        op, _ = _fused_depthwise(rng, "d", x, (1, 1), (1, 1, 1, 1), full=True, k=k)
+    for k, stride, firsts, words, wp in ((3, 1, (0, 1), 10, 10), (3, 2, (0, 1), 10, 8), (5, 1, (0, 2, 1, 3), 24, 0)):
+        op, y = _fused_depthwise(rng, "d", x, (stride, stride), (1, 1, 1, 1), full=True, k=k)
         op = dataclasses.replace(op, shift=np.array([-1, -22, -23, -31, -5, -9, -2], np.int32))
         for zp in (-128, 0, 127):
-            rec = layouts.dw_records(op, zp).reshape(7, words)
+            rec = layouts.dw_records(op, zp, y.shape[1]).reshape(7, words)
             for c in range(7):
                 w = [[2 * int(op.weights[r, t, c]) for t in range(k)] for r in range(k)]
                 e = -int(op.shift[c])
                 want = [(w[r][a] & 0xFFFF) | (w[r][a + 1] << 16) for r in range(k) for a in firsts]
-                want += [2 * int(op.bias[c]), int(op.multiplier[c]), 2 ** (e - 1) + zp * 2**e if e <= 22 else 0, e]
+                e_word = e + (256 * (c == 6) + 65536 * 2 * wp if k == 3 else 0)
+                want += [2 * int(op.bias[c]), int(op.multiplier[c]), 2 ** (e - 1) + zp * 2**e if e <= 22 else 0, e_word]
                 assert [int(v) for v in rec[c]] == [int(np.int32(np.int64(v))) for v in want], (k, zp, c)
 
 

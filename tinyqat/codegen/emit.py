@@ -314,7 +314,7 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
                     ("!TQ_USE_DSP", plain))
     if dsp_kernel and isinstance(op, ir.DepthwiseConv2d) and op.weight_bits == 8:
         # the DSP row path (its scratch planned) reads its build-time channel records under TQ_USE_DSP
-        rec = layouts.dw_records(op, graph.tensor(op.output).qparams.zero_point)
+        rec = layouts.dw_records(op, graph.tensor(op.output).qparams.zero_point, graph.tensor(op.output).shape[1])
         plain = tuple((suffix, f"{ident}_{suffix}") for suffix in ("weights", "bias", "multiplier", "shift"))
         fields = [f for f in fields if f not in plain]
         arrays = [dataclasses.replace(a, guard="!TQ_USE_DSP") if (a.ident.removeprefix(f"{ident}_"), a.ident) in plain

@@ -53,7 +53,9 @@ from collections.abc import Mapping
 import numpy as np
 
 from tinyqat import ir
+from tinyqat.errors import TinyQatError
 from tinyqat.fixedpoint import FUSED2_OFFSET_E_MAX, mbqm
+from tinyqat.memory.planner import dw_padded_width
 from tinyqat.target import CONV_DSP_COLUMN_MAX
 
 OPTIMIZE_CHOICES = ("size", "speed")
@@ -250,6 +252,7 @@ def v6m_weights(op: ir.IntOp) -> np.ndarray | None:
 
 DW_RECORD_WORDS = 10  # words per channel record of the DSP depthwise row path (TQ_DW_DSP_CHANNEL_WORDS)
 DW5_RECORD_WORDS = 24  # the same for a 5x5 window (TQ_DW_DSP5_CHANNEL_WORDS)
+DW_LAST = 256  # the last channel's bit in a 3x3 record's e word (TQ_DW_LAST)
 
 
 def _pair16(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -257,7 +260,7 @@ def _pair16(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return ((lo.astype(np.int64) & 0xFFFF) | (hi.astype(np.int64) << 16)).astype(np.int32)
 
 
-def dw_records(op: ir.DepthwiseConv2d, output_zero_point: int) -> np.ndarray:
+def dw_records(op: ir.DepthwiseConv2d, output_zero_point: int, out_w: int) -> np.ndarray:
     """The DSP depthwise row path's channel records (``runtime_c/tq_depthwise_conv2d_s8_dsp.c``), int32,
     ``DW_RECORD_WORDS`` words per channel ``c`` at ``10 c`` (weights ``w[ky][kx][c]``, 3x3, multiplier 1):
 
@@ -265,12 +268,16 @@ def dw_records(op: ir.DepthwiseConv2d, output_zero_point: int) -> np.ndarray:
       ``(2 w[r][1][c], 2 w[r][2][c])``, first value in the low half (doubled weights: ``|2 w| <= 254``);
     * word 6: ``2 bias[c]``, the doubled accumulator's start;
     * words 7 to 9: ``q = multiplier[c]``, ``K = 2**(e - 1) + output_zero_point * 2**e`` (0 when
-      ``e > FUSED2_OFFSET_E_MAX``: only the C loop runs such layers) and ``e = -shift[c]``, the output stage
-      of ``tq_requant.h`` (``tq_fused2_offset``).
+      ``e > FUSED2_OFFSET_E_MAX``: only the C loop runs such layers) and the e word
+      ``e + 256 * last + 65536 * W``: ``e = -shift[c]`` (bits 0-7, the output stage of ``tq_requant.h``,
+      ``tq_fused2_offset``), ``last`` = 1 on the last channel (``TQ_DW_LAST``), ``W = 2 * wp`` the bytes
+      between two channels' rows in a ring slot (``wp =`` :func:`tinyqat.memory.planner.dw_padded_width` of
+      ``out_w``, the layer's output width): the assembly's channel loop advances its rows by W and ends
+      after the last channel.
 
     A 5x5 window has ``DW5_RECORD_WORDS`` words per channel at ``24 c``: words ``4 r`` to ``4 r + 3`` (row
     ``r < 5``) the doubled pairs ``(w0, w1)``, ``(w2, w3)``, ``(w1, w2)``, ``(w3, w4)`` of ``w[r][.][c]``,
-    word 20 ``2 bias[c]``, words 21 to 23 ``q``, ``K``, ``e`` as above.
+    word 20 ``2 bias[c]``, words 21 to 23 ``q``, ``K``, ``e`` (plain: only C loops read 5x5 records).
 
     Built at build time (flash) so the kernel builds nothing per call; only layers with a fused output
     stage (every ``e >= 1``) run the row path."""
@@ -287,6 +294,13 @@ def dw_records(op: ir.DepthwiseConv2d, output_zero_point: int) -> np.ndarray:
     rec[:, -3] = op.multiplier
     rec[:, -2] = k.astype(np.int32)
     rec[:, -1] = e.astype(np.int32)
+    if op.kernel == (3, 3):
+        w_bytes = 2 * dw_padded_width(out_w, op.stride[1], 3)
+        if w_bytes >= 1 << 15:
+            raise TinyQatError(f"{op.name}: depthwise output rows of {out_w} columns are too wide for the DSP row "
+                               f"path's channel records (2 * wp = {w_bytes} bytes, at most 32767); split the layer")
+        rec[-1, -1] += DW_LAST
+        rec[:, -1] += w_bytes << 16
     return rec.reshape(-1)
 
 

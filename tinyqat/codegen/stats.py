@@ -393,7 +393,8 @@ def layout_extra_bytes(op: ir.IntOp, board: Board, optimize: str = "size", graph
     if isinstance(op, ir.DepthwiseConv2d) and board.kernels == "dsp":
         if graph is None or planner.scratch_bytes(op, graph, board.kernels) == 0:
             return 0
-        records = layouts.dw_records(op, graph.tensor(op.output).qparams.zero_point)
+        records = layouts.dw_records(op, graph.tensor(op.output).qparams.zero_point,
+                                     graph.tensor(op.output).shape[1])
         return int(records.nbytes) - sum(int(a.values.nbytes) for a in const_arrays(op, graph))
     shipped = None
     if board.kernels == "dsp":

@@ -227,13 +227,20 @@ def scratch_bytes(op: ir.IntOp, graph: ir.Graph, kernels: str = "dsp") -> int:
 DW5_MIN_OUT_W = 6  # TQ_DW_DSP5_MIN_OUT_W: 5x5 depthwise layers take the DSP row path from this output width
 
 
+def dw_padded_width(out_w: int, stride_w: int, k: int) -> int:
+    """int16 values per channel row of the DSP depthwise row path's ring, the twin of ``TQ_DW_DSP_WP``
+    (``runtime_c/tq_kernels.h``): the last window's columns plus one, ``(out_w - 1) * stride_w + k + 1``,
+    rounded up to even."""
+    return ((out_w - 1) * stride_w + k + 1 + 1) & ~1
+
+
 def depthwise_scratch_bytes(op: ir.DepthwiseConv2d, graph: ir.Graph) -> int:
     """Scratch of the DSP depthwise row path, the twin of ``TQ_DEPTHWISE_CONV2D_S8_DSP_BUFFER_SIZE``
     (``runtime_c/tq_kernels.h``): for a ``k x k`` window with ``k`` 3 or 5 (5: ``out_w >= DW5_MIN_OUT_W``,
     narrower rows run the pixel loop, faster there), depth multiplier 1, strides in
     {1, 2}, top and left padding < ``k`` and a fused output stage (:func:`tinyqat.fixedpoint.fused_requant_ok`
     over ``k * k`` taps), ``2 * k * wp * in_c`` bytes (a ring of ``k`` int16 rows per channel) with
-    ``wp = ((out_w - 1) * stride_w + k + 1)`` rounded up to even; else 0.  Its channel records are flash
+    ``wp =`` :func:`dw_padded_width`; else 0.  Its channel records are flash
     (``tinyqat.codegen.layouts.dw_records``)."""
     (sh, sw), (pt, pl), (k, kw) = op.stride, op.padding[:2], op.kernel
     out_w = graph.tensor(op.output).shape[1]
@@ -241,8 +248,7 @@ def depthwise_scratch_bytes(op: ir.DepthwiseConv2d, graph: ir.Graph) -> int:
             or sh not in (1, 2) or sw not in (1, 2) or pt >= k or pl >= k
             or not fused_requant_ok(op.bias, op.shift, k * k)):
         return 0
-    wp = ((out_w - 1) * sw + k + 1 + 1) & ~1
-    return 2 * k * wp * graph.tensor(op.inputs[0]).shape[2]
+    return 2 * k * dw_padded_width(out_w, sw, k) * graph.tensor(op.inputs[0]).shape[2]
 
 
 def scratch_ranges(graph: ir.Graph, kernels: str = "dsp") -> list[Allocation]:
