@@ -96,17 +96,65 @@ static inline void tq_conv_mve_dot2x2(const int8_t *wa, const int8_t *wb, const 
     r[3] = bb;
 }
 
+/* Two 16-value steps of the 2x2 dot products (32 values of each of the four pointers) software-pipelined: the
+ * loads of x0 / v0 for the next step come between the multiplies of this one, so every VMLADAVA follows a VLDRB
+ * and the reverse (cortex-m55.toml: one cycle each). Entered with x0 / v0 holding the step's first vectors;
+ * TQ_CONV_MVE_PAIR_LAST, the last pair, loads none after its values. */
+#define TQ_CONV_MVE_PAIR_ASM                                                                                    \
+    "vmladava.s8 %[raa], %q[v0], %q[x0]\n\t"                                                                 \
+    "vldrb.8 %q[x1], [%[pxb]], #16\n\t"                                                                      \
+    "vmladava.s8 %[rab], %q[v0], %q[x1]\n\t"                                                                 \
+    "vldrb.8 %q[v1], [%[pwb]], #16\n\t"                                                                      \
+    "vmladava.s8 %[rba], %q[v1], %q[x0]\n\t"                                                                 \
+    "vldrb.8 %q[x0], [%[pxa]], #16\n\t"                                                                      \
+    "vmladava.s8 %[rbb], %q[v1], %q[x1]\n\t"                                                                 \
+    "vldrb.8 %q[v0], [%[pwa]], #16\n\t"                                                                      \
+    "vmladava.s8 %[raa], %q[v0], %q[x0]\n\t"                                                                 \
+    "vldrb.8 %q[x1], [%[pxb]], #16\n\t"                                                                      \
+    "vmladava.s8 %[rab], %q[v0], %q[x1]\n\t"                                                                 \
+    "vldrb.8 %q[v1], [%[pwb]], #16\n\t"                                                                      \
+    "vmladava.s8 %[rba], %q[v1], %q[x0]\n\t"
+#define TQ_CONV_MVE_PAIR_NEXT                                                                                   \
+    "vldrb.8 %q[x0], [%[pxa]], #16\n\t"                                                                      \
+    "vmladava.s8 %[rbb], %q[v1], %q[x1]\n\t"                                                                 \
+    "vldrb.8 %q[v0], [%[pwa]], #16\n\t"
+#define TQ_CONV_MVE_PAIR_LAST "vmladava.s8 %[rbb], %q[v1], %q[x1]\n\t"
+
+/* aa += dot(wa, xa), ab += dot(wa, xb), ba += dot(wb, xa), bb += dot(wb, xb) over n16 * 16 values (n16 >= 1; the
+ * four pointers advanced by n16 * 16, no byte read past them): one TQ_CONV_MVE_STEP when n16 is odd, then
+ * n16 / 2 pipelined pairs (GCC inline assembly, a SUBS / BNE loop). */
+#define TQ_CONV_MVE_DOT(aa, ab, ba, bb, xa, xb, wa, wb, n16)                                                     \
+    do {                                                                                                      \
+        int32_t pairs_ = (n16) >> 1;                                                                          \
+        if (((n16) & 1) != 0) {                                                                               \
+            TQ_CONV_MVE_STEP(aa, ab, ba, bb, xa, xb, wa, wb);                                                 \
+        }                                                                                                     \
+        if (pairs_ > 0) {                                                                                     \
+            int8x16_t x0_, x1_, v0_, v1_;                                                                     \
+            __asm__("vldrb.8 %q[x0], [%[pxa]], #16\n\t"                                                      \
+                    "vldrb.8 %q[v0], [%[pwa]], #16\n\t"                                                      \
+                    "subs %[n], %[n], #1\n\t"                                                                 \
+                    "beq 2f\n"                                                                                \
+                    "1:\n\t" TQ_CONV_MVE_PAIR_ASM TQ_CONV_MVE_PAIR_NEXT "subs %[n], %[n], #1\n\t"             \
+                    "bne 1b\n"                                                                                \
+                    "2:\n\t" TQ_CONV_MVE_PAIR_ASM TQ_CONV_MVE_PAIR_LAST                                       \
+                    : [raa] "+Te"(aa), [rab] "+Te"(ab), [rba] "+Te"(ba), [rbb] "+Te"(bb), [pxa] "+r"(xa),     \
+                      [pxb] "+r"(xb), [pwa] "+r"(wa), [pwb] "+r"(wb), [n] "+r"(pairs_), [x0] "=&w"(x0_),      \
+                      [x1] "=&w"(x1_), [v0] "=&w"(v0_), [v1] "=&w"(v1_)                                       \
+                    :                                                                                         \
+                    : "memory", "cc");                                                                        \
+        }                                                                                                     \
+    } while (0)
+
 /* The same sums for windows read in place: kernel_h rows of n16 * 16 values, the rows' values contiguous,
  * the pixels' next window row x_skip values after the end of the previous one. */
 static inline void tq_conv_mve_dot2x2_rows(const int8_t *wa, const int8_t *wb, const int8_t *xa, const int8_t *xb,
                                            int32_t rows, int32_t n16, int32_t x_skip, int32_t r[4])
 {
     TQ_CONV_MVE_ACCUMULATORS;
-    int32_t y, i;
+    int32_t y;
     for (y = rows; y > 0; --y) {
-        for (i = n16; i > 0; --i) {
-            TQ_CONV_MVE_STEP(aa, ab, ba, bb, xa, xb, wa, wb);
-        }
+        TQ_CONV_MVE_DOT(aa, ab, ba, bb, xa, xb, wa, wb, n16);
         xa += x_skip;
         xb += x_skip;
     }
@@ -116,18 +164,70 @@ static inline void tq_conv_mve_dot2x2_rows(const int8_t *wa, const int8_t *wb, c
     r[3] = bb;
 }
 
-/* The vector (l0, l1, l2, l3): two VMOV of two general-purpose registers to two lanes, GCC inline assembly, where
- * vsetq_lane compiles to four one-lane moves. "VMOV Qd[2], Qd[0], Rt, Rt2" writes Rt to lane 0 and Rt2 to lane 2
- * (the encoding's lane bit selects the lower lane; QEMU's trans_VMOV_from_2gp; the conv tests fail with the
- * registers swapped), "VMOV Qd[3], Qd[1], ..." lanes 1 and 3. */
-static inline int32x4_t tq_conv_mve_vector(int32_t l0, int32_t l1, int32_t l2, int32_t l3)
+/* Channels per block of the output stage: the pixel pair's sums of TQ_CONV_MVE_BLOCK channels (a multiple of 4)
+ * wait on the stack (2 * 4 * TQ_CONV_MVE_BLOCK bytes) for one vector output stage per four channels. */
+#define TQ_CONV_MVE_BLOCK 32
+
+#if defined(__GNUC__)
+#define TQ_CONV_MVE_OUTLINE __attribute__((noinline))
+#else
+#define TQ_CONV_MVE_OUTLINE
+#endif
+
+/* Whole and predicated (VCTP.32 lanes_: inactive lanes read and write no memory) int32 loads and int8 stores. */
+#define TQ_CONV_MVE_LD(ptr) vldrwq_s32(ptr)
+#define TQ_CONV_MVE_ST(ptr, v) vstrbq_s32((ptr), (v))
+#define TQ_CONV_MVE_LD_P(ptr) vldrwq_z_s32((ptr), lanes_)
+#define TQ_CONV_MVE_ST_P(ptr, v) vstrbq_p_s32((ptr), (v), lanes_)
+
+/* Four channels of the pixel pair: (corr + sum) of sa / sb requantized by rq (tq_requant.h) and stored at out_a /
+ * out_b, loads ld and stores st; every pointer then advanced by 4. */
+#define TQ_CONV_MVE_STORE4(rq, ld, st)                                                                         \
+    do {                                                                                                      \
+        const int32x4_t q_ = ld(multiplier), e_ = ld(shifts), b_ = ld(base);                                  \
+        const int32x4_t ya_ = vaddq_s32(ld(sa), b_), yb_ = vaddq_s32(ld(sb), b_);                             \
+        st(out_a, rq(ya_, q_, e_, zp, lo, hi));                                                               \
+        st(out_b, rq(yb_, q_, e_, zp, lo, hi));                                                               \
+        multiplier += 4;                                                                                      \
+        shifts += 4;                                                                                          \
+        base += 4;                                                                                            \
+        sa += 4;                                                                                              \
+        sb += 4;                                                                                              \
+        out_a += 4;                                                                                           \
+        out_b += 4;                                                                                           \
+    } while (0)
+
+/* The output stage of channels [c0, c0 + n) of the pixel pair, n <= TQ_CONV_MVE_BLOCK, with rq: out_a[c] =
+ * rq(corr[c] + sa[c - c0]) (likewise b), four channels per vector, the n mod 4 last ones by one predicated
+ * vector (no read past out_c, no write past the pixel). */
+#define TQ_CONV_MVE_STORE(rq)                                                                                  \
+    do {                                                                                                      \
+        for (j = n; j >= 4; j -= 4) {                                                                         \
+            TQ_CONV_MVE_STORE4(rq, TQ_CONV_MVE_LD, TQ_CONV_MVE_ST);                                           \
+        }                                                                                                     \
+        if (j > 0) {                                                                                          \
+            const mve_pred16_t lanes_ = vctp32q((uint32_t)j);                                                 \
+            TQ_CONV_MVE_STORE4(rq, TQ_CONV_MVE_LD_P, TQ_CONV_MVE_ST_P);                                       \
+        }                                                                                                     \
+    } while (0)
+
+/* TQ_CONV_MVE_STORE with tq_requantize_s32x4_right_mve where requant_fused != 0 (every shift in [-31, -1]),
+ * else tq_requantize_s32x4_mve. */
+TQ_CONV_MVE_OUTLINE static void tq_conv_mve_store(const tq_conv2d_s8_params *p, const int32_t *corr, int32_t c0,
+                                                  int32_t n, const int32_t *sa, const int32_t *sb, int8_t *out_a,
+                                                  int8_t *out_b)
 {
-    int32x4_t v;
-    __asm__("vmov %q[v][2], %q[v][0], %[l0], %[l2]\n\t"
-            "vmov %q[v][3], %q[v][1], %[l1], %[l3]"
-            : [v] "=&w"(v)
-            : [l0] "r"(l0), [l1] "r"(l1), [l2] "r"(l2), [l3] "r"(l3));
-    return v;
+    /* read once: the int8 output stores may alias the params */
+    const int32_t *multiplier = p->multiplier + c0, *shifts = p->shift + c0, *base = corr + c0;
+    const int32_t zp = p->output_zero_point, lo = p->act_min, hi = p->act_max;
+    int32_t j;
+    out_a += c0;
+    out_b += c0;
+    if (p->requant_fused != 0) {
+        TQ_CONV_MVE_STORE(tq_requantize_s32x4_right_mve);
+    } else {
+        TQ_CONV_MVE_STORE(tq_requantize_s32x4_mve);
+    }
 }
 
 /* Row w's dot products with the columns in registers (K <= 32, k16 = 16 or 32; the second vectors unused
@@ -147,24 +247,11 @@ static inline int32x4_t tq_conv_mve_vector(int32_t l0, int32_t l1, int32_t l2, i
         }                                                                                                     \
     } while (0)
 
-/* Channels c .. c + 3 (rows w, w + k, w + 2k, w + 3k) of the two pixels, K <= 32: the sums as the vectors of
- * pixel a (*va) and pixel b (*vb). */
-TQ_LOOP_INLINE void tq_conv_mve_small4(const int8_t *w, int32_t k, int32_t k16, mve_pred16_t tail, int8x16_t xa0,
-                                       int8x16_t xa1, int8x16_t xb0, int8x16_t xb1, int32x4_t *va, int32x4_t *vb)
-{
-    int32_t a0, a1, a2, a3, b0, b1, b2, b3;
-    TQ_CONV_MVE_SMALL_ROW(w, k16, tail, xa0, xa1, xb0, xb1, a0, b0);
-    TQ_CONV_MVE_SMALL_ROW(w + k, k16, tail, xa0, xa1, xb0, xb1, a1, b1);
-    TQ_CONV_MVE_SMALL_ROW(w + 2 * k, k16, tail, xa0, xa1, xb0, xb1, a2, b2);
-    TQ_CONV_MVE_SMALL_ROW(w + 3 * k, k16, tail, xa0, xa1, xb0, xb1, a3, b3);
-    *va = tq_conv_mve_vector(a0, a1, a2, a3);
-    *vb = tq_conv_mve_vector(b0, b1, b2, b3);
-}
-
-/* The K <= 32 groups of one pixel pair (columns xa, xb of k16 readable bytes, k16 = 16 or 32). */
-TQ_LOOP_INLINE void tq_conv_mve_small_groups(const tq_conv2d_s8_params *p, const int8_t *weights, const int32_t *corr,
-                                             const int8_t *xa, const int8_t *xb, int32_t k, int32_t k16,
-                                             int32_t groups, int8_t *out_a, int8_t *out_b)
+/* Every channel of one pixel pair, K <= 32 (columns xa, xb of k16 readable bytes, k16 = 16 or 32): the columns
+ * stay in registers while each weight row is read once, TQ_CONV_MVE_BLOCK channels' sums at a time. */
+TQ_LOOP_INLINE void tq_conv_mve_small(const tq_conv2d_s8_params *p, const int8_t *weights, const int32_t *corr,
+                                      const int8_t *xa, const int8_t *xb, int32_t k, int32_t k16, int8_t *out_a,
+                                      int8_t *out_b)
 {
     const mve_pred16_t tail = vctp8q((uint32_t)(k - (k16 - 16)));
     /* the columns' last vector predicated like the rows': no read past K (columns read in place) */
@@ -172,95 +259,83 @@ TQ_LOOP_INLINE void tq_conv_mve_small_groups(const tq_conv2d_s8_params *p, const
     const int8x16_t xb0 = k16 == 16 ? vldrbq_z_s8(xb, tail) : vldrbq_s8(xb);
     const int8x16_t xa1 = k16 == 32 ? vldrbq_z_s8(xa + 16, tail) : xa0;
     const int8x16_t xb1 = k16 == 32 ? vldrbq_z_s8(xb + 16, tail) : xb0;
-    /* read once: the int8 output stores may alias the params */
-    const int32_t *const multiplier = p->multiplier, *const shifts = p->shift;
-    const int32_t zp_out = p->output_zero_point, act_min = p->act_min, act_max = p->act_max;
-    int32_t c;
-    for (c = 0; c < groups; c += 4) {
-        int32x4_t va, vb;
-        const int32x4_t mult = vldrwq_s32(multiplier + c);
-        const int32x4_t shift = vldrwq_s32(shifts + c);
-        const int32x4_t base = vldrwq_s32(corr + c);
-        tq_conv_mve_small4(weights + c * k, k, k16, tail, xa0, xa1, xb0, xb1, &va, &vb);
-        vstrbq_s32(out_a + c, tq_requantize_s32x4_mve(vaddq_s32(va, base), mult, shift, zp_out, act_min, act_max));
-        vstrbq_s32(out_b + c, tq_requantize_s32x4_mve(vaddq_s32(vb, base), mult, shift, zp_out, act_min, act_max));
+    const int32_t out_c = p->out_c;
+    int32_t sa[TQ_CONV_MVE_BLOCK], sb[TQ_CONV_MVE_BLOCK];
+    int32_t c0, j;
+    for (c0 = 0; c0 < out_c; c0 += TQ_CONV_MVE_BLOCK) {
+        const int32_t n = out_c - c0 < TQ_CONV_MVE_BLOCK ? out_c - c0 : TQ_CONV_MVE_BLOCK;
+        const int8_t *w = weights + c0 * k;
+        for (j = 0; j < n; ++j, w += k) {
+            TQ_CONV_MVE_SMALL_ROW(w, k16, tail, xa0, xa1, xb0, xb1, sa[j], sb[j]);
+        }
+        tq_conv_mve_store(p, corr, c0, n, sa, sb, out_a, out_b);
     }
 }
 
-/* tq_conv_mve_small_groups for k16 = 16 and 32, each compiled on its own (not inlined: the general path's
- * registers are then allocated without them). */
-#if defined(__GNUC__)
-#define TQ_CONV_MVE_OUTLINE __attribute__((noinline))
-#else
-#define TQ_CONV_MVE_OUTLINE
-#endif
+/* tq_conv_mve_small for k16 = 16 and 32, each compiled on its own (not inlined: the general path's registers are
+ * then allocated without them). */
 TQ_CONV_MVE_OUTLINE static void tq_conv_mve_small16(const tq_conv2d_s8_params *p, const int8_t *weights,
                                                     const int32_t *corr, const int8_t *xa, const int8_t *xb, int32_t k,
-                                                    int32_t groups, int8_t *out_a, int8_t *out_b)
+                                                    int8_t *out_a, int8_t *out_b)
 {
-    tq_conv_mve_small_groups(p, weights, corr, xa, xb, k, 16, groups, out_a, out_b);
+    tq_conv_mve_small(p, weights, corr, xa, xb, k, 16, out_a, out_b);
 }
 
 TQ_CONV_MVE_OUTLINE static void tq_conv_mve_small32(const tq_conv2d_s8_params *p, const int8_t *weights,
                                                     const int32_t *corr, const int8_t *xa, const int8_t *xb, int32_t k,
-                                                    int32_t groups, int8_t *out_a, int8_t *out_b)
+                                                    int8_t *out_a, int8_t *out_b)
 {
-    tq_conv_mve_small_groups(p, weights, corr, xa, xb, k, 32, groups, out_a, out_b);
+    tq_conv_mve_small(p, weights, corr, xa, xb, k, 32, out_a, out_b);
 }
 
-/* Channels [0, groups) (groups a multiple of 4) of one pixel pair, K > 32, four at a time: two rows per
- * dot product, the eight sums moved into a vector per pixel for tq_requantize_s32x4_mve. Columns (in_place 0):
- * xa / xb hold K16 values whose K16 - K last are zero, read over K16 values unless row c + 3's reads would
- * leave the weights array (then K). Windows in place (in_place 1, a constant in each outlined copy): kernel_h
- * rows by tq_conv_mve_dot2x2_rows. */
-TQ_LOOP_INLINE void tq_conv_mve_groups(const tq_conv2d_s8_params *p, const int8_t *weights, const int32_t *corr,
-                                       const int8_t *xa, const int8_t *xb, int32_t k, int32_t k16, int in_place,
-                                       int32_t rows, int32_t n16, int32_t x_skip, int32_t groups, int8_t *out_a,
-                                       int8_t *out_b)
+/* Every channel of one pixel pair, K > 32, two rows (c, d = c + 1, or d = c for an odd last channel) per dot
+ * product, TQ_CONV_MVE_BLOCK channels' sums at a time. Columns (in_place 0): xa / xb hold K16 values whose K16 - K
+ * last are zero, read over K16 values unless row d's reads would leave the weights array (then K). Windows in
+ * place (in_place 1, a constant in each outlined copy): kernel_h rows by tq_conv_mve_dot2x2_rows. */
+TQ_LOOP_INLINE void tq_conv_mve_general(const tq_conv2d_s8_params *p, const int8_t *weights, const int32_t *corr,
+                                        const int8_t *xa, const int8_t *xb, int32_t k, int32_t k16, int in_place,
+                                        int32_t rows, int32_t n16, int32_t x_skip, int8_t *out_a, int8_t *out_b)
 {
-    /* read once: the int8 output stores may alias the params */
-    const int32_t *const multiplier = p->multiplier, *const shifts = p->shift;
-    const int32_t zp_out = p->output_zero_point, act_min = p->act_min, act_max = p->act_max, out_c = p->out_c;
-    int32_t c;
-    for (c = 0; c < groups; c += 4) {
-        int32_t r0[4], r1[4];
-        int32x4_t va, vb;
-        const int32x4_t mult = vldrwq_s32(multiplier + c);
-        const int32x4_t shift = vldrwq_s32(shifts + c);
-        const int32x4_t base = vldrwq_s32(corr + c);
-        const int8_t *w = weights + c * k;
-        if (in_place) {
-            tq_conv_mve_dot2x2_rows(w, w + k, xa, xb, rows, n16, x_skip, r0);
-            tq_conv_mve_dot2x2_rows(w + 2 * k, w + 3 * k, xa, xb, rows, n16, x_skip, r1);
-        } else if ((out_c - c - 4) * k >= k16 - k) { /* row c + 3's K16 reads inside the array: whole vectors */
-            tq_conv_mve_dot2x2_rows(w, w + k, xa, xb, 1, k16 / 16, 0, r0);
-            tq_conv_mve_dot2x2_rows(w + 2 * k, w + 3 * k, xa, xb, 1, k16 / 16, 0, r1);
-        } else {
-            tq_conv_mve_dot2x2(w, w + k, xa, xb, k, r0);
-            tq_conv_mve_dot2x2(w + 2 * k, w + 3 * k, xa, xb, k, r1);
+    const int32_t out_c = p->out_c;
+    int32_t sa[TQ_CONV_MVE_BLOCK], sb[TQ_CONV_MVE_BLOCK];
+    int32_t c0, j;
+    for (c0 = 0; c0 < out_c; c0 += TQ_CONV_MVE_BLOCK) {
+        const int32_t n = out_c - c0 < TQ_CONV_MVE_BLOCK ? out_c - c0 : TQ_CONV_MVE_BLOCK;
+        for (j = 0; j < n; j += 2) {
+            const int32_t d = j + 1 < n ? c0 + j + 1 : c0 + j; /* an odd last channel is computed twice */
+            const int8_t *wa = weights + (c0 + j) * k, *wb = weights + d * k;
+            int32_t r[4];
+            if (in_place) {
+                tq_conv_mve_dot2x2_rows(wa, wb, xa, xb, rows, n16, x_skip, r);
+            } else if ((out_c - 1 - d) * k >= k16 - k) { /* row d's K16 reads inside the array: whole vectors */
+                tq_conv_mve_dot2x2_rows(wa, wb, xa, xb, 1, k16 / 16, 0, r);
+            } else {
+                tq_conv_mve_dot2x2(wa, wb, xa, xb, k, r);
+            }
+            sa[j] = r[0];
+            sb[j] = r[1];
+            sa[j + 1] = r[2]; /* j + 1 < TQ_CONV_MVE_BLOCK: n is even when it is TQ_CONV_MVE_BLOCK */
+            sb[j + 1] = r[3];
         }
-        va = tq_conv_mve_vector(r0[0], r0[2], r1[0], r1[2]);
-        vb = tq_conv_mve_vector(r0[1], r0[3], r1[1], r1[3]);
-        vstrbq_s32(out_a + c, tq_requantize_s32x4_mve(vaddq_s32(va, base), mult, shift, zp_out, act_min, act_max));
-        vstrbq_s32(out_b + c, tq_requantize_s32x4_mve(vaddq_s32(vb, base), mult, shift, zp_out, act_min, act_max));
+        tq_conv_mve_store(p, corr, c0, n, sa, sb, out_a, out_b);
     }
 }
 
-/* tq_conv_mve_groups for columns and for windows in place, each compiled on its own. */
-TQ_CONV_MVE_OUTLINE static void tq_conv_mve_groups_columns(const tq_conv2d_s8_params *p, const int8_t *weights,
-                                                           const int32_t *corr, const int8_t *xa, const int8_t *xb,
-                                                           int32_t k, int32_t groups, int8_t *out_a, int8_t *out_b)
+/* tq_conv_mve_general for columns and for windows in place, each compiled on its own. */
+TQ_CONV_MVE_OUTLINE static void tq_conv_mve_columns(const tq_conv2d_s8_params *p, const int8_t *weights,
+                                                    const int32_t *corr, const int8_t *xa, const int8_t *xb,
+                                                    int32_t k, int8_t *out_a, int8_t *out_b)
 {
-    tq_conv_mve_groups(p, weights, corr, xa, xb, k, TQ_CONV_MVE_K16(k), 0, 0, 0, 0, groups, out_a, out_b);
+    tq_conv_mve_general(p, weights, corr, xa, xb, k, TQ_CONV_MVE_K16(k), 0, 0, 0, 0, out_a, out_b);
 }
 
-TQ_CONV_MVE_OUTLINE static void tq_conv_mve_groups_rows(const tq_conv2d_s8_params *p, const int8_t *weights,
-                                                        const int32_t *corr, const int8_t *xa, const int8_t *xb,
-                                                        int32_t k, int32_t groups, int8_t *out_a, int8_t *out_b)
+TQ_CONV_MVE_OUTLINE static void tq_conv_mve_rows(const tq_conv2d_s8_params *p, const int8_t *weights,
+                                                 const int32_t *corr, const int8_t *xa, const int8_t *xb, int32_t k,
+                                                 int8_t *out_a, int8_t *out_b)
 {
     const int32_t row = p->kernel_w * p->in_c; /* a multiple of 16 */
-    tq_conv_mve_groups(p, weights, corr, xa, xb, k, k, 1, p->kernel_h, row / 16, p->in_w * p->in_c - row, groups,
-                       out_a, out_b);
+    tq_conv_mve_general(p, weights, corr, xa, xb, k, k, 1, p->kernel_h, row / 16, p->in_w * p->in_c - row, out_a,
+                        out_b);
 }
 
 /* 1 when the window of output pixel (oy, ox) lies wholly inside the input. */
@@ -339,8 +414,6 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     const int32_t k16 = TQ_CONV_MVE_K16(k);
     const int32_t pixels = p->out_h * p->out_w;
     const int32_t out_c = p->out_c;
-    const int32_t groups = out_c & ~3;
-    const int32_t zp_out = p->output_zero_point, act_min = p->act_min, act_max = p->act_max;
     /* windows inside the input are read in place: one row (kernel_h 1) of K values, the column itself, when K is
      * K16 or K <= 32 (the small paths' predicated loads read no value past K);
      * or kernel_h rows of whole vectors (no column copy) */
@@ -391,31 +464,13 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
             ++qy;
         }
         if (k16 == 16) { /* small K: the columns stay in registers for every channel */
-            tq_conv_mve_small16(p, weights, corr, xa, xb, k, groups, out_a, out_b);
+            tq_conv_mve_small16(p, weights, corr, xa, xb, k, out_a, out_b);
         } else if (k16 == 32) {
-            tq_conv_mve_small32(p, weights, corr, xa, xb, k, groups, out_a, out_b);
+            tq_conv_mve_small32(p, weights, corr, xa, xb, k, out_a, out_b);
         } else if (in_place) {
-            tq_conv_mve_groups_rows(p, weights, corr, xa, xb, k, groups, out_a, out_b);
+            tq_conv_mve_rows(p, weights, corr, xa, xb, k, out_a, out_b);
         } else {
-            tq_conv_mve_groups_columns(p, weights, corr, xa, xb, k, groups, out_a, out_b);
-        }
-        for (c = groups; c < out_c; c += 2) {
-            const int32_t d = c + 1 < out_c ? c + 1 : c; /* an odd last channel is computed twice */
-            int32_t r[4];
-            if (in_place) {
-                tq_conv_mve_dot2x2_rows(weights + c * k, weights + d * k, xa, xb, p->kernel_h,
-                                        p->kernel_w * p->in_c / 16, (p->in_w - p->kernel_w) * p->in_c, r);
-            } else {
-                tq_conv_mve_dot2x2(weights + c * k, weights + d * k, xa, xb, k, r);
-            }
-            out_a[c] = tq_requantize_s8((int32_t)((uint32_t)corr[c] + (uint32_t)r[0]), p->multiplier[c], p->shift[c],
-                                        zp_out, act_min, act_max);
-            out_b[c] = tq_requantize_s8((int32_t)((uint32_t)corr[c] + (uint32_t)r[1]), p->multiplier[c], p->shift[c],
-                                        zp_out, act_min, act_max);
-            out_a[d] = tq_requantize_s8((int32_t)((uint32_t)corr[d] + (uint32_t)r[2]), p->multiplier[d], p->shift[d],
-                                        zp_out, act_min, act_max);
-            out_b[d] = tq_requantize_s8((int32_t)((uint32_t)corr[d] + (uint32_t)r[3]), p->multiplier[d], p->shift[d],
-                                        zp_out, act_min, act_max);
+            tq_conv_mve_columns(p, weights, corr, xa, xb, k, out_a, out_b);
         }
     }
 }
