@@ -213,9 +213,8 @@ static inline void tq_conv_mve_dot2x2_rows(const int8_t *wa, const int8_t *wb, c
 
 /* TQ_CONV_MVE_STORE with tq_requantize_s32x4_right_mve where requant_fused != 0 (every shift in [-31, -1]),
  * else tq_requantize_s32x4_mve. */
-TQ_CONV_MVE_OUTLINE static void tq_conv_mve_store(const tq_conv2d_s8_params *p, const int32_t *corr, int32_t c0,
-                                                  int32_t n, const int32_t *sa, const int32_t *sb, int8_t *out_a,
-                                                  int8_t *out_b)
+TQ_LOOP_INLINE void tq_conv_mve_store_inline(const tq_conv2d_s8_params *p, const int32_t *corr, int32_t c0, int32_t n,
+                                             const int32_t *sa, const int32_t *sb, int8_t *out_a, int8_t *out_b)
 {
     /* read once: the int8 output stores may alias the params */
     const int32_t *multiplier = p->multiplier + c0, *shifts = p->shift + c0, *base = corr + c0;
@@ -228,6 +227,14 @@ TQ_CONV_MVE_OUTLINE static void tq_conv_mve_store(const tq_conv2d_s8_params *p, 
     } else {
         TQ_CONV_MVE_STORE(tq_requantize_s32x4_mve);
     }
+}
+
+/* tq_conv_mve_store_inline compiled on its own (the K > 32 paths, whose blocks of 32 channels amortize a call). */
+TQ_CONV_MVE_OUTLINE static void tq_conv_mve_store(const tq_conv2d_s8_params *p, const int32_t *corr, int32_t c0,
+                                                  int32_t n, const int32_t *sa, const int32_t *sb, int8_t *out_a,
+                                                  int8_t *out_b)
+{
+    tq_conv_mve_store_inline(p, corr, c0, n, sa, sb, out_a, out_b);
 }
 
 /* Row w's dot products with the columns in registers (K <= 32, k16 = 16 or 32; the second vectors unused
@@ -268,7 +275,7 @@ TQ_LOOP_INLINE void tq_conv_mve_small(const tq_conv2d_s8_params *p, const int8_t
         for (j = 0; j < n; ++j, w += k) {
             TQ_CONV_MVE_SMALL_ROW(w, k16, tail, xa0, xa1, xb0, xb1, sa[j], sb[j]);
         }
-        tq_conv_mve_store(p, corr, c0, n, sa, sb, out_a, out_b);
+        tq_conv_mve_store_inline(p, corr, c0, n, sa, sb, out_a, out_b);
     }
 }
 
@@ -362,6 +369,16 @@ static inline void tq_conv_mve_copy(int8_t *dst, const int8_t *src, int32_t n)
     }
 }
 
+/* The window starting at src (inside the input) in weight order into col: kernel_h rows of row <= 16 values,
+ * stride values apart in the input, one VLDRB / VSTRB each predicated by lanes (VCTP.8 of row). */
+static inline void tq_conv_mve_column16(const int8_t *src, int32_t rows, int32_t row, int32_t stride, mve_pred16_t lanes,
+                                        int8_t *col)
+{
+    for (; rows > 0; --rows, src += stride, col += row) {
+        vstrbq_p_s8(col, vldrbq_z_s8(src, lanes), lanes);
+    }
+}
+
 /* Output pixel (oy, ox)'s window in weight order (ky, kx, i) into col: K bytes, the input zero point outside the
  * input. */
 static void tq_conv_mve_column(const tq_conv2d_s8_params *p, const int8_t *input, int32_t oy, int32_t ox, int8_t *col)
@@ -420,6 +437,8 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     const int column_direct = p->kernel_h == 1 && (k16 == k || k16 <= 32);
     const int rows_direct = k16 > 32 && (p->kernel_w * p->in_c) % 16 == 0;
     int8_t *const cols = (int8_t *)p->scratch;
+    const int32_t row = p->kernel_w * p->in_c, stride = p->in_w * p->in_c; /* a window row; an input row */
+    const mve_pred16_t row_lanes = vctp8q((uint32_t)row);
     int32_t *corr;
     int32_t q, c, qy = 0, qx = 0; /* (qy, qx): output pixel q */
     if (cols == 0 || k > TQ_CONV_DSP_COLUMN_MAX || out_c > TQ_CONV_MVE_CORR_MAX(k)) {
@@ -454,6 +473,10 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
         if (inside && (column_direct || rows_direct)) {
             xa = input + tq_conv_mve_window_start(p, qy, qx);
             xb = input + tq_conv_mve_window_start(p, ly, lx);
+        } else if (inside && row <= 16) {
+            tq_conv_mve_column16(input + tq_conv_mve_window_start(p, qy, qx), p->kernel_h, row, stride, row_lanes, cols);
+            tq_conv_mve_column16(input + tq_conv_mve_window_start(p, ly, lx), p->kernel_h, row, stride, row_lanes,
+                                 cols + k16);
         } else {
             tq_conv_mve_column(p, input, qy, qx, cols);
             tq_conv_mve_column(p, input, ly, lx, cols + k16);
