@@ -15,16 +15,20 @@
  * pixels' outputs). Where both windows lie inside the input they are read in place: a one-row window
  * (kernel_h 1: 1x1 layers of any stride) is its column when K is a multiple of 16 or K <= 32; kernel_h
  * rows of kernel_w * in_c values, a multiple of 16, are read row by row (tq_conv_mve_dot2x2_rows).
- * Other windows are copied into the scratch columns (predicated vector steps for whole rows), whose
- * K16 - K last bytes are zero. Channels go in groups of four, two rows at a time: per 16 values one VLDRB
- * of each column and each weight row and four VMLADAVA.S8 (TQ_CONV_MVE_STEP, inline assembly ordering
- * them so the beats overlap), over K16 values for columns (the weights read after a row's K are the
- * next row's, times a zero column value); the last group, whose reads past K would leave the weights
- * array, ends with a tail-predicated step instead (VCTP.8: inactive lanes load zero, read no memory). Each
- * group's eight sums become two int32x4 vectors (pixel a, pixel b) whose output stage is
- * tq_requantize_s32x4_mve (tq_requant.h), stored as four bytes per pixel; the out_c mod 4 last
- * channels use tq_requantize_s8. With K <= 32 the two columns stay in registers (one or two vectors
- * each) while every group's rows are read once (tq_conv_mve_small4, no loop per row).
+ * Windows inside the input with rows of at most 16 values (first layers: 3x3x3, 10x4x1) are copied into the
+ * scratch columns by one predicated VLDRB / VSTRB per row (tq_conv_mve_column16); other windows by
+ * tq_conv_mve_column (predicated vector steps for whole rows, the zero point outside the input); the columns'
+ * K16 - K last bytes are zero. Channels go in blocks of TQ_CONV_MVE_BLOCK (32): the block's int32 sums of both
+ * pixels are kept on the stack (256 bytes), then one vector output stage per four channels of each pixel
+ * (tq_conv_mve_store: corr added, tq_requantize_s32x4_right_mve when requant_fused != 0, every shift in
+ * [-31, -1], else tq_requantize_s32x4_mve, both in tq_requant.h; the out_c mod 4 last channels by one vector
+ * predicated by VCTP.32). K > 32: two weight rows at a time, per 16 values one VLDRB of each column and each
+ * row and four VMLADAVA.S8 (inline assembly, TQ_CONV_MVE_DOT: pairs of 16-value steps software-pipelined so
+ * every VMLADAVA follows a VLDRB, cortex-m55.toml), over K16 values for columns (the weights read after a
+ * row's K are the next row's, times a zero column value) unless the second row's reads would leave the
+ * weights array (the last row: then a tail-predicated step, VCTP.8: inactive lanes load zero, read no
+ * memory); an odd last channel is computed twice. K <= 32: the two columns stay in registers (one or two
+ * vectors each) while each weight row is read once (tq_conv_mve_small, its output stage inlined).
  */
 #include "tq_kernels.h"
 
