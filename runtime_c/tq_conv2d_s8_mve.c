@@ -43,6 +43,11 @@
 #define TQ_CONV_MVE_K16(k) (((k) + 15) & ~15)
 #define TQ_CONV_MVE_CORR_MAX(k) ((2 * (TQ_CONV_DSP_COLUMN_MAX + (((k) + 3) & ~3)) - 2 * TQ_CONV_MVE_K16(k)) / 4)
 
+/* Channels per block of the output stage: the pixel pair's sums of TQ_CONV_MVE_BLOCK channels (a multiple of 4)
+ * wait on the stack (2 * 4 * TQ_CONV_MVE_BLOCK bytes) for one vector output stage per four channels. */
+#define TQ_CONV_MVE_BLOCK 32
+#define TQ_CONV_MVE_BLOCK_BYTES "128" /* 4 * TQ_CONV_MVE_BLOCK, an assembly immediate */
+
 /* One 16-value step of the 2x2 dot products: aa += dot(wa, xa), ab += dot(wa, xb), ba += dot(wb, xa),
  * bb += dot(wb, xb), the four pointers advanced by 16. GCC inline assembly (the accumulators in even registers,
  * "Te", as VMLADAVA needs) in the order load, multiply, load, multiply, ... so that each VMLADAVA follows a
@@ -124,53 +129,69 @@ static inline void tq_conv_mve_dot2x2(const int8_t *wa, const int8_t *wb, const 
     "vldrb.8 %q[v0], [%[pwa]], #16\n\t"
 #define TQ_CONV_MVE_PAIR_LAST "vmladava.s8 %[rbb], %q[v1], %q[x1]\n\t"
 
-/* aa += dot(wa, xa), ab += dot(wa, xb), ba += dot(wb, xa), bb += dot(wb, xb) over n16 * 16 values (n16 >= 1; the
- * four pointers advanced by n16 * 16, no byte read past them): one TQ_CONV_MVE_STEP when n16 is odd, then
- * n16 / 2 pipelined pairs (GCC inline assembly, a SUBS / BNE loop). */
-#define TQ_CONV_MVE_DOT(aa, ab, ba, bb, xa, xb, wa, wb, n16)                                                     \
-    do {                                                                                                      \
-        int32_t pairs_ = (n16) >> 1;                                                                          \
-        if (((n16) & 1) != 0) {                                                                               \
-            TQ_CONV_MVE_STEP(aa, ab, ba, bb, xa, xb, wa, wb);                                                 \
-        }                                                                                                     \
-        if (pairs_ > 0) {                                                                                     \
-            int8x16_t x0_, x1_, v0_, v1_;                                                                     \
-            __asm__("vldrb.8 %q[x0], [%[pxa]], #16\n\t"                                                      \
-                    "vldrb.8 %q[v0], [%[pwa]], #16\n\t"                                                      \
-                    "subs %[n], %[n], #1\n\t"                                                                 \
-                    "beq 2f\n"                                                                                \
-                    "1:\n\t" TQ_CONV_MVE_PAIR_ASM TQ_CONV_MVE_PAIR_NEXT "subs %[n], %[n], #1\n\t"             \
-                    "bne 1b\n"                                                                                \
-                    "2:\n\t" TQ_CONV_MVE_PAIR_ASM TQ_CONV_MVE_PAIR_LAST                                       \
-                    : [raa] "+Te"(aa), [rab] "+Te"(ab), [rba] "+Te"(ba), [rbb] "+Te"(bb), [pxa] "+r"(xa),     \
-                      [pxb] "+r"(xb), [pwa] "+r"(wa), [pwb] "+r"(wb), [n] "+r"(pairs_), [x0] "=&w"(x0_),      \
-                      [x1] "=&w"(x1_), [v0] "=&w"(v0_), [v1] "=&w"(v1_)                                       \
-                    :                                                                                         \
-                    : "memory", "cc");                                                                        \
-        }                                                                                                     \
-    } while (0)
+/* One 16-value step of the 2x2 dot products that starts the sums: aa = dot(wa, xa), ... (VMLADAV, no
+ * accumulate), the same order as TQ_CONV_MVE_STEP. */
+#define TQ_CONV_MVE_FIRST_ASM                                                                                   \
+    "vldrb.8 %q[x0], [%[pxa]], #16\n\t"                                                                      \
+    "vldrb.8 %q[v0], [%[pwa]], #16\n\t"                                                                      \
+    "vmladav.s8 %[raa], %q[v0], %q[x0]\n\t"                                                                  \
+    "vldrb.8 %q[x1], [%[pxb]], #16\n\t"                                                                      \
+    "vmladav.s8 %[rab], %q[v0], %q[x1]\n\t"                                                                  \
+    "vldrb.8 %q[v1], [%[pwb]], #16\n\t"                                                                      \
+    "vmladav.s8 %[rba], %q[v1], %q[x0]\n\t"                                                                  \
+    "vmladav.s8 %[rbb], %q[v1], %q[x1]\n\t"
 
-/* The same sums for windows read in place: kernel_h rows of n16 * 16 values, the rows' values contiguous,
- * the pixels' next window row x_skip values after the end of the previous one. */
-static inline void tq_conv_mve_dot2x2_rows(const int8_t *wa, const int8_t *wb, const int8_t *xa, const int8_t *xb,
-                                           int32_t rows, int32_t n16, int32_t x_skip, int32_t r[4])
+/* The sums of channel pairs (rows wa, wa + k), (wa + 2k, wa + 3k), ... with the columns xa and xb, pairs of them
+ * (pairs >= 1), each over n16 * 16 values (len = n16 * 16, n16 >= 2, every read inside the rows and the
+ * columns), stored at s: s[2i], s[2i + 1] = pixel a's sums of the pair's two rows, s[TQ_CONV_MVE_BLOCK + 2i],
+ * s[TQ_CONV_MVE_BLOCK + 2i + 1] pixel b's. GCC inline assembly, one loop over the pairs: per pair, first (odd
+ * n16: TQ_CONV_MVE_FIRST_ASM; even: the sums set to zero), then n16 / 2 pipelined pairs of 16-value steps
+ * (TQ_CONV_MVE_PAIR_ASM), the sums stored by two STRD, the column pointers moved back by len and the row pointers
+ * to the next pair (wa = wb + k - len, wb = wa + k). volatile: the results are the stores. */
+#define TQ_CONV_MVE_PAIRS(first)                                                                                \
+    __asm__ volatile("1:\n\t" first "lsrs %[cnt], %[len], #5\n\t"                                            \
+            "vldrb.8 %q[x0], [%[pxa]], #16\n\t"                                                              \
+            "vldrb.8 %q[v0], [%[pwa]], #16\n\t"                                                              \
+            "subs %[cnt], %[cnt], #1\n\t"                                                                     \
+            "beq 3f\n"                                                                                        \
+            "2:\n\t" TQ_CONV_MVE_PAIR_ASM TQ_CONV_MVE_PAIR_NEXT "subs %[cnt], %[cnt], #1\n\t"                 \
+            "bne 2b\n"                                                                                        \
+            "3:\n\t" TQ_CONV_MVE_PAIR_ASM TQ_CONV_MVE_PAIR_LAST                                               \
+            "strd %[rab], %[rbb], [%[s], #" TQ_CONV_MVE_BLOCK_BYTES "]\n\t"                                   \
+            "strd %[raa], %[rba], [%[s]], #8\n\t"                                                             \
+            "subs %[pxa], %[pxa], %[len]\n\t"                                                                 \
+            "subs %[pxb], %[pxb], %[len]\n\t"                                                                 \
+            "adds %[pwa], %[pwb], %[skip]\n\t"                                                                \
+            "adds %[pwb], %[pwa], %[skip]\n\t"                                                                \
+            "adds %[pwb], %[pwb], %[len]\n\t"                                                                 \
+            "subs %[pairs], %[pairs], #1\n\t"                                                                 \
+            "bne 1b"                                                                                          \
+            : [raa] "=&Te"(aa), [rab] "=&Te"(ab), [rba] "=&Te"(ba), [rbb] "=&Te"(bb), [pxa] "+r"(xa),         \
+              [pxb] "+r"(xb), [pwa] "+r"(wa), [pwb] "+r"(wb), [s] "+r"(s), [pairs] "+r"(pairs),              \
+              [cnt] "=&r"(cnt), [x0] "=&w"(x0), [x1] "=&w"(x1), [v0] "=&w"(v0), [v1] "=&w"(v1)                \
+            : [len] "r"(len), [skip] "r"(skip)                                                                \
+            : "memory", "cc")
+
+#define TQ_CONV_MVE_ZERO_ASM                                                                                    \
+    "movs %[raa], #0\n\t"                                                                                    \
+    "movs %[rab], #0\n\t"                                                                                    \
+    "movs %[rba], #0\n\t"                                                                                    \
+    "movs %[rbb], #0\n\t"
+
+/* TQ_CONV_MVE_PAIRS for the weights at w (row stride k) and n16 vectors; odd n16 starts with one step. */
+static inline void tq_conv_mve_pairs(const int8_t *w, int32_t k, const int8_t *xa, const int8_t *xb, int32_t n16,
+                                     int32_t pairs, int32_t *s)
 {
-    TQ_CONV_MVE_ACCUMULATORS;
-    int32_t y;
-    for (y = rows; y > 0; --y) {
-        TQ_CONV_MVE_DOT(aa, ab, ba, bb, xa, xb, wa, wb, n16);
-        xa += x_skip;
-        xb += x_skip;
+    const int32_t len = n16 * 16, skip = k - len;
+    const int8_t *wa = w, *wb = w + k;
+    int32_t aa, ab, ba, bb, cnt;
+    int8x16_t x0, x1, v0, v1;
+    if ((n16 & 1) != 0) {
+        TQ_CONV_MVE_PAIRS(TQ_CONV_MVE_FIRST_ASM);
+    } else {
+        TQ_CONV_MVE_PAIRS(TQ_CONV_MVE_ZERO_ASM);
     }
-    r[0] = aa;
-    r[1] = ab;
-    r[2] = ba;
-    r[3] = bb;
 }
-
-/* Channels per block of the output stage: the pixel pair's sums of TQ_CONV_MVE_BLOCK channels (a multiple of 4)
- * wait on the stack (2 * 4 * TQ_CONV_MVE_BLOCK bytes) for one vector output stage per four channels. */
-#define TQ_CONV_MVE_BLOCK 32
 
 #if defined(__GNUC__)
 #define TQ_CONV_MVE_OUTLINE __attribute__((noinline))
@@ -299,54 +320,40 @@ TQ_CONV_MVE_OUTLINE static void tq_conv_mve_small32(const tq_conv2d_s8_params *p
     tq_conv_mve_small(p, weights, corr, xa, xb, k, 32, out_a, out_b);
 }
 
-/* Every channel of one pixel pair, K > 32, two rows (c, d = c + 1, or d = c for an odd last channel) per dot
- * product, TQ_CONV_MVE_BLOCK channels' sums at a time. Columns (in_place 0): xa / xb hold K16 values whose K16 - K
- * last are zero, read over K16 values unless row d's reads would leave the weights array (then K). Windows in
- * place (in_place 1, a constant in each outlined copy): kernel_h rows by tq_conv_mve_dot2x2_rows. */
-TQ_LOOP_INLINE void tq_conv_mve_general(const tq_conv2d_s8_params *p, const int8_t *weights, const int32_t *corr,
-                                        const int8_t *xa, const int8_t *xb, int32_t k, int32_t k16, int in_place,
-                                        int32_t rows, int32_t n16, int32_t x_skip, int8_t *out_a, int8_t *out_b)
-{
-    const int32_t out_c = p->out_c;
-    int32_t sa[TQ_CONV_MVE_BLOCK], sb[TQ_CONV_MVE_BLOCK];
-    int32_t c0, j;
-    for (c0 = 0; c0 < out_c; c0 += TQ_CONV_MVE_BLOCK) {
-        const int32_t n = out_c - c0 < TQ_CONV_MVE_BLOCK ? out_c - c0 : TQ_CONV_MVE_BLOCK;
-        for (j = 0; j < n; j += 2) {
-            const int32_t d = j + 1 < n ? c0 + j + 1 : c0 + j; /* an odd last channel is computed twice */
-            const int8_t *wa = weights + (c0 + j) * k, *wb = weights + d * k;
-            int32_t r[4];
-            if (in_place) {
-                tq_conv_mve_dot2x2_rows(wa, wb, xa, xb, rows, n16, x_skip, r);
-            } else if ((out_c - 1 - d) * k >= k16 - k) { /* row d's K16 reads inside the array: whole vectors */
-                tq_conv_mve_dot2x2_rows(wa, wb, xa, xb, 1, k16 / 16, 0, r);
-            } else {
-                tq_conv_mve_dot2x2(wa, wb, xa, xb, k, r);
-            }
-            sa[j] = r[0];
-            sb[j] = r[1];
-            sa[j + 1] = r[2]; /* j + 1 < TQ_CONV_MVE_BLOCK: n is even when it is TQ_CONV_MVE_BLOCK */
-            sb[j + 1] = r[3];
-        }
-        tq_conv_mve_store(p, corr, c0, n, sa, sb, out_a, out_b);
-    }
-}
-
-/* tq_conv_mve_general for columns and for windows in place, each compiled on its own. */
+/* Every channel of one pixel pair, K > 32, from the columns xa / xb (K16 values, the K16 - K last zero; read in
+ * place for pointwise layers with K = K16), TQ_CONV_MVE_BLOCK channels' sums at a time: the block's channel pairs
+ * over K16 values by tq_conv_mve_pairs (the weights read after a row's K are the next row's, times a zero column
+ * value), except a last pair whose second row's K16 reads would leave the weights array and an odd last channel
+ * (computed twice), by tq_conv_mve_dot2x2 over K values (a tail-predicated step). */
 TQ_CONV_MVE_OUTLINE static void tq_conv_mve_columns(const tq_conv2d_s8_params *p, const int8_t *weights,
                                                     const int32_t *corr, const int8_t *xa, const int8_t *xb,
                                                     int32_t k, int8_t *out_a, int8_t *out_b)
 {
-    tq_conv_mve_general(p, weights, corr, xa, xb, k, TQ_CONV_MVE_K16(k), 0, 0, 0, 0, out_a, out_b);
-}
-
-TQ_CONV_MVE_OUTLINE static void tq_conv_mve_rows(const tq_conv2d_s8_params *p, const int8_t *weights,
-                                                 const int32_t *corr, const int8_t *xa, const int8_t *xb, int32_t k,
-                                                 int8_t *out_a, int8_t *out_b)
-{
-    const int32_t row = p->kernel_w * p->in_c; /* a multiple of 16 */
-    tq_conv_mve_general(p, weights, corr, xa, xb, k, k, 1, p->kernel_h, row / 16, p->in_w * p->in_c - row, out_a,
-                        out_b);
+    const int32_t out_c = p->out_c, k16 = TQ_CONV_MVE_K16(k);
+    /* rows d < whole may be read over K16 values: the last row only when K = K16 */
+    const int32_t whole = k16 == k ? out_c : out_c - 1;
+    int32_t sums[2 * TQ_CONV_MVE_BLOCK];
+    int32_t c0, j;
+    for (c0 = 0; c0 < out_c; c0 += TQ_CONV_MVE_BLOCK) {
+        const int32_t n = out_c - c0 < TQ_CONV_MVE_BLOCK ? out_c - c0 : TQ_CONV_MVE_BLOCK;
+        int32_t pairs = n / 2;
+        if (c0 + 2 * pairs > whole) {
+            --pairs;
+        }
+        if (pairs > 0) {
+            tq_conv_mve_pairs(weights + c0 * k, k, xa, xb, k16 / 16, pairs, sums);
+        }
+        for (j = 2 * pairs; j < n; j += 2) {
+            const int32_t d = j + 1 < n ? c0 + j + 1 : c0 + j; /* an odd last channel is computed twice */
+            int32_t r[4];
+            tq_conv_mve_dot2x2(weights + (c0 + j) * k, weights + d * k, xa, xb, k, r);
+            sums[j] = r[0];
+            sums[TQ_CONV_MVE_BLOCK + j] = r[1];
+            sums[j + 1] = r[2]; /* j + 1 < TQ_CONV_MVE_BLOCK: n is even when it is TQ_CONV_MVE_BLOCK */
+            sums[TQ_CONV_MVE_BLOCK + j + 1] = r[3];
+        }
+        tq_conv_mve_store(p, corr, c0, n, sums, sums + TQ_CONV_MVE_BLOCK, out_a, out_b);
+    }
 }
 
 /* 1 when the window of output pixel (oy, ox) lies wholly inside the input. */
@@ -363,13 +370,16 @@ static inline int32_t tq_conv_mve_window_start(const tq_conv2d_s8_params *p, int
     return ((oy * p->stride_h - p->pad_top) * p->in_w + ox * p->stride_w - p->pad_left) * p->in_c;
 }
 
-/* n bytes from src to dst, 16 per predicated vector step (VCTP.8: no byte past n read or written). */
+/* n bytes from src to dst: whole vectors, then the n mod 16 last bytes by one step predicated by VCTP.8 (no byte past
+ * n read or written). */
 static inline void tq_conv_mve_copy(int8_t *dst, const int8_t *src, int32_t n)
 {
-    int32_t i;
-    for (i = 0; i < n; i += 16) {
-        const mve_pred16_t lanes = vctp8q((uint32_t)(n - i));
-        vstrbq_p_s8(dst + i, vldrbq_z_s8(src + i, lanes), lanes);
+    for (; n >= 16; n -= 16, src += 16, dst += 16) {
+        vstrbq_s8(dst, vldrbq_s8(src));
+    }
+    if (n > 0) {
+        const mve_pred16_t lanes = vctp8q((uint32_t)n);
+        vstrbq_p_s8(dst, vldrbq_z_s8(src, lanes), lanes);
     }
 }
 
@@ -435,11 +445,9 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     const int32_t k16 = TQ_CONV_MVE_K16(k);
     const int32_t pixels = p->out_h * p->out_w;
     const int32_t out_c = p->out_c;
-    /* windows inside the input are read in place: one row (kernel_h 1) of K values, the column itself, when K is
-     * K16 or K <= 32 (the small paths' predicated loads read no value past K);
-     * or kernel_h rows of whole vectors (no column copy) */
+    /* windows inside the input are read in place when they are one row (kernel_h 1) of K values, the column
+     * itself, and K is K16 or K <= 32 (the small paths' predicated loads read no value past K) */
     const int column_direct = p->kernel_h == 1 && (k16 == k || k16 <= 32);
-    const int rows_direct = k16 > 32 && (p->kernel_w * p->in_c) % 16 == 0;
     int8_t *const cols = (int8_t *)p->scratch;
     const int32_t row = p->kernel_w * p->in_c, stride = p->in_w * p->in_c; /* a window row; an input row */
     const mve_pred16_t row_lanes = vctp8q((uint32_t)row);
@@ -470,11 +478,10 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
         const int wrap = last != q && qx + 1 == p->out_w; /* pixel last starts the next output row */
         const int32_t ly = qy + wrap, lx = last == q ? qx : (wrap ? 0 : qx + 1);
         const int inside = tq_conv_mve_inside(p, qy, qx) && tq_conv_mve_inside(p, ly, lx);
-        const int in_place = inside && !column_direct && rows_direct; /* kernel_h rows read in place */
         const int8_t *xa = cols, *xb = cols + k16;
         int8_t *out_a = output + q * out_c;
         int8_t *out_b = output + last * out_c;
-        if (inside && (column_direct || rows_direct)) {
+        if (inside && column_direct) {
             xa = input + tq_conv_mve_window_start(p, qy, qx);
             xb = input + tq_conv_mve_window_start(p, ly, lx);
         } else if (inside && row <= 16) {
@@ -494,8 +501,6 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
             tq_conv_mve_small16(p, weights, corr, xa, xb, k, out_a, out_b);
         } else if (k16 == 32) {
             tq_conv_mve_small32(p, weights, corr, xa, xb, k, out_a, out_b);
-        } else if (in_place) {
-            tq_conv_mve_rows(p, weights, corr, xa, xb, k, out_a, out_b);
         } else {
             tq_conv_mve_columns(p, weights, corr, xa, xb, k, out_a, out_b);
         }
