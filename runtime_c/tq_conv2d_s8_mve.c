@@ -15,8 +15,8 @@
  * pixels' outputs). Where both windows lie inside the input they are read in place: a one-row window
  * (kernel_h 1: 1x1 layers of any stride) is its column when K is a multiple of 16 or K <= 32; kernel_h
  * rows of kernel_w * in_c values, a multiple of 16, are read row by row (tq_conv_mve_dot2x2_rows).
- * Windows inside the input with rows of at most 16 values (first layers: 3x3x3, 10x4x1) are copied into the
- * scratch columns by one predicated VLDRB / VSTRB per row (tq_conv_mve_column16); other windows by
+ * Other windows inside the input are copied into the scratch columns by whole vectors and one predicated
+ * VLDRB / VSTRB per row (tq_conv_mve_column_inside); windows astride the border by
  * tq_conv_mve_column (predicated vector steps for whole rows, the zero point outside the input); the columns'
  * K16 - K last bytes are zero. Channels go in blocks of TQ_CONV_MVE_BLOCK (32): the block's int32 sums of both
  * pixels are kept on the stack (256 bytes), then one vector output stage per four channels of each pixel
@@ -383,13 +383,23 @@ static inline void tq_conv_mve_copy(int8_t *dst, const int8_t *src, int32_t n)
     }
 }
 
-/* The window starting at src (inside the input) in weight order into col: kernel_h rows of row <= 16 values,
- * stride values apart in the input, one VLDRB / VSTRB each predicated by lanes (VCTP.8 of row). */
-static inline void tq_conv_mve_column16(const int8_t *src, int32_t rows, int32_t row, int32_t stride, mve_pred16_t lanes,
-                                        int8_t *col)
+/* The window starting at src (inside the input) in weight order into col: kernel_h rows of row values, stride
+ * values apart in the input, each by whole vectors, then its row mod 16 last values by one VLDRB / VSTRB
+ * predicated by tail (VCTP.8 of row mod 16: no byte past the row read or written). */
+static inline void tq_conv_mve_column_inside(const int8_t *src, int32_t rows, int32_t row, int32_t stride,
+                                             mve_pred16_t tail, int8_t *col)
 {
-    for (; rows > 0; --rows, src += stride, col += row) {
-        vstrbq_p_s8(col, vldrbq_z_s8(src, lanes), lanes);
+    const int32_t n16 = row >> 4, rest = row & 15;
+    for (; rows > 0; --rows, src += stride) {
+        const int8_t *x = src;
+        int32_t i;
+        for (i = n16; i > 0; --i, x += 16, col += 16) {
+            vstrbq_s8(col, vldrbq_s8(x));
+        }
+        if (rest != 0) {
+            vstrbq_p_s8(col, vldrbq_z_s8(x, tail), tail);
+            col += rest;
+        }
     }
 }
 
@@ -450,7 +460,7 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     const int column_direct = p->kernel_h == 1 && (k16 == k || k16 <= 32);
     int8_t *const cols = (int8_t *)p->scratch;
     const int32_t row = p->kernel_w * p->in_c, stride = p->in_w * p->in_c; /* a window row; an input row */
-    const mve_pred16_t row_lanes = vctp8q((uint32_t)row);
+    const mve_pred16_t tail = vctp8q((uint32_t)(row & 15));
     int32_t *corr;
     int32_t q, c, qy = 0, qx = 0; /* (qy, qx): output pixel q */
     if (cols == 0 || k > TQ_CONV_DSP_COLUMN_MAX || out_c > TQ_CONV_MVE_CORR_MAX(k)) {
@@ -484,10 +494,10 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
         if (inside && column_direct) {
             xa = input + tq_conv_mve_window_start(p, qy, qx);
             xb = input + tq_conv_mve_window_start(p, ly, lx);
-        } else if (inside && row <= 16) {
-            tq_conv_mve_column16(input + tq_conv_mve_window_start(p, qy, qx), p->kernel_h, row, stride, row_lanes, cols);
-            tq_conv_mve_column16(input + tq_conv_mve_window_start(p, ly, lx), p->kernel_h, row, stride, row_lanes,
-                                 cols + k16);
+        } else if (inside) {
+            tq_conv_mve_column_inside(input + tq_conv_mve_window_start(p, qy, qx), p->kernel_h, row, stride, tail, cols);
+            tq_conv_mve_column_inside(input + tq_conv_mve_window_start(p, ly, lx), p->kernel_h, row, stride, tail,
+                                      cols + k16);
         } else {
             tq_conv_mve_column(p, input, qy, qx, cols);
             tq_conv_mve_column(p, input, ly, lx, cols + k16);
