@@ -356,18 +356,31 @@ TQ_CONV_MVE_OUTLINE static void tq_conv_mve_columns(const tq_conv2d_s8_params *p
     }
 }
 
-/* 1 when the window of output pixel (oy, ox) lies wholly inside the input. */
-static inline int tq_conv_mve_inside(const tq_conv2d_s8_params *p, int32_t oy, int32_t ox)
+/* The output pixels whose windows lie wholly inside the input: rows [y_lo, y_hi), columns [x_lo, x_hi) (empty
+ * ranges as lo = hi), and the offset of pixel (oy, ox)'s first window value, origin + oy * row_step + ox * col_step
+ * (inside pixels only), computed once per call. */
+typedef struct {
+    int32_t y_lo, y_hi, x_lo, x_hi, origin, row_step, col_step;
+} tq_conv_mve_inner;
+
+/* One axis of tq_conv_mve_inner: lo = ceil(pad / stride), hi = floor((size + pad - kernel) / stride) + 1, at least
+ * lo (window start o * stride - pad >= 0 and end o * stride - pad + kernel <= size). */
+static inline void tq_conv_mve_axis(int32_t size, int32_t pad, int32_t kernel, int32_t stride, int32_t *lo,
+                                    int32_t *hi)
 {
-    const int32_t y0 = oy * p->stride_h - p->pad_top;
-    const int32_t x0 = ox * p->stride_w - p->pad_left;
-    return y0 >= 0 && x0 >= 0 && y0 + p->kernel_h <= p->in_h && x0 + p->kernel_w <= p->in_w;
+    const int32_t room = size + pad - kernel;
+    *lo = (pad + stride - 1) / stride;
+    *hi = room < 0 ? *lo : room / stride + 1;
+    if (*hi < *lo) {
+        *hi = *lo;
+    }
 }
 
-/* Offset of the first input value of output pixel (oy, ox)'s window (inside the input). */
-static inline int32_t tq_conv_mve_window_start(const tq_conv2d_s8_params *p, int32_t oy, int32_t ox)
+/* 1 when pixel (oy, ox)'s window lies wholly inside the input. */
+static inline int tq_conv_mve_inside(const tq_conv_mve_inner *r, int32_t oy, int32_t ox)
 {
-    return ((oy * p->stride_h - p->pad_top) * p->in_w + ox * p->stride_w - p->pad_left) * p->in_c;
+    return (uint32_t)(oy - r->y_lo) < (uint32_t)(r->y_hi - r->y_lo) &&
+           (uint32_t)(ox - r->x_lo) < (uint32_t)(r->x_hi - r->x_lo);
 }
 
 /* n bytes from src to dst: whole vectors, then the n mod 16 last bytes by one step predicated by VCTP.8 (no byte past
@@ -463,6 +476,12 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     const mve_pred16_t tail = vctp8q((uint32_t)(row & 15));
     int32_t *corr;
     int32_t q, c, qy = 0, qx = 0; /* (qy, qx): output pixel q */
+    tq_conv_mve_inner inner;
+    tq_conv_mve_axis(p->in_h, p->pad_top, p->kernel_h, p->stride_h, &inner.y_lo, &inner.y_hi);
+    tq_conv_mve_axis(p->in_w, p->pad_left, p->kernel_w, p->stride_w, &inner.x_lo, &inner.x_hi);
+    inner.origin = -(p->pad_top * p->in_w + p->pad_left) * p->in_c;
+    inner.row_step = p->stride_h * stride;
+    inner.col_step = p->stride_w * p->in_c;
     if (cols == 0 || k > TQ_CONV_DSP_COLUMN_MAX || out_c > TQ_CONV_MVE_CORR_MAX(k)) {
         tq_conv2d_s8_portable(p, input, output);
         return;
@@ -487,16 +506,16 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
         const int32_t last = q + 1 < pixels ? q + 1 : q; /* an odd last pixel is computed twice */
         const int wrap = last != q && qx + 1 == p->out_w; /* pixel last starts the next output row */
         const int32_t ly = qy + wrap, lx = last == q ? qx : (wrap ? 0 : qx + 1);
-        const int inside = tq_conv_mve_inside(p, qy, qx) && tq_conv_mve_inside(p, ly, lx);
+        const int inside = tq_conv_mve_inside(&inner, qy, qx) && tq_conv_mve_inside(&inner, ly, lx);
         const int8_t *xa = cols, *xb = cols + k16;
         int8_t *out_a = output + q * out_c;
         int8_t *out_b = output + last * out_c;
         if (inside && column_direct) {
-            xa = input + tq_conv_mve_window_start(p, qy, qx);
-            xb = input + tq_conv_mve_window_start(p, ly, lx);
+            xa = input + (inner.origin + qy * inner.row_step + qx * inner.col_step);
+            xb = input + (inner.origin + ly * inner.row_step + lx * inner.col_step);
         } else if (inside) {
-            tq_conv_mve_column_inside(input + tq_conv_mve_window_start(p, qy, qx), p->kernel_h, row, stride, tail, cols);
-            tq_conv_mve_column_inside(input + tq_conv_mve_window_start(p, ly, lx), p->kernel_h, row, stride, tail,
+            tq_conv_mve_column_inside(input + (inner.origin + qy * inner.row_step + qx * inner.col_step), p->kernel_h, row, stride, tail, cols);
+            tq_conv_mve_column_inside(input + (inner.origin + ly * inner.row_step + lx * inner.col_step), p->kernel_h, row, stride, tail,
                                       cols + k16);
         } else {
             tq_conv_mve_column(p, input, qy, qx, cols);
