@@ -272,28 +272,32 @@ TQ_CONV_MVE_OUTLINE static void tq_conv_mve_store(const tq_conv2d_s8_params *p, 
         }                                                                                                     \
     } while (0)
 
-/* Every channel of one pixel pair, K <= 32 (columns xa, xb of k16 readable bytes, k16 = 16 or 32): the columns
- * stay in registers while each weight row is read once, TQ_CONV_MVE_BLOCK channels' sums at a time. */
+/* Every channel of `pairs` pixel pairs, K <= 32: pair i's columns at xa + i * x_step and xb + i * x_step (k16 = 16
+ * or 32 readable bytes), its outputs at out_a + i * o_step and out_b + i * o_step (pairs > 1: a pointwise layer's
+ * run of pixels, no return to the caller between pairs). The columns stay in registers while each weight row is
+ * read once, TQ_CONV_MVE_BLOCK channels' sums at a time. */
 TQ_LOOP_INLINE void tq_conv_mve_small(const tq_conv2d_s8_params *p, const int8_t *weights, const int32_t *corr,
                                       const int8_t *xa, const int8_t *xb, int32_t k, int32_t k16, int8_t *out_a,
-                                      int8_t *out_b)
+                                      int8_t *out_b, int32_t pairs, int32_t x_step, int32_t o_step)
 {
     const mve_pred16_t tail = vctp8q((uint32_t)(k - (k16 - 16)));
-    /* the columns' last vector predicated like the rows': no read past K (columns read in place) */
-    const int8x16_t xa0 = k16 == 16 ? vldrbq_z_s8(xa, tail) : vldrbq_s8(xa);
-    const int8x16_t xb0 = k16 == 16 ? vldrbq_z_s8(xb, tail) : vldrbq_s8(xb);
-    const int8x16_t xa1 = k16 == 32 ? vldrbq_z_s8(xa + 16, tail) : xa0;
-    const int8x16_t xb1 = k16 == 32 ? vldrbq_z_s8(xb + 16, tail) : xb0;
     const int32_t out_c = p->out_c;
     int32_t sa[TQ_CONV_MVE_BLOCK], sb[TQ_CONV_MVE_BLOCK];
     int32_t c0, j;
-    for (c0 = 0; c0 < out_c; c0 += TQ_CONV_MVE_BLOCK) {
-        const int32_t n = out_c - c0 < TQ_CONV_MVE_BLOCK ? out_c - c0 : TQ_CONV_MVE_BLOCK;
-        const int8_t *w = weights + c0 * k;
-        for (j = 0; j < n; ++j, w += k) {
-            TQ_CONV_MVE_SMALL_ROW(w, k16, tail, xa0, xa1, xb0, xb1, sa[j], sb[j]);
+    for (; pairs > 0; --pairs, xa += x_step, xb += x_step, out_a += o_step, out_b += o_step) {
+        /* the columns' last vector predicated like the rows': no read past K (columns read in place) */
+        const int8x16_t xa0 = k16 == 16 ? vldrbq_z_s8(xa, tail) : vldrbq_s8(xa);
+        const int8x16_t xb0 = k16 == 16 ? vldrbq_z_s8(xb, tail) : vldrbq_s8(xb);
+        const int8x16_t xa1 = k16 == 32 ? vldrbq_z_s8(xa + 16, tail) : xa0;
+        const int8x16_t xb1 = k16 == 32 ? vldrbq_z_s8(xb + 16, tail) : xb0;
+        for (c0 = 0; c0 < out_c; c0 += TQ_CONV_MVE_BLOCK) {
+            const int32_t n = out_c - c0 < TQ_CONV_MVE_BLOCK ? out_c - c0 : TQ_CONV_MVE_BLOCK;
+            const int8_t *w = weights + c0 * k;
+            for (j = 0; j < n; ++j, w += k) {
+                TQ_CONV_MVE_SMALL_ROW(w, k16, tail, xa0, xa1, xb0, xb1, sa[j], sb[j]);
+            }
+            tq_conv_mve_store(p, corr, c0, n, sa, sb, out_a, out_b);
         }
-        tq_conv_mve_store(p, corr, c0, n, sa, sb, out_a, out_b);
     }
 }
 
@@ -301,16 +305,18 @@ TQ_LOOP_INLINE void tq_conv_mve_small(const tq_conv2d_s8_params *p, const int8_t
  * then allocated without them). */
 TQ_CONV_MVE_OUTLINE static void tq_conv_mve_small16(const tq_conv2d_s8_params *p, const int8_t *weights,
                                                     const int32_t *corr, const int8_t *xa, const int8_t *xb, int32_t k,
-                                                    int8_t *out_a, int8_t *out_b)
+                                                    int8_t *out_a, int8_t *out_b, int32_t pairs, int32_t x_step,
+                                                    int32_t o_step)
 {
-    tq_conv_mve_small(p, weights, corr, xa, xb, k, 16, out_a, out_b);
+    tq_conv_mve_small(p, weights, corr, xa, xb, k, 16, out_a, out_b, pairs, x_step, o_step);
 }
 
 TQ_CONV_MVE_OUTLINE static void tq_conv_mve_small32(const tq_conv2d_s8_params *p, const int8_t *weights,
                                                     const int32_t *corr, const int8_t *xa, const int8_t *xb, int32_t k,
-                                                    int8_t *out_a, int8_t *out_b)
+                                                    int8_t *out_a, int8_t *out_b, int32_t pairs, int32_t x_step,
+                                                    int32_t o_step)
 {
-    tq_conv_mve_small(p, weights, corr, xa, xb, k, 32, out_a, out_b);
+    tq_conv_mve_small(p, weights, corr, xa, xb, k, 32, out_a, out_b, pairs, x_step, o_step);
 }
 
 /* Every channel of one pixel pair, K > 32, from the columns xa / xb (K16 values, the K16 - K last zero; read in
@@ -468,7 +474,7 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     const int32_t row = p->kernel_w * p->in_c, stride = p->in_w * p->in_c; /* a window row; an input row */
     const mve_pred16_t tail = vctp8q((uint32_t)(row & 15));
     int32_t *corr;
-    int32_t q, c, qy = 0, qx = 0; /* (qy, qx): output pixel q */
+    int32_t q, q0 = 0, c, qy = 0, qx = 0; /* (qy, qx): output pixel q */
     tq_conv_mve_inner inner;
     tq_conv_mve_axis(p->in_h, p->pad_top, p->kernel_h, p->stride_h, &inner.y_lo, &inner.y_hi);
     tq_conv_mve_axis(p->in_w, p->pad_left, p->kernel_w, p->stride_w, &inner.x_lo, &inner.x_hi);
@@ -495,7 +501,24 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
         }
         corr[c] = (int32_t)((uint32_t)p->bias[c] - (uint32_t)p->input_zero_point * (uint32_t)sum);
     }
-    for (q = 0; q < pixels; q += 2) {
+    if (k16 <= 32 && p->kernel_h == 1 && p->kernel_w == 1 && p->stride_h == 1 && p->stride_w == 1 &&
+        p->pad_top == 0 && p->pad_left == 0 && p->out_w == p->in_w) {
+        /* pointwise, every window inside: the whole pixel pairs in one call (pixel q's column at input + q * K) */
+        const int32_t pairs = pixels / 2;
+        if (pairs > 0) {
+            if (k16 == 16) {
+                tq_conv_mve_small16(p, weights, corr, input, input + k, k, output, output + out_c, pairs, 2 * k,
+                                    2 * out_c);
+            } else {
+                tq_conv_mve_small32(p, weights, corr, input, input + k, k, output, output + out_c, pairs, 2 * k,
+                                    2 * out_c);
+            }
+        }
+        q0 = 2 * pairs;
+        qy = q0 / p->out_w;
+        qx = q0 - qy * p->out_w;
+    }
+    for (q = q0; q < pixels; q += 2) {
         const int32_t last = q + 1 < pixels ? q + 1 : q; /* an odd last pixel is computed twice */
         const int wrap = last != q && qx + 1 == p->out_w; /* pixel last starts the next output row */
         const int32_t ly = qy + wrap, lx = last == q ? qx : (wrap ? 0 : qx + 1);
@@ -520,9 +543,9 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
             ++qy;
         }
         if (k16 == 16) { /* small K: the columns stay in registers for every channel */
-            tq_conv_mve_small16(p, weights, corr, xa, xb, k, out_a, out_b);
+            tq_conv_mve_small16(p, weights, corr, xa, xb, k, out_a, out_b, 1, 0, 0);
         } else if (k16 == 32) {
-            tq_conv_mve_small32(p, weights, corr, xa, xb, k, out_a, out_b);
+            tq_conv_mve_small32(p, weights, corr, xa, xb, k, out_a, out_b, 1, 0, 0);
         } else {
             tq_conv_mve_columns(p, weights, corr, xa, xb, k, out_a, out_b);
         }
