@@ -205,33 +205,33 @@ static inline void tq_conv_mve_pairs(const int8_t *w, int32_t k, const int8_t *x
 #define TQ_CONV_MVE_LD_P(ptr) vldrwq_z_s32((ptr), lanes_)
 #define TQ_CONV_MVE_ST_P(ptr, v) vstrbq_p_s32((ptr), (v), lanes_)
 
-/* Four channels of the pixel pair: (corr + sum) of sa / sb requantized by rq (tq_requant.h) and stored at out_a /
- * out_b, loads ld and stores st; every pointer then advanced by 4. */
+/* Four channels of the pixel pair: (corr + sum) of s (pixel a) and s + TQ_CONV_MVE_BLOCK (pixel b) requantized by
+ * rq (tq_requant.h) and stored at out_a / out_b, loads ld and stores st; every pointer then advanced by 4. */
 #define TQ_CONV_MVE_STORE4(rq, ld, st)                                                                         \
     do {                                                                                                      \
         const int32x4_t q_ = ld(multiplier), e_ = ld(shifts), b_ = ld(base);                                  \
-        const int32x4_t ya_ = vaddq_s32(ld(sa), b_), yb_ = vaddq_s32(ld(sb), b_);                             \
+        const int32x4_t ya_ = vaddq_s32(ld(s), b_), yb_ = vaddq_s32(ld(s + TQ_CONV_MVE_BLOCK), b_);           \
         st(out_a, rq(ya_, q_, e_, zp, lo, hi));                                                               \
         st(out_b, rq(yb_, q_, e_, zp, lo, hi));                                                               \
         multiplier += 4;                                                                                      \
         shifts += 4;                                                                                          \
         base += 4;                                                                                            \
-        sa += 4;                                                                                              \
-        sb += 4;                                                                                              \
+        s += 4;                                                                                               \
         out_a += 4;                                                                                           \
         out_b += 4;                                                                                           \
     } while (0)
 
 /* The output stage of channels [c0, c0 + n) of the pixel pair, n <= TQ_CONV_MVE_BLOCK, with rq: out_a[c] =
- * rq(corr[c] + sa[c - c0]) (likewise b), four channels per vector, the n mod 4 last ones by one predicated
- * vector (no read past out_c, no write past the pixel). */
+ * rq(corr[c] + s[c - c0]), out_b[c] = rq(corr[c] + s[TQ_CONV_MVE_BLOCK + c - c0]), four channels per vector, the
+ * n mod 4 last ones by one predicated vector (no read past out_c, no write past the pixel). */
 #define TQ_CONV_MVE_STORE(rq)                                                                                  \
     do {                                                                                                      \
-        for (j = n; j >= 4; j -= 4) {                                                                         \
+        int32_t i_;                                                                                           \
+        for (i_ = n >> 2; i_ > 0; --i_) {                                                                     \
             TQ_CONV_MVE_STORE4(rq, TQ_CONV_MVE_LD, TQ_CONV_MVE_ST);                                           \
         }                                                                                                     \
-        if (j > 0) {                                                                                          \
-            const mve_pred16_t lanes_ = vctp32q((uint32_t)j);                                                 \
+        if ((n & 3) != 0) {                                                                                   \
+            const mve_pred16_t lanes_ = vctp32q((uint32_t)(n & 3));                                           \
             TQ_CONV_MVE_STORE4(rq, TQ_CONV_MVE_LD_P, TQ_CONV_MVE_ST_P);                                       \
         }                                                                                                     \
     } while (0)
@@ -239,13 +239,11 @@ static inline void tq_conv_mve_pairs(const int8_t *w, int32_t k, const int8_t *x
 /* TQ_CONV_MVE_STORE with tq_requantize_s32x4_right_mve where requant_fused != 0 (every shift in [-31, -1]),
  * else tq_requantize_s32x4_mve; compiled on its own (inlined, it made the callers' loops spill). */
 TQ_CONV_MVE_OUTLINE static void tq_conv_mve_store(const tq_conv2d_s8_params *p, const int32_t *corr, int32_t c0,
-                                                  int32_t n, const int32_t *sa, const int32_t *sb, int8_t *out_a,
-                                                  int8_t *out_b)
+                                                  int32_t n, const int32_t *s, int8_t *out_a, int8_t *out_b)
 {
     /* read once: the int8 output stores may alias the params */
     const int32_t *multiplier = p->multiplier + c0, *shifts = p->shift + c0, *base = corr + c0;
     const int32_t zp = p->output_zero_point, lo = p->act_min, hi = p->act_max;
-    int32_t j;
     out_a += c0;
     out_b += c0;
     if (p->requant_fused != 0) {
@@ -282,7 +280,7 @@ TQ_LOOP_INLINE void tq_conv_mve_small(const tq_conv2d_s8_params *p, const int8_t
 {
     const mve_pred16_t tail = vctp8q((uint32_t)(k - (k16 - 16)));
     const int32_t out_c = p->out_c;
-    int32_t sa[TQ_CONV_MVE_BLOCK], sb[TQ_CONV_MVE_BLOCK];
+    int32_t sums[2 * TQ_CONV_MVE_BLOCK];
     int32_t c0, j;
     for (; pairs > 0; --pairs, xa += x_step, xb += x_step, out_a += o_step, out_b += o_step) {
         /* the columns' last vector predicated like the rows': no read past K (columns read in place) */
@@ -294,9 +292,9 @@ TQ_LOOP_INLINE void tq_conv_mve_small(const tq_conv2d_s8_params *p, const int8_t
             const int32_t n = out_c - c0 < TQ_CONV_MVE_BLOCK ? out_c - c0 : TQ_CONV_MVE_BLOCK;
             const int8_t *w = weights + c0 * k;
             for (j = 0; j < n; ++j, w += k) {
-                TQ_CONV_MVE_SMALL_ROW(w, k16, tail, xa0, xa1, xb0, xb1, sa[j], sb[j]);
+                TQ_CONV_MVE_SMALL_ROW(w, k16, tail, xa0, xa1, xb0, xb1, sums[j], sums[TQ_CONV_MVE_BLOCK + j]);
             }
-            tq_conv_mve_store(p, corr, c0, n, sa, sb, out_a, out_b);
+            tq_conv_mve_store(p, corr, c0, n, sums, out_a, out_b);
         }
     }
 }
@@ -351,7 +349,7 @@ TQ_CONV_MVE_OUTLINE static void tq_conv_mve_columns(const tq_conv2d_s8_params *p
             sums[j + 1] = r[2]; /* j + 1 < TQ_CONV_MVE_BLOCK: n is even when it is TQ_CONV_MVE_BLOCK */
             sums[TQ_CONV_MVE_BLOCK + j + 1] = r[3];
         }
-        tq_conv_mve_store(p, corr, c0, n, sums, sums + TQ_CONV_MVE_BLOCK, out_a, out_b);
+        tq_conv_mve_store(p, corr, c0, n, sums, out_a, out_b);
     }
 }
 
