@@ -237,9 +237,9 @@ static inline void tq_conv_mve_pairs(const int8_t *w, int32_t k, const int8_t *x
     } while (0)
 
 /* TQ_CONV_MVE_STORE with tq_requantize_s32x4_right_mve where requant_fused != 0 (every shift in [-31, -1]),
- * else tq_requantize_s32x4_mve; compiled on its own (inlined, it made the callers' loops spill). */
-TQ_CONV_MVE_OUTLINE static void tq_conv_mve_store(const tq_conv2d_s8_params *p, const int32_t *corr, int32_t c0,
-                                                  int32_t n, const int32_t *s, int8_t *out_a, int8_t *out_b)
+ * else tq_requantize_s32x4_mve. */
+TQ_LOOP_INLINE void tq_conv_mve_store_inline(const tq_conv2d_s8_params *p, const int32_t *corr, int32_t c0, int32_t n,
+                                             const int32_t *s, int8_t *out_a, int8_t *out_b)
 {
     /* read once: the int8 output stores may alias the params */
     const int32_t *multiplier = p->multiplier + c0, *shifts = p->shift + c0, *base = corr + c0;
@@ -251,6 +251,13 @@ TQ_CONV_MVE_OUTLINE static void tq_conv_mve_store(const tq_conv2d_s8_params *p, 
     } else {
         TQ_CONV_MVE_STORE(tq_requantize_s32x4_mve);
     }
+}
+
+/* tq_conv_mve_store_inline compiled on its own, for the K > 32 path (inlined there, it made its loops spill). */
+TQ_CONV_MVE_OUTLINE static void tq_conv_mve_store(const tq_conv2d_s8_params *p, const int32_t *corr, int32_t c0,
+                                                  int32_t n, const int32_t *s, int8_t *out_a, int8_t *out_b)
+{
+    tq_conv_mve_store_inline(p, corr, c0, n, s, out_a, out_b);
 }
 
 /* Row w's dot products with the columns in registers (K <= 32, k16 = 16 or 32; the second vectors unused
@@ -294,7 +301,7 @@ TQ_LOOP_INLINE void tq_conv_mve_small(const tq_conv2d_s8_params *p, const int8_t
             for (j = 0; j < n; ++j, w += k) {
                 TQ_CONV_MVE_SMALL_ROW(w, k16, tail, xa0, xa1, xb0, xb1, sums[j], sums[TQ_CONV_MVE_BLOCK + j]);
             }
-            tq_conv_mve_store(p, corr, c0, n, sums, out_a, out_b);
+            tq_conv_mve_store_inline(p, corr, c0, n, sums, out_a, out_b);
         }
     }
 }
