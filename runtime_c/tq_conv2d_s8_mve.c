@@ -464,6 +464,19 @@ static void tq_conv_mve_column(const tq_conv2d_s8_params *p, const int8_t *input
     }
 }
 
+/* Output pixel (oy, ox)'s column (K values) into col: tq_conv_mve_column_inside for windows inside the input,
+ * else tq_conv_mve_column. */
+static inline void tq_conv_mve_window(const tq_conv2d_s8_params *p, const tq_conv_mve_inner *r, const int8_t *input,
+                                      int32_t oy, int32_t ox, mve_pred16_t tail, int8_t *col)
+{
+    if (tq_conv_mve_inside(r, oy, ox)) {
+        tq_conv_mve_column_inside(input + r->origin + oy * r->row_step + ox * r->col_step, p->kernel_h,
+                                  p->kernel_w * p->in_c, p->in_w * p->in_c, tail, col);
+    } else {
+        tq_conv_mve_column(p, input, oy, ox, col);
+    }
+}
+
 void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t *output)
 {
     const tq_conv2d_s8_params *p = params;
@@ -476,15 +489,14 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
      * itself, and K is K16 or K <= 32 (the small paths' predicated loads read no value past K) */
     const int column_direct = p->kernel_h == 1 && (k16 == k || k16 <= 32);
     int8_t *const cols = (int8_t *)p->scratch;
-    const int32_t row = p->kernel_w * p->in_c, stride = p->in_w * p->in_c; /* a window row; an input row */
-    const mve_pred16_t tail = vctp8q((uint32_t)(row & 15));
+    const mve_pred16_t tail = vctp8q((uint32_t)((p->kernel_w * p->in_c) & 15)); /* a window row's last values */
     int32_t *corr;
     int32_t q, q0 = 0, c, qy = 0, qx = 0; /* (qy, qx): output pixel q */
     tq_conv_mve_inner inner;
     tq_conv_mve_axis(p->in_h, p->pad_top, p->kernel_h, p->stride_h, &inner.y_lo, &inner.y_hi);
     tq_conv_mve_axis(p->in_w, p->pad_left, p->kernel_w, p->stride_w, &inner.x_lo, &inner.x_hi);
     inner.origin = -(p->pad_top * p->in_w + p->pad_left) * p->in_c;
-    inner.row_step = p->stride_h * stride;
+    inner.row_step = p->stride_h * p->in_w * p->in_c;
     inner.col_step = p->stride_w * p->in_c;
     if (cols == 0 || k > TQ_CONV_DSP_COLUMN_MAX || out_c > TQ_CONV_MVE_CORR_MAX(k)) {
         tq_conv2d_s8_portable(p, input, output);
@@ -522,6 +534,31 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
         q0 = 2 * pairs;
         qy = q0 / p->out_w;
         qx = q0 - qy * p->out_w;
+    } else if (k16 <= 32) {
+        /* windows copied: the columns of up to `batch` whole pixel pairs built ahead in the scratch after corr
+         * (reading input early is safe, tq_kernels.h), then one call of the small path for them */
+        int8_t *const ahead = (int8_t *)(corr + out_c);
+        const int32_t room = (int32_t)TQ_CONV2D_S8_BUFFER_SIZE(p->kernel_h, p->kernel_w, p->in_c) - 2 * k16 - 4 * out_c;
+        const int32_t batch = room / (2 * k16);
+        while (batch > 0 && pixels - q0 >= 2) {
+            const int32_t m = (pixels - q0) / 2 < batch ? (pixels - q0) / 2 : batch;
+            int32_t i;
+            for (i = 0; i < 2 * m; ++i) {
+                tq_conv_mve_window(p, &inner, input, qy, qx, tail, ahead + i * k16);
+                if (++qx == p->out_w) {
+                    qx = 0;
+                    ++qy;
+                }
+            }
+            if (k16 == 16) {
+                tq_conv_mve_small16(p, weights, corr, ahead, ahead + k16, k, output + q0 * out_c,
+                                    output + (q0 + 1) * out_c, m, 2 * k16, 2 * out_c);
+            } else {
+                tq_conv_mve_small32(p, weights, corr, ahead, ahead + k16, k, output + q0 * out_c,
+                                    output + (q0 + 1) * out_c, m, 2 * k16, 2 * out_c);
+            }
+            q0 += 2 * m;
+        }
     }
     for (q = q0; q < pixels; q += 2) {
         const int32_t last = q + 1 < pixels ? q + 1 : q; /* an odd last pixel is computed twice */
@@ -534,13 +571,9 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
         if (inside && column_direct) {
             xa = input + (inner.origin + qy * inner.row_step + qx * inner.col_step);
             xb = input + (inner.origin + ly * inner.row_step + lx * inner.col_step);
-        } else if (inside) {
-            tq_conv_mve_column_inside(input + (inner.origin + qy * inner.row_step + qx * inner.col_step), p->kernel_h, row, stride, tail, cols);
-            tq_conv_mve_column_inside(input + (inner.origin + ly * inner.row_step + lx * inner.col_step), p->kernel_h, row, stride, tail,
-                                      cols + k16);
         } else {
-            tq_conv_mve_column(p, input, qy, qx, cols);
-            tq_conv_mve_column(p, input, ly, lx, cols + k16);
+            tq_conv_mve_window(p, &inner, input, qy, qx, tail, cols);
+            tq_conv_mve_window(p, &inner, input, ly, lx, tail, cols + k16);
         }
         qx += 2;
         while (qx >= p->out_w) {
