@@ -18,8 +18,8 @@
  * Other windows inside the input are copied into the scratch columns by whole vectors and one predicated
  * VLDRB / VSTRB per row (tq_conv_mve_column_inside); windows astride the border by
  * tq_conv_mve_column (predicated vector steps for whole rows, the zero point outside the input); the columns'
- * K16 - K last bytes are zero. Channels go in blocks of TQ_CONV_MVE_BLOCK (32): the block's int32 sums of both
- * pixels are kept on the stack (256 bytes), then one vector output stage per four channels of each pixel
+ * K16 - K last bytes are zero. Channels go in blocks of TQ_CONV_MVE_BLOCK (64): the block's int32 sums of both
+ * pixels are kept on the stack (512 bytes), then one vector output stage per four channels of each pixel
  * (tq_conv_mve_store: corr added, tq_requantize_s32x4_right_mve when requant_fused != 0, every shift in
  * [-31, -1], else tq_requantize_s32x4_mve, both in tq_requant.h; the out_c mod 4 last channels by one vector
  * predicated by VCTP.32). K > 32: two weight rows at a time, per 16 values one VLDRB of each column and each
@@ -45,8 +45,8 @@
 
 /* Channels per block of the output stage: the pixel pair's sums of TQ_CONV_MVE_BLOCK channels (a multiple of 4)
  * wait on the stack (2 * 4 * TQ_CONV_MVE_BLOCK bytes) for one vector output stage per four channels. */
-#define TQ_CONV_MVE_BLOCK 32
-#define TQ_CONV_MVE_BLOCK_BYTES "128" /* 4 * TQ_CONV_MVE_BLOCK, an assembly immediate */
+#define TQ_CONV_MVE_BLOCK 64
+#define TQ_CONV_MVE_BLOCK_BYTES "256" /* 4 * TQ_CONV_MVE_BLOCK, an assembly immediate */
 
 /* One 16-value step of the 2x2 dot products: aa += dot(wa, xa), ab += dot(wa, xb), ba += dot(wb, xa),
  * bb += dot(wb, xb), the four pointers advanced by 16. GCC inline assembly (the accumulators in even registers,

@@ -6,7 +6,7 @@ counts; K = 16 and 32 with the columns in registers), windows copied into scratc
 layers, strides, asymmetric padding, windows wholly in the padding, K = 576 at the column bound) and
 the portable fallback above it (K = 585); windows wholly inside the input read in place (rows of
 kernel_w * in_c values a multiple of 16: in_c 16, 32, 64), pixel pairs astride the border;
-blocks of 32 channels and their tails (40, 37 and 33 channels; a 1-channel 10x4 first layer, K = 8
+blocks of 64 channels and their tails (72, 67 and 65 channels; a 1-channel 10x4 first layer, K = 8
 pointwise); layers with and without requant_fused;
 zero points at the int8 ends, weights at -127 / 127, inputs at -128 / 127 besides random ones.  The
 depthwise graphs: 8-channel steps and 4-channel tails (3, 8, 13, 20 channels), strides 1 and 2,
@@ -171,13 +171,13 @@ def _conv_graphs(rng: np.random.Generator) -> list[ir.Graph]:
     steps.append(_conv(rng, "k", steps[-1][1], 32, (3, 3), (2, 2), (0, 1, 1, 0)))
     steps.append(_conv(rng, "l", steps[-1][1], 7, (3, 3), (1, 1), (0, 0, 0, 0), weights="min", zp_out=127))
     graphs.append(rg.chain(x, steps))
-    # blocks of 32 channels and their tails: a 1-channel first layer (10x4 window, stride 2, K = 40) to 40
-    # channels, pointwise 40 -> 37 (K not a multiple of 16), 37 -> 8 -> 33 (K = 8: one block of 32 and one channel)
+    # blocks of 64 channels and their tails: a 1-channel first layer (10x4 window, stride 2, K = 40) to 72
+    # channels, pointwise 72 -> 67 (K not a multiple of 16), 67 -> 8 -> 65 (K = 8: one block of 64 and one channel)
     x = _input(rng, (13, 9, 1), 127)
-    steps = [_conv(rng, "m", x, 40, (10, 4), (2, 2), (4, 1, 5, 2), zp_out=-128)]
-    steps.append(_conv(rng, "n", steps[-1][1], 37, (1, 1), (1, 1), (0, 0, 0, 0), weights="ends"))
+    steps = [_conv(rng, "m", x, 72, (10, 4), (2, 2), (4, 1, 5, 2), zp_out=-128)]
+    steps.append(_conv(rng, "n", steps[-1][1], 67, (1, 1), (1, 1), (0, 0, 0, 0), weights="ends"))
     steps.append(_conv(rng, "o", steps[-1][1], 8, (1, 1), (1, 1), (0, 0, 0, 0)))
-    steps.append(_conv(rng, "p", steps[-1][1], 33, (1, 1), (1, 1), (0, 0, 0, 0), zp_out=127))
+    steps.append(_conv(rng, "p", steps[-1][1], 65, (1, 1), (1, 1), (0, 0, 0, 0), zp_out=127))
     graphs.append(rg.chain(x, steps))
     # K = 3 * 3 * 65 = 585: above the bound, the portable loop
     x = _input(rng, (4, 4, 65), -128)
