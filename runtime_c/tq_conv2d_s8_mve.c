@@ -421,45 +421,27 @@ static inline void tq_conv_mve_column_inside(const int8_t *src, int32_t rows, in
 }
 
 /* Output pixel (oy, ox)'s window in weight order (ky, kx, i) into col: K bytes, the input zero point outside the
- * input. */
+ * input. Each window row is first filled with the zero point (VDUP, predicated vector stores), then its in-bounds
+ * taps [kb, ke) copied over it (tq_conv_mve_copy). */
 static void tq_conv_mve_column(const tq_conv2d_s8_params *p, const int8_t *input, int32_t oy, int32_t ox, int8_t *col)
 {
     const int32_t y0 = oy * p->stride_h - p->pad_top;
     const int32_t x0 = ox * p->stride_w - p->pad_left;
     const int32_t row = p->kernel_w * p->in_c;
-    const int zp = (int)(int8_t)p->input_zero_point;
-    int32_t ky;
-    if (x0 >= 0 && x0 + p->kernel_w <= p->in_w) { /* every row whole or wholly in the padding */
-        for (ky = 0; ky < p->kernel_h; ++ky) {
-            const int32_t iy = y0 + ky;
-            if (iy < 0 || iy >= p->in_h) {
-                memset(col + ky * row, zp, (size_t)row);
-            } else {
-                tq_conv_mve_copy(col + ky * row, input + (iy * p->in_w + x0) * p->in_c, row);
-            }
-        }
-        return;
-    }
-    for (ky = 0; ky < p->kernel_h; ++ky) {
+    const int8x16_t zp = vdupq_n_s8((int8_t)p->input_zero_point);
+    /* in-bounds taps [kb, ke), both clipped to the window (a window may lie wholly in the padding) */
+    const int32_t begin = TQ_WINDOW_BEGIN(x0);
+    const int32_t kb = begin < p->kernel_w ? begin : p->kernel_w;
+    const int32_t end = TQ_WINDOW_END(x0, p->kernel_w, p->in_w);
+    const int32_t ke = end > kb ? end : kb;
+    int32_t ky, i;
+    for (ky = 0; ky < p->kernel_h; ++ky, col += row) {
         const int32_t iy = y0 + ky;
-        int8_t *dst = col + ky * row;
-        if (iy < 0 || iy >= p->in_h) {
-            memset(dst, zp, (size_t)row);
-        } else {
-            /* in-bounds taps [kb, ke), both clipped to the window (a window may lie wholly in the padding) */
-            const int32_t begin = TQ_WINDOW_BEGIN(x0);
-            const int32_t kb = begin < p->kernel_w ? begin : p->kernel_w;
-            const int32_t end = TQ_WINDOW_END(x0, p->kernel_w, p->in_w);
-            const int32_t ke = end > kb ? end : kb;
-            if (kb > 0) {
-                memset(dst, zp, (size_t)(kb * p->in_c));
-            }
-            if (ke > kb) {
-                memcpy(dst + kb * p->in_c, input + (iy * p->in_w + x0 + kb) * p->in_c, (size_t)((ke - kb) * p->in_c));
-            }
-            if (ke < p->kernel_w) {
-                memset(dst + ke * p->in_c, zp, (size_t)((p->kernel_w - ke) * p->in_c));
-            }
+        for (i = 0; i < row; i += 16) {
+            vstrbq_p_s8(col + i, zp, vctp8q((uint32_t)(row - i)));
+        }
+        if (iy >= 0 && iy < p->in_h && ke > kb) {
+            tq_conv_mve_copy(col + kb * p->in_c, input + (iy * p->in_w + x0 + kb) * p->in_c, (ke - kb) * p->in_c);
         }
     }
 }
