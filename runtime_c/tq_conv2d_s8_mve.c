@@ -9,26 +9,27 @@
  * exact (added modulo 2^32, equal to the int32 sum tq_kernels.h bounds).
  * Layers with scratch (K <= TQ_CONV_DSP_COLUMN_MAX; TQ_CONV2D_S8_BUFFER_SIZE bytes) and out_c <=
  * TQ_CONV_MVE_CORR_MAX(K) run the vector path; every other layer the portable loop (tq_portable.h).
- * Scratch: two columns of K16 bytes (K rounded up to 16) then corr (out_c int32),
- * computed once per call (VADDVA.S8 over each weight row). Pixels go in blocks of two (raster order,
- * the in-place contract of tq_kernels.h: a block reads only its pixels' windows and writes only its
- * pixels' outputs). Where both windows lie inside the input they are read in place: a one-row window
- * (kernel_h 1: 1x1 layers of any stride) is its column when K is a multiple of 16 or K <= 32; kernel_h
- * rows of kernel_w * in_c values, a multiple of 16, are read row by row (tq_conv_mve_dot2x2_rows).
- * Other windows inside the input are copied into the scratch columns by whole vectors and one predicated
- * VLDRB / VSTRB per row (tq_conv_mve_column_inside); windows astride the border by
- * tq_conv_mve_column (predicated vector steps for whole rows, the zero point outside the input); the columns'
- * K16 - K last bytes are zero. Channels go in blocks of TQ_CONV_MVE_BLOCK (64): the block's int32 sums of both
- * pixels are kept on the stack (512 bytes), then one vector output stage per four channels of each pixel
- * (tq_conv_mve_store: corr added, tq_requantize_s32x4_right_mve when requant_fused != 0, every shift in
- * [-31, -1], else tq_requantize_s32x4_mve, both in tq_requant.h; the out_c mod 4 last channels by one vector
- * predicated by VCTP.32). K > 32: two weight rows at a time, per 16 values one VLDRB of each column and each
- * row and four VMLADAVA.S8 (inline assembly, TQ_CONV_MVE_DOT: pairs of 16-value steps software-pipelined so
- * every VMLADAVA follows a VLDRB, cortex-m55.toml), over K16 values for columns (the weights read after a
- * row's K are the next row's, times a zero column value) unless the second row's reads would leave the
- * weights array (the last row: then a tail-predicated step, VCTP.8: inactive lanes load zero, read no
- * memory); an odd last channel is computed twice. K <= 32: the two columns stay in registers (one or two
- * vectors each) while each weight row is read once (tq_conv_mve_small).
+ * Scratch: two columns of K16 bytes (K rounded up to 16), corr (out_c int32, computed once per call by
+ * VADDVA.S8 over each weight row), then (K <= 32, windows copied) the columns of pixel pairs built ahead.
+ * Pixels go in blocks of two (raster order, the in-place contract of tq_kernels.h: a block reads only its
+ * pixels' windows, or earlier ones' never after writing, and writes only its pixels' outputs).
+ * Columns. A window of one row (kernel_h 1) inside the input is its column, read in place, when K is a
+ * multiple of 16 or K <= 32. Other windows inside the input are copied by whole vectors and one predicated
+ * VLDRB / VSTRB per row (tq_conv_mve_column_inside); windows astride the border are filled with the zero point,
+ * then their in-bounds taps copied over (tq_conv_mve_column). The columns' K16 - K last bytes are zero.
+ * Sums. Channels go in blocks of TQ_CONV_MVE_BLOCK (64): the block's int32 sums of both pixels wait on the
+ * stack (512 bytes), then one vector output stage per four channels of each pixel (tq_conv_mve_store: corr
+ * added, tq_requantize_s32x4_right_mve when requant_fused != 0, every shift in [-31, -1], else
+ * tq_requantize_s32x4_mve, both in tq_requant.h; the out_c mod 4 last channels by one vector predicated by
+ * VCTP.32). K > 32 (tq_conv_mve_columns): two weight rows at a time in one inline-assembly loop over the
+ * block's channel pairs (tq_conv_mve_pairs): per 16 values one VLDRB of each column and each row and four
+ * VMLADAVA.S8, software-pipelined by pairs of steps so that every VMLADAVA follows a VLDRB (cortex-m55.toml),
+ * over K16 values (the weights read after a row's K are the next row's, times a zero column value); a last
+ * pair whose second row's K16 reads would leave the weights array, and an odd last channel (computed twice),
+ * by tq_conv_mve_dot2x2 over K values (a tail-predicated step, VCTP.8: inactive lanes load zero, read no
+ * memory). K <= 32 (tq_conv_mve_small): the two columns stay in registers (one or two vectors each, the last
+ * predicated to K) while each weight row is read once; pointwise layers run all their whole pixel pairs in
+ * one call, and layers with copied windows the pairs whose columns fit in the scratch after corr.
  */
 #include "tq_kernels.h"
 
