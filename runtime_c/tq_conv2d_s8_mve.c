@@ -502,8 +502,9 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
         corr[c] = (int32_t)((uint32_t)p->bias[c] - (uint32_t)p->input_zero_point * (uint32_t)sum);
     }
     if (k16 <= 32 && p->kernel_h == 1 && p->kernel_w == 1 && p->stride_h == 1 && p->stride_w == 1 &&
-        p->pad_top == 0 && p->pad_left == 0 && p->out_w == p->in_w) {
-        /* pointwise, every window inside: the whole pixel pairs in one call (pixel q's column at input + q * K) */
+        p->pad_top == 0 && p->pad_left == 0 && p->out_w == p->in_w && p->out_h == p->in_h) {
+        /* pointwise, no padding (out_h, out_w = in_h, in_w: every window inside): the whole pixel pairs in one call
+         * (pixel q's column at input + q * K) */
         const int32_t pairs = pixels / 2;
         if (pairs > 0) {
             if (k16 == 16) {

@@ -156,6 +156,9 @@ def _conv_graphs(rng: np.random.Generator) -> list[ir.Graph]:
     x = _input(rng, (4, 5, 6), 127)
     steps = [_conv(rng, "e", x, 3, (3, 3), (1, 1), (3, 3, 3, 3), weights="min")]
     steps.append(_conv(rng, "f", steps[-1][1], 4, (1, 1), (1, 1), (1, 1, 1, 1)))
+    # pointwise with padding only at the bottom (then the right): the last rows' windows wholly in the padding
+    steps.append(_conv(rng, "f2", steps[-1][1], 5, (1, 1), (1, 1), (0, 0, 2, 0)))
+    steps.append(_conv(rng, "f3", steps[-1][1], 6, (1, 1), (1, 1), (0, 0, 0, 1), zp_out=127))
     graphs.append(rg.chain(x, steps))
     # K = 3 * 3 * 64 = 576, the column bound; then pointwise 64 -> 32 -> 16 -> 9 on 35 pixels
     x = _input(rng, (5, 7, 64), int(rng.integers(-128, 128)))
