@@ -9,22 +9,27 @@
  * exact (added modulo 2^32, equal to the int32 sum tq_kernels.h bounds).
  * Layers with scratch (K <= TQ_CONV_DSP_COLUMN_MAX; TQ_CONV2D_S8_BUFFER_SIZE bytes) and out_c <=
  * TQ_CONV_MVE_CORR_MAX(K) run the vector path; every other layer the portable loop (tq_portable.h).
- * Scratch: two columns of K16 bytes (K rounded up to 16) then corr (out_c int32),
- * computed once per call (VADDVA.S8 over each weight row). Pixels go in blocks of two (raster order,
- * the in-place contract of tq_kernels.h: a block reads only its pixels' windows and writes only its
- * pixels' outputs). Where both windows lie inside the input they are read in place: a one-row window
- * (kernel_h 1: 1x1 layers of any stride) is its column when K is a multiple of 16 or K <= 32; kernel_h
- * rows of kernel_w * in_c values, a multiple of 16, are read row by row (tq_conv_mve_dot2x2_rows).
- * Other windows are copied into the scratch columns (predicated vector steps for whole rows), whose
- * K16 - K last bytes are zero. Channels go in groups of four, two rows at a time: per 16 values one VLDRB
- * of each column and each weight row and four VMLADAVA.S8 (TQ_CONV_MVE_STEP, inline assembly ordering
- * them so the beats overlap), over K16 values for columns (the weights read after a row's K are the
- * next row's, times a zero column value); the last group, whose reads past K would leave the weights
- * array, ends with a tail-predicated step instead (VCTP.8: inactive lanes load zero, read no memory). Each
- * group's eight sums become two int32x4 vectors (pixel a, pixel b) whose output stage is
- * tq_requantize_s32x4_mve (tq_requant.h), stored as four bytes per pixel; the out_c mod 4 last
- * channels use tq_requantize_s8. With K <= 32 the two columns stay in registers (one or two vectors
- * each) while every group's rows are read once (tq_conv_mve_small4, no loop per row).
+ * Scratch: two columns of K16 bytes (K rounded up to 16), corr (out_c int32, computed once per call by
+ * VADDVA.S8 over each weight row), then (K <= 32, windows copied) the columns of pixel pairs built ahead.
+ * Pixels go in blocks of two (raster order, the in-place contract of tq_kernels.h: a block reads only its
+ * pixels' windows, or earlier ones' never after writing, and writes only its pixels' outputs).
+ * Columns. A window of one row (kernel_h 1) inside the input is its column, read in place, when K is a
+ * multiple of 16 or K <= 32. Other windows inside the input are copied by whole vectors and one predicated
+ * VLDRB / VSTRB per row (tq_conv_mve_column_inside); windows astride the border are filled with the zero point,
+ * then their in-bounds taps copied over (tq_conv_mve_column). The columns' K16 - K last bytes are zero.
+ * Sums. Channels go in blocks of TQ_CONV_MVE_BLOCK (64): the block's int32 sums of both pixels wait on the
+ * stack (512 bytes), then one vector output stage per four channels of each pixel (tq_conv_mve_store: corr
+ * added, tq_requantize_s32x4_right_mve when requant_fused != 0, every shift in [-31, -1], else
+ * tq_requantize_s32x4_mve, both in tq_requant.h; the out_c mod 4 last channels by one vector predicated by
+ * VCTP.32). K > 32 (tq_conv_mve_columns): two weight rows at a time in one inline-assembly loop over the
+ * block's channel pairs (tq_conv_mve_pairs): per 16 values one VLDRB of each column and each row and four
+ * VMLADAVA.S8, software-pipelined by pairs of steps so that every VMLADAVA follows a VLDRB (cortex-m55.toml),
+ * over K16 values (the weights read after a row's K are the next row's, times a zero column value); a last
+ * pair whose second row's K16 reads would leave the weights array, and an odd last channel (computed twice),
+ * by tq_conv_mve_dot2x2 over K values (a tail-predicated step, VCTP.8: inactive lanes load zero, read no
+ * memory). K <= 32 (tq_conv_mve_small): the two columns stay in registers (one or two vectors each, the last
+ * predicated to K) while each weight row is read once; pointwise layers run all their whole pixel pairs in
+ * one call, and layers with copied windows the pairs whose columns fit in the scratch after corr.
  */
 #include "tq_kernels.h"
 
@@ -38,6 +43,11 @@
 /* Most channels whose corr fits in the scratch after the two columns: (buffer - 2 * K16) / 4. */
 #define TQ_CONV_MVE_K16(k) (((k) + 15) & ~15)
 #define TQ_CONV_MVE_CORR_MAX(k) ((2 * (TQ_CONV_DSP_COLUMN_MAX + (((k) + 3) & ~3)) - 2 * TQ_CONV_MVE_K16(k)) / 4)
+
+/* Channels per block of the output stage: the pixel pair's sums of TQ_CONV_MVE_BLOCK channels (a multiple of 4)
+ * wait on the stack (2 * 4 * TQ_CONV_MVE_BLOCK bytes) for one vector output stage per four channels. */
+#define TQ_CONV_MVE_BLOCK 64
+#define TQ_CONV_MVE_BLOCK_BYTES "256" /* 4 * TQ_CONV_MVE_BLOCK, an assembly immediate */
 
 /* One 16-value step of the 2x2 dot products: aa += dot(wa, xa), ab += dot(wa, xb), ba += dot(wb, xa),
  * bb += dot(wb, xb), the four pointers advanced by 16. GCC inline assembly (the accumulators in even registers,
@@ -96,38 +106,159 @@ static inline void tq_conv_mve_dot2x2(const int8_t *wa, const int8_t *wb, const 
     r[3] = bb;
 }
 
-/* The same sums for windows read in place: kernel_h rows of n16 * 16 values, the rows' values contiguous,
- * the pixels' next window row x_skip values after the end of the previous one. */
-static inline void tq_conv_mve_dot2x2_rows(const int8_t *wa, const int8_t *wb, const int8_t *xa, const int8_t *xb,
-                                           int32_t rows, int32_t n16, int32_t x_skip, int32_t r[4])
+/* Two 16-value steps of the 2x2 dot products (32 values of each of the four pointers) software-pipelined: the
+ * loads of x0 / v0 for the next step come between the multiplies of this one, so every VMLADAVA follows a VLDRB
+ * and the reverse (cortex-m55.toml: one cycle each). Entered with x0 / v0 holding the step's first vectors;
+ * TQ_CONV_MVE_PAIR_LAST, the last pair, loads none after its values. */
+#define TQ_CONV_MVE_PAIR_ASM                                                                                    \
+    "vmladava.s8 %[raa], %q[v0], %q[x0]\n\t"                                                                 \
+    "vldrb.8 %q[x1], [%[pxb]], #16\n\t"                                                                      \
+    "vmladava.s8 %[rab], %q[v0], %q[x1]\n\t"                                                                 \
+    "vldrb.8 %q[v1], [%[pwb]], #16\n\t"                                                                      \
+    "vmladava.s8 %[rba], %q[v1], %q[x0]\n\t"                                                                 \
+    "vldrb.8 %q[x0], [%[pxa]], #16\n\t"                                                                      \
+    "vmladava.s8 %[rbb], %q[v1], %q[x1]\n\t"                                                                 \
+    "vldrb.8 %q[v0], [%[pwa]], #16\n\t"                                                                      \
+    "vmladava.s8 %[raa], %q[v0], %q[x0]\n\t"                                                                 \
+    "vldrb.8 %q[x1], [%[pxb]], #16\n\t"                                                                      \
+    "vmladava.s8 %[rab], %q[v0], %q[x1]\n\t"                                                                 \
+    "vldrb.8 %q[v1], [%[pwb]], #16\n\t"                                                                      \
+    "vmladava.s8 %[rba], %q[v1], %q[x0]\n\t"
+#define TQ_CONV_MVE_PAIR_NEXT                                                                                   \
+    "vldrb.8 %q[x0], [%[pxa]], #16\n\t"                                                                      \
+    "vmladava.s8 %[rbb], %q[v1], %q[x1]\n\t"                                                                 \
+    "vldrb.8 %q[v0], [%[pwa]], #16\n\t"
+#define TQ_CONV_MVE_PAIR_LAST "vmladava.s8 %[rbb], %q[v1], %q[x1]\n\t"
+
+/* One 16-value step of the 2x2 dot products that starts the sums: aa = dot(wa, xa), ... (VMLADAV, no
+ * accumulate), the same order as TQ_CONV_MVE_STEP. */
+#define TQ_CONV_MVE_FIRST_ASM                                                                                   \
+    "vldrb.8 %q[x0], [%[pxa]], #16\n\t"                                                                      \
+    "vldrb.8 %q[v0], [%[pwa]], #16\n\t"                                                                      \
+    "vmladav.s8 %[raa], %q[v0], %q[x0]\n\t"                                                                  \
+    "vldrb.8 %q[x1], [%[pxb]], #16\n\t"                                                                      \
+    "vmladav.s8 %[rab], %q[v0], %q[x1]\n\t"                                                                  \
+    "vldrb.8 %q[v1], [%[pwb]], #16\n\t"                                                                      \
+    "vmladav.s8 %[rba], %q[v1], %q[x0]\n\t"                                                                  \
+    "vmladav.s8 %[rbb], %q[v1], %q[x1]\n\t"
+
+/* The sums of channel pairs (rows wa, wa + k), (wa + 2k, wa + 3k), ... with the columns xa and xb, pairs of them
+ * (pairs >= 1), each over n16 * 16 values (len = n16 * 16, n16 >= 2, every read inside the rows and the
+ * columns), stored at s: s[2i], s[2i + 1] = pixel a's sums of the pair's two rows, s[TQ_CONV_MVE_BLOCK + 2i],
+ * s[TQ_CONV_MVE_BLOCK + 2i + 1] pixel b's. GCC inline assembly, one loop over the pairs: per pair, first (odd
+ * n16: TQ_CONV_MVE_FIRST_ASM; even: the sums set to zero), then n16 / 2 pipelined pairs of 16-value steps
+ * (TQ_CONV_MVE_PAIR_ASM), the sums stored by two STRD, the column pointers moved back by len and the row pointers
+ * to the next pair (wa = wb + k - len, wb = wa + k). volatile: the results are the stores. */
+#define TQ_CONV_MVE_PAIRS(first)                                                                                \
+    __asm__ volatile("1:\n\t" first "lsrs %[cnt], %[len], #5\n\t"                                            \
+            "vldrb.8 %q[x0], [%[pxa]], #16\n\t"                                                              \
+            "vldrb.8 %q[v0], [%[pwa]], #16\n\t"                                                              \
+            "subs %[cnt], %[cnt], #1\n\t"                                                                     \
+            "beq 3f\n"                                                                                        \
+            "2:\n\t" TQ_CONV_MVE_PAIR_ASM TQ_CONV_MVE_PAIR_NEXT "subs %[cnt], %[cnt], #1\n\t"                 \
+            "bne 2b\n"                                                                                        \
+            "3:\n\t" TQ_CONV_MVE_PAIR_ASM TQ_CONV_MVE_PAIR_LAST                                               \
+            "strd %[rab], %[rbb], [%[s], #" TQ_CONV_MVE_BLOCK_BYTES "]\n\t"                                   \
+            "strd %[raa], %[rba], [%[s]], #8\n\t"                                                             \
+            "subs %[pxa], %[pxa], %[len]\n\t"                                                                 \
+            "subs %[pxb], %[pxb], %[len]\n\t"                                                                 \
+            "adds %[pwa], %[pwb], %[skip]\n\t"                                                                \
+            "adds %[pwb], %[pwa], %[skip]\n\t"                                                                \
+            "adds %[pwb], %[pwb], %[len]\n\t"                                                                 \
+            "subs %[pairs], %[pairs], #1\n\t"                                                                 \
+            "bne 1b"                                                                                          \
+            : [raa] "=&Te"(aa), [rab] "=&Te"(ab), [rba] "=&Te"(ba), [rbb] "=&Te"(bb), [pxa] "+r"(xa),         \
+              [pxb] "+r"(xb), [pwa] "+r"(wa), [pwb] "+r"(wb), [s] "+r"(s), [pairs] "+r"(pairs),              \
+              [cnt] "=&r"(cnt), [x0] "=&w"(x0), [x1] "=&w"(x1), [v0] "=&w"(v0), [v1] "=&w"(v1)                \
+            : [len] "r"(len), [skip] "r"(skip)                                                                \
+            : "memory", "cc")
+
+#define TQ_CONV_MVE_ZERO_ASM                                                                                    \
+    "movs %[raa], #0\n\t"                                                                                    \
+    "movs %[rab], #0\n\t"                                                                                    \
+    "movs %[rba], #0\n\t"                                                                                    \
+    "movs %[rbb], #0\n\t"
+
+/* TQ_CONV_MVE_PAIRS for the weights at w (row stride k) and n16 vectors; odd n16 starts with one step. */
+static inline void tq_conv_mve_pairs(const int8_t *w, int32_t k, const int8_t *xa, const int8_t *xb, int32_t n16,
+                                     int32_t pairs, int32_t *s)
 {
-    TQ_CONV_MVE_ACCUMULATORS;
-    int32_t y, i;
-    for (y = rows; y > 0; --y) {
-        for (i = n16; i > 0; --i) {
-            TQ_CONV_MVE_STEP(aa, ab, ba, bb, xa, xb, wa, wb);
-        }
-        xa += x_skip;
-        xb += x_skip;
+    const int32_t len = n16 * 16, skip = k - len;
+    const int8_t *wa = w, *wb = w + k;
+    int32_t aa, ab, ba, bb, cnt;
+    int8x16_t x0, x1, v0, v1;
+    if ((n16 & 1) != 0) {
+        TQ_CONV_MVE_PAIRS(TQ_CONV_MVE_FIRST_ASM);
+    } else {
+        TQ_CONV_MVE_PAIRS(TQ_CONV_MVE_ZERO_ASM);
     }
-    r[0] = aa;
-    r[1] = ab;
-    r[2] = ba;
-    r[3] = bb;
 }
 
-/* The vector (l0, l1, l2, l3): two VMOV of two general-purpose registers to two lanes, GCC inline assembly, where
- * vsetq_lane compiles to four one-lane moves. "VMOV Qd[2], Qd[0], Rt, Rt2" writes Rt to lane 0 and Rt2 to lane 2
- * (the encoding's lane bit selects the lower lane; QEMU's trans_VMOV_from_2gp; the conv tests fail with the
- * registers swapped), "VMOV Qd[3], Qd[1], ..." lanes 1 and 3. */
-static inline int32x4_t tq_conv_mve_vector(int32_t l0, int32_t l1, int32_t l2, int32_t l3)
+#if defined(__GNUC__)
+#define TQ_CONV_MVE_OUTLINE __attribute__((noinline))
+#else
+#define TQ_CONV_MVE_OUTLINE
+#endif
+
+/* Whole and predicated (VCTP.32 lanes_: inactive lanes read and write no memory) int32 loads and int8 stores. */
+#define TQ_CONV_MVE_LD(ptr) vldrwq_s32(ptr)
+#define TQ_CONV_MVE_ST(ptr, v) vstrbq_s32((ptr), (v))
+#define TQ_CONV_MVE_LD_P(ptr) vldrwq_z_s32((ptr), lanes_)
+#define TQ_CONV_MVE_ST_P(ptr, v) vstrbq_p_s32((ptr), (v), lanes_)
+
+/* Four channels of the pixel pair: (corr + sum) of s (pixel a) and s + TQ_CONV_MVE_BLOCK (pixel b) requantized by
+ * rq (tq_requant.h) and stored at out_a / out_b, loads ld and stores st; every pointer then advanced by 4. */
+#define TQ_CONV_MVE_STORE4(rq, ld, st)                                                                         \
+    do {                                                                                                      \
+        const int32x4_t q_ = ld(multiplier), e_ = ld(shifts), b_ = ld(base);                                  \
+        const int32x4_t ya_ = vaddq_s32(ld(s), b_), yb_ = vaddq_s32(ld(s + TQ_CONV_MVE_BLOCK), b_);           \
+        st(out_a, rq(ya_, q_, e_, zp, lo, hi));                                                               \
+        st(out_b, rq(yb_, q_, e_, zp, lo, hi));                                                               \
+        multiplier += 4;                                                                                      \
+        shifts += 4;                                                                                          \
+        base += 4;                                                                                            \
+        s += 4;                                                                                               \
+        out_a += 4;                                                                                           \
+        out_b += 4;                                                                                           \
+    } while (0)
+
+/* The output stage of channels [c0, c0 + n) of the pixel pair, n <= TQ_CONV_MVE_BLOCK, with rq: out_a[c] =
+ * rq(corr[c] + s[c - c0]), out_b[c] = rq(corr[c] + s[TQ_CONV_MVE_BLOCK + c - c0]), four channels per vector, the
+ * n mod 4 last ones by one predicated vector (no read past out_c, no write past the pixel). */
+#define TQ_CONV_MVE_STORE(rq)                                                                                  \
+    do {                                                                                                      \
+        int32_t i_;                                                                                           \
+        for (i_ = n >> 2; i_ > 0; --i_) {                                                                     \
+            TQ_CONV_MVE_STORE4(rq, TQ_CONV_MVE_LD, TQ_CONV_MVE_ST);                                           \
+        }                                                                                                     \
+        if ((n & 3) != 0) {                                                                                   \
+            const mve_pred16_t lanes_ = vctp32q((uint32_t)(n & 3));                                           \
+            TQ_CONV_MVE_STORE4(rq, TQ_CONV_MVE_LD_P, TQ_CONV_MVE_ST_P);                                       \
+        }                                                                                                     \
+    } while (0)
+
+/* TQ_CONV_MVE_STORE with tq_requantize_s32x4_right_mve where requant_fused != 0 (every shift in [-31, -1]),
+ * else tq_requantize_s32x4_mve. */
+TQ_LOOP_INLINE void tq_conv_mve_store_inline(const tq_conv2d_s8_params *p, const int32_t *corr, int32_t c0, int32_t n,
+                                             const int32_t *s, int8_t *out_a, int8_t *out_b)
 {
-    int32x4_t v;
-    __asm__("vmov %q[v][2], %q[v][0], %[l0], %[l2]\n\t"
-            "vmov %q[v][3], %q[v][1], %[l1], %[l3]"
-            : [v] "=&w"(v)
-            : [l0] "r"(l0), [l1] "r"(l1), [l2] "r"(l2), [l3] "r"(l3));
-    return v;
+    /* read once: the int8 output stores may alias the params */
+    const int32_t *multiplier = p->multiplier + c0, *shifts = p->shift + c0, *base = corr + c0;
+    const int32_t zp = p->output_zero_point, lo = p->act_min, hi = p->act_max;
+    out_a += c0;
+    out_b += c0;
+    if (p->requant_fused != 0) {
+        TQ_CONV_MVE_STORE(tq_requantize_s32x4_right_mve);
+    } else {
+        TQ_CONV_MVE_STORE(tq_requantize_s32x4_mve);
+    }
+}
+
+/* tq_conv_mve_store_inline compiled on its own, for the K > 32 path (inlined there, it made its loops spill). */
+TQ_CONV_MVE_OUTLINE static void tq_conv_mve_store(const tq_conv2d_s8_params *p, const int32_t *corr, int32_t c0,
+                                                  int32_t n, const int32_t *s, int8_t *out_a, int8_t *out_b)
+{
+    tq_conv_mve_store_inline(p, corr, c0, n, s, out_a, out_b);
 }
 
 /* Row w's dot products with the columns in registers (K <= 32, k16 = 16 or 32; the second vectors unused
@@ -147,187 +278,185 @@ static inline int32x4_t tq_conv_mve_vector(int32_t l0, int32_t l1, int32_t l2, i
         }                                                                                                     \
     } while (0)
 
-/* Channels c .. c + 3 (rows w, w + k, w + 2k, w + 3k) of the two pixels, K <= 32: the sums as the vectors of
- * pixel a (*va) and pixel b (*vb). */
-TQ_LOOP_INLINE void tq_conv_mve_small4(const int8_t *w, int32_t k, int32_t k16, mve_pred16_t tail, int8x16_t xa0,
-                                       int8x16_t xa1, int8x16_t xb0, int8x16_t xb1, int32x4_t *va, int32x4_t *vb)
-{
-    int32_t a0, a1, a2, a3, b0, b1, b2, b3;
-    TQ_CONV_MVE_SMALL_ROW(w, k16, tail, xa0, xa1, xb0, xb1, a0, b0);
-    TQ_CONV_MVE_SMALL_ROW(w + k, k16, tail, xa0, xa1, xb0, xb1, a1, b1);
-    TQ_CONV_MVE_SMALL_ROW(w + 2 * k, k16, tail, xa0, xa1, xb0, xb1, a2, b2);
-    TQ_CONV_MVE_SMALL_ROW(w + 3 * k, k16, tail, xa0, xa1, xb0, xb1, a3, b3);
-    *va = tq_conv_mve_vector(a0, a1, a2, a3);
-    *vb = tq_conv_mve_vector(b0, b1, b2, b3);
-}
-
-/* The K <= 32 groups of one pixel pair (columns xa, xb of k16 readable bytes, k16 = 16 or 32). */
-TQ_LOOP_INLINE void tq_conv_mve_small_groups(const tq_conv2d_s8_params *p, const int8_t *weights, const int32_t *corr,
-                                             const int8_t *xa, const int8_t *xb, int32_t k, int32_t k16,
-                                             int32_t groups, int8_t *out_a, int8_t *out_b)
+/* Every channel of `pairs` pixel pairs, K <= 32: pair i's columns at xa + i * x_step and xb + i * x_step (k16 = 16
+ * or 32 readable bytes), its outputs at out_a + i * o_step and out_b + i * o_step (pairs > 1: a pointwise layer's
+ * run of pixels, no return to the caller between pairs). The columns stay in registers while each weight row is
+ * read once, TQ_CONV_MVE_BLOCK channels' sums at a time. */
+TQ_LOOP_INLINE void tq_conv_mve_small(const tq_conv2d_s8_params *p, const int8_t *weights, const int32_t *corr,
+                                      const int8_t *xa, const int8_t *xb, int32_t k, int32_t k16, int8_t *out_a,
+                                      int8_t *out_b, int32_t pairs, int32_t x_step, int32_t o_step)
 {
     const mve_pred16_t tail = vctp8q((uint32_t)(k - (k16 - 16)));
-    /* the columns' last vector predicated like the rows': no read past K (columns read in place) */
-    const int8x16_t xa0 = k16 == 16 ? vldrbq_z_s8(xa, tail) : vldrbq_s8(xa);
-    const int8x16_t xb0 = k16 == 16 ? vldrbq_z_s8(xb, tail) : vldrbq_s8(xb);
-    const int8x16_t xa1 = k16 == 32 ? vldrbq_z_s8(xa + 16, tail) : xa0;
-    const int8x16_t xb1 = k16 == 32 ? vldrbq_z_s8(xb + 16, tail) : xb0;
-    /* read once: the int8 output stores may alias the params */
-    const int32_t *const multiplier = p->multiplier, *const shifts = p->shift;
-    const int32_t zp_out = p->output_zero_point, act_min = p->act_min, act_max = p->act_max;
-    int32_t c;
-    for (c = 0; c < groups; c += 4) {
-        int32x4_t va, vb;
-        const int32x4_t mult = vldrwq_s32(multiplier + c);
-        const int32x4_t shift = vldrwq_s32(shifts + c);
-        const int32x4_t base = vldrwq_s32(corr + c);
-        tq_conv_mve_small4(weights + c * k, k, k16, tail, xa0, xa1, xb0, xb1, &va, &vb);
-        vstrbq_s32(out_a + c, tq_requantize_s32x4_mve(vaddq_s32(va, base), mult, shift, zp_out, act_min, act_max));
-        vstrbq_s32(out_b + c, tq_requantize_s32x4_mve(vaddq_s32(vb, base), mult, shift, zp_out, act_min, act_max));
+    const int32_t out_c = p->out_c;
+    int32_t sums[2 * TQ_CONV_MVE_BLOCK];
+    int32_t c0, j;
+    for (; pairs > 0; --pairs, xa += x_step, xb += x_step, out_a += o_step, out_b += o_step) {
+        /* the columns' last vector predicated like the rows': no read past K (columns read in place) */
+        const int8x16_t xa0 = k16 == 16 ? vldrbq_z_s8(xa, tail) : vldrbq_s8(xa);
+        const int8x16_t xb0 = k16 == 16 ? vldrbq_z_s8(xb, tail) : vldrbq_s8(xb);
+        const int8x16_t xa1 = k16 == 32 ? vldrbq_z_s8(xa + 16, tail) : xa0;
+        const int8x16_t xb1 = k16 == 32 ? vldrbq_z_s8(xb + 16, tail) : xb0;
+        for (c0 = 0; c0 < out_c; c0 += TQ_CONV_MVE_BLOCK) {
+            const int32_t n = out_c - c0 < TQ_CONV_MVE_BLOCK ? out_c - c0 : TQ_CONV_MVE_BLOCK;
+            const int8_t *w = weights + c0 * k;
+            for (j = 0; j < n; ++j, w += k) {
+                TQ_CONV_MVE_SMALL_ROW(w, k16, tail, xa0, xa1, xb0, xb1, sums[j], sums[TQ_CONV_MVE_BLOCK + j]);
+            }
+            tq_conv_mve_store_inline(p, corr, c0, n, sums, out_a, out_b);
+        }
     }
 }
 
-/* tq_conv_mve_small_groups for k16 = 16 and 32, each compiled on its own (not inlined: the general path's
- * registers are then allocated without them). */
-#if defined(__GNUC__)
-#define TQ_CONV_MVE_OUTLINE __attribute__((noinline))
-#else
-#define TQ_CONV_MVE_OUTLINE
-#endif
+/* tq_conv_mve_small for k16 = 16 and 32, each compiled on its own (not inlined: the general path's registers are
+ * then allocated without them). */
 TQ_CONV_MVE_OUTLINE static void tq_conv_mve_small16(const tq_conv2d_s8_params *p, const int8_t *weights,
                                                     const int32_t *corr, const int8_t *xa, const int8_t *xb, int32_t k,
-                                                    int32_t groups, int8_t *out_a, int8_t *out_b)
+                                                    int8_t *out_a, int8_t *out_b, int32_t pairs, int32_t x_step,
+                                                    int32_t o_step)
 {
-    tq_conv_mve_small_groups(p, weights, corr, xa, xb, k, 16, groups, out_a, out_b);
+    tq_conv_mve_small(p, weights, corr, xa, xb, k, 16, out_a, out_b, pairs, x_step, o_step);
 }
 
 TQ_CONV_MVE_OUTLINE static void tq_conv_mve_small32(const tq_conv2d_s8_params *p, const int8_t *weights,
                                                     const int32_t *corr, const int8_t *xa, const int8_t *xb, int32_t k,
-                                                    int32_t groups, int8_t *out_a, int8_t *out_b)
+                                                    int8_t *out_a, int8_t *out_b, int32_t pairs, int32_t x_step,
+                                                    int32_t o_step)
 {
-    tq_conv_mve_small_groups(p, weights, corr, xa, xb, k, 32, groups, out_a, out_b);
+    tq_conv_mve_small(p, weights, corr, xa, xb, k, 32, out_a, out_b, pairs, x_step, o_step);
 }
 
-/* Channels [0, groups) (groups a multiple of 4) of one pixel pair, K > 32, four at a time: two rows per
- * dot product, the eight sums moved into a vector per pixel for tq_requantize_s32x4_mve. Columns (in_place 0):
- * xa / xb hold K16 values whose K16 - K last are zero, read over K16 values unless row c + 3's reads would
- * leave the weights array (then K). Windows in place (in_place 1, a constant in each outlined copy): kernel_h
- * rows by tq_conv_mve_dot2x2_rows. */
-TQ_LOOP_INLINE void tq_conv_mve_groups(const tq_conv2d_s8_params *p, const int8_t *weights, const int32_t *corr,
-                                       const int8_t *xa, const int8_t *xb, int32_t k, int32_t k16, int in_place,
-                                       int32_t rows, int32_t n16, int32_t x_skip, int32_t groups, int8_t *out_a,
-                                       int8_t *out_b)
+/* Every channel of one pixel pair, K > 32, from the columns xa / xb (K16 values, the K16 - K last zero; read in
+ * place for pointwise layers with K = K16), TQ_CONV_MVE_BLOCK channels' sums at a time: the block's channel pairs
+ * over K16 values by tq_conv_mve_pairs (the weights read after a row's K are the next row's, times a zero column
+ * value), except a last pair whose second row's K16 reads would leave the weights array and an odd last channel
+ * (computed twice), by tq_conv_mve_dot2x2 over K values (a tail-predicated step). */
+TQ_CONV_MVE_OUTLINE static void tq_conv_mve_columns(const tq_conv2d_s8_params *p, const int8_t *weights,
+                                                    const int32_t *corr, const int8_t *xa, const int8_t *xb,
+                                                    int32_t k, int8_t *out_a, int8_t *out_b)
 {
-    /* read once: the int8 output stores may alias the params */
-    const int32_t *const multiplier = p->multiplier, *const shifts = p->shift;
-    const int32_t zp_out = p->output_zero_point, act_min = p->act_min, act_max = p->act_max, out_c = p->out_c;
-    int32_t c;
-    for (c = 0; c < groups; c += 4) {
-        int32_t r0[4], r1[4];
-        int32x4_t va, vb;
-        const int32x4_t mult = vldrwq_s32(multiplier + c);
-        const int32x4_t shift = vldrwq_s32(shifts + c);
-        const int32x4_t base = vldrwq_s32(corr + c);
-        const int8_t *w = weights + c * k;
-        if (in_place) {
-            tq_conv_mve_dot2x2_rows(w, w + k, xa, xb, rows, n16, x_skip, r0);
-            tq_conv_mve_dot2x2_rows(w + 2 * k, w + 3 * k, xa, xb, rows, n16, x_skip, r1);
-        } else if ((out_c - c - 4) * k >= k16 - k) { /* row c + 3's K16 reads inside the array: whole vectors */
-            tq_conv_mve_dot2x2_rows(w, w + k, xa, xb, 1, k16 / 16, 0, r0);
-            tq_conv_mve_dot2x2_rows(w + 2 * k, w + 3 * k, xa, xb, 1, k16 / 16, 0, r1);
-        } else {
-            tq_conv_mve_dot2x2(w, w + k, xa, xb, k, r0);
-            tq_conv_mve_dot2x2(w + 2 * k, w + 3 * k, xa, xb, k, r1);
+    const int32_t out_c = p->out_c, k16 = TQ_CONV_MVE_K16(k);
+    /* rows d < whole may be read over K16 values: the last row only when K = K16 */
+    const int32_t whole = k16 == k ? out_c : out_c - 1;
+    int32_t sums[2 * TQ_CONV_MVE_BLOCK];
+    int32_t c0, j;
+    for (c0 = 0; c0 < out_c; c0 += TQ_CONV_MVE_BLOCK) {
+        const int32_t n = out_c - c0 < TQ_CONV_MVE_BLOCK ? out_c - c0 : TQ_CONV_MVE_BLOCK;
+        int32_t pairs = n / 2;
+        if (c0 + 2 * pairs > whole) {
+            --pairs;
         }
-        va = tq_conv_mve_vector(r0[0], r0[2], r1[0], r1[2]);
-        vb = tq_conv_mve_vector(r0[1], r0[3], r1[1], r1[3]);
-        vstrbq_s32(out_a + c, tq_requantize_s32x4_mve(vaddq_s32(va, base), mult, shift, zp_out, act_min, act_max));
-        vstrbq_s32(out_b + c, tq_requantize_s32x4_mve(vaddq_s32(vb, base), mult, shift, zp_out, act_min, act_max));
+        if (pairs > 0) {
+            tq_conv_mve_pairs(weights + c0 * k, k, xa, xb, k16 / 16, pairs, sums);
+        }
+        for (j = 2 * pairs; j < n; j += 2) {
+            const int32_t d = j + 1 < n ? c0 + j + 1 : c0 + j; /* an odd last channel is computed twice */
+            int32_t r[4];
+            tq_conv_mve_dot2x2(weights + (c0 + j) * k, weights + d * k, xa, xb, k, r);
+            sums[j] = r[0];
+            sums[TQ_CONV_MVE_BLOCK + j] = r[1];
+            sums[j + 1] = r[2]; /* j + 1 < TQ_CONV_MVE_BLOCK: n is even when it is TQ_CONV_MVE_BLOCK */
+            sums[TQ_CONV_MVE_BLOCK + j + 1] = r[3];
+        }
+        tq_conv_mve_store(p, corr, c0, n, sums, out_a, out_b);
     }
 }
 
-/* tq_conv_mve_groups for columns and for windows in place, each compiled on its own. */
-TQ_CONV_MVE_OUTLINE static void tq_conv_mve_groups_columns(const tq_conv2d_s8_params *p, const int8_t *weights,
-                                                           const int32_t *corr, const int8_t *xa, const int8_t *xb,
-                                                           int32_t k, int32_t groups, int8_t *out_a, int8_t *out_b)
+/* The output pixels whose windows lie wholly inside the input: rows [y_lo, y_hi), columns [x_lo, x_hi) (empty
+ * ranges as lo = hi), and the offset of pixel (oy, ox)'s first window value, origin + oy * row_step + ox * col_step
+ * (inside pixels only), computed once per call. */
+typedef struct {
+    int32_t y_lo, y_hi, x_lo, x_hi, origin, row_step, col_step;
+} tq_conv_mve_inner;
+
+/* One axis of tq_conv_mve_inner: lo = ceil(pad / stride), hi = floor((size + pad - kernel) / stride) + 1, at least
+ * lo (window start o * stride - pad >= 0 and end o * stride - pad + kernel <= size). */
+static inline void tq_conv_mve_axis(int32_t size, int32_t pad, int32_t kernel, int32_t stride, int32_t *lo,
+                                    int32_t *hi)
 {
-    tq_conv_mve_groups(p, weights, corr, xa, xb, k, TQ_CONV_MVE_K16(k), 0, 0, 0, 0, groups, out_a, out_b);
+    const int32_t room = size + pad - kernel;
+    *lo = (pad + stride - 1) / stride;
+    *hi = room < 0 ? *lo : room / stride + 1;
+    if (*hi < *lo) {
+        *hi = *lo;
+    }
 }
 
-TQ_CONV_MVE_OUTLINE static void tq_conv_mve_groups_rows(const tq_conv2d_s8_params *p, const int8_t *weights,
-                                                        const int32_t *corr, const int8_t *xa, const int8_t *xb,
-                                                        int32_t k, int32_t groups, int8_t *out_a, int8_t *out_b)
+/* 1 when pixel (oy, ox)'s window lies wholly inside the input. */
+static inline int tq_conv_mve_inside(const tq_conv_mve_inner *r, int32_t oy, int32_t ox)
 {
-    const int32_t row = p->kernel_w * p->in_c; /* a multiple of 16 */
-    tq_conv_mve_groups(p, weights, corr, xa, xb, k, k, 1, p->kernel_h, row / 16, p->in_w * p->in_c - row, groups,
-                       out_a, out_b);
+    return (uint32_t)(oy - r->y_lo) < (uint32_t)(r->y_hi - r->y_lo) &&
+           (uint32_t)(ox - r->x_lo) < (uint32_t)(r->x_hi - r->x_lo);
 }
 
-/* 1 when the window of output pixel (oy, ox) lies wholly inside the input. */
-static inline int tq_conv_mve_inside(const tq_conv2d_s8_params *p, int32_t oy, int32_t ox)
-{
-    const int32_t y0 = oy * p->stride_h - p->pad_top;
-    const int32_t x0 = ox * p->stride_w - p->pad_left;
-    return y0 >= 0 && x0 >= 0 && y0 + p->kernel_h <= p->in_h && x0 + p->kernel_w <= p->in_w;
-}
-
-/* Offset of the first input value of output pixel (oy, ox)'s window (inside the input). */
-static inline int32_t tq_conv_mve_window_start(const tq_conv2d_s8_params *p, int32_t oy, int32_t ox)
-{
-    return ((oy * p->stride_h - p->pad_top) * p->in_w + ox * p->stride_w - p->pad_left) * p->in_c;
-}
-
-/* n bytes from src to dst, 16 per predicated vector step (VCTP.8: no byte past n read or written). */
+/* n bytes from src to dst: whole vectors, then the n mod 16 last bytes by one step predicated by VCTP.8 (no byte past
+ * n read or written). */
 static inline void tq_conv_mve_copy(int8_t *dst, const int8_t *src, int32_t n)
 {
-    int32_t i;
-    for (i = 0; i < n; i += 16) {
-        const mve_pred16_t lanes = vctp8q((uint32_t)(n - i));
-        vstrbq_p_s8(dst + i, vldrbq_z_s8(src + i, lanes), lanes);
+    for (; n >= 16; n -= 16, src += 16, dst += 16) {
+        vstrbq_s8(dst, vldrbq_s8(src));
+    }
+    if (n > 0) {
+        const mve_pred16_t lanes = vctp8q((uint32_t)n);
+        vstrbq_p_s8(dst, vldrbq_z_s8(src, lanes), lanes);
+    }
+}
+
+/* The window starting at src (inside the input) in weight order into col: kernel_h rows of row values, stride
+ * values apart in the input, each by whole vectors, then its row mod 16 last values by one VLDRB / VSTRB
+ * predicated by tail (VCTP.8 of row mod 16: no byte past the row read or written). */
+static inline void tq_conv_mve_column_inside(const int8_t *src, int32_t rows, int32_t row, int32_t stride,
+                                             mve_pred16_t tail, int8_t *col)
+{
+    const int32_t n16 = row >> 4, rest = row & 15;
+    for (; rows > 0; --rows, src += stride) {
+        const int8_t *x = src;
+        int32_t i;
+        for (i = n16; i > 0; --i, x += 16, col += 16) {
+            vstrbq_s8(col, vldrbq_s8(x));
+        }
+        if (rest != 0) {
+            vstrbq_p_s8(col, vldrbq_z_s8(x, tail), tail);
+            col += rest;
+        }
     }
 }
 
 /* Output pixel (oy, ox)'s window in weight order (ky, kx, i) into col: K bytes, the input zero point outside the
- * input. */
+ * input. Each window row is first filled with the zero point (VDUP, predicated vector stores), then its in-bounds
+ * taps [kb, ke) copied over it (tq_conv_mve_copy). */
 static void tq_conv_mve_column(const tq_conv2d_s8_params *p, const int8_t *input, int32_t oy, int32_t ox, int8_t *col)
 {
     const int32_t y0 = oy * p->stride_h - p->pad_top;
     const int32_t x0 = ox * p->stride_w - p->pad_left;
     const int32_t row = p->kernel_w * p->in_c;
-    const int zp = (int)(int8_t)p->input_zero_point;
-    int32_t ky;
-    if (x0 >= 0 && x0 + p->kernel_w <= p->in_w) { /* every row whole or wholly in the padding */
-        for (ky = 0; ky < p->kernel_h; ++ky) {
-            const int32_t iy = y0 + ky;
-            if (iy < 0 || iy >= p->in_h) {
-                memset(col + ky * row, zp, (size_t)row);
-            } else {
-                tq_conv_mve_copy(col + ky * row, input + (iy * p->in_w + x0) * p->in_c, row);
-            }
-        }
-        return;
-    }
-    for (ky = 0; ky < p->kernel_h; ++ky) {
+    const int8x16_t zp = vdupq_n_s8((int8_t)p->input_zero_point);
+    /* in-bounds taps [kb, ke), both clipped to the window (a window may lie wholly in the padding) */
+    const int32_t begin = TQ_WINDOW_BEGIN(x0);
+    const int32_t kb = begin < p->kernel_w ? begin : p->kernel_w;
+    const int32_t end = TQ_WINDOW_END(x0, p->kernel_w, p->in_w);
+    const int32_t ke = end > kb ? end : kb;
+    int32_t ky, i;
+    for (ky = 0; ky < p->kernel_h; ++ky, col += row) {
         const int32_t iy = y0 + ky;
-        int8_t *dst = col + ky * row;
-        if (iy < 0 || iy >= p->in_h) {
-            memset(dst, zp, (size_t)row);
-        } else {
-            /* in-bounds taps [kb, ke), both clipped to the window (a window may lie wholly in the padding) */
-            const int32_t begin = TQ_WINDOW_BEGIN(x0);
-            const int32_t kb = begin < p->kernel_w ? begin : p->kernel_w;
-            const int32_t end = TQ_WINDOW_END(x0, p->kernel_w, p->in_w);
-            const int32_t ke = end > kb ? end : kb;
-            if (kb > 0) {
-                memset(dst, zp, (size_t)(kb * p->in_c));
-            }
-            if (ke > kb) {
-                memcpy(dst + kb * p->in_c, input + (iy * p->in_w + x0 + kb) * p->in_c, (size_t)((ke - kb) * p->in_c));
-            }
-            if (ke < p->kernel_w) {
-                memset(dst + ke * p->in_c, zp, (size_t)((p->kernel_w - ke) * p->in_c));
-            }
+        for (i = 0; i < row; i += 16) {
+            vstrbq_p_s8(col + i, zp, vctp8q((uint32_t)(row - i)));
         }
+        if (iy >= 0 && iy < p->in_h && ke > kb) {
+            tq_conv_mve_copy(col + kb * p->in_c, input + (iy * p->in_w + x0 + kb) * p->in_c, (ke - kb) * p->in_c);
+        }
+    }
+}
+
+/* Output pixel (oy, ox)'s column (K values) into col: tq_conv_mve_column_inside for windows inside the input,
+ * else tq_conv_mve_column. */
+static inline void tq_conv_mve_window(const tq_conv2d_s8_params *p, const tq_conv_mve_inner *r, const int8_t *input,
+                                      int32_t oy, int32_t ox, mve_pred16_t tail, int8_t *col)
+{
+    if (tq_conv_mve_inside(r, oy, ox)) {
+        tq_conv_mve_column_inside(input + r->origin + oy * r->row_step + ox * r->col_step, p->kernel_h,
+                                  p->kernel_w * p->in_c, p->in_w * p->in_c, tail, col);
+    } else {
+        tq_conv_mve_column(p, input, oy, ox, col);
     }
 }
 
@@ -339,16 +468,19 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     const int32_t k16 = TQ_CONV_MVE_K16(k);
     const int32_t pixels = p->out_h * p->out_w;
     const int32_t out_c = p->out_c;
-    const int32_t groups = out_c & ~3;
-    const int32_t zp_out = p->output_zero_point, act_min = p->act_min, act_max = p->act_max;
-    /* windows inside the input are read in place: one row (kernel_h 1) of K values, the column itself, when K is
-     * K16 or K <= 32 (the small paths' predicated loads read no value past K);
-     * or kernel_h rows of whole vectors (no column copy) */
+    /* windows inside the input are read in place when they are one row (kernel_h 1) of K values, the column
+     * itself, and K is K16 or K <= 32 (the small paths' predicated loads read no value past K) */
     const int column_direct = p->kernel_h == 1 && (k16 == k || k16 <= 32);
-    const int rows_direct = k16 > 32 && (p->kernel_w * p->in_c) % 16 == 0;
     int8_t *const cols = (int8_t *)p->scratch;
+    const mve_pred16_t tail = vctp8q((uint32_t)((p->kernel_w * p->in_c) & 15)); /* a window row's last values */
     int32_t *corr;
-    int32_t q, c, qy = 0, qx = 0; /* (qy, qx): output pixel q */
+    int32_t q, q0 = 0, c, qy = 0, qx = 0; /* (qy, qx): output pixel q */
+    tq_conv_mve_inner inner;
+    tq_conv_mve_axis(p->in_h, p->pad_top, p->kernel_h, p->stride_h, &inner.y_lo, &inner.y_hi);
+    tq_conv_mve_axis(p->in_w, p->pad_left, p->kernel_w, p->stride_w, &inner.x_lo, &inner.x_hi);
+    inner.origin = -(p->pad_top * p->in_w + p->pad_left) * p->in_c;
+    inner.row_step = p->stride_h * p->in_w * p->in_c;
+    inner.col_step = p->stride_w * p->in_c;
     if (cols == 0 || k > TQ_CONV_DSP_COLUMN_MAX || out_c > TQ_CONV_MVE_CORR_MAX(k)) {
         tq_conv2d_s8_portable(p, input, output);
         return;
@@ -369,21 +501,63 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
         }
         corr[c] = (int32_t)((uint32_t)p->bias[c] - (uint32_t)p->input_zero_point * (uint32_t)sum);
     }
-    for (q = 0; q < pixels; q += 2) {
+    if (k16 <= 32 && p->kernel_h == 1 && p->kernel_w == 1 && p->stride_h == 1 && p->stride_w == 1 &&
+        p->pad_top == 0 && p->pad_left == 0 && p->out_w == p->in_w && p->out_h == p->in_h) {
+        /* pointwise, no padding (out_h, out_w = in_h, in_w: every window inside): the whole pixel pairs in one call
+         * (pixel q's column at input + q * K) */
+        const int32_t pairs = pixels / 2;
+        if (pairs > 0) {
+            if (k16 == 16) {
+                tq_conv_mve_small16(p, weights, corr, input, input + k, k, output, output + out_c, pairs, 2 * k,
+                                    2 * out_c);
+            } else {
+                tq_conv_mve_small32(p, weights, corr, input, input + k, k, output, output + out_c, pairs, 2 * k,
+                                    2 * out_c);
+            }
+        }
+        q0 = 2 * pairs;
+        qy = q0 / p->out_w;
+        qx = q0 - qy * p->out_w;
+    } else if (k16 <= 32) {
+        /* windows copied: the columns of up to `batch` whole pixel pairs built ahead in the scratch after corr
+         * (reading input early is safe, tq_kernels.h), then one call of the small path for them */
+        int8_t *const ahead = (int8_t *)(corr + out_c);
+        const int32_t room = (int32_t)TQ_CONV2D_S8_BUFFER_SIZE(p->kernel_h, p->kernel_w, p->in_c) - 2 * k16 - 4 * out_c;
+        const int32_t batch = room / (2 * k16);
+        while (batch > 0 && pixels - q0 >= 2) {
+            const int32_t m = (pixels - q0) / 2 < batch ? (pixels - q0) / 2 : batch;
+            int32_t i;
+            for (i = 0; i < 2 * m; ++i) {
+                tq_conv_mve_window(p, &inner, input, qy, qx, tail, ahead + i * k16);
+                if (++qx == p->out_w) {
+                    qx = 0;
+                    ++qy;
+                }
+            }
+            if (k16 == 16) {
+                tq_conv_mve_small16(p, weights, corr, ahead, ahead + k16, k, output + q0 * out_c,
+                                    output + (q0 + 1) * out_c, m, 2 * k16, 2 * out_c);
+            } else {
+                tq_conv_mve_small32(p, weights, corr, ahead, ahead + k16, k, output + q0 * out_c,
+                                    output + (q0 + 1) * out_c, m, 2 * k16, 2 * out_c);
+            }
+            q0 += 2 * m;
+        }
+    }
+    for (q = q0; q < pixels; q += 2) {
         const int32_t last = q + 1 < pixels ? q + 1 : q; /* an odd last pixel is computed twice */
         const int wrap = last != q && qx + 1 == p->out_w; /* pixel last starts the next output row */
         const int32_t ly = qy + wrap, lx = last == q ? qx : (wrap ? 0 : qx + 1);
-        const int inside = tq_conv_mve_inside(p, qy, qx) && tq_conv_mve_inside(p, ly, lx);
-        const int in_place = inside && !column_direct && rows_direct; /* kernel_h rows read in place */
+        const int inside = tq_conv_mve_inside(&inner, qy, qx) && tq_conv_mve_inside(&inner, ly, lx);
         const int8_t *xa = cols, *xb = cols + k16;
         int8_t *out_a = output + q * out_c;
         int8_t *out_b = output + last * out_c;
-        if (inside && (column_direct || rows_direct)) {
-            xa = input + tq_conv_mve_window_start(p, qy, qx);
-            xb = input + tq_conv_mve_window_start(p, ly, lx);
+        if (inside && column_direct) {
+            xa = input + (inner.origin + qy * inner.row_step + qx * inner.col_step);
+            xb = input + (inner.origin + ly * inner.row_step + lx * inner.col_step);
         } else {
-            tq_conv_mve_column(p, input, qy, qx, cols);
-            tq_conv_mve_column(p, input, ly, lx, cols + k16);
+            tq_conv_mve_window(p, &inner, input, qy, qx, tail, cols);
+            tq_conv_mve_window(p, &inner, input, ly, lx, tail, cols + k16);
         }
         qx += 2;
         while (qx >= p->out_w) {
@@ -391,31 +565,11 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
             ++qy;
         }
         if (k16 == 16) { /* small K: the columns stay in registers for every channel */
-            tq_conv_mve_small16(p, weights, corr, xa, xb, k, groups, out_a, out_b);
+            tq_conv_mve_small16(p, weights, corr, xa, xb, k, out_a, out_b, 1, 0, 0);
         } else if (k16 == 32) {
-            tq_conv_mve_small32(p, weights, corr, xa, xb, k, groups, out_a, out_b);
-        } else if (in_place) {
-            tq_conv_mve_groups_rows(p, weights, corr, xa, xb, k, groups, out_a, out_b);
+            tq_conv_mve_small32(p, weights, corr, xa, xb, k, out_a, out_b, 1, 0, 0);
         } else {
-            tq_conv_mve_groups_columns(p, weights, corr, xa, xb, k, groups, out_a, out_b);
-        }
-        for (c = groups; c < out_c; c += 2) {
-            const int32_t d = c + 1 < out_c ? c + 1 : c; /* an odd last channel is computed twice */
-            int32_t r[4];
-            if (in_place) {
-                tq_conv_mve_dot2x2_rows(weights + c * k, weights + d * k, xa, xb, p->kernel_h,
-                                        p->kernel_w * p->in_c / 16, (p->in_w - p->kernel_w) * p->in_c, r);
-            } else {
-                tq_conv_mve_dot2x2(weights + c * k, weights + d * k, xa, xb, k, r);
-            }
-            out_a[c] = tq_requantize_s8((int32_t)((uint32_t)corr[c] + (uint32_t)r[0]), p->multiplier[c], p->shift[c],
-                                        zp_out, act_min, act_max);
-            out_b[c] = tq_requantize_s8((int32_t)((uint32_t)corr[c] + (uint32_t)r[1]), p->multiplier[c], p->shift[c],
-                                        zp_out, act_min, act_max);
-            out_a[d] = tq_requantize_s8((int32_t)((uint32_t)corr[d] + (uint32_t)r[2]), p->multiplier[d], p->shift[d],
-                                        zp_out, act_min, act_max);
-            out_b[d] = tq_requantize_s8((int32_t)((uint32_t)corr[d] + (uint32_t)r[3]), p->multiplier[d], p->shift[d],
-                                        zp_out, act_min, act_max);
+            tq_conv_mve_columns(p, weights, corr, xa, xb, k, out_a, out_b);
         }
     }
 }

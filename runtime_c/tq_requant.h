@@ -490,6 +490,21 @@ static inline int32x4_t tq_requantize_s32x4_mve(int32x4_t acc, int32x4_t q, int3
     return vminq_s32(vmaxq_s32(t, vdupq_n_s32(act_min)), vdupq_n_s32(act_max));
 }
 
+/*
+ * tq_requantize_s32x4_mve for shifts in [-31, -1] only (every right shift e = -shift_j >= 1: layers whose
+ * requant_fused is 1 or 2, tinyqat/fixedpoint.py fused_requant_ok), any accumulator: the left shift is 0 (VQSHL
+ * by 0 is the identity, left out) and the -1 of negative lanes is added to every lane, so lane j is
+ * tq_requantize_s8(acc_j, q_j, shift_j, ...) by the reasoning above.
+ */
+static inline int32x4_t tq_requantize_s32x4_right_mve(int32x4_t acc, int32x4_t q, int32x4_t shift,
+                                                     int32_t zero_point, int32_t act_min, int32_t act_max)
+{
+    int32x4_t t = vqrdmulhq_s32(acc, q);
+    t = vrshlq_s32(vaddq_s32(t, vshrq_n_s32(t, 31)), shift);
+    t = vqaddq_n_s32(t, zero_point);
+    return vminq_s32(vmaxq_s32(t, vdupq_n_s32(act_min)), vdupq_n_s32(act_max));
+}
+
 /* tq_requantize_s32x4_mve with one multiplier and shift for all lanes (tq_mbqm_s32x4_n_mve). */
 static inline int32x4_t tq_requantize_s32x4_n_mve(int32x4_t acc, int32_t q, int32_t shift, int32_t zero_point,
                                                   int32_t act_min, int32_t act_max)

@@ -6,6 +6,8 @@ counts; K = 16 and 32 with the columns in registers), windows copied into scratc
 layers, strides, asymmetric padding, windows wholly in the padding, K = 576 at the column bound) and
 the portable fallback above it (K = 585); windows wholly inside the input read in place (rows of
 kernel_w * in_c values a multiple of 16: in_c 16, 32, 64), pixel pairs astride the border;
+blocks of 64 channels and their tails (72, 67 and 65 channels; a 1-channel 10x4 first layer, K = 8
+pointwise); layers with and without requant_fused;
 zero points at the int8 ends, weights at -127 / 127, inputs at -128 / 127 besides random ones.  The
 depthwise graphs: 8-channel steps and 4-channel tails (3, 8, 13, 20 channels), strides 1 and 2,
 windows clipped on every side and wholly in the padding, 5x5 and 1x3 windows, multiplier 2 (the
@@ -40,8 +42,9 @@ MVE_KINDS = ("add", "avg_pool2d", "conv2d", "depthwise_conv2d", "fully_connected
 BOARD = "cortex-m55"
 
 
-# tq_requantize_s32x4_mve and its per-tensor form tq_requantize_s32x4_n_mve (one multiplier and shift for all
-# lanes) against tq_requantize_s8 lane by lane: random bits and int32 edges for the
+# tq_requantize_s32x4_mve, its right-shift form tq_requantize_s32x4_right_mve (shifts in [-31, -1]) and its
+# per-tensor form tq_requantize_s32x4_n_mve (one multiplier and shift for all lanes) against tq_requantize_s8
+# lane by lane: random bits and int32 edges for the
 # accumulator, multipliers from 0 to 2^31 - 1, every shift in [-31, 30], zero points and clamps at the
 # int8 ends and random; exit status 1 on any mismatch.
 REQUANT_CHECK = r"""
@@ -88,6 +91,17 @@ int main(void)
         vst1q_s32(got, tq_requantize_s32x4_mve(vld1q_s32(acc), vld1q_s32(q), vld1q_s32(shift), zp, lo, hi));
         for (lane = 0; lane < 4; ++lane) {
             bad += got[lane] != tq_requantize_s8(acc[lane], q[lane], shift[lane], zp, lo, hi);
+        }
+        /* the right-shift form (shifts in [-31, -1] only): every shift in [-31, -1] in turn */
+        {
+            int32_t right[4];
+            for (lane = 0; lane < 4; ++lane) {
+                right[lane] = -1 - (int32_t)((it * 4 + lane) % 31);
+            }
+            vst1q_s32(got, tq_requantize_s32x4_right_mve(vld1q_s32(acc), vld1q_s32(q), vld1q_s32(right), zp, lo, hi));
+            for (lane = 0; lane < 4; ++lane) {
+                bad += got[lane] != tq_requantize_s8(acc[lane], q[lane], right[lane], zp, lo, hi);
+            }
         }
         /* the per-tensor form: lane (it mod 4)'s multiplier and shift for every lane (every shift in turn) */
         vst1q_s32(got, tq_requantize_s32x4_n_mve(vld1q_s32(acc), q[it % 4], shift[it % 4], zp, lo, hi));
@@ -142,6 +156,9 @@ def _conv_graphs(rng: np.random.Generator) -> list[ir.Graph]:
     x = _input(rng, (4, 5, 6), 127)
     steps = [_conv(rng, "e", x, 3, (3, 3), (1, 1), (3, 3, 3, 3), weights="min")]
     steps.append(_conv(rng, "f", steps[-1][1], 4, (1, 1), (1, 1), (1, 1, 1, 1)))
+    # pointwise with padding only at the bottom (then the right): the last rows' windows wholly in the padding
+    steps.append(_conv(rng, "f2", steps[-1][1], 5, (1, 1), (1, 1), (0, 0, 2, 0)))
+    steps.append(_conv(rng, "f3", steps[-1][1], 6, (1, 1), (1, 1), (0, 0, 0, 1), zp_out=127))
     graphs.append(rg.chain(x, steps))
     # K = 3 * 3 * 64 = 576, the column bound; then pointwise 64 -> 32 -> 16 -> 9 on 35 pixels
     x = _input(rng, (5, 7, 64), int(rng.integers(-128, 128)))
@@ -156,6 +173,14 @@ def _conv_graphs(rng: np.random.Generator) -> list[ir.Graph]:
     steps = [_conv(rng, "j", x, 16, (3, 3), (1, 1), (1, 1, 1, 1), weights="ends", zp_out=-128)]
     steps.append(_conv(rng, "k", steps[-1][1], 32, (3, 3), (2, 2), (0, 1, 1, 0)))
     steps.append(_conv(rng, "l", steps[-1][1], 7, (3, 3), (1, 1), (0, 0, 0, 0), weights="min", zp_out=127))
+    graphs.append(rg.chain(x, steps))
+    # blocks of 64 channels and their tails: a 1-channel first layer (10x4 window, stride 2, K = 40) to 72
+    # channels, pointwise 72 -> 67 (K not a multiple of 16), 67 -> 8 -> 65 (K = 8: one block of 64 and one channel)
+    x = _input(rng, (13, 9, 1), 127)
+    steps = [_conv(rng, "m", x, 72, (10, 4), (2, 2), (4, 1, 5, 2), zp_out=-128)]
+    steps.append(_conv(rng, "n", steps[-1][1], 67, (1, 1), (1, 1), (0, 0, 0, 0), weights="ends"))
+    steps.append(_conv(rng, "o", steps[-1][1], 8, (1, 1), (1, 1), (0, 0, 0, 0)))
+    steps.append(_conv(rng, "p", steps[-1][1], 65, (1, 1), (1, 1), (0, 0, 0, 0), zp_out=127))
     graphs.append(rg.chain(x, steps))
     # K = 3 * 3 * 65 = 585: above the bound, the portable loop
     x = _input(rng, (4, 4, 65), -128)
@@ -252,8 +277,8 @@ def test_layers_are_bit_exact(kind: str, tmp_path: Path) -> None:
 
 
 def test_vector_output_stage_equals_general_under_qemu(tmp_path: Path) -> None:
-    """tq_requantize_s32x4_mve and tq_requantize_s32x4_n_mve equal tq_requantize_s8 on 1.2M lanes each under QEMU
-    on the M55."""
+    """tq_requantize_s32x4_mve, tq_requantize_s32x4_right_mve (shifts in [-31, -1]) and tq_requantize_s32x4_n_mve
+    equal tq_requantize_s8 on 1.2M lanes each under QEMU on the M55."""
     _require_arm_tools()
     target = load_board(BOARD)
     for fname, text in {"check.c": REQUANT_CHECK, **qemu.baremetal_support(target)}.items():
