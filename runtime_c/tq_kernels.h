@@ -280,8 +280,10 @@ typedef struct {
     /* NULL, or (DSP kernel, layers with scratch; the generator ships it under TQ_USE_DSP instead of
      * weights, bias, multiplier and shift) the row path's channel records, TQ_DW_DSP_CHANNEL_WORDS
      * (3x3) or TQ_DW_DSP5_CHANNEL_WORDS (5x5) words per channel (layout: tq_depthwise_conv2d_s8_dsp.c; Python twin: tinyqat/codegen/layouts.py,
-     * dw_records). Other kernels ignore it; the DSP kernel runs its row path only with scratch and
-     * records. */
+     * dw_records). The DSP kernel runs its row path only with scratch and records. Or (Helium kernel, depth
+     * multiplier 1, 8-bit; the generator ships it under TQ_USE_MVE instead of those four arrays) the channel-group
+     * records of tq_depthwise_conv2d_s8_mve.c (layouts.py, dw_records_mve); NULL there: the portable loop. Other
+     * kernels ignore it. */
     const int32_t *records;
 } tq_depthwise_conv2d_s8_params;
 

@@ -497,6 +497,49 @@ static inline int32x4_t tq_requantize_s32x4_n_mve(int32x4_t acc, int32_t q, int3
     const int32x4_t t = vqaddq_n_s32(tq_mbqm_s32x4_n_mve(acc, q, shift), zero_point);
     return vminq_s32(vmaxq_s32(t, vdupq_n_s32(act_min)), vdupq_n_s32(act_max));
 }
+
+/*
+ * The output stage of a layer with every shift in [-31, -1] and the full int8 output range (requant_fused == 2)
+ * as inline-assembly text, register names as strings, in two steps that leave room for the caller's loads:
+ *   TQ_MBQM_RIGHT_X2_MVE_ASM(A, B, QA, QB, SA, SB, T, LSA, LSB): lanes of A (B) become mbqm(A_j, QA_j, SA_j)
+ *     (B, QB, SB): VQRDMULH, then VRSHL of t + (t >> 31) by the shift, as tq_mbqm_s32x4_mve's comment proves for
+ *     shifts <= -1 (no left shift); LSA, LSB are the caller's instructions that load SA, SB, issued before their
+ *     use and after QA's; T is scratch (it may be QA);
+ *   TQ_NARROW_ZP_S8_X4_MVE_ASM(A0, A1, A2, A3, T, U, ZP16, MID1, MID2, MID3): byte 4 i + k of T becomes
+ *     clamp(Ak_i + zero_point, -128, 127) (k = 0 to 3, i = 0 to 3), ZP16 holding the zero point in its int16
+ *     lanes; MID1 to MID3 are caller instructions placed after A0 to A3 are read (they may not write T, U, ZP16).
+ *     Why: VQMOVNB / VQMOVNT.S32 put sat16(A0_i), sat16(A2_i) in T's halfwords 2 i, 2 i + 1 (sat16(A1_i),
+ *     sat16(A3_i) in U's); VQADD.S16 adds the zero point with int16 saturation, VQMOVNB / VQMOVNT.S16 saturate to
+ *     int8 into T's even (from T) and odd (from U) bytes. With |zero_point| <= 128 and sat16(x) = x inside
+ *     [-32768, 32767], sat8(sat16(sat16(x) + zp)) = sat8(x + zp): an x above the int16 range gives
+ *     32767 + zp >= 32639 -> 127, below it -32768 + zp <= -32641 -> -128, as x + zp would. mbqm + zp cannot
+ *     overflow int32 for a right shift (|mbqm| <= 2^30), so with the full int8 range this is tq_requantize_s8.
+ * tests/test_mve_kernels.py checks both against tq_requantize_s8.
+ */
+#define TQ_MBQM_RIGHT_X2_MVE_ASM(A, B, QA, QB, SA, SB, T, LSA, LSB)                                         \
+    "vqrdmulh.s32 " A ", " A ", " QA "\n\t"                                                               \
+    LSA                                                                                                  \
+    "vqrdmulh.s32 " B ", " B ", " QB "\n\t"                                                               \
+    LSB                                                                                                  \
+    "vshr.s32 " T ", " A ", #31\n\t"                                                                      \
+    "vadd.i32 " A ", " A ", " T "\n\t"                                                                    \
+    "vshr.s32 " T ", " B ", #31\n\t"                                                                      \
+    "vrshl.s32 " A ", " A ", " SA "\n\t"                                                                  \
+    "vadd.i32 " B ", " B ", " T "\n\t"                                                                    \
+    "vrshl.s32 " B ", " B ", " SB "\n\t"
+
+#define TQ_NARROW_ZP_S8_X4_MVE_ASM(A0, A1, A2, A3, T, U, ZP16, MID1, MID2, MID3)                              \
+    "vqmovnb.s32 " T ", " A0 "\n\t"                                                                       \
+    "vqmovnt.s32 " T ", " A2 "\n\t"                                                                       \
+    "vqmovnb.s32 " U ", " A1 "\n\t"                                                                       \
+    "vqmovnt.s32 " U ", " A3 "\n\t"                                                                       \
+    MID1                                                                                                 \
+    "vqadd.s16 " T ", " T ", " ZP16 "\n\t"                                                                \
+    MID2                                                                                                 \
+    "vqadd.s16 " U ", " U ", " ZP16 "\n\t"                                                                \
+    MID3                                                                                                 \
+    "vqmovnb.s16 " T ", " T "\n\t"                                                                        \
+    "vqmovnt.s16 " T ", " U "\n\t"
 #endif /* __ARM_FEATURE_MVE */
 
 #endif /* TQ_REQUANT_H */

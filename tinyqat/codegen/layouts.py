@@ -290,6 +290,57 @@ def dw_records(op: ir.DepthwiseConv2d, output_zero_point: int) -> np.ndarray:
     return rec.reshape(-1)
 
 
+DW_MVE_GROUP = 16  # channels per group of the Helium depthwise's records (TQ_DW_MVE_GROUP)
+DW_MVE_TAIL_WORDS = 16  # zero words after the last group (the next group's biases, loaded early by the kernel)
+
+
+def dw_records_mve(op: ir.DepthwiseConv2d, input_zero_point: int, output_zero_point: int) -> np.ndarray:
+    """The Helium depthwise kernel's channel-group records (``runtime_c/tq_depthwise_conv2d_s8_mve.c``), int32,
+    for a layer with depth multiplier 1 and 8-bit weights ``w[ky][kx][c]`` (``T = kh * kw`` taps): channels in
+    groups of ``DW_MVE_GROUP`` (16; the last group padded with zero bias, weights and multipliers and shift -1),
+    ``52 + 4 T`` words per group ``g``, read front to back by one pointer.  Lane ``i`` of accumulator ``k``
+    (0 to 3) holds channel ``16 g + 4 i + k`` (the kernel's widening multiplies leave the channels so):
+
+    * words 0-15: ``bias[c] - input_zero_point * sum_t w[t][c]`` (the kernel sums ``w * x`` over every tap, ``x``
+      the input value or, outside the input, the zero point) of accumulators 0, 1, 2, 3 in turn (4 words each);
+    * per tap ``t``, 4 words (16 bytes, little-endian): the weights of the even channels ``16 g + 2 h`` at byte
+      ``h`` (0 to 7), then of the odd channels ``16 g + 2 h + 1`` at byte ``8 + h``;
+    * 16 words ``multiplier`` and 16 words ``shift``, in the bias order;
+    * 4 words: ``output_zero_point`` in 8 int16 halves;
+
+    then ``DW_MVE_TAIL_WORDS`` zero words after the last group, then ``16 * ceil(C / 16)`` bytes of
+    ``input_zero_point``: the padding row that window taps outside the input read.  Flash:
+    ``ceil(C / 16) * (224 + 16 T) + 64`` bytes instead of ``C * (12 + T)``.  Built at build time so the kernel de-interleaves and sums nothing per call.
+    The folded bias fits int32 (``|bias| + 128 * 127 * T``, within tq_kernels.h's accumulator bound)."""
+    c = op.weights.shape[2]
+    groups = -(-c // DW_MVE_GROUP)
+    pad = groups * DW_MVE_GROUP - c
+    taps = op.weights.shape[0] * op.weights.shape[1]
+    flat = op.weights.reshape(taps, c).astype(np.int64)
+    bias = op.bias.astype(np.int64) - int(input_zero_point) * flat.sum(axis=0)
+
+    def lanes(v: np.ndarray, fill: int) -> np.ndarray:
+        """[groups][16] in accumulator order: word 4 k + i = channel 4 i + k."""
+        g = np.concatenate([v.astype(np.int32), np.full(pad, fill, np.int32)]).reshape(groups, 4, 4)
+        return g.transpose(0, 2, 1).reshape(groups, 16)
+
+    w = np.concatenate([flat.astype(np.int8), np.zeros((taps, pad), np.int8)], axis=1)
+    w = w.reshape(taps, groups, 8, 2).transpose(1, 0, 3, 2).reshape(groups, taps * DW_MVE_GROUP)  # [g][t][parity][h]
+    words = w.copy().view("<i4").astype(np.int32)
+    zp = np.full((groups, 8), output_zero_point, np.int16).view("<i4").astype(np.int32)
+    parts = [lanes(bias, 0), words, lanes(op.multiplier, 0), lanes(op.shift, -1), zp]
+    padding = np.full(groups * DW_MVE_GROUP, input_zero_point, np.int8).view("<i4").astype(np.int32)
+    return np.concatenate([np.concatenate(parts, axis=1).reshape(-1), np.zeros(DW_MVE_TAIL_WORDS, np.int32), padding])
+
+
+def mve_dw_records(op: ir.IntOp, input_zero_point: int, output_zero_point: int) -> np.ndarray | None:
+    """:func:`dw_records_mve` for a depthwise layer the Helium kernel reads them for (8-bit weights, depth
+    multiplier 1), else None (the layer keeps its four arrays: the portable loop)."""
+    if isinstance(op, ir.DepthwiseConv2d) and op.weight_bits == 8 and op.depth_multiplier == 1:
+        return dw_records_mve(op, input_zero_point, output_zero_point)
+    return None
+
+
 ADD_TABLE_MIN_SIZE = 1024  # default build: an add gets its 1 KiB table from this many elements on
 ADD_EXACT = (2**30, 0)  # (multiplier, shift) of QM(1 / 2): the larger-scale input of every TFLite add
 
