@@ -247,8 +247,9 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
     negation of every guard used).  Fully connected layers on DSP boards: :func:`layouts.fc_dsp_arrays`;
     depthwise layers with DSP scratch: :func:`layouts.dw_records` instead of their four arrays under
     ``TQ_USE_DSP``, and on Helium boards (``kernels="mve"``, depth multiplier 1, 8-bit)
-    :func:`layouts.dw_records_mve` instead of them under ``TQ_USE_MVE``.  All of this for ``op`` as its kernel runs it (:func:`tinyqat.ir.kernel_op`: a 1x1 conv
-    on a 1x1 map is called as the fully connected layer it equals)."""
+    :func:`layouts.dw_records_mve` instead of them under ``TQ_USE_MVE``.  All of this for ``op`` as its
+    kernel runs it (:func:`tinyqat.ir.kernel_op`: a 1x1 conv on a 1x1 map is called as the fully connected
+    layer it equals)."""
     op = ir.kernel_op(op, graph)
     ident = f"l{index}_{clit.sanitize(op.name)}"
     macro_scratch = macro_scratch or {}
@@ -335,7 +336,7 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
         arrays = [dataclasses.replace(a, guard="!TQ_USE_MVE") if (a.ident.removeprefix(f"{ident}_"), a.ident) in plain
                   else a for a in arrays]
         arrays.append(CArray("int32_t", f"{ident}_records", int(mve_rec.size), clit.int32_array_body(mve_rec),
-                             "channel-group records of the Helium depthwise (folded bias, int8 weights, q, shift, zero point)",
+                             "channel-group records of the Helium depthwise (folded bias, weights, q, shift, zero points)",
                              "TQ_USE_MVE"))
         variants = (("TQ_USE_MVE", (("records", f"{ident}_records"),)), ("!TQ_USE_MVE", plain))
     if add is not None:  # both modes on DSP / Armv6-M boards: the rescale table of input 2

@@ -310,7 +310,8 @@ def dw_records_mve(op: ir.DepthwiseConv2d, input_zero_point: int, output_zero_po
 
     then ``DW_MVE_TAIL_WORDS`` zero words after the last group, then ``16 * ceil(C / 16)`` bytes of
     ``input_zero_point``: the padding row that window taps outside the input read.  Flash:
-    ``ceil(C / 16) * (224 + 16 T) + 64`` bytes instead of ``C * (12 + T)``.  Built at build time so the kernel de-interleaves and sums nothing per call.
+    ``ceil(C / 16) * (224 + 16 T) + 64`` bytes instead of ``C * (12 + T)``.  Built at build time so the kernel
+    de-interleaves and sums nothing per call.
     The folded bias fits int32 (``|bias| + 128 * 127 * T``, within tq_kernels.h's accumulator bound)."""
     c = op.weights.shape[2]
     groups = -(-c // DW_MVE_GROUP)
