@@ -336,7 +336,7 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
         arrays = [dataclasses.replace(a, guard="!TQ_USE_MVE") if (a.ident.removeprefix(f"{ident}_"), a.ident) in plain
                   else a for a in arrays]
         arrays.append(CArray("int32_t", f"{ident}_records", int(mve_rec.size), clit.int32_array_body(mve_rec),
-                             "channel-group records of the Helium depthwise (folded bias, weights, q, shift, zero points)",
+                             "channel groups of the Helium depthwise (folded bias, weights, q, shift, zero points)",
                              "TQ_USE_MVE"))
         variants = (("TQ_USE_MVE", (("records", f"{ident}_records"),)), ("!TQ_USE_MVE", plain))
     if add is not None:  # both modes on DSP / Armv6-M boards: the rescale table of input 2
