@@ -393,6 +393,10 @@ typedef struct {
     int32_t channels;                  /* elements per position, >= 1, dividing size */
     int32_t broadcast;                 /* 0: input2 like input1; 1: input2 is [channels] */
     int32_t subtract;                  /* 0: a + b (ADD); 1: a - b (SUB); 2: b - a (SUB, operands swapped) */
+    /* 1 when left_shift = 20, subtract = 0, (multiplier1, shift1) = (2^30, 0) (so a = (x1 - zp1) * 2^19 exactly)
+     * and shift2, output_shift lie in [-31, -1]: the Helium kernel's fast path (tq_add_s8_mve.c); 0 is always
+     * correct. Decided by the generator (tinyqat/codegen/layouts.py, add_exact1). Other kernels ignore it. */
+    int32_t exact1;
     /* NULL, or (DSP and Armv6-M kernels; the generator ships it, tinyqat/codegen/layouts.py add_table) input 2's
      * rescaled values doubled less input 1's zero-point term, table[k] = 2 * b - input1_zero_point * 2^20 for
      * input2[i] = (int8_t)k, k = 0..255 (indexed by the byte as uint8_t), for a layer with left_shift = 20,

@@ -499,6 +499,31 @@ static inline int32x4_t tq_requantize_s32x4_n_mve(int32x4_t acc, int32_t q, int3
 }
 
 /*
+ * tq_mbqm_s32x4_n_mve for a right shift: shift in [-31, -1] (no left shift, every lane's e = -shift >= 1), so
+ * lane j is mbqm(acc_j, q, shift) = VRSHL(t + (t >> 31), shift), t = VQRDMULH(acc_j, q) (tq_mbqm_s32x4_mve's
+ * comment); three instructions fewer. tests/test_mve_kernels.py checks it against tq_mbqm.
+ */
+static inline int32x4_t tq_mbqm_right_s32x4_n_mve(int32x4_t acc, int32_t q, int32_t shift)
+{
+    const int32x4_t t = vqrdmulhq_n_s32(acc, q);
+    return vrshlq_n_s32(vaddq_s32(t, vshrq_n_s32(t, 31)), shift);
+}
+
+/*
+ * tq_mbqm_right_s32x4_n_mve with the rounding shift as a multiply (the Helium add's fast path, whose assembly
+ * issues these steps): for shift in [-31, -1], e = -shift, x = t + (t >> 31) as above,
+ *   VRSHL(x, -e) = floor((x + 2^(e-1)) / 2^e) = VQRDMULH(x, 2^(31-e)):
+ * VQRDMULH(x, m) = floor((2 x m + 2^31) / 2^32), with m = 2^(31-e) that is floor((x 2^(32-e) + 2^31) / 2^32);
+ * it never saturates (m != INT32_MIN). The sign t >> 31 may equally be VMULH(t, 1) = floor(t / 2^32).
+ * tests/test_mve_kernels.py checks it against tq_mbqm.
+ */
+static inline int32x4_t tq_mbqm_right_mul_s32x4_n_mve(int32x4_t acc, int32_t q, int32_t shift)
+{
+    const int32x4_t t = vqrdmulhq_n_s32(acc, q);
+    return vqrdmulhq_n_s32(vaddq_s32(t, vmulhq_s32(t, vdupq_n_s32(1))), (int32_t)(1u << (31 + shift)));
+}
+
+/*
  * The output stage of a layer with every shift in [-31, -1] and the full int8 output range (requant_fused == 2)
  * as inline-assembly text, register names as strings, in two steps that leave room for the caller's loads:
  *   TQ_MBQM_RIGHT_X2_MVE_ASM(A, B, QA, QB, SA, SB, T, LSA, LSB): lanes of A (B) become mbqm(A_j, QA_j, SA_j)

@@ -181,7 +181,8 @@ def scalar_fields(op: ir.IntOp, graph: ir.Graph) -> list[tuple[str, int]]:
                 ("multiplier2", op.multiplier2), ("shift2", op.shift2),
                 ("output_multiplier", op.output_multiplier), ("output_shift", op.output_shift),
                 ("act_min", op.act_min), ("act_max", op.act_max), ("channels", y.shape[-1]),
-                ("broadcast", int(xs[1].size != y.size)), ("subtract", 2 if op.reverse else int(op.subtract))]
+                ("broadcast", int(xs[1].size != y.size)), ("subtract", 2 if op.reverse else int(op.subtract)),
+                ("exact1", layouts.add_exact1(op))]
     if isinstance(op, (ir.Mul, ir.PRelu, ir.MulConst)):
         return _elementwise_fields(op, xs, y)
     if isinstance(op, ir.Concat):
@@ -256,6 +257,7 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
     add = layouts.add_table(op, graph, kernels, optimize)
     if add is not None:  # the exact input first (layouts.add_table), the same sums
         op = add[0]
+    op = layouts.mve_add(op, graph, kernels) or op  # likewise for the Helium add's fast path
     consts = const_arrays(op, graph)
     scalars = scalar_fields(op, graph)
     fields = [(f, clit.c_int(v)) for f, v in scalars] + [(a.suffix, f"{ident}_{a.suffix}") for a in consts]

@@ -385,6 +385,26 @@ def add_table(op: ir.IntOp, graph: ir.Graph, kernels: str, optimize: str) -> tup
     return op, (2 * mbqm(x * 2**20, op.multiplier2, op.shift2) - zp1 * 2**20).astype(np.int32)
 
 
+def add_exact1(op: ir.Add) -> int:
+    """``tq_add_s8_params.exact1``: 1 when the Helium add's fast path computes ``op`` (``runtime_c/tq_add_s8_mve.c``):
+    an add (not a subtraction) with ``left_shift = 20``, input 1 exact (``(multiplier1, shift1) = (2**30, 0)``:
+    ``a = (x1 - zp1) * 2**19``, :func:`add_table`'s argument) and ``shift2``, ``output_shift`` in ``[-31, -1]``
+    (right shifts only); else 0 (the general path, always correct)."""
+    return int(ir.Add.LEFT_SHIFT == 20 and not op.subtract and not op.reverse
+               and (op.multiplier1, op.shift1) == ADD_EXACT and -31 <= op.shift2 <= -1 and -31 <= op.output_shift <= -1)
+
+
+def mve_add(op: ir.IntOp, graph: ir.Graph, kernels: str) -> ir.Add | None:
+    """On a Helium board (``kernels="mve"``): an add whose input 2 only is exact, with no broadcast operand, as
+    :func:`swap_add_inputs` of it (input 1 exact: :func:`add_exact1`); else None (``op`` as it is)."""
+    if kernels != "mve" or not isinstance(op, ir.Add) or op.subtract or op.reverse:
+        return None
+    if graph.tensor(op.inputs[1]).size != graph.tensor(op.inputs[0]).size:
+        return None
+    swapped = swap_add_inputs(op)
+    return swapped if add_exact1(swapped) and not add_exact1(op) else None
+
+
 def check_optimize(optimize: str) -> str:
     """``optimize`` when it is one of :data:`OPTIMIZE_CHOICES`, else ``ValueError``."""
     if optimize not in OPTIMIZE_CHOICES:
