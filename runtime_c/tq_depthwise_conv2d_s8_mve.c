@@ -49,21 +49,22 @@
 #define TQ_DW_MVE_LOAD_PRED(k) "vpst\n\tvldrbt.8 q4, [%[x" #k "]], #16\n\t"
 
 /* One tap of a group: 16 input values (LOAD) times the next 16 weights of the records (post-incremented), into
- * the accumulators q0 to q3 (lane i of qk: channel 4 i + k): VMOVLB / VMOVLT.S8 widen the even and odd channels,
- * VLDRB.S16 their weights, VMULLB / VMULLT.S16 multiply into int32. */
+ * the accumulators q0 to q3 (lane i of qk: channel 4 i + k): VMOVLB / VMOVLT.S8 widen the even and odd channels
+ * (the odd ones in place), VLDRB.S16 their weights, VMULLB / VMULLT.S16 multiply into int32; load, integer and
+ * multiply instructions alternate. */
 #define TQ_DW_MVE_TAP(LOAD, k)                                                                                   \
     LOAD(k)                                                                                                      \
     "vmovlb.s8 q5, q4\n\t"                                                                                       \
-    "vmovlt.s8 q6, q4\n\t"                                                                                       \
-    "vldrb.s16 q4, [%[rec]], #8\n\t"                                                                             \
-    "vmullb.s16 q7, q5, q4\n\t"                                                                                  \
+    "vldrb.s16 q6, [%[rec]], #8\n\t"                                                                             \
+    "vmovlt.s8 q4, q4\n\t"                                                                                       \
+    "vmullb.s16 q7, q5, q6\n\t"                                                                                  \
     "vadd.i32 q0, q0, q7\n\t"                                                                                    \
-    "vmullt.s16 q7, q5, q4\n\t"                                                                                  \
+    "vmullt.s16 q7, q5, q6\n\t"                                                                                  \
     "vadd.i32 q2, q2, q7\n\t"                                                                                    \
-    "vldrb.s16 q4, [%[rec]], #8\n\t"                                                                             \
-    "vmullb.s16 q7, q6, q4\n\t"                                                                                  \
+    "vldrb.s16 q6, [%[rec]], #8\n\t"                                                                             \
+    "vmullb.s16 q7, q4, q6\n\t"                                                                                  \
     "vadd.i32 q1, q1, q7\n\t"                                                                                    \
-    "vmullt.s16 q7, q6, q4\n\t"                                                                                  \
+    "vmullt.s16 q7, q4, q6\n\t"                                                                                  \
     "vadd.i32 q3, q3, q7\n\t"
 
 /* One group of a 3x3 window, its biases already in q0 to q3: the nine taps, the output stage
@@ -216,55 +217,72 @@ static void tq_dw_mve_groups(const tq_depthwise_conv2d_s8_params *p, const int8_
     }
 }
 
-void tq_depthwise_conv2d_s8(const tq_depthwise_conv2d_s8_params *params, const int8_t *input, int8_t *output)
+/* Every output pixel of a layer with a 3x3 window and requant_fused == 2 in raster order: tap pointers (the input,
+ * or the records' padding row outside it), then tq_dw_mve_3x3. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void tq_dw_mve_3x3_layer(const tq_depthwise_conv2d_s8_params *p, const int8_t *input, int8_t *output)
 {
-    const tq_depthwise_conv2d_s8_params *p = params;
     /* read once: int8 output stores may alias the params */
     const int32_t in_c = p->in_c, in_w = p->in_w, in_h = p->in_h, row = in_w * in_c;
     const int32_t out_h = p->out_h, out_w = p->out_w, stride_h = p->stride_h, stride_w = p->stride_w;
     const int32_t pad_top = p->pad_top, pad_left = p->pad_left;
     const int32_t whole = in_c / TQ_DW_MVE_GROUP, groups = (in_c + TQ_DW_MVE_GROUP - 1) / TQ_DW_MVE_GROUP;
-    const int fast = p->requant_fused == 2 && p->kernel_h == 3 && p->kernel_w == 3;
     const int32_t *const rec = p->records;
+    /* the padding row: input_zero_point bytes after the groups and the zero words */
+    const int8_t *const padding = (const int8_t *)(rec + groups * TQ_DW_MVE_GROUP_WORDS(9) + 16);
+    int8_t *out = output;
     int32_t oy, ox, ky, kx;
-    if (p->depth_multiplier != 1 || rec == 0) {
+    for (oy = 0; oy < out_h; ++oy) {
+        const int32_t y0 = oy * stride_h - pad_top;
+        for (ox = 0; ox < out_w; ++ox, out += in_c) {
+            const int32_t x0 = ox * stride_w - pad_left;
+            const int8_t *x[9];
+            if (y0 >= 0 && y0 + 3 <= in_h && x0 >= 0 && x0 + 3 <= in_w) { /* inside the input */
+                x[0] = input + (y0 * in_w + x0) * in_c;
+                x[1] = x[0] + in_c;
+                x[2] = x[1] + in_c;
+                x[3] = x[0] + row;
+                x[4] = x[3] + in_c;
+                x[5] = x[4] + in_c;
+                x[6] = x[3] + row;
+                x[7] = x[6] + in_c;
+                x[8] = x[7] + in_c;
+            } else {
+                for (ky = 0; ky < 3; ++ky) {
+                    const int32_t iy = y0 + ky;
+                    for (kx = 0; kx < 3; ++kx) {
+                        const int32_t ix = x0 + kx;
+                        x[3 * ky + kx] = iy >= 0 && iy < in_h && ix >= 0 && ix < in_w ? input + (iy * in_w + ix) * in_c
+                                                                                    : padding;
+                    }
+                }
+            }
+            tq_dw_mve_3x3(x, rec, out, whole, in_c - whole * TQ_DW_MVE_GROUP);
+        }
+    }
+}
+
+void tq_depthwise_conv2d_s8(const tq_depthwise_conv2d_s8_params *params, const int8_t *input, int8_t *output)
+{
+    const tq_depthwise_conv2d_s8_params *p = params;
+    /* read once: int8 output stores may alias the params */
+    const int32_t in_c = p->in_c, out_h = p->out_h, out_w = p->out_w;
+    const int32_t stride_h = p->stride_h, stride_w = p->stride_w, pad_top = p->pad_top, pad_left = p->pad_left;
+    int32_t oy, ox;
+    if (p->depth_multiplier != 1 || p->records == 0) {
         tq_depthwise_conv2d_s8_portable(p, input, output);
         return;
     }
+    if (p->requant_fused == 2 && p->kernel_h == 3 && p->kernel_w == 3) {
+        tq_dw_mve_3x3_layer(p, input, output);
+        return;
+    }
     for (oy = 0; oy < out_h; ++oy) {
-        const int32_t y0 = oy * stride_h - pad_top;
         for (ox = 0; ox < out_w; ++ox) {
-            const int32_t x0 = ox * stride_w - pad_left;
-            int8_t *out = output + (oy * out_w + ox) * in_c;
-            if (fast) {
-                /* the padding row: input_zero_point bytes after the groups and the zero words */
-                const int8_t *const padding = (const int8_t *)(rec + groups * TQ_DW_MVE_GROUP_WORDS(9) + 16);
-                const int8_t *x[9];
-                if (y0 >= 0 && y0 + 3 <= in_h && x0 >= 0 && x0 + 3 <= in_w) { /* inside the input */
-                    x[0] = input + (y0 * in_w + x0) * in_c;
-                    x[1] = x[0] + in_c;
-                    x[2] = x[1] + in_c;
-                    x[3] = x[0] + row;
-                    x[4] = x[3] + in_c;
-                    x[5] = x[4] + in_c;
-                    x[6] = x[3] + row;
-                    x[7] = x[6] + in_c;
-                    x[8] = x[7] + in_c;
-                } else {
-                    for (ky = 0; ky < 3; ++ky) {
-                        const int32_t iy = y0 + ky;
-                        for (kx = 0; kx < 3; ++kx) {
-                            const int32_t ix = x0 + kx;
-                            x[3 * ky + kx] = iy >= 0 && iy < in_h && ix >= 0 && ix < in_w
-                                                 ? input + (iy * in_w + ix) * in_c
-                                                 : padding;
-                        }
-                    }
-                }
-                tq_dw_mve_3x3(x, rec, out, whole, in_c - whole * TQ_DW_MVE_GROUP);
-            } else {
-                tq_dw_mve_groups(p, input, y0, x0, out);
-            }
+            tq_dw_mve_groups(p, input, oy * stride_h - pad_top, ox * stride_w - pad_left,
+                             output + (oy * out_w + ox) * in_c);
         }
     }
 }
