@@ -96,48 +96,75 @@
     "cc", "memory", "d0", "d1", "d2", "d3", "d4", "d5", "d6", "d7", "d8", "d9", "d10", "d11", "d12", "d13", "d14", \
         "d15"
 
-/* Every channel of the output pixel at out of a 3x3 window, tap k's channel 0 at x[k] (the input, or the records'
- * padding row for a tap outside the input), the records from rec; requant_fused == 2: `whole` groups of 16 channels
- * in one loop, then, when in_c - 16 * whole = left > 0, one group with its input loads and store predicated
- * (VCTP.8 of left). */
+/* The output pixels at out (all channels, `pixels` >= 1 of them, in_c bytes apart) of a 3x3 window; the first
+ * one's tap k at x[k], channel 0 (the input, or the records' padding row for a tap outside the input); the
+ * records from rec; requant_fused == 2. Per pixel: `whole` groups of 16 channels in one loop, then, when
+ * in_c - 16 * whole = left > 0, one group with its input loads and its store predicated (VCTP.8 of left; the
+ * post-increments write back all the same); then every tap pointer moves by skip bytes (stride_w * in_c - 16 *
+ * groups: the next pixel's taps, for a run of pixels whose windows lie inside the input) and out to the next
+ * pixel. One call per run of pixels saves the registers once. */
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
-static void tq_dw_mve_3x3(const int8_t *const x[9], const int32_t *rec, int8_t *out, int32_t whole, int32_t left)
+static void tq_dw_mve_3x3(const int8_t *const x[9], const int32_t *rec, int8_t *out, int32_t whole, int32_t left,
+                          int32_t pixels, int32_t skip)
 {
     const int8_t *x0 = x[0], *x1 = x[1], *x2 = x[2], *x3 = x[3], *x4 = x[4], *x5 = x[5], *x6 = x[6], *x7 = x[7];
     const int8_t *x8 = x[8];
-    register int32_t n __asm__("lr") = whole;
-    /* q0 to q3: the accumulators; q4 to q7: input values, weights, products, then the output stage's constants */
-    if (n > 0) {
-        __asm__ volatile("vldrw.32 q0, [%[rec]]\n\t"
-                         "vldrw.32 q1, [%[rec], #16]\n\t"
-                         "vldrw.32 q2, [%[rec], #32]\n\t"
-                         "vldrw.32 q3, [%[rec], #48]\n\t"
-                         "adds %[rec], %[rec], #64\n"
-                         "1:\n\t"
-                         TQ_DW_MVE_GROUP_ASM(TQ_DW_MVE_LOAD)
-                         "vstrb.8 q4, [%[out]], #16\n\t"
-                         "subs %[n], %[n], #1\n\t"
-                         "bne 1b\n\t"
-                         "subs %[rec], %[rec], #64\n\t" /* back to the next group's biases */
-                         : TQ_DW_MVE_POINTERS, [n] "+r"(n)
-                         :
-                         : TQ_DW_MVE_CLOBBERS);
-    }
-    if (left > 0) {
-        __asm__ volatile("vctp.8 %[left]\n\t"
-                         "vldrw.32 q0, [%[rec]], #16\n\t"
-                         "vldrw.32 q1, [%[rec]], #16\n\t"
-                         "vldrw.32 q2, [%[rec]], #16\n\t"
-                         "vldrw.32 q3, [%[rec]], #16\n\t"
-                         TQ_DW_MVE_GROUP_ASM(TQ_DW_MVE_LOAD_PRED)
-                         "vpst\n\t"
-                         "vstrbt.8 q4, [%[out]]\n\t"
-                         : TQ_DW_MVE_POINTERS
-                         : [left] "r"(left)
-                         : TQ_DW_MVE_CLOBBERS);
-    }
+    const int32_t *const rec0 = rec;
+    const int32_t out_skip = (left > 0 ? -16 : 0) + left; /* after the last group: in_c - 16 * groups */
+    int32_t n = pixels;
+    /* q0 to q3: the accumulators; q4 to q7: input values, weights, products, then the output stage's constants;
+     * lr: counters and scalars read from the stack */
+    __asm__ volatile("2:\n\t"
+                     "ldr lr, %[whole]\n\t"
+                     "cmp lr, #0\n\t"
+                     "beq 3f\n\t"
+                     "vldrw.32 q0, [%[rec]]\n\t"
+                     "vldrw.32 q1, [%[rec], #16]\n\t"
+                     "vldrw.32 q2, [%[rec], #32]\n\t"
+                     "vldrw.32 q3, [%[rec], #48]\n\t"
+                     "adds %[rec], %[rec], #64\n"
+                     "1:\n\t"
+                     TQ_DW_MVE_GROUP_ASM(TQ_DW_MVE_LOAD)
+                     "vstrb.8 q4, [%[out]], #16\n\t"
+                     "subs lr, lr, #1\n\t"
+                     "bne 1b\n\t"
+                     "subs %[rec], %[rec], #64\n" /* back to the next group's biases */
+                     "3:\n\t"
+                     "ldr lr, %[left]\n\t"
+                     "cmp lr, #0\n\t"
+                     "beq 4f\n\t"
+                     "vctp.8 lr\n\t"
+                     "vldrw.32 q0, [%[rec]], #16\n\t"
+                     "vldrw.32 q1, [%[rec]], #16\n\t"
+                     "vldrw.32 q2, [%[rec]], #16\n\t"
+                     "vldrw.32 q3, [%[rec]], #16\n\t"
+                     TQ_DW_MVE_GROUP_ASM(TQ_DW_MVE_LOAD_PRED)
+                     "vpst\n\t"
+                     "vstrbt.8 q4, [%[out]], #16\n"
+                     "4:\n\t"
+                     "ldr lr, %[skip]\n\t"
+                     "add %[x0], %[x0], lr\n\t"
+                     "add %[x1], %[x1], lr\n\t"
+                     "add %[x2], %[x2], lr\n\t"
+                     "add %[x3], %[x3], lr\n\t"
+                     "add %[x4], %[x4], lr\n\t"
+                     "add %[x5], %[x5], lr\n\t"
+                     "add %[x6], %[x6], lr\n\t"
+                     "add %[x7], %[x7], lr\n\t"
+                     "add %[x8], %[x8], lr\n\t"
+                     "ldr lr, %[out_skip]\n\t"
+                     "add %[out], %[out], lr\n\t"
+                     "ldr %[rec], %[rec0]\n\t"
+                     "ldr lr, %[n]\n\t"
+                     "subs lr, lr, #1\n\t"
+                     "str lr, %[n]\n\t"
+                     "bne 2b\n\t"
+                     : TQ_DW_MVE_POINTERS, [n] "+m"(n)
+                     : [whole] "m"(whole), [left] "m"(left), [skip] "m"(skip), [out_skip] "m"(out_skip),
+                       [rec0] "m"(rec0)
+                     : TQ_DW_MVE_CLOBBERS, "lr");
 }
 
 /* The products of one tap of 16 channels added to the accumulators a0 to a3 (lane i of ak: channel 4 i + k): the
@@ -232,15 +259,24 @@ static void tq_dw_mve_3x3_layer(const tq_depthwise_conv2d_s8_params *p, const in
     const int32_t *const rec = p->records;
     /* the padding row: input_zero_point bytes after the groups and the zero words */
     const int8_t *const padding = (const int8_t *)(rec + groups * TQ_DW_MVE_GROUP_WORDS(9) + 16);
+    const int32_t skip = stride_w * in_c - groups * TQ_DW_MVE_GROUP; /* tap pointers to the next pixel's */
     int8_t *out = output;
-    int32_t oy, ox, ky, kx;
+    int32_t oy, ox, ky, kx, run;
     for (oy = 0; oy < out_h; ++oy) {
         const int32_t y0 = oy * stride_h - pad_top;
-        for (ox = 0; ox < out_w; ++ox, out += in_c) {
+        const int8_t *rows[3]; /* the window rows' first bytes, NULL outside the input */
+        const int inside_h = y0 >= 0 && y0 + 3 <= in_h;
+        for (ky = 0; ky < 3; ++ky) {
+            rows[ky] = y0 + ky >= 0 && y0 + ky < in_h ? input + (y0 + ky) * row : 0;
+        }
+        for (ox = 0; ox < out_w; ox += run, out += run * in_c) {
             const int32_t x0 = ox * stride_w - pad_left;
             const int8_t *x[9];
-            if (y0 >= 0 && y0 + 3 <= in_h && x0 >= 0 && x0 + 3 <= in_w) { /* inside the input */
-                x[0] = input + (y0 * in_w + x0) * in_c;
+            run = 1;
+            if (inside_h && x0 >= 0 && x0 + 3 <= in_w) { /* inside the input, and the run of pixels after it */
+                run = (in_w - 3 - x0) / stride_w + 1;
+                run = run < out_w - ox ? run : out_w - ox;
+                x[0] = rows[0] + x0 * in_c;
                 x[1] = x[0] + in_c;
                 x[2] = x[1] + in_c;
                 x[3] = x[0] + row;
@@ -250,16 +286,17 @@ static void tq_dw_mve_3x3_layer(const tq_depthwise_conv2d_s8_params *p, const in
                 x[7] = x[6] + in_c;
                 x[8] = x[7] + in_c;
             } else {
+                int32_t col[3]; /* the window columns' byte offsets, -1 outside the input */
+                for (kx = 0; kx < 3; ++kx) {
+                    col[kx] = x0 + kx >= 0 && x0 + kx < in_w ? (x0 + kx) * in_c : -1;
+                }
                 for (ky = 0; ky < 3; ++ky) {
-                    const int32_t iy = y0 + ky;
                     for (kx = 0; kx < 3; ++kx) {
-                        const int32_t ix = x0 + kx;
-                        x[3 * ky + kx] = iy >= 0 && iy < in_h && ix >= 0 && ix < in_w ? input + (iy * in_w + ix) * in_c
-                                                                                    : padding;
+                        x[3 * ky + kx] = rows[ky] != 0 && col[kx] >= 0 ? rows[ky] + col[kx] : padding;
                     }
                 }
             }
-            tq_dw_mve_3x3(x, rec, out, whole, in_c - whole * TQ_DW_MVE_GROUP);
+            tq_dw_mve_3x3(x, rec, out, whole, in_c - whole * TQ_DW_MVE_GROUP, run, skip);
         }
     }
 }
