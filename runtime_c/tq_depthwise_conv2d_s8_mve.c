@@ -25,7 +25,11 @@
  *   TQ_NARROW_ZP_S8_X4_MVE_ASM (tq_requant.h: saturating narrows put the 16 channels back in order), one
  *   16-byte store; the next group's biases are loaded during the output stage (after the last group: the zero
  *   words);
- * - any other window or layer, and the last group when in_c is not a multiple of 16 (tq_dw_mve_groups): the
+ *   A run of pixels whose windows lie inside the input is one call (the tap pointers move on to the next pixel's
+ *   in the assembly). A layer of 8 channels (records holding them twice) computes such runs by pixel pairs at
+ *   stride 1, each pair starting at an even pixel index (the in-place contract's blocks): one group of 16 lanes
+ *   reads 16 contiguous input bytes, two pixels' taps, and stores the two pixels;
+ * - any other window or layer (tq_dw_mve_groups): the
  *   same sums in intrinsics, tq_requantize_s32x4_mve, VMOVNB / VMOVNT back into channel order, the lanes past
  *   in_c predicated off (VCTP.8: inactive lanes read and write no memory).
  * No scratch (tq_depthwise_conv2d_s8_get_buffer_size is 0 on these cores).
@@ -41,6 +45,8 @@
 /* channels per group; int32 words of one group's record for a window of `taps` taps: 16 biases, 4 * taps words of
  * weights, 16 multipliers, 16 shifts, 4 words of the output zero point (layouts.py, dw_records_mve) */
 #define TQ_DW_MVE_GROUP 16
+/* a layer of this many channels has them twice in its one group of records: pixel pairs (layouts.py) */
+#define TQ_DW_MVE_PAIR 8
 #define TQ_DW_MVE_GROUP_WORDS(taps) (52 + 4 * (taps))
 
 /* The loads of tap k's 16 input values at x<k> (post-incremented by 16): all lanes, or (PRED) the lanes VPR.P0
@@ -261,7 +267,7 @@ static void tq_dw_mve_3x3_layer(const tq_depthwise_conv2d_s8_params *p, const in
     const int8_t *const padding = (const int8_t *)(rec + groups * TQ_DW_MVE_GROUP_WORDS(9) + 16);
     const int32_t skip = stride_w * in_c - groups * TQ_DW_MVE_GROUP; /* tap pointers to the next pixel's */
     int8_t *out = output;
-    int32_t oy, ox, ky, kx, run;
+    int32_t oy, ox, ky, kx, k, run;
     for (oy = 0; oy < out_h; ++oy) {
         const int32_t y0 = oy * stride_h - pad_top;
         const int8_t *rows[3]; /* the window rows' first bytes, NULL outside the input */
@@ -296,7 +302,29 @@ static void tq_dw_mve_3x3_layer(const tq_depthwise_conv2d_s8_params *p, const in
                     }
                 }
             }
-            tq_dw_mve_3x3(x, rec, out, whole, in_c - whole * TQ_DW_MVE_GROUP, run, skip);
+            if (in_c == TQ_DW_MVE_PAIR && stride_w == 1 && run > 1) {
+                /* pixel pairs (the records' one group holds the 8 channels twice; input pixels x0 + kx and
+                 * x0 + kx + 1 are 16 contiguous bytes), each starting at an even pixel index (the in-place
+                 * contract's blocks), a pixel before and after them alone */
+                const int32_t lone = (oy * out_w + ox) & 1, pairs = (run - lone) / 2;
+                if (lone) {
+                    tq_dw_mve_3x3(x, rec, out, 0, in_c, 1, 0);
+                    for (k = 0; k < 9; ++k) {
+                        x[k] += in_c;
+                    }
+                }
+                if (pairs > 0) {
+                    tq_dw_mve_3x3(x, rec, out + lone * in_c, 1, 0, pairs, 0);
+                }
+                if (lone + 2 * pairs < run) {
+                    for (k = 0; k < 9; ++k) {
+                        x[k] += 2 * pairs * in_c;
+                    }
+                    tq_dw_mve_3x3(x, rec, out + (run - 1) * in_c, 0, in_c, 1, 0);
+                }
+            } else {
+                tq_dw_mve_3x3(x, rec, out, whole, in_c - whole * TQ_DW_MVE_GROUP, run, skip);
+            }
         }
     }
 }

@@ -292,6 +292,7 @@ def dw_records(op: ir.DepthwiseConv2d, output_zero_point: int) -> np.ndarray:
 
 DW_MVE_GROUP = 16  # channels per group of the Helium depthwise's records (TQ_DW_MVE_GROUP)
 DW_MVE_TAIL_WORDS = 16  # zero words after the last group (the next group's biases, loaded early by the kernel)
+DW_MVE_PAIR_CHANNELS = 8  # a layer of 8 channels gets them twice in its one group (TQ_DW_MVE_PAIR): pixel pairs
 
 
 def dw_records_mve(op: ir.DepthwiseConv2d, input_zero_point: int, output_zero_point: int) -> np.ndarray:
@@ -312,13 +313,19 @@ def dw_records_mve(op: ir.DepthwiseConv2d, input_zero_point: int, output_zero_po
     ``input_zero_point``: the padding row that window taps outside the input read.  Flash:
     ``ceil(C / 16) * (224 + 16 T) + 64`` bytes instead of ``C * (12 + T)``.  Built at build time so the kernel
     de-interleaves and sums nothing per call.
+    A layer of ``DW_MVE_PAIR_CHANNELS`` (8) channels is laid out as 16 channels, channel ``8 + j`` a copy of channel
+    ``j``, so the kernel computes two adjacent output pixels (16 contiguous input bytes at stride 1) per group.
     The folded bias fits int32 (``|bias| + 128 * 127 * T``, within tq_kernels.h's accumulator bound)."""
     c = op.weights.shape[2]
-    groups = -(-c // DW_MVE_GROUP)
-    pad = groups * DW_MVE_GROUP - c
     taps = op.weights.shape[0] * op.weights.shape[1]
     flat = op.weights.reshape(taps, c).astype(np.int64)
     bias = op.bias.astype(np.int64) - int(input_zero_point) * flat.sum(axis=0)
+    mult, shift = op.multiplier, op.shift
+    if c == DW_MVE_PAIR_CHANNELS:  # channels 8-15 repeat 0-7: two pixels' channels in one group
+        flat, bias, mult, shift = (np.concatenate([v, v], axis=-1) for v in (flat, bias, mult, shift))
+        c = 2 * c
+    groups = -(-c // DW_MVE_GROUP)
+    pad = groups * DW_MVE_GROUP - c
 
     def lanes(v: np.ndarray, fill: int) -> np.ndarray:
         """[groups][16] in accumulator order: word 4 k + i = channel 4 i + k."""
@@ -329,7 +336,7 @@ def dw_records_mve(op: ir.DepthwiseConv2d, input_zero_point: int, output_zero_po
     w = w.reshape(taps, groups, 8, 2).transpose(1, 0, 3, 2).reshape(groups, taps * DW_MVE_GROUP)  # [g][t][parity][h]
     words = w.copy().view("<i4").astype(np.int32)
     zp = np.full((groups, 8), output_zero_point, np.int16).view("<i4").astype(np.int32)
-    parts = [lanes(bias, 0), words, lanes(op.multiplier, 0), lanes(op.shift, -1), zp]
+    parts = [lanes(bias, 0), words, lanes(mult, 0), lanes(shift, -1), zp]
     padding = np.full(groups * DW_MVE_GROUP, input_zero_point, np.int8).view("<i4").astype(np.int32)
     return np.concatenate([np.concatenate(parts, axis=1).reshape(-1), np.zeros(DW_MVE_TAIL_WORDS, np.int32), padding])
 
