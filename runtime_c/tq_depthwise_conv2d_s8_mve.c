@@ -6,8 +6,8 @@
  * tinyqat/codegen/layouts.py, dw_records_mve, the Python twin): per group of 16 channels the folded biases
  * bias - zp * (sum of the channel's weights), the group's int8 weights tap by tap (16 bytes a tap: the even
  * channels', then the odd channels'), the multipliers, the shifts and the output zero point; 16 zero words after
- * the last group. Others (records NULL: another depth multiplier, or a package built for another core) run the
- * portable loop of tq_portable.h.
+ * the last group; then a padding row of input zero points (16 bytes a group). Others (records NULL: another depth
+ * multiplier, or a package built for another core) run the portable loop of tq_portable.h.
  *
  * Method. Pixel by pixel in raster order, every channel of a pixel before the next pixel (the in-place
  * contract of tq_kernels.h); per pixel, group by group:
@@ -17,21 +17,21 @@
  * VMULLB / VMULLT.S16 into int32 products added to four int32x4 accumulators: lane i of accumulator k holds
  * channel 4 i + k (modular int32 adds: the final sum is the formula's, which tq_kernels.h bounds inside int32).
  *
- * Two paths per pixel:
- * - a 3x3 window inside the input of a layer with requant_fused == 2 (every shift in [-22, -1], the full
- *   int8 output range; decided by the generator): one inline-assembly loop over the whole groups
- *   (tq_dw_mve_inside3x3) with nine input pointers and the records pointer, all advanced by the loads'
- *   post-increments (no scalar instruction inside a group), its output stage TQ_MBQM_RIGHT_X2_MVE_ASM and
- *   TQ_NARROW_ZP_S8_X4_MVE_ASM (tq_requant.h: saturating narrows put the 16 channels back in order), one
- *   16-byte store; the next group's biases are loaded during the output stage (after the last group: the zero
- *   words);
- *   A run of pixels whose windows lie inside the input is one call (the tap pointers move on to the next pixel's
- *   in the assembly). A layer of 8 channels (records holding them twice) computes such runs by pixel pairs at
- *   stride 1, each pair starting at an even pixel index (the in-place contract's blocks): one group of 16 lanes
- *   reads 16 contiguous input bytes, two pixels' taps, and stores the two pixels;
- * - any other window or layer (tq_dw_mve_groups): the
- *   same sums in intrinsics, tq_requantize_s32x4_mve, VMOVNB / VMOVNT back into channel order, the lanes past
- *   in_c predicated off (VCTP.8: inactive lanes read and write no memory).
+ * Two paths:
+ * - 3x3 windows of a layer with requant_fused == 2 (every shift in [-22, -1], the full int8 output range;
+ *   decided by the generator; tq_dw_mve_3x3_layer): one inline-assembly block (tq_dw_mve_3x3) with nine tap
+ *   pointers (the input, or the padding row for taps outside it) and the records pointer, all advanced by the
+ *   loads' post-increments (no scalar instruction inside a group): the whole groups in a loop, then the last
+ *   in_c mod 16 channels as one group with predicated input loads and store (VCTP.8: inactive lanes read and
+ *   write no memory); the output stage TQ_MBQM_RIGHT_X2_MVE_ASM and TQ_NARROW_ZP_S8_X4_MVE_ASM (tq_requant.h:
+ *   saturating narrows put the 16 channels back in order), one 16-byte store; the next group's biases loaded
+ *   during the output stage (after the last group: the zero words). A run of pixels whose windows lie inside the
+ *   input is one call (the tap pointers move on to the next pixel's in the assembly). A layer of 8 channels
+ *   (records holding them twice) computes such runs by pixel pairs at stride 1, each pair starting at an even
+ *   pixel index (the in-place contract's blocks): one group of 16 lanes reads 16 contiguous input bytes, two
+ *   pixels' taps, and stores the two pixels;
+ * - any other window or layer (tq_dw_mve_groups, per pixel): the same sums in intrinsics,
+ *   tq_requantize_s32x4_mve, VMOVNB / VMOVNT back into channel order, the lanes past in_c predicated off.
  * No scratch (tq_depthwise_conv2d_s8_get_buffer_size is 0 on these cores).
  */
 #include "tq_kernels.h"
