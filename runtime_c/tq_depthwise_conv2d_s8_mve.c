@@ -89,10 +89,9 @@
     "vldrw.32 q5, [%[rec]], #48\n\t"                                                                             \
     TQ_MBQM_RIGHT_X2_MVE_ASM("q2", "q3", "q4", "q5", "q6", "q7", "q4", "vldrw.32 q6, [%[rec]], #16\n\t",         \
                              "vldrw.32 q7, [%[rec]], #16\n\t")                                                   \
-    "vldrw.32 q7, [%[rec]], #16\n\t"                                                                             \
-    TQ_NARROW_ZP_S8_X4_MVE_ASM("q0", "q1", "q2", "q3", "q4", "q5", "q7", "vldrw.32 q0, [%[rec]], #16\n\t",       \
-                               "vldrw.32 q1, [%[rec]], #16\n\t", "vldrw.32 q2, [%[rec]], #16\n\t")               \
-    "vldrw.32 q3, [%[rec]], #16\n\t"
+    TQ_NARROW_ZP_S8_X4_MVE_ASM("q0", "q1", "q2", "q3", "q4", "q5", "q7", "vldrw.32 q7, [%[rec]], #16\n\t",       \
+                               "vldrw.32 q0, [%[rec]], #16\n\t", "vldrw.32 q1, [%[rec]], #16\n\t",                \
+                               "vldrw.32 q2, [%[rec]], #16\n\tvldrw.32 q3, [%[rec]], #16\n\t")
 
 /* The operands of both assembly blocks: the nine input pointers, the records, the output */
 #define TQ_DW_MVE_POINTERS                                                                                       \

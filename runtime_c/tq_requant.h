@@ -530,9 +530,10 @@ static inline int32x4_t tq_mbqm_right_mul_s32x4_n_mve(int32x4_t acc, int32_t q, 
  *     (B, QB, SB): VQRDMULH, then VRSHL of t + (t >> 31) by the shift, as tq_mbqm_s32x4_mve's comment proves for
  *     shifts <= -1 (no left shift); LSA, LSB are the caller's instructions that load SA, SB, issued before their
  *     use and after QA's; T is scratch (it may be QA);
- *   TQ_NARROW_ZP_S8_X4_MVE_ASM(A0, A1, A2, A3, T, U, ZP16, MID1, MID2, MID3): byte 4 i + k of T becomes
+ *   TQ_NARROW_ZP_S8_X4_MVE_ASM(A0, A1, A2, A3, T, U, ZP16, MID0, MID2, MID1, MID3): byte 4 i + k of T becomes
  *     clamp(Ak_i + zero_point, -128, 127) (k = 0 to 3, i = 0 to 3), ZP16 holding the zero point in its int16
- *     lanes; MID1 to MID3 are caller instructions placed after A0 to A3 are read (they may not write T, U, ZP16).
+ *     lanes (by the end of MID3); MIDk is a caller instruction placed right after Ak is read (it may write Ak and
+ *     ZP16, not T or U).
  *     Why: VQMOVNB / VQMOVNT.S32 put sat16(A0_i), sat16(A2_i) in T's halfwords 2 i, 2 i + 1 (sat16(A1_i),
  *     sat16(A3_i) in U's); VQADD.S16 adds the zero point with int16 saturation, VQMOVNB / VQMOVNT.S16 saturate to
  *     int8 into T's even (from T) and odd (from U) bytes. With |zero_point| <= 128 and sat16(x) = x inside
@@ -553,16 +554,17 @@ static inline int32x4_t tq_mbqm_right_mul_s32x4_n_mve(int32x4_t acc, int32_t q, 
     "vadd.i32 " B ", " B ", " T "\n\t"                                                                    \
     "vrshl.s32 " B ", " B ", " SB "\n\t"
 
-#define TQ_NARROW_ZP_S8_X4_MVE_ASM(A0, A1, A2, A3, T, U, ZP16, MID1, MID2, MID3)                              \
+#define TQ_NARROW_ZP_S8_X4_MVE_ASM(A0, A1, A2, A3, T, U, ZP16, MID0, MID2, MID1, MID3)                      \
     "vqmovnb.s32 " T ", " A0 "\n\t"                                                                       \
+    MID0                                                                                                 \
     "vqmovnt.s32 " T ", " A2 "\n\t"                                                                       \
-    "vqmovnb.s32 " U ", " A1 "\n\t"                                                                       \
-    "vqmovnt.s32 " U ", " A3 "\n\t"                                                                       \
-    MID1                                                                                                 \
-    "vqadd.s16 " T ", " T ", " ZP16 "\n\t"                                                                \
     MID2                                                                                                 \
-    "vqadd.s16 " U ", " U ", " ZP16 "\n\t"                                                                \
+    "vqmovnb.s32 " U ", " A1 "\n\t"                                                                       \
+    MID1                                                                                                 \
+    "vqmovnt.s32 " U ", " A3 "\n\t"                                                                       \
     MID3                                                                                                 \
+    "vqadd.s16 " T ", " T ", " ZP16 "\n\t"                                                                \
+    "vqadd.s16 " U ", " U ", " ZP16 "\n\t"                                                                \
     "vqmovnb.s16 " T ", " T "\n\t"                                                                        \
     "vqmovnt.s16 " T ", " U "\n\t"
 #endif /* __ARM_FEATURE_MVE */

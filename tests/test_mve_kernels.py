@@ -14,7 +14,8 @@ partial groups of 16, windows clipped and wholly in the padding).  The add graph
 place, odd sizes, zero points -128 and 127; and adds on the exact-input fast path (exact1), that input first or
 second, sizes 256, 105 and 13.  The pool graphs: 16-lane (max) and 4-lane (average) steps and their
 predicated tails (1, 5, 16, 19, 33 channels), strides 1 and 2, padding, ceil-mode overhang,
-count_include_pad on and off, zero points -128 and 127, a global 8x8 average.  The fully connected kernel's graphs are
+count_include_pad on and off, zero points -128 and 127, global 8x8 and 17x16 averages (int16 and int32
+sums).  The fully connected kernel's graphs are
 tests/test_dsp_kernels.py's (``FC_BOARDS`` includes the M55).
 """
 
@@ -87,7 +88,7 @@ static void tq_dw_requant16(const int32_t *acc, const int32_t *q, const int32_t 
                      TQ_MBQM_RIGHT_X2_MVE_ASM("q2", "q3", "q4", "q5", "q6", "q7", "q4", "vldrw.32 q6, [%[s], #32]\n\t",
                                               "vldrw.32 q7, [%[s], #48]\n\t")
                      "vldrh.16 q7, [%[zp]]\n\t"
-                     TQ_NARROW_ZP_S8_X4_MVE_ASM("q0", "q1", "q2", "q3", "q4", "q5", "q7", "", "", "")
+                     TQ_NARROW_ZP_S8_X4_MVE_ASM("q0", "q1", "q2", "q3", "q4", "q5", "q7", "", "", "", "")
                      "vstrb.8 q4, [%[out]]\n\t"
                      :
                      : [acc] "r"(acc), [q] "r"(q), [s] "r"(shift), [out] "r"(out), [zp] "r"(zp16)
@@ -332,6 +333,8 @@ def _pools(rng: np.random.Generator) -> list[ir.Graph]:
     steps.append(rg.avg_pool("g", x, (8, 8), (8, 8), (0, 0), False, False))  # global average of the input
     graphs.append(rg.chain(x, steps[:2]))
     graphs.append(rg.chain(x, [steps[2]]))
+    x = _input(rng, (17, 16, 11), -128)  # 272 taps a window: the int32 sums
+    graphs.append(rg.chain(x, [rg.avg_pool("g2", x, (17, 16), (17, 16), (0, 0), False, False)]))
     x = _input(rng, (3, 4, 1), 127)  # one channel: only the predicated step
     steps = [rg.avg_pool("a", x, (3, 3), (1, 1), (1, 1), False, True)]
     steps.append(rg.max_pool("m", steps[-1][1], (3, 3), (1, 1), (1, 1), False))
