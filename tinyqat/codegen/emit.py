@@ -57,8 +57,10 @@ Files written into ``out_dir`` (which must exist and be empty), for model ``name
   ``<ident>_records`` (:func:`layouts.dw_records`: paired doubled weights and output-stage constants per
   channel) and its struct field; under ``#else`` the int8 ``weights``, ``bias``, ``multiplier``, ``shift``.
 * 8-bit depthwise layers with depth multiplier 1 on Helium boards (``kernels="mve"``), both modes: under
-  ``#if TQ_USE_MVE`` ``<ident>_records`` (:func:`layouts.dw_records_mve`: bias, int8 weights, multipliers and
-  shifts per group of 16 channels) and its struct field; under ``#else`` the four arrays.
+  ``#if TQ_USE_MVE`` ``<ident>_records`` (:func:`layouts.dw_records_mve`: folded biases, int8 weights,
+  multipliers, shifts and the output zero point per group of 16 channels, then a row of input zero points)
+  and its struct field; under ``#else`` the four arrays.  Adds on Helium boards get the exact input first
+  (:func:`layouts.mve_add`) and every add the ``exact1`` field (:func:`layouts.add_exact1`).
 * Kernel family: on a board with optimized kernels the plan must be for them or for ``portable``.  A
   package also runs on cores of another family where that is safe (the DSP depthwise and fully connected
   and the Armv6-M conv and fully connected fall back to their portable loops without their layouts; every

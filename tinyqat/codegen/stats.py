@@ -384,12 +384,20 @@ def layout_extra_bytes(op: ir.IntOp, board: Board, optimize: str = "size", graph
     (:func:`layouts.add_table`, needs ``graph``) adds 1 KiB; on a board with DSP kernels, a depthwise layer
     on the DSP row path (its scratch planned, :func:`tinyqat.memory.planner.scratch_bytes`; needs ``graph``)
     ships its channel records (:func:`layouts.dw_records`: 40 bytes per channel for 3x3, 96 for 5x5) instead
-    of its weights, bias, multipliers and shifts (both modes); 0 otherwise."""
+    of its weights, bias, multipliers and shifts (both modes), and on a Helium board (``kernels = "mve"``) an
+    8-bit depthwise layer with depth multiplier 1 its channel-group records (:func:`layouts.dw_records_mve`);
+    0 otherwise."""
     from tinyqat.codegen import layouts
 
     if isinstance(op, ir.Add):
         add = None if graph is None else layouts.add_table(op, graph, board.kernels, optimize)
         return 0 if add is None else int(add[1].nbytes)
+    if isinstance(op, ir.DepthwiseConv2d) and board.kernels == "mve" and graph is not None:
+        records = layouts.mve_dw_records(op, graph.tensor(op.inputs[0]).qparams.zero_point,
+                                         graph.tensor(op.output).qparams.zero_point)
+        if records is None:
+            return 0
+        return int(records.nbytes) - sum(int(a.values.nbytes) for a in const_arrays(op, graph))
     if isinstance(op, ir.DepthwiseConv2d) and board.kernels == "dsp":
         if graph is None or planner.scratch_bytes(op, graph, board.kernels) == 0:
             return 0
