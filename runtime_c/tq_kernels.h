@@ -63,7 +63,8 @@
  * tq_fully_connected_s8_mve.c, tq_add_s8_mve.c, tq_max_pool2d_s8_mve.c and tq_avg_pool2d_s8_mve.c instead
  * of the portable files (#if TQ_USE_MVE / #if ... !TQ_USE_MVE): the same functions and bit-identical results, each file's comment giving its
  * method; the conv uses the scratch above (two int8 columns and per-channel sums, within
- * TQ_CONV2D_S8_BUFFER_SIZE), the others none; the depthwise and the pools compute blocks of one pixel.
+ * TQ_CONV2D_S8_BUFFER_SIZE), the others none; the pools compute blocks of one pixel, the depthwise of one (two
+ * adjacent pixels of an 8-channel layer at stride 1, from an even pixel index).
  *
  * Armv6-M cores (TQ_USE_V6M: Cortex-M0 / M0+) compile tq_conv2d_s8_v6m.c instead of tq_conv2d_s8.c
  * (#if TQ_USE_V6M / #if !TQ_USE_DSP && !TQ_USE_V6M): the same function and bit-identical results from
