@@ -23,7 +23,8 @@
  *   pointers (the input, or the padding row for taps outside it) and the records pointer, all advanced by the
  *   loads' post-increments (no scalar instruction inside a group): the whole groups in a loop, then the last
  *   in_c mod 16 channels as one group with predicated input loads and store (VCTP.8: inactive lanes read and
- *   write no memory); the output stage TQ_MBQM_RIGHT_X2_MVE_ASM and TQ_NARROW_ZP_S8_X4_MVE_ASM (tq_requant.h:
+ *   write no memory); the output stage TQ_MBQM_RIGHT_MUL_X2_MVE_ASM (the records hold 2^(31 - e) for such
+ *   layers, not the shifts) and TQ_NARROW_ZP_S8_X4_MVE_ASM (tq_requant.h:
  *   saturating narrows put the 16 channels back in order), one 16-byte store; the next group's biases loaded
  *   during the output stage (after the last group: the zero words). A run of pixels whose windows lie inside the
  *   input is one call (the tap pointers move on to the next pixel's in the assembly). A layer of 8 channels
@@ -74,20 +75,21 @@
     "vadd.i32 q3, q3, q7\n\t"
 
 /* One group of a 3x3 window, its biases already in q0 to q3: the nine taps, the output stage
- * (TQ_MBQM_RIGHT_X2_MVE_ASM, TQ_NARROW_ZP_S8_X4_MVE_ASM), the next group's biases loaded into q0 to q3 (after the
+ * (TQ_MBQM_RIGHT_MUL_X2_MVE_ASM, TQ_NARROW_ZP_S8_X4_MVE_ASM), the next group's biases loaded into q0 to q3 (after the
  * last group: the records' zero words), the 16 output bytes in q4 (stored by the caller). After the weights, rec
- * points at the 16 multipliers (bytes 0-63), the 16 shifts (64-127) and the zero point (128-143). */
+ * points at the 16 multipliers (bytes 0-63), the 16 rounding multipliers 2^(31 - e) (64-127; the records of
+ * such layers hold them instead of the shifts) and the zero point (128-143). */
 #define TQ_DW_MVE_GROUP_ASM(LOAD)                                                                                \
     TQ_DW_MVE_TAP(LOAD, 0) TQ_DW_MVE_TAP(LOAD, 1) TQ_DW_MVE_TAP(LOAD, 2)                                         \
     TQ_DW_MVE_TAP(LOAD, 3) TQ_DW_MVE_TAP(LOAD, 4) TQ_DW_MVE_TAP(LOAD, 5)                                         \
     TQ_DW_MVE_TAP(LOAD, 6) TQ_DW_MVE_TAP(LOAD, 7) TQ_DW_MVE_TAP(LOAD, 8)                                         \
     "vldrw.32 q4, [%[rec]], #16\n\t"                                                                             \
     "vldrw.32 q5, [%[rec]], #16\n\t"                                                                             \
-    TQ_MBQM_RIGHT_X2_MVE_ASM("q0", "q1", "q4", "q5", "q6", "q7", "q4", "vldrw.32 q6, [%[rec], #32]\n\t",        \
+    TQ_MBQM_RIGHT_MUL_X2_MVE_ASM("q0", "q1", "q4", "q5", "q6", "q7", "q4", "vldrw.32 q6, [%[rec], #32]\n\t",        \
                              "vldrw.32 q7, [%[rec], #48]\n\t")                                                   \
     "vldrw.32 q4, [%[rec]], #16\n\t"                                                                             \
     "vldrw.32 q5, [%[rec]], #48\n\t"                                                                             \
-    TQ_MBQM_RIGHT_X2_MVE_ASM("q2", "q3", "q4", "q5", "q6", "q7", "q4", "vldrw.32 q6, [%[rec]], #16\n\t",         \
+    TQ_MBQM_RIGHT_MUL_X2_MVE_ASM("q2", "q3", "q4", "q5", "q6", "q7", "q4", "vldrw.32 q6, [%[rec]], #16\n\t",         \
                              "vldrw.32 q7, [%[rec]], #16\n\t")                                                   \
     TQ_NARROW_ZP_S8_X4_MVE_ASM("q0", "q1", "q2", "q3", "q4", "q5", "q7", "vldrw.32 q7, [%[rec]], #16\n\t",       \
                                "vldrw.32 q0, [%[rec]], #16\n\t", "vldrw.32 q1, [%[rec]], #16\n\t",                \

@@ -526,10 +526,10 @@ static inline int32x4_t tq_mbqm_right_mul_s32x4_n_mve(int32x4_t acc, int32_t q, 
 /*
  * The output stage of a layer with every shift in [-31, -1] and the full int8 output range (requant_fused == 2)
  * as inline-assembly text, register names as strings, in two steps that leave room for the caller's loads:
- *   TQ_MBQM_RIGHT_X2_MVE_ASM(A, B, QA, QB, SA, SB, T, LSA, LSB): lanes of A (B) become mbqm(A_j, QA_j, SA_j)
- *     (B, QB, SB): VQRDMULH, then VRSHL of t + (t >> 31) by the shift, as tq_mbqm_s32x4_mve's comment proves for
- *     shifts <= -1 (no left shift); LSA, LSB are the caller's instructions that load SA, SB, issued before their
- *     use and after QA's; T is scratch (it may be QA);
+ *   TQ_MBQM_RIGHT_MUL_X2_MVE_ASM(A, B, QA, QB, MA, MB, T, LMA, LMB): lanes of A (B) become mbqm(A_j, QA_j, -e_j)
+ *     (B, QB) with MA_j = 2^(31 - e_j) (MB), e_j in [1, 31]: VQRDMULH by QA, t + (t >> 31), VQRDMULH by MA, the
+ *     steps of tq_mbqm_right_mul_s32x4_n_mve (its comment proves them); LMA, LMB are the caller's instructions
+ *     that load MA, MB, issued before their use and after QA's; T is scratch (it may be QA);
  *   TQ_NARROW_ZP_S8_X4_MVE_ASM(A0, A1, A2, A3, T, U, ZP16, MID0, MID2, MID1, MID3): byte 4 i + k of T becomes
  *     clamp(Ak_i + zero_point, -128, 127) (k = 0 to 3, i = 0 to 3), ZP16 holding the zero point in its int16
  *     lanes (by the end of MID3); MIDk is a caller instruction placed right after Ak is read (it may write Ak and
@@ -542,17 +542,17 @@ static inline int32x4_t tq_mbqm_right_mul_s32x4_n_mve(int32x4_t acc, int32_t q, 
  *     overflow int32 for a right shift (|mbqm| <= 2^30), so with the full int8 range this is tq_requantize_s8.
  * tests/test_mve_kernels.py checks both against tq_requantize_s8.
  */
-#define TQ_MBQM_RIGHT_X2_MVE_ASM(A, B, QA, QB, SA, SB, T, LSA, LSB)                                         \
+#define TQ_MBQM_RIGHT_MUL_X2_MVE_ASM(A, B, QA, QB, MA, MB, T, LMA, LMB)                                     \
     "vqrdmulh.s32 " A ", " A ", " QA "\n\t"                                                               \
-    LSA                                                                                                  \
+    LMA                                                                                                  \
     "vqrdmulh.s32 " B ", " B ", " QB "\n\t"                                                               \
-    LSB                                                                                                  \
+    LMB                                                                                                  \
     "vshr.s32 " T ", " A ", #31\n\t"                                                                      \
     "vadd.i32 " A ", " A ", " T "\n\t"                                                                    \
+    "vqrdmulh.s32 " A ", " A ", " MA "\n\t"                                                               \
     "vshr.s32 " T ", " B ", #31\n\t"                                                                      \
-    "vrshl.s32 " A ", " A ", " SA "\n\t"                                                                  \
     "vadd.i32 " B ", " B ", " T "\n\t"                                                                    \
-    "vrshl.s32 " B ", " B ", " SB "\n\t"
+    "vqrdmulh.s32 " B ", " B ", " MB "\n\t"
 
 #define TQ_NARROW_ZP_S8_X4_MVE_ASM(A0, A1, A2, A3, T, U, ZP16, MID0, MID2, MID1, MID3)                      \
     "vqmovnb.s32 " T ", " A0 "\n\t"                                                                       \

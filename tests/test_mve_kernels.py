@@ -66,14 +66,19 @@ static const int32_t edges[] = {0, 1, -1, 2, -2, INT32_MIN, INT32_MIN + 1, INT32
                                 -0x40000000, 0x3FFFFFFF, -0x40000001, 0xFFFF, -0x10000, 0x7FFF, -0x8000};
 static const int32_t qs[] = {0, 1, 0x40000000, 0x7FFFFFFF, 0x7FFFFFFE, 0x40000001};
 
-/* TQ_MBQM_RIGHT_X2_MVE_ASM and TQ_NARROW_ZP_S8_X4_MVE_ASM as the Helium depthwise issues them: out[4 i + k] from
- * accumulator k's lane i = acc[4 k + i] with its multiplier and shift (shifts in [-31, -1]), the full int8 range */
+/* TQ_MBQM_RIGHT_MUL_X2_MVE_ASM and TQ_NARROW_ZP_S8_X4_MVE_ASM as the Helium depthwise issues them: out[4 i + k] from
+ * accumulator k's lane i = acc[4 k + i] with its multiplier and 2^(31 + shift) (shifts in [-31, -1]), the full
+ * int8 range */
 static void tq_dw_requant16(const int32_t *acc, const int32_t *q, const int32_t *shift, int32_t zp, int8_t *out)
 {
     int16_t zp16[8];
+    int32_t m[16];
     int j;
     for (j = 0; j < 8; ++j) {
         zp16[j] = (int16_t)zp;
+    }
+    for (j = 0; j < 16; ++j) {
+        m[j] = (int32_t)(1u << (31 + shift[j]));
     }
     __asm__ volatile("vldrw.32 q0, [%[acc]]\n\t"
                      "vldrw.32 q1, [%[acc], #16]\n\t"
@@ -81,17 +86,17 @@ static void tq_dw_requant16(const int32_t *acc, const int32_t *q, const int32_t 
                      "vldrw.32 q3, [%[acc], #48]\n\t"
                      "vldrw.32 q4, [%[q]]\n\t"
                      "vldrw.32 q5, [%[q], #16]\n\t"
-                     TQ_MBQM_RIGHT_X2_MVE_ASM("q0", "q1", "q4", "q5", "q6", "q7", "q4", "vldrw.32 q6, [%[s]]\n\t",
-                                              "vldrw.32 q7, [%[s], #16]\n\t")
+                     TQ_MBQM_RIGHT_MUL_X2_MVE_ASM("q0", "q1", "q4", "q5", "q6", "q7", "q4", "vldrw.32 q6, [%[s]]\n\t",
+                                                  "vldrw.32 q7, [%[s], #16]\n\t")
                      "vldrw.32 q4, [%[q], #32]\n\t"
                      "vldrw.32 q5, [%[q], #48]\n\t"
-                     TQ_MBQM_RIGHT_X2_MVE_ASM("q2", "q3", "q4", "q5", "q6", "q7", "q4", "vldrw.32 q6, [%[s], #32]\n\t",
-                                              "vldrw.32 q7, [%[s], #48]\n\t")
+                     TQ_MBQM_RIGHT_MUL_X2_MVE_ASM("q2", "q3", "q4", "q5", "q6", "q7", "q4",
+                                                  "vldrw.32 q6, [%[s], #32]\n\t", "vldrw.32 q7, [%[s], #48]\n\t")
                      "vldrh.16 q7, [%[zp]]\n\t"
                      TQ_NARROW_ZP_S8_X4_MVE_ASM("q0", "q1", "q2", "q3", "q4", "q5", "q7", "", "", "", "")
                      "vstrb.8 q4, [%[out]]\n\t"
                      :
-                     : [acc] "r"(acc), [q] "r"(q), [s] "r"(shift), [out] "r"(out), [zp] "r"(zp16)
+                     : [acc] "r"(acc), [q] "r"(q), [s] "r"(m), [out] "r"(out), [zp] "r"(zp16)
                      : "memory", "d0", "d1", "d2", "d3", "d4", "d5", "d6", "d7", "d8", "d9", "d10", "d11", "d12", "d13",
                        "d14", "d15");
 }

@@ -332,8 +332,8 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
                              "channel records of the DSP row path (paired doubled weights, 2 bias, q, K, e)",
                              "TQ_USE_DSP"))
         variants = (("TQ_USE_DSP", (("records", f"{ident}_records"),)), ("!TQ_USE_DSP", plain))
-    mve_rec = (layouts.mve_dw_records(op, graph.tensor(op.inputs[0]).qparams.zero_point,
-                                      graph.tensor(op.output).qparams.zero_point) if kernels == "mve" else None)
+    zps = (graph.tensor(op.inputs[0]).qparams.zero_point, graph.tensor(op.output).qparams.zero_point)
+    mve_rec = layouts.mve_dw_records(op, *zps, dict(scalars).get("requant_fused", 0)) if kernels == "mve" else None
     if mve_rec is not None:  # both modes: the Helium depthwise reads its channel-group records under TQ_USE_MVE
         plain = tuple((suffix, f"{ident}_{suffix}") for suffix in ("weights", "bias", "multiplier", "shift"))
         fields = [f for f in fields if f not in plain]

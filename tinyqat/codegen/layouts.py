@@ -295,7 +295,8 @@ DW_MVE_TAIL_WORDS = 16  # zero words after the last group (the next group's bias
 DW_MVE_PAIR_CHANNELS = 8  # a layer of 8 channels gets them twice in its one group (TQ_DW_MVE_PAIR): pixel pairs
 
 
-def dw_records_mve(op: ir.DepthwiseConv2d, input_zero_point: int, output_zero_point: int) -> np.ndarray:
+def dw_records_mve(op: ir.DepthwiseConv2d, input_zero_point: int, output_zero_point: int,
+                   assembly: bool = False) -> np.ndarray:
     """The Helium depthwise kernel's channel-group records (``runtime_c/tq_depthwise_conv2d_s8_mve.c``), int32,
     for a layer with depth multiplier 1 and 8-bit weights ``w[ky][kx][c]`` (``T = kh * kw`` taps): channels in
     groups of ``DW_MVE_GROUP`` (16; the last group padded with zero bias, weights and multipliers and shift -1),
@@ -306,7 +307,9 @@ def dw_records_mve(op: ir.DepthwiseConv2d, input_zero_point: int, output_zero_po
       the input value or, outside the input, the zero point) of accumulators 0, 1, 2, 3 in turn (4 words each);
     * per tap ``t``, 4 words (16 bytes, little-endian): the weights of the even channels ``16 g + 2 h`` at byte
       ``h`` (0 to 7), then of the odd channels ``16 g + 2 h + 1`` at byte ``8 + h``;
-    * 16 words ``multiplier`` and 16 words ``shift``, in the bias order;
+    * 16 words ``multiplier`` and 16 words ``shift``, in the bias order (with ``assembly``, for the kernel's
+      assembly path, a 3x3 layer with ``requant_fused = 2``: ``2**(31 + shift)`` instead of ``shift``, every shift
+      in ``[-22, -1]``, the multiplier of its rounding shift, ``TQ_MBQM_RIGHT_MUL_X2_MVE_ASM``);
     * 4 words: ``output_zero_point`` in 8 int16 halves;
 
     then ``DW_MVE_TAIL_WORDS`` zero words after the last group, then ``16 * ceil(C / 16)`` bytes of
@@ -336,16 +339,20 @@ def dw_records_mve(op: ir.DepthwiseConv2d, input_zero_point: int, output_zero_po
     w = w.reshape(taps, groups, 8, 2).transpose(1, 0, 3, 2).reshape(groups, taps * DW_MVE_GROUP)  # [g][t][parity][h]
     words = w.copy().view("<i4").astype(np.int32)
     zp = np.full((groups, 8), output_zero_point, np.int16).view("<i4").astype(np.int32)
-    parts = [lanes(bias, 0), words, lanes(mult, 0), lanes(shift, -1), zp]
+    last = lanes(1 << (31 + shift.astype(np.int64)), 1 << 30) if assembly else lanes(shift, -1)
+    parts = [lanes(bias, 0), words, lanes(mult, 0), last, zp]
     padding = np.full(groups * DW_MVE_GROUP, input_zero_point, np.int8).view("<i4").astype(np.int32)
     return np.concatenate([np.concatenate(parts, axis=1).reshape(-1), np.zeros(DW_MVE_TAIL_WORDS, np.int32), padding])
 
 
-def mve_dw_records(op: ir.IntOp, input_zero_point: int, output_zero_point: int) -> np.ndarray | None:
+def mve_dw_records(op: ir.IntOp, input_zero_point: int, output_zero_point: int,
+                   requant_fused: int) -> np.ndarray | None:
     """:func:`dw_records_mve` for a depthwise layer the Helium kernel reads them for (8-bit weights, depth
-    multiplier 1), else None (the layer keeps its four arrays: the portable loop)."""
+    multiplier 1; ``assembly`` for a 3x3 window with ``requant_fused`` 2), else None (the layer keeps its four
+    arrays: the portable loop)."""
     if isinstance(op, ir.DepthwiseConv2d) and op.weight_bits == 8 and op.depth_multiplier == 1:
-        return dw_records_mve(op, input_zero_point, output_zero_point)
+        assembly = requant_fused == 2 and op.weights.shape[:2] == (3, 3)
+        return dw_records_mve(op, input_zero_point, output_zero_point, assembly)
     return None
 
 

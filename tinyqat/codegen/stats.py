@@ -394,7 +394,7 @@ def layout_extra_bytes(op: ir.IntOp, board: Board, optimize: str = "size", graph
         return 0 if add is None else int(add[1].nbytes)
     if isinstance(op, ir.DepthwiseConv2d) and board.kernels == "mve" and graph is not None:
         records = layouts.mve_dw_records(op, graph.tensor(op.inputs[0]).qparams.zero_point,
-                                         graph.tensor(op.output).qparams.zero_point)
+                                         graph.tensor(op.output).qparams.zero_point, 0)  # the same size either way
         if records is None:
             return 0
         return int(records.nbytes) - sum(int(a.values.nbytes) for a in const_arrays(op, graph))
