@@ -12,7 +12,8 @@ windows clipped on every side and wholly in the padding, 5x5 and 1x3 windows, mu
 portable loop); and 3x3 layers with requant_fused 2 (the assembly path: 48, 64, 37 and 8 channels, whole and
 partial groups of 16, windows clipped and wholly in the padding).  The add graphs: a residual network, x + x in
 place, odd sizes, zero points -128 and 127; and adds on the exact-input fast path (exact1), that input first or
-second, sizes 256, 105 and 13.  The pool graphs: 16-lane (max) and 4-lane (average) steps and their
+second, sizes 256, 105 and 13 (these two sets also as Helium packages compiled for the host: the portable
+kernels on the IR arrays).  The pool graphs: 16-lane (max) and 4-lane (average) steps and their
 predicated tails (1, 5, 16, 19, 33 channels), strides 1 and 2, padding, ceil-mode overhang,
 count_include_pad on and off, zero points -128 and 127, global 8x8 and 17x16 averages (int16 and int32
 sums).  The fully connected kernel's graphs are
@@ -36,7 +37,8 @@ from tinyqat.codegen import stats
 from tinyqat.resources import resource_dir
 from tinyqat.target import STRICT_CFLAGS
 from tinyqat.toolchain import qemu
-from tinyqat.toolchain.compiler import run_compiler
+from tinyqat.toolchain.cffi_model import load_model
+from tinyqat.toolchain.compiler import compile_shared, run_compiler
 
 # kernels with a tq_<kind>_s8_mve.c companion
 MVE_KINDS = ("add", "avg_pool2d", "conv2d", "depthwise_conv2d", "fully_connected", "max_pool2d")
@@ -372,6 +374,17 @@ def test_layers_are_bit_exact(kind: str, tmp_path: Path) -> None:
         x = _inputs(rng, graph)
         got = qemu.run_emulated(out, tmp_path / f"build{k}", x, load_board(BOARD))
         assert _first_mismatch(graph, got, x) is None, f"graph {k}: {_first_mismatch(graph, got, x)}"
+
+
+@pytest.mark.parametrize("kind", sorted(FAST_FIELDS))
+def test_helium_packages_run_on_the_host(kind: str, tmp_path: Path) -> None:
+    """The fast-path graphs' Helium packages (records under TQ_USE_MVE, an add's inputs swapped) compiled for the
+    host: the portable kernels on the IR arrays give the simulator's result (the package's other family)."""
+    rng = np.random.default_rng(55)
+    for k, graph in enumerate(GRAPHS[kind](rng)):
+        out = rg.emit(graph, tmp_path / f"pkg{k}", board=BOARD)
+        lib = load_model(compile_shared(out, tmp_path / f"build{k}"), "net")
+        rg.assert_bit_exact(lib, graph, _inputs(rng, graph))
 
 
 def test_vector_output_stage_equals_general_under_qemu(tmp_path: Path) -> None:
