@@ -63,7 +63,8 @@
  * tq_fully_connected_s8_mve.c, tq_add_s8_mve.c, tq_max_pool2d_s8_mve.c and tq_avg_pool2d_s8_mve.c instead
  * of the portable files (#if TQ_USE_MVE / #if ... !TQ_USE_MVE): the same functions and bit-identical results, each file's comment giving its
  * method; the conv uses the scratch above (two int8 columns and per-channel sums, within
- * TQ_CONV2D_S8_BUFFER_SIZE), the others none; the depthwise and the pools compute blocks of one pixel.
+ * TQ_CONV2D_S8_BUFFER_SIZE), the others none; the pools compute blocks of one pixel, the depthwise of one (two
+ * adjacent pixels of an 8-channel layer at stride 1, from an even pixel index).
  *
  * Armv6-M cores (TQ_USE_V6M: Cortex-M0 / M0+) compile tq_conv2d_s8_v6m.c instead of tq_conv2d_s8.c
  * (#if TQ_USE_V6M / #if !TQ_USE_DSP && !TQ_USE_V6M): the same function and bit-identical results from
@@ -280,8 +281,10 @@ typedef struct {
     /* NULL, or (DSP kernel, layers with scratch; the generator ships it under TQ_USE_DSP instead of
      * weights, bias, multiplier and shift) the row path's channel records, TQ_DW_DSP_CHANNEL_WORDS
      * (3x3) or TQ_DW_DSP5_CHANNEL_WORDS (5x5) words per channel (layout: tq_depthwise_conv2d_s8_dsp.c; Python twin: tinyqat/codegen/layouts.py,
-     * dw_records). Other kernels ignore it; the DSP kernel runs its row path only with scratch and
-     * records. */
+     * dw_records). The DSP kernel runs its row path only with scratch and records. Or (Helium kernel, depth
+     * multiplier 1, 8-bit; the generator ships it under TQ_USE_MVE instead of those four arrays) the channel-group
+     * records of tq_depthwise_conv2d_s8_mve.c (layouts.py, dw_records_mve); NULL there: the portable loop. Other
+     * kernels ignore it. */
     const int32_t *records;
 } tq_depthwise_conv2d_s8_params;
 
@@ -391,6 +394,10 @@ typedef struct {
     int32_t channels;                  /* elements per position, >= 1, dividing size */
     int32_t broadcast;                 /* 0: input2 like input1; 1: input2 is [channels] */
     int32_t subtract;                  /* 0: a + b (ADD); 1: a - b (SUB); 2: b - a (SUB, operands swapped) */
+    /* 1 when left_shift = 20, subtract = 0, (multiplier1, shift1) = (2^30, 0) (so a = (x1 - zp1) * 2^19 exactly)
+     * and shift2, output_shift lie in [-31, -1]: the Helium kernel's fast path (tq_add_s8_mve.c); 0 is always
+     * correct. Decided by the generator (tinyqat/codegen/layouts.py, add_exact1). Other kernels ignore it. */
+    int32_t exact1;
     /* NULL, or (DSP and Armv6-M kernels; the generator ships it, tinyqat/codegen/layouts.py add_table) input 2's
      * rescaled values doubled less input 1's zero-point term, table[k] = 2 * b - input1_zero_point * 2^20 for
      * input2[i] = (int8_t)k, k = 0..255 (indexed by the byte as uint8_t), for a layer with left_shift = 20,

@@ -512,6 +512,76 @@ static inline int32x4_t tq_requantize_s32x4_n_mve(int32x4_t acc, int32_t q, int3
     const int32x4_t t = vqaddq_n_s32(tq_mbqm_s32x4_n_mve(acc, q, shift), zero_point);
     return vminq_s32(vmaxq_s32(t, vdupq_n_s32(act_min)), vdupq_n_s32(act_max));
 }
+
+/*
+ * tq_mbqm_s32x4_n_mve for a right shift: shift in [-31, -1] (no left shift, every lane's e = -shift >= 1), so
+ * lane j is mbqm(acc_j, q, shift) = VRSHL(t + (t >> 31), shift), t = VQRDMULH(acc_j, q) (tq_mbqm_s32x4_mve's
+ * comment); three instructions fewer. tests/test_mve_kernels.py checks it against tq_mbqm.
+ */
+static inline int32x4_t tq_mbqm_right_s32x4_n_mve(int32x4_t acc, int32_t q, int32_t shift)
+{
+    const int32x4_t t = vqrdmulhq_n_s32(acc, q);
+    return vrshlq_n_s32(vaddq_s32(t, vshrq_n_s32(t, 31)), shift);
+}
+
+/*
+ * tq_mbqm_right_s32x4_n_mve with the rounding shift as a multiply (the Helium add's fast path, whose assembly
+ * issues these steps): for shift in [-31, -1], e = -shift, x = t + (t >> 31) as above,
+ *   VRSHL(x, -e) = floor((x + 2^(e-1)) / 2^e) = VQRDMULH(x, 2^(31-e)):
+ * VQRDMULH(x, m) = floor((2 x m + 2^31) / 2^32), with m = 2^(31-e) that is floor((x 2^(32-e) + 2^31) / 2^32);
+ * it never saturates (m != INT32_MIN). The sign t >> 31 may equally be VMULH(t, 1) = floor(t / 2^32).
+ * tests/test_mve_kernels.py checks it against tq_mbqm.
+ */
+static inline int32x4_t tq_mbqm_right_mul_s32x4_n_mve(int32x4_t acc, int32_t q, int32_t shift)
+{
+    const int32x4_t t = vqrdmulhq_n_s32(acc, q);
+    return vqrdmulhq_n_s32(vaddq_s32(t, vmulhq_s32(t, vdupq_n_s32(1))), (int32_t)(1u << (31 + shift)));
+}
+
+/*
+ * The output stage of a layer with every shift in [-31, -1] and the full int8 output range (requant_fused == 2)
+ * as inline-assembly text, register names as strings, in two steps that leave room for the caller's loads:
+ *   TQ_MBQM_RIGHT_MUL_X2_MVE_ASM(A, B, QA, QB, MA, MB, T, LMA, LMB): lanes of A (B) become mbqm(A_j, QA_j, -e_j)
+ *     (B, QB) with MA_j = 2^(31 - e_j) (MB), e_j in [1, 31]: VQRDMULH by QA, t + (t >> 31), VQRDMULH by MA, the
+ *     steps of tq_mbqm_right_mul_s32x4_n_mve (its comment proves them); LMA, LMB are the caller's instructions
+ *     that load MA, MB, issued before their use and after QA's; T is scratch (it may be QA);
+ *   TQ_NARROW_ZP_S8_X4_MVE_ASM(A0, A1, A2, A3, T, U, ZP16, MID0, MID2, MID1, MID3): byte 4 i + k of T becomes
+ *     clamp(Ak_i + zero_point, -128, 127) (k = 0 to 3, i = 0 to 3), ZP16 holding the zero point in its int16
+ *     lanes (by the end of MID3); MIDk is a caller instruction placed right after Ak is read (it may write Ak and
+ *     ZP16, not T or U).
+ *     Why: VQMOVNB / VQMOVNT.S32 put sat16(A0_i), sat16(A2_i) in T's halfwords 2 i, 2 i + 1 (sat16(A1_i),
+ *     sat16(A3_i) in U's); VQADD.S16 adds the zero point with int16 saturation, VQMOVNB / VQMOVNT.S16 saturate to
+ *     int8 into T's even (from T) and odd (from U) bytes. With |zero_point| <= 128 and sat16(x) = x inside
+ *     [-32768, 32767], sat8(sat16(sat16(x) + zp)) = sat8(x + zp): an x above the int16 range gives
+ *     32767 + zp >= 32639 -> 127, below it -32768 + zp <= -32641 -> -128, as x + zp would. mbqm + zp cannot
+ *     overflow int32 for a right shift (|mbqm| <= 2^30), so with the full int8 range this is tq_requantize_s8.
+ * tests/test_mve_kernels.py checks both against tq_requantize_s8.
+ */
+#define TQ_MBQM_RIGHT_MUL_X2_MVE_ASM(A, B, QA, QB, MA, MB, T, LMA, LMB)                                     \
+    "vqrdmulh.s32 " A ", " A ", " QA "\n\t"                                                               \
+    LMA                                                                                                  \
+    "vqrdmulh.s32 " B ", " B ", " QB "\n\t"                                                               \
+    LMB                                                                                                  \
+    "vshr.s32 " T ", " A ", #31\n\t"                                                                      \
+    "vadd.i32 " A ", " A ", " T "\n\t"                                                                    \
+    "vqrdmulh.s32 " A ", " A ", " MA "\n\t"                                                               \
+    "vshr.s32 " T ", " B ", #31\n\t"                                                                      \
+    "vadd.i32 " B ", " B ", " T "\n\t"                                                                    \
+    "vqrdmulh.s32 " B ", " B ", " MB "\n\t"
+
+#define TQ_NARROW_ZP_S8_X4_MVE_ASM(A0, A1, A2, A3, T, U, ZP16, MID0, MID2, MID1, MID3)                      \
+    "vqmovnb.s32 " T ", " A0 "\n\t"                                                                       \
+    MID0                                                                                                 \
+    "vqmovnt.s32 " T ", " A2 "\n\t"                                                                       \
+    MID2                                                                                                 \
+    "vqmovnb.s32 " U ", " A1 "\n\t"                                                                       \
+    MID1                                                                                                 \
+    "vqmovnt.s32 " U ", " A3 "\n\t"                                                                       \
+    MID3                                                                                                 \
+    "vqadd.s16 " T ", " T ", " ZP16 "\n\t"                                                                \
+    "vqadd.s16 " U ", " U ", " ZP16 "\n\t"                                                                \
+    "vqmovnb.s16 " T ", " T "\n\t"                                                                        \
+    "vqmovnt.s16 " T ", " U "\n\t"
 #endif /* __ARM_FEATURE_MVE */
 
 #endif /* TQ_REQUANT_H */

@@ -11,10 +11,14 @@ pointwise); layers with and without requant_fused;
 zero points at the int8 ends, weights at -127 / 127, inputs at -128 / 127 besides random ones.  The
 depthwise graphs: 8-channel steps and 4-channel tails (3, 8, 13, 20 channels), strides 1 and 2,
 windows clipped on every side and wholly in the padding, 5x5 and 1x3 windows, multiplier 2 (the
-portable loop).  The add graphs: a residual network, x + x in place, odd sizes, zero points -128 and
-127.  The pool graphs: 16-lane (max) and 4-lane (average) steps and their predicated tails (1, 5, 16,
-19, 33 channels), strides 1 and 2, padding, ceil-mode overhang, count_include_pad on and off, zero
-points -128 and 127, a global 8x8 average.  The fully connected kernel's graphs are
+portable loop); and 3x3 layers with requant_fused 2 (the assembly path: 48, 64, 37 and 8 channels, whole and
+partial groups of 16, windows clipped and wholly in the padding).  The add graphs: a residual network, x + x in
+place, odd sizes, zero points -128 and 127; and adds on the exact-input fast path (exact1), that input first or
+second, sizes 256, 105 and 13 (these two sets also as Helium packages compiled for the host: the portable
+kernels on the IR arrays).  The pool graphs: 16-lane (max) and 4-lane (average) steps and their
+predicated tails (1, 5, 16, 19, 33 channels), strides 1 and 2, padding, ceil-mode overhang,
+count_include_pad on and off, zero points -128 and 127, global 8x8 and 17x16 averages (int16 and int32
+sums).  The fully connected kernel's graphs are
 tests/test_dsp_kernels.py's (``FC_BOARDS`` includes the M55).
 """
 
@@ -35,7 +39,8 @@ from tinyqat.codegen import stats
 from tinyqat.resources import resource_dir
 from tinyqat.target import STRICT_CFLAGS
 from tinyqat.toolchain import qemu
-from tinyqat.toolchain.compiler import run_compiler
+from tinyqat.toolchain.cffi_model import load_model
+from tinyqat.toolchain.compiler import compile_shared, run_compiler
 
 # kernels with a tq_<kind>_s8_mve.c companion
 MVE_KINDS = ("add", "avg_pool2d", "conv2d", "depthwise_conv2d", "fully_connected", "max_pool2d")
@@ -65,6 +70,41 @@ static uint32_t next(void)
 static const int32_t edges[] = {0, 1, -1, 2, -2, INT32_MIN, INT32_MIN + 1, INT32_MAX, INT32_MAX - 1, 0x40000000,
                                 -0x40000000, 0x3FFFFFFF, -0x40000001, 0xFFFF, -0x10000, 0x7FFF, -0x8000};
 static const int32_t qs[] = {0, 1, 0x40000000, 0x7FFFFFFF, 0x7FFFFFFE, 0x40000001};
+
+/* TQ_MBQM_RIGHT_MUL_X2_MVE_ASM and TQ_NARROW_ZP_S8_X4_MVE_ASM as the Helium depthwise issues them: out[4 i + k] from
+ * accumulator k's lane i = acc[4 k + i] with its multiplier and 2^(31 + shift) (shifts in [-31, -1]), the full
+ * int8 range */
+static void tq_dw_requant16(const int32_t *acc, const int32_t *q, const int32_t *shift, int32_t zp, int8_t *out)
+{
+    int16_t zp16[8];
+    int32_t m[16];
+    int j;
+    for (j = 0; j < 8; ++j) {
+        zp16[j] = (int16_t)zp;
+    }
+    for (j = 0; j < 16; ++j) {
+        m[j] = (int32_t)(1u << (31 + shift[j]));
+    }
+    __asm__ volatile("vldrw.32 q0, [%[acc]]\n\t"
+                     "vldrw.32 q1, [%[acc], #16]\n\t"
+                     "vldrw.32 q2, [%[acc], #32]\n\t"
+                     "vldrw.32 q3, [%[acc], #48]\n\t"
+                     "vldrw.32 q4, [%[q]]\n\t"
+                     "vldrw.32 q5, [%[q], #16]\n\t"
+                     TQ_MBQM_RIGHT_MUL_X2_MVE_ASM("q0", "q1", "q4", "q5", "q6", "q7", "q4", "vldrw.32 q6, [%[s]]\n\t",
+                                                  "vldrw.32 q7, [%[s], #16]\n\t")
+                     "vldrw.32 q4, [%[q], #32]\n\t"
+                     "vldrw.32 q5, [%[q], #48]\n\t"
+                     TQ_MBQM_RIGHT_MUL_X2_MVE_ASM("q2", "q3", "q4", "q5", "q6", "q7", "q4",
+                                                  "vldrw.32 q6, [%[s], #32]\n\t", "vldrw.32 q7, [%[s], #48]\n\t")
+                     "vldrh.16 q7, [%[zp]]\n\t"
+                     TQ_NARROW_ZP_S8_X4_MVE_ASM("q0", "q1", "q2", "q3", "q4", "q5", "q7", "", "", "", "")
+                     "vstrb.8 q4, [%[out]]\n\t"
+                     :
+                     : [acc] "r"(acc), [q] "r"(q), [s] "r"(m), [out] "r"(out), [zp] "r"(zp16)
+                     : "memory", "d0", "d1", "d2", "d3", "d4", "d5", "d6", "d7", "d8", "d9", "d10", "d11", "d12", "d13",
+                       "d14", "d15");
+}
 
 int main(void)
 {
@@ -101,6 +141,30 @@ int main(void)
             vst1q_s32(got, tq_requantize_s32x4_right_mve(vld1q_s32(acc), vld1q_s32(q), vld1q_s32(right), zp, lo, hi));
             for (lane = 0; lane < 4; ++lane) {
                 bad += got[lane] != tq_requantize_s8(acc[lane], q[lane], right[lane], zp, lo, hi);
+            }
+        }
+        /* the right-shift forms (every shift in [-31, -1]): tq_mbqm_right_s32x4_n_mve and its multiply form against
+         * tq_mbqm; the Helium depthwise's assembly output stage (tq_dw_requant16) against tq_requantize_s8 (full
+         * range) */
+        {
+            const int32_t right = -1 - (int32_t)(it % 31), q0 = q[it % 4];
+            int32_t got2[4], acc16[16], q16[16], s16[16];
+            int8_t out16[16];
+            vst1q_s32(got, tq_mbqm_right_s32x4_n_mve(vld1q_s32(acc), q0, right));
+            vst1q_s32(got2, tq_mbqm_right_mul_s32x4_n_mve(vld1q_s32(acc), q0, right));
+            for (lane = 0; lane < 4; ++lane) {
+                bad += got[lane] != tq_mbqm(acc[lane], q0, right);
+                bad += got2[lane] != tq_mbqm(acc[lane], q0, right);
+            }
+            for (lane = 0; lane < 16; ++lane) {
+                acc16[lane] = next() % 4 == 0 ? edges[next() % (sizeof edges / sizeof edges[0])] : (int32_t)next();
+                q16[lane] = next() % 3 == 0 ? qs[next() % (sizeof qs / sizeof qs[0])] : (int32_t)(next() >> 1);
+                s16[lane] = -1 - (int32_t)(next() % 31);
+            }
+            tq_dw_requant16(acc16, q16, s16, zp, out16);
+            for (lane = 0; lane < 16; ++lane) { /* accumulator k = lane / 4, its lane i = lane % 4: byte 4 i + k */
+                bad += out16[lane % 4 * 4 + lane / 4]
+                       != tq_requantize_s8(acc16[lane], q16[lane], s16[lane], zp, -128, 127);
             }
         }
         /* the per-tensor form: lane (it mod 4)'s multiplier and shift for every lane (every shift in turn) */
@@ -220,6 +284,59 @@ def _depthwise_graphs(rng: np.random.Generator) -> list[ir.Graph]:
     return graphs
 
 
+def _dw_fused2(rng: np.random.Generator, name: str, x: ir.Tensor, stride: tuple[int, int],
+               padding: tuple[int, int, int, int], weights: str = "random") -> tuple[ir.DepthwiseConv2d, ir.Tensor]:
+    """A 3x3 depthwise layer the Helium kernel runs in assembly (requant_fused 2: shifts in [-20, -8], the full
+    int8 range), weights random, "min" (-127) or "max" (127)."""
+    op, y = _depthwise(rng, name, x, 1, (3, 3), stride, padding, weights)
+    c = x.shape[2]
+    mult = rng.integers(2**30, 2**31 - 1, c).astype(np.int32)
+    shift = rng.integers(-20, -7, c).astype(np.int32)
+    bias = rng.integers(-(2**16), 2**16, c).astype(np.int32)
+    op = ir.DepthwiseConv2d(op.name, op.inputs[0], op.output, op.weights, bias, mult, shift, op.stride, op.padding,
+                            1, -128, 127)
+    return op, y
+
+
+def _dw_fast_graphs(rng: np.random.Generator) -> list[ir.Graph]:
+    """3x3 layers with requant_fused 2: whole groups of 16 channels (48, 64) and a last partial group (37: 2 + 5,
+    8: only the partial group), strides 1 and 2, windows clipped on every side and wholly in the padding, zero
+    points at the int8 ends, weights at -127 / 127."""
+    graphs = []
+    x = _input(rng, (9, 7, 48), -128)
+    steps = [_dw_fused2(rng, "a", x, (1, 1), (1, 1, 1, 1), "max")]
+    steps.append(_dw_fused2(rng, "b", steps[-1][1], (2, 2), (0, 1, 1, 0)))
+    steps.append(_dw_fused2(rng, "c", steps[-1][1], (1, 1), (2, 2, 2, 2), "min"))  # windows wholly in the padding
+    graphs.append(rg.chain(x, steps))
+    x = _input(rng, (6, 5, 37), 127)
+    steps = [_dw_fused2(rng, "d", x, (1, 1), (1, 1, 1, 1))]
+    steps.append(_dw_fused2(rng, "e", steps[-1][1], (2, 2), (1, 1, 1, 1), "min"))
+    graphs.append(rg.chain(x, steps))
+    x = _input(rng, (5, 6, 8), int(rng.integers(-128, 128)))
+    steps = [_dw_fused2(rng, "f", x, (1, 1), (1, 1, 1, 1)), ]
+    steps.append(_dw_fused2(rng, "g", steps[-1][1], (2, 1), (0, 0, 1, 1), "max"))
+    graphs.append(rg.chain(x, steps))
+    x = _input(rng, (4, 4, 64), -128)
+    graphs.append(rg.chain(x, [_dw_fused2(rng, "h", x, (1, 1), (1, 1, 1, 1))]))
+    return graphs
+
+
+def _add_exact_graphs(rng: np.random.Generator) -> list[ir.Graph]:
+    """Adds the Helium kernel's fast path runs (exact1 = 1): the larger-scale input first and second (the
+    generator swaps it first), sizes with and without a last step of fewer than 8 elements, zero points at the
+    ends."""
+    graphs = []
+    for shape, zps in (((4, 4, 16), (-128, 127)), ((3, 5, 7), (127, -128)), ((1, 1, 13), (5, -7))):
+        big = ir.Tensor("x", shape, ir.QParams(0.05, zps[0]))
+        conv, small = _conv(rng, "c", big, shape[2], (1, 1), (1, 1), (0, 0, 0, 0), zp_out=zps[1])
+        small = ir.Tensor(small.name, small.shape, ir.QParams(0.02, zps[1]))
+        conv = ir.Conv2d(conv.name, conv.inputs[0], small.name, conv.weights, conv.bias, conv.multiplier, conv.shift,
+                         conv.stride, conv.padding, -128, 127)
+        graphs.append(rg.chain(big, [(conv, small), rg.add(rng, "s1", big, small, subtract=False),
+                                     rg.add(rng, "s2", small, big, subtract=False)]))
+    return graphs
+
+
 def _adds(rng: np.random.Generator) -> list[ir.Graph]:
     """test_dsp_kernels' add graphs (a residual network, x + x in place, odd sizes) and adds of tensors
     whose zero points are -128 and 127 (sizes 4k + 1 and 4k + 3: the predicated tail)."""
@@ -248,6 +365,8 @@ def _pools(rng: np.random.Generator) -> list[ir.Graph]:
     steps.append(rg.avg_pool("g", x, (8, 8), (8, 8), (0, 0), False, False))  # global average of the input
     graphs.append(rg.chain(x, steps[:2]))
     graphs.append(rg.chain(x, [steps[2]]))
+    x = _input(rng, (17, 16, 11), -128)  # 272 taps a window: the int32 sums
+    graphs.append(rg.chain(x, [rg.avg_pool("g2", x, (17, 16), (17, 16), (0, 0), False, False)]))
     x = _input(rng, (3, 4, 1), 127)  # one channel: only the predicated step
     steps = [rg.avg_pool("a", x, (3, 3), (1, 1), (1, 1), False, True)]
     steps.append(rg.max_pool("m", steps[-1][1], (3, 3), (1, 1), (1, 1), False))
@@ -255,7 +374,10 @@ def _pools(rng: np.random.Generator) -> list[ir.Graph]:
     return graphs
 
 
-GRAPHS = {"conv": _conv_graphs, "depthwise": _depthwise_graphs, "add": _adds, "pool": _pools}
+GRAPHS = {"conv": _conv_graphs, "depthwise": _depthwise_graphs, "add": _adds, "pool": _pools,
+          "depthwise_fast": _dw_fast_graphs, "add_fast": _add_exact_graphs}
+# the build-time field each fast-path graph set must set in the generated C, at least once per graph
+FAST_FIELDS = {"depthwise_fast": ".requant_fused = 2", "add_fast": ".exact1 = 1"}
 
 
 def _inputs(rng: np.random.Generator, graph: ir.Graph) -> np.ndarray:
@@ -271,9 +393,23 @@ def test_layers_are_bit_exact(kind: str, tmp_path: Path) -> None:
     rng = np.random.default_rng(55)
     for k, graph in enumerate(GRAPHS[kind](rng)):
         out = rg.emit(graph, tmp_path / f"pkg{k}", board=BOARD)
+        if kind in FAST_FIELDS:  # every depthwise / add layer of these graphs takes the fast path
+            fast = sum(isinstance(op, (ir.DepthwiseConv2d, ir.Add)) for op in graph.ops)
+            assert (out / "net.c").read_text().count(FAST_FIELDS[kind]) == fast, f"graph {k} misses the fast path"
         x = _inputs(rng, graph)
         got = qemu.run_emulated(out, tmp_path / f"build{k}", x, load_board(BOARD))
         assert _first_mismatch(graph, got, x) is None, f"graph {k}: {_first_mismatch(graph, got, x)}"
+
+
+@pytest.mark.parametrize("kind", sorted(FAST_FIELDS))
+def test_helium_packages_run_on_the_host(kind: str, tmp_path: Path) -> None:
+    """The fast-path graphs' Helium packages (records under TQ_USE_MVE, an add's inputs swapped) compiled for the
+    host: the portable kernels on the IR arrays give the simulator's result (the package's other family)."""
+    rng = np.random.default_rng(55)
+    for k, graph in enumerate(GRAPHS[kind](rng)):
+        out = rg.emit(graph, tmp_path / f"pkg{k}", board=BOARD)
+        lib = load_model(compile_shared(out, tmp_path / f"build{k}"), "net")
+        rg.assert_bit_exact(lib, graph, _inputs(rng, graph))
 
 
 def test_vector_output_stage_equals_general_under_qemu(tmp_path: Path) -> None:

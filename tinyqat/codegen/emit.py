@@ -56,6 +56,11 @@ Files written into ``out_dir`` (which must exist and be empty), for model ``name
 * 8-bit depthwise layers with DSP scratch planned (the DSP row path), in both modes: under ``#if TQ_USE_DSP``
   ``<ident>_records`` (:func:`layouts.dw_records`: paired doubled weights and output-stage constants per
   channel) and its struct field; under ``#else`` the int8 ``weights``, ``bias``, ``multiplier``, ``shift``.
+* 8-bit depthwise layers with depth multiplier 1 on Helium boards (``kernels="mve"``), both modes: under
+  ``#if TQ_USE_MVE`` ``<ident>_records`` (:func:`layouts.dw_records_mve`: folded biases, int8 weights,
+  multipliers, shifts and the output zero point per group of 16 channels, then a row of input zero points)
+  and its struct field; under ``#else`` the four arrays.  Adds on Helium boards get the exact input first
+  (:func:`layouts.mve_add`) and every add the ``exact1`` field (:func:`layouts.add_exact1`).
 * Kernel family: on a board with optimized kernels the plan must be for them or for ``portable``.  A
   package also runs on cores of another family where that is safe (the DSP depthwise and fully connected
   and the Armv6-M conv and fully connected fall back to their portable loops without their layouts; every
@@ -178,7 +183,8 @@ def scalar_fields(op: ir.IntOp, graph: ir.Graph) -> list[tuple[str, int]]:
                 ("multiplier2", op.multiplier2), ("shift2", op.shift2),
                 ("output_multiplier", op.output_multiplier), ("output_shift", op.output_shift),
                 ("act_min", op.act_min), ("act_max", op.act_max), ("channels", y.shape[-1]),
-                ("broadcast", int(xs[1].size != y.size)), ("subtract", 2 if op.reverse else int(op.subtract))]
+                ("broadcast", int(xs[1].size != y.size)), ("subtract", 2 if op.reverse else int(op.subtract)),
+                ("exact1", layouts.add_exact1(op))]
     if isinstance(op, (ir.Mul, ir.PRelu, ir.MulConst)):
         return _elementwise_fields(op, xs, y)
     if isinstance(op, ir.Concat):
@@ -243,14 +249,17 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
     (:func:`layouts.v6m_weights`), ``weights_v6m`` ``#if TQ_USE_V6M`` (the int8 weights then under the
     negation of every guard used).  Fully connected layers on DSP boards: :func:`layouts.fc_dsp_arrays`;
     depthwise layers with DSP scratch: :func:`layouts.dw_records` instead of their four arrays under
-    ``TQ_USE_DSP``.  All of this for ``op`` as its kernel runs it (:func:`tinyqat.ir.kernel_op`: a 1x1 conv
-    on a 1x1 map is called as the fully connected layer it equals)."""
+    ``TQ_USE_DSP``, and on Helium boards (``kernels="mve"``, depth multiplier 1, 8-bit)
+    :func:`layouts.dw_records_mve` instead of them under ``TQ_USE_MVE``.  All of this for ``op`` as its
+    kernel runs it (:func:`tinyqat.ir.kernel_op`: a 1x1 conv on a 1x1 map is called as the fully connected
+    layer it equals)."""
     op = ir.kernel_op(op, graph)
     ident = f"l{index}_{clit.sanitize(op.name)}"
     macro_scratch = macro_scratch or {}
     add = layouts.add_table(op, graph, kernels, optimize)
     if add is not None:  # the exact input first (layouts.add_table), the same sums
         op = add[0]
+    op = layouts.mve_add(op, graph, kernels) or op  # likewise for the Helium add's fast path
     consts = const_arrays(op, graph)
     scalars = scalar_fields(op, graph)
     fields = [(f, clit.c_int(v)) for f, v in scalars] + [(a.suffix, f"{ident}_{a.suffix}") for a in consts]
@@ -323,6 +332,17 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
                              "channel records of the DSP row path (paired doubled weights, 2 bias, q, K, e)",
                              "TQ_USE_DSP"))
         variants = (("TQ_USE_DSP", (("records", f"{ident}_records"),)), ("!TQ_USE_DSP", plain))
+    zps = (graph.tensor(op.inputs[0]).qparams.zero_point, graph.tensor(op.output).qparams.zero_point)
+    mve_rec = layouts.mve_dw_records(op, *zps, dict(scalars).get("requant_fused", 0)) if kernels == "mve" else None
+    if mve_rec is not None:  # both modes: the Helium depthwise reads its channel-group records under TQ_USE_MVE
+        plain = tuple((suffix, f"{ident}_{suffix}") for suffix in ("weights", "bias", "multiplier", "shift"))
+        fields = [f for f in fields if f not in plain]
+        arrays = [dataclasses.replace(a, guard="!TQ_USE_MVE") if (a.ident.removeprefix(f"{ident}_"), a.ident) in plain
+                  else a for a in arrays]
+        arrays.append(CArray("int32_t", f"{ident}_records", int(mve_rec.size), clit.int32_array_body(mve_rec),
+                             "channel groups of the Helium depthwise (folded bias, weights, q, shift, zero points)",
+                             "TQ_USE_MVE"))
+        variants = (("TQ_USE_MVE", (("records", f"{ident}_records"),)), ("!TQ_USE_MVE", plain))
     if add is not None:  # both modes on DSP / Armv6-M boards: the rescale table of input 2
         guard = "TQ_USE_DSP || TQ_USE_V6M"
         arrays.append(CArray("int32_t", f"{ident}_table", int(add[1].size), clit.int32_array_body(add[1]),

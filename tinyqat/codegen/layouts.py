@@ -304,6 +304,72 @@ def dw_records(op: ir.DepthwiseConv2d, output_zero_point: int, out_w: int) -> np
     return rec.reshape(-1)
 
 
+DW_MVE_GROUP = 16  # channels per group of the Helium depthwise's records (TQ_DW_MVE_GROUP)
+DW_MVE_TAIL_WORDS = 16  # zero words after the last group (the next group's biases, loaded early by the kernel)
+DW_MVE_PAIR_CHANNELS = 8  # a layer of 8 channels gets them twice in its one group (TQ_DW_MVE_PAIR): pixel pairs
+
+
+def dw_records_mve(op: ir.DepthwiseConv2d, input_zero_point: int, output_zero_point: int,
+                   assembly: bool = False) -> np.ndarray:
+    """The Helium depthwise kernel's channel-group records (``runtime_c/tq_depthwise_conv2d_s8_mve.c``), int32,
+    for a layer with depth multiplier 1 and 8-bit weights ``w[ky][kx][c]`` (``T = kh * kw`` taps): channels in
+    groups of ``DW_MVE_GROUP`` (16; the last group padded with zero bias, weights and multipliers and shift -1),
+    ``52 + 4 T`` words per group ``g``, read front to back by one pointer.  Lane ``i`` of accumulator ``k``
+    (0 to 3) holds channel ``16 g + 4 i + k`` (the kernel's widening multiplies leave the channels so):
+
+    * words 0-15: ``bias[c] - input_zero_point * sum_t w[t][c]`` (the kernel sums ``w * x`` over every tap, ``x``
+      the input value or, outside the input, the zero point) of accumulators 0, 1, 2, 3 in turn (4 words each);
+    * per tap ``t``, 4 words (16 bytes, little-endian): the weights of the even channels ``16 g + 2 h`` at byte
+      ``h`` (0 to 7), then of the odd channels ``16 g + 2 h + 1`` at byte ``8 + h``;
+    * 16 words ``multiplier`` and 16 words ``shift``, in the bias order (with ``assembly``, for the kernel's
+      assembly path, a 3x3 layer with ``requant_fused = 2``: ``2**(31 + shift)`` instead of ``shift``, every shift
+      in ``[-22, -1]``, the multiplier of its rounding shift, ``TQ_MBQM_RIGHT_MUL_X2_MVE_ASM``);
+    * 4 words: ``output_zero_point`` in 8 int16 halves;
+
+    then ``DW_MVE_TAIL_WORDS`` zero words after the last group, then ``16 * ceil(C / 16)`` bytes of
+    ``input_zero_point``: the padding row that window taps outside the input read.  Flash:
+    ``ceil(C / 16) * (224 + 16 T) + 64`` bytes instead of ``C * (12 + T)``.  Built at build time so the kernel
+    de-interleaves and sums nothing per call.
+    A layer of ``DW_MVE_PAIR_CHANNELS`` (8) channels is laid out as 16 channels, channel ``8 + j`` a copy of channel
+    ``j``, so the kernel computes two adjacent output pixels (16 contiguous input bytes at stride 1) per group.
+    The folded bias fits int32 (``|bias| + 128 * 127 * T``, within tq_kernels.h's accumulator bound)."""
+    c = op.weights.shape[2]
+    taps = op.weights.shape[0] * op.weights.shape[1]
+    flat = op.weights.reshape(taps, c).astype(np.int64)
+    bias = op.bias.astype(np.int64) - int(input_zero_point) * flat.sum(axis=0)
+    mult, shift = op.multiplier, op.shift
+    if c == DW_MVE_PAIR_CHANNELS:  # channels 8-15 repeat 0-7: two pixels' channels in one group
+        flat, bias, mult, shift = (np.concatenate([v, v], axis=-1) for v in (flat, bias, mult, shift))
+        c = 2 * c
+    groups = -(-c // DW_MVE_GROUP)
+    pad = groups * DW_MVE_GROUP - c
+
+    def lanes(v: np.ndarray, fill: int) -> np.ndarray:
+        """[groups][16] in accumulator order: word 4 k + i = channel 4 i + k."""
+        g = np.concatenate([v.astype(np.int32), np.full(pad, fill, np.int32)]).reshape(groups, 4, 4)
+        return g.transpose(0, 2, 1).reshape(groups, 16)
+
+    w = np.concatenate([flat.astype(np.int8), np.zeros((taps, pad), np.int8)], axis=1)
+    w = w.reshape(taps, groups, 8, 2).transpose(1, 0, 3, 2).reshape(groups, taps * DW_MVE_GROUP)  # [g][t][parity][h]
+    words = w.copy().view("<i4").astype(np.int32)
+    zp = np.full((groups, 8), output_zero_point, np.int16).view("<i4").astype(np.int32)
+    last = lanes(1 << (31 + shift.astype(np.int64)), 1 << 30) if assembly else lanes(shift, -1)
+    parts = [lanes(bias, 0), words, lanes(mult, 0), last, zp]
+    padding = np.full(groups * DW_MVE_GROUP, input_zero_point, np.int8).view("<i4").astype(np.int32)
+    return np.concatenate([np.concatenate(parts, axis=1).reshape(-1), np.zeros(DW_MVE_TAIL_WORDS, np.int32), padding])
+
+
+def mve_dw_records(op: ir.IntOp, input_zero_point: int, output_zero_point: int,
+                   requant_fused: int) -> np.ndarray | None:
+    """:func:`dw_records_mve` for a depthwise layer the Helium kernel reads them for (8-bit weights, depth
+    multiplier 1; ``assembly`` for a 3x3 window with ``requant_fused`` 2), else None (the layer keeps its four
+    arrays: the portable loop)."""
+    if isinstance(op, ir.DepthwiseConv2d) and op.weight_bits == 8 and op.depth_multiplier == 1:
+        assembly = requant_fused == 2 and op.weights.shape[:2] == (3, 3)
+        return dw_records_mve(op, input_zero_point, output_zero_point, assembly)
+    return None
+
+
 ADD_TABLE_MIN_SIZE = 1024  # default build: an add gets its 1 KiB table from this many elements on
 ADD_EXACT = (2**30, 0)  # (multiplier, shift) of QM(1 / 2): the larger-scale input of every TFLite add
 
@@ -345,6 +411,26 @@ def add_table(op: ir.IntOp, graph: ir.Graph, kernels: str, optimize: str) -> tup
     x = np.where(x >= 128, x - 256, x) - graph.tensor(op.inputs[1]).qparams.zero_point
     zp1 = graph.tensor(op.inputs[0]).qparams.zero_point
     return op, (2 * mbqm(x * 2**20, op.multiplier2, op.shift2) - zp1 * 2**20).astype(np.int32)
+
+
+def add_exact1(op: ir.Add) -> int:
+    """``tq_add_s8_params.exact1``: 1 when the Helium add's fast path computes ``op`` (``runtime_c/tq_add_s8_mve.c``):
+    an add (not a subtraction) with ``left_shift = 20``, input 1 exact (``(multiplier1, shift1) = (2**30, 0)``:
+    ``a = (x1 - zp1) * 2**19``, :func:`add_table`'s argument) and ``shift2``, ``output_shift`` in ``[-31, -1]``
+    (right shifts only); else 0 (the general path, always correct)."""
+    return int(ir.Add.LEFT_SHIFT == 20 and not op.subtract and not op.reverse
+               and (op.multiplier1, op.shift1) == ADD_EXACT and -31 <= op.shift2 <= -1 and -31 <= op.output_shift <= -1)
+
+
+def mve_add(op: ir.IntOp, graph: ir.Graph, kernels: str) -> ir.Add | None:
+    """On a Helium board (``kernels="mve"``): an add whose input 2 only is exact, with no broadcast operand, as
+    :func:`swap_add_inputs` of it (input 1 exact: :func:`add_exact1`); else None (``op`` as it is)."""
+    if kernels != "mve" or not isinstance(op, ir.Add) or op.subtract or op.reverse:
+        return None
+    if graph.tensor(op.inputs[1]).size != graph.tensor(op.inputs[0]).size:
+        return None
+    swapped = swap_add_inputs(op)
+    return swapped if add_exact1(swapped) and not add_exact1(op) else None
 
 
 def check_optimize(optimize: str) -> str:

@@ -155,10 +155,10 @@ KERNEL_CODE_BYTES: dict[str, dict[str, int]] = {
         "tq_add_s8.c": 0,
         "tq_add_s8_dsp.c": 0,
         "tq_add_s8_general.c": 0,
-        "tq_add_s8_mve.c": 704,
+        "tq_add_s8_mve.c": 1260,
         "tq_add_s8_v6m.c": 0,
         "tq_avg_pool2d_s8.c": 0,
-        "tq_avg_pool2d_s8_mve.c": 536,
+        "tq_avg_pool2d_s8_mve.c": 748,
         "tq_clamp_s8.c": 56,
         "tq_concat_s8.c": 780,
         "tq_conv2d_s4_s8.c": 932,
@@ -173,7 +173,7 @@ KERNEL_CODE_BYTES: dict[str, dict[str, int]] = {
         "tq_depthwise_conv2d_s4_s8.c": 976,
         "tq_depthwise_conv2d_s8.c": 156,
         "tq_depthwise_conv2d_s8_dsp.c": 0,
-        "tq_depthwise_conv2d_s8_mve.c": 2676,
+        "tq_depthwise_conv2d_s8_mve.c": 4232,
         "tq_depthwise_conv2d_s8_v6m.c": 0,
         "tq_fully_connected_s4_s8.c": 608,
         "tq_fully_connected_s8.c": 0,
@@ -384,12 +384,20 @@ def layout_extra_bytes(op: ir.IntOp, board: Board, optimize: str = "size", graph
     (:func:`layouts.add_table`, needs ``graph``) adds 1 KiB; on a board with DSP kernels, a depthwise layer
     on the DSP row path (its scratch planned, :func:`tinyqat.memory.planner.scratch_bytes`; needs ``graph``)
     ships its channel records (:func:`layouts.dw_records`: 40 bytes per channel for 3x3, 96 for 5x5) instead
-    of its weights, bias, multipliers and shifts (both modes); 0 otherwise."""
+    of its weights, bias, multipliers and shifts (both modes), and on a Helium board (``kernels = "mve"``) an
+    8-bit depthwise layer with depth multiplier 1 its channel-group records (:func:`layouts.dw_records_mve`);
+    0 otherwise."""
     from tinyqat.codegen import layouts
 
     if isinstance(op, ir.Add):
         add = None if graph is None else layouts.add_table(op, graph, board.kernels, optimize)
         return 0 if add is None else int(add[1].nbytes)
+    if isinstance(op, ir.DepthwiseConv2d) and board.kernels == "mve" and graph is not None:
+        records = layouts.mve_dw_records(op, graph.tensor(op.inputs[0]).qparams.zero_point,
+                                         graph.tensor(op.output).qparams.zero_point, 0)  # the same size either way
+        if records is None:
+            return 0
+        return int(records.nbytes) - sum(int(a.values.nbytes) for a in const_arrays(op, graph))
     if isinstance(op, ir.DepthwiseConv2d) and board.kernels == "dsp":
         if graph is None or planner.scratch_bytes(op, graph, board.kernels) == 0:
             return 0
