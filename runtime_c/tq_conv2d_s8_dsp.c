@@ -13,7 +13,11 @@
  * (column_rows), read word by word (3 x 3 x 3: column_3x3x3) or staged (column_inside) when they are
  * not multiples of 4 values (first layers); any other window is converted row by row from the input when
  * its rows are multiples of 4 values, else first gathered as int8 in the column's upper bytes and
- * converted in place (column_fill). Loops, chosen per call from the shapes: pointwise_run (pointwise layers
+ * converted in place (column_fill). Speed layout (weights_s16), layers with in_c a multiple of 16 and stride_w <
+ * kernel_w: a pixel pair of one output row whose two windows lie inside the input's width (with stride_w 1: or one
+ * of them has one tap outside it) gets both columns at once from the builder params->speed_blocks->pair_of gives
+ * (tq_conv2d_s8_speed.c: each input value of the two windows' rows converted once). Loops, chosen per call from the
+ * shapes: pointwise_run (pointwise layers
  * whose every channel group requantizes in the block: no bound checks) and pixel_run (every other layer; its
  * column builder chosen once per call).
  *
@@ -493,6 +497,10 @@ typedef struct {
     const int32_t *table;
     tq_conv_out_stage o;
     tq_conv_requant_fn *requant_group;
+    /* NULL, or (speed layout, layers with in_c a multiple of 16 and stride_w < kernel_w: column_rows layers) the
+     * builder of both columns of a pixel pair whose windows lie inside the input's width in one output row, or
+     * (stride_w 1) whose one window has one tap outside it */
+    tq_conv_pair_fn *pair;
 } conv_run;
 
 /*
@@ -512,6 +520,10 @@ __attribute__((noinline)) static void pixel_run(const tq_conv2d_s8_params *p, co
     /* the windows of ox in [ox_lo, ox_hi) lie inside the input's width */
     const int32_t ox_lo = (pad_left + p->stride_w - 1) / p->stride_w;
     const int32_t ox_hi = in_w - p->kernel_w + pad_left >= 0 ? (in_w - p->kernel_w + pad_left) / p->stride_w + 1 : 0;
+    /* pixel pairs (ox, ox + 1) for ox in [pair_lo, pair_hi): both windows inside the input's width, or (stride_w 1)
+     * one of them clipped by one tap */
+    const int32_t ext = p->stride_w == 1, pair_lo = ox_lo > ext ? ox_lo - ext : 0;
+    const int32_t pair_hi = r->pair == NULL ? 0 : ox_hi - 1 + ext < out_w - 1 ? ox_hi - 1 + ext : out_w - 1;
     int32_t px, k, oy = 0, ox = 0, y0 = -p->pad_top;
     int32_t y_inside = y0 >= 0 && y0 + kernel_h <= in_h;
     int32_t off = (y0 * in_w - pad_left) * in_c; /* the window's first byte, when inside */
@@ -519,6 +531,11 @@ __attribute__((noinline)) static void pixel_run(const tq_conv2d_s8_params *p, co
     for (px = 0; px < pixels; px += 2) {
         int8_t *const out0 = output + px * out_c;
         int8_t *out1 = out0 + out_c;
+        /* a pixel pair in one output row (ox + 1 < out_w): both columns at once */
+        const int32_t both = ox < pair_hi && ox >= pair_lo;
+        if (both) {
+            r->pair(p, input, off, y0, col);
+        }
         for (k = 0; k < 2; ++k) {
             int16_t *const c = col + k * TQ_CONV_DSP_COLUMN_MAX;
             if (px + k == pixels) { /* the last pixel alone */
@@ -526,7 +543,9 @@ __attribute__((noinline)) static void pixel_run(const tq_conv2d_s8_params *p, co
                 out1 = out0;
                 break;
             }
-            if (y_inside && ox >= ox_lo && ox < ox_hi) {
+            if (both) {
+                /* built above */
+            } else if (y_inside && ox >= ox_lo && ox < ox_hi) {
                 inside(p, input + off, nzp2, c);
             } else {
                 column_fill(p, input, oy, ox, nzp2, c);
@@ -608,6 +627,7 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     r.o.act_min = p->act_min;
     r.o.act_max = p->act_max;
     r.requant_group = p->requant_fused == 2 ? requant_group_fused_full : path->requant_group;
+    r.pair = weights_s16 != NULL ? p->speed_blocks->pair_of(p) : NULL;
     pixel_run(p, input, output,
               pointwise ? column_pointwise
               : ((p->kernel_w * p->in_c) & 3) == 0 ? column_rows

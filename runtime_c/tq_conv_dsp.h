@@ -118,7 +118,7 @@ typedef char tq_conv_job_acc_at_16[offsetof(block_job, acc) == 16 ? 1 : -1];
  * r3 = job; r1 is then kept 4 bytes before the next pair's weights, the pairs' pre-indexed base) with PAIR =
  * TQ_CONV_PAIR or TQ_CONV_PAIR_S8, PAIR_BYTES its code bytes (14 and 16 instructions, each a 32-bit encoding,
  * LDR.W forced: 56 and 64; the loop is word-aligned, which also makes the section word-aligned, so the ADR of
- * its address holds wherever the linker puts the function) and LOOP = U copies of PAIR (U = 16 or 32): per group
+ * its address holds wherever the linker puts the function) and LOOP = U copies of PAIR (U = 16 or 64): per group
  * (block_job), the accumulators from the biases, then all `pairs` column pairs in the loop of U pairs per
  * iteration, the first iteration entered at pair (-pairs) mod U of the loop (the entry address, computed once
  * per call, is loaded to pc: no tail code and no test before the loop; each PAIR advances r0 and r1 itself, so
@@ -201,21 +201,29 @@ typedef char tq_conv_job_acc_at_16[offsetof(block_job, acc) == 16 ? 1 : -1];
     "str r2, [sp, #28]\n\t"                                                                       \
     "b 6b\n\t"
 
-/* The 4 x 2 block with 16 pairs per loop iteration (int8 layout, both build modes) and with 32 (the speed
- * layout: fewer loop branches for twice the loop's code, in speed builds only). */
+/* The 4 x 2 block with 16 pairs per loop iteration (int8 layout, both build modes) and with 64 (the speed
+ * layout: fewer loop branches for four times the loop's code, in speed builds only). */
 #define TQ_CONV_PAIRS8(PAIR) PAIR PAIR PAIR PAIR PAIR PAIR PAIR PAIR
 #define TQ_CONV_PAIRS16(PAIR) TQ_CONV_PAIRS8(PAIR) TQ_CONV_PAIRS8(PAIR)
 #define TQ_CONV_BLOCK16(PAIR, PAIR_BYTES) TQ_CONV_BLOCK_BODY(PAIR, PAIR_BYTES, 16, TQ_CONV_PAIRS16(PAIR))
-#define TQ_CONV_BLOCK32(PAIR, PAIR_BYTES)                                                         \
-    TQ_CONV_BLOCK_BODY(PAIR, PAIR_BYTES, 32, TQ_CONV_PAIRS16(PAIR) TQ_CONV_PAIRS16(PAIR))
+#define TQ_CONV_PAIRS32(PAIR) TQ_CONV_PAIRS16(PAIR) TQ_CONV_PAIRS16(PAIR)
+#define TQ_CONV_BLOCK64(PAIR, PAIR_BYTES)                                                         \
+    TQ_CONV_BLOCK_BODY(PAIR, PAIR_BYTES, 64, TQ_CONV_PAIRS32(PAIR) TQ_CONV_PAIRS32(PAIR))
 
 /* A 4 x 2 block function's C type (block_4x2_s8 in tq_conv2d_s8_dsp.c, block_4x2 in tq_conv2d_s8_speed.c). */
 typedef void tq_conv_block_fn(const int16_t *col, const void *w, int32_t pairs, block_job *job);
 
-/* The int16 speed-layout block (tq_conv2d_s8_speed.c: tq_conv2d_s8_speed, named by the generator in the
- * params of the layers that ship weights_s16). */
+/* Both columns of a pixel pair (ox, ox + 1) of one output row whose windows lie inside the input's width (with
+ * stride_w 1: or one window has one tap outside it), for a layer with in_c a multiple of 16 and stride_w < kernel_w
+ * (tq_conv2d_s8_speed.c, column_pair_rows): the windows' first row is input row y0 (may be negative: rows outside the
+ * input are padding) and pixel 0's window would start at byte input + off. */
+typedef void tq_conv_pair_fn(const tq_conv2d_s8_params *p, const int8_t *input, int32_t off, int32_t y0, int16_t *col);
+
+/* The int16 speed-layout block and pair-column builder (tq_conv2d_s8_speed.c: tq_conv2d_s8_speed, named by the
+ * generator in the params of the layers that ship weights_s16). */
 struct tq_conv2d_s8_speed_blocks {
     tq_conv_block_fn *block;
+    tq_conv_pair_fn *(*pair_of)(const tq_conv2d_s8_params *p); /* the layer's pair builder, or NULL */
 };
 
 /* The output stage of a layer: per-layer constants (tq_conv2d_s8_dsp.c's file comment). */
