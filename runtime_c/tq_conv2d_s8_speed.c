@@ -3,10 +3,11 @@
  * tq_conv2d_s8_speed (tq_conv_dsp.h, struct tq_conv2d_s8_speed_blocks):
  * - block_4x2: tq_conv_dsp.h's TQ_CONV_BLOCK64 assembly with TQ_CONV_PAIR (64 pairs of 56 code bytes per loop;
  *   weights pre-extended to int16, no SXTB16; 16 estimated cycles per 16 MACs);
- * - pair_of: for layers with in_c a multiple of 16 and stride_w < kernel_w, column_pair_rows (tq_conv_pair_fn;
- *   tq_conv2d_s8_dsp.c's pixel_run calls it): both columns of a pixel pair (ox, ox + 1) of one output row whose
- *   windows lie inside the input's width (with stride_w 1, or one of them has one tap outside it), each input value
- *   of the two windows' rows converted once (column_pair, assembly), zeros for rows and taps outside the input.
+ * - pixel_run_of: for layers with in_c a multiple of 16 and stride_w < kernel_w, pixel_run_pairs, tq_conv2d_s8's
+ *   pixel loop (tq_conv_dsp.h, tq_conv_pixel_loop) where a pixel pair (ox, ox + 1) of one output row whose windows
+ *   lie inside the input's width (with stride_w 1, or one of them has one tap outside it) gets both columns from
+ *   column_pair_rows: each input value of the two windows' rows converted once (column_pair, assembly), zeros for
+ *   rows and taps outside the input.
  * The generator ships this file, and sets params->speed_blocks = &tq_conv2d_s8_speed, only for packages with a layer
  * in the speed layout, so a default build neither compiles nor links it. Cores without the DSP extension compile
  * nothing here (their packages read the int8 weights).
@@ -177,12 +178,20 @@ static void column_pair_rows(const tq_conv2d_s8_params *p, const int8_t *input, 
     }
 }
 
-/* column_pair_rows for a layer with in_c a multiple of 16 and stride_w < kernel_w (what column_pair needs), else NULL. */
-static tq_conv_pair_fn *pair_of(const tq_conv2d_s8_params *p)
+/* tq_conv_pixel_loop with column_pair_rows for the pixel pairs. */
+static void pixel_run_pairs(const tq_conv2d_s8_params *p, const int8_t *input, int8_t *output,
+                            tq_conv_inside_fn *inside, int32_t nzp2, const tq_conv_run *r, int16_t *col)
 {
-    return (p->in_c & 15) == 0 && p->stride_w < p->kernel_w ? column_pair_rows : NULL;
+    tq_conv_pixel_loop(p, input, output, inside, nzp2, r, col, column_pair_rows, r->fill, r->chunks);
 }
 
-const tq_conv2d_s8_speed_blocks tq_conv2d_s8_speed = {block_4x2, pair_of};
+/* pixel_run_pairs for a layer with in_c a multiple of 16 and stride_w < kernel_w (what column_pair needs), else
+ * NULL (tq_conv2d_s8_dsp.c's pixel_run). */
+static tq_conv_pixel_run_fn *pixel_run_of(const tq_conv2d_s8_params *p)
+{
+    return (p->in_c & 15) == 0 && p->stride_w < p->kernel_w ? pixel_run_pairs : NULL;
+}
+
+const tq_conv2d_s8_speed_blocks tq_conv2d_s8_speed = {block_4x2, pixel_run_of};
 
 #endif /* TQ_USE_DSP */
