@@ -13,7 +13,11 @@
  * (column_rows), read word by word (3 x 3 x 3: column_3x3x3) or staged (column_inside) when they are
  * not multiples of 4 values (first layers); any other window is converted row by row from the input when
  * its rows are multiples of 4 values, else first gathered as int8 in the column's upper bytes and
- * converted in place (column_fill). Loops, chosen per call from the shapes: pointwise_run (pointwise layers
+ * converted in place (column_fill). Speed layout (weights_s16), layers with in_c a multiple of 16 and stride_w <
+ * kernel_w: a pixel pair of one output row whose two windows lie inside the input's width (with stride_w 1: or one
+ * of them has one tap outside it) gets both columns at once, in the pixel loop params->speed_blocks->pixel_run_of
+ * gives (tq_conv2d_s8_speed.c: each input value of the two windows' rows converted once). Loops, chosen per call
+ * from the shapes: pointwise_run (pointwise layers
  * whose every channel group requantizes in the block: no bound checks) and pixel_run (every other layer; its
  * column builder chosen once per call).
  *
@@ -473,86 +477,18 @@ __attribute__((noinline)) static void chunks_run(const tq_conv2d_s8_params *p, c
     }
 }
 
-/* A column builder for a window inside the input (column_pointwise, column_rows, column_3x3x3, column_inside):
- * src = the window's first byte. */
-typedef void inside_fn(const tq_conv2d_s8_params *p, const int8_t *src, int32_t nzp2, int16_t *col);
-
 /* The column of a pointwise window (1 x 1, in_c a multiple of 4): the pixel's channels. */
 static void column_pointwise(const tq_conv2d_s8_params *p, const int8_t *src, int32_t nzp2, int16_t *col)
 {
     column_copy(col, src, p->in_c, nzp2);
 }
 
-/* What tq_conv2d_s8 decides once per call for pixel_run: the block and its weights (w_step bytes per channel
- * group, pairs column pairs), the q_groups first channel groups requantized in the block from table, the rest
- * by chunks_run with the output stage o and requant_group. */
-typedef struct {
-    tq_conv_block_fn *block;
-    const uint8_t *weights;
-    int32_t w_step, pairs, q_groups;
-    const int32_t *table;
-    tq_conv_out_stage o;
-    tq_conv_requant_fn *requant_group;
-} conv_run;
-
-/*
- * tq_conv2d_s8's pixel loop (every layer but pointwise_run's and the dsp_path runs): per pixel pair (raster
- * order) its two columns (`inside`, the layer's builder, for a window inside the input, column_fill otherwise), one block call
- * for the q_groups channel groups with the output stage in the block, then chunks_run for the other channels.
- * The last pixel alone (odd count) gets pixel 0's column copied and out1 = out0 (computed twice, written twice
- * at the same place). Each pair's windows are read before its outputs are written (the in-place contract).
- */
+/* tq_conv2d_s8's pixel loop (tq_conv_dsp.h, tq_conv_pixel_loop) without pixel-pair builders. */
 __attribute__((noinline)) static void pixel_run(const tq_conv2d_s8_params *p, const int8_t *input, int8_t *output,
-                                                inside_fn *inside, int32_t nzp2, const conv_run *r, int16_t *col)
+                                                tq_conv_inside_fn *inside, int32_t nzp2, const tq_conv_run *r,
+                                                int16_t *col)
 {
-    const int32_t out_c = p->out_c, out_w = p->out_w, pixels = p->out_h * out_w;
-    const int32_t in_w = p->in_w, in_h = p->in_h, in_c = p->in_c, kernel_h = p->kernel_h;
-    const int32_t stride_h = p->stride_h, step_x = p->stride_w * in_c, pad_left = p->pad_left;
-    const int32_t k4 = TQ_CONV_DSP_K4(kernel_h * p->kernel_w * in_c), q_groups = r->q_groups;
-    /* the windows of ox in [ox_lo, ox_hi) lie inside the input's width */
-    const int32_t ox_lo = (pad_left + p->stride_w - 1) / p->stride_w;
-    const int32_t ox_hi = in_w - p->kernel_w + pad_left >= 0 ? (in_w - p->kernel_w + pad_left) / p->stride_w + 1 : 0;
-    int32_t px, k, oy = 0, ox = 0, y0 = -p->pad_top;
-    int32_t y_inside = y0 >= 0 && y0 + kernel_h <= in_h;
-    int32_t off = (y0 * in_w - pad_left) * in_c; /* the window's first byte, when inside */
-    block_job job;
-    for (px = 0; px < pixels; px += 2) {
-        int8_t *const out0 = output + px * out_c;
-        int8_t *out1 = out0 + out_c;
-        for (k = 0; k < 2; ++k) {
-            int16_t *const c = col + k * TQ_CONV_DSP_COLUMN_MAX;
-            if (px + k == pixels) { /* the last pixel alone */
-                memcpy(c, col, (size_t)k4 * sizeof *col);
-                out1 = out0;
-                break;
-            }
-            if (y_inside && ox >= ox_lo && ox < ox_hi) {
-                inside(p, input + off, nzp2, c);
-            } else {
-                column_fill(p, input, oy, ox, nzp2, c);
-            }
-            off += step_x;
-            if (++ox == out_w) {
-                ox = 0;
-                ++oy;
-                y0 += stride_h;
-                y_inside = y0 >= 0 && y0 + kernel_h <= in_h;
-                off = (y0 * in_w - pad_left) * in_c;
-            }
-        }
-        if (q_groups > 0) { /* every full group, output stage included */
-            job.bias = r->table;
-            job.out0 = out0;
-            job.out1 = out1;
-            job.groups = q_groups;
-            job.acc = NULL;
-            r->block(col, r->weights, r->pairs, &job);
-        }
-        if (4 * q_groups < out_c) {
-            chunks_run(p, &r->o, r->requant_group, r->block, col, r->weights + q_groups * r->w_step, r->w_step,
-                       r->pairs, 4 * q_groups, out0, out1);
-        }
-    }
+    tq_conv_pixel_loop(p, input, output, inside, nzp2, r, col, NULL, column_fill, chunks_run);
 }
 
 void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t *output)
@@ -586,7 +522,8 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     /* the paths in runtime files of their own (the generator's choice, tq_kernels.h): the whole call, or the
      * output stage of requant_fused 0 / 1 */
     const tq_conv2d_s8_dsp_path *const path = p->dsp_path;
-    conv_run r;
+    tq_conv_run r;
+    tq_conv_pixel_run_fn *run;
     if (path != NULL && path->run != NULL) {
         path->run(p, input, output);
         return;
@@ -608,7 +545,10 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     r.o.act_min = p->act_min;
     r.o.act_max = p->act_max;
     r.requant_group = p->requant_fused == 2 ? requant_group_fused_full : path->requant_group;
-    pixel_run(p, input, output,
+    r.fill = column_fill;
+    r.chunks = chunks_run;
+    run = weights_s16 != NULL ? p->speed_blocks->pixel_run_of(p) : NULL;
+    (run != NULL ? run : pixel_run)(p, input, output,
               pointwise ? column_pointwise
               : ((p->kernel_w * p->in_c) & 3) == 0 ? column_rows
               : k_len == 27 && p->kernel_h == 3 && p->in_c == 3 ? column_3x3x3 : column_inside,

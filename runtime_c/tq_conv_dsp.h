@@ -18,6 +18,7 @@
 #if TQ_USE_DSP
 #include "tq_requant.h"
 #include <stddef.h>
+#include <string.h>
 
 #define TQ_STR2(x) #x
 #define TQ_STR(x) TQ_STR2(x)
@@ -118,7 +119,7 @@ typedef char tq_conv_job_acc_at_16[offsetof(block_job, acc) == 16 ? 1 : -1];
  * r3 = job; r1 is then kept 4 bytes before the next pair's weights, the pairs' pre-indexed base) with PAIR =
  * TQ_CONV_PAIR or TQ_CONV_PAIR_S8, PAIR_BYTES its code bytes (14 and 16 instructions, each a 32-bit encoding,
  * LDR.W forced: 56 and 64; the loop is word-aligned, which also makes the section word-aligned, so the ADR of
- * its address holds wherever the linker puts the function) and LOOP = U copies of PAIR (U = 16 or 32): per group
+ * its address holds wherever the linker puts the function) and LOOP = U copies of PAIR (U = 16 or 64): per group
  * (block_job), the accumulators from the biases, then all `pairs` column pairs in the loop of U pairs per
  * iteration, the first iteration entered at pair (-pairs) mod U of the loop (the entry address, computed once
  * per call, is loaded to pc: no tail code and no test before the loop; each PAIR advances r0 and r1 itself, so
@@ -201,21 +202,40 @@ typedef char tq_conv_job_acc_at_16[offsetof(block_job, acc) == 16 ? 1 : -1];
     "str r2, [sp, #28]\n\t"                                                                       \
     "b 6b\n\t"
 
-/* The 4 x 2 block with 16 pairs per loop iteration (int8 layout, both build modes) and with 32 (the speed
- * layout: fewer loop branches for twice the loop's code, in speed builds only). */
+/* The 4 x 2 block with 16 pairs per loop iteration (int8 layout, both build modes) and with 64 (the speed
+ * layout: fewer loop branches for four times the loop's code, in speed builds only). */
 #define TQ_CONV_PAIRS8(PAIR) PAIR PAIR PAIR PAIR PAIR PAIR PAIR PAIR
 #define TQ_CONV_PAIRS16(PAIR) TQ_CONV_PAIRS8(PAIR) TQ_CONV_PAIRS8(PAIR)
 #define TQ_CONV_BLOCK16(PAIR, PAIR_BYTES) TQ_CONV_BLOCK_BODY(PAIR, PAIR_BYTES, 16, TQ_CONV_PAIRS16(PAIR))
-#define TQ_CONV_BLOCK32(PAIR, PAIR_BYTES)                                                         \
-    TQ_CONV_BLOCK_BODY(PAIR, PAIR_BYTES, 32, TQ_CONV_PAIRS16(PAIR) TQ_CONV_PAIRS16(PAIR))
+#define TQ_CONV_PAIRS32(PAIR) TQ_CONV_PAIRS16(PAIR) TQ_CONV_PAIRS16(PAIR)
+#define TQ_CONV_BLOCK64(PAIR, PAIR_BYTES)                                                         \
+    TQ_CONV_BLOCK_BODY(PAIR, PAIR_BYTES, 64, TQ_CONV_PAIRS32(PAIR) TQ_CONV_PAIRS32(PAIR))
 
 /* A 4 x 2 block function's C type (block_4x2_s8 in tq_conv2d_s8_dsp.c, block_4x2 in tq_conv2d_s8_speed.c). */
 typedef void tq_conv_block_fn(const int16_t *col, const void *w, int32_t pairs, block_job *job);
 
-/* The int16 speed-layout block (tq_conv2d_s8_speed.c: tq_conv2d_s8_speed, named by the generator in the
- * params of the layers that ship weights_s16). */
+/* Both columns of a pixel pair (ox, ox + 1) of one output row whose windows lie inside the input's width (with
+ * stride_w 1: or one window has one tap outside it), for a layer with in_c a multiple of 16 and stride_w < kernel_w
+ * (tq_conv2d_s8_speed.c, column_pair_rows): the windows' first row is input row y0 (may be negative: rows outside the
+ * input are padding) and pixel 0's window would start at byte input + off. */
+typedef void tq_conv_pair_fn(const tq_conv2d_s8_params *p, const int8_t *input, int32_t off, int32_t y0, int16_t *col);
+
+typedef struct tq_conv_run tq_conv_run;
+
+/* A column builder for a window inside the input (tq_conv2d_s8_dsp.c: column_pointwise, column_rows, column_3x3x3,
+ * column_inside): src = the window's first byte. */
+typedef void tq_conv_inside_fn(const tq_conv2d_s8_params *p, const int8_t *src, int32_t nzp2, int16_t *col);
+
+/* tq_conv2d_s8's pixel loop (tq_conv_pixel_loop, below): tq_conv2d_s8_dsp.c's pixel_run, or (speed layout)
+ * tq_conv2d_s8_speed.c's with pixel-pair columns. */
+typedef void tq_conv_pixel_run_fn(const tq_conv2d_s8_params *p, const int8_t *input, int8_t *output,
+                                  tq_conv_inside_fn *inside, int32_t nzp2, const tq_conv_run *r, int16_t *col);
+
+/* The int16 speed-layout block and pixel loop (tq_conv2d_s8_speed.c: tq_conv2d_s8_speed, named by the generator in
+ * the params of the layers that ship weights_s16). */
 struct tq_conv2d_s8_speed_blocks {
     tq_conv_block_fn *block;
+    tq_conv_pixel_run_fn *(*pixel_run_of)(const tq_conv2d_s8_params *p); /* the layer's pixel loop, or NULL */
 };
 
 /* The output stage of a layer: per-layer constants (tq_conv2d_s8_dsp.c's file comment). */
@@ -228,6 +248,104 @@ typedef struct {
  * out1[c + i] (out1 == out0 for a last pixel alone). */
 typedef void tq_conv_requant_fn(const tq_conv_out_stage *o, int32_t c, int32_t n, const int32_t *acc, int8_t *out0,
                                 int8_t *out1);
+
+/* The column of a window that crosses the input's edge (tq_conv2d_s8_dsp.c, column_fill). */
+typedef void tq_conv_fill_fn(const tq_conv2d_s8_params *p, const int8_t *input, int32_t oy, int32_t ox, int32_t nzp2,
+                             int16_t *col);
+
+/* The channels c .. out_c - 1 of a pixel pair whose blocks leave their sums on the stack (tq_conv2d_s8_dsp.c,
+ * chunks_run). */
+typedef void tq_conv_chunks_fn(const tq_conv2d_s8_params *p, const tq_conv_out_stage *o,
+                               tq_conv_requant_fn *requant_group, tq_conv_block_fn *block, const int16_t *col,
+                               const uint8_t *w, int32_t w_step, int32_t pairs, int32_t c, int8_t *out0, int8_t *out1);
+
+/* What tq_conv2d_s8 decides once per call for its pixel loop: the block and its weights (w_step bytes per channel
+ * group, pairs column pairs), the q_groups first channel groups requantized in the block from table, the rest
+ * by chunks with the output stage o and requant_group; fill builds the columns of windows crossing the edge. */
+struct tq_conv_run {
+    tq_conv_block_fn *block;
+    const uint8_t *weights;
+    int32_t w_step, pairs, q_groups;
+    const int32_t *table;
+    tq_conv_out_stage o;
+    tq_conv_requant_fn *requant_group;
+    tq_conv_fill_fn *fill;
+    tq_conv_chunks_fn *chunks;
+};
+
+/*
+ * tq_conv2d_s8's pixel loop (every layer but pointwise_run's and the dsp_path runs), inlined into its two callers:
+ * per pixel pair (raster order) its two columns (`inside`, the layer's builder, for a window inside the input,
+ * `fill` otherwise), one block call for the q_groups channel groups with the output stage in the block, then `chunks`
+ * for the other channels. With `pair` (tq_conv2d_s8_speed.c; NULL in tq_conv2d_s8_dsp.c's copy, which then has no
+ * pair test), a pair (ox, ox + 1) of one output row whose windows lie inside the input's width, or (stride_w 1)
+ * whose one window has one tap outside it, gets both columns from `pair`. The last pixel alone (odd count) gets
+ * pixel 0's column copied and out1 = out0 (computed twice, written twice at the same place). Each pair's windows
+ * are read before its outputs are written (the in-place contract).
+ */
+__attribute__((always_inline)) static inline void tq_conv_pixel_loop(
+    const tq_conv2d_s8_params *p, const int8_t *input, int8_t *output, tq_conv_inside_fn *inside, int32_t nzp2,
+    const tq_conv_run *r, int16_t *col, tq_conv_pair_fn *pair, tq_conv_fill_fn *fill, tq_conv_chunks_fn *chunks)
+{
+    const int32_t out_c = p->out_c, out_w = p->out_w, pixels = p->out_h * out_w;
+    const int32_t in_w = p->in_w, in_h = p->in_h, in_c = p->in_c, kernel_h = p->kernel_h;
+    const int32_t stride_h = p->stride_h, step_x = p->stride_w * in_c, pad_left = p->pad_left;
+    const int32_t k4 = TQ_CONV_DSP_K4(kernel_h * p->kernel_w * in_c), q_groups = r->q_groups;
+    /* the windows of ox in [ox_lo, ox_hi) lie inside the input's width */
+    const int32_t ox_lo = (pad_left + p->stride_w - 1) / p->stride_w;
+    const int32_t ox_hi = in_w - p->kernel_w + pad_left >= 0 ? (in_w - p->kernel_w + pad_left) / p->stride_w + 1 : 0;
+    /* pixel pairs (ox, ox + 1) by `pair` for ox in [pair_lo, pair_hi) */
+    const int32_t ext = p->stride_w == 1, pair_lo = ox_lo > ext ? ox_lo - ext : 0;
+    const int32_t pair_hi = pair == NULL ? 0 : ox_hi - 1 + ext < out_w - 1 ? ox_hi - 1 + ext : out_w - 1;
+    int32_t px, k, oy = 0, ox = 0, y0 = -p->pad_top;
+    int32_t y_inside = y0 >= 0 && y0 + kernel_h <= in_h;
+    int32_t off = (y0 * in_w - pad_left) * in_c; /* the window's first byte, when inside */
+    block_job job;
+    for (px = 0; px < pixels; px += 2) {
+        int8_t *const out0 = output + px * out_c;
+        int8_t *out1 = out0 + out_c;
+        /* a pixel pair in one output row (ox + 1 < out_w): both columns at once */
+        const int32_t both = pair != NULL && ox < pair_hi && ox >= pair_lo;
+        if (both) {
+            pair(p, input, off, y0, col);
+        }
+        for (k = 0; k < 2; ++k) {
+            int16_t *const c = col + k * TQ_CONV_DSP_COLUMN_MAX;
+            if (px + k == pixels) { /* the last pixel alone */
+                memcpy(c, col, (size_t)k4 * sizeof *col);
+                out1 = out0;
+                break;
+            }
+            if (both) {
+                /* built above */
+            } else if (y_inside && ox >= ox_lo && ox < ox_hi) {
+                inside(p, input + off, nzp2, c);
+            } else {
+                fill(p, input, oy, ox, nzp2, c);
+            }
+            off += step_x;
+            if (++ox == out_w) {
+                ox = 0;
+                ++oy;
+                y0 += stride_h;
+                y_inside = y0 >= 0 && y0 + kernel_h <= in_h;
+                off = (y0 * in_w - pad_left) * in_c;
+            }
+        }
+        if (q_groups > 0) { /* every full group, output stage included */
+            job.bias = r->table;
+            job.out0 = out0;
+            job.out1 = out1;
+            job.groups = q_groups;
+            job.acc = NULL;
+            r->block(col, r->weights, r->pairs, &job);
+        }
+        if (4 * q_groups < out_c) {
+            chunks(p, &r->o, r->requant_group, r->block, col, r->weights + q_groups * r->w_step, r->w_step, r->pairs,
+                   4 * q_groups, out0, out1);
+        }
+    }
+}
 
 /* A DSP conv path in a runtime file of its own, which only packages with a layer that needs it ship
  * (tq_kernels.h: params->dsp_path, named by the generator): `run`, when not NULL, does the whole call

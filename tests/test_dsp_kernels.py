@@ -182,6 +182,37 @@ def _table_graphs(rng: np.random.Generator) -> list[ir.Graph]:
     ])]
 
 
+def _wide_graphs() -> list[ir.Graph]:
+    """Wide convs (in_c 16, 20, 32, 48): 3 x 3, 2 x 2 and 1 x 3 windows with strides 1 and 2, padding on every
+    side (windows clipped at the top and bottom rows: the speed layout's pair columns with rows of zeros), odd
+    output widths (pixel pairs across rows), out_c not a multiple of 4, zero points at the int8 ends, fused
+    (requant_fused 2: the output-stage table) and general output stages; in_c 20 (not a multiple of 16) takes
+    the column-per-pixel path."""
+    rng = np.random.default_rng(2027)
+    x = ir.Tensor("x", (7, 9, 16), ir.QParams(0.04, -128))
+    y = ir.Tensor("x", (6, 5, 32), ir.QParams(0.03, 127))
+    z = ir.Tensor("x", (5, 6, 20), ir.QParams(0.05, 127))
+    u = ir.Tensor("x", (4, 7, 48), ir.QParams(0.02, -128))
+    full = True
+    return [rg.chain(x, [
+        _ends(_fused(rng, rg.conv(rng, "w33", x, 16, (3, 3), (1, 1), (1, 1, 1, 1)), full), 127),
+        _ends(rg.conv(rng, "w33g", x, 13, (3, 3), (1, 1), (1, 1, 1, 1)), -128),
+        _ends(_fused(rng, rg.conv(rng, "w33s2", x, 18, (3, 3), (2, 2), (1, 1, 0, 0)), full), -128, 22),
+        _ends(_fused(rng, rg.conv(rng, "w22", x, 8, (2, 2), (1, 1), (0, 0, 1, 1)), full), 127),
+        _ends(_fused(rng, rg.conv(rng, "w13s2", x, 6, (1, 3), (2, 2), (0, 1, 0, 1)), False), 127),
+        _ends(_fused(rng, rg.conv(rng, "w11s2", x, 12, (1, 1), (2, 2), (0, 0, 0, 0)), full), -128),
+    ]), rg.chain(y, [
+        _ends(_fused(rng, rg.conv(rng, "v33", y, 32, (3, 3), (1, 1), (1, 1, 1, 1)), full), -128),
+        _ends(rg.conv(rng, "v33s2", y, 7, (3, 3), (2, 2), (2, 0, 1, 2)), 127),
+        _ends(_fused(rng, rg.conv(rng, "v33p2", y, 9, (3, 3), (1, 1), (2, 2, 2, 2)), full), 127),
+    ]), rg.chain(z, [
+        _ends(_fused(rng, rg.conv(rng, "z33", z, 11, (3, 3), (1, 1), (1, 1, 1, 1)), full), -128),
+    ]), rg.chain(u, [
+        _ends(_fused(rng, rg.conv(rng, "u33", u, 10, (3, 3), (1, 1), (1, 1, 1, 1)), full), 127),
+        _ends(rg.conv(rng, "u33s2", u, 5, (3, 3), (1, 2), (0, 1, 1, 1)), -128),
+    ])]
+
+
 def _random_graphs(rng: np.random.Generator, count: int, ops: int) -> list[ir.Graph]:
     """``count`` graphs of ``ops`` random conv / depthwise / fc layers reading one odd-shaped input."""
     graphs = []
@@ -204,7 +235,8 @@ def _add_graphs(rng: np.random.Generator) -> list[ir.Graph]:
 
 def _layer_graphs() -> list[ir.Graph]:
     rng = np.random.default_rng(2024)
-    return _fixed_graphs(rng) + _fused_graphs(rng) + _table_graphs(rng) + _random_graphs(rng, 3, 12) + _add_graphs(rng)
+    return (_fixed_graphs(rng) + _fused_graphs(rng) + _table_graphs(rng) + _random_graphs(rng, 3, 12) + _add_graphs(rng)
+            + _wide_graphs())
 
 
 def _emit(graph: ir.Graph, out: Path, board: str, optimize: str) -> Path:
@@ -245,11 +277,12 @@ def test_emulated_layers_are_bit_exact(board: str, portable: bool, tmp_path: Pat
         assert _first_mismatch(graph, got, x) is None, f"graph {k}: {_first_mismatch(graph, got, x)}"
 
 
-@pytest.mark.parametrize(("board", "portable"), [("cortex-m4", False), ("cortex-m7", False), ("cortex-m4", True)],
-                         ids=["cortex-m4-speed", "cortex-m7-speed", "cortex-m4-speed-TQ_PORTABLE"])
+@pytest.mark.parametrize(("board", "portable"), [("cortex-m4", False), ("cortex-m7", False), ("cortex-m33", False),
+                                                 ("cortex-m4", True)],
+                         ids=["cortex-m4-speed", "cortex-m7-speed", "cortex-m33-speed", "cortex-m4-speed-TQ_PORTABLE"])
 def test_speed_packages_are_bit_exact(board: str, portable: bool, tmp_path: Path) -> None:
     """--optimize speed packages (int16 conv weights under TQ_USE_DSP, int8 otherwise) equal the
-    simulator under QEMU with the DSP kernels (Cortex-M4 and M7) and with -DTQ_PORTABLE, and the DSP
+    simulator under QEMU with the DSP kernels (Cortex-M4, M7 and M33) and with -DTQ_PORTABLE, and the DSP
     image reads the int16 layout (its 4 x 2 assembly block is linked in)."""
     _require_arm_tools()
     target = load_board(board)
@@ -276,6 +309,17 @@ def test_speed_package_builds_on_the_host(tmp_path: Path, gcc: str) -> None:
     out = _emit(graph, tmp_path / "pkg", "cortex-m4", "speed")
     lib = load_model(compile_shared(out, tmp_path / "build"), "net")
     assert rg.first_mismatch(lib, graph, rg.random_input(np.random.default_rng(4), graph, 2)) is None
+
+
+def test_wide_conv_speed_packages_on_the_host(tmp_path: Path, gcc: str) -> None:
+    """The wide conv graphs (_wide_graphs) as speed packages run the portable kernels on the host (int8 weights
+    under !TQ_USE_DSP) and match, built with AddressSanitizer and UBSan (the harness exits on any error)."""
+    rng = np.random.default_rng(12)
+    for k, graph in enumerate(_wide_graphs()):
+        out = _emit(graph, tmp_path / f"pkg{k}", "cortex-m4", "speed")
+        x = rg.random_input(rng, graph, 2)
+        got = run_harness(out, tmp_path / f"build{k}", x, sanitize=True)
+        assert _first_mismatch(graph, got, x) is None, f"graph {k}: {_first_mismatch(graph, got, x)}"
 
 
 def _conv_weights_s16_by_definition(w: np.ndarray) -> np.ndarray:
