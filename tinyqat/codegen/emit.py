@@ -328,7 +328,7 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
         arrays.append(CArray("int32_t", f"{ident}_table", int(add[1].size), clit.int32_array_body(add[1]),
                              "2 * mbqm((x - zp2) * 2^20, q2, shift2) - zp1 * 2^20, by (uint8_t)x", guard))
         variants = ((guard, (("table", f"{ident}_table"),)),)
-    path = (layouts.conv_dsp_path(op, dict(scalars), index in macro_scratch)
+    path = (layouts.conv_dsp_path(op, dict(scalars), index in macro_scratch, optimize)
             or layouts.add_dsp_path(op, add is not None))
     if path is not None:  # the DSP conv's or add's path in a runtime file of its own (layouts.DSP_PATH_FILES)
         variants = (*variants, ("TQ_USE_DSP", (("dsp_path", f"&{path}"),)))
