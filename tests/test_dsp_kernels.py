@@ -209,6 +209,26 @@ def _first_layer_graphs() -> list[ir.Graph]:
     return graphs
 
 
+def _pw8_graphs() -> list[ir.Graph]:
+    """8-channel pointwise layers of the pw8 path (tq_conv2d_s8_pw8.c), chunks of pixels as the scratch allows: 36
+    channels (chunks of 1 pixel), 24 (chunks of 25: two full and a partial one), 16 over 97 pixels (chunks of 32 and a
+    last one of 1), zero points at the int8 ends; and a layer alone in its graph, whose output the planner may place
+    over its input (the in-place contract)."""
+    rng = np.random.default_rng(2028)
+    x = ir.Tensor("x", (7, 8, 8), ir.QParams(0.05, 127))
+    y = ir.Tensor("x", (97, 1, 8), ir.QParams(0.05, -128))
+    z = ir.Tensor("x", (11, 9, 8), ir.QParams(0.04, -128))
+    full = True
+    return [rg.chain(x, [
+        _ends(_fused(rng, rg.conv(rng, "pw36", x, 36, (1, 1), (1, 1), (0, 0, 0, 0)), full), -128, 22),
+        _ends(_fused(rng, rg.conv(rng, "pw24", x, 24, (1, 1), (1, 1), (0, 0, 0, 0)), full), 127),
+    ]), rg.chain(y, [
+        _ends(_fused(rng, rg.conv(rng, "pw16", y, 16, (1, 1), (1, 1), (0, 0, 0, 0)), full), 127),
+    ]), rg.chain(z, [
+        _ends(_fused(rng, rg.conv(rng, "alone", z, 16, (1, 1), (1, 1), (0, 0, 0, 0)), full), -128),
+    ])]
+
+
 def _random_graphs(rng: np.random.Generator, count: int, ops: int) -> list[ir.Graph]:
     """``count`` graphs of ``ops`` random conv / depthwise / fc layers reading one odd-shaped input."""
     graphs = []
@@ -232,7 +252,7 @@ def _add_graphs(rng: np.random.Generator) -> list[ir.Graph]:
 def _layer_graphs() -> list[ir.Graph]:
     rng = np.random.default_rng(2024)
     return (_fixed_graphs(rng) + _fused_graphs(rng) + _table_graphs(rng) + _random_graphs(rng, 3, 12) + _add_graphs(rng)
-            + _first_layer_graphs())
+            + _first_layer_graphs() + _pw8_graphs())
 
 
 def _emit(graph: ir.Graph, out: Path, board: str, optimize: str) -> Path:

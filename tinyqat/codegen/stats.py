@@ -86,7 +86,7 @@ KERNEL_CODE_BYTES: dict[str, dict[str, int]] = {
         "tq_conv2d_s8_dsp.c": 5244,
         "tq_conv2d_s8_first.c": 3184,
         "tq_conv2d_s8_mve.c": 0,
-        "tq_conv2d_s8_pw8.c": 1152,
+        "tq_conv2d_s8_pw8.c": 1944,
         "tq_conv2d_s8_speed.c": 2160,
         "tq_conv2d_s8_stages.c": 796,
         "tq_conv2d_s8_v6m.c": 0,
