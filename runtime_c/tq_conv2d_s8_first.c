@@ -2,20 +2,23 @@
  * tq_conv2d_s8_first.c - the DSP conv's path for 3 x 3 convs of a 3-channel input (first layers: K = 27, K4 = 28),
  * published as tq_conv2d_s8_first. The generator ships this file, and sets params->dsp_path = &tq_conv2d_s8_first
  * under TQ_USE_DSP, only for packages with such a layer (tinyqat/codegen/layouts.py, conv_dsp_path, states the
- * conditions: scratch, requant_fused == 2, out_c a multiple of 4 whose output-stage table fits the scratch), so
- * other builds do not link it. Cores without the DSP extension compile nothing here.
+ * conditions: scratch, requant_fused == 2, out_c a multiple of 4 whose output-stage table fits the scratch; a
+ * default build only up to 8 channels), so other builds do not link it. Cores without the DSP extension compile
+ * nothing here.
  *
- * Same columns, weight layouts, blocks and output stage as tq_conv2d_s8_dsp.c (see there; tq_conv_dsp.h): per
- * output pixel pair (raster order; the last pixel alone when their number is odd, its column copied and written
- * twice at the same place) two int16 columns of 28 values in the column order (each group of 4 window values
- * (v0, v1, v2, v3) as (v0, v2, v1, v3), minus the input zero point; the 28th value is the zero point, i.e. 0),
- * then one 4 x 2 block call for all out_c / 4 channel groups with the output stage in the block (the table of
- * tq_conv_table_fill in the scratch between the two columns). What this path saves over tq_conv2d_s8_dsp.c's
- * general pixel loop is the per-pixel bookkeeping and column dispatch: a window inside the input is read as 7
- * words from its 3 rows of 9 bytes (first_inside, inlined), a window crossing the edge is staged as int8 with
- * the zero point for its padded taps (first_edge). Blocks: the int8-layout block here (first_block_s8, the
- * same assembly as tq_conv2d_s8_dsp.c's block_4x2_s8), or with weights_s16 the speed layout's block
- * (params->speed_blocks, tq_conv2d_s8_speed.c), so a default build links no speed-layout code.
+ * Same columns, weight layouts, 4 x 2 blocks and output stage as tq_conv2d_s8_dsp.c (see there; tq_conv_dsp.h):
+ * per output pixel pair (raster order; the last pixel alone when their number is odd, its column copied and
+ * written twice at the same place) two int16 columns of 28 values in the column order (each group of 4 window
+ * values (v0, v1, v2, v3) as (v0, v2, v1, v3), minus the input zero point; the 28th value is the zero point, i.e.
+ * 0), then every channel group of 4 x 2 accumulators over the 14 column pairs with the output stage in the block
+ * (the table of tq_conv_table_fill in the scratch between the two columns). What this path saves over
+ * tq_conv2d_s8_dsp.c's general pixel loop is the per-pixel bookkeeping, column dispatch and block call: a run of
+ * pairs whose windows lie inside the input, in one output row, is one call of first_pairs8 (int8 layout, Thumb-2
+ * assembly: each window read as 7 words from its 3 rows of 9 bytes, the 14 column pairs of each group unrolled);
+ * a window crossing the edge is staged as int8 with the zero point for its padded taps (first_edge), its pair then
+ * run by first_pairs8 from the columns. With weights_s16 (speed builds) every pair gets its columns in C and the
+ * speed layout's block (params->speed_blocks, tq_conv2d_s8_speed.c), so a default build links no speed-layout code
+ * (only the indirect call in first_run that reaches it).
  *
  * In-place contract (tq_kernels.h): each pair's two windows are read before its outputs are written, pairs in
  * raster order, as in tq_conv2d_s8_dsp.c.
@@ -175,7 +178,8 @@ __attribute__((naked, noinline)) static void first_pairs8(TQ_ASM_ARG const int8_
         "pop {r4-r11, pc}\n\t");
 }
 
-/* first_inside's C twin for speed builds (int16 weights, the speed layout's block): the same column words. */
+/* TQ_FIRST_COLUMN in C (the same column words), for the pairs first_run builds the columns of (a pair across two
+ * rows, one beside an edge window, every pair with weights_s16): src = the window's first byte, rs = 3 * in_w. */
 __attribute__((always_inline)) static inline void first_inside(const int8_t *src, int32_t rs, int32_t nzp2,
                                                                uint32_t zp_hi, int16_t *col)
 {
@@ -218,10 +222,10 @@ __attribute__((noinline)) static void first_edge(const tq_conv2d_s8_params *p, c
 }
 
 /*
- * The whole call (the file comment): the table, then the pixel pairs in raster order. A run of pairs whose windows
- * all lie inside the input, in one output row, goes to first_pairs8 in one call (int8 layout), or pair by pair to
- * first_inside and the speed layout's block (weights_s16); any other pair (a window crossing the edge, a pair
- * across two rows, the last pixel alone) gets its columns here and then first_pairs8 (pairs 0) or the block.
+ * The whole call (the file comment): the table, then the pixel pairs in raster order. With the int8 layout, a run of
+ * pairs whose windows all lie inside the input, in one output row, is one first_pairs8 call; any other pair (a
+ * window crossing the edge, a pair across two rows, the last pixel alone), and every pair with weights_s16, gets its
+ * columns here (first_inside, first_edge) and then first_pairs8 (pairs 0) or the speed layout's block.
  */
 static void first_run(const tq_conv2d_s8_params *p, const int8_t *input, int8_t *output)
 {
@@ -237,7 +241,7 @@ static void first_run(const tq_conv2d_s8_params *p, const int8_t *input, int8_t 
     block_job job;
     int32_t px = 0, k, ox = 0, y0 = -p->pad_top;
     int32_t y_inside = y0 >= 0 && y0 + 3 <= in_h;
-    const int8_t *src = input + (y0 * in_w - pad_left) * 3; /* the window's first byte, when inside */
+    int32_t off = (y0 * in_w - pad_left) * 3; /* the window's first byte, when inside */
     ctx.rs = 3 * in_w;
     ctx.nzp2 = tq_dup_s16(-p->input_zero_point);
     ctx.zp_hi = (uint32_t)p->input_zero_point << 24;
@@ -253,23 +257,12 @@ static void first_run(const tq_conv2d_s8_params *p, const int8_t *input, int8_t 
     job.acc = NULL;
     while (px < pixels) {
         int8_t *const out0 = output + px * out_c;
-        if (y_inside && ox >= ox_lo && ox < fast_end) { /* n pairs, both windows inside, in one row */
+        if (w16 == NULL && y_inside && ox >= ox_lo && ox < fast_end) { /* n pairs inside, in one row */
             const int32_t n = (fast_end - ox + 1) >> 1;
-            if (w16 == NULL) {
-                first_pairs8(src, n, out0, &ctx, out0 + out_c);
-            } else {
-                for (k = 0; k < n; ++k) {
-                    first_inside(src + 2 * k * ctx.step, ctx.rs, ctx.nzp2, ctx.zp_hi, ctx.col);
-                    first_inside(src + (2 * k + 1) * ctx.step, ctx.rs, ctx.nzp2, ctx.zp_hi,
-                                 ctx.col + TQ_CONV_DSP_COLUMN_MAX);
-                    job.out0 = out0 + 2 * k * out_c;
-                    job.out1 = job.out0 + out_c;
-                    p->speed_blocks->block(ctx.col, w16, TQ_FIRST_K4 / 2, &job);
-                }
-            }
+            first_pairs8(input + off, n, out0, &ctx, out0 + out_c);
             px += 2 * n;
             ox += 2 * n;
-            src += 2 * n * ctx.step;
+            off += 2 * n * ctx.step;
         } else {
             job.out0 = out0;
             job.out1 = out0 + out_c;
@@ -281,20 +274,20 @@ static void first_run(const tq_conv2d_s8_params *p, const int8_t *input, int8_t 
                     break;
                 }
                 if (y_inside && ox >= ox_lo && ox < ox_hi) {
-                    first_inside(src, ctx.rs, ctx.nzp2, ctx.zp_hi, c);
+                    first_inside(input + off, ctx.rs, ctx.nzp2, ctx.zp_hi, c);
                 } else {
                     first_edge(p, input, y0, ox * stride_w - pad_left, ctx.nzp2, c);
                 }
-                src += ctx.step;
+                off += ctx.step;
                 if (++ox == out_w) {
                     ox = 0;
                     y0 += stride_h;
                     y_inside = y0 >= 0 && y0 + 3 <= in_h;
-                    src = input + (y0 * in_w - pad_left) * 3;
+                    off = (y0 * in_w - pad_left) * 3;
                 }
             }
             if (w16 == NULL) {
-                first_pairs8(src, 0, job.out0, &ctx, job.out1);
+                first_pairs8(input, 0, job.out0, &ctx, job.out1);
             } else {
                 p->speed_blocks->block(ctx.col, w16, TQ_FIRST_K4 / 2, &job);
             }
@@ -304,7 +297,7 @@ static void first_run(const tq_conv2d_s8_params *p, const int8_t *input, int8_t 
             ox = 0;
             y0 += stride_h;
             y_inside = y0 >= 0 && y0 + 3 <= in_h;
-            src = input + (y0 * in_w - pad_left) * 3;
+            off = (y0 * in_w - pad_left) * 3;
         }
     }
 }

@@ -203,7 +203,7 @@ def conv_dsp_path(op: ir.IntOp, fields: Mapping[str, int], scratch: bool, optimi
     * ``tq_conv2d_s8_first``: a 3 x 3 window on 3 input channels (first layers, K = 27, K4 = 28), any strides and
       padding, ``requant_fused = 2``, ``out_c`` a multiple of 4 whose output-stage table fits the scratch between
       the two columns (``2 * 28 + CONV_TABLE_GROUP_BYTES * out_c / 4 <= 2 * CONV_DSP_COLUMN_MAX`` bytes); with
-      ``optimize = "size"`` only up to :data:`CONV_FIRST_SIZE_MAX_OUT_C` channels (the path's file costs about 3.2 KB
+      ``optimize = "size"`` only up to :data:`CONV_FIRST_SIZE_MAX_OUT_C` channels (the path's file costs about 2.7 KB
       of code; what it saves, the per-pixel column and loop work, is spread over fewer MACs per pixel the narrower
       the layer: a default build takes it where it saves the most, and ResNet-8's 3 -> 16 stem keeps the default
       build's code within its budget).

@@ -84,7 +84,7 @@ KERNEL_CODE_BYTES: dict[str, dict[str, int]] = {
         "tq_conv2d_s4_s8.c": 952,
         "tq_conv2d_s8.c": 40,
         "tq_conv2d_s8_dsp.c": 5244,
-        "tq_conv2d_s8_first.c": 3184,
+        "tq_conv2d_s8_first.c": 2720,
         "tq_conv2d_s8_mve.c": 0,
         "tq_conv2d_s8_pw8.c": 1944,
         "tq_conv2d_s8_speed.c": 2160,
