@@ -433,15 +433,15 @@ def test_conv_dsp_paths_are_chosen_from_the_struct_fields() -> None:
 
 def test_first_layer_path_is_chosen_for_3x3x3_windows() -> None:
     """layouts.conv_dsp_path gives the first-layer path to the 3 x 3 x 3 layers of _first_layer_graphs with
-    requant_fused 2 and a table that fits (4 to 68 channels; a default build up to 8 of them), not to 72 channels,
-    nor without requant_fused 2."""
+    requant_fused 2 and a table that fits (4 to 68 channels; a default build up to 8 of them, a speed build its
+    int16-layout variant), not to 72 channels, nor without requant_fused 2."""
     first = "tq_conv2d_s8_first"
     want = [[4, 8, 12, 16, 68, None], [8, 4], [8]]  # out_c of the layers that take the path in a speed build
     for graph, channels in zip(_first_layer_graphs(), want, strict=True):
         for op, out_c in zip(graph.ops, channels, strict=True):
             fields = dict(emit.scalar_fields(op, graph))
             assert fields["requant_fused"] == 2 and fields["out_c"] == (out_c or 72)
-            assert layouts.conv_dsp_path(op, fields, True, "speed") == (first if out_c else None)
+            assert layouts.conv_dsp_path(op, fields, True, "speed") == (f"{first}16" if out_c else None)
             assert layouts.conv_dsp_path(op, fields, True) == (first if out_c and out_c <= 8 else None)
             assert layouts.conv_dsp_path(op, {**fields, "requant_fused": 1}, True, "speed") == "tq_conv2d_s8_fused1"
 

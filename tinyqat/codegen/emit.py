@@ -15,7 +15,7 @@ Files written into ``out_dir`` (which must exist and be empty), for model ``name
   ``tq_<kind>_s8(&params, input, output)``, add ``tq_add_s8(&params, input1, input2,
   output)``, concat ``tq_concat_s8(&params, inputs, output)`` with ``inputs`` a
   ``static const`` table of arena pointers (one per input, in ``op.inputs`` order).
-* Runtime: ``tq_requant.h``, ``tq_kernels.h``, ``tq_dsp.h``, ``tq_portable.h``, ``tq_conv_dsp.h``
+* Runtime: ``tq_requant.h``, ``tq_kernels.h``, ``tq_dsp.h``, ``tq_portable.h``, ``tq_conv_dsp.h``, ``tq_conv_first.h``
   (:data:`RUNTIME_HEADERS`) and the ``tq_<op>_s8.c`` kernels the model uses, with their ``tq_<op>_s8_dsp.c`` and
   ``tq_<op>_s8_v6m.c`` companions (:func:`tinyqat.codegen.stats.model_kernel_files`), copied from
   ``resource_dir("runtime_c")``.
@@ -96,7 +96,7 @@ from tinyqat.resources import resource_dir
 from tinyqat.target import ARENA_ALIGNMENT, RUNTIME_VERSION, STRICT_CFLAGS
 
 KERNEL_NAMES = {"dsp": "DSP", "v6m": "Armv6-M", "mve": "Helium", "portable": "portable"}
-RUNTIME_HEADERS = ("tq_requant.h", "tq_kernels.h", "tq_dsp.h", "tq_portable.h", "tq_conv_dsp.h")
+RUNTIME_HEADERS = ("tq_requant.h", "tq_kernels.h", "tq_dsp.h", "tq_portable.h", "tq_conv_dsp.h", "tq_conv_first.h")
 SPEED_FILE = "tq_conv2d_s8_speed.c"  # the DSP conv's int16-layout blocks: shipped only with a speed-layout layer
 
 
