@@ -240,7 +240,7 @@ struct tq_conv2d_s8_dsp_path {
 
 /* The output-stage table of the first `groups` full channel groups (TQ_CONV_TABLE_GROUP_WORDS words each; see
  * block_job): group g: bias[4g .. 4g + 3], then per channel c = 4g + i: multiplier[c], tq_fused2_offset(e, zp), e
- * with e = -shift[c] (in [1, TQ_FUSED2_OFFSET_E_MAX]: requant_fused == 2). Used by tq_conv2d_s8_first.c (the same
+ * with e = -shift[c] (in [1, TQ_FUSED2_OFFSET_E_MAX]: requant_fused == 2). Used by tq_conv_first.h (the same
  * table as tq_conv2d_s8_dsp.c's table_fill). */
 static inline void tq_conv_table_fill(const tq_conv2d_s8_params *p, int32_t groups, int32_t *table)
 {
