@@ -55,8 +55,8 @@
  *
  * Output stage, chosen by the build-time params->requant_fused. 2 (fused, full int8 range, right shifts
  * <= TQ_FUSED2_OFFSET_E_MAX): the output-stage table in the scratch between the two columns (per channel
- * group its biases and per channel q, tq_fused2_offset(e, zero point) and e, 64 bytes; table_fill, once per
- * call) makes the block requantize its 8 accumulators itself (TQ_REQUANT_FUSED2_FOLDED_ASM, 6 instructions
+ * group its biases and per channel q, tq_fused2_offset(e, zero point) and e, 64 bytes;
+ * tq_conv_table_fill of tq_conv_dsp.h, once per call) makes the block requantize its 8 accumulators itself (TQ_REQUANT_FUSED2_FOLDED_ASM, 6 instructions
  * and a byte store per output; tq_conv_dsp.h, block_job) for the first full channel groups, as many as the
  * table holds (2 * K4 + 64 * groups <= TQ_CONV_DSP_COL1 bytes: all of every narrow and first layer, some of
  * wide ones). For the other channels (the last out_c mod 4 among them), and every channel otherwise, the
@@ -94,24 +94,6 @@ __attribute__((naked, noinline)) static void block_4x2_s8(TQ_ASM_ARG const int16
                                                           TQ_ASM_ARG int32_t pairs, TQ_ASM_ARG block_job *job)
 {
     __asm__ volatile(TQ_CONV_BLOCK16(TQ_CONV_PAIR_S8, 64));
-}
-
-/* The output-stage table of the first `groups` full channel groups (TQ_CONV_TABLE_GROUP_WORDS words each):
- * group g: bias[4g .. 4g + 3], then per channel c = 4g + i: multiplier[c], tq_fused2_offset(e, zp), e with
- * e = -shift[c] (in [1, TQ_FUSED2_OFFSET_E_MAX]: requant_fused == 2). */
-static void table_fill(const tq_conv2d_s8_params *p, int32_t groups, int32_t *table)
-{
-    const int32_t zp = p->output_zero_point;
-    int32_t g, i;
-    for (g = 0; g < groups; ++g, table += TQ_CONV_TABLE_GROUP_WORDS) {
-        for (i = 0; i < 4; ++i) {
-            const int32_t c = 4 * g + i, e = -p->shift[c];
-            table[i] = p->bias[c];
-            table[4 + 3 * i] = p->multiplier[c];
-            table[5 + 3 * i] = tq_fused2_offset(e, zp);
-            table[6 + 3 * i] = e;
-        }
-    }
 }
 
 /*
@@ -528,7 +510,7 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
         path->run(p, input, output);
         return;
     }
-    table_fill(p, q_groups, table);
+    tq_conv_table_fill(p, q_groups, table);
     if (pointwise && 4 * q_groups == out_c) {
         pointwise_run(p, input, output, nzp2, block, table, col);
         return;

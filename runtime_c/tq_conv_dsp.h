@@ -356,5 +356,23 @@ struct tq_conv2d_s8_dsp_path {
     tq_conv_requant_fn *requant_group;
 };
 
+/* The output-stage table of the first `groups` full channel groups (TQ_CONV_TABLE_GROUP_WORDS words each; see
+ * block_job): group g: bias[4g .. 4g + 3], then per channel c = 4g + i: multiplier[c], tq_fused2_offset(e, zp), e
+ * with e = -shift[c] (in [1, TQ_FUSED2_OFFSET_E_MAX]: requant_fused == 2). Used by tq_conv2d_s8_dsp.c and tq_conv_first.h. */
+static inline void tq_conv_table_fill(const tq_conv2d_s8_params *p, int32_t groups, int32_t *table)
+{
+    const int32_t zp = p->output_zero_point;
+    int32_t g, i;
+    for (g = 0; g < groups; ++g, table += TQ_CONV_TABLE_GROUP_WORDS) {
+        for (i = 0; i < 4; ++i) {
+            const int32_t c = 4 * g + i, e = -p->shift[c];
+            table[i] = p->bias[c];
+            table[4 + 3 * i] = p->multiplier[c];
+            table[5 + 3 * i] = tq_fused2_offset(e, zp);
+            table[6 + 3 * i] = e;
+        }
+    }
+}
+
 #endif /* TQ_USE_DSP */
 #endif /* TQ_CONV_DSP_H */

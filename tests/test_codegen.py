@@ -100,8 +100,8 @@ def test_package_contents(tmp_path: Path) -> None:
     # the DSP conv paths of their own files ship with the layers that name them (layouts.conv_dsp_path)
     paths = {f for sym, f in DSP_PATH_FILES.items() if f"&{sym}," in (out / "kws.c").read_text()}
     expected = {"kws.h", "kws.c", "kws_weights.h", "kws.mk", "CMakeLists.txt", "model.json", "report.md",
-                "model.pt", "tq_requant.h", "tq_kernels.h", "tq_dsp.h", "tq_portable.h", "tq_conv_dsp.h", *kernels,
-                *paths}
+                "model.pt", "tq_requant.h", "tq_kernels.h", "tq_dsp.h", "tq_portable.h", "tq_conv_dsp.h",
+                "tq_conv_first.h", *kernels, *paths}
     assert {p.name for p in out.iterdir()} == expected
     assert (out / "model.pt").read_bytes() == b"artifact bytes"
     for name in expected - {"model.pt", "model.json"}:

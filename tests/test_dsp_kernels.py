@@ -213,6 +213,53 @@ def _wide_graphs() -> list[ir.Graph]:
     ])]
 
 
+def _first_layer_graphs() -> list[ir.Graph]:
+    """3 x 3 convs of 3-channel inputs with requant_fused 2 and out_c a multiple of 4 (the first-layer path,
+    tq_conv2d_s8_first.c): strides 1, 2 and (2, 1), padding on every side and none, windows crossing the top, left,
+    bottom and right edges, odd and even pixel counts (the last pixel alone), 4 to 68 channels (68: the most whose
+    table fits; 72 takes the general loop), input and output zero points at the int8 ends; and a layer alone in its
+    graph, whose output the planner may place over its input (the in-place contract)."""
+    rng = np.random.default_rng(2027)
+    a = ir.Tensor("x", (9, 8, 3), ir.QParams(0.02, 127))
+    b = ir.Tensor("x", (5, 7, 3), ir.QParams(0.03, -128))
+    c = ir.Tensor("x", (12, 12, 3), ir.QParams(0.02, -128))
+    full = True
+    graphs = [rg.chain(a, [
+        _ends(_fused(rng, rg.conv(rng, "f1", a, 4, (3, 3), (1, 1), (1, 1, 1, 1)), full), -128, 22),
+        _ends(_fused(rng, rg.conv(rng, "f2", a, 8, (3, 3), (2, 2), (1, 1, 1, 1)), full), 127),
+        _ends(_fused(rng, rg.conv(rng, "f21", a, 12, (3, 3), (2, 1), (0, 2, 2, 0)), full), -128),
+        _ends(_fused(rng, rg.conv(rng, "f0", a, 16, (3, 3), (1, 2), (0, 0, 0, 0)), full), 127),
+        _ends(_fused(rng, rg.conv(rng, "f68", a, 68, (3, 3), (2, 2), (0, 0, 1, 1)), full), 127, 22),
+        _ends(_fused(rng, rg.conv(rng, "f72", a, 72, (3, 3), (1, 1), (1, 1, 1, 1)), full), -128),
+    ]), rg.chain(b, [
+        _ends(_fused(rng, rg.conv(rng, "g1", b, 8, (3, 3), (1, 1), (2, 2, 2, 2)), full), 127),
+        _ends(_fused(rng, rg.conv(rng, "g2", b, 4, (3, 3), (2, 2), (1, 0, 0, 1)), full), -128),
+    ])]
+    graphs.append(rg.chain(c, [_ends(_fused(rng, rg.conv(rng, "alone", c, 8, (3, 3), (2, 2), (1, 1, 1, 1)), full),
+                                     -128)]))
+    return graphs
+
+
+def _pw8_graphs() -> list[ir.Graph]:
+    """8-channel pointwise layers of the pw8 path (tq_conv2d_s8_pw8.c), chunks of pixels as the scratch allows: 36
+    channels (chunks of 1 pixel), 24 (chunks of 25: two full and a partial one), 16 over 97 pixels (chunks of 32 and a
+    last one of 1), zero points at the int8 ends; and a layer alone in its graph, whose output the planner may place
+    over its input (the in-place contract)."""
+    rng = np.random.default_rng(2028)
+    x = ir.Tensor("x", (7, 8, 8), ir.QParams(0.05, 127))
+    y = ir.Tensor("x", (97, 1, 8), ir.QParams(0.05, -128))
+    z = ir.Tensor("x", (11, 9, 8), ir.QParams(0.04, -128))
+    full = True
+    return [rg.chain(x, [
+        _ends(_fused(rng, rg.conv(rng, "pw36", x, 36, (1, 1), (1, 1), (0, 0, 0, 0)), full), -128, 22),
+        _ends(_fused(rng, rg.conv(rng, "pw24", x, 24, (1, 1), (1, 1), (0, 0, 0, 0)), full), 127),
+    ]), rg.chain(y, [
+        _ends(_fused(rng, rg.conv(rng, "pw16", y, 16, (1, 1), (1, 1), (0, 0, 0, 0)), full), 127),
+    ]), rg.chain(z, [
+        _ends(_fused(rng, rg.conv(rng, "alone", z, 16, (1, 1), (1, 1), (0, 0, 0, 0)), full), -128),
+    ])]
+
+
 def _random_graphs(rng: np.random.Generator, count: int, ops: int) -> list[ir.Graph]:
     """``count`` graphs of ``ops`` random conv / depthwise / fc layers reading one odd-shaped input."""
     graphs = []
@@ -236,7 +283,7 @@ def _add_graphs(rng: np.random.Generator) -> list[ir.Graph]:
 def _layer_graphs() -> list[ir.Graph]:
     rng = np.random.default_rng(2024)
     return (_fixed_graphs(rng) + _fused_graphs(rng) + _table_graphs(rng) + _random_graphs(rng, 3, 12) + _add_graphs(rng)
-            + _wide_graphs())
+            + _wide_graphs() + _first_layer_graphs() + _pw8_graphs())
 
 
 def _emit(graph: ir.Graph, out: Path, board: str, optimize: str) -> Path:
@@ -425,6 +472,21 @@ def test_conv_dsp_paths_are_chosen_from_the_struct_fields() -> None:
         assert layouts.conv_dsp_path(op, {**fields, "requant_fused": 0}, True) == "tq_conv2d_s8_fast"
     runtime = {p.name for p in resource_dir("runtime_c").glob("tq_*.c")}
     assert set(layouts.DSP_PATH_FILES.values()) <= runtime
+
+
+def test_first_layer_path_is_chosen_for_3x3x3_windows() -> None:
+    """layouts.conv_dsp_path gives the first-layer path to the 3 x 3 x 3 layers of _first_layer_graphs with
+    requant_fused 2 and a table that fits (4 to 68 channels; a default build up to 8 of them, a speed build its
+    int16-layout variant), not to 72 channels, nor without requant_fused 2."""
+    first = "tq_conv2d_s8_first"
+    want = [[4, 8, 12, 16, 68, None], [8, 4], [8]]  # out_c of the layers that take the path in a speed build
+    for graph, channels in zip(_first_layer_graphs(), want, strict=True):
+        for op, out_c in zip(graph.ops, channels, strict=True):
+            fields = dict(emit.scalar_fields(op, graph))
+            assert fields["requant_fused"] == 2 and fields["out_c"] == (out_c or 72)
+            assert layouts.conv_dsp_path(op, fields, True, "speed") == (f"{first}16" if out_c else None)
+            assert layouts.conv_dsp_path(op, fields, True) == (first if out_c and out_c <= 8 else None)
+            assert layouts.conv_dsp_path(op, {**fields, "requant_fused": 1}, True, "speed") == "tq_conv2d_s8_fused1"
 
 
 def _disassembly(board: str, elf: Path) -> str:

@@ -15,7 +15,7 @@ Files written into ``out_dir`` (which must exist and be empty), for model ``name
   ``tq_<kind>_s8(&params, input, output)``, add ``tq_add_s8(&params, input1, input2,
   output)``, concat ``tq_concat_s8(&params, inputs, output)`` with ``inputs`` a
   ``static const`` table of arena pointers (one per input, in ``op.inputs`` order).
-* Runtime: ``tq_requant.h``, ``tq_kernels.h``, ``tq_dsp.h``, ``tq_portable.h``, ``tq_conv_dsp.h``
+* Runtime: ``tq_requant.h``, ``tq_kernels.h``, ``tq_dsp.h``, ``tq_portable.h``, ``tq_conv_dsp.h``, ``tq_conv_first.h``
   (:data:`RUNTIME_HEADERS`) and the ``tq_<op>_s8.c`` kernels the model uses, with their ``tq_<op>_s8_dsp.c`` and
   ``tq_<op>_s8_v6m.c`` companions (:func:`tinyqat.codegen.stats.model_kernel_files`), copied from
   ``resource_dir("runtime_c")``.
@@ -101,7 +101,7 @@ from tinyqat.resources import resource_dir
 from tinyqat.target import ARENA_ALIGNMENT, RUNTIME_VERSION, STRICT_CFLAGS
 
 KERNEL_NAMES = {"dsp": "DSP", "v6m": "Armv6-M", "mve": "Helium", "portable": "portable"}
-RUNTIME_HEADERS = ("tq_requant.h", "tq_kernels.h", "tq_dsp.h", "tq_portable.h", "tq_conv_dsp.h")
+RUNTIME_HEADERS = ("tq_requant.h", "tq_kernels.h", "tq_dsp.h", "tq_portable.h", "tq_conv_dsp.h", "tq_conv_first.h")
 SPEED_FILE = "tq_conv2d_s8_speed.c"  # the DSP conv's int16-layout blocks: shipped only with a speed-layout layer
 
 
@@ -348,7 +348,7 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
         arrays.append(CArray("int32_t", f"{ident}_table", int(add[1].size), clit.int32_array_body(add[1]),
                              "2 * mbqm((x - zp2) * 2^20, q2, shift2) - zp1 * 2^20, by (uint8_t)x", guard))
         variants = ((guard, (("table", f"{ident}_table"),)),)
-    path = (layouts.conv_dsp_path(op, dict(scalars), index in macro_scratch)
+    path = (layouts.conv_dsp_path(op, dict(scalars), index in macro_scratch, optimize)
             or layouts.add_dsp_path(op, add is not None))
     if path is not None:  # the DSP conv's or add's path in a runtime file of its own (layouts.DSP_PATH_FILES)
         variants = (*variants, ("TQ_USE_DSP", (("dsp_path", f"&{path}"),)))

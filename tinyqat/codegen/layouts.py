@@ -185,19 +185,31 @@ def speed_weights(op: ir.IntOp) -> np.ndarray | None:
 
 # The DSP conv's paths in runtime files of their own (runtime_c/tq_conv_dsp.h, params->dsp_path): C symbol -> file.
 CONV_DSP_PATH_FILES = {"tq_conv2d_s8_window": "tq_conv2d_s8_window.c", "tq_conv2d_s8_pw8": "tq_conv2d_s8_pw8.c",
-                       "tq_conv2d_s8_fused1": "tq_conv2d_s8_stages.c", "tq_conv2d_s8_fast": "tq_conv2d_s8_stages.c"}
+                       "tq_conv2d_s8_fused1": "tq_conv2d_s8_stages.c", "tq_conv2d_s8_fast": "tq_conv2d_s8_stages.c",
+                       "tq_conv2d_s8_first": "tq_conv2d_s8_first.c", "tq_conv2d_s8_first16": "tq_conv2d_s8_first16.c"}
 CONV_PW8_WORDS = 8  # int32 words per output channel of the pw8 path's records (TQ_CONV_PW8_WORDS)
+CONV_TABLE_GROUP_BYTES = 64  # output-stage table bytes per channel group of 4 (TQ_CONV_TABLE_GROUP_WORDS words)
+CONV_FIRST_SIZE_MAX_OUT_C = 8  # the most output channels of a first-layer path layer in a default (size) build
 
 
-def conv_dsp_path(op: ir.IntOp, fields: Mapping[str, int], scratch: bool) -> str | None:
+def conv_dsp_path(op: ir.IntOp, fields: Mapping[str, int], scratch: bool, optimize: str = "size") -> str | None:
     """The DSP conv path (a key of :data:`CONV_DSP_PATH_FILES`) an 8-bit conv ``op`` needs on a DSP core, from its
-    struct's scalar ``fields`` (``tq_conv2d_s8_params``) and whether its scratch is planned; None for none.
+    struct's scalar ``fields`` (``tq_conv2d_s8_params``), whether its scratch is planned and the build's ``optimize``;
+    None for none.
 
     * ``tq_conv2d_s8_window`` without scratch (K above ``CONV_DSP_COLUMN_MAX``, or a package planned without
       DSP scratch run on a DSP core): the portable window loop.
     * ``tq_conv2d_s8_pw8``: a 1 x 1 window, strides 1, no padding, output size = input size, ``in_c = 8``,
       ``requant_fused = 2``, ``out_c`` a multiple of 4 whose ``out_c * CONV_PW8_WORDS`` records fit the scratch
       (``4 * 8 * out_c <= 2 * (CONV_DSP_COLUMN_MAX + 8)`` bytes).
+    * ``tq_conv2d_s8_first`` (``optimize = "size"``, int8 layout) / ``tq_conv2d_s8_first16`` (``"speed"``, the int16
+      speed layout): a 3 x 3 window on 3 input channels (first layers, K = 27, K4 = 28), any strides and
+      padding, ``requant_fused = 2``, ``out_c`` a multiple of 4 whose output-stage table fits the scratch between
+      the two columns (``2 * 28 + CONV_TABLE_GROUP_BYTES * out_c / 4 <= 2 * CONV_DSP_COLUMN_MAX`` bytes); with
+      ``optimize = "size"`` only up to :data:`CONV_FIRST_SIZE_MAX_OUT_C` channels (the path's file costs about 2.7 KB
+      of code; what it saves, the per-pixel column and loop work, is spread over fewer MACs per pixel the narrower
+      the layer: a default build takes it where it saves the most, and ResNet-8's 3 -> 16 stem keeps the default
+      build's code within its budget).
     * ``tq_conv2d_s8_fused1`` / ``tq_conv2d_s8_fast``: ``requant_fused`` 1 / 0 (the output stages outside the
       blocks).
     """
@@ -211,6 +223,10 @@ def conv_dsp_path(op: ir.IntOp, fields: Mapping[str, int], scratch: bool) -> str
             and f["requant_fused"] == 2 and f["out_c"] % 4 == 0
             and 4 * CONV_PW8_WORDS * f["out_c"] <= 2 * (CONV_DSP_COLUMN_MAX + 8)):
         return "tq_conv2d_s8_pw8"
+    if ((f["kernel_h"], f["kernel_w"], f["in_c"]) == (3, 3, 3) and f["requant_fused"] == 2 and f["out_c"] % 4 == 0
+            and 2 * 28 + CONV_TABLE_GROUP_BYTES * f["out_c"] // 4 <= 2 * CONV_DSP_COLUMN_MAX
+            and (optimize == "speed" or f["out_c"] <= CONV_FIRST_SIZE_MAX_OUT_C)):
+        return "tq_conv2d_s8_first16" if optimize == "speed" else "tq_conv2d_s8_first"
     return {0: "tq_conv2d_s8_fast", 1: "tq_conv2d_s8_fused1"}.get(f["requant_fused"])
 
 

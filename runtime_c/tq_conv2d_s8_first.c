@@ -1,0 +1,27 @@
+/*
+ * tq_conv2d_s8_first.c - the DSP conv's first-layer path with the int8 weight layout (default builds), published as
+ * tq_conv2d_s8_first: 3 x 3 convs of a 3-channel input, the method in tq_conv_first.h. The generator ships this file,
+ * and sets params->dsp_path = &tq_conv2d_s8_first under TQ_USE_DSP, only for packages with such a layer
+ * (tinyqat/codegen/layouts.py, conv_dsp_path: a default build up to 8 output channels), so other builds do not link
+ * it; speed builds take tq_conv2d_s8_first16.c instead. Cores without the DSP extension compile nothing here.
+ */
+#include "tq_conv_first.h"
+
+#if TQ_USE_DSP
+
+/* The pair runs of the int8 layout (TQ_FIRST_PAIRS_BODY with TQ_CONV_PAIR_S8: 18 estimated cycles per 16 MACs). */
+__attribute__((naked, noinline)) static void first_pairs8(TQ_ASM_ARG const int8_t *src, TQ_ASM_ARG int32_t pairs,
+                                                          TQ_ASM_ARG int8_t *out0, TQ_ASM_ARG const first_ctx *ctx,
+                                                          TQ_ASM_ARG int8_t *out1)
+{
+    __asm__ volatile(TQ_FIRST_PAIRS_BODY(TQ_CONV_PAIR_S8));
+}
+
+static void first_run8(const tq_conv2d_s8_params *p, const int8_t *input, int8_t *output)
+{
+    tq_first_run(p, input, output, first_pairs8, p->weights);
+}
+
+const tq_conv2d_s8_dsp_path tq_conv2d_s8_first = {first_run8, NULL};
+
+#endif /* TQ_USE_DSP */
