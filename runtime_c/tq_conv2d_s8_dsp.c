@@ -56,8 +56,8 @@
  * Output stage, chosen by the build-time params->requant_fused. 2 (fused, full int8 range, right shifts
  * <= TQ_FUSED2_OFFSET_E_MAX): the output-stage table in the scratch between the two columns (per channel
  * group its biases and per channel q, tq_fused2_offset(e, zero point) and e, 64 bytes;
- * tq_conv_table_fill of tq_conv_dsp.h, once per call) makes the block requantize its 8 accumulators itself (TQ_REQUANT_FUSED2_FOLDED_ASM, 6 instructions
- * and a byte store per output; tq_conv_dsp.h, block_job) for the first full channel groups, as many as the
+ * tq_conv_table_fill of tq_conv_dsp.h, once per call) makes the block requantize its 8 accumulators itself
+ * (TQ_REQUANT_FUSED2_FOLDED_ASM, 6 instructions and a byte store per output; tq_conv_dsp.h, block_job) for the first full channel groups, as many as the
  * table holds (2 * K4 + 64 * groups <= TQ_CONV_DSP_COL1 bytes: all of every narrow and first layer, some of
  * wide ones). For the other channels (the last out_c mod 4 among them), and every channel otherwise, the
  * blocks leave their sums on the stack, per chunk of up to TQ_CONV_DSP_CHUNK channels of the two pixels: 2 an
