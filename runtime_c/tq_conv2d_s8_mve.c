@@ -23,8 +23,9 @@
  * tq_requantize_s32x4_mve, both in tq_requant.h; the out_c mod 4 last channels by one vector predicated by
  * VCTP.32). K > 32 (tq_conv_mve_columns): two weight rows at a time in one inline-assembly loop over the
  * block's channel pairs (tq_conv_mve_pairs): per 16 values one VLDRB of each column and each row and four
- * VMLADAVA.S8, software-pipelined by pairs of steps so that every VMLADAVA follows a VLDRB (cortex-m55.toml),
- * over K16 values (the weights read after a row's K are the next row's, times a zero column value); a last
+ * VMLADAVA.S8, software-pipelined so that every VMLADAVA follows a VLDRB (cortex-m55.toml), no loop over K (a
+ * jump into a straight chain of 35 steps, 1,120 bytes of code, at the one that leaves K16 / 16 steps with the last), over K16
+ * values (the weights read after a row's K are the next row's, times a zero column value); a last
  * pair whose second row's K16 reads would leave the weights array, and an odd last channel (computed twice),
  * by tq_conv_mve_dot2x2 over K values (a tail-predicated step, VCTP.8: inactive lanes load zero, read no
  * memory). K <= 32 (tq_conv_mve_small): the two columns stay in registers (one or two vectors each, the last
@@ -106,92 +107,77 @@ static inline void tq_conv_mve_dot2x2(const int8_t *wa, const int8_t *wb, const 
     r[3] = bb;
 }
 
-/* Two 16-value steps of the 2x2 dot products (32 values of each of the four pointers) software-pipelined: the
- * loads of x0 / v0 for the next step come between the multiplies of this one, so every VMLADAVA follows a VLDRB
- * and the reverse (cortex-m55.toml: one cycle each). Entered with x0 / v0 holding the step's first vectors;
- * TQ_CONV_MVE_PAIR_LAST, the last pair, loads none after its values. */
-#define TQ_CONV_MVE_PAIR_ASM                                                                                    \
-    "vmladava.s8 %[raa], %q[v0], %q[x0]\n\t"                                                                 \
-    "vldrb.8 %q[x1], [%[pxb]], #16\n\t"                                                                      \
-    "vmladava.s8 %[rab], %q[v0], %q[x1]\n\t"                                                                 \
-    "vldrb.8 %q[v1], [%[pwb]], #16\n\t"                                                                      \
-    "vmladava.s8 %[rba], %q[v1], %q[x0]\n\t"                                                                 \
-    "vldrb.8 %q[x0], [%[pxa]], #16\n\t"                                                                      \
-    "vmladava.s8 %[rbb], %q[v1], %q[x1]\n\t"                                                                 \
-    "vldrb.8 %q[v0], [%[pwa]], #16\n\t"                                                                      \
+/* One 16-value step of the 2x2 dot products software-pipelined, entered with x0 / v0 holding its first vectors:
+ * aa += dot(v0, x0), ab += dot(v0, x1), ba += dot(v1, x0), bb += dot(v1, x1) with x1 / v1 loaded between them and
+ * the next step's x0 / v0 after them, so every VMLADAVA follows a VLDRB and the reverse (cortex-m55.toml: one cycle
+ * each). Eight 32-bit instructions: TQ_CONV_MVE_STEP_BYTES bytes of code. TQ_CONV_MVE_STEP_LAST loads no next step. */
+#define TQ_CONV_MVE_STEP_BYTES 32
+#define TQ_CONV_MVE_STEP_HEAD                                                                                   \
     "vmladava.s8 %[raa], %q[v0], %q[x0]\n\t"                                                                 \
     "vldrb.8 %q[x1], [%[pxb]], #16\n\t"                                                                      \
     "vmladava.s8 %[rab], %q[v0], %q[x1]\n\t"                                                                 \
     "vldrb.8 %q[v1], [%[pwb]], #16\n\t"                                                                      \
     "vmladava.s8 %[rba], %q[v1], %q[x0]\n\t"
-#define TQ_CONV_MVE_PAIR_NEXT                                                                                   \
+#define TQ_CONV_MVE_STEP_ASM                                                                                    \
+    TQ_CONV_MVE_STEP_HEAD                                                                                     \
     "vldrb.8 %q[x0], [%[pxa]], #16\n\t"                                                                      \
     "vmladava.s8 %[rbb], %q[v1], %q[x1]\n\t"                                                                 \
     "vldrb.8 %q[v0], [%[pwa]], #16\n\t"
-#define TQ_CONV_MVE_PAIR_LAST "vmladava.s8 %[rbb], %q[v1], %q[x1]\n\t"
+#define TQ_CONV_MVE_STEP_LAST TQ_CONV_MVE_STEP_HEAD "vmladava.s8 %[rbb], %q[v1], %q[x1]\n\t"
+#define TQ_CONV_MVE_STEP5 TQ_CONV_MVE_STEP_ASM TQ_CONV_MVE_STEP_ASM TQ_CONV_MVE_STEP_ASM TQ_CONV_MVE_STEP_ASM \
+    TQ_CONV_MVE_STEP_ASM
 
-/* One 16-value step of the 2x2 dot products that starts the sums: aa = dot(wa, xa), ... (VMLADAV, no
- * accumulate), the same order as TQ_CONV_MVE_STEP. */
-#define TQ_CONV_MVE_FIRST_ASM                                                                                   \
-    "vldrb.8 %q[x0], [%[pxa]], #16\n\t"                                                                      \
-    "vldrb.8 %q[v0], [%[pwa]], #16\n\t"                                                                      \
-    "vmladav.s8 %[raa], %q[v0], %q[x0]\n\t"                                                                  \
-    "vldrb.8 %q[x1], [%[pxb]], #16\n\t"                                                                      \
-    "vmladav.s8 %[rab], %q[v0], %q[x1]\n\t"                                                                  \
-    "vldrb.8 %q[v1], [%[pwb]], #16\n\t"                                                                      \
-    "vmladav.s8 %[rba], %q[v1], %q[x0]\n\t"                                                                  \
-    "vmladav.s8 %[rbb], %q[v1], %q[x1]\n\t"
+/* The chain below has TQ_CONV_MVE_CHAIN = 35 pipelined steps: n16 - 1 of them run for every n16 <= 36 = the most
+ * 16-value vectors of a column (K <= TQ_CONV_DSP_COLUMN_MAX). */
+#if TQ_CONV_DSP_COLUMN_MAX > 576
+#error "tq_conv2d_s8_mve.c: the step chain covers columns of at most 576 values"
+#endif
 
 /* The sums of channel pairs (rows wa, wa + k), (wa + 2k, wa + 3k), ... with the columns xa and xb, pairs of them
- * (pairs >= 1), each over n16 * 16 values (len = n16 * 16, n16 >= 2, every read inside the rows and the
+ * (pairs >= 1), each over n16 * 16 values (len = n16 * 16, 3 <= n16 <= 36, every read inside the rows and the
  * columns), stored at s: s[2i], s[2i + 1] = pixel a's sums of the pair's two rows, s[TQ_CONV_MVE_BLOCK + 2i],
- * s[TQ_CONV_MVE_BLOCK + 2i + 1] pixel b's. GCC inline assembly, one loop over the pairs: per pair, first (odd
- * n16: TQ_CONV_MVE_FIRST_ASM; even: the sums set to zero), then n16 / 2 pipelined pairs of 16-value steps
- * (TQ_CONV_MVE_PAIR_ASM), the sums stored by two STRD, the column pointers moved back by len and the row pointers
- * to the next pair (wa = wb + k - len, wb = wa + k). volatile: the results are the stores. */
-#define TQ_CONV_MVE_PAIRS(first)                                                                                \
-    __asm__ volatile("1:\n\t" first "lsrs %[cnt], %[len], #5\n\t"                                            \
-            "vldrb.8 %q[x0], [%[pxa]], #16\n\t"                                                              \
-            "vldrb.8 %q[v0], [%[pwa]], #16\n\t"                                                              \
-            "subs %[cnt], %[cnt], #1\n\t"                                                                     \
-            "beq 3f\n"                                                                                        \
-            "2:\n\t" TQ_CONV_MVE_PAIR_ASM TQ_CONV_MVE_PAIR_NEXT "subs %[cnt], %[cnt], #1\n\t"                 \
-            "bne 2b\n"                                                                                        \
-            "3:\n\t" TQ_CONV_MVE_PAIR_ASM TQ_CONV_MVE_PAIR_LAST                                               \
-            "strd %[rab], %[rbb], [%[s], #" TQ_CONV_MVE_BLOCK_BYTES "]\n\t"                                   \
-            "strd %[raa], %[rba], [%[s]], #8\n\t"                                                             \
-            "subs %[pxa], %[pxa], %[len]\n\t"                                                                 \
-            "subs %[pxb], %[pxb], %[len]\n\t"                                                                 \
-            "adds %[pwa], %[pwb], %[skip]\n\t"                                                                \
-            "adds %[pwb], %[pwa], %[skip]\n\t"                                                                \
-            "adds %[pwb], %[pwb], %[len]\n\t"                                                                 \
-            "subs %[pairs], %[pairs], #1\n\t"                                                                 \
-            "bne 1b"                                                                                          \
-            : [raa] "=&Te"(aa), [rab] "=&Te"(ab), [rba] "=&Te"(ba), [rbb] "=&Te"(bb), [pxa] "+r"(xa),         \
-              [pxb] "+r"(xb), [pwa] "+r"(wa), [pwb] "+r"(wb), [s] "+r"(s), [pairs] "+r"(pairs),              \
-              [cnt] "=&r"(cnt), [x0] "=&w"(x0), [x1] "=&w"(x1), [v0] "=&w"(v0), [v1] "=&w"(v1)                \
-            : [len] "r"(len), [skip] "r"(skip)                                                                \
-            : "memory", "cc")
-
-#define TQ_CONV_MVE_ZERO_ASM                                                                                    \
-    "movs %[raa], #0\n\t"                                                                                    \
-    "movs %[rab], #0\n\t"                                                                                    \
-    "movs %[rba], #0\n\t"                                                                                    \
-    "movs %[rbb], #0\n\t"
-
-/* TQ_CONV_MVE_PAIRS for the weights at w (row stride k) and n16 vectors; odd n16 starts with one step. */
+ * s[TQ_CONV_MVE_BLOCK + 2i + 1] pixel b's. GCC inline assembly, one loop over the pairs, no loop over K: per pair
+ * the sums set to zero, the first step's vectors loaded, then a jump into a straight chain of 35 pipelined steps
+ * (TQ_CONV_MVE_STEP_ASM) at the step that leaves n16 - 1 of them before the last (TQ_CONV_MVE_STEP_LAST, label 9):
+ * 9 - (n16 - 1) * TQ_CONV_MVE_STEP_BYTES = 9 - 2 * len + 32 (bit 0 set: Thumb). Then the sums stored by two STRD,
+ * the column pointers moved back by len and the row pointers to the next pair (wa = wb + k - len, wb = wa + k).
+ * volatile: the results are the stores. */
 static inline void tq_conv_mve_pairs(const int8_t *w, int32_t k, const int8_t *xa, const int8_t *xb, int32_t n16,
                                      int32_t pairs, int32_t *s)
 {
     const int32_t len = n16 * 16, skip = k - len;
     const int8_t *wa = w, *wb = w + k;
-    int32_t aa, ab, ba, bb, cnt;
+    int32_t aa, ab, ba, bb, at;
     int8x16_t x0, x1, v0, v1;
-    if ((n16 & 1) != 0) {
-        TQ_CONV_MVE_PAIRS(TQ_CONV_MVE_FIRST_ASM);
-    } else {
-        TQ_CONV_MVE_PAIRS(TQ_CONV_MVE_ZERO_ASM);
-    }
+    __asm__ volatile("1:\n\t"
+                     "movs %[raa], #0\n\t"
+                     "movs %[rab], #0\n\t"
+                     "movs %[rba], #0\n\t"
+                     "movs %[rbb], #0\n\t"
+                     "adr %[at], 9f\n\t"
+                     "sub %[at], %[at], %[len], lsl #1\n\t"
+                     "add %[at], %[at], #" "32" "\n\t"
+                     "orr %[at], %[at], #1\n\t"
+                     "vldrb.8 %q[x0], [%[pxa]], #16\n\t"
+                     "vldrb.8 %q[v0], [%[pwa]], #16\n\t"
+                     "bx %[at]\n\t"
+                     TQ_CONV_MVE_STEP5 TQ_CONV_MVE_STEP5 TQ_CONV_MVE_STEP5 TQ_CONV_MVE_STEP5 TQ_CONV_MVE_STEP5
+                     TQ_CONV_MVE_STEP5 TQ_CONV_MVE_STEP5
+                     "9:\n\t" TQ_CONV_MVE_STEP_LAST
+                     "strd %[rab], %[rbb], [%[s], #" TQ_CONV_MVE_BLOCK_BYTES "]\n\t"
+                     "strd %[raa], %[rba], [%[s]], #8\n\t"
+                     "subs %[pxa], %[pxa], %[len]\n\t"
+                     "subs %[pxb], %[pxb], %[len]\n\t"
+                     "adds %[pwa], %[pwb], %[skip]\n\t"
+                     "adds %[pwb], %[pwa], %[skip]\n\t"
+                     "adds %[pwb], %[pwb], %[len]\n\t"
+                     "subs %[pairs], %[pairs], #1\n\t"
+                     "bne 1b"
+                     : [raa] "=&Te"(aa), [rab] "=&Te"(ab), [rba] "=&Te"(ba), [rbb] "=&Te"(bb), [pxa] "+r"(xa),
+                       [pxb] "+r"(xb), [pwa] "+r"(wa), [pwb] "+r"(wb), [s] "+r"(s), [pairs] "+r"(pairs),
+                       [at] "=&r"(at), [x0] "=&w"(x0), [x1] "=&w"(x1), [v0] "=&w"(v0), [v1] "=&w"(v1)
+                     : [len] "r"(len), [skip] "r"(skip)
+                     : "memory", "cc");
 }
 
 #if defined(__GNUC__)
