@@ -18,14 +18,14 @@
  * VLDRB / VSTRB per row (tq_conv_mve_column_inside); windows astride the border are filled with the zero point,
  * then their in-bounds taps copied over (tq_conv_mve_column). The columns' K16 - K last bytes are zero.
  * Sums. Channels go in blocks of TQ_CONV_MVE_BLOCK (64): the block's int32 sums of both pixels wait on the
- * stack (512 bytes), then one vector output stage per four channels of each pixel (tq_conv_mve_store: corr
+ * stack (512 bytes), then one vector output stage per four channels of each pixel (tq_conv_mve_store_inline: corr
  * added, tq_requantize_s32x4_right_mve when requant_fused != 0, every shift in [-31, -1], else
  * tq_requantize_s32x4_mve, both in tq_requant.h; the out_c mod 4 last channels by one vector predicated by
  * VCTP.32). K > 32 (tq_conv_mve_columns): two weight rows at a time in one inline-assembly loop over the
  * block's channel pairs (tq_conv_mve_pairs): per 16 values one VLDRB of each column and each row and four
  * VMLADAVA.S8, software-pipelined so that every VMLADAVA follows a VLDRB (cortex-m55.toml), no loop over K (a
- * jump into a straight chain of 35 steps, 1,120 bytes of code, at the one that leaves K16 / 16 steps with the last), over K16
- * values (the weights read after a row's K are the next row's, times a zero column value); a last
+ * jump into a straight chain of 35 steps, 1,120 bytes of code, at the one that leaves K16 / 16 steps with the
+ * last), over K16 values (the weights read after a row's K are the next row's, times a zero column value); a last
  * pair whose second row's K16 reads would leave the weights array, and an odd last channel (computed twice),
  * by tq_conv_mve_dot2x2 over K values (a tail-predicated step, VCTP.8: inactive lanes load zero, read no
  * memory). K <= 32 (tq_conv_mve_small): the two columns stay in registers (one or two vectors each, the last
@@ -240,13 +240,6 @@ TQ_LOOP_INLINE void tq_conv_mve_store_inline(const tq_conv2d_s8_params *p, const
     }
 }
 
-/* tq_conv_mve_store_inline compiled on its own, for the K > 32 path (inlined there, it made its loops spill). */
-TQ_CONV_MVE_OUTLINE static void tq_conv_mve_store(const tq_conv2d_s8_params *p, const int32_t *corr, int32_t c0,
-                                                  int32_t n, const int32_t *s, int8_t *out_a, int8_t *out_b)
-{
-    tq_conv_mve_store_inline(p, corr, c0, n, s, out_a, out_b);
-}
-
 /* Row w's dot products with the columns in registers (K <= 32, k16 = 16 or 32; the second vectors unused
  * when k16 = 16): one or two VLDRB, the last predicated by tail (VCTP.8 of K - k16 + 16), so no read
  * leaves the row. */
@@ -343,7 +336,7 @@ TQ_CONV_MVE_OUTLINE static void tq_conv_mve_columns(const tq_conv2d_s8_params *p
             sums[j + 1] = r[2]; /* j + 1 < TQ_CONV_MVE_BLOCK: n is even when it is TQ_CONV_MVE_BLOCK */
             sums[TQ_CONV_MVE_BLOCK + j + 1] = r[3];
         }
-        tq_conv_mve_store(p, corr, c0, n, sums, out_a, out_b);
+        tq_conv_mve_store_inline(p, corr, c0, n, sums, out_a, out_b);
     }
 }
 
