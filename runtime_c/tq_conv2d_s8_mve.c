@@ -136,10 +136,12 @@ static inline void tq_conv_mve_dot2x2(const int8_t *wa, const int8_t *wb, const 
 /* The sums of channel pairs (rows wa, wa + k), (wa + 2k, wa + 3k), ... with the columns xa and xb, pairs of them
  * (pairs >= 1), each over n16 * 16 values (len = n16 * 16, 3 <= n16 <= 36, every read inside the rows and the
  * columns), stored at s: s[2i], s[2i + 1] = pixel a's sums of the pair's two rows, s[TQ_CONV_MVE_BLOCK + 2i],
- * s[TQ_CONV_MVE_BLOCK + 2i + 1] pixel b's. GCC inline assembly, one loop over the pairs, no loop over K: per pair
- * the sums set to zero, the first step's vectors loaded, then a jump into a straight chain of 35 pipelined steps
- * (TQ_CONV_MVE_STEP_ASM) at the step that leaves n16 - 1 of them before the last (TQ_CONV_MVE_STEP_LAST, label 9):
- * 9 - (n16 - 1) * TQ_CONV_MVE_STEP_BYTES = 9 - 2 * len + 32 (bit 0 set: Thumb). Then the sums stored by two STRD,
+ * s[TQ_CONV_MVE_BLOCK + 2i + 1] pixel b's. GCC inline assembly, one loop over the pairs, no loop over K: the entry
+ * at computed once, the step that leaves n16 - 1 steps of the straight chain of 35 pipelined ones
+ * (TQ_CONV_MVE_STEP_ASM) before the last (TQ_CONV_MVE_STEP_LAST, label 9): at = 9 - (n16 - 1) *
+ * TQ_CONV_MVE_STEP_BYTES = 9 - 2 * len + 32, bit 0 set (Thumb). Per pair the first step's vectors loaded, the
+ * sums set to zero between the loads by two VMOV of a zero vector's lanes (another pipeline: the beats overlap,
+ * cortex-m55.toml), a jump to at, then the sums stored by two STRD,
  * the column pointers moved back by len and the row pointers to the next pair (wa = wb + k - len, wb = wa + k).
  * volatile: the results are the stores. */
 static inline void tq_conv_mve_pairs(const int8_t *w, int32_t k, const int8_t *xa, const int8_t *xb, int32_t n16,
@@ -149,17 +151,15 @@ static inline void tq_conv_mve_pairs(const int8_t *w, int32_t k, const int8_t *x
     const int8_t *wa = w, *wb = w + k;
     int32_t aa, ab, ba, bb, at;
     int8x16_t x0, x1, v0, v1;
-    __asm__ volatile("1:\n\t"
-                     "movs %[raa], #0\n\t"
-                     "movs %[rab], #0\n\t"
-                     "movs %[rba], #0\n\t"
-                     "movs %[rbb], #0\n\t"
-                     "adr %[at], 9f\n\t"
+    __asm__ volatile("adr %[at], 9f\n\t"
                      "sub %[at], %[at], %[len], lsl #1\n\t"
                      "add %[at], %[at], #" "32" "\n\t"
-                     "orr %[at], %[at], #1\n\t"
+                     "orr %[at], %[at], #1\n"
+                     "1:\n\t"
                      "vldrb.8 %q[x0], [%[pxa]], #16\n\t"
+                     "vmov %[raa], %[rab], %q[z][2], %q[z][0]\n\t"
                      "vldrb.8 %q[v0], [%[pwa]], #16\n\t"
+                     "vmov %[rba], %[rbb], %q[z][2], %q[z][0]\n\t"
                      "bx %[at]\n\t"
                      TQ_CONV_MVE_STEP5 TQ_CONV_MVE_STEP5 TQ_CONV_MVE_STEP5 TQ_CONV_MVE_STEP5 TQ_CONV_MVE_STEP5
                      TQ_CONV_MVE_STEP5 TQ_CONV_MVE_STEP5
@@ -176,7 +176,7 @@ static inline void tq_conv_mve_pairs(const int8_t *w, int32_t k, const int8_t *x
                      : [raa] "=&Te"(aa), [rab] "=&Te"(ab), [rba] "=&Te"(ba), [rbb] "=&Te"(bb), [pxa] "+r"(xa),
                        [pxb] "+r"(xb), [pwa] "+r"(wa), [pwb] "+r"(wb), [s] "+r"(s), [pairs] "+r"(pairs),
                        [at] "=&r"(at), [x0] "=&w"(x0), [x1] "=&w"(x1), [v0] "=&w"(v0), [v1] "=&w"(v1)
-                     : [len] "r"(len), [skip] "r"(skip)
+                     : [len] "r"(len), [skip] "r"(skip), [z] "w"(vdupq_n_s32(0))
                      : "memory", "cc");
 }
 
