@@ -304,39 +304,44 @@ TQ_CONV_MVE_OUTLINE static void tq_conv_mve_small32(const tq_conv2d_s8_params *p
     tq_conv_mve_small(p, weights, corr, xa, xb, k, 32, out_a, out_b, pairs, x_step, o_step);
 }
 
-/* Every channel of one pixel pair, K > 32, from the columns xa / xb (K16 values, the K16 - K last zero; read in
- * place for pointwise layers with K = K16), TQ_CONV_MVE_BLOCK channels' sums at a time: the block's channel pairs
- * over K16 values by tq_conv_mve_pairs (the weights read after a row's K are the next row's, times a zero column
- * value), except a last pair whose second row's K16 reads would leave the weights array and an odd last channel
- * (computed twice), by tq_conv_mve_dot2x2 over K values (a tail-predicated step). */
+/* Every channel of `count` pixel pairs, K > 32: pair i's columns at xa + i * x_step and xb + i * x_step (K16 values,
+ * the K16 - K last zero; read in place for pointwise layers with K = K16), its outputs at out_a + i * o_step and
+ * out_b + i * o_step (count > 1: a run of pixel pairs, no return to the caller between pairs), TQ_CONV_MVE_BLOCK
+ * channels' sums at a time: the block's channel pairs over K16 values by tq_conv_mve_pairs (the weights read after
+ * a row's K are the next row's, times a zero column value), except a last pair whose second row's K16 reads would
+ * leave the weights array and an odd last channel (computed twice), by tq_conv_mve_dot2x2 over K values (a
+ * tail-predicated step). */
 TQ_CONV_MVE_OUTLINE static void tq_conv_mve_columns(const tq_conv2d_s8_params *p, const int8_t *weights,
                                                     const int32_t *corr, const int8_t *xa, const int8_t *xb,
-                                                    int32_t k, int8_t *out_a, int8_t *out_b)
+                                                    int32_t k, int8_t *out_a, int8_t *out_b, int32_t count,
+                                                    int32_t x_step, int32_t o_step)
 {
     const int32_t out_c = p->out_c, k16 = TQ_CONV_MVE_K16(k);
     /* rows d < whole may be read over K16 values: the last row only when K = K16 */
     const int32_t whole = k16 == k ? out_c : out_c - 1;
     int32_t sums[2 * TQ_CONV_MVE_BLOCK];
     int32_t c0, j;
-    for (c0 = 0; c0 < out_c; c0 += TQ_CONV_MVE_BLOCK) {
-        const int32_t n = out_c - c0 < TQ_CONV_MVE_BLOCK ? out_c - c0 : TQ_CONV_MVE_BLOCK;
-        int32_t pairs = n / 2;
-        if (c0 + 2 * pairs > whole) {
-            --pairs;
+    for (; count > 0; --count, xa += x_step, xb += x_step, out_a += o_step, out_b += o_step) {
+        for (c0 = 0; c0 < out_c; c0 += TQ_CONV_MVE_BLOCK) {
+            const int32_t n = out_c - c0 < TQ_CONV_MVE_BLOCK ? out_c - c0 : TQ_CONV_MVE_BLOCK;
+            int32_t pairs = n / 2;
+            if (c0 + 2 * pairs > whole) {
+                --pairs;
+            }
+            if (pairs > 0) {
+                tq_conv_mve_pairs(weights + c0 * k, k, xa, xb, k16 / 16, pairs, sums);
+            }
+            for (j = 2 * pairs; j < n; j += 2) {
+                const int32_t d = j + 1 < n ? c0 + j + 1 : c0 + j; /* an odd last channel is computed twice */
+                int32_t r[4];
+                tq_conv_mve_dot2x2(weights + (c0 + j) * k, weights + d * k, xa, xb, k, r);
+                sums[j] = r[0];
+                sums[TQ_CONV_MVE_BLOCK + j] = r[1];
+                sums[j + 1] = r[2]; /* j + 1 < TQ_CONV_MVE_BLOCK: n is even when it is TQ_CONV_MVE_BLOCK */
+                sums[TQ_CONV_MVE_BLOCK + j + 1] = r[3];
+            }
+            tq_conv_mve_store_inline(p, corr, c0, n, sums, out_a, out_b);
         }
-        if (pairs > 0) {
-            tq_conv_mve_pairs(weights + c0 * k, k, xa, xb, k16 / 16, pairs, sums);
-        }
-        for (j = 2 * pairs; j < n; j += 2) {
-            const int32_t d = j + 1 < n ? c0 + j + 1 : c0 + j; /* an odd last channel is computed twice */
-            int32_t r[4];
-            tq_conv_mve_dot2x2(weights + (c0 + j) * k, weights + d * k, xa, xb, k, r);
-            sums[j] = r[0];
-            sums[TQ_CONV_MVE_BLOCK + j] = r[1];
-            sums[j + 1] = r[2]; /* j + 1 < TQ_CONV_MVE_BLOCK: n is even when it is TQ_CONV_MVE_BLOCK */
-            sums[TQ_CONV_MVE_BLOCK + j + 1] = r[3];
-        }
-        tq_conv_mve_store_inline(p, corr, c0, n, sums, out_a, out_b);
     }
 }
 
@@ -480,7 +485,7 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
         }
         corr[c] = (int32_t)((uint32_t)p->bias[c] - (uint32_t)p->input_zero_point * (uint32_t)sum);
     }
-    if (k16 <= 32 && p->kernel_h == 1 && p->kernel_w == 1 && p->stride_h == 1 && p->stride_w == 1 &&
+    if ((k16 <= 32 || k16 == k) && p->kernel_h == 1 && p->kernel_w == 1 && p->stride_h == 1 && p->stride_w == 1 &&
         p->pad_top == 0 && p->pad_left == 0 && p->out_w == p->in_w && p->out_h == p->in_h) {
         /* pointwise, no padding (out_h, out_w = in_h, in_w: every window inside): the whole pixel pairs in one call
          * (pixel q's column at input + q * K) */
@@ -489,20 +494,28 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
             if (k16 == 16) {
                 tq_conv_mve_small16(p, weights, corr, input, input + k, k, output, output + out_c, pairs, 2 * k,
                                     2 * out_c);
-            } else {
+            } else if (k16 == 32) {
                 tq_conv_mve_small32(p, weights, corr, input, input + k, k, output, output + out_c, pairs, 2 * k,
+                                    2 * out_c);
+            } else {
+                tq_conv_mve_columns(p, weights, corr, input, input + k, k, output, output + out_c, pairs, 2 * k,
                                     2 * out_c);
             }
         }
         q0 = 2 * pairs;
         qy = q0 / p->out_w;
         qx = q0 - qy * p->out_w;
-    } else if (k16 <= 32) {
+    } else if (k16 <= 32 || !column_direct) {
         /* windows copied: the columns of up to `batch` whole pixel pairs built ahead in the scratch after corr
-         * (reading input early is safe, tq_kernels.h), then one call of the small path for them */
+         * (reading input early is safe, tq_kernels.h), then one call of the small path or tq_conv_mve_columns for
+         * them (their K16 - K last values zero, set once: the windows write K values) */
         int8_t *const ahead = (int8_t *)(corr + out_c);
         const int32_t room = (int32_t)TQ_CONV2D_S8_BUFFER_SIZE(p->kernel_h, p->kernel_w, p->in_c) - 2 * k16 - 4 * out_c;
-        const int32_t batch = room / (2 * k16);
+        /* K > 32: batches of at least two pairs (one pair per call gains nothing over the loop below) */
+        const int32_t batch = k16 > 32 && room < 2 * (2 * k16) ? 0 : room / (2 * k16);
+        if (k16 > 32 && batch > 0) {
+            memset(ahead, 0, (size_t)(2 * batch * k16));
+        }
         while (batch > 0 && pixels - q0 >= 2) {
             const int32_t m = (pixels - q0) / 2 < batch ? (pixels - q0) / 2 : batch;
             int32_t i;
@@ -516,8 +529,11 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
             if (k16 == 16) {
                 tq_conv_mve_small16(p, weights, corr, ahead, ahead + k16, k, output + q0 * out_c,
                                     output + (q0 + 1) * out_c, m, 2 * k16, 2 * out_c);
-            } else {
+            } else if (k16 == 32) {
                 tq_conv_mve_small32(p, weights, corr, ahead, ahead + k16, k, output + q0 * out_c,
+                                    output + (q0 + 1) * out_c, m, 2 * k16, 2 * out_c);
+            } else {
+                tq_conv_mve_columns(p, weights, corr, ahead, ahead + k16, k, output + q0 * out_c,
                                     output + (q0 + 1) * out_c, m, 2 * k16, 2 * out_c);
             }
             q0 += 2 * m;
@@ -548,7 +564,7 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
         } else if (k16 == 32) {
             tq_conv_mve_small32(p, weights, corr, xa, xb, k, out_a, out_b, 1, 0, 0);
         } else {
-            tq_conv_mve_columns(p, weights, corr, xa, xb, k, out_a, out_b);
+            tq_conv_mve_columns(p, weights, corr, xa, xb, k, out_a, out_b, 1, 0, 0);
         }
     }
 }
