@@ -10,7 +10,8 @@
  * Layers with scratch (K <= TQ_CONV_DSP_COLUMN_MAX; TQ_CONV2D_S8_BUFFER_SIZE bytes) and out_c <=
  * TQ_CONV_MVE_CORR_MAX(K) run the vector path; every other layer the portable loop (tq_portable.h).
  * Scratch: two columns of K16 bytes (K rounded up to 16), corr (out_c int32, computed once per call by
- * VADDVA.S8 over each weight row), then (K <= 32, windows copied) the columns of pixel pairs built ahead.
+ * VADDVA.S8 over each weight row), then (windows copied: K <= 32, or K > 32 where two pairs fit) the columns of
+ * pixel pairs built ahead, run by one call of the small path or tq_conv_mve_columns.
  * Pixels go in blocks of two (raster order, the in-place contract of tq_kernels.h: a block reads only its
  * pixels' windows, or earlier ones' never after writing, and writes only its pixels' outputs).
  * Columns. A window of one row (kernel_h 1) inside the input is its column, read in place, when K is a
