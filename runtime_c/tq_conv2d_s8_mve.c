@@ -9,9 +9,9 @@
  * exact (added modulo 2^32, equal to the int32 sum tq_kernels.h bounds).
  * Layers with scratch (K <= TQ_CONV_DSP_COLUMN_MAX; TQ_CONV2D_S8_BUFFER_SIZE bytes) and out_c <=
  * TQ_CONV_MVE_CORR_MAX(K) run the vector path; every other layer the portable loop (tq_portable.h).
- * Scratch: two columns of K16 bytes (K rounded up to 16), corr (out_c int32, computed once per call by
- * VADDVA.S8 over each weight row), then (windows copied: K <= 32, or K > 32 where two pairs fit) the columns of
- * pixel pairs built ahead, run by one call of the small path or tq_conv_mve_columns.
+ * Scratch: corr (out_c int32, computed once per call by VADDVA.S8 over each weight row), then two columns of
+ * K16 bytes (K rounded up to 16), or (windows copied: K <= 32, or K > 32 where two pairs fit) in their place and
+ * after them the columns of pixel pairs built ahead, run by one call of the small path or tq_conv_mve_columns.
  * Pixels go in blocks of two (raster order, the in-place contract of tq_kernels.h: a block reads only its
  * pixels' windows, or earlier ones' never after writing, and writes only its pixels' outputs).
  * Columns. A window of one row (kernel_h 1) inside the input is its column, read in place, when K is a
@@ -42,7 +42,7 @@
 #include "tq_portable.h"
 #include "tq_requant.h"
 
-/* Most channels whose corr fits in the scratch after the two columns: (buffer - 2 * K16) / 4. */
+/* Most channels whose corr fits in the scratch beside the two columns: (buffer - 2 * K16) / 4. */
 #define TQ_CONV_MVE_K16(k) (((k) + 15) & ~15)
 #define TQ_CONV_MVE_CORR_MAX(k) ((2 * (TQ_CONV_DSP_COLUMN_MAX + (((k) + 3) & ~3)) - 2 * TQ_CONV_MVE_K16(k)) / 4)
 
@@ -456,9 +456,10 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     /* windows inside the input are read in place when they are one row (kernel_h 1) of K values, the column
      * itself, and K is K16 or K <= 32 (the small paths' predicated loads read no value past K) */
     const int column_direct = p->kernel_h == 1 && (k16 == k || k16 <= 32);
-    int8_t *const cols = (int8_t *)p->scratch;
+    int8_t *const scratch = (int8_t *)p->scratch;
     const mve_pred16_t tail = vctp8q((uint32_t)((p->kernel_w * p->in_c) & 15)); /* a window row's last values */
     int32_t *corr;
+    int8_t *cols;
     int32_t q, q0 = 0, c, qy = 0, qx = 0; /* (qy, qx): output pixel q */
     tq_conv_mve_inner inner;
     tq_conv_mve_axis(p->in_h, p->pad_top, p->kernel_h, p->stride_h, &inner.y_lo, &inner.y_hi);
@@ -466,11 +467,12 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     inner.origin = -(p->pad_top * p->in_w + p->pad_left) * p->in_c;
     inner.row_step = p->stride_h * p->in_w * p->in_c;
     inner.col_step = p->stride_w * p->in_c;
-    if (cols == 0 || k > TQ_CONV_DSP_COLUMN_MAX || out_c > TQ_CONV_MVE_CORR_MAX(k)) {
+    if (scratch == 0 || k > TQ_CONV_DSP_COLUMN_MAX || out_c > TQ_CONV_MVE_CORR_MAX(k)) {
         tq_conv2d_s8_portable(p, input, output);
         return;
     }
-    corr = (int32_t *)(void *)(cols + 2 * k16); /* 2 * k16 is a multiple of 4: the buffer is 4-byte aligned */
+    corr = (int32_t *)(void *)scratch; /* the buffer is 4-byte aligned */
+    cols = scratch + 4 * out_c;
     /* zeros after K in both columns: tq_conv_mve_dot2x2 over k16 values (a multiple of 16: no predicated step) reads
      * them, with the weights after row wa's or wb's K values (the next row's, inside the array), which add nothing */
     memset(cols + k, 0, (size_t)(k16 - k));
@@ -510,8 +512,8 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
         /* windows copied: the columns of up to `batch` whole pixel pairs built ahead in the scratch after corr
          * (reading input early is safe, tq_kernels.h), then one call of the small path or tq_conv_mve_columns for
          * them (their K16 - K last values zero, set once: the windows write K values) */
-        int8_t *const ahead = (int8_t *)(corr + out_c);
-        const int32_t room = (int32_t)TQ_CONV2D_S8_BUFFER_SIZE(p->kernel_h, p->kernel_w, p->in_c) - 2 * k16 - 4 * out_c;
+        int8_t *const ahead = cols; /* the two columns' K16 - K zero tails kept: the windows write K values */
+        const int32_t room = (int32_t)TQ_CONV2D_S8_BUFFER_SIZE(p->kernel_h, p->kernel_w, p->in_c) - 4 * out_c;
         /* K > 32: batches of at least two pairs (one pair per call gains nothing over the loop below) */
         const int32_t batch = k16 > 32 && room < 2 * (2 * k16) ? 0 : room / (2 * k16);
         if (k16 > 32 && batch > 0) {
