@@ -9,8 +9,9 @@
  * exact (added modulo 2^32, equal to the int32 sum tq_kernels.h bounds).
  * Layers with scratch (K <= TQ_CONV_DSP_COLUMN_MAX; TQ_CONV2D_S8_BUFFER_SIZE bytes) and out_c <=
  * TQ_CONV_MVE_CORR_MAX(K) run the vector path; every other layer the portable loop (tq_portable.h).
- * Scratch: two columns of K16 bytes (K rounded up to 16), corr (out_c int32, computed once per call by
- * VADDVA.S8 over each weight row), then (K <= 32, windows copied) the columns of pixel pairs built ahead.
+ * Scratch: corr (out_c int32, computed once per call by VADDVA.S8 over each weight row), then two columns of
+ * K16 bytes (K rounded up to 16), or (windows copied: K <= 32, or K > 32 where two pairs fit) in their place and
+ * after them the columns of pixel pairs built ahead, run by one call of the small path or tq_conv_mve_columns.
  * Pixels go in blocks of two (raster order, the in-place contract of tq_kernels.h: a block reads only its
  * pixels' windows, or earlier ones' never after writing, and writes only its pixels' outputs).
  * Columns. A window of one row (kernel_h 1) inside the input is its column, read in place, when K is a
@@ -18,13 +19,14 @@
  * VLDRB / VSTRB per row (tq_conv_mve_column_inside); windows astride the border are filled with the zero point,
  * then their in-bounds taps copied over (tq_conv_mve_column). The columns' K16 - K last bytes are zero.
  * Sums. Channels go in blocks of TQ_CONV_MVE_BLOCK (64): the block's int32 sums of both pixels wait on the
- * stack (512 bytes), then one vector output stage per four channels of each pixel (tq_conv_mve_store: corr
+ * stack (512 bytes), then one vector output stage per four channels of each pixel (tq_conv_mve_store_inline: corr
  * added, tq_requantize_s32x4_right_mve when requant_fused != 0, every shift in [-31, -1], else
  * tq_requantize_s32x4_mve, both in tq_requant.h; the out_c mod 4 last channels by one vector predicated by
  * VCTP.32). K > 32 (tq_conv_mve_columns): two weight rows at a time in one inline-assembly loop over the
  * block's channel pairs (tq_conv_mve_pairs): per 16 values one VLDRB of each column and each row and four
- * VMLADAVA.S8, software-pipelined by pairs of steps so that every VMLADAVA follows a VLDRB (cortex-m55.toml),
- * over K16 values (the weights read after a row's K are the next row's, times a zero column value); a last
+ * VMLADAVA.S8, software-pipelined so that every VMLADAVA follows a VLDRB (cortex-m55.toml), no loop over K (a
+ * jump into a straight chain of 35 steps, 1,120 bytes of code, at the one that leaves K16 / 16 steps with the
+ * last), over K16 values (the weights read after a row's K are the next row's, times a zero column value); a last
  * pair whose second row's K16 reads would leave the weights array, and an odd last channel (computed twice),
  * by tq_conv_mve_dot2x2 over K values (a tail-predicated step, VCTP.8: inactive lanes load zero, read no
  * memory). K <= 32 (tq_conv_mve_small): the two columns stay in registers (one or two vectors each, the last
@@ -40,7 +42,7 @@
 #include "tq_portable.h"
 #include "tq_requant.h"
 
-/* Most channels whose corr fits in the scratch after the two columns: (buffer - 2 * K16) / 4. */
+/* Most channels whose corr fits in the scratch beside the two columns: (buffer - 2 * K16) / 4. */
 #define TQ_CONV_MVE_K16(k) (((k) + 15) & ~15)
 #define TQ_CONV_MVE_CORR_MAX(k) ((2 * (TQ_CONV_DSP_COLUMN_MAX + (((k) + 3) & ~3)) - 2 * TQ_CONV_MVE_K16(k)) / 4)
 
@@ -106,92 +108,77 @@ static inline void tq_conv_mve_dot2x2(const int8_t *wa, const int8_t *wb, const 
     r[3] = bb;
 }
 
-/* Two 16-value steps of the 2x2 dot products (32 values of each of the four pointers) software-pipelined: the
- * loads of x0 / v0 for the next step come between the multiplies of this one, so every VMLADAVA follows a VLDRB
- * and the reverse (cortex-m55.toml: one cycle each). Entered with x0 / v0 holding the step's first vectors;
- * TQ_CONV_MVE_PAIR_LAST, the last pair, loads none after its values. */
-#define TQ_CONV_MVE_PAIR_ASM                                                                                    \
-    "vmladava.s8 %[raa], %q[v0], %q[x0]\n\t"                                                                 \
-    "vldrb.8 %q[x1], [%[pxb]], #16\n\t"                                                                      \
-    "vmladava.s8 %[rab], %q[v0], %q[x1]\n\t"                                                                 \
-    "vldrb.8 %q[v1], [%[pwb]], #16\n\t"                                                                      \
-    "vmladava.s8 %[rba], %q[v1], %q[x0]\n\t"                                                                 \
-    "vldrb.8 %q[x0], [%[pxa]], #16\n\t"                                                                      \
-    "vmladava.s8 %[rbb], %q[v1], %q[x1]\n\t"                                                                 \
-    "vldrb.8 %q[v0], [%[pwa]], #16\n\t"                                                                      \
+/* One 16-value step of the 2x2 dot products software-pipelined, entered with x0 / v0 holding its first vectors:
+ * aa += dot(v0, x0), ab += dot(v0, x1), ba += dot(v1, x0), bb += dot(v1, x1) with x1 / v1 loaded between them and
+ * the next step's x0 / v0 after them, so every VMLADAVA follows a VLDRB and the reverse (cortex-m55.toml: one cycle
+ * each). Eight 32-bit instructions: TQ_CONV_MVE_STEP_BYTES bytes of code. TQ_CONV_MVE_STEP_LAST loads no next step. */
+#define TQ_CONV_MVE_STEP_BYTES 32
+#define TQ_CONV_MVE_STEP_HEAD                                                                                   \
     "vmladava.s8 %[raa], %q[v0], %q[x0]\n\t"                                                                 \
     "vldrb.8 %q[x1], [%[pxb]], #16\n\t"                                                                      \
     "vmladava.s8 %[rab], %q[v0], %q[x1]\n\t"                                                                 \
     "vldrb.8 %q[v1], [%[pwb]], #16\n\t"                                                                      \
     "vmladava.s8 %[rba], %q[v1], %q[x0]\n\t"
-#define TQ_CONV_MVE_PAIR_NEXT                                                                                   \
+#define TQ_CONV_MVE_STEP_ASM                                                                                    \
+    TQ_CONV_MVE_STEP_HEAD                                                                                     \
     "vldrb.8 %q[x0], [%[pxa]], #16\n\t"                                                                      \
     "vmladava.s8 %[rbb], %q[v1], %q[x1]\n\t"                                                                 \
     "vldrb.8 %q[v0], [%[pwa]], #16\n\t"
-#define TQ_CONV_MVE_PAIR_LAST "vmladava.s8 %[rbb], %q[v1], %q[x1]\n\t"
+#define TQ_CONV_MVE_STEP_LAST TQ_CONV_MVE_STEP_HEAD "vmladava.s8 %[rbb], %q[v1], %q[x1]\n\t"
+#define TQ_CONV_MVE_STEP5 TQ_CONV_MVE_STEP_ASM TQ_CONV_MVE_STEP_ASM TQ_CONV_MVE_STEP_ASM TQ_CONV_MVE_STEP_ASM \
+    TQ_CONV_MVE_STEP_ASM
 
-/* One 16-value step of the 2x2 dot products that starts the sums: aa = dot(wa, xa), ... (VMLADAV, no
- * accumulate), the same order as TQ_CONV_MVE_STEP. */
-#define TQ_CONV_MVE_FIRST_ASM                                                                                   \
-    "vldrb.8 %q[x0], [%[pxa]], #16\n\t"                                                                      \
-    "vldrb.8 %q[v0], [%[pwa]], #16\n\t"                                                                      \
-    "vmladav.s8 %[raa], %q[v0], %q[x0]\n\t"                                                                  \
-    "vldrb.8 %q[x1], [%[pxb]], #16\n\t"                                                                      \
-    "vmladav.s8 %[rab], %q[v0], %q[x1]\n\t"                                                                  \
-    "vldrb.8 %q[v1], [%[pwb]], #16\n\t"                                                                      \
-    "vmladav.s8 %[rba], %q[v1], %q[x0]\n\t"                                                                  \
-    "vmladav.s8 %[rbb], %q[v1], %q[x1]\n\t"
+/* The chain below has TQ_CONV_MVE_CHAIN = 35 pipelined steps: n16 - 1 of them run for every n16 <= 36 = the most
+ * 16-value vectors of a column (K <= TQ_CONV_DSP_COLUMN_MAX). */
+#if TQ_CONV_DSP_COLUMN_MAX > 576
+#error "tq_conv2d_s8_mve.c: the step chain covers columns of at most 576 values"
+#endif
 
 /* The sums of channel pairs (rows wa, wa + k), (wa + 2k, wa + 3k), ... with the columns xa and xb, pairs of them
- * (pairs >= 1), each over n16 * 16 values (len = n16 * 16, n16 >= 2, every read inside the rows and the
+ * (pairs >= 1), each over n16 * 16 values (len = n16 * 16, 3 <= n16 <= 36, every read inside the rows and the
  * columns), stored at s: s[2i], s[2i + 1] = pixel a's sums of the pair's two rows, s[TQ_CONV_MVE_BLOCK + 2i],
- * s[TQ_CONV_MVE_BLOCK + 2i + 1] pixel b's. GCC inline assembly, one loop over the pairs: per pair, first (odd
- * n16: TQ_CONV_MVE_FIRST_ASM; even: the sums set to zero), then n16 / 2 pipelined pairs of 16-value steps
- * (TQ_CONV_MVE_PAIR_ASM), the sums stored by two STRD, the column pointers moved back by len and the row pointers
- * to the next pair (wa = wb + k - len, wb = wa + k). volatile: the results are the stores. */
-#define TQ_CONV_MVE_PAIRS(first)                                                                                \
-    __asm__ volatile("1:\n\t" first "lsrs %[cnt], %[len], #5\n\t"                                            \
-            "vldrb.8 %q[x0], [%[pxa]], #16\n\t"                                                              \
-            "vldrb.8 %q[v0], [%[pwa]], #16\n\t"                                                              \
-            "subs %[cnt], %[cnt], #1\n\t"                                                                     \
-            "beq 3f\n"                                                                                        \
-            "2:\n\t" TQ_CONV_MVE_PAIR_ASM TQ_CONV_MVE_PAIR_NEXT "subs %[cnt], %[cnt], #1\n\t"                 \
-            "bne 2b\n"                                                                                        \
-            "3:\n\t" TQ_CONV_MVE_PAIR_ASM TQ_CONV_MVE_PAIR_LAST                                               \
-            "strd %[rab], %[rbb], [%[s], #" TQ_CONV_MVE_BLOCK_BYTES "]\n\t"                                   \
-            "strd %[raa], %[rba], [%[s]], #8\n\t"                                                             \
-            "subs %[pxa], %[pxa], %[len]\n\t"                                                                 \
-            "subs %[pxb], %[pxb], %[len]\n\t"                                                                 \
-            "adds %[pwa], %[pwb], %[skip]\n\t"                                                                \
-            "adds %[pwb], %[pwa], %[skip]\n\t"                                                                \
-            "adds %[pwb], %[pwb], %[len]\n\t"                                                                 \
-            "subs %[pairs], %[pairs], #1\n\t"                                                                 \
-            "bne 1b"                                                                                          \
-            : [raa] "=&Te"(aa), [rab] "=&Te"(ab), [rba] "=&Te"(ba), [rbb] "=&Te"(bb), [pxa] "+r"(xa),         \
-              [pxb] "+r"(xb), [pwa] "+r"(wa), [pwb] "+r"(wb), [s] "+r"(s), [pairs] "+r"(pairs),              \
-              [cnt] "=&r"(cnt), [x0] "=&w"(x0), [x1] "=&w"(x1), [v0] "=&w"(v0), [v1] "=&w"(v1)                \
-            : [len] "r"(len), [skip] "r"(skip)                                                                \
-            : "memory", "cc")
-
-#define TQ_CONV_MVE_ZERO_ASM                                                                                    \
-    "movs %[raa], #0\n\t"                                                                                    \
-    "movs %[rab], #0\n\t"                                                                                    \
-    "movs %[rba], #0\n\t"                                                                                    \
-    "movs %[rbb], #0\n\t"
-
-/* TQ_CONV_MVE_PAIRS for the weights at w (row stride k) and n16 vectors; odd n16 starts with one step. */
+ * s[TQ_CONV_MVE_BLOCK + 2i + 1] pixel b's. GCC inline assembly, one loop over the pairs, no loop over K: the entry
+ * at computed once, the step that leaves n16 - 1 steps of the straight chain of 35 pipelined ones
+ * (TQ_CONV_MVE_STEP_ASM) before the last (TQ_CONV_MVE_STEP_LAST, label 9): at = 9 - (n16 - 1) *
+ * TQ_CONV_MVE_STEP_BYTES = 9 - 2 * len + 32, bit 0 set (Thumb). Per pair the first step's vectors loaded, the
+ * sums set to zero between the loads by two VMOV of a zero vector's lanes (another pipeline: the beats overlap,
+ * cortex-m55.toml), a jump to at, then the sums stored by two STRD,
+ * the column pointers moved back by len and the row pointers to the next pair (wa = wb + k - len, wb = wa + k).
+ * volatile: the results are the stores. */
 static inline void tq_conv_mve_pairs(const int8_t *w, int32_t k, const int8_t *xa, const int8_t *xb, int32_t n16,
                                      int32_t pairs, int32_t *s)
 {
     const int32_t len = n16 * 16, skip = k - len;
     const int8_t *wa = w, *wb = w + k;
-    int32_t aa, ab, ba, bb, cnt;
+    int32_t aa, ab, ba, bb, at;
     int8x16_t x0, x1, v0, v1;
-    if ((n16 & 1) != 0) {
-        TQ_CONV_MVE_PAIRS(TQ_CONV_MVE_FIRST_ASM);
-    } else {
-        TQ_CONV_MVE_PAIRS(TQ_CONV_MVE_ZERO_ASM);
-    }
+    __asm__ volatile("adr %[at], 9f\n\t"
+                     "sub %[at], %[at], %[len], lsl #1\n\t"
+                     "add %[at], %[at], #" "32" "\n\t"
+                     "orr %[at], %[at], #1\n"
+                     "1:\n\t"
+                     "vldrb.8 %q[x0], [%[pxa]], #16\n\t"
+                     "vmov %[raa], %[rab], %q[z][2], %q[z][0]\n\t"
+                     "vldrb.8 %q[v0], [%[pwa]], #16\n\t"
+                     "vmov %[rba], %[rbb], %q[z][2], %q[z][0]\n\t"
+                     "bx %[at]\n\t"
+                     TQ_CONV_MVE_STEP5 TQ_CONV_MVE_STEP5 TQ_CONV_MVE_STEP5 TQ_CONV_MVE_STEP5 TQ_CONV_MVE_STEP5
+                     TQ_CONV_MVE_STEP5 TQ_CONV_MVE_STEP5
+                     "9:\n\t" TQ_CONV_MVE_STEP_LAST
+                     "strd %[rab], %[rbb], [%[s], #" TQ_CONV_MVE_BLOCK_BYTES "]\n\t"
+                     "strd %[raa], %[rba], [%[s]], #8\n\t"
+                     "subs %[pxa], %[pxa], %[len]\n\t"
+                     "subs %[pxb], %[pxb], %[len]\n\t"
+                     "adds %[pwa], %[pwb], %[skip]\n\t"
+                     "adds %[pwb], %[pwa], %[skip]\n\t"
+                     "adds %[pwb], %[pwb], %[len]\n\t"
+                     "subs %[pairs], %[pairs], #1\n\t"
+                     "bne 1b"
+                     : [raa] "=&Te"(aa), [rab] "=&Te"(ab), [rba] "=&Te"(ba), [rbb] "=&Te"(bb), [pxa] "+r"(xa),
+                       [pxb] "+r"(xb), [pwa] "+r"(wa), [pwb] "+r"(wb), [s] "+r"(s), [pairs] "+r"(pairs),
+                       [at] "=&r"(at), [x0] "=&w"(x0), [x1] "=&w"(x1), [v0] "=&w"(v0), [v1] "=&w"(v1)
+                     : [len] "r"(len), [skip] "r"(skip), [z] "w"(vdupq_n_s32(0))
+                     : "memory", "cc");
 }
 
 #if defined(__GNUC__)
@@ -252,13 +239,6 @@ TQ_LOOP_INLINE void tq_conv_mve_store_inline(const tq_conv2d_s8_params *p, const
     } else {
         TQ_CONV_MVE_STORE(tq_requantize_s32x4_mve);
     }
-}
-
-/* tq_conv_mve_store_inline compiled on its own, for the K > 32 path (inlined there, it made its loops spill). */
-TQ_CONV_MVE_OUTLINE static void tq_conv_mve_store(const tq_conv2d_s8_params *p, const int32_t *corr, int32_t c0,
-                                                  int32_t n, const int32_t *s, int8_t *out_a, int8_t *out_b)
-{
-    tq_conv_mve_store_inline(p, corr, c0, n, s, out_a, out_b);
 }
 
 /* Row w's dot products with the columns in registers (K <= 32, k16 = 16 or 32; the second vectors unused
@@ -325,39 +305,44 @@ TQ_CONV_MVE_OUTLINE static void tq_conv_mve_small32(const tq_conv2d_s8_params *p
     tq_conv_mve_small(p, weights, corr, xa, xb, k, 32, out_a, out_b, pairs, x_step, o_step);
 }
 
-/* Every channel of one pixel pair, K > 32, from the columns xa / xb (K16 values, the K16 - K last zero; read in
- * place for pointwise layers with K = K16), TQ_CONV_MVE_BLOCK channels' sums at a time: the block's channel pairs
- * over K16 values by tq_conv_mve_pairs (the weights read after a row's K are the next row's, times a zero column
- * value), except a last pair whose second row's K16 reads would leave the weights array and an odd last channel
- * (computed twice), by tq_conv_mve_dot2x2 over K values (a tail-predicated step). */
+/* Every channel of `count` pixel pairs, K > 32: pair i's columns at xa + i * x_step and xb + i * x_step (K16 values,
+ * the K16 - K last zero; read in place for pointwise layers with K = K16), its outputs at out_a + i * o_step and
+ * out_b + i * o_step (count > 1: a run of pixel pairs, no return to the caller between pairs), TQ_CONV_MVE_BLOCK
+ * channels' sums at a time: the block's channel pairs over K16 values by tq_conv_mve_pairs (the weights read after
+ * a row's K are the next row's, times a zero column value), except a last pair whose second row's K16 reads would
+ * leave the weights array and an odd last channel (computed twice), by tq_conv_mve_dot2x2 over K values (a
+ * tail-predicated step). */
 TQ_CONV_MVE_OUTLINE static void tq_conv_mve_columns(const tq_conv2d_s8_params *p, const int8_t *weights,
                                                     const int32_t *corr, const int8_t *xa, const int8_t *xb,
-                                                    int32_t k, int8_t *out_a, int8_t *out_b)
+                                                    int32_t k, int8_t *out_a, int8_t *out_b, int32_t count,
+                                                    int32_t x_step, int32_t o_step)
 {
     const int32_t out_c = p->out_c, k16 = TQ_CONV_MVE_K16(k);
     /* rows d < whole may be read over K16 values: the last row only when K = K16 */
     const int32_t whole = k16 == k ? out_c : out_c - 1;
     int32_t sums[2 * TQ_CONV_MVE_BLOCK];
     int32_t c0, j;
-    for (c0 = 0; c0 < out_c; c0 += TQ_CONV_MVE_BLOCK) {
-        const int32_t n = out_c - c0 < TQ_CONV_MVE_BLOCK ? out_c - c0 : TQ_CONV_MVE_BLOCK;
-        int32_t pairs = n / 2;
-        if (c0 + 2 * pairs > whole) {
-            --pairs;
+    for (; count > 0; --count, xa += x_step, xb += x_step, out_a += o_step, out_b += o_step) {
+        for (c0 = 0; c0 < out_c; c0 += TQ_CONV_MVE_BLOCK) {
+            const int32_t n = out_c - c0 < TQ_CONV_MVE_BLOCK ? out_c - c0 : TQ_CONV_MVE_BLOCK;
+            int32_t pairs = n / 2;
+            if (c0 + 2 * pairs > whole) {
+                --pairs;
+            }
+            if (pairs > 0) {
+                tq_conv_mve_pairs(weights + c0 * k, k, xa, xb, k16 / 16, pairs, sums);
+            }
+            for (j = 2 * pairs; j < n; j += 2) {
+                const int32_t d = j + 1 < n ? c0 + j + 1 : c0 + j; /* an odd last channel is computed twice */
+                int32_t r[4];
+                tq_conv_mve_dot2x2(weights + (c0 + j) * k, weights + d * k, xa, xb, k, r);
+                sums[j] = r[0];
+                sums[TQ_CONV_MVE_BLOCK + j] = r[1];
+                sums[j + 1] = r[2]; /* j + 1 < TQ_CONV_MVE_BLOCK: n is even when it is TQ_CONV_MVE_BLOCK */
+                sums[TQ_CONV_MVE_BLOCK + j + 1] = r[3];
+            }
+            tq_conv_mve_store_inline(p, corr, c0, n, sums, out_a, out_b);
         }
-        if (pairs > 0) {
-            tq_conv_mve_pairs(weights + c0 * k, k, xa, xb, k16 / 16, pairs, sums);
-        }
-        for (j = 2 * pairs; j < n; j += 2) {
-            const int32_t d = j + 1 < n ? c0 + j + 1 : c0 + j; /* an odd last channel is computed twice */
-            int32_t r[4];
-            tq_conv_mve_dot2x2(weights + (c0 + j) * k, weights + d * k, xa, xb, k, r);
-            sums[j] = r[0];
-            sums[TQ_CONV_MVE_BLOCK + j] = r[1];
-            sums[j + 1] = r[2]; /* j + 1 < TQ_CONV_MVE_BLOCK: n is even when it is TQ_CONV_MVE_BLOCK */
-            sums[TQ_CONV_MVE_BLOCK + j + 1] = r[3];
-        }
-        tq_conv_mve_store(p, corr, c0, n, sums, out_a, out_b);
     }
 }
 
@@ -471,9 +456,10 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     /* windows inside the input are read in place when they are one row (kernel_h 1) of K values, the column
      * itself, and K is K16 or K <= 32 (the small paths' predicated loads read no value past K) */
     const int column_direct = p->kernel_h == 1 && (k16 == k || k16 <= 32);
-    int8_t *const cols = (int8_t *)p->scratch;
+    int8_t *const scratch = (int8_t *)p->scratch;
     const mve_pred16_t tail = vctp8q((uint32_t)((p->kernel_w * p->in_c) & 15)); /* a window row's last values */
     int32_t *corr;
+    int8_t *cols;
     int32_t q, q0 = 0, c, qy = 0, qx = 0; /* (qy, qx): output pixel q */
     tq_conv_mve_inner inner;
     tq_conv_mve_axis(p->in_h, p->pad_top, p->kernel_h, p->stride_h, &inner.y_lo, &inner.y_hi);
@@ -481,11 +467,12 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     inner.origin = -(p->pad_top * p->in_w + p->pad_left) * p->in_c;
     inner.row_step = p->stride_h * p->in_w * p->in_c;
     inner.col_step = p->stride_w * p->in_c;
-    if (cols == 0 || k > TQ_CONV_DSP_COLUMN_MAX || out_c > TQ_CONV_MVE_CORR_MAX(k)) {
+    if (scratch == 0 || k > TQ_CONV_DSP_COLUMN_MAX || out_c > TQ_CONV_MVE_CORR_MAX(k)) {
         tq_conv2d_s8_portable(p, input, output);
         return;
     }
-    corr = (int32_t *)(void *)(cols + 2 * k16); /* 2 * k16 is a multiple of 4: the buffer is 4-byte aligned */
+    corr = (int32_t *)(void *)scratch; /* the buffer is 4-byte aligned */
+    cols = scratch + 4 * out_c;
     /* zeros after K in both columns: tq_conv_mve_dot2x2 over k16 values (a multiple of 16: no predicated step) reads
      * them, with the weights after row wa's or wb's K values (the next row's, inside the array), which add nothing */
     memset(cols + k, 0, (size_t)(k16 - k));
@@ -501,7 +488,7 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
         }
         corr[c] = (int32_t)((uint32_t)p->bias[c] - (uint32_t)p->input_zero_point * (uint32_t)sum);
     }
-    if (k16 <= 32 && p->kernel_h == 1 && p->kernel_w == 1 && p->stride_h == 1 && p->stride_w == 1 &&
+    if ((k16 <= 32 || k16 == k) && p->kernel_h == 1 && p->kernel_w == 1 && p->stride_h == 1 && p->stride_w == 1 &&
         p->pad_top == 0 && p->pad_left == 0 && p->out_w == p->in_w && p->out_h == p->in_h) {
         /* pointwise, no padding (out_h, out_w = in_h, in_w: every window inside): the whole pixel pairs in one call
          * (pixel q's column at input + q * K) */
@@ -510,20 +497,28 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
             if (k16 == 16) {
                 tq_conv_mve_small16(p, weights, corr, input, input + k, k, output, output + out_c, pairs, 2 * k,
                                     2 * out_c);
-            } else {
+            } else if (k16 == 32) {
                 tq_conv_mve_small32(p, weights, corr, input, input + k, k, output, output + out_c, pairs, 2 * k,
+                                    2 * out_c);
+            } else {
+                tq_conv_mve_columns(p, weights, corr, input, input + k, k, output, output + out_c, pairs, 2 * k,
                                     2 * out_c);
             }
         }
         q0 = 2 * pairs;
         qy = q0 / p->out_w;
         qx = q0 - qy * p->out_w;
-    } else if (k16 <= 32) {
+    } else if (k16 <= 32 || !column_direct) {
         /* windows copied: the columns of up to `batch` whole pixel pairs built ahead in the scratch after corr
-         * (reading input early is safe, tq_kernels.h), then one call of the small path for them */
-        int8_t *const ahead = (int8_t *)(corr + out_c);
-        const int32_t room = (int32_t)TQ_CONV2D_S8_BUFFER_SIZE(p->kernel_h, p->kernel_w, p->in_c) - 2 * k16 - 4 * out_c;
-        const int32_t batch = room / (2 * k16);
+         * (reading input early is safe, tq_kernels.h), then one call of the small path or tq_conv_mve_columns for
+         * them (their K16 - K last values zero, set once: the windows write K values) */
+        int8_t *const ahead = cols; /* the two columns' K16 - K zero tails kept: the windows write K values */
+        const int32_t room = (int32_t)TQ_CONV2D_S8_BUFFER_SIZE(p->kernel_h, p->kernel_w, p->in_c) - 4 * out_c;
+        /* K > 32: batches of at least two pairs (one pair per call gains nothing over the loop below) */
+        const int32_t batch = k16 > 32 && room < 2 * (2 * k16) ? 0 : room / (2 * k16);
+        if (k16 > 32 && batch > 0) {
+            memset(ahead, 0, (size_t)(2 * batch * k16));
+        }
         while (batch > 0 && pixels - q0 >= 2) {
             const int32_t m = (pixels - q0) / 2 < batch ? (pixels - q0) / 2 : batch;
             int32_t i;
@@ -537,8 +532,11 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
             if (k16 == 16) {
                 tq_conv_mve_small16(p, weights, corr, ahead, ahead + k16, k, output + q0 * out_c,
                                     output + (q0 + 1) * out_c, m, 2 * k16, 2 * out_c);
-            } else {
+            } else if (k16 == 32) {
                 tq_conv_mve_small32(p, weights, corr, ahead, ahead + k16, k, output + q0 * out_c,
+                                    output + (q0 + 1) * out_c, m, 2 * k16, 2 * out_c);
+            } else {
+                tq_conv_mve_columns(p, weights, corr, ahead, ahead + k16, k, output + q0 * out_c,
                                     output + (q0 + 1) * out_c, m, 2 * k16, 2 * out_c);
             }
             q0 += 2 * m;
@@ -569,7 +567,7 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
         } else if (k16 == 32) {
             tq_conv_mve_small32(p, weights, corr, xa, xb, k, out_a, out_b, 1, 0, 0);
         } else {
-            tq_conv_mve_columns(p, weights, corr, xa, xb, k, out_a, out_b);
+            tq_conv_mve_columns(p, weights, corr, xa, xb, k, out_a, out_b, 1, 0, 0);
         }
     }
 }

@@ -246,6 +246,15 @@ def _conv_graphs(rng: np.random.Generator) -> list[ir.Graph]:
     steps.append(_conv(rng, "o", steps[-1][1], 8, (1, 1), (1, 1), (0, 0, 0, 0)))
     steps.append(_conv(rng, "p", steps[-1][1], 65, (1, 1), (1, 1), (0, 0, 0, 0), zp_out=127))
     graphs.append(rg.chain(x, steps))
+    # the step chain entered at other steps: K = 5 * 7 * 16 = 560 (35 vectors), stride 2 at the edges; pointwise
+    # 18 -> 35 (K = 18, the small path), 35 -> 35 (K = 35: 3 vectors, the last pair by the tail-predicated step);
+    # K = 3 * 3 * 35 = 315 (20 vectors)
+    x = _input(rng, (7, 9, 16), -128)
+    steps = [_conv(rng, "q", x, 18, (5, 7), (2, 2), (2, 3, 2, 3), zp_out=127)]
+    steps.append(_conv(rng, "r", steps[-1][1], 35, (1, 1), (1, 1), (0, 0, 0, 0), weights="ends"))
+    steps.append(_conv(rng, "s", steps[-1][1], 35, (1, 1), (1, 1), (0, 0, 0, 0), zp_out=-128))
+    steps.append(_conv(rng, "t", steps[-1][1], 6, (3, 3), (1, 2), (1, 0, 0, 1), weights="max"))
+    graphs.append(rg.chain(x, steps))
     # K = 3 * 3 * 65 = 585: above the bound, the portable loop
     x = _input(rng, (4, 4, 65), -128)
     graphs.append(rg.chain(x, [_conv(rng, "i", x, 3, (3, 3), (1, 1), (1, 1, 1, 1))]))
