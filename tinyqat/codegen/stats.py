@@ -168,6 +168,8 @@ KERNEL_CODE_BYTES: dict[str, dict[str, int]] = {
         "tq_conv2d_s4_s8.c": 932,
         "tq_conv2d_s8.c": 40,
         "tq_conv2d_s8_dsp.c": 0,
+        "tq_conv2d_s8_first.c": 0,
+        "tq_conv2d_s8_first16.c": 0,
         "tq_conv2d_s8_mve.c": 8768,
         "tq_conv2d_s8_pw8.c": 0,
         "tq_conv2d_s8_speed.c": 0,
