@@ -29,7 +29,7 @@ the saved parameters.
   grid's bounds applied to ``r(a), r(b)``, gradient ``grad * [y_lo < y < y_hi]`` (:func:`clamped_grid_bounds`),
   equal bit for bit, value and gradient, to :class:`FastFakeQuantize` of ``act(y)`` with the activation's
   gradient; a min/max observer takes the clamped range of ``y``.  Where the layer's value is the device's
-  integers, :class:`ClampedExactForward` keeps that gradient and skips the fake quant.
+  integers, :class:`ClampedExactOutput` keeps that gradient and skips the fake quant.
 * Learned scales (``learn_scale=True``, LSQ: Esser et al., "Learned Step Size Quantization"):
   the activation scale is a trainable parameter ``scale`` initialised from the observer's scale on
   the first fake-quantized batch; the zero point stays ``quant.activation_zero_point(min_val,
@@ -153,23 +153,31 @@ class ClampedFakeQuantize(torch.autograd.Function):
         return torch.ops.aten.hardtanh_backward(grad, y, *ctx.bounds), None, None, None, None, None
 
 
-class ClampedExactForward(torch.autograd.Function):
-    """Forward ``exact`` (a tensor without gradient), backward the gradient :class:`ClampedFakeQuantize` gives ``y``:
-    ``grad`` where ``y_lo < y < y_hi``, else 0 (the straight-through form of :class:`ExactForward` without
-    computing the fake quant whose value it discards)."""
+class ClampedExactOutput(torch.autograd.Function):
+    """A weighted layer's exact output in one autograd node: forward ``exact`` (the device's values, a tensor without
+    gradient), backward the gradient that :class:`ClampedFakeQuantize` of the real-valued accumulator
+    ``y = (b_int * s_b)[c] + acc * s_b[c]`` (``y``, computed without gradient, is passed in) gives ``acc`` and
+    ``b_int``, as autograd through that expression would: ``g = grad`` where ``y_lo < y < y_hi``, else 0;
+    ``d acc = g * s_b[c]``; ``d b_int = sum_to_size(g, (1, C, 1, ...)) * s_b`` (the straight-through form of
+    :class:`ExactForward` without the fake quant whose value it discards, nor the surrogate's autograd nodes)."""
 
     @staticmethod
-    def forward(ctx: Any, y: torch.Tensor, exact: torch.Tensor, y_lo: float, y_hi: float) -> torch.Tensor:
+    def forward(ctx: Any, acc: torch.Tensor, b_int: torch.Tensor, s_b: torch.Tensor, y: torch.Tensor,
+                exact: torch.Tensor, y_lo: float, y_hi: float) -> torch.Tensor:
         """``exact``."""
-        ctx.save_for_backward(y)
+        ctx.save_for_backward(y, s_b)
         ctx.bounds = (y_lo, y_hi)
         return exact
 
     @staticmethod
     def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
-        """``grad`` where ``y_lo < y < y_hi``, else 0."""
-        (y,) = ctx.saved_tensors
-        return torch.ops.aten.hardtanh_backward(grad, y, *ctx.bounds), None, None, None
+        """``(g * s_b[c], sum_to_size(g) * s_b)`` with ``g = grad * [y_lo < y < y_hi]``."""
+        y, s_b = ctx.saved_tensors
+        g = torch.ops.aten.hardtanh_backward(grad, y, *ctx.bounds)
+        view = (1, -1) + (1,) * (g.dim() - 2)
+        grad_acc = g * s_b.reshape(view) if ctx.needs_input_grad[0] else None
+        grad_b = g.sum_to_size(s_b.reshape(view).shape).reshape(-1) * s_b if ctx.needs_input_grad[1] else None
+        return grad_acc, grad_b, None, None, None, None, None
 
 
 def _clamp(x: torch.Tensor, interval: Interval) -> torch.Tensor:
