@@ -48,9 +48,9 @@ the saved parameters.
 from __future__ import annotations
 
 import math
+import struct
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -185,9 +185,31 @@ def _clamp(x: torch.Tensor, interval: Interval) -> torch.Tensor:
     return x if interval == (None, None) else torch.clamp(x, *interval)
 
 
-def _grid_index(v: np.float32, inverse_scale: np.float32) -> float:
-    """``round(v * (1 / s))`` as :class:`FastFakeQuantize` computes it (float32 product, half to even)."""
-    return float(np.rint(np.float32(v) * inverse_scale))
+_F32 = struct.Struct("<f")
+_U32 = struct.Struct("<I")
+
+
+def _float32(v: float) -> float:
+    """``v`` rounded to float32 (to nearest, ties to even), as a Python float; +-inf where that overflows."""
+    try:
+        return _F32.unpack(_F32.pack(v))[0]
+    except OverflowError:
+        return math.copysign(math.inf, v)
+
+
+def _next_float32(v: float, up: bool) -> float:
+    """The float32 next to the float32 value ``v`` towards +inf (``up``) or -inf (``numpy.nextafter`` on float32)."""
+    if v == 0.0:
+        return math.copysign(2.0**-149, 1.0 if up else -1.0)
+    bits = _U32.unpack(_F32.pack(v))[0]
+    return _F32.unpack(_U32.pack(bits + 1 if (v > 0.0) == up else bits - 1))[0]
+
+
+def _grid_index(v: float, inverse_scale: float) -> float:
+    """``round(v * (1 / s))`` as :class:`FastFakeQuantize` computes it (float32 product, half to even) for float32
+    ``v`` and ``inverse_scale``: their exact product fits a double, so rounding it to float32 is the float32 product."""
+    r = _float32(v * inverse_scale)
+    return float(round(r)) if math.isfinite(r) else r
 
 
 def clamped_grid_bounds(scale: float, zero_point: int, interval: Interval,
@@ -205,25 +227,25 @@ def clamped_grid_bounds(scale: float, zero_point: int, interval: Interval,
     bounds are ``y_lo = max(a, prev(v_lo))`` and ``y_hi = min(b, next(v_hi))``.  ``inverse_scale``: the float32
     ``1 / s`` the device computes (``torch.reciprocal``), by default the IEEE quotient.
     """
-    inv = np.float32(1.0) / np.float32(scale) if inverse_scale is None else np.float32(inverse_scale)
+    inv = _float32(1.0 / _float32(scale)) if inverse_scale is None else _float32(inverse_scale)
     q_lo, q_hi = quant.ACT_QMIN - zero_point, quant.ACT_QMAX - zero_point
-    v_hi = np.float32((q_hi + 0.5) * scale)
+    v_hi = _float32((q_hi + 0.5) * scale)
     while _grid_index(v_hi, inv) > q_hi:
-        v_hi = np.nextafter(v_hi, np.float32(-np.inf))
-    while _grid_index(np.nextafter(v_hi, np.float32(np.inf)), inv) <= q_hi:
-        v_hi = np.nextafter(v_hi, np.float32(np.inf))
-    v_lo = np.float32((q_lo - 0.5) * scale)
+        v_hi = _next_float32(v_hi, False)
+    while _grid_index(_next_float32(v_hi, True), inv) <= q_hi:
+        v_hi = _next_float32(v_hi, True)
+    v_lo = _float32((q_lo - 0.5) * scale)
     while _grid_index(v_lo, inv) < q_lo:
-        v_lo = np.nextafter(v_lo, np.float32(np.inf))
-    while _grid_index(np.nextafter(v_lo, np.float32(-np.inf)), inv) >= q_lo:
-        v_lo = np.nextafter(v_lo, np.float32(-np.inf))
+        v_lo = _next_float32(v_lo, True)
+    while _grid_index(_next_float32(v_lo, False), inv) >= q_lo:
+        v_lo = _next_float32(v_lo, False)
     a, b = interval
-    lo = q_lo if a is None else int(min(max(_grid_index(np.float32(a), inv), q_lo), q_hi))
-    hi = q_hi if b is None else int(min(max(_grid_index(np.float32(b), inv), q_lo), q_hi))
-    y_lo = float(np.nextafter(v_lo, np.float32(-np.inf)))
-    y_hi = float(np.nextafter(v_hi, np.float32(np.inf)))
-    return (lo, hi, y_lo if a is None else max(float(np.float32(a)), y_lo),
-            y_hi if b is None else min(float(np.float32(b)), y_hi))
+    lo = q_lo if a is None else int(min(max(_grid_index(_float32(a), inv), q_lo), q_hi))
+    hi = q_hi if b is None else int(min(max(_grid_index(_float32(b), inv), q_lo), q_hi))
+    y_lo = _next_float32(v_lo, False)
+    y_hi = _next_float32(v_hi, True)
+    return (lo, hi, y_lo if a is None else max(_float32(a), y_lo),
+            y_hi if b is None else min(_float32(b), y_hi))
 
 
 def _integers(x: torch.Tensor, scale: torch.Tensor, lo: float, hi: float) -> tuple[torch.Tensor, torch.Tensor]:
