@@ -47,6 +47,7 @@ the saved parameters.
 
 from __future__ import annotations
 
+import functools
 import math
 import struct
 from typing import Any
@@ -528,8 +529,8 @@ class ActivationQuantizer(nn.Module):
 
 class Grid:
     """An activation grid ``(scale, zero_point)`` (float32 and int64 scalar tensors) with its host values
-    ``host = (float(scale), int(zero_point))`` and, memoised per activation interval,
-    :meth:`clamped_bounds` and :meth:`activation_range`."""
+    ``host = (float(scale), int(zero_point))``, the memoised tensors :attr:`inverse` and :attr:`scale64` and,
+    memoised per activation interval, :meth:`clamped_bounds` and :meth:`activation_range`."""
 
     def __init__(self, scale: torch.Tensor, zero_point: torch.Tensor) -> None:
         self.scale, self.zero_point = scale, zero_point
@@ -540,8 +541,18 @@ class Grid:
         """:func:`clamped_grid_bounds` of ``interval`` on this grid (with the device's ``1 / s``)."""
         key = ("clamped", interval)
         if key not in self._memo:
-            self._memo[key] = clamped_grid_bounds(*self.host, interval, float(torch.reciprocal(self.scale)))
+            self._memo[key] = clamped_grid_bounds(*self.host, interval, float(self.inverse))
         return self._memo[key]
+
+    @functools.cached_property
+    def inverse(self) -> torch.Tensor:
+        """``torch.reciprocal(scale)`` (float32): the ``1 / s`` the fake quant and the layers' input integers use."""
+        return torch.reciprocal(self.scale)
+
+    @functools.cached_property
+    def scale64(self) -> torch.Tensor:
+        """``scale.double()``: the scale as the output stage's float64 multipliers take it."""
+        return self.scale.double()
 
     def activation_range(self, interval: Interval) -> tuple[int, int]:
         """:func:`tinyqat.requant.activation_range` of ``interval`` on this grid (the int8 clamp lowering fuses)."""

@@ -62,6 +62,7 @@ Pools on an ``(N, C, L)`` input pool the ``(N, C, 1, L)`` map (their kernel is `
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
@@ -226,16 +227,17 @@ class QuantWeighted(QuantOutput):
             b_int = IntegerSTE.apply(b, s_b, INT32_MIN, INT32_MAX)
             return self._quantize_output(self._op(x, w_quantizer(w, s_w), b_int * s_b))
         qmax = quant.weight_qmax(w_quantizer.bits)
-        x_int, w_int, b_int = LayerIntegers.apply(x, torch.reciprocal(s_in), w, quant.channel_view(s_w, w.dim()),
-                                                  qmax, b, s_b)
+        in_grid = in_q.grid()
+        x_int, w_int, b_int = LayerIntegers.apply(x, in_grid.inverse, w, quant.channel_view(s_w, w.dim()), qmax, b,
+                                                  s_b)
         acc_bound = w_int.detach().abs().reshape(w.shape[0], -1).sum(1) * ACC_INPUT_MAX  # >= |acc[:, c]|
-        if qmax * w[0].numel() * ACC_INPUT_MAX >= 2**24 and bool(acc_bound.max() >= 2**24):
+        if qmax * math.prod(w.shape[1:]) * ACC_INPUT_MAX >= 2**24 and bool(acc_bound.max() >= 2**24):
             acc_exact = self._op(x_int.double(), w_int.double(), None)  # float32 partial sums would round
             acc = acc_exact.float()
         else:
             acc = acc_exact = self._op(x_int, w_int, None)  # integer partial sums below 2**24: exact in float32
-        return self._exact_output(acc, b_int, s_b, lambda grid: self._output_stage(acc_exact, acc_bound, b_int, s_in,
-                                                                                 s_w, grid))
+        return self._exact_output(acc, b_int, s_b, lambda grid: self._output_stage(acc_exact, acc_bound, b_int,
+                                                                                 in_grid, s_w, grid))
 
     def _quantize_output(self, y: torch.Tensor) -> torch.Tensor:
         """``output_quantizer(act(y))``, value and gradient; a ``clamp_fusable`` quantizer observes and fake-quantizes
@@ -275,7 +277,7 @@ class QuantWeighted(QuantOutput):
             value = exact(grid)
         return ClampedExactOutput.apply(acc, b_int, s_b, y, value, *grid.clamped_bounds(interval)[2:])
 
-    def _output_stage(self, acc: torch.Tensor, acc_bound: torch.Tensor, b_int: torch.Tensor, s_in: torch.Tensor,
+    def _output_stage(self, acc: torch.Tensor, acc_bound: torch.Tensor, b_int: torch.Tensor, in_grid: Grid,
                       s_w: torch.Tensor, grid: Grid) -> torch.Tensor:
         """The kernel's output stage on the accumulator, dequantized on the output ``grid`` (module docstring).
 
@@ -285,7 +287,8 @@ class QuantWeighted(QuantOutput):
         """
         s_out, zp = grid.scale, grid.host[1]
         view = (1, -1) + (1,) * (acc.dim() - 2)
-        multiplier, shift = requant.quantize_multipliers(requant.effective_multipliers(s_in, s_w, s_out))
+        multiplier, shift = requant.quantize_multipliers(requant.effective_multipliers(in_grid.scale64, s_w,
+                                                                                       grid.scale64))
         lo, hi = grid.activation_range(requant.activation_interval(self.activation))
         bias = b_int.double().clamp_(INT32_MIN, INT32_MAX)  # float32 rounds INT32_MAX up to 2**31
         m, h, x_max = requant.float_multipliers(multiplier, shift)
