@@ -686,3 +686,40 @@ def test_sync_batchnorm_folds_like_batchnorm(tmp_path) -> None:
     with torch.no_grad():
         fq = torch.round(before(x) / s) + zp
     np.testing.assert_array_equal(fq.numpy(), out.astype(np.float32))
+
+
+@pytest.mark.parametrize("shape", [(6, 3, 3, 3), (5, 7), (4, 2, 5)])
+def test_fold_batchnorm_node_is_autograd_through_fold_bn(shape) -> None:
+    """``FoldBatchNorm`` gives ``quant.fold_bn``'s values and, bit for bit, the gradients autograd gives ``w``, ``b``,
+    ``gamma`` and ``beta`` through it (with and without a trainable bias or BatchNorm scale, one output unused)."""
+    from tinyqat import quant
+    from tinyqat.qat.fake_quant import FoldBatchNorm
+
+    gen = torch.Generator().manual_seed(7)
+    c = shape[0]
+
+    def rand(*size: int) -> torch.Tensor:
+        return torch.randn(*size, generator=gen).to(DEVICE)
+
+    mean, var = rand(c), rand(c).abs() + 0.1
+    gw, gb = rand(*shape), rand(c)
+    for needs in [(True, True, True, True), (True, False, True, True), (True, True, False, True), (False, True, True,
+                                                                                                    False)]:
+        base = [rand(*shape), rand(c), rand(c) + 2.0, rand(c)]
+        ref = [t.clone().requires_grad_(n) for t, n in zip(base, needs, strict=True)]
+        new = [t.clone().requires_grad_(n) for t, n in zip(base, needs, strict=True)]
+        w_ref, b_ref = quant.fold_bn(*ref, mean, var, 1e-5)
+        w_new, b_new = FoldBatchNorm.apply(*new, mean, var, 1e-5)
+        assert torch.equal(w_new, w_ref) and torch.equal(b_new, b_ref)
+        for outputs in (w_ref, b_ref), (w_new, b_new):
+            torch.autograd.backward([o for o in outputs if o.requires_grad],
+                                    [g for g, o in zip((gw, gb), outputs, strict=True) if o.requires_grad])
+        for r, n in zip(ref, new, strict=True):
+            assert (r.grad is None and n.grad is None) or torch.equal(r.grad, n.grad), needs
+        only_w = [t.clone().requires_grad_(n) for t, n in zip(base, needs, strict=True)]
+        only_w_ref = [t.clone().requires_grad_(n) for t, n in zip(base, needs, strict=True)]
+        if needs[0] or needs[2]:
+            FoldBatchNorm.apply(*only_w, mean, var, 1e-5)[0].backward(gw)
+            quant.fold_bn(*only_w_ref, mean, var, 1e-5)[0].backward(gw)
+            for r, n in zip(only_w_ref, only_w, strict=True):
+                assert (r.grad is None and n.grad is None) or torch.equal(r.grad, n.grad), needs
