@@ -313,41 +313,6 @@ class LayerIntegers(torch.autograd.Function):
                 None if grad_b is None else _integers_grad(grad_b, b_q, b_scale, INT32_MIN, INT32_MAX), None)
 
 
-class FoldBatchNorm(torch.autograd.Function):
-    """:func:`tinyqat.quant.fold_bn` (its values) in one autograd node, with the gradients autograd gives through it:
-    with ``sq = sqrt(var + eps)``, ``f = gamma / sq`` (per output channel, broadcast over ``w``'s other dims):
-    ``dw = gw * f``, ``db = gb * f``, ``dbeta = gb``,
-    ``dgamma = (sum(gw * w over all but dim 0) + gb * (b - mean)) / sq`` (the running statistics get none);
-    computed with autograd's operations in its order, so bit for bit autograd's."""
-
-    @staticmethod
-    def forward(ctx: Any, w: torch.Tensor, b: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor,
-                mean: torch.Tensor, var: torch.Tensor, eps: float) -> tuple[torch.Tensor, torch.Tensor]:
-        """``quant.fold_bn(w, b, gamma, beta, mean, var, eps)``."""
-        ctx.save_for_backward(w, b, gamma, mean, var)
-        ctx.eps = eps
-        ctx.set_materialize_grads(False)  # an output without gradient contributes nothing (None), as in autograd
-        return quant.fold_bn(w, b, gamma, beta, mean, var, eps)
-
-    @staticmethod
-    def backward(ctx: Any, gw: torch.Tensor | None, gb: torch.Tensor | None) -> tuple[torch.Tensor | None, ...]:
-        """The gradients of ``w``, ``b``, ``gamma`` and ``beta`` (class docstring)."""
-        w, b, gamma, mean, var = ctx.saved_tensors
-        need_w, need_b, need_gamma, need_beta = ctx.needs_input_grad[:4]
-        sq = torch.sqrt(var + ctx.eps)
-        factor = gamma / sq
-        grad_factor = None
-        if gw is not None and need_gamma:
-            grad_factor = (gw * w).sum_to_size(quant.channel_view(factor, w.dim()).shape).reshape(-1)
-        if gb is not None and need_gamma:
-            term = gb * (b - mean)
-            grad_factor = term if grad_factor is None else grad_factor + term
-        return (None if gw is None or not need_w else gw * quant.channel_view(factor, w.dim()),
-                None if gb is None or not need_b else gb * factor,
-                None if grad_factor is None else grad_factor / sq,
-                gb if need_beta else None, None, None, None)
-
-
 class ExactForward(torch.autograd.Function):
     """Forward ``exact`` (a tensor without gradient), backward the gradient of ``surrogate``: the
     straight-through form ``surrogate + (exact - surrogate).detach()`` without its two extra passes."""

@@ -76,7 +76,6 @@ from tinyqat.qat.fake_quant import (
     ClampedExactOutput,
     ExactForward,
     FixedQuantizer,
-    FoldBatchNorm,
     Grid,
     IntegerSTE,
     LayerIntegers,
@@ -204,14 +203,13 @@ class QuantWeighted(QuantOutput):
         return w, b if b is not None else torch.zeros(w.shape[0], dtype=w.dtype, device=w.device)
 
     def folded_params(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """``quant.fold_bn`` of :meth:`float_params` with the running statistics (unchanged without BN), one autograd
-        node (:class:`~tinyqat.qat.fake_quant.FoldBatchNorm`)."""
+        """``quant.fold_bn`` of :meth:`float_params` with the running statistics (unchanged without BN)."""
         w, b = self.float_params()
         bn = self.bn
         if bn is None:
             return w, b
         gamma, beta = self.bn_affine()
-        return FoldBatchNorm.apply(w, b, gamma, beta, bn.running_mean, bn.running_var, bn.eps)
+        return quant.fold_bn(w, b, gamma, beta, bn.running_mean, bn.running_var, bn.eps)
 
     def _forward_folded(self, x: torch.Tensor) -> torch.Tensor:
         """Folded forward (module docstring); the device's integers once both grids are known."""
