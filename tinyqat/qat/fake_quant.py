@@ -175,9 +175,9 @@ class ClampedExactOutput(torch.autograd.Function):
         """``(g * s_b[c], sum_to_size(g) * s_b)`` with ``g = grad * [y_lo < y < y_hi]``."""
         y, s_b = ctx.saved_tensors
         g = torch.ops.aten.hardtanh_backward(grad, y, *ctx.bounds)
-        view = (1, -1) + (1,) * (g.dim() - 2)
-        grad_acc = g * s_b.reshape(view) if ctx.needs_input_grad[0] else None
-        grad_b = g.sum_to_size(s_b.reshape(view).shape).reshape(-1) * s_b if ctx.needs_input_grad[1] else None
+        s_view = s_b.reshape((1, -1) + (1,) * (g.dim() - 2))
+        grad_b = g.sum_to_size(s_view.shape).reshape(-1) * s_b if ctx.needs_input_grad[1] else None
+        grad_acc = g.mul_(s_view) if ctx.needs_input_grad[0] else None  # g is this node's own tensor: scaled in place
         return grad_acc, grad_b, None, None, None, None, None
 
 
