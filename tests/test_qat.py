@@ -194,11 +194,11 @@ def test_every_output_observer_updates_once_per_forward() -> None:
 @pytest.mark.parametrize("activation", ["none", "relu", "relu6", (-1.5, 2.25), (0.1, 0.1), (-3.0, -2.0)])
 def test_clamped_fake_quant_equals_activation_then_fake_quant(activation) -> None:
     """``ClampedFakeQuantize`` with ``clamped_grid_bounds`` is ``FastFakeQuantize(act(y))`` bit for bit, value and
-    gradient, and ``ClampedExactForward`` passes the same gradient: grids with zero points at both ends and
+    gradient, and ``ClampedExactOutput`` passes the same gradient: grids with zero points at both ends and
     in between, values on, halfway between and one ulp beside every grid step and the activation's bounds."""
     from tinyqat import requant
     from tinyqat.qat.fake_quant import (
-        ClampedExactForward,
+        ClampedExactOutput,
         ClampedFakeQuantize,
         FastFakeQuantize,
         clamped_grid_bounds,
@@ -222,9 +222,39 @@ def test_clamped_fake_quant_equals_activation_then_fake_quant(activation) -> Non
         got = ClampedFakeQuantize.apply(y_new, s, *bounds)
         got.backward(grad)
         assert torch.equal(got, ref) and torch.equal(y_new.grad, y_ref.grad), (scale, zp)
-        y_exact = y.clone().requires_grad_()
-        ClampedExactForward.apply(y_exact, ref.detach(), *bounds[2:]).backward(grad)
-        assert torch.equal(y_exact.grad, y_ref.grad)
+        acc = y.clone().reshape(-1, 1).requires_grad_()  # y = (0 * 1) + acc * 1: one channel, a zero bias
+        b_int = torch.zeros(1, device=DEVICE, requires_grad=True)
+        one = torch.ones(1, device=DEVICE)
+        ClampedExactOutput.apply(acc, b_int, one, y.reshape(-1, 1), ref.detach().reshape(-1, 1),
+                                 *bounds[2:]).backward(grad.reshape(-1, 1))
+        assert torch.equal(acc.grad.reshape(-1), y_ref.grad)
+        assert torch.equal(b_int.grad, y_ref.grad.sum().reshape(1))
+
+
+@pytest.mark.parametrize("shape", [(5, 6, 7, 3), (9, 4), (4, 3, 11), (1, 5, 2, 2)])
+def test_clamped_exact_output_gradient_is_autograds(shape) -> None:
+    """``ClampedExactOutput`` gives ``acc`` and ``b_int`` bit for bit the gradients autograd gives them through the
+    real-valued accumulator ``(b_int * s_b)[c] + acc * s_b[c]`` and ``ClampedFakeQuantize`` (per channel scales,
+    integer accumulators and biases, a batch of one)."""
+    from tinyqat.qat.fake_quant import ClampedExactOutput, ClampedFakeQuantize, clamped_grid_bounds
+    from tinyqat.qat.modules import _accumulator
+
+    gen = torch.Generator().manual_seed(3)
+    channels = shape[1]
+    acc0 = torch.randint(-3000, 3000, shape, generator=gen).float().to(DEVICE)
+    b0 = torch.randint(-20000, 20000, (channels,), generator=gen).float().to(DEVICE)
+    s_b = (torch.rand(channels, generator=gen) * 1e-3 + 1e-5).to(DEVICE)
+    s = torch.tensor(0.0137, device=DEVICE)
+    grad = torch.randn(shape, generator=gen).to(DEVICE)
+    for interval in [(None, None), (0.0, None), (-0.5, 0.75)]:
+        bounds = clamped_grid_bounds(float(s), -3, interval, float(torch.reciprocal(s)))
+        acc_ref, b_ref = acc0.clone().requires_grad_(), b0.clone().requires_grad_()
+        ClampedFakeQuantize.apply(_accumulator(acc_ref, b_ref, s_b), s, *bounds).backward(grad)
+        acc_new, b_new = acc0.clone().requires_grad_(), b0.clone().requires_grad_()
+        with torch.no_grad():
+            y = _accumulator(acc0, b0, s_b)
+        ClampedExactOutput.apply(acc_new, b_new, s_b, y, torch.zeros_like(y), *bounds[2:]).backward(grad)
+        assert torch.equal(acc_new.grad, acc_ref.grad) and torch.equal(b_new.grad, b_ref.grad), interval
 
 
 @pytest.mark.parametrize("phase", ["live BN", "BN frozen"])

@@ -29,7 +29,7 @@ the saved parameters.
   grid's bounds applied to ``r(a), r(b)``, gradient ``grad * [y_lo < y < y_hi]`` (:func:`clamped_grid_bounds`),
   equal bit for bit, value and gradient, to :class:`FastFakeQuantize` of ``act(y)`` with the activation's
   gradient; a min/max observer takes the clamped range of ``y``.  Where the layer's value is the device's
-  integers, :class:`ClampedExactForward` keeps that gradient and skips the fake quant.
+  integers, :class:`ClampedExactOutput` keeps that gradient and skips the fake quant.
 * Learned scales (``learn_scale=True``, LSQ: Esser et al., "Learned Step Size Quantization"):
   the activation scale is a trainable parameter ``scale`` initialised from the observer's scale on
   the first fake-quantized batch; the zero point stays ``quant.activation_zero_point(min_val,
@@ -47,10 +47,11 @@ the saved parameters.
 
 from __future__ import annotations
 
+import functools
 import math
+import struct
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -153,23 +154,31 @@ class ClampedFakeQuantize(torch.autograd.Function):
         return torch.ops.aten.hardtanh_backward(grad, y, *ctx.bounds), None, None, None, None, None
 
 
-class ClampedExactForward(torch.autograd.Function):
-    """Forward ``exact`` (a tensor without gradient), backward the gradient :class:`ClampedFakeQuantize` gives ``y``:
-    ``grad`` where ``y_lo < y < y_hi``, else 0 (the straight-through form of :class:`ExactForward` without
-    computing the fake quant whose value it discards)."""
+class ClampedExactOutput(torch.autograd.Function):
+    """A weighted layer's exact output in one autograd node: forward ``exact`` (the device's values, a tensor without
+    gradient), backward the gradient that :class:`ClampedFakeQuantize` of the real-valued accumulator
+    ``y = (b_int * s_b)[c] + acc * s_b[c]`` (``y``, computed without gradient, is passed in) gives ``acc`` and
+    ``b_int``, as autograd through that expression would: ``g = grad`` where ``y_lo < y < y_hi``, else 0;
+    ``d acc = g * s_b[c]``; ``d b_int = sum_to_size(g, (1, C, 1, ...)) * s_b`` (the straight-through form of
+    :class:`ExactForward` without the fake quant whose value it discards, nor the surrogate's autograd nodes)."""
 
     @staticmethod
-    def forward(ctx: Any, y: torch.Tensor, exact: torch.Tensor, y_lo: float, y_hi: float) -> torch.Tensor:
+    def forward(ctx: Any, acc: torch.Tensor, b_int: torch.Tensor, s_b: torch.Tensor, y: torch.Tensor,
+                exact: torch.Tensor, y_lo: float, y_hi: float) -> torch.Tensor:
         """``exact``."""
-        ctx.save_for_backward(y)
+        ctx.save_for_backward(y, s_b)
         ctx.bounds = (y_lo, y_hi)
         return exact
 
     @staticmethod
     def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
-        """``grad`` where ``y_lo < y < y_hi``, else 0."""
-        (y,) = ctx.saved_tensors
-        return torch.ops.aten.hardtanh_backward(grad, y, *ctx.bounds), None, None, None
+        """``(g * s_b[c], sum_to_size(g) * s_b)`` with ``g = grad * [y_lo < y < y_hi]``."""
+        y, s_b = ctx.saved_tensors
+        g = torch.ops.aten.hardtanh_backward(grad, y, *ctx.bounds)
+        s_view = s_b.reshape((1, -1) + (1,) * (g.dim() - 2))
+        grad_b = g.sum_to_size(s_view.shape).reshape(-1) * s_b if ctx.needs_input_grad[1] else None
+        grad_acc = g.mul_(s_view) if ctx.needs_input_grad[0] else None  # g is this node's own tensor: scaled in place
+        return grad_acc, grad_b, None, None, None, None, None
 
 
 def _clamp(x: torch.Tensor, interval: Interval) -> torch.Tensor:
@@ -177,9 +186,31 @@ def _clamp(x: torch.Tensor, interval: Interval) -> torch.Tensor:
     return x if interval == (None, None) else torch.clamp(x, *interval)
 
 
-def _grid_index(v: np.float32, inverse_scale: np.float32) -> float:
-    """``round(v * (1 / s))`` as :class:`FastFakeQuantize` computes it (float32 product, half to even)."""
-    return float(np.rint(np.float32(v) * inverse_scale))
+_F32 = struct.Struct("<f")
+_U32 = struct.Struct("<I")
+
+
+def _float32(v: float) -> float:
+    """``v`` rounded to float32 (to nearest, ties to even), as a Python float; +-inf where that overflows."""
+    try:
+        return _F32.unpack(_F32.pack(v))[0]
+    except OverflowError:
+        return math.copysign(math.inf, v)
+
+
+def _next_float32(v: float, up: bool) -> float:
+    """The float32 next to the float32 value ``v`` towards +inf (``up``) or -inf (``numpy.nextafter`` on float32)."""
+    if v == 0.0:
+        return math.copysign(2.0**-149, 1.0 if up else -1.0)
+    bits = _U32.unpack(_F32.pack(v))[0]
+    return _F32.unpack(_U32.pack(bits + 1 if (v > 0.0) == up else bits - 1))[0]
+
+
+def _grid_index(v: float, inverse_scale: float) -> float:
+    """``round(v * (1 / s))`` as :class:`FastFakeQuantize` computes it (float32 product, half to even) for float32
+    ``v`` and ``inverse_scale``: their exact product fits a double, so rounding it to float32 is the float32 product."""
+    r = _float32(v * inverse_scale)
+    return float(round(r)) if math.isfinite(r) else r
 
 
 def clamped_grid_bounds(scale: float, zero_point: int, interval: Interval,
@@ -197,25 +228,25 @@ def clamped_grid_bounds(scale: float, zero_point: int, interval: Interval,
     bounds are ``y_lo = max(a, prev(v_lo))`` and ``y_hi = min(b, next(v_hi))``.  ``inverse_scale``: the float32
     ``1 / s`` the device computes (``torch.reciprocal``), by default the IEEE quotient.
     """
-    inv = np.float32(1.0) / np.float32(scale) if inverse_scale is None else np.float32(inverse_scale)
+    inv = _float32(1.0 / _float32(scale)) if inverse_scale is None else _float32(inverse_scale)
     q_lo, q_hi = quant.ACT_QMIN - zero_point, quant.ACT_QMAX - zero_point
-    v_hi = np.float32((q_hi + 0.5) * scale)
+    v_hi = _float32((q_hi + 0.5) * scale)
     while _grid_index(v_hi, inv) > q_hi:
-        v_hi = np.nextafter(v_hi, np.float32(-np.inf))
-    while _grid_index(np.nextafter(v_hi, np.float32(np.inf)), inv) <= q_hi:
-        v_hi = np.nextafter(v_hi, np.float32(np.inf))
-    v_lo = np.float32((q_lo - 0.5) * scale)
+        v_hi = _next_float32(v_hi, False)
+    while _grid_index(_next_float32(v_hi, True), inv) <= q_hi:
+        v_hi = _next_float32(v_hi, True)
+    v_lo = _float32((q_lo - 0.5) * scale)
     while _grid_index(v_lo, inv) < q_lo:
-        v_lo = np.nextafter(v_lo, np.float32(np.inf))
-    while _grid_index(np.nextafter(v_lo, np.float32(-np.inf)), inv) >= q_lo:
-        v_lo = np.nextafter(v_lo, np.float32(-np.inf))
+        v_lo = _next_float32(v_lo, True)
+    while _grid_index(_next_float32(v_lo, False), inv) >= q_lo:
+        v_lo = _next_float32(v_lo, False)
     a, b = interval
-    lo = q_lo if a is None else int(min(max(_grid_index(np.float32(a), inv), q_lo), q_hi))
-    hi = q_hi if b is None else int(min(max(_grid_index(np.float32(b), inv), q_lo), q_hi))
-    y_lo = float(np.nextafter(v_lo, np.float32(-np.inf)))
-    y_hi = float(np.nextafter(v_hi, np.float32(np.inf)))
-    return (lo, hi, y_lo if a is None else max(float(np.float32(a)), y_lo),
-            y_hi if b is None else min(float(np.float32(b)), y_hi))
+    lo = q_lo if a is None else int(min(max(_grid_index(_float32(a), inv), q_lo), q_hi))
+    hi = q_hi if b is None else int(min(max(_grid_index(_float32(b), inv), q_lo), q_hi))
+    y_lo = _next_float32(v_lo, False)
+    y_hi = _next_float32(v_hi, True)
+    return (lo, hi, y_lo if a is None else max(_float32(a), y_lo),
+            y_hi if b is None else min(_float32(b), y_hi))
 
 
 def _integers(x: torch.Tensor, scale: torch.Tensor, lo: float, hi: float) -> tuple[torch.Tensor, torch.Tensor]:
@@ -498,8 +529,8 @@ class ActivationQuantizer(nn.Module):
 
 class Grid:
     """An activation grid ``(scale, zero_point)`` (float32 and int64 scalar tensors) with its host values
-    ``host = (float(scale), int(zero_point))`` and, memoised per activation interval,
-    :meth:`clamped_bounds` and :meth:`activation_range`."""
+    ``host = (float(scale), int(zero_point))``, the memoised tensors :attr:`inverse` and :attr:`scale64` and,
+    memoised per activation interval, :meth:`clamped_bounds` and :meth:`activation_range`."""
 
     def __init__(self, scale: torch.Tensor, zero_point: torch.Tensor) -> None:
         self.scale, self.zero_point = scale, zero_point
@@ -510,8 +541,18 @@ class Grid:
         """:func:`clamped_grid_bounds` of ``interval`` on this grid (with the device's ``1 / s``)."""
         key = ("clamped", interval)
         if key not in self._memo:
-            self._memo[key] = clamped_grid_bounds(*self.host, interval, float(torch.reciprocal(self.scale)))
+            self._memo[key] = clamped_grid_bounds(*self.host, interval, float(self.inverse))
         return self._memo[key]
+
+    @functools.cached_property
+    def inverse(self) -> torch.Tensor:
+        """``torch.reciprocal(scale)`` (float32): the ``1 / s`` the fake quant and the layers' input integers use."""
+        return torch.reciprocal(self.scale)
+
+    @functools.cached_property
+    def scale64(self) -> torch.Tensor:
+        """``scale.double()``: the scale as the output stage's float64 multipliers take it."""
+        return self.scale.double()
 
     def activation_range(self, interval: Interval) -> tuple[int, int]:
         """:func:`tinyqat.requant.activation_range` of ``interval`` on this grid (the int8 clamp lowering fuses)."""

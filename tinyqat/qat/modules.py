@@ -62,6 +62,7 @@ Pools on an ``(N, C, L)`` input pool the ``(N, C, 1, L)`` map (their kernel is `
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
@@ -72,7 +73,7 @@ from tinyqat import quant, requant
 from tinyqat.fixedpoint import INT32_MAX, INT32_MIN
 from tinyqat.qat.fake_quant import (
     ActivationQuantizer,
-    ClampedExactForward,
+    ClampedExactOutput,
     ExactForward,
     FixedQuantizer,
     Grid,
@@ -119,6 +120,14 @@ def _activate(y: torch.Tensor, activation: Activation) -> torch.Tensor:
     if activation == "relu6":
         return F.relu6(y)
     return y
+
+
+def _accumulator(acc: torch.Tensor, b_int: torch.Tensor, s_b: torch.Tensor) -> torch.Tensor:
+    """The real-valued accumulator ``(acc + b_q) * s_b`` of an exact layer (channels on dim 1), computed as
+    ``(b_int * s_b)[c] + acc * s_b[c]``: one ``addcmul_`` into a full-size copy of the bias term (faster than a
+    broadcast addend)."""
+    view = (1, -1) + (1,) * (acc.dim() - 2)
+    return (b_int * s_b).reshape(view).expand_as(acc).contiguous().addcmul_(acc, s_b.reshape(view))
 
 
 def _as_2d(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
@@ -218,48 +227,58 @@ class QuantWeighted(QuantOutput):
             b_int = IntegerSTE.apply(b, s_b, INT32_MIN, INT32_MAX)
             return self._quantize_output(self._op(x, w_quantizer(w, s_w), b_int * s_b))
         qmax = quant.weight_qmax(w_quantizer.bits)
-        x_int, w_int, b_int = LayerIntegers.apply(x, torch.reciprocal(s_in), w, quant.channel_view(s_w, w.dim()),
-                                                  qmax, b, s_b)
+        in_grid = in_q.grid()
+        x_int, w_int, b_int = LayerIntegers.apply(x, in_grid.inverse, w, quant.channel_view(s_w, w.dim()), qmax, b,
+                                                  s_b)
         acc_bound = w_int.detach().abs().reshape(w.shape[0], -1).sum(1) * ACC_INPUT_MAX  # >= |acc[:, c]|
-        if qmax * w[0].numel() * ACC_INPUT_MAX >= 2**24 and bool(acc_bound.max() >= 2**24):
+        if qmax * math.prod(w.shape[1:]) * ACC_INPUT_MAX >= 2**24 and bool(acc_bound.max() >= 2**24):
             acc_exact = self._op(x_int.double(), w_int.double(), None)  # float32 partial sums would round
             acc = acc_exact.float()
         else:
             acc = acc_exact = self._op(x_int, w_int, None)  # integer partial sums below 2**24: exact in float32
-        view = (1, -1) + (1,) * (acc.dim() - 2)
-        # (acc + b_q) * s_in * s_w: one addcmul into a full-size copy of the bias term (faster than a broadcast addend)
-        y = (b_int * s_b).reshape(view).expand_as(acc).contiguous().addcmul_(acc, s_b.reshape(view))
-        return self._quantize_output(y, lambda grid: self._output_stage(acc_exact, acc_bound, b_int, s_in, s_w,
-                                                                        view, grid))
+        return self._exact_output(acc, b_int, s_b, lambda grid: self._output_stage(acc_exact, acc_bound, b_int,
+                                                                                 in_grid, s_w, grid))
 
-    def _quantize_output(self, y: torch.Tensor,
-                         exact: Callable[[Grid], torch.Tensor] | None = None) -> torch.Tensor:
-        """``output_quantizer(act(y))``, value and gradient; with ``exact`` (the device's output on the grid it is
-        given, called without gradient once the grid is known) that value instead, with the same gradient.  A
-        ``clamp_fusable`` quantizer observes and fake-quantizes ``act(y)`` in one step
-        (:meth:`~tinyqat.qat.fake_quant.ActivationQuantizer.fake_quantize_clamped`), and with ``exact`` skips the
-        fake quant whose value would be discarded (:class:`~tinyqat.qat.fake_quant.ClampedExactForward`)."""
+    def _quantize_output(self, y: torch.Tensor) -> torch.Tensor:
+        """``output_quantizer(act(y))``, value and gradient; a ``clamp_fusable`` quantizer observes and fake-quantizes
+        ``act(y)`` in one step (:meth:`~tinyqat.qat.fake_quant.ActivationQuantizer.fake_quantize_clamped`)."""
         out_q = self.output_quantizer
         if not out_q.clamp_fusable:
-            y_fq = out_q(_activate(y, self.activation))
-            if exact is None or not (out_q.fake_quant_enabled and bool(out_q.observed)):
+            return out_q(_activate(y, self.activation))
+        interval = requant.activation_interval(self.activation)
+        out_q.observe_clamped(y, interval)
+        if not (out_q.fake_quant_enabled and bool(out_q.observed)):
+            return _activate(y, self.activation)
+        return out_q.fake_quantize_clamped(y, interval)
+
+    def _exact_output(self, acc: torch.Tensor, b_int: torch.Tensor, s_b: torch.Tensor,
+                      exact: Callable[[Grid], torch.Tensor]) -> torch.Tensor:
+        """The exact forward's output: value ``exact(grid)`` (the device's output on the output grid, called without
+        gradient once the grid is known), gradient that of :meth:`_quantize_output` of the real-valued accumulator
+        ``y = (b_int * s_b)[c] + acc * s_b[c]`` (which is also the value until the grid is known).  A ``clamp_fusable``
+        quantizer observes ``y`` computed without gradient and one :class:`~tinyqat.qat.fake_quant.ClampedExactOutput`
+        node carries the gradient to ``acc`` and ``b_int``."""
+        out_q = self.output_quantizer
+        if not out_q.clamp_fusable:
+            y_fq = out_q(_activate(_accumulator(acc, b_int, s_b), self.activation))
+            if not (out_q.fake_quant_enabled and bool(out_q.observed)):
                 return y_fq
             with torch.no_grad():
                 value = exact(out_q.grid())
             return ExactForward.apply(y_fq, value)
         interval = requant.activation_interval(self.activation)
+        with torch.no_grad():
+            y = _accumulator(acc, b_int, s_b)
         out_q.observe_clamped(y, interval)
         if not (out_q.fake_quant_enabled and bool(out_q.observed)):
-            return _activate(y, self.activation)
-        if exact is None:
-            return out_q.fake_quantize_clamped(y, interval)
+            return _activate(_accumulator(acc, b_int, s_b), self.activation)
         grid = out_q.grid()
         with torch.no_grad():
             value = exact(grid)
-        return ClampedExactForward.apply(y, value, *grid.clamped_bounds(interval)[2:])
+        return ClampedExactOutput.apply(acc, b_int, s_b, y, value, *grid.clamped_bounds(interval)[2:])
 
-    def _output_stage(self, acc: torch.Tensor, acc_bound: torch.Tensor, b_int: torch.Tensor, s_in: torch.Tensor,
-                      s_w: torch.Tensor, view: tuple[int, ...], grid: Grid) -> torch.Tensor:
+    def _output_stage(self, acc: torch.Tensor, acc_bound: torch.Tensor, b_int: torch.Tensor, in_grid: Grid,
+                      s_w: torch.Tensor, grid: Grid) -> torch.Tensor:
         """The kernel's output stage on the accumulator, dequantized on the output ``grid`` (module docstring).
 
         ``mbqm`` runs as :func:`tinyqat.requant.mbqm_float` (float64, a few passes) where its bound ``x_max``
@@ -267,7 +286,9 @@ class QuantWeighted(QuantOutput):
         (per channel, from the weights) or with the accumulator's actual largest magnitude; otherwise in int64.
         """
         s_out, zp = grid.scale, grid.host[1]
-        multiplier, shift = requant.quantize_multipliers(requant.effective_multipliers(s_in, s_w, s_out))
+        view = (1, -1) + (1,) * (acc.dim() - 2)
+        multiplier, shift = requant.quantize_multipliers(requant.effective_multipliers(in_grid.scale64, s_w,
+                                                                                       grid.scale64))
         lo, hi = grid.activation_range(requant.activation_interval(self.activation))
         bias = b_int.double().clamp_(INT32_MIN, INT32_MAX)  # float32 rounds INT32_MAX up to 2**31
         m, h, x_max = requant.float_multipliers(multiplier, shift)
