@@ -97,16 +97,16 @@ __attribute__((naked, noinline)) static void block_4x2_s8(TQ_ASM_ARG const int16
 }
 
 /* The output-stage table of the first `groups` full channel groups (TQ_CONV_TABLE_GROUP_WORDS words each):
- * group g: bias[4g .. 4g + 3], then per channel c = 4g + i: multiplier[c], tq_fused2_offset(e, zp), e with
+ * group g: bias_scale * bias[4g .. 4g + 3] (bias_scale 2: the doubled speed layout), then per channel c = 4g + i: multiplier[c], tq_fused2_offset(e, zp), e with
  * e = -shift[c] (in [1, TQ_FUSED2_OFFSET_E_MAX]: requant_fused == 2). */
-static void table_fill(const tq_conv2d_s8_params *p, int32_t groups, int32_t *table)
+static void table_fill(const tq_conv2d_s8_params *p, int32_t groups, int32_t bias_scale, int32_t *table)
 {
     const int32_t zp = p->output_zero_point;
     int32_t g, i;
     for (g = 0; g < groups; ++g, table += TQ_CONV_TABLE_GROUP_WORDS) {
         for (i = 0; i < 4; ++i) {
             const int32_t c = 4 * g + i, e = -p->shift[c];
-            table[i] = p->bias[c];
+            table[i] = bias_scale * p->bias[c];
             table[4 + 3 * i] = p->multiplier[c];
             table[5 + 3 * i] = tq_fused2_offset(e, zp);
             table[6 + 3 * i] = e;
@@ -528,9 +528,10 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
         path->run(p, input, output);
         return;
     }
-    table_fill(p, q_groups, table);
+    table_fill(p, q_groups, weights_s16 != NULL ? p->speed_blocks->bias_scale : 1, table);
     if (pointwise && 4 * q_groups == out_c) {
-        pointwise_run(p, input, output, nzp2, block, table, col);
+        tq_conv_pointwise_fn *const pw = weights_s16 != NULL ? p->speed_blocks->pointwise_of(p) : NULL;
+        (pw != NULL ? pw : pointwise_run)(p, input, output, nzp2, block, table, col);
         return;
     }
     r.block = block;

@@ -231,11 +231,19 @@ typedef void tq_conv_inside_fn(const tq_conv2d_s8_params *p, const int8_t *src, 
 typedef void tq_conv_pixel_run_fn(const tq_conv2d_s8_params *p, const int8_t *input, int8_t *output,
                                   tq_conv_inside_fn *inside, int32_t nzp2, const tq_conv_run *r, int16_t *col);
 
+/* tq_conv2d_s8's loop for a pointwise layer whose every channel group runs through the output-stage table
+ * (tq_conv2d_s8_dsp.c's pointwise_run, or tq_conv2d_s8_speed.c's pointwise_pairs). */
+typedef void tq_conv_pointwise_fn(const tq_conv2d_s8_params *p, const int8_t *input, int8_t *output, int32_t nzp2,
+                                  tq_conv_block_fn *block, const int32_t *table, int16_t *col);
+
 /* The int16 speed-layout block and pixel loop (tq_conv2d_s8_speed.c: tq_conv2d_s8_speed, named by the generator in
  * the params of the layers that ship weights_s16). */
 struct tq_conv2d_s8_speed_blocks {
     tq_conv_block_fn *block;
     tq_conv_pixel_run_fn *(*pixel_run_of)(const tq_conv2d_s8_params *p); /* the layer's pixel loop, or NULL */
+    /* 1, or 2 (tq_conv2d_s8_speed_x2: weights_s16 holds 2 w, the block needs table biases 2 b and sums 2 acc) */
+    int32_t bias_scale;
+    tq_conv_pointwise_fn *(*pointwise_of)(const tq_conv2d_s8_params *p); /* the layer's pointwise loop, or NULL */
 };
 
 /* The output stage of a layer: per-layer constants (tq_conv2d_s8_dsp.c's file comment). */
