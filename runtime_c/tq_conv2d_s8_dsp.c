@@ -18,8 +18,9 @@
  * of them has one tap outside it) gets both columns at once, in the pixel loop params->speed_blocks->pixel_run_of
  * gives (tq_conv2d_s8_speed.c: each input value of the two windows' rows converted once). Loops, chosen per call
  * from the shapes: pointwise_run (pointwise layers
- * whose every channel group requantizes in the block: no bound checks) and pixel_run (every other layer; its
- * column builder chosen once per call).
+ * whose every channel group requantizes in the block: no bound checks; speed layout with in_c a multiple of 16:
+ * params->speed_blocks->pointwise_of's loop, both columns of a pair in one assembly call) and pixel_run (every
+ * other layer; its column builder chosen once per call).
  *
  * Paths in runtime files of their own, which the generator ships and names in params->dsp_path only for
  * layers that need them (tinyqat/codegen/layouts.py, conv_dsp_path), so other builds link none of them:
@@ -44,7 +45,9 @@
  * - speed layout (params->weights_s16 != NULL, tinyqat build --optimize speed; block_4x2 in
  *   tq_conv2d_s8_speed.c, reached through params->speed_blocks so a default build does not link it): the
  *   weights pre-extended to int16, weights_s16[((g * K4 / 2 + j) * 4 + i) * 2 + h] =
- *   w[4 g + i][perm[2 j + h]] (16 estimated cycles per 16 MACs).
+ *   w[4 g + i][perm[2 j + h]] (16 estimated cycles per 16 MACs); doubled (2 w, params->speed_blocks =
+ *   &tq_conv2d_s8_speed_x2, bias_scale 2: table_fill writes 2 * bias) for layers whose every channel group runs
+ *   through the output-stage table with K4 <= 128 (tinyqat/codegen/layouts.py, speed_doubled).
  * Channel group g < ceil(out_c / 4), pair j < K4 / 2; padding weights (channels >= out_c, values
  * >= K) are 0.
  *
@@ -97,7 +100,8 @@ __attribute__((naked, noinline)) static void block_4x2_s8(TQ_ASM_ARG const int16
 }
 
 /* The output-stage table of the first `groups` full channel groups (TQ_CONV_TABLE_GROUP_WORDS words each):
- * group g: bias_scale * bias[4g .. 4g + 3] (bias_scale 2: the doubled speed layout), then per channel c = 4g + i: multiplier[c], tq_fused2_offset(e, zp), e with
+ * group g: bias_scale * bias[4g .. 4g + 3] (bias_scale 2: the doubled speed layout), then per channel
+ * c = 4g + i: multiplier[c], tq_fused2_offset(e, zp), e with
  * e = -shift[c] (in [1, TQ_FUSED2_OFFSET_E_MAX]: requant_fused == 2). */
 static void table_fill(const tq_conv2d_s8_params *p, int32_t groups, int32_t bias_scale, int32_t *table)
 {
