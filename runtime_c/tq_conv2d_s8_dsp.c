@@ -18,8 +18,9 @@
  * of them has one tap outside it) gets both columns at once, in the pixel loop params->speed_blocks->pixel_run_of
  * gives (tq_conv2d_s8_speed.c: each input value of the two windows' rows converted once). Loops, chosen per call
  * from the shapes: pointwise_run (pointwise layers
- * whose every channel group requantizes in the block: no bound checks) and pixel_run (every other layer; its
- * column builder chosen once per call).
+ * whose every channel group requantizes in the block: no bound checks; speed layout with in_c a multiple of 16:
+ * params->speed_blocks->pointwise_of's loop, both columns of a pair in one assembly call) and pixel_run (every
+ * other layer; its column builder chosen once per call).
  *
  * Paths in runtime files of their own, which the generator ships and names in params->dsp_path only for
  * layers that need them (tinyqat/codegen/layouts.py, conv_dsp_path), so other builds link none of them:
@@ -44,7 +45,9 @@
  * - speed layout (params->weights_s16 != NULL, tinyqat build --optimize speed; block_4x2 in
  *   tq_conv2d_s8_speed.c, reached through params->speed_blocks so a default build does not link it): the
  *   weights pre-extended to int16, weights_s16[((g * K4 / 2 + j) * 4 + i) * 2 + h] =
- *   w[4 g + i][perm[2 j + h]] (16 estimated cycles per 16 MACs).
+ *   w[4 g + i][perm[2 j + h]] (16 estimated cycles per 16 MACs); doubled (2 w, params->speed_blocks =
+ *   &tq_conv2d_s8_speed_x2, bias_scale 2: tq_conv_table_fill writes 2 * bias) for layers whose every channel group runs
+ *   through the output-stage table with K4 <= 128 (tinyqat/codegen/layouts.py, speed_doubled).
  * Channel group g < ceil(out_c / 4), pair j < K4 / 2; padding weights (channels >= out_c, values
  * >= K) are 0.
  *
@@ -162,22 +165,15 @@ static void column_copy(int16_t *dst, const int8_t *src, int32_t n, int32_t nzp2
     }
 }
 
-/* Two int16 values of a column group word: (v0, v2) and (v1, v3) of its four int8 values minus the zero point. */
-__attribute__((always_inline)) static inline void column_word(int16_t *dst, int32_t v, int32_t nzp2)
-{
-    tq_store_s16x2(dst, __sxtab16(nzp2, v));
-    tq_store_s16x2(dst + 2, tq_sxtab16_odd(nzp2, v));
-}
-
 /* Four int8 words (16 values) from src minus the zero point, in column order, to dst (see column_copy). */
 __attribute__((always_inline)) static inline void column_words4(int16_t *dst, const int8_t *src, int32_t nzp2)
 {
     const int32_t v0 = tq_load_s8x4(src), v1 = tq_load_s8x4(src + 4);
     const int32_t v2 = tq_load_s8x4(src + 8), v3 = tq_load_s8x4(src + 12);
-    column_word(dst, v0, nzp2);
-    column_word(dst + 4, v1, nzp2);
-    column_word(dst + 8, v2, nzp2);
-    column_word(dst + 12, v3, nzp2);
+    tq_conv_column_word(dst, v0, nzp2);
+    tq_conv_column_word(dst + 4, v1, nzp2);
+    tq_conv_column_word(dst + 8, v2, nzp2);
+    tq_conv_column_word(dst + 12, v3, nzp2);
 }
 
 /* column_copy inlined, for pointwise_run's columns (n a multiple of 4): 16 values per step
@@ -191,7 +187,7 @@ __attribute__((always_inline)) static inline void column_copy_short(int16_t *dst
         column_words4(dst, src, nzp2);
     }
     for (; dst != end; dst += 4, src += 4) {
-        column_word(dst, tq_load_s8x4(src), nzp2);
+        tq_conv_column_word(dst, tq_load_s8x4(src), nzp2);
     }
 }
 
@@ -263,7 +259,7 @@ TQ_CONV_NO_LIBCALL static void column_fill(const tq_conv2d_s8_params *p, const i
             for (j = lo; j < hi; ++j) {
                 w = (w & ~(0xFFu << (8 * j))) | ((uint32_t)(uint8_t)s[j - lo] << (8 * j));
             }
-            column_word(col, (int32_t)w, nzp2);
+            tq_conv_column_word(col, (int32_t)w, nzp2);
         }
         return;
     }
@@ -329,23 +325,10 @@ TQ_CONV_NO_LIBCALL static void column_inside(const tq_conv2d_s8_params *p, const
     column_copy(col, stage, k4, nzp2);
 }
 
-/* column_inside for the 3 x 3 window of a 3-channel input (rows of 9 values, K = 27, K4 = 28: the usual
- * first layer), without staging: each group word is read from the input (rows r0, r1, r2 of 9 bytes, any
- * alignment) or, where a group spans two rows, put together from a byte or halfword of one and the start of
- * the next: (a0-a3), (a4-a7), (a8, b0-b2), (b3-b6), (b7, b8, c0, c1), (c2-c5), (c6, c7, c8, zero point). */
+/* column_inside for the 3 x 3 window of a 3-channel input (K = 27, the usual first layer): tq_conv_column_3x3x3. */
 static void column_3x3x3(const tq_conv2d_s8_params *p, const int8_t *src, int32_t nzp2, int16_t *col)
 {
-    const int32_t row_stride = p->in_w * 3, zp = p->input_zero_point;
-    const int8_t *const r1 = src + row_stride, *const r2 = r1 + row_stride;
-    uint16_t b78;
-    memcpy(&b78, r1 + 7, sizeof b78);
-    column_word(col, tq_load_s8x4(src), nzp2);
-    column_word(col + 4, tq_load_s8x4(src + 4), nzp2);
-    column_word(col + 8, (int32_t)((uint32_t)(uint8_t)src[8] | ((uint32_t)tq_load_s8x4(r1) << 8)), nzp2);
-    column_word(col + 12, tq_load_s8x4(r1 + 3), nzp2);
-    column_word(col + 16, (int32_t)((uint32_t)b78 | ((uint32_t)tq_load_s8x4(r2) << 16)), nzp2);
-    column_word(col + 20, tq_load_s8x4(r2 + 2), nzp2);
-    column_word(col + 24, (int32_t)(((uint32_t)tq_load_s8x4(r2 + 5) >> 8) | ((uint32_t)zp << 24)), nzp2);
+    tq_conv_column_3x3x3(src, p->in_w * 3, nzp2, (uint32_t)p->input_zero_point << 24, col);
 }
 
 /* column_fill for a window inside the input whose rows are multiples of 4 values (regular convs with in_c a
@@ -364,13 +347,13 @@ __attribute__((noinline)) static void column_rows(const tq_conv2d_s8_params *p, 
             column_words4(col, s, nzp2);
         }
         if ((row_len & 8) != 0) {
-            column_word(col, tq_load_s8x4(s), nzp2);
-            column_word(col + 4, tq_load_s8x4(s + 4), nzp2);
+            tq_conv_column_word(col, tq_load_s8x4(s), nzp2);
+            tq_conv_column_word(col + 4, tq_load_s8x4(s + 4), nzp2);
             col += 8;
             s += 8;
         }
         if ((row_len & 4) != 0) {
-            column_word(col, tq_load_s8x4(s), nzp2);
+            tq_conv_column_word(col, tq_load_s8x4(s), nzp2);
             col += 4;
         }
     }
@@ -510,9 +493,10 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
         path->run(p, input, output);
         return;
     }
-    tq_conv_table_fill(p, q_groups, table);
+    tq_conv_table_fill(p, q_groups, weights_s16 != NULL ? p->speed_blocks->bias_scale : 1, table);
     if (pointwise && 4 * q_groups == out_c) {
-        pointwise_run(p, input, output, nzp2, block, table, col);
+        tq_conv_pointwise_fn *const pw = weights_s16 != NULL ? p->speed_blocks->pointwise_of(p) : NULL;
+        (pw != NULL ? pw : pointwise_run)(p, input, output, nzp2, block, table, col);
         return;
     }
     r.block = block;

@@ -16,6 +16,7 @@
 #define TQ_CONV_DSP_COL1 1152
 
 #if TQ_USE_DSP
+#include "tq_dsp.h"
 #include "tq_requant.h"
 #include <stddef.h>
 #include <string.h>
@@ -231,11 +232,19 @@ typedef void tq_conv_inside_fn(const tq_conv2d_s8_params *p, const int8_t *src, 
 typedef void tq_conv_pixel_run_fn(const tq_conv2d_s8_params *p, const int8_t *input, int8_t *output,
                                   tq_conv_inside_fn *inside, int32_t nzp2, const tq_conv_run *r, int16_t *col);
 
+/* tq_conv2d_s8's loop for a pointwise layer whose every channel group runs through the output-stage table
+ * (tq_conv2d_s8_dsp.c's pointwise_run, or tq_conv2d_s8_speed.c's pointwise_pairs). */
+typedef void tq_conv_pointwise_fn(const tq_conv2d_s8_params *p, const int8_t *input, int8_t *output, int32_t nzp2,
+                                  tq_conv_block_fn *block, const int32_t *table, int16_t *col);
+
 /* The int16 speed-layout block and pixel loop (tq_conv2d_s8_speed.c: tq_conv2d_s8_speed, named by the generator in
  * the params of the layers that ship weights_s16). */
 struct tq_conv2d_s8_speed_blocks {
     tq_conv_block_fn *block;
     tq_conv_pixel_run_fn *(*pixel_run_of)(const tq_conv2d_s8_params *p); /* the layer's pixel loop, or NULL */
+    /* 1, or 2 (tq_conv2d_s8_speed_x2: weights_s16 holds 2 w, the block needs table biases 2 b and sums 2 acc) */
+    int32_t bias_scale;
+    tq_conv_pointwise_fn *(*pointwise_of)(const tq_conv2d_s8_params *p); /* the layer's pointwise loop, or NULL */
 };
 
 /* The output stage of a layer: per-layer constants (tq_conv2d_s8_dsp.c's file comment). */
@@ -357,21 +366,51 @@ struct tq_conv2d_s8_dsp_path {
 };
 
 /* The output-stage table of the first `groups` full channel groups (TQ_CONV_TABLE_GROUP_WORDS words each; see
- * block_job): group g: bias[4g .. 4g + 3], then per channel c = 4g + i: multiplier[c], tq_fused2_offset(e, zp), e
- * with e = -shift[c] (in [1, TQ_FUSED2_OFFSET_E_MAX]: requant_fused == 2). Used by tq_conv2d_s8_dsp.c and tq_conv_first.h. */
-static inline void tq_conv_table_fill(const tq_conv2d_s8_params *p, int32_t groups, int32_t *table)
+ * block_job): group g: bias_scale * bias[4g .. 4g + 3] (bias_scale 2: the doubled speed layout, whose sums arrive
+ * doubled; else 1), then per channel c = 4g + i: multiplier[c], tq_fused2_offset(e, zp), e with e = -shift[c] (in
+ * [1, TQ_FUSED2_OFFSET_E_MAX]: requant_fused == 2). Used by tq_conv2d_s8_dsp.c and tq_conv_first.h. */
+static inline void tq_conv_table_fill(const tq_conv2d_s8_params *p, int32_t groups, int32_t bias_scale,
+                                      int32_t *table)
 {
     const int32_t zp = p->output_zero_point;
     int32_t g, i;
     for (g = 0; g < groups; ++g, table += TQ_CONV_TABLE_GROUP_WORDS) {
         for (i = 0; i < 4; ++i) {
             const int32_t c = 4 * g + i, e = -p->shift[c];
-            table[i] = p->bias[c];
+            table[i] = bias_scale * p->bias[c];
             table[4 + 3 * i] = p->multiplier[c];
             table[5 + 3 * i] = tq_fused2_offset(e, zp);
             table[6 + 3 * i] = e;
         }
     }
+}
+
+/* Two int16 values of a column group word: (v0, v2) and (v1, v3) of its four int8 values v minus the zero point
+ * (nzp2 = (-zp, -zp)), at dst. */
+__attribute__((always_inline)) static inline void tq_conv_column_word(int16_t *dst, int32_t v, int32_t nzp2)
+{
+    tq_store_s16x2(dst, __sxtab16(nzp2, v));
+    tq_store_s16x2(dst + 2, tq_sxtab16_odd(nzp2, v));
+}
+
+/* The column of a 3 x 3 window on a 3-channel input that lies inside the input (the usual first layer; K = 27,
+ * K4 = 28), without staging: rows a, b, c of 9 bytes rs apart from src, any alignment; each group word is read from
+ * a row or, where a group spans two rows, put together from a byte or halfword of one and the start of the next:
+ * (a0-a3), (a4-a7), (a8, b0-b2), (b3-b6), (b7, b8, c0, c1), (c2-c5), (c6, c7, c8, zero point); zp_hi = the input
+ * zero point << 24 (the 28th value, which the zero weight of the padded K4 multiplies). */
+__attribute__((always_inline)) static inline void tq_conv_column_3x3x3(const int8_t *src, int32_t rs, int32_t nzp2,
+                                                                       uint32_t zp_hi, int16_t *col)
+{
+    const int8_t *const b = src + rs, *const c = b + rs;
+    uint16_t b78;
+    memcpy(&b78, b + 7, sizeof b78);
+    tq_conv_column_word(col, tq_load_s8x4(src), nzp2);
+    tq_conv_column_word(col + 4, tq_load_s8x4(src + 4), nzp2);
+    tq_conv_column_word(col + 8, (int32_t)((uint32_t)(uint8_t)src[8] | ((uint32_t)tq_load_s8x4(b) << 8)), nzp2);
+    tq_conv_column_word(col + 12, tq_load_s8x4(b + 3), nzp2);
+    tq_conv_column_word(col + 16, (int32_t)((uint32_t)b78 | ((uint32_t)tq_load_s8x4(c) << 16)), nzp2);
+    tq_conv_column_word(col + 20, tq_load_s8x4(c + 2), nzp2);
+    tq_conv_column_word(col + 24, (int32_t)(((uint32_t)tq_load_s8x4(c + 5) >> 8) | zp_hi), nzp2);
 }
 
 #endif /* TQ_USE_DSP */

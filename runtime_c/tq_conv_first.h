@@ -31,14 +31,6 @@
 /* Column values of the 3 x 3 x 3 window (K = 27 rounded up to a multiple of 4). */
 #define TQ_FIRST_K4 28
 
-/* One column group word v (4 int8 window values) at col: (v0, v2) and (v1, v3) minus the zero point (nzp2 =
- * (-zp, -zp)), as tq_conv2d_s8_dsp.c's column_word. */
-__attribute__((always_inline)) static inline void first_word(int16_t *col, int32_t v, int32_t nzp2)
-{
-    tq_store_s16x2(col, __sxtab16(nzp2, v));
-    tq_store_s16x2(col + 2, tq_sxtab16_odd(nzp2, v));
-}
-
 /* One group word of TQ_FIRST_COLUMN: register SRC's 4 int8 values minus the zero point (r2 = (-zp, -zp)) as
  * (v0, v2), (v1, v3) at byte OFF of the column (r12), through r7. */
 #define TQ_FIRST_WORD(SRC, OFF)                                                                    \
@@ -176,25 +168,8 @@ typedef char tq_first_ctx_out_c_at_32[offsetof(first_ctx, out_c) == 32 ? 1 : -1]
 /* A first_pairs function's C type (first_pairs8 in tq_conv2d_s8_first.c, first_pairs16 in tq_conv2d_s8_first16.c). */
 typedef void tq_first_pairs_fn(const int8_t *src, int32_t pairs, int8_t *out0, const first_ctx *ctx, int8_t *out1);
 
-/* TQ_FIRST_COLUMN in C (the same column words), for the pairs tq_first_run builds the columns of (a pair across two
- * rows, or beside an edge window): src = the window's first byte, rs = 3 * in_w. */
-__attribute__((always_inline)) static inline void first_inside(const int8_t *src, int32_t rs, int32_t nzp2,
-                                                               uint32_t zp_hi, int16_t *col)
-{
-    const int8_t *const b = src + rs, *const c = b + rs;
-    uint16_t b78;
-    memcpy(&b78, b + 7, sizeof b78);
-    first_word(col, tq_load_s8x4(src), nzp2);
-    first_word(col + 4, tq_load_s8x4(src + 4), nzp2);
-    first_word(col + 8, (int32_t)((uint32_t)(uint8_t)src[8] | ((uint32_t)tq_load_s8x4(b) << 8)), nzp2);
-    first_word(col + 12, tq_load_s8x4(b + 3), nzp2);
-    first_word(col + 16, (int32_t)((uint32_t)b78 | ((uint32_t)tq_load_s8x4(c) << 16)), nzp2);
-    first_word(col + 20, tq_load_s8x4(c + 2), nzp2);
-    first_word(col + 24, (int32_t)(((uint32_t)tq_load_s8x4(c + 5) >> 8) | zp_hi), nzp2);
-}
-
 /* The column of a window crossing the input's edge, its top-left tap at (y0, x0): the 27 values (the zero point
- * for taps outside the input) and the zero point staged as int8 words, then converted by first_word. Not inlined:
+ * for taps outside the input) and the zero point staged as int8 words, then converted by tq_conv_column_word. Not inlined:
  * few windows cross the edge. */
 __attribute__((noinline)) static void first_edge(const tq_conv2d_s8_params *p, const int8_t *input, int32_t y0,
                                                  int32_t x0, int32_t nzp2, int16_t *col)
@@ -215,7 +190,7 @@ __attribute__((noinline)) static void first_edge(const tq_conv2d_s8_params *p, c
         }
     }
     for (j = 0; j < 7; ++j) {
-        first_word(col + 4 * j, tq_load_s8x4(stage + 4 * j), nzp2);
+        tq_conv_column_word(col + 4 * j, tq_load_s8x4(stage + 4 * j), nzp2);
     }
 }
 
@@ -236,7 +211,7 @@ static inline void first_next_row(const tq_conv2d_s8_params *p, first_pos *pos)
 }
 
 /* The two columns of the pair at pos (pos advanced), or with alone the column of the last pixel and its copy: the
- * window's column from the input when it lies inside (first_inside), else staged (first_edge). Not inlined: tq_first_run's
+ * window's column from the input when it lies inside (tq_conv_column_3x3x3, tq_conv_dsp.h), else staged (first_edge). Not inlined: tq_first_run's
  * loop keeps fewer live values. */
 __attribute__((noinline)) static void first_pair_columns(const tq_conv2d_s8_params *p, const int8_t *input,
                                                          const first_ctx *ctx, first_pos *pos, int32_t alone)
@@ -249,7 +224,7 @@ __attribute__((noinline)) static void first_pair_columns(const tq_conv2d_s8_para
             return;
         }
         if (pos->y_inside && pos->ox >= pos->ox_lo && pos->ox < pos->ox_hi) {
-            first_inside(input + pos->off, ctx->rs, ctx->nzp2, ctx->zp_hi, c);
+            tq_conv_column_3x3x3(input + pos->off, ctx->rs, ctx->nzp2, ctx->zp_hi, c);
         } else {
             first_edge(p, input, pos->y0, pos->ox * p->stride_w - p->pad_left, ctx->nzp2, c);
         }
@@ -288,7 +263,7 @@ static inline void tq_first_run(const tq_conv2d_s8_params *p, const int8_t *inpu
     ctx.table = (int32_t *)(void *)(ctx.col + TQ_FIRST_K4);
     ctx.end = ctx.table + TQ_CONV_TABLE_GROUP_WORDS * (out_c >> 2);
     ctx.out_c = out_c;
-    tq_conv_table_fill(p, out_c >> 2, (int32_t *)(void *)(ctx.col + TQ_FIRST_K4));
+    tq_conv_table_fill(p, out_c >> 2, 1, (int32_t *)(void *)(ctx.col + TQ_FIRST_K4));
     while (px < pixels) {
         int8_t *const out0 = output + px * out_c;
         const int32_t alone = px + 1 == pixels;

@@ -174,6 +174,8 @@
  * tq_conv2d_s8_speed in tq_conv2d_s8_speed.c on cores with the DSP extension. */
 typedef struct tq_conv2d_s8_speed_blocks tq_conv2d_s8_speed_blocks;
 extern const tq_conv2d_s8_speed_blocks tq_conv2d_s8_speed;
+/* The same with the doubled int16 layout (tinyqat/codegen/layouts.py, speed_doubled). */
+extern const tq_conv2d_s8_speed_blocks tq_conv2d_s8_speed_x2;
 
 /* The DSP conv's paths that live in runtime files of their own (opaque here; runtime_c/tq_conv_dsp.h), on cores
  * with the DSP extension: tq_conv2d_s8_window (tq_conv2d_s8_window.c), tq_conv2d_s8_pw8 (tq_conv2d_s8_pw8.c),
@@ -233,7 +235,8 @@ typedef struct {
      * Python twin: tinyqat/codegen/layouts.py), read instead of weights; set only together with
      * scratch. Other kernels ignore it. */
     const uint8_t *weights_v6m;
-    /* NULL, or (DSP kernel, set together with weights_s16, and required with it) &tq_conv2d_s8_speed: the
+    /* NULL, or (DSP kernel, set together with weights_s16, and required with it) &tq_conv2d_s8_speed (or
+     * &tq_conv2d_s8_speed_x2 when weights_s16 holds the doubled layout): the
      * blocks that read the int16 speed layout, in tq_conv2d_s8_speed.c, which only packages with such layers
      * ship (a default build links none of that code). Other kernels ignore it. */
     const tq_conv2d_s8_speed_blocks *speed_blocks;

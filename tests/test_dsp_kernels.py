@@ -187,12 +187,17 @@ def _wide_graphs() -> list[ir.Graph]:
     side (windows clipped at the top and bottom rows: the speed layout's pair columns with rows of zeros), odd
     output widths (pixel pairs across rows), out_c not a multiple of 4, zero points at the int8 ends, fused
     (requant_fused 2: the output-stage table) and general output stages; in_c 20 (not a multiple of 16) takes
-    the column-per-pixel path."""
+    the column-per-pixel path. Pointwise layers with K = 64 (DS-CNN's), 72 and 128, out_c 64 and 8 to 20 (not all a
+    multiple of 4), fused and general: in speed packages the doubled layout (block_4x2_x2) where every channel
+    group runs through the output-stage table, the plain one elsewhere."""
     rng = np.random.default_rng(2027)
     x = ir.Tensor("x", (7, 9, 16), ir.QParams(0.04, -128))
     y = ir.Tensor("x", (6, 5, 32), ir.QParams(0.03, 127))
     z = ir.Tensor("x", (5, 6, 20), ir.QParams(0.05, 127))
     u = ir.Tensor("x", (4, 7, 48), ir.QParams(0.02, -128))
+    p = ir.Tensor("x", (5, 5, 64), ir.QParams(0.03, -128))  # DS-CNN's pointwise layers: K = 64
+    q = ir.Tensor("x", (3, 3, 72), ir.QParams(0.03, 127))  # K = 72: not a multiple of the 64-pair loop
+    o = ir.Tensor("x", (3, 4, 128), ir.QParams(0.02, 127))  # K = 128: block_4x2_x2's 64 pairs, entered at 0
     full = True
     return [rg.chain(x, [
         _ends(_fused(rng, rg.conv(rng, "w33", x, 16, (3, 3), (1, 1), (1, 1, 1, 1)), full), 127),
@@ -210,6 +215,16 @@ def _wide_graphs() -> list[ir.Graph]:
     ]), rg.chain(u, [
         _ends(_fused(rng, rg.conv(rng, "u33", u, 10, (3, 3), (1, 1), (1, 1, 1, 1)), full), 127),
         _ends(rg.conv(rng, "u33s2", u, 5, (3, 3), (1, 2), (0, 1, 1, 1)), -128),
+    ]), rg.chain(p, [
+        _ends(_fused(rng, rg.conv(rng, "p64", p, 64, (1, 1), (1, 1), (0, 0, 0, 0)), full), 127),
+        _ends(_fused(rng, rg.conv(rng, "p64e22", p, 64, (1, 1), (1, 1), (0, 0, 0, 0)), full), -128, 22),
+        _ends(_fused(rng, rg.conv(rng, "p64r", p, 18, (1, 1), (1, 1), (0, 0, 0, 0)), full), 127),
+        _ends(rg.conv(rng, "p64g", p, 20, (1, 1), (1, 1), (0, 0, 0, 0)), -128),
+    ]), rg.chain(q, [
+        _ends(_fused(rng, rg.conv(rng, "q72", q, 12, (1, 1), (1, 1), (0, 0, 0, 0)), full), -128),
+        _ends(_fused(rng, rg.conv(rng, "q72s2", q, 8, (1, 1), (2, 2), (0, 0, 0, 0)), full), 127, 22),
+    ]), rg.chain(o, [
+        _ends(_fused(rng, rg.conv(rng, "o128", o, 16, (1, 1), (1, 1), (0, 0, 0, 0)), full), -128),
     ])]
 
 
@@ -414,6 +429,32 @@ def test_conv_speed_layout_matches_its_definition(shape: tuple[int, ...]) -> Non
     got8 = layouts.conv_weights_dsp(w)
     assert got8.dtype == np.int8
     assert np.array_equal(got8, _conv_weights_dsp_by_definition(w))
+
+
+def test_doubled_speed_layout_where_every_group_runs_through_the_table(tmp_path: Path) -> None:
+    """Speed packages ship 2 * w with &tq_conv2d_s8_speed_x2 exactly for the convs whose every channel group runs
+    the output stage in the block (requant_fused 2, out_c a multiple of 4 whose groups fit the table), the plain
+    layout with &tq_conv2d_s8_speed for the others (out_c 18, a general output stage)."""
+    graph = _wide_graphs()[-3]  # p64, p64e22, p64r, p64g
+    doubled = [layouts.speed_doubled(op, dict(emit.scalar_fields(op, graph))) for op in graph.ops]
+    assert doubled == [True, True, False, False]
+    wide = _wide_graphs()[0]  # w33: every group through the table, but K4 = 144 > 128 (the x2 block's one pass)
+    assert not layouts.speed_doubled(wide.ops[0], dict(emit.scalar_fields(wide.ops[0], wide)))
+    first = _first_layer_graphs()[0]  # 3x3x3 convs of 4 to 68 channels: the speed build's first16 path reads the
+    for op in first.ops:              # undoubled int16 weights whatever out_c (the size build's limit does not apply)
+        fields = dict(emit.scalar_fields(op, first))
+        if layouts.conv_dsp_path(op, fields, True, "speed") == "tq_conv2d_s8_first16":
+            assert not layouts.speed_doubled(op, fields), op.name
+    assert any(layouts.conv_dsp_path(op, dict(emit.scalar_fields(op, first)), True, "size") is None
+               and layouts.conv_dsp_path(op, dict(emit.scalar_fields(op, first)), True, "speed") is not None
+               for op in first.ops)  # a layer on the first16 path in speed builds only (out_c > 8)
+    for op, two in zip(graph.ops, doubled):
+        got = layouts.speed_weights(op, dict(emit.scalar_fields(op, graph)))
+        assert got is not None and np.array_equal(got, (2 if two else 1) * layouts.conv_weights_s16(op.weights))
+    out = _emit(graph, tmp_path / "pkg", "cortex-m4", "speed")
+    text = (out / "net.c").read_text()
+    assert text.count("speed_blocks = &tq_conv2d_s8_speed_x2,") == 2
+    assert text.count("speed_blocks = &tq_conv2d_s8_speed,") == 2
 
 
 @pytest.mark.parametrize("optimize", ["size", "speed"])

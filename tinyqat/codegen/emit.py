@@ -32,7 +32,8 @@ Files written into ``out_dir`` (which must exist and be empty), for model ``name
   ``<ident>_weights_s16`` array and struct field under ``#if TQ_USE_DSP``, keeping their int8
   ``weights`` under ``#else``; ``"size"`` (default) gives them their int8 ``weights`` in the DSP
   kernel's int8 order under ``#if TQ_USE_DSP`` and in the IR order under ``#else`` (same struct field).
-  Layers with ``weights_s16`` also get ``speed_blocks = &tq_conv2d_s8_speed`` under ``TQ_USE_DSP``, and
+  Layers with ``weights_s16`` also get ``speed_blocks = &tq_conv2d_s8_speed`` (``&tq_conv2d_s8_speed_x2`` for the
+  doubled layout, :func:`layouts.speed_doubled`) under ``TQ_USE_DSP``, and
   only such packages ship ``tq_conv2d_s8_speed.c`` (:data:`SPEED_FILE`, the int16-layout blocks), so a
   default build neither compiles nor links them.
   8-bit conv layers that need a DSP conv path in a runtime file of its own (:func:`layouts.conv_dsp_path`: no
@@ -269,7 +270,9 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
     # the DSP layouts only where the DSP kernel gets its scratch (else it runs the portable loop on the IR order)
     layouts_used: list[tuple[str, str, CArray]] = []
     dsp_kernel = kernels == "dsp" and index in macro_scratch
-    s16 = layouts.speed_weights(op) if optimize == "speed" and dsp_kernel else None
+    s16 = layouts.speed_weights(op, dict(scalars)) if optimize == "speed" and dsp_kernel else None
+    speed_blocks = "&tq_conv2d_s8_speed_x2" if s16 is not None and layouts.speed_doubled(op, dict(scalars)) \
+        else "&tq_conv2d_s8_speed"
     if s16 is not None:
         layouts_used.append(("TQ_USE_DSP", "weights_s16",
                              CArray("int16_t", f"{ident}_weights_s16", int(s16.size), clit.c_array_body(s16, 12, 7),
@@ -287,7 +290,7 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
         arrays = [dataclasses.replace(a, guard=plain) if a.ident == f"{ident}_weights" else a for a in arrays]
         arrays += [array for _, _, array in layouts_used]
         # the speed layout's blocks (SPEED_FILE) are named next to the int16 weights
-        variants = (*((guard, ((field, array.ident),) + ((("speed_blocks", "&tq_conv2d_s8_speed"),)
+        variants = (*((guard, ((field, array.ident),) + ((("speed_blocks", speed_blocks),)
                                                          if field == "weights_s16" else ()))
                       for guard, field, array in layouts_used),
                     (plain, (("weights", f"{ident}_weights"),)))

@@ -11,7 +11,8 @@ bytes double (int8 -> int16, plus padding); the inner loop loses its sign extens
   per output channel padded with 0 to K4 (K rounded up to a multiple of 4), in the column order
   ``perm`` (:func:`conv_column_order`), output channels padded to a multiple of 4 with 0;
   ``out[((g * K4 / 2 + j) * 4 + i) * 2 + h] = w[4 g + i][perm[2 j + h]]``.  Only when
-  ``K <= CONV_DSP_COLUMN_MAX`` (the kernel's column bound, ``TQ_CONV_DSP_COLUMN_MAX``).
+  ``K <= CONV_DSP_COLUMN_MAX`` (the kernel's column bound, ``TQ_CONV_DSP_COLUMN_MAX``).  Layers whose every
+  channel group runs the output stage in the block ship ``2 * out`` (:func:`speed_doubled`).
 * Depthwise layers on the DSP row path ship channel records instead (:func:`dw_records`); the rest keep
   their int8 weights in both modes.
 
@@ -172,13 +173,36 @@ def fc_dsp_arrays(op: ir.IntOp, input_zero_point: int) -> tuple[np.ndarray, np.n
             fc_requant_dsp(op.multiplier, op.shift))
 
 
-def speed_weights(op: ir.IntOp) -> np.ndarray | None:
-    """The speed-layout int16 weights of ``op``, or None when its DSP kernel does not use one."""
+CONV_TABLE_GROUP_BYTES = 64  # the DSP conv's output-stage table per channel group (TQ_CONV_TABLE_GROUP_WORDS words)
+SPEED_DOUBLED_K4_MAX = 128  # block_4x2_x2's one pass: 64 column pairs
+
+
+def speed_doubled(op: ir.IntOp, fields: Mapping[str, int]) -> bool:
+    """Whether the speed layout of conv ``op`` (struct scalar ``fields``) ships doubled, ``2 * w`` (int16 holds it),
+    with ``speed_blocks = &tq_conv2d_s8_speed_x2`` (``runtime_c/tq_conv2d_s8_speed.c``, block_4x2_x2: table biases
+    ``2 * bias``, sums ``2 * acc``, the folded output stage's input with no doubling shift).  True when every channel
+    group runs through the output-stage table (``tq_conv2d_s8``'s ``4 * q_groups == out_c``): ``requant_fused = 2``
+    (so ``|2 * acc| < 2**31``), ``out_c`` a multiple of 4 and ``out_c / 4 <= (2 * CONV_DSP_COLUMN_MAX - 2 * K4) / 64``
+    groups fit the table, ``K4 <= 128`` (block_4x2_x2 runs its 64 column pairs once, no loop back), and no DSP path
+    of its own in a speed build (:func:`conv_dsp_path` with ``optimize = "speed"``; the pw8 and first-layer paths read
+    the int16 weights undoubled)."""
+    if not isinstance(op, ir.Conv2d) or fields["requant_fused"] != 2 or fields["out_c"] % 4:
+        return False
+    k4 = -(-int(np.prod(op.weights.shape[1:])) // 4) * 4
+    return (k4 <= SPEED_DOUBLED_K4_MAX
+            and fields["out_c"] // 4 <= (2 * CONV_DSP_COLUMN_MAX - 2 * k4) // CONV_TABLE_GROUP_BYTES
+            and conv_dsp_path(op, fields, True, "speed") is None)
+
+
+def speed_weights(op: ir.IntOp, fields: Mapping[str, int] | None = None) -> np.ndarray | None:
+    """The speed-layout int16 weights of ``op``, or None when its DSP kernel does not use one; doubled when
+    ``fields`` (its struct's scalars) are given and :func:`speed_doubled` holds (the byte count is the same)."""
     if getattr(op, "weight_bits", 8) != 8:  # 4-bit layers always run the portable packed tq_*_s4_s8 kernels
         return None
     if isinstance(op, ir.Conv2d):
         if int(np.prod(op.weights.shape[1:])) <= CONV_DSP_COLUMN_MAX:
-            return conv_weights_s16(op.weights)
+            w = conv_weights_s16(op.weights)
+            return 2 * w if fields is not None and speed_doubled(op, fields) else w
         return None
     return None
 
