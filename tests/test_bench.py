@@ -5,6 +5,7 @@ from the timing tables, and sizes from the ELF; unusable boards and tools are cl
 from __future__ import annotations
 
 import json
+import re
 import stat
 import subprocess
 import sys
@@ -269,3 +270,31 @@ def test_benchmark_scripts_answer_help_without_measuring(script: str) -> None:
     path = Path(__file__).parents[1] / "benchmarks" / script
     shown = subprocess.run([sys.executable, str(path), "--help"], capture_output=True, text=True, check=False)
     assert shown.returncode == 0 and shown.stdout.startswith("usage:"), shown.stdout + shown.stderr
+
+
+# Parses the arguments a benchmark script is given and stops there: exit 0 when its parser takes them all, 3 when
+# it leaves some unrecognized (argparse's parse_args patched before the script runs, so nothing is measured).
+_PARSE_ONLY = """
+import argparse, runpy, sys
+def _parse_only(self, args=None, namespace=None):
+    _, extra = self.parse_known_args(args, namespace)
+    print("unrecognized:", extra) if extra else None
+    sys.exit(3 if extra else 0)
+argparse.ArgumentParser.parse_args = _parse_only
+sys.argv = sys.argv[1:]
+sys.path.insert(0, sys.argv[0].rsplit("/", 1)[0])  # as `python script.py` puts the script's folder first
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+def test_readme_benchmark_commands_are_accepted_by_their_scripts() -> None:
+    """Every ``python benchmarks/<script>.py <arguments>`` the README shows is a command its script takes (the
+    README once said ``memory.py --markdown``, which the script refuses)."""
+    root = Path(__file__).parents[1]
+    commands = set(re.findall(r"python (benchmarks/[a-z_0-9]+\.py)((?: --?[a-z][a-z-]*(?: [0-9]+)?)*)",
+                              (root / "README.md").read_text(encoding="utf-8")))
+    assert any(script.endswith("cortex_m.py") for script, _ in commands)
+    for script, args in sorted(commands):
+        ran = subprocess.run([sys.executable, "-c", _PARSE_ONLY, str(root / script), *args.split()],
+                             capture_output=True, text=True, check=False)
+        assert ran.returncode == 0, f"README: python {script}{args}: {ran.stdout}{ran.stderr}"
