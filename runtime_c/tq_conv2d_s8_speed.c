@@ -38,12 +38,7 @@ __attribute__((naked, noinline)) static void block_4x2(TQ_ASM_ARG const int16_t 
  * pointer kept at [sp, #12]), r0 = the column start, then the jump to the loop's entry. Written out at the first
  * group and after each group's output stage (no branch back to a shared copy: one taken branch per group). */
 #define TQ_X2_GROUP_START                                                                         \
-    "ldm r0!, {r4, r6, r8, r10}\n\t"                                                             \
-    "str r0, [sp, #12]\n\t"                                                                      \
-    "mov r5, r4\n\t"                                                                             \
-    "mov r7, r6\n\t"                                                                             \
-    "mov r9, r8\n\t"                                                                             \
-    "mov r11, r10\n\t"                                                                           \
+    TQ_CONV_GROUP_BIASES                                                                         \
     "ldr r0, [sp, #8]\n\t"                                                                       \
     "ldr pc, [sp, #4]\n\t"
 
@@ -106,22 +101,24 @@ __attribute__((naked, noinline)) static void block_4x2_x2(TQ_ASM_ARG const int16
         "pop {r4-r11, pc}\n\t");
 }
 
-/* 16 input bytes at r0 (advanced by 16) minus the zero point (r2 = its negation, twice) in column order (see
- * tq_conv2d_s8_dsp.c: the words of SXTAB16 and SXTAB16 ROR #8 of each input word) to r4-r11 (r4 the first word).
- * Three loads, then the one that advances r0 (pipelined on the Cortex-M4: 5 estimated cycles), 8 extends. */
-#define TQ_PAIR_CONVERT16                                                                         \
-    "ldr r7, [r0, #4]\n\t"                                                                        \
-    "ldr r9, [r0, #8]\n\t"                                                                        \
-    "ldr r11, [r0, #12]\n\t"                                                                      \
-    "ldr r5, [r0], #16\n\t"                                                                       \
-    "sxtab16 r4, r2, r5\n\t"                                                                      \
-    "sxtab16 r5, r2, r5, ror #8\n\t"                                                              \
-    "sxtab16 r6, r2, r7\n\t"                                                                      \
-    "sxtab16 r7, r2, r7, ror #8\n\t"                                                              \
-    "sxtab16 r8, r2, r9\n\t"                                                                      \
-    "sxtab16 r9, r2, r9, ror #8\n\t"                                                              \
-    "sxtab16 r10, r2, r11\n\t"                                                                    \
+/* 16 input bytes at SRC (advanced by 16; TQ_PAIR_CONVERT16: at r0) minus the zero point (r2 = its negation, twice)
+ * in column order (see tq_conv2d_s8_dsp.c: the words of SXTAB16 and SXTAB16 ROR #8 of each input word) to r4-r11
+ * (r4 the first word). Three loads, then the one that advances SRC (pipelined on the Cortex-M4: 5 estimated
+ * cycles), 8 extends. */
+#define TQ_PAIR_CONVERT16_AT(SRC)                                                                 \
+    "ldr r7, [" SRC ", #4]\n\t"                                                                  \
+    "ldr r9, [" SRC ", #8]\n\t"                                                                  \
+    "ldr r11, [" SRC ", #12]\n\t"                                                                \
+    "ldr r5, [" SRC "], #16\n\t"                                                                 \
+    "sxtab16 r4, r2, r5\n\t"                                                                     \
+    "sxtab16 r5, r2, r5, ror #8\n\t"                                                             \
+    "sxtab16 r6, r2, r7\n\t"                                                                     \
+    "sxtab16 r7, r2, r7, ror #8\n\t"                                                             \
+    "sxtab16 r8, r2, r9\n\t"                                                                     \
+    "sxtab16 r9, r2, r9, ror #8\n\t"                                                             \
+    "sxtab16 r10, r2, r11\n\t"                                                                   \
     "sxtab16 r11, r2, r11, ror #8\n\t"
+#define TQ_PAIR_CONVERT16 TQ_PAIR_CONVERT16_AT("r0")
 
 /* r4-r11 stored at D (advanced by 32): 8 single stores, the one that advances D last. */
 #define TQ_PAIR_STORE32(D)                                                                        \
@@ -267,22 +264,6 @@ static void pixel_run_pairs(const tq_conv2d_s8_params *p, const int8_t *input, i
 {
     tq_conv_pixel_loop(p, input, output, inside, nzp2, r, col, column_pair_rows, r->fill, r->chunks);
 }
-
-/* 16 values at SRC (advanced by 16) minus the zero point (r2 = its negation, twice), column order, to r4-r11
- * (TQ_PAIR_CONVERT16 from another base). */
-#define TQ_PAIR_CONVERT16_AT(SRC)                                                                 \
-    "ldr r7, [" SRC ", #4]\n\t"                                                                  \
-    "ldr r9, [" SRC ", #8]\n\t"                                                                  \
-    "ldr r11, [" SRC ", #12]\n\t"                                                                \
-    "ldr r5, [" SRC "], #16\n\t"                                                                 \
-    "sxtab16 r4, r2, r5\n\t"                                                                     \
-    "sxtab16 r5, r2, r5, ror #8\n\t"                                                             \
-    "sxtab16 r6, r2, r7\n\t"                                                                     \
-    "sxtab16 r7, r2, r7, ror #8\n\t"                                                             \
-    "sxtab16 r8, r2, r9\n\t"                                                                     \
-    "sxtab16 r9, r2, r9, ror #8\n\t"                                                             \
-    "sxtab16 r10, r2, r11\n\t"                                                                   \
-    "sxtab16 r11, r2, r11, ror #8\n\t"
 
 /*
  * column_two: both columns of a pointwise pixel pair, r0 = pixel 0's channels, r3 = pixel 1's, r1 = col (pixel

@@ -24,6 +24,16 @@
 #define TQ_STR2(x) #x
 #define TQ_STR(x) TQ_STR2(x)
 
+/* The start of a channel group in the 4 x 2 blocks: its four biases (table at r0, advanced; the pointer kept at
+ * [sp, #12]) to both pixels' accumulators, (r4, r5), (r6, r7), (r8, r9), (r10, r11). */
+#define TQ_CONV_GROUP_BIASES                                                                      \
+    "ldm r0!, {r4, r6, r8, r10}\n\t"                                                              \
+    "str r0, [sp, #12]\n\t"                                                                       \
+    "mov r5, r4\n\t"                                                                              \
+    "mov r7, r6\n\t"                                                                              \
+    "mov r9, r8\n\t"                                                                              \
+    "mov r11, r10\n\t"
+
 /*
  * One column pair of a 4 x 2 block, speed layout (tq_conv2d_s8_speed.c): acc(i, n) += col_n[pair] .
  * w[pair][channel i] with SMLAD for i < 4 channels, n < 2 pixels (col_1 = col_0 + TQ_CONV_DSP_COLUMN_MAX);
@@ -160,12 +170,7 @@ typedef char tq_conv_job_acc_at_16[offsetof(block_job, acc) == 16 ? 1 : -1];
     "str r2, [sp, #20]\n\t"                                                                       \
     "str r12, [sp, #24]\n"                                                                        \
     "0:\n\t"                                                                                      \
-    "ldm r0!, {r4, r6, r8, r10}\n\t"                                                              \
-    "str r0, [sp, #12]\n\t"                                                                       \
-    "mov r5, r4\n\t"                                                                              \
-    "mov r7, r6\n\t"                                                                              \
-    "mov r9, r8\n\t"                                                                              \
-    "mov r11, r10\n\t"                                                                            \
+    TQ_CONV_GROUP_BIASES                                                                          \
     "ldr r0, [sp, #8]\n\t"                                                                        \
     "ldr pc, [sp, #4]\n\t"                                                                        \
     ".p2align 2\n"                                                                                \

@@ -128,12 +128,7 @@ typedef char tq_first_ctx_out_c_at_32[offsetof(first_ctx, out_c) == 32 ? 1 : -1]
     "ldr r0, [r3, #24]\n\t"                                              \
     "sub r1, r1, #4\n"                                                   \
     "2:\n\t"                                                             \
-    "ldm r0!, {r4, r6, r8, r10}\n\t"                                     \
-    "str r0, [sp, #12]\n\t"                                              \
-    "mov r5, r4\n\t"                                                     \
-    "mov r7, r6\n\t"                                                     \
-    "mov r9, r8\n\t"                                                     \
-    "mov r11, r10\n\t"                                                   \
+    TQ_CONV_GROUP_BIASES                                                 \
     "ldr r0, [sp, #16]\n\t"                                              \
     TQ_CONV_PAIRS8(PAIR) PAIR PAIR PAIR PAIR PAIR PAIR                   \
     "ldr r0, [sp, #12]\n\t"                                              \
