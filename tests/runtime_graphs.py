@@ -6,7 +6,7 @@ The reference is the integer simulator (:mod:`tinyqat.sim`), the one spec of eve
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import cffi
@@ -21,6 +21,7 @@ from tinyqat.passes import quantize
 from tinyqat.resources import resource_dir
 from tinyqat.sim import interpreter
 from tinyqat.target import STRICT_CFLAGS
+from tinyqat.toolchain import qemu
 from tinyqat.toolchain.cffi_model import ModelLib, load_model
 from tinyqat.toolchain.compiler import compile_shared, run_compiler
 
@@ -530,6 +531,34 @@ def first_mismatch(lib: ModelLib, graph: ir.Graph, x: np.ndarray) -> str | None:
                 bad = int(np.flatnonzero(got != want)[0])
                 return f"sample {n} layer {i} ({op.name}): element {bad} is {got[bad]}, expected {want[bad]}"
     return None
+
+
+def emulated_mismatch(graph: ir.Graph, got: list[list[np.ndarray]], x: np.ndarray) -> str | None:
+    """The first layer output of an emulated run (``got[n][i]``: sample n, layer i, as
+    :func:`tinyqat.toolchain.qemu.run_emulated` returns them) differing from the reference on ``x``, described; None
+    when every layer of every sample is equal."""
+    expected = reference_layers(graph, x)
+    for n in range(x.shape[0]):
+        for i, op in enumerate(graph.ops):
+            want = expected[i][n].reshape(-1)
+            out = got[n][i].reshape(-1)
+            if not np.array_equal(out, want):
+                bad = int(np.flatnonzero(out != want)[0])
+                return f"sample {n} layer {i} ({op.name}): element {bad} is {out[bad]}, expected {want[bad]}"
+    return None
+
+
+def assert_emulated_bit_exact(graphs: Iterable[ir.Graph], board: str, tmp: Path,
+                              inputs: Callable[[ir.Graph], np.ndarray]) -> None:
+    """Each graph (taken in turn, so a generator may draw it after the previous graph's inputs) emitted for
+    ``board`` (planned for its kernels, :func:`emit`), compiled bare metal and run under QEMU on ``inputs(graph)``:
+    every layer of every sample equals the reference, else the first diverging layer is named."""
+    target = load_board(board)
+    for k, graph in enumerate(graphs):
+        out = emit(graph, tmp / f"pkg{k}", board=board)
+        x = inputs(graph)
+        bad = emulated_mismatch(graph, qemu.run_emulated(out, tmp / f"build{k}", x, target), x)
+        assert bad is None, f"graph {k}: {bad}"
 
 
 def assert_bit_exact(lib: ModelLib, graph: ir.Graph, x: np.ndarray) -> None:

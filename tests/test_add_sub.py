@@ -23,22 +23,18 @@ import pytest
 import runtime_graphs as rg
 import torch
 from conftest import require_tool
-from test_dsp_kernels import _first_mismatch
 from test_export_tflite import _interpreters, check_litert, check_tflm, edge_inputs
 from torch import nn
 
 import tinyqat
 from tinyqat import fixedpoint, ir
-from tinyqat.boards import load_board
 from tinyqat.codegen import emit
 from tinyqat.codegen.arrays import const_arrays
 from tinyqat.errors import UnsupportedOpError
 from tinyqat.export.tflite import to_tflite
-from tinyqat.memory.planner import GreedyPlanner
 from tinyqat.models import short_qat_artifact
 from tinyqat.qat import prepare_qat
 from tinyqat.sim.kernels import add as sim_add
-from tinyqat.toolchain import qemu
 
 
 def _tensor(rng: np.random.Generator, name: str, shape: tuple[int, ...]) -> ir.Tensor:
@@ -97,15 +93,7 @@ def test_graphs_under_qemu(board: str, tmp_path: Path) -> None:
     require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
     require_tool("qemu-system-arm", "qemu-system-arm")
     rng = np.random.default_rng(17)
-    target = load_board(board)
-    for k, graph in enumerate((_graph(rng), _graph(rng))):
-        out = tmp_path / f"pkg{k}"
-        out.mkdir()
-        emit.emit_package(graph, GreedyPlanner(kernels=target.kernels).plan(graph), target, "net", out, b"test",
-                          rg.GENERATOR)
-        x = rg.random_input(rng, graph, 3)
-        got = qemu.run_emulated(out, tmp_path / f"build{k}", x, target)
-        assert _first_mismatch(graph, got, x) is None, f"graph {k}: {_first_mismatch(graph, got, x)}"
+    rg.assert_emulated_bit_exact((_graph(rng), _graph(rng)), board, tmp_path, lambda g: rg.random_input(rng, g, 3))
 
 
 def test_broadcast_add_in_place(tmp_path: Path, gcc: str) -> None:

@@ -23,12 +23,10 @@ import runtime_graphs as rg
 import torch
 import torch.nn.functional as F
 from conftest import require_tool
-from test_dsp_kernels import _first_mismatch
 from torch import nn
 
 import tinyqat
 from tinyqat import fixedpoint, ir, quant
-from tinyqat.boards import load_board
 from tinyqat.codegen import emit
 from tinyqat.codegen.arrays import const_arrays
 from tinyqat.errors import UnsupportedOpError
@@ -36,7 +34,6 @@ from tinyqat.lower import lower_file
 from tinyqat.memory.planner import GreedyPlanner, in_place_rules
 from tinyqat.models import short_qat_artifact
 from tinyqat.qat import enable_fake_quant, prepare_qat
-from tinyqat.toolchain import qemu
 
 NEW_FUNCTIONS = ("hardsigmoid", "silu", "gelu", "gelu_tanh", "elu", "leaky_relu", "affine")
 
@@ -156,15 +153,8 @@ def test_elementwise_graphs_under_qemu(board: str, tmp_path: Path) -> None:
     require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
     require_tool("qemu-system-arm", "qemu-system-arm")
     rng = np.random.default_rng(7)
-    target = load_board(board)
-    for k, graph in enumerate((_gate_graph(rng), _gate_graph(rng), _vector_graph(rng))):
-        out = tmp_path / f"pkg{k}"
-        out.mkdir()
-        emit.emit_package(graph, GreedyPlanner(kernels=target.kernels).plan(graph), target, "net", out, b"test",
-                          rg.GENERATOR)
-        x = rg.random_input(rng, graph, 3)
-        got = qemu.run_emulated(out, tmp_path / f"build{k}", x, target)
-        assert _first_mismatch(graph, got, x) is None, f"graph {k}: {_first_mismatch(graph, got, x)}"
+    rg.assert_emulated_bit_exact((_gate_graph(rng), _gate_graph(rng), _vector_graph(rng)), board, tmp_path,
+                                 lambda g: rg.random_input(rng, g, 3))
 
 
 def test_mul_and_prelu_in_place(tmp_path: Path, gcc: str) -> None:

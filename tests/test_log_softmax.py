@@ -25,22 +25,18 @@ import torch
 import torch.nn.functional as F
 from conftest import require_tool
 from devices import DEVICE
-from test_dsp_kernels import _first_mismatch
 from test_export_tflite import _interpreters, check_litert, check_tflm, edge_inputs
 from torch import nn
 
 import tinyqat
 from tinyqat import fixedpoint, ir, quant, requant
-from tinyqat.boards import load_board
 from tinyqat.codegen import emit
 from tinyqat.codegen.arrays import const_arrays
 from tinyqat.errors import LoweringError
 from tinyqat.export.tflite import to_tflite
-from tinyqat.memory.planner import GreedyPlanner
 from tinyqat.models import short_qat_artifact
 from tinyqat.passes import quantize
 from tinyqat.sim.kernels import log_softmax as sim_log_softmax
-from tinyqat.toolchain import qemu
 
 SCALES = (2.0**-20, 1e-3, 0.02, 0.1, 0.37, 1.0, 4.0, 15.9)
 
@@ -221,17 +217,13 @@ def test_kernel_under_qemu(board: str, tmp_path: Path) -> None:
     require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
     require_tool("qemu-system-arm", "qemu-system-arm")
     rng = np.random.default_rng(31)
-    target = load_board(board)
     graphs = [*(_graph(rng, (int(rng.integers(1, 3)), 2, int(rng.integers(1, 70))), s) for s in SCALES[::2]),
               _graph(rng, (300,), None), _graph(rng, (1,), 15.9)]
-    for k, g in enumerate(graphs):
-        out = tmp_path / f"pkg{k}"
-        out.mkdir()
-        emit.emit_package(g, GreedyPlanner(kernels=target.kernels).plan(g), target, "net", out, b"test", rg.GENERATOR)
+    def rows(g: ir.Graph) -> np.ndarray:
         size = g.tensor("x").shape[-1]
-        x = _rows(rng, 3 * g.tensor("x").size // size, size).reshape(3, *g.tensor("x").shape)
-        got = qemu.run_emulated(out, tmp_path / f"build{k}", x, target)
-        assert _first_mismatch(g, got, x) is None, f"graph {k}: {_first_mismatch(g, got, x)}"
+        return _rows(rng, 3 * g.tensor("x").size // size, size).reshape(3, *g.tensor("x").shape)
+
+    rg.assert_emulated_bit_exact(graphs, board, tmp_path, rows)
 
 
 # --- a whole model: the PyTorch MNIST example ending in log_softmax ---------------------------------------------

@@ -31,7 +31,7 @@ import numpy as np
 import pytest
 import runtime_graphs as rg
 from conftest import require_tool
-from test_dsp_kernels import _add_graphs, _first_mismatch, _pool_graphs
+from test_dsp_kernels import _add_graphs, _pool_graphs
 
 from tinyqat import ir
 from tinyqat.boards import load_board
@@ -407,7 +407,8 @@ def test_layers_are_bit_exact(kind: str, tmp_path: Path) -> None:
             assert (out / "net.c").read_text().count(FAST_FIELDS[kind]) == fast, f"graph {k} misses the fast path"
         x = _inputs(rng, graph)
         got = qemu.run_emulated(out, tmp_path / f"build{k}", x, load_board(BOARD))
-        assert _first_mismatch(graph, got, x) is None, f"graph {k}: {_first_mismatch(graph, got, x)}"
+        bad = rg.emulated_mismatch(graph, got, x)
+        assert bad is None, f"graph {k}: {bad}"
 
 
 @pytest.mark.parametrize("kind", sorted(FAST_FIELDS))

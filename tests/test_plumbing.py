@@ -17,14 +17,11 @@ from torch import nn
 
 import tinyqat
 from tinyqat import ir
-from tinyqat.boards import load_board
-from tinyqat.codegen.emit import emit_package
 from tinyqat.errors import UnsupportedOpError
 from tinyqat.memory.planner import GreedyPlanner, in_place_rules
 from tinyqat.models import short_qat_artifact, shufflenet_v2_tiny
 from tinyqat.movement import Move, classify
 from tinyqat.sim import kernels
-from tinyqat.toolchain import qemu
 from tinyqat.toolchain.cffi_model import load_model
 from tinyqat.toolchain.compiler import compile_shared
 
@@ -130,19 +127,9 @@ def test_emulated_plumbing_kernels_are_bit_exact(board: str, tmp_path: Path) -> 
     the planner chose), every layer equal to the simulator on random and extreme inputs."""
     require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
     require_tool("qemu-system-arm", "qemu-system-arm")
-    from test_dsp_kernels import _first_mismatch
-
-    target = load_board(board)
     rng = np.random.default_rng(23)
-    for k in range(3):
-        graph = _plumbing_chain(rng)
-        out = tmp_path / f"pkg{k}"
-        out.mkdir()
-        emit_package(graph, GreedyPlanner(kernels=target.kernels).plan(graph), target, "net", out, b"test",
-                     rg.GENERATOR)
-        x = rg.random_input(rng, graph, 3)
-        got = qemu.run_emulated(out, tmp_path / f"build{k}", x, target)
-        assert _first_mismatch(graph, got, x) is None, f"graph {k}: {_first_mismatch(graph, got, x)}"
+    rg.assert_emulated_bit_exact((_plumbing_chain(rng) for _ in range(3)), board, tmp_path,
+                                 lambda g: rg.random_input(rng, g, 3))
 
 
 # ---------------------------------------------------------------- whole models through prepare_qat
