@@ -18,8 +18,8 @@
  * of them has one tap outside it) gets both columns at once, in the pixel loop params->speed_blocks->pixel_run_of
  * gives (tq_conv2d_s8_speed.c: each input value of the two windows' rows converted once). Loops, chosen per call
  * from the shapes: pointwise_run (pointwise layers
- * whose every channel group requantizes in the block: no bound checks; speed layout with in_c a multiple of 16:
- * params->speed_blocks->pointwise_of's loop, both columns of a pair in one assembly call) and pixel_run (every
+ * whose every channel group requantizes in the block: no bound checks; with in_c a multiple of 16 both columns of
+ * a pair from one assembly call, column_two, in both build modes) and pixel_run (every
  * other layer; its column builder chosen once per call).
  *
  * Paths in runtime files of their own, which the generator ships and names in params->dsp_path only for
@@ -189,6 +189,36 @@ __attribute__((always_inline)) static inline void column_copy_short(int16_t *dst
     for (; dst != end; dst += 4, src += 4) {
         tq_conv_column_word(dst, tq_load_s8x4(src), nzp2);
     }
+}
+
+/*
+ * column_two: both columns of a pointwise pixel pair, r0 = pixel 0's channels, r3 = pixel 1's, r1 = col (pixel
+ * 0's column; pixel 1's TQ_CONV_DSP_COL1 bytes on), r2 = nzp2, the fifth argument ([sp] at entry) the column's end
+ * (col + in_c values, in_c a multiple of 16). Per 16 channels: pixel 1's converted and stored (no base update),
+ * then pixel 0's, its last store advancing r1 (46 estimated cycles per 32 values).
+ */
+__attribute__((naked, noinline)) static void column_two(TQ_ASM_ARG const int8_t *src0, TQ_ASM_ARG int16_t *col,
+                                                        TQ_ASM_ARG int32_t nzp2, TQ_ASM_ARG const int8_t *src1,
+                                                        TQ_ASM_ARG const int16_t *end)
+{
+    __asm__ volatile(
+        "push {r4-r11, lr}\n\t"
+        "ldr r12, [sp, #36]\n"
+        "1:\n\t"
+        TQ_PAIR_CONVERT16_AT("r3")
+        "str r4, [r1, #" TQ_STR(TQ_CONV_DSP_COL1) "]\n\t"
+        "str r5, [r1, #" TQ_STR(TQ_CONV_DSP_COL1) " + 4]\n\t"
+        "str r6, [r1, #" TQ_STR(TQ_CONV_DSP_COL1) " + 8]\n\t"
+        "str r7, [r1, #" TQ_STR(TQ_CONV_DSP_COL1) " + 12]\n\t"
+        "str r8, [r1, #" TQ_STR(TQ_CONV_DSP_COL1) " + 16]\n\t"
+        "str r9, [r1, #" TQ_STR(TQ_CONV_DSP_COL1) " + 20]\n\t"
+        "str r10, [r1, #" TQ_STR(TQ_CONV_DSP_COL1) " + 24]\n\t"
+        "str r11, [r1, #" TQ_STR(TQ_CONV_DSP_COL1) " + 28]\n\t"
+        TQ_PAIR_CONVERT16_AT("r0")
+        TQ_PAIR_STORE32("r1")
+        "cmp r1, r12\n\t"
+        "bne 1b\n\t"
+        "pop {r4-r11, pc}\n\t");
 }
 
 /* GCC: keep the short loops of stage_copy / stage_fill (inlined in column_fill) as loops, not memcpy /
@@ -362,8 +392,9 @@ __attribute__((noinline)) static void column_rows(const tq_conv2d_s8_params *p, 
 /*
  * tq_conv2d_s8's loop for a pointwise layer (1 x 1 window always inside the input, in_c a multiple of 4)
  * whose every channel group runs through the output-stage table (out_c a multiple of 4): per pixel pair,
- * the two columns straight from the pixels' channels and one block call, without the general loop's
- * walk, column dispatch and output chunks. The last pixel alone (odd count) gets its column twice and
+ * the two columns straight from the pixels' channels (in_c a multiple of 16: one column_two call; else
+ * column_copy_short per pixel) and one block call, without the general loop's walk, column dispatch and
+ * output chunks. The last pixel alone (odd count) gets its column twice and
  * out1 = out0 (written twice at the same place). Raster order, each pair's input read before its output
  * is written: the in-place contract holds as for the general loop.
  */
@@ -374,6 +405,7 @@ static void pointwise_run(const tq_conv2d_s8_params *p, const int8_t *input, int
     const int32_t step_x = p->stride_w * in_c;
     const int32_t row_skip = (p->stride_h * p->in_w - out_w * p->stride_w) * in_c; /* after a row's last pixel */
     const void *const weights = p->weights_s16 != NULL ? (const void *)p->weights_s16 : (const void *)p->weights;
+    const int pairs16 = (in_c & 15) == 0; /* both columns of a pair from one column_two call */
     const int8_t *src = input;
     int32_t px, ox = 0;
     block_job job;
@@ -381,25 +413,28 @@ static void pointwise_run(const tq_conv2d_s8_params *p, const int8_t *input, int
     job.groups = out_c >> 2;
     job.acc = NULL;
     for (px = 0; px < pixels; px += 2) {
-        const int8_t *const s0 = src; /* pixel px's channels */
+        const int8_t *const s0 = src, *s1 = src; /* pixels px and px + 1 (px again for the last pixel alone) */
         job.out0 = output + px * out_c;
-        job.out1 = job.out0 + out_c;
-        column_copy_short(col, s0, in_c, nzp2);
+        job.out1 = job.out0;
         src += step_x;
         if (++ox == out_w) {
             ox = 0;
             src += row_skip;
         }
-        if (px + 1 == pixels) { /* the last pixel alone */
-            column_copy_short(col + TQ_CONV_DSP_COLUMN_MAX, s0, in_c, nzp2);
-            job.out1 = job.out0;
-        } else {
-            column_copy_short(col + TQ_CONV_DSP_COLUMN_MAX, src, in_c, nzp2);
+        if (px + 1 < pixels) {
+            s1 = src;
+            job.out1 = job.out0 + out_c;
             src += step_x;
             if (++ox == out_w) {
                 ox = 0;
                 src += row_skip;
             }
+        }
+        if (pairs16) {
+            column_two(s0, col, nzp2, s1, col + in_c);
+        } else {
+            column_copy_short(col, s0, in_c, nzp2);
+            column_copy_short(col + TQ_CONV_DSP_COLUMN_MAX, s1, in_c, nzp2);
         }
         block(col, weights, in_c >> 1, &job);
     }
@@ -495,8 +530,7 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     }
     tq_conv_table_fill(p, q_groups, weights_s16 != NULL ? p->speed_blocks->bias_scale : 1, table);
     if (pointwise && 4 * q_groups == out_c) {
-        tq_conv_pointwise_fn *const pw = weights_s16 != NULL ? p->speed_blocks->pointwise_of(p) : NULL;
-        (pw != NULL ? pw : pointwise_run)(p, input, output, nzp2, block, table, col);
+        pointwise_run(p, input, output, nzp2, block, table, col);
         return;
     }
     r.block = block;

@@ -5,8 +5,6 @@
  *   weights pre-extended to int16, no SXTB16; 16 estimated cycles per 16 MACs);
  * - block_4x2_x2 (published as tq_conv2d_s8_speed_x2, bias_scale 2): the same loop over doubled weights, for
  *   layers whose every channel group runs the output stage in the block: no doubling shift there, no sums path;
- * - pointwise_of: for pointwise layers with in_c a multiple of 16, pointwise_pairs (tq_conv2d_s8_dsp.c's
- *   pointwise_run with both columns of a pixel pair from one assembly call, column_two);
  * - pixel_run_of: for layers with in_c a multiple of 16 and stride_w < kernel_w, pixel_run_pairs, tq_conv2d_s8's
  *   pixel loop (tq_conv_dsp.h, tq_conv_pixel_loop) where a pixel pair (ox, ox + 1) of one output row whose windows
  *   lie inside the input's width (with stride_w 1, or one of them has one tap outside it) gets both columns from
@@ -100,36 +98,6 @@ __attribute__((naked, noinline)) static void block_4x2_x2(TQ_ASM_ARG const int16
         "add sp, sp, #32\n\t"
         "pop {r4-r11, pc}\n\t");
 }
-
-/* 16 input bytes at SRC (advanced by 16; TQ_PAIR_CONVERT16: at r0) minus the zero point (r2 = its negation, twice)
- * in column order (see tq_conv2d_s8_dsp.c: the words of SXTAB16 and SXTAB16 ROR #8 of each input word) to r4-r11
- * (r4 the first word). Three loads, then the one that advances SRC (pipelined on the Cortex-M4: 5 estimated
- * cycles), 8 extends. */
-#define TQ_PAIR_CONVERT16_AT(SRC)                                                                 \
-    "ldr r7, [" SRC ", #4]\n\t"                                                                  \
-    "ldr r9, [" SRC ", #8]\n\t"                                                                  \
-    "ldr r11, [" SRC ", #12]\n\t"                                                                \
-    "ldr r5, [" SRC "], #16\n\t"                                                                 \
-    "sxtab16 r4, r2, r5\n\t"                                                                     \
-    "sxtab16 r5, r2, r5, ror #8\n\t"                                                             \
-    "sxtab16 r6, r2, r7\n\t"                                                                     \
-    "sxtab16 r7, r2, r7, ror #8\n\t"                                                             \
-    "sxtab16 r8, r2, r9\n\t"                                                                     \
-    "sxtab16 r9, r2, r9, ror #8\n\t"                                                             \
-    "sxtab16 r10, r2, r11\n\t"                                                                   \
-    "sxtab16 r11, r2, r11, ror #8\n\t"
-#define TQ_PAIR_CONVERT16 TQ_PAIR_CONVERT16_AT("r0")
-
-/* r4-r11 stored at D (advanced by 32): 8 single stores, the one that advances D last. */
-#define TQ_PAIR_STORE32(D)                                                                        \
-    "str r5, [" D ", #4]\n\t"                                                                     \
-    "str r6, [" D ", #8]\n\t"                                                                     \
-    "str r7, [" D ", #12]\n\t"                                                                    \
-    "str r8, [" D ", #16]\n\t"                                                                    \
-    "str r9, [" D ", #20]\n\t"                                                                    \
-    "str r10, [" D ", #24]\n\t"                                                                   \
-    "str r11, [" D ", #28]\n\t"                                                                   \
-    "str r4, [" D "], #32\n\t"
 
 /* r4-r11 = 0 (a zero region's stores). */
 #define TQ_PAIR_ZERO8                                                                             \
@@ -265,83 +233,6 @@ static void pixel_run_pairs(const tq_conv2d_s8_params *p, const int8_t *input, i
     tq_conv_pixel_loop(p, input, output, inside, nzp2, r, col, column_pair_rows, r->fill, r->chunks);
 }
 
-/*
- * column_two: both columns of a pointwise pixel pair, r0 = pixel 0's channels, r3 = pixel 1's, r1 = col (pixel
- * 0's column; pixel 1's TQ_CONV_DSP_COL1 bytes on), r2 = nzp2, the fifth argument ([sp] at entry) the column's end
- * (col + in_c values, in_c a multiple of 16). Per 16 channels: pixel 1's converted and stored (no base update),
- * then pixel 0's, its last store advancing r1 (46 estimated cycles per 32 values).
- */
-__attribute__((naked, noinline)) static void column_two(TQ_ASM_ARG const int8_t *src0, TQ_ASM_ARG int16_t *col,
-                                                        TQ_ASM_ARG int32_t nzp2, TQ_ASM_ARG const int8_t *src1,
-                                                        TQ_ASM_ARG const int16_t *end)
-{
-    __asm__ volatile(
-        "push {r4-r11, lr}\n\t"
-        "ldr r12, [sp, #36]\n"
-        "1:\n\t"
-        TQ_PAIR_CONVERT16_AT("r3")
-        "str r4, [r1, #" TQ_STR(TQ_CONV_DSP_COL1) "]\n\t"
-        "str r5, [r1, #" TQ_STR(TQ_CONV_DSP_COL1) " + 4]\n\t"
-        "str r6, [r1, #" TQ_STR(TQ_CONV_DSP_COL1) " + 8]\n\t"
-        "str r7, [r1, #" TQ_STR(TQ_CONV_DSP_COL1) " + 12]\n\t"
-        "str r8, [r1, #" TQ_STR(TQ_CONV_DSP_COL1) " + 16]\n\t"
-        "str r9, [r1, #" TQ_STR(TQ_CONV_DSP_COL1) " + 20]\n\t"
-        "str r10, [r1, #" TQ_STR(TQ_CONV_DSP_COL1) " + 24]\n\t"
-        "str r11, [r1, #" TQ_STR(TQ_CONV_DSP_COL1) " + 28]\n\t"
-        TQ_PAIR_CONVERT16_AT("r0")
-        TQ_PAIR_STORE32("r1")
-        "cmp r1, r12\n\t"
-        "bne 1b\n\t"
-        "pop {r4-r11, pc}\n\t");
-}
-
-/*
- * pointwise_pairs: tq_conv2d_s8_dsp.c's pointwise_run (the same walk, raster order, each pair's input read before
- * its output is written; the last pixel alone gets its column twice and out1 = out0) with both columns of a pair
- * from one column_two call, for layers with in_c a multiple of 16.
- */
-static void pointwise_pairs(const tq_conv2d_s8_params *p, const int8_t *input, int8_t *output, int32_t nzp2,
-                            tq_conv_block_fn *block, const int32_t *table, int16_t *col)
-{
-    const int32_t in_c = p->in_c, out_c = p->out_c, out_w = p->out_w, pixels = p->out_h * out_w;
-    const int32_t step_x = p->stride_w * in_c;
-    const int32_t row_skip = (p->stride_h * p->in_w - out_w * p->stride_w) * in_c; /* after a row's last pixel */
-    const int16_t *const end = col + in_c;
-    const int8_t *src = input;
-    int32_t px, ox = 0;
-    block_job job;
-    job.bias = table;
-    job.groups = out_c >> 2;
-    job.acc = NULL;
-    for (px = 0; px < pixels; px += 2) {
-        const int8_t *const s0 = src, *s1 = src; /* pixels px and px + 1 (px again for the last pixel alone) */
-        job.out0 = output + px * out_c;
-        job.out1 = job.out0;
-        src += step_x;
-        if (++ox == out_w) {
-            ox = 0;
-            src += row_skip;
-        }
-        if (px + 1 < pixels) {
-            s1 = src;
-            job.out1 = job.out0 + out_c;
-            src += step_x;
-            if (++ox == out_w) {
-                ox = 0;
-                src += row_skip;
-            }
-        }
-        column_two(s0, col, nzp2, s1, end);
-        block(col, p->weights_s16, in_c >> 1, &job);
-    }
-}
-
-/* pointwise_pairs for a layer with in_c a multiple of 16, else NULL (tq_conv2d_s8_dsp.c's pointwise_run). */
-static tq_conv_pointwise_fn *pointwise_of(const tq_conv2d_s8_params *p)
-{
-    return (p->in_c & 15) == 0 ? pointwise_pairs : NULL;
-}
-
 /* pixel_run_pairs for a layer with in_c a multiple of 16 and stride_w < kernel_w (what column_pair needs), else
  * NULL (tq_conv2d_s8_dsp.c's pixel_run). */
 static tq_conv_pixel_run_fn *pixel_run_of(const tq_conv2d_s8_params *p)
@@ -349,7 +240,7 @@ static tq_conv_pixel_run_fn *pixel_run_of(const tq_conv2d_s8_params *p)
     return (p->in_c & 15) == 0 && p->stride_w < p->kernel_w ? pixel_run_pairs : NULL;
 }
 
-const tq_conv2d_s8_speed_blocks tq_conv2d_s8_speed = {block_4x2, pixel_run_of, 1, pointwise_of};
-const tq_conv2d_s8_speed_blocks tq_conv2d_s8_speed_x2 = {block_4x2_x2, pixel_run_of, 2, pointwise_of};
+const tq_conv2d_s8_speed_blocks tq_conv2d_s8_speed = {block_4x2, pixel_run_of, 1};
+const tq_conv2d_s8_speed_blocks tq_conv2d_s8_speed_x2 = {block_4x2_x2, pixel_run_of, 2};
 
 #endif /* TQ_USE_DSP */

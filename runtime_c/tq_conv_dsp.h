@@ -237,10 +237,35 @@ typedef void tq_conv_inside_fn(const tq_conv2d_s8_params *p, const int8_t *src, 
 typedef void tq_conv_pixel_run_fn(const tq_conv2d_s8_params *p, const int8_t *input, int8_t *output,
                                   tq_conv_inside_fn *inside, int32_t nzp2, const tq_conv_run *r, int16_t *col);
 
-/* tq_conv2d_s8's loop for a pointwise layer whose every channel group runs through the output-stage table
- * (tq_conv2d_s8_dsp.c's pointwise_run, or tq_conv2d_s8_speed.c's pointwise_pairs). */
-typedef void tq_conv_pointwise_fn(const tq_conv2d_s8_params *p, const int8_t *input, int8_t *output, int32_t nzp2,
-                                  tq_conv_block_fn *block, const int32_t *table, int16_t *col);
+/* 16 input bytes at SRC (advanced by 16; TQ_PAIR_CONVERT16: at r0) minus the zero point (r2 = its negation, twice)
+ * in column order (see tq_conv2d_s8_dsp.c's file comment: the words of SXTAB16 and SXTAB16 ROR #8 of each input word) to r4-r11
+ * (r4 the first word). Three loads, then the one that advances SRC (pipelined on the Cortex-M4: 5 estimated
+ * cycles), 8 extends. */
+#define TQ_PAIR_CONVERT16_AT(SRC)                                                                 \
+    "ldr r7, [" SRC ", #4]\n\t"                                                                  \
+    "ldr r9, [" SRC ", #8]\n\t"                                                                  \
+    "ldr r11, [" SRC ", #12]\n\t"                                                                \
+    "ldr r5, [" SRC "], #16\n\t"                                                                 \
+    "sxtab16 r4, r2, r5\n\t"                                                                     \
+    "sxtab16 r5, r2, r5, ror #8\n\t"                                                             \
+    "sxtab16 r6, r2, r7\n\t"                                                                     \
+    "sxtab16 r7, r2, r7, ror #8\n\t"                                                             \
+    "sxtab16 r8, r2, r9\n\t"                                                                     \
+    "sxtab16 r9, r2, r9, ror #8\n\t"                                                             \
+    "sxtab16 r10, r2, r11\n\t"                                                                   \
+    "sxtab16 r11, r2, r11, ror #8\n\t"
+#define TQ_PAIR_CONVERT16 TQ_PAIR_CONVERT16_AT("r0")
+
+/* r4-r11 stored at D (advanced by 32): 8 single stores, the one that advances D last. */
+#define TQ_PAIR_STORE32(D)                                                                        \
+    "str r5, [" D ", #4]\n\t"                                                                     \
+    "str r6, [" D ", #8]\n\t"                                                                     \
+    "str r7, [" D ", #12]\n\t"                                                                    \
+    "str r8, [" D ", #16]\n\t"                                                                    \
+    "str r9, [" D ", #20]\n\t"                                                                    \
+    "str r10, [" D ", #24]\n\t"                                                                   \
+    "str r11, [" D ", #28]\n\t"                                                                   \
+    "str r4, [" D "], #32\n\t"
 
 /* The int16 speed-layout block and pixel loop (tq_conv2d_s8_speed.c: tq_conv2d_s8_speed, named by the generator in
  * the params of the layers that ship weights_s16). */
@@ -249,7 +274,6 @@ struct tq_conv2d_s8_speed_blocks {
     tq_conv_pixel_run_fn *(*pixel_run_of)(const tq_conv2d_s8_params *p); /* the layer's pixel loop, or NULL */
     /* 1, or 2 (tq_conv2d_s8_speed_x2: weights_s16 holds 2 w, the block needs table biases 2 b and sums 2 acc) */
     int32_t bias_scale;
-    tq_conv_pointwise_fn *(*pointwise_of)(const tq_conv2d_s8_params *p); /* the layer's pointwise loop, or NULL */
 };
 
 /* The output stage of a layer: per-layer constants (tq_conv2d_s8_dsp.c's file comment). */

@@ -187,7 +187,9 @@ def _wide_graphs() -> list[ir.Graph]:
     side (windows clipped at the top and bottom rows: the speed layout's pair columns with rows of zeros), odd
     output widths (pixel pairs across rows), out_c not a multiple of 4, zero points at the int8 ends, fused
     (requant_fused 2: the output-stage table) and general output stages; in_c 20 (not a multiple of 16) takes
-    the column-per-pixel path. Pointwise layers with K = 64 (DS-CNN's), 72 and 128, out_c 64 and 8 to 20 (not all a
+    the column-per-pixel path. Pointwise layers with in_c 16, 32 and 48 (both columns of a pixel pair from one
+    column_two call in both build modes; strides 1, 2 and (2, 1), an odd pixel count, out_c 7 on the general
+    loop), K = 64 (DS-CNN's), 72 and 128, out_c 64 and 8 to 20 (not all a
     multiple of 4), fused and general: in speed packages the doubled layout (block_4x2_x2) where every channel
     group runs through the output-stage table, the plain one elsewhere."""
     rng = np.random.default_rng(2027)
@@ -210,11 +212,16 @@ def _wide_graphs() -> list[ir.Graph]:
         _ends(_fused(rng, rg.conv(rng, "v33", y, 32, (3, 3), (1, 1), (1, 1, 1, 1)), full), -128),
         _ends(rg.conv(rng, "v33s2", y, 7, (3, 3), (2, 2), (2, 0, 1, 2)), 127),
         _ends(_fused(rng, rg.conv(rng, "v33p2", y, 9, (3, 3), (1, 1), (2, 2, 2, 2)), full), 127),
+        _ends(_fused(rng, rg.conv(rng, "v11", y, 8, (1, 1), (1, 1), (0, 0, 0, 0)), full), -128, 22),
+        _ends(_fused(rng, rg.conv(rng, "v11s2", y, 12, (1, 1), (2, 2), (0, 0, 0, 0)), full), 127),
+        _ends(_fused(rng, rg.conv(rng, "v11r", y, 7, (1, 1), (1, 1), (0, 0, 0, 0)), full), -128),
     ]), rg.chain(z, [
         _ends(_fused(rng, rg.conv(rng, "z33", z, 11, (3, 3), (1, 1), (1, 1, 1, 1)), full), -128),
     ]), rg.chain(u, [
         _ends(_fused(rng, rg.conv(rng, "u33", u, 10, (3, 3), (1, 1), (1, 1, 1, 1)), full), 127),
         _ends(rg.conv(rng, "u33s2", u, 5, (3, 3), (1, 2), (0, 1, 1, 1)), -128),
+        _ends(_fused(rng, rg.conv(rng, "u11", u, 16, (1, 1), (1, 1), (0, 0, 0, 0)), full), 127),
+        _ends(_fused(rng, rg.conv(rng, "u11s21", u, 4, (1, 1), (2, 1), (0, 0, 0, 0)), full), -128, 22),
     ]), rg.chain(p, [
         _ends(_fused(rng, rg.conv(rng, "p64", p, 64, (1, 1), (1, 1), (0, 0, 0, 0)), full), 127),
         _ends(_fused(rng, rg.conv(rng, "p64e22", p, 64, (1, 1), (1, 1), (0, 0, 0, 0)), full), -128, 22),
