@@ -315,18 +315,6 @@ def _emit(graph: ir.Graph, out: Path, board: str, optimize: str) -> Path:
     return out
 
 
-def _first_mismatch(graph: ir.Graph, got: list[list[np.ndarray]], x: np.ndarray) -> str | None:
-    expected = rg.reference_layers(graph, x)
-    for n in range(x.shape[0]):
-        for i, op in enumerate(graph.ops):
-            want = expected[i][n].reshape(-1)
-            out = got[n][i].reshape(-1)
-            if not np.array_equal(out, want):
-                bad = int(np.flatnonzero(out != want)[0])
-                return f"sample {n} layer {i} ({op.name}): element {bad} is {out[bad]}, expected {want[bad]}"
-    return None
-
-
 @pytest.mark.parametrize(("board", "portable"), [("cortex-m4", False), ("cortex-m7", False), ("cortex-m33", False),
                                                  ("cortex-m55", False), ("cortex-m0plus", False), ("cortex-m4", True)],
                          ids=["cortex-m4-dsp", "cortex-m7-dsp", "cortex-m33-dsp", "cortex-m55",
@@ -343,7 +331,7 @@ def test_emulated_layers_are_bit_exact(board: str, portable: bool, tmp_path: Pat
         out = rg.emit(graph, tmp_path / f"pkg{k}", board=board)
         x = rg.random_input(rng, graph, 3)
         got = qemu.run_emulated(out, tmp_path / f"build{k}", x, target)
-        assert _first_mismatch(graph, got, x) is None, f"graph {k}: {_first_mismatch(graph, got, x)}"
+        assert rg.emulated_mismatch(graph, got, x) is None, f"graph {k}: {rg.emulated_mismatch(graph, got, x)}"
 
 
 @pytest.mark.parametrize(("board", "portable"), [("cortex-m4", False), ("cortex-m7", False), ("cortex-m33", False),
@@ -366,7 +354,7 @@ def test_speed_packages_are_bit_exact(board: str, portable: bool, tmp_path: Path
         speed_package = out if s16 else speed_package
         x = rg.random_input(rng, graph, 2)
         got = qemu.run_emulated(out, tmp_path / f"build{k}", x, target)
-        assert _first_mismatch(graph, got, x) is None, f"graph {k}: {_first_mismatch(graph, got, x)}"
+        assert rg.emulated_mismatch(graph, got, x) is None, f"graph {k}: {rg.emulated_mismatch(graph, got, x)}"
     assert speed_package is not None
     text = _disassembly(board, qemu.build_image(speed_package, tmp_path / "image", target))
     assert ("<block_4x2>:" in text) == (not portable)
@@ -388,7 +376,7 @@ def test_wide_conv_speed_packages_on_the_host(tmp_path: Path, gcc: str) -> None:
         out = _emit(graph, tmp_path / f"pkg{k}", "cortex-m4", "speed")
         x = rg.random_input(rng, graph, 2)
         got = run_harness(out, tmp_path / f"build{k}", x, sanitize=True)
-        assert _first_mismatch(graph, got, x) is None, f"graph {k}: {_first_mismatch(graph, got, x)}"
+        assert rg.emulated_mismatch(graph, got, x) is None, f"graph {k}: {rg.emulated_mismatch(graph, got, x)}"
 
 
 def _conv_weights_s16_by_definition(w: np.ndarray) -> np.ndarray:
@@ -948,7 +936,7 @@ def test_depthwise_row_path_is_bit_exact(board: str, tmp_path: Path) -> None:
         out = rg.emit(graph, tmp_path / f"pkg{k}", board=board)
         x = rg.random_input(rng, graph, 3)
         got = qemu.run_emulated(out, tmp_path / f"build{k}", x, load_board(board))
-        assert _first_mismatch(graph, got, x) is None, f"graph {k}: {_first_mismatch(graph, got, x)}"
+        assert rg.emulated_mismatch(graph, got, x) is None, f"graph {k}: {rg.emulated_mismatch(graph, got, x)}"
     assert in_place >= 5
 
 
@@ -1088,7 +1076,7 @@ def test_fully_connected_layers_are_bit_exact(board: str, tmp_path: Path) -> Non
         out = rg.emit(graph, tmp_path / f"pkg{k}", board=board)
         x = _fc_inputs(rng, graph)
         got = qemu.run_emulated(out, tmp_path / f"build{k}", x, load_board(board))
-        assert _first_mismatch(graph, got, x) is None, f"graph {k}: {_first_mismatch(graph, got, x)}"
+        assert rg.emulated_mismatch(graph, got, x) is None, f"graph {k}: {rg.emulated_mismatch(graph, got, x)}"
 
 
 def test_fully_connected_layers_on_the_host(tmp_path: Path, gcc: str) -> None:
@@ -1099,7 +1087,7 @@ def test_fully_connected_layers_on_the_host(tmp_path: Path, gcc: str) -> None:
         out = rg.emit(graph, tmp_path / f"pkg{k}", board="cortex-m4")
         x = _fc_inputs(rng, graph)
         got = run_harness(out, tmp_path / f"build{k}", x, sanitize=True)
-        assert _first_mismatch(graph, got, x) is None, f"graph {k}: {_first_mismatch(graph, got, x)}"
+        assert rg.emulated_mismatch(graph, got, x) is None, f"graph {k}: {rg.emulated_mismatch(graph, got, x)}"
 
 
 def _fc_weights_dsp_by_definition(w: np.ndarray) -> np.ndarray:
@@ -1169,7 +1157,7 @@ def test_fc_dsp_kernel_without_its_layout_stays_exact(tmp_path: Path) -> None:
         (out / name).write_text(text.replace("#if !TQ_USE_DSP", "#if 1").replace("#if TQ_USE_DSP", "#if 0"))
     x = _fc_inputs(rng, graph)
     got = qemu.run_emulated(out, tmp_path / "build", x, load_board("cortex-m4"))
-    assert _first_mismatch(graph, got, x) is None, _first_mismatch(graph, got, x)
+    assert rg.emulated_mismatch(graph, got, x) is None, rg.emulated_mismatch(graph, got, x)
 
 
 def test_v6m_fc_without_its_layout_stays_exact(tmp_path: Path) -> None:
@@ -1182,7 +1170,7 @@ def test_v6m_fc_without_its_layout_stays_exact(tmp_path: Path) -> None:
         assert "weights_v6m" not in (out / "net_weights.h").read_text()
         x = _fc_inputs(rng, graph)
         got = qemu.run_emulated(out, tmp_path / f"build{k}", x, load_board("cortex-m0plus"))
-        assert _first_mismatch(graph, got, x) is None, _first_mismatch(graph, got, x)
+        assert rg.emulated_mismatch(graph, got, x) is None, rg.emulated_mismatch(graph, got, x)
 
 
 def _add_table_graphs(rng: np.random.Generator) -> list[ir.Graph]:
@@ -1219,7 +1207,7 @@ def test_add_table_path_is_bit_exact(board: str, tmp_path: Path) -> None:
         tables += _table_adds(out)
         x = rg.random_input(rng, graph, 3)
         got = qemu.run_emulated(out, tmp_path / f"build{k}", x, target)
-        assert _first_mismatch(graph, got, x) is None, f"graph {k}: {_first_mismatch(graph, got, x)}"
+        assert rg.emulated_mismatch(graph, got, x) is None, f"graph {k}: {rg.emulated_mismatch(graph, got, x)}"
     assert tables >= 12  # most adds run the table path (tiny output scales do not)
 
 
@@ -1290,7 +1278,7 @@ def test_pool_layers_are_bit_exact(board: str, tmp_path: Path) -> None:
         out = rg.emit(graph, tmp_path / f"pkg{k}", board=board)
         x = rg.random_input(rng, graph, 3)
         got = qemu.run_emulated(out, tmp_path / f"build{k}", x, load_board(board))
-        assert _first_mismatch(graph, got, x) is None, f"graph {k}: {_first_mismatch(graph, got, x)}"
+        assert rg.emulated_mismatch(graph, got, x) is None, f"graph {k}: {rg.emulated_mismatch(graph, got, x)}"
 
 
 def test_pool_layers_on_the_host(tmp_path: Path) -> None:

@@ -48,17 +48,6 @@ def _inputs(rng: np.random.Generator, graph: ir.Graph) -> np.ndarray:
     return np.concatenate([x, np.full((1, *x.shape[1:]), -128, np.int8), np.full((1, *x.shape[1:]), 127, np.int8)])
 
 
-def _first_mismatch(graph: ir.Graph, got: list[list[np.ndarray]], x: np.ndarray) -> str | None:
-    expected = rg.reference_layers(graph, x)
-    for n in range(x.shape[0]):
-        for i, op in enumerate(graph.ops):
-            want, out = expected[i][n].reshape(-1), got[n][i].reshape(-1)
-            if not np.array_equal(out, want):
-                bad = int(np.flatnonzero(out != want)[0])
-                return f"sample {n} layer {i} ({op.name}): element {bad} is {out[bad]}, expected {want[bad]}"
-    return None
-
-
 def test_kernel_op_is_fully_connected_only_for_a_1x1_conv_on_a_1x1_map() -> None:
     """The SE convs become FC with the same arrays (weights read as (out_c, in_c)); the others stay."""
     graphs = _se_graphs(np.random.default_rng(3))
@@ -94,7 +83,7 @@ def test_se_convs_on_the_host(tmp_path: Path, gcc: str) -> None:
         out = rg.emit(graph, tmp_path / f"pkg{k}", board="cortex-m4")
         x = _inputs(rng, graph)
         got = run_harness(out, tmp_path / f"build{k}", x, sanitize=True)
-        assert _first_mismatch(graph, got, x) is None, f"graph {k}: {_first_mismatch(graph, got, x)}"
+        assert rg.emulated_mismatch(graph, got, x) is None, f"graph {k}: {rg.emulated_mismatch(graph, got, x)}"
 
 
 @pytest.mark.parametrize("board", ["cortex-m4", "cortex-m7", "cortex-m33", "cortex-m0plus"])
@@ -107,4 +96,4 @@ def test_se_convs_are_bit_exact_under_qemu(board: str, tmp_path: Path) -> None:
         out = rg.emit(graph, tmp_path / f"pkg{k}", board=board)
         x = _inputs(rng, graph)
         got = qemu.run_emulated(out, tmp_path / f"build{k}", x, load_board(board))
-        assert _first_mismatch(graph, got, x) is None, f"graph {k}: {_first_mismatch(graph, got, x)}"
+        assert rg.emulated_mismatch(graph, got, x) is None, f"graph {k}: {rg.emulated_mismatch(graph, got, x)}"

@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 import runtime_graphs as rg
 from conftest import require_tool
-from test_dsp_kernels import _add_table_graphs, _first_mismatch, _layer_graphs
+from test_dsp_kernels import _add_table_graphs, _layer_graphs
 
 from tinyqat import fixedpoint, ir
 from tinyqat.boards import BoardError, _parse, board_names, load_board
@@ -89,7 +89,7 @@ def test_emulated_v6m_layers_are_bit_exact(board: str, tmp_path: Path) -> None:
         out = _emit_v6m(graph, tmp_path / f"pkg{k}", board)
         x = rg.random_input(rng, graph, 2)
         got = qemu.run_emulated(out, tmp_path / f"build{k}", x, target)
-        assert _first_mismatch(graph, got, x) is None, f"graph {k}: {_first_mismatch(graph, got, x)}"
+        assert rg.emulated_mismatch(graph, got, x) is None, f"graph {k}: {rg.emulated_mismatch(graph, got, x)}"
 
 
 def _in_place_plans(graph: ir.Graph) -> list[Plan]:
@@ -143,7 +143,7 @@ def test_emulated_v6m_in_place_is_bit_exact(tmp_path: Path) -> None:
             out = _emit_v6m(graph, tmp_path / f"pkg{n}", "cortex-m0plus", plan)
             x = rg.random_input(rng, graph, 2)
             got = qemu.run_emulated(out, tmp_path / f"build{n}", x, target)
-            assert _first_mismatch(graph, got, x) is None, f"case {n}: {_first_mismatch(graph, got, x)}"
+            assert rg.emulated_mismatch(graph, got, x) is None, f"case {n}: {rg.emulated_mismatch(graph, got, x)}"
             n += 1
     assert n >= 10
 
@@ -453,4 +453,4 @@ def test_a_package_of_another_family_compiles_only_where_it_is_read_right(tmp_pa
     m0 = _emit_v6m(graph, tmp_path / "m0", "cortex-m0plus")
     for k, (package, target) in enumerate(((m4, portable), (m0, load_board("cortex-m4")))):
         got = qemu.run_emulated(package, tmp_path / f"run{k}", xs, target)
-        assert _first_mismatch(graph, got, xs) is None, (k, _first_mismatch(graph, got, xs))
+        assert rg.emulated_mismatch(graph, got, xs) is None, (k, rg.emulated_mismatch(graph, got, xs))
