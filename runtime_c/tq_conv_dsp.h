@@ -125,6 +125,26 @@ typedef char tq_conv_job_acc_at_16[offsetof(block_job, acc) == 16 ? 1 : -1];
     TQ_REQUANT_FUSED2_FOLDED_ASM(A, "r2", "r3", "r12", "lr")                                      \
     TQ_REQUANT_FUSED2_FOLDED_ASM(B, "r2", "r3", "r12", "lr") "\t"
 
+
+/* The end of a channel group in the 4 x 2 blocks: the output stage of its 8 accumulators (TQ_CONV_OUT_CHANNEL, the
+ * table's constants at r0) and the 4 bytes of each pixel stored at its output pointer, kept at [sp, #O0] (pixel 0)
+ * and [sp, #O1] (pixel 1) and advanced by 4. Clobbers r2, r3. */
+#define TQ_CONV_GROUP_STORE(O0, O1)                                                               \
+    TQ_CONV_OUT_CHANNEL("r4", "r5") TQ_CONV_OUT_CHANNEL("r6", "r7")                               \
+    TQ_CONV_OUT_CHANNEL("r8", "r9") TQ_CONV_OUT_CHANNEL("r10", "r11")                             \
+    "ldr r2, [sp, #" TQ_STR(O0) "]\n\t"                                                             \
+    "ldr r3, [sp, #" TQ_STR(O1) "]\n\t"                                                           \
+    "strb r6, [r2, #1]\n\t"                                                                       \
+    "strb r8, [r2, #2]\n\t"                                                                       \
+    "strb r10, [r2, #3]\n\t"                                                                      \
+    "strb r4, [r2], #4\n\t"                                                                       \
+    "strb r7, [r3, #1]\n\t"                                                                       \
+    "strb r9, [r3, #2]\n\t"                                                                       \
+    "strb r11, [r3, #3]\n\t"                                                                      \
+    "strb r5, [r3], #4\n\t"                                                                       \
+    "str r2, [sp, #" TQ_STR(O0) "]\n\t"\
+    "str r3, [sp, #" TQ_STR(O1) "]\n\t"
+
 /*
  * The body of a 4 x 2 block function (naked; AAPCS: r0 = col, r1 = w, r2 = pairs (K4 / 2, even, >= 2),
  * r3 = job; r1 is then kept 4 bytes before the next pair's weights, the pairs' pre-indexed base) with PAIR =
@@ -183,20 +203,7 @@ typedef char tq_conv_job_acc_at_16[offsetof(block_job, acc) == 16 ? 1 : -1];
     "ldr r0, [sp, #12]\n\t"                                                                       \
     "cmp r2, #0\n\t"                                                                              \
     "bne 7f\n\t"                                                                                  \
-    TQ_CONV_OUT_CHANNEL("r4", "r5") TQ_CONV_OUT_CHANNEL("r6", "r7")                               \
-    TQ_CONV_OUT_CHANNEL("r8", "r9") TQ_CONV_OUT_CHANNEL("r10", "r11")                             \
-    "ldr r2, [sp, #20]\n\t"                                                                       \
-    "ldr r3, [sp, #24]\n\t"                                                                       \
-    "strb r6, [r2, #1]\n\t"                                                                       \
-    "strb r8, [r2, #2]\n\t"                                                                       \
-    "strb r10, [r2, #3]\n\t"                                                                      \
-    "strb r4, [r2], #4\n\t"                                                                       \
-    "strb r7, [r3, #1]\n\t"                                                                       \
-    "strb r9, [r3, #2]\n\t"                                                                       \
-    "strb r11, [r3, #3]\n\t"                                                                      \
-    "strb r5, [r3], #4\n\t"                                                                       \
-    "str r2, [sp, #20]\n\t"                                                                       \
-    "str r3, [sp, #24]\n"                                                                         \
+    TQ_CONV_GROUP_STORE(20, 24)                                                                   \
     "6:\n\t"                                                                                      \
     "ldr r2, [sp, #16]\n\t"                                                                       \
     "cmp r0, r2\n\t"                                                                              \

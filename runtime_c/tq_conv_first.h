@@ -132,20 +132,7 @@ typedef char tq_first_ctx_out_c_at_32[offsetof(first_ctx, out_c) == 32 ? 1 : -1]
     "ldr r0, [sp, #16]\n\t"                                              \
     TQ_CONV_PAIRS8(PAIR) PAIR PAIR PAIR PAIR PAIR PAIR                   \
     "ldr r0, [sp, #12]\n\t"                                              \
-    TQ_CONV_OUT_CHANNEL("r4", "r5") TQ_CONV_OUT_CHANNEL("r6", "r7")      \
-    TQ_CONV_OUT_CHANNEL("r8", "r9") TQ_CONV_OUT_CHANNEL("r10", "r11")    \
-    "ldr r2, [sp, #8]\n\t"                                               \
-    "ldr r3, [sp, #24]\n\t"                                              \
-    "strb r6, [r2, #1]\n\t"                                              \
-    "strb r8, [r2, #2]\n\t"                                              \
-    "strb r10, [r2, #3]\n\t"                                             \
-    "strb r4, [r2], #4\n\t"                                              \
-    "strb r7, [r3, #1]\n\t"                                              \
-    "strb r9, [r3, #2]\n\t"                                              \
-    "strb r11, [r3, #3]\n\t"                                             \
-    "strb r5, [r3], #4\n\t"                                              \
-    "str r2, [sp, #8]\n\t"                                               \
-    "str r3, [sp, #24]\n\t"                                              \
+    TQ_CONV_GROUP_STORE(8, 24)                                           \
     "ldr r2, [sp, #28]\n\t"                                              \
     "cmp r0, r2\n\t"                                                     \
     "bne 2b\n\t"                                                         \
