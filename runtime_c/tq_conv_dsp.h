@@ -132,7 +132,7 @@ typedef char tq_conv_job_acc_at_16[offsetof(block_job, acc) == 16 ? 1 : -1];
 #define TQ_CONV_GROUP_STORE(O0, O1)                                                               \
     TQ_CONV_OUT_CHANNEL("r4", "r5") TQ_CONV_OUT_CHANNEL("r6", "r7")                               \
     TQ_CONV_OUT_CHANNEL("r8", "r9") TQ_CONV_OUT_CHANNEL("r10", "r11")                             \
-    "ldr r2, [sp, #" TQ_STR(O0) "]\n\t"                                                             \
+    "ldr r2, [sp, #" TQ_STR(O0) "]\n\t"                                                           \
     "ldr r3, [sp, #" TQ_STR(O1) "]\n\t"                                                           \
     "strb r6, [r2, #1]\n\t"                                                                       \
     "strb r8, [r2, #2]\n\t"                                                                       \
@@ -142,7 +142,7 @@ typedef char tq_conv_job_acc_at_16[offsetof(block_job, acc) == 16 ? 1 : -1];
     "strb r9, [r3, #2]\n\t"                                                                       \
     "strb r11, [r3, #3]\n\t"                                                                      \
     "strb r5, [r3], #4\n\t"                                                                       \
-    "str r2, [sp, #" TQ_STR(O0) "]\n\t"\
+    "str r2, [sp, #" TQ_STR(O0) "]\n\t"                                                           \
     "str r3, [sp, #" TQ_STR(O1) "]\n\t"
 
 /*
