@@ -30,13 +30,13 @@ void tq_avg_pool2d_s8(const tq_avg_pool2d_s8_params *params, const int8_t *input
     int32_t oy, ox, c, iy, ix, lane;
     for (oy = 0; oy < p->out_h; ++oy) {
         const int32_t y0 = oy * p->stride_h - p->pad_top;
-        const int32_t y_begin = y0 > 0 ? y0 : 0;
-        const int32_t y_end = y0 + p->kernel_h < p->in_h ? y0 + p->kernel_h : p->in_h;
+        const int32_t y_begin = TQ_CLIP_BEGIN(y0, 0);
+        const int32_t y_end = TQ_CLIP_END(y0, p->kernel_h, p->in_h);
         const int32_t rows = tq_pool_overlap(y0, p->kernel_h, -count_h, p->in_h + count_h);
         for (ox = 0; ox < p->out_w; ++ox) {
             const int32_t x0 = ox * p->stride_w - p->pad_left;
-            const int32_t x_begin = x0 > 0 ? x0 : 0;
-            const int32_t x_end = x0 + p->kernel_w < p->in_w ? x0 + p->kernel_w : p->in_w;
+            const int32_t x_begin = TQ_CLIP_BEGIN(x0, 0);
+            const int32_t x_end = TQ_CLIP_END(x0, p->kernel_w, p->in_w);
             const int32_t n = rows * tq_pool_overlap(x0, p->kernel_w, -count_w, p->in_w + count_w); /* >= 1 */
             const int32_t padded = n - (y_end - y_begin) * (x_end - x_begin); /* counted padded taps */
             const int8_t *window = input + y_begin * row_step + x_begin * ch;

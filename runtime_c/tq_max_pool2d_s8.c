@@ -1,5 +1,6 @@
 /* tq_max_pool2d_s8.c - int8 max pooling over in-bounds taps (see tq_kernels.h for the formula). */
 #include "tq_kernels.h"
+#include "tq_portable.h"
 
 #if !TQ_USE_MVE /* Helium cores: tq_max_pool2d_s8_mve.c */
 
@@ -21,12 +22,12 @@ void tq_max_pool2d_s8(const tq_max_pool2d_s8_params *params, const int8_t *input
     int32_t oy, ox, c, iy, ix;
     for (oy = 0; oy < p->out_h; ++oy) {
         const int32_t y0 = oy * p->stride_h - p->pad_top;
-        const int32_t y_begin = y0 > 0 ? y0 : 0;
-        const int32_t y_end = y0 + p->kernel_h < p->in_h ? y0 + p->kernel_h : p->in_h;
+        const int32_t y_begin = TQ_CLIP_BEGIN(y0, 0);
+        const int32_t y_end = TQ_CLIP_END(y0, p->kernel_h, p->in_h);
         for (ox = 0; ox < p->out_w; ++ox) {
             const int32_t x0 = ox * p->stride_w - p->pad_left;
-            const int32_t x_begin = x0 > 0 ? x0 : 0;
-            const int32_t x_end = x0 + p->kernel_w < p->in_w ? x0 + p->kernel_w : p->in_w;
+            const int32_t x_begin = TQ_CLIP_BEGIN(x0, 0);
+            const int32_t x_end = TQ_CLIP_END(x0, p->kernel_w, p->in_w);
             const int8_t *window = input + y_begin * row_step + x_begin * ch;
             int8_t *out = output + (oy * p->out_w + ox) * ch;
             for (c = 0; c + 4 <= ch; c += 4) {

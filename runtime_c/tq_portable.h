@@ -38,13 +38,17 @@
 #define TQ_WINDOW_BEGIN(start) ((start) < 0 ? -(start) : 0)
 #define TQ_WINDOW_END(start, kernel, size) ((start) + (kernel) < (size) ? (kernel) : (size) - (start))
 
+/* The window [start, start + kernel) clipped to [lo, hi), in input positions: its first position and the one after
+ * its last (end <= begin when nothing is left); the pools' (portable and Helium) in-bounds taps. */
+#define TQ_CLIP_BEGIN(start, lo) ((start) > (lo) ? (start) : (lo))
+#define TQ_CLIP_END(start, kernel, hi) ((start) + (kernel) < (hi) ? (start) + (kernel) : (hi))
+
 /* Pooling (tq_avg_pool2d_s8.c and its Helium companion): the number of window positions
  * [start, start + kernel) inside [lo, hi), and the average's rounding: acc / n half away from zero
  * with C division (truncation toward zero), clamped to int8 (formula: tq_kernels.h). */
 static inline int32_t tq_pool_overlap(int32_t start, int32_t kernel, int32_t lo, int32_t hi)
 {
-    const int32_t begin = start > lo ? start : lo;
-    const int32_t end = start + kernel < hi ? start + kernel : hi;
+    const int32_t begin = TQ_CLIP_BEGIN(start, lo), end = TQ_CLIP_END(start, kernel, hi);
     return end > begin ? end - begin : 0;
 }
 

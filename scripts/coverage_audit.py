@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 import tinyqat
-from tinyqat.models import short_qat_artifact
+from tinyqat.models import M5, short_qat_artifact
 
 
 def conv(i, o, k=3, **kw):
@@ -125,26 +125,6 @@ class MnistExample(nn.Module):
         x = torch.flatten(x, 1)
         x = self.dropout2(F.relu(self.fc1(x)))
         return F.log_softmax(self.fc2(x), dim=1)
-
-
-class M5(nn.Module):
-    def __init__(self, n_output=5, n_channel=8):
-        super().__init__()
-        self.conv1 = nn.Conv1d(1, n_channel, kernel_size=20, stride=4)
-        self.bn1 = nn.BatchNorm1d(n_channel)
-        self.pool1 = nn.MaxPool1d(4)
-        self.conv2 = nn.Conv1d(n_channel, n_channel, kernel_size=3)
-        self.bn2 = nn.BatchNorm1d(n_channel)
-        self.pool2 = nn.MaxPool1d(4)
-        self.fc1 = nn.Linear(n_channel, n_output)
-
-    def forward(self, x):
-        x = self.pool1(F.relu(self.bn1(self.conv1(x))))
-        x = self.pool2(F.relu(self.bn2(self.conv2(x))))
-        x = F.avg_pool1d(x, x.shape[-1])
-        x = x.permute(0, 2, 1)
-        x = self.fc1(x)
-        return F.log_softmax(x, dim=2)
 
 
 class Squeeze(nn.Module):

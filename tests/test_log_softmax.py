@@ -34,7 +34,7 @@ from tinyqat.codegen import emit
 from tinyqat.codegen.arrays import const_arrays
 from tinyqat.errors import LoweringError
 from tinyqat.export.tflite import to_tflite
-from tinyqat.models import short_qat_artifact
+from tinyqat.models import M5, short_qat_artifact
 from tinyqat.passes import quantize
 from tinyqat.sim.kernels import log_softmax as sim_log_softmax
 
@@ -287,30 +287,7 @@ def test_mnist_example_exports_log_softmax_bit_exact_in_tflm_and_litert(mnist_ar
     check_litert(graph, data, x)
 
 
-# --- over the last dim of (N, 1, F): the torchaudio speech-command tutorial's M5 -----------------------------
-
-
-class M5(nn.Module):
-    """The torchaudio speech-command tutorial's M5 as written (narrower, 800 samples): conv1d stack,
-    ``F.avg_pool1d(x, x.shape[-1])``, ``x.permute(0, 2, 1)``, ``fc``, ``F.log_softmax(x, dim=2)``."""
-
-    def __init__(self, n_output: int = 5, n_channel: int = 8) -> None:
-        super().__init__()
-        self.conv1 = nn.Conv1d(1, n_channel, kernel_size=20, stride=4)
-        self.bn1 = nn.BatchNorm1d(n_channel)
-        self.pool1 = nn.MaxPool1d(4)
-        self.conv2 = nn.Conv1d(n_channel, n_channel, kernel_size=3)
-        self.bn2 = nn.BatchNorm1d(n_channel)
-        self.pool2 = nn.MaxPool1d(4)
-        self.fc1 = nn.Linear(n_channel, n_output)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.pool1(F.relu(self.bn1(self.conv1(x))))
-        x = self.pool2(F.relu(self.bn2(self.conv2(x))))
-        x = F.avg_pool1d(x, x.shape[-1])
-        x = x.permute(0, 2, 1)
-        x = self.fc1(x)
-        return F.log_softmax(x, dim=2)
+# --- over the last dim of (N, 1, F): the torchaudio speech-command tutorial's M5 (tinyqat.models.M5) -------
 
 
 @pytest.fixture(scope="module")

@@ -25,12 +25,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from tinyqat.capture import save
 from tinyqat.qat.prepare import prepare_qat
 
 __all__ = [
+    "M5",
     "REFERENCE",
     "ReferenceModel",
     "count_macs",
@@ -332,6 +334,29 @@ def mobilenet_v3_small(num_classes: int = 2, width: float = 0.5, last_channel: i
                nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(head, last_channel), nn.Hardswish(),
                nn.Dropout(0.2), nn.Linear(last_channel, num_classes)]
     return nn.Sequential(*layers)
+
+
+class M5(nn.Module):
+    """The torchaudio speech-command tutorial's M5 as written (narrower, 800 samples): conv1d stack,
+    ``F.avg_pool1d(x, x.shape[-1])``, ``x.permute(0, 2, 1)``, ``fc``, ``F.log_softmax(x, dim=2)``."""
+
+    def __init__(self, n_output: int = 5, n_channel: int = 8) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv1d(1, n_channel, kernel_size=20, stride=4)
+        self.bn1 = nn.BatchNorm1d(n_channel)
+        self.pool1 = nn.MaxPool1d(4)
+        self.conv2 = nn.Conv1d(n_channel, n_channel, kernel_size=3)
+        self.bn2 = nn.BatchNorm1d(n_channel)
+        self.pool2 = nn.MaxPool1d(4)
+        self.fc1 = nn.Linear(n_channel, n_output)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.pool1(F.relu(self.bn1(self.conv1(x))))
+        x = self.pool2(F.relu(self.bn2(self.conv2(x))))
+        x = F.avg_pool1d(x, x.shape[-1])
+        x = x.permute(0, 2, 1)
+        x = self.fc1(x)
+        return F.log_softmax(x, dim=2)
 
 
 # --------------------------------------------------------------------------------------------
