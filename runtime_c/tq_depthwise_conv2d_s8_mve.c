@@ -107,7 +107,10 @@
  * one's tap k at x[k], channel 0 (the input, or the records' padding row for a tap outside the input); the
  * records from rec; requant_fused == 2. Per pixel: `whole` groups of 16 channels in one loop, then, when
  * in_c - 16 * whole = left > 0, one group with its input loads and its store predicated (VCTP.8 of left; the
- * post-increments write back all the same); then every tap pointer moves by skip bytes (stride_w * in_c - 16 *
+ * post-increments write back all the same: predication masks element accesses, not the base register update,
+ * as QEMU models it and as LLVM relies on when it tail-predicates loops of post-incremented MVE loads,
+ * reviews.llvm.org/D86022; not yet checked against the Armv8.1-M Architecture Reference Manual's pseudocode);
+ * then every tap pointer moves by skip bytes (stride_w * in_c - 16 *
  * groups: the next pixel's taps, for a run of pixels whose windows lie inside the input) and out to the next
  * pixel. One call per run of pixels saves the registers once. */
 #if defined(__GNUC__)
