@@ -81,7 +81,9 @@
 #include <stdint.h>
 
 /* Version of these runtime files (major * 10000 + minor * 100 + patch of the tinyqat that wrote
- * them; tinyqat/target.py RUNTIME_VERSION): every generated <name>.c checks it with #error. */
+ * them; tinyqat/target.py RUNTIME_VERSION): every generated <name>.c checks it with #error. A generated
+ * package's copy of this file also defines TQ_RUNTIME_ID after it, the fingerprint of the runtime files
+ * (tinyqat/codegen/emit.py runtime_id), which <name>.c checks too: two builds of one version may differ. */
 #define TQ_RUNTIME_VERSION 100
 
 /* 1 where the tq_*_s8_dsp.c kernels are compiled (DSP extension, no Helium, no -DTQ_PORTABLE), else 0: the

@@ -33,7 +33,7 @@ from tinyqat.bench.plugin import count_blocks
 from tinyqat.boards import load_board, package_board
 from tinyqat.cli import main
 from tinyqat.codegen import stats
-from tinyqat.codegen.emit import emit_package
+from tinyqat.codegen.emit import emit_package, package_kernels_h, runtime_id
 from tinyqat.codegen.templates import render
 from tinyqat.models import short_qat_artifact
 from tinyqat.resources import resource_dir
@@ -345,6 +345,59 @@ def test_packages_of_two_runtime_versions_are_refused(tmp_path: Path, gcc: str) 
     (tmp_path / "Makefile").write_text("include pkg_alpha/alpha.mk\ninclude pkg_beta/beta.mk\nall:\n\t@true\n")
     proc = _run(["make", "-s"], tmp_path, ok=False)
     assert proc.returncode != 0 and f"another included model has {version}" in proc.stderr
+    (tmp_path / "CMakeLists.txt").write_text("cmake_minimum_required(VERSION 3.13)\nproject(two C)\n"
+                                             "add_subdirectory(pkg_alpha)\nadd_subdirectory(pkg_beta)\n")
+    proc = _run(["cmake", "-S", ".", "-B", "build", "-DCMAKE_C_COMPILER=gcc"], tmp_path, ok=False)
+    assert proc.returncode != 0 and "rebuild every model with one tinyqat version" in proc.stderr
+
+
+def test_runtime_fingerprint_names_the_runtime_files(tmp_path: Path) -> None:
+    """runtime_id changes with any runtime file's bytes or name and with nothing else; the package's
+    tq_kernels.h is the runtime's with TQ_RUNTIME_ID added after TQ_RUNTIME_VERSION."""
+    runtime = resource_dir("runtime_c")
+    copy = tmp_path / "copy"
+    shutil.copytree(runtime, copy)
+    assert runtime_id(copy) == runtime_id(runtime)
+    changed = tmp_path / "changed"
+    shutil.copytree(runtime, changed)
+    source = changed / "tq_add_s8.c"
+    source.write_bytes(source.read_bytes() + b"\n")
+    renamed = tmp_path / "renamed"
+    shutil.copytree(runtime, renamed)
+    (renamed / "tq_add_s8.c").rename(renamed / "tq_add_s8_x.c")
+    assert len({runtime_id(runtime), runtime_id(changed), runtime_id(renamed)}) == 3
+    original = (runtime / "tq_kernels.h").read_text()
+    shipped = package_kernels_h(runtime)
+    assert "#define TQ_RUNTIME_ID" not in original
+    lines = shipped.splitlines()
+    at = lines.index(f"#define TQ_RUNTIME_ID 0x{runtime_id(runtime)}u")  # after a comment line, after the version
+    assert lines[at - 2] == f"#define TQ_RUNTIME_VERSION {RUNTIME_VERSION}" and lines[at - 1].startswith("/*")
+    assert lines[:at - 1] + lines[at + 1:] == original.splitlines()
+    broken = tmp_path / "broken"
+    shutil.copytree(runtime, broken)
+    (broken / "tq_kernels.h").write_text(original.replace("#define TQ_RUNTIME_VERSION", "#define TQ_OTHER"))
+    with pytest.raises(ValueError, match="does not define TQ_RUNTIME_VERSION"):
+        package_kernels_h(broken)
+
+
+def test_packages_of_two_builds_of_one_version_are_refused(tmp_path: Path, gcc: str) -> None:
+    """Two packages of one runtime version whose runtime files differ (two development builds): the
+    model stops with #error against the other's tq_kernels.h; CMake and Make refuse to mix them."""
+    require_tool("make", "make")
+    require_tool("cmake", "cmake")
+    _two_models(tmp_path)
+    beta = tmp_path / "pkg_beta"
+    fingerprint = runtime_id(resource_dir("runtime_c"))
+    other = f"{(int(fingerprint, 16) + 1) % (1 << 32):08x}"
+    for fname in ("beta.c", "beta.h", "beta.mk", "CMakeLists.txt"):  # as the other build writes them
+        text = (beta / fname).read_text()
+        assert fingerprint in text
+        (beta / fname).write_text(text.replace(fingerprint, other))
+    proc = _run([gcc, *STRICT_CFLAGS, "-c", str(beta / "beta.c"), "-o", str(tmp_path / "beta.o")], tmp_path, ok=False)
+    assert proc.returncode != 0 and "comes from another tinyqat build of this version" in proc.stderr
+    (tmp_path / "Makefile").write_text("include pkg_alpha/alpha.mk\ninclude pkg_beta/beta.mk\nall:\n\t@true\n")
+    proc = _run(["make", "-s"], tmp_path, ok=False)
+    assert proc.returncode != 0 and f"another included model has {RUNTIME_VERSION}-{fingerprint}" in proc.stderr
     (tmp_path / "CMakeLists.txt").write_text("cmake_minimum_required(VERSION 3.13)\nproject(two C)\n"
                                              "add_subdirectory(pkg_alpha)\nadd_subdirectory(pkg_beta)\n")
     proc = _run(["cmake", "-S", ".", "-B", "build", "-DCMAKE_C_COMPILER=gcc"], tmp_path, ok=False)

@@ -10,7 +10,8 @@ requires the twins to be equal.
 * :data:`RUNTIME_VERSION`: the version of the ``tq_*`` runtime files, ``TQ_RUNTIME_VERSION`` in
   ``runtime_c/tq_kernels.h``: ``major * 10000 + minor * 100 + patch`` of :data:`tinyqat.version.__version__`
   (a test ties them); every generated ``<name>.c`` refuses to compile against another one (``#error``),
-  and the generated CMake / Make fragments refuse to mix packages of two versions in one program.
+  and the generated CMake / Make fragments refuse to mix packages of two versions in one program
+  (a package also carries the runtime files' fingerprint, :func:`tinyqat.codegen.emit.runtime_id`).
 * :data:`ARENA_ALIGNMENT` (bytes): every arena offset is a multiple of it, so kernels may read
   int32 words from any tensor start; the generated arena is a union with an ``int32_t``.
 * :data:`CONV_DSP_COLUMN_MAX` (values): the DSP conv's largest ``K = kh * kw * in_c`` on its fast

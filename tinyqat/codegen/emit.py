@@ -18,9 +18,9 @@ Files written into ``out_dir`` (which must exist and be empty), for model ``name
 * Runtime: ``tq_requant.h``, ``tq_kernels.h``, ``tq_dsp.h``, ``tq_portable.h``, ``tq_conv_dsp.h``, ``tq_conv_first.h``
   (:data:`RUNTIME_HEADERS`) and the ``tq_<op>_s8.c`` kernels the model uses, with their ``tq_<op>_s8_dsp.c`` and
   ``tq_<op>_s8_v6m.c`` companions (:func:`tinyqat.codegen.stats.model_kernel_files`), copied from
-  ``resource_dir("runtime_c")``.
-  They are identical for a given tinyqat version: a program with several models compiles each
-  ``tq_*.c`` once (the ``.mk`` and ``CMakeLists.txt`` fragments do that).
+  ``resource_dir("runtime_c")``; the package's ``tq_kernels.h`` adds ``TQ_RUNTIME_ID`` (:func:`runtime_id`).
+  They are identical for a given runtime fingerprint: a program with several models compiles each
+  ``tq_*.c`` once (the ``.mk`` and ``CMakeLists.txt`` fragments do that, and refuse two fingerprints).
 * Scratch (:func:`tinyqat.memory.planner.scratch_bytes`): a layer with a planned scratch buffer
   gets an ``OFFSET_S<step>`` macro; its dispatch copies the ``static const`` parameter struct to the
   stack and sets ``.scratch = arena + OFFSET_S<step>`` (the arena may be the caller's,
@@ -83,6 +83,7 @@ Output is a pure function of the arguments: no timestamps, no absolute paths.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import shutil
@@ -104,6 +105,34 @@ from tinyqat.target import ARENA_ALIGNMENT, RUNTIME_VERSION, STRICT_CFLAGS
 KERNEL_NAMES = {"dsp": "DSP", "v6m": "Armv6-M", "mve": "Helium", "portable": "portable"}
 RUNTIME_HEADERS = ("tq_requant.h", "tq_kernels.h", "tq_dsp.h", "tq_portable.h", "tq_conv_dsp.h", "tq_conv_first.h")
 SPEED_FILE = "tq_conv2d_s8_speed.c"  # the DSP conv's int16-layout blocks: shipped only with a speed-layout layer
+RUNTIME_VERSION_LINE = f"#define TQ_RUNTIME_VERSION {RUNTIME_VERSION}\n"  # in runtime_c/tq_kernels.h
+
+
+@functools.lru_cache(maxsize=4)
+def runtime_id(runtime: Path) -> str:
+    """The fingerprint of the runtime sources in directory ``runtime``: the first 8 hex digits of the
+    SHA-256 of every file's name and bytes, in name order.
+
+    ``TQ_RUNTIME_VERSION`` follows the package version, so two development commits of one version share
+    it while their parameter structs may differ; the fingerprint tells them apart. A package's copy of
+    ``tq_kernels.h`` defines it as ``TQ_RUNTIME_ID``, ``<name>.c`` checks it with ``#error``, and the Make
+    and CMake fragments refuse to mix two fingerprints in one program.
+    """
+    digest = hashlib.sha256()
+    for path in sorted(p for p in runtime.iterdir() if p.is_file()):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:8]
+
+
+def package_kernels_h(runtime: Path) -> str:
+    """``tq_kernels.h`` as a package ships it: the runtime's file with ``TQ_RUNTIME_ID`` (:func:`runtime_id`)
+    defined after ``TQ_RUNTIME_VERSION``."""
+    text = (runtime / "tq_kernels.h").read_text(encoding="utf-8")
+    if text.count(RUNTIME_VERSION_LINE) != 1:
+        raise ValueError(f"{runtime / 'tq_kernels.h'} does not define TQ_RUNTIME_VERSION {RUNTIME_VERSION} once")
+    return text.replace(RUNTIME_VERSION_LINE, RUNTIME_VERSION_LINE + "/* Fingerprint of the runtime files this "
+                        "package was generated with (tinyqat.codegen.emit.runtime_id). */\n"
+                        f"#define TQ_RUNTIME_ID 0x{runtime_id(runtime)}u\n")
 
 
 @dataclass(frozen=True)
@@ -522,8 +551,10 @@ def emit_package(graph: ir.Graph, plan: Plan, board: Board, name: str, out_dir: 
                      | {layouts.DSP_PATH_FILES[dict(v)["dsp_path"][1:]] for layer in layers
                         for _, v in layer.variant_fields if "dsp_path" in dict(v)})
     upper = name.upper()
+    runtime = resource_dir("runtime_c")
     common = {"name": name, "NAME": upper, "generator": clit.c_comment(generator), "board": board.name,
-              "runtime_version": RUNTIME_VERSION, "arena_alignment": ARENA_ALIGNMENT,
+              "runtime_version": RUNTIME_VERSION, "runtime_id": runtime_id(runtime),
+              "arena_alignment": ARENA_ALIGNMENT,
               "kernel_family": KERNEL_NAMES[board.kernels],
               "misread_by": _misread_by(graph, plan)}
     outputs = [graph.tensor(t) for t in graph.outputs]
@@ -563,6 +594,8 @@ def emit_package(graph: ir.Graph, plan: Plan, board: Board, name: str, out_dir: 
     for fname, text in files.items():
         (out_dir / fname).write_bytes(text.encode("utf-8"))
     (out_dir / "model.pt").write_bytes(source_artifact)
-    runtime = resource_dir("runtime_c")
     for fname in (*RUNTIME_HEADERS, *kernels):
-        shutil.copyfile(runtime / fname, out_dir / fname)
+        if fname == "tq_kernels.h":
+            (out_dir / fname).write_bytes(package_kernels_h(runtime).encode("utf-8"))
+        else:
+            shutil.copyfile(runtime / fname, out_dir / fname)
