@@ -325,6 +325,18 @@ def test_make_fragment_flags_are_the_users(tmp_path: Path) -> None:
     assert flags("TINYQAT_BOARD_FLAGS=1") == ["-std=c99", "-O2", *load_board("cortex-m4").cflags, "-Ipkg"]
 
 
+def _assert_make_and_cmake_refuse_both(tmp_path: Path, make_says: str) -> None:
+    """A Makefile including pkg_alpha's and pkg_beta's fragments, and a CMake project adding both
+    directories, stop with an error (Make's containing ``make_says``)."""
+    (tmp_path / "Makefile").write_text("include pkg_alpha/alpha.mk\ninclude pkg_beta/beta.mk\nall:\n\t@true\n")
+    proc = _run(["make", "-s"], tmp_path, ok=False)
+    assert proc.returncode != 0 and make_says in proc.stderr
+    (tmp_path / "CMakeLists.txt").write_text("cmake_minimum_required(VERSION 3.13)\nproject(two C)\n"
+                                             "add_subdirectory(pkg_alpha)\nadd_subdirectory(pkg_beta)\n")
+    proc = _run(["cmake", "-S", ".", "-B", "build", "-DCMAKE_C_COMPILER=gcc"], tmp_path, ok=False)
+    assert proc.returncode != 0 and "rebuild every model with one tinyqat version" in proc.stderr
+
+
 def test_packages_of_two_runtime_versions_are_refused(tmp_path: Path, gcc: str) -> None:
     """A model compiled against another version's tq_kernels.h stops with #error; CMake and Make refuse
     to put models of two runtime versions in one program."""
@@ -342,13 +354,7 @@ def test_packages_of_two_runtime_versions_are_refused(tmp_path: Path, gcc: str) 
         text = (beta / fname).read_text()
         assert len(re.findall(rf"\b{version}\b", text)) >= 3
         (beta / fname).write_text(re.sub(rf"\b{version}\b", "99", text))
-    (tmp_path / "Makefile").write_text("include pkg_alpha/alpha.mk\ninclude pkg_beta/beta.mk\nall:\n\t@true\n")
-    proc = _run(["make", "-s"], tmp_path, ok=False)
-    assert proc.returncode != 0 and f"another included model has {version}" in proc.stderr
-    (tmp_path / "CMakeLists.txt").write_text("cmake_minimum_required(VERSION 3.13)\nproject(two C)\n"
-                                             "add_subdirectory(pkg_alpha)\nadd_subdirectory(pkg_beta)\n")
-    proc = _run(["cmake", "-S", ".", "-B", "build", "-DCMAKE_C_COMPILER=gcc"], tmp_path, ok=False)
-    assert proc.returncode != 0 and "rebuild every model with one tinyqat version" in proc.stderr
+    _assert_make_and_cmake_refuse_both(tmp_path, f"another included model has {version}")
 
 
 def test_runtime_fingerprint_names_the_runtime_files(tmp_path: Path) -> None:
@@ -395,13 +401,7 @@ def test_packages_of_two_builds_of_one_version_are_refused(tmp_path: Path, gcc: 
         (beta / fname).write_text(text.replace(fingerprint, other))
     proc = _run([gcc, *STRICT_CFLAGS, "-c", str(beta / "beta.c"), "-o", str(tmp_path / "beta.o")], tmp_path, ok=False)
     assert proc.returncode != 0 and "comes from another tinyqat build of this version" in proc.stderr
-    (tmp_path / "Makefile").write_text("include pkg_alpha/alpha.mk\ninclude pkg_beta/beta.mk\nall:\n\t@true\n")
-    proc = _run(["make", "-s"], tmp_path, ok=False)
-    assert proc.returncode != 0 and f"another included model has {RUNTIME_VERSION}-{fingerprint}" in proc.stderr
-    (tmp_path / "CMakeLists.txt").write_text("cmake_minimum_required(VERSION 3.13)\nproject(two C)\n"
-                                             "add_subdirectory(pkg_alpha)\nadd_subdirectory(pkg_beta)\n")
-    proc = _run(["cmake", "-S", ".", "-B", "build", "-DCMAKE_C_COMPILER=gcc"], tmp_path, ok=False)
-    assert proc.returncode != 0 and "rebuild every model with one tinyqat version" in proc.stderr
+    _assert_make_and_cmake_refuse_both(tmp_path, f"another included model has {RUNTIME_VERSION}-{fingerprint}")
 
 
 def test_cortex_m_kernels_refuse_big_endian(tmp_path: Path) -> None:
