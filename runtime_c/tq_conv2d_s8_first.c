@@ -9,17 +9,10 @@
 
 #if TQ_USE_DSP
 
-/* The pair runs of the int8 layout (TQ_FIRST_PAIRS_BODY with TQ_CONV_PAIR_S8: 18 estimated cycles per 16 MACs). */
-__attribute__((naked, noinline)) static void first_pairs8(TQ_ASM_ARG const int8_t *src, TQ_ASM_ARG int32_t pairs,
-                                                          TQ_ASM_ARG int8_t *out0, TQ_ASM_ARG const first_ctx *ctx,
-                                                          TQ_ASM_ARG int8_t *out1)
-{
-    __asm__ volatile(TQ_FIRST_PAIRS_BODY(TQ_CONV_PAIR_S8));
-}
-
+/* The int8 layout widened into the scratch once per call (tq_first_run with no int16 weights). */
 static void first_run8(const tq_conv2d_s8_params *p, const int8_t *input, int8_t *output)
 {
-    tq_first_run(p, input, output, first_pairs8, p->weights);
+    tq_first_run(p, input, output, NULL);
 }
 
 const tq_conv2d_s8_dsp_path tq_conv2d_s8_first = {first_run8, NULL};

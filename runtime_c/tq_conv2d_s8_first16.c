@@ -12,21 +12,13 @@
 #if TQ_USE_DSP
 #include "tq_portable.h"
 
-/* The pair runs of the speed layout (TQ_FIRST_PAIRS_BODY with TQ_CONV_PAIR: 16 estimated cycles per 16 MACs). */
-__attribute__((naked, noinline)) static void first_pairs16(TQ_ASM_ARG const int8_t *src, TQ_ASM_ARG int32_t pairs,
-                                                           TQ_ASM_ARG int8_t *out0, TQ_ASM_ARG const first_ctx *ctx,
-                                                           TQ_ASM_ARG int8_t *out1)
-{
-    __asm__ volatile(TQ_FIRST_PAIRS_BODY(TQ_CONV_PAIR));
-}
-
 static void first_run16(const tq_conv2d_s8_params *p, const int8_t *input, int8_t *output)
 {
     if (p->weights_s16 == NULL) {
         tq_conv2d_s8_window_portable(p, input, output);
         return;
     }
-    tq_first_run(p, input, output, first_pairs16, p->weights_s16);
+    tq_first_run(p, input, output, p->weights_s16);
 }
 
 const tq_conv2d_s8_dsp_path tq_conv2d_s8_first16 = {first_run16, NULL};

@@ -2,8 +2,10 @@
  * tq_conv_first.h - internal to the DSP conv's first-layer paths (tq_conv2d_s8_first.c: int8 layout, default builds;
  * tq_conv2d_s8_first16.c: the int16 speed layout, speed builds), for 3 x 3 convs of a 3-channel input (K = 27,
  * K4 = 28; tinyqat/codegen/layouts.py, conv_dsp_path, states the conditions: scratch, requant_fused == 2, out_c a
- * multiple of 4 whose output-stage table fits the scratch): the column builders, the assembly body of the pair runs
- * (TQ_FIRST_PAIRS_BODY, instantiated by each file with its column pair) and the driver (tq_first_run).
+ * multiple of 4 whose output-stage table, and in default builds the widened weights, fit the scratch): the column
+ * builders, the assembly function of the pair runs on int16 weights (tq_first_pairs16) and the driver (tq_first_run).
+ * Both paths run the int16 pairs: the default build widens its int8 weights into the scratch once per call (out_c * 14
+ * SXTB16 pairs), which costs less than one pixel pair of the int8 pairs' extra 2 cycles per 16 MACs.
  *
  * Same columns, weight layouts, 4 x 2 blocks and output stage as tq_conv2d_s8_dsp.c (see there; tq_conv_dsp.h):
  * per output pixel pair (raster order; the last pixel alone when their number is odd, its column copied and
@@ -76,7 +78,7 @@ typedef struct {
     uint32_t zp_hi;        /*  8: input_zero_point << 24 */
     int32_t step;          /* 12: bytes from a window to the next pixel's, 3 * stride_w */
     int16_t *col;          /* 16: the scratch: pixel 0's column, pixel 1's TQ_CONV_DSP_COLUMN_MAX values later */
-    const void *w;         /* 20: the weights (int8 layout, or the int16 speed layout: first_pairs16) */
+    const int16_t *w;      /* 20: the weights in the int16 speed layout */
     const int32_t *table;  /* 24: the output-stage table (tq_conv_table_fill) */
     const int32_t *end;    /* 28: the table's end, table + TQ_CONV_TABLE_GROUP_WORDS * out_c / 4 */
     int32_t out_c;         /* 32 */
@@ -85,18 +87,18 @@ typedef struct {
 typedef char tq_first_ctx_out_c_at_32[offsetof(first_ctx, out_c) == 32 ? 1 : -1];
 
 /*
- * The body of a first_pairs function (naked; PAIR = TQ_CONV_PAIR_S8 for the int8 layout, TQ_CONV_PAIR for the
- * int16 speed layout): pairs >= 1 pixel pairs, each the next two windows inside the input (src, src + step; the next
- * pair from src + 2 step): their columns (TQ_FIRST_COLUMN), then every channel group: the 8 accumulators from the
- * group's biases, the 14 column pairs (PAIR, unrolled), the output stage (TQ_CONV_OUT_CHANNEL) and the
- * group's 4 bytes of each pixel at out0 / out1 (advanced by 4). The first pair's bytes go to out0 and out1, each
- * next pair's to the previous pair's out1 end and out_c bytes after it (raster order). pairs == 0: one pair whose
+ * The body of tq_first_pairs16 (naked; the weights in the int16 speed layout): pairs >= 1 pixel pairs, each the next
+ * two windows inside the input (src, src + step; the next pair from src + 2 step): their columns (TQ_FIRST_COLUMN),
+ * then every channel group: the 8 accumulators from the group's biases, the 14 column pairs (TQ_CONV_PAIR,
+ * unrolled), the output stage (TQ_CONV_OUT_CHANNEL) and the group's 4 bytes of each pixel at out0 / out1 (advanced
+ * by 4). The first pair's bytes go to out0 and out1, each next pair's to the previous pair's out1 end and out_c
+ * bytes after it (raster order). pairs == 0: one pair whose
  * two columns are already in the scratch (src unused; out1 == out0 for a last pixel alone).
  * AAPCS: r0 = src, r1 = pairs, r2 = out0, r3 = ctx; stack: out1. Locals: [sp] src, [sp, #4] pairs left, [sp, #8]
  * out0, [sp, #12] the table pointer, [sp, #16] col, [sp, #20] ctx, [sp, #24] out1, [sp, #28] table end,
  * [sp, #32] out_c.
  */
-#define TQ_FIRST_PAIRS_BODY(PAIR)                                        \
+#define TQ_FIRST_PAIRS_BODY                                              \
     "push {r4-r11, lr}\n\t"                                              \
     "ldr r12, [sp, #36]\n\t"                                             \
     "sub sp, sp, #36\n\t"                                                \
@@ -130,7 +132,9 @@ typedef char tq_first_ctx_out_c_at_32[offsetof(first_ctx, out_c) == 32 ? 1 : -1]
     "2:\n\t"                                                             \
     TQ_CONV_GROUP_BIASES                                                 \
     "ldr r0, [sp, #16]\n\t"                                              \
-    TQ_CONV_PAIRS8(PAIR) PAIR PAIR PAIR PAIR PAIR PAIR                   \
+    TQ_CONV_PAIRS8(TQ_CONV_PAIR)                                         \
+    TQ_CONV_PAIR TQ_CONV_PAIR TQ_CONV_PAIR                               \
+    TQ_CONV_PAIR TQ_CONV_PAIR TQ_CONV_PAIR                               \
     "ldr r0, [sp, #12]\n\t"                                              \
     TQ_CONV_GROUP_STORE(8, 24)                                           \
     "ldr r2, [sp, #28]\n\t"                                              \
@@ -147,8 +151,15 @@ typedef char tq_first_ctx_out_c_at_32[offsetof(first_ctx, out_c) == 32 ? 1 : -1]
     "add sp, sp, #36\n\t"                                                \
     "pop {r4-r11, pc}\n\t"
 
-/* A first_pairs function's C type (first_pairs8 in tq_conv2d_s8_first.c, first_pairs16 in tq_conv2d_s8_first16.c). */
-typedef void tq_first_pairs_fn(const int8_t *src, int32_t pairs, int8_t *out0, const first_ctx *ctx, int8_t *out1);
+/* The pair runs (TQ_FIRST_PAIRS_BODY with TQ_CONV_PAIR: 16 estimated cycles per 16 MACs) on int16 weights in the
+ * speed layout: the layer's weights_s16 (tq_conv2d_s8_first16.c) or its int8 layout widened once per call into the
+ * scratch (tq_conv2d_s8_first.c). */
+__attribute__((naked, noinline)) static void tq_first_pairs16(TQ_ASM_ARG const int8_t *src, TQ_ASM_ARG int32_t pairs,
+                                                              TQ_ASM_ARG int8_t *out0, TQ_ASM_ARG const first_ctx *ctx,
+                                                              TQ_ASM_ARG int8_t *out1)
+{
+    __asm__ volatile(TQ_FIRST_PAIRS_BODY);
+}
 
 /* The column of a window crossing the input's edge, its top-left tap at (y0, x0): the 27 values (the zero point
  * for taps outside the input) and the zero point staged as int8 words, then converted by tq_conv_column_word. Not inlined:
@@ -218,13 +229,15 @@ __attribute__((noinline)) static void first_pair_columns(const tq_conv2d_s8_para
 }
 
 /*
- * The whole call with the first_pairs function `pairs` and its weights w: the table, then the pixel pairs in raster
- * order. A run of pairs whose windows all lie inside the input, in one output row, is one `pairs` call; any other pair
- * (a window crossing the edge, a pair across two rows, the last pixel alone) gets its columns from first_pair_columns
- * and then a `pairs` call with pairs 0.
+ * The whole call on the int16 speed-layout weights w16, or with w16 == NULL on the int8 layout p->weights widened into
+ * the scratch after the table (each weight word's SXTB16 and SXTB16 ROR #8, the speed layout's two words: out_c * 56
+ * bytes, which tinyqat/codegen/layouts.py, conv_dsp_path, checks fit below the second column): the table, then the
+ * pixel pairs in raster order. A run of pairs whose windows all lie inside the input, in one output row, is one
+ * tq_first_pairs16 call; any other pair (a window crossing the edge, a pair across two rows, the last pixel alone)
+ * gets its columns from first_pair_columns and then a tq_first_pairs16 call with pairs 0.
  */
 static inline void tq_first_run(const tq_conv2d_s8_params *p, const int8_t *input, int8_t *output,
-                                tq_first_pairs_fn *pairs, const void *w)
+                                const int16_t *w16)
 {
     const int32_t in_w = p->in_w, out_w = p->out_w, out_c = p->out_c;
     const int32_t pixels = p->out_h * out_w, stride_w = p->stride_w, pad_left = p->pad_left;
@@ -241,17 +254,25 @@ static inline void tq_first_run(const tq_conv2d_s8_params *p, const int8_t *inpu
     ctx.zp_hi = (uint32_t)p->input_zero_point << 24;
     ctx.step = 3 * stride_w;
     ctx.col = (int16_t *)p->scratch;
-    ctx.w = w;
     ctx.table = (int32_t *)(void *)(ctx.col + TQ_FIRST_K4);
     ctx.end = ctx.table + TQ_CONV_TABLE_GROUP_WORDS * (out_c >> 2);
     ctx.out_c = out_c;
     tq_conv_table_fill(p, out_c >> 2, 1, (int32_t *)(void *)(ctx.col + TQ_FIRST_K4));
+    if (w16 == NULL) {
+        int16_t *const wide = (int16_t *)(void *)ctx.end;
+        int32_t j;
+        for (j = 0; j < out_c * (TQ_FIRST_K4 / 4); ++j) {
+            tq_conv_column_word(wide + 4 * j, tq_load_s8x4(p->weights + 4 * j), 0);
+        }
+        w16 = wide;
+    }
+    ctx.w = w16;
     while (px < pixels) {
         int8_t *const out0 = output + px * out_c;
         const int32_t alone = px + 1 == pixels;
         if (pos.y_inside && pos.ox >= pos.ox_lo && pos.ox < fast_end) { /* n pairs inside, in one row */
             const int32_t n = (fast_end - pos.ox + 1) >> 1;
-            pairs(input + pos.off, n, out0, &ctx, out0 + out_c);
+            tq_first_pairs16(input + pos.off, n, out0, &ctx, out0 + out_c);
             px += 2 * n;
             pos.ox += 2 * n;
             pos.off += 2 * n * ctx.step;
@@ -261,7 +282,7 @@ static inline void tq_first_run(const tq_conv2d_s8_params *p, const int8_t *inpu
             continue;
         }
         first_pair_columns(p, input, &ctx, &pos, alone);
-        pairs(input, 0, out0, &ctx, alone ? out0 : out0 + out_c);
+        tq_first_pairs16(input, 0, out0, &ctx, alone ? out0 : out0 + out_c);
         px += 2;
     }
 }

@@ -214,6 +214,7 @@ CONV_DSP_PATH_FILES = {"tq_conv2d_s8_window": "tq_conv2d_s8_window.c", "tq_conv2
 CONV_PW8_WORDS = 8  # int32 words per output channel of the pw8 path's records (TQ_CONV_PW8_WORDS)
 CONV_TABLE_GROUP_BYTES = 64  # output-stage table bytes per channel group of 4 (TQ_CONV_TABLE_GROUP_WORDS words)
 CONV_FIRST_SIZE_MAX_OUT_C = 8  # the most output channels of a first-layer path layer in a default (size) build
+CONV_FIRST_WIDE_BYTES = 2 * 28  # scratch bytes per output channel of a default build's first-layer weights as int16
 
 
 def conv_dsp_path(op: ir.IntOp, fields: Mapping[str, int], scratch: bool, optimize: str = "size") -> str | None:
@@ -229,7 +230,8 @@ def conv_dsp_path(op: ir.IntOp, fields: Mapping[str, int], scratch: bool, optimi
     * ``tq_conv2d_s8_first`` (``optimize = "size"``, int8 layout) / ``tq_conv2d_s8_first16`` (``"speed"``, the int16
       speed layout): a 3 x 3 window on 3 input channels (first layers, K = 27, K4 = 28), any strides and
       padding, ``requant_fused = 2``, ``out_c`` a multiple of 4 whose output-stage table fits the scratch between
-      the two columns (``2 * 28 + CONV_TABLE_GROUP_BYTES * out_c / 4 <= 2 * CONV_DSP_COLUMN_MAX`` bytes); with
+      the two columns (``2 * 28 + CONV_TABLE_GROUP_BYTES * out_c / 4 <= 2 * CONV_DSP_COLUMN_MAX`` bytes; with
+      ``optimize = "size"`` also the int8 weights widened there, ``CONV_FIRST_WIDE_BYTES * out_c`` more); with
       ``optimize = "size"`` only up to :data:`CONV_FIRST_SIZE_MAX_OUT_C` channels (the path's file costs about 2.7 KB
       of code; what it saves, the per-pixel column and loop work, is spread over fewer MACs per pixel the narrower
       the layer: a default build takes it where it saves the most, and ResNet-8's 3 -> 16 stem keeps the default
@@ -248,7 +250,8 @@ def conv_dsp_path(op: ir.IntOp, fields: Mapping[str, int], scratch: bool, optimi
             and 4 * CONV_PW8_WORDS * f["out_c"] <= 2 * (CONV_DSP_COLUMN_MAX + 8)):
         return "tq_conv2d_s8_pw8"
     if ((f["kernel_h"], f["kernel_w"], f["in_c"]) == (3, 3, 3) and f["requant_fused"] == 2 and f["out_c"] % 4 == 0
-            and 2 * 28 + CONV_TABLE_GROUP_BYTES * f["out_c"] // 4 <= 2 * CONV_DSP_COLUMN_MAX
+            and 2 * 28 + (CONV_TABLE_GROUP_BYTES // 4 + (optimize == "size") * CONV_FIRST_WIDE_BYTES) * f["out_c"]
+            <= 2 * CONV_DSP_COLUMN_MAX
             and (optimize == "speed" or f["out_c"] <= CONV_FIRST_SIZE_MAX_OUT_C)):
         return "tq_conv2d_s8_first16" if optimize == "speed" else "tq_conv2d_s8_first"
     return {0: "tq_conv2d_s8_fast", 1: "tq_conv2d_s8_fused1"}.get(f["requant_fused"])
