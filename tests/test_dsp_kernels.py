@@ -283,8 +283,8 @@ def _pw8_graphs() -> list[ir.Graph]:
 
 
 def _pwk_graphs() -> list[ir.Graph]:
-    """16- and 32-channel pointwise layers of the pwk paths (tq_conv2d_s8_pwk.c: tq_conv2d_s8_pw16 / pw32): odd pixel
-    counts (the last pixel alone), out_c from one channel group to the most the table holds (72 and 76), input and
+    """16-, 32- and 64-channel pointwise layers of the pwk paths (tq_conv2d_s8_pw16.c / pw32.c / pw64.c): odd pixel
+    counts (the last pixel alone), out_c from one channel group to the most the table holds (72, 76, 80), input and
     output zero points at the int8 ends, a right shift of 22; beside them the layers the paths leave to the general
     loop (out_c not a multiple of 4, stride 2, requant_fused 1 and 0); and a layer alone in its graph, whose output
     the planner may place over its input (the in-place contract)."""
@@ -293,6 +293,7 @@ def _pwk_graphs() -> list[ir.Graph]:
     b = ir.Tensor("x", (3, 3, 32), ir.QParams(0.04, -128))
     c = ir.Tensor("x", (1, 3, 16), ir.QParams(0.05, -128))
     d = ir.Tensor("x", (5, 5, 32), ir.QParams(0.03, 127))
+    e = ir.Tensor("x", (3, 5, 64), ir.QParams(0.02, -128))
     full = True
     return [rg.chain(a, [
         _ends(_fused(rng, rg.conv(rng, "pw72", a, 72, (1, 1), (1, 1), (0, 0, 0, 0)), full), -128, 22),
@@ -311,6 +312,11 @@ def _pwk_graphs() -> list[ir.Graph]:
         _ends(_fused(rng, rg.conv(rng, "pw20", c, 20, (1, 1), (1, 1), (0, 0, 0, 0)), full), 127),
     ]), rg.chain(d, [
         _ends(_fused(rng, rg.conv(rng, "alone", d, 16, (1, 1), (1, 1), (0, 0, 0, 0)), full), -128),
+    ]), rg.chain(e, [
+        _ends(_fused(rng, rg.conv(rng, "pw80", e, 80, (1, 1), (1, 1), (0, 0, 0, 0)), full), 127, 22),
+        _ends(_fused(rng, rg.conv(rng, "pw4", e, 4, (1, 1), (1, 1), (0, 0, 0, 0)), full), -128),
+        _ends(_fused(rng, rg.conv(rng, "pw84", e, 84, (1, 1), (1, 1), (0, 0, 0, 0)), full), 127),
+        _ends(_fused(rng, rg.conv(rng, "pw64", e, 64, (1, 1), (1, 1), (0, 0, 0, 0)), full), 127),
     ])]
 
 
@@ -543,17 +549,17 @@ def test_conv_dsp_paths_are_chosen_from_the_struct_fields() -> None:
 
 
 def test_pwk_paths_are_chosen_for_16_and_32_channel_pointwise_layers() -> None:
-    """layouts.conv_dsp_path gives the pw16 / pw32 paths to the stride-1 pointwise layers of _pwk_graphs with
-    requant_fused 2, out_c a multiple of 4 and a table that fits (up to 72 / 76 channels), in default builds only;
-    the general loop (None, or the stack output stages of requant_fused 1 / 0) to the others."""
-    pw16, pw32 = "tq_conv2d_s8_pw16", "tq_conv2d_s8_pw32"
+    """layouts.conv_dsp_path gives the pw16 / pw32 / pw64 paths to the stride-1 pointwise layers of _pwk_graphs with
+    requant_fused 2, out_c a multiple of 4 and a table that fits (up to 72 / 76 / 80 channels), in default builds
+    only; the general loop (None, or the stack output stages of requant_fused 1 / 0) to the others."""
+    pw16, pw32, pw64 = "tq_conv2d_s8_pw16", "tq_conv2d_s8_pw32", "tq_conv2d_s8_pw64"
     want = [[pw16, pw16, None, None, "tq_conv2d_s8_fused1", "tq_conv2d_s8_fast", pw16], [pw32, pw32, None, pw32],
-            [pw16], [pw32]]
+            [pw16], [pw32], [pw64, pw64, None, pw64]]
     for graph, paths in zip(_pwk_graphs(), want, strict=True):
         for op, path in zip(graph.ops, paths, strict=True):
             fields = dict(emit.scalar_fields(op, graph))
             assert layouts.conv_dsp_path(op, fields, True) == path, op.name
-            if path in (pw16, pw32):
+            if path in (pw16, pw32, pw64):
                 assert layouts.conv_dsp_path(op, fields, True, "speed") is None
 
 
