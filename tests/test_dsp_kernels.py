@@ -453,6 +453,19 @@ def _conv_weights_dsp_by_definition(w: np.ndarray) -> np.ndarray:
     return res
 
 
+def test_pwk_graphs_on_the_host(tmp_path: Path, gcc: str) -> None:
+    """The pwk paths' graphs (_pwk_graphs, default packages that ship tq_conv2d_s8_pw16.c / pw32.c / pw64.c) run the
+    portable kernels on the host and match, built with AddressSanitizer and UBSan (the harness exits on any
+    error); the QEMU runs of test_emulated_layers_are_bit_exact check the paths themselves."""
+    rng = np.random.default_rng(13)
+    for k, graph in enumerate(_pwk_graphs()):
+        out = rg.emit(graph, tmp_path / f"pkg{k}", board="cortex-m4")
+        assert any(out.glob("tq_conv2d_s8_pw[136]*.c"))
+        x = rg.random_input(rng, graph, 2)
+        got = run_harness(out, tmp_path / f"build{k}", x, sanitize=True)
+        assert rg.emulated_mismatch(graph, got, x) is None, f"graph {k}: {rg.emulated_mismatch(graph, got, x)}"
+
+
 @pytest.mark.parametrize("shape", [(4, 3, 3, 16), (5, 10, 4, 1), (3, 3, 3, 3), (7, 1, 1, 9), (1, 1, 1, 1)])
 def test_conv_speed_layout_matches_its_definition(shape: tuple[int, ...]) -> None:
     w = np.random.default_rng(sum(shape)).integers(-127, 128, shape).astype(np.int8)
