@@ -16,8 +16,10 @@ __attribute__((naked, noinline)) static void pwk_block64(TQ_ASM_ARG const int8_t
 {
     __asm__ volatile(TQ_PWK_BLOCK(
         "272",
-        TQ_PWK_COLUMN16("r1", "144 + 0") TQ_PWK_COLUMN16("r1", "144 + 32") TQ_PWK_COLUMN16("r1", "144 + 64") TQ_PWK_COLUMN16("r1", "144 + 96")
-        TQ_PWK_COLUMN16("r0", "16 + 0") TQ_PWK_COLUMN16("r0", "16 + 32") TQ_PWK_COLUMN16("r0", "16 + 64") TQ_PWK_COLUMN16("r0", "16 + 96"),
+        TQ_PWK_COLUMN16("r1", "144 + 0") TQ_PWK_COLUMN16("r1", "144 + 32")
+        TQ_PWK_COLUMN16("r1", "144 + 64") TQ_PWK_COLUMN16("r1", "144 + 96")
+        TQ_PWK_COLUMN16("r0", "16 + 0") TQ_PWK_COLUMN16("r0", "16 + 32")
+        TQ_PWK_COLUMN16("r0", "16 + 64") TQ_PWK_COLUMN16("r0", "16 + 96"),
         TQ_PWK_PAIRS("31", "144", TQ_PWK_MID6("1", "144") TQ_PWK_MID8("7", "144")
                       TQ_PWK_MID8("15", "144") TQ_PWK_MID8("23", "144"),
                       "", "add r1, r1, #256\n\t")));

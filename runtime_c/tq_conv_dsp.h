@@ -450,12 +450,13 @@ __attribute__((always_inline)) static inline void tq_conv_column_3x3x3(const int
 }
 
 /*
- * The pwk paths (tq_conv2d_s8_pw16.c, tq_conv2d_s8_pw32.c, tq_conv2d_s8_pw64.c: tq_conv2d_s8_pw16 / pw32 / pw64), each in a
- * runtime file of its own that the generator ships only for default (size) builds with such a layer
- * (tinyqat/codegen/layouts.py, conv_dsp_path): pointwise convs with in_c = K = 16, 32 or 64 (MobileNet's and
- * DS-CNN's 1 x 1 layers), the paths' layers (the generator's choice): a 1 x 1 window, strides 1, no padding,
- * out_h = in_h, out_w = in_w, requant_fused == 2, out_c a multiple of 4 whose output-stage table (tq_conv_table_fill with bias_scale 2, TQ_CONV_TABLE_GROUP_WORDS words per channel
- * group) fits the scratch. The int8 weight layout of tq_conv2d_s8_dsp.c (K4 = K, P = K / 2 column pairs).
+ * The pwk paths (tq_conv2d_s8_pw16.c, _pw32.c, _pw64.c: tq_conv2d_s8_pw16 / pw32 / pw64), each in a runtime file
+ * of its own that the generator ships only for default (size) builds with such a layer (tinyqat/codegen/layouts.py,
+ * conv_dsp_path): pointwise convs with in_c = K = 16, 32 or 64 (MobileNet's and DS-CNN's 1 x 1 layers), the paths'
+ * layers (the generator's choice): a 1 x 1 window, strides 1, no padding, out_h = in_h, out_w = in_w,
+ * requant_fused == 2, out_c a multiple of 4 whose output-stage table (tq_conv_table_fill with bias_scale 2,
+ * TQ_CONV_TABLE_GROUP_WORDS words per channel group) fits the scratch. The int8 weight layout of tq_conv2d_s8_dsp.c
+ * (K4 = K, P = K / 2 column pairs).
  *
  * Per pixel pair (raster order; the last pixel alone computed twice and written twice at the same place), one call
  * of the path's block, a naked function fully unrolled for its P: the two columns on its own stack, doubled
@@ -469,6 +470,8 @@ __attribute__((always_inline)) static inline void tq_conv_column_3x3x3(const int
  * the accumulation order; |2 acc| < 2^31 is what requant_fused == 2 guarantees).
  * In-place contract (tq_kernels.h): a pair's input bytes are all read (the columns) before any of its outputs is
  * written, pairs in raster order, as in tq_conv2d_s8_dsp.c's pointwise loop.
+ * Stack: a block's frame is 36 + 16 + 4 K bytes (116, 180, 308), which GCC's -fstack-usage (tinyqat bench's stack
+ * figure) does not see in a naked function, as for the 4 x 2 blocks' 68.
  */
 
 /* The block's work (read by the assembly at the byte offsets in the comments; not written). */
