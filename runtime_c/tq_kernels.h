@@ -182,10 +182,12 @@ extern const tq_conv2d_s8_speed_blocks tq_conv2d_s8_speed_x2;
 /* The DSP conv's paths that live in runtime files of their own (opaque here; runtime_c/tq_conv_dsp.h), on cores
  * with the DSP extension: tq_conv2d_s8_window (tq_conv2d_s8_window.c), tq_conv2d_s8_pw8 (tq_conv2d_s8_pw8.c),
  * tq_conv2d_s8_fused1 and tq_conv2d_s8_fast (tq_conv2d_s8_stages.c), tq_conv2d_s8_first (tq_conv2d_s8_first.c) and
- * tq_conv2d_s8_first16 (tq_conv2d_s8_first16.c). */
+ * tq_conv2d_s8_first16 (tq_conv2d_s8_first16.c), tq_conv2d_s8_pw16, tq_conv2d_s8_pw32 and tq_conv2d_s8_pw64
+ * (tq_conv2d_s8_pw16.c, tq_conv2d_s8_pw32.c, tq_conv2d_s8_pw64.c). */
 typedef struct tq_conv2d_s8_dsp_path tq_conv2d_s8_dsp_path;
 extern const tq_conv2d_s8_dsp_path tq_conv2d_s8_window, tq_conv2d_s8_pw8, tq_conv2d_s8_fused1, tq_conv2d_s8_fast;
-extern const tq_conv2d_s8_dsp_path tq_conv2d_s8_first, tq_conv2d_s8_first16;
+extern const tq_conv2d_s8_dsp_path tq_conv2d_s8_first, tq_conv2d_s8_first16, tq_conv2d_s8_pw16, tq_conv2d_s8_pw32;
+extern const tq_conv2d_s8_dsp_path tq_conv2d_s8_pw64;
 
 /*
  * 2-D convolution, groups = 1, dilation 1 (TFLite reference_integer_ops::ConvPerChannel).
@@ -245,7 +247,8 @@ typedef struct {
     /* The DSP conv's path in a runtime file of its own, set by the generator under TQ_USE_DSP (other kernels
      * ignore it) and required where the layer needs one (tinyqat/codegen/layouts.py, conv_dsp_path):
      * &tq_conv2d_s8_window when scratch is NULL (the portable window loop), &tq_conv2d_s8_pw8 for the 8-channel
-     * pointwise path (tq_conv2d_s8_dsp.c), &tq_conv2d_s8_first / &tq_conv2d_s8_first16 (with weights_s16)
+     * pointwise path (tq_conv2d_s8_dsp.c), &tq_conv2d_s8_pw16 / pw32 / pw64 for 16 / 32 / 64-channel
+     * pointwise layers in default builds (tq_conv2d_s8_pw16.c ...), &tq_conv2d_s8_first / &tq_conv2d_s8_first16 (with weights_s16)
      * for 3 x 3 x 3 windows with requant_fused 2,
      * &tq_conv2d_s8_fused1 / &tq_conv2d_s8_fast for requant_fused 1 / 0 with scratch; NULL otherwise (requant_fused 2
      * with scratch). A default build links only the paths its

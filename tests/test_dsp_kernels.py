@@ -282,6 +282,44 @@ def _pw8_graphs() -> list[ir.Graph]:
     ])]
 
 
+def _pwk_graphs() -> list[ir.Graph]:
+    """16-, 32- and 64-channel pointwise layers of the pwk paths (tq_conv2d_s8_pw16.c / pw32.c / pw64.c): odd pixel
+    counts (the last pixel alone), out_c from one channel group to the most the table holds (72, 76, 80), input and
+    output zero points at the int8 ends, a right shift of 22; beside them the layers the paths leave to the general
+    loop (out_c not a multiple of 4, stride 2, requant_fused 1 and 0); and a layer alone in its graph, whose output
+    the planner may place over its input (the in-place contract)."""
+    rng = np.random.default_rng(2030)
+    a = ir.Tensor("x", (5, 7, 16), ir.QParams(0.05, 127))
+    b = ir.Tensor("x", (3, 3, 32), ir.QParams(0.04, -128))
+    c = ir.Tensor("x", (1, 3, 16), ir.QParams(0.05, -128))
+    d = ir.Tensor("x", (5, 5, 32), ir.QParams(0.03, 127))
+    e = ir.Tensor("x", (3, 5, 64), ir.QParams(0.02, -128))
+    full = True
+    return [rg.chain(a, [
+        _ends(_fused(rng, rg.conv(rng, "pw72", a, 72, (1, 1), (1, 1), (0, 0, 0, 0)), full), -128, 22),
+        _ends(_fused(rng, rg.conv(rng, "pw4", a, 4, (1, 1), (1, 1), (0, 0, 0, 0)), full), 127),
+        _ends(_fused(rng, rg.conv(rng, "pw18", a, 18, (1, 1), (1, 1), (0, 0, 0, 0)), full), -128),
+        _ends(_fused(rng, rg.conv(rng, "pws2", a, 8, (1, 1), (2, 2), (0, 0, 0, 0)), full), 127),
+        _ends(_fused(rng, rg.conv(rng, "pwf1", a, 8, (1, 1), (1, 1), (0, 0, 0, 0)), False), 127),
+        _ends(rg.conv(rng, "pwf0", a, 12, (1, 1), (1, 1), (0, 0, 0, 0)), -128),
+        _ends(_fused(rng, rg.conv(rng, "pw32", a, 32, (1, 1), (1, 1), (0, 0, 0, 0)), full), 127),
+    ]), rg.chain(b, [
+        _ends(_fused(rng, rg.conv(rng, "pw76", b, 76, (1, 1), (1, 1), (0, 0, 0, 0)), full), 127, 22),
+        _ends(_fused(rng, rg.conv(rng, "pw8", b, 8, (1, 1), (1, 1), (0, 0, 0, 0)), full), -128),
+        _ends(_fused(rng, rg.conv(rng, "pw80", b, 80, (1, 1), (1, 1), (0, 0, 0, 0)), full), 127),
+        _ends(_fused(rng, rg.conv(rng, "pw64", b, 64, (1, 1), (1, 1), (0, 0, 0, 0)), full), -128),
+    ]), rg.chain(c, [
+        _ends(_fused(rng, rg.conv(rng, "pw20", c, 20, (1, 1), (1, 1), (0, 0, 0, 0)), full), 127),
+    ]), rg.chain(d, [
+        _ends(_fused(rng, rg.conv(rng, "alone", d, 16, (1, 1), (1, 1), (0, 0, 0, 0)), full), -128),
+    ]), rg.chain(e, [
+        _ends(_fused(rng, rg.conv(rng, "pw80", e, 80, (1, 1), (1, 1), (0, 0, 0, 0)), full), 127, 22),
+        _ends(_fused(rng, rg.conv(rng, "pw4", e, 4, (1, 1), (1, 1), (0, 0, 0, 0)), full), -128),
+        _ends(_fused(rng, rg.conv(rng, "pw84", e, 84, (1, 1), (1, 1), (0, 0, 0, 0)), full), 127),
+        _ends(_fused(rng, rg.conv(rng, "pw64", e, 64, (1, 1), (1, 1), (0, 0, 0, 0)), full), 127),
+    ])]
+
+
 def _random_graphs(rng: np.random.Generator, count: int, ops: int) -> list[ir.Graph]:
     """``count`` graphs of ``ops`` random conv / depthwise / fc layers reading one odd-shaped input."""
     graphs = []
@@ -305,7 +343,7 @@ def _add_graphs(rng: np.random.Generator) -> list[ir.Graph]:
 def _layer_graphs() -> list[ir.Graph]:
     rng = np.random.default_rng(2024)
     return (_fixed_graphs(rng) + _fused_graphs(rng) + _table_graphs(rng) + _random_graphs(rng, 3, 12) + _add_graphs(rng)
-            + _wide_graphs() + _first_layer_graphs() + _pw8_graphs())
+            + _wide_graphs() + _first_layer_graphs() + _pw8_graphs() + _pwk_graphs())
 
 
 def _emit(graph: ir.Graph, out: Path, board: str, optimize: str) -> Path:
@@ -415,6 +453,19 @@ def _conv_weights_dsp_by_definition(w: np.ndarray) -> np.ndarray:
     return res
 
 
+def test_pwk_graphs_on_the_host(tmp_path: Path, gcc: str) -> None:
+    """The pwk paths' graphs (_pwk_graphs, default packages that ship tq_conv2d_s8_pw16.c / pw32.c / pw64.c) run the
+    portable kernels on the host and match, built with AddressSanitizer and UBSan (the harness exits on any
+    error); the QEMU runs of test_emulated_layers_are_bit_exact check the paths themselves."""
+    rng = np.random.default_rng(13)
+    for k, graph in enumerate(_pwk_graphs()):
+        out = rg.emit(graph, tmp_path / f"pkg{k}", board="cortex-m4")
+        assert any(out.glob("tq_conv2d_s8_pw[136]*.c"))
+        x = rg.random_input(rng, graph, 2)
+        got = run_harness(out, tmp_path / f"build{k}", x, sanitize=True)
+        assert rg.emulated_mismatch(graph, got, x) is None, f"graph {k}: {rg.emulated_mismatch(graph, got, x)}"
+
+
 @pytest.mark.parametrize("shape", [(4, 3, 3, 16), (5, 10, 4, 1), (3, 3, 3, 3), (7, 1, 1, 9), (1, 1, 1, 1)])
 def test_conv_speed_layout_matches_its_definition(shape: tuple[int, ...]) -> None:
     w = np.random.default_rng(sum(shape)).integers(-127, 128, shape).astype(np.int8)
@@ -508,6 +559,21 @@ def test_conv_dsp_paths_are_chosen_from_the_struct_fields() -> None:
         assert layouts.conv_dsp_path(op, {**fields, "requant_fused": 0}, True) == "tq_conv2d_s8_fast"
     runtime = {p.name for p in resource_dir("runtime_c").glob("tq_*.c")}
     assert set(layouts.DSP_PATH_FILES.values()) <= runtime
+
+
+def test_pwk_paths_are_chosen_for_16_and_32_channel_pointwise_layers() -> None:
+    """layouts.conv_dsp_path gives the pw16 / pw32 / pw64 paths to the stride-1 pointwise layers of _pwk_graphs with
+    requant_fused 2, out_c a multiple of 4 and a table that fits (up to 72 / 76 / 80 channels), in default builds
+    only; the general loop (None, or the stack output stages of requant_fused 1 / 0) to the others."""
+    pw16, pw32, pw64 = "tq_conv2d_s8_pw16", "tq_conv2d_s8_pw32", "tq_conv2d_s8_pw64"
+    want = [[pw16, pw16, None, None, "tq_conv2d_s8_fused1", "tq_conv2d_s8_fast", pw16], [pw32, pw32, None, pw32],
+            [pw16], [pw32], [pw64, pw64, None, pw64]]
+    for graph, paths in zip(_pwk_graphs(), want, strict=True):
+        for op, path in zip(graph.ops, paths, strict=True):
+            fields = dict(emit.scalar_fields(op, graph))
+            assert layouts.conv_dsp_path(op, fields, True) == path, op.name
+            if path in (pw16, pw32, pw64):
+                assert layouts.conv_dsp_path(op, fields, True, "speed") is None
 
 
 def test_first_layer_path_is_chosen_for_3x3x3_windows() -> None:

@@ -210,7 +210,9 @@ def speed_weights(op: ir.IntOp, fields: Mapping[str, int] | None = None) -> np.n
 # The DSP conv's paths in runtime files of their own (runtime_c/tq_conv_dsp.h, params->dsp_path): C symbol -> file.
 CONV_DSP_PATH_FILES = {"tq_conv2d_s8_window": "tq_conv2d_s8_window.c", "tq_conv2d_s8_pw8": "tq_conv2d_s8_pw8.c",
                        "tq_conv2d_s8_fused1": "tq_conv2d_s8_stages.c", "tq_conv2d_s8_fast": "tq_conv2d_s8_stages.c",
-                       "tq_conv2d_s8_first": "tq_conv2d_s8_first.c", "tq_conv2d_s8_first16": "tq_conv2d_s8_first16.c"}
+                       "tq_conv2d_s8_first": "tq_conv2d_s8_first.c", "tq_conv2d_s8_first16": "tq_conv2d_s8_first16.c",
+                       "tq_conv2d_s8_pw16": "tq_conv2d_s8_pw16.c", "tq_conv2d_s8_pw32": "tq_conv2d_s8_pw32.c",
+                       "tq_conv2d_s8_pw64": "tq_conv2d_s8_pw64.c"}
 CONV_PW8_WORDS = 8  # int32 words per output channel of the pw8 path's records (TQ_CONV_PW8_WORDS)
 CONV_TABLE_GROUP_BYTES = 64  # output-stage table bytes per channel group of 4 (TQ_CONV_TABLE_GROUP_WORDS words)
 CONV_FIRST_SIZE_MAX_OUT_C = 8  # the most output channels of a first-layer path layer in a default (size) build
@@ -227,6 +229,12 @@ def conv_dsp_path(op: ir.IntOp, fields: Mapping[str, int], scratch: bool, optimi
     * ``tq_conv2d_s8_pw8``: a 1 x 1 window, strides 1, no padding, output size = input size, ``in_c = 8``,
       ``requant_fused = 2``, ``out_c`` a multiple of 4 whose ``out_c * CONV_PW8_WORDS`` records fit the scratch
       (``4 * 8 * out_c <= 2 * (CONV_DSP_COLUMN_MAX + 8)`` bytes).
+    * ``tq_conv2d_s8_pw16`` / ``pw32`` / ``pw64`` (``optimize = "size"``, int8 layout): the same window, strides
+      and sizes with ``in_c`` = 16 / 32 / 64, ``requant_fused = 2``, ``out_c`` a multiple of 4 whose output-stage
+      table fits the scratch (``CONV_TABLE_GROUP_BYTES * out_c / 4 <= 2 * (CONV_DSP_COLUMN_MAX + in_c)`` bytes):
+      a block unrolled for the whole K with doubled columns on the stack (``runtime_c/tq_conv_dsp.h``, "The pwk
+      paths"; one file per ``in_c``). Strides 1 only, so ResNet-8's strided 1 x 1 shortcuts keep the general loop
+      (and its default build no extra file).
     * ``tq_conv2d_s8_first`` (``optimize = "size"``, int8 layout) / ``tq_conv2d_s8_first16`` (``"speed"``, the int16
       speed layout): a 3 x 3 window on 3 input channels (first layers, K = 27, K4 = 28), any strides and
       padding, ``requant_fused = 2``, ``out_c`` a multiple of 4 whose output-stage table fits the scratch between
@@ -249,6 +257,11 @@ def conv_dsp_path(op: ir.IntOp, fields: Mapping[str, int], scratch: bool, optimi
             and f["requant_fused"] == 2 and f["out_c"] % 4 == 0
             and 4 * CONV_PW8_WORDS * f["out_c"] <= 2 * (CONV_DSP_COLUMN_MAX + 8)):
         return "tq_conv2d_s8_pw8"
+    if ((f["kernel_h"], f["kernel_w"], f["stride_h"], f["stride_w"], f["pad_top"], f["pad_left"]) == (1, 1, 1, 1, 0, 0)
+            and f["in_c"] in (16, 32, 64) and (f["out_h"], f["out_w"]) == (f["in_h"], f["in_w"])
+            and f["requant_fused"] == 2 and f["out_c"] % 4 == 0 and optimize == "size"
+            and CONV_TABLE_GROUP_BYTES * f["out_c"] // 4 <= 2 * (CONV_DSP_COLUMN_MAX + f["in_c"])):
+        return f"tq_conv2d_s8_pw{f['in_c']}"
     if ((f["kernel_h"], f["kernel_w"], f["in_c"]) == (3, 3, 3) and f["requant_fused"] == 2 and f["out_c"] % 4 == 0
             and 2 * 28 + (CONV_TABLE_GROUP_BYTES // 4 + (optimize == "size") * CONV_FIRST_WIDE_BYTES) * f["out_c"]
             <= 2 * CONV_DSP_COLUMN_MAX
