@@ -595,6 +595,7 @@ typedef struct {
     "\tpush {r4-r11, lr}\n" \
     "\tsub sp, sp, #36\n" \
     "\tldm r0, {r1-r8}\n" \
+    "\tsub r3, r3, #4\n" \
     "\tstm sp, {r1-r8}\n" \
     "\tstr r1, [sp, #32]\n" \
     "\tmov r0, r4\n" \
@@ -626,9 +627,9 @@ typedef struct {
     "tq_dw1_go:\n" \
     "\tstr r4, [sp, #24]\n" \
     "tq_dw1_main:\n" \
-    "\tldr r9, [r3, #24]\n" \
-    "\tldr r12, [r3, #0]\n" \
-    "\tldr lr, [r3, #4]\n" \
+    "\tldr r9, [r3, #28]\n" \
+    "\tldr r12, [r3, #4]\n" \
+    "\tldr lr, [r3, #8]\n" \
     "\tldr r10, [r0, #0]\n" \
     "\tldr r11, [r0, #4]\n" \
     "\tsmlad r4, r10, r12, r9\n" \
@@ -645,8 +646,8 @@ typedef struct {
     "\tsmlabt r8, r11, lr, r8\n" \
     "\tsmlatb r9, r10, r12, r9\n" \
     "\tsmlad r9, r11, lr, r9\n" \
-    "\tldr r12, [r3, #8]\n" \
-    "\tldr lr, [r3, #12]\n" \
+    "\tldr r12, [r3, #12]\n" \
+    "\tldr lr, [r3, #16]\n" \
     "\tldr r10, [r1, #0]\n" \
     "\tldr r11, [r1, #4]\n" \
     "\tsmlad r4, r10, r12, r4\n" \
@@ -663,8 +664,8 @@ typedef struct {
     "\tsmlabt r8, r11, lr, r8\n" \
     "\tsmlatb r9, r10, r12, r9\n" \
     "\tsmlad r9, r11, lr, r9\n" \
-    "\tldr r12, [r3, #16]\n" \
-    "\tldr lr, [r3, #20]\n" \
+    "\tldr r12, [r3, #20]\n" \
+    "\tldr lr, [r3, #24]\n" \
     "\tldr r10, [r2, #0]\n" \
     "\tldr r11, [r2, #4]\n" \
     "\tsmlad r4, r10, r12, r4\n" \
@@ -681,9 +682,9 @@ typedef struct {
     "\tsmlabt r8, r11, lr, r8\n" \
     "\tsmlatb r9, r10, r12, r9\n" \
     "\tsmlad r9, r11, lr, r9\n" \
-    "\tldr r10, [r3, #28]\n" \
-    "\tldr r11, [r3, #32]\n" \
-    "\tldr lr, [r3, #36]\n" \
+    "\tldr r10, [r3, #32]\n" \
+    "\tldr r11, [r3, #36]\n" \
+    "\tldr lr, [r3, #40]!\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r10", "r11", "lr", "r12") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r10", "r11", "lr", "r12") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r10", "r11", "lr", "r12") \
@@ -704,7 +705,6 @@ typedef struct {
     "\tadd r0, r0, lr, lsr #16\n" \
     "\tadd r1, r1, lr, lsr #16\n" \
     "\tadd r2, r2, lr, lsr #16\n" \
-    "\tadd r3, r3, #40\n" \
     "\ttst lr, #256\n" \
     "\tbeq tq_dw1_main\n" \
     "\tldr r4, [sp, #32]\n" \
@@ -724,34 +724,33 @@ typedef struct {
     "tq_dw1_t1:\n" \
     "\tldr r8, [sp, #0]\n" \
     "tq_dw1_t1c:\n" \
-    "\tldr r4, [r3, #24]\n" \
-    "\tldr r12, [r3, #0]\n" \
-    "\tldr lr, [r3, #4]\n" \
+    "\tldr r4, [r3, #28]\n" \
+    "\tldr r12, [r3, #4]\n" \
+    "\tldr lr, [r3, #8]\n" \
     "\tldr r7, [r0, #0]\n" \
     "\tldr r9, [r0, #4]\n" \
     "\tsmlad r4, r7, r12, r4\n" \
     "\tsmlabt r4, r9, lr, r4\n" \
-    "\tldr r12, [r3, #8]\n" \
-    "\tldr lr, [r3, #12]\n" \
+    "\tldr r12, [r3, #12]\n" \
+    "\tldr lr, [r3, #16]\n" \
     "\tldr r7, [r1, #0]\n" \
     "\tldr r9, [r1, #4]\n" \
     "\tsmlad r4, r7, r12, r4\n" \
     "\tsmlabt r4, r9, lr, r4\n" \
-    "\tldr r12, [r3, #16]\n" \
-    "\tldr lr, [r3, #20]\n" \
+    "\tldr r12, [r3, #20]\n" \
+    "\tldr lr, [r3, #24]\n" \
     "\tldr r7, [r2, #0]\n" \
     "\tldr r9, [r2, #4]\n" \
     "\tsmlad r4, r7, r12, r4\n" \
     "\tsmlabt r4, r9, lr, r4\n" \
-    "\tldr r7, [r3, #28]\n" \
-    "\tldr r9, [r3, #32]\n" \
-    "\tldr lr, [r3, #36]\n" \
+    "\tldr r7, [r3, #32]\n" \
+    "\tldr r9, [r3, #36]\n" \
+    "\tldr lr, [r3, #40]!\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r7", "r9", "lr", "r10") \
     "\tstrb r4, [r8], #1\n" \
     "\tadd r0, r0, lr, lsr #16\n" \
     "\tadd r1, r1, lr, lsr #16\n" \
     "\tadd r2, r2, lr, lsr #16\n" \
-    "\tadd r3, r3, #40\n" \
     "\ttst lr, #256\n" \
     "\tbeq tq_dw1_t1c\n" \
     "\tadd sp, sp, #36\n" \
@@ -759,34 +758,34 @@ typedef struct {
     "tq_dw1_t2:\n" \
     "\tldr r8, [sp, #0]\n" \
     "tq_dw1_t2c:\n" \
-    "\tldr r5, [r3, #24]\n" \
-    "\tldr r12, [r3, #0]\n" \
-    "\tldr lr, [r3, #4]\n" \
+    "\tldr r5, [r3, #28]\n" \
+    "\tldr r12, [r3, #4]\n" \
+    "\tldr lr, [r3, #8]\n" \
     "\tldr r7, [r0, #0]\n" \
     "\tldr r9, [r0, #4]\n" \
     "\tsmlad r4, r7, r12, r5\n" \
     "\tsmlabt r4, r9, lr, r4\n" \
     "\tsmlatb r5, r7, r12, r5\n" \
     "\tsmlad r5, r9, lr, r5\n" \
-    "\tldr r12, [r3, #8]\n" \
-    "\tldr lr, [r3, #12]\n" \
+    "\tldr r12, [r3, #12]\n" \
+    "\tldr lr, [r3, #16]\n" \
     "\tldr r7, [r1, #0]\n" \
     "\tldr r9, [r1, #4]\n" \
     "\tsmlad r4, r7, r12, r4\n" \
     "\tsmlabt r4, r9, lr, r4\n" \
     "\tsmlatb r5, r7, r12, r5\n" \
     "\tsmlad r5, r9, lr, r5\n" \
-    "\tldr r12, [r3, #16]\n" \
-    "\tldr lr, [r3, #20]\n" \
+    "\tldr r12, [r3, #20]\n" \
+    "\tldr lr, [r3, #24]\n" \
     "\tldr r7, [r2, #0]\n" \
     "\tldr r9, [r2, #4]\n" \
     "\tsmlad r4, r7, r12, r4\n" \
     "\tsmlabt r4, r9, lr, r4\n" \
     "\tsmlatb r5, r7, r12, r5\n" \
     "\tsmlad r5, r9, lr, r5\n" \
-    "\tldr r7, [r3, #28]\n" \
-    "\tldr r9, [r3, #32]\n" \
-    "\tldr lr, [r3, #36]\n" \
+    "\tldr r7, [r3, #32]\n" \
+    "\tldr r9, [r3, #36]\n" \
+    "\tldr lr, [r3, #40]!\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r7", "r9", "lr", "r10") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r7", "r9", "lr", "r10") \
     "\tldr r7, [sp, #4]\n" \
@@ -795,7 +794,6 @@ typedef struct {
     "\tadd r0, r0, lr, lsr #16\n" \
     "\tadd r1, r1, lr, lsr #16\n" \
     "\tadd r2, r2, lr, lsr #16\n" \
-    "\tadd r3, r3, #40\n" \
     "\ttst lr, #256\n" \
     "\tbeq tq_dw1_t2c\n" \
     "\tadd sp, sp, #36\n" \
@@ -803,9 +801,9 @@ typedef struct {
     "tq_dw1_t3:\n" \
     "\tldr r8, [sp, #0]\n" \
     "tq_dw1_t3c:\n" \
-    "\tldr r6, [r3, #24]\n" \
-    "\tldr r12, [r3, #0]\n" \
-    "\tldr lr, [r3, #4]\n" \
+    "\tldr r6, [r3, #28]\n" \
+    "\tldr r12, [r3, #4]\n" \
+    "\tldr lr, [r3, #8]\n" \
     "\tldr r7, [r0, #0]\n" \
     "\tldr r9, [r0, #4]\n" \
     "\tldr r10, [r0, #8]\n" \
@@ -815,8 +813,8 @@ typedef struct {
     "\tsmlad r5, r9, lr, r5\n" \
     "\tsmlad r6, r9, r12, r6\n" \
     "\tsmlabt r6, r10, lr, r6\n" \
-    "\tldr r12, [r3, #8]\n" \
-    "\tldr lr, [r3, #12]\n" \
+    "\tldr r12, [r3, #12]\n" \
+    "\tldr lr, [r3, #16]\n" \
     "\tldr r7, [r1, #0]\n" \
     "\tldr r9, [r1, #4]\n" \
     "\tldr r10, [r1, #8]\n" \
@@ -826,8 +824,8 @@ typedef struct {
     "\tsmlad r5, r9, lr, r5\n" \
     "\tsmlad r6, r9, r12, r6\n" \
     "\tsmlabt r6, r10, lr, r6\n" \
-    "\tldr r12, [r3, #16]\n" \
-    "\tldr lr, [r3, #20]\n" \
+    "\tldr r12, [r3, #20]\n" \
+    "\tldr lr, [r3, #24]\n" \
     "\tldr r7, [r2, #0]\n" \
     "\tldr r9, [r2, #4]\n" \
     "\tldr r10, [r2, #8]\n" \
@@ -837,9 +835,9 @@ typedef struct {
     "\tsmlad r5, r9, lr, r5\n" \
     "\tsmlad r6, r9, r12, r6\n" \
     "\tsmlabt r6, r10, lr, r6\n" \
-    "\tldr r7, [r3, #28]\n" \
-    "\tldr r9, [r3, #32]\n" \
-    "\tldr lr, [r3, #36]\n" \
+    "\tldr r7, [r3, #32]\n" \
+    "\tldr r9, [r3, #36]\n" \
+    "\tldr lr, [r3, #40]!\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r7", "r9", "lr", "r10") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r7", "r9", "lr", "r10") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r7", "r9", "lr", "r10") \
@@ -851,7 +849,6 @@ typedef struct {
     "\tadd r0, r0, lr, lsr #16\n" \
     "\tadd r1, r1, lr, lsr #16\n" \
     "\tadd r2, r2, lr, lsr #16\n" \
-    "\tadd r3, r3, #40\n" \
     "\ttst lr, #256\n" \
     "\tbeq tq_dw1_t3c\n" \
     "\tadd sp, sp, #36\n" \
@@ -859,9 +856,9 @@ typedef struct {
     "tq_dw1_t4:\n" \
     "\tldr r8, [sp, #0]\n" \
     "tq_dw1_t4c:\n" \
-    "\tldr r7, [r3, #24]\n" \
-    "\tldr r12, [r3, #0]\n" \
-    "\tldr lr, [r3, #4]\n" \
+    "\tldr r7, [r3, #28]\n" \
+    "\tldr r12, [r3, #4]\n" \
+    "\tldr lr, [r3, #8]\n" \
     "\tldr r9, [r0, #0]\n" \
     "\tldr r10, [r0, #4]\n" \
     "\tldr r11, [r0, #8]\n" \
@@ -873,8 +870,8 @@ typedef struct {
     "\tsmlabt r6, r11, lr, r6\n" \
     "\tsmlatb r7, r10, r12, r7\n" \
     "\tsmlad r7, r11, lr, r7\n" \
-    "\tldr r12, [r3, #8]\n" \
-    "\tldr lr, [r3, #12]\n" \
+    "\tldr r12, [r3, #12]\n" \
+    "\tldr lr, [r3, #16]\n" \
     "\tldr r9, [r1, #0]\n" \
     "\tldr r10, [r1, #4]\n" \
     "\tldr r11, [r1, #8]\n" \
@@ -886,8 +883,8 @@ typedef struct {
     "\tsmlabt r6, r11, lr, r6\n" \
     "\tsmlatb r7, r10, r12, r7\n" \
     "\tsmlad r7, r11, lr, r7\n" \
-    "\tldr r12, [r3, #16]\n" \
-    "\tldr lr, [r3, #20]\n" \
+    "\tldr r12, [r3, #20]\n" \
+    "\tldr lr, [r3, #24]\n" \
     "\tldr r9, [r2, #0]\n" \
     "\tldr r10, [r2, #4]\n" \
     "\tldr r11, [r2, #8]\n" \
@@ -899,9 +896,9 @@ typedef struct {
     "\tsmlabt r6, r11, lr, r6\n" \
     "\tsmlatb r7, r10, r12, r7\n" \
     "\tsmlad r7, r11, lr, r7\n" \
-    "\tldr r9, [r3, #28]\n" \
-    "\tldr r10, [r3, #32]\n" \
-    "\tldr lr, [r3, #36]\n" \
+    "\tldr r9, [r3, #32]\n" \
+    "\tldr r10, [r3, #36]\n" \
+    "\tldr lr, [r3, #40]!\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "lr", "r11") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r9", "r10", "lr", "r11") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r9", "r10", "lr", "r11") \
@@ -915,15 +912,14 @@ typedef struct {
     "\tadd r0, r0, lr, lsr #16\n" \
     "\tadd r1, r1, lr, lsr #16\n" \
     "\tadd r2, r2, lr, lsr #16\n" \
-    "\tadd r3, r3, #40\n" \
     "\ttst lr, #256\n" \
     "\tbeq tq_dw1_t4c\n" \
     "\tadd sp, sp, #36\n" \
     "\tpop {r4-r11, pc}\n" \
     "tq_dw1_t5:\n" \
-    "\tldr r8, [r3, #24]\n" \
-    "\tldr r12, [r3, #0]\n" \
-    "\tldr lr, [r3, #4]\n" \
+    "\tldr r8, [r3, #28]\n" \
+    "\tldr r12, [r3, #4]\n" \
+    "\tldr lr, [r3, #8]\n" \
     "\tldr r9, [r0, #0]\n" \
     "\tldr r10, [r0, #4]\n" \
     "\tldr r11, [r0, #8]\n" \
@@ -938,8 +934,8 @@ typedef struct {
     "\tsmlad r8, r11, r12, r8\n" \
     "\tldr r9, [r0, #12]\n" \
     "\tsmlabt r8, r9, lr, r8\n" \
-    "\tldr r12, [r3, #8]\n" \
-    "\tldr lr, [r3, #12]\n" \
+    "\tldr r12, [r3, #12]\n" \
+    "\tldr lr, [r3, #16]\n" \
     "\tldr r9, [r1, #0]\n" \
     "\tldr r10, [r1, #4]\n" \
     "\tldr r11, [r1, #8]\n" \
@@ -954,8 +950,8 @@ typedef struct {
     "\tsmlad r8, r11, r12, r8\n" \
     "\tldr r9, [r1, #12]\n" \
     "\tsmlabt r8, r9, lr, r8\n" \
-    "\tldr r12, [r3, #16]\n" \
-    "\tldr lr, [r3, #20]\n" \
+    "\tldr r12, [r3, #20]\n" \
+    "\tldr lr, [r3, #24]\n" \
     "\tldr r9, [r2, #0]\n" \
     "\tldr r10, [r2, #4]\n" \
     "\tldr r11, [r2, #8]\n" \
@@ -970,9 +966,9 @@ typedef struct {
     "\tsmlad r8, r11, r12, r8\n" \
     "\tldr r9, [r2, #12]\n" \
     "\tsmlabt r8, r9, lr, r8\n" \
-    "\tldr r9, [r3, #28]\n" \
-    "\tldr r10, [r3, #32]\n" \
-    "\tldr lr, [r3, #36]\n" \
+    "\tldr r9, [r3, #32]\n" \
+    "\tldr r10, [r3, #36]\n" \
+    "\tldr lr, [r3, #40]!\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "lr", "r11") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r9", "r10", "lr", "r11") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r9", "r10", "lr", "r11") \
@@ -991,7 +987,6 @@ typedef struct {
     "\tadd r0, r0, lr, lsr #16\n" \
     "\tadd r1, r1, lr, lsr #16\n" \
     "\tadd r2, r2, lr, lsr #16\n" \
-    "\tadd r3, r3, #40\n" \
     "\ttst lr, #256\n" \
     "\tbeq tq_dw1_t5\n" \
     "\tadd sp, sp, #36\n" \
@@ -999,28 +994,27 @@ typedef struct {
     "tq_dw1_t1s:\n" \
     "\tldr r8, [sp, #0]\n" \
     "tq_dw1_t1sc:\n" \
-    "\tldr r4, [r3, #24]\n" \
-    "\tldr r12, [r3, #0]\n" \
-    "\tldr lr, [r3, #4]\n" \
+    "\tldr r4, [r3, #28]\n" \
+    "\tldr r12, [r3, #4]\n" \
+    "\tldr lr, [r3, #8]\n" \
     "\tldr r7, [r0, #0]\n" \
     "\tsmlad r4, r7, r12, r4\n" \
-    "\tldr r12, [r3, #8]\n" \
-    "\tldr lr, [r3, #12]\n" \
+    "\tldr r12, [r3, #12]\n" \
+    "\tldr lr, [r3, #16]\n" \
     "\tldr r7, [r1, #0]\n" \
     "\tsmlad r4, r7, r12, r4\n" \
-    "\tldr r12, [r3, #16]\n" \
-    "\tldr lr, [r3, #20]\n" \
+    "\tldr r12, [r3, #20]\n" \
+    "\tldr lr, [r3, #24]\n" \
     "\tldr r7, [r2, #0]\n" \
     "\tsmlad r4, r7, r12, r4\n" \
-    "\tldr r7, [r3, #28]\n" \
-    "\tldr r9, [r3, #32]\n" \
-    "\tldr lr, [r3, #36]\n" \
+    "\tldr r7, [r3, #32]\n" \
+    "\tldr r9, [r3, #36]\n" \
+    "\tldr lr, [r3, #40]!\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r7", "r9", "lr", "r10") \
     "\tstrb r4, [r8], #1\n" \
     "\tadd r0, r0, lr, lsr #16\n" \
     "\tadd r1, r1, lr, lsr #16\n" \
     "\tadd r2, r2, lr, lsr #16\n" \
-    "\tadd r3, r3, #40\n" \
     "\ttst lr, #256\n" \
     "\tbeq tq_dw1_t1sc\n" \
     "\tadd sp, sp, #36\n" \
@@ -1028,9 +1022,9 @@ typedef struct {
     "tq_dw1_t3s:\n" \
     "\tldr r8, [sp, #0]\n" \
     "tq_dw1_t3sc:\n" \
-    "\tldr r6, [r3, #24]\n" \
-    "\tldr r12, [r3, #0]\n" \
-    "\tldr lr, [r3, #4]\n" \
+    "\tldr r6, [r3, #28]\n" \
+    "\tldr r12, [r3, #4]\n" \
+    "\tldr lr, [r3, #8]\n" \
     "\tldr r7, [r0, #0]\n" \
     "\tldr r9, [r0, #4]\n" \
     "\tsmlad r4, r7, r12, r6\n" \
@@ -1038,8 +1032,8 @@ typedef struct {
     "\tsmlatb r5, r7, r12, r6\n" \
     "\tsmlad r5, r9, lr, r5\n" \
     "\tsmlad r6, r9, r12, r6\n" \
-    "\tldr r12, [r3, #8]\n" \
-    "\tldr lr, [r3, #12]\n" \
+    "\tldr r12, [r3, #12]\n" \
+    "\tldr lr, [r3, #16]\n" \
     "\tldr r7, [r1, #0]\n" \
     "\tldr r9, [r1, #4]\n" \
     "\tsmlad r4, r7, r12, r4\n" \
@@ -1047,8 +1041,8 @@ typedef struct {
     "\tsmlatb r5, r7, r12, r5\n" \
     "\tsmlad r5, r9, lr, r5\n" \
     "\tsmlad r6, r9, r12, r6\n" \
-    "\tldr r12, [r3, #16]\n" \
-    "\tldr lr, [r3, #20]\n" \
+    "\tldr r12, [r3, #20]\n" \
+    "\tldr lr, [r3, #24]\n" \
     "\tldr r7, [r2, #0]\n" \
     "\tldr r9, [r2, #4]\n" \
     "\tsmlad r4, r7, r12, r4\n" \
@@ -1056,9 +1050,9 @@ typedef struct {
     "\tsmlatb r5, r7, r12, r5\n" \
     "\tsmlad r5, r9, lr, r5\n" \
     "\tsmlad r6, r9, r12, r6\n" \
-    "\tldr r7, [r3, #28]\n" \
-    "\tldr r9, [r3, #32]\n" \
-    "\tldr lr, [r3, #36]\n" \
+    "\tldr r7, [r3, #32]\n" \
+    "\tldr r9, [r3, #36]\n" \
+    "\tldr lr, [r3, #40]!\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r7", "r9", "lr", "r10") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r7", "r9", "lr", "r10") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r7", "r9", "lr", "r10") \
@@ -1070,15 +1064,14 @@ typedef struct {
     "\tadd r0, r0, lr, lsr #16\n" \
     "\tadd r1, r1, lr, lsr #16\n" \
     "\tadd r2, r2, lr, lsr #16\n" \
-    "\tadd r3, r3, #40\n" \
     "\ttst lr, #256\n" \
     "\tbeq tq_dw1_t3sc\n" \
     "\tadd sp, sp, #36\n" \
     "\tpop {r4-r11, pc}\n" \
     "tq_dw1_t5s:\n" \
-    "\tldr r8, [r3, #24]\n" \
-    "\tldr r12, [r3, #0]\n" \
-    "\tldr lr, [r3, #4]\n" \
+    "\tldr r8, [r3, #28]\n" \
+    "\tldr r12, [r3, #4]\n" \
+    "\tldr lr, [r3, #8]\n" \
     "\tldr r9, [r0, #0]\n" \
     "\tldr r10, [r0, #4]\n" \
     "\tldr r11, [r0, #8]\n" \
@@ -1091,8 +1084,8 @@ typedef struct {
     "\tsmlatb r7, r10, r12, r8\n" \
     "\tsmlad r7, r11, lr, r7\n" \
     "\tsmlad r8, r11, r12, r8\n" \
-    "\tldr r12, [r3, #8]\n" \
-    "\tldr lr, [r3, #12]\n" \
+    "\tldr r12, [r3, #12]\n" \
+    "\tldr lr, [r3, #16]\n" \
     "\tldr r9, [r1, #0]\n" \
     "\tldr r10, [r1, #4]\n" \
     "\tldr r11, [r1, #8]\n" \
@@ -1105,8 +1098,8 @@ typedef struct {
     "\tsmlatb r7, r10, r12, r7\n" \
     "\tsmlad r7, r11, lr, r7\n" \
     "\tsmlad r8, r11, r12, r8\n" \
-    "\tldr r12, [r3, #16]\n" \
-    "\tldr lr, [r3, #20]\n" \
+    "\tldr r12, [r3, #20]\n" \
+    "\tldr lr, [r3, #24]\n" \
     "\tldr r9, [r2, #0]\n" \
     "\tldr r10, [r2, #4]\n" \
     "\tldr r11, [r2, #8]\n" \
@@ -1119,9 +1112,9 @@ typedef struct {
     "\tsmlatb r7, r10, r12, r7\n" \
     "\tsmlad r7, r11, lr, r7\n" \
     "\tsmlad r8, r11, r12, r8\n" \
-    "\tldr r9, [r3, #28]\n" \
-    "\tldr r10, [r3, #32]\n" \
-    "\tldr lr, [r3, #36]\n" \
+    "\tldr r9, [r3, #32]\n" \
+    "\tldr r10, [r3, #36]\n" \
+    "\tldr lr, [r3, #40]!\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "lr", "r11") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r9", "r10", "lr", "r11") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r9", "r10", "lr", "r11") \
@@ -1140,7 +1133,6 @@ typedef struct {
     "\tadd r0, r0, lr, lsr #16\n" \
     "\tadd r1, r1, lr, lsr #16\n" \
     "\tadd r2, r2, lr, lsr #16\n" \
-    "\tadd r3, r3, #40\n" \
     "\ttst lr, #256\n" \
     "\tbeq tq_dw1_t5s\n" \
     "\tadd sp, sp, #36\n" \
@@ -1151,6 +1143,7 @@ typedef struct {
     "\tpush {r4-r11, lr}\n" \
     "\tsub sp, sp, #36\n" \
     "\tldm r0, {r1-r8}\n" \
+    "\tsub r3, r3, #4\n" \
     "\tstm sp, {r1-r8}\n" \
     "\tstr r1, [sp, #32]\n" \
     "\tmov r0, r4\n" \
@@ -1176,9 +1169,9 @@ typedef struct {
     "tq_dw2_go:\n" \
     "\tstr r4, [sp, #24]\n" \
     "tq_dw2_main:\n" \
-    "\tldr r9, [r3, #24]\n" \
-    "\tldr r12, [r3, #0]\n" \
-    "\tldr lr, [r3, #4]\n" \
+    "\tldr r9, [r3, #28]\n" \
+    "\tldr r12, [r3, #4]\n" \
+    "\tldr lr, [r3, #8]\n" \
     "\tldr r10, [r0, #0]\n" \
     "\tldr r11, [r0, #4]\n" \
     "\tsmlad r4, r10, r12, r9\n" \
@@ -1198,8 +1191,8 @@ typedef struct {
     "\tsmlad r9, r11, r12, r9\n" \
     "\tldr r10, [r0, #24]\n" \
     "\tsmlabt r9, r10, lr, r9\n" \
-    "\tldr r12, [r3, #8]\n" \
-    "\tldr lr, [r3, #12]\n" \
+    "\tldr r12, [r3, #12]\n" \
+    "\tldr lr, [r3, #16]\n" \
     "\tldr r10, [r1, #0]\n" \
     "\tldr r11, [r1, #4]\n" \
     "\tsmlad r4, r10, r12, r4\n" \
@@ -1219,8 +1212,8 @@ typedef struct {
     "\tsmlad r9, r11, r12, r9\n" \
     "\tldr r10, [r1, #24]\n" \
     "\tsmlabt r9, r10, lr, r9\n" \
-    "\tldr r12, [r3, #16]\n" \
-    "\tldr lr, [r3, #20]\n" \
+    "\tldr r12, [r3, #20]\n" \
+    "\tldr lr, [r3, #24]\n" \
     "\tldr r10, [r2, #0]\n" \
     "\tldr r11, [r2, #4]\n" \
     "\tsmlad r4, r10, r12, r4\n" \
@@ -1240,9 +1233,9 @@ typedef struct {
     "\tsmlad r9, r11, r12, r9\n" \
     "\tldr r10, [r2, #24]\n" \
     "\tsmlabt r9, r10, lr, r9\n" \
-    "\tldr r10, [r3, #28]\n" \
-    "\tldr r11, [r3, #32]\n" \
-    "\tldr lr, [r3, #36]\n" \
+    "\tldr r10, [r3, #32]\n" \
+    "\tldr r11, [r3, #36]\n" \
+    "\tldr lr, [r3, #40]!\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r10", "r11", "lr", "r12") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r10", "r11", "lr", "r12") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r10", "r11", "lr", "r12") \
@@ -1263,7 +1256,6 @@ typedef struct {
     "\tadd r0, r0, lr, lsr #16\n" \
     "\tadd r1, r1, lr, lsr #16\n" \
     "\tadd r2, r2, lr, lsr #16\n" \
-    "\tadd r3, r3, #40\n" \
     "\ttst lr, #256\n" \
     "\tbeq tq_dw2_main\n" \
     "\tldr r4, [sp, #32]\n" \
@@ -1283,34 +1275,33 @@ typedef struct {
     "tq_dw2_t1:\n" \
     "\tldr r8, [sp, #0]\n" \
     "tq_dw2_t1c:\n" \
-    "\tldr r4, [r3, #24]\n" \
-    "\tldr r12, [r3, #0]\n" \
-    "\tldr lr, [r3, #4]\n" \
+    "\tldr r4, [r3, #28]\n" \
+    "\tldr r12, [r3, #4]\n" \
+    "\tldr lr, [r3, #8]\n" \
     "\tldr r7, [r0, #0]\n" \
     "\tldr r9, [r0, #4]\n" \
     "\tsmlad r4, r7, r12, r4\n" \
     "\tsmlabt r4, r9, lr, r4\n" \
-    "\tldr r12, [r3, #8]\n" \
-    "\tldr lr, [r3, #12]\n" \
+    "\tldr r12, [r3, #12]\n" \
+    "\tldr lr, [r3, #16]\n" \
     "\tldr r7, [r1, #0]\n" \
     "\tldr r9, [r1, #4]\n" \
     "\tsmlad r4, r7, r12, r4\n" \
     "\tsmlabt r4, r9, lr, r4\n" \
-    "\tldr r12, [r3, #16]\n" \
-    "\tldr lr, [r3, #20]\n" \
+    "\tldr r12, [r3, #20]\n" \
+    "\tldr lr, [r3, #24]\n" \
     "\tldr r7, [r2, #0]\n" \
     "\tldr r9, [r2, #4]\n" \
     "\tsmlad r4, r7, r12, r4\n" \
     "\tsmlabt r4, r9, lr, r4\n" \
-    "\tldr r7, [r3, #28]\n" \
-    "\tldr r9, [r3, #32]\n" \
-    "\tldr lr, [r3, #36]\n" \
+    "\tldr r7, [r3, #32]\n" \
+    "\tldr r9, [r3, #36]\n" \
+    "\tldr lr, [r3, #40]!\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r7", "r9", "lr", "r10") \
     "\tstrb r4, [r8], #1\n" \
     "\tadd r0, r0, lr, lsr #16\n" \
     "\tadd r1, r1, lr, lsr #16\n" \
     "\tadd r2, r2, lr, lsr #16\n" \
-    "\tadd r3, r3, #40\n" \
     "\ttst lr, #256\n" \
     "\tbeq tq_dw2_t1c\n" \
     "\tadd sp, sp, #36\n" \
@@ -1318,9 +1309,9 @@ typedef struct {
     "tq_dw2_t2:\n" \
     "\tldr r8, [sp, #0]\n" \
     "tq_dw2_t2c:\n" \
-    "\tldr r5, [r3, #24]\n" \
-    "\tldr r12, [r3, #0]\n" \
-    "\tldr lr, [r3, #4]\n" \
+    "\tldr r5, [r3, #28]\n" \
+    "\tldr r12, [r3, #4]\n" \
+    "\tldr lr, [r3, #8]\n" \
     "\tldr r7, [r0, #0]\n" \
     "\tldr r9, [r0, #4]\n" \
     "\tldr r10, [r0, #8]\n" \
@@ -1328,8 +1319,8 @@ typedef struct {
     "\tsmlabt r4, r9, lr, r4\n" \
     "\tsmlad r5, r9, r12, r5\n" \
     "\tsmlabt r5, r10, lr, r5\n" \
-    "\tldr r12, [r3, #8]\n" \
-    "\tldr lr, [r3, #12]\n" \
+    "\tldr r12, [r3, #12]\n" \
+    "\tldr lr, [r3, #16]\n" \
     "\tldr r7, [r1, #0]\n" \
     "\tldr r9, [r1, #4]\n" \
     "\tldr r10, [r1, #8]\n" \
@@ -1337,8 +1328,8 @@ typedef struct {
     "\tsmlabt r4, r9, lr, r4\n" \
     "\tsmlad r5, r9, r12, r5\n" \
     "\tsmlabt r5, r10, lr, r5\n" \
-    "\tldr r12, [r3, #16]\n" \
-    "\tldr lr, [r3, #20]\n" \
+    "\tldr r12, [r3, #20]\n" \
+    "\tldr lr, [r3, #24]\n" \
     "\tldr r7, [r2, #0]\n" \
     "\tldr r9, [r2, #4]\n" \
     "\tldr r10, [r2, #8]\n" \
@@ -1346,9 +1337,9 @@ typedef struct {
     "\tsmlabt r4, r9, lr, r4\n" \
     "\tsmlad r5, r9, r12, r5\n" \
     "\tsmlabt r5, r10, lr, r5\n" \
-    "\tldr r7, [r3, #28]\n" \
-    "\tldr r9, [r3, #32]\n" \
-    "\tldr lr, [r3, #36]\n" \
+    "\tldr r7, [r3, #32]\n" \
+    "\tldr r9, [r3, #36]\n" \
+    "\tldr lr, [r3, #40]!\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r7", "r9", "lr", "r10") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r7", "r9", "lr", "r10") \
     "\tldr r7, [sp, #4]\n" \
@@ -1357,7 +1348,6 @@ typedef struct {
     "\tadd r0, r0, lr, lsr #16\n" \
     "\tadd r1, r1, lr, lsr #16\n" \
     "\tadd r2, r2, lr, lsr #16\n" \
-    "\tadd r3, r3, #40\n" \
     "\ttst lr, #256\n" \
     "\tbeq tq_dw2_t2c\n" \
     "\tadd sp, sp, #36\n" \
@@ -1365,9 +1355,9 @@ typedef struct {
     "tq_dw2_t3:\n" \
     "\tldr r8, [sp, #0]\n" \
     "tq_dw2_t3c:\n" \
-    "\tldr r6, [r3, #24]\n" \
-    "\tldr r12, [r3, #0]\n" \
-    "\tldr lr, [r3, #4]\n" \
+    "\tldr r6, [r3, #28]\n" \
+    "\tldr r12, [r3, #4]\n" \
+    "\tldr lr, [r3, #8]\n" \
     "\tldr r7, [r0, #0]\n" \
     "\tldr r9, [r0, #4]\n" \
     "\tldr r10, [r0, #8]\n" \
@@ -1378,8 +1368,8 @@ typedef struct {
     "\tsmlabt r5, r10, lr, r5\n" \
     "\tsmlad r6, r10, r12, r6\n" \
     "\tsmlabt r6, r11, lr, r6\n" \
-    "\tldr r12, [r3, #8]\n" \
-    "\tldr lr, [r3, #12]\n" \
+    "\tldr r12, [r3, #12]\n" \
+    "\tldr lr, [r3, #16]\n" \
     "\tldr r7, [r1, #0]\n" \
     "\tldr r9, [r1, #4]\n" \
     "\tldr r10, [r1, #8]\n" \
@@ -1390,8 +1380,8 @@ typedef struct {
     "\tsmlabt r5, r10, lr, r5\n" \
     "\tsmlad r6, r10, r12, r6\n" \
     "\tsmlabt r6, r11, lr, r6\n" \
-    "\tldr r12, [r3, #16]\n" \
-    "\tldr lr, [r3, #20]\n" \
+    "\tldr r12, [r3, #20]\n" \
+    "\tldr lr, [r3, #24]\n" \
     "\tldr r7, [r2, #0]\n" \
     "\tldr r9, [r2, #4]\n" \
     "\tldr r10, [r2, #8]\n" \
@@ -1402,9 +1392,9 @@ typedef struct {
     "\tsmlabt r5, r10, lr, r5\n" \
     "\tsmlad r6, r10, r12, r6\n" \
     "\tsmlabt r6, r11, lr, r6\n" \
-    "\tldr r7, [r3, #28]\n" \
-    "\tldr r9, [r3, #32]\n" \
-    "\tldr lr, [r3, #36]\n" \
+    "\tldr r7, [r3, #32]\n" \
+    "\tldr r9, [r3, #36]\n" \
+    "\tldr lr, [r3, #40]!\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r7", "r9", "lr", "r10") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r7", "r9", "lr", "r10") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r7", "r9", "lr", "r10") \
@@ -1416,7 +1406,6 @@ typedef struct {
     "\tadd r0, r0, lr, lsr #16\n" \
     "\tadd r1, r1, lr, lsr #16\n" \
     "\tadd r2, r2, lr, lsr #16\n" \
-    "\tadd r3, r3, #40\n" \
     "\ttst lr, #256\n" \
     "\tbeq tq_dw2_t3c\n" \
     "\tadd sp, sp, #36\n" \
@@ -1424,9 +1413,9 @@ typedef struct {
     "tq_dw2_t4:\n" \
     "\tldr r8, [sp, #0]\n" \
     "tq_dw2_t4c:\n" \
-    "\tldr r7, [r3, #24]\n" \
-    "\tldr r12, [r3, #0]\n" \
-    "\tldr lr, [r3, #4]\n" \
+    "\tldr r7, [r3, #28]\n" \
+    "\tldr r12, [r3, #4]\n" \
+    "\tldr lr, [r3, #8]\n" \
     "\tldr r9, [r0, #0]\n" \
     "\tldr r10, [r0, #4]\n" \
     "\tldr r11, [r0, #8]\n" \
@@ -1440,8 +1429,8 @@ typedef struct {
     "\tsmlabt r6, r9, lr, r6\n" \
     "\tsmlad r7, r9, r12, r7\n" \
     "\tsmlabt r7, r10, lr, r7\n" \
-    "\tldr r12, [r3, #8]\n" \
-    "\tldr lr, [r3, #12]\n" \
+    "\tldr r12, [r3, #12]\n" \
+    "\tldr lr, [r3, #16]\n" \
     "\tldr r9, [r1, #0]\n" \
     "\tldr r10, [r1, #4]\n" \
     "\tldr r11, [r1, #8]\n" \
@@ -1455,8 +1444,8 @@ typedef struct {
     "\tsmlabt r6, r9, lr, r6\n" \
     "\tsmlad r7, r9, r12, r7\n" \
     "\tsmlabt r7, r10, lr, r7\n" \
-    "\tldr r12, [r3, #16]\n" \
-    "\tldr lr, [r3, #20]\n" \
+    "\tldr r12, [r3, #20]\n" \
+    "\tldr lr, [r3, #24]\n" \
     "\tldr r9, [r2, #0]\n" \
     "\tldr r10, [r2, #4]\n" \
     "\tldr r11, [r2, #8]\n" \
@@ -1470,9 +1459,9 @@ typedef struct {
     "\tsmlabt r6, r9, lr, r6\n" \
     "\tsmlad r7, r9, r12, r7\n" \
     "\tsmlabt r7, r10, lr, r7\n" \
-    "\tldr r9, [r3, #28]\n" \
-    "\tldr r10, [r3, #32]\n" \
-    "\tldr lr, [r3, #36]\n" \
+    "\tldr r9, [r3, #32]\n" \
+    "\tldr r10, [r3, #36]\n" \
+    "\tldr lr, [r3, #40]!\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "lr", "r11") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r9", "r10", "lr", "r11") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r9", "r10", "lr", "r11") \
@@ -1486,15 +1475,14 @@ typedef struct {
     "\tadd r0, r0, lr, lsr #16\n" \
     "\tadd r1, r1, lr, lsr #16\n" \
     "\tadd r2, r2, lr, lsr #16\n" \
-    "\tadd r3, r3, #40\n" \
     "\ttst lr, #256\n" \
     "\tbeq tq_dw2_t4c\n" \
     "\tadd sp, sp, #36\n" \
     "\tpop {r4-r11, pc}\n" \
     "tq_dw2_t5:\n" \
-    "\tldr r8, [r3, #24]\n" \
-    "\tldr r12, [r3, #0]\n" \
-    "\tldr lr, [r3, #4]\n" \
+    "\tldr r8, [r3, #28]\n" \
+    "\tldr r12, [r3, #4]\n" \
+    "\tldr lr, [r3, #8]\n" \
     "\tldr r9, [r0, #0]\n" \
     "\tldr r10, [r0, #4]\n" \
     "\tldr r11, [r0, #8]\n" \
@@ -1511,8 +1499,8 @@ typedef struct {
     "\tsmlabt r7, r10, lr, r7\n" \
     "\tsmlad r8, r10, r12, r8\n" \
     "\tsmlabt r8, r11, lr, r8\n" \
-    "\tldr r12, [r3, #8]\n" \
-    "\tldr lr, [r3, #12]\n" \
+    "\tldr r12, [r3, #12]\n" \
+    "\tldr lr, [r3, #16]\n" \
     "\tldr r9, [r1, #0]\n" \
     "\tldr r10, [r1, #4]\n" \
     "\tldr r11, [r1, #8]\n" \
@@ -1529,8 +1517,8 @@ typedef struct {
     "\tsmlabt r7, r10, lr, r7\n" \
     "\tsmlad r8, r10, r12, r8\n" \
     "\tsmlabt r8, r11, lr, r8\n" \
-    "\tldr r12, [r3, #16]\n" \
-    "\tldr lr, [r3, #20]\n" \
+    "\tldr r12, [r3, #20]\n" \
+    "\tldr lr, [r3, #24]\n" \
     "\tldr r9, [r2, #0]\n" \
     "\tldr r10, [r2, #4]\n" \
     "\tldr r11, [r2, #8]\n" \
@@ -1547,9 +1535,9 @@ typedef struct {
     "\tsmlabt r7, r10, lr, r7\n" \
     "\tsmlad r8, r10, r12, r8\n" \
     "\tsmlabt r8, r11, lr, r8\n" \
-    "\tldr r9, [r3, #28]\n" \
-    "\tldr r10, [r3, #32]\n" \
-    "\tldr lr, [r3, #36]\n" \
+    "\tldr r9, [r3, #32]\n" \
+    "\tldr r10, [r3, #36]\n" \
+    "\tldr lr, [r3, #40]!\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "lr", "r11") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r9", "r10", "lr", "r11") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r9", "r10", "lr", "r11") \
@@ -1568,7 +1556,6 @@ typedef struct {
     "\tadd r0, r0, lr, lsr #16\n" \
     "\tadd r1, r1, lr, lsr #16\n" \
     "\tadd r2, r2, lr, lsr #16\n" \
-    "\tadd r3, r3, #40\n" \
     "\ttst lr, #256\n" \
     "\tbeq tq_dw2_t5\n" \
     "\tadd sp, sp, #36\n" \
