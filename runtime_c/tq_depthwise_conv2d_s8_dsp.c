@@ -2937,7 +2937,8 @@ __attribute__((naked, noinline)) static void dw_copy(TQ_ASM_ARG const dw_copy_jo
  * the whole ring is zeroed once per call (copies never write those columns) and
  * a row in the top padding is a slot still zero from the start; else nothing is zeroed up front and a
  * top padding row's slot is zeroed when it enters the ring. Input row iy lives in slot (iy + pad_top) mod k;
- * a row in the bottom padding is a slot zeroed whole.
+ * a row in the bottom padding is a slot zeroed whole. A padding row no window reads (every window with one
+ * runs the two-row assembly: rows2) is not zeroed.
  * Records: params->records (flash). Output rows in order: first the input rows of its window not yet in the ring
  * (all channels), then every channel's output row.
  * In-place contract (tq_kernels.h): output row oy is written after reading only input rows of the
@@ -2966,6 +2967,9 @@ static void rows_path(const tq_depthwise_conv2d_s8_params *p, const int8_t *inpu
      * the windows use [0, (out_w - 1) sw + k), less the last column when the assembly skips it */
     const int32_t lead = pl & 1, last = (ncopy - lead) & 1;
     const int32_t margins = pl - lead > 0 || pl + ncopy + last < (out_w - 1) * sw + k - skip;
+    /* no window reads a padding row: each window with one (top row -1 or bottom row in_h, pad_top <= 1, no
+     * window below row in_h - 2) runs the two-row assembly, which leaves it out (pad_row below) */
+    const int32_t rows2 = use_asm && in_h >= 2 && pt <= 1 && (out_h - 1) * sh - pt <= in_h - 2;
     int16_t *slots[10]; /* slot s at slots[s] and slots[s + k]: a window's rows without a wrap test */
     int32_t next = -pt; /* the next input row to bring into the ring */
     int32_t next_slot = 0, top_slot = 0; /* slots of input rows next and oy * sh - pt (row -pt: slot 0) */
@@ -2992,9 +2996,11 @@ static void rows_path(const tq_depthwise_conv2d_s8_params *p, const int8_t *inpu
     for (oy = 0; oy < out_h; ++oy, job.out += out_row) {
         const int32_t top = oy * sh - pt;
         for (; next <= top + k - 1; ++next, next_slot = next_slot == k - 1 ? 0 : next_slot + 1) {
-            if (next >= in_h || (next < 0 && !margins)) { /* padding (top: zero from the start with margins) */
-                zero_s16(slots[next_slot], slot);
-            } else if (next >= 0) {
+            if (next < 0 || next >= in_h) { /* padding (top: zero from the start with margins; unread: rows2) */
+                if (!rows2 && (next >= in_h || !margins)) {
+                    zero_s16(slots[next_slot], slot);
+                }
+            } else {
                 copy_row(&rc, input + next * in_row, slots[next_slot]);
             }
         }
