@@ -16,7 +16,10 @@
  *   horizontally adjacent taps and one SMLAxy for the third (2 products per 2 instructions, the
  *   word loads 4-byte aligned), accumulators in registers, blocks of up to 6 outputs
  *   (dw_rows_s1 / dw_rows_s2, generated Thumb-2 assembly, when the activation range is the full
- *   int8 range and every right shift e <= 22; else the C loops row_s1 / row_s2), output stage
+ *   int8 range and every right shift e <= 22; an output row whose window has one padding row and two
+ *   input rows (the first or last row of a layer padded by 1) takes dw_rows2_s1 / dw_rows2_s2, the same
+ *   blocks over those two rows only: the padding row's products, all 0, are left out;
+ *   else the C loops row_s1 / row_s2), output stage
  *   tq_requantize_s8_fused2_folded / tq_requantize_s8_fused2 (tq_requant.h) on the doubled
  *   accumulator, strided byte stores into the NHWC output.
  * Accumulation starts from 2 bias[c] with doubled weights: the doubled integer sum, which the
@@ -584,6 +587,8 @@ typedef struct {
     const int32_t *rec;   /* channel 0's record (the last one's e word has TQ_DW_LAST) */
     const int16_t *x0, *x1, *x2; /* channel 0's three rows at the first output's first column */
     int32_t nmain, tail;  /* nmain column blocks of 6 outputs, then one of out_w mod 6 (tail, + TQ_DW_SKIP: below) */
+    int32_t wrow;         /* dw_rows2_s1 / dw_rows2_s2 only: bytes from a record to the paired weights of x0's
+                           * window row (0: rows 0 and 1, the bottom one padding; 8: rows 1 and 2, the top one) */
 } dw_job;
 
 /* dw_job.tail's flag (stride 1, an odd tail; scripts/gen_dw_asm.py SKIP): the row's last output's third tap is
@@ -595,6 +600,7 @@ typedef struct {
     "\tpush {r4-r11, lr}\n" \
     "\tsub sp, sp, #36\n" \
     "\tldm r0, {r1-r8}\n" \
+    "\tsub r3, r3, #4\n" \
     "\tstm sp, {r1-r8}\n" \
     "\tstr r1, [sp, #32]\n" \
     "\tmov r0, r4\n" \
@@ -626,9 +632,9 @@ typedef struct {
     "tq_dw1_go:\n" \
     "\tstr r4, [sp, #24]\n" \
     "tq_dw1_main:\n" \
-    "\tldr r9, [r3, #24]\n" \
-    "\tldr r12, [r3, #0]\n" \
-    "\tldr lr, [r3, #4]\n" \
+    "\tldr r9, [r3, #28]\n" \
+    "\tldr r12, [r3, #4]\n" \
+    "\tldr lr, [r3, #8]\n" \
     "\tldr r10, [r0, #0]\n" \
     "\tldr r11, [r0, #4]\n" \
     "\tsmlad r4, r10, r12, r9\n" \
@@ -645,8 +651,8 @@ typedef struct {
     "\tsmlabt r8, r11, lr, r8\n" \
     "\tsmlatb r9, r10, r12, r9\n" \
     "\tsmlad r9, r11, lr, r9\n" \
-    "\tldr r12, [r3, #8]\n" \
-    "\tldr lr, [r3, #12]\n" \
+    "\tldr r12, [r3, #12]\n" \
+    "\tldr lr, [r3, #16]\n" \
     "\tldr r10, [r1, #0]\n" \
     "\tldr r11, [r1, #4]\n" \
     "\tsmlad r4, r10, r12, r4\n" \
@@ -663,8 +669,8 @@ typedef struct {
     "\tsmlabt r8, r11, lr, r8\n" \
     "\tsmlatb r9, r10, r12, r9\n" \
     "\tsmlad r9, r11, lr, r9\n" \
-    "\tldr r12, [r3, #16]\n" \
-    "\tldr lr, [r3, #20]\n" \
+    "\tldr r12, [r3, #20]\n" \
+    "\tldr lr, [r3, #24]\n" \
     "\tldr r10, [r2, #0]\n" \
     "\tldr r11, [r2, #4]\n" \
     "\tsmlad r4, r10, r12, r4\n" \
@@ -681,9 +687,9 @@ typedef struct {
     "\tsmlabt r8, r11, lr, r8\n" \
     "\tsmlatb r9, r10, r12, r9\n" \
     "\tsmlad r9, r11, lr, r9\n" \
-    "\tldr r10, [r3, #28]\n" \
-    "\tldr r11, [r3, #32]\n" \
-    "\tldr lr, [r3, #36]\n" \
+    "\tldr r10, [r3, #32]\n" \
+    "\tldr r11, [r3, #36]\n" \
+    "\tldr lr, [r3, #40]!\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r10", "r11", "lr", "r12") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r10", "r11", "lr", "r12") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r10", "r11", "lr", "r12") \
@@ -704,7 +710,6 @@ typedef struct {
     "\tadd r0, r0, lr, lsr #16\n" \
     "\tadd r1, r1, lr, lsr #16\n" \
     "\tadd r2, r2, lr, lsr #16\n" \
-    "\tadd r3, r3, #40\n" \
     "\ttst lr, #256\n" \
     "\tbeq tq_dw1_main\n" \
     "\tldr r4, [sp, #32]\n" \
@@ -724,34 +729,33 @@ typedef struct {
     "tq_dw1_t1:\n" \
     "\tldr r8, [sp, #0]\n" \
     "tq_dw1_t1c:\n" \
-    "\tldr r4, [r3, #24]\n" \
-    "\tldr r12, [r3, #0]\n" \
-    "\tldr lr, [r3, #4]\n" \
+    "\tldr r4, [r3, #28]\n" \
+    "\tldr r12, [r3, #4]\n" \
+    "\tldr lr, [r3, #8]\n" \
     "\tldr r7, [r0, #0]\n" \
     "\tldr r9, [r0, #4]\n" \
     "\tsmlad r4, r7, r12, r4\n" \
     "\tsmlabt r4, r9, lr, r4\n" \
-    "\tldr r12, [r3, #8]\n" \
-    "\tldr lr, [r3, #12]\n" \
+    "\tldr r12, [r3, #12]\n" \
+    "\tldr lr, [r3, #16]\n" \
     "\tldr r7, [r1, #0]\n" \
     "\tldr r9, [r1, #4]\n" \
     "\tsmlad r4, r7, r12, r4\n" \
     "\tsmlabt r4, r9, lr, r4\n" \
-    "\tldr r12, [r3, #16]\n" \
-    "\tldr lr, [r3, #20]\n" \
+    "\tldr r12, [r3, #20]\n" \
+    "\tldr lr, [r3, #24]\n" \
     "\tldr r7, [r2, #0]\n" \
     "\tldr r9, [r2, #4]\n" \
     "\tsmlad r4, r7, r12, r4\n" \
     "\tsmlabt r4, r9, lr, r4\n" \
-    "\tldr r7, [r3, #28]\n" \
-    "\tldr r9, [r3, #32]\n" \
-    "\tldr lr, [r3, #36]\n" \
+    "\tldr r7, [r3, #32]\n" \
+    "\tldr r9, [r3, #36]\n" \
+    "\tldr lr, [r3, #40]!\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r7", "r9", "lr", "r10") \
     "\tstrb r4, [r8], #1\n" \
     "\tadd r0, r0, lr, lsr #16\n" \
     "\tadd r1, r1, lr, lsr #16\n" \
     "\tadd r2, r2, lr, lsr #16\n" \
-    "\tadd r3, r3, #40\n" \
     "\ttst lr, #256\n" \
     "\tbeq tq_dw1_t1c\n" \
     "\tadd sp, sp, #36\n" \
@@ -759,34 +763,34 @@ typedef struct {
     "tq_dw1_t2:\n" \
     "\tldr r8, [sp, #0]\n" \
     "tq_dw1_t2c:\n" \
-    "\tldr r5, [r3, #24]\n" \
-    "\tldr r12, [r3, #0]\n" \
-    "\tldr lr, [r3, #4]\n" \
+    "\tldr r5, [r3, #28]\n" \
+    "\tldr r12, [r3, #4]\n" \
+    "\tldr lr, [r3, #8]\n" \
     "\tldr r7, [r0, #0]\n" \
     "\tldr r9, [r0, #4]\n" \
     "\tsmlad r4, r7, r12, r5\n" \
     "\tsmlabt r4, r9, lr, r4\n" \
     "\tsmlatb r5, r7, r12, r5\n" \
     "\tsmlad r5, r9, lr, r5\n" \
-    "\tldr r12, [r3, #8]\n" \
-    "\tldr lr, [r3, #12]\n" \
+    "\tldr r12, [r3, #12]\n" \
+    "\tldr lr, [r3, #16]\n" \
     "\tldr r7, [r1, #0]\n" \
     "\tldr r9, [r1, #4]\n" \
     "\tsmlad r4, r7, r12, r4\n" \
     "\tsmlabt r4, r9, lr, r4\n" \
     "\tsmlatb r5, r7, r12, r5\n" \
     "\tsmlad r5, r9, lr, r5\n" \
-    "\tldr r12, [r3, #16]\n" \
-    "\tldr lr, [r3, #20]\n" \
+    "\tldr r12, [r3, #20]\n" \
+    "\tldr lr, [r3, #24]\n" \
     "\tldr r7, [r2, #0]\n" \
     "\tldr r9, [r2, #4]\n" \
     "\tsmlad r4, r7, r12, r4\n" \
     "\tsmlabt r4, r9, lr, r4\n" \
     "\tsmlatb r5, r7, r12, r5\n" \
     "\tsmlad r5, r9, lr, r5\n" \
-    "\tldr r7, [r3, #28]\n" \
-    "\tldr r9, [r3, #32]\n" \
-    "\tldr lr, [r3, #36]\n" \
+    "\tldr r7, [r3, #32]\n" \
+    "\tldr r9, [r3, #36]\n" \
+    "\tldr lr, [r3, #40]!\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r7", "r9", "lr", "r10") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r7", "r9", "lr", "r10") \
     "\tldr r7, [sp, #4]\n" \
@@ -795,7 +799,6 @@ typedef struct {
     "\tadd r0, r0, lr, lsr #16\n" \
     "\tadd r1, r1, lr, lsr #16\n" \
     "\tadd r2, r2, lr, lsr #16\n" \
-    "\tadd r3, r3, #40\n" \
     "\ttst lr, #256\n" \
     "\tbeq tq_dw1_t2c\n" \
     "\tadd sp, sp, #36\n" \
@@ -803,9 +806,9 @@ typedef struct {
     "tq_dw1_t3:\n" \
     "\tldr r8, [sp, #0]\n" \
     "tq_dw1_t3c:\n" \
-    "\tldr r6, [r3, #24]\n" \
-    "\tldr r12, [r3, #0]\n" \
-    "\tldr lr, [r3, #4]\n" \
+    "\tldr r6, [r3, #28]\n" \
+    "\tldr r12, [r3, #4]\n" \
+    "\tldr lr, [r3, #8]\n" \
     "\tldr r7, [r0, #0]\n" \
     "\tldr r9, [r0, #4]\n" \
     "\tldr r10, [r0, #8]\n" \
@@ -815,8 +818,8 @@ typedef struct {
     "\tsmlad r5, r9, lr, r5\n" \
     "\tsmlad r6, r9, r12, r6\n" \
     "\tsmlabt r6, r10, lr, r6\n" \
-    "\tldr r12, [r3, #8]\n" \
-    "\tldr lr, [r3, #12]\n" \
+    "\tldr r12, [r3, #12]\n" \
+    "\tldr lr, [r3, #16]\n" \
     "\tldr r7, [r1, #0]\n" \
     "\tldr r9, [r1, #4]\n" \
     "\tldr r10, [r1, #8]\n" \
@@ -826,8 +829,8 @@ typedef struct {
     "\tsmlad r5, r9, lr, r5\n" \
     "\tsmlad r6, r9, r12, r6\n" \
     "\tsmlabt r6, r10, lr, r6\n" \
-    "\tldr r12, [r3, #16]\n" \
-    "\tldr lr, [r3, #20]\n" \
+    "\tldr r12, [r3, #20]\n" \
+    "\tldr lr, [r3, #24]\n" \
     "\tldr r7, [r2, #0]\n" \
     "\tldr r9, [r2, #4]\n" \
     "\tldr r10, [r2, #8]\n" \
@@ -837,9 +840,9 @@ typedef struct {
     "\tsmlad r5, r9, lr, r5\n" \
     "\tsmlad r6, r9, r12, r6\n" \
     "\tsmlabt r6, r10, lr, r6\n" \
-    "\tldr r7, [r3, #28]\n" \
-    "\tldr r9, [r3, #32]\n" \
-    "\tldr lr, [r3, #36]\n" \
+    "\tldr r7, [r3, #32]\n" \
+    "\tldr r9, [r3, #36]\n" \
+    "\tldr lr, [r3, #40]!\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r7", "r9", "lr", "r10") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r7", "r9", "lr", "r10") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r7", "r9", "lr", "r10") \
@@ -851,7 +854,6 @@ typedef struct {
     "\tadd r0, r0, lr, lsr #16\n" \
     "\tadd r1, r1, lr, lsr #16\n" \
     "\tadd r2, r2, lr, lsr #16\n" \
-    "\tadd r3, r3, #40\n" \
     "\ttst lr, #256\n" \
     "\tbeq tq_dw1_t3c\n" \
     "\tadd sp, sp, #36\n" \
@@ -859,9 +861,9 @@ typedef struct {
     "tq_dw1_t4:\n" \
     "\tldr r8, [sp, #0]\n" \
     "tq_dw1_t4c:\n" \
-    "\tldr r7, [r3, #24]\n" \
-    "\tldr r12, [r3, #0]\n" \
-    "\tldr lr, [r3, #4]\n" \
+    "\tldr r7, [r3, #28]\n" \
+    "\tldr r12, [r3, #4]\n" \
+    "\tldr lr, [r3, #8]\n" \
     "\tldr r9, [r0, #0]\n" \
     "\tldr r10, [r0, #4]\n" \
     "\tldr r11, [r0, #8]\n" \
@@ -873,8 +875,8 @@ typedef struct {
     "\tsmlabt r6, r11, lr, r6\n" \
     "\tsmlatb r7, r10, r12, r7\n" \
     "\tsmlad r7, r11, lr, r7\n" \
-    "\tldr r12, [r3, #8]\n" \
-    "\tldr lr, [r3, #12]\n" \
+    "\tldr r12, [r3, #12]\n" \
+    "\tldr lr, [r3, #16]\n" \
     "\tldr r9, [r1, #0]\n" \
     "\tldr r10, [r1, #4]\n" \
     "\tldr r11, [r1, #8]\n" \
@@ -886,8 +888,8 @@ typedef struct {
     "\tsmlabt r6, r11, lr, r6\n" \
     "\tsmlatb r7, r10, r12, r7\n" \
     "\tsmlad r7, r11, lr, r7\n" \
-    "\tldr r12, [r3, #16]\n" \
-    "\tldr lr, [r3, #20]\n" \
+    "\tldr r12, [r3, #20]\n" \
+    "\tldr lr, [r3, #24]\n" \
     "\tldr r9, [r2, #0]\n" \
     "\tldr r10, [r2, #4]\n" \
     "\tldr r11, [r2, #8]\n" \
@@ -899,9 +901,9 @@ typedef struct {
     "\tsmlabt r6, r11, lr, r6\n" \
     "\tsmlatb r7, r10, r12, r7\n" \
     "\tsmlad r7, r11, lr, r7\n" \
-    "\tldr r9, [r3, #28]\n" \
-    "\tldr r10, [r3, #32]\n" \
-    "\tldr lr, [r3, #36]\n" \
+    "\tldr r9, [r3, #32]\n" \
+    "\tldr r10, [r3, #36]\n" \
+    "\tldr lr, [r3, #40]!\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "lr", "r11") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r9", "r10", "lr", "r11") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r9", "r10", "lr", "r11") \
@@ -915,15 +917,14 @@ typedef struct {
     "\tadd r0, r0, lr, lsr #16\n" \
     "\tadd r1, r1, lr, lsr #16\n" \
     "\tadd r2, r2, lr, lsr #16\n" \
-    "\tadd r3, r3, #40\n" \
     "\ttst lr, #256\n" \
     "\tbeq tq_dw1_t4c\n" \
     "\tadd sp, sp, #36\n" \
     "\tpop {r4-r11, pc}\n" \
     "tq_dw1_t5:\n" \
-    "\tldr r8, [r3, #24]\n" \
-    "\tldr r12, [r3, #0]\n" \
-    "\tldr lr, [r3, #4]\n" \
+    "\tldr r8, [r3, #28]\n" \
+    "\tldr r12, [r3, #4]\n" \
+    "\tldr lr, [r3, #8]\n" \
     "\tldr r9, [r0, #0]\n" \
     "\tldr r10, [r0, #4]\n" \
     "\tldr r11, [r0, #8]\n" \
@@ -938,8 +939,8 @@ typedef struct {
     "\tsmlad r8, r11, r12, r8\n" \
     "\tldr r9, [r0, #12]\n" \
     "\tsmlabt r8, r9, lr, r8\n" \
-    "\tldr r12, [r3, #8]\n" \
-    "\tldr lr, [r3, #12]\n" \
+    "\tldr r12, [r3, #12]\n" \
+    "\tldr lr, [r3, #16]\n" \
     "\tldr r9, [r1, #0]\n" \
     "\tldr r10, [r1, #4]\n" \
     "\tldr r11, [r1, #8]\n" \
@@ -954,8 +955,8 @@ typedef struct {
     "\tsmlad r8, r11, r12, r8\n" \
     "\tldr r9, [r1, #12]\n" \
     "\tsmlabt r8, r9, lr, r8\n" \
-    "\tldr r12, [r3, #16]\n" \
-    "\tldr lr, [r3, #20]\n" \
+    "\tldr r12, [r3, #20]\n" \
+    "\tldr lr, [r3, #24]\n" \
     "\tldr r9, [r2, #0]\n" \
     "\tldr r10, [r2, #4]\n" \
     "\tldr r11, [r2, #8]\n" \
@@ -970,9 +971,9 @@ typedef struct {
     "\tsmlad r8, r11, r12, r8\n" \
     "\tldr r9, [r2, #12]\n" \
     "\tsmlabt r8, r9, lr, r8\n" \
-    "\tldr r9, [r3, #28]\n" \
-    "\tldr r10, [r3, #32]\n" \
-    "\tldr lr, [r3, #36]\n" \
+    "\tldr r9, [r3, #32]\n" \
+    "\tldr r10, [r3, #36]\n" \
+    "\tldr lr, [r3, #40]!\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "lr", "r11") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r9", "r10", "lr", "r11") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r9", "r10", "lr", "r11") \
@@ -991,7 +992,6 @@ typedef struct {
     "\tadd r0, r0, lr, lsr #16\n" \
     "\tadd r1, r1, lr, lsr #16\n" \
     "\tadd r2, r2, lr, lsr #16\n" \
-    "\tadd r3, r3, #40\n" \
     "\ttst lr, #256\n" \
     "\tbeq tq_dw1_t5\n" \
     "\tadd sp, sp, #36\n" \
@@ -999,28 +999,27 @@ typedef struct {
     "tq_dw1_t1s:\n" \
     "\tldr r8, [sp, #0]\n" \
     "tq_dw1_t1sc:\n" \
-    "\tldr r4, [r3, #24]\n" \
-    "\tldr r12, [r3, #0]\n" \
-    "\tldr lr, [r3, #4]\n" \
+    "\tldr r4, [r3, #28]\n" \
+    "\tldr r12, [r3, #4]\n" \
+    "\tldr lr, [r3, #8]\n" \
     "\tldr r7, [r0, #0]\n" \
     "\tsmlad r4, r7, r12, r4\n" \
-    "\tldr r12, [r3, #8]\n" \
-    "\tldr lr, [r3, #12]\n" \
+    "\tldr r12, [r3, #12]\n" \
+    "\tldr lr, [r3, #16]\n" \
     "\tldr r7, [r1, #0]\n" \
     "\tsmlad r4, r7, r12, r4\n" \
-    "\tldr r12, [r3, #16]\n" \
-    "\tldr lr, [r3, #20]\n" \
+    "\tldr r12, [r3, #20]\n" \
+    "\tldr lr, [r3, #24]\n" \
     "\tldr r7, [r2, #0]\n" \
     "\tsmlad r4, r7, r12, r4\n" \
-    "\tldr r7, [r3, #28]\n" \
-    "\tldr r9, [r3, #32]\n" \
-    "\tldr lr, [r3, #36]\n" \
+    "\tldr r7, [r3, #32]\n" \
+    "\tldr r9, [r3, #36]\n" \
+    "\tldr lr, [r3, #40]!\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r7", "r9", "lr", "r10") \
     "\tstrb r4, [r8], #1\n" \
     "\tadd r0, r0, lr, lsr #16\n" \
     "\tadd r1, r1, lr, lsr #16\n" \
     "\tadd r2, r2, lr, lsr #16\n" \
-    "\tadd r3, r3, #40\n" \
     "\ttst lr, #256\n" \
     "\tbeq tq_dw1_t1sc\n" \
     "\tadd sp, sp, #36\n" \
@@ -1028,9 +1027,9 @@ typedef struct {
     "tq_dw1_t3s:\n" \
     "\tldr r8, [sp, #0]\n" \
     "tq_dw1_t3sc:\n" \
-    "\tldr r6, [r3, #24]\n" \
-    "\tldr r12, [r3, #0]\n" \
-    "\tldr lr, [r3, #4]\n" \
+    "\tldr r6, [r3, #28]\n" \
+    "\tldr r12, [r3, #4]\n" \
+    "\tldr lr, [r3, #8]\n" \
     "\tldr r7, [r0, #0]\n" \
     "\tldr r9, [r0, #4]\n" \
     "\tsmlad r4, r7, r12, r6\n" \
@@ -1038,8 +1037,8 @@ typedef struct {
     "\tsmlatb r5, r7, r12, r6\n" \
     "\tsmlad r5, r9, lr, r5\n" \
     "\tsmlad r6, r9, r12, r6\n" \
-    "\tldr r12, [r3, #8]\n" \
-    "\tldr lr, [r3, #12]\n" \
+    "\tldr r12, [r3, #12]\n" \
+    "\tldr lr, [r3, #16]\n" \
     "\tldr r7, [r1, #0]\n" \
     "\tldr r9, [r1, #4]\n" \
     "\tsmlad r4, r7, r12, r4\n" \
@@ -1047,8 +1046,8 @@ typedef struct {
     "\tsmlatb r5, r7, r12, r5\n" \
     "\tsmlad r5, r9, lr, r5\n" \
     "\tsmlad r6, r9, r12, r6\n" \
-    "\tldr r12, [r3, #16]\n" \
-    "\tldr lr, [r3, #20]\n" \
+    "\tldr r12, [r3, #20]\n" \
+    "\tldr lr, [r3, #24]\n" \
     "\tldr r7, [r2, #0]\n" \
     "\tldr r9, [r2, #4]\n" \
     "\tsmlad r4, r7, r12, r4\n" \
@@ -1056,9 +1055,9 @@ typedef struct {
     "\tsmlatb r5, r7, r12, r5\n" \
     "\tsmlad r5, r9, lr, r5\n" \
     "\tsmlad r6, r9, r12, r6\n" \
-    "\tldr r7, [r3, #28]\n" \
-    "\tldr r9, [r3, #32]\n" \
-    "\tldr lr, [r3, #36]\n" \
+    "\tldr r7, [r3, #32]\n" \
+    "\tldr r9, [r3, #36]\n" \
+    "\tldr lr, [r3, #40]!\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r7", "r9", "lr", "r10") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r7", "r9", "lr", "r10") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r7", "r9", "lr", "r10") \
@@ -1070,15 +1069,14 @@ typedef struct {
     "\tadd r0, r0, lr, lsr #16\n" \
     "\tadd r1, r1, lr, lsr #16\n" \
     "\tadd r2, r2, lr, lsr #16\n" \
-    "\tadd r3, r3, #40\n" \
     "\ttst lr, #256\n" \
     "\tbeq tq_dw1_t3sc\n" \
     "\tadd sp, sp, #36\n" \
     "\tpop {r4-r11, pc}\n" \
     "tq_dw1_t5s:\n" \
-    "\tldr r8, [r3, #24]\n" \
-    "\tldr r12, [r3, #0]\n" \
-    "\tldr lr, [r3, #4]\n" \
+    "\tldr r8, [r3, #28]\n" \
+    "\tldr r12, [r3, #4]\n" \
+    "\tldr lr, [r3, #8]\n" \
     "\tldr r9, [r0, #0]\n" \
     "\tldr r10, [r0, #4]\n" \
     "\tldr r11, [r0, #8]\n" \
@@ -1091,8 +1089,8 @@ typedef struct {
     "\tsmlatb r7, r10, r12, r8\n" \
     "\tsmlad r7, r11, lr, r7\n" \
     "\tsmlad r8, r11, r12, r8\n" \
-    "\tldr r12, [r3, #8]\n" \
-    "\tldr lr, [r3, #12]\n" \
+    "\tldr r12, [r3, #12]\n" \
+    "\tldr lr, [r3, #16]\n" \
     "\tldr r9, [r1, #0]\n" \
     "\tldr r10, [r1, #4]\n" \
     "\tldr r11, [r1, #8]\n" \
@@ -1105,8 +1103,8 @@ typedef struct {
     "\tsmlatb r7, r10, r12, r7\n" \
     "\tsmlad r7, r11, lr, r7\n" \
     "\tsmlad r8, r11, r12, r8\n" \
-    "\tldr r12, [r3, #16]\n" \
-    "\tldr lr, [r3, #20]\n" \
+    "\tldr r12, [r3, #20]\n" \
+    "\tldr lr, [r3, #24]\n" \
     "\tldr r9, [r2, #0]\n" \
     "\tldr r10, [r2, #4]\n" \
     "\tldr r11, [r2, #8]\n" \
@@ -1119,9 +1117,9 @@ typedef struct {
     "\tsmlatb r7, r10, r12, r7\n" \
     "\tsmlad r7, r11, lr, r7\n" \
     "\tsmlad r8, r11, r12, r8\n" \
-    "\tldr r9, [r3, #28]\n" \
-    "\tldr r10, [r3, #32]\n" \
-    "\tldr lr, [r3, #36]\n" \
+    "\tldr r9, [r3, #32]\n" \
+    "\tldr r10, [r3, #36]\n" \
+    "\tldr lr, [r3, #40]!\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "lr", "r11") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r9", "r10", "lr", "r11") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r9", "r10", "lr", "r11") \
@@ -1140,7 +1138,6 @@ typedef struct {
     "\tadd r0, r0, lr, lsr #16\n" \
     "\tadd r1, r1, lr, lsr #16\n" \
     "\tadd r2, r2, lr, lsr #16\n" \
-    "\tadd r3, r3, #40\n" \
     "\ttst lr, #256\n" \
     "\tbeq tq_dw1_t5s\n" \
     "\tadd sp, sp, #36\n" \
@@ -1151,6 +1148,7 @@ typedef struct {
     "\tpush {r4-r11, lr}\n" \
     "\tsub sp, sp, #36\n" \
     "\tldm r0, {r1-r8}\n" \
+    "\tsub r3, r3, #4\n" \
     "\tstm sp, {r1-r8}\n" \
     "\tstr r1, [sp, #32]\n" \
     "\tmov r0, r4\n" \
@@ -1176,9 +1174,9 @@ typedef struct {
     "tq_dw2_go:\n" \
     "\tstr r4, [sp, #24]\n" \
     "tq_dw2_main:\n" \
-    "\tldr r9, [r3, #24]\n" \
-    "\tldr r12, [r3, #0]\n" \
-    "\tldr lr, [r3, #4]\n" \
+    "\tldr r9, [r3, #28]\n" \
+    "\tldr r12, [r3, #4]\n" \
+    "\tldr lr, [r3, #8]\n" \
     "\tldr r10, [r0, #0]\n" \
     "\tldr r11, [r0, #4]\n" \
     "\tsmlad r4, r10, r12, r9\n" \
@@ -1198,8 +1196,8 @@ typedef struct {
     "\tsmlad r9, r11, r12, r9\n" \
     "\tldr r10, [r0, #24]\n" \
     "\tsmlabt r9, r10, lr, r9\n" \
-    "\tldr r12, [r3, #8]\n" \
-    "\tldr lr, [r3, #12]\n" \
+    "\tldr r12, [r3, #12]\n" \
+    "\tldr lr, [r3, #16]\n" \
     "\tldr r10, [r1, #0]\n" \
     "\tldr r11, [r1, #4]\n" \
     "\tsmlad r4, r10, r12, r4\n" \
@@ -1219,8 +1217,8 @@ typedef struct {
     "\tsmlad r9, r11, r12, r9\n" \
     "\tldr r10, [r1, #24]\n" \
     "\tsmlabt r9, r10, lr, r9\n" \
-    "\tldr r12, [r3, #16]\n" \
-    "\tldr lr, [r3, #20]\n" \
+    "\tldr r12, [r3, #20]\n" \
+    "\tldr lr, [r3, #24]\n" \
     "\tldr r10, [r2, #0]\n" \
     "\tldr r11, [r2, #4]\n" \
     "\tsmlad r4, r10, r12, r4\n" \
@@ -1240,9 +1238,9 @@ typedef struct {
     "\tsmlad r9, r11, r12, r9\n" \
     "\tldr r10, [r2, #24]\n" \
     "\tsmlabt r9, r10, lr, r9\n" \
-    "\tldr r10, [r3, #28]\n" \
-    "\tldr r11, [r3, #32]\n" \
-    "\tldr lr, [r3, #36]\n" \
+    "\tldr r10, [r3, #32]\n" \
+    "\tldr r11, [r3, #36]\n" \
+    "\tldr lr, [r3, #40]!\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r10", "r11", "lr", "r12") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r10", "r11", "lr", "r12") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r10", "r11", "lr", "r12") \
@@ -1263,7 +1261,6 @@ typedef struct {
     "\tadd r0, r0, lr, lsr #16\n" \
     "\tadd r1, r1, lr, lsr #16\n" \
     "\tadd r2, r2, lr, lsr #16\n" \
-    "\tadd r3, r3, #40\n" \
     "\ttst lr, #256\n" \
     "\tbeq tq_dw2_main\n" \
     "\tldr r4, [sp, #32]\n" \
@@ -1283,34 +1280,33 @@ typedef struct {
     "tq_dw2_t1:\n" \
     "\tldr r8, [sp, #0]\n" \
     "tq_dw2_t1c:\n" \
-    "\tldr r4, [r3, #24]\n" \
-    "\tldr r12, [r3, #0]\n" \
-    "\tldr lr, [r3, #4]\n" \
+    "\tldr r4, [r3, #28]\n" \
+    "\tldr r12, [r3, #4]\n" \
+    "\tldr lr, [r3, #8]\n" \
     "\tldr r7, [r0, #0]\n" \
     "\tldr r9, [r0, #4]\n" \
     "\tsmlad r4, r7, r12, r4\n" \
     "\tsmlabt r4, r9, lr, r4\n" \
-    "\tldr r12, [r3, #8]\n" \
-    "\tldr lr, [r3, #12]\n" \
+    "\tldr r12, [r3, #12]\n" \
+    "\tldr lr, [r3, #16]\n" \
     "\tldr r7, [r1, #0]\n" \
     "\tldr r9, [r1, #4]\n" \
     "\tsmlad r4, r7, r12, r4\n" \
     "\tsmlabt r4, r9, lr, r4\n" \
-    "\tldr r12, [r3, #16]\n" \
-    "\tldr lr, [r3, #20]\n" \
+    "\tldr r12, [r3, #20]\n" \
+    "\tldr lr, [r3, #24]\n" \
     "\tldr r7, [r2, #0]\n" \
     "\tldr r9, [r2, #4]\n" \
     "\tsmlad r4, r7, r12, r4\n" \
     "\tsmlabt r4, r9, lr, r4\n" \
-    "\tldr r7, [r3, #28]\n" \
-    "\tldr r9, [r3, #32]\n" \
-    "\tldr lr, [r3, #36]\n" \
+    "\tldr r7, [r3, #32]\n" \
+    "\tldr r9, [r3, #36]\n" \
+    "\tldr lr, [r3, #40]!\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r7", "r9", "lr", "r10") \
     "\tstrb r4, [r8], #1\n" \
     "\tadd r0, r0, lr, lsr #16\n" \
     "\tadd r1, r1, lr, lsr #16\n" \
     "\tadd r2, r2, lr, lsr #16\n" \
-    "\tadd r3, r3, #40\n" \
     "\ttst lr, #256\n" \
     "\tbeq tq_dw2_t1c\n" \
     "\tadd sp, sp, #36\n" \
@@ -1318,9 +1314,9 @@ typedef struct {
     "tq_dw2_t2:\n" \
     "\tldr r8, [sp, #0]\n" \
     "tq_dw2_t2c:\n" \
-    "\tldr r5, [r3, #24]\n" \
-    "\tldr r12, [r3, #0]\n" \
-    "\tldr lr, [r3, #4]\n" \
+    "\tldr r5, [r3, #28]\n" \
+    "\tldr r12, [r3, #4]\n" \
+    "\tldr lr, [r3, #8]\n" \
     "\tldr r7, [r0, #0]\n" \
     "\tldr r9, [r0, #4]\n" \
     "\tldr r10, [r0, #8]\n" \
@@ -1328,8 +1324,8 @@ typedef struct {
     "\tsmlabt r4, r9, lr, r4\n" \
     "\tsmlad r5, r9, r12, r5\n" \
     "\tsmlabt r5, r10, lr, r5\n" \
-    "\tldr r12, [r3, #8]\n" \
-    "\tldr lr, [r3, #12]\n" \
+    "\tldr r12, [r3, #12]\n" \
+    "\tldr lr, [r3, #16]\n" \
     "\tldr r7, [r1, #0]\n" \
     "\tldr r9, [r1, #4]\n" \
     "\tldr r10, [r1, #8]\n" \
@@ -1337,8 +1333,8 @@ typedef struct {
     "\tsmlabt r4, r9, lr, r4\n" \
     "\tsmlad r5, r9, r12, r5\n" \
     "\tsmlabt r5, r10, lr, r5\n" \
-    "\tldr r12, [r3, #16]\n" \
-    "\tldr lr, [r3, #20]\n" \
+    "\tldr r12, [r3, #20]\n" \
+    "\tldr lr, [r3, #24]\n" \
     "\tldr r7, [r2, #0]\n" \
     "\tldr r9, [r2, #4]\n" \
     "\tldr r10, [r2, #8]\n" \
@@ -1346,9 +1342,9 @@ typedef struct {
     "\tsmlabt r4, r9, lr, r4\n" \
     "\tsmlad r5, r9, r12, r5\n" \
     "\tsmlabt r5, r10, lr, r5\n" \
-    "\tldr r7, [r3, #28]\n" \
-    "\tldr r9, [r3, #32]\n" \
-    "\tldr lr, [r3, #36]\n" \
+    "\tldr r7, [r3, #32]\n" \
+    "\tldr r9, [r3, #36]\n" \
+    "\tldr lr, [r3, #40]!\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r7", "r9", "lr", "r10") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r7", "r9", "lr", "r10") \
     "\tldr r7, [sp, #4]\n" \
@@ -1357,7 +1353,6 @@ typedef struct {
     "\tadd r0, r0, lr, lsr #16\n" \
     "\tadd r1, r1, lr, lsr #16\n" \
     "\tadd r2, r2, lr, lsr #16\n" \
-    "\tadd r3, r3, #40\n" \
     "\ttst lr, #256\n" \
     "\tbeq tq_dw2_t2c\n" \
     "\tadd sp, sp, #36\n" \
@@ -1365,9 +1360,9 @@ typedef struct {
     "tq_dw2_t3:\n" \
     "\tldr r8, [sp, #0]\n" \
     "tq_dw2_t3c:\n" \
-    "\tldr r6, [r3, #24]\n" \
-    "\tldr r12, [r3, #0]\n" \
-    "\tldr lr, [r3, #4]\n" \
+    "\tldr r6, [r3, #28]\n" \
+    "\tldr r12, [r3, #4]\n" \
+    "\tldr lr, [r3, #8]\n" \
     "\tldr r7, [r0, #0]\n" \
     "\tldr r9, [r0, #4]\n" \
     "\tldr r10, [r0, #8]\n" \
@@ -1378,8 +1373,8 @@ typedef struct {
     "\tsmlabt r5, r10, lr, r5\n" \
     "\tsmlad r6, r10, r12, r6\n" \
     "\tsmlabt r6, r11, lr, r6\n" \
-    "\tldr r12, [r3, #8]\n" \
-    "\tldr lr, [r3, #12]\n" \
+    "\tldr r12, [r3, #12]\n" \
+    "\tldr lr, [r3, #16]\n" \
     "\tldr r7, [r1, #0]\n" \
     "\tldr r9, [r1, #4]\n" \
     "\tldr r10, [r1, #8]\n" \
@@ -1390,8 +1385,8 @@ typedef struct {
     "\tsmlabt r5, r10, lr, r5\n" \
     "\tsmlad r6, r10, r12, r6\n" \
     "\tsmlabt r6, r11, lr, r6\n" \
-    "\tldr r12, [r3, #16]\n" \
-    "\tldr lr, [r3, #20]\n" \
+    "\tldr r12, [r3, #20]\n" \
+    "\tldr lr, [r3, #24]\n" \
     "\tldr r7, [r2, #0]\n" \
     "\tldr r9, [r2, #4]\n" \
     "\tldr r10, [r2, #8]\n" \
@@ -1402,9 +1397,9 @@ typedef struct {
     "\tsmlabt r5, r10, lr, r5\n" \
     "\tsmlad r6, r10, r12, r6\n" \
     "\tsmlabt r6, r11, lr, r6\n" \
-    "\tldr r7, [r3, #28]\n" \
-    "\tldr r9, [r3, #32]\n" \
-    "\tldr lr, [r3, #36]\n" \
+    "\tldr r7, [r3, #32]\n" \
+    "\tldr r9, [r3, #36]\n" \
+    "\tldr lr, [r3, #40]!\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r7", "r9", "lr", "r10") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r7", "r9", "lr", "r10") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r7", "r9", "lr", "r10") \
@@ -1416,7 +1411,6 @@ typedef struct {
     "\tadd r0, r0, lr, lsr #16\n" \
     "\tadd r1, r1, lr, lsr #16\n" \
     "\tadd r2, r2, lr, lsr #16\n" \
-    "\tadd r3, r3, #40\n" \
     "\ttst lr, #256\n" \
     "\tbeq tq_dw2_t3c\n" \
     "\tadd sp, sp, #36\n" \
@@ -1424,9 +1418,9 @@ typedef struct {
     "tq_dw2_t4:\n" \
     "\tldr r8, [sp, #0]\n" \
     "tq_dw2_t4c:\n" \
-    "\tldr r7, [r3, #24]\n" \
-    "\tldr r12, [r3, #0]\n" \
-    "\tldr lr, [r3, #4]\n" \
+    "\tldr r7, [r3, #28]\n" \
+    "\tldr r12, [r3, #4]\n" \
+    "\tldr lr, [r3, #8]\n" \
     "\tldr r9, [r0, #0]\n" \
     "\tldr r10, [r0, #4]\n" \
     "\tldr r11, [r0, #8]\n" \
@@ -1440,8 +1434,8 @@ typedef struct {
     "\tsmlabt r6, r9, lr, r6\n" \
     "\tsmlad r7, r9, r12, r7\n" \
     "\tsmlabt r7, r10, lr, r7\n" \
-    "\tldr r12, [r3, #8]\n" \
-    "\tldr lr, [r3, #12]\n" \
+    "\tldr r12, [r3, #12]\n" \
+    "\tldr lr, [r3, #16]\n" \
     "\tldr r9, [r1, #0]\n" \
     "\tldr r10, [r1, #4]\n" \
     "\tldr r11, [r1, #8]\n" \
@@ -1455,8 +1449,8 @@ typedef struct {
     "\tsmlabt r6, r9, lr, r6\n" \
     "\tsmlad r7, r9, r12, r7\n" \
     "\tsmlabt r7, r10, lr, r7\n" \
-    "\tldr r12, [r3, #16]\n" \
-    "\tldr lr, [r3, #20]\n" \
+    "\tldr r12, [r3, #20]\n" \
+    "\tldr lr, [r3, #24]\n" \
     "\tldr r9, [r2, #0]\n" \
     "\tldr r10, [r2, #4]\n" \
     "\tldr r11, [r2, #8]\n" \
@@ -1470,9 +1464,9 @@ typedef struct {
     "\tsmlabt r6, r9, lr, r6\n" \
     "\tsmlad r7, r9, r12, r7\n" \
     "\tsmlabt r7, r10, lr, r7\n" \
-    "\tldr r9, [r3, #28]\n" \
-    "\tldr r10, [r3, #32]\n" \
-    "\tldr lr, [r3, #36]\n" \
+    "\tldr r9, [r3, #32]\n" \
+    "\tldr r10, [r3, #36]\n" \
+    "\tldr lr, [r3, #40]!\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "lr", "r11") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r9", "r10", "lr", "r11") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r9", "r10", "lr", "r11") \
@@ -1486,15 +1480,14 @@ typedef struct {
     "\tadd r0, r0, lr, lsr #16\n" \
     "\tadd r1, r1, lr, lsr #16\n" \
     "\tadd r2, r2, lr, lsr #16\n" \
-    "\tadd r3, r3, #40\n" \
     "\ttst lr, #256\n" \
     "\tbeq tq_dw2_t4c\n" \
     "\tadd sp, sp, #36\n" \
     "\tpop {r4-r11, pc}\n" \
     "tq_dw2_t5:\n" \
-    "\tldr r8, [r3, #24]\n" \
-    "\tldr r12, [r3, #0]\n" \
-    "\tldr lr, [r3, #4]\n" \
+    "\tldr r8, [r3, #28]\n" \
+    "\tldr r12, [r3, #4]\n" \
+    "\tldr lr, [r3, #8]\n" \
     "\tldr r9, [r0, #0]\n" \
     "\tldr r10, [r0, #4]\n" \
     "\tldr r11, [r0, #8]\n" \
@@ -1511,8 +1504,8 @@ typedef struct {
     "\tsmlabt r7, r10, lr, r7\n" \
     "\tsmlad r8, r10, r12, r8\n" \
     "\tsmlabt r8, r11, lr, r8\n" \
-    "\tldr r12, [r3, #8]\n" \
-    "\tldr lr, [r3, #12]\n" \
+    "\tldr r12, [r3, #12]\n" \
+    "\tldr lr, [r3, #16]\n" \
     "\tldr r9, [r1, #0]\n" \
     "\tldr r10, [r1, #4]\n" \
     "\tldr r11, [r1, #8]\n" \
@@ -1529,8 +1522,8 @@ typedef struct {
     "\tsmlabt r7, r10, lr, r7\n" \
     "\tsmlad r8, r10, r12, r8\n" \
     "\tsmlabt r8, r11, lr, r8\n" \
-    "\tldr r12, [r3, #16]\n" \
-    "\tldr lr, [r3, #20]\n" \
+    "\tldr r12, [r3, #20]\n" \
+    "\tldr lr, [r3, #24]\n" \
     "\tldr r9, [r2, #0]\n" \
     "\tldr r10, [r2, #4]\n" \
     "\tldr r11, [r2, #8]\n" \
@@ -1547,9 +1540,9 @@ typedef struct {
     "\tsmlabt r7, r10, lr, r7\n" \
     "\tsmlad r8, r10, r12, r8\n" \
     "\tsmlabt r8, r11, lr, r8\n" \
-    "\tldr r9, [r3, #28]\n" \
-    "\tldr r10, [r3, #32]\n" \
-    "\tldr lr, [r3, #36]\n" \
+    "\tldr r9, [r3, #32]\n" \
+    "\tldr r10, [r3, #36]\n" \
+    "\tldr lr, [r3, #40]!\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "lr", "r11") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r9", "r10", "lr", "r11") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r9", "r10", "lr", "r11") \
@@ -1568,9 +1561,801 @@ typedef struct {
     "\tadd r0, r0, lr, lsr #16\n" \
     "\tadd r1, r1, lr, lsr #16\n" \
     "\tadd r2, r2, lr, lsr #16\n" \
-    "\tadd r3, r3, #40\n" \
     "\ttst lr, #256\n" \
     "\tbeq tq_dw2_t5\n" \
+    "\tadd sp, sp, #36\n" \
+    "\tpop {r4-r11, pc}\n"
+
+/* dw_rows2_s1: generated by scripts/gen_dw_asm.py */
+#define TQ_DW_ROWS2_S1_ASM \
+    "\tpush {r4-r11, lr}\n" \
+    "\tsub sp, sp, #36\n" \
+    "\tldm r0, {r1-r8}\n" \
+    "\tsub r3, r3, #4\n" \
+    "\tldr r9, [r0, #32]\n" \
+    "\tadd r6, r3, r9\n" \
+    "\tstm sp, {r1-r8}\n" \
+    "\tstr r1, [sp, #32]\n" \
+    "\tmov r0, r4\n" \
+    "\tmov r1, r5\n" \
+    "\tmov r2, r6\n" \
+    "tq_dw1p_mh:\n" \
+    "\tldr r4, [sp, #24]\n" \
+    "\tsubs r4, r4, #1\n" \
+    "\tbpl tq_dw1p_go\n" \
+    "\tldr r4, [sp, #28]\n" \
+    "\tcmp r4, #9\n" \
+    "\tbeq tq_dw1p_t1s\n" \
+    "\tcmp r4, #11\n" \
+    "\tbeq tq_dw1p_t3s\n" \
+    "\tcmp r4, #13\n" \
+    "\tbeq tq_dw1p_t5s\n" \
+    "\tcmp r4, #1\n" \
+    "\tbeq tq_dw1p_t1\n" \
+    "\tcmp r4, #2\n" \
+    "\tbeq tq_dw1p_t2\n" \
+    "\tcmp r4, #3\n" \
+    "\tbeq tq_dw1p_t3\n" \
+    "\tcmp r4, #4\n" \
+    "\tbeq tq_dw1p_t4\n" \
+    "\tcmp r4, #5\n" \
+    "\tbeq tq_dw1p_t5\n" \
+    "\tadd sp, sp, #36\n" \
+    "\tpop {r4-r11, pc}\n" \
+    "tq_dw1p_go:\n" \
+    "\tstr r4, [sp, #24]\n" \
+    "tq_dw1p_main:\n" \
+    "\tldr r9, [r3, #28]\n" \
+    "\tldr r12, [r2, #4]\n" \
+    "\tldr lr, [r2, #8]\n" \
+    "\tldr r10, [r0, #0]\n" \
+    "\tldr r11, [r0, #4]\n" \
+    "\tsmlad r4, r10, r12, r9\n" \
+    "\tsmlabt r4, r11, lr, r4\n" \
+    "\tsmlatb r5, r10, r12, r9\n" \
+    "\tsmlad r5, r11, lr, r5\n" \
+    "\tsmlad r6, r11, r12, r9\n" \
+    "\tsmlatb r7, r11, r12, r9\n" \
+    "\tldr r10, [r0, #8]\n" \
+    "\tldr r11, [r0, #12]\n" \
+    "\tsmlabt r6, r10, lr, r6\n" \
+    "\tsmlad r7, r10, lr, r7\n" \
+    "\tsmlad r8, r10, r12, r9\n" \
+    "\tsmlabt r8, r11, lr, r8\n" \
+    "\tsmlatb r9, r10, r12, r9\n" \
+    "\tsmlad r9, r11, lr, r9\n" \
+    "\tldr r12, [r2, #12]\n" \
+    "\tldr lr, [r2, #16]\n" \
+    "\tldr r10, [r1, #0]\n" \
+    "\tldr r11, [r1, #4]\n" \
+    "\tsmlad r4, r10, r12, r4\n" \
+    "\tsmlabt r4, r11, lr, r4\n" \
+    "\tsmlatb r5, r10, r12, r5\n" \
+    "\tsmlad r5, r11, lr, r5\n" \
+    "\tsmlad r6, r11, r12, r6\n" \
+    "\tsmlatb r7, r11, r12, r7\n" \
+    "\tldr r10, [r1, #8]\n" \
+    "\tldr r11, [r1, #12]\n" \
+    "\tsmlabt r6, r10, lr, r6\n" \
+    "\tsmlad r7, r10, lr, r7\n" \
+    "\tsmlad r8, r10, r12, r8\n" \
+    "\tsmlabt r8, r11, lr, r8\n" \
+    "\tsmlatb r9, r10, r12, r9\n" \
+    "\tsmlad r9, r11, lr, r9\n" \
+    "\tldr r10, [r3, #32]\n" \
+    "\tldr r11, [r3, #36]\n" \
+    "\tldr lr, [r3, #40]!\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r10", "r11", "lr", "r12") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r10", "r11", "lr", "r12") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r10", "r11", "lr", "r12") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r7", "r10", "r11", "lr", "r12") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r8", "r10", "r11", "lr", "r12") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r9", "r10", "r11", "lr", "r12") \
+    "\tldr r10, [sp, #4]\n" \
+    "\tldr r11, [sp, #0]\n" \
+    "\tstrb r5, [r11, r10]\n" \
+    "\tadd r12, r11, r10, lsl #1\n" \
+    "\tstrb r4, [r11], #1\n" \
+    "\tstrb r6, [r12]\n" \
+    "\tstrb r7, [r12, r10]\n" \
+    "\tadd r12, r12, r10, lsl #1\n" \
+    "\tstr r11, [sp, #0]\n" \
+    "\tstrb r8, [r12]\n" \
+    "\tstrb r9, [r12, r10]\n" \
+    "\tadd r0, r0, lr, lsr #16\n" \
+    "\tadd r1, r1, lr, lsr #16\n" \
+    "\tadd r2, r2, #40\n" \
+    "\ttst lr, #256\n" \
+    "\tbeq tq_dw1p_main\n" \
+    "\tldr r4, [sp, #32]\n" \
+    "\tldr r5, [sp, #4]\n" \
+    "\tadd r4, r4, r5, lsl #2\n" \
+    "\tadd r4, r4, r5, lsl #1\n" \
+    "\tstr r4, [sp, #32]\n" \
+    "\tstr r4, [sp, #0]\n" \
+    "\tadd r6, sp, #12\n" \
+    "\tldm r6, {r0-r2}\n" \
+    "\tadd r0, r0, #12\n" \
+    "\tadd r1, r1, #12\n" \
+    "\tstm r6, {r0-r2}\n" \
+    "\tldr r3, [sp, #8]\n" \
+    "\tb tq_dw1p_mh\n" \
+    "tq_dw1p_t1:\n" \
+    "\tldr r8, [sp, #0]\n" \
+    "tq_dw1p_t1c:\n" \
+    "\tldr r4, [r3, #28]\n" \
+    "\tldr r12, [r2, #4]\n" \
+    "\tldr lr, [r2, #8]\n" \
+    "\tldr r7, [r0, #0]\n" \
+    "\tldr r9, [r0, #4]\n" \
+    "\tsmlad r4, r7, r12, r4\n" \
+    "\tsmlabt r4, r9, lr, r4\n" \
+    "\tldr r12, [r2, #12]\n" \
+    "\tldr lr, [r2, #16]\n" \
+    "\tldr r7, [r1, #0]\n" \
+    "\tldr r9, [r1, #4]\n" \
+    "\tsmlad r4, r7, r12, r4\n" \
+    "\tsmlabt r4, r9, lr, r4\n" \
+    "\tldr r7, [r3, #32]\n" \
+    "\tldr r9, [r3, #36]\n" \
+    "\tldr lr, [r3, #40]!\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r7", "r9", "lr", "r10") \
+    "\tstrb r4, [r8], #1\n" \
+    "\tadd r0, r0, lr, lsr #16\n" \
+    "\tadd r1, r1, lr, lsr #16\n" \
+    "\tadd r2, r2, #40\n" \
+    "\ttst lr, #256\n" \
+    "\tbeq tq_dw1p_t1c\n" \
+    "\tadd sp, sp, #36\n" \
+    "\tpop {r4-r11, pc}\n" \
+    "tq_dw1p_t2:\n" \
+    "\tldr r8, [sp, #0]\n" \
+    "tq_dw1p_t2c:\n" \
+    "\tldr r5, [r3, #28]\n" \
+    "\tldr r12, [r2, #4]\n" \
+    "\tldr lr, [r2, #8]\n" \
+    "\tldr r7, [r0, #0]\n" \
+    "\tldr r9, [r0, #4]\n" \
+    "\tsmlad r4, r7, r12, r5\n" \
+    "\tsmlabt r4, r9, lr, r4\n" \
+    "\tsmlatb r5, r7, r12, r5\n" \
+    "\tsmlad r5, r9, lr, r5\n" \
+    "\tldr r12, [r2, #12]\n" \
+    "\tldr lr, [r2, #16]\n" \
+    "\tldr r7, [r1, #0]\n" \
+    "\tldr r9, [r1, #4]\n" \
+    "\tsmlad r4, r7, r12, r4\n" \
+    "\tsmlabt r4, r9, lr, r4\n" \
+    "\tsmlatb r5, r7, r12, r5\n" \
+    "\tsmlad r5, r9, lr, r5\n" \
+    "\tldr r7, [r3, #32]\n" \
+    "\tldr r9, [r3, #36]\n" \
+    "\tldr lr, [r3, #40]!\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r7", "r9", "lr", "r10") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r7", "r9", "lr", "r10") \
+    "\tldr r7, [sp, #4]\n" \
+    "\tstrb r5, [r8, r7]\n" \
+    "\tstrb r4, [r8], #1\n" \
+    "\tadd r0, r0, lr, lsr #16\n" \
+    "\tadd r1, r1, lr, lsr #16\n" \
+    "\tadd r2, r2, #40\n" \
+    "\ttst lr, #256\n" \
+    "\tbeq tq_dw1p_t2c\n" \
+    "\tadd sp, sp, #36\n" \
+    "\tpop {r4-r11, pc}\n" \
+    "tq_dw1p_t3:\n" \
+    "\tldr r8, [sp, #0]\n" \
+    "tq_dw1p_t3c:\n" \
+    "\tldr r6, [r3, #28]\n" \
+    "\tldr r12, [r2, #4]\n" \
+    "\tldr lr, [r2, #8]\n" \
+    "\tldr r7, [r0, #0]\n" \
+    "\tldr r9, [r0, #4]\n" \
+    "\tldr r10, [r0, #8]\n" \
+    "\tsmlad r4, r7, r12, r6\n" \
+    "\tsmlabt r4, r9, lr, r4\n" \
+    "\tsmlatb r5, r7, r12, r6\n" \
+    "\tsmlad r5, r9, lr, r5\n" \
+    "\tsmlad r6, r9, r12, r6\n" \
+    "\tsmlabt r6, r10, lr, r6\n" \
+    "\tldr r12, [r2, #12]\n" \
+    "\tldr lr, [r2, #16]\n" \
+    "\tldr r7, [r1, #0]\n" \
+    "\tldr r9, [r1, #4]\n" \
+    "\tldr r10, [r1, #8]\n" \
+    "\tsmlad r4, r7, r12, r4\n" \
+    "\tsmlabt r4, r9, lr, r4\n" \
+    "\tsmlatb r5, r7, r12, r5\n" \
+    "\tsmlad r5, r9, lr, r5\n" \
+    "\tsmlad r6, r9, r12, r6\n" \
+    "\tsmlabt r6, r10, lr, r6\n" \
+    "\tldr r7, [r3, #32]\n" \
+    "\tldr r9, [r3, #36]\n" \
+    "\tldr lr, [r3, #40]!\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r7", "r9", "lr", "r10") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r7", "r9", "lr", "r10") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r7", "r9", "lr", "r10") \
+    "\tldr r7, [sp, #4]\n" \
+    "\tstrb r5, [r8, r7]\n" \
+    "\tadd r9, r8, r7, lsl #1\n" \
+    "\tstrb r4, [r8], #1\n" \
+    "\tstrb r6, [r9]\n" \
+    "\tadd r0, r0, lr, lsr #16\n" \
+    "\tadd r1, r1, lr, lsr #16\n" \
+    "\tadd r2, r2, #40\n" \
+    "\ttst lr, #256\n" \
+    "\tbeq tq_dw1p_t3c\n" \
+    "\tadd sp, sp, #36\n" \
+    "\tpop {r4-r11, pc}\n" \
+    "tq_dw1p_t4:\n" \
+    "\tldr r8, [sp, #0]\n" \
+    "tq_dw1p_t4c:\n" \
+    "\tldr r7, [r3, #28]\n" \
+    "\tldr r12, [r2, #4]\n" \
+    "\tldr lr, [r2, #8]\n" \
+    "\tldr r9, [r0, #0]\n" \
+    "\tldr r10, [r0, #4]\n" \
+    "\tldr r11, [r0, #8]\n" \
+    "\tsmlad r4, r9, r12, r7\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tsmlatb r5, r9, r12, r7\n" \
+    "\tsmlad r5, r10, lr, r5\n" \
+    "\tsmlad r6, r10, r12, r7\n" \
+    "\tsmlabt r6, r11, lr, r6\n" \
+    "\tsmlatb r7, r10, r12, r7\n" \
+    "\tsmlad r7, r11, lr, r7\n" \
+    "\tldr r12, [r2, #12]\n" \
+    "\tldr lr, [r2, #16]\n" \
+    "\tldr r9, [r1, #0]\n" \
+    "\tldr r10, [r1, #4]\n" \
+    "\tldr r11, [r1, #8]\n" \
+    "\tsmlad r4, r9, r12, r4\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tsmlatb r5, r9, r12, r5\n" \
+    "\tsmlad r5, r10, lr, r5\n" \
+    "\tsmlad r6, r10, r12, r6\n" \
+    "\tsmlabt r6, r11, lr, r6\n" \
+    "\tsmlatb r7, r10, r12, r7\n" \
+    "\tsmlad r7, r11, lr, r7\n" \
+    "\tldr r9, [r3, #32]\n" \
+    "\tldr r10, [r3, #36]\n" \
+    "\tldr lr, [r3, #40]!\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "lr", "r11") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r9", "r10", "lr", "r11") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r9", "r10", "lr", "r11") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r7", "r9", "r10", "lr", "r11") \
+    "\tldr r9, [sp, #4]\n" \
+    "\tstrb r5, [r8, r9]\n" \
+    "\tadd r10, r8, r9, lsl #1\n" \
+    "\tstrb r4, [r8], #1\n" \
+    "\tstrb r6, [r10]\n" \
+    "\tstrb r7, [r10, r9]\n" \
+    "\tadd r0, r0, lr, lsr #16\n" \
+    "\tadd r1, r1, lr, lsr #16\n" \
+    "\tadd r2, r2, #40\n" \
+    "\ttst lr, #256\n" \
+    "\tbeq tq_dw1p_t4c\n" \
+    "\tadd sp, sp, #36\n" \
+    "\tpop {r4-r11, pc}\n" \
+    "tq_dw1p_t5:\n" \
+    "\tldr r8, [r3, #28]\n" \
+    "\tldr r12, [r2, #4]\n" \
+    "\tldr lr, [r2, #8]\n" \
+    "\tldr r9, [r0, #0]\n" \
+    "\tldr r10, [r0, #4]\n" \
+    "\tldr r11, [r0, #8]\n" \
+    "\tsmlad r4, r9, r12, r8\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tsmlatb r5, r9, r12, r8\n" \
+    "\tsmlad r5, r10, lr, r5\n" \
+    "\tsmlad r6, r10, r12, r8\n" \
+    "\tsmlabt r6, r11, lr, r6\n" \
+    "\tsmlatb r7, r10, r12, r8\n" \
+    "\tsmlad r7, r11, lr, r7\n" \
+    "\tsmlad r8, r11, r12, r8\n" \
+    "\tldr r9, [r0, #12]\n" \
+    "\tsmlabt r8, r9, lr, r8\n" \
+    "\tldr r12, [r2, #12]\n" \
+    "\tldr lr, [r2, #16]\n" \
+    "\tldr r9, [r1, #0]\n" \
+    "\tldr r10, [r1, #4]\n" \
+    "\tldr r11, [r1, #8]\n" \
+    "\tsmlad r4, r9, r12, r4\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tsmlatb r5, r9, r12, r5\n" \
+    "\tsmlad r5, r10, lr, r5\n" \
+    "\tsmlad r6, r10, r12, r6\n" \
+    "\tsmlabt r6, r11, lr, r6\n" \
+    "\tsmlatb r7, r10, r12, r7\n" \
+    "\tsmlad r7, r11, lr, r7\n" \
+    "\tsmlad r8, r11, r12, r8\n" \
+    "\tldr r9, [r1, #12]\n" \
+    "\tsmlabt r8, r9, lr, r8\n" \
+    "\tldr r9, [r3, #32]\n" \
+    "\tldr r10, [r3, #36]\n" \
+    "\tldr lr, [r3, #40]!\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "lr", "r11") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r9", "r10", "lr", "r11") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r9", "r10", "lr", "r11") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r7", "r9", "r10", "lr", "r11") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r8", "r9", "r10", "lr", "r11") \
+    "\tldr r9, [sp, #4]\n" \
+    "\tldr r10, [sp, #0]\n" \
+    "\tstrb r5, [r10, r9]\n" \
+    "\tadd r11, r10, r9, lsl #1\n" \
+    "\tstrb r4, [r10], #1\n" \
+    "\tstrb r6, [r11]\n" \
+    "\tstrb r7, [r11, r9]\n" \
+    "\tadd r11, r11, r9, lsl #1\n" \
+    "\tstr r10, [sp, #0]\n" \
+    "\tstrb r8, [r11]\n" \
+    "\tadd r0, r0, lr, lsr #16\n" \
+    "\tadd r1, r1, lr, lsr #16\n" \
+    "\tadd r2, r2, #40\n" \
+    "\ttst lr, #256\n" \
+    "\tbeq tq_dw1p_t5\n" \
+    "\tadd sp, sp, #36\n" \
+    "\tpop {r4-r11, pc}\n" \
+    "tq_dw1p_t1s:\n" \
+    "\tldr r8, [sp, #0]\n" \
+    "tq_dw1p_t1sc:\n" \
+    "\tldr r4, [r3, #28]\n" \
+    "\tldr r12, [r2, #4]\n" \
+    "\tldr lr, [r2, #8]\n" \
+    "\tldr r7, [r0, #0]\n" \
+    "\tsmlad r4, r7, r12, r4\n" \
+    "\tldr r12, [r2, #12]\n" \
+    "\tldr lr, [r2, #16]\n" \
+    "\tldr r7, [r1, #0]\n" \
+    "\tsmlad r4, r7, r12, r4\n" \
+    "\tldr r7, [r3, #32]\n" \
+    "\tldr r9, [r3, #36]\n" \
+    "\tldr lr, [r3, #40]!\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r7", "r9", "lr", "r10") \
+    "\tstrb r4, [r8], #1\n" \
+    "\tadd r0, r0, lr, lsr #16\n" \
+    "\tadd r1, r1, lr, lsr #16\n" \
+    "\tadd r2, r2, #40\n" \
+    "\ttst lr, #256\n" \
+    "\tbeq tq_dw1p_t1sc\n" \
+    "\tadd sp, sp, #36\n" \
+    "\tpop {r4-r11, pc}\n" \
+    "tq_dw1p_t3s:\n" \
+    "\tldr r8, [sp, #0]\n" \
+    "tq_dw1p_t3sc:\n" \
+    "\tldr r6, [r3, #28]\n" \
+    "\tldr r12, [r2, #4]\n" \
+    "\tldr lr, [r2, #8]\n" \
+    "\tldr r7, [r0, #0]\n" \
+    "\tldr r9, [r0, #4]\n" \
+    "\tsmlad r4, r7, r12, r6\n" \
+    "\tsmlabt r4, r9, lr, r4\n" \
+    "\tsmlatb r5, r7, r12, r6\n" \
+    "\tsmlad r5, r9, lr, r5\n" \
+    "\tsmlad r6, r9, r12, r6\n" \
+    "\tldr r12, [r2, #12]\n" \
+    "\tldr lr, [r2, #16]\n" \
+    "\tldr r7, [r1, #0]\n" \
+    "\tldr r9, [r1, #4]\n" \
+    "\tsmlad r4, r7, r12, r4\n" \
+    "\tsmlabt r4, r9, lr, r4\n" \
+    "\tsmlatb r5, r7, r12, r5\n" \
+    "\tsmlad r5, r9, lr, r5\n" \
+    "\tsmlad r6, r9, r12, r6\n" \
+    "\tldr r7, [r3, #32]\n" \
+    "\tldr r9, [r3, #36]\n" \
+    "\tldr lr, [r3, #40]!\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r7", "r9", "lr", "r10") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r7", "r9", "lr", "r10") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r7", "r9", "lr", "r10") \
+    "\tldr r7, [sp, #4]\n" \
+    "\tstrb r5, [r8, r7]\n" \
+    "\tadd r9, r8, r7, lsl #1\n" \
+    "\tstrb r4, [r8], #1\n" \
+    "\tstrb r6, [r9]\n" \
+    "\tadd r0, r0, lr, lsr #16\n" \
+    "\tadd r1, r1, lr, lsr #16\n" \
+    "\tadd r2, r2, #40\n" \
+    "\ttst lr, #256\n" \
+    "\tbeq tq_dw1p_t3sc\n" \
+    "\tadd sp, sp, #36\n" \
+    "\tpop {r4-r11, pc}\n" \
+    "tq_dw1p_t5s:\n" \
+    "\tldr r8, [r3, #28]\n" \
+    "\tldr r12, [r2, #4]\n" \
+    "\tldr lr, [r2, #8]\n" \
+    "\tldr r9, [r0, #0]\n" \
+    "\tldr r10, [r0, #4]\n" \
+    "\tldr r11, [r0, #8]\n" \
+    "\tsmlad r4, r9, r12, r8\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tsmlatb r5, r9, r12, r8\n" \
+    "\tsmlad r5, r10, lr, r5\n" \
+    "\tsmlad r6, r10, r12, r8\n" \
+    "\tsmlabt r6, r11, lr, r6\n" \
+    "\tsmlatb r7, r10, r12, r8\n" \
+    "\tsmlad r7, r11, lr, r7\n" \
+    "\tsmlad r8, r11, r12, r8\n" \
+    "\tldr r12, [r2, #12]\n" \
+    "\tldr lr, [r2, #16]\n" \
+    "\tldr r9, [r1, #0]\n" \
+    "\tldr r10, [r1, #4]\n" \
+    "\tldr r11, [r1, #8]\n" \
+    "\tsmlad r4, r9, r12, r4\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tsmlatb r5, r9, r12, r5\n" \
+    "\tsmlad r5, r10, lr, r5\n" \
+    "\tsmlad r6, r10, r12, r6\n" \
+    "\tsmlabt r6, r11, lr, r6\n" \
+    "\tsmlatb r7, r10, r12, r7\n" \
+    "\tsmlad r7, r11, lr, r7\n" \
+    "\tsmlad r8, r11, r12, r8\n" \
+    "\tldr r9, [r3, #32]\n" \
+    "\tldr r10, [r3, #36]\n" \
+    "\tldr lr, [r3, #40]!\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "lr", "r11") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r9", "r10", "lr", "r11") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r9", "r10", "lr", "r11") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r7", "r9", "r10", "lr", "r11") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r8", "r9", "r10", "lr", "r11") \
+    "\tldr r9, [sp, #4]\n" \
+    "\tldr r10, [sp, #0]\n" \
+    "\tstrb r5, [r10, r9]\n" \
+    "\tadd r11, r10, r9, lsl #1\n" \
+    "\tstrb r4, [r10], #1\n" \
+    "\tstrb r6, [r11]\n" \
+    "\tstrb r7, [r11, r9]\n" \
+    "\tadd r11, r11, r9, lsl #1\n" \
+    "\tstr r10, [sp, #0]\n" \
+    "\tstrb r8, [r11]\n" \
+    "\tadd r0, r0, lr, lsr #16\n" \
+    "\tadd r1, r1, lr, lsr #16\n" \
+    "\tadd r2, r2, #40\n" \
+    "\ttst lr, #256\n" \
+    "\tbeq tq_dw1p_t5s\n" \
+    "\tadd sp, sp, #36\n" \
+    "\tpop {r4-r11, pc}\n"
+
+/* dw_rows2_s2: generated by scripts/gen_dw_asm.py */
+#define TQ_DW_ROWS2_S2_ASM \
+    "\tpush {r4-r11, lr}\n" \
+    "\tsub sp, sp, #36\n" \
+    "\tldm r0, {r1-r8}\n" \
+    "\tsub r3, r3, #4\n" \
+    "\tldr r9, [r0, #32]\n" \
+    "\tadd r6, r3, r9\n" \
+    "\tstm sp, {r1-r8}\n" \
+    "\tstr r1, [sp, #32]\n" \
+    "\tmov r0, r4\n" \
+    "\tmov r1, r5\n" \
+    "\tmov r2, r6\n" \
+    "tq_dw2p_mh:\n" \
+    "\tldr r4, [sp, #24]\n" \
+    "\tsubs r4, r4, #1\n" \
+    "\tbpl tq_dw2p_go\n" \
+    "\tldr r4, [sp, #28]\n" \
+    "\tcmp r4, #1\n" \
+    "\tbeq tq_dw2p_t1\n" \
+    "\tcmp r4, #2\n" \
+    "\tbeq tq_dw2p_t2\n" \
+    "\tcmp r4, #3\n" \
+    "\tbeq tq_dw2p_t3\n" \
+    "\tcmp r4, #4\n" \
+    "\tbeq tq_dw2p_t4\n" \
+    "\tcmp r4, #5\n" \
+    "\tbeq tq_dw2p_t5\n" \
+    "\tadd sp, sp, #36\n" \
+    "\tpop {r4-r11, pc}\n" \
+    "tq_dw2p_go:\n" \
+    "\tstr r4, [sp, #24]\n" \
+    "tq_dw2p_main:\n" \
+    "\tldr r9, [r3, #28]\n" \
+    "\tldr r12, [r2, #4]\n" \
+    "\tldr lr, [r2, #8]\n" \
+    "\tldr r10, [r0, #0]\n" \
+    "\tldr r11, [r0, #4]\n" \
+    "\tsmlad r4, r10, r12, r9\n" \
+    "\tsmlabt r4, r11, lr, r4\n" \
+    "\tsmlad r5, r11, r12, r9\n" \
+    "\tldr r10, [r0, #8]\n" \
+    "\tldr r11, [r0, #12]\n" \
+    "\tsmlabt r5, r10, lr, r5\n" \
+    "\tsmlad r6, r10, r12, r9\n" \
+    "\tsmlabt r6, r11, lr, r6\n" \
+    "\tsmlad r7, r11, r12, r9\n" \
+    "\tldr r10, [r0, #16]\n" \
+    "\tldr r11, [r0, #20]\n" \
+    "\tsmlabt r7, r10, lr, r7\n" \
+    "\tsmlad r8, r10, r12, r9\n" \
+    "\tsmlabt r8, r11, lr, r8\n" \
+    "\tsmlad r9, r11, r12, r9\n" \
+    "\tldr r10, [r0, #24]\n" \
+    "\tsmlabt r9, r10, lr, r9\n" \
+    "\tldr r12, [r2, #12]\n" \
+    "\tldr lr, [r2, #16]\n" \
+    "\tldr r10, [r1, #0]\n" \
+    "\tldr r11, [r1, #4]\n" \
+    "\tsmlad r4, r10, r12, r4\n" \
+    "\tsmlabt r4, r11, lr, r4\n" \
+    "\tsmlad r5, r11, r12, r5\n" \
+    "\tldr r10, [r1, #8]\n" \
+    "\tldr r11, [r1, #12]\n" \
+    "\tsmlabt r5, r10, lr, r5\n" \
+    "\tsmlad r6, r10, r12, r6\n" \
+    "\tsmlabt r6, r11, lr, r6\n" \
+    "\tsmlad r7, r11, r12, r7\n" \
+    "\tldr r10, [r1, #16]\n" \
+    "\tldr r11, [r1, #20]\n" \
+    "\tsmlabt r7, r10, lr, r7\n" \
+    "\tsmlad r8, r10, r12, r8\n" \
+    "\tsmlabt r8, r11, lr, r8\n" \
+    "\tsmlad r9, r11, r12, r9\n" \
+    "\tldr r10, [r1, #24]\n" \
+    "\tsmlabt r9, r10, lr, r9\n" \
+    "\tldr r10, [r3, #32]\n" \
+    "\tldr r11, [r3, #36]\n" \
+    "\tldr lr, [r3, #40]!\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r10", "r11", "lr", "r12") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r10", "r11", "lr", "r12") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r10", "r11", "lr", "r12") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r7", "r10", "r11", "lr", "r12") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r8", "r10", "r11", "lr", "r12") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r9", "r10", "r11", "lr", "r12") \
+    "\tldr r10, [sp, #4]\n" \
+    "\tldr r11, [sp, #0]\n" \
+    "\tstrb r5, [r11, r10]\n" \
+    "\tadd r12, r11, r10, lsl #1\n" \
+    "\tstrb r4, [r11], #1\n" \
+    "\tstrb r6, [r12]\n" \
+    "\tstrb r7, [r12, r10]\n" \
+    "\tadd r12, r12, r10, lsl #1\n" \
+    "\tstr r11, [sp, #0]\n" \
+    "\tstrb r8, [r12]\n" \
+    "\tstrb r9, [r12, r10]\n" \
+    "\tadd r0, r0, lr, lsr #16\n" \
+    "\tadd r1, r1, lr, lsr #16\n" \
+    "\tadd r2, r2, #40\n" \
+    "\ttst lr, #256\n" \
+    "\tbeq tq_dw2p_main\n" \
+    "\tldr r4, [sp, #32]\n" \
+    "\tldr r5, [sp, #4]\n" \
+    "\tadd r4, r4, r5, lsl #2\n" \
+    "\tadd r4, r4, r5, lsl #1\n" \
+    "\tstr r4, [sp, #32]\n" \
+    "\tstr r4, [sp, #0]\n" \
+    "\tadd r6, sp, #12\n" \
+    "\tldm r6, {r0-r2}\n" \
+    "\tadd r0, r0, #24\n" \
+    "\tadd r1, r1, #24\n" \
+    "\tstm r6, {r0-r2}\n" \
+    "\tldr r3, [sp, #8]\n" \
+    "\tb tq_dw2p_mh\n" \
+    "tq_dw2p_t1:\n" \
+    "\tldr r8, [sp, #0]\n" \
+    "tq_dw2p_t1c:\n" \
+    "\tldr r4, [r3, #28]\n" \
+    "\tldr r12, [r2, #4]\n" \
+    "\tldr lr, [r2, #8]\n" \
+    "\tldr r7, [r0, #0]\n" \
+    "\tldr r9, [r0, #4]\n" \
+    "\tsmlad r4, r7, r12, r4\n" \
+    "\tsmlabt r4, r9, lr, r4\n" \
+    "\tldr r12, [r2, #12]\n" \
+    "\tldr lr, [r2, #16]\n" \
+    "\tldr r7, [r1, #0]\n" \
+    "\tldr r9, [r1, #4]\n" \
+    "\tsmlad r4, r7, r12, r4\n" \
+    "\tsmlabt r4, r9, lr, r4\n" \
+    "\tldr r7, [r3, #32]\n" \
+    "\tldr r9, [r3, #36]\n" \
+    "\tldr lr, [r3, #40]!\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r7", "r9", "lr", "r10") \
+    "\tstrb r4, [r8], #1\n" \
+    "\tadd r0, r0, lr, lsr #16\n" \
+    "\tadd r1, r1, lr, lsr #16\n" \
+    "\tadd r2, r2, #40\n" \
+    "\ttst lr, #256\n" \
+    "\tbeq tq_dw2p_t1c\n" \
+    "\tadd sp, sp, #36\n" \
+    "\tpop {r4-r11, pc}\n" \
+    "tq_dw2p_t2:\n" \
+    "\tldr r8, [sp, #0]\n" \
+    "tq_dw2p_t2c:\n" \
+    "\tldr r5, [r3, #28]\n" \
+    "\tldr r12, [r2, #4]\n" \
+    "\tldr lr, [r2, #8]\n" \
+    "\tldr r7, [r0, #0]\n" \
+    "\tldr r9, [r0, #4]\n" \
+    "\tldr r10, [r0, #8]\n" \
+    "\tsmlad r4, r7, r12, r5\n" \
+    "\tsmlabt r4, r9, lr, r4\n" \
+    "\tsmlad r5, r9, r12, r5\n" \
+    "\tsmlabt r5, r10, lr, r5\n" \
+    "\tldr r12, [r2, #12]\n" \
+    "\tldr lr, [r2, #16]\n" \
+    "\tldr r7, [r1, #0]\n" \
+    "\tldr r9, [r1, #4]\n" \
+    "\tldr r10, [r1, #8]\n" \
+    "\tsmlad r4, r7, r12, r4\n" \
+    "\tsmlabt r4, r9, lr, r4\n" \
+    "\tsmlad r5, r9, r12, r5\n" \
+    "\tsmlabt r5, r10, lr, r5\n" \
+    "\tldr r7, [r3, #32]\n" \
+    "\tldr r9, [r3, #36]\n" \
+    "\tldr lr, [r3, #40]!\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r7", "r9", "lr", "r10") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r7", "r9", "lr", "r10") \
+    "\tldr r7, [sp, #4]\n" \
+    "\tstrb r5, [r8, r7]\n" \
+    "\tstrb r4, [r8], #1\n" \
+    "\tadd r0, r0, lr, lsr #16\n" \
+    "\tadd r1, r1, lr, lsr #16\n" \
+    "\tadd r2, r2, #40\n" \
+    "\ttst lr, #256\n" \
+    "\tbeq tq_dw2p_t2c\n" \
+    "\tadd sp, sp, #36\n" \
+    "\tpop {r4-r11, pc}\n" \
+    "tq_dw2p_t3:\n" \
+    "\tldr r8, [sp, #0]\n" \
+    "tq_dw2p_t3c:\n" \
+    "\tldr r6, [r3, #28]\n" \
+    "\tldr r12, [r2, #4]\n" \
+    "\tldr lr, [r2, #8]\n" \
+    "\tldr r7, [r0, #0]\n" \
+    "\tldr r9, [r0, #4]\n" \
+    "\tldr r10, [r0, #8]\n" \
+    "\tldr r11, [r0, #12]\n" \
+    "\tsmlad r4, r7, r12, r6\n" \
+    "\tsmlabt r4, r9, lr, r4\n" \
+    "\tsmlad r5, r9, r12, r6\n" \
+    "\tsmlabt r5, r10, lr, r5\n" \
+    "\tsmlad r6, r10, r12, r6\n" \
+    "\tsmlabt r6, r11, lr, r6\n" \
+    "\tldr r12, [r2, #12]\n" \
+    "\tldr lr, [r2, #16]\n" \
+    "\tldr r7, [r1, #0]\n" \
+    "\tldr r9, [r1, #4]\n" \
+    "\tldr r10, [r1, #8]\n" \
+    "\tldr r11, [r1, #12]\n" \
+    "\tsmlad r4, r7, r12, r4\n" \
+    "\tsmlabt r4, r9, lr, r4\n" \
+    "\tsmlad r5, r9, r12, r5\n" \
+    "\tsmlabt r5, r10, lr, r5\n" \
+    "\tsmlad r6, r10, r12, r6\n" \
+    "\tsmlabt r6, r11, lr, r6\n" \
+    "\tldr r7, [r3, #32]\n" \
+    "\tldr r9, [r3, #36]\n" \
+    "\tldr lr, [r3, #40]!\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r7", "r9", "lr", "r10") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r7", "r9", "lr", "r10") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r7", "r9", "lr", "r10") \
+    "\tldr r7, [sp, #4]\n" \
+    "\tstrb r5, [r8, r7]\n" \
+    "\tadd r9, r8, r7, lsl #1\n" \
+    "\tstrb r4, [r8], #1\n" \
+    "\tstrb r6, [r9]\n" \
+    "\tadd r0, r0, lr, lsr #16\n" \
+    "\tadd r1, r1, lr, lsr #16\n" \
+    "\tadd r2, r2, #40\n" \
+    "\ttst lr, #256\n" \
+    "\tbeq tq_dw2p_t3c\n" \
+    "\tadd sp, sp, #36\n" \
+    "\tpop {r4-r11, pc}\n" \
+    "tq_dw2p_t4:\n" \
+    "\tldr r8, [sp, #0]\n" \
+    "tq_dw2p_t4c:\n" \
+    "\tldr r7, [r3, #28]\n" \
+    "\tldr r12, [r2, #4]\n" \
+    "\tldr lr, [r2, #8]\n" \
+    "\tldr r9, [r0, #0]\n" \
+    "\tldr r10, [r0, #4]\n" \
+    "\tldr r11, [r0, #8]\n" \
+    "\tsmlad r4, r9, r12, r7\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tsmlad r5, r10, r12, r7\n" \
+    "\tsmlabt r5, r11, lr, r5\n" \
+    "\tsmlad r6, r11, r12, r7\n" \
+    "\tldr r9, [r0, #12]\n" \
+    "\tldr r10, [r0, #16]\n" \
+    "\tsmlabt r6, r9, lr, r6\n" \
+    "\tsmlad r7, r9, r12, r7\n" \
+    "\tsmlabt r7, r10, lr, r7\n" \
+    "\tldr r12, [r2, #12]\n" \
+    "\tldr lr, [r2, #16]\n" \
+    "\tldr r9, [r1, #0]\n" \
+    "\tldr r10, [r1, #4]\n" \
+    "\tldr r11, [r1, #8]\n" \
+    "\tsmlad r4, r9, r12, r4\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tsmlad r5, r10, r12, r5\n" \
+    "\tsmlabt r5, r11, lr, r5\n" \
+    "\tsmlad r6, r11, r12, r6\n" \
+    "\tldr r9, [r1, #12]\n" \
+    "\tldr r10, [r1, #16]\n" \
+    "\tsmlabt r6, r9, lr, r6\n" \
+    "\tsmlad r7, r9, r12, r7\n" \
+    "\tsmlabt r7, r10, lr, r7\n" \
+    "\tldr r9, [r3, #32]\n" \
+    "\tldr r10, [r3, #36]\n" \
+    "\tldr lr, [r3, #40]!\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "lr", "r11") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r9", "r10", "lr", "r11") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r9", "r10", "lr", "r11") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r7", "r9", "r10", "lr", "r11") \
+    "\tldr r9, [sp, #4]\n" \
+    "\tstrb r5, [r8, r9]\n" \
+    "\tadd r10, r8, r9, lsl #1\n" \
+    "\tstrb r4, [r8], #1\n" \
+    "\tstrb r6, [r10]\n" \
+    "\tstrb r7, [r10, r9]\n" \
+    "\tadd r0, r0, lr, lsr #16\n" \
+    "\tadd r1, r1, lr, lsr #16\n" \
+    "\tadd r2, r2, #40\n" \
+    "\ttst lr, #256\n" \
+    "\tbeq tq_dw2p_t4c\n" \
+    "\tadd sp, sp, #36\n" \
+    "\tpop {r4-r11, pc}\n" \
+    "tq_dw2p_t5:\n" \
+    "\tldr r8, [r3, #28]\n" \
+    "\tldr r12, [r2, #4]\n" \
+    "\tldr lr, [r2, #8]\n" \
+    "\tldr r9, [r0, #0]\n" \
+    "\tldr r10, [r0, #4]\n" \
+    "\tldr r11, [r0, #8]\n" \
+    "\tsmlad r4, r9, r12, r8\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tsmlad r5, r10, r12, r8\n" \
+    "\tsmlabt r5, r11, lr, r5\n" \
+    "\tsmlad r6, r11, r12, r8\n" \
+    "\tldr r9, [r0, #12]\n" \
+    "\tldr r10, [r0, #16]\n" \
+    "\tldr r11, [r0, #20]\n" \
+    "\tsmlabt r6, r9, lr, r6\n" \
+    "\tsmlad r7, r9, r12, r8\n" \
+    "\tsmlabt r7, r10, lr, r7\n" \
+    "\tsmlad r8, r10, r12, r8\n" \
+    "\tsmlabt r8, r11, lr, r8\n" \
+    "\tldr r12, [r2, #12]\n" \
+    "\tldr lr, [r2, #16]\n" \
+    "\tldr r9, [r1, #0]\n" \
+    "\tldr r10, [r1, #4]\n" \
+    "\tldr r11, [r1, #8]\n" \
+    "\tsmlad r4, r9, r12, r4\n" \
+    "\tsmlabt r4, r10, lr, r4\n" \
+    "\tsmlad r5, r10, r12, r5\n" \
+    "\tsmlabt r5, r11, lr, r5\n" \
+    "\tsmlad r6, r11, r12, r6\n" \
+    "\tldr r9, [r1, #12]\n" \
+    "\tldr r10, [r1, #16]\n" \
+    "\tldr r11, [r1, #20]\n" \
+    "\tsmlabt r6, r9, lr, r6\n" \
+    "\tsmlad r7, r9, r12, r7\n" \
+    "\tsmlabt r7, r10, lr, r7\n" \
+    "\tsmlad r8, r10, r12, r8\n" \
+    "\tsmlabt r8, r11, lr, r8\n" \
+    "\tldr r9, [r3, #32]\n" \
+    "\tldr r10, [r3, #36]\n" \
+    "\tldr lr, [r3, #40]!\n" \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r9", "r10", "lr", "r11") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r9", "r10", "lr", "r11") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r6", "r9", "r10", "lr", "r11") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r7", "r9", "r10", "lr", "r11") \
+    TQ_REQUANT_FUSED2_FOLDED_ASM("r8", "r9", "r10", "lr", "r11") \
+    "\tldr r9, [sp, #4]\n" \
+    "\tldr r10, [sp, #0]\n" \
+    "\tstrb r5, [r10, r9]\n" \
+    "\tadd r11, r10, r9, lsl #1\n" \
+    "\tstrb r4, [r10], #1\n" \
+    "\tstrb r6, [r11]\n" \
+    "\tstrb r7, [r11, r9]\n" \
+    "\tadd r11, r11, r9, lsl #1\n" \
+    "\tstr r10, [sp, #0]\n" \
+    "\tstrb r8, [r11]\n" \
+    "\tadd r0, r0, lr, lsr #16\n" \
+    "\tadd r1, r1, lr, lsr #16\n" \
+    "\tadd r2, r2, #40\n" \
+    "\ttst lr, #256\n" \
+    "\tbeq tq_dw2p_t5\n" \
     "\tadd sp, sp, #36\n" \
     "\tpop {r4-r11, pc}\n"
 
@@ -2127,6 +2912,16 @@ __attribute__((naked, noinline)) static void dw_rows_s2(TQ_ASM_ARG const dw_job 
     __asm__ volatile(TQ_DW_ROWS_S2_ASM);
 }
 
+__attribute__((naked, noinline)) static void dw_rows2_s1(TQ_ASM_ARG const dw_job *job)
+{
+    __asm__ volatile(TQ_DW_ROWS2_S1_ASM);
+}
+
+__attribute__((naked, noinline)) static void dw_rows2_s2(TQ_ASM_ARG const dw_job *job)
+{
+    __asm__ volatile(TQ_DW_ROWS2_S2_ASM);
+}
+
 __attribute__((naked, noinline)) static void dw_copy(TQ_ASM_ARG const dw_copy_job *job)
 {
     __asm__ volatile(TQ_DW_COPY_ASM);
@@ -2142,7 +2937,8 @@ __attribute__((naked, noinline)) static void dw_copy(TQ_ASM_ARG const dw_copy_jo
  * the whole ring is zeroed once per call (copies never write those columns) and
  * a row in the top padding is a slot still zero from the start; else nothing is zeroed up front and a
  * top padding row's slot is zeroed when it enters the ring. Input row iy lives in slot (iy + pad_top) mod k;
- * a row in the bottom padding is a slot zeroed whole.
+ * a row in the bottom padding is a slot zeroed whole. A padding row no window reads (every window with one
+ * runs the two-row assembly: rows2) is not zeroed.
  * Records: params->records (flash). Output rows in order: first the input rows of its window not yet in the ring
  * (all channels), then every channel's output row.
  * In-place contract (tq_kernels.h): output row oy is written after reading only input rows of the
@@ -2171,6 +2967,9 @@ static void rows_path(const tq_depthwise_conv2d_s8_params *p, const int8_t *inpu
      * the windows use [0, (out_w - 1) sw + k), less the last column when the assembly skips it */
     const int32_t lead = pl & 1, last = (ncopy - lead) & 1;
     const int32_t margins = pl - lead > 0 || pl + ncopy + last < (out_w - 1) * sw + k - skip;
+    /* no window reads a padding row: each window with one (top row -1 or bottom row in_h, pad_top <= 1, no
+     * window below row in_h - 2) runs the two-row assembly, which leaves it out (pad_row below) */
+    const int32_t rows2 = use_asm && in_h >= 2 && pt <= 1 && (out_h - 1) * sh - pt <= in_h - 2;
     int16_t *slots[10]; /* slot s at slots[s] and slots[s + k]: a window's rows without a wrap test */
     int32_t next = -pt; /* the next input row to bring into the ring */
     int32_t next_slot = 0, top_slot = 0; /* slots of input rows next and oy * sh - pt (row -pt: slot 0) */
@@ -2197,21 +2996,33 @@ static void rows_path(const tq_depthwise_conv2d_s8_params *p, const int8_t *inpu
     for (oy = 0; oy < out_h; ++oy, job.out += out_row) {
         const int32_t top = oy * sh - pt;
         for (; next <= top + k - 1; ++next, next_slot = next_slot == k - 1 ? 0 : next_slot + 1) {
-            if (next >= in_h || (next < 0 && !margins)) { /* padding (top: zero from the start with margins) */
-                zero_s16(slots[next_slot], slot);
-            } else if (next >= 0) {
+            if (next < 0 || next >= in_h) { /* padding (top: zero from the start with margins; unread: rows2) */
+                if (!rows2 && (next >= in_h || !margins)) {
+                    zero_s16(slots[next_slot], slot);
+                }
+            } else {
                 copy_row(&rc, input + next * in_row, slots[next_slot]);
             }
         }
         if (use_asm) { /* window row j: input row top + j, slot (top_slot + j) mod k */
-            job.x0 = slots[top_slot];
-            job.x1 = slots[top_slot + 1];
+            /* one padding row among three (top: row -1; bottom: row in_h) and two input rows: the two-row
+             * assembly, which leaves the padding row's products (0) out */
+            const int32_t pad_row = in_h < 2 ? 3 : top == -1 ? 0 : top + 2 == in_h ? 2 : 3;
+            job.x0 = slots[top_slot + (pad_row == 0)];
+            job.x1 = slots[top_slot + 1 + (pad_row == 0)];
             job.x2 = slots[top_slot + 2];
+            job.wrow = pad_row == 0 ? 8 : 0;
             top_slot = top_slot + sh < k ? top_slot + sh : top_slot + sh - k;
-            if (sw == 1) {
-                dw_rows_s1(&job);
+            if (pad_row == 3) {
+                if (sw == 1) {
+                    dw_rows_s1(&job);
+                } else {
+                    dw_rows_s2(&job);
+                }
+            } else if (sw == 1) {
+                dw_rows2_s1(&job);
             } else {
-                dw_rows_s2(&job);
+                dw_rows2_s2(&job);
             }
             continue;
         }

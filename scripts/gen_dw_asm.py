@@ -6,7 +6,8 @@ dw_rows_s2): prints C string literals to paste between the GENERATED markers of 
 One call computes one output row of every channel. The row is cut into column blocks (``nmain``
 blocks of 6 outputs, then one block of ``tail`` outputs, 0 to 5); for each column block the
 inner loop runs over the channels, so the per-channel work is the block itself plus a few adds (no
-per-channel dispatch): rows += W (bytes between two channels' rows), record += 40, output += 1.
+per-channel dispatch): rows += W (bytes between two channels' rows), record += 40 (the e word's load,
+pre-indexed with write-back: r3 runs 4 bytes before the current record, REC_AT), output += 1.
 W and the end of the channel loop come with the record's e word (REC_E: e in bits 0-7, the only bits
 ASR by a register reads; bit 8 set on the last channel's record; W in bits 16-31), which stays in lr
 from the output stage to the loop's end.
@@ -18,8 +19,10 @@ ACC = ["r4", "r5", "r6", "r7", "r8", "r9"]  # accumulators of outputs 0 .. k - 1
 W01, W12 = "r12", "lr"
 REC_BIAS, REC_Q, REC_K, REC_E = 24, 28, 32, 36
 REC_BYTES = 40
+REC_AT = 4  # r3 = the current record - REC_AT: the e word's load [r3, #REC_E + REC_AT]! steps to the next one
+assert REC_E + REC_AT == REC_BYTES
 REC_LAST = 256  # the e word's last-channel bit
-# frame = dw_job (out, ch, rec, x0, x1, x2, nmain, tail), then the column block's output base:
+# frame = dw_job (out, ch, rec - REC_AT, x0, x1, x2, nmain, tail), then the column block's output base:
 # OUT is the current channel's output, BOUT / BX0-2 the column block's channel-0 output / rows
 F_OUT, F_CH, F_REC, F_BX0, F_NMAIN, F_TAIL, F_BOUT = 0, 4, 8, 12, 24, 28, 32
 FRAME = 36  # with the nine pushed registers: 72 bytes, sp stays 8-byte aligned
@@ -54,11 +57,15 @@ def macs(s: int, k: int, skip: bool = False) -> list[tuple[int, int, str, str]]:
     return ops
 
 
-def row(s: int, k: int, r: int, skip: bool = False) -> list[str]:
+def row(s: int, k: int, r: int, skip: bool = False, rows: int = 3) -> list[str]:
+    """Window row r's products of the block (input row in r{r}); its paired weights at [r3, #8 r] of the
+    record (rows = 3) or, in the two-row functions (rows = 2), at [r2, #8 r] (r2: the record + the weight
+    offset of the call's first row, dw_job.wrow)."""
     ptr = f"r{r}"
     ops = macs(s, k, skip)
     words = sorted({w for _, w, _, _ in ops})
-    out = [f"ldr {W01}, [r3, #{8 * r}]", f"ldr {W12}, [r3, #{8 * r + 4}]"]
+    wp = "r3" if rows == 3 else "r2"
+    out = [f"ldr {W01}, [{wp}, #{8 * r + REC_AT}]", f"ldr {W12}, [{wp}, #{8 * r + 4 + REC_AT}]"]
     reg_of: dict[int, str] = {}
     free = wregs(k)
     pending = list(ops)
@@ -123,44 +130,49 @@ def stores(k: int, ch: str, base: str, ptr: str) -> list[str]:
     return out
 
 
-def block(s: int, k: int, skip: bool = False) -> list[str]:
-    """One channel's k outputs: MACs from 2 bias, the output stage (q, K, t in the registers the
-    accumulators leave, the e word in lr: it stays there for the channel loop's end), the stores."""
-    out = [f"ldr {ACC[k - 1]}, [r3, #{REC_BIAS}]"]
-    for r in range(3):
-        out += row(s, k, r, skip)
+def block(s: int, k: int, skip: bool = False, rows: int = 3) -> list[str]:
+    """One channel's k outputs: MACs from 2 bias (rows window rows), the output stage (q, K, t in the
+    registers the accumulators leave, the e word in lr: it stays there for the channel loop's end), the
+    stores."""
+    out = [f"ldr {ACC[k - 1]}, [r3, #{REC_BIAS + REC_AT}]"]
+    for r in range(rows):
+        out += row(s, k, r, skip, rows)
     free = [*wregs(k), "r12"]  # after the MACs: the word and weight registers
     q, kk, t = free[:3]
-    out += [f"ldr {q}, [r3, #{REC_Q}]", f"ldr {kk}, [r3, #{REC_K}]", f"ldr lr, [r3, #{REC_E}]"]
+    out += [f"ldr {q}, [r3, #{REC_Q + REC_AT}]", f"ldr {kk}, [r3, #{REC_K + REC_AT}]",
+            f"ldr lr, [r3, #{REC_E + REC_AT}]!"]  # r3 += REC_BYTES: the next record - REC_AT
     out += [f'{REQUANT}("{ACC[o]}", "{q}", "{kk}", "lr", "{t}")' for o in range(k)]  # tq_requant.h's output stage
     base = "r8" if k <= 4 else free[1]
     ch, ptr = [r for r in free if r != base][:2]
     return out + stores(k, ch, base, ptr)
 
 
-def channel_loop(s: int, k: int, label: str, head: str | None, skip: bool = False) -> list[str]:
-    """Block k for every channel; then (main blocks, ``head`` given) the column block's bases advanced by
-    k outputs and a jump to ``head``, or (the tail block, last) the return."""
+def channel_loop(s: int, k: int, label: str, head: str | None, skip: bool = False, rows: int = 3) -> list[str]:
+    """Block k for every channel (rows += W; with two rows, the weight pointer r2 += REC_BYTES); then
+    (main blocks, ``head`` given) the column block's bases advanced by k outputs (the rows; the weight
+    pointer reloaded as it was) and a jump to ``head``, or (the tail block, last) the return."""
     loop = f"{label}c" if k <= 4 else label  # k <= 4: the entry loads OUT into r8 once (stores())
     out = [f"{label}:", f"ldr r8, [sp, #{F_OUT}]", f"{loop}:"] if k <= 4 else [f"{label}:"]
-    out += [*block(s, k, skip), *(f"add r{i}, r{i}, lr, lsr #16" for i in range(3)), f"add r3, r3, #{REC_BYTES}",
-            f"tst lr, #{REC_LAST}", f"beq {loop}"]
+    out += [*block(s, k, skip, rows), *(f"add r{i}, r{i}, lr, lsr #16" for i in range(rows)),
+            *([f"add r2, r2, #{REC_BYTES}"] if rows == 2 else []), f"tst lr, #{REC_LAST}", f"beq {loop}"]
     if head is None:
         return [*out, f"add sp, sp, #{FRAME}", "pop {r4-r11, pc}"]
     out += [f"ldr r4, [sp, #{F_BOUT}]", f"ldr r5, [sp, #{F_CH}]", "add r4, r4, r5, lsl #2", "add r4, r4, r5, lsl #1",
             f"str r4, [sp, #{F_BOUT}]", f"str r4, [sp, #{F_OUT}]", f"add r6, sp, #{F_BX0}", "ldm r6, {r0-r2}",
-            *(f"add r{i}, r{i}, #{2 * s * k}" for i in range(3)), "stm r6, {r0-r2}", f"ldr r3, [sp, #{F_REC}]",
+            *(f"add r{i}, r{i}, #{2 * s * k}" for i in range(rows)), "stm r6, {r0-r2}", f"ldr r3, [sp, #{F_REC}]",
             f"b {head}"]
     return out
 
 
-def function(s: int) -> list[str]:
+def function(s: int, rows: int = 3) -> list[str]:
     """One call: every channel's output row, column block by column block (module docstring). The main
     blocks come first, so every block's words are 4-byte aligned (rows start aligned; 6 outputs = 12 s
-    bytes of columns)."""
-    L = f"tq_dw{s}_"
-    out = ["push {r4-r11, lr}", f"sub sp, sp, #{FRAME}", "ldm r0, {r1-r8}", "stm sp, {r1-r8}",
-           f"str r1, [sp, #{F_BOUT}]", "mov r0, r4", "mov r1, r5", "mov r2, r6",
+    bytes of columns). rows = 2: the window's other row is padding (its products 0): the call's two rows
+    come in x0, x1, and r2 (the frame's x2) holds the record pointer + dw_job.wrow (the first row's weights)."""
+    L = f"tq_dw{s}_" if rows == 3 else f"tq_dw{s}p_"
+    wrow = ["ldr r9, [r0, #32]", "add r6, r3, r9"] if rows == 2 else []  # after r3 -= REC_AT
+    out = ["push {r4-r11, lr}", f"sub sp, sp, #{FRAME}", "ldm r0, {r1-r8}", f"sub r3, r3, #{REC_AT}", *wrow,
+           "stm sp, {r1-r8}", f"str r1, [sp, #{F_BOUT}]", "mov r0, r4", "mov r1, r5", "mov r2, r6",
            f"{L}mh:", f"ldr r4, [sp, #{F_NMAIN}]", "subs r4, r4, #1", f"bpl {L}go",
            f"ldr r4, [sp, #{F_TAIL}]"]
     skips = SKIP_TAILS if s == 1 else ()
@@ -169,11 +181,11 @@ def function(s: int) -> list[str]:
     for k in TAILS:
         out += [f"cmp r4, #{k}", f"beq {L}t{k}"]
     out += [f"add sp, sp, #{FRAME}", "pop {r4-r11, pc}", f"{L}go:", f"str r4, [sp, #{F_NMAIN}]"]
-    out += channel_loop(s, MAIN, f"{L}main", f"{L}mh")
+    out += channel_loop(s, MAIN, f"{L}main", f"{L}mh", rows=rows)
     for k in TAILS:
-        out += channel_loop(s, k, f"{L}t{k}", None)
+        out += channel_loop(s, k, f"{L}t{k}", None, rows=rows)
     for k in skips:
-        out += channel_loop(s, k, f"{L}t{k}s", None, skip=True)
+        out += channel_loop(s, k, f"{L}t{k}s", None, skip=True, rows=rows)
     return out
 
 
@@ -264,5 +276,8 @@ if __name__ == "__main__":
     for s in (1, 2):
         print(f"/* dw_rows_s{s}: generated by scripts/gen_dw_asm.py */")
         print_macro(f"TQ_DW_ROWS_S{s}_ASM", function(s))
+    for s in (1, 2):
+        print(f"/* dw_rows2_s{s}: generated by scripts/gen_dw_asm.py */")
+        print_macro(f"TQ_DW_ROWS2_S{s}_ASM", function(s, rows=2))
     print("/* dw_copy: generated by scripts/gen_dw_asm.py */")
     print_macro("TQ_DW_COPY_ASM", copy_function())

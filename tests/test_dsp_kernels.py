@@ -935,7 +935,27 @@ def _depthwise_row_graphs(rng: np.random.Generator) -> list[ir.Graph]:
             op, t = _fused_depthwise(rng, f"d{k}", t, stride, padding, full=k % 3 != 2, tiny=k == 1 and shape[2] == 8)
             steps.append((op, t))
         graphs.append(rg.chain(x, steps))
-    return graphs + _depthwise5_row_graphs(rng) + _depthwise_small_map_graphs(rng)
+    return graphs + _depthwise5_row_graphs(rng) + _depthwise_small_map_graphs(rng) + _depthwise_two_row_graphs(rng)
+
+
+def _depthwise_two_row_graphs(rng: np.random.Generator) -> list[ir.Graph]:
+    """Fused 3x3 layers whose first and last output rows have one padding row in their window (the two-row
+    assembly dw_rows2_s1 / dw_rows2_s2, which leaves that row out; the other rows take the three-row one):
+    the column blocks the other graphs leave to one of them (stride 1: the plain tail of 1 after a block of
+    6; stride 2: tails 4 and 5, a block of 6 then 1 or 4), channel counts off the group of 4, input zero
+    points at both int8 ends."""
+    specs = [((7, 8, 6), -128, [((1, 1), (1, 1, 1, 0)), ((2, 2), (1, 1, 1, 1))]),  # 6 + 1 (plain), then 4
+             ((7, 20, 5), 127, [((2, 2), (1, 1, 1, 1)), ((2, 2), (1, 1, 1, 1))]),  # 6 + 4, then 5
+             ((5, 13, 3), 127, [((2, 2), (1, 1, 1, 1))])]  # 6 + 1
+    graphs = []
+    for shape, zp, layers in specs:
+        x = ir.Tensor("x", shape, ir.QParams(float(np.float32(10 ** rng.uniform(-3, 0))), zp))
+        steps, t = [], x
+        for k, (stride, padding) in enumerate(layers):
+            op, t = _fused_depthwise(rng, f"d{k}", t, stride, padding, full=True)
+            steps.append((op, t))
+        graphs.append(rg.chain(x, steps))
+    return graphs
 
 
 def _depthwise_small_map_graphs(rng: np.random.Generator) -> list[ir.Graph]:
