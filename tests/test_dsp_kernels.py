@@ -1001,11 +1001,11 @@ FC_BOARDS = ("cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55", "cortex-m0plu
 
 
 def _fc(rng: np.random.Generator, name: str, x: ir.Tensor, out_f: int, fused: bool,
-        weights: str = "random") -> tuple[ir.FullyConnected, ir.Tensor]:
+        weights: str = "random", full: bool = False) -> tuple[ir.FullyConnected, ir.Tensor]:
     """A FullyConnected on ``x``: ``fused`` picks multipliers below 1/2 and small biases (the fused
     output stage, fixedpoint.fused_requant_ok) or rg's ratios up to 5 (the C output stage);
     ``weights``: "random", "min" (all -127), "max" (all 127) or "ends" (rows of -127 and 127).
-    Output zero points at the int8 ends or random, clamps of every kind."""
+    Output zero points at the int8 ends or random, clamps of every kind (``full``: the full int8 range)."""
     zp = int(rng.choice([-128, 127, int(rng.integers(-128, 128))]))
     y = ir.Tensor(name, (out_f,), ir.QParams(float(np.float32(10 ** rng.uniform(-3, 0))), zp))
     n = x.size
@@ -1020,7 +1020,7 @@ def _fc(rng: np.random.Generator, name: str, x: ir.Tensor, out_f: int, fused: bo
         w = np.full((out_f, n), -127 if weights == "min" else 127, np.int8)
         if weights == "ends":
             w[1::2] = -w[1::2]
-    lo, hi = rg.activation_range(rng, zp)
+    lo, hi = (-128, 127) if full else rg.activation_range(rng, zp)
     return ir.FullyConnected(f"fc_{name}", x.name, name, w, bias, mult, shift, lo, hi), y
 
 
@@ -1032,7 +1032,7 @@ def _fc_graphs(rng: np.random.Generator) -> list[ir.Graph]:
     not a multiple of 4 (natural rows only), tiny layers, every entry step 0-7 of fc_groups' loop, the tail
     pairs (1 to 3, with and without groups before them, over chunks, odd steps); input zero points -128, 127
     and random."""
-    specs = [  # (in_features, [(out, fused, weights)])
+    specs = [  # (in_features, [(out, fused, weights[, full range])])
         (1032, [(16, True, "random"), (19, False, "random"), (8, True, "min"), (9, True, "ends")]),
         (512, [(8, True, "max"), (10, False, "ends"), (3, True, "random")]),
         (516, [(24, True, "ends"), (8, False, "min")]),
@@ -1049,13 +1049,20 @@ def _fc_graphs(rng: np.random.Generator) -> list[ir.Graph]:
         (12, [(15, True, "random"), (2, False, "random"), (3, True, "max")]),
         (28, [(8, True, "max"), (8, False, "random")]),  # 7 steps: the loop entered at step 1, then 2 steps (at 6)
         (24, [(9, False, "min")]),  # 6 steps: entered at step 2
+        # the rows8 path (fused, full range, out a multiple of 8, in a multiple of 4 up to 512): 1 to 5 steps (every
+        # entry step of its 4-step loop, one and two iterations), 512 inputs of extreme weights, 1 and 16 groups
+        (8, [(128, True, "random", True), (8, True, "ends", True), (16, True, "max", True)]),
+        (4, [(8, True, "random", True), (24, True, "min", True)]),
+        (12, [(16, True, "random", True), (8, True, "max", True)]),
+        (16, [(48, True, "random", True), (8, True, "min", True)]),
+        (20, [(8, True, "ends", True), (40, True, "random", True)]),
+        (512, [(8, True, "max", True), (16, True, "ends", True)]),
     ]
     graphs = []
     for k, (n, layers) in enumerate(specs):  # input zero points -128, 127 and random in turn
         zp_in = (-128, 127, int(rng.integers(-128, 128)))[k % 3]
         x = ir.Tensor("x", (1, 1, n), ir.QParams(rg.random_qparams(rng).scale, zp_in))
-        graphs.append(rg.chain(x, [_fc(rng, f"f{k}", x, out_f, fused, weights)
-                                   for k, (out_f, fused, weights) in enumerate(layers)]))
+        graphs.append(rg.chain(x, [_fc(rng, f"f{k}", x, *layer) for k, layer in enumerate(layers)]))
     return graphs
 
 

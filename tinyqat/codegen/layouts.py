@@ -38,7 +38,8 @@ Fully connected layers (8-bit) have a DSP layout in both modes (:func:`fc_dsp_ar
 int8 weights reordered (the same number of bytes): ``runtime_c/tq_fully_connected_s8_dsp.c`` reads
 ``weights_dsp`` (:func:`fc_weights_dsp`), ``bias_dsp`` (the input zero point folded into the
 bias) and ``requant_dsp`` (:func:`fc_requant_dsp`) instead of ``weights``, ``bias``, ``multiplier`` and ``shift``
-under ``TQ_USE_DSP``.
+under ``TQ_USE_DSP``.  Short ones that :func:`fc_dsp_path` picks ship one record stream instead
+(:func:`fc_rows8_records`, read by ``runtime_c/tq_fully_connected_s8_rows8.c``).
 
 Adds on boards with DSP or Armv6-M kernels (:func:`add_table`): a 256-entry int32 table of one input's
 rescaled value, so an element costs two loads and a table read instead of two requantizations
@@ -173,6 +174,43 @@ def fc_dsp_arrays(op: ir.IntOp, input_zero_point: int) -> tuple[np.ndarray, np.n
             fc_requant_dsp(op.multiplier, op.shift))
 
 
+FC_ROWS8_IN_MAX = 512  # the most inputs of the rows8 path: no chunks (tq_fully_connected_s8_rows8.c)
+# The DSP FC's path in a runtime file of its own (tq_fully_connected_s8_params.dsp_path): C symbol -> file.
+FC_DSP_PATH_FILES = {"tq_fully_connected_s8_rows8": "tq_fully_connected_s8_rows8.c"}
+
+
+def fc_dsp_path(op: ir.IntOp, fields: Mapping[str, int]) -> str | None:
+    """The DSP FC path (a key of :data:`FC_DSP_PATH_FILES`) of an 8-bit fully connected ``op`` from its struct's
+    scalar ``fields`` (``tq_fully_connected_s8_params``), None for the kernel's own paths.
+
+    ``tq_fully_connected_s8_rows8``: ``in_features`` a multiple of 4 up to :data:`FC_ROWS8_IN_MAX`
+    (:data:`FC_ROWS8_IN_MAX` is the bound below which no row needs chunks), ``out_features`` a multiple of 8,
+    ``requant_fused = 1`` and the full int8 output range (its output stage's SSAT is the whole clamp); the
+    path's per-group work is smaller than the general kernel's, what short rows need."""
+    if not isinstance(op, ir.FullyConnected) or op.weight_bits != 8:
+        return None
+    f = fields
+    if (f["in_features"] % 4 == 0 and f["in_features"] <= FC_ROWS8_IN_MAX
+            and f["out_features"] % FC_DSP_GROUP_ROWS == 0 and f["requant_fused"] == 1
+            and (f["act_min"], f["act_max"]) == (-128, 127)):
+        return "tq_fully_connected_s8_rows8"
+    return None
+
+
+def fc_rows8_records(weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.ndarray) -> np.ndarray:
+    """The rows8 path's records (int32; ``runtime_c/tq_fully_connected_s8_rows8.c``): per group ``g`` of 8 rows,
+    ``bias_dsp`` of rows ``8g, 8g + 2, 8g + 4, 8g + 6``, the group's :func:`fc_weights_dsp` words, ``bias_dsp``
+    of rows ``8g + 1, 8g + 3, 8g + 5, 8g + 7``, then ``requant_dsp``'s 16 words of rows ``8g .. 8g + 7``
+    (``weights`` ``[out][in]`` int8 with ``out`` a multiple of 8 and ``in`` of 4, :func:`fc_dsp_arrays`' folded
+    bias and pairs)."""
+    out_f, in_f = weights.shape
+    groups = out_f // FC_DSP_GROUP_ROWS
+    body = fc_weights_dsp(weights).view("<i4").reshape(groups, in_f * 2)  # 8 rows * in bytes / 4 per group
+    bias = bias_dsp.astype(np.int32).reshape(groups, 4, 2)
+    rq = requant_dsp.astype(np.int32).reshape(groups, 16)
+    return np.concatenate([bias[:, :, 0], body, bias[:, :, 1], rq], axis=1).reshape(-1).astype(np.int32)
+
+
 CONV_TABLE_GROUP_BYTES = 64  # the DSP conv's output-stage table per channel group (TQ_CONV_TABLE_GROUP_WORDS words)
 SPEED_DOUBLED_K4_MAX = 128  # block_4x2_x2's one pass: 64 column pairs
 
@@ -257,7 +295,7 @@ def conv_dsp_path(op: ir.IntOp, fields: Mapping[str, int], scratch: bool, optimi
 # The DSP add's path without a table (runtime_c/tq_kernels.h, tq_add_s8_params.dsp_path): C symbol -> file.
 ADD_DSP_PATH_FILES = {"tq_add_s8_general": "tq_add_s8_general.c"}
 # Every DSP path of a runtime file of its own (params->dsp_path): C symbol -> file.
-DSP_PATH_FILES = {**CONV_DSP_PATH_FILES, **ADD_DSP_PATH_FILES}
+DSP_PATH_FILES = {**CONV_DSP_PATH_FILES, **ADD_DSP_PATH_FILES, **FC_DSP_PATH_FILES}
 
 
 def add_dsp_path(op: ir.IntOp, has_table: bool) -> str | None:
