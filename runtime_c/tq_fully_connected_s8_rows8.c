@@ -28,7 +28,7 @@
 #include <stddef.h>
 
 /* Steps of four inputs per iteration of the routine's loop. */
-#define TQ_FC_ROWS8_UNROLL 4
+#define TQ_FC_ROWS8_UNROLL 8
 /* A number as text for the assembly. */
 #define TQ_FC_ROWS8_STR2(x) #x
 #define TQ_FC_ROWS8_STR(x) TQ_FC_ROWS8_STR2(x)
@@ -94,7 +94,8 @@ __attribute__((naked, noinline)) static void fc_rows8(TQ_ASM_ARG const tq_fully_
         "mov pc, r2\n\t"
         ".p2align 2\n"
         "2:\n\t"
-        TQ_FC_STEP("0") TQ_FC_STEP("1") TQ_FC_STEP("2") TQ_FC_STEP("3")
+        TQ_FC_STEP("0") TQ_FC_STEP("1") TQ_FC_STEP("2") TQ_FC_STEP("3") TQ_FC_STEP("4") TQ_FC_STEP("5")
+        TQ_FC_STEP("6") TQ_FC_STEP("7")
         "add r0, r0, #" TQ_FC_ROWS8_STR(4 * TQ_FC_ROWS8_UNROLL) "\n\t"
         "add r1, r1, #" TQ_FC_ROWS8_STR(32 * TQ_FC_ROWS8_UNROLL) "\n\t"
         "ldr r12, [sp]\n\t"

@@ -1049,13 +1049,17 @@ def _fc_graphs(rng: np.random.Generator) -> list[ir.Graph]:
         (12, [(15, True, "random"), (2, False, "random"), (3, True, "max")]),
         (28, [(8, True, "max"), (8, False, "random")]),  # 7 steps: the loop entered at step 1, then 2 steps (at 6)
         (24, [(9, False, "min")]),  # 6 steps: entered at step 2
-        # the rows8 path (fused, full range, out a multiple of 8, in a multiple of 4 up to 512): 1 to 5 steps (every
-        # entry step of its 4-step loop, one and two iterations), 512 inputs of extreme weights, 1 and 16 groups
+        # the rows8 path (fused, full range, out a multiple of 8, in a multiple of 4 up to 512): 1 to 7 steps (every
+        # entry step of its 8-step loop), 9 and 128 steps (several iterations), 512 inputs of extreme weights, 1 to 16
+        # groups
         (8, [(128, True, "random", True), (8, True, "ends", True), (16, True, "max", True)]),
         (4, [(8, True, "random", True), (24, True, "min", True)]),
         (12, [(16, True, "random", True), (8, True, "max", True)]),
         (16, [(48, True, "random", True), (8, True, "min", True)]),
         (20, [(8, True, "ends", True), (40, True, "random", True)]),
+        (24, [(16, True, "random", True)]),
+        (28, [(8, True, "min", True)]),
+        (36, [(24, True, "ends", True)]),
         (512, [(8, True, "max", True), (16, True, "ends", True)]),
     ]
     graphs = []
@@ -1126,6 +1130,41 @@ def test_fc_dsp_layout_matches_its_definition(shape: tuple[int, int]) -> None:
     got = layouts.fc_weights_dsp(w)
     assert got.dtype == np.int8 and got.size == w.size
     assert np.array_equal(got, _fc_weights_dsp_by_definition(w))
+
+
+@pytest.mark.parametrize("shape", [(8, 8), (16, 4), (24, 12), (8, 512)])
+def test_fc_rows8_records_match_their_definition(shape: tuple[int, int]) -> None:
+    """layouts.fc_rows8_records, word by word from tq_fully_connected_s8_rows8.c's comment: per group of 8 rows the
+    rows a's folded biases, the pair-layout weight words, the rows b's biases, then (q, e - 1) of the 8 rows."""
+    out_f, n = shape
+    rng = np.random.default_rng(sum(shape))
+    w = rng.integers(-127, 128, shape).astype(np.int8)
+    bias = rng.integers(-(2**30), 2**30, out_f).astype(np.int32)
+    rq = rng.integers(-(2**31), 2**31, 2 * out_f).astype(np.int32)
+    words = _fc_weights_dsp_by_definition(w).view("<i4")
+    want: list[int] = []
+    for g in range(out_f // 8):
+        want += [int(bias[8 * g + 2 * p]) for p in range(4)]
+        want += words[g * 2 * n:(g + 1) * 2 * n].tolist()
+        want += [int(bias[8 * g + 2 * p + 1]) for p in range(4)]
+        want += [int(v) for c in range(8 * g, 8 * g + 8) for v in rq[2 * c:2 * c + 2]]
+    got = layouts.fc_rows8_records(w, bias, rq)
+    assert got.dtype == np.int32 and got.tolist() == want
+
+
+def test_fc_rows8_path_is_chosen_from_the_struct_fields() -> None:
+    """layouts.fc_dsp_path: the rows8 path for in_features a multiple of 4 up to 512, out_features a multiple of 8,
+    requant_fused 1 and the full int8 range; None as soon as one condition fails, and for 4-bit layers."""
+    rng = np.random.default_rng(4)
+    x = ir.Tensor("x", (1, 1, 8), ir.QParams(0.1, 0))
+    op = _fc(rng, "y", x, 8, True, full=True)[0]
+    ok = {"in_features": 8, "out_features": 8, "requant_fused": 1, "act_min": -128, "act_max": 127}
+    assert layouts.fc_dsp_path(op, ok) == "tq_fully_connected_s8_rows8"
+    assert layouts.fc_dsp_path(op, {**ok, "in_features": 512, "out_features": 128}) == "tq_fully_connected_s8_rows8"
+    for change in ({"in_features": 516}, {"in_features": 6}, {"out_features": 12}, {"requant_fused": 0},
+                   {"act_min": -127}, {"act_max": 126}):
+        assert layouts.fc_dsp_path(op, {**ok, **change}) is None, change
+    assert layouts.fc_dsp_path(dataclasses.replace(op, weight_bits=4), ok) is None
 
 
 def test_fc_dsp_bias_folds_the_input_zero_point() -> None:
