@@ -1049,9 +1049,9 @@ def _fc_graphs(rng: np.random.Generator) -> list[ir.Graph]:
         (12, [(15, True, "random"), (2, False, "random"), (3, True, "max")]),
         (28, [(8, True, "max"), (8, False, "random")]),  # 7 steps: the loop entered at step 1, then 2 steps (at 6)
         (24, [(9, False, "min")]),  # 6 steps: entered at step 2
-        # the rows8 path (fused, full range, out a multiple of 8, in a multiple of 4 up to 512): 1 to 7 steps (every
-        # entry step of its 8-step loop), 9 and 128 steps (several iterations), 512 inputs of extreme weights, 1 to 16
-        # groups
+        # the short paths (fused, full range, out a multiple of 8): k8 (8 inputs; 1, 2 and 16 iterations of its two
+        # groups of 4 rows) and rows8 (in a multiple of 4 up to 512): 1 to 7 steps (every entry step of its 8-step
+        # loop), 9 and 128 steps (several iterations), 512 inputs of extreme weights, 1 to 16 groups
         (8, [(128, True, "random", True), (8, True, "ends", True), (16, True, "max", True)]),
         (4, [(8, True, "random", True), (24, True, "min", True)]),
         (12, [(16, True, "random", True), (8, True, "max", True)]),
@@ -1134,7 +1134,7 @@ def test_fc_dsp_layout_matches_its_definition(shape: tuple[int, int]) -> None:
 
 @pytest.mark.parametrize("shape", [(8, 8), (16, 4), (24, 12), (8, 512)])
 def test_fc_rows8_records_match_their_definition(shape: tuple[int, int]) -> None:
-    """layouts.fc_rows8_records, word by word from tq_fully_connected_s8_rows8.c's comment: per group of 8 rows the
+    """layouts.fc_rows8_records, word by word from tq_fully_connected_s8_short.c's comment: per group of 8 rows the
     rows a's folded biases, the pair-layout weight words, the rows b's biases, then (q, e - 1) of the 8 rows."""
     out_f, n = shape
     rng = np.random.default_rng(sum(shape))
@@ -1152,19 +1152,50 @@ def test_fc_rows8_records_match_their_definition(shape: tuple[int, int]) -> None
     assert got.dtype == np.int32 and got.tolist() == want
 
 
-def test_fc_rows8_path_is_chosen_from_the_struct_fields() -> None:
-    """layouts.fc_dsp_path: the rows8 path for in_features a multiple of 4 up to 512, out_features a multiple of 8,
-    requant_fused 1 and the full int8 range; None as soon as one condition fails, and for 4-bit layers."""
+def test_fc_short_paths_are_chosen_from_the_struct_fields() -> None:
+    """layouts.fc_dsp_path: with out_features a multiple of 8, requant_fused 1 and the full int8 range, the k8 path
+    for 8 inputs and the rows8 path for other multiples of 4 up to 512; None as soon as one condition fails, and for
+    4-bit layers."""
     rng = np.random.default_rng(4)
     x = ir.Tensor("x", (1, 1, 8), ir.QParams(0.1, 0))
     op = _fc(rng, "y", x, 8, True, full=True)[0]
-    ok = {"in_features": 8, "out_features": 8, "requant_fused": 1, "act_min": -128, "act_max": 127}
+    ok = {"in_features": 16, "out_features": 8, "requant_fused": 1, "act_min": -128, "act_max": 127}
     assert layouts.fc_dsp_path(op, ok) == "tq_fully_connected_s8_rows8"
+    assert layouts.fc_dsp_path(op, {**ok, "in_features": 4}) == "tq_fully_connected_s8_rows8"
     assert layouts.fc_dsp_path(op, {**ok, "in_features": 512, "out_features": 128}) == "tq_fully_connected_s8_rows8"
-    for change in ({"in_features": 516}, {"in_features": 6}, {"out_features": 12}, {"requant_fused": 0},
-                   {"act_min": -127}, {"act_max": 126}):
+    assert layouts.fc_dsp_path(op, {**ok, "in_features": 8}) == "tq_fully_connected_s8_k8"
+    for change in ({"in_features": 516}, {"in_features": 6}, {"out_features": 12}, {"out_features": 4},
+                   {"requant_fused": 0}, {"act_min": -127}, {"act_max": 126}):
         assert layouts.fc_dsp_path(op, {**ok, **change}) is None, change
+        assert layouts.fc_dsp_path(op, {**ok, **change, "in_features": 8}) is None or "in_features" in change
     assert layouts.fc_dsp_path(dataclasses.replace(op, weight_bits=4), ok) is None
+
+
+@pytest.mark.parametrize("out_f", [8, 16, 128])
+def test_fc_k8_records_match_their_definition(out_f: int) -> None:
+    """layouts.fc_k8_records, word by word from tq_fully_connected_s8_short.c's comment: per group of 4 rows the
+    doubled biases of rows a, the pair-layout weight words (2 steps of 2 pairs), the doubled biases of rows b, then
+    (q, e - 1) of the 4 rows; a doubled bias outside int32 is refused."""
+    rng = np.random.default_rng(out_f)
+    w = rng.integers(-127, 128, (out_f, 8)).astype(np.int8)
+    w[:2, 0] = -127
+    bias = rng.integers(-(2**30), 2**30, out_f).astype(np.int32)
+    rq = rng.integers(-(2**31), 2**31, 2 * out_f).astype(np.int32)
+    want: list[int] = []
+    for g in range(out_f // 4):
+        want += [2 * int(bias[4 * g + 2 * p]) for p in range(2)]
+        for s in range(2):
+            for p in range(2):
+                for h in range(2):
+                    rows = w[4 * g + 2 * p:4 * g + 2 * p + 2].astype(int)
+                    lanes = [rows[0, i] + 256 * rows[1, i] for i in (4 * s + h, 4 * s + 2 + h)]
+                    want.append(int(np.array(lanes, "<i2").view("<i4")[0]))
+        want += [2 * int(bias[4 * g + 2 * p + 1]) for p in range(2)]
+        want += [int(v) for c in range(4 * g, 4 * g + 4) for v in rq[2 * c:2 * c + 2]]
+    got = layouts.fc_k8_records(w, bias, rq)
+    assert got.dtype == np.int32 and got.tolist() == want
+    with pytest.raises(ValueError, match="int32"):
+        layouts.fc_k8_records(w, np.full(out_f, 2**30, np.int32), rq)
 
 
 def test_fc_dsp_bias_folds_the_input_zero_point() -> None:

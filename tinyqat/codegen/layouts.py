@@ -39,7 +39,7 @@ int8 weights reordered (the same number of bytes): ``runtime_c/tq_fully_connecte
 ``weights_dsp`` (:func:`fc_weights_dsp`), ``bias_dsp`` (the input zero point folded into the
 bias) and ``requant_dsp`` (:func:`fc_requant_dsp`) instead of ``weights``, ``bias``, ``multiplier`` and ``shift``
 under ``TQ_USE_DSP``.  Short ones that :func:`fc_dsp_path` picks ship one record stream instead
-(:func:`fc_rows8_records`, read by ``runtime_c/tq_fully_connected_s8_rows8.c``).
+(:func:`fc_rows8_records`, :func:`fc_k8_records`, read by ``runtime_c/tq_fully_connected_s8_short.c``).
 
 Adds on boards with DSP or Armv6-M kernels (:func:`add_table`): a 256-entry int32 table of one input's
 rescaled value, so an element costs two loads and a table read instead of two requantizations
@@ -174,31 +174,39 @@ def fc_dsp_arrays(op: ir.IntOp, input_zero_point: int) -> tuple[np.ndarray, np.n
             fc_requant_dsp(op.multiplier, op.shift))
 
 
-FC_ROWS8_IN_MAX = 512  # the most inputs of the rows8 path: no chunks (tq_fully_connected_s8_rows8.c)
+FC_ROWS8_IN_MAX = 512  # the most inputs of the rows8 path: no chunks (tq_fully_connected_s8_short.c)
+FC_K8_IN = 8  # the inputs of the k8 path (tq_fully_connected_s8_short.c)
 # The DSP FC's path in a runtime file of its own (tq_fully_connected_s8_params.dsp_path): C symbol -> file.
-FC_DSP_PATH_FILES = {"tq_fully_connected_s8_rows8": "tq_fully_connected_s8_rows8.c"}
+FC_DSP_PATH_FILES = {"tq_fully_connected_s8_rows8": "tq_fully_connected_s8_short.c",
+                     "tq_fully_connected_s8_k8": "tq_fully_connected_s8_short.c"}
 
 
 def fc_dsp_path(op: ir.IntOp, fields: Mapping[str, int]) -> str | None:
     """The DSP FC path (a key of :data:`FC_DSP_PATH_FILES`) of an 8-bit fully connected ``op`` from its struct's
     scalar ``fields`` (``tq_fully_connected_s8_params``), None for the kernel's own paths.
 
-    ``tq_fully_connected_s8_rows8``: ``in_features`` a multiple of 4 up to :data:`FC_ROWS8_IN_MAX`
-    (:data:`FC_ROWS8_IN_MAX` is the bound below which no row needs chunks), ``out_features`` a multiple of 8,
-    ``requant_fused = 1`` and the full int8 output range (its output stage's SSAT is the whole clamp); the
-    path's per-group work is smaller than the general kernel's, what short rows need."""
+    Both paths need ``out_features`` a multiple of 8, ``requant_fused = 1`` and the full int8 output range (their
+    output stage's SSAT is the whole clamp):
+
+    * ``tq_fully_connected_s8_k8``: ``in_features = 8`` (the input held in registers);
+    * ``tq_fully_connected_s8_rows8``: other ``in_features``, multiples of 4 up to :data:`FC_ROWS8_IN_MAX` (the
+      bound below which no row needs chunks); its per-group work is smaller than the general kernel's, what short
+      rows need."""
     if not isinstance(op, ir.FullyConnected) or op.weight_bits != 8:
         return None
     f = fields
-    if (f["in_features"] % 4 == 0 and f["in_features"] <= FC_ROWS8_IN_MAX
-            and f["out_features"] % FC_DSP_GROUP_ROWS == 0 and f["requant_fused"] == 1
-            and (f["act_min"], f["act_max"]) == (-128, 127)):
+    if (f["out_features"] % FC_DSP_GROUP_ROWS or f["requant_fused"] != 1
+            or (f["act_min"], f["act_max"]) != (-128, 127)):
+        return None
+    if f["in_features"] == FC_K8_IN:
+        return "tq_fully_connected_s8_k8"
+    if f["in_features"] % 4 == 0 and f["in_features"] <= FC_ROWS8_IN_MAX:
         return "tq_fully_connected_s8_rows8"
     return None
 
 
 def fc_rows8_records(weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.ndarray) -> np.ndarray:
-    """The rows8 path's records (int32; ``runtime_c/tq_fully_connected_s8_rows8.c``): per group ``g`` of 8 rows,
+    """The rows8 path's records (int32; ``runtime_c/tq_fully_connected_s8_short.c``): per group ``g`` of 8 rows,
     ``bias_dsp`` of rows ``8g, 8g + 2, 8g + 4, 8g + 6``, the group's :func:`fc_weights_dsp` words, ``bias_dsp``
     of rows ``8g + 1, 8g + 3, 8g + 5, 8g + 7``, then ``requant_dsp``'s 16 words of rows ``8g .. 8g + 7``
     (``weights`` ``[out][in]`` int8 with ``out`` a multiple of 8 and ``in`` of 4, :func:`fc_dsp_arrays`' folded
@@ -209,6 +217,28 @@ def fc_rows8_records(weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.
     bias = bias_dsp.astype(np.int32).reshape(groups, 4, 2)
     rq = requant_dsp.astype(np.int32).reshape(groups, 16)
     return np.concatenate([bias[:, :, 0], body, bias[:, :, 1], rq], axis=1).reshape(-1).astype(np.int32)
+
+
+def fc_k8_records(weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.ndarray) -> np.ndarray:
+    """The k8 path's records (int32; ``runtime_c/tq_fully_connected_s8_short.c``): per group ``g`` of 4 rows,
+    ``2 * bias_dsp`` of rows ``4g, 4g + 2``, the group's weight words (2 pairs in the pair layout of
+    :func:`fc_weights_dsp`, 8 words), ``2 * bias_dsp`` of rows ``4g + 1, 4g + 3``, then ``requant_dsp``'s 8 words of
+    rows ``4g .. 4g + 3`` (``weights`` ``[out][8]`` int8, ``out`` a multiple of 4; ``2 * bias_dsp`` fits int32 for
+    the ``requant_fused`` layers the path takes)."""
+    groups = weights.shape[0] // 4
+    body = _paired_rows(weights, 2).view("<i4").reshape(groups, 8)
+    bias2 = (2 * bias_dsp.astype(np.int64)).reshape(groups, 2, 2)
+    if np.any(np.abs(bias2) > 2**31 - 1):
+        raise ValueError("the k8 path's doubled bias does not fit int32 (a layer without requant_fused)")
+    rq = requant_dsp.astype(np.int32).reshape(groups, 8)
+    return np.concatenate([bias2[:, :, 0], body, bias2[:, :, 1], rq], axis=1).reshape(-1).astype(np.int32)
+
+
+def fc_path_records(path: str, weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.ndarray) -> np.ndarray:
+    """The records of DSP FC path ``path`` (:func:`fc_dsp_path`) from the layer's ``[out][in]`` int8 weights and
+    :func:`fc_dsp_arrays`' folded bias and pairs."""
+    build = {"tq_fully_connected_s8_rows8": fc_rows8_records, "tq_fully_connected_s8_k8": fc_k8_records}[path]
+    return build(weights, bias_dsp, requant_dsp)
 
 
 CONV_TABLE_GROUP_BYTES = 64  # the DSP conv's output-stage table per channel group (TQ_CONV_TABLE_GROUP_WORDS words)
