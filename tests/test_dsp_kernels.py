@@ -1061,6 +1061,14 @@ def _fc_graphs(rng: np.random.Generator) -> list[ir.Graph]:
         (28, [(8, True, "min", True)]),
         (36, [(24, True, "ends", True)]),
         (512, [(8, True, "max", True), (16, True, "ends", True)]),
+        # the pairs path (2, 4 or 6 outputs, in a multiple of 8): every entry block of its 4-block loop (1 to 4
+        # blocks), 64 blocks of extreme weights
+        (256, [(2, True, "ends", True), (6, True, "random", True)]),
+        (8, [(4, True, "max", True), (2, True, "random", True)]),
+        (16, [(6, True, "min", True)]),
+        (24, [(2, True, "random", True), (4, True, "ends", True)]),
+        (32, [(2, True, "max", True)]),
+        (72, [(6, True, "random", True)]),
     ]
     graphs = []
     for k, (n, layers) in enumerate(specs):  # input zero points -128, 127 and random in turn
@@ -1153,9 +1161,9 @@ def test_fc_rows8_records_match_their_definition(shape: tuple[int, int]) -> None
 
 
 def test_fc_short_paths_are_chosen_from_the_struct_fields() -> None:
-    """layouts.fc_dsp_path: with out_features a multiple of 8, requant_fused 1 and the full int8 range, the k8 path
-    for 8 inputs and the rows8 path for other multiples of 4 up to 512; None as soon as one condition fails, and for
-    4-bit layers."""
+    """layouts.fc_dsp_path: with requant_fused 1, the full int8 range and at most 512 inputs, the pairs path for 2, 4
+    or 6 outputs and inputs a multiple of 8, and with out_features a multiple of 8 the k8 path for 8 inputs and the
+    rows8 path for other multiples of 4; None as soon as one condition fails, and for 4-bit layers."""
     rng = np.random.default_rng(4)
     x = ir.Tensor("x", (1, 1, 8), ir.QParams(0.1, 0))
     op = _fc(rng, "y", x, 8, True, full=True)[0]
@@ -1164,10 +1172,16 @@ def test_fc_short_paths_are_chosen_from_the_struct_fields() -> None:
     assert layouts.fc_dsp_path(op, {**ok, "in_features": 4}) == "tq_fully_connected_s8_rows8"
     assert layouts.fc_dsp_path(op, {**ok, "in_features": 512, "out_features": 128}) == "tq_fully_connected_s8_rows8"
     assert layouts.fc_dsp_path(op, {**ok, "in_features": 8}) == "tq_fully_connected_s8_k8"
-    for change in ({"in_features": 516}, {"in_features": 6}, {"out_features": 12}, {"out_features": 4},
+    for out_f in (2, 4, 6):
+        assert layouts.fc_dsp_path(op, {**ok, "out_features": out_f}) == "tq_fully_connected_s8_pairs"
+        wide = {**ok, "out_features": out_f, "in_features": 512}
+        assert layouts.fc_dsp_path(op, wide) == "tq_fully_connected_s8_pairs"
+        assert layouts.fc_dsp_path(op, {**ok, "out_features": out_f, "in_features": 12}) is None
+    for change in ({"in_features": 516}, {"in_features": 6}, {"out_features": 12}, {"out_features": 1},
                    {"requant_fused": 0}, {"act_min": -127}, {"act_max": 126}):
         assert layouts.fc_dsp_path(op, {**ok, **change}) is None, change
         assert layouts.fc_dsp_path(op, {**ok, **change, "in_features": 8}) is None or "in_features" in change
+        assert layouts.fc_dsp_path(op, {**ok, "out_features": 2, **change}) is None or "out_features" in change
     assert layouts.fc_dsp_path(dataclasses.replace(op, weight_bits=4), ok) is None
 
 
@@ -1196,6 +1210,24 @@ def test_fc_k8_records_match_their_definition(out_f: int) -> None:
     assert got.dtype == np.int32 and got.tolist() == want
     with pytest.raises(ValueError, match="int32"):
         layouts.fc_k8_records(w, np.full(out_f, 2**30, np.int32), rq)
+
+
+@pytest.mark.parametrize("shape", [(2, 8), (4, 16), (6, 256)])
+def test_fc_pairs_records_match_their_definition(shape: tuple[int, int]) -> None:
+    """layouts.fc_pairs_records, word by word from tq_fully_connected_s8_short.c's comment: per row pair the folded
+    biases of its two rows, its one-pair weight words, then (q, e - 1) of the two rows."""
+    out_f, n = shape
+    rng = np.random.default_rng(n)
+    w = rng.integers(-127, 128, shape).astype(np.int8)
+    bias = rng.integers(-(2**30), 2**30, out_f).astype(np.int32)
+    rq = rng.integers(-(2**31), 2**31, 2 * out_f).astype(np.int32)
+    want: list[int] = []
+    for t in range(out_f // 2):
+        want += [int(bias[2 * t]), int(bias[2 * t + 1])]
+        want += _fc_weights_dsp_by_definition(w[2 * t:2 * t + 2]).view("<i4").tolist()  # one block of one pair
+        want += [int(v) for v in rq[4 * t:4 * t + 4]]
+    got = layouts.fc_pairs_records(w, bias, rq)
+    assert got.dtype == np.int32 and got.tolist() == want
 
 
 def test_fc_dsp_bias_folds_the_input_zero_point() -> None:

@@ -39,7 +39,8 @@ int8 weights reordered (the same number of bytes): ``runtime_c/tq_fully_connecte
 ``weights_dsp`` (:func:`fc_weights_dsp`), ``bias_dsp`` (the input zero point folded into the
 bias) and ``requant_dsp`` (:func:`fc_requant_dsp`) instead of ``weights``, ``bias``, ``multiplier`` and ``shift``
 under ``TQ_USE_DSP``.  Short ones that :func:`fc_dsp_path` picks ship one record stream instead
-(:func:`fc_rows8_records`, :func:`fc_k8_records`, read by ``runtime_c/tq_fully_connected_s8_short.c``).
+(:func:`fc_rows8_records`, :func:`fc_k8_records`, :func:`fc_pairs_records`, read by
+``runtime_c/tq_fully_connected_s8_short.c``).
 
 Adds on boards with DSP or Armv6-M kernels (:func:`add_table`): a 256-entry int32 table of one input's
 rescaled value, so an element costs two loads and a table read instead of two requantizations
@@ -178,29 +179,35 @@ FC_ROWS8_IN_MAX = 512  # the most inputs of the rows8 path: no chunks (tq_fully_
 FC_K8_IN = 8  # the inputs of the k8 path (tq_fully_connected_s8_short.c)
 # The DSP FC's path in a runtime file of its own (tq_fully_connected_s8_params.dsp_path): C symbol -> file.
 FC_DSP_PATH_FILES = {"tq_fully_connected_s8_rows8": "tq_fully_connected_s8_short.c",
-                     "tq_fully_connected_s8_k8": "tq_fully_connected_s8_short.c"}
+                     "tq_fully_connected_s8_k8": "tq_fully_connected_s8_short.c",
+                     "tq_fully_connected_s8_pairs": "tq_fully_connected_s8_short.c"}
 
 
 def fc_dsp_path(op: ir.IntOp, fields: Mapping[str, int]) -> str | None:
     """The DSP FC path (a key of :data:`FC_DSP_PATH_FILES`) of an 8-bit fully connected ``op`` from its struct's
     scalar ``fields`` (``tq_fully_connected_s8_params``), None for the kernel's own paths.
 
-    Both paths need ``out_features`` a multiple of 8, ``requant_fused = 1`` and the full int8 output range (their
-    output stage's SSAT is the whole clamp):
+    Every path needs ``requant_fused = 1`` and the full int8 output range (their output stage's SSAT is the whole
+    clamp) and at most :data:`FC_ROWS8_IN_MAX` inputs (the bound below which no row needs chunks):
 
-    * ``tq_fully_connected_s8_k8``: ``in_features = 8`` (the input held in registers);
-    * ``tq_fully_connected_s8_rows8``: other ``in_features``, multiples of 4 up to :data:`FC_ROWS8_IN_MAX` (the
-      bound below which no row needs chunks); its per-group work is smaller than the general kernel's, what short
-      rows need."""
+    * ``tq_fully_connected_s8_pairs``: ``out_features`` 2, 4 or 6 (no group of 8 rows) and ``in_features`` a
+      multiple of 8 (the general kernel runs such layers through its C tail pairs);
+    * ``tq_fully_connected_s8_k8``: ``out_features`` a multiple of 8 and ``in_features = 8`` (the input held in
+      registers);
+    * ``tq_fully_connected_s8_rows8``: ``out_features`` a multiple of 8 and ``in_features`` a multiple of 4; its
+      per-group work is smaller than the general kernel's, what short rows need."""
     if not isinstance(op, ir.FullyConnected) or op.weight_bits != 8:
         return None
     f = fields
-    if (f["out_features"] % FC_DSP_GROUP_ROWS or f["requant_fused"] != 1
-            or (f["act_min"], f["act_max"]) != (-128, 127)):
+    if f["requant_fused"] != 1 or (f["act_min"], f["act_max"]) != (-128, 127) or f["in_features"] > FC_ROWS8_IN_MAX:
+        return None
+    if f["out_features"] in (2, 4, 6) and f["in_features"] % 8 == 0:
+        return "tq_fully_connected_s8_pairs"
+    if f["out_features"] % FC_DSP_GROUP_ROWS:
         return None
     if f["in_features"] == FC_K8_IN:
         return "tq_fully_connected_s8_k8"
-    if f["in_features"] % 4 == 0 and f["in_features"] <= FC_ROWS8_IN_MAX:
+    if f["in_features"] % 4 == 0:
         return "tq_fully_connected_s8_rows8"
     return None
 
@@ -234,10 +241,23 @@ def fc_k8_records(weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.nda
     return np.concatenate([bias2[:, :, 0], body, bias2[:, :, 1], rq], axis=1).reshape(-1).astype(np.int32)
 
 
+def fc_pairs_records(weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.ndarray) -> np.ndarray:
+    """The pairs path's records (int32; ``runtime_c/tq_fully_connected_s8_short.c``): per row pair ``t``,
+    ``bias_dsp`` of rows ``2t, 2t + 1``, the pair's weight words (the one-pair blocks of :func:`fc_weights_dsp`),
+    then ``requant_dsp``'s 4 words of rows ``2t, 2t + 1`` (``weights`` ``[out][in]`` int8, ``out`` even, ``in`` a
+    multiple of 4)."""
+    pairs, in_f = weights.shape[0] // 2, weights.shape[1]
+    body = _paired_rows(weights, 1).view("<i4").reshape(pairs, in_f // 2)
+    bias = bias_dsp.astype(np.int32).reshape(pairs, 2)
+    rq = requant_dsp.astype(np.int32).reshape(pairs, 4)
+    return np.concatenate([bias, body, rq], axis=1).reshape(-1).astype(np.int32)
+
+
 def fc_path_records(path: str, weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.ndarray) -> np.ndarray:
     """The records of DSP FC path ``path`` (:func:`fc_dsp_path`) from the layer's ``[out][in]`` int8 weights and
     :func:`fc_dsp_arrays`' folded bias and pairs."""
-    build = {"tq_fully_connected_s8_rows8": fc_rows8_records, "tq_fully_connected_s8_k8": fc_k8_records}[path]
+    build = {"tq_fully_connected_s8_rows8": fc_rows8_records, "tq_fully_connected_s8_k8": fc_k8_records,
+             "tq_fully_connected_s8_pairs": fc_pairs_records}[path]
     return build(weights, bias_dsp, requant_dsp)
 
 
