@@ -1212,6 +1212,27 @@ def test_fc_k8_records_match_their_definition(out_f: int) -> None:
         layouts.fc_k8_records(w, np.full(out_f, 2**30, np.int32), rq)
 
 
+def test_fc_short_paths_ship_only_with_their_layers(tmp_path: Path) -> None:
+    """A package with layers for the short FC paths names them under TQ_USE_DSP (records instead of the three DSP
+    arrays) and ships tq_fully_connected_s8_short.c; one whose FC layer has none (ResNet-8's 64 -> 10 shape) ships
+    neither, so its code stays the general kernel's; a portable board's package names no path."""
+    rng = np.random.default_rng(21)
+    x = ir.Tensor("x", (1, 1, 8), ir.QParams(0.05, -128))
+    graph = rg.chain(x, [_fc(rng, "a", x, 16, True, full=True), _fc(rng, "b", x, 2, True, full=True)])
+    out = rg.emit(graph, tmp_path / "short", board="cortex-m4")
+    text = (out / "net.c").read_text()
+    assert "&tq_fully_connected_s8_k8," in text and "&tq_fully_connected_s8_pairs," in text
+    weights = (out / "net_weights.h").read_text()
+    assert "_records[" in weights and "_weights_dsp[" not in weights
+    assert (out / "tq_fully_connected_s8_short.c").is_file()
+    x64 = ir.Tensor("x", (1, 1, 64), ir.QParams(0.05, -128))
+    plain = rg.emit(rg.chain(x64, [_fc(rng, "c", x64, 10, True, full=True)]), tmp_path / "plain", board="cortex-m4")
+    assert "tq_fully_connected_s8_" not in (plain / "net.c").read_text().replace("tq_fully_connected_s8_params", "")
+    assert not (plain / "tq_fully_connected_s8_short.c").exists()
+    host = rg.emit(graph, tmp_path / "host")
+    assert "dsp_path" not in (host / "net.c").read_text() and not (host / "tq_fully_connected_s8_short.c").exists()
+
+
 @pytest.mark.parametrize("shape", [(2, 8), (4, 16), (6, 256)])
 def test_fc_pairs_records_match_their_definition(shape: tuple[int, int]) -> None:
     """layouts.fc_pairs_records, word by word from tq_fully_connected_s8_short.c's comment: per row pair the folded
