@@ -1,39 +1,38 @@
 /*
  * tq_fully_connected_s8_short.c - the DSP fully connected kernel's paths for short layers (params->dsp_path; the
  * generator sets it, tinyqat/codegen/layouts.py fc_dsp_path), each with the same result as tq_fully_connected_s8
- * (tq_kernels.h). Both take layers with requant_fused and the full int8 output range (act_min = -128, act_max =
- * 127), out_features a multiple of 8, and use tq_fully_connected_s8_dsp.c's row pairs (the int16 pair layout, the
+ * (tq_kernels.h). All three take layers with requant_fused, the full int8 output range (act_min = -128, act_max = 127)
+ * and at most 512 inputs (layouts.py FC_ROWS8_IN_MAX: no row needs chunks, |sum x * w_b| <= 128 * 127 * 512 < 2^23
+ * keeps R - S = 256 * sum x * w_b exact), and use tq_fully_connected_s8_dsp.c's row pairs (the int16 pair layout, the
  * input zero point folded into the bias; its comment proves the sums) and its fused output stage,
- * tq_requantize_s8_fused_ssat2 of the doubled sum (tq_requant.h's TQ_REQUANT_FUSED_SSAT2_ASM), whose SSAT is the
- * whole clamp for the full int8 range. Every constant a group of rows needs follows its weights in one record
- * stream (params->records; no separate bias and requantization arrays). No scratch memory; output bytes are
- * written only within out_features.
+ * tq_requantize_s8_fused_ssat2 of the doubled sum (tq_requant.h's TQ_REQUANT_FUSED_SSAT2_ASM), whose SSAT is the whole
+ * clamp for the full int8 range. Every constant a group of rows needs follows its weights in one record stream
+ * (params->records; no separate bias and requantization arrays). No scratch memory; output bytes are written only
+ * within out_features.
  *
- * tq_fully_connected_s8_rows8: in_features a multiple of 4 up to TQ_FC_ROWS8_IN_MAX (512: no row needs chunks,
- * |sum x * w_b| <= 128 * 127 * 512 < 2^23 keeps R - S = 256 * sum x * w_b exact). tq_fully_connected_s8_dsp.c's
- * groups of 8 rows (TQ_FC_STEP, TQ_FC_OUT) in one assembly routine for the whole layer, the entry step of its
- * unrolled loop computed once per call. Records (Python twin tinyqat/codegen/layouts.py, fc_rows8_records), per
- * group g of rows 8g .. 8g + 7, int32 words: bias_dsp of rows 8g, 8g + 2, 8g + 4, 8g + 6 (the pairs' rows a); the
- * group's weights as in weights_dsp (in_features / 4 steps of 8 words: step s, pair p, half h, lane l (fastest),
- * the little-endian int16 w[8g + 2p][i] + 256 * w[8g + 2p + 1][i], i = 4s + 2l + h); bias_dsp of rows 8g + 1,
- * 8g + 3, 8g + 5, 8g + 7 (rows b); then (multiplier[c], -shift[c] - 1) for c = 8g .. 8g + 7.
+ * tq_fully_connected_s8_rows8: out_features a multiple of 8, in_features a multiple of 4. tq_fully_connected_s8_dsp.c's
+ * groups of 8 rows (TQ_FC_STEP, TQ_FC_OUT) in one assembly routine for the whole layer, the entry step of its unrolled
+ * loop computed once per call. Records (Python twin tinyqat/codegen/layouts.py, fc_rows8_records), per group g of rows
+ * 8g .. 8g + 7, int32 words: bias_dsp of rows 8g, 8g + 2, 8g + 4, 8g + 6 (the pairs' rows a); the group's weights as in
+ * weights_dsp (in_features / 4 steps of 8 words: step s, pair p, half h, lane l (fastest), the little-endian int16 w[8g
+ * + 2p][i] + 256 * w[8g + 2p + 1][i], i = 4s + 2l + h); bias_dsp of rows 8g + 1, 8g + 3, 8g + 5, 8g + 7 (rows b); then
+ * (multiplier[c], -shift[c] - 1) for c = 8g .. 8g + 7.
  *
- * tq_fully_connected_s8_k8: in_features = 8. The whole input stays in four registers as int16 pairs, doubled
- * once per call (2 * x fits int16), so the sums come out doubled (2 * acc, what the output stage takes: no
- * doubling per output) from doubled biases: S = 2 * bias_a + sum 2x * w_a, R = S + 256 * sum 2x * w_b, where
- * |2 * sum x * w_b| <= 2 * 8 * 128 * 127 < 2^23 keeps R - S exact, and 2 * bias_dsp fits int32 (requant_fused
- * bounds |bias_dsp| below 2^30). Groups of 4 rows (2 pairs), two groups per loop iteration. Records (Python twin
- * layouts.fc_k8_records), per group g of rows 4g .. 4g + 3, int32 words: 2 * bias_dsp of rows 4g, 4g + 2; the
- * weights, for step s < 2, pair p < 2, half h, lane l (fastest), the little-endian int16 w[4g + 2p][i] + 256 *
- * w[4g + 2p + 1][i], i = 4s + 2l + h; 2 * bias_dsp of rows 4g + 1, 4g + 3; (multiplier[c], -shift[c] - 1) for
- * c = 4g .. 4g + 3.
+ * tq_fully_connected_s8_k8: out_features a multiple of 8, in_features = 8. The whole input stays in four registers as
+ * int16 pairs, doubled once per call (2 * x fits int16), so the sums come out doubled (2 * acc, what the output stage
+ * takes: no doubling per output) from doubled biases: S = 2 * bias_a + sum 2x * w_a, R = S + 256 * sum 2x * w_b, where
+ * |2 * sum x * w_b| <= 2 * 8 * 128 * 127 < 2^23 keeps R - S exact, and 2 * bias_dsp fits int32 (requant_fused bounds
+ * |bias_dsp| below 2^30). Groups of 4 rows (2 pairs), two groups per loop iteration. Records (Python twin
+ * layouts.fc_k8_records), per group g of rows 4g .. 4g + 3, int32 words: 2 * bias_dsp of rows 4g, 4g + 2; the weights,
+ * for step s < 2, pair p < 2, half h, lane l (fastest), the little-endian int16 w[4g + 2p][i] + 256 * w[4g + 2p +
+ * 1][i], i = 4s + 2l + h; 2 * bias_dsp of rows 4g + 1, 4g + 3; (multiplier[c], -shift[c] - 1) for c = 4g .. 4g + 3.
  *
- * tq_fully_connected_s8_pairs: out_features 2, 4 or 6 (no group of 8 rows) and in_features a multiple of 8 up to
- * TQ_FC_ROWS8_IN_MAX (no chunks). One row pair at a time, two steps (8 inputs) per block of six loads, four blocks
- * per loop iteration, entered at a block computed once per call. Records (Python twin layouts.fc_pairs_records),
- * per pair t: bias_dsp of rows 2t, 2t + 1; for step s < in_features / 4, half h, lane l (fastest), the
- * little-endian int16 w[2t][i] + 256 * w[2t + 1][i], i = 4s + 2l + h; (multiplier[c], -shift[c] - 1) for c = 2t,
- * 2t + 1. bias_dsp[c] = bias[c] - input_zero_point * sum_i w[c][i] in all three.
+ * tq_fully_connected_s8_pairs: out_features 2, 4 or 6 (no group of 8 rows), in_features a multiple of 8. One row pair
+ * at a time, two steps (8 inputs) per block of six loads, four blocks per loop iteration, entered at a block computed
+ * once per call. Records (Python twin layouts.fc_pairs_records), per pair t: bias_dsp of rows 2t, 2t + 1; for step s <
+ * in_features / 4, half h, lane l (fastest), the little-endian int16 w[2t][i] + 256 * w[2t + 1][i], i = 4s + 2l + h;
+ * (multiplier[c], -shift[c] - 1) for c = 2t, 2t + 1. bias_dsp[c] = bias[c] - input_zero_point * sum_i w[c][i] in all
+ * three.
  */
 #include "tq_kernels.h"
 
