@@ -17,6 +17,7 @@
 
 #if TQ_USE_DSP
 #include <arm_acle.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -93,10 +94,23 @@ static inline int32_t tq_dup_s16(int32_t v)
 
 /*
  * The DSP fully connected kernels' assembly steps (tq_fully_connected_s8_dsp.c's fc_groups and
- * tq_fully_connected_s8_short.c; the pair layout and the method are in tq_fully_connected_s8_dsp.c's comment):
+ * tq_fully_connected_s8_rows8.c; the pair layout and the method are in tq_fully_connected_s8_dsp.c's comment):
  * a group of 8 rows (4 pairs) with the input at r0, the weights at r1, (S, R) of the pairs in r4-r11;
  * r2, r3, r12 and lr are scratch. TQ_FC_OUT needs tq_requant.h.
  */
+
+/* A number as text for the assembly. */
+#define TQ_FC_STR2(x) #x
+#define TQ_FC_STR(x) TQ_FC_STR2(x)
+
+/* Byte offsets of tq_fully_connected_s8_params' fields that the FC paths' assembly reads (32-bit pointers; in_features
+ * at 0, out_features at 4). */
+#define TQ_FC_OFF_OUTPUT_ZP 12
+#define TQ_FC_OFF_RECORDS 64
+typedef char tq_fc_in_at_0[offsetof(tq_fully_connected_s8_params, in_features) == 0 ? 1 : -1];
+typedef char tq_fc_out_at_4[offsetof(tq_fully_connected_s8_params, out_features) == 4 ? 1 : -1];
+typedef char tq_fc_zp_at[offsetof(tq_fully_connected_s8_params, output_zero_point) == TQ_FC_OFF_OUTPUT_ZP ? 1 : -1];
+typedef char tq_fc_records_at[offsetof(tq_fully_connected_s8_params, records) == TQ_FC_OFF_RECORDS ? 1 : -1];
 /* Pair (S, R) of a step: r2 = x02, r3 = x13, r12 / lr = the pair's two weight words (extended here). */
 #define TQ_FC_PAIR(S, R)                                                                           \
     "smlad " R ", r2, r12, " R "\n\t"                                                             \

@@ -42,8 +42,8 @@
  * in natural order. requant_dsp (Python twin: layouts.fc_requant_dsp) holds the pairs
  * (multiplier[c], -shift[c] - 1), set together with weights_dsp. Params without weights_dsp (NULL) run the
  * natural-row loop on weights and bias (input_zero_point subtracted with SXTAB16), multiplier and shift. No scratch memory; output bytes are
- * written only within out_features. Params with a dsp_path run it instead (tq_fully_connected_s8_short.c: short layers
- * in groups of 8 rows, the same sums). The assembly steps are tq_dsp.h's TQ_FC_STEP and TQ_FC_OUT.
+ * written only within out_features. Params with a dsp_path run it instead (tq_fully_connected_s8_rows8.c, _k8.c, _pairs.c:
+ * short layers, the same sums). The assembly steps are tq_dsp.h's TQ_FC_STEP and TQ_FC_OUT.
  */
 #include "tq_kernels.h"
 
@@ -51,9 +51,6 @@
 #include "tq_dsp.h"
 #include "tq_requant.h"
 #include <stddef.h>
-
-#define TQ_FC_STR2(x) #x
-#define TQ_FC_STR(x) TQ_FC_STR2(x)
 
 /* Steps of four inputs per chunk: 512 inputs, |sum x * w_b| <= 128 * 127 * 512 < 2^23. */
 #define TQ_FC_DSP_CHUNK_STEPS 128
@@ -400,7 +397,7 @@ __attribute__((noinline)) static void fc_dsp(const tq_fully_connected_s8_params 
 
 void tq_fully_connected_s8(const tq_fully_connected_s8_params *params, const int8_t *input, int8_t *output)
 {
-    if (params->dsp_path != NULL) { /* a path of its own (tq_fully_connected_s8_short.c) */
+    if (params->dsp_path != NULL) { /* a path of its own (tq_fully_connected_s8_rows8.c, ...) */
         params->dsp_path->run(params, input, output);
         return;
     }

@@ -1142,7 +1142,7 @@ def test_fc_dsp_layout_matches_its_definition(shape: tuple[int, int]) -> None:
 
 @pytest.mark.parametrize("shape", [(8, 8), (16, 4), (24, 12), (8, 512)])
 def test_fc_rows8_records_match_their_definition(shape: tuple[int, int]) -> None:
-    """layouts.fc_rows8_records, word by word from tq_fully_connected_s8_short.c's comment: per group of 8 rows the
+    """layouts.fc_rows8_records, word by word from tq_fully_connected_s8_rows8.c's comment: per group of 8 rows the
     rows a's folded biases, the pair-layout weight words, the rows b's biases, then (q, e - 1) of the 8 rows."""
     out_f, n = shape
     rng = np.random.default_rng(sum(shape))
@@ -1187,7 +1187,7 @@ def test_fc_short_paths_are_chosen_from_the_struct_fields() -> None:
 
 @pytest.mark.parametrize("out_f", [8, 16, 128])
 def test_fc_k8_records_match_their_definition(out_f: int) -> None:
-    """layouts.fc_k8_records, word by word from tq_fully_connected_s8_short.c's comment: per group of 4 rows the
+    """layouts.fc_k8_records, word by word from tq_fully_connected_s8_k8.c's comment: per group of 4 rows the
     doubled biases of rows a, the pair-layout weight words (2 steps of 2 pairs), the doubled biases of rows b, then
     (q, e - 1) of the 4 rows; a doubled bias outside int32 is refused."""
     rng = np.random.default_rng(out_f)
@@ -1214,8 +1214,8 @@ def test_fc_k8_records_match_their_definition(out_f: int) -> None:
 
 def test_fc_short_paths_ship_only_with_their_layers(tmp_path: Path) -> None:
     """A package with layers for the short FC paths names them under TQ_USE_DSP (records instead of the three DSP
-    arrays) and ships tq_fully_connected_s8_short.c; one whose FC layer has none (ResNet-8's 64 -> 10 shape) ships
-    neither, so its code stays the general kernel's; a portable board's package names no path."""
+    arrays) and ships their files, only those; one whose FC layer has none (ResNet-8's 64 -> 10 shape) ships none, so
+    its code stays the general kernel's; a portable board's package names no path."""
     rng = np.random.default_rng(21)
     x = ir.Tensor("x", (1, 1, 8), ir.QParams(0.05, -128))
     graph = rg.chain(x, [_fc(rng, "a", x, 16, True, full=True), _fc(rng, "b", x, 2, True, full=True)])
@@ -1224,18 +1224,19 @@ def test_fc_short_paths_ship_only_with_their_layers(tmp_path: Path) -> None:
     assert "&tq_fully_connected_s8_k8," in text and "&tq_fully_connected_s8_pairs," in text
     weights = (out / "net_weights.h").read_text()
     assert "_records[" in weights and "_weights_dsp[" not in weights
-    assert (out / "tq_fully_connected_s8_short.c").is_file()
+    assert (out / "tq_fully_connected_s8_k8.c").is_file() and (out / "tq_fully_connected_s8_pairs.c").is_file()
+    assert not (out / "tq_fully_connected_s8_rows8.c").exists()
     x64 = ir.Tensor("x", (1, 1, 64), ir.QParams(0.05, -128))
     plain = rg.emit(rg.chain(x64, [_fc(rng, "c", x64, 10, True, full=True)]), tmp_path / "plain", board="cortex-m4")
     assert "tq_fully_connected_s8_" not in (plain / "net.c").read_text().replace("tq_fully_connected_s8_params", "")
-    assert not (plain / "tq_fully_connected_s8_short.c").exists()
+    assert not any(plain.glob("tq_fully_connected_s8_[kpr]*.c"))
     host = rg.emit(graph, tmp_path / "host")
-    assert "dsp_path" not in (host / "net.c").read_text() and not (host / "tq_fully_connected_s8_short.c").exists()
+    assert "dsp_path" not in (host / "net.c").read_text() and not any(host.glob("tq_fully_connected_s8_[kpr]*.c"))
 
 
 @pytest.mark.parametrize("shape", [(2, 8), (4, 16), (6, 256)])
 def test_fc_pairs_records_match_their_definition(shape: tuple[int, int]) -> None:
-    """layouts.fc_pairs_records, word by word from tq_fully_connected_s8_short.c's comment: per row pair the folded
+    """layouts.fc_pairs_records, word by word from tq_fully_connected_s8_pairs.c's comment: per row pair the folded
     biases of its two rows, its one-pair weight words, then (q, e - 1) of the two rows."""
     out_f, n = shape
     rng = np.random.default_rng(n)

@@ -40,7 +40,7 @@ int8 weights reordered (the same number of bytes): ``runtime_c/tq_fully_connecte
 bias) and ``requant_dsp`` (:func:`fc_requant_dsp`) instead of ``weights``, ``bias``, ``multiplier`` and ``shift``
 under ``TQ_USE_DSP``.  Short ones that :func:`fc_dsp_path` picks ship one record stream instead
 (:func:`fc_rows8_records`, :func:`fc_k8_records`, :func:`fc_pairs_records`, read by
-``runtime_c/tq_fully_connected_s8_short.c``).
+``runtime_c/tq_fully_connected_s8_rows8.c``, ``_k8.c``, ``_pairs.c``).
 
 Adds on boards with DSP or Armv6-M kernels (:func:`add_table`): a 256-entry int32 table of one input's
 rescaled value, so an element costs two loads and a table read instead of two requantizations
@@ -175,12 +175,12 @@ def fc_dsp_arrays(op: ir.IntOp, input_zero_point: int) -> tuple[np.ndarray, np.n
             fc_requant_dsp(op.multiplier, op.shift))
 
 
-FC_ROWS8_IN_MAX = 512  # the most inputs of the rows8 path: no chunks (tq_fully_connected_s8_short.c)
-FC_K8_IN = 8  # the inputs of the k8 path (tq_fully_connected_s8_short.c)
+FC_ROWS8_IN_MAX = 512  # the most inputs of the short FC paths: no chunks (tq_fully_connected_s8_rows8.c, ...)
+FC_K8_IN = 8  # the inputs of the k8 path (tq_fully_connected_s8_k8.c)
 # The DSP FC's path in a runtime file of its own (tq_fully_connected_s8_params.dsp_path): C symbol -> file.
-FC_DSP_PATH_FILES = {"tq_fully_connected_s8_rows8": "tq_fully_connected_s8_short.c",
-                     "tq_fully_connected_s8_k8": "tq_fully_connected_s8_short.c",
-                     "tq_fully_connected_s8_pairs": "tq_fully_connected_s8_short.c"}
+FC_DSP_PATH_FILES = {"tq_fully_connected_s8_rows8": "tq_fully_connected_s8_rows8.c",
+                     "tq_fully_connected_s8_k8": "tq_fully_connected_s8_k8.c",
+                     "tq_fully_connected_s8_pairs": "tq_fully_connected_s8_pairs.c"}
 
 
 def fc_dsp_path(op: ir.IntOp, fields: Mapping[str, int]) -> str | None:
@@ -213,7 +213,7 @@ def fc_dsp_path(op: ir.IntOp, fields: Mapping[str, int]) -> str | None:
 
 
 def fc_rows8_records(weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.ndarray) -> np.ndarray:
-    """The rows8 path's records (int32; ``runtime_c/tq_fully_connected_s8_short.c``): per group ``g`` of 8 rows,
+    """The rows8 path's records (int32; ``runtime_c/tq_fully_connected_s8_rows8.c``): per group ``g`` of 8 rows,
     ``bias_dsp`` of rows ``8g, 8g + 2, 8g + 4, 8g + 6``, the group's :func:`fc_weights_dsp` words, ``bias_dsp``
     of rows ``8g + 1, 8g + 3, 8g + 5, 8g + 7``, then ``requant_dsp``'s 16 words of rows ``8g .. 8g + 7``
     (``weights`` ``[out][in]`` int8 with ``out`` a multiple of 8 and ``in`` of 4, :func:`fc_dsp_arrays`' folded
@@ -227,7 +227,7 @@ def fc_rows8_records(weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.
 
 
 def fc_k8_records(weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.ndarray) -> np.ndarray:
-    """The k8 path's records (int32; ``runtime_c/tq_fully_connected_s8_short.c``): per group ``g`` of 4 rows,
+    """The k8 path's records (int32; ``runtime_c/tq_fully_connected_s8_k8.c``): per group ``g`` of 4 rows,
     ``2 * bias_dsp`` of rows ``4g, 4g + 2``, the group's weight words (2 pairs in the pair layout of
     :func:`fc_weights_dsp`, 8 words), ``2 * bias_dsp`` of rows ``4g + 1, 4g + 3``, then ``requant_dsp``'s 8 words of
     rows ``4g .. 4g + 3`` (``weights`` ``[out][8]`` int8, ``out`` a multiple of 4; ``2 * bias_dsp`` fits int32 for
@@ -242,7 +242,7 @@ def fc_k8_records(weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.nda
 
 
 def fc_pairs_records(weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.ndarray) -> np.ndarray:
-    """The pairs path's records (int32; ``runtime_c/tq_fully_connected_s8_short.c``): per row pair ``t``,
+    """The pairs path's records (int32; ``runtime_c/tq_fully_connected_s8_pairs.c``): per row pair ``t``,
     ``bias_dsp`` of rows ``2t, 2t + 1``, the pair's weight words (the one-pair blocks of :func:`fc_weights_dsp`),
     then ``requant_dsp``'s 4 words of rows ``2t, 2t + 1`` (``weights`` ``[out][in]`` int8, ``out`` even, ``in`` a
     multiple of 4)."""
