@@ -332,8 +332,8 @@ typedef struct {
     const uint8_t *weights_v6m;
     const int32_t *bias_v6m;           /* [out_features] */
     /* NULL, or (DSP kernel, set together with dsp_path; weights_dsp, bias_dsp and requant_dsp are NULL then) the
-     * records that dsp_path reads (tq_fully_connected_s8_rows8.c, _k8.c, _pairs.c; Python twins tinyqat/codegen/layouts.py,
-     * fc_rows8_records, fc_k8_records and fc_pairs_records). Other kernels ignore it. */
+     * records that dsp_path reads (tq_fully_connected_s8_rows8.c, _k8.c, _pairs.c; Python twins
+     * tinyqat/codegen/layouts.py, fc_rows8_records, fc_k8_records and fc_pairs_records). Other kernels ignore it. */
     const int32_t *records;
     /* NULL (the DSP kernel's own paths), or (DSP kernel; the generator sets it under TQ_USE_DSP, tinyqat/codegen/
      * layouts.py fc_dsp_path) &tq_fully_connected_s8_rows8, &tq_fully_connected_s8_k8 or
