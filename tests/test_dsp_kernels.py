@@ -1001,11 +1001,12 @@ FC_BOARDS = ("cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55", "cortex-m0plu
 
 
 def _fc(rng: np.random.Generator, name: str, x: ir.Tensor, out_f: int, fused: bool,
-        weights: str = "random", full: bool = False) -> tuple[ir.FullyConnected, ir.Tensor]:
+        weights: str = "random", full: bool = False, per_tensor: bool = False) -> tuple[ir.FullyConnected, ir.Tensor]:
     """A FullyConnected on ``x``: ``fused`` picks multipliers below 1/2 and small biases (the fused
     output stage, fixedpoint.fused_requant_ok) or rg's ratios up to 5 (the C output stage);
     ``weights``: "random", "min" (all -127), "max" (all 127) or "ends" (rows of -127 and 127).
-    Output zero points at the int8 ends or random, clamps of every kind (``full``: the full int8 range)."""
+    Output zero points at the int8 ends or random, clamps of every kind (``full``: the full int8 range);
+    ``per_tensor``: one multiplier and shift for every channel (channel 0's)."""
     zp = int(rng.choice([-128, 127, int(rng.integers(-128, 128))]))
     y = ir.Tensor(name, (out_f,), ir.QParams(float(np.float32(10 ** rng.uniform(-3, 0))), zp))
     n = x.size
@@ -1015,6 +1016,8 @@ def _fc(rng: np.random.Generator, name: str, x: ir.Tensor, out_f: int, fused: bo
         bias = rng.integers(-(2**20), 2**20, out_f).astype(np.int32)
         mult, shift = np.array([q for q, _ in pairs], np.int32), np.array([s for _, s in pairs], np.int32)
         assert fixedpoint.fused_requant_ok(bias, shift, n)
+    if per_tensor:
+        mult, shift = np.full(out_f, mult[0], np.int32), np.full(out_f, shift[0], np.int32)
     w = rng.integers(-127, 128, (out_f, n)).astype(np.int8)
     if weights != "random":
         w = np.full((out_f, n), -127 if weights == "min" else 127, np.int8)
@@ -1032,7 +1035,7 @@ def _fc_graphs(rng: np.random.Generator) -> list[ir.Graph]:
     not a multiple of 4 (natural rows only), tiny layers, every entry step 0-7 of fc_groups' loop, the tail
     pairs (1 to 3, with and without groups before them, over chunks, odd steps); input zero points -128, 127
     and random."""
-    specs = [  # (in_features, [(out, fused, weights[, full range])])
+    specs = [  # (in_features, [(out, fused, weights[, full range[, per-tensor]])])
         (1032, [(16, True, "random"), (19, False, "random"), (8, True, "min"), (9, True, "ends")]),
         (512, [(8, True, "max"), (10, False, "ends"), (3, True, "random")]),
         (516, [(24, True, "ends"), (8, False, "min")]),
@@ -1049,26 +1052,26 @@ def _fc_graphs(rng: np.random.Generator) -> list[ir.Graph]:
         (12, [(15, True, "random"), (2, False, "random"), (3, True, "max")]),
         (28, [(8, True, "max"), (8, False, "random")]),  # 7 steps: the loop entered at step 1, then 2 steps (at 6)
         (24, [(9, False, "min")]),  # 6 steps: entered at step 2
-        # the short paths (fused, full range, out a multiple of 8): k8 (8 inputs; 1, 2 and 16 iterations of its two
-        # groups of 4 rows) and rows8 (in a multiple of 4 up to 512): 1 to 7 steps (every entry step of its 8-step
-        # loop), 9 and 128 steps (several iterations), 512 inputs of extreme weights, 1 to 16 groups
-        (8, [(128, True, "random", True), (8, True, "ends", True), (16, True, "max", True)]),
+        # the short paths (fused, full range): k8 (8 inputs, out a multiple of 8; 1, 2 and 16 iterations of its two
+        # groups of 4 rows), rows8 (in a multiple of 4 up to 512, out a multiple of 8): 1 to 7 steps (every entry
+        # step of its 8-step loop), 9 and 128 steps (several iterations), 512 inputs of extreme weights, 1 to 16
+        # groups; pairs (2, 4 or 6 outputs, in a multiple of 8): 1 to 4 blocks (every entry block of its 4-block
+        # loop), 9 and 32 blocks; per-tensor requantization (one multiplier and shift) on each path and on the general
+        # kernel
+        (8, [(128, True, "random", True), (8, True, "ends", True), (16, True, "max", True), (4, True, "max", True),
+             (2, True, "random", True), (16, True, "random", True, True), (3, True, "random", False, True)]),
         (4, [(8, True, "random", True), (24, True, "min", True)]),
         (12, [(16, True, "random", True), (8, True, "max", True)]),
-        (16, [(48, True, "random", True), (8, True, "min", True)]),
+        (16, [(48, True, "random", True), (8, True, "min", True), (6, True, "min", True)]),
         (20, [(8, True, "ends", True), (40, True, "random", True)]),
-        (24, [(16, True, "random", True)]),
+        (24, [(16, True, "random", True), (2, True, "random", True), (4, True, "ends", True)]),
         (28, [(8, True, "min", True)]),
         (36, [(24, True, "ends", True)]),
         (512, [(8, True, "max", True), (16, True, "ends", True)]),
-        # the pairs path (2, 4 or 6 outputs, in a multiple of 8): every entry block of its 4-block loop (1 to 4
-        # blocks), 64 blocks of extreme weights
         (256, [(2, True, "ends", True), (6, True, "random", True)]),
-        (8, [(4, True, "max", True), (2, True, "random", True)]),
-        (16, [(6, True, "min", True)]),
-        (24, [(2, True, "random", True), (4, True, "ends", True)]),
         (32, [(2, True, "max", True)]),
         (72, [(6, True, "random", True)]),
+        (64, [(8, True, "random", True, True), (2, True, "ends", True, True), (10, False, "random", False, True)]),
     ]
     graphs = []
     for k, (n, layers) in enumerate(specs):  # input zero points -128, 127 and random in turn
