@@ -17,6 +17,7 @@
 
 #if TQ_USE_DSP
 #include <arm_acle.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -90,6 +91,57 @@ static inline int32_t tq_dup_s16(int32_t v)
 {
     return (int32_t)(((uint32_t)v & 0xFFFFu) | ((uint32_t)v << 16));
 }
+
+/*
+ * The DSP fully connected kernels' assembly steps (tq_fully_connected_s8_dsp.c's fc_groups and
+ * tq_fully_connected_s8_rows8.c; the pair layout and the method are in tq_fully_connected_s8_dsp.c's comment):
+ * a group of 8 rows (4 pairs) with the input at r0, the weights at r1, (S, R) of the pairs in r4-r11;
+ * r2, r3, r12 and lr are scratch. TQ_FC_OUT needs tq_requant.h.
+ */
+
+/* A number as text for the assembly. */
+#define TQ_FC_STR2(x) #x
+#define TQ_FC_STR(x) TQ_FC_STR2(x)
+
+/* Byte offsets of tq_fully_connected_s8_params' fields that the FC paths' assembly reads (32-bit pointers; in_features
+ * at 0, out_features at 4). */
+#define TQ_FC_OFF_OUTPUT_ZP 12
+#define TQ_FC_OFF_RECORDS 64
+typedef char tq_fc_in_at_0[offsetof(tq_fully_connected_s8_params, in_features) == 0 ? 1 : -1];
+typedef char tq_fc_out_at_4[offsetof(tq_fully_connected_s8_params, out_features) == 4 ? 1 : -1];
+typedef char tq_fc_zp_at[offsetof(tq_fully_connected_s8_params, output_zero_point) == TQ_FC_OFF_OUTPUT_ZP ? 1 : -1];
+typedef char tq_fc_records_at[offsetof(tq_fully_connected_s8_params, records) == TQ_FC_OFF_RECORDS ? 1 : -1];
+/* Pair (S, R) of a step: r2 = x02, r3 = x13, r12 / lr = the pair's two weight words (extended here). */
+#define TQ_FC_PAIR(S, R)                                                                           \
+    "smlad " R ", r2, r12, " R "\n\t"                                                             \
+    "sxtb16 r12, r12\n\t"                                                                         \
+    "smlad " S ", r2, r12, " S "\n\t"                                                             \
+    "smlad " R ", r3, lr, " R "\n\t"                                                              \
+    "sxtb16 lr, lr\n\t"                                                                           \
+    "smlad " S ", r3, lr, " S "\n\t"
+
+/* Pair p's two weight words of the step at r1 + K * 32 (immediate offsets, no write-back: on the Cortex-M4 the
+ * second load then pipelines with the first, which a load updating its base register would prevent). */
+#define TQ_FC_W2(K, OFF0, OFF1)                                                                    \
+    "ldr r12, [r1, #(32 * " K " + " OFF0 ")]\n\t" "ldr lr, [r1, #(32 * " K " + " OFF1 ")]\n\t"
+
+/* Step K of an iteration: its input word at r0 + 4 * K, its weights at r1 + 32 * K (the iteration advances r0 and r1
+ * once, immediate offsets keep every load pipelined); (S, R) of pairs 0-3 in (r4, r5) ... (r10, r11). Every
+ * instruction is 32-bit, so a step is TQ_FC_STEP_BYTES long (fc_groups enters its loop at a step). */
+#define TQ_FC_STEP_BYTES 140
+#define TQ_FC_STEP(K)                                                                              \
+    "ldr.w r2, [r0, #(4 * " K ")]\n\t" TQ_FC_W2(K, "0", "4")                                        \
+    "sxtb16 r3, r2, ror #8\n\t"                                                                   \
+    "sxtb16 r2, r2\n\t"                                                                           \
+    TQ_FC_PAIR("r4", "r5") TQ_FC_W2(K, "8", "12") TQ_FC_PAIR("r6", "r7") TQ_FC_W2(K, "16", "20")  \
+    TQ_FC_PAIR("r8", "r9") TQ_FC_W2(K, "24", "28") TQ_FC_PAIR("r10", "r11")
+
+/* Fused output stage of one channel (tq_requant.h, tq_requantize_s8_fused_ssat2 of 2 * acc): acc in A, the
+ * channel's requant_dsp pair (q, e - 1) loaded from [r1] (post-incremented), r0 = 2 * zp + 1; the int8 result
+ * in A. Clobbers r3, r12, lr. */
+#define TQ_FC_OUT(A)                                                                               \
+    "ldrd r3, r12, [r1], #8\n\t"                                                                  \
+    "lsl " A ", " A ", #1\n\t" TQ_REQUANT_FUSED_SSAT2_ASM(A, "r3", "r12", "lr", "r0")
 
 #endif /* TQ_USE_DSP */
 #endif /* TQ_DSP_H */

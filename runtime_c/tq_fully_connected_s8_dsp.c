@@ -42,7 +42,8 @@
  * in natural order. requant_dsp (Python twin: layouts.fc_requant_dsp) holds the pairs
  * (multiplier[c], -shift[c] - 1), set together with weights_dsp. Params without weights_dsp (NULL) run the
  * natural-row loop on weights and bias (input_zero_point subtracted with SXTAB16), multiplier and shift. No scratch memory; output bytes are
- * written only within out_features.
+ * written only within out_features. Params with a dsp_path run it instead (tq_fully_connected_s8_rows8.c, _k8.c, _pairs.c:
+ * short layers, the same sums). The assembly steps are tq_dsp.h's TQ_FC_STEP and TQ_FC_OUT.
  */
 #include "tq_kernels.h"
 
@@ -50,9 +51,6 @@
 #include "tq_dsp.h"
 #include "tq_requant.h"
 #include <stddef.h>
-
-#define TQ_FC_STR2(x) #x
-#define TQ_FC_STR(x) TQ_FC_STR2(x)
 
 /* Steps of four inputs per chunk: 512 inputs, |sum x * w_b| <= 128 * 127 * 512 < 2^23. */
 #define TQ_FC_DSP_CHUNK_STEPS 128
@@ -85,38 +83,6 @@ typedef char tq_fc_job_groups_at_32[offsetof(fc_job, groups) == 32 ? 1 : -1];
 typedef char tq_fc_job_zp2_at_40[offsetof(fc_job, zp2) == 40 ? 1 : -1];
 typedef char tq_fc_job_lo4_at_44[offsetof(fc_job, lo4) == 44 ? 1 : -1];
 typedef char tq_fc_job_acc_at_52[offsetof(fc_job, acc) == 52 ? 1 : -1];
-
-/* Pair (S, R) of a step: r2 = x02, r3 = x13, r12 / lr = the pair's two weight words (extended here). */
-#define TQ_FC_PAIR(S, R)                                                                           \
-    "smlad " R ", r2, r12, " R "\n\t"                                                             \
-    "sxtb16 r12, r12\n\t"                                                                         \
-    "smlad " S ", r2, r12, " S "\n\t"                                                             \
-    "smlad " R ", r3, lr, " R "\n\t"                                                              \
-    "sxtb16 lr, lr\n\t"                                                                           \
-    "smlad " S ", r3, lr, " S "\n\t"
-
-/* Pair p's two weight words of the step at r1 + K * 32 (immediate offsets, no write-back: on the Cortex-M4 the
- * second load then pipelines with the first, which a load updating its base register would prevent). */
-#define TQ_FC_W2(K, OFF0, OFF1)                                                                    \
-    "ldr r12, [r1, #(32 * " K " + " OFF0 ")]\n\t" "ldr lr, [r1, #(32 * " K " + " OFF1 ")]\n\t"
-
-/* Step K of an iteration: its input word at r0 + 4 * K, its weights at r1 + 32 * K (the iteration advances r0 and r1
- * once, immediate offsets keep every load pipelined); (S, R) of pairs 0-3 in (r4, r5) ... (r10, r11). Every
- * instruction is 32-bit, so a step is TQ_FC_STEP_BYTES long (fc_groups enters its loop at a step). */
-#define TQ_FC_STEP_BYTES 140
-#define TQ_FC_STEP(K)                                                                              \
-    "ldr.w r2, [r0, #(4 * " K ")]\n\t" TQ_FC_W2(K, "0", "4")                                        \
-    "sxtb16 r3, r2, ror #8\n\t"                                                                   \
-    "sxtb16 r2, r2\n\t"                                                                           \
-    TQ_FC_PAIR("r4", "r5") TQ_FC_W2(K, "8", "12") TQ_FC_PAIR("r6", "r7") TQ_FC_W2(K, "16", "20")  \
-    TQ_FC_PAIR("r8", "r9") TQ_FC_W2(K, "24", "28") TQ_FC_PAIR("r10", "r11")
-
-/* Fused output stage of one channel (tq_requant.h, tq_requantize_s8_fused_ssat2 of 2 * acc): acc in A, the
- * channel's requant_dsp pair (q, e - 1) loaded from [r1] (post-incremented), r0 = 2 * zp + 1; the int8 result
- * in A. Clobbers r3, r12, lr. */
-#define TQ_FC_OUT(A)                                                                               \
-    "ldrd r3, r12, [r1], #8\n\t"                                                                  \
-    "lsl " A ", " A ", #1\n\t" TQ_REQUANT_FUSED_SSAT2_ASM(A, "r3", "r12", "lr", "r0")
 
 /*
  * Runs job->groups groups of 8 rows (see fc_job and the file comment). Stack: [sp] end of the chunk, [sp + 8] job.
@@ -361,7 +327,9 @@ __attribute__((noinline)) static void requant_rows(const tq_fully_connected_s8_p
     }
 }
 
-void tq_fully_connected_s8(const tq_fully_connected_s8_params *params, const int8_t *input, int8_t *output)
+/* The kernel's own paths (params without a dsp_path). */
+__attribute__((noinline)) static void fc_dsp(const tq_fully_connected_s8_params *params, const int8_t *input,
+                                             int8_t *output)
 {
     const tq_fully_connected_s8_params *p = params;
     const int32_t n = p->in_features, out_f = p->out_features;
@@ -425,6 +393,15 @@ void tq_fully_connected_s8(const tq_fully_connected_s8_params *params, const int
         requant_rows(p, c, acc, c1 - c + 1, output);
         w += 2 * n;
     }
+}
+
+void tq_fully_connected_s8(const tq_fully_connected_s8_params *params, const int8_t *input, int8_t *output)
+{
+    if (params->dsp_path != NULL) { /* a path of its own (tq_fully_connected_s8_rows8.c, ...) */
+        params->dsp_path->run(params, input, output);
+        return;
+    }
+    fc_dsp(params, input, output);
 }
 
 #endif /* TQ_USE_DSP */

@@ -1087,11 +1087,12 @@ FC_BOARDS = ("cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55", "cortex-m0plu
 
 
 def _fc(rng: np.random.Generator, name: str, x: ir.Tensor, out_f: int, fused: bool,
-        weights: str = "random") -> tuple[ir.FullyConnected, ir.Tensor]:
+        weights: str = "random", full: bool = False, per_tensor: bool = False) -> tuple[ir.FullyConnected, ir.Tensor]:
     """A FullyConnected on ``x``: ``fused`` picks multipliers below 1/2 and small biases (the fused
     output stage, fixedpoint.fused_requant_ok) or rg's ratios up to 5 (the C output stage);
     ``weights``: "random", "min" (all -127), "max" (all 127) or "ends" (rows of -127 and 127).
-    Output zero points at the int8 ends or random, clamps of every kind."""
+    Output zero points at the int8 ends or random, clamps of every kind (``full``: the full int8 range);
+    ``per_tensor``: one multiplier and shift for every channel (channel 0's)."""
     zp = int(rng.choice([-128, 127, int(rng.integers(-128, 128))]))
     y = ir.Tensor(name, (out_f,), ir.QParams(float(np.float32(10 ** rng.uniform(-3, 0))), zp))
     n = x.size
@@ -1101,12 +1102,14 @@ def _fc(rng: np.random.Generator, name: str, x: ir.Tensor, out_f: int, fused: bo
         bias = rng.integers(-(2**20), 2**20, out_f).astype(np.int32)
         mult, shift = np.array([q for q, _ in pairs], np.int32), np.array([s for _, s in pairs], np.int32)
         assert fixedpoint.fused_requant_ok(bias, shift, n)
+    if per_tensor:
+        mult, shift = np.full(out_f, mult[0], np.int32), np.full(out_f, shift[0], np.int32)
     w = rng.integers(-127, 128, (out_f, n)).astype(np.int8)
     if weights != "random":
         w = np.full((out_f, n), -127 if weights == "min" else 127, np.int8)
         if weights == "ends":
             w[1::2] = -w[1::2]
-    lo, hi = rg.activation_range(rng, zp)
+    lo, hi = (-128, 127) if full else rg.activation_range(rng, zp)
     return ir.FullyConnected(f"fc_{name}", x.name, name, w, bias, mult, shift, lo, hi), y
 
 
@@ -1118,7 +1121,7 @@ def _fc_graphs(rng: np.random.Generator) -> list[ir.Graph]:
     not a multiple of 4 (natural rows only), tiny layers, every entry step 0-7 of fc_groups' loop, the tail
     pairs (1 to 3, with and without groups before them, over chunks, odd steps); input zero points -128, 127
     and random."""
-    specs = [  # (in_features, [(out, fused, weights)])
+    specs = [  # (in_features, [(out, fused, weights[, full range[, per-tensor]])])
         (1032, [(16, True, "random"), (19, False, "random"), (8, True, "min"), (9, True, "ends")]),
         (512, [(8, True, "max"), (10, False, "ends"), (3, True, "random")]),
         (516, [(24, True, "ends"), (8, False, "min")]),
@@ -1135,13 +1138,32 @@ def _fc_graphs(rng: np.random.Generator) -> list[ir.Graph]:
         (12, [(15, True, "random"), (2, False, "random"), (3, True, "max")]),
         (28, [(8, True, "max"), (8, False, "random")]),  # 7 steps: the loop entered at step 1, then 2 steps (at 6)
         (24, [(9, False, "min")]),  # 6 steps: entered at step 2
+        # the short paths (fused, full range): k8 (8 inputs, out a multiple of 8; 1, 2 and 16 iterations of its two
+        # groups of 4 rows), rows8 (in a multiple of 4 up to 512, out a multiple of 8): 1 to 7 steps (every entry
+        # step of its 8-step loop), 9 and 128 steps (several iterations), 512 inputs of extreme weights, 1 to 16
+        # groups; pairs (2, 4 or 6 outputs, in a multiple of 8): 1 to 4 blocks (every entry block of its 4-block
+        # loop), 9 and 32 blocks; per-tensor requantization (one multiplier and shift) on each path and on the general
+        # kernel
+        (8, [(128, True, "random", True), (8, True, "ends", True), (16, True, "max", True), (4, True, "max", True),
+             (2, True, "random", True), (16, True, "random", True, True), (3, True, "random", False, True)]),
+        (4, [(8, True, "random", True), (24, True, "min", True)]),
+        (12, [(16, True, "random", True), (8, True, "max", True)]),
+        (16, [(48, True, "random", True), (8, True, "min", True), (6, True, "min", True)]),
+        (20, [(8, True, "ends", True), (40, True, "random", True)]),
+        (24, [(16, True, "random", True), (2, True, "random", True), (4, True, "ends", True)]),
+        (28, [(8, True, "min", True)]),
+        (36, [(24, True, "ends", True)]),
+        (512, [(8, True, "max", True), (16, True, "ends", True)]),
+        (256, [(2, True, "ends", True), (6, True, "random", True)]),
+        (32, [(2, True, "max", True)]),
+        (72, [(6, True, "random", True)]),
+        (64, [(8, True, "random", True, True), (2, True, "ends", True, True), (10, False, "random", False, True)]),
     ]
     graphs = []
     for k, (n, layers) in enumerate(specs):  # input zero points -128, 127 and random in turn
         zp_in = (-128, 127, int(rng.integers(-128, 128)))[k % 3]
         x = ir.Tensor("x", (1, 1, n), ir.QParams(rg.random_qparams(rng).scale, zp_in))
-        graphs.append(rg.chain(x, [_fc(rng, f"f{k}", x, out_f, fused, weights)
-                                   for k, (out_f, fused, weights) in enumerate(layers)]))
+        graphs.append(rg.chain(x, [_fc(rng, f"f{k}", x, *layer) for k, layer in enumerate(layers)]))
     return graphs
 
 
@@ -1205,6 +1227,118 @@ def test_fc_dsp_layout_matches_its_definition(shape: tuple[int, int]) -> None:
     got = layouts.fc_weights_dsp(w)
     assert got.dtype == np.int8 and got.size == w.size
     assert np.array_equal(got, _fc_weights_dsp_by_definition(w))
+
+
+@pytest.mark.parametrize("shape", [(8, 8), (16, 4), (24, 12), (8, 512)])
+def test_fc_rows8_records_match_their_definition(shape: tuple[int, int]) -> None:
+    """layouts.fc_rows8_records, word by word from tq_fully_connected_s8_rows8.c's comment: per group of 8 rows the
+    rows a's folded biases, the pair-layout weight words, the rows b's biases, then (q, e - 1) of the 8 rows."""
+    out_f, n = shape
+    rng = np.random.default_rng(sum(shape))
+    w = rng.integers(-127, 128, shape).astype(np.int8)
+    bias = rng.integers(-(2**30), 2**30, out_f).astype(np.int32)
+    rq = rng.integers(-(2**31), 2**31, 2 * out_f).astype(np.int32)
+    words = _fc_weights_dsp_by_definition(w).view("<i4")
+    want: list[int] = []
+    for g in range(out_f // 8):
+        want += [int(bias[8 * g + 2 * p]) for p in range(4)]
+        want += words[g * 2 * n:(g + 1) * 2 * n].tolist()
+        want += [int(bias[8 * g + 2 * p + 1]) for p in range(4)]
+        want += [int(v) for c in range(8 * g, 8 * g + 8) for v in rq[2 * c:2 * c + 2]]
+    got = layouts.fc_rows8_records(w, bias, rq)
+    assert got.dtype == np.int32 and got.tolist() == want
+
+
+def test_fc_short_paths_are_chosen_from_the_struct_fields() -> None:
+    """layouts.fc_dsp_path: with requant_fused 1, the full int8 range and at most 512 inputs, the pairs path for 2, 4
+    or 6 outputs and inputs a multiple of 8, and with out_features a multiple of 8 the k8 path for 8 inputs and the
+    rows8 path for other multiples of 4; None as soon as one condition fails, and for 4-bit layers."""
+    rng = np.random.default_rng(4)
+    x = ir.Tensor("x", (1, 1, 8), ir.QParams(0.1, 0))
+    op = _fc(rng, "y", x, 8, True, full=True)[0]
+    ok = {"in_features": 16, "out_features": 8, "requant_fused": 1, "act_min": -128, "act_max": 127}
+    assert layouts.fc_dsp_path(op, ok) == "tq_fully_connected_s8_rows8"
+    assert layouts.fc_dsp_path(op, {**ok, "in_features": 4}) == "tq_fully_connected_s8_rows8"
+    assert layouts.fc_dsp_path(op, {**ok, "in_features": 512, "out_features": 128}) == "tq_fully_connected_s8_rows8"
+    assert layouts.fc_dsp_path(op, {**ok, "in_features": 8}) == "tq_fully_connected_s8_k8"
+    for out_f in (2, 4, 6):
+        assert layouts.fc_dsp_path(op, {**ok, "out_features": out_f}) == "tq_fully_connected_s8_pairs"
+        wide = {**ok, "out_features": out_f, "in_features": 512}
+        assert layouts.fc_dsp_path(op, wide) == "tq_fully_connected_s8_pairs"
+        assert layouts.fc_dsp_path(op, {**ok, "out_features": out_f, "in_features": 12}) is None
+    for change in ({"in_features": 516}, {"in_features": 6}, {"out_features": 12}, {"out_features": 1},
+                   {"requant_fused": 0}, {"act_min": -127}, {"act_max": 126}):
+        assert layouts.fc_dsp_path(op, {**ok, **change}) is None, change
+        assert layouts.fc_dsp_path(op, {**ok, **change, "in_features": 8}) is None or "in_features" in change
+        assert layouts.fc_dsp_path(op, {**ok, "out_features": 2, **change}) is None or "out_features" in change
+    assert layouts.fc_dsp_path(dataclasses.replace(op, weight_bits=4), ok) is None
+
+
+@pytest.mark.parametrize("out_f", [8, 16, 128])
+def test_fc_k8_records_match_their_definition(out_f: int) -> None:
+    """layouts.fc_k8_records, word by word from tq_fully_connected_s8_k8.c's comment: per group of 4 rows the
+    doubled biases of rows a, the pair-layout weight words (2 steps of 2 pairs), the doubled biases of rows b, then
+    (q, e - 1) of the 4 rows; a doubled bias outside int32 is refused."""
+    rng = np.random.default_rng(out_f)
+    w = rng.integers(-127, 128, (out_f, 8)).astype(np.int8)
+    w[:2, 0] = -127
+    bias = rng.integers(-(2**30), 2**30, out_f).astype(np.int32)
+    rq = rng.integers(-(2**31), 2**31, 2 * out_f).astype(np.int32)
+    want: list[int] = []
+    for g in range(out_f // 4):
+        want += [2 * int(bias[4 * g + 2 * p]) for p in range(2)]
+        for s in range(2):
+            for p in range(2):
+                for h in range(2):
+                    rows = w[4 * g + 2 * p:4 * g + 2 * p + 2].astype(int)
+                    lanes = [rows[0, i] + 256 * rows[1, i] for i in (4 * s + h, 4 * s + 2 + h)]
+                    want.append(int(np.array(lanes, "<i2").view("<i4")[0]))
+        want += [2 * int(bias[4 * g + 2 * p + 1]) for p in range(2)]
+        want += [int(v) for c in range(4 * g, 4 * g + 4) for v in rq[2 * c:2 * c + 2]]
+    got = layouts.fc_k8_records(w, bias, rq)
+    assert got.dtype == np.int32 and got.tolist() == want
+    with pytest.raises(ValueError, match="int32"):
+        layouts.fc_k8_records(w, np.full(out_f, 2**30, np.int32), rq)
+
+
+def test_fc_short_paths_ship_only_with_their_layers(tmp_path: Path) -> None:
+    """A package with layers for the short FC paths names them under TQ_USE_DSP (records instead of the three DSP
+    arrays) and ships their files, only those; one whose FC layer has none (ResNet-8's 64 -> 10 shape) ships none, so
+    its code stays the general kernel's; a portable board's package names no path."""
+    rng = np.random.default_rng(21)
+    x = ir.Tensor("x", (1, 1, 8), ir.QParams(0.05, -128))
+    graph = rg.chain(x, [_fc(rng, "a", x, 16, True, full=True), _fc(rng, "b", x, 2, True, full=True)])
+    out = rg.emit(graph, tmp_path / "short", board="cortex-m4")
+    text = (out / "net.c").read_text()
+    assert "&tq_fully_connected_s8_k8," in text and "&tq_fully_connected_s8_pairs," in text
+    weights = (out / "net_weights.h").read_text()
+    assert "_records[" in weights and "_weights_dsp[" not in weights
+    assert (out / "tq_fully_connected_s8_k8.c").is_file() and (out / "tq_fully_connected_s8_pairs.c").is_file()
+    assert not (out / "tq_fully_connected_s8_rows8.c").exists()
+    x64 = ir.Tensor("x", (1, 1, 64), ir.QParams(0.05, -128))
+    plain = rg.emit(rg.chain(x64, [_fc(rng, "c", x64, 10, True, full=True)]), tmp_path / "plain", board="cortex-m4")
+    assert "tq_fully_connected_s8_" not in (plain / "net.c").read_text().replace("tq_fully_connected_s8_params", "")
+    assert not any(plain.glob("tq_fully_connected_s8_[kpr]*.c"))
+    host = rg.emit(graph, tmp_path / "host")
+    assert "dsp_path" not in (host / "net.c").read_text() and not any(host.glob("tq_fully_connected_s8_[kpr]*.c"))
+
+
+@pytest.mark.parametrize("shape", [(2, 8), (4, 16), (6, 256)])
+def test_fc_pairs_records_match_their_definition(shape: tuple[int, int]) -> None:
+    """layouts.fc_pairs_records, word by word from tq_fully_connected_s8_pairs.c's comment: per row pair the folded
+    biases of its two rows, its one-pair weight words, then (q, e - 1) of the two rows."""
+    out_f, n = shape
+    rng = np.random.default_rng(n)
+    w = rng.integers(-127, 128, shape).astype(np.int8)
+    bias = rng.integers(-(2**30), 2**30, out_f).astype(np.int32)
+    rq = rng.integers(-(2**31), 2**31, 2 * out_f).astype(np.int32)
+    want: list[int] = []
+    for t in range(out_f // 2):
+        want += [int(bias[2 * t]), int(bias[2 * t + 1])]
+        want += _fc_weights_dsp_by_definition(w[2 * t:2 * t + 2]).view("<i4").tolist()  # one block of one pair
+        want += [int(v) for v in rq[4 * t:4 * t + 4]]
+    got = layouts.fc_pairs_records(w, bias, rq)
+    assert got.dtype == np.int32 and got.tolist() == want
 
 
 def test_fc_dsp_bias_folds_the_input_zero_point() -> None:

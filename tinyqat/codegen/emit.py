@@ -50,7 +50,9 @@ Files written into ``out_dir`` (which must exist and be empty), for model ``name
   (the same bytes reordered into row pairs), ``<ident>_bias_dsp`` (the input zero point folded into
   the bias) and ``<ident>_requant_dsp`` (multiplier and shift as pairs) and struct fields; under ``#else`` the
   int8 ``weights``, ``bias``, ``multiplier`` and ``shift``.  Their
-  ``requant_fused`` uses taps = in_features.
+  ``requant_fused`` uses taps = in_features.  Those with a DSP FC path (:func:`layouts.fc_dsp_path`) get
+  ``<ident>_records`` (:func:`layouts.fc_path_records`) and ``dsp_path = &<path>`` under ``TQ_USE_DSP`` instead
+  of the three arrays, and only then does the package ship the path's file (:data:`layouts.FC_DSP_PATH_FILES`).
 * Adds on boards with DSP or Armv6-M kernels (:func:`layouts.add_table`; the default build from
   ``ADD_TABLE_MIN_SIZE`` elements): under ``#if TQ_USE_DSP || TQ_USE_V6M`` ``<ident>_table`` (input 2's
   rescaled values) and its struct field, the inputs in the order that puts the exact one first.
@@ -339,11 +341,20 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
         arrays.append(CArray("int8_t", weights, int(dsp8.size), clit.int8_array_body(dsp8),
                              "weights, int8 layout of the DSP kernel", "TQ_USE_DSP"))
     fc = layouts.fc_dsp_arrays(op, graph.tensor(op.inputs[0]).qparams.zero_point) if kernels == "dsp" else None
+    fc_path = layouts.fc_dsp_path(op, dict(scalars)) if fc is not None else None
     if fc is not None:  # both modes: the DSP FC kernel reads its layout, folded bias and pairs under TQ_USE_DSP
         plain = tuple((suffix, f"{ident}_{suffix}") for suffix in ("weights", "bias", "multiplier", "shift"))
         fields = [f for f in fields if f not in plain]
         arrays = [dataclasses.replace(a, guard="!TQ_USE_DSP") if (a.ident.removeprefix(f"{ident}_"), a.ident) in plain
                   else a for a in arrays]
+    if fc is not None and fc_path is not None:  # its path's record stream instead (layouts.fc_path_records)
+        rec = layouts.fc_path_records(fc_path, op.weights.reshape(op.weights.shape[0], -1), fc[1], fc[2])
+        arrays.append(CArray("int32_t", f"{ident}_records", int(rec.size), clit.int32_array_body(rec),
+                             "group records of the DSP FC path (biases, row-pair weights, multiplier and shift)",
+                             "TQ_USE_DSP"))
+        variants = (("TQ_USE_DSP", (("records", f"{ident}_records"), ("dsp_path", f"&{fc_path}"))),
+                    ("!TQ_USE_DSP", plain))
+    elif fc is not None:
         arrays += [CArray("int8_t", f"{ident}_weights_dsp", int(fc[0].size), clit.int8_array_body(fc[0]),
                           "weights, row-pair layout of the DSP kernel", "TQ_USE_DSP"),
                    CArray("int32_t", f"{ident}_bias_dsp", int(fc[1].size), clit.int32_array_body(fc[1]),

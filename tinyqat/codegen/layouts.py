@@ -38,7 +38,9 @@ Fully connected layers (8-bit) have a DSP layout in both modes (:func:`fc_dsp_ar
 int8 weights reordered (the same number of bytes): ``runtime_c/tq_fully_connected_s8_dsp.c`` reads
 ``weights_dsp`` (:func:`fc_weights_dsp`), ``bias_dsp`` (the input zero point folded into the
 bias) and ``requant_dsp`` (:func:`fc_requant_dsp`) instead of ``weights``, ``bias``, ``multiplier`` and ``shift``
-under ``TQ_USE_DSP``.
+under ``TQ_USE_DSP``.  Short ones that :func:`fc_dsp_path` picks ship one record stream instead
+(:func:`fc_rows8_records`, :func:`fc_k8_records`, :func:`fc_pairs_records`, read by
+``runtime_c/tq_fully_connected_s8_rows8.c``, ``_k8.c``, ``_pairs.c``).
 
 Adds on boards with DSP or Armv6-M kernels (:func:`add_table`): a 256-entry int32 table of one input's
 rescaled value, so an element costs two loads and a table read instead of two requantizations
@@ -173,6 +175,92 @@ def fc_dsp_arrays(op: ir.IntOp, input_zero_point: int) -> tuple[np.ndarray, np.n
             fc_requant_dsp(op.multiplier, op.shift))
 
 
+FC_ROWS8_IN_MAX = 512  # the most inputs of the short FC paths: no chunks (tq_fully_connected_s8_rows8.c, ...)
+FC_K8_IN = 8  # the inputs of the k8 path (tq_fully_connected_s8_k8.c)
+# The DSP FC's path in a runtime file of its own (tq_fully_connected_s8_params.dsp_path): C symbol -> file.
+FC_DSP_PATH_FILES = {"tq_fully_connected_s8_rows8": "tq_fully_connected_s8_rows8.c",
+                     "tq_fully_connected_s8_k8": "tq_fully_connected_s8_k8.c",
+                     "tq_fully_connected_s8_pairs": "tq_fully_connected_s8_pairs.c"}
+
+
+def fc_dsp_path(op: ir.IntOp, fields: Mapping[str, int]) -> str | None:
+    """The DSP FC path (a key of :data:`FC_DSP_PATH_FILES`) of an 8-bit fully connected ``op`` from its struct's
+    scalar ``fields`` (``tq_fully_connected_s8_params``), None for the kernel's own paths.
+
+    Every path needs ``requant_fused = 1`` and the full int8 output range (their output stage's SSAT is the whole
+    clamp) and at most :data:`FC_ROWS8_IN_MAX` inputs (the bound below which no row needs chunks):
+
+    * ``tq_fully_connected_s8_pairs``: ``out_features`` 2, 4 or 6 (no group of 8 rows) and ``in_features`` a
+      multiple of 8 (the general kernel runs such layers through its C tail pairs);
+    * ``tq_fully_connected_s8_k8``: ``out_features`` a multiple of 8 and ``in_features = 8`` (the input held in
+      registers);
+    * ``tq_fully_connected_s8_rows8``: ``out_features`` a multiple of 8 and ``in_features`` a multiple of 4; its
+      per-group work is smaller than the general kernel's, what short rows need."""
+    if not isinstance(op, ir.FullyConnected) or op.weight_bits != 8:
+        return None
+    f = fields
+    if f["requant_fused"] != 1 or (f["act_min"], f["act_max"]) != (-128, 127) or f["in_features"] > FC_ROWS8_IN_MAX:
+        return None
+    if f["out_features"] in (2, 4, 6) and f["in_features"] % 8 == 0:
+        return "tq_fully_connected_s8_pairs"
+    if f["out_features"] % FC_DSP_GROUP_ROWS:
+        return None
+    if f["in_features"] == FC_K8_IN:
+        return "tq_fully_connected_s8_k8"
+    if f["in_features"] % 4 == 0:
+        return "tq_fully_connected_s8_rows8"
+    return None
+
+
+def fc_rows8_records(weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.ndarray) -> np.ndarray:
+    """The rows8 path's records (int32; ``runtime_c/tq_fully_connected_s8_rows8.c``): per group ``g`` of 8 rows,
+    ``bias_dsp`` of rows ``8g, 8g + 2, 8g + 4, 8g + 6``, the group's :func:`fc_weights_dsp` words, ``bias_dsp``
+    of rows ``8g + 1, 8g + 3, 8g + 5, 8g + 7``, then ``requant_dsp``'s 16 words of rows ``8g .. 8g + 7``
+    (``weights`` ``[out][in]`` int8 with ``out`` a multiple of 8 and ``in`` of 4, :func:`fc_dsp_arrays`' folded
+    bias and pairs)."""
+    out_f, in_f = weights.shape
+    groups = out_f // FC_DSP_GROUP_ROWS
+    body = fc_weights_dsp(weights).view("<i4").reshape(groups, in_f * 2)  # 8 rows * in bytes / 4 per group
+    bias = bias_dsp.astype(np.int32).reshape(groups, 4, 2)
+    rq = requant_dsp.astype(np.int32).reshape(groups, 16)
+    return np.concatenate([bias[:, :, 0], body, bias[:, :, 1], rq], axis=1).reshape(-1).astype(np.int32)
+
+
+def fc_k8_records(weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.ndarray) -> np.ndarray:
+    """The k8 path's records (int32; ``runtime_c/tq_fully_connected_s8_k8.c``): per group ``g`` of 4 rows,
+    ``2 * bias_dsp`` of rows ``4g, 4g + 2``, the group's weight words (2 pairs in the pair layout of
+    :func:`fc_weights_dsp`, 8 words), ``2 * bias_dsp`` of rows ``4g + 1, 4g + 3``, then ``requant_dsp``'s 8 words of
+    rows ``4g .. 4g + 3`` (``weights`` ``[out][8]`` int8, ``out`` a multiple of 4; ``2 * bias_dsp`` fits int32 for
+    the ``requant_fused`` layers the path takes)."""
+    groups = weights.shape[0] // 4
+    body = _paired_rows(weights, 2).view("<i4").reshape(groups, 8)
+    bias2 = (2 * bias_dsp.astype(np.int64)).reshape(groups, 2, 2)
+    if np.any(np.abs(bias2) > 2**31 - 1):
+        raise ValueError("the k8 path's doubled bias does not fit int32 (a layer without requant_fused)")
+    rq = requant_dsp.astype(np.int32).reshape(groups, 8)
+    return np.concatenate([bias2[:, :, 0], body, bias2[:, :, 1], rq], axis=1).reshape(-1).astype(np.int32)
+
+
+def fc_pairs_records(weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.ndarray) -> np.ndarray:
+    """The pairs path's records (int32; ``runtime_c/tq_fully_connected_s8_pairs.c``): per row pair ``t``,
+    ``bias_dsp`` of rows ``2t, 2t + 1``, the pair's weight words (the one-pair blocks of :func:`fc_weights_dsp`),
+    then ``requant_dsp``'s 4 words of rows ``2t, 2t + 1`` (``weights`` ``[out][in]`` int8, ``out`` even, ``in`` a
+    multiple of 4)."""
+    pairs, in_f = weights.shape[0] // 2, weights.shape[1]
+    body = _paired_rows(weights, 1).view("<i4").reshape(pairs, in_f // 2)
+    bias = bias_dsp.astype(np.int32).reshape(pairs, 2)
+    rq = requant_dsp.astype(np.int32).reshape(pairs, 4)
+    return np.concatenate([bias, body, rq], axis=1).reshape(-1).astype(np.int32)
+
+
+def fc_path_records(path: str, weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.ndarray) -> np.ndarray:
+    """The records of DSP FC path ``path`` (:func:`fc_dsp_path`) from the layer's ``[out][in]`` int8 weights and
+    :func:`fc_dsp_arrays`' folded bias and pairs."""
+    build = {"tq_fully_connected_s8_rows8": fc_rows8_records, "tq_fully_connected_s8_k8": fc_k8_records,
+             "tq_fully_connected_s8_pairs": fc_pairs_records}[path]
+    return build(weights, bias_dsp, requant_dsp)
+
+
 CONV_TABLE_GROUP_BYTES = 64  # the DSP conv's output-stage table per channel group (TQ_CONV_TABLE_GROUP_WORDS words)
 SPEED_DOUBLED_K4_MAX = 128  # block_4x2_x2's one pass: 64 column pairs
 
@@ -273,7 +361,7 @@ def conv_dsp_path(op: ir.IntOp, fields: Mapping[str, int], scratch: bool, optimi
 # The DSP add's path without a table (runtime_c/tq_kernels.h, tq_add_s8_params.dsp_path): C symbol -> file.
 ADD_DSP_PATH_FILES = {"tq_add_s8_general": "tq_add_s8_general.c"}
 # Every DSP path of a runtime file of its own (params->dsp_path): C symbol -> file.
-DSP_PATH_FILES = {**CONV_DSP_PATH_FILES, **ADD_DSP_PATH_FILES}
+DSP_PATH_FILES = {**CONV_DSP_PATH_FILES, **ADD_DSP_PATH_FILES, **FC_DSP_PATH_FILES}
 
 
 def add_dsp_path(op: ir.IntOp, has_table: bool) -> str | None:
