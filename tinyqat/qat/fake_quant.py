@@ -57,7 +57,14 @@ from torch import nn
 
 from tinyqat import quant
 from tinyqat.fixedpoint import INT32_MAX, INT32_MIN
-from tinyqat.qat.observers import FixedRangeObserver, MinMaxObserver, Observer, distributed, observer_class
+from tinyqat.qat.observers import (
+    FixedRangeObserver,
+    MinMaxObserver,
+    Observer,
+    distributed,
+    observer_class,
+    round_float32,
+)
 from tinyqat.requant import Interval, activation_range
 
 
@@ -186,16 +193,20 @@ def _clamp(x: torch.Tensor, interval: Interval) -> torch.Tensor:
     return x if interval == (None, None) else torch.clamp(x, *interval)
 
 
+def _clamp_value(v: float, interval: Interval) -> float:
+    """``float(torch.clamp(t, *interval))`` of a float32 scalar tensor ``t`` of value ``v``, on the host: the bounds
+    taken to float32, ``v`` kept unless a bound lies beyond it (so NaN stays NaN, as in the tensor clamp)."""
+    lo, hi = interval
+    if lo is not None:
+        v = max(v, _float32(lo))
+    if hi is not None:
+        v = min(v, _float32(hi))
+    return v
+
+
 _F32 = struct.Struct("<f")
 _U32 = struct.Struct("<I")
-
-
-def _float32(v: float) -> float:
-    """``v`` rounded to float32 (to nearest, ties to even), as a Python float; +-inf where that overflows."""
-    try:
-        return _F32.unpack(_F32.pack(v))[0]
-    except OverflowError:
-        return math.copysign(math.inf, v)
+_float32 = round_float32
 
 
 def _next_float32(v: float, up: bool) -> float:
@@ -434,6 +445,11 @@ class ActivationQuantizer(nn.Module):
                 state_dict[new_key] = state_dict.pop(prefix + buf)
         super()._load_from_state_dict(state_dict, prefix, *args)
 
+    def quantizes(self) -> bool:
+        """Whether :meth:`fake_quantize` applies: fake quant enabled and the observer has seen data
+        (:meth:`~tinyqat.qat.observers.Observer.is_observed`, read from the device once per change)."""
+        return self.fake_quant_enabled and self.range_observer.is_observed()
+
     def observe(self, x: torch.Tensor) -> None:
         """Update the observer's range with ``x`` (:meth:`tinyqat.qat.observers.Observer.update`)."""
         self.range_observer.update(x)
@@ -456,7 +472,7 @@ class ActivationQuantizer(nn.Module):
         bumping their version counters.
         """
         obs = self.range_observer
-        if self.learn_scale and bool(obs.observed):
+        if self.learn_scale and obs.is_observed():
             scale = self._learned_scale().detach()
             return scale, quant.activation_zero_point(obs.min_val, scale)
         lo, hi = obs.range()
@@ -470,7 +486,7 @@ class ActivationQuantizer(nn.Module):
     def fake_quantize(self, x: torch.Tensor) -> torch.Tensor:
         """Fake-quantize ``x`` on this quantizer's current grid, without observing it."""
         obs = self.range_observer
-        if not (self.fake_quant_enabled and bool(obs.observed)):
+        if not self.quantizes():
             return x
         if self.learn_scale:
             scale = self._learned_scale()
@@ -503,10 +519,10 @@ class ActivationQuantizer(nn.Module):
         where, observer = f"layer '{self.layer_name}'", self.range_observer
         with torch.no_grad():
             if type(observer) is MinMaxObserver:
-                lo, hi = torch.aminmax(y)
+                lo, hi = y.amin(), y.amax()  # two reductions: faster on the CPU than one torch.aminmax
                 if lo.dtype != torch.float32:
                     lo, hi = lo.float(), hi.float()
-                observer.update_range(_clamp(lo, interval), _clamp(hi, interval), where)
+                observer.update_range(_clamp_value(float(lo), interval), _clamp_value(float(hi), interval), where)
             else:
                 observer.update(_clamp(y.detach(), interval), where)
 

@@ -135,6 +135,20 @@ def _as_2d(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch
     return fn(x.unsqueeze(2)).squeeze(2) if x.dim() == 3 else fn(x)
 
 
+def _float_exact(acc: torch.Tensor, acc_bound: int, margin: torch.Tensor) -> bool:
+    """Whether ``|acc[:, c]| <= margin[c]`` in every channel ``c`` (channels on dim 1), tested from the cheapest
+    sufficient bound on: ``acc_bound`` (at least ``|acc|``, from the layer's shape), then ``max |acc|``, then each
+    channel's own ``max |acc[:, c]|``."""
+    least = float(margin.amin())
+    if acc_bound <= least:
+        return True
+    if acc.numel() == 0:
+        return False
+    if max(-float(acc.amin()), float(acc.amax())) <= least:  # two reductions: faster than abs().amax() on the CPU
+        return True
+    return bool((acc.abs().amax(dim=[d for d in range(acc.dim()) if d != 1]) <= margin).all())
+
+
 # Largest |x - zp_in| of an int8 input: a channel's accumulator is at most sum|w_q| * ACC_INPUT_MAX in magnitude.
 ACC_INPUT_MAX = quant.ACT_QMAX - quant.ACT_QMIN
 # |gamma / sqrt(var + eps)| at or below which a channel's folded weights count as zero in training
@@ -219,7 +233,7 @@ class QuantWeighted(QuantOutput):
             return self._quantize_output(self._op(x, w, b))
         in_q = self.input_ref.quantizer
         s_w = quant.weight_scales(w, w_quantizer.bits)
-        if not (in_q.fake_quant_enabled and bool(in_q.observed)):
+        if not in_q.quantizes():
             return self._quantize_output(self._op(x, w_quantizer(w, s_w), b))
         s_in, _ = in_q.qparams()
         s_b = quant.bias_scale(s_in, s_w)
@@ -230,8 +244,9 @@ class QuantWeighted(QuantOutput):
         in_grid = in_q.grid()
         x_int, w_int, b_int = LayerIntegers.apply(x, in_grid.inverse, w, quant.channel_view(s_w, w.dim()), qmax, b,
                                                   s_b)
-        acc_bound = w_int.detach().abs().reshape(w.shape[0], -1).sum(1) * ACC_INPUT_MAX  # >= |acc[:, c]|
-        if qmax * math.prod(w.shape[1:]) * ACC_INPUT_MAX >= 2**24 and bool(acc_bound.max() >= 2**24):
+        acc_bound = qmax * math.prod(w.shape[1:]) * ACC_INPUT_MAX  # >= |acc| for any weights
+        if acc_bound >= 2**24 and bool(w_int.detach().abs().reshape(w.shape[0], -1).sum(1).max() * ACC_INPUT_MAX
+                                       >= 2**24):  # sum|w_q[c]| * ACC_INPUT_MAX >= |acc[:, c]|
             acc_exact = self._op(x_int.double(), w_int.double(), None)  # float32 partial sums would round
             acc = acc_exact.float()
         else:
@@ -247,7 +262,7 @@ class QuantWeighted(QuantOutput):
             return out_q(_activate(y, self.activation))
         interval = requant.activation_interval(self.activation)
         out_q.observe_clamped(y, interval)
-        if not (out_q.fake_quant_enabled and bool(out_q.observed)):
+        if not out_q.quantizes():
             return _activate(y, self.activation)
         return out_q.fake_quantize_clamped(y, interval)
 
@@ -261,7 +276,7 @@ class QuantWeighted(QuantOutput):
         out_q = self.output_quantizer
         if not out_q.clamp_fusable:
             y_fq = out_q(_activate(_accumulator(acc, b_int, s_b), self.activation))
-            if not (out_q.fake_quant_enabled and bool(out_q.observed)):
+            if not out_q.quantizes():
                 return y_fq
             with torch.no_grad():
                 value = exact(out_q.grid())
@@ -270,20 +285,20 @@ class QuantWeighted(QuantOutput):
         with torch.no_grad():
             y = _accumulator(acc, b_int, s_b)
         out_q.observe_clamped(y, interval)
-        if not (out_q.fake_quant_enabled and bool(out_q.observed)):
+        if not out_q.quantizes():
             return _activate(_accumulator(acc, b_int, s_b), self.activation)
         grid = out_q.grid()
         with torch.no_grad():
             value = exact(grid)
         return ClampedExactOutput.apply(acc, b_int, s_b, y, value, *grid.clamped_bounds(interval)[2:])
 
-    def _output_stage(self, acc: torch.Tensor, acc_bound: torch.Tensor, b_int: torch.Tensor, in_grid: Grid,
+    def _output_stage(self, acc: torch.Tensor, acc_bound: int, b_int: torch.Tensor, in_grid: Grid,
                       s_w: torch.Tensor, grid: Grid) -> torch.Tensor:
         """The kernel's output stage on the accumulator, dequantized on the output ``grid`` (module docstring).
 
         ``mbqm`` runs as :func:`tinyqat.requant.mbqm_float` (float64, a few passes) where its bound ``x_max``
-        (:func:`tinyqat.requant.float_multipliers`) holds for ``|acc| + |b_q|`` with ``|acc| <= acc_bound``
-        (per channel, from the weights) or with the accumulator's actual largest magnitude; otherwise in int64.
+        (:func:`tinyqat.requant.float_multipliers`) holds for ``|acc| + |b_q|`` in every channel
+        (:func:`_float_exact`), otherwise in int64 (the same integers, more passes).
         """
         s_out, zp = grid.scale, grid.host[1]
         view = (1, -1) + (1,) * (acc.dim() - 2)
@@ -293,7 +308,7 @@ class QuantWeighted(QuantOutput):
         bias = b_int.double().clamp_(INT32_MIN, INT32_MAX)  # float32 rounds INT32_MAX up to 2**31
         m, h, x_max = requant.float_multipliers(multiplier, shift)
         margin = x_max - bias.abs()  # largest |acc| for which the float64 form is exact
-        if bool((acc_bound <= margin).all()) or (acc.numel() > 0 and bool(acc.abs().amax() <= margin.min())):
+        if _float_exact(acc, acc_bound, margin):
             q = requant.mbqm_float(acc, bias.reshape(view), m.reshape(view), h.reshape(view), lo - zp < 0)
         else:
             total = torch.round(acc).long().add_(bias.long().reshape(view))
@@ -416,7 +431,7 @@ class SharedQuantClamp(nn.Module):
         lowered); gradient that of ``fake_quantize(act(x))`` on the upstream grid."""
         q_in = self.input_ref.quantizer
         y_fq = q_in.fake_quantize(_activate(x, self.activation))
-        if not (exact_now(self) and q_in.fake_quant_enabled and bool(q_in.observed)):
+        if not (exact_now(self) and q_in.quantizes()):
             return y_fq
         with torch.no_grad():
             s, zp = q_in.qparams()
@@ -493,7 +508,7 @@ class QuantAvgPool2d(nn.Module):
     def _forward_2d(self, x: torch.Tensor) -> torch.Tensor:
         y = self._pool(x)
         in_q = self.input_ref.quantizer
-        if not (in_q.fake_quant_enabled and bool(in_q.observed)):
+        if not in_q.quantizes():
             return y
         s, zp = in_q.qparams()
         with torch.no_grad():
@@ -542,7 +557,7 @@ class QuantAdd(QuantOutput):
         """The integer add or sub (class docstring), with the gradient of ``output_quantizer(act(a +- b))``."""
         y_fq = self.output_quantizer(_activate(a - b if self.subtract else a + b, self.activation))
         grids = [ref.quantizer for ref in self.input_refs] + [self.output_quantizer]
-        if not (exact_now(self) and all(q.fake_quant_enabled and bool(q.observed) for q in grids)):
+        if not (exact_now(self) and all(q.quantizes() for q in grids)):
             return y_fq
         with torch.no_grad():
             (s1, _), (s2, _), (s_out, zp_out) = (q.qparams() for q in grids)
@@ -577,8 +592,7 @@ class QuantCat(QuantOutput):
         """The integer concatenation (class docstring)."""
         y_fq = self.output_quantizer(torch.cat(xs, dim=1))
         grids = [ref.quantizer for ref in self.input_refs]
-        if not (exact_now(self) and all(q.fake_quant_enabled and bool(q.observed)
-                                        for q in [*grids, self.output_quantizer])):
+        if not (exact_now(self) and all(q.quantizes() for q in [*grids, self.output_quantizer])):
             return y_fq
         with torch.no_grad():
             s_out, zp_out = self.output_quantizer.qparams()
@@ -630,8 +644,7 @@ class QuantNonlinear(QuantOutput):
         """The device's int8 function (class docstring), with the gradient of ``output_quantizer(f(x))``."""
         y_fq = self.output_quantizer(FUNCTIONS[self.function](x))
         in_q, out_q = self.input_ref.quantizer, self.output_quantizer
-        if not (exact_now(self) and in_q.fake_quant_enabled and bool(in_q.observed) and out_q.fake_quant_enabled
-                and bool(out_q.observed)):
+        if not (exact_now(self) and in_q.quantizes() and out_q.quantizes()):
             return y_fq
         with torch.no_grad():
             (s_in, zp_in), (s_out, zp_out) = in_q.qparams(), out_q.qparams()

@@ -29,6 +29,7 @@ ignores the data; it has no user-facing name.
 from __future__ import annotations
 
 import math
+import struct
 from typing import ClassVar
 
 import torch
@@ -46,6 +47,19 @@ MSE_GRID = tuple(round(0.30 + 0.02 * k, 2) for k in range(36))
 def distributed() -> bool:
     """Whether this process is one of several in an initialised ``torch.distributed`` group."""
     return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+
+
+_F32 = struct.Struct("<f")
+
+
+def round_float32(v: float) -> float:
+    """``v`` rounded to float32 (to nearest, ties to even), as a Python float; +-inf where that overflows.  One
+    ``+ - * /`` of float32 values computed in Python's float64 and rounded so is the float32 result: float64's 53 bits
+    are at least ``2 * 24 + 2``, so the double rounding is innocuous."""
+    try:
+        return _F32.unpack(_F32.pack(v))[0]
+    except OverflowError:
+        return math.copysign(math.inf, v)
 
 
 class NonFiniteError(TinyQatError):
@@ -125,9 +139,18 @@ class Observer(nn.Module):
         self.update_range(*self.batch_range(x), where)
 
     @torch.no_grad()
-    def update_range(self, lo: torch.Tensor, hi: torch.Tensor, where: str = "this activation") -> None:
-        """:meth:`update` with the batch's ``(lo, hi)`` (float32 scalars) already computed."""
+    def update_range(self, lo: torch.Tensor | float, hi: torch.Tensor | float, where: str = "this activation") -> None:
+        """:meth:`update` with the batch's ``(lo, hi)`` (float32 scalars, or their values as host floats) already
+        computed.
+
+        With float32 buffers and a float32 range the moving average runs on the host: ``avg + c * (batch - avg)``
+        with each operation rounded to float32 (:func:`round_float32`; ``c`` as float32, as PyTorch takes a Python
+        scalar into float32 arithmetic), written back with ``fill_``: the values of the tensor expression, in two
+        dispatches instead of six.  Otherwise (other dtypes) the tensor expression itself.
+        """
         if distributed():  # every rank observes the union of the ranks' batch ranges
+            device = self.min_val.device
+            lo, hi = (v if isinstance(v, torch.Tensor) else torch.tensor(v, device=device) for v in (lo, hi))
             both = torch.stack([-lo, hi])
             dist.all_reduce(both, op=dist.ReduceOp.MAX)
             lo, hi = -both[0], both[1]
@@ -136,13 +159,42 @@ class Observer(nn.Module):
             raise NonFiniteError(f"{where}: NaN or Inf in the QAT forward (range [{lo_f}, {hi_f}]); "
                                  "check the input data, the learning rate and the layers before it")
         min_val, max_val, observed = self.min_val, self.max_val, self.observed
-        if bool(observed):
-            min_val.add_(self.averaging_constant * (lo - min_val))
-            max_val.add_(self.averaging_constant * (hi - max_val))
-        else:
-            min_val.copy_(lo)
-            max_val.copy_(hi)
+        if not self.is_observed():
+            min_val.fill_(lo_f)
+            max_val.fill_(hi_f)
             observed.fill_(True)
+        elif min_val.dtype == max_val.dtype == torch.float32 and all(
+                not isinstance(v, torch.Tensor) or v.dtype == torch.float32 for v in (lo, hi)):
+            c = round_float32(self.averaging_constant)
+            for name, v in (("min_val", lo_f), ("max_val", hi_f)):
+                avg = self._host_value(name)
+                avg = round_float32(avg + round_float32(c * round_float32(v - avg)))
+                buf = getattr(self, name)
+                buf.fill_(avg)
+                self.__dict__[f"_host_{name}"] = (buf, buf._version, avg)
+        else:
+            min_val.add_(self.averaging_constant * (torch.as_tensor(lo) - min_val))
+            max_val.add_(self.averaging_constant * (torch.as_tensor(hi) - max_val))
+
+    def _host_value(self, name: str) -> float:
+        """The value of the buffer ``name`` (``min_val`` or ``max_val``), remembered from this observer's last write
+        while the buffer is the same tensor at the same in-place version (read again under ``torch.distributed``,
+        whose collectives write buffers without bumping their versions)."""
+        buf = getattr(self, name)
+        memo = self.__dict__.get(f"_host_{name}")
+        if memo is not None and memo[0] is buf and memo[1] == buf._version and not distributed():
+            return memo[2]
+        return float(buf)
+
+    def is_observed(self) -> bool:
+        """``bool(observed)``, remembered while the buffer is the same tensor at the same in-place version (read again
+        under ``torch.distributed``)."""
+        buf = self.observed
+        memo = self.__dict__.get("_observed_memo")
+        if memo is None or memo[0] is not buf or memo[1] != buf._version or distributed():
+            memo = (buf, buf._version, bool(buf))
+            self.__dict__["_observed_memo"] = memo
+        return memo[2]
 
     def range(self) -> tuple[torch.Tensor, torch.Tensor]:
         """``(min_val, max_val)``: the buffers themselves (meaningful once ``observed`` is set)."""
@@ -167,8 +219,10 @@ class MinMaxObserver(Observer):
     name = "minmax"
 
     def batch_range(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``torch.aminmax`` of the batch, as float32."""
-        lo, hi = torch.aminmax(x.detach())
+        """The batch's minimum and maximum, as float32 (``amin`` and ``amax``: two reductions, faster on the CPU than
+        one ``torch.aminmax``)."""
+        x = x.detach()
+        lo, hi = x.amin(), x.amax()
         return lo.float(), hi.float()
 
 
