@@ -57,14 +57,7 @@ from torch import nn
 
 from tinyqat import quant
 from tinyqat.fixedpoint import INT32_MAX, INT32_MIN
-from tinyqat.qat.observers import (
-    FixedRangeObserver,
-    MinMaxObserver,
-    Observer,
-    distributed,
-    observer_class,
-    round_float32,
-)
+from tinyqat.qat.observers import FixedRangeObserver, MinMaxObserver, Observer, distributed, observer_class
 from tinyqat.requant import Interval, activation_range
 
 
@@ -206,7 +199,7 @@ def _clamp_value(v: float, interval: Interval) -> float:
 
 _F32 = struct.Struct("<f")
 _U32 = struct.Struct("<I")
-_float32 = round_float32
+_float32 = quant.round_float32
 
 
 def _next_float32(v: float, up: bool) -> float:
@@ -469,7 +462,9 @@ class ActivationQuantizer(nn.Module):
         Memoised on the identity and in-place version counters of ``min_val`` / ``max_val``, so any
         change to them, ``load_state_dict`` included, recomputes; not memoised under
         ``torch.distributed``, whose collectives (DDP's buffer broadcast) write buffers without
-        bumping their version counters.
+        bumping their version counters.  Where the observer remembers the range it wrote
+        (:meth:`~tinyqat.qat.observers.Observer.host_range`) the pair is computed on the host
+        (:func:`tinyqat.quant.activation_qparams_host`, the same values in two dispatches instead of eleven).
         """
         obs = self.range_observer
         if self.learn_scale and obs.is_observed():
@@ -479,7 +474,14 @@ class ActivationQuantizer(nn.Module):
         key = (id(lo), lo._version, id(hi), hi._version)
         cached = self.__dict__.get("_qparams_cache")
         if cached is None or cached[0] != key or distributed():
-            cached = (key, quant.activation_qparams(lo, hi))
+            host_range = obs.host_range()
+            host = None if host_range is None else quant.activation_qparams_host(*host_range)
+            if host is None:
+                value = quant.activation_qparams(lo, hi)
+            else:  # the same values, computed on the host from the observer's remembered range
+                value = (torch.tensor(host[0], dtype=torch.float32, device=lo.device),
+                         torch.tensor(host[1], dtype=torch.int64, device=lo.device))
+            cached = (key, value, host)
             self.__dict__["_qparams_cache"] = cached
         return cached[1]
 
@@ -532,7 +534,8 @@ class ActivationQuantizer(nn.Module):
         scale, zero_point = self.qparams()
         grid = self.__dict__.get("_grid_cache")
         if grid is None or grid.scale is not scale:
-            grid = Grid(scale, zero_point)
+            cached = self.__dict__.get("_qparams_cache")
+            grid = Grid(scale, zero_point, cached[2] if cached is not None and cached[1][0] is scale else None)
             self.__dict__["_grid_cache"] = grid
         return grid
 
@@ -548,9 +551,10 @@ class Grid:
     ``host = (float(scale), int(zero_point))``, the memoised tensors :attr:`inverse` and :attr:`scale64` and,
     memoised per activation interval, :meth:`clamped_bounds` and :meth:`activation_range`."""
 
-    def __init__(self, scale: torch.Tensor, zero_point: torch.Tensor) -> None:
+    def __init__(self, scale: torch.Tensor, zero_point: torch.Tensor, host: tuple[float, int] | None = None) -> None:
+        """``host``: ``(float(scale), int(zero_point))`` where the caller has it (read from the device otherwise)."""
         self.scale, self.zero_point = scale, zero_point
-        self.host = (float(scale), int(zero_point))
+        self.host = (float(scale), int(zero_point)) if host is None else host
         self._memo: dict[tuple[str, Interval], Any] = {}
 
     def clamped_bounds(self, interval: Interval) -> tuple[int, int, float, float]:
