@@ -548,7 +548,7 @@ class ActivationQuantizer(nn.Module):
 
 class Grid:
     """An activation grid ``(scale, zero_point)`` (float32 and int64 scalar tensors) with its host values
-    ``host = (float(scale), int(zero_point))``, the memoised tensors :attr:`inverse` and :attr:`scale64` and,
+    ``host = (float(scale), int(zero_point))``, the memoised tensor :attr:`inverse` and,
     memoised per activation interval, :meth:`clamped_bounds` and :meth:`activation_range`."""
 
     def __init__(self, scale: torch.Tensor, zero_point: torch.Tensor, host: tuple[float, int] | None = None) -> None:
@@ -568,11 +568,6 @@ class Grid:
     def inverse(self) -> torch.Tensor:
         """``torch.reciprocal(scale)`` (float32): the ``1 / s`` the fake quant and the layers' input integers use."""
         return torch.reciprocal(self.scale)
-
-    @functools.cached_property
-    def scale64(self) -> torch.Tensor:
-        """``scale.double()``: the scale as the output stage's float64 multipliers take it."""
-        return self.scale.double()
 
     def activation_range(self, interval: Interval) -> tuple[int, int]:
         """:func:`tinyqat.requant.activation_range` of ``interval`` on this grid (the int8 clamp lowering fuses)."""

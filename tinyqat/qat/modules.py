@@ -302,8 +302,8 @@ class QuantWeighted(QuantOutput):
         """
         s_out, zp = grid.scale, grid.host[1]
         view = (1, -1) + (1,) * (acc.dim() - 2)
-        multiplier, shift = requant.quantize_multipliers(requant.effective_multipliers(in_grid.scale64, s_w,
-                                                                                       grid.scale64))
+        multiplier, shift = requant.quantize_multipliers(requant.effective_multipliers(in_grid.host[0], s_w,
+                                                                                       grid.host[0]))
         lo, hi = grid.activation_range(requant.activation_interval(self.activation))
         bias = b_int.double().clamp_(INT32_MIN, INT32_MAX)  # float32 rounds INT32_MAX up to 2**31
         m, h, x_max = requant.float_multipliers(multiplier, shift)
