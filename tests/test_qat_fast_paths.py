@@ -1,8 +1,10 @@
-"""The host-side float32 arithmetic of the QAT step equals the tensor arithmetic it replaces, bit for bit.
+"""The QAT step's fast paths equal what they replace, bit for bit.
 
 Observers average their range on the host (:meth:`tinyqat.qat.observers.Observer.update_range`), quantizers derive
 their grid from the remembered range (:func:`tinyqat.quant.activation_qparams_host`) and clamp the observed range
-on the host (``fake_quant._clamp_value``); each must give the values of the float32 tensor expression.
+on the host (``fake_quant._clamp_value``); each must give the values of the float32 tensor expression.  Max pooling
+runs its forward on a channels-last copy (:class:`tinyqat.qat.modules.MaxPoolChannelsLast`): the values, the
+gradients and the layout must be those of ``F.max_pool2d``.
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ import math
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from tinyqat import quant
 from tinyqat.qat.fake_quant import ActivationQuantizer, _clamp, _clamp_value
+from tinyqat.qat.modules import QuantMaxPool2d
 from tinyqat.qat.observers import MinMaxObserver
 
 
@@ -98,3 +102,29 @@ def test_clamp_value_equals_torch_clamp(interval: tuple[float | None, float | No
         ref = float(_clamp(torch.tensor(v, dtype=torch.float32), interval))  # the tensor clamp observe_clamped used
         got = _clamp_value(v, interval)
         assert got == ref or (math.isnan(got) and math.isnan(ref)), (v, interval)
+
+
+@pytest.mark.parametrize(("kernel", "stride", "padding", "ceil_mode"), [
+    ((2, 2), (2, 2), (0, 0), False), ((3, 3), (2, 2), (1, 1), True), ((3, 2), (1, 2), (1, 0), False),
+    ((2, 2), (2, 2), (0, 0), True), ((1, 4), (1, 4), (0, 0), False)])
+def test_max_pool_equals_f_max_pool2d(kernel: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int],
+                                      ceil_mode: bool) -> None:
+    """Ties (ReLU zeros and repeated grid values), NaN, -inf, overlapping windows, padding and ceil mode."""
+    torch.manual_seed(0)
+    pool = QuantMaxPool2d(kernel, stride, padding, ceil_mode)
+    for shape in [(3, 5, 9, 11), (2, 16, 7, 6), (4, 3, 2, 13)]:
+        x = torch.relu(torch.randn(shape)).mul_(3).round_()
+        x.view(-1)[::37] = float("nan")
+        x.view(-1)[5::41] = -float("inf")
+        got_x, ref_x = x.clone().requires_grad_(), x.clone().requires_grad_()
+        got = pool(got_x)
+        ref = F.max_pool2d(ref_x, kernel, stride, padding, ceil_mode=ceil_mode)
+        assert torch.equal(got.isnan(), ref.isnan()) and torch.equal(got.nan_to_num(), ref.nan_to_num())
+        assert got.is_contiguous() and got.stride() == ref.stride()
+        grad = torch.randn(ref.shape)
+        got.backward(grad)
+        ref.backward(grad)
+        assert torch.equal(got_x.grad, ref_x.grad) and got_x.grad.stride() == ref_x.grad.stride()
+    with torch.no_grad():  # the forward alone (eval), and an input of one channel (the standard kernel)
+        x = torch.randn(2, 1, 8, 8)
+        assert torch.equal(pool(x), F.max_pool2d(x, kernel, stride, padding, ceil_mode=ceil_mode))
