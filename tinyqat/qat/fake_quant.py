@@ -186,6 +186,11 @@ def _clamp(x: torch.Tensor, interval: Interval) -> torch.Tensor:
     return x if interval == (None, None) else torch.clamp(x, *interval)
 
 
+_F32 = struct.Struct("<f")
+_U32 = struct.Struct("<I")
+_float32 = quant.round_float32
+
+
 def _clamp_value(v: float, interval: Interval) -> float:
     """``float(torch.clamp(t, *interval))`` of a float32 scalar tensor ``t`` of value ``v``, on the host: the bounds
     taken to float32, ``v`` kept unless a bound lies beyond it (so NaN stays NaN, as in the tensor clamp)."""
@@ -195,11 +200,6 @@ def _clamp_value(v: float, interval: Interval) -> float:
     if hi is not None:
         v = min(v, _float32(hi))
     return v
-
-
-_F32 = struct.Struct("<f")
-_U32 = struct.Struct("<I")
-_float32 = quant.round_float32
 
 
 def _next_float32(v: float, up: bool) -> float:
