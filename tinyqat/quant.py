@@ -41,6 +41,7 @@ simulator uses are exactly the ones the fake-quant forward saw.
 from __future__ import annotations
 
 import math
+import struct
 from collections.abc import Callable
 
 import numpy as np
@@ -88,6 +89,41 @@ def activation_qparams(lo: torch.Tensor, hi: torch.Tensor) -> tuple[torch.Tensor
     span = torch.clamp(as_float32(hi), min=0.0) - lo
     scale = torch.where(span > 0, span / float(ACT_QMAX - ACT_QMIN), 1.0)
     return scale, _zero_point(lo, scale)
+
+
+_F32 = struct.Struct("<f")
+
+
+def round_float32(v: float) -> float:
+    """``v`` rounded to float32 (to nearest, ties to even), as a Python float; +-inf where that overflows.  One
+    ``+ - * /`` of float32 values computed in Python's float64 and rounded so is the float32 result: float64's 53 bits
+    are at least ``2 * 24 + 2``, so the double rounding is innocuous."""
+    try:
+        return _F32.unpack(_F32.pack(v))[0]
+    except OverflowError:
+        return math.copysign(math.inf, v)
+
+
+def normal_float32(*values: float) -> bool:
+    """Whether every value is 0 or a normal float32 magnitude (at least ``2**-126``): where float32 tensor arithmetic
+    and :func:`round_float32` agree even with subnormals flushed (``torch.set_flush_denormal``)."""
+    return all(v == 0.0 or abs(v) >= 2.0**-126 for v in values)
+
+
+def activation_qparams_host(lo: float, hi: float) -> tuple[float, int] | None:
+    """:func:`activation_qparams` of a range held on the host as the values of finite float32 scalars, computed on
+    the host: ``(scale, zero_point)`` as a Python float (a float32 value) and int, the tensor version's values (the
+    same float32 operations, each rounded by :func:`round_float32`; ``round`` half to even in both); ``None`` where
+    an operand or result is a float32 subnormal (:func:`normal_float32`): the caller takes the tensor version."""
+    lo = 0.0 if lo > 0.0 else lo  # torch.clamp(lo, max=0): lo unless 0 lies below it
+    span = round_float32((0.0 if hi < 0.0 else hi) - lo)
+    scale = round_float32(span / float(ACT_QMAX - ACT_QMIN)) if span > 0 else 1.0
+    if not normal_float32(lo, hi, span, scale):
+        return None
+    ratio = round_float32(lo / scale)
+    if not normal_float32(ratio):
+        return None
+    return scale, min(max(ACT_QMIN - round(ratio), ACT_QMIN), ACT_QMAX)
 
 
 def activation_zero_point(lo: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:

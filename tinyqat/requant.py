@@ -70,16 +70,18 @@ def quantize_multipliers(m: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """
     m = _float64(m).clamp(max=MULTIPLIER_SATURATED)
     mantissa, exponent = torch.frexp(m.mul_(m >= MULTIPLIER_FLUSH))
-    q_fixed = mantissa.mul_(2.0**31).add_(0.5).floor_().long()
+    q_fixed = mantissa.mul_(2.0**31).add_(0.5).long()  # non-negative: the truncating conversion is the floor
     carry = q_fixed >> 31
     return q_fixed >> carry, carry.add_(exponent)
 
 
-def effective_multipliers(s_in: torch.Tensor, s_w: torch.Tensor, s_out: torch.Tensor) -> torch.Tensor:
-    """Real multipliers ``M[c]`` (float64, shape of ``s_w``) of a conv / fully connected layer (module docstring)."""
+def effective_multipliers(s_in: torch.Tensor | float, s_w: torch.Tensor, s_out: torch.Tensor | float) -> torch.Tensor:
+    """Real multipliers ``M[c]`` (float64, shape of ``s_w``) of a conv / fully connected layer (module docstring).
+    ``s_in`` and ``s_out`` may be tensors or host floats holding float32 values (the same multipliers, fewer
+    dispatches): each product and quotient takes its operands to the float type of the formula."""
     if s_w.numel() == 1:
-        return (s_in.float() * s_w.float()).double() / s_out.double()
-    return s_in.double() * s_w.double() / s_out.double()
+        return (s_w.float() * (s_in.float() if isinstance(s_in, torch.Tensor) else s_in)).double() / s_out
+    return s_w.double() * s_in / s_out
 
 
 def srdhm(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -171,8 +173,8 @@ def mbqm_float(acc: torch.Tensor, bias: torch.Tensor, m: torch.Tensor, h: torch.
     :func:`mbqm`: for ``t >= 0`` the two are the same; for ``t < 0`` both ``t + 1/2 +- h < 1`` floor to ``<= 0``.
     The folded constant and the sum are exact by the count of :func:`float_multipliers`.
     """
-    if not negative:
-        return acc.to(torch.float64, copy=True).mul_(m).add_(_float64(bias) * m + (h + 0.5)).floor_()
+    if not negative:  # addcmul: bias * m is exact, so fused or not it is one rounding of the same sum
+        return acc.to(torch.float64, copy=True).mul_(m).add_(torch.addcmul(h + 0.5, _float64(bias), m)).floor_()
     t = acc.to(torch.float64, copy=True).mul_(m).add_(_float64(bias) * m)
     return t.addcmul_(torch.sign(t), h).add_(0.5).floor_()
 

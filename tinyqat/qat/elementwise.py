@@ -51,7 +51,7 @@ POINTWISE: dict[str, Callable[..., torch.Tensor]] = {
 
 def _ready(*quantizers: ActivationQuantizer) -> bool:
     """Every grid is known and fake quant is on: the exact integer forward applies."""
-    return all(q.fake_quant_enabled and bool(q.observed) for q in quantizers)
+    return all(q.quantizes() for q in quantizers)
 
 
 def _centered(x: torch.Tensor, s: torch.Tensor) -> torch.Tensor:

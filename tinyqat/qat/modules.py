@@ -64,10 +64,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.autograd.function import once_differentiable
+from torch.nn.modules.utils import _pair
 
 from tinyqat import quant, requant
 from tinyqat.fixedpoint import INT32_MAX, INT32_MIN
@@ -133,6 +136,20 @@ def _accumulator(acc: torch.Tensor, b_int: torch.Tensor, s_b: torch.Tensor) -> t
 def _as_2d(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
     """``fn`` of the ``(N, C, 1, L)`` view of an ``(N, C, L)`` input, squeezed back; 4-D inputs as they are."""
     return fn(x.unsqueeze(2)).squeeze(2) if x.dim() == 3 else fn(x)
+
+
+def _float_exact(acc: torch.Tensor, acc_bound: int, margin: torch.Tensor) -> bool:
+    """Whether ``|acc[:, c]| <= margin[c]`` in every channel ``c`` (channels on dim 1), tested from the cheapest
+    sufficient bound on: ``acc_bound`` (at least ``|acc|``, from the layer's shape), then ``max |acc|``, then each
+    channel's own ``max |acc[:, c]|``."""
+    least = float(margin.amin())
+    if acc_bound <= least:
+        return True
+    if acc.numel() == 0:
+        return False
+    if max(-float(acc.amin()), float(acc.amax())) <= least:  # two reductions: faster than abs().amax() on the CPU
+        return True
+    return bool((acc.abs().amax(dim=[d for d in range(acc.dim()) if d != 1]) <= margin).all())
 
 
 # Largest |x - zp_in| of an int8 input: a channel's accumulator is at most sum|w_q| * ACC_INPUT_MAX in magnitude.
@@ -219,7 +236,7 @@ class QuantWeighted(QuantOutput):
             return self._quantize_output(self._op(x, w, b))
         in_q = self.input_ref.quantizer
         s_w = quant.weight_scales(w, w_quantizer.bits)
-        if not (in_q.fake_quant_enabled and bool(in_q.observed)):
+        if not in_q.quantizes():
             return self._quantize_output(self._op(x, w_quantizer(w, s_w), b))
         s_in, _ = in_q.qparams()
         s_b = quant.bias_scale(s_in, s_w)
@@ -230,8 +247,9 @@ class QuantWeighted(QuantOutput):
         in_grid = in_q.grid()
         x_int, w_int, b_int = LayerIntegers.apply(x, in_grid.inverse, w, quant.channel_view(s_w, w.dim()), qmax, b,
                                                   s_b)
-        acc_bound = w_int.detach().abs().reshape(w.shape[0], -1).sum(1) * ACC_INPUT_MAX  # >= |acc[:, c]|
-        if qmax * math.prod(w.shape[1:]) * ACC_INPUT_MAX >= 2**24 and bool(acc_bound.max() >= 2**24):
+        acc_bound = qmax * math.prod(w.shape[1:]) * ACC_INPUT_MAX  # >= |acc| for any weights
+        if acc_bound >= 2**24 and bool(w_int.detach().abs().reshape(w.shape[0], -1).sum(1).max() * ACC_INPUT_MAX
+                                       >= 2**24):  # sum|w_q[c]| * ACC_INPUT_MAX >= |acc[:, c]|
             acc_exact = self._op(x_int.double(), w_int.double(), None)  # float32 partial sums would round
             acc = acc_exact.float()
         else:
@@ -247,7 +265,7 @@ class QuantWeighted(QuantOutput):
             return out_q(_activate(y, self.activation))
         interval = requant.activation_interval(self.activation)
         out_q.observe_clamped(y, interval)
-        if not (out_q.fake_quant_enabled and bool(out_q.observed)):
+        if not out_q.quantizes():
             return _activate(y, self.activation)
         return out_q.fake_quantize_clamped(y, interval)
 
@@ -261,7 +279,7 @@ class QuantWeighted(QuantOutput):
         out_q = self.output_quantizer
         if not out_q.clamp_fusable:
             y_fq = out_q(_activate(_accumulator(acc, b_int, s_b), self.activation))
-            if not (out_q.fake_quant_enabled and bool(out_q.observed)):
+            if not out_q.quantizes():
                 return y_fq
             with torch.no_grad():
                 value = exact(out_q.grid())
@@ -270,30 +288,30 @@ class QuantWeighted(QuantOutput):
         with torch.no_grad():
             y = _accumulator(acc, b_int, s_b)
         out_q.observe_clamped(y, interval)
-        if not (out_q.fake_quant_enabled and bool(out_q.observed)):
+        if not out_q.quantizes():
             return _activate(_accumulator(acc, b_int, s_b), self.activation)
         grid = out_q.grid()
         with torch.no_grad():
             value = exact(grid)
         return ClampedExactOutput.apply(acc, b_int, s_b, y, value, *grid.clamped_bounds(interval)[2:])
 
-    def _output_stage(self, acc: torch.Tensor, acc_bound: torch.Tensor, b_int: torch.Tensor, in_grid: Grid,
+    def _output_stage(self, acc: torch.Tensor, acc_bound: int, b_int: torch.Tensor, in_grid: Grid,
                       s_w: torch.Tensor, grid: Grid) -> torch.Tensor:
         """The kernel's output stage on the accumulator, dequantized on the output ``grid`` (module docstring).
 
         ``mbqm`` runs as :func:`tinyqat.requant.mbqm_float` (float64, a few passes) where its bound ``x_max``
-        (:func:`tinyqat.requant.float_multipliers`) holds for ``|acc| + |b_q|`` with ``|acc| <= acc_bound``
-        (per channel, from the weights) or with the accumulator's actual largest magnitude; otherwise in int64.
+        (:func:`tinyqat.requant.float_multipliers`) holds for ``|acc| + |b_q|`` in every channel
+        (:func:`_float_exact`), otherwise in int64 (the same integers, more passes).
         """
         s_out, zp = grid.scale, grid.host[1]
         view = (1, -1) + (1,) * (acc.dim() - 2)
-        multiplier, shift = requant.quantize_multipliers(requant.effective_multipliers(in_grid.scale64, s_w,
-                                                                                       grid.scale64))
+        multiplier, shift = requant.quantize_multipliers(requant.effective_multipliers(in_grid.host[0], s_w,
+                                                                                       grid.host[0]))
         lo, hi = grid.activation_range(requant.activation_interval(self.activation))
         bias = b_int.double().clamp_(INT32_MIN, INT32_MAX)  # float32 rounds INT32_MAX up to 2**31
         m, h, x_max = requant.float_multipliers(multiplier, shift)
         margin = x_max - bias.abs()  # largest |acc| for which the float64 form is exact
-        if bool((acc_bound <= margin).all()) or (acc.numel() > 0 and bool(acc.abs().amax() <= margin.min())):
+        if _float_exact(acc, acc_bound, margin):
             q = requant.mbqm_float(acc, bias.reshape(view), m.reshape(view), h.reshape(view), lo - zp < 0)
         else:
             total = torch.round(acc).long().add_(bias.long().reshape(view))
@@ -416,7 +434,7 @@ class SharedQuantClamp(nn.Module):
         lowered); gradient that of ``fake_quantize(act(x))`` on the upstream grid."""
         q_in = self.input_ref.quantizer
         y_fq = q_in.fake_quantize(_activate(x, self.activation))
-        if not (exact_now(self) and q_in.fake_quant_enabled and bool(q_in.observed)):
+        if not (exact_now(self) and q_in.quantizes()):
             return y_fq
         with torch.no_grad():
             s, zp = q_in.qparams()
@@ -425,10 +443,38 @@ class SharedQuantClamp(nn.Module):
         return ExactForward.apply(y_fq, exact)
 
 
+class MaxPoolChannelsLast(torch.autograd.Function):
+    """``F.max_pool2d`` (dilation 1) of an NCHW-contiguous map, value and gradient bit for bit, its forward computed
+    on a channels-last copy: PyTorch's CPU kernel for that layout vectorizes over channels and is several times
+    faster than its NCHW kernel once a map has a few channels.  The backward is PyTorch's own (the NCHW kernel) on
+    the same indices: both forward kernels keep a window's first maximum in the same row-major scan (``v > max`` or
+    ``v`` NaN) and number it ``h * W + w``; the output is NCHW-contiguous, as the standard one."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, kernel: tuple[int, int], stride: tuple[int, int],
+                padding: tuple[int, int], ceil_mode: bool) -> torch.Tensor:
+        """``max_pool2d(x)`` (NCHW), remembering the argmax indices (NCHW) for the backward."""
+        y, indices = torch.ops.aten.max_pool2d_with_indices(x.contiguous(memory_format=torch.channels_last), kernel,
+                                                            stride, padding, (1, 1), ceil_mode)
+        ctx.save_for_backward(x, indices.contiguous())
+        ctx.args = (kernel, stride, padding, ceil_mode)
+        return y.contiguous()
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        """``max_pool2d_with_indices_backward``, as autograd calls it for ``F.max_pool2d``."""
+        x, indices = ctx.saved_tensors
+        kernel, stride, padding, ceil_mode = ctx.args
+        return (torch.ops.aten.max_pool2d_with_indices_backward(grad, x, kernel, stride, padding, (1, 1), ceil_mode,
+                                                                indices), None, None, None, None)
+
+
 class QuantMaxPool2d(nn.MaxPool2d):
     """MaxPool2d (dilation 1, no indices); the max of int8 values keeps its input's quantization.
 
-    An ``(N, C, L)`` input is pooled as its ``(N, C, 1, L)`` map (MaxPool1d, kernel ``(1, k)``).
+    An ``(N, C, L)`` input is pooled as its ``(N, C, 1, L)`` map (MaxPool1d, kernel ``(1, k)``).  An NCHW-contiguous
+    CPU map of several channels pools through :class:`MaxPoolChannelsLast` (the same values and gradients, faster).
     """
 
     def __init__(
@@ -442,9 +488,15 @@ class QuantMaxPool2d(nn.MaxPool2d):
         super().__init__(kernel_size, stride, padding, ceil_mode=ceil_mode)
         self.source = source
 
+    def _pool(self, x: torch.Tensor) -> torch.Tensor:
+        if x.device.type == "cpu" and x.shape[1] > 1 and x.is_contiguous():
+            return MaxPoolChannelsLast.apply(x, _pair(self.kernel_size), _pair(self.stride), _pair(self.padding),
+                                             self.ceil_mode)
+        return super().forward(x)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``F.max_pool2d`` of the (N, C, H, W) map."""
-        return _as_2d(super().forward, x)
+        return _as_2d(self._pool, x)
 
 
 class QuantAvgPool2d(nn.Module):
@@ -493,7 +545,7 @@ class QuantAvgPool2d(nn.Module):
     def _forward_2d(self, x: torch.Tensor) -> torch.Tensor:
         y = self._pool(x)
         in_q = self.input_ref.quantizer
-        if not (in_q.fake_quant_enabled and bool(in_q.observed)):
+        if not in_q.quantizes():
             return y
         s, zp = in_q.qparams()
         with torch.no_grad():
@@ -542,7 +594,7 @@ class QuantAdd(QuantOutput):
         """The integer add or sub (class docstring), with the gradient of ``output_quantizer(act(a +- b))``."""
         y_fq = self.output_quantizer(_activate(a - b if self.subtract else a + b, self.activation))
         grids = [ref.quantizer for ref in self.input_refs] + [self.output_quantizer]
-        if not (exact_now(self) and all(q.fake_quant_enabled and bool(q.observed) for q in grids)):
+        if not (exact_now(self) and all(q.quantizes() for q in grids)):
             return y_fq
         with torch.no_grad():
             (s1, _), (s2, _), (s_out, zp_out) = (q.qparams() for q in grids)
@@ -577,8 +629,7 @@ class QuantCat(QuantOutput):
         """The integer concatenation (class docstring)."""
         y_fq = self.output_quantizer(torch.cat(xs, dim=1))
         grids = [ref.quantizer for ref in self.input_refs]
-        if not (exact_now(self) and all(q.fake_quant_enabled and bool(q.observed)
-                                        for q in [*grids, self.output_quantizer])):
+        if not (exact_now(self) and all(q.quantizes() for q in [*grids, self.output_quantizer])):
             return y_fq
         with torch.no_grad():
             s_out, zp_out = self.output_quantizer.qparams()
@@ -630,8 +681,7 @@ class QuantNonlinear(QuantOutput):
         """The device's int8 function (class docstring), with the gradient of ``output_quantizer(f(x))``."""
         y_fq = self.output_quantizer(FUNCTIONS[self.function](x))
         in_q, out_q = self.input_ref.quantizer, self.output_quantizer
-        if not (exact_now(self) and in_q.fake_quant_enabled and bool(in_q.observed) and out_q.fake_quant_enabled
-                and bool(out_q.observed)):
+        if not (exact_now(self) and in_q.quantizes() and out_q.quantizes()):
             return y_fq
         with torch.no_grad():
             (s_in, zp_in), (s_out, zp_out) = in_q.qparams(), out_q.qparams()

@@ -37,6 +37,7 @@ from torch import nn
 
 from tinyqat import quant
 from tinyqat.errors import TinyQatError
+from tinyqat.quant import round_float32
 
 PERCENTILE = 0.9999
 OBSERVER_SAMPLE = 1 << 16
@@ -125,9 +126,19 @@ class Observer(nn.Module):
         self.update_range(*self.batch_range(x), where)
 
     @torch.no_grad()
-    def update_range(self, lo: torch.Tensor, hi: torch.Tensor, where: str = "this activation") -> None:
-        """:meth:`update` with the batch's ``(lo, hi)`` (float32 scalars) already computed."""
+    def update_range(self, lo: torch.Tensor | float, hi: torch.Tensor | float, where: str = "this activation") -> None:
+        """:meth:`update` with the batch's ``(lo, hi)`` (float32 scalars, or their values as host floats) already
+        computed.
+
+        With float32 buffers and a float32 range the moving average runs on the host: ``avg + c * (batch - avg)``
+        with each operation rounded to float32 (:func:`round_float32`; ``c`` as float32, as PyTorch takes a Python
+        scalar into float32 arithmetic), written back with ``fill_``: the values of the tensor expression, in two
+        dispatches instead of six.  Otherwise (other dtypes, or a float32 subnormal on the way) the tensor expression
+        itself.
+        """
         if distributed():  # every rank observes the union of the ranks' batch ranges
+            device = self.min_val.device
+            lo, hi = (v if isinstance(v, torch.Tensor) else torch.tensor(v, device=device) for v in (lo, hi))
             both = torch.stack([-lo, hi])
             dist.all_reduce(both, op=dist.ReduceOp.MAX)
             lo, hi = -both[0], both[1]
@@ -135,14 +146,73 @@ class Observer(nn.Module):
         if not (math.isfinite(lo_f) and math.isfinite(hi_f)):
             raise NonFiniteError(f"{where}: NaN or Inf in the QAT forward (range [{lo_f}, {hi_f}]); "
                                  "check the input data, the learning rate and the layers before it")
-        min_val, max_val, observed = self.min_val, self.max_val, self.observed
-        if bool(observed):
-            min_val.add_(self.averaging_constant * (lo - min_val))
-            max_val.add_(self.averaging_constant * (hi - max_val))
-        else:
-            min_val.copy_(lo)
-            max_val.copy_(hi)
-            observed.fill_(True)
+        if not self.is_observed():
+            self._write("min_val", lo_f)
+            self._write("max_val", hi_f)
+            self.observed.fill_(True)
+            return
+        averages = self._host_averages(lo, hi, lo_f, hi_f)
+        for name, v, avg in zip(("min_val", "max_val"), (lo, hi), averages or (None, None), strict=True):
+            if avg is None:  # the tensor expression (a float32 scalar where the range came as host values)
+                buf = getattr(self, name)
+                v = v if isinstance(v, torch.Tensor) else torch.tensor(v, dtype=torch.float32)
+                buf.add_(self.averaging_constant * (v - buf))
+            else:
+                self._write(name, avg)
+
+    def _write(self, name: str, value: float) -> None:
+        """Fill the buffer ``name`` with ``value`` and remember the value (:meth:`host_range`)."""
+        buf = getattr(self, name)
+        buf.fill_(value)
+        value = round_float32(value)  # the float32 buffer's value
+        remembered = value if buf.dtype == torch.float32 and quant.normal_float32(value) else None
+        self.__dict__[f"_host_{name}"] = (buf, buf._version, remembered)
+
+    def _remembered(self, name: str) -> float | None:
+        """The value this observer last wrote to the float32 buffer ``name`` while the buffer is the same tensor at the
+        same in-place version, else ``None`` (always under ``torch.distributed``, whose collectives write buffers
+        without bumping their versions)."""
+        buf = getattr(self, name)
+        memo = self.__dict__.get(f"_host_{name}")
+        if memo is None or memo[0] is not buf or memo[1] != buf._version or distributed():
+            return None
+        return memo[2]
+
+    def host_range(self) -> tuple[float, float] | None:
+        """``(min_val, max_val)`` as host floats where both are values this observer wrote and still current
+        (:meth:`_remembered`), else ``None``."""
+        lo, hi = self._remembered("min_val"), self._remembered("max_val")
+        return None if lo is None or hi is None else (lo, hi)
+
+    def _host_averages(self, lo: torch.Tensor | float, hi: torch.Tensor | float, lo_f: float,
+                       hi_f: float) -> tuple[float, float] | None:
+        """The new ``(min_val, max_val)`` of :meth:`update_range` computed on the host, or ``None`` where that would not
+        be the float32 tensor arithmetic's result (buffers or range not float32, or a subnormal on the way)."""
+        if not (self.min_val.dtype == self.max_val.dtype == torch.float32 and all(
+                not isinstance(v, torch.Tensor) or v.dtype == torch.float32 for v in (lo, hi))):
+            return None
+        c = round_float32(self.averaging_constant)
+        averages = []
+        for name, v in (("min_val", lo_f), ("max_val", hi_f)):
+            avg = self._remembered(name)
+            avg = float(getattr(self, name)) if avg is None else avg
+            d = round_float32(v - avg)
+            p = round_float32(c * d)
+            new = round_float32(avg + p)
+            if not quant.normal_float32(c, v, avg, d, p, new):
+                return None
+            averages.append(new)
+        return averages[0], averages[1]
+
+    def is_observed(self) -> bool:
+        """``bool(observed)``, remembered while the buffer is the same tensor at the same in-place version (read again
+        under ``torch.distributed``)."""
+        buf = self.observed
+        memo = self.__dict__.get("_observed_memo")
+        if memo is None or memo[0] is not buf or memo[1] != buf._version or distributed():
+            memo = (buf, buf._version, bool(buf))
+            self.__dict__["_observed_memo"] = memo
+        return memo[2]
 
     def range(self) -> tuple[torch.Tensor, torch.Tensor]:
         """``(min_val, max_val)``: the buffers themselves (meaningful once ``observed`` is set)."""
@@ -167,8 +237,10 @@ class MinMaxObserver(Observer):
     name = "minmax"
 
     def batch_range(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``torch.aminmax`` of the batch, as float32."""
-        lo, hi = torch.aminmax(x.detach())
+        """The batch's minimum and maximum, as float32 (``amin`` and ``amax``: two reductions, faster on the CPU than
+        one ``torch.aminmax``)."""
+        x = x.detach()
+        lo, hi = x.amin(), x.amax()
         return lo.float(), hi.float()
 
 
