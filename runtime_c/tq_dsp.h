@@ -143,5 +143,15 @@ typedef char tq_fc_records_at[offsetof(tq_fully_connected_s8_params, records) ==
     "ldrd r3, r12, [r1], #8\n\t"                                                                  \
     "lsl " A ", " A ", #1\n\t" TQ_REQUANT_FUSED_SSAT2_ASM(A, "r3", "r12", "lr", "r0")
 
+/* The int8 results in the low bytes of r4-r7 as one word in r4 (r4's byte first), and of r8-r11 in r8. */
+#define TQ_PACK_R4                                                                                 \
+    "bfi r4, r5, #8, #8\n\t"                                                                      \
+    "bfi r4, r6, #16, #8\n\t"                                                                     \
+    "bfi r4, r7, #24, #8\n\t"
+#define TQ_PACK_R8                                                                                 \
+    "bfi r8, r9, #8, #8\n\t"                                                                      \
+    "bfi r8, r10, #16, #8\n\t"                                                                    \
+    "bfi r8, r11, #24, #8\n\t"
+
 #endif /* TQ_USE_DSP */
 #endif /* TQ_DSP_H */

@@ -172,12 +172,7 @@ __attribute__((naked, noinline)) static void fc_groups(TQ_ASM_ARG fc_job *job)
         TQ_FC_OUT("r8") TQ_FC_OUT("r9") TQ_FC_OUT("r10") TQ_FC_OUT("r11")
         "ldr r3, [sp, #8]\n\t"
         "str r1, [r3, #12]\n\t"
-        "bfi r4, r5, #8, #8\n\t"
-        "bfi r4, r6, #16, #8\n\t"
-        "bfi r4, r7, #24, #8\n\t"
-        "bfi r8, r9, #8, #8\n\t"
-        "bfi r8, r10, #16, #8\n\t"
-        "bfi r8, r11, #24, #8\n\t"
+        TQ_PACK_R4 TQ_PACK_R8
         "ldrd r12, lr, [r3, #44]\n\t"
         "ssub8 r5, r4, r12\n\t"
         "sel r4, r4, r12\n\t"

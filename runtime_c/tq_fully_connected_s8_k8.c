@@ -55,9 +55,7 @@
     "add r7, r3, r7, asr #8\n\t"                                                                  \
     "ldr lr, [sp]\n\t"                                                                            \
     TQ_FC_K8_OUT("r4") TQ_FC_K8_OUT("r5") TQ_FC_K8_OUT("r6") TQ_FC_K8_OUT("r7")                   \
-    "bfi r4, r5, #8, #8\n\t"                                                                      \
-    "bfi r4, r6, #16, #8\n\t"                                                                     \
-    "bfi r4, r7, #24, #8\n\t"                                                                     \
+    TQ_PACK_R4                                                                                    \
     "str r4, [r0], #4\n\t"
 
 /*

@@ -103,12 +103,7 @@ __attribute__((naked, noinline)) static void fc_rows8(TQ_ASM_ARG const tq_fully_
         TQ_FC_OUT("r4") TQ_FC_OUT("r5") TQ_FC_OUT("r6") TQ_FC_OUT("r7")
         TQ_FC_OUT("r8") TQ_FC_OUT("r9") TQ_FC_OUT("r10") TQ_FC_OUT("r11")
         "ldr r3, [sp, #4]\n\t"
-        "bfi r4, r5, #8, #8\n\t"
-        "bfi r4, r6, #16, #8\n\t"
-        "bfi r4, r7, #24, #8\n\t"
-        "bfi r8, r9, #8, #8\n\t"
-        "bfi r8, r10, #16, #8\n\t"
-        "bfi r8, r11, #24, #8\n\t"
+        TQ_PACK_R4 TQ_PACK_R8
         "str r4, [r3], #4\n\t"
         "str r8, [r3], #4\n\t"
         "str r3, [sp, #4]\n\t"
