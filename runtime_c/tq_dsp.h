@@ -142,6 +142,10 @@ typedef char tq_fc_records_at[offsetof(tq_fully_connected_s8_params, records) ==
 #define TQ_FC_OUT(A)                                                                               \
     "ldrd r3, r12, [r1], #8\n\t"                                                                  \
     "lsl " A ", " A ", #1\n\t" TQ_REQUANT_FUSED_SSAT2_ASM(A, "r3", "r12", "lr", "r0")
+/* TQ_FC_OUT of the 8 accumulators r4-r11, in that order. */
+#define TQ_FC_OUT8                                                                                 \
+    TQ_FC_OUT("r4") TQ_FC_OUT("r5") TQ_FC_OUT("r6") TQ_FC_OUT("r7")                               \
+    TQ_FC_OUT("r8") TQ_FC_OUT("r9") TQ_FC_OUT("r10") TQ_FC_OUT("r11")
 
 /* The int8 results in the low bytes of r4-r7 as one word in r4 (r4's byte first), and of r8-r11 in r8. */
 #define TQ_PACK_R4                                                                                 \

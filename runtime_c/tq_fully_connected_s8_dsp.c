@@ -168,8 +168,7 @@ __attribute__((naked, noinline)) static void fc_groups(TQ_ASM_ARG fc_job *job)
         "8:\n\t"
         "ldr r1, [r3, #12]\n\t"
         "ldr r0, [r3, #40]\n\t"
-        TQ_FC_OUT("r4") TQ_FC_OUT("r5") TQ_FC_OUT("r6") TQ_FC_OUT("r7")
-        TQ_FC_OUT("r8") TQ_FC_OUT("r9") TQ_FC_OUT("r10") TQ_FC_OUT("r11")
+        TQ_FC_OUT8
         "ldr r3, [sp, #8]\n\t"
         "str r1, [r3, #12]\n\t"
         TQ_PACK_R4 TQ_PACK_R8

@@ -100,8 +100,7 @@ __attribute__((naked, noinline)) static void fc_rows8(TQ_ASM_ARG const tq_fully_
         "sub r11, r11, r10\n\t"
         "add r11, r12, r11, asr #8\n\t"
         "ldr r0, [sp, #12]\n\t"
-        TQ_FC_OUT("r4") TQ_FC_OUT("r5") TQ_FC_OUT("r6") TQ_FC_OUT("r7")
-        TQ_FC_OUT("r8") TQ_FC_OUT("r9") TQ_FC_OUT("r10") TQ_FC_OUT("r11")
+        TQ_FC_OUT8
         "ldr r3, [sp, #4]\n\t"
         TQ_PACK_R4 TQ_PACK_R8
         "str r4, [r3], #4\n\t"
