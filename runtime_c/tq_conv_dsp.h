@@ -616,5 +616,201 @@ __attribute__((always_inline)) static inline void tq_pwk_run(const tq_conv2d_s8_
     }
 }
 
+/*
+ * The pws paths (tq_conv2d_s8_pws16.c, _pws32.c, _pws64.c: in_c = K = 16, 32, 64; tq_conv2d_s8_pws128.c: K a
+ * multiple of 128), which the generator ships only for speed builds with such a layer (tinyqat/codegen/layouts.py,
+ * conv_dsp_path and pws_records): the pwk paths' layers (a 1 x 1 window, strides 1, no padding, out_h = in_h,
+ * out_w = in_w, requant_fused == 2, out_c a multiple of 4) in the speed layout, with the output-stage table in the
+ * weights: params->weights_s16 holds, per channel group g of 4 (TQ_PWS_GROUP_HALVES(K) int16 values, read as words
+ * by LDR, which allows any 2-byte alignment of the array: little-endian words, low half first), the group's doubled
+ * biases 2 bias[4g + i] (4 int32), its doubled speed-layout weights 2 w (tq_conv2d_s8_dsp.c, K / 2 column pairs of
+ * 4 words: the words of pair j are channel 4g + i's (2 w[perm[2j]], 2 w[perm[2j + 1]]), i < 4), then per channel
+ * (q, K, e) of tq_conv_table_fill (4 x 3 int32). Nothing is filled per call and no table bounds the channels.
+ *
+ * Per pixel pair (raster order; the last pixel alone computed twice and written twice at the same place), one call
+ * of the path's block: both columns (x - input_zero_point in column order, TQ_PAIR_CONVERT16) to the scratch
+ * (pixel 0's at params->scratch, pixel 1's TQ_CONV_DSP_COL1 bytes on), r0 kept at the columns (immediate offsets,
+ * never advanced inside a group) and r1 at the group's record. Per group: the biases to r5, r7, r9, r11; the column
+ * pairs (two column words, four weight words, 8 SMLADs; 16 estimated cycles per 16 MACs), pws16/32/64 fully unrolled
+ * (the first pair accumulating onto the biases), pws128 64 pairs per iteration (K / 128 iterations, the biases
+ * copied first); each SMLAD sum is 2 acc from the doubled biases and weights, exactly the input of
+ * TQ_REQUANT_FUSED2_FOLDED_ASM (no doubling shift), |2 acc| < 2^31 by requant_fused == 2 (the same integers as
+ * tq_conv2d_s8_dsp.c's blocks, see its accumulation order); then the output stage from the record's (q, K, e) and the
+ * 4 bytes of each pixel stored.
+ * In-place contract (tq_kernels.h): a pair's input bytes are all read (the columns) before any of its outputs is
+ * written, pairs in raster order. Stack: 36 + 24 bytes per block (naked: not seen by -fstack-usage).
+ */
+
+/* int16 values per channel group of a pws layer's weights_s16: 8 (biases) + 4 K (weights) + 24 ((q, K, e) x 4). */
+#define TQ_PWS_GROUP_HALVES(k) (32 + 4 * (k))
+
+/* The block's work (read by the assembly at the byte offsets in the comments; not written). */
+typedef struct {
+    const int16_t *records; /*  0: the first group's record (params->weights_s16) */
+    const int16_t *end;     /*  4: the records' end (out_c / 4 groups) */
+    int8_t *out0;           /*  8: pixel 0's first output byte */
+    int8_t *out1;           /* 12: pixel 1's (equal to out0 for a last pixel alone) */
+    int16_t *col;           /* 16: pixel 0's column (params->scratch) */
+    int32_t k;              /* 20: K = in_c */
+} tq_pws_job;
+
+typedef char tq_pws_job_k_at_20[offsetof(tq_pws_job, k) == 20 ? 1 : -1];
+
+/*
+ * Column pair J (an assembler expression) with the weights at r1 + WO + 16 J (4 words, channels 0 to 3), the columns
+ * at r0 + 4 J (pixel 0) and r0 + TQ_CONV_DSP_COL1 + 4 J (pixel 1); S0, S2, S4, S6: the registers the pixel-0 SMLADs
+ * accumulate onto (r4, r6, r8, r10, or the biases r5, r7, r9, r11 on a group's first pair). Four pipelined loads, 4
+ * SMLADs, two loads, 4 SMLADs: 16 estimated cycles.
+ */
+#define TQ_PWS_PAIR(J, WO, S0, S2, S4, S6)                                                         \
+    "ldr.w r12, [r1, #(" WO " + 16 * (" J "))]\n\t"                                               \
+    "ldr.w lr, [r1, #(" WO " + 16 * (" J ") + 4)]\n\t"                                            \
+    "ldr.w r3, [r0, #(" TQ_STR(TQ_CONV_DSP_COL1) " + 4 * (" J "))]\n\t"                           \
+    "ldr.w r2, [r0, #(4 * (" J "))]\n\t"                                                          \
+    "smlad r4, r2, r12, " S0 "\n\t"                                                               \
+    "smlad r5, r3, r12, r5\n\t"                                                                   \
+    "smlad r6, r2, lr, " S2 "\n\t"                                                                \
+    "smlad r7, r3, lr, r7\n\t"                                                                    \
+    "ldr.w r12, [r1, #(" WO " + 16 * (" J ") + 8)]\n\t"                                           \
+    "ldr.w lr, [r1, #(" WO " + 16 * (" J ") + 12)]\n\t"                                           \
+    "smlad r8, r2, r12, " S4 "\n\t"                                                               \
+    "smlad r9, r3, r12, r9\n\t"                                                                   \
+    "smlad r10, r2, lr, " S6 "\n\t"                                                               \
+    "smlad r11, r3, lr, r11\n\t"
+
+/* Pairs FIRST .. FIRST + N - 1 (assembler expressions) accumulating onto r4, r6, r8, r10 (assembler repetition). */
+#define TQ_PWS_PAIRS(FIRST, N, WO)                                                                 \
+    ".set tq_pws_j, " FIRST "\n\t"                                                                \
+    ".rept " N "\n\t"                                                                             \
+    TQ_PWS_PAIR("tq_pws_j", WO, "r4", "r6", "r8", "r10")                                          \
+    ".set tq_pws_j, tq_pws_j + 1\n\t"                                                             \
+    ".endr\n\t"
+
+/* The biases of the group at r1 to r5, r7, r9, r11 (four pipelined loads). */
+#define TQ_PWS_BIASES                                                                             \
+    "ldr.w r5, [r1]\n\t"                                                                          \
+    "ldr.w r7, [r1, #4]\n\t"                                                                      \
+    "ldr.w r9, [r1, #8]\n\t"                                                                      \
+    "ldr.w r11, [r1, #12]\n\t"
+
+/* One channel's accumulators A, B (2 acc of pixels 0, 1): (q, K, e) from r1 + OFF (lr scratch). */
+#define TQ_PWS_OUT_CHANNEL(A, B, OFF)                                                             \
+    "ldr.w r2, [r1, #(" OFF ")]\n\t"                                                              \
+    "ldr.w r3, [r1, #(" OFF " + 4)]\n\t"                                                          \
+    "ldr.w r12, [r1, #(" OFF " + 8)]\n"                                                           \
+    TQ_REQUANT_FUSED2_FOLDED_ASM(A, "r2", "r3", "r12", "lr")                                      \
+    TQ_REQUANT_FUSED2_FOLDED_ASM(B, "r2", "r3", "r12", "lr") "\t"
+
+/* The end of a group: the output stage from the (q, K, e) words at r1 + OFF, r1 advanced past them, the 4 bytes of
+ * each pixel stored at out0 ([sp]) and out1 ([sp, #4]), both advanced by 4, and the loop back to 0: while r1 is not
+ * the records' end ([sp, #8]). */
+#define TQ_PWS_GROUP_END(OFF)                                                                     \
+    TQ_PWS_OUT_CHANNEL("r4", "r5", OFF) TQ_PWS_OUT_CHANNEL("r6", "r7", OFF " + 12")               \
+    TQ_PWS_OUT_CHANNEL("r8", "r9", OFF " + 24") TQ_PWS_OUT_CHANNEL("r10", "r11", OFF " + 36")     \
+    "ldr r2, [sp]\n\t"                                                                            \
+    "ldr r3, [sp, #4]\n\t"                                                                        \
+    "add r1, r1, #(" OFF " + 48)\n\t"                                                             \
+    "strb r6, [r2, #1]\n\t"                                                                       \
+    "strb r8, [r2, #2]\n\t"                                                                       \
+    "strb r10, [r2, #3]\n\t"                                                                      \
+    "strb r4, [r2], #4\n\t"                                                                       \
+    "strb r7, [r3, #1]\n\t"                                                                       \
+    "strb r9, [r3, #2]\n\t"                                                                       \
+    "strb r11, [r3, #3]\n\t"                                                                      \
+    "strb r5, [r3], #4\n\t"                                                                       \
+    "ldr r12, [sp, #8]\n\t"                                                                       \
+    "str r2, [sp]\n\t"                                                                            \
+    "str r3, [sp, #4]\n\t"                                                                        \
+    "cmp r1, r12\n\t"                                                                             \
+    "bne 0b\n\t"
+
+/* 16 input bytes of pixel 1 (r1) and of pixel 0 (r0), both advanced, converted (r2 = (-zp, -zp)) to the columns at
+ * r12 + OFF + 32 c (pixel 0) and r12 + TQ_CONV_DSP_COL1 + OFF (pixel 1). */
+#define TQ_PWS_COLUMN16(OFF)                                                                      \
+    TQ_PAIR_CONVERT16_AT("r1")                                                                    \
+    "str r4, [r12, #(" TQ_STR(TQ_CONV_DSP_COL1) " + " OFF ")]\n\t"                                \
+    "str r5, [r12, #(" TQ_STR(TQ_CONV_DSP_COL1) " + " OFF " + 4)]\n\t"                            \
+    "str r6, [r12, #(" TQ_STR(TQ_CONV_DSP_COL1) " + " OFF " + 8)]\n\t"                            \
+    "str r7, [r12, #(" TQ_STR(TQ_CONV_DSP_COL1) " + " OFF " + 12)]\n\t"                           \
+    "str r8, [r12, #(" TQ_STR(TQ_CONV_DSP_COL1) " + " OFF " + 16)]\n\t"                           \
+    "str r9, [r12, #(" TQ_STR(TQ_CONV_DSP_COL1) " + " OFF " + 20)]\n\t"                           \
+    "str r10, [r12, #(" TQ_STR(TQ_CONV_DSP_COL1) " + " OFF " + 24)]\n\t"                          \
+    "str r11, [r12, #(" TQ_STR(TQ_CONV_DSP_COL1) " + " OFF " + 28)]\n\t"                          \
+    TQ_PAIR_CONVERT16_AT("r0")                                                                    \
+    "str r4, [r12, #(" OFF ")]\n\t"                                                               \
+    "str r5, [r12, #(" OFF " + 4)]\n\t"                                                           \
+    "str r6, [r12, #(" OFF " + 8)]\n\t"                                                           \
+    "str r7, [r12, #(" OFF " + 12)]\n\t"                                                          \
+    "str r8, [r12, #(" OFF " + 16)]\n\t"                                                          \
+    "str r9, [r12, #(" OFF " + 20)]\n\t"                                                          \
+    "str r10, [r12, #(" OFF " + 24)]\n\t"                                                         \
+    "str r11, [r12, #(" OFF " + 28)]\n\t"
+
+/* The block start: registers saved, 24 bytes of locals ([sp] out0, [sp, #4] out1, [sp, #8] the records' end,
+ * [sp, #12] and [sp, #16] used by pws128), r12 = the columns (job->col). AAPCS: r0 = pixel 0's input, r1 = pixel
+ * 1's, r2 = (-zp, -zp), r3 = the job (tq_pws_job). */
+#define TQ_PWS_ENTRY                                                                              \
+    "push {r4-r11, lr}\n\t"                                                                       \
+    "sub sp, sp, #24\n\t"                                                                         \
+    "ldr r12, [r3, #16]\n\t"
+
+/* After the columns: r0 = the columns, r1 = the first record, the locals from the job (r3). */
+#define TQ_PWS_LOCALS                                                                             \
+    "ldr r0, [r3, #16]\n\t"                                                                       \
+    "ldr r1, [r3, #0]\n\t"                                                                        \
+    "ldr r2, [r3, #4]\n\t"                                                                        \
+    "ldr r12, [r3, #8]\n\t"                                                                       \
+    "ldr lr, [r3, #12]\n\t"                                                                       \
+    "str r2, [sp, #8]\n\t"                                                                        \
+    "str r12, [sp]\n\t"                                                                           \
+    "str lr, [sp, #4]\n\t"
+
+#define TQ_PWS_EXIT                                                                               \
+    "add sp, sp, #24\n\t"                                                                         \
+    "pop {r4-r11, pc}\n\t"
+
+/*
+ * The fully unrolled block for K = in_c (a string, a multiple of 16; P = K / 2 column pairs): both columns (K / 16
+ * steps of TQ_PWS_COLUMN16), then per group its biases, pair 0 onto them, pairs 1 .. P - 1, the output stage (the
+ * (q, K, e) words at r1 + 16 + 8 K).
+ */
+#define TQ_PWS_BLOCK(K)                                                                           \
+    TQ_PWS_ENTRY                                                                                  \
+    ".set tq_pws_c, 0\n\t"                                                                        \
+    ".rept (" K ") / 16\n\t"                                                                      \
+    TQ_PWS_COLUMN16("tq_pws_c")                                                                   \
+    ".set tq_pws_c, tq_pws_c + 32\n\t"                                                            \
+    ".endr\n\t"                                                                                   \
+    TQ_PWS_LOCALS                                                                                 \
+    "0:\n\t"                                                                                      \
+    TQ_PWS_BIASES                                                                                 \
+    TQ_PWS_PAIR("0", "16", "r5", "r7", "r9", "r11")                                               \
+    TQ_PWS_PAIRS("1", "(" K ") / 2 - 1", "16")                                                    \
+    TQ_PWS_GROUP_END("16 + 8 * (" K ")")                                                          \
+    TQ_PWS_EXIT
+
+typedef void tq_pws_block_fn(const int8_t *src0, const int8_t *src1, int32_t nzp2, const tq_pws_job *job);
+
+/* A pws path's whole call with `block`: a block call per pixel pair. */
+__attribute__((always_inline)) static inline void tq_pws_run(const tq_conv2d_s8_params *p, const int8_t *input,
+                                                              int8_t *output, tq_pws_block_fn *block)
+{
+    const int32_t in_c = p->in_c, out_c = p->out_c, pixels = p->out_h * p->out_w;
+    const int32_t nzp2 = tq_dup_s16(-p->input_zero_point);
+    int32_t px;
+    tq_pws_job job;
+    job.records = p->weights_s16;
+    job.end = p->weights_s16 + TQ_PWS_GROUP_HALVES(in_c) * (out_c >> 2);
+    job.col = (int16_t *)p->scratch;
+    job.k = in_c;
+    for (px = 0; px < pixels; px += 2) {
+        const int8_t *const s0 = input + px * in_c;
+        const int32_t two = px + 1 < pixels;
+        job.out0 = output + px * out_c;
+        job.out1 = two ? job.out0 + out_c : job.out0;
+        block(s0, two ? s0 + in_c : s0, nzp2, &job);
+    }
+}
+
 #endif /* TQ_USE_DSP */
 #endif /* TQ_CONV_DSP_H */

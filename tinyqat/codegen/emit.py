@@ -97,7 +97,6 @@ from tinyqat.boards import Board
 from tinyqat.codegen import clit, layouts, stats
 from tinyqat.codegen.arrays import ConstArray, const_arrays
 from tinyqat.codegen.templates import render
-from tinyqat.fixedpoint import FUSED2_OFFSET_E_MAX, fused_requant_ok
 from tinyqat.memory.planner import Plan, check_plan, live_ranges, scratch_bytes
 from tinyqat.resources import resource_dir
 from tinyqat.target import ARENA_ALIGNMENT, RUNTIME_VERSION, STRICT_CFLAGS
@@ -230,14 +229,7 @@ def scalar_fields(op: ir.IntOp, graph: ir.Graph) -> list[tuple[str, int]]:
              ("act_min", op.act_min), ("act_max", op.act_max)]
     if isinstance(op, (ir.Conv2d, ir.DepthwiseConv2d, ir.FullyConnected)) and op.weight_bits == 8:
         # s4 kernels have no fused stage; taps = products per output (FC: in_features)
-        taps = int(np.prod(op.weights.shape[:2] if isinstance(op, ir.DepthwiseConv2d) else op.weights.shape[1:]))
-        fused = int(fused_requant_ok(op.bias, op.shift, taps))
-        # 2: also the full int8 range and right shifts <= 22, for the DSP conv's and depthwise's folded output
-        # stages (tq_kernels.h); fully connected layers use 0 / 1
-        if (fused and (op.act_min, op.act_max) == (-128, 127) and isinstance(op, (ir.Conv2d, ir.DepthwiseConv2d))
-                and int(-op.shift.min()) <= FUSED2_OFFSET_E_MAX):
-            fused = 2
-        quant.append(("requant_fused", fused))
+        quant.append(("requant_fused", layouts.requant_fused(op)))
     if isinstance(op, ir.FullyConnected):
         return [("in_features", x.size), ("out_features", y.size), *quant]
     if isinstance(op, ir.DepthwiseConv2d):
