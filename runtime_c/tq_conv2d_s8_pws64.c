@@ -10,7 +10,7 @@
 
 #if TQ_USE_DSP
 
-__attribute__((naked, noinline)) static void pws_block64(TQ_ASM_ARG const int8_t *src0, TQ_ASM_ARG const int8_t *src1,
+__attribute__((naked, noinline)) static void pws_block64(TQ_ASM_ARG const int8_t *src, TQ_ASM_ARG const int8_t *stop,
                                                          TQ_ASM_ARG int32_t nzp2, TQ_ASM_ARG const tq_pws_job *job)
 {
     __asm__ volatile(TQ_PWS_BLOCK("64"));
@@ -18,7 +18,7 @@ __attribute__((naked, noinline)) static void pws_block64(TQ_ASM_ARG const int8_t
 
 static void pws64(const tq_conv2d_s8_params *p, const int8_t *input, int8_t *output)
 {
-    tq_pws_run(p, input, output, pws_block64);
+    tq_pws_run_pairs(p, input, output, pws_block64);
 }
 
 const tq_conv2d_s8_dsp_path tq_conv2d_s8_pws64 = {pws64, NULL};

@@ -652,9 +652,10 @@ typedef struct {
     int8_t *out1;           /* 12: pixel 1's (equal to out0 for a last pixel alone) */
     int16_t *col;           /* 16: pixel 0's column (params->scratch) */
     int32_t k;              /* 20: K = in_c */
+    int32_t d1;             /* 24: TQ_PWS_BLOCK: pixel 1's input minus pixel 0's (in_c, or 0 for a pixel alone) */
 } tq_pws_job;
 
-typedef char tq_pws_job_k_at_20[offsetof(tq_pws_job, k) == 20 ? 1 : -1];
+typedef char tq_pws_job_d1_at_24[offsetof(tq_pws_job, d1) == 24 ? 1 : -1];
 
 /*
  * Column pair J (an assembler expression) with the weights at r1 + WO + 16 J (4 words, channels 0 to 3), the columns
@@ -709,6 +710,7 @@ typedef char tq_pws_job_k_at_20[offsetof(tq_pws_job, k) == 20 ? 1 : -1];
     TQ_PWS_OUT_CHANNEL("r8", "r9", OFF " + 24") TQ_PWS_OUT_CHANNEL("r10", "r11", OFF " + 36")     \
     "ldr r2, [sp]\n\t"                                                                            \
     "ldr r3, [sp, #4]\n\t"                                                                        \
+    "ldr r12, [sp, #8]\n\t"                                                                       \
     "add r1, r1, #(" OFF " + 48)\n\t"                                                             \
     "strb r6, [r2, #1]\n\t"                                                                       \
     "strb r8, [r2, #2]\n\t"                                                                       \
@@ -718,7 +720,6 @@ typedef char tq_pws_job_k_at_20[offsetof(tq_pws_job, k) == 20 ? 1 : -1];
     "strb r9, [r3, #2]\n\t"                                                                       \
     "strb r11, [r3, #3]\n\t"                                                                      \
     "strb r5, [r3], #4\n\t"                                                                       \
-    "ldr r12, [sp, #8]\n\t"                                                                       \
     "str r2, [sp]\n\t"                                                                            \
     "str r3, [sp, #4]\n\t"                                                                        \
     "cmp r1, r12\n\t"                                                                             \
@@ -770,30 +771,95 @@ typedef char tq_pws_job_k_at_20[offsetof(tq_pws_job, k) == 20 ? 1 : -1];
     "pop {r4-r11, pc}\n\t"
 
 /*
- * The fully unrolled block for K = in_c (a string, a multiple of 16; P = K / 2 column pairs): both columns (K / 16
- * steps of TQ_PWS_COLUMN16), then per group its biases, pair 0 onto them, pairs 1 .. P - 1, the output stage (the
- * (q, K, e) words at r1 + 16 + 8 K).
+ * The fully unrolled block for K = in_c (a string, a multiple of 16; P = K / 2 column pairs) with its pixel-pair loop
+ * (tq_pws_loop_fn; no call per pair): per pair, both columns (K / 16 steps of TQ_PWS_COLUMN16; pixel 1's input at
+ * pixel 0's + job->d1), then per group its biases, pair 0 onto them, pairs 1 .. P - 1, the output stage (the
+ * (q, K, e) words at r1 + 16 + 8 K); then the next pair: its input 2 K bytes on (pixel 1's input end), its outputs
+ * 2 out_c bytes on (pixel 0's at pixel 1's former end; out_c = the two output pointers' difference), until the
+ * input is at `stop`. AAPCS: r0 = the first pair's input, r1 = stop, r2 = (-zp, -zp), r3 = the job. Locals (40
+ * bytes): [sp] out0, [sp, #4] out1, [sp, #8] the records' end, [sp, #12] the next pair's input, [sp, #16] stop,
+ * [sp, #20] (-zp, -zp), [sp, #24] the records, [sp, #28] the columns, [sp, #32] d1.
  */
 #define TQ_PWS_BLOCK(K)                                                                           \
-    TQ_PWS_ENTRY                                                                                  \
+    "push {r4-r11, lr}\n\t"                                                                       \
+    "sub sp, sp, #40\n\t"                                                                         \
+    "str r1, [sp, #16]\n\t"                                                                       \
+    "str r2, [sp, #20]\n\t"                                                                       \
+    "ldm r3, {r1, r4, r5, r6, r7, r8, r9}\n\t"                                                    \
+    "str r1, [sp, #24]\n\t"                                                                       \
+    "str r4, [sp, #8]\n\t"                                                                        \
+    "str r5, [sp]\n\t"                                                                            \
+    "str r6, [sp, #4]\n\t"                                                                        \
+    "str r7, [sp, #28]\n\t"                                                                       \
+    "str r9, [sp, #32]\n"                                                                         \
+    "3:\n\t"                                                                                      \
+    "ldr r1, [sp, #32]\n\t"                                                                       \
+    "ldr r12, [sp, #28]\n\t"                                                                      \
+    "add r1, r0, r1\n\t"                                                                          \
     ".set tq_pws_c, 0\n\t"                                                                        \
     ".rept (" K ") / 16\n\t"                                                                      \
     TQ_PWS_COLUMN16("tq_pws_c")                                                                   \
     ".set tq_pws_c, tq_pws_c + 32\n\t"                                                            \
     ".endr\n\t"                                                                                   \
-    TQ_PWS_LOCALS                                                                                 \
+    "str r1, [sp, #12]\n\t"                                                                       \
+    "ldr r0, [sp, #28]\n\t"                                                                       \
+    "ldr r1, [sp, #24]\n"                                                                         \
     "0:\n\t"                                                                                      \
     TQ_PWS_BIASES                                                                                 \
     TQ_PWS_PAIR("0", "16", "r5", "r7", "r9", "r11")                                               \
     TQ_PWS_PAIRS("1", "(" K ") / 2 - 1", "16")                                                    \
     TQ_PWS_GROUP_END("16 + 8 * (" K ")")                                                          \
-    TQ_PWS_EXIT
+    "ldr r2, [sp]\n\t"                                                                            \
+    "ldr r3, [sp, #4]\n\t"                                                                        \
+    "ldr r0, [sp, #12]\n\t"                                                                       \
+    "ldr r12, [sp, #16]\n\t"                                                                      \
+    "sub r2, r3, r2\n\t"                                                                          \
+    "add r2, r3, r2\n\t"                                                                          \
+    "str r3, [sp]\n\t"                                                                            \
+    "str r2, [sp, #4]\n\t"                                                                        \
+    "ldr r2, [sp, #20]\n\t"                                                                       \
+    "cmp r0, r12\n\t"                                                                             \
+    "bne 3b\n\t"                                                                                  \
+    "add sp, sp, #40\n\t"                                                                         \
+    "pop {r4-r11, pc}\n\t"
+
+typedef void tq_pws_loop_fn(const int8_t *src, const int8_t *stop, int32_t nzp2, const tq_pws_job *job);
+
+/* A pws16 / 32 / 64 path's whole call with its TQ_PWS_BLOCK `block`: one call for every pixel pair (raster order),
+ * then, for an odd pixel count, one for the last pixel alone (d1 = 0, out1 = out0: computed twice, written twice at
+ * the same place). */
+__attribute__((always_inline)) static inline void tq_pws_run_pairs(const tq_conv2d_s8_params *p, const int8_t *input,
+                                                                    int8_t *output, tq_pws_loop_fn *block)
+{
+    const int32_t in_c = p->in_c, out_c = p->out_c, pixels = p->out_h * p->out_w, pairs = pixels >> 1;
+    const int32_t nzp2 = tq_dup_s16(-p->input_zero_point);
+    tq_pws_job job;
+    job.records = p->weights_s16;
+    job.end = p->weights_s16 + TQ_PWS_GROUP_HALVES(in_c) * (out_c >> 2);
+    job.col = (int16_t *)p->scratch;
+    job.k = in_c;
+    if (pairs > 0) {
+        job.out0 = output;
+        job.out1 = output + out_c;
+        job.d1 = in_c;
+        block(input, input + 2 * in_c * pairs, nzp2, &job);
+    }
+    if (pixels & 1) {
+        const int8_t *const s = input + (pixels - 1) * in_c;
+        job.out0 = output + (pixels - 1) * out_c;
+        job.out1 = job.out0;
+        job.d1 = 0;
+        block(s, s + in_c, nzp2, &job);
+    }
+}
 
 typedef void tq_pws_block_fn(const int8_t *src0, const int8_t *src1, int32_t nzp2, const tq_pws_job *job);
 
-/* A pws path's whole call with `block`: a block call per pixel pair. */
+/* A pws path's whole call with `block`: a block call per pixel pair; with `lone` (not NULL), the last pixel alone
+ * (odd count) by lone (src1 = src0, out1 = out0: the same job, one pixel), else by `block` (computed twice). */
 __attribute__((always_inline)) static inline void tq_pws_run(const tq_conv2d_s8_params *p, const int8_t *input,
-                                                              int8_t *output, tq_pws_block_fn *block)
+                                                              int8_t *output, tq_pws_block_fn *block,
+                                                              tq_pws_block_fn *lone)
 {
     const int32_t in_c = p->in_c, out_c = p->out_c, pixels = p->out_h * p->out_w;
     const int32_t nzp2 = tq_dup_s16(-p->input_zero_point);
@@ -808,7 +874,7 @@ __attribute__((always_inline)) static inline void tq_pws_run(const tq_conv2d_s8_
         const int32_t two = px + 1 < pixels;
         job.out0 = output + px * out_c;
         job.out1 = two ? job.out0 + out_c : job.out0;
-        block(s0, two ? s0 + in_c : s0, nzp2, &job);
+        (two || lone == NULL ? block : lone)(s0, two ? s0 + in_c : s0, nzp2, &job);
     }
 }
 
