@@ -661,7 +661,7 @@ def test_pws_records_match_their_definition(tmp_path: Path) -> None:
                 assert got is not None and got.dtype == np.int16 and np.array_equal(got, want), op.name
                 assert got.nbytes == layouts.pws_records_bytes(op)
                 assert (stats.layout_extra_bytes(op, load_board("cortex-m4"), "speed", graph)
-                        == got.nbytes - op.weights.nbytes)
+                        == got.nbytes - op.weights.nbytes - op.bias.nbytes - op.multiplier.nbytes - op.shift.nbytes)
     graph = graphs[1]
     for optimize in ("speed", "size"):
         out = _emit(graph, tmp_path / optimize, "cortex-m4", optimize)
@@ -669,7 +669,13 @@ def test_pws_records_match_their_definition(tmp_path: Path) -> None:
         assert (".dsp_path = &tq_conv2d_s8_pws128," in text) == (optimize == "speed")
         assert (out / "tq_conv2d_s8_pws128.c").is_file() == (optimize == "speed")
         n = layouts.pws_records_bytes(graph.ops[0]) // 2
-        assert (f"l0_conv_pws132_weights_s16[{n}]" in (out / "net_weights.h").read_text()) == (optimize == "speed")
+        weights_h = (out / "net_weights.h").read_text()
+        assert (f"l0_conv_pws132_weights_s16[{n}]" in weights_h) == (optimize == "speed")
+        # the records replace the biases, multipliers and shifts where TQ_USE_DSP (the portable kernel's arrays)
+        for name in ("bias", "multiplier", "shift"):
+            guarded = f"#if !TQ_USE_DSP\nstatic const int32_t l0_conv_pws132_{name}[132]"
+            assert (guarded in weights_h) == (optimize == "speed"), name
+        assert (".bias = l0_conv_pws132_bias," in text) and (".multiplier = l0_conv_pws132_multiplier," in text)
 
 
 def test_first_layer_path_is_chosen_for_3x3x3_windows() -> None:

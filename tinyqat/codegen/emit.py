@@ -315,6 +315,13 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
                                                          if field == "weights_s16" else ()))
                       for guard, field, array in layouts_used),
                     (plain, (("weights", f"{ident}_weights"),)))
+    if s16 is not None and (layouts.conv_dsp_path(op, dict(scalars), True, optimize) or "").startswith(
+            layouts.PWS_PREFIX):  # the pws records hold the biases and the output stage: these only for !TQ_USE_DSP
+        plain = tuple((suffix, f"{ident}_{suffix}") for suffix in ("bias", "multiplier", "shift"))
+        fields = [f for f in fields if f not in plain]
+        arrays = [dataclasses.replace(a, guard="!TQ_USE_DSP") if (a.ident.removeprefix(f"{ident}_"), a.ident) in plain
+                  else a for a in arrays]
+        variants = tuple((guard, (*fs, *plain) if guard == "!TQ_USE_DSP" else fs) for guard, fs in variants)
     if v6m is not None and isinstance(op, ir.FullyConnected):  # the Armv6-M FC also reads its folded bias
         bias6 = layouts.fc_bias_dsp(op.weights.reshape(op.weights.shape[0], -1), op.bias,
                                     graph.tensor(op.inputs[0]).qparams.zero_point)

@@ -429,7 +429,8 @@ def layout_extra_bytes(op: ir.IntOp, board: Board, optimize: str = "size", graph
             and layouts.speed_weights(op) is not None
             and layouts.pws_path(op.kernel, op.stride, op.padding[:2], graph.tensor(op.inputs[0]).shape,
                                  graph.tensor(op.output).shape, layouts.requant_fused(op)) is not None):
-        return layouts.pws_records_bytes(op) - int(op.weights.nbytes)  # the pws paths' records
+        # the pws paths' records instead of the weights, biases, multipliers and shifts
+        return layouts.pws_records_bytes(op) - sum(int(a.values.nbytes) for a in const_arrays(op, graph))
     if board.kernels == "dsp":
         shipped = layouts.speed_weights(op) if optimize == "speed" else None
         shipped = layouts.dsp_weights(op) if shipped is None else shipped
