@@ -627,9 +627,11 @@ __attribute__((always_inline)) static inline void tq_pwk_run(const tq_conv2d_s8_
  * 4 words: the words of pair j are channel 4g + i's (2 w[perm[2j]], 2 w[perm[2j + 1]]), i < 4), then per channel
  * (q, K, e) of tq_conv_table_fill (4 x 3 int32). Nothing is filled per call and no table bounds the channels.
  *
- * Per pixel pair (raster order; the last pixel alone computed twice and written twice at the same place), one call
- * of the path's block: both columns (x - input_zero_point in column order, TQ_PAIR_CONVERT16) to the scratch
- * (pixel 0's at params->scratch, pixel 1's TQ_CONV_DSP_COL1 bytes on), r0 kept at the columns (immediate offsets,
+ * Per pixel pair (raster order; pws16/32/64: all pairs in one call of the path's block, which loops over them, then
+ * the last pixel alone of an odd count in one more, computed twice and written twice at the same place; pws128: one
+ * call per pair, the last pixel alone by a one-pixel block), the block builds both columns (x - input_zero_point in
+ * column order, TQ_PAIR_CONVERT16) in the scratch (pixel 0's at params->scratch, pixel 1's TQ_CONV_DSP_COL1 bytes
+ * on), r0 kept at the columns (immediate offsets,
  * never advanced inside a group) and r1 at the group's record. Per group: the biases to r5, r7, r9, r11; the column
  * pairs (two column words, four weight words, 8 SMLADs; 16 estimated cycles per 16 MACs), pws16/32/64 fully unrolled
  * (the first pair accumulating onto the biases), pws128 64 pairs per iteration (K / 128 iterations, the biases
@@ -638,7 +640,8 @@ __attribute__((always_inline)) static inline void tq_pwk_run(const tq_conv2d_s8_
  * tq_conv2d_s8_dsp.c's blocks, see its accumulation order); then the output stage from the record's (q, K, e) and the
  * 4 bytes of each pixel stored.
  * In-place contract (tq_kernels.h): a pair's input bytes are all read (the columns) before any of its outputs is
- * written, pairs in raster order. Stack: 36 + 24 bytes per block (naked: not seen by -fstack-usage).
+ * written, pairs in raster order. Stack: 36 + 40 bytes per pws16/32/64 block, 36 + 24 per pws128 block (naked: not
+ * seen by -fstack-usage).
  */
 
 /* int16 values per channel group of a pws layer's weights_s16: 8 (biases) + 4 K (weights) + 24 ((q, K, e) x 4). */
