@@ -1,7 +1,8 @@
 /*
  * tq_conv2d_s8_pws128.c - the DSP conv's path for pointwise layers whose in_c is a multiple of 128 (up to
- * TQ_CONV_DSP_COLUMN_MAX) in speed builds, published as tq_conv2d_s8_pws128: tq_conv_dsp.h's pws block with 64
- * column pairs unrolled per iteration, K / 128 iterations per channel group (see tq_conv_dsp.h, "The pws paths", for
+ * TQ_CONV_DSP_COLUMN_MAX) in speed builds, published as tq_conv2d_s8_pws128: tq_conv_dsp.h's pws block fully
+ * unrolled for in_c 128, otherwise with 64 column pairs unrolled per iteration, K / 128 iterations per channel group,
+ * and a block for the last pixel alone of an odd pixel count (see tq_conv_dsp.h, "The pws paths", for
  * the method, the weights' records, the conditions and the in-place contract). The generator ships this file, and
  * sets params->dsp_path = &tq_conv2d_s8_pws128 under TQ_USE_DSP, only for speed builds with such a layer
  * (tinyqat/codegen/layouts.py, conv_dsp_path), so other builds do not link it. Cores without the DSP extension
@@ -127,9 +128,23 @@ __attribute__((naked, noinline)) static void pws_block128_1(TQ_ASM_ARG const int
         TQ_PWS_EXIT);
 }
 
+/* The fully unrolled block for K = 128 exactly (tq_conv_dsp.h, TQ_PWS_BLOCK: no per-group bias copies and no
+ * iteration end, the pixel pairs looped inside the block), MobileNet's 128-channel layers. */
+__attribute__((naked, noinline)) static void pws_block128u(TQ_ASM_ARG const int8_t *src, TQ_ASM_ARG const int8_t *stop,
+                                                           TQ_ASM_ARG int32_t nzp2, TQ_ASM_ARG const tq_pws_job *job)
+{
+    __asm__ volatile(TQ_PWS_BLOCK("128"));
+}
+
+/* in_c 128: pws_block128u for the pixel pairs; any other multiple of 128: pws_block128 per pair; the last pixel alone
+ * (odd count) by pws_block128_1. */
 static void pws128(const tq_conv2d_s8_params *p, const int8_t *input, int8_t *output)
 {
-    tq_pws_run(p, input, output, pws_block128, pws_block128_1);
+    if (p->in_c == 128) {
+        tq_pws_run_pairs(p, input, output, pws_block128u, pws_block128_1);
+    } else {
+        tq_pws_run(p, input, output, pws_block128, pws_block128_1);
+    }
 }
 
 const tq_conv2d_s8_dsp_path tq_conv2d_s8_pws128 = {pws128, NULL};

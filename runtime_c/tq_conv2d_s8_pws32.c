@@ -18,7 +18,7 @@ __attribute__((naked, noinline)) static void pws_block32(TQ_ASM_ARG const int8_t
 
 static void pws32(const tq_conv2d_s8_params *p, const int8_t *input, int8_t *output)
 {
-    tq_pws_run_pairs(p, input, output, pws_block32);
+    tq_pws_run_pairs(p, input, output, pws_block32, NULL);
 }
 
 const tq_conv2d_s8_dsp_path tq_conv2d_s8_pws32 = {pws32, NULL};

@@ -826,13 +826,16 @@ typedef char tq_pws_job_d1_at_24[offsetof(tq_pws_job, d1) == 24 ? 1 : -1];
     "add sp, sp, #40\n\t"                                                                         \
     "pop {r4-r11, pc}\n\t"
 
+typedef void tq_pws_block_fn(const int8_t *src0, const int8_t *src1, int32_t nzp2, const tq_pws_job *job);
+
 typedef void tq_pws_loop_fn(const int8_t *src, const int8_t *stop, int32_t nzp2, const tq_pws_job *job);
 
-/* A pws16 / 32 / 64 path's whole call with its TQ_PWS_BLOCK `block`: one call for every pixel pair (raster order),
- * then, for an odd pixel count, one for the last pixel alone (d1 = 0, out1 = out0: computed twice, written twice at
- * the same place). */
+/* A pws path's whole call with its TQ_PWS_BLOCK `block`: one call for every pixel pair (raster order), then, for an
+ * odd pixel count, one for the last pixel alone: `lone` (src1 = src0, out1 = out0) when not NULL, else `block` again
+ * (d1 = 0, out1 = out0: computed twice, written twice at the same place). */
 __attribute__((always_inline)) static inline void tq_pws_run_pairs(const tq_conv2d_s8_params *p, const int8_t *input,
-                                                                    int8_t *output, tq_pws_loop_fn *block)
+                                                                    int8_t *output, tq_pws_loop_fn *block,
+                                                                    tq_pws_block_fn *lone)
 {
     const int32_t in_c = p->in_c, out_c = p->out_c, pixels = p->out_h * p->out_w, pairs = pixels >> 1;
     const int32_t nzp2 = tq_dup_s16(-p->input_zero_point);
@@ -852,11 +855,13 @@ __attribute__((always_inline)) static inline void tq_pws_run_pairs(const tq_conv
         job.out0 = output + (pixels - 1) * out_c;
         job.out1 = job.out0;
         job.d1 = 0;
-        block(s, s + in_c, nzp2, &job);
+        if (lone != NULL) {
+            lone(s, s, nzp2, &job);
+        } else {
+            block(s, s + in_c, nzp2, &job);
+        }
     }
 }
-
-typedef void tq_pws_block_fn(const int8_t *src0, const int8_t *src1, int32_t nzp2, const tq_pws_job *job);
 
 /* A pws path's whole call with `block`: a block call per pixel pair; with `lone` (not NULL), the last pixel alone
  * (odd count) by lone (src1 = src0, out1 = out0: the same job, one pixel), else by `block` (computed twice). */

@@ -12,7 +12,10 @@ bytes double (int8 -> int16, plus padding); the inner loop loses its sign extens
   ``perm`` (:func:`conv_column_order`), output channels padded to a multiple of 4 with 0;
   ``out[((g * K4 / 2 + j) * 4 + i) * 2 + h] = w[4 g + i][perm[2 j + h]]``.  Only when
   ``K <= CONV_DSP_COLUMN_MAX`` (the kernel's column bound, ``TQ_CONV_DSP_COLUMN_MAX``).  Layers whose every
-  channel group runs the output stage in the block ship ``2 * out`` (:func:`speed_doubled`).
+  channel group runs the output stage in the block ship ``2 * out`` (:func:`speed_doubled`).  Stride-1 pointwise
+  layers on the pws paths (:func:`pws_path`) ship :func:`pws_records` instead: per channel group its doubled biases,
+  doubled weights and output-stage constants, read by ``runtime_c/tq_conv2d_s8_pws*.c`` (their biases,
+  multipliers and shifts then only for the portable kernel, under ``!TQ_USE_DSP``).
 * Depthwise layers on the DSP row path ship channel records instead (:func:`dw_records`); the rest keep
   their int8 weights in both modes.
 
