@@ -91,7 +91,7 @@ KERNEL_CODE_BYTES: dict[str, dict[str, int]] = {
         "tq_conv2d_s8_pw32.c": 1976,
         "tq_conv2d_s8_pw64.c": 3412,
         "tq_conv2d_s8_pw8.c": 1944,
-        "tq_conv2d_s8_pws128.c": 6944,
+        "tq_conv2d_s8_pws128.c": 12216,
         "tq_conv2d_s8_pws16.c": 1068,
         "tq_conv2d_s8_pws32.c": 1672,
         "tq_conv2d_s8_pws64.c": 2880,
