@@ -437,10 +437,11 @@ def test_speed_package_builds_on_the_host(tmp_path: Path, gcc: str) -> None:
 
 
 def test_wide_conv_speed_packages_on_the_host(tmp_path: Path, gcc: str) -> None:
-    """The wide conv graphs (_wide_graphs) as speed packages run the portable kernels on the host (int8 weights
-    under !TQ_USE_DSP) and match, built with AddressSanitizer and UBSan (the harness exits on any error)."""
+    """The wide conv graphs (_wide_graphs) and the pws128 path's (_pws_graphs) as speed packages run the portable
+    kernels on the host (int8 weights, and the pws layers' biases, multipliers and shifts, under !TQ_USE_DSP) and
+    match, built with AddressSanitizer and UBSan (the harness exits on any error)."""
     rng = np.random.default_rng(12)
-    for k, graph in enumerate(_wide_graphs()):
+    for k, graph in enumerate(_wide_graphs() + _pws_graphs()):
         out = _emit(graph, tmp_path / f"pkg{k}", "cortex-m4", "speed")
         x = rg.random_input(rng, graph, 2)
         got = run_harness(out, tmp_path / f"build{k}", x, sanitize=True)
