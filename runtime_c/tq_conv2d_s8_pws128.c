@@ -136,12 +136,19 @@ __attribute__((naked, noinline)) static void pws_block128u(TQ_ASM_ARG const int8
     __asm__ volatile(TQ_PWS_BLOCK("128"));
 }
 
-/* in_c 128: pws_block128u for the pixel pairs; any other multiple of 128: pws_block128 per pair; the last pixel alone
+/* The quad block for K = 128 (tq_conv_dsp.h, TQ_PWS_QUAD). */
+__attribute__((naked, noinline)) static void pws_quad128(TQ_ASM_ARG const int8_t *src, TQ_ASM_ARG const int8_t *stop,
+                                                         TQ_ASM_ARG int32_t nzp2, TQ_ASM_ARG const tq_pws_job *job)
+{
+    __asm__ volatile(TQ_PWS_QUAD("128"));
+}
+
+/* in_c 128: pws_quad128 for the groups of four pixels, pws_block128u for the pixel pairs; any other multiple of 128: pws_block128 per pair; the last pixel alone
  * (odd count) by pws_block128_1. */
 static void pws128(const tq_conv2d_s8_params *p, const int8_t *input, int8_t *output)
 {
     if (p->in_c == 128) {
-        tq_pws_run_pairs(p, input, output, pws_block128u, pws_block128_1);
+        tq_pws_run_pairs(p, input, output, pws_quad128, pws_block128u, pws_block128_1);
     } else {
         tq_pws_run(p, input, output, pws_block128, pws_block128_1);
     }

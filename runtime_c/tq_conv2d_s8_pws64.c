@@ -16,9 +16,15 @@ __attribute__((naked, noinline)) static void pws_block64(TQ_ASM_ARG const int8_t
     __asm__ volatile(TQ_PWS_BLOCK("64"));
 }
 
+__attribute__((naked, noinline)) static void pws_quad64(TQ_ASM_ARG const int8_t *src, TQ_ASM_ARG const int8_t *stop,
+                                                        TQ_ASM_ARG int32_t nzp2, TQ_ASM_ARG const tq_pws_job *job)
+{
+    __asm__ volatile(TQ_PWS_QUAD("64"));
+}
+
 static void pws64(const tq_conv2d_s8_params *p, const int8_t *input, int8_t *output)
 {
-    tq_pws_run_pairs(p, input, output, pws_block64, NULL);
+    tq_pws_run_pairs(p, input, output, pws_quad64, pws_block64, NULL);
 }
 
 const tq_conv2d_s8_dsp_path tq_conv2d_s8_pws64 = {pws64, NULL};

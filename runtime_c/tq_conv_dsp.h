@@ -826,29 +826,182 @@ typedef char tq_pws_job_d1_at_24[offsetof(tq_pws_job, d1) == 24 ? 1 : -1];
     "add sp, sp, #40\n\t"                                                                         \
     "pop {r4-r11, pc}\n\t"
 
+/*
+ * The quad blocks (TQ_PWS_QUAD, K <= TQ_PWS_QUAD_K_MAX): four pixels per step, each 4-channel record run as two
+ * halves of 2 channels x 4 pixels (channel 2h + i, pixel n in r(4 + 4 i + n)), so each (q, K, e) load serves four
+ * outputs instead of two. The four columns in the scratch at 0, 2 K, 4 K and 6 K bytes (8 K bytes: within
+ * TQ_CONV2D_S8_BUFFER_SIZE for K <= 192). Pair J of half h: the weight words of channels 2h, 2h + 1 at
+ * r1 + 16 + 8 h + 16 J (+ 4), the columns' words at r0 + 4 J + 2 K n; two weight and two column loads, 4 SMLADs, two
+ * column loads, 4 SMLADs (16 estimated cycles per 16 MACs). The first pair accumulates onto the biases in r7 and r11
+ * (written last).
+ */
+#define TQ_PWS_QUAD_K_MAX 192
+
+#define TQ_PWQ_PAIR(J, K, WO, A4, A5, A6, A8, A9, A10)                                             \
+    "ldr.w r12, [r1, #(" WO " + 16 * (" J "))]\n\t"                                               \
+    "ldr.w lr, [r1, #(" WO " + 16 * (" J ") + 4)]\n\t"                                            \
+    "ldr.w r2, [r0, #(4 * (" J "))]\n\t"                                                          \
+    "ldr.w r3, [r0, #(2 * (" K ") + 4 * (" J "))]\n\t"                                            \
+    "smlad r4, r2, r12, " A4 "\n\t"                                                               \
+    "smlad r8, r2, lr, " A8 "\n\t"                                                                \
+    "smlad r5, r3, r12, " A5 "\n\t"                                                               \
+    "smlad r9, r3, lr, " A9 "\n\t"                                                                \
+    "ldr.w r2, [r0, #(4 * (" K ") + 4 * (" J "))]\n\t"                                            \
+    "ldr.w r3, [r0, #(6 * (" K ") + 4 * (" J "))]\n\t"                                            \
+    "smlad r6, r2, r12, " A6 "\n\t"                                                               \
+    "smlad r10, r2, lr, " A10 "\n\t"                                                              \
+    "smlad r7, r3, r12, r7\n\t"                                                                   \
+    "smlad r11, r3, lr, r11\n\t"
+
+/* One channel's four accumulators A0..A3 (pixels 0 to 3): (q, K, e) from r1 + OFF (lr scratch). */
+#define TQ_PWQ_OUT_CHANNEL(A0, A1, A2, A3, OFF)                                                   \
+    "ldr.w r2, [r1, #(" OFF ")]\n\t"                                                              \
+    "ldr.w r3, [r1, #(" OFF " + 4)]\n\t"                                                          \
+    "ldr.w r12, [r1, #(" OFF " + 8)]\n"                                                           \
+    TQ_REQUANT_FUSED2_FOLDED_ASM(A0, "r2", "r3", "r12", "lr")                                     \
+    TQ_REQUANT_FUSED2_FOLDED_ASM(A1, "r2", "r3", "r12", "lr")                                     \
+    TQ_REQUANT_FUSED2_FOLDED_ASM(A2, "r2", "r3", "r12", "lr")                                     \
+    TQ_REQUANT_FUSED2_FOLDED_ASM(A3, "r2", "r3", "r12", "lr") "\t"
+
+/* Half H ("0" or "1") of the record at r1: its two biases, the K / 2 pairs, the output stage, the 2 bytes of each of the
+ * four pixels stored at [sp] (advanced by 2) + n out_c ([sp, #4] = out_c). */
+#define TQ_PWQ_HALF(K, H)                                                                         \
+    "ldr.w r7, [r1, #(8 * " H ")]\n\t"                                                            \
+    "ldr.w r11, [r1, #(8 * " H " + 4)]\n\t"                                                       \
+    TQ_PWQ_PAIR("0", K, "16 + 8 * " H, "r7", "r7", "r7", "r11", "r11", "r11")                    \
+    ".set tq_pws_j, 1\n\t"                                                                        \
+    ".rept (" K ") / 2 - 1\n\t"                                                                   \
+    TQ_PWQ_PAIR("tq_pws_j", K, "16 + 8 * " H, "r4", "r5", "r6", "r8", "r9", "r10")               \
+    ".set tq_pws_j, tq_pws_j + 1\n\t"                                                             \
+    ".endr\n\t"                                                                                   \
+    TQ_PWQ_OUT_CHANNEL("r4", "r5", "r6", "r7", "16 + 8 * (" K ") + 24 * " H)                      \
+    TQ_PWQ_OUT_CHANNEL("r8", "r9", "r10", "r11", "16 + 8 * (" K ") + 24 * " H " + 12")            \
+    "ldr r2, [sp]\n\t"                                                                            \
+    "ldr r3, [sp, #4]\n\t"                                                                        \
+    "strb r8, [r2, #1]\n\t"                                                                       \
+    "strb r4, [r2], #2\n\t"                                                                       \
+    "add r12, r2, r3\n\t"                                                                         \
+    "strb r5, [r12, #-2]\n\t"                                                                     \
+    "strb r9, [r12, #-1]\n\t"                                                                     \
+    "add r12, r12, r3\n\t"                                                                        \
+    "strb r6, [r12, #-2]\n\t"                                                                     \
+    "strb r10, [r12, #-1]\n\t"                                                                    \
+    "add r12, r12, r3\n\t"                                                                        \
+    "strb r7, [r12, #-2]\n\t"                                                                     \
+    "strb r11, [r12, #-1]\n\t"                                                                    \
+    "str r2, [sp]\n\t"
+
+/* 16 input bytes of r1 and of r0 (both advanced) converted (r2 = (-zp, -zp)) to r12 + O1 and r12 + O0. */
+#define TQ_PWQ_COLUMN16(O0, O1)                                                                   \
+    TQ_PAIR_CONVERT16_AT("r1")                                                                    \
+    "str r4, [r12, #(" O1 ")]\n\t"                                                                \
+    "str r5, [r12, #(" O1 " + 4)]\n\t"                                                            \
+    "str r6, [r12, #(" O1 " + 8)]\n\t"                                                            \
+    "str r7, [r12, #(" O1 " + 12)]\n\t"                                                           \
+    "str r8, [r12, #(" O1 " + 16)]\n\t"                                                           \
+    "str r9, [r12, #(" O1 " + 20)]\n\t"                                                           \
+    "str r10, [r12, #(" O1 " + 24)]\n\t"                                                          \
+    "str r11, [r12, #(" O1 " + 28)]\n\t"                                                          \
+    TQ_PAIR_CONVERT16_AT("r0")                                                                    \
+    "str r4, [r12, #(" O0 ")]\n\t"                                                                \
+    "str r5, [r12, #(" O0 " + 4)]\n\t"                                                            \
+    "str r6, [r12, #(" O0 " + 8)]\n\t"                                                            \
+    "str r7, [r12, #(" O0 " + 12)]\n\t"                                                           \
+    "str r8, [r12, #(" O0 " + 16)]\n\t"                                                           \
+    "str r9, [r12, #(" O0 " + 20)]\n\t"                                                           \
+    "str r10, [r12, #(" O0 " + 24)]\n\t"                                                          \
+    "str r11, [r12, #(" O0 " + 28)]\n\t"
+
+/*
+ * The quad block for K (a string; a multiple of 16, at most TQ_PWS_QUAD_K_MAX) with its loop over groups of four
+ * pixels (tq_pws_loop_fn: r0 = the first quad's input, r1 = stop, the input after the last quad): per quad the four
+ * columns, then per record its two halves, then the next quad (input 4 K bytes on, outputs 4 out_c bytes on, out_c =
+ * job->out1 - job->out0). Locals (40 bytes): [sp] the half's output, [sp, #4] out_c, [sp, #8] the records' end,
+ * [sp, #12] the next quad's input, [sp, #16] stop, [sp, #20] (-zp, -zp), [sp, #24] the records, [sp, #28] the columns,
+ * [sp, #32] the quad's output.
+ */
+#define TQ_PWS_QUAD(K)                                                                            \
+    "push {r4-r11, lr}\n\t"                                                                       \
+    "sub sp, sp, #40\n\t"                                                                         \
+    "str r1, [sp, #16]\n\t"                                                                       \
+    "str r2, [sp, #20]\n\t"                                                                       \
+    "ldm r3, {r1, r4, r5, r6, r7}\n\t"                                                            \
+    "sub r6, r6, r5\n\t"                                                                          \
+    "str r1, [sp, #24]\n\t"                                                                       \
+    "str r4, [sp, #8]\n\t"                                                                        \
+    "str r5, [sp, #32]\n\t"                                                                       \
+    "str r6, [sp, #4]\n\t"                                                                        \
+    "str r7, [sp, #28]\n"                                                                         \
+    "3:\n\t"                                                                                      \
+    "ldr r12, [sp, #28]\n\t"                                                                      \
+    "add r1, r0, #(" K ")\n\t"                                                                    \
+    ".set tq_pws_c, 0\n\t"                                                                        \
+    ".rept (" K ") / 16\n\t"                                                                      \
+    TQ_PWQ_COLUMN16("tq_pws_c", "2 * (" K ") + tq_pws_c")                                         \
+    ".set tq_pws_c, tq_pws_c + 32\n\t"                                                            \
+    ".endr\n\t"                                                                                   \
+    "mov r0, r1\n\t"                                                                              \
+    "add r1, r1, #(" K ")\n\t"                                                                    \
+    ".set tq_pws_c, 0\n\t"                                                                        \
+    ".rept (" K ") / 16\n\t"                                                                      \
+    TQ_PWQ_COLUMN16("4 * (" K ") + tq_pws_c", "6 * (" K ") + tq_pws_c")                           \
+    ".set tq_pws_c, tq_pws_c + 32\n\t"                                                            \
+    ".endr\n\t"                                                                                   \
+    "str r1, [sp, #12]\n\t"                                                                       \
+    "ldr r0, [sp, #28]\n\t"                                                                       \
+    "ldr r1, [sp, #24]\n\t"                                                                       \
+    "ldr r2, [sp, #32]\n\t"                                                                       \
+    "str r2, [sp]\n"                                                                              \
+    "0:\n\t"                                                                                      \
+    TQ_PWQ_HALF(K, "0")                                                                           \
+    TQ_PWQ_HALF(K, "1")                                                                           \
+    "ldr r12, [sp, #8]\n\t"                                                                       \
+    "add r1, r1, #(64 + 8 * (" K "))\n\t"                                                         \
+    "cmp r1, r12\n\t"                                                                             \
+    "bne 0b\n\t"                                                                                  \
+    "ldr r2, [sp, #32]\n\t"                                                                       \
+    "ldr r3, [sp, #4]\n\t"                                                                        \
+    "ldr r0, [sp, #12]\n\t"                                                                       \
+    "ldr r12, [sp, #16]\n\t"                                                                      \
+    "add r2, r2, r3, lsl #2\n\t"                                                                  \
+    "str r2, [sp, #32]\n\t"                                                                       \
+    "ldr r2, [sp, #20]\n\t"                                                                       \
+    "cmp r0, r12\n\t"                                                                             \
+    "bne 3b\n\t"                                                                                  \
+    "add sp, sp, #40\n\t"                                                                         \
+    "pop {r4-r11, pc}\n\t"
+
 typedef void tq_pws_block_fn(const int8_t *src0, const int8_t *src1, int32_t nzp2, const tq_pws_job *job);
 
 typedef void tq_pws_loop_fn(const int8_t *src, const int8_t *stop, int32_t nzp2, const tq_pws_job *job);
 
-/* A pws path's whole call with its TQ_PWS_BLOCK `block`: one call for every pixel pair (raster order), then, for an
- * odd pixel count, one for the last pixel alone: `lone` (src1 = src0, out1 = out0) when not NULL, else `block` again
+/* A pws path's whole call with its TQ_PWS_QUAD `quad` and TQ_PWS_BLOCK `block`: one quad call for every group of four
+ * pixels (raster order), one block call for a remaining pair, then, for an odd pixel count, one for the last pixel
+ * alone: `lone` (src1 = src0, out1 = out0) when not NULL, else `block` again
  * (d1 = 0, out1 = out0: computed twice, written twice at the same place). */
 __attribute__((always_inline)) static inline void tq_pws_run_pairs(const tq_conv2d_s8_params *p, const int8_t *input,
-                                                                    int8_t *output, tq_pws_loop_fn *block,
-                                                                    tq_pws_block_fn *lone)
+                                                                    int8_t *output, tq_pws_loop_fn *quad,
+                                                                    tq_pws_loop_fn *block, tq_pws_block_fn *lone)
 {
-    const int32_t in_c = p->in_c, out_c = p->out_c, pixels = p->out_h * p->out_w, pairs = pixels >> 1;
+    const int32_t in_c = p->in_c, out_c = p->out_c, pixels = p->out_h * p->out_w, quads = pixels >> 2;
+    const int32_t pairs = (pixels >> 1) & 1;
     const int32_t nzp2 = tq_dup_s16(-p->input_zero_point);
     tq_pws_job job;
     job.records = p->weights_s16;
     job.end = p->weights_s16 + TQ_PWS_GROUP_HALVES(in_c) * (out_c >> 2);
     job.col = (int16_t *)p->scratch;
     job.k = in_c;
+    job.out0 = output;
+    job.out1 = output + out_c;
+    job.d1 = in_c;
+    if (quads > 0) {
+        quad(input, input + 4 * in_c * quads, nzp2, &job);
+    }
     if (pairs > 0) {
-        job.out0 = output;
-        job.out1 = output + out_c;
-        job.d1 = in_c;
-        block(input, input + 2 * in_c * pairs, nzp2, &job);
+        const int8_t *const s = input + 4 * in_c * quads;
+        job.out0 = output + 4 * out_c * quads;
+        job.out1 = job.out0 + out_c;
+        block(s, s + 2 * in_c, nzp2, &job);
     }
     if (pixels & 1) {
         const int8_t *const s = input + (pixels - 1) * in_c;
