@@ -1,12 +1,12 @@
 /*
  * tq_conv2d_s8_pws128.c - the DSP conv's path for pointwise layers whose in_c is a multiple of 128 (up to
  * TQ_CONV_DSP_COLUMN_MAX) in speed builds, published as tq_conv2d_s8_pws128: tq_conv_dsp.h's pws block fully
- * unrolled for in_c 128, otherwise with 64 column pairs unrolled per iteration, K / 128 iterations per channel group,
- * and a block for the last pixel alone of an odd pixel count (see tq_conv_dsp.h, "The pws paths", for
- * the method, the weights' records, the conditions and the in-place contract). The generator ships this file, and
- * sets params->dsp_path = &tq_conv2d_s8_pws128 under TQ_USE_DSP, only for speed builds with such a layer
- * (tinyqat/codegen/layouts.py, conv_dsp_path), so other builds do not link it. Cores without the DSP extension
- * compile nothing here.
+ * unrolled for in_c 128 (with a quad block), otherwise with 64 column pairs unrolled per iteration, K / 128
+ * iterations per channel group, and a block for the last pixel alone of an odd pixel count (see tq_conv_dsp.h, "The
+ * pws paths", for the method, the weights' records, the conditions and the in-place contract). The generator ships
+ * this file, and sets params->dsp_path = &tq_conv2d_s8_pws128 under TQ_USE_DSP, only for speed builds with such a
+ * layer (tinyqat/codegen/layouts.py, conv_dsp_path), so other builds do not link it. Cores without the DSP
+ * extension compile nothing here.
  */
 #include "tq_conv_dsp.h"
 
@@ -143,7 +143,8 @@ __attribute__((naked, noinline)) static void pws_quad128(TQ_ASM_ARG const int8_t
     __asm__ volatile(TQ_PWS_QUAD("128"));
 }
 
-/* in_c 128: pws_quad128 for the groups of four pixels, pws_block128u for the pixel pairs; any other multiple of 128: pws_block128 per pair; the last pixel alone
+/* in_c 128: pws_quad128 for the groups of four pixels, pws_block128u for a remaining pair; any other multiple of 128:
+ * pws_block128 per pair; the last pixel alone
  * (odd count) by pws_block128_1. */
 static void pws128(const tq_conv2d_s8_params *p, const int8_t *input, int8_t *output)
 {

@@ -1,10 +1,10 @@
 /*
- * tq_conv2d_s8_pws16.c - the DSP conv's path for pointwise layers with 16 input channels in speed builds, published as
- * tq_conv2d_s8_pws16: tq_conv_dsp.h's pws block fully unrolled for K = 16 (see tq_conv_dsp.h, "The pws paths", for the
- * method, the weights' records, the conditions and the in-place contract). The generator ships this file, and sets
- * params->dsp_path = &tq_conv2d_s8_pws16 under TQ_USE_DSP, only for speed builds with such a layer
- * (tinyqat/codegen/layouts.py, conv_dsp_path), so other builds do not link it. Cores without the DSP extension
- * compile nothing here.
+ * tq_conv2d_s8_pws16.c - the DSP conv's path for pointwise layers with 16 input channels in speed builds, published
+ * as tq_conv2d_s8_pws16: tq_conv_dsp.h's pws quad and pair blocks fully unrolled for K = 16 (see tq_conv_dsp.h,
+ * "The pws paths", for the method, the weights' records, the conditions and the in-place contract). The generator
+ * ships this file, and sets params->dsp_path = &tq_conv2d_s8_pws16 under TQ_USE_DSP, only for speed builds with
+ * such a layer (tinyqat/codegen/layouts.py, conv_dsp_path), so other builds do not link it. Cores without the DSP
+ * extension compile nothing here.
  */
 #include "tq_conv_dsp.h"
 

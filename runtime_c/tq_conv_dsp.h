@@ -627,21 +627,22 @@ __attribute__((always_inline)) static inline void tq_pwk_run(const tq_conv2d_s8_
  * 4 words: the words of pair j are channel 4g + i's (2 w[perm[2j]], 2 w[perm[2j + 1]]), i < 4), then per channel
  * (q, K, e) of tq_conv_table_fill (4 x 3 int32). Nothing is filled per call and no table bounds the channels.
  *
- * Per pixel pair (raster order; pws16/32/64: all pairs in one call of the path's block, which loops over them, then
- * the last pixel alone of an odd count in one more, computed twice and written twice at the same place; pws128: one
- * call per pair, the last pixel alone by a one-pixel block), the block builds both columns (x - input_zero_point in
- * column order, TQ_PAIR_CONVERT16) in the scratch (pixel 0's at params->scratch, pixel 1's TQ_CONV_DSP_COL1 bytes
- * on), r0 kept at the columns (immediate offsets,
- * never advanced inside a group) and r1 at the group's record. Per group: the biases to r5, r7, r9, r11; the column
- * pairs (two column words, four weight words, 8 SMLADs; 16 estimated cycles per 16 MACs), pws16/32/64 fully unrolled
- * (the first pair accumulating onto the biases), pws128 64 pairs per iteration (K / 128 iterations, the biases
- * copied first); each SMLAD sum is 2 acc from the doubled biases and weights, exactly the input of
+ * Pixels in raster order: pws16/32/64 and pws128 with in_c 128 first run every group of four pixels in one call of
+ * a quad block (TQ_PWS_QUAD, below, which loops over them), then a remaining pair by the pair block; pws128 with
+ * other K one call of its pair block per pair; the last pixel alone of an odd count by pws128's one-pixel block,
+ * else by the pair block (computed twice, written twice at the same place). Per pixel pair the pair block builds
+ * both columns (x - input_zero_point in column order, TQ_PAIR_CONVERT16) in the scratch (pixel 0's at
+ * params->scratch, pixel 1's TQ_CONV_DSP_COL1 bytes on), r0 kept at the columns (immediate offsets, never advanced
+ * inside a group) and r1 at the group's record. Per group: the biases to r5, r7, r9, r11; the column pairs (two
+ * column words, four weight words, 8 SMLADs; 16 estimated cycles per 16 MACs), pws16/32/64 fully unrolled (the
+ * first pair accumulating onto the biases), pws128 64 pairs per iteration (K / 128 iterations, the biases copied
+ * first); each SMLAD sum is 2 acc from the doubled biases and weights, exactly the input of
  * TQ_REQUANT_FUSED2_FOLDED_ASM (no doubling shift), |2 acc| < 2^31 by requant_fused == 2 (the same integers as
- * tq_conv2d_s8_dsp.c's blocks, see its accumulation order); then the output stage from the record's (q, K, e) and the
- * 4 bytes of each pixel stored.
- * In-place contract (tq_kernels.h): a pair's input bytes are all read (the columns) before any of its outputs is
- * written, pairs in raster order. Stack: 36 + 40 bytes per pws16/32/64 block, 36 + 24 per pws128 block (naked: not
- * seen by -fstack-usage).
+ * tq_conv2d_s8_dsp.c's blocks, see its accumulation order); then the output stage from the record's (q, K, e) and
+ * the 4 bytes of each pixel stored.
+ * In-place contract (tq_kernels.h): a pair's (quad's) input bytes are all read (the columns) before any of its
+ * outputs is written, in raster order. Stack: 36 + 40 bytes per quad block and pws16/32/64 pair block, 36 + 24 per
+ * other pws128 block (naked: not seen by -fstack-usage).
  */
 
 /* int16 values per channel group of a pws layer's weights_s16: 8 (biases) + 4 K (weights) + 24 ((q, K, e) x 4). */
@@ -863,8 +864,8 @@ typedef char tq_pws_job_d1_at_24[offsetof(tq_pws_job, d1) == 24 ? 1 : -1];
     TQ_REQUANT_FUSED2_FOLDED_ASM(A2, "r2", "r3", "r12", "lr")                                     \
     TQ_REQUANT_FUSED2_FOLDED_ASM(A3, "r2", "r3", "r12", "lr") "\t"
 
-/* Half H ("0" or "1") of the record at r1: its two biases, the K / 2 pairs, the output stage, the 2 bytes of each of the
- * four pixels stored at [sp] (advanced by 2) + n out_c ([sp, #4] = out_c). */
+/* Half H ("0" or "1") of the record at r1: its two biases, the K / 2 pairs, the output stage, the 2 bytes of each
+ * of the four pixels stored at [sp] (advanced by 2) + n out_c ([sp, #4] = out_c). */
 #define TQ_PWQ_HALF(K, H)                                                                         \
     "ldr.w r7, [r1, #(8 * " H ")]\n\t"                                                            \
     "ldr.w r11, [r1, #(8 * " H " + 4)]\n\t"                                                       \
