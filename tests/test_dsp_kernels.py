@@ -321,17 +321,18 @@ def _pwk_graphs() -> list[ir.Graph]:
 
 
 def _pws_graphs() -> list[ir.Graph]:
-    """Pointwise layers of the speed builds' pws128 path (tq_conv2d_s8_pws128.c: in_c 128, 256, 384, one to three
-    iterations of its 64 pairs): odd pixel counts (the last pixel alone), out_c from one channel group to 132 (more
-    than any scratch table holds), input and output zero points at the int8 ends, a right shift of 22; beside them
-    layers the path leaves to the general loop (out_c not a multiple of 4, requant_fused 1); and a layer alone in its
-    graph, whose output the planner may place over its input (the in-place contract). The 16-, 32- and 64-channel
-    pws paths run the layers of _pwk_graphs in speed packages."""
+    """Pointwise layers of the speed builds' pws128 path (tq_conv2d_s8_pws128.c: in_c 128, its quad, pair and lone-pixel
+    blocks; 256, 384, two and three iterations of its 64 pairs): odd pixel counts (the last pixel alone), out_c from
+    one channel group to 132 (more than any scratch table holds), input and output zero points at the int8 ends, a
+    right shift of 22; beside them layers the path leaves to the general loop (out_c not a multiple of 4,
+    requant_fused 1); and a layer alone in its graph, whose output the planner may place over its input (the in-place
+    contract). The 16-, 32- and 64-channel pws paths run the layers of _pwk_graphs in speed packages."""
     rng = np.random.default_rng(2031)
     a = ir.Tensor("x", (3, 3, 128), ir.QParams(0.02, 127))
     b = ir.Tensor("x", (1, 3, 256), ir.QParams(0.02, -128))
     c = ir.Tensor("x", (2, 1, 384), ir.QParams(0.01, 127))
     d = ir.Tensor("x", (3, 1, 128), ir.QParams(0.02, -128))
+    f = ir.Tensor("x", (2, 3, 128), ir.QParams(0.02, 127))  # one quad and a pair
     full = True
     return [rg.chain(a, [
         _ends(_fused(rng, rg.conv(rng, "pws132", a, 132, (1, 1), (1, 1), (0, 0, 0, 0)), full), -128, 22),
@@ -343,6 +344,8 @@ def _pws_graphs() -> list[ir.Graph]:
         _ends(_fused(rng, rg.conv(rng, "pws256", b, 8, (1, 1), (1, 1), (0, 0, 0, 0)), full), -128),
     ]), rg.chain(c, [
         _ends(_fused(rng, rg.conv(rng, "pws384", c, 12, (1, 1), (1, 1), (0, 0, 0, 0)), full), 127),
+    ]), rg.chain(f, [
+        _ends(_fused(rng, rg.conv(rng, "pws128q", f, 28, (1, 1), (1, 1), (0, 0, 0, 0)), full), -128, 22),
     ]), rg.chain(d, [
         _ends(_fused(rng, rg.conv(rng, "alone", d, 128, (1, 1), (1, 1), (0, 0, 0, 0)), full), 127),
     ])]
@@ -612,7 +615,7 @@ def test_pws_paths_are_chosen_for_stride_1_pointwise_layers() -> None:
     the stride-1 pointwise layers with requant_fused 2 and out_c a multiple of 4, whatever out_c (no table bound);
     the general loop to the others; never in default builds."""
     want = [["tq_conv2d_s8_pws128", "tq_conv2d_s8_pws128", None, "tq_conv2d_s8_fused1"],
-            ["tq_conv2d_s8_pws128"] * 2, ["tq_conv2d_s8_pws128"], ["tq_conv2d_s8_pws128"]]
+            ["tq_conv2d_s8_pws128"] * 2, ["tq_conv2d_s8_pws128"], ["tq_conv2d_s8_pws128"], ["tq_conv2d_s8_pws128"]]
     for graph, paths in zip(_pws_graphs(), want, strict=True):
         for op, path in zip(graph.ops, paths, strict=True):
             fields = dict(emit.scalar_fields(op, graph))
