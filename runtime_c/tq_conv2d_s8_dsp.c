@@ -26,7 +26,8 @@
  * layers that need them (tinyqat/codegen/layouts.py, conv_dsp_path), so other builds link none of them:
  * a path with `run` does the whole call (tq_conv2d_s8_window.c: the portable window loop for a layer
  * without scratch; tq_conv2d_s8_pw8.c: pointwise layers with 8 input channels; tq_conv2d_s8_pw16.c, _pw32.c,
- * _pw64.c: with 16, 32, 64, in default builds), one with `requant_group`
+ * _pw64.c: with 16, 32, 64, in default builds; tq_conv2d_s8_pws16.c, _pws32.c, _pws64.c, _pws128.c: stride-1
+ * pointwise layers of speed builds, their output stage in the weights' records, tq_conv_dsp.h), one with `requant_group`
  * is the output stage of a layer with requant_fused 0 or 1 (tq_conv2d_s8_stages.c).
  * The columns live in params->scratch (arena memory planned for this layer's step, disjoint from
  * input and output; tq_conv2d_s8_get_buffer_size bytes, 4-byte aligned): pixel 0's at scratch,

@@ -616,5 +616,429 @@ __attribute__((always_inline)) static inline void tq_pwk_run(const tq_conv2d_s8_
     }
 }
 
+/*
+ * The pws paths (tq_conv2d_s8_pws16.c, _pws32.c, _pws64.c: in_c = K = 16, 32, 64; tq_conv2d_s8_pws128.c: K a
+ * multiple of 128), which the generator ships only for speed builds with such a layer (tinyqat/codegen/layouts.py,
+ * conv_dsp_path and pws_records): the pwk paths' layers (a 1 x 1 window, strides 1, no padding, out_h = in_h,
+ * out_w = in_w, requant_fused == 2, out_c a multiple of 4) in the speed layout, with the output-stage table in the
+ * weights: params->weights_s16 holds, per channel group g of 4 (TQ_PWS_GROUP_HALVES(K) int16 values, read as words
+ * by LDR, which allows any 2-byte alignment of the array: little-endian words, low half first), the group's doubled
+ * biases 2 bias[4g + i] (4 int32), its doubled speed-layout weights 2 w (tq_conv2d_s8_dsp.c, K / 2 column pairs of
+ * 4 words: the words of pair j are channel 4g + i's (2 w[perm[2j]], 2 w[perm[2j + 1]]), i < 4), then per channel
+ * (q, K, e) of tq_conv_table_fill (4 x 3 int32). Nothing is filled per call and no table bounds the channels.
+ *
+ * Pixels in raster order: pws16/32/64 and pws128 with in_c 128 first run every group of four pixels in one call of
+ * a quad block (TQ_PWS_QUAD, below, which loops over them), then a remaining pair by the pair block; pws128 with
+ * other K one call of its pair block per pair; the last pixel alone of an odd count by pws128's one-pixel block,
+ * else by the pair block (computed twice, written twice at the same place). Per pixel pair the pair block builds
+ * both columns (x - input_zero_point in column order, TQ_PAIR_CONVERT16) in the scratch (pixel 0's at
+ * params->scratch, pixel 1's TQ_CONV_DSP_COL1 bytes on), r0 kept at the columns (immediate offsets, never advanced
+ * inside a group) and r1 at the group's record. Per group: the biases to r5, r7, r9, r11; the column pairs (two
+ * column words, four weight words, 8 SMLADs; 16 estimated cycles per 16 MACs), pws16/32/64 fully unrolled (the
+ * first pair accumulating onto the biases), pws128 64 pairs per iteration (K / 128 iterations, the biases copied
+ * first); each SMLAD sum is 2 acc from the doubled biases and weights, exactly the input of
+ * TQ_REQUANT_FUSED2_FOLDED_ASM (no doubling shift), |2 acc| < 2^31 by requant_fused == 2 (the same integers as
+ * tq_conv2d_s8_dsp.c's blocks, see its accumulation order); then the output stage from the record's (q, K, e) and
+ * the 4 bytes of each pixel stored.
+ * In-place contract (tq_kernels.h): a pair's (quad's) input bytes are all read (the columns) before any of its
+ * outputs is written, in raster order. Stack: 36 + 40 bytes per quad block and pws16/32/64 pair block, 36 + 24 per
+ * other pws128 block (naked: not seen by -fstack-usage).
+ */
+
+/* int16 values per channel group of a pws layer's weights_s16: 8 (biases) + 4 K (weights) + 24 ((q, K, e) x 4). */
+#define TQ_PWS_GROUP_HALVES(k) (32 + 4 * (k))
+
+/* The block's work (read by the assembly at the byte offsets in the comments; not written). */
+typedef struct {
+    const int16_t *records; /*  0: the first group's record (params->weights_s16) */
+    const int16_t *end;     /*  4: the records' end (out_c / 4 groups) */
+    int8_t *out0;           /*  8: pixel 0's first output byte */
+    int8_t *out1;           /* 12: pixel 1's (equal to out0 for a last pixel alone) */
+    int16_t *col;           /* 16: pixel 0's column (params->scratch) */
+    int32_t k;              /* 20: K = in_c */
+    int32_t d1;             /* 24: TQ_PWS_BLOCK: pixel 1's input minus pixel 0's (in_c, or 0 for a pixel alone) */
+} tq_pws_job;
+
+typedef char tq_pws_job_d1_at_24[offsetof(tq_pws_job, d1) == 24 ? 1 : -1];
+
+/*
+ * Column pair J (an assembler expression) with the weights at r1 + WO + 16 J (4 words, channels 0 to 3), the columns
+ * at r0 + 4 J (pixel 0) and r0 + TQ_CONV_DSP_COL1 + 4 J (pixel 1); S0, S2, S4, S6: the registers the pixel-0 SMLADs
+ * accumulate onto (r4, r6, r8, r10, or the biases r5, r7, r9, r11 on a group's first pair). Four pipelined loads, 4
+ * SMLADs, two loads, 4 SMLADs: 16 estimated cycles.
+ */
+#define TQ_PWS_PAIR(J, WO, S0, S2, S4, S6)                                                         \
+    "ldr.w r12, [r1, #(" WO " + 16 * (" J "))]\n\t"                                               \
+    "ldr.w lr, [r1, #(" WO " + 16 * (" J ") + 4)]\n\t"                                            \
+    "ldr.w r3, [r0, #(" TQ_STR(TQ_CONV_DSP_COL1) " + 4 * (" J "))]\n\t"                           \
+    "ldr.w r2, [r0, #(4 * (" J "))]\n\t"                                                          \
+    "smlad r4, r2, r12, " S0 "\n\t"                                                               \
+    "smlad r5, r3, r12, r5\n\t"                                                                   \
+    "smlad r6, r2, lr, " S2 "\n\t"                                                                \
+    "smlad r7, r3, lr, r7\n\t"                                                                    \
+    "ldr.w r12, [r1, #(" WO " + 16 * (" J ") + 8)]\n\t"                                           \
+    "ldr.w lr, [r1, #(" WO " + 16 * (" J ") + 12)]\n\t"                                           \
+    "smlad r8, r2, r12, " S4 "\n\t"                                                               \
+    "smlad r9, r3, r12, r9\n\t"                                                                   \
+    "smlad r10, r2, lr, " S6 "\n\t"                                                               \
+    "smlad r11, r3, lr, r11\n\t"
+
+/* Pairs FIRST .. FIRST + N - 1 (assembler expressions) accumulating onto r4, r6, r8, r10 (assembler repetition). */
+#define TQ_PWS_PAIRS(FIRST, N, WO)                                                                 \
+    ".set tq_pws_j, " FIRST "\n\t"                                                                \
+    ".rept " N "\n\t"                                                                             \
+    TQ_PWS_PAIR("tq_pws_j", WO, "r4", "r6", "r8", "r10")                                          \
+    ".set tq_pws_j, tq_pws_j + 1\n\t"                                                             \
+    ".endr\n\t"
+
+/* The biases of the group at r1 to r5, r7, r9, r11 (four pipelined loads). */
+#define TQ_PWS_BIASES                                                                             \
+    "ldr.w r5, [r1]\n\t"                                                                          \
+    "ldr.w r7, [r1, #4]\n\t"                                                                      \
+    "ldr.w r9, [r1, #8]\n\t"                                                                      \
+    "ldr.w r11, [r1, #12]\n\t"
+
+/* One channel's accumulators A, B (2 acc of pixels 0, 1): (q, K, e) from r1 + OFF (lr scratch). */
+#define TQ_PWS_OUT_CHANNEL(A, B, OFF)                                                             \
+    "ldr.w r2, [r1, #(" OFF ")]\n\t"                                                              \
+    "ldr.w r3, [r1, #(" OFF " + 4)]\n\t"                                                          \
+    "ldr.w r12, [r1, #(" OFF " + 8)]\n"                                                           \
+    TQ_REQUANT_FUSED2_FOLDED_ASM(A, "r2", "r3", "r12", "lr")                                      \
+    TQ_REQUANT_FUSED2_FOLDED_ASM(B, "r2", "r3", "r12", "lr") "\t"
+
+/* The end of a group: the output stage from the (q, K, e) words at r1 + OFF, r1 advanced past them, the 4 bytes of
+ * each pixel stored at out0 ([sp]) and out1 ([sp, #4]), both advanced by 4, and the loop back to 0: while r1 is not
+ * the records' end ([sp, #8]). */
+#define TQ_PWS_GROUP_END(OFF)                                                                     \
+    TQ_PWS_OUT_CHANNEL("r4", "r5", OFF) TQ_PWS_OUT_CHANNEL("r6", "r7", OFF " + 12")               \
+    TQ_PWS_OUT_CHANNEL("r8", "r9", OFF " + 24") TQ_PWS_OUT_CHANNEL("r10", "r11", OFF " + 36")     \
+    "ldr r2, [sp]\n\t"                                                                            \
+    "ldr r3, [sp, #4]\n\t"                                                                        \
+    "ldr r12, [sp, #8]\n\t"                                                                       \
+    "add r1, r1, #(" OFF " + 48)\n\t"                                                             \
+    "strb r6, [r2, #1]\n\t"                                                                       \
+    "strb r8, [r2, #2]\n\t"                                                                       \
+    "strb r10, [r2, #3]\n\t"                                                                      \
+    "strb r4, [r2], #4\n\t"                                                                       \
+    "strb r7, [r3, #1]\n\t"                                                                       \
+    "strb r9, [r3, #2]\n\t"                                                                       \
+    "strb r11, [r3, #3]\n\t"                                                                      \
+    "strb r5, [r3], #4\n\t"                                                                       \
+    "str r2, [sp]\n\t"                                                                            \
+    "str r3, [sp, #4]\n\t"                                                                        \
+    "cmp r1, r12\n\t"                                                                             \
+    "bne 0b\n\t"
+
+/* 16 input bytes of pixel 1 (r1) and of pixel 0 (r0), both advanced, converted (r2 = (-zp, -zp)) to the columns at
+ * r12 + OFF + 32 c (pixel 0) and r12 + TQ_CONV_DSP_COL1 + OFF (pixel 1). */
+#define TQ_PWS_COLUMN16(OFF)                                                                      \
+    TQ_PAIR_CONVERT16_AT("r1")                                                                    \
+    "str r4, [r12, #(" TQ_STR(TQ_CONV_DSP_COL1) " + " OFF ")]\n\t"                                \
+    "str r5, [r12, #(" TQ_STR(TQ_CONV_DSP_COL1) " + " OFF " + 4)]\n\t"                            \
+    "str r6, [r12, #(" TQ_STR(TQ_CONV_DSP_COL1) " + " OFF " + 8)]\n\t"                            \
+    "str r7, [r12, #(" TQ_STR(TQ_CONV_DSP_COL1) " + " OFF " + 12)]\n\t"                           \
+    "str r8, [r12, #(" TQ_STR(TQ_CONV_DSP_COL1) " + " OFF " + 16)]\n\t"                           \
+    "str r9, [r12, #(" TQ_STR(TQ_CONV_DSP_COL1) " + " OFF " + 20)]\n\t"                           \
+    "str r10, [r12, #(" TQ_STR(TQ_CONV_DSP_COL1) " + " OFF " + 24)]\n\t"                          \
+    "str r11, [r12, #(" TQ_STR(TQ_CONV_DSP_COL1) " + " OFF " + 28)]\n\t"                          \
+    TQ_PAIR_CONVERT16_AT("r0")                                                                    \
+    "str r4, [r12, #(" OFF ")]\n\t"                                                               \
+    "str r5, [r12, #(" OFF " + 4)]\n\t"                                                           \
+    "str r6, [r12, #(" OFF " + 8)]\n\t"                                                           \
+    "str r7, [r12, #(" OFF " + 12)]\n\t"                                                          \
+    "str r8, [r12, #(" OFF " + 16)]\n\t"                                                          \
+    "str r9, [r12, #(" OFF " + 20)]\n\t"                                                          \
+    "str r10, [r12, #(" OFF " + 24)]\n\t"                                                         \
+    "str r11, [r12, #(" OFF " + 28)]\n\t"
+
+/* The block start: registers saved, 24 bytes of locals ([sp] out0, [sp, #4] out1, [sp, #8] the records' end,
+ * [sp, #12] and [sp, #16] used by pws128), r12 = the columns (job->col). AAPCS: r0 = pixel 0's input, r1 = pixel
+ * 1's, r2 = (-zp, -zp), r3 = the job (tq_pws_job). */
+#define TQ_PWS_ENTRY                                                                              \
+    "push {r4-r11, lr}\n\t"                                                                       \
+    "sub sp, sp, #24\n\t"                                                                         \
+    "ldr r12, [r3, #16]\n\t"
+
+/* After the columns: r0 = the columns, r1 = the first record, the locals from the job (r3). */
+#define TQ_PWS_LOCALS                                                                             \
+    "ldr r0, [r3, #16]\n\t"                                                                       \
+    "ldr r1, [r3, #0]\n\t"                                                                        \
+    "ldr r2, [r3, #4]\n\t"                                                                        \
+    "ldr r12, [r3, #8]\n\t"                                                                       \
+    "ldr lr, [r3, #12]\n\t"                                                                       \
+    "str r2, [sp, #8]\n\t"                                                                        \
+    "str r12, [sp]\n\t"                                                                           \
+    "str lr, [sp, #4]\n\t"
+
+#define TQ_PWS_EXIT                                                                               \
+    "add sp, sp, #24\n\t"                                                                         \
+    "pop {r4-r11, pc}\n\t"
+
+/*
+ * The fully unrolled block for K = in_c (a string, a multiple of 16; P = K / 2 column pairs) with its pixel-pair loop
+ * (tq_pws_loop_fn; no call per pair): per pair, both columns (K / 16 steps of TQ_PWS_COLUMN16; pixel 1's input at
+ * pixel 0's + job->d1), then per group its biases, pair 0 onto them, pairs 1 .. P - 1, the output stage (the
+ * (q, K, e) words at r1 + 16 + 8 K); then the next pair: its input 2 K bytes on (pixel 1's input end), its outputs
+ * 2 out_c bytes on (pixel 0's at pixel 1's former end; out_c = the two output pointers' difference), until the
+ * input is at `stop`. AAPCS: r0 = the first pair's input, r1 = stop, r2 = (-zp, -zp), r3 = the job. Locals (40
+ * bytes): [sp] out0, [sp, #4] out1, [sp, #8] the records' end, [sp, #12] the next pair's input, [sp, #16] stop,
+ * [sp, #20] (-zp, -zp), [sp, #24] the records, [sp, #28] the columns, [sp, #32] d1.
+ */
+#define TQ_PWS_BLOCK(K)                                                                           \
+    "push {r4-r11, lr}\n\t"                                                                       \
+    "sub sp, sp, #40\n\t"                                                                         \
+    "str r1, [sp, #16]\n\t"                                                                       \
+    "str r2, [sp, #20]\n\t"                                                                       \
+    "ldm r3, {r1, r4, r5, r6, r7, r8, r9}\n\t"                                                    \
+    "str r1, [sp, #24]\n\t"                                                                       \
+    "str r4, [sp, #8]\n\t"                                                                        \
+    "str r5, [sp]\n\t"                                                                            \
+    "str r6, [sp, #4]\n\t"                                                                        \
+    "str r7, [sp, #28]\n\t"                                                                       \
+    "str r9, [sp, #32]\n"                                                                         \
+    "3:\n\t"                                                                                      \
+    "ldr r1, [sp, #32]\n\t"                                                                       \
+    "ldr r12, [sp, #28]\n\t"                                                                      \
+    "add r1, r0, r1\n\t"                                                                          \
+    ".set tq_pws_c, 0\n\t"                                                                        \
+    ".rept (" K ") / 16\n\t"                                                                      \
+    TQ_PWS_COLUMN16("tq_pws_c")                                                                   \
+    ".set tq_pws_c, tq_pws_c + 32\n\t"                                                            \
+    ".endr\n\t"                                                                                   \
+    "str r1, [sp, #12]\n\t"                                                                       \
+    "ldr r0, [sp, #28]\n\t"                                                                       \
+    "ldr r1, [sp, #24]\n"                                                                         \
+    "0:\n\t"                                                                                      \
+    TQ_PWS_BIASES                                                                                 \
+    TQ_PWS_PAIR("0", "16", "r5", "r7", "r9", "r11")                                               \
+    TQ_PWS_PAIRS("1", "(" K ") / 2 - 1", "16")                                                    \
+    TQ_PWS_GROUP_END("16 + 8 * (" K ")")                                                          \
+    "ldr r2, [sp]\n\t"                                                                            \
+    "ldr r3, [sp, #4]\n\t"                                                                        \
+    "ldr r0, [sp, #12]\n\t"                                                                       \
+    "ldr r12, [sp, #16]\n\t"                                                                      \
+    "sub r2, r3, r2\n\t"                                                                          \
+    "add r2, r3, r2\n\t"                                                                          \
+    "str r3, [sp]\n\t"                                                                            \
+    "str r2, [sp, #4]\n\t"                                                                        \
+    "ldr r2, [sp, #20]\n\t"                                                                       \
+    "cmp r0, r12\n\t"                                                                             \
+    "bne 3b\n\t"                                                                                  \
+    "add sp, sp, #40\n\t"                                                                         \
+    "pop {r4-r11, pc}\n\t"
+
+/*
+ * The quad blocks (TQ_PWS_QUAD, K <= TQ_PWS_QUAD_K_MAX): four pixels per step, each 4-channel record run as two
+ * halves of 2 channels x 4 pixels (channel 2h + i, pixel n in r(4 + 4 i + n)), so each (q, K, e) load serves four
+ * outputs instead of two. The four columns in the scratch at 0, 2 K, 4 K and 6 K bytes (8 K bytes: within
+ * TQ_CONV2D_S8_BUFFER_SIZE for K <= 192). Pair J of half h: the weight words of channels 2h, 2h + 1 at
+ * r1 + 16 + 8 h + 16 J (+ 4), the columns' words at r0 + 4 J + 2 K n; two weight and two column loads, 4 SMLADs, two
+ * column loads, 4 SMLADs (16 estimated cycles per 16 MACs). The first pair accumulates onto the biases in r7 and r11
+ * (written last).
+ */
+#define TQ_PWS_QUAD_K_MAX 192
+
+#define TQ_PWQ_PAIR(J, K, WO, A4, A5, A6, A8, A9, A10)                                             \
+    "ldr.w r12, [r1, #(" WO " + 16 * (" J "))]\n\t"                                               \
+    "ldr.w lr, [r1, #(" WO " + 16 * (" J ") + 4)]\n\t"                                            \
+    "ldr.w r2, [r0, #(4 * (" J "))]\n\t"                                                          \
+    "ldr.w r3, [r0, #(2 * (" K ") + 4 * (" J "))]\n\t"                                            \
+    "smlad r4, r2, r12, " A4 "\n\t"                                                               \
+    "smlad r8, r2, lr, " A8 "\n\t"                                                                \
+    "smlad r5, r3, r12, " A5 "\n\t"                                                               \
+    "smlad r9, r3, lr, " A9 "\n\t"                                                                \
+    "ldr.w r2, [r0, #(4 * (" K ") + 4 * (" J "))]\n\t"                                            \
+    "ldr.w r3, [r0, #(6 * (" K ") + 4 * (" J "))]\n\t"                                            \
+    "smlad r6, r2, r12, " A6 "\n\t"                                                               \
+    "smlad r10, r2, lr, " A10 "\n\t"                                                              \
+    "smlad r7, r3, r12, r7\n\t"                                                                   \
+    "smlad r11, r3, lr, r11\n\t"
+
+/* One channel's four accumulators A0..A3 (pixels 0 to 3): (q, K, e) from r1 + OFF (lr scratch). */
+#define TQ_PWQ_OUT_CHANNEL(A0, A1, A2, A3, OFF)                                                   \
+    "ldr.w r2, [r1, #(" OFF ")]\n\t"                                                              \
+    "ldr.w r3, [r1, #(" OFF " + 4)]\n\t"                                                          \
+    "ldr.w r12, [r1, #(" OFF " + 8)]\n"                                                           \
+    TQ_REQUANT_FUSED2_FOLDED_ASM(A0, "r2", "r3", "r12", "lr")                                     \
+    TQ_REQUANT_FUSED2_FOLDED_ASM(A1, "r2", "r3", "r12", "lr")                                     \
+    TQ_REQUANT_FUSED2_FOLDED_ASM(A2, "r2", "r3", "r12", "lr")                                     \
+    TQ_REQUANT_FUSED2_FOLDED_ASM(A3, "r2", "r3", "r12", "lr") "\t"
+
+/* Half H ("0" or "1") of the record at r1: its two biases, the K / 2 pairs, the output stage, the 2 bytes of each
+ * of the four pixels stored at [sp] (advanced by 2) + n out_c ([sp, #4] = out_c). */
+#define TQ_PWQ_HALF(K, H)                                                                         \
+    "ldr.w r7, [r1, #(8 * " H ")]\n\t"                                                            \
+    "ldr.w r11, [r1, #(8 * " H " + 4)]\n\t"                                                       \
+    TQ_PWQ_PAIR("0", K, "16 + 8 * " H, "r7", "r7", "r7", "r11", "r11", "r11")                    \
+    ".set tq_pws_j, 1\n\t"                                                                        \
+    ".rept (" K ") / 2 - 1\n\t"                                                                   \
+    TQ_PWQ_PAIR("tq_pws_j", K, "16 + 8 * " H, "r4", "r5", "r6", "r8", "r9", "r10")               \
+    ".set tq_pws_j, tq_pws_j + 1\n\t"                                                             \
+    ".endr\n\t"                                                                                   \
+    TQ_PWQ_OUT_CHANNEL("r4", "r5", "r6", "r7", "16 + 8 * (" K ") + 24 * " H)                      \
+    TQ_PWQ_OUT_CHANNEL("r8", "r9", "r10", "r11", "16 + 8 * (" K ") + 24 * " H " + 12")            \
+    "ldr r2, [sp]\n\t"                                                                            \
+    "ldr r3, [sp, #4]\n\t"                                                                        \
+    "strb r8, [r2, #1]\n\t"                                                                       \
+    "strb r4, [r2], #2\n\t"                                                                       \
+    "add r12, r2, r3\n\t"                                                                         \
+    "strb r5, [r12, #-2]\n\t"                                                                     \
+    "strb r9, [r12, #-1]\n\t"                                                                     \
+    "add r12, r12, r3\n\t"                                                                        \
+    "strb r6, [r12, #-2]\n\t"                                                                     \
+    "strb r10, [r12, #-1]\n\t"                                                                    \
+    "add r12, r12, r3\n\t"                                                                        \
+    "strb r7, [r12, #-2]\n\t"                                                                     \
+    "strb r11, [r12, #-1]\n\t"                                                                    \
+    "str r2, [sp]\n\t"
+
+/* 16 input bytes of r1 and of r0 (both advanced) converted (r2 = (-zp, -zp)) to r12 + O1 and r12 + O0. */
+#define TQ_PWQ_COLUMN16(O0, O1)                                                                   \
+    TQ_PAIR_CONVERT16_AT("r1")                                                                    \
+    "str r4, [r12, #(" O1 ")]\n\t"                                                                \
+    "str r5, [r12, #(" O1 " + 4)]\n\t"                                                            \
+    "str r6, [r12, #(" O1 " + 8)]\n\t"                                                            \
+    "str r7, [r12, #(" O1 " + 12)]\n\t"                                                           \
+    "str r8, [r12, #(" O1 " + 16)]\n\t"                                                           \
+    "str r9, [r12, #(" O1 " + 20)]\n\t"                                                           \
+    "str r10, [r12, #(" O1 " + 24)]\n\t"                                                          \
+    "str r11, [r12, #(" O1 " + 28)]\n\t"                                                          \
+    TQ_PAIR_CONVERT16_AT("r0")                                                                    \
+    "str r4, [r12, #(" O0 ")]\n\t"                                                                \
+    "str r5, [r12, #(" O0 " + 4)]\n\t"                                                            \
+    "str r6, [r12, #(" O0 " + 8)]\n\t"                                                            \
+    "str r7, [r12, #(" O0 " + 12)]\n\t"                                                           \
+    "str r8, [r12, #(" O0 " + 16)]\n\t"                                                           \
+    "str r9, [r12, #(" O0 " + 20)]\n\t"                                                           \
+    "str r10, [r12, #(" O0 " + 24)]\n\t"                                                          \
+    "str r11, [r12, #(" O0 " + 28)]\n\t"
+
+/*
+ * The quad block for K (a string; a multiple of 16, at most TQ_PWS_QUAD_K_MAX) with its loop over groups of four
+ * pixels (tq_pws_loop_fn: r0 = the first quad's input, r1 = stop, the input after the last quad): per quad the four
+ * columns, then per record its two halves, then the next quad (input 4 K bytes on, outputs 4 out_c bytes on, out_c =
+ * job->out1 - job->out0). Locals (40 bytes): [sp] the half's output, [sp, #4] out_c, [sp, #8] the records' end,
+ * [sp, #12] the next quad's input, [sp, #16] stop, [sp, #20] (-zp, -zp), [sp, #24] the records, [sp, #28] the columns,
+ * [sp, #32] the quad's output.
+ */
+#define TQ_PWS_QUAD(K)                                                                            \
+    "push {r4-r11, lr}\n\t"                                                                       \
+    "sub sp, sp, #40\n\t"                                                                         \
+    "str r1, [sp, #16]\n\t"                                                                       \
+    "str r2, [sp, #20]\n\t"                                                                       \
+    "ldm r3, {r1, r4, r5, r6, r7}\n\t"                                                            \
+    "sub r6, r6, r5\n\t"                                                                          \
+    "str r1, [sp, #24]\n\t"                                                                       \
+    "str r4, [sp, #8]\n\t"                                                                        \
+    "str r5, [sp, #32]\n\t"                                                                       \
+    "str r6, [sp, #4]\n\t"                                                                        \
+    "str r7, [sp, #28]\n"                                                                         \
+    "3:\n\t"                                                                                      \
+    "ldr r12, [sp, #28]\n\t"                                                                      \
+    "add r1, r0, #(" K ")\n\t"                                                                    \
+    ".set tq_pws_c, 0\n\t"                                                                        \
+    ".rept (" K ") / 16\n\t"                                                                      \
+    TQ_PWQ_COLUMN16("tq_pws_c", "2 * (" K ") + tq_pws_c")                                         \
+    ".set tq_pws_c, tq_pws_c + 32\n\t"                                                            \
+    ".endr\n\t"                                                                                   \
+    "mov r0, r1\n\t"                                                                              \
+    "add r1, r1, #(" K ")\n\t"                                                                    \
+    ".set tq_pws_c, 0\n\t"                                                                        \
+    ".rept (" K ") / 16\n\t"                                                                      \
+    TQ_PWQ_COLUMN16("4 * (" K ") + tq_pws_c", "6 * (" K ") + tq_pws_c")                           \
+    ".set tq_pws_c, tq_pws_c + 32\n\t"                                                            \
+    ".endr\n\t"                                                                                   \
+    "str r1, [sp, #12]\n\t"                                                                       \
+    "ldr r0, [sp, #28]\n\t"                                                                       \
+    "ldr r1, [sp, #24]\n\t"                                                                       \
+    "ldr r2, [sp, #32]\n\t"                                                                       \
+    "str r2, [sp]\n"                                                                              \
+    "0:\n\t"                                                                                      \
+    TQ_PWQ_HALF(K, "0")                                                                           \
+    TQ_PWQ_HALF(K, "1")                                                                           \
+    "ldr r12, [sp, #8]\n\t"                                                                       \
+    "add r1, r1, #(64 + 8 * (" K "))\n\t"                                                         \
+    "cmp r1, r12\n\t"                                                                             \
+    "bne 0b\n\t"                                                                                  \
+    "ldr r2, [sp, #32]\n\t"                                                                       \
+    "ldr r3, [sp, #4]\n\t"                                                                        \
+    "ldr r0, [sp, #12]\n\t"                                                                       \
+    "ldr r12, [sp, #16]\n\t"                                                                      \
+    "add r2, r2, r3, lsl #2\n\t"                                                                  \
+    "str r2, [sp, #32]\n\t"                                                                       \
+    "ldr r2, [sp, #20]\n\t"                                                                       \
+    "cmp r0, r12\n\t"                                                                             \
+    "bne 3b\n\t"                                                                                  \
+    "add sp, sp, #40\n\t"                                                                         \
+    "pop {r4-r11, pc}\n\t"
+
+typedef void tq_pws_block_fn(const int8_t *src0, const int8_t *src1, int32_t nzp2, const tq_pws_job *job);
+
+typedef void tq_pws_loop_fn(const int8_t *src, const int8_t *stop, int32_t nzp2, const tq_pws_job *job);
+
+/* A pws path's whole call with its TQ_PWS_QUAD `quad` and TQ_PWS_BLOCK `block`: one quad call for every group of four
+ * pixels (raster order), one block call for a remaining pair, then, for an odd pixel count, one for the last pixel
+ * alone: `lone` (src1 = src0, out1 = out0) when not NULL, else `block` again
+ * (d1 = 0, out1 = out0: computed twice, written twice at the same place). */
+__attribute__((always_inline)) static inline void tq_pws_run_pairs(const tq_conv2d_s8_params *p, const int8_t *input,
+                                                                    int8_t *output, tq_pws_loop_fn *quad,
+                                                                    tq_pws_loop_fn *block, tq_pws_block_fn *lone)
+{
+    const int32_t in_c = p->in_c, out_c = p->out_c, pixels = p->out_h * p->out_w, quads = pixels >> 2;
+    const int32_t pairs = (pixels >> 1) & 1;
+    const int32_t nzp2 = tq_dup_s16(-p->input_zero_point);
+    tq_pws_job job;
+    job.records = p->weights_s16;
+    job.end = p->weights_s16 + TQ_PWS_GROUP_HALVES(in_c) * (out_c >> 2);
+    job.col = (int16_t *)p->scratch;
+    job.k = in_c;
+    job.out0 = output;
+    job.out1 = output + out_c;
+    job.d1 = in_c;
+    if (quads > 0) {
+        quad(input, input + 4 * in_c * quads, nzp2, &job);
+    }
+    if (pairs > 0) {
+        const int8_t *const s = input + 4 * in_c * quads;
+        job.out0 = output + 4 * out_c * quads;
+        job.out1 = job.out0 + out_c;
+        block(s, s + 2 * in_c, nzp2, &job);
+    }
+    if (pixels & 1) {
+        const int8_t *const s = input + (pixels - 1) * in_c;
+        job.out0 = output + (pixels - 1) * out_c;
+        job.out1 = job.out0;
+        job.d1 = 0;
+        if (lone != NULL) {
+            lone(s, s, nzp2, &job);
+        } else {
+            block(s, s + in_c, nzp2, &job);
+        }
+    }
+}
+
+/* A pws path's whole call with `block`: a block call per pixel pair; with `lone` (not NULL), the last pixel alone
+ * (odd count) by lone (src1 = src0, out1 = out0: the same job, one pixel), else by `block` (computed twice). */
+__attribute__((always_inline)) static inline void tq_pws_run(const tq_conv2d_s8_params *p, const int8_t *input,
+                                                              int8_t *output, tq_pws_block_fn *block,
+                                                              tq_pws_block_fn *lone)
+{
+    const int32_t in_c = p->in_c, out_c = p->out_c, pixels = p->out_h * p->out_w;
+    const int32_t nzp2 = tq_dup_s16(-p->input_zero_point);
+    int32_t px;
+    tq_pws_job job;
+    job.records = p->weights_s16;
+    job.end = p->weights_s16 + TQ_PWS_GROUP_HALVES(in_c) * (out_c >> 2);
+    job.col = (int16_t *)p->scratch;
+    job.k = in_c;
+    for (px = 0; px < pixels; px += 2) {
+        const int8_t *const s0 = input + px * in_c;
+        const int32_t two = px + 1 < pixels;
+        job.out0 = output + px * out_c;
+        job.out1 = two ? job.out0 + out_c : job.out0;
+        (two || lone == NULL ? block : lone)(s0, two ? s0 + in_c : s0, nzp2, &job);
+    }
+}
+
 #endif /* TQ_USE_DSP */
 #endif /* TQ_CONV_DSP_H */

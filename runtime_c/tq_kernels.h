@@ -183,11 +183,13 @@ extern const tq_conv2d_s8_speed_blocks tq_conv2d_s8_speed_x2;
  * with the DSP extension: tq_conv2d_s8_window (tq_conv2d_s8_window.c), tq_conv2d_s8_pw8 (tq_conv2d_s8_pw8.c),
  * tq_conv2d_s8_fused1 and tq_conv2d_s8_fast (tq_conv2d_s8_stages.c), tq_conv2d_s8_first (tq_conv2d_s8_first.c) and
  * tq_conv2d_s8_first16 (tq_conv2d_s8_first16.c), tq_conv2d_s8_pw16, tq_conv2d_s8_pw32 and tq_conv2d_s8_pw64
- * (tq_conv2d_s8_pw16.c, tq_conv2d_s8_pw32.c, tq_conv2d_s8_pw64.c). */
+ * (tq_conv2d_s8_pw16.c, tq_conv2d_s8_pw32.c, tq_conv2d_s8_pw64.c), tq_conv2d_s8_pws16, _pws32, _pws64 and _pws128
+ * (tq_conv2d_s8_pws16.c, ..., speed builds). */
 typedef struct tq_conv2d_s8_dsp_path tq_conv2d_s8_dsp_path;
 extern const tq_conv2d_s8_dsp_path tq_conv2d_s8_window, tq_conv2d_s8_pw8, tq_conv2d_s8_fused1, tq_conv2d_s8_fast;
 extern const tq_conv2d_s8_dsp_path tq_conv2d_s8_first, tq_conv2d_s8_first16, tq_conv2d_s8_pw16, tq_conv2d_s8_pw32;
 extern const tq_conv2d_s8_dsp_path tq_conv2d_s8_pw64;
+extern const tq_conv2d_s8_dsp_path tq_conv2d_s8_pws16, tq_conv2d_s8_pws32, tq_conv2d_s8_pws64, tq_conv2d_s8_pws128;
 
 /*
  * 2-D convolution, groups = 1, dilation 1 (TFLite reference_integer_ops::ConvPerChannel).

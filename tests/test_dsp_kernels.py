@@ -320,6 +320,37 @@ def _pwk_graphs() -> list[ir.Graph]:
     ])]
 
 
+def _pws_graphs() -> list[ir.Graph]:
+    """Pointwise layers of the speed builds' pws128 path (tq_conv2d_s8_pws128.c: in_c 128, its quad, pair and lone-pixel
+    blocks; 256, 384, two and three iterations of its 64 pairs): odd pixel counts (the last pixel alone), out_c from
+    one channel group to 132 (more than any scratch table holds), input and output zero points at the int8 ends, a
+    right shift of 22; beside them layers the path leaves to the general loop (out_c not a multiple of 4,
+    requant_fused 1); and a layer alone in its graph, whose output the planner may place over its input (the in-place
+    contract). The 16-, 32- and 64-channel pws paths run the layers of _pwk_graphs in speed packages."""
+    rng = np.random.default_rng(2031)
+    a = ir.Tensor("x", (3, 3, 128), ir.QParams(0.02, 127))
+    b = ir.Tensor("x", (1, 3, 256), ir.QParams(0.02, -128))
+    c = ir.Tensor("x", (2, 1, 384), ir.QParams(0.01, 127))
+    d = ir.Tensor("x", (3, 1, 128), ir.QParams(0.02, -128))
+    f = ir.Tensor("x", (2, 3, 128), ir.QParams(0.02, 127))  # one quad and a pair
+    full = True
+    return [rg.chain(a, [
+        _ends(_fused(rng, rg.conv(rng, "pws132", a, 132, (1, 1), (1, 1), (0, 0, 0, 0)), full), -128, 22),
+        _ends(_fused(rng, rg.conv(rng, "pws4", a, 4, (1, 1), (1, 1), (0, 0, 0, 0)), full), 127),
+        _ends(_fused(rng, rg.conv(rng, "pws18", a, 18, (1, 1), (1, 1), (0, 0, 0, 0)), full), -128),
+        _ends(_fused(rng, rg.conv(rng, "pwsf1", a, 8, (1, 1), (1, 1), (0, 0, 0, 0)), False), 127),
+    ]), rg.chain(b, [
+        _ends(_fused(rng, rg.conv(rng, "pws20", b, 20, (1, 1), (1, 1), (0, 0, 0, 0)), full), 127, 22),
+        _ends(_fused(rng, rg.conv(rng, "pws256", b, 8, (1, 1), (1, 1), (0, 0, 0, 0)), full), -128),
+    ]), rg.chain(c, [
+        _ends(_fused(rng, rg.conv(rng, "pws384", c, 12, (1, 1), (1, 1), (0, 0, 0, 0)), full), 127),
+    ]), rg.chain(f, [
+        _ends(_fused(rng, rg.conv(rng, "pws128q", f, 28, (1, 1), (1, 1), (0, 0, 0, 0)), full), -128, 22),
+    ]), rg.chain(d, [
+        _ends(_fused(rng, rg.conv(rng, "alone", d, 128, (1, 1), (1, 1), (0, 0, 0, 0)), full), 127),
+    ])]
+
+
 def _random_graphs(rng: np.random.Generator, count: int, ops: int) -> list[ir.Graph]:
     """``count`` graphs of ``ops`` random conv / depthwise / fc layers reading one odd-shaped input."""
     graphs = []
@@ -343,7 +374,7 @@ def _add_graphs(rng: np.random.Generator) -> list[ir.Graph]:
 def _layer_graphs() -> list[ir.Graph]:
     rng = np.random.default_rng(2024)
     return (_fixed_graphs(rng) + _fused_graphs(rng) + _table_graphs(rng) + _random_graphs(rng, 3, 12) + _add_graphs(rng)
-            + _wide_graphs() + _first_layer_graphs() + _pw8_graphs() + _pwk_graphs())
+            + _wide_graphs() + _first_layer_graphs() + _pw8_graphs() + _pwk_graphs() + _pws_graphs())
 
 
 def _emit(graph: ir.Graph, out: Path, board: str, optimize: str) -> Path:
@@ -396,6 +427,8 @@ def test_speed_packages_are_bit_exact(board: str, portable: bool, tmp_path: Path
     assert speed_package is not None
     text = _disassembly(board, qemu.build_image(speed_package, tmp_path / "image", target))
     assert ("<block_4x2>:" in text) == (not portable)
+    # the last graph (_pws_graphs' layer alone, 3 pixels): the pws128 path's pair and lone-pixel blocks ran
+    assert ("<pws_block128>:" in text and "<pws_block128_1>:" in text) == (not portable)
 
 
 def test_speed_package_builds_on_the_host(tmp_path: Path, gcc: str) -> None:
@@ -407,10 +440,11 @@ def test_speed_package_builds_on_the_host(tmp_path: Path, gcc: str) -> None:
 
 
 def test_wide_conv_speed_packages_on_the_host(tmp_path: Path, gcc: str) -> None:
-    """The wide conv graphs (_wide_graphs) as speed packages run the portable kernels on the host (int8 weights
-    under !TQ_USE_DSP) and match, built with AddressSanitizer and UBSan (the harness exits on any error)."""
+    """The wide conv graphs (_wide_graphs) and the pws128 path's (_pws_graphs) as speed packages run the portable
+    kernels on the host (int8 weights, and the pws layers' biases, multipliers and shifts, under !TQ_USE_DSP) and
+    match, built with AddressSanitizer and UBSan (the harness exits on any error)."""
     rng = np.random.default_rng(12)
-    for k, graph in enumerate(_wide_graphs()):
+    for k, graph in enumerate(_wide_graphs() + _pws_graphs()):
         out = _emit(graph, tmp_path / f"pkg{k}", "cortex-m4", "speed")
         x = rg.random_input(rng, graph, 2)
         got = run_harness(out, tmp_path / f"build{k}", x, sanitize=True)
@@ -481,9 +515,9 @@ def test_doubled_speed_layout_where_every_group_runs_through_the_table(tmp_path:
     """Speed packages ship 2 * w with &tq_conv2d_s8_speed_x2 exactly for the convs whose every channel group runs
     the output stage in the block (requant_fused 2, out_c a multiple of 4 whose groups fit the table), the plain
     layout with &tq_conv2d_s8_speed for the others (out_c 18, a general output stage)."""
-    graph = _wide_graphs()[-3]  # p64, p64e22, p64r, p64g
+    graph = _wide_graphs()[3]  # u33 (K4 = 432), u33s2 (not fused), u11 (pointwise, K = 48), u11s21 (strides (2, 1))
     doubled = [layouts.speed_doubled(op, dict(emit.scalar_fields(op, graph))) for op in graph.ops]
-    assert doubled == [True, True, False, False]
+    assert doubled == [False, False, True, True]
     wide = _wide_graphs()[0]  # w33: every group through the table, but K4 = 144 > 128 (the x2 block's one pass)
     assert not layouts.speed_doubled(wide.ops[0], dict(emit.scalar_fields(wide.ops[0], wide)))
     first = _first_layer_graphs()[0]  # 3x3x3 convs of 4 to 68 channels: the speed build's first16 path reads the
@@ -572,8 +606,80 @@ def test_pwk_paths_are_chosen_for_16_and_32_channel_pointwise_layers() -> None:
         for op, path in zip(graph.ops, paths, strict=True):
             fields = dict(emit.scalar_fields(op, graph))
             assert layouts.conv_dsp_path(op, fields, True) == path, op.name
-            if path in (pw16, pw32, pw64):
-                assert layouts.conv_dsp_path(op, fields, True, "speed") is None
+            if path in (pw16, pw32, pw64):  # speed builds: the pws path of the same in_c
+                assert layouts.conv_dsp_path(op, fields, True, "speed") == path.replace("_pw", "_pws")
+
+
+def test_pws_paths_are_chosen_for_stride_1_pointwise_layers() -> None:
+    """layouts.conv_dsp_path gives speed builds the pws paths (pws16 / 32 / 64, pws128 for in_c 128, 256, 384) for
+    the stride-1 pointwise layers with requant_fused 2 and out_c a multiple of 4, whatever out_c (no table bound);
+    the general loop to the others; never in default builds."""
+    want = [["tq_conv2d_s8_pws128", "tq_conv2d_s8_pws128", None, "tq_conv2d_s8_fused1"],
+            ["tq_conv2d_s8_pws128"] * 2, ["tq_conv2d_s8_pws128"], ["tq_conv2d_s8_pws128"], ["tq_conv2d_s8_pws128"]]
+    for graph, paths in zip(_pws_graphs(), want, strict=True):
+        for op, path in zip(graph.ops, paths, strict=True):
+            fields = dict(emit.scalar_fields(op, graph))
+            assert layouts.conv_dsp_path(op, fields, True, "speed") == path, op.name
+            assert not (layouts.conv_dsp_path(op, fields, True) or "").startswith(layouts.PWS_PREFIX)
+    p64 = _wide_graphs()[-3]  # K = 64, out_c 64: pws64; out_c 18 and requant_fused 0 not
+    assert [layouts.conv_dsp_path(op, dict(emit.scalar_fields(op, p64)), True, "speed") for op in p64.ops] == [
+        "tq_conv2d_s8_pws64", "tq_conv2d_s8_pws64", None, "tq_conv2d_s8_fast"]
+
+
+def _pws_records_by_definition(op: ir.Conv2d, zp: int) -> np.ndarray:
+    """tq_conv_dsp.h's pws records written out group by group, word by word."""
+    w = op.weights.reshape(op.weights.shape[0], -1).astype(np.int64)
+    k = w.shape[1]
+    perm = layouts.conv_column_order(k)
+    out: list[int] = []
+
+    def word(v: int) -> None:
+        v &= 0xFFFFFFFF
+        out.extend(((v & 0xFFFF) ^ 0x8000) - 0x8000 for v in (v, v >> 16))
+
+    for g in range(w.shape[0] // 4):
+        for i in range(4):
+            word(2 * int(op.bias[4 * g + i]))
+        for j in range(k // 2):
+            for i in range(4):
+                out.extend((2 * w[4 * g + i, perm[2 * j]], 2 * w[4 * g + i, perm[2 * j + 1]]))
+        for i in range(4):
+            e = -int(op.shift[4 * g + i])
+            word(int(op.multiplier[4 * g + i]))
+            word(2 ** (e - 1) + zp * 2**e)
+            word(e)
+    return np.array(out, np.int16)
+
+
+def test_pws_records_match_their_definition(tmp_path: Path) -> None:
+    """layouts.pws_records equals its definition (zero points at the ends, a right shift of 22, K 16 and 128); a
+    speed package ships them as the layer's weights_s16 (pws_records_bytes of them: stats' flash figure) with the
+    pws path, and a default package neither."""
+    graphs = (_pwk_graphs()[0], _pws_graphs()[0])
+    for graph in graphs:
+        for op in graph.ops:
+            fields = dict(emit.scalar_fields(op, graph))
+            if (layouts.conv_dsp_path(op, fields, True, "speed") or "").startswith(layouts.PWS_PREFIX):
+                got = layouts.speed_weights(op, fields)
+                want = _pws_records_by_definition(op, fields["output_zero_point"])
+                assert got is not None and got.dtype == np.int16 and np.array_equal(got, want), op.name
+                assert got.nbytes == layouts.pws_records_bytes(op)
+                assert (stats.layout_extra_bytes(op, load_board("cortex-m4"), "speed", graph)
+                        == got.nbytes - op.weights.nbytes - op.bias.nbytes - op.multiplier.nbytes - op.shift.nbytes)
+    graph = graphs[1]
+    for optimize in ("speed", "size"):
+        out = _emit(graph, tmp_path / optimize, "cortex-m4", optimize)
+        text = (out / "net.c").read_text()
+        assert (".dsp_path = &tq_conv2d_s8_pws128," in text) == (optimize == "speed")
+        assert (out / "tq_conv2d_s8_pws128.c").is_file() == (optimize == "speed")
+        n = layouts.pws_records_bytes(graph.ops[0]) // 2
+        weights_h = (out / "net_weights.h").read_text()
+        assert (f"l0_conv_pws132_weights_s16[{n}]" in weights_h) == (optimize == "speed")
+        # the records replace the biases, multipliers and shifts where TQ_USE_DSP (the portable kernel's arrays)
+        for name in ("bias", "multiplier", "shift"):
+            guarded = f"#if !TQ_USE_DSP\nstatic const int32_t l0_conv_pws132_{name}[132]"
+            assert (guarded in weights_h) == (optimize == "speed"), name
+        assert (".bias = l0_conv_pws132_bias," in text) and (".multiplier = l0_conv_pws132_multiplier," in text)
 
 
 def test_first_layer_path_is_chosen_for_3x3x3_windows() -> None:

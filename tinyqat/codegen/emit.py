@@ -99,7 +99,6 @@ from tinyqat.boards import Board
 from tinyqat.codegen import clit, layouts, stats
 from tinyqat.codegen.arrays import ConstArray, const_arrays
 from tinyqat.codegen.templates import render
-from tinyqat.fixedpoint import FUSED2_OFFSET_E_MAX, fused_requant_ok
 from tinyqat.memory.planner import Plan, check_plan, live_ranges, scratch_bytes
 from tinyqat.resources import resource_dir
 from tinyqat.target import ARENA_ALIGNMENT, RUNTIME_VERSION, STRICT_CFLAGS
@@ -232,14 +231,7 @@ def scalar_fields(op: ir.IntOp, graph: ir.Graph) -> list[tuple[str, int]]:
              ("act_min", op.act_min), ("act_max", op.act_max)]
     if isinstance(op, (ir.Conv2d, ir.DepthwiseConv2d, ir.FullyConnected)) and op.weight_bits == 8:
         # s4 kernels have no fused stage; taps = products per output (FC: in_features)
-        taps = int(np.prod(op.weights.shape[:2] if isinstance(op, ir.DepthwiseConv2d) else op.weights.shape[1:]))
-        fused = int(fused_requant_ok(op.bias, op.shift, taps))
-        # 2: also the full int8 range and right shifts <= 22, for the DSP conv's and depthwise's folded output
-        # stages (tq_kernels.h); fully connected layers use 0 / 1
-        if (fused and (op.act_min, op.act_max) == (-128, 127) and isinstance(op, (ir.Conv2d, ir.DepthwiseConv2d))
-                and int(-op.shift.min()) <= FUSED2_OFFSET_E_MAX):
-            fused = 2
-        quant.append(("requant_fused", fused))
+        quant.append(("requant_fused", layouts.requant_fused(op)))
     if isinstance(op, ir.FullyConnected):
         return [("in_features", x.size), ("out_features", y.size), *quant]
     if isinstance(op, ir.DepthwiseConv2d):
@@ -325,6 +317,13 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
                                                          if field == "weights_s16" else ()))
                       for guard, field, array in layouts_used),
                     (plain, (("weights", f"{ident}_weights"),)))
+    if s16 is not None and (layouts.conv_dsp_path(op, dict(scalars), True, optimize) or "").startswith(
+            layouts.PWS_PREFIX):  # the pws records hold the biases and the output stage: these only for !TQ_USE_DSP
+        plain = tuple((suffix, f"{ident}_{suffix}") for suffix in ("bias", "multiplier", "shift"))
+        fields = [f for f in fields if f not in plain]
+        arrays = [dataclasses.replace(a, guard="!TQ_USE_DSP") if (a.ident.removeprefix(f"{ident}_"), a.ident) in plain
+                  else a for a in arrays]
+        variants = tuple((guard, (*fs, *plain) if guard == "!TQ_USE_DSP" else fs) for guard, fs in variants)
     if v6m is not None and isinstance(op, ir.FullyConnected):  # the Armv6-M FC also reads its folded bias
         bias6 = layouts.fc_bias_dsp(op.weights.reshape(op.weights.shape[0], -1), op.bias,
                                     graph.tensor(op.inputs[0]).qparams.zero_point)

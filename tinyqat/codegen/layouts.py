@@ -12,7 +12,10 @@ bytes double (int8 -> int16, plus padding); the inner loop loses its sign extens
   ``perm`` (:func:`conv_column_order`), output channels padded to a multiple of 4 with 0;
   ``out[((g * K4 / 2 + j) * 4 + i) * 2 + h] = w[4 g + i][perm[2 j + h]]``.  Only when
   ``K <= CONV_DSP_COLUMN_MAX`` (the kernel's column bound, ``TQ_CONV_DSP_COLUMN_MAX``).  Layers whose every
-  channel group runs the output stage in the block ship ``2 * out`` (:func:`speed_doubled`).
+  channel group runs the output stage in the block ship ``2 * out`` (:func:`speed_doubled`).  Stride-1 pointwise
+  layers on the pws paths (:func:`pws_path`) ship :func:`pws_records` instead: per channel group its doubled biases,
+  doubled weights and output-stage constants, read by ``runtime_c/tq_conv2d_s8_pws*.c`` (their biases,
+  multipliers and shifts then only for the portable kernel, under ``!TQ_USE_DSP``).
 * Depthwise layers on the DSP row path ship channel records instead (:func:`dw_records`); the rest keep
   their int8 weights in both modes.
 
@@ -57,7 +60,7 @@ import numpy as np
 
 from tinyqat import ir
 from tinyqat.errors import TinyQatError
-from tinyqat.fixedpoint import FUSED2_OFFSET_E_MAX, mbqm
+from tinyqat.fixedpoint import FUSED2_OFFSET_E_MAX, fused_requant_ok, mbqm
 from tinyqat.memory.planner import dw_padded_width
 from tinyqat.target import CONV_DSP_COLUMN_MAX
 
@@ -284,15 +287,76 @@ def speed_doubled(op: ir.IntOp, fields: Mapping[str, int]) -> bool:
 
 def speed_weights(op: ir.IntOp, fields: Mapping[str, int] | None = None) -> np.ndarray | None:
     """The speed-layout int16 weights of ``op``, or None when its DSP kernel does not use one; doubled when
-    ``fields`` (its struct's scalars) are given and :func:`speed_doubled` holds (the byte count is the same)."""
+    ``fields`` (its struct's scalars) are given and :func:`speed_doubled` holds (the byte count is the same); the pws
+    paths' records (:func:`pws_records`) when ``fields`` are given and :func:`conv_dsp_path` names a pws path (more
+    bytes: :func:`pws_records_bytes`)."""
     if getattr(op, "weight_bits", 8) != 8:  # 4-bit layers always run the portable packed tq_*_s4_s8 kernels
         return None
     if isinstance(op, ir.Conv2d):
         if int(np.prod(op.weights.shape[1:])) <= CONV_DSP_COLUMN_MAX:
+            if fields is not None and (conv_dsp_path(op, fields, True, "speed") or "").startswith(PWS_PREFIX):
+                return pws_records(op, fields["output_zero_point"])
             w = conv_weights_s16(op.weights)
             return 2 * w if fields is not None and speed_doubled(op, fields) else w
         return None
     return None
+
+
+def requant_fused(op: ir.IntOp) -> int:
+    """The ``requant_fused`` field of an 8-bit conv, depthwise or fully connected layer (``runtime_c/tq_kernels.h``):
+    1 when :func:`tinyqat.fixedpoint.fused_requant_ok` holds for its biases, shifts and taps (products per output;
+    FC: ``in_features``), 2 when also its clamp is the full int8 range, it is a conv or depthwise and every right
+    shift is at most ``FUSED2_OFFSET_E_MAX`` (the DSP conv's and depthwise's folded output stages), else 0."""
+    taps = int(np.prod(op.weights.shape[:2] if isinstance(op, ir.DepthwiseConv2d) else op.weights.shape[1:]))
+    fused = int(fused_requant_ok(op.bias, op.shift, taps))
+    if (fused and (op.act_min, op.act_max) == (-128, 127) and isinstance(op, (ir.Conv2d, ir.DepthwiseConv2d))
+            and int(-op.shift.min()) <= FUSED2_OFFSET_E_MAX):
+        fused = 2
+    return fused
+
+
+PWS_PREFIX = "tq_conv2d_s8_pws"  # the pws paths' symbols (runtime_c/tq_conv_dsp.h, "The pws paths")
+PWS_LOOP_K = 128  # tq_conv2d_s8_pws128's K: multiples of it (64 column pairs per iteration)
+
+
+def pws_path(kernel: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int],
+             in_shape: tuple[int, ...], out_shape: tuple[int, ...], fused: int) -> str | None:
+    """The pws path (speed builds, ``runtime_c/tq_conv_dsp.h``, "The pws paths") of an 8-bit conv with DSP scratch,
+    or None: a 1 x 1 window, strides 1, no padding (``padding``: top, left), output ``(h, w)`` = input ``(h, w)``,
+    ``requant_fused`` (``fused``) 2, ``out_c`` a multiple of 4 and ``in_c`` 16, 32, 64 (``tq_conv2d_s8_pws16`` ...,
+    fully unrolled) or a multiple of :data:`PWS_LOOP_K` (``tq_conv2d_s8_pws128``)."""
+    in_c, out_c = in_shape[2], out_shape[2]
+    if ((tuple(kernel), tuple(stride), tuple(padding)) != ((1, 1), (1, 1), (0, 0)) or fused != 2 or out_c % 4
+            or tuple(in_shape[:2]) != tuple(out_shape[:2])):
+        return None
+    if in_c in (16, 32, 64):
+        return f"{PWS_PREFIX}{in_c}"
+    return f"{PWS_PREFIX}{PWS_LOOP_K}" if in_c % PWS_LOOP_K == 0 else None
+
+
+def pws_records_bytes(op: ir.Conv2d) -> int:
+    """Bytes of :func:`pws_records` of ``op``: per channel group ``2 * TQ_PWS_GROUP_HALVES(K)``."""
+    return op.weights.shape[0] // 4 * 2 * (32 + 4 * int(np.prod(op.weights.shape[1:])))
+
+
+def pws_records(op: ir.Conv2d, output_zero_point: int) -> np.ndarray:
+    """The pws paths' ``weights_s16`` (``runtime_c/tq_conv_dsp.h``, "The pws paths"), int16: per channel group ``g``
+    of 4 (``out_c`` a multiple of 4; ``K = in_c`` a multiple of 16, no padding), ``32 + 4 K`` values: the int32
+    words ``2 * bias[4 g + i]`` (``i < 4``), then :func:`conv_weights_s16` of the group doubled (``2 w``, 8 values per
+    column pair), then per channel the int32 words ``q = multiplier[c]``, ``K = 2**(e - 1) + output_zero_point *
+    2**e`` and ``e = -shift[c]`` (``tq_conv_table_fill``; ``requant_fused`` 2: ``e`` in ``[1, 22]``); every int32 word
+    as two int16 values, the low half first (the little-endian word the kernel's LDR reads)."""
+    groups = op.weights.shape[0] // 4
+    w = (2 * conv_weights_s16(op.weights).astype(np.int32)).astype(np.int16).reshape(groups, -1)
+    e = -op.shift.astype(np.int64)
+    k = (1 << (e - 1)) + int(output_zero_point) * (1 << e)
+    table = np.stack([op.multiplier.astype(np.int64), k, e], axis=1).reshape(groups, 12)
+
+    def halves(words: np.ndarray) -> np.ndarray:
+        return words.astype("<i4").view("<i2").reshape(groups, -1)
+
+    bias2 = halves((2 * op.bias.astype(np.int64)).reshape(groups, 4))
+    return np.concatenate([bias2, w, halves(table)], axis=1).reshape(-1).astype(np.int16)
 
 
 # The DSP conv's paths in runtime files of their own (runtime_c/tq_conv_dsp.h, params->dsp_path): C symbol -> file.
@@ -300,7 +364,8 @@ CONV_DSP_PATH_FILES = {"tq_conv2d_s8_window": "tq_conv2d_s8_window.c", "tq_conv2
                        "tq_conv2d_s8_fused1": "tq_conv2d_s8_stages.c", "tq_conv2d_s8_fast": "tq_conv2d_s8_stages.c",
                        "tq_conv2d_s8_first": "tq_conv2d_s8_first.c", "tq_conv2d_s8_first16": "tq_conv2d_s8_first16.c",
                        "tq_conv2d_s8_pw16": "tq_conv2d_s8_pw16.c", "tq_conv2d_s8_pw32": "tq_conv2d_s8_pw32.c",
-                       "tq_conv2d_s8_pw64": "tq_conv2d_s8_pw64.c"}
+                       "tq_conv2d_s8_pw64": "tq_conv2d_s8_pw64.c",
+                       **{f"{PWS_PREFIX}{k}": f"{PWS_PREFIX}{k}.c" for k in (16, 32, 64, PWS_LOOP_K)}}
 CONV_PW8_WORDS = 8  # int32 words per output channel of the pw8 path's records (TQ_CONV_PW8_WORDS)
 CONV_TABLE_GROUP_BYTES = 64  # output-stage table bytes per channel group of 4 (TQ_CONV_TABLE_GROUP_WORDS words)
 CONV_FIRST_SIZE_MAX_OUT_C = 8  # the most output channels of a first-layer path layer in a default (size) build
@@ -323,6 +388,9 @@ def conv_dsp_path(op: ir.IntOp, fields: Mapping[str, int], scratch: bool, optimi
       a block unrolled for the whole K with doubled columns on the stack (``runtime_c/tq_conv_dsp.h``, "The pwk
       paths"; one file per ``in_c``). Strides 1 only, so ResNet-8's strided 1 x 1 shortcuts keep the general loop
       (and its default build no extra file).
+    * ``tq_conv2d_s8_pws16`` / ``pws32`` / ``pws64`` / ``pws128`` (``optimize = "speed"``): :func:`pws_path`, the
+      pointwise layers above with ``in_c`` 16, 32, 64 or a multiple of 128 and any ``out_c`` multiple of 4 (the
+      output-stage table in the weights' records, :func:`pws_records`; no table in the scratch).
     * ``tq_conv2d_s8_first`` (``optimize = "size"``, int8 layout) / ``tq_conv2d_s8_first16`` (``"speed"``, the int16
       speed layout): a 3 x 3 window on 3 input channels (first layers, K = 27, K4 = 28), any strides and
       padding, ``requant_fused = 2``, ``out_c`` a multiple of 4 whose output-stage table fits the scratch between
@@ -345,6 +413,10 @@ def conv_dsp_path(op: ir.IntOp, fields: Mapping[str, int], scratch: bool, optimi
             and f["requant_fused"] == 2 and f["out_c"] % 4 == 0
             and 4 * CONV_PW8_WORDS * f["out_c"] <= 2 * (CONV_DSP_COLUMN_MAX + 8)):
         return "tq_conv2d_s8_pw8"
+    pws = pws_path((f["kernel_h"], f["kernel_w"]), (f["stride_h"], f["stride_w"]), (f["pad_top"], f["pad_left"]),
+                   (f["in_h"], f["in_w"], f["in_c"]), (f["out_h"], f["out_w"], f["out_c"]), f["requant_fused"])
+    if optimize == "speed" and pws is not None:
+        return pws
     if ((f["kernel_h"], f["kernel_w"], f["stride_h"], f["stride_w"], f["pad_top"], f["pad_left"]) == (1, 1, 1, 1, 0, 0)
             and f["in_c"] in (16, 32, 64) and (f["out_h"], f["out_w"]) == (f["in_h"], f["in_w"])
             and f["requant_fused"] == 2 and f["out_c"] % 4 == 0 and optimize == "size"

@@ -87,10 +87,14 @@ KERNEL_CODE_BYTES: dict[str, dict[str, int]] = {
         "tq_conv2d_s8_first.c": 2624,
         "tq_conv2d_s8_first16.c": 3488,
         "tq_conv2d_s8_mve.c": 0,
-        "tq_conv2d_s8_pw8.c": 1944,
         "tq_conv2d_s8_pw16.c": 1260,
         "tq_conv2d_s8_pw32.c": 1976,
         "tq_conv2d_s8_pw64.c": 3412,
+        "tq_conv2d_s8_pw8.c": 1944,
+        "tq_conv2d_s8_pws128.c": 22432,
+        "tq_conv2d_s8_pws16.c": 2832,
+        "tq_conv2d_s8_pws32.c": 4644,
+        "tq_conv2d_s8_pws64.c": 8268,
         "tq_conv2d_s8_speed.c": 9312,
         "tq_conv2d_s8_stages.c": 796,
         "tq_conv2d_s8_v6m.c": 0,
@@ -135,10 +139,14 @@ KERNEL_CODE_BYTES: dict[str, dict[str, int]] = {
         "tq_conv2d_s8_first.c": 0,
         "tq_conv2d_s8_first16.c": 0,
         "tq_conv2d_s8_mve.c": 0,
-        "tq_conv2d_s8_pw8.c": 0,
         "tq_conv2d_s8_pw16.c": 0,
         "tq_conv2d_s8_pw32.c": 0,
         "tq_conv2d_s8_pw64.c": 0,
+        "tq_conv2d_s8_pw8.c": 0,
+        "tq_conv2d_s8_pws128.c": 0,
+        "tq_conv2d_s8_pws16.c": 0,
+        "tq_conv2d_s8_pws32.c": 0,
+        "tq_conv2d_s8_pws64.c": 0,
         "tq_conv2d_s8_speed.c": 0,
         "tq_conv2d_s8_stages.c": 0,
         "tq_conv2d_s8_v6m.c": 4392,
@@ -183,10 +191,14 @@ KERNEL_CODE_BYTES: dict[str, dict[str, int]] = {
         "tq_conv2d_s8_first.c": 0,
         "tq_conv2d_s8_first16.c": 0,
         "tq_conv2d_s8_mve.c": 8768,
-        "tq_conv2d_s8_pw8.c": 0,
         "tq_conv2d_s8_pw16.c": 0,
         "tq_conv2d_s8_pw32.c": 0,
         "tq_conv2d_s8_pw64.c": 0,
+        "tq_conv2d_s8_pw8.c": 0,
+        "tq_conv2d_s8_pws128.c": 0,
+        "tq_conv2d_s8_pws16.c": 0,
+        "tq_conv2d_s8_pws32.c": 0,
+        "tq_conv2d_s8_pws64.c": 0,
         "tq_conv2d_s8_speed.c": 0,
         "tq_conv2d_s8_stages.c": 0,
         "tq_conv2d_s8_v6m.c": 0,
@@ -231,10 +243,14 @@ KERNEL_CODE_BYTES: dict[str, dict[str, int]] = {
         "tq_conv2d_s8_first.c": 0,
         "tq_conv2d_s8_first16.c": 0,
         "tq_conv2d_s8_mve.c": 0,
-        "tq_conv2d_s8_pw8.c": 0,
         "tq_conv2d_s8_pw16.c": 0,
         "tq_conv2d_s8_pw32.c": 0,
         "tq_conv2d_s8_pw64.c": 0,
+        "tq_conv2d_s8_pw8.c": 0,
+        "tq_conv2d_s8_pws128.c": 0,
+        "tq_conv2d_s8_pws16.c": 0,
+        "tq_conv2d_s8_pws32.c": 0,
+        "tq_conv2d_s8_pws64.c": 0,
         "tq_conv2d_s8_speed.c": 0,
         "tq_conv2d_s8_stages.c": 0,
         "tq_conv2d_s8_v6m.c": 0,
@@ -437,6 +453,12 @@ def layout_extra_bytes(op: ir.IntOp, board: Board, optimize: str = "size", graph
                                      graph.tensor(op.output).shape[1])
         return int(records.nbytes) - sum(int(a.values.nbytes) for a in const_arrays(op, graph))
     shipped = None
+    if (board.kernels == "dsp" and optimize == "speed" and graph is not None and isinstance(op, ir.Conv2d)
+            and layouts.speed_weights(op) is not None
+            and layouts.pws_path(op.kernel, op.stride, op.padding[:2], graph.tensor(op.inputs[0]).shape,
+                                 graph.tensor(op.output).shape, layouts.requant_fused(op)) is not None):
+        # the pws paths' records instead of the weights, biases, multipliers and shifts
+        return layouts.pws_records_bytes(op) - sum(int(a.values.nbytes) for a in const_arrays(op, graph))
     if board.kernels == "dsp":
         shipped = layouts.speed_weights(op) if optimize == "speed" else None
         shipped = layouts.dsp_weights(op) if shipped is None else shipped

@@ -1,0 +1,32 @@
+/*
+ * tq_conv2d_s8_pws32.c - the DSP conv's path for pointwise layers with 32 input channels in speed builds, published
+ * as tq_conv2d_s8_pws32: tq_conv_dsp.h's pws quad and pair blocks fully unrolled for K = 32 (see tq_conv_dsp.h,
+ * "The pws paths", for the method, the weights' records, the conditions and the in-place contract). The generator
+ * ships this file, and sets params->dsp_path = &tq_conv2d_s8_pws32 under TQ_USE_DSP, only for speed builds with
+ * such a layer (tinyqat/codegen/layouts.py, conv_dsp_path), so other builds do not link it. Cores without the DSP
+ * extension compile nothing here.
+ */
+#include "tq_conv_dsp.h"
+
+#if TQ_USE_DSP
+
+__attribute__((naked, noinline)) static void pws_block32(TQ_ASM_ARG const int8_t *src, TQ_ASM_ARG const int8_t *stop,
+                                                         TQ_ASM_ARG int32_t nzp2, TQ_ASM_ARG const tq_pws_job *job)
+{
+    __asm__ volatile(TQ_PWS_BLOCK("32"));
+}
+
+__attribute__((naked, noinline)) static void pws_quad32(TQ_ASM_ARG const int8_t *src, TQ_ASM_ARG const int8_t *stop,
+                                                        TQ_ASM_ARG int32_t nzp2, TQ_ASM_ARG const tq_pws_job *job)
+{
+    __asm__ volatile(TQ_PWS_QUAD("32"));
+}
+
+static void pws32(const tq_conv2d_s8_params *p, const int8_t *input, int8_t *output)
+{
+    tq_pws_run_pairs(p, input, output, pws_quad32, pws_block32, NULL);
+}
+
+const tq_conv2d_s8_dsp_path tq_conv2d_s8_pws32 = {pws32, NULL};
+
+#endif /* TQ_USE_DSP */
