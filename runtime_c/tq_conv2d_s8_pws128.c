@@ -12,9 +12,24 @@
 
 #if TQ_USE_DSP
 
+/* The looped blocks' start: both columns in a loop of 16 values of each pixel (r12 advanced by 32 bytes), [sp, #12]
+ * the columns' start and [sp, #16] pixel 0's column end; then the group loop's label 0. */
+#define TQ_PWS128_COLUMNS                                                                         \
+    TQ_PWS_ENTRY                                                                                  \
+    "ldr lr, [r3, #20]\n\t"                                                                       \
+    "add lr, r0, lr\n"                                                                            \
+    "1:\n\t"                                                                                      \
+    TQ_PWS_COLUMN16("0")                                                                          \
+    "add r12, r12, #32\n\t"                                                                       \
+    "cmp r0, lr\n\t"                                                                              \
+    "bne 1b\n\t"                                                                                  \
+    "str r12, [sp, #16]\n\t"                                                                      \
+    TQ_PWS_LOCALS                                                                                 \
+    "str r0, [sp, #12]\n"                                                                         \
+    "0:\n\t"
+
 /*
- * Both columns in a loop of 16 values of each pixel (r12 advanced by 32 bytes), [sp, #12] the columns' start and
- * [sp, #16] pixel 0's column end; per group: its biases copied to both pixels' accumulators (r1 then advanced to the
+ * The columns (TQ_PWS128_COLUMNS); per group: its biases copied to both pixels' accumulators (r1 then advanced to the
  * weights), then per iteration 64 pairs (r1 advanced by 1024 bytes, r0 by 256) until r0 is at the column end, r0 back
  * at the columns' start, the output stage.
  */
@@ -23,18 +38,7 @@ __attribute__((naked, noinline)) static void pws_block128(TQ_ASM_ARG const int8_
                                                           TQ_ASM_ARG const tq_pws_job *job)
 {
     __asm__ volatile(
-        TQ_PWS_ENTRY
-        "ldr lr, [r3, #20]\n\t"
-        "add lr, r0, lr\n"
-        "1:\n\t"
-        TQ_PWS_COLUMN16("0")
-        "add r12, r12, #32\n\t"
-        "cmp r0, lr\n\t"
-        "bne 1b\n\t"
-        "str r12, [sp, #16]\n\t"
-        TQ_PWS_LOCALS
-        "str r0, [sp, #12]\n"
-        "0:\n\t"
+        TQ_PWS128_COLUMNS
         TQ_PWS_BIASES
         "add r1, r1, #16\n\t"
         "mov r4, r5\n\t"
@@ -84,18 +88,7 @@ __attribute__((naked, noinline)) static void pws_block128_1(TQ_ASM_ARG const int
                                                             TQ_ASM_ARG const tq_pws_job *job)
 {
     __asm__ volatile(
-        TQ_PWS_ENTRY
-        "ldr lr, [r3, #20]\n\t"
-        "add lr, r0, lr\n"
-        "1:\n\t"
-        TQ_PWS_COLUMN16("0")
-        "add r12, r12, #32\n\t"
-        "cmp r0, lr\n\t"
-        "bne 1b\n\t"
-        "str r12, [sp, #16]\n\t"
-        TQ_PWS_LOCALS
-        "str r0, [sp, #12]\n"
-        "0:\n\t"
+        TQ_PWS128_COLUMNS
         "ldr.w r4, [r1]\n\t"
         "ldr.w r6, [r1, #4]\n\t"
         "ldr.w r8, [r1, #8]\n\t"

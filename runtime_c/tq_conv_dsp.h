@@ -126,14 +126,9 @@ typedef char tq_conv_job_acc_at_16[offsetof(block_job, acc) == 16 ? 1 : -1];
     TQ_REQUANT_FUSED2_FOLDED_ASM(B, "r2", "r3", "r12", "lr") "\t"
 
 
-/* The end of a channel group in the 4 x 2 blocks: the output stage of its 8 accumulators (TQ_CONV_OUT_CHANNEL, the
- * table's constants at r0) and the 4 bytes of each pixel stored at its output pointer, kept at [sp, #O0] (pixel 0)
- * and [sp, #O1] (pixel 1) and advanced by 4. Clobbers r2, r3. */
-#define TQ_CONV_GROUP_STORE(O0, O1)                                                               \
-    TQ_CONV_OUT_CHANNEL("r4", "r5") TQ_CONV_OUT_CHANNEL("r6", "r7")                               \
-    TQ_CONV_OUT_CHANNEL("r8", "r9") TQ_CONV_OUT_CHANNEL("r10", "r11")                             \
-    "ldr r2, [sp, #" TQ_STR(O0) "]\n\t"                                                           \
-    "ldr r3, [sp, #" TQ_STR(O1) "]\n\t"                                                           \
+/* The 4 output bytes of a channel group of pixel 0 (the low bytes of r4, r6, r8, r10) at r2 and of pixel 1 (r5, r7,
+ * r9, r11) at r3, both advanced by 4. */
+#define TQ_CONV_STORE_PAIR                                                                        \
     "strb r6, [r2, #1]\n\t"                                                                       \
     "strb r8, [r2, #2]\n\t"                                                                       \
     "strb r10, [r2, #3]\n\t"                                                                      \
@@ -141,9 +136,19 @@ typedef char tq_conv_job_acc_at_16[offsetof(block_job, acc) == 16 ? 1 : -1];
     "strb r7, [r3, #1]\n\t"                                                                       \
     "strb r9, [r3, #2]\n\t"                                                                       \
     "strb r11, [r3, #3]\n\t"                                                                      \
-    "strb r5, [r3], #4\n\t"                                                                       \
+    "strb r5, [r3], #4\n\t"
+
+/* The end of a channel group in the 4 x 2 blocks: the output stage of its 8 accumulators (OUT, e.g.
+ * TQ_CONV_OUT_CHANNEL: the table's constants at r0) and the 4 bytes of each pixel stored at its output pointer, kept
+ * at [sp, #O0] (pixel 0) and [sp, #O1] (pixel 1) and advanced by 4. Clobbers r2, r3. */
+#define TQ_CONV_GROUP_STORE_BY(OUT, O0, O1)                                                       \
+    OUT("r4", "r5") OUT("r6", "r7") OUT("r8", "r9") OUT("r10", "r11")                             \
+    "ldr r2, [sp, #" TQ_STR(O0) "]\n\t"                                                           \
+    "ldr r3, [sp, #" TQ_STR(O1) "]\n\t"                                                           \
+    TQ_CONV_STORE_PAIR                                                                            \
     "str r2, [sp, #" TQ_STR(O0) "]\n\t"                                                           \
     "str r3, [sp, #" TQ_STR(O1) "]\n\t"
+#define TQ_CONV_GROUP_STORE(O0, O1) TQ_CONV_GROUP_STORE_BY(TQ_CONV_OUT_CHANNEL, O0, O1)
 
 /*
  * The body of a 4 x 2 block function (naked; AAPCS: r0 = col, r1 = w, r2 = pairs (K4 / 2, even, >= 2),
@@ -571,20 +576,7 @@ typedef char tq_pwk_job_out1_at_16[offsetof(tq_pwk_job, out1) == 16 ? 1 : -1];
     "str r0, [sp]\n\t"                                                                            \
     PAIRS                                                                                         \
     "ldr r0, [sp]\n\t"                                                                            \
-    TQ_PWK_OUT_CHANNEL("r4", "r5") TQ_PWK_OUT_CHANNEL("r6", "r7")                                 \
-    TQ_PWK_OUT_CHANNEL("r8", "r9") TQ_PWK_OUT_CHANNEL("r10", "r11")                               \
-    "ldr r2, [sp, #4]\n\t"                                                                        \
-    "ldr r3, [sp, #8]\n\t"                                                                        \
-    "strb r6, [r2, #1]\n\t"                                                                       \
-    "strb r8, [r2, #2]\n\t"                                                                       \
-    "strb r10, [r2, #3]\n\t"                                                                      \
-    "strb r4, [r2], #4\n\t"                                                                       \
-    "strb r7, [r3, #1]\n\t"                                                                       \
-    "strb r9, [r3, #2]\n\t"                                                                       \
-    "strb r11, [r3, #3]\n\t"                                                                      \
-    "strb r5, [r3], #4\n\t"                                                                       \
-    "str r2, [sp, #4]\n\t"                                                                        \
-    "str r3, [sp, #8]\n\t"                                                                        \
+    TQ_CONV_GROUP_STORE_BY(TQ_PWK_OUT_CHANNEL, 4, 8)                                              \
     "ldr r2, [sp, #12]\n\t"                                                                       \
     "cmp r0, r2\n\t"                                                                              \
     "bne 0b\n\t"                                                                                  \
@@ -716,14 +708,7 @@ typedef char tq_pws_job_d1_at_24[offsetof(tq_pws_job, d1) == 24 ? 1 : -1];
     "ldr r3, [sp, #4]\n\t"                                                                        \
     "ldr r12, [sp, #8]\n\t"                                                                       \
     "add r1, r1, #(" OFF " + 48)\n\t"                                                             \
-    "strb r6, [r2, #1]\n\t"                                                                       \
-    "strb r8, [r2, #2]\n\t"                                                                       \
-    "strb r10, [r2, #3]\n\t"                                                                      \
-    "strb r4, [r2], #4\n\t"                                                                       \
-    "strb r7, [r3, #1]\n\t"                                                                       \
-    "strb r9, [r3, #2]\n\t"                                                                       \
-    "strb r11, [r3, #3]\n\t"                                                                      \
-    "strb r5, [r3], #4\n\t"                                                                       \
+    TQ_CONV_STORE_PAIR                                                                            \
     "str r2, [sp]\n\t"                                                                            \
     "str r3, [sp, #4]\n\t"                                                                        \
     "cmp r1, r12\n\t"                                                                             \
