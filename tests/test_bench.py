@@ -19,7 +19,7 @@ from conftest import require_tool
 import tinyqat
 from tinyqat.bench import BenchReport, bench
 from tinyqat.bench.cost import block_cycles, classify, load_timing
-from tinyqat.bench.stack import stack_usage
+from tinyqat.bench.stack import asm_frames, stack_usage
 from tinyqat.boards import board_names, load_board
 from tinyqat.cli import main
 from tinyqat.errors import TinyQatError, ToolchainError
@@ -261,6 +261,33 @@ def test_stack_usage_follows_the_deepest_chain(tmp_path: Path) -> None:
     (tmp_path / "b.ci").write_text('edge: { sourcename: "big" targetname: "top" }\n', encoding="utf-8")
     with pytest.raises(ToolchainError, match="recursive call top -> big -> top"):
         stack_usage([tmp_path / "a.ci", tmp_path / "b.ci"], "top")
+
+
+def test_stack_counts_naked_frames_and_calls_through_pointers(tmp_path: Path) -> None:
+    """A naked function's 0-byte frame is replaced by its instructions' (push, vpush, sub sp, in address order,
+    less pop / add sp); a call through a pointer reaches the deepest file-local function nothing calls
+    directly: any such function from a global caller, those of its own file from a file-local one."""
+    insns = {0x100: ("push", "{r4-r11, lr}"), 0x104: ("sub", "sp, sp, #36"), 0x108: ("vpush", "{d8-d9}"),
+             0x10c: ("vpop", "{d8-d9}"), 0x110: ("add", "sp, #36"), 0x112: ("pop", "{r4-r11, pc}"),
+             0x200: ("push", "{r4, lr}"), 0x202: ("pop", "{r4, pc}"), 0x204: ("push.w", "{r4-r7}"),
+             0x300: ("stmdb", "sp!, {r4, r5}"), 0x304: ("sub.w", "sp, sp, #400"), 0x308: ("ldmia.w", "sp!, {r4, r5}")}
+    frames = asm_frames(insns, {"block": (0x100, 0x14), "twice": (0x200, 0x8), "other": (0x300, 0xc)})
+    assert frames == {"block": 36 + 36 + 16, "twice": 16, "other": 408}
+    (tmp_path / "k.ci").write_text(
+        'node: { title: "top" label: "top\\nk.c:1:5\\n16 bytes (static)" }\n'
+        'node: { title: "k.c:walk" label: "walk\\nk.c:2:5\\n8 bytes (static)" }\n'
+        'node: { title: "k.c:block" label: "block\\nk.c:3:5\\n0 bytes (static)" }\n'
+        'node: { title: "k.c:small" label: "small\\nk.c:4:5\\n4 bytes (static)" }\n'
+        'node: { title: "p.c:path" label: "path\\np.c:1:5\\n24 bytes (static)" }\n'
+        'node: { title: "api" label: "api\\nk.c:5:5\\n500 bytes (static)" }\n'
+        'node: { title: "__indirect_call" label: "Indirect Call Placeholder" shape : ellipse }\n'
+        'edge: { sourcename: "top" targetname: "__indirect_call" }\n'
+        'edge: { sourcename: "k.c:walk" targetname: "__indirect_call" }\n'
+        'edge: { sourcename: "api" targetname: "top" }\n', encoding="utf-8")
+    # top -> walk (8) -> block (88 from its instructions); p.c:path (24) is out of walk's reach; api is global
+    assert stack_usage([tmp_path / "k.ci"], "top", {"block": 88}) == (
+        16 + 8 + 88, ("top", "k.c:walk", "k.c:block"), (), True)
+    assert stack_usage([tmp_path / "k.ci"], "top")[0] == 16 + 24  # without the instructions: path is deepest
 
 
 @pytest.mark.parametrize("script", sorted(p.name for p in (Path(__file__).parents[1] / "benchmarks").glob("*.py")))

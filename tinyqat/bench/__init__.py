@@ -32,8 +32,10 @@ How it measures (Cortex-M boards with a ``qemu_machine`` only):
    requantization tables and layer parameters) + ``.data``; static RAM = ``.data`` + ``.bss``
    (the arena).  Library helpers the compiler calls (``memcpy``, ``__aeabi_idiv`` on Armv6-M)
    are not counted in flash.  Stack = the deepest call chain from ``<name>_invoke`` in GCC's
-   call graph (``-fcallgraph-info=su``), summing each function's frame (``-fstack-usage``);
-   functions without stack information (library helpers) count 0 and are listed.
+   call graph (``-fcallgraph-info=su``), summing each function's frame (``-fstack-usage``; a naked
+   assembly function's from its instructions), a call through a pointer taken as a call of the deepest
+   function reached only by its address (:mod:`~tinyqat.bench.stack`); functions without stack
+   information (library helpers) count 0 and are listed.
 
 Modules: :mod:`~tinyqat.bench.image` builds the image (1), :mod:`~tinyqat.bench.plugin` runs it
 with the plugin (2), :func:`bench` sums the instructions (3), :mod:`~tinyqat.bench.cost` is the
@@ -49,12 +51,12 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from tinyqat.bench.binutils import disassembly, section_sizes
+from tinyqat.bench.binutils import disassembly, function_symbols, section_sizes
 from tinyqat.bench.cost import block_cycles, load_timing
 from tinyqat.bench.image import build_bench_image
 from tinyqat.bench.plugin import count_blocks
 from tinyqat.bench.report import BenchReport, LayerBench, Sizes, format_report
-from tinyqat.bench.stack import stack_usage
+from tinyqat.bench.stack import asm_frames, stack_usage
 from tinyqat.boards import load_board, package_board
 from tinyqat.errors import TinyQatError, ToolchainError
 from tinyqat.toolchain.manifest import read_manifest
@@ -94,7 +96,8 @@ def bench(out_dir: str | Path, board: str | None = None, timeout_s: float = 120.
         insns = disassembly(target, elf)
         sections = section_sizes(target, package_objects)
         stack, chain, unknown, bounded = stack_usage(
-            [obj.with_suffix(".ci") for obj in package_objects], f"{name}_invoke")
+            [obj.with_suffix(".ci") for obj in package_objects], f"{name}_invoke",
+            asm_frames(insns, function_symbols(target, elf)))
     instructions = [0] * len(meta)
     cycles = [0] * len(meta)
     for block in blocks:

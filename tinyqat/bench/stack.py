@@ -1,20 +1,83 @@
-"""The deepest stack of a call graph from GCC's ``-fcallgraph-info=su`` files (item 5 of :mod:`tinyqat.bench`)."""
+"""The deepest stack of a call graph from GCC's ``-fcallgraph-info=su`` files (item 5 of :mod:`tinyqat.bench`).
+
+Two things GCC's graph leaves out are filled in:
+
+* **Frames of naked functions** (the kernels' assembly blocks): GCC reports 0 bytes for them; their frame is
+  read from their instructions (:func:`asm_frames`: the deepest running sum of ``push`` / ``vpush`` / ``sub sp``
+  less ``pop`` / ``vpop`` / ``add sp`` in address order).
+* **Calls through a pointer** (``__indirect_call``: a kernel's ``dsp_path``, a block chosen per layer): each
+  is taken as a call of the deepest file-local (``static``) function nothing in the graph calls directly (the
+  functions reached only by their address), of the caller's own file when the caller is file-local
+  (:func:`_pointer_targets`), other than those on the chain. An upper bound for code whose pointer targets
+  are such functions, called from their own file or from a global entry point, as the runtime's are.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from tinyqat.errors import ToolchainError
 
+INDIRECT = "__indirect_call"
 
-def stack_usage(callgraph_files: Iterable[Path], root: str) -> tuple[int, tuple[str, ...], tuple[str, ...], bool]:
+
+def _registers(operands: str) -> int:
+    """Registers in a register list such as ``{r4-r11, lr}`` or ``{d8-d15}``."""
+    count = 0
+    for item in operands.strip("{} ").split(","):
+        bounds = re.findall(r"\d+", item)
+        count += int(bounds[1]) - int(bounds[0]) + 1 if "-" in item and len(bounds) == 2 else 1
+    return count
+
+
+def _sp_change(mnemonic: str, operands: str) -> int:
+    """Bytes one instruction moves sp down (negative: up); 0 for any other instruction."""
+    op = mnemonic.split(".")[0]
+    if op in ("push", "pop", "vpush", "vpop") or (op in ("stmdb", "ldmia", "ldm") and operands.startswith("sp!")):
+        registers = _registers(operands[operands.index("{"):]) if "{" in operands else 0
+        size = 8 if op.startswith("v") and "d" in operands else 4
+        return registers * size * (1 if op in ("push", "vpush", "stmdb") else -1)
+    match = re.fullmatch(r"sp,\s*(?:sp,\s*)?#(\d+)", operands)
+    if match and op in ("sub", "subw", "add", "addw"):
+        return int(match[1]) * (1 if op.startswith("sub") else -1)
+    return 0
+
+
+def asm_frames(insns: Mapping[int, tuple[str, str]], symbols: Mapping[str, tuple[int, int]]) -> dict[str, int]:
+    """Each function's frame in bytes from its instructions (``insns``: address -> (mnemonic, operands);
+    ``symbols``: name -> (address, size)): the deepest running sum of its stack pointer moves in address order."""
+    frames = {}
+    for name, (start, size) in symbols.items():
+        depth = deepest = 0
+        for address in sorted(a for a in insns if start <= a < start + size):
+            depth += _sp_change(*insns[address])
+            deepest = max(deepest, depth)
+        frames[name] = deepest
+    return frames
+
+
+def _pointer_targets(caller: str, by_address: Iterable[str]) -> list[str]:
+    """What a call through a pointer in ``caller`` may reach: the file-local functions reached only by their
+    address (``by_address``) of the caller's own file when it is file-local (a kernel's blocks), of any file
+    when it is global (a kernel's entry point, which calls its ``dsp_path``)."""
+    if ":" not in caller:
+        return list(by_address)
+    prefix = caller.rsplit(":", 1)[0] + ":"
+    return [f for f in by_address if f.startswith(prefix)]
+
+
+def stack_usage(callgraph_files: Iterable[Path], root: str, asm: Mapping[str, int] | None = None,
+                ) -> tuple[int, tuple[str, ...], tuple[str, ...], bool]:
     """Deepest stack from ``root`` over GCC ``-fcallgraph-info=su`` graphs (``*.ci``).
 
-    Returns (bytes, the deepest call chain, callees without stack information, whether every
-    reachable frame is static or bounded).  Recursion raises :class:`ToolchainError`.
+    ``asm``: frames from the instructions by plain function name (:func:`asm_frames`), used for the
+    functions GCC reports with 0 bytes (naked functions). Returns (bytes, the deepest call chain,
+    callees without stack information, whether every reachable frame is static or bounded).  Recursion
+    through direct calls raises :class:`ToolchainError`.
     """
+    asm = asm or {}
     frames: dict[str, int] = {}
     qualifiers: dict[str, str] = {}
     calls: dict[str, list[str]] = {}
@@ -23,18 +86,29 @@ def stack_usage(callgraph_files: Iterable[Path], root: str) -> tuple[int, tuple[
         for title, label in re.findall(r'node: \{ title: "([^"]+)" label: "([^"]*)"', text):
             match = re.search(r"(\d+) bytes \(([^)]*)\)", label)
             if match:  # static functions of the same name in two files: keep the larger frame
-                if int(match[1]) >= frames.get(title, 0):
+                frame = int(match[1]) or asm.get(label.split("\\n")[0], 0)
+                if frame >= frames.get(title, 0):
                     qualifiers[title] = match[2]
-                frames[title] = max(frames.get(title, 0), int(match[1]))
+                frames[title] = max(frames.get(title, 0), frame)
         for source, target in re.findall(r'edge: \{ sourcename: "([^"]+)" targetname: "([^"]+)"', text):
             calls.setdefault(source, []).append(target)
+    called = {target for targets in calls.values() for target in targets}
+    by_address = sorted(f for f in frames if f not in called and ":" in f)  # file-local, reached by address
+    memo: dict[tuple[str, tuple[str, ...]], tuple[int, tuple[str, ...]]] = {}
 
     def deepest(function: str, chain: tuple[str, ...]) -> tuple[int, tuple[str, ...]]:
         if function in chain:
             raise ToolchainError(f"recursive call {' -> '.join((*chain, function))}: the stack is unbounded")
-        below = [deepest(callee, (*chain, function)) for callee in sorted(set(calls.get(function, ())))]
-        depth, path = max(below, default=(0, ()))
-        return frames.get(function, 0) + depth, (function, *path)
+        key = (function, tuple(sorted(set(chain) & set(by_address))))  # what the chain excludes below
+        if key not in memo:
+            callees = set(calls.get(function, ()))
+            if INDIRECT in callees:
+                callees = (callees - {INDIRECT}) | {f for f in _pointer_targets(function, by_address)
+                                                    if f not in (*chain, function)}
+            below = [deepest(callee, (*chain, function)) for callee in sorted(callees)]
+            depth, path = max(below, default=(0, ()))
+            memo[key] = (frames.get(function, 0) + depth, (function, *path))
+        return memo[key]
 
     if root not in frames:
         raise ToolchainError(f"no stack usage for {root} in the call graph")
@@ -44,7 +118,7 @@ def stack_usage(callgraph_files: Iterable[Path], root: str) -> tuple[int, tuple[
         function = todo.pop()
         if function not in reachable:
             reachable.add(function)
-            todo.extend(calls.get(function, ()))
-    unknown = tuple(sorted(f for f in reachable if f not in frames))
+            todo.extend(by_address if function == INDIRECT else calls.get(function, ()))
+    unknown = tuple(sorted(f for f in reachable if f not in frames and f != INDIRECT))
     bounded = all(q == "static" or "bounded" in q for f, q in qualifiers.items() if f in reachable)
     return total, chain, unknown, bounded
