@@ -475,8 +475,8 @@ __attribute__((always_inline)) static inline void tq_conv_column_3x3x3(const int
  * the accumulation order; |2 acc| < 2^31 is what requant_fused == 2 guarantees).
  * In-place contract (tq_kernels.h): a pair's input bytes are all read (the columns) before any of its outputs is
  * written, pairs in raster order, as in tq_conv2d_s8_dsp.c's pointwise loop.
- * Stack: a block's frame is 36 + 16 + 4 K bytes (116, 180, 308), which GCC's -fstack-usage (tinyqat bench's stack
- * figure) does not see in a naked function, as for the 4 x 2 blocks' 68.
+ * Stack: a block's frame is 36 + 16 + 4 K bytes (116, 180, 308), which GCC's -fstack-usage does not see in a naked
+ * function (tinyqat bench's stack figure reads it from the instructions, as the 4 x 2 blocks' 68).
  */
 
 /* The block's work (read by the assembly at the byte offsets in the comments; not written). */
@@ -634,7 +634,7 @@ __attribute__((always_inline)) static inline void tq_pwk_run(const tq_conv2d_s8_
  * the 4 bytes of each pixel stored.
  * In-place contract (tq_kernels.h): a pair's (quad's) input bytes are all read (the columns) before any of its
  * outputs is written, in raster order. Stack: 36 + 40 bytes per quad block and pws16/32/64 pair block, 36 + 24 per
- * other pws128 block (naked: not seen by -fstack-usage).
+ * other pws128 block (naked: not seen by -fstack-usage; tinyqat bench reads it from the instructions).
  */
 
 /* int16 values per channel group of a pws layer's weights_s16: 8 (biases) + 4 K (weights) + 24 ((q, K, e) x 4). */
