@@ -14,6 +14,7 @@ Two things GCC's graph leaves out are filled in:
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -48,10 +49,11 @@ def _sp_change(mnemonic: str, operands: str) -> int:
 def asm_frames(insns: Mapping[int, tuple[str, str]], symbols: Mapping[str, tuple[int, int]]) -> dict[str, int]:
     """Each function's frame in bytes from its instructions (``insns``: address -> (mnemonic, operands);
     ``symbols``: name -> (address, size)): the deepest running sum of its stack pointer moves in address order."""
+    addresses = sorted(insns)
     frames = {}
     for name, (start, size) in symbols.items():
         depth = deepest = 0
-        for address in sorted(a for a in insns if start <= a < start + size):
+        for address in addresses[bisect.bisect_left(addresses, start):bisect.bisect_left(addresses, start + size)]:
             depth += _sp_change(*insns[address])
             deepest = max(deepest, depth)
         frames[name] = deepest

@@ -261,6 +261,20 @@ def _elementwise_fields(op: ir.Mul | ir.PRelu | ir.MulConst, xs: list[ir.Tensor]
             ("multiplier_neg", op.multiplier_neg), ("shift_neg", op.shift_neg)]
 
 
+_PLAIN4 = ("weights", "bias", "multiplier", "shift")  # the IR-order arrays an optimized layout replaces
+
+
+def _guard_plain(ident: str, suffixes: tuple[str, ...], guard: str, fields: list[tuple[str, str]],
+                 arrays: list[CArray]) -> tuple[tuple[tuple[str, str], ...], list[tuple[str, str]], list[CArray]]:
+    """The struct fields ``(suffix, <ident>_<suffix>)`` of ``suffixes`` taken out of ``fields`` (set in every build)
+    and their arrays emitted only under ``guard`` (the builds whose kernels read them): (those fields, the
+    remaining fields, the arrays)."""
+    plain = tuple((suffix, f"{ident}_{suffix}") for suffix in suffixes)
+    return (plain, [f for f in fields if f not in plain],
+            [dataclasses.replace(a, guard=guard) if (a.ident.removeprefix(f"{ident}_"), a.ident) in plain else a
+             for a in arrays])
+
+
 def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], optimize: str = "size",
            macro_scratch: dict[int, str] | None = None, kernels: str = "portable") -> Layer:
     """Struct fields: the scalars, then one pointer per constant array (field name = array suffix),
@@ -319,10 +333,7 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
                     (plain, (("weights", f"{ident}_weights"),)))
     if s16 is not None and (layouts.conv_dsp_path(op, dict(scalars), True, optimize) or "").startswith(
             layouts.PWS_PREFIX):  # the pws records hold the biases and the output stage: these only for !TQ_USE_DSP
-        plain = tuple((suffix, f"{ident}_{suffix}") for suffix in ("bias", "multiplier", "shift"))
-        fields = [f for f in fields if f not in plain]
-        arrays = [dataclasses.replace(a, guard="!TQ_USE_DSP") if (a.ident.removeprefix(f"{ident}_"), a.ident) in plain
-                  else a for a in arrays]
+        plain, fields, arrays = _guard_plain(ident, ("bias", "multiplier", "shift"), "!TQ_USE_DSP", fields, arrays)
         variants = tuple((guard, (*fs, *plain) if guard == "!TQ_USE_DSP" else fs) for guard, fs in variants)
     if v6m is not None and isinstance(op, ir.FullyConnected):  # the Armv6-M FC also reads its folded bias
         bias6 = layouts.fc_bias_dsp(op.weights.reshape(op.weights.shape[0], -1), op.bias,
@@ -342,10 +353,7 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
     fc = layouts.fc_dsp_arrays(op, graph.tensor(op.inputs[0]).qparams.zero_point) if kernels == "dsp" else None
     fc_path = layouts.fc_dsp_path(op, dict(scalars)) if fc is not None else None
     if fc is not None:  # both modes: the DSP FC kernel reads its layout, folded bias and pairs under TQ_USE_DSP
-        plain = tuple((suffix, f"{ident}_{suffix}") for suffix in ("weights", "bias", "multiplier", "shift"))
-        fields = [f for f in fields if f not in plain]
-        arrays = [dataclasses.replace(a, guard="!TQ_USE_DSP") if (a.ident.removeprefix(f"{ident}_"), a.ident) in plain
-                  else a for a in arrays]
+        plain, fields, arrays = _guard_plain(ident, _PLAIN4, "!TQ_USE_DSP", fields, arrays)
     if fc is not None and fc_path is not None:  # its path's record stream instead (layouts.fc_path_records)
         rec = layouts.fc_path_records(fc_path, op.weights.reshape(op.weights.shape[0], -1), fc[1], fc[2])
         arrays.append(CArray("int32_t", f"{ident}_records", int(rec.size), clit.int32_array_body(rec),
@@ -366,10 +374,7 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
     if dsp_kernel and isinstance(op, ir.DepthwiseConv2d) and op.weight_bits == 8:
         # the DSP row path (its scratch planned) reads its build-time channel records under TQ_USE_DSP
         rec = layouts.dw_records(op, graph.tensor(op.output).qparams.zero_point, graph.tensor(op.output).shape[1])
-        plain = tuple((suffix, f"{ident}_{suffix}") for suffix in ("weights", "bias", "multiplier", "shift"))
-        fields = [f for f in fields if f not in plain]
-        arrays = [dataclasses.replace(a, guard="!TQ_USE_DSP") if (a.ident.removeprefix(f"{ident}_"), a.ident) in plain
-                  else a for a in arrays]
+        plain, fields, arrays = _guard_plain(ident, _PLAIN4, "!TQ_USE_DSP", fields, arrays)
         arrays.append(CArray("int32_t", f"{ident}_records", int(rec.size), clit.int32_array_body(rec),
                              "channel records of the DSP row path (paired doubled weights, 2 bias, q, K, e)",
                              "TQ_USE_DSP"))
@@ -377,10 +382,7 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
     zps = (graph.tensor(op.inputs[0]).qparams.zero_point, graph.tensor(op.output).qparams.zero_point)
     mve_rec = layouts.mve_dw_records(op, *zps, dict(scalars).get("requant_fused", 0)) if kernels == "mve" else None
     if mve_rec is not None:  # both modes: the Helium depthwise reads its channel-group records under TQ_USE_MVE
-        plain = tuple((suffix, f"{ident}_{suffix}") for suffix in ("weights", "bias", "multiplier", "shift"))
-        fields = [f for f in fields if f not in plain]
-        arrays = [dataclasses.replace(a, guard="!TQ_USE_MVE") if (a.ident.removeprefix(f"{ident}_"), a.ident) in plain
-                  else a for a in arrays]
+        plain, fields, arrays = _guard_plain(ident, _PLAIN4, "!TQ_USE_MVE", fields, arrays)
         arrays.append(CArray("int32_t", f"{ident}_records", int(mve_rec.size), clit.int32_array_body(mve_rec),
                              "channel groups of the Helium depthwise (folded bias, weights, q, shift, zero points)",
                              "TQ_USE_MVE"))

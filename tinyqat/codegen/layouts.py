@@ -319,19 +319,31 @@ PWS_PREFIX = "tq_conv2d_s8_pws"  # the pws paths' symbols (runtime_c/tq_conv_dsp
 PWS_LOOP_K = 128  # tq_conv2d_s8_pws128's K: multiples of it (64 column pairs per iteration)
 
 
-def pws_path(kernel: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int],
-             in_shape: tuple[int, ...], out_shape: tuple[int, ...], fused: int) -> str | None:
-    """The pws path (speed builds, ``runtime_c/tq_conv_dsp.h``, "The pws paths") of an 8-bit conv with DSP scratch,
-    or None: a 1 x 1 window, strides 1, no padding (``padding``: top, left), output ``(h, w)`` = input ``(h, w)``,
-    ``requant_fused`` (``fused``) 2, ``out_c`` a multiple of 4 and ``in_c`` 16, 32, 64 (``tq_conv2d_s8_pws16`` ...,
-    fully unrolled) or a multiple of :data:`PWS_LOOP_K` (``tq_conv2d_s8_pws128``)."""
-    in_c, out_c = in_shape[2], out_shape[2]
-    if ((tuple(kernel), tuple(stride), tuple(padding)) != ((1, 1), (1, 1), (0, 0)) or fused != 2 or out_c % 4
-            or tuple(in_shape[:2]) != tuple(out_shape[:2])):
-        return None
+def _pointwise_fused2(kernel: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int],
+                      in_hw: tuple[int, ...], out_hw: tuple[int, ...], fused: int, out_c: int) -> bool:
+    """The layers every pointwise assembly path (pw8, pw16/32/64, pws) takes: a 1 x 1 window, strides 1, no padding
+    (``padding``: top, left), output ``(h, w)`` = input ``(h, w)``, ``requant_fused`` (``fused``) 2 and ``out_c`` a
+    multiple of 4."""
+    return ((tuple(kernel), tuple(stride), tuple(padding)) == ((1, 1), (1, 1), (0, 0))
+            and tuple(in_hw) == tuple(out_hw) and fused == 2 and out_c % 4 == 0)
+
+
+def _pws_name(in_c: int) -> str | None:
+    """The pws path of a pointwise layer of ``in_c`` input channels: 16, 32, 64 (fully unrolled) or a multiple of
+    :data:`PWS_LOOP_K`."""
     if in_c in (16, 32, 64):
         return f"{PWS_PREFIX}{in_c}"
     return f"{PWS_PREFIX}{PWS_LOOP_K}" if in_c % PWS_LOOP_K == 0 else None
+
+
+def pws_path(kernel: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int],
+             in_shape: tuple[int, ...], out_shape: tuple[int, ...], fused: int) -> str | None:
+    """The pws path (speed builds, ``runtime_c/tq_conv_dsp.h``, "The pws paths") of an 8-bit conv with DSP scratch,
+    or None: :func:`_pointwise_fused2` and ``in_c`` 16, 32, 64 (``tq_conv2d_s8_pws16`` ..., fully unrolled) or a
+    multiple of :data:`PWS_LOOP_K` (``tq_conv2d_s8_pws128``)."""
+    if not _pointwise_fused2(kernel, stride, padding, in_shape[:2], out_shape[:2], fused, out_shape[2]):
+        return None
+    return _pws_name(in_shape[2])
 
 
 def pws_records_bytes(op: ir.Conv2d) -> int:
@@ -408,18 +420,14 @@ def conv_dsp_path(op: ir.IntOp, fields: Mapping[str, int], scratch: bool, optimi
     if not scratch:
         return "tq_conv2d_s8_window"
     f = fields
-    if ((f["kernel_h"], f["kernel_w"], f["stride_h"], f["stride_w"], f["pad_top"], f["pad_left"], f["in_c"])
-            == (1, 1, 1, 1, 0, 0, 8) and (f["out_h"], f["out_w"]) == (f["in_h"], f["in_w"])
-            and f["requant_fused"] == 2 and f["out_c"] % 4 == 0
-            and 4 * CONV_PW8_WORDS * f["out_c"] <= 2 * (CONV_DSP_COLUMN_MAX + 8)):
+    pointwise = _pointwise_fused2((f["kernel_h"], f["kernel_w"]), (f["stride_h"], f["stride_w"]),
+                                  (f["pad_top"], f["pad_left"]), (f["in_h"], f["in_w"]), (f["out_h"], f["out_w"]),
+                                  f["requant_fused"], f["out_c"])
+    if pointwise and f["in_c"] == 8 and 4 * CONV_PW8_WORDS * f["out_c"] <= 2 * (CONV_DSP_COLUMN_MAX + 8):
         return "tq_conv2d_s8_pw8"
-    pws = pws_path((f["kernel_h"], f["kernel_w"]), (f["stride_h"], f["stride_w"]), (f["pad_top"], f["pad_left"]),
-                   (f["in_h"], f["in_w"], f["in_c"]), (f["out_h"], f["out_w"], f["out_c"]), f["requant_fused"])
-    if optimize == "speed" and pws is not None:
+    if pointwise and optimize == "speed" and (pws := _pws_name(f["in_c"])) is not None:
         return pws
-    if ((f["kernel_h"], f["kernel_w"], f["stride_h"], f["stride_w"], f["pad_top"], f["pad_left"]) == (1, 1, 1, 1, 0, 0)
-            and f["in_c"] in (16, 32, 64) and (f["out_h"], f["out_w"]) == (f["in_h"], f["in_w"])
-            and f["requant_fused"] == 2 and f["out_c"] % 4 == 0 and optimize == "size"
+    if (pointwise and optimize == "size" and f["in_c"] in (16, 32, 64)
             and CONV_TABLE_GROUP_BYTES * f["out_c"] // 4 <= 2 * (CONV_DSP_COLUMN_MAX + f["in_c"])):
         return f"tq_conv2d_s8_pw{f['in_c']}"
     if ((f["kernel_h"], f["kernel_w"], f["in_c"]) == (3, 3, 3) and f["requant_fused"] == 2 and f["out_c"] % 4 == 0
