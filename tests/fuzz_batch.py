@@ -13,9 +13,14 @@ A failing example is written to ``tests/regression/<target>-<seed>-<k>.json``, w
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
+import shutil
 import subprocess
+import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -113,13 +118,46 @@ def _dispatcher(names: list[str]) -> str:
     return "\n".join(lines)
 
 
+# Objects compiled in this process, by :func:`_object_key`: the per-example target (one graph per program)
+# would otherwise recompile the same runtime files (and the same one-model ``main``) for every example.
+_OBJECTS = tempfile.TemporaryDirectory(prefix="tinyqat-fuzz-objects-")
+_INCLUDE = re.compile(rb'^\s*#\s*include\s+"([^"]+)"', re.MULTILINE)
+
+
+def _object_key(cc: str, flags: list[str], source: Path) -> str:
+    """What an object depends on: the compiler, the flags, the source and every header it includes with
+    quotes, transitively (found beside the source, as the compiler finds them), as a SHA-256 hex digest."""
+    digest = hashlib.sha256("\0".join([cc, *flags]).encode())
+    pending, seen = [source], set()
+    while pending:
+        path = pending.pop()
+        if path in seen or not path.exists():  # a missing header: the compiler reports it
+            continue
+        seen.add(path)
+        text = path.read_bytes()
+        digest.update(path.name.encode() + b"\0" + text + b"\0")
+        pending += [source.parent / name.decode() for name in _INCLUDE.findall(text)]
+    return digest.hexdigest()
+
+
+def _compile(cc: str, flags: list[str], source: str, obj: str, apt_package: str) -> None:
+    """``source`` to ``obj``; a source compiled before in this process with the same inputs
+    (:func:`_object_key`) is copied instead."""
+    cached = Path(_OBJECTS.name) / f"{_object_key(cc, flags, Path(source))}.o"
+    if not cached.exists():
+        partial = cached.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+        run_compiler(cc, [*flags, "-c", source, "-o", str(partial)], apt_package)
+        partial.replace(cached)
+    shutil.copyfile(cached, obj)
+
+
 def _compile_and_link(cc: str, flags: list[str], sources: list[str], link_flags: list[str], exe: Path,
                       apt_package: str) -> None:
-    """Compile each source to an object on every CPU in parallel, then link them into ``exe``."""
+    """Compile each source to an object on every CPU in parallel (each source once per process:
+    :func:`_compile`), then link them into ``exe``."""
     objects = [str(exe.parent / f"obj_{k}.o") for k in range(len(sources))]
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        list(pool.map(lambda so: run_compiler(cc, [*flags, "-c", so[0], "-o", so[1]], apt_package),
-                      zip(sources, objects, strict=True)))
+        list(pool.map(lambda so: _compile(cc, flags, so[0], so[1], apt_package), zip(sources, objects, strict=True)))
     run_compiler(cc, [*flags, *objects, *link_flags, "-o", str(exe)], apt_package)
 
 
