@@ -12,15 +12,16 @@
 /*
  * Pointwise convs with 8 input channels (MobileNet's narrow 1 x 1 layers: K = 8, too short for the 4 x 2
  * blocks' per-group cost), the path's layers (the generator's choice): a 1 x 1 window, strides 1, no
- * padding, out_h = in_h, out_w = in_w, requant_fused == 2, out_c a multiple of 4 and out_c records of TQ_CONV_PW8_WORDS
- * words within the scratch. A record per channel, built once per call (pw8_records):
+ * padding, out_h = in_h, out_w = in_w, requant_fused == 2, out_c a multiple of 4 (any out_c: the scratch rule,
+ * TQ_CONV2D_S8_DSP_BUFFER_SIZE, holds the out_c records of TQ_CONV_PW8_WORDS words and a chunk of TQ_CONV_PW8_CHUNK
+ * pixels' pairs; tq_kernels.h). A record per channel, built once per call (pw8_records):
  *   W0..W3 = (2 w[c][0], 2 w[c][2]), (2 w[c][1], 2 w[c][3]), (2 w[c][4], 2 w[c][6]), (2 w[c][5], 2 w[c][7])
  *   (int16 pairs), B = 2 (bias[c] - input_zero_point * sum_i w[c][i]), q[c], tq_fused2_offset(e, zp),
  *   R = e + 256 out_c (e = -shift[c] <= 22 in the low byte, what ASR by register reads; out_c above it);
  * a pixel's raw bytes x as SXTB16 pairs (x0, x2), (x1, x3), (x4, x6), (x5, x7), so
  *   acc2 = B + SMLAD sums = 2 (bias[c] + sum_i w[c][i] (x[i] - input_zero_point)) = 2 acc (exact: the
  *   final value lies in int32 and SMLAD wraps modulo 2^32), requantized by TQ_REQUANT_FUSED2_FOLDED_ASM.
- * Chunks of up to TQ_CONV_PW8_CHUNK consecutive pixels (as many as fit the scratch after the records): the chunk's
+ * Chunks of up to TQ_CONV_PW8_CHUNK consecutive pixels (the scratch after the records): the chunk's
  * pixels as pairs in the scratch (pw8_pairs, 4 words each), then channel by channel (pw8_chunk) its record in 8
  * registers and every pixel of the chunk: one LDM of its pairs, 4 SMLAD, 4 output-stage instructions, a byte
  * store and the output pointer advanced by out_c (R >> 8): 15 estimated cycles for 8 MACs.
@@ -28,9 +29,6 @@
  * written, chunks in raster order; the writes of a chunk end at the end of its last pixel pair's outputs, which
  * the contract keeps below the input of every later pixel.
  */
-#define TQ_CONV_PW8_WORDS 8
-#define TQ_CONV_PW8_CHUNK 32
-
 /* The record of each channel (see above) from the int8 or int16 layout (K4 = 8: pair j holds the values
  * perm[2 j], perm[2 j + 1] = (0, 2), (1, 3), (4, 6), (5, 7)). */
 static void pw8_records(const tq_conv2d_s8_params *p, int32_t *rec)
@@ -140,19 +138,17 @@ __attribute__((naked, noinline)) static void pw8_chunk(TQ_ASM_ARG const int32_t 
         "pop {r4-r11, pc}\n\t");
 }
 
-/* The whole call: the records at the start of the scratch (out_c records of TQ_CONV_PW8_WORDS words fit: the generator's
- * condition), the chunks' pairs after them (TQ_CONV2D_S8_BUFFER_SIZE(1, 1, 8) bytes in all: at least one pixel's). */
+/* The whole call: the records at the start of the scratch, the chunks' pairs after them (TQ_CONV2D_S8_DSP_BUFFER_SIZE
+ * >= TQ_CONV_PW8_BUFFER_SIZE(out_c) bytes in all: the records and TQ_CONV_PW8_CHUNK pixels' pairs). */
 static void pw8(const tq_conv2d_s8_params *p, const int8_t *input, int8_t *output)
 {
     const int32_t out_c = p->out_c, pixels = p->out_h * p->out_w;
-    const int32_t room = (TQ_CONV2D_S8_BUFFER_SIZE(1, 1, 8) - 4 * TQ_CONV_PW8_WORDS * out_c) / 16;
-    const int32_t chunk = room < TQ_CONV_PW8_CHUNK ? room : TQ_CONV_PW8_CHUNK;
     int32_t *const rec = (int32_t *)p->scratch;
     int32_t *const pairs = rec + TQ_CONV_PW8_WORDS * out_c;
     int32_t px;
     pw8_records(p, rec);
-    for (px = 0; px < pixels; px += chunk) {
-        const int32_t n = pixels - px < chunk ? pixels - px : chunk;
+    for (px = 0; px < pixels; px += TQ_CONV_PW8_CHUNK) {
+        const int32_t n = pixels - px < TQ_CONV_PW8_CHUNK ? pixels - px : TQ_CONV_PW8_CHUNK;
         pw8_pairs(input + 8 * px, pairs, n);
         pw8_chunk(pairs, output + px * out_c, n, rec, out_c);
     }

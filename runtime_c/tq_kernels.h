@@ -143,6 +143,22 @@
 #define TQ_CONV2D_S8_BUFFER_SIZE(kh, kw, c) (TQ_CONV_DSP_K(kh, kw, c) > TQ_CONV_DSP_COLUMN_MAX ? 0 : 2 * (TQ_CONV_DSP_COLUMN_MAX + TQ_CONV_DSP_K4(TQ_CONV_DSP_K(kh, kw, c))))
 
 /*
+ * The DSP conv's pw8 path (tq_conv2d_s8_pw8.c: 1 x 1 windows on 8 channels, strides 1, no padding, out_c a multiple
+ * of 4, requant_fused 2; the generator's choice, tinyqat/codegen/layouts.py conv_dsp_path) needs its out_c channel
+ * records of TQ_CONV_PW8_WORDS int32 words and one chunk of TQ_CONV_PW8_CHUNK pixels as SXTB16 pairs (16 bytes
+ * each): TQ_CONV_PW8_BUFFER_SIZE(out_c) = 32 out_c + 512 bytes, more than the columns' rule (1168 bytes for K = 8)
+ * from 21 channels on. The DSP scratch of a conv, TQ_CONV2D_S8_DSP_BUFFER_SIZE, is the larger of the two for every
+ * window of K = 8 values with requant_fused 2 (the pw8 layers among them: a rule of two fields keeps
+ * tq_conv2d_s8_get_buffer_size, which every package with a conv ships, small; the other such layers, strided or
+ * padded 8-channel pointwise and 2 x 2 x 2 or 1 x 2 x 4 windows, leave the extra bytes unused), the columns' rule
+ * for the others. Python twin: tinyqat/memory/planner.py, scratch_bytes (pw8_scratch_bytes).
+ */
+#define TQ_CONV_PW8_WORDS 8
+#define TQ_CONV_PW8_CHUNK 32
+#define TQ_CONV_PW8_BUFFER_SIZE(out_c) (4 * TQ_CONV_PW8_WORDS * (int32_t)(out_c) + 16 * TQ_CONV_PW8_CHUNK)
+#define TQ_CONV2D_S8_DSP_BUFFER_SIZE(kh, kw, c, out_c, fused) (TQ_CONV_DSP_K(kh, kw, c) == 8 && (fused) == 2 && TQ_CONV_PW8_BUFFER_SIZE(out_c) > TQ_CONV2D_S8_BUFFER_SIZE(1, 1, 8) ? TQ_CONV_PW8_BUFFER_SIZE(out_c) : TQ_CONV2D_S8_BUFFER_SIZE(kh, kw, c))
+
+/*
  * Scratch bytes of the DSP tq_depthwise_conv2d_s8: nonzero only for its
  * row path (tq_depthwise_conv2d_s8_dsp.c), a 3x3 or 5x5 (out_w >= 6) window with depth multiplier 1, strides in {1, 2},
  * pad_top and pad_left <= kernel - 1 and requant_fused != 0: a ring of kernel_h int16 rows of TQ_DW_DSP_WP
@@ -548,8 +564,9 @@ typedef struct {
 /* Window kernel: input and output may overlap as the in-place contract above allows. */
 void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t *output);
 
-/* Scratch bytes tq_conv2d_s8 wants in params->scratch: TQ_CONV2D_S8_BUFFER_SIZE of the window
- * (reads kernel_h, kernel_w and in_c only; the same value in portable and DSP builds). */
+/* Scratch bytes tq_conv2d_s8 wants in params->scratch for the kernels this build compiles:
+ * TQ_CONV2D_S8_BUFFER_SIZE of the window on Armv6-M and Helium cores, TQ_CONV2D_S8_DSP_BUFFER_SIZE elsewhere
+ * (the same value in portable and DSP builds; portable kernels ignore the buffer). */
 int32_t tq_conv2d_s8_get_buffer_size(const tq_conv2d_s8_params *params);
 
 /* input and output must not overlap. */

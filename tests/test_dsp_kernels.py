@@ -263,20 +263,25 @@ def _first_layer_graphs() -> list[ir.Graph]:
 
 
 def _pw8_graphs() -> list[ir.Graph]:
-    """8-channel pointwise layers of the pw8 path (tq_conv2d_s8_pw8.c), chunks of pixels as the scratch allows: 36
-    channels (chunks of 1 pixel), 24 (chunks of 25: two full and a partial one), 16 over 97 pixels (chunks of 32 and a
-    last one of 1), zero points at the int8 ends; and a layer alone in its graph, whose output the planner may place
-    over its input (the in-place contract)."""
+    """8-channel pointwise layers of the pw8 path (tq_conv2d_s8_pw8.c), chunks of 32 pixels (the scratch holds the
+    records and a chunk whatever out_c, planner.pw8_scratch_bytes): 36 and 24 channels over 56 pixels (a full chunk and
+    a partial one), 40 and 44 (above the 36 whose records fit the columns' scratch; 44 not a multiple of 8), 16 and 100
+    over 97 pixels one wide (chunks of 32 and a last one of 1), zero points at the int8 ends; and a layer alone in its
+    graph, whose output the planner may place over its input (the in-place contract)."""
     rng = np.random.default_rng(2028)
     x = ir.Tensor("x", (7, 8, 8), ir.QParams(0.05, 127))
     y = ir.Tensor("x", (97, 1, 8), ir.QParams(0.05, -128))
     z = ir.Tensor("x", (11, 9, 8), ir.QParams(0.04, -128))
     full = True
+    r2 = np.random.default_rng(2032)  # the later cases' draws: rng's stream (the layers after these) unchanged
     return [rg.chain(x, [
         _ends(_fused(rng, rg.conv(rng, "pw36", x, 36, (1, 1), (1, 1), (0, 0, 0, 0)), full), -128, 22),
         _ends(_fused(rng, rg.conv(rng, "pw24", x, 24, (1, 1), (1, 1), (0, 0, 0, 0)), full), 127),
+        _ends(_fused(r2, rg.conv(r2, "pw40", x, 40, (1, 1), (1, 1), (0, 0, 0, 0)), full), -128, 22),
+        _ends(_fused(r2, rg.conv(r2, "pw44", x, 44, (1, 1), (1, 1), (0, 0, 0, 0)), full), 127),
     ]), rg.chain(y, [
         _ends(_fused(rng, rg.conv(rng, "pw16", y, 16, (1, 1), (1, 1), (0, 0, 0, 0)), full), 127),
+        _ends(_fused(r2, rg.conv(r2, "pw100", y, 100, (1, 1), (1, 1), (0, 0, 0, 0)), full), -128),
     ]), rg.chain(z, [
         _ends(_fused(rng, rg.conv(rng, "alone", z, 16, (1, 1), (1, 1), (0, 0, 0, 0)), full), -128),
     ])]
@@ -593,6 +598,12 @@ def test_conv_dsp_paths_are_chosen_from_the_struct_fields() -> None:
         assert layouts.conv_dsp_path(op, {**fields, "requant_fused": 0}, True) == "tq_conv2d_s8_fast"
     runtime = {p.name for p in resource_dir("runtime_c").glob("tq_*.c")}
     assert set(layouts.DSP_PATH_FILES.values()) <= runtime
+    for graph in _pw8_graphs():  # every out_c (40 to 100 too: the scratch grows with the records) in both builds
+        for op in graph.ops:
+            fields = dict(emit.scalar_fields(op, graph))
+            assert planner.scratch_bytes(op, graph) == max(2 * (576 + 8), 32 * op.bias.size + 512), op.name
+            for optimize in ("size", "speed"):
+                assert layouts.conv_dsp_path(op, fields, True, optimize) == "tq_conv2d_s8_pw8", op.name
 
 
 def test_pwk_paths_are_chosen_for_16_and_32_channel_pointwise_layers() -> None:

@@ -106,8 +106,8 @@ def test_in_place_kernels(tmp_path: Path, gcc: str) -> None:
 
 def test_conv_scratch_rule_matches_python(tmp_path: Path, gcc: str) -> None:
     """tq_conv2d_s8_get_buffer_size (C, through cffi) equals planner.scratch_bytes for random conv windows
-    (K on both sides of TQ_CONV_DSP_COLUMN_MAX, odd and even); the function sits outside the files'
-    DSP guards, so DSP builds answer the same."""
+    (K on both sides of TQ_CONV_DSP_COLUMN_MAX, odd and even) and for K = 8 windows with and without the pw8 path's
+    larger scratch (its records); the function sits outside the files' DSP guards, so DSP builds answer the same."""
     ffi, lib = rg.runtime_library(tmp_path, ["tq_conv2d_s8.c", "tq_conv2d_s8_dsp.c"])
     rng = np.random.default_rng(11)
     for _ in range(200):
@@ -117,6 +117,25 @@ def test_conv_scratch_rule_matches_python(tmp_path: Path, gcc: str) -> None:
         graph = rg.chain(x, [rg.conv(rng, "y", x, int(rng.integers(1, 9)), (kh, kw), (1, 1), (0, 0, 0, 0))])
         params = ffi.new("tq_conv2d_s8_params *", {"kernel_h": kh, "kernel_w": kw, "in_c": in_c})
         assert lib.tq_conv2d_s8_get_buffer_size(params) == scratch_bytes(graph.ops[0], graph), (kh, kw, in_c)
+    # windows on both sides of the DSP rule's pw8 bound (K = 8 with requant_fused 2: the pw8 path's records, more than
+    # the columns from 21 channels on): 1 x 1 x 8 (strides 1 and 2), 2 x 2 x 2, 1 x 2 x 4, and K = 7 and 16
+    grown = 0
+    for _ in range(200):
+        in_c = int(rng.choice([8, 8, 8, 7, 16, 2, 4]))
+        kernel = {2: (2, 2), 4: (1, 2)}.get(in_c, (1, 1))
+        stride = (1, 1) if rng.random() < 0.8 else (1, 2)
+        x = ir.Tensor("x", (int(rng.integers(2, 6)), int(rng.integers(2, 6)), in_c), rg.random_qparams(rng))
+        op, y = rg.conv(rng, "y", x, int(rng.integers(1, 110)), kernel, stride, (0, 0, 0, 0))
+        if rng.random() < 0.8:  # the fused output stage, mostly with the full range (requant_fused 2)
+            op = dataclasses.replace(op, shift=np.clip(-np.abs(op.shift) - 1, -22, -1).astype(np.int32),
+                                     bias=(op.bias // 1024).astype(np.int32),
+                                     act_min=-128 if rng.random() < 0.8 else op.act_min, act_max=127)
+        graph = rg.chain(x, [(op, y)])
+        params = ffi.new("tq_conv2d_s8_params *", dict(emit.scalar_fields(op, graph)))
+        want = scratch_bytes(op, graph)
+        grown += want > 2 * (576 + 8)
+        assert lib.tq_conv2d_s8_get_buffer_size(params) == want, dict(emit.scalar_fields(op, graph))
+    assert grown > 20
 
 
 def test_depthwise_scratch_rule_matches_python(tmp_path: Path, gcc: str) -> None:

@@ -99,7 +99,7 @@ from tinyqat.boards import Board
 from tinyqat.codegen import clit, layouts, stats
 from tinyqat.codegen.arrays import ConstArray, const_arrays
 from tinyqat.codegen.templates import render
-from tinyqat.memory.planner import Plan, check_plan, live_ranges, scratch_bytes
+from tinyqat.memory.planner import Plan, check_plan, live_ranges, requant_fused, scratch_bytes
 from tinyqat.resources import resource_dir
 from tinyqat.target import ARENA_ALIGNMENT, RUNTIME_VERSION, STRICT_CFLAGS
 
@@ -231,7 +231,7 @@ def scalar_fields(op: ir.IntOp, graph: ir.Graph) -> list[tuple[str, int]]:
              ("act_min", op.act_min), ("act_max", op.act_max)]
     if isinstance(op, (ir.Conv2d, ir.DepthwiseConv2d, ir.FullyConnected)) and op.weight_bits == 8:
         # s4 kernels have no fused stage; taps = products per output (FC: in_features)
-        quant.append(("requant_fused", layouts.requant_fused(op)))
+        quant.append(("requant_fused", requant_fused(op)))
     if isinstance(op, ir.FullyConnected):
         return [("in_features", x.size), ("out_features", y.size), *quant]
     if isinstance(op, ir.DepthwiseConv2d):

@@ -60,7 +60,7 @@ import numpy as np
 
 from tinyqat import ir
 from tinyqat.errors import TinyQatError
-from tinyqat.fixedpoint import FUSED2_OFFSET_E_MAX, fused_requant_ok, mbqm
+from tinyqat.fixedpoint import FUSED2_OFFSET_E_MAX, mbqm
 from tinyqat.memory.planner import dw_padded_width
 from tinyqat.target import CONV_DSP_COLUMN_MAX
 
@@ -302,19 +302,6 @@ def speed_weights(op: ir.IntOp, fields: Mapping[str, int] | None = None) -> np.n
     return None
 
 
-def requant_fused(op: ir.IntOp) -> int:
-    """The ``requant_fused`` field of an 8-bit conv, depthwise or fully connected layer (``runtime_c/tq_kernels.h``):
-    1 when :func:`tinyqat.fixedpoint.fused_requant_ok` holds for its biases, shifts and taps (products per output;
-    FC: ``in_features``), 2 when also its clamp is the full int8 range, it is a conv or depthwise and every right
-    shift is at most ``FUSED2_OFFSET_E_MAX`` (the DSP conv's and depthwise's folded output stages), else 0."""
-    taps = int(np.prod(op.weights.shape[:2] if isinstance(op, ir.DepthwiseConv2d) else op.weights.shape[1:]))
-    fused = int(fused_requant_ok(op.bias, op.shift, taps))
-    if (fused and (op.act_min, op.act_max) == (-128, 127) and isinstance(op, (ir.Conv2d, ir.DepthwiseConv2d))
-            and int(-op.shift.min()) <= FUSED2_OFFSET_E_MAX):
-        fused = 2
-    return fused
-
-
 PWS_PREFIX = "tq_conv2d_s8_pws"  # the pws paths' symbols (runtime_c/tq_conv_dsp.h, "The pws paths")
 PWS_LOOP_K = 128  # tq_conv2d_s8_pws128's K: multiples of it (64 column pairs per iteration)
 
@@ -378,7 +365,6 @@ CONV_DSP_PATH_FILES = {"tq_conv2d_s8_window": "tq_conv2d_s8_window.c", "tq_conv2
                        "tq_conv2d_s8_pw16": "tq_conv2d_s8_pw16.c", "tq_conv2d_s8_pw32": "tq_conv2d_s8_pw32.c",
                        "tq_conv2d_s8_pw64": "tq_conv2d_s8_pw64.c",
                        **{f"{PWS_PREFIX}{k}": f"{PWS_PREFIX}{k}.c" for k in (16, 32, 64, PWS_LOOP_K)}}
-CONV_PW8_WORDS = 8  # int32 words per output channel of the pw8 path's records (TQ_CONV_PW8_WORDS)
 CONV_TABLE_GROUP_BYTES = 64  # output-stage table bytes per channel group of 4 (TQ_CONV_TABLE_GROUP_WORDS words)
 CONV_FIRST_SIZE_MAX_OUT_C = 8  # the most output channels of a first-layer path layer in a default (size) build
 CONV_FIRST_WIDE_BYTES = 2 * 28  # scratch bytes per output channel of a default build's first-layer weights as int16
@@ -392,8 +378,8 @@ def conv_dsp_path(op: ir.IntOp, fields: Mapping[str, int], scratch: bool, optimi
     * ``tq_conv2d_s8_window`` without scratch (K above ``CONV_DSP_COLUMN_MAX``, or a package planned without
       DSP scratch run on a DSP core): the portable window loop.
     * ``tq_conv2d_s8_pw8``: a 1 x 1 window, strides 1, no padding, output size = input size, ``in_c = 8``,
-      ``requant_fused = 2``, ``out_c`` a multiple of 4 whose ``out_c * CONV_PW8_WORDS`` records fit the scratch
-      (``4 * 8 * out_c <= 2 * (CONV_DSP_COLUMN_MAX + 8)`` bytes).
+      ``requant_fused = 2``, ``out_c`` a multiple of 4 (any ``out_c``: the planned scratch holds its records and a
+      chunk of pixels, :func:`tinyqat.memory.planner.pw8_scratch_bytes`).
     * ``tq_conv2d_s8_pw16`` / ``pw32`` / ``pw64`` (``optimize = "size"``, int8 layout): the same window, strides
       and sizes with ``in_c`` = 16 / 32 / 64, ``requant_fused = 2``, ``out_c`` a multiple of 4 whose output-stage
       table fits the scratch (``CONV_TABLE_GROUP_BYTES * out_c / 4 <= 2 * (CONV_DSP_COLUMN_MAX + in_c)`` bytes):
@@ -423,7 +409,7 @@ def conv_dsp_path(op: ir.IntOp, fields: Mapping[str, int], scratch: bool, optimi
     pointwise = _pointwise_fused2((f["kernel_h"], f["kernel_w"]), (f["stride_h"], f["stride_w"]),
                                   (f["pad_top"], f["pad_left"]), (f["in_h"], f["in_w"]), (f["out_h"], f["out_w"]),
                                   f["requant_fused"], f["out_c"])
-    if pointwise and f["in_c"] == 8 and 4 * CONV_PW8_WORDS * f["out_c"] <= 2 * (CONV_DSP_COLUMN_MAX + 8):
+    if pointwise and f["in_c"] == 8:
         return "tq_conv2d_s8_pw8"
     if pointwise and optimize == "speed" and (pws := _pws_name(f["in_c"])) is not None:
         return pws

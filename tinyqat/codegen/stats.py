@@ -82,7 +82,7 @@ KERNEL_CODE_BYTES: dict[str, dict[str, int]] = {
         "tq_clamp_s8.c": 60,
         "tq_concat_s8.c": 844,
         "tq_conv2d_s4_s8.c": 952,
-        "tq_conv2d_s8.c": 40,
+        "tq_conv2d_s8.c": 64,
         "tq_conv2d_s8_dsp.c": 5324,
         "tq_conv2d_s8_first.c": 2624,
         "tq_conv2d_s8_first16.c": 3488,
@@ -90,7 +90,7 @@ KERNEL_CODE_BYTES: dict[str, dict[str, int]] = {
         "tq_conv2d_s8_pw16.c": 1260,
         "tq_conv2d_s8_pw32.c": 1976,
         "tq_conv2d_s8_pw64.c": 3412,
-        "tq_conv2d_s8_pw8.c": 1944,
+        "tq_conv2d_s8_pw8.c": 1936,
         "tq_conv2d_s8_pws128.c": 22432,
         "tq_conv2d_s8_pws16.c": 2832,
         "tq_conv2d_s8_pws32.c": 4644,
@@ -238,7 +238,7 @@ KERNEL_CODE_BYTES: dict[str, dict[str, int]] = {
         "tq_clamp_s8.c": 60,
         "tq_concat_s8.c": 744,
         "tq_conv2d_s4_s8.c": 888,
-        "tq_conv2d_s8.c": 1520,
+        "tq_conv2d_s8.c": 1544,
         "tq_conv2d_s8_dsp.c": 0,
         "tq_conv2d_s8_first.c": 0,
         "tq_conv2d_s8_first16.c": 0,
@@ -456,7 +456,7 @@ def layout_extra_bytes(op: ir.IntOp, board: Board, optimize: str = "size", graph
     if (board.kernels == "dsp" and optimize == "speed" and graph is not None and isinstance(op, ir.Conv2d)
             and layouts.speed_weights(op) is not None
             and layouts.pws_path(op.kernel, op.stride, op.padding[:2], graph.tensor(op.inputs[0]).shape,
-                                 graph.tensor(op.output).shape, layouts.requant_fused(op)) is not None):
+                                 graph.tensor(op.output).shape, planner.requant_fused(op)) is not None):
         # the pws paths' records instead of the weights, biases, multipliers and shifts
         return layouts.pws_records_bytes(op) - sum(int(a.values.nbytes) for a in const_arrays(op, graph))
     if board.kernels == "dsp":

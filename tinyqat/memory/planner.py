@@ -67,7 +67,7 @@ from typing import Protocol
 import numpy as np
 
 from tinyqat import ir
-from tinyqat.fixedpoint import fused_requant_ok
+from tinyqat.fixedpoint import FUSED2_OFFSET_E_MAX, fused_requant_ok
 from tinyqat.target import ARENA_ALIGNMENT, CONV_DSP_COLUMN_MAX, DEPTHWISE_V6M_PLANE_MAX
 
 PIXEL_BLOCK = 2  # output pixels a kernel may compute together (DSP kernels: 2), see window_delta_max
@@ -209,6 +209,11 @@ def scratch_bytes(op: ir.IntOp, graph: ir.Graph, kernels: str = "dsp") -> int:
     the DSP depthwise row path's buffer (:func:`depthwise_scratch_bytes`); the Helium depthwise uses none.
     Every other op, and every op when ``kernels == "portable"``, 0.  ``op`` is taken as its kernel runs it
     (:func:`tinyqat.ir.kernel_op`: a 1x1 conv on a 1x1 map runs the fully connected kernel, which needs none).
+    With ``kernels == "dsp"`` a conv with ``K = 8`` and :func:`requant_fused` 2 gets at least
+    :func:`pw8_scratch_bytes` (``TQ_CONV2D_S8_DSP_BUFFER_SIZE``: the DSP conv's pw8 path, 1 x 1 windows on 8 channels
+    with strides 1, keeps its channel records and a chunk of pixels there; a rule of two fields, cheap in C, so the
+    other ``K = 8`` layers with ``requant_fused`` 2, strided or padded ones and 2 x 2 x 2 windows, get the same bytes
+    unused).
     """
     op = ir.kernel_op(op, graph)
     if isinstance(op, ir.DepthwiseConv2d) and op.weight_bits == 8 and kernels == "dsp":
@@ -221,7 +226,34 @@ def scratch_bytes(op: ir.IntOp, graph: ir.Graph, kernels: str = "dsp") -> int:
         return 0
     kh, kw = op.kernel
     k = kh * kw * graph.tensor(op.inputs[0]).shape[2]
-    return 0 if k > CONV_DSP_COLUMN_MAX else 2 * (CONV_DSP_COLUMN_MAX + -(-k // 4) * 4)
+    columns = 0 if k > CONV_DSP_COLUMN_MAX else 2 * (CONV_DSP_COLUMN_MAX + -(-k // 4) * 4)
+    if kernels == "dsp" and k == 8 and requant_fused(op) == 2:
+        return max(columns, pw8_scratch_bytes(graph.tensor(op.output).shape[2]))
+    return columns
+
+
+CONV_PW8_WORDS = 8  # int32 words per output channel of the pw8 path's records (TQ_CONV_PW8_WORDS)
+CONV_PW8_CHUNK = 32  # pixels per chunk of the pw8 path (TQ_CONV_PW8_CHUNK)
+
+
+def requant_fused(op: ir.IntOp) -> int:
+    """The ``requant_fused`` field of an 8-bit conv, depthwise or fully connected layer (``runtime_c/tq_kernels.h``):
+    1 when :func:`tinyqat.fixedpoint.fused_requant_ok` holds for its biases, shifts and taps (products per output;
+    FC: ``in_features``), 2 when also its clamp is the full int8 range, it is a conv or depthwise and every right
+    shift is at most ``FUSED2_OFFSET_E_MAX`` (the DSP conv's and depthwise's folded output stages), else 0."""
+    taps = int(np.prod(op.weights.shape[:2] if isinstance(op, ir.DepthwiseConv2d) else op.weights.shape[1:]))
+    fused = int(fused_requant_ok(op.bias, op.shift, taps))
+    if (fused and (op.act_min, op.act_max) == (-128, 127) and isinstance(op, (ir.Conv2d, ir.DepthwiseConv2d))
+            and int(-op.shift.min()) <= FUSED2_OFFSET_E_MAX):
+        fused = 2
+    return fused
+
+
+def pw8_scratch_bytes(out_c: int) -> int:
+    """The least scratch of a pw8 layer (``TQ_CONV_PW8_BUFFER_SIZE``): its ``out_c`` records of
+    ``CONV_PW8_WORDS`` int32 words, then one chunk of ``CONV_PW8_CHUNK`` pixels as SXTB16 pairs (16 bytes each):
+    ``32 * out_c + 512`` bytes (more than the columns' ``2 * (CONV_DSP_COLUMN_MAX + 8)`` from 21 channels on)."""
+    return 4 * CONV_PW8_WORDS * out_c + 16 * CONV_PW8_CHUNK
 
 
 DW5_MIN_OUT_W = 6  # TQ_DW_DSP5_MIN_OUT_W: 5x5 depthwise layers take the DSP row path from this output width
