@@ -502,13 +502,13 @@ def reference_layers(graph: ir.Graph, x: np.ndarray) -> list[np.ndarray]:
 
 
 def emit(graph: ir.Graph, out_dir: Path, name: str = "net", board: str = "host",
-         planner: Planner | None = None) -> Path:
+         planner: Planner | None = None, optimize: str = "size") -> Path:
     """Emit ``graph`` (greedy plan unless ``planner``: for the board's optimized kernels, on the host for the DSP
-    kernels, whose scratch the portable kernels ignore) into the new directory ``out_dir``."""
+    kernels, whose scratch the portable kernels ignore) into the new directory ``out_dir``, built for ``optimize``."""
     out_dir.mkdir(parents=True)
     target = load_board(board)
     plan = (planner or GreedyPlanner(kernels="dsp" if target.kernels == "portable" else target.kernels)).plan(graph)
-    emit_package(graph, plan, target, name, out_dir, b"test artifact", GENERATOR)
+    emit_package(graph, plan, target, name, out_dir, b"test artifact", GENERATOR, optimize)
     return out_dir
 
 

@@ -1230,14 +1230,14 @@ def _fc(rng: np.random.Generator, name: str, x: ir.Tensor, out_f: int, fused: bo
     return ir.FullyConnected(f"fc_{name}", x.name, name, w, bias, mult, shift, lo, hi), y
 
 
-def _fc_graphs(rng: np.random.Generator) -> list[ir.Graph]:
+def _fc_graphs(rng: np.random.Generator) -> list[tuple[ir.Graph, str]]:
     """FC layers for the DSP kernel's paths: groups of 8 rows (fused and not), chunks of 512 inputs
     (first chunk shorter than one unrolled 8-step iteration, longer and not a multiple of it, exactly 512,
     516 = 512 + 4), extreme weights with
     saturating inputs (|sum x * w_b| at its 512-input bound), rows after the last group, in_features
     not a multiple of 4 (natural rows only), tiny layers, every entry step 0-7 of fc_groups' loop, the tail
-    pairs (1 to 3, with and without groups before them, over chunks, odd steps); input zero points -128, 127
-    and random."""
+    pairs (1 to 3, with and without groups before them, over chunks, odd steps), the short paths; input zero points
+    -128, 127 and random. Each with the ``optimize`` it is built for."""
     specs = [  # (in_features, [(out, fused, weights[, full range[, per-tensor]])])
         (1032, [(16, True, "random"), (19, False, "random"), (8, True, "min"), (9, True, "ends")]),
         (512, [(8, True, "max"), (10, False, "ends"), (3, True, "random")]),
@@ -1275,12 +1275,23 @@ def _fc_graphs(rng: np.random.Generator) -> list[ir.Graph]:
         (32, [(2, True, "max", True)]),
         (72, [(6, True, "random", True)]),
         (64, [(8, True, "random", True, True), (2, True, "ends", True, True), (10, False, "random", False, True)]),
+        # the rows8p path (groups of 8, then 1 to 3 pairs; in a multiple of 8 up to 512), built for speed (every
+        # pair count) and for size (2 and 3 pairs only): 64 -> 10 / 12 / 22 beside layers that must not take it (not
+        # fused, an odd count, 2 outputs: pairs); 512 inputs of extreme weights; 3 steps / blocks (every loop entered
+        # late) and 8 inputs (one block); the size build's 64 -> 10 (the general kernel) beside 64 -> 12 and 14
+        (64, [(10, True, "random", True), (12, True, "ends", True), (22, True, "random", True, True),
+              (10, False, "random", True), (9, True, "random", True), (2, True, "max", True)], "speed"),
+        (512, [(14, True, "ends", True), (10, True, "max", True, True)], "speed"),
+        (24, [(10, True, "min", True), (12, True, "random", True)], "speed"),
+        (8, [(18, True, "random", True), (12, True, "ends", True)], "speed"),
+        (64, [(10, True, "random", True), (12, True, "random", True), (14, True, "max", True)]),
     ]
     graphs = []
-    for k, (n, layers) in enumerate(specs):  # input zero points -128, 127 and random in turn
+    for k, (n, layers, *optimize) in enumerate(specs):  # input zero points -128, 127 and random in turn
         zp_in = (-128, 127, int(rng.integers(-128, 128)))[k % 3]
         x = ir.Tensor("x", (1, 1, n), ir.QParams(rg.random_qparams(rng).scale, zp_in))
-        graphs.append(rg.chain(x, [_fc(rng, f"f{k}", x, *layer) for k, layer in enumerate(layers)]))
+        graph = rg.chain(x, [_fc(rng, f"f{k}", x, *layer) for k, layer in enumerate(layers)])
+        graphs.append((graph, optimize[0] if optimize else "size"))
     return graphs
 
 
@@ -1297,8 +1308,8 @@ def test_fully_connected_layers_are_bit_exact(board: str, tmp_path: Path) -> Non
     tail-predicated steps) on the M55, the portable one on the M0+."""
     _require_arm_tools()
     rng = np.random.default_rng(11)
-    for k, graph in enumerate(_fc_graphs(rng)):
-        out = rg.emit(graph, tmp_path / f"pkg{k}", board=board)
+    for k, (graph, optimize) in enumerate(_fc_graphs(rng)):
+        out = rg.emit(graph, tmp_path / f"pkg{k}", board=board, optimize=optimize)
         x = _fc_inputs(rng, graph)
         got = qemu.run_emulated(out, tmp_path / f"build{k}", x, load_board(board))
         assert rg.emulated_mismatch(graph, got, x) is None, f"graph {k}: {rg.emulated_mismatch(graph, got, x)}"
@@ -1308,11 +1319,14 @@ def test_fully_connected_layers_on_the_host(tmp_path: Path, gcc: str) -> None:
     """The same FC graphs run the portable kernel on the host (int8 weights and bias under
     !TQ_USE_DSP) and match, built with AddressSanitizer and UBSan (the harness exits on any error)."""
     rng = np.random.default_rng(11)
-    for k, graph in enumerate(_fc_graphs(rng)):
-        out = rg.emit(graph, tmp_path / f"pkg{k}", board="cortex-m4")
+    rows8p = 0
+    for k, (graph, optimize) in enumerate(_fc_graphs(rng)):
+        out = rg.emit(graph, tmp_path / f"pkg{k}", board="cortex-m4", optimize=optimize)
+        rows8p += (out / "net.c").read_text().count("&tq_fully_connected_s8_rows8p")
         x = _fc_inputs(rng, graph)
         got = run_harness(out, tmp_path / f"build{k}", x, sanitize=True)
         assert rg.emulated_mismatch(graph, got, x) is None, f"graph {k}: {rg.emulated_mismatch(graph, got, x)}"
+    assert rows8p >= 11  # the rows8p graphs' layers that take the path (the M4 packages, QEMU test above)
 
 
 def _fc_weights_dsp_by_definition(w: np.ndarray) -> np.ndarray:
@@ -1350,11 +1364,18 @@ def test_fc_dsp_layout_matches_its_definition(shape: tuple[int, int]) -> None:
 def test_fc_rows8_records_match_their_definition(shape: tuple[int, int]) -> None:
     """layouts.fc_rows8_records, word by word from tq_fully_connected_s8_rows8.c's comment: per group of 8 rows the
     rows a's folded biases, the pair-layout weight words, the rows b's biases, then (q, e - 1) of the 8 rows."""
-    out_f, n = shape
+    out_f = shape[0]
     rng = np.random.default_rng(sum(shape))
     w = rng.integers(-127, 128, shape).astype(np.int8)
     bias = rng.integers(-(2**30), 2**30, out_f).astype(np.int32)
     rq = rng.integers(-(2**31), 2**31, 2 * out_f).astype(np.int32)
+    got = layouts.fc_rows8_records(w, bias, rq)
+    assert got.dtype == np.int32 and got.tolist() == _rows8_records_by_definition(w, bias, rq)
+
+
+def _rows8_records_by_definition(w: np.ndarray, bias: np.ndarray, rq: np.ndarray) -> list[int]:
+    """tq_fully_connected_s8_rows8.c's records, word by word from its comment."""
+    out_f, n = w.shape
     words = _fc_weights_dsp_by_definition(w).view("<i4")
     want: list[int] = []
     for g in range(out_f // 8):
@@ -1362,8 +1383,35 @@ def test_fc_rows8_records_match_their_definition(shape: tuple[int, int]) -> None
         want += words[g * 2 * n:(g + 1) * 2 * n].tolist()
         want += [int(bias[8 * g + 2 * p + 1]) for p in range(4)]
         want += [int(v) for c in range(8 * g, 8 * g + 8) for v in rq[2 * c:2 * c + 2]]
-    got = layouts.fc_rows8_records(w, bias, rq)
+    return want
+
+
+def _pairs_records_by_definition(w: np.ndarray, bias: np.ndarray, rq: np.ndarray) -> list[int]:
+    """tq_fully_connected_s8_pairs.c's records, word by word from its comment."""
+    want: list[int] = []
+    for t in range(w.shape[0] // 2):
+        want += [int(bias[2 * t]), int(bias[2 * t + 1])]
+        want += _fc_weights_dsp_by_definition(w[2 * t:2 * t + 2]).view("<i4").tolist()  # one block of one pair
+        want += [int(v) for v in rq[4 * t:4 * t + 4]]
+    return want
+
+
+@pytest.mark.parametrize("shape", [(10, 8), (12, 64), (22, 24), (14, 512)])
+def test_fc_rows8p_records_match_their_definition(shape: tuple[int, int]) -> None:
+    """layouts.fc_rows8p_records, from tq_fully_connected_s8_rows8p.c's comment: the rows8 records of the groups of 8
+    rows, then the pairs records of the rows after them."""
+    out_f = shape[0]
+    rng = np.random.default_rng(sum(shape))
+    w = rng.integers(-127, 128, shape).astype(np.int8)
+    w[8:10, 0] = -127  # a negative low byte under a negative high byte in the first pair after the groups
+    bias = rng.integers(-(2**30), 2**30, out_f).astype(np.int32)
+    rq = rng.integers(-(2**31), 2**31, 2 * out_f).astype(np.int32)
+    rows = out_f // 8 * 8
+    want = (_rows8_records_by_definition(w[:rows], bias[:rows], rq[:2 * rows])
+            + _pairs_records_by_definition(w[rows:], bias[rows:], rq[2 * rows:]))
+    got = layouts.fc_rows8p_records(w, bias, rq)
     assert got.dtype == np.int32 and got.tolist() == want
+    assert layouts.fc_path_records("tq_fully_connected_s8_rows8p", w, bias, rq).tolist() == want
 
 
 def test_fc_short_paths_are_chosen_from_the_struct_fields() -> None:
@@ -1383,12 +1431,40 @@ def test_fc_short_paths_are_chosen_from_the_struct_fields() -> None:
         wide = {**ok, "out_features": out_f, "in_features": 512}
         assert layouts.fc_dsp_path(op, wide) == "tq_fully_connected_s8_pairs"
         assert layouts.fc_dsp_path(op, {**ok, "out_features": out_f, "in_features": 12}) is None
-    for change in ({"in_features": 516}, {"in_features": 6}, {"out_features": 12}, {"out_features": 1},
+    for change in ({"in_features": 516}, {"in_features": 6}, {"out_features": 10}, {"out_features": 1},
                    {"requant_fused": 0}, {"act_min": -127}, {"act_max": 126}):
         assert layouts.fc_dsp_path(op, {**ok, **change}) is None, change
         assert layouts.fc_dsp_path(op, {**ok, **change, "in_features": 8}) is None or "in_features" in change
         assert layouts.fc_dsp_path(op, {**ok, "out_features": 2, **change}) is None or "out_features" in change
     assert layouts.fc_dsp_path(dataclasses.replace(op, weight_bits=4), ok) is None
+
+
+def test_fc_rows8p_path_is_chosen_from_the_struct_fields_and_the_build() -> None:
+    """layouts.fc_dsp_path's rows8p path: out_features 8G + 2P (G >= 1, P = 1, 2, 3) and in_features a multiple of 8
+    up to 512, requant_fused 1 and the full int8 range; a speed build from one pair on, a default build from
+    FC_ROWS8P_SIZE_MIN_PAIRS (ResNet-8's 64 -> 10 keeps the general kernel there); None for odd counts, inputs not a
+    multiple of 8 or above 512, and every other failed condition."""
+    rng = np.random.default_rng(5)
+    x = ir.Tensor("x", (1, 1, 64), ir.QParams(0.1, 0))
+    op = _fc(rng, "y", x, 10, True, full=True)[0]
+    ok = {"in_features": 64, "out_features": 10, "requant_fused": 1, "act_min": -128, "act_max": 127}
+    path = "tq_fully_connected_s8_rows8p"
+    assert layouts.FC_ROWS8P_SIZE_MIN_PAIRS == 2
+    for out_f in (10, 12, 14, 18, 22, 134):
+        for in_f in (8, 24, 64, 256, 512):
+            f = {**ok, "out_features": out_f, "in_features": in_f}
+            assert layouts.fc_dsp_path(op, f, "speed") == path, f
+            assert layouts.fc_dsp_path(op, f) == (None if out_f % 8 == 2 else path), f
+    for change in ({"in_features": 520}, {"in_features": 12}, {"in_features": 60}, {"out_features": 9},
+                   {"out_features": 11}, {"out_features": 3}, {"requant_fused": 0}, {"act_min": -127},
+                   {"act_max": 126}):
+        for out_f in (10, 12):
+            f = {**ok, "out_features": out_f, **change}
+            assert layouts.fc_dsp_path(op, f, "speed") is None, f
+            assert layouts.fc_dsp_path(op, f) is None, f
+    for out_f, want in ((2, "tq_fully_connected_s8_pairs"), (16, "tq_fully_connected_s8_rows8")):
+        assert layouts.fc_dsp_path(op, {**ok, "out_features": out_f}, "speed") == want
+    assert layouts.fc_dsp_path(dataclasses.replace(op, weight_bits=4), ok, "speed") is None
 
 
 @pytest.mark.parametrize("out_f", [8, 16, 128])
@@ -1449,13 +1525,8 @@ def test_fc_pairs_records_match_their_definition(shape: tuple[int, int]) -> None
     w = rng.integers(-127, 128, shape).astype(np.int8)
     bias = rng.integers(-(2**30), 2**30, out_f).astype(np.int32)
     rq = rng.integers(-(2**31), 2**31, 2 * out_f).astype(np.int32)
-    want: list[int] = []
-    for t in range(out_f // 2):
-        want += [int(bias[2 * t]), int(bias[2 * t + 1])]
-        want += _fc_weights_dsp_by_definition(w[2 * t:2 * t + 2]).view("<i4").tolist()  # one block of one pair
-        want += [int(v) for v in rq[4 * t:4 * t + 4]]
     got = layouts.fc_pairs_records(w, bias, rq)
-    assert got.dtype == np.int32 and got.tolist() == want
+    assert got.dtype == np.int32 and got.tolist() == _pairs_records_by_definition(w, bias, rq)
 
 
 def test_fc_dsp_bias_folds_the_input_zero_point() -> None:
@@ -1486,7 +1557,7 @@ def test_fc_dsp_kernel_without_its_layout_stays_exact(tmp_path: Path) -> None:
     natural-row loop with the input zero point, and matches."""
     _require_arm_tools()
     rng = np.random.default_rng(12)
-    graph = _fc_graphs(rng)[3]
+    graph = _fc_graphs(rng)[3][0]
     out = rg.emit(graph, tmp_path / "pkg", board="cortex-m4")
     for name in ("net.c", "net_weights.h"):
         text = (out / name).read_text()
@@ -1502,7 +1573,7 @@ def test_v6m_fc_without_its_layout_stays_exact(tmp_path: Path) -> None:
     kernel's natural-row loop, four rows and then one at a time, matches."""
     _require_arm_tools()
     rng = np.random.default_rng(13)
-    for k, graph in enumerate(_fc_graphs(rng)[3:6]):
+    for k, (graph, _) in enumerate(_fc_graphs(rng)[3:6]):
         out = rg.emit(graph, tmp_path / f"pkg{k}", planner=GreedyPlanner(kernels="portable"))  # as build plans the host
         assert "weights_v6m" not in (out / "net_weights.h").read_text()
         x = _fc_inputs(rng, graph)

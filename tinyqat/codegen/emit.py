@@ -50,7 +50,8 @@ Files written into ``out_dir`` (which must exist and be empty), for model ``name
   (the same bytes reordered into row pairs), ``<ident>_bias_dsp`` (the input zero point folded into
   the bias) and ``<ident>_requant_dsp`` (multiplier and shift as pairs) and struct fields; under ``#else`` the
   int8 ``weights``, ``bias``, ``multiplier`` and ``shift``.  Their
-  ``requant_fused`` uses taps = in_features.  Those with a DSP FC path (:func:`layouts.fc_dsp_path`) get
+  ``requant_fused`` uses taps = in_features.  Those with a DSP FC path (:func:`layouts.fc_dsp_path`, which
+  depends on ``optimize``) get
   ``<ident>_records`` (:func:`layouts.fc_path_records`) and ``dsp_path = &<path>`` under ``TQ_USE_DSP`` instead
   of the three arrays, and only then does the package ship the path's file (:data:`layouts.FC_DSP_PATH_FILES`).
 * Adds on boards with DSP or Armv6-M kernels (:func:`layouts.add_table`; the default build from
@@ -351,7 +352,7 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
         arrays.append(CArray("int8_t", weights, int(dsp8.size), clit.int8_array_body(dsp8),
                              "weights, int8 layout of the DSP kernel", "TQ_USE_DSP"))
     fc = layouts.fc_dsp_arrays(op, graph.tensor(op.inputs[0]).qparams.zero_point) if kernels == "dsp" else None
-    fc_path = layouts.fc_dsp_path(op, dict(scalars)) if fc is not None else None
+    fc_path = layouts.fc_dsp_path(op, dict(scalars), optimize) if fc is not None else None
     if fc is not None:  # both modes: the DSP FC kernel reads its layout, folded bias and pairs under TQ_USE_DSP
         plain, fields, arrays = _guard_plain(ident, _PLAIN4, "!TQ_USE_DSP", fields, arrays)
     if fc is not None and fc_path is not None:  # its path's record stream instead (layouts.fc_path_records)

@@ -42,8 +42,9 @@ int8 weights reordered (the same number of bytes): ``runtime_c/tq_fully_connecte
 ``weights_dsp`` (:func:`fc_weights_dsp`), ``bias_dsp`` (the input zero point folded into the
 bias) and ``requant_dsp`` (:func:`fc_requant_dsp`) instead of ``weights``, ``bias``, ``multiplier`` and ``shift``
 under ``TQ_USE_DSP``.  Short ones that :func:`fc_dsp_path` picks ship one record stream instead
-(:func:`fc_rows8_records`, :func:`fc_k8_records`, :func:`fc_pairs_records`, read by
-``runtime_c/tq_fully_connected_s8_rows8.c``, ``_k8.c``, ``_pairs.c``).
+(:func:`fc_rows8_records`, :func:`fc_k8_records`, :func:`fc_pairs_records`, :func:`fc_rows8p_records`, read by
+``runtime_c/tq_fully_connected_s8_rows8.c``, ``_k8.c``, ``_pairs.c``, ``_rows8p.c``; the rows8p path only from
+:data:`FC_ROWS8P_SIZE_MIN_PAIRS` pairs after the groups of 8 in a default build).
 
 Adds on boards with DSP or Armv6-M kernels (:func:`add_table`): a 256-entry int32 table of one input's
 rescaled value, so an element costs two loads and a table read instead of two requantizations
@@ -183,12 +184,19 @@ FC_K8_IN = 8  # the inputs of the k8 path (tq_fully_connected_s8_k8.c)
 # The DSP FC's path in a runtime file of its own (tq_fully_connected_s8_params.dsp_path): C symbol -> file.
 FC_DSP_PATH_FILES = {"tq_fully_connected_s8_rows8": "tq_fully_connected_s8_rows8.c",
                      "tq_fully_connected_s8_k8": "tq_fully_connected_s8_k8.c",
-                     "tq_fully_connected_s8_pairs": "tq_fully_connected_s8_pairs.c"}
+                     "tq_fully_connected_s8_pairs": "tq_fully_connected_s8_pairs.c",
+                     "tq_fully_connected_s8_rows8p": "tq_fully_connected_s8_rows8p.c"}
+# The fewest row pairs after the groups of 8 for which a default (size) build takes the rows8p path: its file costs
+# about 2 KB of code, and what it saves over the general kernel (whose C loop runs those pairs) grows with them, so a
+# default build takes it where it saves the most; ResNet-8's 64 -> 10 (one pair) keeps the default build's code within
+# its budget and takes the path in speed builds.
+FC_ROWS8P_SIZE_MIN_PAIRS = 2
 
 
-def fc_dsp_path(op: ir.IntOp, fields: Mapping[str, int]) -> str | None:
+def fc_dsp_path(op: ir.IntOp, fields: Mapping[str, int], optimize: str = "size") -> str | None:
     """The DSP FC path (a key of :data:`FC_DSP_PATH_FILES`) of an 8-bit fully connected ``op`` from its struct's
-    scalar ``fields`` (``tq_fully_connected_s8_params``), None for the kernel's own paths.
+    scalar ``fields`` (``tq_fully_connected_s8_params``) and the build's ``optimize``, None for the kernel's own
+    paths.
 
     Every path needs ``requant_fused = 1`` and the full int8 output range (their output stage's SSAT is the whole
     clamp) and at most :data:`FC_ROWS8_IN_MAX` inputs (the bound below which no row needs chunks):
@@ -198,7 +206,10 @@ def fc_dsp_path(op: ir.IntOp, fields: Mapping[str, int]) -> str | None:
     * ``tq_fully_connected_s8_k8``: ``out_features`` a multiple of 8 and ``in_features = 8`` (the input held in
       registers);
     * ``tq_fully_connected_s8_rows8``: ``out_features`` a multiple of 8 and ``in_features`` a multiple of 4; its
-      per-group work is smaller than the general kernel's, what short rows need."""
+      per-group work is smaller than the general kernel's, what short rows need;
+    * ``tq_fully_connected_s8_rows8p``: ``out_features = 8G + 2P`` with ``G >= 1`` and ``P`` = 1, 2 or 3 and
+      ``in_features`` a multiple of 8 (the rows8 groups, then the pairs path's pairs, in one routine); with
+      ``optimize = "size"`` only from :data:`FC_ROWS8P_SIZE_MIN_PAIRS` pairs on."""
     if not isinstance(op, ir.FullyConnected) or op.weight_bits != 8:
         return None
     f = fields
@@ -206,8 +217,11 @@ def fc_dsp_path(op: ir.IntOp, fields: Mapping[str, int]) -> str | None:
         return None
     if f["out_features"] in (2, 4, 6) and f["in_features"] % 8 == 0:
         return "tq_fully_connected_s8_pairs"
+    tail_pairs = f["out_features"] % FC_DSP_GROUP_ROWS // 2
     if f["out_features"] % FC_DSP_GROUP_ROWS:
-        return None
+        ok = (f["out_features"] % 2 == 0 and f["out_features"] > FC_DSP_GROUP_ROWS and f["in_features"] % 8 == 0
+              and (optimize == "speed" or tail_pairs >= FC_ROWS8P_SIZE_MIN_PAIRS))
+        return "tq_fully_connected_s8_rows8p" if ok else None
     if f["in_features"] == FC_K8_IN:
         return "tq_fully_connected_s8_k8"
     if f["in_features"] % 4 == 0:
@@ -256,11 +270,20 @@ def fc_pairs_records(weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.
     return np.concatenate([bias, body, rq], axis=1).reshape(-1).astype(np.int32)
 
 
+def fc_rows8p_records(weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.ndarray) -> np.ndarray:
+    """The rows8p path's records (int32; ``runtime_c/tq_fully_connected_s8_rows8p.c``): :func:`fc_rows8_records` of
+    rows ``0 .. 8G - 1`` (``G = out // 8``), then :func:`fc_pairs_records` of the rows after them (``weights``
+    ``[out][in]`` int8 with ``out mod 8`` even and ``in`` a multiple of 8)."""
+    rows = FC_DSP_GROUP_ROWS * (weights.shape[0] // FC_DSP_GROUP_ROWS)
+    return np.concatenate([fc_rows8_records(weights[:rows], bias_dsp[:rows], requant_dsp[:2 * rows]),
+                           fc_pairs_records(weights[rows:], bias_dsp[rows:], requant_dsp[2 * rows:])])
+
+
 def fc_path_records(path: str, weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.ndarray) -> np.ndarray:
     """The records of DSP FC path ``path`` (:func:`fc_dsp_path`) from the layer's ``[out][in]`` int8 weights and
     :func:`fc_dsp_arrays`' folded bias and pairs."""
     build = {"tq_fully_connected_s8_rows8": fc_rows8_records, "tq_fully_connected_s8_k8": fc_k8_records,
-             "tq_fully_connected_s8_pairs": fc_pairs_records}[path]
+             "tq_fully_connected_s8_pairs": fc_pairs_records, "tq_fully_connected_s8_rows8p": fc_rows8p_records}[path]
     return build(weights, bias_dsp, requant_dsp)
 
 
