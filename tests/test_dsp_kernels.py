@@ -1275,10 +1275,10 @@ def _fc_graphs(rng: np.random.Generator) -> list[tuple[ir.Graph, str]]:
         (32, [(2, True, "max", True)]),
         (72, [(6, True, "random", True)]),
         (64, [(8, True, "random", True, True), (2, True, "ends", True, True), (10, False, "random", False, True)]),
-        # the rows8p path (groups of 8, then 1 to 3 pairs; in a multiple of 8 up to 512), built for speed (every
-        # pair count) and for size (2 and 3 pairs only): 64 -> 10 / 12 / 22 beside layers that must not take it (not
-        # fused, an odd count, 2 outputs: pairs); 512 inputs of extreme weights; 3 steps / blocks (every loop entered
-        # late) and 8 inputs (one block); the size build's 64 -> 10 (the general kernel) beside 64 -> 12 and 14
+        # the rows8p path (groups of 8, then 1 to 3 pairs; in a multiple of 8 up to 512), speed builds only:
+        # 64 -> 10 / 12 / 22 beside layers that must not take it (not fused, an odd count, 2 outputs: pairs); 512
+        # inputs of extreme weights; 3 steps / blocks (every loop entered late) and 8 inputs (one block); the same
+        # shapes in a default build run the general kernel
         (64, [(10, True, "random", True), (12, True, "ends", True), (22, True, "random", True, True),
               (10, False, "random", True), (9, True, "random", True), (2, True, "max", True)], "speed"),
         (512, [(14, True, "ends", True), (10, True, "max", True, True)], "speed"),
@@ -1326,7 +1326,7 @@ def test_fully_connected_layers_on_the_host(tmp_path: Path, gcc: str) -> None:
         x = _fc_inputs(rng, graph)
         got = run_harness(out, tmp_path / f"build{k}", x, sanitize=True)
         assert rg.emulated_mismatch(graph, got, x) is None, f"graph {k}: {rg.emulated_mismatch(graph, got, x)}"
-    assert rows8p >= 11  # the rows8p graphs' layers that take the path (the M4 packages, QEMU test above)
+    assert rows8p == 9  # the speed-built rows8p graphs' layers that take the path (the M4 packages, QEMU test above)
 
 
 def _fc_weights_dsp_by_definition(w: np.ndarray) -> np.ndarray:
@@ -1441,20 +1441,18 @@ def test_fc_short_paths_are_chosen_from_the_struct_fields() -> None:
 
 def test_fc_rows8p_path_is_chosen_from_the_struct_fields_and_the_build() -> None:
     """layouts.fc_dsp_path's rows8p path: out_features 8G + 2P (G >= 1, P = 1, 2, 3) and in_features a multiple of 8
-    up to 512, requant_fused 1 and the full int8 range; a speed build from one pair on, a default build from
-    FC_ROWS8P_SIZE_MIN_PAIRS (ResNet-8's 64 -> 10 keeps the general kernel there); None for odd counts, inputs not a
-    multiple of 8 or above 512, and every other failed condition."""
+    up to 512, requant_fused 1 and the full int8 range, in speed builds only (a default build keeps the general
+    kernel); None for odd counts, inputs not a multiple of 8 or above 512, and every other failed condition."""
     rng = np.random.default_rng(5)
     x = ir.Tensor("x", (1, 1, 64), ir.QParams(0.1, 0))
     op = _fc(rng, "y", x, 10, True, full=True)[0]
     ok = {"in_features": 64, "out_features": 10, "requant_fused": 1, "act_min": -128, "act_max": 127}
     path = "tq_fully_connected_s8_rows8p"
-    assert layouts.FC_ROWS8P_SIZE_MIN_PAIRS == 2
     for out_f in (10, 12, 14, 18, 22, 134):
         for in_f in (8, 24, 64, 256, 512):
             f = {**ok, "out_features": out_f, "in_features": in_f}
             assert layouts.fc_dsp_path(op, f, "speed") == path, f
-            assert layouts.fc_dsp_path(op, f) == (None if out_f % 8 == 2 else path), f
+            assert layouts.fc_dsp_path(op, f) is None, f
     for change in ({"in_features": 520}, {"in_features": 12}, {"in_features": 60}, {"out_features": 9},
                    {"out_features": 11}, {"out_features": 3}, {"requant_fused": 0}, {"act_min": -127},
                    {"act_max": 126}):

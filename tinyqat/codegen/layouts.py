@@ -43,8 +43,8 @@ int8 weights reordered (the same number of bytes): ``runtime_c/tq_fully_connecte
 bias) and ``requant_dsp`` (:func:`fc_requant_dsp`) instead of ``weights``, ``bias``, ``multiplier`` and ``shift``
 under ``TQ_USE_DSP``.  Short ones that :func:`fc_dsp_path` picks ship one record stream instead
 (:func:`fc_rows8_records`, :func:`fc_k8_records`, :func:`fc_pairs_records`, :func:`fc_rows8p_records`, read by
-``runtime_c/tq_fully_connected_s8_rows8.c``, ``_k8.c``, ``_pairs.c``, ``_rows8p.c``; the rows8p path only from
-:data:`FC_ROWS8P_SIZE_MIN_PAIRS` pairs after the groups of 8 in a default build).
+``runtime_c/tq_fully_connected_s8_rows8.c``, ``_k8.c``, ``_pairs.c``, ``_rows8p.c``; the rows8p path in speed
+builds only).
 
 Adds on boards with DSP or Armv6-M kernels (:func:`add_table`): a 256-entry int32 table of one input's
 rescaled value, so an element costs two loads and a table read instead of two requantizations
@@ -186,11 +186,6 @@ FC_DSP_PATH_FILES = {"tq_fully_connected_s8_rows8": "tq_fully_connected_s8_rows8
                      "tq_fully_connected_s8_k8": "tq_fully_connected_s8_k8.c",
                      "tq_fully_connected_s8_pairs": "tq_fully_connected_s8_pairs.c",
                      "tq_fully_connected_s8_rows8p": "tq_fully_connected_s8_rows8p.c"}
-# The fewest row pairs after the groups of 8 for which a default (size) build takes the rows8p path: its file costs
-# about 2 KB of code, and what it saves over the general kernel (whose C loop runs those pairs) grows with them, so a
-# default build takes it where it saves the most; ResNet-8's 64 -> 10 (one pair) keeps the default build's code within
-# its budget and takes the path in speed builds.
-FC_ROWS8P_SIZE_MIN_PAIRS = 2
 
 
 def fc_dsp_path(op: ir.IntOp, fields: Mapping[str, int], optimize: str = "size") -> str | None:
@@ -208,8 +203,10 @@ def fc_dsp_path(op: ir.IntOp, fields: Mapping[str, int], optimize: str = "size")
     * ``tq_fully_connected_s8_rows8``: ``out_features`` a multiple of 8 and ``in_features`` a multiple of 4; its
       per-group work is smaller than the general kernel's, what short rows need;
     * ``tq_fully_connected_s8_rows8p``: ``out_features = 8G + 2P`` with ``G >= 1`` and ``P`` = 1, 2 or 3 and
-      ``in_features`` a multiple of 8 (the rows8 groups, then the pairs path's pairs, in one routine); with
-      ``optimize = "size"`` only from :data:`FC_ROWS8P_SIZE_MIN_PAIRS` pairs on."""
+      ``in_features`` a multiple of 8 (the rows8 groups, then the pairs path's pairs, in one routine), with
+      ``optimize = "speed"`` only: its file costs about 2 KB of code for about 400 cycles per layer (KWS's
+      64 -> 12 on the cortex-m4), a poor trade for a default build (and ResNet-8's 64 -> 10 would break its
+      12 KB code budget)."""
     if not isinstance(op, ir.FullyConnected) or op.weight_bits != 8:
         return None
     f = fields
@@ -217,10 +214,9 @@ def fc_dsp_path(op: ir.IntOp, fields: Mapping[str, int], optimize: str = "size")
         return None
     if f["out_features"] in (2, 4, 6) and f["in_features"] % 8 == 0:
         return "tq_fully_connected_s8_pairs"
-    tail_pairs = f["out_features"] % FC_DSP_GROUP_ROWS // 2
     if f["out_features"] % FC_DSP_GROUP_ROWS:
-        ok = (f["out_features"] % 2 == 0 and f["out_features"] > FC_DSP_GROUP_ROWS and f["in_features"] % 8 == 0
-              and (optimize == "speed" or tail_pairs >= FC_ROWS8P_SIZE_MIN_PAIRS))
+        ok = (optimize == "speed" and f["out_features"] % 2 == 0 and f["out_features"] > FC_DSP_GROUP_ROWS
+              and f["in_features"] % 8 == 0)
         return "tq_fully_connected_s8_rows8p" if ok else None
     if f["in_features"] == FC_K8_IN:
         return "tq_fully_connected_s8_k8"
