@@ -28,7 +28,8 @@ from torch import nn
 import tinyqat
 from tinyqat.cli import main
 
-BOARDS = ("host", "cortex-m0plus", "cortex-m0plus-512k", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55")
+BOARDS = ("host", "cortex-m0plus", "cortex-m0plus-512k", "cortex-m4", "cortex-m4-2m", "cortex-m7", "cortex-m33",
+          "cortex-m55")
 INPUT_SHAPE = (1, 8, 8)
 M0PLUS_FLASH = 131072
 
@@ -370,6 +371,8 @@ def test_build_model_too_big_for_board(tmp_path: Path, big_model_path: Path) -> 
     from tinyqat.bench.codesize import kernel_code_bytes
     from tinyqat.boards import load_board
     from tinyqat.codegen import stats
+    from tinyqat.codegen.emit import package_runtime_files
+    from tinyqat.memory.planner import GreedyPlanner
 
     host = tinyqat.build(big_model_path, tmp_path / "host_build", board="host")
     memory = host.memory
@@ -385,7 +388,8 @@ def test_build_model_too_big_for_board(tmp_path: Path, big_model_path: Path) -> 
     # code measured with the board's compiler (the table without it)
     m0plus = load_board("cortex-m0plus")
     weights += stats.speed_weights_extra_bytes(host.graph, m0plus)
-    code = stats.code_bytes(host.graph, "v6m", kernel_code_bytes(m0plus, stats.model_kernel_files(host.graph)))
+    files = package_runtime_files(host.graph, GreedyPlanner(kernels=m0plus.kernels).plan(host.graph), m0plus)
+    code = stats.code_bytes(host.graph, files, "v6m", kernel_code_bytes(m0plus, files))
     assert f"weights {weights} B + code {code} B" in message
     assert f"over by {weights + code - M0PLUS_FLASH} B" in message
     assert snapshot(work) == before

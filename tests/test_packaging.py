@@ -20,7 +20,8 @@ pytestmark = pytest.mark.slow
 # The tests live in the repository (also when scripts/test.sh runs them against an install).
 REPO = Path(__file__).resolve().parents[1]
 RESOURCES = ("templates", "runtime_c", "boards")
-BOARDS = ("cortex-m0plus", "cortex-m0plus-512k", "cortex-m33", "cortex-m4", "cortex-m55", "cortex-m7", "host")
+BOARDS = ("cortex-m0plus", "cortex-m0plus-512k", "cortex-m33", "cortex-m4", "cortex-m4-2m", "cortex-m55", "cortex-m7",
+          "host")
 
 
 def _require_hatchling() -> None:

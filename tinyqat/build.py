@@ -36,9 +36,9 @@ from tinyqat.artifact import read_artifact
 from tinyqat.bench.codesize import CODE_CFLAGS, kernel_code_bytes
 from tinyqat.boards import PACKAGE_PROFILE, Board, is_profile_path, load_board, profile_text
 from tinyqat.codegen.clit import check_identifier
-from tinyqat.codegen.emit import emit_package
+from tinyqat.codegen.emit import emit_package, package_runtime_files
 from tinyqat.codegen.layouts import check_optimize
-from tinyqat.codegen.stats import API_CHOICES, MemorySummary, layer_flash_bytes, memory_summary, model_kernel_files
+from tinyqat.codegen.stats import API_CHOICES, MemorySummary, layer_flash_bytes, memory_summary
 from tinyqat.errors import DoesNotFitError, TinyQatError, ToolchainError
 from tinyqat.lower import lower
 from tinyqat.memory.planner import GreedyPlanner, Plan, check_plan
@@ -74,14 +74,15 @@ def board_memory(graph: ir.Graph, plan: Plan, board: Board, optimize: str = "siz
                  api: str = "invoke") -> MemorySummary:
     """The :class:`MemorySummary` of ``graph`` on ``board`` for ``api``, with the runtime files' code bytes
     measured with the board's compiler when it is installed (boards with a flash size), else from the table."""
+    files = package_runtime_files(graph, plan, board, optimize)
     try:
-        measured = kernel_code_bytes(board, model_kernel_files(graph)) if board.flash_bytes is not None else None
+        measured = kernel_code_bytes(board, files) if board.flash_bytes is not None else None
     except ToolchainError as exc:
         first = " ".join(line.strip() for line in str(exc).splitlines()[:2])
         raise TinyQatError(f"board {board.name!r}: its compiler cannot build the runtime with the profile's cflags "
                            f"{' '.join(board.cflags)!r} ({first}); fix cc / cflags in the profile") from None
     source = f"measured with {board.cc} {' '.join(CODE_CFLAGS)}" if measured is not None else ""
-    return memory_summary(graph, plan, board, optimize, api, measured, source)
+    return memory_summary(graph, plan, board, files, optimize, api, measured, source)
 
 
 def check_fit(graph: ir.Graph, plan: Plan, board: Board, optimize: str = "size", api: str = "invoke",

@@ -276,6 +276,55 @@ def _guard_plain(ident: str, suffixes: tuple[str, ...], guard: str, fields: list
              for a in arrays])
 
 
+@dataclass(frozen=True)
+class _Dispatch:
+    """What a layer's kernel runs, decided once for its struct's fields (:func:`_layer`) and for the runtime files its
+    package ships (:func:`package_runtime_files`).
+
+    ``op``: the op as its kernel runs it (:func:`tinyqat.ir.kernel_op`, then the add table's or the Helium add's
+    input order); ``add``: :func:`layouts.add_table`'s ``(op, table)`` or None; ``scalars``: the struct's scalar
+    fields; ``speed``: the DSP conv reads a speed layout (``weights_s16``, with :data:`SPEED_FILE`'s blocks);
+    ``fc_path`` / ``path``: the DSP fully connected path, the conv's or add's path (keys of
+    :data:`layouts.DSP_PATH_FILES`), or None."""
+
+    op: ir.IntOp
+    add: tuple[ir.Add, np.ndarray] | None
+    scalars: list[tuple[str, int]]
+    speed: bool
+    fc_path: str | None
+    path: str | None
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        """The runtime files of its own this layer needs besides its op's kernel files."""
+        return ((SPEED_FILE,) if self.speed else ()) + tuple(
+            layouts.DSP_PATH_FILES[p] for p in (self.fc_path, self.path) if p is not None)
+
+
+def _dispatch(index: int, op: ir.IntOp, graph: ir.Graph, kernels: str, optimize: str, scratch: bool) -> _Dispatch:
+    """:class:`_Dispatch` of layer ``index`` on a board of ``kernels``; ``scratch``: its DSP scratch is planned."""
+    op = ir.kernel_op(op, graph)
+    add = layouts.add_table(op, graph, kernels, optimize)
+    if add is not None:  # the exact input first (layouts.add_table), the same sums
+        op = add[0]
+    op = layouts.mve_add(op, graph, kernels) or op  # likewise for the Helium add's fast path
+    scalars = scalar_fields(op, graph)
+    fields = dict(scalars)
+    dsp = kernels == "dsp"
+    return _Dispatch(op, add, scalars, optimize == "speed" and dsp and scratch and layouts.has_speed_layout(op),
+                     layouts.fc_dsp_path(op, fields, optimize) if dsp else None,
+                     layouts.conv_dsp_path(op, fields, scratch, optimize) or layouts.add_dsp_path(op, add is not None))
+
+
+def package_runtime_files(graph: ir.Graph, plan: Plan, board: Board, optimize: str = "size") -> list[str]:
+    """Every runtime source the package of ``graph`` planned by ``plan`` for ``board`` and ``optimize`` ships,
+    sorted: each op's kernel files (:func:`stats.model_kernel_files`), :data:`SPEED_FILE` with a speed-layout
+    layer, and the DSP path files its layers name (:class:`_Dispatch`)."""
+    scratch = {s.first for s in plan.scratch}
+    return sorted(set(stats.model_kernel_files(graph)).union(
+        *(_dispatch(i, op, graph, board.kernels, optimize, i in scratch).files for i, op in enumerate(graph.ops))))
+
+
 def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], optimize: str = "size",
            macro_scratch: dict[int, str] | None = None, kernels: str = "portable") -> Layer:
     """Struct fields: the scalars, then one pointer per constant array (field name = array suffix),
@@ -292,15 +341,11 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
     :func:`layouts.dw_records_mve` instead of them under ``TQ_USE_MVE``.  All of this for ``op`` as its
     kernel runs it (:func:`tinyqat.ir.kernel_op`: a 1x1 conv on a 1x1 map is called as the fully connected
     layer it equals)."""
-    op = ir.kernel_op(op, graph)
-    ident = f"l{index}_{clit.sanitize(op.name)}"
     macro_scratch = macro_scratch or {}
-    add = layouts.add_table(op, graph, kernels, optimize)
-    if add is not None:  # the exact input first (layouts.add_table), the same sums
-        op = add[0]
-    op = layouts.mve_add(op, graph, kernels) or op  # likewise for the Helium add's fast path
+    d = _dispatch(index, op, graph, kernels, optimize, index in macro_scratch)
+    op, add, scalars = d.op, d.add, d.scalars
+    ident = f"l{index}_{clit.sanitize(op.name)}"
     consts = const_arrays(op, graph)
-    scalars = scalar_fields(op, graph)
     fields = [(f, clit.c_int(v)) for f, v in scalars] + [(a.suffix, f"{ident}_{a.suffix}") for a in consts]
     arrays = [_c_array(a, ident) for a in consts]
     variants: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
@@ -308,7 +353,7 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
     # the DSP layouts only where the DSP kernel gets its scratch (else it runs the portable loop on the IR order)
     layouts_used: list[tuple[str, str, CArray]] = []
     dsp_kernel = kernels == "dsp" and index in macro_scratch
-    s16 = layouts.speed_weights(op, dict(scalars)) if optimize == "speed" and dsp_kernel else None
+    s16 = layouts.speed_weights(op, dict(scalars)) if d.speed else None
     speed_blocks = "&tq_conv2d_s8_speed_x2" if s16 is not None and layouts.speed_doubled(op, dict(scalars)) \
         else "&tq_conv2d_s8_speed"
     if s16 is not None:
@@ -332,7 +377,7 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
                                                          if field == "weights_s16" else ()))
                       for guard, field, array in layouts_used),
                     (plain, (("weights", f"{ident}_weights"),)))
-    if s16 is not None and (layouts.conv_dsp_path(op, dict(scalars), True, optimize) or "").startswith(
+    if s16 is not None and (d.path or "").startswith(
             layouts.PWS_PREFIX):  # the pws records hold the biases and the output stage: these only for !TQ_USE_DSP
         plain, fields, arrays = _guard_plain(ident, ("bias", "multiplier", "shift"), "!TQ_USE_DSP", fields, arrays)
         variants = tuple((guard, (*fs, *plain) if guard == "!TQ_USE_DSP" else fs) for guard, fs in variants)
@@ -352,7 +397,7 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
         arrays.append(CArray("int8_t", weights, int(dsp8.size), clit.int8_array_body(dsp8),
                              "weights, int8 layout of the DSP kernel", "TQ_USE_DSP"))
     fc = layouts.fc_dsp_arrays(op, graph.tensor(op.inputs[0]).qparams.zero_point) if kernels == "dsp" else None
-    fc_path = layouts.fc_dsp_path(op, dict(scalars), optimize) if fc is not None else None
+    fc_path = d.fc_path
     if fc is not None:  # both modes: the DSP FC kernel reads its layout, folded bias and pairs under TQ_USE_DSP
         plain, fields, arrays = _guard_plain(ident, _PLAIN4, "!TQ_USE_DSP", fields, arrays)
     if fc is not None and fc_path is not None:  # its path's record stream instead (layouts.fc_path_records)
@@ -393,8 +438,7 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
         arrays.append(CArray("int32_t", f"{ident}_table", int(add[1].size), clit.int32_array_body(add[1]),
                              "2 * mbqm((x - zp2) * 2^20, q2, shift2) - zp1 * 2^20, by (uint8_t)x", guard))
         variants = ((guard, (("table", f"{ident}_table"),)),)
-    path = (layouts.conv_dsp_path(op, dict(scalars), index in macro_scratch, optimize)
-            or layouts.add_dsp_path(op, add is not None))
+    path = d.path
     if path is not None:  # the DSP conv's or add's path in a runtime file of its own (layouts.DSP_PATH_FILES)
         variants = (*variants, ("TQ_USE_DSP", (("dsp_path", f"&{path}"),)))
     table = f"{ident}_inputs" if isinstance(op, VARIADIC_OPS) else ""
@@ -558,11 +602,7 @@ def emit_package(graph: ir.Graph, plan: Plan, board: Board, name: str, out_dir: 
                                                                   f"({graph.ops[s.first].name}), {s.size} bytes"))
                 for s in plan.scratch]
     layers = [_layer(i, op, graph, macro, optimize, macro_scratch, board.kernels) for i, op in enumerate(graph.ops)]
-    kernels = sorted(set(stats.model_kernel_files(graph))
-                     | ({SPEED_FILE} if any(dict(v).get("speed_blocks") for layer in layers
-                                            for _, v in layer.variant_fields) else set())
-                     | {layouts.DSP_PATH_FILES[dict(v)["dsp_path"][1:]] for layer in layers
-                        for _, v in layer.variant_fields if "dsp_path" in dict(v)})
+    kernels = package_runtime_files(graph, plan, board, optimize)
     upper = name.upper()
     runtime = resource_dir("runtime_c")
     common = {"name": name, "NAME": upper, "generator": clit.c_comment(generator), "board": board.name,
@@ -588,7 +628,7 @@ def emit_package(graph: ir.Graph, plan: Plan, board: Board, name: str, out_dir: 
                    for i, op in enumerate(graph.ops)]
     totals = {"macs": stats.total_macs(graph), "params": sum(stats.params(op) for op in graph.ops),
               "int4_saved": stats.int4_saved_bytes(graph)}
-    memory = memory or stats.memory_summary(graph, plan, board, optimize)
+    memory = memory or stats.memory_summary(graph, plan, board, kernels, optimize)
     flags = {"strict_cflags": STRICT_CFLAGS, "board_cflags": board.cflags}
 
     files = {

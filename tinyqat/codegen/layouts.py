@@ -56,6 +56,7 @@ build for every add.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TypeGuard
 
 import numpy as np
 
@@ -309,16 +310,20 @@ def speed_weights(op: ir.IntOp, fields: Mapping[str, int] | None = None) -> np.n
     ``fields`` (its struct's scalars) are given and :func:`speed_doubled` holds (the byte count is the same); the pws
     paths' records (:func:`pws_records`) when ``fields`` are given and :func:`conv_dsp_path` names a pws path (more
     bytes: :func:`pws_records_bytes`)."""
-    if getattr(op, "weight_bits", 8) != 8:  # 4-bit layers always run the portable packed tq_*_s4_s8 kernels
+    if not has_speed_layout(op):
         return None
-    if isinstance(op, ir.Conv2d):
-        if int(np.prod(op.weights.shape[1:])) <= CONV_DSP_COLUMN_MAX:
-            if fields is not None and (conv_dsp_path(op, fields, True, "speed") or "").startswith(PWS_PREFIX):
-                return pws_records(op, fields["output_zero_point"])
-            w = conv_weights_s16(op.weights)
-            return 2 * w if fields is not None and speed_doubled(op, fields) else w
-        return None
-    return None
+    if fields is not None and (conv_dsp_path(op, fields, True, "speed") or "").startswith(PWS_PREFIX):
+        return pws_records(op, fields["output_zero_point"])
+    w = conv_weights_s16(op.weights)
+    return 2 * w if fields is not None and speed_doubled(op, fields) else w
+
+
+def has_speed_layout(op: ir.IntOp) -> TypeGuard[ir.Conv2d]:
+    """Whether the DSP kernel of ``op`` reads a speed layout (:func:`speed_weights`) in speed builds: an 8-bit conv
+    (4-bit layers always run the portable packed ``tq_*_s4_s8`` kernels) of at most ``CONV_DSP_COLUMN_MAX`` values
+    per window."""
+    return (isinstance(op, ir.Conv2d) and op.weight_bits == 8
+            and int(np.prod(op.weights.shape[1:])) <= CONV_DSP_COLUMN_MAX)
 
 
 PWS_PREFIX = "tq_conv2d_s8_pws"  # the pws paths' symbols (runtime_c/tq_conv_dsp.h, "The pws paths")

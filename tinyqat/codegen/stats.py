@@ -18,14 +18,15 @@
   parameter structs and offset tables of the generated C (tens of bytes per layer,
   compiler dependent) are not counted.
 * Code bytes (:func:`code_bytes`, flash besides the weights): the bytes (``.text + .rodata + .data``)
-  of every runtime file the model ships (:func:`kernel_files`) compiled for the board at ``-O2``
+  of every runtime file the package ships (``tinyqat.codegen.emit.package_runtime_files``: each op's
+  :func:`kernel_files`, and the files of the DSP paths and speed blocks its layers name, which depend on the
+  board, the plan's scratch and ``optimize``) compiled for the board at ``-O2``
   (the generated build files' default), measured with the board's cross compiler when it is
   installed (``tinyqat build`` does, :mod:`tinyqat.bench.codesize`), otherwise read from
   :data:`KERNEL_CODE_BYTES`, the same measurement per kernel family (``board.kernels``) made with
   arm-none-eabi-gcc 12.2 (``scripts/measure_kernel_code.py`` regenerates it); plus
   :data:`LAYER_CODE_BYTES` per layer (its ``static const`` parameter struct, up to 19 words, and its
-  dispatch case) and :data:`MODEL_CODE_BYTES` for the model's API functions, both estimates.  The
-  code does not depend on ``optimize`` (the same files at the same level; the mode changes weights).
+  dispatch case) and :data:`MODEL_CODE_BYTES` for the model's API functions, both estimates.
 * Flash bytes of a layer as shipped (:func:`layer_flash_bytes`): its weight bytes plus what the
   optimized weight layouts of the board and ``optimize`` mode add (:func:`layout_extra_bytes`).
 * :func:`memory_summary`: the RAM / flash budget of a planned model on a board, for an API:
@@ -35,7 +36,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from tinyqat import ir
@@ -374,12 +375,14 @@ def model_kernel_files(graph: ir.Graph) -> list[str]:
     return sorted({f for op in graph.ops for f in kernel_files(ir.kernel_op(op, graph))})
 
 
-def code_bytes(graph: ir.Graph, kernels: str = "portable", measured: Mapping[str, int] | None = None) -> int:
-    """Flash bytes of code and parameter structs (see module docstring): ``measured`` bytes per runtime
-    file when given, else :data:`KERNEL_CODE_BYTES` of kernel family ``kernels``."""
+def code_bytes(graph: ir.Graph, files: Sequence[str], kernels: str = "portable",
+               measured: Mapping[str, int] | None = None) -> int:
+    """Flash bytes of code and parameter structs (see module docstring) of ``graph``'s package shipping the
+    runtime ``files`` (``tinyqat.codegen.emit.package_runtime_files``: the ops' kernel files and the DSP paths its
+    layers name): ``measured`` bytes per runtime file when given, else :data:`KERNEL_CODE_BYTES` of kernel family
+    ``kernels``."""
     table = KERNEL_CODE_BYTES[kernels] if measured is None else measured
-    return (sum(table[f] for f in model_kernel_files(graph)) + LAYER_CODE_BYTES * len(graph.ops)
-            + MODEL_CODE_BYTES)
+    return sum(table[f] for f in files) + LAYER_CODE_BYTES * len(graph.ops) + MODEL_CODE_BYTES
 
 
 @dataclass(frozen=True)
@@ -458,7 +461,7 @@ def layout_extra_bytes(op: ir.IntOp, board: Board, optimize: str = "size", graph
         return int(records.nbytes) - sum(int(a.values.nbytes) for a in const_arrays(op, graph))
     shipped = None
     if (board.kernels == "dsp" and optimize == "speed" and graph is not None and isinstance(op, ir.Conv2d)
-            and layouts.speed_weights(op) is not None
+            and layouts.has_speed_layout(op)
             and layouts.pws_path(op.kernel, op.stride, op.padding[:2], graph.tensor(op.inputs[0]).shape,
                                  graph.tensor(op.output).shape, planner.requant_fused(op)) is not None):
         # the pws paths' records instead of the weights, biases, multipliers and shifts
@@ -490,11 +493,13 @@ def io_buffer_bytes(graph: ir.Graph, api: str) -> int:
     return graph.tensor(graph.input).size + outputs if api == "invoke" else 0
 
 
-def memory_summary(graph: ir.Graph, plan: Plan, board: Board, optimize: str = "size", api: str = "invoke",
-                   measured_code: Mapping[str, int] | None = None, code_source: str = "") -> MemorySummary:
+def memory_summary(graph: ir.Graph, plan: Plan, board: Board, files: Sequence[str], optimize: str = "size",
+                   api: str = "invoke", measured_code: Mapping[str, int] | None = None,
+                   code_source: str = "") -> MemorySummary:
     """The :class:`MemorySummary` of ``graph`` laid out by ``plan`` on ``board`` (weights as shipped
-    for ``optimize``, see :func:`layout_extra_bytes`; RAM for ``api``; code from ``measured_code``, bytes
-    per runtime file, else from :data:`KERNEL_CODE_BYTES`, ``code_source`` saying which)."""
+    for ``optimize``, see :func:`layout_extra_bytes`; RAM for ``api``; code of the runtime ``files`` the package
+    ships, :func:`code_bytes`, from ``measured_code``, bytes per runtime file, else from
+    :data:`KERNEL_CODE_BYTES`, ``code_source`` saying which)."""
     step = plan.peak_step
     source = code_source or f"from the table of the {board.kernels} kernels (arm-none-eabi-gcc 12.2 -O2)"
     return MemorySummary(
@@ -502,7 +507,7 @@ def memory_summary(graph: ir.Graph, plan: Plan, board: Board, optimize: str = "s
         peak_layer=graph.ops[step].name, peak_bytes=plan.bytes_in_use(step),
         peak_tensors=tuple((a.tensor, a.offset, a.size) for a in plan.live_at(step)),
         weights_bytes=weights_bytes(graph) + speed_weights_extra_bytes(graph, board, optimize),
-        code_bytes=code_bytes(graph, board.kernels, measured_code),
+        code_bytes=code_bytes(graph, files, board.kernels, measured_code),
         ram_bytes=board.ram_bytes, flash_bytes=board.flash_bytes,
         api=api, io_buffer_bytes=io_buffer_bytes(graph, api), code_source=source,
     )
