@@ -508,8 +508,6 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     /* bytes per channel group: 4 channels x K2 values, int16 (speed layout) or int8 (int8 layout) */
     const int32_t w_step = (weights_s16 != NULL ? 16 : 8) * pairs;
     int16_t *const col = (int16_t *)p->scratch; /* 2 columns, TQ_CONV_DSP_COLUMN_MAX values apart */
-    /* the speed layout's blocks come from tq_conv2d_s8_speed.c through the params (set with weights_s16) */
-    tq_conv_block_fn *const block = weights_s16 != NULL ? p->speed_blocks->block : block_4x2_s8;
     /* The first q_groups full channel groups run with the output stage in the block (block_job, acc NULL); its
      * table lies in the scratch between the two columns: 2 * K4 bytes from the start, TQ_CONV_TABLE_GROUP_WORDS
      * words per group, as many groups as fit below pixel 1's column. */
@@ -526,10 +524,14 @@ void tq_conv2d_s8(const tq_conv2d_s8_params *params, const int8_t *input, int8_t
     const tq_conv2d_s8_dsp_path *const path = p->dsp_path;
     tq_conv_run r;
     tq_conv_pixel_run_fn *run;
-    if (path != NULL && path->run != NULL) {
+    tq_conv_block_fn *block;
+    if (path != NULL && path->run != NULL) { /* its speed layout, if any, read by the path: no speed_blocks */
         path->run(p, input, output);
         return;
     }
+    /* the speed layout's blocks come from tq_conv2d_s8_speed.c through the params (set with weights_s16 when no
+     * path runs the whole call) */
+    block = weights_s16 != NULL ? p->speed_blocks->block : block_4x2_s8;
     tq_conv_table_fill(p, q_groups, weights_s16 != NULL ? p->speed_blocks->bias_scale : 1, table);
     if (pointwise && 4 * q_groups == out_c) {
         pointwise_run(p, input, output, nzp2, block, table, col);

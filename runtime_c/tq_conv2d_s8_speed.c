@@ -11,7 +11,8 @@
  *   column_pair_rows: each input value of the two windows' rows converted once (column_pair, assembly), zeros for
  *   rows and taps outside the input.
  * The generator ships this file, and sets params->speed_blocks = &tq_conv2d_s8_speed, only for packages with a layer
- * in the speed layout, so a default build neither compiles nor links it. Cores without the DSP extension compile
+ * in the speed layout that no path of its own runs whole (tq_kernels.h, dsp_path), so a default build neither
+ * compiles nor links it. Cores without the DSP extension compile
  * nothing here (their packages read the int8 weights).
  */
 #include "tq_conv_dsp.h"

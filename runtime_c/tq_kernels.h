@@ -257,10 +257,12 @@ typedef struct {
      * Python twin: tinyqat/codegen/layouts.py), read instead of weights; set only together with
      * scratch. Other kernels ignore it. */
     const uint8_t *weights_v6m;
-    /* NULL, or (DSP kernel, set together with weights_s16, and required with it) &tq_conv2d_s8_speed (or
+    /* NULL, or (DSP kernel, set together with weights_s16, and required with it unless dsp_path names a path
+     * that runs the whole call: those read weights_s16 themselves) &tq_conv2d_s8_speed (or
      * &tq_conv2d_s8_speed_x2 when weights_s16 holds the doubled layout): the
      * blocks that read the int16 speed layout, in tq_conv2d_s8_speed.c, which only packages with such layers
-     * ship (a default build links none of that code). Other kernels ignore it. */
+     * ship (a default build links none of that code, nor a speed build whose speed layers all have such a
+     * path). Other kernels ignore it. */
     const tq_conv2d_s8_speed_blocks *speed_blocks;
     /* The DSP conv's path in a runtime file of its own, set by the generator under TQ_USE_DSP (other kernels
      * ignore it) and required where the layer needs one (tinyqat/codegen/layouts.py, conv_dsp_path):

@@ -414,26 +414,32 @@ def test_emulated_layers_are_bit_exact(board: str, portable: bool, tmp_path: Pat
 def test_speed_packages_are_bit_exact(board: str, portable: bool, tmp_path: Path) -> None:
     """--optimize speed packages (int16 conv weights under TQ_USE_DSP, int8 otherwise) equal the
     simulator under QEMU with the DSP kernels (Cortex-M4, M7 and M33) and with -DTQ_PORTABLE, and the DSP
-    image reads the int16 layout (its 4 x 2 assembly block is linked in)."""
+    image reads the int16 layout (its 4 x 2 assembly block is linked in) where a layer runs the speed blocks; a
+    package whose int16-layout layers all run a path of their own (the pws layer) ships and links none of them."""
     _require_arm_tools()
     target = load_board(board)
     if portable:
         target = dataclasses.replace(target, cflags=(*target.cflags, "-DTQ_PORTABLE"))
     rng = np.random.default_rng(8)
-    speed_package = None  # the last package with an int16-layout layer (a 1x1 conv on a 1x1 map runs the FC kernel)
+    speed_package = None  # the last package running the speed blocks (a 1x1 conv on a 1x1 map runs the FC kernel)
     for k, graph in enumerate(_layer_graphs()):
         out = _emit(graph, tmp_path / f"pkg{k}", board, "speed")
         s16 = any(layouts.speed_weights(ir.kernel_op(op, graph)) is not None for op in graph.ops)
         assert ("weights_s16" in (out / "net_weights.h").read_text()) == s16
-        speed_package = out if s16 else speed_package
+        blocks = "&tq_conv2d_s8_speed" in (out / "net.c").read_text()
+        assert blocks == (out / "tq_conv2d_s8_speed.c").exists() and (not blocks or s16)
+        speed_package = out if blocks else speed_package
         x = rg.random_input(rng, graph, 2)
         got = qemu.run_emulated(out, tmp_path / f"build{k}", x, target)
         assert rg.emulated_mismatch(graph, got, x) is None, f"graph {k}: {rg.emulated_mismatch(graph, got, x)}"
-    assert speed_package is not None
+    assert speed_package is not None and speed_package != out
     text = _disassembly(board, qemu.build_image(speed_package, tmp_path / "image", target))
     assert ("<block_4x2>:" in text) == (not portable)
-    # the last graph (_pws_graphs' layer alone, 3 pixels): the pws128 path's pair and lone-pixel blocks ran
+    # the last graph (_pws_graphs' layer alone, 3 pixels): the pws128 path's pair and lone-pixel blocks ran, and the
+    # speed blocks are neither shipped nor linked
+    text = _disassembly(board, qemu.build_image(out, tmp_path / "image_pws", target))
     assert ("<pws_block128>:" in text and "<pws_block128_1>:" in text) == (not portable)
+    assert "<block_4x2>:" not in text and not (out / "tq_conv2d_s8_speed.c").exists()
 
 
 def test_speed_package_builds_on_the_host(tmp_path: Path, gcc: str) -> None:

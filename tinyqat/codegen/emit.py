@@ -32,10 +32,11 @@ Files written into ``out_dir`` (which must exist and be empty), for model ``name
   ``<ident>_weights_s16`` array and struct field under ``#if TQ_USE_DSP``, keeping their int8
   ``weights`` under ``#else``; ``"size"`` (default) gives them their int8 ``weights`` in the DSP
   kernel's int8 order under ``#if TQ_USE_DSP`` and in the IR order under ``#else`` (same struct field).
-  Layers with ``weights_s16`` also get ``speed_blocks = &tq_conv2d_s8_speed`` (``&tq_conv2d_s8_speed_x2`` for the
-  doubled layout, :func:`layouts.speed_doubled`) under ``TQ_USE_DSP``, and
-  only such packages ship ``tq_conv2d_s8_speed.c`` (:data:`SPEED_FILE`, the int16-layout blocks), so a
-  default build neither compiles nor links them.
+  Layers with ``weights_s16`` and no path that runs the whole call (:func:`layouts.conv_path_runs_call`) also get
+  ``speed_blocks = &tq_conv2d_s8_speed`` (``&tq_conv2d_s8_speed_x2`` for the doubled layout,
+  :func:`layouts.speed_doubled`) under ``TQ_USE_DSP``, and only packages with such a layer ship
+  ``tq_conv2d_s8_speed.c`` (:data:`SPEED_FILE`, the int16-layout blocks), so a default build neither compiles
+  nor links them, nor a speed build whose speed-layout layers all run paths of their own.
   8-bit conv layers that need a DSP conv path in a runtime file of its own (:func:`layouts.conv_dsp_path`: no
   scratch, 8-channel pointwise, output stages of ``requant_fused`` 0 / 1) get ``dsp_path = &<path>`` under
   ``TQ_USE_DSP``, and only then does the package ship its file (:data:`layouts.CONV_DSP_PATH_FILES`); likewise
@@ -106,7 +107,7 @@ from tinyqat.target import ARENA_ALIGNMENT, RUNTIME_VERSION, STRICT_CFLAGS
 
 KERNEL_NAMES = {"dsp": "DSP", "v6m": "Armv6-M", "mve": "Helium", "portable": "portable"}
 RUNTIME_HEADERS = ("tq_requant.h", "tq_kernels.h", "tq_dsp.h", "tq_portable.h", "tq_conv_dsp.h", "tq_conv_first.h")
-SPEED_FILE = "tq_conv2d_s8_speed.c"  # the DSP conv's int16-layout blocks: shipped only with a speed-layout layer
+SPEED_FILE = "tq_conv2d_s8_speed.c"  # the DSP conv's int16-layout blocks: shipped only with a layer running them
 RUNTIME_VERSION_LINE = f"#define TQ_RUNTIME_VERSION {RUNTIME_VERSION}\n"  # in runtime_c/tq_kernels.h
 
 
@@ -283,9 +284,8 @@ class _Dispatch:
 
     ``op``: the op as its kernel runs it (:func:`tinyqat.ir.kernel_op`, then the add table's or the Helium add's
     input order); ``add``: :func:`layouts.add_table`'s ``(op, table)`` or None; ``scalars``: the struct's scalar
-    fields; ``speed``: the DSP conv reads a speed layout (``weights_s16``, with :data:`SPEED_FILE`'s blocks);
-    ``fc_path`` / ``path``: the DSP fully connected path, the conv's or add's path (keys of
-    :data:`layouts.DSP_PATH_FILES`), or None."""
+    fields; ``speed``: the DSP conv reads a speed layout (``weights_s16``); ``fc_path`` / ``path``: the DSP fully
+    connected path, the conv's or add's path (keys of :data:`layouts.DSP_PATH_FILES`), or None."""
 
     op: ir.IntOp
     add: tuple[ir.Add, np.ndarray] | None
@@ -295,9 +295,14 @@ class _Dispatch:
     path: str | None
 
     @property
+    def speed_blocks(self) -> bool:
+        """The DSP conv runs the speed layout through :data:`SPEED_FILE`'s blocks: no path runs the whole call."""
+        return self.speed and not layouts.conv_path_runs_call(self.path)
+
+    @property
     def files(self) -> tuple[str, ...]:
         """The runtime files of its own this layer needs besides its op's kernel files."""
-        return ((SPEED_FILE,) if self.speed else ()) + tuple(
+        return ((SPEED_FILE,) if self.speed_blocks else ()) + tuple(
             layouts.DSP_PATH_FILES[p] for p in (self.fc_path, self.path) if p is not None)
 
 
@@ -318,8 +323,8 @@ def _dispatch(index: int, op: ir.IntOp, graph: ir.Graph, kernels: str, optimize:
 
 def package_runtime_files(graph: ir.Graph, plan: Plan, board: Board, optimize: str = "size") -> list[str]:
     """Every runtime source the package of ``graph`` planned by ``plan`` for ``board`` and ``optimize`` ships,
-    sorted: each op's kernel files (:func:`stats.model_kernel_files`), :data:`SPEED_FILE` with a speed-layout
-    layer, and the DSP path files its layers name (:class:`_Dispatch`)."""
+    sorted: each op's kernel files (:func:`stats.model_kernel_files`), :data:`SPEED_FILE` with a layer running
+    the speed blocks, and the DSP path files its layers name (:class:`_Dispatch`)."""
     scratch = {s.first for s in plan.scratch}
     return sorted(set(stats.model_kernel_files(graph)).union(
         *(_dispatch(i, op, graph, board.kernels, optimize, i in scratch).files for i, op in enumerate(graph.ops))))
@@ -374,7 +379,7 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
         arrays += [array for _, _, array in layouts_used]
         # the speed layout's blocks (SPEED_FILE) are named next to the int16 weights
         variants = (*((guard, ((field, array.ident),) + ((("speed_blocks", speed_blocks),)
-                                                         if field == "weights_s16" else ()))
+                                                         if field == "weights_s16" and d.speed_blocks else ()))
                       for guard, field, array in layouts_used),
                     (plain, (("weights", f"{ident}_weights"),)))
     if s16 is not None and (d.path or "").startswith(

@@ -448,6 +448,17 @@ def conv_dsp_path(op: ir.IntOp, fields: Mapping[str, int], scratch: bool, optimi
     return {0: "tq_conv2d_s8_fast", 1: "tq_conv2d_s8_fused1"}.get(f["requant_fused"])
 
 
+# The DSP conv's paths that only change its output stage (their struct's run is NULL, runtime_c/tq_conv_dsp.h): every
+# other path runs the whole call, reading the layer's weights itself.
+CONV_DSP_STAGE_PATHS = frozenset({"tq_conv2d_s8_fused1", "tq_conv2d_s8_fast"})
+
+
+def conv_path_runs_call(path: str | None) -> bool:
+    """Whether the DSP conv path ``path`` (:func:`conv_dsp_path`'s result) runs the whole call
+    (``tq_conv2d_s8_dsp_path.run`` set), so the kernel's own blocks never run for the layer."""
+    return path in CONV_DSP_PATH_FILES and path not in CONV_DSP_STAGE_PATHS
+
+
 # The DSP add's path without a table (runtime_c/tq_kernels.h, tq_add_s8_params.dsp_path): C symbol -> file.
 ADD_DSP_PATH_FILES = {"tq_add_s8_general": "tq_add_s8_general.c"}
 # Every DSP path of a runtime file of its own (params->dsp_path): C symbol -> file.
