@@ -7,7 +7,8 @@ One call computes one output row of every channel. The row is cut into column bl
 blocks of 6 outputs, then one block of ``tail`` outputs, 0 to 5); for each column block the
 inner loop runs over the channels, so the per-channel work is the block itself plus a few adds (no
 per-channel dispatch): rows += W (bytes between two channels' rows), record += 40 (the e word's load,
-pre-indexed with write-back: r3 runs 4 bytes before the current record, REC_AT), output += 1.
+pre-indexed with write-back: r3 runs 4 bytes before the current record, REC_AT), output += 1. After a
+main block's channel loop, the next column block's bases are the rows + dw_job.dx and the output + 5 ch.
 W and the end of the channel loop come with the record's e word (REC_E: e in bits 0-7, the only bits
 ASR by a register reads; bit 8 set on the last channel's record; W in bits 16-31), which stays in lr
 from the output stage to the loop's end.
@@ -22,9 +23,11 @@ REC_BYTES = 40
 REC_AT = 4  # r3 = the current record - REC_AT: the e word's load [r3, #REC_E + REC_AT]! steps to the next one
 assert REC_E + REC_AT == REC_BYTES
 REC_LAST = 256  # the e word's last-channel bit
-# frame = dw_job (out, ch, rec - REC_AT, x0, x1, x2, nmain, tail), then the column block's output base:
-# OUT is the current channel's output, BOUT / BX0-2 the column block's channel-0 output / rows
-F_OUT, F_CH, F_REC, F_BX0, F_NMAIN, F_TAIL, F_BOUT = 0, 4, 8, 12, 24, 28, 32
+# frame = dw_job (out, ch, rec - REC_AT, x0, x1, x2, nmain, tail), then dw_job.dx: OUT is the current
+# channel's output; DX the bytes from a row pointer after the channel loop to the next column block's
+# channel-0 row (2 MAIN s - ch W)
+F_OUT, F_CH, F_REC, F_X2, F_NMAIN, F_TAIL, F_DX = 0, 4, 8, 20, 24, 28, 32
+J_WROW, J_DX = 32, 36  # dw_job's offsets of wrow and dx
 FRAME = 36  # with the nine pushed registers: 72 bytes, sp stays 8-byte aligned
 TAILS = (1, 2, 3, 4, 5)
 MAIN = 6
@@ -103,6 +106,21 @@ def row(s: int, k: int, r: int, skip: bool = False, rows: int = 3) -> list[str]:
     return out
 
 
+def row0_s2(k: int, rows: int = 3) -> list[str]:
+    """Stride 2, window row 0 (input row in r0) from 2 bias: one run of loads (2 bias, the row's paired
+    weights, the k + 1 words), then the products. Word o lies in ACC[o] (word k and 2 bias in the first two
+    registers of wregs(k)): output o's SMLAD overwrites word o once output o - 1's SMLABT has read its low
+    half, so no word needs a register of its own and the loads need not wait for free ones."""
+    last, bias = wregs(k)[:2]
+    wp = "r3" if rows == 3 else "r2"
+    words = [*ACC[:k], last]
+    out = [f"ldr {bias}, [r3, #{REC_BIAS + REC_AT}]", f"ldr {W01}, [{wp}, #{REC_AT}]",
+           f"ldr {W12}, [{wp}, #{4 + REC_AT}]", *(f"ldr {reg}, [r0, #{4 * w}]" for w, reg in enumerate(words))]
+    for o in range(k):
+        out += [f"smlad {ACC[o]}, {ACC[o]}, {W01}, {bias}", f"smlabt {ACC[o]}, {words[o + 1]}, {W12}, {ACC[o]}"]
+    return out
+
+
 REQUANT = "TQ_REQUANT_FUSED2_FOLDED_ASM"  # tq_requantize_s8_fused2_folded as assembly text (tq_requant.h)
 
 
@@ -134,8 +152,9 @@ def block(s: int, k: int, skip: bool = False, rows: int = 3) -> list[str]:
     """One channel's k outputs: MACs from 2 bias (rows window rows), the output stage (q, K, t in the
     registers the accumulators leave, the e word in lr: it stays there for the channel loop's end), the
     stores."""
-    out = [f"ldr {ACC[k - 1]}, [r3, #{REC_BIAS + REC_AT}]"]
-    for r in range(rows):
+    out = (row0_s2(k, rows) if s == 2
+           else [f"ldr {ACC[k - 1]}, [r3, #{REC_BIAS + REC_AT}]", *row(s, k, 0, skip, rows)])
+    for r in range(1, rows):
         out += row(s, k, r, skip, rows)
     free = [*wregs(k), "r12"]  # after the MACs: the word and weight registers
     q, kk, t = free[:3]
@@ -149,18 +168,22 @@ def block(s: int, k: int, skip: bool = False, rows: int = 3) -> list[str]:
 
 def channel_loop(s: int, k: int, label: str, head: str | None, skip: bool = False, rows: int = 3) -> list[str]:
     """Block k for every channel (rows += W; with two rows, the weight pointer r2 += REC_BYTES); then
-    (main blocks, ``head`` given) the column block's bases advanced by k outputs (the rows; the weight
-    pointer reloaded as it was) and a jump to ``head``, or (the tail block, last) the return."""
+    (main blocks, ``head`` given: the tail dispatch) the next column block: OUT (channel ch's output after
+    the loop) += (k - 1) ch, the rows += DX, the record (and with two rows the weight pointer) reloaded as it
+    was, and the next main block while any is left, else a jump to ``head``; or (the tail block, last) the
+    return."""
     loop = f"{label}c" if k <= 4 else label  # k <= 4: the entry loads OUT into r8 once (stores())
     out = [f"{label}:", f"ldr r8, [sp, #{F_OUT}]", f"{loop}:"] if k <= 4 else [f"{label}:"]
     out += [*block(s, k, skip, rows), *(f"add r{i}, r{i}, lr, lsr #16" for i in range(rows)),
             *([f"add r2, r2, #{REC_BYTES}"] if rows == 2 else []), f"tst lr, #{REC_LAST}", f"beq {loop}"]
     if head is None:
         return [*out, f"add sp, sp, #{FRAME}", "pop {r4-r11, pc}"]
-    out += [f"ldr r4, [sp, #{F_BOUT}]", f"ldr r5, [sp, #{F_CH}]", "add r4, r4, r5, lsl #2", "add r4, r4, r5, lsl #1",
-            f"str r4, [sp, #{F_BOUT}]", f"str r4, [sp, #{F_OUT}]", f"add r6, sp, #{F_BX0}", "ldm r6, {r0-r2}",
-            *(f"add r{i}, r{i}, #{2 * s * k}" for i in range(rows)), "stm r6, {r0-r2}", f"ldr r3, [sp, #{F_REC}]",
-            f"b {head}"]
+    assert k == MAIN
+    out += [f"ldr r4, [sp, #{F_OUT}]", f"ldr r5, [sp, #{F_CH}]", f"ldr r6, [sp, #{F_DX}]", f"ldr r3, [sp, #{F_REC}]",
+            f"ldr r7, [sp, #{F_NMAIN}]", *([f"ldr r2, [sp, #{F_X2}]"] if rows == 2 else []), "add r4, r4, r5, lsl #2",
+            "add r4, r4, r5", *(f"add r{i}, r{i}, r6" for i in range(rows)),
+            f"str r4, [sp, #{F_OUT}]", "subs r7, r7, #1",
+            f"str r7, [sp, #{F_NMAIN}]", f"bpl {label}", f"b {head}"]
     return out
 
 
@@ -170,10 +193,10 @@ def function(s: int, rows: int = 3) -> list[str]:
     bytes of columns). rows = 2: the window's other row is padding (its products 0): the call's two rows
     come in x0, x1, and r2 (the frame's x2) holds the record pointer + dw_job.wrow (the first row's weights)."""
     L = f"tq_dw{s}_" if rows == 3 else f"tq_dw{s}p_"
-    wrow = ["ldr r9, [r0, #32]", "add r6, r3, r9"] if rows == 2 else []  # after r3 -= REC_AT
+    wrow = [f"ldr r9, [r0, #{J_WROW}]", "add r6, r3, r9"] if rows == 2 else []  # after r3 -= REC_AT
     out = ["push {r4-r11, lr}", f"sub sp, sp, #{FRAME}", "ldm r0, {r1-r8}", f"sub r3, r3, #{REC_AT}", *wrow,
-           "stm sp, {r1-r8}", f"str r1, [sp, #{F_BOUT}]", "mov r0, r4", "mov r1, r5", "mov r2, r6",
-           f"{L}mh:", f"ldr r4, [sp, #{F_NMAIN}]", "subs r4, r4, #1", f"bpl {L}go",
+           f"ldr r10, [r0, #{J_DX}]", "stm sp, {r1-r8}", f"str r10, [sp, #{F_DX}]", "mov r0, r4", "mov r1, r5",
+           "mov r2, r6", f"ldr r4, [sp, #{F_NMAIN}]", "subs r4, r4, #1", f"bpl {L}go", f"{L}td:",
            f"ldr r4, [sp, #{F_TAIL}]"]
     skips = SKIP_TAILS if s == 1 else ()
     for k in skips:  # first: SAME-padded stride-1 rows of odd width take them
@@ -181,7 +204,7 @@ def function(s: int, rows: int = 3) -> list[str]:
     for k in TAILS:
         out += [f"cmp r4, #{k}", f"beq {L}t{k}"]
     out += [f"add sp, sp, #{FRAME}", "pop {r4-r11, pc}", f"{L}go:", f"str r4, [sp, #{F_NMAIN}]"]
-    out += channel_loop(s, MAIN, f"{L}main", f"{L}mh", rows=rows)
+    out += channel_loop(s, MAIN, f"{L}main", f"{L}td", rows=rows)
     for k in TAILS:
         out += channel_loop(s, k, f"{L}t{k}", None, rows=rows)
     for k in skips:
