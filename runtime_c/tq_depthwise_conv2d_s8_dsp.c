@@ -2397,18 +2397,18 @@ typedef struct {
     "\tadd r5, r4, r5\n" \
     "\tcmp r11, #1\n" \
     "\tbeq tq_dwc_v1\n" \
-    "\tcmp r11, #2\n" \
-    "\tbeq tq_dwc_v2\n" \
-    "\tcmp r11, #3\n" \
-    "\tbeq tq_dwc_v3\n" \
-    "\tcmp r11, #4\n" \
-    "\tbeq tq_dwc_v4\n" \
-    "\tcmp r11, #5\n" \
-    "\tbeq tq_dwc_v5\n" \
-    "\tcmp r11, #6\n" \
-    "\tbeq tq_dwc_v6\n" \
     "\tcmp r11, #7\n" \
     "\tbeq tq_dwc_v7\n" \
+    "\tcmp r11, #3\n" \
+    "\tbeq tq_dwc_v3\n" \
+    "\tcmp r11, #5\n" \
+    "\tbeq tq_dwc_v5\n" \
+    "\tcmp r11, #4\n" \
+    "\tbeq tq_dwc_v4\n" \
+    "\tcmp r11, #2\n" \
+    "\tbeq tq_dwc_v2\n" \
+    "\tcmp r11, #6\n" \
+    "\tbeq tq_dwc_v6\n" \
     "tq_dwc_v0:\n" \
     "\tcbz r7, tq_dwc_e0\n" \
     "tq_dwc_q0:\n" \
