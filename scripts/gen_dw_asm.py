@@ -23,12 +23,13 @@ REC_BYTES = 40
 REC_AT = 4  # r3 = the current record - REC_AT: the e word's load [r3, #REC_E + REC_AT]! steps to the next one
 assert REC_E + REC_AT == REC_BYTES
 REC_LAST = 256  # the e word's last-channel bit
-# frame = dw_job (out, ch, rec - REC_AT, x0, x1, x2, nmain, tail), then dw_job.dx: OUT is the current
-# channel's output; DX the bytes from a row pointer after the channel loop to the next column block's
-# channel-0 row (2 MAIN s - ch W)
-F_OUT, F_CH, F_REC, F_X2, F_NMAIN, F_TAIL, F_DX = 0, 4, 8, 20, 24, 28, 32
-J_WROW, J_DX = 32, 36  # dw_job's offsets of wrow and dx
-FRAME = 36  # with the nine pushed registers: 72 bytes, sp stays 8-byte aligned
+# dw_job: x0, x1, x2, rec, then (J_OUT) out, ch, nmain, tail, dx, then wrow (two-row functions)
+J_OUT, J_WROW = 16, 36
+# frame: dw_job's out .. dx, then rec - REC_AT and (two-row functions) the weight pointer. OUT is the current
+# channel's output; DX the bytes from a row pointer after the channel loop to the next column block's channel-0
+# row (2 MAIN s - ch W)
+F_OUT, F_CH, F_NMAIN, F_TAIL, F_DX, F_REC, F_X2 = 0, 4, 8, 12, 16, 20, 24
+FRAME = 28  # with the nine pushed registers: 64 bytes, sp stays 8-byte aligned
 TAILS = (1, 2, 3, 4, 5)
 MAIN = 6
 # Stride-1 tails of odd length whose last output's third tap is right padding (the row path's
@@ -124,12 +125,12 @@ def row0_s2(k: int, rows: int = 3) -> list[str]:
 REQUANT = "TQ_REQUANT_FUSED2_FOLDED_ASM"  # tq_requantize_s8_fused2_folded as assembly text (tq_requant.h)
 
 
-def stores(k: int, ch: str, base: str, ptr: str) -> list[str]:
-    """Output o of the block at OUT + o * ch (register ``ch``, loaded when k > 1): OUT in r8 when the
-    accumulators leave it (k <= 4, the tail blocks: r8 holds OUT through the channel loop), else loaded
+def stores(k: int, ch: str, base: str, ptr: str, ch_loaded: bool = False) -> list[str]:
+    """Output o of the block at OUT + o * ch (register ``ch``, loaded here when k > 1 unless ``ch_loaded``): OUT
+    in r8 when the accumulators leave it (k <= 4, the tail blocks: r8 holds OUT through the channel loop), else loaded
     into ``base`` and stored back; ``ptr`` walks the outputs 2 j (j >= 1), 2 j + 1 at [ptr, ch]. OUT += 1
     (the next channel). A store never follows the add that wrote its pointer (no address stall)."""
-    out = [f"ldr {ch}, [sp, #{F_CH}]"] if k > 1 else []
+    out = [f"ldr {ch}, [sp, #{F_CH}]"] if k > 1 and not ch_loaded else []
     if k > 4:
         out.append(f"ldr {base}, [sp, #{F_OUT}]")
     if k > 1:
@@ -158,12 +159,14 @@ def block(s: int, k: int, skip: bool = False, rows: int = 3) -> list[str]:
         out += row(s, k, r, skip, rows)
     free = [*wregs(k), "r12"]  # after the MACs: the word and weight registers
     q, kk, t = free[:3]
+    early = k > 1 and len(free) > 3  # a fourth free register (k < 6): the channel stride loads with q, K, e
     out += [f"ldr {q}, [r3, #{REC_Q + REC_AT}]", f"ldr {kk}, [r3, #{REC_K + REC_AT}]",
+            *([f"ldr {free[3]}, [sp, #{F_CH}]"] if early else []),
             f"ldr lr, [r3, #{REC_E + REC_AT}]!"]  # r3 += REC_BYTES: the next record - REC_AT
     out += [f'{REQUANT}("{ACC[o]}", "{q}", "{kk}", "lr", "{t}")' for o in range(k)]  # tq_requant.h's output stage
     base = "r8" if k <= 4 else free[1]
-    ch, ptr = [r for r in free if r != base][:2]
-    return out + stores(k, ch, base, ptr)
+    ch, ptr = (free[3], q) if early else [r for r in free if r != base][:2]
+    return out + stores(k, ch, base, ptr, early)
 
 
 def channel_loop(s: int, k: int, label: str, head: str | None, skip: bool = False, rows: int = 3) -> list[str]:
@@ -193,11 +196,11 @@ def function(s: int, rows: int = 3) -> list[str]:
     bytes of columns). rows = 2: the window's other row is padding (its products 0): the call's two rows
     come in x0, x1, and r2 (the frame's x2) holds the record pointer + dw_job.wrow (the first row's weights)."""
     L = f"tq_dw{s}_" if rows == 3 else f"tq_dw{s}p_"
-    wrow = [f"ldr r9, [r0, #{J_WROW}]", "add r6, r3, r9"] if rows == 2 else []  # after r3 -= REC_AT
-    out = ["push {r4-r11, lr}", f"sub sp, sp, #{FRAME}", "ldm r0, {r1-r8}", f"sub r3, r3, #{REC_AT}", *wrow,
-           f"ldr r10, [r0, #{J_DX}]", "stm sp, {r1-r8}", f"str r10, [sp, #{F_DX}]", "mov r0, r4", "mov r1, r5",
-           "mov r2, r6", f"ldr r4, [sp, #{F_NMAIN}]", "subs r4, r4, #1", f"bpl {L}go", f"{L}td:",
-           f"ldr r4, [sp, #{F_TAIL}]"]
+    out = ["push {r4-r11, lr}", f"add r12, r0, #{J_OUT}", f"sub sp, sp, #{FRAME}", "ldm r12, {r4-r8}",
+           *([f"ldr r9, [r0, #{J_WROW}]"] if rows == 2 else []), "stm sp, {r4-r8}", "ldm r0, {r0-r3}",
+           f"sub r3, r3, #{REC_AT}", f"str r3, [sp, #{F_REC}]",
+           *(["add r2, r3, r9", f"str r2, [sp, #{F_X2}]"] if rows == 2 else []),
+           "subs r4, r6, #1", f"bpl {L}go", f"{L}td:", f"ldr r4, [sp, #{F_TAIL}]"]
     skips = SKIP_TAILS if s == 1 else ()
     for k in skips:  # first: SAME-padded stride-1 rows of odd width take them
         out += [f"cmp r4, #{k + SKIP}", f"beq {L}t{k}s"]
