@@ -2849,7 +2849,10 @@ typedef struct { /* field order: the assembly's (one LDM of x0 .. rec, one of ou
     "\tstr r11, [r5], #4\n" \
     "\tsxtab16 r11, r2, r12, ror #8\n" \
     "\tstr r11, [r6], #4\n" \
-    "\tcbz r7, tq_dwc_e7\n" \
+    "\tlsrs r7, r7, #1\n" \
+    "\tbcs tq_dwc_m7\n" \
+    "\tsubs r7, r7, #1\n" \
+    "\tbmi tq_dwc_e7\n" \
     "tq_dwc_q7:\n" \
     "\tldr r9, [r0]\n" \
     "\tldr r10, [r0, r1]\n" \
@@ -2876,8 +2879,34 @@ typedef struct { /* field order: the assembly's (one LDM of x0 .. rec, one of ou
     "\tstr r11, [r5], #4\n" \
     "\tsxtab16 r11, r2, r12, ror #8\n" \
     "\tstr r11, [r6], #4\n" \
+    "tq_dwc_m7:\n" \
+    "\tldr r9, [r0]\n" \
+    "\tldr r10, [r0, r1]\n" \
+    "\tldr r11, [r0, r1, lsl #1]\n" \
+    "\tldr r12, [r0, r8]\n" \
+    "\tadd r0, r0, r1, lsl #2\n" \
+    "\tpkhbt lr, r9, r10, lsl #16\n" \
+    "\tpkhtb r10, r10, r9, asr #16\n" \
+    "\tsxtab16 r9, r2, lr\n" \
+    "\tstr r9, [r3], #4\n" \
+    "\tsxtab16 r9, r2, lr, ror #8\n" \
+    "\tstr r9, [r4], #4\n" \
+    "\tsxtab16 r9, r2, r10\n" \
+    "\tstr r9, [r5], #4\n" \
+    "\tsxtab16 r9, r2, r10, ror #8\n" \
+    "\tstr r9, [r6], #4\n" \
+    "\tpkhbt lr, r11, r12, lsl #16\n" \
+    "\tpkhtb r12, r12, r11, asr #16\n" \
+    "\tsxtab16 r11, r2, lr\n" \
+    "\tstr r11, [r3], #4\n" \
+    "\tsxtab16 r11, r2, lr, ror #8\n" \
+    "\tstr r11, [r4], #4\n" \
+    "\tsxtab16 r11, r2, r12\n" \
+    "\tstr r11, [r5], #4\n" \
+    "\tsxtab16 r11, r2, r12, ror #8\n" \
+    "\tstr r11, [r6], #4\n" \
     "\tsubs r7, r7, #1\n" \
-    "\tbne tq_dwc_q7\n" \
+    "\tbpl tq_dwc_q7\n" \
     "tq_dwc_e7:\n" \
     "\tldr r9, [r0]\n" \
     "\tldr r10, [sp, #16]\n" \
