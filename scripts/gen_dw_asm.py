@@ -7,7 +7,8 @@ One call computes one output row of every channel. The row is cut into column bl
 blocks of 6 outputs, then one block of ``tail`` outputs, 0 to 5); for each column block the
 inner loop runs over the channels, so the per-channel work is the block itself plus a few adds (no
 per-channel dispatch): rows += W (bytes between two channels' rows), record += 40 (the e word's load,
-pre-indexed with write-back: r3 runs 4 bytes before the current record, REC_AT), output += 1.
+pre-indexed with write-back: r3 runs 4 bytes before the current record, REC_AT), output += 1. After a
+main block's channel loop, the next column block's bases are the rows + dw_job.dx and the output + 5 ch.
 W and the end of the channel loop come with the record's e word (REC_E: e in bits 0-7, the only bits
 ASR by a register reads; bit 8 set on the last channel's record; W in bits 16-31), which stays in lr
 from the output stage to the loop's end.
@@ -22,10 +23,13 @@ REC_BYTES = 40
 REC_AT = 4  # r3 = the current record - REC_AT: the e word's load [r3, #REC_E + REC_AT]! steps to the next one
 assert REC_E + REC_AT == REC_BYTES
 REC_LAST = 256  # the e word's last-channel bit
-# frame = dw_job (out, ch, rec - REC_AT, x0, x1, x2, nmain, tail), then the column block's output base:
-# OUT is the current channel's output, BOUT / BX0-2 the column block's channel-0 output / rows
-F_OUT, F_CH, F_REC, F_BX0, F_NMAIN, F_TAIL, F_BOUT = 0, 4, 8, 12, 24, 28, 32
-FRAME = 36  # with the nine pushed registers: 72 bytes, sp stays 8-byte aligned
+# dw_job: x0, x1, x2, rec, then (J_OUT) out, ch, nmain, tail, dx, then wrow (two-row functions)
+J_OUT, J_WROW = 16, 36
+# frame: dw_job's out .. dx, then rec - REC_AT and (two-row functions) the weight pointer. OUT is the current
+# channel's output; DX the bytes from a row pointer after the channel loop to the next column block's channel-0
+# row (2 MAIN s - ch W)
+F_OUT, F_CH, F_NMAIN, F_TAIL, F_DX, F_REC, F_X2 = 0, 4, 8, 12, 16, 20, 24
+FRAME = 28  # with the nine pushed registers: 64 bytes, sp stays 8-byte aligned
 TAILS = (1, 2, 3, 4, 5)
 MAIN = 6
 # Stride-1 tails of odd length whose last output's third tap is right padding (the row path's
@@ -103,15 +107,30 @@ def row(s: int, k: int, r: int, skip: bool = False, rows: int = 3) -> list[str]:
     return out
 
 
+def row0_s2(k: int, rows: int = 3) -> list[str]:
+    """Stride 2, window row 0 (input row in r0) from 2 bias: one run of loads (2 bias, the row's paired
+    weights, the k + 1 words), then the products. Word o lies in ACC[o] (word k and 2 bias in the first two
+    registers of wregs(k)): output o's SMLAD overwrites word o once output o - 1's SMLABT has read its low
+    half, so no word needs a register of its own and the loads need not wait for free ones."""
+    last, bias = wregs(k)[:2]
+    wp = "r3" if rows == 3 else "r2"
+    words = [*ACC[:k], last]
+    out = [f"ldr {bias}, [r3, #{REC_BIAS + REC_AT}]", f"ldr {W01}, [{wp}, #{REC_AT}]",
+           f"ldr {W12}, [{wp}, #{4 + REC_AT}]", *(f"ldr {reg}, [r0, #{4 * w}]" for w, reg in enumerate(words))]
+    for o in range(k):
+        out += [f"smlad {ACC[o]}, {ACC[o]}, {W01}, {bias}", f"smlabt {ACC[o]}, {words[o + 1]}, {W12}, {ACC[o]}"]
+    return out
+
+
 REQUANT = "TQ_REQUANT_FUSED2_FOLDED_ASM"  # tq_requantize_s8_fused2_folded as assembly text (tq_requant.h)
 
 
-def stores(k: int, ch: str, base: str, ptr: str) -> list[str]:
-    """Output o of the block at OUT + o * ch (register ``ch``, loaded when k > 1): OUT in r8 when the
-    accumulators leave it (k <= 4, the tail blocks: r8 holds OUT through the channel loop), else loaded
+def stores(k: int, ch: str, base: str, ptr: str, ch_loaded: bool = False) -> list[str]:
+    """Output o of the block at OUT + o * ch (register ``ch``, loaded here when k > 1 unless ``ch_loaded``): OUT
+    in r8 when the accumulators leave it (k <= 4, the tail blocks: r8 holds OUT through the channel loop), else loaded
     into ``base`` and stored back; ``ptr`` walks the outputs 2 j (j >= 1), 2 j + 1 at [ptr, ch]. OUT += 1
     (the next channel). A store never follows the add that wrote its pointer (no address stall)."""
-    out = [f"ldr {ch}, [sp, #{F_CH}]"] if k > 1 else []
+    out = [f"ldr {ch}, [sp, #{F_CH}]"] if k > 1 and not ch_loaded else []
     if k > 4:
         out.append(f"ldr {base}, [sp, #{F_OUT}]")
     if k > 1:
@@ -134,33 +153,40 @@ def block(s: int, k: int, skip: bool = False, rows: int = 3) -> list[str]:
     """One channel's k outputs: MACs from 2 bias (rows window rows), the output stage (q, K, t in the
     registers the accumulators leave, the e word in lr: it stays there for the channel loop's end), the
     stores."""
-    out = [f"ldr {ACC[k - 1]}, [r3, #{REC_BIAS + REC_AT}]"]
-    for r in range(rows):
+    out = (row0_s2(k, rows) if s == 2
+           else [f"ldr {ACC[k - 1]}, [r3, #{REC_BIAS + REC_AT}]", *row(s, k, 0, skip, rows)])
+    for r in range(1, rows):
         out += row(s, k, r, skip, rows)
     free = [*wregs(k), "r12"]  # after the MACs: the word and weight registers
     q, kk, t = free[:3]
+    early = k > 1 and len(free) > 3  # a fourth free register (k < 6): the channel stride loads with q, K, e
     out += [f"ldr {q}, [r3, #{REC_Q + REC_AT}]", f"ldr {kk}, [r3, #{REC_K + REC_AT}]",
+            *([f"ldr {free[3]}, [sp, #{F_CH}]"] if early else []),
             f"ldr lr, [r3, #{REC_E + REC_AT}]!"]  # r3 += REC_BYTES: the next record - REC_AT
     out += [f'{REQUANT}("{ACC[o]}", "{q}", "{kk}", "lr", "{t}")' for o in range(k)]  # tq_requant.h's output stage
     base = "r8" if k <= 4 else free[1]
-    ch, ptr = [r for r in free if r != base][:2]
-    return out + stores(k, ch, base, ptr)
+    ch, ptr = (free[3], q) if early else [r for r in free if r != base][:2]
+    return out + stores(k, ch, base, ptr, early)
 
 
 def channel_loop(s: int, k: int, label: str, head: str | None, skip: bool = False, rows: int = 3) -> list[str]:
     """Block k for every channel (rows += W; with two rows, the weight pointer r2 += REC_BYTES); then
-    (main blocks, ``head`` given) the column block's bases advanced by k outputs (the rows; the weight
-    pointer reloaded as it was) and a jump to ``head``, or (the tail block, last) the return."""
+    (main blocks, ``head`` given: the tail dispatch) the next column block: OUT (channel ch's output after
+    the loop) += (k - 1) ch, the rows += DX, the record (and with two rows the weight pointer) reloaded as it
+    was, and the next main block while any is left, else a jump to ``head``; or (the tail block, last) the
+    return."""
     loop = f"{label}c" if k <= 4 else label  # k <= 4: the entry loads OUT into r8 once (stores())
     out = [f"{label}:", f"ldr r8, [sp, #{F_OUT}]", f"{loop}:"] if k <= 4 else [f"{label}:"]
     out += [*block(s, k, skip, rows), *(f"add r{i}, r{i}, lr, lsr #16" for i in range(rows)),
             *([f"add r2, r2, #{REC_BYTES}"] if rows == 2 else []), f"tst lr, #{REC_LAST}", f"beq {loop}"]
     if head is None:
         return [*out, f"add sp, sp, #{FRAME}", "pop {r4-r11, pc}"]
-    out += [f"ldr r4, [sp, #{F_BOUT}]", f"ldr r5, [sp, #{F_CH}]", "add r4, r4, r5, lsl #2", "add r4, r4, r5, lsl #1",
-            f"str r4, [sp, #{F_BOUT}]", f"str r4, [sp, #{F_OUT}]", f"add r6, sp, #{F_BX0}", "ldm r6, {r0-r2}",
-            *(f"add r{i}, r{i}, #{2 * s * k}" for i in range(rows)), "stm r6, {r0-r2}", f"ldr r3, [sp, #{F_REC}]",
-            f"b {head}"]
+    assert k == MAIN
+    out += [f"ldr r4, [sp, #{F_OUT}]", f"ldr r5, [sp, #{F_CH}]", f"ldr r6, [sp, #{F_DX}]", f"ldr r3, [sp, #{F_REC}]",
+            f"ldr r7, [sp, #{F_NMAIN}]", *([f"ldr r2, [sp, #{F_X2}]"] if rows == 2 else []), "add r4, r4, r5, lsl #2",
+            "add r4, r4, r5", *(f"add r{i}, r{i}, r6" for i in range(rows)),
+            f"str r4, [sp, #{F_OUT}]", "subs r7, r7, #1",
+            f"str r7, [sp, #{F_NMAIN}]", f"bpl {label}", f"b {head}"]
     return out
 
 
@@ -170,18 +196,18 @@ def function(s: int, rows: int = 3) -> list[str]:
     bytes of columns). rows = 2: the window's other row is padding (its products 0): the call's two rows
     come in x0, x1, and r2 (the frame's x2) holds the record pointer + dw_job.wrow (the first row's weights)."""
     L = f"tq_dw{s}_" if rows == 3 else f"tq_dw{s}p_"
-    wrow = ["ldr r9, [r0, #32]", "add r6, r3, r9"] if rows == 2 else []  # after r3 -= REC_AT
-    out = ["push {r4-r11, lr}", f"sub sp, sp, #{FRAME}", "ldm r0, {r1-r8}", f"sub r3, r3, #{REC_AT}", *wrow,
-           "stm sp, {r1-r8}", f"str r1, [sp, #{F_BOUT}]", "mov r0, r4", "mov r1, r5", "mov r2, r6",
-           f"{L}mh:", f"ldr r4, [sp, #{F_NMAIN}]", "subs r4, r4, #1", f"bpl {L}go",
-           f"ldr r4, [sp, #{F_TAIL}]"]
+    out = ["push {r4-r11, lr}", f"add r12, r0, #{J_OUT}", f"sub sp, sp, #{FRAME}", "ldm r12, {r4-r8}",
+           *([f"ldr r9, [r0, #{J_WROW}]"] if rows == 2 else []), "stm sp, {r4-r8}", "ldm r0, {r0-r3}",
+           f"sub r3, r3, #{REC_AT}", f"str r3, [sp, #{F_REC}]",
+           *(["add r2, r3, r9", f"str r2, [sp, #{F_X2}]"] if rows == 2 else []),
+           "subs r4, r6, #1", f"bpl {L}go", f"{L}td:", f"ldr r4, [sp, #{F_TAIL}]"]
     skips = SKIP_TAILS if s == 1 else ()
     for k in skips:  # first: SAME-padded stride-1 rows of odd width take them
         out += [f"cmp r4, #{k + SKIP}", f"beq {L}t{k}s"]
     for k in TAILS:
         out += [f"cmp r4, #{k}", f"beq {L}t{k}"]
     out += [f"add sp, sp, #{FRAME}", "pop {r4-r11, pc}", f"{L}go:", f"str r4, [sp, #{F_NMAIN}]"]
-    out += channel_loop(s, MAIN, f"{L}main", f"{L}mh", rows=rows)
+    out += channel_loop(s, MAIN, f"{L}main", f"{L}td", rows=rows)
     for k in TAILS:
         out += channel_loop(s, k, f"{L}t{k}", None, rows=rows)
     for k in skips:
@@ -193,6 +219,14 @@ def function(s: int, rows: int = 3) -> list[str]:
 # the source's end (the first group's pixel 0 + 4 groups: where the advances stop), four zero-point bytes
 C_QUADS, C_SADV, C_DADV, C_SEND, C_ZPW = 0, 4, 8, 12, 16
 C_FRAME = 24  # 8-byte aligned
+# dw_copy's variant tests in order (variant 0 last, the fall-through): the most used first, 1 (odd widths with
+# a left padding of 1: KWS DS-CNN's 5-wide rows) and 7 (even widths with a padding of 1 on both sides: every
+# MobileNet 3x3 layer of a map 12 or more wide)
+DISPATCH = (1, 7, 3, 5, 4, 2, 6)
+# variants whose quad loop is unrolled twice (copy_variant): 7, MobileNet's wide rows (a pass costs 2 cycles
+# more per group, the branch saved 4 per two quads: a gain from 2 quads up, about 0.1 cycle per element on
+# rows of 48 pixels); the others keep one quad per pass (narrow rows, and less code)
+PAIRED = (7,)
 
 
 def extend(lo: str, hi: str, tmp: str) -> list[str]:
@@ -229,12 +263,17 @@ def copy_variant(v: int) -> list[str]:
     after pixel n - 1; odd: an odd count of pixel pairs between them): the odd pair joins the lead pair
     (a quad z p p p), else the last pair (p p p z), else comes first alone; then the quads (r7 of them),
     then the last pair when it stands alone; then the advance to the next group (the next group's quad
-    count loaded with the advances)."""
+    count loaded with the advances). Variants in PAIRED take the quads two per loop pass (one branch per
+    two quads): r7 / 2 passes, entered at the second quad when the count is odd."""
     lead, last, odd = v & 1, (v >> 1) & 1, v >> 2
     head = "zppp" if lead and odd else "zp" if lead else "pp" if odd and not last else ""
     tail = "pppz" if odd and last and not lead else "pz" if last else ""
-    out = [f"tq_dwc_v{v}:", *(pixels(head) if head else []), f"cbz r7, tq_dwc_e{v}", f"tq_dwc_q{v}:",
-           *pixels("pppp"), "subs r7, r7, #1", f"bne tq_dwc_q{v}", f"tq_dwc_e{v}:", *(pixels(tail) if tail else [])]
+    if v in PAIRED:
+        quads = ["lsrs r7, r7, #1", f"bcs tq_dwc_m{v}", "subs r7, r7, #1", f"bmi tq_dwc_e{v}", f"tq_dwc_q{v}:",
+                 *pixels("pppp"), f"tq_dwc_m{v}:", *pixels("pppp"), "subs r7, r7, #1", f"bpl tq_dwc_q{v}"]
+    else:
+        quads = [f"cbz r7, tq_dwc_e{v}", f"tq_dwc_q{v}:", *pixels("pppp"), "subs r7, r7, #1", f"bne tq_dwc_q{v}"]
+    out = [f"tq_dwc_v{v}:", *(pixels(head) if head else []), *quads, f"tq_dwc_e{v}:", *(pixels(tail) if tail else [])]
     return [*out, f"ldr r9, [sp, #{C_SADV}]", f"ldr r10, [sp, #{C_DADV}]", f"ldr r11, [sp, #{C_SEND}]",
             f"ldr r7, [sp, #{C_QUADS}]", "add r0, r0, r9", "add r3, r3, r10", "add r4, r4, r10", "add r5, r5, r10",
             "add r6, r6, r10", "cmp r0, r11", f"bne tq_dwc_v{v}", f"add sp, sp, #{C_FRAME}", "pop {r4-r11, pc}"]
@@ -253,7 +292,7 @@ def copy_function() -> list[str]:
            f"str r10, [sp, #{C_ZPW}]", "lsr r7, r9, #1", f"str r7, [sp, #{C_QUADS}]", "and r12, r9, #1",
            "add r11, r11, r12, lsl #2", "mov r0, r1", "mov r1, r2", "mov r2, r3", "mov r3, r4",
            "add r8, r1, r1, lsl #1", "add r4, r3, r5", "add r6, r4, r5, lsl #1", "add r5, r4, r5"]
-    for v in range(1, 8):
+    for v in DISPATCH:
         out += [f"cmp r11, #{v}", f"beq tq_dwc_v{v}"]
     for v in range(8):
         out += copy_variant(v)

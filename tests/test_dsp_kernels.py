@@ -1049,7 +1049,10 @@ def _depthwise_row_graphs(rng: np.random.Generator) -> list[ir.Graph]:
              # stride-1 odd tails with the last output's third tap in the right padding (the skipping tails,
              # TQ_DW_SKIP: KWS DS-CNN's 5-wide rows) and inside the input (right padding 0: the plain tails)
              ((7, 5, 6), [((1, 1), (1, 1, 1, 1)), ((1, 1), (1, 2, 1, 0))]),
-             ((4, 7, 5), [((1, 1), (0, 2, 0, 0)), ((1, 1), (1, 1, 1, 1))])]
+             ((4, 7, 5), [((1, 1), (0, 2, 0, 0)), ((1, 1), (1, 1, 1, 1))]),
+             # copy variant 7 (the quad loop unrolled twice) with an odd count of quads above 1 (3: entered at
+             # the second quad, then one more pass), both strides, channels off the group of 4
+             ((4, 16, 6), [((1, 1), (1, 1, 1, 1)), ((2, 2), (1, 1, 1, 1))])]
     graphs = []
     for shape, layers in specs:
         x = ir.Tensor("x", shape, rg.random_qparams(rng))

@@ -102,7 +102,7 @@ KERNEL_CODE_BYTES: dict[str, dict[str, int]] = {
         "tq_conv2d_s8_window.c": 928,
         "tq_depthwise_conv2d_s4_s8.c": 952,
         "tq_depthwise_conv2d_s8.c": 160,
-        "tq_depthwise_conv2d_s8_dsp.c": 18664,
+        "tq_depthwise_conv2d_s8_dsp.c": 18704,
         "tq_depthwise_conv2d_s8_mve.c": 0,
         "tq_depthwise_conv2d_s8_v6m.c": 0,
         "tq_fully_connected_s4_s8.c": 636,
