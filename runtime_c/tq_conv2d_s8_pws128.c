@@ -1,8 +1,8 @@
 /*
  * tq_conv2d_s8_pws128.c - the DSP conv's path for pointwise layers whose in_c is a multiple of 128 (up to
- * TQ_CONV_DSP_COLUMN_MAX) in speed builds, published as tq_conv2d_s8_pws128: tq_conv_dsp.h's pws block fully
- * unrolled for in_c 128 (with a quad block), otherwise with 64 column pairs unrolled per iteration, K / 128
- * iterations per channel group, and a block for the last pixel alone of an odd pixel count (see tq_conv_dsp.h, "The
+ * TQ_CONV_DSP_COLUMN_MAX) in speed builds, published as tq_conv2d_s8_pws128: tq_conv_dsp.h's pws quad block for
+ * in_c 128, a pair block with 64 column pairs unrolled per iteration, K / 128 iterations per channel group (any K,
+ * and in_c 128's pixels after its quads), and a block for the last pixel alone of an odd pixel count (see tq_conv_dsp.h, "The
  * pws paths", for the method, the weights' records, the conditions and the in-place contract). The generator ships
  * this file, and sets params->dsp_path = &tq_conv2d_s8_pws128 under TQ_USE_DSP, only for speed builds with such a
  * layer (tinyqat/codegen/layouts.py, conv_dsp_path), so other builds do not link it. Cores without the DSP
@@ -71,11 +71,9 @@ __attribute__((naked, noinline)) static void pws_block128(TQ_ASM_ARG const int8_
     "smlad r8, r2, r3, r8\n\t"                                                                   \
     "smlad r10, r2, r5, r10\n\t"
 
-/* One channel's accumulator A (pixel 0 alone): (q, K, e) from r1 + OFF (lr scratch). */
-#define TQ_PWS1_OUT_CHANNEL(A, OFF)                                                               \
-    "ldr.w r2, [r1, #(" OFF ")]\n\t"                                                              \
-    "ldr.w r3, [r1, #(" OFF " + 4)]\n\t"                                                          \
-    "ldr.w r12, [r1, #(" OFF " + 8)]\n"                                                           \
+/* Channel C's accumulator A (pixel 0 alone): (q, K, e) from the table at r1 (lr scratch). */
+#define TQ_PWS1_OUT_CHANNEL(A, C)                                                                 \
+    TQ_PWS_LOAD_QKE("0", C)                                                                       \
     TQ_REQUANT_FUSED2_FOLDED_ASM(A, "r2", "r3", "r12", "lr") "\t"
 
 /*
@@ -106,8 +104,8 @@ __attribute__((naked, noinline)) static void pws_block128_1(TQ_ASM_ARG const int
         "cmp r0, r2\n\t"
         "bne 2b\n\t"
         "ldr r0, [sp, #12]\n\t"
-        TQ_PWS1_OUT_CHANNEL("r4", "0") TQ_PWS1_OUT_CHANNEL("r6", "12")
-        TQ_PWS1_OUT_CHANNEL("r8", "24") TQ_PWS1_OUT_CHANNEL("r10", "36")
+        TQ_PWS1_OUT_CHANNEL("r4", "0") TQ_PWS1_OUT_CHANNEL("r6", "1")
+        TQ_PWS1_OUT_CHANNEL("r8", "2") TQ_PWS1_OUT_CHANNEL("r10", "3")
         "ldr r2, [sp]\n\t"
         "add r1, r1, #48\n\t"
         "strb r6, [r2, #1]\n\t"
@@ -121,14 +119,6 @@ __attribute__((naked, noinline)) static void pws_block128_1(TQ_ASM_ARG const int
         TQ_PWS_EXIT);
 }
 
-/* The fully unrolled block for K = 128 exactly (tq_conv_dsp.h, TQ_PWS_BLOCK: no per-group bias copies and no
- * iteration end, the pixel pairs looped inside the block), MobileNet's 128-channel layers. */
-__attribute__((naked, noinline)) static void pws_block128u(TQ_ASM_ARG const int8_t *src, TQ_ASM_ARG const int8_t *stop,
-                                                           TQ_ASM_ARG int32_t nzp2, TQ_ASM_ARG const tq_pws_job *job)
-{
-    __asm__ volatile(TQ_PWS_BLOCK("128"));
-}
-
 /* The quad block for K = 128 (tq_conv_dsp.h, TQ_PWS_QUAD). */
 __attribute__((naked, noinline)) static void pws_quad128(TQ_ASM_ARG const int8_t *src, TQ_ASM_ARG const int8_t *stop,
                                                          TQ_ASM_ARG int32_t nzp2, TQ_ASM_ARG const tq_pws_job *job)
@@ -136,16 +126,12 @@ __attribute__((naked, noinline)) static void pws_quad128(TQ_ASM_ARG const int8_t
     __asm__ volatile(TQ_PWS_QUAD("128"));
 }
 
-/* in_c 128: pws_quad128 for the groups of four pixels, pws_block128u for a remaining pair; any other multiple of 128:
- * pws_block128 per pair; the last pixel alone
- * (odd count) by pws_block128_1. */
+/* in_c 128: pws_quad128 for the groups of four pixels; then (any multiple of 128: every pixel) pws_block128 per pair,
+ * the last pixel alone (odd count) by pws_block128_1. */
 static void pws128(const tq_conv2d_s8_params *p, const int8_t *input, int8_t *output)
 {
-    if (p->in_c == 128) {
-        tq_pws_run_pairs(p, input, output, pws_quad128, pws_block128u, pws_block128_1);
-    } else {
-        tq_pws_run(p, input, output, pws_block128, pws_block128_1);
-    }
+    const int32_t first = p->in_c == 128 ? tq_pws_run_quads(p, input, output, pws_quad128) : 0;
+    tq_pws_run(p, input, output, first, pws_block128, pws_block128_1);
 }
 
 const tq_conv2d_s8_dsp_path tq_conv2d_s8_pws128 = {pws128, NULL};

@@ -24,7 +24,7 @@ __attribute__((naked, noinline)) static void pws_quad16(TQ_ASM_ARG const int8_t 
 
 static void pws16(const tq_conv2d_s8_params *p, const int8_t *input, int8_t *output)
 {
-    tq_pws_run_pairs(p, input, output, pws_quad16, pws_block16, NULL);
+    tq_pws_run_pairs(p, input, output, pws_quad16, pws_block16);
 }
 
 const tq_conv2d_s8_dsp_path tq_conv2d_s8_pws16 = {pws16, NULL};

@@ -24,7 +24,7 @@ __attribute__((naked, noinline)) static void pws_quad32(TQ_ASM_ARG const int8_t 
 
 static void pws32(const tq_conv2d_s8_params *p, const int8_t *input, int8_t *output)
 {
-    tq_pws_run_pairs(p, input, output, pws_quad32, pws_block32, NULL);
+    tq_pws_run_pairs(p, input, output, pws_quad32, pws_block32);
 }
 
 const tq_conv2d_s8_dsp_path tq_conv2d_s8_pws32 = {pws32, NULL};

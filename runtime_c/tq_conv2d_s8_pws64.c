@@ -24,7 +24,7 @@ __attribute__((naked, noinline)) static void pws_quad64(TQ_ASM_ARG const int8_t 
 
 static void pws64(const tq_conv2d_s8_params *p, const int8_t *input, int8_t *output)
 {
-    tq_pws_run_pairs(p, input, output, pws_quad64, pws_block64, NULL);
+    tq_pws_run_pairs(p, input, output, pws_quad64, pws_block64);
 }
 
 const tq_conv2d_s8_dsp_path tq_conv2d_s8_pws64 = {pws64, NULL};

@@ -654,11 +654,16 @@ def _pws_records_by_definition(op: ir.Conv2d, zp: int) -> np.ndarray:
         for j in range(k // 2):
             for i in range(4):
                 out.extend((2 * w[4 * g + i, perm[2 * j]], 2 * w[4 * g + i, perm[2 * j + 1]]))
+        exps = [-int(op.shift[4 * g + i]) for i in range(4)]
         for i in range(4):
-            e = -int(op.shift[4 * g + i])
             word(int(op.multiplier[4 * g + i]))
+        for e in exps:
             word(2 ** (e - 1) + zp * 2**e)
-            word(e)
+        # channels 1 and 3: the quad blocks' record step (8, then the group's 64 + 8 K bytes - 8) above bit 9, and
+        # the last group's flag at bit 8
+        steps = [0, 8, 0, 64 + 8 * k - 8]
+        for i, e in enumerate(exps):
+            word(e + steps[i] * 2**9 + (i == 3 and g == w.shape[0] // 4 - 1) * 2**8)
     return np.array(out, np.int16)
 
 
