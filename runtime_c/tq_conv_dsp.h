@@ -860,7 +860,8 @@ typedef char tq_pws_job_d1_at_24[offsetof(tq_pws_job, d1) == 24 ? 1 : -1];
 /* The half at r1 (TQ_PWS_QUAD): its two biases, the K / 2 pairs, the output stage, r1 stepped by its last e word
  * (the flags from its bit 8: Z clear after the last record's half 1), the 2 bytes of each of the four pixels stored at
  * [sp] (advanced by 2) + n out_c ([sp, #4] = out_c; three row pointers first, no store waits for its address), and
- * the loop back to 0 unless it was the last half. */
+ * the loop back to 0 unless it was the last half. Every instruction 32-bit (at 0, word-aligned: none straddles a
+ * word). */
 #define TQ_PWQ_HALF(K)                                                                            \
     "ldr.w r7, [r1]\n\t"                                                                          \
     "ldr.w r11, [r1, #4]\n\t"                                                                     \
@@ -874,12 +875,12 @@ typedef char tq_pws_job_d1_at_24[offsetof(tq_pws_job, d1) == 24 ? 1 : -1];
     TQ_PWQ_OUT_CHANNEL("r8", "r9", "r10", "r11", "16 + 8 * (" K ")", "1")                         \
     "tst r12, #256\n\t"                                                                           \
     "add r1, r1, r12, lsr #9\n\t"                                                                 \
-    "ldr r2, [sp]\n\t"                                                                            \
-    "ldr r3, [sp, #4]\n\t"                                                                        \
+    "ldr.w r2, [sp]\n\t"                                                                          \
+    "ldr.w r3, [sp, #4]\n\t"                                                                      \
     "add r12, r2, r3\n\t"                                                                         \
     "add lr, r2, r3, lsl #1\n\t"                                                                  \
-    "strb r4, [r2]\n\t"                                                                           \
-    "strb r8, [r2, #1]\n\t"                                                                       \
+    "strb.w r4, [r2]\n\t"                                                                         \
+    "strb.w r8, [r2, #1]\n\t"                                                                     \
     "add r3, r12, r3, lsl #1\n\t"                                                                 \
     "strb r5, [r12]\n\t"                                                                          \
     "strb r9, [r12, #1]\n\t"                                                                      \
@@ -888,8 +889,8 @@ typedef char tq_pws_job_d1_at_24[offsetof(tq_pws_job, d1) == 24 ? 1 : -1];
     "strb r7, [r3]\n\t"                                                                           \
     "strb r11, [r3, #1]\n\t"                                                                      \
     "add r2, r2, #2\n\t"                                                                          \
-    "str r2, [sp]\n\t"                                                                            \
-    "beq 0b\n\t"
+    "str.w r2, [sp]\n\t"                                                                          \
+    "beq.w 0b\n\t"
 
 /* 16 input bytes of r1 and of r0 (both advanced) converted (r2 = (-zp, -zp)) to r12 + O1 and r12 + O0. */
 #define TQ_PWQ_COLUMN16(O0, O1)                                                                   \
@@ -950,7 +951,8 @@ typedef char tq_pws_job_d1_at_24[offsetof(tq_pws_job, d1) == 24 ? 1 : -1];
     "ldr r0, [sp, #28]\n\t"                                                                       \
     "ldr r1, [sp, #24]\n\t"                                                                       \
     "ldr r2, [sp, #32]\n\t"                                                                       \
-    "str r2, [sp]\n"                                                                              \
+    "str r2, [sp]\n\t"                                                                            \
+    ".p2align 2\n"                                                                                \
     "0:\n\t"                                                                                      \
     TQ_PWQ_HALF(K)                                                                                \
     "ldr r2, [sp, #32]\n\t"                                                                       \
