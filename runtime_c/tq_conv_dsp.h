@@ -913,6 +913,27 @@ typedef char tq_pws_job_d1_at_24[offsetof(tq_pws_job, d1) == 24 ? 1 : -1];
     "str r10, [r12, #(" O0 " + 24)]\n\t"                                                          \
     "str r11, [r12, #(" O0 " + 28)]\n\t"
 
+/* Two pixels' columns: K input bytes at r0 and at r1 (the next pixel: r0's end), both advanced by K, converted to
+ * r12 + O0 and r12 + O1 (r12 kept): for K up to 32 unrolled, else 32 bytes of each pixel per iteration (lr = r0's
+ * end, r12 advanced by 64, then set back). */
+#define TQ_PWQ_COLUMNS(K, O0, O1)                                                                 \
+    ".if (" K ") <= 32\n\t"                                                                       \
+    ".set tq_pws_c, 0\n\t"                                                                        \
+    ".rept (" K ") / 16\n\t"                                                                      \
+    TQ_PWQ_COLUMN16(O0 " + tq_pws_c", O1 " + tq_pws_c")                                           \
+    ".set tq_pws_c, tq_pws_c + 32\n\t"                                                            \
+    ".endr\n\t"                                                                                   \
+    ".else\n\t"                                                                                   \
+    "mov lr, r1\n"                                                                                \
+    "1:\n\t"                                                                                      \
+    TQ_PWQ_COLUMN16(O0, O1)                                                                       \
+    TQ_PWQ_COLUMN16(O0 " + 32", O1 " + 32")                                                       \
+    "add r12, r12, #64\n\t"                                                                       \
+    "cmp r0, lr\n\t"                                                                              \
+    "bne 1b\n\t"                                                                                  \
+    "sub r12, r12, #(2 * (" K "))\n\t"                                                            \
+    ".endif\n\t"
+
 /*
  * The quad block for K (a string; a multiple of 16, at most TQ_PWS_QUAD_K_MAX) with its loop over groups of four
  * pixels (tq_pws_loop_fn: r0 = the first quad's input, r1 = stop, the input after the last quad): per quad the four
@@ -935,18 +956,10 @@ typedef char tq_pws_job_d1_at_24[offsetof(tq_pws_job, d1) == 24 ? 1 : -1];
     "3:\n\t"                                                                                      \
     "ldr r12, [sp, #28]\n\t"                                                                      \
     "add r1, r0, #(" K ")\n\t"                                                                    \
-    ".set tq_pws_c, 0\n\t"                                                                        \
-    ".rept (" K ") / 16\n\t"                                                                      \
-    TQ_PWQ_COLUMN16("tq_pws_c", "2 * (" K ") + tq_pws_c")                                         \
-    ".set tq_pws_c, tq_pws_c + 32\n\t"                                                            \
-    ".endr\n\t"                                                                                   \
+    TQ_PWQ_COLUMNS(K, "0", "2 * (" K ")")                                                         \
     "mov r0, r1\n\t"                                                                              \
     "add r1, r1, #(" K ")\n\t"                                                                    \
-    ".set tq_pws_c, 0\n\t"                                                                        \
-    ".rept (" K ") / 16\n\t"                                                                      \
-    TQ_PWQ_COLUMN16("4 * (" K ") + tq_pws_c", "6 * (" K ") + tq_pws_c")                           \
-    ".set tq_pws_c, tq_pws_c + 32\n\t"                                                            \
-    ".endr\n\t"                                                                                   \
+    TQ_PWQ_COLUMNS(K, "4 * (" K ")", "6 * (" K ")")                                               \
     "str r1, [sp, #12]\n\t"                                                                       \
     "ldr r0, [sp, #28]\n\t"                                                                       \
     "ldr r1, [sp, #24]\n\t"                                                                       \
