@@ -1,60 +1,23 @@
 /*
  * tq_conv2d_s8_pws128.c - the DSP conv's path for pointwise layers whose in_c is a multiple of 128 (up to
  * TQ_CONV_DSP_COLUMN_MAX) in speed builds, published as tq_conv2d_s8_pws128: tq_conv_dsp.h's pws quad block for
- * in_c 128, a pair block with 64 column pairs unrolled per iteration, K / 128 iterations per channel group (any K,
- * and in_c 128's pixels after its quads), and a block for the last pixel alone of an odd pixel count (see tq_conv_dsp.h, "The
- * pws paths", for the method, the weights' records, the conditions and the in-place contract). The generator ships
- * this file, and sets params->dsp_path = &tq_conv2d_s8_pws128 under TQ_USE_DSP, only for speed builds with such a
- * layer (tinyqat/codegen/layouts.py, conv_dsp_path), so other builds do not link it. Cores without the DSP
- * extension compile nothing here.
+ * in_c 128, its pair block with 32 column pairs unrolled per iteration, K / 64 iterations per channel group (any K,
+ * and in_c 128's pixels after its quads), and a block for the last pixel alone of an odd pixel count (see
+ * tq_conv_dsp.h, "The pws paths", for the method, the weights' records, the conditions and the in-place contract).
+ * The generator ships this file, and sets params->dsp_path = &tq_conv2d_s8_pws128 under TQ_USE_DSP, only for speed
+ * builds with such a layer (tinyqat/codegen/layouts.py, conv_dsp_path), so other builds do not link it. Cores
+ * without the DSP extension compile nothing here.
  */
 #include "tq_conv_dsp.h"
 
 #if TQ_USE_DSP
 
-/* The looped blocks' start: both columns in a loop of 16 values of each pixel (r12 advanced by 32 bytes), [sp, #12]
- * the columns' start and [sp, #16] pixel 0's column end; then the group loop's label 0. */
-#define TQ_PWS128_COLUMNS                                                                         \
-    TQ_PWS_ENTRY                                                                                  \
-    "ldr lr, [r3, #20]\n\t"                                                                       \
-    "add lr, r0, lr\n"                                                                            \
-    "1:\n\t"                                                                                      \
-    TQ_PWS_COLUMN16("0")                                                                          \
-    "add r12, r12, #32\n\t"                                                                       \
-    "cmp r0, lr\n\t"                                                                              \
-    "bne 1b\n\t"                                                                                  \
-    "str r12, [sp, #16]\n\t"                                                                      \
-    TQ_PWS_LOCALS                                                                                 \
-    "str r0, [sp, #12]\n"                                                                         \
-    "0:\n\t"
-
-/*
- * The columns (TQ_PWS128_COLUMNS); per group: its biases copied to both pixels' accumulators (r1 then advanced to the
- * weights), then per iteration 64 pairs (r1 advanced by 1024 bytes, r0 by 256) until r0 is at the column end, r0 back
- * at the columns' start, the output stage.
- */
+/* The pair block with 32 column pairs per iteration (tq_conv_dsp.h, TQ_PWS_LOOP_BLOCK). */
 __attribute__((naked, noinline)) static void pws_block128(TQ_ASM_ARG const int8_t *src0,
                                                           TQ_ASM_ARG const int8_t *src1, TQ_ASM_ARG int32_t nzp2,
                                                           TQ_ASM_ARG const tq_pws_job *job)
 {
-    __asm__ volatile(
-        TQ_PWS128_COLUMNS
-        TQ_PWS_BIASES
-        "add r1, r1, #16\n\t"
-        "mov r4, r5\n\t"
-        "mov r6, r7\n\t"
-        "mov r8, r9\n\t"
-        "mov r10, r11\n"
-        "2:\n\t"
-        TQ_PWS_PAIRS("0", "64", "0")
-        "add r1, r1, #1024\n\t"
-        "add r0, r0, #256\n\t"
-        "ldr r2, [sp, #16]\n\t"
-        "cmp r0, r2\n\t"
-        "bne 2b\n\t"
-        "ldr r0, [sp, #12]\n\t"
-        TQ_PWS_GROUP_END("0")
-        TQ_PWS_EXIT);
+    __asm__ volatile(TQ_PWS_LOOP_BLOCK("32"));
 }
 
 /* Pair J of pws_block128_1 (one pixel: its column word at r0 + 4 J, the 4 weight words at r1 + 16 J; accumulators
@@ -86,7 +49,7 @@ __attribute__((naked, noinline)) static void pws_block128_1(TQ_ASM_ARG const int
                                                             TQ_ASM_ARG const tq_pws_job *job)
 {
     __asm__ volatile(
-        TQ_PWS128_COLUMNS
+        TQ_PWS_LOOP_COLUMNS
         "ldr.w r4, [r1]\n\t"
         "ldr.w r6, [r1, #4]\n\t"
         "ldr.w r8, [r1, #8]\n\t"
@@ -94,12 +57,12 @@ __attribute__((naked, noinline)) static void pws_block128_1(TQ_ASM_ARG const int
         "add r1, r1, #16\n"
         "2:\n\t"
         ".set tq_pws_j, 0\n\t"
-        ".rept 64\n\t"
+        ".rept 32\n\t"
         TQ_PWS1_PAIR("tq_pws_j")
         ".set tq_pws_j, tq_pws_j + 1\n\t"
         ".endr\n\t"
-        "add r1, r1, #1024\n\t"
-        "add r0, r0, #256\n\t"
+        "add r1, r1, #512\n\t"
+        "add r0, r0, #128\n\t"
         "ldr r2, [sp, #16]\n\t"
         "cmp r0, r2\n\t"
         "bne 2b\n\t"

@@ -624,21 +624,20 @@ __attribute__((always_inline)) static inline void tq_pwk_run(const tq_conv2d_s8_
  * 2^8 on the last record. Nothing is filled per call and no table bounds the channels.
  *
  * Pixels in raster order: pws16/32/64 and pws128 with in_c 128 first run every group of four pixels in one call of
- * a quad block (TQ_PWS_QUAD, below, which loops over them), then a remaining pair by the pair block; pws128 with
- * other K one call of its pair block per pair; the last pixel alone of an odd count by pws128's one-pixel block,
- * else by the pair block (computed twice, written twice at the same place). Per pixel pair the pair block builds
- * both columns (x - input_zero_point in column order, TQ_PAIR_CONVERT16) in the scratch (pixel 0's at
- * params->scratch, pixel 1's TQ_CONV_DSP_COL1 bytes on), r0 kept at the columns (immediate offsets, never advanced
- * inside a group) and r1 at the group's record. Per group: the biases to r5, r7, r9, r11; the column pairs (two
- * column words, four weight words, 8 SMLADs; 16 estimated cycles per 16 MACs), pws16/32/64 fully unrolled (the
- * first pair accumulating onto the biases), pws128 64 pairs per iteration (K / 128 iterations, the biases copied
- * first); each SMLAD sum is 2 acc from the doubled biases and weights, exactly the input of
- * TQ_REQUANT_FUSED2_FOLDED_ASM (no doubling shift), |2 acc| < 2^31 by requant_fused == 2 (the same integers as
- * tq_conv2d_s8_dsp.c's blocks, see its accumulation order); then the output stage from the record's (q, K, e) and
- * the 4 bytes of each pixel stored.
+ * a quad block (TQ_PWS_QUAD, below, which loops over them); then (pws128 with other K: every pixel) one call of the
+ * pair block (TQ_PWS_LOOP_BLOCK) per pair; the last pixel alone of an odd count by pws128's one-pixel block, else by
+ * the pair block (computed twice, written twice at the same place). Per pixel pair the pair block builds both
+ * columns (x - input_zero_point in column order, TQ_PAIR_CONVERT16) in the scratch (pixel 0's at params->scratch,
+ * pixel 1's TQ_CONV_DSP_COL1 bytes on), r0 at the columns and r1 at the group's record. Per group: the biases to
+ * r5, r7, r9, r11 and copied to r4, r6, r8, r10; the column pairs (two column words, four weight words, 8 SMLADs;
+ * 16 estimated cycles per 16 MACs), P pairs per iteration (pws16/32/64: 8, pws128: 32; K / (2 P) iterations, r0
+ * and r1 advanced, r0 set back after the last); each SMLAD sum is 2 acc from the doubled biases and weights,
+ * exactly the input of TQ_REQUANT_FUSED2_FOLDED_ASM (no doubling shift), |2 acc| < 2^31 by requant_fused == 2 (the
+ * same integers as tq_conv2d_s8_dsp.c's blocks, see its accumulation order); then the output stage from the
+ * record's (q, K, e) and the 4 bytes of each pixel stored.
  * In-place contract (tq_kernels.h): a pair's (quad's) input bytes are all read (the columns) before any of its
- * outputs is written, in raster order. Stack: 36 + 40 bytes per quad block and pws16/32/64 pair block, 36 + 24 per
- * other pws128 block (naked: not seen by -fstack-usage; tinyqat bench reads it from the instructions).
+ * outputs is written, in raster order. Stack: 36 + 40 bytes per quad block, 36 + 24 per pair or one-pixel block
+ * (naked: not seen by -fstack-usage; tinyqat bench reads it from the instructions).
  */
 
 /* int16 values per channel group of a pws layer's weights_s16: 8 (biases) + 4 K (weights) + 24 ((q, K, e) x 4). */
@@ -652,10 +651,9 @@ typedef struct {
     int8_t *out1;           /* 12: pixel 1's (equal to out0 for a last pixel alone) */
     int16_t *col;           /* 16: pixel 0's column (params->scratch) */
     int32_t k;              /* 20: K = in_c */
-    int32_t d1;             /* 24: TQ_PWS_BLOCK: pixel 1's input minus pixel 0's (in_c, or 0 for a pixel alone) */
 } tq_pws_job;
 
-typedef char tq_pws_job_d1_at_24[offsetof(tq_pws_job, d1) == 24 ? 1 : -1];
+typedef char tq_pws_job_k_at_20[offsetof(tq_pws_job, k) == 20 ? 1 : -1];
 
 /*
  * Column pair J (an assembler expression) with the weights at r1 + WO + 16 J (4 words, channels 0 to 3), the columns
@@ -744,8 +742,8 @@ typedef char tq_pws_job_d1_at_24[offsetof(tq_pws_job, d1) == 24 ? 1 : -1];
     "str r10, [r12, #(" OFF " + 24)]\n\t"                                                         \
     "str r11, [r12, #(" OFF " + 28)]\n\t"
 
-/* The block start: registers saved, 24 bytes of locals ([sp] out0, [sp, #4] out1, [sp, #8] the records' end,
- * [sp, #12] and [sp, #16] used by pws128), r12 = the columns (job->col). AAPCS: r0 = pixel 0's input, r1 = pixel
+/* The block start: registers saved, 24 bytes of locals ([sp] out0, [sp, #4] out1, [sp, #8] the records' end, [sp, #12]
+ * the columns, [sp, #16] pixel 0's column end), r12 = the columns (job->col). AAPCS: r0 = pixel 0's input, r1 = pixel
  * 1's, r2 = (-zp, -zp), r3 = the job (tq_pws_job). */
 #define TQ_PWS_ENTRY                                                                              \
     "push {r4-r11, lr}\n\t"                                                                       \
@@ -767,58 +765,47 @@ typedef char tq_pws_job_d1_at_24[offsetof(tq_pws_job, d1) == 24 ? 1 : -1];
     "add sp, sp, #24\n\t"                                                                         \
     "pop {r4-r11, pc}\n\t"
 
+/* The pair and one-pixel blocks' start (tq_pws_block_fn): both columns in a loop of 16 values of each pixel (r12
+ * advanced by 32 bytes, until r0 is at pixel 0's input end: r0 + K), [sp, #12] the columns' start and [sp, #16]
+ * pixel 0's column end; then the group loop's label 0. */
+#define TQ_PWS_LOOP_COLUMNS                                                                       \
+    TQ_PWS_ENTRY                                                                                  \
+    "ldr lr, [r3, #20]\n\t"                                                                       \
+    "add lr, r0, lr\n"                                                                            \
+    "1:\n\t"                                                                                      \
+    TQ_PWS_COLUMN16("0")                                                                          \
+    "add r12, r12, #32\n\t"                                                                       \
+    "cmp r0, lr\n\t"                                                                              \
+    "bne 1b\n\t"                                                                                  \
+    "str r12, [sp, #16]\n\t"                                                                      \
+    TQ_PWS_LOCALS                                                                                 \
+    "str r0, [sp, #12]\n"                                                                         \
+    "0:\n\t"
+
 /*
- * The fully unrolled block for K = in_c (a string, a multiple of 16; P = K / 2 column pairs) with its pixel-pair loop
- * (tq_pws_loop_fn; no call per pair): per pair, both columns (K / 16 steps of TQ_PWS_COLUMN16; pixel 1's input at
- * pixel 0's + job->d1), then per group its biases, pair 0 onto them, pairs 1 .. P - 1, the output stage (the
- * (q, K, e) words at r1 + 16 + 8 K); then the next pair: its input 2 K bytes on (pixel 1's input end), its outputs
- * 2 out_c bytes on (pixel 0's at pixel 1's former end; out_c = the two output pointers' difference), until the
- * input is at `stop`. AAPCS: r0 = the first pair's input, r1 = stop, r2 = (-zp, -zp), r3 = the job. Locals (40
- * bytes): [sp] out0, [sp, #4] out1, [sp, #8] the records' end, [sp, #12] the next pair's input, [sp, #16] stop,
- * [sp, #20] (-zp, -zp), [sp, #24] the records, [sp, #28] the columns, [sp, #32] d1.
+ * The pair block with P (a string) column pairs per iteration (K a multiple of 2 P; tq_pws_block_fn: r0, r1 = the
+ * two pixels' inputs, r2 = (-zp, -zp), r3 = the job): the columns (TQ_PWS_LOOP_COLUMNS); per group its biases copied
+ * to both pixels' accumulators (r1 then advanced to the weights), per iteration P pairs (r1 advanced by 16 P bytes,
+ * r0 by 4 P) until r0 is at the column end, r0 back at the columns' start, the output stage.
  */
-#define TQ_PWS_BLOCK(K)                                                                           \
-    "push {r4-r11, lr}\n\t"                                                                       \
-    "sub sp, sp, #40\n\t"                                                                         \
-    "str r1, [sp, #16]\n\t"                                                                       \
-    "str r2, [sp, #20]\n\t"                                                                       \
-    "ldm r3, {r1, r4, r5, r6, r7, r8, r9}\n\t"                                                    \
-    "str r1, [sp, #24]\n\t"                                                                       \
-    "str r4, [sp, #8]\n\t"                                                                        \
-    "str r5, [sp]\n\t"                                                                            \
-    "str r6, [sp, #4]\n\t"                                                                        \
-    "str r7, [sp, #28]\n\t"                                                                       \
-    "str r9, [sp, #32]\n"                                                                         \
-    "3:\n\t"                                                                                      \
-    "ldr r1, [sp, #32]\n\t"                                                                       \
-    "ldr r12, [sp, #28]\n\t"                                                                      \
-    "add r1, r0, r1\n\t"                                                                          \
-    ".set tq_pws_c, 0\n\t"                                                                        \
-    ".rept (" K ") / 16\n\t"                                                                      \
-    TQ_PWS_COLUMN16("tq_pws_c")                                                                   \
-    ".set tq_pws_c, tq_pws_c + 32\n\t"                                                            \
-    ".endr\n\t"                                                                                   \
-    "str r1, [sp, #12]\n\t"                                                                       \
-    "ldr r0, [sp, #28]\n\t"                                                                       \
-    "ldr r1, [sp, #24]\n"                                                                         \
-    "0:\n\t"                                                                                      \
+#define TQ_PWS_LOOP_BLOCK(P)                                                                      \
+    TQ_PWS_LOOP_COLUMNS                                                                           \
     TQ_PWS_BIASES                                                                                 \
-    TQ_PWS_PAIR("0", "16", "r5", "r7", "r9", "r11")                                               \
-    TQ_PWS_PAIRS("1", "(" K ") / 2 - 1", "16")                                                    \
-    TQ_PWS_GROUP_END("16 + 8 * (" K ")")                                                          \
-    "ldr r2, [sp]\n\t"                                                                            \
-    "ldr r3, [sp, #4]\n\t"                                                                        \
+    "add r1, r1, #16\n\t"                                                                         \
+    "mov r4, r5\n\t"                                                                              \
+    "mov r6, r7\n\t"                                                                              \
+    "mov r8, r9\n\t"                                                                              \
+    "mov r10, r11\n"                                                                              \
+    "2:\n\t"                                                                                      \
+    TQ_PWS_PAIRS("0", P, "0")                                                                     \
+    "add r1, r1, #(16 * " P ")\n\t"                                                               \
+    "add r0, r0, #(4 * " P ")\n\t"                                                                \
+    "ldr r2, [sp, #16]\n\t"                                                                       \
+    "cmp r0, r2\n\t"                                                                              \
+    "bne 2b\n\t"                                                                                  \
     "ldr r0, [sp, #12]\n\t"                                                                       \
-    "ldr r12, [sp, #16]\n\t"                                                                      \
-    "sub r2, r3, r2\n\t"                                                                          \
-    "add r2, r3, r2\n\t"                                                                          \
-    "str r3, [sp]\n\t"                                                                            \
-    "str r2, [sp, #4]\n\t"                                                                        \
-    "ldr r2, [sp, #20]\n\t"                                                                       \
-    "cmp r0, r12\n\t"                                                                             \
-    "bne 3b\n\t"                                                                                  \
-    "add sp, sp, #40\n\t"                                                                         \
-    "pop {r4-r11, pc}\n\t"
+    TQ_PWS_GROUP_END("0")                                                                         \
+    TQ_PWS_EXIT
 
 /*
  * The quad blocks (TQ_PWS_QUAD, K <= TQ_PWS_QUAD_K_MAX): four pixels per step, each 4-channel record run as two
@@ -938,9 +925,9 @@ typedef char tq_pws_job_d1_at_24[offsetof(tq_pws_job, d1) == 24 ? 1 : -1];
  * The quad block for K (a string; a multiple of 16, at most TQ_PWS_QUAD_K_MAX) with its loop over groups of four
  * pixels (tq_pws_loop_fn: r0 = the first quad's input, r1 = stop, the input after the last quad): per quad the four
  * columns, then the records' halves (TQ_PWQ_HALF, until the last record's flag), then the next quad (input 4 K bytes
- * on, outputs 4 out_c bytes on, out_c = job->out1 - job->out0). Locals (40 bytes): [sp] the half's output, [sp, #4]
- * out_c, [sp, #12] the next quad's input, [sp, #16] stop, [sp, #20] (-zp, -zp), [sp, #24] the records, [sp, #28] the columns,
- * [sp, #32] the quad's output.
+ * on, outputs 4 out_c bytes on, out_c = job->out1 - job->out0). Locals (40 bytes): [sp] the half's output,
+ * [sp, #4] out_c, [sp, #12] the next quad's input, [sp, #16] stop, [sp, #20] (-zp, -zp), [sp, #24] the records,
+ * [sp, #28] the columns, [sp, #32] the quad's output.
  */
 #define TQ_PWS_QUAD(K)                                                                            \
     "push {r4-r11, lr}\n\t"                                                                       \
@@ -984,14 +971,13 @@ typedef void tq_pws_block_fn(const int8_t *src0, const int8_t *src1, int32_t nzp
 
 typedef void tq_pws_loop_fn(const int8_t *src, const int8_t *stop, int32_t nzp2, const tq_pws_job *job);
 
-/* A pws job for the layer of `p` (its records, columns and K; d1 = in_c), before its output pointers. */
+/* A pws job for the layer of `p` (its records, columns and K), before its output pointers. */
 __attribute__((always_inline)) static inline void tq_pws_job_init(tq_pws_job *job, const tq_conv2d_s8_params *p)
 {
     job->records = p->weights_s16;
     job->end = p->weights_s16 + TQ_PWS_GROUP_HALVES(p->in_c) * (p->out_c >> 2);
     job->col = (int16_t *)p->scratch;
     job->k = p->in_c;
-    job->d1 = p->in_c;
 }
 
 /* A pws path's groups of four pixels (raster order), all in one call of its TQ_PWS_QUAD `quad`; returns the pixels
@@ -1009,33 +995,6 @@ __attribute__((always_inline)) static inline int32_t tq_pws_run_quads(const tq_c
         quad(input, input + 4 * p->in_c * quads, tq_dup_s16(-p->input_zero_point), &job);
     }
     return 4 * quads;
-}
-
-/* A pws path's whole call with its TQ_PWS_QUAD `quad` and TQ_PWS_BLOCK `block`: tq_pws_run_quads, one block call for a
- * remaining pair, then, for an odd pixel count, `block` again for the last pixel alone (d1 = 0, out1 = out0:
- * computed twice, written twice at the same place). */
-__attribute__((always_inline)) static inline void tq_pws_run_pairs(const tq_conv2d_s8_params *p, const int8_t *input,
-                                                                    int8_t *output, tq_pws_loop_fn *quad,
-                                                                    tq_pws_loop_fn *block)
-{
-    const int32_t in_c = p->in_c, out_c = p->out_c, pixels = p->out_h * p->out_w;
-    const int32_t px = tq_pws_run_quads(p, input, output, quad);
-    const int32_t nzp2 = tq_dup_s16(-p->input_zero_point);
-    tq_pws_job job;
-    tq_pws_job_init(&job, p);
-    if (pixels - px >= 2) {
-        const int8_t *const s = input + px * in_c;
-        job.out0 = output + px * out_c;
-        job.out1 = job.out0 + out_c;
-        block(s, s + 2 * in_c, nzp2, &job);
-    }
-    if (pixels & 1) {
-        const int8_t *const s = input + (pixels - 1) * in_c;
-        job.out0 = output + (pixels - 1) * out_c;
-        job.out1 = job.out0;
-        job.d1 = 0;
-        block(s, s + in_c, nzp2, &job);
-    }
 }
 
 /* A pws path's call for pixels `first` .. the last with `block`: a block call per pixel pair, the last pixel alone
