@@ -93,8 +93,7 @@ __attribute__((naked, noinline)) static void pws_quad128(TQ_ASM_ARG const int8_t
  * the last pixel alone (odd count) by pws_block128_1. */
 static void pws128(const tq_conv2d_s8_params *p, const int8_t *input, int8_t *output)
 {
-    const int32_t first = p->in_c == 128 ? tq_pws_run_quads(p, input, output, pws_quad128) : 0;
-    tq_pws_run(p, input, output, first, pws_block128, pws_block128_1);
+    tq_pws_run(p, input, output, p->in_c == 128 ? pws_quad128 : NULL, pws_block128, pws_block128_1);
 }
 
 const tq_conv2d_s8_dsp_path tq_conv2d_s8_pws128 = {pws128, NULL};

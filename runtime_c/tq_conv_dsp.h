@@ -630,7 +630,7 @@ __attribute__((always_inline)) static inline void tq_pwk_run(const tq_conv2d_s8_
  * columns (x - input_zero_point in column order, TQ_PAIR_CONVERT16) in the scratch (pixel 0's at params->scratch,
  * pixel 1's TQ_CONV_DSP_COL1 bytes on), r0 at the columns and r1 at the group's record. Per group: the biases to
  * r5, r7, r9, r11 and copied to r4, r6, r8, r10; the column pairs (two column words, four weight words, 8 SMLADs;
- * 16 estimated cycles per 16 MACs), P pairs per iteration (pws16/32/64: 8, pws128: 32; K / (2 P) iterations, r0
+ * 16 estimated cycles per 16 MACs), P pairs per iteration (pws16/32/64: 4, pws128: 32; K / (2 P) iterations, r0
  * and r1 advanced, r0 set back after the last); each SMLAD sum is 2 acc from the doubled biases and weights,
  * exactly the input of TQ_REQUANT_FUSED2_FOLDED_ASM (no doubling shift), |2 acc| < 2^31 by requant_fused == 2 (the
  * same integers as tq_conv2d_s8_dsp.c's blocks, see its accumulation order); then the output stage from the
@@ -866,16 +866,15 @@ typedef char tq_pws_job_k_at_20[offsetof(tq_pws_job, k) == 20 ? 1 : -1];
     "ldr.w r3, [sp, #4]\n\t"                                                                      \
     "add r12, r2, r3\n\t"                                                                         \
     "add lr, r2, r3, lsl #1\n\t"                                                                  \
-    "strb.w r4, [r2]\n\t"                                                                         \
-    "strb.w r8, [r2, #1]\n\t"                                                                     \
     "add r3, r12, r3, lsl #1\n\t"                                                                 \
+    "strb.w r8, [r2, #1]\n\t"                                                                     \
+    "strb.w r4, [r2], #2\n\t"                                                                     \
     "strb r5, [r12]\n\t"                                                                          \
     "strb r9, [r12, #1]\n\t"                                                                      \
     "strb r6, [lr]\n\t"                                                                           \
     "strb r10, [lr, #1]\n\t"                                                                      \
     "strb r7, [r3]\n\t"                                                                           \
     "strb r11, [r3, #1]\n\t"                                                                      \
-    "add r2, r2, #2\n\t"                                                                          \
     "str.w r2, [sp]\n\t"                                                                          \
     "beq.w 0b\n\t"
 
@@ -971,44 +970,28 @@ typedef void tq_pws_block_fn(const int8_t *src0, const int8_t *src1, int32_t nzp
 
 typedef void tq_pws_loop_fn(const int8_t *src, const int8_t *stop, int32_t nzp2, const tq_pws_job *job);
 
-/* A pws job for the layer of `p` (its records, columns and K), before its output pointers. */
-__attribute__((always_inline)) static inline void tq_pws_job_init(tq_pws_job *job, const tq_conv2d_s8_params *p)
-{
-    job->records = p->weights_s16;
-    job->end = p->weights_s16 + TQ_PWS_GROUP_HALVES(p->in_c) * (p->out_c >> 2);
-    job->col = (int16_t *)p->scratch;
-    job->k = p->in_c;
-}
-
-/* A pws path's groups of four pixels (raster order), all in one call of its TQ_PWS_QUAD `quad`; returns the pixels
- * they cover (4 * (pixels / 4)). */
-__attribute__((always_inline)) static inline int32_t tq_pws_run_quads(const tq_conv2d_s8_params *p,
-                                                                       const int8_t *input, int8_t *output,
-                                                                       tq_pws_loop_fn *quad)
-{
-    const int32_t quads = (p->out_h * p->out_w) >> 2;
-    tq_pws_job job;
-    tq_pws_job_init(&job, p);
-    job.out0 = output;
-    job.out1 = output + p->out_c;
-    if (quads > 0) {
-        quad(input, input + 4 * p->in_c * quads, tq_dup_s16(-p->input_zero_point), &job);
-    }
-    return 4 * quads;
-}
-
-/* A pws path's call for pixels `first` .. the last with `block`: a block call per pixel pair, the last pixel alone
- * (odd count) by `lone` (src1 = src0, out1 = out0: the same job, one pixel). */
+/* A pws path's whole call: with `quad` (a TQ_PWS_QUAD block, or NULL for none) every group of four pixels (raster
+ * order) in one call of it; then a `block` call per remaining pixel pair, the last pixel alone (odd count) by `lone`
+ * (src1 = src0, out1 = out0: the same job, one pixel). */
 __attribute__((always_inline)) static inline void tq_pws_run(const tq_conv2d_s8_params *p, const int8_t *input,
-                                                              int8_t *output, int32_t first, tq_pws_block_fn *block,
-                                                              tq_pws_block_fn *lone)
+                                                              int8_t *output, tq_pws_loop_fn *quad,
+                                                              tq_pws_block_fn *block, tq_pws_block_fn *lone)
 {
     const int32_t in_c = p->in_c, out_c = p->out_c, pixels = p->out_h * p->out_w;
     const int32_t nzp2 = tq_dup_s16(-p->input_zero_point);
-    int32_t px;
+    int32_t px = 0;
     tq_pws_job job;
-    tq_pws_job_init(&job, p);
-    for (px = first; px < pixels; px += 2) {
+    job.records = p->weights_s16;
+    job.end = p->weights_s16 + TQ_PWS_GROUP_HALVES(in_c) * (out_c >> 2);
+    job.col = (int16_t *)p->scratch;
+    job.k = in_c;
+    if (quad != NULL && pixels >= 4) {
+        px = pixels & ~3;
+        job.out0 = output;
+        job.out1 = output + out_c;
+        quad(input, input + px * in_c, nzp2, &job);
+    }
+    for (; px < pixels; px += 2) {
         const int8_t *const s0 = input + px * in_c;
         const int32_t two = px + 1 < pixels;
         job.out0 = output + px * out_c;

@@ -327,7 +327,7 @@ def _pwk_graphs() -> list[ir.Graph]:
 
 def _pws_graphs() -> list[ir.Graph]:
     """Pointwise layers of the speed builds' pws128 path (tq_conv2d_s8_pws128.c: in_c 128, its quad, pair and lone-pixel
-    blocks; 256, 384, two and three iterations of its 64 pairs): odd pixel counts (the last pixel alone), out_c from
+    blocks; 256, 384, four and six iterations of its 32 pairs): odd pixel counts (the last pixel alone), out_c from
     one channel group to 132 (more than any scratch table holds), input and output zero points at the int8 ends, a
     right shift of 22; beside them layers the path leaves to the general loop (out_c not a multiple of 4,
     requant_fused 1); and a layer alone in its graph, whose output the planner may place over its input (the in-place
