@@ -1,19 +1,19 @@
 /*
  * tq_conv2d_s8_pws16.c - the DSP conv's path for pointwise layers with 16 input channels in speed builds, published
- * as tq_conv2d_s8_pws16: tq_conv_dsp.h's pws quad and pair blocks fully unrolled for K = 16 (see tq_conv_dsp.h,
- * "The pws paths", for the method, the weights' records, the conditions and the in-place contract). The generator
- * ships this file, and sets params->dsp_path = &tq_conv2d_s8_pws16 under TQ_USE_DSP, only for speed builds with
- * such a layer (tinyqat/codegen/layouts.py, conv_dsp_path), so other builds do not link it. Cores without the DSP
- * extension compile nothing here.
+ * as tq_conv2d_s8_pws16: tq_conv_dsp.h's pws quad block for K = 16 and its pair block with 4 column pairs per
+ * iteration (see tq_conv_dsp.h, "The pws paths", for the method, the weights' records, the conditions and the
+ * in-place contract). The generator ships this file, and sets params->dsp_path = &tq_conv2d_s8_pws16 under
+ * TQ_USE_DSP, only for speed builds with such a layer (tinyqat/codegen/layouts.py, conv_dsp_path), so other builds
+ * do not link it. Cores without the DSP extension compile nothing here.
  */
 #include "tq_conv_dsp.h"
 
 #if TQ_USE_DSP
 
-__attribute__((naked, noinline)) static void pws_block16(TQ_ASM_ARG const int8_t *src, TQ_ASM_ARG const int8_t *stop,
+__attribute__((naked, noinline)) static void pws_block16(TQ_ASM_ARG const int8_t *src0, TQ_ASM_ARG const int8_t *src1,
                                                          TQ_ASM_ARG int32_t nzp2, TQ_ASM_ARG const tq_pws_job *job)
 {
-    __asm__ volatile(TQ_PWS_BLOCK("16"));
+    __asm__ volatile(TQ_PWS_LOOP_BLOCK("4"));
 }
 
 __attribute__((naked, noinline)) static void pws_quad16(TQ_ASM_ARG const int8_t *src, TQ_ASM_ARG const int8_t *stop,
@@ -22,9 +22,11 @@ __attribute__((naked, noinline)) static void pws_quad16(TQ_ASM_ARG const int8_t 
     __asm__ volatile(TQ_PWS_QUAD("16"));
 }
 
+/* pws_quad16 for the groups of four pixels, then pws_block16 for a remaining pair and for the last pixel alone (odd
+ * count: computed twice, written twice at the same place). */
 static void pws16(const tq_conv2d_s8_params *p, const int8_t *input, int8_t *output)
 {
-    tq_pws_run_pairs(p, input, output, pws_quad16, pws_block16, NULL);
+    tq_pws_run(p, input, output, pws_quad16, pws_block16, pws_block16);
 }
 
 const tq_conv2d_s8_dsp_path tq_conv2d_s8_pws16 = {pws16, NULL};

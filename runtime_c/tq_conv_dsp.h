@@ -616,25 +616,28 @@ __attribute__((always_inline)) static inline void tq_pwk_run(const tq_conv2d_s8_
  * weights: params->weights_s16 holds, per channel group g of 4 (TQ_PWS_GROUP_HALVES(K) int16 values, read as words
  * by LDR, which allows any 2-byte alignment of the array: little-endian words, low half first), the group's doubled
  * biases 2 bias[4g + i] (4 int32), its doubled speed-layout weights 2 w (tq_conv2d_s8_dsp.c, K / 2 column pairs of
- * 4 words: the words of pair j are channel 4g + i's (2 w[perm[2j]], 2 w[perm[2j + 1]]), i < 4), then per channel
- * (q, K, e) of tq_conv_table_fill (4 x 3 int32). Nothing is filled per call and no table bounds the channels.
+ * 4 words: the words of pair j are channel 4g + i's (2 w[perm[2j]], 2 w[perm[2j + 1]]), i < 4), then the output
+ * stage's words of tq_conv_table_fill channel by channel in three rows, q[4g + i], K[4g + i], e[4g + i] (i < 4; 12
+ * int32, TQ_PWS_LOAD_QKE), so that a record's channels 2, 3 are at its channels 0, 1 + 8 bytes in every part. The e
+ * words of channels 1 and 3 also carry the quad blocks' record step above bit 8 (the ASRs read only an e word's low
+ * byte): channel 1's e + 2^9 8 (from half 0 to half 1), channel 3's e + 2^9 (64 + 8 K - 8) (to the next record) +
+ * 2^8 on the last record. Nothing is filled per call and no table bounds the channels.
  *
  * Pixels in raster order: pws16/32/64 and pws128 with in_c 128 first run every group of four pixels in one call of
- * a quad block (TQ_PWS_QUAD, below, which loops over them), then a remaining pair by the pair block; pws128 with
- * other K one call of its pair block per pair; the last pixel alone of an odd count by pws128's one-pixel block,
- * else by the pair block (computed twice, written twice at the same place). Per pixel pair the pair block builds
- * both columns (x - input_zero_point in column order, TQ_PAIR_CONVERT16) in the scratch (pixel 0's at
- * params->scratch, pixel 1's TQ_CONV_DSP_COL1 bytes on), r0 kept at the columns (immediate offsets, never advanced
- * inside a group) and r1 at the group's record. Per group: the biases to r5, r7, r9, r11; the column pairs (two
- * column words, four weight words, 8 SMLADs; 16 estimated cycles per 16 MACs), pws16/32/64 fully unrolled (the
- * first pair accumulating onto the biases), pws128 64 pairs per iteration (K / 128 iterations, the biases copied
- * first); each SMLAD sum is 2 acc from the doubled biases and weights, exactly the input of
- * TQ_REQUANT_FUSED2_FOLDED_ASM (no doubling shift), |2 acc| < 2^31 by requant_fused == 2 (the same integers as
- * tq_conv2d_s8_dsp.c's blocks, see its accumulation order); then the output stage from the record's (q, K, e) and
- * the 4 bytes of each pixel stored.
+ * a quad block (TQ_PWS_QUAD, below, which loops over them); then (pws128 with other K: every pixel) one call of the
+ * pair block (TQ_PWS_LOOP_BLOCK) per pair; the last pixel alone of an odd count by pws128's one-pixel block, else by
+ * the pair block (computed twice, written twice at the same place). Per pixel pair the pair block builds both
+ * columns (x - input_zero_point in column order, TQ_PAIR_CONVERT16) in the scratch (pixel 0's at params->scratch,
+ * pixel 1's TQ_CONV_DSP_COL1 bytes on), r0 at the columns and r1 at the group's record. Per group: the biases to
+ * r5, r7, r9, r11 and copied to r4, r6, r8, r10; the column pairs (two column words, four weight words, 8 SMLADs;
+ * 16 estimated cycles per 16 MACs), P pairs per iteration (pws16/32/64: 4, pws128: 32; K / (2 P) iterations, r0
+ * and r1 advanced, r0 set back after the last); each SMLAD sum is 2 acc from the doubled biases and weights,
+ * exactly the input of TQ_REQUANT_FUSED2_FOLDED_ASM (no doubling shift), |2 acc| < 2^31 by requant_fused == 2 (the
+ * same integers as tq_conv2d_s8_dsp.c's blocks, see its accumulation order); then the output stage from the
+ * record's (q, K, e) and the 4 bytes of each pixel stored.
  * In-place contract (tq_kernels.h): a pair's (quad's) input bytes are all read (the columns) before any of its
- * outputs is written, in raster order. Stack: 36 + 40 bytes per quad block and pws16/32/64 pair block, 36 + 24 per
- * other pws128 block (naked: not seen by -fstack-usage; tinyqat bench reads it from the instructions).
+ * outputs is written, in raster order. Stack: 36 + 40 bytes per quad block, 36 + 24 per pair or one-pixel block
+ * (naked: not seen by -fstack-usage; tinyqat bench reads it from the instructions).
  */
 
 /* int16 values per channel group of a pws layer's weights_s16: 8 (biases) + 4 K (weights) + 24 ((q, K, e) x 4). */
@@ -648,10 +651,9 @@ typedef struct {
     int8_t *out1;           /* 12: pixel 1's (equal to out0 for a last pixel alone) */
     int16_t *col;           /* 16: pixel 0's column (params->scratch) */
     int32_t k;              /* 20: K = in_c */
-    int32_t d1;             /* 24: TQ_PWS_BLOCK: pixel 1's input minus pixel 0's (in_c, or 0 for a pixel alone) */
 } tq_pws_job;
 
-typedef char tq_pws_job_d1_at_24[offsetof(tq_pws_job, d1) == 24 ? 1 : -1];
+typedef char tq_pws_job_k_at_20[offsetof(tq_pws_job, k) == 20 ? 1 : -1];
 
 /*
  * Column pair J (an assembler expression) with the weights at r1 + WO + 16 J (4 words, channels 0 to 3), the columns
@@ -690,20 +692,24 @@ typedef char tq_pws_job_d1_at_24[offsetof(tq_pws_job, d1) == 24 ? 1 : -1];
     "ldr.w r9, [r1, #8]\n\t"                                                                      \
     "ldr.w r11, [r1, #12]\n\t"
 
-/* One channel's accumulators A, B (2 acc of pixels 0, 1): (q, K, e) from r1 + OFF (lr scratch). */
-#define TQ_PWS_OUT_CHANNEL(A, B, OFF)                                                             \
-    "ldr.w r2, [r1, #(" OFF ")]\n\t"                                                              \
-    "ldr.w r3, [r1, #(" OFF " + 4)]\n\t"                                                          \
-    "ldr.w r12, [r1, #(" OFF " + 8)]\n"                                                           \
+/* Channel C's output-stage words (q, K, e) of the record's table at r1 + T (rows of 4 words) to r2, r3, r12. */
+#define TQ_PWS_LOAD_QKE(T, C)                                                                     \
+    "ldr.w r2, [r1, #(" T " + 4 * " C ")]\n\t"                                                     \
+    "ldr.w r3, [r1, #(" T " + 16 + 4 * " C ")]\n\t"                                                \
+    "ldr.w r12, [r1, #(" T " + 32 + 4 * " C ")]\n"
+
+/* Channel C's accumulators A, B (2 acc of pixels 0, 1): (q, K, e) from the table at r1 + T (lr scratch). */
+#define TQ_PWS_OUT_CHANNEL(A, B, T, C)                                                            \
+    TQ_PWS_LOAD_QKE(T, C)                                                                         \
     TQ_REQUANT_FUSED2_FOLDED_ASM(A, "r2", "r3", "r12", "lr")                                      \
     TQ_REQUANT_FUSED2_FOLDED_ASM(B, "r2", "r3", "r12", "lr") "\t"
 
-/* The end of a group: the output stage from the (q, K, e) words at r1 + OFF, r1 advanced past them, the 4 bytes of
+/* The end of a group: the output stage from the table at r1 + OFF, r1 advanced past it, the 4 bytes of
  * each pixel stored at out0 ([sp]) and out1 ([sp, #4]), both advanced by 4, and the loop back to 0: while r1 is not
  * the records' end ([sp, #8]). */
 #define TQ_PWS_GROUP_END(OFF)                                                                     \
-    TQ_PWS_OUT_CHANNEL("r4", "r5", OFF) TQ_PWS_OUT_CHANNEL("r6", "r7", OFF " + 12")               \
-    TQ_PWS_OUT_CHANNEL("r8", "r9", OFF " + 24") TQ_PWS_OUT_CHANNEL("r10", "r11", OFF " + 36")     \
+    TQ_PWS_OUT_CHANNEL("r4", "r5", OFF, "0") TQ_PWS_OUT_CHANNEL("r6", "r7", OFF, "1")              \
+    TQ_PWS_OUT_CHANNEL("r8", "r9", OFF, "2") TQ_PWS_OUT_CHANNEL("r10", "r11", OFF, "3")            \
     "ldr r2, [sp]\n\t"                                                                            \
     "ldr r3, [sp, #4]\n\t"                                                                        \
     "ldr r12, [sp, #8]\n\t"                                                                       \
@@ -736,8 +742,8 @@ typedef char tq_pws_job_d1_at_24[offsetof(tq_pws_job, d1) == 24 ? 1 : -1];
     "str r10, [r12, #(" OFF " + 24)]\n\t"                                                         \
     "str r11, [r12, #(" OFF " + 28)]\n\t"
 
-/* The block start: registers saved, 24 bytes of locals ([sp] out0, [sp, #4] out1, [sp, #8] the records' end,
- * [sp, #12] and [sp, #16] used by pws128), r12 = the columns (job->col). AAPCS: r0 = pixel 0's input, r1 = pixel
+/* The block start: registers saved, 24 bytes of locals ([sp] out0, [sp, #4] out1, [sp, #8] the records' end, [sp, #12]
+ * the columns, [sp, #16] pixel 0's column end), r12 = the columns (job->col). AAPCS: r0 = pixel 0's input, r1 = pixel
  * 1's, r2 = (-zp, -zp), r3 = the job (tq_pws_job). */
 #define TQ_PWS_ENTRY                                                                              \
     "push {r4-r11, lr}\n\t"                                                                       \
@@ -759,67 +765,58 @@ typedef char tq_pws_job_d1_at_24[offsetof(tq_pws_job, d1) == 24 ? 1 : -1];
     "add sp, sp, #24\n\t"                                                                         \
     "pop {r4-r11, pc}\n\t"
 
+/* The pair and one-pixel blocks' start (tq_pws_block_fn): both columns in a loop of 16 values of each pixel (r12
+ * advanced by 32 bytes, until r0 is at pixel 0's input end: r0 + K), [sp, #12] the columns' start and [sp, #16]
+ * pixel 0's column end; then the group loop's label 0. */
+#define TQ_PWS_LOOP_COLUMNS                                                                       \
+    TQ_PWS_ENTRY                                                                                  \
+    "ldr lr, [r3, #20]\n\t"                                                                       \
+    "add lr, r0, lr\n"                                                                            \
+    "1:\n\t"                                                                                      \
+    TQ_PWS_COLUMN16("0")                                                                          \
+    "add r12, r12, #32\n\t"                                                                       \
+    "cmp r0, lr\n\t"                                                                              \
+    "bne 1b\n\t"                                                                                  \
+    "str r12, [sp, #16]\n\t"                                                                      \
+    TQ_PWS_LOCALS                                                                                 \
+    "str r0, [sp, #12]\n"                                                                         \
+    "0:\n\t"
+
 /*
- * The fully unrolled block for K = in_c (a string, a multiple of 16; P = K / 2 column pairs) with its pixel-pair loop
- * (tq_pws_loop_fn; no call per pair): per pair, both columns (K / 16 steps of TQ_PWS_COLUMN16; pixel 1's input at
- * pixel 0's + job->d1), then per group its biases, pair 0 onto them, pairs 1 .. P - 1, the output stage (the
- * (q, K, e) words at r1 + 16 + 8 K); then the next pair: its input 2 K bytes on (pixel 1's input end), its outputs
- * 2 out_c bytes on (pixel 0's at pixel 1's former end; out_c = the two output pointers' difference), until the
- * input is at `stop`. AAPCS: r0 = the first pair's input, r1 = stop, r2 = (-zp, -zp), r3 = the job. Locals (40
- * bytes): [sp] out0, [sp, #4] out1, [sp, #8] the records' end, [sp, #12] the next pair's input, [sp, #16] stop,
- * [sp, #20] (-zp, -zp), [sp, #24] the records, [sp, #28] the columns, [sp, #32] d1.
+ * The pair block with P (a string) column pairs per iteration (K a multiple of 2 P; tq_pws_block_fn: r0, r1 = the
+ * two pixels' inputs, r2 = (-zp, -zp), r3 = the job): the columns (TQ_PWS_LOOP_COLUMNS); per group its biases copied
+ * to both pixels' accumulators (r1 then advanced to the weights), per iteration P pairs (r1 advanced by 16 P bytes,
+ * r0 by 4 P) until r0 is at the column end, r0 back at the columns' start, the output stage.
  */
-#define TQ_PWS_BLOCK(K)                                                                           \
-    "push {r4-r11, lr}\n\t"                                                                       \
-    "sub sp, sp, #40\n\t"                                                                         \
-    "str r1, [sp, #16]\n\t"                                                                       \
-    "str r2, [sp, #20]\n\t"                                                                       \
-    "ldm r3, {r1, r4, r5, r6, r7, r8, r9}\n\t"                                                    \
-    "str r1, [sp, #24]\n\t"                                                                       \
-    "str r4, [sp, #8]\n\t"                                                                        \
-    "str r5, [sp]\n\t"                                                                            \
-    "str r6, [sp, #4]\n\t"                                                                        \
-    "str r7, [sp, #28]\n\t"                                                                       \
-    "str r9, [sp, #32]\n"                                                                         \
-    "3:\n\t"                                                                                      \
-    "ldr r1, [sp, #32]\n\t"                                                                       \
-    "ldr r12, [sp, #28]\n\t"                                                                      \
-    "add r1, r0, r1\n\t"                                                                          \
-    ".set tq_pws_c, 0\n\t"                                                                        \
-    ".rept (" K ") / 16\n\t"                                                                      \
-    TQ_PWS_COLUMN16("tq_pws_c")                                                                   \
-    ".set tq_pws_c, tq_pws_c + 32\n\t"                                                            \
-    ".endr\n\t"                                                                                   \
-    "str r1, [sp, #12]\n\t"                                                                       \
-    "ldr r0, [sp, #28]\n\t"                                                                       \
-    "ldr r1, [sp, #24]\n"                                                                         \
-    "0:\n\t"                                                                                      \
+#define TQ_PWS_LOOP_BLOCK(P)                                                                      \
+    TQ_PWS_LOOP_COLUMNS                                                                           \
     TQ_PWS_BIASES                                                                                 \
-    TQ_PWS_PAIR("0", "16", "r5", "r7", "r9", "r11")                                               \
-    TQ_PWS_PAIRS("1", "(" K ") / 2 - 1", "16")                                                    \
-    TQ_PWS_GROUP_END("16 + 8 * (" K ")")                                                          \
-    "ldr r2, [sp]\n\t"                                                                            \
-    "ldr r3, [sp, #4]\n\t"                                                                        \
+    "add r1, r1, #16\n\t"                                                                         \
+    "mov r4, r5\n\t"                                                                              \
+    "mov r6, r7\n\t"                                                                              \
+    "mov r8, r9\n\t"                                                                              \
+    "mov r10, r11\n"                                                                              \
+    "2:\n\t"                                                                                      \
+    TQ_PWS_PAIRS("0", P, "0")                                                                     \
+    "add r1, r1, #(16 * " P ")\n\t"                                                               \
+    "add r0, r0, #(4 * " P ")\n\t"                                                                \
+    "ldr r2, [sp, #16]\n\t"                                                                       \
+    "cmp r0, r2\n\t"                                                                              \
+    "bne 2b\n\t"                                                                                  \
     "ldr r0, [sp, #12]\n\t"                                                                       \
-    "ldr r12, [sp, #16]\n\t"                                                                      \
-    "sub r2, r3, r2\n\t"                                                                          \
-    "add r2, r3, r2\n\t"                                                                          \
-    "str r3, [sp]\n\t"                                                                            \
-    "str r2, [sp, #4]\n\t"                                                                        \
-    "ldr r2, [sp, #20]\n\t"                                                                       \
-    "cmp r0, r12\n\t"                                                                             \
-    "bne 3b\n\t"                                                                                  \
-    "add sp, sp, #40\n\t"                                                                         \
-    "pop {r4-r11, pc}\n\t"
+    TQ_PWS_GROUP_END("0")                                                                         \
+    TQ_PWS_EXIT
 
 /*
  * The quad blocks (TQ_PWS_QUAD, K <= TQ_PWS_QUAD_K_MAX): four pixels per step, each 4-channel record run as two
  * halves of 2 channels x 4 pixels (channel 2h + i, pixel n in r(4 + 4 i + n)), so each (q, K, e) load serves four
  * outputs instead of two. The four columns in the scratch at 0, 2 K, 4 K and 6 K bytes (8 K bytes: within
- * TQ_CONV2D_S8_BUFFER_SIZE for K <= 192). Pair J of half h: the weight words of channels 2h, 2h + 1 at
- * r1 + 16 + 8 h + 16 J (+ 4), the columns' words at r0 + 4 J + 2 K n; two weight and two column loads, 4 SMLADs, two
- * column loads, 4 SMLADs (16 estimated cycles per 16 MACs). The first pair accumulates onto the biases in r7 and r11
- * (written last).
+ * TQ_CONV2D_S8_BUFFER_SIZE for K <= 192). One body (TQ_PWQ_HALF) runs both halves: r1 at the record + 8 h, where
+ * half h's biases, weight words and table words are at the offsets of half 0's (the record's layout); the body's
+ * last e word (channel 2h + 1's) steps r1 to the next half and ends the loop on the last record. Pair J: the weight
+ * words of channels 2h, 2h + 1 at r1 + 16 + 16 J (+ 4), the columns' words at r0 + 4 J + 2 K n; two weight and two
+ * column loads, 4 SMLADs, two column loads, 4 SMLADs (16 estimated cycles per 16 MACs). The first pair accumulates
+ * onto the biases in r7 and r11 (written last).
  */
 #define TQ_PWS_QUAD_K_MAX 192
 
@@ -839,43 +836,47 @@ typedef char tq_pws_job_d1_at_24[offsetof(tq_pws_job, d1) == 24 ? 1 : -1];
     "smlad r7, r3, r12, r7\n\t"                                                                   \
     "smlad r11, r3, lr, r11\n\t"
 
-/* One channel's four accumulators A0..A3 (pixels 0 to 3): (q, K, e) from r1 + OFF (lr scratch). */
-#define TQ_PWQ_OUT_CHANNEL(A0, A1, A2, A3, OFF)                                                   \
-    "ldr.w r2, [r1, #(" OFF ")]\n\t"                                                              \
-    "ldr.w r3, [r1, #(" OFF " + 4)]\n\t"                                                          \
-    "ldr.w r12, [r1, #(" OFF " + 8)]\n"                                                           \
+/* Channel C's four accumulators A0..A3 (pixels 0 to 3): (q, K, e) from the table at r1 + T (lr scratch). */
+#define TQ_PWQ_OUT_CHANNEL(A0, A1, A2, A3, T, C)                                                  \
+    TQ_PWS_LOAD_QKE(T, C)                                                                         \
     TQ_REQUANT_FUSED2_FOLDED_ASM(A0, "r2", "r3", "r12", "lr")                                     \
     TQ_REQUANT_FUSED2_FOLDED_ASM(A1, "r2", "r3", "r12", "lr")                                     \
     TQ_REQUANT_FUSED2_FOLDED_ASM(A2, "r2", "r3", "r12", "lr")                                     \
     TQ_REQUANT_FUSED2_FOLDED_ASM(A3, "r2", "r3", "r12", "lr") "\t"
 
-/* Half H ("0" or "1") of the record at r1: its two biases, the K / 2 pairs, the output stage, the 2 bytes of each
- * of the four pixels stored at [sp] (advanced by 2) + n out_c ([sp, #4] = out_c). */
-#define TQ_PWQ_HALF(K, H)                                                                         \
-    "ldr.w r7, [r1, #(8 * " H ")]\n\t"                                                            \
-    "ldr.w r11, [r1, #(8 * " H " + 4)]\n\t"                                                       \
-    TQ_PWQ_PAIR("0", K, "16 + 8 * " H, "r7", "r7", "r7", "r11", "r11", "r11")                    \
+/* The half at r1 (TQ_PWS_QUAD): its two biases, the K / 2 pairs, the output stage, r1 stepped by its last e word
+ * (the flags from its bit 8: Z clear after the last record's half 1), the 2 bytes of each of the four pixels stored at
+ * [sp] (advanced by 2) + n out_c ([sp, #4] = out_c; three row pointers first, no store waits for its address), and
+ * the loop back to 0 unless it was the last half. Every instruction 32-bit (at 0, word-aligned: none straddles a
+ * word). */
+#define TQ_PWQ_HALF(K)                                                                            \
+    "ldr.w r7, [r1]\n\t"                                                                          \
+    "ldr.w r11, [r1, #4]\n\t"                                                                     \
+    TQ_PWQ_PAIR("0", K, "16", "r7", "r7", "r7", "r11", "r11", "r11")                              \
     ".set tq_pws_j, 1\n\t"                                                                        \
     ".rept (" K ") / 2 - 1\n\t"                                                                   \
-    TQ_PWQ_PAIR("tq_pws_j", K, "16 + 8 * " H, "r4", "r5", "r6", "r8", "r9", "r10")               \
+    TQ_PWQ_PAIR("tq_pws_j", K, "16", "r4", "r5", "r6", "r8", "r9", "r10")                          \
     ".set tq_pws_j, tq_pws_j + 1\n\t"                                                             \
     ".endr\n\t"                                                                                   \
-    TQ_PWQ_OUT_CHANNEL("r4", "r5", "r6", "r7", "16 + 8 * (" K ") + 24 * " H)                      \
-    TQ_PWQ_OUT_CHANNEL("r8", "r9", "r10", "r11", "16 + 8 * (" K ") + 24 * " H " + 12")            \
-    "ldr r2, [sp]\n\t"                                                                            \
-    "ldr r3, [sp, #4]\n\t"                                                                        \
-    "strb r8, [r2, #1]\n\t"                                                                       \
-    "strb r4, [r2], #2\n\t"                                                                       \
+    TQ_PWQ_OUT_CHANNEL("r4", "r5", "r6", "r7", "16 + 8 * (" K ")", "0")                           \
+    TQ_PWQ_OUT_CHANNEL("r8", "r9", "r10", "r11", "16 + 8 * (" K ")", "1")                         \
+    "tst r12, #256\n\t"                                                                           \
+    "add r1, r1, r12, lsr #9\n\t"                                                                 \
+    "ldr.w r2, [sp]\n\t"                                                                          \
+    "ldr.w r3, [sp, #4]\n\t"                                                                      \
     "add r12, r2, r3\n\t"                                                                         \
-    "strb r5, [r12, #-2]\n\t"                                                                     \
-    "strb r9, [r12, #-1]\n\t"                                                                     \
-    "add r12, r12, r3\n\t"                                                                        \
-    "strb r6, [r12, #-2]\n\t"                                                                     \
-    "strb r10, [r12, #-1]\n\t"                                                                    \
-    "add r12, r12, r3\n\t"                                                                        \
-    "strb r7, [r12, #-2]\n\t"                                                                     \
-    "strb r11, [r12, #-1]\n\t"                                                                    \
-    "str r2, [sp]\n\t"
+    "add lr, r2, r3, lsl #1\n\t"                                                                  \
+    "add r3, r12, r3, lsl #1\n\t"                                                                 \
+    "strb.w r8, [r2, #1]\n\t"                                                                     \
+    "strb.w r4, [r2], #2\n\t"                                                                     \
+    "strb r5, [r12]\n\t"                                                                          \
+    "strb r9, [r12, #1]\n\t"                                                                      \
+    "strb r6, [lr]\n\t"                                                                           \
+    "strb r10, [lr, #1]\n\t"                                                                      \
+    "strb r7, [r3]\n\t"                                                                           \
+    "strb r11, [r3, #1]\n\t"                                                                      \
+    "str.w r2, [sp]\n\t"                                                                          \
+    "beq.w 0b\n\t"
 
 /* 16 input bytes of r1 and of r0 (both advanced) converted (r2 = (-zp, -zp)) to r12 + O1 and r12 + O0. */
 #define TQ_PWQ_COLUMN16(O0, O1)                                                                   \
@@ -898,13 +899,34 @@ typedef char tq_pws_job_d1_at_24[offsetof(tq_pws_job, d1) == 24 ? 1 : -1];
     "str r10, [r12, #(" O0 " + 24)]\n\t"                                                          \
     "str r11, [r12, #(" O0 " + 28)]\n\t"
 
+/* Two pixels' columns: K input bytes at r0 and at r1 (the next pixel: r0's end), both advanced by K, converted to
+ * r12 + O0 and r12 + O1 (r12 kept): for K up to 32 unrolled, else 32 bytes of each pixel per iteration (lr = r0's
+ * end, r12 advanced by 64, then set back). */
+#define TQ_PWQ_COLUMNS(K, O0, O1)                                                                 \
+    ".if (" K ") <= 32\n\t"                                                                       \
+    ".set tq_pws_c, 0\n\t"                                                                        \
+    ".rept (" K ") / 16\n\t"                                                                      \
+    TQ_PWQ_COLUMN16(O0 " + tq_pws_c", O1 " + tq_pws_c")                                           \
+    ".set tq_pws_c, tq_pws_c + 32\n\t"                                                            \
+    ".endr\n\t"                                                                                   \
+    ".else\n\t"                                                                                   \
+    "mov lr, r1\n"                                                                                \
+    "1:\n\t"                                                                                      \
+    TQ_PWQ_COLUMN16(O0, O1)                                                                       \
+    TQ_PWQ_COLUMN16(O0 " + 32", O1 " + 32")                                                       \
+    "add r12, r12, #64\n\t"                                                                       \
+    "cmp r0, lr\n\t"                                                                              \
+    "bne 1b\n\t"                                                                                  \
+    "sub r12, r12, #(2 * (" K "))\n\t"                                                            \
+    ".endif\n\t"
+
 /*
  * The quad block for K (a string; a multiple of 16, at most TQ_PWS_QUAD_K_MAX) with its loop over groups of four
  * pixels (tq_pws_loop_fn: r0 = the first quad's input, r1 = stop, the input after the last quad): per quad the four
- * columns, then per record its two halves, then the next quad (input 4 K bytes on, outputs 4 out_c bytes on, out_c =
- * job->out1 - job->out0). Locals (40 bytes): [sp] the half's output, [sp, #4] out_c, [sp, #8] the records' end,
- * [sp, #12] the next quad's input, [sp, #16] stop, [sp, #20] (-zp, -zp), [sp, #24] the records, [sp, #28] the columns,
- * [sp, #32] the quad's output.
+ * columns, then the records' halves (TQ_PWQ_HALF, until the last record's flag), then the next quad (input 4 K bytes
+ * on, outputs 4 out_c bytes on, out_c = job->out1 - job->out0). Locals (40 bytes): [sp] the half's output,
+ * [sp, #4] out_c, [sp, #12] the next quad's input, [sp, #16] stop, [sp, #20] (-zp, -zp), [sp, #24] the records,
+ * [sp, #28] the columns, [sp, #32] the quad's output.
  */
 #define TQ_PWS_QUAD(K)                                                                            \
     "push {r4-r11, lr}\n\t"                                                                       \
@@ -914,37 +936,24 @@ typedef char tq_pws_job_d1_at_24[offsetof(tq_pws_job, d1) == 24 ? 1 : -1];
     "ldm r3, {r1, r4, r5, r6, r7}\n\t"                                                            \
     "sub r6, r6, r5\n\t"                                                                          \
     "str r1, [sp, #24]\n\t"                                                                       \
-    "str r4, [sp, #8]\n\t"                                                                        \
     "str r5, [sp, #32]\n\t"                                                                       \
     "str r6, [sp, #4]\n\t"                                                                        \
     "str r7, [sp, #28]\n"                                                                         \
     "3:\n\t"                                                                                      \
     "ldr r12, [sp, #28]\n\t"                                                                      \
     "add r1, r0, #(" K ")\n\t"                                                                    \
-    ".set tq_pws_c, 0\n\t"                                                                        \
-    ".rept (" K ") / 16\n\t"                                                                      \
-    TQ_PWQ_COLUMN16("tq_pws_c", "2 * (" K ") + tq_pws_c")                                         \
-    ".set tq_pws_c, tq_pws_c + 32\n\t"                                                            \
-    ".endr\n\t"                                                                                   \
+    TQ_PWQ_COLUMNS(K, "0", "2 * (" K ")")                                                         \
     "mov r0, r1\n\t"                                                                              \
     "add r1, r1, #(" K ")\n\t"                                                                    \
-    ".set tq_pws_c, 0\n\t"                                                                        \
-    ".rept (" K ") / 16\n\t"                                                                      \
-    TQ_PWQ_COLUMN16("4 * (" K ") + tq_pws_c", "6 * (" K ") + tq_pws_c")                           \
-    ".set tq_pws_c, tq_pws_c + 32\n\t"                                                            \
-    ".endr\n\t"                                                                                   \
+    TQ_PWQ_COLUMNS(K, "4 * (" K ")", "6 * (" K ")")                                               \
     "str r1, [sp, #12]\n\t"                                                                       \
     "ldr r0, [sp, #28]\n\t"                                                                       \
     "ldr r1, [sp, #24]\n\t"                                                                       \
     "ldr r2, [sp, #32]\n\t"                                                                       \
-    "str r2, [sp]\n"                                                                              \
+    "str r2, [sp]\n\t"                                                                            \
+    ".p2align 2\n"                                                                                \
     "0:\n\t"                                                                                      \
-    TQ_PWQ_HALF(K, "0")                                                                           \
-    TQ_PWQ_HALF(K, "1")                                                                           \
-    "ldr r12, [sp, #8]\n\t"                                                                       \
-    "add r1, r1, #(64 + 8 * (" K "))\n\t"                                                         \
-    "cmp r1, r12\n\t"                                                                             \
-    "bne 0b\n\t"                                                                                  \
+    TQ_PWQ_HALF(K)                                                                                \
     "ldr r2, [sp, #32]\n\t"                                                                       \
     "ldr r3, [sp, #4]\n\t"                                                                        \
     "ldr r0, [sp, #12]\n\t"                                                                       \
@@ -961,67 +970,33 @@ typedef void tq_pws_block_fn(const int8_t *src0, const int8_t *src1, int32_t nzp
 
 typedef void tq_pws_loop_fn(const int8_t *src, const int8_t *stop, int32_t nzp2, const tq_pws_job *job);
 
-/* A pws path's whole call with its TQ_PWS_QUAD `quad` and TQ_PWS_BLOCK `block`: one quad call for every group of four
- * pixels (raster order), one block call for a remaining pair, then, for an odd pixel count, one for the last pixel
- * alone: `lone` (src1 = src0, out1 = out0) when not NULL, else `block` again
- * (d1 = 0, out1 = out0: computed twice, written twice at the same place). */
-__attribute__((always_inline)) static inline void tq_pws_run_pairs(const tq_conv2d_s8_params *p, const int8_t *input,
-                                                                    int8_t *output, tq_pws_loop_fn *quad,
-                                                                    tq_pws_loop_fn *block, tq_pws_block_fn *lone)
-{
-    const int32_t in_c = p->in_c, out_c = p->out_c, pixels = p->out_h * p->out_w, quads = pixels >> 2;
-    const int32_t pairs = (pixels >> 1) & 1;
-    const int32_t nzp2 = tq_dup_s16(-p->input_zero_point);
-    tq_pws_job job;
-    job.records = p->weights_s16;
-    job.end = p->weights_s16 + TQ_PWS_GROUP_HALVES(in_c) * (out_c >> 2);
-    job.col = (int16_t *)p->scratch;
-    job.k = in_c;
-    job.out0 = output;
-    job.out1 = output + out_c;
-    job.d1 = in_c;
-    if (quads > 0) {
-        quad(input, input + 4 * in_c * quads, nzp2, &job);
-    }
-    if (pairs > 0) {
-        const int8_t *const s = input + 4 * in_c * quads;
-        job.out0 = output + 4 * out_c * quads;
-        job.out1 = job.out0 + out_c;
-        block(s, s + 2 * in_c, nzp2, &job);
-    }
-    if (pixels & 1) {
-        const int8_t *const s = input + (pixels - 1) * in_c;
-        job.out0 = output + (pixels - 1) * out_c;
-        job.out1 = job.out0;
-        job.d1 = 0;
-        if (lone != NULL) {
-            lone(s, s, nzp2, &job);
-        } else {
-            block(s, s + in_c, nzp2, &job);
-        }
-    }
-}
-
-/* A pws path's whole call with `block`: a block call per pixel pair; with `lone` (not NULL), the last pixel alone
- * (odd count) by lone (src1 = src0, out1 = out0: the same job, one pixel), else by `block` (computed twice). */
+/* A pws path's whole call: with `quad` (a TQ_PWS_QUAD block, or NULL for none) every group of four pixels (raster
+ * order) in one call of it; then a `block` call per remaining pixel pair, the last pixel alone (odd count) by `lone`
+ * (src1 = src0, out1 = out0: the same job, one pixel). */
 __attribute__((always_inline)) static inline void tq_pws_run(const tq_conv2d_s8_params *p, const int8_t *input,
-                                                              int8_t *output, tq_pws_block_fn *block,
-                                                              tq_pws_block_fn *lone)
+                                                              int8_t *output, tq_pws_loop_fn *quad,
+                                                              tq_pws_block_fn *block, tq_pws_block_fn *lone)
 {
     const int32_t in_c = p->in_c, out_c = p->out_c, pixels = p->out_h * p->out_w;
     const int32_t nzp2 = tq_dup_s16(-p->input_zero_point);
-    int32_t px;
+    int32_t px = 0;
     tq_pws_job job;
     job.records = p->weights_s16;
     job.end = p->weights_s16 + TQ_PWS_GROUP_HALVES(in_c) * (out_c >> 2);
     job.col = (int16_t *)p->scratch;
     job.k = in_c;
-    for (px = 0; px < pixels; px += 2) {
+    if (quad != NULL && pixels >= 4) {
+        px = pixels & ~3;
+        job.out0 = output;
+        job.out1 = output + out_c;
+        quad(input, input + px * in_c, nzp2, &job);
+    }
+    for (; px < pixels; px += 2) {
         const int8_t *const s0 = input + px * in_c;
         const int32_t two = px + 1 < pixels;
         job.out0 = output + px * out_c;
         job.out1 = two ? job.out0 + out_c : job.out0;
-        (two || lone == NULL ? block : lone)(s0, two ? s0 + in_c : s0, nzp2, &job);
+        (two ? block : lone)(s0, two ? s0 + in_c : s0, nzp2, &job);
     }
 }
 

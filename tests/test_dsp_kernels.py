@@ -327,7 +327,7 @@ def _pwk_graphs() -> list[ir.Graph]:
 
 def _pws_graphs() -> list[ir.Graph]:
     """Pointwise layers of the speed builds' pws128 path (tq_conv2d_s8_pws128.c: in_c 128, its quad, pair and lone-pixel
-    blocks; 256, 384, two and three iterations of its 64 pairs): odd pixel counts (the last pixel alone), out_c from
+    blocks; 256, 384, four and six iterations of its 32 pairs): odd pixel counts (the last pixel alone), out_c from
     one channel group to 132 (more than any scratch table holds), input and output zero points at the int8 ends, a
     right shift of 22; beside them layers the path leaves to the general loop (out_c not a multiple of 4,
     requant_fused 1); and a layer alone in its graph, whose output the planner may place over its input (the in-place
@@ -660,11 +660,16 @@ def _pws_records_by_definition(op: ir.Conv2d, zp: int) -> np.ndarray:
         for j in range(k // 2):
             for i in range(4):
                 out.extend((2 * w[4 * g + i, perm[2 * j]], 2 * w[4 * g + i, perm[2 * j + 1]]))
+        exps = [-int(op.shift[4 * g + i]) for i in range(4)]
         for i in range(4):
-            e = -int(op.shift[4 * g + i])
             word(int(op.multiplier[4 * g + i]))
+        for e in exps:
             word(2 ** (e - 1) + zp * 2**e)
-            word(e)
+        # channels 1 and 3: the quad blocks' record step (8, then the group's 64 + 8 K bytes - 8) above bit 9, and
+        # the last group's flag at bit 8
+        steps = [0, 8, 0, 64 + 8 * k - 8]
+        for i, e in enumerate(exps):
+            word(e + steps[i] * 2**9 + (i == 3 and g == w.shape[0] // 4 - 1) * 2**8)
     return np.array(out, np.int16)
 
 

@@ -366,14 +366,20 @@ def pws_records(op: ir.Conv2d, output_zero_point: int) -> np.ndarray:
     """The pws paths' ``weights_s16`` (``runtime_c/tq_conv_dsp.h``, "The pws paths"), int16: per channel group ``g``
     of 4 (``out_c`` a multiple of 4; ``K = in_c`` a multiple of 16, no padding), ``32 + 4 K`` values: the int32
     words ``2 * bias[4 g + i]`` (``i < 4``), then :func:`conv_weights_s16` of the group doubled (``2 w``, 8 values per
-    column pair), then per channel the int32 words ``q = multiplier[c]``, ``K = 2**(e - 1) + output_zero_point *
-    2**e`` and ``e = -shift[c]`` (``tq_conv_table_fill``; ``requant_fused`` 2: ``e`` in ``[1, 22]``); every int32 word
-    as two int16 values, the low half first (the little-endian word the kernel's LDR reads)."""
+    column pair), then the output stage's int32 words in three rows of the group's 4 channels: ``q = multiplier[c]``,
+    ``K = 2**(e - 1) + output_zero_point * 2**e`` and ``e = -shift[c]`` (``tq_conv_table_fill``; ``requant_fused`` 2:
+    ``e`` in ``[1, 22]``), channels 1 and 3's ``e`` words plus the quad blocks' record step times ``2**9`` (channel 1:
+    8 bytes, channel 3: ``R - 8`` with ``R = 64 + 8 K`` the group's bytes) and channel 3's plus ``2**8`` in the last
+    group; every int32 word as two int16 values, the low half first (the little-endian word the kernel's LDR reads)."""
     groups = op.weights.shape[0] // 4
     w = (2 * conv_weights_s16(op.weights).astype(np.int32)).astype(np.int16).reshape(groups, -1)
-    e = -op.shift.astype(np.int64)
+    e = (-op.shift.astype(np.int64)).reshape(groups, 4)
     k = (1 << (e - 1)) + int(output_zero_point) * (1 << e)
-    table = np.stack([op.multiplier.astype(np.int64), k, e], axis=1).reshape(groups, 12)
+    step = np.array([0, 8, 0, 64 + 8 * int(np.prod(op.weights.shape[1:])) - 8], np.int64)
+    last = np.zeros((groups, 4), np.int64)
+    last[-1, 3] = 1
+    flagged = e + (step << 9) + (last << 8)
+    table = np.concatenate([op.multiplier.astype(np.int64).reshape(groups, 4), k, flagged], axis=1)
 
     def halves(words: np.ndarray) -> np.ndarray:
         return words.astype("<i4").view("<i2").reshape(groups, -1)
