@@ -304,5 +304,21 @@ typedef char tq_fc_records_at[offsetof(tq_fully_connected_s8_params, records) ==
     "str r9, [sp, #" LEFT "]\n\t"                                                                 \
     "bne 3b\n\t"
 
+/* The DSP depthwise row path's output stage of one channel (tq_depthwise_conv2d_s8_dsp.c, _rows5.c). */
+typedef struct {
+    int32_t q, e, zp, act_min, act_max;
+} tq_dw_row_out;
+
+/* Every channel's output row of a 5x5 row-path layer from the ring's five rows x (channel c's at x[r] + c wp), the
+ * records rec and the output stage o, out_w = n outputs at out + c (tq_depthwise_conv2d_s8_rows5.c). */
+typedef void tq_dw_rows5_fn(const int16_t *const x[5], int32_t wp, const int32_t *rec, int32_t n, int8_t *out,
+                            int32_t ch, const tq_dw_row_out *o);
+
+/* The DSP depthwise's path in a runtime file of its own (tq_kernels.h, tq_depthwise_conv2d_s8_params.dsp_path):
+ * the 5x5 row functions, strides 1 and 2. */
+struct tq_depthwise_conv2d_s8_dsp_path {
+    tq_dw_rows5_fn *rows5_s1, *rows5_s2;
+};
+
 #endif /* TQ_USE_DSP */
 #endif /* TQ_DSP_H */

@@ -1139,22 +1139,29 @@ def _depthwise5_pixel_graphs(rng: np.random.Generator) -> list[ir.Graph]:
 @pytest.mark.parametrize("board", ["cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55", "cortex-m0plus"])
 def test_depthwise_row_path_is_bit_exact(board: str, tmp_path: Path) -> None:
     """The DSP depthwise row path (int16 rows in arena scratch, in place over its input) equals the
-    simulator on every layer under QEMU; the M0+ runs the portable kernel on the same packages."""
+    simulator on every layer under QEMU; the M0+ runs the portable kernel on the same packages. The 5x5
+    row-path layers name tq_depthwise_conv2d_s8_rows5 (dsp_path), and only their packages ship its file."""
     _require_arm_tools()
     rng = np.random.default_rng(31)
     graphs = _depthwise_row_graphs(rng) + _depthwise5_pixel_graphs(rng)
-    in_place = 0
+    in_place = rows5 = 0
     for k, graph in enumerate(graphs):
         plan = GreedyPlanner().plan(graph)
-        assert all((planner.scratch_bytes(op, graph) > 0)
-                   == (op.kernel == (3, 3) or graph.tensor(op.output).shape[1] >= planner.DW5_MIN_OUT_W)
-                   for op in graph.ops)
+        row_path = [planner.scratch_bytes(op, graph) > 0 for op in graph.ops]
+        assert row_path == [op.kernel == (3, 3) or graph.tensor(op.output).shape[1] >= planner.DW5_MIN_OUT_W
+                            for op in graph.ops]
         in_place += sum(bool(emit._in_place_text(op, plan)) for op in graph.ops)
         out = rg.emit(graph, tmp_path / f"pkg{k}", board=board)
+        named = (out / "net.c").read_text().count(".dsp_path = &tq_depthwise_conv2d_s8_rows5,")
+        want = sum(row and op.kernel == (5, 5) for row, op in zip(row_path, graph.ops, strict=True))
+        assert named == (want if load_board(board).kernels == "dsp" else 0)
+        assert (out / "tq_depthwise_conv2d_s8_rows5.c").exists() == (named > 0)
+        rows5 += named
         x = rg.random_input(rng, graph, 3)
         got = qemu.run_emulated(out, tmp_path / f"build{k}", x, load_board(board))
         assert rg.emulated_mismatch(graph, got, x) is None, f"graph {k}: {rg.emulated_mismatch(graph, got, x)}"
     assert in_place >= 5
+    assert rows5 >= (2 if load_board(board).kernels == "dsp" else 0)
 
 
 def test_depthwise_row_graphs_on_the_host(tmp_path: Path, gcc: str) -> None:

@@ -60,7 +60,9 @@ Files written into ``out_dir`` (which must exist and be empty), for model ``name
   rescaled values) and its struct field, the inputs in the order that puts the exact one first.
 * 8-bit depthwise layers with DSP scratch planned (the DSP row path), in both modes: under ``#if TQ_USE_DSP``
   ``<ident>_records`` (:func:`layouts.dw_records`: paired doubled weights and output-stage constants per
-  channel) and its struct field; under ``#else`` the int8 ``weights``, ``bias``, ``multiplier``, ``shift``.
+  channel) and its struct field; under ``#else`` the int8 ``weights``, ``bias``, ``multiplier``, ``shift``. The
+  5 x 5 ones also get ``dsp_path = &tq_depthwise_conv2d_s8_rows5`` under ``TQ_USE_DSP`` (:func:`layouts.dw_dsp_path`),
+  and only then does the package ship ``tq_depthwise_conv2d_s8_rows5.c``.
 * 8-bit depthwise layers with depth multiplier 1 on Helium boards (``kernels="mve"``), both modes: under
   ``#if TQ_USE_MVE`` ``<ident>_records`` (:func:`layouts.dw_records_mve`: folded biases, int8 weights,
   multipliers, shifts and the output zero point per group of 16 channels, then a row of input zero points)
@@ -285,7 +287,7 @@ class _Dispatch:
     ``op``: the op as its kernel runs it (:func:`tinyqat.ir.kernel_op`, then the add table's or the Helium add's
     input order); ``add``: :func:`layouts.add_table`'s ``(op, table)`` or None; ``scalars``: the struct's scalar
     fields; ``speed``: the DSP conv reads a speed layout (``weights_s16``); ``fc_path`` / ``path``: the DSP fully
-    connected path, the conv's or add's path (keys of :data:`layouts.DSP_PATH_FILES`), or None."""
+    connected path, the conv's, add's or depthwise's path (keys of :data:`layouts.DSP_PATH_FILES`), or None."""
 
     op: ir.IntOp
     add: tuple[ir.Add, np.ndarray] | None
@@ -318,7 +320,8 @@ def _dispatch(index: int, op: ir.IntOp, graph: ir.Graph, kernels: str, optimize:
     dsp = kernels == "dsp"
     return _Dispatch(op, add, scalars, optimize == "speed" and dsp and scratch and layouts.has_speed_layout(op),
                      layouts.fc_dsp_path(op, fields, optimize) if dsp else None,
-                     layouts.conv_dsp_path(op, fields, scratch, optimize) or layouts.add_dsp_path(op, add is not None))
+                     layouts.conv_dsp_path(op, fields, scratch, optimize) or layouts.add_dsp_path(op, add is not None)
+                     or layouts.dw_dsp_path(op, kernels, scratch))
 
 
 def package_runtime_files(graph: ir.Graph, plan: Plan, board: Board, optimize: str = "size") -> list[str]:
@@ -444,7 +447,7 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
                              "2 * mbqm((x - zp2) * 2^20, q2, shift2) - zp1 * 2^20, by (uint8_t)x", guard))
         variants = ((guard, (("table", f"{ident}_table"),)),)
     path = d.path
-    if path is not None:  # the DSP conv's or add's path in a runtime file of its own (layouts.DSP_PATH_FILES)
+    if path is not None:  # the DSP conv's, add's or depthwise's path in a file of its own (layouts.DSP_PATH_FILES)
         variants = (*variants, ("TQ_USE_DSP", (("dsp_path", f"&{path}"),)))
     table = f"{ident}_inputs" if isinstance(op, VARIADIC_OPS) else ""
     return Layer(index, clit.c_comment(op.name), ident, stats.op_kind(op), tuple(macro[t] for t in op.inputs),

@@ -467,8 +467,20 @@ def conv_path_runs_call(path: str | None) -> bool:
 
 # The DSP add's path without a table (runtime_c/tq_kernels.h, tq_add_s8_params.dsp_path): C symbol -> file.
 ADD_DSP_PATH_FILES = {"tq_add_s8_general": "tq_add_s8_general.c"}
+# The DSP depthwise's path (runtime_c/tq_kernels.h, tq_depthwise_conv2d_s8_params.dsp_path): C symbol -> file.
+DW_DSP_PATH_FILES = {"tq_depthwise_conv2d_s8_rows5": "tq_depthwise_conv2d_s8_rows5.c"}
 # Every DSP path of a runtime file of its own (params->dsp_path): C symbol -> file.
-DSP_PATH_FILES = {**CONV_DSP_PATH_FILES, **ADD_DSP_PATH_FILES, **FC_DSP_PATH_FILES}
+DSP_PATH_FILES = {**CONV_DSP_PATH_FILES, **ADD_DSP_PATH_FILES, **FC_DSP_PATH_FILES, **DW_DSP_PATH_FILES}
+
+
+def dw_dsp_path(op: ir.IntOp, kernels: str, scratch: bool) -> str | None:
+    """The DSP depthwise path (a key of :data:`DW_DSP_PATH_FILES`) of ``op`` on a board of ``kernels`` with its
+    scratch planned or not: ``tq_depthwise_conv2d_s8_rows5`` for an 8-bit 5 x 5 layer on the row path (DSP scratch
+    planned: the layers that ship :func:`dw_records`), else None (3 x 3 row-path layers run the kernel's own
+    assembly)."""
+    ok = (isinstance(op, ir.DepthwiseConv2d) and op.weight_bits == 8 and kernels == "dsp" and scratch
+          and tuple(op.kernel) == (5, 5))
+    return "tq_depthwise_conv2d_s8_rows5" if ok else None
 
 
 def add_dsp_path(op: ir.IntOp, has_table: bool) -> str | None:

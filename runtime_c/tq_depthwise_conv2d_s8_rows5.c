@@ -1,0 +1,257 @@
+/*
+ * tq_depthwise_conv2d_s8_rows5.c - the DSP depthwise row path's 5x5 windows (tq_depthwise_conv2d_s8_dsp.c, "Row
+ * path"), published as tq_depthwise_conv2d_s8_rows5. The generator ships this file, and sets params->dsp_path =
+ * &tq_depthwise_conv2d_s8_rows5 under TQ_USE_DSP, only for packages with a 5x5 depthwise layer on the row path
+ * (tinyqat/codegen/layouts.py, dw_dsp_path), so packages of 3x3 layers do not link it. Cores without the DSP
+ * extension compile nothing here.
+ */
+#include "tq_kernels.h"
+
+#if TQ_USE_DSP
+#include "tq_dsp.h"
+#include "tq_requant.h"
+
+/*
+ * 5x5 records (TQ_DW_DSP5_CHANNEL_WORDS (24) words per channel c at rec + 24 c, layouts.dw_records): words
+ * 4 r to 4 r + 3 (row r < 5) the doubled weight pairs (w0, w1), (w2, w3), (w1, w2), (w3, w4) of row r (first
+ * value in the low half); word 20 the accumulator's start 2 bias[c]; words 21 to 23 q, K, e as words 7 to 9
+ * of the 3x3 records.
+ */
+#define TQ_DW5_BIAS 20
+
+/*
+ * One output row of one channel, 5x5 window, stride 1: out[ox * ch] for ox < n from the channel's five
+ * padded int16 rows x[0..4] (column ox + k is tap k of output ox) and its 5x5 record w. Four outputs per
+ * step (each weight word loaded once for them): per row, words a, b, c, d at columns i, i + 2, i + 4, i + 6
+ * and the pairs P01 = (w0, w1), P23 = (w2, w3), P12 = (w1, w2), P34 = (w3, w4);
+ * s0 += SMLAD(a, P01) + SMLAD(b, P23) + c.h0 * w4, s1 += a.h1 * w0 + SMLAD(b, P12) + SMLAD(c, P34),
+ * s2 and s3 the same from b, c, d; then two outputs per step (s0, s1), then one (s0). Before them, six
+ * outputs per step with the same products, each of the five words W0 .. W4 (columns i + 2k) loaded once
+ * and applied to every output that reads it, the four pairs held for the row.
+ * The last word loaded is column (n - 1) + 5 at most, inside TQ_DW_DSP_WP.
+ */
+static inline __attribute__((always_inline)) void row5_s1(const int16_t *const x[5], int32_t off, const int32_t *w,
+                                                          int32_t n, int8_t *out, int32_t ch, const tq_dw_row_out *o)
+{
+    const int32_t q = w[TQ_DW5_BIAS + 1], e = w[TQ_DW5_BIAS + 3], acc = w[TQ_DW5_BIAS];
+    const int32_t zp = o->zp, lo = o->act_min, hi = o->act_max;
+    int32_t i = 0, r;
+    for (; i + 6 <= n; i += 6, out += 6 * ch) {
+        int32_t s0 = acc, s1 = acc, s2 = acc, s3 = acc, s4 = acc, s5 = acc;
+        for (r = 0; r < 5; ++r) {
+            const int32_t *wr = w + 4 * r;
+            const int16_t *xr = x[r] + off + i;
+            const int32_t p01 = wr[0], p23 = wr[1], p12 = wr[2], p34 = wr[3];
+            int32_t v = tq_load_s16x2(xr);
+            s0 = __smlad(v, p01, s0);
+            s1 = __smlatb(v, p01, s1);
+            v = tq_load_s16x2(xr + 2);
+            s2 = __smlad(v, p01, s2);
+            s3 = __smlatb(v, p01, s3);
+            s0 = __smlad(v, p23, s0);
+            s1 = __smlad(v, p12, s1);
+            v = tq_load_s16x2(xr + 4);
+            s4 = __smlad(v, p01, s4);
+            s5 = __smlatb(v, p01, s5);
+            s2 = __smlad(v, p23, s2);
+            s3 = __smlad(v, p12, s3);
+            s0 = __smlabt(v, p34, s0);
+            s1 = __smlad(v, p34, s1);
+            v = tq_load_s16x2(xr + 6);
+            s4 = __smlad(v, p23, s4);
+            s5 = __smlad(v, p12, s5);
+            s2 = __smlabt(v, p34, s2);
+            s3 = __smlad(v, p34, s3);
+            v = tq_load_s16x2(xr + 8);
+            s4 = __smlabt(v, p34, s4);
+            s5 = __smlad(v, p34, s5);
+        }
+        out[0] = (int8_t)tq_requantize_s8_fused2(s0, q, e, zp, lo, hi);
+        out[ch] = (int8_t)tq_requantize_s8_fused2(s1, q, e, zp, lo, hi);
+        out[2 * ch] = (int8_t)tq_requantize_s8_fused2(s2, q, e, zp, lo, hi);
+        out[3 * ch] = (int8_t)tq_requantize_s8_fused2(s3, q, e, zp, lo, hi);
+        out[4 * ch] = (int8_t)tq_requantize_s8_fused2(s4, q, e, zp, lo, hi);
+        out[5 * ch] = (int8_t)tq_requantize_s8_fused2(s5, q, e, zp, lo, hi);
+    }
+    for (; i + 4 <= n; i += 4, out += 4 * ch) {
+        int32_t s0 = acc, s1 = acc, s2 = acc, s3 = acc;
+        for (r = 0; r < 5; ++r) {
+            const int32_t *wr = w + 4 * r;
+            const int16_t *xr = x[r] + off + i;
+            int32_t p = wr[0];
+            const int32_t a = tq_load_s16x2(xr), b = tq_load_s16x2(xr + 2);
+            int32_t c, d;
+            s0 = __smlad(a, p, s0);
+            s1 = __smlatb(a, p, s1);
+            s2 = __smlad(b, p, s2);
+            s3 = __smlatb(b, p, s3);
+            p = wr[1];
+            c = tq_load_s16x2(xr + 4);
+            s0 = __smlad(b, p, s0);
+            s2 = __smlad(c, p, s2);
+            p = wr[2];
+            s1 = __smlad(b, p, s1);
+            s3 = __smlad(c, p, s3);
+            p = wr[3];
+            d = tq_load_s16x2(xr + 6);
+            s0 = __smlabt(c, p, s0);
+            s1 = __smlad(c, p, s1);
+            s2 = __smlabt(d, p, s2);
+            s3 = __smlad(d, p, s3);
+        }
+        out[0] = (int8_t)tq_requantize_s8_fused2(s0, q, e, zp, lo, hi);
+        out[ch] = (int8_t)tq_requantize_s8_fused2(s1, q, e, zp, lo, hi);
+        out[2 * ch] = (int8_t)tq_requantize_s8_fused2(s2, q, e, zp, lo, hi);
+        out[3 * ch] = (int8_t)tq_requantize_s8_fused2(s3, q, e, zp, lo, hi);
+    }
+    if (i + 2 <= n) {
+        int32_t s0 = acc, s1 = acc;
+        for (r = 0; r < 5; ++r) {
+            const int32_t *wr = w + 4 * r;
+            const int16_t *xr = x[r] + off + i;
+            const int32_t a = tq_load_s16x2(xr), b = tq_load_s16x2(xr + 2), c = tq_load_s16x2(xr + 4);
+            s0 = __smlad(a, wr[0], s0);
+            s1 = __smlatb(a, wr[0], s1);
+            s0 = __smlad(b, wr[1], s0);
+            s1 = __smlad(b, wr[2], s1);
+            s0 = __smlabt(c, wr[3], s0);
+            s1 = __smlad(c, wr[3], s1);
+        }
+        out[0] = (int8_t)tq_requantize_s8_fused2(s0, q, e, zp, lo, hi);
+        out[ch] = (int8_t)tq_requantize_s8_fused2(s1, q, e, zp, lo, hi);
+        i += 2;
+        out += 2 * ch;
+    }
+    if (i < n) {
+        int32_t s0 = acc;
+        for (r = 0; r < 5; ++r) {
+            const int16_t *xr = x[r] + off + i;
+            s0 = __smlad(tq_load_s16x2(xr), w[4 * r], s0);
+            s0 = __smlad(tq_load_s16x2(xr + 2), w[4 * r + 1], s0);
+            s0 = __smlabt(tq_load_s16x2(xr + 4), w[4 * r + 3], s0);
+        }
+        out[0] = (int8_t)tq_requantize_s8_fused2(s0, q, e, zp, lo, hi);
+    }
+}
+
+/*
+ * As row5_s1 with stride 2 (output ox reads columns 2 ox + k): four outputs per step from the words
+ * W0 .. W5 at columns 2i, 2i + 2, ..., 2i + 10: s_j += SMLAD(W_j, P01) + SMLAD(W_j+1, P23) + W_j+2.h0 * w4;
+ * then one output per step (s0 from W0, W1, W2). Before them, six outputs per step from W0 .. W7, each
+ * word loaded once and applied to the (up to three) outputs that read it, the three pairs held for the row.
+ * The last word loaded is column 2 (n - 1) + 5 at most.
+ */
+static inline __attribute__((always_inline)) void row5_s2(const int16_t *const x[5], int32_t off, const int32_t *w,
+                                                          int32_t n, int8_t *out, int32_t ch, const tq_dw_row_out *o)
+{
+    const int32_t q = w[TQ_DW5_BIAS + 1], e = w[TQ_DW5_BIAS + 3], acc = w[TQ_DW5_BIAS];
+    const int32_t zp = o->zp, lo = o->act_min, hi = o->act_max;
+    int32_t i = 0, r;
+    for (; i + 6 <= n; i += 6, out += 6 * ch) {
+        int32_t s0 = acc, s1 = acc, s2 = acc, s3 = acc, s4 = acc, s5 = acc;
+        for (r = 0; r < 5; ++r) {
+            const int32_t *wr = w + 4 * r;
+            const int16_t *xr = x[r] + off + 2 * i;
+            const int32_t p01 = wr[0], p23 = wr[1], p34 = wr[3];
+            int32_t v = tq_load_s16x2(xr);
+            s0 = __smlad(v, p01, s0);
+            v = tq_load_s16x2(xr + 2);
+            s1 = __smlad(v, p01, s1);
+            s0 = __smlad(v, p23, s0);
+            v = tq_load_s16x2(xr + 4);
+            s2 = __smlad(v, p01, s2);
+            s1 = __smlad(v, p23, s1);
+            s0 = __smlabt(v, p34, s0);
+            v = tq_load_s16x2(xr + 6);
+            s3 = __smlad(v, p01, s3);
+            s2 = __smlad(v, p23, s2);
+            s1 = __smlabt(v, p34, s1);
+            v = tq_load_s16x2(xr + 8);
+            s4 = __smlad(v, p01, s4);
+            s3 = __smlad(v, p23, s3);
+            s2 = __smlabt(v, p34, s2);
+            v = tq_load_s16x2(xr + 10);
+            s5 = __smlad(v, p01, s5);
+            s4 = __smlad(v, p23, s4);
+            s3 = __smlabt(v, p34, s3);
+            v = tq_load_s16x2(xr + 12);
+            s5 = __smlad(v, p23, s5);
+            s4 = __smlabt(v, p34, s4);
+            v = tq_load_s16x2(xr + 14);
+            s5 = __smlabt(v, p34, s5);
+        }
+        out[0] = (int8_t)tq_requantize_s8_fused2(s0, q, e, zp, lo, hi);
+        out[ch] = (int8_t)tq_requantize_s8_fused2(s1, q, e, zp, lo, hi);
+        out[2 * ch] = (int8_t)tq_requantize_s8_fused2(s2, q, e, zp, lo, hi);
+        out[3 * ch] = (int8_t)tq_requantize_s8_fused2(s3, q, e, zp, lo, hi);
+        out[4 * ch] = (int8_t)tq_requantize_s8_fused2(s4, q, e, zp, lo, hi);
+        out[5 * ch] = (int8_t)tq_requantize_s8_fused2(s5, q, e, zp, lo, hi);
+    }
+    for (; i + 4 <= n; i += 4, out += 4 * ch) {
+        int32_t s0 = acc, s1 = acc, s2 = acc, s3 = acc;
+        for (r = 0; r < 5; ++r) {
+            const int32_t *wr = w + 4 * r;
+            const int16_t *xr = x[r] + off + 2 * i;
+            int32_t p = wr[0];
+            int32_t a = tq_load_s16x2(xr), b = tq_load_s16x2(xr + 2);
+            int32_t c = tq_load_s16x2(xr + 4), d = tq_load_s16x2(xr + 6);
+            s0 = __smlad(a, p, s0);
+            s1 = __smlad(b, p, s1);
+            s2 = __smlad(c, p, s2);
+            s3 = __smlad(d, p, s3);
+            p = wr[1];
+            a = tq_load_s16x2(xr + 8);
+            s0 = __smlad(b, p, s0);
+            s1 = __smlad(c, p, s1);
+            s2 = __smlad(d, p, s2);
+            s3 = __smlad(a, p, s3);
+            p = wr[3];
+            b = tq_load_s16x2(xr + 10);
+            s0 = __smlabt(c, p, s0);
+            s1 = __smlabt(d, p, s1);
+            s2 = __smlabt(a, p, s2);
+            s3 = __smlabt(b, p, s3);
+        }
+        out[0] = (int8_t)tq_requantize_s8_fused2(s0, q, e, zp, lo, hi);
+        out[ch] = (int8_t)tq_requantize_s8_fused2(s1, q, e, zp, lo, hi);
+        out[2 * ch] = (int8_t)tq_requantize_s8_fused2(s2, q, e, zp, lo, hi);
+        out[3 * ch] = (int8_t)tq_requantize_s8_fused2(s3, q, e, zp, lo, hi);
+    }
+    for (; i < n; ++i, out += ch) {
+        int32_t s0 = acc;
+        for (r = 0; r < 5; ++r) {
+            const int16_t *xr = x[r] + off + 2 * i;
+            s0 = __smlad(tq_load_s16x2(xr), w[4 * r], s0);
+            s0 = __smlad(tq_load_s16x2(xr + 2), w[4 * r + 1], s0);
+            s0 = __smlabt(tq_load_s16x2(xr + 4), w[4 * r + 3], s0);
+        }
+        out[0] = (int8_t)tq_requantize_s8_fused2(s0, q, e, zp, lo, hi);
+    }
+}
+
+/*
+ * Every channel's output row, 5x5 window, stride 1 (rows5_s1) or 2 (rows5_s2), one call per output row:
+ * channel c's rows at x[r] + c wp, its record at rec + 24 c, its outputs at out + c (row5_s1 / row5_s2
+ * inlined in the channel loop: no call and no output-stage setup per channel).
+ */
+TQ_DSP_BLOCK static void rows5_s1(const int16_t *const x[5], int32_t wp, const int32_t *rec, int32_t n, int8_t *out,
+                                  int32_t ch, const tq_dw_row_out *o)
+{
+    int32_t c;
+    for (c = 0; c < ch; ++c) {
+        row5_s1(x, c * wp, rec + TQ_DW_DSP5_CHANNEL_WORDS * c, n, out + c, ch, o);
+    }
+}
+
+TQ_DSP_BLOCK static void rows5_s2(const int16_t *const x[5], int32_t wp, const int32_t *rec, int32_t n, int8_t *out,
+                                  int32_t ch, const tq_dw_row_out *o)
+{
+    int32_t c;
+    for (c = 0; c < ch; ++c) {
+        row5_s2(x, c * wp, rec + TQ_DW_DSP5_CHANNEL_WORDS * c, n, out + c, ch, o);
+    }
+}
+
+const tq_depthwise_conv2d_s8_dsp_path tq_depthwise_conv2d_s8_rows5 = {rows5_s1, rows5_s2};
+
+#endif /* TQ_USE_DSP */
