@@ -19,7 +19,7 @@ from conftest import require_tool
 import tinyqat
 from tinyqat.bench import BenchReport, bench
 from tinyqat.bench.cost import block_cycles, classify, load_timing
-from tinyqat.bench.stack import asm_frames, stack_usage
+from tinyqat.bench.stack import asm_frames, kernel_family, stack_usage
 from tinyqat.boards import board_names, load_board
 from tinyqat.cli import main
 from tinyqat.errors import TinyQatError, ToolchainError
@@ -266,7 +266,8 @@ def test_stack_usage_follows_the_deepest_chain(tmp_path: Path) -> None:
 def test_stack_counts_naked_frames_and_calls_through_pointers(tmp_path: Path) -> None:
     """A naked function's 0-byte frame is replaced by its instructions' (push, vpush, sub sp, in address order,
     less pop / add sp); a call through a pointer reaches the deepest file-local function nothing calls
-    directly: any such function from a global caller, those of its own file from a file-local one."""
+    directly: those of its own file from a file-local caller, those of its kernel's files from a kernel's global
+    entry point, any such function from another global caller."""
     insns = {0x100: ("push", "{r4-r11, lr}"), 0x104: ("sub", "sp, sp, #36"), 0x108: ("vpush", "{d8-d9}"),
              0x10c: ("vpop", "{d8-d9}"), 0x110: ("add", "sp, #36"), 0x112: ("pop", "{r4-r11, pc}"),
              0x200: ("push", "{r4, lr}"), 0x202: ("pop", "{r4, pc}"), 0x204: ("push.w", "{r4-r7}"),
@@ -288,6 +289,23 @@ def test_stack_counts_naked_frames_and_calls_through_pointers(tmp_path: Path) ->
     assert stack_usage([tmp_path / "k.ci"], "top", {"block": 88}) == (
         16 + 8 + 88, ("top", "k.c:walk", "k.c:block"), (), True)
     assert stack_usage([tmp_path / "k.ci"], "top")[0] == 16 + 24  # without the instructions: path is deepest
+    # a kernel's global entry reaches its own kernel's files only: the depthwise entry's dsp_path (rows5, 40 B),
+    # not the conv's pixel walk (300 B), which the conv entry reaches
+    d, c = "tq_depthwise_conv2d_s8", "tq_conv2d_s8"
+    (tmp_path / "m.ci").write_text(
+        f'node: {{ title: "net_run" label: "net_run\\nnet.c:1:5\\n8 bytes (static)" }}\n'
+        f'node: {{ title: "{d}" label: "{d}\\n/p/{d}_dsp.c:9:6\\n100 bytes (static)" }}\n'
+        f'node: {{ title: "{c}" label: "{c}\\n/p/{c}_dsp.c:9:6\\n60 bytes (static)" }}\n'
+        f'node: {{ title: "/p/{d}_rows5.c:rows5" label: "rows5\\n/p/{d}_rows5.c:3:5\\n40 bytes (static)" }}\n'
+        f'node: {{ title: "/p/{c}_dsp.c:pixel_run" label: "pixel_run\\n/p/{c}_dsp.c:3:5\\n300 bytes (static)" }}\n'
+        f'edge: {{ sourcename: "net_run" targetname: "{d}" }}\n'
+        f'edge: {{ sourcename: "net_run" targetname: "{c}" }}\n'
+        f'edge: {{ sourcename: "{d}" targetname: "__indirect_call" }}\n'
+        f'edge: {{ sourcename: "{c}" targetname: "__indirect_call" }}\n', encoding="utf-8")
+    assert kernel_family(f"/p/{d}_rows5.c") == d and kernel_family("tq_conv2d_s4_s8.c") == "tq_conv2d_s4_s8"
+    assert kernel_family("net.c") is None
+    assert stack_usage([tmp_path / "m.ci"], d)[:2] == (100 + 40, (d, f"/p/{d}_rows5.c:rows5"))
+    assert stack_usage([tmp_path / "m.ci"], "net_run")[:2] == (8 + 60 + 300, ("net_run", c, f"/p/{c}_dsp.c:pixel_run"))
 
 
 @pytest.mark.parametrize("script", sorted(p.name for p in (Path(__file__).parents[1] / "benchmarks").glob("*.py")))

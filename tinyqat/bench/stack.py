@@ -7,9 +7,14 @@ Two things GCC's graph leaves out are filled in:
   less ``pop`` / ``vpop`` / ``add sp`` in address order).
 * **Calls through a pointer** (``__indirect_call``: a kernel's ``dsp_path``, a block chosen per layer): each
   is taken as a call of the deepest file-local (``static``) function nothing in the graph calls directly (the
-  functions reached only by their address), of the caller's own file when the caller is file-local
+  functions reached only by their address), of the caller's own file when the caller is file-local, of the
+  caller's kernel's files (``tq_<kind>_s8*.c``, :func:`kernel_family`) when it is a global kernel entry point
   (:func:`_pointer_targets`), other than those on the chain. An upper bound for code whose pointer targets
-  are such functions, called from their own file or from a global entry point, as the runtime's are.
+  are such functions, called from their own file or from their kernel's entry point, as the runtime's are
+  (``tq_conv2d_s8`` reaches ``tq_conv2d_s8_pw8.c``'s path, never ``tq_depthwise_conv2d_s8_rows5.c``'s), with
+  one exception the rule does not see: the DSP conv's file-local walks call the speed build's blocks of
+  ``tq_conv2d_s8_speed.c`` by pointer, bounded only because those blocks' frames are no deeper than the
+  int8 block's of the walks' own file that the rule takes instead (both naked 4 x 2 blocks).
 """
 
 from __future__ import annotations
@@ -60,14 +65,26 @@ def asm_frames(insns: Mapping[int, tuple[str, str]], symbols: Mapping[str, tuple
     return frames
 
 
-def _pointer_targets(caller: str, by_address: Iterable[str]) -> list[str]:
+def kernel_family(source: str) -> str | None:
+    """The runtime kernel a source file belongs to, ``tq_<kind>_s8`` (``tq_conv2d_s8`` for ``tq_conv2d_s8_dsp.c``
+    and ``.../tq_conv2d_s8_pw8.c``; ``tq_conv2d_s4_s8`` for the 4-bit conv's), None for other files."""
+    match = re.match(r"(tq_[a-z0-9_]+?_s8)(?:_|$)", Path(source).stem)
+    return match[1] if match else None
+
+
+def _pointer_targets(caller: str, by_address: Iterable[str], files: Mapping[str, str]) -> list[str]:
     """What a call through a pointer in ``caller`` may reach: the file-local functions reached only by their
-    address (``by_address``) of the caller's own file when it is file-local (a kernel's blocks), of any file
-    when it is global (a kernel's entry point, which calls its ``dsp_path``)."""
-    if ":" not in caller:
+    address (``by_address``) of the caller's own file when it is file-local (a kernel's blocks); when it is
+    global (a kernel's entry point, which calls its ``dsp_path``), those of its kernel's files
+    (:func:`kernel_family` of its file, ``files``: function -> source file), or of any file when its file is of
+    no kernel."""
+    if ":" in caller:
+        prefix = caller.rsplit(":", 1)[0] + ":"
+        return [f for f in by_address if f.startswith(prefix)]
+    family = kernel_family(files.get(caller, ""))
+    if family is None:
         return list(by_address)
-    prefix = caller.rsplit(":", 1)[0] + ":"
-    return [f for f in by_address if f.startswith(prefix)]
+    return [f for f in by_address if kernel_family(files.get(f, "")) == family]
 
 
 def stack_usage(callgraph_files: Iterable[Path], root: str, asm: Mapping[str, int] | None = None,
@@ -81,12 +98,16 @@ def stack_usage(callgraph_files: Iterable[Path], root: str, asm: Mapping[str, in
     """
     asm = asm or {}
     frames: dict[str, int] = {}
+    files: dict[str, str] = {}  # function -> its source file (the label's location)
     qualifiers: dict[str, str] = {}
     calls: dict[str, list[str]] = {}
     for path in callgraph_files:
         text = path.read_text(encoding="utf-8")
         for title, label in re.findall(r'node: \{ title: "([^"]+)" label: "([^"]*)"', text):
             match = re.search(r"(\d+) bytes \(([^)]*)\)", label)
+            lines = label.split("\\n")
+            if len(lines) > 1:
+                files[title] = lines[1].rsplit(":", 2)[0]
             if match:  # static functions of the same name in two files: keep the larger frame
                 frame = int(match[1]) or asm.get(label.split("\\n")[0], 0)
                 if frame >= frames.get(title, 0):
@@ -105,7 +126,7 @@ def stack_usage(callgraph_files: Iterable[Path], root: str, asm: Mapping[str, in
         if key not in memo:
             callees = set(calls.get(function, ()))
             if INDIRECT in callees:
-                callees = (callees - {INDIRECT}) | {f for f in _pointer_targets(function, by_address)
+                callees = (callees - {INDIRECT}) | {f for f in _pointer_targets(function, by_address, files)
                                                     if f not in (*chain, function)}
             below = [deepest(callee, (*chain, function)) for callee in sorted(callees)]
             depth, path = max(below, default=(0, ()))
