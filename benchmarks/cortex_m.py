@@ -21,7 +21,8 @@ Tables: totals per network and configuration (executed instructions, exact; esti
 ``tinyqat/toolchain/timing/<core>.toml``, zero wait states; flash code = ``.text`` of the package,
 flash weights = ``.rodata`` + ``.data``; arena; stack = deepest call chain), the slowest layer of
 each kind on the cortex-m4 (first convs with at most 3 input channels, narrow convs with 4 to 16,
-other convs, depthwise, fully connected), and the issue's speed targets with the measured figure.
+other convs, depthwise, fully connected), every cortex-m4 layer above its target, and the issue's speed
+targets with the measured figure.
 
     python benchmarks/cortex_m.py [--markdown]
 """
@@ -153,19 +154,30 @@ def _table(head: list[str], rows: list[list[str]], markdown: bool) -> list[str]:
 Results = dict[str, dict[str, Measured | None]]
 
 
-def worst_layers(results: Results, manifests: dict[str, dict]) -> dict[tuple[str, str], tuple]:
-    """``{(config, kind): (cycles/MAC, network, layer name)}``: the slowest layer of each kind."""
-    worst: dict[tuple[str, str], tuple] = {}
+M4_LABELS = ("m4 size", "m4 speed")  # the configurations of the per-layer targets
+
+
+def m4_layers(results: Results, manifests: dict[str, dict]) -> dict[tuple[str, str, str], dict[str, float]]:
+    """``{(network, layer name, kind): {config: cycles/MAC}}`` for every layer of a kind of :data:`LAYER_TARGETS`
+    in the cortex-m4 configurations (a network whose package did not fit has no figure there)."""
+    layers: dict[tuple[str, str, str], dict[str, float]] = {}
     for name, by_config in results.items():
-        for label in ("m4 size", "m4 speed"):
+        for label in M4_LABELS:
             measured = by_config[label]
-            for layer in measured.report.layers if measured is not None else ():  # None: did not fit
+            for layer in measured.report.layers if measured is not None else ():
                 kind = layer_kind(manifests[name], layer.index)
-                if kind is None or not layer.cycles_per_mac:
-                    continue
-                key = (label, kind)
-                if key not in worst or layer.cycles_per_mac > worst[key][0]:
-                    worst[key] = (layer.cycles_per_mac, SHORT[name], layer.name)
+                if kind is not None and layer.cycles_per_mac:
+                    layers.setdefault((SHORT[name], layer.name, kind), {})[label] = layer.cycles_per_mac
+    return layers
+
+
+def worst_layers(layers: dict[tuple[str, str, str], dict[str, float]]) -> dict[tuple[str, str], tuple]:
+    """``{(config, kind): (cycles/MAC, network, layer name)}``: the slowest layer of each kind (:func:`m4_layers`)."""
+    worst: dict[tuple[str, str], tuple] = {}
+    for (network, layer, kind), by_label in layers.items():
+        for label, value in by_label.items():
+            if (label, kind) not in worst or value > worst[(label, kind)][0]:
+                worst[(label, kind)] = (value, network, layer)
     return worst
 
 
@@ -191,13 +203,19 @@ def render(results: Results, manifests: dict[str, dict], markdown: bool) -> str:
                          _fmt(r.instructions / r.macs), f"{r.cycles}", _fmt(r.cycles_per_mac), f"{s.code_bytes}",
                          f"{s.const_bytes + s.data_bytes}", f"{s.arena_bytes}", f"{s.stack_bytes}"])
     lines = _table(head, rows, markdown)
-    worst = worst_layers(results, manifests)
+    layers = m4_layers(results, manifests)
+    worst = worst_layers(layers)
     lines += ["", "Slowest layer of each kind on the cortex-m4 (est. cycles/MAC; target in brackets):", ""]
     rows = [[kind, f"<= {target}", *(f"{worst[(label, kind)][0]:.2f} ({worst[(label, kind)][1]} "
                                         f"{worst[(label, kind)][2]})" if (label, kind) in worst else "-"
-                                        for label in ("m4 size", "m4 speed"))]
+                                        for label in M4_LABELS)]
             for kind, target in LAYER_TARGETS]
     lines += _table(["layer kind", "target", "m4 size", "m4 speed"], rows, markdown)
+    targets = dict(LAYER_TARGETS)
+    lines += ["", "Every cortex-m4 layer above its target in either configuration (est. cycles/MAC):", ""]
+    rows = [[network, layer, kind, f"<= {targets[kind]}", *(_fmt(by_label.get(label)) for label in M4_LABELS)]
+            for (network, layer, kind), by_label in layers.items() if max(by_label.values()) > targets[kind]]
+    lines += _table(["network", "layer", "kind", "target", "m4 size", "m4 speed"], rows, markdown)
     lines += ["", "Network targets:", ""]
     rows = []
     for name, label, metric, target in NETWORK_TARGETS:

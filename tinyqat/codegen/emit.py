@@ -324,16 +324,26 @@ def _dispatch(index: int, op: ir.IntOp, graph: ir.Graph, kernels: str, optimize:
                      or layouts.dw_dsp_path(op, kernels, scratch))
 
 
+def _dispatches(graph: ir.Graph, plan: Plan, kernels: str, optimize: str) -> list[_Dispatch]:
+    """:class:`_Dispatch` of every layer of ``graph`` planned by ``plan``, in order."""
+    scratch = {s.first for s in plan.scratch}
+    return [_dispatch(i, op, graph, kernels, optimize, i in scratch) for i, op in enumerate(graph.ops)]
+
+
+def _runtime_files(graph: ir.Graph, dispatches: list[_Dispatch]) -> list[str]:
+    """Each op's kernel files (:func:`stats.model_kernel_files`) and the files the layers' ``dispatches`` need,
+    sorted."""
+    return sorted(set(stats.model_kernel_files(graph)).union(*(d.files for d in dispatches)))
+
+
 def package_runtime_files(graph: ir.Graph, plan: Plan, board: Board, optimize: str = "size") -> list[str]:
     """Every runtime source the package of ``graph`` planned by ``plan`` for ``board`` and ``optimize`` ships,
     sorted: each op's kernel files (:func:`stats.model_kernel_files`), :data:`SPEED_FILE` with a layer running
     the speed blocks, and the DSP path files its layers name (:class:`_Dispatch`)."""
-    scratch = {s.first for s in plan.scratch}
-    return sorted(set(stats.model_kernel_files(graph)).union(
-        *(_dispatch(i, op, graph, board.kernels, optimize, i in scratch).files for i, op in enumerate(graph.ops))))
+    return _runtime_files(graph, _dispatches(graph, plan, board.kernels, optimize))
 
 
-def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], optimize: str = "size",
+def _layer(index: int, d: _Dispatch, graph: ir.Graph, macro: dict[str, str], optimize: str = "size",
            macro_scratch: dict[int, str] | None = None, kernels: str = "portable") -> Layer:
     """Struct fields: the scalars, then one pointer per constant array (field name = array suffix),
     and ``scratch_macro`` when ``macro_scratch`` names an offset macro for layer ``index`` (set at dispatch).
@@ -348,9 +358,8 @@ def _layer(index: int, op: ir.IntOp, graph: ir.Graph, macro: dict[str, str], opt
     ``TQ_USE_DSP``, and on Helium boards (``kernels="mve"``, depth multiplier 1, 8-bit)
     :func:`layouts.dw_records_mve` instead of them under ``TQ_USE_MVE``.  All of this for ``op`` as its
     kernel runs it (:func:`tinyqat.ir.kernel_op`: a 1x1 conv on a 1x1 map is called as the fully connected
-    layer it equals)."""
+    layer it equals), ``d.op`` of the layer's :class:`_Dispatch` ``d``, whose paths it names."""
     macro_scratch = macro_scratch or {}
-    d = _dispatch(index, op, graph, kernels, optimize, index in macro_scratch)
     op, add, scalars = d.op, d.add, d.scalars
     ident = f"l{index}_{clit.sanitize(op.name)}"
     consts = const_arrays(op, graph)
@@ -609,8 +618,9 @@ def emit_package(graph: ir.Graph, plan: Plan, board: Board, name: str, out_dir: 
     offsets += [(macro_scratch[s.first], s.offset, clit.c_comment(f"scratch of layer {s.first} "
                                                                   f"({graph.ops[s.first].name}), {s.size} bytes"))
                 for s in plan.scratch]
-    layers = [_layer(i, op, graph, macro, optimize, macro_scratch, board.kernels) for i, op in enumerate(graph.ops)]
-    kernels = package_runtime_files(graph, plan, board, optimize)
+    dispatches = _dispatches(graph, plan, board.kernels, optimize)
+    layers = [_layer(i, d, graph, macro, optimize, macro_scratch, board.kernels) for i, d in enumerate(dispatches)]
+    kernels = _runtime_files(graph, dispatches)
     upper = name.upper()
     runtime = resource_dir("runtime_c")
     common = {"name": name, "NAME": upper, "generator": clit.c_comment(generator), "board": board.name,
