@@ -137,6 +137,7 @@ __attribute__((naked, noinline)) static void dw_copy(__attribute__((unused)) con
 typedef struct {
     dw_copy_job job;
     int32_t n, ch, zp, wp, pl, lead, last;
+    int32_t d0; /* dw_copy_job.d0 - the slot: pl - lead values */
 } row_copy;
 
 /* The fixed part of a call's row copies: n pixels per row (NHWC, ch channels) into channel rows of wp
@@ -151,6 +152,7 @@ static void copy_prepare(row_copy *rc, int32_t n, int32_t ch, int32_t zp, int32_
     rc->pl = pl;
     rc->lead = lead;
     rc->last = last;
+    rc->d0 = pl - lead;
     rc->job.src = NULL;
     rc->job.ch = ch;
     rc->job.nzp2 = tq_dup_s16(-zp);
@@ -173,17 +175,12 @@ static void copy_prepare(row_copy *rc, int32_t n, int32_t ch, int32_t zp, int32_
  * pixel 0), an odd remainder ends with (pixel n - 1; column pl + n: 0, a column the windows read as
  * padding or never read), so every word store is aligned; an odd count of pairs between them joins
  * the lead or last pair in one step; one loop per variant, chosen once per call), the in_c mod 4 last
- * channels one value at a time.
+ * channels one value at a time (copy_rest).
  */
-static void copy_row(row_copy *rc, const int8_t *src, int16_t *dst)
+__attribute__((noinline)) static void copy_rest(const row_copy *rc, const int8_t *src, int16_t *dst)
 {
     const int32_t n = rc->n, ch = rc->ch, zp = rc->zp, wp = rc->wp, pl = rc->pl;
     int32_t c, i;
-    if (ch >= 4) {
-        rc->job.src = src;
-        rc->job.d0 = dst + pl - rc->lead;
-        dw_copy(&rc->job);
-    }
     for (c = ch & ~3; c < ch; ++c) { /* as dw_copy: the lead and last pairs' padding columns too */
         for (i = 0; i < n; ++i) {
             dst[c * wp + pl + i] = (int16_t)(src[i * ch + c] - zp);
@@ -194,6 +191,20 @@ static void copy_row(row_copy *rc, const int8_t *src, int16_t *dst)
         if (rc->last) {
             dst[c * wp + pl + n] = 0;
         }
+    }
+}
+
+/* copy_row's call: dw_copy inline (a few stores and a call), the C loop of the in_c mod 4 last channels
+ * (copy_rest) out of line. */
+static inline void copy_row(row_copy *rc, const int8_t *src, int16_t *dst)
+{
+    if (rc->job.groups > 0) {
+        rc->job.src = src;
+        rc->job.d0 = dst + rc->d0;
+        dw_copy(&rc->job);
+    }
+    if (rc->ch & 3) {
+        copy_rest(rc, src, dst);
     }
 }
 
@@ -370,22 +381,24 @@ typedef struct { /* field order: the assembly's (one LDM of x0 .. rec, one of ou
     "\tbpl tq_dw1_go\n" \
     "tq_dw1_td:\n" \
     "\tldr r4, [sp, #12]\n" \
-    "\tcmp r4, #9\n" \
-    "\tbeq tq_dw1_t1s\n" \
-    "\tcmp r4, #11\n" \
-    "\tbeq tq_dw1_t3s\n" \
-    "\tcmp r4, #13\n" \
-    "\tbeq tq_dw1_t5s\n" \
-    "\tcmp r4, #1\n" \
-    "\tbeq tq_dw1_t1\n" \
-    "\tcmp r4, #2\n" \
-    "\tbeq tq_dw1_t2\n" \
-    "\tcmp r4, #3\n" \
-    "\tbeq tq_dw1_t3\n" \
-    "\tcmp r4, #4\n" \
-    "\tbeq tq_dw1_t4\n" \
-    "\tcmp r4, #5\n" \
-    "\tbeq tq_dw1_t5\n" \
+    "\ttbh [pc, r4, lsl #1]\n" \
+    "tq_dw1_tbl:\n" \
+    "\t.hword (tq_dw1_ret - tq_dw1_tbl) / 2\n" \
+    "\t.hword (tq_dw1_t1 - tq_dw1_tbl) / 2\n" \
+    "\t.hword (tq_dw1_t2 - tq_dw1_tbl) / 2\n" \
+    "\t.hword (tq_dw1_t3 - tq_dw1_tbl) / 2\n" \
+    "\t.hword (tq_dw1_t4 - tq_dw1_tbl) / 2\n" \
+    "\t.hword (tq_dw1_t5 - tq_dw1_tbl) / 2\n" \
+    "\t.hword (tq_dw1_ret - tq_dw1_tbl) / 2\n" \
+    "\t.hword (tq_dw1_ret - tq_dw1_tbl) / 2\n" \
+    "\t.hword (tq_dw1_ret - tq_dw1_tbl) / 2\n" \
+    "\t.hword (tq_dw1_t1s - tq_dw1_tbl) / 2\n" \
+    "\t.hword (tq_dw1_ret - tq_dw1_tbl) / 2\n" \
+    "\t.hword (tq_dw1_t3s - tq_dw1_tbl) / 2\n" \
+    "\t.hword (tq_dw1_ret - tq_dw1_tbl) / 2\n" \
+    "\t.hword (tq_dw1_t5s - tq_dw1_tbl) / 2\n" \
+    "\t.balign 2\n" \
+    "tq_dw1_ret:\n" \
     "\tadd sp, sp, #28\n" \
     "\tpop {r4-r11, pc}\n" \
     "tq_dw1_go:\n" \
@@ -1342,22 +1355,24 @@ typedef struct { /* field order: the assembly's (one LDM of x0 .. rec, one of ou
     "\tbpl tq_dw1p_go\n" \
     "tq_dw1p_td:\n" \
     "\tldr r4, [sp, #12]\n" \
-    "\tcmp r4, #9\n" \
-    "\tbeq tq_dw1p_t1s\n" \
-    "\tcmp r4, #11\n" \
-    "\tbeq tq_dw1p_t3s\n" \
-    "\tcmp r4, #13\n" \
-    "\tbeq tq_dw1p_t5s\n" \
-    "\tcmp r4, #1\n" \
-    "\tbeq tq_dw1p_t1\n" \
-    "\tcmp r4, #2\n" \
-    "\tbeq tq_dw1p_t2\n" \
-    "\tcmp r4, #3\n" \
-    "\tbeq tq_dw1p_t3\n" \
-    "\tcmp r4, #4\n" \
-    "\tbeq tq_dw1p_t4\n" \
-    "\tcmp r4, #5\n" \
-    "\tbeq tq_dw1p_t5\n" \
+    "\ttbh [pc, r4, lsl #1]\n" \
+    "tq_dw1p_tbl:\n" \
+    "\t.hword (tq_dw1p_ret - tq_dw1p_tbl) / 2\n" \
+    "\t.hword (tq_dw1p_t1 - tq_dw1p_tbl) / 2\n" \
+    "\t.hword (tq_dw1p_t2 - tq_dw1p_tbl) / 2\n" \
+    "\t.hword (tq_dw1p_t3 - tq_dw1p_tbl) / 2\n" \
+    "\t.hword (tq_dw1p_t4 - tq_dw1p_tbl) / 2\n" \
+    "\t.hword (tq_dw1p_t5 - tq_dw1p_tbl) / 2\n" \
+    "\t.hword (tq_dw1p_ret - tq_dw1p_tbl) / 2\n" \
+    "\t.hword (tq_dw1p_ret - tq_dw1p_tbl) / 2\n" \
+    "\t.hword (tq_dw1p_ret - tq_dw1p_tbl) / 2\n" \
+    "\t.hword (tq_dw1p_t1s - tq_dw1p_tbl) / 2\n" \
+    "\t.hword (tq_dw1p_ret - tq_dw1p_tbl) / 2\n" \
+    "\t.hword (tq_dw1p_t3s - tq_dw1p_tbl) / 2\n" \
+    "\t.hword (tq_dw1p_ret - tq_dw1p_tbl) / 2\n" \
+    "\t.hword (tq_dw1p_t5s - tq_dw1p_tbl) / 2\n" \
+    "\t.balign 2\n" \
+    "tq_dw1p_ret:\n" \
     "\tadd sp, sp, #28\n" \
     "\tpop {r4-r11, pc}\n" \
     "tq_dw1p_go:\n" \
@@ -1793,16 +1808,16 @@ typedef struct { /* field order: the assembly's (one LDM of x0 .. rec, one of ou
     "\tbpl tq_dw2p_go\n" \
     "tq_dw2p_td:\n" \
     "\tldr r4, [sp, #12]\n" \
-    "\tcmp r4, #1\n" \
-    "\tbeq tq_dw2p_t1\n" \
-    "\tcmp r4, #2\n" \
-    "\tbeq tq_dw2p_t2\n" \
-    "\tcmp r4, #3\n" \
-    "\tbeq tq_dw2p_t3\n" \
-    "\tcmp r4, #4\n" \
-    "\tbeq tq_dw2p_t4\n" \
-    "\tcmp r4, #5\n" \
-    "\tbeq tq_dw2p_t5\n" \
+    "\ttbh [pc, r4, lsl #1]\n" \
+    "tq_dw2p_tbl:\n" \
+    "\t.hword (tq_dw2p_ret - tq_dw2p_tbl) / 2\n" \
+    "\t.hword (tq_dw2p_t1 - tq_dw2p_tbl) / 2\n" \
+    "\t.hword (tq_dw2p_t2 - tq_dw2p_tbl) / 2\n" \
+    "\t.hword (tq_dw2p_t3 - tq_dw2p_tbl) / 2\n" \
+    "\t.hword (tq_dw2p_t4 - tq_dw2p_tbl) / 2\n" \
+    "\t.hword (tq_dw2p_t5 - tq_dw2p_tbl) / 2\n" \
+    "\t.balign 2\n" \
+    "tq_dw2p_ret:\n" \
     "\tadd sp, sp, #28\n" \
     "\tpop {r4-r11, pc}\n" \
     "tq_dw2p_go:\n" \
@@ -2717,6 +2732,75 @@ __attribute__((naked, noinline)) static void dw_copy(TQ_ASM_ARG const dw_copy_jo
     __asm__ volatile(TQ_DW_COPY_ASM);
 }
 
+/* A row function of the assembly (one output row of every channel). */
+typedef void dw_rows_fn(const dw_job *job);
+
+/*
+ * The assembly path's output rows (3x3 windows) when every window has at most one padding row (rows_path's rows2;
+ * the window of output row oy: input rows top = oy sh - pt .. top + 2): the ring's slots rotate with the windows,
+ * (x0, x1, x2) the slots of rows top .. top + 2 (output row 0: slots 0, 1, 2; the next row's window: stride 1
+ * (x1, x2, x0), stride 2 (x2, x0, x1)). Per output row the input rows of its window not yet in the ring are copied
+ * into their slots (a padding row is neither copied nor zeroed: no block reads it), then one row function: the
+ * two-row one (dw_rows2_s1 / dw_rows2_s2, the padding row's products left out) for a window with a padding row
+ * (top row -1: rows 0 and 1 with the weights of window rows 1 and 2, dw_job.wrow 8; bottom row in_h: rows top and
+ * top + 1 with those of rows 0 and 1), else the three-row one (dw_rows_s1 / dw_rows_s2). Input rows are copied in
+ * order (src): output row 0's window rows, then per further output row the last sh rows of its window (sh - 1 when
+ * the last one is the bottom padding row). Out of line, with the few values its loop needs.
+ */
+__attribute__((noinline)) static void rows_asm(const tq_depthwise_conv2d_s8_params *p, dw_job *job, row_copy *rc,
+                                               int16_t *ring, int32_t slot, const int8_t *input)
+{
+    const int32_t in_h = p->in_h, out_h = p->out_h, sh = p->stride_h;
+    const int32_t in_row = p->in_w * p->in_c, out_row = p->out_w * p->in_c; /* bytes per input / output row */
+    dw_rows_fn *const rows3 = p->stride_w == 1 ? dw_rows_s1 : dw_rows_s2;
+    dw_rows_fn *const rows2 = p->stride_w == 1 ? dw_rows2_s1 : dw_rows2_s2;
+    int16_t *x0 = ring, *x1 = ring + slot, *x2 = ring + 2 * slot, *t;
+    const int8_t *src = input; /* the next input row to copy */
+    int32_t top = -p->pad_top, oy;
+    for (oy = 0; oy < out_h; ++oy, top += sh, job->out += out_row) {
+        if (oy == 0) { /* rows 0 .. min(top + 3, in_h) - 1 into slots row - top */
+            int16_t *d = ring - top * slot;
+            for (; src < input + (top + 3 < in_h ? top + 3 : in_h) * in_row; src += in_row, d += slot) {
+                copy_row(rc, src, d);
+            }
+        } else { /* the window's new rows: top + 3 - sh .. top + 2, the bottom padding row left out */
+            t = x0;
+            if (sh == 1) {
+                x0 = x1;
+                x1 = x2;
+            } else {
+                x0 = x2;
+                x2 = x1;
+                x1 = t;
+                copy_row(rc, src, x1);
+                src += in_row;
+                t = x2;
+            }
+            x2 = t;
+            if (top + 2 < in_h) {
+                copy_row(rc, src, x2);
+                src += in_row;
+            }
+        }
+        if (top < 0) {
+            job->x0 = x1;
+            job->x1 = x2;
+            job->wrow = 8;
+            rows2(job);
+        } else if (top + 2 == in_h) {
+            job->x0 = x0;
+            job->x1 = x1;
+            job->wrow = 0;
+            rows2(job);
+        } else {
+            job->x0 = x0;
+            job->x1 = x1;
+            job->x2 = x2;
+            rows3(job);
+        }
+    }
+}
+
 /*
  * The row path. Scratch: a ring of k = kernel_h (3 or 5) slots, each one int16 row of wp = TQ_DW_DSP_WP
  * values per channel ([slot][channel][wp]): padded column j holds input column j - pad_left minus the
@@ -2724,11 +2808,10 @@ __attribute__((naked, noinline)) static void dw_copy(TQ_ASM_ARG const dw_copy_jo
  * padding column on each side (with 0). When the windows use other padding columns (j < pad_left - 1,
  * or from the copies' end up to column (out_w - 1) stride_w + k - 1, k - 2 when the assembly's tail skips
  * the last output's third tap (TQ_DW_SKIP); columns beyond are at most loaded in a word's unused half),
- * the whole ring is zeroed once per call (copies never write those columns) and
- * a row in the top padding is a slot still zero from the start; else nothing is zeroed up front and a
- * top padding row's slot is zeroed when it enters the ring. Input row iy lives in slot (iy + pad_top) mod k;
- * a row in the bottom padding is a slot zeroed whole. A padding row no window reads (every window with one
- * runs the two-row assembly: rows2) is not zeroed.
+ * the whole ring is zeroed once per call (copies never write those columns).
+ * With the assembly and at most one padding row per window (rows2): rows_asm, which never reads a padding row.
+ * Else input row iy lives in slot (iy + pad_top) mod k; a row in the top padding is a slot still zero from the
+ * start (margins) or zeroed when it enters the ring, a row in the bottom padding a slot zeroed whole.
  * Records: params->records (flash). Output rows in order: first the input rows of its window not yet in the ring
  * (all channels), then every channel's output row.
  * In-place contract (tq_kernels.h): output row oy is written after reading only input rows of the
@@ -2757,8 +2840,8 @@ static void rows_path(const tq_depthwise_conv2d_s8_params *p, const int8_t *inpu
      * the windows use [0, (out_w - 1) sw + k), less the last column when the assembly skips it */
     const int32_t lead = pl & 1, last = (ncopy - lead) & 1;
     const int32_t margins = pl - lead > 0 || pl + ncopy + last < (out_w - 1) * sw + k - skip;
-    /* no window reads a padding row: each window with one (top row -1 or bottom row in_h, pad_top <= 1, no
-     * window below row in_h - 2) runs the two-row assembly, which leaves it out (pad_row below) */
+    /* every window has at most one padding row (top row -1, pad_top <= 1; bottom row in_h, no window below row
+     * in_h - 2), which the two-row assembly leaves out: rows_asm */
     const int32_t rows2 = use_asm && in_h >= 2 && pt <= 1 && (out_h - 1) * sh - pt <= in_h - 2;
     int16_t *slots[10]; /* slot s at slots[s] and slots[s + k]: a window's rows without a wrap test */
     int32_t next = -pt; /* the next input row to bring into the ring */
@@ -2768,59 +2851,52 @@ static void rows_path(const tq_depthwise_conv2d_s8_params *p, const int8_t *inpu
     row_copy rc;
     tq_dw_row_out o;
     dw_job job;
-    for (j = 0; j < k; ++j) {
-        slots[j] = slots[j + k] = ring + j * slot;
-    }
     copy_prepare(&rc, ncopy, ch, p->input_zero_point, wp, pl);
     job.ch = ch;
     job.rec = pw;
-    job.tail = out_w % 6 + (skip ? TQ_DW_SKIP : 0);
-    job.nmain = out_w / 6;
+    job.tail = (int32_t)((uint32_t)out_w % 6u) + (skip ? TQ_DW_SKIP : 0); /* unsigned: no division instruction */
+    job.nmain = (int32_t)((uint32_t)out_w / 6u);
     job.dx = 12 * sw - ch * 2 * wp;
     job.out = output;
-    o.zp = p->output_zero_point;
-    o.act_min = p->act_min;
-    o.act_max = p->act_max;
     if (margins) {
         zero_s16(ring, k * slot);
     }
+    if (rows2) {
+        rows_asm(p, &job, &rc, ring, slot, input);
+        return;
+    }
+    for (j = 0; j < k; ++j) {
+        slots[j] = slots[j + k] = ring + j * slot;
+    }
+    o.zp = p->output_zero_point;
+    o.act_min = p->act_min;
+    o.act_max = p->act_max;
     for (oy = 0; oy < out_h; ++oy, job.out += out_row) {
         const int32_t top = oy * sh - pt;
         for (; next <= top + k - 1; ++next, next_slot = next_slot == k - 1 ? 0 : next_slot + 1) {
-            if (next < 0 || next >= in_h) { /* padding (top: zero from the start with margins; unread: rows2) */
-                if (!rows2 && (next >= in_h || !margins)) {
+            if (next < 0 || next >= in_h) { /* padding (top: zero from the start with margins) */
+                if (next >= in_h || !margins) {
                     zero_s16(slots[next_slot], slot);
                 }
             } else {
                 copy_row(&rc, input + next * in_row, slots[next_slot]);
             }
         }
-        if (use_asm) { /* window row j: input row top + j, slot (top_slot + j) mod k */
-            /* one padding row among three (top: row -1; bottom: row in_h) and two input rows: the two-row
-             * assembly, which leaves the padding row's products (0) out */
-            const int32_t pad_row = in_h < 2 ? 3 : top == -1 ? 0 : top + 2 == in_h ? 2 : 3;
-            job.x0 = slots[top_slot + (pad_row == 0)];
-            job.x1 = slots[top_slot + 1 + (pad_row == 0)];
-            job.x2 = slots[top_slot + 2];
-            job.wrow = pad_row == 0 ? 8 : 0;
-            top_slot = top_slot + sh < k ? top_slot + sh : top_slot + sh - k;
-            if (pad_row == 3) {
-                if (sw == 1) {
-                    dw_rows_s1(&job);
-                } else {
-                    dw_rows_s2(&job);
-                }
-            } else if (sw == 1) {
-                dw_rows2_s1(&job);
-            } else {
-                dw_rows2_s2(&job);
-            }
-            continue;
-        }
-        for (j = 0; j < k; ++j) {
+        for (j = 0; j < k; ++j) { /* window row j: input row top + j, slot (top_slot + j) mod k */
             r[j] = slots[top_slot + j];
         }
         top_slot = top_slot + sh < k ? top_slot + sh : top_slot + sh - k;
+        if (use_asm) {
+            job.x0 = r[0];
+            job.x1 = r[1];
+            job.x2 = r[2];
+            if (sw == 1) {
+                dw_rows_s1(&job);
+            } else {
+                dw_rows_s2(&job);
+            }
+            continue;
+        }
         if (k == 5) {
             if (sw == 1) {
                 p->dsp_path->rows5_s1(r, wp, pw, out_w, job.out, ch, &o);
@@ -2842,7 +2918,9 @@ static void rows_path(const tq_depthwise_conv2d_s8_params *p, const int8_t *inpu
     }
 }
 
-void tq_depthwise_conv2d_s8(const tq_depthwise_conv2d_s8_params *params, const int8_t *input, int8_t *output)
+/* The pixel path (every layer off the row path): out of line, so the row path's calls set up none of its values. */
+__attribute__((noinline)) static void pixel_path(const tq_depthwise_conv2d_s8_params *params, const int8_t *input,
+                                                 int8_t *output)
 {
     const tq_depthwise_conv2d_s8_params *p = params;
     /* Locals, not p->...: stores through int8_t * may alias *p, so the compiler would reload. */
@@ -2859,12 +2937,6 @@ void tq_depthwise_conv2d_s8(const tq_depthwise_conv2d_s8_params *params, const i
     const int32_t *bias = p->bias, *multiplier = p->multiplier, *shift = p->shift;
     const int32_t fused = p->requant_fused;
     int32_t oy, ox, c;
-    if (p->scratch != NULL && p->records != NULL
-        && TQ_DW_DSP_OK(p->kernel_h, p->kernel_w, p->depth_multiplier, stride_h, stride_w, pad_top, pad_left, fused,
-                        out_w)) {
-        rows_path(p, input, output);
-        return;
-    }
     for (oy = 0; oy < out_h; ++oy) {
         const int32_t y0 = oy * stride_h - pad_top;
         const int32_t ky_begin = TQ_WINDOW_BEGIN(y0);
@@ -2909,6 +2981,18 @@ void tq_depthwise_conv2d_s8(const tq_depthwise_conv2d_s8_params *params, const i
                 pixel_portable(p, input, y0, ky_begin, ky_end, x0, kx_begin, kx_end, c4, out);
             }
         }
+    }
+}
+
+void tq_depthwise_conv2d_s8(const tq_depthwise_conv2d_s8_params *params, const int8_t *input, int8_t *output)
+{
+    const tq_depthwise_conv2d_s8_params *p = params;
+    if (p->scratch != NULL && p->records != NULL
+        && TQ_DW_DSP_OK(p->kernel_h, p->kernel_w, p->depth_multiplier, p->stride_h, p->stride_w, p->pad_top,
+                        p->pad_left, p->requant_fused, p->out_w)) {
+        rows_path(p, input, output);
+    } else {
+        pixel_path(p, input, output);
     }
 }
 

@@ -190,6 +190,29 @@ def channel_loop(s: int, k: int, label: str, head: str | None, skip: bool = Fals
     return out
 
 
+def tail_dispatch(s: int, L: str, skips: tuple[int, ...]) -> list[str]:
+    """The jump to the tail block of dw_job.tail (r4: k, or k + SKIP for a skipping tail), or (tail 0) the return.
+    Functions in TABLE_DISPATCH: one TBH over a table of halfword offsets indexed by the tail (0 to the largest
+    value; values no tail takes go to the return), 6 cycles whatever the tail; the others: compares in order
+    (the skipping tails first), 2 cycles per compare passed."""
+    ret = [f"add sp, sp, #{FRAME}", "pop {r4-r11, pc}"]
+    if (s, L.endswith("p_")) not in TABLE_DISPATCH:
+        out = []
+        for k in skips:  # first: SAME-padded stride-1 rows of odd width take them
+            out += [f"cmp r4, #{k + SKIP}", f"beq {L}t{k}s"]
+        for k in TAILS:
+            out += [f"cmp r4, #{k}", f"beq {L}t{k}"]
+        return out + ret
+    targets = {k: f"{L}t{k}" for k in TAILS} | {k + SKIP: f"{L}t{k}s" for k in skips}
+    table = [f".hword ({targets.get(i, f'{L}ret')} - {L}tbl) / 2" for i in range(max(targets) + 1)]
+    return ["tbh [pc, r4, lsl #1]", f"{L}tbl:", *table, ".balign 2", f"{L}ret:", *ret]
+
+
+# functions whose tail dispatch is one table branch (tail_dispatch): (stride, two-row); dw_rows_s2 keeps the
+# compare chain (its stride-2 code is being reworked apart from this change)
+TABLE_DISPATCH = {(1, False), (1, True), (2, True)}
+
+
 def function(s: int, rows: int = 3) -> list[str]:
     """One call: every channel's output row, column block by column block (module docstring). The main
     blocks come first, so every block's words are 4-byte aligned (rows start aligned; 6 outputs = 12 s
@@ -202,11 +225,7 @@ def function(s: int, rows: int = 3) -> list[str]:
            *(["add r2, r3, r9", f"str r2, [sp, #{F_X2}]"] if rows == 2 else []),
            "subs r4, r6, #1", f"bpl {L}go", f"{L}td:", f"ldr r4, [sp, #{F_TAIL}]"]
     skips = SKIP_TAILS if s == 1 else ()
-    for k in skips:  # first: SAME-padded stride-1 rows of odd width take them
-        out += [f"cmp r4, #{k + SKIP}", f"beq {L}t{k}s"]
-    for k in TAILS:
-        out += [f"cmp r4, #{k}", f"beq {L}t{k}"]
-    out += [f"add sp, sp, #{FRAME}", "pop {r4-r11, pc}", f"{L}go:", f"str r4, [sp, #{F_NMAIN}]"]
+    out += [*tail_dispatch(s, L, skips), f"{L}go:", f"str r4, [sp, #{F_NMAIN}]"]
     out += channel_loop(s, MAIN, f"{L}main", f"{L}td", rows=rows)
     for k in TAILS:
         out += channel_loop(s, k, f"{L}t{k}", None, rows=rows)
