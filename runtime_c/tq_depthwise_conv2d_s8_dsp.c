@@ -535,6 +535,7 @@ typedef struct { /* field order: the assembly's (one LDM of x0 .. rec, one of ou
     "\tpop {r4-r11, pc}\n" \
     "tq_dw1_t2:\n" \
     "\tldr r8, [sp, #0]\n" \
+    "\tldr r6, [sp, #4]\n" \
     "tq_dw1_t2c:\n" \
     "\tldr r5, [r3, #28]\n" \
     "\tldr r12, [r3, #4]\n" \
@@ -563,11 +564,10 @@ typedef struct { /* field order: the assembly's (one LDM of x0 .. rec, one of ou
     "\tsmlad r5, r9, lr, r5\n" \
     "\tldr r7, [r3, #32]\n" \
     "\tldr r9, [r3, #36]\n" \
-    "\tldr r11, [sp, #4]\n" \
     "\tldr lr, [r3, #40]!\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r7", "r9", "lr", "r10") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r7", "r9", "lr", "r10") \
-    "\tstrb r5, [r8, r11]\n" \
+    "\tstrb r5, [r8, r6]\n" \
     "\tstrb r4, [r8], #1\n" \
     "\tadd r0, r0, lr, lsr #16\n" \
     "\tadd r1, r1, lr, lsr #16\n" \
@@ -1485,6 +1485,7 @@ typedef struct { /* field order: the assembly's (one LDM of x0 .. rec, one of ou
     "\tpop {r4-r11, pc}\n" \
     "tq_dw1p_t2:\n" \
     "\tldr r8, [sp, #0]\n" \
+    "\tldr r6, [sp, #4]\n" \
     "tq_dw1p_t2c:\n" \
     "\tldr r5, [r3, #28]\n" \
     "\tldr r12, [r2, #4]\n" \
@@ -1505,11 +1506,10 @@ typedef struct { /* field order: the assembly's (one LDM of x0 .. rec, one of ou
     "\tsmlad r5, r9, lr, r5\n" \
     "\tldr r7, [r3, #32]\n" \
     "\tldr r9, [r3, #36]\n" \
-    "\tldr r11, [sp, #4]\n" \
     "\tldr lr, [r3, #40]!\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r7", "r9", "lr", "r10") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r7", "r9", "lr", "r10") \
-    "\tstrb r5, [r8, r11]\n" \
+    "\tstrb r5, [r8, r6]\n" \
     "\tstrb r4, [r8], #1\n" \
     "\tadd r0, r0, lr, lsr #16\n" \
     "\tadd r1, r1, lr, lsr #16\n" \
@@ -1936,6 +1936,7 @@ typedef struct { /* field order: the assembly's (one LDM of x0 .. rec, one of ou
     "\tpop {r4-r11, pc}\n" \
     "tq_dw2p_t2:\n" \
     "\tldr r8, [sp, #0]\n" \
+    "\tldr r6, [sp, #4]\n" \
     "tq_dw2p_t2c:\n" \
     "\tldr r9, [r3, #28]\n" \
     "\tldr r12, [r2, #4]\n" \
@@ -1958,11 +1959,10 @@ typedef struct { /* field order: the assembly's (one LDM of x0 .. rec, one of ou
     "\tsmlabt r5, r10, lr, r5\n" \
     "\tldr r7, [r3, #32]\n" \
     "\tldr r9, [r3, #36]\n" \
-    "\tldr r11, [sp, #4]\n" \
     "\tldr lr, [r3, #40]!\n" \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r4", "r7", "r9", "lr", "r10") \
     TQ_REQUANT_FUSED2_FOLDED_ASM("r5", "r7", "r9", "lr", "r10") \
-    "\tstrb r5, [r8, r11]\n" \
+    "\tstrb r5, [r8, r6]\n" \
     "\tstrb r4, [r8], #1\n" \
     "\tadd r0, r0, lr, lsr #16\n" \
     "\tadd r1, r1, lr, lsr #16\n" \
@@ -2735,6 +2735,32 @@ __attribute__((naked, noinline)) static void dw_copy(TQ_ASM_ARG const dw_copy_jo
 /* A row function of the assembly (one output row of every channel). */
 typedef void dw_rows_fn(const dw_job *job);
 
+/* rows_asm's step to the next output row's window: the slots rotate (stride 1: (x0, x1, x2) <- (x1, x2, x0); stride 2:
+ * (x2, x0, x1)) and the window's new input rows from src are copied into the slots they take (stride 2: x1, then x2;
+ * stride 1: x2), x2's only when copy_x2 (not the bottom padding row). Returns the next input row to copy. */
+static inline const int8_t *next_window(row_copy *rc, const int8_t *src, int32_t in_row, int32_t sh, int32_t copy_x2,
+                                        int16_t **x)
+{
+    int16_t *t = x[0];
+    if (sh == 1) {
+        x[0] = x[1];
+        x[1] = x[2];
+    } else {
+        x[0] = x[2];
+        x[2] = x[1];
+        x[1] = t;
+        copy_row(rc, src, t);
+        src += in_row;
+        t = x[2];
+    }
+    x[2] = t;
+    if (copy_x2) {
+        copy_row(rc, src, t);
+        src += in_row;
+    }
+    return src;
+}
+
 /*
  * The assembly path's output rows (3x3 windows) when every window has at most one padding row (rows_path's rows2;
  * the window of output row oy: input rows top = oy sh - pt .. top + 2): the ring's slots rotate with the windows,
@@ -2750,54 +2776,48 @@ typedef void dw_rows_fn(const dw_job *job);
 __attribute__((noinline)) static void rows_asm(const tq_depthwise_conv2d_s8_params *p, dw_job *job, row_copy *rc,
                                                int16_t *ring, int32_t slot, const int8_t *input)
 {
-    const int32_t in_h = p->in_h, out_h = p->out_h, sh = p->stride_h;
+    const int32_t sh = p->stride_h, bottom = p->in_h - 2; /* a window from row bottom on has the bottom padding row */
     const int32_t in_row = p->in_w * p->in_c, out_row = p->out_w * p->in_c; /* bytes per input / output row */
     dw_rows_fn *const rows3 = p->stride_w == 1 ? dw_rows_s1 : dw_rows_s2;
     dw_rows_fn *const rows2 = p->stride_w == 1 ? dw_rows2_s1 : dw_rows2_s2;
-    int16_t *x0 = ring, *x1 = ring + slot, *x2 = ring + 2 * slot, *t;
-    const int8_t *src = input; /* the next input row to copy */
-    int32_t top = -p->pad_top, oy;
-    for (oy = 0; oy < out_h; ++oy, top += sh, job->out += out_row) {
-        if (oy == 0) { /* rows 0 .. min(top + 3, in_h) - 1 into slots row - top */
-            int16_t *d = ring - top * slot;
-            for (; src < input + (top + 3 < in_h ? top + 3 : in_h) * in_row; src += in_row, d += slot) {
-                copy_row(rc, src, d);
-            }
-        } else { /* the window's new rows: top + 3 - sh .. top + 2, the bottom padding row left out */
-            t = x0;
-            if (sh == 1) {
-                x0 = x1;
-                x1 = x2;
-            } else {
-                x0 = x2;
-                x2 = x1;
-                x1 = t;
-                copy_row(rc, src, x1);
-                src += in_row;
-                t = x2;
-            }
-            x2 = t;
-            if (top + 2 < in_h) {
-                copy_row(rc, src, x2);
-                src += in_row;
-            }
+    int16_t *x[3], *t;
+    int32_t top = -p->pad_top, n = p->out_h - 1; /* n: output rows after the current one */
+    const int8_t *src = input, *end = input + (top + 3 < p->in_h ? top + 3 : p->in_h) * in_row;
+    x[0] = ring;
+    x[1] = ring + slot;
+    x[2] = ring + 2 * slot;
+    for (t = ring - top * slot; src < end; src += in_row, t += slot) { /* output row 0's window: row r in slot r - top */
+        copy_row(rc, src, t);
+    }
+    if (top < 0) { /* pad_top 1: output row 0 */
+        job->x0 = x[1];
+        job->x1 = x[2];
+        job->wrow = 8;
+        rows2(job);
+        if (n == 0) {
+            return;
         }
-        if (top < 0) {
-            job->x0 = x1;
-            job->x1 = x2;
-            job->wrow = 8;
-            rows2(job);
-        } else if (top + 2 == in_h) {
-            job->x0 = x0;
-            job->x1 = x1;
+        --n;
+        top += sh;
+        job->out += out_row;
+        src = next_window(rc, src, in_row, sh, top < bottom, x);
+    }
+    for (;; --n) { /* windows from input row 0 down */
+        job->x0 = x[0];
+        job->x1 = x[1];
+        if (top >= bottom) {
             job->wrow = 0;
             rows2(job);
-        } else {
-            job->x0 = x0;
-            job->x1 = x1;
-            job->x2 = x2;
-            rows3(job);
+            return; /* the last output row */
         }
+        job->x2 = x[2];
+        rows3(job);
+        if (n == 0) {
+            return;
+        }
+        top += sh;
+        job->out += out_row;
+        src = next_window(rc, src, in_row, sh, top < bottom, x);
     }
 }
 
