@@ -2876,8 +2876,8 @@ static void rows_path(const tq_depthwise_conv2d_s8_params *p, const int8_t *inpu
     copy_prepare(&rc, ncopy, ch, p->input_zero_point, wp, pl);
     job.ch = ch;
     job.rec = pw;
-    job.tail = (int32_t)((uint32_t)out_w % 6u) + (skip ? TQ_DW_SKIP : 0); /* unsigned: no division instruction */
-    job.nmain = (int32_t)((uint32_t)out_w / 6u);
+    job.tail = out_w % 6 + (skip ? TQ_DW_SKIP : 0);
+    job.nmain = out_w / 6;
     job.dx = 12 * sw - ch * 2 * wp;
     job.out = output;
     if (margins) {
