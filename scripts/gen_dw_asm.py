@@ -149,24 +149,24 @@ def stores(k: int, ch: str, base: str, ptr: str, ch_loaded: bool = False) -> lis
     return out
 
 
-def block(s: int, k: int, skip: bool = False, rows: int = 3) -> list[str]:
+def block(s: int, k: int, skip: bool = False, rows: int = 3, ch_held: bool = False) -> list[str]:
     """One channel's k outputs: MACs from 2 bias (rows window rows), the output stage (q, K, t in the
     registers the accumulators leave, the e word in lr: it stays there for the channel loop's end), the
-    stores."""
+    stores; ``ch_held`` (k = 2): the channel stride is in CH_HELD for the whole channel loop, not loaded per channel."""
     out = (row0_s2(k, rows) if s == 2
            else [f"ldr {ACC[k - 1]}, [r3, #{REC_BIAS + REC_AT}]", *row(s, k, 0, skip, rows)])
     for r in range(1, rows):
         out += row(s, k, r, skip, rows)
     free = [*wregs(k), "r12"]  # after the MACs: the word and weight registers
     q, kk, t = free[:3]
-    early = k > 1 and len(free) > 3  # a fourth free register (k < 6): the channel stride loads with q, K, e
-    out += [f"ldr {q}, [r3, #{REC_Q + REC_AT}]", f"ldr {kk}, [r3, #{REC_K + REC_AT}]",
+    early = k > 1 and len(free) > 3 and not ch_held  # a fourth free register (k < 6): the channel stride loads
+    out += [f"ldr {q}, [r3, #{REC_Q + REC_AT}]", f"ldr {kk}, [r3, #{REC_K + REC_AT}]",  # with q, K, e
             *([f"ldr {free[3]}, [sp, #{F_CH}]"] if early else []),
             f"ldr lr, [r3, #{REC_E + REC_AT}]!"]  # r3 += REC_BYTES: the next record - REC_AT
     out += [f'{REQUANT}("{ACC[o]}", "{q}", "{kk}", "lr", "{t}")' for o in range(k)]  # tq_requant.h's output stage
     base = "r8" if k <= 4 else free[1]
-    ch, ptr = (free[3], q) if early else [r for r in free if r != base][:2]
-    return out + stores(k, ch, base, ptr, early)
+    ch, ptr = (CH_HELD, q) if ch_held else (free[3], q) if early else [r for r in free if r != base][:2]
+    return out + stores(k, ch, base, ptr, early or ch_held)
 
 
 def channel_loop(s: int, k: int, label: str, head: str | None, skip: bool = False, rows: int = 3) -> list[str]:
@@ -176,8 +176,10 @@ def channel_loop(s: int, k: int, label: str, head: str | None, skip: bool = Fals
     was, and the next main block while any is left, else a jump to ``head``; or (the tail block, last) the
     return."""
     loop = f"{label}c" if k <= 4 else label  # k <= 4: the entry loads OUT into r8 once (stores())
-    out = [f"{label}:", f"ldr r8, [sp, #{F_OUT}]", f"{loop}:"] if k <= 4 else [f"{label}:"]
-    out += [*block(s, k, skip, rows), *(f"add r{i}, r{i}, lr, lsr #16" for i in range(rows)),
+    held = k == 2 and (s, rows == 2) in REWORKED  # and the channel stride into CH_HELD (block's ch_held)
+    out = ([f"{label}:", f"ldr r8, [sp, #{F_OUT}]", *([f"ldr {CH_HELD}, [sp, #{F_CH}]"] if held else []), f"{loop}:"]
+           if k <= 4 else [f"{label}:"])
+    out += [*block(s, k, skip, rows, held), *(f"add r{i}, r{i}, lr, lsr #16" for i in range(rows)),
             *([f"add r2, r2, #{REC_BYTES}"] if rows == 2 else []), f"tst lr, #{REC_LAST}", f"beq {loop}"]
     if head is None:
         return [*out, f"add sp, sp, #{FRAME}", "pop {r4-r11, pc}"]
@@ -188,6 +190,31 @@ def channel_loop(s: int, k: int, label: str, head: str | None, skip: bool = Fals
             f"str r4, [sp, #{F_OUT}]", "subs r7, r7, #1",
             f"str r7, [sp, #{F_NMAIN}]", f"bpl {label}", f"b {head}"]
     return out
+
+
+def tail_dispatch(s: int, L: str, skips: tuple[int, ...]) -> list[str]:
+    """The jump to the tail block of dw_job.tail (r4: k, or k + SKIP for a skipping tail), or (tail 0) the return.
+    Functions in REWORKED: one TBH over a table of halfword offsets indexed by the tail (0 to the largest
+    value; values no tail takes go to the return), 6 cycles whatever the tail; the others: compares in order
+    (the skipping tails first), 2 cycles per compare passed."""
+    ret = [f"add sp, sp, #{FRAME}", "pop {r4-r11, pc}"]
+    if (s, L.endswith("p_")) not in REWORKED:
+        out = []
+        for k in skips:  # first: SAME-padded stride-1 rows of odd width take them
+            out += [f"cmp r4, #{k + SKIP}", f"beq {L}t{k}s"]
+        for k in TAILS:
+            out += [f"cmp r4, #{k}", f"beq {L}t{k}"]
+        return out + ret
+    targets = {k: f"{L}t{k}" for k in TAILS} | {k + SKIP: f"{L}t{k}s" for k in skips}
+    table = [f".hword ({targets.get(i, f'{L}ret')} - {L}tbl) / 2" for i in range(max(targets) + 1)]
+    return ["tbh [pc, r4, lsl #1]", f"{L}tbl:", *table, ".balign 2", f"{L}ret:", *ret]
+
+
+# (stride, two-row) of the functions with a table-branch tail dispatch (tail_dispatch) and, in their blocks of 2
+# outputs, the channel stride held in CH_HELD (block): every function but dw_rows_s2, which keeps the compare chain
+# and the per-channel load (its stride-2 code is reworked apart from these)
+REWORKED = {(1, False), (1, True), (2, True)}
+CH_HELD = "r6"  # a register no block of 2 outputs writes (ACC[2]; wregs(2) and row0_s2 leave it)
 
 
 def function(s: int, rows: int = 3) -> list[str]:
@@ -202,11 +229,7 @@ def function(s: int, rows: int = 3) -> list[str]:
            *(["add r2, r3, r9", f"str r2, [sp, #{F_X2}]"] if rows == 2 else []),
            "subs r4, r6, #1", f"bpl {L}go", f"{L}td:", f"ldr r4, [sp, #{F_TAIL}]"]
     skips = SKIP_TAILS if s == 1 else ()
-    for k in skips:  # first: SAME-padded stride-1 rows of odd width take them
-        out += [f"cmp r4, #{k + SKIP}", f"beq {L}t{k}s"]
-    for k in TAILS:
-        out += [f"cmp r4, #{k}", f"beq {L}t{k}"]
-    out += [f"add sp, sp, #{FRAME}", "pop {r4-r11, pc}", f"{L}go:", f"str r4, [sp, #{F_NMAIN}]"]
+    out += [*tail_dispatch(s, L, skips), f"{L}go:", f"str r4, [sp, #{F_NMAIN}]"]
     out += channel_loop(s, MAIN, f"{L}main", f"{L}td", rows=rows)
     for k in TAILS:
         out += channel_loop(s, k, f"{L}t{k}", None, rows=rows)

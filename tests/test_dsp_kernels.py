@@ -1066,7 +1066,8 @@ def _depthwise_row_graphs(rng: np.random.Generator) -> list[ir.Graph]:
             op, t = _fused_depthwise(rng, f"d{k}", t, stride, padding, full=k % 3 != 2, tiny=k == 1 and shape[2] == 8)
             steps.append((op, t))
         graphs.append(rg.chain(x, steps))
-    return graphs + _depthwise5_row_graphs(rng) + _depthwise_small_map_graphs(rng) + _depthwise_two_row_graphs(rng)
+    return (graphs + _depthwise5_row_graphs(rng) + _depthwise_small_map_graphs(rng) + _depthwise_two_row_graphs(rng)
+            + _depthwise_tiny_map_graphs(rng))
 
 
 def _depthwise_two_row_graphs(rng: np.random.Generator) -> list[ir.Graph]:
@@ -1101,6 +1102,28 @@ def _depthwise_small_map_graphs(rng: np.random.Generator) -> list[ir.Graph]:
         steps, t = [], x
         for k, (stride, padding) in enumerate(layers):
             op, t = _fused_depthwise(rng, f"d{k}", t, stride, padding, full=k != 1)
+            steps.append((op, t))
+        graphs.append(rg.chain(x, steps))
+    return graphs
+
+
+def _depthwise_tiny_map_graphs(rng: np.random.Generator) -> list[ir.Graph]:
+    """Outputs of 1x1 to 3x2 with every order of the assembly path's windows (rows_asm: slots rotating with the
+    windows, the two-row assembly on a window with a padding row): a top padding row then a bottom one at stride
+    2 (the step after row 0 copying one row only) and at stride 1 (no row to copy), a single output row with the
+    top padding row, with the bottom one, and with none, input rows of 1 (the ring zeroed instead); channel
+    counts off the group of 4, input zero points at both int8 ends, one layer on the C loop."""
+    specs = [((3, 3, 9), -128, [((2, 2), (1, 1, 1, 1)), ((1, 1), (0, 0, 1, 1)), ((1, 1), (1, 1, 1, 1))]),
+             ((4, 3, 16), 127, [((1, 1), (1, 1, 0, 0)), ((2, 2), (0, 1, 1, 0))]),
+             ((2, 4, 5), -128, [((1, 1), (1, 1, 1, 1)), ((2, 1), (1, 1, 1, 1)), ((1, 1), (1, 0, 1, 2))])]
+    graphs = []
+    for shape, zp, layers in specs:
+        x = ir.Tensor("x", shape, ir.QParams(float(np.float32(10 ** rng.uniform(-3, 0))), zp))
+        steps, t = [], x
+        for k, (stride, padding) in enumerate(layers):
+            op, t = _fused_depthwise(rng, f"d{k}", t, stride, padding, full=True)
+            if (k, shape[2]) == (2, 5):  # a clamped output range: the C loop
+                op = dataclasses.replace(op, act_min=-120, act_max=110)
             steps.append((op, t))
         graphs.append(rg.chain(x, steps))
     return graphs
@@ -1165,10 +1188,17 @@ def test_depthwise_row_path_is_bit_exact(board: str, tmp_path: Path) -> None:
 
 
 def test_depthwise_row_graphs_on_the_host(tmp_path: Path, gcc: str) -> None:
-    """The same graphs through the portable kernel on the host (cffi)."""
+    """The same graphs through the portable kernel on the host (cffi); the tiny-map ones also built with
+    AddressSanitizer and UBSan (the harness exits on any error)."""
     for k, graph in enumerate(_depthwise_row_graphs(np.random.default_rng(31))):
         lib = rg.build(graph, tmp_path / f"g{k}")
         assert rg.first_mismatch(lib, graph, rg.random_input(np.random.default_rng(k), graph, 3)) is None
+    rng = np.random.default_rng(32)
+    for k, graph in enumerate(_depthwise_tiny_map_graphs(rng)):
+        out = rg.emit(graph, tmp_path / f"pkg{k}", board="cortex-m4")
+        x = rg.random_input(rng, graph, 2)
+        got = run_harness(out, tmp_path / f"build{k}", x, sanitize=True)
+        assert rg.emulated_mismatch(graph, got, x) is None, f"graph {k}: {rg.emulated_mismatch(graph, got, x)}"
 
 
 def test_depthwise_records_match_their_definition() -> None:
