@@ -137,6 +137,7 @@ __attribute__((naked, noinline)) static void dw_copy(__attribute__((unused)) con
 typedef struct {
     dw_copy_job job;
     int32_t n, ch, zp, wp, pl, lead, last;
+    tq_dw_copy_fn *copy; /* NULL, or the layer's copy of its own (params->dsp_path), run instead of dw_copy */
 } row_copy;
 
 /* The fixed part of a call's row copies: n pixels per row (NHWC, ch channels) into channel rows of wp
@@ -182,7 +183,11 @@ static void copy_row(row_copy *rc, const int8_t *src, int16_t *dst)
     if (ch >= 4) {
         rc->job.src = src;
         rc->job.d0 = dst + pl - rc->lead;
-        dw_copy(&rc->job);
+        if (rc->copy != NULL) {
+            rc->copy(src, rc->job.d0, ch, rc->job.zpw);
+        } else {
+            dw_copy(&rc->job);
+        }
     }
     for (c = ch & ~3; c < ch; ++c) { /* as dw_copy: the lead and last pairs' padding columns too */
         for (i = 0; i < n; ++i) {
@@ -2772,6 +2777,7 @@ static void rows_path(const tq_depthwise_conv2d_s8_params *p, const int8_t *inpu
         slots[j] = slots[j + k] = ring + j * slot;
     }
     copy_prepare(&rc, ncopy, ch, p->input_zero_point, wp, pl);
+    rc.copy = p->dsp_path != NULL ? p->dsp_path->copy : NULL;
     job.ch = ch;
     job.rec = pw;
     job.tail = out_w % 6 + (skip ? TQ_DW_SKIP : 0);
