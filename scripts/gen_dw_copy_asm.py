@@ -44,7 +44,8 @@ def body(n: int) -> list[str]:
     free = list(TEMPS)
     words: list[str] = [ZPW]  # the row's words in column order, as registers, from padding column 0
     pending = 0  # words of `words` not yet paired
-    first_store = True
+    first_store = 4 * w < 256  # advance the destination on its first store (STR #imm8; the offsets after it fit)
+    post = first_store
 
     def take() -> str:
         return free.pop(0)
@@ -67,7 +68,7 @@ def body(n: int) -> list[str]:
                 out.append(f"str {r}, [r1], #{4 * w}")
                 first_store = False
             else:
-                out.append(f"str {r}, [r1, #{offset - 4 * w}]")
+                out.append(f"str {r}, [r1, #{offset - 4 * w if post else offset}]")
         free.insert(0, r)
         free.insert(0, t)
         free.insert(0, b)
@@ -89,6 +90,8 @@ def body(n: int) -> list[str]:
             pending -= 2
     words.append(ZPW)
     step(pairs_done)
+    if not post:
+        out.append(f"add r1, r1, #{4 * w}")
     out += ["add r0, r0, r7",
             "cmp r0, r5",
             "bne 1b",
