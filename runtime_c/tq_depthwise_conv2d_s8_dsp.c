@@ -11,7 +11,8 @@
  *   zeroed when the windows use padding columns the copies do not write (see rows_path);
  * - per output row: the input rows of its windows not yet in the ring are copied for all channels
  *   as x - zero point (copy_row / dw_copy: PKHBT / PKHTB + SXTAB16, four pixels (two pairs, the four
- *   loads together) and four channels per step, aligned word stores);
+ *   loads together) and four channels per step, aligned word stores; a stride-2 layer of an input width with a
+ *   straight-line copy of its own, tq_depthwise_conv2d_s8_copy<n>.c, runs that one instead: params->dsp_path);
  *   a row in the padding is a zeroed slot;
  * - then each channel's output row from its three rows: per row of taps one SMLAD over two
  *   horizontally adjacent taps and one SMLAxy for the third (2 products per 2 instructions, the
