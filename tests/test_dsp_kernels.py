@@ -1277,6 +1277,19 @@ def test_depthwise_row_copies_are_bit_exact(board: str, tmp_path: Path) -> None:
         assert rg.emulated_mismatch(graph, got, x) is None, f"graph {k}: {rg.emulated_mismatch(graph, got, x)}"
 
 
+def test_depthwise_copy_packages_on_the_host(tmp_path: Path) -> None:
+    """The cortex-m4 packages of _depthwise_copy_graphs (shipping tq_depthwise_conv2d_s8_copy<n>.c, their layers
+    naming it under TQ_USE_DSP) compile on the host, where the portable kernel runs, and match, built with
+    AddressSanitizer and UBSan (the harness exits on any error)."""
+    rng = np.random.default_rng(35)
+    for k, (graph, _) in enumerate(_depthwise_copy_graphs(np.random.default_rng(33))[:2]):
+        out = rg.emit(graph, tmp_path / f"pkg{k}", board="cortex-m4")
+        assert any(out.glob("tq_depthwise_conv2d_s8_copy*.c"))
+        x = rg.random_input(rng, graph, 2)
+        got = run_harness(out, tmp_path / f"build{k}", x, sanitize=True)
+        assert rg.emulated_mismatch(graph, got, x) is None, f"graph {k}: {rg.emulated_mismatch(graph, got, x)}"
+
+
 def test_depthwise_row_copies_match_their_generator() -> None:
     """Each tq_depthwise_conv2d_s8_copy<n>.c is what scripts/gen_dw_copy_asm.py generates."""
     script = Path(__file__).resolve().parents[1] / "scripts" / "gen_dw_copy_asm.py"
