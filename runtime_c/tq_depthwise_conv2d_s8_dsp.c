@@ -11,7 +11,8 @@
  *   zeroed when the windows use padding columns the copies do not write (see rows_path);
  * - per output row: the input rows of its windows not yet in the ring are copied for all channels
  *   as x - zero point (copy_row / dw_copy: PKHBT / PKHTB + SXTAB16, four pixels (two pairs, the four
- *   loads together) and four channels per step, aligned word stores);
+ *   loads together) and four channels per step, aligned word stores; a stride-2 layer of an input width with a
+ *   straight-line copy of its own, tq_depthwise_conv2d_s8_copy<n>.c, runs that one instead: params->dsp_path);
  *   a row in the padding is a zeroed slot;
  * - then each channel's output row from its three rows: per row of taps one SMLAD over two
  *   horizontally adjacent taps and one SMLAxy for the third (2 products per 2 instructions, the
@@ -138,6 +139,7 @@ typedef struct {
     dw_copy_job job;
     int32_t n, ch, zp, wp, pl, lead, last;
     int32_t d0; /* dw_copy_job.d0 - the slot: pl - lead values */
+    tq_dw_copy_fn *copy; /* NULL, or the layer's copy of its own (params->dsp_path), run instead of dw_copy */
 } row_copy;
 
 /* The fixed part of a call's row copies: n pixels per row (NHWC, ch channels) into channel rows of wp
@@ -174,7 +176,8 @@ static void copy_prepare(row_copy *rc, int32_t n, int32_t ch, int32_t zp, int32_
  * together) and four channels per step; an odd pl starts with the pair (column pl - 1, padding: 0;
  * pixel 0), an odd remainder ends with (pixel n - 1; column pl + n: 0, a column the windows read as
  * padding or never read), so every word store is aligned; an odd count of pairs between them joins
- * the lead or last pair in one step; one loop per variant, chosen once per call), the in_c mod 4 last
+ * the lead or last pair in one step; one loop per variant, chosen once per call; a layer with a row copy of its
+ * own, params->dsp_path->copy, runs that instead), the in_c mod 4 last
  * channels one value at a time (copy_rest).
  */
 __attribute__((noinline)) static void copy_rest(const row_copy *rc, const int8_t *src, int16_t *dst)
@@ -199,9 +202,13 @@ __attribute__((noinline)) static void copy_rest(const row_copy *rc, const int8_t
 static inline void copy_row(row_copy *rc, const int8_t *src, int16_t *dst)
 {
     if (rc->job.groups > 0) {
-        rc->job.src = src;
-        rc->job.d0 = dst + rc->d0;
-        dw_copy(&rc->job);
+        if (rc->copy != NULL) {
+            rc->copy(src, dst + rc->d0, rc->ch, rc->job.zpw);
+        } else {
+            rc->job.src = src;
+            rc->job.d0 = dst + rc->d0;
+            dw_copy(&rc->job);
+        }
     }
     if (rc->ch & 3) {
         copy_rest(rc, src, dst);
@@ -2874,6 +2881,7 @@ static void rows_path(const tq_depthwise_conv2d_s8_params *p, const int8_t *inpu
     tq_dw_row_out o;
     dw_job job;
     copy_prepare(&rc, ncopy, ch, p->input_zero_point, wp, pl);
+    rc.copy = p->dsp_path != NULL ? p->dsp_path->copy : NULL;
     job.ch = ch;
     job.rec = pw;
     job.tail = out_w % 6 + (skip ? TQ_DW_SKIP : 0);

@@ -252,6 +252,6 @@ TQ_DSP_BLOCK static void rows5_s2(const int16_t *const x[5], int32_t wp, const i
     }
 }
 
-const tq_depthwise_conv2d_s8_dsp_path tq_depthwise_conv2d_s8_rows5 = {rows5_s1, rows5_s2};
+const tq_depthwise_conv2d_s8_dsp_path tq_depthwise_conv2d_s8_rows5 = {rows5_s1, rows5_s2, NULL};
 
 #endif /* TQ_USE_DSP */

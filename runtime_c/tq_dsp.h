@@ -314,10 +314,17 @@ typedef struct {
 typedef void tq_dw_rows5_fn(const int16_t *const x[5], int32_t wp, const int32_t *rec, int32_t n, int8_t *out,
                             int32_t ch, const tq_dw_row_out *o);
 
+/* One input row's copy into the row path's ring for a layer of one input width (tq_depthwise_conv2d_s8_copy<n>.c):
+ * the row src's channel groups of 4 (channels below ch & ~3), zero point zp given as zpw (four bytes zp), to d, as
+ * tq_depthwise_conv2d_s8_dsp.c's dw_copy does for the same layer. */
+typedef void tq_dw_copy_fn(const int8_t *src, int16_t *d, int32_t ch, int32_t zpw);
+
 /* The DSP depthwise's path in a runtime file of its own (tq_kernels.h, tq_depthwise_conv2d_s8_params.dsp_path):
- * the 5x5 row functions, strides 1 and 2. */
+ * the 5x5 row functions, strides 1 and 2 (tq_depthwise_conv2d_s8_rows5), or (NULL for 5x5) a row copy
+ * (tq_depthwise_conv2d_s8_copy<n>). */
 struct tq_depthwise_conv2d_s8_dsp_path {
     tq_dw_rows5_fn *rows5_s1, *rows5_s2;
+    tq_dw_copy_fn *copy;
 };
 
 #endif /* TQ_USE_DSP */

@@ -206,9 +206,12 @@ extern const tq_conv2d_s8_dsp_path tq_conv2d_s8_window, tq_conv2d_s8_pw8, tq_con
 extern const tq_conv2d_s8_dsp_path tq_conv2d_s8_first, tq_conv2d_s8_first16, tq_conv2d_s8_pw16, tq_conv2d_s8_pw32;
 extern const tq_conv2d_s8_dsp_path tq_conv2d_s8_pw64;
 extern const tq_conv2d_s8_dsp_path tq_conv2d_s8_pws16, tq_conv2d_s8_pws32, tq_conv2d_s8_pws64, tq_conv2d_s8_pws128;
-/* The DSP depthwise's path in a runtime file of its own (tq_dsp.h; tq_depthwise_conv2d_s8_rows5.c): 5x5 windows. */
+/* The DSP depthwise's path in a runtime file of its own (tq_dsp.h; tq_depthwise_conv2d_s8_rows5.c): 5x5 windows;
+ * tq_depthwise_conv2d_s8_copy<n>.c: the row copy of a stride-2 3x3 layer with input rows of n pixels. */
 typedef struct tq_depthwise_conv2d_s8_dsp_path tq_depthwise_conv2d_s8_dsp_path;
-extern const tq_depthwise_conv2d_s8_dsp_path tq_depthwise_conv2d_s8_rows5;
+extern const tq_depthwise_conv2d_s8_dsp_path tq_depthwise_conv2d_s8_rows5, tq_depthwise_conv2d_s8_copy6;
+extern const tq_depthwise_conv2d_s8_dsp_path tq_depthwise_conv2d_s8_copy8, tq_depthwise_conv2d_s8_copy12;
+extern const tq_depthwise_conv2d_s8_dsp_path tq_depthwise_conv2d_s8_copy16;
 
 /*
  * 2-D convolution, groups = 1, dilation 1 (TFLite reference_integer_ops::ConvPerChannel).
@@ -323,7 +326,9 @@ typedef struct {
     const int32_t *records;
     /* NULL, or (DSP kernel, set by the generator under TQ_USE_DSP and required for a 5x5 layer with records)
      * &tq_depthwise_conv2d_s8_rows5, the row path's 5x5 functions in a runtime file of their own, which only
-     * packages with such a layer ship (tinyqat/codegen/layouts.py, dw_dsp_path). Other kernels ignore it. */
+     * packages with such a layer ship (tinyqat/codegen/layouts.py, dw_dsp_path); or (3x3 stride-2 layers of the
+     * input widths n of layouts.DW_COPY_WIDTHS, optional) &tq_depthwise_conv2d_s8_copy<n>, the row copy for
+     * that width, likewise. Other kernels ignore it. */
     const tq_depthwise_conv2d_s8_dsp_path *dsp_path;
 } tq_depthwise_conv2d_s8_params;
 
