@@ -93,8 +93,8 @@ static inline int32_t tq_dup_s16(int32_t v)
 }
 
 /*
- * The DSP fully connected kernels' assembly steps (tq_fully_connected_s8_dsp.c's fc_groups and
- * tq_fully_connected_s8_rows8.c; the pair layout and the method are in tq_fully_connected_s8_dsp.c's comment):
+ * The DSP fully connected kernels' assembly steps (tq_fully_connected_s8_general.c's fc_groups and
+ * tq_fully_connected_s8_rows8.c; the pair layout and the method are in tq_fully_connected_s8_general.c's comment):
  * a group of 8 rows (4 pairs) with the input at r0, the weights at r1, (S, R) of the pairs in r4-r11;
  * r2, r3, r12 and lr are scratch. TQ_FC_OUT needs tq_requant.h.
  */

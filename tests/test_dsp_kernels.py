@@ -1296,10 +1296,9 @@ def _fc_graphs(rng: np.random.Generator) -> list[tuple[ir.Graph, str]]:
         (32, [(2, True, "max", True)]),
         (72, [(6, True, "random", True)]),
         (64, [(8, True, "random", True, True), (2, True, "ends", True, True), (10, False, "random", False, True)]),
-        # the rows8p path (groups of 8, then 1 to 3 pairs; in a multiple of 8 up to 512), speed builds only:
+        # the rows8p path (groups of 8, then 1 to 3 pairs; in a multiple of 8 up to 512), speed and default builds:
         # 64 -> 10 / 12 / 22 beside layers that must not take it (not fused, an odd count, 2 outputs: pairs); 512
-        # inputs of extreme weights; 3 steps / blocks (every loop entered late) and 8 inputs (one block); the same
-        # shapes in a default build run the general kernel
+        # inputs of extreme weights; 3 steps / blocks (every loop entered late) and 8 inputs (one block)
         (64, [(10, True, "random", True), (12, True, "ends", True), (22, True, "random", True, True),
               (10, False, "random", True), (9, True, "random", True), (2, True, "max", True)], "speed"),
         (512, [(14, True, "ends", True), (10, True, "max", True, True)], "speed"),
@@ -1347,7 +1346,7 @@ def test_fully_connected_layers_on_the_host(tmp_path: Path, gcc: str) -> None:
         x = _fc_inputs(rng, graph)
         got = run_harness(out, tmp_path / f"build{k}", x, sanitize=True)
         assert rg.emulated_mismatch(graph, got, x) is None, f"graph {k}: {rg.emulated_mismatch(graph, got, x)}"
-    assert rows8p == 9  # the speed-built rows8p graphs' layers that take the path (the M4 packages, QEMU test above)
+    assert rows8p == 13  # the rows8p graphs' layers that take the path (the M4 packages, QEMU test above)
 
 
 def _fc_weights_dsp_by_definition(w: np.ndarray) -> np.ndarray:
@@ -1438,10 +1437,11 @@ def test_fc_rows8p_records_match_their_definition(shape: tuple[int, int]) -> Non
 def test_fc_short_paths_are_chosen_from_the_struct_fields() -> None:
     """layouts.fc_dsp_path: with requant_fused 1, the full int8 range and at most 512 inputs, the pairs path for 2, 4
     or 6 outputs and inputs a multiple of 8, and with out_features a multiple of 8 the k8 path for 8 inputs and the
-    rows8 path for other multiples of 4; None as soon as one condition fails, and for 4-bit layers."""
+    rows8 path for other multiples of 4; the general path as soon as one condition fails; None for 4-bit layers."""
     rng = np.random.default_rng(4)
     x = ir.Tensor("x", (1, 1, 8), ir.QParams(0.1, 0))
     op = _fc(rng, "y", x, 8, True, full=True)[0]
+    general = layouts.FC_GENERAL_PATH
     ok = {"in_features": 16, "out_features": 8, "requant_fused": 1, "act_min": -128, "act_max": 127}
     assert layouts.fc_dsp_path(op, ok) == "tq_fully_connected_s8_rows8"
     assert layouts.fc_dsp_path(op, {**ok, "in_features": 4}) == "tq_fully_connected_s8_rows8"
@@ -1451,19 +1451,22 @@ def test_fc_short_paths_are_chosen_from_the_struct_fields() -> None:
         assert layouts.fc_dsp_path(op, {**ok, "out_features": out_f}) == "tq_fully_connected_s8_pairs"
         wide = {**ok, "out_features": out_f, "in_features": 512}
         assert layouts.fc_dsp_path(op, wide) == "tq_fully_connected_s8_pairs"
-        assert layouts.fc_dsp_path(op, {**ok, "out_features": out_f, "in_features": 12}) is None
-    for change in ({"in_features": 516}, {"in_features": 6}, {"out_features": 10}, {"out_features": 1},
+        assert layouts.fc_dsp_path(op, {**ok, "out_features": out_f, "in_features": 12}) == general
+    for change in ({"in_features": 516}, {"in_features": 6}, {"out_features": 9}, {"out_features": 1},
                    {"requant_fused": 0}, {"act_min": -127}, {"act_max": 126}):
-        assert layouts.fc_dsp_path(op, {**ok, **change}) is None, change
-        assert layouts.fc_dsp_path(op, {**ok, **change, "in_features": 8}) is None or "in_features" in change
-        assert layouts.fc_dsp_path(op, {**ok, "out_features": 2, **change}) is None or "out_features" in change
+        assert layouts.fc_dsp_path(op, {**ok, **change}) == general, change
+        assert layouts.fc_dsp_path(op, {**ok, **change, "in_features": 8}) == general or "in_features" in change
+        assert layouts.fc_dsp_path(op, {**ok, "out_features": 2, **change}) == general or "out_features" in change
     assert layouts.fc_dsp_path(dataclasses.replace(op, weight_bits=4), ok) is None
+    assert set(layouts.FC_DSP_PATH_FILES) == {general, "tq_fully_connected_s8_rows8", "tq_fully_connected_s8_k8",
+                                              "tq_fully_connected_s8_pairs", "tq_fully_connected_s8_rows8p"}
 
 
-def test_fc_rows8p_path_is_chosen_from_the_struct_fields_and_the_build() -> None:
+def test_fc_rows8p_path_is_chosen_from_the_struct_fields() -> None:
     """layouts.fc_dsp_path's rows8p path: out_features 8G + 2P (G >= 1, P = 1, 2, 3) and in_features a multiple of 8
-    up to 512, requant_fused 1 and the full int8 range, in speed builds only (a default build keeps the general
-    kernel); None for odd counts, inputs not a multiple of 8 or above 512, and every other failed condition."""
+    up to 512, requant_fused 1 and the full int8 range, in every build (its file replaces the general path's, which
+    such a layer no longer links); the general path for odd counts, inputs not a multiple of 8 or above 512, and
+    every other failed condition."""
     rng = np.random.default_rng(5)
     x = ir.Tensor("x", (1, 1, 64), ir.QParams(0.1, 0))
     op = _fc(rng, "y", x, 10, True, full=True)[0]
@@ -1472,18 +1475,16 @@ def test_fc_rows8p_path_is_chosen_from_the_struct_fields_and_the_build() -> None
     for out_f in (10, 12, 14, 18, 22, 134):
         for in_f in (8, 24, 64, 256, 512):
             f = {**ok, "out_features": out_f, "in_features": in_f}
-            assert layouts.fc_dsp_path(op, f, "speed") == path, f
-            assert layouts.fc_dsp_path(op, f) is None, f
+            assert layouts.fc_dsp_path(op, f) == path, f
     for change in ({"in_features": 520}, {"in_features": 12}, {"in_features": 60}, {"out_features": 9},
                    {"out_features": 11}, {"out_features": 3}, {"requant_fused": 0}, {"act_min": -127},
                    {"act_max": 126}):
         for out_f in (10, 12):
             f = {**ok, "out_features": out_f, **change}
-            assert layouts.fc_dsp_path(op, f, "speed") is None, f
-            assert layouts.fc_dsp_path(op, f) is None, f
+            assert layouts.fc_dsp_path(op, f) == layouts.FC_GENERAL_PATH, f
     for out_f, want in ((2, "tq_fully_connected_s8_pairs"), (16, "tq_fully_connected_s8_rows8")):
-        assert layouts.fc_dsp_path(op, {**ok, "out_features": out_f}, "speed") == want
-    assert layouts.fc_dsp_path(dataclasses.replace(op, weight_bits=4), ok, "speed") is None
+        assert layouts.fc_dsp_path(op, {**ok, "out_features": out_f}) == want
+    assert layouts.fc_dsp_path(dataclasses.replace(op, weight_bits=4), ok) is None
 
 
 @pytest.mark.parametrize("out_f", [8, 16, 128])
@@ -1515,8 +1516,9 @@ def test_fc_k8_records_match_their_definition(out_f: int) -> None:
 
 def test_fc_short_paths_ship_only_with_their_layers(tmp_path: Path) -> None:
     """A package with layers for the short FC paths names them under TQ_USE_DSP (records instead of the three DSP
-    arrays) and ships their files, only those; one whose FC layer has none (ResNet-8's 64 -> 10 shape) ships none, so
-    its code stays the general kernel's; a portable board's package names no path."""
+    arrays) and ships their files, only those (not the general path's); ResNet-8's 64 -> 10 shape takes the rows8p
+    path in a default build too; a layer no short path takes names the general path, whose file then ships alone; a
+    portable board's package names no path."""
     rng = np.random.default_rng(21)
     x = ir.Tensor("x", (1, 1, 8), ir.QParams(0.05, -128))
     graph = rg.chain(x, [_fc(rng, "a", x, 16, True, full=True), _fc(rng, "b", x, 2, True, full=True)])
@@ -1527,12 +1529,19 @@ def test_fc_short_paths_ship_only_with_their_layers(tmp_path: Path) -> None:
     assert "_records[" in weights and "_weights_dsp[" not in weights
     assert (out / "tq_fully_connected_s8_k8.c").is_file() and (out / "tq_fully_connected_s8_pairs.c").is_file()
     assert not (out / "tq_fully_connected_s8_rows8.c").exists()
+    assert not (out / "tq_fully_connected_s8_general.c").exists()
     x64 = ir.Tensor("x", (1, 1, 64), ir.QParams(0.05, -128))
-    plain = rg.emit(rg.chain(x64, [_fc(rng, "c", x64, 10, True, full=True)]), tmp_path / "plain", board="cortex-m4")
-    assert "tq_fully_connected_s8_" not in (plain / "net.c").read_text().replace("tq_fully_connected_s8_params", "")
-    assert not any(plain.glob("tq_fully_connected_s8_[kpr]*.c"))
+    resnet = rg.emit(rg.chain(x64, [_fc(rng, "c", x64, 10, True, full=True)]), tmp_path / "resnet", board="cortex-m4")
+    assert "&tq_fully_connected_s8_rows8p," in (resnet / "net.c").read_text()
+    assert sorted(p.name for p in resnet.glob("tq_fully_connected_s8_*.c")) == [
+        "tq_fully_connected_s8_dsp.c", "tq_fully_connected_s8_mve.c", "tq_fully_connected_s8_rows8p.c",
+        "tq_fully_connected_s8_v6m.c"]
+    plain = rg.emit(rg.chain(x64, [_fc(rng, "d", x64, 10, False)]), tmp_path / "plain", board="cortex-m4")
+    assert "&tq_fully_connected_s8_general," in (plain / "net.c").read_text()
+    assert "_weights_dsp[" in (plain / "net_weights.h").read_text()
+    assert sorted(p.name for p in plain.glob("tq_fully_connected_s8_[gkpr]*.c")) == ["tq_fully_connected_s8_general.c"]
     host = rg.emit(graph, tmp_path / "host")
-    assert "dsp_path" not in (host / "net.c").read_text() and not any(host.glob("tq_fully_connected_s8_[kpr]*.c"))
+    assert "dsp_path" not in (host / "net.c").read_text() and not any(host.glob("tq_fully_connected_s8_[gkpr]*.c"))
 
 
 @pytest.mark.parametrize("shape", [(2, 8), (4, 16), (6, 256)])
@@ -1572,8 +1581,8 @@ def test_fc_requant_pairs_match_their_definition() -> None:
 
 def test_fc_dsp_kernel_without_its_layout_stays_exact(tmp_path: Path) -> None:
     """A package whose FC params carry only int8 weights and bias on the M4 (weights_dsp NULL: the
-    generated files edited to take their !TQ_USE_DSP arrays everywhere) runs the DSP kernel's
-    natural-row loop with the input zero point, and matches."""
+    generated files edited to take their !TQ_USE_DSP arrays everywhere: no dsp_path) runs the DSP kernel's
+    portable fallback, and matches."""
     _require_arm_tools()
     rng = np.random.default_rng(12)
     graph = _fc_graphs(rng)[3][0]

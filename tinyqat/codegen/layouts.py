@@ -38,13 +38,13 @@ of four padded with 128 (a zero weight).  Flash: ``ceil(out_c / 4) * 4 * K`` byt
 ``runtime_c/tq_fully_connected_s8_v6m.c``) with ``bias_v6m`` (:func:`fc_bias_dsp`) instead of ``bias``.
 
 Fully connected layers (8-bit) have a DSP layout in both modes (:func:`fc_dsp_arrays`), the
-int8 weights reordered (the same number of bytes): ``runtime_c/tq_fully_connected_s8_dsp.c`` reads
+int8 weights reordered (the same number of bytes): ``runtime_c/tq_fully_connected_s8_general.c`` reads
 ``weights_dsp`` (:func:`fc_weights_dsp`), ``bias_dsp`` (the input zero point folded into the
 bias) and ``requant_dsp`` (:func:`fc_requant_dsp`) instead of ``weights``, ``bias``, ``multiplier`` and ``shift``
 under ``TQ_USE_DSP``.  Short ones that :func:`fc_dsp_path` picks ship one record stream instead
 (:func:`fc_rows8_records`, :func:`fc_k8_records`, :func:`fc_pairs_records`, :func:`fc_rows8p_records`, read by
-``runtime_c/tq_fully_connected_s8_rows8.c``, ``_k8.c``, ``_pairs.c``, ``_rows8p.c``; the rows8p path in speed
-builds only).
+``runtime_c/tq_fully_connected_s8_rows8.c``, ``_k8.c``, ``_pairs.c``, ``_rows8p.c``); the others name the general
+path, ``runtime_c/tq_fully_connected_s8_general.c``: each path's file ships only with a layer running it.
 
 Adds on boards with DSP or Armv6-M kernels (:func:`add_table`): a 256-entry int32 table of one input's
 rescaled value, so an element costs two loads and a table read instead of two requantizations
@@ -113,7 +113,7 @@ def dsp_weights(op: ir.IntOp) -> np.ndarray | None:
     return None
 
 
-FC_DSP_GROUP_ROWS = 8  # rows per group of the DSP FC kernel's assembly block (tq_fully_connected_s8_dsp.c)
+FC_DSP_GROUP_ROWS = 8  # rows per group of the DSP FC kernel's assembly block (tq_fully_connected_s8_general.c)
 
 
 def fc_dsp_groups(out_features: int, in_features: int) -> int:
@@ -183,47 +183,48 @@ def fc_dsp_arrays(op: ir.IntOp, input_zero_point: int) -> tuple[np.ndarray, np.n
 FC_ROWS8_IN_MAX = 512  # the most inputs of the short FC paths: no chunks (tq_fully_connected_s8_rows8.c, ...)
 FC_K8_IN = 8  # the inputs of the k8 path (tq_fully_connected_s8_k8.c)
 # The DSP FC's path in a runtime file of its own (tq_fully_connected_s8_params.dsp_path): C symbol -> file.
-FC_DSP_PATH_FILES = {"tq_fully_connected_s8_rows8": "tq_fully_connected_s8_rows8.c",
+FC_DSP_PATH_FILES = {"tq_fully_connected_s8_general": "tq_fully_connected_s8_general.c",
+                     "tq_fully_connected_s8_rows8": "tq_fully_connected_s8_rows8.c",
                      "tq_fully_connected_s8_k8": "tq_fully_connected_s8_k8.c",
                      "tq_fully_connected_s8_pairs": "tq_fully_connected_s8_pairs.c",
                      "tq_fully_connected_s8_rows8p": "tq_fully_connected_s8_rows8p.c"}
+FC_GENERAL_PATH = "tq_fully_connected_s8_general"  # the path of any layer, reading fc_dsp_arrays (no records)
 
 
-def fc_dsp_path(op: ir.IntOp, fields: Mapping[str, int], optimize: str = "size") -> str | None:
+def fc_dsp_path(op: ir.IntOp, fields: Mapping[str, int]) -> str | None:
     """The DSP FC path (a key of :data:`FC_DSP_PATH_FILES`) of an 8-bit fully connected ``op`` from its struct's
-    scalar ``fields`` (``tq_fully_connected_s8_params``) and the build's ``optimize``, None for the kernel's own
-    paths.
+    scalar ``fields`` (``tq_fully_connected_s8_params``), None for other ops (4-bit weights included). Each path is in
+    a runtime file of its own that a package ships only with a layer running it, in both modes (the row-pair layouts
+    take the int8 weights' bytes), so a build links only the paths its layers run.
 
-    Every path needs ``requant_fused = 1`` and the full int8 output range (their output stage's SSAT is the whole
+    The short paths need ``requant_fused = 1`` and the full int8 output range (their output stage's SSAT is the whole
     clamp) and at most :data:`FC_ROWS8_IN_MAX` inputs (the bound below which no row needs chunks):
 
     * ``tq_fully_connected_s8_pairs``: ``out_features`` 2, 4 or 6 (no group of 8 rows) and ``in_features`` a
-      multiple of 8 (the general kernel runs such layers through its C tail pairs);
+      multiple of 8;
     * ``tq_fully_connected_s8_k8``: ``out_features`` a multiple of 8 and ``in_features = 8`` (the input held in
       registers);
     * ``tq_fully_connected_s8_rows8``: ``out_features`` a multiple of 8 and ``in_features`` a multiple of 4; its
       per-group work is smaller than the general kernel's, what short rows need;
     * ``tq_fully_connected_s8_rows8p``: ``out_features = 8G + 2P`` with ``G >= 1`` and ``P`` = 1, 2 or 3 and
-      ``in_features`` a multiple of 8 (the rows8 groups, then the pairs path's pairs, in one routine), with
-      ``optimize = "speed"`` only: its file costs about 2 KB of code for about 400 cycles per layer (KWS's
-      64 -> 12 on the cortex-m4), a poor trade for a default build (and ResNet-8's 64 -> 10 would break its
-      12 KB code budget)."""
+      ``in_features`` a multiple of 8 (the rows8 groups, then the pairs path's pairs, in one routine).
+
+    Every other 8-bit layer runs :data:`FC_GENERAL_PATH` (``tq_fully_connected_s8_general.c``, any shape)."""
     if not isinstance(op, ir.FullyConnected) or op.weight_bits != 8:
         return None
     f = fields
     if f["requant_fused"] != 1 or (f["act_min"], f["act_max"]) != (-128, 127) or f["in_features"] > FC_ROWS8_IN_MAX:
-        return None
+        return FC_GENERAL_PATH
     if f["out_features"] in (2, 4, 6) and f["in_features"] % 8 == 0:
         return "tq_fully_connected_s8_pairs"
     if f["out_features"] % FC_DSP_GROUP_ROWS:
-        ok = (optimize == "speed" and f["out_features"] % 2 == 0 and f["out_features"] > FC_DSP_GROUP_ROWS
-              and f["in_features"] % 8 == 0)
-        return "tq_fully_connected_s8_rows8p" if ok else None
+        ok = f["out_features"] % 2 == 0 and f["out_features"] > FC_DSP_GROUP_ROWS and f["in_features"] % 8 == 0
+        return "tq_fully_connected_s8_rows8p" if ok else FC_GENERAL_PATH
     if f["in_features"] == FC_K8_IN:
         return "tq_fully_connected_s8_k8"
     if f["in_features"] % 4 == 0:
         return "tq_fully_connected_s8_rows8"
-    return None
+    return FC_GENERAL_PATH
 
 
 def fc_rows8_records(weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.ndarray) -> np.ndarray:
@@ -277,8 +278,8 @@ def fc_rows8p_records(weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np
 
 
 def fc_path_records(path: str, weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.ndarray) -> np.ndarray:
-    """The records of DSP FC path ``path`` (:func:`fc_dsp_path`) from the layer's ``[out][in]`` int8 weights and
-    :func:`fc_dsp_arrays`' folded bias and pairs."""
+    """The records of DSP FC path ``path`` (:func:`fc_dsp_path`, not :data:`FC_GENERAL_PATH`) from the layer's
+    ``[out][in]`` int8 weights and :func:`fc_dsp_arrays`' folded bias and pairs."""
     build = {"tq_fully_connected_s8_rows8": fc_rows8_records, "tq_fully_connected_s8_k8": fc_k8_records,
              "tq_fully_connected_s8_pairs": fc_pairs_records, "tq_fully_connected_s8_rows8p": fc_rows8p_records}[path]
     return build(weights, bias_dsp, requant_dsp)
