@@ -160,41 +160,29 @@ typedef char tq_fc_records_at[offsetof(tq_fully_connected_s8_params, records) ==
 
 /*
  * The rows8 routine's groups (tq_fully_connected_s8_rows8.c, _rows8p.c; records in its layout, steps TQ_FC_STEP).
- * TQ_FC_ROWS8_SETUP (r0 = params, r1 = input, r2 = output; clobbers r3, r4, r12) fills the frame and sets r1 to
- * params->records: [sp] input + in_features, [sp + 4] the next group's outputs, [sp + 8] groups left
- * (out_features / 8, at least 1), [sp + 12] 2 * output_zero_point + 1, [sp + 16] the input rewound by `skip` steps
- * (4 * skip bytes, never read), [sp + 20] the loop's entry address, [sp + 24] 32 * skip. The first iteration of the
- * loop of TQ_FC_ROWS8_UNROLL steps is entered at step skip = (-steps) mod TQ_FC_ROWS8_UNROLL (x and the weights
- * rewound by as many steps), so it runs steps mod TQ_FC_ROWS8_UNROLL (or all TQ_FC_ROWS8_UNROLL) steps and the rest
- * are whole iterations. TQ_FC_ROWS8_GROUPS runs the groups (labels 1 and 2): the rows a's biases start S and R of
- * each pair, the steps, then row b's sums are its bias + (R - S) / 256 and the eight sums go through TQ_FC_OUT;
- * it leaves r1 after the last group's record. Clobbers r0-r12 and lr.
+ * The records start with a header the generator computes (tinyqat/codegen/layouts.py, fc_rows8_header): the loop's
+ * entry offset skip * TQ_FC_STEP_BYTES, 32 * skip, 2 * output_zero_point + 1 and the groups (out_features / 8, at
+ * least 1), skip = (-in_features / 4) mod TQ_FC_ROWS8_UNROLL. TQ_FC_ROWS8_SETUP (r0 = params, r1 = input, r2 =
+ * output; clobbers r0 and r3-r7, r12) fills the frame from it with one STM and sets r1 to the first group's record:
+ * [sp] the input rewound by `skip` steps (4 * skip bytes, never read), [sp + 4] the next group's outputs, [sp + 8]
+ * input + in_features, [sp + 12] the loop's entry address, [sp + 16] 32 * skip, [sp + 20] 2 * output_zero_point + 1,
+ * [sp + 24] groups left. The first iteration of the loop of TQ_FC_ROWS8_UNROLL steps is entered at step skip (x and
+ * the weights rewound by as many steps), so it runs steps mod TQ_FC_ROWS8_UNROLL (or all TQ_FC_ROWS8_UNROLL) steps
+ * and the rest are whole iterations. TQ_FC_ROWS8_GROUPS runs the groups (labels 1 and 2): the rows a's biases start
+ * S and R of each pair, the steps, then row b's sums are its bias + (R - S) / 256 and the eight sums go through
+ * TQ_FC_OUT; it leaves r1 after the last group's record. Clobbers r0-r12 and lr.
  */
 #define TQ_FC_ROWS8_UNROLL 8
 #define TQ_FC_ROWS8_SETUP                                                                          \
+    "ldr r12, [r0, #" TQ_FC_STR(TQ_FC_OFF_RECORDS) "]\n\t"                                         \
     "ldr r3, [r0, #0]\n\t"                                                                        \
-    "add r12, r1, r3\n\t"                                                                         \
-    "str r12, [sp, #0]\n\t"                                                                       \
-    "str r2, [sp, #4]\n\t"                                                                        \
-    "ldr r12, [r0, #4]\n\t"                                                                       \
-    "lsr r12, r12, #3\n\t"                                                                        \
-    "str r12, [sp, #8]\n\t"                                                                       \
-    "ldr r12, [r0, #" TQ_FC_STR(TQ_FC_OFF_OUTPUT_ZP) "]\n\t"                                       \
-    "mov r4, #1\n\t"                                                                              \
-    "add r12, r4, r12, lsl #1\n\t"                                                                \
-    "str r12, [sp, #12]\n\t"                                                                      \
-    "lsr r3, r3, #2\n\t"                                                                          \
-    "rsb r3, r3, #0\n\t"                                                                          \
-    "and r3, r3, #" TQ_FC_STR(TQ_FC_ROWS8_UNROLL - 1) "\n\t" /* skip */                          \
-    "sub r12, r1, r3, lsl #2\n\t"                                                                 \
-    "str r12, [sp, #16]\n\t"                                                                      \
-    "mov r12, #" TQ_FC_STR(TQ_FC_STEP_BYTES) "\n\t"                                               \
-    "mul r12, r3, r12\n\t"                                                                        \
-    "adr.w r4, 2f\n\t"                                                                            \
-    "add r12, r12, r4\n\t"                                                                        \
-    "lsl r3, r3, #5\n\t"                                                                          \
-    "strd r12, r3, [sp, #20]\n\t"                                                                 \
-    "ldr r1, [r0, #" TQ_FC_STR(TQ_FC_OFF_RECORDS) "]\n\t"
+    "ldm r12!, {r4-r7}\n\t"                                                                       \
+    "add r3, r1, r3\n\t"                                                                          \
+    "sub r1, r1, r5, lsr #3\n\t"                                                                  \
+    "adr.w r0, 2f\n\t"                                                                            \
+    "add r4, r4, r0\n\t"                                                                          \
+    "stm sp, {r1-r7}\n\t"                                                                         \
+    "mov r1, r12\n\t"
 #define TQ_FC_ROWS8_GROUPS                                                                         \
     "1:\n\t" /* group: r1 = its record */                                                        \
     "ldm r1!, {r4, r6, r8, r10}\n\t"                                                              \
@@ -202,9 +190,9 @@ typedef char tq_fc_records_at[offsetof(tq_fully_connected_s8_params, records) ==
     "mov r7, r6\n\t"                                                                              \
     "mov r9, r8\n\t"                                                                              \
     "mov r11, r10\n\t"                                                                            \
-    "ldrd r2, r3, [sp, #20]\n\t"                                                                  \
+    "ldrd r2, r3, [sp, #12]\n\t"                                                                  \
     "sub r1, r1, r3\n\t"                                                                          \
-    "ldr r0, [sp, #16]\n\t"                                                                       \
+    "ldr r0, [sp, #0]\n\t"                                                                        \
     "mov pc, r2\n\t"                                                                              \
     ".p2align 2\n"                                                                                \
     "2:\n\t"                                                                                      \
@@ -212,7 +200,7 @@ typedef char tq_fc_records_at[offsetof(tq_fully_connected_s8_params, records) ==
     TQ_FC_STEP("6") TQ_FC_STEP("7")                                                               \
     "add r0, r0, #" TQ_FC_STR(4 * TQ_FC_ROWS8_UNROLL) "\n\t"                                      \
     "add r1, r1, #" TQ_FC_STR(32 * TQ_FC_ROWS8_UNROLL) "\n\t"                                     \
-    "ldr r12, [sp]\n\t"                                                                           \
+    "ldr r12, [sp, #8]\n\t"                                                                       \
     "cmp r0, r12\n\t"                                                                             \
     "bne 2b\n\t"                                                                                  \
     /* rows b: bias + (R - S) >> 8 */                                                             \
@@ -225,26 +213,27 @@ typedef char tq_fc_records_at[offsetof(tq_fully_connected_s8_params, records) ==
     "add r9, r3, r9, asr #8\n\t"                                                                  \
     "sub r11, r11, r10\n\t"                                                                       \
     "add r11, r12, r11, asr #8\n\t"                                                               \
-    "ldr r0, [sp, #12]\n\t"                                                                       \
+    "ldr r0, [sp, #20]\n\t"                                                                       \
     TQ_FC_OUT8                                                                                    \
     "ldr r3, [sp, #4]\n\t"                                                                        \
     TQ_PACK_R4 TQ_PACK_R8                                                                         \
     "str r4, [r3], #4\n\t"                                                                        \
     "str r8, [r3], #4\n\t"                                                                        \
     "str r3, [sp, #4]\n\t"                                                                        \
-    "ldr r3, [sp, #8]\n\t"                                                                        \
+    "ldr r3, [sp, #24]\n\t"                                                                       \
     "subs r3, r3, #1\n\t"                                                                         \
-    "str r3, [sp, #8]\n\t"                                                                        \
+    "str r3, [sp, #24]\n\t"                                                                       \
     "bne 1b\n\t"
 
 /*
  * The pairs routine's row pairs (tq_fully_connected_s8_pairs.c, _rows8p.c; records in its layout): one pair at a
  * time, two steps (8 inputs) per block of six loads, four blocks per loop iteration, entered at a block computed once
  * per call. TQ_FC_PAIRS_BLOCK(G): block G of an iteration, inputs at r0 + 8G, weights at r1 + 16G, (S, R) in (r2,
- * r3); every instruction is 32-bit, TQ_FC_PAIRS_BLOCK_BYTES long in all. TQ_FC_PAIRS_ENTRY(XR, ENTRY) (r1 = input,
- * r3 = in_features, a multiple of 8; clobbers r3-r5) stores at [sp + XR] the input rewound by `skip` blocks (8 *
- * skip bytes, never read) and at [sp + ENTRY], [sp + ENTRY + 4] the loop's entry address and 16 * skip, skip =
- * (-in_features / 8) mod 4. TQ_FC_PAIRS_LOOP(OUT, ZP2, LEFT, XR, ENTRY) runs [sp + LEFT] (at least 1) pairs from the
+ * r3); every instruction is 32-bit, TQ_FC_PAIRS_BLOCK_BYTES long in all. The loop's entry comes from the generator
+ * (tinyqat/codegen/layouts.py, fc_pairs_header: skip = (-in_features / 8) mod 4, in_features a multiple of 8): the
+ * caller stores at [sp + XR] the input rewound by `skip` blocks (8 * skip bytes, never read) and at [sp + ENTRY],
+ * [sp + ENTRY + 4] the loop's entry address (label 4 + skip * TQ_FC_PAIRS_BLOCK_BYTES) and 16 * skip.
+ * TQ_FC_PAIRS_LOOP(OUT, ZP2, LEFT, XR, ENTRY) runs [sp + LEFT] (at least 1) pairs from the
  * record at r1 (labels 3 and 4), r12 = input + in_features, [sp + OUT] the next outputs (advanced), [sp + ZP2] 2 *
  * output_zero_point + 1: per pair row a's bias starts S and R, the blocks, row b's sum is its bias + (R - S) / 256,
  * then the two fused output stages. Clobbers r0-r11 and lr.
@@ -259,18 +248,6 @@ typedef char tq_fc_records_at[offsetof(tq_fully_connected_s8_params, records) ==
     "smlad r3, r4, r7, r3\n\t" "sxtb16 r7, r7\n\t" "smlad r2, r4, r7, r2\n\t"                    \
     "smlad r3, r11, r8, r3\n\t" "sxtb16 r8, r8\n\t" "smlad r2, r11, r8, r2\n\t"                  \
     "smlad r3, r5, r9, r3\n\t" "sxtb16 r9, r9\n\t" "smlad r2, r5, r9, r2\n\t"
-#define TQ_FC_PAIRS_ENTRY(XR, ENTRY)                                                               \
-    "lsr r3, r3, #3\n\t"                                                                          \
-    "rsb r3, r3, #0\n\t"                                                                          \
-    "and r3, r3, #3\n\t" /* skip */                                                              \
-    "sub r4, r1, r3, lsl #3\n\t"                                                                  \
-    "str r4, [sp, #" XR "]\n\t"                                                                   \
-    "mov r4, #" TQ_FC_STR(TQ_FC_PAIRS_BLOCK_BYTES) "\n\t"                                         \
-    "mul r4, r3, r4\n\t"                                                                          \
-    "adr.w r5, 4f\n\t"                                                                            \
-    "add r4, r4, r5\n\t"                                                                          \
-    "lsl r3, r3, #4\n\t"                                                                          \
-    "strd r4, r3, [sp, #" ENTRY "]\n\t"
 #define TQ_FC_PAIRS_LOOP(OUT, ZP2, LEFT, XR, ENTRY)                                                \
     "3:\n\t" /* pair: r1 = its record */                                                         \
     "ldm r1!, {r2, lr}\n\t"                                                                       \

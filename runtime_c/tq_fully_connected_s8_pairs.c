@@ -13,9 +13,10 @@
  * w[c][i].
  *
  * Method: out_features 2, 4 or 6 (no group of 8 rows), in_features a multiple of 8. One row pair at a time, two steps
- * (8 inputs) per block of six loads, four blocks per loop iteration, entered at a block computed once per call
- * (tq_dsp.h's TQ_FC_PAIRS_BLOCK, TQ_FC_PAIRS_ENTRY and TQ_FC_PAIRS_LOOP, shared with tq_fully_connected_s8_rows8p.c).
- * Records (Python twin layouts.fc_pairs_records), per pair t: bias_dsp of rows 2t, 2t + 1; for step s < in_features /
+ * (8 inputs) per block of six loads, four blocks per loop iteration, entered at the block the generator computed
+ * (tq_dsp.h's TQ_FC_PAIRS_BLOCK and TQ_FC_PAIRS_LOOP, shared with tq_fully_connected_s8_rows8p.c). Records (Python twin
+ * layouts.fc_pairs_records): a header of 4 words (layouts.fc_pairs_header: the loop's entry offset skip *
+ * TQ_FC_PAIRS_BLOCK_BYTES, 16 * skip, 2 * output_zero_point + 1, the pairs), then per pair t: bias_dsp of rows 2t, 2t + 1; for step s < in_features /
  * 4, half h, lane l (fastest), the little-endian int16 w[2t][i] + 256 * w[2t + 1][i], i = 4s + 2l + h; (multiplier[c],
  * -shift[c] - 1) for c = 2t, 2t + 1.
  */
@@ -29,8 +30,9 @@
 
 /*
  * tq_fully_connected_s8 for the pairs path's layers (r0 = params, r1 = input, r2 = output); r12 = input +
- * in_features throughout. Stack: [sp] the next outputs, [sp + 4] 2 * output_zero_point + 1, [sp + 8] pairs left,
- * [sp + 12] .. [sp + 20] tq_dsp.h's TQ_FC_PAIRS_ENTRY; then TQ_FC_PAIRS_LOOP.
+ * in_features throughout. Stack, filled from the header with one STM: [sp] the next outputs, [sp + 4] the input
+ * rewound by skip blocks, [sp + 8] the loop's entry address, [sp + 12] 16 * skip, [sp + 16] 2 * output_zero_point +
+ * 1, [sp + 20] pairs left; then TQ_FC_PAIRS_LOOP.
  */
 __attribute__((naked, noinline)) static void fc_pairs(TQ_ASM_ARG const tq_fully_connected_s8_params *params,
                                                       TQ_ASM_ARG const int8_t *input, TQ_ASM_ARG int8_t *output)
@@ -38,19 +40,16 @@ __attribute__((naked, noinline)) static void fc_pairs(TQ_ASM_ARG const tq_fully_
     __asm__ volatile(
         "push {r4-r11, lr}\n\t"
         "sub sp, sp, #28\n\t"
-        "str r2, [sp, #0]\n\t"
-        "ldr r3, [r0, #" TQ_FC_STR(TQ_FC_OFF_OUTPUT_ZP) "]\n\t"
-        "mov r4, #1\n\t"
-        "add r3, r4, r3, lsl #1\n\t"
-        "str r3, [sp, #4]\n\t"
-        "ldr r3, [r0, #4]\n\t"
-        "lsr r3, r3, #1\n\t"
-        "str r3, [sp, #8]\n\t"
-        "ldr r3, [r0, #0]\n\t"
-        "add r12, r1, r3\n\t"
-        TQ_FC_PAIRS_ENTRY("12", "16")
-        "ldr r1, [r0, #" TQ_FC_STR(TQ_FC_OFF_RECORDS) "]\n\t"
-        TQ_FC_PAIRS_LOOP("0", "4", "8", "12", "16")
+        "ldr r3, [r0, #" TQ_FC_STR(TQ_FC_OFF_RECORDS) "]\n\t"
+        "ldr r12, [r0, #0]\n\t"
+        "ldm r3!, {r5-r8}\n\t"
+        "add r12, r1, r12\n\t"
+        "sub r4, r1, r6, lsr #1\n\t"
+        "adr.w r0, 4f\n\t"
+        "add r5, r5, r0\n\t"
+        "stm sp, {r2, r4-r8}\n\t"
+        "mov r1, r3\n\t"
+        TQ_FC_PAIRS_LOOP("0", "16", "20", "4", "8")
         "add sp, sp, #28\n\t"
         "pop {r4-r11, pc}\n\t");
 }

@@ -15,8 +15,9 @@
  * Method: out_features a multiple of 8, in_features a multiple of 4. tq_fully_connected_s8_general.c's groups of 8 rows
  * (tq_dsp.h's TQ_FC_STEP, TQ_FC_OUT; the routine's parts TQ_FC_ROWS8_SETUP and TQ_FC_ROWS8_GROUPS, shared with
  * tq_fully_connected_s8_rows8p.c) in one assembly routine for the whole layer, the entry step of its unrolled loop
- * computed once per call. Records (Python twin tinyqat/codegen/layouts.py, fc_rows8_records), per group g of rows 8g ..
- * 8g + 7, int32 words: bias_dsp of rows 8g, 8g + 2, 8g + 4, 8g + 6 (the pairs' rows a); the group's weights as in
+ * the generator's (the records' header). Records (Python twin tinyqat/codegen/layouts.py, fc_rows8_records): the header
+ * of 4 words (tq_dsp.h's TQ_FC_ROWS8_SETUP: the loop's entry offset, 32 * skip, 2 * output_zero_point + 1, the
+ * groups; layouts.fc_rows8_header), then per group g of rows 8g .. 8g + 7, int32 words: bias_dsp of rows 8g, 8g + 2, 8g + 4, 8g + 6 (the pairs' rows a); the group's weights as in
  * weights_dsp (in_features / 4 steps of 8 words: step s, pair p, half h, lane l (fastest), the little-endian int16 w[8g
  * + 2p][i] + 256 * w[8g + 2p + 1][i], i = 4s + 2l + h); bias_dsp of rows 8g + 1, 8g + 3, 8g + 5, 8g + 7 (rows b); then
  * (multiplier[c], -shift[c] - 1) for c = 8g .. 8g + 7.

@@ -12,12 +12,14 @@
  * are written only within out_features. bias_dsp[c] = bias[c] - input_zero_point * sum_i w[c][i].
  *
  * Method: out_features mod 8 = 2, 4 or 6 with at least one group of 8 rows, in_features a multiple of 8. One assembly
- * routine for the whole layer: the rows8 path's groups (tq_dsp.h's TQ_FC_ROWS8_SETUP and TQ_FC_ROWS8_GROUPS, as in
- * tq_fully_connected_s8_rows8.c) for rows 0 .. 8G - 1, then the pairs path's row pairs (TQ_FC_PAIRS_ENTRY and
- * TQ_FC_PAIRS_LOOP, as in tq_fully_connected_s8_pairs.c) for rows 8G .. out_features - 1, each loop's entry computed
- * once per call, without a second call's entry and exit. Records (Python twin layouts.fc_rows8p_records): the rows8
- * path's records of rows 0 .. 8G - 1 (tq_fully_connected_s8_rows8.c), then the pairs path's records of the P pairs
- * (tq_fully_connected_s8_pairs.c), one stream.
+ * routine for the whole layer: the rows8 path's groups (tq_dsp.h's TQ_FC_ROWS8_GROUPS on TQ_FC_ROWS8_SETUP's frame, as in
+ * tq_fully_connected_s8_rows8.c) for rows 0 .. 8G - 1, then the pairs path's row pairs (TQ_FC_PAIRS_LOOP, as in
+ * tq_fully_connected_s8_pairs.c) for rows 8G .. out_features - 1, each loop's entry from the generator, without a
+ * second call's entry and exit. Records (Python twin layouts.fc_rows8p_records): a header of 7 words, the rows8
+ * header (layouts.fc_rows8_header: entry offset, 32 * skip, 2 * output_zero_point + 1, G) then the pairs loop's
+ * entry offset, 16 * its skip and P (layouts.fc_pairs_header); the rows8 path's group records of rows 0 .. 8G - 1
+ * (tq_fully_connected_s8_rows8.c), then the pairs path's pair records of the P pairs (tq_fully_connected_s8_pairs.c),
+ * one stream.
  */
 #include "tq_kernels.h"
 
@@ -28,9 +30,10 @@
 #define TQ_ASM_ARG __attribute__((unused))
 
 /*
- * tq_fully_connected_s8 for the path's layers (r0 = params, r1 = input, r2 = output). Stack: [sp] .. [sp + 24]
- * TQ_FC_ROWS8_SETUP's frame, [sp + 28] pairs left ((out_features mod 8) / 2), [sp + 32] .. [sp + 40]
- * TQ_FC_PAIRS_ENTRY's. After the groups r1 is the first pair's record and [sp + 4] its outputs.
+ * tq_fully_connected_s8 for the path's layers (r0 = params, r1 = input, r2 = output). Stack, filled from the header
+ * with one STM: [sp] .. [sp + 24] TQ_FC_ROWS8_SETUP's frame, [sp + 28] the input rewound by the pairs loop's skip
+ * blocks, [sp + 32] its entry address, [sp + 36] 16 * its skip, [sp + 40] pairs left ((out_features mod 8) / 2).
+ * After the groups r1 is the first pair's record and [sp + 4] its outputs.
  */
 __attribute__((naked, noinline)) static void fc_rows8p(TQ_ASM_ARG const tq_fully_connected_s8_params *params,
                                                        TQ_ASM_ARG const int8_t *input, TQ_ASM_ARG int8_t *output)
@@ -38,15 +41,21 @@ __attribute__((naked, noinline)) static void fc_rows8p(TQ_ASM_ARG const tq_fully
     __asm__ volatile(
         "push {r4-r11, lr}\n\t"
         "sub sp, sp, #44\n\t"
-        "ldr r3, [r0, #4]\n\t"
-        "ubfx r3, r3, #1, #2\n\t"
-        "str r3, [sp, #28]\n\t"
+        "ldr r12, [r0, #" TQ_FC_STR(TQ_FC_OFF_RECORDS) "]\n\t"
         "ldr r3, [r0, #0]\n\t"
-        TQ_FC_PAIRS_ENTRY("32", "36")
-        TQ_FC_ROWS8_SETUP
+        "ldm r12!, {r4-r7, r9-r11}\n\t"
+        "add r3, r1, r3\n\t"
+        "sub r8, r1, r10, lsr #1\n\t"
+        "sub r1, r1, r5, lsr #3\n\t"
+        "adr.w r0, 2f\n\t"
+        "add r4, r4, r0\n\t"
+        "adr.w r0, 4f\n\t"
+        "add r9, r9, r0\n\t"
+        "stm sp, {r1-r11}\n\t"
+        "mov r1, r12\n\t"
         TQ_FC_ROWS8_GROUPS
-        "ldr r12, [sp, #0]\n\t"
-        TQ_FC_PAIRS_LOOP("4", "12", "28", "32", "36")
+        "ldr r12, [sp, #8]\n\t"
+        TQ_FC_PAIRS_LOOP("4", "20", "40", "28", "32")
         "add sp, sp, #44\n\t"
         "pop {r4-r11, pc}\n\t");
 }

@@ -13,6 +13,7 @@ and general requantization) and saturating inputs (:func:`runtime_graphs.random_
 from __future__ import annotations
 
 import dataclasses
+import re
 import subprocess
 from pathlib import Path
 
@@ -1380,21 +1381,45 @@ def test_fc_dsp_layout_matches_its_definition(shape: tuple[int, int]) -> None:
     assert np.array_equal(got, _fc_weights_dsp_by_definition(w))
 
 
-@pytest.mark.parametrize("shape", [(8, 8), (16, 4), (24, 12), (8, 512)])
+def _dsp_h_define(name: str) -> int:
+    """The number runtime_c/tq_dsp.h #defines as ``name`` (the assembly's constants the headers are computed from)."""
+    text = (resource_dir("runtime_c") / "tq_dsp.h").read_text()
+    match = re.search(rf"^#define {name} (\d+)$", text, re.MULTILINE)
+    assert match, name
+    return int(match[1])
+
+
+def _rows8_header_by_definition(n: int, out_f: int, zp: int) -> list[int]:
+    """tq_dsp.h's TQ_FC_ROWS8_SETUP header, from its comment: entry offset, 32 * skip, 2 * zp + 1, groups."""
+    skip = -(n // 4) % _dsp_h_define("TQ_FC_ROWS8_UNROLL")
+    return [skip * _dsp_h_define("TQ_FC_STEP_BYTES"), 32 * skip, 2 * zp + 1, out_f // 8]
+
+
+def _pairs_entry_by_definition(n: int) -> list[int]:
+    """tq_dsp.h's pairs loop entry, from its comment: skip * TQ_FC_PAIRS_BLOCK_BYTES, 16 * skip."""
+    skip = -(n // 8) % 4
+    return [skip * _dsp_h_define("TQ_FC_PAIRS_BLOCK_BYTES"), 16 * skip]
+
+
+@pytest.mark.parametrize("shape", [(8, 8), (16, 4), (24, 12), (8, 512), (16, 36)])
 def test_fc_rows8_records_match_their_definition(shape: tuple[int, int]) -> None:
-    """layouts.fc_rows8_records, word by word from tq_fully_connected_s8_rows8.c's comment: per group of 8 rows the
-    rows a's folded biases, the pair-layout weight words, the rows b's biases, then (q, e - 1) of the 8 rows."""
-    out_f = shape[0]
+    """layouts.fc_rows8_records, word by word from tq_fully_connected_s8_rows8.c's comment: the header (the loop's
+    entry for every skip 0 .. 7 among the shapes, 2 * zp + 1, the groups), then per group of 8 rows the rows a's folded
+    biases, the pair-layout weight words, the rows b's biases, then (q, e - 1) of the 8 rows."""
+    out_f, n = shape
     rng = np.random.default_rng(sum(shape))
     w = rng.integers(-127, 128, shape).astype(np.int8)
     bias = rng.integers(-(2**30), 2**30, out_f).astype(np.int32)
     rq = rng.integers(-(2**31), 2**31, 2 * out_f).astype(np.int32)
-    got = layouts.fc_rows8_records(w, bias, rq)
-    assert got.dtype == np.int32 and got.tolist() == _rows8_records_by_definition(w, bias, rq)
+    for zp in (-128, 127):
+        got = layouts.fc_rows8_records(w, bias, rq, zp)
+        want = _rows8_header_by_definition(n, out_f, zp) + _rows8_groups_by_definition(w, bias, rq)
+        assert got.dtype == np.int32 and got.tolist() == want
+    assert _dsp_h_define("TQ_FC_ROWS8_UNROLL") == layouts.FC_ROWS8_UNROLL
 
 
-def _rows8_records_by_definition(w: np.ndarray, bias: np.ndarray, rq: np.ndarray) -> list[int]:
-    """tq_fully_connected_s8_rows8.c's records, word by word from its comment."""
+def _rows8_groups_by_definition(w: np.ndarray, bias: np.ndarray, rq: np.ndarray) -> list[int]:
+    """tq_fully_connected_s8_rows8.c's group records, word by word from its comment."""
     out_f, n = w.shape
     words = _fc_weights_dsp_by_definition(w).view("<i4")
     want: list[int] = []
@@ -1406,8 +1431,8 @@ def _rows8_records_by_definition(w: np.ndarray, bias: np.ndarray, rq: np.ndarray
     return want
 
 
-def _pairs_records_by_definition(w: np.ndarray, bias: np.ndarray, rq: np.ndarray) -> list[int]:
-    """tq_fully_connected_s8_pairs.c's records, word by word from its comment."""
+def _pair_records_by_definition(w: np.ndarray, bias: np.ndarray, rq: np.ndarray) -> list[int]:
+    """tq_fully_connected_s8_pairs.c's pair records, word by word from its comment."""
     want: list[int] = []
     for t in range(w.shape[0] // 2):
         want += [int(bias[2 * t]), int(bias[2 * t + 1])]
@@ -1416,22 +1441,24 @@ def _pairs_records_by_definition(w: np.ndarray, bias: np.ndarray, rq: np.ndarray
     return want
 
 
-@pytest.mark.parametrize("shape", [(10, 8), (12, 64), (22, 24), (14, 512)])
+@pytest.mark.parametrize("shape", [(10, 8), (12, 64), (22, 24), (14, 512), (10, 16)])
 def test_fc_rows8p_records_match_their_definition(shape: tuple[int, int]) -> None:
-    """layouts.fc_rows8p_records, from tq_fully_connected_s8_rows8p.c's comment: the rows8 records of the groups of 8
-    rows, then the pairs records of the rows after them."""
-    out_f = shape[0]
+    """layouts.fc_rows8p_records, from tq_fully_connected_s8_rows8p.c's comment: the rows8 header and the pairs loop's
+    entry and count, then the rows8 group records of the groups of 8 rows and the pair records of the rows after
+    them."""
+    out_f, n = shape
     rng = np.random.default_rng(sum(shape))
     w = rng.integers(-127, 128, shape).astype(np.int8)
     w[8:10, 0] = -127  # a negative low byte under a negative high byte in the first pair after the groups
     bias = rng.integers(-(2**30), 2**30, out_f).astype(np.int32)
     rq = rng.integers(-(2**31), 2**31, 2 * out_f).astype(np.int32)
     rows = out_f // 8 * 8
-    want = (_rows8_records_by_definition(w[:rows], bias[:rows], rq[:2 * rows])
-            + _pairs_records_by_definition(w[rows:], bias[rows:], rq[2 * rows:]))
-    got = layouts.fc_rows8p_records(w, bias, rq)
+    want = (_rows8_header_by_definition(n, out_f, 5) + _pairs_entry_by_definition(n) + [(out_f - rows) // 2]
+            + _rows8_groups_by_definition(w[:rows], bias[:rows], rq[:2 * rows])
+            + _pair_records_by_definition(w[rows:], bias[rows:], rq[2 * rows:]))
+    got = layouts.fc_rows8p_records(w, bias, rq, 5)
     assert got.dtype == np.int32 and got.tolist() == want
-    assert layouts.fc_path_records("tq_fully_connected_s8_rows8p", w, bias, rq).tolist() == want
+    assert layouts.fc_path_records("tq_fully_connected_s8_rows8p", w, bias, rq, 5).tolist() == want
 
 
 def test_fc_short_paths_are_chosen_from_the_struct_fields() -> None:
@@ -1544,17 +1571,20 @@ def test_fc_short_paths_ship_only_with_their_layers(tmp_path: Path) -> None:
     assert "dsp_path" not in (host / "net.c").read_text() and not any(host.glob("tq_fully_connected_s8_[gkpr]*.c"))
 
 
-@pytest.mark.parametrize("shape", [(2, 8), (4, 16), (6, 256)])
+@pytest.mark.parametrize("shape", [(2, 8), (4, 16), (6, 256), (2, 24)])
 def test_fc_pairs_records_match_their_definition(shape: tuple[int, int]) -> None:
-    """layouts.fc_pairs_records, word by word from tq_fully_connected_s8_pairs.c's comment: per row pair the folded
-    biases of its two rows, its one-pair weight words, then (q, e - 1) of the two rows."""
+    """layouts.fc_pairs_records, word by word from tq_fully_connected_s8_pairs.c's comment: the header (the loop's
+    entry for every skip 0 .. 3 among the shapes, 2 * zp + 1, the pairs), then per row pair the folded biases of its
+    two rows, its one-pair weight words, then (q, e - 1) of the two rows."""
     out_f, n = shape
     rng = np.random.default_rng(n)
     w = rng.integers(-127, 128, shape).astype(np.int8)
     bias = rng.integers(-(2**30), 2**30, out_f).astype(np.int32)
     rq = rng.integers(-(2**31), 2**31, 2 * out_f).astype(np.int32)
-    got = layouts.fc_pairs_records(w, bias, rq)
-    assert got.dtype == np.int32 and got.tolist() == _pairs_records_by_definition(w, bias, rq)
+    for zp in (-128, 127):
+        got = layouts.fc_pairs_records(w, bias, rq, zp)
+        want = [*_pairs_entry_by_definition(n), 2 * zp + 1, out_f // 2, *_pair_records_by_definition(w, bias, rq)]
+        assert got.dtype == np.int32 and got.tolist() == want
 
 
 def test_fc_dsp_bias_folds_the_input_zero_point() -> None:

@@ -417,7 +417,8 @@ def _layer(index: int, d: _Dispatch, graph: ir.Graph, macro: dict[str, str], opt
     if fc is not None:  # both modes: the DSP FC kernel reads its layout, folded bias and pairs under TQ_USE_DSP
         plain, fields, arrays = _guard_plain(ident, _PLAIN4, "!TQ_USE_DSP", fields, arrays)
     if fc is not None and fc_path not in (None, layouts.FC_GENERAL_PATH):  # its path's records (fc_path_records)
-        rec = layouts.fc_path_records(fc_path, op.weights.reshape(op.weights.shape[0], -1), fc[1], fc[2])
+        rec = layouts.fc_path_records(fc_path, op.weights.reshape(op.weights.shape[0], -1), fc[1], fc[2],
+                                      graph.tensor(op.output).qparams.zero_point)
         arrays.append(CArray("int32_t", f"{ident}_records", int(rec.size), clit.int32_array_body(rec),
                              "group records of the DSP FC path (biases, row-pair weights, multiplier and shift)",
                              "TQ_USE_DSP"))

@@ -227,18 +227,60 @@ def fc_dsp_path(op: ir.IntOp, fields: Mapping[str, int]) -> str | None:
     return FC_GENERAL_PATH
 
 
-def fc_rows8_records(weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.ndarray) -> np.ndarray:
-    """The rows8 path's records (int32; ``runtime_c/tq_fully_connected_s8_rows8.c``): per group ``g`` of 8 rows,
-    ``bias_dsp`` of rows ``8g, 8g + 2, 8g + 4, 8g + 6``, the group's :func:`fc_weights_dsp` words, ``bias_dsp``
-    of rows ``8g + 1, 8g + 3, 8g + 5, 8g + 7``, then ``requant_dsp``'s 16 words of rows ``8g .. 8g + 7``
-    (``weights`` ``[out][in]`` int8 with ``out`` a multiple of 8 and ``in`` of 4, :func:`fc_dsp_arrays`' folded
-    bias and pairs)."""
+# The short paths' assembly loops (runtime_c/tq_dsp.h), whose entry the generator computes: the rows8 groups' loop
+# of FC_ROWS8_UNROLL steps of FC_STEP_BYTES bytes (TQ_FC_ROWS8_UNROLL, TQ_FC_STEP_BYTES), the pairs' loop of
+# FC_PAIRS_UNROLL blocks of FC_PAIRS_BLOCK_BYTES bytes (TQ_FC_PAIRS_BLOCK_BYTES; two steps a block).
+FC_ROWS8_UNROLL = 8
+FC_STEP_BYTES = 140
+FC_PAIRS_UNROLL = 4
+FC_PAIRS_BLOCK_BYTES = 88
+
+
+def fc_rows8_header(in_features: int, out_features: int, output_zero_point: int) -> list[int]:
+    """The rows8 groups' header (``runtime_c/tq_dsp.h``, TQ_FC_ROWS8_SETUP): the loop's entry offset
+    ``skip * FC_STEP_BYTES``, ``32 * skip`` (the weight bytes of ``skip`` steps), ``2 * output_zero_point + 1`` and the
+    groups ``out_features // 8``, where ``skip = (-in_features / 4) mod FC_ROWS8_UNROLL`` steps of the first
+    iteration are skipped so that the rest are whole iterations."""
+    skip = -(in_features // 4) % FC_ROWS8_UNROLL
+    return [skip * FC_STEP_BYTES, 32 * skip, 2 * output_zero_point + 1, out_features // FC_DSP_GROUP_ROWS]
+
+
+def fc_pairs_header(in_features: int, pairs: int) -> list[int]:
+    """The pairs loop's entry (``runtime_c/tq_dsp.h``, TQ_FC_PAIRS_LOOP): the offset ``skip * FC_PAIRS_BLOCK_BYTES``
+    and ``16 * skip`` (the weight bytes of ``skip`` blocks), then the ``pairs``, where ``skip = (-in_features / 8) mod
+    FC_PAIRS_UNROLL`` blocks of the first iteration are skipped."""
+    skip = -(in_features // 8) % FC_PAIRS_UNROLL
+    return [skip * FC_PAIRS_BLOCK_BYTES, 16 * skip, pairs]
+
+
+def _rows8_groups(weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.ndarray) -> np.ndarray:
+    """The rows8 path's group records (:func:`fc_rows8_records` after its header)."""
     out_f, in_f = weights.shape
     groups = out_f // FC_DSP_GROUP_ROWS
     body = fc_weights_dsp(weights).view("<i4").reshape(groups, in_f * 2)  # 8 rows * in bytes / 4 per group
     bias = bias_dsp.astype(np.int32).reshape(groups, 4, 2)
     rq = requant_dsp.astype(np.int32).reshape(groups, 16)
-    return np.concatenate([bias[:, :, 0], body, bias[:, :, 1], rq], axis=1).reshape(-1).astype(np.int32)
+    return np.concatenate([bias[:, :, 0], body, bias[:, :, 1], rq], axis=1).reshape(-1)
+
+
+def _pair_records(weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.ndarray) -> np.ndarray:
+    """The pairs path's pair records (:func:`fc_pairs_records` after its header)."""
+    pairs, in_f = weights.shape[0] // 2, weights.shape[1]
+    body = _paired_rows(weights, 1).view("<i4").reshape(pairs, in_f // 2)
+    bias = bias_dsp.astype(np.int32).reshape(pairs, 2)
+    rq = requant_dsp.astype(np.int32).reshape(pairs, 4)
+    return np.concatenate([bias, body, rq], axis=1).reshape(-1)
+
+
+def fc_rows8_records(weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.ndarray,
+                     output_zero_point: int) -> np.ndarray:
+    """The rows8 path's records (int32; ``runtime_c/tq_fully_connected_s8_rows8.c``): :func:`fc_rows8_header`, then
+    per group ``g`` of 8 rows, ``bias_dsp`` of rows ``8g, 8g + 2, 8g + 4, 8g + 6``, the group's :func:`fc_weights_dsp`
+    words, ``bias_dsp`` of rows ``8g + 1, 8g + 3, 8g + 5, 8g + 7``, then ``requant_dsp``'s 16 words of rows
+    ``8g .. 8g + 7`` (``weights`` ``[out][in]`` int8 with ``out`` a multiple of 8 and ``in`` of 4,
+    :func:`fc_dsp_arrays`' folded bias and pairs)."""
+    head = fc_rows8_header(weights.shape[1], weights.shape[0], output_zero_point)
+    return np.concatenate([np.array(head, np.int64), _rows8_groups(weights, bias_dsp, requant_dsp)]).astype(np.int32)
 
 
 def fc_k8_records(weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.ndarray) -> np.ndarray:
@@ -256,33 +298,41 @@ def fc_k8_records(weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.nda
     return np.concatenate([bias2[:, :, 0], body, bias2[:, :, 1], rq], axis=1).reshape(-1).astype(np.int32)
 
 
-def fc_pairs_records(weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.ndarray) -> np.ndarray:
-    """The pairs path's records (int32; ``runtime_c/tq_fully_connected_s8_pairs.c``): per row pair ``t``,
-    ``bias_dsp`` of rows ``2t, 2t + 1``, the pair's weight words (the one-pair blocks of :func:`fc_weights_dsp`),
-    then ``requant_dsp``'s 4 words of rows ``2t, 2t + 1`` (``weights`` ``[out][in]`` int8, ``out`` even, ``in`` a
-    multiple of 4)."""
-    pairs, in_f = weights.shape[0] // 2, weights.shape[1]
-    body = _paired_rows(weights, 1).view("<i4").reshape(pairs, in_f // 2)
-    bias = bias_dsp.astype(np.int32).reshape(pairs, 2)
-    rq = requant_dsp.astype(np.int32).reshape(pairs, 4)
-    return np.concatenate([bias, body, rq], axis=1).reshape(-1).astype(np.int32)
+def fc_pairs_records(weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.ndarray,
+                     output_zero_point: int) -> np.ndarray:
+    """The pairs path's records (int32; ``runtime_c/tq_fully_connected_s8_pairs.c``): the header, the loop's entry
+    offset and ``16 * skip`` (:func:`fc_pairs_header`), ``2 * output_zero_point + 1`` and the pairs; then per row pair
+    ``t``, ``bias_dsp`` of rows ``2t, 2t + 1``, the pair's weight words (the one-pair blocks of
+    :func:`fc_weights_dsp`), then ``requant_dsp``'s 4 words of rows ``2t, 2t + 1`` (``weights`` ``[out][in]`` int8,
+    ``out`` even, ``in`` a multiple of 8)."""
+    entry, skip16, pairs = fc_pairs_header(weights.shape[1], weights.shape[0] // 2)
+    head = [entry, skip16, 2 * output_zero_point + 1, pairs]
+    return np.concatenate([np.array(head, np.int64), _pair_records(weights, bias_dsp, requant_dsp)]).astype(np.int32)
 
 
-def fc_rows8p_records(weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.ndarray) -> np.ndarray:
-    """The rows8p path's records (int32; ``runtime_c/tq_fully_connected_s8_rows8p.c``): :func:`fc_rows8_records` of
-    rows ``0 .. 8G - 1`` (``G = out // 8``), then :func:`fc_pairs_records` of the rows after them (``weights``
-    ``[out][in]`` int8 with ``out mod 8`` even and ``in`` a multiple of 8)."""
-    rows = FC_DSP_GROUP_ROWS * (weights.shape[0] // FC_DSP_GROUP_ROWS)
-    return np.concatenate([fc_rows8_records(weights[:rows], bias_dsp[:rows], requant_dsp[:2 * rows]),
-                           fc_pairs_records(weights[rows:], bias_dsp[rows:], requant_dsp[2 * rows:])])
+def fc_rows8p_records(weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.ndarray,
+                      output_zero_point: int) -> np.ndarray:
+    """The rows8p path's records (int32; ``runtime_c/tq_fully_connected_s8_rows8p.c``): :func:`fc_rows8_header` of
+    rows ``0 .. 8G - 1`` (``G = out // 8``) and :func:`fc_pairs_header` of the ``P`` pairs after them, then the rows8
+    path's group records of rows ``0 .. 8G - 1`` and the pairs path's pair records of the rows after them
+    (``weights`` ``[out][in]`` int8 with ``out mod 8`` even and ``in`` a multiple of 8)."""
+    out_f, in_f = weights.shape
+    rows = FC_DSP_GROUP_ROWS * (out_f // FC_DSP_GROUP_ROWS)
+    head = fc_rows8_header(in_f, out_f, output_zero_point) + fc_pairs_header(in_f, (out_f - rows) // 2)
+    return np.concatenate([np.array(head, np.int64),
+                           _rows8_groups(weights[:rows], bias_dsp[:rows], requant_dsp[:2 * rows]),
+                           _pair_records(weights[rows:], bias_dsp[rows:], requant_dsp[2 * rows:])]).astype(np.int32)
 
 
-def fc_path_records(path: str, weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.ndarray) -> np.ndarray:
+def fc_path_records(path: str, weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.ndarray,
+                    output_zero_point: int) -> np.ndarray:
     """The records of DSP FC path ``path`` (:func:`fc_dsp_path`, not :data:`FC_GENERAL_PATH`) from the layer's
-    ``[out][in]`` int8 weights and :func:`fc_dsp_arrays`' folded bias and pairs."""
-    build = {"tq_fully_connected_s8_rows8": fc_rows8_records, "tq_fully_connected_s8_k8": fc_k8_records,
-             "tq_fully_connected_s8_pairs": fc_pairs_records, "tq_fully_connected_s8_rows8p": fc_rows8p_records}[path]
-    return build(weights, bias_dsp, requant_dsp)
+    ``[out][in]`` int8 weights, :func:`fc_dsp_arrays`' folded bias and pairs and its output zero point."""
+    if path == "tq_fully_connected_s8_k8":
+        return fc_k8_records(weights, bias_dsp, requant_dsp)
+    build = {"tq_fully_connected_s8_rows8": fc_rows8_records, "tq_fully_connected_s8_pairs": fc_pairs_records,
+             "tq_fully_connected_s8_rows8p": fc_rows8p_records}[path]
+    return build(weights, bias_dsp, requant_dsp, output_zero_point)
 
 
 CONV_TABLE_GROUP_BYTES = 64  # the DSP conv's output-stage table per channel group (TQ_CONV_TABLE_GROUP_WORDS words)
