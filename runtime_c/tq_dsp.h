@@ -227,10 +227,11 @@ typedef char tq_fc_records_at[offsetof(tq_fully_connected_s8_params, records) ==
 
 /*
  * The pairs routine's row pairs (tq_fully_connected_s8_pairs.c, _rows8p.c; records in its layout): one pair at a
- * time, two steps (8 inputs) per block of six loads, four blocks per loop iteration, entered at a block computed once
+ * time, two steps (8 inputs) per block of six loads, TQ_FC_PAIRS_UNROLL blocks per loop iteration, entered at a block
  * per call. TQ_FC_PAIRS_BLOCK(G): block G of an iteration, inputs at r0 + 8G, weights at r1 + 16G, (S, R) in (r2,
  * r3); every instruction is 32-bit, TQ_FC_PAIRS_BLOCK_BYTES long in all. The loop's entry comes from the generator
- * (tinyqat/codegen/layouts.py, fc_pairs_header: skip = (-in_features / 8) mod 4, in_features a multiple of 8): the
+ * (tinyqat/codegen/layouts.py, fc_pairs_header: skip = (-in_features / 8) mod TQ_FC_PAIRS_UNROLL, in_features a multiple
+ * of 8): the
  * caller stores at [sp + XR] the input rewound by `skip` blocks (8 * skip bytes, never read) and at [sp + ENTRY],
  * [sp + ENTRY + 4] the loop's entry address (label 4 + skip * TQ_FC_PAIRS_BLOCK_BYTES) and 16 * skip.
  * TQ_FC_PAIRS_LOOP(OUT, ZP2, LEFT, XR, ENTRY) runs [sp + LEFT] (at least 1) pairs from the
@@ -239,6 +240,7 @@ typedef char tq_fc_records_at[offsetof(tq_fully_connected_s8_params, records) ==
  * then the two fused output stages. Clobbers r0-r11 and lr.
  */
 #define TQ_FC_PAIRS_BLOCK_BYTES 88
+#define TQ_FC_PAIRS_UNROLL 8
 #define TQ_FC_PAIRS_BLOCK(G)                                                                       \
     "ldr.w r4, [r0, #(8 * " G ")]\n\t" "ldr.w r5, [r0, #(8 * " G " + 4)]\n\t"                      \
     "ldr.w r6, [r1, #(16 * " G ")]\n\t" "ldr.w r7, [r1, #(16 * " G " + 4)]\n\t"                   \
@@ -259,8 +261,9 @@ typedef char tq_fc_records_at[offsetof(tq_fully_connected_s8_params, records) ==
     ".p2align 2\n"                                                                                \
     "4:\n\t"                                                                                      \
     TQ_FC_PAIRS_BLOCK("0") TQ_FC_PAIRS_BLOCK("1") TQ_FC_PAIRS_BLOCK("2") TQ_FC_PAIRS_BLOCK("3")   \
-    "add r0, r0, #32\n\t"                                                                         \
-    "add r1, r1, #64\n\t"                                                                         \
+    TQ_FC_PAIRS_BLOCK("4") TQ_FC_PAIRS_BLOCK("5") TQ_FC_PAIRS_BLOCK("6") TQ_FC_PAIRS_BLOCK("7")   \
+    "add r0, r0, #" TQ_FC_STR(8 * TQ_FC_PAIRS_UNROLL) "\n\t"                                     \
+    "add r1, r1, #" TQ_FC_STR(16 * TQ_FC_PAIRS_UNROLL) "\n\t"                                    \
     "cmp r0, r12\n\t"                                                                             \
     "bne 4b\n\t"                                                                                  \
     /* row b: bias + (R - S) >> 8; the two output stages */                                       \

@@ -13,7 +13,7 @@
  * w[c][i].
  *
  * Method: out_features 2, 4 or 6 (no group of 8 rows), in_features a multiple of 8. One row pair at a time, two steps
- * (8 inputs) per block of six loads, four blocks per loop iteration, entered at the block the generator computed
+ * (8 inputs) per block of six loads, eight blocks per loop iteration, entered at the block the generator computed
  * (tq_dsp.h's TQ_FC_PAIRS_BLOCK and TQ_FC_PAIRS_LOOP, shared with tq_fully_connected_s8_rows8p.c). Records (Python twin
  * layouts.fc_pairs_records): a header of 4 words (layouts.fc_pairs_header: the loop's entry offset skip *
  * TQ_FC_PAIRS_BLOCK_BYTES, 16 * skip, 2 * output_zero_point + 1, the pairs), then per pair t: bias_dsp of rows 2t, 2t + 1; for step s < in_features /

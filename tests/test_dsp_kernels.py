@@ -1280,9 +1280,9 @@ def _fc_graphs(rng: np.random.Generator) -> list[tuple[ir.Graph, str]]:
         # the short paths (fused, full range): k8 (8 inputs, out a multiple of 8; 1, 2 and 16 iterations of its two
         # groups of 4 rows), rows8 (in a multiple of 4 up to 512, out a multiple of 8): 1 to 7 steps (every entry
         # step of its 8-step loop), 9 and 128 steps (several iterations), 512 inputs of extreme weights, 1 to 16
-        # groups; pairs (2, 4 or 6 outputs, in a multiple of 8): 1 to 4 blocks (every entry block of its 4-block
-        # loop), 9 and 32 blocks; per-tensor requantization (one multiplier and shift) on each path and on the general
-        # kernel
+        # groups; pairs (2, 4 or 6 outputs, in a multiple of 8): 1 to 7 blocks (every entry block of its 8-block
+        # loop, 5 to 7 with rows8p layers beside them), 9 and 32 blocks; per-tensor requantization (one multiplier
+        # and shift) on each path and on the general kernel
         (8, [(128, True, "random", True), (8, True, "ends", True), (16, True, "max", True), (4, True, "max", True),
              (2, True, "random", True), (16, True, "random", True, True), (3, True, "random", False, True)]),
         (4, [(8, True, "random", True), (24, True, "min", True)]),
@@ -1296,6 +1296,9 @@ def _fc_graphs(rng: np.random.Generator) -> list[tuple[ir.Graph, str]]:
         (256, [(2, True, "ends", True), (6, True, "random", True)]),
         (32, [(2, True, "max", True)]),
         (72, [(6, True, "random", True)]),
+        (40, [(2, True, "random", True), (10, True, "ends", True)]),
+        (48, [(4, True, "ends", True), (12, True, "random", True)]),
+        (56, [(6, True, "min", True), (14, True, "random", True)]),
         (64, [(8, True, "random", True, True), (2, True, "ends", True, True), (10, False, "random", False, True)]),
         # the rows8p path (groups of 8, then 1 to 3 pairs; in a multiple of 8 up to 512), speed and default builds:
         # 64 -> 10 / 12 / 22 beside layers that must not take it (not fused, an odd count, 2 outputs: pairs); 512
@@ -1347,7 +1350,7 @@ def test_fully_connected_layers_on_the_host(tmp_path: Path, gcc: str) -> None:
         x = _fc_inputs(rng, graph)
         got = run_harness(out, tmp_path / f"build{k}", x, sanitize=True)
         assert rg.emulated_mismatch(graph, got, x) is None, f"graph {k}: {rg.emulated_mismatch(graph, got, x)}"
-    assert rows8p == 13  # the rows8p graphs' layers that take the path (the M4 packages, QEMU test above)
+    assert rows8p == 16  # the rows8p graphs' layers that take the path (the M4 packages, QEMU test above)
 
 
 def _fc_weights_dsp_by_definition(w: np.ndarray) -> np.ndarray:
@@ -1397,7 +1400,7 @@ def _rows8_header_by_definition(n: int, out_f: int, zp: int) -> list[int]:
 
 def _pairs_entry_by_definition(n: int) -> list[int]:
     """tq_dsp.h's pairs loop entry, from its comment: skip * TQ_FC_PAIRS_BLOCK_BYTES, 16 * skip."""
-    skip = -(n // 8) % 4
+    skip = -(n // 8) % _dsp_h_define("TQ_FC_PAIRS_UNROLL")
     return [skip * _dsp_h_define("TQ_FC_PAIRS_BLOCK_BYTES"), 16 * skip]
 
 
@@ -1574,7 +1577,7 @@ def test_fc_short_paths_ship_only_with_their_layers(tmp_path: Path) -> None:
 @pytest.mark.parametrize("shape", [(2, 8), (4, 16), (6, 256), (2, 24)])
 def test_fc_pairs_records_match_their_definition(shape: tuple[int, int]) -> None:
     """layouts.fc_pairs_records, word by word from tq_fully_connected_s8_pairs.c's comment: the header (the loop's
-    entry for every skip 0 .. 3 among the shapes, 2 * zp + 1, the pairs), then per row pair the folded biases of its
+    entry, 2 * zp + 1, the pairs), then per row pair the folded biases of its
     two rows, its one-pair weight words, then (q, e - 1) of the two rows."""
     out_f, n = shape
     rng = np.random.default_rng(n)

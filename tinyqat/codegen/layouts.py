@@ -232,7 +232,7 @@ def fc_dsp_path(op: ir.IntOp, fields: Mapping[str, int]) -> str | None:
 # FC_PAIRS_UNROLL blocks of FC_PAIRS_BLOCK_BYTES bytes (TQ_FC_PAIRS_BLOCK_BYTES; two steps a block).
 FC_ROWS8_UNROLL = 8
 FC_STEP_BYTES = 140
-FC_PAIRS_UNROLL = 4
+FC_PAIRS_UNROLL = 8
 FC_PAIRS_BLOCK_BYTES = 88
 
 
