@@ -158,30 +158,37 @@ typedef char tq_fc_records_at[offsetof(tq_fully_connected_s8_params, records) ==
     "bfi r8, r11, #24, #8\n\t"
 
 
+/* Fused output stages of two channels (the short paths: tq_requant.h's TQ_REQUANT_FUSED_SSAT2_EZ_ASM): the doubled
+ * sums in A and B, their records' words (q, em1 + 256 * zp2) of both loaded from [r1] (post-incremented); the int8
+ * results in A and B. Clobbers r0, r2, r3, r12 and lr. */
+#define TQ_FC_OUT2(A, B)                                                                           \
+    "ldm r1!, {r0, r2, r3, r12}\n\t"                                                              \
+    TQ_REQUANT_FUSED_SSAT2_EZ_ASM(A, "r0", "r2", "lr") TQ_REQUANT_FUSED_SSAT2_EZ_ASM(B, "r3", "r12", "lr")
+
 /*
  * The rows8 routine's groups (tq_fully_connected_s8_rows8.c, _rows8p.c; records in its layout, steps TQ_FC_STEP).
  * The records start with a header the generator computes (tinyqat/codegen/layouts.py, fc_rows8_header): the loop's
- * entry offset skip * TQ_FC_STEP_BYTES, 32 * skip, 2 * output_zero_point + 1 and the groups (out_features / 8, at
- * least 1), skip = (-in_features / 4) mod TQ_FC_ROWS8_UNROLL. TQ_FC_ROWS8_SETUP (r0 = params, r1 = input, r2 =
- * output; clobbers r0 and r3-r7, r12) fills the frame from it with one STM and sets r1 to the first group's record:
- * [sp] the input rewound by `skip` steps (4 * skip bytes, never read), [sp + 4] the next group's outputs, [sp + 8]
- * input + in_features, [sp + 12] the loop's entry address, [sp + 16] 32 * skip, [sp + 20] 2 * output_zero_point + 1,
- * [sp + 24] groups left. The first iteration of the loop of TQ_FC_ROWS8_UNROLL steps is entered at step skip (x and
- * the weights rewound by as many steps), so it runs steps mod TQ_FC_ROWS8_UNROLL (or all TQ_FC_ROWS8_UNROLL) steps
- * and the rest are whole iterations. TQ_FC_ROWS8_GROUPS runs the groups (labels 1 and 2): the rows a's biases start
- * S and R of each pair, the steps, then row b's sums are its bias + (R - S) / 256 and the eight sums go through
- * TQ_FC_OUT; it leaves r1 after the last group's record. Clobbers r0-r12 and lr.
+ * entry offset skip * TQ_FC_STEP_BYTES, 32 * skip and the groups (out_features / 8, at least 1), skip = (-in_features
+ * / 4) mod TQ_FC_ROWS8_UNROLL. TQ_FC_ROWS8_SETUP (r0 = params, r1 = input, r2 = output; clobbers r0, r3-r6 and r12)
+ * fills the frame from it with one STM and sets r1 to the first group's record: [sp] the input rewound by `skip` steps
+ * (4 * skip bytes, never read), [sp + 4] the next group's outputs, [sp + 8] input + in_features, [sp + 12] the loop's
+ * entry address, [sp + 16] 32 * skip, [sp + 20] groups left. The first iteration of the loop of TQ_FC_ROWS8_UNROLL
+ * steps is entered at step skip (x and the weights rewound by as many steps), so it runs steps mod TQ_FC_ROWS8_UNROLL
+ * (or all TQ_FC_ROWS8_UNROLL) steps and the rest are whole iterations. TQ_FC_ROWS8_GROUPS runs the groups (labels 1
+ * and 2): the rows a's biases start S and R of each pair, the steps, then the doubled sums, 2 * S for row a and
+ * 2 * bias + (R - S) / 128 for row b (R - S = 256 * row b's sum, exact; the record holds the doubled bias), go through
+ * TQ_FC_OUT2; it leaves r1 after the last group's record. Clobbers r0-r12 and lr.
  */
 #define TQ_FC_ROWS8_UNROLL 8
 #define TQ_FC_ROWS8_SETUP                                                                          \
     "ldr r12, [r0, #" TQ_FC_STR(TQ_FC_OFF_RECORDS) "]\n\t"                                         \
     "ldr r3, [r0, #0]\n\t"                                                                        \
-    "ldm r12!, {r4-r7}\n\t"                                                                       \
+    "ldm r12!, {r4-r6}\n\t"                                                                       \
     "add r3, r1, r3\n\t"                                                                          \
     "sub r1, r1, r5, lsr #3\n\t"                                                                  \
     "adr.w r0, 2f\n\t"                                                                            \
     "add r4, r4, r0\n\t"                                                                          \
-    "stm sp, {r1-r7}\n\t"                                                                         \
+    "stm sp, {r1-r6}\n\t"                                                                         \
     "mov r1, r12\n\t"
 #define TQ_FC_ROWS8_GROUPS                                                                         \
     "1:\n\t" /* group: r1 = its record */                                                        \
@@ -203,26 +210,29 @@ typedef char tq_fc_records_at[offsetof(tq_fully_connected_s8_params, records) ==
     "ldr r12, [sp, #8]\n\t"                                                                       \
     "cmp r0, r12\n\t"                                                                             \
     "bne 2b\n\t"                                                                                  \
-    /* rows b: bias + (R - S) >> 8 */                                                             \
+    /* rows b: 2 * bias + (R - S) >> 7; rows a: 2 * S */                                          \
     "ldm r1!, {r0, r2, r3, r12}\n\t"                                                              \
     "sub r5, r5, r4\n\t"                                                                          \
-    "add r5, r0, r5, asr #8\n\t"                                                                  \
+    "add r5, r0, r5, asr #7\n\t"                                                                  \
     "sub r7, r7, r6\n\t"                                                                          \
-    "add r7, r2, r7, asr #8\n\t"                                                                  \
+    "add r7, r2, r7, asr #7\n\t"                                                                  \
     "sub r9, r9, r8\n\t"                                                                          \
-    "add r9, r3, r9, asr #8\n\t"                                                                  \
+    "add r9, r3, r9, asr #7\n\t"                                                                  \
     "sub r11, r11, r10\n\t"                                                                       \
-    "add r11, r12, r11, asr #8\n\t"                                                               \
-    "ldr r0, [sp, #20]\n\t"                                                                       \
-    TQ_FC_OUT8                                                                                    \
+    "add r11, r12, r11, asr #7\n\t"                                                               \
+    "lsl r4, r4, #1\n\t"                                                                          \
+    "lsl r6, r6, #1\n\t"                                                                          \
+    "lsl r8, r8, #1\n\t"                                                                          \
+    "lsl r10, r10, #1\n\t"                                                                        \
+    TQ_FC_OUT2("r4", "r5") TQ_FC_OUT2("r6", "r7") TQ_FC_OUT2("r8", "r9") TQ_FC_OUT2("r10", "r11") \
     "ldr r3, [sp, #4]\n\t"                                                                        \
     TQ_PACK_R4 TQ_PACK_R8                                                                         \
     "str r4, [r3], #4\n\t"                                                                        \
     "str r8, [r3], #4\n\t"                                                                        \
     "str r3, [sp, #4]\n\t"                                                                        \
-    "ldr r3, [sp, #24]\n\t"                                                                       \
+    "ldr r3, [sp, #20]\n\t"                                                                       \
     "subs r3, r3, #1\n\t"                                                                         \
-    "str r3, [sp, #24]\n\t"                                                                       \
+    "str r3, [sp, #20]\n\t"                                                                       \
     "bne 1b\n\t"
 
 /*
@@ -234,10 +244,11 @@ typedef char tq_fc_records_at[offsetof(tq_fully_connected_s8_params, records) ==
  * of 8): the
  * caller stores at [sp + XR] the input rewound by `skip` blocks (8 * skip bytes, never read) and at [sp + ENTRY],
  * [sp + ENTRY + 4] the loop's entry address (label 4 + skip * TQ_FC_PAIRS_BLOCK_BYTES) and 16 * skip.
- * TQ_FC_PAIRS_LOOP(OUT, ZP2, LEFT, XR, ENTRY) runs [sp + LEFT] (at least 1) pairs from the
- * record at r1 (labels 3 and 4), r12 = input + in_features, [sp + OUT] the next outputs (advanced), [sp + ZP2] 2 *
- * output_zero_point + 1: per pair row a's bias starts S and R, the blocks, row b's sum is its bias + (R - S) / 256,
- * then the two fused output stages. Clobbers r0-r11 and lr.
+ * TQ_FC_PAIRS_LOOP(OUT, LEFT, XR, ENTRY) runs [sp + LEFT] (at least 1) pairs from the
+ * record at r1 (labels 3 and 4), r12 = input + in_features, [sp + OUT] the next outputs (advanced): per pair row a's
+ * bias starts S and R, the blocks, then the doubled sums 2 * S and (row b, whose record holds the doubled bias)
+ * 2 * bias + (R - S) / 128 go through the two fused output stages (TQ_REQUANT_FUSED_SSAT2_EZ_ASM). Clobbers r0-r11
+ * and lr.
  */
 #define TQ_FC_PAIRS_BLOCK_BYTES 88
 #define TQ_FC_PAIRS_UNROLL 8
@@ -250,7 +261,7 @@ typedef char tq_fc_records_at[offsetof(tq_fully_connected_s8_params, records) ==
     "smlad r3, r4, r7, r3\n\t" "sxtb16 r7, r7\n\t" "smlad r2, r4, r7, r2\n\t"                    \
     "smlad r3, r11, r8, r3\n\t" "sxtb16 r8, r8\n\t" "smlad r2, r11, r8, r2\n\t"                  \
     "smlad r3, r5, r9, r3\n\t" "sxtb16 r9, r9\n\t" "smlad r2, r5, r9, r2\n\t"
-#define TQ_FC_PAIRS_LOOP(OUT, ZP2, LEFT, XR, ENTRY)                                                \
+#define TQ_FC_PAIRS_LOOP(OUT, LEFT, XR, ENTRY)                                                \
     "3:\n\t" /* pair: r1 = its record */                                                         \
     "ldm r1!, {r2, lr}\n\t"                                                                       \
     "mov r3, r2\n\t"                                                                              \
@@ -266,15 +277,13 @@ typedef char tq_fc_records_at[offsetof(tq_fully_connected_s8_params, records) ==
     "add r1, r1, #" TQ_FC_STR(16 * TQ_FC_PAIRS_UNROLL) "\n\t"                                    \
     "cmp r0, r12\n\t"                                                                             \
     "bne 4b\n\t"                                                                                  \
-    /* row b: bias + (R - S) >> 8; the two output stages */                                       \
+    /* row b: 2 * bias + (R - S) >> 7, row a: 2 * S; the two output stages */                     \
     "sub r3, r3, r2\n\t"                                                                          \
-    "add lr, lr, r3, asr #8\n\t"                                                                  \
+    "add lr, lr, r3, asr #7\n\t"                                                                  \
     "ldm r1!, {r4, r5, r6, r7}\n\t"                                                               \
-    "ldr r8, [sp, #" ZP2 "]\n\t"                                                                  \
     "lsl r2, r2, #1\n\t"                                                                          \
-    TQ_REQUANT_FUSED_SSAT2_ASM("r2", "r4", "r5", "r9", "r8")                                      \
-    "lsl lr, lr, #1\n\t"                                                                          \
-    TQ_REQUANT_FUSED_SSAT2_ASM("lr", "r6", "r7", "r9", "r8")                                      \
+    TQ_REQUANT_FUSED_SSAT2_EZ_ASM("r2", "r4", "r5", "r9")                                         \
+    TQ_REQUANT_FUSED_SSAT2_EZ_ASM("lr", "r6", "r7", "r9")                                         \
     "ldr r9, [sp, #" OUT "]\n\t"                                                                  \
     "strb r2, [r9], #1\n\t"                                                                       \
     "strb lr, [r9], #1\n\t"                                                                       \

@@ -819,8 +819,10 @@ long shim_mismatches(const int32_t *acc, long n_acc, const int32_t *q, long n_q,
  *           tq_requantize_s8(..., zp, -128, 127), shift in [-22, -1];
  * helper 7: tq_requantize_s8_fused_ssat(acc, q, shift, 2 * zp + 1) clamped to [lo, hi] == tq_requantize_s8,
  *           shift in [-31, -1] (the DSP FC kernel's assembly output stage);
- * helper 8: tq_requantize_s8_fused_ssat2(2 * acc, q, -shift - 1, 2 * zp + 1) clamped likewise (the DSP add's).
- * Helpers 0, 1, 3 to 8 skip accumulators outside their range [-2^30, 2^30 - 1]. */
+ * helper 8: tq_requantize_s8_fused_ssat2(2 * acc, q, -shift - 1, 2 * zp + 1) clamped likewise (the DSP add's);
+ * helper 9: tq_requantize_s8_fused_ssat2_ez(2 * acc, q, -shift - 1 + 256 * (2 * zp + 1)) clamped likewise (the DSP FC
+ *           short paths').
+ * Helpers 0, 1, 3 to 9 skip accumulators outside their range [-2^30, 2^30 - 1]. */
 long shim_helper_mismatches(int32_t helper, const int32_t *acc, long n_acc, const int32_t *q, long n_q,
                             int32_t shift, int32_t zp, int32_t lo, int32_t hi, long *where)
 {
@@ -844,6 +846,9 @@ long shim_helper_mismatches(int32_t helper, const int32_t *acc, long n_acc, cons
                     got = got < lo ? lo : (got > hi ? hi : got);
                 } else if (helper == 8) {
                     got = tq_requantize_s8_fused_ssat2(acc[i] * 2, q[j], -shift - 1, 2 * zp + 1);
+                    got = got < lo ? lo : (got > hi ? hi : got);
+                } else if (helper == 9) {
+                    got = tq_requantize_s8_fused_ssat2_ez(acc[i] * 2, q[j], -shift - 1 + 256 * (2 * zp + 1));
                     got = got < lo ? lo : (got > hi ? hi : got);
                 } else if (helper == 4) {
                     got = tq_requantize_s8_fused_pre(acc[i], m, zp, lo, hi);
@@ -955,11 +960,11 @@ def _helper_mismatches(requant_shim: tuple[cffi.FFI, object], helper: int, accs:
 def test_fused_output_stages_equal_requantize(requant_shim: tuple[cffi.FFI, object]) -> None:
     """The conv, depthwise, FC and add DSP output stages: tq_requantize_s8_fused(acc, q, e),
     tq_requantize_s8_fused_or_fast(acc, fused=1), tq_requantize_s8_fused2(2 * acc, q, e),
-    tq_requantize_s8_fused_ssat and tq_requantize_s8_fused_ssat2 (then clamped) equal
+    tq_requantize_s8_fused_ssat, tq_requantize_s8_fused_ssat2 and tq_requantize_s8_fused_ssat2_ez (then clamped) equal
     tq_requantize_s8(acc, q, -e) for every right shift
     e in [1, 31] on the fused range, zero points and clamps at the int8 ends and inside."""
     accs, qs = _fused_range_inputs(np.random.default_rng(13))
-    for helper in (0, 1, 5, 7, 8):
+    for helper in (0, 1, 5, 7, 8, 9):
         _helper_mismatches(requant_shim, helper, accs, qs, range(-31, 0))
     _helper_mismatches(requant_shim, 6, accs, qs, range(-22, 0))
 
@@ -1392,10 +1397,15 @@ def _dsp_h_define(name: str) -> int:
     return int(match[1])
 
 
-def _rows8_header_by_definition(n: int, out_f: int, zp: int) -> list[int]:
-    """tq_dsp.h's TQ_FC_ROWS8_SETUP header, from its comment: entry offset, 32 * skip, 2 * zp + 1, groups."""
+def _rows8_header_by_definition(n: int, out_f: int) -> list[int]:
+    """tq_dsp.h's TQ_FC_ROWS8_SETUP header, from its comment: entry offset, 32 * skip, groups."""
     skip = -(n // 4) % _dsp_h_define("TQ_FC_ROWS8_UNROLL")
-    return [skip * _dsp_h_define("TQ_FC_STEP_BYTES"), 32 * skip, 2 * zp + 1, out_f // 8]
+    return [skip * _dsp_h_define("TQ_FC_STEP_BYTES"), 32 * skip, out_f // 8]
+
+
+def _ez_by_definition(rq: np.ndarray, c: int, zp: int) -> list[int]:
+    """Channel c's output-stage words of the short paths' records: q and (e - 1) + 256 * (2 * zp + 1)."""
+    return [int(rq[2 * c]), int(rq[2 * c + 1]) + 256 * (2 * zp + 1)]
 
 
 def _pairs_entry_by_definition(n: int) -> list[int]:
@@ -1407,21 +1417,28 @@ def _pairs_entry_by_definition(n: int) -> list[int]:
 @pytest.mark.parametrize("shape", [(8, 8), (16, 4), (24, 12), (8, 512), (16, 36)])
 def test_fc_rows8_records_match_their_definition(shape: tuple[int, int]) -> None:
     """layouts.fc_rows8_records, word by word from tq_fully_connected_s8_rows8.c's comment: the header (the loop's
-    entry for every skip 0 .. 7 among the shapes, 2 * zp + 1, the groups), then per group of 8 rows the rows a's folded
-    biases, the pair-layout weight words, the rows b's biases, then (q, e - 1) of the 8 rows."""
+    entry for every skip 0 .. 7 among the shapes, the groups), then per group of 8 rows the rows a's folded biases, the
+    pair-layout weight words, the rows b's doubled biases, then (q, ez) of the 8 rows, zero points at the ends."""
     out_f, n = shape
     rng = np.random.default_rng(sum(shape))
     w = rng.integers(-127, 128, shape).astype(np.int8)
     bias = rng.integers(-(2**30), 2**30, out_f).astype(np.int32)
-    rq = rng.integers(-(2**31), 2**31, 2 * out_f).astype(np.int32)
+    rq = _short_path_requant(rng, out_f)
     for zp in (-128, 127):
         got = layouts.fc_rows8_records(w, bias, rq, zp)
-        want = _rows8_header_by_definition(n, out_f, zp) + _rows8_groups_by_definition(w, bias, rq)
+        want = _rows8_header_by_definition(n, out_f) + _rows8_groups_by_definition(w, bias, rq, zp)
         assert got.dtype == np.int32 and got.tolist() == want
     assert _dsp_h_define("TQ_FC_ROWS8_UNROLL") == layouts.FC_ROWS8_UNROLL
 
 
-def _rows8_groups_by_definition(w: np.ndarray, bias: np.ndarray, rq: np.ndarray) -> list[int]:
+def _short_path_requant(rng: np.random.Generator, out_f: int) -> np.ndarray:
+    """requant_dsp pairs of a requant_fused layer: (q, e - 1) with e - 1 in [0, 30], the ends included."""
+    rq = np.stack([rng.integers(0, 2**31, out_f), rng.integers(0, 31, out_f)], axis=1).astype(np.int32)
+    rq[0, 1], rq[-1, 1] = 0, 30
+    return rq.reshape(-1)
+
+
+def _rows8_groups_by_definition(w: np.ndarray, bias: np.ndarray, rq: np.ndarray, zp: int) -> list[int]:
     """tq_fully_connected_s8_rows8.c's group records, word by word from its comment."""
     out_f, n = w.shape
     words = _fc_weights_dsp_by_definition(w).view("<i4")
@@ -1429,18 +1446,18 @@ def _rows8_groups_by_definition(w: np.ndarray, bias: np.ndarray, rq: np.ndarray)
     for g in range(out_f // 8):
         want += [int(bias[8 * g + 2 * p]) for p in range(4)]
         want += words[g * 2 * n:(g + 1) * 2 * n].tolist()
-        want += [int(bias[8 * g + 2 * p + 1]) for p in range(4)]
-        want += [int(v) for c in range(8 * g, 8 * g + 8) for v in rq[2 * c:2 * c + 2]]
+        want += [2 * int(bias[8 * g + 2 * p + 1]) for p in range(4)]
+        want += [v for c in range(8 * g, 8 * g + 8) for v in _ez_by_definition(rq, c, zp)]
     return want
 
 
-def _pair_records_by_definition(w: np.ndarray, bias: np.ndarray, rq: np.ndarray) -> list[int]:
+def _pair_records_by_definition(w: np.ndarray, bias: np.ndarray, rq: np.ndarray, zp: int) -> list[int]:
     """tq_fully_connected_s8_pairs.c's pair records, word by word from its comment."""
     want: list[int] = []
     for t in range(w.shape[0] // 2):
-        want += [int(bias[2 * t]), int(bias[2 * t + 1])]
+        want += [int(bias[2 * t]), 2 * int(bias[2 * t + 1])]
         want += _fc_weights_dsp_by_definition(w[2 * t:2 * t + 2]).view("<i4").tolist()  # one block of one pair
-        want += [int(v) for v in rq[4 * t:4 * t + 4]]
+        want += [*_ez_by_definition(rq, 2 * t, zp), *_ez_by_definition(rq, 2 * t + 1, zp)]
     return want
 
 
@@ -1448,20 +1465,28 @@ def _pair_records_by_definition(w: np.ndarray, bias: np.ndarray, rq: np.ndarray)
 def test_fc_rows8p_records_match_their_definition(shape: tuple[int, int]) -> None:
     """layouts.fc_rows8p_records, from tq_fully_connected_s8_rows8p.c's comment: the rows8 header and the pairs loop's
     entry and count, then the rows8 group records of the groups of 8 rows and the pair records of the rows after
-    them."""
+    them; a doubled bias outside int32 or a shift the path cannot take is refused."""
     out_f, n = shape
     rng = np.random.default_rng(sum(shape))
     w = rng.integers(-127, 128, shape).astype(np.int8)
     w[8:10, 0] = -127  # a negative low byte under a negative high byte in the first pair after the groups
     bias = rng.integers(-(2**30), 2**30, out_f).astype(np.int32)
-    rq = rng.integers(-(2**31), 2**31, 2 * out_f).astype(np.int32)
+    rq = _short_path_requant(rng, out_f)
     rows = out_f // 8 * 8
-    want = (_rows8_header_by_definition(n, out_f, 5) + _pairs_entry_by_definition(n) + [(out_f - rows) // 2]
-            + _rows8_groups_by_definition(w[:rows], bias[:rows], rq[:2 * rows])
-            + _pair_records_by_definition(w[rows:], bias[rows:], rq[2 * rows:]))
+    want = (_rows8_header_by_definition(n, out_f) + _pairs_entry_by_definition(n) + [(out_f - rows) // 2]
+            + _rows8_groups_by_definition(w[:rows], bias[:rows], rq[:2 * rows], 5)
+            + _pair_records_by_definition(w[rows:], bias[rows:], rq[2 * rows:], 5))
     got = layouts.fc_rows8p_records(w, bias, rq, 5)
     assert got.dtype == np.int32 and got.tolist() == want
     assert layouts.fc_path_records("tq_fully_connected_s8_rows8p", w, bias, rq, 5).tolist() == want
+    big = bias.copy()
+    big[1] = 2**30
+    with pytest.raises(ValueError, match="doubled bias"):
+        layouts.fc_rows8p_records(w, big, rq, 5)
+    bad = rq.copy()
+    bad[1] = 31
+    with pytest.raises(ValueError, match="right shifts"):
+        layouts.fc_rows8p_records(w, bias, bad, 5)
 
 
 def test_fc_short_paths_are_chosen_from_the_struct_fields() -> None:
@@ -1577,16 +1602,16 @@ def test_fc_short_paths_ship_only_with_their_layers(tmp_path: Path) -> None:
 @pytest.mark.parametrize("shape", [(2, 8), (4, 16), (6, 256), (2, 24)])
 def test_fc_pairs_records_match_their_definition(shape: tuple[int, int]) -> None:
     """layouts.fc_pairs_records, word by word from tq_fully_connected_s8_pairs.c's comment: the header (the loop's
-    entry, 2 * zp + 1, the pairs), then per row pair the folded biases of its
-    two rows, its one-pair weight words, then (q, e - 1) of the two rows."""
+    entry, the pairs), then per row pair the folded bias of row a and the doubled one of row
+    b, its one-pair weight words, then (q, ez) of the two rows, zero points at the ends."""
     out_f, n = shape
     rng = np.random.default_rng(n)
     w = rng.integers(-127, 128, shape).astype(np.int8)
     bias = rng.integers(-(2**30), 2**30, out_f).astype(np.int32)
-    rq = rng.integers(-(2**31), 2**31, 2 * out_f).astype(np.int32)
+    rq = _short_path_requant(rng, out_f)
     for zp in (-128, 127):
         got = layouts.fc_pairs_records(w, bias, rq, zp)
-        want = [*_pairs_entry_by_definition(n), 2 * zp + 1, out_f // 2, *_pair_records_by_definition(w, bias, rq)]
+        want = [*_pairs_entry_by_definition(n), out_f // 2, *_pair_records_by_definition(w, bias, rq, zp)]
         assert got.dtype == np.int32 and got.tolist() == want
 
 

@@ -236,51 +236,73 @@ FC_PAIRS_UNROLL = 8
 FC_PAIRS_BLOCK_BYTES = 88
 
 
-def fc_rows8_header(in_features: int, out_features: int, output_zero_point: int) -> list[int]:
+def fc_rows8_header(in_features: int, out_features: int) -> list[int]:
     """The rows8 groups' header (``runtime_c/tq_dsp.h``, TQ_FC_ROWS8_SETUP): the loop's entry offset
-    ``skip * FC_STEP_BYTES``, ``32 * skip`` (the weight bytes of ``skip`` steps), ``2 * output_zero_point + 1`` and the
-    groups ``out_features // 8``, where ``skip = (-in_features / 4) mod FC_ROWS8_UNROLL`` steps of the first
-    iteration are skipped so that the rest are whole iterations."""
+    ``skip * FC_STEP_BYTES``, ``32 * skip`` (the weight bytes of ``skip`` steps) and the groups ``out_features // 8``,
+    where ``skip = (-in_features / 4) mod FC_ROWS8_UNROLL`` steps of the first iteration are skipped so that the rest
+    are whole iterations."""
     skip = -(in_features // 4) % FC_ROWS8_UNROLL
-    return [skip * FC_STEP_BYTES, 32 * skip, 2 * output_zero_point + 1, out_features // FC_DSP_GROUP_ROWS]
+    return [skip * FC_STEP_BYTES, 32 * skip, out_features // FC_DSP_GROUP_ROWS]
 
 
 def fc_pairs_header(in_features: int, pairs: int) -> list[int]:
-    """The pairs loop's entry (``runtime_c/tq_dsp.h``, TQ_FC_PAIRS_LOOP): the offset ``skip * FC_PAIRS_BLOCK_BYTES``
-    and ``16 * skip`` (the weight bytes of ``skip`` blocks), then the ``pairs``, where ``skip = (-in_features / 8) mod
-    FC_PAIRS_UNROLL`` blocks of the first iteration are skipped."""
+    """The pairs loop's header (``runtime_c/tq_dsp.h``, TQ_FC_PAIRS_LOOP): the entry offset
+    ``skip * FC_PAIRS_BLOCK_BYTES``, ``16 * skip`` (the weight bytes of ``skip`` blocks) and the ``pairs``, where
+    ``skip = (-in_features / 8) mod FC_PAIRS_UNROLL`` blocks of the first iteration are skipped."""
     skip = -(in_features // 8) % FC_PAIRS_UNROLL
     return [skip * FC_PAIRS_BLOCK_BYTES, 16 * skip, pairs]
 
 
-def _rows8_groups(weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.ndarray) -> np.ndarray:
-    """The rows8 path's group records (:func:`fc_rows8_records` after its header)."""
+def fc_requant_ez(requant_dsp: np.ndarray, output_zero_point: int) -> np.ndarray:
+    """The short paths' output-stage words (int32, ``tq_requant.h``'s ``tq_requantize_s8_fused_ssat2_ez``):
+    :func:`fc_requant_dsp`'s pairs with ``e - 1`` replaced by ``ez = (e - 1) + 256 * (2 * output_zero_point + 1)``
+    (``e - 1`` in ``[0, 30]`` for the ``requant_fused`` layers the paths take)."""
+    words = requant_dsp.astype(np.int64).reshape(-1, 2)
+    if np.any((words[:, 1] < 0) | (words[:, 1] > 30)):
+        raise ValueError("the short FC paths need right shifts of 1 to 31 (a layer without requant_fused)")
+    words[:, 1] += 256 * (2 * output_zero_point + 1)
+    return words.reshape(-1).astype(np.int32)
+
+
+def _doubled(bias: np.ndarray) -> np.ndarray:
+    """``2 * bias`` (int64), which fits int32 for the ``requant_fused`` layers the short paths take."""
+    bias2 = 2 * bias.astype(np.int64)
+    if np.any((bias2 < -(2**31)) | (bias2 > 2**31 - 1)):
+        raise ValueError("a short FC path's doubled bias does not fit int32 (a layer without requant_fused)")
+    return bias2
+
+
+def _rows8_groups(weights: np.ndarray, bias_dsp: np.ndarray, rq_ez: np.ndarray) -> np.ndarray:
+    """The rows8 path's group records (:func:`fc_rows8_records` after its header), ``rq_ez`` from
+    :func:`fc_requant_ez`."""
     out_f, in_f = weights.shape
     groups = out_f // FC_DSP_GROUP_ROWS
     body = fc_weights_dsp(weights).view("<i4").reshape(groups, in_f * 2)  # 8 rows * in bytes / 4 per group
-    bias = bias_dsp.astype(np.int32).reshape(groups, 4, 2)
-    rq = requant_dsp.astype(np.int32).reshape(groups, 16)
-    return np.concatenate([bias[:, :, 0], body, bias[:, :, 1], rq], axis=1).reshape(-1)
+    bias = bias_dsp.astype(np.int64).reshape(groups, 4, 2)
+    rq = rq_ez.astype(np.int64).reshape(groups, 16)
+    return np.concatenate([bias[:, :, 0], body, _doubled(bias[:, :, 1]), rq], axis=1).reshape(-1)
 
 
-def _pair_records(weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.ndarray) -> np.ndarray:
-    """The pairs path's pair records (:func:`fc_pairs_records` after its header)."""
+def _pair_records(weights: np.ndarray, bias_dsp: np.ndarray, rq_ez: np.ndarray) -> np.ndarray:
+    """The pairs path's pair records (:func:`fc_pairs_records` after its header), ``rq_ez`` from
+    :func:`fc_requant_ez`."""
     pairs, in_f = weights.shape[0] // 2, weights.shape[1]
     body = _paired_rows(weights, 1).view("<i4").reshape(pairs, in_f // 2)
-    bias = bias_dsp.astype(np.int32).reshape(pairs, 2)
-    rq = requant_dsp.astype(np.int32).reshape(pairs, 4)
-    return np.concatenate([bias, body, rq], axis=1).reshape(-1)
+    bias = bias_dsp.astype(np.int64).reshape(pairs, 2)
+    rq = rq_ez.astype(np.int64).reshape(pairs, 4)
+    return np.concatenate([bias[:, :1], _doubled(bias[:, 1:]), body, rq], axis=1).reshape(-1)
 
 
 def fc_rows8_records(weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.ndarray,
                      output_zero_point: int) -> np.ndarray:
     """The rows8 path's records (int32; ``runtime_c/tq_fully_connected_s8_rows8.c``): :func:`fc_rows8_header`, then
     per group ``g`` of 8 rows, ``bias_dsp`` of rows ``8g, 8g + 2, 8g + 4, 8g + 6``, the group's :func:`fc_weights_dsp`
-    words, ``bias_dsp`` of rows ``8g + 1, 8g + 3, 8g + 5, 8g + 7``, then ``requant_dsp``'s 16 words of rows
+    words, ``2 * bias_dsp`` of rows ``8g + 1, 8g + 3, 8g + 5, 8g + 7``, then :func:`fc_requant_ez`'s 16 words of rows
     ``8g .. 8g + 7`` (``weights`` ``[out][in]`` int8 with ``out`` a multiple of 8 and ``in`` of 4,
     :func:`fc_dsp_arrays`' folded bias and pairs)."""
-    head = fc_rows8_header(weights.shape[1], weights.shape[0], output_zero_point)
-    return np.concatenate([np.array(head, np.int64), _rows8_groups(weights, bias_dsp, requant_dsp)]).astype(np.int32)
+    head = fc_rows8_header(weights.shape[1], weights.shape[0])
+    rq = fc_requant_ez(requant_dsp, output_zero_point)
+    return np.concatenate([np.array(head, np.int64), _rows8_groups(weights, bias_dsp, rq)]).astype(np.int32)
 
 
 def fc_k8_records(weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.ndarray) -> np.ndarray:
@@ -300,14 +322,13 @@ def fc_k8_records(weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.nda
 
 def fc_pairs_records(weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.ndarray,
                      output_zero_point: int) -> np.ndarray:
-    """The pairs path's records (int32; ``runtime_c/tq_fully_connected_s8_pairs.c``): the header, the loop's entry
-    offset and ``16 * skip`` (:func:`fc_pairs_header`), ``2 * output_zero_point + 1`` and the pairs; then per row pair
-    ``t``, ``bias_dsp`` of rows ``2t, 2t + 1``, the pair's weight words (the one-pair blocks of
-    :func:`fc_weights_dsp`), then ``requant_dsp``'s 4 words of rows ``2t, 2t + 1`` (``weights`` ``[out][in]`` int8,
-    ``out`` even, ``in`` a multiple of 8)."""
-    entry, skip16, pairs = fc_pairs_header(weights.shape[1], weights.shape[0] // 2)
-    head = [entry, skip16, 2 * output_zero_point + 1, pairs]
-    return np.concatenate([np.array(head, np.int64), _pair_records(weights, bias_dsp, requant_dsp)]).astype(np.int32)
+    """The pairs path's records (int32; ``runtime_c/tq_fully_connected_s8_pairs.c``): :func:`fc_pairs_header`, then per
+    row pair ``t``, ``bias_dsp`` of row ``2t`` and ``2 * bias_dsp`` of row ``2t + 1``, the pair's weight words (the
+    one-pair blocks of :func:`fc_weights_dsp`), then :func:`fc_requant_ez`'s 4 words of rows ``2t, 2t + 1``
+    (``weights`` ``[out][in]`` int8, ``out`` even, ``in`` a multiple of 8)."""
+    head = fc_pairs_header(weights.shape[1], weights.shape[0] // 2)
+    rq = fc_requant_ez(requant_dsp, output_zero_point)
+    return np.concatenate([np.array(head, np.int64), _pair_records(weights, bias_dsp, rq)]).astype(np.int32)
 
 
 def fc_rows8p_records(weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.ndarray,
@@ -318,10 +339,10 @@ def fc_rows8p_records(weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np
     (``weights`` ``[out][in]`` int8 with ``out mod 8`` even and ``in`` a multiple of 8)."""
     out_f, in_f = weights.shape
     rows = FC_DSP_GROUP_ROWS * (out_f // FC_DSP_GROUP_ROWS)
-    head = fc_rows8_header(in_f, out_f, output_zero_point) + fc_pairs_header(in_f, (out_f - rows) // 2)
-    return np.concatenate([np.array(head, np.int64),
-                           _rows8_groups(weights[:rows], bias_dsp[:rows], requant_dsp[:2 * rows]),
-                           _pair_records(weights[rows:], bias_dsp[rows:], requant_dsp[2 * rows:])]).astype(np.int32)
+    head = fc_rows8_header(in_f, out_f) + fc_pairs_header(in_f, (out_f - rows) // 2)
+    rq = fc_requant_ez(requant_dsp, output_zero_point)
+    return np.concatenate([np.array(head, np.int64), _rows8_groups(weights[:rows], bias_dsp[:rows], rq[:2 * rows]),
+                           _pair_records(weights[rows:], bias_dsp[rows:], rq[2 * rows:])]).astype(np.int32)
 
 
 def fc_path_records(path: str, weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.ndarray,
