@@ -293,6 +293,62 @@ typedef char tq_fc_records_at[offsetof(tq_fully_connected_s8_params, records) ==
     "str r9, [sp, #" LEFT "]\n\t"                                                                 \
     "bne 3b\n\t"
 
+/*
+ * The quad routine's group of 4 rows (2 pairs: tq_fully_connected_s8_rows8q.c; the pair layout of
+ * tq_fully_connected_s8_general.c, two pairs per step): one step of four inputs loads its input word and the two pairs'
+ * four weight words in one run, then 2 + 4 SXTB16 and 8 SMLAD for 16 MACs. TQ_FC_QUAD_STEP(K): step K of an
+ * iteration, its input word at r0 + 4K, its weights at r1 + 16K (pair 0 with x02, pair 0 with x13, pair 1 ...), (S, R)
+ * of the pairs in (r4, r5), (r6, r7); every instruction is 32-bit, TQ_FC_QUAD_STEP_BYTES long in all. TQ_FC_QUAD(OUT,
+ * XR, ENTRY) runs one quad from the record at r1 (advanced past it; labels 5 and 6), r12 = input + in_features, [sp +
+ * OUT] the next outputs (advanced by 4), [sp + XR] the input rewound by the loop's skip steps, [sp + ENTRY], [sp +
+ * ENTRY + 4] the loop's entry address (label 6 + skip * TQ_FC_QUAD_STEP_BYTES) and 16 * skip, skip = (-in_features /
+ * 4) mod TQ_FC_QUAD_UNROLL (tinyqat/codegen/layouts.py, fc_quad_header): the rows a's biases start S and R, the steps,
+ * then the doubled sums 2 * S and 2 * bias + (R - S) / 128 (rows b: doubled biases in the record) go through
+ * TQ_FC_OUT2 and are stored as one word. Clobbers r0-r12 and lr.
+ */
+#define TQ_FC_QUAD_STEP_BYTES 76
+#define TQ_FC_QUAD_UNROLL 8
+#define TQ_FC_QUAD_STEP(K)                                                                         \
+    "ldr.w r2, [r0, #(4 * " K ")]\n\t"                                                            \
+    "ldr.w r8, [r1, #(16 * " K ")]\n\t" "ldr.w r9, [r1, #(16 * " K " + 4)]\n\t"                     \
+    "ldr.w r10, [r1, #(16 * " K " + 8)]\n\t" "ldr.w r11, [r1, #(16 * " K " + 12)]\n\t"              \
+    "sxtb16 r3, r2, ror #8\n\t"                                                                   \
+    "sxtb16 r2, r2\n\t"                                                                           \
+    "smlad r5, r2, r8, r5\n\t" "sxtb16 r8, r8\n\t" "smlad r4, r2, r8, r4\n\t"                      \
+    "smlad r5, r3, r9, r5\n\t" "sxtb16 r9, r9\n\t" "smlad r4, r3, r9, r4\n\t"                      \
+    "smlad r7, r2, r10, r7\n\t" "sxtb16 r10, r10\n\t" "smlad r6, r2, r10, r6\n\t"                  \
+    "smlad r7, r3, r11, r7\n\t" "sxtb16 r11, r11\n\t" "smlad r6, r3, r11, r6\n\t"
+#define TQ_FC_QUAD(OUT, XR, ENTRY)                                                                 \
+    "5:\n\t" /* quad: r1 = its record */                                                         \
+    "ldm r1!, {r4, r6}\n\t"                                                                       \
+    "mov r5, r4\n\t"                                                                              \
+    "mov r7, r6\n\t"                                                                              \
+    "ldr r0, [sp, #" XR "]\n\t"                                                                   \
+    "ldrd r2, r3, [sp, #" ENTRY "]\n\t"                                                           \
+    "sub r1, r1, r3\n\t"                                                                          \
+    "mov pc, r2\n\t"                                                                              \
+    ".p2align 2\n"                                                                                \
+    "6:\n\t"                                                                                      \
+    TQ_FC_QUAD_STEP("0") TQ_FC_QUAD_STEP("1") TQ_FC_QUAD_STEP("2") TQ_FC_QUAD_STEP("3")           \
+    TQ_FC_QUAD_STEP("4") TQ_FC_QUAD_STEP("5") TQ_FC_QUAD_STEP("6") TQ_FC_QUAD_STEP("7")           \
+    "add r0, r0, #" TQ_FC_STR(4 * TQ_FC_QUAD_UNROLL) "\n\t"                                       \
+    "add r1, r1, #" TQ_FC_STR(16 * TQ_FC_QUAD_UNROLL) "\n\t"                                      \
+    "cmp r0, r12\n\t"                                                                             \
+    "bne 6b\n\t"                                                                                  \
+    /* rows b: 2 * bias + (R - S) >> 7; rows a: 2 * S */                                          \
+    "ldm r1!, {r2, r3}\n\t"                                                                       \
+    "sub r5, r5, r4\n\t"                                                                          \
+    "add r5, r2, r5, asr #7\n\t"                                                                  \
+    "sub r7, r7, r6\n\t"                                                                          \
+    "add r7, r3, r7, asr #7\n\t"                                                                  \
+    "lsl r4, r4, #1\n\t"                                                                          \
+    "lsl r6, r6, #1\n\t"                                                                          \
+    TQ_FC_OUT2("r4", "r5") TQ_FC_OUT2("r6", "r7")                                                 \
+    "ldr r3, [sp, #" OUT "]\n\t"                                                                  \
+    TQ_PACK_R4                                                                                    \
+    "str r4, [r3], #4\n\t"                                                                        \
+    "str r3, [sp, #" OUT "]\n\t"
+
 /* The DSP depthwise row path's output stage of one channel (tq_depthwise_conv2d_s8_dsp.c, _rows5.c). */
 typedef struct {
     int32_t q, e, zp, act_min, act_max;

@@ -1,7 +1,8 @@
 /*
  * tq_fully_connected_s8_rows8p.c - the DSP fully connected kernel's path for short layers of 8G + 2P rows, G >= 1
  * groups of 8 and P = 1, 2 or 3 pairs after them (params->dsp_path = &tq_fully_connected_s8_rows8p; the generator
- * sets it, tinyqat/codegen/layouts.py fc_dsp_path).
+ * sets it, tinyqat/codegen/layouts.py fc_dsp_path, for P = 1: 8G + 4 and 8G + 6 rows run
+ * tq_fully_connected_s8_rows8q.c's quad, two pairs per step, instead).
  *
  * The same result as tq_fully_connected_s8 (tq_kernels.h) for the layers the path takes: requant_fused, the full int8
  * output range (act_min = -128, act_max = 127) and at most 512 inputs (layouts.py FC_ROWS8_IN_MAX: no row needs chunks,

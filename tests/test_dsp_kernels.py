@@ -1348,14 +1348,16 @@ def test_fully_connected_layers_on_the_host(tmp_path: Path, gcc: str) -> None:
     """The same FC graphs run the portable kernel on the host (int8 weights and bias under
     !TQ_USE_DSP) and match, built with AddressSanitizer and UBSan (the harness exits on any error)."""
     rng = np.random.default_rng(11)
-    rows8p = 0
+    rows8p = (0, 0)
     for k, (graph, optimize) in enumerate(_fc_graphs(rng)):
         out = rg.emit(graph, tmp_path / f"pkg{k}", board="cortex-m4", optimize=optimize)
-        rows8p += (out / "net.c").read_text().count("&tq_fully_connected_s8_rows8p")
+        text = (out / "net.c").read_text()
+        rows8p = (rows8p[0] + text.count("&tq_fully_connected_s8_rows8p,"),
+                  rows8p[1] + text.count("&tq_fully_connected_s8_rows8q,"))
         x = _fc_inputs(rng, graph)
         got = run_harness(out, tmp_path / f"build{k}", x, sanitize=True)
         assert rg.emulated_mismatch(graph, got, x) is None, f"graph {k}: {rg.emulated_mismatch(graph, got, x)}"
-    assert rows8p == 16  # the rows8p graphs' layers that take the path (the M4 packages, QEMU test above)
+    assert rows8p == (6, 10)  # the layers that take rows8p, rows8q (the M4 packages, QEMU test above)
 
 
 def _fc_weights_dsp_by_definition(w: np.ndarray) -> np.ndarray:
@@ -1514,14 +1516,15 @@ def test_fc_short_paths_are_chosen_from_the_struct_fields() -> None:
         assert layouts.fc_dsp_path(op, {**ok, "out_features": 2, **change}) == general or "out_features" in change
     assert layouts.fc_dsp_path(dataclasses.replace(op, weight_bits=4), ok) is None
     assert set(layouts.FC_DSP_PATH_FILES) == {general, "tq_fully_connected_s8_rows8", "tq_fully_connected_s8_k8",
-                                              "tq_fully_connected_s8_pairs", "tq_fully_connected_s8_rows8p"}
+                                              "tq_fully_connected_s8_pairs", "tq_fully_connected_s8_rows8p",
+                                              "tq_fully_connected_s8_rows8q"}
 
 
 def test_fc_rows8p_path_is_chosen_from_the_struct_fields() -> None:
-    """layouts.fc_dsp_path's rows8p path: out_features 8G + 2P (G >= 1, P = 1, 2, 3) and in_features a multiple of 8
-    up to 512, requant_fused 1 and the full int8 range, in every build (its file replaces the general path's, which
-    such a layer no longer links); the general path for odd counts, inputs not a multiple of 8 or above 512, and
-    every other failed condition."""
+    """layouts.fc_dsp_path's rows8p and rows8q paths: out_features 8G + 2 (rows8p) or 8G + 4, 8G + 6 (rows8q), G >= 1,
+    and in_features a multiple of 8 up to 512, requant_fused 1 and the full int8 range, in every build (their files
+    replace the general path's, which such a layer no longer links); the general path for odd counts, inputs not a
+    multiple of 8 or above 512, and every other failed condition."""
     rng = np.random.default_rng(5)
     x = ir.Tensor("x", (1, 1, 64), ir.QParams(0.1, 0))
     op = _fc(rng, "y", x, 10, True, full=True)[0]
@@ -1530,7 +1533,7 @@ def test_fc_rows8p_path_is_chosen_from_the_struct_fields() -> None:
     for out_f in (10, 12, 14, 18, 22, 134):
         for in_f in (8, 24, 64, 256, 512):
             f = {**ok, "out_features": out_f, "in_features": in_f}
-            assert layouts.fc_dsp_path(op, f) == path, f
+            assert layouts.fc_dsp_path(op, f) == (path if out_f % 8 == 2 else "tq_fully_connected_s8_rows8q"), f
     for change in ({"in_features": 520}, {"in_features": 12}, {"in_features": 60}, {"out_features": 9},
                    {"out_features": 11}, {"out_features": 3}, {"requant_fused": 0}, {"act_min": -127},
                    {"act_max": 126}):
@@ -1597,6 +1600,35 @@ def test_fc_short_paths_ship_only_with_their_layers(tmp_path: Path) -> None:
     assert sorted(p.name for p in plain.glob("tq_fully_connected_s8_[gkpr]*.c")) == ["tq_fully_connected_s8_general.c"]
     host = rg.emit(graph, tmp_path / "host")
     assert "dsp_path" not in (host / "net.c").read_text() and not any(host.glob("tq_fully_connected_s8_[gkpr]*.c"))
+
+
+@pytest.mark.parametrize("shape", [(12, 64), (14, 8), (20, 16), (22, 24), (14, 512)])
+def test_fc_rows8q_records_match_their_definition(shape: tuple[int, int]) -> None:
+    """layouts.fc_rows8q_records, word by word from tq_fully_connected_s8_rows8q.c's comment: the rows8 header, the
+    quad loop's entry (skips 6, 4, 2 and 0 among the shapes: in_features is a multiple of 8), the pairs loop's entry and
+    the pairs after the quad; the rows8 group records, the quad's record, then the last pair's record (8G + 6 rows)."""
+    out_f, n = shape
+    rng = np.random.default_rng(sum(shape))
+    w = rng.integers(-127, 128, shape).astype(np.int8)
+    w[8:10, 0] = -127  # a negative low byte under a negative high byte in the quad
+    bias = rng.integers(-(2**30), 2**30, out_f).astype(np.int32)
+    rq = _short_path_requant(rng, out_f)
+    rows = out_f // 8 * 8
+    skip = -(n // 4) % _dsp_h_define("TQ_FC_QUAD_UNROLL")
+    quad_w = [int(w[rows + 2 * p, i]) + 256 * int(w[rows + 2 * p + 1, i])
+              for s in range(n // 4) for p in range(2) for h in range(2) for lane in range(2)
+              for i in [4 * s + 2 * lane + h]]
+    quad_words = np.array(quad_w, np.int16).view("<i4").tolist()
+    want = (_rows8_header_by_definition(n, out_f) + [skip * _dsp_h_define("TQ_FC_QUAD_STEP_BYTES"), 16 * skip]
+            + _pairs_entry_by_definition(n) + [(out_f - rows - 4) // 2]
+            + _rows8_groups_by_definition(w[:rows], bias[:rows], rq[:2 * rows], -3)
+            + [int(bias[rows]), int(bias[rows + 2]), *quad_words, 2 * int(bias[rows + 1]), 2 * int(bias[rows + 3])]
+            + [v for c in range(rows, rows + 4) for v in _ez_by_definition(rq, c, -3)]
+            + _pair_records_by_definition(w[rows + 4:], bias[rows + 4:], rq[2 * rows + 8:], -3))
+    got = layouts.fc_rows8q_records(w, bias, rq, -3)
+    assert got.dtype == np.int32 and got.tolist() == want
+    assert layouts.fc_path_records("tq_fully_connected_s8_rows8q", w, bias, rq, -3).tolist() == want
+    assert _dsp_h_define("TQ_FC_QUAD_UNROLL") == layouts.FC_QUAD_UNROLL
 
 
 @pytest.mark.parametrize("shape", [(2, 8), (4, 16), (6, 256), (2, 24)])

@@ -42,8 +42,9 @@ int8 weights reordered (the same number of bytes): ``runtime_c/tq_fully_connecte
 ``weights_dsp`` (:func:`fc_weights_dsp`), ``bias_dsp`` (the input zero point folded into the
 bias) and ``requant_dsp`` (:func:`fc_requant_dsp`) instead of ``weights``, ``bias``, ``multiplier`` and ``shift``
 under ``TQ_USE_DSP``.  Short ones that :func:`fc_dsp_path` picks ship one record stream instead
-(:func:`fc_rows8_records`, :func:`fc_k8_records`, :func:`fc_pairs_records`, :func:`fc_rows8p_records`, read by
-``runtime_c/tq_fully_connected_s8_rows8.c``, ``_k8.c``, ``_pairs.c``, ``_rows8p.c``); the others name the general
+(:func:`fc_rows8_records`, :func:`fc_k8_records`, :func:`fc_pairs_records`, :func:`fc_rows8p_records`,
+:func:`fc_rows8q_records`, read by ``runtime_c/tq_fully_connected_s8_rows8.c``, ``_k8.c``, ``_pairs.c``, ``_rows8p.c``,
+``_rows8q.c``); the others name the general
 path, ``runtime_c/tq_fully_connected_s8_general.c``: each path's file ships only with a layer running it.
 
 Adds on boards with DSP or Armv6-M kernels (:func:`add_table`): a 256-entry int32 table of one input's
@@ -187,7 +188,8 @@ FC_DSP_PATH_FILES = {"tq_fully_connected_s8_general": "tq_fully_connected_s8_gen
                      "tq_fully_connected_s8_rows8": "tq_fully_connected_s8_rows8.c",
                      "tq_fully_connected_s8_k8": "tq_fully_connected_s8_k8.c",
                      "tq_fully_connected_s8_pairs": "tq_fully_connected_s8_pairs.c",
-                     "tq_fully_connected_s8_rows8p": "tq_fully_connected_s8_rows8p.c"}
+                     "tq_fully_connected_s8_rows8p": "tq_fully_connected_s8_rows8p.c",
+                     "tq_fully_connected_s8_rows8q": "tq_fully_connected_s8_rows8q.c"}
 FC_GENERAL_PATH = "tq_fully_connected_s8_general"  # the path of any layer, reading fc_dsp_arrays (no records)
 
 
@@ -206,8 +208,10 @@ def fc_dsp_path(op: ir.IntOp, fields: Mapping[str, int]) -> str | None:
       registers);
     * ``tq_fully_connected_s8_rows8``: ``out_features`` a multiple of 8 and ``in_features`` a multiple of 4; its
       per-group work is smaller than the general kernel's, what short rows need;
-    * ``tq_fully_connected_s8_rows8p``: ``out_features = 8G + 2P`` with ``G >= 1`` and ``P`` = 1, 2 or 3 and
-      ``in_features`` a multiple of 8 (the rows8 groups, then the pairs path's pairs, in one routine).
+    * ``tq_fully_connected_s8_rows8p``: ``out_features = 8G + 2`` with ``G >= 1`` and ``in_features`` a multiple of
+      8 (the rows8 groups, then the pairs path's pair, in one routine);
+    * ``tq_fully_connected_s8_rows8q``: ``out_features = 8G + 4`` or ``8G + 6`` with ``G >= 1`` and ``in_features`` a
+      multiple of 8 (the rows8 groups, a quad of 4 rows, then for ``8G + 6`` the pairs path's pair).
 
     Every other 8-bit layer runs :data:`FC_GENERAL_PATH` (``tq_fully_connected_s8_general.c``, any shape)."""
     if not isinstance(op, ir.FullyConnected) or op.weight_bits != 8:
@@ -219,7 +223,10 @@ def fc_dsp_path(op: ir.IntOp, fields: Mapping[str, int]) -> str | None:
         return "tq_fully_connected_s8_pairs"
     if f["out_features"] % FC_DSP_GROUP_ROWS:
         ok = f["out_features"] % 2 == 0 and f["out_features"] > FC_DSP_GROUP_ROWS and f["in_features"] % 8 == 0
-        return "tq_fully_connected_s8_rows8p" if ok else FC_GENERAL_PATH
+        if not ok:
+            return FC_GENERAL_PATH
+        return "tq_fully_connected_s8_rows8p" if f["out_features"] % FC_DSP_GROUP_ROWS == 2 else \
+            "tq_fully_connected_s8_rows8q"
     if f["in_features"] == FC_K8_IN:
         return "tq_fully_connected_s8_k8"
     if f["in_features"] % 4 == 0:
@@ -234,6 +241,8 @@ FC_ROWS8_UNROLL = 8
 FC_STEP_BYTES = 140
 FC_PAIRS_UNROLL = 8
 FC_PAIRS_BLOCK_BYTES = 88
+FC_QUAD_UNROLL = 8  # the quad's loop of FC_QUAD_UNROLL steps of FC_QUAD_STEP_BYTES (TQ_FC_QUAD_UNROLL, ...)
+FC_QUAD_STEP_BYTES = 76
 
 
 def fc_rows8_header(in_features: int, out_features: int) -> list[int]:
@@ -251,6 +260,14 @@ def fc_pairs_header(in_features: int, pairs: int) -> list[int]:
     ``skip = (-in_features / 8) mod FC_PAIRS_UNROLL`` blocks of the first iteration are skipped."""
     skip = -(in_features // 8) % FC_PAIRS_UNROLL
     return [skip * FC_PAIRS_BLOCK_BYTES, 16 * skip, pairs]
+
+
+def fc_quad_header(in_features: int) -> list[int]:
+    """The quad loop's entry (``runtime_c/tq_dsp.h``, TQ_FC_QUAD): the offset ``skip * FC_QUAD_STEP_BYTES`` and
+    ``16 * skip`` (the weight bytes of ``skip`` steps), where ``skip = (-in_features / 4) mod FC_QUAD_UNROLL`` steps of
+    the first iteration are skipped."""
+    skip = -(in_features // 4) % FC_QUAD_UNROLL
+    return [skip * FC_QUAD_STEP_BYTES, 16 * skip]
 
 
 def fc_requant_ez(requant_dsp: np.ndarray, output_zero_point: int) -> np.ndarray:
@@ -345,6 +362,27 @@ def fc_rows8p_records(weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np
                            _pair_records(weights[rows:], bias_dsp[rows:], rq[2 * rows:])]).astype(np.int32)
 
 
+def fc_rows8q_records(weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.ndarray,
+                      output_zero_point: int) -> np.ndarray:
+    """The rows8q path's records (int32; ``runtime_c/tq_fully_connected_s8_rows8q.c``): :func:`fc_rows8_header` of
+    rows ``0 .. 8G - 1`` (``G = out // 8``), :func:`fc_quad_header` and :func:`fc_pairs_header` of the 0 or 1 pair
+    after the quad; the rows8 path's group records of rows ``0 .. 8G - 1``; the quad's record (``bias_dsp`` of rows
+    ``8G``, ``8G + 2``, the two pairs' weight words in the pair layout, ``2 * bias_dsp`` of rows ``8G + 1``, ``8G +
+    3``, :func:`fc_requant_ez`'s 8 words of rows ``8G .. 8G + 3``); then the pairs path's pair record of the last two
+    rows for ``out = 8G + 6`` (``weights`` ``[out][in]`` int8 with ``out mod 8`` 4 or 6 and ``in`` a multiple of
+    8)."""
+    out_f, in_f = weights.shape
+    rows = FC_DSP_GROUP_ROWS * (out_f // FC_DSP_GROUP_ROWS)
+    head = fc_rows8_header(in_f, out_f) + fc_quad_header(in_f) + fc_pairs_header(in_f, (out_f - rows - 4) // 2)
+    rq = fc_requant_ez(requant_dsp, output_zero_point)
+    quad_w = _paired_rows(weights[rows:rows + 4], 2).view("<i4").astype(np.int64)
+    quad_b = bias_dsp[rows:rows + 4].astype(np.int64)
+    quad = np.concatenate([quad_b[0::2], quad_w, _doubled(quad_b[1::2]), rq[2 * rows:2 * rows + 8]])
+    return np.concatenate([np.array(head, np.int64), _rows8_groups(weights[:rows], bias_dsp[:rows], rq[:2 * rows]),
+                           quad, _pair_records(weights[rows + 4:], bias_dsp[rows + 4:], rq[2 * rows + 8:])
+                           ]).astype(np.int32)
+
+
 def fc_path_records(path: str, weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.ndarray,
                     output_zero_point: int) -> np.ndarray:
     """The records of DSP FC path ``path`` (:func:`fc_dsp_path`, not :data:`FC_GENERAL_PATH`) from the layer's
@@ -352,7 +390,7 @@ def fc_path_records(path: str, weights: np.ndarray, bias_dsp: np.ndarray, requan
     if path == "tq_fully_connected_s8_k8":
         return fc_k8_records(weights, bias_dsp, requant_dsp)
     build = {"tq_fully_connected_s8_rows8": fc_rows8_records, "tq_fully_connected_s8_pairs": fc_pairs_records,
-             "tq_fully_connected_s8_rows8p": fc_rows8p_records}[path]
+             "tq_fully_connected_s8_rows8p": fc_rows8p_records, "tq_fully_connected_s8_rows8q": fc_rows8q_records}[path]
     return build(weights, bias_dsp, requant_dsp, output_zero_point)
 
 
