@@ -93,8 +93,8 @@ static inline int32_t tq_dup_s16(int32_t v)
 }
 
 /*
- * The DSP fully connected kernels' assembly steps (tq_fully_connected_s8_dsp.c's fc_groups and
- * tq_fully_connected_s8_rows8.c; the pair layout and the method are in tq_fully_connected_s8_dsp.c's comment):
+ * The DSP fully connected kernels' assembly steps (tq_fully_connected_s8_general.c's fc_groups and
+ * tq_fully_connected_s8_rows8.c; the pair layout and the method are in tq_fully_connected_s8_general.c's comment):
  * a group of 8 rows (4 pairs) with the input at r0, the weights at r1, (S, R) of the pairs in r4-r11;
  * r2, r3, r12 and lr are scratch. TQ_FC_OUT needs tq_requant.h.
  */
@@ -158,43 +158,38 @@ typedef char tq_fc_records_at[offsetof(tq_fully_connected_s8_params, records) ==
     "bfi r8, r11, #24, #8\n\t"
 
 
+/* Fused output stages of two channels (the short paths: tq_requant.h's TQ_REQUANT_FUSED_SSAT2_EZ_ASM): the doubled
+ * sums in A and B, their records' words (q, em1 + 256 * zp2) of both loaded from [r1] (post-incremented); the int8
+ * results in A and B. Clobbers r0, r2, r3, r12 and lr. */
+#define TQ_FC_OUT2(A, B)                                                                           \
+    "ldm r1!, {r0, r2, r3, r12}\n\t"                                                              \
+    TQ_REQUANT_FUSED_SSAT2_EZ_ASM(A, "r0", "r2", "lr") TQ_REQUANT_FUSED_SSAT2_EZ_ASM(B, "r3", "r12", "lr")
+
 /*
  * The rows8 routine's groups (tq_fully_connected_s8_rows8.c, _rows8p.c; records in its layout, steps TQ_FC_STEP).
- * TQ_FC_ROWS8_SETUP (r0 = params, r1 = input, r2 = output; clobbers r3, r4, r12) fills the frame and sets r1 to
- * params->records: [sp] input + in_features, [sp + 4] the next group's outputs, [sp + 8] groups left
- * (out_features / 8, at least 1), [sp + 12] 2 * output_zero_point + 1, [sp + 16] the input rewound by `skip` steps
- * (4 * skip bytes, never read), [sp + 20] the loop's entry address, [sp + 24] 32 * skip. The first iteration of the
- * loop of TQ_FC_ROWS8_UNROLL steps is entered at step skip = (-steps) mod TQ_FC_ROWS8_UNROLL (x and the weights
- * rewound by as many steps), so it runs steps mod TQ_FC_ROWS8_UNROLL (or all TQ_FC_ROWS8_UNROLL) steps and the rest
- * are whole iterations. TQ_FC_ROWS8_GROUPS runs the groups (labels 1 and 2): the rows a's biases start S and R of
- * each pair, the steps, then row b's sums are its bias + (R - S) / 256 and the eight sums go through TQ_FC_OUT;
- * it leaves r1 after the last group's record. Clobbers r0-r12 and lr.
+ * The records start with a header the generator computes (tinyqat/codegen/layouts.py, fc_rows8_header): the loop's
+ * entry offset skip * TQ_FC_STEP_BYTES, 32 * skip and the groups (out_features / 8, at least 1), skip = (-in_features
+ * / 4) mod TQ_FC_ROWS8_UNROLL. TQ_FC_ROWS8_SETUP (r0 = params, r1 = input, r2 = output; clobbers r0, r3-r6 and r12)
+ * fills the frame from it with one STM and sets r1 to the first group's record: [sp] the input rewound by `skip` steps
+ * (4 * skip bytes, never read), [sp + 4] the next group's outputs, [sp + 8] input + in_features, [sp + 12] the loop's
+ * entry address, [sp + 16] 32 * skip, [sp + 20] groups left. The first iteration of the loop of TQ_FC_ROWS8_UNROLL
+ * steps is entered at step skip (x and the weights rewound by as many steps), so it runs steps mod TQ_FC_ROWS8_UNROLL
+ * (or all TQ_FC_ROWS8_UNROLL) steps and the rest are whole iterations. TQ_FC_ROWS8_GROUPS runs the groups (labels 1
+ * and 2): the rows a's biases start S and R of each pair, the steps, then the doubled sums, 2 * S for row a and
+ * 2 * bias + (R - S) / 128 for row b (R - S = 256 * row b's sum, exact; the record holds the doubled bias), go through
+ * TQ_FC_OUT2; it leaves r1 after the last group's record. Clobbers r0-r12 and lr.
  */
 #define TQ_FC_ROWS8_UNROLL 8
 #define TQ_FC_ROWS8_SETUP                                                                          \
+    "ldr r12, [r0, #" TQ_FC_STR(TQ_FC_OFF_RECORDS) "]\n\t"                                         \
     "ldr r3, [r0, #0]\n\t"                                                                        \
-    "add r12, r1, r3\n\t"                                                                         \
-    "str r12, [sp, #0]\n\t"                                                                       \
-    "str r2, [sp, #4]\n\t"                                                                        \
-    "ldr r12, [r0, #4]\n\t"                                                                       \
-    "lsr r12, r12, #3\n\t"                                                                        \
-    "str r12, [sp, #8]\n\t"                                                                       \
-    "ldr r12, [r0, #" TQ_FC_STR(TQ_FC_OFF_OUTPUT_ZP) "]\n\t"                                       \
-    "mov r4, #1\n\t"                                                                              \
-    "add r12, r4, r12, lsl #1\n\t"                                                                \
-    "str r12, [sp, #12]\n\t"                                                                      \
-    "lsr r3, r3, #2\n\t"                                                                          \
-    "rsb r3, r3, #0\n\t"                                                                          \
-    "and r3, r3, #" TQ_FC_STR(TQ_FC_ROWS8_UNROLL - 1) "\n\t" /* skip */                          \
-    "sub r12, r1, r3, lsl #2\n\t"                                                                 \
-    "str r12, [sp, #16]\n\t"                                                                      \
-    "mov r12, #" TQ_FC_STR(TQ_FC_STEP_BYTES) "\n\t"                                               \
-    "mul r12, r3, r12\n\t"                                                                        \
-    "adr.w r4, 2f\n\t"                                                                            \
-    "add r12, r12, r4\n\t"                                                                        \
-    "lsl r3, r3, #5\n\t"                                                                          \
-    "strd r12, r3, [sp, #20]\n\t"                                                                 \
-    "ldr r1, [r0, #" TQ_FC_STR(TQ_FC_OFF_RECORDS) "]\n\t"
+    "ldm r12!, {r4-r6}\n\t"                                                                       \
+    "add r3, r1, r3\n\t"                                                                          \
+    "sub r1, r1, r5, lsr #3\n\t"                                                                  \
+    "adr.w r0, 2f\n\t"                                                                            \
+    "add r4, r4, r0\n\t"                                                                          \
+    "stm sp, {r1-r6}\n\t"                                                                         \
+    "mov r1, r12\n\t"
 #define TQ_FC_ROWS8_GROUPS                                                                         \
     "1:\n\t" /* group: r1 = its record */                                                        \
     "ldm r1!, {r4, r6, r8, r10}\n\t"                                                              \
@@ -202,9 +197,9 @@ typedef char tq_fc_records_at[offsetof(tq_fully_connected_s8_params, records) ==
     "mov r7, r6\n\t"                                                                              \
     "mov r9, r8\n\t"                                                                              \
     "mov r11, r10\n\t"                                                                            \
-    "ldrd r2, r3, [sp, #20]\n\t"                                                                  \
+    "ldrd r2, r3, [sp, #12]\n\t"                                                                  \
     "sub r1, r1, r3\n\t"                                                                          \
-    "ldr r0, [sp, #16]\n\t"                                                                       \
+    "ldr r0, [sp, #0]\n\t"                                                                        \
     "mov pc, r2\n\t"                                                                              \
     ".p2align 2\n"                                                                                \
     "2:\n\t"                                                                                      \
@@ -212,44 +207,51 @@ typedef char tq_fc_records_at[offsetof(tq_fully_connected_s8_params, records) ==
     TQ_FC_STEP("6") TQ_FC_STEP("7")                                                               \
     "add r0, r0, #" TQ_FC_STR(4 * TQ_FC_ROWS8_UNROLL) "\n\t"                                      \
     "add r1, r1, #" TQ_FC_STR(32 * TQ_FC_ROWS8_UNROLL) "\n\t"                                     \
-    "ldr r12, [sp]\n\t"                                                                           \
+    "ldr r12, [sp, #8]\n\t"                                                                       \
     "cmp r0, r12\n\t"                                                                             \
     "bne 2b\n\t"                                                                                  \
-    /* rows b: bias + (R - S) >> 8 */                                                             \
+    /* rows b: 2 * bias + (R - S) >> 7; rows a: 2 * S */                                          \
     "ldm r1!, {r0, r2, r3, r12}\n\t"                                                              \
     "sub r5, r5, r4\n\t"                                                                          \
-    "add r5, r0, r5, asr #8\n\t"                                                                  \
+    "add r5, r0, r5, asr #7\n\t"                                                                  \
     "sub r7, r7, r6\n\t"                                                                          \
-    "add r7, r2, r7, asr #8\n\t"                                                                  \
+    "add r7, r2, r7, asr #7\n\t"                                                                  \
     "sub r9, r9, r8\n\t"                                                                          \
-    "add r9, r3, r9, asr #8\n\t"                                                                  \
+    "add r9, r3, r9, asr #7\n\t"                                                                  \
     "sub r11, r11, r10\n\t"                                                                       \
-    "add r11, r12, r11, asr #8\n\t"                                                               \
-    "ldr r0, [sp, #12]\n\t"                                                                       \
-    TQ_FC_OUT8                                                                                    \
+    "add r11, r12, r11, asr #7\n\t"                                                               \
+    "lsl r4, r4, #1\n\t"                                                                          \
+    "lsl r6, r6, #1\n\t"                                                                          \
+    "lsl r8, r8, #1\n\t"                                                                          \
+    "lsl r10, r10, #1\n\t"                                                                        \
+    TQ_FC_OUT2("r4", "r5") TQ_FC_OUT2("r6", "r7") TQ_FC_OUT2("r8", "r9") TQ_FC_OUT2("r10", "r11") \
     "ldr r3, [sp, #4]\n\t"                                                                        \
     TQ_PACK_R4 TQ_PACK_R8                                                                         \
     "str r4, [r3], #4\n\t"                                                                        \
     "str r8, [r3], #4\n\t"                                                                        \
     "str r3, [sp, #4]\n\t"                                                                        \
-    "ldr r3, [sp, #8]\n\t"                                                                        \
+    "ldr r3, [sp, #20]\n\t"                                                                       \
     "subs r3, r3, #1\n\t"                                                                         \
-    "str r3, [sp, #8]\n\t"                                                                        \
+    "str r3, [sp, #20]\n\t"                                                                       \
     "bne 1b\n\t"
 
 /*
  * The pairs routine's row pairs (tq_fully_connected_s8_pairs.c, _rows8p.c; records in its layout): one pair at a
- * time, two steps (8 inputs) per block of six loads, four blocks per loop iteration, entered at a block computed once
+ * time, two steps (8 inputs) per block of six loads, TQ_FC_PAIRS_UNROLL blocks per loop iteration, entered at a block
  * per call. TQ_FC_PAIRS_BLOCK(G): block G of an iteration, inputs at r0 + 8G, weights at r1 + 16G, (S, R) in (r2,
- * r3); every instruction is 32-bit, TQ_FC_PAIRS_BLOCK_BYTES long in all. TQ_FC_PAIRS_ENTRY(XR, ENTRY) (r1 = input,
- * r3 = in_features, a multiple of 8; clobbers r3-r5) stores at [sp + XR] the input rewound by `skip` blocks (8 *
- * skip bytes, never read) and at [sp + ENTRY], [sp + ENTRY + 4] the loop's entry address and 16 * skip, skip =
- * (-in_features / 8) mod 4. TQ_FC_PAIRS_LOOP(OUT, ZP2, LEFT, XR, ENTRY) runs [sp + LEFT] (at least 1) pairs from the
- * record at r1 (labels 3 and 4), r12 = input + in_features, [sp + OUT] the next outputs (advanced), [sp + ZP2] 2 *
- * output_zero_point + 1: per pair row a's bias starts S and R, the blocks, row b's sum is its bias + (R - S) / 256,
- * then the two fused output stages. Clobbers r0-r11 and lr.
+ * r3); every instruction is 32-bit, TQ_FC_PAIRS_BLOCK_BYTES long in all. The loop's entry comes from the generator
+ * (tinyqat/codegen/layouts.py, fc_pairs_header: skip = (-in_features / 8) mod TQ_FC_PAIRS_UNROLL, in_features a multiple
+ * of 8): the
+ * caller stores at [sp + XR] the input rewound by `skip` blocks (8 * skip bytes, never read) and at [sp + ENTRY],
+ * [sp + ENTRY + 4] the loop's entry address (label 4 + skip * TQ_FC_PAIRS_BLOCK_BYTES) and 16 * skip.
+ * TQ_FC_PAIRS_LOOP(OUT, LEFT, XR, ENTRY) runs [sp + LEFT] (at least 1) pairs from the
+ * record at r1 (labels 3 and 4), r12 = input + in_features, [sp + OUT] the next outputs (advanced): per pair row a's
+ * bias starts S and R, the blocks, then the doubled sums 2 * S and (row b, whose record holds the doubled bias)
+ * 2 * bias + (R - S) / 128 go through the two fused output stages (TQ_REQUANT_FUSED_SSAT2_EZ_ASM). Clobbers r0-r11
+ * and lr.
  */
 #define TQ_FC_PAIRS_BLOCK_BYTES 88
+#define TQ_FC_PAIRS_UNROLL 8
 #define TQ_FC_PAIRS_BLOCK(G)                                                                       \
     "ldr.w r4, [r0, #(8 * " G ")]\n\t" "ldr.w r5, [r0, #(8 * " G " + 4)]\n\t"                      \
     "ldr.w r6, [r1, #(16 * " G ")]\n\t" "ldr.w r7, [r1, #(16 * " G " + 4)]\n\t"                   \
@@ -259,19 +261,7 @@ typedef char tq_fc_records_at[offsetof(tq_fully_connected_s8_params, records) ==
     "smlad r3, r4, r7, r3\n\t" "sxtb16 r7, r7\n\t" "smlad r2, r4, r7, r2\n\t"                    \
     "smlad r3, r11, r8, r3\n\t" "sxtb16 r8, r8\n\t" "smlad r2, r11, r8, r2\n\t"                  \
     "smlad r3, r5, r9, r3\n\t" "sxtb16 r9, r9\n\t" "smlad r2, r5, r9, r2\n\t"
-#define TQ_FC_PAIRS_ENTRY(XR, ENTRY)                                                               \
-    "lsr r3, r3, #3\n\t"                                                                          \
-    "rsb r3, r3, #0\n\t"                                                                          \
-    "and r3, r3, #3\n\t" /* skip */                                                              \
-    "sub r4, r1, r3, lsl #3\n\t"                                                                  \
-    "str r4, [sp, #" XR "]\n\t"                                                                   \
-    "mov r4, #" TQ_FC_STR(TQ_FC_PAIRS_BLOCK_BYTES) "\n\t"                                         \
-    "mul r4, r3, r4\n\t"                                                                          \
-    "adr.w r5, 4f\n\t"                                                                            \
-    "add r4, r4, r5\n\t"                                                                          \
-    "lsl r3, r3, #4\n\t"                                                                          \
-    "strd r4, r3, [sp, #" ENTRY "]\n\t"
-#define TQ_FC_PAIRS_LOOP(OUT, ZP2, LEFT, XR, ENTRY)                                                \
+#define TQ_FC_PAIRS_LOOP(OUT, LEFT, XR, ENTRY)                                                \
     "3:\n\t" /* pair: r1 = its record */                                                         \
     "ldm r1!, {r2, lr}\n\t"                                                                       \
     "mov r3, r2\n\t"                                                                              \
@@ -282,19 +272,18 @@ typedef char tq_fc_records_at[offsetof(tq_fully_connected_s8_params, records) ==
     ".p2align 2\n"                                                                                \
     "4:\n\t"                                                                                      \
     TQ_FC_PAIRS_BLOCK("0") TQ_FC_PAIRS_BLOCK("1") TQ_FC_PAIRS_BLOCK("2") TQ_FC_PAIRS_BLOCK("3")   \
-    "add r0, r0, #32\n\t"                                                                         \
-    "add r1, r1, #64\n\t"                                                                         \
+    TQ_FC_PAIRS_BLOCK("4") TQ_FC_PAIRS_BLOCK("5") TQ_FC_PAIRS_BLOCK("6") TQ_FC_PAIRS_BLOCK("7")   \
+    "add r0, r0, #" TQ_FC_STR(8 * TQ_FC_PAIRS_UNROLL) "\n\t"                                     \
+    "add r1, r1, #" TQ_FC_STR(16 * TQ_FC_PAIRS_UNROLL) "\n\t"                                    \
     "cmp r0, r12\n\t"                                                                             \
     "bne 4b\n\t"                                                                                  \
-    /* row b: bias + (R - S) >> 8; the two output stages */                                       \
+    /* row b: 2 * bias + (R - S) >> 7, row a: 2 * S; the two output stages */                     \
     "sub r3, r3, r2\n\t"                                                                          \
-    "add lr, lr, r3, asr #8\n\t"                                                                  \
+    "add lr, lr, r3, asr #7\n\t"                                                                  \
     "ldm r1!, {r4, r5, r6, r7}\n\t"                                                               \
-    "ldr r8, [sp, #" ZP2 "]\n\t"                                                                  \
     "lsl r2, r2, #1\n\t"                                                                          \
-    TQ_REQUANT_FUSED_SSAT2_ASM("r2", "r4", "r5", "r9", "r8")                                      \
-    "lsl lr, lr, #1\n\t"                                                                          \
-    TQ_REQUANT_FUSED_SSAT2_ASM("lr", "r6", "r7", "r9", "r8")                                      \
+    TQ_REQUANT_FUSED_SSAT2_EZ_ASM("r2", "r4", "r5", "r9")                                         \
+    TQ_REQUANT_FUSED_SSAT2_EZ_ASM("lr", "r6", "r7", "r9")                                         \
     "ldr r9, [sp, #" OUT "]\n\t"                                                                  \
     "strb r2, [r9], #1\n\t"                                                                       \
     "strb lr, [r9], #1\n\t"                                                                       \
@@ -303,6 +292,62 @@ typedef char tq_fc_records_at[offsetof(tq_fully_connected_s8_params, records) ==
     "subs r9, r9, #1\n\t"                                                                         \
     "str r9, [sp, #" LEFT "]\n\t"                                                                 \
     "bne 3b\n\t"
+
+/*
+ * The quad routine's group of 4 rows (2 pairs: tq_fully_connected_s8_rows8q.c; the pair layout of
+ * tq_fully_connected_s8_general.c, two pairs per step): one step of four inputs loads its input word and the two pairs'
+ * four weight words in one run, then 2 + 4 SXTB16 and 8 SMLAD for 16 MACs. TQ_FC_QUAD_STEP(K): step K of an
+ * iteration, its input word at r0 + 4K, its weights at r1 + 16K (pair 0 with x02, pair 0 with x13, pair 1 ...), (S, R)
+ * of the pairs in (r4, r5), (r6, r7); every instruction is 32-bit, TQ_FC_QUAD_STEP_BYTES long in all. TQ_FC_QUAD(OUT,
+ * XR, ENTRY) runs one quad from the record at r1 (advanced past it; labels 5 and 6), r12 = input + in_features, [sp +
+ * OUT] the next outputs (advanced by 4), [sp + XR] the input rewound by the loop's skip steps, [sp + ENTRY], [sp +
+ * ENTRY + 4] the loop's entry address (label 6 + skip * TQ_FC_QUAD_STEP_BYTES) and 16 * skip, skip = (-in_features /
+ * 4) mod TQ_FC_QUAD_UNROLL (tinyqat/codegen/layouts.py, fc_quad_header): the rows a's biases start S and R, the steps,
+ * then the doubled sums 2 * S and 2 * bias + (R - S) / 128 (rows b: doubled biases in the record) go through
+ * TQ_FC_OUT2 and are stored as one word. Clobbers r0-r12 and lr.
+ */
+#define TQ_FC_QUAD_STEP_BYTES 76
+#define TQ_FC_QUAD_UNROLL 8
+#define TQ_FC_QUAD_STEP(K)                                                                         \
+    "ldr.w r2, [r0, #(4 * " K ")]\n\t"                                                            \
+    "ldr.w r8, [r1, #(16 * " K ")]\n\t" "ldr.w r9, [r1, #(16 * " K " + 4)]\n\t"                     \
+    "ldr.w r10, [r1, #(16 * " K " + 8)]\n\t" "ldr.w r11, [r1, #(16 * " K " + 12)]\n\t"              \
+    "sxtb16 r3, r2, ror #8\n\t"                                                                   \
+    "sxtb16 r2, r2\n\t"                                                                           \
+    "smlad r5, r2, r8, r5\n\t" "sxtb16 r8, r8\n\t" "smlad r4, r2, r8, r4\n\t"                      \
+    "smlad r5, r3, r9, r5\n\t" "sxtb16 r9, r9\n\t" "smlad r4, r3, r9, r4\n\t"                      \
+    "smlad r7, r2, r10, r7\n\t" "sxtb16 r10, r10\n\t" "smlad r6, r2, r10, r6\n\t"                  \
+    "smlad r7, r3, r11, r7\n\t" "sxtb16 r11, r11\n\t" "smlad r6, r3, r11, r6\n\t"
+#define TQ_FC_QUAD(OUT, XR, ENTRY)                                                                 \
+    "5:\n\t" /* quad: r1 = its record */                                                         \
+    "ldm r1!, {r4, r6}\n\t"                                                                       \
+    "mov r5, r4\n\t"                                                                              \
+    "mov r7, r6\n\t"                                                                              \
+    "ldr r0, [sp, #" XR "]\n\t"                                                                   \
+    "ldrd r2, r3, [sp, #" ENTRY "]\n\t"                                                           \
+    "sub r1, r1, r3\n\t"                                                                          \
+    "mov pc, r2\n\t"                                                                              \
+    ".p2align 2\n"                                                                                \
+    "6:\n\t"                                                                                      \
+    TQ_FC_QUAD_STEP("0") TQ_FC_QUAD_STEP("1") TQ_FC_QUAD_STEP("2") TQ_FC_QUAD_STEP("3")           \
+    TQ_FC_QUAD_STEP("4") TQ_FC_QUAD_STEP("5") TQ_FC_QUAD_STEP("6") TQ_FC_QUAD_STEP("7")           \
+    "add r0, r0, #" TQ_FC_STR(4 * TQ_FC_QUAD_UNROLL) "\n\t"                                       \
+    "add r1, r1, #" TQ_FC_STR(16 * TQ_FC_QUAD_UNROLL) "\n\t"                                      \
+    "cmp r0, r12\n\t"                                                                             \
+    "bne 6b\n\t"                                                                                  \
+    /* rows b: 2 * bias + (R - S) >> 7; rows a: 2 * S */                                          \
+    "ldm r1!, {r2, r3}\n\t"                                                                       \
+    "sub r5, r5, r4\n\t"                                                                          \
+    "add r5, r2, r5, asr #7\n\t"                                                                  \
+    "sub r7, r7, r6\n\t"                                                                          \
+    "add r7, r3, r7, asr #7\n\t"                                                                  \
+    "lsl r4, r4, #1\n\t"                                                                          \
+    "lsl r6, r6, #1\n\t"                                                                          \
+    TQ_FC_OUT2("r4", "r5") TQ_FC_OUT2("r6", "r7")                                                 \
+    "ldr r3, [sp, #" OUT "]\n\t"                                                                  \
+    TQ_PACK_R4                                                                                    \
+    "str r4, [r3], #4\n\t"                                                                        \
+    "str r3, [sp, #" OUT "]\n\t"
 
 /* The DSP depthwise row path's output stage of one channel (tq_depthwise_conv2d_s8_dsp.c, _rows5.c). */
 typedef struct {

@@ -5,7 +5,7 @@
  * The same result as tq_fully_connected_s8 (tq_kernels.h) for the layers the path takes: requant_fused, the full int8
  * output range (act_min = -128, act_max = 127) and at most 512 inputs (layouts.py FC_ROWS8_IN_MAX: no row needs chunks,
  * |sum x * w_b| <= 128 * 127 * 512 < 2^23 keeps R - S = 256 * sum x * w_b exact). The path uses
- * tq_fully_connected_s8_dsp.c's row pairs (the int16 pair layout, the input zero point folded into the bias; its
+ * tq_fully_connected_s8_general.c's row pairs (the int16 pair layout, the input zero point folded into the bias; its
  * comment proves the sums) and its fused output stage, tq_requantize_s8_fused_ssat2 of the doubled sum (tq_requant.h's
  * TQ_REQUANT_FUSED_SSAT2_ASM), whose SSAT is the whole clamp for the full int8 range. Every constant a group of rows
  * needs follows its weights in one record stream (params->records; no separate bias and requantization arrays). No

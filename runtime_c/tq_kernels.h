@@ -352,11 +352,10 @@ typedef struct {
     const int32_t *bias;               /* [out_features] */
     const int32_t *multiplier;         /* [out_features], in [0, 2^31 - 1] */
     const int32_t *shift;              /* [out_features], in [-31, 30] */
-    /* NULL, or (DSP kernel; the generator fills both on every DSP build) the weights in the DSP
-     * kernel's row-pair layout (in_features * out_features bytes; tq_fully_connected_s8_dsp.c, Python
+    /* NULL, or (DSP kernel, set together with dsp_path = &tq_fully_connected_s8_general) the weights in its
+     * row-pair layout (in_features * out_features bytes; tq_fully_connected_s8_general.c, Python
      * twin tinyqat/codegen/layouts.py) and bias_dsp[c] = bias[c] - input_zero_point * sum_i
-     * weights[c][i], read instead of weights and bias. Portable kernels ignore them; the DSP kernel
-     * with weights_dsp NULL runs its natural-row loop on weights and bias. */
+     * weights[c][i], read instead of weights and bias. Other kernels ignore them. */
     const int8_t *weights_dsp;
     const int32_t *bias_dsp;           /* [out_features] */
     /* NULL, or (DSP kernel, set together with weights_dsp) the pairs (multiplier[c], -shift[c] - 1),
@@ -369,15 +368,16 @@ typedef struct {
     const uint8_t *weights_v6m;
     const int32_t *bias_v6m;           /* [out_features] */
     /* NULL, or (DSP kernel, set together with dsp_path; weights_dsp, bias_dsp and requant_dsp are NULL then) the
-     * records that dsp_path reads (tq_fully_connected_s8_rows8.c, _k8.c, _pairs.c, _rows8p.c; Python twins
-     * tinyqat/codegen/layouts.py, fc_rows8_records, fc_k8_records, fc_pairs_records and fc_rows8p_records). Other
-     * kernels ignore it. */
+     * records that dsp_path reads (tq_fully_connected_s8_rows8.c, _k8.c, _pairs.c, _rows8p.c, _rows8q.c; Python twins
+     * tinyqat/codegen/layouts.py, fc_rows8_records, fc_k8_records, fc_pairs_records, fc_rows8p_records and
+     * fc_rows8q_records). Other kernels ignore it. */
     const int32_t *records;
-    /* NULL (the DSP kernel's own paths), or (DSP kernel; the generator sets it under TQ_USE_DSP, tinyqat/codegen/
-     * layouts.py fc_dsp_path) &tq_fully_connected_s8_rows8, &tq_fully_connected_s8_k8, &tq_fully_connected_s8_pairs
-     * or &tq_fully_connected_s8_rows8p, paths for short layers with the full int8 output range, each in a runtime
-     * file of its own (tq_fully_connected_s8_rows8.c, _k8.c, _pairs.c, _rows8p.c), which a package ships only with
-     * such a layer.
+    /* NULL (the DSP kernel runs the portable loop), or (DSP kernel; the generator sets it under TQ_USE_DSP for every
+     * 8-bit layer, tinyqat/codegen/layouts.py fc_dsp_path) &tq_fully_connected_s8_general (any layer, with
+     * weights_dsp, bias_dsp and requant_dsp), or &tq_fully_connected_s8_rows8, &tq_fully_connected_s8_k8,
+     * &tq_fully_connected_s8_pairs, &tq_fully_connected_s8_rows8p or &tq_fully_connected_s8_rows8q (short layers with
+     * the full int8 output range, with records), each in a runtime file of its own (tq_fully_connected_s8_general.c,
+     * _rows8.c, _k8.c, _pairs.c, _rows8p.c, _rows8q.c), which a package ships only with such a layer.
      * Other kernels ignore it. */
     const struct tq_fully_connected_s8_dsp_path *dsp_path;
 } tq_fully_connected_s8_params;
@@ -386,8 +386,8 @@ typedef struct {
 struct tq_fully_connected_s8_dsp_path {
     void (*run)(const tq_fully_connected_s8_params *params, const int8_t *input, int8_t *output);
 };
-extern const struct tq_fully_connected_s8_dsp_path tq_fully_connected_s8_rows8, tq_fully_connected_s8_k8,
-    tq_fully_connected_s8_pairs, tq_fully_connected_s8_rows8p;
+extern const struct tq_fully_connected_s8_dsp_path tq_fully_connected_s8_general, tq_fully_connected_s8_rows8,
+    tq_fully_connected_s8_k8, tq_fully_connected_s8_pairs, tq_fully_connected_s8_rows8p, tq_fully_connected_s8_rows8q;
 
 /*
  * Max pooling over in-bounds taps (padding never wins, as PyTorch's -inf padding):

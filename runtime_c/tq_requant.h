@@ -443,6 +443,29 @@ static inline int32_t tq_requantize_s8_fused_ssat2(int32_t acc2, int32_t q, int3
     "add " T ", " T ", " ZP2 "\n\t"                                                               \
     "ssat " ACC2 ", #8, " T ", asr #1\n\t"
 
+/*
+ * tq_requantize_s8_fused_ssat2 with e - 1 and 2 * zero_point + 1 in one word (the DSP FC short paths' records):
+ * ez = em1 + 256 * zp2 with 0 <= em1 <= 30 and -255 <= zp2 <= 255, so ez & 255 = em1 and ez >> 8 = zp2
+ * (arithmetic shift), and
+ *   tq_requantize_s8_fused_ssat2_ez(acc2, q, ez) = tq_requantize_s8_fused_ssat2(acc2, q, ez & 255, ez >> 8).
+ * tests/test_dsp_kernels.py checks it against tq_requantize_s8; TQ_REQUANT_FUSED_SSAT2_EZ_ASM is the same computation
+ * as Thumb-2 text, TQ_REQUANT_FUSED_SSAT2_ASM's five instructions with the zero point from EZ: ASR by a register
+ * shifts by that register's low byte (em1), and ADD's operand EZ, ASR #8 is zp2.
+ */
+static inline int32_t tq_requantize_s8_fused_ssat2_ez(int32_t acc2, int32_t q, int32_t ez)
+{
+    return tq_requantize_s8_fused_ssat2(acc2, q, ez & 255, ez >> 8);
+}
+
+/* tq_requantize_s8_fused_ssat2_ez as inline-assembly text, register names as strings: ACC2 (in: 2 * acc; out: the
+ * int8 value, sign-extended), Q (multiplier), EZ (em1 + 256 * zp2), T (scratch). */
+#define TQ_REQUANT_FUSED_SSAT2_EZ_ASM(ACC2, Q, EZ, T)                                              \
+    "asr " T ", " ACC2 ", #31\n\t"                                                                \
+    "smmlar " T ", " ACC2 ", " Q ", " T "\n\t"                                                    \
+    "asr " T ", " T ", " EZ "\n\t"                                                                \
+    "add " T ", " T ", " EZ ", asr #8\n\t"                                                        \
+    "ssat " ACC2 ", #8, " T ", asr #1\n\t"
+
 #if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
 #include <arm_mve.h>
 

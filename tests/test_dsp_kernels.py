@@ -13,6 +13,7 @@ and general requantization) and saturating inputs (:func:`runtime_graphs.random_
 from __future__ import annotations
 
 import dataclasses
+import re
 import subprocess
 from pathlib import Path
 
@@ -818,8 +819,10 @@ long shim_mismatches(const int32_t *acc, long n_acc, const int32_t *q, long n_q,
  *           tq_requantize_s8(..., zp, -128, 127), shift in [-22, -1];
  * helper 7: tq_requantize_s8_fused_ssat(acc, q, shift, 2 * zp + 1) clamped to [lo, hi] == tq_requantize_s8,
  *           shift in [-31, -1] (the DSP FC kernel's assembly output stage);
- * helper 8: tq_requantize_s8_fused_ssat2(2 * acc, q, -shift - 1, 2 * zp + 1) clamped likewise (the DSP add's).
- * Helpers 0, 1, 3 to 8 skip accumulators outside their range [-2^30, 2^30 - 1]. */
+ * helper 8: tq_requantize_s8_fused_ssat2(2 * acc, q, -shift - 1, 2 * zp + 1) clamped likewise (the DSP add's);
+ * helper 9: tq_requantize_s8_fused_ssat2_ez(2 * acc, q, -shift - 1 + 256 * (2 * zp + 1)) clamped likewise (the DSP FC
+ *           short paths').
+ * Helpers 0, 1, 3 to 9 skip accumulators outside their range [-2^30, 2^30 - 1]. */
 long shim_helper_mismatches(int32_t helper, const int32_t *acc, long n_acc, const int32_t *q, long n_q,
                             int32_t shift, int32_t zp, int32_t lo, int32_t hi, long *where)
 {
@@ -843,6 +846,9 @@ long shim_helper_mismatches(int32_t helper, const int32_t *acc, long n_acc, cons
                     got = got < lo ? lo : (got > hi ? hi : got);
                 } else if (helper == 8) {
                     got = tq_requantize_s8_fused_ssat2(acc[i] * 2, q[j], -shift - 1, 2 * zp + 1);
+                    got = got < lo ? lo : (got > hi ? hi : got);
+                } else if (helper == 9) {
+                    got = tq_requantize_s8_fused_ssat2_ez(acc[i] * 2, q[j], -shift - 1 + 256 * (2 * zp + 1));
                     got = got < lo ? lo : (got > hi ? hi : got);
                 } else if (helper == 4) {
                     got = tq_requantize_s8_fused_pre(acc[i], m, zp, lo, hi);
@@ -954,11 +960,11 @@ def _helper_mismatches(requant_shim: tuple[cffi.FFI, object], helper: int, accs:
 def test_fused_output_stages_equal_requantize(requant_shim: tuple[cffi.FFI, object]) -> None:
     """The conv, depthwise, FC and add DSP output stages: tq_requantize_s8_fused(acc, q, e),
     tq_requantize_s8_fused_or_fast(acc, fused=1), tq_requantize_s8_fused2(2 * acc, q, e),
-    tq_requantize_s8_fused_ssat and tq_requantize_s8_fused_ssat2 (then clamped) equal
+    tq_requantize_s8_fused_ssat, tq_requantize_s8_fused_ssat2 and tq_requantize_s8_fused_ssat2_ez (then clamped) equal
     tq_requantize_s8(acc, q, -e) for every right shift
     e in [1, 31] on the fused range, zero points and clamps at the int8 ends and inside."""
     accs, qs = _fused_range_inputs(np.random.default_rng(13))
-    for helper in (0, 1, 5, 7, 8):
+    for helper in (0, 1, 5, 7, 8, 9):
         _helper_mismatches(requant_shim, helper, accs, qs, range(-31, 0))
     _helper_mismatches(requant_shim, 6, accs, qs, range(-22, 0))
 
@@ -1389,9 +1395,9 @@ def _fc_graphs(rng: np.random.Generator) -> list[tuple[ir.Graph, str]]:
         # the short paths (fused, full range): k8 (8 inputs, out a multiple of 8; 1, 2 and 16 iterations of its two
         # groups of 4 rows), rows8 (in a multiple of 4 up to 512, out a multiple of 8): 1 to 7 steps (every entry
         # step of its 8-step loop), 9 and 128 steps (several iterations), 512 inputs of extreme weights, 1 to 16
-        # groups; pairs (2, 4 or 6 outputs, in a multiple of 8): 1 to 4 blocks (every entry block of its 4-block
-        # loop), 9 and 32 blocks; per-tensor requantization (one multiplier and shift) on each path and on the general
-        # kernel
+        # groups; pairs (2, 4 or 6 outputs, in a multiple of 8): 1 to 7 blocks (every entry block of its 8-block
+        # loop, 5 to 7 with rows8p layers beside them), 9 and 32 blocks; per-tensor requantization (one multiplier
+        # and shift) on each path and on the general kernel
         (8, [(128, True, "random", True), (8, True, "ends", True), (16, True, "max", True), (4, True, "max", True),
              (2, True, "random", True), (16, True, "random", True, True), (3, True, "random", False, True)]),
         (4, [(8, True, "random", True), (24, True, "min", True)]),
@@ -1405,11 +1411,13 @@ def _fc_graphs(rng: np.random.Generator) -> list[tuple[ir.Graph, str]]:
         (256, [(2, True, "ends", True), (6, True, "random", True)]),
         (32, [(2, True, "max", True)]),
         (72, [(6, True, "random", True)]),
+        (40, [(2, True, "random", True), (10, True, "ends", True)]),
+        (48, [(4, True, "ends", True), (12, True, "random", True)]),
+        (56, [(6, True, "min", True), (14, True, "random", True)]),
         (64, [(8, True, "random", True, True), (2, True, "ends", True, True), (10, False, "random", False, True)]),
-        # the rows8p path (groups of 8, then 1 to 3 pairs; in a multiple of 8 up to 512), speed builds only:
+        # the rows8p path (groups of 8, then 1 to 3 pairs; in a multiple of 8 up to 512), speed and default builds:
         # 64 -> 10 / 12 / 22 beside layers that must not take it (not fused, an odd count, 2 outputs: pairs); 512
-        # inputs of extreme weights; 3 steps / blocks (every loop entered late) and 8 inputs (one block); the same
-        # shapes in a default build run the general kernel
+        # inputs of extreme weights; 3 steps / blocks (every loop entered late) and 8 inputs (one block)
         (64, [(10, True, "random", True), (12, True, "ends", True), (22, True, "random", True, True),
               (10, False, "random", True), (9, True, "random", True), (2, True, "max", True)], "speed"),
         (512, [(14, True, "ends", True), (10, True, "max", True, True)], "speed"),
@@ -1450,14 +1458,16 @@ def test_fully_connected_layers_on_the_host(tmp_path: Path, gcc: str) -> None:
     """The same FC graphs run the portable kernel on the host (int8 weights and bias under
     !TQ_USE_DSP) and match, built with AddressSanitizer and UBSan (the harness exits on any error)."""
     rng = np.random.default_rng(11)
-    rows8p = 0
+    rows8p = (0, 0)
     for k, (graph, optimize) in enumerate(_fc_graphs(rng)):
         out = rg.emit(graph, tmp_path / f"pkg{k}", board="cortex-m4", optimize=optimize)
-        rows8p += (out / "net.c").read_text().count("&tq_fully_connected_s8_rows8p")
+        text = (out / "net.c").read_text()
+        rows8p = (rows8p[0] + text.count("&tq_fully_connected_s8_rows8p,"),
+                  rows8p[1] + text.count("&tq_fully_connected_s8_rows8q,"))
         x = _fc_inputs(rng, graph)
         got = run_harness(out, tmp_path / f"build{k}", x, sanitize=True)
         assert rg.emulated_mismatch(graph, got, x) is None, f"graph {k}: {rg.emulated_mismatch(graph, got, x)}"
-    assert rows8p == 9  # the speed-built rows8p graphs' layers that take the path (the M4 packages, QEMU test above)
+    assert rows8p == (6, 10)  # the layers that take rows8p, rows8q (the M4 packages, QEMU test above)
 
 
 def _fc_weights_dsp_by_definition(w: np.ndarray) -> np.ndarray:
@@ -1491,67 +1501,114 @@ def test_fc_dsp_layout_matches_its_definition(shape: tuple[int, int]) -> None:
     assert np.array_equal(got, _fc_weights_dsp_by_definition(w))
 
 
-@pytest.mark.parametrize("shape", [(8, 8), (16, 4), (24, 12), (8, 512)])
+def _dsp_h_define(name: str) -> int:
+    """The number runtime_c/tq_dsp.h #defines as ``name`` (the assembly's constants the headers are computed from)."""
+    text = (resource_dir("runtime_c") / "tq_dsp.h").read_text()
+    match = re.search(rf"^#define {name} (\d+)$", text, re.MULTILINE)
+    assert match, name
+    return int(match[1])
+
+
+def _rows8_header_by_definition(n: int, out_f: int) -> list[int]:
+    """tq_dsp.h's TQ_FC_ROWS8_SETUP header, from its comment: entry offset, 32 * skip, groups."""
+    skip = -(n // 4) % _dsp_h_define("TQ_FC_ROWS8_UNROLL")
+    return [skip * _dsp_h_define("TQ_FC_STEP_BYTES"), 32 * skip, out_f // 8]
+
+
+def _ez_by_definition(rq: np.ndarray, c: int, zp: int) -> list[int]:
+    """Channel c's output-stage words of the short paths' records: q and (e - 1) + 256 * (2 * zp + 1)."""
+    return [int(rq[2 * c]), int(rq[2 * c + 1]) + 256 * (2 * zp + 1)]
+
+
+def _pairs_entry_by_definition(n: int) -> list[int]:
+    """tq_dsp.h's pairs loop entry, from its comment: skip * TQ_FC_PAIRS_BLOCK_BYTES, 16 * skip."""
+    skip = -(n // 8) % _dsp_h_define("TQ_FC_PAIRS_UNROLL")
+    return [skip * _dsp_h_define("TQ_FC_PAIRS_BLOCK_BYTES"), 16 * skip]
+
+
+@pytest.mark.parametrize("shape", [(8, 8), (16, 4), (24, 12), (8, 512), (16, 36)])
 def test_fc_rows8_records_match_their_definition(shape: tuple[int, int]) -> None:
-    """layouts.fc_rows8_records, word by word from tq_fully_connected_s8_rows8.c's comment: per group of 8 rows the
-    rows a's folded biases, the pair-layout weight words, the rows b's biases, then (q, e - 1) of the 8 rows."""
-    out_f = shape[0]
+    """layouts.fc_rows8_records, word by word from tq_fully_connected_s8_rows8.c's comment: the header (the loop's
+    entry for every skip 0 .. 7 among the shapes, the groups), then per group of 8 rows the rows a's folded biases, the
+    pair-layout weight words, the rows b's doubled biases, then (q, ez) of the 8 rows, zero points at the ends."""
+    out_f, n = shape
     rng = np.random.default_rng(sum(shape))
     w = rng.integers(-127, 128, shape).astype(np.int8)
     bias = rng.integers(-(2**30), 2**30, out_f).astype(np.int32)
-    rq = rng.integers(-(2**31), 2**31, 2 * out_f).astype(np.int32)
-    got = layouts.fc_rows8_records(w, bias, rq)
-    assert got.dtype == np.int32 and got.tolist() == _rows8_records_by_definition(w, bias, rq)
+    rq = _short_path_requant(rng, out_f)
+    for zp in (-128, 127):
+        got = layouts.fc_rows8_records(w, bias, rq, zp)
+        want = _rows8_header_by_definition(n, out_f) + _rows8_groups_by_definition(w, bias, rq, zp)
+        assert got.dtype == np.int32 and got.tolist() == want
+    assert _dsp_h_define("TQ_FC_ROWS8_UNROLL") == layouts.FC_ROWS8_UNROLL
 
 
-def _rows8_records_by_definition(w: np.ndarray, bias: np.ndarray, rq: np.ndarray) -> list[int]:
-    """tq_fully_connected_s8_rows8.c's records, word by word from its comment."""
+def _short_path_requant(rng: np.random.Generator, out_f: int) -> np.ndarray:
+    """requant_dsp pairs of a requant_fused layer: (q, e - 1) with e - 1 in [0, 30], the ends included."""
+    rq = np.stack([rng.integers(0, 2**31, out_f), rng.integers(0, 31, out_f)], axis=1).astype(np.int32)
+    rq[0, 1], rq[-1, 1] = 0, 30
+    return rq.reshape(-1)
+
+
+def _rows8_groups_by_definition(w: np.ndarray, bias: np.ndarray, rq: np.ndarray, zp: int) -> list[int]:
+    """tq_fully_connected_s8_rows8.c's group records, word by word from its comment."""
     out_f, n = w.shape
     words = _fc_weights_dsp_by_definition(w).view("<i4")
     want: list[int] = []
     for g in range(out_f // 8):
         want += [int(bias[8 * g + 2 * p]) for p in range(4)]
         want += words[g * 2 * n:(g + 1) * 2 * n].tolist()
-        want += [int(bias[8 * g + 2 * p + 1]) for p in range(4)]
-        want += [int(v) for c in range(8 * g, 8 * g + 8) for v in rq[2 * c:2 * c + 2]]
+        want += [2 * int(bias[8 * g + 2 * p + 1]) for p in range(4)]
+        want += [v for c in range(8 * g, 8 * g + 8) for v in _ez_by_definition(rq, c, zp)]
     return want
 
 
-def _pairs_records_by_definition(w: np.ndarray, bias: np.ndarray, rq: np.ndarray) -> list[int]:
-    """tq_fully_connected_s8_pairs.c's records, word by word from its comment."""
+def _pair_records_by_definition(w: np.ndarray, bias: np.ndarray, rq: np.ndarray, zp: int) -> list[int]:
+    """tq_fully_connected_s8_pairs.c's pair records, word by word from its comment."""
     want: list[int] = []
     for t in range(w.shape[0] // 2):
-        want += [int(bias[2 * t]), int(bias[2 * t + 1])]
+        want += [int(bias[2 * t]), 2 * int(bias[2 * t + 1])]
         want += _fc_weights_dsp_by_definition(w[2 * t:2 * t + 2]).view("<i4").tolist()  # one block of one pair
-        want += [int(v) for v in rq[4 * t:4 * t + 4]]
+        want += [*_ez_by_definition(rq, 2 * t, zp), *_ez_by_definition(rq, 2 * t + 1, zp)]
     return want
 
 
-@pytest.mark.parametrize("shape", [(10, 8), (12, 64), (22, 24), (14, 512)])
+@pytest.mark.parametrize("shape", [(10, 8), (12, 64), (22, 24), (14, 512), (10, 16)])
 def test_fc_rows8p_records_match_their_definition(shape: tuple[int, int]) -> None:
-    """layouts.fc_rows8p_records, from tq_fully_connected_s8_rows8p.c's comment: the rows8 records of the groups of 8
-    rows, then the pairs records of the rows after them."""
-    out_f = shape[0]
+    """layouts.fc_rows8p_records, from tq_fully_connected_s8_rows8p.c's comment: the rows8 header and the pairs loop's
+    entry and count, then the rows8 group records of the groups of 8 rows and the pair records of the rows after
+    them; a doubled bias outside int32 or a shift the path cannot take is refused."""
+    out_f, n = shape
     rng = np.random.default_rng(sum(shape))
     w = rng.integers(-127, 128, shape).astype(np.int8)
     w[8:10, 0] = -127  # a negative low byte under a negative high byte in the first pair after the groups
     bias = rng.integers(-(2**30), 2**30, out_f).astype(np.int32)
-    rq = rng.integers(-(2**31), 2**31, 2 * out_f).astype(np.int32)
+    rq = _short_path_requant(rng, out_f)
     rows = out_f // 8 * 8
-    want = (_rows8_records_by_definition(w[:rows], bias[:rows], rq[:2 * rows])
-            + _pairs_records_by_definition(w[rows:], bias[rows:], rq[2 * rows:]))
-    got = layouts.fc_rows8p_records(w, bias, rq)
+    want = (_rows8_header_by_definition(n, out_f) + _pairs_entry_by_definition(n) + [(out_f - rows) // 2]
+            + _rows8_groups_by_definition(w[:rows], bias[:rows], rq[:2 * rows], 5)
+            + _pair_records_by_definition(w[rows:], bias[rows:], rq[2 * rows:], 5))
+    got = layouts.fc_rows8p_records(w, bias, rq, 5)
     assert got.dtype == np.int32 and got.tolist() == want
-    assert layouts.fc_path_records("tq_fully_connected_s8_rows8p", w, bias, rq).tolist() == want
+    assert layouts.fc_path_records("tq_fully_connected_s8_rows8p", w, bias, rq, 5).tolist() == want
+    big = bias.copy()
+    big[1] = 2**30
+    with pytest.raises(ValueError, match="doubled bias"):
+        layouts.fc_rows8p_records(w, big, rq, 5)
+    bad = rq.copy()
+    bad[1] = 31
+    with pytest.raises(ValueError, match="right shifts"):
+        layouts.fc_rows8p_records(w, bias, bad, 5)
 
 
 def test_fc_short_paths_are_chosen_from_the_struct_fields() -> None:
     """layouts.fc_dsp_path: with requant_fused 1, the full int8 range and at most 512 inputs, the pairs path for 2, 4
     or 6 outputs and inputs a multiple of 8, and with out_features a multiple of 8 the k8 path for 8 inputs and the
-    rows8 path for other multiples of 4; None as soon as one condition fails, and for 4-bit layers."""
+    rows8 path for other multiples of 4; the general path as soon as one condition fails; None for 4-bit layers."""
     rng = np.random.default_rng(4)
     x = ir.Tensor("x", (1, 1, 8), ir.QParams(0.1, 0))
     op = _fc(rng, "y", x, 8, True, full=True)[0]
+    general = layouts.FC_GENERAL_PATH
     ok = {"in_features": 16, "out_features": 8, "requant_fused": 1, "act_min": -128, "act_max": 127}
     assert layouts.fc_dsp_path(op, ok) == "tq_fully_connected_s8_rows8"
     assert layouts.fc_dsp_path(op, {**ok, "in_features": 4}) == "tq_fully_connected_s8_rows8"
@@ -1561,19 +1618,23 @@ def test_fc_short_paths_are_chosen_from_the_struct_fields() -> None:
         assert layouts.fc_dsp_path(op, {**ok, "out_features": out_f}) == "tq_fully_connected_s8_pairs"
         wide = {**ok, "out_features": out_f, "in_features": 512}
         assert layouts.fc_dsp_path(op, wide) == "tq_fully_connected_s8_pairs"
-        assert layouts.fc_dsp_path(op, {**ok, "out_features": out_f, "in_features": 12}) is None
-    for change in ({"in_features": 516}, {"in_features": 6}, {"out_features": 10}, {"out_features": 1},
+        assert layouts.fc_dsp_path(op, {**ok, "out_features": out_f, "in_features": 12}) == general
+    for change in ({"in_features": 516}, {"in_features": 6}, {"out_features": 9}, {"out_features": 1},
                    {"requant_fused": 0}, {"act_min": -127}, {"act_max": 126}):
-        assert layouts.fc_dsp_path(op, {**ok, **change}) is None, change
-        assert layouts.fc_dsp_path(op, {**ok, **change, "in_features": 8}) is None or "in_features" in change
-        assert layouts.fc_dsp_path(op, {**ok, "out_features": 2, **change}) is None or "out_features" in change
+        assert layouts.fc_dsp_path(op, {**ok, **change}) == general, change
+        assert layouts.fc_dsp_path(op, {**ok, **change, "in_features": 8}) == general or "in_features" in change
+        assert layouts.fc_dsp_path(op, {**ok, "out_features": 2, **change}) == general or "out_features" in change
     assert layouts.fc_dsp_path(dataclasses.replace(op, weight_bits=4), ok) is None
+    assert set(layouts.FC_DSP_PATH_FILES) == {general, "tq_fully_connected_s8_rows8", "tq_fully_connected_s8_k8",
+                                              "tq_fully_connected_s8_pairs", "tq_fully_connected_s8_rows8p",
+                                              "tq_fully_connected_s8_rows8q"}
 
 
-def test_fc_rows8p_path_is_chosen_from_the_struct_fields_and_the_build() -> None:
-    """layouts.fc_dsp_path's rows8p path: out_features 8G + 2P (G >= 1, P = 1, 2, 3) and in_features a multiple of 8
-    up to 512, requant_fused 1 and the full int8 range, in speed builds only (a default build keeps the general
-    kernel); None for odd counts, inputs not a multiple of 8 or above 512, and every other failed condition."""
+def test_fc_rows8p_path_is_chosen_from_the_struct_fields() -> None:
+    """layouts.fc_dsp_path's rows8p and rows8q paths: out_features 8G + 2 (rows8p) or 8G + 4, 8G + 6 (rows8q), G >= 1,
+    and in_features a multiple of 8 up to 512, requant_fused 1 and the full int8 range, in every build (their files
+    replace the general path's, which such a layer no longer links); the general path for odd counts, inputs not a
+    multiple of 8 or above 512, and every other failed condition."""
     rng = np.random.default_rng(5)
     x = ir.Tensor("x", (1, 1, 64), ir.QParams(0.1, 0))
     op = _fc(rng, "y", x, 10, True, full=True)[0]
@@ -1582,18 +1643,16 @@ def test_fc_rows8p_path_is_chosen_from_the_struct_fields_and_the_build() -> None
     for out_f in (10, 12, 14, 18, 22, 134):
         for in_f in (8, 24, 64, 256, 512):
             f = {**ok, "out_features": out_f, "in_features": in_f}
-            assert layouts.fc_dsp_path(op, f, "speed") == path, f
-            assert layouts.fc_dsp_path(op, f) is None, f
+            assert layouts.fc_dsp_path(op, f) == (path if out_f % 8 == 2 else "tq_fully_connected_s8_rows8q"), f
     for change in ({"in_features": 520}, {"in_features": 12}, {"in_features": 60}, {"out_features": 9},
                    {"out_features": 11}, {"out_features": 3}, {"requant_fused": 0}, {"act_min": -127},
                    {"act_max": 126}):
         for out_f in (10, 12):
             f = {**ok, "out_features": out_f, **change}
-            assert layouts.fc_dsp_path(op, f, "speed") is None, f
-            assert layouts.fc_dsp_path(op, f) is None, f
+            assert layouts.fc_dsp_path(op, f) == layouts.FC_GENERAL_PATH, f
     for out_f, want in ((2, "tq_fully_connected_s8_pairs"), (16, "tq_fully_connected_s8_rows8")):
-        assert layouts.fc_dsp_path(op, {**ok, "out_features": out_f}, "speed") == want
-    assert layouts.fc_dsp_path(dataclasses.replace(op, weight_bits=4), ok, "speed") is None
+        assert layouts.fc_dsp_path(op, {**ok, "out_features": out_f}) == want
+    assert layouts.fc_dsp_path(dataclasses.replace(op, weight_bits=4), ok) is None
 
 
 @pytest.mark.parametrize("out_f", [8, 16, 128])
@@ -1625,8 +1684,9 @@ def test_fc_k8_records_match_their_definition(out_f: int) -> None:
 
 def test_fc_short_paths_ship_only_with_their_layers(tmp_path: Path) -> None:
     """A package with layers for the short FC paths names them under TQ_USE_DSP (records instead of the three DSP
-    arrays) and ships their files, only those; one whose FC layer has none (ResNet-8's 64 -> 10 shape) ships none, so
-    its code stays the general kernel's; a portable board's package names no path."""
+    arrays) and ships their files, only those (not the general path's); ResNet-8's 64 -> 10 shape takes the rows8p
+    path in a default build too; a layer no short path takes names the general path, whose file then ships alone; a
+    portable board's package names no path."""
     rng = np.random.default_rng(21)
     x = ir.Tensor("x", (1, 1, 8), ir.QParams(0.05, -128))
     graph = rg.chain(x, [_fc(rng, "a", x, 16, True, full=True), _fc(rng, "b", x, 2, True, full=True)])
@@ -1637,25 +1697,64 @@ def test_fc_short_paths_ship_only_with_their_layers(tmp_path: Path) -> None:
     assert "_records[" in weights and "_weights_dsp[" not in weights
     assert (out / "tq_fully_connected_s8_k8.c").is_file() and (out / "tq_fully_connected_s8_pairs.c").is_file()
     assert not (out / "tq_fully_connected_s8_rows8.c").exists()
+    assert not (out / "tq_fully_connected_s8_general.c").exists()
     x64 = ir.Tensor("x", (1, 1, 64), ir.QParams(0.05, -128))
-    plain = rg.emit(rg.chain(x64, [_fc(rng, "c", x64, 10, True, full=True)]), tmp_path / "plain", board="cortex-m4")
-    assert "tq_fully_connected_s8_" not in (plain / "net.c").read_text().replace("tq_fully_connected_s8_params", "")
-    assert not any(plain.glob("tq_fully_connected_s8_[kpr]*.c"))
+    resnet = rg.emit(rg.chain(x64, [_fc(rng, "c", x64, 10, True, full=True)]), tmp_path / "resnet", board="cortex-m4")
+    assert "&tq_fully_connected_s8_rows8p," in (resnet / "net.c").read_text()
+    assert sorted(p.name for p in resnet.glob("tq_fully_connected_s8_*.c")) == [
+        "tq_fully_connected_s8_dsp.c", "tq_fully_connected_s8_mve.c", "tq_fully_connected_s8_rows8p.c",
+        "tq_fully_connected_s8_v6m.c"]
+    plain = rg.emit(rg.chain(x64, [_fc(rng, "d", x64, 10, False)]), tmp_path / "plain", board="cortex-m4")
+    assert "&tq_fully_connected_s8_general," in (plain / "net.c").read_text()
+    assert "_weights_dsp[" in (plain / "net_weights.h").read_text()
+    assert sorted(p.name for p in plain.glob("tq_fully_connected_s8_[gkpr]*.c")) == ["tq_fully_connected_s8_general.c"]
     host = rg.emit(graph, tmp_path / "host")
-    assert "dsp_path" not in (host / "net.c").read_text() and not any(host.glob("tq_fully_connected_s8_[kpr]*.c"))
+    assert "dsp_path" not in (host / "net.c").read_text() and not any(host.glob("tq_fully_connected_s8_[gkpr]*.c"))
 
 
-@pytest.mark.parametrize("shape", [(2, 8), (4, 16), (6, 256)])
+@pytest.mark.parametrize("shape", [(12, 64), (14, 8), (20, 16), (22, 24), (14, 512)])
+def test_fc_rows8q_records_match_their_definition(shape: tuple[int, int]) -> None:
+    """layouts.fc_rows8q_records, word by word from tq_fully_connected_s8_rows8q.c's comment: the rows8 header, the
+    quad loop's entry (skips 6, 4, 2 and 0 among the shapes: in_features is a multiple of 8), the pairs loop's entry and
+    the pairs after the quad; the rows8 group records, the quad's record, then the last pair's record (8G + 6 rows)."""
+    out_f, n = shape
+    rng = np.random.default_rng(sum(shape))
+    w = rng.integers(-127, 128, shape).astype(np.int8)
+    w[8:10, 0] = -127  # a negative low byte under a negative high byte in the quad
+    bias = rng.integers(-(2**30), 2**30, out_f).astype(np.int32)
+    rq = _short_path_requant(rng, out_f)
+    rows = out_f // 8 * 8
+    skip = -(n // 4) % _dsp_h_define("TQ_FC_QUAD_UNROLL")
+    quad_w = [int(w[rows + 2 * p, i]) + 256 * int(w[rows + 2 * p + 1, i])
+              for s in range(n // 4) for p in range(2) for h in range(2) for lane in range(2)
+              for i in [4 * s + 2 * lane + h]]
+    quad_words = np.array(quad_w, np.int16).view("<i4").tolist()
+    want = (_rows8_header_by_definition(n, out_f) + [skip * _dsp_h_define("TQ_FC_QUAD_STEP_BYTES"), 16 * skip]
+            + _pairs_entry_by_definition(n) + [(out_f - rows - 4) // 2]
+            + _rows8_groups_by_definition(w[:rows], bias[:rows], rq[:2 * rows], -3)
+            + [int(bias[rows]), int(bias[rows + 2]), *quad_words, 2 * int(bias[rows + 1]), 2 * int(bias[rows + 3])]
+            + [v for c in range(rows, rows + 4) for v in _ez_by_definition(rq, c, -3)]
+            + _pair_records_by_definition(w[rows + 4:], bias[rows + 4:], rq[2 * rows + 8:], -3))
+    got = layouts.fc_rows8q_records(w, bias, rq, -3)
+    assert got.dtype == np.int32 and got.tolist() == want
+    assert layouts.fc_path_records("tq_fully_connected_s8_rows8q", w, bias, rq, -3).tolist() == want
+    assert _dsp_h_define("TQ_FC_QUAD_UNROLL") == layouts.FC_QUAD_UNROLL
+
+
+@pytest.mark.parametrize("shape", [(2, 8), (4, 16), (6, 256), (2, 24)])
 def test_fc_pairs_records_match_their_definition(shape: tuple[int, int]) -> None:
-    """layouts.fc_pairs_records, word by word from tq_fully_connected_s8_pairs.c's comment: per row pair the folded
-    biases of its two rows, its one-pair weight words, then (q, e - 1) of the two rows."""
+    """layouts.fc_pairs_records, word by word from tq_fully_connected_s8_pairs.c's comment: the header (the loop's
+    entry, the pairs), then per row pair the folded bias of row a and the doubled one of row
+    b, its one-pair weight words, then (q, ez) of the two rows, zero points at the ends."""
     out_f, n = shape
     rng = np.random.default_rng(n)
     w = rng.integers(-127, 128, shape).astype(np.int8)
     bias = rng.integers(-(2**30), 2**30, out_f).astype(np.int32)
-    rq = rng.integers(-(2**31), 2**31, 2 * out_f).astype(np.int32)
-    got = layouts.fc_pairs_records(w, bias, rq)
-    assert got.dtype == np.int32 and got.tolist() == _pairs_records_by_definition(w, bias, rq)
+    rq = _short_path_requant(rng, out_f)
+    for zp in (-128, 127):
+        got = layouts.fc_pairs_records(w, bias, rq, zp)
+        want = [*_pairs_entry_by_definition(n), out_f // 2, *_pair_records_by_definition(w, bias, rq, zp)]
+        assert got.dtype == np.int32 and got.tolist() == want
 
 
 def test_fc_dsp_bias_folds_the_input_zero_point() -> None:
@@ -1682,8 +1781,8 @@ def test_fc_requant_pairs_match_their_definition() -> None:
 
 def test_fc_dsp_kernel_without_its_layout_stays_exact(tmp_path: Path) -> None:
     """A package whose FC params carry only int8 weights and bias on the M4 (weights_dsp NULL: the
-    generated files edited to take their !TQ_USE_DSP arrays everywhere) runs the DSP kernel's
-    natural-row loop with the input zero point, and matches."""
+    generated files edited to take their !TQ_USE_DSP arrays everywhere: no dsp_path) runs the DSP kernel's
+    portable fallback, and matches."""
     _require_arm_tools()
     rng = np.random.default_rng(12)
     graph = _fc_graphs(rng)[3][0]

@@ -51,10 +51,9 @@ Files written into ``out_dir`` (which must exist and be empty), for model ``name
   (the same bytes reordered into row pairs), ``<ident>_bias_dsp`` (the input zero point folded into
   the bias) and ``<ident>_requant_dsp`` (multiplier and shift as pairs) and struct fields; under ``#else`` the
   int8 ``weights``, ``bias``, ``multiplier`` and ``shift``.  Their
-  ``requant_fused`` uses taps = in_features.  Those with a DSP FC path (:func:`layouts.fc_dsp_path`, which
-  depends on ``optimize``) get
-  ``<ident>_records`` (:func:`layouts.fc_path_records`) and ``dsp_path = &<path>`` under ``TQ_USE_DSP`` instead
-  of the three arrays, and only then does the package ship the path's file (:data:`layouts.FC_DSP_PATH_FILES`).
+  ``requant_fused`` uses taps = in_features, and ``dsp_path = &<path>`` (:func:`layouts.fc_dsp_path`): the general
+  path reads the three arrays, a short layer's path ``<ident>_records`` (:func:`layouts.fc_path_records`) instead
+  of them; a package ships a path's file only with a layer running it (:data:`layouts.FC_DSP_PATH_FILES`).
 * Adds on boards with DSP or Armv6-M kernels (:func:`layouts.add_table`; the default build from
   ``ADD_TABLE_MIN_SIZE`` elements): under ``#if TQ_USE_DSP || TQ_USE_V6M`` ``<ident>_table`` (input 2's
   rescaled values) and its struct field, the inputs in the order that puts the exact one first.
@@ -320,7 +319,7 @@ def _dispatch(index: int, op: ir.IntOp, graph: ir.Graph, kernels: str, optimize:
     fields = dict(scalars)
     dsp = kernels == "dsp"
     return _Dispatch(op, add, scalars, optimize == "speed" and dsp and scratch and layouts.has_speed_layout(op),
-                     layouts.fc_dsp_path(op, fields, optimize) if dsp else None,
+                     layouts.fc_dsp_path(op, fields) if dsp else None,
                      layouts.conv_dsp_path(op, fields, scratch, optimize) or layouts.add_dsp_path(op, add is not None)
                      or layouts.dw_dsp_path(op, graph, kernels, scratch))
 
@@ -418,14 +417,15 @@ def _layer(index: int, d: _Dispatch, graph: ir.Graph, macro: dict[str, str], opt
     fc_path = d.fc_path
     if fc is not None:  # both modes: the DSP FC kernel reads its layout, folded bias and pairs under TQ_USE_DSP
         plain, fields, arrays = _guard_plain(ident, _PLAIN4, "!TQ_USE_DSP", fields, arrays)
-    if fc is not None and fc_path is not None:  # its path's record stream instead (layouts.fc_path_records)
-        rec = layouts.fc_path_records(fc_path, op.weights.reshape(op.weights.shape[0], -1), fc[1], fc[2])
+    if fc is not None and fc_path not in (None, layouts.FC_GENERAL_PATH):  # its path's records (fc_path_records)
+        rec = layouts.fc_path_records(fc_path, op.weights.reshape(op.weights.shape[0], -1), fc[1], fc[2],
+                                      graph.tensor(op.output).qparams.zero_point)
         arrays.append(CArray("int32_t", f"{ident}_records", int(rec.size), clit.int32_array_body(rec),
                              "group records of the DSP FC path (biases, row-pair weights, multiplier and shift)",
                              "TQ_USE_DSP"))
         variants = (("TQ_USE_DSP", (("records", f"{ident}_records"), ("dsp_path", f"&{fc_path}"))),
                     ("!TQ_USE_DSP", plain))
-    elif fc is not None:
+    elif fc is not None:  # the general path reads the three arrays
         arrays += [CArray("int8_t", f"{ident}_weights_dsp", int(fc[0].size), clit.int8_array_body(fc[0]),
                           "weights, row-pair layout of the DSP kernel", "TQ_USE_DSP"),
                    CArray("int32_t", f"{ident}_bias_dsp", int(fc[1].size), clit.int32_array_body(fc[1]),
@@ -433,7 +433,7 @@ def _layer(index: int, d: _Dispatch, graph: ir.Graph, macro: dict[str, str], opt
                    CArray("int32_t", f"{ident}_requant_dsp", int(fc[2].size), clit.int32_array_body(fc[2]),
                           "(multiplier, -shift - 1) per channel (DSP kernel)", "TQ_USE_DSP")]
         variants = (("TQ_USE_DSP", (("weights_dsp", f"{ident}_weights_dsp"), ("bias_dsp", f"{ident}_bias_dsp"),
-                                    ("requant_dsp", f"{ident}_requant_dsp"))),
+                                    ("requant_dsp", f"{ident}_requant_dsp"), ("dsp_path", f"&{fc_path}"))),
                     ("!TQ_USE_DSP", plain))
     if dsp_kernel and isinstance(op, ir.DepthwiseConv2d) and op.weight_bits == 8:
         # the DSP row path (its scratch planned) reads its build-time channel records under TQ_USE_DSP

@@ -38,13 +38,14 @@ of four padded with 128 (a zero weight).  Flash: ``ceil(out_c / 4) * 4 * K`` byt
 ``runtime_c/tq_fully_connected_s8_v6m.c``) with ``bias_v6m`` (:func:`fc_bias_dsp`) instead of ``bias``.
 
 Fully connected layers (8-bit) have a DSP layout in both modes (:func:`fc_dsp_arrays`), the
-int8 weights reordered (the same number of bytes): ``runtime_c/tq_fully_connected_s8_dsp.c`` reads
+int8 weights reordered (the same number of bytes): ``runtime_c/tq_fully_connected_s8_general.c`` reads
 ``weights_dsp`` (:func:`fc_weights_dsp`), ``bias_dsp`` (the input zero point folded into the
 bias) and ``requant_dsp`` (:func:`fc_requant_dsp`) instead of ``weights``, ``bias``, ``multiplier`` and ``shift``
 under ``TQ_USE_DSP``.  Short ones that :func:`fc_dsp_path` picks ship one record stream instead
-(:func:`fc_rows8_records`, :func:`fc_k8_records`, :func:`fc_pairs_records`, :func:`fc_rows8p_records`, read by
-``runtime_c/tq_fully_connected_s8_rows8.c``, ``_k8.c``, ``_pairs.c``, ``_rows8p.c``; the rows8p path in speed
-builds only).
+(:func:`fc_rows8_records`, :func:`fc_k8_records`, :func:`fc_pairs_records`, :func:`fc_rows8p_records`,
+:func:`fc_rows8q_records`, read by ``runtime_c/tq_fully_connected_s8_rows8.c``, ``_k8.c``, ``_pairs.c``, ``_rows8p.c``,
+``_rows8q.c``); the others name the general
+path, ``runtime_c/tq_fully_connected_s8_general.c``: each path's file ships only with a layer running it.
 
 Adds on boards with DSP or Armv6-M kernels (:func:`add_table`): a 256-entry int32 table of one input's
 rescaled value, so an element costs two loads and a table read instead of two requantizations
@@ -113,7 +114,7 @@ def dsp_weights(op: ir.IntOp) -> np.ndarray | None:
     return None
 
 
-FC_DSP_GROUP_ROWS = 8  # rows per group of the DSP FC kernel's assembly block (tq_fully_connected_s8_dsp.c)
+FC_DSP_GROUP_ROWS = 8  # rows per group of the DSP FC kernel's assembly block (tq_fully_connected_s8_general.c)
 
 
 def fc_dsp_groups(out_features: int, in_features: int) -> int:
@@ -183,61 +184,142 @@ def fc_dsp_arrays(op: ir.IntOp, input_zero_point: int) -> tuple[np.ndarray, np.n
 FC_ROWS8_IN_MAX = 512  # the most inputs of the short FC paths: no chunks (tq_fully_connected_s8_rows8.c, ...)
 FC_K8_IN = 8  # the inputs of the k8 path (tq_fully_connected_s8_k8.c)
 # The DSP FC's path in a runtime file of its own (tq_fully_connected_s8_params.dsp_path): C symbol -> file.
-FC_DSP_PATH_FILES = {"tq_fully_connected_s8_rows8": "tq_fully_connected_s8_rows8.c",
+FC_DSP_PATH_FILES = {"tq_fully_connected_s8_general": "tq_fully_connected_s8_general.c",
+                     "tq_fully_connected_s8_rows8": "tq_fully_connected_s8_rows8.c",
                      "tq_fully_connected_s8_k8": "tq_fully_connected_s8_k8.c",
                      "tq_fully_connected_s8_pairs": "tq_fully_connected_s8_pairs.c",
-                     "tq_fully_connected_s8_rows8p": "tq_fully_connected_s8_rows8p.c"}
+                     "tq_fully_connected_s8_rows8p": "tq_fully_connected_s8_rows8p.c",
+                     "tq_fully_connected_s8_rows8q": "tq_fully_connected_s8_rows8q.c"}
+FC_GENERAL_PATH = "tq_fully_connected_s8_general"  # the path of any layer, reading fc_dsp_arrays (no records)
 
 
-def fc_dsp_path(op: ir.IntOp, fields: Mapping[str, int], optimize: str = "size") -> str | None:
+def fc_dsp_path(op: ir.IntOp, fields: Mapping[str, int]) -> str | None:
     """The DSP FC path (a key of :data:`FC_DSP_PATH_FILES`) of an 8-bit fully connected ``op`` from its struct's
-    scalar ``fields`` (``tq_fully_connected_s8_params``) and the build's ``optimize``, None for the kernel's own
-    paths.
+    scalar ``fields`` (``tq_fully_connected_s8_params``), None for other ops (4-bit weights included). Each path is in
+    a runtime file of its own that a package ships only with a layer running it, in both modes (the row-pair layouts
+    take the int8 weights' bytes), so a build links only the paths its layers run.
 
-    Every path needs ``requant_fused = 1`` and the full int8 output range (their output stage's SSAT is the whole
+    The short paths need ``requant_fused = 1`` and the full int8 output range (their output stage's SSAT is the whole
     clamp) and at most :data:`FC_ROWS8_IN_MAX` inputs (the bound below which no row needs chunks):
 
     * ``tq_fully_connected_s8_pairs``: ``out_features`` 2, 4 or 6 (no group of 8 rows) and ``in_features`` a
-      multiple of 8 (the general kernel runs such layers through its C tail pairs);
+      multiple of 8;
     * ``tq_fully_connected_s8_k8``: ``out_features`` a multiple of 8 and ``in_features = 8`` (the input held in
       registers);
     * ``tq_fully_connected_s8_rows8``: ``out_features`` a multiple of 8 and ``in_features`` a multiple of 4; its
       per-group work is smaller than the general kernel's, what short rows need;
-    * ``tq_fully_connected_s8_rows8p``: ``out_features = 8G + 2P`` with ``G >= 1`` and ``P`` = 1, 2 or 3 and
-      ``in_features`` a multiple of 8 (the rows8 groups, then the pairs path's pairs, in one routine), with
-      ``optimize = "speed"`` only: its file costs about 2 KB of code for about 400 cycles per layer (KWS's
-      64 -> 12 on the cortex-m4), a poor trade for a default build (and ResNet-8's 64 -> 10 would break its
-      12 KB code budget)."""
+    * ``tq_fully_connected_s8_rows8p``: ``out_features = 8G + 2`` with ``G >= 1`` and ``in_features`` a multiple of
+      8 (the rows8 groups, then the pairs path's pair, in one routine);
+    * ``tq_fully_connected_s8_rows8q``: ``out_features = 8G + 4`` or ``8G + 6`` with ``G >= 1`` and ``in_features`` a
+      multiple of 8 (the rows8 groups, a quad of 4 rows, then for ``8G + 6`` the pairs path's pair).
+
+    Every other 8-bit layer runs :data:`FC_GENERAL_PATH` (``tq_fully_connected_s8_general.c``, any shape)."""
     if not isinstance(op, ir.FullyConnected) or op.weight_bits != 8:
         return None
     f = fields
     if f["requant_fused"] != 1 or (f["act_min"], f["act_max"]) != (-128, 127) or f["in_features"] > FC_ROWS8_IN_MAX:
-        return None
+        return FC_GENERAL_PATH
     if f["out_features"] in (2, 4, 6) and f["in_features"] % 8 == 0:
         return "tq_fully_connected_s8_pairs"
     if f["out_features"] % FC_DSP_GROUP_ROWS:
-        ok = (optimize == "speed" and f["out_features"] % 2 == 0 and f["out_features"] > FC_DSP_GROUP_ROWS
-              and f["in_features"] % 8 == 0)
-        return "tq_fully_connected_s8_rows8p" if ok else None
+        ok = f["out_features"] % 2 == 0 and f["out_features"] > FC_DSP_GROUP_ROWS and f["in_features"] % 8 == 0
+        if not ok:
+            return FC_GENERAL_PATH
+        return "tq_fully_connected_s8_rows8p" if f["out_features"] % FC_DSP_GROUP_ROWS == 2 else \
+            "tq_fully_connected_s8_rows8q"
     if f["in_features"] == FC_K8_IN:
         return "tq_fully_connected_s8_k8"
     if f["in_features"] % 4 == 0:
         return "tq_fully_connected_s8_rows8"
-    return None
+    return FC_GENERAL_PATH
 
 
-def fc_rows8_records(weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.ndarray) -> np.ndarray:
-    """The rows8 path's records (int32; ``runtime_c/tq_fully_connected_s8_rows8.c``): per group ``g`` of 8 rows,
-    ``bias_dsp`` of rows ``8g, 8g + 2, 8g + 4, 8g + 6``, the group's :func:`fc_weights_dsp` words, ``bias_dsp``
-    of rows ``8g + 1, 8g + 3, 8g + 5, 8g + 7``, then ``requant_dsp``'s 16 words of rows ``8g .. 8g + 7``
-    (``weights`` ``[out][in]`` int8 with ``out`` a multiple of 8 and ``in`` of 4, :func:`fc_dsp_arrays`' folded
-    bias and pairs)."""
+# The short paths' assembly loops (runtime_c/tq_dsp.h), whose entry the generator computes: the rows8 groups' loop
+# of FC_ROWS8_UNROLL steps of FC_STEP_BYTES bytes (TQ_FC_ROWS8_UNROLL, TQ_FC_STEP_BYTES), the pairs' loop of
+# FC_PAIRS_UNROLL blocks of FC_PAIRS_BLOCK_BYTES bytes (TQ_FC_PAIRS_BLOCK_BYTES; two steps a block).
+FC_ROWS8_UNROLL = 8
+FC_STEP_BYTES = 140
+FC_PAIRS_UNROLL = 8
+FC_PAIRS_BLOCK_BYTES = 88
+FC_QUAD_UNROLL = 8  # the quad's loop of FC_QUAD_UNROLL steps of FC_QUAD_STEP_BYTES (TQ_FC_QUAD_UNROLL, ...)
+FC_QUAD_STEP_BYTES = 76
+
+
+def fc_rows8_header(in_features: int, out_features: int) -> list[int]:
+    """The rows8 groups' header (``runtime_c/tq_dsp.h``, TQ_FC_ROWS8_SETUP): the loop's entry offset
+    ``skip * FC_STEP_BYTES``, ``32 * skip`` (the weight bytes of ``skip`` steps) and the groups ``out_features // 8``,
+    where ``skip = (-in_features / 4) mod FC_ROWS8_UNROLL`` steps of the first iteration are skipped so that the rest
+    are whole iterations."""
+    skip = -(in_features // 4) % FC_ROWS8_UNROLL
+    return [skip * FC_STEP_BYTES, 32 * skip, out_features // FC_DSP_GROUP_ROWS]
+
+
+def fc_pairs_header(in_features: int, pairs: int) -> list[int]:
+    """The pairs loop's header (``runtime_c/tq_dsp.h``, TQ_FC_PAIRS_LOOP): the entry offset
+    ``skip * FC_PAIRS_BLOCK_BYTES``, ``16 * skip`` (the weight bytes of ``skip`` blocks) and the ``pairs``, where
+    ``skip = (-in_features / 8) mod FC_PAIRS_UNROLL`` blocks of the first iteration are skipped."""
+    skip = -(in_features // 8) % FC_PAIRS_UNROLL
+    return [skip * FC_PAIRS_BLOCK_BYTES, 16 * skip, pairs]
+
+
+def fc_quad_header(in_features: int) -> list[int]:
+    """The quad loop's entry (``runtime_c/tq_dsp.h``, TQ_FC_QUAD): the offset ``skip * FC_QUAD_STEP_BYTES`` and
+    ``16 * skip`` (the weight bytes of ``skip`` steps), where ``skip = (-in_features / 4) mod FC_QUAD_UNROLL`` steps of
+    the first iteration are skipped."""
+    skip = -(in_features // 4) % FC_QUAD_UNROLL
+    return [skip * FC_QUAD_STEP_BYTES, 16 * skip]
+
+
+def fc_requant_ez(requant_dsp: np.ndarray, output_zero_point: int) -> np.ndarray:
+    """The short paths' output-stage words (int32, ``tq_requant.h``'s ``tq_requantize_s8_fused_ssat2_ez``):
+    :func:`fc_requant_dsp`'s pairs with ``e - 1`` replaced by ``ez = (e - 1) + 256 * (2 * output_zero_point + 1)``
+    (``e - 1`` in ``[0, 30]`` for the ``requant_fused`` layers the paths take)."""
+    words = requant_dsp.astype(np.int64).reshape(-1, 2)
+    if np.any((words[:, 1] < 0) | (words[:, 1] > 30)):
+        raise ValueError("the short FC paths need right shifts of 1 to 31 (a layer without requant_fused)")
+    words[:, 1] += 256 * (2 * output_zero_point + 1)
+    return words.reshape(-1).astype(np.int32)
+
+
+def _doubled(bias: np.ndarray) -> np.ndarray:
+    """``2 * bias`` (int64), which fits int32 for the ``requant_fused`` layers the short paths take."""
+    bias2 = 2 * bias.astype(np.int64)
+    if np.any((bias2 < -(2**31)) | (bias2 > 2**31 - 1)):
+        raise ValueError("a short FC path's doubled bias does not fit int32 (a layer without requant_fused)")
+    return bias2
+
+
+def _rows8_groups(weights: np.ndarray, bias_dsp: np.ndarray, rq_ez: np.ndarray) -> np.ndarray:
+    """The rows8 path's group records (:func:`fc_rows8_records` after its header), ``rq_ez`` from
+    :func:`fc_requant_ez`."""
     out_f, in_f = weights.shape
     groups = out_f // FC_DSP_GROUP_ROWS
     body = fc_weights_dsp(weights).view("<i4").reshape(groups, in_f * 2)  # 8 rows * in bytes / 4 per group
-    bias = bias_dsp.astype(np.int32).reshape(groups, 4, 2)
-    rq = requant_dsp.astype(np.int32).reshape(groups, 16)
-    return np.concatenate([bias[:, :, 0], body, bias[:, :, 1], rq], axis=1).reshape(-1).astype(np.int32)
+    bias = bias_dsp.astype(np.int64).reshape(groups, 4, 2)
+    rq = rq_ez.astype(np.int64).reshape(groups, 16)
+    return np.concatenate([bias[:, :, 0], body, _doubled(bias[:, :, 1]), rq], axis=1).reshape(-1)
+
+
+def _pair_records(weights: np.ndarray, bias_dsp: np.ndarray, rq_ez: np.ndarray) -> np.ndarray:
+    """The pairs path's pair records (:func:`fc_pairs_records` after its header), ``rq_ez`` from
+    :func:`fc_requant_ez`."""
+    pairs, in_f = weights.shape[0] // 2, weights.shape[1]
+    body = _paired_rows(weights, 1).view("<i4").reshape(pairs, in_f // 2)
+    bias = bias_dsp.astype(np.int64).reshape(pairs, 2)
+    rq = rq_ez.astype(np.int64).reshape(pairs, 4)
+    return np.concatenate([bias[:, :1], _doubled(bias[:, 1:]), body, rq], axis=1).reshape(-1)
+
+
+def fc_rows8_records(weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.ndarray,
+                     output_zero_point: int) -> np.ndarray:
+    """The rows8 path's records (int32; ``runtime_c/tq_fully_connected_s8_rows8.c``): :func:`fc_rows8_header`, then
+    per group ``g`` of 8 rows, ``bias_dsp`` of rows ``8g, 8g + 2, 8g + 4, 8g + 6``, the group's :func:`fc_weights_dsp`
+    words, ``2 * bias_dsp`` of rows ``8g + 1, 8g + 3, 8g + 5, 8g + 7``, then :func:`fc_requant_ez`'s 16 words of rows
+    ``8g .. 8g + 7`` (``weights`` ``[out][in]`` int8 with ``out`` a multiple of 8 and ``in`` of 4,
+    :func:`fc_dsp_arrays`' folded bias and pairs)."""
+    head = fc_rows8_header(weights.shape[1], weights.shape[0])
+    rq = fc_requant_ez(requant_dsp, output_zero_point)
+    return np.concatenate([np.array(head, np.int64), _rows8_groups(weights, bias_dsp, rq)]).astype(np.int32)
 
 
 def fc_k8_records(weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.ndarray) -> np.ndarray:
@@ -255,33 +337,61 @@ def fc_k8_records(weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.nda
     return np.concatenate([bias2[:, :, 0], body, bias2[:, :, 1], rq], axis=1).reshape(-1).astype(np.int32)
 
 
-def fc_pairs_records(weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.ndarray) -> np.ndarray:
-    """The pairs path's records (int32; ``runtime_c/tq_fully_connected_s8_pairs.c``): per row pair ``t``,
-    ``bias_dsp`` of rows ``2t, 2t + 1``, the pair's weight words (the one-pair blocks of :func:`fc_weights_dsp`),
-    then ``requant_dsp``'s 4 words of rows ``2t, 2t + 1`` (``weights`` ``[out][in]`` int8, ``out`` even, ``in`` a
-    multiple of 4)."""
-    pairs, in_f = weights.shape[0] // 2, weights.shape[1]
-    body = _paired_rows(weights, 1).view("<i4").reshape(pairs, in_f // 2)
-    bias = bias_dsp.astype(np.int32).reshape(pairs, 2)
-    rq = requant_dsp.astype(np.int32).reshape(pairs, 4)
-    return np.concatenate([bias, body, rq], axis=1).reshape(-1).astype(np.int32)
+def fc_pairs_records(weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.ndarray,
+                     output_zero_point: int) -> np.ndarray:
+    """The pairs path's records (int32; ``runtime_c/tq_fully_connected_s8_pairs.c``): :func:`fc_pairs_header`, then per
+    row pair ``t``, ``bias_dsp`` of row ``2t`` and ``2 * bias_dsp`` of row ``2t + 1``, the pair's weight words (the
+    one-pair blocks of :func:`fc_weights_dsp`), then :func:`fc_requant_ez`'s 4 words of rows ``2t, 2t + 1``
+    (``weights`` ``[out][in]`` int8, ``out`` even, ``in`` a multiple of 8)."""
+    head = fc_pairs_header(weights.shape[1], weights.shape[0] // 2)
+    rq = fc_requant_ez(requant_dsp, output_zero_point)
+    return np.concatenate([np.array(head, np.int64), _pair_records(weights, bias_dsp, rq)]).astype(np.int32)
 
 
-def fc_rows8p_records(weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.ndarray) -> np.ndarray:
-    """The rows8p path's records (int32; ``runtime_c/tq_fully_connected_s8_rows8p.c``): :func:`fc_rows8_records` of
-    rows ``0 .. 8G - 1`` (``G = out // 8``), then :func:`fc_pairs_records` of the rows after them (``weights``
-    ``[out][in]`` int8 with ``out mod 8`` even and ``in`` a multiple of 8)."""
-    rows = FC_DSP_GROUP_ROWS * (weights.shape[0] // FC_DSP_GROUP_ROWS)
-    return np.concatenate([fc_rows8_records(weights[:rows], bias_dsp[:rows], requant_dsp[:2 * rows]),
-                           fc_pairs_records(weights[rows:], bias_dsp[rows:], requant_dsp[2 * rows:])])
+def fc_rows8p_records(weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.ndarray,
+                      output_zero_point: int) -> np.ndarray:
+    """The rows8p path's records (int32; ``runtime_c/tq_fully_connected_s8_rows8p.c``): :func:`fc_rows8_header` of
+    rows ``0 .. 8G - 1`` (``G = out // 8``) and :func:`fc_pairs_header` of the ``P`` pairs after them, then the rows8
+    path's group records of rows ``0 .. 8G - 1`` and the pairs path's pair records of the rows after them
+    (``weights`` ``[out][in]`` int8 with ``out mod 8`` even and ``in`` a multiple of 8)."""
+    out_f, in_f = weights.shape
+    rows = FC_DSP_GROUP_ROWS * (out_f // FC_DSP_GROUP_ROWS)
+    head = fc_rows8_header(in_f, out_f) + fc_pairs_header(in_f, (out_f - rows) // 2)
+    rq = fc_requant_ez(requant_dsp, output_zero_point)
+    return np.concatenate([np.array(head, np.int64), _rows8_groups(weights[:rows], bias_dsp[:rows], rq[:2 * rows]),
+                           _pair_records(weights[rows:], bias_dsp[rows:], rq[2 * rows:])]).astype(np.int32)
 
 
-def fc_path_records(path: str, weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.ndarray) -> np.ndarray:
-    """The records of DSP FC path ``path`` (:func:`fc_dsp_path`) from the layer's ``[out][in]`` int8 weights and
-    :func:`fc_dsp_arrays`' folded bias and pairs."""
-    build = {"tq_fully_connected_s8_rows8": fc_rows8_records, "tq_fully_connected_s8_k8": fc_k8_records,
-             "tq_fully_connected_s8_pairs": fc_pairs_records, "tq_fully_connected_s8_rows8p": fc_rows8p_records}[path]
-    return build(weights, bias_dsp, requant_dsp)
+def fc_rows8q_records(weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.ndarray,
+                      output_zero_point: int) -> np.ndarray:
+    """The rows8q path's records (int32; ``runtime_c/tq_fully_connected_s8_rows8q.c``): :func:`fc_rows8_header` of
+    rows ``0 .. 8G - 1`` (``G = out // 8``), :func:`fc_quad_header` and :func:`fc_pairs_header` of the 0 or 1 pair
+    after the quad; the rows8 path's group records of rows ``0 .. 8G - 1``; the quad's record (``bias_dsp`` of rows
+    ``8G``, ``8G + 2``, the two pairs' weight words in the pair layout, ``2 * bias_dsp`` of rows ``8G + 1``, ``8G +
+    3``, :func:`fc_requant_ez`'s 8 words of rows ``8G .. 8G + 3``); then the pairs path's pair record of the last two
+    rows for ``out = 8G + 6`` (``weights`` ``[out][in]`` int8 with ``out mod 8`` 4 or 6 and ``in`` a multiple of
+    8)."""
+    out_f, in_f = weights.shape
+    rows = FC_DSP_GROUP_ROWS * (out_f // FC_DSP_GROUP_ROWS)
+    head = fc_rows8_header(in_f, out_f) + fc_quad_header(in_f) + fc_pairs_header(in_f, (out_f - rows - 4) // 2)
+    rq = fc_requant_ez(requant_dsp, output_zero_point)
+    quad_w = _paired_rows(weights[rows:rows + 4], 2).view("<i4").astype(np.int64)
+    quad_b = bias_dsp[rows:rows + 4].astype(np.int64)
+    quad = np.concatenate([quad_b[0::2], quad_w, _doubled(quad_b[1::2]), rq[2 * rows:2 * rows + 8]])
+    return np.concatenate([np.array(head, np.int64), _rows8_groups(weights[:rows], bias_dsp[:rows], rq[:2 * rows]),
+                           quad, _pair_records(weights[rows + 4:], bias_dsp[rows + 4:], rq[2 * rows + 8:])
+                           ]).astype(np.int32)
+
+
+def fc_path_records(path: str, weights: np.ndarray, bias_dsp: np.ndarray, requant_dsp: np.ndarray,
+                    output_zero_point: int) -> np.ndarray:
+    """The records of DSP FC path ``path`` (:func:`fc_dsp_path`, not :data:`FC_GENERAL_PATH`) from the layer's
+    ``[out][in]`` int8 weights, :func:`fc_dsp_arrays`' folded bias and pairs and its output zero point."""
+    if path == "tq_fully_connected_s8_k8":
+        return fc_k8_records(weights, bias_dsp, requant_dsp)
+    build = {"tq_fully_connected_s8_rows8": fc_rows8_records, "tq_fully_connected_s8_pairs": fc_pairs_records,
+             "tq_fully_connected_s8_rows8p": fc_rows8p_records, "tq_fully_connected_s8_rows8q": fc_rows8q_records}[path]
+    return build(weights, bias_dsp, requant_dsp, output_zero_point)
 
 
 CONV_TABLE_GROUP_BYTES = 64  # the DSP conv's output-stage table per channel group (TQ_CONV_TABLE_GROUP_WORDS words)
