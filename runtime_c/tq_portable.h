@@ -2,7 +2,7 @@
  * tq_portable.h - the portable loops of the kernels that have a DSP companion, and the window
  * clipping of every window kernel. Internal to the runtime (generated code includes tq_kernels.h).
  *
- * conv2d, depthwise_conv2d, fully_connected and add have their portable implementation here, once,
+ * conv2d, depthwise_conv2d, fully_connected, add and mul have their portable implementation here, once,
  * as static inline functions (formulas: tq_kernels.h): tq_<op>_s8.c defines the public tq_<op>_s8
  * with it where TQ_USE_DSP is 0, and tq_<op>_s8_dsp.c calls it for the cases its fast paths leave
  * out, so both builds run the same loop there. The conv and depthwise loops are macros over the weight
@@ -84,6 +84,40 @@ static inline int32_t tq_mbqm_portable(int32_t x, int32_t q, int32_t shift)
 #else
     return tq_mbqm(x, q, shift);
 #endif
+}
+
+/*
+ * Elementwise multiply, one element (tq_kernels.h, TFLite MUL): clamp(zero_point + mbqm((a - zp1) * (b - zp2), q,
+ * shift), act_min, act_max) with the layer's constants in p. |product| <= 255 * 255 < 2^30, so with a right shift
+ * (shift <= -1) the fused output stage tq_requantize_s8_fused equals tq_requantize_s8 (tq_requant.h) and is used.
+ */
+static inline int8_t tq_mul_s8_element(const tq_mul_s8_params *p, int32_t a, int32_t b)
+{
+    const int32_t product = (a - p->input1_zero_point) * (b - p->input2_zero_point);
+    return p->shift <= -1
+               ? (int8_t)tq_requantize_s8_fused(product, p->multiplier, -p->shift, p->output_zero_point, p->act_min,
+                                                p->act_max)
+               : tq_requantize_s8(product, p->multiplier, p->shift, p->output_zero_point, p->act_min, p->act_max);
+}
+
+/*
+ * Elementwise multiply of channels [c_begin, channels) at every position (tq_mul_s8_element each; input2 the same
+ * row at every position when params->broadcast is set). Element by element in order: the in-place contract.
+ */
+TQ_LOOP_INLINE void tq_mul_s8_portable(const tq_mul_s8_params *params, const int8_t *input1, const int8_t *input2,
+                                       int8_t *output, int32_t c_begin)
+{
+    const int32_t channels = params->channels, positions = params->positions;
+    const int32_t step2 = params->broadcast != 0 ? 0 : channels;
+    int32_t p, c;
+    for (p = 0; p < positions; ++p) {
+        const int8_t *a = input1 + p * channels;
+        const int8_t *b = input2 + p * step2;
+        int8_t *y = output + p * channels;
+        for (c = c_begin; c < channels; ++c) {
+            y[c] = tq_mul_s8_element(params, a[c], b[c]);
+        }
+    }
 }
 
 /*

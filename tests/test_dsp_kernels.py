@@ -380,7 +380,23 @@ def _add_graphs(rng: np.random.Generator) -> list[ir.Graph]:
 def _layer_graphs() -> list[ir.Graph]:
     rng = np.random.default_rng(2024)
     return (_fixed_graphs(rng) + _fused_graphs(rng) + _table_graphs(rng) + _random_graphs(rng, 3, 12) + _add_graphs(rng)
-            + _wide_graphs() + _first_layer_graphs() + _pw8_graphs() + _pwk_graphs() + _pws_graphs())
+            + _wide_graphs() + _first_layer_graphs() + _pw8_graphs() + _pwk_graphs() + _pws_graphs()
+            + [_lookup_graph()])
+
+
+def _lookup_graph() -> ir.Graph:
+    """Table lookups of 37, 13, 6 and 3 elements (tq_lookup_s8_dsp.c: eight per iteration, then four, then one at a
+    time; every remainder path), in place where the planner allows it, input zero points at the int8 ends and
+    inputs the harness draws over the whole int8 range (every table entry's end rows)."""
+    rng = np.random.default_rng(2031)
+    x = ir.Tensor("x", (1, 1, 37), ir.QParams(0.05, -128))
+    a = rg.lookup(rng, "a", x, "hardswish")
+    f1 = rg.fully_connected(rng, "f1", a[1], 13)
+    b = rg.lookup(rng, "b", f1[1], "sigmoid")
+    f2 = rg.fully_connected(rng, "f2", b[1], 6)
+    c = rg.lookup(rng, "c", f2[1])
+    f3 = rg.fully_connected(rng, "f3", c[1], 3)
+    return rg.chain(x, [a, f1, b, f2, c, f3, rg.lookup(rng, "d", f3[1], "tanh")])
 
 
 def _emit(graph: ir.Graph, out: Path, board: str, optimize: str) -> Path:

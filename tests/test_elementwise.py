@@ -148,7 +148,7 @@ def test_host_graphs_cover_both_output_stages() -> None:
     assert right_shift == {"mul": {True, False}, "prelu": {True, False}}
 
 
-@pytest.mark.parametrize("board", ["cortex-m4", "cortex-m0plus"])
+@pytest.mark.parametrize("board", ["cortex-m4", "cortex-m7", "cortex-m33", "cortex-m0plus"])
 def test_elementwise_graphs_under_qemu(board: str, tmp_path: Path) -> None:
     require_tool("arm-none-eabi-gcc", "gcc-arm-none-eabi")
     require_tool("qemu-system-arm", "qemu-system-arm")
