@@ -2,7 +2,7 @@
  * tq_portable.h - the portable loops of the kernels that have a DSP companion, and the window
  * clipping of every window kernel. Internal to the runtime (generated code includes tq_kernels.h).
  *
- * conv2d, depthwise_conv2d, fully_connected, add and mul have their portable implementation here, once,
+ * conv2d, depthwise_conv2d, fully_connected, add, mul and concat have their portable implementation here, once,
  * as static inline functions (formulas: tq_kernels.h): tq_<op>_s8.c defines the public tq_<op>_s8
  * with it where TQ_USE_DSP is 0, and tq_<op>_s8_dsp.c calls it for the cases its fast paths leave
  * out, so both builds run the same loop there. The conv and depthwise loops are macros over the weight
@@ -116,6 +116,36 @@ TQ_LOOP_INLINE void tq_mul_s8_portable(const tq_mul_s8_params *params, const int
         int8_t *y = output + p * channels;
         for (c = c_begin; c < channels; ++c) {
             y[c] = tq_mul_s8_element(params, a[c], b[c]);
+        }
+    }
+}
+
+/* QM(1.0) = (2^30, shift 1): a concatenation input with it and the output's zero point is copied. */
+#define TQ_UNIT_MULTIPLIER ((int32_t)1 << 30)
+
+/*
+ * Input k of a concatenation (tq_kernels.h), x, into output channels [first, first + channels[k]) of every
+ * position: copied when its quantization is the output's (the formula is the identity there), else
+ * y = clamp(mbqm(x - zero_point[k], multiplier[k], shift[k]) + output_zero_point, -128, 127).
+ */
+TQ_LOOP_INLINE void tq_concat_s8_input_portable(const tq_concat_s8_params *p, int32_t k, const int8_t *x,
+                                                int32_t first, int8_t *output)
+{
+    const int32_t channels = p->channels[k], zp = p->zero_point[k], q = p->multiplier[k], shift = p->shift[k];
+    const int copy = q == TQ_UNIT_MULTIPLIER && shift == 1 && zp == p->output_zero_point;
+    int32_t px, i;
+    for (px = 0; px < p->positions; ++px) {
+        const int8_t *src = x + px * channels;
+        int8_t *dst = output + px * p->out_c + first;
+        if (copy) {
+            for (i = 0; i < channels; ++i) {
+                dst[i] = src[i];
+            }
+        } else {
+            for (i = 0; i < channels; ++i) {
+                dst[i] = tq_requantize_s8_portable((int32_t)src[i] - zp, q, shift, p->output_zero_point, INT8_MIN,
+                                                   INT8_MAX);
+            }
         }
     }
 }

@@ -155,7 +155,8 @@ def test_multi_input_layers_in_package(tmp_path: Path) -> None:
     kernels = {p.name for p in out.glob("tq_*.c")}
     paths = {f for sym, f in DSP_PATH_FILES.items() if f"&{sym}," in (out / "net.c").read_text()}
     assert kernels == ({f"tq_{stats.KERNEL_FILE_KIND.get(k, k)}_s8.c" for k in stats.OP_KINDS.values()} | paths
-                       | {f"tq_{kind}_s8_dsp.c" for kind in ("conv2d", "depthwise_conv2d", "fully_connected", "add")}
+                       | {f"tq_{kind}_s8_dsp.c" for kind in ("conv2d", "depthwise_conv2d", "fully_connected", "add",
+                                                            "mul", "concat", "lookup")}
                        | {"tq_conv2d_s8_v6m.c", "tq_depthwise_conv2d_s8_v6m.c", "tq_fully_connected_s8_v6m.c",
                           "tq_add_s8_v6m.c"}
                        | {f"tq_{kind}_s8_mve.c" for kind in ("add", "conv2d", "depthwise_conv2d", "fully_connected",

@@ -28,6 +28,7 @@ from tinyqat.boards import load_board
 from tinyqat.codegen import emit, layouts, stats
 from tinyqat.memory import planner
 from tinyqat.memory.planner import GreedyPlanner
+from tinyqat.passes import quantize
 from tinyqat.resources import resource_dir
 from tinyqat.target import STRICT_CFLAGS
 from tinyqat.toolchain import qemu
@@ -381,7 +382,25 @@ def _layer_graphs() -> list[ir.Graph]:
     rng = np.random.default_rng(2024)
     return (_fixed_graphs(rng) + _fused_graphs(rng) + _table_graphs(rng) + _random_graphs(rng, 3, 12) + _add_graphs(rng)
             + _wide_graphs() + _first_layer_graphs() + _pw8_graphs() + _pwk_graphs() + _pws_graphs()
-            + [_lookup_graph()])
+            + [_lookup_graph(), _concat_graph()])
+
+
+def _concat_graph() -> ir.Graph:
+    """A concatenation (tq_concat_s8_dsp.c) of inputs of 7, 5, 4, 9 and 7 channels (four per step, then one at a
+    time): the graph input itself with the output's quantization (copied) and tables of it whose scales put every
+    other input on a left shift of 0 or more (SMMULR) or a right shift (the fused stage); zero points at the int8
+    ends."""
+    rng = np.random.default_rng(2032)
+    x = ir.Tensor("x", (2, 3, 7), ir.QParams(0.05, -128))
+    steps = []
+    for k, (c, scale, zp) in enumerate(((5, 0.2, 127), (4, 0.004, -128), (9, 0.07, 0), (7, 0.01, 127))):
+        f = rg.conv(rng, f"p{k}", x, c, (1, 1), (1, 1), (0, 0, 0, 0))
+        steps.append((f[0], ir.Tensor(f[1].name, f[1].shape, ir.QParams(scale, zp))))
+    xs = [x] + [t for _, t in steps]
+    y = ir.Tensor("cat", (2, 3, sum(t.shape[-1] for t in xs)), x.qparams)
+    cat = quantize.quantize_concat(ir.FloatConcat("concat_cat", tuple(t.name for t in xs), "cat"), rg._scope(*xs, y))
+    assert cat.shift.tolist() == [1, 3, -3, 1, -2] and cat.multiplier[0] == 2**30  # copy, left and right shifts
+    return rg.chain(x, [*steps, (cat, y)])
 
 
 def _lookup_graph() -> ir.Graph:
