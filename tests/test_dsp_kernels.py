@@ -1154,6 +1154,13 @@ def _depthwise5_row_graphs(rng: np.random.Generator) -> list[ir.Graph]:
             op, t = _fused_depthwise(rng, f"d{k}", t, stride, padding, full=k % 2 == 0, tiny=k == 1, k=5)
             steps.append((op, t))
         graphs.append(rg.chain(x, steps))
+    # the assembly's blocks (full int8 range) with a right shift above 22 (requant_fused 1: K = 0 in the record)
+    # and input zero points at both int8 ends: 6 + 6 + 1 outputs at stride 1, then 6 + 1 at stride 2
+    for shape, zp in (((9, 13, 7), -128), ((6, 8, 5), 127)):
+        x = ir.Tensor("x", shape, ir.QParams(float(np.float32(10 ** rng.uniform(-3, 0))), zp))
+        a = _fused_depthwise(rng, "d0", x, (1, 1), (2, 2, 2, 2), full=True, tiny=True, k=5)
+        b = _fused_depthwise(rng, "d1", a[1], (2, 2), (2, 2, 2, 2), full=True, tiny=shape[2] == 7, k=5)
+        graphs.append(rg.chain(x, [a, b]))
     return graphs
 
 
@@ -1252,6 +1259,14 @@ def test_depthwise_row_assembly_matches_its_generator() -> None:
     script = Path(__file__).resolve().parents[1] / "scripts" / "gen_dw_asm.py"
     printed = subprocess.run(["python3", str(script)], check=True, capture_output=True, text=True).stdout
     source = (resource_dir("runtime_c") / "tq_depthwise_conv2d_s8_dsp.c").read_text()
+    assert printed in source
+
+
+def test_depthwise5_assembly_matches_its_generator() -> None:
+    """The 5x5 row functions' assembly in tq_depthwise_conv2d_s8_rows5.c is what scripts/gen_dw5_asm.py prints."""
+    script = Path(__file__).resolve().parents[1] / "scripts" / "gen_dw5_asm.py"
+    printed = subprocess.run(["python3", str(script)], check=True, capture_output=True, text=True).stdout
+    source = (resource_dir("runtime_c") / "tq_depthwise_conv2d_s8_rows5.c").read_text()
     assert printed in source
 
 
