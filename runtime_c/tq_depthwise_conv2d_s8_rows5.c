@@ -280,13 +280,13 @@ typedef struct {
     "\tsmlabt r0, r10, r9, r0\n" \
     "\tsmlad r1, r10, r9, r1\n" \
     "\tldr r10, [r11, #12]\n" \
+    "\tldr r11, [r11, #16]\n" \
     "\tsmlad r4, r10, r7, r4\n" \
     "\tsmlad r5, r10, r8, r5\n" \
     "\tsmlabt r2, r10, r9, r2\n" \
     "\tsmlad r3, r10, r9, r3\n" \
-    "\tldr r10, [r11, #16]\n" \
-    "\tsmlabt r4, r10, r9, r4\n" \
-    "\tsmlad r5, r10, r9, r5\n" \
+    "\tsmlabt r4, r11, r9, r4\n" \
+    "\tsmlad r5, r11, r9, r5\n" \
     "\tldr r11, [sp, #4]\n" \
     "\tadd r11, r11, lr\n" \
     "\tldm r12!, {r6-r9}\n" \
@@ -306,13 +306,13 @@ typedef struct {
     "\tsmlabt r0, r10, r9, r0\n" \
     "\tsmlad r1, r10, r9, r1\n" \
     "\tldr r10, [r11, #12]\n" \
+    "\tldr r11, [r11, #16]\n" \
     "\tsmlad r4, r10, r7, r4\n" \
     "\tsmlad r5, r10, r8, r5\n" \
     "\tsmlabt r2, r10, r9, r2\n" \
     "\tsmlad r3, r10, r9, r3\n" \
-    "\tldr r10, [r11, #16]\n" \
-    "\tsmlabt r4, r10, r9, r4\n" \
-    "\tsmlad r5, r10, r9, r5\n" \
+    "\tsmlabt r4, r11, r9, r4\n" \
+    "\tsmlad r5, r11, r9, r5\n" \
     "\tldr r11, [sp, #8]\n" \
     "\tadd r11, r11, lr\n" \
     "\tldm r12!, {r6-r9}\n" \
@@ -332,13 +332,13 @@ typedef struct {
     "\tsmlabt r0, r10, r9, r0\n" \
     "\tsmlad r1, r10, r9, r1\n" \
     "\tldr r10, [r11, #12]\n" \
+    "\tldr r11, [r11, #16]\n" \
     "\tsmlad r4, r10, r7, r4\n" \
     "\tsmlad r5, r10, r8, r5\n" \
     "\tsmlabt r2, r10, r9, r2\n" \
     "\tsmlad r3, r10, r9, r3\n" \
-    "\tldr r10, [r11, #16]\n" \
-    "\tsmlabt r4, r10, r9, r4\n" \
-    "\tsmlad r5, r10, r9, r5\n" \
+    "\tsmlabt r4, r11, r9, r4\n" \
+    "\tsmlad r5, r11, r9, r5\n" \
     "\tldr r11, [sp, #12]\n" \
     "\tadd r11, r11, lr\n" \
     "\tldm r12!, {r6-r9}\n" \
@@ -358,13 +358,13 @@ typedef struct {
     "\tsmlabt r0, r10, r9, r0\n" \
     "\tsmlad r1, r10, r9, r1\n" \
     "\tldr r10, [r11, #12]\n" \
+    "\tldr r11, [r11, #16]\n" \
     "\tsmlad r4, r10, r7, r4\n" \
     "\tsmlad r5, r10, r8, r5\n" \
     "\tsmlabt r2, r10, r9, r2\n" \
     "\tsmlad r3, r10, r9, r3\n" \
-    "\tldr r10, [r11, #16]\n" \
-    "\tsmlabt r4, r10, r9, r4\n" \
-    "\tsmlad r5, r10, r9, r5\n" \
+    "\tsmlabt r4, r11, r9, r4\n" \
+    "\tsmlad r5, r11, r9, r5\n" \
     "\tldr r11, [sp, #16]\n" \
     "\tadd r11, r11, lr\n" \
     "\tldm r12!, {r6-r9}\n" \
@@ -384,14 +384,59 @@ typedef struct {
     "\tsmlabt r0, r10, r9, r0\n" \
     "\tsmlad r1, r10, r9, r1\n" \
     "\tldr r10, [r11, #12]\n" \
+    "\tldr r11, [r11, #16]\n" \
     "\tsmlad r4, r10, r7, r4\n" \
     "\tsmlad r5, r10, r8, r5\n" \
     "\tsmlabt r2, r10, r9, r2\n" \
     "\tsmlad r3, r10, r9, r3\n" \
-    "\tldr r10, [r11, #16]\n" \
-    "\tsmlabt r4, r10, r9, r4\n" \
-    "\tsmlad r5, r10, r9, r5\n" \
+    "\tsmlabt r4, r11, r9, r4\n" \
+    "\tsmlad r5, r11, r9, r5\n" \
     "\tldm r12!, {r6-r9}\n" \
+    "\tcmp r8, #0\n" \
+    "\tbeq tq_dw5_1_e\n" \
+    "\tadd r10, r8, r0, asr #31\n" \
+    "\tsmmlar r0, r0, r7, r10\n" \
+    "\tasr r0, r0, r9\n" \
+    "\tssat r0, #8, r0\n" \
+    "\tadd r10, r8, r1, asr #31\n" \
+    "\tsmmlar r1, r1, r7, r10\n" \
+    "\tasr r1, r1, r9\n" \
+    "\tssat r1, #8, r1\n" \
+    "\tadd r10, r8, r2, asr #31\n" \
+    "\tsmmlar r2, r2, r7, r10\n" \
+    "\tasr r2, r2, r9\n" \
+    "\tssat r2, #8, r2\n" \
+    "\tadd r10, r8, r3, asr #31\n" \
+    "\tsmmlar r3, r3, r7, r10\n" \
+    "\tasr r3, r3, r9\n" \
+    "\tssat r3, #8, r3\n" \
+    "\tadd r10, r8, r4, asr #31\n" \
+    "\tsmmlar r4, r4, r7, r10\n" \
+    "\tasr r4, r4, r9\n" \
+    "\tssat r4, #8, r4\n" \
+    "\tadd r10, r8, r5, asr #31\n" \
+    "\tsmmlar r5, r5, r7, r10\n" \
+    "\tasr r5, r5, r9\n" \
+    "\tssat r5, #8, r5\n" \
+    "tq_dw5_1_st:\n" \
+    "\tldrd r11, r10, [sp, #28]\n" \
+    "\tadd r9, r11, r10, lsl #1\n" \
+    "\tadd r8, r11, r10, lsl #2\n" \
+    "\tstrb r0, [r11]\n" \
+    "\tstrb r1, [r11, r10]\n" \
+    "\tstrb r2, [r9]\n" \
+    "\tstrb r3, [r9, r10]\n" \
+    "\tstrb r4, [r8]\n" \
+    "\tstrb r5, [r8, r10]\n" \
+    "\tadd r11, r11, #1\n" \
+    "\tldrd r9, r10, [sp, #20]\n" \
+    "\tstr r11, [sp, #28]\n" \
+    "\tadd lr, lr, r9\n" \
+    "\tcmp r12, r10\n" \
+    "\tbne tq_dw5_1_ch\n" \
+    "\tadd sp, sp, #40\n" \
+    "\tpop {r4-r11, pc}\n" \
+    "tq_dw5_1_e:\n" \
     "\tmov r8, #1\n" \
     "\tlsl r8, r8, r9\n" \
     "\tlsr r8, r8, #1\n" \
@@ -426,25 +471,7 @@ typedef struct {
     "\tasr r5, r5, r9\n" \
     "\tadd r5, r5, r6\n" \
     "\tssat r5, #8, r5\n" \
-    "\tldr r11, [sp, #28]\n" \
-    "\tldr r10, [sp, #32]\n" \
-    "\tadd r9, r11, r10, lsl #1\n" \
-    "\tadd r8, r11, r10, lsl #2\n" \
-    "\tstrb r0, [r11]\n" \
-    "\tstrb r1, [r11, r10]\n" \
-    "\tstrb r2, [r9]\n" \
-    "\tstrb r3, [r9, r10]\n" \
-    "\tstrb r4, [r8]\n" \
-    "\tstrb r5, [r8, r10]\n" \
-    "\tadd r11, r11, #1\n" \
-    "\tldr r10, [sp, #20]\n" \
-    "\tstr r11, [sp, #28]\n" \
-    "\tadd lr, lr, r10\n" \
-    "\tldr r10, [sp, #24]\n" \
-    "\tcmp r12, r10\n" \
-    "\tbne tq_dw5_1_ch\n" \
-    "\tadd sp, sp, #40\n" \
-    "\tpop {r4-r11, pc}\n"
+    "\tb tq_dw5_1_st\n"
 
 #define TQ_DW5_MAIN_S2_ASM \
     "\tpush {r4-r11, lr}\n" \
@@ -464,148 +491,193 @@ typedef struct {
     "\tadd r11, r11, lr\n" \
     "\tldm r12!, {r6-r9}\n" \
     "\tldr r10, [r11, #0]\n" \
+    "\tldr r8, [r11, #4]\n" \
     "\tsmlad r0, r10, r6, r0\n" \
-    "\tldr r10, [r11, #4]\n" \
-    "\tsmlad r1, r10, r6, r1\n" \
-    "\tsmlad r0, r10, r7, r0\n" \
+    "\tsmlad r1, r8, r6, r1\n" \
+    "\tsmlad r0, r8, r7, r0\n" \
     "\tldr r10, [r11, #8]\n" \
+    "\tldr r8, [r11, #12]\n" \
     "\tsmlad r2, r10, r6, r2\n" \
     "\tsmlad r1, r10, r7, r1\n" \
     "\tsmlabt r0, r10, r9, r0\n" \
-    "\tldr r10, [r11, #12]\n" \
-    "\tsmlad r3, r10, r6, r3\n" \
-    "\tsmlad r2, r10, r7, r2\n" \
-    "\tsmlabt r1, r10, r9, r1\n" \
+    "\tsmlad r3, r8, r6, r3\n" \
+    "\tsmlad r2, r8, r7, r2\n" \
+    "\tsmlabt r1, r8, r9, r1\n" \
     "\tldr r10, [r11, #16]\n" \
+    "\tldr r8, [r11, #20]\n" \
     "\tsmlad r4, r10, r6, r4\n" \
     "\tsmlad r3, r10, r7, r3\n" \
     "\tsmlabt r2, r10, r9, r2\n" \
-    "\tldr r10, [r11, #20]\n" \
-    "\tsmlad r5, r10, r6, r5\n" \
-    "\tsmlad r4, r10, r7, r4\n" \
-    "\tsmlabt r3, r10, r9, r3\n" \
+    "\tsmlad r5, r8, r6, r5\n" \
+    "\tsmlad r4, r8, r7, r4\n" \
+    "\tsmlabt r3, r8, r9, r3\n" \
     "\tldr r10, [r11, #24]\n" \
+    "\tldr r11, [r11, #28]\n" \
     "\tsmlad r5, r10, r7, r5\n" \
     "\tsmlabt r4, r10, r9, r4\n" \
-    "\tldr r10, [r11, #28]\n" \
-    "\tsmlabt r5, r10, r9, r5\n" \
+    "\tsmlabt r5, r11, r9, r5\n" \
     "\tldr r11, [sp, #4]\n" \
     "\tadd r11, r11, lr\n" \
     "\tldm r12!, {r6-r9}\n" \
     "\tldr r10, [r11, #0]\n" \
+    "\tldr r8, [r11, #4]\n" \
     "\tsmlad r0, r10, r6, r0\n" \
-    "\tldr r10, [r11, #4]\n" \
-    "\tsmlad r1, r10, r6, r1\n" \
-    "\tsmlad r0, r10, r7, r0\n" \
+    "\tsmlad r1, r8, r6, r1\n" \
+    "\tsmlad r0, r8, r7, r0\n" \
     "\tldr r10, [r11, #8]\n" \
+    "\tldr r8, [r11, #12]\n" \
     "\tsmlad r2, r10, r6, r2\n" \
     "\tsmlad r1, r10, r7, r1\n" \
     "\tsmlabt r0, r10, r9, r0\n" \
-    "\tldr r10, [r11, #12]\n" \
-    "\tsmlad r3, r10, r6, r3\n" \
-    "\tsmlad r2, r10, r7, r2\n" \
-    "\tsmlabt r1, r10, r9, r1\n" \
+    "\tsmlad r3, r8, r6, r3\n" \
+    "\tsmlad r2, r8, r7, r2\n" \
+    "\tsmlabt r1, r8, r9, r1\n" \
     "\tldr r10, [r11, #16]\n" \
+    "\tldr r8, [r11, #20]\n" \
     "\tsmlad r4, r10, r6, r4\n" \
     "\tsmlad r3, r10, r7, r3\n" \
     "\tsmlabt r2, r10, r9, r2\n" \
-    "\tldr r10, [r11, #20]\n" \
-    "\tsmlad r5, r10, r6, r5\n" \
-    "\tsmlad r4, r10, r7, r4\n" \
-    "\tsmlabt r3, r10, r9, r3\n" \
+    "\tsmlad r5, r8, r6, r5\n" \
+    "\tsmlad r4, r8, r7, r4\n" \
+    "\tsmlabt r3, r8, r9, r3\n" \
     "\tldr r10, [r11, #24]\n" \
+    "\tldr r11, [r11, #28]\n" \
     "\tsmlad r5, r10, r7, r5\n" \
     "\tsmlabt r4, r10, r9, r4\n" \
-    "\tldr r10, [r11, #28]\n" \
-    "\tsmlabt r5, r10, r9, r5\n" \
+    "\tsmlabt r5, r11, r9, r5\n" \
     "\tldr r11, [sp, #8]\n" \
     "\tadd r11, r11, lr\n" \
     "\tldm r12!, {r6-r9}\n" \
     "\tldr r10, [r11, #0]\n" \
+    "\tldr r8, [r11, #4]\n" \
     "\tsmlad r0, r10, r6, r0\n" \
-    "\tldr r10, [r11, #4]\n" \
-    "\tsmlad r1, r10, r6, r1\n" \
-    "\tsmlad r0, r10, r7, r0\n" \
+    "\tsmlad r1, r8, r6, r1\n" \
+    "\tsmlad r0, r8, r7, r0\n" \
     "\tldr r10, [r11, #8]\n" \
+    "\tldr r8, [r11, #12]\n" \
     "\tsmlad r2, r10, r6, r2\n" \
     "\tsmlad r1, r10, r7, r1\n" \
     "\tsmlabt r0, r10, r9, r0\n" \
-    "\tldr r10, [r11, #12]\n" \
-    "\tsmlad r3, r10, r6, r3\n" \
-    "\tsmlad r2, r10, r7, r2\n" \
-    "\tsmlabt r1, r10, r9, r1\n" \
+    "\tsmlad r3, r8, r6, r3\n" \
+    "\tsmlad r2, r8, r7, r2\n" \
+    "\tsmlabt r1, r8, r9, r1\n" \
     "\tldr r10, [r11, #16]\n" \
+    "\tldr r8, [r11, #20]\n" \
     "\tsmlad r4, r10, r6, r4\n" \
     "\tsmlad r3, r10, r7, r3\n" \
     "\tsmlabt r2, r10, r9, r2\n" \
-    "\tldr r10, [r11, #20]\n" \
-    "\tsmlad r5, r10, r6, r5\n" \
-    "\tsmlad r4, r10, r7, r4\n" \
-    "\tsmlabt r3, r10, r9, r3\n" \
+    "\tsmlad r5, r8, r6, r5\n" \
+    "\tsmlad r4, r8, r7, r4\n" \
+    "\tsmlabt r3, r8, r9, r3\n" \
     "\tldr r10, [r11, #24]\n" \
+    "\tldr r11, [r11, #28]\n" \
     "\tsmlad r5, r10, r7, r5\n" \
     "\tsmlabt r4, r10, r9, r4\n" \
-    "\tldr r10, [r11, #28]\n" \
-    "\tsmlabt r5, r10, r9, r5\n" \
+    "\tsmlabt r5, r11, r9, r5\n" \
     "\tldr r11, [sp, #12]\n" \
     "\tadd r11, r11, lr\n" \
     "\tldm r12!, {r6-r9}\n" \
     "\tldr r10, [r11, #0]\n" \
+    "\tldr r8, [r11, #4]\n" \
     "\tsmlad r0, r10, r6, r0\n" \
-    "\tldr r10, [r11, #4]\n" \
-    "\tsmlad r1, r10, r6, r1\n" \
-    "\tsmlad r0, r10, r7, r0\n" \
+    "\tsmlad r1, r8, r6, r1\n" \
+    "\tsmlad r0, r8, r7, r0\n" \
     "\tldr r10, [r11, #8]\n" \
+    "\tldr r8, [r11, #12]\n" \
     "\tsmlad r2, r10, r6, r2\n" \
     "\tsmlad r1, r10, r7, r1\n" \
     "\tsmlabt r0, r10, r9, r0\n" \
-    "\tldr r10, [r11, #12]\n" \
-    "\tsmlad r3, r10, r6, r3\n" \
-    "\tsmlad r2, r10, r7, r2\n" \
-    "\tsmlabt r1, r10, r9, r1\n" \
+    "\tsmlad r3, r8, r6, r3\n" \
+    "\tsmlad r2, r8, r7, r2\n" \
+    "\tsmlabt r1, r8, r9, r1\n" \
     "\tldr r10, [r11, #16]\n" \
+    "\tldr r8, [r11, #20]\n" \
     "\tsmlad r4, r10, r6, r4\n" \
     "\tsmlad r3, r10, r7, r3\n" \
     "\tsmlabt r2, r10, r9, r2\n" \
-    "\tldr r10, [r11, #20]\n" \
-    "\tsmlad r5, r10, r6, r5\n" \
-    "\tsmlad r4, r10, r7, r4\n" \
-    "\tsmlabt r3, r10, r9, r3\n" \
+    "\tsmlad r5, r8, r6, r5\n" \
+    "\tsmlad r4, r8, r7, r4\n" \
+    "\tsmlabt r3, r8, r9, r3\n" \
     "\tldr r10, [r11, #24]\n" \
+    "\tldr r11, [r11, #28]\n" \
     "\tsmlad r5, r10, r7, r5\n" \
     "\tsmlabt r4, r10, r9, r4\n" \
-    "\tldr r10, [r11, #28]\n" \
-    "\tsmlabt r5, r10, r9, r5\n" \
+    "\tsmlabt r5, r11, r9, r5\n" \
     "\tldr r11, [sp, #16]\n" \
     "\tadd r11, r11, lr\n" \
     "\tldm r12!, {r6-r9}\n" \
     "\tldr r10, [r11, #0]\n" \
+    "\tldr r8, [r11, #4]\n" \
     "\tsmlad r0, r10, r6, r0\n" \
-    "\tldr r10, [r11, #4]\n" \
-    "\tsmlad r1, r10, r6, r1\n" \
-    "\tsmlad r0, r10, r7, r0\n" \
+    "\tsmlad r1, r8, r6, r1\n" \
+    "\tsmlad r0, r8, r7, r0\n" \
     "\tldr r10, [r11, #8]\n" \
+    "\tldr r8, [r11, #12]\n" \
     "\tsmlad r2, r10, r6, r2\n" \
     "\tsmlad r1, r10, r7, r1\n" \
     "\tsmlabt r0, r10, r9, r0\n" \
-    "\tldr r10, [r11, #12]\n" \
-    "\tsmlad r3, r10, r6, r3\n" \
-    "\tsmlad r2, r10, r7, r2\n" \
-    "\tsmlabt r1, r10, r9, r1\n" \
+    "\tsmlad r3, r8, r6, r3\n" \
+    "\tsmlad r2, r8, r7, r2\n" \
+    "\tsmlabt r1, r8, r9, r1\n" \
     "\tldr r10, [r11, #16]\n" \
+    "\tldr r8, [r11, #20]\n" \
     "\tsmlad r4, r10, r6, r4\n" \
     "\tsmlad r3, r10, r7, r3\n" \
     "\tsmlabt r2, r10, r9, r2\n" \
-    "\tldr r10, [r11, #20]\n" \
-    "\tsmlad r5, r10, r6, r5\n" \
-    "\tsmlad r4, r10, r7, r4\n" \
-    "\tsmlabt r3, r10, r9, r3\n" \
+    "\tsmlad r5, r8, r6, r5\n" \
+    "\tsmlad r4, r8, r7, r4\n" \
+    "\tsmlabt r3, r8, r9, r3\n" \
     "\tldr r10, [r11, #24]\n" \
+    "\tldr r11, [r11, #28]\n" \
     "\tsmlad r5, r10, r7, r5\n" \
     "\tsmlabt r4, r10, r9, r4\n" \
-    "\tldr r10, [r11, #28]\n" \
-    "\tsmlabt r5, r10, r9, r5\n" \
+    "\tsmlabt r5, r11, r9, r5\n" \
     "\tldm r12!, {r6-r9}\n" \
+    "\tcmp r8, #0\n" \
+    "\tbeq tq_dw5_2_e\n" \
+    "\tadd r10, r8, r0, asr #31\n" \
+    "\tsmmlar r0, r0, r7, r10\n" \
+    "\tasr r0, r0, r9\n" \
+    "\tssat r0, #8, r0\n" \
+    "\tadd r10, r8, r1, asr #31\n" \
+    "\tsmmlar r1, r1, r7, r10\n" \
+    "\tasr r1, r1, r9\n" \
+    "\tssat r1, #8, r1\n" \
+    "\tadd r10, r8, r2, asr #31\n" \
+    "\tsmmlar r2, r2, r7, r10\n" \
+    "\tasr r2, r2, r9\n" \
+    "\tssat r2, #8, r2\n" \
+    "\tadd r10, r8, r3, asr #31\n" \
+    "\tsmmlar r3, r3, r7, r10\n" \
+    "\tasr r3, r3, r9\n" \
+    "\tssat r3, #8, r3\n" \
+    "\tadd r10, r8, r4, asr #31\n" \
+    "\tsmmlar r4, r4, r7, r10\n" \
+    "\tasr r4, r4, r9\n" \
+    "\tssat r4, #8, r4\n" \
+    "\tadd r10, r8, r5, asr #31\n" \
+    "\tsmmlar r5, r5, r7, r10\n" \
+    "\tasr r5, r5, r9\n" \
+    "\tssat r5, #8, r5\n" \
+    "tq_dw5_2_st:\n" \
+    "\tldrd r11, r10, [sp, #28]\n" \
+    "\tadd r9, r11, r10, lsl #1\n" \
+    "\tadd r8, r11, r10, lsl #2\n" \
+    "\tstrb r0, [r11]\n" \
+    "\tstrb r1, [r11, r10]\n" \
+    "\tstrb r2, [r9]\n" \
+    "\tstrb r3, [r9, r10]\n" \
+    "\tstrb r4, [r8]\n" \
+    "\tstrb r5, [r8, r10]\n" \
+    "\tadd r11, r11, #1\n" \
+    "\tldrd r9, r10, [sp, #20]\n" \
+    "\tstr r11, [sp, #28]\n" \
+    "\tadd lr, lr, r9\n" \
+    "\tcmp r12, r10\n" \
+    "\tbne tq_dw5_2_ch\n" \
+    "\tadd sp, sp, #40\n" \
+    "\tpop {r4-r11, pc}\n" \
+    "tq_dw5_2_e:\n" \
     "\tmov r8, #1\n" \
     "\tlsl r8, r8, r9\n" \
     "\tlsr r8, r8, #1\n" \
@@ -640,25 +712,7 @@ typedef struct {
     "\tasr r5, r5, r9\n" \
     "\tadd r5, r5, r6\n" \
     "\tssat r5, #8, r5\n" \
-    "\tldr r11, [sp, #28]\n" \
-    "\tldr r10, [sp, #32]\n" \
-    "\tadd r9, r11, r10, lsl #1\n" \
-    "\tadd r8, r11, r10, lsl #2\n" \
-    "\tstrb r0, [r11]\n" \
-    "\tstrb r1, [r11, r10]\n" \
-    "\tstrb r2, [r9]\n" \
-    "\tstrb r3, [r9, r10]\n" \
-    "\tstrb r4, [r8]\n" \
-    "\tstrb r5, [r8, r10]\n" \
-    "\tadd r11, r11, #1\n" \
-    "\tldr r10, [sp, #20]\n" \
-    "\tstr r11, [sp, #28]\n" \
-    "\tadd lr, lr, r10\n" \
-    "\tldr r10, [sp, #24]\n" \
-    "\tcmp r12, r10\n" \
-    "\tbne tq_dw5_2_ch\n" \
-    "\tadd sp, sp, #40\n" \
-    "\tpop {r4-r11, pc}\n"
+    "\tb tq_dw5_2_st\n"
 
 /* END GENERATED */
 

@@ -11,8 +11,10 @@ window row's pointer (the block's channel-0 row from the frame + lr), lr the cha
 slot (c * W). Products per row as the C loops of that file: stride 1, words Wk at columns i + 2k (k < 5),
 output j of the block reads Wm for 2m in [j - 1, j + 4]; stride 2, words Wk at columns 2i + 2k (k < 8),
 output j reads Wj (P01), Wj+1 (P23) and Wj+2's low half (P34's high half).
-Output stage (tq_requant.h, tq_requantize_s8_fused2 with act_min -128, act_max 127), per output:
-ADD t = 2^(e-1) + (acc2 >> 31); SMMLAR; ASR e; ADD zero point; SSAT #8; then STRB.
+Output stage (tq_requant.h, tq_requantize_s8_fused2 with act_min -128, act_max 127), per output: with the
+record's K = tq_fused2_offset(e, zp) (every e <= 22) TQ_REQUANT_FUSED2_FOLDED_ASM's ADD t = K + (acc2 >> 31);
+SMMLAR; ASR e; SSAT #8; on a channel with K = 0 (e > 22: a requant_fused 1 layer) ADD t = 2^(e-1) + (acc2 >> 31);
+SMMLAR; ASR e; ADD zero point; SSAT #8; then STRB.
 """
 
 from __future__ import annotations
@@ -52,6 +54,25 @@ def products(s: int) -> list[tuple[int, list[tuple[str, int, str]]]]:
     return words
 
 
+def groups(s: int) -> list[list[tuple[int, str]]]:
+    """The words of a window row as groups loaded back to back (a load right after a load pipelines), each word
+    with its register: the last word goes to the row pointer's own register (read last, by its own load), and
+    at stride 2 r8 (P12, which no stride-2 product reads) takes every other word."""
+    if s == 1:
+        return [[(0, V)], [(1, V)], [(2, V)], [(3, V), (4, ROW)]]
+    return [[(0, V), (1, P12)], [(2, V), (3, P12)], [(4, V), (5, P12)], [(6, V), (7, ROW)]]
+
+
+def stage(folded: bool) -> list[str]:
+    """The six outputs' stage, q in r7, e in r9; folded: K (with the zero point) in r8, else 2^(e-1) in r8 and
+    the zero point in r6; scratch r10."""
+    out = []
+    for a in ACC:
+        out += [f"add r10, r8, {a}, asr #31", f"smmlar {a}, {a}, r7, r10", f"asr {a}, {a}, r9"]
+        out += [f"ssat {a}, #8, {a}"] if folded else [f"add {a}, {a}, r6", f"ssat {a}, #8, {a}"]
+    return out
+
+
 def body(s: int) -> list[str]:
     """The function's instructions (stride s)."""
     lab = f"tq_dw5_{s}"
@@ -66,23 +87,25 @@ def body(s: int) -> list[str]:
         f"ldr {ACC[0]}, [{REC}, #{4 * REC_BIAS}]",
     ]
     out += [f"mov {a}, {ACC[0]}" for a in ACC[1:]]
+    ops = dict(products(s))
     for r in range(5):
         out += [f"ldr {ROW}, [sp, #{F_X + 4 * r}]", f"add {ROW}, {ROW}, {OFF}", f"ldm {REC}!, {{r6-r9}}"]
-        for k, ops in products(s):
-            out.append(f"ldr {V}, [{ROW}, #{4 * k}]")
-            out += [f"{op} {ACC[j]}, {V}, {p}, {ACC[j]}" for op, j, p in ops]
-    # output stage: the record's last words bias (r6, read above), q r7, K r8, e r9; then 2^(e-1) in r8 (K unused:
-    # it is 0 for e > 22, which the full-range layers of requant_fused 1 may have), the zero point in r6
-    out += [f"ldm {REC}!, {{r6-r9}}", "mov r8, #1", "lsl r8, r8, r9", "lsr r8, r8, #1", f"ldr r6, [sp, #{F_ZP}]"]
-    for a in ACC:
-        out += [f"add r10, r8, {a}, asr #31", f"smmlar {a}, {a}, r7, r10", f"asr {a}, {a}, r9",
-                f"add {a}, {a}, r6", f"ssat {a}, #8, {a}"]
-    out += [f"ldr r11, [sp, #{F_OUT}]", f"ldr r10, [sp, #{F_CH}]", "add r9, r11, r10, lsl #1",
+        for group in groups(s):
+            out += [f"ldr {reg}, [{ROW}, #{4 * k}]" for k, reg in group]
+            out += [f"{op} {ACC[j]}, {reg}, {p}, {ACC[j]}" for k, reg in group for op, j, p in ops[k]]
+    # output stage: the record's last words bias (r6, read above), q r7, K r8, e r9. K = 0 (e > 22, which a
+    # full-range layer of requant_fused 1 may have) takes the unfolded stage: 2^(e-1) in r8, the zero point in r6
+    out += [f"ldm {REC}!, {{r6-r9}}", "cmp r8, #0", f"beq {lab}_e"]
+    out += stage(True)
+    out += [f"{lab}_st:", f"ldrd r11, r10, [sp, #{F_OUT}]", "add r9, r11, r10, lsl #1",
             "add r8, r11, r10, lsl #2", "strb r0, [r11]", "strb r1, [r11, r10]", "strb r2, [r9]",
             "strb r3, [r9, r10]", "strb r4, [r8]", "strb r5, [r8, r10]", "add r11, r11, #1",
-            f"ldr r10, [sp, #{F_W}]", f"str r11, [sp, #{F_OUT}]", f"add {OFF}, {OFF}, r10",
-            f"ldr r10, [sp, #{F_END}]", f"cmp {REC}, r10", f"bne {lab}_ch",
-            f"add sp, sp, #{FRAME}", "pop {r4-r11, pc}"]
+            f"ldrd r9, r10, [sp, #{F_W}]", f"str r11, [sp, #{F_OUT}]", f"add {OFF}, {OFF}, r9",
+            f"cmp {REC}, r10", f"bne {lab}_ch",
+            f"add sp, sp, #{FRAME}", "pop {r4-r11, pc}",
+            f"{lab}_e:", "mov r8, #1", "lsl r8, r8, r9", "lsr r8, r8, #1", f"ldr r6, [sp, #{F_ZP}]"]
+    out += stage(False)
+    out += [f"b {lab}_st"]
     return out
 
 
