@@ -1189,15 +1189,36 @@ def _depthwise5_row_graphs(rng: np.random.Generator) -> list[ir.Graph]:
             op, t = _fused_depthwise(rng, f"d{k}", t, stride, padding, full=k % 2 == 0, tiny=k == 1, k=5)
             steps.append((op, t))
         graphs.append(rg.chain(x, steps))
+    # the assembly's blocks (full int8 range) with a right shift above 22 (requant_fused 1: K = 0 in the record)
+    # and input zero points at both int8 ends: 6 + 6 + 1 outputs at stride 1, then 6 + 1 at stride 2
+    for shape, zp in (((9, 13, 7), -128), ((6, 8, 5), 127)):
+        x = ir.Tensor("x", shape, ir.QParams(float(np.float32(10 ** rng.uniform(-3, 0))), zp))
+        a = _fused_depthwise(rng, "d0", x, (1, 1), (2, 2, 2, 2), full=True, tiny=True, k=5)
+        b = _fused_depthwise(rng, "d1", a[1], (2, 2), (2, 2, 2, 2), full=True, tiny=shape[2] == 7, k=5)
+        graphs.append(rg.chain(x, [a, b]))
     return graphs
 
 
 def _depthwise5_pixel_graphs(rng: np.random.Generator) -> list[ir.Graph]:
-    """Fused 5x5 layers with output rows narrower than planner.DW5_MIN_OUT_W: no scratch, the pixel loop."""
+    """Fused 5x5 layers with output rows narrower than planner.DW5_MIN_OUT_W: the row path's assembly block of 3
+    (then the C loops' last 0 to 2 outputs) from planner.DW5_ASM_MIN_OUT_W on with requant_fused 2, else (a
+    clamped range, a right shift above 22, rows of 1 or 2) no scratch, the pixel loop. MobileNetV3's 6x6 to 3x3
+    (stride 2) and 3x3 to 3x3 (stride 1) layers, input zero points at both int8 ends, channels off the group of 4."""
     x = ir.Tensor("x", (7, 9, 6), rg.random_qparams(rng))
-    a = _fused_depthwise(rng, "d0", x, (2, 2), (3, 1, 1, 3), full=True, k=5)
+    a = _fused_depthwise(rng, "d0", x, (2, 2), (3, 1, 1, 3), full=True, k=5)  # 5 wide: 3 + 2
     b = _fused_depthwise(rng, "d1", a[1], (1, 1), (2, 2, 2, 2), full=False, k=5)
-    return [rg.chain(x, [a, b])]
+    b = (dataclasses.replace(b[0], act_min=-120, act_max=110), b[1])  # clamped: the pixel loop
+    c = _fused_depthwise(rng, "d2", b[1], (1, 1), (2, 2, 2, 2), full=True, k=5)
+    graphs = [rg.chain(x, [a, b, c])]
+    y = ir.Tensor("y", (6, 6, 10), ir.QParams(float(np.float32(10 ** rng.uniform(-3, 0))), -128))
+    steps = [_fused_depthwise(rng, "e0", y, (2, 2), (2, 2, 2, 2), full=True, k=5)]  # 3 wide
+    steps.append(_fused_depthwise(rng, "e1", steps[-1][1], (1, 1), (2, 2, 2, 2), full=True, tiny=True, k=5))
+    steps.append(_fused_depthwise(rng, "e2", steps[-1][1], (1, 1), (2, 2, 2, 2), full=True, k=5))
+    steps.append(_fused_depthwise(rng, "e3", steps[-1][1], (2, 2), (2, 2, 2, 2), full=True, k=5))  # 2 wide
+    graphs.append(rg.chain(y, steps))
+    z = ir.Tensor("z", (4, 4, 7), ir.QParams(float(np.float32(10 ** rng.uniform(-3, 0))), 127))
+    graphs.append(rg.chain(z, [_fused_depthwise(rng, "f0", z, (1, 1), (2, 2, 2, 2), full=True, k=5)]))  # 3 + 1
+    return graphs
 
 
 @pytest.mark.parametrize("board", ["cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55", "cortex-m0plus"])
@@ -1212,8 +1233,10 @@ def test_depthwise_row_path_is_bit_exact(board: str, tmp_path: Path) -> None:
     for k, graph in enumerate(graphs):
         plan = GreedyPlanner().plan(graph)
         row_path = [planner.scratch_bytes(op, graph) > 0 for op in graph.ops]
-        assert row_path == [op.kernel == (3, 3) or graph.tensor(op.output).shape[1] >= planner.DW5_MIN_OUT_W
-                            for op in graph.ops]
+        widths = [graph.tensor(op.output).shape[1] for op in graph.ops]
+        assert row_path == [op.kernel == (3, 3) or w >= planner.DW5_MIN_OUT_W
+                            or (w >= planner.DW5_ASM_MIN_OUT_W and planner.requant_fused(op) == 2)
+                            for op, w in zip(graph.ops, widths, strict=True)]
         in_place += sum(bool(emit._in_place_text(op, plan)) for op in graph.ops)
         out = rg.emit(graph, tmp_path / f"pkg{k}", board=board)
         named = (out / "net.c").read_text().count(".dsp_path = &tq_depthwise_conv2d_s8_rows5,")
@@ -1287,6 +1310,14 @@ def test_depthwise_row_assembly_matches_its_generator() -> None:
     script = Path(__file__).resolve().parents[1] / "scripts" / "gen_dw_asm.py"
     printed = subprocess.run(["python3", str(script)], check=True, capture_output=True, text=True).stdout
     source = (resource_dir("runtime_c") / "tq_depthwise_conv2d_s8_dsp.c").read_text()
+    assert printed in source
+
+
+def test_depthwise5_assembly_matches_its_generator() -> None:
+    """The 5x5 row functions' assembly in tq_depthwise_conv2d_s8_rows5.c is what scripts/gen_dw5_asm.py prints."""
+    script = Path(__file__).resolve().parents[1] / "scripts" / "gen_dw5_asm.py"
+    printed = subprocess.run(["python3", str(script)], check=True, capture_output=True, text=True).stdout
+    source = (resource_dir("runtime_c") / "tq_depthwise_conv2d_s8_rows5.c").read_text()
     assert printed in source
 
 

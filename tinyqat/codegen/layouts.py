@@ -661,7 +661,8 @@ def dw_records(op: ir.DepthwiseConv2d, output_zero_point: int, out_w: int) -> np
 
     A 5x5 window has ``DW5_RECORD_WORDS`` words per channel at ``24 c``: words ``4 r`` to ``4 r + 3`` (row
     ``r < 5``) the doubled pairs ``(w0, w1)``, ``(w2, w3)``, ``(w1, w2)``, ``(w3, w4)`` of ``w[r][.][c]``,
-    word 20 ``2 bias[c]``, words 21 to 23 ``q``, ``K``, ``e`` (plain: only C loops read 5x5 records).
+    word 20 ``2 bias[c]``, words 21 to 23 ``q``, ``K``, ``e`` (plain e; ``tq_depthwise_conv2d_s8_rows5.c``: its C loops
+    and its assembly blocks, which walk a record front to back and take the unfolded output stage where K is 0).
 
     Built at build time (flash) so the kernel builds nothing per call; only layers with a fused output
     stage (every ``e >= 1``) run the row path."""
