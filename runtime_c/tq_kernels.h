@@ -160,7 +160,7 @@
 
 /*
  * Scratch bytes of the DSP tq_depthwise_conv2d_s8: nonzero only for its
- * row path (tq_depthwise_conv2d_s8_dsp.c), a 3x3 or 5x5 (out_w >= 6, or >= 3 with requant_fused 2) window with depth multiplier 1, strides in {1, 2},
+ * row path (tq_depthwise_conv2d_s8_dsp.c), a 3x3 or 5x5 (out_w >= 6) window with depth multiplier 1, strides in {1, 2},
  * pad_top and pad_left <= kernel - 1 and requant_fused != 0: a ring of kernel_h int16 rows of TQ_DW_DSP_WP
  * values per channel (the padded input row, even length): 2 * kernel_h * WP * in_c bytes, a multiple of 4.
  * The row path's per-channel records (TQ_DW_DSP_CHANNEL_WORDS (10) words for 3x3, TQ_DW_DSP5_CHANNEL_WORDS
@@ -172,11 +172,11 @@
 #define TQ_DW_DSP5_CHANNEL_WORDS 24
 /* Padded row length (int16 values): the last window's columns plus one, rounded up to even. */
 #define TQ_DW_DSP_WP(out_w, sw, kw) (((((int32_t)(out_w) - 1) * (int32_t)(sw) + (int32_t)(kw) + 1) + 1) & ~1)
-/* 5x5 windows take the row path from this output width on, or from TQ_DW_DSP5_ASM_MIN_OUT_W with requant_fused 2
- * (the assembly's blocks of 3 and 6, tq_depthwise_conv2d_s8_rows5.c); narrower rows: the pixel loop is faster. */
+/* 5x5 windows take the row path from this output width on. Narrower rows run the pixel loop: its int8 weights take
+ * 37 bytes a channel (weights, bias, multiplier, shift) where the row path's records take 96, and the row path would
+ * take ~3 % off MobileNetV3-small's cycles (its 3- and 6-wide rows) for 42 KB more flash (measured, helper s9-dw5). */
 #define TQ_DW_DSP5_MIN_OUT_W 6
-#define TQ_DW_DSP5_ASM_MIN_OUT_W 3
-#define TQ_DW_DSP_OK(kh, kw, m, sh, sw, pt, pl, fused, out_w) ((kh) == (kw) && ((kh) == 3 || ((kh) == 5 && ((out_w) >= TQ_DW_DSP5_MIN_OUT_W || ((out_w) >= TQ_DW_DSP5_ASM_MIN_OUT_W && (fused) == 2)))) && (m) == 1 && ((sh) == 1 || (sh) == 2) && ((sw) == 1 || (sw) == 2) && (pt) < (kh) && (pl) < (kw) && (fused) != 0)
+#define TQ_DW_DSP_OK(kh, kw, m, sh, sw, pt, pl, fused, out_w) ((kh) == (kw) && ((kh) == 3 || ((kh) == 5 && (out_w) >= TQ_DW_DSP5_MIN_OUT_W)) && (m) == 1 && ((sh) == 1 || (sh) == 2) && ((sw) == 1 || (sw) == 2) && (pt) < (kh) && (pl) < (kw) && (fused) != 0)
 #define TQ_DEPTHWISE_CONV2D_S8_DSP_BUFFER_SIZE(kh, kw, m, sh, sw, pt, pl, fused, in_c, out_w) (TQ_DW_DSP_OK(kh, kw, m, sh, sw, pt, pl, fused, out_w) ? 2 * (int32_t)(kh) * TQ_DW_DSP_WP(out_w, sw, kw) * (int32_t)(in_c) : 0)
 
 /*

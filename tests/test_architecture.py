@@ -131,7 +131,6 @@ def _c_define(header: str, macro: str) -> int:
     (layouts.DW_RECORD_WORDS, "tq_kernels.h", "TQ_DW_DSP_CHANNEL_WORDS"),
     (layouts.DW5_RECORD_WORDS, "tq_kernels.h", "TQ_DW_DSP5_CHANNEL_WORDS"),
     (planner.DW5_MIN_OUT_W, "tq_kernels.h", "TQ_DW_DSP5_MIN_OUT_W"),
-    (planner.DW5_ASM_MIN_OUT_W, "tq_kernels.h", "TQ_DW_DSP5_ASM_MIN_OUT_W"),
     (layouts.DW_RECORD_WORDS * 4, "tq_depthwise_conv2d_s8_dsp.c", "TQ_DW_DSP_RECORD_BYTES"),
     (target.DEPTHWISE_V6M_PLANE_MAX, "tq_kernels.h", "TQ_DEPTHWISE_V6M_PLANE_MAX"),
     (fixedpoint.FUSED2_OFFSET_E_MAX, "tq_requant.h", "TQ_FUSED2_OFFSET_E_MAX"),

@@ -509,7 +509,7 @@ def test_flash_bytes_are_the_compiled_ones(optimize: str, model: str, tmp_path: 
 
     board = load_board("cortex-m4")
     graph = (rg.residual_model if model == "residual" else _row_path_depthwise_model)(np.random.default_rng(8))
-    if model == "depthwise":  # three row-path layers (records), one pixel-loop layer (5x5, out_w 4 < 6, clamped)
+    if model == "depthwise":  # three row-path layers (records), one pixel-loop layer (5x5, out_w 4 < 6)
         assert [planner.scratch_bytes(op, graph) > 0 for op in graph.ops] == [True, True, True, False]
     plan = GreedyPlanner(kernels=board.kernels).plan(graph)
     memory = board_memory(graph, plan, board, optimize)

@@ -256,8 +256,7 @@ def pw8_scratch_bytes(out_c: int) -> int:
     return 4 * CONV_PW8_WORDS * out_c + 16 * CONV_PW8_CHUNK
 
 
-DW5_MIN_OUT_W = 6  # TQ_DW_DSP5_MIN_OUT_W: 5x5 depthwise layers take the DSP row path from this output width,
-DW5_ASM_MIN_OUT_W = 3  # TQ_DW_DSP5_ASM_MIN_OUT_W: or from this one with requant_fused 2 (the assembly's blocks)
+DW5_MIN_OUT_W = 6  # TQ_DW_DSP5_MIN_OUT_W: 5x5 depthwise layers take the DSP row path from this output width
 
 
 def dw_padded_width(out_w: int, stride_w: int, k: int) -> int:
@@ -269,17 +268,16 @@ def dw_padded_width(out_w: int, stride_w: int, k: int) -> int:
 
 def depthwise_scratch_bytes(op: ir.DepthwiseConv2d, graph: ir.Graph) -> int:
     """Scratch of the DSP depthwise row path, the twin of ``TQ_DEPTHWISE_CONV2D_S8_DSP_BUFFER_SIZE``
-    (``runtime_c/tq_kernels.h``): for a ``k x k`` window with ``k`` 3 or 5 (5: ``out_w >= DW5_MIN_OUT_W``, or
-    ``out_w >= DW5_ASM_MIN_OUT_W`` with :func:`requant_fused` 2, the row functions' assembly; narrower rows run the
-    pixel loop, faster there), depth multiplier 1, strides in
+    (``runtime_c/tq_kernels.h``): for a ``k x k`` window with ``k`` 3 or 5 (5: ``out_w >= DW5_MIN_OUT_W``,
+    narrower rows run the pixel loop, whose int8 weights take less flash than the row path's records), depth
+    multiplier 1, strides in
     {1, 2}, top and left padding < ``k`` and a fused output stage (:func:`tinyqat.fixedpoint.fused_requant_ok`
     over ``k * k`` taps), ``2 * k * wp * in_c`` bytes (a ring of ``k`` int16 rows per channel) with
     ``wp =`` :func:`dw_padded_width`; else 0.  Its channel records are flash
     (``tinyqat.codegen.layouts.dw_records``)."""
     (sh, sw), (pt, pl), (k, kw) = op.stride, op.padding[:2], op.kernel
     out_w = graph.tensor(op.output).shape[1]
-    narrow = out_w < DW5_ASM_MIN_OUT_W or (out_w < DW5_MIN_OUT_W and requant_fused(op) != 2)
-    if (k != kw or k not in (3, 5) or (k == 5 and narrow) or op.depth_multiplier != 1
+    if (k != kw or k not in (3, 5) or (k == 5 and out_w < DW5_MIN_OUT_W) or op.depth_multiplier != 1
             or sh not in (1, 2) or sw not in (1, 2) or pt >= k or pl >= k
             or not fused_requant_ok(op.bias, op.shift, k * k)):
         return 0
