@@ -1271,7 +1271,9 @@ def _depthwise_copy_graphs(rng: np.random.Generator) -> list[tuple[ir.Graph, lis
              ((4, 12, 3), -128, [((2, 2), (1, 1, 1, 1), True, None)]),
              ((4, 12, 6), -128, [((1, 1), (1, 1, 1, 1), True, "copy12s1"), ((2, 2), (1, 1, 1, 1), True, "copy12"),
                                  ((1, 1), (1, 1, 1, 1), True, "copy6s1"), ((1, 1), (1, 1, 1, 2), True, None)]),
-             ((5, 8, 4), 127, [((1, 1), (1, 1, 1, 1), True, "copy8s1"), ((2, 1), (0, 1, 1, 1), False, "copy8s1")])]
+             ((5, 8, 4), 127, [((1, 1), (1, 1, 1, 1), True, "copy8s1"), ((2, 1), (0, 1, 1, 1), False, "copy8s1")]),
+             ((5, 5, 9), 127, [((1, 1), (1, 1, 1, 1), True, "copy5s1"), ((1, 1), (1, 1, 1, 1), False, "copy5s1"),
+                               ((2, 2), (1, 1, 1, 1), True, None), ((1, 1), (1, 1, 1, 1), True, "copy3s1")])]
     graphs = []
     for shape, zp, layers in specs:
         x = ir.Tensor("x", shape, ir.QParams(float(np.float32(10 ** rng.uniform(-3, 0))), zp))

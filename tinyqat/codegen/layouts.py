@@ -581,7 +581,7 @@ ADD_DSP_PATH_FILES = {"tq_add_s8_general": "tq_add_s8_general.c"}
 # Input widths with a row copy of their own (scripts/gen_dw_copy_asm.py WIDTHS, S1_WIDTHS): stride 2,
 # tq_depthwise_conv2d_s8_copy<n>.c; stride 1, tq_depthwise_conv2d_s8_copy<n>s1.c.
 DW_COPY_WIDTHS = (6, 8, 12, 16)
-DW_COPY_S1_WIDTHS = (4, 6, 8, 12)
+DW_COPY_S1_WIDTHS = (3, 4, 5, 6, 8, 12)
 DW_COPY_PATHS = (*(f"tq_depthwise_conv2d_s8_copy{n}" for n in DW_COPY_WIDTHS),
                  *(f"tq_depthwise_conv2d_s8_copy{n}s1" for n in DW_COPY_S1_WIDTHS))
 DW_DSP_PATH_FILES = {"tq_depthwise_conv2d_s8_rows5": "tq_depthwise_conv2d_s8_rows5.c",
@@ -597,8 +597,8 @@ def dw_dsp_path(op: ir.IntOp, graph: ir.Graph, kernels: str, scratch: bool) -> s
     for a 3 x 3 layer with horizontal stride 2, left padding 1, at least 4 channels and input rows of n pixels,
     n in :data:`DW_COPY_WIDTHS`, n / 2 outputs wide (ring rows of n + 2 values, the copy's fixed layout);
     ``tq_depthwise_conv2d_s8_copy<n>s1`` for one with horizontal stride 1, left padding 1, at least 4 channels,
-    n in :data:`DW_COPY_S1_WIDTHS` and n outputs (ring rows of n + 4 values); else None (the kernel's own copy and
-    assembly)."""
+    n in :data:`DW_COPY_S1_WIDTHS` and n outputs (ring rows of n + 3 values rounded up to even); else None (the
+    kernel's own copy and assembly)."""
     if not (isinstance(op, ir.DepthwiseConv2d) and op.weight_bits == 8 and kernels == "dsp" and scratch):
         return None
     if tuple(op.kernel) == (5, 5):
