@@ -211,10 +211,12 @@ extern const tq_conv2d_s8_dsp_path tq_conv2d_s8_pws16, tq_conv2d_s8_pws32, tq_co
 typedef struct tq_depthwise_conv2d_s8_dsp_path tq_depthwise_conv2d_s8_dsp_path;
 extern const tq_depthwise_conv2d_s8_dsp_path tq_depthwise_conv2d_s8_rows5, tq_depthwise_conv2d_s8_copy6;
 extern const tq_depthwise_conv2d_s8_dsp_path tq_depthwise_conv2d_s8_copy8, tq_depthwise_conv2d_s8_copy12;
-extern const tq_depthwise_conv2d_s8_dsp_path tq_depthwise_conv2d_s8_copy16;
+extern const tq_depthwise_conv2d_s8_dsp_path tq_depthwise_conv2d_s8_copy16, tq_depthwise_conv2d_s8_copy24;
+extern const tq_depthwise_conv2d_s8_dsp_path tq_depthwise_conv2d_s8_copy48;
 extern const tq_depthwise_conv2d_s8_dsp_path tq_depthwise_conv2d_s8_copy3s1, tq_depthwise_conv2d_s8_copy5s1;
 extern const tq_depthwise_conv2d_s8_dsp_path tq_depthwise_conv2d_s8_copy4s1, tq_depthwise_conv2d_s8_copy6s1;
 extern const tq_depthwise_conv2d_s8_dsp_path tq_depthwise_conv2d_s8_copy8s1, tq_depthwise_conv2d_s8_copy12s1;
+extern const tq_depthwise_conv2d_s8_dsp_path tq_depthwise_conv2d_s8_copy24s1;
 
 /*
  * 2-D convolution, groups = 1, dilation 1 (TFLite reference_integer_ops::ConvPerChannel).

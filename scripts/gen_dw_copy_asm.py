@@ -22,8 +22,8 @@ import argparse
 import sys
 from pathlib import Path
 
-WIDTHS = (6, 8, 12, 16)  # layouts.DW_COPY_WIDTHS (stride 2: copy<n>)
-S1_WIDTHS = (3, 4, 5, 6, 8, 12)  # layouts.DW_COPY_S1_WIDTHS (stride 1: copy<n>s1)
+WIDTHS = (6, 8, 12, 16, 24, 48)  # layouts.DW_COPY_WIDTHS (stride 2: copy<n>)
+S1_WIDTHS = (3, 4, 5, 6, 8, 12, 24)  # layouts.DW_COPY_S1_WIDTHS (stride 1: copy<n>s1)
 TEMPS = ("r8", "r9", "r10", "r11", "r12", "lr")
 ZPW, NZP2 = "r3", "r4"  # four zero-point bytes (a padding pixel); (-zp, -zp)
 

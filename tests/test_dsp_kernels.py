@@ -1273,7 +1273,10 @@ def _depthwise_copy_graphs(rng: np.random.Generator) -> list[tuple[ir.Graph, lis
                                  ((1, 1), (1, 1, 1, 1), True, "copy6s1"), ((1, 1), (1, 1, 1, 2), True, None)]),
              ((5, 8, 4), 127, [((1, 1), (1, 1, 1, 1), True, "copy8s1"), ((2, 1), (0, 1, 1, 1), False, "copy8s1")]),
              ((5, 5, 9), 127, [((1, 1), (1, 1, 1, 1), True, "copy5s1"), ((1, 1), (1, 1, 1, 1), False, "copy5s1"),
-                               ((2, 2), (1, 1, 1, 1), True, None), ((1, 1), (1, 1, 1, 1), True, "copy3s1")])]
+                               ((2, 2), (1, 1, 1, 1), True, None), ((1, 1), (1, 1, 1, 1), True, "copy3s1")]),
+             ((3, 48, 5), 127, [((2, 2), (1, 1, 1, 1), True, "copy48"), ((1, 1), (1, 1, 1, 1), False, "copy24s1")]),
+             ((4, 24, 6), -128, [((1, 1), (1, 1, 1, 1), True, "copy24s1")]),
+             ((3, 24, 7), 127, [((2, 2), (1, 1, 1, 1), True, "copy24")])]
     graphs = []
     for shape, zp, layers in specs:
         x = ir.Tensor("x", shape, ir.QParams(float(np.float32(10 ** rng.uniform(-3, 0))), zp))

@@ -580,8 +580,8 @@ ADD_DSP_PATH_FILES = {"tq_add_s8_general": "tq_add_s8_general.c"}
 # The DSP depthwise's path (runtime_c/tq_kernels.h, tq_depthwise_conv2d_s8_params.dsp_path): C symbol -> file.
 # Input widths with a row copy of their own (scripts/gen_dw_copy_asm.py WIDTHS, S1_WIDTHS): stride 2,
 # tq_depthwise_conv2d_s8_copy<n>.c; stride 1, tq_depthwise_conv2d_s8_copy<n>s1.c.
-DW_COPY_WIDTHS = (6, 8, 12, 16)
-DW_COPY_S1_WIDTHS = (3, 4, 5, 6, 8, 12)
+DW_COPY_WIDTHS = (6, 8, 12, 16, 24, 48)
+DW_COPY_S1_WIDTHS = (3, 4, 5, 6, 8, 12, 24)
 DW_COPY_PATHS = (*(f"tq_depthwise_conv2d_s8_copy{n}" for n in DW_COPY_WIDTHS),
                  *(f"tq_depthwise_conv2d_s8_copy{n}s1" for n in DW_COPY_S1_WIDTHS))
 DW_DSP_PATH_FILES = {"tq_depthwise_conv2d_s8_rows5": "tq_depthwise_conv2d_s8_rows5.c",
