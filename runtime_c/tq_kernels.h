@@ -213,7 +213,12 @@ extern const tq_conv2d_s8_dsp_path tq_conv2d_s8_pws16, tq_conv2d_s8_pws32, tq_co
 typedef struct tq_depthwise_conv2d_s8_dsp_path tq_depthwise_conv2d_s8_dsp_path;
 extern const tq_depthwise_conv2d_s8_dsp_path tq_depthwise_conv2d_s8_rows5, tq_depthwise_conv2d_s8_copy6;
 extern const tq_depthwise_conv2d_s8_dsp_path tq_depthwise_conv2d_s8_copy8, tq_depthwise_conv2d_s8_copy12;
-extern const tq_depthwise_conv2d_s8_dsp_path tq_depthwise_conv2d_s8_copy16;
+extern const tq_depthwise_conv2d_s8_dsp_path tq_depthwise_conv2d_s8_copy16, tq_depthwise_conv2d_s8_copy24;
+extern const tq_depthwise_conv2d_s8_dsp_path tq_depthwise_conv2d_s8_copy48;
+extern const tq_depthwise_conv2d_s8_dsp_path tq_depthwise_conv2d_s8_copy3s1, tq_depthwise_conv2d_s8_copy5s1;
+extern const tq_depthwise_conv2d_s8_dsp_path tq_depthwise_conv2d_s8_copy4s1, tq_depthwise_conv2d_s8_copy6s1;
+extern const tq_depthwise_conv2d_s8_dsp_path tq_depthwise_conv2d_s8_copy8s1, tq_depthwise_conv2d_s8_copy12s1;
+extern const tq_depthwise_conv2d_s8_dsp_path tq_depthwise_conv2d_s8_copy24s1;
 
 /*
  * 2-D convolution, groups = 1, dilation 1 (TFLite reference_integer_ops::ConvPerChannel).
@@ -330,7 +335,8 @@ typedef struct {
      * &tq_depthwise_conv2d_s8_rows5, the row path's 5x5 functions in a runtime file of their own, which only
      * packages with such a layer ship (tinyqat/codegen/layouts.py, dw_dsp_path); or (3x3 stride-2 layers of the
      * input widths n of layouts.DW_COPY_WIDTHS, optional) &tq_depthwise_conv2d_s8_copy<n>, the row copy for
-     * that width, likewise. Other kernels ignore it. */
+     * that width, likewise; (3x3 stride-1 layers of layouts.DW_COPY_S1_WIDTHS) &tq_depthwise_conv2d_s8_copy<n>s1.
+     * Other kernels ignore it. */
     const tq_depthwise_conv2d_s8_dsp_path *dsp_path;
 } tq_depthwise_conv2d_s8_params;
 

@@ -176,7 +176,7 @@ def channel_loop(s: int, k: int, label: str, head: str | None, skip: bool = Fals
     was, and the next main block while any is left, else a jump to ``head``; or (the tail block, last) the
     return."""
     loop = f"{label}c" if k <= 4 else label  # k <= 4: the entry loads OUT into r8 once (stores())
-    held = k == 2 and (s, rows == 2) in REWORKED  # and the channel stride into CH_HELD (block's ch_held)
+    held = k == 2  # and the channel stride into CH_HELD (block's ch_held)
     out = ([f"{label}:", f"ldr r8, [sp, #{F_OUT}]", *([f"ldr {CH_HELD}, [sp, #{F_CH}]"] if held else []), f"{loop}:"]
            if k <= 4 else [f"{label}:"])
     out += [*block(s, k, skip, rows, held), *(f"add r{i}, r{i}, lr, lsr #16" for i in range(rows)),
@@ -193,27 +193,15 @@ def channel_loop(s: int, k: int, label: str, head: str | None, skip: bool = Fals
 
 
 def tail_dispatch(s: int, L: str, skips: tuple[int, ...]) -> list[str]:
-    """The jump to the tail block of dw_job.tail (r4: k, or k + SKIP for a skipping tail), or (tail 0) the return.
-    Functions in REWORKED: one TBH over a table of halfword offsets indexed by the tail (0 to the largest
-    value; values no tail takes go to the return), 6 cycles whatever the tail; the others: compares in order
-    (the skipping tails first), 2 cycles per compare passed."""
+    """The jump to the tail block of dw_job.tail (r4: k, or k + SKIP for a skipping tail), or (tail 0) the return:
+    one TBH over a table of halfword offsets indexed by the tail (0 to the largest value; values no tail takes go
+    to the return), 6 cycles whatever the tail."""
     ret = [f"add sp, sp, #{FRAME}", "pop {r4-r11, pc}"]
-    if (s, L.endswith("p_")) not in REWORKED:
-        out = []
-        for k in skips:  # first: SAME-padded stride-1 rows of odd width take them
-            out += [f"cmp r4, #{k + SKIP}", f"beq {L}t{k}s"]
-        for k in TAILS:
-            out += [f"cmp r4, #{k}", f"beq {L}t{k}"]
-        return out + ret
     targets = {k: f"{L}t{k}" for k in TAILS} | {k + SKIP: f"{L}t{k}s" for k in skips}
     table = [f".hword ({targets.get(i, f'{L}ret')} - {L}tbl) / 2" for i in range(max(targets) + 1)]
     return ["tbh [pc, r4, lsl #1]", f"{L}tbl:", *table, ".balign 2", f"{L}ret:", *ret]
 
 
-# (stride, two-row) of the functions with a table-branch tail dispatch (tail_dispatch) and, in their blocks of 2
-# outputs, the channel stride held in CH_HELD (block): every function but dw_rows_s2, which keeps the compare chain
-# and the per-channel load (its stride-2 code is reworked apart from these)
-REWORKED = {(1, False), (1, True), (2, True)}
 CH_HELD = "r6"  # a register no block of 2 outputs writes (ACC[2]; wregs(2) and row0_s2 leave it)
 
 

@@ -1320,18 +1320,28 @@ def test_depthwise5_assembly_matches_its_generator() -> None:
 
 
 def _depthwise_copy_graphs(rng: np.random.Generator) -> list[tuple[ir.Graph, list[str | None]]]:
-    """Fused 3x3 layers with horizontal stride 2, left padding 1 and input rows of every width with a row copy of
-    its own (layouts.DW_COPY_WIDTHS: tq_depthwise_conv2d_s8_copy<n>), each with the path its layers must name:
+    """Fused 3x3 layers with horizontal stride 2 (1), left padding 1 and input rows of every width with a row copy of
+    its own (layouts.DW_COPY_WIDTHS: tq_depthwise_conv2d_s8_copy<n>; DW_COPY_S1_WIDTHS: copy<n>s1), each with the
+    path its layers must name:
     one channel group exactly and groups plus 1 to 3 channels the C loop copies, vertical strides 1 and 2, top
     padding 0 and 1, input zero points at both int8 ends, the assembly and the C loops (a clamped activation
     range) reading the copied rows; and layers of those widths the copies do not fit (right padding 2: a wider
     ring row; 3 channels: no group), which keep the kernel's own copy."""
     specs = [((5, 6, 4), 127, [((2, 2), (1, 1, 1, 1), True, "copy6")]),
-             ((4, 8, 9), -128, [((2, 2), (1, 1, 1, 1), True, "copy8"), ((1, 1), (1, 1, 1, 1), True, None)]),
+             ((4, 8, 9), -128, [((2, 2), (1, 1, 1, 1), True, "copy8"), ((1, 1), (1, 1, 1, 1), True, "copy4s1")]),
              ((3, 8, 8), 127, [((1, 2), (1, 1, 0, 0), False, "copy8")]),
              ((6, 12, 7), -128, [((2, 2), (0, 1, 1, 0), True, "copy12"), ((2, 2), (1, 1, 1, 1), True, "copy6")]),
              ((5, 16, 13), 127, [((2, 2), (1, 1, 1, 1), True, "copy16"), ((2, 2), (1, 1, 1, 2), True, None)]),
-             ((4, 12, 3), -128, [((2, 2), (1, 1, 1, 1), True, None)])]
+             ((4, 12, 3), -128, [((2, 2), (1, 1, 1, 1), True, None)]),
+             ((4, 12, 6), -128, [((1, 1), (1, 1, 1, 1), True, "copy12s1"), ((2, 2), (1, 1, 1, 1), True, "copy12"),
+                                 ((1, 1), (1, 1, 1, 2), True, None)]),
+             ((3, 6, 6), 127, [((1, 1), (1, 1, 1, 1), True, "copy6s1")]),
+             ((5, 8, 4), 127, [((1, 1), (1, 1, 1, 1), True, "copy8s1"), ((2, 1), (0, 1, 1, 1), False, "copy8s1")]),
+             ((5, 5, 9), 127, [((1, 1), (1, 1, 1, 1), True, "copy5s1"), ((1, 1), (1, 1, 1, 1), False, "copy5s1"),
+                               ((2, 2), (1, 1, 1, 1), True, None), ((1, 1), (1, 1, 1, 1), True, "copy3s1")]),
+             ((3, 48, 5), 127, [((2, 2), (1, 1, 1, 1), True, "copy48"), ((1, 1), (1, 1, 1, 1), False, "copy24s1")]),
+             ((4, 24, 6), -128, [((1, 1), (1, 1, 1, 1), True, "copy24s1")]),
+             ((3, 24, 7), 127, [((2, 2), (1, 1, 1, 1), True, "copy24")])]
     graphs = []
     for shape, zp, layers in specs:
         x = ir.Tensor("x", shape, ir.QParams(float(np.float32(10 ** rng.uniform(-3, 0))), zp))
@@ -1346,8 +1356,8 @@ def _depthwise_copy_graphs(rng: np.random.Generator) -> list[tuple[ir.Graph, lis
 
 def test_depthwise_copy_paths_follow_their_condition() -> None:
     """layouts.dw_dsp_path names tq_depthwise_conv2d_s8_copy<n> exactly for the DSP row path's 3x3 layers with
-    horizontal stride 2, left padding 1, >= 4 channels, n in DW_COPY_WIDTHS and n / 2 outputs; never without
-    DSP kernels or scratch."""
+    horizontal stride 2, left padding 1, >= 4 channels, n in DW_COPY_WIDTHS and n / 2 outputs (copy<n>s1: stride
+    1, n in DW_COPY_S1_WIDTHS and n outputs); never without DSP kernels or scratch."""
     for graph, paths in _depthwise_copy_graphs(np.random.default_rng(33)):
         for op, path in zip(graph.ops, paths, strict=True):
             want = None if path is None else f"tq_depthwise_conv2d_s8_{path}"
@@ -1368,10 +1378,10 @@ def test_depthwise_row_copies_are_bit_exact(board: str, tmp_path: Path) -> None:
     for k, (graph, paths) in enumerate(_depthwise_copy_graphs(np.random.default_rng(33))):
         out = rg.emit(graph, tmp_path / f"pkg{k}", board=board)
         source = (out / "net.c").read_text()
-        for n in layouts.DW_COPY_WIDTHS:
-            named = source.count(f".dsp_path = &tq_depthwise_conv2d_s8_copy{n},")
-            assert named == (paths.count(f"copy{n}") if dsp else 0), (k, n)
-            assert (out / f"tq_depthwise_conv2d_s8_copy{n}.c").exists() == (named > 0)
+        for path in layouts.DW_COPY_PATHS:
+            named = source.count(f".dsp_path = &{path},")
+            assert named == (paths.count(path.removeprefix("tq_depthwise_conv2d_s8_")) if dsp else 0), (k, path)
+            assert (out / f"{path}.c").exists() == (named > 0)
         x = rg.random_input(rng, graph, 3)
         got = qemu.run_emulated(out, tmp_path / f"build{k}", x, load_board(board))
         assert rg.emulated_mismatch(graph, got, x) is None, f"graph {k}: {rg.emulated_mismatch(graph, got, x)}"
@@ -1391,12 +1401,13 @@ def test_depthwise_copy_packages_on_the_host(tmp_path: Path) -> None:
 
 
 def test_depthwise_row_copies_match_their_generator() -> None:
-    """Each tq_depthwise_conv2d_s8_copy<n>.c is what scripts/gen_dw_copy_asm.py generates."""
+    """Each tq_depthwise_conv2d_s8_copy<n>.c (copy<n>s1.c) is what scripts/gen_dw_copy_asm.py generates."""
     script = Path(__file__).resolve().parents[1] / "scripts" / "gen_dw_copy_asm.py"
-    for n in layouts.DW_COPY_WIDTHS:
-        printed = subprocess.run(["python3", str(script), "--print", str(n)], check=True, capture_output=True,
+    for path in layouts.DW_COPY_PATHS:
+        name = path.removeprefix("tq_depthwise_conv2d_s8_")
+        printed = subprocess.run(["python3", str(script), "--print", name], check=True, capture_output=True,
                                  text=True).stdout
-        assert printed == (resource_dir("runtime_c") / f"tq_depthwise_conv2d_s8_copy{n}.c").read_text(), n
+        assert printed == (resource_dir("runtime_c") / f"{path}.c").read_text(), path
 
 
 # ---------------------------------------------------------------- fully connected (pair layout, fused stage)

@@ -62,7 +62,8 @@ Files written into ``out_dir`` (which must exist and be empty), for model ``name
   channel) and its struct field; under ``#else`` the int8 ``weights``, ``bias``, ``multiplier``, ``shift``. The
   5 x 5 ones also get ``dsp_path = &tq_depthwise_conv2d_s8_rows5`` under ``TQ_USE_DSP`` (:func:`layouts.dw_dsp_path`),
   and only then does the package ship ``tq_depthwise_conv2d_s8_rows5.c``; likewise 3 x 3 stride-2 ones of the
-  input widths n of :data:`layouts.DW_COPY_WIDTHS` ``&tq_depthwise_conv2d_s8_copy<n>`` (a row copy of their own).
+  input widths n of :data:`layouts.DW_COPY_WIDTHS` ``&tq_depthwise_conv2d_s8_copy<n>`` (a row copy of their own),
+  and 3 x 3 stride-1 ones of :data:`layouts.DW_COPY_S1_WIDTHS` ``&tq_depthwise_conv2d_s8_copy<n>s1``.
 * 8-bit depthwise layers with depth multiplier 1 on Helium boards (``kernels="mve"``), both modes: under
   ``#if TQ_USE_MVE`` ``<ident>_records`` (:func:`layouts.dw_records_mve`: folded biases, int8 weights,
   multipliers, shifts and the output zero point per group of 16 channels, then a row of input zero points)

@@ -578,10 +578,14 @@ def conv_path_runs_call(path: str | None) -> bool:
 # The DSP add's path without a table (runtime_c/tq_kernels.h, tq_add_s8_params.dsp_path): C symbol -> file.
 ADD_DSP_PATH_FILES = {"tq_add_s8_general": "tq_add_s8_general.c"}
 # The DSP depthwise's path (runtime_c/tq_kernels.h, tq_depthwise_conv2d_s8_params.dsp_path): C symbol -> file.
-# Input widths with a row copy of their own (tq_depthwise_conv2d_s8_copy<n>.c, scripts/gen_dw_copy_asm.py WIDTHS).
-DW_COPY_WIDTHS = (6, 8, 12, 16)
+# Input widths with a row copy of their own (scripts/gen_dw_copy_asm.py WIDTHS, S1_WIDTHS): stride 2,
+# tq_depthwise_conv2d_s8_copy<n>.c; stride 1, tq_depthwise_conv2d_s8_copy<n>s1.c.
+DW_COPY_WIDTHS = (6, 8, 12, 16, 24, 48)
+DW_COPY_S1_WIDTHS = (3, 4, 5, 6, 8, 12, 24)
+DW_COPY_PATHS = (*(f"tq_depthwise_conv2d_s8_copy{n}" for n in DW_COPY_WIDTHS),
+                 *(f"tq_depthwise_conv2d_s8_copy{n}s1" for n in DW_COPY_S1_WIDTHS))
 DW_DSP_PATH_FILES = {"tq_depthwise_conv2d_s8_rows5": "tq_depthwise_conv2d_s8_rows5.c",
-                     **{f"tq_depthwise_conv2d_s8_copy{n}": f"tq_depthwise_conv2d_s8_copy{n}.c" for n in DW_COPY_WIDTHS}}
+                     **{path: f"{path}.c" for path in DW_COPY_PATHS}}
 # Every DSP path of a runtime file of its own (params->dsp_path): C symbol -> file.
 DSP_PATH_FILES = {**CONV_DSP_PATH_FILES, **ADD_DSP_PATH_FILES, **FC_DSP_PATH_FILES, **DW_DSP_PATH_FILES}
 
@@ -591,17 +595,23 @@ def dw_dsp_path(op: ir.IntOp, graph: ir.Graph, kernels: str, scratch: bool) -> s
     with its scratch planned or not, for an 8-bit layer on the row path (DSP scratch planned: the layers that ship
     :func:`dw_records`): ``tq_depthwise_conv2d_s8_rows5`` for a 5 x 5 layer; ``tq_depthwise_conv2d_s8_copy<n>``
     for a 3 x 3 layer with horizontal stride 2, left padding 1, at least 4 channels and input rows of n pixels,
-    n in :data:`DW_COPY_WIDTHS`, n / 2 outputs wide (ring rows of n + 2 values, the copy's fixed layout); else None
-    (the kernel's own copy and assembly)."""
+    n in :data:`DW_COPY_WIDTHS`, n / 2 outputs wide (ring rows of n + 2 values, the copy's fixed layout);
+    ``tq_depthwise_conv2d_s8_copy<n>s1`` for one with horizontal stride 1, left padding 1, at least 4 channels,
+    n in :data:`DW_COPY_S1_WIDTHS` and n outputs (ring rows of n + 3 values rounded up to even); else None (the
+    kernel's own copy and assembly)."""
     if not (isinstance(op, ir.DepthwiseConv2d) and op.weight_bits == 8 and kernels == "dsp" and scratch):
         return None
     if tuple(op.kernel) == (5, 5):
         return "tq_depthwise_conv2d_s8_rows5"
     _, in_w, in_c = graph.tensor(op.input).shape
     out_w = graph.tensor(op.output).shape[1]
-    ok = (tuple(op.kernel) == (3, 3) and op.stride[1] == 2 and op.padding[1] == 1 and in_c >= 4
-          and in_w in DW_COPY_WIDTHS and 2 * out_w == in_w)
-    return f"tq_depthwise_conv2d_s8_copy{in_w}" if ok else None
+    if not (tuple(op.kernel) == (3, 3) and op.padding[1] == 1 and in_c >= 4):
+        return None
+    if op.stride[1] == 2 and in_w in DW_COPY_WIDTHS and 2 * out_w == in_w:
+        return f"tq_depthwise_conv2d_s8_copy{in_w}"
+    if op.stride[1] == 1 and in_w in DW_COPY_S1_WIDTHS and out_w == in_w:
+        return f"tq_depthwise_conv2d_s8_copy{in_w}s1"
+    return None
 
 
 def add_dsp_path(op: ir.IntOp, has_table: bool) -> str | None:
