@@ -381,8 +381,8 @@ def _add_graphs(rng: np.random.Generator) -> list[ir.Graph]:
 def _layer_graphs() -> list[ir.Graph]:
     rng = np.random.default_rng(2024)
     return (_fixed_graphs(rng) + _fused_graphs(rng) + _table_graphs(rng) + _random_graphs(rng, 3, 12) + _add_graphs(rng)
-            + _wide_graphs() + _first_layer_graphs() + _pw8_graphs() + _pwk_graphs() + _pws_graphs()
-            + [_lookup_graph(), _concat_graph()])
+            + [_lookup_graph(), _concat_graph()] + _wide_graphs() + _first_layer_graphs() + _pw8_graphs()
+            + _pwk_graphs() + _pws_graphs())
 
 
 def _concat_graph() -> ir.Graph:
