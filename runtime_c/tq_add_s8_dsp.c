@@ -22,10 +22,6 @@
 #include "tq_requant.h"
 #include <string.h>
 
-/* One element of the table path: acc2 = 2 * (a + b) in, the output byte (before the act clamp) out. */
-#define TQ_ADD_OUT(acc2) __asm__(TQ_REQUANT_FUSED_SSAT2_ASM("%0", "%2", "%3", "%1", "%4") \
-                                 : "+r"(acc2), "=&r"(t) : "r"(q), "r"(em1), "r"(zp2))
-
 /* The table path (file comment). */
 static void add_table(const tq_add_s8_params *p, const int8_t *input1, const int8_t *input2, int8_t *output)
 {
@@ -40,10 +36,10 @@ static void add_table(const tq_add_s8_params *p, const int8_t *input1, const int
         int32_t y1 = (int32_t)(int8_t)(u >> 8) * (1 << 20) + table[(v >> 8) & 0xFFu];
         int32_t y2 = (int32_t)(int8_t)(u >> 16) * (1 << 20) + table[(v >> 16) & 0xFFu];
         int32_t y3 = (int32_t)(int8_t)(u >> 24) * (1 << 20) + table[v >> 24];
-        TQ_ADD_OUT(y0);
-        TQ_ADD_OUT(y1);
-        TQ_ADD_OUT(y2);
-        TQ_ADD_OUT(y3);
+        y0 = tq_requantize_s8_fused_ssat2_dsp(y0, q, em1, zp2);
+        y1 = tq_requantize_s8_fused_ssat2_dsp(y1, q, em1, zp2);
+        y2 = tq_requantize_s8_fused_ssat2_dsp(y2, q, em1, zp2);
+        y3 = tq_requantize_s8_fused_ssat2_dsp(y3, q, em1, zp2);
         /* the four bytes into y0 (BFI), then clamped to [act_min, act_max] byte by byte */
         __asm__("bfi %0, %2, #8, #8\n\t"
                 "bfi %0, %3, #16, #8\n\t"
@@ -57,7 +53,7 @@ static void add_table(const tq_add_s8_params *p, const int8_t *input1, const int
     }
     for (; i < n; ++i) {
         int32_t y = input1[i] * (1 << 20) + table[(uint8_t)input2[i]];
-        TQ_ADD_OUT(y);
+        y = tq_requantize_s8_fused_ssat2_dsp(y, q, em1, zp2);
         output[i] = (int8_t)(y < p->act_min ? p->act_min : (y > p->act_max ? p->act_max : y));
     }
 }

@@ -40,16 +40,6 @@ static inline int32_t concat_left(int32_t a2, int32_t q, int32_t zpo)
     return t;
 }
 
-/* Output of the right-shift loop: tq_requantize_s8_fused_ssat2 of acc2 = 2 v (em1 = e - 1, zp2 = 2 zpo + 1). */
-static inline int32_t concat_right(int32_t acc2, int32_t q, int32_t em1, int32_t zp2)
-{
-    int32_t t;
-    __asm__(TQ_REQUANT_FUSED_SSAT2_ASM("%0", "%2", "%3", "%1", "%4")
-            : "+r"(acc2), "=&r"(t)
-            : "r"(q), "r"(em1), "r"(zp2));
-    return acc2;
-}
-
 /* Input k with a left shift (`left` set: s = L + 1, c = output zero point) or a right shift (s = e - 1, c = 2 zpo +
  * 1), channels at output channels [first, ...): four elements per step, then one at a time. */
 TQ_LOOP_INLINE void concat_requant(const tq_concat_s8_params *p, int32_t k, const int8_t *x, int32_t first,
@@ -70,15 +60,15 @@ TQ_LOOP_INLINE void concat_requant(const tq_concat_s8_params *p, int32_t k, cons
                 dst[i + 2] = (int8_t)concat_left(v2 << s, q, c);
                 dst[i + 3] = (int8_t)concat_left(v3 << s, q, c);
             } else {
-                dst[i] = (int8_t)concat_right(2 * v0, q, s, c);
-                dst[i + 1] = (int8_t)concat_right(2 * v1, q, s, c);
-                dst[i + 2] = (int8_t)concat_right(2 * v2, q, s, c);
-                dst[i + 3] = (int8_t)concat_right(2 * v3, q, s, c);
+                dst[i] = (int8_t)tq_requantize_s8_fused_ssat2_dsp(2 * v0, q, s, c);
+                dst[i + 1] = (int8_t)tq_requantize_s8_fused_ssat2_dsp(2 * v1, q, s, c);
+                dst[i + 2] = (int8_t)tq_requantize_s8_fused_ssat2_dsp(2 * v2, q, s, c);
+                dst[i + 3] = (int8_t)tq_requantize_s8_fused_ssat2_dsp(2 * v3, q, s, c);
             }
         }
         for (; i < channels; ++i) {
             const int32_t v = src[i] - zp;
-            dst[i] = (int8_t)(left ? concat_left(v << s, q, c) : concat_right(2 * v, q, s, c));
+            dst[i] = (int8_t)(left ? concat_left(v << s, q, c) : tq_requantize_s8_fused_ssat2_dsp(2 * v, q, s, c));
         }
     }
 }

@@ -21,16 +21,6 @@
 #include "tq_portable.h"
 #include "tq_requant.h"
 
-/* tq_requantize_s8_fused_ssat2 of the doubled product p2 (em1 = e - 1, zp2 = 2 * output_zero_point + 1). */
-static inline int32_t mul_out(int32_t p2, int32_t q, int32_t em1, int32_t zp2)
-{
-    int32_t t;
-    __asm__(TQ_REQUANT_FUSED_SSAT2_ASM("%0", "%2", "%3", "%1", "%4")
-            : "+r"(p2), "=&r"(t)
-            : "r"(q), "r"(em1), "r"(zp2));
-    return p2;
-}
-
 /* Products of the low halves and of the high halves of two int16 pairs (GCC emits SMULBB / SMULTT). */
 static inline int32_t mul_bb(int32_t x, int32_t y)
 {
@@ -71,10 +61,10 @@ TQ_LOOP_INLINE void mul_groups(const tq_mul_s8_params *p, const int8_t *input1, 
             uint32_t r;
             a02 = __sadd16(a02, a02);
             a13 = __sadd16(a13, a13);
-            y0 = mul_out(mul_bb(a02, b02), q, em1, zp2);
-            y1 = mul_out(mul_bb(a13, b13), q, em1, zp2);
-            y2 = mul_out(mul_tt(a02, b02), q, em1, zp2);
-            y3 = mul_out(mul_tt(a13, b13), q, em1, zp2);
+            y0 = tq_requantize_s8_fused_ssat2_dsp(mul_bb(a02, b02), q, em1, zp2);
+            y1 = tq_requantize_s8_fused_ssat2_dsp(mul_bb(a13, b13), q, em1, zp2);
+            y2 = tq_requantize_s8_fused_ssat2_dsp(mul_tt(a02, b02), q, em1, zp2);
+            y3 = tq_requantize_s8_fused_ssat2_dsp(mul_tt(a13, b13), q, em1, zp2);
             if (clamp) {
                 y0 = tq_clamp_s32(y0, lo, hi);
                 y1 = tq_clamp_s32(y1, lo, hi);

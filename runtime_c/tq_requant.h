@@ -443,6 +443,19 @@ static inline int32_t tq_requantize_s8_fused_ssat2(int32_t acc2, int32_t q, int3
     "add " T ", " T ", " ZP2 "\n\t"                                                               \
     "ssat " ACC2 ", #8, " T ", asr #1\n\t"
 
+#if defined(__ARM_FEATURE_DSP)
+/* tq_requantize_s8_fused_ssat2 as one inline-assembly statement of TQ_REQUANT_FUSED_SSAT2_ASM, for the DSP kernels
+ * written in C (add's table path, mul, concat). */
+static inline int32_t tq_requantize_s8_fused_ssat2_dsp(int32_t acc2, int32_t q, int32_t em1, int32_t zp2)
+{
+    int32_t t;
+    __asm__(TQ_REQUANT_FUSED_SSAT2_ASM("%0", "%2", "%3", "%1", "%4")
+            : "+r"(acc2), "=&r"(t)
+            : "r"(q), "r"(em1), "r"(zp2));
+    return acc2;
+}
+#endif
+
 /*
  * tq_requantize_s8_fused_ssat2 with e - 1 and 2 * zero_point + 1 in one word (the DSP FC short paths' records):
  * ez = em1 + 256 * zp2 with 0 <= em1 <= 30 and -255 <= zp2 <= 255, so ez & 255 = em1 and ez >> 8 = zp2

@@ -1111,6 +1111,24 @@ def _depthwise_row_graphs(rng: np.random.Generator) -> list[ir.Graph]:
             + _depthwise_tiny_map_graphs(rng))
 
 
+def _depthwise_chains(rng: np.random.Generator, specs: list, full=lambda k: True,
+                      clamped=lambda k, shape: False) -> list[ir.Graph]:
+    """One chain of fused 3x3 depthwise layers per (input shape, input zero point, [(stride, padding) ...]) of
+    ``specs``, the input scale drawn from ``rng``: layer k with the full int8 output range where ``full(k)``, and
+    its range clamped to [-120, 110] where ``clamped(k, shape)`` (the row path's C loop)."""
+    graphs = []
+    for shape, zp, layers in specs:
+        x = ir.Tensor("x", shape, ir.QParams(float(np.float32(10 ** rng.uniform(-3, 0))), zp))
+        steps, t = [], x
+        for k, (stride, padding) in enumerate(layers):
+            op, t = _fused_depthwise(rng, f"d{k}", t, stride, padding, full=full(k))
+            if clamped(k, shape):
+                op = dataclasses.replace(op, act_min=-120, act_max=110)
+            steps.append((op, t))
+        graphs.append(rg.chain(x, steps))
+    return graphs
+
+
 def _depthwise_two_row_graphs(rng: np.random.Generator) -> list[ir.Graph]:
     """Fused 3x3 layers whose first and last output rows have one padding row in their window (the two-row
     assembly dw_rows2_s1 / dw_rows2_s2, which leaves that row out; the other rows take the three-row one):
@@ -1120,15 +1138,7 @@ def _depthwise_two_row_graphs(rng: np.random.Generator) -> list[ir.Graph]:
     specs = [((7, 8, 6), -128, [((1, 1), (1, 1, 1, 0)), ((2, 2), (1, 1, 1, 1))]),  # 6 + 1 (plain), then 4
              ((7, 20, 5), 127, [((2, 2), (1, 1, 1, 1)), ((2, 2), (1, 1, 1, 1))]),  # 6 + 4, then 5
              ((5, 13, 3), 127, [((2, 2), (1, 1, 1, 1))])]  # 6 + 1
-    graphs = []
-    for shape, zp, layers in specs:
-        x = ir.Tensor("x", shape, ir.QParams(float(np.float32(10 ** rng.uniform(-3, 0))), zp))
-        steps, t = [], x
-        for k, (stride, padding) in enumerate(layers):
-            op, t = _fused_depthwise(rng, f"d{k}", t, stride, padding, full=True)
-            steps.append((op, t))
-        graphs.append(rg.chain(x, steps))
-    return graphs
+    return _depthwise_chains(rng, specs)
 
 
 def _depthwise_small_map_graphs(rng: np.random.Generator) -> list[ir.Graph]:
@@ -1137,15 +1147,7 @@ def _depthwise_small_map_graphs(rng: np.random.Generator) -> list[ir.Graph]:
     subtracted zero point and padding bytes): the row path's per-row glue (ring slots per top padding)."""
     specs = [((6, 6, 21), -128, [((2, 2), (1, 1, 1, 1)), ((1, 1), (1, 1, 1, 1)), ((1, 1), (2, 2, 0, 0))]),
              ((4, 4, 10), 127, [((1, 1), (1, 1, 1, 1)), ((2, 2), (0, 0, 1, 1)), ((1, 1), (1, 1, 1, 1))])]
-    graphs = []
-    for shape, zp, layers in specs:
-        x = ir.Tensor("x", shape, ir.QParams(float(np.float32(10 ** rng.uniform(-3, 0))), zp))
-        steps, t = [], x
-        for k, (stride, padding) in enumerate(layers):
-            op, t = _fused_depthwise(rng, f"d{k}", t, stride, padding, full=k != 1)
-            steps.append((op, t))
-        graphs.append(rg.chain(x, steps))
-    return graphs
+    return _depthwise_chains(rng, specs, full=lambda k: k != 1)
 
 
 def _depthwise_tiny_map_graphs(rng: np.random.Generator) -> list[ir.Graph]:
@@ -1157,17 +1159,7 @@ def _depthwise_tiny_map_graphs(rng: np.random.Generator) -> list[ir.Graph]:
     specs = [((3, 3, 9), -128, [((2, 2), (1, 1, 1, 1)), ((1, 1), (0, 0, 1, 1)), ((1, 1), (1, 1, 1, 1))]),
              ((4, 3, 16), 127, [((1, 1), (1, 1, 0, 0)), ((2, 2), (0, 1, 1, 0))]),
              ((2, 4, 5), -128, [((1, 1), (1, 1, 1, 1)), ((2, 1), (1, 1, 1, 1)), ((1, 1), (1, 0, 1, 2))])]
-    graphs = []
-    for shape, zp, layers in specs:
-        x = ir.Tensor("x", shape, ir.QParams(float(np.float32(10 ** rng.uniform(-3, 0))), zp))
-        steps, t = [], x
-        for k, (stride, padding) in enumerate(layers):
-            op, t = _fused_depthwise(rng, f"d{k}", t, stride, padding, full=True)
-            if (k, shape[2]) == (2, 5):  # a clamped output range: the C loop
-                op = dataclasses.replace(op, act_min=-120, act_max=110)
-            steps.append((op, t))
-        graphs.append(rg.chain(x, steps))
-    return graphs
+    return _depthwise_chains(rng, specs, clamped=lambda k, shape: (k, shape[2]) == (2, 5))  # the C loop
 
 
 def _depthwise5_row_graphs(rng: np.random.Generator) -> list[ir.Graph]:

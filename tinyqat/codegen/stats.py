@@ -74,7 +74,7 @@ OP_KINDS: dict[type, str] = {
 KERNEL_CODE_BYTES: dict[str, dict[str, int]] = {
     "dsp": {
         "tq_add_s8.c": 0,
-        "tq_add_s8_dsp.c": 412,
+        "tq_add_s8_dsp.c": 424,
         "tq_add_s8_general.c": 1876,
         "tq_add_s8_mve.c": 0,
         "tq_add_s8_v6m.c": 0,
