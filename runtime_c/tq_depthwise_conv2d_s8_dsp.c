@@ -4,8 +4,9 @@
  *
  * Row path (TQ_DW_DSP_OK of tq_kernels.h: 3x3 or 5x5 with out_w >= 6, depth multiplier 1, strides 1 or 2, top / left
  * padding < kernel, requant_fused; params->scratch of tq_depthwise_conv2d_s8_get_buffer_size bytes;
- * a 5x5 window: a ring of five rows, the C loops row5_s1 / row5_s2 of tq_depthwise_conv2d_s8_rows5.c reached through
- * params->dsp_path (set by the generator for such layers), the rest as for 3x3):
+ * a 5x5 window: a ring of five rows, the row functions rows5_s1 / rows5_s2 of tq_depthwise_conv2d_s8_rows5.c (its own
+ * assembly for the full int8 range, C loops otherwise) reached through params->dsp_path (set by the generator for
+ * such layers), the rest as for 3x3):
  * - per channel, a record of paired doubled weights and output-stage constants built at build time
  *   (params->records, flash); once per call, a ring of three int16 input rows per channel in scratch,
  *   zeroed when the windows use padding columns the copies do not write (see rows_path);
@@ -2859,7 +2860,7 @@ static void rows_path(const tq_depthwise_conv2d_s8_params *p, const int8_t *inpu
     const int32_t last_col = (out_w - 1) * sw + k - pl; /* input columns used: [0, min(in_w, last_col)) */
     const int32_t ncopy = in_w < last_col ? in_w : last_col;
     /* requant_fused == 2 (decided by the generator): the full int8 range and every e <= TQ_FUSED2_OFFSET_E_MAX;
-     * the assembly covers 3x3 windows, 5x5 ones run the C loops */
+     * this file's assembly covers 3x3 windows, 5x5 ones run tq_depthwise_conv2d_s8_rows5.c's row functions */
     const int32_t use_asm = p->requant_fused == 2 && k == 3;
     /* the assembly's skipping tail (dw_job.tail): stride 1, an odd tail, and the row's last output's third
      * tap, padded column out_w + 1, in the right padding (input column out_w + 1 - pl >= in_w) */
