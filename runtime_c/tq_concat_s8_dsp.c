@@ -96,8 +96,7 @@ void tq_concat_s8(const tq_concat_s8_params *params, const int8_t *const *inputs
     int32_t k, first = 0; /* output channel of input k's first channel */
     for (k = 0; k < params->num_inputs; ++k) {
         const int32_t shift = params->shift[k];
-        if (params->multiplier[k] == TQ_UNIT_MULTIPLIER && shift == 1
-            && params->zero_point[k] == params->output_zero_point) {
+        if (tq_concat_s8_copies(params, k)) {
             concat_copy(params, k, inputs[k], first, output);
         } else if (shift <= -1) {
             concat_requant(params, k, inputs[k], first, output, 0);

@@ -123,16 +123,22 @@ TQ_LOOP_INLINE void tq_mul_s8_portable(const tq_mul_s8_params *params, const int
 /* QM(1.0) = (2^30, shift 1): a concatenation input with it and the output's zero point is copied. */
 #define TQ_UNIT_MULTIPLIER ((int32_t)1 << 30)
 
+/* Whether concatenation input k is copied: its quantization is the output's (the formula is the identity there). */
+static inline int tq_concat_s8_copies(const tq_concat_s8_params *p, int32_t k)
+{
+    return p->multiplier[k] == TQ_UNIT_MULTIPLIER && p->shift[k] == 1 && p->zero_point[k] == p->output_zero_point;
+}
+
 /*
  * Input k of a concatenation (tq_kernels.h), x, into output channels [first, first + channels[k]) of every
- * position: copied when its quantization is the output's (the formula is the identity there), else
+ * position: copied when its quantization is the output's (tq_concat_s8_copies), else
  * y = clamp(mbqm(x - zero_point[k], multiplier[k], shift[k]) + output_zero_point, -128, 127).
  */
 TQ_LOOP_INLINE void tq_concat_s8_input_portable(const tq_concat_s8_params *p, int32_t k, const int8_t *x,
                                                 int32_t first, int8_t *output)
 {
     const int32_t channels = p->channels[k], zp = p->zero_point[k], q = p->multiplier[k], shift = p->shift[k];
-    const int copy = q == TQ_UNIT_MULTIPLIER && shift == 1 && zp == p->output_zero_point;
+    const int copy = tq_concat_s8_copies(p, k);
     int32_t px, i;
     for (px = 0; px < p->positions; ++px) {
         const int8_t *src = x + px * channels;
